@@ -1,0 +1,46 @@
+# Crossdesk's entry points. `make demo` and `make test` work on a fresh machine:
+# they install what is missing, build the plugins from source, then run.
+
+CARGO ?= cargo
+PLUGIN_DIR := target/plugins
+
+.PHONY: all toolchain plugins build demo test bench fmt lint ci clean-plugins
+
+all: build plugins
+
+# The wasm32 toolchain for plugins (rustup's target, or Debian's rust-web route).
+toolchain:
+	@bash scripts/wasm-toolchain.sh
+
+# Every plugin crate of the workspace (plugins/, examples/, tests/plugins/) into a
+# component in $(PLUGIN_DIR).
+plugins: toolchain
+	$(CARGO) run --quiet -p xtask -- build-plugins --out-dir $(PLUGIN_DIR)
+
+build:
+	$(CARGO) build -p crossdesk
+
+# Starts the sidecar on its embedded defaults, sends the sample events with the
+# real gRPC client, prints the responses, stops the sidecar.
+demo: plugins build
+	@bash scripts/demo.sh
+
+test: plugins
+	$(CARGO) test --workspace
+
+# Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.
+bench: plugins
+	$(CARGO) bench -p crossdesk --bench sidecar
+
+fmt:
+	$(CARGO) fmt --all
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+ci:
+	bash .ci/run
+
+clean-plugins:
+	rm -rf $(PLUGIN_DIR)

@@ -1,0 +1,322 @@
+//! `make bench`: the sidecar's cost against baselines measured in the same run.
+//!
+//! 1. Throughput and p50/p99 latency of `HandleEvent` over loopback for
+//!    (a) a bare tonic server implementing the same service with no work, and
+//!    (b) the sidecar running a chain of 4 no-op plugins; ratio b/a.
+//! 2. One fresh instantiate + `handle` call of the no-op plugin, with the sidecar's
+//!    runtime (pooling allocator) and with wasmtime's default on-demand allocator.
+//!
+//! Results go to stdout and to `target/bench-results.json` as a list of
+//! `{name, value, unit, baseline, ratio}`. Settings via environment:
+//! `BENCH_SECONDS` (per load phase, default 5), `BENCH_CONCURRENCY` (default 32),
+//! `BENCH_CALLS` (instantiate+call iterations, default 20000).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use crossdesk::pb;
+use crossdesk::pb::event_service_client::EventServiceClient;
+use crossdesk::pb::event_service_server::{EventService, EventServiceServer};
+use crossdesk::runtime::{Allocator, Grant, Runtime};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn noop_plugin() -> Result<PathBuf> {
+    let path = workspace().join("target/plugins/plugin-noop.wasm");
+    anyhow::ensure!(
+        path.exists(),
+        "{} is missing: run `make plugins` first",
+        path.display()
+    );
+    Ok(path)
+}
+
+#[derive(serde::Serialize)]
+struct Figure {
+    name: String,
+    value: f64,
+    unit: String,
+    baseline: Option<f64>,
+    ratio: Option<f64>,
+}
+
+fn figure(name: &str, value: f64, unit: &str, baseline: Option<f64>) -> Figure {
+    Figure {
+        name: name.into(),
+        value,
+        unit: unit.into(),
+        baseline,
+        ratio: baseline.map(|b| value / b),
+    }
+}
+
+/// The baseline: tonic serving the same service, doing nothing per request.
+#[derive(Clone)]
+struct BareEcho;
+
+#[tonic::async_trait]
+impl EventService for BareEcho {
+    async fn handle_event(
+        &self,
+        request: tonic::Request<pb::HandleEventRequest>,
+    ) -> Result<tonic::Response<pb::HandleEventResponse>, tonic::Status> {
+        let event = request.into_inner().event.unwrap_or_default();
+        Ok(tonic::Response::new(pb::HandleEventResponse {
+            event_id: event.event_id,
+            ..Default::default()
+        }))
+    }
+
+    type StreamEventsStream =
+        futures::stream::Empty<Result<pb::StreamEventsResponse, tonic::Status>>;
+
+    async fn stream_events(
+        &self,
+        _request: tonic::Request<tonic::Streaming<pb::HandleEventRequest>>,
+    ) -> Result<tonic::Response<Self::StreamEventsStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented("bench baseline"))
+    }
+}
+
+struct Load {
+    requests_per_second: f64,
+    p50_us: f64,
+    p99_us: f64,
+}
+
+fn event(id: u64) -> pb::Event {
+    pb::Event {
+        tenant_id: "bench".into(),
+        event_id: format!("bench-{id}"),
+        kind: pb::EventKind::CustomerMessage as i32,
+        channel: pb::Channel::WebChat as i32,
+        customer: Some(pb::Customer {
+            id: "c-1".into(),
+            locale: "en-US".into(),
+            ..Default::default()
+        }),
+        text: "Hello, where is my order #1234?".into(),
+        ..Default::default()
+    }
+}
+
+/// Drives `HandleEvent` at `concurrency` requests in flight for `seconds`.
+async fn load(
+    addr: std::net::SocketAddr,
+    concurrency: usize,
+    seconds: f64,
+    id_base: u64,
+) -> Result<Load> {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?
+        .tcp_nodelay(true)
+        .connect()
+        .await?;
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency as u64 {
+        let mut client = EventServiceClient::new(channel.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = 0u64;
+            while Instant::now() < deadline {
+                let id = id_base + worker * 10_000_000 + n;
+                n += 1;
+                let started = Instant::now();
+                client
+                    .handle_event(pb::HandleEventRequest {
+                        event: Some(event(id)),
+                    })
+                    .await?;
+                latencies.push(started.elapsed().as_micros() as u64);
+            }
+            Ok::<_, tonic::Status>(latencies)
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let pick = |q: f64| all[((all.len() as f64 - 1.0) * q) as usize] as f64;
+    Ok(Load {
+        requests_per_second: all.len() as f64 / elapsed,
+        p50_us: pick(0.50),
+        p99_us: pick(0.99),
+    })
+}
+
+async fn serve_bare() -> Result<std::net::SocketAddr> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .tcp_nodelay(true)
+            .add_service(EventServiceServer::new(BareEcho))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    Ok(addr)
+}
+
+async fn serve_sidecar(data_dir: &std::path::Path) -> Result<std::net::SocketAddr> {
+    let noop = noop_plugin()?;
+    let mut toml = String::new();
+    for i in 1..=4 {
+        toml.push_str(&format!(
+            "[[plugins]]\nname = \"noop-{i}\"\npath = {:?}\n",
+            noop
+        ));
+    }
+    toml.push_str("[[tenants]]\nid = \"bench\"\n");
+    for i in 1..=4 {
+        toml.push_str(&format!("[[tenants.plugins]]\nname = \"noop-{i}\"\n"));
+    }
+    let mut config = crossdesk::Config::parse(&toml)?;
+    config.data_dir = data_dir.to_owned();
+    let sidecar = Arc::new(crossdesk::Sidecar::build(&config).await?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let settings = config.server.clone();
+    tokio::spawn(async move {
+        let _ = crossdesk::api::serve(sidecar, &settings, listener, std::future::pending()).await;
+    });
+    Ok(addr)
+}
+
+/// Median time of one fresh instantiate + call, in microseconds.
+async fn instantiate_and_call(
+    allocator: Allocator,
+    calls: usize,
+    data_dir: &std::path::Path,
+) -> Result<f64> {
+    let limits = crossdesk::config::Limits::default();
+    let runtime = Runtime::with_allocator(&limits, 16, data_dir, allocator)?;
+    let plugin = runtime.load(&noop_plugin()?).await?;
+    let grant = Arc::new(Grant::nothing("bench", "noop", limits));
+    let event = crossdesk::runtime::plugin_event(&event(1));
+    // Warm up, then time batches of 100 and take the median batch.
+    for _ in 0..500 {
+        runtime
+            .call(&plugin, &grant, &event)
+            .await
+            .map_err(|f| anyhow::anyhow!(f.message))?;
+    }
+    let mut batches = Vec::new();
+    for _ in 0..(calls / 100).max(1) {
+        let started = Instant::now();
+        for _ in 0..100 {
+            runtime
+                .call(&plugin, &grant, &event)
+                .await
+                .map_err(|f| anyhow::anyhow!(f.message))?;
+        }
+        batches.push(started.elapsed().as_secs_f64() * 1e6 / 100.0);
+    }
+    batches.sort_by(f64::total_cmp);
+    Ok(batches[batches.len() / 2])
+}
+
+fn main() -> Result<()> {
+    let seconds: f64 = env_or("BENCH_SECONDS", 5.0);
+    let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
+    let calls: usize = env_or("BENCH_CALLS", 20_000);
+    let runtime = tokio::runtime::Runtime::new()?;
+    let data = tempfile::tempdir()?;
+    let figures = runtime.block_on(async {
+        let mut figures = Vec::new();
+
+        let pooled =
+            instantiate_and_call(Allocator::Pooling, calls, &data.path().join("p")).await?;
+        let on_demand =
+            instantiate_and_call(Allocator::OnDemand, calls, &data.path().join("o")).await?;
+        figures.push(figure(
+            "instantiate+call, wasmtime default allocator (baseline)",
+            on_demand,
+            "us",
+            None,
+        ));
+        figures.push(figure(
+            "instantiate+call, sidecar runtime (pooling)",
+            pooled,
+            "us",
+            Some(on_demand),
+        ));
+
+        let bare = serve_bare().await?;
+        let sidecar = serve_sidecar(&data.path().join("s")).await?;
+        // Warm both servers (connections, caches, allocator slots).
+        load(bare, concurrency, 0.5, 0).await?;
+        load(sidecar, concurrency, 0.5, 1 << 40).await?;
+        let a = load(bare, concurrency, seconds, 0).await?;
+        let b = load(sidecar, concurrency, seconds, 2 << 40).await?;
+        figures.push(figure(
+            "bare tonic unary: throughput (baseline)",
+            a.requests_per_second,
+            "req/s",
+            None,
+        ));
+        figures.push(figure(
+            "bare tonic unary: p50 latency",
+            a.p50_us,
+            "us",
+            None,
+        ));
+        figures.push(figure(
+            "bare tonic unary: p99 latency",
+            a.p99_us,
+            "us",
+            None,
+        ));
+        figures.push(figure(
+            "sidecar, 4 no-op plugins: throughput",
+            b.requests_per_second,
+            "req/s",
+            Some(a.requests_per_second),
+        ));
+        figures.push(figure(
+            "sidecar, 4 no-op plugins: p50 latency",
+            b.p50_us,
+            "us",
+            Some(a.p50_us),
+        ));
+        figures.push(figure(
+            "sidecar, 4 no-op plugins: p99 latency",
+            b.p99_us,
+            "us",
+            Some(a.p99_us),
+        ));
+        Ok::<_, anyhow::Error>(figures)
+    })?;
+
+    println!(
+        "{:<58} {:>12} {:<6} {:>12} {:>7}",
+        "benchmark", "value", "unit", "baseline", "ratio"
+    );
+    for f in &figures {
+        println!(
+            "{:<58} {:>12.1} {:<6} {:>12} {:>7}",
+            f.name,
+            f.value,
+            f.unit,
+            f.baseline.map(|b| format!("{b:.1}")).unwrap_or_default(),
+            f.ratio.map(|r| format!("{r:.2}")).unwrap_or_default(),
+        );
+    }
+    let out = workspace().join("target/bench-results.json");
+    std::fs::write(&out, serde_json::to_string_pretty(&figures)?)
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("written to {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! The gRPC edge: `crossdesk.v1.EventService`, standard health checking and server
+//! reflection, and the tower stack in front of them, all assembled in [`serve`].
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{Stream, StreamExt};
+use tokio::net::TcpListener;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::config::ServerSettings;
+use crate::pb;
+use crate::pb::event_service_server::{EventService, EventServiceServer};
+use crate::pipeline::{PipelineError, Sidecar};
+
+impl From<PipelineError> for Status {
+    fn from(error: PipelineError) -> Status {
+        let message = error.to_string();
+        match error {
+            PipelineError::InvalidEvent(_) => Status::invalid_argument(message),
+            PipelineError::UnknownTenant(_) => Status::not_found(message),
+            PipelineError::EventIdReused(_) => Status::already_exists(message),
+            PipelineError::FailClosed { .. } => Status::unavailable(message),
+            PipelineError::Overloaded => Status::resource_exhausted(message),
+        }
+    }
+}
+
+/// The event service over an assembled [`Sidecar`].
+#[derive(Debug, Clone)]
+pub struct EventApi {
+    sidecar: Arc<Sidecar>,
+    stream_concurrency: usize,
+}
+
+impl EventApi {
+    pub fn new(sidecar: Arc<Sidecar>, stream_concurrency: usize) -> Self {
+        Self {
+            sidecar,
+            stream_concurrency: stream_concurrency.max(1),
+        }
+    }
+}
+
+fn required_event(request: pb::HandleEventRequest) -> Result<pb::Event, PipelineError> {
+    request
+        .event
+        .ok_or_else(|| PipelineError::InvalidEvent("request.event is required".into()))
+}
+
+type ResultStream = Pin<Box<dyn Stream<Item = Result<pb::StreamEventsResponse, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl EventService for EventApi {
+    async fn handle_event(
+        &self,
+        request: Request<pb::HandleEventRequest>,
+    ) -> Result<Response<pb::HandleEventResponse>, Status> {
+        let event = required_event(request.into_inner())?;
+        Ok(Response::new(self.sidecar.handle(event).await?))
+    }
+
+    type StreamEventsStream = ResultStream;
+
+    async fn stream_events(
+        &self,
+        request: Request<Streaming<pb::HandleEventRequest>>,
+    ) -> Result<Response<Self::StreamEventsStream>, Status> {
+        let sidecar = self.sidecar.clone();
+        // `buffered` runs up to `stream_concurrency` events at once and yields their
+        // results in arrival order; it stops reading the client's stream while that
+        // many are pending, which is the backpressure HTTP/2 flow control passes on.
+        let results = request
+            .into_inner()
+            .map(move |item| {
+                let sidecar = sidecar.clone();
+                async move {
+                    let request = item?;
+                    let event_id = request
+                        .event
+                        .as_ref()
+                        .map(|e| e.event_id.clone())
+                        .unwrap_or_default();
+                    let result = match required_event(request) {
+                        Ok(event) => sidecar.handle(event).await,
+                        Err(e) => Err(e),
+                    };
+                    Ok(pb::StreamEventsResponse {
+                        event_id,
+                        result: Some(match result {
+                            Ok(response) => pb::stream_events_response::Result::Response(response),
+                            Err(error) => {
+                                let status = Status::from(error);
+                                pb::stream_events_response::Result::Error(pb::EventError {
+                                    code: status.code() as i32,
+                                    message: status.message().to_owned(),
+                                })
+                            }
+                        }),
+                    })
+                }
+            })
+            .buffered(self.stream_concurrency);
+        Ok(Response::new(Box::pin(results)))
+    }
+}
+
+/// Serves the event API, health and reflection on `listener` until `shutdown`
+/// completes, then drains in-flight requests.
+pub async fn serve(
+    sidecar: Arc<Sidecar>,
+    settings: &ServerSettings,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<EventServiceServer<EventApi>>()
+        .await;
+
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| tracing::error!("reflection disabled: {e}"))
+        .ok();
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| tracing::error!("reflection (v1alpha) disabled: {e}"))
+        .ok();
+
+    let events = EventServiceServer::new(EventApi::new(sidecar, settings.stream_concurrency))
+        // Bigger requests are refused by tonic with OUT_OF_RANGE before decoding.
+        .max_decoding_message_size(settings.max_request_bytes)
+        .max_encoding_message_size(64 << 20);
+
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    tonic::transport::Server::builder()
+        // Latency matters more than packet count for small RPCs.
+        .tcp_nodelay(true)
+        // Dead clients are noticed and their connections released.
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        // One connection cannot occupy the whole process.
+        .concurrency_limit_per_connection(settings.concurrency_per_connection)
+        // No request, all plugins included, runs forever.
+        .timeout(Duration::from_millis(settings.request_timeout_ms))
+        .trace_fn(|request| tracing::info_span!("grpc", path = %request.uri().path()))
+        .add_service(health_service)
+        .add_optional_service(reflection_v1)
+        .add_optional_service(reflection_v1alpha)
+        .add_service(events)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+}

@@ -1,0 +1,468 @@
+//! The sidecar's configuration: one TOML file in which every setting has a default.
+//!
+//! This module owns parsing, defaults and validation. What a tenant grants a plugin
+//! (storage, outbound hosts, secrets, settings) is plain data here, checked at start-up
+//! with errors that name the tenant, the plugin and the field.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The configuration used when no file is given: listens on loopback, keeps its data
+/// in `./.crossdesk`, and runs the plugins built by `make plugins` for a `demo` tenant.
+pub const EMBEDDED_DEFAULT: &str = include_str!("default-config.toml");
+
+/// Why a configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("invalid config: {0}")]
+    Invalid(String),
+}
+
+/// The whole sidecar configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address of the event API.
+    pub listen: SocketAddr,
+    /// Folder for persistent data: the key-value store and compiled plugins.
+    pub data_dir: PathBuf,
+    /// Folder against which relative plugin paths are resolved.
+    pub plugin_dir: PathBuf,
+    /// Default limits for every plugin call; tenants may lower or raise them per plugin.
+    pub limits: Limits,
+    pub server: ServerSettings,
+    pub cache: CacheSettings,
+    pub idempotency: IdempotencySettings,
+    /// The installed plugins.
+    pub plugins: Vec<PluginSource>,
+    /// The tenants served, with the plugins each one runs, in pipeline order.
+    pub tenants: Vec<TenantConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from(".crossdesk"),
+            plugin_dir: PathBuf::from("target/plugins"),
+            limits: Limits::default(),
+            server: ServerSettings::default(),
+            cache: CacheSettings::default(),
+            idempotency: IdempotencySettings::default(),
+            plugins: Vec::new(),
+            tenants: Vec::new(),
+        }
+    }
+}
+
+/// Per-call sandbox limits.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Wall-clock deadline of one plugin call, guest code and host calls together.
+    pub timeout_ms: u64,
+    /// Linear memory one plugin instance may grow to.
+    pub max_memory_bytes: u64,
+    /// Table elements one plugin instance may use.
+    pub max_table_elements: u32,
+    /// Core instances one plugin component may create.
+    pub max_instances: u32,
+    /// Bytes of actions one call may return.
+    pub max_output_bytes: usize,
+    /// Bytes of an HTTP response body a plugin may receive.
+    pub max_http_response_bytes: usize,
+    /// Log lines one call may emit; the rest are dropped and counted.
+    pub max_log_lines: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 2_000,
+            max_memory_bytes: 64 << 20,
+            max_table_elements: 20_000,
+            max_instances: 16,
+            max_output_bytes: 1 << 20,
+            max_http_response_bytes: 4 << 20,
+            max_log_lines: 100,
+        }
+    }
+}
+
+/// Limits of the gRPC edge.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Largest encoded request accepted; bigger ones get `OUT_OF_RANGE`.
+    pub max_request_bytes: usize,
+    /// Largest message or draft text accepted, in bytes.
+    pub max_text_bytes: usize,
+    /// Events of one `StreamEvents` stream processed at the same time.
+    pub stream_concurrency: usize,
+    /// Requests served at the same time on one connection.
+    pub concurrency_per_connection: usize,
+    /// Deadline for a whole request, all plugins included.
+    pub request_timeout_ms: u64,
+    /// Largest number of plugin calls running at once in the whole process.
+    pub max_concurrent_calls: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: 256 << 10,
+            max_text_bytes: 64 << 10,
+            stream_concurrency: 32,
+            concurrency_per_connection: 256,
+            request_timeout_ms: 30_000,
+            max_concurrent_calls: 512,
+        }
+    }
+}
+
+/// The moka cache of cacheable plugin results.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheSettings {
+    /// Total weight (approximate bytes of actions) kept.
+    pub max_bytes: u64,
+    /// How long a result is served before the plugin runs again.
+    pub ttl_secs: u64,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            max_bytes: 64 << 20,
+            ttl_secs: 600,
+        }
+    }
+}
+
+/// How long a response is remembered for redelivery of the same event id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdempotencySettings {
+    pub ttl_secs: u64,
+    pub max_entries: u64,
+}
+
+impl Default for IdempotencySettings {
+    fn default() -> Self {
+        Self {
+            ttl_secs: 24 * 3600,
+            max_entries: 200_000,
+        }
+    }
+}
+
+/// An installed plugin: a component file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginSource {
+    /// The name tenants use to enable it.
+    pub name: String,
+    /// Path of the component, relative to `plugin_dir` unless absolute.
+    pub path: PathBuf,
+}
+
+/// One tenant and its pipeline.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    pub id: String,
+    /// Plugins in the order they run.
+    #[serde(default)]
+    pub plugins: Vec<PluginGrant>,
+}
+
+/// What a tenant enables and grants one plugin.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginGrant {
+    /// Name of an installed plugin.
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// When true, a failure of this plugin fails the whole event instead of being
+    /// reported in its outcome while the others go on.
+    #[serde(default)]
+    pub fail_closed: bool,
+    /// Grants key-value storage.
+    #[serde(default)]
+    pub kv: bool,
+    /// Hosts the plugin may reach: `api.example.com`, `*.example.com`, or
+    /// `127.0.0.1:2737`. Only a host named exactly (no wildcard) may resolve to a
+    /// loopback, private or link-local address.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Credentials the host adds to outbound requests; never shown to the plugin.
+    #[serde(default)]
+    pub secrets: Vec<SecretHeader>,
+    /// The plugin's settings for this tenant.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    /// Overrides of the default limits for this plugin.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A header the host adds to every request the plugin sends to `host`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretHeader {
+    pub host: String,
+    pub header: String,
+    /// The value itself, or
+    #[serde(default)]
+    pub value: Option<String>,
+    /// the name of an environment variable that holds it.
+    #[serde(default)]
+    pub value_env: Option<String>,
+}
+
+impl std::fmt::Debug for SecretHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretHeader")
+            .field("host", &self.host)
+            .field("header", &self.header)
+            .field("value", &"<redacted>")
+            .finish()
+    }
+}
+
+impl SecretHeader {
+    /// The secret's value, read from the environment when configured so.
+    pub fn resolve(&self) -> Result<String, ConfigError> {
+        match (&self.value, &self.value_env) {
+            (Some(value), None) => Ok(value.clone()),
+            (None, Some(var)) => std::env::var(var).map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "secret header '{}' for host '{}': environment variable {var} is not set",
+                    self.header, self.host
+                ))
+            }),
+            _ => Err(ConfigError::Invalid(format!(
+                "secret header '{}' for host '{}': give exactly one of `value` and `value_env`",
+                self.header, self.host
+            ))),
+        }
+    }
+}
+
+/// Per-plugin overrides of [`Limits`]; unset fields keep the default.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitOverrides {
+    pub timeout_ms: Option<u64>,
+    pub max_memory_bytes: Option<u64>,
+    pub max_table_elements: Option<u32>,
+    pub max_instances: Option<u32>,
+    pub max_output_bytes: Option<usize>,
+    pub max_http_response_bytes: Option<usize>,
+    pub max_log_lines: Option<u32>,
+}
+
+impl Limits {
+    /// These limits with `overrides` applied.
+    pub fn with(self, overrides: &LimitOverrides) -> Limits {
+        Limits {
+            timeout_ms: overrides.timeout_ms.unwrap_or(self.timeout_ms),
+            max_memory_bytes: overrides.max_memory_bytes.unwrap_or(self.max_memory_bytes),
+            max_table_elements: overrides
+                .max_table_elements
+                .unwrap_or(self.max_table_elements),
+            max_instances: overrides.max_instances.unwrap_or(self.max_instances),
+            max_output_bytes: overrides.max_output_bytes.unwrap_or(self.max_output_bytes),
+            max_http_response_bytes: overrides
+                .max_http_response_bytes
+                .unwrap_or(self.max_http_response_bytes),
+            max_log_lines: overrides.max_log_lines.unwrap_or(self.max_log_lines),
+        }
+    }
+}
+
+impl Config {
+    /// Parses a TOML document and checks it.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and checks a TOML file; `None` gives the embedded default.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            None => Config::parse(EMBEDDED_DEFAULT),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                Config::parse(&text)
+            }
+        }
+    }
+
+    /// The file of an installed plugin.
+    pub fn plugin_path(&self, source: &PluginSource) -> PathBuf {
+        if source.path.is_absolute() {
+            source.path.clone()
+        } else {
+            self.plugin_dir.join(&source.path)
+        }
+    }
+
+    /// The largest limits any grant asks for: the pooling allocator is sized by them.
+    pub fn max_limits(&self) -> Limits {
+        let mut max = self.limits;
+        for grant in self.tenants.iter().flat_map(|t| &t.plugins) {
+            let limits = self.limits.with(&grant.limits);
+            max.max_memory_bytes = max.max_memory_bytes.max(limits.max_memory_bytes);
+            max.max_table_elements = max.max_table_elements.max(limits.max_table_elements);
+            max.max_instances = max.max_instances.max(limits.max_instances);
+        }
+        max
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(msg));
+        let mut names = std::collections::HashSet::new();
+        for plugin in &self.plugins {
+            if !names.insert(plugin.name.as_str()) {
+                return invalid(format!("plugin '{}' is installed twice", plugin.name));
+            }
+        }
+        let mut tenants = std::collections::HashSet::new();
+        for tenant in &self.tenants {
+            if tenant.id.is_empty() {
+                return invalid("a tenant has an empty id".into());
+            }
+            if !tenants.insert(tenant.id.as_str()) {
+                return invalid(format!("tenant '{}' is configured twice", tenant.id));
+            }
+            let mut seen = std::collections::HashSet::new();
+            for grant in &tenant.plugins {
+                let at = format!("tenant '{}' plugin '{}'", tenant.id, grant.name);
+                if !names.contains(grant.name.as_str()) {
+                    return invalid(format!("{at}: no installed plugin has that name"));
+                }
+                if !seen.insert(grant.name.as_str()) {
+                    return invalid(format!("{at}: listed twice in the pipeline"));
+                }
+                let limits = self.limits.with(&grant.limits);
+                if limits.timeout_ms == 0 {
+                    return invalid(format!("{at}: limits.timeout_ms must be above 0"));
+                }
+                if limits.max_memory_bytes < 64 << 10 {
+                    return invalid(format!(
+                        "{at}: limits.max_memory_bytes must be at least 65536 (one wasm page)"
+                    ));
+                }
+                for host in &grant.allowed_hosts {
+                    crate::runtime::http::HostPattern::parse(host)
+                        .map_err(|e| ConfigError::Invalid(format!("{at}: allowed_hosts: {e}")))?;
+                }
+                for secret in &grant.secrets {
+                    secret
+                        .resolve()
+                        .map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
+                    if !grant.allowed_hosts.iter().any(|h| h == &secret.host) {
+                        return invalid(format!(
+                            "{at}: secret for host '{}' which is not in allowed_hosts",
+                            secret.host
+                        ));
+                    }
+                }
+            }
+        }
+        if self.limits.timeout_ms == 0 {
+            return invalid("limits.timeout_ms must be above 0".into());
+        }
+        if self.server.stream_concurrency == 0 || self.server.concurrency_per_connection == 0 {
+            return invalid("server concurrency settings must be above 0".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_parses() {
+        let config = Config::parse(EMBEDDED_DEFAULT).expect("embedded default is valid");
+        assert_eq!(config.listen.ip().to_string(), "127.0.0.1");
+        assert!(!config.tenants.is_empty());
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let config = Config::parse("").expect("empty config is valid");
+        assert_eq!(config.limits, Limits::default());
+    }
+
+    #[test]
+    fn unknown_plugin_in_tenant_is_named() {
+        let err = Config::parse(
+            r#"
+            [[tenants]]
+            id = "acme"
+            [[tenants.plugins]]
+            name = "ghost"
+            "#,
+        )
+        .expect_err("must be refused");
+        let msg = err.to_string();
+        assert!(msg.contains("acme") && msg.contains("ghost"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_field_is_refused() {
+        let err = Config::parse("listen_port = 5").expect_err("must be refused");
+        assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn secret_needs_an_allowed_host() {
+        let err = Config::parse(
+            r#"
+            [[plugins]]
+            name = "mt"
+            path = "mt.wasm"
+            [[tenants]]
+            id = "acme"
+            [[tenants.plugins]]
+            name = "mt"
+            secrets = [{ host = "api.deepl.com", header = "Authorization", value = "k" }]
+            "#,
+        )
+        .expect_err("must be refused");
+        assert!(err.to_string().contains("api.deepl.com"), "{err}");
+    }
+
+    #[test]
+    fn overrides_apply() {
+        let limits = Limits::default().with(&LimitOverrides {
+            timeout_ms: Some(5),
+            ..Default::default()
+        });
+        assert_eq!(limits.timeout_ms, 5);
+        assert_eq!(limits.max_memory_bytes, Limits::default().max_memory_bytes);
+    }
+}

@@ -1,0 +1,282 @@
+//! `crossdesk`: the sidecar (`serve`), the integrator's client (`send`) and the
+//! plugin author's runner (`plugin run`, `plugin inspect`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crossdesk::config::{Config, Limits};
+use crossdesk::runtime::{Grant, Runtime, http::OutboundPolicy};
+use crossdesk::{json, pb};
+
+#[derive(Parser)]
+#[command(
+    name = "crossdesk",
+    version,
+    about = "Runs sandboxed WebAssembly plugins on helpdesk events"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the event API.
+    Serve {
+        /// TOML configuration; without it the embedded default is used.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Overrides `listen` of the configuration.
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<std::net::SocketAddr>,
+        /// Overrides `data_dir` of the configuration.
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Overrides `plugin_dir` of the configuration.
+        #[arg(long, value_name = "DIR")]
+        plugin_dir: Option<PathBuf>,
+    },
+    /// Submit events (proto3 JSON of `crossdesk.v1.Event`) and print the responses.
+    Send {
+        #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50051")]
+        addr: String,
+        /// Event files; several are sent in order.
+        #[arg(required = true)]
+        events: Vec<PathBuf>,
+    },
+    /// Work with a plugin file directly, without a server.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+    /// Print the embedded default configuration.
+    DefaultConfig,
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Run a plugin on one event and print its actions.
+    Run {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// The event, as proto3 JSON of `crossdesk.v1.Event`.
+        #[arg(long)]
+        event: PathBuf,
+        /// A setting for the plugin, `KEY=VALUE`; repeatable.
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Grant key-value storage (kept in `--data-dir`).
+        #[arg(long)]
+        kv: bool,
+        /// Allow outbound HTTP to this host; repeatable.
+        #[arg(long = "allow-host", value_name = "HOST")]
+        allow_hosts: Vec<String>,
+        /// Deadline of the call in milliseconds.
+        #[arg(long, default_value_t = Limits::default().timeout_ms)]
+        timeout_ms: u64,
+        #[arg(long, default_value = ".crossdesk")]
+        data_dir: PathBuf,
+    },
+    /// Print a plugin's manifest.
+    Inspect {
+        file: PathBuf,
+        #[arg(long, default_value = ".crossdesk")]
+        data_dir: PathBuf,
+    },
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve {
+                config,
+                listen,
+                data_dir,
+                plugin_dir,
+            } => serve(config, listen, data_dir, plugin_dir).await,
+            Command::Send { addr, events } => send(&addr, &events).await,
+            Command::Plugin { command } => plugin(command).await,
+            Command::DefaultConfig => {
+                print!("{}", crossdesk::config::EMBEDDED_DEFAULT);
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn serve(
+    path: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+    data_dir: Option<PathBuf>,
+    plugin_dir: Option<PathBuf>,
+) -> Result<()> {
+    let mut config = Config::load(path.as_deref())?;
+    if let Some(listen) = listen {
+        config.listen = listen;
+    }
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    if let Some(dir) = plugin_dir {
+        config.plugin_dir = dir;
+    }
+    let sidecar = Arc::new(
+        crossdesk::Sidecar::build(&config)
+            .await
+            .context("cannot start the sidecar")?,
+    );
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    // Scripts wait for this line (and read the port when listening on port 0).
+    println!("crossdesk listening on {local}");
+    tracing::info!(%local, tenants = config.tenants.len(), plugins = config.plugins.len(), "serving");
+    crossdesk::api::serve(sidecar, &config.server, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
+    let uri = if addr.contains("://") {
+        addr.to_owned()
+    } else {
+        format!("http://{addr}")
+    };
+    let mut client = pb::event_service_client::EventServiceClient::connect(uri.clone())
+        .await
+        .with_context(|| format!("cannot connect to {uri}"))?;
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let event = json::event_from_json(&text).with_context(|| format!("{}", file.display()))?;
+        let response = client
+            .handle_event(pb::HandleEventRequest { event: Some(event) })
+            .await
+            .map_err(|status| {
+                anyhow::anyhow!(
+                    "{}: {:?}: {}",
+                    file.display(),
+                    status.code(),
+                    status.message()
+                )
+            })?
+            .into_inner();
+        println!(
+            "{}",
+            json::to_json("crossdesk.v1.HandleEventResponse", &response)?
+        );
+    }
+    Ok(())
+}
+
+async fn plugin(command: PluginCommand) -> Result<()> {
+    match command {
+        PluginCommand::Run {
+            file,
+            event,
+            settings,
+            kv,
+            allow_hosts,
+            timeout_ms,
+            data_dir,
+        } => {
+            let limits = Limits {
+                timeout_ms,
+                ..Limits::default()
+            };
+            let runtime = Runtime::new(&limits, 4, &data_dir)?;
+            let plugin = runtime.load(&file).await?;
+            let text = std::fs::read_to_string(&event)
+                .with_context(|| format!("cannot read {}", event.display()))?;
+            let event = json::event_from_json(&text)?;
+            let mut config = Vec::new();
+            for setting in settings {
+                let Some((key, value)) = setting.split_once('=') else {
+                    bail!("--config takes KEY=VALUE, got '{setting}'");
+                };
+                config.push((key.to_owned(), value.to_owned()));
+            }
+            let grant = Arc::new(Grant {
+                tenant: event.tenant_id.clone(),
+                plugin: plugin.manifest.name.clone(),
+                limits,
+                kv: if kv {
+                    Some(crossdesk::store::Store::open(&data_dir)?)
+                } else {
+                    None
+                },
+                config,
+                outbound: if allow_hosts.is_empty() {
+                    None
+                } else {
+                    Some(OutboundPolicy::new(&allow_hosts, &[]).map_err(anyhow::Error::msg)?)
+                },
+            });
+            let wit_event = crossdesk::runtime::plugin_event(&event);
+            match runtime.call(&plugin, &grant, &wit_event).await {
+                Ok(actions) => {
+                    let response = pb::HandleEventResponse {
+                        event_id: event.event_id,
+                        actions,
+                        ..Default::default()
+                    };
+                    println!(
+                        "{}",
+                        json::to_json("crossdesk.v1.HandleEventResponse", &response)?
+                    );
+                    Ok(())
+                }
+                Err(failure) => bail!("{:?}: {}", failure.kind, failure.message),
+            }
+        }
+        PluginCommand::Inspect { file, data_dir } => {
+            let runtime = Runtime::new(&Limits::default(), 4, &data_dir)?;
+            let plugin = runtime.load(&file).await?;
+            let m = &plugin.manifest;
+            println!("name:         {}", m.name);
+            println!("version:      {}", m.version);
+            println!("description:  {}", m.description);
+            println!("digest:       sha256:{}", plugin.digest);
+            println!("events:       {}", m.event_names().join(", "));
+            println!("kv:           {}", m.wants_kv);
+            println!("outbound:     {}", m.outbound_hosts.join(", "));
+            println!("config keys:  {}", m.config_keys.join(", "));
+            println!("cacheable:    {}", m.cacheable);
+            Ok(())
+        }
+    }
+}

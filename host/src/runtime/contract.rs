@@ -1,0 +1,54 @@
+//! Which versions of the plugin contract (`crossdesk:plugin`, the WIT in
+//! `proto/wit/`) this host loads, and the check that a component targets one of them.
+//!
+//! The check reads the component's exports before anything is linked or run, so a
+//! plugin built for another contract gets a sentence naming both versions instead of
+//! a link error.
+
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+/// Contract versions this host loads, oldest first.
+pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0"];
+
+const HANDLER_INTERFACE: &str = "crossdesk:plugin/handler";
+
+/// Why a component is not a plugin this host can load.
+#[derive(Debug, thiserror::Error)]
+pub enum ContractError {
+    #[error(
+        "plugin targets contract crossdesk:plugin@{found}; this host loads versions {supported}"
+    )]
+    Unsupported { found: String, supported: String },
+    #[error(
+        "not a Crossdesk plugin: it exports no {HANDLER_INTERFACE} interface (it exports: {exports})"
+    )]
+    NotAPlugin { exports: String },
+}
+
+/// Checks that `component` exports the handler of a supported contract version.
+pub(super) fn check(engine: &Engine, component: &Component) -> Result<(), ContractError> {
+    let ty = component.component_type();
+    let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
+    let versions: Vec<&str> = exports
+        .iter()
+        .filter_map(|name| name.strip_prefix(HANDLER_INTERFACE))
+        .map(|rest| rest.strip_prefix('@').unwrap_or("(unversioned)"))
+        .collect();
+    if versions.iter().any(|v| SUPPORTED_CONTRACTS.contains(v)) {
+        return Ok(());
+    }
+    match versions.first() {
+        Some(found) => Err(ContractError::Unsupported {
+            found: (*found).to_owned(),
+            supported: SUPPORTED_CONTRACTS.join(", "),
+        }),
+        None => Err(ContractError::NotAPlugin {
+            exports: if exports.is_empty() {
+                "nothing".into()
+            } else {
+                exports.join(", ")
+            },
+        }),
+    }
+}

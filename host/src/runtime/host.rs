@@ -1,0 +1,297 @@
+//! The host side of every import a plugin sees, and the per-call state they share.
+//!
+//! Each capability checks the call's [`Grant`] first: a plugin gets nothing it was not
+//! granted, and every refusal is recorded so the call's outcome can say `DENIED`.
+//! WASI p2 is linked with nothing granted (no preopened directories, no environment,
+//! no network, closed stdio); its context is built only when a plugin first uses it.
+
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::Grant;
+use super::bindings::{clock, config, http, kv, log, types};
+use super::http::OutboundError;
+
+/// Longest key a plugin may store, in bytes.
+const MAX_KV_KEY: usize = 512;
+/// Largest value a plugin may store, in bytes.
+const MAX_KV_VALUE: usize = 1 << 20;
+/// Most keys one `list-keys` call returns.
+const MAX_KV_LIST: usize = 10_000;
+/// Longest log line forwarded, in bytes; longer ones are cut.
+const MAX_LOG_LINE: usize = 4096;
+
+/// The data of one call's `Store`: created fresh for every call, dropped after it.
+pub(crate) struct CallState {
+    grant: Arc<Grant>,
+    pub(super) limiter: CallLimiter,
+    /// Capability refusals, in order: the outcome's message when the call fails.
+    pub(super) denials: Vec<String>,
+    logs_emitted: u32,
+    wasi: Option<WasiCtx>,
+    /// Socket uses WASI refused; shared with the WASI context's address check.
+    wasi_denials: Arc<Mutex<Vec<String>>>,
+    table: ResourceTable,
+}
+
+impl CallState {
+    pub(super) fn new(grant: Arc<Grant>) -> Self {
+        let limits = grant.limits;
+        Self {
+            grant,
+            limiter: CallLimiter {
+                max_memory: usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX),
+                max_table: limits.max_table_elements as usize,
+                max_instances: limits.max_instances as usize,
+                memory_exceeded: false,
+            },
+            denials: Vec::new(),
+            logs_emitted: 0,
+            wasi: None,
+            wasi_denials: Arc::default(),
+            table: ResourceTable::new(),
+        }
+    }
+
+    fn deny(&mut self, what: String) -> String {
+        tracing::warn!(tenant = %self.grant.tenant, plugin = %self.grant.plugin, "denied: {what}");
+        self.denials.push(what.clone());
+        what
+    }
+
+    /// All refusals of the call, WASI's included.
+    pub(super) fn all_denials(&self) -> Vec<String> {
+        let mut all = self.denials.clone();
+        if let Ok(wasi) = self.wasi_denials.lock() {
+            all.extend(wasi.iter().cloned());
+        }
+        all
+    }
+}
+
+/// Memory, table and instance limits of one call; remembers whether memory ran out
+/// so the outcome can say so instead of reporting a bare trap.
+pub(super) struct CallLimiter {
+    max_memory: usize,
+    max_table: usize,
+    max_instances: usize,
+    pub(super) memory_exceeded: bool,
+}
+
+impl wasmtime::ResourceLimiter for CallLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.max_memory {
+            self.memory_exceeded = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= self.max_table)
+    }
+
+    fn instances(&self) -> usize {
+        self.max_instances
+    }
+
+    fn tables(&self) -> usize {
+        self.max_instances
+    }
+
+    fn memories(&self) -> usize {
+        self.max_instances
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        let denials = self.wasi_denials.clone();
+        let ctx = self.wasi.get_or_insert_with(|| {
+            let mut builder = WasiCtxBuilder::new();
+            // No `inherit_network`, no preopens, no env, no args: nothing is granted.
+            // The address check records every attempt so the outcome can name it.
+            builder.socket_addr_check(move |addr, usage| {
+                if let Ok(mut denials) = denials.lock() {
+                    denials.push(format!(
+                        "network access to {addr} ({usage:?}) is not granted"
+                    ));
+                }
+                Box::pin(async { false })
+            });
+            builder.build()
+        });
+        WasiCtxView {
+            ctx,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for CallState {}
+
+impl log::Host for CallState {
+    fn log(&mut self, level: log::Level, message: String) {
+        if self.logs_emitted >= self.grant.limits.max_log_lines {
+            return;
+        }
+        self.logs_emitted += 1;
+        let message = truncate(&message, MAX_LOG_LINE);
+        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        match level {
+            log::Level::Trace => tracing::trace!(%tenant, %plugin, "{message}"),
+            log::Level::Debug => tracing::debug!(%tenant, %plugin, "{message}"),
+            log::Level::Info => tracing::info!(%tenant, %plugin, "{message}"),
+            log::Level::Warn => tracing::warn!(%tenant, %plugin, "{message}"),
+            log::Level::Error => tracing::error!(%tenant, %plugin, "{message}"),
+        }
+    }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+impl clock::Host for CallState {
+    fn now_ms(&mut self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
+}
+
+impl config::Host for CallState {
+    fn get(&mut self, key: String) -> Option<String> {
+        self.grant
+            .config
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn all(&mut self) -> Vec<(String, String)> {
+        self.grant.config.clone()
+    }
+}
+
+impl CallState {
+    /// The store, if granted; records the refusal otherwise.
+    fn kv_store(&mut self) -> Result<crate::store::Store, kv::KvError> {
+        match &self.grant.kv {
+            Some(store) => Ok(store.clone()),
+            None => Err(kv::KvError::Denied(self.deny(format!(
+                "key-value storage is not granted to plugin '{}' for tenant '{}'",
+                self.grant.plugin, self.grant.tenant
+            )))),
+        }
+    }
+
+    fn check_key(key: &str) -> Result<(), kv::KvError> {
+        if key.len() > MAX_KV_KEY {
+            return Err(kv::KvError::TooLarge(format!(
+                "key of {} bytes; the limit is {MAX_KV_KEY}",
+                key.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn backend(e: crate::store::StoreError) -> kv::KvError {
+    kv::KvError::Backend(e.to_string())
+}
+
+impl kv::Host for CallState {
+    async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, kv::KvError> {
+        let store = self.kv_store()?;
+        Self::check_key(&key)?;
+        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        store.kv_get(tenant, plugin, &key).await.map_err(backend)
+    }
+
+    async fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), kv::KvError> {
+        let store = self.kv_store()?;
+        Self::check_key(&key)?;
+        if value.len() > MAX_KV_VALUE {
+            return Err(kv::KvError::TooLarge(format!(
+                "value of {} bytes; the limit is {MAX_KV_VALUE}",
+                value.len()
+            )));
+        }
+        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        store
+            .kv_put(tenant, plugin, &key, value)
+            .await
+            .map_err(backend)
+    }
+
+    async fn delete(&mut self, key: String) -> Result<(), kv::KvError> {
+        let store = self.kv_store()?;
+        Self::check_key(&key)?;
+        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        store.kv_delete(tenant, plugin, &key).await.map_err(backend)
+    }
+
+    async fn list_keys(&mut self, prefix: String) -> Result<Vec<String>, kv::KvError> {
+        let store = self.kv_store()?;
+        Self::check_key(&prefix)?;
+        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        store
+            .kv_list(tenant, plugin, &prefix, MAX_KV_LIST)
+            .await
+            .map_err(backend)
+    }
+}
+
+impl http::Host for CallState {
+    async fn fetch(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {
+        let grant = self.grant.clone();
+        let Some(policy) = &grant.outbound else {
+            return Err(http::HttpError::Denied(self.deny(format!(
+                "outbound HTTP is not granted to plugin '{}' for tenant '{}' (asked for {})",
+                grant.plugin, grant.tenant, request.url
+            ))));
+        };
+        let result = policy
+            .send(
+                &request.method,
+                &request.url,
+                request.headers,
+                request.body,
+                grant.limits.max_http_response_bytes,
+            )
+            .await;
+        match result {
+            Ok((status, headers, body)) => Ok(http::Response {
+                status,
+                headers,
+                body,
+            }),
+            Err(OutboundError::Denied(why)) => Err(http::HttpError::Denied(self.deny(why))),
+            Err(OutboundError::Invalid(why)) => Err(http::HttpError::InvalidRequest(why)),
+            Err(OutboundError::Timeout) => Err(http::HttpError::Timeout),
+            Err(OutboundError::Transport(why)) => Err(http::HttpError::Transport(why)),
+            Err(OutboundError::TooLarge(_)) => Err(http::HttpError::TooLarge),
+        }
+    }
+}

@@ -1,0 +1,517 @@
+//! The component runtime: one wasmtime [`Engine`] with the pooling allocator, plugin
+//! loading (contract check, compile once, precompiled artifacts cached on disk by
+//! content hash, `InstancePre`), and sandboxed calls — a fresh [`Store`] per call, so
+//! nothing leaks between tenants or events, with limits on time, memory, tables and
+//! instances.
+//!
+//! What a plugin may touch is decided by its [`Grant`]; the capabilities themselves
+//! (log, kv, config, http, clock, and WASI with nothing granted) live in `host`.
+
+mod bindings;
+mod contract;
+mod host;
+pub mod http;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{
+    Config as EngineConfig, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
+};
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches};
+pub use bindings::{WitEvent as PluginEvent, event_to_wit as plugin_event};
+pub use contract::SUPPORTED_CONTRACTS;
+
+use crate::config::Limits;
+use crate::pb;
+use crate::store::Store as DataStore;
+use bindings::PluginPre;
+use http::OutboundPolicy;
+
+/// How often the engine's epoch advances; the granularity of call deadlines.
+const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read plugin {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a WebAssembly component: {reason}")]
+    NotComponent { path: PathBuf, reason: String },
+    #[error("{path}: {0}", path = .1.display())]
+    Contract(contract::ContractError, PathBuf),
+    #[error("plugin {path} cannot be linked: {reason}")]
+    Link { path: PathBuf, reason: String },
+    #[error("plugin {path}: its manifest() failed: {reason}")]
+    Manifest { path: PathBuf, reason: String },
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the plugin runtime: {0}")]
+pub struct RuntimeError(String);
+
+/// What a plugin says about itself, read once at load time.
+#[derive(Debug, Clone)]
+pub struct PluginManifest {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub(crate) events: Vec<WitEventKind>,
+    pub wants_kv: bool,
+    pub outbound_hosts: Vec<String>,
+    pub config_keys: Vec<String>,
+    pub cacheable: bool,
+}
+
+impl PluginManifest {
+    /// Whether the plugin handles events of this kind.
+    pub(crate) fn handles(&self, kind: &WitEventKind) -> bool {
+        self.events.iter().any(|k| kind_matches(k, kind))
+    }
+
+    /// Event kinds the plugin subscribes to, as the contract names them.
+    pub fn event_names(&self) -> Vec<String> {
+        self.events.iter().map(|k| format!("{k:?}")).collect()
+    }
+}
+
+/// A compiled plugin, ready to be instantiated.
+pub struct LoadedPlugin {
+    /// Hex SHA-256 of the component file.
+    pub digest: String,
+    pub manifest: PluginManifest,
+    pre: PluginPre<host::CallState>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("digest", &self.digest)
+            .field("manifest", &self.manifest)
+            .finish()
+    }
+}
+
+/// Everything one tenant granted one plugin, fixed for the duration of a call.
+#[derive(Debug)]
+pub struct Grant {
+    pub tenant: String,
+    pub plugin: String,
+    pub limits: Limits,
+    /// Key-value storage; `None` when not granted.
+    pub kv: Option<DataStore>,
+    /// The plugin's settings (only keys its manifest declares).
+    pub config: Vec<(String, String)>,
+    /// Outbound HTTP; `None` when no host is allowed.
+    pub outbound: Option<OutboundPolicy>,
+}
+
+impl Grant {
+    /// A grant of nothing, with the given limits.
+    pub fn nothing(tenant: &str, plugin: &str, limits: Limits) -> Grant {
+        Grant {
+            tenant: tenant.to_owned(),
+            plugin: plugin.to_owned(),
+            limits,
+            kv: None,
+            config: Vec::new(),
+            outbound: None,
+        }
+    }
+}
+
+/// How a call went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Failed,
+    TimedOut,
+    Denied,
+}
+
+/// A call that produced no actions, and why.
+#[derive(Debug, Clone)]
+pub struct CallFailure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl CallFailure {
+    fn failed(message: impl Into<String>) -> Self {
+        Self {
+            kind: FailureKind::Failed,
+            message: message.into(),
+        }
+    }
+}
+
+/// How instances get their memory, tables and stacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allocator {
+    /// Preallocated slots reused call after call: the sidecar's choice.
+    Pooling,
+    /// Fresh mappings for every instance: wasmtime's default.
+    OnDemand,
+}
+
+/// The sandbox: one engine, one linker, shared by all plugins and tenants.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<host::CallState>,
+    compiled_dir: PathBuf,
+    ticker: Option<std::thread::JoinHandle<()>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("compiled_dir", &self.compiled_dir)
+            .finish()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(ticker) = self.ticker.take() {
+            let _ = ticker.join();
+        }
+    }
+}
+
+impl Runtime {
+    /// Builds the engine. `max` bounds every per-call limit (the pool's slots are sized
+    /// by it); `concurrent_calls` is the number of plugin instances alive at once.
+    pub fn new(
+        max: &Limits,
+        concurrent_calls: u32,
+        data_dir: &Path,
+    ) -> Result<Runtime, RuntimeError> {
+        Self::with_allocator(max, concurrent_calls, data_dir, Allocator::Pooling)
+    }
+
+    /// Like [`Runtime::new`] with a choice of instance allocator; the on-demand one
+    /// is wasmtime's default and serves as the baseline in benchmarks.
+    pub fn with_allocator(
+        max: &Limits,
+        concurrent_calls: u32,
+        data_dir: &Path,
+        allocator: Allocator,
+    ) -> Result<Runtime, RuntimeError> {
+        let mut pool = PoolingAllocationConfig::default();
+        let slots = concurrent_calls.max(1);
+        let instances = max.max_instances.max(1);
+        pool.total_component_instances(slots)
+            .total_core_instances(slots.saturating_mul(instances))
+            .total_memories(slots.saturating_mul(instances))
+            .total_tables(slots.saturating_mul(instances))
+            .total_stacks(slots)
+            .max_core_instances_per_component(instances)
+            .max_memories_per_component(instances)
+            .max_tables_per_component(instances)
+            .max_memory_size(usize::try_from(max.max_memory_bytes).unwrap_or(usize::MAX))
+            .table_elements(max.max_table_elements as usize)
+            // Keeping the first pages resident turns a fresh instantiate into a memset
+            // instead of page faults; memory beyond this is returned to the OS.
+            .linear_memory_keep_resident(1 << 20)
+            .table_keep_resident(64 << 10);
+
+        let mut config = EngineConfig::new();
+        config.allocation_strategy(match allocator {
+            Allocator::Pooling => InstanceAllocationStrategy::Pooling(pool),
+            Allocator::OnDemand => InstanceAllocationStrategy::OnDemand,
+        });
+        config
+            .epoch_interruption(true)
+            .max_wasm_stack(1 << 20)
+            .wasm_component_model(true);
+        let engine = Engine::new(&config).map_err(|e| RuntimeError(format!("{e:#}")))?;
+
+        let mut linker = Linker::new(&engine);
+        bindings::Plugin::add_to_linker::<_, HasSelf<host::CallState>>(&mut linker, |s| s)
+            .map_err(|e| RuntimeError(format!("{e:#}")))?;
+        // WASI p2 with nothing granted, so components from other toolchains link.
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| RuntimeError(format!("{e:#}")))?;
+
+        let compiled_dir = data_dir.join("compiled");
+        std::fs::create_dir_all(&compiled_dir)
+            .map_err(|e| RuntimeError(format!("cannot create {}: {e}", compiled_dir.display())))?;
+
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let ticker = {
+            let engine = engine.clone();
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name("crossdesk-epoch".into())
+                .spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        engine.increment_epoch();
+                    }
+                })
+                .map_err(|e| RuntimeError(format!("cannot start the epoch thread: {e}")))?
+        };
+        Ok(Runtime {
+            engine,
+            linker,
+            compiled_dir,
+            ticker: Some(ticker),
+            stop,
+        })
+    }
+
+    /// Loads a component: checks its contract version, compiles it (or loads the
+    /// precompiled artifact for the same bytes), links it and reads its manifest.
+    pub async fn load(&self, path: &Path) -> Result<LoadedPlugin, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let digest = hex::encode(Sha256::digest(&bytes));
+        let component = self.compile(&bytes, &digest, path)?;
+        contract::check(&self.engine, &component)
+            .map_err(|e| LoadError::Contract(e, path.to_owned()))?;
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|e| LoadError::Link {
+                    path: path.to_owned(),
+                    reason: format!("{e:#}"),
+                })?;
+        let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+            path: path.to_owned(),
+            reason: format!("{e:#}"),
+        })?;
+        let probe = Arc::new(Grant::nothing("", "", Limits::default()));
+        let Reply::Manifest(manifest) =
+            self.run(&pre, &probe, Export::Manifest)
+                .await
+                .map_err(|e| LoadError::Manifest {
+                    path: path.to_owned(),
+                    reason: e.message,
+                })?
+        else {
+            unreachable!("run answers an Export with its own Reply")
+        };
+        Ok(LoadedPlugin {
+            digest,
+            manifest: PluginManifest {
+                name: manifest.name,
+                version: manifest.version,
+                description: manifest.description,
+                events: manifest.events,
+                wants_kv: manifest.capabilities.kv,
+                outbound_hosts: manifest.capabilities.outbound_hosts,
+                config_keys: manifest.capabilities.config_keys,
+                cacheable: manifest.cacheable,
+            },
+            pre,
+        })
+    }
+
+    fn compile(&self, bytes: &[u8], digest: &str, path: &Path) -> Result<Component, LoadError> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        self.engine
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
+        let artifact = self
+            .compiled_dir
+            .join(format!("{digest}-{:016x}.cwasm", hasher.finish()));
+        if artifact.exists() {
+            // SAFETY: the artifact was written by `Component::serialize` of this
+            // process's engine configuration (the file name carries the content hash
+            // and the engine's compatibility hash) into the sidecar's own data folder,
+            // which is as trusted as the binary. wasmtime checks the header again.
+            #[allow(unsafe_code)]
+            let loaded = unsafe { Component::deserialize_file(&self.engine, &artifact) };
+            match loaded {
+                Ok(component) => return Ok(component),
+                Err(e) => tracing::warn!(artifact = %artifact.display(), "recompiling: {e:#}"),
+            }
+        }
+        let component =
+            Component::new(&self.engine, bytes).map_err(|e| LoadError::NotComponent {
+                path: path.to_owned(),
+                reason: format!("{e:#}"),
+            })?;
+        // Write then rename, so a crash never leaves a half-written artifact.
+        match component.serialize() {
+            Ok(serialized) => {
+                let tmp = artifact.with_extension(format!("tmp{}", std::process::id()));
+                if let Err(e) =
+                    std::fs::write(&tmp, serialized).and_then(|()| std::fs::rename(&tmp, &artifact))
+                {
+                    tracing::warn!(artifact = %artifact.display(), "cannot cache compiled plugin: {e}");
+                }
+            }
+            Err(e) => tracing::warn!("cannot serialize compiled plugin: {e:#}"),
+        }
+        Ok(component)
+    }
+
+    /// Runs the plugin's `handle` on `event` under the grant's limits and returns its
+    /// actions, attributed to the grant's plugin name.
+    pub async fn call(
+        &self,
+        plugin: &LoadedPlugin,
+        grant: &Arc<Grant>,
+        event: &WitEvent,
+    ) -> Result<Vec<pb::Action>, CallFailure> {
+        let Reply::Handle(result) = self.run(&plugin.pre, grant, Export::Handle(event)).await?
+        else {
+            unreachable!("run answers an Export with its own Reply")
+        };
+        let actions = result.map_err(|e| CallFailure {
+            kind: FailureKind::Failed,
+            message: if e.retryable {
+                format!("{} (retryable)", e.message)
+            } else {
+                e.message
+            },
+        })?;
+        let actions: Vec<pb::Action> = actions
+            .into_iter()
+            .map(|a| bindings::action_from_wit(&grant.plugin, a))
+            .collect();
+        let size: usize = actions.iter().map(prost::Message::encoded_len).sum();
+        if size > grant.limits.max_output_bytes {
+            return Err(CallFailure::failed(format!(
+                "output of {size} bytes exceeds the limit of {} bytes",
+                grant.limits.max_output_bytes
+            )));
+        }
+        validate_actions(&actions, event).map_err(CallFailure::failed)?;
+        Ok(actions)
+    }
+
+    /// Instantiates `pre` in a fresh store and calls `export` on it, within the deadline and
+    /// limits of `grant`, classifying whatever goes wrong.
+    async fn run(
+        &self,
+        pre: &PluginPre<host::CallState>,
+        grant: &Arc<Grant>,
+        export: Export<'_>,
+    ) -> Result<Reply, CallFailure> {
+        let limits = grant.limits;
+        let timeout = Duration::from_millis(limits.timeout_ms);
+        let mut store = Store::new(&self.engine, host::CallState::new(grant.clone()));
+        store.limiter(|state| &mut state.limiter);
+        let deadline = Instant::now() + timeout;
+        // Guest code yields to the executor at every epoch tick, so a busy plugin
+        // never holds a runtime thread, and traps once the deadline has passed.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(Trap::Interrupt.into())
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        let outcome = {
+            let work = async {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let handler = instance.crossdesk_plugin_handler();
+                match export {
+                    Export::Manifest => {
+                        handler.call_manifest(&mut store).await.map(Reply::Manifest)
+                    }
+                    Export::Handle(event) => handler
+                        .call_handle(&mut store, event)
+                        .await
+                        .map(Reply::Handle),
+                }
+            };
+            // The epoch bounds guest code; this bounds time spent in host calls too.
+            tokio::time::timeout(timeout, work).await
+        };
+        let state = store.data();
+        let failure = |kind, message: String| CallFailure { kind, message };
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Err(_elapsed) => Err(failure(
+                FailureKind::TimedOut,
+                format!("deadline of {} ms exceeded", limits.timeout_ms),
+            )),
+            Ok(Err(error)) => {
+                if let Some(denial) = state.all_denials().into_iter().next() {
+                    return Err(failure(FailureKind::Denied, denial));
+                }
+                if state.limiter.memory_exceeded {
+                    return Err(failure(
+                        FailureKind::Failed,
+                        format!("memory limit of {} bytes reached", limits.max_memory_bytes),
+                    ));
+                }
+                match error.downcast_ref::<Trap>() {
+                    Some(Trap::Interrupt) => Err(failure(
+                        FailureKind::TimedOut,
+                        format!("deadline of {} ms exceeded", limits.timeout_ms),
+                    )),
+                    Some(Trap::StackOverflow) => Err(failure(
+                        FailureKind::Failed,
+                        "stack overflow (recursion too deep)".into(),
+                    )),
+                    Some(trap) => Err(failure(FailureKind::Failed, format!("trapped: {trap}"))),
+                    None => Err(failure(FailureKind::Failed, format!("{error:#}"))),
+                }
+            }
+        }
+    }
+}
+
+/// The plugin function a call runs.
+enum Export<'e> {
+    Manifest,
+    Handle(&'e WitEvent),
+}
+
+/// What the function returned.
+enum Reply {
+    Manifest(bindings::WitPluginManifest),
+    Handle(Result<Vec<bindings::WitAction>, bindings::WitPluginError>),
+}
+
+/// Rejects actions that make no sense for the event, so a buggy plugin cannot
+/// send the helpdesk nonsense.
+fn validate_actions(actions: &[pb::Action], event: &WitEvent) -> Result<(), String> {
+    use pb::action::Kind;
+    for action in actions {
+        match &action.kind {
+            Some(Kind::ReplaceDraft(_))
+                if !matches!(event.kind, WitEventKind::AgentReplyDrafted) =>
+            {
+                return Err("invalid output: replace-draft on an event that has no draft".into());
+            }
+            Some(Kind::AddTags(tags)) => {
+                if let Some(bad) = tags
+                    .tags
+                    .iter()
+                    .find(|t| t.is_empty() || t.chars().any(char::is_whitespace))
+                {
+                    return Err(format!(
+                        "invalid output: tag {bad:?} is empty or has whitespace"
+                    ));
+                }
+            }
+            Some(Kind::SetFields(fields)) if fields.fields.keys().any(String::is_empty) => {
+                return Err("invalid output: a field with an empty name".into());
+            }
+            Some(Kind::Recommend(recs)) if recs.items.iter().any(|r| !r.score.is_finite()) => {
+                return Err("invalid output: a recommendation score is not a finite number".into());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,424 @@
+//! The event API end to end: the real sidecar on loopback, a tonic client, plugins
+//! built from source.
+
+use crossdesk_integration_tests::*;
+use futures::StreamExt;
+use pb::plugin_outcome::Status;
+use tonic::Code;
+
+fn config() -> String {
+    install(&["plugin-tagger", "plugin-noop", "plugin-kv-counter"])
+        + r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+config = { tag = "acme-tag" }
+[[tenants.plugins]]
+name = "plugin-noop"
+[[tenants.plugins]]
+name = "plugin-kv-counter"
+kv = true
+
+[[tenants]]
+id = "globex"
+[[tenants.plugins]]
+name = "plugin-kv-counter"
+kv = true
+[[tenants.plugins]]
+name = "plugin-tagger"
+config = { tag = "globex-tag" }
+"#
+}
+
+#[tokio::test]
+async fn happy_path_returns_actions_and_outcomes_in_pipeline_order() {
+    let server = TestServer::start(&config()).await;
+    let mut client = server.client().await;
+    let response = client
+        .handle_event(request(customer_message(
+            "acme",
+            "e-1",
+            "Where is my parcel?",
+        )))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(response.event_id, "e-1");
+    assert!(!response.replayed);
+    let plugins: Vec<&str> = response
+        .outcomes
+        .iter()
+        .map(|o| o.plugin.as_str())
+        .collect();
+    assert_eq!(
+        plugins,
+        ["plugin-tagger", "plugin-noop", "plugin-kv-counter"]
+    );
+    for outcome in &response.outcomes {
+        assert_eq!(outcome.status(), Status::Ok, "{outcome:?}");
+    }
+    let tags: Vec<&str> = response
+        .actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            Some(pb::action::Kind::AddTags(t)) => Some(t.tags.iter().map(String::as_str)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(tags, ["acme-tag"]);
+    assert!(
+        notes(&response)
+            .iter()
+            .any(|n| n.contains("Where is my parcel?")),
+        "{response:#?}"
+    );
+    // Actions are attributed, in pipeline order.
+    let first = response.actions.first().expect("actions");
+    assert_eq!(first.plugin, "plugin-tagger");
+}
+
+#[tokio::test]
+async fn redelivery_returns_the_first_response_without_running_plugins_again() {
+    let server = TestServer::start(&config()).await;
+    let mut client = server.client().await;
+    let event = customer_message("acme", "dup-1", "hello");
+    let first = client
+        .handle_event(request(event.clone()))
+        .await
+        .expect("ok")
+        .into_inner();
+    let again = client
+        .handle_event(request(event.clone()))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert!(again.replayed);
+    assert_eq!(first.actions, again.actions);
+    // The counter plugin ran once: a new event sees 2, not 3.
+    let next = client
+        .handle_event(request(customer_message("acme", "dup-2", "hello")))
+        .await
+        .expect("ok")
+        .into_inner();
+    let counts: Vec<String> = notes(&next)
+        .into_iter()
+        .filter(|n| n.contains("count"))
+        .collect();
+    assert!(counts.iter().any(|n| n.contains('2')), "{counts:?}");
+
+    // Concurrent deliveries of one new id also run the plugins once.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let mut client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            client
+                .handle_event(request(customer_message("acme", "dup-3", "hello")))
+                .await
+                .expect("ok")
+                .into_inner()
+        }));
+    }
+    let mut fresh = 0;
+    for task in tasks {
+        if !task.await.expect("join").replayed {
+            fresh += 1;
+        }
+    }
+    assert_eq!(fresh, 1, "exactly one delivery ran the pipeline");
+}
+
+#[tokio::test]
+async fn an_event_id_reused_for_other_content_is_refused() {
+    let server = TestServer::start(&config()).await;
+    let mut client = server.client().await;
+    client
+        .handle_event(request(customer_message("acme", "same-id", "one")))
+        .await
+        .expect("ok");
+    let err = client
+        .handle_event(request(customer_message("acme", "same-id", "two")))
+        .await
+        .expect_err("refused");
+    assert_eq!(err.code(), Code::AlreadyExists, "{err:?}");
+}
+
+#[tokio::test]
+async fn kv_is_scoped_per_tenant_and_survives_a_restart() {
+    let server = TestServer::start(&config()).await;
+    let mut client = server.client().await;
+    for i in 0..3 {
+        client
+            .handle_event(request(customer_message("acme", &format!("k-{i}"), "x")))
+            .await
+            .expect("ok");
+    }
+    // Tenant globex has its own counter.
+    let globex = client
+        .handle_event(request(customer_message("globex", "g-1", "x")))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert!(
+        notes(&globex).iter().any(|n| n.contains("count: 1")),
+        "{globex:#?}"
+    );
+
+    let data = server.stop().await;
+    let server = TestServer::start_in(&config(), data).await;
+    let mut client = server.client().await;
+    let after = client
+        .handle_event(request(customer_message("acme", "k-after", "x")))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert!(
+        notes(&after).iter().any(|n| n.contains("count: 4")),
+        "{after:#?}"
+    );
+}
+
+#[tokio::test]
+async fn cacheable_results_are_served_from_cache_per_tenant_config() {
+    let server = TestServer::start(&config()).await;
+    let mut client = server.client().await;
+    let first = client
+        .handle_event(request(customer_message("acme", "c-1", "same words")))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert!(!outcome(&first, "plugin-tagger").cache_hit);
+    let second = client
+        .handle_event(request(customer_message("acme", "c-2", "same words")))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert!(outcome(&second, "plugin-tagger").cache_hit);
+    // The non-cacheable counter never is.
+    assert!(!outcome(&second, "plugin-kv-counter").cache_hit);
+    // Another tenant (another config) does not get acme's result.
+    let other = client
+        .handle_event(request(customer_message("globex", "c-3", "same words")))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert!(!outcome(&other, "plugin-tagger").cache_hit);
+    assert!(format!("{other:?}").contains("globex-tag"));
+    assert!(!format!("{other:?}").contains("acme-tag"));
+}
+
+#[tokio::test]
+async fn plugins_skip_event_kinds_they_do_not_handle() {
+    let server = TestServer::start(&config()).await;
+    let mut client = server.client().await;
+    let mut event = customer_message("acme", "s-1", "");
+    event.kind = pb::EventKind::TicketSolved as i32;
+    let response = client
+        .handle_event(request(event))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(
+        outcome(&response, "plugin-tagger").status(),
+        Status::Skipped
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_status_codes() {
+    let server = TestServer::start(&config()).await;
+    let mut client = server.client().await;
+
+    let err = client
+        .handle_event(request(customer_message("nobody", "u-1", "hi")))
+        .await
+        .expect_err("unknown tenant");
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.message().contains("nobody"), "{err:?}");
+
+    let err = client
+        .handle_event(pb::HandleEventRequest { event: None })
+        .await
+        .expect_err("no event");
+    assert_eq!(err.code(), Code::InvalidArgument);
+
+    let mut event = customer_message("acme", "", "hi");
+    event.event_id.clear();
+    let err = client
+        .handle_event(request(event))
+        .await
+        .expect_err("no id");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("event_id"), "{err:?}");
+
+    let mut event = customer_message("acme", "bad-kind", "hi");
+    event.kind = 4242;
+    let err = client
+        .handle_event(request(event))
+        .await
+        .expect_err("bad kind");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("kind"), "{err:?}");
+
+    // Over the request size limit (256 KiB by default): refused before decoding.
+    let big = customer_message("acme", "big", &"x".repeat(300 << 10));
+    let err = client
+        .handle_event(request(big))
+        .await
+        .expect_err("too big");
+    assert_eq!(err.code(), Code::OutOfRange, "{err:?}");
+
+    // Under the request limit but over the text limit (64 KiB).
+    let long = customer_message("acme", "long", &"x".repeat(100 << 10));
+    let err = client
+        .handle_event(request(long))
+        .await
+        .expect_err("too long");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("text"), "{err:?}");
+}
+
+#[tokio::test]
+async fn malformed_protobuf_bytes_are_refused() {
+    let server = TestServer::start(&config()).await;
+    // A length-prefixed gRPC frame whose payload is not a valid HandleEventRequest.
+    let channel = server.channel().await;
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("ready");
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(
+        "/crossdesk.v1.EventService/HandleEvent",
+    );
+    let err = grpc
+        .unary::<_, pb::HandleEventResponse, _>(
+            tonic::Request::new(RawBytes(vec![0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])),
+            path,
+            RawCodec,
+        )
+        .await
+        .expect_err("malformed");
+    // gRPC's status-code guide gives INTERNAL to a message that cannot be parsed.
+    assert_eq!(err.code(), Code::Internal, "{err:?}");
+    assert!(err.message().contains("decode"), "{err:?}");
+}
+
+#[tokio::test]
+async fn stream_returns_one_result_per_event_in_arrival_order() {
+    let server = TestServer::start(&config()).await;
+    let mut client = server.client().await;
+    let mut requests = Vec::new();
+    for i in 0..60 {
+        let tenant = if i == 17 { "nobody" } else { "acme" };
+        requests.push(request(customer_message(
+            tenant,
+            &format!("st-{i}"),
+            &format!("message {i}"),
+        )));
+    }
+    let response = client
+        .stream_events(tokio_stream::iter(requests))
+        .await
+        .expect("stream opens");
+    let results: Vec<pb::StreamEventsResponse> = response
+        .into_inner()
+        .map(|r| r.expect("stream item"))
+        .collect()
+        .await;
+    assert_eq!(results.len(), 60);
+    for (i, result) in results.iter().enumerate() {
+        assert_eq!(result.event_id, format!("st-{i}"));
+        match &result.result {
+            Some(pb::stream_events_response::Result::Error(e)) => {
+                assert_eq!(i, 17);
+                assert_eq!(e.code, Code::NotFound as i32);
+            }
+            Some(pb::stream_events_response::Result::Response(r)) => {
+                assert_ne!(i, 17);
+                assert!(notes(r).iter().any(|n| n.contains(&format!("message {i}"))));
+            }
+            None => panic!("empty result"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn health_and_reflection_answer_standard_clients() {
+    let server = TestServer::start(&config()).await;
+    let channel = server.channel().await;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel.clone());
+    let status = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "crossdesk.v1.EventService".into(),
+        })
+        .await
+        .expect("health")
+        .into_inner();
+    assert_eq!(
+        status.status(),
+        tonic_health::pb::health_check_response::ServingStatus::Serving
+    );
+
+    use tonic_reflection::pb::v1::{
+        ServerReflectionRequest, server_reflection_client::ServerReflectionClient,
+        server_reflection_request::MessageRequest, server_reflection_response::MessageResponse,
+    };
+    let mut reflection = ServerReflectionClient::new(channel);
+    let mut responses = reflection
+        .server_reflection_info(tokio_stream::iter([ServerReflectionRequest {
+            host: String::new(),
+            message_request: Some(MessageRequest::ListServices(String::new())),
+        }]))
+        .await
+        .expect("reflection")
+        .into_inner();
+    let first = responses.next().await.expect("one").expect("ok");
+    let Some(MessageResponse::ListServicesResponse(list)) = first.message_response else {
+        panic!("unexpected {first:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"crossdesk.v1.EventService".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_owned()),
+        "{names:?}"
+    );
+}
+
+/// Bytes sent as they are, to speak malformed protobuf.
+struct RawBytes(Vec<u8>);
+
+#[derive(Clone, Copy)]
+struct RawCodec;
+
+impl tonic::codec::Codec for RawCodec {
+    type Encode = RawBytes;
+    type Decode = pb::HandleEventResponse;
+    type Encoder = RawEncoder;
+    type Decoder = tonic_prost::ProstDecoder<pb::HandleEventResponse>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        tonic_prost::ProstDecoder::default()
+    }
+}
+
+struct RawEncoder;
+
+impl tonic::codec::Encoder for RawEncoder {
+    type Item = RawBytes;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Self::Item,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), Self::Error> {
+        bytes::BufMut::put_slice(dst, &item.0);
+        Ok(())
+    }
+}

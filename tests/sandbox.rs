@@ -1,0 +1,268 @@
+//! Hostile plugins, built from source like any other: each is stopped or refused,
+//! reported in its own outcome, and never disturbs other plugins or requests.
+
+use std::time::{Duration, Instant};
+
+use crossdesk_integration_tests::*;
+use pb::plugin_outcome::Status;
+
+/// One tenant per hostile plugin, each followed by the harmless tagger, plus a
+/// tenant that only runs the tagger.
+fn config() -> String {
+    let hostile = [
+        "plugin-infinite-loop",
+        "plugin-memory-bomb",
+        "plugin-deep-recursion",
+        "plugin-huge-output",
+        "plugin-panics",
+        "plugin-file-access",
+        "plugin-socket-access",
+        "plugin-forbidden-host",
+        "plugin-kv-counter",
+    ];
+    let mut config = install(&[&hostile[..], &["plugin-tagger"]].concat());
+    config.push_str(
+        r#"
+[limits]
+timeout_ms = 300
+max_memory_bytes = 33554432
+
+[[tenants]]
+id = "calm"
+[[tenants.plugins]]
+name = "plugin-tagger"
+config = { tag = "calm" }
+"#,
+    );
+    for name in hostile {
+        config.push_str(&format!(
+            "\n[[tenants]]\nid = \"{name}\"\n[[tenants.plugins]]\nname = \"{name}\"\n\
+             [[tenants.plugins]]\nname = \"plugin-tagger\"\nconfig = {{ tag = \"ok\" }}\n"
+        ));
+    }
+    // The forbidden-host plugin is granted one host, and asks for another.
+    config.push_str(
+        r#"
+[[tenants]]
+id = "granted-other-host"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+allowed_hosts = ["api.example.com"]
+config = { url = "http://evil.example.net/steal" }
+
+[[tenants]]
+id = "wildcard-to-loopback"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+allowed_hosts = ["*.0.0.1"]
+config = { url = "http://127.0.0.1:5432/" }
+"#,
+    );
+    config
+}
+
+async fn run(server: &TestServer, tenant: &str, id: &str) -> pb::HandleEventResponse {
+    server
+        .client()
+        .await
+        .handle_event(request(customer_message(tenant, id, "hello")))
+        .await
+        .expect("the request itself succeeds")
+        .into_inner()
+}
+
+/// The hostile plugin failed as expected and the plugin after it still ran.
+fn assert_contained(
+    response: &pb::HandleEventResponse,
+    plugin: &str,
+    status: Status,
+    needle: &str,
+) {
+    let bad = outcome(response, plugin);
+    assert_eq!(bad.status(), status, "{bad:?}");
+    assert!(
+        bad.error.to_lowercase().contains(needle),
+        "error of {plugin} should mention {needle:?}: {bad:?}"
+    );
+    assert!(response.actions.iter().all(|a| a.plugin != plugin));
+    assert_eq!(outcome(response, "plugin-tagger").status(), Status::Ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn infinite_loop_times_out_while_other_requests_are_served() {
+    let server = TestServer::start(&config()).await;
+    let started = Instant::now();
+    let looping = {
+        let mut client = server.client().await;
+        tokio::spawn(async move {
+            client
+                .handle_event(request(customer_message(
+                    "plugin-infinite-loop",
+                    "loop-1",
+                    "x",
+                )))
+                .await
+                .expect("ok")
+                .into_inner()
+        })
+    };
+    // While the loop burns its budget, other tenants' requests complete.
+    let mut served = 0;
+    while !looping.is_finished() {
+        let response = run(&server, "calm", &format!("calm-{served}")).await;
+        assert_eq!(outcome(&response, "plugin-tagger").status(), Status::Ok);
+        served += 1;
+    }
+    let response = looping.await.expect("join");
+    let elapsed = started.elapsed();
+    assert_contained(
+        &response,
+        "plugin-infinite-loop",
+        Status::TimedOut,
+        "deadline",
+    );
+    let reported =
+        Duration::from_micros(outcome(&response, "plugin-infinite-loop").duration_micros);
+    assert!(reported >= Duration::from_millis(300), "{reported:?}");
+    assert!(
+        elapsed < Duration::from_secs(3),
+        "stopped long after its 300 ms deadline: {elapsed:?}"
+    );
+    assert!(
+        served >= 3,
+        "only {served} requests were served during the loop"
+    );
+}
+
+#[tokio::test]
+async fn memory_bomb_is_stopped_at_the_limit_and_host_memory_stays_bounded() {
+    let server = TestServer::start(&config()).await;
+    let response = run(&server, "plugin-memory-bomb", "mem-0").await;
+    assert_contained(
+        &response,
+        "plugin-memory-bomb",
+        Status::Failed,
+        "memory limit",
+    );
+    let before = resident_bytes();
+    for i in 1..=20 {
+        let response = run(&server, "plugin-memory-bomb", &format!("mem-{i}")).await;
+        assert_eq!(
+            outcome(&response, "plugin-memory-bomb").status(),
+            Status::Failed
+        );
+    }
+    let growth = resident_bytes().saturating_sub(before);
+    // 20 bombs of 32 MiB each would be 640 MiB if memory were kept.
+    assert!(
+        growth < 64 << 20,
+        "resident memory grew by {} MiB",
+        growth >> 20
+    );
+}
+
+#[tokio::test]
+async fn deep_recursion_traps() {
+    let server = TestServer::start(&config()).await;
+    let response = run(&server, "plugin-deep-recursion", "rec-1").await;
+    assert_contained(
+        &response,
+        "plugin-deep-recursion",
+        Status::Failed,
+        "stack overflow",
+    );
+}
+
+#[tokio::test]
+async fn huge_output_is_refused() {
+    let server = TestServer::start(&config()).await;
+    let response = run(&server, "plugin-huge-output", "huge-1").await;
+    assert_contained(
+        &response,
+        "plugin-huge-output",
+        Status::Failed,
+        "exceeds the limit",
+    );
+}
+
+#[tokio::test]
+async fn a_panic_fails_only_that_plugin() {
+    let server = TestServer::start(&config()).await;
+    let response = run(&server, "plugin-panics", "panic-1").await;
+    assert_contained(&response, "plugin-panics", Status::Failed, "trap");
+}
+
+#[tokio::test]
+async fn files_are_not_reachable() {
+    let server = TestServer::start(&config()).await;
+    let response = run(&server, "plugin-file-access", "file-1").await;
+    assert_contained(
+        &response,
+        "plugin-file-access",
+        Status::Failed,
+        "no preopened",
+    );
+}
+
+#[tokio::test]
+async fn sockets_are_denied() {
+    let server = TestServer::start(&config()).await;
+    let response = run(&server, "plugin-socket-access", "sock-1").await;
+    assert_contained(
+        &response,
+        "plugin-socket-access",
+        Status::Denied,
+        "not granted",
+    );
+}
+
+#[tokio::test]
+async fn outbound_http_needs_a_grant_for_that_host() {
+    let server = TestServer::start(&config()).await;
+    // No hosts granted at all.
+    let response = run(&server, "plugin-forbidden-host", "http-1").await;
+    assert_contained(
+        &response,
+        "plugin-forbidden-host",
+        Status::Denied,
+        "not granted",
+    );
+    // Some host granted, but not this one.
+    let response = run(&server, "granted-other-host", "http-2").await;
+    let result = outcome(&response, "plugin-forbidden-host");
+    assert_eq!(result.status(), Status::Denied, "{result:?}");
+    assert!(result.error.contains("evil.example.net"), "{result:?}");
+    // A wildcard grant never opens loopback.
+    let response = run(&server, "wildcard-to-loopback", "http-3").await;
+    let result = outcome(&response, "plugin-forbidden-host");
+    assert_eq!(result.status(), Status::Denied, "{result:?}");
+    assert!(result.error.contains("not public"), "{result:?}");
+}
+
+#[tokio::test]
+async fn storage_needs_a_grant() {
+    let server = TestServer::start(&config()).await;
+    let response = run(&server, "plugin-kv-counter", "kv-1").await;
+    assert_contained(
+        &response,
+        "plugin-kv-counter",
+        Status::Denied,
+        "not granted",
+    );
+}
+
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}

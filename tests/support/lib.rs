@@ -1,0 +1,187 @@
+//! Test support: starts the real sidecar on a loopback port with a configuration
+//! written by the test, and hands out tonic clients for it.
+//!
+//! Plugins come from `target/plugins/`, where `make plugins` builds every plugin
+//! crate of the workspace (including the hostile fixtures in `tests/plugins/`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use crossdesk::pb;
+use crossdesk::pb::event_service_client::EventServiceClient;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+/// Folder holding the built plugins.
+pub fn plugin_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins")
+}
+
+/// Path of a built plugin, e.g. `plugin("plugin-noop")`; panics with the command
+/// that builds it when it is missing.
+pub fn plugin(name: &str) -> PathBuf {
+    let path = plugin_dir().join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: run `make plugins` (or `make test`) first",
+        path.display()
+    );
+    path
+}
+
+/// A sidecar running in this process on 127.0.0.1, stopped when dropped.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with `config` (TOML). `listen`, `data_dir` and `plugin_dir`
+    /// are set by this function.
+    pub async fn start(config: &str) -> TestServer {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        Self::start_in(config, data_dir).await
+    }
+
+    /// Like [`TestServer::start`], keeping data in `data_dir` (to test restarts).
+    pub async fn start_in(config: &str, data_dir: tempfile::TempDir) -> TestServer {
+        let mut config = crossdesk::Config::parse(config).expect("test config is valid");
+        config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.data_dir = data_dir.path().to_owned();
+        config.plugin_dir = plugin_dir();
+        let sidecar = Arc::new(
+            crossdesk::Sidecar::build(&config)
+                .await
+                .expect("sidecar starts"),
+        );
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let settings = config.server.clone();
+        let task = tokio::spawn(async move {
+            crossdesk::api::serve(sidecar, &settings, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestServer {
+            addr,
+            data_dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// The `http://` URI of the server.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A connected event API client.
+    pub async fn client(&self) -> EventServiceClient<Channel> {
+        EventServiceClient::connect(self.uri())
+            .await
+            .expect("connect to the test server")
+    }
+
+    /// A raw channel, for health and reflection clients.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.uri())
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect")
+    }
+
+    /// Stops the server and waits for it, keeping the data folder.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.shutdown().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.data_dir, dir)
+    }
+
+    async fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A customer message for `tenant` with id `event_id`.
+pub fn customer_message(tenant: &str, event_id: &str, text: &str) -> pb::Event {
+    pb::Event {
+        tenant_id: tenant.into(),
+        event_id: event_id.into(),
+        kind: pb::EventKind::CustomerMessage as i32,
+        ticket_id: "T-1".into(),
+        channel: pb::Channel::Email as i32,
+        customer: Some(pb::Customer {
+            id: "cust-1".into(),
+            locale: "de-DE".into(),
+            country: "DE".into(),
+            time_zone: "Europe/Berlin".into(),
+            ..Default::default()
+        }),
+        text: text.into(),
+        occurred_at: Some(prost_types::Timestamp {
+            seconds: 1_795_000_000,
+            nanos: 0,
+        }),
+        ..Default::default()
+    }
+}
+
+/// Wraps an event in a request.
+pub fn request(event: pb::Event) -> pb::HandleEventRequest {
+    pb::HandleEventRequest { event: Some(event) }
+}
+
+/// The outcome of `plugin` in a response.
+pub fn outcome<'a>(response: &'a pb::HandleEventResponse, plugin: &str) -> &'a pb::PluginOutcome {
+    response
+        .outcomes
+        .iter()
+        .find(|o| o.plugin == plugin)
+        .unwrap_or_else(|| panic!("no outcome for {plugin} in {response:#?}"))
+}
+
+/// The texts of all internal notes of a response.
+pub fn notes(response: &pb::HandleEventResponse) -> Vec<String> {
+    response
+        .actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            Some(pb::action::Kind::InternalNote(text)) => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A config installing the named built plugins (`name` = file stem) and nothing else.
+pub fn install(plugins: &[&str]) -> String {
+    plugins
+        .iter()
+        .map(|name| {
+            // Fail early, with the build command, when a plugin is missing.
+            let _ = plugin(name);
+            format!("[[plugins]]\nname = \"{name}\"\npath = \"{name}.wasm\"\n")
+        })
+        .collect()
+}
