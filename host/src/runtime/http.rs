@@ -121,8 +121,9 @@ pub enum OutboundError {
 /// What one tenant allows one plugin to reach.
 pub struct OutboundPolicy {
     patterns: Vec<HostPattern>,
+    /// Headers added to requests whose host matches the pattern (an `allowed_hosts` entry).
     secrets: Vec<(
-        String,
+        HostPattern,
         reqwest::header::HeaderName,
         reqwest::header::HeaderValue,
     )>,
@@ -154,7 +155,7 @@ impl OutboundPolicy {
                 let mut value = reqwest::header::HeaderValue::from_str(&value)
                     .map_err(|_| format!("secret for '{}' is not a valid header value", s.host))?;
                 value.set_sensitive(true);
-                Ok((s.host.to_ascii_lowercase(), name, value))
+                Ok((HostPattern::parse(&s.host)?, name, value))
             })
             .collect::<Result<Vec<_>, String>>()?;
         let exact_hosts: Vec<String> = patterns
@@ -230,7 +231,7 @@ impl OutboundPolicy {
             header_map.append(name, value);
         }
         for (secret_host, name, value) in &self.secrets {
-            if *secret_host == host {
+            if secret_host.matches(&host, port) {
                 header_map.insert(name.clone(), value.clone());
             }
         }
@@ -379,7 +380,10 @@ mod tests {
             .send("GET", "http://localhost:9/", vec![], vec![], 1024)
             .await
             .expect_err("denied");
-        assert!(matches!(&err, OutboundError::Denied(m) if m.contains("not public")), "{err:?}");
+        assert!(
+            matches!(&err, OutboundError::Denied(m) if m.contains("not public")),
+            "{err:?}"
+        );
 
         // Named exactly: the request goes out (and finds nothing listening).
         let policy = OutboundPolicy::new(&["localhost:9".into()], &[]).expect("policy");

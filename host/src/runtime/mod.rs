@@ -515,3 +515,44 @@ fn validate_actions(actions: &[pb::Action], event: &WitEvent) -> Result<(), Stri
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn load_text(wat: &str) -> Result<LoadedPlugin, LoadError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let runtime = Runtime::new(&Limits::default(), 2, dir.path()).expect("runtime");
+        let path = dir.path().join("plugin.wat");
+        std::fs::write(&path, wat).expect("write");
+        runtime.load(&path).await
+    }
+
+    #[tokio::test]
+    async fn a_plugin_for_another_contract_version_is_refused_with_both_versions() {
+        let err = load_text(
+            r#"(component
+                 (instance $handler)
+                 (export "crossdesk:plugin/handler@9.9.9" (instance $handler)))"#,
+        )
+        .await
+        .expect_err("refused");
+        let message = err.to_string();
+        assert!(
+            message.contains("9.9.9") && message.contains("0.1.0"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_component_that_is_no_plugin_is_refused() {
+        let err = load_text("(component)").await.expect_err("refused");
+        assert!(err.to_string().contains("not a Crossdesk plugin"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn bytes_that_are_no_component_are_refused() {
+        let err = load_text("this is not wasm").await.expect_err("refused");
+        assert!(matches!(err, LoadError::NotComponent { .. }), "{err}");
+    }
+}
