@@ -163,9 +163,10 @@ async fn serve_bare() -> Result<std::net::SocketAddr> {
     let addr = listener.local_addr()?;
     tokio::spawn(
         tonic::transport::Server::builder()
-            .tcp_nodelay(true)
             .add_service(EventServiceServer::new(BareEcho))
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+            .serve_with_incoming(
+                tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)),
+            ),
     );
     Ok(addr)
 }
@@ -256,6 +257,20 @@ fn main() -> Result<()> {
 
         let bare = serve_bare().await?;
         let sidecar = serve_sidecar(&data.path().join("s")).await?;
+        // The chain really runs: four OK outcomes, no cache.
+        let check = EventServiceClient::connect(format!("http://{sidecar}"))
+            .await?
+            .handle_event(pb::HandleEventRequest {
+                event: Some(event(u64::MAX)),
+            })
+            .await?
+            .into_inner();
+        let ok = check
+            .outcomes
+            .iter()
+            .filter(|o| o.status() == pb::plugin_outcome::Status::Ok && !o.cache_hit)
+            .count();
+        anyhow::ensure!(ok == 4, "the no-op chain did not run cleanly: {check:?}");
         // Warm both servers (connections, caches, allocator slots).
         load(bare, concurrency, 0.5, 0).await?;
         load(sidecar, concurrency, 0.5, 1 << 40).await?;

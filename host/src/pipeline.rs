@@ -34,8 +34,6 @@ pub enum PipelineError {
     EventIdReused(String),
     #[error("plugin '{plugin}' is fail-closed and did not succeed: {message}")]
     FailClosed { plugin: String, message: String },
-    #[error("too many plugin calls in flight")]
-    Overloaded,
 }
 
 /// Why the sidecar could not be assembled from its configuration.

@@ -94,6 +94,22 @@ fn channel_name(event: &pb::Event) -> String {
     }
 }
 
+/// The contract's name of an event kind: "customer-message", or the custom name.
+pub(crate) fn kind_name(kind: &WitEventKind) -> String {
+    match kind {
+        WitEventKind::CustomerMessage => "customer-message".into(),
+        WitEventKind::AgentReplyDrafted => "agent-reply-drafted".into(),
+        WitEventKind::TicketCreated => "ticket-created".into(),
+        WitEventKind::TicketSolved => "ticket-solved".into(),
+        WitEventKind::SatisfactionRated => "satisfaction-rated".into(),
+        WitEventKind::CustomerRegistered => "customer-registered".into(),
+        WitEventKind::PurchaseRecorded => "purchase-recorded".into(),
+        WitEventKind::ProfileUpdated => "profile-updated".into(),
+        WitEventKind::TranslationCorrected => "translation-corrected".into(),
+        WitEventKind::Other(name) => name.clone(),
+    }
+}
+
 /// Whether a plugin that subscribed to `wanted` handles `event`.
 pub(crate) fn kind_matches(wanted: &WitEventKind, event: &WitEventKind) -> bool {
     match (wanted, event) {
