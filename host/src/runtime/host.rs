@@ -122,7 +122,10 @@ impl WasiView for CallState {
         let ctx = self.wasi.get_or_insert_with(|| {
             let mut builder = WasiCtxBuilder::new();
             // No `inherit_network`, no preopens, no env, no args: nothing is granted.
-            // The address check records every attempt so the outcome can name it.
+            // A TCP socket may be created, but every bind and connect goes through the
+            // address check, which refuses it and records the attempt so the outcome
+            // can name it. Name lookup stays disabled.
+            builder.allow_tcp(true).allow_udp(false);
             builder.socket_addr_check(move |addr, usage| {
                 if let Ok(mut denials) = denials.lock() {
                     denials.push(format!(

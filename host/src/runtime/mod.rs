@@ -225,7 +225,8 @@ impl Runtime {
             // of returning memory to the OS and faulting it back in on every call.
             .pagemap_scan(wasmtime::Enabled::Auto)
             .linear_memory_keep_resident(2 << 20)
-            .table_keep_resident(64 << 10);
+            .table_keep_resident(64 << 10)
+            .async_stack_keep_resident(64 << 10);
 
         let mut config = EngineConfig::new();
         config.allocation_strategy(match allocator {
@@ -440,6 +441,14 @@ impl Runtime {
         let state = store.data();
         let failure = |kind, message: String| CallFailure { kind, message };
         match outcome {
+            // A plugin that gave up after a refusal was denied, whatever it says.
+            Ok(Ok(Reply::Handle(Err(error)))) if !state.all_denials().is_empty() => {
+                let denial = state.all_denials().remove(0);
+                Err(failure(
+                    FailureKind::Denied,
+                    format!("{denial} (the plugin then failed: {})", error.message),
+                ))
+            }
             Ok(Ok(value)) => Ok(value),
             Err(_elapsed) => Err(failure(
                 FailureKind::TimedOut,

@@ -1,0 +1,190 @@
+//! A stand-in host for native unit tests of plugin logic.
+//!
+//! In native builds the SDK's host functions ([`crate::kv`], [`crate::config`],
+//! [`crate::http`], [`crate::log`], [`crate::clock`]) are served by the
+//! [`MockHost`] installed on the current thread. It behaves like the real host:
+//! storage and outbound hosts are denied unless granted.
+//!
+//! ```
+//! use crossdesk_sdk::{kv, testing::MockHost};
+//!
+//! let host = MockHost::new().grant_kv().config("tag", "vip").install();
+//! kv::put("seen", b"yes").unwrap();
+//! assert_eq!(host.kv_value("seen"), Some(b"yes".to_vec()));
+//! ```
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use crate::http::{HttpError, Request, Response};
+use crate::kv::KvError;
+use crate::log::Level;
+
+/// The state of a stand-in host. Build it, then [`MockHost::install`] it.
+///
+/// ```
+/// let host = crossdesk_sdk::testing::MockHost::new().install();
+/// assert!(host.logs().is_empty());
+/// ```
+#[derive(Debug, Default)]
+pub struct MockHost {
+    kv: Option<RefCell<BTreeMap<String, Vec<u8>>>>,
+    pub(crate) config: BTreeMap<String, String>,
+    responses: Vec<(String, Response)>,
+    pub(crate) now_ms: i64,
+    pub(crate) logs: RefCell<Vec<(Level, String)>>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<MockHost>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with the installed host; a default one is installed if none is.
+pub(crate) fn with<R>(f: impl FnOnce(&MockHost) -> R) -> R {
+    let host = CURRENT.with(|current| {
+        current
+            .borrow_mut()
+            .get_or_insert_with(|| Rc::new(MockHost::new()))
+            .clone()
+    });
+    f(&host)
+}
+
+impl MockHost {
+    /// A host granting nothing, with no settings and the clock at 0.
+    ///
+    /// ```
+    /// let host = crossdesk_sdk::testing::MockHost::new();
+    /// # drop(host);
+    /// ```
+    pub fn new() -> MockHost {
+        MockHost::default()
+    }
+
+    /// Grants key-value storage (empty at first).
+    ///
+    /// ```
+    /// crossdesk_sdk::testing::MockHost::new().grant_kv().install();
+    /// assert!(crossdesk_sdk::kv::get("x").is_ok());
+    /// ```
+    pub fn grant_kv(mut self) -> MockHost {
+        self.kv = Some(RefCell::default());
+        self
+    }
+
+    /// Sets a plugin setting.
+    ///
+    /// ```
+    /// crossdesk_sdk::testing::MockHost::new().config("k", "v").install();
+    /// assert_eq!(crossdesk_sdk::config::get("k").as_deref(), Some("v"));
+    /// ```
+    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> MockHost {
+        self.config.insert(key.into(), value.into());
+        self
+    }
+
+    /// Allows requests to `url` and answers them with `status` and `body`. URLs not
+    /// registered are denied, as an unlisted host is by the real host.
+    ///
+    /// ```
+    /// crossdesk_sdk::testing::MockHost::new().http_response("https://a.example/", 200, b"ok").install();
+    /// assert_eq!(crossdesk_sdk::http::get("https://a.example/").unwrap().text(), "ok");
+    /// ```
+    pub fn http_response(mut self, url: impl Into<String>, status: u16, body: &[u8]) -> MockHost {
+        self.responses.push((
+            url.into(),
+            Response {
+                status,
+                headers: Vec::new(),
+                body: body.to_vec(),
+            },
+        ));
+        self
+    }
+
+    /// Sets the clock.
+    ///
+    /// ```
+    /// crossdesk_sdk::testing::MockHost::new().now_ms(42).install();
+    /// assert_eq!(crossdesk_sdk::clock::now_ms(), 42);
+    /// ```
+    pub fn now_ms(mut self, now_ms: i64) -> MockHost {
+        self.now_ms = now_ms;
+        self
+    }
+
+    /// Makes this the host of the current thread, replacing any other, and returns a
+    /// handle to inspect it afterwards.
+    ///
+    /// ```
+    /// let host = crossdesk_sdk::testing::MockHost::new().install();
+    /// crossdesk_sdk::log::info("x");
+    /// assert_eq!(host.logs().len(), 1);
+    /// ```
+    pub fn install(self) -> Rc<MockHost> {
+        let host = Rc::new(self);
+        CURRENT.with(|current| *current.borrow_mut() = Some(host.clone()));
+        host
+    }
+
+    /// What is stored under `key`.
+    ///
+    /// ```
+    /// let host = crossdesk_sdk::testing::MockHost::new().grant_kv().install();
+    /// assert_eq!(host.kv_value("nothing"), None);
+    /// ```
+    pub fn kv_value(&self, key: &str) -> Option<Vec<u8>> {
+        self.kv.as_ref()?.borrow().get(key).cloned()
+    }
+
+    /// The lines logged so far.
+    ///
+    /// ```
+    /// let host = crossdesk_sdk::testing::MockHost::new().install();
+    /// assert!(host.logs().is_empty());
+    /// ```
+    pub fn logs(&self) -> Vec<(Level, String)> {
+        self.logs.borrow().clone()
+    }
+
+    fn store(&self) -> Result<&RefCell<BTreeMap<String, Vec<u8>>>, KvError> {
+        self.kv
+            .as_ref()
+            .ok_or_else(|| KvError::Denied("key-value storage is not granted".into()))
+    }
+
+    pub(crate) fn kv_get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        Ok(self.store()?.borrow().get(key).cloned())
+    }
+
+    pub(crate) fn kv_put(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.store()?
+            .borrow_mut()
+            .insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+
+    pub(crate) fn kv_delete(&self, key: &str) -> Result<(), KvError> {
+        self.store()?.borrow_mut().remove(key);
+        Ok(())
+    }
+
+    pub(crate) fn kv_list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        Ok(self
+            .store()?
+            .borrow()
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+
+    pub(crate) fn http_send(&self, request: &Request) -> Result<Response, HttpError> {
+        self.responses
+            .iter()
+            .find(|(url, _)| *url == request.url)
+            .map(|(_, response)| response.clone())
+            .ok_or_else(|| HttpError::Denied(format!("{} is not allowed", request.url)))
+    }
+}
