@@ -30,9 +30,10 @@ pub(crate) struct CallState {
     /// Capability refusals, in order: the outcome's message when the call fails.
     pub(super) denials: Vec<String>,
     logs_emitted: u32,
+    /// Built on first use: most plugins never touch WASI.
     wasi: Option<WasiCtx>,
     /// Socket uses WASI refused; shared with the WASI context's address check.
-    wasi_denials: Arc<Mutex<Vec<String>>>,
+    wasi_denials: Option<Arc<Mutex<Vec<String>>>>,
     table: ResourceTable,
 }
 
@@ -50,7 +51,7 @@ impl CallState {
             denials: Vec::new(),
             logs_emitted: 0,
             wasi: None,
-            wasi_denials: Arc::default(),
+            wasi_denials: None,
             table: ResourceTable::new(),
         }
     }
@@ -64,7 +65,7 @@ impl CallState {
     /// All refusals of the call, WASI's included.
     pub(super) fn all_denials(&self) -> Vec<String> {
         let mut all = self.denials.clone();
-        if let Ok(wasi) = self.wasi_denials.lock() {
+        if let Some(Ok(wasi)) = self.wasi_denials.as_ref().map(|d| d.lock()) {
             all.extend(wasi.iter().cloned());
         }
         all
@@ -118,7 +119,7 @@ impl wasmtime::ResourceLimiter for CallLimiter {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let denials = self.wasi_denials.clone();
+        let denials = self.wasi_denials.get_or_insert_with(Arc::default).clone();
         let ctx = self.wasi.get_or_insert_with(|| {
             let mut builder = WasiCtxBuilder::new();
             // No `inherit_network`, no preopens, no env, no args: nothing is granted.

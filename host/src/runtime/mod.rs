@@ -212,8 +212,10 @@ impl Runtime {
         let instances = max.max_instances.max(1);
         pool.total_component_instances(slots)
             .total_core_instances(slots.saturating_mul(instances))
-            .total_memories(slots.saturating_mul(instances))
-            .total_tables(slots.saturating_mul(instances))
+            // Components rarely have more than one memory (two with an adapter);
+            // the per-component maximum below still allows more.
+            .total_memories(slots.saturating_mul(2))
+            .total_tables(slots.saturating_mul(4))
             .total_stacks(slots)
             .max_core_instances_per_component(instances)
             .max_memories_per_component(instances)
@@ -234,6 +236,13 @@ impl Runtime {
             Allocator::OnDemand => InstanceAllocationStrategy::OnDemand,
         });
         config
+            // Explicit bounds checks instead of guard pages: a reused pool slot then
+            // needs no mprotect (and no TLB shootdown across cores) when a plugin
+            // grows its memory or a new instance takes the slot.
+            .signals_based_traps(false)
+            .memory_reservation(max.max_memory_bytes)
+            .memory_guard_size(0)
+            .guard_before_linear_memory(false)
             .epoch_interruption(true)
             .max_wasm_stack(1 << 20)
             .wasm_component_model(true);
