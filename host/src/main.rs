@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crossdesk::config::{Config, Limits};
 use crossdesk::runtime::{Grant, Runtime, http::OutboundPolicy};
@@ -96,7 +96,19 @@ fn main() -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    // `crossdesk --version` also states which plugin contracts this host loads.
+    let contracts = crossdesk::runtime::SUPPORTED_CONTRACTS
+        .iter()
+        .map(|v| format!("crossdesk:plugin@{v}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let matches = Cli::command()
+        .long_version(format!(
+            "{}\nplugin contracts: {contracts}",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         match cli.command {
@@ -143,7 +155,13 @@ async fn serve(
     let local = listener.local_addr()?;
     // Scripts wait for this line (and read the port when listening on port 0).
     println!("crossdesk listening on {local}");
-    tracing::info!(%local, tenants = config.tenants.len(), plugins = config.plugins.len(), "serving");
+    tracing::info!(
+        %local,
+        tenants = config.tenants.len(),
+        plugins = config.plugins.len(),
+        contracts = ?crossdesk::runtime::SUPPORTED_CONTRACTS,
+        "serving"
+    );
     crossdesk::api::serve(sidecar, &config.server, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
@@ -171,6 +189,14 @@ async fn shutdown_signal() {
 }
 
 async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
+    // Read every event first: a bad file is reported before anything is sent.
+    let mut events = Vec::with_capacity(files.len());
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let event = json::event_from_json(&text).with_context(|| format!("{}", file.display()))?;
+        events.push((file, event));
+    }
     let uri = if addr.contains("://") {
         addr.to_owned()
     } else {
@@ -179,10 +205,7 @@ async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
     let mut client = pb::event_service_client::EventServiceClient::connect(uri.clone())
         .await
         .with_context(|| format!("cannot connect to {uri}"))?;
-    for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let event = json::event_from_json(&text).with_context(|| format!("{}", file.display()))?;
+    for (file, event) in events {
         let response = client
             .handle_event(pb::HandleEventRequest { event: Some(event) })
             .await

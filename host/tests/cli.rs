@@ -1,0 +1,147 @@
+//! The `crossdesk` binary as integrators and plugin authors use it: `serve` with the
+//! embedded defaults and overrides, `send` with proto3 JSON events, `plugin run`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_crossdesk"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn hello_plugin() -> PathBuf {
+    let path = root().join("target/plugins/hello-plugin.wasm");
+    assert!(
+        path.exists(),
+        "{} missing: run `make plugins`",
+        path.display()
+    );
+    path
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn version_states_the_plugin_contracts() {
+    let out = bin().arg("--version").output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("crossdesk:plugin@0.1.0"), "{text}");
+}
+
+#[test]
+fn serve_on_embedded_defaults_and_send_sample_events() {
+    let _ = hello_plugin();
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut child = bin()
+        .current_dir(root())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("crossdesk listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+
+    let out = bin()
+        .current_dir(root())
+        .args([
+            "send",
+            "--addr",
+            &addr,
+            "examples/events/customer-message.json",
+        ])
+        .output()
+        .expect("send");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"eventId\": \"demo-0001\""), "{text}");
+    assert!(
+        text.contains("STATUS_OK") && text.contains("refund"),
+        "{text}"
+    );
+
+    // An unknown tenant: a clear error and a failing exit status.
+    let bad = data.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"tenantId": "nobody", "eventId": "x", "kind": "EVENT_KIND_CUSTOMER_MESSAGE"}"#,
+    )
+    .expect("write");
+    let out = bin()
+        .args(["send", "--addr", &addr])
+        .arg(&bad)
+        .output()
+        .expect("send");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown tenant"));
+    drop(server);
+}
+
+#[test]
+fn plugin_run_prints_the_actions() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let out = bin()
+        .current_dir(root())
+        .arg("plugin")
+        .arg("run")
+        .arg(hello_plugin())
+        .args([
+            "--event",
+            "examples/events/customer-message.json",
+            "--kv",
+            "--config",
+            "greeting=Hola",
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .output()
+        .expect("plugin run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Hola! First message from Lucía Hernández."),
+        "{text}"
+    );
+}
+
+#[test]
+fn send_refuses_an_event_that_is_not_proto3_json() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let bad = data.path().join("bad.json");
+    std::fs::write(&bad, r#"{"tenant": "x"}"#).expect("write");
+    let out = bin()
+        .args(["send", "--addr", "127.0.0.1:9"])
+        .arg(&bad)
+        .output()
+        .expect("send");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tenant"), "{err}");
+}
