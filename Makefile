@@ -13,9 +13,10 @@ toolchain:
 	@bash scripts/wasm-toolchain.sh
 
 # Every plugin crate of the workspace (plugins/, examples/, tests/plugins/) into a
-# component in $(PLUGIN_DIR).
+# component in $(PLUGIN_DIR), and the JavaScript example with componentize-js.
 plugins: toolchain
 	$(CARGO) run --quiet -p xtask -- build-plugins --out-dir $(PLUGIN_DIR)
+	@bash scripts/js-plugins.sh $(PLUGIN_DIR)
 
 build:
 	$(CARGO) build -p crossdesk

@@ -422,3 +422,52 @@ impl tonic::codec::Encoder for RawEncoder {
         Ok(())
     }
 }
+
+#[tokio::test]
+async fn a_javascript_plugin_runs_beside_rust_ones() {
+    // Built by componentize-js: it imports wasi:http and other WASI interfaces the
+    // host links with nothing granted, and the contract's own imports.
+    let config = install(&["js-plugin", "plugin-tagger"])
+        + r#"
+[[tenants]]
+id = "polyglot"
+[[tenants.plugins]]
+name = "js-plugin"
+config = { prefix = "From JS" }
+[[tenants.plugins]]
+name = "plugin-tagger"
+config = { tag = "rust" }
+"#;
+    let server = TestServer::start(&config).await;
+    let mut client = server.client().await;
+    let response = client
+        .handle_event(request(customer_message(
+            "polyglot",
+            "js-1",
+            "WHERE IS MY ORDER RIGHT NOW",
+        )))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(
+        outcome(&response, "js-plugin").status(),
+        Status::Ok,
+        "{response:#?}"
+    );
+    assert!(
+        notes(&response).contains(&"From JS: 6 words from cust-1".to_owned()),
+        "{response:#?}"
+    );
+    let tags: Vec<(&str, &str)> = response
+        .actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            Some(pb::action::Kind::AddTags(t)) => {
+                Some(t.tags.iter().map(|t| (a.plugin.as_str(), t.as_str())))
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(tags, [("js-plugin", "shouting"), ("plugin-tagger", "rust")]);
+}

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::Grant;
 use super::bindings::{clock, config, http, kv, log, types};
@@ -34,6 +35,11 @@ pub(crate) struct CallState {
     wasi: Option<WasiCtx>,
     /// Socket uses WASI refused; shared with the WASI context's address check.
     wasi_denials: Option<Arc<Mutex<Vec<String>>>>,
+    /// `wasi:http` is linked only so that components importing it (JavaScript ones
+    /// do, even when they never send a request) load; every request is refused.
+    /// Plugins reach the network through `crossdesk:plugin/http`.
+    wasi_http: WasiHttpCtx,
+    wasi_http_refusals: RefuseWasiHttp,
     table: ResourceTable,
 }
 
@@ -52,6 +58,8 @@ impl CallState {
             logs_emitted: 0,
             wasi: None,
             wasi_denials: None,
+            wasi_http: WasiHttpCtx::new(),
+            wasi_http_refusals: RefuseWasiHttp::default(),
             table: ResourceTable::new(),
         }
     }
@@ -68,6 +76,7 @@ impl CallState {
         if let Some(Ok(wasi)) = self.wasi_denials.as_ref().map(|d| d.lock()) {
             all.extend(wasi.iter().cloned());
         }
+        all.extend(self.wasi_http_refusals.denials.iter().cloned());
         all
     }
 }
@@ -141,6 +150,47 @@ impl WasiView for CallState {
             ctx,
             table: &mut self.table,
         }
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            hooks: &mut self.wasi_http_refusals,
+            table: &mut self.table,
+            ctx: &mut self.wasi_http,
+        }
+    }
+}
+
+/// Refuses every `wasi:http` request and records it.
+#[derive(Default)]
+struct RefuseWasiHttp {
+    denials: Vec<String>,
+}
+
+impl WasiHttpHooks for RefuseWasiHttp {
+    fn send_request(
+        &mut self,
+        request: ::http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _io: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        ::http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        self.denials.push(format!(
+            "wasi:http request to {} refused: plugins reach the network through crossdesk:plugin/http",
+            request.uri()
+        ));
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
     }
 }
 

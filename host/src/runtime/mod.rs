@@ -254,6 +254,9 @@ impl Runtime {
         // WASI p2 with nothing granted, so components from other toolchains link.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError(format!("{e:#}")))?;
+        // wasi:http too, refusing every request: JavaScript components import it.
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
+            .map_err(|e| RuntimeError(format!("{e:#}")))?;
 
         let compiled_dir = data_dir.join("compiled");
         std::fs::create_dir_all(&compiled_dir)
