@@ -574,6 +574,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn compiled_components_are_cached_on_disk_by_content() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let runtime = Runtime::new(&Limits::default(), 2, dir.path()).expect("runtime");
+        let artifacts = || {
+            std::fs::read_dir(dir.path().join("compiled"))
+                .expect("compiled dir")
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+        };
+        let a = dir.path().join("a.wat");
+        let b = dir.path().join("b.wat");
+        std::fs::write(&a, "(component)").expect("write");
+        std::fs::write(&b, "(component)").expect("write");
+        // Refused as no plugin, but compiled (and cached) first.
+        assert!(runtime.load(&a).await.is_err());
+        assert_eq!(artifacts().len(), 1);
+        // Same bytes under another name: the same artifact.
+        assert!(runtime.load(&b).await.is_err());
+        assert_eq!(artifacts().len(), 1);
+        std::fs::write(&b, "(component (core module))").expect("write");
+        assert!(runtime.load(&b).await.is_err());
+        let names = artifacts();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names.iter().all(|n| n.ends_with(".cwasm")), "{names:?}");
+    }
+
+    #[tokio::test]
     async fn bytes_that_are_no_component_are_refused() {
         let err = load_text("this is not wasm").await.expect_err("refused");
         assert!(matches!(err, LoadError::NotComponent { .. }), "{err}");
