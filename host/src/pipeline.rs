@@ -300,9 +300,26 @@ impl Sidecar {
         if !step.plugin.manifest.cacheable {
             return call.await.map(|actions| (actions, false));
         }
+        // A plugin that reads storage answers differently once its data changed (a
+        // translation memory learned a correction): the data's generation is part of
+        // the key, so such a change invalidates the plugin's cached results.
+        let generation = match &step.grant.kv {
+            None => 0,
+            Some(store) => match store
+                .generation(&step.grant.tenant, &step.grant.plugin)
+                .await
+            {
+                Ok(generation) => generation,
+                Err(e) => {
+                    tracing::warn!(plugin = %step.name, "result cache bypassed: {e}");
+                    return call.await.map(|actions| (actions, false));
+                }
+            },
+        };
         let mut hasher = Sha256::new();
         hasher.update(step.plugin.digest.as_bytes());
         hasher.update(step.config_hash);
+        hasher.update(generation.to_le_bytes());
         hasher.update(hash_event(event, &wit_event.text));
         let key: [u8; 32] = hasher.finalize().into();
         let mut computed = false;
