@@ -4,13 +4,18 @@
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 
-.PHONY: all toolchain plugins build demo test bench fmt lint ci clean-plugins
+.PHONY: all toolchain engines plugins build demo test bench fmt lint ci clean-plugins
 
 all: build plugins
 
 # The wasm32 toolchain for plugins (rustup's target, or Debian's rust-web route).
 toolchain:
 	@bash scripts/wasm-toolchain.sh
+
+# The translation engine the demo and the tests run on loopback: Apertium APy and
+# its language pairs, from Debian's packages (installed only when missing).
+engines:
+	@bash scripts/apertium.sh install
 
 # Every plugin crate of the workspace (plugins/, examples/, tests/plugins/) into a
 # component in $(PLUGIN_DIR), and the JavaScript example with componentize-js.
@@ -23,14 +28,14 @@ build:
 
 # Starts the sidecar on its embedded defaults, sends the sample events with the
 # real gRPC client, prints the responses, stops the sidecar.
-demo: plugins build
+demo: plugins build engines
 	@bash scripts/demo.sh
 
-test: plugins
+test: plugins engines
 	$(CARGO) test --workspace
 
 # Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.
-bench: plugins
+bench: plugins engines
 	$(CARGO) bench -p crossdesk --bench sidecar
 
 fmt:

@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Starts the sidecar on its embedded defaults (a fresh data folder, a free loopback
-# port), sends every sample event in examples/events/ with `crossdesk send`, and
-# stops the sidecar again.
+# Starts the translation engine (Apertium APy on 127.0.0.1:2737, where the embedded
+# default configuration expects it) and the sidecar on its embedded defaults (a
+# fresh data folder, a free loopback port), sends every sample event in
+# examples/events/ with `crossdesk send`, and stops both again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=target/debug/crossdesk
 data=$(mktemp -d)
 log=$(mktemp)
-trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$data" "$log"' EXIT
+apy_dir=target/apertium-demo
+pid=""
+cleanup() {
+  [ -n "$pid" ] && { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+  APERTIUM_RUN_DIR="$apy_dir" bash scripts/apertium.sh stop || true
+  rm -rf "$data" "$log"
+}
+trap cleanup EXIT
+
+APERTIUM_RUN_DIR="$apy_dir" bash scripts/apertium.sh start 2737
 
 "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" >"$log" 2>&1 &
 pid=$!
@@ -21,6 +31,9 @@ for _ in $(seq 1 300); do
 done
 [ -n "$addr" ] || { cat "$log"; echo "crossdesk did not start" >&2; exit 1; }
 echo "== crossdesk is listening on $addr (embedded default config: tenant 'demo')"
+echo "== a Spanish customer writes (customer-message.json): the English-speaking agent"
+echo "   gets a translation note; the agent's English reply (agent-reply-drafted.json)"
+echo "   is translated into Spanish and replaces the draft"
 
 for event in examples/events/*.json; do
   echo

@@ -5,10 +5,12 @@
 //! `api` (gRPC edge) → `pipeline` (tenants, idempotency, cache, outcomes) →
 //! `runtime` (wasmtime components, limits, capabilities) → `store` (persistence).
 //! `config` holds the settings of all of them; `json` maps events to and from the
-//! proto3 JSON form used by the CLI.
+//! proto3 JSON form used by the CLI; `exchange` reads and writes the translation
+//! plugin's memory and glossary files (TMX, CSV term lists).
 
 pub mod api;
 pub mod config;
+pub mod exchange;
 pub mod json;
 pub mod pipeline;
 pub mod runtime;

@@ -1,5 +1,6 @@
-//! `crossdesk`: the sidecar (`serve`), the integrator's client (`send`) and the
-//! plugin author's runner (`plugin run`, `plugin inspect`).
+//! `crossdesk`: the sidecar (`serve`), the integrator's client (`send`), the
+//! plugin author's runner (`plugin run`, `plugin inspect`) and the admin's import
+//! and export of translation data (`translation ...`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,8 +53,64 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Import and export the translation plugin's memory and glossary.
+    Translation {
+        #[command(subcommand)]
+        command: TranslationCommand,
+    },
     /// Print the embedded default configuration.
     DefaultConfig,
+}
+
+/// Where a tenant's translation data lives.
+#[derive(clap::Args)]
+struct TranslationScope {
+    /// The tenant whose data it is.
+    #[arg(long)]
+    tenant: String,
+    /// The plugin's installed name.
+    #[arg(long, default_value = "translation")]
+    plugin: String,
+    /// The sidecar's configuration; its `data_dir` holds the data.
+    #[arg(long, conflicts_with = "data_dir")]
+    config: Option<PathBuf>,
+    /// The sidecar's data folder (default: the configuration's `data_dir`).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl TranslationScope {
+    fn store(&self) -> Result<crossdesk::store::Store> {
+        let dir = match &self.data_dir {
+            Some(dir) => dir.clone(),
+            None => Config::load(self.config.as_deref())?.data_dir,
+        };
+        Ok(crossdesk::store::Store::open(&dir)?)
+    }
+}
+
+#[derive(Subcommand)]
+enum TranslationCommand {
+    /// Add a TMX file's translation units to the tenant's translation memory.
+    ImportTmx {
+        #[command(flatten)]
+        scope: TranslationScope,
+        file: PathBuf,
+    },
+    /// Write the tenant's translation memory as TMX (to stdout without --output).
+    ExportTmx {
+        #[command(flatten)]
+        scope: TranslationScope,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Add a CSV term list (`source_language,target_language,source,target`; no
+    /// target = never translate) to the tenant's glossary.
+    ImportTerms {
+        #[command(flatten)]
+        scope: TranslationScope,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +177,7 @@ fn main() -> Result<()> {
             } => serve(config, listen, data_dir, plugin_dir).await,
             Command::Send { addr, events } => send(&addr, &events).await,
             Command::Plugin { command } => plugin(command).await,
+            Command::Translation { command } => translation(command).await,
             Command::DefaultConfig => {
                 print!("{}", crossdesk::config::EMBEDDED_DEFAULT);
                 Ok(())
@@ -222,6 +280,57 @@ async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
             "{}",
             json::to_json("crossdesk.v1.HandleEventResponse", &response)?
         );
+    }
+    Ok(())
+}
+
+async fn translation(command: TranslationCommand) -> Result<()> {
+    use crossdesk::exchange;
+    let read = |file: &PathBuf| {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+    };
+    match command {
+        TranslationCommand::ImportTmx { scope, file } => {
+            let records =
+                exchange::parse_tmx(&read(&file)?).with_context(|| file.display().to_string())?;
+            let changed =
+                exchange::import_tm(&scope.store()?, &scope.tenant, &scope.plugin, &records)
+                    .await?;
+            println!(
+                "{} translation(s) read, {changed} new or changed in tenant '{}'",
+                records.len(),
+                scope.tenant
+            );
+        }
+        TranslationCommand::ExportTmx { scope, output } => {
+            let records =
+                exchange::export_tm(&scope.store()?, &scope.tenant, &scope.plugin).await?;
+            let tmx = exchange::write_tmx(&records);
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, tmx)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "{} translation(s) written to {}",
+                        records.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{tmx}"),
+            }
+        }
+        TranslationCommand::ImportTerms { scope, file } => {
+            let terms =
+                exchange::parse_terms(&read(&file)?).with_context(|| file.display().to_string())?;
+            let changed =
+                exchange::import_terms(&scope.store()?, &scope.tenant, &scope.plugin, &terms)
+                    .await?;
+            println!(
+                "{} term(s) read, {changed} new or changed in tenant '{}'",
+                terms.len(),
+                scope.tenant
+            );
+        }
     }
     Ok(())
 }

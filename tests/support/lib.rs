@@ -4,6 +4,8 @@
 //! Plugins come from `target/plugins/`, where `make plugins` builds every plugin
 //! crate of the workspace (including the hostile fixtures in `tests/plugins/`).
 
+pub mod engine;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1,0 +1,249 @@
+//! Language codes and language detection.
+//!
+//! The plugin speaks ISO 639-1 (`en`, `es`, `fr`) everywhere: in kv, in tags and in
+//! notes. Apertium APy names languages in ISO 639-3 (`eng`, `spa`, `fra`), sometimes
+//! with a variety after an underscore (`por_BR`, `cat_valencia`); [`from_code`] and
+//! [`to_iso3`] convert between the two with one table, which covers every language
+//! whatlang detects and the others Apertium commonly pairs.
+
+/// One row of the table: ISO 639-1, the ISO 639-3 code Apertium uses, other ISO
+/// 639-3 (or 639-2/B) spellings that mean the same language, and the English name.
+struct Row {
+    iso1: &'static str,
+    iso3: &'static str,
+    aliases: &'static [&'static str],
+    name: &'static str,
+}
+
+const fn row(
+    iso1: &'static str,
+    iso3: &'static str,
+    aliases: &'static [&'static str],
+    name: &'static str,
+) -> Row {
+    Row {
+        iso1,
+        iso3,
+        aliases,
+        name,
+    }
+}
+
+/// The table. First the languages whatlang detects (in its order), then other
+/// languages with Apertium pairs.
+const TABLE: &[Row] = &[
+    row("eo", "epo", &[], "Esperanto"),
+    row("en", "eng", &[], "English"),
+    row("ru", "rus", &[], "Russian"),
+    row("zh", "zho", &["cmn", "chi"], "Chinese"),
+    row("es", "spa", &[], "Spanish"),
+    row("pt", "por", &[], "Portuguese"),
+    row("it", "ita", &[], "Italian"),
+    row("bn", "ben", &[], "Bengali"),
+    row("fr", "fra", &["fre"], "French"),
+    row("de", "deu", &["ger"], "German"),
+    row("uk", "ukr", &[], "Ukrainian"),
+    row("ka", "kat", &["geo"], "Georgian"),
+    row("ar", "ara", &[], "Arabic"),
+    row("hi", "hin", &[], "Hindi"),
+    row("ja", "jpn", &[], "Japanese"),
+    row("he", "heb", &[], "Hebrew"),
+    row("yi", "yid", &[], "Yiddish"),
+    row("pl", "pol", &[], "Polish"),
+    row("am", "amh", &[], "Amharic"),
+    row("jv", "jav", &[], "Javanese"),
+    row("ko", "kor", &[], "Korean"),
+    row("nb", "nob", &["nor"], "Norwegian Bokmål"),
+    row("da", "dan", &[], "Danish"),
+    row("sv", "swe", &[], "Swedish"),
+    row("fi", "fin", &[], "Finnish"),
+    row("tr", "tur", &[], "Turkish"),
+    row("nl", "nld", &["dut"], "Dutch"),
+    row("hu", "hun", &[], "Hungarian"),
+    row("cs", "ces", &["cze"], "Czech"),
+    row("el", "ell", &["gre"], "Greek"),
+    row("bg", "bul", &[], "Bulgarian"),
+    row("be", "bel", &[], "Belarusian"),
+    row("mr", "mar", &[], "Marathi"),
+    row("kn", "kan", &[], "Kannada"),
+    row("ro", "ron", &["rum"], "Romanian"),
+    row("sl", "slv", &[], "Slovenian"),
+    row("hr", "hrv", &[], "Croatian"),
+    row("sr", "srp", &[], "Serbian"),
+    row("mk", "mkd", &["mac"], "Macedonian"),
+    row("lt", "lit", &[], "Lithuanian"),
+    row("lv", "lav", &[], "Latvian"),
+    row("et", "est", &[], "Estonian"),
+    row("ta", "tam", &[], "Tamil"),
+    row("vi", "vie", &[], "Vietnamese"),
+    row("ur", "urd", &[], "Urdu"),
+    row("th", "tha", &[], "Thai"),
+    row("gu", "guj", &[], "Gujarati"),
+    row("uz", "uzb", &[], "Uzbek"),
+    row("pa", "pan", &[], "Punjabi"),
+    row("az", "aze", &[], "Azerbaijani"),
+    row("id", "ind", &[], "Indonesian"),
+    row("te", "tel", &[], "Telugu"),
+    row("fa", "fas", &["pes", "per"], "Persian"),
+    row("ml", "mal", &[], "Malayalam"),
+    row("or", "ori", &[], "Odia"),
+    row("my", "mya", &["bur"], "Burmese"),
+    row("ne", "nep", &[], "Nepali"),
+    row("si", "sin", &[], "Sinhala"),
+    row("km", "khm", &[], "Khmer"),
+    row("tk", "tuk", &[], "Turkmen"),
+    row("ak", "aka", &[], "Akan"),
+    row("zu", "zul", &[], "Zulu"),
+    row("sn", "sna", &[], "Shona"),
+    row("af", "afr", &[], "Afrikaans"),
+    row("la", "lat", &[], "Latin"),
+    row("sk", "slk", &["slo"], "Slovak"),
+    row("ca", "cat", &[], "Catalan"),
+    row("tl", "tgl", &[], "Tagalog"),
+    row("hy", "hye", &["arm"], "Armenian"),
+    row("cy", "cym", &["wel"], "Welsh"),
+    row("gl", "glg", &[], "Galician"),
+    row("eu", "eus", &["baq"], "Basque"),
+    row("oc", "oci", &[], "Occitan"),
+    row("an", "arg", &[], "Aragonese"),
+    row("nn", "nno", &[], "Norwegian Nynorsk"),
+    row("is", "isl", &["ice"], "Icelandic"),
+    row("ga", "gle", &[], "Irish"),
+    row("br", "bre", &[], "Breton"),
+    row("kk", "kaz", &[], "Kazakh"),
+    row("tt", "tat", &[], "Tatar"),
+    row("mt", "mlt", &[], "Maltese"),
+    row("sq", "sqi", &["alb"], "Albanian"),
+    row("ms", "msa", &["zsm", "may"], "Malay"),
+    row("sw", "swa", &[], "Swahili"),
+];
+
+/// The canonical (ISO 639-1, lower-case) code of a language given as an ISO 639-1
+/// or 639-3 code, a locale (`es-MX`, `pt_BR`) or an Apertium variety (`por_BR`,
+/// `cat_valencia`). `None` for what the table does not know.
+///
+/// ```
+/// use translation::lang::from_code;
+/// assert_eq!(from_code("es-MX"), Some("es"));
+/// assert_eq!(from_code("fra"), Some("fr"));
+/// assert_eq!(from_code("por_BR"), Some("pt"));
+/// assert_eq!(from_code("klingon"), None);
+/// ```
+pub fn from_code(code: &str) -> Option<&'static str> {
+    let base = code
+        .trim()
+        .split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if base.is_empty() {
+        return None;
+    }
+    // Norwegian without a written standard ("no") is written Bokmål nearly always.
+    if base == "no" {
+        return Some("nb");
+    }
+    TABLE
+        .iter()
+        .find(|r| r.iso1 == base || r.iso3 == base || r.aliases.contains(&base.as_str()))
+        .map(|r| r.iso1)
+}
+
+/// The ISO 639-3 code Apertium uses for a canonical code.
+///
+/// ```
+/// assert_eq!(translation::lang::to_iso3("es"), Some("spa"));
+/// ```
+pub fn to_iso3(iso1: &str) -> Option<&'static str> {
+    TABLE.iter().find(|r| r.iso1 == iso1).map(|r| r.iso3)
+}
+
+/// The English name of a canonical code, or the code itself when unknown.
+///
+/// ```
+/// assert_eq!(translation::lang::name("fr"), "French");
+/// assert_eq!(translation::lang::name("xx"), "xx");
+/// ```
+pub fn name(iso1: &str) -> &str {
+    TABLE
+        .iter()
+        .find(|r| r.iso1 == iso1)
+        .map_or(iso1, |r| r.name)
+}
+
+/// What detection concluded about a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// Canonical code.
+    pub language: &'static str,
+    /// whatlang's confidence, 0 to 1.
+    pub confidence: f64,
+    /// Whether whatlang considers the guess reliable.
+    pub reliable: bool,
+}
+
+/// Detects the language of `text` with whatlang. `None` when whatlang has no guess
+/// or guesses a language the table does not know.
+///
+/// ```
+/// let d = translation::lang::detect("Bonjour, je voudrais savoir où est ma commande.").unwrap();
+/// assert_eq!(d.language, "fr");
+/// ```
+pub fn detect(text: &str) -> Option<Detection> {
+    let info = whatlang::detect(text)?;
+    Some(Detection {
+        language: from_code(info.lang().code())?,
+        confidence: info.confidence(),
+        reliable: info.is_reliable(),
+    })
+}
+
+/// How many letters (alphabetic characters) `text` has: the measure of
+/// `min_detect_chars`, so that URLs, numbers and emoji do not count.
+///
+/// ```
+/// assert_eq!(translation::lang::letter_count("ok 👍 #123"), 2);
+/// ```
+pub fn letter_count(text: &str) -> usize {
+    text.chars().filter(|c| c.is_alphabetic()).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_detectable_language_has_a_row() {
+        for lang in whatlang::Lang::all() {
+            assert!(
+                from_code(lang.code()).is_some(),
+                "{} ({}) is missing from the table",
+                lang.eng_name(),
+                lang.code()
+            );
+        }
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for row in TABLE {
+            assert_eq!(from_code(row.iso1), Some(row.iso1));
+            assert_eq!(from_code(row.iso3), Some(row.iso1));
+            assert_eq!(to_iso3(row.iso1), Some(row.iso3));
+            for alias in row.aliases {
+                assert_eq!(from_code(alias), Some(row.iso1), "{alias}");
+            }
+        }
+        assert!(TABLE.len() >= 40);
+    }
+
+    #[test]
+    fn locales_and_varieties() {
+        assert_eq!(from_code("EN-us"), Some("en"));
+        assert_eq!(from_code("cat_valencia"), Some("ca"));
+        assert_eq!(from_code("eng_US"), Some("en"));
+        assert_eq!(from_code("no-NO"), Some("nb"));
+        assert_eq!(from_code(""), None);
+        assert_eq!(from_code("-"), None);
+    }
+}

@@ -1,0 +1,32 @@
+//! The Crossdesk translation plugin: agents work in one language, customers write
+//! in theirs.
+//!
+//! - A **customer message** is detected (whatlang; the customer's locale decides
+//!   when the text is short or detection unreliable), tagged `lang-xx`, and — if it
+//!   is not in the agents' language — translated into an internal note with a
+//!   header saying how the language was decided, by which engine and along which
+//!   route. The customer's text is never altered. The conversation's language is
+//!   remembered per ticket.
+//! - An **agent's reply draft** is translated into the customer's language (locale,
+//!   else the ticket's remembered language) and replaces the draft; a note keeps the
+//!   agent's original.
+//! - A **translation correction** teaches the translation memory (the same source
+//!   gets the corrected text next time, without calling the engine) and, optionally,
+//!   forced glossary terms.
+//!
+//! Engines: Apertium APy (default), LibreTranslate or DeepL, over the SDK's `http`
+//! ([`engine`]); a pair the engine lacks goes through a pivot language ([`route`]).
+//! URLs, addresses, order numbers, macros, mentions, code, quantities, HTML tags,
+//! emoji and glossary terms come through byte-identical ([`protect`]). What the
+//! plugin keeps in kv is laid out in [`memory`], which Crossdesk's CLI reuses.
+
+pub mod engine;
+pub mod lang;
+pub mod memory;
+mod plugin;
+pub mod protect;
+pub mod route;
+
+pub use plugin::{Settings, Translation};
+
+crossdesk_sdk::export_plugin!(Translation);

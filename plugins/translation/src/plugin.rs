@@ -1,0 +1,436 @@
+//! The plugin: settings, and what it does for each event kind.
+
+use crossdesk_sdk::{
+    Action, Event, EventKind, Manifest, Plugin, PluginError, config, kv::KvError, log,
+};
+
+use crate::engine::{Engine, Pairs};
+use crate::lang::{self, Detection};
+use crate::memory::{self, Glossary, TmEntry};
+use crate::protect::{self, Document, Method};
+use crate::route::{self, Route};
+
+/// The settings, each with its default.
+const DEFAULTS: &[(&str, &str)] = &[
+    ("engine", "apertium"),
+    ("engine_url", "http://127.0.0.1:2737"),
+    ("agent_language", "en"),
+    ("pivot_languages", "es,en"),
+    ("min_detect_chars", "24"),
+];
+
+/// The translation plugin.
+///
+/// ```
+/// use crossdesk_sdk::{Action, Event, EventKind, Plugin, testing::MockHost};
+/// use translation::Translation;
+///
+/// let _host = MockHost::new().grant_kv().install();
+/// let message = Event::new(EventKind::CustomerMessage, "Thanks a lot, the replacement arrived this morning.");
+/// // English for an English-speaking agent: only the language tag.
+/// assert_eq!(Translation::handle(message).unwrap(), vec![Action::AddTags(vec!["lang-en".into()])]);
+/// ```
+pub struct Translation;
+
+impl Plugin for Translation {
+    fn manifest() -> Manifest {
+        let mut manifest = Manifest::new("translation", env!("CARGO_PKG_VERSION"))
+            .describe(
+                "Translates customer messages for agents and reply drafts for customers, \
+                 keeping URLs, codes and glossary terms intact",
+            )
+            .handles(EventKind::CustomerMessage)
+            .handles(EventKind::AgentReplyDrafted)
+            .handles(EventKind::TranslationCorrected)
+            .wants_kv()
+            // Informational: admins grant the engine's host in allowed_hosts.
+            .wants_host("127.0.0.1:2737")
+            .cacheable(true);
+        for (key, _) in DEFAULTS {
+            manifest = manifest.reads_config(*key);
+        }
+        manifest
+    }
+
+    fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
+        match event.kind {
+            EventKind::CustomerMessage => inbound(&event),
+            EventKind::AgentReplyDrafted => outbound(&event),
+            EventKind::TranslationCorrected => correction(&event),
+            _ => Ok(Vec::new()),
+        }
+    }
+}
+
+/// The plugin's settings, read from the tenant's config with defaults.
+///
+/// ```
+/// use crossdesk_sdk::testing::MockHost;
+/// let _host = MockHost::new().config("pivot_languages", "ca, es").install();
+/// let settings = translation::Settings::load().unwrap();
+/// assert_eq!(settings.agent_language, "en");
+/// assert_eq!(settings.pivot_languages, vec!["ca", "es"]);
+/// assert_eq!(settings.min_detect_chars, 24);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The engine and its URL (`engine`, `engine_url`).
+    pub engine: Engine,
+    /// The agents' working language (`agent_language`), canonical.
+    pub agent_language: String,
+    /// Intermediate languages tried in order (`pivot_languages`), canonical.
+    pub pivot_languages: Vec<String>,
+    /// Below this many letters the customer's locale decides (`min_detect_chars`).
+    pub min_detect_chars: usize,
+}
+
+fn setting(key: &str) -> String {
+    config::get(key)
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| {
+            DEFAULTS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (*v).to_owned())
+        })
+        .unwrap_or_default()
+}
+
+fn language_setting(key: &str, value: &str) -> Result<String, PluginError> {
+    lang::from_code(value).map(str::to_owned).ok_or_else(|| {
+        PluginError::new(format!(
+            "config {key}: unknown language {value:?} (use ISO 639-1 codes such as en, es, fr)"
+        ))
+    })
+}
+
+impl Settings {
+    /// Reads the settings; a value that makes no sense is an error naming its key.
+    pub fn load() -> Result<Settings, PluginError> {
+        let engine = Engine::new(&setting("engine"), &setting("engine_url"))?;
+        let agent_language = language_setting("agent_language", &setting("agent_language"))?;
+        let pivot_languages = setting("pivot_languages")
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| language_setting("pivot_languages", p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let min = setting("min_detect_chars");
+        let min_detect_chars = min.trim().parse().map_err(|_| {
+            PluginError::new(format!(
+                "config min_detect_chars: {min:?} is not a whole number"
+            ))
+        })?;
+        Ok(Settings {
+            engine,
+            agent_language,
+            pivot_languages,
+            min_detect_chars,
+        })
+    }
+
+    /// The agents' language for this event: the agent's own, else the setting.
+    fn agent_language_for(&self, event: &Event) -> String {
+        event
+            .agent
+            .as_ref()
+            .and_then(|a| a.working_language.as_deref())
+            .and_then(lang::from_code)
+            .map_or_else(|| self.agent_language.clone(), str::to_owned)
+    }
+}
+
+/// Reads that may fail without stopping the translation (storage not granted or
+/// failing): logged, and treated as "nothing stored".
+fn or_warn<T: Default>(what: &str, result: Result<T, KvError>) -> T {
+    result.unwrap_or_else(|e| {
+        log::warn(&format!("{what}: {e}"));
+        T::default()
+    })
+}
+
+/// A translation and how it was obtained.
+struct Translated {
+    text: String,
+    /// `memory`, or the route (`fr→es→en`), with a remark when segments were used.
+    how: String,
+}
+
+/// Translates `text` from `src` to `tgt`: the memory first, else the engine, with
+/// protection.
+fn translate(
+    settings: &Settings,
+    text: &str,
+    src: &str,
+    tgt: &str,
+) -> Result<Translated, PluginError> {
+    if let Some(entry) = or_warn(
+        "translation memory unavailable",
+        memory::lookup_tm(src, tgt, text),
+    ) {
+        return Ok(Translated {
+            text: entry.target,
+            how: "memory".to_owned(),
+        });
+    }
+    let glossary: Glossary = or_warn("glossary unavailable", memory::load_glossary(src, tgt));
+    let document = Document::new(text, &glossary, tgt);
+    let engine = &settings.engine;
+    // The pair list and the route are looked up once, and only if there is text to
+    // translate.
+    let mut plan: Option<(Pairs, Route)> = None;
+    let (translated, method) = document.translate(|texts, markup| {
+        let (pairs, route) = match &mut plan {
+            Some(plan) => plan,
+            None => {
+                let pairs = engine.pairs()?;
+                let route = route::plan(engine, &pairs, src, tgt, &settings.pivot_languages)?;
+                plan.insert((pairs, route))
+            }
+        };
+        let mut texts = texts.to_vec();
+        for (from, to) in route.legs() {
+            texts = engine.translate(pairs, from, to, &texts, markup)?;
+        }
+        Ok::<_, PluginError>(texts)
+    })?;
+    let how = match (plan, method) {
+        (Some((_, route)), Method::Segments) => format!("{route}, segment by segment"),
+        (Some((_, route)), _) => route.to_string(),
+        // Nothing to translate (only addresses, codes, emoji...): kept as written.
+        (None, _) => "nothing to translate".to_owned(),
+    };
+    Ok(Translated {
+        text: translated,
+        how,
+    })
+}
+
+/// How the customer's language was decided.
+enum Decision {
+    Detected(Detection),
+    Locale { language: &'static str, why: String },
+}
+
+impl Decision {
+    fn language(&self) -> &'static str {
+        match self {
+            Decision::Detected(d) => d.language,
+            Decision::Locale { language, .. } => language,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Decision::Detected(d) => format!(
+                "{} ({}) · detected, confidence {:.2}{}",
+                lang::name(d.language),
+                d.language,
+                d.confidence,
+                if d.reliable {
+                    ""
+                } else {
+                    " (unreliable, no customer locale)"
+                }
+            ),
+            Decision::Locale { language, why } => format!(
+                "{} ({language}) · customer locale ({why})",
+                lang::name(language)
+            ),
+        }
+    }
+}
+
+/// Decides the language of a customer's message. Protected spans (URLs, code...)
+/// are left out of detection and of the letter count.
+fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
+    let text = &event.text;
+    let mut prose = String::with_capacity(text.len());
+    let mut at = 0;
+    for span in protect::find_spans(text, &Glossary::default()) {
+        prose.push_str(&text[at..span.start]);
+        prose.push(' ');
+        at = span.end;
+    }
+    prose.push_str(&text[at..]);
+    let letters = lang::letter_count(&prose);
+    let detection = lang::detect(&prose);
+    let locale = event
+        .customer
+        .as_ref()
+        .and_then(|c| c.language())
+        .and_then(lang::from_code);
+    match (detection, locale) {
+        (Some(d), _) if d.reliable && letters >= settings.min_detect_chars => {
+            Some(Decision::Detected(d))
+        }
+        (detection, Some(language)) => {
+            let reason = if letters < settings.min_detect_chars {
+                format!(
+                    "text too short: {letters} letters, under {}",
+                    settings.min_detect_chars
+                )
+            } else {
+                "detection unreliable".to_owned()
+            };
+            let why = match detection {
+                Some(d) => format!(
+                    "{reason}; detected {} ({}), confidence {:.2}",
+                    lang::name(d.language),
+                    d.language,
+                    d.confidence
+                ),
+                None => format!("{reason}; no language detected"),
+            };
+            Some(Decision::Locale { language, why })
+        }
+        // No locale to fall back on: an unreliable guess is better than nothing.
+        (Some(d), None) => Some(Decision::Detected(d)),
+        (None, None) => None,
+    }
+}
+
+fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
+    if event.text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let settings = Settings::load()?;
+    let Some(decision) = decide(event, &settings) else {
+        log::info("no language detected and no customer locale: nothing to do");
+        return Ok(Vec::new());
+    };
+    let src = decision.language();
+    if !event.ticket_id.is_empty() {
+        // Written only when the ticket's language changes.
+        or_warn(
+            "ticket language not remembered",
+            memory::remember_ticket_language(&event.ticket_id, src),
+        );
+    }
+    let mut actions = vec![Action::AddTags(vec![format!("lang-{src}")])];
+    let tgt = settings.agent_language_for(event);
+    if src == tgt {
+        return Ok(actions);
+    }
+    let translated = translate(&settings, &event.text, src, &tgt)?;
+    let header = format!(
+        "Translation from {} · engine {} · route {}",
+        decision.describe(),
+        settings.engine.name(),
+        translated.how
+    );
+    actions.insert(
+        0,
+        Action::InternalNote(format!("{header}\n\n{}", translated.text)),
+    );
+    Ok(actions)
+}
+
+fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
+    if event.text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let settings = Settings::load()?;
+    let src = settings.agent_language_for(event);
+    let locale = event
+        .customer
+        .as_ref()
+        .and_then(|c| c.language())
+        .and_then(lang::from_code)
+        .map(str::to_owned);
+    let (tgt, from) = match locale {
+        Some(l) => (l, "customer locale"),
+        None if !event.ticket_id.is_empty() => {
+            match or_warn(
+                "ticket language unavailable",
+                memory::ticket_language(&event.ticket_id),
+            )
+            .as_deref()
+            .and_then(lang::from_code)
+            {
+                Some(l) => (l.to_owned(), "ticket language"),
+                None => return Ok(Vec::new()),
+            }
+        }
+        None => return Ok(Vec::new()),
+    };
+    if src == tgt {
+        return Ok(Vec::new());
+    }
+    let translated = translate(&settings, &event.text, &src, &tgt)?;
+    let note = format!(
+        "Reply translated into {} ({tgt}, from the {from}) · engine {} · route {}\n\nAgent's original:\n{}",
+        lang::name(&tgt),
+        settings.engine.name(),
+        translated.how,
+        event.text
+    );
+    Ok(vec![
+        Action::ReplaceDraft(translated.text),
+        Action::InternalNote(note),
+    ])
+}
+
+/// A non-blank attribute.
+fn attribute<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
+    event.attribute(name).filter(|v| !v.trim().is_empty())
+}
+
+fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
+    let missing =
+        |name: &str| PluginError::new(format!("translation correction without attribute {name}"));
+    let src_code = attribute(event, "source_language").ok_or_else(|| missing("source_language"))?;
+    let tgt_code = attribute(event, "target_language").ok_or_else(|| missing("target_language"))?;
+    let source = attribute(event, "source_text").ok_or_else(|| missing("source_text"))?;
+    let language = |name: &str, code: &str| {
+        lang::from_code(code)
+            .ok_or_else(|| PluginError::new(format!("attribute {name}: unknown language {code:?}")))
+    };
+    let src = language("source_language", src_code)?;
+    let tgt = language("target_language", tgt_code)?;
+    if src == tgt {
+        return Err(PluginError::new(format!(
+            "attributes source_language and target_language are both {src}"
+        )));
+    }
+    let corrected = event.text.trim();
+    if corrected.is_empty() {
+        return Err(PluginError::new(
+            "translation correction with an empty text (the corrected translation)",
+        ));
+    }
+    let terms = match attribute(event, "terms") {
+        Some(spec) => memory::parse_terms(spec)
+            .map_err(|e| PluginError::new(format!("attribute terms: {e}")))?,
+        None => Vec::new(),
+    };
+    let origin = match event.agent.as_ref().map(|a| a.id.as_str()) {
+        Some(id) if !id.is_empty() => format!("correction:{id}"),
+        _ => "correction".to_owned(),
+    };
+    let entry = TmEntry::new(memory::normalize(source), corrected, origin);
+    let mut learned = memory::store_tm(src, tgt, &entry)?;
+    for (term, target) in &terms {
+        learned |= memory::put_term(src, tgt, term, target)?;
+    }
+    let mut note = format!(
+        "{} translation memory {}→{}: «{}» → «{}»",
+        if learned {
+            "Learned for the"
+        } else {
+            "Already in the"
+        },
+        src,
+        tgt,
+        entry.source,
+        entry.target
+    );
+    if !terms.is_empty() {
+        let list: Vec<String> = terms.iter().map(|(s, t)| format!("{s} → {t}")).collect();
+        note.push_str(&format!(
+            "\nGlossary terms {src}→{tgt}: {}",
+            list.join("; ")
+        ));
+    }
+    Ok(vec![Action::InternalNote(note)])
+}

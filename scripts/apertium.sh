@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# A local Apertium APy server for the translation plugin's development and tests.
+#
+#   scripts/apertium.sh install      # Debian packages, only those missing (root)
+#   scripts/apertium.sh start PORT   # APy on 127.0.0.1:PORT, in the background
+#   scripts/apertium.sh stop         # stops the server `start` started
+#
+# The pid file and the log live in $APERTIUM_RUN_DIR (default target/apertium).
+set -euo pipefail
+
+PACKAGES=(apertium-apy apertium-eng-spa apertium-fr-es apertium-es-pt apertium-en-ca)
+MODES_DIR=/usr/share/apertium/modes
+RUN_DIR="${APERTIUM_RUN_DIR:-target/apertium}"
+PID_FILE="$RUN_DIR/apy.pid"
+LOG_FILE="$RUN_DIR/apy.log"
+# Loading the pair list is quick, but the first start after an install compiles
+# Python bytecode: give it time, yet never wait forever.
+START_WAIT_SECS="${APERTIUM_START_WAIT_SECS:-60}"
+# APy's own main(), with tornado's bind pinned to loopback (see start).
+LOOPBACK_MAIN='
+import sys
+import tornado.tcpserver
+bind = tornado.tcpserver.TCPServer.bind
+tornado.tcpserver.TCPServer.bind = lambda self, port, address=None, *a, **k: bind(self, port, "127.0.0.1", *a, **k)
+from apertium_apy.apy import main
+sys.argv[0] = "apertium-apy"
+sys.exit(main())
+'
+
+usage() {
+  echo "usage: $0 install | start PORT | stop" >&2
+  exit 2
+}
+
+install() {
+  local missing=()
+  for pkg in "${PACKAGES[@]}"; do
+    # dpkg-query's status is the reliable "is it installed" test; a removed package
+    # can still have an entry.
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+      missing+=("$pkg")
+    fi
+  done
+  # start waits for the server with curl.
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  if [ "${#missing[@]}" -eq 0 ]; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "apertium.sh install: run as root to install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+running_pid() {
+  # Prints the pid of the server this script started, if it is still alive.
+  [ -f "$PID_FILE" ] || return 1
+  local pid
+  pid="$(cat "$PID_FILE")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+start() {
+  local port="${1:-}"
+  [[ "$port" =~ ^[0-9]+$ ]] || usage
+  command -v apertium-apy >/dev/null 2>&1 || {
+    echo "apertium-apy is not installed: run '$0 install' first" >&2
+    exit 1
+  }
+  mkdir -p "$RUN_DIR"
+  if pid="$(running_pid)"; then
+    echo "apertium-apy already running (pid $pid); '$0 stop' first" >&2
+    exit 1
+  fi
+  local url="http://127.0.0.1:$port/listPairs"
+  # Another server answering on the port would pass the readiness check below.
+  if curl -fsS --max-time 2 "$url" >/dev/null 2>&1; then
+    echo "something already answers $url; choose another port" >&2
+    exit 1
+  fi
+  # apertium-apy 0.11 binds every interface (HTTPServer.bind(port), no address
+  # option). A development server has no business on the network, so run its own
+  # main() with tornado's bind pinned to loopback (its log still says "Serving on
+  # all interfaces": the message is fixed text). /usr/bin/python3 because the
+  # Debian package's modules live in the system interpreter. -j1: one process is
+  # plenty for tests and loads each pair once.
+  # The server records its own pid: $! would name setsid's parent if setsid forked.
+  rm -f "$PID_FILE"
+  setsid sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$PID_FILE" \
+    /usr/bin/python3 -c "$LOOPBACK_MAIN" -p "$port" -j1 "$MODES_DIR" \
+    >"$LOG_FILE" 2>&1 </dev/null &
+
+  local deadline=$((SECONDS + START_WAIT_SECS))
+  until running_pid >/dev/null && curl -fsS --max-time 2 "$url" >/dev/null 2>&1; do
+    local problem=""
+    if [ -f "$PID_FILE" ] && ! running_pid >/dev/null; then
+      problem="apertium-apy exited before answering $url"
+    elif [ "$SECONDS" -ge "$deadline" ]; then
+      problem="apertium-apy did not answer $url within ${START_WAIT_SECS}s"
+    fi
+    if [ -n "$problem" ]; then
+      echo "$problem; log tail ($LOG_FILE):" >&2
+      tail -n 20 "$LOG_FILE" >&2 || true
+      stop
+      exit 1
+    fi
+    sleep 0.5
+  done
+  echo "apertium-apy listening on 127.0.0.1:$port (pid $(cat "$PID_FILE"))" >&2
+}
+
+stop() {
+  local pid
+  if pid="$(running_pid)"; then
+    # setsid made the server a process-group leader: end the group, which includes
+    # the translation pipelines it spawned, and nothing else.
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.25
+    done
+    kill -0 "$pid" 2>/dev/null && kill -9 -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$PID_FILE"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start "${2:-}" ;;
+  stop) stop ;;
+  *) usage ;;
+esac

@@ -1,0 +1,440 @@
+//! The translation plugin end to end: the real sidecar on loopback, a tonic client,
+//! the plugin built from source, and a real Apertium APy on loopback as the engine
+//! (behind a front that counts the requests reaching it).
+
+use crossdesk::exchange;
+use crossdesk_integration_tests::engine::{Apertium, Behaviour, EngineFront};
+use crossdesk_integration_tests::*;
+use pb::plugin_outcome::Status;
+
+#[path = "../plugins/translation/tests/common/protection_cases.rs"]
+mod protection_cases;
+
+/// A tenant `acme` running the translation plugin (agents work in English) against
+/// the engine at `engine_url`, then the tagger, which must run whatever happens to
+/// the translation.
+fn config(engine_url: &str, timeout_ms: u64) -> String {
+    let host = engine_url.trim_start_matches("http://");
+    install(&["translation", "plugin-tagger"])
+        + &format!(
+            r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "translation"
+kv = true
+allowed_hosts = ["{host}"]
+config = {{ engine_url = "{engine_url}", agent_language = "en" }}
+limits = {{ timeout_ms = {timeout_ms} }}
+[[tenants.plugins]]
+name = "plugin-tagger"
+config = {{ tag = "seen" }}
+"#
+        )
+}
+
+fn event(kind: pb::EventKind, id: &str, text: &str, customer_locale: &str) -> pb::Event {
+    pb::Event {
+        tenant_id: "acme".into(),
+        event_id: id.into(),
+        kind: kind as i32,
+        ticket_id: "T-1".into(),
+        channel: pb::Channel::WebChat as i32,
+        customer: Some(pb::Customer {
+            id: "cust-1".into(),
+            locale: customer_locale.into(),
+            ..Default::default()
+        }),
+        agent: Some(pb::Agent {
+            id: "agent-7".into(),
+            working_language: "en".into(),
+        }),
+        text: text.into(),
+        ..Default::default()
+    }
+}
+
+fn message(id: &str, text: &str, locale: &str) -> pb::Event {
+    event(pb::EventKind::CustomerMessage, id, text, locale)
+}
+
+fn reply(id: &str, text: &str, locale: &str) -> pb::Event {
+    event(pb::EventKind::AgentReplyDrafted, id, text, locale)
+}
+
+fn correction(id: &str, source: &str, corrected: &str) -> pb::Event {
+    let mut event = event(pb::EventKind::TranslationCorrected, id, corrected, "es-ES");
+    event.attributes = [
+        ("source_language", "en"),
+        ("target_language", "es"),
+        ("source_text", source),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    event
+}
+
+/// The replacement draft of a response.
+fn draft(response: &pb::HandleEventResponse) -> Option<String> {
+    response.actions.iter().find_map(|a| match &a.kind {
+        Some(pb::action::Kind::ReplaceDraft(text)) => Some(text.clone()),
+        _ => None,
+    })
+}
+
+async fn send(server: &TestServer, event: pb::Event) -> pb::HandleEventResponse {
+    server
+        .client()
+        .await
+        .handle_event(request(event))
+        .await
+        .expect("the sidecar answers")
+        .into_inner()
+}
+
+/// The sidecar in front of a real APy, through a counting front, with the given
+/// glossary imported beforehand through the CLI's exchange module.
+struct Setup {
+    server: TestServer,
+    front: EngineFront,
+    _apertium: Apertium,
+}
+
+async fn setup(terms_csv: Option<&str>, tmx: Option<&str>) -> Setup {
+    let apertium = Apertium::start();
+    let front = EngineFront::start(Behaviour::Forward(apertium.url())).await;
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    {
+        let store = crossdesk::store::Store::open(data_dir.path()).expect("store");
+        if let Some(csv) = terms_csv {
+            let terms = exchange::parse_terms(csv).expect("term list");
+            exchange::import_terms(&store, "acme", "translation", &terms)
+                .await
+                .expect("import terms");
+        }
+        if let Some(tmx) = tmx {
+            let records = exchange::parse_tmx(tmx).expect("tmx");
+            exchange::import_tm(&store, "acme", "translation", &records)
+                .await
+                .expect("import tmx");
+        }
+    }
+    let server = TestServer::start_in(&config(&front.url(), 10_000), data_dir).await;
+    Setup {
+        server,
+        front,
+        _apertium: apertium,
+    }
+}
+
+#[tokio::test]
+async fn a_spanish_customer_and_an_english_agent_understand_each_other() {
+    let s = setup(None, None).await;
+    let inbound = send(
+        &s.server,
+        message(
+            "in-1",
+            "Hola, mi pedido #4471 no ha llegado todavía. ¿Dónde está mi paquete?",
+            "es-ES",
+        ),
+    )
+    .await;
+    assert_eq!(
+        outcome(&inbound, "translation").status(),
+        Status::Ok,
+        "{inbound:#?}"
+    );
+    let note = notes(&inbound)
+        .into_iter()
+        .find(|n| n.contains("es→en"))
+        .unwrap_or_else(|| panic!("no translation note: {inbound:#?}"));
+    assert!(note.contains("#4471"), "{note}");
+    assert!(note.contains("Spanish"), "{note}");
+    // English words from the engine, and the Spanish original is not repeated as-is.
+    assert!(note.contains("order") || note.contains("request"), "{note}");
+    assert!(note.to_lowercase().contains("where"), "{note}");
+    assert_eq!(outcome(&inbound, "plugin-tagger").status(), Status::Ok);
+
+    let outbound = send(
+        &s.server,
+        reply(
+            "out-1",
+            "Your order #4471 left our warehouse yesterday. Thank you for your patience.",
+            "es-ES",
+        ),
+    )
+    .await;
+    assert_eq!(
+        outcome(&outbound, "translation").status(),
+        Status::Ok,
+        "{outbound:#?}"
+    );
+    let spanish = draft(&outbound).unwrap_or_else(|| panic!("no draft: {outbound:#?}"));
+    assert!(spanish.contains("#4471"), "{spanish}");
+    assert!(
+        spanish.contains("pedido") || spanish.contains("orden"),
+        "{spanish}"
+    );
+    assert!(spanish.contains("paciencia"), "{spanish}");
+    // The agent's original is kept as a note.
+    assert!(
+        notes(&outbound)
+            .iter()
+            .any(|n| n.contains("Thank you for your patience.")),
+        "{outbound:#?}"
+    );
+    assert!(s.front.translations() >= 2);
+}
+
+#[tokio::test]
+async fn french_reaches_an_english_agent_through_a_spanish_pivot() {
+    let s = setup(None, None).await;
+    let response = send(
+        &s.server,
+        message(
+            "fr-1",
+            "Bonjour, ma commande n'est pas arrivée. Pouvez-vous m'aider ?",
+            "fr-FR",
+        ),
+    )
+    .await;
+    assert_eq!(
+        outcome(&response, "translation").status(),
+        Status::Ok,
+        "{response:#?}"
+    );
+    let note = notes(&response)
+        .into_iter()
+        .find(|n| n.contains("fr→es→en"))
+        .unwrap_or_else(|| panic!("no pivot route in the notes: {response:#?}"));
+    assert!(note.to_lowercase().contains("help"), "{note}");
+}
+
+#[tokio::test]
+async fn glossary_terms_and_placeholders_survive_a_real_engine() {
+    use protection_cases::{CASES, FORCED_TERMS_EN_ES, KEEP_TERMS};
+    let mut csv = String::from("source_language,target_language,source,target\n");
+    for term in KEEP_TERMS {
+        csv.push_str(&format!(",,{term},\n"));
+    }
+    for (term, target) in FORCED_TERMS_EN_ES {
+        csv.push_str(&format!("en,es,{term},{target}\n"));
+    }
+    let s = setup(Some(&csv), None).await;
+    assert!(CASES.len() >= 30);
+    for (i, case) in CASES.iter().enumerate() {
+        let mut event = reply(&format!("case-{i}"), case.text, case.tgt);
+        if let Some(agent) = event.agent.as_mut() {
+            agent.working_language = case.src.into();
+        }
+        let response = send(&s.server, event).await;
+        assert_eq!(
+            outcome(&response, "translation").status(),
+            Status::Ok,
+            "{:?}: {response:#?}",
+            case.text
+        );
+        let translated = draft(&response)
+            .unwrap_or_else(|| panic!("{:?} was not translated: {response:#?}", case.text));
+        for span in case.spans {
+            assert_eq!(
+                translated.matches(span).count(),
+                case.expected_count(span),
+                "{span:?} did not survive {}→{}:\n  source: {:?}\n  output: {translated:?}",
+                case.src,
+                case.tgt,
+                case.text
+            );
+        }
+    }
+}
+
+const MEMORY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<tmx version="1.4">
+  <header creationtool="test" creationtoolversion="1" segtype="sentence" o-tmf="test"
+          adminlang="en" srclang="en" datatype="plaintext"/>
+  <body>
+    <tu>
+      <tuv xml:lang="en-US"><seg>Thank you for your patience.</seg></tuv>
+      <tuv xml:lang="es-ES"><seg>Mil gracias por su paciencia.</seg></tuv>
+    </tu>
+  </body>
+</tmx>"#;
+
+#[tokio::test]
+async fn a_translation_memory_match_does_not_call_the_engine() {
+    let s = setup(None, Some(MEMORY)).await;
+    let response = send(
+        &s.server,
+        reply("tm-1", "Thank you for   your patience.", "es-MX"),
+    )
+    .await;
+    assert_eq!(
+        draft(&response).as_deref(),
+        Some("Mil gracias por su paciencia.")
+    );
+    assert_eq!(
+        s.front.translations(),
+        0,
+        "the engine was asked to translate"
+    );
+    assert_eq!(
+        s.front.other_requests(),
+        0,
+        "the engine was asked for its pairs"
+    );
+    // Text not in the memory goes to the engine.
+    send(
+        &s.server,
+        reply("tm-2", "Your parcel has arrived.", "es-MX"),
+    )
+    .await;
+    assert!(s.front.translations() >= 1);
+}
+
+#[tokio::test]
+async fn a_correction_is_used_the_next_time_the_same_text_comes() {
+    let s = setup(None, None).await;
+    let source = "Your refund has been issued.";
+    let machine =
+        draft(&send(&s.server, reply("c-1", source, "es-ES")).await).expect("machine translation");
+    let corrected = "Le hemos emitido el reembolso.";
+    assert_ne!(machine, corrected);
+    let learned = send(&s.server, correction("c-2", source, corrected)).await;
+    assert_eq!(
+        outcome(&learned, "translation").status(),
+        Status::Ok,
+        "{learned:#?}"
+    );
+    let engine_calls = s.front.translations();
+    let again = send(&s.server, reply("c-3", source, "es-ES")).await;
+    assert_eq!(draft(&again).as_deref(), Some(corrected));
+    assert_eq!(
+        s.front.translations(),
+        engine_calls,
+        "the engine was asked again"
+    );
+}
+
+#[tokio::test]
+async fn identical_requests_are_served_from_the_cache_until_the_memory_changes() {
+    let s = setup(None, None).await;
+    // The plugin keeps the engine's pair list in its storage: a first request fetches
+    // it, a change to the data that invalidates what was cached before.
+    send(&s.server, reply("k-0", "Good morning.", "es-ES")).await;
+    let text = "We will send a new charger tomorrow.";
+    let first = send(&s.server, reply("k-1", text, "es-ES")).await;
+    assert!(!outcome(&first, "translation").cache_hit);
+    let calls = s.front.translations();
+    // Another delivery id, same content: the cache answers, the engine is not asked.
+    let second = send(&s.server, reply("k-2", text, "es-ES")).await;
+    assert!(outcome(&second, "translation").cache_hit, "{second:#?}");
+    assert_eq!(draft(&second), draft(&first));
+    assert_eq!(s.front.translations(), calls);
+    // A correction changes the memory: the cached translation is no longer served.
+    send(
+        &s.server,
+        correction("k-3", text, "Mañana le enviaremos un cargador nuevo."),
+    )
+    .await;
+    let third = send(&s.server, reply("k-4", text, "es-ES")).await;
+    assert!(!outcome(&third, "translation").cache_hit, "{third:#?}");
+    assert_eq!(
+        draft(&third).as_deref(),
+        Some("Mañana le enviaremos un cargador nuevo.")
+    );
+}
+
+#[tokio::test]
+async fn an_engine_that_is_down_fails_the_translation_only() {
+    // A port that was free a moment ago: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port");
+    let server = TestServer::start(&config(&format!("http://{closed}"), 5_000)).await;
+    let response = send(
+        &server,
+        reply("down-1", "Your parcel has arrived.", "es-ES"),
+    )
+    .await;
+    let translation = outcome(&response, "translation");
+    assert_eq!(translation.status(), Status::Failed, "{response:#?}");
+    assert!(
+        translation.error.contains("apertium"),
+        "{}",
+        translation.error
+    );
+    assert!(draft(&response).is_none());
+    // The customer-message plugins still run on the next event.
+    let next = send(
+        &server,
+        message("down-2", "Hola, ¿dónde está mi pedido?", "es-ES"),
+    )
+    .await;
+    assert_eq!(outcome(&next, "plugin-tagger").status(), Status::Ok);
+}
+
+#[tokio::test]
+async fn an_engine_that_hangs_is_cut_off_at_the_deadline() {
+    let front = EngineFront::start(Behaviour::Hang).await;
+    let server = TestServer::start(&config(&front.url(), 1_000)).await;
+    let response = send(
+        &server,
+        message("hang-1", "Hola, ¿dónde está mi pedido?", "es-ES"),
+    )
+    .await;
+    let translation = outcome(&response, "translation");
+    assert_eq!(translation.status(), Status::TimedOut, "{response:#?}");
+    assert!(
+        translation.error.contains("1000 ms"),
+        "{}",
+        translation.error
+    );
+    assert_eq!(outcome(&response, "plugin-tagger").status(), Status::Ok);
+}
+
+#[tokio::test]
+async fn an_engine_that_answers_garbage_is_reported() {
+    let front = EngineFront::start(Behaviour::Garbage).await;
+    let server = TestServer::start(&config(&front.url(), 5_000)).await;
+    let response = send(
+        &server,
+        message("junk-1", "Hola, ¿dónde está mi pedido?", "es-ES"),
+    )
+    .await;
+    let translation = outcome(&response, "translation");
+    assert_eq!(translation.status(), Status::Failed, "{response:#?}");
+    assert!(
+        translation.error.contains("apertium"),
+        "{}",
+        translation.error
+    );
+    assert_eq!(outcome(&response, "plugin-tagger").status(), Status::Ok);
+}
+
+#[tokio::test]
+async fn a_language_the_engine_cannot_serve_is_an_unsupported_pair() {
+    let s = setup(None, None).await;
+    let response = send(
+        &s.server,
+        message(
+            "ja-1",
+            "注文した商品がまだ届いていません。確認していただけますか。",
+            "ja-JP",
+        ),
+    )
+    .await;
+    let translation = outcome(&response, "translation");
+    assert_eq!(translation.status(), Status::Failed, "{response:#?}");
+    assert!(
+        translation.error.starts_with("unsupported pair"),
+        "{}",
+        translation.error
+    );
+    // Nothing in a wrong language was produced.
+    assert!(
+        notes(&response).iter().all(|n| !n.contains("→en")),
+        "{response:#?}"
+    );
+}
