@@ -7,6 +7,9 @@
 //!    pipeline costs from what the plugins cost.
 //! 2. One fresh instantiate + `handle` call of the no-op plugin, with the sidecar's
 //!    runtime (pooling allocator) and with wasmtime's default on-demand allocator.
+//! 3. The translation plugin against a real Apertium APy on loopback: median latency
+//!    of uncached translations (new text each time) and of cached ones (the same
+//!    text under new delivery ids), and events/s with a warm cache.
 //!
 //! Results go to stdout and to `target/bench-results.json` as a list of
 //! `{name, value, unit, baseline, ratio}`. Settings via environment:
@@ -129,6 +132,17 @@ async fn load(
     seconds: f64,
     id_base: u64,
 ) -> Result<Load> {
+    load_events(addr, concurrency, seconds, id_base, event).await
+}
+
+/// Like [`load`], with the events `make` builds from unique ids.
+async fn load_events(
+    addr: std::net::SocketAddr,
+    concurrency: usize,
+    seconds: f64,
+    id_base: u64,
+    make: fn(u64) -> pb::Event,
+) -> Result<Load> {
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?
         .tcp_nodelay(true)
         .connect()
@@ -146,7 +160,7 @@ async fn load(
                 let started = Instant::now();
                 client
                     .handle_event(pb::HandleEventRequest {
-                        event: Some(event(id)),
+                        event: Some(make(id)),
                     })
                     .await?;
                 latencies.push(started.elapsed().as_micros() as u64);
@@ -239,6 +253,185 @@ async fn instantiate_and_call(
     }
     batches.sort_by(f64::total_cmp);
     Ok(batches[batches.len() / 2])
+}
+
+/// A real Apertium APy on a free loopback port (installed by `make bench`),
+/// stopped when dropped.
+struct Apertium {
+    port: u16,
+    run_dir: tempfile::TempDir,
+}
+
+impl Apertium {
+    fn start() -> Result<Apertium> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let run_dir = tempfile::tempdir()?;
+        let status = std::process::Command::new("bash")
+            .arg(workspace().join("scripts/apertium.sh"))
+            .args(["start", &port.to_string()])
+            .env("APERTIUM_RUN_DIR", run_dir.path())
+            .status()?;
+        anyhow::ensure!(
+            status.success(),
+            "Apertium APy did not start (`make bench` installs it)"
+        );
+        Ok(Apertium { port, run_dir })
+    }
+}
+
+impl Drop for Apertium {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(workspace().join("scripts/apertium.sh"))
+            .arg("stop")
+            .env("APERTIUM_RUN_DIR", self.run_dir.path())
+            .status();
+    }
+}
+
+/// An English reply draft for a Spanish-speaking customer of tenant `translate`.
+fn reply(id: u64, text: String) -> pb::Event {
+    pb::Event {
+        tenant_id: "translate".into(),
+        event_id: format!("reply-{id}"),
+        kind: pb::EventKind::AgentReplyDrafted as i32,
+        ticket_id: "T-1".into(),
+        channel: pb::Channel::Email as i32,
+        customer: Some(pb::Customer {
+            id: "c-1".into(),
+            locale: "es-ES".into(),
+            ..Default::default()
+        }),
+        text,
+        ..Default::default()
+    }
+}
+
+/// The same reply every time (only the delivery id changes): served from the cache
+/// once warm.
+fn same_reply(id: u64) -> pb::Event {
+    reply(
+        id,
+        "Your parcel left our warehouse yesterday. Thank you for your patience.".into(),
+    )
+}
+
+/// The sidecar with tenant `translate` running the translation plugin against APy.
+async fn serve_translation(
+    data_dir: &std::path::Path,
+    apertium: &Apertium,
+) -> Result<std::net::SocketAddr> {
+    let plugin = workspace().join("target/plugins/translation.wasm");
+    anyhow::ensure!(
+        plugin.exists(),
+        "{} is missing: run `make plugins`",
+        plugin.display()
+    );
+    let toml = format!(
+        "[[plugins]]\nname = \"translation\"\npath = {plugin:?}\n\
+         [[tenants]]\nid = \"translate\"\n\
+         [[tenants.plugins]]\nname = \"translation\"\nkv = true\n\
+         allowed_hosts = [\"127.0.0.1:{port}\"]\n\
+         config = {{ engine_url = \"http://127.0.0.1:{port}\" }}\n",
+        port = apertium.port
+    );
+    let mut config = crossdesk::Config::parse(&toml)?;
+    config.data_dir = data_dir.to_owned();
+    let sidecar = Arc::new(crossdesk::Sidecar::build(&config).await?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let settings = config.server.clone();
+    tokio::spawn(async move {
+        let _ = crossdesk::api::serve(sidecar, &settings, listener, std::future::pending()).await;
+    });
+    Ok(addr)
+}
+
+/// Median latency of `requests` sequential calls, checking each one's cache flag.
+async fn translation_latency(
+    client: &mut EventServiceClient<tonic::transport::Channel>,
+    events: impl Iterator<Item = pb::Event>,
+    expect_cache_hit: bool,
+) -> Result<f64> {
+    let mut latencies = Vec::new();
+    for event in events {
+        let started = Instant::now();
+        let response = client
+            .handle_event(pb::HandleEventRequest { event: Some(event) })
+            .await?
+            .into_inner();
+        latencies.push(started.elapsed().as_secs_f64() * 1e6);
+        let outcome = response
+            .outcomes
+            .first()
+            .context("no outcome for the translation plugin")?;
+        anyhow::ensure!(
+            outcome.status() == pb::plugin_outcome::Status::Ok
+                && outcome.cache_hit == expect_cache_hit,
+            "unexpected outcome (wanted cache_hit = {expect_cache_hit}): {outcome:?}"
+        );
+    }
+    latencies.sort_by(f64::total_cmp);
+    Ok(latencies[latencies.len() / 2])
+}
+
+/// Cached against uncached translation latency through the sidecar, and events/s
+/// with a warm cache.
+async fn translation_figures(
+    data_dir: &std::path::Path,
+    concurrency: usize,
+    seconds: f64,
+    figures: &mut Vec<Figure>,
+) -> Result<()> {
+    let apertium = Apertium::start()?;
+    let addr = serve_translation(data_dir, &apertium).await?;
+    let mut client = EventServiceClient::connect(format!("http://{addr}")).await?;
+    // The first request fetches the engine's pair list into the plugin's storage.
+    translation_latency(
+        &mut client,
+        std::iter::once(reply(0, "Hello.".into())),
+        false,
+    )
+    .await?;
+    // Uncached: every text is new (the order number differs), so the engine runs.
+    let uncached = translation_latency(
+        &mut client,
+        (1..=60).map(|i| reply(i, format!("Your order #{} has shipped today.", 1000 + i))),
+        false,
+    )
+    .await?;
+    // Warm the cache with one text, then ask for it again under new delivery ids.
+    translation_latency(&mut client, std::iter::once(same_reply(100)), false).await?;
+    let cached = translation_latency(&mut client, (101..=400).map(same_reply), true).await?;
+    let warm = load_events(
+        addr,
+        concurrency,
+        seconds / ROUNDS as f64,
+        1 << 30,
+        same_reply,
+    )
+    .await?;
+    figures.push(figure(
+        "translation en→es through the sidecar, uncached: p50 latency",
+        uncached,
+        "us",
+        None,
+    ));
+    figures.push(figure(
+        "translation en→es through the sidecar, cached: p50 latency",
+        cached,
+        "us",
+        Some(uncached),
+    ));
+    figures.push(figure(
+        "translation with a warm cache: throughput",
+        warm.requests_per_second,
+        "events/s",
+        None,
+    ));
+    Ok(())
 }
 
 fn main() -> Result<()> {
@@ -341,6 +534,7 @@ fn main() -> Result<()> {
             "req/s",
             Some(a.requests_per_second),
         ));
+        translation_figures(&data.path().join("t"), concurrency, seconds, &mut figures).await?;
         Ok::<_, anyhow::Error>(figures)
     })?;
 

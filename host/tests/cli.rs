@@ -1,5 +1,6 @@
 //! The `crossdesk` binary as integrators and plugin authors use it: `serve` with the
-//! embedded defaults and overrides, `send` with proto3 JSON events, `plugin run`.
+//! embedded defaults and overrides, `send` with proto3 JSON events, `plugin run`,
+//! and the translation data exchange (`translation import-tmx`, `export-tmx`).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -144,4 +145,56 @@ fn send_refuses_an_event_that_is_not_proto3_json() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("tenant"), "{err}");
+}
+
+#[test]
+fn translation_memory_goes_in_as_tmx_and_comes_back_out() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let tmx = data.path().join("in.tmx");
+    std::fs::write(
+        &tmx,
+        r#"<tmx version="1.4"><header srclang="en"/><body>
+        <tu><tuv xml:lang="en"><seg>See you soon!</seg></tuv>
+            <tuv xml:lang="de-DE"><seg>Bis bald!</seg></tuv></tu>
+        </body></tmx>"#,
+    )
+    .expect("write");
+    let run = |args: &[&str]| {
+        bin()
+            .args(["translation"])
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .output()
+            .expect("run")
+    };
+    let tmx_arg = tmx.to_str().expect("utf-8 path");
+    let out = run(&["import-tmx", "--tenant", "acme", tmx_arg]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 new or changed"),
+        "{out:?}"
+    );
+    let out = run(&["export-tmx", "--tenant", "acme"]);
+    let exported = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        exported.contains(r#"<tuv xml:lang="de"><seg>Bis bald!</seg></tuv>"#),
+        "{exported}"
+    );
+    // Another tenant's memory is empty.
+    let out = run(&["export-tmx", "--tenant", "globex"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("<tu "),
+        "{out:?}"
+    );
+    // A broken file is refused, naming the file and the problem.
+    std::fs::write(
+        &tmx,
+        "<tmx><body><tu><tuv xml:lang=\"en\"><seg>x</seg></tuv></tu></body></tmx>",
+    )
+    .expect("write");
+    let out = run(&["import-tmx", "--tenant", "acme", tmx_arg]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("in.tmx") && err.contains("unit 1"), "{err}");
 }
