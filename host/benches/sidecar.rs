@@ -94,6 +94,10 @@ impl EventService for BareEcho {
     }
 }
 
+/// A `[quota]` no load phase can reach.
+const UNTHROTTLED: &str =
+    "[quota]\nmax_in_flight = 1000000\nevents_per_second = 1000000000\nburst = 1000000000\n";
+
 /// Load phases per server, interleaved.
 const ROUNDS: usize = 3;
 
@@ -199,7 +203,8 @@ async fn serve_bare() -> Result<std::net::SocketAddr> {
 /// The sidecar with a tenant `bench` whose pipeline is `plugins` no-op plugins.
 async fn serve_sidecar(data_dir: &std::path::Path, plugins: usize) -> Result<std::net::SocketAddr> {
     let noop = noop_plugin()?;
-    let mut toml = String::new();
+    // The bench is one tenant at full speed: no quota may throttle it.
+    let mut toml = String::from(UNTHROTTLED);
     for i in 1..=plugins {
         toml.push_str(&format!(
             "[[plugins]]\nname = \"noop-{i}\"\npath = {:?}\n",
@@ -330,7 +335,7 @@ async fn serve_translation(
         plugin.display()
     );
     let toml = format!(
-        "[[plugins]]\nname = \"translation\"\npath = {plugin:?}\n\
+        "{UNTHROTTLED}[[plugins]]\nname = \"translation\"\npath = {plugin:?}\n\
          [[tenants]]\nid = \"translate\"\n\
          [[tenants.plugins]]\nname = \"translation\"\nkv = true\n\
          allowed_hosts = [\"127.0.0.1:{port}\"]\n\

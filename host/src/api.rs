@@ -12,6 +12,8 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::config::ServerSettings;
 use crate::pb;
 use crate::pb::event_service_server::{EventService, EventServiceServer};
+use tonic_types::{ErrorDetails, StatusExt};
+
 use crate::pipeline::{PipelineError, Sidecar};
 
 impl From<PipelineError> for Status {
@@ -22,6 +24,12 @@ impl From<PipelineError> for Status {
             PipelineError::UnknownTenant(_) => Status::not_found(message),
             PipelineError::EventIdReused(_) => Status::already_exists(message),
             PipelineError::FailClosed { .. } => Status::unavailable(message),
+            // google.rpc.RetryInfo tells well-behaved clients when to come back.
+            PipelineError::OverQuota { retry_after, .. } => Status::with_error_details(
+                tonic::Code::ResourceExhausted,
+                message,
+                ErrorDetails::with_retry_info(Some(retry_after)),
+            ),
         }
     }
 }

@@ -43,6 +43,7 @@ pub struct Config {
     pub server: ServerSettings,
     pub cache: CacheSettings,
     pub idempotency: IdempotencySettings,
+    pub quota: Quota,
     /// The installed plugins.
     pub plugins: Vec<PluginSource>,
     /// The tenants served, with the plugins each one runs, in pipeline order.
@@ -59,6 +60,7 @@ impl Default for Config {
             server: ServerSettings::default(),
             cache: CacheSettings::default(),
             idempotency: IdempotencySettings::default(),
+            quota: Quota::default(),
             plugins: Vec::new(),
             tenants: Vec::new(),
         }
@@ -149,6 +151,53 @@ impl Default for CacheSettings {
     }
 }
 
+/// What one tenant may ask of the sidecar, so that one tenant's burst or slow plugin
+/// cannot starve the others. `[quota]` sets every tenant's; `[tenants.quota]`
+/// overrides it for one tenant. Over quota, an event gets `RESOURCE_EXHAUSTED` with a
+/// retry hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Quota {
+    /// Events of the tenant being processed at the same time.
+    pub max_in_flight: u32,
+    /// Sustained events per second accepted from the tenant.
+    pub events_per_second: u32,
+    /// Events accepted at once above the sustained rate.
+    pub burst: u32,
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 256,
+            events_per_second: 2_000,
+            burst: 4_000,
+        }
+    }
+}
+
+/// Fields of [`Quota`] a tenant overrides.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaOverrides {
+    pub max_in_flight: Option<u32>,
+    pub events_per_second: Option<u32>,
+    pub burst: Option<u32>,
+}
+
+impl Quota {
+    /// This quota with `overrides` applied.
+    pub fn with(self, overrides: &QuotaOverrides) -> Quota {
+        Quota {
+            max_in_flight: overrides.max_in_flight.unwrap_or(self.max_in_flight),
+            events_per_second: overrides
+                .events_per_second
+                .unwrap_or(self.events_per_second),
+            burst: overrides.burst.unwrap_or(self.burst),
+        }
+    }
+}
+
 /// How long a response is remembered for redelivery of the same event id.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -184,6 +233,9 @@ pub struct TenantConfig {
     /// Plugins in the order they run.
     #[serde(default)]
     pub plugins: Vec<PluginGrant>,
+    /// This tenant's quota, where it differs from `[quota]`.
+    #[serde(default)]
+    pub quota: QuotaOverrides,
 }
 
 /// What a tenant enables and grants one plugin.
@@ -355,6 +407,14 @@ impl Config {
             if !tenants.insert(tenant.id.as_str()) {
                 return invalid(format!("tenant '{}' is configured twice", tenant.id));
             }
+            let quota = self.quota.with(&tenant.quota);
+            if quota.max_in_flight == 0 || quota.events_per_second == 0 || quota.burst == 0 {
+                return invalid(format!(
+                    "tenant '{}': quota.max_in_flight, quota.events_per_second and quota.burst \
+                     must be above 0",
+                    tenant.id
+                ));
+            }
             let mut seen = std::collections::HashSet::new();
             for grant in &tenant.plugins {
                 let at = format!("tenant '{}' plugin '{}'", tenant.id, grant.name);
@@ -409,6 +469,21 @@ mod tests {
         let config = Config::parse(EMBEDDED_DEFAULT).expect("embedded default is valid");
         assert_eq!(config.listen.ip().to_string(), "127.0.0.1");
         assert!(!config.tenants.is_empty());
+    }
+
+    #[test]
+    fn a_tenant_quota_overrides_the_default_and_zero_is_refused() {
+        let config = Config::parse(
+            "[quota]\nmax_in_flight = 10\n[[tenants]]\nid = \"a\"\nquota = { burst = 7 }\n",
+        )
+        .expect("valid");
+        let quota = config.quota.with(&config.tenants[0].quota);
+        assert_eq!((quota.max_in_flight, quota.burst), (10, 7));
+        assert_eq!(quota.events_per_second, Quota::default().events_per_second);
+        let err = Config::parse("[[tenants]]\nid = \"a\"\nquota = { max_in_flight = 0 }\n")
+            .expect_err("zero refused")
+            .to_string();
+        assert!(err.contains("tenant 'a'") && err.contains("quota"), "{err}");
     }
 
     #[test]

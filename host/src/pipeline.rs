@@ -34,6 +34,12 @@ pub enum PipelineError {
     EventIdReused(String),
     #[error("plugin '{plugin}' is fail-closed and did not succeed: {message}")]
     FailClosed { plugin: String, message: String },
+    #[error("tenant '{tenant}' is over its quota ({reason}); retry in {} ms", retry_after.as_millis())]
+    OverQuota {
+        tenant: String,
+        reason: String,
+        retry_after: Duration,
+    },
 }
 
 /// Why the sidecar could not be assembled from its configuration.
@@ -68,6 +74,56 @@ struct Step {
 
 struct Tenant {
     steps: Vec<Step>,
+    admission: Admission,
+}
+
+/// A tenant's quota at work: events in flight and the rate of new ones.
+struct Admission {
+    in_flight: tokio::sync::Semaphore,
+    max_in_flight: u32,
+    rate: governor::DefaultDirectRateLimiter,
+    events_per_second: u32,
+}
+
+/// How long a caller turned away for too many events in flight should wait: they
+/// end within a plugin deadline or two, usually much sooner.
+const IN_FLIGHT_RETRY: Duration = Duration::from_millis(50);
+
+impl Admission {
+    fn new(quota: crate::config::Quota) -> Admission {
+        let at_least_one =
+            |n: u32| std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN);
+        let rate = governor::Quota::per_second(at_least_one(quota.events_per_second))
+            .allow_burst(at_least_one(quota.burst));
+        Admission {
+            in_flight: tokio::sync::Semaphore::new(quota.max_in_flight as usize),
+            max_in_flight: quota.max_in_flight,
+            rate: governor::RateLimiter::direct(rate),
+            events_per_second: quota.events_per_second,
+        }
+    }
+
+    /// Admits one event of `tenant`, or says when to try again. The permit is held
+    /// while the event is processed.
+    fn admit(&self, tenant: &str) -> Result<tokio::sync::SemaphorePermit<'_>, PipelineError> {
+        use governor::clock::{Clock, DefaultClock};
+        if let Err(not_until) = self.rate.check() {
+            return Err(PipelineError::OverQuota {
+                tenant: tenant.to_owned(),
+                reason: format!("{} events per second", self.events_per_second),
+                retry_after: not_until
+                    .wait_time_from(DefaultClock::default().now())
+                    .max(Duration::from_millis(1)),
+            });
+        }
+        self.in_flight
+            .try_acquire()
+            .map_err(|_| PipelineError::OverQuota {
+                tenant: tenant.to_owned(),
+                reason: format!("{} events in flight", self.max_in_flight),
+                retry_after: IN_FLIGHT_RETRY,
+            })
+    }
 }
 
 /// A response remembered for redelivery, with the hash of the event it answered.
@@ -136,7 +192,8 @@ impl Sidecar {
                         })?;
                 steps.push(make_step(config, &tenant.id, grant, plugin, &store)?);
             }
-            tenants.insert(tenant.id.clone(), Tenant { steps });
+            let admission = Admission::new(config.quota.with(&tenant.quota));
+            tenants.insert(tenant.id.clone(), Tenant { steps, admission });
         }
         let results = Cache::builder()
             .max_capacity(config.cache.max_bytes)
@@ -168,6 +225,7 @@ impl Sidecar {
             .tenants
             .get(&event.tenant_id)
             .ok_or_else(|| PipelineError::UnknownTenant(event.tenant_id.clone()))?;
+        let _admitted = tenant.admission.admit(&event.tenant_id)?;
         let event_hash = hash_event(&event, &event.text);
         let key = (event.tenant_id.clone(), event.event_id.clone());
         let span = tracing::info_span!(
