@@ -581,3 +581,100 @@ async fn over_its_rate_a_tenant_gets_resource_exhausted_with_a_retry_hint() {
         .await
         .expect("another tenant is served");
 }
+
+/// Two tenants and a caller (helpdesk bridge) allowed to submit events for `acme` only.
+fn callers_config() -> String {
+    install(&["plugin-noop"])
+        + r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-noop"
+
+[[tenants]]
+id = "globex"
+[[tenants.plugins]]
+name = "plugin-noop"
+
+[[callers]]
+name = "acme-bridge"
+token = "acme-bridge-token-0123456789"
+tenants = ["acme"]
+"#
+}
+
+fn with_token(event: pb::Event, token: &str) -> tonic::Request<pb::HandleEventRequest> {
+    let mut request = tonic::Request::new(request(event));
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii"),
+    );
+    request
+}
+
+#[tokio::test]
+async fn a_caller_may_submit_events_for_its_own_tenants_only() {
+    let server = TestServer::start(&callers_config()).await;
+    let mut client = server.client().await;
+    let token = "acme-bridge-token-0123456789";
+    client
+        .handle_event(with_token(customer_message("acme", "a-1", "hi"), token))
+        .await
+        .expect("its own tenant");
+    let refused = client
+        .handle_event(with_token(customer_message("globex", "g-1", "hi"), token))
+        .await
+        .expect_err("another tenant");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("acme-bridge"), "{refused:?}");
+    // A replay of another tenant's event id is refused just the same.
+    let refused = client
+        .handle_event(with_token(customer_message("globex", "a-1", "hi"), token))
+        .await
+        .expect_err("another tenant's id");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
+    // Without a token, or with a wrong one: UNAUTHENTICATED.
+    let missing = client
+        .handle_event(request(customer_message("acme", "a-2", "hi")))
+        .await
+        .expect_err("no token");
+    assert_eq!(missing.code(), Code::Unauthenticated);
+    let wrong = client
+        .handle_event(with_token(
+            customer_message("acme", "a-3", "hi"),
+            "not-the-token-at-all",
+        ))
+        .await
+        .expect_err("wrong token");
+    assert_eq!(wrong.code(), Code::Unauthenticated);
+
+    // On a stream, each event is checked: acme's pass, globex's get an error result.
+    let events = vec![
+        request(customer_message("acme", "s-1", "hi")),
+        request(customer_message("globex", "s-2", "hi")),
+    ];
+    let mut stream_request = tonic::Request::new(tokio_stream::iter(events));
+    stream_request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii"),
+    );
+    let results: Vec<_> = client
+        .stream_events(stream_request)
+        .await
+        .expect("stream accepted")
+        .into_inner()
+        .collect()
+        .await;
+    let results: Vec<_> = results.into_iter().map(|r| r.expect("item")).collect();
+    assert!(matches!(
+        results[0].result,
+        Some(pb::stream_events_response::Result::Response(_))
+    ));
+    match &results[1].result {
+        Some(pb::stream_events_response::Result::Error(error)) => {
+            assert_eq!(error.code, Code::PermissionDenied as i32, "{error:?}");
+        }
+        other => panic!("globex's event was not refused: {other:?}"),
+    }
+}

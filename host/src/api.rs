@@ -64,7 +64,15 @@ impl EventService for EventApi {
         &self,
         request: Request<pb::HandleEventRequest>,
     ) -> Result<Response<pb::HandleEventResponse>, Status> {
+        let caller = self
+            .sidecar
+            .callers()
+            .identify(request.metadata())?
+            .cloned();
         let event = required_event(request.into_inner())?;
+        if let Some(caller) = &caller {
+            caller.authorize(&event.tenant_id)?;
+        }
         Ok(Response::new(self.sidecar.handle(event).await?))
     }
 
@@ -75,6 +83,8 @@ impl EventService for EventApi {
         request: Request<Streaming<pb::HandleEventRequest>>,
     ) -> Result<Response<Self::StreamEventsStream>, Status> {
         let sidecar = self.sidecar.clone();
+        // The stream's caller is known once; each event is checked against it.
+        let caller = sidecar.callers().identify(request.metadata())?.cloned();
         // `buffered` runs up to `stream_concurrency` events at once and yields their
         // results in arrival order; it stops reading the client's stream while that
         // many are pending, which is the backpressure HTTP/2 flow control passes on.
@@ -82,6 +92,7 @@ impl EventService for EventApi {
             .into_inner()
             .map(move |item| {
                 let sidecar = sidecar.clone();
+                let caller = caller.clone();
                 async move {
                     let request = item?;
                     let event_id = request
@@ -90,15 +101,17 @@ impl EventService for EventApi {
                         .map(|e| e.event_id.clone())
                         .unwrap_or_default();
                     let result = match required_event(request) {
-                        Ok(event) => sidecar.handle(event).await,
-                        Err(e) => Err(e),
+                        Ok(event) => match caller.as_ref().map(|c| c.authorize(&event.tenant_id)) {
+                            Some(Err(refused)) => Err(refused),
+                            _ => sidecar.handle(event).await.map_err(Status::from),
+                        },
+                        Err(e) => Err(Status::from(e)),
                     };
                     Ok(pb::StreamEventsResponse {
                         event_id,
                         result: Some(match result {
                             Ok(response) => pb::stream_events_response::Result::Response(response),
-                            Err(error) => {
-                                let status = Status::from(error);
+                            Err(status) => {
                                 pb::stream_events_response::Result::Error(pb::EventError {
                                     code: status.code() as i32,
                                     message: status.message().to_owned(),

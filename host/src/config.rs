@@ -48,6 +48,46 @@ pub struct Config {
     pub plugins: Vec<PluginSource>,
     /// The tenants served, with the plugins each one runs, in pipeline order.
     pub tenants: Vec<TenantConfig>,
+    /// Who may submit events, and for which tenants. With none configured the event
+    /// API is open to anyone who reaches the listener (fine on loopback only).
+    pub callers: Vec<CallerConfig>,
+}
+
+/// A client of the event API (a helpdesk bridge), identified by a bearer token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallerConfig {
+    /// Shown in logs and refusals.
+    pub name: String,
+    /// The token, written here (prefer `token_env`).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The environment variable holding the token.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// Tenants whose events this caller may submit; `"*"` for all.
+    pub tenants: Vec<String>,
+}
+
+impl CallerConfig {
+    /// The caller's token, read from the environment when configured so.
+    pub fn resolve(&self) -> Result<String, ConfigError> {
+        let invalid = |msg: String| ConfigError::Invalid(format!("caller '{}': {msg}", self.name));
+        let token = match (&self.token, &self.token_env) {
+            (Some(token), None) => token.clone(),
+            (None, Some(var)) => std::env::var(var)
+                .map_err(|_| invalid(format!("environment variable {var} is not set")))?,
+            _ => {
+                return Err(invalid(
+                    "give exactly one of `token` and `token_env`".into(),
+                ));
+            }
+        };
+        if token.len() < 16 {
+            return Err(invalid("the token must have at least 16 characters".into()));
+        }
+        Ok(token)
+    }
 }
 
 impl Default for Config {
@@ -63,6 +103,7 @@ impl Default for Config {
             quota: Quota::default(),
             plugins: Vec::new(),
             tenants: Vec::new(),
+            callers: Vec::new(),
         }
     }
 }
@@ -448,6 +489,23 @@ impl Config {
                         ));
                     }
                 }
+            }
+        }
+        let mut callers = std::collections::HashSet::new();
+        for caller in &self.callers {
+            if !callers.insert(caller.name.as_str()) {
+                return invalid(format!("caller '{}' is configured twice", caller.name));
+            }
+            caller.resolve()?;
+            if let Some(unknown) = caller
+                .tenants
+                .iter()
+                .find(|t| *t != "*" && !tenants.contains(t.as_str()))
+            {
+                return invalid(format!(
+                    "caller '{}': tenant '{unknown}' is not configured",
+                    caller.name
+                ));
             }
         }
         if self.limits.timeout_ms == 0 {

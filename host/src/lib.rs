@@ -4,11 +4,13 @@
 //! The data path, one module each:
 //! `api` (gRPC edge) → `pipeline` (tenants, idempotency, cache, outcomes) →
 //! `runtime` (wasmtime components, limits, capabilities) → `store` (persistence).
-//! `config` holds the settings of all of them; `json` maps events to and from the
+//! `auth` decides which caller may submit events for which tenant. `config` holds
+//! the settings of all of them; `json` maps events to and from the
 //! proto3 JSON form used by the CLI; `exchange` reads and writes the translation
 //! plugin's memory and glossary files (TMX, CSV term lists).
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod exchange;
 pub mod json;

@@ -46,6 +46,8 @@ pub enum PipelineError {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Runtime(#[from] runtime::RuntimeError),
@@ -140,6 +142,7 @@ pub struct Sidecar {
     responses: Cache<(String, String), Arc<Recorded>>,
     calls: Arc<tokio::sync::Semaphore>,
     max_text_bytes: usize,
+    callers: crate::auth::Callers,
 }
 
 impl std::fmt::Debug for Sidecar {
@@ -214,7 +217,13 @@ impl Sidecar {
             responses,
             calls: Arc::new(tokio::sync::Semaphore::new(max_calls as usize)),
             max_text_bytes: config.server.max_text_bytes,
+            callers: crate::auth::Callers::from_config(&config.callers)?,
         })
+    }
+
+    /// Who may submit events for which tenant.
+    pub fn callers(&self) -> &crate::auth::Callers {
+        &self.callers
     }
 
     /// Handles one event: validates it, answers a redelivery from memory, or runs the

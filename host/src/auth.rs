@@ -1,0 +1,136 @@
+//! Who may submit events for which tenant. Callers of the event API present a bearer
+//! token (`authorization: Bearer <token>`); each configured caller may submit events
+//! for its own tenants only. Tokens are kept as SHA-256 digests, never in clear.
+//!
+//! With no caller configured, the event API is open to whoever reaches the listener:
+//! the embedded default listens on loopback only.
+
+use std::collections::HashMap;
+
+use sha2::{Digest, Sha256};
+use tonic::Status;
+use tonic::metadata::MetadataMap;
+
+use crate::config::{CallerConfig, ConfigError};
+
+/// A known caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub name: String,
+    tenants: Vec<String>,
+}
+
+impl Caller {
+    /// Refuses an event for a tenant the caller was not given.
+    pub fn authorize(&self, tenant: &str) -> Result<(), Status> {
+        if self.tenants.iter().any(|t| t == "*" || t == tenant) {
+            Ok(())
+        } else {
+            // The same answer whether the tenant exists or not.
+            Err(Status::permission_denied(format!(
+                "caller '{}' may not submit events for tenant '{tenant}'",
+                self.name
+            )))
+        }
+    }
+}
+
+/// The callers of the event API.
+#[derive(Debug, Clone, Default)]
+pub struct Callers {
+    by_token: HashMap<[u8; 32], Caller>,
+}
+
+impl Callers {
+    pub fn from_config(callers: &[CallerConfig]) -> Result<Callers, ConfigError> {
+        let mut by_token = HashMap::new();
+        for caller in callers {
+            let digest: [u8; 32] = Sha256::digest(caller.resolve()?.as_bytes()).into();
+            let previous = by_token.insert(
+                digest,
+                Caller {
+                    name: caller.name.clone(),
+                    tenants: caller.tenants.clone(),
+                },
+            );
+            if let Some(previous) = previous {
+                return Err(ConfigError::Invalid(format!(
+                    "callers '{}' and '{}' have the same token",
+                    previous.name, caller.name
+                )));
+            }
+        }
+        Ok(Callers { by_token })
+    }
+
+    /// Whether callers must identify themselves.
+    pub fn required(&self) -> bool {
+        !self.by_token.is_empty()
+    }
+
+    /// The caller a request comes from: `Ok(None)` when no caller is configured,
+    /// `UNAUTHENTICATED` for a missing or unknown token.
+    pub fn identify(&self, metadata: &MetadataMap) -> Result<Option<&Caller>, Status> {
+        if !self.required() {
+            return Ok(None);
+        }
+        let token = metadata
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                Status::unauthenticated("this event API requires `authorization: Bearer <token>`")
+            })?;
+        let digest: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
+        self.by_token
+            .get(&digest)
+            .map(Some)
+            .ok_or_else(|| Status::unauthenticated("unknown token"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn callers() -> Callers {
+        Callers::from_config(&[CallerConfig {
+            name: "bridge".into(),
+            token: Some("a-long-enough-token".into()),
+            token_env: None,
+            tenants: vec!["acme".into()],
+        }])
+        .expect("valid")
+    }
+
+    fn with_token(token: &str) -> MetadataMap {
+        let mut metadata = MetadataMap::new();
+        metadata.insert("authorization", token.parse().expect("ascii"));
+        metadata
+    }
+
+    #[test]
+    fn a_caller_is_known_by_its_token_and_limited_to_its_tenants() {
+        let callers = callers();
+        let caller = callers
+            .identify(&with_token("Bearer a-long-enough-token"))
+            .expect("known")
+            .expect("required");
+        assert!(caller.authorize("acme").is_ok());
+        let refused = caller.authorize("globex").expect_err("other tenant");
+        assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        for bad in ["Bearer wrong-token-of-length", "a-long-enough-token"] {
+            let err = callers.identify(&with_token(bad)).expect_err("refused");
+            assert_eq!(err.code(), tonic::Code::Unauthenticated);
+        }
+        let err = callers.identify(&MetadataMap::new()).expect_err("no token");
+        assert_eq!(err.code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn without_callers_the_api_is_open() {
+        let open = Callers::default();
+        assert!(!open.required());
+        assert!(open.identify(&MetadataMap::new()).expect("open").is_none());
+    }
+}
