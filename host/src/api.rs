@@ -126,6 +126,39 @@ impl EventService for EventApi {
     }
 }
 
+/// Why the event API could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("TLS: cannot read {path}: {source}")]
+    TlsFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// The listener's TLS configuration (rustls), read from the configured files.
+fn tls_config(
+    tls: &crate::config::TlsSettings,
+) -> Result<tonic::transport::ServerTlsConfig, ServeError> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| ServeError::TlsFile {
+            path: path.to_owned(),
+            source,
+        })
+    };
+    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(
+        read(&tls.cert_file)?,
+        read(&tls.key_file)?,
+    ));
+    if let Some(ca) = &tls.client_ca_file {
+        config = config.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    Ok(config)
+}
+
 /// Serves the event API, health and reflection on `listener` until `shutdown`
 /// completes, then drains in-flight requests.
 pub async fn serve(
@@ -133,7 +166,7 @@ pub async fn serve(
     settings: &ServerSettings,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send,
-) -> Result<(), tonic::transport::Error> {
+) -> Result<(), ServeError> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
         .set_serving::<EventServiceServer<EventApi>>()
@@ -160,7 +193,13 @@ pub async fn serve(
     // Latency matters more than packet count for small RPCs: without TCP_NODELAY a
     // response split over several writes waits for the client's delayed ACK (~40 ms).
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = &settings.tls {
+        // rustls; with a client CA, a client without a certificate it signed is
+        // turned away during the handshake.
+        server = server.tls_config(tls_config(tls)?)?;
+    }
+    server
         // Dead clients are noticed and their connections released.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -174,5 +213,6 @@ pub async fn serve(
         .add_optional_service(reflection_v1alpha)
         .add_service(events)
         .serve_with_incoming_shutdown(incoming, shutdown)
-        .await
+        .await?;
+    Ok(())
 }

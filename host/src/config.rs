@@ -158,6 +158,22 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// Largest number of plugin calls running at once in the whole process.
     pub max_concurrent_calls: u32,
+    /// TLS for the event API; without it the listener speaks plaintext HTTP/2.
+    pub tls: Option<TlsSettings>,
+}
+
+/// The event listener's certificate, and the CA whose client certificates it
+/// requires (mutual TLS) when `client_ca_file` is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// PEM certificate chain of the server.
+    pub cert_file: PathBuf,
+    /// PEM private key of the server.
+    pub key_file: PathBuf,
+    /// PEM CA certificates; clients must present a certificate they signed.
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
 }
 
 impl Default for ServerSettings {
@@ -169,6 +185,7 @@ impl Default for ServerSettings {
             concurrency_per_connection: 256,
             request_timeout_ms: 30_000,
             max_concurrent_calls: 512,
+            tls: None,
         }
     }
 }

@@ -1,0 +1,118 @@
+//! The event API over TLS (rustls) and mutual TLS, with certificates made by the
+//! test: a CA, a server certificate for `localhost`, client certificates from that
+//! CA and from a stranger's.
+
+use crossdesk_integration_tests::*;
+use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+
+struct Authority {
+    cert: rcgen::Certificate,
+    key: KeyPair,
+}
+
+impl Authority {
+    fn new(name: &str) -> Authority {
+        let key = KeyPair::generate().expect("key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let cert = params.self_signed(&key).expect("self-signed CA");
+        Authority { cert, key }
+    }
+
+    /// A certificate and key (PEM) for `name`, for a server or a client.
+    fn issue(&self, name: &str, client: bool) -> (String, String) {
+        let key = KeyPair::generate().expect("key");
+        let mut params = CertificateParams::new(vec![name.to_owned()]).expect("params");
+        params.extended_key_usages = vec![if client {
+            ExtendedKeyUsagePurpose::ClientAuth
+        } else {
+            ExtendedKeyUsagePurpose::ServerAuth
+        }];
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("signed");
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// A sidecar with TLS (and, with `mutual`, required client certificates from `ca`).
+async fn tls_server(ca: &Authority, mutual: bool) -> (TestServer, tempfile::TempDir) {
+    let files = tempfile::tempdir().expect("temp dir");
+    let (cert, key) = ca.issue("localhost", false);
+    let write = |name: &str, text: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let cert = write("server.pem", &cert);
+    let key = write("server.key", &key);
+    let ca_file = write("ca.pem", &ca.cert.pem());
+    let mut config = format!("[server.tls]\ncert_file = {cert:?}\nkey_file = {key:?}\n",);
+    if mutual {
+        config.push_str(&format!("client_ca_file = {ca_file:?}\n"));
+    }
+    config.push_str(&install(&["plugin-noop"]));
+    config.push_str("[[tenants]]\nid = \"acme\"\n[[tenants.plugins]]\nname = \"plugin-noop\"\n");
+    (TestServer::start(&config).await, files)
+}
+
+/// Sends one event over TLS trusting `ca`, presenting `identity` if given.
+async fn call(
+    server: &TestServer,
+    ca: &Authority,
+    identity: Option<(String, String)>,
+) -> Result<pb::HandleEventResponse, String> {
+    let mut tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca.cert.pem()))
+        .domain_name("localhost");
+    if let Some((cert, key)) = identity {
+        tls = tls.identity(Identity::from_pem(cert, key));
+    }
+    let channel = Channel::from_shared(format!("https://localhost:{}", server.addr.port()))
+        .map_err(|e| e.to_string())?
+        .tls_config(tls)
+        .map_err(|e| e.to_string())?
+        .connect()
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    pb::event_service_client::EventServiceClient::new(channel)
+        .handle_event(request(customer_message("acme", "tls-1", "hi")))
+        .await
+        .map(tonic::Response::into_inner)
+        .map_err(|status| format!("{status:?}"))
+}
+
+#[tokio::test]
+async fn the_event_api_speaks_tls_and_refuses_plaintext() {
+    let ca = Authority::new("Crossdesk test CA");
+    let (server, _files) = tls_server(&ca, false).await;
+    let response = call(&server, &ca, None).await.expect("TLS call succeeds");
+    assert_eq!(response.event_id, "tls-1");
+    // A plaintext HTTP/2 client gets no answer from the TLS listener.
+    let plaintext = pb::event_service_client::EventServiceClient::connect(server.uri())
+        .await
+        .expect("TCP connects")
+        .handle_event(request(customer_message("acme", "plain-1", "hi")))
+        .await;
+    assert!(plaintext.is_err(), "plaintext was served: {plaintext:?}");
+    // A client that does not trust the server's CA refuses the handshake.
+    let stranger = Authority::new("Some other CA");
+    assert!(call(&server, &stranger, None).await.is_err());
+}
+
+#[tokio::test]
+async fn mutual_tls_requires_a_client_certificate_from_the_configured_ca() {
+    let ca = Authority::new("Crossdesk test CA");
+    let (server, _files) = tls_server(&ca, true).await;
+    let response = call(&server, &ca, Some(ca.issue("helpdesk-bridge", true)))
+        .await
+        .expect("a client certificate from the CA is accepted");
+    assert_eq!(response.event_id, "tls-1");
+    let without = call(&server, &ca, None).await;
+    assert!(without.is_err(), "served without a client certificate");
+    let stranger = Authority::new("Some other CA");
+    let foreign = call(&server, &ca, Some(stranger.issue("intruder", true))).await;
+    assert!(foreign.is_err(), "served a certificate from another CA");
+}
