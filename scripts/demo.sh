@@ -34,6 +34,9 @@ echo "== crossdesk is listening on $addr (embedded default config: tenant 'demo'
 echo "== a Spanish customer writes (customer-message.json): the English-speaking agent"
 echo "   gets a translation note; the agent's English reply (agent-reply-drafted.json)"
 echo "   is translated into Spanish and replaces the draft"
+echo "== the same English reply for a German, a Japanese and a US customer of tenant"
+echo "   'global' (reply-for-*.json) is adjusted by the tone plugin, its note listing"
+echo "   the rules applied"
 
 for event in examples/events/*.json; do
   echo
