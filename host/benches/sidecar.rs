@@ -200,6 +200,20 @@ async fn serve_bare() -> Result<std::net::SocketAddr> {
     Ok(addr)
 }
 
+/// Starts the sidecar with configuration `toml` on a free loopback port.
+async fn serve_config(toml: &str, data_dir: &std::path::Path) -> Result<std::net::SocketAddr> {
+    let mut config = crossdesk::Config::parse(toml)?;
+    config.data_dir = data_dir.to_owned();
+    let sidecar = Arc::new(crossdesk::Sidecar::build(&config).await?);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let settings = config.server.clone();
+    tokio::spawn(async move {
+        let _ = crossdesk::api::serve(sidecar, &settings, listener, std::future::pending()).await;
+    });
+    Ok(addr)
+}
+
 /// The sidecar with a tenant `bench` whose pipeline is `plugins` no-op plugins.
 async fn serve_sidecar(data_dir: &std::path::Path, plugins: usize) -> Result<std::net::SocketAddr> {
     let noop = noop_plugin()?;
@@ -215,16 +229,7 @@ async fn serve_sidecar(data_dir: &std::path::Path, plugins: usize) -> Result<std
     for i in 1..=plugins {
         toml.push_str(&format!("[[tenants.plugins]]\nname = \"noop-{i}\"\n"));
     }
-    let mut config = crossdesk::Config::parse(&toml)?;
-    config.data_dir = data_dir.to_owned();
-    let sidecar = Arc::new(crossdesk::Sidecar::build(&config).await?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let settings = config.server.clone();
-    tokio::spawn(async move {
-        let _ = crossdesk::api::serve(sidecar, &settings, listener, std::future::pending()).await;
-    });
-    Ok(addr)
+    serve_config(&toml, data_dir).await
 }
 
 /// Median time of one fresh instantiate + call, in microseconds.
@@ -342,16 +347,7 @@ async fn serve_translation(
          config = {{ engine_url = \"http://127.0.0.1:{port}\" }}\n",
         port = apertium.port
     );
-    let mut config = crossdesk::Config::parse(&toml)?;
-    config.data_dir = data_dir.to_owned();
-    let sidecar = Arc::new(crossdesk::Sidecar::build(&config).await?);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let settings = config.server.clone();
-    tokio::spawn(async move {
-        let _ = crossdesk::api::serve(sidecar, &settings, listener, std::future::pending()).await;
-    });
-    Ok(addr)
+    serve_config(&toml, data_dir).await
 }
 
 /// Median latency of `requests` sequential calls, checking each one's cache flag.
