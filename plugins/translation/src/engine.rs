@@ -454,12 +454,7 @@ impl Engine {
             "target": t,
             "format": if markup { "html" } else { "text" },
         });
-        let request = Request::post(
-            format!("{}/translate", self.url),
-            body.to_string().into_bytes(),
-        )
-        .header("content-type", "application/json");
-        let reply = self.json(&self.send(request)?)?;
+        let reply = self.post_json("/translate", &body)?;
         let shape = || self.failure("reply in the wrong shape (no translatedText)");
         match reply.get("translatedText") {
             Some(Value::String(one)) if texts.len() == 1 => Ok(vec![one.clone()]),
@@ -469,6 +464,13 @@ impl Engine {
                 .collect(),
             _ => Err(shape()),
         }
+    }
+
+    /// POSTs `body` as JSON to `path` of the engine and reads the JSON reply.
+    fn post_json(&self, path: &str, body: &Value) -> Result<Value, PluginError> {
+        let request = Request::post(format!("{}{path}", self.url), body.to_string().into_bytes())
+            .header("content-type", "application/json");
+        self.json(&self.send(request)?)
     }
 
     fn deepl(
@@ -494,12 +496,7 @@ impl Engine {
             // Placeholders are empty XML elements; DeepL keeps tags it is told about.
             body["tag_handling"] = json!("xml");
         }
-        let request = Request::post(
-            format!("{}/v2/translate", self.url),
-            body.to_string().into_bytes(),
-        )
-        .header("content-type", "application/json");
-        let reply = self.json(&self.send(request)?)?;
+        let reply = self.post_json("/v2/translate", &body)?;
         let shape = || self.failure("reply in the wrong shape (no translations[].text)");
         reply
             .get("translations")
