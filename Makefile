@@ -12,10 +12,11 @@ all: build plugins
 toolchain:
 	@bash scripts/wasm-toolchain.sh
 
-# The translation engine the demo and the tests run on loopback: Apertium APy and
-# its language pairs, from Debian's packages (installed only when missing).
+# Servers the demo and the tests run on loopback, from Debian's packages (installed
+# only when missing): Apertium APy with its language pairs, and PostgreSQL.
 engines:
 	@bash scripts/apertium.sh install
+	@bash scripts/postgres.sh install
 
 # Every plugin crate of the workspace (plugins/, examples/, tests/plugins/) into a
 # component in $(PLUGIN_DIR), and the JavaScript example with componentize-js.
@@ -31,7 +32,9 @@ build:
 demo: plugins build engines
 	@bash scripts/demo.sh
 
+# The binary too: tests that kill and restart the sidecar run it as a process.
 test: plugins engines
+	$(CARGO) build -p crossdesk
 	$(CARGO) test --workspace
 
 # Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.

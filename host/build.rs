@@ -6,10 +6,13 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
-    let file = proto_root.join("crossdesk/v1/events.proto");
+    let files = [
+        proto_root.join("crossdesk/v1/events.proto"),
+        proto_root.join("crossdesk/v1/admin.proto"),
+    ];
     println!("cargo:rerun-if-changed={}", proto_root.display());
 
-    let descriptors = protox::compile([&file], [&proto_root])?;
+    let descriptors = protox::compile(&files, [&proto_root])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(
         out_dir.join("crossdesk_descriptor.bin"),

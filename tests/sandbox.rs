@@ -267,44 +267,6 @@ fn resident_bytes() -> u64 {
         .unwrap_or(0)
 }
 
-/// A loopback HTTP server that records each request head and answers after `delay`.
-async fn http_server(
-    delay: Duration,
-) -> (
-    std::net::SocketAddr,
-    tokio::sync::mpsc::UnboundedReceiver<String>,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 1024];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
-                tokio::time::sleep(delay).await;
-                let _ = socket
-                    .write_all(
-                        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello",
-                    )
-                    .await;
-            });
-        }
-    });
-    (addr, rx)
-}
-
 fn fetch_config(addr: std::net::SocketAddr, extra: &str) -> String {
     install(&["plugin-forbidden-host"])
         + &format!(
@@ -324,7 +286,7 @@ limits = {{ timeout_ms = 300 }}
 
 #[tokio::test]
 async fn the_deadline_also_bounds_a_slow_host_call() {
-    let (addr, mut requests) = http_server(Duration::from_secs(10)).await;
+    let (addr, mut requests) = recording_http_server(Duration::from_secs(10)).await;
     let server = TestServer::start(&fetch_config(addr, "")).await;
     let started = Instant::now();
     let response = run(&server, "fetcher", "slow-1").await;
@@ -343,7 +305,7 @@ async fn the_deadline_also_bounds_a_slow_host_call() {
 
 #[tokio::test]
 async fn secrets_are_added_by_the_host_and_never_reach_the_plugin() {
-    let (addr, mut requests) = http_server(Duration::ZERO).await;
+    let (addr, mut requests) = recording_http_server(Duration::ZERO).await;
     let secret = "Bearer s3cr3t-t0ken";
     let extra = format!(
         r#"secrets = [{{ host = "127.0.0.1:{port}", header = "Authorization", value = "{secret}" }}]"#,

@@ -2,40 +2,9 @@
 //! test: a CA, a server certificate for `localhost`, client certificates from that
 //! CA and from a stranger's.
 
+use crossdesk_integration_tests::certs::Authority;
 use crossdesk_integration_tests::*;
-use rcgen::{BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
-
-struct Authority {
-    cert: rcgen::Certificate,
-    key: KeyPair,
-}
-
-impl Authority {
-    fn new(name: &str) -> Authority {
-        let key = KeyPair::generate().expect("key");
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        let cert = params.self_signed(&key).expect("self-signed CA");
-        Authority { cert, key }
-    }
-
-    /// A certificate and key (PEM) for `name`, for a server or a client.
-    fn issue(&self, name: &str, client: bool) -> (String, String) {
-        let key = KeyPair::generate().expect("key");
-        let mut params = CertificateParams::new(vec![name.to_owned()]).expect("params");
-        params.extended_key_usages = vec![if client {
-            ExtendedKeyUsagePurpose::ClientAuth
-        } else {
-            ExtendedKeyUsagePurpose::ServerAuth
-        }];
-        let cert = params
-            .signed_by(&key, &self.cert, &self.key)
-            .expect("signed");
-        (cert.pem(), key.serialize_pem())
-    }
-}
 
 /// A sidecar with TLS (and, with `mutual`, required client certificates from `ca`).
 async fn tls_server(ca: &Authority, mutual: bool) -> (TestServer, tempfile::TempDir) {

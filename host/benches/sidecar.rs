@@ -204,7 +204,7 @@ async fn serve_bare() -> Result<std::net::SocketAddr> {
 async fn serve_config(toml: &str, data_dir: &std::path::Path) -> Result<std::net::SocketAddr> {
     let mut config = crossdesk::Config::parse(toml)?;
     config.data_dir = data_dir.to_owned();
-    let sidecar = Arc::new(crossdesk::Sidecar::build(&config).await?);
+    let sidecar = crossdesk::Sidecar::build(&config).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let settings = config.server.clone();

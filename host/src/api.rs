@@ -22,6 +22,7 @@ impl From<PipelineError> for Status {
         match error {
             PipelineError::InvalidEvent(_) => Status::invalid_argument(message),
             PipelineError::UnknownTenant(_) => Status::not_found(message),
+            PipelineError::Suspended(_) => Status::failed_precondition(message),
             PipelineError::EventIdReused(_) => Status::already_exists(message),
             PipelineError::FailClosed { .. } => Status::unavailable(message),
             // google.rpc.RetryInfo tells well-behaved clients when to come back.
@@ -139,7 +140,7 @@ pub enum ServeError {
 }
 
 /// The listener's TLS configuration (rustls), read from the configured files.
-fn tls_config(
+pub(crate) fn tls_config(
     tls: &crate::config::TlsSettings,
 ) -> Result<tonic::transport::ServerTlsConfig, ServeError> {
     use tonic::transport::{Certificate, Identity, ServerTlsConfig};

@@ -1,6 +1,7 @@
-//! Who may submit events for which tenant. Callers of the event API present a bearer
-//! token (`authorization: Bearer <token>`); each configured caller may submit events
-//! for its own tenants only. Tokens are kept as SHA-256 digests, never in clear.
+//! Who may act for which tenant. Callers of the event API (and admins of the admin
+//! API, with their own set of tokens) present a bearer token (`authorization: Bearer
+//! <token>`); each configured caller may act for its own tenants only. Tokens are
+//! kept as SHA-256 digests, never in clear.
 //!
 //! With no caller configured, the event API is open to whoever reaches the listener:
 //! the embedded default listens on loopback only.
@@ -21,17 +22,22 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Refuses an event for a tenant the caller was not given.
+    /// Refuses a request about a tenant the caller was not given.
     pub fn authorize(&self, tenant: &str) -> Result<(), Status> {
         if self.tenants.iter().any(|t| t == "*" || t == tenant) {
             Ok(())
         } else {
             // The same answer whether the tenant exists or not.
             Err(Status::permission_denied(format!(
-                "caller '{}' may not submit events for tenant '{tenant}'",
+                "'{}' has no access to tenant '{tenant}'",
                 self.name
             )))
         }
+    }
+
+    /// Whether the caller was given every tenant.
+    pub fn is_global(&self) -> bool {
+        self.tenants.iter().any(|t| t == "*")
     }
 }
 

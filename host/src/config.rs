@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The configuration used when no file is given: listens on loopback, keeps its data
 /// in `./.crossdesk`, and runs the plugins built by `make plugins` for a `demo` tenant.
@@ -51,6 +51,132 @@ pub struct Config {
     /// Who may submit events, and for which tenants. With none configured the event
     /// API is open to anyone who reaches the listener (fine on loopback only).
     pub callers: Vec<CallerConfig>,
+    /// Where tenants' settings and plugin data are kept.
+    pub storage: StorageSettings,
+    /// The admin API. With it, tenants and plugins live in the store and change at
+    /// runtime (this file's `[[plugins]]` and `[[tenants]]` only seed an empty store);
+    /// without it, this file is the whole truth and changes need a restart.
+    pub admin: Option<AdminSettings>,
+}
+
+/// The store: SQLite in `data_dir` unless a PostgreSQL URL is given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageSettings {
+    /// `postgres://user@host:port/database`; prefer `url_env` when it has a password.
+    pub url: Option<String>,
+    /// The environment variable holding the URL.
+    pub url_env: Option<String>,
+    /// How often a replica looks for changes made through another replica.
+    pub poll_ms: u64,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            url: None,
+            url_env: None,
+            poll_ms: 250,
+        }
+    }
+}
+
+impl StorageSettings {
+    /// The PostgreSQL URL, if one is configured.
+    pub fn resolve_url(&self) -> Result<Option<String>, ConfigError> {
+        match (&self.url, &self.url_env) {
+            (Some(url), None) => Ok(Some(url.clone())),
+            (None, Some(var)) => std::env::var(var).map(Some).map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "storage.url_env: environment variable {var} is not set"
+                ))
+            }),
+            (None, None) => Ok(None),
+            (Some(_), Some(_)) => Err(ConfigError::Invalid(
+                "storage: give at most one of `url` and `url_env`".into(),
+            )),
+        }
+    }
+}
+
+/// The admin API's listener, who may use it, and how secrets and plugins are
+/// protected.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminSettings {
+    /// Address of the admin API (keep it off the event API's network).
+    pub listen: SocketAddr,
+    /// Admins, each with a bearer token and the tenants they manage (`"*"`: all
+    /// tenants, and installing plugins).
+    #[serde(default)]
+    pub users: Vec<CallerConfig>,
+    /// TLS for the admin listener; with `client_ca_file`, a client certificate
+    /// signed by that CA authenticates an admin of every tenant.
+    #[serde(default)]
+    pub tls: Option<TlsSettings>,
+    /// File with the master key that encrypts secrets at rest (created when
+    /// missing; default `<data_dir>/master.key`). Replicas must share one key.
+    #[serde(default)]
+    pub master_key_file: Option<PathBuf>,
+    /// Environment variable holding the master key (base64 of 32 bytes) instead.
+    #[serde(default)]
+    pub master_key_env: Option<String>,
+    /// Base64 ed25519 public keys. When any is given, a plugin is installed only
+    /// with a valid signature by one of them.
+    #[serde(default)]
+    pub trusted_keys: Vec<String>,
+    /// Largest plugin component accepted, in bytes.
+    #[serde(default = "default_max_component_bytes")]
+    pub max_component_bytes: usize,
+}
+
+fn default_max_component_bytes() -> usize {
+    64 << 20
+}
+
+impl AdminSettings {
+    fn validate(&self, config: &Config) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(format!("admin: {msg}")));
+        if self.listen == config.listen && self.listen.port() != 0 {
+            return invalid(format!(
+                "listen {} is the event API's address; the admin API needs its own",
+                self.listen
+            ));
+        }
+        let client_certificates = self
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.client_ca_file.is_some());
+        if self.users.is_empty() && !client_certificates {
+            return invalid(
+                "the admin API requires authentication: add [[admin.users]] or \
+                 admin.tls.client_ca_file"
+                    .into(),
+            );
+        }
+        if self.master_key_file.is_some() && self.master_key_env.is_some() {
+            return invalid("give at most one of master_key_file and master_key_env".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        let mut event_tokens = std::collections::HashSet::new();
+        for caller in &config.callers {
+            event_tokens.insert(caller.resolve()?);
+        }
+        for user in &self.users {
+            if !names.insert(user.name.as_str()) {
+                return invalid(format!("user '{}' is configured twice", user.name));
+            }
+            if event_tokens.contains(&user.resolve()?) {
+                return invalid(format!(
+                    "user '{}' has the token of an event-API caller; admin tokens must differ",
+                    user.name
+                ));
+            }
+        }
+        crate::signing::TrustedKeys::parse(&self.trusted_keys)
+            .map_err(|e| ConfigError::Invalid(format!("admin.trusted_keys: {e}")))?;
+        Ok(())
+    }
 }
 
 /// A client of the event API (a helpdesk bridge), identified by a bearer token.
@@ -104,6 +230,8 @@ impl Default for Config {
             plugins: Vec::new(),
             tenants: Vec::new(),
             callers: Vec::new(),
+            storage: StorageSettings::default(),
+            admin: None,
         }
     }
 }
@@ -235,7 +363,7 @@ impl Default for Quota {
 }
 
 /// Fields of [`Quota`] a tenant overrides.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaOverrides {
     pub max_in_flight: Option<u32>,
@@ -294,6 +422,14 @@ pub struct TenantConfig {
     /// This tenant's quota, where it differs from `[quota]`.
     #[serde(default)]
     pub quota: QuotaOverrides,
+    /// A suspended tenant's events are refused.
+    #[serde(default)]
+    pub suspended: bool,
+    /// Orders that replace the default one for an event kind, e.g.
+    /// `agent-reply-drafted = ["translation", "tone"]`; each names every plugin of
+    /// the pipeline once.
+    #[serde(default)]
+    pub pipelines: BTreeMap<String, Vec<String>>,
 }
 
 /// What a tenant enables and grants one plugin.
@@ -375,7 +511,7 @@ impl SecretHeader {
 }
 
 /// Per-plugin overrides of [`Limits`]; unset fields keep the default.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitOverrides {
     pub timeout_ms: Option<u64>,
@@ -514,16 +650,21 @@ impl Config {
                 return invalid(format!("caller '{}' is configured twice", caller.name));
             }
             caller.resolve()?;
+            // With the admin API, tenants are created at runtime.
             if let Some(unknown) = caller
                 .tenants
                 .iter()
-                .find(|t| *t != "*" && !tenants.contains(t.as_str()))
+                .find(|t| self.admin.is_none() && *t != "*" && !tenants.contains(t.as_str()))
             {
                 return invalid(format!(
                     "caller '{}': tenant '{unknown}' is not configured",
                     caller.name
                 ));
             }
+        }
+        self.storage.resolve_url()?;
+        if let Some(admin) = &self.admin {
+            admin.validate(self)?;
         }
         if self.limits.timeout_ms == 0 {
             return invalid("limits.timeout_ms must be above 0".into());

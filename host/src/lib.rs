@@ -3,22 +3,31 @@
 //!
 //! The data path, one module each:
 //! `api` (gRPC edge) → `pipeline` (tenants, idempotency, cache, outcomes) →
-//! `runtime` (wasmtime components, limits, capabilities) → `store` (persistence).
-//! `auth` decides which caller may submit events for which tenant. `config` holds
-//! the settings of all of them; `json` maps events to and from the
-//! proto3 JSON form used by the CLI; `exchange` reads and writes the translation
-//! plugin's memory and glossary files (TMX, CSV term lists).
+//! `runtime` (wasmtime components, limits, capabilities) → `store` (persistence:
+//! SQLite or PostgreSQL). `auth` decides which caller may act for which tenant.
+//!
+//! The control path: `admin` (the admin API) → `control` (tenants' settings,
+//! validated against the plugins' typed `settings`, stored with an audit entry) →
+//! the pipeline's snapshot is rebuilt. `secrets` seals secret values at rest;
+//! `signing` checks plugin signatures. `config` holds the settings of all of them;
+//! `json` maps events to and from the proto3 JSON form used by the CLI; `exchange`
+//! reads and writes the translation plugin's memory and glossary files (TMX, CSV).
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod control;
 pub mod exchange;
 pub mod json;
 pub mod pipeline;
 pub mod runtime;
+pub mod secrets;
+pub mod settings;
+pub mod signing;
 pub mod store;
 
-/// The gRPC API generated from `proto/crossdesk/v1/events.proto`.
+/// The gRPC APIs generated from `proto/crossdesk/v1/` (events and admin).
 #[allow(missing_docs, unreachable_pub, clippy::all)]
 pub mod pb {
     tonic::include_proto!("crossdesk.v1");

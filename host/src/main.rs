@@ -1,6 +1,9 @@
 //! `crossdesk`: the sidecar (`serve`), the integrator's client (`send`), the
-//! plugin author's runner (`plugin run`, `plugin inspect`) and the admin's import
-//! and export of translation data (`translation ...`).
+//! plugin author's runner and signing tools (`plugin run`, `plugin inspect`,
+//! `plugin keygen`, `plugin sign`), the admin API's client (`admin ...`) and the
+//! admin's import and export of translation data (`translation ...`).
+
+mod admin_cli;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,6 +56,9 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Manage a running server through its admin API: tenants, pipelines,
+    /// secrets, installed plugins and the audit log.
+    Admin(Box<admin_cli::AdminArgs>),
     /// Import and export the translation plugin's memory and glossary.
     Translation {
         #[command(subcommand)]
@@ -143,6 +149,25 @@ enum PluginCommand {
         #[arg(long, default_value = ".crossdesk")]
         data_dir: PathBuf,
     },
+    /// Generate a signing key: the secret key goes to a new file (mode 0600), the
+    /// public key (for `trusted_keys` of `[admin]`) and its id to stdout.
+    Keygen {
+        /// File for the secret key; it must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Sign a component with a secret key, writing the detached signature.
+    Sign {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// File holding the secret key (as `plugin keygen` writes it).
+        #[arg(long, value_name = "SECRET_KEY_FILE")]
+        key: PathBuf,
+        /// Where to write the signature (default: FILE.sig, where `admin plugins
+        /// install` looks for it).
+        #[arg(long, value_name = "SIG_FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -177,6 +202,7 @@ fn main() -> Result<()> {
             } => serve(config, listen, data_dir, plugin_dir).await,
             Command::Send { addr, events } => send(&addr, &events).await,
             Command::Plugin { command } => plugin(command).await,
+            Command::Admin(args) => admin_cli::run(*args).await,
             Command::Translation { command } => translation(command).await,
             Command::DefaultConfig => {
                 print!("{}", crossdesk::config::EMBEDDED_DEFAULT);
@@ -202,16 +228,25 @@ async fn serve(
     if let Some(dir) = plugin_dir {
         config.plugin_dir = dir;
     }
-    let sidecar = Arc::new(
-        crossdesk::Sidecar::build(&config)
-            .await
-            .context("cannot start the sidecar")?,
-    );
+    let sidecar = crossdesk::Sidecar::build(&config)
+        .await
+        .context("cannot start the sidecar")?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
-    // Scripts wait for this line (and read the port when listening on port 0).
+    let admin_listener = match &config.admin {
+        Some(admin) => Some(
+            tokio::net::TcpListener::bind(admin.listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (admin)", admin.listen))?,
+        ),
+        None => None,
+    };
+    // Scripts wait for these lines (and read the ports when listening on port 0).
+    if let Some(admin) = &admin_listener {
+        println!("crossdesk admin API listening on {}", admin.local_addr()?);
+    }
     println!("crossdesk listening on {local}");
     tracing::info!(
         %local,
@@ -220,7 +255,35 @@ async fn serve(
         contracts = ?crossdesk::runtime::SUPPORTED_CONTRACTS,
         "serving"
     );
-    crossdesk::api::serve(sidecar, &config.server, listener, shutdown_signal()).await?;
+    // One signal stops both listeners.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    let events = crossdesk::api::serve(
+        sidecar.clone(),
+        &config.server,
+        listener,
+        until_stopped(stopped.clone()),
+    );
+    match (admin_listener, &config.admin) {
+        (Some(admin_listener), Some(admin)) => {
+            let admin_api = crossdesk::admin::serve_admin(
+                sidecar,
+                admin,
+                admin_listener,
+                until_stopped(stopped),
+            );
+            let (events, admin_api) = tokio::join!(events, admin_api);
+            events?;
+            admin_api?;
+        }
+        _ => events.await?,
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -410,5 +473,44 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             println!("cacheable:    {}", m.cacheable);
             Ok(())
         }
+        PluginCommand::Keygen { out } => keygen(&out),
+        PluginCommand::Sign { file, key, out } => sign(&file, &key, out),
     }
+}
+
+/// `plugin keygen`: a new secret key in `out` (created, readable by its owner only).
+fn keygen(out: &std::path::Path) -> Result<()> {
+    use std::io::Write as _;
+    let secret = crossdesk::signing::generate_secret_key()?;
+    let public = crossdesk::signing::public_key_of(&secret)?;
+    let id = crossdesk::signing::key_id(&public)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(out)
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    file.write_all(format!("{secret}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    eprintln!("secret key written to {} (keep it private)", out.display());
+    println!("public key: {public}");
+    println!("key id:     {id}");
+    Ok(())
+}
+
+/// `plugin sign`: the detached signature of `file` by the secret key in `key`.
+fn sign(file: &std::path::Path, key: &std::path::Path, out: Option<PathBuf>) -> Result<()> {
+    let component =
+        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let secret =
+        std::fs::read_to_string(key).with_context(|| format!("cannot read {}", key.display()))?;
+    let signature = crossdesk::signing::sign(secret.trim(), &component)?;
+    let id = crossdesk::signing::key_id(&crossdesk::signing::public_key_of(secret.trim())?)?;
+    let out = out.unwrap_or_else(|| admin_cli::signature_path(file));
+    std::fs::write(&out, format!("{signature}\n"))
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("signed {} with key {id}: {}", file.display(), out.display());
+    Ok(())
 }

@@ -5,17 +5,27 @@
 //! cacheable plugin results, and the outcome of every plugin call. Plugins run one
 //! after another in the tenant's order; when a plugin replaces an agent's draft, the
 //! plugins after it see the new draft.
+//!
+//! The chains live in an immutable snapshot swapped atomically when the control
+//! plane changes: an event takes the snapshot current when it arrives and finishes
+//! with it, so a change applies to the next event and never to half of one. With
+//! the admin API on, a background task polls the store's control version, so a
+//! change made through another replica is applied here too.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use moka::future::Cache;
 use prost::Message;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
-use crate::config::{Config, PluginGrant};
+use crate::config::{Config, Quota};
+use crate::control::{
+    Bounds, ControlError, ControlPlane, Desired, GrantDoc, SecretValue, TenantDoc,
+};
 use crate::pb;
 use crate::runtime::{self, FailureKind, Grant, LoadedPlugin, Runtime, http::OutboundPolicy};
 use crate::store::Store;
@@ -30,6 +40,8 @@ pub enum PipelineError {
     InvalidEvent(String),
     #[error("unknown tenant '{0}'")]
     UnknownTenant(String),
+    #[error("tenant '{0}' is suspended")]
+    Suspended(String),
     #[error("event id '{0}' was already used for a different event")]
     EventIdReused(String),
     #[error("plugin '{plugin}' is fail-closed and did not succeed: {message}")]
@@ -51,17 +63,16 @@ pub enum BuildError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Runtime(#[from] runtime::RuntimeError),
-    #[error("plugin '{name}': {source}")]
-    Load {
-        name: String,
-        source: runtime::LoadError,
-    },
+    #[error(transparent)]
+    Control(#[from] ControlError),
     #[error("tenant '{tenant}' plugin '{plugin}': {message}")]
     Grant {
         tenant: String,
         plugin: String,
         message: String,
     },
+    #[error("admin: {0}")]
+    Admin(String),
 }
 
 /// One plugin in a tenant's chain, with everything the tenant granted it.
@@ -75,8 +86,21 @@ struct Step {
 }
 
 struct Tenant {
-    steps: Vec<Step>,
-    admission: Admission,
+    suspended: bool,
+    /// Steps in the default order.
+    steps: Vec<Arc<Step>>,
+    /// Steps in the order set for an event kind, by the kind's contract name.
+    by_kind: HashMap<String, Vec<Arc<Step>>>,
+    admission: Arc<Admission>,
+    /// Hash of everything the tenant was built from, to reuse it when unchanged.
+    fingerprint: [u8; 32],
+}
+
+/// What runs, as of one control version.
+#[derive(Default)]
+struct Pipelines {
+    version: u64,
+    tenants: HashMap<String, Arc<Tenant>>,
 }
 
 /// A tenant's quota at work: events in flight and the rate of new ones.
@@ -137,7 +161,17 @@ struct Recorded {
 /// The assembled sidecar: runtime, plugins, tenants, caches.
 pub struct Sidecar {
     runtime: Arc<Runtime>,
-    tenants: HashMap<String, Tenant>,
+    store: Store,
+    bounds: Bounds,
+    pipelines: ArcSwap<Pipelines>,
+    /// With the admin API on: the store's tenants and plugins.
+    control: Option<Arc<ControlPlane>>,
+    /// One rebuild of the pipelines at a time.
+    reload: tokio::sync::Mutex<()>,
+    /// Admission state by tenant, kept across rebuilds while the quota is unchanged
+    /// (a change of settings must not reset a tenant's rate limit).
+    admissions: Mutex<HashMap<String, (Quota, Arc<Admission>)>>,
+    watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
     results: Cache<[u8; 32], Arc<Vec<pb::Action>>>,
     responses: Cache<(String, String), Arc<Recorded>>,
     calls: Arc<tokio::sync::Semaphore>,
@@ -148,56 +182,72 @@ pub struct Sidecar {
 impl std::fmt::Debug for Sidecar {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sidecar")
-            .field("tenants", &self.tenants.keys().collect::<Vec<_>>())
+            .field(
+                "tenants",
+                &self.pipelines.load().tenants.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
 
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        if let Some(watcher) = self.watcher.lock().ok().and_then(|mut w| w.take()) {
+            watcher.abort();
+        }
+    }
+}
+
 impl Sidecar {
-    /// Opens the store, starts the runtime and loads every installed plugin.
-    pub async fn build(config: &Config) -> Result<Sidecar, BuildError> {
-        let store = Store::open(&config.data_dir)?;
+    /// Opens the store, starts the runtime, loads the plugins and builds every
+    /// tenant's pipeline. With the admin API configured, tenants and plugins come
+    /// from the store (seeded from `config` when it is empty) and a task keeps them
+    /// up to date with changes made through other replicas.
+    pub async fn build(config: &Config) -> Result<Arc<Sidecar>, BuildError> {
+        let store =
+            Store::connect(config.storage.resolve_url()?.as_deref(), &config.data_dir).await?;
         let max_calls = config.server.max_concurrent_calls.max(1);
         let runtime = Arc::new(Runtime::new(
             &config.max_limits(),
             max_calls,
             &config.data_dir,
         )?);
-        let mut plugins = HashMap::new();
-        for source in &config.plugins {
-            let loaded = runtime
-                .load(&config.plugin_path(source))
-                .await
-                .map_err(|source_err| BuildError::Load {
-                    name: source.name.clone(),
-                    source: source_err,
-                })?;
-            tracing::info!(
-                plugin = %source.name,
-                version = %loaded.manifest.version,
-                digest = %&loaded.digest[..12],
-                "loaded plugin"
-            );
-            plugins.insert(source.name.clone(), Arc::new(loaded));
-        }
-        let mut tenants = HashMap::new();
-        for tenant in &config.tenants {
-            let mut steps = Vec::new();
-            for grant in tenant.plugins.iter().filter(|g| g.enabled) {
-                let plugin =
-                    plugins
-                        .get(&grant.name)
-                        .cloned()
-                        .ok_or_else(|| BuildError::Grant {
-                            tenant: tenant.id.clone(),
-                            plugin: grant.name.clone(),
-                            message: "no installed plugin has that name".into(),
+        let bounds = Bounds::of(config);
+        let control = match &config.admin {
+            None => None,
+            Some(admin) => {
+                let key = match (&admin.master_key_env, &admin.master_key_file) {
+                    (Some(var), _) => {
+                        let text = std::env::var(var).map_err(|_| {
+                            BuildError::Admin(format!(
+                                "environment variable {var} (master key) is not set"
+                            ))
                         })?;
-                steps.push(make_step(config, &tenant.id, grant, plugin, &store)?);
+                        crate::secrets::MasterKey::from_base64(&text)
+                    }
+                    (None, Some(file)) => crate::secrets::MasterKey::load_or_create(file),
+                    (None, None) => crate::secrets::MasterKey::load_or_create(
+                        &config.data_dir.join("master.key"),
+                    ),
+                }
+                .map_err(|e| BuildError::Admin(e.to_string()))?;
+                let trusted = crate::signing::TrustedKeys::parse(&admin.trusted_keys)
+                    .map_err(|e| BuildError::Admin(format!("trusted_keys: {e}")))?;
+                let control =
+                    ControlPlane::new(store.clone(), runtime.clone(), key, trusted, bounds);
+                if control.seed_from_config(config).await? {
+                    tracing::info!(
+                        backend = store.backend_name(),
+                        "store seeded from the configuration file"
+                    );
+                }
+                Some(Arc::new(control))
             }
-            let admission = Admission::new(config.quota.with(&tenant.quota));
-            tenants.insert(tenant.id.clone(), Tenant { steps, admission });
-        }
+        };
+        let desired = match &control {
+            Some(control) => control.desired_if_newer(0).await?.unwrap_or_default(),
+            None => crate::control::desired_from_config(config, &runtime).await?,
+        };
         let results = Cache::builder()
             .max_capacity(config.cache.max_bytes)
             .weigher(|_key, actions: &Arc<Vec<pb::Action>>| {
@@ -210,14 +260,147 @@ impl Sidecar {
             .max_capacity(config.idempotency.max_entries)
             .time_to_live(Duration::from_secs(config.idempotency.ttl_secs))
             .build();
-        Ok(Sidecar {
+        let sidecar = Arc::new(Sidecar {
             runtime,
-            tenants,
+            store,
+            bounds,
+            pipelines: ArcSwap::from_pointee(Pipelines::default()),
+            control,
+            reload: tokio::sync::Mutex::new(()),
+            admissions: Mutex::new(HashMap::new()),
+            watcher: Mutex::new(None),
             results,
             responses,
             calls: Arc::new(tokio::sync::Semaphore::new(max_calls as usize)),
             max_text_bytes: config.server.max_text_bytes,
             callers: crate::auth::Callers::from_config(&config.callers)?,
+        });
+        sidecar.install(desired)?;
+        if sidecar.control.is_some() {
+            let poll = Duration::from_millis(config.storage.poll_ms.max(10));
+            let task = tokio::spawn(watch(Arc::downgrade(&sidecar), poll));
+            if let Ok(mut watcher) = sidecar.watcher.lock() {
+                *watcher = Some(task);
+            }
+        }
+        Ok(sidecar)
+    }
+
+    /// The control plane, when the admin API is configured.
+    pub fn control(&self) -> Option<&Arc<ControlPlane>> {
+        self.control.as_ref()
+    }
+
+    /// The control version the running pipelines were built from.
+    pub fn control_version(&self) -> u64 {
+        self.pipelines.load().version
+    }
+
+    /// Rebuilds the pipelines when the store holds a newer control state. Called
+    /// after every admin change and by the polling task.
+    pub async fn refresh(&self) -> Result<(), BuildError> {
+        let Some(control) = &self.control else {
+            return Ok(());
+        };
+        let _one_at_a_time = self.reload.lock().await;
+        if let Some(desired) = control.desired_if_newer(self.control_version()).await? {
+            self.install(desired)?;
+        }
+        Ok(())
+    }
+
+    /// Builds pipelines for `desired` and makes them current. Tenants whose inputs
+    /// did not change keep their built steps.
+    fn install(&self, desired: Desired) -> Result<(), BuildError> {
+        let current = self.pipelines.load_full();
+        let mut tenants = HashMap::new();
+        for (id, doc) in &desired.tenants {
+            let fingerprint = fingerprint(id, doc, &desired);
+            let tenant = match current.tenants.get(id) {
+                Some(existing) if existing.fingerprint == fingerprint => existing.clone(),
+                _ => Arc::new(self.build_tenant(id, doc, &desired, fingerprint)?),
+            };
+            tenants.insert(id.clone(), tenant);
+        }
+        if let Ok(mut admissions) = self.admissions.lock() {
+            admissions.retain(|id, _| tenants.contains_key(id));
+        }
+        tracing::info!(
+            version = desired.version,
+            tenants = tenants.len(),
+            "pipelines updated"
+        );
+        self.pipelines.store(Arc::new(Pipelines {
+            version: desired.version,
+            tenants,
+        }));
+        Ok(())
+    }
+
+    fn build_tenant(
+        &self,
+        id: &str,
+        doc: &TenantDoc,
+        desired: &Desired,
+        fingerprint: [u8; 32],
+    ) -> Result<Tenant, BuildError> {
+        let mut steps = HashMap::new();
+        let mut order = Vec::new();
+        for grant in doc.plugins.iter().filter(|g| g.enabled) {
+            let plugin =
+                desired
+                    .plugins
+                    .get(&grant.name)
+                    .cloned()
+                    .ok_or_else(|| BuildError::Grant {
+                        tenant: id.to_owned(),
+                        plugin: grant.name.clone(),
+                        message: "no installed plugin has that name".into(),
+                    })?;
+            let secrets = desired
+                .secrets
+                .get(&(id.to_owned(), grant.name.clone()))
+                .map_or(&[][..], Vec::as_slice);
+            let step = Arc::new(make_step(
+                &self.bounds,
+                id,
+                grant,
+                plugin,
+                secrets,
+                &self.store,
+            )?);
+            steps.insert(grant.name.clone(), step.clone());
+            order.push(step);
+        }
+        let by_kind = doc
+            .pipelines
+            .iter()
+            .map(|(kind, names)| {
+                let chain = names.iter().filter_map(|n| steps.get(n).cloned()).collect();
+                (kind.clone(), chain)
+            })
+            .collect();
+        let quota = self.bounds.quota.with(&doc.quota);
+        let admission = {
+            let mut admissions = self
+                .admissions
+                .lock()
+                .map_err(|_| BuildError::Admin("admission table poisoned".into()))?;
+            match admissions.get(id) {
+                Some((q, admission)) if *q == quota => admission.clone(),
+                _ => {
+                    let admission = Arc::new(Admission::new(quota));
+                    admissions.insert(id.to_owned(), (quota, admission.clone()));
+                    admission
+                }
+            }
+        };
+        Ok(Tenant {
+            suspended: doc.suspended,
+            steps: order,
+            by_kind,
+            admission,
+            fingerprint,
         })
     }
 
@@ -230,10 +413,17 @@ impl Sidecar {
     /// tenant's pipeline.
     pub async fn handle(&self, event: pb::Event) -> Result<pb::HandleEventResponse, PipelineError> {
         self.validate(&event)?;
+        // The event keeps this snapshot to the end, whatever changes meanwhile.
         let tenant = self
+            .pipelines
+            .load()
             .tenants
             .get(&event.tenant_id)
+            .cloned()
             .ok_or_else(|| PipelineError::UnknownTenant(event.tenant_id.clone()))?;
+        if tenant.suspended {
+            return Err(PipelineError::Suspended(event.tenant_id.clone()));
+        }
         let _admitted = tenant.admission.admit(&event.tenant_id)?;
         let event_hash = hash_event(&event, &event.text);
         let key = (event.tenant_id.clone(), event.event_id.clone());
@@ -249,7 +439,7 @@ impl Sidecar {
             .entry(key)
             .or_try_insert_with(
                 async {
-                    let response = self.run(tenant, &event).await?;
+                    let response = self.run(&tenant, &event).await?;
                     Ok::<_, PipelineError>(Arc::new(Recorded {
                         event_hash,
                         response,
@@ -275,8 +465,12 @@ impl Sidecar {
     ) -> Result<pb::HandleEventResponse, PipelineError> {
         let mut wit_event = runtime::event_to_wit(event);
         let mut actions = Vec::new();
-        let mut outcomes = Vec::with_capacity(tenant.steps.len());
-        for step in &tenant.steps {
+        let steps = tenant
+            .by_kind
+            .get(&runtime::kind_name(&wit_event.kind))
+            .unwrap_or(&tenant.steps);
+        let mut outcomes = Vec::with_capacity(steps.len());
+        for step in steps {
             let manifest = &step.plugin.manifest;
             let mut outcome = pb::PluginOutcome {
                 plugin: step.name.clone(),
@@ -444,13 +638,14 @@ impl Sidecar {
     }
 }
 
-/// Builds a tenant's step: checks the settings against the manifest and prepares
-/// the grant.
+/// Builds a tenant's step from its (validated) grant: the limits, storage, settings
+/// and outbound policy the plugin gets.
 fn make_step(
-    config: &Config,
+    bounds: &Bounds,
     tenant: &str,
-    grant: &PluginGrant,
+    grant: &GrantDoc,
     plugin: Arc<LoadedPlugin>,
+    secrets: &[SecretValue],
     store: &Store,
 ) -> Result<Step, BuildError> {
     let error = |message: String| BuildError::Grant {
@@ -458,29 +653,25 @@ fn make_step(
         plugin: grant.name.clone(),
         message,
     };
-    let manifest = &plugin.manifest;
-    for key in grant.config.keys() {
-        if !manifest.config_keys.contains(key) {
-            return Err(error(format!(
-                "config key '{key}' is not one the plugin reads (it reads: {})",
-                if manifest.config_keys.is_empty() {
-                    "none".to_owned()
-                } else {
-                    manifest.config_keys.join(", ")
-                }
-            )));
-        }
-    }
-    if manifest.wants_kv && !grant.kv {
+    if plugin.manifest.wants_kv && !grant.kv {
         tracing::info!(%tenant, plugin = %grant.name, "plugin asks for key-value storage, not granted");
     }
     let outbound = if grant.allowed_hosts.is_empty() {
         None
     } else {
-        Some(OutboundPolicy::new(&grant.allowed_hosts, &grant.secrets).map_err(error)?)
+        let headers: Vec<crate::config::SecretHeader> = secrets
+            .iter()
+            .map(|s| crate::config::SecretHeader {
+                host: s.host.clone(),
+                header: s.header.clone(),
+                value: Some(s.value.clone()),
+                value_env: None,
+            })
+            .collect();
+        Some(OutboundPolicy::new(&grant.allowed_hosts, &headers).map_err(error)?)
     };
     let mut hasher = Sha256::new();
-    for (key, value) in &grant.config {
+    for (key, value) in &grant.settings {
         hasher.update((key.len() as u64).to_le_bytes());
         hasher.update(key.as_bytes());
         hasher.update((value.len() as u64).to_le_bytes());
@@ -491,10 +682,10 @@ fn make_step(
         grant: Arc::new(Grant {
             tenant: tenant.to_owned(),
             plugin: grant.name.clone(),
-            limits: config.limits.with(&grant.limits),
+            limits: bounds.limits.with(&grant.limits),
             kv: grant.kv.then(|| store.clone()),
             config: grant
-                .config
+                .settings
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
@@ -504,6 +695,56 @@ fn make_step(
         fail_closed: grant.fail_closed,
         config_hash: hasher.finalize().into(),
     })
+}
+
+/// Hash of everything a tenant's pipeline is built from: its document, the
+/// digests of the plugins it names and its secrets.
+fn fingerprint(id: &str, doc: &TenantDoc, desired: &Desired) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(id.as_bytes());
+    hasher.update(serde_json::to_vec(doc).unwrap_or_default());
+    for grant in &doc.plugins {
+        hasher.update(grant.name.as_bytes());
+        if let Some(plugin) = desired.plugins.get(&grant.name) {
+            hasher.update(plugin.digest.as_bytes());
+        }
+        for secret in desired
+            .secrets
+            .get(&(id.to_owned(), grant.name.clone()))
+            .into_iter()
+            .flatten()
+        {
+            for part in [&secret.host, &secret.header, &secret.value] {
+                hasher.update((part.len() as u64).to_le_bytes());
+                hasher.update(part.as_bytes());
+            }
+        }
+    }
+    hasher.finalize().into()
+}
+
+/// Polls the store for changes made elsewhere until the sidecar is dropped.
+async fn watch(sidecar: Weak<Sidecar>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(sidecar) = sidecar.upgrade() else {
+            return;
+        };
+        let Some(control) = sidecar.control.clone() else {
+            return;
+        };
+        match control.store().control_version().await {
+            Ok(version) if version > sidecar.control_version() => {
+                if let Err(e) = sidecar.refresh().await {
+                    tracing::error!("cannot apply control change {version}: {e}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot read the control version: {e}"),
+        }
+    }
 }
 
 /// Hash of what an event says, without its id and timestamp, with `text` as the

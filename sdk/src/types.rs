@@ -447,9 +447,18 @@ impl Manifest {
 
     /// Declares a setting the plugin reads; admins may set only declared keys.
     ///
+    /// A declaration is the key alone (any text is accepted) or `key: type`, and
+    /// the host then refuses a value of another type when an admin sets it, naming
+    /// the key. Types: `string`, `bool`, `int`, `int(MIN..MAX)` (either bound may be
+    /// left out), `url` (http or https), `language` (a tag such as `pt-BR`),
+    /// `languages` and `list` (comma-separated), `one-of(a|b|c)`. The plugin reads
+    /// the setting by its key alone.
+    ///
     /// ```
-    /// let m = crossdesk_sdk::Manifest::new("x", "0.1.0").reads_config("greeting");
-    /// assert_eq!(m.config_keys, vec!["greeting".to_string()]);
+    /// let m = crossdesk_sdk::Manifest::new("x", "0.1.0")
+    ///     .reads_config("greeting")
+    ///     .reads_config("max_suggestions: int(1..10)");
+    /// assert_eq!(m.config_keys, vec!["greeting".to_string(), "max_suggestions: int(1..10)".to_string()]);
     /// ```
     pub fn reads_config(mut self, key: impl Into<String>) -> Manifest {
         self.config_keys.push(key.into());

@@ -4,15 +4,20 @@
 //! Plugins come from `target/plugins/`, where `make plugins` builds every plugin
 //! crate of the workspace (including the hostile fixtures in `tests/plugins/`).
 
+pub mod certs;
 pub mod engine;
+pub mod postgres;
+pub mod process;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 pub use crossdesk::pb;
+use std::sync::Arc;
+
+use crossdesk::pb::admin_service_client::AdminServiceClient;
 use crossdesk::pb::event_service_client::EventServiceClient;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 use tonic::transport::Channel;
 
 /// Folder holding the built plugins.
@@ -32,11 +37,15 @@ pub fn plugin(name: &str) -> PathBuf {
     path
 }
 
-/// A sidecar running in this process on 127.0.0.1, stopped when dropped.
+/// A sidecar running in this process on 127.0.0.1, stopped when dropped. With an
+/// `[admin]` section in its configuration it also serves the admin API.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The admin API's address, when `[admin]` is configured.
+    pub admin_addr: Option<SocketAddr>,
     pub data_dir: tempfile::TempDir,
-    stop: Option<oneshot::Sender<()>>,
+    pub sidecar: Arc<crossdesk::Sidecar>,
+    stop: Option<watch::Sender<bool>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -54,30 +63,73 @@ impl TestServer {
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.data_dir = data_dir.path().to_owned();
         config.plugin_dir = plugin_dir();
-        let sidecar = Arc::new(
-            crossdesk::Sidecar::build(&config)
-                .await
-                .expect("sidecar starts"),
-        );
+        let sidecar = crossdesk::Sidecar::build(&config)
+            .await
+            .expect("sidecar starts");
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
-        let (stop, stopped) = oneshot::channel::<()>();
+        let admin_listener = match &config.admin {
+            Some(_) => Some(
+                tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .await
+                    .expect("bind loopback (admin)"),
+            ),
+            None => None,
+        };
+        let admin_addr = admin_listener
+            .as_ref()
+            .map(|l| l.local_addr().expect("local addr"));
+        let (stop, stopped) = watch::channel(false);
+        let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
         let settings = config.server.clone();
+        let admin = config.admin.clone();
+        let event_sidecar = sidecar.clone();
+        let admin_sidecar = sidecar.clone();
         let task = tokio::spawn(async move {
-            crossdesk::api::serve(sidecar, &settings, listener, async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("server runs");
+            let events = crossdesk::api::serve(
+                event_sidecar,
+                &settings,
+                listener,
+                until_stopped(stopped.clone()),
+            );
+            let admin = async {
+                if let (Some(settings), Some(listener)) = (admin, admin_listener) {
+                    crossdesk::admin::serve_admin(
+                        admin_sidecar,
+                        &settings,
+                        listener,
+                        until_stopped(stopped),
+                    )
+                    .await
+                    .expect("admin API runs");
+                }
+            };
+            let (events, ()) = tokio::join!(events, admin);
+            events.expect("server runs");
         });
         TestServer {
             addr,
+            admin_addr,
             data_dir,
+            sidecar,
             stop: Some(stop),
             task: Some(task),
         }
+    }
+
+    /// A connected admin API client (the server must have `[admin]`); give each
+    /// request a token with [`as_admin`].
+    pub async fn admin(&self) -> AdminServiceClient<Channel> {
+        let addr = self
+            .admin_addr
+            .expect("the test config has an [admin] section");
+        AdminServiceClient::connect(format!("http://{addr}"))
+            .await
+            .expect("connect to the admin API")
     }
 
     /// The `http://` URI of the server.
@@ -110,7 +162,7 @@ impl TestServer {
 
     async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
         if let Some(task) = self.task.take() {
             let _ = task.await;
@@ -121,9 +173,34 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+            let _ = stop.send(true);
         }
     }
+}
+
+/// `message` as a request carrying `authorization: Bearer <token>`.
+pub fn as_admin<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("ascii token"),
+    );
+    request
+}
+
+/// The `crossdesk` binary (`make test` builds it before the tests).
+pub fn crossdesk_bin() -> PathBuf {
+    let target = option_env!("CARGO_TARGET_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    let path = target.join("debug/crossdesk");
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build -p crossdesk` (make test does)",
+        path.display()
+    );
+    path
 }
 
 /// A customer message for `tenant` with id `event_id`.
@@ -186,4 +263,42 @@ pub fn install(plugins: &[&str]) -> String {
             format!("[[plugins]]\nname = \"{name}\"\npath = \"{name}.wasm\"\n")
         })
         .collect()
+}
+
+/// A loopback HTTP server that records each request head and answers after `delay`.
+pub async fn recording_http_server(
+    delay: std::time::Duration,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = tx.send(String::from_utf8_lossy(&head).into_owned());
+                tokio::time::sleep(delay).await;
+                let _ = socket
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello",
+                    )
+                    .await;
+            });
+        }
+    });
+    (addr, rx)
 }

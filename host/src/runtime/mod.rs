@@ -23,7 +23,7 @@ use wasmtime::{
 };
 use wasmtime::{Store, Trap, UpdateDeadline};
 
-pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches};
+pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches, kind_name};
 pub use bindings::{WitEvent as PluginEvent, event_to_wit as plugin_event};
 pub use contract::SUPPORTED_CONTRACTS;
 
@@ -68,7 +68,10 @@ pub struct PluginManifest {
     pub(crate) events: Vec<WitEventKind>,
     pub wants_kv: bool,
     pub outbound_hosts: Vec<String>,
+    /// The settings the plugin reads, as declared (`name` or `name: type`).
     pub config_keys: Vec<String>,
+    /// The same declarations, parsed.
+    pub settings: Vec<crate::settings::KeySpec>,
     pub cacheable: bool,
 }
 
@@ -292,8 +295,14 @@ impl Runtime {
             path: path.to_owned(),
             source,
         })?;
-        let digest = hex::encode(Sha256::digest(&bytes));
-        let component = self.compile(&bytes, &digest, path)?;
+        self.load_bytes(&bytes, path).await
+    }
+
+    /// Like [`Runtime::load`] for a component in memory; `origin` names it in errors.
+    pub async fn load_bytes(&self, bytes: &[u8], origin: &Path) -> Result<LoadedPlugin, LoadError> {
+        let path = origin;
+        let digest = hex::encode(Sha256::digest(bytes));
+        let component = self.compile(bytes, &digest, path)?;
         contract::check(&self.engine, &component)
             .map_err(|e| LoadError::Contract(e, path.to_owned()))?;
         let instance_pre =
@@ -318,9 +327,17 @@ impl Runtime {
         else {
             unreachable!("run answers an Export with its own Reply")
         };
+        let settings =
+            crate::settings::parse_specs(&manifest.capabilities.config_keys).map_err(|e| {
+                LoadError::Manifest {
+                    path: path.to_owned(),
+                    reason: format!("config key declaration: {e}"),
+                }
+            })?;
         Ok(LoadedPlugin {
             digest,
             manifest: PluginManifest {
+                settings,
                 name: manifest.name,
                 version: manifest.version,
                 description: manifest.description,

@@ -43,8 +43,10 @@ impl Plugin for Tone {
             )
             .handles(EventKind::AgentReplyDrafted)
             .cacheable(true);
+        // Each is a comma-separated list (`overrides` entries are checked by the
+        // plugin itself: they name locales and fields of its data table).
         for key in CONFIG_KEYS {
-            manifest = manifest.reads_config(*key);
+            manifest = manifest.reads_config(format!("{key}: list"));
         }
         manifest
     }
@@ -430,7 +432,8 @@ mod tests {
         let m = Tone::manifest();
         assert_eq!(m.name, "tone");
         assert_eq!(m.events, vec![EventKind::AgentReplyDrafted]);
-        assert_eq!(m.config_keys, CONFIG_KEYS);
+        let declared: Vec<String> = CONFIG_KEYS.iter().map(|k| format!("{k}: list")).collect();
+        assert_eq!(m.config_keys, declared);
         assert!(!m.kv && m.outbound_hosts.is_empty() && m.cacheable);
     }
 

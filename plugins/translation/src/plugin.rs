@@ -19,6 +19,16 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("min_detect_chars", "24"),
 ];
 
+/// The settings as declared in the manifest, with their types, so the host refuses
+/// a bad value when an admin sets it rather than at the next event.
+const DECLARATIONS: &[&str] = &[
+    "engine: one-of(apertium|libretranslate|deepl)",
+    "engine_url: url",
+    "agent_language: language",
+    "pivot_languages: languages",
+    "min_detect_chars: int(0..100000)",
+];
+
 /// The translation plugin.
 ///
 /// ```
@@ -46,8 +56,8 @@ impl Plugin for Translation {
             // Informational: admins grant the engine's host in allowed_hosts.
             .wants_host("127.0.0.1:2737")
             .cacheable(true);
-        for (key, _) in DEFAULTS {
-            manifest = manifest.reads_config(*key);
+        for declaration in DECLARATIONS {
+            manifest = manifest.reads_config(*declaration);
         }
         manifest
     }

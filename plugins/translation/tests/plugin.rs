@@ -780,8 +780,15 @@ fn the_manifest_declares_what_the_plugin_uses() {
         ]
     );
     assert!(m.kv && m.cacheable);
+    // Declared with their types (`key: type`), so the host checks values when an
+    // admin sets them.
+    let keys: Vec<&str> = m
+        .config_keys
+        .iter()
+        .map(|d| d.split(':').next().unwrap_or_default().trim())
+        .collect();
     assert_eq!(
-        m.config_keys,
+        keys,
         [
             "engine",
             "engine_url",
@@ -789,6 +796,10 @@ fn the_manifest_declares_what_the_plugin_uses() {
             "pivot_languages",
             "min_detect_chars"
         ]
+    );
+    assert!(
+        m.config_keys
+            .contains(&"engine: one-of(apertium|libretranslate|deepl)".to_owned())
     );
 }
 

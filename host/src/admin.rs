@@ -1,0 +1,699 @@
+//! The admin API (`crossdesk.v1.AdminService`) on its own listener: who may call it,
+//! the mapping between its messages and the control plane, and [`serve_admin`].
+//!
+//! Admins authenticate with a bearer token of `[[admin.users]]` (never an event-API
+//! token: the two sets are disjoint and served on different listeners) or, when the
+//! admin listener requires client certificates, with a certificate its CA signed.
+//! An admin limited to some tenants sees and changes only those; installing,
+//! upgrading and removing plugins needs an admin of every tenant (`"*"`).
+//!
+//! Every change is stored (with its audit entry) before the running pipelines are
+//! rebuilt from the store, so what an admin is told is what the store holds.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tonic::{Request, Response, Status};
+
+use crate::auth::{Caller, Callers};
+use crate::config::{AdminSettings, LimitOverrides, QuotaOverrides};
+use crate::control::{
+    ControlError, ControlPlane, GrantDoc, InstalledPlugin, TenantRequest, TenantState, grant_mut,
+};
+use crate::pb;
+use crate::pb::admin_service_server::{AdminService, AdminServiceServer};
+use crate::pipeline::Sidecar;
+
+/// Largest number of audit entries one call returns.
+const MAX_AUDIT_PAGE: u32 = 1000;
+
+impl From<ControlError> for Status {
+    fn from(error: ControlError) -> Status {
+        let message = error.to_string();
+        match error {
+            ControlError::Invalid { .. } => Status::invalid_argument(message),
+            ControlError::NotFound(_) => Status::not_found(message),
+            ControlError::AlreadyExists(_) => Status::already_exists(message),
+            ControlError::FailedPrecondition(_) => Status::failed_precondition(message),
+            ControlError::Conflict(_) => Status::aborted(message),
+            ControlError::Signature(_) => Status::permission_denied(message),
+            ControlError::Plugin(_) => Status::invalid_argument(message),
+            ControlError::Secret(_) | ControlError::Store(_) => {
+                tracing::error!("admin change failed: {message}");
+                Status::internal(message)
+            }
+        }
+    }
+}
+
+/// Who is calling the admin API.
+#[derive(Debug, Clone)]
+struct Admin {
+    name: String,
+    /// `None`: every tenant.
+    scope: Option<Caller>,
+}
+
+impl Admin {
+    fn may_manage(&self, tenant: &str) -> Result<(), Status> {
+        match &self.scope {
+            None => Ok(()),
+            Some(caller) => caller.authorize(tenant),
+        }
+    }
+
+    fn is_global(&self) -> bool {
+        self.scope.as_ref().is_none_or(Caller::is_global)
+    }
+
+    fn require_global(&self, what: &str) -> Result<(), Status> {
+        if self.is_global() {
+            Ok(())
+        } else {
+            Err(Status::permission_denied(format!(
+                "'{}' may not {what}: it needs an admin of every tenant",
+                self.name
+            )))
+        }
+    }
+}
+
+/// The admin service over a sidecar whose admin API is configured.
+#[derive(Debug, Clone)]
+pub struct AdminApi {
+    sidecar: Arc<Sidecar>,
+    control: Arc<ControlPlane>,
+    users: Arc<Callers>,
+    /// Whether the listener verifies client certificates (mutual TLS).
+    client_certificates: bool,
+    max_component_bytes: usize,
+}
+
+impl AdminApi {
+    fn identify<T>(&self, request: &Request<T>) -> Result<Admin, Status> {
+        let has_token = request.metadata().get("authorization").is_some();
+        if !has_token && self.client_certificates {
+            // rustls verified the chain against the admin CA during the handshake.
+            if let Some(cert) = request.peer_certs().as_ref().and_then(|c| c.first()) {
+                use sha2::Digest;
+                let id = hex::encode(&sha2::Sha256::digest(cert.as_ref())[..8]);
+                return Ok(Admin {
+                    name: format!("client-certificate:{id}"),
+                    scope: None,
+                });
+            }
+        }
+        if !self.users.required() {
+            return Err(Status::unauthenticated(
+                "the admin API requires a client certificate or `authorization: Bearer <token>`",
+            ));
+        }
+        let caller = self
+            .users
+            .identify(request.metadata())?
+            .cloned()
+            .ok_or_else(|| Status::unauthenticated("admin token required"))?;
+        Ok(Admin {
+            name: caller.name.clone(),
+            scope: Some(caller),
+        })
+    }
+
+    /// Makes the change visible to the next event here (other replicas follow by
+    /// polling the store).
+    async fn applied<T>(&self, value: T) -> Result<Response<T>, Status> {
+        self.sidecar.refresh().await.map_err(|e| {
+            tracing::error!("a stored admin change could not be applied: {e}");
+            Status::internal(format!(
+                "the change was stored but could not be applied: {e}"
+            ))
+        })?;
+        Ok(Response::new(value))
+    }
+
+    async fn edit(
+        &self,
+        admin: &Admin,
+        tenant: &str,
+        expected_revision: u64,
+        action: &str,
+        target: &str,
+        edit: crate::control::TenantEdit<'_>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        admin.may_manage(tenant)?;
+        let state = self
+            .control
+            .edit_tenant(
+                TenantRequest {
+                    actor: &admin.name,
+                    tenant,
+                    expected_revision,
+                },
+                action,
+                target,
+                edit,
+                Vec::new(),
+            )
+            .await?;
+        self.applied(tenant_to_pb(state)).await
+    }
+}
+
+fn quota_from_pb(quota: Option<pb::QuotaOverrides>) -> QuotaOverrides {
+    let quota = quota.unwrap_or_default();
+    QuotaOverrides {
+        max_in_flight: quota.max_in_flight,
+        events_per_second: quota.events_per_second,
+        burst: quota.burst,
+    }
+}
+
+fn limits_from_pb(limits: pb::LimitOverrides) -> Result<LimitOverrides, Status> {
+    let size = |field: &str, value: Option<u64>| {
+        value
+            .map(usize::try_from)
+            .transpose()
+            .map_err(|_| Status::invalid_argument(format!("limits.{field} is too large")))
+    };
+    Ok(LimitOverrides {
+        timeout_ms: limits.timeout_ms,
+        max_memory_bytes: limits.max_memory_bytes,
+        max_table_elements: limits.max_table_elements,
+        max_instances: limits.max_instances,
+        max_output_bytes: size("max_output_bytes", limits.max_output_bytes)?,
+        max_http_response_bytes: size("max_http_response_bytes", limits.max_http_response_bytes)?,
+        max_log_lines: limits.max_log_lines,
+    })
+}
+
+fn tenant_to_pb(state: TenantState) -> pb::Tenant {
+    let doc = state.doc;
+    pb::Tenant {
+        tenant_id: state.id,
+        suspended: doc.suspended,
+        revision: state.revision,
+        quota: Some(pb::QuotaOverrides {
+            max_in_flight: doc.quota.max_in_flight,
+            events_per_second: doc.quota.events_per_second,
+            burst: doc.quota.burst,
+        }),
+        plugins: doc.plugins.into_iter().map(grant_to_pb).collect(),
+        pipelines: doc
+            .pipelines
+            .into_iter()
+            .map(|(kind, plugins)| (kind, pb::PluginOrder { plugins }))
+            .collect(),
+    }
+}
+
+fn grant_to_pb(grant: GrantDoc) -> pb::PluginGrant {
+    let limits = grant.limits;
+    pb::PluginGrant {
+        plugin: grant.name,
+        enabled: grant.enabled,
+        fail_closed: grant.fail_closed,
+        kv: grant.kv,
+        allowed_hosts: grant.allowed_hosts,
+        settings: grant.settings,
+        limits: Some(pb::LimitOverrides {
+            timeout_ms: limits.timeout_ms,
+            max_memory_bytes: limits.max_memory_bytes,
+            max_table_elements: limits.max_table_elements,
+            max_instances: limits.max_instances,
+            max_output_bytes: limits.max_output_bytes.map(|n| n as u64),
+            max_http_response_bytes: limits.max_http_response_bytes.map(|n| n as u64),
+            max_log_lines: limits.max_log_lines,
+        }),
+        secrets: grant
+            .secrets
+            .into_iter()
+            .map(|s| pb::SecretRef {
+                host: s.host,
+                header: s.header,
+            })
+            .collect(),
+    }
+}
+
+fn plugin_to_pb(installed: InstalledPlugin) -> pb::InstalledPlugin {
+    let manifest = &installed.plugin.manifest;
+    let (previous_version, previous_digest) = installed.previous.unwrap_or_default();
+    pb::InstalledPlugin {
+        name: installed.name,
+        version: manifest.version.clone(),
+        digest: installed.plugin.digest.clone(),
+        description: manifest.description.clone(),
+        events: manifest.event_names(),
+        wants_kv: manifest.wants_kv,
+        outbound_hosts: manifest.outbound_hosts.clone(),
+        settings: manifest.settings.iter().map(ToString::to_string).collect(),
+        cacheable: manifest.cacheable,
+        previous_version,
+        previous_digest,
+        signed_by: installed.signed_by.unwrap_or_default(),
+        used_by: installed.used_by,
+    }
+}
+
+#[tonic::async_trait]
+impl AdminService for AdminApi {
+    async fn create_tenant(
+        &self,
+        request: Request<pb::CreateTenantRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let id = request.into_inner().tenant_id;
+        admin.may_manage(&id)?;
+        let state = self.control.create_tenant(&admin.name, &id).await?;
+        self.applied(tenant_to_pb(state)).await
+    }
+
+    async fn list_tenants(
+        &self,
+        request: Request<pb::ListTenantsRequest>,
+    ) -> Result<Response<pb::ListTenantsResponse>, Status> {
+        let admin = self.identify(&request)?;
+        let tenants = self
+            .control
+            .tenants()
+            .await?
+            .into_iter()
+            .filter(|t| admin.may_manage(&t.id).is_ok())
+            .map(tenant_to_pb)
+            .collect();
+        Ok(Response::new(pb::ListTenantsResponse { tenants }))
+    }
+
+    async fn get_tenant(
+        &self,
+        request: Request<pb::TenantRef>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let id = request.into_inner().tenant_id;
+        admin.may_manage(&id)?;
+        Ok(Response::new(tenant_to_pb(self.control.tenant(&id).await?)))
+    }
+
+    async fn set_tenant_suspended(
+        &self,
+        request: Request<pb::SetTenantSuspendedRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        let suspended = r.suspended;
+        let action = if suspended {
+            "tenant.suspend"
+        } else {
+            "tenant.resume"
+        };
+        self.edit(
+            &admin,
+            &r.tenant_id,
+            r.expected_revision,
+            action,
+            &r.tenant_id,
+            Box::new(move |doc| {
+                doc.suspended = suspended;
+                Ok(())
+            }),
+        )
+        .await
+    }
+
+    async fn delete_tenant(
+        &self,
+        request: Request<pb::TenantRef>,
+    ) -> Result<Response<pb::DeleteTenantResponse>, Status> {
+        let admin = self.identify(&request)?;
+        let id = request.into_inner().tenant_id;
+        admin.may_manage(&id)?;
+        self.control.delete_tenant(&admin.name, &id).await?;
+        self.applied(pb::DeleteTenantResponse {}).await
+    }
+
+    async fn set_quota(
+        &self,
+        request: Request<pb::SetQuotaRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        let quota = quota_from_pb(r.quota);
+        self.edit(
+            &admin,
+            &r.tenant_id,
+            r.expected_revision,
+            "tenant.quota",
+            &r.tenant_id,
+            Box::new(move |doc| {
+                doc.quota = quota;
+                Ok(())
+            }),
+        )
+        .await
+    }
+
+    async fn configure_plugin(
+        &self,
+        request: Request<pb::ConfigurePluginRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        let limits = r.limits.map(limits_from_pb).transpose()?;
+        let plugin = r.plugin.clone();
+        admin.may_manage(&r.tenant_id)?;
+        let adding = !self
+            .control
+            .tenant(&r.tenant_id)
+            .await?
+            .doc
+            .plugins
+            .iter()
+            .any(|g| g.name == r.plugin);
+        let action = match r.enabled {
+            Some(false) => "plugin.disable",
+            Some(true) => "plugin.enable",
+            // A plugin added to the pipeline runs unless told otherwise.
+            None if adding => "plugin.enable",
+            None => "plugin.configure",
+        };
+        self.edit(
+            &admin,
+            &r.tenant_id,
+            r.expected_revision,
+            action,
+            &r.plugin,
+            Box::new(move |doc| {
+                if !doc.plugins.iter().any(|g| g.name == plugin) {
+                    doc.plugins.push(GrantDoc::new(&plugin));
+                    // A new plugin runs last in every order, too.
+                    for order in doc.pipelines.values_mut() {
+                        order.push(plugin.clone());
+                    }
+                }
+                let grant = grant_mut(doc, &plugin)?;
+                if let Some(enabled) = r.enabled {
+                    grant.enabled = enabled;
+                }
+                if let Some(fail_closed) = r.fail_closed {
+                    grant.fail_closed = fail_closed;
+                }
+                if let Some(kv) = r.kv {
+                    grant.kv = kv;
+                }
+                if let Some(hosts) = r.allowed_hosts {
+                    grant.allowed_hosts = hosts.hosts;
+                }
+                for key in &r.unset_settings {
+                    grant.settings.remove(key);
+                }
+                grant.settings.extend(r.set_settings);
+                if let Some(limits) = limits {
+                    grant.limits = limits;
+                }
+                Ok(())
+            }),
+        )
+        .await
+    }
+
+    async fn detach_plugin(
+        &self,
+        request: Request<pb::DetachPluginRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        let state = self
+            .control
+            .detach_plugin(
+                TenantRequest {
+                    actor: &admin.name,
+                    tenant: &r.tenant_id,
+                    expected_revision: r.expected_revision,
+                },
+                &r.plugin,
+            )
+            .await?;
+        self.applied(tenant_to_pb(state)).await
+    }
+
+    async fn set_pipeline_order(
+        &self,
+        request: Request<pb::SetPipelineOrderRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        let kind = r.event_kind.clone();
+        let target = if kind.is_empty() {
+            "default".to_owned()
+        } else {
+            kind.clone()
+        };
+        self.edit(
+            &admin,
+            &r.tenant_id,
+            r.expected_revision,
+            "pipeline.order",
+            &target,
+            Box::new(move |doc| {
+                if kind.is_empty() {
+                    // The default order: the grants themselves, rearranged.
+                    let mut reordered = Vec::with_capacity(doc.plugins.len());
+                    for name in &r.plugins {
+                        match doc.plugins.iter().position(|g| &g.name == name) {
+                            Some(i) => reordered.push(doc.plugins.remove(i)),
+                            None => {
+                                return Err(ControlError::Invalid {
+                                    field: "plugins".into(),
+                                    message: format!(
+                                        "'{name}' is not in the tenant's pipeline (or is listed twice)"
+                                    ),
+                                });
+                            }
+                        }
+                    }
+                    if !doc.plugins.is_empty() {
+                        let missing: Vec<&str> =
+                            doc.plugins.iter().map(|g| g.name.as_str()).collect();
+                        return Err(ControlError::Invalid {
+                            field: "plugins".into(),
+                            message: format!(
+                                "must name every plugin of the pipeline once; missing: {}",
+                                missing.join(", ")
+                            ),
+                        });
+                    }
+                    doc.plugins = reordered;
+                } else if r.plugins.is_empty() {
+                    doc.pipelines.remove(&kind);
+                } else {
+                    doc.pipelines.insert(kind, r.plugins);
+                }
+                Ok(())
+            }),
+        )
+        .await
+    }
+
+    async fn set_secret(
+        &self,
+        request: Request<pb::SetSecretRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        let state = self
+            .control
+            .set_secret(
+                TenantRequest {
+                    actor: &admin.name,
+                    tenant: &r.tenant_id,
+                    expected_revision: r.expected_revision,
+                },
+                &r.plugin,
+                &r.host,
+                &r.header,
+                &r.value,
+            )
+            .await?;
+        self.applied(tenant_to_pb(state)).await
+    }
+
+    async fn delete_secret(
+        &self,
+        request: Request<pb::DeleteSecretRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        let state = self
+            .control
+            .delete_secret(
+                TenantRequest {
+                    actor: &admin.name,
+                    tenant: &r.tenant_id,
+                    expected_revision: r.expected_revision,
+                },
+                &r.plugin,
+                &r.host,
+                &r.header,
+            )
+            .await?;
+        self.applied(tenant_to_pb(state)).await
+    }
+
+    async fn install_plugin(
+        &self,
+        request: Request<pb::InstallPluginRequest>,
+    ) -> Result<Response<pb::InstalledPlugin>, Status> {
+        let admin = self.identify(&request)?;
+        admin.require_global("install plugins")?;
+        let r = request.into_inner();
+        if r.component.len() > self.max_component_bytes {
+            return Err(Status::invalid_argument(format!(
+                "component is {} bytes; this server accepts at most {}",
+                r.component.len(),
+                self.max_component_bytes
+            )));
+        }
+        let signature = Some(r.signature.as_str()).filter(|s| !s.trim().is_empty());
+        let installed = self
+            .control
+            .install_plugin(&admin.name, Some(&r.name), r.component, signature)
+            .await?;
+        self.applied(plugin_to_pb(installed)).await
+    }
+
+    async fn list_plugins(
+        &self,
+        request: Request<pb::ListPluginsRequest>,
+    ) -> Result<Response<pb::ListPluginsResponse>, Status> {
+        let _admin = self.identify(&request)?;
+        let plugins = self
+            .control
+            .list_plugins()
+            .await?
+            .into_iter()
+            .map(plugin_to_pb)
+            .collect();
+        Ok(Response::new(pb::ListPluginsResponse { plugins }))
+    }
+
+    async fn rollback_plugin(
+        &self,
+        request: Request<pb::PluginRef>,
+    ) -> Result<Response<pb::InstalledPlugin>, Status> {
+        let admin = self.identify(&request)?;
+        admin.require_global("roll back plugins")?;
+        let name = request.into_inner().name;
+        let installed = self.control.rollback_plugin(&admin.name, &name).await?;
+        self.applied(plugin_to_pb(installed)).await
+    }
+
+    async fn remove_plugin(
+        &self,
+        request: Request<pb::PluginRef>,
+    ) -> Result<Response<pb::RemovePluginResponse>, Status> {
+        let admin = self.identify(&request)?;
+        admin.require_global("remove plugins")?;
+        let name = request.into_inner().name;
+        self.control.remove_plugin(&admin.name, &name).await?;
+        self.applied(pb::RemovePluginResponse {}).await
+    }
+
+    async fn list_audit_log(
+        &self,
+        request: Request<pb::ListAuditLogRequest>,
+    ) -> Result<Response<pb::ListAuditLogResponse>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        let tenant = if r.tenant_id.is_empty() {
+            admin.require_global("read every tenant's audit log (name a tenant)")?;
+            None
+        } else {
+            admin.may_manage(&r.tenant_id)?;
+            Some(r.tenant_id.as_str())
+        };
+        let limit = match r.limit {
+            0 => 50,
+            n => n.min(MAX_AUDIT_PAGE),
+        };
+        let before = (r.before_id != 0).then_some(r.before_id);
+        let entries = self
+            .control
+            .store()
+            .audit_log(tenant, before, limit as usize)
+            .await
+            .map_err(ControlError::from)?
+            .into_iter()
+            .map(|e| pb::AuditEntry {
+                id: e.id,
+                at: Some(prost_types::Timestamp {
+                    seconds: e.at_ms.div_euclid(1000),
+                    nanos: i32::try_from(e.at_ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+                }),
+                actor: e.entry.actor,
+                tenant_id: e.entry.tenant.unwrap_or_default(),
+                action: e.entry.action,
+                target: e.entry.target,
+                before_json: e.entry.before.unwrap_or_default(),
+                after_json: e.entry.after.unwrap_or_default(),
+            })
+            .collect();
+        Ok(Response::new(pb::ListAuditLogResponse { entries }))
+    }
+}
+
+/// Why the admin API could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminServeError {
+    #[error("the admin API is configured but the sidecar has no control plane")]
+    NoControlPlane,
+    #[error("admin users: {0}")]
+    Users(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Serve(#[from] crate::api::ServeError),
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves the admin API on `listener` until `shutdown` completes.
+pub async fn serve_admin(
+    sidecar: Arc<Sidecar>,
+    settings: &AdminSettings,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), AdminServeError> {
+    let control = sidecar
+        .control()
+        .cloned()
+        .ok_or(AdminServeError::NoControlPlane)?;
+    let api = AdminApi {
+        sidecar,
+        control,
+        users: Arc::new(Callers::from_config(&settings.users)?),
+        client_certificates: settings
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.client_ca_file.is_some()),
+        max_component_bytes: settings.max_component_bytes,
+    };
+    let service = AdminServiceServer::new(api)
+        // Components travel in InstallPlugin; the server's own limit applies after.
+        .max_decoding_message_size(settings.max_component_bytes + (64 << 10))
+        .max_encoding_message_size(64 << 20);
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = &settings.tls {
+        server = server.tls_config(crate::api::tls_config(tls)?)?;
+    }
+    server
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .timeout(Duration::from_secs(120))
+        .trace_fn(|request| tracing::info_span!("admin", path = %request.uri().path()))
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,1179 @@
+//! The control plane: what each tenant runs and how, and every change to it.
+//!
+//! A tenant is a [`TenantDoc`]: its plugins in order ([`GrantDoc`]: enabled, settings,
+//! outbound hosts, secrets by name, limits, fail mode), per-event-kind orders, quota
+//! and suspension. This module owns validating a document against the installed
+//! plugins (errors name the field), and — when the admin API is on — the changes
+//! themselves ([`ControlPlane`]): each one is validated, stored with its audit entry
+//! in one transaction, and only then applied. Secret values are sealed with the
+//! master key before they reach the store and opened only to build outbound
+//! policies; no document, audit entry or API answer carries them.
+//!
+//! What the pipeline runs is a [`Desired`] state: built from the configuration file
+//! when there is no admin API, or from the store (seeded once from the file).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, LimitOverrides, Limits, Quota, QuotaOverrides, TenantConfig};
+use crate::runtime::{LoadError, LoadedPlugin, Runtime};
+use crate::secrets::{MasterKey, SecretError};
+use crate::settings;
+use crate::signing::{SigningError, TrustedKeys};
+use crate::store::{
+    ControlState, ControlWrite, NewAuditEntry, PluginBlob, SecretRow, Store, StoreError,
+};
+
+/// Who made a change: an admin's name, or the configuration file's import.
+pub const CONFIG_FILE_ACTOR: &str = "config-file";
+
+/// Longest tenant id, in bytes.
+const MAX_TENANT_ID: usize = 128;
+
+/// One tenant's settings, as stored (JSON) and shown by the admin API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantDoc {
+    #[serde(default)]
+    pub suspended: bool,
+    #[serde(default)]
+    pub quota: QuotaOverrides,
+    /// Plugins in their default order.
+    #[serde(default)]
+    pub plugins: Vec<GrantDoc>,
+    /// Orders replacing the default one for an event kind.
+    #[serde(default)]
+    pub pipelines: BTreeMap<String, Vec<String>>,
+}
+
+/// What a tenant grants one plugin. Secrets appear by host and header only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantDoc {
+    pub name: String,
+    pub enabled: bool,
+    #[serde(default)]
+    pub fail_closed: bool,
+    #[serde(default)]
+    pub kv: bool,
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limits: LimitOverrides,
+    #[serde(default)]
+    pub secrets: Vec<SecretRef>,
+}
+
+impl GrantDoc {
+    /// A grant of nothing but running, for `plugin`.
+    pub fn new(plugin: &str) -> GrantDoc {
+        GrantDoc {
+            name: plugin.to_owned(),
+            enabled: true,
+            fail_closed: false,
+            kv: false,
+            allowed_hosts: Vec::new(),
+            settings: BTreeMap::new(),
+            limits: LimitOverrides::default(),
+            secrets: Vec::new(),
+        }
+    }
+}
+
+/// A secret header, named.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SecretRef {
+    pub host: String,
+    pub header: String,
+}
+
+/// A secret's value, opened, for the outbound policy.
+#[derive(Clone)]
+pub struct SecretValue {
+    pub host: String,
+    pub header: String,
+    pub value: String,
+}
+
+impl std::fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretValue({} {}: <redacted>)", self.host, self.header)
+    }
+}
+
+/// What the pipeline should run: tenants, the plugins they name, and secrets.
+#[derive(Debug, Default)]
+pub struct Desired {
+    /// The store's control version this was read at (0 from a configuration file).
+    pub version: u64,
+    pub tenants: Vec<(String, TenantDoc)>,
+    pub plugins: HashMap<String, Arc<LoadedPlugin>>,
+    /// Secrets by (tenant, plugin).
+    pub secrets: HashMap<(String, String), Vec<SecretValue>>,
+}
+
+/// Why a change or a state was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// A field has a bad value; `field` is its path, e.g.
+    /// `plugins.translation.settings.engine`.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("plugin refused: {0}")]
+    Signature(#[from] SigningError),
+    #[error("plugin refused: {0}")]
+    Plugin(#[from] LoadError),
+    #[error("secrets: {0}")]
+    Secret(#[from] SecretError),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for ControlError {
+    fn from(error: StoreError) -> ControlError {
+        match error {
+            StoreError::Conflict(message) => ControlError::Conflict(message),
+            other => ControlError::Store(other),
+        }
+    }
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> ControlError {
+    ControlError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Bounds a tenant's settings must respect: the server's default limits, the
+/// ceiling its plugin pool was sized for, and the default quota.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub limits: Limits,
+    pub ceiling: Limits,
+    pub quota: Quota,
+}
+
+impl Bounds {
+    /// The bounds a configuration sets.
+    pub fn of(config: &Config) -> Bounds {
+        Bounds {
+            limits: config.limits,
+            ceiling: config.max_limits(),
+            quota: config.quota,
+        }
+    }
+}
+
+/// Checks a tenant id: non-empty, at most 128 bytes, letters, digits, `-`, `_`, `.`.
+pub fn check_tenant_id(id: &str) -> Result<(), ControlError> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_TENANT_ID
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "tenant_id",
+            format!(
+                "'{id}' is not a tenant id (1 to {MAX_TENANT_ID} ASCII letters, digits, '-', '_', '.')"
+            ),
+        ))
+    }
+}
+
+/// Checks a whole tenant document against the installed plugins and the bounds.
+pub fn validate_tenant(
+    doc: &TenantDoc,
+    plugins: &HashMap<String, Arc<LoadedPlugin>>,
+    bounds: &Bounds,
+) -> Result<(), ControlError> {
+    let quota = bounds.quota.with(&doc.quota);
+    for (field, value) in [
+        ("quota.max_in_flight", quota.max_in_flight),
+        ("quota.events_per_second", quota.events_per_second),
+        ("quota.burst", quota.burst),
+    ] {
+        if value == 0 {
+            return Err(invalid(field, "must be above 0"));
+        }
+    }
+    let mut names = HashSet::new();
+    for grant in &doc.plugins {
+        let at = format!("plugins.{}", grant.name);
+        let plugin = plugins
+            .get(&grant.name)
+            .ok_or_else(|| invalid(&at, "no installed plugin has that name"))?;
+        if !names.insert(grant.name.as_str()) {
+            return Err(invalid(&at, "listed twice in the pipeline"));
+        }
+        settings::validate(&plugin.manifest.settings, &grant.settings).map_err(|e| {
+            invalid(
+                format!("{at}.settings.{}", e.key),
+                // The key is in the field already.
+                e.reason,
+            )
+        })?;
+        for (i, host) in grant.allowed_hosts.iter().enumerate() {
+            crate::runtime::http::HostPattern::parse(host)
+                .map_err(|e| invalid(format!("{at}.allowed_hosts[{i}]"), e))?;
+        }
+        for secret in &grant.secrets {
+            if !grant.allowed_hosts.contains(&secret.host) {
+                return Err(invalid(
+                    format!("{at}.secrets"),
+                    format!(
+                        "secret for host '{}', which is not in allowed_hosts",
+                        secret.host
+                    ),
+                ));
+            }
+        }
+        check_limits(&at, &grant.limits, bounds)?;
+    }
+    for (kind, order) in &doc.pipelines {
+        let at = format!("pipelines.{kind}");
+        if kind.is_empty() {
+            return Err(invalid("pipelines", "an event kind is empty"));
+        }
+        let mut seen = HashSet::new();
+        for name in order {
+            if !names.contains(name.as_str()) {
+                return Err(invalid(
+                    &at,
+                    format!("'{name}' is not in the tenant's pipeline"),
+                ));
+            }
+            if !seen.insert(name.as_str()) {
+                return Err(invalid(&at, format!("'{name}' is listed twice")));
+            }
+        }
+        if seen.len() != names.len() {
+            let missing: Vec<&str> = names.difference(&seen).copied().collect();
+            return Err(invalid(
+                &at,
+                format!(
+                    "must name every plugin of the pipeline once; missing: {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_limits(at: &str, overrides: &LimitOverrides, bounds: &Bounds) -> Result<(), ControlError> {
+    let limits = bounds.limits.with(overrides);
+    let ceiling = &bounds.ceiling;
+    if limits.timeout_ms == 0 {
+        return Err(invalid(
+            format!("{at}.limits.timeout_ms"),
+            "must be above 0",
+        ));
+    }
+    if limits.max_memory_bytes < 64 << 10 {
+        return Err(invalid(
+            format!("{at}.limits.max_memory_bytes"),
+            "must be at least 65536 (one wasm page)",
+        ));
+    }
+    let above = |field: &str, value: u64, max: u64| {
+        Err(invalid(
+            format!("{at}.limits.{field}"),
+            format!(
+                "{value} is above this server's ceiling {max} (set by the [limits] of its \
+                 configuration file; raising it needs a restart)"
+            ),
+        ))
+    };
+    if limits.max_memory_bytes > ceiling.max_memory_bytes {
+        return above(
+            "max_memory_bytes",
+            limits.max_memory_bytes,
+            ceiling.max_memory_bytes,
+        );
+    }
+    if limits.max_table_elements > ceiling.max_table_elements {
+        return above(
+            "max_table_elements",
+            limits.max_table_elements.into(),
+            ceiling.max_table_elements.into(),
+        );
+    }
+    if limits.max_instances > ceiling.max_instances {
+        return above(
+            "max_instances",
+            limits.max_instances.into(),
+            ceiling.max_instances.into(),
+        );
+    }
+    Ok(())
+}
+
+/// The document a configuration file's tenant amounts to, and its secrets' values.
+pub fn tenant_from_config(
+    tenant: &TenantConfig,
+) -> Result<(TenantDoc, HashMap<String, Vec<SecretValue>>), ControlError> {
+    let mut secrets = HashMap::new();
+    let plugins = tenant
+        .plugins
+        .iter()
+        .map(|grant| {
+            let mut refs = Vec::new();
+            for secret in &grant.secrets {
+                let value = secret.resolve().map_err(|e| {
+                    invalid(format!("plugins.{}.secrets", grant.name), e.to_string())
+                })?;
+                refs.push(SecretRef {
+                    host: secret.host.clone(),
+                    header: secret.header.clone(),
+                });
+                secrets
+                    .entry(grant.name.clone())
+                    .or_insert_with(Vec::new)
+                    .push(SecretValue {
+                        host: secret.host.clone(),
+                        header: secret.header.clone(),
+                        value,
+                    });
+            }
+            Ok(GrantDoc {
+                name: grant.name.clone(),
+                enabled: grant.enabled,
+                fail_closed: grant.fail_closed,
+                kv: grant.kv,
+                allowed_hosts: grant.allowed_hosts.clone(),
+                settings: grant.config.clone(),
+                limits: grant.limits,
+                secrets: refs,
+            })
+        })
+        .collect::<Result<Vec<_>, ControlError>>()?;
+    Ok((
+        TenantDoc {
+            suspended: tenant.suspended,
+            quota: tenant.quota,
+            plugins,
+            pipelines: tenant.pipelines.clone(),
+        },
+        secrets,
+    ))
+}
+
+/// The desired state a configuration file describes (no admin API): its plugins
+/// loaded from their files, its tenants validated against them.
+pub async fn desired_from_config(
+    config: &Config,
+    runtime: &Runtime,
+) -> Result<Desired, ControlError> {
+    let mut desired = Desired::default();
+    for source in &config.plugins {
+        let loaded = runtime.load(&config.plugin_path(source)).await?;
+        log_loaded(&source.name, &loaded);
+        desired
+            .plugins
+            .insert(source.name.clone(), Arc::new(loaded));
+    }
+    let bounds = Bounds::of(config);
+    for tenant in &config.tenants {
+        let (doc, secrets) = tenant_from_config(tenant)?;
+        validate_tenant(&doc, &desired.plugins, &bounds).map_err(|e| in_tenant(&tenant.id, e))?;
+        for (plugin, values) in secrets {
+            desired.secrets.insert((tenant.id.clone(), plugin), values);
+        }
+        desired.tenants.push((tenant.id.clone(), doc));
+    }
+    Ok(desired)
+}
+
+fn log_loaded(name: &str, loaded: &LoadedPlugin) {
+    tracing::info!(
+        plugin = %name,
+        version = %loaded.manifest.version,
+        digest = %&loaded.digest[..12],
+        "loaded plugin"
+    );
+}
+
+/// Prefixes a validation error's field with its tenant.
+fn in_tenant(tenant: &str, error: ControlError) -> ControlError {
+    match error {
+        ControlError::Invalid { field, message } => ControlError::Invalid {
+            field: format!("tenant '{tenant}' {field}"),
+            message,
+        },
+        other => other,
+    }
+}
+
+/// A change to make to one tenant, as a function of its current document.
+pub type TenantEdit<'a> = Box<dyn FnOnce(&mut TenantDoc) -> Result<(), ControlError> + Send + 'a>;
+
+/// An installed plugin as the admin API lists it.
+#[derive(Debug, Clone)]
+pub struct InstalledPlugin {
+    pub name: String,
+    pub plugin: Arc<LoadedPlugin>,
+    pub previous: Option<(String, String)>,
+    pub signed_by: Option<String>,
+    pub used_by: Vec<String>,
+}
+
+/// The admin side of the store: reads the control state, makes changes.
+pub struct ControlPlane {
+    store: Store,
+    runtime: Arc<Runtime>,
+    key: MasterKey,
+    trusted: TrustedKeys,
+    bounds: Bounds,
+    /// Loaded plugin versions by digest: a version is compiled once per process.
+    loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
+}
+
+impl std::fmt::Debug for ControlPlane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ControlPlane")
+            .field("store", &self.store.backend_name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who asks for a change to which tenant, and at which revision (0: whatever the
+/// current one is).
+#[derive(Debug, Clone, Copy)]
+pub struct TenantRequest<'a> {
+    pub actor: &'a str,
+    pub tenant: &'a str,
+    pub expected_revision: u64,
+}
+
+/// A tenant as read for a change.
+#[derive(Debug, Clone)]
+pub struct TenantState {
+    pub id: String,
+    pub doc: TenantDoc,
+    pub revision: u64,
+}
+
+impl ControlPlane {
+    pub fn new(
+        store: Store,
+        runtime: Arc<Runtime>,
+        key: MasterKey,
+        trusted: TrustedKeys,
+        bounds: Bounds,
+    ) -> ControlPlane {
+        ControlPlane {
+            store,
+            runtime,
+            key,
+            trusted,
+            bounds,
+            loaded: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Whether installing requires a trusted signature.
+    pub fn requires_signatures(&self) -> bool {
+        !self.trusted.is_empty()
+    }
+
+    /// On a store that has never been changed, imports the configuration file's
+    /// plugins and tenants (one change, audited as `config-file`).
+    pub async fn seed_from_config(&self, config: &Config) -> Result<bool, ControlError> {
+        if self.store.control_version().await? > 0 {
+            return Ok(false);
+        }
+        let mut writes = Vec::new();
+        let mut plugins = HashMap::new();
+        for source in &config.plugins {
+            let path = config.plugin_path(source);
+            let bytes = std::fs::read(&path).map_err(|source_err| LoadError::Read {
+                path: path.clone(),
+                source: source_err,
+            })?;
+            let loaded = self.load_bytes(&bytes, &path).await?;
+            writes.push(ControlWrite::PutPluginBlob(PluginBlob {
+                digest: loaded.digest.clone(),
+                name: source.name.clone(),
+                version: loaded.manifest.version.clone(),
+                bytes,
+                signature: None,
+                installed_at_ms: crate::store::now_ms(),
+            }));
+            writes.push(ControlWrite::SetPlugin {
+                name: source.name.clone(),
+                active: Some(loaded.digest.clone()),
+                previous: None,
+                expected_active: None,
+            });
+            plugins.insert(source.name.clone(), loaded);
+        }
+        let mut ids = Vec::new();
+        for tenant in &config.tenants {
+            let (doc, secrets) = tenant_from_config(tenant)?;
+            validate_tenant(&doc, &plugins, &self.bounds).map_err(|e| in_tenant(&tenant.id, e))?;
+            for (plugin, values) in secrets {
+                for secret in values {
+                    writes.push(ControlWrite::PutSecret(
+                        self.seal(&tenant.id, &plugin, &secret)?,
+                    ));
+                }
+            }
+            writes.push(ControlWrite::PutTenant {
+                id: tenant.id.clone(),
+                doc: to_json(&doc),
+                expected: None,
+            });
+            ids.push(tenant.id.clone());
+        }
+        let audit = NewAuditEntry {
+            actor: CONFIG_FILE_ACTOR.into(),
+            tenant: None,
+            action: "store.seed".into(),
+            target: "configuration file".into(),
+            before: None,
+            after: Some(
+                serde_json::json!({
+                    "plugins": config.plugins.iter().map(|p| &p.name).collect::<Vec<_>>(),
+                    "tenants": ids,
+                })
+                .to_string(),
+            ),
+        };
+        match self.store.apply(writes, audit).await {
+            Ok(_) => Ok(true),
+            // Another replica seeded the same empty store first.
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The desired state as stored, if its version is newer than `known`.
+    pub async fn desired_if_newer(&self, known: u64) -> Result<Option<Desired>, ControlError> {
+        let state = self.store.control_state().await?;
+        if state.version <= known && known != 0 {
+            return Ok(None);
+        }
+        self.desired(state).await.map(Some)
+    }
+
+    async fn desired(&self, state: ControlState) -> Result<Desired, ControlError> {
+        let mut desired = Desired {
+            version: state.version,
+            ..Desired::default()
+        };
+        for row in &state.plugins {
+            let plugin = self.plugin_version(&row.active).await?;
+            desired.plugins.insert(row.name.clone(), plugin);
+        }
+        for row in state.tenants {
+            let doc = parse_doc(&row.id, &row.doc)?;
+            desired.tenants.push((row.id, doc));
+        }
+        for row in state.secrets {
+            let value = self.key.open(&row.sealed, &secret_context(&row))?;
+            desired
+                .secrets
+                .entry((row.tenant.clone(), row.plugin.clone()))
+                .or_default()
+                .push(SecretValue {
+                    host: row.host,
+                    header: row.header,
+                    value,
+                });
+        }
+        Ok(desired)
+    }
+
+    /// A stored plugin version, loaded (compiled once per process).
+    async fn plugin_version(&self, digest: &str) -> Result<Arc<LoadedPlugin>, ControlError> {
+        if let Some(plugin) = self.cached(digest) {
+            return Ok(plugin);
+        }
+        let blob = self.store.plugin_blob(digest).await?.ok_or_else(|| {
+            ControlError::Store(StoreError::Corrupt(format!(
+                "plugin version {digest} is named but not stored"
+            )))
+        })?;
+        let path =
+            std::path::PathBuf::from(format!("{} {} (sha256:{digest})", blob.name, blob.version));
+        self.load_bytes(&blob.bytes, &path).await
+    }
+
+    fn cached(&self, digest: &str) -> Option<Arc<LoadedPlugin>> {
+        self.loaded
+            .lock()
+            .ok()
+            .and_then(|loaded| loaded.get(digest).cloned())
+    }
+
+    async fn load_bytes(
+        &self,
+        bytes: &[u8],
+        origin: &std::path::Path,
+    ) -> Result<Arc<LoadedPlugin>, ControlError> {
+        let digest = hex::encode(Sha256::digest(bytes));
+        if let Some(plugin) = self.cached(&digest) {
+            return Ok(plugin);
+        }
+        let loaded = Arc::new(self.runtime.load_bytes(bytes, origin).await?);
+        log_loaded(&loaded.manifest.name, &loaded);
+        if let Ok(mut cache) = self.loaded.lock() {
+            cache.insert(digest, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    fn seal(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        secret: &SecretValue,
+    ) -> Result<SecretRow, ControlError> {
+        let mut row = SecretRow {
+            tenant: tenant.to_owned(),
+            plugin: plugin.to_owned(),
+            host: secret.host.clone(),
+            header: secret.header.clone(),
+            sealed: Vec::new(),
+        };
+        row.sealed = self.key.seal(&secret.value, &secret_context(&row))?;
+        Ok(row)
+    }
+
+    /// The installed plugins (active versions), by name.
+    pub async fn installed(&self) -> Result<HashMap<String, Arc<LoadedPlugin>>, ControlError> {
+        let state = self.store.control_state().await?;
+        let mut plugins = HashMap::new();
+        for row in &state.plugins {
+            plugins.insert(row.name.clone(), self.plugin_version(&row.active).await?);
+        }
+        Ok(plugins)
+    }
+
+    /// Every tenant, ascending by id.
+    pub async fn tenants(&self) -> Result<Vec<TenantState>, ControlError> {
+        let state = self.store.control_state().await?;
+        state
+            .tenants
+            .into_iter()
+            .map(|row| {
+                Ok(TenantState {
+                    doc: parse_doc(&row.id, &row.doc)?,
+                    id: row.id,
+                    revision: row.revision,
+                })
+            })
+            .collect()
+    }
+
+    /// One tenant.
+    pub async fn tenant(&self, id: &str) -> Result<TenantState, ControlError> {
+        self.tenants()
+            .await?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| ControlError::NotFound(format!("unknown tenant '{id}'")))
+    }
+
+    /// Creates an empty tenant.
+    pub async fn create_tenant(&self, actor: &str, id: &str) -> Result<TenantState, ControlError> {
+        check_tenant_id(id)?;
+        let doc = TenantDoc::default();
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: Some(id.to_owned()),
+            action: "tenant.create".into(),
+            target: id.to_owned(),
+            before: None,
+            after: Some(to_json(&doc)),
+        };
+        let write = ControlWrite::PutTenant {
+            id: id.to_owned(),
+            doc: to_json(&doc),
+            expected: None,
+        };
+        self.store
+            .apply(vec![write], audit)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => {
+                    ControlError::AlreadyExists(format!("tenant '{id}' already exists"))
+                }
+                other => other.into(),
+            })?;
+        self.tenant(id).await
+    }
+
+    /// Deletes a tenant with its secrets and plugin data.
+    pub async fn delete_tenant(&self, actor: &str, id: &str) -> Result<(), ControlError> {
+        let current = self.tenant(id).await?;
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: Some(id.to_owned()),
+            action: "tenant.delete".into(),
+            target: id.to_owned(),
+            before: Some(to_json(&current.doc)),
+            after: None,
+        };
+        self.store
+            .apply(
+                vec![ControlWrite::DeleteTenant {
+                    id: id.to_owned(),
+                    expected: current.revision,
+                }],
+                audit,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Applies `edit` to a tenant's document, validates the result and stores it
+    /// with an audit entry naming `action` and `target`. `expected_revision` (when
+    /// not 0) must match the stored one. Secret writes go in the same transaction.
+    pub async fn edit_tenant(
+        &self,
+        request: TenantRequest<'_>,
+        action: &str,
+        target: &str,
+        edit: TenantEdit<'_>,
+        mut secret_writes: Vec<ControlWrite>,
+    ) -> Result<TenantState, ControlError> {
+        let TenantRequest {
+            actor,
+            tenant: id,
+            expected_revision,
+        } = request;
+        let current = self.tenant(id).await?;
+        if expected_revision != 0 && expected_revision != current.revision {
+            return Err(ControlError::Conflict(format!(
+                "tenant '{id}' is at revision {}, not {expected_revision}: reload and retry",
+                current.revision
+            )));
+        }
+        let mut doc = current.doc.clone();
+        edit(&mut doc)?;
+        let plugins = self.installed().await?;
+        validate_tenant(&doc, &plugins, &self.bounds)?;
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: Some(id.to_owned()),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            before: Some(to_json(&current.doc)),
+            after: Some(to_json(&doc)),
+        };
+        let mut writes = vec![ControlWrite::PutTenant {
+            id: id.to_owned(),
+            doc: to_json(&doc),
+            expected: Some(current.revision),
+        }];
+        writes.append(&mut secret_writes);
+        self.store.apply(writes, audit).await?;
+        Ok(TenantState {
+            id: id.to_owned(),
+            doc,
+            revision: current.revision + 1,
+        })
+    }
+
+    /// Sets a secret header of a tenant's plugin (write-only).
+    pub async fn set_secret(
+        &self,
+        request: TenantRequest<'_>,
+        plugin: &str,
+        host: &str,
+        header: &str,
+        value: &str,
+    ) -> Result<TenantState, ControlError> {
+        let tenant = request.tenant;
+        if value.is_empty() {
+            return Err(invalid("value", "is empty"));
+        }
+        reqwest::header::HeaderName::from_bytes(header.as_bytes())
+            .map_err(|_| invalid("header", format!("'{header}' is not a header name")))?;
+        if reqwest::header::HeaderValue::from_str(value).is_err() {
+            return Err(invalid("value", "is not a valid header value"));
+        }
+        let row = self.seal(
+            tenant,
+            plugin,
+            &SecretValue {
+                host: host.to_owned(),
+                header: header.to_owned(),
+                value: value.to_owned(),
+            },
+        )?;
+        let reference = SecretRef {
+            host: host.to_owned(),
+            header: header.to_owned(),
+        };
+        let plugin_name = plugin.to_owned();
+        self.edit_tenant(
+            request,
+            "secret.set",
+            &format!("{plugin} {host} {header}"),
+            Box::new(move |doc| {
+                let grant = grant_mut(doc, &plugin_name)?;
+                if !grant.secrets.contains(&reference) {
+                    grant.secrets.push(reference);
+                    grant.secrets.sort();
+                }
+                Ok(())
+            }),
+            vec![ControlWrite::PutSecret(row)],
+        )
+        .await
+    }
+
+    /// Removes a secret header.
+    pub async fn delete_secret(
+        &self,
+        request: TenantRequest<'_>,
+        plugin: &str,
+        host: &str,
+        header: &str,
+    ) -> Result<TenantState, ControlError> {
+        let tenant = request.tenant;
+        let reference = SecretRef {
+            host: host.to_owned(),
+            header: header.to_owned(),
+        };
+        let plugin_name = plugin.to_owned();
+        self.edit_tenant(
+            request,
+            "secret.delete",
+            &format!("{plugin} {host} {header}"),
+            Box::new(move |doc| {
+                let grant = grant_mut(doc, &plugin_name)?;
+                let before = grant.secrets.len();
+                grant.secrets.retain(|s| s != &reference);
+                if grant.secrets.len() == before {
+                    return Err(ControlError::NotFound(format!(
+                        "plugin '{plugin_name}' has no secret {} for {}",
+                        reference.header, reference.host
+                    )));
+                }
+                Ok(())
+            }),
+            vec![ControlWrite::DeleteSecret {
+                tenant: tenant.to_owned(),
+                plugin: plugin.to_owned(),
+                host: host.to_owned(),
+                header: header.to_owned(),
+            }],
+        )
+        .await
+    }
+
+    /// Takes a plugin out of a tenant's pipeline, with its secrets.
+    pub async fn detach_plugin(
+        &self,
+        request: TenantRequest<'_>,
+        plugin: &str,
+    ) -> Result<TenantState, ControlError> {
+        let tenant = request.tenant;
+        let current = self.tenant(tenant).await?;
+        let secret_writes = current
+            .doc
+            .plugins
+            .iter()
+            .filter(|g| g.name == plugin)
+            .flat_map(|g| &g.secrets)
+            .map(|s| ControlWrite::DeleteSecret {
+                tenant: tenant.to_owned(),
+                plugin: plugin.to_owned(),
+                host: s.host.clone(),
+                header: s.header.clone(),
+            })
+            .collect();
+        let name = plugin.to_owned();
+        self.edit_tenant(
+            request,
+            "plugin.detach",
+            plugin,
+            Box::new(move |doc| {
+                grant_mut(doc, &name)?;
+                doc.plugins.retain(|g| g.name != name);
+                for order in doc.pipelines.values_mut() {
+                    order.retain(|n| n != &name);
+                }
+                Ok(())
+            }),
+            secret_writes,
+        )
+        .await
+    }
+
+    /// Installs a plugin, or upgrades the one of that name. The signature is
+    /// checked first when keys are trusted; then the component must load.
+    pub async fn install_plugin(
+        &self,
+        actor: &str,
+        name: Option<&str>,
+        bytes: Vec<u8>,
+        signature: Option<&str>,
+    ) -> Result<InstalledPlugin, ControlError> {
+        if !self.trusted.is_empty() {
+            let key = self.trusted.verify(&bytes, signature)?;
+            tracing::info!(key, "plugin signature verified");
+        }
+        let loaded = self
+            .load_bytes(&bytes, std::path::Path::new("uploaded component"))
+            .await?;
+        let name = name
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&loaded.manifest.name)
+            .to_owned();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(invalid("name", format!("'{name}' is not a plugin name")));
+        }
+        let state = self.store.control_state().await?;
+        let current = state.plugins.iter().find(|p| p.name == name);
+        if current.is_some_and(|p| p.active == loaded.digest) {
+            return Err(ControlError::AlreadyExists(format!(
+                "plugin '{name}' already runs this component (sha256:{})",
+                loaded.digest
+            )));
+        }
+        let before = match current {
+            Some(row) => Some(self.plugin_version(&row.active).await?),
+            None => None,
+        };
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: None,
+            action: if current.is_some() {
+                "plugin.upgrade".into()
+            } else {
+                "plugin.install".into()
+            },
+            target: name.clone(),
+            before: before.as_ref().map(|p| version_json(p)),
+            after: Some(version_json(&loaded)),
+        };
+        let writes = vec![
+            ControlWrite::PutPluginBlob(PluginBlob {
+                digest: loaded.digest.clone(),
+                name: name.clone(),
+                version: loaded.manifest.version.clone(),
+                bytes,
+                signature: signature.map(str::to_owned),
+                installed_at_ms: crate::store::now_ms(),
+            }),
+            ControlWrite::SetPlugin {
+                name: name.clone(),
+                active: Some(loaded.digest.clone()),
+                previous: current.map(|p| p.active.clone()),
+                expected_active: current.map(|p| p.active.clone()),
+            },
+        ];
+        self.store.apply(writes, audit).await?;
+        self.installed_plugin(&name).await
+    }
+
+    /// Returns a plugin to the version its last upgrade replaced.
+    pub async fn rollback_plugin(
+        &self,
+        actor: &str,
+        name: &str,
+    ) -> Result<InstalledPlugin, ControlError> {
+        let state = self.store.control_state().await?;
+        let row = state
+            .plugins
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))?;
+        let previous = row.previous.clone().ok_or_else(|| {
+            ControlError::FailedPrecondition(format!(
+                "plugin '{name}' has no earlier version to roll back to"
+            ))
+        })?;
+        let from = self.plugin_version(&row.active).await?;
+        let to = self.plugin_version(&previous).await?;
+        // Tenants' settings must still be valid for the version rolled back to.
+        let mut plugins = self.installed().await?;
+        plugins.insert(name.to_owned(), to.clone());
+        for tenant in self.tenants().await? {
+            validate_tenant(&tenant.doc, &plugins, &self.bounds).map_err(|e| {
+                ControlError::FailedPrecondition(format!(
+                    "cannot roll back '{name}' to {}: tenant '{}' {e}",
+                    to.manifest.version, tenant.id
+                ))
+            })?;
+        }
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: None,
+            action: "plugin.rollback".into(),
+            target: name.to_owned(),
+            before: Some(version_json(&from)),
+            after: Some(version_json(&to)),
+        };
+        self.store
+            .apply(
+                vec![ControlWrite::SetPlugin {
+                    name: name.to_owned(),
+                    active: Some(previous),
+                    previous: Some(row.active.clone()),
+                    expected_active: Some(row.active.clone()),
+                }],
+                audit,
+            )
+            .await?;
+        self.installed_plugin(name).await
+    }
+
+    /// Uninstalls a plugin no tenant names any more.
+    pub async fn remove_plugin(&self, actor: &str, name: &str) -> Result<(), ControlError> {
+        let installed = self.installed_plugin(name).await?;
+        if !installed.used_by.is_empty() {
+            return Err(ControlError::FailedPrecondition(format!(
+                "plugin '{name}' is still in the pipeline of tenant(s) {}: detach it first",
+                installed.used_by.join(", ")
+            )));
+        }
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: None,
+            action: "plugin.remove".into(),
+            target: name.to_owned(),
+            before: Some(version_json(&installed.plugin)),
+            after: None,
+        };
+        self.store
+            .apply(
+                vec![ControlWrite::SetPlugin {
+                    name: name.to_owned(),
+                    active: None,
+                    previous: None,
+                    expected_active: Some(installed.plugin.digest.clone()),
+                }],
+                audit,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Every installed plugin, by name.
+    pub async fn list_plugins(&self) -> Result<Vec<InstalledPlugin>, ControlError> {
+        let state = self.store.control_state().await?;
+        let mut out = Vec::new();
+        for row in &state.plugins {
+            out.push(self.describe(row, &state).await?);
+        }
+        Ok(out)
+    }
+
+    async fn installed_plugin(&self, name: &str) -> Result<InstalledPlugin, ControlError> {
+        let state = self.store.control_state().await?;
+        let row = state
+            .plugins
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))?;
+        self.describe(row, &state).await
+    }
+
+    async fn describe(
+        &self,
+        row: &crate::store::PluginRow,
+        state: &ControlState,
+    ) -> Result<InstalledPlugin, ControlError> {
+        let plugin = self.plugin_version(&row.active).await?;
+        let previous = match &row.previous {
+            Some(digest) => Some((
+                self.plugin_version(digest).await?.manifest.version.clone(),
+                digest.clone(),
+            )),
+            None => None,
+        };
+        let signed_by = if self.trusted.is_empty() {
+            None
+        } else {
+            let blob = self.store.plugin_blob(&row.active).await?;
+            blob.and_then(|b| self.trusted.verify(&b.bytes, b.signature.as_deref()).ok())
+        };
+        let mut used_by = Vec::new();
+        for tenant in &state.tenants {
+            let doc = parse_doc(&tenant.id, &tenant.doc)?;
+            if doc.plugins.iter().any(|g| g.name == row.name) {
+                used_by.push(tenant.id.clone());
+            }
+        }
+        Ok(InstalledPlugin {
+            name: row.name.clone(),
+            plugin,
+            previous,
+            signed_by,
+            used_by,
+        })
+    }
+}
+
+/// The grant of `plugin` in `doc`.
+pub fn grant_mut<'a>(
+    doc: &'a mut TenantDoc,
+    plugin: &str,
+) -> Result<&'a mut GrantDoc, ControlError> {
+    doc.plugins
+        .iter_mut()
+        .find(|g| g.name == plugin)
+        .ok_or_else(|| {
+            ControlError::NotFound(format!("plugin '{plugin}' is not in the tenant's pipeline"))
+        })
+}
+
+/// Where a sealed secret belongs: sealing binds the ciphertext to it, so a value
+/// copied to another tenant, plugin, host or header does not open.
+fn secret_context(row: &SecretRow) -> String {
+    format!(
+        "crossdesk-secret\0{}\0{}\0{}\0{}",
+        row.tenant, row.plugin, row.host, row.header
+    )
+}
+
+fn parse_doc(id: &str, json: &str) -> Result<TenantDoc, ControlError> {
+    serde_json::from_str(json).map_err(|e| {
+        ControlError::Store(StoreError::Corrupt(format!(
+            "tenant '{id}' has an unreadable settings document: {e}"
+        )))
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Serializing plain data structs with string keys cannot fail.
+    serde_json::to_string(value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn version_json(plugin: &LoadedPlugin) -> String {
+    serde_json::json!({
+        "version": plugin.manifest.version,
+        "digest": plugin.digest,
+    })
+    .to_string()
+}

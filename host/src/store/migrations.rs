@@ -1,0 +1,160 @@
+//! The schema, as numbered migrations applied in order by both backends. Each
+//! migration is written once per SQL dialect; the tables, columns and keys are the
+//! same. A database records the migrations it has applied in `schema_migrations`,
+//! so a newer host upgrades an older database on start, and an older host refuses a
+//! database newer than it knows.
+
+/// One step of the schema.
+#[derive(Debug)]
+pub struct Migration {
+    pub version: u32,
+    pub description: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+/// Every migration, oldest first. Released entries are never edited: a change is a
+/// new entry.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "plugin key-value data and its generations",
+        // IF NOT EXISTS: databases created before migrations were recorded have
+        // these tables already.
+        sqlite: "
+            CREATE TABLE IF NOT EXISTS plugin_kv (
+                tenant TEXT NOT NULL,
+                plugin TEXT NOT NULL,
+                key    TEXT NOT NULL,
+                value  BLOB NOT NULL,
+                PRIMARY KEY (tenant, plugin, key)
+            ) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS plugin_kv_generation (
+                tenant     TEXT NOT NULL,
+                plugin     TEXT NOT NULL,
+                generation INTEGER NOT NULL,
+                PRIMARY KEY (tenant, plugin)
+            ) WITHOUT ROWID;",
+        postgres: "
+            CREATE TABLE IF NOT EXISTS plugin_kv (
+                tenant TEXT NOT NULL,
+                plugin TEXT NOT NULL,
+                key    TEXT NOT NULL,
+                value  BYTEA NOT NULL,
+                PRIMARY KEY (tenant, plugin, key)
+            );
+            CREATE TABLE IF NOT EXISTS plugin_kv_generation (
+                tenant     TEXT NOT NULL,
+                plugin     TEXT NOT NULL,
+                generation BIGINT NOT NULL,
+                PRIMARY KEY (tenant, plugin)
+            );",
+    },
+    Migration {
+        version: 2,
+        description: "control plane: tenants, secrets, plugin versions, audit log",
+        sqlite: "
+            CREATE TABLE control_version (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                version INTEGER NOT NULL
+            );
+            INSERT INTO control_version (id, version) VALUES (1, 0);
+            CREATE TABLE tenants (
+                id       TEXT PRIMARY KEY,
+                doc      TEXT NOT NULL,
+                revision INTEGER NOT NULL
+            );
+            CREATE TABLE tenant_secrets (
+                tenant TEXT NOT NULL,
+                plugin TEXT NOT NULL,
+                host   TEXT NOT NULL,
+                header TEXT NOT NULL,
+                sealed BLOB NOT NULL,
+                PRIMARY KEY (tenant, plugin, host, header)
+            );
+            CREATE TABLE plugins (
+                name     TEXT PRIMARY KEY,
+                active   TEXT NOT NULL,
+                previous TEXT
+            );
+            CREATE TABLE plugin_blobs (
+                digest          TEXT PRIMARY KEY,
+                name            TEXT NOT NULL,
+                version         TEXT NOT NULL,
+                bytes           BLOB NOT NULL,
+                signature       TEXT,
+                installed_at_ms INTEGER NOT NULL
+            );
+            CREATE TABLE audit_log (
+                id     INTEGER PRIMARY KEY AUTOINCREMENT,
+                at_ms  INTEGER NOT NULL,
+                actor  TEXT NOT NULL,
+                tenant TEXT,
+                action TEXT NOT NULL,
+                target TEXT NOT NULL,
+                before TEXT,
+                after  TEXT
+            );
+            CREATE INDEX audit_log_by_tenant ON audit_log (tenant, id);",
+        postgres: "
+            CREATE TABLE control_version (
+                id      INTEGER PRIMARY KEY CHECK (id = 1),
+                version BIGINT NOT NULL
+            );
+            INSERT INTO control_version (id, version) VALUES (1, 0);
+            CREATE TABLE tenants (
+                id       TEXT PRIMARY KEY,
+                doc      TEXT NOT NULL,
+                revision BIGINT NOT NULL
+            );
+            CREATE TABLE tenant_secrets (
+                tenant TEXT NOT NULL,
+                plugin TEXT NOT NULL,
+                host   TEXT NOT NULL,
+                header TEXT NOT NULL,
+                sealed BYTEA NOT NULL,
+                PRIMARY KEY (tenant, plugin, host, header)
+            );
+            CREATE TABLE plugins (
+                name     TEXT PRIMARY KEY,
+                active   TEXT NOT NULL,
+                previous TEXT
+            );
+            CREATE TABLE plugin_blobs (
+                digest          TEXT PRIMARY KEY,
+                name            TEXT NOT NULL,
+                version         TEXT NOT NULL,
+                bytes           BYTEA NOT NULL,
+                signature       TEXT,
+                installed_at_ms BIGINT NOT NULL
+            );
+            CREATE TABLE audit_log (
+                id     BIGSERIAL PRIMARY KEY,
+                at_ms  BIGINT NOT NULL,
+                actor  TEXT NOT NULL,
+                tenant TEXT,
+                action TEXT NOT NULL,
+                target TEXT NOT NULL,
+                before TEXT,
+                after  TEXT
+            );
+            CREATE INDEX audit_log_by_tenant ON audit_log (tenant, id);",
+    },
+];
+
+/// The newest schema version this host knows.
+pub fn latest() -> u32 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_consecutive_from_one() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1, "{}", m.description);
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! Persistent storage of the sidecar, behind one API with two backends: an embedded
+//! SQLite database in the data folder (the default) and PostgreSQL (selected by a
+//! `postgres://` URL, for several replicas sharing one store).
+//!
+//! It holds two kinds of data, with the same schema and numbered migrations
+//! ([`migrations`]) in both backends:
+//! - the plugins' key-value data, scoped by tenant and plugin. Every change bumps
+//!   that tenant+plugin's *generation*; cached results of a plugin that reads storage
+//!   are keyed by it, so a change (also one made by another process) invalidates them.
+//! - the control plane the admin API edits: tenant documents with a revision each,
+//!   sealed secrets, installed plugin versions (the component bytes, so every replica
+//!   can load them) and the audit log. Every change is one transaction that also bumps
+//!   a global *control version*, which replicas poll to notice changes made elsewhere.
+//!
+//! Writes are acknowledged after their transaction commits durably.
+
+pub mod migrations;
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("storage error: {0}")]
+    Postgres(String),
+    #[error("storage task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    #[error("storage lock poisoned")]
+    Poisoned,
+    #[error("cannot create data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    /// A change was based on a state that another change has replaced meanwhile.
+    #[error("conflicting change: {0}")]
+    Conflict(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+/// A tenant's settings document (JSON, owned by `control`) and its revision, which
+/// every change increments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantRow {
+    pub id: String,
+    pub doc: String,
+    pub revision: u64,
+}
+
+/// A secret header value, sealed with the master key (see `secrets`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRow {
+    pub tenant: String,
+    pub plugin: String,
+    pub host: String,
+    pub header: String,
+    pub sealed: Vec<u8>,
+}
+
+/// An installed plugin: the version that runs, and the one a rollback returns to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginRow {
+    pub name: String,
+    /// Digest of the active version's component.
+    pub active: String,
+    /// Digest of the version active before the last upgrade.
+    pub previous: Option<String>,
+}
+
+/// One uploaded version of a plugin: the component and what is known about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginBlob {
+    /// Hex SHA-256 of `bytes`.
+    pub digest: String,
+    pub name: String,
+    pub version: String,
+    pub bytes: Vec<u8>,
+    /// Base64 ed25519 signature, when the uploader gave one.
+    pub signature: Option<String>,
+    pub installed_at_ms: i64,
+}
+
+/// Everything the control plane holds, read in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct ControlState {
+    pub version: u64,
+    pub tenants: Vec<TenantRow>,
+    pub plugins: Vec<PluginRow>,
+    pub secrets: Vec<SecretRow>,
+}
+
+/// One write of a control-plane change. The writes of a change commit together or
+/// not at all; an unmet expectation fails the change with [`StoreError::Conflict`].
+#[derive(Debug, Clone)]
+pub enum ControlWrite {
+    /// Creates the tenant (`expected: None`, revision 1) or replaces its document
+    /// when its revision is still `expected` (the revision then grows by one).
+    PutTenant {
+        id: String,
+        doc: String,
+        expected: Option<u64>,
+    },
+    /// Deletes the tenant at revision `expected`, with its secrets and plugin data.
+    DeleteTenant {
+        id: String,
+        expected: u64,
+    },
+    PutSecret(SecretRow),
+    DeleteSecret {
+        tenant: String,
+        plugin: String,
+        host: String,
+        header: String,
+    },
+    /// Stores a plugin version; storing a digest already present only adds a
+    /// signature it lacked.
+    PutPluginBlob(PluginBlob),
+    /// Points plugin `name` at a version (creating it), or removes it (`active:
+    /// None`), provided its active digest is still `expected_active`.
+    SetPlugin {
+        name: String,
+        active: Option<String>,
+        previous: Option<String>,
+        expected_active: Option<String>,
+    },
+}
+
+/// What the audit log records about a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    /// Who made it (an admin's name, or `config-file` for the first start's import).
+    pub actor: String,
+    pub tenant: Option<String>,
+    /// e.g. `tenant.create`, `plugin.enable`, `plugin.settings`.
+    pub action: String,
+    /// What was changed, e.g. a plugin name.
+    pub target: String,
+    /// JSON of the state before and after; secrets never appear.
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A recorded change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: u64,
+    pub at_ms: i64,
+    pub entry: NewAuditEntry,
+}
+
+/// Metadata of a stored plugin version (without its bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginVersionInfo {
+    pub digest: String,
+    pub name: String,
+    pub version: String,
+    pub signed: bool,
+    pub installed_at_ms: i64,
+    pub size: u64,
+}
+
+/// The sidecar's database. Cloning shares the connection (pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+}
+
+/// Forwards a call to whichever backend this store uses.
+macro_rules! dispatch {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match &$self.backend {
+            Backend::Sqlite(s) => s.$method($($arg),*).await,
+            Backend::Postgres(p) => p.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database `crossdesk.db` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        Ok(Store {
+            backend: Backend::Sqlite(SqliteStore::open(data_dir)?),
+        })
+    }
+
+    /// Opens the store a configuration names: PostgreSQL for a `postgres://` (or
+    /// `postgresql://`) URL, otherwise SQLite in `data_dir`.
+    pub async fn connect(url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
+        match url {
+            Some(url) => Ok(Store {
+                backend: Backend::Postgres(PostgresStore::connect(url).await?),
+            }),
+            None => Store::open(data_dir),
+        }
+    }
+
+    /// Which backend this is, for logs: `sqlite` or `postgres`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+
+    /// How many changes this tenant's data of this plugin has seen (0 for none).
+    pub async fn generation(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+        dispatch!(self.generation(tenant, plugin))
+    }
+
+    /// The value under `key` for this tenant and plugin.
+    pub async fn kv_get(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        dispatch!(self.kv_get(tenant, plugin, key))
+    }
+
+    /// Stores `value` under `key`, replacing what was there. Writing the value a key
+    /// already has changes nothing, not even the generation.
+    pub async fn kv_put(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+        value: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.kv_put_many(tenant, plugin, vec![(key.to_owned(), value)])
+            .await
+            .map(drop)
+    }
+
+    /// Stores every pair in one transaction; returns how many keys changed.
+    pub async fn kv_put_many(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        pairs: Vec<(String, Vec<u8>)>,
+    ) -> Result<usize, StoreError> {
+        dispatch!(self.kv_put_many(tenant, plugin, pairs))
+    }
+
+    /// Removes `key`; removing a missing key is not an error.
+    pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
+        dispatch!(self.kv_delete(tenant, plugin, key))
+    }
+
+    /// Every key and value under `prefix`, ascending by key.
+    pub async fn kv_scan(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        dispatch!(self.kv_scan(tenant, plugin, prefix))
+    }
+
+    /// Keys starting with `prefix`, ascending, at most `limit` of them.
+    pub async fn kv_list(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        dispatch!(self.kv_list(tenant, plugin, prefix, limit))
+    }
+
+    /// The control version: how many control-plane changes were committed.
+    pub async fn control_version(&self) -> Result<u64, StoreError> {
+        dispatch!(self.control_version())
+    }
+
+    /// The whole control plane (without plugin bytes), consistent with its version.
+    pub async fn control_state(&self) -> Result<ControlState, StoreError> {
+        dispatch!(self.control_state())
+    }
+
+    /// A stored plugin version, with its component bytes.
+    pub async fn plugin_blob(&self, digest: &str) -> Result<Option<PluginBlob>, StoreError> {
+        dispatch!(self.plugin_blob(digest))
+    }
+
+    /// Every stored version, newest first.
+    pub async fn plugin_versions(&self) -> Result<Vec<PluginVersionInfo>, StoreError> {
+        dispatch!(self.plugin_versions())
+    }
+
+    /// Commits `writes` and the audit entry in one transaction and returns the new
+    /// control version.
+    pub async fn apply(
+        &self,
+        writes: Vec<ControlWrite>,
+        audit: NewAuditEntry,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self.apply(writes, audit))
+    }
+
+    /// Audit entries, newest first: those of `tenant` when given, with an id below
+    /// `before` when given, at most `limit`.
+    pub async fn audit_log(
+        &self,
+        tenant: Option<&str>,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        dispatch!(self.audit_log(tenant, before, limit))
+    }
+}
+
+/// Milliseconds since the Unix epoch, for audit entries and plugin versions.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

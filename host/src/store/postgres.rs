@@ -1,0 +1,665 @@
+//! The PostgreSQL backend: one database shared by every replica of the sidecar,
+//! reached through a pool of connections.
+//!
+//! It owns the connection pool, the migration of the shared schema (serialized
+//! between replicas that start together) and the SQL of every store operation, with
+//! the same semantics as the SQLite backend ([`super::SqliteStore`] is the
+//! reference): the same rows, orderings (byte-wise on text, as SQLite's), generation
+//! bumps and conflict messages.
+//!
+//! Connections are plain TCP (`NoTls`): TLS to the database is out of scope, so the
+//! database belongs on a trusted network or behind a local TLS proxy.
+
+use std::time::Duration;
+
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
+};
+use futures::future::try_join_all;
+use tokio_postgres::error::DbError;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{IsolationLevel, NoTls};
+
+use super::migrations::{self, MIGRATIONS};
+use super::{
+    AuditEntry, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
+    PluginVersionInfo, SecretRow, StoreError, TenantRow,
+};
+
+/// Connections per process; every store call holds one only while it runs.
+const MAX_CONNECTIONS: usize = 16;
+/// How long a call waits for a free connection, and for a new one to open, before
+/// failing rather than hanging.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Key of the advisory lock that serializes migrations between processes (any
+/// constant, the same in every host version: "crossdesk" in ASCII, truncated).
+const MIGRATION_LOCK: i64 = 0x6372_6f73_7364_6573;
+
+/// A PostgreSQL store. Cloning shares the connection pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    // The pool's own Debug would print the connection settings.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PostgresStore")
+    }
+}
+
+/// The server's message with its SQLSTATE (and detail), or the driver's error with
+/// its causes (e.g. "error connecting to server: Connection refused").
+fn describe(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return describe_db(db);
+    }
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn describe_db(db: &DbError) -> String {
+    let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+    if let Some(detail) = db.detail() {
+        text.push_str(&format!(" ({detail})"));
+    }
+    if let Some(hint) = db.hint() {
+        text.push_str(&format!(" (hint: {hint})"));
+    }
+    text
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> StoreError {
+        StoreError::Postgres(describe(&e))
+    }
+}
+
+impl From<PoolError> for StoreError {
+    fn from(e: PoolError) -> StoreError {
+        use deadpool_postgres::TimeoutType;
+        StoreError::Postgres(match e {
+            PoolError::Backend(e) => format!("cannot connect to PostgreSQL: {}", describe(&e)),
+            PoolError::Timeout(TimeoutType::Wait) => format!(
+                "no PostgreSQL connection became free within {}s",
+                WAIT_TIMEOUT.as_secs()
+            ),
+            PoolError::Timeout(TimeoutType::Create) => format!(
+                "connecting to PostgreSQL took longer than {}s",
+                CONNECT_TIMEOUT.as_secs()
+            ),
+            other => format!("PostgreSQL connection pool: {other}"),
+        })
+    }
+}
+
+fn to_u64(n: i64) -> u64 {
+    n.unsigned_abs()
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Counts a change to a tenant's plugin data; run in the change's transaction.
+async fn bump_generation(
+    c: &impl GenericClient,
+    tenant: &str,
+    plugin: &str,
+) -> Result<(), StoreError> {
+    let stmt = c
+        .prepare_cached(
+            "INSERT INTO plugin_kv_generation (tenant, plugin, generation) VALUES ($1, $2, 1)
+             ON CONFLICT (tenant, plugin)
+             DO UPDATE SET generation = plugin_kv_generation.generation + 1",
+        )
+        .await?;
+    c.execute(&stmt, &[&tenant, &plugin]).await?;
+    Ok(())
+}
+
+/// Applies the migrations this database has not seen, each in its own transaction.
+///
+/// Replicas may start together against one database: every step holds a
+/// transaction-scoped advisory lock and re-reads the applied version under it, so
+/// each migration runs once, and a replica that waited skips what another applied.
+async fn migrate(pool: &Pool) -> Result<(), StoreError> {
+    let mut client = pool.get().await?;
+    loop {
+        let tx = client.transaction().await?;
+        // Quiet the "already exists, skipping" notice the driver would log each time.
+        tx.batch_execute("SET LOCAL client_min_messages = warning")
+            .await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version    INTEGER PRIMARY KEY,
+                applied_at BIGINT NOT NULL
+            )",
+        )
+        .await?;
+        let applied: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                &[],
+            )
+            .await?
+            .try_get(0)?;
+        let applied = i64::from(applied);
+        if applied > i64::from(migrations::latest()) {
+            return Err(StoreError::Corrupt(format!(
+                "the database has schema version {applied}; this host knows up to {}: \
+                 upgrade the host",
+                migrations::latest()
+            )));
+        }
+        let Some(migration) = MIGRATIONS.iter().find(|m| i64::from(m.version) > applied) else {
+            tx.commit().await?;
+            return Ok(());
+        };
+        let version = i32::try_from(migration.version).map_err(|_| {
+            StoreError::Corrupt(format!("migration version {} too large", migration.version))
+        })?;
+        tx.batch_execute(migration.postgres).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+            &[&version, &super::now_ms()],
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(version = migration.version, "{}", migration.description);
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database of a `postgres://user@host:port/db` URL and brings
+    /// its schema up to date.
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        // The URL may hold a password: errors never repeat it.
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
+            StoreError::Postgres(format!("invalid PostgreSQL URL: {}", describe(&e)))
+        })?;
+        if config.get_application_name().is_none() {
+            config.application_name("crossdesk");
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(MAX_CONNECTIONS)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(WAIT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| StoreError::Postgres(format!("PostgreSQL connection pool: {e}")))?;
+        migrate(&pool).await?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// How many changes this tenant's data of this plugin has seen (0 for none).
+    pub async fn generation(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT generation FROM plugin_kv_generation WHERE tenant = $1 AND plugin = $2",
+            )
+            .await?;
+        let row = c.query_opt(&stmt, &[&tenant, &plugin]).await?;
+        Ok(match row {
+            Some(row) => to_u64(row.try_get(0)?),
+            None => 0,
+        })
+    }
+
+    /// The value under `key` for this tenant and plugin.
+    pub async fn kv_get(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT value FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3",
+            )
+            .await?;
+        let row = c.query_opt(&stmt, &[&tenant, &plugin, &key]).await?;
+        Ok(row.map(|row| row.try_get(0)).transpose()?)
+    }
+
+    /// Stores every pair in one transaction; returns how many keys changed.
+    pub async fn kv_put_many(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        mut pairs: Vec<(String, Vec<u8>)>,
+    ) -> Result<usize, StoreError> {
+        // One lock order for every batch, so two batches over the same keys never
+        // deadlock (stable: of a key given twice, the last value still wins).
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        // Writing the value a key has is no change: the WHERE leaves the row alone,
+        // and the statement counts no row.
+        let put = tx
+            .prepare_cached(
+                "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value
+                 WHERE plugin_kv.value IS DISTINCT FROM excluded.value",
+            )
+            .await?;
+        // Sent together (pipelined, in order) rather than one round trip per key.
+        let params: Vec<[&(dyn ToSql + Sync); 4]> = pairs
+            .iter()
+            .map(|(key, value)| [&tenant as &(dyn ToSql + Sync), &plugin, key, value])
+            .collect();
+        let counts = try_join_all(params.iter().map(|p| tx.execute(&put, p))).await?;
+        let changed: u64 = counts.iter().sum();
+        if changed > 0 {
+            bump_generation(&tx, tenant, plugin).await?;
+        }
+        tx.commit().await?;
+        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+    }
+
+    /// Removes `key`; removing a missing key is not an error.
+    pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let stmt = tx
+            .prepare_cached("DELETE FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3")
+            .await?;
+        if tx.execute(&stmt, &[&tenant, &plugin, &key]).await? > 0 {
+            bump_generation(&tx, tenant, plugin).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every key and value under `prefix`, ascending by key.
+    pub async fn kv_scan(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let c = self.pool.get().await?;
+        // The prefix is compared as it is rather than with LIKE, whose wildcards a key
+        // may contain; COLLATE "C" orders by bytes, as SQLite does, whatever the
+        // database's collation.
+        let stmt = c
+            .prepare_cached(
+                "SELECT key, value FROM plugin_kv WHERE tenant = $1 AND plugin = $2
+                 AND left(key, length($3::text)) = $3::text ORDER BY key COLLATE \"C\"",
+            )
+            .await?;
+        c.query(&stmt, &[&tenant, &plugin, &prefix])
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
+    /// Keys starting with `prefix`, ascending, at most `limit` of them.
+    pub async fn kv_list(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT key FROM plugin_kv WHERE tenant = $1 AND plugin = $2
+                 AND left(key, length($3::text)) = $3::text ORDER BY key COLLATE \"C\" LIMIT $4",
+            )
+            .await?;
+        let limit = to_i64(limit as u64);
+        c.query(&stmt, &[&tenant, &plugin, &prefix, &limit])
+            .await?
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect()
+    }
+
+    pub async fn control_version(&self) -> Result<u64, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached("SELECT version FROM control_version WHERE id = 1")
+            .await?;
+        Ok(to_u64(c.query_one(&stmt, &[]).await?.try_get(0)?))
+    }
+
+    pub async fn control_state(&self) -> Result<ControlState, StoreError> {
+        let mut c = self.pool.get().await?;
+        // One snapshot for the four reads, so the state matches its version.
+        let tx = c
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let version = tx
+            .prepare_cached("SELECT version FROM control_version WHERE id = 1")
+            .await?;
+        let tenants = tx
+            .prepare_cached("SELECT id, doc, revision FROM tenants ORDER BY id COLLATE \"C\"")
+            .await?;
+        let plugins = tx
+            .prepare_cached(
+                "SELECT name, active, previous FROM plugins ORDER BY name COLLATE \"C\"",
+            )
+            .await?;
+        let secrets = tx
+            .prepare_cached(
+                "SELECT tenant, plugin, host, header, sealed FROM tenant_secrets
+                 ORDER BY tenant COLLATE \"C\", plugin COLLATE \"C\", host COLLATE \"C\",
+                          header COLLATE \"C\"",
+            )
+            .await?;
+        let (version, tenants, plugins, secrets) = tokio::try_join!(
+            tx.query_one(&version, &[]),
+            tx.query(&tenants, &[]),
+            tx.query(&plugins, &[]),
+            tx.query(&secrets, &[]),
+        )?;
+        let state = ControlState {
+            version: to_u64(version.try_get(0)?),
+            tenants: tenants
+                .iter()
+                .map(|row| {
+                    Ok(TenantRow {
+                        id: row.try_get(0)?,
+                        doc: row.try_get(1)?,
+                        revision: to_u64(row.try_get(2)?),
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            plugins: plugins
+                .iter()
+                .map(|row| {
+                    Ok(PluginRow {
+                        name: row.try_get(0)?,
+                        active: row.try_get(1)?,
+                        previous: row.try_get(2)?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            secrets: secrets
+                .iter()
+                .map(|row| {
+                    Ok(SecretRow {
+                        tenant: row.try_get(0)?,
+                        plugin: row.try_get(1)?,
+                        host: row.try_get(2)?,
+                        header: row.try_get(3)?,
+                        sealed: row.try_get(4)?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+        };
+        tx.commit().await?;
+        Ok(state)
+    }
+
+    pub async fn plugin_blob(&self, digest: &str) -> Result<Option<PluginBlob>, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT digest, name, version, bytes, signature, installed_at_ms
+                 FROM plugin_blobs WHERE digest = $1",
+            )
+            .await?;
+        let Some(row) = c.query_opt(&stmt, &[&digest]).await? else {
+            return Ok(None);
+        };
+        Ok(Some(PluginBlob {
+            digest: row.try_get(0)?,
+            name: row.try_get(1)?,
+            version: row.try_get(2)?,
+            bytes: row.try_get(3)?,
+            signature: row.try_get(4)?,
+            installed_at_ms: row.try_get(5)?,
+        }))
+    }
+
+    pub async fn plugin_versions(&self) -> Result<Vec<PluginVersionInfo>, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT digest, name, version, signature IS NOT NULL, installed_at_ms,
+                        octet_length(bytes)::bigint
+                 FROM plugin_blobs ORDER BY installed_at_ms DESC, digest COLLATE \"C\"",
+            )
+            .await?;
+        c.query(&stmt, &[])
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(PluginVersionInfo {
+                    digest: row.try_get(0)?,
+                    name: row.try_get(1)?,
+                    version: row.try_get(2)?,
+                    signed: row.try_get(3)?,
+                    installed_at_ms: row.try_get(4)?,
+                    size: to_u64(row.try_get(5)?),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn apply(
+        &self,
+        writes: Vec<ControlWrite>,
+        audit: NewAuditEntry,
+    ) -> Result<u64, StoreError> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        // First, so the row lock it takes serializes concurrent changes (from any
+        // replica) like SQLite's write lock: the expectations checked below still
+        // hold at commit, and each statement after it sees every earlier change.
+        let version: i64 = tx
+            .query_one(
+                "UPDATE control_version SET version = version + 1 WHERE id = 1 RETURNING version",
+                &[],
+            )
+            .await?
+            .try_get(0)?;
+        for write in writes {
+            apply_write(&tx, write).await?;
+        }
+        tx.execute(
+            "INSERT INTO audit_log (at_ms, actor, tenant, action, target, before, after)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &super::now_ms(),
+                &audit.actor,
+                &audit.tenant,
+                &audit.action,
+                &audit.target,
+                &audit.before,
+                &audit.after,
+            ],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(to_u64(version))
+    }
+
+    pub async fn audit_log(
+        &self,
+        tenant: Option<&str>,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let before = to_i64(before.unwrap_or(u64::MAX));
+        let limit = to_i64(limit as u64);
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT id, at_ms, actor, tenant, action, target, before, after FROM audit_log
+                 WHERE ($1::text IS NULL OR tenant = $1::text) AND id < $2
+                 ORDER BY id DESC LIMIT $3",
+            )
+            .await?;
+        c.query(&stmt, &[&tenant, &before, &limit])
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    id: to_u64(row.try_get(0)?),
+                    at_ms: row.try_get(1)?,
+                    entry: NewAuditEntry {
+                        actor: row.try_get(2)?,
+                        tenant: row.try_get(3)?,
+                        action: row.try_get(4)?,
+                        target: row.try_get(5)?,
+                        before: row.try_get(6)?,
+                        after: row.try_get(7)?,
+                    },
+                })
+            })
+            .collect()
+    }
+}
+
+/// One write of a control change, inside its transaction.
+async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(), StoreError> {
+    match write {
+        ControlWrite::PutTenant { id, doc, expected } => {
+            let changed = match expected {
+                None => {
+                    tx.execute(
+                        "INSERT INTO tenants (id, doc, revision) VALUES ($1, $2, 1)
+                         ON CONFLICT (id) DO NOTHING",
+                        &[&id, &doc],
+                    )
+                    .await?
+                }
+                Some(revision) => {
+                    tx.execute(
+                        "UPDATE tenants SET doc = $2, revision = revision + 1
+                         WHERE id = $1 AND revision = $3",
+                        &[&id, &doc, &to_i64(revision)],
+                    )
+                    .await?
+                }
+            };
+            if changed == 0 {
+                return Err(StoreError::Conflict(match expected {
+                    None => format!("tenant '{id}' already exists"),
+                    Some(_) => format!("tenant '{id}' was changed or deleted meanwhile"),
+                }));
+            }
+        }
+        ControlWrite::DeleteTenant { id, expected } => {
+            let removed = tx
+                .execute(
+                    "DELETE FROM tenants WHERE id = $1 AND revision = $2",
+                    &[&id, &to_i64(expected)],
+                )
+                .await?;
+            if removed == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "tenant '{id}' was changed or deleted meanwhile"
+                )));
+            }
+            for table in ["tenant_secrets", "plugin_kv", "plugin_kv_generation"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE tenant = $1"), &[&id])
+                    .await?;
+            }
+        }
+        ControlWrite::PutSecret(row) => {
+            tx.execute(
+                "INSERT INTO tenant_secrets (tenant, plugin, host, header, sealed)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (tenant, plugin, host, header) DO UPDATE SET sealed = excluded.sealed",
+                &[
+                    &row.tenant,
+                    &row.plugin,
+                    &row.host,
+                    &row.header,
+                    &row.sealed,
+                ],
+            )
+            .await?;
+        }
+        ControlWrite::DeleteSecret {
+            tenant,
+            plugin,
+            host,
+            header,
+        } => {
+            tx.execute(
+                "DELETE FROM tenant_secrets
+                 WHERE tenant = $1 AND plugin = $2 AND host = $3 AND header = $4",
+                &[&tenant, &plugin, &host, &header],
+            )
+            .await?;
+        }
+        ControlWrite::PutPluginBlob(blob) => {
+            tx.execute(
+                "INSERT INTO plugin_blobs (digest, name, version, bytes, signature, installed_at_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (digest) DO UPDATE
+                 SET signature = COALESCE(excluded.signature, plugin_blobs.signature)",
+                &[
+                    &blob.digest,
+                    &blob.name,
+                    &blob.version,
+                    &blob.bytes,
+                    &blob.signature,
+                    &blob.installed_at_ms,
+                ],
+            )
+            .await?;
+        }
+        ControlWrite::SetPlugin {
+            name,
+            active,
+            previous,
+            expected_active,
+        } => {
+            let current: Option<String> = tx
+                .query_opt("SELECT active FROM plugins WHERE name = $1", &[&name])
+                .await?
+                .map(|row| row.try_get(0))
+                .transpose()?;
+            if current != expected_active {
+                return Err(StoreError::Conflict(format!(
+                    "plugin '{name}' was changed meanwhile"
+                )));
+            }
+            match active {
+                Some(active) => {
+                    tx.execute(
+                        "INSERT INTO plugins (name, active, previous) VALUES ($1, $2, $3)
+                         ON CONFLICT (name) DO UPDATE SET active = excluded.active,
+                                                          previous = excluded.previous",
+                        &[&name, &active, &previous],
+                    )
+                    .await?
+                }
+                None => {
+                    tx.execute("DELETE FROM plugins WHERE name = $1", &[&name])
+                        .await?
+                }
+            };
+        }
+    }
+    Ok(())
+}

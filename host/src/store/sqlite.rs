@@ -1,0 +1,634 @@
+//! The SQLite backend: one database file, `crossdesk.db`, in the data folder.
+//!
+//! SQLite is synchronous; every call runs on tokio's blocking pool so an event's
+//! task never stalls a runtime worker. Writes are acknowledged after the
+//! transaction commits (WAL journal, `synchronous = FULL`).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::migrations::{self, MIGRATIONS};
+use super::{
+    AuditEntry, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
+    PluginVersionInfo, SecretRow, StoreError, TenantRow,
+};
+
+/// The SQLite database. Cloning shares the connection.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SqliteStore")
+    }
+}
+
+/// Counts a change to a tenant's plugin data; run in the change's transaction.
+fn bump_generation(c: &Connection, tenant: &str, plugin: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO plugin_kv_generation (tenant, plugin, generation) VALUES (?1, ?2, 1)
+         ON CONFLICT (tenant, plugin) DO UPDATE SET generation = generation + 1",
+    )?
+    .execute(params![tenant, plugin])
+    .map(drop)
+}
+
+/// Applies the migrations this database has not seen, each in its own transaction.
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    INTEGER PRIMARY KEY,
+            applied_at INTEGER NOT NULL
+        )",
+    )?;
+    let applied: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |row| row.get(0),
+    )?;
+    if applied > i64::from(migrations::latest()) {
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {applied}; this host knows up to {}: \
+             upgrade the host",
+            migrations::latest()
+        )));
+    }
+    for migration in MIGRATIONS.iter().filter(|m| i64::from(m.version) > applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(migration.sqlite)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![migration.version, super::now_ms()],
+        )?;
+        tx.commit()?;
+        tracing::info!(version = migration.version, "{}", migration.description);
+    }
+    Ok(())
+}
+
+fn to_u64(n: i64) -> u64 {
+    n.unsigned_abs()
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `crossdesk.db` in `data_dir` and brings its schema
+    /// up to date.
+    pub fn open(data_dir: &Path) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let mut conn = Connection::open(data_dir.join("crossdesk.db"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with_conn<R, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        E: Into<StoreError> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
+            f(&mut conn).map_err(Into::into)
+        })
+        .await?
+    }
+
+    /// How many changes this tenant's data of this plugin has seen (0 for none).
+    pub async fn generation(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+        let (t, p) = (tenant.to_owned(), plugin.to_owned());
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT generation FROM plugin_kv_generation WHERE tenant=?1 AND plugin=?2",
+            )?
+            .query_row(params![t, p], |row| row.get::<_, i64>(0))
+            .optional()
+            .map(|g| g.map_or(0, |g| g.unsigned_abs()))
+        })
+        .await
+    }
+
+    /// The value under `key` for this tenant and plugin.
+    pub async fn kv_get(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT value FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
+            )?
+            .query_row(params![t, p, k], |row| row.get(0))
+            .optional()
+        })
+        .await
+    }
+
+    /// Stores `value` under `key`, replacing what was there. Writing the value a key
+    /// already has changes nothing, not even the generation.
+    pub async fn kv_put(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+        value: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        self.kv_put_many(tenant, plugin, vec![(key.to_owned(), value)])
+            .await
+            .map(drop)
+    }
+
+    /// Stores every pair in one transaction; returns how many keys changed.
+    pub async fn kv_put_many(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        pairs: Vec<(String, Vec<u8>)>,
+    ) -> Result<usize, StoreError> {
+        let (t, p) = (tenant.to_owned(), plugin.to_owned());
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let mut changed = 0;
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value
+                     WHERE value IS NOT excluded.value",
+                )?;
+                for (key, value) in &pairs {
+                    changed += put.execute(params![t, p, key, value])?;
+                }
+            }
+            if changed > 0 {
+                bump_generation(&tx, &t, &p)?;
+            }
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(changed)
+        })
+        .await
+    }
+
+    /// Removes `key`; removing a missing key is not an error.
+    pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
+        let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let removed = tx
+                .prepare_cached("DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3")?
+                .execute(params![t, p, k])?;
+            if removed > 0 {
+                bump_generation(&tx, &t, &p)?;
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    /// Every key and value under `prefix`, ascending by key.
+    pub async fn kv_scan(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let (t, p, prefix) = (tenant.to_owned(), plugin.to_owned(), prefix.to_owned());
+        self.with_conn(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT key, value FROM plugin_kv WHERE tenant=?1 AND plugin=?2
+                 AND substr(key, 1, length(?3)) = ?3 ORDER BY key",
+            )?;
+            stmt.query_map(params![t, p, prefix], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        })
+        .await
+    }
+
+    /// Keys starting with `prefix`, ascending, at most `limit` of them.
+    pub async fn kv_list(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let (t, p, prefix) = (tenant.to_owned(), plugin.to_owned(), prefix.to_owned());
+        self.with_conn(move |c| {
+            // Compare on the prefix itself rather than LIKE, whose wildcards a key may contain.
+            let mut stmt = c.prepare_cached(
+                "SELECT key FROM plugin_kv WHERE tenant=?1 AND plugin=?2
+                 AND substr(key, 1, length(?3)) = ?3 ORDER BY key LIMIT ?4",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            stmt.query_map(params![t, p, prefix, limit], |row| row.get(0))?
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn control_version(&self) -> Result<u64, StoreError> {
+        self.with_conn(|c| {
+            c.prepare_cached("SELECT version FROM control_version WHERE id = 1")?
+                .query_row([], |row| row.get::<_, i64>(0))
+                .map(to_u64)
+        })
+        .await
+    }
+
+    pub async fn control_state(&self) -> Result<ControlState, StoreError> {
+        self.with_conn(|c| {
+            let tx = c.transaction()?;
+            let version = tx.query_row(
+                "SELECT version FROM control_version WHERE id = 1",
+                [],
+                |row| row.get::<_, i64>(0),
+            )?;
+            let tenants = tx
+                .prepare("SELECT id, doc, revision FROM tenants ORDER BY id")?
+                .query_map([], |row| {
+                    Ok(TenantRow {
+                        id: row.get(0)?,
+                        doc: row.get(1)?,
+                        revision: to_u64(row.get(2)?),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let plugins = tx
+                .prepare("SELECT name, active, previous FROM plugins ORDER BY name")?
+                .query_map([], |row| {
+                    Ok(PluginRow {
+                        name: row.get(0)?,
+                        active: row.get(1)?,
+                        previous: row.get(2)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let secrets = tx
+                .prepare(
+                    "SELECT tenant, plugin, host, header, sealed FROM tenant_secrets
+                     ORDER BY tenant, plugin, host, header",
+                )?
+                .query_map([], |row| {
+                    Ok(SecretRow {
+                        tenant: row.get(0)?,
+                        plugin: row.get(1)?,
+                        host: row.get(2)?,
+                        header: row.get(3)?,
+                        sealed: row.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.commit()?;
+            Ok::<_, StoreError>(ControlState {
+                version: to_u64(version),
+                tenants,
+                plugins,
+                secrets,
+            })
+        })
+        .await
+    }
+
+    pub async fn plugin_blob(&self, digest: &str) -> Result<Option<PluginBlob>, StoreError> {
+        let digest = digest.to_owned();
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT digest, name, version, bytes, signature, installed_at_ms
+                 FROM plugin_blobs WHERE digest = ?1",
+            )?
+            .query_row(params![digest], |row| {
+                Ok(PluginBlob {
+                    digest: row.get(0)?,
+                    name: row.get(1)?,
+                    version: row.get(2)?,
+                    bytes: row.get(3)?,
+                    signature: row.get(4)?,
+                    installed_at_ms: row.get(5)?,
+                })
+            })
+            .optional()
+        })
+        .await
+    }
+
+    pub async fn plugin_versions(&self) -> Result<Vec<PluginVersionInfo>, StoreError> {
+        self.with_conn(|c| {
+            c.prepare_cached(
+                "SELECT digest, name, version, signature IS NOT NULL, installed_at_ms,
+                        length(bytes)
+                 FROM plugin_blobs ORDER BY installed_at_ms DESC, digest",
+            )?
+            .query_map([], |row| {
+                Ok(PluginVersionInfo {
+                    digest: row.get(0)?,
+                    name: row.get(1)?,
+                    version: row.get(2)?,
+                    signed: row.get(3)?,
+                    installed_at_ms: row.get(4)?,
+                    size: to_u64(row.get(5)?),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await
+    }
+
+    pub async fn apply(
+        &self,
+        writes: Vec<ControlWrite>,
+        audit: NewAuditEntry,
+    ) -> Result<u64, StoreError> {
+        self.with_conn(move |c| {
+            // IMMEDIATE: take the write lock first, so the expectations checked
+            // below still hold when the transaction commits.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            for write in writes {
+                apply_write(&tx, write)?;
+            }
+            tx.execute(
+                "INSERT INTO audit_log (at_ms, actor, tenant, action, target, before, after)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    super::now_ms(),
+                    audit.actor,
+                    audit.tenant,
+                    audit.action,
+                    audit.target,
+                    audit.before,
+                    audit.after
+                ],
+            )?;
+            let version: i64 = tx.query_row(
+                "UPDATE control_version SET version = version + 1 WHERE id = 1 RETURNING version",
+                [],
+                |row| row.get(0),
+            )?;
+            tx.commit()?;
+            Ok::<_, StoreError>(to_u64(version))
+        })
+        .await
+    }
+
+    pub async fn audit_log(
+        &self,
+        tenant: Option<&str>,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let tenant = tenant.map(str::to_owned);
+        let before = to_i64(before.unwrap_or(u64::MAX));
+        let limit = to_i64(limit as u64);
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT id, at_ms, actor, tenant, action, target, before, after FROM audit_log
+                 WHERE (?1 IS NULL OR tenant = ?1) AND id < ?2
+                 ORDER BY id DESC LIMIT ?3",
+            )?
+            .query_map(params![tenant, before, limit], |row| {
+                Ok(AuditEntry {
+                    id: to_u64(row.get(0)?),
+                    at_ms: row.get(1)?,
+                    entry: NewAuditEntry {
+                        actor: row.get(2)?,
+                        tenant: row.get(3)?,
+                        action: row.get(4)?,
+                        target: row.get(5)?,
+                        before: row.get(6)?,
+                        after: row.get(7)?,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await
+    }
+}
+
+/// One write of a control change, inside its transaction.
+fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<(), StoreError> {
+    match write {
+        ControlWrite::PutTenant { id, doc, expected } => {
+            let changed = match expected {
+                None => tx.execute(
+                    "INSERT INTO tenants (id, doc, revision) VALUES (?1, ?2, 1)
+                     ON CONFLICT (id) DO NOTHING",
+                    params![id, doc],
+                )?,
+                Some(revision) => tx.execute(
+                    "UPDATE tenants SET doc = ?2, revision = revision + 1
+                     WHERE id = ?1 AND revision = ?3",
+                    params![id, doc, to_i64(revision)],
+                )?,
+            };
+            if changed == 0 {
+                return Err(StoreError::Conflict(match expected {
+                    None => format!("tenant '{id}' already exists"),
+                    Some(_) => format!("tenant '{id}' was changed or deleted meanwhile"),
+                }));
+            }
+        }
+        ControlWrite::DeleteTenant { id, expected } => {
+            let removed = tx.execute(
+                "DELETE FROM tenants WHERE id = ?1 AND revision = ?2",
+                params![id, to_i64(expected)],
+            )?;
+            if removed == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "tenant '{id}' was changed or deleted meanwhile"
+                )));
+            }
+            for table in ["tenant_secrets", "plugin_kv", "plugin_kv_generation"] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE tenant = ?1"),
+                    params![id],
+                )?;
+            }
+        }
+        ControlWrite::PutSecret(row) => {
+            tx.execute(
+                "INSERT INTO tenant_secrets (tenant, plugin, host, header, sealed)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (tenant, plugin, host, header) DO UPDATE SET sealed = excluded.sealed",
+                params![row.tenant, row.plugin, row.host, row.header, row.sealed],
+            )?;
+        }
+        ControlWrite::DeleteSecret {
+            tenant,
+            plugin,
+            host,
+            header,
+        } => {
+            tx.execute(
+                "DELETE FROM tenant_secrets
+                 WHERE tenant = ?1 AND plugin = ?2 AND host = ?3 AND header = ?4",
+                params![tenant, plugin, host, header],
+            )?;
+        }
+        ControlWrite::PutPluginBlob(blob) => {
+            tx.execute(
+                "INSERT INTO plugin_blobs (digest, name, version, bytes, signature, installed_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (digest) DO UPDATE
+                 SET signature = COALESCE(excluded.signature, plugin_blobs.signature)",
+                params![
+                    blob.digest,
+                    blob.name,
+                    blob.version,
+                    blob.bytes,
+                    blob.signature,
+                    blob.installed_at_ms
+                ],
+            )?;
+        }
+        ControlWrite::SetPlugin {
+            name,
+            active,
+            previous,
+            expected_active,
+        } => {
+            let current: Option<String> = tx
+                .query_row(
+                    "SELECT active FROM plugins WHERE name = ?1",
+                    params![name],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if current != expected_active {
+                return Err(StoreError::Conflict(format!(
+                    "plugin '{name}' was changed meanwhile"
+                )));
+            }
+            match active {
+                Some(active) => tx.execute(
+                    "INSERT INTO plugins (name, active, previous) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (name) DO UPDATE SET active = excluded.active,
+                                                      previous = excluded.previous",
+                    params![name, active, previous],
+                )?,
+                None => tx.execute("DELETE FROM plugins WHERE name = ?1", params![name])?,
+            };
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::Store;
+
+    #[tokio::test]
+    async fn kv_is_scoped_and_survives_reopen() {
+        let dir = tempdir();
+        let store = Store::open(&dir).expect("open");
+        store
+            .kv_put("a", "p", "k%1", b"one".to_vec())
+            .await
+            .expect("put");
+        store
+            .kv_put("a", "p", "k_2", b"two".to_vec())
+            .await
+            .expect("put");
+        store
+            .kv_put("b", "p", "k%1", b"other".to_vec())
+            .await
+            .expect("put");
+        assert_eq!(store.kv_get("a", "q", "k%1").await.expect("get"), None);
+        assert_eq!(
+            store.kv_list("a", "p", "k%", 10).await.expect("list"),
+            vec!["k%1".to_owned()]
+        );
+        drop(store);
+        let store = Store::open(&dir).expect("reopen");
+        assert_eq!(
+            store.kv_get("b", "p", "k%1").await.expect("get"),
+            Some(b"other".to_vec())
+        );
+        store.kv_delete("b", "p", "k%1").await.expect("delete");
+        assert_eq!(store.kv_get("b", "p", "k%1").await.expect("get"), None);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn only_real_changes_bump_the_generation() {
+        let dir = tempdir();
+        let store = Store::open(&dir).expect("open");
+        let generation = || store.generation("t", "p");
+        assert_eq!(generation().await.expect("gen"), 0);
+        store
+            .kv_put("t", "p", "k", b"v".to_vec())
+            .await
+            .expect("put");
+        assert_eq!(generation().await.expect("gen"), 1);
+        // The same value again is no change.
+        store
+            .kv_put("t", "p", "k", b"v".to_vec())
+            .await
+            .expect("put");
+        assert_eq!(generation().await.expect("gen"), 1);
+        store
+            .kv_put("t", "p", "k", b"w".to_vec())
+            .await
+            .expect("put");
+        assert_eq!(generation().await.expect("gen"), 2);
+        // Deleting a missing key is no change; deleting a present one is.
+        store.kv_delete("t", "p", "missing").await.expect("delete");
+        assert_eq!(generation().await.expect("gen"), 2);
+        store.kv_delete("t", "p", "k").await.expect("delete");
+        assert_eq!(generation().await.expect("gen"), 3);
+        // Other tenants and plugins count separately.
+        assert_eq!(store.generation("t", "q").await.expect("gen"), 0);
+        assert_eq!(store.generation("u", "p").await.expect("gen"), 0);
+        // A second connection (another process, such as the CLI) is seen.
+        let other = Store::open(&dir).expect("open again");
+        let changed = other
+            .kv_put_many(
+                "t",
+                "p",
+                vec![("a".into(), b"1".to_vec()), ("b".into(), b"2".to_vec())],
+            )
+            .await
+            .expect("put many");
+        assert_eq!(changed, 2);
+        assert_eq!(generation().await.expect("gen"), 4);
+        assert_eq!(
+            store.kv_scan("t", "p", "").await.expect("scan"),
+            vec![
+                ("a".to_owned(), b"1".to_vec()),
+                ("b".to_owned(), b"2".to_vec())
+            ]
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    fn tempdir() -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "crossdesk-store-test-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&dir).expect("tempdir");
+        dir
+    }
+}

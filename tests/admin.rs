@@ -1,0 +1,957 @@
+//! The admin API end to end: a real sidecar with `[admin]` on loopback, tonic
+//! clients for both APIs. Changes apply to the next event without a restart, bad
+//! settings are refused with the field named, every change is audited, secrets are
+//! write-only and sealed at rest, plugins are installed, upgraded, rolled back and
+//! removed at runtime, and signatures are enforced when keys are trusted.
+
+use std::time::Duration;
+
+use crossdesk_integration_tests::certs::Authority;
+use crossdesk_integration_tests::*;
+use pb::admin_service_client::AdminServiceClient;
+use tonic::Code;
+use tonic::transport::Channel;
+
+const OPS: &str = "ops-token-0123456789";
+const ACME_ADMIN: &str = "acme-admin-token-0123";
+const BRIDGE: &str = "bridge-event-token-0123";
+
+/// A managed sidecar: `[admin]` with `admin_extra` lines, an admin of every tenant
+/// (`ops`) and one of `acme` only, the given plugins installed, then `body`.
+fn managed(admin_extra: &str, plugins: &[&str], body: &str) -> String {
+    format!(
+        r#"
+[admin]
+listen = "127.0.0.1:0"
+{admin_extra}
+users = [
+  {{ name = "ops", token = "{OPS}", tenants = ["*"] }},
+  {{ name = "acme-admin", token = "{ACME_ADMIN}", tenants = ["acme"] }},
+]
+"#
+    ) + &install(plugins)
+        + body
+}
+
+/// Tenant `acme` runs the tagger then the no-op plugin; `globex` the no-op one.
+fn two_tenants() -> String {
+    managed(
+        "",
+        &["plugin-tagger", "plugin-noop", "translation"],
+        r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+config = { tag = "first" }
+[[tenants.plugins]]
+name = "plugin-noop"
+
+[[tenants]]
+id = "globex"
+[[tenants.plugins]]
+name = "plugin-noop"
+"#,
+    )
+}
+
+async fn send(server: &TestServer, tenant: &str, id: &str) -> pb::HandleEventResponse {
+    server
+        .client()
+        .await
+        .handle_event(request(customer_message(tenant, id, "Where is my parcel?")))
+        .await
+        .unwrap_or_else(|e| panic!("event {id}: {e:?}"))
+        .into_inner()
+}
+
+fn ran(response: &pb::HandleEventResponse) -> Vec<&str> {
+    response
+        .outcomes
+        .iter()
+        .map(|o| o.plugin.as_str())
+        .collect()
+}
+
+fn tags(response: &pb::HandleEventResponse) -> Vec<String> {
+    response
+        .actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            Some(pb::action::Kind::AddTags(tags)) => Some(tags.tags.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn configure(tenant: &str, plugin: &str) -> pb::ConfigurePluginRequest {
+    pb::ConfigurePluginRequest {
+        tenant_id: tenant.into(),
+        plugin: plugin.into(),
+        ..Default::default()
+    }
+}
+
+async fn audit(admin: &mut AdminServiceClient<Channel>, tenant: &str) -> Vec<pb::AuditEntry> {
+    admin
+        .list_audit_log(as_admin(
+            OPS,
+            pb::ListAuditLogRequest {
+                tenant_id: tenant.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("audit log")
+        .into_inner()
+        .entries
+}
+
+#[tokio::test]
+async fn a_toggle_or_a_setting_applies_to_the_next_event() {
+    let server = TestServer::start(&two_tenants()).await;
+    let mut admin = server.admin().await;
+    let first = send(&server, "acme", "t-1").await;
+    assert_eq!(ran(&first), ["plugin-tagger", "plugin-noop"]);
+    assert_eq!(tags(&first), ["first"]);
+
+    let mut off = configure("acme", "plugin-tagger");
+    off.enabled = Some(false);
+    let tenant = admin
+        .configure_plugin(as_admin(OPS, off))
+        .await
+        .expect("disable")
+        .into_inner();
+    assert!(!tenant.plugins[0].enabled);
+    assert_eq!(ran(&send(&server, "acme", "t-2").await), ["plugin-noop"]);
+
+    let mut on = configure("acme", "plugin-tagger");
+    on.enabled = Some(true);
+    on.set_settings.insert("tag".into(), "second".into());
+    admin
+        .configure_plugin(as_admin(OPS, on))
+        .await
+        .expect("enable and set");
+    let third = send(&server, "acme", "t-3").await;
+    assert_eq!(ran(&third), ["plugin-tagger", "plugin-noop"]);
+    assert_eq!(
+        tags(&third),
+        ["second"],
+        "the new setting, not a cached result"
+    );
+    // The other tenant never noticed.
+    assert_eq!(ran(&send(&server, "globex", "g-1").await), ["plugin-noop"]);
+}
+
+#[tokio::test]
+async fn the_order_changes_for_every_event_or_for_one_kind() {
+    let server = TestServer::start(&two_tenants()).await;
+    let mut admin = server.admin().await;
+    let order = |kind: &str, plugins: &[&str]| pb::SetPipelineOrderRequest {
+        tenant_id: "acme".into(),
+        event_kind: kind.into(),
+        plugins: plugins.iter().map(|p| (*p).to_owned()).collect(),
+        expected_revision: 0,
+    };
+    admin
+        .set_pipeline_order(as_admin(OPS, order("", &["plugin-noop", "plugin-tagger"])))
+        .await
+        .expect("default order");
+    assert_eq!(
+        ran(&send(&server, "acme", "o-1").await),
+        ["plugin-noop", "plugin-tagger"]
+    );
+
+    admin
+        .set_pipeline_order(as_admin(
+            OPS,
+            order("customer-message", &["plugin-tagger", "plugin-noop"]),
+        ))
+        .await
+        .expect("order for customer messages");
+    assert_eq!(
+        ran(&send(&server, "acme", "o-2").await),
+        ["plugin-tagger", "plugin-noop"]
+    );
+    let mut draft = customer_message("acme", "o-3", "Thanks!");
+    draft.kind = pb::EventKind::AgentReplyDrafted as i32;
+    let reply = server
+        .client()
+        .await
+        .handle_event(request(draft))
+        .await
+        .expect("draft")
+        .into_inner();
+    assert_eq!(
+        ran(&reply),
+        ["plugin-noop", "plugin-tagger"],
+        "other kinds keep the default order"
+    );
+
+    let refused = admin
+        .set_pipeline_order(as_admin(OPS, order("ticket-solved", &["plugin-noop"])))
+        .await
+        .expect_err("an order must name every plugin");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("pipelines.ticket-solved")
+            && refused.message().contains("plugin-tagger"),
+        "{}",
+        refused.message()
+    );
+}
+
+#[tokio::test]
+async fn bad_settings_are_refused_with_the_field_named_and_change_nothing() {
+    let server = TestServer::start(&two_tenants()).await;
+    let mut admin = server.admin().await;
+    let before = admin
+        .get_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("tenant")
+        .into_inner();
+    let audited = audit(&mut admin, "acme").await.len();
+
+    let with = |key: &str, value: &str| {
+        let mut request = configure("acme", "translation");
+        request.set_settings.insert(key.into(), value.into());
+        request
+    };
+    let mut bad_host = configure("acme", "translation");
+    bad_host.allowed_hosts = Some(pb::HostList {
+        hosts: vec!["http://example.com/path".into()],
+    });
+    let mut too_big = configure("acme", "translation");
+    too_big.limits = Some(pb::LimitOverrides {
+        max_memory_bytes: Some(1 << 40),
+        ..Default::default()
+    });
+    let cases = [
+        (
+            with("engine", "bing"),
+            "plugins.translation.settings.engine",
+            "apertium",
+        ),
+        (
+            with("min_detect_chars", "many"),
+            "plugins.translation.settings.min_detect_chars",
+            "many",
+        ),
+        (
+            with("engine_url", "ftp://mt.example.com"),
+            "plugins.translation.settings.engine_url",
+            "http",
+        ),
+        (
+            with("agent_language", "en_US"),
+            "plugins.translation.settings.agent_language",
+            "-",
+        ),
+        (
+            with("colour", "blue"),
+            "plugins.translation.settings.colour",
+            "engine",
+        ),
+        (
+            bad_host,
+            "plugins.translation.allowed_hosts[0]",
+            "example.com",
+        ),
+        (
+            too_big,
+            "plugins.translation.limits.max_memory_bytes",
+            "ceiling",
+        ),
+        (
+            configure("acme", "no-such-plugin"),
+            "plugins.no-such-plugin",
+            "no installed plugin",
+        ),
+    ];
+    for (request, field, hint) in cases {
+        let refused = admin
+            .configure_plugin(as_admin(OPS, request))
+            .await
+            .expect_err(field);
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "{field}: {refused:?}"
+        );
+        assert!(
+            refused.message().contains(field) && refused.message().contains(hint),
+            "{field}: {}",
+            refused.message()
+        );
+    }
+    let after = admin
+        .get_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("tenant")
+        .into_inner();
+    assert_eq!(after, before, "a refused change changes nothing");
+    assert_eq!(audit(&mut admin, "acme").await.len(), audited);
+
+    // A good value of the same settings goes through.
+    admin
+        .configure_plugin(as_admin(OPS, with("engine", "deepl")))
+        .await
+        .expect("a valid value is accepted");
+}
+
+#[tokio::test]
+async fn every_change_is_audited_with_who_what_and_before_after() {
+    let server = TestServer::start(&two_tenants()).await;
+    let mut admin = server.admin().await;
+    admin
+        .create_tenant(as_admin(
+            ACME_ADMIN,
+            pb::CreateTenantRequest {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect_err("acme exists already");
+    let mut request = configure("acme", "plugin-tagger");
+    request.set_settings.insert("tag".into(), "audited".into());
+    admin
+        .configure_plugin(as_admin(ACME_ADMIN, request))
+        .await
+        .expect("configure");
+    admin
+        .set_tenant_suspended(as_admin(
+            OPS,
+            pb::SetTenantSuspendedRequest {
+                tenant_id: "acme".into(),
+                suspended: true,
+                expected_revision: 0,
+            },
+        ))
+        .await
+        .expect("suspend");
+
+    let entries = audit(&mut admin, "acme").await;
+    let summary: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| (e.actor.as_str(), e.action.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("ops", "tenant.suspend"),
+            ("acme-admin", "plugin.configure"),
+        ],
+        "newest first; the refused create left no entry; the seed is not a tenant's entry"
+    );
+    let configured = &entries[1];
+    assert_eq!(configured.target, "plugin-tagger");
+    assert!(
+        configured.before_json.contains("\"first\""),
+        "{configured:?}"
+    );
+    assert!(
+        configured.after_json.contains("\"audited\""),
+        "{configured:?}"
+    );
+    assert!(
+        configured
+            .at
+            .as_ref()
+            .is_some_and(|t| t.seconds > 1_700_000_000)
+    );
+
+    let all = admin
+        .list_audit_log(as_admin(OPS, pb::ListAuditLogRequest::default()))
+        .await
+        .expect("whole log")
+        .into_inner()
+        .entries;
+    let oldest = all.last().expect("entries");
+    assert_eq!(
+        (oldest.actor.as_str(), oldest.action.as_str()),
+        ("config-file", "store.seed"),
+        "the first start imported the configuration file"
+    );
+    // Paging backwards.
+    let page = admin
+        .list_audit_log(as_admin(
+            OPS,
+            pb::ListAuditLogRequest {
+                limit: 1,
+                before_id: all[0].id,
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("page")
+        .into_inner()
+        .entries;
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].id, all[1].id);
+}
+
+#[tokio::test]
+async fn both_apis_refuse_the_wrong_credentials_and_other_tenants() {
+    let config =
+        format!("[[callers]]\nname = \"bridge\"\ntoken = \"{BRIDGE}\"\ntenants = [\"acme\"]\n")
+            + &two_tenants();
+    let server = TestServer::start(&config).await;
+    let mut admin = server.admin().await;
+    let list = || pb::ListTenantsRequest {};
+
+    let anonymous = admin
+        .list_tenants(tonic::Request::new(list()))
+        .await
+        .expect_err("no token");
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
+    for token in ["not-a-token-at-all-000", BRIDGE] {
+        let refused = admin
+            .list_tenants(as_admin(token, list()))
+            .await
+            .expect_err("not an admin token");
+        assert_eq!(refused.code(), Code::Unauthenticated, "{token}");
+    }
+    // An admin token is no event-API credential either.
+    let mut events = server.client().await;
+    let refused = events
+        .handle_event(as_admin(
+            OPS,
+            request(customer_message("acme", "x-1", "hi")),
+        ))
+        .await
+        .expect_err("admin token on the event API");
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    let refused = events
+        .handle_event(as_admin(
+            BRIDGE,
+            request(customer_message("globex", "x-2", "hi")),
+        ))
+        .await
+        .expect_err("the bridge is acme's");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
+    // An admin of acme sees and changes acme only.
+    let visible: Vec<String> = admin
+        .list_tenants(as_admin(ACME_ADMIN, list()))
+        .await
+        .expect("list")
+        .into_inner()
+        .tenants
+        .into_iter()
+        .map(|t| t.tenant_id)
+        .collect();
+    assert_eq!(visible, ["acme"]);
+    let denied = [
+        admin
+            .get_tenant(as_admin(
+                ACME_ADMIN,
+                pb::TenantRef {
+                    tenant_id: "globex".into(),
+                },
+            ))
+            .await
+            .map(drop),
+        admin
+            .configure_plugin(as_admin(ACME_ADMIN, configure("globex", "plugin-noop")))
+            .await
+            .map(drop),
+        admin
+            .list_audit_log(as_admin(
+                ACME_ADMIN,
+                pb::ListAuditLogRequest {
+                    tenant_id: "globex".into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(drop),
+        admin
+            .list_audit_log(as_admin(ACME_ADMIN, pb::ListAuditLogRequest::default()))
+            .await
+            .map(drop),
+        admin
+            .install_plugin(as_admin(
+                ACME_ADMIN,
+                pb::InstallPluginRequest {
+                    component: std::fs::read(plugin("plugin-noop")).expect("read"),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .map(drop),
+    ];
+    for (i, result) in denied.into_iter().enumerate() {
+        let status = result.expect_err("denied");
+        assert_eq!(
+            status.code(),
+            Code::PermissionDenied,
+            "case {i}: {status:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_suspended_tenant_is_refused_and_a_deleted_one_loses_its_data() {
+    let server = TestServer::start(&managed(
+        "",
+        &["plugin-kv-counter"],
+        "[[tenants]]\nid = \"acme\"\n[[tenants.plugins]]\nname = \"plugin-kv-counter\"\nkv = true\n",
+    ))
+    .await;
+    let mut admin = server.admin().await;
+    assert_eq!(notes(&send(&server, "acme", "k-1").await), ["count: 1"]);
+    let suspend = |suspended| pb::SetTenantSuspendedRequest {
+        tenant_id: "acme".into(),
+        suspended,
+        expected_revision: 0,
+    };
+    admin
+        .set_tenant_suspended(as_admin(OPS, suspend(true)))
+        .await
+        .expect("suspend");
+    let refused = server
+        .client()
+        .await
+        .handle_event(request(customer_message("acme", "k-2", "hi")))
+        .await
+        .expect_err("suspended");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    admin
+        .set_tenant_suspended(as_admin(OPS, suspend(false)))
+        .await
+        .expect("resume");
+    assert_eq!(notes(&send(&server, "acme", "k-3").await), ["count: 2"]);
+
+    admin
+        .delete_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("delete");
+    let gone = server
+        .client()
+        .await
+        .handle_event(request(customer_message("acme", "k-4", "hi")))
+        .await
+        .expect_err("deleted");
+    assert_eq!(gone.code(), Code::NotFound);
+    // A tenant created again under the same id starts from nothing.
+    admin
+        .create_tenant(as_admin(
+            OPS,
+            pb::CreateTenantRequest {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("create");
+    let mut counter = configure("acme", "plugin-kv-counter");
+    counter.kv = Some(true);
+    admin
+        .configure_plugin(as_admin(OPS, counter))
+        .await
+        .expect("enable");
+    assert_eq!(notes(&send(&server, "acme", "k-5").await), ["count: 1"]);
+}
+
+#[tokio::test]
+async fn an_event_in_flight_finishes_with_the_settings_it_started_with() {
+    // The fetcher waits on a slow server, so the first event is still running when
+    // the tagger's setting changes.
+    let (addr, mut requests) = recording_http_server(Duration::from_millis(1500)).await;
+    let server = TestServer::start(&managed(
+        "",
+        &["plugin-forbidden-host", "plugin-tagger"],
+        &format!(
+            r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+allowed_hosts = ["127.0.0.1:{port}"]
+config = {{ url = "http://127.0.0.1:{port}/slow" }}
+[[tenants.plugins]]
+name = "plugin-tagger"
+config = {{ tag = "before" }}
+"#,
+            port = addr.port()
+        ),
+    ))
+    .await;
+    let mut client = server.client().await;
+    let in_flight = tokio::spawn(async move {
+        client
+            .handle_event(request(customer_message("acme", "f-1", "first")))
+            .await
+            .expect("first event")
+            .into_inner()
+    });
+    requests.recv().await.expect("the first event is running");
+    let mut change = configure("acme", "plugin-tagger");
+    change.set_settings.insert("tag".into(), "after".into());
+    server
+        .admin()
+        .await
+        .configure_plugin(as_admin(OPS, change))
+        .await
+        .expect("change while in flight");
+    let next = send(&server, "acme", "f-2").await;
+    let first = in_flight.await.expect("task");
+    assert_eq!(tags(&first), ["before"], "{first:?}");
+    assert_eq!(tags(&next), ["after"], "{next:?}");
+}
+
+#[tokio::test]
+async fn plugins_are_installed_upgraded_rolled_back_and_removed_at_runtime() {
+    let server = TestServer::start(&two_tenants()).await;
+    let mut admin = server.admin().await;
+    let install = |file: &str| pb::InstallPluginRequest {
+        component: std::fs::read(plugin(file)).expect("read plugin"),
+        signature: String::new(),
+        name: "extra".into(),
+    };
+    let v1 = admin
+        .install_plugin(as_admin(OPS, install("plugin-noop")))
+        .await
+        .expect("install")
+        .into_inner();
+    assert_eq!(
+        (v1.name.as_str(), v1.previous_digest.as_str()),
+        ("extra", "")
+    );
+    let twice = admin
+        .install_plugin(as_admin(OPS, install("plugin-noop")))
+        .await
+        .expect_err("same component twice");
+    assert_eq!(twice.code(), Code::AlreadyExists);
+
+    admin
+        .configure_plugin(as_admin(OPS, configure("acme", "extra")))
+        .await
+        .expect("enable for acme");
+    let response = send(&server, "acme", "p-1").await;
+    assert_eq!(outcome(&response, "extra").plugin_version, "0.1.0");
+    assert!(tags(&response).len() == 1, "only the tagger tags");
+
+    // Upgrade: another component under the same name.
+    let v2 = admin
+        .install_plugin(as_admin(OPS, install("plugin-tagger")))
+        .await
+        .expect("upgrade")
+        .into_inner();
+    assert_eq!(v2.previous_digest, v1.digest);
+    assert_eq!(v2.used_by, ["acme"]);
+    let upgraded = send(&server, "acme", "p-2").await;
+    assert_eq!(
+        tags(&upgraded).len(),
+        2,
+        "the new version tags too: {upgraded:?}"
+    );
+
+    let back = admin
+        .rollback_plugin(as_admin(
+            OPS,
+            pb::PluginRef {
+                name: "extra".into(),
+            },
+        ))
+        .await
+        .expect("rollback")
+        .into_inner();
+    assert_eq!(back.digest, v1.digest);
+    assert_eq!(tags(&send(&server, "acme", "p-3").await).len(), 1);
+
+    let in_use = admin
+        .remove_plugin(as_admin(
+            OPS,
+            pb::PluginRef {
+                name: "extra".into(),
+            },
+        ))
+        .await
+        .expect_err("acme still runs it");
+    assert_eq!(in_use.code(), Code::FailedPrecondition);
+    assert!(in_use.message().contains("acme"), "{}", in_use.message());
+    admin
+        .detach_plugin(as_admin(
+            OPS,
+            pb::DetachPluginRequest {
+                tenant_id: "acme".into(),
+                plugin: "extra".into(),
+                expected_revision: 0,
+            },
+        ))
+        .await
+        .expect("detach");
+    admin
+        .remove_plugin(as_admin(
+            OPS,
+            pb::PluginRef {
+                name: "extra".into(),
+            },
+        ))
+        .await
+        .expect("remove");
+    let names: Vec<String> = admin
+        .list_plugins(as_admin(OPS, pb::ListPluginsRequest {}))
+        .await
+        .expect("list")
+        .into_inner()
+        .plugins
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["plugin-noop", "plugin-tagger", "translation"]);
+    let actions: Vec<String> = audit(&mut admin, "")
+        .await
+        .into_iter()
+        .filter(|e| e.target == "extra")
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "plugin.remove",
+            "plugin.detach",
+            "plugin.rollback",
+            "plugin.upgrade",
+            "plugin.enable",
+            "plugin.install"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn with_trusted_keys_only_a_component_they_signed_is_installed() {
+    let publisher = crossdesk::signing::generate_secret_key().expect("key");
+    let stranger = crossdesk::signing::generate_secret_key().expect("key");
+    let trusted = crossdesk::signing::public_key_of(&publisher).expect("public key");
+    let server = TestServer::start(&managed(
+        &format!("trusted_keys = [\"{trusted}\"]"),
+        &["plugin-noop"],
+        "",
+    ))
+    .await;
+    let mut admin = server.admin().await;
+    let component = std::fs::read(plugin("plugin-tagger")).expect("read");
+    let install = |signature: String| pb::InstallPluginRequest {
+        component: component.clone(),
+        signature,
+        name: "tagger".into(),
+    };
+    let unsigned = admin
+        .install_plugin(as_admin(OPS, install(String::new())))
+        .await
+        .expect_err("unsigned");
+    assert_eq!(unsigned.code(), Code::PermissionDenied);
+    assert!(
+        unsigned.message().contains("not signed"),
+        "{}",
+        unsigned.message()
+    );
+
+    let wrong = crossdesk::signing::sign(&stranger, &component).expect("sign");
+    let refused = admin
+        .install_plugin(as_admin(OPS, install(wrong)))
+        .await
+        .expect_err("signed by a stranger");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+    assert!(
+        refused.message().contains("does not verify"),
+        "{}",
+        refused.message()
+    );
+    let mut tampered = component.clone();
+    let last = tampered.len() - 1;
+    tampered[last] ^= 1;
+    let good_signature = crossdesk::signing::sign(&publisher, &component).expect("sign");
+    let refused = admin
+        .install_plugin(as_admin(
+            OPS,
+            pb::InstallPluginRequest {
+                component: tampered,
+                signature: good_signature.clone(),
+                name: "tagger".into(),
+            },
+        ))
+        .await
+        .expect_err("a changed component");
+    assert_eq!(refused.code(), Code::PermissionDenied);
+
+    let installed = admin
+        .install_plugin(as_admin(OPS, install(good_signature)))
+        .await
+        .expect("signed by the trusted key")
+        .into_inner();
+    assert_eq!(
+        installed.signed_by,
+        crossdesk::signing::key_id(&trusted).expect("id")
+    );
+}
+
+#[tokio::test]
+async fn secrets_are_write_only_sealed_at_rest_and_added_by_the_host() {
+    let secret = "Bearer admin-set-s3cr3t-value";
+    let (addr, mut requests) = recording_http_server(Duration::ZERO).await;
+    let server = TestServer::start(&managed(
+        "",
+        &["plugin-forbidden-host"],
+        &format!(
+            r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+allowed_hosts = ["127.0.0.1:{port}"]
+config = {{ url = "http://127.0.0.1:{port}/v1" }}
+"#,
+            port = addr.port()
+        ),
+    ))
+    .await;
+    let mut admin = server.admin().await;
+    let set = |host: String| pb::SetSecretRequest {
+        tenant_id: "acme".into(),
+        plugin: "plugin-forbidden-host".into(),
+        host,
+        header: "Authorization".into(),
+        value: secret.into(),
+        expected_revision: 0,
+    };
+    let refused = admin
+        .set_secret(as_admin(OPS, set("api.elsewhere.example".into())))
+        .await
+        .expect_err("a secret for a host the plugin may not reach");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let tenant = admin
+        .set_secret(as_admin(OPS, set(format!("127.0.0.1:{}", addr.port()))))
+        .await
+        .expect("set secret")
+        .into_inner();
+    assert_eq!(tenant.plugins[0].secrets.len(), 1);
+
+    let response = send(&server, "acme", "s-1").await;
+    let head = requests.recv().await.expect("request");
+    assert!(
+        head.to_lowercase()
+            .contains(&format!("authorization: {}", secret.to_lowercase())),
+        "{head}"
+    );
+    let everything_shown = format!(
+        "{response:?}{:?}{:?}",
+        admin
+            .get_tenant(as_admin(
+                OPS,
+                pb::TenantRef {
+                    tenant_id: "acme".into()
+                }
+            ))
+            .await
+            .expect("tenant")
+            .into_inner(),
+        audit(&mut admin, "acme").await
+    );
+    assert!(!everything_shown.contains("s3cr3t"), "{everything_shown}");
+    // At rest: neither the database nor its journal holds the value.
+    for entry in std::fs::read_dir(server.data_dir.path()).expect("data dir") {
+        let path = entry.expect("entry").path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).expect("read");
+            assert!(
+                !bytes.windows(6).any(|w| w == b"s3cr3t"),
+                "{} holds the secret in clear",
+                path.display()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn admins_may_authenticate_with_a_client_certificate() {
+    let ca = Authority::new("Crossdesk admin CA");
+    let stranger = Authority::new("Someone else");
+    let files = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path
+    };
+    let (cert, key) = ca.issue("localhost", false);
+    let (cert, key, ca_file) = (
+        write("server.pem", &cert),
+        write("server.key", &key),
+        write("ca.pem", &ca.cert.pem()),
+    );
+    let config = format!(
+        "[admin]\nlisten = \"127.0.0.1:0\"\ntls = {{ cert_file = {cert:?}, key_file = {key:?}, \
+         client_ca_file = {ca_file:?} }}\n"
+    ) + &install(&["plugin-noop"])
+        + "[[tenants]]\nid = \"acme\"\n";
+    let server = TestServer::start(&config).await;
+    let port = server.admin_addr.expect("admin").port();
+    let connect = |identity: Option<(String, String)>| {
+        let mut tls = tonic::transport::ClientTlsConfig::new()
+            .ca_certificate(tonic::transport::Certificate::from_pem(ca.cert.pem()))
+            .domain_name("localhost");
+        if let Some((cert, key)) = identity {
+            tls = tls.identity(tonic::transport::Identity::from_pem(cert, key));
+        }
+        async move {
+            let channel = Channel::from_shared(format!("https://localhost:{port}"))
+                .expect("uri")
+                .tls_config(tls)
+                .expect("tls")
+                .connect()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            AdminServiceClient::new(channel)
+                .list_tenants(pb::ListTenantsRequest {})
+                .await
+                .map(|r| r.into_inner())
+                .map_err(|e| format!("{e:?}"))
+        }
+    };
+    let listed = connect(Some(ca.issue("ops", true)))
+        .await
+        .expect("a certificate from the admin CA");
+    assert_eq!(listed.tenants.len(), 1);
+    connect(None).await.expect_err("no certificate");
+    connect(Some(stranger.issue("ops", true)))
+        .await
+        .expect_err("a certificate from another CA");
+}
+
+#[tokio::test]
+async fn changes_survive_a_restart_and_the_file_does_not_override_them() {
+    let config = two_tenants();
+    let server = TestServer::start(&config).await;
+    let mut admin = server.admin().await;
+    let mut off = configure("acme", "plugin-tagger");
+    off.enabled = Some(false);
+    admin
+        .configure_plugin(as_admin(OPS, off))
+        .await
+        .expect("disable");
+    drop(admin);
+    let data = server.stop().await;
+    let server = TestServer::start_in(&config, data).await;
+    assert_eq!(
+        ran(&send(&server, "acme", "r-1").await),
+        ["plugin-noop"],
+        "the store, not the file, says what acme runs"
+    );
+}

@@ -1,0 +1,1042 @@
+//! The store's behaviour through its public API, on both backends: each scenario
+//! is written once, against a [`Db`], and runs on SQLite (a temp folder) and on a
+//! throwaway PostgreSQL server (`scripts/postgres.sh`). PostgreSQL-only matters
+//! (concurrent migrations, schema checks, collations, connection errors) follow.
+
+use std::path::Path;
+
+use crossdesk::store::{
+    ControlWrite, NewAuditEntry, PluginBlob, PluginRow, SecretRow, Store, StoreError, TenantRow,
+    migrations,
+};
+use crossdesk_integration_tests::postgres::TestPostgres;
+
+/// A database that scenarios open stores on, as many as they like (each `open` is
+/// a new connection, like another process's).
+enum Db {
+    Sqlite(tempfile::TempDir),
+    Postgres { url: String, _server: TestPostgres },
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        Db::Sqlite(tempfile::tempdir().expect("temp dir"))
+    }
+
+    fn postgres() -> Db {
+        let server = TestPostgres::start();
+        Db::Postgres {
+            url: server.url().to_owned(),
+            _server: server,
+        }
+    }
+
+    async fn open(&self) -> Store {
+        match self {
+            Db::Sqlite(dir) => Store::connect(None, dir.path()).await.expect("open sqlite"),
+            Db::Postgres { url, .. } => Store::connect(Some(url), Path::new("unused"))
+                .await
+                .expect("connect to postgres"),
+        }
+    }
+}
+
+/// Every scenario, as a test on each backend: `sqlite::NAME` and `postgres::NAME`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(&super::Db::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(&super::Db::postgres()).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    kv_is_scoped_and_survives_reopen,
+    only_real_changes_bump_the_generation,
+    tenants_have_revisions_and_conflicts,
+    deleting_a_tenant_removes_its_secrets_and_data,
+    secrets_are_upserted_and_deleted,
+    plugin_blobs_and_versions,
+    set_plugin_checks_the_active_version,
+    audit_log_is_newest_first_with_filter_and_paging,
+    control_version_counts_changes_across_connections,
+    racing_changes_with_the_same_expectation_let_one_win,
+);
+
+fn audit(action: &str, tenant: Option<&str>) -> NewAuditEntry {
+    NewAuditEntry {
+        actor: "admin".into(),
+        tenant: tenant.map(str::to_owned),
+        action: action.into(),
+        target: "target".into(),
+        before: None,
+        after: None,
+    }
+}
+
+fn put_tenant(id: &str, doc: &str, expected: Option<u64>) -> ControlWrite {
+    ControlWrite::PutTenant {
+        id: id.into(),
+        doc: doc.into(),
+        expected,
+    }
+}
+
+fn secret(tenant: &str, header: &str, sealed: &[u8]) -> SecretRow {
+    SecretRow {
+        tenant: tenant.into(),
+        plugin: "p".into(),
+        host: "api.example.com".into(),
+        header: header.into(),
+        sealed: sealed.to_vec(),
+    }
+}
+
+fn blob(digest: &str, name: &str, bytes: &[u8], signed: bool, at: i64) -> PluginBlob {
+    PluginBlob {
+        digest: digest.into(),
+        name: name.into(),
+        version: "1.0.0".into(),
+        bytes: bytes.to_vec(),
+        signature: signed.then(|| "c2lnbmF0dXJl".to_owned()),
+        installed_at_ms: at,
+    }
+}
+
+fn set_plugin(
+    name: &str,
+    active: Option<&str>,
+    previous: Option<&str>,
+    expected: Option<&str>,
+) -> ControlWrite {
+    ControlWrite::SetPlugin {
+        name: name.into(),
+        active: active.map(str::to_owned),
+        previous: previous.map(str::to_owned),
+        expected_active: expected.map(str::to_owned),
+    }
+}
+
+/// The conflict's message, failing the test on success or on another error.
+fn conflict(result: Result<u64, StoreError>) -> String {
+    match result {
+        Err(StoreError::Conflict(message)) => message,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+async fn kv_is_scoped_and_survives_reopen(db: &Db) {
+    let store = db.open().await;
+    store
+        .kv_put("a", "p", "k%1", b"one".to_vec())
+        .await
+        .expect("put");
+    store
+        .kv_put("a", "p", "k_2", b"two".to_vec())
+        .await
+        .expect("put");
+    store
+        .kv_put("a", "p", "kx", b"three".to_vec())
+        .await
+        .expect("put");
+    store
+        .kv_put("b", "p", "k%1", b"other".to_vec())
+        .await
+        .expect("put");
+    assert_eq!(store.kv_get("a", "q", "k%1").await.expect("get"), None);
+    // `%` and `_` in a prefix are characters, not wildcards.
+    assert_eq!(
+        store.kv_list("a", "p", "k%", 10).await.expect("list"),
+        vec!["k%1".to_owned()]
+    );
+    assert_eq!(
+        store.kv_list("a", "p", "k_", 10).await.expect("list"),
+        vec!["k_2".to_owned()]
+    );
+    assert_eq!(
+        store.kv_list("a", "p", "k", 2).await.expect("list"),
+        vec!["k%1".to_owned(), "k_2".to_owned()]
+    );
+    assert_eq!(
+        store.kv_scan("a", "p", "k_").await.expect("scan"),
+        vec![("k_2".to_owned(), b"two".to_vec())]
+    );
+    drop(store);
+    let store = db.open().await;
+    assert_eq!(
+        store.kv_get("b", "p", "k%1").await.expect("get"),
+        Some(b"other".to_vec())
+    );
+    store.kv_delete("b", "p", "k%1").await.expect("delete");
+    assert_eq!(store.kv_get("b", "p", "k%1").await.expect("get"), None);
+    assert_eq!(
+        store.kv_get("a", "p", "k%1").await.expect("get"),
+        Some(b"one".to_vec())
+    );
+}
+
+async fn only_real_changes_bump_the_generation(db: &Db) {
+    let store = db.open().await;
+    let generation = || store.generation("t", "p");
+    assert_eq!(generation().await.expect("gen"), 0);
+    store
+        .kv_put("t", "p", "k", b"v".to_vec())
+        .await
+        .expect("put");
+    assert_eq!(generation().await.expect("gen"), 1);
+    // The same value again is no change.
+    store
+        .kv_put("t", "p", "k", b"v".to_vec())
+        .await
+        .expect("put");
+    assert_eq!(generation().await.expect("gen"), 1);
+    store
+        .kv_put("t", "p", "k", b"w".to_vec())
+        .await
+        .expect("put");
+    assert_eq!(generation().await.expect("gen"), 2);
+    // Deleting a missing key is no change; deleting a present one is.
+    store.kv_delete("t", "p", "missing").await.expect("delete");
+    assert_eq!(generation().await.expect("gen"), 2);
+    store.kv_delete("t", "p", "k").await.expect("delete");
+    assert_eq!(generation().await.expect("gen"), 3);
+    // Other tenants and plugins count separately.
+    assert_eq!(store.generation("t", "q").await.expect("gen"), 0);
+    assert_eq!(store.generation("u", "p").await.expect("gen"), 0);
+    // A second connection (another process, such as the CLI) is seen.
+    let other = db.open().await;
+    let changed = other
+        .kv_put_many(
+            "t",
+            "p",
+            vec![("b".into(), b"2".to_vec()), ("a".into(), b"1".to_vec())],
+        )
+        .await
+        .expect("put many");
+    assert_eq!(changed, 2);
+    assert_eq!(generation().await.expect("gen"), 4);
+    // A batch that changes nothing leaves the generation; one that changes one key
+    // of three counts one change and bumps it once.
+    let same = vec![("a".into(), b"1".to_vec()), ("b".into(), b"2".to_vec())];
+    assert_eq!(other.kv_put_many("t", "p", same).await.expect("put"), 0);
+    assert_eq!(generation().await.expect("gen"), 4);
+    let one_new = vec![
+        ("a".into(), b"1".to_vec()),
+        ("b".into(), b"2".to_vec()),
+        ("c".into(), b"3".to_vec()),
+    ];
+    assert_eq!(other.kv_put_many("t", "p", one_new).await.expect("put"), 1);
+    assert_eq!(generation().await.expect("gen"), 5);
+    // Of a key given twice in one batch, the last value wins.
+    let twice = vec![("d".into(), b"x".to_vec()), ("d".into(), b"y".to_vec())];
+    assert_eq!(other.kv_put_many("t", "p", twice).await.expect("put"), 2);
+    assert_eq!(generation().await.expect("gen"), 6);
+    assert_eq!(
+        store.kv_scan("t", "p", "").await.expect("scan"),
+        vec![
+            ("a".to_owned(), b"1".to_vec()),
+            ("b".to_owned(), b"2".to_vec()),
+            ("c".to_owned(), b"3".to_vec()),
+            ("d".to_owned(), b"y".to_vec()),
+        ]
+    );
+    // Values are bytes: empty and non-UTF-8 ones round-trip.
+    store
+        .kv_put("t", "p", "bin", vec![0, 255, 0])
+        .await
+        .expect("put");
+    store
+        .kv_put("t", "p", "empty", Vec::new())
+        .await
+        .expect("put");
+    assert_eq!(
+        other.kv_get("t", "p", "bin").await.expect("get"),
+        Some(vec![0, 255, 0])
+    );
+    assert_eq!(
+        other.kv_get("t", "p", "empty").await.expect("get"),
+        Some(Vec::new())
+    );
+}
+
+async fn tenants_have_revisions_and_conflicts(db: &Db) {
+    let store = db.open().await;
+    let doc1 = r#"{"plugins":[]}"#;
+    let doc2 = r#"{"plugins":["tone"]}"#;
+    store
+        .apply(
+            vec![put_tenant("acme", doc1, None)],
+            audit("tenant.create", Some("acme")),
+        )
+        .await
+        .expect("create");
+    let state = store.control_state().await.expect("state");
+    assert_eq!(
+        state.tenants,
+        vec![TenantRow {
+            id: "acme".into(),
+            doc: doc1.into(),
+            revision: 1
+        }]
+    );
+    // Creating it again, or replacing a revision that is no longer current, conflicts.
+    assert_eq!(
+        conflict(
+            store
+                .apply(
+                    vec![put_tenant("acme", doc2, None)],
+                    audit("tenant.create", Some("acme"))
+                )
+                .await
+        ),
+        "tenant 'acme' already exists"
+    );
+    store
+        .apply(
+            vec![put_tenant("acme", doc2, Some(1))],
+            audit("tenant.update", Some("acme")),
+        )
+        .await
+        .expect("replace");
+    assert_eq!(
+        conflict(
+            store
+                .apply(
+                    vec![put_tenant("acme", doc1, Some(1))],
+                    audit("tenant.update", Some("acme"))
+                )
+                .await
+        ),
+        "tenant 'acme' was changed or deleted meanwhile"
+    );
+    assert_eq!(
+        conflict(
+            store
+                .apply(
+                    vec![put_tenant("ghost", doc1, Some(1))],
+                    audit("tenant.update", Some("ghost"))
+                )
+                .await
+        ),
+        "tenant 'ghost' was changed or deleted meanwhile"
+    );
+    // A change fails whole: the tenant its first write created is not there, and
+    // neither the version nor the audit log moved.
+    let version = store.control_version().await.expect("version");
+    let logged = store.audit_log(None, None, 100).await.expect("audit").len();
+    conflict(
+        store
+            .apply(
+                vec![
+                    put_tenant("beta", doc1, None),
+                    put_tenant("acme", doc1, Some(1)),
+                ],
+                audit("tenant.create", Some("beta")),
+            )
+            .await,
+    );
+    assert_eq!(store.control_version().await.expect("version"), version);
+    assert_eq!(
+        store.audit_log(None, None, 100).await.expect("audit").len(),
+        logged
+    );
+    // Tenants come ordered by id, byte-wise (upper case first), on both backends.
+    store
+        .apply(
+            vec![
+                put_tenant("alpha", doc1, None),
+                put_tenant("Zeta", doc1, None),
+            ],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create two");
+    let state = store.control_state().await.expect("state");
+    let ids: Vec<_> = state
+        .tenants
+        .iter()
+        .map(|t| (t.id.as_str(), t.revision))
+        .collect();
+    assert_eq!(ids, vec![("Zeta", 1), ("acme", 2), ("alpha", 1)]);
+    assert_eq!(state.tenants[1].doc, doc2);
+}
+
+async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
+    let store = db.open().await;
+    store
+        .apply(
+            vec![
+                put_tenant("t1", "{}", None),
+                put_tenant("t2", "{}", None),
+                ControlWrite::PutSecret(secret("t1", "X-Key", b"s1")),
+                ControlWrite::PutSecret(secret("t2", "X-Key", b"s2")),
+            ],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create");
+    for tenant in ["t1", "t2"] {
+        store
+            .kv_put(tenant, "p", "k", b"v".to_vec())
+            .await
+            .expect("put");
+    }
+    assert_eq!(
+        conflict(
+            store
+                .apply(
+                    vec![ControlWrite::DeleteTenant {
+                        id: "t1".into(),
+                        expected: 2
+                    }],
+                    audit("tenant.delete", Some("t1")),
+                )
+                .await
+        ),
+        "tenant 't1' was changed or deleted meanwhile"
+    );
+    assert_eq!(
+        store.kv_get("t1", "p", "k").await.expect("get"),
+        Some(b"v".to_vec())
+    );
+    store
+        .apply(
+            vec![ControlWrite::DeleteTenant {
+                id: "t1".into(),
+                expected: 1,
+            }],
+            audit("tenant.delete", Some("t1")),
+        )
+        .await
+        .expect("delete");
+    let state = store.control_state().await.expect("state");
+    assert_eq!(
+        state
+            .tenants
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["t2"]
+    );
+    assert_eq!(state.secrets, vec![secret("t2", "X-Key", b"s2")]);
+    assert_eq!(store.kv_get("t1", "p", "k").await.expect("get"), None);
+    assert_eq!(store.generation("t1", "p").await.expect("gen"), 0);
+    assert_eq!(
+        store.kv_get("t2", "p", "k").await.expect("get"),
+        Some(b"v".to_vec())
+    );
+    assert_eq!(store.generation("t2", "p").await.expect("gen"), 1);
+    // Deleting it again conflicts.
+    conflict(
+        store
+            .apply(
+                vec![ControlWrite::DeleteTenant {
+                    id: "t1".into(),
+                    expected: 1,
+                }],
+                audit("tenant.delete", Some("t1")),
+            )
+            .await,
+    );
+}
+
+async fn secrets_are_upserted_and_deleted(db: &Db) {
+    let store = db.open().await;
+    store
+        .apply(
+            vec![
+                ControlWrite::PutSecret(secret("t", "X-Key", b"old")),
+                ControlWrite::PutSecret(secret("t", "Authorization", b"auth")),
+            ],
+            audit("secret.put", Some("t")),
+        )
+        .await
+        .expect("put");
+    // The same tenant, plugin, host and header: replaced, not added.
+    store
+        .apply(
+            vec![ControlWrite::PutSecret(secret("t", "X-Key", &[0, 1, 255]))],
+            audit("secret.put", Some("t")),
+        )
+        .await
+        .expect("replace");
+    let state = store.control_state().await.expect("state");
+    assert_eq!(
+        state.secrets,
+        vec![
+            secret("t", "Authorization", b"auth"),
+            secret("t", "X-Key", &[0, 1, 255])
+        ]
+    );
+    let delete = |header: &str| ControlWrite::DeleteSecret {
+        tenant: "t".into(),
+        plugin: "p".into(),
+        host: "api.example.com".into(),
+        header: header.into(),
+    };
+    store
+        .apply(
+            vec![delete("Authorization")],
+            audit("secret.delete", Some("t")),
+        )
+        .await
+        .expect("delete");
+    // Deleting a missing secret is no error.
+    store
+        .apply(vec![delete("Missing")], audit("secret.delete", Some("t")))
+        .await
+        .expect("delete missing");
+    let state = store.control_state().await.expect("state");
+    assert_eq!(state.secrets, vec![secret("t", "X-Key", &[0, 1, 255])]);
+    assert_eq!(state.version, 4);
+}
+
+async fn plugin_blobs_and_versions(db: &Db) {
+    let store = db.open().await;
+    let first = blob("d1", "tone", b"\0asm-one", true, 1_000);
+    store
+        .apply(
+            vec![ControlWrite::PutPluginBlob(first.clone())],
+            audit("plugin.upload", None),
+        )
+        .await
+        .expect("upload");
+    // The same digest again changes nothing else, whatever it says.
+    store
+        .apply(
+            vec![ControlWrite::PutPluginBlob(blob(
+                "d1", "other", b"x", false, 5_000,
+            ))],
+            audit("plugin.upload", None),
+        )
+        .await
+        .expect("upload again");
+    assert_eq!(store.plugin_blob("d1").await.expect("blob"), Some(first));
+    assert_eq!(store.plugin_blob("missing").await.expect("blob"), None);
+    store
+        .apply(
+            vec![
+                ControlWrite::PutPluginBlob(blob("d3", "tone", b"three", false, 2_000)),
+                ControlWrite::PutPluginBlob(blob("d2", "tone", b"two!", false, 2_000)),
+            ],
+            audit("plugin.upload", None),
+        )
+        .await
+        .expect("upload two");
+    // Uploading an unsigned version again with a signature adds the signature.
+    store
+        .apply(
+            vec![ControlWrite::PutPluginBlob(blob(
+                "d3", "tone", b"three", true, 9_000,
+            ))],
+            audit("plugin.upload", None),
+        )
+        .await
+        .expect("upload signed");
+    // Newest first; equal times by digest.
+    let versions = store.plugin_versions().await.expect("versions");
+    let summary: Vec<_> = versions
+        .iter()
+        .map(|v| {
+            (
+                v.digest.as_str(),
+                v.name.as_str(),
+                v.signed,
+                v.size,
+                v.installed_at_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("d2", "tone", false, 4, 2_000),
+            ("d3", "tone", true, 5, 2_000),
+            ("d1", "tone", true, 8, 1_000),
+        ]
+    );
+    assert!(versions.iter().all(|v| v.version == "1.0.0"));
+}
+
+async fn set_plugin_checks_the_active_version(db: &Db) {
+    let store = db.open().await;
+    let plugins = |store: &Store| {
+        let store = store.clone();
+        async move { store.control_state().await.expect("state").plugins }
+    };
+    store
+        .apply(
+            vec![set_plugin("tone", Some("d1"), None, None)],
+            audit("plugin.install", None),
+        )
+        .await
+        .expect("install");
+    assert_eq!(
+        plugins(&store).await,
+        vec![PluginRow {
+            name: "tone".into(),
+            active: "d1".into(),
+            previous: None
+        }]
+    );
+    // Installing it again (expecting none) conflicts.
+    assert_eq!(
+        conflict(
+            store
+                .apply(
+                    vec![set_plugin("tone", Some("d2"), None, None)],
+                    audit("plugin.install", None)
+                )
+                .await
+        ),
+        "plugin 'tone' was changed meanwhile"
+    );
+    store
+        .apply(
+            vec![set_plugin("tone", Some("d2"), Some("d1"), Some("d1"))],
+            audit("plugin.upgrade", None),
+        )
+        .await
+        .expect("upgrade");
+    // An upgrade from a version that is no longer active conflicts.
+    conflict(
+        store
+            .apply(
+                vec![set_plugin("tone", Some("d3"), Some("d1"), Some("d1"))],
+                audit("plugin.upgrade", None),
+            )
+            .await,
+    );
+    store
+        .apply(
+            vec![set_plugin("alpha", Some("a1"), None, None)],
+            audit("plugin.install", None),
+        )
+        .await
+        .expect("install another");
+    assert_eq!(
+        plugins(&store).await,
+        vec![
+            PluginRow {
+                name: "alpha".into(),
+                active: "a1".into(),
+                previous: None
+            },
+            PluginRow {
+                name: "tone".into(),
+                active: "d2".into(),
+                previous: Some("d1".into())
+            },
+        ]
+    );
+    // Removing expects the active version too; removing a missing plugin conflicts.
+    conflict(
+        store
+            .apply(
+                vec![set_plugin("tone", None, None, Some("d1"))],
+                audit("plugin.remove", None),
+            )
+            .await,
+    );
+    store
+        .apply(
+            vec![set_plugin("tone", None, None, Some("d2"))],
+            audit("plugin.remove", None),
+        )
+        .await
+        .expect("remove");
+    conflict(
+        store
+            .apply(
+                vec![set_plugin("tone", None, None, Some("d2"))],
+                audit("plugin.remove", None),
+            )
+            .await,
+    );
+    assert_eq!(
+        plugins(&store)
+            .await
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["alpha"]
+    );
+}
+
+async fn audit_log_is_newest_first_with_filter_and_paging(db: &Db) {
+    let store = db.open().await;
+    assert!(
+        store
+            .audit_log(None, None, 10)
+            .await
+            .expect("audit")
+            .is_empty()
+    );
+    let tenants = [Some("a"), Some("b"), None, Some("a"), Some("b")];
+    for (i, tenant) in tenants.iter().enumerate() {
+        let entry = NewAuditEntry {
+            before: (i % 2 == 0).then(|| format!(r#"{{"n":{i}}}"#)),
+            after: Some(format!(r#"{{"n":{}}}"#, i + 1)),
+            ..audit(&format!("action.{i}"), *tenant)
+        };
+        store
+            .apply(
+                vec![ControlWrite::PutSecret(secret("t", &format!("H{i}"), b"s"))],
+                entry,
+            )
+            .await
+            .expect("apply");
+    }
+    let all = store.audit_log(None, None, 10).await.expect("audit");
+    let actions: Vec<_> = all.iter().map(|e| e.entry.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        vec!["action.4", "action.3", "action.2", "action.1", "action.0"]
+    );
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id));
+    assert!(all.iter().all(|e| e.at_ms > 1_600_000_000_000));
+    let oldest = &all[4].entry;
+    assert_eq!(
+        (
+            oldest.actor.as_str(),
+            oldest.tenant.as_deref(),
+            oldest.target.as_str()
+        ),
+        ("admin", Some("a"), "target")
+    );
+    assert_eq!(oldest.before.as_deref(), Some(r#"{"n":0}"#));
+    assert_eq!(oldest.after.as_deref(), Some(r#"{"n":1}"#));
+    assert_eq!(all[3].entry.before, None);
+    assert_eq!(all[2].entry.tenant, None);
+    // Filtered by tenant.
+    let of_a: Vec<_> = store
+        .audit_log(Some("a"), None, 10)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.entry.action)
+        .collect();
+    assert_eq!(of_a, vec!["action.3", "action.0"]);
+    // Paged: at most `limit`, then those before the last one seen.
+    let page1 = store.audit_log(None, None, 2).await.expect("audit");
+    assert_eq!(page1, all[..2]);
+    let page2 = store
+        .audit_log(None, Some(page1[1].id), 2)
+        .await
+        .expect("audit");
+    assert_eq!(page2, all[2..4]);
+    let page3 = store
+        .audit_log(None, Some(page2[1].id), 2)
+        .await
+        .expect("audit");
+    assert_eq!(page3, all[4..]);
+    let last_of_b = store
+        .audit_log(Some("b"), Some(all[0].id), 10)
+        .await
+        .expect("audit");
+    assert_eq!(
+        last_of_b
+            .iter()
+            .map(|e| e.entry.action.as_str())
+            .collect::<Vec<_>>(),
+        vec!["action.1"]
+    );
+    assert!(
+        store
+            .audit_log(None, None, 0)
+            .await
+            .expect("audit")
+            .is_empty()
+    );
+}
+
+async fn control_version_counts_changes_across_connections(db: &Db) {
+    let store = db.open().await;
+    let other = db.open().await;
+    assert_eq!(store.control_version().await.expect("version"), 0);
+    assert_eq!(other.control_state().await.expect("state").version, 0);
+    let v1 = store
+        .apply(
+            vec![put_tenant("t", "{}", None)],
+            audit("tenant.create", Some("t")),
+        )
+        .await
+        .expect("apply");
+    assert_eq!(v1, 1);
+    // The other connection (another replica) sees the change and its version.
+    assert_eq!(other.control_version().await.expect("version"), 1);
+    let state = other.control_state().await.expect("state");
+    assert_eq!((state.version, state.tenants.len()), (1, 1));
+    let v2 = other
+        .apply(
+            vec![put_tenant("t", "{\"x\":1}", Some(1))],
+            audit("tenant.update", Some("t")),
+        )
+        .await
+        .expect("apply");
+    assert_eq!(v2, 2);
+    assert_eq!(store.control_version().await.expect("version"), 2);
+    // Changes made at once from both connections are serialized: each gets its own
+    // version, one apart, and none is lost.
+    let changes = (0..8).map(|i| {
+        let store = if i % 2 == 0 {
+            store.clone()
+        } else {
+            other.clone()
+        };
+        async move {
+            store
+                .apply(
+                    vec![put_tenant(&format!("c{i}"), "{}", None)],
+                    audit("tenant.create", None),
+                )
+                .await
+                .expect("concurrent apply")
+        }
+    });
+    let mut versions = futures::future::join_all(changes).await;
+    versions.sort_unstable();
+    assert_eq!(versions, (3..=10).collect::<Vec<u64>>());
+    assert_eq!(store.control_version().await.expect("version"), 10);
+    assert_eq!(other.control_state().await.expect("state").tenants.len(), 9);
+}
+
+/// Changes racing from two connections on the same expectation (install a plugin
+/// that is not there, create a tenant): exactly one commits, the others conflict.
+async fn racing_changes_with_the_same_expectation_let_one_win(db: &Db) {
+    let stores = [db.open().await, db.open().await];
+    let race = |write: fn(usize) -> ControlWrite| {
+        futures::future::join_all((0..8).map(|i| {
+            let store = stores[i % 2].clone();
+            async move { store.apply(vec![write(i)], audit("race", None)).await }
+        }))
+    };
+    let installs = race(|i| set_plugin("tone", Some(&format!("d{i}")), None, None)).await;
+    let creates = race(|i| put_tenant("t", &format!("{{\"n\":{i}}}"), None)).await;
+    for outcomes in [installs, creates] {
+        let won = outcomes.iter().filter(|r| r.is_ok()).count();
+        let conflicts = outcomes
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Conflict(_))))
+            .count();
+        assert_eq!((won, conflicts), (1, 7), "{outcomes:?}");
+    }
+    assert_eq!(stores[0].control_version().await.expect("version"), 2);
+    let state = stores[1].control_state().await.expect("state");
+    assert_eq!((state.plugins.len(), state.tenants.len()), (1, 1));
+}
+
+// PostgreSQL only.
+
+/// Several replicas starting at once on a fresh database: each migration runs once,
+/// and every replica ends up with the whole schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_replicas_migrate_a_fresh_database_at_once() {
+    let server = TestPostgres::start();
+    let url = server.create_database("race", "").await;
+    let connects = (0..4).map(|_| {
+        let url = url.clone();
+        tokio::spawn(async move { Store::connect(Some(&url), Path::new("unused")).await })
+    });
+    let stores: Vec<Store> = futures::future::join_all(connects)
+        .await
+        .into_iter()
+        .map(|joined| joined.expect("task").expect("connect"))
+        .collect();
+    let client = TestPostgres::client(&url).await;
+    let applied: Vec<i32> = client
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .expect("query")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let expected: Vec<i32> = migrations::MIGRATIONS
+        .iter()
+        .map(|m| i32::try_from(m.version).expect("version"))
+        .collect();
+    assert_eq!(applied, expected);
+    for store in &stores {
+        assert_eq!(store.backend_name(), "postgres");
+        assert_eq!(store.control_version().await.expect("version"), 0);
+    }
+}
+
+/// An older host refuses a database that a newer one has migrated.
+#[tokio::test]
+async fn postgres_refuses_a_newer_schema() {
+    let server = TestPostgres::start();
+    drop(
+        Store::connect(Some(server.url()), Path::new("unused"))
+            .await
+            .expect("connect"),
+    );
+    // Connecting again to an up-to-date database is fine.
+    drop(
+        Store::connect(Some(server.url()), Path::new("unused"))
+            .await
+            .expect("reconnect"),
+    );
+    let newer = i32::try_from(migrations::latest() + 1).expect("version");
+    TestPostgres::client(server.url())
+        .await
+        .execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)",
+            &[&newer],
+        )
+        .await
+        .expect("insert");
+    match Store::connect(Some(server.url()), Path::new("unused")).await {
+        Err(StoreError::Corrupt(message)) => {
+            assert!(message.contains("schema version"), "{message}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Keys, tenants and plugins are ordered by bytes, as on SQLite, also in a
+/// database whose own collation orders otherwise.
+#[tokio::test]
+async fn postgres_orders_by_bytes_whatever_the_collation() {
+    let server = TestPostgres::start();
+    let url = server
+        .create_database(
+            "icu",
+            "TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' \
+             LOCALE_PROVIDER icu ICU_LOCALE 'en-US'",
+        )
+        .await;
+    let store = Store::connect(Some(&url), Path::new("unused"))
+        .await
+        .expect("connect");
+    // The database really sorts otherwise (ICU: a < b < B < é < f).
+    let sorted: Vec<String> = TestPostgres::client(&url)
+        .await
+        .query(
+            "SELECT k FROM unnest(ARRAY['f', 'é', 'B', 'b', 'a']) AS k ORDER BY k",
+            &[],
+        )
+        .await
+        .expect("query")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(sorted, ["a", "b", "B", "é", "f"]);
+    let keys = ["f", "é", "B", "b", "a"];
+    let pairs = keys
+        .iter()
+        .map(|k| (k.to_string(), b"v".to_vec()))
+        .collect();
+    store.kv_put_many("t", "p", pairs).await.expect("put");
+    let bytewise = vec!["B", "a", "b", "f", "é"];
+    assert_eq!(
+        store.kv_list("t", "p", "", 10).await.expect("list"),
+        bytewise
+    );
+    let scanned: Vec<String> = store
+        .kv_scan("t", "p", "")
+        .await
+        .expect("scan")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(scanned, bytewise);
+    let writes = keys
+        .iter()
+        .flat_map(|k| {
+            [
+                put_tenant(k, "{}", None),
+                set_plugin(k, Some("d"), None, None),
+            ]
+        })
+        .collect();
+    store
+        .apply(writes, audit("setup", None))
+        .await
+        .expect("apply");
+    let state = store.control_state().await.expect("state");
+    assert_eq!(
+        state
+            .tenants
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>(),
+        bytewise
+    );
+    assert_eq!(
+        state
+            .plugins
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>(),
+        bytewise
+    );
+}
+
+/// Connection problems name their cause, and never repeat the URL's password.
+#[tokio::test]
+async fn postgres_connection_errors_are_described() {
+    // A loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let url = format!("postgres://crossdesk:sekrit@127.0.0.1:{port}/crossdesk");
+    match Store::connect(Some(&url), Path::new("unused")).await {
+        Err(StoreError::Postgres(message)) => {
+            assert!(message.contains("connect"), "{message}");
+            assert!(!message.contains("sekrit"), "{message}");
+        }
+        other => panic!("expected a connection error, got {other:?}"),
+    }
+    match Store::connect(
+        Some("postgres://user:sekrit@127.0.0.1:notaport/db"),
+        Path::new("unused"),
+    )
+    .await
+    {
+        Err(StoreError::Postgres(message)) => {
+            assert!(message.contains("invalid PostgreSQL URL"), "{message}");
+            assert!(!message.contains("sekrit"), "{message}");
+        }
+        other => panic!("expected an invalid URL error, got {other:?}"),
+    }
+}
+
+/// The server's own message, with its SQLSTATE, reaches the caller: here a key
+/// PostgreSQL cannot store (text holds no NUL character; SQLite's does).
+#[tokio::test]
+async fn postgres_errors_carry_the_server_message() {
+    let server = TestPostgres::start();
+    let store = Store::connect(Some(server.url()), Path::new("unused"))
+        .await
+        .expect("connect");
+    match store.kv_put("t", "p", "nul\0key", b"v".to_vec()).await {
+        Err(StoreError::Postgres(message)) => {
+            assert!(message.contains("22021"), "{message}");
+        }
+        other => panic!("expected a database error, got {other:?}"),
+    }
+    // The connection it failed on is still good for the next call.
+    store
+        .kv_put("t", "p", "key", b"v".to_vec())
+        .await
+        .expect("put after error");
+}
