@@ -77,7 +77,8 @@ struct TranslationScope {
     /// The plugin's installed name.
     #[arg(long, default_value = "translation")]
     plugin: String,
-    /// The sidecar's configuration; its `data_dir` holds the data.
+    /// The sidecar's configuration; its store (SQLite in `data_dir`, or the
+    /// PostgreSQL of `[storage]`) holds the data.
     #[arg(long, conflicts_with = "data_dir")]
     config: Option<PathBuf>,
     /// The sidecar's data folder (default: the configuration's `data_dir`).
@@ -86,12 +87,13 @@ struct TranslationScope {
 }
 
 impl TranslationScope {
-    fn store(&self) -> Result<crossdesk::store::Store> {
-        let dir = match &self.data_dir {
-            Some(dir) => dir.clone(),
-            None => Config::load(self.config.as_deref())?.data_dir,
-        };
-        Ok(crossdesk::store::Store::open(&dir)?)
+    async fn store(&self) -> Result<crossdesk::store::Store> {
+        if let Some(dir) = &self.data_dir {
+            return Ok(crossdesk::store::Store::open(dir)?);
+        }
+        let config = Config::load(self.config.as_deref())?;
+        let url = config.storage.resolve_url()?;
+        Ok(crossdesk::store::Store::connect(url.as_deref(), &config.data_dir).await?)
     }
 }
 
@@ -357,7 +359,7 @@ async fn translation(command: TranslationCommand) -> Result<()> {
             let records =
                 exchange::parse_tmx(&read(&file)?).with_context(|| file.display().to_string())?;
             let changed =
-                exchange::import_tm(&scope.store()?, &scope.tenant, &scope.plugin, &records)
+                exchange::import_tm(&scope.store().await?, &scope.tenant, &scope.plugin, &records)
                     .await?;
             println!(
                 "{} translation(s) read, {changed} new or changed in tenant '{}'",
@@ -367,7 +369,7 @@ async fn translation(command: TranslationCommand) -> Result<()> {
         }
         TranslationCommand::ExportTmx { scope, output } => {
             let records =
-                exchange::export_tm(&scope.store()?, &scope.tenant, &scope.plugin).await?;
+                exchange::export_tm(&scope.store().await?, &scope.tenant, &scope.plugin).await?;
             let tmx = exchange::write_tmx(&records);
             match output {
                 Some(path) => {
@@ -386,7 +388,7 @@ async fn translation(command: TranslationCommand) -> Result<()> {
             let terms =
                 exchange::parse_terms(&read(&file)?).with_context(|| file.display().to_string())?;
             let changed =
-                exchange::import_terms(&scope.store()?, &scope.tenant, &scope.plugin, &terms)
+                exchange::import_terms(&scope.store().await?, &scope.tenant, &scope.plugin, &terms)
                     .await?;
             println!(
                 "{} term(s) read, {changed} new or changed in tenant '{}'",
