@@ -16,6 +16,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod bridge;
 pub mod config;
 pub mod control;
 pub mod exchange;

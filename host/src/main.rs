@@ -64,6 +64,12 @@ enum Command {
         #[command(subcommand)]
         command: TranslationCommand,
     },
+    /// Attach a helpdesk: receive its webhooks, run them through the sidecar and
+    /// write the actions back through its REST API.
+    Bridge {
+        #[command(subcommand)]
+        command: BridgeCommand,
+    },
     /// Print the embedded default configuration.
     DefaultConfig,
 }
@@ -95,6 +101,33 @@ impl TranslationScope {
         let url = config.storage.resolve_url()?;
         Ok(crossdesk::store::Store::connect(url.as_deref(), &config.data_dir).await?)
     }
+}
+
+#[derive(Subcommand)]
+enum BridgeCommand {
+    /// Serve the webhook endpoints and drain the queue.
+    Serve {
+        /// The bridge's TOML configuration (see examples/zendesk/).
+        #[arg(long)]
+        config: PathBuf,
+        /// Overrides `listen` of the configuration.
+        #[arg(long, value_name = "HOST:PORT")]
+        listen: Option<std::net::SocketAddr>,
+    },
+    /// List the jobs that gave up (the dead-letter list), with their last error.
+    DeadLetters {
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Put dead jobs back in the queue: the given ids, or all with --all.
+    Replay {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(required_unless_present = "all")]
+        ids: Vec<u64>,
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -206,6 +239,7 @@ fn main() -> Result<()> {
             Command::Plugin { command } => plugin(command).await,
             Command::Admin(args) => admin_cli::run(*args).await,
             Command::Translation { command } => translation(command).await,
+            Command::Bridge { command } => bridge(command).await,
             Command::DefaultConfig => {
                 print!("{}", crossdesk::config::EMBEDDED_DEFAULT);
                 Ok(())
@@ -349,6 +383,47 @@ async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+async fn bridge(command: BridgeCommand) -> Result<()> {
+    use crossdesk::bridge::{BridgeConfig, open_queue, queue::JobState};
+    match command {
+        BridgeCommand::Serve { config, listen } => {
+            let mut config = BridgeConfig::load(&config)?;
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            // Scripts wait for this line (and read the port when listening on port 0).
+            println!("crossdesk bridge listening on {}", listener.local_addr()?);
+            crossdesk::bridge::run(config, listener, shutdown_signal()).await?;
+        }
+        BridgeCommand::DeadLetters { config } => {
+            let queue = open_queue(&BridgeConfig::load(&config)?)?;
+            let dead = queue.list(JobState::Dead).await?;
+            if dead.is_empty() {
+                println!("no dead letters");
+            }
+            for job in dead {
+                println!(
+                    "{}\t{}\t{}\tattempts {}\t{}",
+                    job.id,
+                    job.endpoint,
+                    job.job.delivery_key,
+                    job.attempts,
+                    job.last_error.unwrap_or_default()
+                );
+            }
+        }
+        BridgeCommand::Replay { config, ids, all } => {
+            let queue = open_queue(&BridgeConfig::load(&config)?)?;
+            let replayed = queue.replay(if all { None } else { Some(ids) }).await?;
+            println!("{replayed} job(s) queued again");
+        }
+    }
+    Ok(())
+}
+
 async fn translation(command: TranslationCommand) -> Result<()> {
     use crossdesk::exchange;
     let read = |file: &PathBuf| {
@@ -358,9 +433,13 @@ async fn translation(command: TranslationCommand) -> Result<()> {
         TranslationCommand::ImportTmx { scope, file } => {
             let records =
                 exchange::parse_tmx(&read(&file)?).with_context(|| file.display().to_string())?;
-            let changed =
-                exchange::import_tm(&scope.store().await?, &scope.tenant, &scope.plugin, &records)
-                    .await?;
+            let changed = exchange::import_tm(
+                &scope.store().await?,
+                &scope.tenant,
+                &scope.plugin,
+                &records,
+            )
+            .await?;
             println!(
                 "{} translation(s) read, {changed} new or changed in tenant '{}'",
                 records.len(),

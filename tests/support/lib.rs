@@ -6,6 +6,7 @@
 
 pub mod certs;
 pub mod engine;
+pub mod helpdesk;
 pub mod postgres;
 pub mod process;
 

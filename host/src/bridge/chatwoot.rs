@@ -1,0 +1,1267 @@
+//! The Chatwoot integration of the bridge: checks Chatwoot's webhook signatures, maps
+//! `message_created` / `conversation_created` deliveries to jobs, and writes a job's
+//! actions back through Chatwoot's application API.
+//!
+//! # Signature
+//!
+//! Chatwoot signs a webhook delivery when the webhook has a secret: the request carries
+//! `X-Chatwoot-Timestamp: <unix seconds>` and
+//! `X-Chatwoot-Signature: sha256=<hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>`
+//! (plus `X-Chatwoot-Delivery`, unused here). Sources: the `secret` field of Chatwoot's
+//! webhook resource in its API reference ("Signed webhook deliveries include
+//! `X-Chatwoot-Timestamp` and `X-Chatwoot-Signature`; the signature is `sha256=` followed
+//! by the HMAC-SHA256 of `{timestamp}.{raw_request_body}` using this secret"), mirrored
+//! at <https://raw.githubusercontent.com/api-evangelist/chatwoot/refs/heads/main/json-schema/webhook.json>,
+//! and the receivers built against Chatwoot 4.x. Older Chatwoot releases
+//! (`lib/webhooks/trigger.rb` posting the bare JSON) sign nothing; in front of those a
+//! reverse proxy must add the same two headers. The signature is checked in constant
+//! time (`Mac::verify_slice`); a timestamp further than `Rules::max_age_secs` from now
+//! is refused as stale.
+//!
+//! # Payloads
+//!
+//! Shapes follow Chatwoot's source (chatwoot/chatwoot): `app/listeners/webhook_listener.rb`
+//! (`message_created` = `message.webhook_data` + `event`; `conversation_created` =
+//! `conversation.webhook_data` + `event`), `app/models/message.rb#webhook_data` (`id`,
+//! `content`, `created_at` as ISO 8601, `message_type` as a string, `private`, `sender`,
+//! `conversation`, `account`, `inbox`), `app/models/contact.rb#webhook_data`,
+//! `app/models/user.rb#webhook_data` (`type: "user"`) and
+//! `app/presenters/conversations/event_data_presenter.rb` (conversation: `id` = the
+//! display id used in API paths, `channel` = `Channel::Whatsapp`..., `contact_inbox`,
+//! `meta.sender`, and `messages` whose entries are `push_event_data`: integer
+//! `message_type` and `created_at`, `account_id`, `sender_type`). A
+//! `conversation_created` payload has no `account` object: the account comes from its
+//! first message's `account_id`. Its delivery key is that of the first message, so the
+//! same message received as `message_created` too is queued once.
+//!
+//! # Write-back
+//!
+//! `POST /api/v1/accounts/{account}/conversations/{conversation}/...`: `messages`
+//! (private note, public reply), `labels`, `custom_attributes`, `assignments` — one
+//! request per kind of write and event, authenticated with the `api_access_token`
+//! header (Chatwoot API reference, "Application APIs").
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value, json};
+use sha2::Sha256;
+
+use super::types::{Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target};
+use crate::pb;
+
+/// `sha256=<hex HMAC>` over `{timestamp}.{body}`.
+pub const SIGNATURE_HEADER: &str = "x-chatwoot-signature";
+/// Unix seconds of the delivery, part of the signed string.
+pub const TIMESTAMP_HEADER: &str = "x-chatwoot-timestamp";
+/// The label a review flag puts on the conversation. Chatwoot only applies labels that
+/// exist in the account, so it must be created there once.
+pub const REVIEW_LABEL: &str = "crossdesk-review";
+
+/// The Chatwoot helpdesk.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Chatwoot;
+
+impl Helpdesk for Chatwoot {
+    fn name(&self) -> &'static str {
+        "chatwoot"
+    }
+
+    fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        secret: &str,
+        now: SystemTime,
+        rules: &Rules,
+    ) -> Result<(), Rejection> {
+        let timestamp = header_text(headers, TIMESTAMP_HEADER)?;
+        let signature = header_text(headers, SIGNATURE_HEADER)?;
+        let sent_at: i64 = timestamp.parse().map_err(|_| {
+            Rejection::BadSignature(format!("{TIMESTAMP_HEADER} is not unix seconds"))
+        })?;
+        let hex_mac = signature.strip_prefix("sha256=").ok_or_else(|| {
+            Rejection::BadSignature(format!("{SIGNATURE_HEADER} does not start with sha256="))
+        })?;
+        let expected = hex::decode(hex_mac)
+            .map_err(|_| Rejection::BadSignature(format!("{SIGNATURE_HEADER} is not hex")))?;
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+            .map_err(|e| Rejection::BadSignature(format!("unusable secret: {e}")))?;
+        mac.update(timestamp.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        mac.verify_slice(&expected)
+            .map_err(|_| Rejection::BadSignature("signature does not match".to_owned()))?;
+
+        let now_secs = match now.duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Err(_) => 0,
+        };
+        let age = now_secs.saturating_sub(sent_at).unsigned_abs();
+        if age > rules.max_age_secs {
+            return Err(Rejection::Stale(format!(
+                "signed {age} s from now, more than {} s",
+                rules.max_age_secs
+            )));
+        }
+        Ok(())
+    }
+
+    fn map(&self, tenant: &str, body: &[u8], rules: &Rules) -> Result<Inbound, Rejection> {
+        let payload: Value = serde_json::from_slice(body)
+            .map_err(|e| Rejection::BadPayload(format!("not JSON: {e}")))?;
+        if !payload.is_object() {
+            return Err(Rejection::BadPayload(
+                "body is not a JSON object".to_owned(),
+            ));
+        }
+        let event = payload
+            .get("event")
+            .and_then(Value::as_str)
+            .ok_or_else(|| missing("event"))?;
+        match event {
+            "message_created" => map_message_created(tenant, &payload, rules),
+            "conversation_created" => map_conversation_created(tenant, &payload, rules),
+            other => Ok(Inbound::Ignored(format!("event {other} is not mapped"))),
+        }
+    }
+
+    fn write_back(
+        &self,
+        target: &Target,
+        actions: &[pb::Action],
+        reply: Option<&str>,
+        rules: &Rules,
+    ) -> Vec<RestCall> {
+        write_back_calls(target, actions, reply, rules)
+    }
+
+    fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
+        let token = credentials.token.trim();
+        if token.is_empty() {
+            return Err("the Chatwoot access token is empty".to_owned());
+        }
+        let mut value = http::HeaderValue::from_str(token)
+            .map_err(|_| "the Chatwoot access token is not a valid header value".to_owned())?;
+        value.set_sensitive(true);
+        let mut headers = http::HeaderMap::new();
+        headers.insert("api_access_token", value);
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Ok(headers)
+    }
+}
+
+fn header_text<'h>(headers: &'h http::HeaderMap, name: &str) -> Result<&'h str, Rejection> {
+    let value = headers
+        .get(name)
+        .ok_or_else(|| Rejection::BadSignature(format!("missing {name}")))?;
+    value
+        .to_str()
+        .map(str::trim)
+        .map_err(|_| Rejection::BadSignature(format!("{name} is not text")))
+}
+
+fn missing(field: &str) -> Rejection {
+    Rejection::BadPayload(format!("missing or invalid field `{field}`"))
+}
+
+/// An id Chatwoot sends as a number (or, from some proxies, a string).
+fn id_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
+fn str_field<'v>(value: Option<&'v Value>, key: &str) -> Option<&'v str> {
+    value?
+        .get(key)?
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MessageType {
+    Incoming,
+    Outgoing,
+    Activity,
+    Template,
+}
+
+impl MessageType {
+    /// `message_type` as `webhook_data` (string) or `push_event_data` (integer) sends it.
+    fn parse(value: Option<&Value>) -> Option<Self> {
+        match value? {
+            Value::String(s) => match s.as_str() {
+                "incoming" => Some(Self::Incoming),
+                "outgoing" => Some(Self::Outgoing),
+                "activity" => Some(Self::Activity),
+                "template" => Some(Self::Template),
+                _ => None,
+            },
+            Value::Number(n) => match n.as_u64()? {
+                0 => Some(Self::Incoming),
+                1 => Some(Self::Outgoing),
+                2 => Some(Self::Activity),
+                3 => Some(Self::Template),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Incoming => "incoming",
+            Self::Outgoing => "outgoing",
+            Self::Activity => "activity",
+            Self::Template => "template",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SenderKind {
+    Contact,
+    User,
+    AgentBot,
+    Unknown,
+}
+
+/// From the sender's `type` (`contact`, `user`, `agent_bot`) or the message's
+/// `sender_type` (`Contact`, `User`, `AgentBot`); older Chatwoot contacts carry no
+/// `type`, and only contacts send incoming messages.
+fn sender_kind(message: &Value, sender: Option<&Value>, message_type: MessageType) -> SenderKind {
+    let named = str_field(sender, "type").or_else(|| str_field(Some(message), "sender_type"));
+    match named.map(str::to_ascii_lowercase).as_deref() {
+        Some("contact") => SenderKind::Contact,
+        Some("user") => SenderKind::User,
+        Some("agent_bot" | "agentbot") => SenderKind::AgentBot,
+        Some(_) => SenderKind::Unknown,
+        None if sender.is_some() && message_type == MessageType::Incoming => SenderKind::Contact,
+        None => SenderKind::Unknown,
+    }
+}
+
+/// One message of a delivery, whichever event carried it.
+struct Message<'v> {
+    id: String,
+    account_id: String,
+    conversation_id: String,
+    /// The conversation object (`push_data`): channel, contact_inbox, meta.
+    conversation: &'v Value,
+    message_type: MessageType,
+    private: bool,
+    content: &'v str,
+    sender: Option<&'v Value>,
+    sender_id: Option<String>,
+    sender_kind: SenderKind,
+    created_at: Option<&'v Value>,
+}
+
+fn map_message_created(tenant: &str, payload: &Value, rules: &Rules) -> Result<Inbound, Rejection> {
+    let id = id_text(payload.get("id")).ok_or_else(|| missing("id"))?;
+    let conversation = payload
+        .get("conversation")
+        .filter(|c| c.is_object())
+        .ok_or_else(|| missing("conversation"))?;
+    let conversation_id =
+        id_text(conversation.get("id")).ok_or_else(|| missing("conversation.id"))?;
+    let account_id = id_text(payload.get("account").and_then(|a| a.get("id")))
+        .or_else(|| id_text(payload.get("account_id")))
+        .or_else(|| id_text(conversation.get("account_id")))
+        .ok_or_else(|| missing("account.id"))?;
+    let message_type =
+        MessageType::parse(payload.get("message_type")).ok_or_else(|| missing("message_type"))?;
+    let sender = payload.get("sender").filter(|s| s.is_object());
+    let message = Message {
+        id,
+        account_id,
+        conversation_id,
+        conversation,
+        message_type,
+        private: payload
+            .get("private")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        content: payload.get("content").and_then(Value::as_str).unwrap_or(""),
+        sender,
+        sender_id: id_text(sender.and_then(|s| s.get("id"))),
+        sender_kind: sender_kind(payload, sender, message_type),
+        created_at: payload.get("created_at"),
+    };
+    classify(tenant, &message, rules)
+}
+
+fn map_conversation_created(
+    tenant: &str,
+    payload: &Value,
+    rules: &Rules,
+) -> Result<Inbound, Rejection> {
+    let conversation_id = id_text(payload.get("id")).ok_or_else(|| missing("id"))?;
+    let messages = payload
+        .get("messages")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let first = messages.iter().find(|m| {
+        MessageType::parse(m.get("message_type")) == Some(MessageType::Incoming)
+            && m.get("content")
+                .and_then(Value::as_str)
+                .is_some_and(|c| !c.trim().is_empty())
+    });
+    let Some(first) = first else {
+        return Ok(Inbound::Ignored(
+            "conversation created without a first message".to_owned(),
+        ));
+    };
+    let id = id_text(first.get("id")).ok_or_else(|| missing("messages[].id"))?;
+    let account_id = id_text(payload.get("account").and_then(|a| a.get("id")))
+        .or_else(|| id_text(payload.get("account_id")))
+        .or_else(|| id_text(first.get("account_id")))
+        .ok_or_else(|| missing("messages[].account_id"))?;
+    let sender = first
+        .get("sender")
+        .filter(|s| s.is_object())
+        .or_else(|| payload.get("meta").and_then(|m| m.get("sender")));
+    let message = Message {
+        id,
+        account_id,
+        conversation_id,
+        conversation: payload,
+        message_type: MessageType::Incoming,
+        private: first
+            .get("private")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        content: first.get("content").and_then(Value::as_str).unwrap_or(""),
+        sender,
+        sender_id: id_text(first.get("sender_id"))
+            .or_else(|| id_text(sender.and_then(|s| s.get("id")))),
+        sender_kind: sender_kind(first, sender, MessageType::Incoming),
+        created_at: first.get("created_at"),
+    };
+    classify(tenant, &message, rules)
+}
+
+/// Loop prevention and the choice between a customer message, an agent's reply and
+/// nothing.
+fn classify(tenant: &str, message: &Message<'_>, rules: &Rules) -> Result<Inbound, Rejection> {
+    let by_us = message.sender_kind != SenderKind::Contact
+        && message
+            .sender_id
+            .as_ref()
+            .is_some_and(|id| rules.bot_author_ids.iter().any(|bot| bot.trim() == id));
+    if by_us {
+        return Ok(Inbound::Ignored(format!(
+            "message {} is by the bridge's own user",
+            message.id
+        )));
+    }
+    if !rules.marker.is_empty() && message.content.contains(&rules.marker) {
+        return Ok(Inbound::Ignored(format!(
+            "message {} carries the bridge's marker",
+            message.id
+        )));
+    }
+    if message.private {
+        let prefix = rules.agent_prefix.trim();
+        let draft = (message.sender_kind == SenderKind::User && !prefix.is_empty())
+            .then(|| message.content.trim_start().strip_prefix(prefix))
+            .flatten();
+        return match draft.map(str::trim) {
+            Some(text) if !text.is_empty() => {
+                job(tenant, message, pb::EventKind::AgentReplyDrafted, text)
+            }
+            Some(_) => Ok(Inbound::Ignored(format!(
+                "agent reply note {} has no text",
+                message.id
+            ))),
+            None => Ok(Inbound::Ignored(format!(
+                "private note {} is not an agent reply",
+                message.id
+            ))),
+        };
+    }
+    if message.message_type != MessageType::Incoming {
+        return Ok(Inbound::Ignored(format!(
+            "{} message {} is not from the customer",
+            message.message_type.name(),
+            message.id
+        )));
+    }
+    if message.sender_kind != SenderKind::Contact {
+        return Ok(Inbound::Ignored(format!(
+            "incoming message {} is not by a contact",
+            message.id
+        )));
+    }
+    let text = message.content.trim();
+    if text.is_empty() {
+        return Ok(Inbound::Ignored(format!(
+            "message {} has no text",
+            message.id
+        )));
+    }
+    job(tenant, message, pb::EventKind::CustomerMessage, text)
+}
+
+fn job(
+    tenant: &str,
+    message: &Message<'_>,
+    kind: pb::EventKind,
+    text: &str,
+) -> Result<Inbound, Rejection> {
+    let delivery_key = format!("chatwoot:{}:message:{}", message.account_id, message.id);
+    let (channel, custom_channel) = channel(message.conversation);
+    let agent_reply = kind == pb::EventKind::AgentReplyDrafted;
+    let contact = if message.sender_kind == SenderKind::Contact {
+        message.sender
+    } else {
+        None
+    }
+    .or_else(|| {
+        message
+            .conversation
+            .get("meta")
+            .and_then(|m| m.get("sender"))
+    });
+    let mut attributes = BTreeMap::new();
+    attributes.insert("chatwoot.account_id".to_owned(), message.account_id.clone());
+    attributes.insert("chatwoot.message_id".to_owned(), message.id.clone());
+    if let Some(inbox) = id_text(message.conversation.get("inbox_id")) {
+        attributes.insert("chatwoot.inbox_id".to_owned(), inbox);
+    }
+    if let Some(raw) = str_field(Some(message.conversation), "channel") {
+        attributes.insert("chatwoot.channel".to_owned(), raw.to_owned());
+    }
+    let event = pb::Event {
+        tenant_id: tenant.to_owned(),
+        event_id: delivery_key.clone(),
+        kind: kind as i32,
+        ticket_id: message.conversation_id.clone(),
+        channel: channel as i32,
+        custom_channel,
+        customer: Some(customer(contact, message.conversation, channel)),
+        agent: agent_reply.then(|| pb::Agent {
+            id: message.sender_id.clone().unwrap_or_default(),
+            working_language: String::new(),
+        }),
+        text: text.to_owned(),
+        occurred_at: occurred_at(message.created_at)?,
+        attributes,
+        ..Default::default()
+    };
+    let event_json = crate::json::to_json("crossdesk.v1.Event", &event)
+        .map_err(|e| Rejection::BadPayload(format!("cannot encode the event: {e}")))?;
+    Ok(Inbound::Job(Job {
+        delivery_key,
+        event_json,
+        target: Target {
+            ticket_id: message.conversation_id.clone(),
+            account_id: message.account_id.clone(),
+        },
+        agent_reply,
+    }))
+}
+
+/// The conversation's `channel` (the inbox's channel class).
+fn channel(conversation: &Value) -> (pb::Channel, String) {
+    let Some(raw) = str_field(Some(conversation), "channel") else {
+        return (pb::Channel::Unspecified, String::new());
+    };
+    let source = str_field(conversation.get("contact_inbox"), "source_id").unwrap_or("");
+    let name = raw.strip_prefix("Channel::").unwrap_or(raw);
+    let mapped = match name {
+        "Whatsapp" => pb::Channel::Whatsapp,
+        // Twilio carries WhatsApp too: its source ids are `whatsapp:+...`.
+        "TwilioSms" if source.starts_with("whatsapp:") => pb::Channel::Whatsapp,
+        "TwilioSms" | "Sms" => pb::Channel::Sms,
+        "FacebookPage" => pb::Channel::Facebook,
+        "WebWidget" => pb::Channel::WebChat,
+        "Email" => pb::Channel::Email,
+        "Api" => pb::Channel::Api,
+        "Voice" => pb::Channel::Phone,
+        _ => pb::Channel::Custom,
+    };
+    let custom = if mapped == pb::Channel::Custom {
+        to_snake(name)
+    } else {
+        String::new()
+    };
+    (mapped, custom)
+}
+
+/// `TwitterProfile` → `twitter_profile`.
+fn to_snake(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+fn customer(contact: Option<&Value>, conversation: &Value, channel: pb::Channel) -> pb::Customer {
+    let mut external_ids = BTreeMap::new();
+    let email = str_field(contact, "email");
+    let phone = str_field(contact, "phone_number");
+    if let Some(email) = email {
+        external_ids.insert("email".to_owned(), email.to_owned());
+    }
+    if let Some(phone) = phone {
+        external_ids.insert("phone".to_owned(), phone.to_owned());
+    }
+    if let Some(identifier) = str_field(contact, "identifier") {
+        external_ids.insert("identifier".to_owned(), identifier.to_owned());
+    }
+    if channel == pb::Channel::Whatsapp {
+        // The WhatsApp id: the contact's number, else the inbox source id (the wa_id,
+        // digits without `+`; `whatsapp:+...` on Twilio).
+        let source = str_field(conversation.get("contact_inbox"), "source_id")
+            .map(|s| s.strip_prefix("whatsapp:").unwrap_or(s));
+        if let Some(wa) = phone.or(source) {
+            external_ids.insert("whatsapp".to_owned(), wa.to_owned());
+        }
+    }
+    let extra = contact.and_then(|c| c.get("additional_attributes"));
+    let country = str_field(extra, "country_code")
+        .filter(|c| c.len() == 2)
+        .map(str::to_ascii_uppercase)
+        .unwrap_or_default();
+    // The web widget records the visitor's browser language on the conversation.
+    let locale = str_field(
+        conversation.get("additional_attributes"),
+        "browser_language",
+    )
+    .unwrap_or_default()
+    .to_owned();
+    pb::Customer {
+        id: id_text(contact.and_then(|c| c.get("id"))).unwrap_or_default(),
+        locale,
+        country,
+        time_zone: String::new(),
+        display_name: str_field(contact, "name").unwrap_or_default().to_owned(),
+        external_ids,
+    }
+}
+
+/// `created_at`: ISO 8601 in `webhook_data` (`2026-11-24T10:00:00.000Z`, or
+/// `2026-11-24 10:00:00 UTC` in older releases), unix seconds in `push_event_data`.
+fn occurred_at(value: Option<&Value>) -> Result<Option<prost_types::Timestamp>, Rejection> {
+    let bad = || Rejection::BadPayload("field `created_at` is not a time".to_owned());
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => {
+            let seconds = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64));
+            seconds
+                .map(|seconds| Some(prost_types::Timestamp { seconds, nanos: 0 }))
+                .ok_or_else(bad)
+        }
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            let normal = match s.strip_suffix(" UTC") {
+                Some(rest) => format!("{rest}Z"),
+                None => s.to_owned(),
+            };
+            normal
+                .parse::<prost_types::Timestamp>()
+                .map(Some)
+                .map_err(|_| bad())
+        }
+        Some(_) => Err(bad()),
+    }
+}
+
+/// The requests that write `actions` back, one per kind of write.
+fn write_back_calls(
+    target: &Target,
+    actions: &[pb::Action],
+    reply: Option<&str>,
+    rules: &Rules,
+) -> Vec<RestCall> {
+    use pb::action::Kind;
+
+    let mut notes: Vec<String> = Vec::new();
+    let mut auto_replies: Vec<&str> = Vec::new();
+    let mut labels: Vec<String> = Vec::new();
+    let mut fields: BTreeMap<String, String> = BTreeMap::new();
+    let mut assignment: Option<Value> = None;
+    for action in actions {
+        match &action.kind {
+            Some(Kind::InternalNote(text)) if !text.trim().is_empty() => {
+                notes.push(text.trim().to_owned());
+            }
+            // Chatwoot has no draft to replace: outside an agent's reply (whose final
+            // text comes as `reply`) the suggestion is left for the agent as a note.
+            Some(Kind::ReplaceDraft(text)) if reply.is_none() && !text.trim().is_empty() => {
+                notes.push(format!("Suggested reply:\n{}", text.trim()));
+            }
+            Some(Kind::AutoReply(text)) if !text.trim().is_empty() => {
+                auto_replies.push(text.trim());
+            }
+            Some(Kind::AddTags(tags)) => {
+                for tag in &tags.tags {
+                    add_label(&mut labels, tag);
+                }
+            }
+            Some(Kind::SetFields(set)) => {
+                fields.extend(set.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            Some(Kind::Recommend(recs)) if !recs.items.is_empty() => {
+                let lines: Vec<String> = recs
+                    .items
+                    .iter()
+                    .map(|r| {
+                        let mut line = format!("- {} ({} {})", r.title, r.kind, r.id);
+                        if !r.reason.is_empty() {
+                            line.push_str(&format!(": {}", r.reason));
+                        }
+                        line
+                    })
+                    .collect();
+                notes.push(format!("Recommended:\n{}", lines.join("\n")));
+            }
+            Some(Kind::Route(route)) => {
+                let agent = route.agent_id.trim();
+                let team = route.group.trim();
+                // Chatwoot's assignments endpoint takes an agent or a team, the agent
+                // first when both are sent: one request carries one of them.
+                if let Ok(id) = agent.parse::<u64>() {
+                    assignment = Some(json!({ "assignee_id": id }));
+                } else if let Ok(id) = team.parse::<u64>() {
+                    assignment = Some(json!({ "team_id": id }));
+                } else if !agent.is_empty() || !team.is_empty() {
+                    let mut line = format!("Route to {}", [team, agent].join(" ").trim());
+                    if !route.reason.is_empty() {
+                        line.push_str(&format!(": {}", route.reason));
+                    }
+                    notes.push(line);
+                }
+            }
+            Some(Kind::FlagForReview(flag)) => {
+                add_label(&mut labels, REVIEW_LABEL);
+                let mut line = "Flagged for review".to_owned();
+                if !flag.category.is_empty() {
+                    line.push_str(&format!(" ({})", flag.category));
+                }
+                if !flag.reason.is_empty() {
+                    line.push_str(&format!(": {}", flag.reason));
+                }
+                notes.push(line);
+            }
+            _ => {}
+        }
+    }
+
+    let base = format!(
+        "/api/v1/accounts/{}/conversations/{}",
+        target.account_id, target.ticket_id
+    );
+    let mut calls = Vec::new();
+    let public = match reply.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reply) => Some(reply.to_owned()),
+        None if !auto_replies.is_empty() => Some(auto_replies.join("\n\n")),
+        None => None,
+    };
+    if let Some(content) = public {
+        calls.push(post(
+            format!("{base}/messages"),
+            json!({ "content": content, "message_type": "outgoing", "private": false }),
+        ));
+    }
+    if !notes.is_empty() {
+        let mut content = notes.join("\n\n");
+        if !rules.marker.is_empty() {
+            content.push_str("\n\n");
+            content.push_str(&rules.marker);
+        }
+        calls.push(post(
+            format!("{base}/messages"),
+            json!({ "content": content, "message_type": "outgoing", "private": true }),
+        ));
+    }
+    if !labels.is_empty() {
+        // Chatwoot's labels endpoint *replaces* the conversation's labels with the ones
+        // sent (LabelConcern#create → update_labels) and drops titles the account does
+        // not define. The bridge cannot read the current labels here, so earlier labels
+        // not in this list are removed.
+        calls.push(post(format!("{base}/labels"), json!({ "labels": labels })));
+    }
+    if !fields.is_empty() {
+        // Replaces the conversation's custom attributes with these by default
+        // (ConversationCustomAttributesConcern).
+        let map: Map<String, Value> = fields
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        calls.push(post(
+            format!("{base}/custom_attributes"),
+            json!({ "custom_attributes": map }),
+        ));
+    }
+    if let Some(body) = assignment {
+        calls.push(post(format!("{base}/assignments"), body));
+    }
+    calls
+}
+
+fn add_label(labels: &mut Vec<String>, label: &str) {
+    let label = label.trim();
+    if !label.is_empty() && !labels.iter().any(|l| l == label) {
+        labels.push(label.to_owned());
+    }
+}
+
+fn post(path: String, body: Value) -> RestCall {
+    RestCall {
+        method: http::Method::POST,
+        path,
+        body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const WHATSAPP: &str =
+        include_str!("../../../tests/fixtures/chatwoot/message_created_whatsapp.json");
+    const WEB_WIDGET: &str =
+        include_str!("../../../tests/fixtures/chatwoot/message_created_web_widget.json");
+    const PRIVATE_REPLY: &str =
+        include_str!("../../../tests/fixtures/chatwoot/message_created_private_reply.json");
+    const BOT_OUTGOING: &str =
+        include_str!("../../../tests/fixtures/chatwoot/message_created_bot_outgoing.json");
+    const CONVERSATION_CREATED: &str =
+        include_str!("../../../tests/fixtures/chatwoot/conversation_created.json");
+
+    const SECRET: &str = "whsec-test-3f9a";
+    const NOW: u64 = 1_795_514_400;
+
+    fn rules() -> Rules {
+        Rules {
+            agent_prefix: "#reply".to_owned(),
+            bot_author_ids: vec!["42".to_owned()],
+            marker: "— crossdesk".to_owned(),
+            max_age_secs: 300,
+        }
+    }
+
+    fn now() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(NOW)
+    }
+
+    fn sign(secret: &str, timestamp: &str, body: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+        mac.update(timestamp.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    }
+
+    fn signed_headers(secret: &str, timestamp: u64, body: &[u8]) -> http::HeaderMap {
+        let ts = timestamp.to_string();
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            "X-Chatwoot-Signature",
+            sign(secret, &ts, body).parse().expect("header value"),
+        );
+        headers.insert("X-Chatwoot-Timestamp", ts.parse().expect("header value"));
+        headers
+    }
+
+    fn verify(headers: &http::HeaderMap, body: &[u8]) -> Result<(), Rejection> {
+        Chatwoot.verify(headers, body, SECRET, now(), &rules())
+    }
+
+    #[test]
+    fn signature_valid() {
+        let body = WHATSAPP.as_bytes();
+        verify(&signed_headers(SECRET, NOW - 10, body), body).expect("valid");
+        // A little clock skew ahead is fine too.
+        verify(&signed_headers(SECRET, NOW + 5, body), body).expect("valid");
+    }
+
+    #[test]
+    fn signature_wrong_secret() {
+        let body = WHATSAPP.as_bytes();
+        let headers = signed_headers("another-secret", NOW, body);
+        assert!(matches!(
+            verify(&headers, body),
+            Err(Rejection::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn signature_tampered_body_or_timestamp() {
+        let body = WHATSAPP.as_bytes();
+        let headers = signed_headers(SECRET, NOW, body);
+        let tampered = WHATSAPP.replace("1287", "1288");
+        assert!(matches!(
+            verify(&headers, tampered.as_bytes()),
+            Err(Rejection::BadSignature(_))
+        ));
+        let mut moved = headers.clone();
+        moved.insert(
+            TIMESTAMP_HEADER,
+            (NOW - 1).to_string().parse().expect("header value"),
+        );
+        assert!(matches!(
+            verify(&moved, body),
+            Err(Rejection::BadSignature(_))
+        ));
+        let mut garbled = headers;
+        garbled.insert(SIGNATURE_HEADER, "sha256=zz".parse().expect("header value"));
+        assert!(matches!(
+            verify(&garbled, body),
+            Err(Rejection::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn signature_missing() {
+        let body = WHATSAPP.as_bytes();
+        assert!(matches!(
+            verify(&http::HeaderMap::new(), body),
+            Err(Rejection::BadSignature(_))
+        ));
+        let mut no_signature = signed_headers(SECRET, NOW, body);
+        no_signature.remove(SIGNATURE_HEADER);
+        assert!(matches!(
+            verify(&no_signature, body),
+            Err(Rejection::BadSignature(_))
+        ));
+        let mut no_timestamp = signed_headers(SECRET, NOW, body);
+        no_timestamp.remove(TIMESTAMP_HEADER);
+        assert!(matches!(
+            verify(&no_timestamp, body),
+            Err(Rejection::BadSignature(_))
+        ));
+        // The bare hex without the `sha256=` scheme is refused.
+        let mut bare = signed_headers(SECRET, NOW, body);
+        let value = sign(SECRET, &NOW.to_string(), body).replace("sha256=", "");
+        bare.insert(SIGNATURE_HEADER, value.parse().expect("header value"));
+        assert!(matches!(
+            verify(&bare, body),
+            Err(Rejection::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn signature_stale() {
+        let body = WHATSAPP.as_bytes();
+        let old = signed_headers(SECRET, NOW - 301, body);
+        assert!(matches!(verify(&old, body), Err(Rejection::Stale(_))));
+        let ahead = signed_headers(SECRET, NOW + 301, body);
+        assert!(matches!(verify(&ahead, body), Err(Rejection::Stale(_))));
+        verify(&signed_headers(SECRET, NOW - 300, body), body).expect("at the limit");
+    }
+
+    fn job_of(body: &str) -> (Job, pb::Event) {
+        match Chatwoot
+            .map("acme", body.as_bytes(), &rules())
+            .expect("maps")
+        {
+            Inbound::Job(job) => {
+                let event = crate::json::event_from_json(&job.event_json).expect("proto3 JSON");
+                (job, event)
+            }
+            Inbound::Ignored(reason) => panic!("ignored: {reason}"),
+        }
+    }
+
+    fn ignored(body: &str) -> String {
+        match Chatwoot
+            .map("acme", body.as_bytes(), &rules())
+            .expect("maps")
+        {
+            Inbound::Ignored(reason) => reason,
+            Inbound::Job(job) => panic!("unexpected job {}", job.delivery_key),
+        }
+    }
+
+    fn edit(body: &str, change: impl FnOnce(&mut Value)) -> String {
+        let mut value: Value = serde_json::from_str(body).expect("fixture is JSON");
+        change(&mut value);
+        value.to_string()
+    }
+
+    #[test]
+    fn maps_incoming_whatsapp_message() {
+        let (job, event) = job_of(WHATSAPP);
+        assert_eq!(job.delivery_key, "chatwoot:3:message:90211");
+        assert_eq!(
+            job.target,
+            Target {
+                ticket_id: "1287".to_owned(),
+                account_id: "3".to_owned()
+            }
+        );
+        assert!(!job.agent_reply);
+        assert_eq!(event.tenant_id, "acme");
+        assert_eq!(event.event_id, "chatwoot:3:message:90211");
+        assert_eq!(event.kind(), pb::EventKind::CustomerMessage);
+        assert_eq!(event.ticket_id, "1287");
+        assert_eq!(event.channel(), pb::Channel::Whatsapp);
+        assert_eq!(event.text, "注文した商品がまだ届きません。いつ届きますか？");
+        assert_eq!(
+            event.occurred_at,
+            Some(prost_types::Timestamp {
+                seconds: 1_795_514_400,
+                nanos: 0
+            })
+        );
+        let customer = event.customer.expect("customer");
+        assert_eq!(customer.id, "208");
+        assert_eq!(customer.display_name, "山田 花子");
+        assert_eq!(
+            customer.external_ids.get("phone").map(String::as_str),
+            Some("+819012345678")
+        );
+        assert_eq!(
+            customer.external_ids.get("whatsapp").map(String::as_str),
+            Some("+819012345678")
+        );
+        assert!(!customer.external_ids.contains_key("email"));
+        assert!(event.agent.is_none());
+        assert_eq!(
+            event
+                .attributes
+                .get("chatwoot.inbox_id")
+                .map(String::as_str),
+            Some("7")
+        );
+    }
+
+    #[test]
+    fn maps_incoming_web_widget_message() {
+        let (job, event) = job_of(WEB_WIDGET);
+        assert_eq!(job.delivery_key, "chatwoot:3:message:90245");
+        assert_eq!(event.kind(), pb::EventKind::CustomerMessage);
+        assert_eq!(event.channel(), pb::Channel::WebChat);
+        assert_eq!(event.ticket_id, "1291");
+        let customer = event.customer.expect("customer");
+        assert_eq!(customer.id, "215");
+        assert_eq!(customer.display_name, "Claire Martin");
+        assert_eq!(customer.locale, "fr");
+        assert_eq!(customer.country, "FR");
+        assert_eq!(
+            customer.external_ids.get("email").map(String::as_str),
+            Some("claire.martin@example.fr")
+        );
+        assert_eq!(
+            customer.external_ids.get("identifier").map(String::as_str),
+            Some("cust-88412")
+        );
+        assert!(!customer.external_ids.contains_key("whatsapp"));
+        assert_eq!(
+            event.occurred_at,
+            Some(prost_types::Timestamp {
+                seconds: 1_795_514_741,
+                nanos: 388_000_000
+            })
+        );
+    }
+
+    #[test]
+    fn maps_agent_private_reply_note() {
+        let (job, event) = job_of(PRIVATE_REPLY);
+        assert!(job.agent_reply);
+        assert_eq!(job.delivery_key, "chatwoot:3:message:90262");
+        assert_eq!(event.kind(), pb::EventKind::AgentReplyDrafted);
+        assert_eq!(
+            event.text,
+            "Your parcel left our warehouse today and should arrive on Thursday."
+        );
+        assert_eq!(event.agent.as_ref().expect("agent").id, "17");
+        // The customer comes from the conversation, not from the agent.
+        assert_eq!(event.channel(), pb::Channel::Whatsapp);
+        let customer = event.customer.expect("customer");
+        assert_eq!(customer.id, "208");
+    }
+
+    #[test]
+    fn ignores_bridge_outgoing_message() {
+        let reason = ignored(BOT_OUTGOING);
+        assert!(reason.contains("own user"), "{reason}");
+        // Another agent's outgoing message is not ours, still not a customer's.
+        let other = edit(BOT_OUTGOING, |v| v["sender"]["id"] = json!(17));
+        assert!(ignored(&other).contains("outgoing"));
+    }
+
+    #[test]
+    fn maps_conversation_created_with_first_message() {
+        let (job, event) = job_of(CONVERSATION_CREATED);
+        // Same key as the message's own message_created: queued once.
+        assert_eq!(job.delivery_key, "chatwoot:3:message:90301");
+        assert_eq!(
+            job.target,
+            Target {
+                ticket_id: "1302".to_owned(),
+                account_id: "3".to_owned()
+            }
+        );
+        assert_eq!(event.kind(), pb::EventKind::CustomerMessage);
+        assert_eq!(event.channel(), pb::Channel::Api);
+        assert_eq!(
+            event.text,
+            "Hallo, ich möchte meine Bestellung 4411 stornieren."
+        );
+        let customer = event.customer.expect("customer");
+        assert_eq!(customer.id, "221");
+        assert_eq!(customer.country, "DE");
+        assert_eq!(
+            event.occurred_at,
+            Some(prost_types::Timestamp {
+                seconds: 1_795_515_003,
+                nanos: 0
+            })
+        );
+        let empty = edit(CONVERSATION_CREATED, |v| v["messages"] = json!([]));
+        assert!(ignored(&empty).contains("without a first message"));
+    }
+
+    #[test]
+    fn loop_prevention_by_sender_id_and_marker() {
+        // A private note by the bridge's user, even with the prefix.
+        let by_bot = edit(PRIVATE_REPLY, |v| v["sender"]["id"] = json!(42));
+        assert!(ignored(&by_bot).contains("own user"));
+        // A note carrying the marker, whoever wrote it.
+        let marked = edit(PRIVATE_REPLY, |v| {
+            v["content"] = json!("#reply translated text\n\n— crossdesk")
+        });
+        assert!(ignored(&marked).contains("marker"));
+        let marked_incoming = edit(WHATSAPP, |v| v["content"] = json!("hello — crossdesk"));
+        assert!(ignored(&marked_incoming).contains("marker"));
+        // A contact whose id equals a bot user id is still a customer (other table).
+        let contact_42 = edit(WHATSAPP, |v| v["sender"]["id"] = json!(42));
+        let (_, event) = job_of(&contact_42);
+        assert_eq!(event.customer.expect("customer").id, "42");
+    }
+
+    #[test]
+    fn ignores_other_notes_activity_and_events() {
+        let plain_note = edit(PRIVATE_REPLY, |v| {
+            v["content"] = json!("called the carrier")
+        });
+        assert!(ignored(&plain_note).contains("not an agent reply"));
+        let empty_reply = edit(PRIVATE_REPLY, |v| v["content"] = json!("#reply   "));
+        assert!(ignored(&empty_reply).contains("no text"));
+        let activity = edit(WHATSAPP, |v| {
+            v["message_type"] = json!(2);
+            v["sender"] = Value::Null;
+        });
+        assert!(ignored(&activity).contains("activity"));
+        let updated = edit(WHATSAPP, |v| v["event"] = json!("message_updated"));
+        assert!(ignored(&updated).contains("message_updated"));
+    }
+
+    #[test]
+    fn rejects_malformed_payloads() {
+        let bad = |body: &str| match Chatwoot.map("acme", body.as_bytes(), &rules()) {
+            Err(Rejection::BadPayload(reason)) => reason,
+            other => panic!("expected BadPayload, got {other:?}"),
+        };
+        assert!(bad("{not json").contains("JSON"));
+        assert!(bad("[1]").contains("object"));
+        assert!(bad(r#"{"id": 1}"#).contains("`event`"));
+        let no_conversation = edit(WHATSAPP, |v| v["conversation"] = Value::Null);
+        assert!(bad(&no_conversation).contains("`conversation`"));
+        let no_id = edit(WHATSAPP, |v| v["id"] = Value::Null);
+        assert!(bad(&no_id).contains("`id`"));
+        let no_account = edit(WHATSAPP, |v| {
+            v["account"] = Value::Null;
+        });
+        assert!(bad(&no_account).contains("`account.id`"));
+        let bad_type = edit(WHATSAPP, |v| v["message_type"] = json!("weird"));
+        assert!(bad(&bad_type).contains("`message_type`"));
+        let bad_time = edit(WHATSAPP, |v| v["created_at"] = json!("yesterday"));
+        assert!(bad(&bad_time).contains("`created_at`"));
+    }
+
+    #[test]
+    fn older_created_at_format_parses() {
+        let old = edit(WHATSAPP, |v| {
+            v["created_at"] = json!("2026-11-24 10:00:00 UTC")
+        });
+        let (_, event) = job_of(&old);
+        assert_eq!(event.occurred_at.map(|t| t.seconds), Some(1_795_514_400));
+    }
+
+    fn target() -> Target {
+        Target {
+            ticket_id: "1287".to_owned(),
+            account_id: "3".to_owned(),
+        }
+    }
+
+    fn action(kind: pb::action::Kind) -> pb::Action {
+        pb::Action {
+            plugin: "test".to_owned(),
+            kind: Some(kind),
+        }
+    }
+
+    #[test]
+    fn write_back_batches_a_typical_action_list() {
+        use pb::action::Kind;
+        let actions = vec![
+            action(Kind::InternalNote(
+                "Customer writes in Japanese.".to_owned(),
+            )),
+            action(Kind::AddTags(pb::Tags {
+                tags: vec!["shipping".to_owned(), "ja".to_owned()],
+            })),
+            action(Kind::SetFields(pb::Fields {
+                fields: [("language".to_owned(), "ja".to_owned())].into(),
+            })),
+            action(Kind::InternalNote(
+                "Translation: my order has not arrived.".to_owned(),
+            )),
+            action(Kind::AddTags(pb::Tags {
+                tags: vec!["ja".to_owned(), "vip".to_owned()],
+            })),
+            action(Kind::SetFields(pb::Fields {
+                fields: [("sentiment".to_owned(), "negative".to_owned())].into(),
+            })),
+            action(Kind::Route(pb::Routing {
+                group: "4".to_owned(),
+                agent_id: String::new(),
+                priority: String::new(),
+                reason: "Japanese desk".to_owned(),
+            })),
+            action(Kind::FlagForReview(pb::ReviewFlag {
+                category: "refund".to_owned(),
+                reason: "asks for money back".to_owned(),
+            })),
+        ];
+        let calls = Chatwoot.write_back(&target(), &actions, None, &rules());
+        let base = "/api/v1/accounts/3/conversations/1287";
+        let summary: Vec<(http::Method, String, Value)> = calls
+            .into_iter()
+            .map(|c| (c.method, c.path, c.body))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    http::Method::POST,
+                    format!("{base}/messages"),
+                    json!({
+                        "content": "Customer writes in Japanese.\n\nTranslation: my order has not arrived.\n\nFlagged for review (refund): asks for money back\n\n— crossdesk",
+                        "message_type": "outgoing",
+                        "private": true
+                    })
+                ),
+                (
+                    http::Method::POST,
+                    format!("{base}/labels"),
+                    json!({ "labels": ["shipping", "ja", "vip", "crossdesk-review"] })
+                ),
+                (
+                    http::Method::POST,
+                    format!("{base}/custom_attributes"),
+                    json!({ "custom_attributes": { "language": "ja", "sentiment": "negative" } })
+                ),
+                (
+                    http::Method::POST,
+                    format!("{base}/assignments"),
+                    json!({ "team_id": 4 })
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn write_back_with_reply_and_auto_reply() {
+        use pb::action::Kind;
+        let actions = vec![
+            action(Kind::ReplaceDraft(
+                "お荷物は木曜日に到着予定です。".to_owned(),
+            )),
+            action(Kind::AutoReply("ignored when there is a reply".to_owned())),
+            action(Kind::Route(pb::Routing {
+                group: "4".to_owned(),
+                agent_id: "17".to_owned(),
+                priority: String::new(),
+                reason: String::new(),
+            })),
+        ];
+        let calls = Chatwoot.write_back(
+            &target(),
+            &actions,
+            Some("お荷物は木曜日に到着予定です。"),
+            &rules(),
+        );
+        assert_eq!(calls.len(), 2);
+        assert_eq!(
+            calls[0].path,
+            "/api/v1/accounts/3/conversations/1287/messages"
+        );
+        assert_eq!(
+            calls[0].body,
+            json!({ "content": "お荷物は木曜日に到着予定です。", "message_type": "outgoing", "private": false })
+        );
+        assert_eq!(calls[1].body, json!({ "assignee_id": 17 }));
+
+        // Without a reply the auto reply goes out publicly, the draft as a note.
+        let calls = Chatwoot.write_back(&target(), &actions[..2], None, &rules());
+        assert_eq!(calls.len(), 2);
+        assert_eq!(
+            calls[0].body,
+            json!({ "content": "ignored when there is a reply", "message_type": "outgoing", "private": false })
+        );
+        assert_eq!(calls[1].body["private"], json!(true));
+        assert!(
+            calls[1].body["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("Suggested reply:") && c.ends_with("— crossdesk"))
+        );
+    }
+
+    #[test]
+    fn write_back_empty() {
+        assert!(
+            Chatwoot
+                .write_back(&target(), &[], None, &rules())
+                .is_empty()
+        );
+        let blank = vec![action(pb::action::Kind::InternalNote("  ".to_owned()))];
+        assert!(
+            Chatwoot
+                .write_back(&target(), &blank, None, &rules())
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn auth_headers_carry_the_token() {
+        let headers = Chatwoot
+            .auth_headers(&Credentials {
+                user: String::new(),
+                token: "tok-123".to_owned(),
+            })
+            .expect("headers");
+        let token = headers.get("api_access_token").expect("token header");
+        assert_eq!(token, "tok-123");
+        assert!(token.is_sensitive());
+        assert_eq!(
+            headers
+                .get(http::header::CONTENT_TYPE)
+                .expect("content type"),
+            "application/json"
+        );
+        assert!(Chatwoot.auth_headers(&Credentials::default()).is_err());
+        assert_eq!(Chatwoot.name(), "chatwoot");
+    }
+}

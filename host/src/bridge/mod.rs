@@ -1,0 +1,597 @@
+//! The helpdesk bridge (`crossdesk bridge`): attaches Crossdesk to a helpdesk that
+//! speaks webhooks and REST instead of gRPC.
+//!
+//! ```text
+//! helpdesk ──webhook──▶ /webhooks/{endpoint}: verify signature, map, queue ──▶ 200
+//!                                                   │ (durable: queue)
+//!                     worker: HandleEvent on the sidecar (gRPC) ◀┘
+//!                             write the actions back through the helpdesk's REST
+//!                             API, retrying with backoff (429: Retry-After)
+//! ```
+//!
+//! Each configured endpoint names a helpdesk integration (`zendesk`, `chatwoot`),
+//! the tenant its events belong to, the webhook's signing secret and the API
+//! credentials. What is specific to a helpdesk (signatures, payload shapes, REST
+//! calls) lives in its module behind [`types::Helpdesk`].
+
+pub mod chatwoot;
+pub mod queue;
+pub mod types;
+pub mod zendesk;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use tokio::sync::Notify;
+
+use crate::pb;
+use queue::{Queue, QueueError};
+use types::{Credentials, Helpdesk, Inbound, Job, Rejection, Rules};
+
+/// Why the bridge could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BridgeError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid bridge config: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("invalid bridge config: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// The bridge's configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeConfig {
+    /// Where helpdesks deliver webhooks.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The queue's folder.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The sidecar's event API, e.g. `http://127.0.0.1:50051`.
+    pub sidecar: String,
+    /// The environment variable holding the bridge's event-API token, if the
+    /// sidecar requires one.
+    #[serde(default)]
+    pub sidecar_token_env: Option<String>,
+    /// Attempts of one job before it goes to the dead-letter list.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt up to `retry_max_ms`.
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: u64,
+    /// Deadline of one REST call to a helpdesk.
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// The helpdesk endpoints.
+    pub endpoints: Vec<EndpointConfig>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8088))
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(".crossdesk-bridge")
+}
+fn default_max_attempts() -> u32 {
+    10
+}
+fn default_retry_base_ms() -> u64 {
+    1_000
+}
+fn default_retry_max_ms() -> u64 {
+    300_000
+}
+fn default_request_timeout_ms() -> u64 {
+    10_000
+}
+
+/// One helpdesk account attached to one tenant, at `/webhooks/{name}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    pub name: String,
+    /// `zendesk` or `chatwoot`.
+    pub helpdesk: String,
+    pub tenant: String,
+    /// The helpdesk's API base, e.g. `https://acme.zendesk.com`.
+    pub base_url: String,
+    /// Environment variable holding the webhook's signing secret (or give it as
+    /// `signing_secret`).
+    #[serde(default)]
+    pub signing_secret_env: Option<String>,
+    #[serde(default)]
+    pub signing_secret: Option<String>,
+    /// The API user (Zendesk: the agent e-mail of the API token).
+    #[serde(default)]
+    pub api_user: String,
+    /// Environment variable holding the API token (or give it as `api_token`).
+    #[serde(default)]
+    pub api_token_env: Option<String>,
+    #[serde(default)]
+    pub api_token: Option<String>,
+    /// An agent's internal note starting with this becomes the public reply.
+    #[serde(default = "default_agent_prefix")]
+    pub agent_prefix: String,
+    /// The helpdesk user ids the bridge writes as (their comments are ignored).
+    #[serde(default)]
+    pub bot_author_ids: Vec<String>,
+    /// Appended to every note the bridge writes; comments carrying it are ignored.
+    #[serde(default = "default_marker")]
+    pub marker: String,
+    /// Oldest accepted signed delivery.
+    #[serde(default = "default_max_age_secs")]
+    pub max_age_secs: u64,
+}
+
+fn default_agent_prefix() -> String {
+    "#reply".into()
+}
+fn default_marker() -> String {
+    "— via Crossdesk".into()
+}
+fn default_max_age_secs() -> u64 {
+    300
+}
+
+impl BridgeConfig {
+    /// Reads and checks a bridge configuration file.
+    pub fn load(path: &Path) -> Result<BridgeConfig, BridgeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BridgeError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        BridgeConfig::parse(&text)
+    }
+
+    /// Parses and checks a bridge configuration.
+    pub fn parse(text: &str) -> Result<BridgeConfig, BridgeError> {
+        let config: BridgeConfig = toml::from_str(text)?;
+        let mut names = std::collections::HashSet::new();
+        for endpoint in &config.endpoints {
+            if !names.insert(endpoint.name.as_str()) {
+                return Err(BridgeError::Invalid(format!(
+                    "endpoint '{}' is configured twice",
+                    endpoint.name
+                )));
+            }
+            helpdesk(&endpoint.helpdesk).ok_or_else(|| {
+                BridgeError::Invalid(format!(
+                    "endpoint '{}': unknown helpdesk '{}' (known: zendesk, chatwoot)",
+                    endpoint.name, endpoint.helpdesk
+                ))
+            })?;
+        }
+        if config.max_attempts == 0 {
+            return Err(BridgeError::Invalid("max_attempts must be above 0".into()));
+        }
+        Ok(config)
+    }
+}
+
+/// The integration for a helpdesk name.
+pub fn helpdesk(name: &str) -> Option<Arc<dyn Helpdesk>> {
+    match name {
+        "zendesk" => Some(Arc::new(zendesk::Zendesk)),
+        "chatwoot" => Some(Arc::new(chatwoot::Chatwoot)),
+        _ => None,
+    }
+}
+
+/// A configured endpoint, ready: secrets read, integration chosen.
+#[derive(Debug)]
+struct Endpoint {
+    config: EndpointConfig,
+    helpdesk: Arc<dyn Helpdesk>,
+    signing_secret: String,
+    auth: HeaderMap,
+    rules: Rules,
+}
+
+/// A secret given in the file or, better, in an environment variable.
+fn secret(
+    value: &Option<String>,
+    var: &Option<String>,
+    what: &str,
+    endpoint: &str,
+) -> Result<String, BridgeError> {
+    match (value, var) {
+        (Some(value), None) => Ok(value.clone()),
+        (None, Some(var)) => env_secret(var, what, endpoint),
+        _ => Err(BridgeError::Invalid(format!(
+            "endpoint '{endpoint}': give the {what} once, in the file or as an environment variable"
+        ))),
+    }
+}
+
+fn env_secret(var: &str, what: &str, endpoint: &str) -> Result<String, BridgeError> {
+    std::env::var(var).map_err(|_| {
+        BridgeError::Invalid(format!(
+            "endpoint '{endpoint}': environment variable {var} ({what}) is not set"
+        ))
+    })
+}
+
+impl Endpoint {
+    fn new(config: &EndpointConfig) -> Result<Endpoint, BridgeError> {
+        let helpdesk = helpdesk(&config.helpdesk).ok_or_else(|| {
+            BridgeError::Invalid(format!("unknown helpdesk '{}'", config.helpdesk))
+        })?;
+        let credentials = Credentials {
+            user: config.api_user.clone(),
+            token: secret(
+                &config.api_token,
+                &config.api_token_env,
+                "API token",
+                &config.name,
+            )?,
+        };
+        let auth = helpdesk
+            .auth_headers(&credentials)
+            .map_err(|e| BridgeError::Invalid(format!("endpoint '{}': {e}", config.name)))?;
+        Ok(Endpoint {
+            signing_secret: secret(
+                &config.signing_secret,
+                &config.signing_secret_env,
+                "signing secret",
+                &config.name,
+            )?,
+            rules: Rules {
+                agent_prefix: config.agent_prefix.clone(),
+                bot_author_ids: config.bot_author_ids.clone(),
+                marker: config.marker.clone(),
+                max_age_secs: config.max_age_secs,
+            },
+            helpdesk,
+            auth,
+            config: config.clone(),
+        })
+    }
+}
+
+/// The running bridge's shared state.
+#[derive(Debug)]
+struct Bridge {
+    config: BridgeConfig,
+    endpoints: HashMap<String, Endpoint>,
+    queue: Queue,
+    wake: Notify,
+    http: reqwest::Client,
+    sidecar_token: Option<String>,
+}
+
+/// Runs the bridge until `shutdown` completes: the webhook listener on `listener`
+/// and the worker that drains the queue.
+pub async fn run(
+    config: BridgeConfig,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), BridgeError> {
+    let endpoints = config
+        .endpoints
+        .iter()
+        .map(|e| Ok((e.name.clone(), Endpoint::new(e)?)))
+        .collect::<Result<HashMap<_, _>, BridgeError>>()?;
+    let sidecar_token = config
+        .sidecar_token_env
+        .as_deref()
+        .map(|var| env_secret(var, "sidecar token", "(bridge)"))
+        .transpose()?;
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_millis(config.request_timeout_ms))
+        .user_agent(concat!("crossdesk-bridge/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| BridgeError::Invalid(format!("HTTP client: {e}")))?;
+    let bridge = Arc::new(Bridge {
+        queue: Queue::open(&config.data_dir)?,
+        config,
+        endpoints,
+        wake: Notify::new(),
+        http,
+        sidecar_token,
+    });
+    let worker = tokio::spawn(work(bridge.clone()));
+    let app = axum::Router::new()
+        .route("/webhooks/{endpoint}", axum::routing::post(receive))
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .with_state(bridge);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    worker.abort();
+    served.map_err(|e| BridgeError::Invalid(format!("webhook listener: {e}")))
+}
+
+/// A webhook: verified, mapped and queued before it is acknowledged.
+async fn receive(
+    State(bridge): State<Arc<Bridge>>,
+    UrlPath(name): UrlPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let Some(endpoint) = bridge.endpoints.get(&name) else {
+        return (StatusCode::NOT_FOUND, format!("no endpoint '{name}'\n"));
+    };
+    let helpdesk = &endpoint.helpdesk;
+    if let Err(rejection) = helpdesk.verify(
+        &headers,
+        &body,
+        &endpoint.signing_secret,
+        SystemTime::now(),
+        &endpoint.rules,
+    ) {
+        tracing::warn!(endpoint = %name, "webhook refused: {rejection}");
+        return (StatusCode::UNAUTHORIZED, format!("{rejection}\n"));
+    }
+    let job = match helpdesk.map(&endpoint.config.tenant, &body, &endpoint.rules) {
+        Ok(Inbound::Job(job)) => job,
+        Ok(Inbound::Ignored(reason)) => {
+            tracing::debug!(endpoint = %name, "webhook ignored: {reason}");
+            return (StatusCode::OK, format!("ignored: {reason}\n"));
+        }
+        Err(rejection @ Rejection::BadPayload(_)) => {
+            return (StatusCode::BAD_REQUEST, format!("{rejection}\n"));
+        }
+        Err(rejection) => return (StatusCode::UNAUTHORIZED, format!("{rejection}\n")),
+    };
+    match bridge.queue.enqueue(&name, &job).await {
+        Ok(true) => {
+            bridge.wake.notify_one();
+            (StatusCode::OK, "queued\n".into())
+        }
+        Ok(false) => (
+            StatusCode::OK,
+            "duplicate delivery: already queued\n".into(),
+        ),
+        // Not acknowledged: the helpdesk delivers it again later.
+        Err(e) => {
+            tracing::error!(endpoint = %name, "cannot queue a webhook: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cannot queue; retry\n".into(),
+            )
+        }
+    }
+}
+
+/// Drains the queue, one job at a time in arrival order (a ticket's events keep
+/// their order), waking on new jobs and when a retry falls due.
+async fn work(bridge: Arc<Bridge>) {
+    loop {
+        match bridge.queue.next_due().await {
+            Ok(Some(job)) => {
+                process(&bridge, job).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!("bridge queue: {e}"),
+        }
+        // Also wake now and then: `crossdesk bridge replay` changes the queue from
+        // another process.
+        let wait = match bridge.queue.next_wait_ms().await {
+            Ok(Some(ms)) => ms.clamp(10, 1_000),
+            _ => 1_000,
+        };
+        let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(1_000));
+        tokio::select! {
+            () = bridge.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// How an attempt at a job went wrong.
+enum Failure {
+    /// Try again after this long.
+    Retry(Duration, String),
+    /// Trying again cannot help.
+    Permanent(String),
+}
+
+async fn process(bridge: &Bridge, job: queue::QueuedJob) {
+    let id = job.id;
+    let outcome = attempt(bridge, &job).await;
+    let recorded = match outcome {
+        Ok(()) => bridge.queue.complete(id).await,
+        Err(Failure::Retry(after, error)) if job.attempts + 1 < bridge.config.max_attempts => {
+            let backoff = bridge
+                .config
+                .retry_base_ms
+                .saturating_mul(1 << job.attempts.min(20))
+                .min(bridge.config.retry_max_ms);
+            let wait = after.max(Duration::from_millis(backoff));
+            tracing::warn!(
+                job = id,
+                attempts = job.attempts + 1,
+                "retrying in {wait:?}: {error}"
+            );
+            bridge
+                .queue
+                .fail(
+                    id,
+                    &error,
+                    Some(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+                )
+                .await
+        }
+        Err(Failure::Retry(_, error) | Failure::Permanent(error)) => {
+            tracing::error!(job = id, "dead-lettered: {error}");
+            bridge.queue.fail(id, &error, None).await
+        }
+    };
+    if let Err(e) = recorded {
+        tracing::error!(job = id, "cannot record the job's progress: {e}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn attempt(bridge: &Bridge, job: &queue::QueuedJob) -> Result<(), Failure> {
+    let endpoint = bridge.endpoints.get(&job.endpoint).ok_or_else(|| {
+        Failure::Permanent(format!(
+            "endpoint '{}' is no longer configured",
+            job.endpoint
+        ))
+    })?;
+    let response = match &job.response {
+        Some(json) => crate::json::from_json::<pb::HandleEventResponse>(
+            "crossdesk.v1.HandleEventResponse",
+            json,
+        )
+        .map_err(|e| Failure::Permanent(format!("stored response unreadable: {e}")))?,
+        None => {
+            let response = run_event(bridge, &job.job).await?;
+            let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
+                .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
+            bridge
+                .queue
+                .set_response(job.id, &json)
+                .await
+                .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+            response
+        }
+    };
+    let reply = job
+        .job
+        .agent_reply
+        .then(|| final_reply(&job.job, &response));
+    let calls = endpoint.helpdesk.write_back(
+        &job.job.target,
+        &response.actions,
+        reply.as_deref(),
+        &endpoint.rules,
+    );
+    // Calls that went through on an earlier attempt are not made again.
+    for call in calls.iter().skip(job.calls_done as usize) {
+        send(bridge, endpoint, call).await?;
+        bridge
+            .queue
+            .call_done(job.id)
+            .await
+            .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The reply an agent's note becomes: the draft as the last plugin left it.
+fn final_reply(job: &Job, response: &pb::HandleEventResponse) -> String {
+    response
+        .actions
+        .iter()
+        .rev()
+        .find_map(|a| match &a.kind {
+            Some(pb::action::Kind::ReplaceDraft(text)) => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            crate::json::event_from_json(&job.event_json)
+                .map(|e| e.text)
+                .unwrap_or_default()
+        })
+}
+
+async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse, Failure> {
+    let event = crate::json::event_from_json(&job.event_json)
+        .map_err(|e| Failure::Permanent(format!("queued event unreadable: {e}")))?;
+    let mut client =
+        pb::event_service_client::EventServiceClient::connect(bridge.config.sidecar.clone())
+            .await
+            .map_err(|e| Failure::Retry(Duration::ZERO, format!("sidecar unreachable: {e}")))?;
+    let mut request = tonic::Request::new(pb::HandleEventRequest { event: Some(event) });
+    if let Some(token) = &bridge.sidecar_token {
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Failure::Permanent("the sidecar token is not valid metadata".into()))?;
+        request.metadata_mut().insert("authorization", value);
+    }
+    match client.handle_event(request).await {
+        Ok(response) => Ok(response.into_inner()),
+        Err(status) => {
+            use tonic::Code;
+            let message = format!("sidecar: {:?}: {}", status.code(), status.message());
+            match status.code() {
+                Code::Unavailable
+                | Code::ResourceExhausted
+                | Code::DeadlineExceeded
+                | Code::Internal
+                | Code::Unknown
+                | Code::Aborted => Err(Failure::Retry(Duration::ZERO, message)),
+                _ => Err(Failure::Permanent(message)),
+            }
+        }
+    }
+}
+
+/// Makes one REST call; a 429 or 5xx (or no answer) is retried, honouring
+/// `Retry-After`; another 4xx is permanent.
+async fn send(bridge: &Bridge, endpoint: &Endpoint, call: &types::RestCall) -> Result<(), Failure> {
+    let url = format!(
+        "{}{}",
+        endpoint.config.base_url.trim_end_matches('/'),
+        call.path
+    );
+    let result = bridge
+        .http
+        .request(call.method.clone(), &url)
+        .headers(endpoint.auth.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(call.body.to_string())
+        .send()
+        .await;
+    let response = match result {
+        Ok(response) => response,
+        Err(e) => {
+            return Err(Failure::Retry(
+                Duration::ZERO,
+                format!("{} {}: {e}", call.method, call.path),
+            ));
+        }
+    };
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let retry_after = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::ZERO);
+    let body = response.text().await.unwrap_or_default();
+    let message = format!(
+        "{} {}: {status}: {}",
+        call.method,
+        call.path,
+        body.chars().take(200).collect::<String>()
+    );
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        Err(Failure::Retry(retry_after, message))
+    } else {
+        Err(Failure::Permanent(message))
+    }
+}
+
+/// The queue of a bridge configuration, for the dead-letter commands.
+pub fn open_queue(config: &BridgeConfig) -> Result<Queue, BridgeError> {
+    Ok(Queue::open(&config.data_dir)?)
+}

@@ -1,0 +1,401 @@
+//! The bridge's durable queue: an SQLite file (`bridge.db`) in the bridge's data
+//! folder. A webhook is acknowledged only after its job is committed here, so a
+//! crash or a helpdesk outage loses nothing; the same delivery key is queued once,
+//! so a redelivered webhook produces one note.
+//!
+//! A job remembers the sidecar's response once it has it and how many of its
+//! write-back calls have succeeded, so a retry neither runs the plugins again nor
+//! repeats a call that went through. Jobs that keep failing end in the dead-letter
+//! list, from which an admin replays them.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::types::Job;
+
+/// Why the queue failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("bridge queue: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("bridge queue: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("bridge queue task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+    #[error("bridge queue lock poisoned")]
+    Poisoned,
+    #[error("cannot create {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Pending,
+    Done,
+    /// Gave up: in the dead-letter list.
+    Dead,
+}
+
+impl JobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobState::Pending => "pending",
+            JobState::Done => "done",
+            JobState::Dead => "dead",
+        }
+    }
+
+    fn parse(text: &str) -> JobState {
+        match text {
+            "done" => JobState::Done,
+            "dead" => JobState::Dead,
+            _ => JobState::Pending,
+        }
+    }
+}
+
+/// A queued job and its progress.
+#[derive(Debug, Clone)]
+pub struct QueuedJob {
+    pub id: u64,
+    /// The configured helpdesk endpoint it came from.
+    pub endpoint: String,
+    pub job: Job,
+    pub state: JobState,
+    pub attempts: u32,
+    /// The sidecar's response (proto3 JSON), once received.
+    pub response: Option<String>,
+    /// Write-back calls already made.
+    pub calls_done: u32,
+    pub last_error: Option<String>,
+    pub created_at_ms: i64,
+}
+
+/// The queue. Cloning shares the connection.
+#[derive(Clone)]
+pub struct Queue {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Queue")
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    endpoint      TEXT NOT NULL,
+    delivery_key  TEXT NOT NULL UNIQUE,
+    job           TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    next_at_ms    INTEGER NOT NULL,
+    response      TEXT,
+    calls_done    INTEGER NOT NULL DEFAULT 0,
+    last_error    TEXT,
+    created_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_due ON jobs (state, next_at_ms, id);
+";
+
+fn now_ms() -> i64 {
+    crate::store::now_ms()
+}
+
+fn row_to_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<(QueuedJobRow, String)> {
+    Ok((
+        QueuedJobRow {
+            id: row.get(0)?,
+            endpoint: row.get(1)?,
+            state: row.get(3)?,
+            attempts: row.get(4)?,
+            response: row.get(5)?,
+            calls_done: row.get(6)?,
+            last_error: row.get(7)?,
+            created_at_ms: row.get(8)?,
+        },
+        row.get(2)?,
+    ))
+}
+
+struct QueuedJobRow {
+    id: i64,
+    endpoint: String,
+    state: String,
+    attempts: i64,
+    response: Option<String>,
+    calls_done: i64,
+    last_error: Option<String>,
+    created_at_ms: i64,
+}
+
+fn finish(row: QueuedJobRow, job: &str) -> Result<QueuedJob, QueueError> {
+    Ok(QueuedJob {
+        id: row.id.unsigned_abs(),
+        endpoint: row.endpoint,
+        job: serde_json::from_str(job)?,
+        state: JobState::parse(&row.state),
+        attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+        response: row.response,
+        calls_done: u32::try_from(row.calls_done).unwrap_or(u32::MAX),
+        last_error: row.last_error,
+        created_at_ms: row.created_at_ms,
+    })
+}
+
+const COLUMNS: &str =
+    "id, endpoint, job, state, attempts, response, calls_done, last_error, created_at_ms";
+
+impl Queue {
+    /// Opens (creating) `bridge.db` in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<Queue, QueueError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| QueueError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let conn = Connection::open(data_dir.join("bridge.db"))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Queue {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, QueueError> + Send + 'static,
+    ) -> Result<R, QueueError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn.lock().map_err(|_| QueueError::Poisoned)?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Queues a job durably; returns false when its delivery key was queued before
+    /// (a redelivery), which changes nothing.
+    pub async fn enqueue(&self, endpoint: &str, job: &Job) -> Result<bool, QueueError> {
+        let text = serde_json::to_string(job)?;
+        let (endpoint, key) = (endpoint.to_owned(), job.delivery_key.clone());
+        self.with(move |c| {
+            let now = now_ms();
+            let added = c.execute(
+                "INSERT INTO jobs (endpoint, delivery_key, job, state, next_at_ms, created_at_ms)
+                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4) ON CONFLICT (delivery_key) DO NOTHING",
+                params![endpoint, key, text, now],
+            )?;
+            Ok(added == 1)
+        })
+        .await
+    }
+
+    /// The oldest pending job that is due, if any.
+    pub async fn next_due(&self) -> Result<Option<QueuedJob>, QueueError> {
+        self.with(|c| {
+            let found = c
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM jobs WHERE state = 'pending' AND next_at_ms <= ?1
+                     ORDER BY id LIMIT 1"
+                ))?
+                .query_row(params![now_ms()], row_to_job)
+                .optional()?;
+            found.map(|(row, job)| finish(row, &job)).transpose()
+        })
+        .await
+    }
+
+    /// Milliseconds until the next pending job is due (None: nothing pending).
+    pub async fn next_wait_ms(&self) -> Result<Option<i64>, QueueError> {
+        self.with(|c| {
+            let next: Option<i64> = c.query_row(
+                "SELECT MIN(next_at_ms) FROM jobs WHERE state = 'pending'",
+                [],
+                |row| row.get(0),
+            )?;
+            Ok(next.map(|at| (at - now_ms()).max(0)))
+        })
+        .await
+    }
+
+    /// Records the sidecar's response for a job.
+    pub async fn set_response(&self, id: u64, response: &str) -> Result<(), QueueError> {
+        let response = response.to_owned();
+        self.with(move |c| {
+            c.execute(
+                "UPDATE jobs SET response = ?2 WHERE id = ?1",
+                params![id as i64, response],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records that one more write-back call of the job went through.
+    pub async fn call_done(&self, id: u64) -> Result<(), QueueError> {
+        self.with(move |c| {
+            c.execute(
+                "UPDATE jobs SET calls_done = calls_done + 1 WHERE id = ?1",
+                params![id as i64],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Marks a job done.
+    pub async fn complete(&self, id: u64) -> Result<(), QueueError> {
+        self.set_state(id, JobState::Done, None, 0).await
+    }
+
+    /// Records a failed attempt: retried after `retry_in_ms`, or dead.
+    pub async fn fail(
+        &self,
+        id: u64,
+        error: &str,
+        retry_in_ms: Option<i64>,
+    ) -> Result<(), QueueError> {
+        let state = if retry_in_ms.is_some() {
+            JobState::Pending
+        } else {
+            JobState::Dead
+        };
+        self.set_state(id, state, Some(error), retry_in_ms.unwrap_or(0))
+            .await
+    }
+
+    async fn set_state(
+        &self,
+        id: u64,
+        state: JobState,
+        error: Option<&str>,
+        retry_in_ms: i64,
+    ) -> Result<(), QueueError> {
+        let error = error.map(str::to_owned);
+        self.with(move |c| {
+            c.execute(
+                "UPDATE jobs SET state = ?2, last_error = COALESCE(?3, last_error),
+                        attempts = attempts + (?3 IS NOT NULL), next_at_ms = ?4
+                 WHERE id = ?1",
+                params![id as i64, state.as_str(), error, now_ms() + retry_in_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Jobs in a state, oldest first.
+    pub async fn list(&self, state: JobState) -> Result<Vec<QueuedJob>, QueueError> {
+        self.with(move |c| {
+            let rows = c
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM jobs WHERE state = ?1 ORDER BY id"
+                ))?
+                .query_map(params![state.as_str()], row_to_job)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(row, job)| finish(row, &job))
+                .collect()
+        })
+        .await
+    }
+
+    /// Puts dead jobs back in the queue (all of them, or those with these ids), with
+    /// their attempts reset; returns how many.
+    pub async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let mut changed = 0;
+            {
+                let sql = "UPDATE jobs SET state = 'pending', attempts = 0, next_at_ms = ?2
+                           WHERE state = 'dead' AND (?1 IS NULL OR id = ?1)";
+                let mut update = tx.prepare(sql)?;
+                match ids {
+                    None => changed += update.execute(params![None::<i64>, now_ms()])?,
+                    Some(ids) => {
+                        for id in ids {
+                            changed += update.execute(params![Some(id as i64), now_ms()])?;
+                        }
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(changed)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bridge::types::Target;
+
+    fn job(key: &str) -> Job {
+        Job {
+            delivery_key: key.into(),
+            event_json: "{}".into(),
+            target: Target {
+                ticket_id: "1".into(),
+                account_id: String::new(),
+            },
+            agent_reply: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delivery_is_queued_once_and_survives_reopening() {
+        let dir = tempfile::tempdir().expect("dir");
+        let queue = Queue::open(dir.path()).expect("open");
+        assert!(queue.enqueue("zd", &job("k1")).await.expect("enqueue"));
+        assert!(!queue.enqueue("zd", &job("k1")).await.expect("again"));
+        drop(queue);
+        let queue = Queue::open(dir.path()).expect("reopen");
+        let due = queue.next_due().await.expect("due").expect("one job");
+        assert_eq!(due.job.delivery_key, "k1");
+        assert_eq!(due.state, JobState::Pending);
+    }
+
+    #[tokio::test]
+    async fn failures_back_off_then_die_and_replay_revives() {
+        let dir = tempfile::tempdir().expect("dir");
+        let queue = Queue::open(dir.path()).expect("open");
+        queue.enqueue("zd", &job("k1")).await.expect("enqueue");
+        let id = queue.next_due().await.expect("due").expect("job").id;
+        queue.call_done(id).await.expect("progress");
+        queue
+            .fail(id, "429", Some(60_000))
+            .await
+            .expect("retry later");
+        assert!(
+            queue.next_due().await.expect("due").is_none(),
+            "not due yet"
+        );
+        assert!(queue.next_wait_ms().await.expect("wait").expect("pending") > 50_000);
+        queue.fail(id, "gone", None).await.expect("dead");
+        let dead = queue.list(JobState::Dead).await.expect("dead list");
+        assert_eq!(dead.len(), 1);
+        assert_eq!((dead[0].attempts, dead[0].calls_done), (2, 1));
+        assert_eq!(dead[0].last_error.as_deref(), Some("gone"));
+        assert_eq!(queue.replay(None).await.expect("replay"), 1);
+        let again = queue.next_due().await.expect("due").expect("job");
+        assert_eq!(
+            (again.attempts, again.calls_done),
+            (0, 1),
+            "progress is kept"
+        );
+        queue.complete(id).await.expect("done");
+        assert!(queue.next_due().await.expect("due").is_none());
+        assert_eq!(queue.list(JobState::Done).await.expect("done").len(), 1);
+    }
+}

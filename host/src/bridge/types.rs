@@ -1,0 +1,127 @@
+//! What the bridge's parts hand each other: a webhook turned into a job (the event
+//! to run and where its actions go back), and the actions to write back.
+
+use serde::{Deserialize, Serialize};
+
+/// Where the actions of an event go back to in the helpdesk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// The helpdesk's ticket (Zendesk) or conversation (Chatwoot) id.
+    pub ticket_id: String,
+    /// The account, for helpdesks whose API paths carry it (Chatwoot); empty otherwise.
+    #[serde(default)]
+    pub account_id: String,
+}
+
+/// A webhook delivery, mapped: the event to run, or the reason it is ignored.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    Job(Job),
+    /// Not for us: our own note coming back (loop), an event kind we do not map, a
+    /// message by a bot... The webhook is still acknowledged.
+    Ignored(String),
+}
+
+/// One unit of work: run `event` through the sidecar, write its actions back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Identifies the delivery across redeliveries (e.g. `zendesk:comment:123`):
+    /// the same key twice is queued once.
+    pub delivery_key: String,
+    /// The event, as proto3 JSON of `crossdesk.v1.Event` (tenant filled in).
+    pub event_json: String,
+    pub target: Target,
+    /// True when the event is an agent's reply written as an internal note with the
+    /// configured prefix: its final text goes out as the public reply.
+    pub agent_reply: bool,
+}
+
+/// Why a webhook delivery is refused (answered with 401 or 400, not queued).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// Missing or wrong signature: 401.
+    #[error("bad signature: {0}")]
+    BadSignature(String),
+    /// A signature timestamp too old (or too far ahead): 401, stops replays.
+    #[error("stale delivery: {0}")]
+    Stale(String),
+    /// Not the payload this helpdesk sends: 400.
+    #[error("bad payload: {0}")]
+    BadPayload(String),
+}
+
+/// How a helpdesk's agents and our own writes are recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    /// An internal note starting with this prefix is an agent's reply to translate
+    /// and send as the public reply (e.g. `#reply`).
+    pub agent_prefix: String,
+    /// Author ids of the bridge's own API user: their comments never trigger the
+    /// pipeline again (loop prevention).
+    pub bot_author_ids: Vec<String>,
+    /// Text the bridge puts at the end of every note it writes; a comment carrying it
+    /// is ignored (loop prevention when the author id is not known).
+    pub marker: String,
+    /// Longest accepted age of a signed delivery, in seconds.
+    pub max_age_secs: u64,
+}
+
+/// One REST request of a write-back, relative to the helpdesk's base URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestCall {
+    pub method: http::Method,
+    /// e.g. `/api/v2/tickets/123.json`.
+    pub path: String,
+    pub body: serde_json::Value,
+}
+
+/// What a helpdesk integration provides: webhook checks, mapping, write-back.
+pub trait Helpdesk: Send + Sync + std::fmt::Debug {
+    /// `zendesk`, `chatwoot`: the path segment of its webhook endpoint.
+    fn name(&self) -> &'static str;
+
+    /// Checks the delivery's signature over the raw body with the webhook's signing
+    /// secret, in constant time, and refuses stale timestamps.
+    fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        secret: &str,
+        now: std::time::SystemTime,
+        rules: &Rules,
+    ) -> Result<(), Rejection>;
+
+    /// Maps a verified delivery to a job for `tenant`, or says why it is ignored.
+    fn map(&self, tenant: &str, body: &[u8], rules: &Rules) -> Result<Inbound, Rejection>;
+
+    /// The requests that write an event's actions back, batched so that one event
+    /// costs as few requests as the API allows (helpdesks cap updates per ticket).
+    /// `reply` is the text to post as the public reply for an agent's reply job.
+    fn write_back(
+        &self,
+        target: &Target,
+        actions: &[crate::pb::Action],
+        reply: Option<&str>,
+        rules: &Rules,
+    ) -> Vec<RestCall>;
+
+    /// Headers that authenticate the bridge's API requests, from the configured
+    /// credentials (e.g. Zendesk: `email/token:API_TOKEN` as basic auth; Chatwoot:
+    /// `api_access_token`).
+    fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String>;
+}
+
+/// The bridge's credentials for a helpdesk's API.
+#[derive(Clone, Default)]
+pub struct Credentials {
+    /// Zendesk: the agent e-mail the API token belongs to.
+    pub user: String,
+    /// Zendesk API token; Chatwoot access token.
+    pub token: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Credentials({}, <redacted>)", self.user)
+    }
+}

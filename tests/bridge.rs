@@ -1,0 +1,463 @@
+//! The helpdesk bridge end to end: webhooks shaped as Zendesk and Chatwoot send
+//! them (tests/fixtures/), signed the way each documents, posted to a real bridge
+//! that runs them through a real sidecar over gRPC and writes the actions back to a
+//! helpdesk simulator that records every call.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use crossdesk_integration_tests::helpdesk::{Answer, Call, Helpdesk};
+use crossdesk_integration_tests::*;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+const ZENDESK_SECRET: &str = "zendesk-signing-secret";
+const CHATWOOT_SECRET: &str = "chatwoot-signing-secret";
+/// The bridge's own Zendesk user (fixture comment_added_bridge_note.json).
+const ZENDESK_BOT: &str = "9000000000001";
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(path),
+    )
+    .expect("fixture")
+}
+
+/// The sidecar: tenant acme tags customer messages and signs agents' replies.
+async fn sidecar() -> TestServer {
+    TestServer::start(
+        &(install(&["plugin-tagger", "hello-plugin"])
+            + r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+config = { tag = "via-bridge" }
+[[tenants.plugins]]
+name = "hello-plugin"
+config = { signature = "-- Acme support" }
+"#),
+    )
+    .await
+}
+
+/// A bridge on a free port with a Zendesk and a Chatwoot endpoint for tenant acme,
+/// writing back to `helpdesk_url`; stopped when the returned sender drops.
+struct Bridge {
+    addr: SocketAddr,
+    data_dir: tempfile::TempDir,
+    config: crossdesk::bridge::BridgeConfig,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn bridge(sidecar: &TestServer, helpdesk_url: &str) -> Bridge {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let config = crossdesk::bridge::BridgeConfig::parse(&format!(
+        r#"
+data_dir = {data:?}
+sidecar = "{sidecar}"
+retry_base_ms = 50
+retry_max_ms = 400
+max_attempts = 40
+request_timeout_ms = 2000
+
+[[endpoints]]
+name = "acme-zendesk"
+helpdesk = "zendesk"
+tenant = "acme"
+base_url = "{helpdesk_url}"
+signing_secret = "{ZENDESK_SECRET}"
+api_user = "bot@acme.example"
+api_token = "zendesk-api-token"
+bot_author_ids = ["{ZENDESK_BOT}"]
+
+[[endpoints]]
+name = "acme-chatwoot"
+helpdesk = "chatwoot"
+tenant = "acme"
+base_url = "{helpdesk_url}"
+signing_secret = "{CHATWOOT_SECRET}"
+api_token = "chatwoot-api-token"
+"#,
+        data = data_dir.path().display().to_string(),
+        sidecar = sidecar.uri(),
+    ))
+    .expect("bridge config");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run_config = config.clone();
+    tokio::spawn(async move {
+        crossdesk::bridge::run(run_config, listener, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("bridge runs");
+    });
+    Bridge {
+        addr,
+        data_dir,
+        config,
+        _stop: stop,
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (civil-from-days, proleptic Gregorian).
+fn rfc3339(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+fn hmac(secret: &str, parts: &[&[u8]]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Posts a Zendesk webhook signed as Zendesk does: base64 of HMAC-SHA256 over the
+/// timestamp header followed by the raw body.
+async fn post_zendesk(
+    bridge: &Bridge,
+    body: &[u8],
+    secret: &str,
+    timestamp: &str,
+) -> (u16, String) {
+    let signature = base64::engine::general_purpose::STANDARD
+        .encode(hmac(secret, &[timestamp.as_bytes(), body]));
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/webhooks/acme-zendesk", bridge.addr))
+        .header("content-type", "application/json")
+        .header("x-zendesk-webhook-signature", signature)
+        .header("x-zendesk-webhook-signature-timestamp", timestamp)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("post webhook");
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
+async fn zendesk(bridge: &Bridge, fixture_name: &str) -> (u16, String) {
+    post_zendesk(
+        bridge,
+        &fixture(&format!("zendesk/{fixture_name}")),
+        ZENDESK_SECRET,
+        &rfc3339(now()),
+    )
+    .await
+}
+
+fn comment(call: &Call) -> (&str, bool) {
+    let comment = &call.body["ticket"]["comment"];
+    (
+        comment["body"].as_str().unwrap_or_default(),
+        comment["public"].as_bool().unwrap_or(true),
+    )
+}
+
+#[tokio::test]
+async fn a_customer_comment_comes_back_as_a_note_with_tags_in_one_update() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let (status, text) = zendesk(&bridge, "comment_added_email_customer.json").await;
+    assert_eq!((status, text.trim()), (200, "queued"));
+    let calls = helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    let call = &calls[0];
+    assert_eq!(
+        (call.method.as_str(), call.path.as_str()),
+        ("PUT", "/api/v2/tickets/5158.json")
+    );
+    let (note, public) = comment(call);
+    assert!(!public, "an internal note: {call:?}");
+    assert!(
+        note.contains("echo: Toujours le même problème") && note.contains("via Crossdesk"),
+        "{note}"
+    );
+    let tags = call.body["ticket"]["additional_tags"].to_string();
+    assert!(tags.contains("via-bridge"), "{tags}");
+    let auth = call.headers["authorization"].to_str().expect("ascii");
+    let expected = base64::engine::general_purpose::STANDARD
+        .encode("bot@acme.example/token:zendesk-api-token");
+    assert_eq!(auth, format!("Basic {expected}"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(helpdesk.calls().len(), 1, "one update per event");
+}
+
+#[tokio::test]
+async fn a_bad_signature_or_a_stale_timestamp_is_refused_and_nothing_is_queued() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let body = fixture("zendesk/comment_added_email_customer.json");
+    let (status, _) = post_zendesk(&bridge, &body, "not-the-secret", &rfc3339(now())).await;
+    assert_eq!(status, 401, "wrong secret");
+    let mut tampered = body.clone();
+    tampered.extend_from_slice(b" ");
+    let timestamp = rfc3339(now());
+    let signature = base64::engine::general_purpose::STANDARD
+        .encode(hmac(ZENDESK_SECRET, &[timestamp.as_bytes(), &body]));
+    let status = reqwest::Client::new()
+        .post(format!("http://{}/webhooks/acme-zendesk", bridge.addr))
+        .header("x-zendesk-webhook-signature", signature)
+        .header("x-zendesk-webhook-signature-timestamp", &timestamp)
+        .body(tampered)
+        .send()
+        .await
+        .expect("post")
+        .status();
+    assert_eq!(status.as_u16(), 401, "body changed after signing");
+    let (status, text) =
+        post_zendesk(&bridge, &body, ZENDESK_SECRET, &rfc3339(now() - 3_600)).await;
+    assert_eq!(status, 401, "an hour-old delivery is a replay: {text}");
+    let unsigned = reqwest::Client::new()
+        .post(format!("http://{}/webhooks/acme-zendesk", bridge.addr))
+        .body(body.clone())
+        .send()
+        .await
+        .expect("post")
+        .status();
+    assert_eq!(unsigned.as_u16(), 401);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(helpdesk.calls().is_empty(), "{:?}", helpdesk.calls());
+    let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
+    for state in [
+        crossdesk::bridge::queue::JobState::Pending,
+        crossdesk::bridge::queue::JobState::Done,
+        crossdesk::bridge::queue::JobState::Dead,
+    ] {
+        assert!(queue.list(state).await.expect("list").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_delivered_twice_produces_one_note() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let (first, _) = zendesk(&bridge, "comment_added_email_customer.json").await;
+    let (second, text) = zendesk(&bridge, "comment_added_email_customer.json").await;
+    assert_eq!((first, second), (200, 200));
+    assert!(text.contains("duplicate"), "{text}");
+    helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(helpdesk.calls().len(), 1);
+}
+
+#[tokio::test]
+async fn a_rate_limited_write_back_waits_for_retry_after_then_succeeds() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    helpdesk.script(&[Answer::RateLimited(1), Answer::Down]);
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    zendesk(&bridge, "comment_added_email_customer.json").await;
+    let ok = helpdesk.wait_for_ok(1, Duration::from_secs(15)).await;
+    let calls = helpdesk.calls();
+    let statuses: Vec<u16> = calls.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [429, 503, 200]);
+    assert!(
+        calls[1].at - calls[0].at >= Duration::from_millis(950),
+        "Retry-After: 1 was not honoured: {:?}",
+        calls[1].at - calls[0].at
+    );
+    assert_eq!(
+        ok[0].body, calls[0].body,
+        "the same update, once it is let through"
+    );
+    let _ = &bridge.data_dir;
+}
+
+#[tokio::test]
+async fn a_helpdesk_down_for_a_while_loses_nothing() {
+    let sidecar = sidecar().await;
+    // The helpdesk's port, announced to the bridge before anything listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let bridge = bridge(&sidecar, &format!("http://{port}")).await;
+    for fixture_name in [
+        "comment_added_email_customer.json",
+        "comment_added_whatsapp_customer.json",
+    ] {
+        let (status, text) = zendesk(&bridge, fixture_name).await;
+        assert_eq!(status, 200, "{fixture_name}: {text}");
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let helpdesk = Helpdesk::start_on(port).await;
+    let calls = helpdesk.wait_for_ok(2, Duration::from_secs(15)).await;
+    let mut bodies: Vec<&str> = calls.iter().map(|c| comment(c).0).collect();
+    bodies.sort();
+    assert_eq!(bodies.len(), 2);
+    assert!(bodies.iter().all(|b| b.contains("echo: ")), "{bodies:?}");
+}
+
+#[tokio::test]
+async fn the_bridges_own_notes_do_not_trigger_the_pipeline_again() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let (status, text) = zendesk(&bridge, "comment_added_bridge_note.json").await;
+    assert_eq!(status, 200);
+    assert!(text.starts_with("ignored"), "{text}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(helpdesk.calls().is_empty());
+}
+
+#[tokio::test]
+async fn an_agents_prefixed_note_goes_out_as_the_public_reply() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let (status, text) = zendesk(&bridge, "comment_added_agent_reply_note.json").await;
+    assert_eq!((status, text.trim()), (200, "queued"));
+    let calls = helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    let replies: Vec<&str> = calls
+        .iter()
+        .map(comment)
+        .filter(|(_, public)| *public)
+        .map(|(body, _)| body)
+        .collect();
+    assert_eq!(replies.len(), 1, "{calls:#?}");
+    assert!(
+        replies[0].starts_with("Sorry about that!") && replies[0].ends_with("-- Acme support"),
+        "the draft as the plugins left it, without the prefix: {:?}",
+        replies[0]
+    );
+}
+
+#[tokio::test]
+async fn a_refused_write_back_is_dead_lettered_and_can_be_replayed() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    helpdesk.script(&[Answer::Refuse]);
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    zendesk(&bridge, "comment_added_email_customer.json").await;
+    let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
+    let dead = loop {
+        let dead = queue
+            .list(crossdesk::bridge::queue::JobState::Dead)
+            .await
+            .expect("dead letters");
+        if !dead.is_empty() {
+            break dead;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("422"),
+        "{dead:?}"
+    );
+    assert_eq!(helpdesk.calls().len(), 1, "a 422 is not retried");
+    assert_eq!(
+        queue.replay(Some(vec![dead[0].id])).await.expect("replay"),
+        1
+    );
+    helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+}
+
+/// Posts a Chatwoot webhook with the signature scheme of the chatwoot module.
+async fn post_chatwoot(bridge: &Bridge, body: &[u8]) -> (u16, String) {
+    let timestamp = now().to_string();
+    let signature = format!(
+        "sha256={}",
+        hex::encode(hmac(CHATWOOT_SECRET, &[timestamp.as_bytes(), b".", body]))
+    );
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/webhooks/acme-chatwoot", bridge.addr))
+        .header("content-type", "application/json")
+        .header("x-chatwoot-signature", signature)
+        .header("x-chatwoot-timestamp", timestamp)
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("post webhook");
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn a_chatwoot_whatsapp_message_comes_back_as_a_private_note_and_labels() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let (status, text) =
+        post_chatwoot(&bridge, &fixture("chatwoot/message_created_whatsapp.json")).await;
+    assert_eq!((status, text.trim()), (200, "queued"));
+    let calls = helpdesk.wait_for_ok(2, Duration::from_secs(10)).await;
+    let note = calls
+        .iter()
+        .find(|c| c.path.ends_with("/messages"))
+        .expect("a message call");
+    assert_eq!(
+        note.body["private"],
+        serde_json::Value::Bool(true),
+        "{note:?}"
+    );
+    assert!(
+        note.body["content"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("echo: "),
+        "{note:?}"
+    );
+    assert_eq!(
+        note.headers["api_access_token"].to_str().expect("ascii"),
+        "chatwoot-api-token"
+    );
+    let labels = calls
+        .iter()
+        .find(|c| c.path.ends_with("/labels"))
+        .expect("a labels call");
+    assert!(labels.body.to_string().contains("via-bridge"), "{labels:?}");
+}
+
+#[test]
+fn the_example_configurations_are_valid() {
+    for example in ["zendesk", "chatwoot"] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../examples")
+            .join(example)
+            .join("bridge.toml");
+        let config = crossdesk::bridge::BridgeConfig::load(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(config.endpoints[0].helpdesk, example);
+    }
+}

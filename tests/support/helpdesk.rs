@@ -1,0 +1,183 @@
+//! A helpdesk simulator for bridge tests: an HTTP server implementing the part of a
+//! helpdesk's REST API the bridge calls (any method and path is accepted), which
+//! records every call and answers as the test scripts it: success, `429` with
+//! `Retry-After`, a server error, or a permanent refusal.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+/// One request the bridge made.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: serde_json::Value,
+    /// The status the simulator answered.
+    pub status: u16,
+    /// When it arrived.
+    pub at: std::time::Instant,
+}
+
+/// A scripted answer.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer {
+    Ok,
+    /// `429 Too Many Requests` with `Retry-After: secs`.
+    RateLimited(u64),
+    /// `503 Service Unavailable`.
+    Down,
+    /// `422 Unprocessable Entity`: trying again will not help.
+    Refuse,
+}
+
+#[derive(Default)]
+struct State {
+    calls: Vec<Call>,
+    script: VecDeque<Answer>,
+}
+
+/// The simulator; stops when dropped.
+pub struct Helpdesk {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Helpdesk {
+    /// Starts on a free loopback port.
+    pub async fn start() -> Helpdesk {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        Self::serve(listener)
+    }
+
+    /// Starts on `addr` (a port the bridge was told about before the helpdesk was
+    /// up).
+    pub async fn start_on(addr: SocketAddr) -> Helpdesk {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .expect("bind the announced port");
+        Self::serve(listener)
+    }
+
+    fn serve(listener: tokio::net::TcpListener) -> Helpdesk {
+        let addr = listener.local_addr().expect("addr");
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let state = shared.clone();
+                async move { answer(&state, method, uri, headers, body) }
+            },
+        );
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Helpdesk { addr, state, task }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The next calls get these answers, in order; then `Ok` again.
+    pub fn script(&self, answers: &[Answer]) {
+        if let Ok(mut state) = self.state.lock() {
+            state.script.extend(answers.iter().copied());
+        }
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.state
+            .lock()
+            .map(|s| s.calls.clone())
+            .unwrap_or_default()
+    }
+
+    /// Waits until `count` calls were answered with success (panics after `within`).
+    pub async fn wait_for_ok(&self, count: usize, within: Duration) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let ok: Vec<Call> = self
+                .calls()
+                .into_iter()
+                .filter(|c| c.status < 300)
+                .collect();
+            if ok.len() >= count {
+                return ok;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{} successful call(s) after {within:?}, wanted {count}: {:#?}",
+                ok.len(),
+                self.calls()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Helpdesk {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn answer(
+    state: &Mutex<State>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(mut state) = state.lock() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let scripted = state.script.pop_front().unwrap_or(Answer::Ok);
+    let (status, response) = match scripted {
+        Answer::Ok => (
+            StatusCode::OK,
+            (StatusCode::OK, "{\"ok\":true}").into_response(),
+        ),
+        Answer::RateLimited(secs) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", secs.to_string())],
+                "{\"error\":\"APIRateLimitExceeded\"}",
+            )
+                .into_response(),
+        ),
+        Answer::Down => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            (StatusCode::SERVICE_UNAVAILABLE, "maintenance").into_response(),
+        ),
+        Answer::Refuse => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{\"error\":\"RecordInvalid\"}",
+            )
+                .into_response(),
+        ),
+    };
+    state.calls.push(Call {
+        method: method.to_string(),
+        path: uri.path().to_owned(),
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        status: status.as_u16(),
+        at: std::time::Instant::now(),
+    });
+    response
+}
