@@ -147,99 +147,26 @@ fn missing(field: &str) -> Rejection {
 }
 
 // ---------------------------------------------------------------------------
-// Timestamps (RFC 3339 with std only)
+// Timestamps
 // ---------------------------------------------------------------------------
 
 /// Parses an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) into
-/// seconds and nanoseconds since the Unix epoch.
+/// seconds and nanoseconds since the Unix epoch (prost-types' parser).
 fn parse_rfc3339(text: &str) -> Option<(i64, u32)> {
-    let b = text.trim().as_bytes();
-    let digits = |from: usize, len: usize| -> Option<u32> {
-        let part = b.get(from..from + len)?;
-        part.iter().try_fold(0u32, |acc, c| {
-            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
-        })
-    };
-    let year = digits(0, 4)?;
-    let month = digits(5, 2)?;
-    let day = digits(8, 2)?;
-    let hour = digits(11, 2)?;
-    let minute = digits(14, 2)?;
-    let second = digits(17, 2)?;
-    if b.get(4) != Some(&b'-')
-        || b.get(7) != Some(&b'-')
-        || !matches!(b.get(10), Some(b'T' | b't' | b' '))
-        || b.get(13) != Some(&b':')
-        || b.get(16) != Some(&b':')
-    {
+    let text = text.trim();
+    // prost-types also takes a bare date, or a time without offset as UTC; a
+    // signature timestamp has both a time and an offset.
+    let offset = text.ends_with(['Z', 'z'])
+        || text
+            .len()
+            .checked_sub(6)
+            .and_then(|i| text.as_bytes().get(i))
+            .is_some_and(|c| matches!(c, b'+' | b'-'));
+    if !text.contains(['T', 't']) || !offset {
         return None;
     }
-    if !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut pos = 19;
-    let mut nanos = 0u32;
-    if b.get(pos) == Some(&b'.') {
-        pos += 1;
-        let start = pos;
-        while b.get(pos).is_some_and(u8::is_ascii_digit) {
-            if pos - start < 9 {
-                nanos = nanos * 10 + u32::from(b[pos] - b'0');
-            }
-            pos += 1;
-        }
-        let len = pos - start;
-        if len == 0 {
-            return None;
-        }
-        for _ in len..9 {
-            nanos *= 10;
-        }
-    }
-    let offset_secs: i64 = match b.get(pos) {
-        Some(b'Z' | b'z') if b.len() == pos + 1 => 0,
-        Some(sign @ (b'+' | b'-')) if b.len() == pos + 6 && b.get(pos + 3) == Some(&b':') => {
-            let oh = digits(pos + 1, 2)?;
-            let om = digits(pos + 4, 2)?;
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            let off = i64::from(oh * 3600 + om * 60);
-            if *sign == b'-' { -off } else { off }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(i64::from(year), month, day);
-    let local = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
-    Some((local - offset_secs, nanos))
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
-            29
-        }
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((month + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let timestamp: prost_types::Timestamp = text.parse().ok()?;
+    Some((timestamp.seconds, u32::try_from(timestamp.nanos).ok()?))
 }
 
 fn unix_secs(time: SystemTime) -> i64 {
