@@ -54,6 +54,10 @@ struct Bridge {
 }
 
 async fn bridge(sidecar: &TestServer, helpdesk_url: &str) -> Bridge {
+    bridge_with(sidecar, helpdesk_url, 0).await
+}
+
+async fn bridge_with(sidecar: &TestServer, helpdesk_url: &str, debounce_ms: u64) -> Bridge {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let config = crossdesk::bridge::BridgeConfig::parse(&format!(
         r#"
@@ -63,6 +67,7 @@ retry_base_ms = 50
 retry_max_ms = 400
 max_attempts = 40
 request_timeout_ms = 2000
+debounce_ms = {debounce_ms}
 
 [[endpoints]]
 name = "acme-zendesk"
@@ -213,6 +218,44 @@ async fn a_customer_comment_comes_back_as_a_note_with_tags_in_one_update() {
     assert_eq!(auth, format!("Basic {expected}"));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(helpdesk.calls().len(), 1, "one update per event");
+}
+
+#[tokio::test]
+async fn a_burst_on_one_ticket_goes_back_as_one_update() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge_with(&sidecar, &helpdesk.url(), 700).await;
+    let first = fixture("zendesk/comment_added_email_customer.json");
+    // Two more comments on the same ticket, moments later.
+    let mut payload: serde_json::Value = serde_json::from_slice(&first).expect("json");
+    let mut burst = vec![first];
+    for (id, text) in [
+        ("9876543298", "Second message"),
+        ("9876543299", "Third message"),
+    ] {
+        payload["event"]["comment"]["id"] = id.into();
+        payload["event"]["comment"]["body"] = text.into();
+        burst.push(serde_json::to_vec(&payload).expect("json"));
+    }
+    for body in &burst {
+        let (status, _) = post_zendesk(&bridge, body, ZENDESK_SECRET, &rfc3339(now())).await;
+        assert_eq!(status, 200);
+    }
+    let calls = helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(helpdesk.calls().len(), 1, "{:#?}", helpdesk.calls());
+    let (note, _) = comment(&calls[0]);
+    let order: Vec<usize> = ["Toujours", "Second message", "Third message"]
+        .iter()
+        .map(|text| {
+            note.find(text)
+                .unwrap_or_else(|| panic!("{text} in {note}"))
+        })
+        .collect();
+    assert!(
+        order.windows(2).all(|w| w[0] < w[1]),
+        "in arrival order: {note}"
+    );
 }
 
 #[tokio::test]

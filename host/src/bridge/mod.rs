@@ -83,6 +83,10 @@ pub struct BridgeConfig {
     /// Deadline of one REST call to a helpdesk.
     #[serde(default = "default_request_timeout_ms")]
     pub request_timeout_ms: u64,
+    /// How long a job waits before it is written back, so that a burst of events
+    /// on one ticket goes back as one update (helpdesks cap updates per ticket).
+    #[serde(default = "default_debounce_ms")]
+    pub debounce_ms: u64,
     /// The helpdesk endpoints.
     pub endpoints: Vec<EndpointConfig>,
 }
@@ -104,6 +108,9 @@ fn default_retry_max_ms() -> u64 {
 }
 fn default_request_timeout_ms() -> u64 {
     10_000
+}
+fn default_debounce_ms() -> u64 {
+    1_000
 }
 
 /// One helpdesk account attached to one tenant, at `/webhooks/{name}`.
@@ -354,7 +361,11 @@ async fn receive(
         }
         Err(rejection) => return (StatusCode::UNAUTHORIZED, format!("{rejection}\n")),
     };
-    match bridge.queue.enqueue(&name, &job).await {
+    match bridge
+        .queue
+        .enqueue(&name, &job, bridge.config.debounce_ms)
+        .await
+    {
         Ok(true) => {
             bridge.wake.notify_one();
             (StatusCode::OK, "queued\n".into())
@@ -374,13 +385,13 @@ async fn receive(
     }
 }
 
-/// Drains the queue, one job at a time in arrival order (a ticket's events keep
+/// Drains the queue, one batch at a time in arrival order (a ticket's events keep
 /// their order), waking on new jobs and when a retry falls due.
 async fn work(bridge: Arc<Bridge>) {
     loop {
-        match bridge.queue.next_due().await {
-            Ok(Some(job)) => {
-                process(&bridge, job).await;
+        match bridge.queue.next_batch().await {
+            Ok(Some(batch)) => {
+                process(&bridge, batch).await;
                 continue;
             }
             Ok(None) => {}
@@ -408,21 +419,22 @@ enum Failure {
     Permanent(String),
 }
 
-async fn process(bridge: &Bridge, job: queue::QueuedJob) {
-    let id = job.id;
-    let outcome = attempt(bridge, &job).await;
+async fn process(bridge: &Bridge, batch: queue::Batch) {
+    let id = batch.lead.id;
+    let attempts = batch.lead.attempts;
+    let outcome = attempt(bridge, &batch).await;
     let recorded = match outcome {
         Ok(()) => bridge.queue.complete(id).await,
-        Err(Failure::Retry(after, error)) if job.attempts + 1 < bridge.config.max_attempts => {
+        Err(Failure::Retry(after, error)) if attempts + 1 < bridge.config.max_attempts => {
             let backoff = bridge
                 .config
                 .retry_base_ms
-                .saturating_mul(1 << job.attempts.min(20))
+                .saturating_mul(1 << attempts.min(20))
                 .min(bridge.config.retry_max_ms);
             let wait = after.max(Duration::from_millis(backoff));
             tracing::warn!(
                 job = id,
-                attempts = job.attempts + 1,
+                attempts = attempts + 1,
                 "retrying in {wait:?}: {error}"
             );
             bridge
@@ -445,47 +457,57 @@ async fn process(bridge: &Bridge, job: queue::QueuedJob) {
     }
 }
 
-async fn attempt(bridge: &Bridge, job: &queue::QueuedJob) -> Result<(), Failure> {
-    let endpoint = bridge.endpoints.get(&job.endpoint).ok_or_else(|| {
+/// The sidecar's response to a job: remembered from an earlier attempt, or asked
+/// for now and remembered.
+async fn response_of(
+    bridge: &Bridge,
+    job: &queue::QueuedJob,
+) -> Result<pb::HandleEventResponse, Failure> {
+    if let Some(json) = &job.response {
+        return crate::json::from_json("crossdesk.v1.HandleEventResponse", json)
+            .map_err(|e| Failure::Permanent(format!("stored response unreadable: {e}")));
+    }
+    let response = run_event(bridge, &job.job).await?;
+    let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
+        .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
+    bridge
+        .queue
+        .set_response(job.id, &json)
+        .await
+        .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+    Ok(response)
+}
+
+async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
+    let lead = &batch.lead;
+    let endpoint = bridge.endpoints.get(&lead.endpoint).ok_or_else(|| {
         Failure::Permanent(format!(
             "endpoint '{}' is no longer configured",
-            job.endpoint
+            lead.endpoint
         ))
     })?;
-    let response = match &job.response {
-        Some(json) => crate::json::from_json::<pb::HandleEventResponse>(
-            "crossdesk.v1.HandleEventResponse",
-            json,
-        )
-        .map_err(|e| Failure::Permanent(format!("stored response unreadable: {e}")))?,
-        None => {
-            let response = run_event(bridge, &job.job).await?;
-            let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
-                .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
-            bridge
-                .queue
-                .set_response(job.id, &json)
-                .await
-                .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
-            response
+    // The batch's actions, in the order its events arrived.
+    let mut actions = Vec::new();
+    let mut reply = None;
+    for job in std::iter::once(lead).chain(&batch.members) {
+        let response = response_of(bridge, job).await?;
+        if job.job.agent_reply {
+            reply = Some(final_reply(&job.job, &response));
         }
-    };
-    let reply = job
-        .job
-        .agent_reply
-        .then(|| final_reply(&job.job, &response));
+        actions.extend(response.actions);
+    }
     let calls = endpoint.helpdesk.write_back(
-        &job.job.target,
-        &response.actions,
+        &lead.job.target,
+        &actions,
         reply.as_deref(),
         &endpoint.rules,
     );
     // Calls that went through on an earlier attempt are not made again.
-    for call in calls.iter().skip(job.calls_done as usize) {
+    for call in calls.iter().skip(lead.calls_done as usize) {
         send(bridge, endpoint, call).await?;
         bridge
             .queue
-            .call_done(job.id)
+            .call_done(lead.id)
             .await
             .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
     }
@@ -552,8 +574,8 @@ async fn send(bridge: &Bridge, endpoint: &Endpoint, call: &types::RestCall) -> R
     let result = bridge
         .http
         .request(call.method.clone(), &url)
+        // The integration's headers: credentials and the JSON content type.
         .headers(endpoint.auth.clone())
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(call.body.to_string())
         .send()
         .await;

@@ -7,6 +7,11 @@
 //! write-back calls have succeeded, so a retry neither runs the plugins again nor
 //! repeats a call that went through. Jobs that keep failing end in the dead-letter
 //! list, from which an admin replays them.
+//!
+//! Helpdesks cap the updates of one ticket in a short window, so a job waits a
+//! debounce delay before it is due, and jobs of the same ticket that are due
+//! together form a *batch* written back as one update. The batch is recorded (each
+//! member points to its lead), so a retry writes back exactly the same batch.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -77,6 +82,17 @@ pub struct QueuedJob {
     pub created_at_ms: i64,
 }
 
+/// Jobs written back together: the lead, which carries the batch's progress, and
+/// the jobs of the same ticket batched with it, oldest first.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    pub lead: QueuedJob,
+    pub members: Vec<QueuedJob>,
+}
+
+/// Most jobs in one batch.
+const MAX_BATCH: i64 = 20;
+
 /// The queue. Cloning shares the connection.
 #[derive(Clone)]
 pub struct Queue {
@@ -94,6 +110,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     endpoint      TEXT NOT NULL,
     delivery_key  TEXT NOT NULL UNIQUE,
+    -- endpoint, account and ticket: jobs of one ticket batch together
+    ticket        TEXT NOT NULL,
+    -- agents' replies are written back alone
+    agent_reply   INTEGER NOT NULL,
+    -- the lead job of the batch this job was written back in
+    batch_of      INTEGER,
     job           TEXT NOT NULL,
     state         TEXT NOT NULL,
     attempts      INTEGER NOT NULL DEFAULT 0,
@@ -104,6 +126,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (state, next_at_ms, id);
+CREATE INDEX IF NOT EXISTS jobs_ticket ON jobs (ticket, state, id);
 ";
 
 fn now_ms() -> i64 {
@@ -183,34 +206,108 @@ impl Queue {
         .await?
     }
 
-    /// Queues a job durably; returns false when its delivery key was queued before
-    /// (a redelivery), which changes nothing.
-    pub async fn enqueue(&self, endpoint: &str, job: &Job) -> Result<bool, QueueError> {
+    /// Queues a job durably, due after `debounce_ms`; returns false when its
+    /// delivery key was queued before (a redelivery), which changes nothing.
+    pub async fn enqueue(
+        &self,
+        endpoint: &str,
+        job: &Job,
+        debounce_ms: u64,
+    ) -> Result<bool, QueueError> {
         let text = serde_json::to_string(job)?;
-        let (endpoint, key) = (endpoint.to_owned(), job.delivery_key.clone());
+        let ticket = format!(
+            "{endpoint}\u{1f}{}\u{1f}{}",
+            job.target.account_id, job.target.ticket_id
+        );
+        let (endpoint, key, agent_reply) = (
+            endpoint.to_owned(),
+            job.delivery_key.clone(),
+            job.agent_reply,
+        );
+        let debounce = i64::try_from(debounce_ms).unwrap_or(i64::MAX);
         self.with(move |c| {
             let now = now_ms();
             let added = c.execute(
-                "INSERT INTO jobs (endpoint, delivery_key, job, state, next_at_ms, created_at_ms)
-                 VALUES (?1, ?2, ?3, 'pending', ?4, ?4) ON CONFLICT (delivery_key) DO NOTHING",
-                params![endpoint, key, text, now],
+                "INSERT INTO jobs (endpoint, delivery_key, ticket, agent_reply, job, state,
+                                   next_at_ms, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)
+                 ON CONFLICT (delivery_key) DO NOTHING",
+                params![
+                    endpoint,
+                    key,
+                    ticket,
+                    agent_reply,
+                    text,
+                    now.saturating_add(debounce),
+                    now
+                ],
             )?;
             Ok(added == 1)
         })
         .await
     }
 
-    /// The oldest pending job that is due, if any.
+    /// The oldest pending job that is due, if any (a batch member is due with its
+    /// lead, not on its own).
     pub async fn next_due(&self) -> Result<Option<QueuedJob>, QueueError> {
+        Ok(self.next_batch().await?.map(|batch| batch.lead))
+    }
+
+    /// The oldest due job with the jobs of its ticket batched with it: those it was
+    /// batched with before (a retry), or else the ticket's other queued jobs, which
+    /// arrived during the lead's debounce delay (agents' replies always go alone).
+    pub async fn next_batch(&self) -> Result<Option<Batch>, QueueError> {
         self.with(|c| {
-            let found = c
+            let tx = c.transaction()?;
+            let now = now_ms();
+            let found = tx
                 .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM jobs WHERE state = 'pending' AND next_at_ms <= ?1
+                    "SELECT {COLUMNS}, ticket, agent_reply FROM jobs
+                     WHERE state = 'pending' AND batch_of IS NULL AND next_at_ms <= ?1
                      ORDER BY id LIMIT 1"
                 ))?
-                .query_row(params![now_ms()], row_to_job)
+                .query_row(params![now], |row| {
+                    Ok((
+                        row_to_job(row)?,
+                        row.get::<_, String>(9)?,
+                        row.get::<_, bool>(10)?,
+                    ))
+                })
                 .optional()?;
-            found.map(|(row, job)| finish(row, &job)).transpose()
+            let Some(((row, job), ticket, agent_reply)) = found else {
+                return Ok(None);
+            };
+            let lead = finish(row, &job)?;
+            let lead_id = lead.id as i64;
+            let already: i64 = tx.query_row(
+                "SELECT COUNT(*) FROM jobs WHERE batch_of = ?1",
+                params![lead_id],
+                |r| r.get(0),
+            )?;
+            // A batch whose write-back has begun keeps its members; a new one takes
+            // the ticket's other due jobs.
+            if already == 0 && !agent_reply && lead.calls_done == 0 {
+                tx.execute(
+                    "UPDATE jobs SET batch_of = ?1 WHERE id IN (
+                         SELECT id FROM jobs
+                         WHERE ticket = ?2 AND state = 'pending' AND batch_of IS NULL
+                           AND agent_reply = 0 AND calls_done = 0 AND id > ?1
+                         ORDER BY id LIMIT ?3)",
+                    params![lead_id, ticket, MAX_BATCH - 1],
+                )?;
+            }
+            let members = tx
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM jobs WHERE batch_of = ?1 AND state != 'done'
+                     ORDER BY id"
+                ))?
+                .query_map(params![lead_id], row_to_job)?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .map(|(row, job)| finish(row, &job))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit()?;
+            Ok(Some(Batch { lead, members }))
         })
         .await
     }
@@ -219,7 +316,7 @@ impl Queue {
     pub async fn next_wait_ms(&self) -> Result<Option<i64>, QueueError> {
         self.with(|c| {
             let next: Option<i64> = c.query_row(
-                "SELECT MIN(next_at_ms) FROM jobs WHERE state = 'pending'",
+                "SELECT MIN(next_at_ms) FROM jobs WHERE state = 'pending' AND batch_of IS NULL",
                 [],
                 |row| row.get(0),
             )?;
@@ -253,7 +350,7 @@ impl Queue {
         .await
     }
 
-    /// Marks a job done.
+    /// Marks a job done, with the jobs batched with it.
     pub async fn complete(&self, id: u64) -> Result<(), QueueError> {
         self.set_state(id, JobState::Done, None, 0).await
     }
@@ -283,10 +380,11 @@ impl Queue {
     ) -> Result<(), QueueError> {
         let error = error.map(str::to_owned);
         self.with(move |c| {
+            // The batch shares its lead's fate: done together, dead together.
             c.execute(
                 "UPDATE jobs SET state = ?2, last_error = COALESCE(?3, last_error),
                         attempts = attempts + (?3 IS NOT NULL), next_at_ms = ?4
-                 WHERE id = ?1",
+                 WHERE id = ?1 OR (batch_of = ?1 AND ?2 != 'pending')",
                 params![id as i64, state.as_str(), error, now_ms() + retry_in_ms],
             )?;
             Ok(())
@@ -317,8 +415,11 @@ impl Queue {
             let tx = c.transaction()?;
             let mut changed = 0;
             {
+                // A batch is replayed whole, whichever of its jobs is named.
                 let sql = "UPDATE jobs SET state = 'pending', attempts = 0, next_at_ms = ?2
-                           WHERE state = 'dead' AND (?1 IS NULL OR id = ?1)";
+                           WHERE state = 'dead' AND (?1 IS NULL OR id = ?1 OR batch_of = ?1
+                                 OR id = (SELECT batch_of FROM jobs WHERE id = ?1)
+                                 OR batch_of = (SELECT batch_of FROM jobs WHERE id = ?1))";
                 let mut update = tx.prepare(sql)?;
                 match ids {
                     None => changed += update.execute(params![None::<i64>, now_ms()])?,
@@ -342,23 +443,82 @@ mod tests {
     use crate::bridge::types::Target;
 
     fn job(key: &str) -> Job {
+        on_ticket(key, "1", false)
+    }
+
+    fn on_ticket(key: &str, ticket: &str, agent_reply: bool) -> Job {
         Job {
             delivery_key: key.into(),
             event_json: "{}".into(),
             target: Target {
-                ticket_id: "1".into(),
+                ticket_id: ticket.into(),
                 account_id: String::new(),
             },
-            agent_reply: false,
+            agent_reply,
         }
+    }
+
+    #[tokio::test]
+    async fn due_jobs_of_one_ticket_form_one_batch_that_a_retry_keeps() {
+        let dir = tempfile::tempdir().expect("dir");
+        let queue = Queue::open(dir.path()).expect("open");
+        for (key, ticket, reply) in [
+            ("a", "1", false),
+            ("b", "2", false),
+            ("c", "1", false),
+            ("d", "1", true),
+            ("e", "1", false),
+        ] {
+            queue
+                .enqueue("zd", &on_ticket(key, ticket, reply), 0)
+                .await
+                .expect("enqueue");
+        }
+        let batch = queue.next_batch().await.expect("batch").expect("due");
+        let keys = |b: &Batch| {
+            std::iter::once(&b.lead)
+                .chain(&b.members)
+                .map(|j| j.job.delivery_key.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys(&batch),
+            ["a", "c", "e"],
+            "ticket 1, agent replies alone"
+        );
+        let lead = batch.lead.id;
+        queue.fail(lead, "503", Some(0)).await.expect("retry");
+        // A job of ticket 1 arriving now does not join the batch being retried.
+        queue
+            .enqueue("zd", &on_ticket("f", "1", false), 0)
+            .await
+            .expect("enqueue");
+        let retried = queue.next_batch().await.expect("batch").expect("due");
+        assert_eq!(keys(&retried), ["a", "c", "e"]);
+        queue.complete(lead).await.expect("done");
+        assert_eq!(queue.list(JobState::Done).await.expect("done").len(), 3);
+        let next = queue.next_batch().await.expect("batch").expect("due");
+        assert_eq!(keys(&next), ["b"]);
+    }
+
+    #[tokio::test]
+    async fn a_job_waits_out_its_debounce_delay() {
+        let dir = tempfile::tempdir().expect("dir");
+        let queue = Queue::open(dir.path()).expect("open");
+        queue
+            .enqueue("zd", &job("k"), 60_000)
+            .await
+            .expect("enqueue");
+        assert!(queue.next_batch().await.expect("batch").is_none());
+        assert!(queue.next_wait_ms().await.expect("wait").expect("pending") > 50_000);
     }
 
     #[tokio::test]
     async fn a_delivery_is_queued_once_and_survives_reopening() {
         let dir = tempfile::tempdir().expect("dir");
         let queue = Queue::open(dir.path()).expect("open");
-        assert!(queue.enqueue("zd", &job("k1")).await.expect("enqueue"));
-        assert!(!queue.enqueue("zd", &job("k1")).await.expect("again"));
+        assert!(queue.enqueue("zd", &job("k1"), 0).await.expect("enqueue"));
+        assert!(!queue.enqueue("zd", &job("k1"), 0).await.expect("again"));
         drop(queue);
         let queue = Queue::open(dir.path()).expect("reopen");
         let due = queue.next_due().await.expect("due").expect("one job");
@@ -370,7 +530,7 @@ mod tests {
     async fn failures_back_off_then_die_and_replay_revives() {
         let dir = tempfile::tempdir().expect("dir");
         let queue = Queue::open(dir.path()).expect("open");
-        queue.enqueue("zd", &job("k1")).await.expect("enqueue");
+        queue.enqueue("zd", &job("k1"), 0).await.expect("enqueue");
         let id = queue.next_due().await.expect("due").expect("job").id;
         queue.call_done(id).await.expect("progress");
         queue
