@@ -663,7 +663,13 @@ impl ControlPlane {
 
     /// The installed plugins (active versions), by name.
     pub async fn installed(&self) -> Result<HashMap<String, Arc<LoadedPlugin>>, ControlError> {
-        let state = self.store.control_state().await?;
+        self.plugins_of(&self.store.control_state().await?).await
+    }
+
+    async fn plugins_of(
+        &self,
+        state: &ControlState,
+    ) -> Result<HashMap<String, Arc<LoadedPlugin>>, ControlError> {
         let mut plugins = HashMap::new();
         for row in &state.plugins {
             plugins.insert(row.name.clone(), self.plugin_version(&row.active).await?);
@@ -673,27 +679,12 @@ impl ControlPlane {
 
     /// Every tenant, ascending by id.
     pub async fn tenants(&self) -> Result<Vec<TenantState>, ControlError> {
-        let state = self.store.control_state().await?;
-        state
-            .tenants
-            .into_iter()
-            .map(|row| {
-                Ok(TenantState {
-                    doc: parse_doc(&row.id, &row.doc)?,
-                    id: row.id,
-                    revision: row.revision,
-                })
-            })
-            .collect()
+        tenants_of(&self.store.control_state().await?)
     }
 
     /// One tenant.
     pub async fn tenant(&self, id: &str) -> Result<TenantState, ControlError> {
-        self.tenants()
-            .await?
-            .into_iter()
-            .find(|t| t.id == id)
-            .ok_or_else(|| ControlError::NotFound(format!("unknown tenant '{id}'")))
+        tenant_of(&self.store.control_state().await?, id)
     }
 
     /// Creates an empty tenant.
@@ -764,7 +755,8 @@ impl ControlPlane {
             tenant: id,
             expected_revision,
         } = request;
-        let current = self.tenant(id).await?;
+        let state = self.store.control_state().await?;
+        let current = tenant_of(&state, id)?;
         if expected_revision != 0 && expected_revision != current.revision {
             return Err(ControlError::Conflict(format!(
                 "tenant '{id}' is at revision {}, not {expected_revision}: reload and retry",
@@ -773,8 +765,7 @@ impl ControlPlane {
         }
         let mut doc = current.doc.clone();
         edit(&mut doc)?;
-        let plugins = self.installed().await?;
-        validate_tenant(&doc, &plugins, &self.bounds)?;
+        validate_tenant(&doc, &self.plugins_of(&state).await?, &self.bounds)?;
         let audit = NewAuditEntry {
             actor: actor.to_owned(),
             tenant: Some(id.to_owned()),
@@ -1016,9 +1007,9 @@ impl ControlPlane {
         let from = self.plugin_version(&row.active).await?;
         let to = self.plugin_version(&previous).await?;
         // Tenants' settings must still be valid for the version rolled back to.
-        let mut plugins = self.installed().await?;
+        let mut plugins = self.plugins_of(&state).await?;
         plugins.insert(name.to_owned(), to.clone());
-        for tenant in self.tenants().await? {
+        for tenant in tenants_of(&state)? {
             validate_tenant(&tenant.doc, &plugins, &self.bounds).map_err(|e| {
                 ControlError::FailedPrecondition(format!(
                     "cannot roll back '{name}' to {}: tenant '{}' {e}",
@@ -1133,6 +1124,29 @@ impl ControlPlane {
             used_by,
         })
     }
+}
+
+/// The tenants of a control state, ascending by id.
+fn tenants_of(state: &ControlState) -> Result<Vec<TenantState>, ControlError> {
+    state.tenants.iter().map(tenant_state).collect()
+}
+
+/// One tenant of a control state.
+fn tenant_of(state: &ControlState, id: &str) -> Result<TenantState, ControlError> {
+    state
+        .tenants
+        .iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| ControlError::NotFound(format!("unknown tenant '{id}'")))
+        .and_then(tenant_state)
+}
+
+fn tenant_state(row: &crate::store::TenantRow) -> Result<TenantState, ControlError> {
+    Ok(TenantState {
+        doc: parse_doc(&row.id, &row.doc)?,
+        id: row.id.clone(),
+        revision: row.revision,
+    })
 }
 
 /// The grant of `plugin` in `doc`.
