@@ -20,6 +20,10 @@ trap cleanup EXIT
 
 APERTIUM_RUN_DIR="$apy_dir" bash scripts/apertium.sh start 2737
 
+# Tenant "shop" sells camera gear: its catalog and help articles.
+"$bin" recommend import-catalog --tenant shop --data-dir "$data" examples/recommend/catalog.json
+"$bin" recommend import-kb --tenant shop --data-dir "$data" examples/recommend/kb.json
+
 "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" >"$log" 2>&1 &
 pid=$!
 addr=""
@@ -42,6 +46,21 @@ for event in examples/events/*.json; do
   echo
   echo "== $(basename "$event")"
   "$bin" send --addr "$addr" "$event"
+done
+echo
+echo "== tenant 'shop': two customers ask the same question; each gets suggestions"
+echo "   that fit what they bought (examples/recommend/events/)"
+for event in examples/recommend/events/*.json; do
+  echo
+  echo "== $(basename "$event")"
+  "$bin" send --addr "$addr" "$event" | python3 -c '
+import json, sys
+response = json.load(sys.stdin)
+for action in response.get("actions", []):
+    for item in action.get("recommend", {}).get("items", []):
+        print("  %-8s %-16s %s" % (item["kind"], item["id"], item["reason"]))
+print("  outcomes:", ", ".join("%s %s" % (o["plugin"], o["status"]) for o in response["outcomes"]))
+'
 done
 echo
 echo "== sending customer-message.json again: the stored response is replayed"

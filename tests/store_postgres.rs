@@ -74,7 +74,47 @@ on_both_backends!(
     audit_log_is_newest_first_with_filter_and_paging,
     control_version_counts_changes_across_connections,
     racing_changes_with_the_same_expectation_let_one_win,
+    replacing_a_prefix_swaps_its_keys_in_one_go,
 );
+
+async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
+    let store = db.open().await;
+    let pairs = |keys: &[&str]| -> Vec<(String, Vec<u8>)> {
+        keys.iter()
+            .map(|k| ((*k).to_owned(), k.as_bytes().to_vec()))
+            .collect()
+    };
+    store
+        .kv_put_many("t", "p", pairs(&["cat/a", "cat/b", "cat%/x", "other/c"]))
+        .await
+        .expect("put");
+    let before = store.generation("t", "p").await.expect("generation");
+    let replaced = store
+        .kv_replace_prefix("t", "p", "cat/", pairs(&["cat/b", "cat/d"]))
+        .await
+        .expect("replace");
+    assert_eq!(replaced, 2, "cat/a and cat/b were there");
+    let keys: Vec<String> = store
+        .kv_scan("t", "p", "")
+        .await
+        .expect("scan")
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    // The prefix is literal (`%` is no wildcard) and other prefixes stay.
+    assert_eq!(keys, ["cat%/x", "cat/b", "cat/d", "other/c"]);
+    assert!(store.generation("t", "p").await.expect("generation") > before);
+    let refused = store
+        .kv_replace_prefix("t", "p", "cat/", pairs(&["dog/z"]))
+        .await
+        .expect_err("a key outside the prefix");
+    assert!(refused.to_string().contains("dog/z"), "{refused}");
+    assert_eq!(
+        store.kv_scan("t", "p", "cat/").await.expect("scan").len(),
+        2,
+        "a refused replacement changes nothing"
+    );
+}
 
 fn audit(action: &str, tenant: Option<&str>) -> NewAuditEntry {
     NewAuditEntry {

@@ -64,6 +64,11 @@ enum Command {
         #[command(subcommand)]
         command: TranslationCommand,
     },
+    /// Import the recommendation plugin's product catalog and knowledge base.
+    Recommend {
+        #[command(subcommand)]
+        command: RecommendCommand,
+    },
     /// Attach a helpdesk: receive its webhooks, run them through the sidecar and
     /// write the actions back through its REST API.
     Bridge {
@@ -74,15 +79,16 @@ enum Command {
     DefaultConfig,
 }
 
-/// Where a tenant's translation data lives.
+/// Where a tenant's plugin data lives.
 #[derive(clap::Args)]
-struct TranslationScope {
+struct DataScope {
     /// The tenant whose data it is.
     #[arg(long)]
     tenant: String,
-    /// The plugin's installed name.
-    #[arg(long, default_value = "translation")]
-    plugin: String,
+    /// The plugin's installed name (default: the command's plugin, `translation`
+    /// or `recommend`).
+    #[arg(long)]
+    plugin: Option<String>,
     /// The sidecar's configuration; its store (SQLite in `data_dir`, or the
     /// PostgreSQL of `[storage]`) holds the data.
     #[arg(long, conflicts_with = "data_dir")]
@@ -92,7 +98,12 @@ struct TranslationScope {
     data_dir: Option<PathBuf>,
 }
 
-impl TranslationScope {
+impl DataScope {
+    /// The installed name of the plugin whose data this is.
+    fn plugin<'a>(&'a self, default: &'a str) -> &'a str {
+        self.plugin.as_deref().unwrap_or(default)
+    }
+
     async fn store(&self) -> Result<crossdesk::store::Store> {
         if let Some(dir) = &self.data_dir {
             return Ok(crossdesk::store::Store::open(dir)?);
@@ -101,6 +112,24 @@ impl TranslationScope {
         let url = config.storage.resolve_url()?;
         Ok(crossdesk::store::Store::connect(url.as_deref(), &config.data_dir).await?)
     }
+}
+
+#[derive(Subcommand)]
+enum RecommendCommand {
+    /// Replace the tenant's product catalog with a JSON file (a list of products:
+    /// id, category, price, currency, tags, names by language). All or nothing.
+    ImportCatalog {
+        #[command(flatten)]
+        scope: DataScope,
+        file: PathBuf,
+    },
+    /// Replace the tenant's knowledge base with a JSON file (a list of articles:
+    /// id, title, body, language, category). All or nothing.
+    ImportKb {
+        #[command(flatten)]
+        scope: DataScope,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -135,13 +164,13 @@ enum TranslationCommand {
     /// Add a TMX file's translation units to the tenant's translation memory.
     ImportTmx {
         #[command(flatten)]
-        scope: TranslationScope,
+        scope: DataScope,
         file: PathBuf,
     },
     /// Write the tenant's translation memory as TMX (to stdout without --output).
     ExportTmx {
         #[command(flatten)]
-        scope: TranslationScope,
+        scope: DataScope,
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
@@ -149,7 +178,7 @@ enum TranslationCommand {
     /// target = never translate) to the tenant's glossary.
     ImportTerms {
         #[command(flatten)]
-        scope: TranslationScope,
+        scope: DataScope,
         file: PathBuf,
     },
 }
@@ -240,6 +269,7 @@ fn main() -> Result<()> {
             Command::Admin(args) => admin_cli::run(*args).await,
             Command::Translation { command } => translation(command).await,
             Command::Bridge { command } => bridge(command).await,
+            Command::Recommend { command } => recommend_data(command).await,
             Command::DefaultConfig => {
                 print!("{}", crossdesk::config::EMBEDDED_DEFAULT);
                 Ok(())
@@ -383,6 +413,39 @@ async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+async fn recommend_data(command: RecommendCommand) -> Result<()> {
+    use recommend::catalog;
+    let read = |file: &PathBuf| {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+    };
+    // Checked whole before anything is written; then swapped in one transaction.
+    let (scope, prefix, entries, what) = match command {
+        RecommendCommand::ImportCatalog { scope, file } => {
+            let products = recommend::parse_catalog_json(&read(&file)?)
+                .with_context(|| file.display().to_string())?;
+            let entries = catalog::product_entries(&products);
+            (scope, catalog::PRODUCT_PREFIX, entries, "product")
+        }
+        RecommendCommand::ImportKb { scope, file } => {
+            let articles = recommend::parse_kb_json(&read(&file)?)
+                .with_context(|| file.display().to_string())?;
+            let entries = catalog::article_entries(&articles);
+            (scope, catalog::ARTICLE_PREFIX, entries, "article")
+        }
+    };
+    let count = entries.len();
+    let before = scope
+        .store()
+        .await?
+        .kv_replace_prefix(&scope.tenant, scope.plugin("recommend"), prefix, entries)
+        .await?;
+    println!(
+        "{count} {what}(s) imported for tenant '{}', replacing {before}",
+        scope.tenant
+    );
+    Ok(())
+}
+
 async fn bridge(command: BridgeCommand) -> Result<()> {
     use crossdesk::bridge::{BridgeConfig, open_queue, queue::JobState};
     match command {
@@ -436,7 +499,7 @@ async fn translation(command: TranslationCommand) -> Result<()> {
             let changed = exchange::import_tm(
                 &scope.store().await?,
                 &scope.tenant,
-                &scope.plugin,
+                scope.plugin("translation"),
                 &records,
             )
             .await?;
@@ -447,8 +510,12 @@ async fn translation(command: TranslationCommand) -> Result<()> {
             );
         }
         TranslationCommand::ExportTmx { scope, output } => {
-            let records =
-                exchange::export_tm(&scope.store().await?, &scope.tenant, &scope.plugin).await?;
+            let records = exchange::export_tm(
+                &scope.store().await?,
+                &scope.tenant,
+                scope.plugin("translation"),
+            )
+            .await?;
             let tmx = exchange::write_tmx(&records);
             match output {
                 Some(path) => {
@@ -466,9 +533,13 @@ async fn translation(command: TranslationCommand) -> Result<()> {
         TranslationCommand::ImportTerms { scope, file } => {
             let terms =
                 exchange::parse_terms(&read(&file)?).with_context(|| file.display().to_string())?;
-            let changed =
-                exchange::import_terms(&scope.store().await?, &scope.tenant, &scope.plugin, &terms)
-                    .await?;
+            let changed = exchange::import_terms(
+                &scope.store().await?,
+                &scope.tenant,
+                scope.plugin("translation"),
+                &terms,
+            )
+            .await?;
             println!(
                 "{} term(s) read, {changed} new or changed in tenant '{}'",
                 terms.len(),

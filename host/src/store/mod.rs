@@ -44,6 +44,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// The request itself is wrong (a caller's mistake, not the store's).
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 /// A tenant's settings document (JSON, owned by `control`) and its revision, which
@@ -253,6 +256,24 @@ impl Store {
         pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
         dispatch!(self.kv_put_many(tenant, plugin, pairs))
+    }
+
+    /// Replaces every key under `prefix` with `pairs`, atomically: a reader sees
+    /// the old set or the new one, never a mix. Every key of `pairs` must start with
+    /// `prefix`. Returns how many keys were there before.
+    pub async fn kv_replace_prefix(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+        pairs: Vec<(String, Vec<u8>)>,
+    ) -> Result<usize, StoreError> {
+        if let Some((key, _)) = pairs.iter().find(|(k, _)| !k.starts_with(prefix)) {
+            return Err(StoreError::BadRequest(format!(
+                "key '{key}' is not under the prefix '{prefix}' being replaced"
+            )));
+        }
+        dispatch!(self.kv_replace_prefix(tenant, plugin, prefix, pairs))
     }
 
     /// Removes `key`; removing a missing key is not an error.

@@ -275,6 +275,40 @@ impl PostgresStore {
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
     }
 
+    /// Replaces every key under `prefix` with `pairs` in one transaction; returns
+    /// how many keys were there before.
+    pub async fn kv_replace_prefix(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+        pairs: Vec<(String, Vec<u8>)>,
+    ) -> Result<usize, StoreError> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let removed = tx
+            .execute(
+                "DELETE FROM plugin_kv WHERE tenant = $1 AND plugin = $2
+                 AND left(key, length($3::text)) = $3::text",
+                &[&tenant, &plugin, &prefix],
+            )
+            .await?;
+        let put = tx
+            .prepare_cached(
+                "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value",
+            )
+            .await?;
+        for (key, value) in &pairs {
+            tx.execute(&put, &[&tenant, &plugin, key, value]).await?;
+        }
+        if removed > 0 || !pairs.is_empty() {
+            bump_generation(&tx, tenant, plugin).await?;
+        }
+        tx.commit().await?;
+        Ok(usize::try_from(removed).unwrap_or(usize::MAX))
+    }
+
     /// Removes `key`; removing a missing key is not an error.
     pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
         let mut c = self.pool.get().await?;

@@ -188,6 +188,41 @@ impl SqliteStore {
         .await
     }
 
+    /// Replaces every key under `prefix` with `pairs` in one transaction; returns
+    /// how many keys were there before.
+    pub async fn kv_replace_prefix(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+        pairs: Vec<(String, Vec<u8>)>,
+    ) -> Result<usize, StoreError> {
+        let (t, p, prefix) = (tenant.to_owned(), plugin.to_owned(), prefix.to_owned());
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let removed = tx.execute(
+                "DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2
+                 AND substr(key, 1, length(?3)) = ?3",
+                params![t, p, prefix],
+            )?;
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value",
+                )?;
+                for (key, value) in &pairs {
+                    put.execute(params![t, p, key, value])?;
+                }
+            }
+            if removed > 0 || !pairs.is_empty() {
+                bump_generation(&tx, &t, &p)?;
+            }
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(removed)
+        })
+        .await
+    }
+
     /// Removes `key`; removing a missing key is not an error.
     pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
         let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
