@@ -289,3 +289,37 @@ fn a_bad_catalog_is_refused_whole_with_the_record_named() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_customers_concurrent_purchases_are_all_kept() {
+    let server = TestServer::start(&config()).await;
+    let who = [("email", "rush@example.com")];
+    let mut sent = Vec::new();
+    for i in 0..12 {
+        let mut client = server.client().await;
+        let event = purchase(
+            "acme",
+            &format!("rush-{i}"),
+            "c-rush",
+            &who,
+            &format!("item-{i}"),
+            "10",
+        );
+        sent.push(tokio::spawn(async move {
+            client.handle_event(request(event)).await.expect("purchase")
+        }));
+    }
+    for task in sent {
+        task.await.expect("task");
+    }
+    let data = server.stop().await;
+    let store = crossdesk::store::Store::open(data.path()).expect("store");
+    let profile = store
+        .kv_get("acme", "recommend", "profile/customer:c-rush")
+        .await
+        .expect("kv")
+        .expect("the customer's profile");
+    let profile: serde_json::Value = serde_json::from_slice(&profile).expect("json");
+    let purchases = profile["purchases"].as_array().map_or(0, Vec::len);
+    assert_eq!(purchases, 12, "{profile}");
+}

@@ -6,6 +6,10 @@
 //! after another in the tenant's order; when a plugin replaces an agent's draft, the
 //! plugins after it see the new draft.
 //!
+//! Events of one customer (tenant and customer id) run one at a time, in arrival
+//! order, so plugins that keep per-customer state never lose an update; other
+//! events run concurrently.
+//!
 //! The chains live in an immutable snapshot swapped atomically when the control
 //! plane changes: an event takes the snapshot current when it arrives and finishes
 //! with it, so a change applies to the next event and never to half of one. With
@@ -174,6 +178,10 @@ pub struct Sidecar {
     watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
     results: Cache<[u8; 32], Arc<Vec<pb::Action>>>,
     responses: Cache<(String, String), Arc<Recorded>>,
+    /// One lock per (tenant, customer) seen recently: a customer's events run one at
+    /// a time, in arrival order (tokio's mutex is fair), so a plugin that
+    /// read-modify-writes per-customer data (a profile) never loses an update.
+    customers: Cache<(String, String), Arc<tokio::sync::Mutex<()>>>,
     calls: Arc<tokio::sync::Semaphore>,
     max_text_bytes: usize,
     callers: crate::auth::Callers,
@@ -271,6 +279,11 @@ impl Sidecar {
             watcher: Mutex::new(None),
             results,
             responses,
+            // Idle locks go; a lock in use is held by its events and stays.
+            customers: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
             calls: Arc::new(tokio::sync::Semaphore::new(max_calls as usize)),
             max_text_bytes: config.server.max_text_bytes,
             callers: crate::auth::Callers::from_config(&config.callers)?,
@@ -439,6 +452,18 @@ impl Sidecar {
             .entry(key)
             .or_try_insert_with(
                 async {
+                    let _in_order = match event.customer.as_ref().map(|c| c.id.as_str()) {
+                        Some(customer) if !customer.is_empty() => {
+                            let lock = self
+                                .customers
+                                .get_with((event.tenant_id.clone(), customer.to_owned()), async {
+                                    Arc::new(tokio::sync::Mutex::new(()))
+                                })
+                                .await;
+                            Some(lock.lock_owned().await)
+                        }
+                        _ => None,
+                    };
                     let response = self.run(&tenant, &event).await?;
                     Ok::<_, PipelineError>(Arc::new(Recorded {
                         event_hash,
