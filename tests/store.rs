@@ -2,6 +2,7 @@
 //! is written once, against a [`Db`], and runs on SQLite (a temp folder) and on a
 //! throwaway PostgreSQL server (`scripts/postgres.sh`). PostgreSQL-only matters
 //! (concurrent migrations, schema checks, collations, connection errors) follow.
+//! (The SQLite backend has no unit tests of its own: these are they.)
 
 use std::path::Path;
 
