@@ -36,9 +36,12 @@ enum Task {
 struct PluginCrate {
     package: String,
     lib_name: String,
+    /// Whether it depends on another plugin crate (as a library).
+    uses_plugin_library: bool,
 }
 
 /// How to get a wasm32 standard library on this machine.
+#[derive(Clone, Copy)]
 enum Toolchain {
     /// rustup's prebuilt target.
     Rustup,
@@ -68,67 +71,54 @@ fn build_plugins(out_dir: &Path) -> Result<()> {
     let toolchain = detect_toolchain()?;
     let target_dir = root.join("target/wasm");
 
-    let mut cmd = match toolchain {
-        Toolchain::Rustup => {
-            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        }
-        Toolchain::DebianBuildStd => {
-            let mut cmd = Command::new("/usr/bin/cargo");
-            cmd.env("RUSTC", "/usr/bin/rustc")
-                // -Zbuild-std is unstable; Debian's stable compiler accepts it with this.
-                .env("RUSTC_BOOTSTRAP", "1")
-                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "wasm-ld")
-                .arg("-Zbuild-std=std,panic_abort");
-            cmd
-        }
-    };
-    // The outer cargo's settings are for the host build, not this one.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-    ] {
-        cmd.env_remove(var);
-    }
-    if matches!(toolchain, Toolchain::Rustup) {
-        cmd.env_remove("RUSTC");
-    }
-    cmd.current_dir(&root)
-        .arg("build")
-        .args(["--target", TARGET, "--profile", PROFILE])
-        .arg("--target-dir")
-        .arg(&target_dir);
-    for plugin in &plugins {
-        cmd.args(["-p", &plugin.package]);
-    }
-    let status = cmd
-        .status()
-        .context("cannot run cargo for the wasm32 build")?;
-    if !status.success() {
-        bail!("building the plugins failed ({status})");
-    }
-
+    // A plugin that uses another plugin crate as a library gets a cargo run of its
+    // own: built together, cargo would unify the library's features and export
+    // both plugins from one component.
+    let (alone, together): (Vec<&PluginCrate>, Vec<&PluginCrate>) =
+        plugins.iter().partition(|p| p.uses_plugin_library);
+    let mut batches = vec![together];
+    batches.extend(alone.into_iter().map(|p| vec![p]));
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    for plugin in &plugins {
-        let module_path = target_dir
-            .join(TARGET)
-            .join(PROFILE)
-            .join(format!("{}.wasm", plugin.lib_name));
-        let module = std::fs::read(&module_path)
-            .with_context(|| format!("cannot read {}", module_path.display()))?;
-        let component = wit_component::ComponentEncoder::default()
-            .module(&module)
-            .and_then(|encoder| encoder.validate(true).encode())
-            .with_context(|| format!("cannot turn {} into a component", plugin.package))?;
-        let out = out_dir.join(format!("{}.wasm", plugin.package));
-        if std::fs::read(&out).ok().as_deref() != Some(component.as_slice()) {
-            std::fs::write(&out, &component)
-                .with_context(|| format!("cannot write {}", out.display()))?;
+    for batch in batches.iter().filter(|b| !b.is_empty()) {
+        let mut cmd = cargo_for_wasm(toolchain, &root, &target_dir);
+        for plugin in batch {
+            cmd.args(["-p", &plugin.package]);
         }
-        println!("{:>9} bytes  {}", component.len(), out.display());
+        let status = cmd
+            .status()
+            .context("cannot run cargo for the wasm32 build")?;
+        if !status.success() {
+            bail!("building the plugins failed ({status})");
+        }
+        // Encoded before the next batch runs: a later batch may rebuild a plugin
+        // crate as a library (without its export) over the same file.
+        for plugin in batch {
+            encode_component(&target_dir, plugin, out_dir)?;
+        }
     }
+    Ok(())
+}
+
+/// Turns a plugin's core module into a component in `out_dir` (rewritten only when
+/// it changed, so that the host's compiled cache stays valid).
+fn encode_component(target_dir: &Path, plugin: &PluginCrate, out_dir: &Path) -> Result<()> {
+    let module_path = target_dir
+        .join(TARGET)
+        .join(PROFILE)
+        .join(format!("{}.wasm", plugin.lib_name));
+    let module = std::fs::read(&module_path)
+        .with_context(|| format!("cannot read {}", module_path.display()))?;
+    let component = wit_component::ComponentEncoder::default()
+        .module(&module)
+        .and_then(|encoder| encoder.validate(true).encode())
+        .with_context(|| format!("cannot turn {} into a component", plugin.package))?;
+    let out = out_dir.join(format!("{}.wasm", plugin.package));
+    if std::fs::read(&out).ok().as_deref() != Some(component.as_slice()) {
+        std::fs::write(&out, &component)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    println!("{:>9} bytes  {}", component.len(), out.display());
     Ok(())
 }
 
@@ -163,6 +153,42 @@ fn which(program: &str) -> bool {
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
+/// `cargo build` of wasm32 plugins with the detected toolchain, without the outer
+/// cargo's settings (they are for the host build).
+fn cargo_for_wasm(toolchain: Toolchain, root: &Path, target_dir: &Path) -> Command {
+    let mut cmd = match toolchain {
+        Toolchain::Rustup => {
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        }
+        Toolchain::DebianBuildStd => {
+            let mut cmd = Command::new("/usr/bin/cargo");
+            cmd.env("RUSTC", "/usr/bin/rustc")
+                // -Zbuild-std is unstable; Debian's stable compiler accepts it with this.
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "wasm-ld")
+                .arg("-Zbuild-std=std,panic_abort");
+            cmd
+        }
+    };
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
+        cmd.env_remove(var);
+    }
+    if matches!(toolchain, Toolchain::Rustup) {
+        cmd.env_remove("RUSTC");
+    }
+    cmd.current_dir(root)
+        .arg("build")
+        .args(["--target", TARGET, "--profile", PROFILE])
+        .arg("--target-dir")
+        .arg(target_dir);
+    cmd
+}
+
 /// Workspace packages marked as plugins, from `cargo metadata`.
 fn plugin_crates(root: &Path) -> Result<Vec<PluginCrate>> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -179,11 +205,27 @@ fn plugin_crates(root: &Path) -> Result<Vec<PluginCrate>> {
     }
     let metadata: serde_json::Value =
         serde_json::from_slice(&output.stdout).context("cargo metadata printed invalid JSON")?;
+    let is_plugin = |package: &serde_json::Value| {
+        package["metadata"]["crossdesk"]["plugin"].as_bool() == Some(true)
+    };
+    let plugin_names: Vec<&str> = metadata["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| is_plugin(p))
+        .filter_map(|p| p["name"].as_str())
+        .collect();
     let mut plugins = Vec::new();
     for package in metadata["packages"].as_array().into_iter().flatten() {
-        if package["metadata"]["crossdesk"]["plugin"].as_bool() != Some(true) {
+        if !is_plugin(package) {
             continue;
         }
+        let uses_plugin_library = package["dependencies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["name"].as_str())
+            .any(|d| plugin_names.contains(&d));
         let name = package["name"].as_str().unwrap_or_default().to_owned();
         let lib = package["targets"]
             .as_array()
@@ -199,6 +241,7 @@ fn plugin_crates(root: &Path) -> Result<Vec<PluginCrate>> {
         plugins.push(PluginCrate {
             package: name,
             lib_name: lib.replace('-', "_"),
+            uses_plugin_library,
         });
     }
     plugins.sort_by(|a, b| a.package.cmp(&b.package));

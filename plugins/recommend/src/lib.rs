@@ -39,4 +39,5 @@ pub use plugin::{
 pub use profile::{Preferences, PriceBand, Profile};
 pub use rank::Ranked;
 
+#[cfg(feature = "component")]
 crossdesk_sdk::export_plugin!(Recommend);

@@ -29,4 +29,5 @@ pub mod route;
 
 pub use plugin::{Settings, Translation};
 
+#[cfg(feature = "component")]
 crossdesk_sdk::export_plugin!(Translation);
