@@ -223,6 +223,14 @@ async fn bad_settings_are_refused_with_the_field_named_and_change_nothing() {
         request.set_settings.insert(key.into(), value.into());
         request
     };
+    // Read access to another plugin's storage: only a plugin of this pipeline.
+    let reads = |plugin: &str| {
+        let mut request = configure("acme", "translation");
+        request.kv_read = Some(pb::PluginList {
+            plugins: vec![plugin.into()],
+        });
+        request
+    };
     let mut bad_host = configure("acme", "translation");
     bad_host.allowed_hosts = Some(pb::HostList {
         hosts: vec!["http://example.com/path".into()],
@@ -273,6 +281,11 @@ async fn bad_settings_are_refused_with_the_field_named_and_change_nothing() {
             "plugins.no-such-plugin",
             "no installed plugin",
         ),
+        (
+            reads("globex"),
+            "plugins.translation.kv_read[0]",
+            "not in the tenant's pipeline",
+        ),
     ];
     for (request, field, hint) in cases {
         let refused = admin
@@ -308,6 +321,17 @@ async fn bad_settings_are_refused_with_the_field_named_and_change_nothing() {
         .configure_plugin(as_admin(OPS, with("engine", "deepl")))
         .await
         .expect("a valid value is accepted");
+    let granted = admin
+        .configure_plugin(as_admin(OPS, reads("plugin-tagger")))
+        .await
+        .expect("a plugin of the pipeline may be read")
+        .into_inner();
+    let translation = granted
+        .plugins
+        .iter()
+        .find(|g| g.plugin == "translation")
+        .expect("translation attached");
+    assert_eq!(translation.kv_read, ["plugin-tagger"]);
 }
 
 #[tokio::test]

@@ -348,3 +348,105 @@ fail_closed = true
     assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}");
     assert!(err.message().contains("plugin-panics"), "{err:?}");
 }
+
+fn sharing_config(kv_read: &str) -> String {
+    install(&["plugin-kv-counter", "plugin-kv-probe"])
+        + &format!(
+            r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-kv-counter"
+kv = true
+[[tenants.plugins]]
+name = "plugin-kv-probe"
+kv = true
+{kv_read}
+
+[[tenants]]
+id = "globex"
+[[tenants.plugins]]
+name = "plugin-kv-counter"
+kv = true
+[[tenants.plugins]]
+name = "plugin-kv-probe"
+kv = true
+"#
+        )
+}
+
+/// Sends a probe asking to read, list and write `@plugin-kv-counter/count` (the
+/// counter has just written `count` in its own storage), with a forged host
+/// attribute; returns the probe's note.
+async fn probe(server: &TestServer, tenant: &str, id: &str) -> String {
+    let mut event = customer_message(tenant, id, "probe");
+    for (key, value) in [
+        ("read", "@plugin-kv-counter/count"),
+        ("list", "@plugin-kv-counter/"),
+        ("write", "@plugin-kv-counter/count"),
+        ("crossdesk.pipeline", "forged"),
+    ] {
+        event.attributes.insert(key.into(), value.into());
+    }
+    let response = server
+        .client()
+        .await
+        .handle_event(request(event))
+        .await
+        .expect("handled")
+        .into_inner();
+    assert_eq!(outcome(&response, "plugin-kv-probe").status(), Status::Ok);
+    notes(&response).join("\n")
+}
+
+#[tokio::test]
+async fn another_plugins_storage_is_readable_only_when_granted_and_never_writable() {
+    let server = TestServer::start(&sharing_config(r#"kv_read = ["plugin-kv-counter"]"#)).await;
+    let note = probe(&server, "acme", "share-1").await;
+    assert!(note.contains("read @plugin-kv-counter/count: 1"), "{note}");
+    assert!(
+        note.contains("list @plugin-kv-counter/: @plugin-kv-counter/count"),
+        "{note}"
+    );
+    assert!(
+        note.contains("write @plugin-kv-counter/count: error: storage denied"),
+        "{note}"
+    );
+    // The host states the pipeline; the integrator's forged value is dropped.
+    assert!(
+        note.contains("attribute crossdesk.pipeline=plugin-kv-counter,plugin-kv-probe"),
+        "{note}"
+    );
+    assert!(!note.contains("forged"), "{note}");
+    let again = probe(&server, "acme", "share-2").await;
+    assert!(
+        again.contains("read @plugin-kv-counter/count: 2"),
+        "the write was refused: {again}"
+    );
+
+    // Another tenant, not granted: denied, and nothing of acme's is visible.
+    let other = probe(&server, "globex", "share-3").await;
+    assert!(
+        other.contains("read @plugin-kv-counter/count: error: storage denied"),
+        "{other}"
+    );
+    assert!(!other.contains(": 2"), "{other}");
+}
+
+#[tokio::test]
+async fn read_access_must_name_a_plugin_of_the_pipeline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config =
+        crossdesk::Config::parse(&sharing_config(r#"kv_read = ["recommend"]"#)).expect("parses");
+    config.data_dir = dir.path().to_owned();
+    config.plugin_dir = plugin_dir();
+    let error = crossdesk::Sidecar::build(&config)
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        error.contains("plugins.plugin-kv-probe.kv_read[0]")
+            && error.contains("'recommend' is not in the tenant's pipeline"),
+        "{error}"
+    );
+}

@@ -7,8 +7,8 @@
 use std::path::Path;
 
 use crossdesk::store::{
-    ControlWrite, NewAuditEntry, PluginBlob, PluginRow, SecretRow, Store, StoreError, TenantRow,
-    migrations,
+    ContactCount, ControlWrite, NewAuditEntry, PluginBlob, PluginRow, SecretRow, Store, StoreError,
+    TenantRow, migrations,
 };
 use crossdesk_integration_tests::postgres::TestPostgres;
 
@@ -76,6 +76,7 @@ on_both_backends!(
     control_version_counts_changes_across_connections,
     racing_changes_with_the_same_expectation_let_one_win,
     replacing_a_prefix_swaps_its_keys_in_one_go,
+    contact_history_adds_up_per_bucket_and_stays_in_its_tenant,
 );
 
 async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
@@ -434,6 +435,10 @@ async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
             .kv_put(tenant, "p", "k", b"v".to_vec())
             .await
             .expect("put");
+        store
+            .add_contacts(tenant, vec![contacts(0, "en", "email", 1, 0, 0.0)])
+            .await
+            .expect("history");
     }
     assert_eq!(
         conflict(
@@ -480,6 +485,11 @@ async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
         Some(b"v".to_vec())
     );
     assert_eq!(store.generation("t2", "p").await.expect("gen"), 1);
+    assert!(
+        history(&store, "t1").await.is_empty(),
+        "the history went too"
+    );
+    assert_eq!(history(&store, "t2").await.len(), 1);
     // Deleting it again conflicts.
     conflict(
         store
@@ -492,6 +502,82 @@ async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
             )
             .await,
     );
+}
+
+fn contacts(
+    bucket_start_s: i64,
+    language: &str,
+    channel: &str,
+    arrivals: u64,
+    handled: u64,
+    handle_secs: f64,
+) -> ContactCount {
+    ContactCount {
+        bucket_start_s,
+        language: language.into(),
+        channel: channel.into(),
+        arrivals,
+        handled,
+        handle_secs,
+    }
+}
+
+async fn history(store: &Store, tenant: &str) -> Vec<ContactCount> {
+    store
+        .contact_history(tenant, i64::MIN, i64::MAX)
+        .await
+        .expect("history")
+}
+
+async fn contact_history_adds_up_per_bucket_and_stays_in_its_tenant(db: &Db) {
+    let store = db.open().await;
+    let quarter = 1_796_000_400; // a multiple of 900
+    store
+        .add_contacts(
+            "t1",
+            vec![
+                contacts(quarter + 60, "es", "email", 1, 0, 0.0),
+                contacts(quarter + 899, "es", "email", 2, 1, 300.5),
+                contacts(quarter, "de", "email", 1, 0, 0.0),
+                contacts(quarter + 900, "es", "email", 1, 0, 0.0),
+                contacts(quarter - 1, "es", "web-chat", 1, 0, 0.0),
+            ],
+        )
+        .await
+        .expect("add");
+    // A second connection adds to the same bucket.
+    db.open()
+        .await
+        .add_contacts(
+            "t1",
+            vec![contacts(quarter + 10, "es", "email", 0, 1, 99.5)],
+        )
+        .await
+        .expect("add again");
+    store
+        .add_contacts("t2", vec![contacts(quarter, "es", "email", 7, 0, 0.0)])
+        .await
+        .expect("other tenant");
+    assert_eq!(
+        history(&store, "t1").await,
+        vec![
+            contacts(quarter - 900, "es", "web-chat", 1, 0, 0.0),
+            contacts(quarter, "de", "email", 1, 0, 0.0),
+            contacts(quarter, "es", "email", 3, 2, 400.0),
+            contacts(quarter + 900, "es", "email", 1, 0, 0.0),
+        ]
+    );
+    // The range is on bucket starts, half open.
+    let range = store
+        .contact_history("t1", quarter, quarter + 900)
+        .await
+        .expect("range");
+    assert_eq!(range.len(), 2, "{range:?}");
+    assert_eq!(
+        history(&store, "t2").await,
+        vec![contacts(quarter, "es", "email", 7, 0, 0.0)]
+    );
+    assert!(history(&store, "t3").await.is_empty());
 }
 
 async fn secrets_are_upserted_and_deleted(db: &Db) {

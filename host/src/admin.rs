@@ -215,6 +215,7 @@ fn grant_to_pb(grant: GrantDoc) -> pb::PluginGrant {
         fail_closed: grant.fail_closed,
         kv: grant.kv,
         allowed_hosts: grant.allowed_hosts,
+        kv_read: grant.kv_read,
         settings: grant.settings,
         limits: Some(pb::LimitOverrides {
             timeout_ms: limits.timeout_ms,
@@ -403,6 +404,9 @@ impl AdminService for AdminApi {
                 }
                 if let Some(hosts) = r.allowed_hosts {
                     grant.allowed_hosts = hosts.hosts;
+                }
+                if let Some(readable) = r.kv_read {
+                    grant.kv_read = readable.plugins;
                 }
                 for key in &r.unset_settings {
                     grant.settings.remove(key);

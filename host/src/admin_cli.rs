@@ -247,6 +247,18 @@ struct ConfigureArgs {
     /// Remove every allowed host.
     #[arg(long)]
     no_hosts: bool,
+    /// Let the plugin read (not write) the storage of another plugin of the
+    /// tenant, as keys `@PLUGIN/...`; repeatable. When given, the list replaces
+    /// the current one.
+    #[arg(
+        long = "read-kv-of",
+        value_name = "PLUGIN",
+        conflicts_with = "no_kv_read"
+    )]
+    kv_read: Vec<String>,
+    /// Remove every read access to other plugins' storage.
+    #[arg(long)]
+    no_kv_read: bool,
     /// Grant (true) or revoke (false) key-value storage.
     #[arg(long, value_name = "true|false", action = ArgAction::Set)]
     kv: Option<bool>,
@@ -722,6 +734,9 @@ async fn configure_request(
     } else {
         None
     };
+    let kv_read = (args.no_kv_read || !args.kv_read.is_empty()).then_some(pb::PluginList {
+        plugins: args.kv_read,
+    });
     Ok(pb::ConfigurePluginRequest {
         tenant_id: args.tenant,
         plugin: args.plugin,
@@ -733,6 +748,7 @@ async fn configure_request(
         unset_settings: args.unset,
         limits,
         expected_revision,
+        kv_read,
     })
 }
 
@@ -1050,6 +1066,9 @@ fn tenant_text(t: &pb::Tenant) -> String {
         }
         if !grant.allowed_hosts.is_empty() {
             let _ = writeln!(out, "     hosts     {}", grant.allowed_hosts.join(", "));
+        }
+        if !grant.kv_read.is_empty() {
+            let _ = writeln!(out, "     reads kv  {}", grant.kv_read.join(", "));
         }
         if !grant.secrets.is_empty() {
             let secrets = grant

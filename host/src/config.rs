@@ -452,6 +452,10 @@ pub struct PluginGrant {
     /// loopback, private or link-local address.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Other plugins of the same tenant whose storage this plugin may read (not
+    /// write), as keys `@<plugin>/<key>`.
+    #[serde(default)]
+    pub kv_read: Vec<String>,
     /// Credentials the host adds to outbound requests; never shown to the plugin.
     #[serde(default)]
     pub secrets: Vec<SecretHeader>,

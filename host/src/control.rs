@@ -61,6 +61,9 @@ pub struct GrantDoc {
     pub kv: bool,
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// Other plugins of the tenant whose storage this one may read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kv_read: Vec<String>,
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
     #[serde(default)]
@@ -78,6 +81,7 @@ impl GrantDoc {
             fail_closed: false,
             kv: false,
             allowed_hosts: Vec::new(),
+            kv_read: Vec::new(),
             settings: BTreeMap::new(),
             limits: LimitOverrides::default(),
             secrets: Vec::new(),
@@ -246,6 +250,17 @@ pub fn validate_tenant(
         }
         check_limits(&at, &grant.limits, bounds)?;
     }
+    // Read access is to the storage of plugins in the same tenant's pipeline.
+    for grant in &doc.plugins {
+        for (i, other) in grant.kv_read.iter().enumerate() {
+            if !names.contains(other.as_str()) {
+                return Err(invalid(
+                    format!("plugins.{}.kv_read[{i}]", grant.name),
+                    format!("'{other}' is not in the tenant's pipeline"),
+                ));
+            }
+        }
+    }
     for (kind, order) in &doc.pipelines {
         let at = format!("pipelines.{kind}");
         if kind.is_empty() {
@@ -358,6 +373,7 @@ pub fn tenant_from_config(
                 fail_closed: grant.fail_closed,
                 kv: grant.kv,
                 allowed_hosts: grant.allowed_hosts.clone(),
+                kv_read: grant.kv_read.clone(),
                 settings: grant.config.clone(),
                 limits: grant.limits,
                 secrets: refs,

@@ -20,6 +20,7 @@ pub mod bridge;
 pub mod config;
 pub mod control;
 pub mod exchange;
+pub mod history;
 pub mod json;
 pub mod pipeline;
 pub mod runtime;

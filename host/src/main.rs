@@ -592,6 +592,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 } else {
                     Some(OutboundPolicy::new(&allow_hosts, &[]).map_err(anyhow::Error::msg)?)
                 },
+                kv_read: None,
             });
             let wit_event = crossdesk::runtime::plugin_event(&event);
             match runtime.call(&plugin, &grant, &wit_event).await {

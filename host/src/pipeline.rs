@@ -34,6 +34,12 @@ use crate::pb;
 use crate::runtime::{self, FailureKind, Grant, LoadedPlugin, Runtime, http::OutboundPolicy};
 use crate::store::Store;
 
+/// Event attributes with this prefix are set by the host, never by integrators.
+pub const HOST_ATTRIBUTE_PREFIX: &str = "crossdesk.";
+/// The installed names of the plugins that run for the event, in order, comma
+/// separated (e.g. `translation,recommend,schedule`).
+pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
+
 /// Longest accepted event id, in bytes.
 const MAX_EVENT_ID: usize = 256;
 
@@ -166,6 +172,8 @@ struct Recorded {
 pub struct Sidecar {
     runtime: Arc<Runtime>,
     store: Store,
+    /// Arrivals and handling times, for the scheduler's forecasts.
+    history: crate::history::ContactHistory,
     bounds: Bounds,
     pipelines: ArcSwap<Pipelines>,
     /// With the admin API on: the store's tenants and plugins.
@@ -270,6 +278,7 @@ impl Sidecar {
             .build();
         let sidecar = Arc::new(Sidecar {
             runtime,
+            history: crate::history::ContactHistory::new(store.clone()),
             store,
             bounds,
             pipelines: ArcSwap::from_pointee(Pipelines::default()),
@@ -465,6 +474,7 @@ impl Sidecar {
                         _ => None,
                     };
                     let response = self.run(&tenant, &event).await?;
+                    self.history.record(&event).await;
                     Ok::<_, PipelineError>(Arc::new(Recorded {
                         event_hash,
                         response,
@@ -494,6 +504,20 @@ impl Sidecar {
             .by_kind
             .get(&runtime::kind_name(&wit_event.kind))
             .unwrap_or(&tenant.steps);
+        // Plugins may adapt to their neighbours (the scheduler offers routing
+        // through translation only when the tenant runs it); the host states the
+        // pipeline, and an integrator cannot.
+        wit_event
+            .attributes
+            .retain(|(key, _)| !key.starts_with(HOST_ATTRIBUTE_PREFIX));
+        wit_event.attributes.push((
+            PIPELINE_ATTRIBUTE.to_owned(),
+            steps
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        ));
         let mut outcomes = Vec::with_capacity(steps.len());
         for step in steps {
             let manifest = &step.plugin.manifest;
@@ -589,23 +613,35 @@ impl Sidecar {
         // A plugin that reads storage answers differently once its data changed (a
         // translation memory learned a correction): the data's generation is part of
         // the key, so such a change invalidates the plugin's cached results.
-        let generation = match &step.grant.kv {
-            None => 0,
-            Some(store) => match store
-                .generation(&step.grant.tenant, &step.grant.plugin)
-                .await
-            {
-                Ok(generation) => generation,
+        // So is the data of the plugins whose storage it reads.
+        let grant = &step.grant;
+        let mut sources: Vec<(&Store, &str)> = Vec::new();
+        if let Some(store) = &grant.kv {
+            sources.push((store, &grant.plugin));
+        }
+        if let Some(read) = &grant.kv_read {
+            sources.extend(read.plugins.iter().map(|p| (&read.store, p.as_str())));
+        }
+        let mut hasher = Sha256::new();
+        for (store, plugin) in sources {
+            match store.generation(&grant.tenant, plugin).await {
+                Ok(generation) => hasher.update(generation.to_le_bytes()),
                 Err(e) => {
                     tracing::warn!(plugin = %step.name, "result cache bypassed: {e}");
                     return call.await.map(|actions| (actions, false));
                 }
-            },
-        };
-        let mut hasher = Sha256::new();
+            }
+        }
         hasher.update(step.plugin.digest.as_bytes());
         hasher.update(step.config_hash);
-        hasher.update(generation.to_le_bytes());
+        for (key, value) in &wit_event.attributes {
+            if key.starts_with(HOST_ATTRIBUTE_PREFIX) {
+                hasher.update((key.len() as u64).to_le_bytes());
+                hasher.update(key.as_bytes());
+                hasher.update((value.len() as u64).to_le_bytes());
+                hasher.update(value.as_bytes());
+            }
+        }
         hasher.update(hash_event(event, &wit_event.text));
         let key: [u8; 32] = hasher.finalize().into();
         let mut computed = false;
@@ -715,6 +751,10 @@ fn make_step(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             outbound,
+            kv_read: (!grant.kv_read.is_empty()).then(|| crate::runtime::KvRead {
+                store: store.clone(),
+                plugins: grant.kv_read.clone(),
+            }),
         }),
         plugin,
         fail_closed: grant.fail_closed,

@@ -24,6 +24,10 @@ use bindings::crossdesk::plugin as imports;
 /// Persistent key-value storage, scoped to the current tenant and this plugin.
 /// The admin must grant it; otherwise every call returns [`kv::KvError::Denied`].
 ///
+/// Keys of the form `@<plugin>/<key>` name the storage of another plugin of the
+/// same tenant: readable (`get`, `list_keys`, which returns such keys) only when
+/// the admin granted it (`kv_read`), and never writable.
+///
 /// ```
 /// use crossdesk_sdk::{kv, testing::MockHost};
 /// let _host = MockHost::new().grant_kv().install();

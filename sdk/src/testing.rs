@@ -30,6 +30,9 @@ use crate::log::Level;
 #[derive(Debug, Default)]
 pub struct MockHost {
     kv: Option<RefCell<BTreeMap<String, Vec<u8>>>>,
+    /// Other plugins' storage this plugin may read, by `@<plugin>/<key>`.
+    readable: BTreeMap<String, Vec<u8>>,
+    readable_plugins: Vec<String>,
     pub(crate) config: BTreeMap<String, String>,
     responses: Vec<(String, Response)>,
     pub(crate) now_ms: i64,
@@ -70,6 +73,27 @@ impl MockHost {
     /// ```
     pub fn grant_kv(mut self) -> MockHost {
         self.kv = Some(RefCell::default());
+        self
+    }
+
+    /// Lets the plugin read the storage of plugin `plugin` (as the admin's
+    /// `kv_read` grant does) and puts `value` under `key` there. The plugin reads it
+    /// as `@<plugin>/<key>`; like the real host, writes to such keys are refused.
+    ///
+    /// ```
+    /// use crossdesk_sdk::{kv, testing::MockHost};
+    /// MockHost::new().readable_kv("recommend", "kb/article/1", b"{}").install();
+    /// assert_eq!(kv::get("@recommend/kb/article/1").unwrap(), Some(b"{}".to_vec()));
+    /// assert_eq!(kv::list_keys("@recommend/kb/").unwrap(), ["@recommend/kb/article/1"]);
+    /// assert!(kv::put("@recommend/kb/article/1", b"x").is_err());
+    /// assert!(kv::get("@other/x").is_err());
+    /// ```
+    pub fn readable_kv(mut self, plugin: &str, key: &str, value: &[u8]) -> MockHost {
+        if !self.readable_plugins.iter().any(|p| p == plugin) {
+            self.readable_plugins.push(plugin.to_owned());
+        }
+        self.readable
+            .insert(format!("@{plugin}/{key}"), value.to_vec());
         self
     }
 
@@ -154,11 +178,38 @@ impl MockHost {
             .ok_or_else(|| KvError::Denied("key-value storage is not granted".into()))
     }
 
+    /// For a key naming another plugin's storage (`@<plugin>/...`): whether this
+    /// plugin may read it.
+    fn shared(&self, key: &str) -> Option<Result<(), KvError>> {
+        let rest = key.strip_prefix('@')?;
+        let plugin = rest.split('/').next().unwrap_or(rest);
+        Some(if self.readable_plugins.iter().any(|p| p == plugin) {
+            Ok(())
+        } else {
+            Err(KvError::Denied(format!(
+                "reading the storage of plugin '{plugin}' is not granted"
+            )))
+        })
+    }
+
+    fn refuse_shared_write(key: &str) -> Result<(), KvError> {
+        if key.starts_with('@') {
+            return Err(KvError::Denied(format!(
+                "'{key}' names another plugin's storage, which is read-only"
+            )));
+        }
+        Ok(())
+    }
+
     pub(crate) fn kv_get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        if let Some(allowed) = self.shared(key) {
+            return allowed.map(|()| self.readable.get(key).cloned());
+        }
         Ok(self.store()?.borrow().get(key).cloned())
     }
 
     pub(crate) fn kv_put(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        Self::refuse_shared_write(key)?;
         self.store()?
             .borrow_mut()
             .insert(key.to_owned(), value.to_vec());
@@ -166,11 +217,21 @@ impl MockHost {
     }
 
     pub(crate) fn kv_delete(&self, key: &str) -> Result<(), KvError> {
+        Self::refuse_shared_write(key)?;
         self.store()?.borrow_mut().remove(key);
         Ok(())
     }
 
     pub(crate) fn kv_list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        if let Some(allowed) = self.shared(prefix) {
+            return allowed.map(|()| {
+                self.readable
+                    .keys()
+                    .filter(|k| k.starts_with(prefix))
+                    .cloned()
+                    .collect()
+            });
+        }
         Ok(self
             .store()?
             .borrow()

@@ -79,7 +79,7 @@ fn kind_to_wit(event: &pb::Event) -> WitEventKind {
 }
 
 /// The channel as the contract names it: "email", "web-chat", ... or the custom name.
-fn channel_name(event: &pb::Event) -> String {
+pub fn channel_name(event: &pb::Event) -> String {
     use pb::Channel as C;
     match event.channel() {
         C::Unspecified => String::new(),

@@ -260,6 +260,29 @@ impl CallState {
         }
     }
 
+    /// The store holding another plugin's data, if this plugin may read it;
+    /// records the refusal otherwise.
+    fn readable(&mut self, shared: &SharedKey<'_>) -> Result<crate::store::Store, kv::KvError> {
+        match &self.grant.kv_read {
+            Some(read) if read.plugins.iter().any(|p| p == shared.plugin) => Ok(read.store.clone()),
+            _ => Err(kv::KvError::Denied(self.deny(format!(
+                "plugin '{}' may not read the storage of plugin '{}' for tenant '{}'",
+                self.grant.plugin, shared.plugin, self.grant.tenant
+            )))),
+        }
+    }
+
+    /// Refuses writes to keys that name another plugin's storage.
+    fn writable(&mut self, key: &str) -> Result<(), kv::KvError> {
+        match SharedKey::parse(key) {
+            Some(shared) => Err(kv::KvError::Denied(self.deny(format!(
+                "'{key}' names the storage of plugin '{}', which is read-only to plugin '{}'",
+                shared.plugin, self.grant.plugin
+            )))),
+            None => Ok(()),
+        }
+    }
+
     fn check_key(key: &str) -> Result<(), kv::KvError> {
         if key.len() > MAX_KV_KEY {
             return Err(kv::KvError::TooLarge(format!(
@@ -271,21 +294,44 @@ impl CallState {
     }
 }
 
+/// A key in another plugin's storage: `@<plugin>/<key>`. Every key starting with
+/// `@` is one, so a plugin cannot write keys that look like them.
+struct SharedKey<'a> {
+    plugin: &'a str,
+    key: &'a str,
+}
+
+impl SharedKey<'_> {
+    fn parse(key: &str) -> Option<SharedKey<'_>> {
+        let rest = key.strip_prefix('@')?;
+        let (plugin, key) = rest.split_once('/').unwrap_or((rest, ""));
+        Some(SharedKey { plugin, key })
+    }
+}
+
 fn backend(e: crate::store::StoreError) -> kv::KvError {
     kv::KvError::Backend(e.to_string())
 }
 
 impl kv::Host for CallState {
     async fn get(&mut self, key: String) -> Result<Option<Vec<u8>>, kv::KvError> {
-        let store = self.kv_store()?;
         Self::check_key(&key)?;
+        if let Some(shared) = SharedKey::parse(&key) {
+            let store = self.readable(&shared)?;
+            return store
+                .kv_get(&self.grant.tenant, shared.plugin, shared.key)
+                .await
+                .map_err(backend);
+        }
+        let store = self.kv_store()?;
         let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
         store.kv_get(tenant, plugin, &key).await.map_err(backend)
     }
 
     async fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), kv::KvError> {
-        let store = self.kv_store()?;
         Self::check_key(&key)?;
+        self.writable(&key)?;
+        let store = self.kv_store()?;
         if value.len() > MAX_KV_VALUE {
             return Err(kv::KvError::TooLarge(format!(
                 "value of {} bytes; the limit is {MAX_KV_VALUE}",
@@ -300,15 +346,28 @@ impl kv::Host for CallState {
     }
 
     async fn delete(&mut self, key: String) -> Result<(), kv::KvError> {
-        let store = self.kv_store()?;
         Self::check_key(&key)?;
+        self.writable(&key)?;
+        let store = self.kv_store()?;
         let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
         store.kv_delete(tenant, plugin, &key).await.map_err(backend)
     }
 
     async fn list_keys(&mut self, prefix: String) -> Result<Vec<String>, kv::KvError> {
-        let store = self.kv_store()?;
         Self::check_key(&prefix)?;
+        if let Some(shared) = SharedKey::parse(&prefix) {
+            let store = self.readable(&shared)?;
+            let keys = store
+                .kv_list(&self.grant.tenant, shared.plugin, shared.key, MAX_KV_LIST)
+                .await
+                .map_err(backend)?;
+            let namespace = format!("@{}/", shared.plugin);
+            return Ok(keys
+                .into_iter()
+                .map(|k| format!("{namespace}{k}"))
+                .collect());
+        }
+        let store = self.kv_store()?;
         let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
         store
             .kv_list(tenant, plugin, &prefix, MAX_KV_LIST)

@@ -24,7 +24,7 @@ use wasmtime::{
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches, kind_name};
-pub use bindings::{WitEvent as PluginEvent, event_to_wit as plugin_event};
+pub use bindings::{WitEvent as PluginEvent, channel_name, event_to_wit as plugin_event};
 pub use contract::SUPPORTED_CONTRACTS;
 
 use crate::config::Limits;
@@ -116,6 +116,17 @@ pub struct Grant {
     pub config: Vec<(String, String)>,
     /// Outbound HTTP; `None` when no host is allowed.
     pub outbound: Option<OutboundPolicy>,
+    /// Read access to other plugins' storage; `None` when not granted.
+    pub kv_read: Option<KvRead>,
+}
+
+/// Read-only access to the storage of other plugins of the same tenant, which the
+/// plugin addresses as `@<plugin>/<key>`.
+#[derive(Debug, Clone)]
+pub struct KvRead {
+    pub store: DataStore,
+    /// The plugins (installed names) whose storage may be read.
+    pub plugins: Vec<String>,
 }
 
 impl Grant {
@@ -128,6 +139,7 @@ impl Grant {
             kv: None,
             config: Vec::new(),
             outbound: None,
+            kv_read: None,
         }
     }
 }

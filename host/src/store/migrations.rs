@@ -140,6 +140,32 @@ pub const MIGRATIONS: &[Migration] = &[
             );
             CREATE INDEX audit_log_by_tenant ON audit_log (tenant, id);",
     },
+    Migration {
+        version: 3,
+        description: "contact history: arrivals and handling per tenant, quarter hour, language and channel",
+        sqlite: "
+            CREATE TABLE contact_history (
+                tenant         TEXT NOT NULL,
+                bucket_start_s INTEGER NOT NULL,
+                language       TEXT NOT NULL,
+                channel        TEXT NOT NULL,
+                arrivals       INTEGER NOT NULL,
+                handled        INTEGER NOT NULL,
+                handle_secs    REAL NOT NULL,
+                PRIMARY KEY (tenant, bucket_start_s, language, channel)
+            ) WITHOUT ROWID;",
+        postgres: "
+            CREATE TABLE contact_history (
+                tenant         TEXT NOT NULL,
+                bucket_start_s BIGINT NOT NULL,
+                language       TEXT NOT NULL,
+                channel        TEXT NOT NULL,
+                arrivals       BIGINT NOT NULL,
+                handled        BIGINT NOT NULL,
+                handle_secs    DOUBLE PRECISION NOT NULL,
+                PRIMARY KEY (tenant, bucket_start_s, language, channel)
+            );",
+    },
 ];
 
 /// The newest schema version this host knows.

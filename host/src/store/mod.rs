@@ -183,6 +183,34 @@ enum Backend {
 }
 
 /// Forwards a call to whichever backend this store uses.
+/// The tables holding a tenant's data, emptied of it when the tenant is deleted.
+const TENANT_DATA_TABLES: [&str; 4] = [
+    "tenant_secrets",
+    "plugin_kv",
+    "plugin_kv_generation",
+    "contact_history",
+];
+
+/// The width of a contact-history bucket: a quarter hour, so that forecasts can
+/// use 15, 30 or 60 minute intervals.
+pub const CONTACT_BUCKET_SECS: i64 = 900;
+
+/// Contacts of one tenant in one quarter hour, language and channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContactCount {
+    /// Start of the bucket, seconds since the Unix epoch.
+    pub bucket_start_s: i64,
+    /// Canonical language code (`es`), or `und` when unknown.
+    pub language: String,
+    pub channel: String,
+    /// Conversations that arrived (customer messages that opened or reopened one).
+    pub arrivals: u64,
+    /// Conversations finished with a known handling time.
+    pub handled: u64,
+    /// Their summed handling time, in seconds.
+    pub handle_secs: f64,
+}
+
 macro_rules! dispatch {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {
         match &$self.backend {
@@ -289,6 +317,35 @@ impl Store {
         prefix: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         dispatch!(self.kv_scan(tenant, plugin, prefix))
+    }
+
+    /// Adds counts to the tenant's contact history, each to its quarter-hour
+    /// bucket (`bucket_start_s` is rounded down to a multiple of 900), in one
+    /// transaction.
+    pub async fn add_contacts(
+        &self,
+        tenant: &str,
+        counts: Vec<ContactCount>,
+    ) -> Result<(), StoreError> {
+        let counts = counts
+            .into_iter()
+            .map(|mut c| {
+                c.bucket_start_s -= c.bucket_start_s.rem_euclid(CONTACT_BUCKET_SECS);
+                c
+            })
+            .collect();
+        dispatch!(self.add_contacts(tenant, counts))
+    }
+
+    /// The tenant's contact history with buckets starting in `[from_s, to_s)`,
+    /// ascending by bucket, language and channel.
+    pub async fn contact_history(
+        &self,
+        tenant: &str,
+        from_s: i64,
+        to_s: i64,
+    ) -> Result<Vec<ContactCount>, StoreError> {
+        dispatch!(self.contact_history(tenant, from_s, to_s))
     }
 
     /// Keys starting with `prefix`, ascending, at most `limit` of them.

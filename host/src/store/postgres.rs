@@ -22,7 +22,7 @@ use tokio_postgres::{IsolationLevel, NoTls};
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
-    AuditEntry, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
+    AuditEntry, ContactCount, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
     PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
 
@@ -370,6 +370,75 @@ impl PostgresStore {
             .collect()
     }
 
+    pub async fn add_contacts(
+        &self,
+        tenant: &str,
+        counts: Vec<ContactCount>,
+    ) -> Result<(), StoreError> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO contact_history AS h
+                 (tenant, bucket_start_s, language, channel, arrivals, handled, handle_secs)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (tenant, bucket_start_s, language, channel) DO UPDATE SET
+                   arrivals = h.arrivals + excluded.arrivals,
+                   handled = h.handled + excluded.handled,
+                   handle_secs = h.handle_secs + excluded.handle_secs",
+            )
+            .await?;
+        for count in &counts {
+            let (arrivals, handled) = (to_i64(count.arrivals), to_i64(count.handled));
+            tx.execute(
+                &stmt,
+                &[
+                    &tenant,
+                    &count.bucket_start_s,
+                    &count.language,
+                    &count.channel,
+                    &arrivals,
+                    &handled,
+                    &count.handle_secs,
+                ],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn contact_history(
+        &self,
+        tenant: &str,
+        from_s: i64,
+        to_s: i64,
+    ) -> Result<Vec<ContactCount>, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT bucket_start_s, language, channel, arrivals, handled, handle_secs
+                 FROM contact_history WHERE tenant = $1 AND bucket_start_s >= $2
+                 AND bucket_start_s < $3
+                 ORDER BY bucket_start_s, language COLLATE \"C\", channel COLLATE \"C\"",
+            )
+            .await?;
+        c.query(&stmt, &[&tenant, &from_s, &to_s])
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(ContactCount {
+                    bucket_start_s: row.try_get(0)?,
+                    language: row.try_get(1)?,
+                    channel: row.try_get(2)?,
+                    arrivals: to_u64(row.try_get(3)?),
+                    handled: to_u64(row.try_get(4)?),
+                    handle_secs: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn control_version(&self) -> Result<u64, StoreError> {
         let c = self.pool.get().await?;
         let stmt = c
@@ -612,7 +681,7 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
                     "tenant '{id}' was changed or deleted meanwhile"
                 )));
             }
-            for table in ["tenant_secrets", "plugin_kv", "plugin_kv_generation"] {
+            for table in super::TENANT_DATA_TABLES {
                 tx.execute(&format!("DELETE FROM {table} WHERE tenant = $1"), &[&id])
                     .await?;
             }

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
-    AuditEntry, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
+    AuditEntry, ContactCount, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
     PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
 
@@ -280,6 +280,69 @@ impl SqliteStore {
         .await
     }
 
+    pub async fn add_contacts(
+        &self,
+        tenant: &str,
+        counts: Vec<ContactCount>,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO contact_history
+                     (tenant, bucket_start_s, language, channel, arrivals, handled, handle_secs)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (tenant, bucket_start_s, language, channel) DO UPDATE SET
+                       arrivals = arrivals + excluded.arrivals,
+                       handled = handled + excluded.handled,
+                       handle_secs = handle_secs + excluded.handle_secs",
+                )?;
+                for count in &counts {
+                    stmt.execute(params![
+                        tenant,
+                        count.bucket_start_s,
+                        count.language,
+                        count.channel,
+                        to_i64(count.arrivals),
+                        to_i64(count.handled),
+                        count.handle_secs,
+                    ])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    pub async fn contact_history(
+        &self,
+        tenant: &str,
+        from_s: i64,
+        to_s: i64,
+    ) -> Result<Vec<ContactCount>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT bucket_start_s, language, channel, arrivals, handled, handle_secs
+                 FROM contact_history WHERE tenant = ?1 AND bucket_start_s >= ?2
+                 AND bucket_start_s < ?3 ORDER BY bucket_start_s, language, channel",
+            )?;
+            stmt.query_map(params![tenant, from_s, to_s], |row| {
+                Ok(ContactCount {
+                    bucket_start_s: row.get(0)?,
+                    language: row.get(1)?,
+                    channel: row.get(2)?,
+                    arrivals: to_u64(row.get(3)?),
+                    handled: to_u64(row.get(4)?),
+                    handle_secs: row.get(5)?,
+                })
+            })?
+            .collect()
+        })
+        .await
+    }
+
     pub async fn control_version(&self) -> Result<u64, StoreError> {
         self.with_conn(|c| {
             c.prepare_cached("SELECT version FROM control_version WHERE id = 1")?
@@ -491,7 +554,7 @@ fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<()
                     "tenant '{id}' was changed or deleted meanwhile"
                 )));
             }
-            for table in ["tenant_secrets", "plugin_kv", "plugin_kv_generation"] {
+            for table in super::TENANT_DATA_TABLES {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE tenant = ?1"),
                     params![id],

@@ -1,0 +1,143 @@
+//! The contact history: how many conversations each tenant receives per quarter
+//! hour, language and channel, and how long they take to handle. The scheduler
+//! forecasts staffing from it (`crossdesk schedule plan`).
+//!
+//! What counts:
+//! - an **arrival** is a `TICKET_CREATED` event, or the first `CUSTOMER_MESSAGE` of a
+//!   ticket the sidecar has not seen for [`TICKET_MEMORY`] (a conversation
+//!   reopened after a long silence counts again, as helpdesks count contacts);
+//! - a **handled** conversation is a `TICKET_SOLVED` event whose attribute
+//!   [`HANDLE_TIME_ATTRIBUTE`] gives the agents' working seconds (helpdesks
+//!   report it, e.g. Zendesk's agent work time); without it nothing is counted,
+//!   so unknown handling times do not pull the average toward zero.
+//!
+//! The language is the customer's locale, else the language detected in the text,
+//! else the one recorded at the ticket's arrival, else `und`. Counting runs after
+//! the plugins, once per event id (redeliveries are not counted twice); a failure
+//! to record is logged, never an error for the integrator.
+
+use std::time::Duration;
+
+use moka::future::Cache;
+
+use crate::pb;
+use crate::store::{ContactCount, Store};
+
+/// How long a ticket is remembered: a customer message on a ticket unseen for
+/// longer counts as a new arrival.
+pub const TICKET_MEMORY: Duration = Duration::from_secs(4 * 3600);
+/// The `TICKET_SOLVED` attribute with the agents' handling time in seconds.
+pub const HANDLE_TIME_ATTRIBUTE: &str = "handle_time_seconds";
+/// Fewer letters than this are not enough to detect a language.
+const MIN_DETECT_LETTERS: usize = 12;
+/// Tickets remembered at once, across tenants.
+const MAX_TICKETS: u64 = 1_000_000;
+
+/// Records events into the store's contact history.
+pub struct ContactHistory {
+    store: Store,
+    /// (tenant, ticket) → the ticket's language, for tickets seen recently.
+    tickets: Cache<(String, String), String>,
+}
+
+impl ContactHistory {
+    pub fn new(store: Store) -> ContactHistory {
+        ContactHistory {
+            store,
+            tickets: Cache::builder()
+                .max_capacity(MAX_TICKETS)
+                .time_to_idle(TICKET_MEMORY)
+                .build(),
+        }
+    }
+
+    /// Counts one event (handled for the first time) in its tenant's history.
+    pub async fn record(&self, event: &pb::Event) {
+        let Some(count) = self.count(event).await else {
+            return;
+        };
+        if let Err(e) = self.store.add_contacts(&event.tenant_id, vec![count]).await {
+            tracing::warn!(tenant = %event.tenant_id, "contact history not recorded: {e}");
+        }
+    }
+
+    async fn count(&self, event: &pb::Event) -> Option<ContactCount> {
+        use pb::EventKind;
+        let kind = event.kind();
+        if !matches!(
+            kind,
+            EventKind::TicketCreated | EventKind::CustomerMessage | EventKind::TicketSolved
+        ) || event.ticket_id.is_empty()
+        {
+            return None;
+        }
+        let key = (event.tenant_id.clone(), event.ticket_id.clone());
+        let known = self.tickets.get(&key).await;
+        let language = language_of(event)
+            .or_else(|| known.clone())
+            .unwrap_or_else(|| "und".to_owned());
+        let channel = crate::runtime::channel_name(event);
+        let mut count = ContactCount {
+            bucket_start_s: occurred_at_s(event),
+            language: language.clone(),
+            channel: if channel.is_empty() {
+                "unknown".to_owned()
+            } else {
+                channel
+            },
+            arrivals: 0,
+            handled: 0,
+            handle_secs: 0.0,
+        };
+        match kind {
+            EventKind::TicketSolved => {
+                self.tickets.invalidate(&key).await;
+                let seconds = event
+                    .attributes
+                    .get(HANDLE_TIME_ATTRIBUTE)
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .filter(|s| s.is_finite() && *s > 0.0)?;
+                count.handled = 1;
+                count.handle_secs = seconds;
+            }
+            _ => {
+                self.tickets.insert(key, language).await;
+                if known.is_some() && kind == EventKind::CustomerMessage {
+                    return None;
+                }
+                count.arrivals = 1;
+            }
+        }
+        Some(count)
+    }
+}
+
+/// The event's language: the customer's locale, else detection on its text.
+fn language_of(event: &pb::Event) -> Option<String> {
+    let locale = event
+        .customer
+        .as_ref()
+        .map(|c| c.locale.as_str())
+        .filter(|l| !l.is_empty());
+    if let Some(code) = locale.and_then(translation::lang::from_code) {
+        return Some(code.to_owned());
+    }
+    if translation::lang::letter_count(&event.text) < MIN_DETECT_LETTERS {
+        return None;
+    }
+    translation::lang::detect(&event.text).map(|d| d.language.to_owned())
+}
+
+/// When the event happened (its own timestamp, else now), in Unix seconds.
+fn occurred_at_s(event: &pb::Event) -> i64 {
+    event
+        .occurred_at
+        .as_ref()
+        .map(|t| t.seconds)
+        .filter(|s| *s > 0)
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        })
+}
