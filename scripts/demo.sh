@@ -2,7 +2,10 @@
 # Starts the translation engine (Apertium APy on 127.0.0.1:2737, where the embedded
 # default configuration expects it) and the sidecar on its embedded defaults (a
 # fresh data folder, a free loopback port), sends every sample event in
-# examples/events/ with `crossdesk send`, and stops both again.
+# examples/events/, examples/recommend/events/ and examples/schedule/events/ with
+# `crossdesk send`, plans a generated week for tenant `planning` (the report in
+# target/schedule-plan.txt, the heatmap in target/schedule-heatmap.svg), and stops
+# both again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +26,9 @@ APERTIUM_RUN_DIR="$apy_dir" bash scripts/apertium.sh start 2737
 # Tenant "shop" sells camera gear: its catalog and help articles.
 "$bin" recommend import-catalog --tenant shop --data-dir "$data" examples/recommend/catalog.json
 "$bin" recommend import-kb --tenant shop --data-dir "$data" examples/recommend/kb.json
+# Tenant "support" answers around the clock: its roster and help articles.
+"$bin" schedule roster import --tenant support --data-dir "$data" examples/schedule/roster.json
+"$bin" recommend import-kb --tenant support --data-dir "$data" examples/recommend/kb.json
 
 "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" >"$log" 2>&1 &
 pid=$!
@@ -62,6 +68,44 @@ for action in response.get("actions", []):
 print("  outcomes:", ", ".join("%s %s" % (o["plugin"], o["status"]) for o in response["outcomes"]))
 '
 done
+echo
+echo "== tenant 'support' (examples/schedule/): a Spanish customer on Tuesday morning,"
+echo "   a Portuguese one nobody on the roster speaks, a Japanese one at midnight in"
+echo "   Tokyo and an American one on Saturday evening"
+for event in examples/schedule/events/*.json; do
+  echo
+  echo "== $(basename "$event")"
+  "$bin" send --addr "$addr" "$event" | python3 -c '
+import json, sys
+response = json.load(sys.stdin)
+for action in response.get("actions", []):
+    if "route" in action:
+        route = action["route"]
+        print("  route     %s / %s: %s" % (route.get("group", "-"), route.get("agentId", "-"), route["reason"]))
+    if "addTags" in action:
+        print("  tags      %s" % ", ".join(action["addTags"]["tags"]))
+    if "autoReply" in action:
+        print("  auto-reply")
+        for line in action["autoReply"].splitlines():
+            print("    " + line)
+print("  outcomes:", ", ".join("%s %s" % (o["plugin"], o["status"]) for o in response["outcomes"]))
+'
+done
+echo
+echo "== tenant 'planning': a generated five-language week (seed 42, four weeks of"
+echo "   history), Erlang C staffing at 80% within 60 s, shifts from the roster"
+plan_dir="$data/planning"
+"$bin" schedule generate --seed 42 --weeks 4 --week 2026-12-07 --out "$plan_dir"
+"$bin" schedule roster import --tenant planning --data-dir "$data" "$plan_dir/roster.json"
+"$bin" schedule import-history --tenant planning --data-dir "$data" "$plan_dir/history.csv"
+mkdir -p target
+"$bin" schedule plan --tenant planning --data-dir "$data" --week 2026-12-07 \
+  --heatmap target/schedule-heatmap.svg >target/schedule-plan.txt
+# The summary by language and day; the gaps and every agent's shifts follow in
+# the file.
+sed -n '1,/^Gaps/p' target/schedule-plan.txt | sed '$d'
+echo "(gaps by language and hour, and every agent's shifts: target/schedule-plan.txt;"
+echo " heatmap of required vs scheduled agents: target/schedule-heatmap.svg)"
 echo
 echo "== sending customer-message.json again: the stored response is replayed"
 "$bin" send --addr "$addr" examples/events/customer-message.json | grep -E '"replayed"|"eventId"'

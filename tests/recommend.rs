@@ -66,17 +66,6 @@ fn event(
     event
 }
 
-async fn send(server: &TestServer, event: pb::Event) -> pb::HandleEventResponse {
-    let id = event.event_id.clone();
-    server
-        .client()
-        .await
-        .handle_event(request(event))
-        .await
-        .unwrap_or_else(|e| panic!("{id}: {e:?}"))
-        .into_inner()
-}
-
 fn purchase(
     tenant: &str,
     id: &str,
@@ -154,40 +143,52 @@ async fn one_profile_across_three_channels_survives_a_restart_and_stays_in_its_t
 
     // E-mail: a registered customer buys upper-mid-range lenses.
     let email = [("email", "kenji@example.jp")];
-    send(
-        &server,
-        purchase("acme", "p-1", "c-100", &email, "lens-70-pro", "899"),
-    )
-    .await;
-    send(
-        &server,
-        purchase("acme", "p-2", "c-100", &email, "lens-100-pro", "1099"),
-    )
-    .await;
+    server
+        .handle(purchase(
+            "acme",
+            "p-1",
+            "c-100",
+            &email,
+            "lens-70-pro",
+            "899",
+        ))
+        .await;
+    server
+        .handle(purchase(
+            "acme",
+            "p-2",
+            "c-100",
+            &email,
+            "lens-100-pro",
+            "1099",
+        ))
+        .await;
     // WhatsApp: another customer id, the same e-mail: the same person.
     let whatsapp = [
         ("email", "kenji@example.jp"),
         ("whatsapp", "+81 90 5555 0000"),
     ];
-    send(
-        &server,
-        event(
+    server
+        .handle(event(
             "acme",
             "w-1",
             pb::EventKind::CustomerRegistered,
             pb::Channel::Whatsapp,
             "wa-81905555",
             &whatsapp,
-        ),
-    )
-    .await;
+        ))
+        .await;
     // Facebook: known only by the WhatsApp number so far.
     let facebook = [("facebook", "fb-kenji"), ("whatsapp", "+819055550000")];
-    let asked = send(
-        &server,
-        ask("acme", "f-1", pb::Channel::Facebook, "fb-kenji", &facebook),
-    )
-    .await;
+    let asked = server
+        .handle(ask(
+            "acme",
+            "f-1",
+            pb::Channel::Facebook,
+            "fb-kenji",
+            &facebook,
+        ))
+        .await;
     let (product, reason) = first_product(&asked);
     assert_eq!(product, "lens-85-pro-ii", "{:#?}", suggestions(&asked));
     assert!(
@@ -203,17 +204,15 @@ async fn one_profile_across_three_channels_survives_a_restart_and_stays_in_its_t
     );
 
     // The same question from a stranger in the other tenant: no profile leaks.
-    let stranger = send(
-        &server,
-        ask(
+    let stranger = server
+        .handle(ask(
             "globex",
             "g-1",
             pb::Channel::Facebook,
             "fb-kenji",
             &facebook,
-        ),
-    )
-    .await;
+        ))
+        .await;
     let (_, reason) = first_product(&stranger);
     assert!(
         !reason.contains("bought") && !reason.contains("prefers"),
@@ -223,11 +222,15 @@ async fn one_profile_across_three_channels_survives_a_restart_and_stays_in_its_t
     // A restart keeps the profile.
     let data = server.stop().await;
     let server = TestServer::start_in(&config(), data).await;
-    let again = send(
-        &server,
-        ask("acme", "f-2", pb::Channel::Facebook, "fb-kenji", &facebook),
-    )
-    .await;
+    let again = server
+        .handle(ask(
+            "acme",
+            "f-2",
+            pb::Channel::Facebook,
+            "fb-kenji",
+            &facebook,
+        ))
+        .await;
     assert_eq!(first_product(&again).0, "lens-85-pro-ii");
 }
 
@@ -237,24 +240,28 @@ async fn the_same_question_gets_different_products_for_different_customers() {
     import(server.data_dir.path(), "acme");
     let pro = [("email", "pro@example.com")];
     let budget = [("email", "budget@example.com")];
-    send(
-        &server,
-        purchase("acme", "a-1", "pro", &pro, "lens-100-pro", "1099"),
-    )
-    .await;
-    send(
-        &server,
-        purchase("acme", "b-1", "budget", &budget, "lens-35-basic", "199"),
-    )
-    .await;
-    let for_pro =
-        first_product(&send(&server, ask("acme", "a-2", pb::Channel::Email, "pro", &pro)).await);
+    server
+        .handle(purchase("acme", "a-1", "pro", &pro, "lens-100-pro", "1099"))
+        .await;
+    server
+        .handle(purchase(
+            "acme",
+            "b-1",
+            "budget",
+            &budget,
+            "lens-35-basic",
+            "199",
+        ))
+        .await;
+    let for_pro = first_product(
+        &server
+            .handle(ask("acme", "a-2", pb::Channel::Email, "pro", &pro))
+            .await,
+    );
     let for_budget = first_product(
-        &send(
-            &server,
-            ask("acme", "b-2", pb::Channel::Email, "budget", &budget),
-        )
-        .await,
+        &server
+            .handle(ask("acme", "b-2", pb::Channel::Email, "budget", &budget))
+            .await,
     );
     assert_ne!(for_pro.0, for_budget.0, "{for_pro:?} vs {for_budget:?}");
     assert!(for_pro.1.contains("premium"), "{for_pro:?}");

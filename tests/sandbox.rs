@@ -388,13 +388,7 @@ async fn probe(server: &TestServer, tenant: &str, id: &str) -> String {
     ] {
         event.attributes.insert(key.into(), value.into());
     }
-    let response = server
-        .client()
-        .await
-        .handle_event(request(event))
-        .await
-        .expect("handled")
-        .into_inner();
+    let response = server.handle(event).await;
     assert_eq!(outcome(&response, "plugin-kv-probe").status(), Status::Ok);
     notes(&response).join("\n")
 }

@@ -83,16 +83,6 @@ fn draft(response: &pb::HandleEventResponse) -> Option<String> {
     })
 }
 
-async fn send(server: &TestServer, event: pb::Event) -> pb::HandleEventResponse {
-    server
-        .client()
-        .await
-        .handle_event(request(event))
-        .await
-        .expect("the sidecar answers")
-        .into_inner()
-}
-
 /// The sidecar in front of a real APy, through a counting front, with the given
 /// glossary imported beforehand through the CLI's exchange module.
 struct Setup {
@@ -131,15 +121,14 @@ async fn setup(terms_csv: Option<&str>, tmx: Option<&str>) -> Setup {
 #[tokio::test]
 async fn a_spanish_customer_and_an_english_agent_understand_each_other() {
     let s = setup(None, None).await;
-    let inbound = send(
-        &s.server,
-        message(
+    let inbound = s
+        .server
+        .handle(message(
             "in-1",
             "Hola, mi pedido #4471 no ha llegado todavía. ¿Dónde está mi paquete?",
             "es-ES",
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         outcome(&inbound, "translation").status(),
         Status::Ok,
@@ -156,15 +145,14 @@ async fn a_spanish_customer_and_an_english_agent_understand_each_other() {
     assert!(note.to_lowercase().contains("where"), "{note}");
     assert_eq!(outcome(&inbound, "plugin-tagger").status(), Status::Ok);
 
-    let outbound = send(
-        &s.server,
-        reply(
+    let outbound = s
+        .server
+        .handle(reply(
             "out-1",
             "Your order #4471 left our warehouse yesterday. Thank you for your patience.",
             "es-ES",
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         outcome(&outbound, "translation").status(),
         Status::Ok,
@@ -190,15 +178,14 @@ async fn a_spanish_customer_and_an_english_agent_understand_each_other() {
 #[tokio::test]
 async fn french_reaches_an_english_agent_through_a_spanish_pivot() {
     let s = setup(None, None).await;
-    let response = send(
-        &s.server,
-        message(
+    let response = s
+        .server
+        .handle(message(
             "fr-1",
             "Bonjour, ma commande n'est pas arrivée. Pouvez-vous m'aider ?",
             "fr-FR",
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(
         outcome(&response, "translation").status(),
         Status::Ok,
@@ -228,7 +215,7 @@ async fn glossary_terms_and_placeholders_survive_a_real_engine() {
         if let Some(agent) = event.agent.as_mut() {
             agent.working_language = case.src.into();
         }
-        let response = send(&s.server, event).await;
+        let response = s.server.handle(event).await;
         assert_eq!(
             outcome(&response, "translation").status(),
             Status::Ok,
@@ -265,11 +252,10 @@ const MEMORY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 #[tokio::test]
 async fn a_translation_memory_match_does_not_call_the_engine() {
     let s = setup(None, Some(MEMORY)).await;
-    let response = send(
-        &s.server,
-        reply("tm-1", "Thank you for   your patience.", "es-MX"),
-    )
-    .await;
+    let response = s
+        .server
+        .handle(reply("tm-1", "Thank you for   your patience.", "es-MX"))
+        .await;
     assert_eq!(
         draft(&response).as_deref(),
         Some("Mil gracias por su paciencia.")
@@ -285,11 +271,9 @@ async fn a_translation_memory_match_does_not_call_the_engine() {
         "the engine was asked for its pairs"
     );
     // Text not in the memory goes to the engine.
-    send(
-        &s.server,
-        reply("tm-2", "Your parcel has arrived.", "es-MX"),
-    )
-    .await;
+    s.server
+        .handle(reply("tm-2", "Your parcel has arrived.", "es-MX"))
+        .await;
     assert!(s.front.translations() >= 1);
 }
 
@@ -298,17 +282,17 @@ async fn a_correction_is_used_the_next_time_the_same_text_comes() {
     let s = setup(None, None).await;
     let source = "Your refund has been issued.";
     let machine =
-        draft(&send(&s.server, reply("c-1", source, "es-ES")).await).expect("machine translation");
+        draft(&s.server.handle(reply("c-1", source, "es-ES")).await).expect("machine translation");
     let corrected = "Le hemos emitido el reembolso.";
     assert_ne!(machine, corrected);
-    let learned = send(&s.server, correction("c-2", source, corrected)).await;
+    let learned = s.server.handle(correction("c-2", source, corrected)).await;
     assert_eq!(
         outcome(&learned, "translation").status(),
         Status::Ok,
         "{learned:#?}"
     );
     let engine_calls = s.front.translations();
-    let again = send(&s.server, reply("c-3", source, "es-ES")).await;
+    let again = s.server.handle(reply("c-3", source, "es-ES")).await;
     assert_eq!(draft(&again).as_deref(), Some(corrected));
     assert_eq!(
         s.front.translations(),
@@ -322,23 +306,27 @@ async fn identical_requests_are_served_from_the_cache_until_the_memory_changes()
     let s = setup(None, None).await;
     // The plugin keeps the engine's pair list in its storage: a first request fetches
     // it, a change to the data that invalidates what was cached before.
-    send(&s.server, reply("k-0", "Good morning.", "es-ES")).await;
+    s.server
+        .handle(reply("k-0", "Good morning.", "es-ES"))
+        .await;
     let text = "We will send a new charger tomorrow.";
-    let first = send(&s.server, reply("k-1", text, "es-ES")).await;
+    let first = s.server.handle(reply("k-1", text, "es-ES")).await;
     assert!(!outcome(&first, "translation").cache_hit);
     let calls = s.front.translations();
     // Another delivery id, same content: the cache answers, the engine is not asked.
-    let second = send(&s.server, reply("k-2", text, "es-ES")).await;
+    let second = s.server.handle(reply("k-2", text, "es-ES")).await;
     assert!(outcome(&second, "translation").cache_hit, "{second:#?}");
     assert_eq!(draft(&second), draft(&first));
     assert_eq!(s.front.translations(), calls);
     // A correction changes the memory: the cached translation is no longer served.
-    send(
-        &s.server,
-        correction("k-3", text, "Mañana le enviaremos un cargador nuevo."),
-    )
-    .await;
-    let third = send(&s.server, reply("k-4", text, "es-ES")).await;
+    s.server
+        .handle(correction(
+            "k-3",
+            text,
+            "Mañana le enviaremos un cargador nuevo.",
+        ))
+        .await;
+    let third = s.server.handle(reply("k-4", text, "es-ES")).await;
     assert!(!outcome(&third, "translation").cache_hit, "{third:#?}");
     assert_eq!(
         draft(&third).as_deref(),
@@ -353,11 +341,9 @@ async fn an_engine_that_is_down_fails_the_translation_only() {
         .and_then(|l| l.local_addr())
         .expect("port");
     let server = TestServer::start(&config(&format!("http://{closed}"), 5_000)).await;
-    let response = send(
-        &server,
-        reply("down-1", "Your parcel has arrived.", "es-ES"),
-    )
-    .await;
+    let response = server
+        .handle(reply("down-1", "Your parcel has arrived.", "es-ES"))
+        .await;
     let translation = outcome(&response, "translation");
     assert_eq!(translation.status(), Status::Failed, "{response:#?}");
     assert!(
@@ -367,11 +353,9 @@ async fn an_engine_that_is_down_fails_the_translation_only() {
     );
     assert!(draft(&response).is_none());
     // The customer-message plugins still run on the next event.
-    let next = send(
-        &server,
-        message("down-2", "Hola, ¿dónde está mi pedido?", "es-ES"),
-    )
-    .await;
+    let next = server
+        .handle(message("down-2", "Hola, ¿dónde está mi pedido?", "es-ES"))
+        .await;
     assert_eq!(outcome(&next, "plugin-tagger").status(), Status::Ok);
 }
 
@@ -379,11 +363,9 @@ async fn an_engine_that_is_down_fails_the_translation_only() {
 async fn an_engine_that_hangs_is_cut_off_at_the_deadline() {
     let front = EngineFront::start(Behaviour::Hang).await;
     let server = TestServer::start(&config(&front.url(), 1_000)).await;
-    let response = send(
-        &server,
-        message("hang-1", "Hola, ¿dónde está mi pedido?", "es-ES"),
-    )
-    .await;
+    let response = server
+        .handle(message("hang-1", "Hola, ¿dónde está mi pedido?", "es-ES"))
+        .await;
     let translation = outcome(&response, "translation");
     assert_eq!(translation.status(), Status::TimedOut, "{response:#?}");
     assert!(
@@ -398,11 +380,9 @@ async fn an_engine_that_hangs_is_cut_off_at_the_deadline() {
 async fn an_engine_that_answers_garbage_is_reported() {
     let front = EngineFront::start(Behaviour::Garbage).await;
     let server = TestServer::start(&config(&front.url(), 5_000)).await;
-    let response = send(
-        &server,
-        message("junk-1", "Hola, ¿dónde está mi pedido?", "es-ES"),
-    )
-    .await;
+    let response = server
+        .handle(message("junk-1", "Hola, ¿dónde está mi pedido?", "es-ES"))
+        .await;
     let translation = outcome(&response, "translation");
     assert_eq!(translation.status(), Status::Failed, "{response:#?}");
     assert!(
@@ -416,15 +396,14 @@ async fn an_engine_that_answers_garbage_is_reported() {
 #[tokio::test]
 async fn a_language_the_engine_cannot_serve_is_an_unsupported_pair() {
     let s = setup(None, None).await;
-    let response = send(
-        &s.server,
-        message(
+    let response = s
+        .server
+        .handle(message(
             "ja-1",
             "注文した商品がまだ届いていません。確認していただけますか。",
             "ja-JP",
-        ),
-    )
-    .await;
+        ))
+        .await;
     let translation = outcome(&response, "translation");
     assert_eq!(translation.status(), Status::Failed, "{response:#?}");
     assert!(

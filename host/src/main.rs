@@ -1,9 +1,11 @@
 //! `crossdesk`: the sidecar (`serve`), the integrator's client (`send`), the
 //! plugin author's runner and signing tools (`plugin run`, `plugin inspect`,
 //! `plugin keygen`, `plugin sign`), the admin API's client (`admin ...`) and the
-//! admin's import and export of translation data (`translation ...`).
+//! admin's import and export of plugin data (`translation ...`, `recommend ...`)
+//! and the staffing tools (`schedule ...`).
 
 mod admin_cli;
+mod schedule_cli;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -69,6 +71,12 @@ enum Command {
         #[command(subcommand)]
         command: RecommendCommand,
     },
+    /// Staffing: the Erlang C calculator, the roster and history imports, and the
+    /// week's plan with its heatmap.
+    Schedule {
+        #[command(subcommand)]
+        command: schedule_cli::ScheduleCommand,
+    },
     /// Attach a helpdesk: receive its webhooks, run them through the sidecar and
     /// write the actions back through its REST API.
     Bridge {
@@ -85,8 +93,8 @@ struct DataScope {
     /// The tenant whose data it is.
     #[arg(long)]
     tenant: String,
-    /// The plugin's installed name (default: the command's plugin, `translation`
-    /// or `recommend`).
+    /// The plugin's installed name (default: the command's plugin, `translation`,
+    /// `recommend` or `schedule`).
     #[arg(long)]
     plugin: Option<String>,
     /// The sidecar's configuration; its store (SQLite in `data_dir`, or the
@@ -270,6 +278,7 @@ fn main() -> Result<()> {
             Command::Translation { command } => translation(command).await,
             Command::Bridge { command } => bridge(command).await,
             Command::Recommend { command } => recommend_data(command).await,
+            Command::Schedule { command } => schedule_cli::run(command).await,
             Command::DefaultConfig => {
                 print!("{}", crossdesk::config::EMBEDDED_DEFAULT);
                 Ok(())

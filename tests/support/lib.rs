@@ -145,6 +145,18 @@ impl TestServer {
             .expect("connect to the test server")
     }
 
+    /// Sends one event with a fresh client and returns the response; panics, naming
+    /// the event, when the call fails.
+    pub async fn handle(&self, event: pb::Event) -> pb::HandleEventResponse {
+        let id = event.event_id.clone();
+        self.client()
+            .await
+            .handle_event(request(event))
+            .await
+            .unwrap_or_else(|e| panic!("event {id}: {e:?}"))
+            .into_inner()
+    }
+
     /// A raw channel, for health and reflection clients.
     pub async fn channel(&self) -> Channel {
         Channel::from_shared(self.uri())

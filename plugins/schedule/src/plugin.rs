@@ -1,0 +1,243 @@
+//! The component: on each customer message, read the roster from kv, decide
+//! where the conversation goes ([`crate::route`]) and, after hours, answer the
+//! customer ([`crate::reply`]).
+//!
+//! Storage (kv, scoped to the tenant and this plugin): `roster` holds the
+//! imported roster (JSON). The knowledge base quoted after hours is the one of the
+//! plugin named by `faq_from` (default `recommend`), read as `@<plugin>/kb/article/…`
+//! — the admin grants that read (`kv_read`); without it the reply has no article.
+//!
+//! Settings: routing reads `translation_plugin` and `faq_from`; the others are the
+//! planning parameters `crossdesk schedule plan` reads (see [`PlanSettings`]).
+//!
+//! [`PlanSettings`]: crate::plan::PlanSettings
+
+use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, Routing};
+use crossdesk_sdk::{clock, config, kv, log};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::reply::{self, FaqAnswer};
+use crate::roster::Roster;
+use crate::route::{self, Rule, Situation};
+
+/// The kv key of the roster.
+pub const ROSTER_KEY: &str = "roster";
+/// The host's event attribute listing the tenant's plugins for this event.
+pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
+/// Articles read at most when looking for an answer.
+const MAX_ARTICLES: usize = 500;
+/// Fewer letters than this are not enough to detect a language.
+const MIN_DETECT_LETTERS: usize = 12;
+
+/// The settings the plugin declares (`name: type`, checked by the host).
+pub const CONFIG_KEYS: &[&str] = &[
+    // Routing.
+    "translation_plugin: string",
+    "faq_from: string",
+    // Planning (read by `crossdesk schedule plan`).
+    "plan_time_zone: string",
+    "interval_minutes: one-of(15|30|60)",
+    "service_level_percent: int(1..99)",
+    "target_seconds: int(0..3600)",
+    "aht_seconds: int(1..86400)",
+    "max_occupancy_percent: int(1..100)",
+    "shrinkage_percent: int(0..95)",
+    "min_shift_hours: int(1..24)",
+    "max_shift_hours: int(1..24)",
+];
+
+/// The scheduling plugin.
+pub struct Schedule;
+
+impl Plugin for Schedule {
+    fn manifest() -> Manifest {
+        let mut manifest = Manifest::new("schedule", env!("CARGO_PKG_VERSION"))
+            .describe(
+                "Routes each conversation to agents on shift who speak the customer's \
+                 language (or through translation), answers after hours with the next \
+                 shift in the customer's local time, and plans Erlang C staffing",
+            )
+            .handles(EventKind::CustomerMessage)
+            .wants_kv()
+            // The answer depends on the time of day.
+            .cacheable(false);
+        for key in CONFIG_KEYS {
+            manifest = manifest.reads_config(*key);
+        }
+        manifest
+    }
+
+    fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
+        let roster = load_roster()?.ok_or_else(|| {
+            PluginError::new(
+                "no roster imported for this tenant \
+                 (crossdesk schedule roster import --tenant T FILE)",
+            )
+        })?;
+        let now_ms = if event.occurred_at_ms > 0 {
+            event.occurred_at_ms
+        } else {
+            clock::now_ms()
+        };
+        let now = Timestamp::from_millisecond(now_ms)
+            .map_err(|e| PluginError::new(format!("event time {now_ms} ms: {e}")))?;
+        let language = customer_language(&event);
+        let translation_plugin =
+            config::get("translation_plugin").unwrap_or_else(|| "translation".into());
+        let translation = event
+            .attribute(PIPELINE_ATTRIBUTE)
+            .is_some_and(|names| names.split(',').any(|n| n == translation_plugin));
+        let decision = route::decide(Situation {
+            roster: &roster,
+            language: language.as_deref(),
+            now,
+            translation,
+            ticket_id: &event.ticket_id,
+        });
+        let mut actions = vec![
+            Action::Route(Routing {
+                group: decision.group.clone(),
+                agent_id: decision.agent_id.clone(),
+                priority: None,
+                reason: decision.reason.clone(),
+            }),
+            Action::AddTags(vec![decision.rule.tag().to_owned()]),
+        ];
+        if decision.rule == Rule::AfterHours {
+            let zone = customer_zone(&event);
+            let next = decision.next_start.map(|t| t.to_zoned(zone));
+            let faq = config::get("faq_from")
+                .or_else(|| Some("recommend".into()))
+                .filter(|source| !source.is_empty())
+                .and_then(|source| best_article(&source, &event.text, language.as_deref()));
+            actions.push(Action::AutoReply(reply::after_hours_reply(
+                language.as_deref(),
+                next.as_ref(),
+                faq.as_ref(),
+            )));
+        }
+        Ok(actions)
+    }
+}
+
+/// The roster stored in kv, if one was imported.
+pub fn load_roster() -> Result<Option<Roster>, PluginError> {
+    let Some(bytes) = kv::get(ROSTER_KEY)? else {
+        return Ok(None);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let records = serde_json::from_str(&text)
+        .map_err(|e| PluginError::new(format!("stored roster is not readable: {e}")))?;
+    Roster::from_records(records)
+        .map(Some)
+        .map_err(|e| PluginError::new(format!("stored roster: {e}")))
+}
+
+/// The customer's language: the locale's, else the one detected in the text.
+pub fn customer_language(event: &Event) -> Option<String> {
+    let customer = event.customer.as_ref();
+    if let Some(code) = customer
+        .and_then(|c| c.locale.as_deref())
+        .and_then(translation::lang::from_code)
+    {
+        return Some(code.to_owned());
+    }
+    if translation::lang::letter_count(&event.text) < MIN_DETECT_LETTERS {
+        return None;
+    }
+    translation::lang::detect(&event.text).map(|d| d.language.to_owned())
+}
+
+/// The customer's time zone: the event's, else the country's when the country has
+/// one zone, else UTC.
+pub fn customer_zone(event: &Event) -> TimeZone {
+    let customer = event.customer.as_ref();
+    customer
+        .and_then(|c| c.time_zone.as_deref())
+        .and_then(|name| TimeZone::get(name).ok())
+        .or_else(|| {
+            customer
+                .and_then(|c| c.country.as_deref())
+                .and_then(zone_of_country)
+                .and_then(|name| TimeZone::get(name).ok())
+        })
+        .unwrap_or(TimeZone::UTC)
+}
+
+/// The zone of a country that has only one (ISO 3166-1 alpha-2).
+pub fn zone_of_country(country: &str) -> Option<&'static str> {
+    const ZONES: &[(&str, &str)] = &[
+        ("JP", "Asia/Tokyo"),
+        ("KR", "Asia/Seoul"),
+        ("CN", "Asia/Shanghai"),
+        ("TW", "Asia/Taipei"),
+        ("HK", "Asia/Hong_Kong"),
+        ("SG", "Asia/Singapore"),
+        ("IN", "Asia/Kolkata"),
+        ("PH", "Asia/Manila"),
+        ("TH", "Asia/Bangkok"),
+        ("VN", "Asia/Ho_Chi_Minh"),
+        ("DE", "Europe/Berlin"),
+        ("FR", "Europe/Paris"),
+        ("IT", "Europe/Rome"),
+        ("NL", "Europe/Amsterdam"),
+        ("BE", "Europe/Brussels"),
+        ("CH", "Europe/Zurich"),
+        ("AT", "Europe/Vienna"),
+        ("GB", "Europe/London"),
+        ("IE", "Europe/Dublin"),
+        ("PL", "Europe/Warsaw"),
+        ("SE", "Europe/Stockholm"),
+        ("NO", "Europe/Oslo"),
+        ("DK", "Europe/Copenhagen"),
+        ("FI", "Europe/Helsinki"),
+        ("GR", "Europe/Athens"),
+        ("TR", "Europe/Istanbul"),
+        ("IL", "Asia/Jerusalem"),
+        ("AE", "Asia/Dubai"),
+        ("SA", "Asia/Riyadh"),
+        ("EG", "Africa/Cairo"),
+        ("ZA", "Africa/Johannesburg"),
+        ("NG", "Africa/Lagos"),
+        ("KE", "Africa/Nairobi"),
+        ("AR", "America/Argentina/Buenos_Aires"),
+        ("CO", "America/Bogota"),
+        ("PE", "America/Lima"),
+        ("CL", "America/Santiago"),
+        ("NZ", "Pacific/Auckland"),
+    ];
+    ZONES
+        .iter()
+        .find(|(code, _)| code.eq_ignore_ascii_case(country.trim()))
+        .map(|(_, zone)| *zone)
+}
+
+/// The knowledge-base article of plugin `source` that best answers `text`, if the
+/// tenant lets this plugin read that plugin's storage and one matches.
+fn best_article(source: &str, text: &str, language: Option<&str>) -> Option<FaqAnswer> {
+    use recommend::catalog::{ARTICLE_PREFIX, Article};
+    let prefix = format!("@{source}/{ARTICLE_PREFIX}");
+    let keys = match kv::list_keys(&prefix) {
+        Ok(keys) => keys,
+        Err(e) => {
+            log::info(&format!("no knowledge base to quote: {e}"));
+            return None;
+        }
+    };
+    let articles: Vec<Article> = keys
+        .iter()
+        .take(MAX_ARTICLES)
+        .filter_map(|key| kv::get(key).ok().flatten())
+        .filter_map(|value| serde_json::from_slice(&value).ok())
+        .collect();
+    let inquiry = recommend::rank::Inquiry::new(text, &[], language.map(str::to_owned));
+    let ranked =
+        recommend::rank::rank_articles(&articles, &recommend::Preferences::default(), &inquiry, 1);
+    let best = ranked.first()?;
+    let article = articles.iter().find(|a| a.id == best.id)?;
+    Some(FaqAnswer {
+        title: article.title.clone(),
+        body: article.body.clone(),
+    })
+}

@@ -1,0 +1,411 @@
+//! The after-hours auto-reply, in the customer's language: that nobody is on
+//! shift, when a person will answer (a date and time in the customer's own time
+//! zone, written the way that language writes dates), and, when the knowledge base
+//! has one, the article that best matches the question.
+//!
+//! Languages with a template: English, Spanish, French, German, Portuguese,
+//! Italian, Dutch, Japanese, Chinese and Korean. Others get English, as the issue
+//! of a reply in a language we cannot write well is worse than a clear English one.
+//! The Japanese, Chinese and Korean texts use the cushioned formulas customers
+//! there expect; the European ones stay short.
+
+use jiff::Zoned;
+
+/// An article to offer while the customer waits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaqAnswer {
+    pub title: String,
+    pub body: String,
+}
+
+/// The longest article body quoted in a reply, in characters.
+pub const MAX_FAQ_CHARS: usize = 600;
+
+struct Template {
+    language: &'static str,
+    /// Before the time: "Thanks for your message. Our team is offline right now;"
+    offline: &'static str,
+    /// "{when}" is replaced by the formatted time.
+    next: &'static str,
+    /// Introduces the article.
+    faq: &'static str,
+    weekdays: [&'static str; 7],
+    months: [&'static str; 12],
+    style: DateStyle,
+}
+
+/// How a language writes a date and time.
+#[derive(Clone, Copy)]
+enum DateStyle {
+    /// "Tuesday, December 2 at 9:00 AM"
+    English,
+    /// "martes 2 de diciembre, 09:00" (weekday, day, `de`, month; 24 h)
+    DayMonth { of: &'static str },
+    /// "Dienstag, 2. Dezember, 09:00"
+    German,
+    /// "12月2日（火）9:00"; Chinese puts 周 before the weekday.
+    Cjk { weekday_prefix: &'static str },
+    /// "12월 2일 (화) 9:00"
+    Korean,
+}
+
+const TEMPLATES: &[Template] = &[
+    Template {
+        language: "en",
+        offline: "Thank you for your message. Our team is offline right now.",
+        next: "A member of our team will reply from {when} (your time).",
+        faq: "In the meantime, this article may help:",
+        weekdays: [
+            "Monday",
+            "Tuesday",
+            "Wednesday",
+            "Thursday",
+            "Friday",
+            "Saturday",
+            "Sunday",
+        ],
+        months: [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+        style: DateStyle::English,
+    },
+    Template {
+        language: "es",
+        offline: "Gracias por tu mensaje. Nuestro equipo no está disponible en este momento.",
+        next: "Una persona del equipo te responderá a partir del {when} (tu hora local).",
+        faq: "Mientras tanto, este artículo puede ayudarte:",
+        weekdays: [
+            "lunes",
+            "martes",
+            "miércoles",
+            "jueves",
+            "viernes",
+            "sábado",
+            "domingo",
+        ],
+        months: [
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ],
+        style: DateStyle::DayMonth { of: "de " },
+    },
+    Template {
+        language: "fr",
+        offline: "Merci pour votre message. Notre équipe est absente pour le moment.",
+        next: "Un membre de l'équipe vous répondra à partir du {when} (heure locale).",
+        faq: "En attendant, cet article peut vous aider :",
+        weekdays: [
+            "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+        ],
+        months: [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ],
+        style: DateStyle::DayMonth { of: "" },
+    },
+    Template {
+        language: "de",
+        offline: "Danke für Ihre Nachricht. Unser Team ist gerade nicht erreichbar.",
+        next: "Wir antworten Ihnen ab {when} (Ihre Ortszeit).",
+        faq: "Bis dahin hilft Ihnen vielleicht dieser Artikel:",
+        weekdays: [
+            "Montag",
+            "Dienstag",
+            "Mittwoch",
+            "Donnerstag",
+            "Freitag",
+            "Samstag",
+            "Sonntag",
+        ],
+        months: [
+            "Januar",
+            "Februar",
+            "März",
+            "April",
+            "Mai",
+            "Juni",
+            "Juli",
+            "August",
+            "September",
+            "Oktober",
+            "November",
+            "Dezember",
+        ],
+        style: DateStyle::German,
+    },
+    Template {
+        language: "pt",
+        offline: "Obrigado pela sua mensagem. Nossa equipe não está disponível no momento.",
+        next: "Uma pessoa da equipe responderá a partir de {when} (seu horário local).",
+        faq: "Enquanto isso, este artigo pode ajudar:",
+        weekdays: [
+            "segunda-feira",
+            "terça-feira",
+            "quarta-feira",
+            "quinta-feira",
+            "sexta-feira",
+            "sábado",
+            "domingo",
+        ],
+        months: [
+            "janeiro",
+            "fevereiro",
+            "março",
+            "abril",
+            "maio",
+            "junho",
+            "julho",
+            "agosto",
+            "setembro",
+            "outubro",
+            "novembro",
+            "dezembro",
+        ],
+        style: DateStyle::DayMonth { of: "de " },
+    },
+    Template {
+        language: "it",
+        offline: "Grazie per il tuo messaggio. Il nostro team non è disponibile in questo momento.",
+        next: "Una persona del team ti risponderà a partire da {when} (ora locale).",
+        faq: "Nel frattempo, questo articolo può esserti utile:",
+        weekdays: [
+            "lunedì",
+            "martedì",
+            "mercoledì",
+            "giovedì",
+            "venerdì",
+            "sabato",
+            "domenica",
+        ],
+        months: [
+            "gennaio",
+            "febbraio",
+            "marzo",
+            "aprile",
+            "maggio",
+            "giugno",
+            "luglio",
+            "agosto",
+            "settembre",
+            "ottobre",
+            "novembre",
+            "dicembre",
+        ],
+        style: DateStyle::DayMonth { of: "" },
+    },
+    Template {
+        language: "nl",
+        offline: "Bedankt voor je bericht. Ons team is op dit moment niet bereikbaar.",
+        next: "Iemand van ons team antwoordt vanaf {when} (jouw tijd).",
+        faq: "Misschien helpt dit artikel je alvast:",
+        weekdays: [
+            "maandag",
+            "dinsdag",
+            "woensdag",
+            "donderdag",
+            "vrijdag",
+            "zaterdag",
+            "zondag",
+        ],
+        months: [
+            "januari",
+            "februari",
+            "maart",
+            "april",
+            "mei",
+            "juni",
+            "juli",
+            "augustus",
+            "september",
+            "oktober",
+            "november",
+            "december",
+        ],
+        style: DateStyle::DayMonth { of: "" },
+    },
+    Template {
+        language: "ja",
+        offline: "お問い合わせいただき、誠にありがとうございます。\
+                  申し訳ございませんが、ただいま営業時間外のため、担当者が対応できません。",
+        next: "{when}（お客様の現地時間）以降、担当者より順次ご連絡いたしますので、\
+               今しばらくお待ちくださいますようお願い申し上げます。",
+        faq: "お待ちいただく間、こちらの記事がお役に立てば幸いです。",
+        weekdays: ["月", "火", "水", "木", "金", "土", "日"],
+        months: [
+            "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+        ],
+        style: DateStyle::Cjk { weekday_prefix: "" },
+    },
+    Template {
+        language: "zh",
+        offline: "非常感谢您的来信。很抱歉，我们的客服团队目前不在服务时间内。",
+        next: "我们的工作人员将于{when}（您的当地时间）起尽快回复您，敬请谅解。",
+        faq: "在此期间，以下文章或许能为您提供帮助：",
+        weekdays: ["一", "二", "三", "四", "五", "六", "日"],
+        months: [
+            "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+        ],
+        style: DateStyle::Cjk {
+            weekday_prefix: "周",
+        },
+    },
+    Template {
+        language: "ko",
+        offline: "문의해 주셔서 진심으로 감사드립니다. \
+                  죄송하지만 지금은 상담 가능 시간이 아닙니다.",
+        next: "{when}(고객님의 현지 시간)부터 담당자가 순서대로 답변드리겠습니다. \
+               양해 부탁드립니다.",
+        faq: "기다리시는 동안 아래 도움말이 도움이 되시길 바랍니다.",
+        weekdays: ["월", "화", "수", "목", "금", "토", "일"],
+        months: [
+            "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+        ],
+        style: DateStyle::Korean,
+    },
+];
+
+fn template(language: &str) -> &'static Template {
+    TEMPLATES
+        .iter()
+        .find(|t| t.language == language)
+        .unwrap_or(&TEMPLATES[0])
+}
+
+/// The language the reply is written in: `language` when a template exists,
+/// else English.
+pub fn reply_language(language: Option<&str>) -> &'static str {
+    template(language.unwrap_or("en")).language
+}
+
+/// `when` as the customer's language writes a date and time.
+pub fn format_when(language: &str, when: &Zoned) -> String {
+    let t = template(language);
+    let weekday = t.weekdays[usize::from(when.weekday().to_monday_zero_offset().unsigned_abs())];
+    let month = t.months[usize::from(when.month().unsigned_abs()).saturating_sub(1)];
+    let (day, hour, minute) = (when.day(), when.hour(), when.minute());
+    match t.style {
+        DateStyle::English => {
+            let (h12, half) = match hour {
+                0 => (12, "AM"),
+                1..=11 => (hour, "AM"),
+                12 => (12, "PM"),
+                _ => (hour - 12, "PM"),
+            };
+            format!("{weekday}, {month} {day} at {h12}:{minute:02} {half}")
+        }
+        DateStyle::DayMonth { of } => {
+            format!("{weekday} {day} {of}{month}, {hour:02}:{minute:02}")
+        }
+        DateStyle::German => format!("{weekday}, {day}. {month}, {hour:02}:{minute:02} Uhr"),
+        DateStyle::Cjk { weekday_prefix } => {
+            format!("{month}月{day}日（{weekday_prefix}{weekday}）{hour}:{minute:02}")
+        }
+        DateStyle::Korean => format!("{month}월 {day}일 ({weekday}) {hour}:{minute:02}"),
+    }
+}
+
+/// The whole auto-reply. `next` is `None` when nobody is scheduled at all in the
+/// coming week; the reply then only promises an answer.
+pub fn after_hours_reply(
+    language: Option<&str>,
+    next: Option<&Zoned>,
+    faq: Option<&FaqAnswer>,
+) -> String {
+    let t = template(reply_language(language));
+    let mut reply = t.offline.to_owned();
+    if let Some(next) = next {
+        reply.push('\n');
+        reply.push_str(&t.next.replace("{when}", &format_when(t.language, next)));
+    }
+    if let Some(faq) = faq {
+        let body: String = faq.body.chars().take(MAX_FAQ_CHARS).collect();
+        let ellipsis = if faq.body.chars().count() > MAX_FAQ_CHARS {
+            "…"
+        } else {
+            ""
+        };
+        reply.push_str(&format!("\n\n{}\n{}\n{body}{ellipsis}", t.faq, faq.title));
+    }
+    reply
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str, zone: &str) -> Zoned {
+        let ts: jiff::Timestamp = text.parse().expect("timestamp");
+        ts.to_zoned(jiff::tz::TimeZone::get(zone).expect("zone"))
+    }
+
+    #[test]
+    fn dates_are_written_the_way_each_language_writes_them() {
+        let tokyo = at("2026-12-02T00:00Z", "Asia/Tokyo"); // Wed 09:00 JST
+        assert_eq!(format_when("ja", &tokyo), "12月2日（水）9:00");
+        assert_eq!(format_when("zh", &tokyo), "12月2日（周三）9:00");
+        assert_eq!(format_when("ko", &tokyo), "12월 2일 (수) 9:00");
+        let madrid = at("2026-12-01T08:30Z", "Europe/Madrid"); // Tue 09:30 CET
+        assert_eq!(format_when("es", &madrid), "martes 1 de diciembre, 09:30");
+        assert_eq!(
+            format_when("de", &madrid),
+            "Dienstag, 1. Dezember, 09:30 Uhr"
+        );
+        assert_eq!(format_when("fr", &madrid), "mardi 1 décembre, 09:30");
+        let ny = at("2026-12-01T22:05Z", "America/New_York"); // Tue 17:05 EST
+        assert_eq!(format_when("en", &ny), "Tuesday, December 1 at 5:05 PM");
+        assert_eq!(format_when("xx", &ny), "Tuesday, December 1 at 5:05 PM");
+    }
+
+    #[test]
+    fn the_reply_falls_back_to_english_and_quotes_the_article() {
+        let when = at("2026-12-02T00:00Z", "Asia/Tokyo");
+        let faq = FaqAnswer {
+            title: "Returns".into(),
+            body: "x".repeat(MAX_FAQ_CHARS + 5),
+        };
+        let reply = after_hours_reply(Some("sw"), Some(&when), Some(&faq));
+        assert!(reply.starts_with("Thank you for your message."), "{reply}");
+        assert!(
+            reply.contains("Wednesday, December 2 at 9:00 AM"),
+            "{reply}"
+        );
+        assert!(reply.contains("Returns\n"), "{reply}");
+        assert!(reply.ends_with('…'), "{reply}");
+        let ja = after_hours_reply(Some("ja"), Some(&when), None);
+        assert!(ja.contains("誠にありがとうございます"), "{ja}");
+        assert!(ja.contains("12月2日（水）9:00"), "{ja}");
+        assert_eq!(reply_language(Some("ko")), "ko");
+        assert_eq!(reply_language(None), "en");
+    }
+}
