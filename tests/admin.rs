@@ -979,3 +979,138 @@ async fn changes_survive_a_restart_and_the_file_does_not_override_them() {
         "the store, not the file, says what acme runs"
     );
 }
+
+#[tokio::test]
+async fn plugin_data_is_imported_checked_scoped_and_audited() {
+    let server = TestServer::start(&managed(
+        "",
+        &["schedule", "recommend", "plugin-noop"],
+        r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "recommend"
+kv = true
+[[tenants.plugins]]
+name = "schedule"
+kv = true
+
+[[tenants]]
+id = "globex"
+[[tenants.plugins]]
+name = "plugin-noop"
+"#,
+    ))
+    .await;
+    let mut admin = server.admin().await;
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    let roster = std::fs::read(examples.join("schedule/roster.json")).expect("roster");
+    let import = |tenant: &str, plugin: &str, dataset: &str, format: &str, content: &[u8]| {
+        pb::ImportPluginDataRequest {
+            tenant_id: tenant.into(),
+            plugin: plugin.into(),
+            dataset: dataset.into(),
+            format: format.into(),
+            content: content.to_vec(),
+        }
+    };
+
+    let imported = admin
+        .import_plugin_data(as_admin(
+            ACME_ADMIN,
+            import("acme", "schedule", "roster", "json", &roster),
+        ))
+        .await
+        .expect("roster imported")
+        .into_inner();
+    assert_eq!((imported.records, imported.replaced), (7, 0));
+    assert!(
+        imported.summary.contains("de, en, es, fr, ja"),
+        "{}",
+        imported.summary
+    );
+    // The plugin reads it at once: Ana is on shift on a Tuesday morning in Madrid.
+    let mut event = customer_message("acme", "r-1", "Hola, ¿dónde está mi pedido?");
+    event.customer = Some(pb::Customer {
+        id: "c-1".into(),
+        locale: "es-ES".into(),
+        ..Default::default()
+    });
+    event.occurred_at = Some(prost_types::Timestamp {
+        seconds: 1_796_117_400, // 2026-12-01T09:30:00Z
+        nanos: 0,
+    });
+    let routed = server.handle(event).await;
+    assert!(
+        routed.actions.iter().any(|a| matches!(&a.kind,
+            Some(pb::action::Kind::Route(r)) if r.agent_id == "ana")),
+        "{routed:#?}"
+    );
+
+    let csv_catalog = import("acme", "recommend", "catalog", "csv", b"id\n");
+    let bad_zone = import(
+        "acme",
+        "schedule",
+        "roster",
+        "csv",
+        b"id,languages,time_zone,availability\nbo,es,Mars/Olympus,mon 09:00-10:00\n",
+    );
+    let refusals = [
+        (
+            import("acme", "recommend", "roster", "json", &roster),
+            Code::InvalidArgument,
+            "read by the schedule plugin",
+        ),
+        (bad_zone, Code::InvalidArgument, "agent 'bo': time_zone"),
+        (csv_catalog, Code::InvalidArgument, "imported as JSON"),
+        (
+            import("acme", "schedule", "shifts", "json", b"[]"),
+            Code::InvalidArgument,
+            "unknown dataset 'shifts'",
+        ),
+        (
+            import("globex", "schedule", "roster", "json", &roster),
+            Code::PermissionDenied,
+            "globex",
+        ),
+    ];
+    for (request, code, hint) in refusals {
+        let refused = admin
+            .import_plugin_data(as_admin(ACME_ADMIN, request))
+            .await
+            .expect_err(hint);
+        assert_eq!(refused.code(), code, "{hint}: {refused:?}");
+        assert!(
+            refused.message().contains(hint),
+            "{hint}: {}",
+            refused.message()
+        );
+    }
+    let not_attached = admin
+        .import_plugin_data(as_admin(
+            OPS,
+            import("globex", "schedule", "roster", "json", &roster),
+        ))
+        .await
+        .expect_err("not in globex's pipeline");
+    assert!(
+        not_attached.message().contains("not in the pipeline"),
+        "{not_attached:?}"
+    );
+
+    let entries = audit(&mut admin, "acme").await;
+    let entry = entries
+        .iter()
+        .find(|e| e.action == "plugin.data.import")
+        .expect("the import is audited");
+    assert_eq!(entry.actor, "acme-admin");
+    assert_eq!(entry.target, "schedule/roster");
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "plugin.data.import")
+            .count(),
+        1,
+        "refused imports leave no entry"
+    );
+}

@@ -641,3 +641,59 @@ async fn mutual_tls_with_a_client_certificate_needs_no_token() {
         .await;
     assert!(no_ca.contains("--ca-file"), "{no_ca}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_roster_is_imported_through_the_cli_as_csv() {
+    let config = format!(
+        "[admin]\nlisten = \"127.0.0.1:0\"\n\
+         users = [{{ name = \"ops\", token = \"{OPS}\", tenants = [\"*\"] }}]\n"
+    ) + &install(&["schedule"])
+        + "[[tenants]]\nid = \"acme\"\n[[tenants.plugins]]\nname = \"schedule\"\nkv = true\n";
+    let server = TestServer::start(&config).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("roster.csv");
+    std::fs::write(
+        &csv,
+        "id,name,languages,time_zone,availability,max_hours_per_week\n\
+         ana,Ana,es;en,Europe/Madrid,mon-fri 09:00-17:00,32\n\
+         ken,Ken,ja,Asia/Tokyo,mon-fri 09:00-18:00,\n",
+    )
+    .expect("write csv");
+    let csv = csv.to_str().expect("utf-8 path");
+    let args = [
+        "import-data",
+        "--tenant",
+        "acme",
+        "--plugin",
+        "schedule",
+        "--dataset",
+        "roster",
+        csv,
+    ];
+    let out = Cli::admin(&server, &args).ok().await;
+    assert_eq!(
+        out.trim(),
+        "roster of tenant 'acme' imported: 2 agent(s), 3 language(s): en, es, ja (replacing 0 entries)"
+    );
+    let again = Cli::admin(&server, &args).ok().await;
+    assert!(again.contains("(replacing 1 entries)"), "{again}");
+    let wrong = Cli::admin(
+        &server,
+        &[
+            "import-data",
+            "--tenant",
+            "acme",
+            "--plugin",
+            "schedule",
+            "--dataset",
+            "catalog",
+            csv,
+        ],
+    )
+    .fails()
+    .await;
+    assert!(
+        wrong.contains("InvalidArgument") && wrong.contains("recommend plugin"),
+        "{wrong}"
+    );
+}

@@ -80,7 +80,10 @@ fn import_roster(data_dir: &Path, tenant: &str, file: &Path) {
         &["schedule", "roster", "import", "--tenant", tenant, file],
         data_dir,
     );
-    assert!(out.contains("agent(s) imported"), "{out}");
+    assert!(
+        out.contains("roster of tenant") && out.contains("agent(s)"),
+        "{out}"
+    );
 }
 
 fn import_kb(data_dir: &Path, tenant: &str) {

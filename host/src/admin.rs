@@ -500,6 +500,39 @@ impl AdminService for AdminApi {
         .await
     }
 
+    async fn import_plugin_data(
+        &self,
+        request: Request<pb::ImportPluginDataRequest>,
+    ) -> Result<Response<pb::ImportPluginDataResponse>, Status> {
+        use crate::datasets::{Dataset, Format};
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        let argument = |e: crate::datasets::DatasetError| Status::invalid_argument(e.to_string());
+        let dataset = Dataset::parse(&r.dataset).map_err(argument)?;
+        let format = if r.format.is_empty() {
+            Format::Json
+        } else {
+            Format::parse(&r.format).map_err(argument)?
+        };
+        let imported = self
+            .control
+            .import_data(
+                &admin.name,
+                &r.tenant_id,
+                &r.plugin,
+                dataset,
+                format,
+                &r.content,
+            )
+            .await?;
+        Ok(Response::new(pb::ImportPluginDataResponse {
+            records: imported.records as u64,
+            replaced: imported.replaced as u64,
+            summary: imported.summary,
+        }))
+    }
+
     async fn set_secret(
         &self,
         request: Request<pb::SetSecretRequest>,

@@ -108,8 +108,26 @@ enum AdminCommand {
         #[command(subcommand)]
         command: PluginsCommand,
     },
+    /// Replace a dataset of a tenant's plugin with a file, checked whole first:
+    /// the schedule plugin's `roster` (JSON or CSV), the recommend plugin's
+    /// `catalog` or `knowledge-base` (JSON).
+    ImportData(ImportDataArgs),
     /// Show the audit log of changes, newest first.
     Audit(AuditArgs),
+}
+
+#[derive(Args)]
+struct ImportDataArgs {
+    #[arg(long)]
+    tenant: String,
+    /// The plugin's installed name in the tenant's pipeline.
+    #[arg(long)]
+    plugin: String,
+    /// `roster`, `catalog` or `knowledge-base`.
+    #[arg(long)]
+    dataset: String,
+    /// The file; `.csv` is read as CSV, anything else as JSON.
+    file: PathBuf,
 }
 
 /// Optimistic concurrency for changes to a tenant.
@@ -460,6 +478,7 @@ pub(crate) async fn run(args: AdminArgs) -> Result<()> {
         AdminCommand::Secret { command } => secret(&mut client, &out, command).await,
         AdminCommand::Plugins { command } => plugins(&mut client, &out, command).await,
         AdminCommand::Audit(audit_args) => audit(&mut client, &out, audit_args).await,
+        AdminCommand::ImportData(import) => import_data(&mut client, &out, import).await,
     };
     result.map_err(|error| match error.downcast::<tonic::Status>() {
         Ok(status) => {
@@ -932,6 +951,31 @@ async fn plugins(client: &mut Client, out: &Output, command: PluginsCommand) -> 
         }
     };
     out.plugin(&plugin)
+}
+
+async fn import_data(client: &mut Client, out: &Output, args: ImportDataArgs) -> Result<()> {
+    let format = match crossdesk::datasets::Format::of_path(&args.file) {
+        crossdesk::datasets::Format::Csv => "csv",
+        crossdesk::datasets::Format::Json => "json",
+    };
+    let response = client
+        .import_plugin_data(pb::ImportPluginDataRequest {
+            tenant_id: args.tenant.clone(),
+            plugin: args.plugin,
+            dataset: args.dataset.clone(),
+            format: format.into(),
+            content: read_file(&args.file)?,
+        })
+        .await?
+        .into_inner();
+    if out.json {
+        return out.json("crossdesk.v1.ImportPluginDataResponse", &response);
+    }
+    println!(
+        "{} of tenant '{}' imported: {} (replacing {} entries)",
+        args.dataset, args.tenant, response.summary, response.replaced
+    );
+    Ok(())
 }
 
 async fn audit(client: &mut Client, out: &Output, args: AuditArgs) -> Result<()> {

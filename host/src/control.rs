@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, LimitOverrides, Limits, Quota, QuotaOverrides, TenantConfig};
+use crate::datasets::{Dataset, DatasetError, Format, Imported};
 use crate::runtime::{LoadError, LoadedPlugin, Runtime};
 use crate::secrets::{MasterKey, SecretError};
 use crate::settings;
@@ -930,6 +931,68 @@ impl ControlPlane {
             secret_writes,
         )
         .await
+    }
+
+    /// Replaces a dataset of one of the tenant's plugins (see [`crate::datasets`]),
+    /// after checking that the plugin is in the tenant's pipeline and is the one
+    /// that reads that dataset; audited with a one-line summary.
+    pub async fn import_data(
+        &self,
+        actor: &str,
+        tenant: &str,
+        plugin: &str,
+        dataset: Dataset,
+        format: Format,
+        content: &[u8],
+    ) -> Result<Imported, ControlError> {
+        let state = self.store.control_state().await?;
+        let current = tenant_of(&state, tenant)?;
+        if !current.doc.plugins.iter().any(|g| g.name == plugin) {
+            return Err(invalid(
+                "plugin",
+                format!("'{plugin}' is not in the pipeline of tenant '{tenant}'"),
+            ));
+        }
+        let row = state
+            .plugins
+            .iter()
+            .find(|p| p.name == plugin)
+            .ok_or_else(|| {
+                ControlError::NotFound(format!("no installed plugin is named '{plugin}'"))
+            })?;
+        let reader = &self.plugin_version(&row.active).await?.manifest.name;
+        if reader != dataset.plugin() {
+            return Err(invalid(
+                "dataset",
+                format!(
+                    "the {dataset} is read by the {} plugin; '{plugin}' is {reader}",
+                    dataset.plugin()
+                ),
+            ));
+        }
+        let imported =
+            crate::datasets::import(&self.store, tenant, plugin, dataset, format, content)
+                .await
+                .map_err(|e| match e {
+                    DatasetError::Store(e) => ControlError::from(e),
+                    other => invalid("content", other.to_string()),
+                })?;
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: Some(tenant.to_owned()),
+            action: "plugin.data.import".into(),
+            target: format!("{plugin}/{dataset}"),
+            before: Some(serde_json::json!({ "entries": imported.replaced }).to_string()),
+            after: Some(
+                serde_json::json!({
+                    "records": imported.records,
+                    "summary": imported.summary,
+                })
+                .to_string(),
+            ),
+        };
+        self.store.apply(Vec::new(), audit).await?;
+        Ok(imported)
     }
 
     /// Installs a plugin, or upgrades the one of that name. The signature is

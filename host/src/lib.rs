@@ -19,6 +19,7 @@ pub mod auth;
 pub mod bridge;
 pub mod config;
 pub mod control;
+pub mod datasets;
 pub mod exchange;
 pub mod history;
 pub mod json;

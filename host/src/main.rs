@@ -423,34 +423,36 @@ async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
 }
 
 async fn recommend_data(command: RecommendCommand) -> Result<()> {
-    use recommend::catalog;
-    let read = |file: &PathBuf| {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
+    use crossdesk::datasets::{Dataset, Format};
+    let (scope, file, dataset) = match command {
+        RecommendCommand::ImportCatalog { scope, file } => (scope, file, Dataset::Catalog),
+        RecommendCommand::ImportKb { scope, file } => (scope, file, Dataset::KnowledgeBase),
     };
-    // Checked whole before anything is written; then swapped in one transaction.
-    let (scope, prefix, entries, what) = match command {
-        RecommendCommand::ImportCatalog { scope, file } => {
-            let products = recommend::parse_catalog_json(&read(&file)?)
-                .with_context(|| file.display().to_string())?;
-            let entries = catalog::product_entries(&products);
-            (scope, catalog::PRODUCT_PREFIX, entries, "product")
-        }
-        RecommendCommand::ImportKb { scope, file } => {
-            let articles = recommend::parse_kb_json(&read(&file)?)
-                .with_context(|| file.display().to_string())?;
-            let entries = catalog::article_entries(&articles);
-            (scope, catalog::ARTICLE_PREFIX, entries, "article")
-        }
-    };
-    let count = entries.len();
-    let before = scope
-        .store()
-        .await?
-        .kv_replace_prefix(&scope.tenant, scope.plugin("recommend"), prefix, entries)
-        .await?;
+    import_dataset(&scope, "recommend", dataset, Format::Json, &file).await
+}
+
+/// Checks a file and replaces a plugin's dataset with it (all or nothing).
+async fn import_dataset(
+    scope: &DataScope,
+    default_plugin: &str,
+    dataset: crossdesk::datasets::Dataset,
+    format: crossdesk::datasets::Format,
+    file: &std::path::Path,
+) -> Result<()> {
+    let content = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let imported = crossdesk::datasets::import(
+        &scope.store().await?,
+        &scope.tenant,
+        scope.plugin(default_plugin),
+        dataset,
+        format,
+        &content,
+    )
+    .await
+    .with_context(|| file.display().to_string())?;
     println!(
-        "{count} {what}(s) imported for tenant '{}', replacing {before}",
-        scope.tenant
+        "{dataset} of tenant '{}' imported: {} (replacing {} entries)",
+        scope.tenant, imported.summary, imported.replaced
     );
     Ok(())
 }

@@ -219,34 +219,9 @@ fn erlang_calculator(args: &ErlangArgs) -> Result<()> {
 async fn roster(command: RosterCommand) -> Result<()> {
     match command {
         RosterCommand::Import { scope, file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let is_csv = file
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-            let roster = if is_csv {
-                Roster::from_csv(&text)
-            } else {
-                Roster::from_json(&text)
-            }
-            .with_context(|| file.display().to_string())?;
-            let store = scope.store().await?;
-            store
-                .kv_put(
-                    &scope.tenant,
-                    scope.plugin("schedule"),
-                    schedule::ROSTER_KEY,
-                    roster.to_json().into_bytes(),
-                )
-                .await?;
-            println!(
-                "{} agent(s) imported for tenant '{}' ({} language(s): {})",
-                roster.agents.len(),
-                scope.tenant,
-                roster.languages().len(),
-                roster.languages().join(", ")
-            );
-            Ok(())
+            let format = crossdesk::datasets::Format::of_path(&file);
+            let dataset = crossdesk::datasets::Dataset::Roster;
+            crate::import_dataset(&scope, "schedule", dataset, format, &file).await
         }
         RosterCommand::Show { scope } => {
             let roster = load_roster(&scope.store().await?, &scope).await?;

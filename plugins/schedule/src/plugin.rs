@@ -50,9 +50,14 @@ pub const CONFIG_KEYS: &[&str] = &[
 /// The scheduling plugin.
 pub struct Schedule;
 
+impl Schedule {
+    /// The plugin's name in its manifest.
+    pub const NAME: &str = "schedule";
+}
+
 impl Plugin for Schedule {
     fn manifest() -> Manifest {
-        let mut manifest = Manifest::new("schedule", env!("CARGO_PKG_VERSION"))
+        let mut manifest = Manifest::new(Schedule::NAME, env!("CARGO_PKG_VERSION"))
             .describe(
                 "Routes each conversation to agents on shift who speak the customer's \
                  language (or through translation), answers after hours with the next \
