@@ -539,9 +539,50 @@ fn plan_a_generated_week_from_the_command_line() {
             "--week",
             "2026-12-07",
             "--json",
+            "--no-heatmap",
         ],
         data.path(),
     );
     let plan: serde_json::Value = serde_json::from_str(&json).expect("json plan");
     assert!(!plan["shifts"].as_array().expect("shifts").is_empty());
+    // The gaps are exactly the shortfalls of scheduled against required heads, in
+    // agent-intervals, and the generated roster leaves Japanese and Portuguese ones.
+    let series = |key: &str, language: &str| -> Vec<i64> {
+        plan[key][language]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}.{language}"))
+            .iter()
+            .map(|n| n.as_i64().expect("count"))
+            .collect()
+    };
+    let interval_secs = plan["interval_minutes"].as_i64().expect("interval") * 60;
+    let mut shortfall = 0;
+    let mut required_total = 0;
+    for language in ["de", "en", "es", "ja", "pt"] {
+        let (required, scheduled) = (series("required", language), series("scheduled", language));
+        required_total += required.iter().sum::<i64>();
+        shortfall += required
+            .iter()
+            .zip(&scheduled)
+            .map(|(r, s)| (r - s).max(0))
+            .sum::<i64>();
+    }
+    let gaps = plan["gaps"].as_array().expect("gaps");
+    let in_gaps: i64 = gaps
+        .iter()
+        .map(|g| {
+            let span = seconds(g["end"].as_str().expect("end"))
+                - seconds(g["start"].as_str().expect("start"));
+            g["missing"].as_i64().expect("missing") * span / interval_secs
+        })
+        .sum();
+    assert_eq!(in_gaps, shortfall);
+    let coverage = 1.0 - shortfall as f64 / required_total as f64;
+    assert!((0.7..0.95).contains(&coverage), "coverage {coverage}");
+    for language in ["ja", "pt"] {
+        assert!(
+            gaps.iter().any(|g| g["language"] == language),
+            "{language} gaps"
+        );
+    }
 }

@@ -130,9 +130,13 @@ pub(crate) struct PlanArgs {
     /// Forecast by exponential smoothing with this alpha instead of weighted weeks.
     #[arg(long, value_name = "ALPHA")]
     smoothing: Option<f64>,
-    /// Write the heatmap of required vs scheduled agents (SVG) here.
-    #[arg(long, value_name = "FILE")]
+    /// Where to write the heatmap of required vs scheduled agents by hour and
+    /// language (SVG); default `plan-<tenant>-<week>.svg` in the current folder.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_heatmap")]
     heatmap: Option<PathBuf>,
+    /// Do not write a heatmap.
+    #[arg(long)]
+    no_heatmap: bool,
     /// Print the plan as JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -439,9 +443,16 @@ async fn plan(args: PlanArgs) -> Result<()> {
     }
     let requirements = plan::requirements(&forecast, &settings)?;
     let plan = plan::schedule_week(&roster, &requirements, week_start, &settings)?;
-    if let Some(path) = &args.heatmap {
+    let heatmap_path = (!args.no_heatmap).then(|| {
+        args.heatmap.clone().unwrap_or_else(|| {
+            let week = week_start.to_zoned(zone.clone()).date();
+            PathBuf::from(format!("plan-{}-{week}.svg", args.scope.tenant))
+        })
+    });
+    if let Some(path) = &heatmap_path {
         std::fs::write(path, heatmap::heatmap_svg(&plan, &zone))
             .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("heatmap: {}", path.display());
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
@@ -454,9 +465,6 @@ async fn plan(args: PlanArgs) -> Result<()> {
             forecast.weeks_of_history
         );
         print!("{}", plan::render_table(&plan, &zone));
-        if let Some(path) = &args.heatmap {
-            println!("heatmap: {}", path.display());
-        }
     }
     Ok(())
 }
