@@ -42,13 +42,12 @@
 //! header (Chatwoot API reference, "Application APIs").
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use hmac::{Hmac, Mac};
 use serde_json::{Map, Value, json};
-use sha2::Sha256;
 
 use super::types::{Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target};
+use super::webhook::{self, missing};
 use crate::pb;
 
 /// `sha256=<hex HMAC>` over `{timestamp}.{body}`.
@@ -76,8 +75,8 @@ impl Helpdesk for Chatwoot {
         now: SystemTime,
         rules: &Rules,
     ) -> Result<(), Rejection> {
-        let timestamp = header_text(headers, TIMESTAMP_HEADER)?;
-        let signature = header_text(headers, SIGNATURE_HEADER)?;
+        let timestamp = webhook::header(headers, TIMESTAMP_HEADER)?;
+        let signature = webhook::header(headers, SIGNATURE_HEADER)?;
         let sent_at: i64 = timestamp.parse().map_err(|_| {
             Rejection::BadSignature(format!("{TIMESTAMP_HEADER} is not unix seconds"))
         })?;
@@ -86,26 +85,8 @@ impl Helpdesk for Chatwoot {
         })?;
         let expected = hex::decode(hex_mac)
             .map_err(|_| Rejection::BadSignature(format!("{SIGNATURE_HEADER} is not hex")))?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .map_err(|e| Rejection::BadSignature(format!("unusable secret: {e}")))?;
-        mac.update(timestamp.as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        mac.verify_slice(&expected)
-            .map_err(|_| Rejection::BadSignature("signature does not match".to_owned()))?;
-
-        let now_secs = match now.duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Err(_) => 0,
-        };
-        let age = now_secs.saturating_sub(sent_at).unsigned_abs();
-        if age > rules.max_age_secs {
-            return Err(Rejection::Stale(format!(
-                "signed {age} s from now, more than {} s",
-                rules.max_age_secs
-            )));
-        }
-        Ok(())
+        webhook::verify_hmac_sha256(secret, &[timestamp.as_bytes(), b".", body], &expected)?;
+        webhook::check_age(sent_at, now, rules.max_age_secs)
     }
 
     fn map(&self, tenant: &str, body: &[u8], rules: &Rules) -> Result<Inbound, Rejection> {
@@ -153,20 +134,6 @@ impl Helpdesk for Chatwoot {
         );
         Ok(headers)
     }
-}
-
-fn header_text<'h>(headers: &'h http::HeaderMap, name: &str) -> Result<&'h str, Rejection> {
-    let value = headers
-        .get(name)
-        .ok_or_else(|| Rejection::BadSignature(format!("missing {name}")))?;
-    value
-        .to_str()
-        .map(str::trim)
-        .map_err(|_| Rejection::BadSignature(format!("{name} is not text")))
-}
-
-fn missing(field: &str) -> Rejection {
-    Rejection::BadPayload(format!("missing or invalid field `{field}`"))
 }
 
 /// An id Chatwoot sends as a number (or, from some proxies, a string).
@@ -732,7 +699,10 @@ fn post(path: String, body: Value) -> RestCall {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
     use std::time::Duration;
+    use std::time::UNIX_EPOCH;
 
     const WHATSAPP: &str =
         include_str!("../../../tests/fixtures/chatwoot/message_created_whatsapp.json");

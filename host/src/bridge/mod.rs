@@ -17,6 +17,7 @@
 pub mod chatwoot;
 pub mod queue;
 pub mod types;
+mod webhook;
 pub mod zendesk;
 
 use std::collections::HashMap;

@@ -33,16 +33,15 @@
 //! [API token authentication]: https://developer.zendesk.com/api-reference/introduction/security-and-auth/#api-token
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use super::types::{Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target};
+use super::webhook::{self, missing};
 use crate::pb;
 
 const SIGNATURE_HEADER: &str = "x-zendesk-webhook-signature";
@@ -142,10 +141,6 @@ struct Author {
     name: Option<String>,
 }
 
-fn missing(field: &str) -> Rejection {
-    Rejection::BadPayload(format!("missing field `{field}`"))
-}
-
 // ---------------------------------------------------------------------------
 // Timestamps
 // ---------------------------------------------------------------------------
@@ -167,13 +162,6 @@ fn parse_rfc3339(text: &str) -> Option<(i64, u32)> {
     }
     let timestamp: prost_types::Timestamp = text.parse().ok()?;
     Some((timestamp.seconds, u32::try_from(timestamp.nanos).ok()?))
-}
-
-fn unix_secs(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -445,42 +433,16 @@ impl Helpdesk for Zendesk {
         now: SystemTime,
         rules: &Rules,
     ) -> Result<(), Rejection> {
-        let header = |name: &str| -> Result<&str, Rejection> {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| Rejection::BadSignature(format!("missing header {name}")))
-        };
-        let signature = header(SIGNATURE_HEADER)?;
-        let timestamp = header(TIMESTAMP_HEADER)?;
-        if secret.is_empty() {
-            return Err(Rejection::BadSignature(
-                "no signing secret configured".to_owned(),
-            ));
-        }
+        let signature = webhook::header(headers, SIGNATURE_HEADER)?;
+        let timestamp = webhook::header(headers, TIMESTAMP_HEADER)?;
         let expected = BASE64
             .decode(signature)
             .map_err(|_| Rejection::BadSignature("signature is not base64".to_owned()))?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-            .map_err(|e| Rejection::BadSignature(format!("unusable secret: {e}")))?;
-        mac.update(timestamp.as_bytes());
-        mac.update(body);
-        mac.verify_slice(&expected)
-            .map_err(|_| Rejection::BadSignature("signature mismatch".to_owned()))?;
-
+        webhook::verify_hmac_sha256(secret, &[timestamp.as_bytes(), body], &expected)?;
         let (signed_at, _) = parse_rfc3339(timestamp).ok_or_else(|| {
             Rejection::BadSignature(format!("unreadable signature timestamp {timestamp:?}"))
         })?;
-        let age = unix_secs(now).saturating_sub(signed_at);
-        if age.unsigned_abs() > rules.max_age_secs {
-            return Err(Rejection::Stale(format!(
-                "signed at {timestamp}, {age}s from now (limit {}s)",
-                rules.max_age_secs
-            )));
-        }
-        Ok(())
+        webhook::check_age(signed_at, now, rules.max_age_secs)
     }
 
     fn map(&self, tenant: &str, body: &[u8], rules: &Rules) -> Result<Inbound, Rejection> {
@@ -679,7 +641,10 @@ impl Helpdesk for Zendesk {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
     use std::time::Duration;
+    use std::time::UNIX_EPOCH;
 
     const SECRET: &str = "dGhpc19zZWNyZXRfaXNfZm9yX3Rlc3Rpbmdfb25seQ==";
     const BOT: &str = "9000000000001";

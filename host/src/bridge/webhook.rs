@@ -1,0 +1,72 @@
+//! What every helpdesk's webhook check shares: reading a signature header, an
+//! HMAC-SHA256 over the signed parts compared in constant time
+//! (`Mac::verify_slice`), the age of the signed timestamp, and the rejection of a
+//! payload field that is missing. Each helpdesk module says what is signed and how
+//! the signature and timestamp are written.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use super::types::Rejection;
+
+/// The header's value, trimmed; missing, not text or empty is a bad signature.
+pub(super) fn header<'h>(headers: &'h http::HeaderMap, name: &str) -> Result<&'h str, Rejection> {
+    let value = headers
+        .get(name)
+        .ok_or_else(|| Rejection::BadSignature(format!("missing header {name}")))?;
+    let text = value
+        .to_str()
+        .map(str::trim)
+        .map_err(|_| Rejection::BadSignature(format!("header {name} is not text")))?;
+    if text.is_empty() {
+        return Err(Rejection::BadSignature(format!("header {name} is empty")));
+    }
+    Ok(text)
+}
+
+/// Checks that `expected` is the HMAC-SHA256 under `secret` of `parts`, one after
+/// the other.
+pub(super) fn verify_hmac_sha256(
+    secret: &str,
+    parts: &[&[u8]],
+    expected: &[u8],
+) -> Result<(), Rejection> {
+    if secret.is_empty() {
+        return Err(Rejection::BadSignature(
+            "no signing secret configured".to_owned(),
+        ));
+    }
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|e| Rejection::BadSignature(format!("unusable secret: {e}")))?;
+    for part in parts {
+        mac.update(part);
+    }
+    mac.verify_slice(expected)
+        .map_err(|_| Rejection::BadSignature("signature does not match".to_owned()))
+}
+
+/// Refuses a signature made more than `max_age_secs` before or after `now`
+/// (a replay, or a clock far off).
+pub(super) fn check_age(
+    signed_at_secs: i64,
+    now: SystemTime,
+    max_age_secs: u64,
+) -> Result<(), Rejection> {
+    let now_secs = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let age = now_secs.saturating_sub(signed_at_secs);
+    if age.unsigned_abs() > max_age_secs {
+        return Err(Rejection::Stale(format!(
+            "signed {age} s from now, more than {max_age_secs} s"
+        )));
+    }
+    Ok(())
+}
+
+/// A payload field the mapping needs is missing or has the wrong type.
+pub(super) fn missing(field: &str) -> Rejection {
+    Rejection::BadPayload(format!("missing or invalid field `{field}`"))
+}
