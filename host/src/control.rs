@@ -460,6 +460,9 @@ pub struct ControlPlane {
     bounds: Bounds,
     /// Loaded plugin versions by digest: a version is compiled once per process.
     loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
+    /// The trusted key that signed each version (by digest), verified once per
+    /// process rather than on every listing.
+    signers: Mutex<HashMap<String, Option<String>>>,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -502,6 +505,7 @@ impl ControlPlane {
             trusted,
             bounds,
             loaded: Mutex::new(HashMap::new()),
+            signers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -1004,10 +1008,13 @@ impl ControlPlane {
         bytes: Vec<u8>,
         signature: Option<&str>,
     ) -> Result<InstalledPlugin, ControlError> {
-        if !self.trusted.is_empty() {
+        let signer = if self.trusted.is_empty() {
+            None
+        } else {
             let key = self.trusted.verify(&bytes, signature)?;
             tracing::info!(key, "plugin signature verified");
-        }
+            Some(key)
+        };
         let loaded = self
             .load_bytes(&bytes, std::path::Path::new("uploaded component"))
             .await?;
@@ -1063,6 +1070,9 @@ impl ControlPlane {
             },
         ];
         self.store.apply(writes, audit).await?;
+        if let (Some(key), Ok(mut signers)) = (signer, self.signers.lock()) {
+            signers.insert(loaded.digest.clone(), Some(key));
+        }
         self.installed_plugin(&name).await
     }
 
@@ -1169,6 +1179,27 @@ impl ControlPlane {
         self.describe(row, &state).await
     }
 
+    /// The trusted key that signed a version, if keys are trusted and one did.
+    async fn signer(&self, digest: &str) -> Result<Option<String>, ControlError> {
+        if self.trusted.is_empty() {
+            return Ok(None);
+        }
+        let known = self
+            .signers
+            .lock()
+            .ok()
+            .and_then(|signers| signers.get(digest).cloned());
+        if let Some(signer) = known {
+            return Ok(signer);
+        }
+        let blob = self.store.plugin_blob(digest).await?;
+        let signer = blob.and_then(|b| self.trusted.verify(&b.bytes, b.signature.as_deref()).ok());
+        if let Ok(mut signers) = self.signers.lock() {
+            signers.insert(digest.to_owned(), signer.clone());
+        }
+        Ok(signer)
+    }
+
     async fn describe(
         &self,
         row: &crate::store::PluginRow,
@@ -1182,12 +1213,7 @@ impl ControlPlane {
             )),
             None => None,
         };
-        let signed_by = if self.trusted.is_empty() {
-            None
-        } else {
-            let blob = self.store.plugin_blob(&row.active).await?;
-            blob.and_then(|b| self.trusted.verify(&b.bytes, b.signature.as_deref()).ok())
-        };
+        let signed_by = self.signer(&row.active).await?;
         let mut used_by = Vec::new();
         for tenant in &state.tenants {
             let doc = parse_doc(&tenant.id, &tenant.doc)?;
