@@ -393,13 +393,21 @@ async fn the_sidecar_records_contact_history_once_per_conversation() {
     );
     german.ticket_id = "T-g".into();
     server.handle(german).await;
-    let dir = server.stop().await;
-
-    let store = crossdesk::store::Store::open(dir.path()).expect("store");
-    let history = store
-        .contact_history("other", 0, i64::MAX)
-        .await
-        .expect("history");
+    // The sidecar writes counts in the background, within a second or so.
+    let store = crossdesk::store::Store::open(data).expect("store");
+    let started = std::time::Instant::now();
+    let history = loop {
+        let history = store
+            .contact_history("other", 0, i64::MAX)
+            .await
+            .expect("history");
+        let handled = history.iter().any(|c| c.handled > 0);
+        let german = history.iter().any(|c| c.language == "de");
+        if (handled && german) || started.elapsed() > std::time::Duration::from_secs(10) {
+            break history;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     let bucket = seconds("2026-12-01T09:30:00Z");
     let es: Vec<_> = history.iter().filter(|c| c.language == "es").collect();
     assert_eq!(es.len(), 1, "{history:?}");

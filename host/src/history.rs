@@ -13,15 +13,26 @@
 //!
 //! The language is the customer's locale, else the language detected in the text,
 //! else the one recorded at the ticket's arrival, else `und`. Counting runs after
-//! the plugins, once per event id (redeliveries are not counted twice); a failure
-//! to record is logged, never an error for the integrator.
+//! the plugins, once per event id (redeliveries are not counted twice).
+//!
+//! Counts leave the request path at once: a background task adds them up and
+//! writes each tenant's in one transaction every [`FLUSH_EVERY`] (and when the
+//! sidecar shuts down), so a burst of new conversations costs the store one write
+//! a second, not one each. A failure to write is logged and the counts are kept
+//! for the next flush; what a crash catches unwritten (at most the last second)
+//! is lost, which a statistic can afford.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use moka::future::Cache;
+use tokio::sync::mpsc;
 
 use crate::pb;
 use crate::store::{ContactCount, Store};
+
+/// How often the counts gathered are written.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// How long a ticket is remembered: a customer message on a ticket unseen for
 /// longer counts as a new arrival.
@@ -35,15 +46,19 @@ const MAX_TICKETS: u64 = 1_000_000;
 
 /// Records events into the store's contact history.
 pub struct ContactHistory {
-    store: Store,
+    /// To the writer task; it ends (after a last flush) when this is dropped.
+    counts: mpsc::UnboundedSender<(String, ContactCount)>,
     /// (tenant, ticket) → the ticket's language, for tickets seen recently.
     tickets: Cache<(String, String), String>,
 }
 
 impl ContactHistory {
+    /// Starts the writer task on the current tokio runtime.
     pub fn new(store: Store) -> ContactHistory {
+        let (counts, received) = mpsc::unbounded_channel();
+        tokio::spawn(write_counts(store, received));
         ContactHistory {
-            store,
+            counts,
             tickets: Cache::builder()
                 .max_capacity(MAX_TICKETS)
                 .time_to_idle(TICKET_MEMORY)
@@ -53,11 +68,9 @@ impl ContactHistory {
 
     /// Counts one event (handled for the first time) in its tenant's history.
     pub async fn record(&self, event: &pb::Event) {
-        let Some(count) = self.count(event).await else {
-            return;
-        };
-        if let Err(e) = self.store.add_contacts(&event.tenant_id, vec![count]).await {
-            tracing::warn!(tenant = %event.tenant_id, "contact history not recorded: {e}");
+        if let Some(count) = self.count(event).await {
+            // Fails only when the writer is gone, i.e. the runtime is shutting down.
+            let _ = self.counts.send((event.tenant_id.clone(), count));
         }
     }
 
@@ -109,6 +122,64 @@ impl ContactHistory {
             }
         }
         Some(count)
+    }
+}
+
+/// Gathers counts and writes them every [`FLUSH_EVERY`], and once more when the
+/// channel closes.
+async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<(String, ContactCount)>) {
+    type Key = (String, i64, String, String);
+    let mut pending: HashMap<Key, ContactCount> = HashMap::new();
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let open = tokio::select! {
+            message = received.recv() => match message {
+                Some((tenant, count)) => {
+                    let key = (tenant, count.bucket_start_s, count.language.clone(), count.channel.clone());
+                    match pending.get_mut(&key) {
+                        Some(sum) => {
+                            sum.arrivals += count.arrivals;
+                            sum.handled += count.handled;
+                            sum.handle_secs += count.handle_secs;
+                        }
+                        None => {
+                            pending.insert(key, count);
+                        }
+                    }
+                    continue;
+                }
+                None => false,
+            },
+            _ = tick.tick() => true,
+        };
+        flush(&store, &mut pending).await;
+        if !open {
+            return;
+        }
+    }
+}
+
+/// Writes the pending counts, one transaction per tenant; what fails stays
+/// pending for the next flush.
+async fn flush(store: &Store, pending: &mut HashMap<(String, i64, String, String), ContactCount>) {
+    let mut by_tenant: HashMap<String, Vec<ContactCount>> = HashMap::new();
+    for ((tenant, ..), count) in pending.drain() {
+        by_tenant.entry(tenant).or_default().push(count);
+    }
+    for (tenant, counts) in by_tenant {
+        if let Err(e) = store.add_contacts(&tenant, counts.clone()).await {
+            tracing::warn!(%tenant, "contact history not written yet: {e}");
+            for count in counts {
+                let key = (
+                    tenant.clone(),
+                    count.bucket_start_s,
+                    count.language.clone(),
+                    count.channel.clone(),
+                );
+                pending.insert(key, count);
+            }
+        }
     }
 }
 
