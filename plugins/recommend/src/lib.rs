@@ -10,7 +10,7 @@
 //!   (`kb/article/<id>`) with their JSON import ([`parse_catalog_json`],
 //!   [`parse_kb_json`]) and purchase counts (`popularity/<product id>`).
 //! * [`text`]: tokenizer (words; CJK bigrams) and BM25 (k1 = 1.2, b = 0.75).
-//! * [`topic`]: the inquiry's topic from keyword lexicons (en, es, fr, de, ja, zh).
+//! * [`topic`]: the inquiry's topic from keyword lexicons (en, es, fr, de, ja, zh, ko).
 //! * [`rank`]: products in the asked category first, then by interest, price fit,
 //!   word match and popularity (popularity alone on cold start); articles by BM25
 //!   blended with language and interest.

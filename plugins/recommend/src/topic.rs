@@ -1,7 +1,7 @@
 //! The topic of an inquiry, from a small keyword lexicon per language.
 //!
 //! Latin-script keywords are word prefixes (`deliver` matches `delivery`); CJK
-//! keywords are substrings. Every lexicon (en, es, fr, de, ja, zh) is tried, so a
+//! keywords are substrings. Every lexicon (en, es, fr, de, ja, zh, ko) is tried, so a
 //! message is classified whatever its language; the topic with the most keyword
 //! hits wins, ties going to the earlier topic in [`Topic::ALL`]. No hit: `Other`.
 
@@ -296,6 +296,39 @@ pub const LEXICONS: &[(&str, Lexicon)] = &[
             ),
         ],
     ),
+    (
+        // Hangul counts as CJK here, so these match as substrings: Korean attaches
+        // particles to nouns (배송이, 배송은).
+        "ko",
+        &[
+            (Topic::Returns, &["반품", "환불", "교환"]),
+            (
+                Topic::Billing,
+                &["결제", "청구", "영수증", "카드", "요금", "계산서"],
+            ),
+            (
+                Topic::Shipping,
+                &["배송", "택배", "배달", "도착", "운송장", "발송"],
+            ),
+            (
+                Topic::ProductQuality,
+                &["고장", "불량", "파손", "품질", "흠집", "깨졌", "결함"],
+            ),
+            (Topic::Account, &["계정", "비밀번호", "로그인", "아이디"]),
+            (
+                Topic::Usage,
+                &[
+                    "사용법",
+                    "사용 방법",
+                    "설정",
+                    "설치",
+                    "어떻게",
+                    "초점",
+                    "설명서",
+                ],
+            ),
+        ],
+    ),
 ];
 
 fn hits(keyword: &str, lower: &str, words: &[&str]) -> usize {
@@ -416,6 +449,25 @@ mod tests {
         assert_eq!(classify("我想退货并退款"), Topic::Returns);
         assert_eq!(classify("镜头坏了，质量有问题"), Topic::ProductQuality);
         assert_eq!(classify("我的账号密码忘了"), Topic::Account);
+    }
+
+    #[test]
+    fn korean() {
+        assert_eq!(
+            classify("주문한 상품이 아직 도착하지 않았어요. 배송 조회가 안 돼요."),
+            Topic::Shipping
+        );
+        assert_eq!(classify("환불 받고 싶습니다"), Topic::Returns);
+        assert_eq!(
+            classify("렌즈가 고장 났어요, 불량인 것 같아요"),
+            Topic::ProductQuality
+        );
+        assert_eq!(classify("오토포커스 설정은 어떻게 하나요?"), Topic::Usage);
+        assert_eq!(
+            classify("비밀번호를 잊어버려서 로그인이 안 됩니다"),
+            Topic::Account
+        );
+        assert_eq!(classify("카드 결제가 두 번 청구되었습니다"), Topic::Billing);
     }
 
     #[test]
