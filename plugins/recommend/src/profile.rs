@@ -134,6 +134,21 @@ pub struct Rating {
     pub time_ms: i64,
 }
 
+/// Purchases a profile keeps, the newest; older ones weigh next to nothing in the
+/// interests (90-day half-life) and the stored profile must stay far below the
+/// host's 1 MiB value limit however long the customer stays.
+pub const MAX_PURCHASES: usize = 500;
+/// Inquiries a profile keeps, the newest.
+pub const MAX_INQUIRIES: usize = 200;
+/// Ratings a profile keeps, the newest.
+pub const MAX_RATINGS: usize = 100;
+
+/// Drops the oldest entries of a list sorted oldest first, down to `max`.
+fn keep_newest<T>(list: &mut Vec<T>, max: usize) {
+    let excess = list.len().saturating_sub(max);
+    list.drain(..excess);
+}
+
 /// Everything known about one person.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -142,15 +157,15 @@ pub struct Profile {
     pub id: String,
     /// The identities (`kind/value`) pointing here.
     pub identities: Vec<String>,
-    /// Purchases, oldest first.
+    /// Purchases, oldest first (the newest [`MAX_PURCHASES`]).
     pub purchases: Vec<Purchase>,
-    /// Inquiries, oldest first.
+    /// Inquiries, oldest first (the newest [`MAX_INQUIRIES`]).
     pub inquiries: Vec<Inquiry>,
     /// Language from the latest locale seen (`en`, `ja`, …).
     pub language: Option<String>,
     /// Events seen per channel.
     pub channels: BTreeMap<String, u32>,
-    /// Satisfaction ratings.
+    /// Satisfaction ratings, oldest first (the newest [`MAX_RATINGS`]).
     pub satisfaction: Vec<Rating>,
     /// First event seen (ms since the epoch).
     pub first_seen_ms: i64,
@@ -195,6 +210,7 @@ impl Profile {
         if !seen {
             self.purchases.push(purchase);
             self.purchases.sort_by_key(|p| p.time_ms);
+            keep_newest(&mut self.purchases, MAX_PURCHASES);
         }
     }
 
@@ -203,6 +219,7 @@ impl Profile {
         if !self.inquiries.contains(&inquiry) {
             self.inquiries.push(inquiry);
             self.inquiries.sort_by_key(|i| i.time_ms);
+            keep_newest(&mut self.inquiries, MAX_INQUIRIES);
         }
     }
 
@@ -210,10 +227,13 @@ impl Profile {
     pub fn record_rating(&mut self, rating: Rating) {
         if !self.satisfaction.contains(&rating) {
             self.satisfaction.push(rating);
+            self.satisfaction.sort_by_key(|r| r.time_ms);
+            keep_newest(&mut self.satisfaction, MAX_RATINGS);
         }
     }
 
-    /// Merges `other` (the same person) into this profile, losing no history.
+    /// Merges `other` (the same person) into this profile, losing no history
+    /// within the caps (the newest entries of both are kept).
     pub fn merge(&mut self, other: Profile) {
         for identity in other.identities {
             if !self.identities.contains(&identity) {
@@ -431,6 +451,35 @@ mod tests {
             currency: "EUR".into(),
             time_ms,
         }
+    }
+
+    #[test]
+    fn a_long_history_keeps_its_newest_entries_and_stays_small() {
+        let mut profile = Profile::new("customer:c-1", 0);
+        // Recorded newest first, as a merge or a late import may deliver them.
+        for i in (0..(MAX_PURCHASES as i64 + 100)).rev() {
+            profile.record_purchase(purchase(&format!("p-{i}"), "lenses", 100.0, i * DAY));
+        }
+        for i in 0..(MAX_RATINGS as i64 + 10) {
+            profile.record_rating(Rating {
+                score: 5.0,
+                time_ms: i * DAY,
+            });
+        }
+        assert_eq!(profile.purchases.len(), MAX_PURCHASES);
+        assert_eq!(
+            profile.purchases[0].time_ms,
+            100 * DAY,
+            "the oldest 100 went"
+        );
+        assert_eq!(
+            profile.purchases.last().map(|p| p.time_ms),
+            Some((MAX_PURCHASES as i64 + 99) * DAY)
+        );
+        assert_eq!(profile.satisfaction.len(), MAX_RATINGS);
+        assert_eq!(profile.satisfaction[0].time_ms, 10 * DAY);
+        let bytes = serde_json::to_vec(&profile).expect("json").len();
+        assert!(bytes < 256 * 1024, "{bytes} bytes");
     }
 
     #[test]
