@@ -1047,7 +1047,13 @@ name = "plugin-noop"
         "{routed:#?}"
     );
 
-    let csv_catalog = import("acme", "recommend", "catalog", "csv", b"id\n");
+    let csv_catalog = import(
+        "acme",
+        "recommend",
+        "catalog",
+        "csv",
+        b"id,category,price\nlens-1,lenses,cheap\n",
+    );
     let bad_zone = import(
         "acme",
         "schedule",
@@ -1062,7 +1068,11 @@ name = "plugin-noop"
             "read by the schedule plugin",
         ),
         (bad_zone, Code::InvalidArgument, "agent 'bo': time_zone"),
-        (csv_catalog, Code::InvalidArgument, "imported as JSON"),
+        (
+            csv_catalog,
+            Code::InvalidArgument,
+            "price: 'cheap' is not a number",
+        ),
         (
             import("acme", "schedule", "shifts", "json", b"[]"),
             Code::InvalidArgument,

@@ -109,8 +109,8 @@ enum AdminCommand {
         command: PluginsCommand,
     },
     /// Replace a dataset of a tenant's plugin with a file, checked whole first:
-    /// the schedule plugin's `roster` (JSON or CSV), the recommend plugin's
-    /// `catalog` or `knowledge-base` (JSON).
+    /// the schedule plugin's `roster`, the recommend plugin's `catalog` or
+    /// `knowledge-base` (JSON, or CSV for a `.csv` file).
     ImportData(ImportDataArgs),
     /// Show the audit log of changes, newest first.
     Audit(AuditArgs),

@@ -9,11 +9,11 @@ use crate::store::{Store, StoreError};
 /// A dataset a first-party plugin reads from its storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dataset {
-    /// The schedule plugin's agents (JSON or CSV).
+    /// The schedule plugin's agents.
     Roster,
-    /// The recommend plugin's products (JSON).
+    /// The recommend plugin's products.
     Catalog,
-    /// The recommend plugin's help articles (JSON).
+    /// The recommend plugin's help articles.
     KnowledgeBase,
 }
 
@@ -31,8 +31,6 @@ pub enum DatasetError {
     UnknownDataset(String),
     #[error("unknown format '{0}' (json or csv)")]
     UnknownFormat(String),
-    #[error("the {dataset} is imported as JSON{also}, not {format:?}", also = if *.dataset == Dataset::Roster { " or CSV" } else { "" })]
-    UnsupportedFormat { dataset: Dataset, format: Format },
     #[error("the content is not UTF-8 text")]
     NotText,
     #[error("{0}")]
@@ -138,8 +136,12 @@ pub async fn import(
             )];
             (schedule::ROSTER_KEY, entries, roster.agents.len(), summary)
         }
-        (Dataset::Catalog, Format::Json) => {
-            let products = recommend::parse_catalog_json(text).map_err(|e| invalid(&e))?;
+        (Dataset::Catalog, format) => {
+            let products = match format {
+                Format::Json => recommend::parse_catalog_json(text),
+                Format::Csv => recommend::parse_catalog_csv(text),
+            }
+            .map_err(|e| invalid(&e))?;
             let summary = format!("{} product(s)", products.len());
             let entries = recommend::catalog::product_entries(&products);
             (
@@ -149,8 +151,12 @@ pub async fn import(
                 summary,
             )
         }
-        (Dataset::KnowledgeBase, Format::Json) => {
-            let articles = recommend::parse_kb_json(text).map_err(|e| invalid(&e))?;
+        (Dataset::KnowledgeBase, format) => {
+            let articles = match format {
+                Format::Json => recommend::parse_kb_json(text),
+                Format::Csv => recommend::parse_kb_csv(text),
+            }
+            .map_err(|e| invalid(&e))?;
             let summary = format!("{} article(s)", articles.len());
             let entries = recommend::catalog::article_entries(&articles);
             (
@@ -160,7 +166,6 @@ pub async fn import(
                 summary,
             )
         }
-        (dataset, format) => return Err(DatasetError::UnsupportedFormat { dataset, format }),
     };
     let replaced = store
         .kv_replace_prefix(tenant, plugin, prefix, entries)

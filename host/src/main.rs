@@ -124,15 +124,15 @@ impl DataScope {
 
 #[derive(Subcommand)]
 enum RecommendCommand {
-    /// Replace the tenant's product catalog with a JSON file (a list of products:
-    /// id, category, price, currency, tags, names by language). All or nothing.
+    /// Replace the tenant's product catalog with a JSON or CSV file (products: id,
+    /// category, price, currency, tags, names by language). All or nothing.
     ImportCatalog {
         #[command(flatten)]
         scope: DataScope,
         file: PathBuf,
     },
-    /// Replace the tenant's knowledge base with a JSON file (a list of articles:
-    /// id, title, body, language, category). All or nothing.
+    /// Replace the tenant's knowledge base with a JSON or CSV file (articles: id,
+    /// title, body, language, category). All or nothing.
     ImportKb {
         #[command(flatten)]
         scope: DataScope,
@@ -428,7 +428,7 @@ async fn recommend_data(command: RecommendCommand) -> Result<()> {
         RecommendCommand::ImportCatalog { scope, file } => (scope, file, Dataset::Catalog),
         RecommendCommand::ImportKb { scope, file } => (scope, file, Dataset::KnowledgeBase),
     };
-    import_dataset(&scope, "recommend", dataset, Format::Json, &file).await
+    import_dataset(&scope, "recommend", dataset, Format::of_path(&file), &file).await
 }
 
 /// Checks a file and replaces a plugin's dataset with it (all or nothing).

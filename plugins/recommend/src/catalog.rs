@@ -17,6 +17,17 @@
 //!   "tags": ["autofocus", "portrait"], "names": {"en": "Lens 85mm Pro", "ja": "85mm プロレンズ"}}]
 //! [{"id": "kb-af", "title": "Autofocus tutorial", "body": "…", "language": "en", "category": "lenses"}]
 //! ```
+//!
+//! or CSV with a header row naming the same fields: list cells (`tags`) separate
+//! items with `;`, and a product's names are columns `name.<language>`:
+//!
+//! ```text
+//! id,category,price,currency,tags,name.en,name.ja
+//! lens-85,lenses,1299,EUR,autofocus;portrait,Lens 85mm Pro,85mm プロレンズ
+//! ```
+//!
+//! Both go through the same checks; an error names the record (0-based, data rows
+//! for CSV) and its id.
 
 use std::collections::BTreeMap;
 
@@ -139,14 +150,93 @@ fn records(text: &str, field: &str) -> Result<Vec<serde_json::Value>, ImportErro
     }
 }
 
+/// How CSV cells become the JSON a record deserializes from.
+struct CsvShape {
+    /// Columns holding numbers.
+    numbers: &'static [&'static str],
+    /// Columns holding `;`-separated lists.
+    lists: &'static [&'static str],
+    /// Columns `<prefix><key>` gathered into the object field `.1`.
+    maps: &'static [(&'static str, &'static str)],
+}
+
+/// The rows of a CSV document as JSON objects shaped by `shape`; empty cells are
+/// left out, so that defaults apply.
+fn csv_records(text: &str, shape: &CsvShape) -> Result<Vec<serde_json::Value>, ImportError> {
+    use serde_json::{Map, Value};
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| ImportError {
+            index: None,
+            id: None,
+            message: format!("invalid CSV header: {e}"),
+        })?
+        .clone();
+    let mut out = Vec::new();
+    for (index, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| ImportError {
+            index: Some(index),
+            id: None,
+            message: format!("invalid CSV: {e}"),
+        })?;
+        let mut object = Map::new();
+        for (header, cell) in headers.iter().zip(row.iter()) {
+            if cell.is_empty() {
+                continue;
+            }
+            if let Some((prefix, field)) = shape.maps.iter().find(|(p, _)| header.starts_with(p)) {
+                let entry = object
+                    .entry(*field)
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if let Value::Object(map) = entry {
+                    map.insert(header[prefix.len()..].to_owned(), Value::from(cell));
+                }
+            } else if shape.numbers.contains(&header) {
+                let number = cell.parse::<f64>().map_err(|_| ImportError {
+                    index: Some(index),
+                    id: row.get(0).map(str::to_owned),
+                    message: format!("{header}: '{cell}' is not a number"),
+                })?;
+                object.insert(header.to_owned(), Value::from(number));
+            } else if shape.lists.contains(&header) {
+                let items: Vec<Value> = cell
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|i| !i.is_empty())
+                    .map(Value::from)
+                    .collect();
+                object.insert(header.to_owned(), Value::Array(items));
+            } else {
+                object.insert(header.to_owned(), Value::from(cell));
+            }
+        }
+        out.push(Value::Object(object));
+    }
+    Ok(out)
+}
+
+const PRODUCT_CSV: CsvShape = CsvShape {
+    numbers: &["price"],
+    lists: &["tags"],
+    maps: &[("name.", "names")],
+};
+
+const ARTICLE_CSV: CsvShape = CsvShape {
+    numbers: &[],
+    lists: &[],
+    maps: &[],
+};
+
 fn parse<T: serde::de::DeserializeOwned>(
-    text: &str,
-    field: &str,
+    records: Vec<serde_json::Value>,
     id_of: impl Fn(&T) -> &str,
     check: impl Fn(&T) -> Result<(), String>,
 ) -> Result<Vec<T>, ImportError> {
     let mut out: Vec<T> = Vec::new();
-    for (index, raw) in records(text, field)?.into_iter().enumerate() {
+    for (index, raw) in records.into_iter().enumerate() {
         let id = raw.get("id").and_then(|v| v.as_str()).map(str::to_owned);
         let fail = |message: String| ImportError {
             index: Some(index),
@@ -178,19 +268,40 @@ fn parse<T: serde::de::DeserializeOwned>(
 /// ```
 pub fn parse_catalog_json(text: &str) -> Result<Vec<Product>, ImportError> {
     parse(
-        text,
-        "products",
+        records(text, "products")?,
         |p: &Product| &p.id,
-        |p| {
-            if !p.price.is_finite() || p.price < 0.0 {
-                Err("price must be a non-negative number".into())
-            } else if p.category.trim().is_empty() {
-                Err("empty category".into())
-            } else {
-                Ok(())
-            }
-        },
+        check_product,
     )
+}
+
+/// Parses a catalog import in CSV (see the module docs).
+///
+/// ```
+/// let products = recommend::parse_catalog_csv(
+///     "id,category,price,currency,tags,name.en,name.ja\n\
+///      lens-1,lenses,499,EUR,autofocus;portrait,Lens 50mm,50mm レンズ\n",
+/// ).unwrap();
+/// assert_eq!(products[0].tags, ["autofocus", "portrait"]);
+/// assert_eq!(products[0].name(Some("ja")), "50mm レンズ");
+/// let err = recommend::parse_catalog_csv("id,category,price\nx,c,cheap\n").unwrap_err();
+/// assert_eq!(err.to_string(), r#"record 0 (id "x"): price: 'cheap' is not a number"#);
+/// ```
+pub fn parse_catalog_csv(text: &str) -> Result<Vec<Product>, ImportError> {
+    parse(
+        csv_records(text, &PRODUCT_CSV)?,
+        |p: &Product| &p.id,
+        check_product,
+    )
+}
+
+fn check_product(p: &Product) -> Result<(), String> {
+    if !p.price.is_finite() || p.price < 0.0 {
+        Err("price must be a non-negative number".into())
+    } else if p.category.trim().is_empty() {
+        Err("empty category".into())
+    } else {
+        Ok(())
+    }
 }
 
 /// Parses a knowledge-base import (see the module docs); an error names the bad record.
@@ -203,19 +314,36 @@ pub fn parse_catalog_json(text: &str) -> Result<Vec<Product>, ImportError> {
 /// ```
 pub fn parse_kb_json(text: &str) -> Result<Vec<Article>, ImportError> {
     parse(
-        text,
-        "articles",
+        records(text, "articles")?,
         |a: &Article| &a.id,
-        |a| {
-            if a.language.trim().is_empty() {
-                Err("empty language".into())
-            } else if a.title.trim().is_empty() {
-                Err("empty title".into())
-            } else {
-                Ok(())
-            }
-        },
+        check_article,
     )
+}
+
+/// Parses a knowledge-base import in CSV (columns `id,title,body,language,category`).
+///
+/// ```
+/// let articles = recommend::parse_kb_csv(
+///     "id,title,body,language\nkb-1,Returns,\"How to return, step by step\",en\n",
+/// ).unwrap();
+/// assert_eq!(articles[0].body, "How to return, step by step");
+/// ```
+pub fn parse_kb_csv(text: &str) -> Result<Vec<Article>, ImportError> {
+    parse(
+        csv_records(text, &ARTICLE_CSV)?,
+        |a: &Article| &a.id,
+        check_article,
+    )
+}
+
+fn check_article(a: &Article) -> Result<(), String> {
+    if a.language.trim().is_empty() {
+        Err("empty language".into())
+    } else if a.title.trim().is_empty() {
+        Err("empty title".into())
+    } else {
+        Ok(())
+    }
 }
 
 /// The kv entries (key, JSON value) for products, as the import tools write them.

@@ -31,7 +31,10 @@ pub mod rank;
 pub mod text;
 pub mod topic;
 
-pub use catalog::{Article, ImportError, Product, parse_catalog_json, parse_kb_json};
+pub use catalog::{
+    Article, ImportError, Product, parse_catalog_csv, parse_catalog_json, parse_kb_csv,
+    parse_kb_json,
+};
 pub use plugin::{
     CONFIG_KEYS, DEFAULT_TOP_K, Recommend, Recommendations, purchase_from_event, rating_from_event,
     recommend,
