@@ -385,11 +385,21 @@ impl Preferences {
         }
         let mut by_category: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
         for p in &profile.purchases {
-            let prices = category_prices(catalog, &p.category);
+            // A price says something only next to prices in its own currency
+            // (there are no exchange rates here); a purchase in a currency the
+            // category's catalog does not use is no evidence of price sensitivity.
+            let comparable: Vec<f64> = catalog
+                .iter()
+                .filter(|c| c.category == p.category && same_currency(&c.currency, &p.currency))
+                .map(|c| c.price)
+                .collect();
+            if comparable.is_empty() && !category_prices(catalog, &p.category).is_empty() {
+                continue;
+            }
             by_category
                 .entry(&p.category)
                 .or_default()
-                .push(percentile(p.price, &prices));
+                .push(percentile(p.price, &comparable));
         }
         let price = by_category
             .into_iter()
@@ -415,6 +425,12 @@ impl Preferences {
     pub fn max_interest(&self) -> f64 {
         self.interests.values().copied().fold(0.0, f64::max)
     }
+}
+
+/// Whether two ISO 4217 codes name the same currency; an unknown (empty) one is
+/// taken to be the catalog's.
+fn same_currency(a: &str, b: &str) -> bool {
+    a.is_empty() || b.is_empty() || a.eq_ignore_ascii_case(b)
 }
 
 /// The catalog prices of a category.
@@ -451,6 +467,26 @@ mod tests {
             currency: "EUR".into(),
             time_ms,
         }
+    }
+
+    #[test]
+    fn prices_in_another_currency_are_no_evidence_of_a_price_band() {
+        let catalog = [
+            product("a", "lenses", 100.0),
+            product("b", "lenses", 500.0),
+            product("c", "lenses", 1000.0),
+        ];
+        let mut profile = Profile::new("customer:c-1", 0);
+        // 90,000 yen is not a premium purchase among prices in euros.
+        let mut yen = purchase("x", "lenses", 90_000.0, 0);
+        yen.currency = "JPY".into();
+        profile.record_purchase(yen);
+        let prefs = Preferences::derive(&profile, &catalog, 0);
+        assert!(prefs.price.get("lenses").is_none(), "{:?}", prefs.price);
+        assert!(prefs.interests.contains_key("lenses"), "still an interest");
+        profile.record_purchase(purchase("a", "lenses", 100.0, DAY));
+        let prefs = Preferences::derive(&profile, &catalog, DAY);
+        assert_eq!(prefs.price["lenses"].band, PriceBand::Value);
     }
 
     #[test]
