@@ -482,7 +482,7 @@ mod tests {
         yen.currency = "JPY".into();
         profile.record_purchase(yen);
         let prefs = Preferences::derive(&profile, &catalog, 0);
-        assert!(prefs.price.get("lenses").is_none(), "{:?}", prefs.price);
+        assert!(!prefs.price.contains_key("lenses"), "{:?}", prefs.price);
         assert!(prefs.interests.contains_key("lenses"), "still an interest");
         profile.record_purchase(purchase("a", "lenses", 100.0, DAY));
         let prefs = Preferences::derive(&profile, &catalog, DAY);
