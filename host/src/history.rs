@@ -39,8 +39,6 @@ pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
 pub const TICKET_MEMORY: Duration = Duration::from_secs(4 * 3600);
 /// The `TICKET_SOLVED` attribute with the agents' handling time in seconds.
 pub const HANDLE_TIME_ATTRIBUTE: &str = "handle_time_seconds";
-/// Fewer letters than this are not enough to detect a language.
-const MIN_DETECT_LETTERS: usize = 12;
 /// Tickets remembered at once, across tenants.
 const MAX_TICKETS: u64 = 1_000_000;
 
@@ -183,20 +181,10 @@ async fn flush(store: &Store, pending: &mut HashMap<(String, i64, String, String
     }
 }
 
-/// The event's language: the customer's locale, else detection on its text.
+/// The event's language, as the scheduler sees it (locale, else detection).
 fn language_of(event: &pb::Event) -> Option<String> {
-    let locale = event
-        .customer
-        .as_ref()
-        .map(|c| c.locale.as_str())
-        .filter(|l| !l.is_empty());
-    if let Some(code) = locale.and_then(translation::lang::from_code) {
-        return Some(code.to_owned());
-    }
-    if translation::lang::letter_count(&event.text) < MIN_DETECT_LETTERS {
-        return None;
-    }
-    translation::lang::detect(&event.text).map(|d| d.language.to_owned())
+    let locale = event.customer.as_ref().map(|c| c.locale.as_str());
+    schedule::plugin::language_of(locale, &event.text)
 }
 
 /// When the event happened (its own timestamp, else now), in Unix seconds.

@@ -28,7 +28,7 @@ pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
 /// Articles read at most when looking for an answer.
 const MAX_ARTICLES: usize = 500;
 /// Fewer letters than this are not enough to detect a language.
-const MIN_DETECT_LETTERS: usize = 12;
+pub const MIN_DETECT_LETTERS: usize = 12;
 
 /// The settings the plugin declares (`name: type`, checked by the host).
 pub const CONFIG_KEYS: &[&str] = &[
@@ -141,17 +141,21 @@ pub fn load_roster() -> Result<Option<Roster>, PluginError> {
 
 /// The customer's language: the locale's, else the one detected in the text.
 pub fn customer_language(event: &Event) -> Option<String> {
-    let customer = event.customer.as_ref();
-    if let Some(code) = customer
-        .and_then(|c| c.locale.as_deref())
-        .and_then(translation::lang::from_code)
-    {
+    let locale = event.customer.as_ref().and_then(|c| c.locale.as_deref());
+    language_of(locale, &event.text)
+}
+
+/// A conversation's language as the scheduler and the host's contact history
+/// both see it: the locale's canonical code, else the language detected in a
+/// text long enough to tell ([`MIN_DETECT_LETTERS`] letters).
+pub fn language_of(locale: Option<&str>, text: &str) -> Option<String> {
+    if let Some(code) = locale.and_then(translation::lang::from_code) {
         return Some(code.to_owned());
     }
-    if translation::lang::letter_count(&event.text) < MIN_DETECT_LETTERS {
+    if translation::lang::letter_count(text) < MIN_DETECT_LETTERS {
         return None;
     }
-    translation::lang::detect(&event.text).map(|d| d.language.to_owned())
+    translation::lang::detect(text).map(|d| d.language.to_owned())
 }
 
 /// The customer's time zone: the event's, else the country's when the country has
