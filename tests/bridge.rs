@@ -492,6 +492,110 @@ async fn a_chatwoot_whatsapp_message_comes_back_as_a_private_note_and_labels() {
     assert!(labels.body.to_string().contains("via-bridge"), "{labels:?}");
 }
 
+/// The events of the jobs the bridge has finished, as they went to the sidecar;
+/// waits until there are `count` (panics after `within`).
+async fn finished_events(
+    bridge: &Bridge,
+    count: usize,
+    within: Duration,
+) -> Vec<crossdesk::pb::Event> {
+    let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let done = queue
+            .list(crossdesk::bridge::queue::JobState::Done)
+            .await
+            .expect("list jobs");
+        if done.len() >= count {
+            return done
+                .iter()
+                .map(|j| crossdesk::json::event_from_json(&j.job.event_json).expect("event"))
+                .collect();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} finished job(s), wanted {count}",
+            done.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_zendesk_requester_is_looked_up_once_and_reaches_the_plugins_with_identities() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let user: serde_json::Value =
+        serde_json::from_slice(&fixture("zendesk/user_whatsapp_requester.json")).expect("json");
+    helpdesk.put_record("/api/v2/users/8512200331177.json", user);
+    // The first read is rate-limited: the event waits for it instead of running
+    // without the customer.
+    helpdesk.script_lookups(&[Answer::RateLimited(1)]);
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let first = fixture("zendesk/comment_added_whatsapp_customer.json");
+    let mut second: serde_json::Value = serde_json::from_slice(&first).expect("json");
+    second["event"]["comment"]["id"] = "31000000443".into();
+    second["event"]["comment"]["body"] = "追跡番号を教えてください。".into();
+    for body in [first, serde_json::to_vec(&second).expect("json")] {
+        let (status, text) = post_zendesk(&bridge, &body, ZENDESK_SECRET, &rfc3339(now())).await;
+        assert_eq!((status, text.trim()), (200, "queued"));
+    }
+    let events = finished_events(&bridge, 2, Duration::from_secs(15)).await;
+    for event in &events {
+        let customer = event.customer.as_ref().expect("customer");
+        assert_eq!(customer.locale, "ja", "{event:?}");
+        assert_eq!(customer.time_zone, "Asia/Tokyo");
+        assert_eq!(customer.display_name, "Yuki Tanaka");
+        for (kind, id) in [
+            ("zendesk", "8512200331177"),
+            ("email", "yuki.tanaka@example.jp"),
+            ("phone", "+819012345678"),
+            ("whatsapp", "+819012345678"),
+        ] {
+            assert_eq!(
+                customer.external_ids.get(kind).map(String::as_str),
+                Some(id)
+            );
+        }
+    }
+    // One read answered (after the rate-limited one): the second comment's customer
+    // came from the cache.
+    let lookups = helpdesk.lookups();
+    let statuses: Vec<u16> = lookups.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [429, 200], "{lookups:#?}");
+    assert!(
+        lookups[1].headers["authorization"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("Basic ")
+    );
+    // Both comments were written back.
+    let notes: String = helpdesk
+        .wait_for_ok(1, Duration::from_secs(10))
+        .await
+        .iter()
+        .map(|c| comment(c).0.to_owned())
+        .collect();
+    assert!(notes.contains("追跡番号"), "{notes}");
+}
+
+#[tokio::test]
+async fn a_customer_the_helpdesk_does_not_know_is_no_reason_to_wait() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let (status, _) = zendesk(&bridge, "comment_added_email_customer.json").await;
+    assert_eq!(status, 200);
+    helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    let lookups = helpdesk.lookups();
+    assert_eq!(lookups.len(), 1, "{lookups:#?}");
+    assert_eq!(lookups[0].status, 404);
+    let events = finished_events(&bridge, 1, Duration::from_secs(5)).await;
+    let customer = events[0].customer.as_ref().expect("customer");
+    assert_eq!(customer.id, "8447388090494");
+    assert!(customer.locale.is_empty() && customer.time_zone.is_empty());
+}
+
 #[test]
 fn the_example_configurations_are_valid() {
     for example in ["zendesk", "chatwoot"] {

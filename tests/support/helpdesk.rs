@@ -2,6 +2,10 @@
 //! helpdesk's REST API the bridge calls (any method and path is accepted), which
 //! records every call and answers as the test scripts it: success, `429` with
 //! `Retry-After`, a server error, or a permanent refusal.
+//!
+//! Reads (`GET`, the bridge's customer lookups) are kept apart from writes: they are
+//! answered with the records the test put at their path (`404` otherwise), recorded
+//! in [`Helpdesk::lookups`], and scripted with [`Helpdesk::script_lookups`].
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -41,6 +45,9 @@ pub enum Answer {
 struct State {
     calls: Vec<Call>,
     script: VecDeque<Answer>,
+    records: std::collections::HashMap<String, serde_json::Value>,
+    lookups: Vec<Call>,
+    lookup_script: VecDeque<Answer>,
 }
 
 /// The simulator; stops when dropped.
@@ -96,7 +103,29 @@ impl Helpdesk {
         }
     }
 
-    /// Every call so far.
+    /// `GET path` answers `record` from now on.
+    pub fn put_record(&self, path: &str, record: serde_json::Value) {
+        if let Ok(mut state) = self.state.lock() {
+            state.records.insert(path.to_owned(), record);
+        }
+    }
+
+    /// The next reads get these answers, in order; then their records again.
+    pub fn script_lookups(&self, answers: &[Answer]) {
+        if let Ok(mut state) = self.state.lock() {
+            state.lookup_script.extend(answers.iter().copied());
+        }
+    }
+
+    /// Every read so far.
+    pub fn lookups(&self) -> Vec<Call> {
+        self.state
+            .lock()
+            .map(|s| s.lookups.clone())
+            .unwrap_or_default()
+    }
+
+    /// Every write so far.
     pub fn calls(&self) -> Vec<Call> {
         self.state
             .lock()
@@ -143,8 +172,24 @@ fn answer(
     let Ok(mut state) = state.lock() else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let scripted = state.script.pop_front().unwrap_or(Answer::Ok);
+    let read = method == Method::GET;
+    let scripted = if read {
+        state.lookup_script.pop_front()
+    } else {
+        state.script.pop_front()
+    }
+    .unwrap_or(Answer::Ok);
     let (status, response) = match scripted {
+        Answer::Ok if read => match state.records.get(uri.path()) {
+            Some(record) => (
+                StatusCode::OK,
+                (StatusCode::OK, record.to_string()).into_response(),
+            ),
+            None => (
+                StatusCode::NOT_FOUND,
+                (StatusCode::NOT_FOUND, "{\"error\":\"RecordNotFound\"}").into_response(),
+            ),
+        },
         Answer::Ok => (
             StatusCode::OK,
             (StatusCode::OK, "{\"ok\":true}").into_response(),
@@ -171,13 +216,18 @@ fn answer(
                 .into_response(),
         ),
     };
-    state.calls.push(Call {
+    let call = Call {
         method: method.to_string(),
         path: uri.path().to_owned(),
         headers,
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
         status: status.as_u16(),
         at: std::time::Instant::now(),
-    });
+    };
+    if read {
+        state.lookups.push(call);
+    } else {
+        state.calls.push(call);
+    }
     response
 }

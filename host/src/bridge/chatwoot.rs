@@ -435,6 +435,7 @@ fn job(
             account_id: message.account_id.clone(),
         },
         agent_reply,
+        customer_looked_up: false,
     }))
 }
 

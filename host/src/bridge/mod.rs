@@ -88,6 +88,10 @@ pub struct BridgeConfig {
     /// on one ticket goes back as one update (helpdesks cap updates per ticket).
     #[serde(default = "default_debounce_ms")]
     pub debounce_ms: u64,
+    /// How long a customer looked up in a helpdesk is remembered: one API read per
+    /// customer and period, not one per message (helpdesks rate-limit their APIs).
+    #[serde(default = "default_lookup_cache_secs")]
+    pub lookup_cache_secs: u64,
     /// The helpdesk endpoints.
     pub endpoints: Vec<EndpointConfig>,
 }
@@ -150,6 +154,11 @@ pub struct EndpointConfig {
     /// Oldest accepted signed delivery.
     #[serde(default = "default_max_age_secs")]
     pub max_age_secs: u64,
+    /// Read the customer from the helpdesk's API before an event runs, when the
+    /// webhook names them only by id (Zendesk), so plugins get their e-mail, phone,
+    /// locale and time zone. Lookups are cached for `lookup_cache_secs`.
+    #[serde(default = "default_look_up_customers")]
+    pub look_up_customers: bool,
 }
 
 fn default_agent_prefix() -> String {
@@ -160,6 +169,12 @@ fn default_marker() -> String {
 }
 fn default_max_age_secs() -> u64 {
     300
+}
+fn default_look_up_customers() -> bool {
+    true
+}
+fn default_lookup_cache_secs() -> u64 {
+    600
 }
 
 impl BridgeConfig {
@@ -286,6 +301,8 @@ struct Bridge {
     wake: Notify,
     http: reqwest::Client,
     sidecar_token: Option<String>,
+    /// Helpdesk API reads by endpoint and path; `None`: nothing to learn there.
+    lookups: moka::future::Cache<(String, String), Option<Arc<serde_json::Value>>>,
 }
 
 /// Runs the bridge until `shutdown` completes: the webhook listener on `listener`
@@ -310,8 +327,13 @@ pub async fn run(
         .user_agent(concat!("crossdesk-bridge/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| BridgeError::Invalid(format!("HTTP client: {e}")))?;
+    let lookups = moka::future::Cache::builder()
+        .max_capacity(10_000)
+        .time_to_live(Duration::from_secs(config.lookup_cache_secs))
+        .build();
     let bridge = Arc::new(Bridge {
         queue: Queue::open(&config.data_dir)?,
+        lookups,
         config,
         endpoints,
         wake: Notify::new(),
@@ -462,13 +484,15 @@ async fn process(bridge: &Bridge, batch: queue::Batch) {
 /// for now and remembered.
 async fn response_of(
     bridge: &Bridge,
+    endpoint: &Endpoint,
     job: &queue::QueuedJob,
 ) -> Result<pb::HandleEventResponse, Failure> {
     if let Some(json) = &job.response {
         return crate::json::from_json("crossdesk.v1.HandleEventResponse", json)
             .map_err(|e| Failure::Permanent(format!("stored response unreadable: {e}")));
     }
-    let response = run_event(bridge, &job.job).await?;
+    let looked_up = with_customer(bridge, endpoint, job).await?;
+    let response = run_event(bridge, looked_up.as_ref().unwrap_or(&job.job)).await?;
     let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
         .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
     bridge
@@ -491,7 +515,7 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
     let mut actions = Vec::new();
     let mut reply = None;
     for job in std::iter::once(lead).chain(&batch.members) {
-        let response = response_of(bridge, job).await?;
+        let response = response_of(bridge, endpoint, job).await?;
         if job.job.agent_reply {
             reply = Some(final_reply(&job.job, &response));
         }
@@ -513,6 +537,99 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
             .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
     }
     Ok(())
+}
+
+/// The job with its customer looked up in the helpdesk, when the integration has a
+/// lookup for it and this job has not had one yet (`None`: run the job as it is).
+/// The enriched job is stored before the event runs, so a retry sends the sidecar
+/// the very same event (the sidecar refuses an event id reused with other content).
+async fn with_customer(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    job: &queue::QueuedJob,
+) -> Result<Option<Job>, Failure> {
+    if job.job.customer_looked_up || !endpoint.config.look_up_customers {
+        return Ok(None);
+    }
+    let mut event = crate::json::event_from_json(&job.job.event_json)
+        .map_err(|e| Failure::Permanent(format!("queued event unreadable: {e}")))?;
+    let Some(path) = endpoint.helpdesk.customer_lookup(&event) else {
+        return Ok(None);
+    };
+    if let Some(answer) = lookup(bridge, endpoint, path).await? {
+        endpoint.helpdesk.enrich_customer(&mut event, &answer);
+    }
+    let event_json = crate::json::to_json("crossdesk.v1.Event", &event)
+        .map_err(|e| Failure::Permanent(format!("cannot encode the event: {e}")))?;
+    let enriched = Job {
+        event_json,
+        customer_looked_up: true,
+        ..job.job.clone()
+    };
+    bridge
+        .queue
+        .set_job(job.id, &enriched)
+        .await
+        .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+    Ok(Some(enriched))
+}
+
+/// Reads `path` from the helpdesk's API, through the lookup cache. A rate limit, a
+/// server error or no answer is retried like a write; any other refusal (not found,
+/// not allowed) means the event runs without what the helpdesk could have said.
+async fn lookup(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    path: String,
+) -> Result<Option<Arc<serde_json::Value>>, Failure> {
+    let key = (endpoint.config.name.clone(), path);
+    if let Some(known) = bridge.lookups.get(&key).await {
+        return Ok(known);
+    }
+    let path = &key.1;
+    let url = format!("{}{path}", endpoint.config.base_url.trim_end_matches('/'));
+    let response = bridge
+        .http
+        .get(&url)
+        .headers(endpoint.auth.clone())
+        .send()
+        .await
+        .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        return Err(Failure::Retry(
+            retry_after(response.headers()),
+            format!("GET {path}: {status}"),
+        ));
+    }
+    let answer = if status.is_success() {
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
+        match serde_json::from_slice(&body) {
+            Ok(value) => Some(Arc::new(value)),
+            Err(e) => {
+                tracing::warn!(endpoint = %endpoint.config.name, "GET {path}: not JSON ({e}); the event runs without it");
+                None
+            }
+        }
+    } else {
+        tracing::warn!(endpoint = %endpoint.config.name, "GET {path}: {status}; the event runs without it");
+        None
+    };
+    bridge.lookups.insert(key, answer.clone()).await;
+    Ok(answer)
+}
+
+/// A `Retry-After` in seconds; zero when absent or unreadable.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
+    headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::ZERO)
 }
 
 /// The reply an agent's note becomes: the draft as the last plugin left it.
@@ -593,13 +710,7 @@ async fn send(bridge: &Bridge, endpoint: &Endpoint, call: &types::RestCall) -> R
     if status.is_success() {
         return Ok(());
     }
-    let retry_after = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(Duration::ZERO);
+    let retry_after = retry_after(response.headers());
     let body = response.text().await.unwrap_or_default();
     let message = format!(
         "{} {}: {status}: {}",

@@ -338,6 +338,19 @@ impl Queue {
         .await
     }
 
+    /// Replaces a job's content (its event, once the customer was looked up).
+    pub async fn set_job(&self, id: u64, job: &Job) -> Result<(), QueueError> {
+        let json = serde_json::to_string(job)?;
+        self.with(move |c| {
+            c.execute(
+                "UPDATE jobs SET job = ?2 WHERE id = ?1",
+                params![id as i64, json],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     /// Records that one more write-back call of the job went through.
     pub async fn call_done(&self, id: u64) -> Result<(), QueueError> {
         self.with(move |c| {
@@ -455,6 +468,7 @@ mod tests {
                 account_id: String::new(),
             },
             agent_reply,
+            customer_looked_up: false,
         }
     }
 

@@ -34,6 +34,10 @@ pub struct Job {
     /// True when the event is an agent's reply written as an internal note with the
     /// configured prefix: its final text goes out as the public reply.
     pub agent_reply: bool,
+    /// True once the customer was looked up in the helpdesk and `event_json` carries
+    /// what was found: a retry sends the sidecar the same event, not a new lookup's.
+    #[serde(default)]
+    pub customer_looked_up: bool,
 }
 
 /// Why a webhook delivery is refused (answered with 401 or 400, not queued).
@@ -104,6 +108,18 @@ pub trait Helpdesk: Send + Sync + std::fmt::Debug {
         reply: Option<&str>,
         rules: &Rules,
     ) -> Vec<RestCall>;
+
+    /// The API path (read with `GET`) that tells more about the event's customer than
+    /// the webhook does, e.g. Zendesk's requester in the Users API; `None` when there
+    /// is nothing to look up.
+    fn customer_lookup(&self, _event: &crate::pb::Event) -> Option<String> {
+        None
+    }
+
+    /// Adds what the lookup's answer says about the customer (identities such as
+    /// e-mail, phone and WhatsApp number, locale, time zone) to the event, so that
+    /// profiles unify across channels. What the webhook itself gave is kept.
+    fn enrich_customer(&self, _event: &mut crate::pb::Event, _answer: &serde_json::Value) {}
 
     /// Headers that authenticate the bridge's API requests, from the configured
     /// credentials (e.g. Zendesk: `email/token:API_TOKEN` as basic auth; Chatwoot:

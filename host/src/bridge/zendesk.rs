@@ -21,6 +21,11 @@
 //!   "additional_tags", "custom_fields": [{"id", "value"}], "group_id", "assignee_id",
 //!   "priority"}}`. An update adds at most one comment, so a public reply next to an
 //!   internal note costs a second request.
+//! - **Customer lookup** ([Users API: show user]): event webhooks name the requester
+//!   only by id, so before an event runs the bridge reads `GET
+//!   /api/v2/users/{requester_id}.json` and adds the user's `email`, `phone` (also as
+//!   the WhatsApp id on WhatsApp tickets; not when `shared_phone_number`),
+//!   `external_id`, `locale` and `iana_time_zone` to the event's customer.
 //! - **Authentication** ([API token authentication]): basic auth with
 //!   `{email}/token:{api_token}`.
 //!
@@ -30,6 +35,7 @@
 //! [Ticket events]: https://developer.zendesk.com/api-reference/webhooks/event-types/ticket-events/
 //! [Tickets API: update ticket]: https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket
 //! [Ticket comments]: https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/
+//! [Users API: show user]: https://developer.zendesk.com/api-reference/ticketing/users/users/#show-user
 //! [API token authentication]: https://developer.zendesk.com/api-reference/introduction/security-and-auth/#api-token
 
 use std::collections::BTreeMap;
@@ -259,6 +265,7 @@ fn job(
             account_id: String::new(),
         },
         agent_reply,
+        customer_looked_up: false,
     }))
 }
 
@@ -616,6 +623,55 @@ impl Helpdesk for Zendesk {
             None => {}
         }
         calls
+    }
+
+    fn customer_lookup(&self, event: &pb::Event) -> Option<String> {
+        let id = numeric(&event.customer.as_ref()?.id)?;
+        Some(format!("/api/v2/users/{id}.json"))
+    }
+
+    fn enrich_customer(&self, event: &mut pb::Event, answer: &Value) {
+        let Some(user) = answer.get("user").filter(|u| u.is_object()) else {
+            return;
+        };
+        let text = |key: &str| {
+            user.get(key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let on_whatsapp = event.channel() == pb::Channel::Whatsapp;
+        let customer = event.customer.get_or_insert_with(Default::default);
+        let mut add_id = |kind: &str, value: Option<String>| {
+            if let Some(value) = value {
+                customer
+                    .external_ids
+                    .entry(kind.to_owned())
+                    .or_insert(value);
+            }
+        };
+        add_id("email", text("email"));
+        // A number several people share (an office's, a family's) identifies nobody.
+        let shared = user
+            .get("shared_phone_number")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if !shared {
+            add_id("phone", text("phone"));
+            if on_whatsapp {
+                add_id("whatsapp", text("phone"));
+            }
+        }
+        add_id("external_id", text("external_id"));
+        let fill = |field: &mut String, value: Option<String>| {
+            if field.is_empty() {
+                *field = value.unwrap_or_default();
+            }
+        };
+        fill(&mut customer.locale, text("locale"));
+        fill(&mut customer.time_zone, text("iana_time_zone"));
+        fill(&mut customer.display_name, text("name"));
     }
 
     fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
@@ -1235,5 +1291,79 @@ mod tests {
         );
         assert!(Zendesk.auth_headers(&Credentials::default()).is_err());
         assert_eq!(Zendesk.name(), "zendesk");
+    }
+
+    const WHATSAPP_USER: &str =
+        include_str!("../../../tests/fixtures/zendesk/user_whatsapp_requester.json");
+
+    #[test]
+    fn the_requester_is_looked_up_by_numeric_id_only() {
+        let (_, event) = job_of(WHATSAPP, &rules());
+        assert_eq!(
+            Zendesk.customer_lookup(&event).as_deref(),
+            Some("/api/v2/users/8512200331177.json")
+        );
+        for id in ["", "abc", "12/../34"] {
+            let mut event = event.clone();
+            event.customer.as_mut().expect("customer").id = id.to_owned();
+            assert_eq!(Zendesk.customer_lookup(&event), None, "{id:?}");
+        }
+        let mut event = event;
+        event.customer = None;
+        assert_eq!(Zendesk.customer_lookup(&event), None);
+    }
+
+    #[test]
+    fn a_looked_up_requester_adds_identities_locale_and_zone() {
+        let (_, mut event) = job_of(WHATSAPP, &rules());
+        let answer: Value = serde_json::from_str(WHATSAPP_USER).expect("fixture");
+        Zendesk.enrich_customer(&mut event, &answer);
+        let customer = event.customer.expect("customer");
+        let ids: Vec<(&str, &str)> = customer
+            .external_ids
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("email", "yuki.tanaka@example.jp"),
+                ("external_id", "crm-88213"),
+                ("phone", "+819012345678"),
+                ("whatsapp", "+819012345678"),
+                ("zendesk", "8512200331177"),
+            ]
+        );
+        assert_eq!(customer.locale, "ja");
+        assert_eq!(customer.time_zone, "Asia/Tokyo");
+        // The webhook's own name stays.
+        assert_eq!(customer.display_name, "Yuki Tanaka");
+    }
+
+    #[test]
+    fn a_shared_phone_number_is_no_identity_and_webhook_fields_win() {
+        let (_, mut event) = job_of(EMAIL, &rules());
+        let customer = event.customer.as_mut().expect("customer");
+        customer.locale = "fr-FR".into();
+        customer
+            .external_ids
+            .insert("email".into(), "given@example.fr".into());
+        let answer = json!({ "user": {
+            "email": "other@example.fr", "phone": "+33123456789",
+            "shared_phone_number": true, "locale": "en-US",
+            "iana_time_zone": "Europe/Paris", "external_id": null
+        }});
+        Zendesk.enrich_customer(&mut event, &answer);
+        let customer = event.customer.expect("customer");
+        assert_eq!(customer.external_ids["email"], "given@example.fr");
+        assert!(!customer.external_ids.contains_key("phone"), "{customer:?}");
+        assert!(!customer.external_ids.contains_key("external_id"));
+        assert_eq!(customer.locale, "fr-FR");
+        assert_eq!(customer.time_zone, "Europe/Paris");
+        // An answer that is no user changes nothing.
+        let (_, mut event) = job_of(EMAIL, &rules());
+        let before = event.clone();
+        Zendesk.enrich_customer(&mut event, &json!({ "error": "RecordNotFound" }));
+        assert_eq!(event, before);
     }
 }
