@@ -14,6 +14,8 @@ use sha2::Sha256;
 
 const ZENDESK_SECRET: &str = "zendesk-signing-secret";
 const CHATWOOT_SECRET: &str = "chatwoot-signing-secret";
+/// The password of the Freshdesk automation rule's webhook authentication.
+const FRESHDESK_SECRET: &str = "freshdesk-webhook-password";
 /// The bridge's own Zendesk user (fixture comment_added_bridge_note.json).
 const ZENDESK_BOT: &str = "9000000000001";
 
@@ -86,6 +88,15 @@ tenant = "acme"
 base_url = "{helpdesk_url}"
 signing_secret = "{CHATWOOT_SECRET}"
 api_token = "chatwoot-api-token"
+
+[[endpoints]]
+name = "acme-freshdesk"
+helpdesk = "freshdesk"
+tenant = "acme"
+base_url = "{helpdesk_url}"
+signing_secret = "{FRESHDESK_SECRET}"
+api_token = "freshdesk-api-key"
+bot_author_ids = ["80000000001"]
 "#,
         data = data_dir.path().display().to_string(),
         sidecar = sidecar.uri(),
@@ -158,11 +169,35 @@ async fn post_zendesk(
 ) -> (u16, String) {
     let signature = base64::engine::general_purpose::STANDARD
         .encode(hmac(secret, &[timestamp.as_bytes(), body]));
-    let response = reqwest::Client::new()
-        .post(format!("http://{}/webhooks/acme-zendesk", bridge.addr))
-        .header("content-type", "application/json")
-        .header("x-zendesk-webhook-signature", signature)
-        .header("x-zendesk-webhook-signature-timestamp", timestamp)
+    post_webhook(
+        bridge,
+        "acme-zendesk",
+        body,
+        &[
+            ("x-zendesk-webhook-signature", signature),
+            (
+                "x-zendesk-webhook-signature-timestamp",
+                timestamp.to_owned(),
+            ),
+        ],
+    )
+    .await
+}
+
+/// Posts `body` as JSON to the bridge's `endpoint` with these headers.
+async fn post_webhook(
+    bridge: &Bridge,
+    endpoint: &str,
+    body: &[u8],
+    headers: &[(&str, String)],
+) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(format!("http://{}/webhooks/{endpoint}", bridge.addr))
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    let response = request
         .body(body.to_vec())
         .send()
         .await
@@ -441,19 +476,16 @@ async fn post_chatwoot(bridge: &Bridge, body: &[u8]) -> (u16, String) {
         "sha256={}",
         hex::encode(hmac(CHATWOOT_SECRET, &[timestamp.as_bytes(), b".", body]))
     );
-    let response = reqwest::Client::new()
-        .post(format!("http://{}/webhooks/acme-chatwoot", bridge.addr))
-        .header("content-type", "application/json")
-        .header("x-chatwoot-signature", signature)
-        .header("x-chatwoot-timestamp", timestamp)
-        .body(body.to_vec())
-        .send()
-        .await
-        .expect("post webhook");
-    (
-        response.status().as_u16(),
-        response.text().await.unwrap_or_default(),
+    post_webhook(
+        bridge,
+        "acme-chatwoot",
+        body,
+        &[
+            ("x-chatwoot-signature", signature),
+            ("x-chatwoot-timestamp", timestamp),
+        ],
     )
+    .await
 }
 
 #[tokio::test]
@@ -596,9 +628,122 @@ async fn a_customer_the_helpdesk_does_not_know_is_no_reason_to_wait() {
     assert!(customer.locale.is_empty() && customer.time_zone.is_empty());
 }
 
+/// Posts a webhook as a Freshdesk automation rule does, with basic auth.
+async fn post_freshdesk(bridge: &Bridge, body: &[u8], password: &str) -> (u16, String) {
+    let credentials =
+        base64::engine::general_purpose::STANDARD.encode(format!("freshdesk:{password}"));
+    post_webhook(
+        bridge,
+        "acme-freshdesk",
+        body,
+        &[("authorization", format!("Basic {credentials}"))],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_helpdesk_attached_by_a_mapping_file_gets_notes_and_replies() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let reply = fixture("freshdesk/customer_reply_email.json");
+    let (status, _) = post_freshdesk(&bridge, &reply, "guess").await;
+    assert_eq!(status, 401);
+    let (status, text) = post_freshdesk(&bridge, &reply, FRESHDESK_SECRET).await;
+    assert_eq!((status, text.trim()), (200, "queued"));
+    let (status, text) = post_freshdesk(&bridge, &reply, FRESHDESK_SECRET).await;
+    assert_eq!(
+        (status, text.trim()),
+        (200, "duplicate delivery: already queued")
+    );
+    let calls = helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    let note = &calls[0];
+    assert_eq!(
+        (note.method.as_str(), note.path.as_str()),
+        ("POST", "/api/v2/tickets/4711/notes")
+    );
+    assert_eq!(note.body["private"], serde_json::Value::Bool(true));
+    let text = note.body["body"].as_str().unwrap_or_default();
+    for expected in [
+        "echo: Bonjour, ma commande A-2208",
+        "Tags: via-bridge",
+        "via Crossdesk",
+    ] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    let auth = note.headers["authorization"].to_str().expect("ascii");
+    let expected = base64::engine::general_purpose::STANDARD.encode("freshdesk-api-key:X");
+    assert_eq!(auth, format!("Basic {expected}"));
+
+    // The agent answers in a prefixed private note: it goes out as the reply, signed
+    // by the tenant's plugin.
+    let (status, _) = post_freshdesk(
+        &bridge,
+        &fixture("freshdesk/agent_note_reply.json"),
+        FRESHDESK_SECRET,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let calls = helpdesk.wait_for_ok(2, Duration::from_secs(10)).await;
+    let reply = &calls[1];
+    assert_eq!(
+        (reply.method.as_str(), reply.path.as_str()),
+        ("POST", "/api/v2/tickets/4711/reply")
+    );
+    let text = reply.body["body"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("arrive on Thursday") && text.contains("Acme support"),
+        "{text}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(helpdesk.calls().len(), 2, "{:#?}", helpdesk.calls());
+}
+
+#[test]
+fn a_mapping_file_is_read_beside_the_configuration_and_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let shipped = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../host/src/bridge/mappings/freshdesk.toml"),
+    )
+    .expect("shipped mapping");
+    std::fs::write(
+        dir.path().join("ourdesk.toml"),
+        shipped.replace("name = \"freshdesk\"", "name = \"ourdesk\""),
+    )
+    .expect("write mapping");
+    let config = |helpdesk: &str, mapping: &str| {
+        let path = dir.path().join("bridge.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "sidecar = \"http://127.0.0.1:1\"\n[[endpoints]]\nname = \"e\"\n\
+                 helpdesk = \"{helpdesk}\"\nmapping = \"{mapping}\"\ntenant = \"acme\"\n\
+                 base_url = \"https://desk.example\"\nsigning_secret = \"s\"\napi_token = \"t\"\n"
+            ),
+        )
+        .expect("write config");
+        crossdesk::bridge::BridgeConfig::load(&path)
+    };
+    let loaded = config("ourdesk", "ourdesk.toml").expect("a helpdesk from its mapping");
+    assert_eq!(
+        loaded.endpoints[0].mapping.as_deref(),
+        Some(dir.path().join("ourdesk.toml").as_path())
+    );
+    let wrong_name = config("freshdesk", "ourdesk.toml").expect_err("name mismatch");
+    assert!(
+        wrong_name
+            .to_string()
+            .contains("describes helpdesk 'ourdesk'"),
+        "{wrong_name}"
+    );
+    let missing = config("ourdesk", "nowhere.toml").expect_err("no file");
+    assert!(missing.to_string().contains("nowhere.toml"), "{missing}");
+}
+
 #[test]
 fn the_example_configurations_are_valid() {
-    for example in ["zendesk", "chatwoot"] {
+    for example in ["zendesk", "chatwoot", "freshdesk"] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../examples")
             .join(example)

@@ -63,7 +63,7 @@ pub const REVIEW_LABEL: &str = "crossdesk-review";
 pub struct Chatwoot;
 
 impl Helpdesk for Chatwoot {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "chatwoot"
     }
 

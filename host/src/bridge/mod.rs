@@ -15,9 +15,11 @@
 //! calls) lives in its module behind [`types::Helpdesk`].
 
 pub mod chatwoot;
+pub mod mapped;
 pub mod queue;
 pub mod types;
 mod webhook;
+pub mod writes;
 pub mod zendesk;
 
 use std::collections::HashMap;
@@ -123,8 +125,14 @@ fn default_debounce_ms() -> u64 {
 #[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
     pub name: String,
-    /// `zendesk` or `chatwoot`.
+    /// `zendesk`, `chatwoot`, or a helpdesk whose mapping ships with Crossdesk
+    /// (`freshdesk`); any name with `mapping`.
     pub helpdesk: String,
+    /// A mapping file describing the helpdesk (reference in
+    /// `examples/freshdesk/README.md`); a relative path is taken from the
+    /// configuration file's folder.
+    #[serde(default)]
+    pub mapping: Option<PathBuf>,
     pub tenant: String,
     /// The helpdesk's API base, e.g. `https://acme.zendesk.com`.
     pub base_url: String,
@@ -184,12 +192,23 @@ impl BridgeConfig {
             path: path.to_owned(),
             source,
         })?;
-        BridgeConfig::parse(&text)
+        let folder = path.parent().unwrap_or(Path::new("."));
+        BridgeConfig::parse_in(&text, folder)
     }
 
-    /// Parses and checks a bridge configuration.
+    /// Parses and checks a bridge configuration (mapping files relative to the
+    /// working directory).
     pub fn parse(text: &str) -> Result<BridgeConfig, BridgeError> {
-        let config: BridgeConfig = toml::from_str(text)?;
+        BridgeConfig::parse_in(text, Path::new("."))
+    }
+
+    fn parse_in(text: &str, folder: &Path) -> Result<BridgeConfig, BridgeError> {
+        let mut config: BridgeConfig = toml::from_str(text)?;
+        for endpoint in &mut config.endpoints {
+            if let Some(mapping) = endpoint.mapping.as_mut().filter(|m| m.is_relative()) {
+                *mapping = folder.join(&*mapping);
+            }
+        }
         let mut names = std::collections::HashSet::new();
         for endpoint in &config.endpoints {
             if !names.insert(endpoint.name.as_str()) {
@@ -198,12 +217,7 @@ impl BridgeConfig {
                     endpoint.name
                 )));
             }
-            helpdesk(&endpoint.helpdesk).ok_or_else(|| {
-                BridgeError::Invalid(format!(
-                    "endpoint '{}': unknown helpdesk '{}' (known: zendesk, chatwoot)",
-                    endpoint.name, endpoint.helpdesk
-                ))
-            })?;
+            helpdesk(endpoint)?;
         }
         if config.max_attempts == 0 {
             return Err(BridgeError::Invalid("max_attempts must be above 0".into()));
@@ -212,12 +226,34 @@ impl BridgeConfig {
     }
 }
 
-/// The integration for a helpdesk name.
-pub fn helpdesk(name: &str) -> Option<Arc<dyn Helpdesk>> {
-    match name {
-        "zendesk" => Some(Arc::new(zendesk::Zendesk)),
-        "chatwoot" => Some(Arc::new(chatwoot::Chatwoot)),
-        _ => None,
+/// The integration of an endpoint: its mapping file when it names one, else the
+/// built-in integration or shipped mapping of its helpdesk's name.
+pub fn helpdesk(endpoint: &EndpointConfig) -> Result<Arc<dyn Helpdesk>, BridgeError> {
+    let invalid = |m: String| BridgeError::Invalid(format!("endpoint '{}': {m}", endpoint.name));
+    if let Some(path) = &endpoint.mapping {
+        let mapped =
+            mapped::Mapped::load(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        if mapped.name() != endpoint.helpdesk {
+            return Err(invalid(format!(
+                "{} describes helpdesk '{}', not '{}'",
+                path.display(),
+                mapped.name(),
+                endpoint.helpdesk
+            )));
+        }
+        return Ok(Arc::new(mapped));
+    }
+    match endpoint.helpdesk.as_str() {
+        "zendesk" => Ok(Arc::new(zendesk::Zendesk)),
+        "chatwoot" => Ok(Arc::new(chatwoot::Chatwoot)),
+        name => match mapped::builtin(name) {
+            Some(Ok(mapped)) => Ok(Arc::new(mapped)),
+            Some(Err(e)) => Err(invalid(format!("shipped mapping '{name}': {e}"))),
+            None => Err(invalid(format!(
+                "unknown helpdesk '{name}' (known: zendesk, chatwoot, {}; or give a `mapping` file)",
+                mapped::builtin_names().collect::<Vec<_>>().join(", ")
+            ))),
+        },
     }
 }
 
@@ -257,9 +293,7 @@ fn env_secret(var: &str, what: &str, endpoint: &str) -> Result<String, BridgeErr
 
 impl Endpoint {
     fn new(config: &EndpointConfig) -> Result<Endpoint, BridgeError> {
-        let helpdesk = helpdesk(&config.helpdesk).ok_or_else(|| {
-            BridgeError::Invalid(format!("unknown helpdesk '{}'", config.helpdesk))
-        })?;
+        let helpdesk = helpdesk(config)?;
         let credentials = Credentials {
             user: config.api_user.clone(),
             token: secret(

@@ -81,8 +81,8 @@ pub struct RestCall {
 
 /// What a helpdesk integration provides: webhook checks, mapping, write-back.
 pub trait Helpdesk: Send + Sync + std::fmt::Debug {
-    /// `zendesk`, `chatwoot`: the path segment of its webhook endpoint.
-    fn name(&self) -> &'static str;
+    /// `zendesk`, `chatwoot`, a mapping's name: the prefix of its delivery keys.
+    fn name(&self) -> &str;
 
     /// Checks the delivery's signature over the raw body with the webhook's signing
     /// secret, in constant time, and refuses stale timestamps.

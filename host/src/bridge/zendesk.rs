@@ -48,14 +48,14 @@ use serde_json::{Value, json};
 
 use super::types::{Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target};
 use super::webhook::{self, missing};
+use super::writes::Writes;
 use crate::pb;
 
 const SIGNATURE_HEADER: &str = "x-zendesk-webhook-signature";
 const TIMESTAMP_HEADER: &str = "x-zendesk-webhook-signature-timestamp";
 const COMMENT_ADDED: &str = "zen:event-type:ticket.comment_added";
 const TICKET_CREATED: &str = "zen:event-type:ticket.created";
-/// The tag put on tickets a plugin flags for review.
-pub const REVIEW_TAG: &str = "crossdesk-review";
+pub use super::writes::REVIEW_TAG;
 
 /// The Zendesk integration (stateless: rules and secrets come with each call).
 #[derive(Debug, Clone, Copy, Default)]
@@ -428,7 +428,7 @@ fn put_ticket(ticket_id: &str, ticket: serde_json::Map<String, Value>) -> RestCa
 }
 
 impl Helpdesk for Zendesk {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "zendesk"
     }
 
@@ -475,106 +475,41 @@ impl Helpdesk for Zendesk {
         reply: Option<&str>,
         rules: &Rules,
     ) -> Vec<RestCall> {
-        use pb::action::Kind;
-
-        let mut notes: Vec<String> = Vec::new();
-        let mut tags: Vec<String> = Vec::new();
-        let mut fields: BTreeMap<u64, String> = BTreeMap::new();
+        let mut writes = Writes::from_actions(actions, reply);
         let mut ticket = serde_json::Map::new();
-        let mut auto_reply: Option<&str> = None;
-
-        for action in actions {
-            match &action.kind {
-                Some(Kind::InternalNote(text)) if !text.trim().is_empty() => {
-                    notes.push(text.trim().to_owned());
+        // Zendesk's `custom_fields` are keyed by the numeric ticket field id; a key
+        // that is not one cannot be set, so it goes into the note for the agent to
+        // see. Sorted by id for a stable request body.
+        let mut fields: BTreeMap<u64, String> = BTreeMap::new();
+        for (key, value) in std::mem::take(&mut writes.fields) {
+            match numeric(&key) {
+                Some(id) => {
+                    fields.insert(id, value);
                 }
-                Some(Kind::AddTags(t)) => {
-                    for tag in &t.tags {
-                        let tag = tag.trim();
-                        if !tag.is_empty() && !tags.iter().any(|x| x == tag) {
-                            tags.push(tag.to_owned());
-                        }
-                    }
-                }
-                Some(Kind::SetFields(f)) => {
-                    // Zendesk's `custom_fields` are keyed by the numeric ticket field
-                    // id; a key that is not one cannot be set, so it goes into the
-                    // note for the agent to see. Sorted for a stable request body.
-                    let sorted: BTreeMap<&String, &String> = f.fields.iter().collect();
-                    for (key, value) in sorted {
-                        match numeric(key) {
-                            Some(id) => {
-                                fields.insert(id, value.clone());
-                            }
-                            None => notes.push(format!("{key}: {value}")),
-                        }
-                    }
-                }
-                Some(Kind::Route(r)) => {
-                    let mut unrouted = Vec::new();
-                    if let Some(group) = numeric(&r.group) {
-                        ticket.insert("group_id".to_owned(), json!(group));
-                    } else if !r.group.trim().is_empty() {
-                        unrouted.push(format!("group {}", r.group.trim()));
-                    }
-                    if let Some(agent) = numeric(&r.agent_id) {
-                        ticket.insert("assignee_id".to_owned(), json!(agent));
-                    } else if !r.agent_id.trim().is_empty() {
-                        unrouted.push(format!("agent {}", r.agent_id.trim()));
-                    }
-                    let priority = r.priority.trim().to_ascii_lowercase();
-                    if matches!(priority.as_str(), "low" | "normal" | "high" | "urgent") {
-                        ticket.insert("priority".to_owned(), json!(priority));
-                    } else if !priority.is_empty() {
-                        unrouted.push(format!("priority {priority}"));
-                    }
-                    let reason = r.reason.trim();
-                    if !unrouted.is_empty() {
-                        notes.push(format!("Suggested routing: {}", unrouted.join(", ")));
-                    }
-                    if !reason.is_empty() {
-                        notes.push(format!("Routing: {reason}"));
-                    }
-                }
-                Some(Kind::FlagForReview(flag)) => {
-                    if !tags.iter().any(|x| x == REVIEW_TAG) {
-                        tags.push(REVIEW_TAG.to_owned());
-                    }
-                    let category = flag.category.trim();
-                    let reason = flag.reason.trim();
-                    notes.push(match (category.is_empty(), reason.is_empty()) {
-                        (false, false) => format!("Flagged for review ({category}): {reason}"),
-                        (false, true) => format!("Flagged for review ({category})"),
-                        (true, false) => format!("Flagged for review: {reason}"),
-                        (true, true) => "Flagged for review".to_owned(),
-                    });
-                }
-                Some(Kind::Recommend(recs)) => {
-                    for item in &recs.items {
-                        let mut line = format!("Recommended {}: {}", item.kind, item.title);
-                        if !item.id.is_empty() {
-                            line.push_str(&format!(" ({})", item.id));
-                        }
-                        if !item.reason.is_empty() {
-                            line.push_str(&format!(" — {}", item.reason));
-                        }
-                        notes.push(line);
-                    }
-                }
-                Some(Kind::AutoReply(text)) if !text.trim().is_empty() => {
-                    // The last plugin in the pipeline has the last word.
-                    auto_reply = Some(text.as_str());
-                }
-                // ReplaceDraft: the caller passes the final draft as `reply`.
-                Some(Kind::ReplaceDraft(_))
-                | Some(Kind::InternalNote(_))
-                | Some(Kind::AutoReply(_))
-                | None => {}
+                None => writes.notes.push(format!("{key}: {value}")),
             }
         }
-
-        if !tags.is_empty() {
-            ticket.insert("additional_tags".to_owned(), json!(tags));
+        for (name, id, field) in [
+            ("group", writes.group.take(), "group_id"),
+            ("agent", writes.agent.take(), "assignee_id"),
+        ] {
+            match id.as_deref().map(|id| (id, numeric(id))) {
+                Some((_, Some(number))) => {
+                    ticket.insert(field.to_owned(), json!(number));
+                }
+                Some((id, None)) => writes.unrouted.push(format!("{name} {id}")),
+                None => {}
+            }
+        }
+        if let Some(priority) = writes.priority.take() {
+            if matches!(priority.as_str(), "low" | "normal" | "high" | "urgent") {
+                ticket.insert("priority".to_owned(), json!(priority));
+            } else {
+                writes.unrouted.push(format!("priority {priority}"));
+            }
+        }
+        if !writes.tags.is_empty() {
+            ticket.insert("additional_tags".to_owned(), json!(writes.tags));
         }
         if !fields.is_empty() {
             let list: Vec<Value> = fields
@@ -583,18 +518,10 @@ impl Helpdesk for Zendesk {
                 .collect();
             ticket.insert("custom_fields".to_owned(), Value::Array(list));
         }
-        let public = reply
-            .filter(|r| !r.trim().is_empty())
-            .or(auto_reply)
-            .map(str::to_owned);
+        let public = writes.public_reply();
 
         let mut calls = Vec::new();
-        if !notes.is_empty() {
-            let mut body = notes.join("\n\n");
-            if !rules.marker.is_empty() {
-                body.push_str("\n\n");
-                body.push_str(&rules.marker);
-            }
+        if let Some(body) = writes.note_text(&rules.marker) {
             ticket.insert(
                 "comment".to_owned(),
                 json!({ "body": body, "public": false }),
@@ -1186,7 +1113,7 @@ mod tests {
             call.body,
             json!({"ticket": {
                 "comment": {
-                    "body": "Translation (fr → en): hello\n\nsentiment: negative\n\nSuggested routing: agent tier2-bob\n\nRouting: French speaker\n\nFlagged for review (legal): mentions a lawyer\n\n— crossdesk",
+                    "body": "Translation (fr → en): hello\n\nRouting: French speaker\n\nFlagged for review (legal): mentions a lawyer\n\nsentiment: negative\n\nSuggested routing: agent tier2-bob\n\n— crossdesk",
                     "public": false
                 },
                 "additional_tags": ["lang-fr", "translated", "crossdesk-review"],

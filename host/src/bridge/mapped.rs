@@ -1,0 +1,1263 @@
+//! A helpdesk described by a mapping file instead of code: how its webhooks are
+//! authenticated, where an event's fields are in its payload, and which REST
+//! requests write actions back. Attaching another helpdesk is writing such a file
+//! (`mapping = "FILE"` on an endpoint); the ones shipped with Crossdesk are
+//! embedded ([`builtin`]).
+//!
+//! The mapping says *where* things are; the rules every helpdesk shares are here:
+//! loop prevention (the bridge's own author ids and marker), an agent's internal
+//! note becoming the public reply only with the agent prefix, empty messages
+//! ignored, a missing field named in the rejection, and write-back requests to the
+//! same method and path merged into one when their bodies agree (helpdesks cap
+//! updates per ticket). The format's reference is in `examples/freshdesk/README.md`.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
+
+use super::types::{Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target};
+use super::webhook;
+use super::writes::Writes;
+use crate::pb;
+
+/// Mapping files shipped with Crossdesk, by helpdesk name.
+const BUILTIN: &[(&str, &str)] = &[("freshdesk", include_str!("mappings/freshdesk.toml"))];
+
+/// The mapping shipped with Crossdesk for `name`, if any.
+pub fn builtin(name: &str) -> Option<Result<Mapped, MappingError>> {
+    BUILTIN
+        .iter()
+        .find(|(known, _)| *known == name)
+        .map(|(_, text)| Mapped::parse(text))
+}
+
+/// Names of the shipped mappings.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    BUILTIN.iter().map(|(name, _)| *name)
+}
+
+/// Why a mapping file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum MappingError {
+    #[error("mapping file: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("mapping file: {0}")]
+    Invalid(String),
+}
+
+/// A helpdesk run from its mapping file.
+#[derive(Debug, Clone)]
+pub struct Mapped {
+    mapping: Mapping,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Mapping {
+    /// The helpdesk's name: the prefix of delivery keys and attributes.
+    name: String,
+    signature: Signature,
+    auth: Auth,
+    inbound: InboundMapping,
+    /// The helpdesk's channel values (as text) → ours (`email`, `web-chat`,
+    /// `whatsapp`, `facebook`, `phone`, `sms`, `api`); others become custom channels.
+    #[serde(default)]
+    channels: BTreeMap<String, String>,
+    write_back: WriteBack,
+}
+
+/// How a webhook delivery proves where it comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "scheme", rename_all = "kebab-case", deny_unknown_fields)]
+enum Signature {
+    /// `header` = `prefix` + encoding of HMAC-SHA256(secret, `signed`), where
+    /// `signed` is a template of `{timestamp}`, `{body}` and literal text.
+    HmacSha256 {
+        header: String,
+        #[serde(default)]
+        prefix: String,
+        encoding: Encoding,
+        #[serde(default)]
+        timestamp_header: Option<String>,
+        #[serde(default)]
+        timestamp_format: Option<TimestampFormat>,
+        signed: String,
+    },
+    /// The helpdesk sends the shared secret itself in `header` (for helpdesks that
+    /// sign nothing but let the admin add a header); compared in constant time.
+    Token { header: String },
+    /// The helpdesk authenticates its webhook calls with HTTP basic auth (for
+    /// helpdesks that sign nothing): the password is the shared secret, compared in
+    /// constant time; the user name is not checked.
+    Basic,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Encoding {
+    Base64,
+    Hex,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum TimestampFormat {
+    Unix,
+    Rfc3339,
+}
+
+/// How the bridge's API requests authenticate, from templates over `{user}` and
+/// `{token}` (the endpoint's `api_user` and API token).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "scheme", rename_all = "kebab-case", deny_unknown_fields)]
+enum Auth {
+    Basic { user: String, password: String },
+    Header { header: String, value: String },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboundMapping {
+    /// Tried in order; the first whose `when` holds maps the delivery.
+    rules: Vec<Rule>,
+    /// Where each field is, as JSON pointers (RFC 6901) into the payload.
+    fields: Fields,
+    /// Event attributes (`name` → pointer), for plugins that want more.
+    #[serde(default)]
+    attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rule {
+    /// Pointer → the value (or one of the values) it must have.
+    #[serde(default)]
+    when: BTreeMap<String, Value>,
+    kind: RuleKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RuleKind {
+    /// The customer wrote.
+    CustomerMessage,
+    /// An agent's internal note: their reply to translate when it starts with the
+    /// endpoint's agent prefix, otherwise ignored.
+    AgentNote,
+    /// A new ticket; its text is the first message.
+    TicketCreated,
+    /// Acknowledged and dropped.
+    Ignore,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fields {
+    ticket_id: String,
+    /// Identifies the message (or the ticket, for a new ticket): with the ticket,
+    /// the delivery key, so a redelivery is queued once. Without it (helpdesks whose
+    /// webhooks carry no message id) the key is a digest of the payload: a
+    /// redelivery is the same bytes, but two identical payloads count as one.
+    #[serde(default)]
+    message_id: Option<String>,
+    text: String,
+    #[serde(default)]
+    author_id: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    occurred_at: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    customer_id: Option<String>,
+    #[serde(default)]
+    customer_name: Option<String>,
+    #[serde(default)]
+    customer_email: Option<String>,
+    #[serde(default)]
+    customer_phone: Option<String>,
+    #[serde(default)]
+    customer_locale: Option<String>,
+    #[serde(default)]
+    customer_time_zone: Option<String>,
+    #[serde(default)]
+    customer_country: Option<String>,
+}
+
+/// One request template per kind of write.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WriteBack {
+    note: Request,
+    reply: Request,
+    #[serde(default)]
+    tags: Option<Request>,
+    #[serde(default)]
+    fields: Option<Request>,
+    #[serde(default)]
+    route: Option<Request>,
+    /// Our priorities (`low`, `normal`, `high`, `urgent`) as the helpdesk writes them.
+    #[serde(default)]
+    priorities: BTreeMap<String, Value>,
+}
+
+/// A request template: `{ticket}` and `{account}` in the path; in the body, a
+/// string that is exactly one placeholder becomes that value (`{text}`, `{tags}`
+/// as a list, `{fields}` as an object, `{group}`, `{agent}`, `{priority}`;
+/// `{group:number}` and `{agent:number}` as numbers, `{text:html}` as HTML), and a
+/// key whose value is missing is left out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    method: String,
+    path: String,
+    body: Value,
+}
+
+impl Mapped {
+    /// Reads and checks a mapping file.
+    pub fn load(path: &std::path::Path) -> Result<Mapped, MappingError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| MappingError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+        Mapped::parse(&text)
+    }
+
+    /// Parses and checks a mapping.
+    pub fn parse(text: &str) -> Result<Mapped, MappingError> {
+        let mapping: Mapping = toml::from_str(text)?;
+        let invalid = |m: String| Err(MappingError::Invalid(m));
+        if mapping.name.trim().is_empty() {
+            return invalid("`name` is empty".into());
+        }
+        let fields = &mapping.inbound.fields;
+        let pointers = [&fields.ticket_id, &fields.text]
+            .into_iter()
+            .chain(
+                [
+                    &fields.message_id,
+                    &fields.author_id,
+                    &fields.account_id,
+                    &fields.occurred_at,
+                    &fields.channel,
+                    &fields.customer_id,
+                    &fields.customer_name,
+                    &fields.customer_email,
+                    &fields.customer_phone,
+                    &fields.customer_locale,
+                    &fields.customer_time_zone,
+                    &fields.customer_country,
+                ]
+                .into_iter()
+                .flatten(),
+            )
+            .chain(mapping.inbound.attributes.values())
+            .chain(mapping.inbound.rules.iter().flat_map(|r| r.when.keys()));
+        for pointer in pointers {
+            if !pointer.starts_with('/') {
+                return invalid(format!(
+                    "`{pointer}` is not a JSON pointer (it must start with /)"
+                ));
+            }
+        }
+        if mapping.inbound.rules.is_empty() {
+            return invalid("`inbound.rules` is empty: nothing would be mapped".into());
+        }
+        for (theirs, ours) in &mapping.channels {
+            if channel_by_name(ours).is_none() {
+                return invalid(format!(
+                    "channel `{theirs}` maps to unknown channel `{ours}`"
+                ));
+            }
+        }
+        let write = &mapping.write_back;
+        for request in [Some(&write.note), Some(&write.reply)]
+            .into_iter()
+            .chain([
+                write.tags.as_ref(),
+                write.fields.as_ref(),
+                write.route.as_ref(),
+            ])
+            .flatten()
+        {
+            if http::Method::from_bytes(request.method.as_bytes()).is_err() {
+                return invalid(format!("`{}` is not an HTTP method", request.method));
+            }
+            if !request.path.starts_with('/') {
+                return invalid(format!("request path `{}` must start with /", request.path));
+            }
+        }
+        for key in write.priorities.keys() {
+            if !matches!(key.as_str(), "low" | "normal" | "high" | "urgent") {
+                return invalid(format!(
+                    "priority `{key}`: ours are low, normal, high and urgent"
+                ));
+            }
+        }
+        if let Signature::HmacSha256 {
+            signed,
+            timestamp_header,
+            timestamp_format,
+            ..
+        } = &mapping.signature
+        {
+            if !signed.contains("{body}") {
+                return invalid("`signature.signed` must contain {body}".into());
+            }
+            if signed.contains("{timestamp}")
+                && (timestamp_header.is_none() || timestamp_format.is_none())
+            {
+                return invalid(
+                    "`signature.signed` uses {timestamp}: give timestamp_header and timestamp_format"
+                        .into(),
+                );
+            }
+        }
+        Ok(Mapped { mapping })
+    }
+
+    fn channel(&self, raw: Option<String>) -> (pb::Channel, String) {
+        let Some(raw) = raw else {
+            return (pb::Channel::Unspecified, String::new());
+        };
+        match self
+            .mapping
+            .channels
+            .get(&raw)
+            .and_then(|c| channel_by_name(c))
+        {
+            Some(channel) => (channel, String::new()),
+            None => (pb::Channel::Custom, raw),
+        }
+    }
+}
+
+fn channel_by_name(name: &str) -> Option<pb::Channel> {
+    Some(match name {
+        "email" => pb::Channel::Email,
+        "web-chat" => pb::Channel::WebChat,
+        "whatsapp" => pb::Channel::Whatsapp,
+        "facebook" => pb::Channel::Facebook,
+        "phone" => pb::Channel::Phone,
+        "sms" => pb::Channel::Sms,
+        "api" => pb::Channel::Api,
+        _ => return None,
+    })
+}
+
+/// The value at `pointer` as text: strings trimmed, numbers and booleans written
+/// out; absent, `null` and empty are `None`.
+fn text_at(payload: &Value, pointer: &str) -> Option<String> {
+    match payload.pointer(pointer)? {
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn optional_at(payload: &Value, pointer: &Option<String>) -> Option<String> {
+    pointer.as_deref().and_then(|p| text_at(payload, p))
+}
+
+fn required_at(payload: &Value, pointer: &str) -> Result<String, Rejection> {
+    text_at(payload, pointer).ok_or_else(|| webhook::missing(pointer))
+}
+
+/// Whether the value at `pointer` is `expected` (or one of `expected`'s values).
+fn holds(payload: &Value, pointer: &str, expected: &Value) -> bool {
+    let actual = payload.pointer(pointer).unwrap_or(&Value::Null);
+    match expected {
+        Value::Array(options) => options.iter().any(|o| o == actual),
+        one => one == actual,
+    }
+}
+
+/// An RFC 3339 time or unix seconds.
+fn timestamp_at(
+    payload: &Value,
+    pointer: &Option<String>,
+) -> Result<Option<prost_types::Timestamp>, Rejection> {
+    let Some(pointer) = pointer.as_deref() else {
+        return Ok(None);
+    };
+    match payload.pointer(pointer) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(|seconds| Some(prost_types::Timestamp { seconds, nanos: 0 }))
+            .ok_or_else(|| webhook::missing(pointer)),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<prost_types::Timestamp>()
+            .map(Some)
+            .map_err(|_| Rejection::BadPayload(format!("field `{pointer}` is not a time"))),
+        Some(_) => Err(webhook::missing(pointer)),
+    }
+}
+
+/// `{user}` and `{token}` in a template.
+fn credential_template(template: &str, credentials: &Credentials) -> String {
+    template
+        .replace("{user}", credentials.user.trim())
+        .replace("{token}", credentials.token.trim())
+}
+
+impl Helpdesk for Mapped {
+    fn name(&self) -> &str {
+        &self.mapping.name
+    }
+
+    fn verify(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+        secret: &str,
+        now: SystemTime,
+        rules: &Rules,
+    ) -> Result<(), Rejection> {
+        if secret.is_empty() {
+            return Err(Rejection::BadSignature(
+                "no signing secret configured".to_owned(),
+            ));
+        }
+        match &self.mapping.signature {
+            Signature::Basic => {
+                let given = webhook::header(headers, http::header::AUTHORIZATION.as_str())?;
+                let password = given
+                    .strip_prefix("Basic ")
+                    .and_then(|b| BASE64.decode(b.trim()).ok())
+                    .and_then(|pair| {
+                        let colon = pair.iter().position(|&b| b == b':')?;
+                        Some(pair[colon + 1..].to_vec())
+                    })
+                    .ok_or_else(|| {
+                        Rejection::BadSignature("authorization is not basic auth".to_owned())
+                    })?;
+                if bool::from(password.ct_eq(secret.as_bytes())) {
+                    Ok(())
+                } else {
+                    Err(Rejection::BadSignature("wrong webhook password".to_owned()))
+                }
+            }
+            Signature::Token { header } => {
+                let given = webhook::header(headers, header)?;
+                if bool::from(given.as_bytes().ct_eq(secret.as_bytes())) {
+                    Ok(())
+                } else {
+                    Err(Rejection::BadSignature(format!("wrong {header}")))
+                }
+            }
+            Signature::HmacSha256 {
+                header,
+                prefix,
+                encoding,
+                timestamp_header,
+                timestamp_format,
+                signed,
+            } => {
+                let given = webhook::header(headers, header)?;
+                let mac = given.strip_prefix(prefix.as_str()).ok_or_else(|| {
+                    Rejection::BadSignature(format!("{header} does not start with {prefix}"))
+                })?;
+                let expected = match encoding {
+                    Encoding::Base64 => BASE64.decode(mac).ok(),
+                    Encoding::Hex => hex::decode(mac).ok(),
+                }
+                .ok_or_else(|| Rejection::BadSignature(format!("{header} is not encoded")))?;
+                let timestamp = match timestamp_header {
+                    Some(name) if signed.contains("{timestamp}") => {
+                        Some(webhook::header(headers, name)?)
+                    }
+                    _ => None,
+                };
+                let mut parts: Vec<&[u8]> = Vec::new();
+                for (i, piece) in signed.split("{body}").enumerate() {
+                    if i > 0 {
+                        parts.push(body);
+                    }
+                    for (j, literal) in piece.split("{timestamp}").enumerate() {
+                        if j > 0 {
+                            parts.push(timestamp.unwrap_or_default().as_bytes());
+                        }
+                        parts.push(literal.as_bytes());
+                    }
+                }
+                webhook::verify_hmac_sha256(secret, &parts, &expected)?;
+                if let (Some(timestamp), Some(format)) = (timestamp, timestamp_format) {
+                    let signed_at = match format {
+                        TimestampFormat::Unix => timestamp.parse::<i64>().ok(),
+                        TimestampFormat::Rfc3339 => timestamp
+                            .parse::<prost_types::Timestamp>()
+                            .ok()
+                            .map(|t| t.seconds),
+                    }
+                    .ok_or_else(|| {
+                        Rejection::BadSignature(format!("unreadable timestamp {timestamp:?}"))
+                    })?;
+                    webhook::check_age(signed_at, now, rules.max_age_secs)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn map(&self, tenant: &str, body: &[u8], rules: &Rules) -> Result<Inbound, Rejection> {
+        let payload: Value = serde_json::from_slice(body)
+            .map_err(|e| Rejection::BadPayload(format!("not JSON: {e}")))?;
+        if !payload.is_object() {
+            return Err(Rejection::BadPayload(
+                "body is not a JSON object".to_owned(),
+            ));
+        }
+        let inbound = &self.mapping.inbound;
+        let Some(rule) = inbound.rules.iter().find(|rule| {
+            rule.when
+                .iter()
+                .all(|(pointer, expected)| holds(&payload, pointer, expected))
+        }) else {
+            return Ok(Inbound::Ignored(
+                "no rule of the mapping matches".to_owned(),
+            ));
+        };
+        if rule.kind == RuleKind::Ignore {
+            return Ok(Inbound::Ignored(
+                "the mapping ignores this delivery".to_owned(),
+            ));
+        }
+        let fields = &inbound.fields;
+        let ticket_id = required_at(&payload, &fields.ticket_id)?;
+        let message_id = match &fields.message_id {
+            Some(pointer) => required_at(&payload, pointer)?,
+            None => {
+                use sha2::Digest as _;
+                let digest = sha2::Sha256::digest(body);
+                format!("sha256-{}", hex::encode(&digest[..16]))
+            }
+        };
+        let text = text_at(&payload, &fields.text).unwrap_or_default();
+        let author = optional_at(&payload, &fields.author_id);
+        if author
+            .as_ref()
+            .is_some_and(|a| rules.bot_author_ids.iter().any(|b| b.trim() == a))
+            || (!rules.marker.is_empty() && text.contains(&rules.marker))
+        {
+            return Ok(Inbound::Ignored(
+                "our own write (loop prevention)".to_owned(),
+            ));
+        }
+        let (kind, text) = match rule.kind {
+            RuleKind::CustomerMessage if text.is_empty() => {
+                return Ok(Inbound::Ignored("empty customer message".to_owned()));
+            }
+            RuleKind::CustomerMessage => (pb::EventKind::CustomerMessage, text),
+            RuleKind::TicketCreated => (pb::EventKind::TicketCreated, text),
+            RuleKind::AgentNote => {
+                let prefix = rules.agent_prefix.trim();
+                match text.strip_prefix(prefix).map(str::trim) {
+                    Some(reply) if !prefix.is_empty() && !reply.is_empty() => {
+                        (pb::EventKind::AgentReplyDrafted, reply.to_owned())
+                    }
+                    Some(_) if !prefix.is_empty() => {
+                        return Ok(Inbound::Ignored("agent reply note is empty".to_owned()));
+                    }
+                    _ => {
+                        return Ok(Inbound::Ignored(
+                            "internal note without the agent reply prefix".to_owned(),
+                        ));
+                    }
+                }
+            }
+            RuleKind::Ignore => unreachable!("handled above"),
+        };
+        let name = &self.mapping.name;
+        let account_id = optional_at(&payload, &fields.account_id).unwrap_or_default();
+        let delivery_key = if account_id.is_empty() {
+            format!("{name}:{ticket_id}:{message_id}")
+        } else {
+            format!("{name}:{account_id}:{ticket_id}:{message_id}")
+        };
+        let (channel, custom_channel) = self.channel(optional_at(&payload, &fields.channel));
+        let mut external_ids = BTreeMap::new();
+        let customer_id = optional_at(&payload, &fields.customer_id).unwrap_or_default();
+        if !customer_id.is_empty() {
+            external_ids.insert(name.clone(), customer_id.clone());
+        }
+        let email = optional_at(&payload, &fields.customer_email);
+        let phone = optional_at(&payload, &fields.customer_phone);
+        if let Some(email) = email {
+            external_ids.insert("email".to_owned(), email);
+        }
+        if let Some(phone) = phone {
+            if channel == pb::Channel::Whatsapp {
+                external_ids.insert("whatsapp".to_owned(), phone.clone());
+            }
+            external_ids.insert("phone".to_owned(), phone);
+        }
+        let attributes = inbound
+            .attributes
+            .iter()
+            .filter_map(|(key, pointer)| text_at(&payload, pointer).map(|v| (key.clone(), v)))
+            .collect();
+        let agent_reply = kind == pb::EventKind::AgentReplyDrafted;
+        let event = pb::Event {
+            tenant_id: tenant.to_owned(),
+            event_id: delivery_key.clone(),
+            kind: kind as i32,
+            ticket_id: ticket_id.clone(),
+            channel: channel as i32,
+            custom_channel,
+            customer: Some(pb::Customer {
+                id: customer_id,
+                locale: optional_at(&payload, &fields.customer_locale).unwrap_or_default(),
+                country: optional_at(&payload, &fields.customer_country).unwrap_or_default(),
+                time_zone: optional_at(&payload, &fields.customer_time_zone).unwrap_or_default(),
+                display_name: optional_at(&payload, &fields.customer_name).unwrap_or_default(),
+                external_ids,
+            }),
+            agent: agent_reply.then(|| pb::Agent {
+                id: author.unwrap_or_default(),
+                working_language: String::new(),
+            }),
+            text,
+            occurred_at: timestamp_at(&payload, &fields.occurred_at)?,
+            attributes,
+            ..Default::default()
+        };
+        let event_json = crate::json::to_json("crossdesk.v1.Event", &event)
+            .map_err(|e| Rejection::BadPayload(format!("cannot encode the event: {e}")))?;
+        Ok(Inbound::Job(Job {
+            delivery_key,
+            event_json,
+            target: Target {
+                ticket_id,
+                account_id,
+            },
+            agent_reply,
+            customer_looked_up: false,
+        }))
+    }
+
+    fn write_back(
+        &self,
+        target: &Target,
+        actions: &[pb::Action],
+        reply: Option<&str>,
+        rules: &Rules,
+    ) -> Vec<RestCall> {
+        let write = &self.mapping.write_back;
+        let mut writes = Writes::from_actions(actions, reply);
+        // What the helpdesk has no request (or no value) for goes into the note.
+        let priority = writes.priority.take().and_then(|p| {
+            let value = write.priorities.get(&p).cloned();
+            if value.is_none() {
+                writes.unrouted.push(format!("priority {p}"));
+            }
+            value
+        });
+        match &write.route {
+            None => writes.unroute_all(),
+            Some(route) => {
+                // An id the helpdesk wants as a number but that is none cannot be set.
+                let numeric = |v: &Option<String>| {
+                    v.as_deref().is_none_or(|v| v.trim().parse::<u64>().is_ok())
+                };
+                for (name, id) in [("group", &mut writes.group), ("agent", &mut writes.agent)] {
+                    if wants_number(&route.body, name)
+                        && !numeric(id)
+                        && let Some(id) = id.take()
+                    {
+                        writes.unrouted.push(format!("{name} {id}"));
+                    }
+                }
+            }
+        }
+        if write.tags.is_none() && !writes.tags.is_empty() {
+            let tags = std::mem::take(&mut writes.tags).join(", ");
+            writes.notes.push(format!("Tags: {tags}"));
+        }
+        if write.fields.is_none() {
+            for (key, value) in std::mem::take(&mut writes.fields) {
+                writes.notes.push(format!("{key}: {value}"));
+            }
+        }
+        let note = writes.note_text(&rules.marker);
+
+        let mut values: BTreeMap<&str, Value> = BTreeMap::new();
+        let mut calls = Vec::new();
+        let mut add = |request: &Request, values: &BTreeMap<&str, Value>| {
+            if let Some(call) = render(request, target, values) {
+                merge_or_push(&mut calls, call);
+            }
+        };
+        if let Some(note) = note {
+            values.insert("text", Value::String(note));
+            add(&write.note, &values);
+        }
+        if let (Some(request), false) = (&write.tags, writes.tags.is_empty()) {
+            values.insert("tags", Value::from(writes.tags.clone()));
+            add(request, &values);
+        }
+        if let (Some(request), false) = (&write.fields, writes.fields.is_empty()) {
+            let object: Map<String, Value> = writes
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
+            values.insert("fields", Value::Object(object));
+            add(request, &values);
+        }
+        if let Some(request) = &write.route {
+            let route_values: BTreeMap<&str, Value> = [
+                ("group", writes.group.clone().map(Value::String)),
+                ("agent", writes.agent.clone().map(Value::String)),
+                ("priority", priority),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+            if !route_values.is_empty() {
+                add(request, &route_values);
+            }
+        }
+        if let Some(reply) = writes.public_reply() {
+            let mut reply_values = BTreeMap::new();
+            reply_values.insert("text", Value::String(reply));
+            add(&write.reply, &reply_values);
+        }
+        calls
+    }
+
+    fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
+        if credentials.token.trim().is_empty() {
+            return Err(format!("{} needs an API token", self.mapping.name));
+        }
+        let (name, value) = match &self.mapping.auth {
+            Auth::Basic { user, password } => {
+                let pair = format!(
+                    "{}:{}",
+                    credential_template(user, credentials),
+                    credential_template(password, credentials)
+                );
+                (
+                    http::header::AUTHORIZATION,
+                    format!("Basic {}", BASE64.encode(pair)),
+                )
+            }
+            Auth::Header { header, value } => (
+                http::HeaderName::from_bytes(header.as_bytes())
+                    .map_err(|_| format!("`{header}` is not a header name"))?,
+                credential_template(value, credentials),
+            ),
+        };
+        let mut value = http::HeaderValue::from_str(&value)
+            .map_err(|_| "the credentials make an invalid header".to_owned())?;
+        value.set_sensitive(true);
+        let mut headers = http::HeaderMap::new();
+        headers.insert(name, value);
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Ok(headers)
+    }
+}
+
+/// The request a template makes with `values`; `None` when a placeholder of the
+/// path has no value.
+fn render(request: &Request, target: &Target, values: &BTreeMap<&str, Value>) -> Option<RestCall> {
+    if request.path.contains("{account}") && target.account_id.is_empty() {
+        return None;
+    }
+    let path = request
+        .path
+        .replace("{ticket}", &target.ticket_id)
+        .replace("{account}", &target.account_id);
+    let method = http::Method::from_bytes(request.method.as_bytes()).ok()?;
+    let body = fill(&request.body, values).unwrap_or(Value::Object(Map::new()));
+    Some(RestCall { method, path, body })
+}
+
+/// The template with its placeholders replaced; `None` for a placeholder without a
+/// value, so that the key holding it is left out.
+fn fill(template: &Value, values: &BTreeMap<&str, Value>) -> Option<Value> {
+    match template {
+        Value::String(s) if s.starts_with('{') && s.ends_with('}') => {
+            let inner = &s[1..s.len() - 1];
+            let (name, conversion) = inner.split_once(':').unwrap_or((inner, ""));
+            let value = values.get(name)?;
+            match conversion {
+                "number" => value
+                    .as_str()
+                    .and_then(|t| t.trim().parse::<u64>().ok())
+                    .map(Value::from),
+                "html" => value.as_str().map(|t| Value::String(html_text(t))),
+                _ => Some(value.clone()),
+            }
+        }
+        Value::Object(object) => Some(Value::Object(
+            object
+                .iter()
+                .filter_map(|(k, v)| fill(v, values).map(|v| (k.clone(), v)))
+                .collect(),
+        )),
+        Value::Array(items) => Some(Value::Array(
+            items.iter().filter_map(|v| fill(v, values)).collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+/// Plain text as HTML: escaped, line breaks kept.
+fn html_text(text: &str) -> String {
+    let mut html = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\n' => html.push_str("<br>"),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
+/// Whether `template` holds the placeholder `{name:number}` somewhere.
+fn wants_number(template: &Value, name: &str) -> bool {
+    match template {
+        Value::String(s) => *s == format!("{{{name}:number}}"),
+        Value::Object(object) => object.values().any(|v| wants_number(v, name)),
+        Value::Array(items) => items.iter().any(|v| wants_number(v, name)),
+        _ => false,
+    }
+}
+
+/// Adds `call` to the first earlier call to the same method and path whose body
+/// agrees with it (no key set to two values), else appends it: one update instead
+/// of several, as helpdesks cap updates per ticket.
+fn merge_or_push(calls: &mut Vec<RestCall>, call: RestCall) {
+    for earlier in calls.iter_mut() {
+        if earlier.method == call.method && earlier.path == call.path {
+            let mut merged = earlier.body.clone();
+            if merge(&mut merged, &call.body) {
+                earlier.body = merged;
+                return;
+            }
+        }
+    }
+    calls.push(call);
+}
+
+/// Deep-merges `from` into `into`; false when they disagree on a value.
+fn merge(into: &mut Value, from: &Value) -> bool {
+    match (into, from) {
+        (Value::Object(into), Value::Object(from)) => {
+            for (key, value) in from {
+                match into.get_mut(key) {
+                    Some(existing) => {
+                        if !merge(existing, value) {
+                            return false;
+                        }
+                    }
+                    None => {
+                        into.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            true
+        }
+        (into, from) => into == from,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hmac::{Hmac, Mac};
+    use serde_json::json;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const SECRET: &str = "freshdesk-webhook-password";
+    const CUSTOMER_REPLY: &str =
+        include_str!("../../../tests/fixtures/freshdesk/customer_reply_email.json");
+    const TICKET_CREATED: &str =
+        include_str!("../../../tests/fixtures/freshdesk/ticket_created_whatsapp.json");
+    const AGENT_NOTE: &str =
+        include_str!("../../../tests/fixtures/freshdesk/agent_note_reply.json");
+
+    fn freshdesk() -> Mapped {
+        builtin("freshdesk").expect("shipped").expect("valid")
+    }
+
+    fn rules() -> Rules {
+        Rules {
+            agent_prefix: "#reply".into(),
+            bot_author_ids: vec!["80000000001".into()],
+            marker: "— via Crossdesk".into(),
+            max_age_secs: 300,
+        }
+    }
+
+    fn mapped(helpdesk: &Mapped, body: &str) -> (Job, pb::Event) {
+        match helpdesk.map("acme", body.as_bytes(), &rules()) {
+            Ok(Inbound::Job(job)) => {
+                let event = crate::json::event_from_json(&job.event_json).expect("event");
+                (job, event)
+            }
+            other => panic!("not mapped: {other:?}"),
+        }
+    }
+
+    fn ignored(body: &str) -> String {
+        match freshdesk().map("acme", body.as_bytes(), &rules()) {
+            Ok(Inbound::Ignored(why)) => why,
+            other => panic!("not ignored: {other:?}"),
+        }
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    http::HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                    http::HeaderValue::from_str(v).expect("value"),
+                )
+            })
+            .collect()
+    }
+
+    fn basic(user: &str, password: &str) -> String {
+        format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
+    }
+
+    #[test]
+    fn every_shipped_mapping_is_valid() {
+        for name in builtin_names() {
+            let mapping = builtin(name).expect("listed").expect("valid");
+            assert_eq!(mapping.name(), name);
+        }
+    }
+
+    #[test]
+    fn basic_auth_webhooks_need_the_secret_as_password() {
+        let now = SystemTime::now();
+        let check = |h: &http::HeaderMap| freshdesk().verify(h, b"{}", SECRET, now, &rules());
+        assert_eq!(
+            check(&headers(&[("authorization", &basic("freshdesk", SECRET))])),
+            Ok(())
+        );
+        for bad in [
+            headers(&[("authorization", &basic("freshdesk", "guess"))]),
+            headers(&[("authorization", &basic("freshdesk", ""))]),
+            headers(&[("authorization", "Bearer token")]),
+            headers(&[("authorization", "Basic !!!")]),
+            headers(&[]),
+        ] {
+            assert!(
+                matches!(check(&bad), Err(Rejection::BadSignature(_))),
+                "{bad:?}"
+            );
+        }
+        // No secret configured: nothing is accepted, not even an empty password.
+        let empty = headers(&[("authorization", &basic("freshdesk", ""))]);
+        assert!(
+            freshdesk()
+                .verify(&empty, b"{}", "", now, &rules())
+                .is_err()
+        );
+    }
+
+    /// A mapping for a helpdesk that signs like Chatwoot: `sha256=` + hex HMAC over
+    /// `{timestamp}.{body}`, unix seconds.
+    fn hmac_mapping() -> Mapped {
+        let text = include_str!("mappings/freshdesk.toml").replace(
+            "[signature]\nscheme = \"basic\"",
+            "[signature]\nscheme = \"hmac-sha256\"\nheader = \"x-signature\"\nprefix = \"sha256=\"\n\
+             encoding = \"hex\"\ntimestamp_header = \"x-timestamp\"\ntimestamp_format = \"unix\"\n\
+             signed = \"{timestamp}.{body}\"",
+        );
+        Mapped::parse(&text).expect("valid")
+    }
+
+    #[test]
+    fn hmac_signatures_are_checked_over_the_signed_template_and_age() {
+        let body = br#"{"event":"customer_reply"}"#;
+        let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+        let sign = |timestamp: &str, body: &[u8]| {
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+            mac.update(timestamp.as_bytes());
+            mac.update(b".");
+            mac.update(body);
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        };
+        let helpdesk = hmac_mapping();
+        let check = |timestamp: &str, signature: &str, body: &[u8]| {
+            let h = headers(&[("x-timestamp", timestamp), ("x-signature", signature)]);
+            helpdesk.verify(&h, body, SECRET, now, &rules())
+        };
+        let fresh = "1790000000";
+        assert_eq!(check(fresh, &sign(fresh, body), body), Ok(()));
+        assert!(matches!(
+            check(fresh, &sign(fresh, body), b"{}"),
+            Err(Rejection::BadSignature(_))
+        ));
+        assert!(matches!(
+            check("1789999000", &sign(fresh, body), body),
+            Err(Rejection::BadSignature(_))
+        ));
+        let old = "1789999000";
+        assert!(matches!(
+            check(old, &sign(old, body), body),
+            Err(Rejection::Stale(_))
+        ));
+        let unprefixed = sign(fresh, body).replace("sha256=", "");
+        assert!(check(fresh, &unprefixed, body).is_err());
+    }
+
+    #[test]
+    fn a_customer_reply_becomes_a_customer_message_with_identities() {
+        let (job, event) = mapped(&freshdesk(), CUSTOMER_REPLY);
+        assert_eq!(event.kind(), pb::EventKind::CustomerMessage);
+        assert_eq!(event.ticket_id, "4711");
+        assert_eq!(event.channel(), pb::Channel::Email);
+        assert!(event.text.starts_with("Bonjour, ma commande A-2208"));
+        assert_eq!(event.occurred_at.map(|t| t.seconds), Some(1_795_513_267));
+        let customer = event.customer.expect("customer");
+        assert_eq!(customer.display_name, "Camille Martin");
+        assert_eq!(customer.external_ids["freshdesk"], "80011234567");
+        assert_eq!(customer.external_ids["email"], "camille.martin@example.fr");
+        assert!(!customer.external_ids.contains_key("phone"));
+        assert_eq!(event.attributes["freshdesk.tags"], "livraison");
+        assert!(!job.agent_reply);
+        assert_eq!(job.target.ticket_id, "4711");
+        // The delivery key: the same bytes again are the same delivery; another
+        // message on the ticket is another.
+        let (again, _) = mapped(&freshdesk(), CUSTOMER_REPLY);
+        assert_eq!(again.delivery_key, job.delivery_key);
+        assert!(job.delivery_key.starts_with("freshdesk:4711:sha256-"));
+        let other = CUSTOMER_REPLY.replace("Pouvez-vous", "Pourriez-vous");
+        assert_ne!(
+            mapped(&freshdesk(), &other).0.delivery_key,
+            job.delivery_key
+        );
+    }
+
+    #[test]
+    fn a_whatsapp_ticket_carries_the_number_as_whatsapp_id() {
+        let (_, event) = mapped(&freshdesk(), TICKET_CREATED);
+        assert_eq!(event.kind(), pb::EventKind::TicketCreated);
+        assert_eq!(event.channel(), pb::Channel::Whatsapp);
+        let ids = event.customer.expect("customer").external_ids;
+        assert_eq!(ids["whatsapp"], "+5511912345678");
+        assert_eq!(ids["phone"], "+5511912345678");
+        assert!(!ids.contains_key("email"));
+        // A source the mapping does not know is kept as a custom channel.
+        let other = TICKET_CREATED.replace("\"source\": \"13\"", "\"source\": 42");
+        let (_, event) = mapped(&freshdesk(), &other);
+        assert_eq!(
+            (event.channel(), event.custom_channel.as_str()),
+            (pb::Channel::Custom, "42")
+        );
+    }
+
+    #[test]
+    fn an_agents_prefixed_note_is_their_reply_and_other_notes_are_not() {
+        let (job, event) = mapped(&freshdesk(), AGENT_NOTE);
+        assert!(job.agent_reply);
+        assert_eq!(event.kind(), pb::EventKind::AgentReplyDrafted);
+        assert_eq!(
+            event.text,
+            "Your parcel left our warehouse yesterday; it will arrive on Thursday."
+        );
+        assert_eq!(event.agent.expect("agent").id, "80000000042");
+        assert_eq!(event.customer.expect("customer").id, "80011234567");
+        let plain = AGENT_NOTE.replace("#reply ", "");
+        assert!(ignored(&plain).contains("without the agent reply prefix"));
+        let empty = AGENT_NOTE.replace(
+            "#reply Your parcel left our warehouse yesterday; it will arrive on Thursday.",
+            "#reply   ",
+        );
+        assert!(ignored(&empty).contains("empty"));
+    }
+
+    #[test]
+    fn our_own_writes_and_unknown_events_are_ignored() {
+        let by_bot =
+            CUSTOMER_REPLY.replace("\"author_id\": 80011234567", "\"author_id\": 80000000001");
+        assert!(ignored(&by_bot).contains("loop prevention"));
+        let marked = CUSTOMER_REPLY.replace("vérifier ?", "vérifier ?\\n— via Crossdesk");
+        assert!(ignored(&marked).contains("loop prevention"));
+        let unknown = CUSTOMER_REPLY.replace("customer_reply", "ticket_merged");
+        assert!(ignored(&unknown).contains("no rule"));
+        let blank = CUSTOMER_REPLY.replace(
+            "Bonjour, ma commande A-2208 n'est toujours pas arrivée. Pouvez-vous vérifier ?",
+            "  ",
+        );
+        assert!(ignored(&blank).contains("empty"));
+    }
+
+    #[test]
+    fn malformed_payloads_are_refused_naming_the_field() {
+        let refused = |body: &str| match freshdesk().map("acme", body.as_bytes(), &rules()) {
+            Err(Rejection::BadPayload(why)) => why,
+            other => panic!("not refused: {other:?}"),
+        };
+        assert!(refused("not json").contains("not JSON"));
+        assert!(refused("[1]").contains("not a JSON object"));
+        let no_ticket = CUSTOMER_REPLY.replace("\"id\": 4711,", "");
+        assert!(refused(&no_ticket).contains("/ticket/id"));
+        let bad_time = CUSTOMER_REPLY.replace("2026-11-24T09:41:07Z", "yesterday");
+        assert!(refused(&bad_time).contains("/time"));
+    }
+
+    fn action(kind: pb::action::Kind) -> pb::Action {
+        pb::Action {
+            plugin: "p".into(),
+            kind: Some(kind),
+        }
+    }
+
+    fn target() -> Target {
+        Target {
+            ticket_id: "4711".into(),
+            account_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn write_back_merges_ticket_updates_and_keeps_tags_in_the_note() {
+        use pb::action::Kind;
+        let actions = [
+            action(Kind::InternalNote(
+                "Translation (fr→en): <my order> never came".into(),
+            )),
+            action(Kind::AddTags(pb::Tags {
+                tags: vec!["fr".into(), "shipping".into()],
+            })),
+            action(Kind::SetFields(pb::Fields {
+                fields: [("cf_language".to_owned(), "fr".to_owned())].into(),
+            })),
+            action(Kind::Route(pb::Routing {
+                group: "5000123".into(),
+                agent_id: "camille-agent".into(),
+                priority: "high".into(),
+                reason: "French speaker on shift".into(),
+            })),
+        ];
+        let calls = freshdesk().write_back(&target(), &actions, None, &rules());
+        let summary: Vec<(String, &str)> = calls
+            .iter()
+            .map(|c| (c.method.to_string(), c.path.as_str()))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("POST".to_owned(), "/api/v2/tickets/4711/notes"),
+                ("PUT".to_owned(), "/api/v2/tickets/4711"),
+            ]
+        );
+        let note = calls[0].body["body"].as_str().expect("note");
+        assert_eq!(calls[0].body["private"], json!(true));
+        assert_eq!(
+            note,
+            "Translation (fr→en): &lt;my order&gt; never came<br><br>\
+             Routing: French speaker on shift<br><br>Tags: fr, shipping<br><br>\
+             Suggested routing: agent camille-agent\
+             <br><br>— via Crossdesk"
+        );
+        assert_eq!(
+            calls[1].body,
+            json!({ "custom_fields": { "cf_language": "fr" }, "group_id": 5000123, "priority": 3 })
+        );
+    }
+
+    #[test]
+    fn write_back_posts_the_reply_and_nothing_without_actions() {
+        let rules = rules();
+        let none = freshdesk().write_back(&target(), &[], None, &rules);
+        assert!(none.is_empty(), "{none:?}");
+        let calls = freshdesk().write_back(&target(), &[], Some("See you on Thursday"), &rules);
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].path, "/api/v2/tickets/4711/reply");
+        assert_eq!(calls[0].body, json!({ "body": "See you on Thursday" }));
+    }
+
+    #[test]
+    fn requests_to_one_path_merge_only_when_they_agree() {
+        let put = |body: Value| RestCall {
+            method: http::Method::PUT,
+            path: "/t/1".into(),
+            body,
+        };
+        let mut calls = vec![put(json!({ "ticket": { "comment": { "body": "note" } } }))];
+        merge_or_push(&mut calls, put(json!({ "ticket": { "tags": ["a"] } })));
+        assert_eq!(calls.len(), 1);
+        merge_or_push(
+            &mut calls,
+            put(json!({ "ticket": { "comment": { "body": "reply" } } })),
+        );
+        assert_eq!(calls.len(), 2, "a second comment is a second update");
+        assert_eq!(
+            calls[0].body,
+            json!({ "ticket": { "comment": { "body": "note" }, "tags": ["a"] } })
+        );
+    }
+
+    #[test]
+    fn api_requests_authenticate_with_the_key_as_user() {
+        let headers = freshdesk()
+            .auth_headers(&Credentials {
+                user: String::new(),
+                token: "fd-api-key".into(),
+            })
+            .expect("headers");
+        assert_eq!(
+            headers[http::header::AUTHORIZATION],
+            basic("fd-api-key", "X").as_str()
+        );
+        assert!(freshdesk().auth_headers(&Credentials::default()).is_err());
+    }
+
+    #[test]
+    fn invalid_mappings_are_refused_naming_what_is_wrong() {
+        let shipped = include_str!("mappings/freshdesk.toml");
+        for (from, to, expected) in [
+            (
+                "ticket_id = \"/ticket/id\"",
+                "ticket_id = \"ticket.id\"",
+                "not a JSON pointer",
+            ),
+            (
+                "\"13\" = \"whatsapp\"",
+                "\"13\" = \"telegram\"",
+                "unknown channel",
+            ),
+            (
+                "method = \"PUT\"",
+                "method = \"P U T\"",
+                "not an HTTP method",
+            ),
+            ("urgent = 4", "critical = 4", "priority `critical`"),
+            ("name = \"freshdesk\"", "name = \" \"", "`name` is empty"),
+            (
+                "scheme = \"basic\"\n\n#",
+                "scheme = \"sign-it\"\n\n#",
+                "scheme",
+            ),
+            ("[[inbound.rules]]", "[[inbound.rulez]]", "rulez"),
+        ] {
+            assert!(shipped.contains(from), "{from}");
+            let text = shipped.replacen(from, to, 1);
+            let error = Mapped::parse(&text).expect_err(expected).to_string();
+            assert!(error.contains(expected), "{expected}: {error}");
+        }
+    }
+}
