@@ -60,6 +60,16 @@ async fn bridge(sidecar: &TestServer, helpdesk_url: &str) -> Bridge {
 }
 
 async fn bridge_with(sidecar: &TestServer, helpdesk_url: &str, debounce_ms: u64) -> Bridge {
+    bridge_configured(sidecar, helpdesk_url, debounce_ms, "").await
+}
+
+/// Like [`bridge_with`], with `freshdesk` added to the Freshdesk endpoint's settings.
+async fn bridge_configured(
+    sidecar: &TestServer,
+    helpdesk_url: &str,
+    debounce_ms: u64,
+    freshdesk: &str,
+) -> Bridge {
     let data_dir = tempfile::tempdir().expect("temp dir");
     let config = crossdesk::bridge::BridgeConfig::parse(&format!(
         r#"
@@ -97,6 +107,7 @@ base_url = "{helpdesk_url}"
 signing_secret = "{FRESHDESK_SECRET}"
 api_token = "freshdesk-api-key"
 bot_author_ids = ["80000000001"]
+{freshdesk}
 "#,
         data = data_dir.path().display().to_string(),
         sidecar = sidecar.uri(),
@@ -697,6 +708,33 @@ async fn a_helpdesk_attached_by_a_mapping_file_gets_notes_and_replies() {
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(helpdesk.calls().len(), 2, "{:#?}", helpdesk.calls());
+}
+
+#[tokio::test]
+async fn api_requests_are_paced_to_the_helpdesks_rate_limit() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    // 30 a minute: a burst of 3, then one every 60 s / 27 ≈ 2.2 s.
+    let bridge =
+        bridge_configured(&sidecar, &helpdesk.url(), 0, "max_requests_per_minute = 30").await;
+    let reply: serde_json::Value =
+        serde_json::from_slice(&fixture("freshdesk/customer_reply_email.json")).expect("json");
+    // Five customers writing on five tickets: five notes.
+    for ticket in 1..=5 {
+        let mut body = reply.clone();
+        body["ticket"]["id"] = ticket.into();
+        let body = serde_json::to_vec(&body).expect("json");
+        let (status, _) = post_freshdesk(&bridge, &body, FRESHDESK_SECRET).await;
+        assert_eq!(status, 200);
+    }
+    let mut calls = helpdesk.wait_for_ok(5, Duration::from_secs(30)).await;
+    calls.sort_by_key(|c| c.at);
+    let gaps: Vec<Duration> = calls.windows(2).map(|w| w[1].at - w[0].at).collect();
+    // After the burst, each request waited for its turn.
+    assert!(
+        gaps[2..].iter().all(|gap| *gap >= Duration::from_secs(2)),
+        "{gaps:?}"
+    );
 }
 
 #[test]

@@ -167,6 +167,11 @@ pub struct EndpointConfig {
     /// locale and time zone. Lookups are cached for `lookup_cache_secs`.
     #[serde(default = "default_look_up_customers")]
     pub look_up_customers: bool,
+    /// The most API requests the bridge makes to this helpdesk in any minute
+    /// (writes and lookups): set it to your plan's limit less what other
+    /// integrations use. Requests beyond it wait instead of being refused.
+    #[serde(default = "default_max_requests_per_minute")]
+    pub max_requests_per_minute: u32,
 }
 
 fn default_agent_prefix() -> String {
@@ -180,6 +185,9 @@ fn default_max_age_secs() -> u64 {
 }
 fn default_look_up_customers() -> bool {
     true
+}
+fn default_max_requests_per_minute() -> u32 {
+    100
 }
 fn default_lookup_cache_secs() -> u64 {
     600
@@ -218,6 +226,12 @@ impl BridgeConfig {
                 )));
             }
             helpdesk(endpoint)?;
+            if endpoint.max_requests_per_minute == 0 {
+                return Err(BridgeError::Invalid(format!(
+                    "endpoint '{}': max_requests_per_minute must be above 0",
+                    endpoint.name
+                )));
+            }
         }
         if config.max_attempts == 0 {
             return Err(BridgeError::Invalid("max_attempts must be above 0".into()));
@@ -265,6 +279,21 @@ struct Endpoint {
     signing_secret: String,
     auth: HeaderMap,
     rules: Rules,
+    /// Paces the API requests to `max_requests_per_minute`.
+    pace: governor::DefaultDirectRateLimiter,
+}
+
+/// A pace of at most `per_minute` requests in any minute: a burst of a tenth of it,
+/// the rest spread evenly (a burst of `b` plus a steady `r` a minute never
+/// exceeds `b + r` in a sliding minute).
+fn pace(per_minute: u32) -> governor::DefaultDirectRateLimiter {
+    let per_minute = per_minute.max(1);
+    let burst = (per_minute / 10).max(1);
+    let steady = (per_minute - burst).max(1);
+    let quota = governor::Quota::with_period(Duration::from_secs(60) / steady)
+        .unwrap_or_else(|| governor::Quota::per_minute(std::num::NonZeroU32::MIN))
+        .allow_burst(std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN));
+    governor::RateLimiter::direct(quota)
 }
 
 /// A secret given in the file or, better, in an environment variable.
@@ -321,6 +350,7 @@ impl Endpoint {
             },
             helpdesk,
             auth,
+            pace: pace(config.max_requests_per_minute),
             config: config.clone(),
         })
     }
@@ -622,6 +652,7 @@ async fn lookup(
     }
     let path = &key.1;
     let url = format!("{}{path}", endpoint.config.base_url.trim_end_matches('/'));
+    endpoint.pace.until_ready().await;
     let response = bridge
         .http
         .get(&url)
@@ -723,6 +754,7 @@ async fn send(bridge: &Bridge, endpoint: &Endpoint, call: &types::RestCall) -> R
         endpoint.config.base_url.trim_end_matches('/'),
         call.path
     );
+    endpoint.pace.until_ready().await;
     let result = bridge
         .http
         .request(call.method.clone(), &url)
