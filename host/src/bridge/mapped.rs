@@ -26,7 +26,10 @@ use super::writes::Writes;
 use crate::pb;
 
 /// Mapping files shipped with Crossdesk, by helpdesk name.
-const BUILTIN: &[(&str, &str)] = &[("freshdesk", include_str!("mappings/freshdesk.toml"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("zendesk", include_str!("mappings/zendesk.toml")),
+    ("freshdesk", include_str!("mappings/freshdesk.toml")),
+];
 
 /// The mapping shipped with Crossdesk for `name`, if any.
 pub fn builtin(name: &str) -> Option<Result<Mapped, MappingError>> {
@@ -68,6 +71,8 @@ struct Mapping {
     /// `whatsapp`, `facebook`, `phone`, `sms`, `api`); others become custom channels.
     #[serde(default)]
     channels: BTreeMap<String, String>,
+    #[serde(default)]
+    lookup: Option<Lookup>,
     write_back: WriteBack,
 }
 
@@ -125,11 +130,19 @@ enum Auth {
 struct InboundMapping {
     /// Tried in order; the first whose `when` holds maps the delivery.
     rules: Vec<Rule>,
-    /// Where each field is, as JSON pointers (RFC 6901) into the payload.
-    fields: Fields,
-    /// Event attributes (`name` → pointer), for plugins that want more.
+    /// Where each field is, as JSON pointers (RFC 6901) into the payload, or a list
+    /// of them (the first with a value wins); a rule can say otherwise.
+    fields: BTreeMap<Field, Pointers>,
+    /// Event attributes (`name` → pointers), for plugins that want more; a list of
+    /// texts is joined with spaces.
     #[serde(default)]
-    attributes: BTreeMap<String, String>,
+    attributes: BTreeMap<String, Pointers>,
+    /// Values that mean "none" (Zendesk writes a missing id as `"0"`).
+    #[serde(default)]
+    absent: Vec<String>,
+    /// Where the delivery says what happened, to name it when no rule maps it.
+    #[serde(default)]
+    event_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -138,7 +151,20 @@ struct Rule {
     /// Pointer → the value (or one of the values) it must have.
     #[serde(default)]
     when: BTreeMap<String, Value>,
+    /// Pointer → a value (or values) it must not have; a missing value is not one.
+    #[serde(default)]
+    unless: BTreeMap<String, Value>,
     kind: RuleKind,
+    /// Fields read elsewhere for the deliveries of this rule.
+    #[serde(default)]
+    fields: BTreeMap<Field, Pointers>,
+    /// Pointers a delivery of this rule must have: one missing is refused (`400`)
+    /// by name.
+    #[serde(default)]
+    require: Vec<String>,
+    /// Why an `ignore` rule ignores, in the webhook's answer.
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -155,39 +181,74 @@ enum RuleKind {
     Ignore,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Fields {
-    ticket_id: String,
+/// The fields of an event a mapping says where to find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Field {
+    /// Required.
+    TicketId,
     /// Identifies the message (or the ticket, for a new ticket): with the ticket,
     /// the delivery key, so a redelivery is queued once. Without it (helpdesks whose
     /// webhooks carry no message id) the key is a digest of the payload: a
     /// redelivery is the same bytes, but two identical payloads count as one.
+    MessageId,
+    /// Required.
+    Text,
+    AuthorId,
+    AccountId,
+    OccurredAt,
+    Channel,
+    CustomerId,
+    CustomerName,
+    CustomerEmail,
+    CustomerPhone,
+    CustomerLocale,
+    CustomerTimeZone,
+    CustomerCountry,
+}
+
+/// One JSON pointer, or several tried in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum Pointers {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Pointers {
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many) = match self {
+            Pointers::One(p) => (Some(p.as_str()), &[][..]),
+            Pointers::Many(ps) => (None, ps.as_slice()),
+        };
+        one.into_iter().chain(many.iter().map(String::as_str))
+    }
+}
+
+/// Reading a customer from the helpdesk's API before the event runs, for webhooks
+/// that name the customer only by id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Lookup {
+    /// The API path to `GET`, with `{customer_id}` (looked up only when it is made
+    /// of letters, digits, `-` and `_`) or `{customer_id:number}` (only digits).
+    path: String,
+    /// Pointers into the answer.
     #[serde(default)]
-    message_id: Option<String>,
-    text: String,
+    email: Option<String>,
     #[serde(default)]
-    author_id: Option<String>,
+    phone: Option<String>,
+    /// When this is `true`, the phone number is shared and identifies nobody.
     #[serde(default)]
-    account_id: Option<String>,
+    phone_shared: Option<String>,
     #[serde(default)]
-    occurred_at: Option<String>,
+    external_id: Option<String>,
     #[serde(default)]
-    channel: Option<String>,
+    locale: Option<String>,
     #[serde(default)]
-    customer_id: Option<String>,
+    time_zone: Option<String>,
     #[serde(default)]
-    customer_name: Option<String>,
-    #[serde(default)]
-    customer_email: Option<String>,
-    #[serde(default)]
-    customer_phone: Option<String>,
-    #[serde(default)]
-    customer_locale: Option<String>,
-    #[serde(default)]
-    customer_time_zone: Option<String>,
-    #[serde(default)]
-    customer_country: Option<String>,
+    name: Option<String>,
 }
 
 /// One request template per kind of write.
@@ -235,35 +296,60 @@ impl Mapped {
         if mapping.name.trim().is_empty() {
             return invalid("`name` is empty".into());
         }
-        let fields = &mapping.inbound.fields;
-        let pointers = [&fields.ticket_id, &fields.text]
+        let inbound = &mapping.inbound;
+        let field_pointers = inbound
+            .fields
+            .values()
+            .chain(inbound.attributes.values())
+            .chain(inbound.rules.iter().flat_map(|r| r.fields.values()))
+            .flat_map(Pointers::iter);
+        let rule_pointers = inbound
+            .rules
+            .iter()
+            .flat_map(|r| r.when.keys().chain(r.unless.keys()).chain(&r.require))
+            .map(String::as_str);
+        let lookup_pointers = mapping.lookup.iter().flat_map(|l| {
+            [
+                &l.email,
+                &l.phone,
+                &l.phone_shared,
+                &l.external_id,
+                &l.locale,
+                &l.time_zone,
+                &l.name,
+            ]
             .into_iter()
-            .chain(
-                [
-                    &fields.message_id,
-                    &fields.author_id,
-                    &fields.account_id,
-                    &fields.occurred_at,
-                    &fields.channel,
-                    &fields.customer_id,
-                    &fields.customer_name,
-                    &fields.customer_email,
-                    &fields.customer_phone,
-                    &fields.customer_locale,
-                    &fields.customer_time_zone,
-                    &fields.customer_country,
-                ]
-                .into_iter()
-                .flatten(),
-            )
-            .chain(mapping.inbound.attributes.values())
-            .chain(mapping.inbound.rules.iter().flat_map(|r| r.when.keys()));
-        for pointer in pointers {
+            .flatten()
+            .map(String::as_str)
+        });
+        for pointer in field_pointers
+            .chain(rule_pointers)
+            .chain(lookup_pointers)
+            .chain(inbound.event_type.as_deref())
+        {
             if !pointer.starts_with('/') {
                 return invalid(format!(
                     "`{pointer}` is not a JSON pointer (it must start with /)"
                 ));
             }
+        }
+        for rule in &inbound.rules {
+            for field in [Field::TicketId, Field::Text] {
+                if !rule.fields.contains_key(&field) && !inbound.fields.contains_key(&field) {
+                    return invalid(format!(
+                        "`inbound.fields` has no {field:?}: a {:?} rule needs it",
+                        rule.kind
+                    ));
+                }
+            }
+        }
+        if let Some(lookup) = &mapping.lookup
+            && (!lookup.path.starts_with('/') || !lookup.path.contains("{customer_id"))
+        {
+            return invalid(format!(
+                "lookup path `{}` must start with / and contain {{customer_id}}",
+                lookup.path
+            ));
         }
         if mapping.inbound.rules.is_empty() {
             return invalid("`inbound.rules` is empty: nothing would be mapped".into());
@@ -351,22 +437,104 @@ fn channel_by_name(name: &str) -> Option<pb::Channel> {
 }
 
 /// The value at `pointer` as text: strings trimmed, numbers and booleans written
-/// out; absent, `null` and empty are `None`.
+/// out, a list of those joined with spaces; absent, `null` and empty are `None`.
 fn text_at(payload: &Value, pointer: &str) -> Option<String> {
-    match payload.pointer(pointer)? {
+    let scalar = |value: &Value| match value {
         Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
+    };
+    match payload.pointer(pointer)? {
+        Value::Array(items) => {
+            let texts: Vec<String> = items.iter().filter_map(scalar).collect();
+            Some(texts.join(" ")).filter(|t| !t.is_empty())
+        }
+        value => scalar(value),
     }
 }
 
-fn optional_at(payload: &Value, pointer: &Option<String>) -> Option<String> {
-    pointer.as_deref().and_then(|p| text_at(payload, p))
+/// A delivery's payload read through a rule's fields.
+struct Reader<'m> {
+    payload: &'m Value,
+    inbound: &'m InboundMapping,
+    rule_fields: Option<&'m BTreeMap<Field, Pointers>>,
 }
 
-fn required_at(payload: &Value, pointer: &str) -> Result<String, Rejection> {
-    text_at(payload, pointer).ok_or_else(|| webhook::missing(pointer))
+impl<'m> Reader<'m> {
+    fn pointers(&self, field: Field) -> Option<&'m Pointers> {
+        self.rule_fields
+            .and_then(|f| f.get(&field))
+            .or_else(|| self.inbound.fields.get(&field))
+    }
+
+    /// The text at `pointer`, unless it is one of the mapping's "none" values.
+    fn text(&self, pointer: &str) -> Option<String> {
+        text_at(self.payload, pointer).filter(|t| !self.inbound.absent.contains(t))
+    }
+
+    fn first(&self, pointers: &Pointers) -> Option<String> {
+        pointers.iter().find_map(|p| self.text(p))
+    }
+
+    fn field(&self, field: Field) -> Option<String> {
+        self.pointers(field).and_then(|p| self.first(p))
+    }
+
+    /// A field that must be there; refused naming its (first) pointer.
+    fn required(&self, field: Field) -> Result<String, Rejection> {
+        self.field(field).ok_or_else(|| {
+            let name = self
+                .pointers(field)
+                .and_then(|p| p.iter().next())
+                .unwrap_or("?");
+            webhook::missing(name)
+        })
+    }
+
+    /// An RFC 3339 time or unix seconds, at the first of the field's pointers that
+    /// has a value.
+    fn timestamp(&self, field: Field) -> Result<Option<prost_types::Timestamp>, Rejection> {
+        let Some(pointers) = self.pointers(field) else {
+            return Ok(None);
+        };
+        let Some((pointer, value)) = pointers.iter().find_map(|p| {
+            self.payload
+                .pointer(p)
+                .filter(|v| !v.is_null())
+                .map(|v| (p, v))
+        }) else {
+            return Ok(None);
+        };
+        match value {
+            Value::Number(n) => n
+                .as_i64()
+                .map(|seconds| Some(prost_types::Timestamp { seconds, nanos: 0 }))
+                .ok_or_else(|| webhook::missing(pointer)),
+            Value::String(s) => webhook::parse_rfc3339(s)
+                .map(|(seconds, nanos)| {
+                    Some(prost_types::Timestamp {
+                        seconds,
+                        // At most 999_999_999, so it fits.
+                        nanos: i32::try_from(nanos).unwrap_or(0),
+                    })
+                })
+                .ok_or_else(|| Rejection::BadPayload(format!("field `{pointer}` is not a time"))),
+            _ => Err(webhook::missing(pointer)),
+        }
+    }
+
+    /// Whether the delivery is one of the bridge's own writes (loop prevention).
+    fn is_ours(&self, rules: &Rules) -> bool {
+        let by_us = self
+            .field(Field::AuthorId)
+            .is_some_and(|a| rules.bot_author_ids.iter().any(|b| b.trim() == a));
+        let marked = !rules.marker.is_empty()
+            && self
+                .field(Field::Text)
+                .is_some_and(|t| t.contains(&rules.marker));
+        by_us || marked
+    }
 }
 
 /// Whether the value at `pointer` is `expected` (or one of `expected`'s values).
@@ -375,29 +543,6 @@ fn holds(payload: &Value, pointer: &str, expected: &Value) -> bool {
     match expected {
         Value::Array(options) => options.iter().any(|o| o == actual),
         one => one == actual,
-    }
-}
-
-/// An RFC 3339 time or unix seconds.
-fn timestamp_at(
-    payload: &Value,
-    pointer: &Option<String>,
-) -> Result<Option<prost_types::Timestamp>, Rejection> {
-    let Some(pointer) = pointer.as_deref() else {
-        return Ok(None);
-    };
-    match payload.pointer(pointer) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n
-            .as_i64()
-            .map(|seconds| Some(prost_types::Timestamp { seconds, nanos: 0 }))
-            .ok_or_else(|| webhook::missing(pointer)),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse::<prost_types::Timestamp>()
-            .map(Some)
-            .map_err(|_| Rejection::BadPayload(format!("field `{pointer}` is not a time"))),
-        Some(_) => Err(webhook::missing(pointer)),
     }
 }
 
@@ -492,10 +637,9 @@ impl Helpdesk for Mapped {
                 if let (Some(timestamp), Some(format)) = (timestamp, timestamp_format) {
                     let signed_at = match format {
                         TimestampFormat::Unix => timestamp.parse::<i64>().ok(),
-                        TimestampFormat::Rfc3339 => timestamp
-                            .parse::<prost_types::Timestamp>()
-                            .ok()
-                            .map(|t| t.seconds),
+                        TimestampFormat::Rfc3339 => {
+                            webhook::parse_rfc3339(timestamp).map(|(seconds, _)| seconds)
+                        }
                     }
                     .ok_or_else(|| {
                         Rejection::BadSignature(format!("unreadable timestamp {timestamp:?}"))
@@ -516,41 +660,66 @@ impl Helpdesk for Mapped {
             ));
         }
         let inbound = &self.mapping.inbound;
+        let our_own = || {
+            Ok(Inbound::Ignored(
+                "our own write (loop prevention)".to_owned(),
+            ))
+        };
+        // The bridge's own writes are never work, whatever rule they would match.
+        let general = Reader {
+            payload: &payload,
+            inbound,
+            rule_fields: None,
+        };
+        if general.is_ours(rules) {
+            return our_own();
+        }
         let Some(rule) = inbound.rules.iter().find(|rule| {
             rule.when
                 .iter()
                 .all(|(pointer, expected)| holds(&payload, pointer, expected))
+                && !rule
+                    .unless
+                    .iter()
+                    .any(|(pointer, refused)| holds(&payload, pointer, refused))
         }) else {
-            return Ok(Inbound::Ignored(
-                "no rule of the mapping matches".to_owned(),
-            ));
+            let what = inbound
+                .event_type
+                .as_deref()
+                .and_then(|p| text_at(&payload, p));
+            return Ok(Inbound::Ignored(match what {
+                Some(what) => format!("{what} is not mapped"),
+                None => "no rule of the mapping matches".to_owned(),
+            }));
         };
         if rule.kind == RuleKind::Ignore {
-            return Ok(Inbound::Ignored(
-                "the mapping ignores this delivery".to_owned(),
-            ));
+            let reason = rule.reason.as_deref().unwrap_or("the mapping ignores it");
+            return Ok(Inbound::Ignored(reason.to_owned()));
         }
-        let fields = &inbound.fields;
-        let ticket_id = required_at(&payload, &fields.ticket_id)?;
-        let message_id = match &fields.message_id {
-            Some(pointer) => required_at(&payload, pointer)?,
+        for pointer in &rule.require {
+            if payload.pointer(pointer).is_none_or(Value::is_null) {
+                return Err(webhook::missing(pointer));
+            }
+        }
+        let read = Reader {
+            payload: &payload,
+            inbound,
+            rule_fields: Some(&rule.fields),
+        };
+        if read.is_ours(rules) {
+            return our_own();
+        }
+        let ticket_id = read.required(Field::TicketId)?;
+        let message_id = match read.pointers(Field::MessageId) {
+            Some(_) => read.required(Field::MessageId)?,
             None => {
                 use sha2::Digest as _;
                 let digest = sha2::Sha256::digest(body);
                 format!("sha256-{}", hex::encode(&digest[..16]))
             }
         };
-        let text = text_at(&payload, &fields.text).unwrap_or_default();
-        let author = optional_at(&payload, &fields.author_id);
-        if author
-            .as_ref()
-            .is_some_and(|a| rules.bot_author_ids.iter().any(|b| b.trim() == a))
-            || (!rules.marker.is_empty() && text.contains(&rules.marker))
-        {
-            return Ok(Inbound::Ignored(
-                "our own write (loop prevention)".to_owned(),
-            ));
-        }
+        let text = read.field(Field::Text).unwrap_or_default();
+        let author = read.field(Field::AuthorId);
         let (kind, text) = match rule.kind {
             RuleKind::CustomerMessage if text.is_empty() => {
                 return Ok(Inbound::Ignored("empty customer message".to_owned()));
@@ -576,24 +745,22 @@ impl Helpdesk for Mapped {
             RuleKind::Ignore => unreachable!("handled above"),
         };
         let name = &self.mapping.name;
-        let account_id = optional_at(&payload, &fields.account_id).unwrap_or_default();
+        let account_id = read.field(Field::AccountId).unwrap_or_default();
         let delivery_key = if account_id.is_empty() {
             format!("{name}:{ticket_id}:{message_id}")
         } else {
             format!("{name}:{account_id}:{ticket_id}:{message_id}")
         };
-        let (channel, custom_channel) = self.channel(optional_at(&payload, &fields.channel));
+        let (channel, custom_channel) = self.channel(read.field(Field::Channel));
         let mut external_ids = BTreeMap::new();
-        let customer_id = optional_at(&payload, &fields.customer_id).unwrap_or_default();
+        let customer_id = read.field(Field::CustomerId).unwrap_or_default();
         if !customer_id.is_empty() {
             external_ids.insert(name.clone(), customer_id.clone());
         }
-        let email = optional_at(&payload, &fields.customer_email);
-        let phone = optional_at(&payload, &fields.customer_phone);
-        if let Some(email) = email {
+        if let Some(email) = read.field(Field::CustomerEmail) {
             external_ids.insert("email".to_owned(), email);
         }
-        if let Some(phone) = phone {
+        if let Some(phone) = read.field(Field::CustomerPhone) {
             if channel == pb::Channel::Whatsapp {
                 external_ids.insert("whatsapp".to_owned(), phone.clone());
             }
@@ -602,7 +769,7 @@ impl Helpdesk for Mapped {
         let attributes = inbound
             .attributes
             .iter()
-            .filter_map(|(key, pointer)| text_at(&payload, pointer).map(|v| (key.clone(), v)))
+            .filter_map(|(key, pointers)| read.first(pointers).map(|v| (key.clone(), v)))
             .collect();
         let agent_reply = kind == pb::EventKind::AgentReplyDrafted;
         let event = pb::Event {
@@ -614,10 +781,10 @@ impl Helpdesk for Mapped {
             custom_channel,
             customer: Some(pb::Customer {
                 id: customer_id,
-                locale: optional_at(&payload, &fields.customer_locale).unwrap_or_default(),
-                country: optional_at(&payload, &fields.customer_country).unwrap_or_default(),
-                time_zone: optional_at(&payload, &fields.customer_time_zone).unwrap_or_default(),
-                display_name: optional_at(&payload, &fields.customer_name).unwrap_or_default(),
+                locale: read.field(Field::CustomerLocale).unwrap_or_default(),
+                country: read.field(Field::CustomerCountry).unwrap_or_default(),
+                time_zone: read.field(Field::CustomerTimeZone).unwrap_or_default(),
+                display_name: read.field(Field::CustomerName).unwrap_or_default(),
                 external_ids,
             }),
             agent: agent_reply.then(|| pb::Agent {
@@ -625,7 +792,7 @@ impl Helpdesk for Mapped {
                 working_language: String::new(),
             }),
             text,
-            occurred_at: timestamp_at(&payload, &fields.occurred_at)?,
+            occurred_at: read.timestamp(Field::OccurredAt)?,
             attributes,
             ..Default::default()
         };
@@ -641,6 +808,59 @@ impl Helpdesk for Mapped {
             agent_reply,
             customer_looked_up: false,
         }))
+    }
+
+    fn customer_lookup(&self, event: &pb::Event) -> Option<String> {
+        let lookup = self.mapping.lookup.as_ref()?;
+        let id = event.customer.as_ref()?.id.trim();
+        let safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if lookup.path.contains("{customer_id:number}") {
+            (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| lookup.path.replace("{customer_id:number}", id))
+        } else {
+            (!id.is_empty() && id.chars().all(safe))
+                .then(|| lookup.path.replace("{customer_id}", id))
+        }
+    }
+
+    fn enrich_customer(&self, event: &mut pb::Event, answer: &Value) {
+        let Some(lookup) = &self.mapping.lookup else {
+            return;
+        };
+        let text = |pointer: &Option<String>| pointer.as_deref().and_then(|p| text_at(answer, p));
+        let on_whatsapp = event.channel() == pb::Channel::Whatsapp;
+        let customer = event.customer.get_or_insert_with(Default::default);
+        let mut add_id = |kind: &str, value: Option<String>| {
+            if let Some(value) = value {
+                customer
+                    .external_ids
+                    .entry(kind.to_owned())
+                    .or_insert(value);
+            }
+        };
+        add_id("email", text(&lookup.email));
+        // A number several people share (an office's, a family's) identifies nobody.
+        let shared = lookup
+            .phone_shared
+            .as_deref()
+            .and_then(|p| answer.pointer(p))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if !shared {
+            add_id("phone", text(&lookup.phone));
+            if on_whatsapp {
+                add_id("whatsapp", text(&lookup.phone));
+            }
+        }
+        add_id("external_id", text(&lookup.external_id));
+        let fill = |field: &mut String, value: Option<String>| {
+            if field.is_empty() {
+                *field = value.unwrap_or_default();
+            }
+        };
+        fill(&mut customer.locale, text(&lookup.locale));
+        fill(&mut customer.time_zone, text(&lookup.time_zone));
+        fill(&mut customer.display_name, text(&lookup.name));
     }
 
     fn write_back(
@@ -668,7 +888,7 @@ impl Helpdesk for Mapped {
                     v.as_deref().is_none_or(|v| v.trim().parse::<u64>().is_ok())
                 };
                 for (name, id) in [("group", &mut writes.group), ("agent", &mut writes.agent)] {
-                    if wants_number(&route.body, name)
+                    if has_placeholder(&route.body, &format!("{{{name}:number}}"))
                         && !numeric(id)
                         && let Some(id) = id.take()
                     {
@@ -681,10 +901,27 @@ impl Helpdesk for Mapped {
             let tags = std::mem::take(&mut writes.tags).join(", ");
             writes.notes.push(format!("Tags: {tags}"));
         }
-        if write.fields.is_none() {
-            for (key, value) in std::mem::take(&mut writes.fields) {
-                writes.notes.push(format!("{key}: {value}"));
+        match &write.fields {
+            None => {
+                for (key, value) in std::mem::take(&mut writes.fields) {
+                    writes.notes.push(format!("{key}: {value}"));
+                }
             }
+            // Fields keyed by numeric id: a name cannot be set, the agent sees it.
+            Some(request) if has_placeholder(&request.body, "{fields:id-list}") => {
+                let named: Vec<String> = writes
+                    .fields
+                    .keys()
+                    .filter(|k| k.trim().parse::<u64>().is_err())
+                    .cloned()
+                    .collect();
+                for key in named {
+                    if let Some(value) = writes.fields.remove(&key) {
+                        writes.notes.push(format!("{key}: {value}"));
+                    }
+                }
+            }
+            Some(_) => {}
         }
         let note = writes.note_text(&rules.marker);
 
@@ -736,6 +973,16 @@ impl Helpdesk for Mapped {
     fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
         if credentials.token.trim().is_empty() {
             return Err(format!("{} needs an API token", self.mapping.name));
+        }
+        let templates = match &self.mapping.auth {
+            Auth::Basic { user, password } => [user, password],
+            Auth::Header { header, value } => [header, value],
+        };
+        if credentials.user.trim().is_empty() && templates.iter().any(|t| t.contains("{user}")) {
+            return Err(format!(
+                "{} needs the API user (api_user) with the token",
+                self.mapping.name
+            ));
         }
         let (name, value) = match &self.mapping.auth {
             Auth::Basic { user, password } => {
@@ -797,6 +1044,20 @@ fn fill(template: &Value, values: &BTreeMap<&str, Value>) -> Option<Value> {
                     .and_then(|t| t.trim().parse::<u64>().ok())
                     .map(Value::from),
                 "html" => value.as_str().map(|t| Value::String(html_text(t))),
+                // `[{"id": 123, "value": ...}]`, for fields keyed by numeric id.
+                "id-list" => {
+                    let mut list: Vec<(u64, Value)> = value
+                        .as_object()?
+                        .iter()
+                        .filter_map(|(k, v)| Some((k.trim().parse::<u64>().ok()?, v.clone())))
+                        .collect();
+                    list.sort_by_key(|(id, _)| *id);
+                    Some(Value::Array(
+                        list.into_iter()
+                            .map(|(id, value)| serde_json::json!({ "id": id, "value": value }))
+                            .collect(),
+                    ))
+                }
                 _ => Some(value.clone()),
             }
         }
@@ -829,12 +1090,12 @@ fn html_text(text: &str) -> String {
     html
 }
 
-/// Whether `template` holds the placeholder `{name:number}` somewhere.
-fn wants_number(template: &Value, name: &str) -> bool {
+/// Whether `template` holds the placeholder `placeholder` somewhere.
+fn has_placeholder(template: &Value, placeholder: &str) -> bool {
     match template {
-        Value::String(s) => *s == format!("{{{name}:number}}"),
-        Value::Object(object) => object.values().any(|v| wants_number(v, name)),
-        Value::Array(items) => items.iter().any(|v| wants_number(v, name)),
+        Value::String(s) => s == placeholder,
+        Value::Object(object) => object.values().any(|v| has_placeholder(v, placeholder)),
+        Value::Array(items) => items.iter().any(|v| has_placeholder(v, placeholder)),
         _ => false,
     }
 }
@@ -1259,5 +1520,50 @@ mod tests {
             let error = Mapped::parse(&text).expect_err(expected).to_string();
             assert!(error.contains(expected), "{expected}: {error}");
         }
+    }
+
+    #[test]
+    fn fallbacks_absent_values_and_lookup_paths() {
+        let text = include_str!("mappings/freshdesk.toml")
+            .replace(
+                "customer_id = \"/requester/id\"",
+                "customer_id = [\"/requester/id\", \"/requester/legacy_id\"]",
+            )
+            .replace("[channels]", "[lookup]\npath = \"/contacts/{customer_id}\"\nlocale = \"/language\"\n\n[channels]")
+            .replace("[inbound.fields]", "[inbound]\nabsent = [\"none\"]\n\n[inbound.fields]");
+        let helpdesk = Mapped::parse(&text).expect("valid");
+        // The first pointer is "none": the next one gives the customer.
+        let body = CUSTOMER_REPLY.replace(
+            "\"id\": 80011234567,",
+            "\"id\": \"none\", \"legacy_id\": \"c-77_b\",",
+        );
+        let (_, mut event) = mapped(&helpdesk, &body);
+        let customer = event.customer.as_ref().expect("customer");
+        assert_eq!(customer.id, "c-77_b");
+        assert_eq!(
+            helpdesk.customer_lookup(&event).as_deref(),
+            Some("/contacts/c-77_b")
+        );
+        helpdesk.enrich_customer(&mut event, &json!({ "language": "fr" }));
+        assert_eq!(event.customer.as_ref().expect("customer").locale, "fr");
+        // An id that could leave the path is not looked up.
+        for id in ["../admin", "a b", "x?y=1", ""] {
+            event.customer.as_mut().expect("customer").id = id.to_owned();
+            assert_eq!(helpdesk.customer_lookup(&event), None, "{id:?}");
+        }
+        // Without a lookup section, nothing is looked up.
+        let (_, event) = mapped(&freshdesk(), CUSTOMER_REPLY);
+        assert_eq!(freshdesk().customer_lookup(&event), None);
+    }
+
+    #[test]
+    fn an_auth_template_with_the_user_needs_one() {
+        let zendesk = builtin("zendesk").expect("shipped").expect("valid");
+        let token_only = Credentials {
+            user: String::new(),
+            token: "t".into(),
+        };
+        let error = zendesk.auth_headers(&token_only).expect_err("no user");
+        assert!(error.contains("api_user"), "{error}");
     }
 }

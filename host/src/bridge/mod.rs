@@ -9,10 +9,12 @@
 //!                             API, retrying with backoff (429: Retry-After)
 //! ```
 //!
-//! Each configured endpoint names a helpdesk integration (`zendesk`, `chatwoot`),
-//! the tenant its events belong to, the webhook's signing secret and the API
-//! credentials. What is specific to a helpdesk (signatures, payload shapes, REST
-//! calls) lives in its module behind [`types::Helpdesk`].
+//! Each configured endpoint names a helpdesk (`zendesk`, `freshdesk`, `chatwoot`, or
+//! any helpdesk with a mapping file), the tenant its events belong to, the webhook's
+//! signing secret and the API credentials. What is specific to a helpdesk
+//! (signatures, payload shapes, customer lookups, REST calls) sits behind
+//! [`types::Helpdesk`]: a mapping file run by [`mapped`] (Zendesk and Freshdesk ship
+//! as such, in `mappings/`), or a module of its own ([`chatwoot`]).
 
 pub mod chatwoot;
 pub mod mapped;
@@ -258,13 +260,12 @@ pub fn helpdesk(endpoint: &EndpointConfig) -> Result<Arc<dyn Helpdesk>, BridgeEr
         return Ok(Arc::new(mapped));
     }
     match endpoint.helpdesk.as_str() {
-        "zendesk" => Ok(Arc::new(zendesk::Zendesk)),
         "chatwoot" => Ok(Arc::new(chatwoot::Chatwoot)),
         name => match mapped::builtin(name) {
             Some(Ok(mapped)) => Ok(Arc::new(mapped)),
             Some(Err(e)) => Err(invalid(format!("shipped mapping '{name}': {e}"))),
             None => Err(invalid(format!(
-                "unknown helpdesk '{name}' (known: zendesk, chatwoot, {}; or give a `mapping` file)",
+                "unknown helpdesk '{name}' (known: chatwoot, {}; or give a `mapping` file)",
                 mapped::builtin_names().collect::<Vec<_>>().join(", ")
             ))),
         },

@@ -1,7 +1,7 @@
 //! What every helpdesk's webhook check shares: reading a signature header, an
 //! HMAC-SHA256 over the signed parts compared in constant time
-//! (`Mac::verify_slice`), the age of the signed timestamp, and the rejection of a
-//! payload field that is missing. Each helpdesk module says what is signed and how
+//! (`Mac::verify_slice`), the age of the signed timestamp, RFC 3339 times, and the
+//! rejection of a payload field that is missing. Each helpdesk module says what is signed and how
 //! the signature and timestamp are written.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -66,7 +66,72 @@ pub(super) fn check_age(
     Ok(())
 }
 
+/// Parses an RFC 3339 date-time (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`) into
+/// seconds and nanoseconds since the Unix epoch (prost-types' parser).
+pub(super) fn parse_rfc3339(text: &str) -> Option<(i64, u32)> {
+    let text = text.trim();
+    // prost-types also takes a bare date, or a time without offset as UTC; a
+    // signature timestamp has both a time and an offset.
+    let offset = text.ends_with(['Z', 'z'])
+        || text
+            .len()
+            .checked_sub(6)
+            .and_then(|i| text.as_bytes().get(i))
+            .is_some_and(|c| matches!(c, b'+' | b'-'));
+    if !text.contains(['T', 't']) || !offset {
+        return None;
+    }
+    let timestamp: prost_types::Timestamp = text.parse().ok()?;
+    Some((timestamp.seconds, u32::try_from(timestamp.nanos).ok()?))
+}
+
 /// A payload field the mapping needs is missing or has the wrong type.
 pub(super) fn missing(field: &str) -> Rejection {
     Rejection::BadPayload(format!("missing or invalid field `{field}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_parses_and_refuses() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some((0, 0)));
+        assert_eq!(
+            parse_rfc3339("2024-05-01T12:00:00Z"),
+            Some((1_714_564_800, 0))
+        );
+        assert_eq!(
+            parse_rfc3339("2024-05-01T07:30:00-04:30"),
+            Some((1_714_564_800, 0))
+        );
+        assert_eq!(
+            parse_rfc3339("2025-01-08T14:25:30.123456789Z"),
+            Some((1_736_346_330, 123_456_789))
+        );
+        assert_eq!(
+            parse_rfc3339("2025-01-08T14:25:30.5Z"),
+            Some((1_736_346_330, 500_000_000))
+        );
+        assert_eq!(
+            parse_rfc3339("2000-02-29T23:59:59Z"),
+            Some((951_868_799, 0))
+        );
+        assert_eq!(parse_rfc3339("1969-12-31T00:00:00Z"), Some((-86_400, 0)));
+        for bad in [
+            "",
+            "2024-05-01",
+            "2024-05-01T12:00:00",
+            "2024-05-01T12:00:00.Z",
+            "2023-02-29T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-05-01T24:00:00Z",
+            "2024-05-01T12:00:00+0200",
+            "2024-05-01T12:00:00Zjunk",
+            "2024/05/01T12:00:00Z",
+            "２０２４-05-01T12:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
 }
