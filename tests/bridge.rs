@@ -737,6 +737,39 @@ async fn api_requests_are_paced_to_the_helpdesks_rate_limit() {
     );
 }
 
+#[tokio::test]
+async fn a_ticket_gets_no_more_notes_than_its_share() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge_configured(&sidecar, &helpdesk.url(), 0, "max_notes_per_ticket = 2").await;
+    let reply: serde_json::Value =
+        serde_json::from_slice(&fixture("freshdesk/customer_reply_email.json")).expect("json");
+    for (n, text) in ["Premier message", "Deuxième message", "Troisième message"]
+        .iter()
+        .enumerate()
+    {
+        let mut body = reply.clone();
+        body["text"] = (*text).into();
+        let body = serde_json::to_vec(&body).expect("json");
+        let (status, _) = post_freshdesk(&bridge, &body, FRESHDESK_SECRET).await;
+        assert_eq!(status, 200);
+        // One at a time: each is written back (or not) before the next arrives.
+        finished_events(&bridge, n + 1, Duration::from_secs(10)).await;
+    }
+    let calls = helpdesk.calls();
+    let notes: Vec<&str> = calls
+        .iter()
+        .map(|c| c.body["body"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(notes.len(), 2, "{calls:#?}");
+    assert!(notes[0].contains("Premier message"), "{}", notes[0]);
+    assert!(
+        notes[1].contains("Deuxième message") && notes[1].contains("no more notes"),
+        "{}",
+        notes[1]
+    );
+}
+
 #[test]
 fn a_mapping_file_is_read_beside_the_configuration_and_checked() {
     let dir = tempfile::tempdir().expect("temp dir");

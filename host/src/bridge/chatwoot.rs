@@ -646,16 +646,14 @@ fn write_back_calls(
             json!({ "content": content, "message_type": "outgoing", "private": false }),
         ));
     }
-    if !notes.is_empty() {
-        let mut content = notes.join("\n\n");
-        if !rules.marker.is_empty() {
-            content.push_str("\n\n");
-            content.push_str(&rules.marker);
-        }
-        calls.push(post(
-            format!("{base}/messages"),
-            json!({ "content": content, "message_type": "outgoing", "private": true }),
-        ));
+    if let Some(content) = super::writes::note_body(notes, &rules.marker, rules.notes) {
+        calls.push(RestCall {
+            note: true,
+            ..post(
+                format!("{base}/messages"),
+                json!({ "content": content, "message_type": "outgoing", "private": true }),
+            )
+        });
     }
     if !labels.is_empty() {
         // Chatwoot's labels endpoint *replaces* the conversation's labels with the ones
@@ -694,6 +692,7 @@ fn post(path: String, body: Value) -> RestCall {
         method: http::Method::POST,
         path,
         body,
+        note: false,
     }
 }
 
@@ -725,6 +724,7 @@ mod tests {
             bot_author_ids: vec!["42".to_owned()],
             marker: "— crossdesk".to_owned(),
             max_age_secs: 300,
+            notes: crate::bridge::types::NotePolicy::Write,
         }
     }
 

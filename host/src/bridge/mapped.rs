@@ -923,22 +923,23 @@ impl Helpdesk for Mapped {
             }
             Some(_) => {}
         }
-        let note = writes.note_text(&rules.marker);
+        let note = writes.note_text(&rules.marker, rules.notes);
 
         let mut values: BTreeMap<&str, Value> = BTreeMap::new();
         let mut calls = Vec::new();
-        let mut add = |request: &Request, values: &BTreeMap<&str, Value>| {
-            if let Some(call) = render(request, target, values) {
+        let mut add = |request: &Request, values: &BTreeMap<&str, Value>, note: bool| {
+            if let Some(mut call) = render(request, target, values) {
+                call.note = note;
                 merge_or_push(&mut calls, call);
             }
         };
         if let Some(note) = note {
             values.insert("text", Value::String(note));
-            add(&write.note, &values);
+            add(&write.note, &values, true);
         }
         if let (Some(request), false) = (&write.tags, writes.tags.is_empty()) {
             values.insert("tags", Value::from(writes.tags.clone()));
-            add(request, &values);
+            add(request, &values, false);
         }
         if let (Some(request), false) = (&write.fields, writes.fields.is_empty()) {
             let object: Map<String, Value> = writes
@@ -947,7 +948,7 @@ impl Helpdesk for Mapped {
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
             values.insert("fields", Value::Object(object));
-            add(request, &values);
+            add(request, &values, false);
         }
         if let Some(request) = &write.route {
             let route_values: BTreeMap<&str, Value> = [
@@ -959,13 +960,13 @@ impl Helpdesk for Mapped {
             .filter_map(|(k, v)| v.map(|v| (k, v)))
             .collect();
             if !route_values.is_empty() {
-                add(request, &route_values);
+                add(request, &route_values, false);
             }
         }
         if let Some(reply) = writes.public_reply() {
             let mut reply_values = BTreeMap::new();
             reply_values.insert("text", Value::String(reply));
-            add(&write.reply, &reply_values);
+            add(&write.reply, &reply_values, false);
         }
         calls
     }
@@ -1027,7 +1028,12 @@ fn render(request: &Request, target: &Target, values: &BTreeMap<&str, Value>) ->
         .replace("{account}", &target.account_id);
     let method = http::Method::from_bytes(request.method.as_bytes()).ok()?;
     let body = fill(&request.body, values).unwrap_or(Value::Object(Map::new()));
-    Some(RestCall { method, path, body })
+    Some(RestCall {
+        method,
+        path,
+        body,
+        note: false,
+    })
 }
 
 /// The template with its placeholders replaced; `None` for a placeholder without a
@@ -1109,6 +1115,7 @@ fn merge_or_push(calls: &mut Vec<RestCall>, call: RestCall) {
             let mut merged = earlier.body.clone();
             if merge(&mut merged, &call.body) {
                 earlier.body = merged;
+                earlier.note |= call.note;
                 return;
             }
         }
@@ -1163,6 +1170,7 @@ mod tests {
             bot_author_ids: vec!["80000000001".into()],
             marker: "— via Crossdesk".into(),
             max_age_secs: 300,
+            notes: crate::bridge::types::NotePolicy::Write,
         }
     }
 
@@ -1457,6 +1465,7 @@ mod tests {
             method: http::Method::PUT,
             path: "/t/1".into(),
             body,
+            note: false,
         };
         let mut calls = vec![put(json!({ "ticket": { "comment": { "body": "note" } } }))];
         merge_or_push(&mut calls, put(json!({ "ticket": { "tags": ["a"] } })));
@@ -1565,5 +1574,44 @@ mod tests {
         };
         let error = zendesk.auth_headers(&token_only).expect_err("no user");
         assert!(error.contains("api_user"), "{error}");
+    }
+
+    #[test]
+    fn a_ticket_past_its_share_of_notes_gets_the_other_writes() {
+        use crate::bridge::types::NotePolicy;
+        use pb::action::Kind;
+        let actions = [
+            action(Kind::InternalNote("Translation: hello".into())),
+            action(Kind::SetFields(pb::Fields {
+                fields: [("cf_language".to_owned(), "fr".to_owned())].into(),
+            })),
+        ];
+        let with = |notes| {
+            let rules = Rules { notes, ..rules() };
+            freshdesk().write_back(&target(), &actions, Some("Merci !"), &rules)
+        };
+        let paths = |calls: &[RestCall]| -> Vec<(String, bool)> {
+            calls.iter().map(|c| (c.path.clone(), c.note)).collect()
+        };
+        let all = with(NotePolicy::Write);
+        assert_eq!(
+            paths(&all),
+            [
+                ("/api/v2/tickets/4711/notes".to_owned(), true),
+                ("/api/v2/tickets/4711".to_owned(), false),
+                ("/api/v2/tickets/4711/reply".to_owned(), false),
+            ]
+        );
+        let last = with(NotePolicy::Last);
+        let note = last[0].body["body"].as_str().expect("note");
+        assert!(note.contains("adds no more notes to this ticket"), "{note}");
+        let skipped = with(NotePolicy::Skip);
+        assert_eq!(
+            paths(&skipped),
+            [
+                ("/api/v2/tickets/4711".to_owned(), false),
+                ("/api/v2/tickets/4711/reply".to_owned(), false),
+            ]
+        );
     }
 }

@@ -38,7 +38,7 @@ use tokio::sync::Notify;
 
 use crate::pb;
 use queue::{Queue, QueueError};
-use types::{Credentials, Helpdesk, Inbound, Job, Rejection, Rules};
+use types::{Credentials, Helpdesk, Inbound, Job, NotePolicy, Rejection, Rules};
 
 /// Why the bridge could not start.
 #[derive(Debug, thiserror::Error)]
@@ -174,6 +174,12 @@ pub struct EndpointConfig {
     /// integrations use. Requests beyond it wait instead of being refused.
     #[serde(default = "default_max_requests_per_minute")]
     pub max_requests_per_minute: u32,
+    /// The most internal notes the bridge adds to one ticket: helpdesks cap the
+    /// comments of a ticket (Zendesk: 5,000, customers' and agents' included), so
+    /// past this the bridge stops adding notes there, saying so in the last one;
+    /// tags, fields, routing and replies go on.
+    #[serde(default = "default_max_notes_per_ticket")]
+    pub max_notes_per_ticket: u32,
 }
 
 fn default_agent_prefix() -> String {
@@ -190,6 +196,9 @@ fn default_look_up_customers() -> bool {
 }
 fn default_max_requests_per_minute() -> u32 {
     100
+}
+fn default_max_notes_per_ticket() -> u32 {
+    1_000
 }
 fn default_lookup_cache_secs() -> u64 {
     600
@@ -348,6 +357,7 @@ impl Endpoint {
                 bot_author_ids: config.bot_author_ids.clone(),
                 marker: config.marker.clone(),
                 max_age_secs: config.max_age_secs,
+                notes: NotePolicy::Write,
             },
             helpdesk,
             auth,
@@ -576,6 +586,23 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
             lead.endpoint
         ))
     })?;
+    // Whether the ticket still gets notes from the bridge. Counted per finished
+    // batch, so a retry of this batch makes the same calls as its first attempt.
+    let ticket = &lead.job.target;
+    let written = bridge
+        .queue
+        .notes_written(&lead.endpoint, &ticket.account_id, &ticket.ticket_id)
+        .await
+        .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+    let max = endpoint.config.max_notes_per_ticket;
+    let rules = Rules {
+        notes: match written.saturating_add(1).cmp(&max) {
+            std::cmp::Ordering::Less => NotePolicy::Write,
+            std::cmp::Ordering::Equal => NotePolicy::Last,
+            std::cmp::Ordering::Greater => NotePolicy::Skip,
+        },
+        ..endpoint.rules.clone()
+    };
     // The batch's actions, in the order its events arrived.
     let mut actions = Vec::new();
     let mut reply = None;
@@ -586,18 +613,22 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
         }
         actions.extend(response.actions);
     }
-    let calls = endpoint.helpdesk.write_back(
-        &lead.job.target,
-        &actions,
-        reply.as_deref(),
-        &endpoint.rules,
-    );
+    let calls = endpoint
+        .helpdesk
+        .write_back(&lead.job.target, &actions, reply.as_deref(), &rules);
     // Calls that went through on an earlier attempt are not made again.
     for call in calls.iter().skip(lead.calls_done as usize) {
         send(bridge, endpoint, call).await?;
         bridge
             .queue
             .call_done(lead.id)
+            .await
+            .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+    }
+    if calls.iter().any(|c| c.note) {
+        bridge
+            .queue
+            .note_written(&lead.endpoint, &ticket.account_id, &ticket.ticket_id)
             .await
             .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
     }

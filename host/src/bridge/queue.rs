@@ -127,6 +127,14 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (state, next_at_ms, id);
 CREATE INDEX IF NOT EXISTS jobs_ticket ON jobs (ticket, state, id);
+-- internal notes the bridge has added to each ticket (helpdesks cap comments)
+CREATE TABLE IF NOT EXISTS ticket_notes (
+    endpoint TEXT NOT NULL,
+    account  TEXT NOT NULL,
+    ticket   TEXT NOT NULL,
+    notes    INTEGER NOT NULL,
+    PRIMARY KEY (endpoint, account, ticket)
+);
 ";
 
 fn now_ms() -> i64 {
@@ -345,6 +353,46 @@ impl Queue {
             c.execute(
                 "UPDATE jobs SET job = ?2 WHERE id = ?1",
                 params![id as i64, json],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// How many internal notes the bridge has added to a ticket.
+    pub async fn notes_written(
+        &self,
+        endpoint: &str,
+        account: &str,
+        ticket: &str,
+    ) -> Result<u32, QueueError> {
+        let key = [endpoint.to_owned(), account.to_owned(), ticket.to_owned()];
+        self.with(move |c| {
+            let notes: Option<i64> = c
+                .query_row(
+                    "SELECT notes FROM ticket_notes WHERE endpoint = ?1 AND account = ?2 AND ticket = ?3",
+                    params![key[0], key[1], key[2]],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok(u32::try_from(notes.unwrap_or(0)).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    /// Counts one more internal note on a ticket.
+    pub async fn note_written(
+        &self,
+        endpoint: &str,
+        account: &str,
+        ticket: &str,
+    ) -> Result<(), QueueError> {
+        let key = [endpoint.to_owned(), account.to_owned(), ticket.to_owned()];
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO ticket_notes (endpoint, account, ticket, notes) VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (endpoint, account, ticket) DO UPDATE SET notes = notes + 1",
+                params![key[0], key[1], key[2]],
             )?;
             Ok(())
         })

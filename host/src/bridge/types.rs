@@ -68,6 +68,21 @@ pub struct Rules {
     pub marker: String,
     /// Longest accepted age of a signed delivery, in seconds.
     pub max_age_secs: u64,
+    /// Whether a write-back may add an internal note to the ticket.
+    pub notes: NotePolicy,
+}
+
+/// Whether a write-back may add an internal note: helpdesks cap the comments of a
+/// ticket (Zendesk: 5,000), so the bridge stops adding notes to a ticket once it
+/// has written `max_notes_per_ticket` there; tags, fields, routing and replies go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NotePolicy {
+    #[default]
+    Write,
+    /// The last note the ticket gets from the bridge: it says so.
+    Last,
+    /// The ticket has had its share of notes.
+    Skip,
 }
 
 /// One REST request of a write-back, relative to the helpdesk's base URL.
@@ -77,6 +92,9 @@ pub struct RestCall {
     /// e.g. `/api/v2/tickets/123.json`.
     pub path: String,
     pub body: serde_json::Value,
+    /// Whether the request adds an internal note (counted against the ticket's
+    /// share of notes).
+    pub note: bool,
 }
 
 /// What a helpdesk integration provides: webhook checks, mapping, write-back.

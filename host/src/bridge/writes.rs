@@ -4,7 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use super::types::NotePolicy;
 use crate::pb;
+
+/// Said in the last note the bridge adds to a ticket.
+pub const LAST_NOTE: &str = "Crossdesk adds no more notes to this ticket: it has written \
+     as many as the bridge's max_notes_per_ticket allows (the helpdesk caps comments per \
+     ticket). Tags, fields, routing and replies still come.";
 
 /// The tag (label) put on tickets a plugin flags for review.
 pub const REVIEW_TAG: &str = "crossdesk-review";
@@ -122,25 +128,34 @@ impl Writes {
 
     /// The internal note: the note lines, then the routing that could not be
     /// applied, then `marker` (how the bridge recognises its own notes); `None` when
-    /// there is nothing to say.
-    pub fn note_text(&self, marker: &str) -> Option<String> {
+    /// there is nothing to say or the ticket gets no more notes.
+    pub fn note_text(&self, marker: &str, policy: NotePolicy) -> Option<String> {
         let mut lines = self.notes.clone();
         if !self.unrouted.is_empty() {
             lines.push(format!("Suggested routing: {}", self.unrouted.join(", ")));
         }
-        if lines.is_empty() {
-            return None;
-        }
-        if !marker.is_empty() {
-            lines.push(marker.to_owned());
-        }
-        Some(lines.join("\n\n"))
+        note_body(lines, marker, policy)
     }
 
     /// The text to post as the public reply.
     pub fn public_reply(&self) -> Option<String> {
         self.reply.clone()
     }
+}
+
+/// A note of `lines` as the bridge writes it: under `policy`, closed by the last
+/// note's notice and the marker (how the bridge recognises its own notes).
+pub fn note_body(mut lines: Vec<String>, marker: &str, policy: NotePolicy) -> Option<String> {
+    if lines.is_empty() || policy == NotePolicy::Skip {
+        return None;
+    }
+    if policy == NotePolicy::Last {
+        lines.push(LAST_NOTE.to_owned());
+    }
+    if !marker.is_empty() {
+        lines.push(marker.to_owned());
+    }
+    Some(lines.join("\n\n"))
 }
 
 #[cfg(test)]
@@ -206,12 +221,19 @@ mod tests {
             }))],
             None,
         );
-        assert_eq!(writes.note_text("— bot"), None);
+        assert_eq!(writes.note_text("— bot", NotePolicy::Write), None);
         writes.unroute_all();
         assert_eq!(
-            writes.note_text("— bot").as_deref(),
+            writes.note_text("— bot", NotePolicy::Write).as_deref(),
             Some("Suggested routing: group tier-2, agent a-9\n\n— bot")
         );
-        assert_eq!(Writes::default().note_text("— bot"), None);
+        assert_eq!(
+            Writes::default().note_text("— bot", NotePolicy::Write),
+            None
+        );
+        // A ticket's last note says so; after it, none.
+        let last = writes.note_text("— bot", NotePolicy::Last).expect("a note");
+        assert!(last.ends_with(&format!("{LAST_NOTE}\n\n— bot")), "{last}");
+        assert_eq!(writes.note_text("— bot", NotePolicy::Skip), None);
     }
 }

@@ -43,7 +43,9 @@ pub use super::writes::REVIEW_TAG;
 #[cfg(test)]
 mod tests {
     use crate::bridge::mapped::{self, Mapped};
-    use crate::bridge::types::{Credentials, Helpdesk, Inbound, Job, Rejection, Rules, Target};
+    use crate::bridge::types::{
+        Credentials, Helpdesk, Inbound, Job, NotePolicy, Rejection, Rules, Target,
+    };
     use crate::pb;
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as BASE64;
@@ -83,6 +85,7 @@ mod tests {
             bot_author_ids: vec![BOT.to_owned()],
             marker: MARKER.to_owned(),
             max_age_secs: 300,
+            notes: NotePolicy::Write,
         }
     }
 
