@@ -433,6 +433,18 @@ fn job(
         target: Target {
             ticket_id: message.conversation_id.clone(),
             account_id: message.account_id.clone(),
+            tags: message
+                .conversation
+                .get("labels")
+                .and_then(Value::as_array)
+                .map(|labels| {
+                    labels
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
         },
         agent_reply,
         customer_looked_up: false,
@@ -655,12 +667,19 @@ fn write_back_calls(
             )
         });
     }
-    if !labels.is_empty() {
-        // Chatwoot's labels endpoint *replaces* the conversation's labels with the ones
-        // sent (LabelConcern#create → update_labels) and drops titles the account does
-        // not define. The bridge cannot read the current labels here, so earlier labels
-        // not in this list are removed.
-        calls.push(post(format!("{base}/labels"), json!({ "labels": labels })));
+    // Chatwoot's labels endpoint *replaces* the conversation's labels with the ones
+    // sent (LabelConcern#create → update_labels) and drops titles the account does
+    // not define: the labels the conversation had when the webhook was sent go along
+    // (only a change an agent made since can be lost), and nothing new, no request.
+    let mut all_labels = target.tags.clone();
+    for label in labels {
+        add_label(&mut all_labels, &label);
+    }
+    if all_labels.len() > target.tags.len() {
+        calls.push(post(
+            format!("{base}/labels"),
+            json!({ "labels": all_labels }),
+        ));
     }
     if !fields.is_empty() {
         // Replaces the conversation's custom attributes with these by default
@@ -875,7 +894,8 @@ mod tests {
             job.target,
             Target {
                 ticket_id: "1287".to_owned(),
-                account_id: "3".to_owned()
+                account_id: "3".to_owned(),
+                ..Default::default()
             }
         );
         assert!(!job.agent_reply);
@@ -979,7 +999,8 @@ mod tests {
             job.target,
             Target {
                 ticket_id: "1302".to_owned(),
-                account_id: "3".to_owned()
+                account_id: "3".to_owned(),
+                ..Default::default()
             }
         );
         assert_eq!(event.kind(), pb::EventKind::CustomerMessage);
@@ -1073,6 +1094,7 @@ mod tests {
         Target {
             ticket_id: "1287".to_owned(),
             account_id: "3".to_owned(),
+            ..Default::default()
         }
     }
 
@@ -1213,6 +1235,23 @@ mod tests {
                 .write_back(&target(), &blank, None, &rules())
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn labels_the_conversation_had_are_sent_along_with_ours() {
+        let (job, _) = job_of(WEB_WIDGET);
+        assert_eq!(job.target.tags, ["login"]);
+        let tags = |names: &[&str]| {
+            vec![action(pb::action::Kind::AddTags(pb::Tags {
+                tags: names.iter().map(|t| (*t).to_owned()).collect(),
+            }))]
+        };
+        let calls = Chatwoot.write_back(&job.target, &tags(&["fr", "login"]), None, &rules());
+        let labels: Vec<&Value> = calls.iter().map(|c| &c.body["labels"]).collect();
+        assert_eq!(labels, [&json!(["login", "fr"])]);
+        // Nothing new: no request.
+        let calls = Chatwoot.write_back(&job.target, &tags(&["login"]), None, &rules());
+        assert!(calls.is_empty(), "{calls:?}");
     }
 
     #[test]

@@ -804,6 +804,7 @@ impl Helpdesk for Mapped {
             target: Target {
                 ticket_id,
                 account_id,
+                ..Default::default()
             },
             agent_reply,
             customer_looked_up: false,
@@ -1398,6 +1399,7 @@ mod tests {
         Target {
             ticket_id: "4711".into(),
             account_id: String::new(),
+            ..Default::default()
         }
     }
 

@@ -38,7 +38,7 @@ use tokio::sync::Notify;
 
 use crate::pb;
 use queue::{Queue, QueueError};
-use types::{Credentials, Helpdesk, Inbound, Job, NotePolicy, Rejection, Rules};
+use types::{Credentials, Helpdesk, Inbound, Job, NotePolicy, Rejection, Rules, Target};
 
 /// Why the bridge could not start.
 #[derive(Debug, thiserror::Error)]
@@ -613,9 +613,14 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
         }
         actions.extend(response.actions);
     }
+    // The ticket as the newest delivery of the batch saw it (its tags).
+    let target = Target {
+        tags: batch.members.last().unwrap_or(lead).job.target.tags.clone(),
+        ..lead.job.target.clone()
+    };
     let calls = endpoint
         .helpdesk
-        .write_back(&lead.job.target, &actions, reply.as_deref(), &rules);
+        .write_back(&target, &actions, reply.as_deref(), &rules);
     // Calls that went through on an earlier attempt are not made again.
     for call in calls.iter().skip(lead.calls_done as usize) {
         send(bridge, endpoint, call).await?;

@@ -514,6 +514,7 @@ mod tests {
             target: Target {
                 ticket_id: ticket.into(),
                 account_id: String::new(),
+                ..Default::default()
             },
             agent_reply,
             customer_looked_up: false,

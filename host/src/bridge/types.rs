@@ -4,13 +4,17 @@
 use serde::{Deserialize, Serialize};
 
 /// Where the actions of an event go back to in the helpdesk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     /// The helpdesk's ticket (Zendesk) or conversation (Chatwoot) id.
     pub ticket_id: String,
     /// The account, for helpdesks whose API paths carry it (Chatwoot); empty otherwise.
     #[serde(default)]
     pub account_id: String,
+    /// The ticket's tags (labels) when the webhook was sent, for helpdesks whose API
+    /// replaces them all (Chatwoot): the bridge sends them along with its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 /// A webhook delivery, mapped: the event to run, or the reason it is ignored.

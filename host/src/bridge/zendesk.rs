@@ -144,6 +144,7 @@ mod tests {
         Target {
             ticket_id: "5158".to_owned(),
             account_id: String::new(),
+            ..Default::default()
         }
     }
 
