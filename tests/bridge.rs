@@ -812,6 +812,64 @@ fn a_mapping_file_is_read_beside_the_configuration_and_checked() {
     assert!(missing.to_string().contains("nowhere.toml"), "{missing}");
 }
 
+#[tokio::test]
+async fn chatwoot_deliveries_are_checked_deduplicated_retried_and_never_loop() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let body = fixture("chatwoot/message_created_whatsapp.json");
+    let signed = |secret: &str, timestamp: String| {
+        let mac = hmac(secret, &[timestamp.as_bytes(), b".", &body]);
+        vec![
+            (
+                "x-chatwoot-signature",
+                format!("sha256={}", hex::encode(mac)),
+            ),
+            ("x-chatwoot-timestamp", timestamp),
+        ]
+    };
+    // A wrong secret and a replayed old delivery: refused, nothing queued.
+    for headers in [
+        signed("guess", now().to_string()),
+        signed(CHATWOOT_SECRET, (now() - 3_600).to_string()),
+    ] {
+        let (status, _) = post_webhook(&bridge, "acme-chatwoot", &body, &headers).await;
+        assert_eq!(status, 401);
+    }
+    // The bridge's own message coming back: acknowledged, not run.
+    let mut ours: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    ours["id"] = 90999.into();
+    ours["content"] = "Your parcel arrives on Thursday.\n\n— via Crossdesk".into();
+    let (status, text) = post_chatwoot(&bridge, &serde_json::to_vec(&ours).expect("json")).await;
+    assert_eq!(status, 200);
+    assert!(text.starts_with("ignored"), "{text}");
+    // The first write-back is rate-limited, then goes through; the redelivery in
+    // between is queued once.
+    helpdesk.script(&[Answer::RateLimited(1)]);
+    let (status, text) = post_chatwoot(&bridge, &body).await;
+    assert_eq!((status, text.trim()), (200, "queued"));
+    let (status, text) = post_chatwoot(&bridge, &body).await;
+    assert_eq!(
+        (status, text.trim()),
+        (200, "duplicate delivery: already queued")
+    );
+    helpdesk.wait_for_ok(2, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let calls = helpdesk.calls();
+    assert_eq!(calls[0].status, 429, "{calls:#?}");
+    let notes = calls
+        .iter()
+        .filter(|c| c.status < 300 && c.body["private"] == serde_json::Value::Bool(true))
+        .count();
+    assert_eq!(notes, 1, "one note for the message: {calls:#?}");
+    assert!(
+        calls
+            .iter()
+            .all(|c| !c.body.to_string().contains("Thursday")),
+        "our own message was not run: {calls:#?}"
+    );
+}
+
 #[test]
 fn the_example_configurations_are_valid() {
     for example in ["zendesk", "chatwoot", "freshdesk"] {
