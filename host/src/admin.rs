@@ -316,7 +316,7 @@ impl AdminService for AdminApi {
             &r.tenant_id,
             Box::new(move |doc| {
                 doc.suspended = suspended;
-                Ok(())
+                Ok(None)
             }),
         )
         .await
@@ -348,7 +348,7 @@ impl AdminService for AdminApi {
             &r.tenant_id,
             Box::new(move |doc| {
                 doc.quota = quota;
-                Ok(())
+                Ok(None)
             }),
         )
         .await
@@ -363,29 +363,22 @@ impl AdminService for AdminApi {
         let limits = r.limits.map(limits_from_pb).transpose()?;
         let plugin = r.plugin.clone();
         admin.may_manage(&r.tenant_id)?;
-        let adding = !self
-            .control
-            .tenant(&r.tenant_id)
-            .await?
-            .doc
-            .plugins
-            .iter()
-            .any(|g| g.name == r.plugin);
-        let action = match r.enabled {
-            Some(false) => "plugin.disable",
-            Some(true) => "plugin.enable",
-            // A plugin added to the pipeline runs unless told otherwise.
-            None if adding => "plugin.enable",
-            None => "plugin.configure",
-        };
         self.edit(
             &admin,
             &r.tenant_id,
             r.expected_revision,
-            action,
+            "plugin.configure",
             &r.plugin,
             Box::new(move |doc| {
-                if !doc.plugins.iter().any(|g| g.name == plugin) {
+                let adding = !doc.plugins.iter().any(|g| g.name == plugin);
+                let action = match r.enabled {
+                    Some(false) => "plugin.disable",
+                    Some(true) => "plugin.enable",
+                    // A plugin added to the pipeline runs unless told otherwise.
+                    None if adding => "plugin.enable",
+                    None => "plugin.configure",
+                };
+                if adding {
                     doc.plugins.push(GrantDoc::new(&plugin));
                     // A new plugin runs last in every order, too.
                     for order in doc.pipelines.values_mut() {
@@ -415,7 +408,7 @@ impl AdminService for AdminApi {
                 if let Some(limits) = limits {
                     grant.limits = limits;
                 }
-                Ok(())
+                Ok(Some(action))
             }),
         )
         .await
@@ -494,7 +487,7 @@ impl AdminService for AdminApi {
                 } else {
                     doc.pipelines.insert(kind, r.plugins);
                 }
-                Ok(())
+                Ok(None)
             }),
         )
         .await

@@ -439,7 +439,11 @@ fn in_tenant(tenant: &str, error: ControlError) -> ControlError {
 }
 
 /// A change to make to one tenant, as a function of its current document.
-pub type TenantEdit<'a> = Box<dyn FnOnce(&mut TenantDoc) -> Result<(), ControlError> + Send + 'a>;
+/// A change to a tenant's document. It may name the audit action itself (when
+/// the name depends on the document it changes, e.g. enabling a plugin it adds);
+/// otherwise the action given with it is recorded.
+pub type TenantEdit<'a> =
+    Box<dyn FnOnce(&mut TenantDoc) -> Result<Option<&'static str>, ControlError> + Send + 'a>;
 
 /// An installed plugin as the admin API lists it.
 #[derive(Debug, Clone)]
@@ -785,7 +789,7 @@ impl ControlPlane {
             )));
         }
         let mut doc = current.doc.clone();
-        edit(&mut doc)?;
+        let action = edit(&mut doc)?.unwrap_or(action);
         validate_tenant(&doc, &self.plugins_of(&state).await?, &self.bounds)?;
         let audit = NewAuditEntry {
             actor: actor.to_owned(),
@@ -851,7 +855,7 @@ impl ControlPlane {
                     grant.secrets.push(reference);
                     grant.secrets.sort();
                 }
-                Ok(())
+                Ok(None)
             }),
             vec![ControlWrite::PutSecret(row)],
         )
@@ -886,7 +890,7 @@ impl ControlPlane {
                         reference.header, reference.host
                     )));
                 }
-                Ok(())
+                Ok(None)
             }),
             vec![ControlWrite::DeleteSecret {
                 tenant: tenant.to_owned(),
@@ -930,7 +934,7 @@ impl ControlPlane {
                 for order in doc.pipelines.values_mut() {
                     order.retain(|n| n != &name);
                 }
-                Ok(())
+                Ok(None)
             }),
             secret_writes,
         )

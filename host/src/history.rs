@@ -123,28 +123,42 @@ impl ContactHistory {
     }
 }
 
+/// Counts not written yet, summed per tenant, quarter hour, language and channel.
+#[derive(Default)]
+struct Pending(HashMap<(String, i64, String, String), ContactCount>);
+
+impl Pending {
+    fn add(&mut self, tenant: String, count: ContactCount) {
+        let key = (
+            tenant,
+            count.bucket_start_s,
+            count.language.clone(),
+            count.channel.clone(),
+        );
+        match self.0.get_mut(&key) {
+            Some(sum) => {
+                sum.arrivals += count.arrivals;
+                sum.handled += count.handled;
+                sum.handle_secs += count.handle_secs;
+            }
+            None => {
+                self.0.insert(key, count);
+            }
+        }
+    }
+}
+
 /// Gathers counts and writes them every [`FLUSH_EVERY`], and once more when the
 /// channel closes.
 async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<(String, ContactCount)>) {
-    type Key = (String, i64, String, String);
-    let mut pending: HashMap<Key, ContactCount> = HashMap::new();
+    let mut pending = Pending::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let open = tokio::select! {
             message = received.recv() => match message {
                 Some((tenant, count)) => {
-                    let key = (tenant, count.bucket_start_s, count.language.clone(), count.channel.clone());
-                    match pending.get_mut(&key) {
-                        Some(sum) => {
-                            sum.arrivals += count.arrivals;
-                            sum.handled += count.handled;
-                            sum.handle_secs += count.handle_secs;
-                        }
-                        None => {
-                            pending.insert(key, count);
-                        }
-                    }
+                    pending.add(tenant, count);
                     continue;
                 }
                 None => false,
@@ -160,22 +174,16 @@ async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<(Strin
 
 /// Writes the pending counts, one transaction per tenant; what fails stays
 /// pending for the next flush.
-async fn flush(store: &Store, pending: &mut HashMap<(String, i64, String, String), ContactCount>) {
+async fn flush(store: &Store, pending: &mut Pending) {
     let mut by_tenant: HashMap<String, Vec<ContactCount>> = HashMap::new();
-    for ((tenant, ..), count) in pending.drain() {
+    for ((tenant, ..), count) in pending.0.drain() {
         by_tenant.entry(tenant).or_default().push(count);
     }
     for (tenant, counts) in by_tenant {
         if let Err(e) = store.add_contacts(&tenant, counts.clone()).await {
             tracing::warn!(%tenant, "contact history not written yet: {e}");
             for count in counts {
-                let key = (
-                    tenant.clone(),
-                    count.bucket_start_s,
-                    count.language.clone(),
-                    count.channel.clone(),
-                );
-                pending.insert(key, count);
+                pending.add(tenant.clone(), count);
             }
         }
     }
