@@ -378,6 +378,18 @@ impl Mapped {
                 return invalid(format!("request path `{}` must start with /", request.path));
             }
         }
+        if mapping.needs_account() {
+            for rule in inbound.rules.iter().filter(|r| r.kind != RuleKind::Ignore) {
+                if !rule.fields.contains_key(&Field::AccountId)
+                    && !inbound.fields.contains_key(&Field::AccountId)
+                {
+                    return invalid(format!(
+                        "write-back paths use {{account}} but a {:?} rule reads no account_id",
+                        rule.kind
+                    ));
+                }
+            }
+        }
         for key in write.priorities.keys() {
             if !matches!(key.as_str(), "low" | "normal" | "high" | "urgent") {
                 return invalid(format!(
@@ -420,6 +432,22 @@ impl Mapped {
             Some(channel) => (channel, String::new()),
             None => (pb::Channel::Custom, raw),
         }
+    }
+}
+
+impl Mapping {
+    /// Whether write-back paths carry the account (`{account}`).
+    fn needs_account(&self) -> bool {
+        let write = &self.write_back;
+        [Some(&write.note), Some(&write.reply)]
+            .into_iter()
+            .chain([
+                write.tags.as_ref(),
+                write.fields.as_ref(),
+                write.route.as_ref(),
+            ])
+            .flatten()
+            .any(|r| r.path.contains("{account}"))
     }
 }
 
@@ -745,7 +773,12 @@ impl Helpdesk for Mapped {
             RuleKind::Ignore => unreachable!("handled above"),
         };
         let name = &self.mapping.name;
-        let account_id = read.field(Field::AccountId).unwrap_or_default();
+        // Without its account, a helpdesk whose paths carry one could not be written to.
+        let account_id = if self.mapping.needs_account() {
+            read.required(Field::AccountId)?
+        } else {
+            read.field(Field::AccountId).unwrap_or_default()
+        };
         let delivery_key = if account_id.is_empty() {
             format!("{name}:{ticket_id}:{message_id}")
         } else {
@@ -1615,5 +1648,34 @@ mod tests {
                 ("/api/v2/tickets/4711/reply".to_owned(), false),
             ]
         );
+    }
+
+    #[test]
+    fn a_helpdesk_whose_paths_carry_the_account_needs_it_in_every_delivery() {
+        let with_account = include_str!("mappings/freshdesk.toml").replace(
+            "/api/v2/tickets/{ticket}/notes",
+            "/api/v2/accounts/{account}/tickets/{ticket}/notes",
+        );
+        let error = Mapped::parse(&with_account).expect_err("no account_id field");
+        assert!(error.to_string().contains("account_id"), "{error}");
+        let helpdesk = Mapped::parse(&with_account.replace(
+            "ticket_id = \"/ticket/id\"",
+            "ticket_id = \"/ticket/id\"\naccount_id = \"/account\"",
+        ))
+        .expect("valid");
+        match helpdesk.map("acme", CUSTOMER_REPLY.as_bytes(), &rules()) {
+            Err(Rejection::BadPayload(why)) => assert!(why.contains("/account"), "{why}"),
+            other => panic!("not refused: {other:?}"),
+        }
+        let body = CUSTOMER_REPLY.replacen("{", "{\n  \"account\": 12,", 1);
+        let (job, _) = mapped(&helpdesk, &body);
+        assert_eq!(job.target.account_id, "12");
+        let calls = helpdesk.write_back(
+            &job.target,
+            &[action(pb::action::Kind::InternalNote("hello".into()))],
+            None,
+            &rules(),
+        );
+        assert_eq!(calls[0].path, "/api/v2/accounts/12/tickets/4711/notes");
     }
 }
