@@ -590,7 +590,7 @@ fn write_back_calls(
             }
             Some(Kind::AddTags(tags)) => {
                 for tag in &tags.tags {
-                    add_label(&mut labels, tag);
+                    super::writes::add_tag(&mut labels, tag);
                 }
             }
             Some(Kind::SetFields(set)) => {
@@ -628,7 +628,7 @@ fn write_back_calls(
                 }
             }
             Some(Kind::FlagForReview(flag)) => {
-                add_label(&mut labels, REVIEW_LABEL);
+                super::writes::add_tag(&mut labels, REVIEW_LABEL);
                 let mut line = "Flagged for review".to_owned();
                 if !flag.category.is_empty() {
                     line.push_str(&format!(" ({})", flag.category));
@@ -673,7 +673,7 @@ fn write_back_calls(
     // (only a change an agent made since can be lost), and nothing new, no request.
     let mut all_labels = target.tags.clone();
     for label in labels {
-        add_label(&mut all_labels, &label);
+        super::writes::add_tag(&mut all_labels, &label);
     }
     if all_labels.len() > target.tags.len() {
         calls.push(post(
@@ -697,13 +697,6 @@ fn write_back_calls(
         calls.push(post(format!("{base}/assignments"), body));
     }
     calls
-}
-
-fn add_label(labels: &mut Vec<String>, label: &str) {
-    let label = label.trim();
-    if !label.is_empty() && !labels.iter().any(|l| l == label) {
-        labels.push(label.to_owned());
-    }
 }
 
 fn post(path: String, body: Value) -> RestCall {

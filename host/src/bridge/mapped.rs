@@ -355,22 +355,14 @@ impl Mapped {
             return invalid("`inbound.rules` is empty: nothing would be mapped".into());
         }
         for (theirs, ours) in &mapping.channels {
-            if channel_by_name(ours).is_none() {
+            if crate::runtime::channel_by_name(ours).is_none() {
                 return invalid(format!(
                     "channel `{theirs}` maps to unknown channel `{ours}`"
                 ));
             }
         }
         let write = &mapping.write_back;
-        for request in [Some(&write.note), Some(&write.reply)]
-            .into_iter()
-            .chain([
-                write.tags.as_ref(),
-                write.fields.as_ref(),
-                write.route.as_ref(),
-            ])
-            .flatten()
-        {
+        for request in mapping.requests() {
             if http::Method::from_bytes(request.method.as_bytes()).is_err() {
                 return invalid(format!("`{}` is not an HTTP method", request.method));
             }
@@ -427,7 +419,7 @@ impl Mapped {
             .mapping
             .channels
             .get(&raw)
-            .and_then(|c| channel_by_name(c))
+            .and_then(|c| crate::runtime::channel_by_name(c))
         {
             Some(channel) => (channel, String::new()),
             None => (pb::Channel::Custom, raw),
@@ -436,8 +428,8 @@ impl Mapped {
 }
 
 impl Mapping {
-    /// Whether write-back paths carry the account (`{account}`).
-    fn needs_account(&self) -> bool {
+    /// Every write-back request template.
+    fn requests(&self) -> impl Iterator<Item = &Request> {
         let write = &self.write_back;
         [Some(&write.note), Some(&write.reply)]
             .into_iter()
@@ -447,21 +439,12 @@ impl Mapping {
                 write.route.as_ref(),
             ])
             .flatten()
-            .any(|r| r.path.contains("{account}"))
     }
-}
 
-fn channel_by_name(name: &str) -> Option<pb::Channel> {
-    Some(match name {
-        "email" => pb::Channel::Email,
-        "web-chat" => pb::Channel::WebChat,
-        "whatsapp" => pb::Channel::Whatsapp,
-        "facebook" => pb::Channel::Facebook,
-        "phone" => pb::Channel::Phone,
-        "sms" => pb::Channel::Sms,
-        "api" => pb::Channel::Api,
-        _ => return None,
-    })
+    /// Whether write-back paths carry the account (`{account}`).
+    fn needs_account(&self) -> bool {
+        self.requests().any(|r| r.path.contains("{account}"))
+    }
 }
 
 /// The value at `pointer` as text: strings trimmed, numbers and booleans written

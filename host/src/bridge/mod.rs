@@ -331,6 +331,19 @@ fn env_secret(var: &str, what: &str, endpoint: &str) -> Result<String, BridgeErr
 }
 
 impl Endpoint {
+    /// A request to the helpdesk's API at `path` with the integration's headers
+    /// (credentials, JSON content type), once the endpoint's pace allows it.
+    async fn request(
+        &self,
+        http: &reqwest::Client,
+        method: http::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.pace.until_ready().await;
+        let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
+        http.request(method, url).headers(self.auth.clone())
+    }
+
     fn new(config: &EndpointConfig) -> Result<Endpoint, BridgeError> {
         let helpdesk = helpdesk(config)?;
         let credentials = Credentials {
@@ -688,17 +701,14 @@ async fn lookup(
         return Ok(known);
     }
     let path = &key.1;
-    let url = format!("{}{path}", endpoint.config.base_url.trim_end_matches('/'));
-    endpoint.pace.until_ready().await;
-    let response = bridge
-        .http
-        .get(&url)
-        .headers(endpoint.auth.clone())
+    let response = endpoint
+        .request(&bridge.http, http::Method::GET, path)
+        .await
         .send()
         .await
         .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
     let status = response.status();
-    if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+    if worth_retrying(status) {
         return Err(Failure::Retry(
             retry_after(response.headers()),
             format!("GET {path}: {status}"),
@@ -722,6 +732,11 @@ async fn lookup(
     };
     bridge.lookups.insert(key, answer.clone()).await;
     Ok(answer)
+}
+
+/// Whether trying again later can help: the helpdesk is rate-limiting or down.
+fn worth_retrying(status: reqwest::StatusCode) -> bool {
+    status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
 /// A `Retry-After` in seconds; zero when absent or unreadable.
@@ -786,17 +801,9 @@ async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse
 /// Makes one REST call; a 429 or 5xx (or no answer) is retried, honouring
 /// `Retry-After`; another 4xx is permanent.
 async fn send(bridge: &Bridge, endpoint: &Endpoint, call: &types::RestCall) -> Result<(), Failure> {
-    let url = format!(
-        "{}{}",
-        endpoint.config.base_url.trim_end_matches('/'),
-        call.path
-    );
-    endpoint.pace.until_ready().await;
-    let result = bridge
-        .http
-        .request(call.method.clone(), &url)
-        // The integration's headers: credentials and the JSON content type.
-        .headers(endpoint.auth.clone())
+    let result = endpoint
+        .request(&bridge.http, call.method.clone(), &call.path)
+        .await
         .body(call.body.to_string())
         .send()
         .await;
@@ -821,7 +828,7 @@ async fn send(bridge: &Bridge, endpoint: &Endpoint, call: &types::RestCall) -> R
         call.path,
         body.chars().take(200).collect::<String>()
     );
-    if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+    if worth_retrying(status) {
         Err(Failure::Retry(retry_after, message))
     } else {
         Err(Failure::Permanent(message))

@@ -107,10 +107,7 @@ impl Writes {
     }
 
     fn add_tag(&mut self, tag: &str) {
-        let tag = tag.trim();
-        if !tag.is_empty() && !self.tags.iter().any(|t| t == tag) {
-            self.tags.push(tag.to_owned());
-        }
+        add_tag(&mut self.tags, tag);
     }
 
     /// Moves the routing into the note, for a helpdesk that cannot apply it.
@@ -140,6 +137,14 @@ impl Writes {
     /// The text to post as the public reply.
     pub fn public_reply(&self) -> Option<String> {
         self.reply.clone()
+    }
+}
+
+/// Adds `tag` (trimmed) to `tags` unless it is empty or already there.
+pub fn add_tag(tags: &mut Vec<String>, tag: &str) {
+    let tag = tag.trim();
+    if !tag.is_empty() && !tags.iter().any(|t| t == tag) {
+        tags.push(tag.to_owned());
     }
 }
 

@@ -24,7 +24,9 @@ use wasmtime::{
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches, kind_name};
-pub use bindings::{WitEvent as PluginEvent, channel_name, event_to_wit as plugin_event};
+pub use bindings::{
+    WitEvent as PluginEvent, channel_by_name, channel_name, event_to_wit as plugin_event,
+};
 pub use contract::SUPPORTED_CONTRACTS;
 
 use crate::config::Limits;
