@@ -32,9 +32,11 @@ build:
 demo: plugins build engines
 	@bash scripts/demo.sh
 
-# The binary too: tests that kill and restart the sidecar run it as a process.
+# The binary too (tests that kill and restart the sidecar run it as a process),
+# built with the test targets in one resolution of features, so that nothing is
+# compiled twice.
 test: plugins engines
-	$(CARGO) build -p crossdesk
+	$(CARGO) build --workspace --bins --tests
 	$(CARGO) test --workspace
 
 # Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.

@@ -6,6 +6,8 @@
 #   scripts/apertium.sh stop         # stops the server `start` started
 #
 # The pid file and the log live in $APERTIUM_RUN_DIR (default target/apertium).
+# With APERTIUM_OWNER_PID set, start also leaves a watcher that runs stop once that
+# process has exited: a test run shares one server and cannot stop it itself.
 set -euo pipefail
 
 PACKAGES=(apertium-apy apertium-eng-spa apertium-fr-es apertium-es-pt apertium-en-ca)
@@ -110,6 +112,15 @@ start() {
     fi
     sleep 0.5
   done
+  if [ -n "${APERTIUM_OWNER_PID:-}" ]; then
+    # Stops the server once the owner (a test run sharing it) has exited;
+    # detached and silent so the caller is not kept waiting on our output.
+    local owner="$APERTIUM_OWNER_PID"
+    [[ "$owner" =~ ^[0-9]+$ ]] || usage
+    APERTIUM_RUN_DIR="$RUN_DIR" setsid bash -c \
+      'tail --pid="$1" -f /dev/null; exec bash "$2" stop' sh "$owner" "$0" \
+      >/dev/null 2>&1 </dev/null &
+  fi
   echo "apertium-apy listening on 127.0.0.1:$port (pid $(cat "$PID_FILE"))" >&2
 }
 

@@ -9,6 +9,8 @@
 # and is removed by stop. It has database `crossdesk`, superuser `postgres`, trust
 # authentication, and only a loopback TCP listener (plus a socket in the run dir).
 # start prints the URL, postgres://postgres@127.0.0.1:PORT/crossdesk, on stdout.
+# With POSTGRES_OWNER_PID set, start also leaves a watcher that runs stop once that
+# process has exited: a test run shares one server and cannot stop it itself.
 set -euo pipefail
 
 RUN_DIR="${POSTGRES_RUN_DIR:-target/postgres}"
@@ -162,8 +164,21 @@ EOF
     stop
     exit 1
   fi
+  if [ -n "${POSTGRES_OWNER_PID:-}" ]; then
+    watch_owner "$POSTGRES_OWNER_PID"
+  fi
   echo "PostgreSQL listening on 127.0.0.1:$port (data in $DATA_DIR)" >&2
   echo "postgres://$DB_USER@127.0.0.1:$port/$DB_NAME"
+}
+
+watch_owner() {
+  # Detached and silent (so the caller reading our stdout is not kept waiting);
+  # `tail --pid` returns when the owner exits, whatever way it ends.
+  local owner="$1"
+  [[ "$owner" =~ ^[0-9]+$ ]] || usage
+  POSTGRES_RUN_DIR="$RUN_DIR" setsid bash -c \
+    'tail --pid="$1" -f /dev/null; exec bash "$2" stop' sh "$owner" "$0" \
+    >/dev/null 2>&1 </dev/null &
 }
 
 stop() {

@@ -1065,7 +1065,7 @@ name = "plugin-noop"
         (
             import("acme", "recommend", "roster", "json", &roster),
             Code::InvalidArgument,
-            "read by the schedule plugin",
+            "plugin 'recommend' offers no dataset 'roster' (it offers: catalog, knowledge-base)",
         ),
         (bad_zone, Code::InvalidArgument, "agent 'bo': time_zone"),
         (
@@ -1076,7 +1076,7 @@ name = "plugin-noop"
         (
             import("acme", "schedule", "shifts", "json", b"[]"),
             Code::InvalidArgument,
-            "unknown dataset 'shifts'",
+            "plugin 'schedule' offers no dataset 'shifts' (it offers: roster)",
         ),
         (
             import("globex", "schedule", "roster", "json", &roster),

@@ -40,7 +40,7 @@ struct Cli {
 
 impl Cli {
     fn new(args: &[&str]) -> Cli {
-        let mut command = Command::new(crossdesk_bin());
+        let mut command = Command::from(crossdesk_command());
         command
             .args(args)
             .env_remove("CROSSDESK_ADMIN_ADDR")
@@ -693,7 +693,8 @@ async fn a_roster_is_imported_through_the_cli_as_csv() {
     .fails()
     .await;
     assert!(
-        wrong.contains("InvalidArgument") && wrong.contains("recommend plugin"),
+        wrong.contains("InvalidArgument")
+            && wrong.contains("plugin 'schedule' offers no dataset 'catalog' (it offers: roster)"),
         "{wrong}"
     );
 }

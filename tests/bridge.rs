@@ -59,6 +59,34 @@ async fn bridge(sidecar: &TestServer, helpdesk_url: &str) -> Bridge {
     bridge_with(sidecar, helpdesk_url, 0).await
 }
 
+/// Polls the bridge's queue until `done` holds for its pending jobs; panics after
+/// 15 s. Tests wait for a state, never for a fixed time.
+async fn wait_for_queue(
+    bridge: &Bridge,
+    what: &str,
+    done: impl Fn(&[crossdesk::bridge::queue::QueuedJob]) -> bool,
+) {
+    let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let pending = queue
+            .list(crossdesk::bridge::queue::JobState::Pending)
+            .await
+            .expect("list");
+        if done(&pending) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: {pending:#?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits until no job is pending: every delivery has been written back or given
+/// up, so no further call to the helpdesk can come.
+async fn drained(bridge: &Bridge) {
+    wait_for_queue(bridge, "the queue did not drain", <[_]>::is_empty).await;
+}
+
 async fn bridge_with(sidecar: &TestServer, helpdesk_url: &str, debounce_ms: u64) -> Bridge {
     bridge_configured(sidecar, helpdesk_url, debounce_ms, "").await
 }
@@ -262,7 +290,7 @@ async fn a_customer_comment_comes_back_as_a_note_with_tags_in_one_update() {
     let expected = base64::engine::general_purpose::STANDARD
         .encode("bot@acme.example/token:zendesk-api-token");
     assert_eq!(auth, format!("Basic {expected}"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    drained(&bridge).await;
     assert_eq!(helpdesk.calls().len(), 1, "one update per event");
 }
 
@@ -288,7 +316,7 @@ async fn a_burst_on_one_ticket_goes_back_as_one_update() {
         assert_eq!(status, 200);
     }
     let calls = helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    drained(&bridge).await;
     assert_eq!(helpdesk.calls().len(), 1, "{:#?}", helpdesk.calls());
     let (note, _) = comment(&calls[0]);
     let order: Vec<usize> = ["Toujours", "Second message", "Third message"]
@@ -338,7 +366,8 @@ async fn a_bad_signature_or_a_stale_timestamp_is_refused_and_nothing_is_queued()
         .expect("post")
         .status();
     assert_eq!(unsigned.as_u16(), 401);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Refused before anything was queued: the queue checks below prove no call
+    // can follow.
     assert!(helpdesk.calls().is_empty(), "{:?}", helpdesk.calls());
     let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
     for state in [
@@ -360,7 +389,7 @@ async fn a_webhook_delivered_twice_produces_one_note() {
     assert_eq!((first, second), (200, 200));
     assert!(text.contains("duplicate"), "{text}");
     helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    drained(&bridge).await;
     assert_eq!(helpdesk.calls().len(), 1);
 }
 
@@ -403,7 +432,11 @@ async fn a_helpdesk_down_for_a_while_loses_nothing() {
         let (status, text) = zendesk(&bridge, fixture_name).await;
         assert_eq!(status, 200, "{fixture_name}: {text}");
     }
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Both deliveries have met the closed port at least once.
+    wait_for_queue(&bridge, "no write-back was attempted", |pending| {
+        pending.len() == 2 && pending.iter().all(|j| j.attempts >= 1)
+    })
+    .await;
     let helpdesk = Helpdesk::start_on(port).await;
     let calls = helpdesk.wait_for_ok(2, Duration::from_secs(15)).await;
     let mut bodies: Vec<&str> = calls.iter().map(|c| comment(c).0).collect();
@@ -420,7 +453,7 @@ async fn the_bridges_own_notes_do_not_trigger_the_pipeline_again() {
     let (status, text) = zendesk(&bridge, "comment_added_bridge_note.json").await;
     assert_eq!(status, 200);
     assert!(text.starts_with("ignored"), "{text}");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    drained(&bridge).await;
     assert!(helpdesk.calls().is_empty());
 }
 
@@ -706,7 +739,7 @@ async fn a_helpdesk_attached_by_a_mapping_file_gets_notes_and_replies() {
         text.contains("arrive on Thursday") && text.contains("Acme support"),
         "{text}"
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    drained(&bridge).await;
     assert_eq!(helpdesk.calls().len(), 2, "{:#?}", helpdesk.calls());
 }
 
@@ -854,7 +887,7 @@ async fn chatwoot_deliveries_are_checked_deduplicated_retried_and_never_loop() {
         (200, "duplicate delivery: already queued")
     );
     helpdesk.wait_for_ok(2, Duration::from_secs(15)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    drained(&bridge).await;
     let calls = helpdesk.calls();
     assert_eq!(calls[0].status, 429, "{calls:#?}");
     let notes = calls

@@ -146,10 +146,10 @@ async fn an_acknowledged_change_survives_sigkill_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_acknowledged_change_survives_sigkill_on_postgres() {
-    let postgres = TestPostgres::start();
+    let url = TestPostgres::fresh_database().await;
     let key = master_key();
     survives_sigkill(
-        &config(&format!("url = \"{}\"", postgres.url()), true),
+        &config(&format!("url = \"{url}\""), true),
         &[(MASTER_KEY_ENV, &key)],
     )
     .await;
@@ -157,7 +157,7 @@ async fn an_acknowledged_change_survives_sigkill_on_postgres() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn three_replicas_on_one_postgres_apply_a_change_within_a_second() {
-    let postgres = TestPostgres::start();
+    let url = TestPostgres::fresh_database().await;
     let key = master_key();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut replicas = Vec::new();
@@ -166,10 +166,7 @@ async fn three_replicas_on_one_postgres_apply_a_change_within_a_second() {
         // tenants, settings and plugin data live in PostgreSQL.
         let replica_dir = dir.path().join(format!("replica-{i}"));
         std::fs::create_dir_all(&replica_dir).expect("mkdir");
-        let config = write_config(
-            &replica_dir,
-            &config(&format!("url = \"{}\"", postgres.url()), true),
-        );
+        let config = write_config(&replica_dir, &config(&format!("url = \"{url}\""), true));
         replicas.push(ServerProcess::start(&config, &[(MASTER_KEY_ENV, &key)]));
     }
     for (i, replica) in replicas.iter().enumerate() {

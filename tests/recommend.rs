@@ -28,9 +28,9 @@ kv = true
 fn import(data_dir: &std::path::Path, tenant: &str) {
     let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/recommend");
     for (command, file) in [("import-catalog", "catalog.json"), ("import-kb", "kb.json")] {
-        let output = std::process::Command::new(crossdesk_bin())
-            .args(["recommend", command, "--tenant", tenant, "--data-dir"])
-            .arg(data_dir)
+        let output = crossdesk_command()
+            .args(["recommend", command, "--tenant", tenant])
+            .args(data_args(data_dir))
             .arg(examples.join(file))
             .output()
             .expect("run crossdesk recommend");
@@ -277,12 +277,12 @@ fn a_bad_catalog_is_refused_whole_with_the_record_named() {
         r#"[{"id": "a", "category": "lenses", "price": 10}, {"id": "b", "category": "lenses"}]"#,
     )
     .expect("write");
-    let output = std::process::Command::new(crossdesk_bin())
+    let output = crossdesk_command()
         .args([
             "recommend",
             "import-catalog",
             "--tenant",
-            "acme",
+            "shop", // a tenant of the embedded configuration
             "--data-dir",
         ])
         .arg(dir.path())

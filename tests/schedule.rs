@@ -17,9 +17,10 @@ fn examples() -> PathBuf {
 /// Tenants: `global` runs translation (engine unreachable: it fails, open, and the
 /// scheduler still knows the tenant translates), recommend and schedule with
 /// read access to recommend's knowledge base; `local` runs schedule alone;
-/// `other` runs schedule without a roster.
+/// `other` runs schedule without a roster; `history` runs schedule and a plugin
+/// that tags every message `lang-de` (standing in for any language detector).
 fn config() -> String {
-    install(&["translation", "recommend", "schedule"])
+    install(&["translation", "recommend", "schedule", "plugin-tagger"])
         + r#"
 [[tenants]]
 id = "global"
@@ -50,14 +51,20 @@ id = "other"
 [[tenants.plugins]]
 name = "schedule"
 kv = true
+
+[[tenants]]
+id = "history"
+[[tenants.plugins]]
+name = "schedule"
+kv = true
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = { tag = "lang-de" }
 "#
 }
 
 fn crossdesk(args: &[&str], data_dir: &Path) -> String {
-    run(Command::new(crossdesk_bin())
-        .args(args)
-        .arg("--data-dir")
-        .arg(data_dir))
+    run(crossdesk_command().args(args).args(data_args(data_dir)))
 }
 
 fn run(command: &mut Command) -> String {
@@ -360,9 +367,9 @@ async fn a_tenant_without_a_roster_fails_clearly_and_sees_no_other_tenants() {
 async fn the_sidecar_records_contact_history_once_per_conversation() {
     let server = TestServer::start(&config()).await;
     let data = server.data_dir.path();
-    import_roster(data, "other", &examples().join("schedule/roster.json"));
+    import_roster(data, "history", &examples().join("schedule/roster.json"));
     let mut first = message(
-        "other",
+        "history",
         "h-1",
         "2026-12-01T09:31:00Z",
         "es-ES",
@@ -384,7 +391,7 @@ async fn the_sidecar_records_contact_history_once_per_conversation() {
         .insert("handle_time_seconds".into(), "240".into());
     server.handle(solved).await;
     let mut german = message(
-        "other",
+        "history",
         "h-4",
         "2026-12-01T09:40:00Z",
         "",
@@ -398,7 +405,7 @@ async fn the_sidecar_records_contact_history_once_per_conversation() {
     let started = std::time::Instant::now();
     let history = loop {
         let history = store
-            .contact_history("other", 0, i64::MAX)
+            .contact_history("history", 0, i64::MAX)
             .await
             .expect("history");
         let handled = history.iter().any(|c| c.handled > 0);
@@ -419,7 +426,7 @@ async fn the_sidecar_records_contact_history_once_per_conversation() {
     );
     assert_eq!((es[0].handled, es[0].handle_secs), (1, 240.0));
     let de: Vec<_> = history.iter().filter(|c| c.language == "de").collect();
-    assert_eq!(de.len(), 1, "language detected from the text: {history:?}");
+    assert_eq!(de.len(), 1, "the language a plugin tagged: {history:?}");
     assert_eq!(de[0].arrivals, 1);
     assert!(
         store
@@ -432,7 +439,7 @@ async fn the_sidecar_records_contact_history_once_per_conversation() {
 
 #[test]
 fn the_erlang_calculator_answers_the_classic_example() {
-    let output = Command::new(crossdesk_bin())
+    let output = crossdesk_command()
         .args([
             "schedule",
             "erlang",
@@ -467,12 +474,12 @@ fn the_erlang_calculator_answers_the_classic_example() {
     let level = staffing["service_level"].as_f64().expect("number");
     assert!((level - 0.8883).abs() < 1e-4, "{level}");
 
-    let bad = Command::new(crossdesk_bin())
+    let bad = crossdesk_command()
         .args(["schedule", "erlang", "--contacts", "100", "--aht", "-3s"])
         .output()
         .expect("run crossdesk");
     assert!(!bad.status.success());
-    let table = Command::new(crossdesk_bin())
+    let table = crossdesk_command()
         .args(["schedule", "erlang", "--contacts", "100", "--aht", "0s"])
         .output()
         .expect("run crossdesk");
@@ -489,7 +496,7 @@ fn plan_a_generated_week_from_the_command_line() {
     let data = tempfile::tempdir().expect("tempdir");
     let files = tempfile::tempdir().expect("tempdir");
     let out = files.path().to_str().expect("utf-8");
-    run(Command::new(crossdesk_bin()).args([
+    run(crossdesk_command().args([
         "schedule",
         "generate",
         "--seed",

@@ -16,7 +16,7 @@ use crossdesk_integration_tests::postgres::TestPostgres;
 /// a new connection, like another process's).
 enum Db {
     Sqlite(tempfile::TempDir),
-    Postgres { url: String, _server: TestPostgres },
+    Postgres { url: String },
 }
 
 impl Db {
@@ -24,11 +24,10 @@ impl Db {
         Db::Sqlite(tempfile::tempdir().expect("temp dir"))
     }
 
-    fn postgres() -> Db {
-        let server = TestPostgres::start();
+    /// A database of its own on the run's shared server.
+    async fn postgres() -> Db {
         Db::Postgres {
-            url: server.url().to_owned(),
-            _server: server,
+            url: TestPostgres::fresh_database().await,
         }
     }
 
@@ -57,7 +56,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    super::$name(&super::Db::postgres()).await;
+                    super::$name(&super::Db::postgres().await).await;
                 }
             )*
         }
@@ -972,8 +971,7 @@ async fn racing_changes_with_the_same_expectation_let_one_win(db: &Db) {
 /// and every replica ends up with the whole schema.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_replicas_migrate_a_fresh_database_at_once() {
-    let server = TestPostgres::start();
-    let url = server.create_database("race", "").await;
+    let url = TestPostgres::fresh_database().await;
     let connects = (0..4).map(|_| {
         let url = url.clone();
         tokio::spawn(async move { Store::connect(Some(&url), Path::new("unused")).await })
@@ -1008,20 +1006,20 @@ async fn postgres_replicas_migrate_a_fresh_database_at_once() {
 /// An older host refuses a database that a newer one has migrated.
 #[tokio::test]
 async fn postgres_refuses_a_newer_schema() {
-    let server = TestPostgres::start();
+    let url = TestPostgres::fresh_database().await;
     drop(
-        Store::connect(Some(server.url()), Path::new("unused"))
+        Store::connect(Some(&url), Path::new("unused"))
             .await
             .expect("connect"),
     );
     // Connecting again to an up-to-date database is fine.
     drop(
-        Store::connect(Some(server.url()), Path::new("unused"))
+        Store::connect(Some(&url), Path::new("unused"))
             .await
             .expect("reconnect"),
     );
     let newer = i32::try_from(migrations::latest() + 1).expect("version");
-    TestPostgres::client(server.url())
+    TestPostgres::client(&url)
         .await
         .execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)",
@@ -1029,7 +1027,7 @@ async fn postgres_refuses_a_newer_schema() {
         )
         .await
         .expect("insert");
-    match Store::connect(Some(server.url()), Path::new("unused")).await {
+    match Store::connect(Some(&url), Path::new("unused")).await {
         Err(StoreError::Corrupt(message)) => {
             assert!(message.contains("schema version"), "{message}")
         }
@@ -1041,8 +1039,7 @@ async fn postgres_refuses_a_newer_schema() {
 /// database whose own collation orders otherwise.
 #[tokio::test]
 async fn postgres_orders_by_bytes_whatever_the_collation() {
-    let server = TestPostgres::start();
-    let url = server
+    let url = TestPostgres::shared()
         .create_database(
             "icu",
             "TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C' \
@@ -1151,8 +1148,8 @@ async fn postgres_connection_errors_are_described() {
 /// PostgreSQL cannot store (text holds no NUL character; SQLite's does).
 #[tokio::test]
 async fn postgres_errors_carry_the_server_message() {
-    let server = TestPostgres::start();
-    let store = Store::connect(Some(server.url()), Path::new("unused"))
+    let url = TestPostgres::fresh_database().await;
+    let store = Store::connect(Some(&url), Path::new("unused"))
         .await
         .expect("connect");
     match store.kv_put("t", "p", "nul\0key", b"v".to_vec()).await {

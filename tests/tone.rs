@@ -244,8 +244,7 @@ async fn sensitive_topics_are_flagged_for_review_instead_of_rewritten() {
 
 #[tokio::test]
 async fn tone_runs_after_translation_on_the_translated_reply() {
-    let apertium = Apertium::start();
-    let url = apertium.url();
+    let url = Apertium::shared().url();
     let host = url.trim_start_matches("http://");
     let config = install(&["translation", "tone"])
         + &format!(

@@ -2,7 +2,7 @@
 //! the plugin built from source, and a real Apertium APy on loopback as the engine
 //! (behind a front that counts the requests reaching it).
 
-use crossdesk::exchange;
+use crossdesk::runtime::CommandInput;
 use crossdesk_integration_tests::engine::{Apertium, Behaviour, EngineFront};
 use crossdesk_integration_tests::*;
 use pb::plugin_outcome::Status;
@@ -83,39 +83,31 @@ fn draft(response: &pb::HandleEventResponse) -> Option<String> {
     })
 }
 
-/// The sidecar in front of a real APy, through a counting front, with the given
-/// glossary imported beforehand through the CLI's exchange module.
+/// The sidecar in front of the run's real APy, through a counting front, with the
+/// given glossary and memory imported first through the plugin's own commands
+/// (`import-terms`, `import-tmx`), as `crossdesk translation ...` runs them.
 struct Setup {
     server: TestServer,
     front: EngineFront,
-    _apertium: Apertium,
 }
 
 async fn setup(terms_csv: Option<&str>, tmx: Option<&str>) -> Setup {
-    let apertium = Apertium::start();
-    let front = EngineFront::start(Behaviour::Forward(apertium.url())).await;
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    {
-        let store = crossdesk::store::Store::open(data_dir.path()).expect("store");
-        if let Some(csv) = terms_csv {
-            let terms = exchange::parse_terms(csv).expect("term list");
-            exchange::import_terms(&store, "acme", "translation", &terms)
-                .await
-                .expect("import terms");
-        }
-        if let Some(tmx) = tmx {
-            let records = exchange::parse_tmx(tmx).expect("tmx");
-            exchange::import_tm(&store, "acme", "translation", &records)
-                .await
-                .expect("import tmx");
-        }
+    let front = EngineFront::start(Behaviour::Forward(Apertium::shared().url())).await;
+    let server = TestServer::start(&config(&front.url(), 10_000)).await;
+    for (command, content) in [("import-terms", terms_csv), ("import-tmx", tmx)] {
+        let Some(content) = content else { continue };
+        let input = CommandInput {
+            tenant: None,
+            values: Vec::new(),
+            files: vec![("file".into(), content.as_bytes().to_vec())],
+        };
+        server
+            .sidecar
+            .run_command(Some("acme"), "translation", command, input)
+            .await
+            .unwrap_or_else(|e| panic!("{command}: {e}"));
     }
-    let server = TestServer::start_in(&config(&front.url(), 10_000), data_dir).await;
-    Setup {
-        server,
-        front,
-        _apertium: apertium,
-    }
+    Setup { server, front }
 }
 
 #[tokio::test]

@@ -241,7 +241,7 @@ async fn instantiate_and_call(
     data_dir: &std::path::Path,
 ) -> Result<f64> {
     let limits = crossdesk::config::Limits::default();
-    let runtime = Runtime::with_allocator(&limits, 16, data_dir, allocator)?;
+    let runtime = Runtime::with_allocator(&limits, 16, &data_dir.join("compiled"), allocator)?;
     let plugin = runtime.load(&noop_plugin()?).await?;
     let grant = Arc::new(Grant::nothing("bench", "noop", limits));
     let event = crossdesk::runtime::plugin_event(&event(1));

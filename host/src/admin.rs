@@ -497,31 +497,29 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::ImportPluginDataRequest>,
     ) -> Result<Response<pb::ImportPluginDataResponse>, Status> {
-        use crate::datasets::{Dataset, Format};
         let admin = self.identify(&request)?;
         let r = request.into_inner();
         admin.may_manage(&r.tenant_id)?;
-        let argument = |e: crate::datasets::DatasetError| Status::invalid_argument(e.to_string());
-        let dataset = Dataset::parse(&r.dataset).map_err(argument)?;
         let format = if r.format.is_empty() {
-            Format::Json
+            "json"
         } else {
-            Format::parse(&r.format).map_err(argument)?
+            r.format.as_str()
         };
         let imported = self
-            .control
-            .import_data(
+            .sidecar
+            .import_dataset(
                 &admin.name,
                 &r.tenant_id,
                 &r.plugin,
-                dataset,
+                &r.dataset,
                 format,
                 &r.content,
             )
-            .await?;
+            .await
+            .map_err(tool_status)?;
         Ok(Response::new(pb::ImportPluginDataResponse {
-            records: imported.records as u64,
-            replaced: imported.replaced as u64,
+            records: imported.records,
+            replaced: imported.replaced,
             summary: imported.summary,
         }))
     }
@@ -726,4 +724,17 @@ pub async fn serve_admin(
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     Ok(())
+}
+
+/// The status of a dataset import that did not run.
+fn tool_status(error: crate::tools::ToolError) -> Status {
+    use crate::tools::ToolError as E;
+    match error {
+        E::UnknownTenant(_) | E::UnknownPlugin(_) => Status::not_found(error.to_string()),
+        E::Store(e) => Status::internal(format!("store: {e}")),
+        E::NotInPipeline { .. }
+        | E::NotOffered { .. }
+        | E::NeedsTenant { .. }
+        | E::Plugin { .. } => Status::invalid_argument(error.to_string()),
+    }
 }

@@ -954,10 +954,7 @@ async fn plugins(client: &mut Client, out: &Output, command: PluginsCommand) -> 
 }
 
 async fn import_data(client: &mut Client, out: &Output, args: ImportDataArgs) -> Result<()> {
-    let format = match crossdesk::datasets::Format::of_path(&args.file) {
-        crossdesk::datasets::Format::Csv => "csv",
-        crossdesk::datasets::Format::Json => "json",
-    };
+    let format = crate::plugin_cli::format_of(&args.file);
     let response = client
         .import_plugin_data(pb::ImportPluginDataRequest {
             tenant_id: args.tenant.clone(),

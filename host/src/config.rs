@@ -28,6 +28,26 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Longest tenant id, in bytes.
+pub const MAX_TENANT_ID: usize = 128;
+
+/// The rule for tenant ids, for tenants from this file and from the admin API
+/// alike: 1 to 128 ASCII letters, digits, `-`, `_`, `.`.
+pub fn check_tenant_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_TENANT_ID
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{id}' is not a tenant id (1 to {MAX_TENANT_ID} ASCII letters, digits, '-', '_', '.')"
+        ))
+    }
+}
+
 /// The whole sidecar configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -36,6 +56,10 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Folder for persistent data: the key-value store and compiled plugins.
     pub data_dir: PathBuf,
+    /// Folder of compiled plugins (default `<data_dir>/compiled`). Artifacts are
+    /// named by the component's and the engine's hashes, so several sidecars (or
+    /// test servers) may share one; `CROSSDESK_COMPILED_DIR` overrides it.
+    pub compiled_dir: Option<PathBuf>,
     /// Folder against which relative plugin paths are resolved.
     pub plugin_dir: PathBuf,
     /// Default limits for every plugin call; tenants may lower or raise them per plugin.
@@ -221,6 +245,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
             data_dir: PathBuf::from(".crossdesk"),
+            compiled_dir: None,
             plugin_dir: PathBuf::from("target/plugins"),
             limits: Limits::default(),
             server: ServerSettings::default(),
@@ -459,9 +484,10 @@ pub struct PluginGrant {
     /// Credentials the host adds to outbound requests; never shown to the plugin.
     #[serde(default)]
     pub secrets: Vec<SecretHeader>,
-    /// The plugin's settings for this tenant.
-    #[serde(default)]
-    pub config: BTreeMap<String, String>,
+    /// The plugin's settings for this tenant (`config` is accepted too, its name
+    /// before 0.2).
+    #[serde(default, alias = "config")]
+    pub settings: BTreeMap<String, String>,
     /// Overrides of the default limits for this plugin.
     #[serde(default)]
     pub limits: LimitOverrides,
@@ -554,6 +580,18 @@ impl Config {
         Ok(config)
     }
 
+    /// Where compiled plugins are cached: `CROSSDESK_COMPILED_DIR`, else
+    /// `compiled_dir`, else `<data_dir>/compiled`.
+    pub fn compiled_dir(&self) -> PathBuf {
+        match std::env::var_os("CROSSDESK_COMPILED_DIR") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => self
+                .compiled_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("compiled")),
+        }
+    }
+
     /// Reads and checks a TOML file; `None` gives the embedded default.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         match path {
@@ -599,9 +637,8 @@ impl Config {
         }
         let mut tenants = std::collections::HashSet::new();
         for tenant in &self.tenants {
-            if tenant.id.is_empty() {
-                return invalid("a tenant has an empty id".into());
-            }
+            check_tenant_id(&tenant.id)
+                .map_err(|e| ConfigError::Invalid(format!("tenants: {e}")))?;
             if !tenants.insert(tenant.id.as_str()) {
                 return invalid(format!("tenant '{}' is configured twice", tenant.id));
             }
@@ -759,5 +796,31 @@ mod tests {
         });
         assert_eq!(limits.timeout_ms, 5);
         assert_eq!(limits.max_memory_bytes, Limits::default().max_memory_bytes);
+    }
+
+    #[test]
+    fn tenants_from_the_file_follow_the_admin_apis_id_rule() {
+        for bad in ["", "ac me", "acme/../x", "ü"] {
+            let text = format!("[[tenants]]\nid = {bad:?}\n");
+            let err = Config::parse(&text).expect_err(bad).to_string();
+            assert!(err.contains("is not a tenant id"), "{bad}: {err}");
+        }
+        let long = "a".repeat(MAX_TENANT_ID + 1);
+        assert!(Config::parse(&format!("[[tenants]]\nid = \"{long}\"\n")).is_err());
+        assert!(Config::parse("[[tenants]]\nid = \"acme.eu-1_b\"\n").is_ok());
+    }
+
+    #[test]
+    fn plugin_settings_are_settings_with_config_still_read() {
+        let text = |key: &str| {
+            format!(
+                "[[plugins]]\nname = \"p\"\npath = \"p.wasm\"\n\
+                 [[tenants]]\nid = \"t\"\n[[tenants.plugins]]\nname = \"p\"\n{key} = {{ a = \"1\" }}\n"
+            )
+        };
+        for key in ["settings", "config"] {
+            let config = Config::parse(&text(key)).expect(key);
+            assert_eq!(config.tenants[0].plugins[0].settings["a"], "1", "{key}");
+        }
     }
 }

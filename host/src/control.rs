@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, LimitOverrides, Limits, Quota, QuotaOverrides, TenantConfig};
-use crate::datasets::{Dataset, DatasetError, Format, Imported};
 use crate::runtime::{LoadError, LoadedPlugin, Runtime};
 use crate::secrets::{MasterKey, SecretError};
 use crate::settings;
@@ -30,9 +29,6 @@ use crate::store::{
 
 /// Who made a change: an admin's name, or the configuration file's import.
 pub const CONFIG_FILE_ACTOR: &str = "config-file";
-
-/// Longest tenant id, in bytes.
-const MAX_TENANT_ID: usize = 128;
 
 /// One tenant's settings, as stored (JSON) and shown by the admin API.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,23 +179,9 @@ impl Bounds {
     }
 }
 
-/// Checks a tenant id: non-empty, at most 128 bytes, letters, digits, `-`, `_`, `.`.
+/// Checks a tenant id with the one rule every path uses ([`crate::config::check_tenant_id`]).
 pub fn check_tenant_id(id: &str) -> Result<(), ControlError> {
-    let ok = !id.is_empty()
-        && id.len() <= MAX_TENANT_ID
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(
-            "tenant_id",
-            format!(
-                "'{id}' is not a tenant id (1 to {MAX_TENANT_ID} ASCII letters, digits, '-', '_', '.')"
-            ),
-        ))
-    }
+    crate::config::check_tenant_id(id).map_err(|message| invalid("tenant_id", message))
 }
 
 /// Checks a whole tenant document against the installed plugins and the bounds.
@@ -375,7 +357,7 @@ pub fn tenant_from_config(
                 kv: grant.kv,
                 allowed_hosts: grant.allowed_hosts.clone(),
                 kv_read: grant.kv_read.clone(),
-                settings: grant.config.clone(),
+                settings: grant.settings.clone(),
                 limits: grant.limits,
                 secrets: refs,
             })
@@ -939,68 +921,6 @@ impl ControlPlane {
             secret_writes,
         )
         .await
-    }
-
-    /// Replaces a dataset of one of the tenant's plugins (see [`crate::datasets`]),
-    /// after checking that the plugin is in the tenant's pipeline and is the one
-    /// that reads that dataset; audited with a one-line summary.
-    pub async fn import_data(
-        &self,
-        actor: &str,
-        tenant: &str,
-        plugin: &str,
-        dataset: Dataset,
-        format: Format,
-        content: &[u8],
-    ) -> Result<Imported, ControlError> {
-        let state = self.store.control_state().await?;
-        let current = tenant_of(&state, tenant)?;
-        if !current.doc.plugins.iter().any(|g| g.name == plugin) {
-            return Err(invalid(
-                "plugin",
-                format!("'{plugin}' is not in the pipeline of tenant '{tenant}'"),
-            ));
-        }
-        let row = state
-            .plugins
-            .iter()
-            .find(|p| p.name == plugin)
-            .ok_or_else(|| {
-                ControlError::NotFound(format!("no installed plugin is named '{plugin}'"))
-            })?;
-        let reader = &self.plugin_version(&row.active).await?.manifest.name;
-        if reader != dataset.plugin() {
-            return Err(invalid(
-                "dataset",
-                format!(
-                    "the {dataset} is read by the {} plugin; '{plugin}' is {reader}",
-                    dataset.plugin()
-                ),
-            ));
-        }
-        let imported =
-            crate::datasets::import(&self.store, tenant, plugin, dataset, format, content)
-                .await
-                .map_err(|e| match e {
-                    DatasetError::Store(e) => ControlError::from(e),
-                    other => invalid("content", other.to_string()),
-                })?;
-        let audit = NewAuditEntry {
-            actor: actor.to_owned(),
-            tenant: Some(tenant.to_owned()),
-            action: "plugin.data.import".into(),
-            target: format!("{plugin}/{dataset}"),
-            before: Some(serde_json::json!({ "entries": imported.replaced }).to_string()),
-            after: Some(
-                serde_json::json!({
-                    "records": imported.records,
-                    "summary": imported.summary,
-                })
-                .to_string(),
-            ),
-        };
-        self.store.apply(Vec::new(), audit).await?;
-        Ok(imported)
     }
 
     /// Installs a plugin, or upgrades the one of that name. The signature is

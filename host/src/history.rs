@@ -11,9 +11,11 @@
 //!   report it, e.g. Zendesk's agent work time); without it nothing is counted,
 //!   so unknown handling times do not pull the average toward zero.
 //!
-//! The language is the customer's locale, else the language detected in the text,
-//! else the one recorded at the ticket's arrival, else `und`. Counting runs after
-//! the plugins, once per event id (redeliveries are not counted twice).
+//! The language is the customer's locale, else the language a plugin tagged the
+//! event with (`lang-xx`, as the translation plugin does), else the one recorded
+//! at the ticket's arrival, else `und`. The host detects nothing itself: whatever
+//! plugin a tenant runs, its tag counts. Counting runs after the plugins, once per
+//! event id (redeliveries are not counted twice).
 //!
 //! Counts leave the request path at once: a background task adds them up and
 //! writes each tenant's in one transaction every [`FLUSH_EVERY`] (and when the
@@ -64,15 +66,16 @@ impl ContactHistory {
         }
     }
 
-    /// Counts one event (handled for the first time) in its tenant's history.
-    pub async fn record(&self, event: &pb::Event) {
-        if let Some(count) = self.count(event).await {
+    /// Counts one event (handled for the first time, with the actions the
+    /// plugins answered) in its tenant's history.
+    pub async fn record(&self, event: &pb::Event, actions: &[pb::Action]) {
+        if let Some(count) = self.count(event, actions).await {
             // Fails only when the writer is gone, i.e. the runtime is shutting down.
             let _ = self.counts.send((event.tenant_id.clone(), count));
         }
     }
 
-    async fn count(&self, event: &pb::Event) -> Option<ContactCount> {
+    async fn count(&self, event: &pb::Event, actions: &[pb::Action]) -> Option<ContactCount> {
         use pb::EventKind;
         let kind = event.kind();
         if !matches!(
@@ -84,7 +87,7 @@ impl ContactHistory {
         }
         let key = (event.tenant_id.clone(), event.ticket_id.clone());
         let known = self.tickets.get(&key).await;
-        let language = language_of(event)
+        let language = language_of(event, actions)
             .or_else(|| known.clone())
             .unwrap_or_else(|| "und".to_owned());
         let channel = crate::runtime::channel_name(event);
@@ -189,10 +192,34 @@ async fn flush(store: &Store, pending: &mut Pending) {
     }
 }
 
-/// The event's language, as the scheduler sees it (locale, else detection).
-fn language_of(event: &pb::Event) -> Option<String> {
-    let locale = event.customer.as_ref().map(|c| c.locale.as_str());
-    schedule::plugin::language_of(locale, &event.text)
+/// The tag prefix plugins mark a conversation's language with (`lang-es`).
+pub const LANGUAGE_TAG_PREFIX: &str = "lang-";
+
+/// The conversation's language: the customer's locale (its primary subtag), else
+/// the first `lang-xx` tag a plugin added.
+fn language_of(event: &pb::Event, actions: &[pb::Action]) -> Option<String> {
+    let from_locale = event
+        .customer
+        .as_ref()
+        .and_then(|c| primary_language(&c.locale));
+    from_locale.or_else(|| {
+        actions.iter().find_map(|action| match &action.kind {
+            Some(pb::action::Kind::AddTags(tags)) => tags
+                .tags
+                .iter()
+                .find_map(|t| t.strip_prefix(LANGUAGE_TAG_PREFIX))
+                .and_then(primary_language),
+            _ => None,
+        })
+    })
+}
+
+/// `es` of `es-MX` (or `es_MX`), lower-cased; `None` unless it is 2–3 ASCII
+/// letters (a BCP 47 primary language subtag).
+fn primary_language(tag: &str) -> Option<String> {
+    let primary = tag.trim().split(['-', '_']).next()?;
+    ((2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic()))
+        .then(|| primary.to_ascii_lowercase())
 }
 
 /// When the event happened (its own timestamp, else now), in Unix seconds.
@@ -207,4 +234,54 @@ fn occurred_at_s(event: &pb::Event) -> i64 {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(locale: &str) -> pb::Event {
+        pb::Event {
+            customer: Some(pb::Customer {
+                id: "c".into(),
+                locale: locale.into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn tags(plugin: &str, tags: &[&str]) -> pb::Action {
+        pb::Action {
+            plugin: plugin.into(),
+            kind: Some(pb::action::Kind::AddTags(pb::Tags {
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            })),
+        }
+    }
+
+    #[test]
+    fn the_locale_decides_the_language_first() {
+        let actions = [tags("translation", &["lang-de"])];
+        assert_eq!(
+            language_of(&message("es-MX"), &actions).as_deref(),
+            Some("es")
+        );
+    }
+
+    #[test]
+    fn without_a_locale_any_plugins_language_tag_counts() {
+        let actions = [
+            tags("recommend", &["topic-shipping"]),
+            tags("third-party", &["vip", "lang-PT-BR"]),
+        ];
+        assert_eq!(language_of(&message(""), &actions).as_deref(), Some("pt"));
+    }
+
+    #[test]
+    fn nothing_known_gives_none_and_malformed_tags_are_ignored() {
+        assert_eq!(language_of(&message(""), &[]), None);
+        let actions = [tags("x", &["lang-", "lang-1234", "lang-ümlaut"])];
+        assert_eq!(language_of(&message("?"), &actions), None);
+    }
 }

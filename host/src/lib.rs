@@ -10,8 +10,9 @@
 //! validated against the plugins' typed `settings`, stored with an audit entry) →
 //! the pipeline's snapshot is rebuilt. `secrets` seals secret values at rest;
 //! `signing` checks plugin signatures. `config` holds the settings of all of them;
-//! `json` maps events to and from the proto3 JSON form used by the CLI; `exchange`
-//! reads and writes the translation plugin's memory and glossary files (TMX, CSV).
+//! `json` maps events to and from the proto3 JSON form used by the CLI. `tools`
+//! runs what plugins offer admins (dataset imports, commands) in the sandbox;
+//! `history` keeps the contact history those commands may read.
 
 pub mod admin;
 pub mod api;
@@ -19,8 +20,6 @@ pub mod auth;
 pub mod bridge;
 pub mod config;
 pub mod control;
-pub mod datasets;
-pub mod exchange;
 pub mod history;
 pub mod json;
 pub mod pipeline;
@@ -29,6 +28,7 @@ pub mod secrets;
 pub mod settings;
 pub mod signing;
 pub mod store;
+pub mod tools;
 
 /// The gRPC APIs generated from `proto/crossdesk/v1/` (events and admin).
 #[allow(missing_docs, unreachable_pub, clippy::all)]

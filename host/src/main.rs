@@ -1,11 +1,12 @@
 //! `crossdesk`: the sidecar (`serve`), the integrator's client (`send`), the
 //! plugin author's runner and signing tools (`plugin run`, `plugin inspect`,
-//! `plugin keygen`, `plugin sign`), the admin API's client (`admin ...`) and the
-//! admin's import and export of plugin data (`translation ...`, `recommend ...`)
-//! and the staffing tools (`schedule ...`).
+//! `plugin keygen`, `plugin sign`), the admin API's client (`admin ...`), what
+//! plugins offer admins (`plugin exec`, `plugin import`, with the first-party
+//! plugins' spellings `translation ...`, `recommend ...`, `schedule ...` as
+//! aliases), and the contact history's import (`contacts import`).
 
 mod admin_cli;
-mod schedule_cli;
+mod plugin_cli;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -61,21 +62,33 @@ enum Command {
     /// Manage a running server through its admin API: tenants, pipelines,
     /// secrets, installed plugins and the audit log.
     Admin(Box<admin_cli::AdminArgs>),
-    /// Import and export the translation plugin's memory and glossary.
+    /// The translation plugin's commands (alias of `plugin exec translation`):
+    /// `import-tmx FILE`, `export-tmx [-o FILE]`, `import-terms FILE`, each with
+    /// `--tenant T`.
+    #[command(disable_help_flag = true)]
     Translation {
-        #[command(subcommand)]
-        command: TranslationCommand,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
     },
-    /// Import the recommendation plugin's product catalog and knowledge base.
+    /// The recommendation plugin's datasets (alias of `plugin import recommend`):
+    /// `import-catalog FILE`, `import-kb FILE`, each with `--tenant T`.
+    #[command(disable_help_flag = true)]
     Recommend {
-        #[command(subcommand)]
-        command: RecommendCommand,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
     },
-    /// Staffing: the Erlang C calculator, the roster and history imports, and the
-    /// week's plan with its heatmap.
+    /// The scheduling plugin's commands (alias of `plugin exec schedule`): `erlang`,
+    /// `plan`, `generate`, `roster import FILE`, `roster show`; and
+    /// `import-history FILE` (alias of `contacts import`).
+    #[command(disable_help_flag = true)]
     Schedule {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
+    /// The tenant's contact history, which staffing plans forecast from.
+    Contacts {
         #[command(subcommand)]
-        command: schedule_cli::ScheduleCommand,
+        command: ContactsCommand,
     },
     /// Attach a helpdesk: receive its webhooks, run them through the sidecar and
     /// write the actions back through its REST API.
@@ -87,57 +100,10 @@ enum Command {
     DefaultConfig,
 }
 
-/// Where a tenant's plugin data lives.
-#[derive(clap::Args)]
-struct DataScope {
-    /// The tenant whose data it is.
-    #[arg(long)]
-    tenant: String,
-    /// The plugin's installed name (default: the command's plugin, `translation`,
-    /// `recommend` or `schedule`).
-    #[arg(long)]
-    plugin: Option<String>,
-    /// The sidecar's configuration; its store (SQLite in `data_dir`, or the
-    /// PostgreSQL of `[storage]`) holds the data.
-    #[arg(long, conflicts_with = "data_dir")]
-    config: Option<PathBuf>,
-    /// The sidecar's data folder (default: the configuration's `data_dir`).
-    #[arg(long, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-}
-
-impl DataScope {
-    /// The installed name of the plugin whose data this is.
-    fn plugin<'a>(&'a self, default: &'a str) -> &'a str {
-        self.plugin.as_deref().unwrap_or(default)
-    }
-
-    async fn store(&self) -> Result<crossdesk::store::Store> {
-        if let Some(dir) = &self.data_dir {
-            return Ok(crossdesk::store::Store::open(dir)?);
-        }
-        let config = Config::load(self.config.as_deref())?;
-        let url = config.storage.resolve_url()?;
-        Ok(crossdesk::store::Store::connect(url.as_deref(), &config.data_dir).await?)
-    }
-}
-
 #[derive(Subcommand)]
-enum RecommendCommand {
-    /// Replace the tenant's product catalog with a JSON or CSV file (products: id,
-    /// category, price, currency, tags, names by language). All or nothing.
-    ImportCatalog {
-        #[command(flatten)]
-        scope: DataScope,
-        file: PathBuf,
-    },
-    /// Replace the tenant's knowledge base with a JSON or CSV file (articles: id,
-    /// title, body, language, category). All or nothing.
-    ImportKb {
-        #[command(flatten)]
-        scope: DataScope,
-        file: PathBuf,
-    },
+enum ContactsCommand {
+    /// Add contact counts from a CSV file (e.g. a helpdesk export).
+    Import(plugin_cli::ContactsImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -168,31 +134,14 @@ enum BridgeCommand {
 }
 
 #[derive(Subcommand)]
-enum TranslationCommand {
-    /// Add a TMX file's translation units to the tenant's translation memory.
-    ImportTmx {
-        #[command(flatten)]
-        scope: DataScope,
-        file: PathBuf,
-    },
-    /// Write the tenant's translation memory as TMX (to stdout without --output).
-    ExportTmx {
-        #[command(flatten)]
-        scope: DataScope,
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-    },
-    /// Add a CSV term list (`source_language,target_language,source,target`; no
-    /// target = never translate) to the tenant's glossary.
-    ImportTerms {
-        #[command(flatten)]
-        scope: DataScope,
-        file: PathBuf,
-    },
-}
-
-#[derive(Subcommand)]
 enum PluginCommand {
+    /// Run a command a plugin offers (`plugin inspect` lists them), e.g.
+    /// `crossdesk plugin exec schedule erlang --contacts 100 --aht 180s`.
+    Exec(plugin_cli::ExecArgs),
+    /// Replace a dataset a plugin offers for a tenant with a file, checked whole
+    /// by the plugin first, e.g. `crossdesk plugin import recommend catalog
+    /// catalog.csv --tenant shop`.
+    Import(plugin_cli::ImportArgs),
     /// Run a plugin on one event and print its actions.
     Run {
         /// The component (`.wasm`).
@@ -275,10 +224,13 @@ fn main() -> Result<()> {
             Command::Send { addr, events } => send(&addr, &events).await,
             Command::Plugin { command } => plugin(command).await,
             Command::Admin(args) => admin_cli::run(*args).await,
-            Command::Translation { command } => translation(command).await,
+            Command::Translation { args } => plugin_cli::alias("translation", args).await,
+            Command::Recommend { args } => plugin_cli::alias("recommend", args).await,
+            Command::Schedule { args } => plugin_cli::alias("schedule", args).await,
+            Command::Contacts {
+                command: ContactsCommand::Import(args),
+            } => plugin_cli::contacts_import(args).await,
             Command::Bridge { command } => bridge(command).await,
-            Command::Recommend { command } => recommend_data(command).await,
-            Command::Schedule { command } => schedule_cli::run(command).await,
             Command::DefaultConfig => {
                 print!("{}", crossdesk::config::EMBEDDED_DEFAULT);
                 Ok(())
@@ -422,41 +374,6 @@ async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-async fn recommend_data(command: RecommendCommand) -> Result<()> {
-    use crossdesk::datasets::{Dataset, Format};
-    let (scope, file, dataset) = match command {
-        RecommendCommand::ImportCatalog { scope, file } => (scope, file, Dataset::Catalog),
-        RecommendCommand::ImportKb { scope, file } => (scope, file, Dataset::KnowledgeBase),
-    };
-    import_dataset(&scope, "recommend", dataset, Format::of_path(&file), &file).await
-}
-
-/// Checks a file and replaces a plugin's dataset with it (all or nothing).
-async fn import_dataset(
-    scope: &DataScope,
-    default_plugin: &str,
-    dataset: crossdesk::datasets::Dataset,
-    format: crossdesk::datasets::Format,
-    file: &std::path::Path,
-) -> Result<()> {
-    let content = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let imported = crossdesk::datasets::import(
-        &scope.store().await?,
-        &scope.tenant,
-        scope.plugin(default_plugin),
-        dataset,
-        format,
-        &content,
-    )
-    .await
-    .with_context(|| file.display().to_string())?;
-    println!(
-        "{dataset} of tenant '{}' imported: {} (replacing {} entries)",
-        scope.tenant, imported.summary, imported.replaced
-    );
-    Ok(())
-}
-
 async fn bridge(command: BridgeCommand) -> Result<()> {
     use crossdesk::bridge::{BridgeConfig, open_queue, queue::JobState};
     match command {
@@ -498,71 +415,10 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
     Ok(())
 }
 
-async fn translation(command: TranslationCommand) -> Result<()> {
-    use crossdesk::exchange;
-    let read = |file: &PathBuf| {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
-    };
-    match command {
-        TranslationCommand::ImportTmx { scope, file } => {
-            let records =
-                exchange::parse_tmx(&read(&file)?).with_context(|| file.display().to_string())?;
-            let changed = exchange::import_tm(
-                &scope.store().await?,
-                &scope.tenant,
-                scope.plugin("translation"),
-                &records,
-            )
-            .await?;
-            println!(
-                "{} translation(s) read, {changed} new or changed in tenant '{}'",
-                records.len(),
-                scope.tenant
-            );
-        }
-        TranslationCommand::ExportTmx { scope, output } => {
-            let records = exchange::export_tm(
-                &scope.store().await?,
-                &scope.tenant,
-                scope.plugin("translation"),
-            )
-            .await?;
-            let tmx = exchange::write_tmx(&records);
-            match output {
-                Some(path) => {
-                    std::fs::write(&path, tmx)
-                        .with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!(
-                        "{} translation(s) written to {}",
-                        records.len(),
-                        path.display()
-                    );
-                }
-                None => print!("{tmx}"),
-            }
-        }
-        TranslationCommand::ImportTerms { scope, file } => {
-            let terms =
-                exchange::parse_terms(&read(&file)?).with_context(|| file.display().to_string())?;
-            let changed = exchange::import_terms(
-                &scope.store().await?,
-                &scope.tenant,
-                scope.plugin("translation"),
-                &terms,
-            )
-            .await?;
-            println!(
-                "{} term(s) read, {changed} new or changed in tenant '{}'",
-                terms.len(),
-                scope.tenant
-            );
-        }
-    }
-    Ok(())
-}
-
 async fn plugin(command: PluginCommand) -> Result<()> {
     match command {
+        PluginCommand::Exec(args) => plugin_cli::exec(args).await,
+        PluginCommand::Import(args) => plugin_cli::import(args).await,
         PluginCommand::Run {
             file,
             event,
@@ -576,7 +432,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 timeout_ms,
                 ..Limits::default()
             };
-            let runtime = Runtime::new(&limits, 4, &data_dir)?;
+            let runtime = Runtime::new(&limits, 4, &data_dir.join("compiled"))?;
             let plugin = runtime.load(&file).await?;
             let text = std::fs::read_to_string(&event)
                 .with_context(|| format!("cannot read {}", event.display()))?;
@@ -597,13 +453,14 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 } else {
                     None
                 },
-                config,
+                settings: config,
                 outbound: if allow_hosts.is_empty() {
                     None
                 } else {
                     Some(OutboundPolicy::new(&allow_hosts, &[]).map_err(anyhow::Error::msg)?)
                 },
                 kv_read: None,
+                contact_history: None,
             });
             let wit_event = crossdesk::runtime::plugin_event(&event);
             match runtime.call(&plugin, &grant, &wit_event).await {
@@ -623,7 +480,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             }
         }
         PluginCommand::Inspect { file, data_dir } => {
-            let runtime = Runtime::new(&Limits::default(), 4, &data_dir)?;
+            let runtime = Runtime::new(&Limits::default(), 4, &data_dir.join("compiled"))?;
             let plugin = runtime.load(&file).await?;
             let m = &plugin.manifest;
             println!("name:         {}", m.name);
@@ -633,8 +490,24 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             println!("events:       {}", m.event_names().join(", "));
             println!("kv:           {}", m.wants_kv);
             println!("outbound:     {}", m.outbound_hosts.join(", "));
-            println!("config keys:  {}", m.config_keys.join(", "));
+            println!("settings:     {}", m.declared_settings.join(", "));
             println!("cacheable:    {}", m.cacheable);
+            println!(
+                "contract:     crossdesk:plugin@{}",
+                plugin.contract.version()
+            );
+            for d in &m.datasets {
+                println!(
+                    "dataset:      {} ({}): {}",
+                    d.name,
+                    d.formats.join(", "),
+                    d.description
+                );
+            }
+            for c in &m.commands {
+                let tenant = if c.needs_tenant { ", for a tenant" } else { "" };
+                println!("command:      {}{tenant}: {}", c.name, c.description);
+            }
             Ok(())
         }
         PluginCommand::Keygen { out } => keygen(&out),

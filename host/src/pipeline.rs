@@ -110,6 +110,8 @@ struct Tenant {
 #[derive(Default)]
 struct Pipelines {
     version: u64,
+    /// The installed plugins, by name.
+    plugins: HashMap<String, Arc<LoadedPlugin>>,
     tenants: HashMap<String, Arc<Tenant>>,
 }
 
@@ -226,7 +228,7 @@ impl Sidecar {
         let runtime = Arc::new(Runtime::new(
             &config.max_limits(),
             max_calls,
-            &config.data_dir,
+            &config.compiled_dir(),
         )?);
         let bounds = Bounds::of(config);
         let control = match &config.admin {
@@ -354,6 +356,7 @@ impl Sidecar {
         );
         self.pipelines.store(Arc::new(Pipelines {
             version: desired.version,
+            plugins: desired.plugins.clone(),
             tenants,
         }));
         Ok(())
@@ -431,6 +434,46 @@ impl Sidecar {
         &self.callers
     }
 
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The server's default limits of a plugin call.
+    pub(crate) fn default_limits(&self) -> crate::config::Limits {
+        self.bounds.limits
+    }
+
+    /// The installed plugin of that name, as of the running pipelines.
+    pub(crate) fn plugin_named(&self, name: &str) -> Option<Arc<LoadedPlugin>> {
+        self.pipelines.load().plugins.get(name).cloned()
+    }
+
+    pub(crate) fn has_tenant(&self, tenant: &str) -> bool {
+        self.pipelines.load().tenants.contains_key(tenant)
+    }
+
+    /// The loaded plugin and grant of `plugin` in the tenant's running pipeline,
+    /// when the tenant has it enabled.
+    pub(crate) fn step_of(
+        &self,
+        tenant: &str,
+        plugin: &str,
+    ) -> Option<(Arc<LoadedPlugin>, Arc<Grant>)> {
+        let pipelines = self.pipelines.load();
+        let step = pipelines
+            .tenants
+            .get(tenant)?
+            .steps
+            .iter()
+            .find(|s| s.name == plugin)?
+            .clone();
+        Some((step.plugin.clone(), step.grant.clone()))
+    }
+
     /// Handles one event: validates it, answers a redelivery from memory, or runs the
     /// tenant's pipeline.
     pub async fn handle(&self, event: pb::Event) -> Result<pb::HandleEventResponse, PipelineError> {
@@ -474,7 +517,7 @@ impl Sidecar {
                         _ => None,
                     };
                     let response = self.run(&tenant, &event).await?;
-                    self.history.record(&event).await;
+                    self.history.record(&event, &response.actions).await;
                     Ok::<_, PipelineError>(Arc::new(Recorded {
                         event_hash,
                         response,
@@ -720,13 +763,12 @@ fn make_step(
     let outbound = if grant.allowed_hosts.is_empty() {
         None
     } else {
-        let headers: Vec<crate::config::SecretHeader> = secrets
+        let headers: Vec<crate::runtime::http::Secret<'_>> = secrets
             .iter()
-            .map(|s| crate::config::SecretHeader {
-                host: s.host.clone(),
-                header: s.header.clone(),
-                value: Some(s.value.clone()),
-                value_env: None,
+            .map(|s| crate::runtime::http::Secret {
+                host: &s.host,
+                header: &s.header,
+                value: &s.value,
             })
             .collect();
         Some(OutboundPolicy::new(&grant.allowed_hosts, &headers).map_err(error)?)
@@ -745,7 +787,7 @@ fn make_step(
             plugin: grant.name.clone(),
             limits: bounds.limits.with(&grant.limits),
             kv: grant.kv.then(|| store.clone()),
-            config: grant
+            settings: grant
                 .settings
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -755,6 +797,7 @@ fn make_step(
                 store: store.clone(),
                 plugins: grant.kv_read.clone(),
             }),
+            contact_history: None,
         }),
         plugin,
         fail_closed: grant.fail_closed,

@@ -6,7 +6,7 @@
 #[allow(unsafe_code, missing_docs, unreachable_pub, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../proto/wit/crossdesk-plugin@0.1.0",
+        path: "../proto/wit/crossdesk-plugin@0.2.0",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_crossdesk_plugin",
@@ -142,42 +142,99 @@ pub mod kv {
 /// The tenant's settings for this plugin (only keys the manifest declares).
 ///
 /// ```
-/// use crossdesk_sdk::{config, testing::MockHost};
-/// let _host = MockHost::new().config("greeting", "Hi").install();
-/// assert_eq!(config::get("greeting").as_deref(), Some("Hi"));
+/// use crossdesk_sdk::{settings, testing::MockHost};
+/// let _host = MockHost::new().setting("greeting", "Hi").install();
+/// assert_eq!(settings::get("greeting").as_deref(), Some("Hi"));
 /// ```
-pub mod config {
+pub mod settings {
     /// The setting `key`, if the admin set it.
     ///
     /// ```
-    /// use crossdesk_sdk::{config, testing::MockHost};
+    /// use crossdesk_sdk::{settings, testing::MockHost};
     /// let _host = MockHost::new().install();
-    /// assert_eq!(config::get("greeting"), None);
+    /// assert_eq!(settings::get("greeting"), None);
     /// ```
     pub fn get(key: &str) -> Option<String> {
         #[cfg(target_arch = "wasm32")]
-        return super::imports::config::get(key);
+        return super::imports::settings::get(key);
         #[cfg(not(target_arch = "wasm32"))]
-        return crate::testing::with(|h| h.config.get(key).cloned());
+        return crate::testing::with(|h| h.settings.get(key).cloned());
     }
 
     /// All settings, as `(key, value)` pairs.
     ///
     /// ```
-    /// use crossdesk_sdk::{config, testing::MockHost};
-    /// let _host = MockHost::new().config("a", "1").install();
-    /// assert_eq!(config::all(), vec![("a".to_string(), "1".to_string())]);
+    /// use crossdesk_sdk::{settings, testing::MockHost};
+    /// let _host = MockHost::new().setting("a", "1").install();
+    /// assert_eq!(settings::all(), vec![("a".to_string(), "1".to_string())]);
     /// ```
     pub fn all() -> Vec<(String, String)> {
         #[cfg(target_arch = "wasm32")]
-        return super::imports::config::all();
+        return super::imports::settings::all();
         #[cfg(not(target_arch = "wasm32"))]
         return crate::testing::with(|h| {
-            h.config
+            h.settings
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect()
         });
+    }
+}
+
+/// The tenant's contact history (conversations per quarter hour, language and
+/// channel), readable in commands an admin runs for a tenant; denied while
+/// handling events.
+///
+/// ```
+/// use crossdesk_sdk::{contacts, testing::MockHost};
+/// let count = contacts::ContactCount { bucket_start_ms: 0, language: "es".into(),
+///     channel: "email".into(), arrivals: 3, handled: 2, handle_secs: 400.0 };
+/// let _host = MockHost::new().contact_history(vec![count.clone()]).install();
+/// assert_eq!(contacts::history(0, 900_000).unwrap(), vec![count]);
+/// ```
+pub mod contacts {
+    /// Conversations of one quarter hour, language and channel.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct ContactCount {
+        /// Start of the quarter hour, milliseconds since the Unix epoch (UTC).
+        pub bucket_start_ms: i64,
+        /// Language code (`es`), or `und` when unknown.
+        pub language: String,
+        /// `email`, `web-chat`, ...
+        pub channel: String,
+        /// Conversations that arrived.
+        pub arrivals: u64,
+        /// Conversations finished with a known handling time.
+        pub handled: u64,
+        /// Their summed handling time, in seconds.
+        pub handle_secs: f64,
+    }
+
+    /// The counts of buckets starting in `[from_ms, to_ms)`, oldest first; an
+    /// error when the history is not readable here (while handling an event).
+    ///
+    /// ```
+    /// use crossdesk_sdk::{contacts, testing::MockHost};
+    /// let _host = MockHost::new().install(); // no history granted
+    /// assert!(contacts::history(0, 1).is_err());
+    /// ```
+    pub fn history(from_ms: i64, to_ms: i64) -> Result<Vec<ContactCount>, String> {
+        #[cfg(target_arch = "wasm32")]
+        return super::imports::contacts::history(from_ms, to_ms).map(|counts| {
+            counts
+                .into_iter()
+                .map(|c| ContactCount {
+                    bucket_start_ms: c.bucket_start_ms,
+                    language: c.language,
+                    channel: c.channel,
+                    arrivals: c.arrivals,
+                    handled: c.handled,
+                    handle_secs: c.handle_secs,
+                })
+                .collect()
+        });
+        #[cfg(not(target_arch = "wasm32"))]
+        return crate::testing::with(|h| h.contacts_between(from_ms, to_ms));
     }
 }
 

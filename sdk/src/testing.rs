@@ -1,6 +1,6 @@
 //! A stand-in host for native unit tests of plugin logic.
 //!
-//! In native builds the SDK's host functions ([`crate::kv`], [`crate::config`],
+//! In native builds the SDK's host functions ([`crate::kv`], [`crate::settings`],
 //! [`crate::http`], [`crate::log`], [`crate::clock`]) are served by the
 //! [`MockHost`] installed on the current thread. It behaves like the real host:
 //! storage and outbound hosts are denied unless granted.
@@ -8,7 +8,7 @@
 //! ```
 //! use crossdesk_sdk::{kv, testing::MockHost};
 //!
-//! let host = MockHost::new().grant_kv().config("tag", "vip").install();
+//! let host = MockHost::new().grant_kv().setting("tag", "vip").install();
 //! kv::put("seen", b"yes").unwrap();
 //! assert_eq!(host.kv_value("seen"), Some(b"yes".to_vec()));
 //! ```
@@ -33,7 +33,8 @@ pub struct MockHost {
     /// Other plugins' storage this plugin may read, by `@<plugin>/<key>`.
     readable: BTreeMap<String, Vec<u8>>,
     readable_plugins: Vec<String>,
-    pub(crate) config: BTreeMap<String, String>,
+    pub(crate) settings: BTreeMap<String, String>,
+    contact_history: Option<Vec<crate::contacts::ContactCount>>,
     responses: Vec<(String, Response)>,
     pub(crate) now_ms: i64,
     pub(crate) logs: RefCell<Vec<(Level, String)>>,
@@ -100,11 +101,23 @@ impl MockHost {
     /// Sets a plugin setting.
     ///
     /// ```
-    /// crossdesk_sdk::testing::MockHost::new().config("k", "v").install();
-    /// assert_eq!(crossdesk_sdk::config::get("k").as_deref(), Some("v"));
+    /// crossdesk_sdk::testing::MockHost::new().setting("k", "v").install();
+    /// assert_eq!(crossdesk_sdk::settings::get("k").as_deref(), Some("v"));
     /// ```
-    pub fn config(mut self, key: impl Into<String>, value: impl Into<String>) -> MockHost {
-        self.config.insert(key.into(), value.into());
+    pub fn setting(mut self, key: impl Into<String>, value: impl Into<String>) -> MockHost {
+        self.settings.insert(key.into(), value.into());
+        self
+    }
+
+    /// Makes the tenant's contact history readable (as in a command an admin runs)
+    /// with these counts.
+    ///
+    /// ```
+    /// crossdesk_sdk::testing::MockHost::new().contact_history(vec![]).install();
+    /// assert_eq!(crossdesk_sdk::contacts::history(0, 1).unwrap(), vec![]);
+    /// ```
+    pub fn contact_history(mut self, counts: Vec<crate::contacts::ContactCount>) -> MockHost {
+        self.contact_history = Some(counts);
         self
     }
 
@@ -247,5 +260,20 @@ impl MockHost {
             .find(|(url, _)| *url == request.url)
             .map(|(_, response)| response.clone())
             .ok_or_else(|| HttpError::Denied(format!("{} is not allowed", request.url)))
+    }
+
+    pub(crate) fn contacts_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<crate::contacts::ContactCount>, String> {
+        let counts = self.contact_history.as_ref().ok_or_else(|| {
+            "the contact history is readable only in commands run for a tenant".to_owned()
+        })?;
+        Ok(counts
+            .iter()
+            .filter(|c| (from_ms..to_ms).contains(&c.bucket_start_ms))
+            .cloned()
+            .collect())
     }
 }

@@ -357,7 +357,7 @@ impl From<crate::http::HttpError> for PluginError {
 ///     .handles(EventKind::AgentReplyDrafted)
 ///     .wants_kv()
 ///     .wants_host("api.deepl.com")
-///     .reads_config("target_language")
+///     .reads_setting("target_language")
 ///     .cacheable(true);
 /// assert_eq!(m.events.len(), 2);
 /// ```
@@ -375,10 +375,14 @@ pub struct Manifest {
     pub kv: bool,
     /// Hosts it asks to reach.
     pub outbound_hosts: Vec<String>,
-    /// Settings it reads.
-    pub config_keys: Vec<String>,
+    /// Settings it reads, each `name` or `name: type`.
+    pub settings: Vec<String>,
     /// Whether the same event and settings always give the same actions.
     pub cacheable: bool,
+    /// Datasets admins import for it.
+    pub datasets: Vec<crate::DatasetSpec>,
+    /// Commands admins run.
+    pub commands: Vec<crate::CommandSpec>,
 }
 
 impl Manifest {
@@ -396,8 +400,10 @@ impl Manifest {
             events: Vec::new(),
             kv: false,
             outbound_hosts: Vec::new(),
-            config_keys: Vec::new(),
+            settings: Vec::new(),
             cacheable: false,
+            datasets: Vec::new(),
+            commands: Vec::new(),
         }
     }
 
@@ -456,12 +462,36 @@ impl Manifest {
     ///
     /// ```
     /// let m = crossdesk_sdk::Manifest::new("x", "0.1.0")
-    ///     .reads_config("greeting")
-    ///     .reads_config("max_suggestions: int(1..10)");
-    /// assert_eq!(m.config_keys, vec!["greeting".to_string(), "max_suggestions: int(1..10)".to_string()]);
+    ///     .reads_setting("greeting")
+    ///     .reads_setting("max_suggestions: int(1..10)");
+    /// assert_eq!(m.settings, vec!["greeting".to_string(), "max_suggestions: int(1..10)".to_string()]);
     /// ```
-    pub fn reads_config(mut self, key: impl Into<String>) -> Manifest {
-        self.config_keys.push(key.into());
+    pub fn reads_setting(mut self, key: impl Into<String>) -> Manifest {
+        self.settings.push(key.into());
+        self
+    }
+
+    /// Offers a dataset admins import ([`Plugin::import_dataset`](crate::Plugin::import_dataset)).
+    ///
+    /// ```
+    /// let m = crossdesk_sdk::Manifest::new("x", "0.1.0")
+    ///     .offers_dataset(crossdesk_sdk::DatasetSpec::new("catalog", "Products"));
+    /// assert_eq!(m.datasets[0].name, "catalog");
+    /// ```
+    pub fn offers_dataset(mut self, dataset: crate::DatasetSpec) -> Manifest {
+        self.datasets.push(dataset);
+        self
+    }
+
+    /// Offers a command admins run ([`Plugin::run_command`](crate::Plugin::run_command)).
+    ///
+    /// ```
+    /// let m = crossdesk_sdk::Manifest::new("x", "0.1.0")
+    ///     .offers_command(crossdesk_sdk::CommandSpec::new("stats", "Prints statistics"));
+    /// assert_eq!(m.commands[0].name, "stats");
+    /// ```
+    pub fn offers_command(mut self, command: crate::CommandSpec) -> Manifest {
+        self.commands.push(command);
         self
     }
 
@@ -592,9 +622,11 @@ impl From<Manifest> for wit::PluginManifest {
             capabilities: wit::Capabilities {
                 kv: m.kv,
                 outbound_hosts: m.outbound_hosts,
-                config_keys: m.config_keys,
+                settings: m.settings,
             },
             cacheable: m.cacheable,
+            datasets: m.datasets.into_iter().map(Into::into).collect(),
+            commands: m.commands.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -31,12 +31,29 @@ pub struct Apertium {
 }
 
 impl Apertium {
-    /// Starts APy with `scripts/apertium.sh` (which `make test` has installed).
+    /// The APy this test process shares (it loads every pair once, which takes
+    /// seconds), started on first use and stopped by the script's watcher when the
+    /// process exits. Tests that count requests put an [`EngineFront`] before it.
+    pub fn shared() -> &'static Apertium {
+        static SHARED: std::sync::OnceLock<Apertium> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| Self::launch(Some(std::process::id())))
+    }
+
+    /// Starts an APy of the caller's own with `scripts/apertium.sh` (which `make
+    /// test` has installed).
     pub fn start() -> Apertium {
+        Self::launch(None)
+    }
+
+    fn launch(owner: Option<u32>) -> Apertium {
         let script = workspace().join("scripts/apertium.sh");
         let run_dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
-        let status = std::process::Command::new("bash")
+        let mut command = std::process::Command::new("bash");
+        if let Some(owner) = owner {
+            command.env("APERTIUM_OWNER_PID", owner.to_string());
+        }
+        let status = command
             .arg(&script)
             .arg("start")
             .arg(port.to_string())

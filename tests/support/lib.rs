@@ -3,6 +3,9 @@
 //!
 //! Plugins come from `target/plugins/`, where `make plugins` builds every plugin
 //! crate of the workspace (including the hostile fixtures in `tests/plugins/`).
+//! Every server and `crossdesk` process of a run shares one folder of compiled
+//! plugins ([`compiled_dir`]): artifacts are named by content and engine hash, so
+//! each plugin is compiled once per run, not once per server.
 
 pub mod certs;
 pub mod engine;
@@ -21,9 +24,19 @@ use crossdesk::pb::event_service_client::EventServiceClient;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
+/// The workspace's root folder.
+pub fn workspace_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 /// Folder holding the built plugins.
 pub fn plugin_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/plugins")
+    workspace_dir().join("target/plugins")
+}
+
+/// Compiled plugins shared by every test server and `crossdesk` process.
+pub fn compiled_dir() -> PathBuf {
+    workspace_dir().join("target/test-compiled")
 }
 
 /// Path of a built plugin, e.g. `plugin("plugin-noop")`; panics with the command
@@ -36,6 +49,20 @@ pub fn plugin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The name of the configuration file a [`TestServer`] writes in its data folder.
+pub const CONFIG_FILE: &str = "crossdesk.toml";
+
+/// `--config FILE` for a [`TestServer`]'s data folder when it holds the server's
+/// configuration, else `--data-dir DIR` (the embedded configuration's tenants).
+pub fn data_args(data_dir: &std::path::Path) -> [std::ffi::OsString; 2] {
+    let file = data_dir.join(CONFIG_FILE);
+    if file.exists() {
+        ["--config".into(), file.into()]
+    } else {
+        ["--data-dir".into(), data_dir.into()]
+    }
 }
 
 /// A sidecar running in this process on 127.0.0.1, stopped when dropped. With an
@@ -59,11 +86,21 @@ impl TestServer {
     }
 
     /// Like [`TestServer::start`], keeping data in `data_dir` (to test restarts).
+    /// The configuration is also written to [`TestServer::config_file`], for the
+    /// `crossdesk` commands a test runs against this server's data.
     pub async fn start_in(config: &str, data_dir: tempfile::TempDir) -> TestServer {
+        let file = format!(
+            "data_dir = {:?}\nplugin_dir = {:?}\ncompiled_dir = {:?}\n{config}",
+            data_dir.path(),
+            plugin_dir(),
+            compiled_dir()
+        );
+        std::fs::write(data_dir.path().join(CONFIG_FILE), file).expect("write the config file");
         let mut config = crossdesk::Config::parse(config).expect("test config is valid");
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.data_dir = data_dir.path().to_owned();
         config.plugin_dir = plugin_dir();
+        config.compiled_dir = Some(compiled_dir());
         let sidecar = crossdesk::Sidecar::build(&config)
             .await
             .expect("sidecar starts");
@@ -131,6 +168,11 @@ impl TestServer {
         AdminServiceClient::connect(format!("http://{addr}"))
             .await
             .expect("connect to the admin API")
+    }
+
+    /// The server's configuration as a file (`--config` of `crossdesk` commands).
+    pub fn config_file(&self) -> PathBuf {
+        self.data_dir.path().join(CONFIG_FILE)
     }
 
     /// The `http://` URI of the server.
@@ -214,6 +256,16 @@ pub fn crossdesk_bin() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The `crossdesk` binary as a command run from the workspace's root (where the
+/// embedded configuration finds `target/plugins`), sharing [`compiled_dir`].
+pub fn crossdesk_command() -> std::process::Command {
+    let mut command = std::process::Command::new(crossdesk_bin());
+    command
+        .current_dir(workspace_dir())
+        .env("CROSSDESK_COMPILED_DIR", compiled_dir());
+    command
 }
 
 /// A customer message for `tenant` with id `event_id`.

@@ -1,6 +1,9 @@
 //! A throwaway PostgreSQL server for tests, started on loopback with the project's
-//! script (`scripts/postgres.sh`) in a folder of its own, and stopped (its folder
-//! removed) when dropped.
+//! script (`scripts/postgres.sh`) in a folder of its own. A test run shares one
+//! server ([`TestPostgres::shared`]) and each test takes a database of its own
+//! ([`TestPostgres::fresh_database`]); the script stops the shared server once the
+//! test process has exited. A test that must kill its server starts one of its own
+//! ([`TestPostgres::start`]), stopped when dropped.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -47,12 +50,37 @@ pub struct TestPostgres {
 }
 
 impl TestPostgres {
-    /// Installs PostgreSQL if needed and starts a fresh cluster.
+    /// The server this test process shares, started on first use; stopped by the
+    /// script's watcher when the process exits.
+    pub fn shared() -> &'static TestPostgres {
+        static SHARED: OnceLock<TestPostgres> = OnceLock::new();
+        SHARED.get_or_init(|| Self::launch(Some(std::process::id())))
+    }
+
+    /// An empty database of its own on the shared server, for one test: its URL.
+    pub async fn fresh_database() -> String {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self::shared()
+            .create_database(&format!("test_{n}"), "")
+            .await
+    }
+
+    /// Installs PostgreSQL if needed and starts a cluster of the caller's own, for
+    /// a test that stops or kills it.
     pub fn start() -> TestPostgres {
+        Self::launch(None)
+    }
+
+    fn launch(owner: Option<u32>) -> TestPostgres {
         install();
         let run_dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
-        let output = Command::new("bash")
+        let mut command = Command::new("bash");
+        if let Some(owner) = owner {
+            command.env("POSTGRES_OWNER_PID", owner.to_string());
+        }
+        let output = command
             .arg(script())
             .arg("start")
             .arg(port.to_string())

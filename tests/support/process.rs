@@ -4,7 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running `crossdesk serve`; killed (SIGKILL) when dropped.
@@ -18,7 +18,7 @@ impl ServerProcess {
     /// Starts `crossdesk serve --config <config>` with `envs`, listening on free
     /// loopback ports, and waits until it says where it listens.
     pub fn start(config: &Path, envs: &[(&str, &str)]) -> ServerProcess {
-        let mut command = Command::new(crate::crossdesk_bin());
+        let mut command = crate::crossdesk_command();
         command
             .arg("serve")
             .arg("--config")

@@ -5,7 +5,7 @@
 //! greeting returning customers; on an agent's reply draft it appends the tenant's
 //! signature.
 
-use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, config, kv, log};
+use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, kv, log, settings};
 
 /// Topic tags and the words that suggest them.
 const TOPICS: &[(&str, &[&str])] = &[
@@ -46,8 +46,8 @@ impl Plugin for Hello {
             .handles(EventKind::CustomerMessage)
             .handles(EventKind::AgentReplyDrafted)
             .wants_kv()
-            .reads_config("greeting")
-            .reads_config("signature")
+            .reads_setting("greeting")
+            .reads_setting("signature")
     }
 
     fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
@@ -89,7 +89,7 @@ fn on_message(event: &Event) -> Result<Vec<Action>, PluginError> {
                     .unwrap_or(0)
                     + 1;
                 kv::put(&key, count.to_string().as_bytes())?;
-                let greeting = config::get("greeting").unwrap_or_else(|| "Hello".into());
+                let greeting = settings::get("greeting").unwrap_or_else(|| "Hello".into());
                 let name = event
                     .customer
                     .as_ref()
@@ -107,7 +107,7 @@ fn on_message(event: &Event) -> Result<Vec<Action>, PluginError> {
 }
 
 fn sign(event: &Event) -> Option<Action> {
-    let signature = config::get("signature")?;
+    let signature = settings::get("signature")?;
     if event.text.trim_end().ends_with(signature.trim()) {
         return None; // already signed: signing twice would repeat it
     }
@@ -145,7 +145,7 @@ mod tests {
     fn counts_messages_per_customer() {
         let host = MockHost::new()
             .grant_kv()
-            .config("greeting", "Hi")
+            .setting("greeting", "Hi")
             .install();
         Hello::handle(message("hello")).unwrap();
         let actions = Hello::handle(message("my parcel?")).unwrap();
@@ -164,7 +164,9 @@ mod tests {
 
     #[test]
     fn signs_a_draft_once() {
-        MockHost::new().config("signature", "— Demo Corp").install();
+        MockHost::new()
+            .setting("signature", "— Demo Corp")
+            .install();
         let draft = Event::new(EventKind::AgentReplyDrafted, "Done.");
         let signed = Hello::handle(draft).unwrap();
         assert_eq!(

@@ -1,16 +1,19 @@
-//! The one place that generates host bindings for the plugin contract, and the
-//! conversions between the contract's types and the gRPC API's types. The rest of
-//! the host sees `pb` types and the few items re-exported here.
+//! The one place that generates host bindings for the current plugin contract
+//! (0.2.0), and the conversions between the contract's types and the gRPC API's
+//! types. The rest of the host sees `pb` types and the few items re-exported here;
+//! older contracts are adapted to these types in `v0_1`.
 
 use crate::pb;
 
 wasmtime::component::bindgen!({
-    path: "../proto/wit/crossdesk-plugin@0.1.0",
+    path: "../proto/wit/crossdesk-plugin@0.2.0",
     world: "plugin",
     imports: {
-        // Storage and outbound HTTP wait on I/O; the rest answer at once.
+        // Storage, outbound HTTP and the contact history wait on I/O; the rest
+        // answer at once.
         "crossdesk:plugin/kv": async,
         "crossdesk:plugin/http": async,
+        "crossdesk:plugin/contacts": async,
     },
     exports: { default: async },
 });
@@ -21,7 +24,8 @@ pub(super) use self::crossdesk::plugin::types::{
     Action as WitAction, PluginError as WitPluginError, PluginManifest as WitPluginManifest,
 };
 use self::crossdesk::plugin::types::{Agent as WitAgent, Customer as WitCustomer};
-pub(crate) use self::crossdesk::plugin::{clock, config, http, kv, log, types};
+pub(crate) use self::crossdesk::plugin::{clock, contacts, http, kv, log, settings, types};
+pub(crate) use self::exports::crossdesk::plugin::tools;
 
 /// Turns an event of the API into the contract's event.
 pub fn event_to_wit(event: &pb::Event) -> WitEvent {
@@ -49,11 +53,12 @@ pub fn event_to_wit(event: &pb::Event) -> WitEvent {
             working_language: non_empty(&a.working_language),
         }),
         text: event.text.clone(),
-        occurred_at_ms: event
-            .occurred_at
-            .as_ref()
-            .map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000)
-            .unwrap_or(0),
+        occurred_at_ms: event.occurred_at.as_ref().map_or(0, |t| {
+            // Saturating: the seconds come from outside and may be anything.
+            t.seconds
+                .saturating_mul(1000)
+                .saturating_add(i64::from(t.nanos) / 1_000_000)
+        }),
         attributes: event
             .attributes
             .iter()

@@ -9,7 +9,32 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 /// Contract versions this host loads, oldest first.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0"];
+pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0", "0.2.0"];
+
+/// A contract version this host loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contract {
+    V0_1,
+    V0_2,
+}
+
+impl Contract {
+    /// The version as WIT spells it, e.g. `0.2.0`.
+    pub fn version(self) -> &'static str {
+        match self {
+            Contract::V0_1 => "0.1.0",
+            Contract::V0_2 => "0.2.0",
+        }
+    }
+
+    fn of(version: &str) -> Option<Contract> {
+        match version {
+            "0.1.0" => Some(Contract::V0_1),
+            "0.2.0" => Some(Contract::V0_2),
+            _ => None,
+        }
+    }
+}
 
 const HANDLER_INTERFACE: &str = "crossdesk:plugin/handler";
 
@@ -26,8 +51,9 @@ pub enum ContractError {
     NotAPlugin { exports: String },
 }
 
-/// Checks that `component` exports the handler of a supported contract version.
-pub(super) fn check(engine: &Engine, component: &Component) -> Result<(), ContractError> {
+/// Checks that `component` exports the handler of a supported contract version,
+/// and says which (the newest, should it export several).
+pub(super) fn check(engine: &Engine, component: &Component) -> Result<Contract, ContractError> {
     let ty = component.component_type();
     let exports: Vec<&str> = ty.exports(engine).map(|(name, _)| name).collect();
     let versions: Vec<&str> = exports
@@ -35,8 +61,12 @@ pub(super) fn check(engine: &Engine, component: &Component) -> Result<(), Contra
         .filter_map(|name| name.strip_prefix(HANDLER_INTERFACE))
         .map(|rest| rest.strip_prefix('@').unwrap_or("(unversioned)"))
         .collect();
-    if versions.iter().any(|v| SUPPORTED_CONTRACTS.contains(v)) {
-        return Ok(());
+    if let Some(contract) = versions
+        .iter()
+        .filter_map(|v| Contract::of(v))
+        .max_by_key(|c| c.version())
+    {
+        return Ok(contract);
     }
     match versions.first() {
         Some(found) => Err(ContractError::Unsupported {

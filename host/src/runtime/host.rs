@@ -12,13 +12,13 @@ use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use super::Grant;
-use super::bindings::{clock, config, http, kv, log, types};
+use super::bindings::{clock, contacts, http, kv, log, settings, types};
 use super::http::OutboundError;
 
 /// Longest key a plugin may store, in bytes.
-const MAX_KV_KEY: usize = 512;
+pub(crate) const MAX_KV_KEY: usize = 512;
 /// Largest value a plugin may store, in bytes.
-const MAX_KV_VALUE: usize = 1 << 20;
+pub(crate) const MAX_KV_VALUE: usize = 1 << 20;
 /// Most keys one `list-keys` call returns.
 const MAX_KV_LIST: usize = 10_000;
 /// Longest log line forwarded, in bytes; longer ones are cut.
@@ -234,17 +234,47 @@ impl clock::Host for CallState {
     }
 }
 
-impl config::Host for CallState {
+impl settings::Host for CallState {
     fn get(&mut self, key: String) -> Option<String> {
         self.grant
-            .config
+            .settings
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v.clone())
     }
 
     fn all(&mut self) -> Vec<(String, String)> {
-        self.grant.config.clone()
+        self.grant.settings.clone()
+    }
+}
+
+impl contacts::Host for CallState {
+    async fn history(
+        &mut self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<contacts::ContactCount>, String> {
+        let Some(store) = self.grant.contact_history.clone() else {
+            return Err(self.deny(format!(
+                "the contact history of tenant '{}' is readable only in commands an admin runs",
+                self.grant.tenant
+            )));
+        };
+        let counts = store
+            .contact_history(&self.grant.tenant, from_ms / 1000, to_ms / 1000)
+            .await
+            .map_err(|e| format!("contact history: {e}"))?;
+        Ok(counts
+            .into_iter()
+            .map(|c| contacts::ContactCount {
+                bucket_start_ms: c.bucket_start_s.saturating_mul(1000),
+                language: c.language,
+                channel: c.channel,
+                arrivals: c.arrivals,
+                handled: c.handled,
+                handle_secs: c.handle_secs,
+            })
+            .collect())
     }
 }
 

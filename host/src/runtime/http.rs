@@ -11,8 +11,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::SecretHeader;
-
 /// An entry of `allowed_hosts`: `api.example.com`, `*.example.com` or
 /// `127.0.0.1:2737` (a port narrows the entry to that port).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +117,7 @@ pub enum OutboundError {
 }
 
 /// What one tenant allows one plugin to reach.
+#[derive(Clone)]
 pub struct OutboundPolicy {
     patterns: Vec<HostPattern>,
     /// Headers added to requests whose host matches the pattern (an `allowed_hosts` entry).
@@ -139,9 +138,17 @@ impl std::fmt::Debug for OutboundPolicy {
     }
 }
 
+/// A credential the host adds as header `header` to requests to `host` (an
+/// `allowed_hosts` entry); its value never reaches the plugin.
+pub struct Secret<'a> {
+    pub host: &'a str,
+    pub header: &'a str,
+    pub value: &'a str,
+}
+
 impl OutboundPolicy {
     /// Builds the policy and its HTTP client.
-    pub fn new(allowed_hosts: &[String], secrets: &[SecretHeader]) -> Result<Self, String> {
+    pub fn new(allowed_hosts: &[String], secrets: &[Secret<'_>]) -> Result<Self, String> {
         let patterns = allowed_hosts
             .iter()
             .map(|h| HostPattern::parse(h))
@@ -149,13 +156,12 @@ impl OutboundPolicy {
         let secrets = secrets
             .iter()
             .map(|s| {
-                let value = s.resolve().map_err(|e| e.to_string())?;
                 let name = reqwest::header::HeaderName::from_bytes(s.header.as_bytes())
                     .map_err(|_| format!("secret header name '{}' is invalid", s.header))?;
-                let mut value = reqwest::header::HeaderValue::from_str(&value)
+                let mut value = reqwest::header::HeaderValue::from_str(s.value)
                     .map_err(|_| format!("secret for '{}' is not a valid header value", s.host))?;
                 value.set_sensitive(true);
-                Ok((HostPattern::parse(&s.host)?, name, value))
+                Ok((HostPattern::parse(s.host)?, name, value))
             })
             .collect::<Result<Vec<_>, String>>()?;
         let exact_hosts: Vec<String> = patterns

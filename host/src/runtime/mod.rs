@@ -11,6 +11,8 @@ mod bindings;
 mod contract;
 mod host;
 pub mod http;
+pub(crate) use host::{MAX_KV_KEY, MAX_KV_VALUE};
+mod v0_1;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,17 +25,19 @@ use wasmtime::{
 };
 use wasmtime::{Store, Trap, UpdateDeadline};
 
+pub use bindings::tools::{CommandInput, CommandOutput, DatasetEntries, OutputFile};
+pub use bindings::types::{CommandSpec, DatasetSpec, Param, ParamKind};
 pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches, kind_name};
 pub use bindings::{
     WitEvent as PluginEvent, channel_by_name, channel_name, event_to_wit as plugin_event,
 };
-pub use contract::SUPPORTED_CONTRACTS;
+pub use contract::{Contract, SUPPORTED_CONTRACTS};
 
 use crate::config::Limits;
 use crate::pb;
 use crate::store::Store as DataStore;
-use bindings::PluginPre;
 use http::OutboundPolicy;
+use v0_1::PluginPreV0_1;
 
 /// How often the engine's epoch advances; the granularity of call deadlines.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -71,10 +75,14 @@ pub struct PluginManifest {
     pub wants_kv: bool,
     pub outbound_hosts: Vec<String>,
     /// The settings the plugin reads, as declared (`name` or `name: type`).
-    pub config_keys: Vec<String>,
+    pub declared_settings: Vec<String>,
     /// The same declarations, parsed.
     pub settings: Vec<crate::settings::KeySpec>,
     pub cacheable: bool,
+    /// Datasets admins import for it (contract 0.2.0 and later).
+    pub datasets: Vec<DatasetSpec>,
+    /// Commands admins run (contract 0.2.0 and later).
+    pub commands: Vec<CommandSpec>,
 }
 
 impl PluginManifest {
@@ -93,14 +101,23 @@ impl PluginManifest {
 pub struct LoadedPlugin {
     /// Hex SHA-256 of the component file.
     pub digest: String,
+    /// The contract version it was built against.
+    pub contract: Contract,
     pub manifest: PluginManifest,
-    pre: PluginPre<host::CallState>,
+    pre: Pre,
+}
+
+/// A linked component of one of the contract versions the host loads.
+enum Pre {
+    V0_1(PluginPreV0_1<host::CallState>),
+    V0_2(bindings::PluginPre<host::CallState>),
 }
 
 impl std::fmt::Debug for LoadedPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedPlugin")
             .field("digest", &self.digest)
+            .field("contract", &self.contract)
             .field("manifest", &self.manifest)
             .finish()
     }
@@ -115,11 +132,14 @@ pub struct Grant {
     /// Key-value storage; `None` when not granted.
     pub kv: Option<DataStore>,
     /// The plugin's settings (only keys its manifest declares).
-    pub config: Vec<(String, String)>,
+    pub settings: Vec<(String, String)>,
     /// Outbound HTTP; `None` when no host is allowed.
     pub outbound: Option<OutboundPolicy>,
     /// Read access to other plugins' storage; `None` when not granted.
     pub kv_read: Option<KvRead>,
+    /// Read access to the tenant's contact history: given only to commands an
+    /// admin runs, never while handling events.
+    pub contact_history: Option<DataStore>,
 }
 
 /// Read-only access to the storage of other plugins of the same tenant, which the
@@ -139,9 +159,10 @@ impl Grant {
             plugin: plugin.to_owned(),
             limits,
             kv: None,
-            config: Vec::new(),
+            settings: Vec::new(),
             outbound: None,
             kv_read: None,
+            contact_history: None,
         }
     }
 }
@@ -207,13 +228,14 @@ impl Drop for Runtime {
 
 impl Runtime {
     /// Builds the engine. `max` bounds every per-call limit (the pool's slots are sized
-    /// by it); `concurrent_calls` is the number of plugin instances alive at once.
+    /// by it); `concurrent_calls` is the number of plugin instances alive at once;
+    /// compiled plugins are cached in `compiled_dir`.
     pub fn new(
         max: &Limits,
         concurrent_calls: u32,
-        data_dir: &Path,
+        compiled_dir: &Path,
     ) -> Result<Runtime, RuntimeError> {
-        Self::with_allocator(max, concurrent_calls, data_dir, Allocator::Pooling)
+        Self::with_allocator(max, concurrent_calls, compiled_dir, Allocator::Pooling)
     }
 
     /// Like [`Runtime::new`] with a choice of instance allocator; the on-demand one
@@ -221,7 +243,7 @@ impl Runtime {
     pub fn with_allocator(
         max: &Limits,
         concurrent_calls: u32,
-        data_dir: &Path,
+        compiled_dir: &Path,
         allocator: Allocator,
     ) -> Result<Runtime, RuntimeError> {
         let mut pool = PoolingAllocationConfig::default();
@@ -266,7 +288,10 @@ impl Runtime {
         let engine = Engine::new(&config).map_err(|e| RuntimeError(format!("{e:#}")))?;
 
         let mut linker = Linker::new(&engine);
+        // Every contract version's imports, under their versioned names.
         bindings::Plugin::add_to_linker::<_, HasSelf<host::CallState>>(&mut linker, |s| s)
+            .map_err(|e| RuntimeError(format!("{e:#}")))?;
+        v0_1::PluginV0_1::add_to_linker::<_, HasSelf<host::CallState>>(&mut linker, |s| s)
             .map_err(|e| RuntimeError(format!("{e:#}")))?;
         // WASI p2 with nothing granted, so components from other toolchains link.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
@@ -275,7 +300,7 @@ impl Runtime {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError(format!("{e:#}")))?;
 
-        let compiled_dir = data_dir.join("compiled");
+        let compiled_dir = compiled_dir.to_owned();
         std::fs::create_dir_all(&compiled_dir)
             .map_err(|e| RuntimeError(format!("cannot create {}: {e}", compiled_dir.display())))?;
 
@@ -317,19 +342,22 @@ impl Runtime {
         let path = origin;
         let digest = hex::encode(Sha256::digest(bytes));
         let component = self.compile(bytes, &digest, path)?;
-        contract::check(&self.engine, &component)
+        let contract = contract::check(&self.engine, &component)
             .map_err(|e| LoadError::Contract(e, path.to_owned()))?;
-        let instance_pre =
-            self.linker
-                .instantiate_pre(&component)
-                .map_err(|e| LoadError::Link {
-                    path: path.to_owned(),
-                    reason: format!("{e:#}"),
-                })?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Link {
+        let link_error = |e: wasmtime::Error| LoadError::Link {
             path: path.to_owned(),
             reason: format!("{e:#}"),
-        })?;
+        };
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(link_error)?;
+        let pre = match contract {
+            Contract::V0_1 => Pre::V0_1(PluginPreV0_1::new(instance_pre).map_err(link_error)?),
+            Contract::V0_2 => {
+                Pre::V0_2(bindings::PluginPre::new(instance_pre).map_err(link_error)?)
+            }
+        };
         let probe = Arc::new(Grant::nothing("", "", Limits::default()));
         let Reply::Manifest(manifest) =
             self.run(&pre, &probe, Export::Manifest)
@@ -342,14 +370,15 @@ impl Runtime {
             unreachable!("run answers an Export with its own Reply")
         };
         let settings =
-            crate::settings::parse_specs(&manifest.capabilities.config_keys).map_err(|e| {
+            crate::settings::parse_specs(&manifest.capabilities.settings).map_err(|e| {
                 LoadError::Manifest {
                     path: path.to_owned(),
-                    reason: format!("config key declaration: {e}"),
+                    reason: format!("setting declaration: {e}"),
                 }
             })?;
         Ok(LoadedPlugin {
             digest,
+            contract,
             manifest: PluginManifest {
                 settings,
                 name: manifest.name,
@@ -358,8 +387,10 @@ impl Runtime {
                 events: manifest.events,
                 wants_kv: manifest.capabilities.kv,
                 outbound_hosts: manifest.capabilities.outbound_hosts,
-                config_keys: manifest.capabilities.config_keys,
+                declared_settings: manifest.capabilities.settings,
                 cacheable: manifest.cacheable,
+                datasets: manifest.datasets,
+                commands: manifest.commands,
             },
             pre,
         })
@@ -391,10 +422,13 @@ impl Runtime {
                 path: path.to_owned(),
                 reason: format!("{e:#}"),
             })?;
-        // Write then rename, so a crash never leaves a half-written artifact.
+        // Write then rename, so a crash never leaves a half-written artifact; the
+        // temporary name is unique, as other runtimes may share the folder.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         match component.serialize() {
             Ok(serialized) => {
-                let tmp = artifact.with_extension(format!("tmp{}", std::process::id()));
+                let write = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let tmp = artifact.with_extension(format!("tmp{}-{write}", std::process::id()));
                 if let Err(e) =
                     std::fs::write(&tmp, serialized).and_then(|()| std::fs::rename(&tmp, &artifact))
                 {
@@ -441,11 +475,47 @@ impl Runtime {
         Ok(actions)
     }
 
+    /// Runs the plugin's `import-dataset` under the grant's limits: the entries
+    /// that replace `dataset`, as the plugin parsed `content`. The caller writes them.
+    pub async fn import_dataset(
+        &self,
+        plugin: &LoadedPlugin,
+        grant: &Arc<Grant>,
+        dataset: &str,
+        format: &str,
+        content: &[u8],
+    ) -> Result<DatasetEntries, CallFailure> {
+        let export = Export::ImportDataset {
+            dataset,
+            format,
+            content,
+        };
+        let Reply::Dataset(result) = self.run(&plugin.pre, grant, export).await? else {
+            unreachable!("run answers an Export with its own Reply")
+        };
+        result.map_err(|e| CallFailure::failed(e.message))
+    }
+
+    /// Runs the plugin's `run-command` under the grant's limits.
+    pub async fn run_command(
+        &self,
+        plugin: &LoadedPlugin,
+        grant: &Arc<Grant>,
+        command: &str,
+        input: &CommandInput,
+    ) -> Result<CommandOutput, CallFailure> {
+        let export = Export::RunCommand { command, input };
+        let Reply::Command(result) = self.run(&plugin.pre, grant, export).await? else {
+            unreachable!("run answers an Export with its own Reply")
+        };
+        result.map_err(|e| CallFailure::failed(e.message))
+    }
+
     /// Instantiates `pre` in a fresh store and calls `export` on it, within the deadline and
     /// limits of `grant`, classifying whatever goes wrong.
     async fn run(
         &self,
-        pre: &PluginPre<host::CallState>,
+        pre: &Pre,
         grant: &Arc<Grant>,
         export: Export<'_>,
     ) -> Result<Reply, CallFailure> {
@@ -466,16 +536,53 @@ impl Runtime {
         });
         let outcome = {
             let work = async {
-                let instance = pre.instantiate_async(&mut store).await?;
-                let handler = instance.crossdesk_plugin_handler();
-                match export {
-                    Export::Manifest => {
-                        handler.call_manifest(&mut store).await.map(Reply::Manifest)
+                match pre {
+                    Pre::V0_2(pre) => {
+                        let instance = pre.instantiate_async(&mut store).await?;
+                        let handler = instance.crossdesk_plugin_handler();
+                        let tools = instance.crossdesk_plugin_tools();
+                        match export {
+                            Export::Manifest => {
+                                handler.call_manifest(&mut store).await.map(Reply::Manifest)
+                            }
+                            Export::Handle(event) => handler
+                                .call_handle(&mut store, event)
+                                .await
+                                .map(Reply::Handle),
+                            Export::ImportDataset {
+                                dataset,
+                                format,
+                                content,
+                            } => tools
+                                .call_import_dataset(&mut store, dataset, format, content)
+                                .await
+                                .map(Reply::Dataset),
+                            Export::RunCommand { command, input } => tools
+                                .call_run_command(&mut store, command, input)
+                                .await
+                                .map(Reply::Command),
+                        }
                     }
-                    Export::Handle(event) => handler
-                        .call_handle(&mut store, event)
-                        .await
-                        .map(Reply::Handle),
+                    Pre::V0_1(pre) => {
+                        let instance = pre.instantiate_async(&mut store).await?;
+                        let handler = instance.crossdesk_plugin_handler();
+                        match export {
+                            Export::Manifest => handler
+                                .call_manifest(&mut store)
+                                .await
+                                .map(|m| Reply::Manifest(v0_1::manifest(m))),
+                            Export::Handle(event) => handler
+                                .call_handle(&mut store, &v0_1::event(event))
+                                .await
+                                .map(|r| Reply::Handle(v0_1::handled(r))),
+                            // Its manifest offers neither; callers check it first.
+                            Export::ImportDataset { .. } | Export::RunCommand { .. } => {
+                                Err(wasmtime::Error::msg(
+                                    "a plugin of contract 0.1.0 offers no datasets or commands",
+                                ))
+                            }
+                        }
+                    }
                 }
             };
             // The epoch bounds guest code; this bounds time spent in host calls too.
@@ -485,11 +592,12 @@ impl Runtime {
         let failure = |kind, message: String| CallFailure { kind, message };
         match outcome {
             // A plugin that gave up after a refusal was denied, whatever it says.
-            Ok(Ok(Reply::Handle(Err(error)))) if !state.all_denials().is_empty() => {
+            Ok(Ok(reply)) if reply.error().is_some() && !state.all_denials().is_empty() => {
+                let error = reply.error().map(|e| e.message.clone()).unwrap_or_default();
                 let denial = state.all_denials().remove(0);
                 Err(failure(
                     FailureKind::Denied,
-                    format!("{denial} (the plugin then failed: {})", error.message),
+                    format!("{denial} (the plugin then failed: {error})"),
                 ))
             }
             Ok(Ok(value)) => Ok(value),
@@ -528,12 +636,35 @@ impl Runtime {
 enum Export<'e> {
     Manifest,
     Handle(&'e WitEvent),
+    ImportDataset {
+        dataset: &'e str,
+        format: &'e str,
+        content: &'e [u8],
+    },
+    RunCommand {
+        command: &'e str,
+        input: &'e CommandInput,
+    },
 }
 
 /// What the function returned.
 enum Reply {
     Manifest(bindings::WitPluginManifest),
     Handle(Result<Vec<bindings::WitAction>, bindings::WitPluginError>),
+    Dataset(Result<DatasetEntries, bindings::WitPluginError>),
+    Command(Result<CommandOutput, bindings::WitPluginError>),
+}
+
+impl Reply {
+    /// The plugin's own error, when it returned one.
+    fn error(&self) -> Option<&bindings::WitPluginError> {
+        match self {
+            Reply::Manifest(_) => None,
+            Reply::Handle(r) => r.as_ref().err(),
+            Reply::Dataset(r) => r.as_ref().err(),
+            Reply::Command(r) => r.as_ref().err(),
+        }
+    }
 }
 
 /// Rejects actions that make no sense for the event, so a buggy plugin cannot
@@ -593,7 +724,7 @@ mod tests {
         .expect_err("refused");
         let message = err.to_string();
         assert!(
-            message.contains("9.9.9") && message.contains("0.1.0"),
+            message.contains("9.9.9") && message.contains("0.1.0, 0.2.0"),
             "{message}"
         );
     }
@@ -607,7 +738,8 @@ mod tests {
     #[tokio::test]
     async fn compiled_components_are_cached_on_disk_by_content() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let runtime = Runtime::new(&Limits::default(), 2, dir.path()).expect("runtime");
+        let runtime =
+            Runtime::new(&Limits::default(), 2, &dir.path().join("compiled")).expect("runtime");
         let artifacts = || {
             std::fs::read_dir(dir.path().join("compiled"))
                 .expect("compiled dir")

@@ -1,7 +1,8 @@
-//! The tenant's product catalog and knowledge base: records, kv layout, JSON import.
+//! The tenant's product catalog and knowledge base: records, kv layout, JSON and CSV
+//! import.
 //!
-//! The host's import tools write one kv entry per record (the plugin's kv is scoped
-//! to the tenant):
+//! An admin's dataset import (`catalog`, `knowledge-base`) writes one kv entry per
+//! record (the plugin's kv is scoped to the tenant):
 //!
 //! | key | value |
 //! | --- | --- |
@@ -346,7 +347,7 @@ fn check_article(a: &Article) -> Result<(), String> {
     }
 }
 
-/// The kv entries (key, JSON value) for products, as the import tools write them.
+/// The kv entries (key, JSON value) for products, as a dataset import writes them.
 pub fn product_entries(products: &[Product]) -> Vec<(String, Vec<u8>)> {
     products
         .iter()
@@ -354,7 +355,7 @@ pub fn product_entries(products: &[Product]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// The kv entries (key, JSON value) for articles, as the import tools write them.
+/// The kv entries (key, JSON value) for articles, as a dataset import writes them.
 pub fn article_entries(articles: &[Article]) -> Vec<(String, Vec<u8>)> {
     articles
         .iter()

@@ -7,20 +7,22 @@
 //!   explainable [`Preferences`] (price band per category, decayed interest,
 //!   language).
 //! * [`catalog`]: the tenant's products (`catalog/product/<id>`) and articles
-//!   (`kb/article/<id>`) with their JSON import ([`parse_catalog_json`],
+//!   (`kb/article/<id>`) with their JSON and CSV import ([`parse_catalog_json`],
 //!   [`parse_kb_json`]) and purchase counts (`popularity/<product id>`).
 //! * [`text`]: tokenizer (words; CJK bigrams) and BM25 (k1 = 1.2, b = 0.75).
 //! * [`topic`]: the inquiry's topic from keyword lexicons (en, es, fr, de, ja, zh, ko).
 //! * [`rank`]: products in the asked category first, then by interest, price fit,
 //!   word match and popularity (popularity alone on cold start); articles by BM25
 //!   blended with language and interest.
+//! * `tools`: the datasets admins import whole, `catalog` and `knowledge-base`
+//!   (alias `kb`), each in JSON or CSV.
 //!
 //! Events: `CustomerRegistered` and `ProfileUpdated` create or update (and merge)
 //! profiles; `PurchaseRecorded` records a purchase from the attributes
 //! `purchase.item_id`, `purchase.category`, `purchase.price`, `purchase.currency`;
 //! `SatisfactionRated` records `satisfaction.score` (else the text as a number);
 //! `CustomerMessage` returns `AddTags(["topic-<topic>"])` and `Recommend` with the
-//! top `top_k` (config, 1..=20, default 3) products and articles, each with a reason.
+//! top `top_k` (setting, 1..=20, default 3) products and articles, each with a reason.
 //!
 //! Everything but [`plugin`]'s kv access is pure and usable natively ([`recommend`]).
 
@@ -29,6 +31,7 @@ pub mod plugin;
 pub mod profile;
 pub mod rank;
 pub mod text;
+mod tools;
 pub mod topic;
 
 pub use catalog::{
@@ -36,8 +39,8 @@ pub use catalog::{
     parse_kb_json,
 };
 pub use plugin::{
-    CONFIG_KEYS, DEFAULT_TOP_K, Recommend, Recommendations, purchase_from_event, rating_from_event,
-    recommend,
+    DEFAULT_TOP_K, Recommend, Recommendations, SETTING_KEYS, purchase_from_event,
+    rating_from_event, recommend,
 };
 pub use profile::{Preferences, PriceBand, Profile};
 pub use rank::Ranked;

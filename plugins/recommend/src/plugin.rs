@@ -1,10 +1,11 @@
-//! The plugin: kv storage of profiles, the handling of each event kind, and the
-//! component export.
+//! The plugin: its manifest, kv storage of profiles and the handling of each event
+//! kind (dataset imports are answered in `tools`).
 
 use std::collections::BTreeMap;
 
 use crossdesk_sdk::{
-    Action, Customer, Event, EventKind, Manifest, Plugin, PluginError, clock, config, kv, log,
+    Action, Customer, DatasetEntries, Event, EventKind, Manifest, Plugin, PluginError, clock, kv,
+    log, settings,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,7 +22,7 @@ use crate::topic::Topic;
 /// Recommendations of each kind when `top_k` is not set.
 pub const DEFAULT_TOP_K: usize = 3;
 /// The settings the plugin reads, as declared in the manifest.
-pub const CONFIG_KEYS: &[&str] = &["top_k: int(1..20)"];
+pub const SETTING_KEYS: &[&str] = &["top_k: int(1..20)"];
 
 /// The recommendation plugin.
 pub struct Recommend;
@@ -40,10 +41,21 @@ impl Plugin for Recommend {
             .handles(EventKind::CustomerMessage)
             .wants_kv()
             .cacheable(false);
-        for key in CONFIG_KEYS {
-            manifest = manifest.reads_config(*key);
+        for key in SETTING_KEYS {
+            manifest = manifest.reads_setting(*key);
+        }
+        for dataset in crate::tools::dataset_specs() {
+            manifest = manifest.offers_dataset(dataset);
         }
         manifest
+    }
+
+    fn import_dataset(
+        dataset: &str,
+        format: &str,
+        content: &[u8],
+    ) -> Result<DatasetEntries, PluginError> {
+        Ok(crate::tools::import_dataset(dataset, format, content)?)
     }
 
     fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
@@ -186,7 +198,7 @@ pub fn rating_from_event(event: &Event) -> Option<f64> {
 
 /// `top_k` from the settings, 1..=20, default 3.
 pub fn top_k() -> usize {
-    config::get("top_k")
+    settings::get("top_k")
         .and_then(|v| v.trim().parse::<usize>().ok())
         .map_or(DEFAULT_TOP_K, |k| k.clamp(1, 20))
 }
@@ -373,6 +385,6 @@ mod tests {
         let m = Recommend::manifest();
         assert_eq!(m.events.len(), 5);
         assert!(m.kv && !m.cacheable);
-        assert_eq!(m.config_keys, ["top_k: int(1..20)"]);
+        assert_eq!(m.settings, ["top_k: int(1..20)"]);
     }
 }

@@ -171,7 +171,7 @@ fn top_k_comes_from_the_settings() {
     let host = MockHost::new()
         .grant_kv()
         .now_ms(NOW)
-        .config("top_k", "1")
+        .setting("top_k", "1")
         .install();
     let products = parse_catalog_json(CATALOG).unwrap();
     for (key, value) in product_entries(&products) {

@@ -14,14 +14,15 @@
 //!   (weighted weeks or exponential smoothing).
 //! * [`plan`]: agents required per interval and language, a week's shifts from the
 //!   roster, the gaps, and the plain-text report; [`heatmap`] draws it as SVG.
-//! * `generate` (native only): a synthetic multi-language centre for a seed.
+//! * [`generate`]: a synthetic multi-language centre for a seed.
+//! * [`tools`]: what admins get outside the event path — the `roster` dataset and
+//!   the `erlang`, `roster-show`, `generate` and `plan` commands
+//!   (`crossdesk plugin exec schedule ...`).
 //!
-//! Everything but [`plugin`]'s host calls is pure and used natively by the host's
-//! `crossdesk schedule` commands.
+//! Everything but the host calls of [`plugin`] and [`tools`] is pure.
 
 pub mod erlang;
 pub mod forecast;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod generate;
 pub mod heatmap;
 pub mod plan;
@@ -29,8 +30,9 @@ pub mod plugin;
 pub mod reply;
 pub mod roster;
 pub mod route;
+pub mod tools;
 
-pub use plugin::{CONFIG_KEYS, ROSTER_KEY, Schedule};
+pub use plugin::{ROSTER_KEY, SETTING_KEYS, Schedule};
 pub use roster::{Agent, Roster, RosterError};
 
 #[cfg(feature = "component")]

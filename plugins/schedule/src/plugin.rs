@@ -8,12 +8,18 @@
 //! — the admin grants that read (`kv_read`); without it the reply has no article.
 //!
 //! Settings: routing reads `translation_plugin` and `faq_from`; the others are the
-//! planning parameters `crossdesk schedule plan` reads (see [`PlanSettings`]).
+//! planning parameters the `plan` command reads (see [`PlanSettings`]).
+//!
+//! Admins import the roster and run the staffing commands through
+//! [`crate::tools`], which this plugin's manifest offers.
 //!
 //! [`PlanSettings`]: crate::plan::PlanSettings
 
-use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, Routing};
-use crossdesk_sdk::{clock, config, kv, log};
+use crossdesk_sdk::{
+    Action, CommandInput, CommandOutput, DatasetEntries, Event, EventKind, Manifest, Plugin,
+    PluginError, Routing,
+};
+use crossdesk_sdk::{clock, kv, log, settings};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
@@ -31,11 +37,11 @@ const MAX_ARTICLES: usize = 500;
 pub const MIN_DETECT_LETTERS: usize = 12;
 
 /// The settings the plugin declares (`name: type`, checked by the host).
-pub const CONFIG_KEYS: &[&str] = &[
+pub const SETTING_KEYS: &[&str] = &[
     // Routing.
     "translation_plugin: string",
     "faq_from: string",
-    // Planning (read by `crossdesk schedule plan`).
+    // Planning (read by the `plan` command; see `crate::tools`).
     "plan_time_zone: string",
     "interval_minutes: one-of(15|30|60)",
     "service_level_percent: int(1..99)",
@@ -67,17 +73,35 @@ impl Plugin for Schedule {
             .wants_kv()
             // The answer depends on the time of day.
             .cacheable(false);
-        for key in CONFIG_KEYS {
-            manifest = manifest.reads_config(*key);
+        for key in SETTING_KEYS {
+            manifest = manifest.reads_setting(*key);
+        }
+        for dataset in crate::tools::datasets() {
+            manifest = manifest.offers_dataset(dataset);
+        }
+        for command in crate::tools::commands() {
+            manifest = manifest.offers_command(command);
         }
         manifest
+    }
+
+    fn import_dataset(
+        dataset: &str,
+        format: &str,
+        content: &[u8],
+    ) -> Result<DatasetEntries, PluginError> {
+        crate::tools::import_dataset(dataset, format, content)
+    }
+
+    fn run_command(command: &str, input: CommandInput) -> Result<CommandOutput, PluginError> {
+        crate::tools::run_command(command, &input)
     }
 
     fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
         let roster = load_roster()?.ok_or_else(|| {
             PluginError::new(
-                "no roster imported for this tenant \
-                 (crossdesk schedule roster import --tenant T FILE)",
+                "no roster imported for this tenant (crossdesk admin import-data \
+                 --tenant T --plugin schedule --dataset roster FILE)",
             )
         })?;
         let now_ms = if event.occurred_at_ms > 0 {
@@ -89,7 +113,7 @@ impl Plugin for Schedule {
             .map_err(|e| PluginError::new(format!("event time {now_ms} ms: {e}")))?;
         let language = customer_language(&event);
         let translation_plugin =
-            config::get("translation_plugin").unwrap_or_else(|| "translation".into());
+            settings::get("translation_plugin").unwrap_or_else(|| "translation".into());
         let translation = event
             .attribute(PIPELINE_ATTRIBUTE)
             .is_some_and(|names| names.split(',').any(|n| n == translation_plugin));
@@ -112,7 +136,7 @@ impl Plugin for Schedule {
         if decision.rule == Rule::AfterHours {
             let zone = customer_zone(&event);
             let next = decision.next_start.map(|t| t.to_zoned(zone));
-            let faq = config::get("faq_from")
+            let faq = settings::get("faq_from")
                 .or_else(|| Some("recommend".into()))
                 .filter(|source| !source.is_empty())
                 .and_then(|source| best_article(&source, &event.text, language.as_deref()));

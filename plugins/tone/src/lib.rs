@@ -35,6 +35,6 @@ pub mod rules;
 pub mod sensitive;
 pub mod spans;
 
-pub use plugin::{CONFIG_KEYS, Draft, Review, Settings, Tone, review};
+pub use plugin::{Draft, Review, SETTING_KEYS, Settings, Tone, review};
 
 crossdesk_sdk::export_plugin!(Tone);

@@ -1,6 +1,8 @@
 //! The plugin: its settings, the review of one draft, and the actions it returns.
 
-use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, ReviewFlag, config};
+use crossdesk_sdk::{
+    Action, Event, EventKind, Manifest, Plugin, PluginError, ReviewFlag, settings,
+};
 
 use crate::language::{self, Detected, Evidence, Reply};
 use crate::names::{self, Name, Title};
@@ -10,7 +12,7 @@ use crate::sensitive::{self, Hit, Lexicons};
 use crate::spans;
 
 /// The settings the plugin reads, all optional.
-pub const CONFIG_KEYS: &[&str] = &["overrides", "competitors", "keep_terms", "disabled_rules"];
+pub const SETTING_KEYS: &[&str] = &["overrides", "competitors", "keep_terms", "disabled_rules"];
 
 /// The tone plugin.
 ///
@@ -45,8 +47,8 @@ impl Plugin for Tone {
             .cacheable(true);
         // Each is a comma-separated list (`overrides` entries are checked by the
         // plugin itself: they name locales and fields of its data table).
-        for key in CONFIG_KEYS {
-            manifest = manifest.reads_config(format!("{key}: list"));
+        for key in SETTING_KEYS {
+            manifest = manifest.reads_setting(format!("{key}: list"));
         }
         manifest
     }
@@ -92,9 +94,9 @@ fn list(value: Option<&str>) -> Vec<String> {
 impl Settings {
     /// Reads the settings from the host.
     pub fn load() -> Result<Settings, PluginError> {
-        let pairs: Vec<(String, String)> = CONFIG_KEYS
+        let pairs: Vec<(String, String)> = SETTING_KEYS
             .iter()
-            .filter_map(|k| config::get(k).map(|v| ((*k).to_owned(), v)))
+            .filter_map(|k| settings::get(k).map(|v| ((*k).to_owned(), v)))
             .collect();
         Settings::from_pairs(&pairs).map_err(PluginError::new)
     }
@@ -106,7 +108,7 @@ impl Settings {
     /// let s = tone::Settings::from_pairs(&[("competitors".into(), "Zentrix, HelpHub".into())]).unwrap();
     /// assert_eq!(s.competitors, ["Zentrix", "HelpHub"]);
     /// let err = tone::Settings::from_pairs(&[("overrides".into(), "xx-XX.emoji=keep".into())]).unwrap_err();
-    /// assert!(err.starts_with("config overrides: "));
+    /// assert!(err.starts_with("setting overrides: "));
     /// ```
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Settings, String> {
         let get = |key: &str| {
@@ -119,7 +121,7 @@ impl Settings {
         let lexicons = Lexicons::embedded()?;
         let overrides = profiles
             .apply_overrides(get("overrides").unwrap_or(""))
-            .map_err(|e| format!("config overrides: {e}"))?;
+            .map_err(|e| format!("setting overrides: {e}"))?;
         let mut disabled = Vec::new();
         let mut disabled_categories = Vec::new();
         for id in list(get("disabled_rules")) {
@@ -144,7 +146,7 @@ impl Settings {
                     )
                     .collect();
                 return Err(format!(
-                    "config disabled_rules: unknown rule {id:?} (rules: {})",
+                    "setting disabled_rules: unknown rule {id:?} (rules: {})",
                     known.join(", ")
                 ));
             }
@@ -432,8 +434,8 @@ mod tests {
         let m = Tone::manifest();
         assert_eq!(m.name, "tone");
         assert_eq!(m.events, vec![EventKind::AgentReplyDrafted]);
-        let declared: Vec<String> = CONFIG_KEYS.iter().map(|k| format!("{k}: list")).collect();
-        assert_eq!(m.config_keys, declared);
+        let declared: Vec<String> = SETTING_KEYS.iter().map(|k| format!("{k}: list")).collect();
+        assert_eq!(m.settings, declared);
         assert!(!m.kv && m.outbound_hosts.is_empty() && m.cacheable);
     }
 
@@ -514,8 +516,8 @@ mod tests {
     }
 
     #[test]
-    fn competitors_come_from_config() {
-        MockHost::new().config("competitors", "Zentrix").install();
+    fn competitors_come_from_settings() {
+        MockHost::new().setting("competitors", "Zentrix").install();
         let e = draft(
             "Unlike Zentrix, which is terrible, we ship fast.",
             Some("en-US"),
@@ -528,16 +530,16 @@ mod tests {
     }
 
     #[test]
-    fn bad_config_is_an_error_naming_it() {
+    fn a_bad_setting_is_an_error_naming_it() {
         MockHost::new()
-            .config("overrides", "de-DE.register=casual")
+            .setting("overrides", "de-DE.register=casual")
             .install();
         let err = Tone::handle(draft("x", Some("de-DE"), "A")).unwrap_err();
-        assert!(err.message.contains("config overrides"), "{}", err.message);
+        assert!(err.message.contains("setting overrides"), "{}", err.message);
         assert!(err.message.contains("\"casual\""), "{}", err.message);
         assert!(!err.retryable);
         MockHost::new()
-            .config("disabled_rules", "greeting.add, smile.more")
+            .setting("disabled_rules", "greeting.add, smile.more")
             .install();
         let err = Tone::handle(draft("x", Some("de-DE"), "A")).unwrap_err();
         assert!(
@@ -550,7 +552,7 @@ mod tests {
     #[test]
     fn disabled_rules_do_not_run() {
         MockHost::new()
-            .config("disabled_rules", "greeting.add, closing.add")
+            .setting("disabled_rules", "greeting.add, closing.add")
             .install();
         let e = draft("Your parcel is on its way!!", Some("en-GB"), "Anna Smith");
         let actions = Tone::handle(e).unwrap();
@@ -563,7 +565,7 @@ mod tests {
     #[test]
     fn overrides_change_the_profile_and_show_in_the_note() {
         MockHost::new()
-            .config("overrides", "de-DE.register=informal")
+            .setting("overrides", "de-DE.register=informal")
             .install();
         let e = draft("Dein Paket ist unterwegs.", Some("de-DE"), "Anna Schmidt");
         let actions = Tone::handle(e).unwrap();

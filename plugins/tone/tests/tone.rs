@@ -40,7 +40,7 @@ fn event(case: &Case, text: &str) -> Event {
 fn run(case: &Case, text: &str) -> Vec<Action> {
     let mut host = MockHost::new();
     for (k, v) in case.config() {
-        host = host.config(k, v);
+        host = host.setting(k, v);
     }
     host.install();
     Tone::handle(event(case, text)).unwrap_or_else(|e| panic!("{}: {}", case.id, e.message))
@@ -219,7 +219,7 @@ fn sensitive_topics_are_flagged_not_rewritten() {
     for case in SENSITIVE_CASES {
         let mut host = MockHost::new();
         for (k, v) in BASE_CONFIG {
-            host = host.config(*k, *v);
+            host = host.setting(*k, *v);
         }
         host.install();
         let actions = Tone::handle(sensitive_event(case))
@@ -266,7 +266,7 @@ fn keep_terms_are_never_touched() {
     // "iPhone" right after a removed preamble must not be capitalised.
     let mut host = MockHost::new();
     for (k, v) in case.config() {
-        host = host.config(k, v);
+        host = host.setting(k, v);
     }
     host.install();
     let e = event(

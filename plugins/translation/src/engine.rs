@@ -164,14 +164,14 @@ impl Engine {
             "deepl" => Kind::DeepL,
             other => {
                 return Err(PluginError::new(format!(
-                    "config engine: unknown engine {other:?} (use apertium, libretranslate or deepl)"
+                    "setting engine: unknown engine {other:?} (use apertium, libretranslate or deepl)"
                 )));
             }
         };
         let url = url.trim().trim_end_matches('/');
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(PluginError::new(format!(
-                "config engine_url: {url:?} is not an http(s) URL"
+                "setting engine_url: {url:?} is not an http(s) URL"
             )));
         }
         Ok(Engine {

@@ -18,14 +18,21 @@
 //! ([`engine`]); a pair the engine lacks goes through a pivot language ([`route`]).
 //! URLs, addresses, order numbers, macros, mentions, code, quantities, HTML tags,
 //! emoji and glossary terms come through byte-identical ([`protect`]). What the
-//! plugin keeps in kv is laid out in [`memory`], which Crossdesk's CLI reuses.
+//! plugin keeps in kv is laid out in [`memory`].
+//!
+//! Admins run three commands for a tenant (`crossdesk plugin exec translation
+//! ...`): `import-tmx FILE` and `export-tmx [--output FILE]` exchange the
+//! translation memory as TMX 1.4, `import-terms FILE` adds a CSV term list to the
+//! glossary ([`exchange`]).
 
 pub mod engine;
+pub mod exchange;
 pub mod lang;
 pub mod memory;
 mod plugin;
 pub mod protect;
 pub mod route;
+mod tools;
 
 pub use plugin::{Settings, Translation};
 

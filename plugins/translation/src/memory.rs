@@ -1,7 +1,7 @@
 //! What the plugin keeps in its key-value scope, and how.
 //!
-//! The layout is public so that tools outside the plugin (Crossdesk's CLI imports
-//! and exports TMX files and term lists) write exactly what the plugin reads. The
+//! The layout is public so that what is written outside the event path (the TMX and
+//! term-list imports of [`crate::exchange`]) is exactly what the plugin reads. The
 //! pure functions (keys, encoding, parsing) need nothing but this crate; the
 //! functions that read and write go through the SDK's [`kv`], which only a plugin
 //! (or a test's `MockHost`) can call.

@@ -1,7 +1,9 @@
-//! The plugin: settings, and what it does for each event kind.
+//! The plugin: settings, and what it does for each event kind (admin commands are
+//! answered in `tools`).
 
 use crossdesk_sdk::{
-    Action, Event, EventKind, Manifest, Plugin, PluginError, config, kv::KvError, log,
+    Action, CommandInput, CommandOutput, Event, EventKind, Manifest, Plugin, PluginError,
+    kv::KvError, log,
 };
 
 use crate::engine::{Engine, Pairs};
@@ -57,7 +59,10 @@ impl Plugin for Translation {
             .wants_host("127.0.0.1:2737")
             .cacheable(true);
         for declaration in DECLARATIONS {
-            manifest = manifest.reads_config(*declaration);
+            manifest = manifest.reads_setting(*declaration);
+        }
+        for command in crate::tools::command_specs() {
+            manifest = manifest.offers_command(command);
         }
         manifest
     }
@@ -70,13 +75,17 @@ impl Plugin for Translation {
             _ => Ok(Vec::new()),
         }
     }
+
+    fn run_command(command: &str, input: CommandInput) -> Result<CommandOutput, PluginError> {
+        crate::tools::run_command(command, &input)
+    }
 }
 
-/// The plugin's settings, read from the tenant's config with defaults.
+/// The plugin's settings, read from the tenant's settings with defaults.
 ///
 /// ```
 /// use crossdesk_sdk::testing::MockHost;
-/// let _host = MockHost::new().config("pivot_languages", "ca, es").install();
+/// let _host = MockHost::new().setting("pivot_languages", "ca, es").install();
 /// let settings = translation::Settings::load().unwrap();
 /// assert_eq!(settings.agent_language, "en");
 /// assert_eq!(settings.pivot_languages, vec!["ca", "es"]);
@@ -95,7 +104,7 @@ pub struct Settings {
 }
 
 fn setting(key: &str) -> String {
-    config::get(key)
+    crossdesk_sdk::settings::get(key)
         .filter(|v| !v.trim().is_empty())
         .or_else(|| {
             DEFAULTS
@@ -109,7 +118,7 @@ fn setting(key: &str) -> String {
 fn language_setting(key: &str, value: &str) -> Result<String, PluginError> {
     lang::from_code(value).map(str::to_owned).ok_or_else(|| {
         PluginError::new(format!(
-            "config {key}: unknown language {value:?} (use ISO 639-1 codes such as en, es, fr)"
+            "setting {key}: unknown language {value:?} (use ISO 639-1 codes such as en, es, fr)"
         ))
     })
 }
@@ -128,7 +137,7 @@ impl Settings {
         let min = setting("min_detect_chars");
         let min_detect_chars = min.trim().parse().map_err(|_| {
             PluginError::new(format!(
-                "config min_detect_chars: {min:?} is not a whole number"
+                "setting min_detect_chars: {min:?} is not a whole number"
             ))
         })?;
         Ok(Settings {

@@ -160,7 +160,7 @@ fn short_text_falls_back_to_the_customer_locale() {
 
 #[test]
 fn min_detect_chars_is_configurable() {
-    french_host().config("min_detect_chars", "200").install();
+    french_host().setting("min_detect_chars", "200").install();
     // Under 200 letters the locale decides, even for a reliably detected text.
     let actions = Translation::handle(message(FRENCH, Some("fr-CA"))).unwrap();
     assert!(
@@ -186,7 +186,7 @@ fn the_customer_text_is_never_altered_and_same_language_only_tags() {
 #[test]
 fn the_agents_working_language_overrides_the_setting() {
     // The agent reads Spanish: a Spanish message needs no translation.
-    host().config("agent_language", "fr").install();
+    host().setting("agent_language", "fr").install();
     let mut event = message(
         "Hola, necesito ayuda con mi pedido por favor, gracias.",
         Some("es"),
@@ -618,7 +618,7 @@ fn the_pair_list_is_cached_for_an_hour() {
     let _host = MockHost::new()
         .grant_kv()
         .now_ms(NOW)
-        .config("engine_url", "http://apy.internal:2737")
+        .setting("engine_url", "http://apy.internal:2737")
         .install();
     memory::store_pairs(
         "apertium",
@@ -643,8 +643,8 @@ fn libretranslate_lists_languages_and_translates_batches() {
     let lt = "http://lt.example:5000";
     MockHost::new()
         .grant_kv()
-        .config("engine", "libretranslate")
-        .config("engine_url", format!("{lt}/"))
+        .setting("engine", "libretranslate")
+        .setting("engine_url", format!("{lt}/"))
         .http_response(
             format!("{lt}/languages"),
             200,
@@ -667,8 +667,8 @@ fn libretranslate_single_text_and_errors() {
     let base = || {
         MockHost::new()
             .grant_kv()
-            .config("engine", "libretranslate")
-            .config("engine_url", lt)
+            .setting("engine", "libretranslate")
+            .setting("engine_url", lt)
             .http_response(
                 format!("{lt}/languages"),
                 200,
@@ -713,8 +713,8 @@ fn deepl_uses_its_fixed_table() {
     let deepl = "https://api-free.deepl.com";
     MockHost::new()
         .grant_kv()
-        .config("engine", "deepl")
-        .config("engine_url", deepl)
+        .setting("engine", "deepl")
+        .setting("engine_url", deepl)
         .http_response(
             format!("{deepl}/v2/translate"),
             200,
@@ -741,26 +741,26 @@ fn bad_settings_name_their_key() {
         (
             "engine",
             "babelfish",
-            "config engine: unknown engine \"babelfish\"",
+            "setting engine: unknown engine \"babelfish\"",
         ),
-        ("engine_url", "ftp://x", "config engine_url:"),
+        ("engine_url", "ftp://x", "setting engine_url:"),
         (
             "agent_language",
             "elvish",
-            "config agent_language: unknown language \"elvish\"",
+            "setting agent_language: unknown language \"elvish\"",
         ),
         (
             "pivot_languages",
             "es, xx",
-            "config pivot_languages: unknown language \"xx\"",
+            "setting pivot_languages: unknown language \"xx\"",
         ),
         (
             "min_detect_chars",
             "many",
-            "config min_detect_chars: \"many\" is not a whole number",
+            "setting min_detect_chars: \"many\" is not a whole number",
         ),
     ] {
-        host().config(key, value).install();
+        host().setting(key, value).install();
         let err = Translation::handle(message("Hola!", Some("es"))).unwrap_err();
         assert!(!err.retryable);
         assert!(err.message.starts_with(expected), "{}", err.message);
@@ -783,7 +783,7 @@ fn the_manifest_declares_what_the_plugin_uses() {
     // Declared with their types (`key: type`), so the host checks values when an
     // admin sets them.
     let keys: Vec<&str> = m
-        .config_keys
+        .settings
         .iter()
         .map(|d| d.split(':').next().unwrap_or_default().trim())
         .collect();
@@ -798,7 +798,7 @@ fn the_manifest_declares_what_the_plugin_uses() {
         ]
     );
     assert!(
-        m.config_keys
+        m.settings
             .contains(&"engine: one-of(apertium|libretranslate|deepl)".to_owned())
     );
 }

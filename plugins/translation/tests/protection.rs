@@ -36,7 +36,7 @@ fn load_fixtures() -> BTreeMap<String, String> {
 fn host(fixtures: &BTreeMap<String, String>) -> MockHost {
     let mut host = MockHost::new()
         .grant_kv()
-        .config("engine_url", ENGINE_URL)
+        .setting("engine_url", ENGINE_URL)
         .now_ms(1_700_000_000_000);
     for (url, body) in fixtures {
         host = host.http_response(url.clone(), 200, body.as_bytes());

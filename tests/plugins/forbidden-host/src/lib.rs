@@ -1,7 +1,7 @@
 //! Fetches the URL of its `url` setting and reports the answer in a note, or fails
 //! with the host's reason: shows outbound HTTP needs a grant for that very host,
 //! that deadlines cover slow hosts, and that secrets are added by the host.
-use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, config, http};
+use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, http, settings};
 
 pub struct Fetch;
 
@@ -9,11 +9,11 @@ impl Plugin for Fetch {
     fn manifest() -> Manifest {
         Manifest::new("forbidden-host", "0.1.0")
             .handles(EventKind::CustomerMessage)
-            .reads_config("url")
+            .reads_setting("url")
     }
 
     fn handle(_event: Event) -> Result<Vec<Action>, PluginError> {
-        let url = config::get("url").unwrap_or_else(|| "http://example.com/".into());
+        let url = settings::get("url").unwrap_or_else(|| "http://example.com/".into());
         let response = http::get(&url)?;
         Ok(vec![Action::InternalNote(format!(
             "{} answered {}: {}",

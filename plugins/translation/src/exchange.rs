@@ -1,42 +1,68 @@
-//! Exchange files for the translation plugin's data, read and written by the CLI
-//! straight into the store: translation memories as TMX 1.4 (the format CAT tools
-//! and translation vendors exchange) and term lists (glossaries, regional slang) as
-//! CSV.
-//!
-//! The key layout is the plugin's own ([`translation::memory`]), so what is imported
-//! here is what the plugin reads. Every import is one transaction and bumps the data's
-//! generation, so a running sidecar stops serving cached translations it affects.
+//! Exchange files for the plugin's data: translation memories as TMX 1.4 (the format
+//! CAT tools and translation vendors exchange) and term lists (glossaries, regional
+//! slang) as CSV. Parsing and writing are pure; [`import_tm`], [`export_tm`] and
+//! [`import_terms`] read and write the tenant's storage through the SDK's [`kv`],
+//! in the layout of [`crate::memory`], so what is imported is what the plugin reads.
 
 use std::io::Write as _;
 
+use crossdesk_sdk::kv::{self, KvError};
 use quick_xml::Reader;
 use quick_xml::escape::escape;
 use quick_xml::events::{BytesStart, Event};
-use translation::{lang, memory};
 
-use crate::store::{Store, StoreError};
+use crate::{lang, memory};
 
 /// Why a file could not be imported or exported.
+///
+/// ```
+/// let err = translation::exchange::parse_tmx("<html/>").unwrap_err();
+/// assert_eq!(err.to_string(), "not a readable TMX file: no <tmx> element");
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
+    /// The document is not well-formed XML, or not TMX.
     #[error("not a readable TMX file: {0}")]
     Xml(String),
+    /// A translation unit (1-based) cannot be used.
     #[error("TMX translation unit {unit}: {message}")]
-    Unit { unit: usize, message: String },
+    Unit {
+        /// Its position in the document, from 1.
+        unit: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A line of a term list cannot be used.
     #[error("term list line {line}: {message}")]
-    Term { line: u64, message: String },
+    Term {
+        /// The line, from 1 (the header).
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A stored memory entry cannot be read back.
     #[error("stored entry {key}: {message}")]
-    Stored { key: String, message: String },
+    Stored {
+        /// Its key.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The storage refused or failed.
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Kv(#[from] KvError),
 }
 
 /// One translation-memory entry with its languages (canonical ISO 639-1 codes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TmRecord {
+    /// Language of `source`.
     pub source_language: String,
+    /// Language of `target`.
     pub target_language: String,
+    /// The source text, normalized ([`memory::normalize`]).
     pub source: String,
+    /// Its translation.
     pub target: String,
     /// `import`, `correction`, `correction:<agent id>`, ...
     pub origin: String,
@@ -46,11 +72,17 @@ pub struct TmRecord {
 /// never translated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TermRecord {
+    /// Never translated, in any pair.
     Keep(String),
+    /// Always translated as `target` from `source_language` to `target_language`.
     Force {
+        /// Language of `term`.
         source_language: String,
+        /// Language of `target`.
         target_language: String,
+        /// The source term.
         term: String,
+        /// Its forced translation.
         target: String,
     },
 }
@@ -93,12 +125,22 @@ fn attribute(element: &BytesStart<'_>, names: &[&[u8]]) -> Result<Option<String>
 /// than its source language (the unit's `srclang`, else the header's, else its first
 /// variant). A segment's inline markup (`<ph>`, `<bpt>`, ...) contributes its text,
 /// which in TMX is the original's native code.
+///
+/// ```
+/// let records = translation::exchange::parse_tmx(
+///     r#"<tmx version="1.4"><header srclang="en"/><body><tu>
+///        <tuv xml:lang="en"><seg>Thanks!</seg></tuv><tuv xml:lang="es-ES"><seg>¡Gracias!</seg></tuv>
+///        </tu></body></tmx>"#,
+/// ).unwrap();
+/// assert_eq!((records[0].target_language.as_str(), records[0].target.as_str()), ("es", "¡Gracias!"));
+/// ```
 pub fn parse_tmx(text: &str) -> Result<Vec<TmRecord>, ExchangeError> {
     let xml = |e: &dyn std::fmt::Display| ExchangeError::Xml(e.to_string());
     let mut reader = Reader::from_str(text);
     let mut records = Vec::new();
     let mut header_source: Option<String> = None;
     let mut seen_tmx = false;
+    let mut closed_tmx = false;
     let mut unit: Option<Unit> = None;
     let mut units = 0usize;
     let mut variant_language: Option<String> = None;
@@ -170,6 +212,7 @@ pub fn parse_tmx(text: &str) -> Result<Vec<TmRecord>, ExchangeError> {
                         unit.origin = Some(prop_text.trim().to_owned());
                     }
                 }
+                b"tmx" => closed_tmx = true,
                 b"tu" => {
                     if let Some(unit) = unit.take() {
                         unit_records(units, unit, header_source.as_deref(), &mut records)?;
@@ -183,6 +226,11 @@ pub fn parse_tmx(text: &str) -> Result<Vec<TmRecord>, ExchangeError> {
     }
     if !seen_tmx {
         return Err(ExchangeError::Xml("no <tmx> element".into()));
+    }
+    // The reader does not object to elements left open at the end: a truncated file
+    // would import its first half.
+    if !closed_tmx {
+        return Err(ExchangeError::Xml("the file ends before </tmx>".into()));
     }
     Ok(records)
 }
@@ -245,7 +293,14 @@ fn unit_records(
     Ok(())
 }
 
-/// Writes records as a TMX 1.4 document, one translation unit per record.
+/// Writes records as a TMX 1.4 document, one translation unit per record; the
+/// origin goes in a `<prop type="x-crossdesk-origin">`, which [`parse_tmx`] reads
+/// back.
+///
+/// ```
+/// use translation::exchange::{parse_tmx, write_tmx};
+/// assert_eq!(parse_tmx(&write_tmx(&[])).unwrap(), vec![]);
+/// ```
 pub fn write_tmx(records: &[TmRecord]) -> String {
     let mut out = Vec::new();
     // Writing into a Vec cannot fail.
@@ -275,6 +330,12 @@ pub fn write_tmx(records: &[TmRecord]) -> String {
 
 /// Reads a term list: CSV with the header `source_language,target_language,source,target`.
 /// A row without a target marks a term never to be translated (in any pair).
+///
+/// ```
+/// use translation::exchange::{TermRecord, parse_terms};
+/// let terms = parse_terms("source_language,target_language,source,target\n,,Crossdesk,\n").unwrap();
+/// assert_eq!(terms, vec![TermRecord::Keep("Crossdesk".into())]);
+/// ```
 pub fn parse_terms(text: &str) -> Result<Vec<TermRecord>, ExchangeError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -322,41 +383,56 @@ pub fn parse_terms(text: &str) -> Result<Vec<TermRecord>, ExchangeError> {
     Ok(terms)
 }
 
-/// Stores the records in a tenant's translation memory of `plugin`; returns how
-/// many entries changed.
-pub async fn import_tm(
-    store: &Store,
-    tenant: &str,
-    plugin: &str,
-    records: &[TmRecord],
-) -> Result<usize, ExchangeError> {
-    let pairs = records
-        .iter()
-        .map(|r| {
-            let entry = memory::TmEntry::new(r.source.clone(), r.target.clone(), r.origin.clone());
-            (
-                memory::tm_key(&r.source_language, &r.target_language, &r.source),
-                entry.encode(),
-            )
-        })
-        .collect();
-    Ok(store.kv_put_many(tenant, plugin, pairs).await?)
+// ---- Through the SDK's kv: the tenant's storage, as granted to the plugin. ----
+//
+// Entries are written one by one (the contract has no batch write); the whole file
+// is parsed and checked first, and an entry is written only when it changes, so an
+// import that fails half-way is completed by running it again.
+
+/// Stores the records in the tenant's translation memory; returns how many
+/// entries changed.
+///
+/// ```
+/// use translation::exchange::{self, TmRecord};
+/// let _host = crossdesk_sdk::testing::MockHost::new().grant_kv().install();
+/// let record = TmRecord { source_language: "en".into(), target_language: "es".into(),
+///     source: "Hi".into(), target: "Hola".into(), origin: "import".into() };
+/// assert_eq!(exchange::import_tm(&[record.clone()]).unwrap(), 1);
+/// assert_eq!(exchange::import_tm(&[record]).unwrap(), 0);
+/// ```
+pub fn import_tm(records: &[TmRecord]) -> Result<usize, KvError> {
+    let mut changed = 0;
+    for r in records {
+        let entry = memory::TmEntry::new(r.source.clone(), r.target.clone(), r.origin.clone());
+        changed += usize::from(memory::store_tm(
+            &r.source_language,
+            &r.target_language,
+            &entry,
+        )?);
+    }
+    Ok(changed)
 }
 
-/// Every entry of a tenant's translation memory of `plugin`, ordered by language
-/// pair.
-pub async fn export_tm(
-    store: &Store,
-    tenant: &str,
-    plugin: &str,
-) -> Result<Vec<TmRecord>, ExchangeError> {
+/// Every entry of the tenant's translation memory, ordered by language pair and
+/// source.
+///
+/// ```
+/// let _host = crossdesk_sdk::testing::MockHost::new().grant_kv().install();
+/// assert!(translation::exchange::export_tm().unwrap().is_empty());
+/// ```
+pub fn export_tm() -> Result<Vec<TmRecord>, ExchangeError> {
     let mut records = Vec::new();
-    for (key, value) in store.kv_scan(tenant, plugin, memory::TM_PREFIX).await? {
+    for key in kv::list_keys(memory::TM_PREFIX)? {
+        // Removed since it was listed: nothing to export.
+        let Some(value) = kv::get(&key)? else {
+            continue;
+        };
         let stored = |message: String| ExchangeError::Stored {
             key: key.clone(),
             message,
         };
-        let mut parts = key[memory::TM_PREFIX.len()..].splitn(3, '/');
+        let rest = key.strip_prefix(memory::TM_PREFIX).unwrap_or_default();
+        let mut parts = rest.splitn(3, '/');
         let (Some(src), Some(tgt), Some(_hash)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(stored("not a translation-memory key".into()));
         };
@@ -379,34 +455,35 @@ pub async fn export_tm(
     Ok(records)
 }
 
-/// Stores the terms in a tenant's glossary of `plugin`; returns how many changed.
-pub async fn import_terms(
-    store: &Store,
-    tenant: &str,
-    plugin: &str,
-    terms: &[TermRecord],
-) -> Result<usize, ExchangeError> {
-    let pairs = terms
-        .iter()
-        .map(|t| match t {
-            TermRecord::Keep(term) => (memory::keep_key(term), Vec::new()),
+/// Stores the terms in the tenant's glossary; returns how many entries changed.
+///
+/// ```
+/// use translation::exchange::{self, TermRecord};
+/// let host = crossdesk_sdk::testing::MockHost::new().grant_kv().install();
+/// assert_eq!(exchange::import_terms(&[TermRecord::Keep("Crossdesk".into())]).unwrap(), 1);
+/// assert_eq!(host.kv_value("glossary/keep/Crossdesk"), Some(vec![]));
+/// ```
+pub fn import_terms(terms: &[TermRecord]) -> Result<usize, KvError> {
+    let mut changed = 0;
+    for t in terms {
+        let wrote = match t {
+            TermRecord::Keep(term) => memory::put_keep(term)?,
             TermRecord::Force {
                 source_language,
                 target_language,
                 term,
                 target,
-            } => (
-                memory::term_key(source_language, target_language, term),
-                target.as_bytes().to_vec(),
-            ),
-        })
-        .collect();
-    Ok(store.kv_put_many(tenant, plugin, pairs).await?)
+            } => memory::put_term(source_language, target_language, term, target)?,
+        };
+        changed += usize::from(wrote);
+    }
+    Ok(changed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossdesk_sdk::testing::MockHost;
 
     const SAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <tmx version="1.4">
@@ -464,6 +541,9 @@ mod tests {
         let err = parse_tmx(klingon).expect_err("refused").to_string();
         assert!(err.contains("unknown language 'tlh'"), "{err}");
         assert!(parse_tmx("<html></html>").is_err());
+        let truncated = &SAMPLE[..SAMPLE.find("<tu srclang").expect("second unit")];
+        let err = parse_tmx(truncated).expect_err("truncated").to_string();
+        assert_eq!(err, "not a readable TMX file: the file ends before </tmx>");
     }
 
     #[test]
@@ -499,37 +579,18 @@ mod tests {
         assert!(err.contains("line 2") && err.contains("'xx'"), "{err}");
     }
 
-    #[tokio::test]
-    async fn imports_land_where_the_plugin_reads_and_export_round_trips() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("store");
+    #[test]
+    fn imports_land_where_the_plugin_reads_and_export_round_trips() {
+        let host = MockHost::new().grant_kv().install();
         let records = parse_tmx(SAMPLE).expect("parse");
-        assert_eq!(
-            import_tm(&store, "acme", "translation", &records)
-                .await
-                .expect("import"),
-            3
-        );
+        assert_eq!(import_tm(&records).expect("import"), 3);
         // Importing the same again changes nothing.
-        assert_eq!(
-            import_tm(&store, "acme", "translation", &records)
-                .await
-                .expect("import"),
-            0
-        );
-        let key = memory::tm_key("en", "es", "Your refund & receipt");
-        let stored = store
-            .kv_get("acme", "translation", &key)
-            .await
-            .expect("get")
+        assert_eq!(import_tm(&records).expect("import"), 0);
+        let hit = memory::lookup_tm("en", "es", "Your refund & receipt")
+            .expect("lookup")
             .expect("present");
-        assert_eq!(
-            memory::TmEntry::decode(&stored).expect("decode").target,
-            "Su reembolso y recibo"
-        );
-        let mut exported = export_tm(&store, "acme", "translation")
-            .await
-            .expect("export");
+        assert_eq!(hit.target, "Su reembolso y recibo");
+        let mut exported = export_tm().expect("export");
         let mut expected = records.clone();
         let order = |r: &TmRecord| {
             (
@@ -541,38 +602,31 @@ mod tests {
         exported.sort_by_key(order);
         expected.sort_by_key(order);
         assert_eq!(exported, expected);
-        // Another tenant sees nothing.
-        assert!(
-            export_tm(&store, "other", "translation")
-                .await
-                .expect("export")
-                .is_empty()
-        );
 
         let terms = parse_terms(
             "source_language,target_language,source,target\nen,es,refund,reembolso\n,,Crossdesk,\n",
         )
         .expect("terms");
-        import_terms(&store, "acme", "translation", &terms)
-            .await
-            .expect("import terms");
+        assert_eq!(import_terms(&terms).expect("import terms"), 2);
         assert_eq!(
-            store
-                .kv_get(
-                    "acme",
-                    "translation",
-                    &memory::term_key("en", "es", "refund")
-                )
-                .await
-                .expect("get"),
+            host.kv_value(&memory::term_key("en", "es", "refund")),
             Some(b"reembolso".to_vec())
         );
+        assert!(host.kv_value(&memory::keep_key("Crossdesk")).is_some());
+    }
+
+    #[test]
+    fn an_undecodable_stored_entry_is_named() {
+        let _host = MockHost::new().grant_kv().install();
+        kv::put("tm/en/es/abc", b"{").expect("put");
+        let err = export_tm().expect_err("undecodable").to_string();
         assert!(
-            store
-                .kv_get("acme", "translation", &memory::keep_key("Crossdesk"))
-                .await
-                .expect("get")
-                .is_some()
+            err.starts_with("stored entry tm/en/es/abc: undecodable"),
+            "{err}"
         );
+        kv::delete("tm/en/es/abc").expect("delete");
+        kv::put("tm/en", b"{}").expect("put");
+        let err = export_tm().expect_err("bad key").to_string();
+        assert_eq!(err, "stored entry tm/en: not a translation-memory key");
     }
 }

@@ -1,0 +1,302 @@
+//! What admins run through a plugin's own code, outside the event path: dataset
+//! imports and plugin commands (the `tools` export of contract 0.2.0).
+//!
+//! The host knows no plugin. It reads what a plugin offers from its manifest,
+//! runs the plugin's code in the sandbox, and applies the result: a dataset's
+//! entries replace the dataset in the plugin's own storage of the tenant in one
+//! transaction (audited when the admin API is on); a command's text and files go
+//! back to the caller (the CLI writes the files). Dataset parsing gets the
+//! plugin's settings and nothing else; a command run for a tenant gets that
+//! tenant's grant, plus read access to its contact history.
+
+use std::sync::Arc;
+
+use crate::pipeline::Sidecar;
+use crate::runtime::{
+    CommandInput, CommandOutput, CommandSpec, Grant, LoadedPlugin, MAX_KV_KEY, MAX_KV_VALUE,
+};
+use crate::store::{NewAuditEntry, StoreError};
+
+/// Deadline of a dataset import or a command: admins' work on whole datasets (a
+/// week's staffing plan, a catalog) takes longer than an event's plugin call.
+pub const TOOL_TIMEOUT_MS: u64 = 60_000;
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Imported {
+    /// Records in the new dataset, as the plugin counted them.
+    pub records: u64,
+    /// Storage entries of the dataset replaced.
+    pub replaced: u64,
+    /// One line describing the new data, for people and the audit log.
+    pub summary: String,
+}
+
+/// Why a dataset import or a command did not run; nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("no tenant '{0}'")]
+    UnknownTenant(String),
+    #[error("no installed plugin is named '{0}'")]
+    UnknownPlugin(String),
+    #[error("plugin '{plugin}' is not in the pipeline of tenant '{tenant}' (or is disabled there)")]
+    NotInPipeline { tenant: String, plugin: String },
+    #[error("plugin '{plugin}' offers no {what} '{name}' ({offered})")]
+    NotOffered {
+        plugin: String,
+        what: &'static str,
+        name: String,
+        offered: String,
+    },
+    #[error("command '{command}' of plugin '{plugin}' runs for a tenant: give --tenant")]
+    NeedsTenant { plugin: String, command: String },
+    #[error("plugin '{plugin}': {message}")]
+    Plugin { plugin: String, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a plugin offers, for the "offers no ..." errors.
+fn offered<'a>(names: impl Iterator<Item = &'a str>, contract: &str) -> String {
+    let names: Vec<&str> = names.collect();
+    if names.is_empty() {
+        format!("it offers none; contract {contract}")
+    } else {
+        format!("it offers: {}", names.join(", "))
+    }
+}
+
+impl Sidecar {
+    /// The installed plugin named `name`, to read what it offers.
+    pub fn installed_plugin(&self, name: &str) -> Result<Arc<LoadedPlugin>, ToolError> {
+        self.plugin_named(name)
+            .ok_or_else(|| ToolError::UnknownPlugin(name.to_owned()))
+    }
+
+    /// Checks `content` with the plugin's own parser and replaces `dataset` of
+    /// `plugin` (its installed name) for `tenant` with it, atomically; audited as
+    /// `actor` when the admin API is on.
+    pub async fn import_dataset(
+        &self,
+        actor: &str,
+        tenant: &str,
+        plugin: &str,
+        dataset: &str,
+        format: &str,
+        content: &[u8],
+    ) -> Result<Imported, ToolError> {
+        let (loaded, grant) = self.tenant_plugin(tenant, plugin)?;
+        let offers = &loaded.manifest.datasets;
+        let Some(spec) = offers.iter().find(|d| d.name == dataset) else {
+            return Err(ToolError::NotOffered {
+                plugin: plugin.to_owned(),
+                what: "dataset",
+                name: dataset.to_owned(),
+                offered: offered(
+                    offers.iter().map(|d| d.name.as_str()),
+                    loaded.contract.version(),
+                ),
+            });
+        };
+        if !spec.formats.iter().any(|f| f == format) {
+            return Err(ToolError::NotOffered {
+                plugin: plugin.to_owned(),
+                what: "format",
+                name: format.to_owned(),
+                offered: format!("dataset '{dataset}' is read as {}", spec.formats.join(", ")),
+            });
+        }
+        // Parsing needs the plugin's settings, nothing else: the host writes.
+        let mut parse_grant = Grant::nothing(tenant, plugin, tool_limits(&grant));
+        parse_grant.settings = grant.settings.clone();
+        let entries = self
+            .runtime()
+            .import_dataset(&loaded, &Arc::new(parse_grant), dataset, format, content)
+            .await
+            .map_err(|failure| ToolError::Plugin {
+                plugin: plugin.to_owned(),
+                message: failure.message,
+            })?;
+        check_entries(plugin, &entries.prefix, &entries.entries)?;
+        let replaced = self
+            .store()
+            .kv_replace_prefix(tenant, plugin, &entries.prefix, entries.entries)
+            .await?;
+        let imported = Imported {
+            records: u64::from(entries.records),
+            replaced: replaced as u64,
+            summary: entries.summary,
+        };
+        if self.control().is_some() {
+            let audit = NewAuditEntry {
+                actor: actor.to_owned(),
+                tenant: Some(tenant.to_owned()),
+                action: "plugin.data.import".into(),
+                target: format!("{plugin}/{dataset}"),
+                before: Some(serde_json::json!({ "entries": imported.replaced }).to_string()),
+                after: Some(
+                    serde_json::json!({
+                        "records": imported.records,
+                        "summary": imported.summary,
+                    })
+                    .to_string(),
+                ),
+            };
+            self.store().apply(Vec::new(), audit).await?;
+        }
+        Ok(imported)
+    }
+
+    /// Runs `command` of `plugin` with `input`: for `tenant` with its grant and
+    /// read access to its contact history, or, for a command that needs no
+    /// tenant, with nothing granted.
+    pub async fn run_command(
+        &self,
+        tenant: Option<&str>,
+        plugin: &str,
+        command: &str,
+        mut input: CommandInput,
+    ) -> Result<CommandOutput, ToolError> {
+        let loaded = self.installed_plugin(plugin)?;
+        let spec = command_spec(&loaded, plugin, command)?;
+        let (loaded, grant) = match tenant {
+            Some(tenant) => {
+                let (loaded, grant) = self.tenant_plugin(tenant, plugin)?;
+                let grant = Grant {
+                    tenant: grant.tenant.clone(),
+                    plugin: grant.plugin.clone(),
+                    limits: tool_limits(&grant),
+                    kv: grant.kv.clone(),
+                    settings: grant.settings.clone(),
+                    outbound: grant.outbound.clone(),
+                    kv_read: grant.kv_read.clone(),
+                    contact_history: Some(self.store().clone()),
+                };
+                (loaded, grant)
+            }
+            None if spec.needs_tenant => {
+                return Err(ToolError::NeedsTenant {
+                    plugin: plugin.to_owned(),
+                    command: command.to_owned(),
+                });
+            }
+            None => {
+                let limits = crate::config::Limits {
+                    timeout_ms: TOOL_TIMEOUT_MS,
+                    ..self.default_limits()
+                };
+                (loaded, Grant::nothing("", plugin, limits))
+            }
+        };
+        input.tenant = tenant.map(str::to_owned);
+        self.runtime()
+            .run_command(&loaded, &Arc::new(grant), command, &input)
+            .await
+            .map_err(|failure| ToolError::Plugin {
+                plugin: plugin.to_owned(),
+                message: failure.message,
+            })
+    }
+
+    /// The tenant's step for `plugin`: the loaded plugin and the tenant's grant.
+    fn tenant_plugin(
+        &self,
+        tenant: &str,
+        plugin: &str,
+    ) -> Result<(Arc<LoadedPlugin>, Arc<Grant>), ToolError> {
+        match self.step_of(tenant, plugin) {
+            Some(found) => Ok(found),
+            None if !self.has_tenant(tenant) => Err(ToolError::UnknownTenant(tenant.to_owned())),
+            None => Err(ToolError::NotInPipeline {
+                tenant: tenant.to_owned(),
+                plugin: plugin.to_owned(),
+            }),
+        }
+    }
+}
+
+/// The spec of `command` in the plugin's manifest.
+pub fn command_spec<'p>(
+    loaded: &'p LoadedPlugin,
+    plugin: &str,
+    command: &str,
+) -> Result<&'p CommandSpec, ToolError> {
+    let commands = &loaded.manifest.commands;
+    commands
+        .iter()
+        .find(|c| c.name == command)
+        .ok_or_else(|| ToolError::NotOffered {
+            plugin: plugin.to_owned(),
+            what: "command",
+            name: command.to_owned(),
+            offered: offered(
+                commands.iter().map(|c| c.name.as_str()),
+                loaded.contract.version(),
+            ),
+        })
+}
+
+/// A tenant's limits for its plugin, with the tools' deadline.
+fn tool_limits(grant: &Grant) -> crate::config::Limits {
+    crate::config::Limits {
+        timeout_ms: TOOL_TIMEOUT_MS,
+        ..grant.limits
+    }
+}
+
+/// A plugin's dataset may only replace keys of its own, under a prefix it names,
+/// within the sizes its own writes are held to.
+fn check_entries(
+    plugin: &str,
+    prefix: &str,
+    entries: &[(String, Vec<u8>)],
+) -> Result<(), ToolError> {
+    let refuse = |message: String| {
+        Err(ToolError::Plugin {
+            plugin: plugin.to_owned(),
+            message,
+        })
+    };
+    if prefix.is_empty() || prefix.starts_with('@') {
+        // An empty prefix would wipe all of the plugin's storage; `@` names others'.
+        return refuse(format!("invalid dataset prefix {prefix:?}"));
+    }
+    for (key, value) in entries {
+        if !key.starts_with(prefix) {
+            return refuse(format!(
+                "dataset entry '{key}' is outside its prefix '{prefix}'"
+            ));
+        }
+        if key.len() > MAX_KV_KEY || value.len() > MAX_KV_VALUE {
+            return refuse(format!(
+                "dataset entry '{key}' exceeds the storage limits ({MAX_KV_KEY}-byte keys, \
+                 {MAX_KV_VALUE}-byte values)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_stay_under_their_own_prefix() {
+        let ok = vec![("roster".to_owned(), b"{}".to_vec())];
+        assert!(check_entries("p", "roster", &ok).is_ok());
+        let outside = vec![("catalog/1".to_owned(), Vec::new())];
+        let err = check_entries("p", "roster", &outside).expect_err("refused");
+        assert!(err.to_string().contains("outside its prefix"), "{err}");
+        assert!(check_entries("p", "", &[]).is_err());
+        assert!(check_entries("p", "@other/", &[]).is_err());
+    }
+
+    #[test]
+    fn oversized_entries_are_refused() {
+        let big = vec![("k/".repeat(MAX_KV_KEY), Vec::new())];
+        assert!(check_entries("p", "k/", &big).is_err());
+        let value = vec![("k/1".to_owned(), vec![0; MAX_KV_VALUE + 1])];
+        assert!(check_entries("p", "k/", &value).is_err());
+    }
+}

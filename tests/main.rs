@@ -1,0 +1,22 @@
+//! The end-to-end suite: the real sidecar (in process, or as a `crossdesk`
+//! process where a test kills it) on loopback, real gRPC clients, plugins built
+//! from source, and the servers a test needs — one APy and one PostgreSQL per run,
+//! a database per test.
+//!
+//! One executable with a module per area, so the whole crate graph is linked
+//! once, not once per file.
+
+mod admin;
+mod admin_cli;
+mod bridge;
+mod cli;
+mod durability;
+mod event_api;
+mod plugin_tools;
+mod recommend;
+mod sandbox;
+mod schedule;
+mod store;
+mod tls;
+mod tone;
+mod translation;
