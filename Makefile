@@ -41,7 +41,7 @@ test: plugins engines
 
 # Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.
 bench: plugins engines
-	$(CARGO) bench -p crossdesk --bench sidecar
+	$(CARGO) bench -p crossdesk-sidecar --bench sidecar
 	$(CARGO) run --release -p schedule --example bench
 
 fmt:

@@ -761,9 +761,9 @@ async fn plugins_are_installed_upgraded_rolled_back_and_removed_at_runtime() {
 
 #[tokio::test]
 async fn with_trusted_keys_only_a_component_they_signed_is_installed() {
-    let publisher = crossdesk::signing::generate_secret_key().expect("key");
-    let stranger = crossdesk::signing::generate_secret_key().expect("key");
-    let trusted = crossdesk::signing::public_key_of(&publisher).expect("public key");
+    let publisher = crossdesk_sidecar::signing::generate_secret_key().expect("key");
+    let stranger = crossdesk_sidecar::signing::generate_secret_key().expect("key");
+    let trusted = crossdesk_sidecar::signing::public_key_of(&publisher).expect("public key");
     let server = TestServer::start(&managed(
         &format!("trusted_keys = [\"{trusted}\"]"),
         &["plugin-noop"],
@@ -788,7 +788,7 @@ async fn with_trusted_keys_only_a_component_they_signed_is_installed() {
         unsigned.message()
     );
 
-    let wrong = crossdesk::signing::sign(&stranger, &component).expect("sign");
+    let wrong = crossdesk_sidecar::signing::sign(&stranger, &component).expect("sign");
     let refused = admin
         .install_plugin(as_admin(OPS, install(wrong)))
         .await
@@ -802,7 +802,7 @@ async fn with_trusted_keys_only_a_component_they_signed_is_installed() {
     let mut tampered = component.clone();
     let last = tampered.len() - 1;
     tampered[last] ^= 1;
-    let good_signature = crossdesk::signing::sign(&publisher, &component).expect("sign");
+    let good_signature = crossdesk_sidecar::signing::sign(&publisher, &component).expect("sign");
     let refused = admin
         .install_plugin(as_admin(
             OPS,
@@ -823,7 +823,7 @@ async fn with_trusted_keys_only_a_component_they_signed_is_installed() {
         .into_inner();
     assert_eq!(
         installed.signed_by,
-        crossdesk::signing::key_id(&trusted).expect("id")
+        crossdesk_sidecar::signing::key_id(&trusted).expect("id")
     );
 }
 

@@ -124,7 +124,7 @@ impl Cli {
 
 /// Parses proto3 JSON of the message `name`, failing the test when it is not.
 fn parse<M: tonic_prost::prost::Message + Default>(name: &str, text: &str) -> M {
-    crossdesk::json::from_json(name, text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    crossdesk_proto::json::from_json(name, text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -494,7 +494,7 @@ async fn keys_signatures_and_installed_plugins() {
         .await;
     let signature = std::fs::read_to_string(dir.path().join("plugin-tagger.wasm.sig"))
         .expect("signature next to the component");
-    let trusted = crossdesk::signing::TrustedKeys::parse(std::slice::from_ref(&public))
+    let trusted = crossdesk_sidecar::signing::TrustedKeys::parse(std::slice::from_ref(&public))
         .expect("the printed public key");
     let component = std::fs::read(&tagger).expect("component");
     assert_eq!(

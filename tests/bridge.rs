@@ -51,7 +51,7 @@ config = { signature = "-- Acme support" }
 struct Bridge {
     addr: SocketAddr,
     data_dir: tempfile::TempDir,
-    config: crossdesk::bridge::BridgeConfig,
+    config: crossdesk_bridge::BridgeConfig,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -64,13 +64,13 @@ async fn bridge(sidecar: &TestServer, helpdesk_url: &str) -> Bridge {
 async fn wait_for_queue(
     bridge: &Bridge,
     what: &str,
-    done: impl Fn(&[crossdesk::bridge::queue::QueuedJob]) -> bool,
+    done: impl Fn(&[crossdesk_bridge::queue::QueuedJob]) -> bool,
 ) {
-    let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
+    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let pending = queue
-            .list(crossdesk::bridge::queue::JobState::Pending)
+            .list(crossdesk_bridge::queue::JobState::Pending)
             .await
             .expect("list");
         if done(&pending) {
@@ -99,7 +99,7 @@ async fn bridge_configured(
     freshdesk: &str,
 ) -> Bridge {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let config = crossdesk::bridge::BridgeConfig::parse(&format!(
+    let config = crossdesk_bridge::BridgeConfig::parse(&format!(
         r#"
 data_dir = {data:?}
 sidecar = "{sidecar}"
@@ -148,7 +148,7 @@ bot_author_ids = ["80000000001"]
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let run_config = config.clone();
     tokio::spawn(async move {
-        crossdesk::bridge::run(run_config, listener, async {
+        crossdesk_bridge::run(run_config, listener, async {
             let _ = stopped.await;
         })
         .await
@@ -369,11 +369,11 @@ async fn a_bad_signature_or_a_stale_timestamp_is_refused_and_nothing_is_queued()
     // Refused before anything was queued: the queue checks below prove no call
     // can follow.
     assert!(helpdesk.calls().is_empty(), "{:?}", helpdesk.calls());
-    let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
+    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
     for state in [
-        crossdesk::bridge::queue::JobState::Pending,
-        crossdesk::bridge::queue::JobState::Done,
-        crossdesk::bridge::queue::JobState::Dead,
+        crossdesk_bridge::queue::JobState::Pending,
+        crossdesk_bridge::queue::JobState::Done,
+        crossdesk_bridge::queue::JobState::Dead,
     ] {
         assert!(queue.list(state).await.expect("list").is_empty());
     }
@@ -486,10 +486,10 @@ async fn a_refused_write_back_is_dead_lettered_and_can_be_replayed() {
     helpdesk.script(&[Answer::Refuse]);
     let bridge = bridge(&sidecar, &helpdesk.url()).await;
     zendesk(&bridge, "comment_added_email_customer.json").await;
-    let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
+    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
     let dead = loop {
         let dead = queue
-            .list(crossdesk::bridge::queue::JobState::Dead)
+            .list(crossdesk_bridge::queue::JobState::Dead)
             .await
             .expect("dead letters");
         if !dead.is_empty() {
@@ -574,18 +574,18 @@ async fn finished_events(
     bridge: &Bridge,
     count: usize,
     within: Duration,
-) -> Vec<crossdesk::pb::Event> {
-    let queue = crossdesk::bridge::open_queue(&bridge.config).expect("queue");
+) -> Vec<crossdesk_proto::pb::Event> {
+    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let done = queue
-            .list(crossdesk::bridge::queue::JobState::Done)
+            .list(crossdesk_bridge::queue::JobState::Done)
             .await
             .expect("list jobs");
         if done.len() >= count {
             return done
                 .iter()
-                .map(|j| crossdesk::json::event_from_json(&j.job.event_json).expect("event"))
+                .map(|j| crossdesk_proto::json::event_from_json(&j.job.event_json).expect("event"))
                 .collect();
         }
         assert!(
@@ -808,7 +808,7 @@ fn a_mapping_file_is_read_beside_the_configuration_and_checked() {
     let dir = tempfile::tempdir().expect("temp dir");
     let shipped = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../host/src/bridge/mappings/freshdesk.toml"),
+            .join("../bridge/src/mappings/freshdesk.toml"),
     )
     .expect("shipped mapping");
     std::fs::write(
@@ -827,7 +827,7 @@ fn a_mapping_file_is_read_beside_the_configuration_and_checked() {
             ),
         )
         .expect("write config");
-        crossdesk::bridge::BridgeConfig::load(&path)
+        crossdesk_bridge::BridgeConfig::load(&path)
     };
     let loaded = config("ourdesk", "ourdesk.toml").expect("a helpdesk from its mapping");
     assert_eq!(
@@ -910,7 +910,7 @@ fn the_example_configurations_are_valid() {
             .join("../examples")
             .join(example)
             .join("bridge.toml");
-        let config = crossdesk::bridge::BridgeConfig::load(&path)
+        let config = crossdesk_bridge::BridgeConfig::load(&path)
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(config.endpoints[0].helpdesk, example);
     }

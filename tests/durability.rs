@@ -52,7 +52,7 @@ name = "plugin-noop"
 }
 
 fn master_key() -> String {
-    crossdesk::secrets::MasterKey::generate()
+    crossdesk_sidecar::secrets::MasterKey::generate()
         .expect("key")
         .to_base64()
 }

@@ -4,8 +4,8 @@
 //! dataset imported and its commands run through the same generic path as the
 //! first-party plugins — in process and through the `crossdesk` binary.
 
-use crossdesk::runtime::{CommandInput, Contract};
 use crossdesk_integration_tests::*;
+use crossdesk_sidecar::runtime::{CommandInput, Contract};
 use pb::plugin_outcome::Status;
 
 /// Tenants `acme` and `globex` running the 0.1.0 plugin, the SDK's tagger and

@@ -320,7 +320,7 @@ async fn a_customers_concurrent_purchases_are_all_kept() {
         task.await.expect("task");
     }
     let data = server.stop().await;
-    let store = crossdesk::store::Store::open(data.path()).expect("store");
+    let store = crossdesk_sidecar::store::Store::open(data.path()).expect("store");
     let profile = store
         .kv_get("acme", "recommend", "profile/customer:c-rush")
         .await

@@ -427,19 +427,15 @@ async fn another_plugins_storage_is_readable_only_when_granted_and_never_writabl
     assert!(!other.contains(": 2"), "{other}");
 }
 
-#[tokio::test]
-async fn read_access_must_name_a_plugin_of_the_pipeline() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut config =
-        crossdesk::Config::parse(&sharing_config(r#"kv_read = ["recommend"]"#)).expect("parses");
-    config.data_dir = dir.path().to_owned();
-    config.plugin_dir = plugin_dir();
-    let error = crossdesk::Sidecar::build(&config)
-        .await
+/// The control plane's validator runs on the configuration file itself: the
+/// grant is refused when the file is read, naming the tenant and the field.
+#[test]
+fn read_access_must_name_a_plugin_of_the_pipeline() {
+    let error = crossdesk_sidecar::Config::parse(&sharing_config(r#"kv_read = ["recommend"]"#))
         .expect_err("refused")
         .to_string();
     assert!(
-        error.contains("plugins.plugin-kv-probe.kv_read[0]")
+        error.contains("tenant 'acme' plugins.plugin-kv-probe.kv_read[0]")
             && error.contains("'recommend' is not in the tenant's pipeline"),
         "{error}"
     );

@@ -401,7 +401,7 @@ async fn the_sidecar_records_contact_history_once_per_conversation() {
     german.ticket_id = "T-g".into();
     server.handle(german).await;
     // The sidecar writes counts in the background, within a second or so.
-    let store = crossdesk::store::Store::open(data).expect("store");
+    let store = crossdesk_sidecar::store::Store::open(data).expect("store");
     let started = std::time::Instant::now();
     let history = loop {
         let history = store

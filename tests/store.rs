@@ -6,11 +6,11 @@
 
 use std::path::Path;
 
-use crossdesk::store::{
+use crossdesk_integration_tests::postgres::TestPostgres;
+use crossdesk_sidecar::store::{
     ContactCount, ControlWrite, NewAuditEntry, PluginBlob, PluginRow, SecretRow, Store, StoreError,
     TenantRow, migrations,
 };
-use crossdesk_integration_tests::postgres::TestPostgres;
 
 /// A database that scenarios open stores on, as many as they like (each `open` is
 /// a new connection, like another process's).

@@ -2,9 +2,9 @@
 //! the plugin built from source, and a real Apertium APy on loopback as the engine
 //! (behind a front that counts the requests reaching it).
 
-use crossdesk::runtime::CommandInput;
 use crossdesk_integration_tests::engine::{Apertium, Behaviour, EngineFront};
 use crossdesk_integration_tests::*;
+use crossdesk_sidecar::runtime::CommandInput;
 use pb::plugin_outcome::Status;
 
 #[path = "../plugins/translation/tests/common/protection_cases.rs"]

@@ -16,11 +16,11 @@ pub mod process;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-pub use crossdesk::pb;
+pub use crossdesk_proto::pb;
 use std::sync::Arc;
 
-use crossdesk::pb::admin_service_client::AdminServiceClient;
-use crossdesk::pb::event_service_client::EventServiceClient;
+use crossdesk_proto::pb::admin_service_client::AdminServiceClient;
+use crossdesk_proto::pb::event_service_client::EventServiceClient;
 use tokio::sync::watch;
 use tonic::transport::Channel;
 
@@ -72,7 +72,7 @@ pub struct TestServer {
     /// The admin API's address, when `[admin]` is configured.
     pub admin_addr: Option<SocketAddr>,
     pub data_dir: tempfile::TempDir,
-    pub sidecar: Arc<crossdesk::Sidecar>,
+    pub sidecar: Arc<crossdesk_sidecar::Sidecar>,
     stop: Option<watch::Sender<bool>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -96,12 +96,12 @@ impl TestServer {
             compiled_dir()
         );
         std::fs::write(data_dir.path().join(CONFIG_FILE), file).expect("write the config file");
-        let mut config = crossdesk::Config::parse(config).expect("test config is valid");
+        let mut config = crossdesk_sidecar::Config::parse(config).expect("test config is valid");
         config.listen = SocketAddr::from(([127, 0, 0, 1], 0));
         config.data_dir = data_dir.path().to_owned();
         config.plugin_dir = plugin_dir();
         config.compiled_dir = Some(compiled_dir());
-        let sidecar = crossdesk::Sidecar::build(&config)
+        let sidecar = crossdesk_sidecar::Sidecar::build(&config)
             .await
             .expect("sidecar starts");
         let listener = tokio::net::TcpListener::bind(config.listen)
@@ -128,7 +128,7 @@ impl TestServer {
         let event_sidecar = sidecar.clone();
         let admin_sidecar = sidecar.clone();
         let task = tokio::spawn(async move {
-            let events = crossdesk::api::serve(
+            let events = crossdesk_sidecar::api::serve(
                 event_sidecar,
                 &settings,
                 listener,
@@ -136,7 +136,7 @@ impl TestServer {
             );
             let admin = async {
                 if let (Some(settings), Some(listener)) = (admin, admin_listener) {
-                    crossdesk::admin::serve_admin(
+                    crossdesk_sidecar::admin::serve_admin(
                         admin_sidecar,
                         &settings,
                         listener,

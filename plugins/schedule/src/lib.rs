@@ -30,10 +30,12 @@ pub mod plugin;
 pub mod reply;
 pub mod roster;
 pub mod route;
+pub mod stored;
 pub mod tools;
 
-pub use plugin::{ROSTER_KEY, SETTING_KEYS, Schedule};
+pub use plugin::Schedule;
 pub use roster::{Agent, Roster, RosterError};
+pub use stored::{ROSTER_KEY, SETTING_KEYS};
 
 #[cfg(feature = "component")]
 crossdesk_sdk::export_plugin!(Schedule);

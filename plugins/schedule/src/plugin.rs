@@ -24,34 +24,15 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
 use crate::reply::{self, FaqAnswer};
-use crate::roster::Roster;
 use crate::route::{self, Rule, Situation};
+use crate::stored::{SETTING_KEYS, load_roster};
 
-/// The kv key of the roster.
-pub const ROSTER_KEY: &str = "roster";
 /// The host's event attribute listing the tenant's plugins for this event.
 pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
 /// Articles read at most when looking for an answer.
 const MAX_ARTICLES: usize = 500;
 /// Fewer letters than this are not enough to detect a language.
 pub const MIN_DETECT_LETTERS: usize = 12;
-
-/// The settings the plugin declares (`name: type`, checked by the host).
-pub const SETTING_KEYS: &[&str] = &[
-    // Routing.
-    "translation_plugin: string",
-    "faq_from: string",
-    // Planning (read by the `plan` command; see `crate::tools`).
-    "plan_time_zone: string",
-    "interval_minutes: one-of(15|30|60)",
-    "service_level_percent: int(1..99)",
-    "target_seconds: int(0..3600)",
-    "aht_seconds: int(1..86400)",
-    "max_occupancy_percent: int(1..100)",
-    "shrinkage_percent: int(0..95)",
-    "min_shift_hours: int(1..24)",
-    "max_shift_hours: int(1..24)",
-];
 
 /// The scheduling plugin.
 pub struct Schedule;
@@ -150,28 +131,15 @@ impl Plugin for Schedule {
     }
 }
 
-/// The roster stored in kv, if one was imported.
-pub fn load_roster() -> Result<Option<Roster>, PluginError> {
-    let Some(bytes) = kv::get(ROSTER_KEY)? else {
-        return Ok(None);
-    };
-    let text = String::from_utf8_lossy(&bytes);
-    let records = serde_json::from_str(&text)
-        .map_err(|e| PluginError::new(format!("stored roster is not readable: {e}")))?;
-    Roster::from_records(records)
-        .map(Some)
-        .map_err(|e| PluginError::new(format!("stored roster: {e}")))
-}
-
 /// The customer's language: the locale's, else the one detected in the text.
 pub fn customer_language(event: &Event) -> Option<String> {
     let locale = event.customer.as_ref().and_then(|c| c.locale.as_deref());
     language_of(locale, &event.text)
 }
 
-/// A conversation's language as the scheduler and the host's contact history
-/// both see it: the locale's canonical code, else the language detected in a
-/// text long enough to tell ([`MIN_DETECT_LETTERS`] letters).
+/// A conversation's language as the scheduler sees it: the locale's canonical
+/// code, else the language detected in a text long enough to tell
+/// ([`MIN_DETECT_LETTERS`] letters).
 pub fn language_of(locale: Option<&str>, text: &str) -> Option<String> {
     if let Some(code) = locale.and_then(translation::lang::from_code) {
         return Some(code.to_owned());

@@ -22,8 +22,8 @@ use crossdesk_sdk::{
     CommandInput, CommandOutput, CommandSpec, DatasetEntries, DatasetSpec, PluginError,
 };
 
-use crate::plugin::{ROSTER_KEY, load_roster};
 use crate::roster::Roster;
+use crate::stored::{ROSTER_KEY, load_roster};
 
 /// The dataset of the agents.
 pub const ROSTER_DATASET: &str = "roster";

@@ -16,7 +16,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
 use super::{invalid, parse, stored_roster, tenant, value_or};
 use crate::forecast::{self, HistoryRow, Method};
 use crate::plan::{self, PlanSettings};
-use crate::plugin::SETTING_KEYS;
+use crate::stored::SETTING_KEYS;
 use crate::{generate as generator, heatmap};
 
 /// The command writing a synthetic tenant.

@@ -50,6 +50,15 @@ impl HostPattern {
         if host.contains('*') {
             return Err(format!("'{text}': '*' is only allowed as the first label"));
         }
+        // Letters, digits, '-' and '.' (and ':' of an IPv6 address): anything else
+        // (a space, a '%' escape) names no host a request could reach.
+        if host.is_empty()
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':'))
+        {
+            return Err(format!("'{text}' is not a host name"));
+        }
         Ok(HostPattern {
             host,
             wildcard,

@@ -717,15 +717,15 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     const WHATSAPP: &str =
-        include_str!("../../../tests/fixtures/chatwoot/message_created_whatsapp.json");
+        include_str!("../../tests/fixtures/chatwoot/message_created_whatsapp.json");
     const WEB_WIDGET: &str =
-        include_str!("../../../tests/fixtures/chatwoot/message_created_web_widget.json");
+        include_str!("../../tests/fixtures/chatwoot/message_created_web_widget.json");
     const PRIVATE_REPLY: &str =
-        include_str!("../../../tests/fixtures/chatwoot/message_created_private_reply.json");
+        include_str!("../../tests/fixtures/chatwoot/message_created_private_reply.json");
     const BOT_OUTGOING: &str =
-        include_str!("../../../tests/fixtures/chatwoot/message_created_bot_outgoing.json");
+        include_str!("../../tests/fixtures/chatwoot/message_created_bot_outgoing.json");
     const CONVERSATION_CREATED: &str =
-        include_str!("../../../tests/fixtures/chatwoot/conversation_created.json");
+        include_str!("../../tests/fixtures/chatwoot/conversation_created.json");
 
     const SECRET: &str = "whsec-test-3f9a";
     const NOW: u64 = 1_795_514_400;
@@ -736,7 +736,7 @@ mod tests {
             bot_author_ids: vec!["42".to_owned()],
             marker: "— crossdesk".to_owned(),
             max_age_secs: 300,
-            notes: crate::bridge::types::NotePolicy::Write,
+            notes: crate::types::NotePolicy::Write,
         }
     }
 

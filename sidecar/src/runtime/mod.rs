@@ -28,9 +28,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 pub use bindings::tools::{CommandInput, CommandOutput, DatasetEntries, OutputFile};
 pub use bindings::types::{CommandSpec, DatasetSpec, Param, ParamKind};
 pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches, kind_name};
-pub use bindings::{
-    WitEvent as PluginEvent, channel_by_name, channel_name, event_to_wit as plugin_event,
-};
+pub use bindings::{WitEvent as PluginEvent, event_to_wit as plugin_event};
 pub use contract::{Contract, SUPPORTED_CONTRACTS};
 
 use crate::config::Limits;

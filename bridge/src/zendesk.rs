@@ -42,11 +42,9 @@ pub use super::writes::REVIEW_TAG;
 
 #[cfg(test)]
 mod tests {
-    use crate::bridge::mapped::{self, Mapped};
-    use crate::bridge::types::{
-        Credentials, Helpdesk, Inbound, Job, NotePolicy, Rejection, Rules, Target,
-    };
+    use crate::mapped::{self, Mapped};
     use crate::pb;
+    use crate::types::{Credentials, Helpdesk, Inbound, Job, NotePolicy, Rejection, Rules, Target};
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD as BASE64;
     use serde_json::{Value, json};
@@ -70,14 +68,14 @@ mod tests {
     const MARKER: &str = "— crossdesk";
 
     const EMAIL: &str =
-        include_str!("../../../tests/fixtures/zendesk/comment_added_email_customer.json");
+        include_str!("../../tests/fixtures/zendesk/comment_added_email_customer.json");
     const WHATSAPP: &str =
-        include_str!("../../../tests/fixtures/zendesk/comment_added_whatsapp_customer.json");
+        include_str!("../../tests/fixtures/zendesk/comment_added_whatsapp_customer.json");
     const AGENT_REPLY: &str =
-        include_str!("../../../tests/fixtures/zendesk/comment_added_agent_reply_note.json");
+        include_str!("../../tests/fixtures/zendesk/comment_added_agent_reply_note.json");
     const BRIDGE_NOTE: &str =
-        include_str!("../../../tests/fixtures/zendesk/comment_added_bridge_note.json");
-    const CREATED: &str = include_str!("../../../tests/fixtures/zendesk/ticket_created_web.json");
+        include_str!("../../tests/fixtures/zendesk/comment_added_bridge_note.json");
+    const CREATED: &str = include_str!("../../tests/fixtures/zendesk/ticket_created_web.json");
 
     fn rules() -> Rules {
         Rules {
@@ -635,7 +633,7 @@ mod tests {
     }
 
     const WHATSAPP_USER: &str =
-        include_str!("../../../tests/fixtures/zendesk/user_whatsapp_requester.json");
+        include_str!("../../tests/fixtures/zendesk/user_whatsapp_requester.json");
 
     #[test]
     fn the_requester_is_looked_up_by_numeric_id_only() {

@@ -230,7 +230,7 @@ impl Sidecar {
             max_calls,
             &config.compiled_dir(),
         )?);
-        let bounds = Bounds::of(config);
+        let bounds = config.bounds();
         let control = match &config.admin {
             None => None,
             Some(admin) => {

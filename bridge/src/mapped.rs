@@ -355,7 +355,7 @@ impl Mapped {
             return invalid("`inbound.rules` is empty: nothing would be mapped".into());
         }
         for (theirs, ours) in &mapping.channels {
-            if crate::runtime::channel_by_name(ours).is_none() {
+            if crossdesk_proto::channel::channel_by_name(ours).is_none() {
                 return invalid(format!(
                     "channel `{theirs}` maps to unknown channel `{ours}`"
                 ));
@@ -419,7 +419,7 @@ impl Mapped {
             .mapping
             .channels
             .get(&raw)
-            .and_then(|c| crate::runtime::channel_by_name(c))
+            .and_then(|c| crossdesk_proto::channel::channel_by_name(c))
         {
             Some(channel) => (channel, String::new()),
             None => (pb::Channel::Custom, raw),
@@ -1171,11 +1171,10 @@ mod tests {
 
     const SECRET: &str = "freshdesk-webhook-password";
     const CUSTOMER_REPLY: &str =
-        include_str!("../../../tests/fixtures/freshdesk/customer_reply_email.json");
+        include_str!("../../tests/fixtures/freshdesk/customer_reply_email.json");
     const TICKET_CREATED: &str =
-        include_str!("../../../tests/fixtures/freshdesk/ticket_created_whatsapp.json");
-    const AGENT_NOTE: &str =
-        include_str!("../../../tests/fixtures/freshdesk/agent_note_reply.json");
+        include_str!("../../tests/fixtures/freshdesk/ticket_created_whatsapp.json");
+    const AGENT_NOTE: &str = include_str!("../../tests/fixtures/freshdesk/agent_note_reply.json");
 
     fn freshdesk() -> Mapped {
         builtin("freshdesk").expect("shipped").expect("valid")
@@ -1187,7 +1186,7 @@ mod tests {
             bot_author_ids: vec!["80000000001".into()],
             marker: "— via Crossdesk".into(),
             max_age_secs: 300,
-            notes: crate::bridge::types::NotePolicy::Write,
+            notes: crate::types::NotePolicy::Write,
         }
     }
 
@@ -1596,7 +1595,7 @@ mod tests {
 
     #[test]
     fn a_ticket_past_its_share_of_notes_gets_the_other_writes() {
-        use crate::bridge::types::NotePolicy;
+        use crate::types::NotePolicy;
         use pb::action::Kind;
         let actions = [
             action(Kind::InternalNote("Translation: hello".into())),

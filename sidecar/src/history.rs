@@ -90,7 +90,7 @@ impl ContactHistory {
         let language = language_of(event, actions)
             .or_else(|| known.clone())
             .unwrap_or_else(|| "und".to_owned());
-        let channel = crate::runtime::channel_name(event);
+        let channel = crossdesk_proto::channel::channel_name(event);
         let mut count = ContactCount {
             bucket_start_s: occurred_at_s(event),
             language: language.clone(),

@@ -1,16 +1,19 @@
-//! Compiles `proto/` with protox (a pure-Rust protobuf compiler, so no system
+//! Compiles `crossdesk/v1/` with protox (a pure-Rust protobuf compiler, so no system
 //! `protoc` is needed) and generates the tonic client and server from it. The
 //! descriptor set is kept for gRPC server reflection and JSON transcoding.
 
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
+    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let files = [
         proto_root.join("crossdesk/v1/events.proto"),
         proto_root.join("crossdesk/v1/admin.proto"),
     ];
-    println!("cargo:rerun-if-changed={}", proto_root.display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        proto_root.join("crossdesk").display()
+    );
 
     let descriptors = protox::compile(&files, [&proto_root])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);

@@ -12,16 +12,17 @@
 //! What the pipeline runs is a [`Desired`] state: built from the configuration file
 //! when there is no admin API, or from the store (seeded once from the file).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, LimitOverrides, Limits, Quota, QuotaOverrides, TenantConfig};
+use crate::config::{Config, TenantConfig};
+use crate::grant;
+pub use crate::grant::{Bounds, GrantDoc, SecretRef, TenantDoc};
 use crate::runtime::{LoadError, LoadedPlugin, Runtime};
 use crate::secrets::{MasterKey, SecretError};
-use crate::settings;
 use crate::signing::{SigningError, TrustedKeys};
 use crate::store::{
     ControlState, ControlWrite, NewAuditEntry, PluginBlob, SecretRow, Store, StoreError,
@@ -29,69 +30,6 @@ use crate::store::{
 
 /// Who made a change: an admin's name, or the configuration file's import.
 pub const CONFIG_FILE_ACTOR: &str = "config-file";
-
-/// One tenant's settings, as stored (JSON) and shown by the admin API.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TenantDoc {
-    #[serde(default)]
-    pub suspended: bool,
-    #[serde(default)]
-    pub quota: QuotaOverrides,
-    /// Plugins in their default order.
-    #[serde(default)]
-    pub plugins: Vec<GrantDoc>,
-    /// Orders replacing the default one for an event kind.
-    #[serde(default)]
-    pub pipelines: BTreeMap<String, Vec<String>>,
-}
-
-/// What a tenant grants one plugin. Secrets appear by host and header only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GrantDoc {
-    pub name: String,
-    pub enabled: bool,
-    #[serde(default)]
-    pub fail_closed: bool,
-    #[serde(default)]
-    pub kv: bool,
-    #[serde(default)]
-    pub allowed_hosts: Vec<String>,
-    /// Other plugins of the tenant whose storage this one may read.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub kv_read: Vec<String>,
-    #[serde(default)]
-    pub settings: BTreeMap<String, String>,
-    #[serde(default)]
-    pub limits: LimitOverrides,
-    #[serde(default)]
-    pub secrets: Vec<SecretRef>,
-}
-
-impl GrantDoc {
-    /// A grant of nothing but running, for `plugin`.
-    pub fn new(plugin: &str) -> GrantDoc {
-        GrantDoc {
-            name: plugin.to_owned(),
-            enabled: true,
-            fail_closed: false,
-            kv: false,
-            allowed_hosts: Vec::new(),
-            kv_read: Vec::new(),
-            settings: BTreeMap::new(),
-            limits: LimitOverrides::default(),
-            secrets: Vec::new(),
-        }
-    }
-}
-
-/// A secret header, named.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SecretRef {
-    pub host: String,
-    pub header: String,
-}
 
 /// A secret's value, opened, for the outbound policy.
 #[derive(Clone)]
@@ -159,219 +97,49 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> ControlError
     }
 }
 
-/// Bounds a tenant's settings must respect: the server's default limits, the
-/// ceiling its plugin pool was sized for, and the default quota.
-#[derive(Debug, Clone, Copy)]
-pub struct Bounds {
-    pub limits: Limits,
-    pub ceiling: Limits,
-    pub quota: Quota,
-}
-
-impl Bounds {
-    /// The bounds a configuration sets.
-    pub fn of(config: &Config) -> Bounds {
-        Bounds {
-            limits: config.limits,
-            ceiling: config.max_limits(),
-            quota: config.quota,
-        }
-    }
-}
-
-/// Checks a tenant id with the one rule every path uses ([`crate::config::check_tenant_id`]).
+/// Checks a tenant id with the one rule every path uses ([`grant::check_tenant_id`]).
 pub fn check_tenant_id(id: &str) -> Result<(), ControlError> {
-    crate::config::check_tenant_id(id).map_err(|message| invalid("tenant_id", message))
+    grant::check_tenant_id(id).map_err(|message| invalid("tenant_id", message))
 }
 
-/// Checks a whole tenant document against the installed plugins and the bounds.
+/// Checks a whole tenant document against the installed plugins and the bounds
+/// ([`grant::validate`], the one validator of the file, the admin API and the CLI).
 pub fn validate_tenant(
     doc: &TenantDoc,
     plugins: &HashMap<String, Arc<LoadedPlugin>>,
     bounds: &Bounds,
 ) -> Result<(), ControlError> {
-    let quota = bounds.quota.with(&doc.quota);
-    for (field, value) in [
-        ("quota.max_in_flight", quota.max_in_flight),
-        ("quota.events_per_second", quota.events_per_second),
-        ("quota.burst", quota.burst),
-    ] {
-        if value == 0 {
-            return Err(invalid(field, "must be above 0"));
-        }
-    }
-    let mut names = HashSet::new();
-    for grant in &doc.plugins {
-        let at = format!("plugins.{}", grant.name);
-        let plugin = plugins
-            .get(&grant.name)
-            .ok_or_else(|| invalid(&at, "no installed plugin has that name"))?;
-        if !names.insert(grant.name.as_str()) {
-            return Err(invalid(&at, "listed twice in the pipeline"));
-        }
-        settings::validate(&plugin.manifest.settings, &grant.settings).map_err(|e| {
-            invalid(
-                format!("{at}.settings.{}", e.key),
-                // The key is in the field already.
-                e.reason,
-            )
-        })?;
-        for (i, host) in grant.allowed_hosts.iter().enumerate() {
-            crate::runtime::http::HostPattern::parse(host)
-                .map_err(|e| invalid(format!("{at}.allowed_hosts[{i}]"), e))?;
-        }
-        for secret in &grant.secrets {
-            if !grant.allowed_hosts.contains(&secret.host) {
-                return Err(invalid(
-                    format!("{at}.secrets"),
-                    format!(
-                        "secret for host '{}', which is not in allowed_hosts",
-                        secret.host
-                    ),
-                ));
-            }
-        }
-        check_limits(&at, &grant.limits, bounds)?;
-    }
-    // Read access is to the storage of plugins in the same tenant's pipeline.
-    for grant in &doc.plugins {
-        for (i, other) in grant.kv_read.iter().enumerate() {
-            if !names.contains(other.as_str()) {
-                return Err(invalid(
-                    format!("plugins.{}.kv_read[{i}]", grant.name),
-                    format!("'{other}' is not in the tenant's pipeline"),
-                ));
-            }
-        }
-    }
-    for (kind, order) in &doc.pipelines {
-        let at = format!("pipelines.{kind}");
-        if kind.is_empty() {
-            return Err(invalid("pipelines", "an event kind is empty"));
-        }
-        let mut seen = HashSet::new();
-        for name in order {
-            if !names.contains(name.as_str()) {
-                return Err(invalid(
-                    &at,
-                    format!("'{name}' is not in the tenant's pipeline"),
-                ));
-            }
-            if !seen.insert(name.as_str()) {
-                return Err(invalid(&at, format!("'{name}' is listed twice")));
-            }
-        }
-        if seen.len() != names.len() {
-            let missing: Vec<&str> = names.difference(&seen).copied().collect();
-            return Err(invalid(
-                &at,
-                format!(
-                    "must name every plugin of the pipeline once; missing: {}",
-                    missing.join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_limits(at: &str, overrides: &LimitOverrides, bounds: &Bounds) -> Result<(), ControlError> {
-    let limits = bounds.limits.with(overrides);
-    let ceiling = &bounds.ceiling;
-    if limits.timeout_ms == 0 {
-        return Err(invalid(
-            format!("{at}.limits.timeout_ms"),
-            "must be above 0",
-        ));
-    }
-    if limits.max_memory_bytes < 64 << 10 {
-        return Err(invalid(
-            format!("{at}.limits.max_memory_bytes"),
-            "must be at least 65536 (one wasm page)",
-        ));
-    }
-    let above = |field: &str, value: u64, max: u64| {
-        Err(invalid(
-            format!("{at}.limits.{field}"),
-            format!(
-                "{value} is above this server's ceiling {max} (set by the [limits] of its \
-                 configuration file; raising it needs a restart)"
-            ),
-        ))
+    let installed = |name: &str| {
+        plugins
+            .get(name)
+            .map(|p| grant::Installed::Settings(p.manifest.settings.as_slice()))
     };
-    if limits.max_memory_bytes > ceiling.max_memory_bytes {
-        return above(
-            "max_memory_bytes",
-            limits.max_memory_bytes,
-            ceiling.max_memory_bytes,
-        );
-    }
-    if limits.max_table_elements > ceiling.max_table_elements {
-        return above(
-            "max_table_elements",
-            limits.max_table_elements.into(),
-            ceiling.max_table_elements.into(),
-        );
-    }
-    if limits.max_instances > ceiling.max_instances {
-        return above(
-            "max_instances",
-            limits.max_instances.into(),
-            ceiling.max_instances.into(),
-        );
-    }
-    Ok(())
+    grant::validate(doc, &installed, bounds).map_err(|e| invalid(e.field, e.message))
 }
 
-/// The document a configuration file's tenant amounts to, and its secrets' values.
+/// The document a configuration file's tenant amounts to, and its secrets' values
+/// (which the document itself never carries).
 pub fn tenant_from_config(
     tenant: &TenantConfig,
 ) -> Result<(TenantDoc, HashMap<String, Vec<SecretValue>>), ControlError> {
     let mut secrets = HashMap::new();
-    let plugins = tenant
-        .plugins
-        .iter()
-        .map(|grant| {
-            let mut refs = Vec::new();
-            for secret in &grant.secrets {
-                let value = secret.resolve().map_err(|e| {
-                    invalid(format!("plugins.{}.secrets", grant.name), e.to_string())
-                })?;
-                refs.push(SecretRef {
+    let mut doc = tenant.doc();
+    for grant in &mut doc.plugins {
+        for secret in &mut grant.secrets {
+            let value = secret
+                .take_value()
+                .map_err(|e| invalid(format!("plugins.{}.secrets", grant.name), e))?;
+            secrets
+                .entry(grant.name.clone())
+                .or_insert_with(Vec::new)
+                .push(SecretValue {
                     host: secret.host.clone(),
                     header: secret.header.clone(),
+                    value,
                 });
-                secrets
-                    .entry(grant.name.clone())
-                    .or_insert_with(Vec::new)
-                    .push(SecretValue {
-                        host: secret.host.clone(),
-                        header: secret.header.clone(),
-                        value,
-                    });
-            }
-            Ok(GrantDoc {
-                name: grant.name.clone(),
-                enabled: grant.enabled,
-                fail_closed: grant.fail_closed,
-                kv: grant.kv,
-                allowed_hosts: grant.allowed_hosts.clone(),
-                kv_read: grant.kv_read.clone(),
-                settings: grant.settings.clone(),
-                limits: grant.limits,
-                secrets: refs,
-            })
-        })
-        .collect::<Result<Vec<_>, ControlError>>()?;
-    Ok((
-        TenantDoc {
-            suspended: tenant.suspended,
-            quota: tenant.quota,
-            plugins,
-            pipelines: tenant.pipelines.clone(),
-        },
-        secrets,
-    ))
+        }
+    }
+    Ok((doc, secrets))
 }
 
 /// The desired state a configuration file describes (no admin API): its plugins
@@ -388,7 +156,7 @@ pub async fn desired_from_config(
             .plugins
             .insert(source.name.clone(), Arc::new(loaded));
     }
-    let bounds = Bounds::of(config);
+    let bounds = config.bounds();
     for tenant in &config.tenants {
         let (doc, secrets) = tenant_from_config(tenant)?;
         validate_tenant(&doc, &desired.plugins, &bounds).map_err(|e| in_tenant(&tenant.id, e))?;
@@ -822,10 +590,7 @@ impl ControlPlane {
                 value: value.to_owned(),
             },
         )?;
-        let reference = SecretRef {
-            host: host.to_owned(),
-            header: header.to_owned(),
-        };
+        let reference = SecretRef::named(host, header);
         let plugin_name = plugin.to_owned();
         self.edit_tenant(
             request,
@@ -853,10 +618,7 @@ impl ControlPlane {
         header: &str,
     ) -> Result<TenantState, ControlError> {
         let tenant = request.tenant;
-        let reference = SecretRef {
-            host: host.to_owned(),
-            header: header.to_owned(),
-        };
+        let reference = SecretRef::named(host, header);
         let plugin_name = plugin.to_owned();
         self.edit_tenant(
             request,

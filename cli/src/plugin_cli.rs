@@ -17,12 +17,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Arg, ArgAction};
 
-use crossdesk::config::{Config, Limits};
-use crossdesk::runtime::{
+use crossdesk_sidecar::config::{Config, Limits};
+use crossdesk_sidecar::runtime::{
     CommandInput, CommandOutput, CommandSpec, Grant, OutputFile, ParamKind, Runtime,
 };
-use crossdesk::store::{ContactCount, Store};
-use crossdesk::tools::TOOL_TIMEOUT_MS;
+use crossdesk_sidecar::store::{ContactCount, Store};
+use crossdesk_sidecar::tools::TOOL_TIMEOUT_MS;
 
 /// Where a tool runs: the tenant, and the sidecar's configuration and data.
 /// These options are the host's; they may appear anywhere on the command line.
@@ -102,8 +102,8 @@ impl Scope {
             .context("give the tenant: --tenant TENANT")
     }
 
-    async fn sidecar(&self) -> Result<Arc<crossdesk::Sidecar>> {
-        crossdesk::Sidecar::build(&self.load_config()?)
+    async fn sidecar(&self) -> Result<Arc<crossdesk_sidecar::Sidecar>> {
+        crossdesk_sidecar::Sidecar::build(&self.load_config()?)
             .await
             .context("cannot start the sidecar's runtime and store")
     }
@@ -296,7 +296,7 @@ async fn run_command(scope: &Scope, plugin: &str, args: Vec<String>) -> Result<(
         Some(tenant) => {
             let sidecar = scope.sidecar().await?;
             let loaded = sidecar.installed_plugin(plugin)?;
-            let spec = crossdesk::tools::command_spec(&loaded, plugin, command)?;
+            let spec = crossdesk_sidecar::tools::command_spec(&loaded, plugin, command)?;
             let parsed = parse(plugin, spec, rest)?;
             let output = sidecar
                 .run_command(Some(tenant), plugin, command, parsed.input.clone())
@@ -340,7 +340,7 @@ async fn run_standalone(
     };
     let runtime = Runtime::new(&config.max_limits(), 2, &config.compiled_dir())?;
     let loaded = runtime.load(&path).await?;
-    let spec = crossdesk::tools::command_spec(&loaded, plugin, command)?;
+    let spec = crossdesk_sidecar::tools::command_spec(&loaded, plugin, command)?;
     if spec.needs_tenant {
         bail!("command '{command}' of plugin '{plugin}' runs for a tenant: give --tenant");
     }

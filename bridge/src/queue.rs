@@ -137,8 +137,11 @@ CREATE TABLE IF NOT EXISTS ticket_notes (
 );
 ";
 
+/// Milliseconds since the Unix epoch (0 before it, saturating far after).
 fn now_ms() -> i64 {
-    crate::store::now_ms()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn row_to_job(row: &rusqlite::Row<'_>) -> rusqlite::Result<(QueuedJobRow, String)> {
@@ -501,7 +504,7 @@ impl Queue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bridge::types::Target;
+    use crate::types::Target;
 
     fn job(key: &str) -> Job {
         on_ticket(key, "1", false)

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crossdesk::config::{Config, Limits};
-use crossdesk::runtime::{Grant, Runtime, http::OutboundPolicy};
-use crossdesk::{json, pb};
+use crossdesk_proto::{json, pb};
+use crossdesk_sidecar::config::{Config, Limits};
+use crossdesk_sidecar::runtime::{Grant, Runtime, http::OutboundPolicy};
 
 #[derive(Parser)]
 #[command(
@@ -200,7 +200,7 @@ fn main() -> Result<()> {
         .with_writer(std::io::stderr)
         .init();
     // `crossdesk --version` also states which plugin contracts this host loads.
-    let contracts = crossdesk::runtime::SUPPORTED_CONTRACTS
+    let contracts = crossdesk_sidecar::runtime::SUPPORTED_CONTRACTS
         .iter()
         .map(|v| format!("crossdesk:plugin@{v}"))
         .collect::<Vec<_>>()
@@ -232,7 +232,7 @@ fn main() -> Result<()> {
             } => plugin_cli::contacts_import(args).await,
             Command::Bridge { command } => bridge(command).await,
             Command::DefaultConfig => {
-                print!("{}", crossdesk::config::EMBEDDED_DEFAULT);
+                print!("{}", crossdesk_sidecar::config::EMBEDDED_DEFAULT);
                 Ok(())
             }
         }
@@ -255,7 +255,7 @@ async fn serve(
     if let Some(dir) = plugin_dir {
         config.plugin_dir = dir;
     }
-    let sidecar = crossdesk::Sidecar::build(&config)
+    let sidecar = crossdesk_sidecar::Sidecar::build(&config)
         .await
         .context("cannot start the sidecar")?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -279,7 +279,7 @@ async fn serve(
         %local,
         tenants = config.tenants.len(),
         plugins = config.plugins.len(),
-        contracts = ?crossdesk::runtime::SUPPORTED_CONTRACTS,
+        contracts = ?crossdesk_sidecar::runtime::SUPPORTED_CONTRACTS,
         "serving"
     );
     // One signal stops both listeners.
@@ -291,7 +291,7 @@ async fn serve(
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;
     };
-    let events = crossdesk::api::serve(
+    let events = crossdesk_sidecar::api::serve(
         sidecar.clone(),
         &config.server,
         listener,
@@ -299,7 +299,7 @@ async fn serve(
     );
     match (admin_listener, &config.admin) {
         (Some(admin_listener), Some(admin)) => {
-            let admin_api = crossdesk::admin::serve_admin(
+            let admin_api = crossdesk_sidecar::admin::serve_admin(
                 sidecar,
                 admin,
                 admin_listener,
@@ -375,7 +375,7 @@ async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
 }
 
 async fn bridge(command: BridgeCommand) -> Result<()> {
-    use crossdesk::bridge::{BridgeConfig, open_queue, queue::JobState};
+    use crossdesk_bridge::{BridgeConfig, open_queue, queue::JobState};
     match command {
         BridgeCommand::Serve { config, listen } => {
             let mut config = BridgeConfig::load(&config)?;
@@ -387,7 +387,7 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
             // Scripts wait for this line (and read the port when listening on port 0).
             println!("crossdesk bridge listening on {}", listener.local_addr()?);
-            crossdesk::bridge::run(config, listener, shutdown_signal()).await?;
+            crossdesk_bridge::run(config, listener, shutdown_signal()).await?;
         }
         BridgeCommand::DeadLetters { config } => {
             let queue = open_queue(&BridgeConfig::load(&config)?)?;
@@ -449,7 +449,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 plugin: plugin.manifest.name.clone(),
                 limits,
                 kv: if kv {
-                    Some(crossdesk::store::Store::open(&data_dir)?)
+                    Some(crossdesk_sidecar::store::Store::open(&data_dir)?)
                 } else {
                     None
                 },
@@ -462,7 +462,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 kv_read: None,
                 contact_history: None,
             });
-            let wit_event = crossdesk::runtime::plugin_event(&event);
+            let wit_event = crossdesk_sidecar::runtime::plugin_event(&event);
             match runtime.call(&plugin, &grant, &wit_event).await {
                 Ok(actions) => {
                     let response = pb::HandleEventResponse {
@@ -518,9 +518,9 @@ async fn plugin(command: PluginCommand) -> Result<()> {
 /// `plugin keygen`: a new secret key in `out` (created, readable by its owner only).
 fn keygen(out: &std::path::Path) -> Result<()> {
     use std::io::Write as _;
-    let secret = crossdesk::signing::generate_secret_key()?;
-    let public = crossdesk::signing::public_key_of(&secret)?;
-    let id = crossdesk::signing::key_id(&public)?;
+    let secret = crossdesk_sidecar::signing::generate_secret_key()?;
+    let public = crossdesk_sidecar::signing::public_key_of(&secret)?;
+    let id = crossdesk_sidecar::signing::key_id(&public)?;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -543,8 +543,10 @@ fn sign(file: &std::path::Path, key: &std::path::Path, out: Option<PathBuf>) -> 
         std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let secret =
         std::fs::read_to_string(key).with_context(|| format!("cannot read {}", key.display()))?;
-    let signature = crossdesk::signing::sign(secret.trim(), &component)?;
-    let id = crossdesk::signing::key_id(&crossdesk::signing::public_key_of(secret.trim())?)?;
+    let signature = crossdesk_sidecar::signing::sign(secret.trim(), &component)?;
+    let id = crossdesk_sidecar::signing::key_id(&crossdesk_sidecar::signing::public_key_of(
+        secret.trim(),
+    )?)?;
     let out = out.unwrap_or_else(|| admin_cli::signature_path(file));
     std::fs::write(&out, format!("{signature}\n"))
         .with_context(|| format!("cannot write {}", out.display()))?;

@@ -1,5 +1,7 @@
 //! The helpdesk bridge (`crossdesk bridge`): attaches Crossdesk to a helpdesk that
-//! speaks webhooks and REST instead of gRPC.
+//! speaks webhooks and REST instead of gRPC. It is a client of the sidecar's event
+//! API like any integrator's: it depends on the API's types (`crossdesk-proto`)
+//! and a gRPC client, not on the sidecar.
 //!
 //! ```text
 //! helpdesk ──webhook──▶ /webhooks/{endpoint}: verify signature, map, queue ──▶ 200
@@ -36,7 +38,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use tokio::sync::Notify;
 
-use crate::pb;
+use crossdesk_proto::{json, pb};
 use queue::{Queue, QueueError};
 use types::{Credentials, Helpdesk, Inbound, Job, NotePolicy, Rejection, Rules, Target};
 

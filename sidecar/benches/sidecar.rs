@@ -21,10 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use crossdesk::pb;
-use crossdesk::pb::event_service_client::EventServiceClient;
-use crossdesk::pb::event_service_server::{EventService, EventServiceServer};
-use crossdesk::runtime::{Allocator, Grant, Runtime};
+use crossdesk_proto::pb;
+use crossdesk_proto::pb::event_service_client::EventServiceClient;
+use crossdesk_proto::pb::event_service_server::{EventService, EventServiceServer};
+use crossdesk_sidecar::runtime::{Allocator, Grant, Runtime};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -204,14 +204,15 @@ async fn serve_bare() -> Result<std::net::SocketAddr> {
 
 /// Starts the sidecar with configuration `toml` on a free loopback port.
 async fn serve_config(toml: &str, data_dir: &std::path::Path) -> Result<std::net::SocketAddr> {
-    let mut config = crossdesk::Config::parse(toml)?;
+    let mut config = crossdesk_sidecar::Config::parse(toml)?;
     config.data_dir = data_dir.to_owned();
-    let sidecar = crossdesk::Sidecar::build(&config).await?;
+    let sidecar = crossdesk_sidecar::Sidecar::build(&config).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let settings = config.server.clone();
     tokio::spawn(async move {
-        let _ = crossdesk::api::serve(sidecar, &settings, listener, std::future::pending()).await;
+        let _ = crossdesk_sidecar::api::serve(sidecar, &settings, listener, std::future::pending())
+            .await;
     });
     Ok(addr)
 }
@@ -240,11 +241,11 @@ async fn instantiate_and_call(
     calls: usize,
     data_dir: &std::path::Path,
 ) -> Result<f64> {
-    let limits = crossdesk::config::Limits::default();
+    let limits = crossdesk_sidecar::config::Limits::default();
     let runtime = Runtime::with_allocator(&limits, 16, &data_dir.join("compiled"), allocator)?;
     let plugin = runtime.load(&noop_plugin()?).await?;
     let grant = Arc::new(Grant::nothing("bench", "noop", limits));
-    let event = crossdesk::runtime::plugin_event(&event(1));
+    let event = crossdesk_sidecar::runtime::plugin_event(&event(1));
     // Warm up, then time batches of 100 and take the median batch.
     for _ in 0..500 {
         runtime

@@ -8,7 +8,11 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use crate::grant::GrantDoc;
+pub use crate::grant::check_tenant_id;
+pub use crate::limits::{LimitOverrides, Limits, Quota, QuotaOverrides};
 
 /// The configuration used when no file is given: listens on loopback, keeps its data
 /// in `./.crossdesk`, and runs the plugins built by `make plugins` for a `demo` tenant.
@@ -26,26 +30,6 @@ pub enum ConfigError {
     Parse(#[from] toml::de::Error),
     #[error("invalid config: {0}")]
     Invalid(String),
-}
-
-/// Longest tenant id, in bytes.
-pub const MAX_TENANT_ID: usize = 128;
-
-/// The rule for tenant ids, for tenants from this file and from the admin API
-/// alike: 1 to 128 ASCII letters, digits, `-`, `_`, `.`.
-pub fn check_tenant_id(id: &str) -> Result<(), String> {
-    let ok = !id.is_empty()
-        && id.len() <= MAX_TENANT_ID
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "'{id}' is not a tenant id (1 to {MAX_TENANT_ID} ASCII letters, digits, '-', '_', '.')"
-        ))
-    }
 }
 
 /// The whole sidecar configuration.
@@ -261,40 +245,6 @@ impl Default for Config {
     }
 }
 
-/// Per-call sandbox limits.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields, default)]
-pub struct Limits {
-    /// Wall-clock deadline of one plugin call, guest code and host calls together.
-    pub timeout_ms: u64,
-    /// Linear memory one plugin instance may grow to.
-    pub max_memory_bytes: u64,
-    /// Table elements one plugin instance may use.
-    pub max_table_elements: u32,
-    /// Core instances one plugin component may create.
-    pub max_instances: u32,
-    /// Bytes of actions one call may return.
-    pub max_output_bytes: usize,
-    /// Bytes of an HTTP response body a plugin may receive.
-    pub max_http_response_bytes: usize,
-    /// Log lines one call may emit; the rest are dropped and counted.
-    pub max_log_lines: u32,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            timeout_ms: 2_000,
-            max_memory_bytes: 64 << 20,
-            max_table_elements: 20_000,
-            max_instances: 16,
-            max_output_bytes: 1 << 20,
-            max_http_response_bytes: 4 << 20,
-            max_log_lines: 100,
-        }
-    }
-}
-
 /// Limits of the gRPC edge.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -362,53 +312,6 @@ impl Default for CacheSettings {
     }
 }
 
-/// What one tenant may ask of the sidecar, so that one tenant's burst or slow plugin
-/// cannot starve the others. `[quota]` sets every tenant's; `[tenants.quota]`
-/// overrides it for one tenant. Over quota, an event gets `RESOURCE_EXHAUSTED` with a
-/// retry hint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Quota {
-    /// Events of the tenant being processed at the same time.
-    pub max_in_flight: u32,
-    /// Sustained events per second accepted from the tenant.
-    pub events_per_second: u32,
-    /// Events accepted at once above the sustained rate.
-    pub burst: u32,
-}
-
-impl Default for Quota {
-    fn default() -> Self {
-        Self {
-            max_in_flight: 256,
-            events_per_second: 2_000,
-            burst: 4_000,
-        }
-    }
-}
-
-/// Fields of [`Quota`] a tenant overrides.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuotaOverrides {
-    pub max_in_flight: Option<u32>,
-    pub events_per_second: Option<u32>,
-    pub burst: Option<u32>,
-}
-
-impl Quota {
-    /// This quota with `overrides` applied.
-    pub fn with(self, overrides: &QuotaOverrides) -> Quota {
-        Quota {
-            max_in_flight: overrides.max_in_flight.unwrap_or(self.max_in_flight),
-            events_per_second: overrides
-                .events_per_second
-                .unwrap_or(self.events_per_second),
-            burst: overrides.burst.unwrap_or(self.burst),
-        }
-    }
-}
-
 /// How long a response is remembered for redelivery of the same event id.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -436,14 +339,27 @@ pub struct PluginSource {
     pub path: PathBuf,
 }
 
+impl TenantConfig {
+    /// The tenant's document, as the control plane keeps it (secrets' values,
+    /// where the file gives them, still inside: see `control::tenant_from_config`).
+    pub fn doc(&self) -> crate::grant::TenantDoc {
+        crate::grant::TenantDoc {
+            suspended: self.suspended,
+            quota: self.quota,
+            plugins: self.plugins.clone(),
+            pipelines: self.pipelines.clone(),
+        }
+    }
+}
+
 /// One tenant and its pipeline.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfig {
     pub id: String,
-    /// Plugins in the order they run.
+    /// Plugins in the order they run: the grant model the control plane keeps.
     #[serde(default)]
-    pub plugins: Vec<PluginGrant>,
+    pub plugins: Vec<GrantDoc>,
     /// This tenant's quota, where it differs from `[quota]`.
     #[serde(default)]
     pub quota: QuotaOverrides,
@@ -455,121 +371,6 @@ pub struct TenantConfig {
     /// the pipeline once.
     #[serde(default)]
     pub pipelines: BTreeMap<String, Vec<String>>,
-}
-
-/// What a tenant enables and grants one plugin.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PluginGrant {
-    /// Name of an installed plugin.
-    pub name: String,
-    #[serde(default = "yes")]
-    pub enabled: bool,
-    /// When true, a failure of this plugin fails the whole event instead of being
-    /// reported in its outcome while the others go on.
-    #[serde(default)]
-    pub fail_closed: bool,
-    /// Grants key-value storage.
-    #[serde(default)]
-    pub kv: bool,
-    /// Hosts the plugin may reach: `api.example.com`, `*.example.com`, or
-    /// `127.0.0.1:2737`. Only a host named exactly (no wildcard) may resolve to a
-    /// loopback, private or link-local address.
-    #[serde(default)]
-    pub allowed_hosts: Vec<String>,
-    /// Other plugins of the same tenant whose storage this plugin may read (not
-    /// write), as keys `@<plugin>/<key>`.
-    #[serde(default)]
-    pub kv_read: Vec<String>,
-    /// Credentials the host adds to outbound requests; never shown to the plugin.
-    #[serde(default)]
-    pub secrets: Vec<SecretHeader>,
-    /// The plugin's settings for this tenant (`config` is accepted too, its name
-    /// before 0.2).
-    #[serde(default, alias = "config")]
-    pub settings: BTreeMap<String, String>,
-    /// Overrides of the default limits for this plugin.
-    #[serde(default)]
-    pub limits: LimitOverrides,
-}
-
-fn yes() -> bool {
-    true
-}
-
-/// A header the host adds to every request the plugin sends to `host`.
-#[derive(Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SecretHeader {
-    pub host: String,
-    pub header: String,
-    /// The value itself, or
-    #[serde(default)]
-    pub value: Option<String>,
-    /// the name of an environment variable that holds it.
-    #[serde(default)]
-    pub value_env: Option<String>,
-}
-
-impl std::fmt::Debug for SecretHeader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretHeader")
-            .field("host", &self.host)
-            .field("header", &self.header)
-            .field("value", &"<redacted>")
-            .finish()
-    }
-}
-
-impl SecretHeader {
-    /// The secret's value, read from the environment when configured so.
-    pub fn resolve(&self) -> Result<String, ConfigError> {
-        match (&self.value, &self.value_env) {
-            (Some(value), None) => Ok(value.clone()),
-            (None, Some(var)) => std::env::var(var).map_err(|_| {
-                ConfigError::Invalid(format!(
-                    "secret header '{}' for host '{}': environment variable {var} is not set",
-                    self.header, self.host
-                ))
-            }),
-            _ => Err(ConfigError::Invalid(format!(
-                "secret header '{}' for host '{}': give exactly one of `value` and `value_env`",
-                self.header, self.host
-            ))),
-        }
-    }
-}
-
-/// Per-plugin overrides of [`Limits`]; unset fields keep the default.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LimitOverrides {
-    pub timeout_ms: Option<u64>,
-    pub max_memory_bytes: Option<u64>,
-    pub max_table_elements: Option<u32>,
-    pub max_instances: Option<u32>,
-    pub max_output_bytes: Option<usize>,
-    pub max_http_response_bytes: Option<usize>,
-    pub max_log_lines: Option<u32>,
-}
-
-impl Limits {
-    /// These limits with `overrides` applied.
-    pub fn with(self, overrides: &LimitOverrides) -> Limits {
-        Limits {
-            timeout_ms: overrides.timeout_ms.unwrap_or(self.timeout_ms),
-            max_memory_bytes: overrides.max_memory_bytes.unwrap_or(self.max_memory_bytes),
-            max_table_elements: overrides
-                .max_table_elements
-                .unwrap_or(self.max_table_elements),
-            max_instances: overrides.max_instances.unwrap_or(self.max_instances),
-            max_output_bytes: overrides.max_output_bytes.unwrap_or(self.max_output_bytes),
-            max_http_response_bytes: overrides
-                .max_http_response_bytes
-                .unwrap_or(self.max_http_response_bytes),
-            max_log_lines: overrides.max_log_lines.unwrap_or(self.max_log_lines),
-        }
-    }
 }
 
 impl Config {
@@ -615,6 +416,16 @@ impl Config {
         }
     }
 
+    /// What every tenant's grants must stay within: the default limits, the
+    /// ceiling the plugin pool is sized for, the default quota.
+    pub fn bounds(&self) -> crate::grant::Bounds {
+        crate::grant::Bounds {
+            limits: self.limits,
+            ceiling: self.max_limits(),
+            quota: self.quota,
+        }
+    }
+
     /// The largest limits any grant asks for: the pooling allocator is sized by them.
     pub fn max_limits(&self) -> Limits {
         let mut max = self.limits;
@@ -642,46 +453,23 @@ impl Config {
             if !tenants.insert(tenant.id.as_str()) {
                 return invalid(format!("tenant '{}' is configured twice", tenant.id));
             }
-            let quota = self.quota.with(&tenant.quota);
-            if quota.max_in_flight == 0 || quota.events_per_second == 0 || quota.burst == 0 {
-                return invalid(format!(
-                    "tenant '{}': quota.max_in_flight, quota.events_per_second and quota.burst \
-                     must be above 0",
-                    tenant.id
-                ));
-            }
-            let mut seen = std::collections::HashSet::new();
+            // The control plane's validator, before the plugins are loaded (their
+            // typed settings are checked again once they are).
+            let installed = |name: &str| {
+                names
+                    .contains(name)
+                    .then_some(crate::grant::Installed::NotLoaded)
+            };
+            crate::grant::validate(&tenant.doc(), &installed, &self.bounds())
+                .map_err(|e| ConfigError::Invalid(format!("tenant '{}' {e}", tenant.id)))?;
             for grant in &tenant.plugins {
-                let at = format!("tenant '{}' plugin '{}'", tenant.id, grant.name);
-                if !names.contains(grant.name.as_str()) {
-                    return invalid(format!("{at}: no installed plugin has that name"));
-                }
-                if !seen.insert(grant.name.as_str()) {
-                    return invalid(format!("{at}: listed twice in the pipeline"));
-                }
-                let limits = self.limits.with(&grant.limits);
-                if limits.timeout_ms == 0 {
-                    return invalid(format!("{at}: limits.timeout_ms must be above 0"));
-                }
-                if limits.max_memory_bytes < 64 << 10 {
-                    return invalid(format!(
-                        "{at}: limits.max_memory_bytes must be at least 65536 (one wasm page)"
-                    ));
-                }
-                for host in &grant.allowed_hosts {
-                    crate::runtime::http::HostPattern::parse(host)
-                        .map_err(|e| ConfigError::Invalid(format!("{at}: allowed_hosts: {e}")))?;
-                }
                 for secret in &grant.secrets {
-                    secret
-                        .resolve()
-                        .map_err(|e| ConfigError::Invalid(format!("{at}: {e}")))?;
-                    if !grant.allowed_hosts.iter().any(|h| h == &secret.host) {
-                        return invalid(format!(
-                            "{at}: secret for host '{}' which is not in allowed_hosts",
-                            secret.host
-                        ));
-                    }
+                    secret.clone().take_value().map_err(|e| {
+                        ConfigError::Invalid(format!(
+                            "tenant '{}' plugins.{}.secrets: {e}",
+                            tenant.id, grant.name
+                        ))
+                    })?;
                 }
             }
         }
@@ -805,7 +593,7 @@ mod tests {
             let err = Config::parse(&text).expect_err(bad).to_string();
             assert!(err.contains("is not a tenant id"), "{bad}: {err}");
         }
-        let long = "a".repeat(MAX_TENANT_ID + 1);
+        let long = "a".repeat(crate::grant::MAX_TENANT_ID + 1);
         assert!(Config::parse(&format!("[[tenants]]\nid = \"{long}\"\n")).is_err());
         assert!(Config::parse("[[tenants]]\nid = \"acme.eu-1_b\"\n").is_ok());
     }

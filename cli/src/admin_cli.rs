@@ -27,8 +27,8 @@ use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
-use crossdesk::pb::admin_service_client::AdminServiceClient;
-use crossdesk::{json, pb};
+use crossdesk_proto::pb::admin_service_client::AdminServiceClient;
+use crossdesk_proto::{json, pb};
 
 /// Arguments of `crossdesk admin`.
 #[derive(Args)]

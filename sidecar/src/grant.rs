@@ -1,0 +1,500 @@
+//! The one model of what a tenant grants its plugins, and its one validator.
+//!
+//! A tenant is a [`TenantDoc`]: its plugins in order ([`GrantDoc`]: enabled,
+//! settings, outbound hosts, storage, secrets by name, limits, fail mode),
+//! per-event-kind orders, quota and suspension. The configuration file's
+//! `[[tenants.plugins]]` deserialize into these same types, the store keeps them as
+//! JSON and the admin API converts them at its edge; [`validate`] checks a document
+//! against the installed plugins' typed settings and the operator's [`Bounds`],
+//! whichever way it came, and [`check_tenant_id`] is the one rule for ids.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::{LimitOverrides, Limits, Quota, QuotaOverrides};
+use crate::settings::{self, KeySpec};
+
+/// Why a tenant document was refused: the field (`plugins.mt.allowed_hosts[0]`)
+/// and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct GrantError {
+    pub field: String,
+    pub message: String,
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> GrantError {
+    GrantError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+/// Longest tenant id, in bytes.
+pub const MAX_TENANT_ID: usize = 128;
+
+/// The rule for tenant ids, for tenants from the configuration file and from the
+/// admin API alike: 1 to 128 ASCII letters, digits, `-`, `_`, `.`.
+pub fn check_tenant_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_TENANT_ID
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{id}' is not a tenant id (1 to {MAX_TENANT_ID} ASCII letters, digits, '-', '_', '.')"
+        ))
+    }
+}
+
+/// One tenant's settings, as stored (JSON) and shown by the admin API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantDoc {
+    #[serde(default)]
+    pub suspended: bool,
+    #[serde(default)]
+    pub quota: QuotaOverrides,
+    /// Plugins in their default order.
+    #[serde(default)]
+    pub plugins: Vec<GrantDoc>,
+    /// Orders replacing the default one for an event kind.
+    #[serde(default)]
+    pub pipelines: BTreeMap<String, Vec<String>>,
+}
+
+/// What a tenant grants one plugin, as the configuration file writes it
+/// (`[[tenants.plugins]]`), the store keeps it and the admin API shows it. Secrets
+/// appear by host and header only; a value in the file is taken out before the
+/// grant is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantDoc {
+    /// Name of an installed plugin.
+    pub name: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// When true, a failure of this plugin fails the whole event instead of being
+    /// reported in its outcome while the others go on.
+    #[serde(default)]
+    pub fail_closed: bool,
+    /// Grants key-value storage.
+    #[serde(default)]
+    pub kv: bool,
+    /// Hosts the plugin may reach: `api.example.com`, `*.example.com`, or
+    /// `127.0.0.1:2737`. Only a host named exactly (no wildcard) may resolve to a
+    /// loopback, private or link-local address.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// Other plugins of the tenant whose storage this one may read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kv_read: Vec<String>,
+    /// The plugin's settings for this tenant (`config` is read too, its name
+    /// before contract 0.2.0).
+    #[serde(default, alias = "config")]
+    pub settings: BTreeMap<String, String>,
+    /// Overrides of the default limits, within the operator's ceiling.
+    #[serde(default)]
+    pub limits: LimitOverrides,
+    /// Credentials the host adds to outbound requests; never shown to the plugin.
+    #[serde(default)]
+    pub secrets: Vec<SecretRef>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl GrantDoc {
+    /// A grant of nothing but running, for `plugin`.
+    pub fn new(plugin: &str) -> GrantDoc {
+        GrantDoc {
+            name: plugin.to_owned(),
+            enabled: true,
+            fail_closed: false,
+            kv: false,
+            allowed_hosts: Vec::new(),
+            kv_read: Vec::new(),
+            settings: BTreeMap::new(),
+            limits: LimitOverrides::default(),
+            secrets: Vec::new(),
+        }
+    }
+}
+
+/// A secret header, named: the host's requests it is added to and the header.
+/// In the configuration file it also carries its value (`value`, or `value_env`
+/// naming an environment variable); those are never serialized, so no stored
+/// document or API answer carries them.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    pub host: String,
+    pub header: String,
+    #[serde(default, skip_serializing)]
+    value: Option<String>,
+    #[serde(default, skip_serializing)]
+    value_env: Option<String>,
+}
+
+impl std::fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretRef")
+            .field("host", &self.host)
+            .field("header", &self.header)
+            .field("value", &self.value.as_ref().map(|_| "<redacted>"))
+            .field("value_env", &self.value_env)
+            .finish()
+    }
+}
+
+impl SecretRef {
+    /// The secret of `header` for `host`, by name only.
+    pub fn named(host: &str, header: &str) -> SecretRef {
+        SecretRef {
+            host: host.to_owned(),
+            header: header.to_owned(),
+            value: None,
+            value_env: None,
+        }
+    }
+
+    /// Takes the value the configuration file gave (read from the environment
+    /// when so configured), leaving the reference by name only.
+    pub fn take_value(&mut self) -> Result<String, String> {
+        match (self.value.take(), self.value_env.take()) {
+            (Some(value), None) => Ok(value),
+            (None, Some(var)) => std::env::var(&var).map_err(|_| {
+                format!(
+                    "secret header '{}' for host '{}': environment variable {var} is not set",
+                    self.header, self.host
+                )
+            }),
+            _ => Err(format!(
+                "secret header '{}' for host '{}': give exactly one of `value` and `value_env`",
+                self.header, self.host
+            )),
+        }
+    }
+}
+
+/// Bounds a tenant's settings must respect: the server's default limits, the
+/// ceiling its plugin pool was sized for, and the default quota.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub limits: Limits,
+    pub ceiling: Limits,
+    pub quota: Quota,
+}
+
+/// What [`validate`] knows of an installed plugin's settings.
+#[derive(Debug, Clone, Copy)]
+pub enum Installed<'p> {
+    /// Its typed settings, from its loaded manifest.
+    Settings(&'p [KeySpec]),
+    /// Installed, not loaded yet (a configuration file being parsed): its
+    /// settings are checked again once it is loaded.
+    NotLoaded,
+}
+
+/// Checks a whole tenant document: its quota, and each grant against the
+/// installed plugins (`installed` says what is known of the plugin installed
+/// under a name, `None` when nothing is) and the operator's bounds. The one
+/// validator of tenants from the configuration file, the admin API and the CLI;
+/// the error names the field (`plugins.translation.settings.engine`).
+pub fn validate<'p>(
+    doc: &TenantDoc,
+    installed: &dyn Fn(&str) -> Option<Installed<'p>>,
+    bounds: &Bounds,
+) -> Result<(), GrantError> {
+    let quota = bounds.quota.with(&doc.quota);
+    for (field, value) in [
+        ("quota.max_in_flight", quota.max_in_flight),
+        ("quota.events_per_second", quota.events_per_second),
+        ("quota.burst", quota.burst),
+    ] {
+        if value == 0 {
+            return Err(invalid(field, "must be above 0"));
+        }
+    }
+    let mut names = HashSet::new();
+    for grant in &doc.plugins {
+        let at = format!("plugins.{}", grant.name);
+        let plugin = installed(&grant.name)
+            .ok_or_else(|| invalid(&at, "no installed plugin has that name"))?;
+        if !names.insert(grant.name.as_str()) {
+            return Err(invalid(&at, "listed twice in the pipeline"));
+        }
+        if let Installed::Settings(specs) = plugin {
+            settings::validate(specs, &grant.settings).map_err(|e| {
+                invalid(
+                    format!("{at}.settings.{}", e.key),
+                    // The key is in the field already.
+                    e.reason,
+                )
+            })?;
+        }
+        for (i, host) in grant.allowed_hosts.iter().enumerate() {
+            crate::runtime::http::HostPattern::parse(host)
+                .map_err(|e| invalid(format!("{at}.allowed_hosts[{i}]"), e))?;
+        }
+        for secret in &grant.secrets {
+            if !grant.allowed_hosts.contains(&secret.host) {
+                return Err(invalid(
+                    format!("{at}.secrets"),
+                    format!(
+                        "secret for host '{}', which is not in allowed_hosts",
+                        secret.host
+                    ),
+                ));
+            }
+        }
+        check_limits(&at, &grant.limits, bounds)?;
+    }
+    // Read access is to the storage of plugins in the same tenant's pipeline.
+    for grant in &doc.plugins {
+        for (i, other) in grant.kv_read.iter().enumerate() {
+            if !names.contains(other.as_str()) {
+                return Err(invalid(
+                    format!("plugins.{}.kv_read[{i}]", grant.name),
+                    format!("'{other}' is not in the tenant's pipeline"),
+                ));
+            }
+        }
+    }
+    for (kind, order) in &doc.pipelines {
+        let at = format!("pipelines.{kind}");
+        if kind.is_empty() {
+            return Err(invalid("pipelines", "an event kind is empty"));
+        }
+        let mut seen = HashSet::new();
+        for name in order {
+            if !names.contains(name.as_str()) {
+                return Err(invalid(
+                    &at,
+                    format!("'{name}' is not in the tenant's pipeline"),
+                ));
+            }
+            if !seen.insert(name.as_str()) {
+                return Err(invalid(&at, format!("'{name}' is listed twice")));
+            }
+        }
+        if seen.len() != names.len() {
+            let missing: Vec<&str> = names.difference(&seen).copied().collect();
+            return Err(invalid(
+                &at,
+                format!(
+                    "must name every plugin of the pipeline once; missing: {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_limits(at: &str, overrides: &LimitOverrides, bounds: &Bounds) -> Result<(), GrantError> {
+    let limits = bounds.limits.with(overrides);
+    let ceiling = &bounds.ceiling;
+    if limits.timeout_ms == 0 {
+        return Err(invalid(
+            format!("{at}.limits.timeout_ms"),
+            "must be above 0",
+        ));
+    }
+    if limits.max_memory_bytes < 64 << 10 {
+        return Err(invalid(
+            format!("{at}.limits.max_memory_bytes"),
+            "must be at least 65536 (one wasm page)",
+        ));
+    }
+    let above = |field: &str, value: u64, max: u64| {
+        Err(invalid(
+            format!("{at}.limits.{field}"),
+            format!(
+                "{value} is above this server's ceiling {max} (set by the [limits] of its \
+                 configuration file; raising it needs a restart)"
+            ),
+        ))
+    };
+    if limits.max_memory_bytes > ceiling.max_memory_bytes {
+        return above(
+            "max_memory_bytes",
+            limits.max_memory_bytes,
+            ceiling.max_memory_bytes,
+        );
+    }
+    if limits.max_table_elements > ceiling.max_table_elements {
+        return above(
+            "max_table_elements",
+            limits.max_table_elements.into(),
+            ceiling.max_table_elements.into(),
+        );
+    }
+    if limits.max_instances > ceiling.max_instances {
+        return above(
+            "max_instances",
+            limits.max_instances.into(),
+            ceiling.max_instances.into(),
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bounds() -> Bounds {
+        Bounds {
+            limits: Limits::default(),
+            ceiling: Limits::default(),
+            quota: Quota::default(),
+        }
+    }
+
+    /// `mt` (settings `engine: one-of(apertium|deepl)`) and `tone` installed.
+    fn check(doc: &TenantDoc) -> Result<(), GrantError> {
+        let specs = settings::parse_specs(&["engine: one-of(apertium|deepl)"]).expect("specs");
+        let installed = |name: &str| match name {
+            "mt" => Some(Installed::Settings(specs.as_slice())),
+            "tone" => Some(Installed::Settings(&[][..])),
+            _ => None,
+        };
+        validate(doc, &installed, &bounds())
+    }
+
+    fn doc(toml_grants: &str) -> TenantDoc {
+        #[derive(Deserialize)]
+        struct File {
+            plugins: Vec<GrantDoc>,
+        }
+        let file: File = toml::from_str(toml_grants).expect("grants parse");
+        TenantDoc {
+            plugins: file.plugins,
+            ..TenantDoc::default()
+        }
+    }
+
+    fn field_of(toml_grants: &str) -> String {
+        match check(&doc(toml_grants)) {
+            Err(e) => e.field,
+            Ok(()) => panic!("accepted: {toml_grants:?}"),
+        }
+    }
+
+    #[test]
+    fn a_valid_tenant_passes_and_settings_are_typed() {
+        let ok = "[[plugins]]\nname = \"mt\"\nsettings = { engine = \"deepl\" }\n\
+                  [[plugins]]\nname = \"tone\"\n";
+        assert_eq!(check(&doc(ok)), Ok(()));
+        let err = check(&doc(
+            "[[plugins]]\nname = \"mt\"\nsettings = { engine = \"bing\" }\n",
+        ))
+        .expect_err("refused");
+        assert_eq!(err.field, "plugins.mt.settings.engine");
+        assert!(err.message.contains("bing"), "{err}");
+    }
+
+    #[test]
+    fn every_field_is_named_when_refused() {
+        let cases = [
+            ("[[plugins]]\nname = \"ghost\"\n", "plugins.ghost"),
+            (
+                "[[plugins]]\nname = \"mt\"\n[[plugins]]\nname = \"mt\"\n",
+                "plugins.mt",
+            ),
+            (
+                "[[plugins]]\nname = \"mt\"\nallowed_hosts = [\"exa mple.com\"]\n",
+                "plugins.mt.allowed_hosts[0]",
+            ),
+            (
+                "[[plugins]]\nname = \"mt\"\nsecrets = [{ host = \"api.deepl.com\", header = \"A\" }]\n",
+                "plugins.mt.secrets",
+            ),
+            (
+                "[[plugins]]\nname = \"mt\"\nlimits = { timeout_ms = 0 }\n",
+                "plugins.mt.limits.timeout_ms",
+            ),
+            (
+                "[[plugins]]\nname = \"mt\"\nkv_read = [\"recommend\"]\n",
+                "plugins.mt.kv_read[0]",
+            ),
+        ];
+        for (grants, field) in cases {
+            assert_eq!(field_of(grants), field, "{grants}");
+        }
+    }
+
+    #[test]
+    fn a_grant_cannot_exceed_the_operators_ceiling() {
+        let above = format!(
+            "[[plugins]]\nname = \"mt\"\nlimits = {{ max_memory_bytes = {} }}\n",
+            Limits::default().max_memory_bytes + 1
+        );
+        let err = check(&doc(&above)).expect_err("refused");
+        assert_eq!(err.field, "plugins.mt.limits.max_memory_bytes");
+        assert!(err.message.contains("ceiling"), "{err}");
+    }
+
+    #[test]
+    fn orders_name_every_plugin_once() {
+        let mut tenant = doc("[[plugins]]\nname = \"mt\"\n[[plugins]]\nname = \"tone\"\n");
+        tenant
+            .pipelines
+            .insert("agent-reply-drafted".into(), vec!["tone".into()]);
+        let err = check(&tenant).expect_err("refused");
+        assert_eq!(err.field, "pipelines.agent-reply-drafted");
+        assert!(err.message.contains("missing: mt"), "{err}");
+    }
+
+    #[test]
+    fn a_plugin_not_loaded_yet_has_its_settings_checked_later() {
+        let tenant = doc("[[plugins]]\nname = \"later\"\nsettings = { anything = \"x\" }\n");
+        let installed = |_: &str| Some(Installed::NotLoaded);
+        assert_eq!(validate(&tenant, &installed, &bounds()), Ok(()));
+    }
+
+    #[test]
+    fn a_zero_quota_is_refused() {
+        let mut tenant = TenantDoc::default();
+        tenant.quota.burst = Some(0);
+        assert_eq!(check(&tenant).expect_err("refused").field, "quota.burst");
+    }
+
+    #[test]
+    fn tenant_ids_follow_one_rule() {
+        for good in ["acme", "acme.eu-1_b", &"a".repeat(MAX_TENANT_ID)] {
+            assert!(check_tenant_id(good).is_ok(), "{good}");
+        }
+        for bad in ["", "ac me", "a/b", "ü", &"a".repeat(MAX_TENANT_ID + 1)] {
+            assert!(check_tenant_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_secrets_value_is_taken_out_and_never_serialized() {
+        let mut grant = doc(
+            "[[plugins]]\nname = \"mt\"\nallowed_hosts = [\"api.deepl.com\"]\n\
+             secrets = [{ host = \"api.deepl.com\", header = \"Authorization\", value = \"sekrit\" }]\n",
+        )
+        .plugins
+        .remove(0);
+        let json = serde_json::to_string(&grant).expect("json");
+        assert!(!json.contains("sekrit"), "{json}");
+        assert!(!format!("{grant:?}").contains("sekrit"));
+        assert_eq!(grant.secrets[0].take_value().as_deref(), Ok("sekrit"));
+        assert!(grant.secrets[0].take_value().is_err(), "taken once");
+        let both = "[[plugins]]\nname = \"mt\"\nsecrets = [{ host = \"h\", header = \"A\" }]\n";
+        assert!(
+            doc(both).plugins[0].secrets[0]
+                .clone()
+                .take_value()
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,38 @@
+//! The Crossdesk sidecar: runs a tenant's sandboxed WebAssembly plugins on the
+//! helpdesk events it receives over gRPC and returns the actions they ask for.
+//! The API's types come from `crossdesk-proto`; this crate knows no plugin and no
+//! helpdesk (the webhook bridge is `crossdesk-bridge`, the binary `crossdesk`).
+//!
+//! The data path, one module each:
+//! `api` (gRPC edge) → `pipeline` (tenants, idempotency, cache, outcomes) →
+//! `runtime` (wasmtime components, limits, capabilities) → `store` (persistence:
+//! SQLite or PostgreSQL). `auth` decides which caller may act for which tenant.
+//!
+//! The control path: `admin` (the admin API) → `control` (tenants' settings,
+//! validated against the plugins' typed `settings`, stored with an audit entry) →
+//! the pipeline's snapshot is rebuilt. `grant` is the one model of what a tenant
+//! grants a plugin and its validator; `limits` the per-call limits and quotas. `secrets` seals secret values at rest;
+//! `signing` checks plugin signatures. `config` holds the settings of all of them.
+//! `tools` runs what plugins offer admins (dataset imports, commands) in the
+//! sandbox; `history` keeps the contact history those commands may read.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod control;
+pub mod grant;
+pub mod history;
+pub mod limits;
+pub mod pipeline;
+pub mod runtime;
+pub mod secrets;
+pub mod settings;
+pub mod signing;
+pub mod store;
+pub mod tools;
+
+pub use crossdesk_proto::{json, pb};
+
+pub use config::Config;
+pub use pipeline::Sidecar;
