@@ -43,7 +43,7 @@ fn two_tenants() -> String {
 id = "acme"
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = { tag = "first" }
+settings = { tag = "first" }
 [[tenants.plugins]]
 name = "plugin-noop"
 
@@ -607,10 +607,10 @@ id = "acme"
 [[tenants.plugins]]
 name = "plugin-forbidden-host"
 allowed_hosts = ["127.0.0.1:{port}"]
-config = {{ url = "http://127.0.0.1:{port}/slow" }}
+settings = {{ url = "http://127.0.0.1:{port}/slow" }}
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = {{ tag = "before" }}
+settings = {{ tag = "before" }}
 "#,
             port = addr.port()
         ),
@@ -841,7 +841,7 @@ id = "acme"
 [[tenants.plugins]]
 name = "plugin-forbidden-host"
 allowed_hosts = ["127.0.0.1:{port}"]
-config = {{ url = "http://127.0.0.1:{port}/v1" }}
+settings = {{ url = "http://127.0.0.1:{port}/v1" }}
 "#,
             port = addr.port()
         ),

@@ -37,10 +37,10 @@ async fn sidecar() -> TestServer {
 id = "acme"
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = { tag = "via-bridge" }
+settings = { tag = "via-bridge" }
 [[tenants.plugins]]
 name = "hello-plugin"
-config = { signature = "-- Acme support" }
+settings = { signature = "-- Acme support" }
 "#),
     )
     .await

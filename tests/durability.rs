@@ -45,7 +45,7 @@ listen = "127.0.0.1:0"
 id = "acme"
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = { tag = "first" }
+settings = { tag = "first" }
 [[tenants.plugins]]
 name = "plugin-noop"
 "#

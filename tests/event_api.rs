@@ -13,7 +13,7 @@ fn config() -> String {
 id = "acme"
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = { tag = "acme-tag" }
+settings = { tag = "acme-tag" }
 [[tenants.plugins]]
 name = "plugin-noop"
 [[tenants.plugins]]
@@ -27,7 +27,7 @@ name = "plugin-kv-counter"
 kv = true
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = { tag = "globex-tag" }
+settings = { tag = "globex-tag" }
 "#
 }
 
@@ -433,10 +433,10 @@ async fn a_javascript_plugin_runs_beside_rust_ones() {
 id = "polyglot"
 [[tenants.plugins]]
 name = "js-plugin"
-config = { prefix = "From JS" }
+settings = { prefix = "From JS" }
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = { tag = "rust" }
+settings = { tag = "rust" }
 "#;
     let server = TestServer::start(&config).await;
     let mut client = server.client().await;

@@ -31,7 +31,7 @@ max_memory_bytes = 33554432
 id = "calm"
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = { tag = "calm" }
+settings = { tag = "calm" }
 "#,
     );
     for name in hostile {
@@ -48,14 +48,14 @@ id = "granted-other-host"
 [[tenants.plugins]]
 name = "plugin-forbidden-host"
 allowed_hosts = ["api.example.com"]
-config = { url = "http://evil.example.net/steal" }
+settings = { url = "http://evil.example.net/steal" }
 
 [[tenants]]
 id = "wildcard-to-loopback"
 [[tenants.plugins]]
 name = "plugin-forbidden-host"
 allowed_hosts = ["*.0.0.1"]
-config = { url = "http://127.0.0.1:5432/" }
+settings = { url = "http://127.0.0.1:5432/" }
 "#,
     );
     config
@@ -276,7 +276,7 @@ id = "fetcher"
 [[tenants.plugins]]
 name = "plugin-forbidden-host"
 allowed_hosts = ["127.0.0.1:{port}"]
-config = {{ url = "http://127.0.0.1:{port}/v1/translate" }}
+settings = {{ url = "http://127.0.0.1:{port}/v1/translate" }}
 limits = {{ timeout_ms = 300 }}
 {extra}
 "#,
@@ -333,7 +333,7 @@ async fn a_fail_closed_plugin_fails_the_event() {
 id = "strict"
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = { tag = "t" }
+settings = { tag = "t" }
 [[tenants.plugins]]
 name = "plugin-panics"
 fail_closed = true

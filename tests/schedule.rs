@@ -28,7 +28,7 @@ id = "global"
 name = "translation"
 kv = true
 allowed_hosts = ["127.0.0.1:9"]
-config = { engine = "apertium", engine_url = "http://127.0.0.1:9", agent_language = "en" }
+settings = { engine = "apertium", engine_url = "http://127.0.0.1:9", agent_language = "en" }
 [[tenants.plugins]]
 name = "recommend"
 kv = true

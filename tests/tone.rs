@@ -255,7 +255,7 @@ id = "acme"
 name = "translation"
 kv = true
 allowed_hosts = ["{host}"]
-config = {{ engine_url = "{url}" }}
+settings = {{ engine_url = "{url}" }}
 [[tenants.plugins]]
 name = "tone"
 "#

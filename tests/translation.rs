@@ -24,11 +24,11 @@ id = "acme"
 name = "translation"
 kv = true
 allowed_hosts = ["{host}"]
-config = {{ engine_url = "{engine_url}", agent_language = "en" }}
+settings = {{ engine_url = "{engine_url}", agent_language = "en" }}
 limits = {{ timeout_ms = {timeout_ms} }}
 [[tenants.plugins]]
 name = "plugin-tagger"
-config = {{ tag = "seen" }}
+settings = {{ tag = "seen" }}
 "#
         )
 }

@@ -192,13 +192,6 @@ enum PluginCommand {
 }
 
 fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     // `crossdesk --version` also states which plugin contracts this host loads.
     let contracts = crossdesk_sidecar::runtime::SUPPORTED_CONTRACTS
         .iter()
@@ -212,6 +205,23 @@ fn main() -> Result<()> {
         ))
         .get_matches();
     let cli = Cli::from_arg_matches(&matches).map_err(|e| e.exit())?;
+    // Servers log what they do; a one-shot command (an import, a plugin command)
+    // shows its own output and only warnings. RUST_LOG overrides both.
+    let serving = matches!(
+        cli.command,
+        Command::Serve { .. }
+            | Command::Bridge {
+                command: BridgeCommand::Serve { .. }
+            }
+    );
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(if serving { "info" } else { "warn" })
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async move {
         match cli.command {

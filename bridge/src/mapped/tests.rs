@@ -1,0 +1,503 @@
+//! Unit tests of the mapping engine: the shipped mappings against their fixtures, signatures, rules, requests.
+
+use super::*;
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use std::time::{Duration, UNIX_EPOCH};
+
+const SECRET: &str = "freshdesk-webhook-password";
+const CUSTOMER_REPLY: &str =
+    include_str!("../../../tests/fixtures/freshdesk/customer_reply_email.json");
+const TICKET_CREATED: &str =
+    include_str!("../../../tests/fixtures/freshdesk/ticket_created_whatsapp.json");
+const AGENT_NOTE: &str = include_str!("../../../tests/fixtures/freshdesk/agent_note_reply.json");
+
+fn freshdesk() -> Mapped {
+    builtin("freshdesk").expect("shipped").expect("valid")
+}
+
+fn rules() -> Rules {
+    Rules {
+        agent_prefix: "#reply".into(),
+        bot_author_ids: vec!["80000000001".into()],
+        marker: "— via Crossdesk".into(),
+        max_age_secs: 300,
+        notes: crate::types::NotePolicy::Write,
+    }
+}
+
+fn mapped(helpdesk: &Mapped, body: &str) -> (Job, pb::Event) {
+    match helpdesk.map("acme", body.as_bytes(), &rules()) {
+        Ok(Inbound::Job(job)) => {
+            let event = crate::json::event_from_json(&job.event_json).expect("event");
+            (job, event)
+        }
+        other => panic!("not mapped: {other:?}"),
+    }
+}
+
+fn ignored(body: &str) -> String {
+    match freshdesk().map("acme", body.as_bytes(), &rules()) {
+        Ok(Inbound::Ignored(why)) => why,
+        other => panic!("not ignored: {other:?}"),
+    }
+}
+
+fn headers(pairs: &[(&str, &str)]) -> http::HeaderMap {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                http::HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                http::HeaderValue::from_str(v).expect("value"),
+            )
+        })
+        .collect()
+}
+
+fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
+}
+
+#[test]
+fn every_shipped_mapping_is_valid() {
+    for name in builtin_names() {
+        let mapping = builtin(name).expect("listed").expect("valid");
+        assert_eq!(mapping.name(), name);
+    }
+}
+
+#[test]
+fn basic_auth_webhooks_need_the_secret_as_password() {
+    let now = SystemTime::now();
+    let check = |h: &http::HeaderMap| freshdesk().verify(h, b"{}", SECRET, now, &rules());
+    assert_eq!(
+        check(&headers(&[("authorization", &basic("freshdesk", SECRET))])),
+        Ok(())
+    );
+    for bad in [
+        headers(&[("authorization", &basic("freshdesk", "guess"))]),
+        headers(&[("authorization", &basic("freshdesk", ""))]),
+        headers(&[("authorization", "Bearer token")]),
+        headers(&[("authorization", "Basic !!!")]),
+        headers(&[]),
+    ] {
+        assert!(
+            matches!(check(&bad), Err(Rejection::BadSignature(_))),
+            "{bad:?}"
+        );
+    }
+    // No secret configured: nothing is accepted, not even an empty password.
+    let empty = headers(&[("authorization", &basic("freshdesk", ""))]);
+    assert!(
+        freshdesk()
+            .verify(&empty, b"{}", "", now, &rules())
+            .is_err()
+    );
+}
+
+/// A mapping for a helpdesk that signs like Chatwoot: `sha256=` + hex HMAC over
+/// `{timestamp}.{body}`, unix seconds.
+fn hmac_mapping() -> Mapped {
+    let text = include_str!("../mappings/freshdesk.toml").replace(
+        "[signature]\nscheme = \"basic\"",
+        "[signature]\nscheme = \"hmac-sha256\"\nheader = \"x-signature\"\nprefix = \"sha256=\"\n\
+         encoding = \"hex\"\ntimestamp_header = \"x-timestamp\"\ntimestamp_format = \"unix\"\n\
+         signed = \"{timestamp}.{body}\"",
+    );
+    Mapped::parse(&text).expect("valid")
+}
+
+#[test]
+fn hmac_signatures_are_checked_over_the_signed_template_and_age() {
+    let body = br#"{"event":"customer_reply"}"#;
+    let now = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
+    let sign = |timestamp: &str, body: &[u8]| {
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+        mac.update(timestamp.as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    };
+    let helpdesk = hmac_mapping();
+    let check = |timestamp: &str, signature: &str, body: &[u8]| {
+        let h = headers(&[("x-timestamp", timestamp), ("x-signature", signature)]);
+        helpdesk.verify(&h, body, SECRET, now, &rules())
+    };
+    let fresh = "1790000000";
+    assert_eq!(check(fresh, &sign(fresh, body), body), Ok(()));
+    assert!(matches!(
+        check(fresh, &sign(fresh, body), b"{}"),
+        Err(Rejection::BadSignature(_))
+    ));
+    assert!(matches!(
+        check("1789999000", &sign(fresh, body), body),
+        Err(Rejection::BadSignature(_))
+    ));
+    let old = "1789999000";
+    assert!(matches!(
+        check(old, &sign(old, body), body),
+        Err(Rejection::Stale(_))
+    ));
+    let unprefixed = sign(fresh, body).replace("sha256=", "");
+    assert!(check(fresh, &unprefixed, body).is_err());
+}
+
+#[test]
+fn a_customer_reply_becomes_a_customer_message_with_identities() {
+    let (job, event) = mapped(&freshdesk(), CUSTOMER_REPLY);
+    assert_eq!(event.kind(), pb::EventKind::CustomerMessage);
+    assert_eq!(event.ticket_id, "4711");
+    assert_eq!(event.channel(), pb::Channel::Email);
+    assert!(event.text.starts_with("Bonjour, ma commande A-2208"));
+    assert_eq!(event.occurred_at.map(|t| t.seconds), Some(1_795_513_267));
+    let customer = event.customer.expect("customer");
+    assert_eq!(customer.display_name, "Camille Martin");
+    assert_eq!(customer.external_ids["freshdesk"], "80011234567");
+    assert_eq!(customer.external_ids["email"], "camille.martin@example.fr");
+    assert!(!customer.external_ids.contains_key("phone"));
+    assert_eq!(event.attributes["freshdesk.tags"], "livraison");
+    assert!(!job.agent_reply);
+    assert_eq!(job.target.ticket_id, "4711");
+    // The delivery key: the same bytes again are the same delivery; another
+    // message on the ticket is another.
+    let (again, _) = mapped(&freshdesk(), CUSTOMER_REPLY);
+    assert_eq!(again.delivery_key, job.delivery_key);
+    assert!(job.delivery_key.starts_with("freshdesk:4711:sha256-"));
+    let other = CUSTOMER_REPLY.replace("Pouvez-vous", "Pourriez-vous");
+    assert_ne!(
+        mapped(&freshdesk(), &other).0.delivery_key,
+        job.delivery_key
+    );
+}
+
+#[test]
+fn a_whatsapp_ticket_carries_the_number_as_whatsapp_id() {
+    let (_, event) = mapped(&freshdesk(), TICKET_CREATED);
+    assert_eq!(event.kind(), pb::EventKind::TicketCreated);
+    assert_eq!(event.channel(), pb::Channel::Whatsapp);
+    let ids = event.customer.expect("customer").external_ids;
+    assert_eq!(ids["whatsapp"], "+5511912345678");
+    assert_eq!(ids["phone"], "+5511912345678");
+    assert!(!ids.contains_key("email"));
+    // A source the mapping does not know is kept as a custom channel.
+    let other = TICKET_CREATED.replace("\"source\": \"13\"", "\"source\": 42");
+    let (_, event) = mapped(&freshdesk(), &other);
+    assert_eq!(
+        (event.channel(), event.custom_channel.as_str()),
+        (pb::Channel::Custom, "42")
+    );
+}
+
+#[test]
+fn an_agents_prefixed_note_is_their_reply_and_other_notes_are_not() {
+    let (job, event) = mapped(&freshdesk(), AGENT_NOTE);
+    assert!(job.agent_reply);
+    assert_eq!(event.kind(), pb::EventKind::AgentReplyDrafted);
+    assert_eq!(
+        event.text,
+        "Your parcel left our warehouse yesterday; it will arrive on Thursday."
+    );
+    assert_eq!(event.agent.expect("agent").id, "80000000042");
+    assert_eq!(event.customer.expect("customer").id, "80011234567");
+    let plain = AGENT_NOTE.replace("#reply ", "");
+    assert!(ignored(&plain).contains("without the agent reply prefix"));
+    let empty = AGENT_NOTE.replace(
+        "#reply Your parcel left our warehouse yesterday; it will arrive on Thursday.",
+        "#reply   ",
+    );
+    assert!(ignored(&empty).contains("empty"));
+}
+
+#[test]
+fn our_own_writes_and_unknown_events_are_ignored() {
+    let by_bot = CUSTOMER_REPLY.replace("\"author_id\": 80011234567", "\"author_id\": 80000000001");
+    assert!(ignored(&by_bot).contains("loop prevention"));
+    let marked = CUSTOMER_REPLY.replace("vérifier ?", "vérifier ?\\n— via Crossdesk");
+    assert!(ignored(&marked).contains("loop prevention"));
+    let unknown = CUSTOMER_REPLY.replace("customer_reply", "ticket_merged");
+    assert!(ignored(&unknown).contains("no rule"));
+    let blank = CUSTOMER_REPLY.replace(
+        "Bonjour, ma commande A-2208 n'est toujours pas arrivée. Pouvez-vous vérifier ?",
+        "  ",
+    );
+    assert!(ignored(&blank).contains("empty"));
+}
+
+#[test]
+fn malformed_payloads_are_refused_naming_the_field() {
+    let refused = |body: &str| match freshdesk().map("acme", body.as_bytes(), &rules()) {
+        Err(Rejection::BadPayload(why)) => why,
+        other => panic!("not refused: {other:?}"),
+    };
+    assert!(refused("not json").contains("not JSON"));
+    assert!(refused("[1]").contains("not a JSON object"));
+    let no_ticket = CUSTOMER_REPLY.replace("\"id\": 4711,", "");
+    assert!(refused(&no_ticket).contains("/ticket/id"));
+    let bad_time = CUSTOMER_REPLY.replace("2026-11-24T09:41:07Z", "yesterday");
+    assert!(refused(&bad_time).contains("/time"));
+}
+
+fn action(kind: pb::action::Kind) -> pb::Action {
+    pb::Action {
+        plugin: "p".into(),
+        kind: Some(kind),
+    }
+}
+
+fn target() -> Target {
+    Target {
+        ticket_id: "4711".into(),
+        account_id: String::new(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn write_back_merges_ticket_updates_and_keeps_tags_in_the_note() {
+    use pb::action::Kind;
+    let actions = [
+        action(Kind::InternalNote(
+            "Translation (fr→en): <my order> never came".into(),
+        )),
+        action(Kind::AddTags(pb::Tags {
+            tags: vec!["fr".into(), "shipping".into()],
+        })),
+        action(Kind::SetFields(pb::Fields {
+            fields: [("cf_language".to_owned(), "fr".to_owned())].into(),
+        })),
+        action(Kind::Route(pb::Routing {
+            group: "5000123".into(),
+            agent_id: "camille-agent".into(),
+            priority: "high".into(),
+            reason: "French speaker on shift".into(),
+        })),
+    ];
+    let calls = freshdesk().write_back(&target(), &actions, None, &rules());
+    let summary: Vec<(String, &str)> = calls
+        .iter()
+        .map(|c| (c.method.to_string(), c.path.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("POST".to_owned(), "/api/v2/tickets/4711/notes"),
+            ("PUT".to_owned(), "/api/v2/tickets/4711"),
+        ]
+    );
+    let note = calls[0].body["body"].as_str().expect("note");
+    assert_eq!(calls[0].body["private"], json!(true));
+    assert_eq!(
+        note,
+        "Translation (fr→en): &lt;my order&gt; never came<br><br>\
+         Routing: French speaker on shift<br><br>Tags: fr, shipping<br><br>\
+         Suggested routing: agent camille-agent\
+         <br><br>— via Crossdesk"
+    );
+    assert_eq!(
+        calls[1].body,
+        json!({ "custom_fields": { "cf_language": "fr" }, "group_id": 5000123, "priority": 3 })
+    );
+}
+
+#[test]
+fn write_back_posts_the_reply_and_nothing_without_actions() {
+    let rules = rules();
+    let none = freshdesk().write_back(&target(), &[], None, &rules);
+    assert!(none.is_empty(), "{none:?}");
+    let calls = freshdesk().write_back(&target(), &[], Some("See you on Thursday"), &rules);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].path, "/api/v2/tickets/4711/reply");
+    assert_eq!(calls[0].body, json!({ "body": "See you on Thursday" }));
+}
+
+#[test]
+fn requests_to_one_path_merge_only_when_they_agree() {
+    let put = |body: Value| RestCall {
+        method: http::Method::PUT,
+        path: "/t/1".into(),
+        body,
+        note: false,
+    };
+    let mut calls = vec![put(json!({ "ticket": { "comment": { "body": "note" } } }))];
+    merge_or_push(&mut calls, put(json!({ "ticket": { "tags": ["a"] } })));
+    assert_eq!(calls.len(), 1);
+    merge_or_push(
+        &mut calls,
+        put(json!({ "ticket": { "comment": { "body": "reply" } } })),
+    );
+    assert_eq!(calls.len(), 2, "a second comment is a second update");
+    assert_eq!(
+        calls[0].body,
+        json!({ "ticket": { "comment": { "body": "note" }, "tags": ["a"] } })
+    );
+}
+
+#[test]
+fn api_requests_authenticate_with_the_key_as_user() {
+    let headers = freshdesk()
+        .auth_headers(&Credentials {
+            user: String::new(),
+            token: "fd-api-key".into(),
+        })
+        .expect("headers");
+    assert_eq!(
+        headers[http::header::AUTHORIZATION],
+        basic("fd-api-key", "X").as_str()
+    );
+    assert!(freshdesk().auth_headers(&Credentials::default()).is_err());
+}
+
+#[test]
+fn invalid_mappings_are_refused_naming_what_is_wrong() {
+    let shipped = include_str!("../mappings/freshdesk.toml");
+    for (from, to, expected) in [
+        (
+            "ticket_id = \"/ticket/id\"",
+            "ticket_id = \"ticket.id\"",
+            "not a JSON pointer",
+        ),
+        (
+            "\"13\" = \"whatsapp\"",
+            "\"13\" = \"telegram\"",
+            "unknown channel",
+        ),
+        (
+            "method = \"PUT\"",
+            "method = \"P U T\"",
+            "not an HTTP method",
+        ),
+        ("urgent = 4", "critical = 4", "priority `critical`"),
+        ("name = \"freshdesk\"", "name = \" \"", "`name` is empty"),
+        (
+            "scheme = \"basic\"\n\n#",
+            "scheme = \"sign-it\"\n\n#",
+            "scheme",
+        ),
+        ("[[inbound.rules]]", "[[inbound.rulez]]", "rulez"),
+    ] {
+        assert!(shipped.contains(from), "{from}");
+        let text = shipped.replacen(from, to, 1);
+        let error = Mapped::parse(&text).expect_err(expected).to_string();
+        assert!(error.contains(expected), "{expected}: {error}");
+    }
+}
+
+#[test]
+fn fallbacks_absent_values_and_lookup_paths() {
+    let text = include_str!("../mappings/freshdesk.toml")
+        .replace(
+            "customer_id = \"/requester/id\"",
+            "customer_id = [\"/requester/id\", \"/requester/legacy_id\"]",
+        )
+        .replace(
+            "[channels]",
+            "[lookup]\npath = \"/contacts/{customer_id}\"\nlocale = \"/language\"\n\n[channels]",
+        )
+        .replace(
+            "[inbound.fields]",
+            "[inbound]\nabsent = [\"none\"]\n\n[inbound.fields]",
+        );
+    let helpdesk = Mapped::parse(&text).expect("valid");
+    // The first pointer is "none": the next one gives the customer.
+    let body = CUSTOMER_REPLY.replace(
+        "\"id\": 80011234567,",
+        "\"id\": \"none\", \"legacy_id\": \"c-77_b\",",
+    );
+    let (_, mut event) = mapped(&helpdesk, &body);
+    let customer = event.customer.as_ref().expect("customer");
+    assert_eq!(customer.id, "c-77_b");
+    assert_eq!(
+        helpdesk.customer_lookup(&event).as_deref(),
+        Some("/contacts/c-77_b")
+    );
+    helpdesk.enrich_customer(&mut event, &json!({ "language": "fr" }));
+    assert_eq!(event.customer.as_ref().expect("customer").locale, "fr");
+    // An id that could leave the path is not looked up.
+    for id in ["../admin", "a b", "x?y=1", ""] {
+        event.customer.as_mut().expect("customer").id = id.to_owned();
+        assert_eq!(helpdesk.customer_lookup(&event), None, "{id:?}");
+    }
+    // Without a lookup section, nothing is looked up.
+    let (_, event) = mapped(&freshdesk(), CUSTOMER_REPLY);
+    assert_eq!(freshdesk().customer_lookup(&event), None);
+}
+
+#[test]
+fn an_auth_template_with_the_user_needs_one() {
+    let zendesk = builtin("zendesk").expect("shipped").expect("valid");
+    let token_only = Credentials {
+        user: String::new(),
+        token: "t".into(),
+    };
+    let error = zendesk.auth_headers(&token_only).expect_err("no user");
+    assert!(error.contains("api_user"), "{error}");
+}
+
+#[test]
+fn a_ticket_past_its_share_of_notes_gets_the_other_writes() {
+    use crate::types::NotePolicy;
+    use pb::action::Kind;
+    let actions = [
+        action(Kind::InternalNote("Translation: hello".into())),
+        action(Kind::SetFields(pb::Fields {
+            fields: [("cf_language".to_owned(), "fr".to_owned())].into(),
+        })),
+    ];
+    let with = |notes| {
+        let rules = Rules { notes, ..rules() };
+        freshdesk().write_back(&target(), &actions, Some("Merci !"), &rules)
+    };
+    let paths = |calls: &[RestCall]| -> Vec<(String, bool)> {
+        calls.iter().map(|c| (c.path.clone(), c.note)).collect()
+    };
+    let all = with(NotePolicy::Write);
+    assert_eq!(
+        paths(&all),
+        [
+            ("/api/v2/tickets/4711/notes".to_owned(), true),
+            ("/api/v2/tickets/4711".to_owned(), false),
+            ("/api/v2/tickets/4711/reply".to_owned(), false),
+        ]
+    );
+    let last = with(NotePolicy::Last);
+    let note = last[0].body["body"].as_str().expect("note");
+    assert!(note.contains("adds no more notes to this ticket"), "{note}");
+    let skipped = with(NotePolicy::Skip);
+    assert_eq!(
+        paths(&skipped),
+        [
+            ("/api/v2/tickets/4711".to_owned(), false),
+            ("/api/v2/tickets/4711/reply".to_owned(), false),
+        ]
+    );
+}
+
+#[test]
+fn a_helpdesk_whose_paths_carry_the_account_needs_it_in_every_delivery() {
+    let with_account = include_str!("../mappings/freshdesk.toml").replace(
+        "/api/v2/tickets/{ticket}/notes",
+        "/api/v2/accounts/{account}/tickets/{ticket}/notes",
+    );
+    let error = Mapped::parse(&with_account).expect_err("no account_id field");
+    assert!(error.to_string().contains("account_id"), "{error}");
+    let helpdesk = Mapped::parse(&with_account.replace(
+        "ticket_id = \"/ticket/id\"",
+        "ticket_id = \"/ticket/id\"\naccount_id = \"/account\"",
+    ))
+    .expect("valid");
+    match helpdesk.map("acme", CUSTOMER_REPLY.as_bytes(), &rules()) {
+        Err(Rejection::BadPayload(why)) => assert!(why.contains("/account"), "{why}"),
+        other => panic!("not refused: {other:?}"),
+    }
+    let body = CUSTOMER_REPLY.replacen("{", "{\n  \"account\": 12,", 1);
+    let (job, _) = mapped(&helpdesk, &body);
+    assert_eq!(job.target.account_id, "12");
+    let calls = helpdesk.write_back(
+        &job.target,
+        &[action(pb::action::Kind::InternalNote("hello".into()))],
+        None,
+        &rules(),
+    );
+    assert_eq!(calls[0].path, "/api/v2/accounts/12/tickets/4711/notes");
+}
