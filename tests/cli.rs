@@ -114,7 +114,7 @@ fn plugin_run_prints_the_actions() {
             "--event",
             "examples/events/customer-message.json",
             "--kv",
-            "--config",
+            "--setting",
             "greeting=Hola",
             "--data-dir",
         ])

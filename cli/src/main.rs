@@ -150,7 +150,7 @@ enum PluginCommand {
         #[arg(long)]
         event: PathBuf,
         /// A setting for the plugin, `KEY=VALUE`; repeatable.
-        #[arg(long = "config", value_name = "KEY=VALUE")]
+        #[arg(long = "setting", visible_alias = "config", value_name = "KEY=VALUE")]
         settings: Vec<String>,
         /// Grant key-value storage (kept in `--data-dir`).
         #[arg(long)]
@@ -450,7 +450,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             let mut config = Vec::new();
             for setting in settings {
                 let Some((key, value)) = setting.split_once('=') else {
-                    bail!("--config takes KEY=VALUE, got '{setting}'");
+                    bail!("--setting takes KEY=VALUE, got '{setting}'");
                 };
                 config.push((key.to_owned(), value.to_owned()));
             }

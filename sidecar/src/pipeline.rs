@@ -92,7 +92,7 @@ struct Step {
     grant: Arc<Grant>,
     fail_closed: bool,
     /// Hash of the tenant's settings for this plugin, part of the cache key.
-    config_hash: [u8; 32],
+    settings_hash: [u8; 32],
 }
 
 struct Tenant {
@@ -676,7 +676,7 @@ impl Sidecar {
             }
         }
         hasher.update(step.plugin.digest.as_bytes());
-        hasher.update(step.config_hash);
+        hasher.update(step.settings_hash);
         for (key, value) in &wit_event.attributes {
             if key.starts_with(HOST_ATTRIBUTE_PREFIX) {
                 hasher.update((key.len() as u64).to_le_bytes());
@@ -801,7 +801,7 @@ fn make_step(
         }),
         plugin,
         fail_closed: grant.fail_closed,
-        config_hash: hasher.finalize().into(),
+        settings_hash: hasher.finalize().into(),
     })
 }
 

@@ -538,7 +538,6 @@ impl Runtime {
                     Pre::V0_2(pre) => {
                         let instance = pre.instantiate_async(&mut store).await?;
                         let handler = instance.crossdesk_plugin_handler();
-                        let tools = instance.crossdesk_plugin_tools();
                         match export {
                             Export::Manifest => {
                                 handler.call_manifest(&mut store).await.map(Reply::Manifest)
@@ -551,11 +550,13 @@ impl Runtime {
                                 dataset,
                                 format,
                                 content,
-                            } => tools
+                            } => instance
+                                .crossdesk_plugin_tools()
                                 .call_import_dataset(&mut store, dataset, format, content)
                                 .await
                                 .map(Reply::Dataset),
-                            Export::RunCommand { command, input } => tools
+                            Export::RunCommand { command, input } => instance
+                                .crossdesk_plugin_tools()
                                 .call_run_command(&mut store, command, input)
                                 .await
                                 .map(Reply::Command),
