@@ -359,6 +359,9 @@ struct Parsed {
     input: CommandInput,
     /// The input files' paths as given, to name them in errors.
     input_paths: Vec<String>,
+    /// The command's output-file parameters, by name: a file the plugin returns
+    /// must be for one of them (or for the output folder).
+    output_params: Vec<String>,
     /// Paths the admin gave for output-file parameters, by parameter name.
     output_files: Vec<(String, PathBuf)>,
     /// The output folder, when the command has one and it was given.
@@ -411,6 +414,12 @@ fn parse(plugin: &str, spec: &CommandSpec, args: &[String]) -> Result<Parsed> {
             files: Vec::new(),
         },
         input_paths: Vec::new(),
+        output_params: spec
+            .params
+            .iter()
+            .filter(|p| p.kind == ParamKind::OutputFile)
+            .map(|p| p.name.clone())
+            .collect(),
         output_files: Vec::new(),
         output_dir: None,
     };
@@ -459,6 +468,13 @@ fn write_files(parsed: &Parsed, files: Vec<OutputFile>) -> Result<()> {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             dir.join(plain_name(&file.name)?)
         } else {
+            if !parsed.output_params.contains(&file.param) {
+                bail!(
+                    "the plugin returned a file for '{}', which is no output-file parameter \
+                     of the command",
+                    file.param
+                );
+            }
             match parsed.output_files.iter().find(|(p, _)| *p == file.param) {
                 Some((_, path)) => path.clone(),
                 None => PathBuf::from(plain_name(&file.name)?),

@@ -17,7 +17,6 @@
 use std::fmt;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -30,10 +29,6 @@ const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 12;
 /// Length of the authentication tag that ends a sealed value, in bytes.
 const TAG_LEN: usize = 16;
-/// How long to wait for another process that has just created the key file to
-/// finish writing it.
-const CONCURRENT_WRITE_WAIT: Duration = Duration::from_millis(50);
-const CONCURRENT_WRITE_TRIES: u32 = 20;
 
 /// Why a master key could not be obtained or a secret could not be sealed or opened.
 #[derive(Debug, thiserror::Error)]
@@ -130,37 +125,38 @@ impl MasterKey {
             other => return other,
         }
         let key = Self::generate()?;
-        match create_exclusive(path) {
-            Ok(mut file) => {
-                let written = file
-                    .write_all(format!("{}\n", key.to_base64()).as_bytes())
-                    .and_then(|()| file.sync_all());
-                if let Err(source) = written {
-                    drop(file);
-                    // Leave no half-written key behind; best effort.
-                    let _ = std::fs::remove_file(path);
-                    return Err(SecretError::KeyFileIo {
-                        action: "write",
-                        path: path.to_owned(),
-                        source,
-                    });
-                }
-                Ok(key)
-            }
-            // Another process created it first: use its key once it is written.
-            Err(source) if source.kind() == io::ErrorKind::AlreadyExists => {
-                Self::load_after_concurrent_create(path)
-            }
-            Err(source) if source.kind() == io::ErrorKind::NotFound => {
-                Err(SecretError::NoKeyDirectory {
-                    path: path.to_owned(),
-                })
-            }
-            Err(source) => Err(SecretError::KeyFileIo {
-                action: "create",
+        // Written whole to a file of this call's own, then linked into place: a
+        // hard link fails if the name exists, so of several first starts (replicas,
+        // threads) exactly one key wins, and nobody ever reads a half-written file.
+        static ATTEMPTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let attempt = ATTEMPTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("new-{}-{attempt}", std::process::id()));
+        let io_error = |action: &'static str, source: io::Error| match source.kind() {
+            io::ErrorKind::NotFound => SecretError::NoKeyDirectory {
+                path: path.to_owned(),
+            },
+            _ => SecretError::KeyFileIo {
+                action,
                 path: path.to_owned(),
                 source,
-            }),
+            },
+        };
+        let written = create_exclusive(&tmp).and_then(|mut file| {
+            file.write_all(format!("{}\n", key.to_base64()).as_bytes())?;
+            file.sync_all()
+        });
+        if let Err(source) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io_error("write", source));
+        }
+        let linked = std::fs::hard_link(&tmp, path);
+        // The temporary name goes whatever happened; the key lives on under `path`.
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(key),
+            // Another start linked its key first: that one is the key.
+            Err(source) if source.kind() == io::ErrorKind::AlreadyExists => Self::load(path),
+            Err(source) => Err(io_error("create", source)),
         }
     }
 
@@ -246,19 +242,6 @@ impl MasterKey {
                 other => other.to_string(),
             },
         })
-    }
-
-    /// Loads a key file that another process has just created, waiting briefly while
-    /// it is still empty.
-    fn load_after_concurrent_create(path: &Path) -> Result<MasterKey, SecretError> {
-        for _ in 0..CONCURRENT_WRITE_TRIES {
-            let empty = std::fs::metadata(path).is_ok_and(|meta| meta.len() == 0);
-            if !empty {
-                break;
-            }
-            std::thread::sleep(CONCURRENT_WRITE_WAIT);
-        }
-        Self::load(path)
     }
 }
 
