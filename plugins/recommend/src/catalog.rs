@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 /// The kv prefix of products.
 pub const PRODUCT_PREFIX: &str = "catalog/product/";
 /// The kv prefix of articles.
-pub const ARTICLE_PREFIX: &str = "kb/article/";
+pub use crossdesk_text::kb::{ARTICLE_PREFIX, Article};
 /// The kv prefix of per-product purchase counts.
 pub const POPULARITY_PREFIX: &str = "popularity/";
 
@@ -86,24 +86,6 @@ impl Product {
             .or_else(|| self.names.values().next())
             .map_or(self.id.as_str(), String::as_str)
     }
-}
-
-/// An article of the knowledge base.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Article {
-    /// Unique within the tenant.
-    pub id: String,
-    /// The title (searched with the body).
-    pub title: String,
-    /// The text.
-    #[serde(default)]
-    pub body: String,
-    /// The article's language (`en`, `ja`, …).
-    pub language: String,
-    /// A product category (e.g. `lenses`) or a topic name (e.g. `shipping`).
-    #[serde(default)]
-    pub category: String,
 }
 
 /// A record of an import that could not be used.

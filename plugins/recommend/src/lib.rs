@@ -9,8 +9,10 @@
 //! * [`catalog`]: the tenant's products (`catalog/product/<id>`) and articles
 //!   (`kb/article/<id>`) with their JSON and CSV import ([`parse_catalog_json`],
 //!   [`parse_kb_json`]) and purchase counts (`popularity/<product id>`).
-//! * [`text`]: tokenizer (words; CJK bigrams) and BM25 (k1 = 1.2, b = 0.75).
-//! * [`topic`]: the inquiry's topic from keyword lexicons (en, es, fr, de, ja, zh, ko).
+//! * [`text`] and [`topic`] (from the shared `crossdesk-text` library): tokenizer
+//!   (words; CJK bigrams) and BM25 (k1 = 1.2, b = 0.75); the inquiry's topic from
+//!   keyword lexicons (en, es, fr, de, ja, zh, ko). The knowledge base's format and
+//!   ranking are that library's `kb`, so other plugins read and rank it alike.
 //! * [`rank`]: products in the asked category first, then by interest, price fit,
 //!   word match and popularity (popularity alone on cold start); articles by BM25
 //!   blended with language and interest.
@@ -30,9 +32,9 @@ pub mod catalog;
 pub mod plugin;
 pub mod profile;
 pub mod rank;
-pub mod text;
 mod tools;
-pub mod topic;
+
+pub use crossdesk_text::{text, topic};
 
 pub use catalog::{
     Article, ImportError, Product, parse_catalog_csv, parse_catalog_json, parse_kb_csv,

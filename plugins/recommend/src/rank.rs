@@ -28,7 +28,7 @@ use crossdesk_sdk::Recommendation;
 
 use crate::catalog::{Article, Product};
 use crate::profile::{Preferences, PriceBand, Profile, category_prices, percentile};
-use crate::text::{Bm25, tokenize};
+use crate::text::tokenize;
 use crate::topic::Topic;
 
 /// One ranked item, with the reason shown to the agent.
@@ -241,49 +241,42 @@ pub fn rank_products(
     sort_top(ranked, top_k)
 }
 
-/// Ranks the knowledge base for an inquiry (see the module docs).
+/// Ranks the knowledge base for an inquiry (see the module docs): the shared
+/// ranking ([`crossdesk_text::kb::rank`]) with the customer's interests and the
+/// inquiry's topic or category as the bonus.
 pub fn rank_articles(
     articles: &[Article],
     prefs: &Preferences,
     inquiry: &Inquiry,
     top_k: usize,
 ) -> Vec<Ranked> {
-    let docs: Vec<Vec<String>> = articles
-        .iter()
-        .map(|a| tokenize(&format!("{} {}", a.title, a.body)))
-        .collect();
-    let index = Bm25::new(&docs);
-    let matches = index.rank(&inquiry.terms);
-    let best = matches.first().map_or(0.0, |m| m.1);
     let max_interest = prefs.max_interest();
-    let language = inquiry.language.as_deref();
+    let bonus = |a: &Article| {
+        let interest = if max_interest > 0.0 {
+            prefs.interests.get(&a.category).copied().unwrap_or(0.0) / max_interest
+        } else {
+            0.0
+        };
+        let on_topic = a.category == inquiry.topic.name()
+            || inquiry.category.as_deref() == Some(a.category.as_str());
+        0.3 * interest + 0.2 * f64::from(u8::from(on_topic))
+    };
+    let matches =
+        crossdesk_text::kb::rank(articles, &inquiry.terms, inquiry.language.as_deref(), bonus);
     let ranked = matches
         .into_iter()
-        .filter_map(|(i, bm25)| {
-            let a = articles.get(i)?;
-            let same_language = language.is_some_and(|l| a.language.eq_ignore_ascii_case(l));
-            let interest = if max_interest > 0.0 {
-                prefs.interests.get(&a.category).copied().unwrap_or(0.0) / max_interest
-            } else {
-                0.0
-            };
-            let on_topic = a.category == inquiry.topic.name()
-                || inquiry.category.as_deref() == Some(a.category.as_str());
-            let score = bm25 / best
-                + f64::from(u8::from(same_language))
-                + 0.3 * interest
-                + 0.2 * f64::from(u8::from(on_topic));
-            let terms = index.matched(&inquiry.terms, i);
+        .filter_map(|m| {
+            let a = articles.get(m.index)?;
             let mut reason = format!(
                 "matches {}",
-                terms
+                m.terms
                     .iter()
                     .take(2)
                     .map(|t| format!("'{t}'"))
                     .collect::<Vec<_>>()
                     .join(", ")
             );
-            if same_language {
+            if m.same_language {
                 reason.push_str(&format!("; in {}", a.language));
             }
             Some(Ranked {
@@ -291,7 +284,7 @@ pub fn rank_articles(
                 id: a.id.clone(),
                 title: a.title.clone(),
                 reason,
-                score,
+                score: m.score,
             })
         })
         .collect();

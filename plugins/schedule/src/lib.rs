@@ -7,7 +7,10 @@
 //!   language, else through translation, else after hours to the first to start.
 //! * [`reply`]: the after-hours auto-reply in the customer's language, with the
 //!   next shift in the customer's local time and the best knowledge-base answer.
-//! * [`plugin`]: the component (kv, settings, the event).
+//! * [`plugin`]: the component (kv, settings, the event); language detection and
+//!   the knowledge base's ranking come from the shared `crossdesk-text` library,
+//!   not from the other plugins.
+//! * [`stored`]: the settings it declares and the roster's storage key.
 //! * [`erlang`]: Erlang C — agents for a service level, and the service level,
 //!   waiting probability, speed of answer and occupancy at a head count.
 //! * [`forecast`]: contacts per interval and language from the contact history

@@ -141,13 +141,13 @@ pub fn customer_language(event: &Event) -> Option<String> {
 /// code, else the language detected in a text long enough to tell
 /// ([`MIN_DETECT_LETTERS`] letters).
 pub fn language_of(locale: Option<&str>, text: &str) -> Option<String> {
-    if let Some(code) = locale.and_then(translation::lang::from_code) {
+    if let Some(code) = locale.and_then(crossdesk_text::lang::from_code) {
         return Some(code.to_owned());
     }
-    if translation::lang::letter_count(text) < MIN_DETECT_LETTERS {
+    if crossdesk_text::lang::letter_count(text) < MIN_DETECT_LETTERS {
         return None;
     }
-    translation::lang::detect(text).map(|d| d.language.to_owned())
+    crossdesk_text::lang::detect(text).map(|d| d.language.to_owned())
 }
 
 /// The customer's time zone: the event's, else the country's when the country has
@@ -217,7 +217,7 @@ pub fn zone_of_country(country: &str) -> Option<&'static str> {
 /// The knowledge-base article of plugin `source` that best answers `text`, if the
 /// tenant lets this plugin read that plugin's storage and one matches.
 fn best_article(source: &str, text: &str, language: Option<&str>) -> Option<FaqAnswer> {
-    use recommend::catalog::{ARTICLE_PREFIX, Article};
+    use crossdesk_text::kb::{self, ARTICLE_PREFIX, Article};
     let prefix = format!("@{source}/{ARTICLE_PREFIX}");
     let keys = match kv::list_keys(&prefix) {
         Ok(keys) => keys,
@@ -232,11 +232,24 @@ fn best_article(source: &str, text: &str, language: Option<&str>) -> Option<FaqA
         .filter_map(|key| kv::get(key).ok().flatten())
         .filter_map(|value| serde_json::from_slice(&value).ok())
         .collect();
-    let inquiry = recommend::rank::Inquiry::new(text, &[], language.map(str::to_owned));
-    let ranked =
-        recommend::rank::rank_articles(&articles, &recommend::Preferences::default(), &inquiry, 1);
+    // As the recommendation plugin ranks its articles for a customer it knows
+    // nothing of: the inquiry's topic is the only bonus.
+    let terms = crossdesk_text::text::tokenize(text);
+    let topic = crossdesk_text::topic::classify(text);
+    let language = language
+        .map(str::to_owned)
+        .or_else(|| crossdesk_text::text::detect_cjk_language(text).map(str::to_owned));
+    let on_topic = |a: &Article| 0.2 * f64::from(u8::from(a.category == topic.name()));
+    let mut ranked = kb::rank(&articles, &terms, language.as_deref(), on_topic);
+    // Best first, ties by id: the order the recommendation plugin gives.
+    let id = |i: usize| articles.get(i).map(|a| a.id.as_str());
+    ranked.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(id(a.index).cmp(&id(b.index)))
+    });
     let best = ranked.first()?;
-    let article = articles.iter().find(|a| a.id == best.id)?;
+    let article = articles.get(best.index)?;
     Some(FaqAnswer {
         title: article.title.clone(),
         body: article.body.clone(),

@@ -27,13 +27,13 @@
 
 pub mod engine;
 pub mod exchange;
-pub mod lang;
 pub mod memory;
 mod plugin;
 pub mod protect;
 pub mod route;
 mod tools;
 
+pub use crossdesk_text::lang;
 pub use plugin::{Settings, Translation};
 
 #[cfg(feature = "component")]

@@ -1,6 +1,6 @@
 //! Language codes and language detection.
 //!
-//! The plugin speaks ISO 639-1 (`en`, `es`, `fr`) everywhere: in kv, in tags and in
+//! Plugins speak ISO 639-1 (`en`, `es`, `fr`) everywhere: in kv, in tags and in
 //! notes. Apertium APy names languages in ISO 639-3 (`eng`, `spa`, `fra`), sometimes
 //! with a variety after an underscore (`por_BR`, `cat_valencia`); [`from_code`] and
 //! [`to_iso3`] convert between the two with one table, which covers every language
@@ -123,7 +123,7 @@ const TABLE: &[Row] = &[
 /// `cat_valencia`). `None` for what the table does not know.
 ///
 /// ```
-/// use translation::lang::from_code;
+/// use crossdesk_text::lang::from_code;
 /// assert_eq!(from_code("es-MX"), Some("es"));
 /// assert_eq!(from_code("fra"), Some("fr"));
 /// assert_eq!(from_code("por_BR"), Some("pt"));
@@ -152,7 +152,7 @@ pub fn from_code(code: &str) -> Option<&'static str> {
 /// The ISO 639-3 code Apertium uses for a canonical code.
 ///
 /// ```
-/// assert_eq!(translation::lang::to_iso3("es"), Some("spa"));
+/// assert_eq!(crossdesk_text::lang::to_iso3("es"), Some("spa"));
 /// ```
 pub fn to_iso3(iso1: &str) -> Option<&'static str> {
     TABLE.iter().find(|r| r.iso1 == iso1).map(|r| r.iso3)
@@ -161,8 +161,8 @@ pub fn to_iso3(iso1: &str) -> Option<&'static str> {
 /// The English name of a canonical code, or the code itself when unknown.
 ///
 /// ```
-/// assert_eq!(translation::lang::name("fr"), "French");
-/// assert_eq!(translation::lang::name("xx"), "xx");
+/// assert_eq!(crossdesk_text::lang::name("fr"), "French");
+/// assert_eq!(crossdesk_text::lang::name("xx"), "xx");
 /// ```
 pub fn name(iso1: &str) -> &str {
     TABLE
@@ -186,7 +186,7 @@ pub struct Detection {
 /// or guesses a language the table does not know.
 ///
 /// ```
-/// let d = translation::lang::detect("Bonjour, je voudrais savoir où est ma commande.").unwrap();
+/// let d = crossdesk_text::lang::detect("Bonjour, je voudrais savoir où est ma commande.").unwrap();
 /// assert_eq!(d.language, "fr");
 /// ```
 pub fn detect(text: &str) -> Option<Detection> {
@@ -202,7 +202,7 @@ pub fn detect(text: &str) -> Option<Detection> {
 /// `min_detect_chars`, so that URLs, numbers and emoji do not count.
 ///
 /// ```
-/// assert_eq!(translation::lang::letter_count("ok 👍 #123"), 2);
+/// assert_eq!(crossdesk_text::lang::letter_count("ok 👍 #123"), 2);
 /// ```
 pub fn letter_count(text: &str) -> usize {
     text.chars().filter(|c| c.is_alphabetic()).count()

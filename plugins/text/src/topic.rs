@@ -342,7 +342,7 @@ fn hits(keyword: &str, lower: &str, words: &[&str]) -> usize {
 /// The topic of `text` with the number of keyword hits per topic that decided it.
 ///
 /// ```
-/// use recommend::topic::{Topic, classify};
+/// use crossdesk_text::topic::{Topic, classify};
 /// assert_eq!(classify("Where is my parcel? The tracking shows nothing"), Topic::Shipping);
 /// assert_eq!(classify("返品したいです"), Topic::Returns);
 /// assert_eq!(classify("Hello there"), Topic::Other);

@@ -50,8 +50,8 @@ fn flush_cjk(run: &mut Vec<char>, tokens: &mut Vec<String>) {
 /// Splits `text` into search terms.
 ///
 /// ```
-/// assert_eq!(recommend::text::tokenize("The Autofocus, fast!"), ["autofocus", "fast"]);
-/// assert_eq!(recommend::text::tokenize("自动对焦"), ["自动", "动对", "对焦"]);
+/// assert_eq!(crossdesk_text::text::tokenize("The Autofocus, fast!"), ["autofocus", "fast"]);
+/// assert_eq!(crossdesk_text::text::tokenize("自动对焦"), ["自动", "动对", "对焦"]);
 /// ```
 pub fn tokenize(text: &str) -> Vec<String> {
     let mut tokens = Vec::new();
@@ -78,9 +78,9 @@ pub fn tokenize(text: &str) -> Vec<String> {
 /// for Hangul, `zh` for Han alone; `None` for other scripts.
 ///
 /// ```
-/// assert_eq!(recommend::text::detect_cjk_language("オートフォーカスの使い方"), Some("ja"));
-/// assert_eq!(recommend::text::detect_cjk_language("如何使用自动对焦"), Some("zh"));
-/// assert_eq!(recommend::text::detect_cjk_language("autofocus"), None);
+/// assert_eq!(crossdesk_text::text::detect_cjk_language("オートフォーカスの使い方"), Some("ja"));
+/// assert_eq!(crossdesk_text::text::detect_cjk_language("如何使用自动对焦"), Some("zh"));
+/// assert_eq!(crossdesk_text::text::detect_cjk_language("autofocus"), None);
 /// ```
 pub fn detect_cjk_language(text: &str) -> Option<&'static str> {
     let (mut kana, mut hangul, mut han) = (0, 0, 0);
