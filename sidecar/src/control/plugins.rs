@@ -1,0 +1,238 @@
+//! The installed plugins through the control plane: install (or upgrade, with
+//! the signature checked when keys are trusted), roll back, remove, and list them
+//! with who signed each version and which tenants use it.
+
+use super::*;
+
+impl ControlPlane {
+    /// Installs a plugin, or upgrades the one of that name. The signature is
+    /// checked first when keys are trusted; then the component must load.
+    pub async fn install_plugin(
+        &self,
+        actor: &str,
+        name: Option<&str>,
+        bytes: Vec<u8>,
+        signature: Option<&str>,
+    ) -> Result<InstalledPlugin, ControlError> {
+        let signer = if self.trusted.is_empty() {
+            None
+        } else {
+            let key = self.trusted.verify(&bytes, signature)?;
+            tracing::info!(key, "plugin signature verified");
+            Some(key)
+        };
+        let loaded = self
+            .load_bytes(&bytes, std::path::Path::new("uploaded component"))
+            .await?;
+        let name = name
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&loaded.manifest.name)
+            .to_owned();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(invalid("name", format!("'{name}' is not a plugin name")));
+        }
+        let state = self.store.control_state().await?;
+        let current = state.plugins.iter().find(|p| p.name == name);
+        if current.is_some_and(|p| p.active == loaded.digest) {
+            return Err(ControlError::AlreadyExists(format!(
+                "plugin '{name}' already runs this component (sha256:{})",
+                loaded.digest
+            )));
+        }
+        let before = match current {
+            Some(row) => Some(self.plugin_version(&row.active).await?),
+            None => None,
+        };
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: None,
+            action: if current.is_some() {
+                "plugin.upgrade".into()
+            } else {
+                "plugin.install".into()
+            },
+            target: name.clone(),
+            before: before.as_ref().map(|p| version_json(p)),
+            after: Some(version_json(&loaded)),
+        };
+        let writes = vec![
+            ControlWrite::PutPluginBlob(PluginBlob {
+                digest: loaded.digest.clone(),
+                name: name.clone(),
+                version: loaded.manifest.version.clone(),
+                bytes,
+                signature: signature.map(str::to_owned),
+                installed_at_ms: crate::store::now_ms(),
+            }),
+            ControlWrite::SetPlugin {
+                name: name.clone(),
+                active: Some(loaded.digest.clone()),
+                previous: current.map(|p| p.active.clone()),
+                expected_active: current.map(|p| p.active.clone()),
+            },
+        ];
+        self.store.apply(writes, audit).await?;
+        if let (Some(key), Ok(mut signers)) = (signer, self.signers.lock()) {
+            signers.insert(loaded.digest.clone(), Some(key));
+        }
+        self.installed_plugin(&name).await
+    }
+
+    /// Returns a plugin to the version its last upgrade replaced.
+    pub async fn rollback_plugin(
+        &self,
+        actor: &str,
+        name: &str,
+    ) -> Result<InstalledPlugin, ControlError> {
+        let state = self.store.control_state().await?;
+        let row = state
+            .plugins
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))?;
+        let previous = row.previous.clone().ok_or_else(|| {
+            ControlError::FailedPrecondition(format!(
+                "plugin '{name}' has no earlier version to roll back to"
+            ))
+        })?;
+        let from = self.plugin_version(&row.active).await?;
+        let to = self.plugin_version(&previous).await?;
+        // Tenants' settings must still be valid for the version rolled back to.
+        let mut plugins = self.plugins_of(&state).await?;
+        plugins.insert(name.to_owned(), to.clone());
+        for tenant in tenants_of(&state)? {
+            validate_tenant(&tenant.doc, &plugins, &self.bounds).map_err(|e| {
+                ControlError::FailedPrecondition(format!(
+                    "cannot roll back '{name}' to {}: tenant '{}' {e}",
+                    to.manifest.version, tenant.id
+                ))
+            })?;
+        }
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: None,
+            action: "plugin.rollback".into(),
+            target: name.to_owned(),
+            before: Some(version_json(&from)),
+            after: Some(version_json(&to)),
+        };
+        self.store
+            .apply(
+                vec![ControlWrite::SetPlugin {
+                    name: name.to_owned(),
+                    active: Some(previous),
+                    previous: Some(row.active.clone()),
+                    expected_active: Some(row.active.clone()),
+                }],
+                audit,
+            )
+            .await?;
+        self.installed_plugin(name).await
+    }
+
+    /// Uninstalls a plugin no tenant names any more.
+    pub async fn remove_plugin(&self, actor: &str, name: &str) -> Result<(), ControlError> {
+        let installed = self.installed_plugin(name).await?;
+        if !installed.used_by.is_empty() {
+            return Err(ControlError::FailedPrecondition(format!(
+                "plugin '{name}' is still in the pipeline of tenant(s) {}: detach it first",
+                installed.used_by.join(", ")
+            )));
+        }
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: None,
+            action: "plugin.remove".into(),
+            target: name.to_owned(),
+            before: Some(version_json(&installed.plugin)),
+            after: None,
+        };
+        self.store
+            .apply(
+                vec![ControlWrite::SetPlugin {
+                    name: name.to_owned(),
+                    active: None,
+                    previous: None,
+                    expected_active: Some(installed.plugin.digest.clone()),
+                }],
+                audit,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Every installed plugin, by name.
+    pub async fn list_plugins(&self) -> Result<Vec<InstalledPlugin>, ControlError> {
+        let state = self.store.control_state().await?;
+        let mut out = Vec::new();
+        for row in &state.plugins {
+            out.push(self.describe(row, &state).await?);
+        }
+        Ok(out)
+    }
+
+    async fn installed_plugin(&self, name: &str) -> Result<InstalledPlugin, ControlError> {
+        let state = self.store.control_state().await?;
+        let row = state
+            .plugins
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))?;
+        self.describe(row, &state).await
+    }
+
+    /// The trusted key that signed a version, if keys are trusted and one did.
+    async fn signer(&self, digest: &str) -> Result<Option<String>, ControlError> {
+        if self.trusted.is_empty() {
+            return Ok(None);
+        }
+        let known = self
+            .signers
+            .lock()
+            .ok()
+            .and_then(|signers| signers.get(digest).cloned());
+        if let Some(signer) = known {
+            return Ok(signer);
+        }
+        let blob = self.store.plugin_blob(digest).await?;
+        let signer = blob.and_then(|b| self.trusted.verify(&b.bytes, b.signature.as_deref()).ok());
+        if let Ok(mut signers) = self.signers.lock() {
+            signers.insert(digest.to_owned(), signer.clone());
+        }
+        Ok(signer)
+    }
+
+    async fn describe(
+        &self,
+        row: &crate::store::PluginRow,
+        state: &ControlState,
+    ) -> Result<InstalledPlugin, ControlError> {
+        let plugin = self.plugin_version(&row.active).await?;
+        let previous = match &row.previous {
+            Some(digest) => Some((
+                self.plugin_version(digest).await?.manifest.version.clone(),
+                digest.clone(),
+            )),
+            None => None,
+        };
+        let signed_by = self.signer(&row.active).await?;
+        let mut used_by = Vec::new();
+        for tenant in &state.tenants {
+            let doc = parse_doc(&tenant.id, &tenant.doc)?;
+            if doc.plugins.iter().any(|g| g.name == row.name) {
+                used_by.push(tenant.id.clone());
+            }
+        }
+        Ok(InstalledPlugin {
+            name: row.name.clone(),
+            plugin,
+            previous,
+            signed_by,
+            used_by,
+        })
+    }
+}
