@@ -538,7 +538,9 @@ async fn process(bridge: &Bridge, batch: queue::Batch) {
     let outcome = attempt(bridge, &batch).await;
     let recorded = match outcome {
         Ok(()) => bridge.queue.complete(id).await,
-        Err(Failure::Retry(after, error)) if attempts + 1 < bridge.config.max_attempts => {
+        Err(Failure::Retry(after, error))
+            if attempts.saturating_add(1) < bridge.config.max_attempts =>
+        {
             let backoff = bridge
                 .config
                 .retry_base_ms
@@ -547,7 +549,7 @@ async fn process(bridge: &Bridge, batch: queue::Batch) {
             let wait = after.max(Duration::from_millis(backoff));
             tracing::warn!(
                 job = id,
-                attempts = attempts + 1,
+                attempts = attempts.saturating_add(1),
                 "retrying in {wait:?}: {error}"
             );
             bridge
@@ -741,14 +743,20 @@ fn worth_retrying(status: reqwest::StatusCode) -> bool {
     status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
 }
 
-/// A `Retry-After` in seconds; zero when absent or unreadable.
+/// The longest a helpdesk's `Retry-After` is honoured: a larger value (or a
+/// hostile one) waits this long, then the job is retried as usual.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// A `Retry-After` in seconds, at most [`MAX_RETRY_AFTER`]; zero when absent or
+/// unreadable.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
     headers
         .get(reqwest::header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(Duration::ZERO)
+        .map_or(Duration::ZERO, |secs| {
+            Duration::from_secs(secs).min(MAX_RETRY_AFTER)
+        })
 }
 
 /// The reply an agent's note becomes: the draft as the last plugin left it.
@@ -840,4 +848,28 @@ async fn send(bridge: &Bridge, endpoint: &Endpoint, call: &types::RestCall) -> R
 /// The queue of a bridge configuration, for the dead-letter commands.
 pub fn open_queue(config: &BridgeConfig) -> Result<Queue, BridgeError> {
     Ok(Queue::open(&config.data_dir)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_retry_after_is_read_in_seconds_and_capped() {
+        let with = |value: &str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(
+                reqwest::header::RETRY_AFTER,
+                value.parse().expect("header value"),
+            );
+            retry_after(&headers)
+        };
+        assert_eq!(
+            retry_after(&reqwest::header::HeaderMap::new()),
+            Duration::ZERO
+        );
+        assert_eq!(with("30"), Duration::from_secs(30));
+        assert_eq!(with("18446744073709551615"), MAX_RETRY_AFTER);
+        assert_eq!(with("soon"), Duration::ZERO);
+    }
 }

@@ -211,7 +211,12 @@ impl Queue {
     ) -> Result<R, QueueError> {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().map_err(|_| QueueError::Poisoned)?;
+            // A call that panicked cannot have left a transaction open (rusqlite
+            // rolls back on drop), so the connection stays usable: recover it
+            // rather than answer every later delivery with an error.
+            let mut conn = conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&mut conn)
         })
         .await?
@@ -449,7 +454,12 @@ impl Queue {
                 "UPDATE jobs SET state = ?2, last_error = COALESCE(?3, last_error),
                         attempts = attempts + (?3 IS NOT NULL), next_at_ms = ?4
                  WHERE id = ?1 OR (batch_of = ?1 AND ?2 != 'pending')",
-                params![id as i64, state.as_str(), error, now_ms() + retry_in_ms],
+                params![
+                    id as i64,
+                    state.as_str(),
+                    error,
+                    now_ms().saturating_add(retry_in_ms)
+                ],
             )?;
             Ok(())
         })
@@ -623,5 +633,25 @@ mod tests {
         queue.complete(id).await.expect("done");
         assert!(queue.next_due().await.expect("due").is_none());
         assert_eq!(queue.list(JobState::Done).await.expect("done").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_retry_far_in_the_future_neither_panics_nor_blocks_the_queue() {
+        let dir = tempfile::tempdir().expect("dir");
+        let queue = Queue::open(&dir.path().join("bridge.db")).expect("queue");
+        assert!(queue.enqueue("e", &job("far"), 0).await.expect("enqueue"));
+        let id = queue.next_due().await.expect("due").expect("job").id;
+        queue
+            .fail(id, "429", Some(i64::MAX))
+            .await
+            .expect("recorded, not overflowed");
+        assert!(
+            queue.next_due().await.expect("due").is_none(),
+            "not due for ages"
+        );
+        // The queue goes on serving.
+        assert!(queue.enqueue("e", &job("next"), 0).await.expect("enqueue"));
+        let next = queue.next_due().await.expect("due").expect("job");
+        assert_eq!(next.job.delivery_key, "next");
     }
 }

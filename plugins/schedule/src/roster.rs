@@ -416,8 +416,11 @@ fn parse_day(text: &str) -> Result<Weekday, String> {
     let lower = text.trim().to_ascii_lowercase();
     DAY_NAMES
         .iter()
+        // `get`, not slicing: the first three bytes may end inside a character.
         .find(|(name, _)| {
-            lower.len() >= 3 && name.starts_with(&lower[..3]) && lower.is_char_boundary(3)
+            lower
+                .get(..3)
+                .is_some_and(|prefix| name.starts_with(prefix))
         })
         .map(|(_, day)| *day)
         .ok_or_else(|| format!("'{text}' is not a day (mon, tue, ... sun)"))
@@ -560,5 +563,13 @@ mod tests {
         assert_eq!(twice.to_string(), "agent 'x' appears twice");
         let stored = Roster::from_json(&a.to_json()).expect("round trip");
         assert_eq!(stored.records, a.records);
+    }
+
+    #[test]
+    fn a_day_written_with_multi_byte_characters_is_refused_not_a_panic() {
+        for text in ["éé", "mö", "月曜日", "ü"] {
+            assert!(parse_day(text).is_err(), "{text}");
+        }
+        assert_eq!(parse_day("Monday"), Ok(Weekday::Monday));
     }
 }

@@ -147,3 +147,23 @@ pub(crate) fn action_from_wit(plugin: &str, action: WitAction) -> pb::Action {
         kind: Some(kind),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_occurred_at_from_outside_saturates_instead_of_overflowing() {
+        for (seconds, nanos, expected) in [
+            (i64::MAX, 999_999_999, i64::MAX),
+            (i64::MIN, -999_999_999, i64::MIN),
+            (1_795_000_000, 500_000_000, 1_795_000_000_500),
+        ] {
+            let event = pb::Event {
+                occurred_at: Some(prost_types::Timestamp { seconds, nanos }),
+                ..Default::default()
+            };
+            assert_eq!(event_to_wit(&event).occurred_at_ms, expected, "{seconds}");
+        }
+    }
+}
