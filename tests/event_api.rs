@@ -236,6 +236,14 @@ async fn bad_requests_get_clear_status_codes() {
         .expect_err("unknown tenant");
     assert_eq!(err.code(), Code::NotFound);
     assert!(err.message().contains("nobody"), "{err:?}");
+    // A long id is not echoed back whole.
+    let long = "x".repeat(100_000);
+    let err = client
+        .handle_event(request(customer_message(&long, "u-2", "hi")))
+        .await
+        .expect_err("unknown tenant");
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.message().len() < 300, "{} bytes", err.message().len());
 
     let err = client
         .handle_event(pb::HandleEventRequest { event: None })

@@ -265,6 +265,9 @@ async fn serve(
     if let Some(dir) = plugin_dir {
         config.plugin_dir = dir;
     }
+    if let Some(warning) = config.open_api_warning() {
+        tracing::warn!("{warning}");
+    }
     let sidecar = crossdesk_sidecar::Sidecar::build(&config)
         .await
         .context("cannot start the sidecar")?;

@@ -416,6 +416,19 @@ impl Config {
         }
     }
 
+    /// A warning when the event API would be open to anyone who reaches a
+    /// listener beyond loopback (no `[[callers]]` declared), else `None`.
+    pub fn open_api_warning(&self) -> Option<String> {
+        (self.callers.is_empty() && !self.listen.ip().is_loopback()).then(|| {
+            format!(
+                "the event API on {} accepts events from anyone who reaches it: no \
+                 [[callers]] are declared (declare callers with tokens, or listen on \
+                 loopback)",
+                self.listen
+            )
+        })
+    }
+
     /// What every tenant's grants must stay within: the default limits, the
     /// ceiling the plugin pool is sized for, the default quota.
     pub fn bounds(&self) -> crate::grant::Bounds {
@@ -610,5 +623,21 @@ mod tests {
             let config = Config::parse(&text(key)).expect(key);
             assert_eq!(config.tenants[0].plugins[0].settings["a"], "1", "{key}");
         }
+    }
+
+    #[test]
+    fn an_open_event_api_beyond_loopback_is_warned_about() {
+        let open = Config::parse("listen = \"0.0.0.0:50051\"\n").expect("valid");
+        assert!(
+            open.open_api_warning()
+                .is_some_and(|w| w.contains("0.0.0.0:50051"))
+        );
+        assert_eq!(Config::parse("").expect("valid").open_api_warning(), None);
+        let guarded = Config::parse(
+            "listen = \"0.0.0.0:50051\"\n[[callers]]\nname = \"b\"\n\
+             token = \"0123456789abcdef\"\ntenants = [\"*\"]\n",
+        )
+        .expect("valid");
+        assert_eq!(guarded.open_api_warning(), None);
     }
 }

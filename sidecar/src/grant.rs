@@ -67,6 +67,20 @@ pub struct TenantDoc {
     pub pipelines: BTreeMap<String, Vec<String>>,
 }
 
+/// A tenant id as it may appear in a message: at most [`MAX_TENANT_ID`] bytes
+/// (cut at a character boundary, marked with `…`), so that an error never echoes
+/// a caller's arbitrarily long input back.
+pub fn shown_id(id: &str) -> String {
+    if id.len() <= MAX_TENANT_ID {
+        return id.to_owned();
+    }
+    let mut end = MAX_TENANT_ID;
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &id[..end])
+}
+
 /// What a tenant grants one plugin, as the configuration file writes it
 /// (`[[tenants.plugins]]`), the store keeps it and the admin API shows it. Secrets
 /// appear by host and header only; a value in the file is taken out before the
@@ -464,6 +478,15 @@ mod tests {
         let mut tenant = TenantDoc::default();
         tenant.quota.burst = Some(0);
         assert_eq!(check(&tenant).expect_err("refused").field, "quota.burst");
+    }
+
+    #[test]
+    fn a_long_id_is_shown_cut_at_a_character_boundary() {
+        assert_eq!(shown_id("acme"), "acme");
+        let long = "é".repeat(MAX_TENANT_ID);
+        let shown = shown_id(&long);
+        assert!(shown.len() <= MAX_TENANT_ID + "…".len(), "{}", shown.len());
+        assert!(shown.ends_with('…'));
     }
 
     #[test]

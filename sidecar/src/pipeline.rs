@@ -485,7 +485,9 @@ impl Sidecar {
             .tenants
             .get(&event.tenant_id)
             .cloned()
-            .ok_or_else(|| PipelineError::UnknownTenant(event.tenant_id.clone()))?;
+            .ok_or_else(|| {
+                PipelineError::UnknownTenant(crate::grant::shown_id(&event.tenant_id))
+            })?;
         if tenant.suspended {
             return Err(PipelineError::Suspended(event.tenant_id.clone()));
         }
