@@ -17,12 +17,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Arg, ArgAction};
 
-use crossdesk_sidecar::config::{Config, Limits};
+use crossdesk_sidecar::config::Config;
 use crossdesk_sidecar::runtime::{
-    CommandInput, CommandOutput, CommandSpec, Grant, OutputFile, ParamKind, Runtime,
+    CommandInput, CommandOutput, CommandSpec, OutputFile, ParamKind, Runtime,
 };
 use crossdesk_sidecar::store::{ContactCount, Store};
-use crossdesk_sidecar::tools::TOOL_TIMEOUT_MS;
+use crossdesk_sidecar::tools;
 
 /// Where a tool runs: the tenant, and the sidecar's configuration and data.
 /// These options are the host's; they may appear anywhere on the command line.
@@ -296,7 +296,7 @@ async fn run_command(scope: &Scope, plugin: &str, args: Vec<String>) -> Result<(
         Some(tenant) => {
             let sidecar = scope.sidecar().await?;
             let loaded = sidecar.installed_plugin(plugin)?;
-            let spec = crossdesk_sidecar::tools::command_spec(&loaded, plugin, command)?;
+            let spec = tools::command_spec(&loaded, plugin, command)?;
             let parsed = parse(plugin, spec, rest)?;
             let output = sidecar
                 .run_command(Some(tenant), plugin, command, parsed.input.clone())
@@ -334,23 +334,20 @@ async fn run_standalone(
             })?;
         config.plugin_dir.join(&source.path)
     };
-    let limits = Limits {
-        timeout_ms: TOOL_TIMEOUT_MS,
-        ..config.limits
-    };
     let runtime = Runtime::new(&config.max_limits(), 2, &config.compiled_dir())?;
     let loaded = runtime.load(&path).await?;
-    let spec = crossdesk_sidecar::tools::command_spec(&loaded, plugin, command)?;
-    if spec.needs_tenant {
-        bail!("command '{command}' of plugin '{plugin}' runs for a tenant: give --tenant");
-    }
+    let spec = tools::tenantless_spec(&loaded, plugin, command)?;
     let parsed = parse(plugin, spec, rest)?;
-    let grant = Arc::new(Grant::nothing("", &loaded.manifest.name, limits));
-    let output = runtime
-        .run_command(&loaded, &grant, command, &parsed.input)
-        .await
-        .map_err(|f| anyhow::anyhow!("plugin '{plugin}': {}", f.message))
-        .with_context(|| parsed.describe(plugin, command))?;
+    let output = tools::run_tenantless(
+        &runtime,
+        &loaded,
+        plugin,
+        command,
+        &parsed.input,
+        config.limits,
+    )
+    .await
+    .with_context(|| parsed.describe(plugin, command))?;
     Ok((output, parsed))
 }
 

@@ -11,9 +11,11 @@
 
 use std::sync::Arc;
 
+use crate::config::Limits;
 use crate::pipeline::Sidecar;
 use crate::runtime::{
     CommandInput, CommandOutput, CommandSpec, Grant, LoadedPlugin, MAX_KV_KEY, MAX_KV_VALUE,
+    Runtime,
 };
 use crate::store::{NewAuditEntry, StoreError};
 
@@ -107,7 +109,7 @@ impl Sidecar {
             });
         }
         // Parsing needs the plugin's settings, nothing else: the host writes.
-        let mut parse_grant = Grant::nothing(tenant, plugin, tool_limits(&grant));
+        let mut parse_grant = Grant::nothing(tenant, plugin, tool_limits(grant.limits));
         parse_grant.settings = grant.settings.clone();
         let entries = self
             .runtime()
@@ -157,45 +159,23 @@ impl Sidecar {
         command: &str,
         mut input: CommandInput,
     ) -> Result<CommandOutput, ToolError> {
-        let loaded = self.installed_plugin(plugin)?;
-        let spec = command_spec(&loaded, plugin, command)?;
-        let (loaded, grant) = match tenant {
-            Some(tenant) => {
-                let (loaded, grant) = self.tenant_plugin(tenant, plugin)?;
-                let grant = Grant {
-                    tenant: grant.tenant.clone(),
-                    plugin: grant.plugin.clone(),
-                    limits: tool_limits(&grant),
-                    kv: grant.kv.clone(),
-                    settings: grant.settings.clone(),
-                    outbound: grant.outbound.clone(),
-                    kv_read: grant.kv_read.clone(),
-                    contact_history: Some(self.store().clone()),
-                };
-                (loaded, grant)
-            }
-            None if spec.needs_tenant => {
-                return Err(ToolError::NeedsTenant {
-                    plugin: plugin.to_owned(),
-                    command: command.to_owned(),
-                });
-            }
-            None => {
-                let limits = crate::config::Limits {
-                    timeout_ms: TOOL_TIMEOUT_MS,
-                    ..self.default_limits()
-                };
-                (loaded, Grant::nothing("", plugin, limits))
-            }
+        let Some(tenant) = tenant else {
+            let loaded = self.installed_plugin(plugin)?;
+            tenantless_spec(&loaded, plugin, command)?;
+            input.tenant = None;
+            let limits = self.default_limits();
+            return run_tenantless(self.runtime(), &loaded, plugin, command, &input, limits).await;
         };
-        input.tenant = tenant.map(str::to_owned);
-        self.runtime()
-            .run_command(&loaded, &Arc::new(grant), command, &input)
-            .await
-            .map_err(|failure| ToolError::Plugin {
-                plugin: plugin.to_owned(),
-                message: failure.message,
-            })
+        // Checked before the tenant, as for a command that needs none.
+        command_spec(&*self.installed_plugin(plugin)?, plugin, command)?;
+        let (loaded, grant) = self.tenant_plugin(tenant, plugin)?;
+        let grant = Grant {
+            limits: tool_limits(grant.limits),
+            contact_history: Some(self.store().clone()),
+            ..Grant::clone(&grant)
+        };
+        input.tenant = Some(tenant.to_owned());
+        call(self.runtime(), &loaded, grant, plugin, command, &input).await
     }
 
     /// The tenant's step for `plugin`: the loaded plugin and the tenant's grant.
@@ -236,11 +216,61 @@ pub fn command_spec<'p>(
         })
 }
 
-/// A tenant's limits for its plugin, with the tools' deadline.
-fn tool_limits(grant: &Grant) -> crate::config::Limits {
-    crate::config::Limits {
+/// The spec of a command that runs without a tenant; refused when the command
+/// needs one.
+pub fn tenantless_spec<'p>(
+    loaded: &'p LoadedPlugin,
+    plugin: &str,
+    command: &str,
+) -> Result<&'p CommandSpec, ToolError> {
+    let spec = command_spec(loaded, plugin, command)?;
+    if spec.needs_tenant {
+        return Err(ToolError::NeedsTenant {
+            plugin: plugin.to_owned(),
+            command: command.to_owned(),
+        });
+    }
+    Ok(spec)
+}
+
+/// Runs a command that needs no tenant (see [`tenantless_spec`]): nothing
+/// granted, `limits` with the tools' deadline. The CLI runs such commands from a
+/// component alone, without a sidecar.
+pub async fn run_tenantless(
+    runtime: &Runtime,
+    loaded: &LoadedPlugin,
+    plugin: &str,
+    command: &str,
+    input: &CommandInput,
+    limits: Limits,
+) -> Result<CommandOutput, ToolError> {
+    let grant = Grant::nothing("", plugin, tool_limits(limits));
+    call(runtime, loaded, grant, plugin, command, input).await
+}
+
+/// Calls the command in the sandbox, the plugin's failure as a [`ToolError`].
+async fn call(
+    runtime: &Runtime,
+    loaded: &LoadedPlugin,
+    grant: Grant,
+    plugin: &str,
+    command: &str,
+    input: &CommandInput,
+) -> Result<CommandOutput, ToolError> {
+    runtime
+        .run_command(loaded, &Arc::new(grant), command, input)
+        .await
+        .map_err(|failure| ToolError::Plugin {
+            plugin: plugin.to_owned(),
+            message: failure.message,
+        })
+}
+
+/// Limits with the tools' deadline.
+fn tool_limits(limits: Limits) -> Limits {
+    Limits {
         timeout_ms: TOOL_TIMEOUT_MS,
-        ..grant.limits
+        ..limits
     }
 }
 

@@ -11,8 +11,8 @@ use wasmtime::component::Component;
 /// Contract versions this host loads, oldest first.
 pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0", "0.2.0"];
 
-/// A contract version this host loads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A contract version this host loads, ordered oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Contract {
     V0_1,
     V0_2,
@@ -61,11 +61,7 @@ pub(super) fn check(engine: &Engine, component: &Component) -> Result<Contract, 
         .filter_map(|name| name.strip_prefix(HANDLER_INTERFACE))
         .map(|rest| rest.strip_prefix('@').unwrap_or("(unversioned)"))
         .collect();
-    if let Some(contract) = versions
-        .iter()
-        .filter_map(|v| Contract::of(v))
-        .max_by_key(|c| c.version())
-    {
+    if let Some(contract) = versions.iter().filter_map(|v| Contract::of(v)).max() {
         return Ok(contract);
     }
     match versions.first() {

@@ -122,7 +122,7 @@ impl std::fmt::Debug for LoadedPlugin {
 }
 
 /// Everything one tenant granted one plugin, fixed for the duration of a call.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Grant {
     pub tenant: String,
     pub plugin: String,
