@@ -335,6 +335,126 @@ async fn bad_settings_are_refused_with_the_field_named_and_change_nothing() {
 }
 
 #[tokio::test]
+async fn a_tenant_admin_grants_no_more_than_the_operator_allows() {
+    let server = TestServer::start(&managed(
+        "",
+        &["plugin-tagger", "plugin-noop"],
+        r#"
+[tenant_admins]
+max_limits = { timeout_ms = 3000 }
+max_quota = { burst = 100 }
+
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = { tag = "t" }
+[[tenants.plugins]]
+name = "plugin-noop"
+
+[[tenants]]
+id = "globex"
+[[tenants.plugins]]
+name = "plugin-noop"
+"#,
+    ))
+    .await;
+    let mut admin = server.admin().await;
+    let timeout = |ms: u64| {
+        let mut request = configure("acme", "plugin-tagger");
+        request.limits = Some(pb::LimitOverrides {
+            timeout_ms: Some(ms),
+            ..Default::default()
+        });
+        request
+    };
+    let refused = admin
+        .configure_plugin(as_admin(ACME_ADMIN, timeout(10_000)))
+        .await
+        .expect_err("above the tenant admins' ceiling");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused
+            .message()
+            .contains("plugins.plugin-tagger.limits.timeout_ms")
+            && refused.message().contains("tenant_admins"),
+        "{refused:?}"
+    );
+    for (who, ms) in [(ACME_ADMIN, 3_000), (OPS, 10_000)] {
+        admin
+            .configure_plugin(as_admin(who, timeout(ms)))
+            .await
+            .unwrap_or_else(|e| panic!("{who} may set {ms} ms: {e:?}"));
+    }
+    // What the operator set stays through the tenant admin's other changes…
+    let mut setting = configure("acme", "plugin-tagger");
+    setting.set_settings.insert("tag".into(), "u".into());
+    admin
+        .configure_plugin(as_admin(ACME_ADMIN, setting))
+        .await
+        .expect("an unrelated change");
+    // …and is not theirs to raise.
+    let refused = admin
+        .configure_plugin(as_admin(ACME_ADMIN, timeout(20_000)))
+        .await
+        .expect_err("raised");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+
+    let quota = |burst: u32| pb::SetQuotaRequest {
+        tenant_id: "acme".into(),
+        quota: Some(pb::QuotaOverrides {
+            burst: Some(burst),
+            ..Default::default()
+        }),
+        expected_revision: 0,
+    };
+    let refused = admin
+        .set_quota(as_admin(ACME_ADMIN, quota(1_000)))
+        .await
+        .expect_err("quota above the ceiling");
+    assert!(refused.message().contains("quota.burst"), "{refused:?}");
+    admin
+        .set_quota(as_admin(ACME_ADMIN, quota(50)))
+        .await
+        .expect("a lower quota");
+
+    // Loopback, private and link-local space is the operator file's to open: no
+    // admin's grant names it.
+    for who in [ACME_ADMIN, OPS] {
+        let mut metadata = configure("acme", "plugin-tagger");
+        metadata.allowed_hosts = Some(pb::HostList {
+            hosts: vec!["169.254.169.254".into()],
+        });
+        let refused = admin
+            .configure_plugin(as_admin(who, metadata))
+            .await
+            .expect_err("a private address");
+        assert_eq!(refused.code(), Code::InvalidArgument, "{who}");
+        assert!(refused.message().contains("private_hosts"), "{refused:?}");
+    }
+
+    // Who else runs a plugin is not a tenant admin's to know.
+    let used_by = |token: &'static str| {
+        let mut admin = admin.clone();
+        async move {
+            let plugins = admin
+                .list_plugins(as_admin(token, pb::ListPluginsRequest {}))
+                .await
+                .expect("list")
+                .into_inner()
+                .plugins;
+            plugins
+                .into_iter()
+                .find(|p| p.name == "plugin-noop")
+                .expect("installed")
+                .used_by
+        }
+    };
+    assert_eq!(used_by(OPS).await, ["acme", "globex"]);
+    assert_eq!(used_by(ACME_ADMIN).await, ["acme"]);
+}
+
+#[tokio::test]
 async fn every_change_is_audited_with_who_what_and_before_after() {
     let server = TestServer::start(&two_tenants()).await;
     let mut admin = server.admin().await;
@@ -602,6 +722,8 @@ async fn an_event_in_flight_finishes_with_the_settings_it_started_with() {
         &["plugin-forbidden-host", "plugin-tagger"],
         &format!(
             r#"
+[outbound]
+private_hosts = ["127.0.0.1"]
 [[tenants]]
 id = "acme"
 [[tenants.plugins]]
@@ -836,6 +958,8 @@ async fn secrets_are_write_only_sealed_at_rest_and_added_by_the_host() {
         &["plugin-forbidden-host"],
         &format!(
             r#"
+[outbound]
+private_hosts = ["127.0.0.1"]
 [[tenants]]
 id = "acme"
 [[tenants.plugins]]

@@ -56,6 +56,13 @@ id = "wildcard-to-loopback"
 name = "plugin-forbidden-host"
 allowed_hosts = ["*.0.0.1"]
 settings = { url = "http://127.0.0.1:5432/" }
+
+[[tenants]]
+id = "name-to-loopback"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+allowed_hosts = ["localhost:5432"]
+settings = { url = "http://localhost:5432/" }
 "#,
     );
     config
@@ -237,6 +244,12 @@ async fn outbound_http_needs_a_grant_for_that_host() {
     let result = outcome(&response, "plugin-forbidden-host");
     assert_eq!(result.status(), Status::Denied, "{result:?}");
     assert!(result.error.contains("not public"), "{result:?}");
+    // Nor does a tenant's exact grant of a name that resolves to loopback: only the
+    // operator's `[outbound] private_hosts` opens it.
+    let response = run(&server, "name-to-loopback", "http-4").await;
+    let result = outcome(&response, "plugin-forbidden-host");
+    assert_eq!(result.status(), Status::Denied, "{result:?}");
+    assert!(result.error.contains("operator"), "{result:?}");
 }
 
 #[tokio::test]
@@ -271,6 +284,8 @@ fn fetch_config(addr: std::net::SocketAddr, extra: &str) -> String {
     install(&["plugin-forbidden-host"])
         + &format!(
             r#"
+[outbound]
+private_hosts = ["127.0.0.1"]
 [[tenants]]
 id = "fetcher"
 [[tenants.plugins]]

@@ -22,6 +22,8 @@ fn examples() -> PathBuf {
 fn config() -> String {
     install(&["translation", "recommend", "schedule", "plugin-tagger"])
         + r#"
+[outbound]
+private_hosts = ["127.0.0.1"]
 [[tenants]]
 id = "global"
 [[tenants.plugins]]

@@ -249,6 +249,8 @@ async fn tone_runs_after_translation_on_the_translated_reply() {
     let config = install(&["translation", "tone"])
         + &format!(
             r#"
+[outbound]
+private_hosts = ["127.0.0.1"]
 [[tenants]]
 id = "acme"
 [[tenants.plugins]]

@@ -18,6 +18,8 @@ fn config(engine_url: &str, timeout_ms: u64) -> String {
     install(&["translation", "plugin-tagger"])
         + &format!(
             r#"
+[outbound]
+private_hosts = ["127.0.0.1"]
 [[tenants]]
 id = "acme"
 [[tenants.plugins]]

@@ -16,7 +16,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::{Config, Limits};
-use crossdesk_sidecar::runtime::{Grant, Runtime, http::OutboundPolicy};
+use crossdesk_sidecar::runtime::http::{HostPattern, OutboundPolicy, PrivateHosts};
+use crossdesk_sidecar::runtime::{Grant, Runtime};
 
 #[derive(Parser)]
 #[command(
@@ -155,7 +156,8 @@ enum PluginCommand {
         /// Grant key-value storage (kept in `--data-dir`).
         #[arg(long)]
         kv: bool,
-        /// Allow outbound HTTP to this host; repeatable.
+        /// Allow outbound HTTP to this host; repeatable. You run the plugin as its
+        /// operator: a host named exactly may be on loopback or a private network.
         #[arg(long = "allow-host", value_name = "HOST")]
         allow_hosts: Vec<String>,
         /// Deadline of the call in milliseconds.
@@ -470,7 +472,16 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 outbound: if allow_hosts.is_empty() {
                     None
                 } else {
-                    Some(OutboundPolicy::new(&allow_hosts, &[]).map_err(anyhow::Error::msg)?)
+                    let private = allow_hosts
+                        .iter()
+                        .filter_map(|h| HostPattern::parse(h).ok())
+                        .filter_map(|p| p.exact_host().map(str::to_owned))
+                        .collect::<Vec<_>>();
+                    let private = PrivateHosts::parse(&private).map_err(anyhow::Error::msg)?;
+                    Some(
+                        OutboundPolicy::new(&allow_hosts, &[], Arc::new(private))
+                            .map_err(anyhow::Error::msg)?,
+                    )
                 },
                 kv_read: None,
                 contact_history: None,

@@ -147,6 +147,7 @@ impl AdminApi {
             .edit_tenant(
                 TenantRequest {
                     actor: &admin.name,
+                    tenant_admin: !admin.is_global(),
                     tenant,
                     expected_revision,
                 },
@@ -426,6 +427,7 @@ impl AdminService for AdminApi {
             .detach_plugin(
                 TenantRequest {
                     actor: &admin.name,
+                    tenant_admin: !admin.is_global(),
                     tenant: &r.tenant_id,
                     expected_revision: r.expected_revision,
                 },
@@ -536,6 +538,7 @@ impl AdminService for AdminApi {
             .set_secret(
                 TenantRequest {
                     actor: &admin.name,
+                    tenant_admin: !admin.is_global(),
                     tenant: &r.tenant_id,
                     expected_revision: r.expected_revision,
                 },
@@ -560,6 +563,7 @@ impl AdminService for AdminApi {
             .delete_secret(
                 TenantRequest {
                     actor: &admin.name,
+                    tenant_admin: !admin.is_global(),
                     tenant: &r.tenant_id,
                     expected_revision: r.expected_revision,
                 },
@@ -597,13 +601,19 @@ impl AdminService for AdminApi {
         &self,
         request: Request<pb::ListPluginsRequest>,
     ) -> Result<Response<pb::ListPluginsResponse>, Status> {
-        let _admin = self.identify(&request)?;
+        let admin = self.identify(&request)?;
         let plugins = self
             .control
             .list_plugins()
             .await?
             .into_iter()
-            .map(plugin_to_pb)
+            .map(|mut installed| {
+                // Other tenants' names are theirs.
+                installed
+                    .used_by
+                    .retain(|tenant| admin.may_manage(tenant).is_ok());
+                plugin_to_pb(installed)
+            })
             .collect();
         Ok(Response::new(pb::ListPluginsResponse { plugins }))
     }

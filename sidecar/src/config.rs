@@ -61,6 +61,10 @@ pub struct Config {
     pub callers: Vec<CallerConfig>,
     /// Where tenants' settings and plugin data are kept.
     pub storage: StorageSettings,
+    /// Where plugins' requests may go beyond public addresses.
+    pub outbound: OutboundSettings,
+    /// The most an admin limited to some tenants may grant.
+    pub tenant_admins: TenantAdminSettings,
     /// The admin API. With it, tenants and plugins live in the store and change at
     /// runtime (this file's `[[plugins]]` and `[[tenants]]` only seed an empty store);
     /// without it, this file is the whole truth and changes need a restart.
@@ -240,9 +244,32 @@ impl Default for Config {
             tenants: Vec::new(),
             callers: Vec::new(),
             storage: StorageSettings::default(),
+            outbound: OutboundSettings::default(),
+            tenant_admins: TenantAdminSettings::default(),
             admin: None,
         }
     }
+}
+
+/// Plugins' outbound requests, beyond what each tenant grants.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundSettings {
+    /// Hosts a plugin may reach although they resolve to loopback, private or
+    /// link-local addresses (an MT engine on this machine, a service of the
+    /// operator's network): exact names or addresses, no port. A tenant still lists
+    /// the host in its grant's `allowed_hosts`; no tenant can open one itself.
+    pub private_hosts: Vec<String>,
+}
+
+/// What an admin of some tenants (not `"*"`) may grant, above which only the
+/// operator may go: unset fields are the `[limits]` and `[quota]` defaults, so by
+/// default such an admin may lower a limit, never raise it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantAdminSettings {
+    pub max_limits: LimitOverrides,
+    pub max_quota: QuotaOverrides,
 }
 
 /// Limits of the gRPC edge.
@@ -430,13 +457,19 @@ impl Config {
     }
 
     /// What every tenant's grants must stay within: the default limits, the
-    /// ceiling the plugin pool is sized for, the default quota.
-    pub fn bounds(&self) -> crate::grant::Bounds {
-        crate::grant::Bounds {
+    /// ceiling the plugin pool is sized for, the default quota, the ceilings of
+    /// tenant admins and the private hosts the operator opened.
+    pub fn bounds(&self) -> Result<crate::grant::Bounds, ConfigError> {
+        let private_hosts = crate::runtime::http::PrivateHosts::parse(&self.outbound.private_hosts)
+            .map_err(|e| ConfigError::Invalid(format!("outbound.private_hosts: {e}")))?;
+        Ok(crate::grant::Bounds {
             limits: self.limits,
             ceiling: self.max_limits(),
             quota: self.quota,
-        }
+            tenant_admin_limits: self.limits.with(&self.tenant_admins.max_limits),
+            tenant_admin_quota: self.quota.with(&self.tenant_admins.max_quota),
+            private_hosts: std::sync::Arc::new(private_hosts),
+        })
     }
 
     /// The largest limits any grant asks for: the pooling allocator is sized by them.
@@ -459,6 +492,7 @@ impl Config {
                 return invalid(format!("plugin '{}' is installed twice", plugin.name));
             }
         }
+        let bounds = self.bounds()?;
         let mut tenants = std::collections::HashSet::new();
         for tenant in &self.tenants {
             check_tenant_id(&tenant.id)
@@ -473,7 +507,8 @@ impl Config {
                     .contains(name)
                     .then_some(crate::grant::Installed::NotLoaded)
             };
-            crate::grant::validate(&tenant.doc(), &installed, &self.bounds())
+            let operator = crate::grant::Granter::Operator;
+            crate::grant::validate(&tenant.doc(), &installed, &bounds, operator)
                 .map_err(|e| ConfigError::Invalid(format!("tenant '{}' {e}", tenant.id)))?;
             for grant in &tenant.plugins {
                 for secret in &grant.secrets {

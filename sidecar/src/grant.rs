@@ -7,12 +7,19 @@
 //! JSON and the admin API converts them at its edge; [`validate`] checks a document
 //! against the installed plugins' typed settings and the operator's [`Bounds`],
 //! whichever way it came, and [`check_tenant_id`] is the one rule for ids.
+//!
+//! Who grants matters ([`Granter`]): the operator (the configuration file, an
+//! admin of every tenant) is bounded by what the server can hold; an admin of some
+//! tenants also by the operator's `[tenant_admins]` ceilings. Loopback, private and
+//! link-local targets are opened by the operator alone (`[outbound] private_hosts`).
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{LimitOverrides, Limits, Quota, QuotaOverrides};
+use crate::runtime::http::PrivateHosts;
 use crate::settings::{self, KeySpec};
 
 /// Why a tenant document was refused: the field (`plugins.mt.allowed_hosts[0]`)
@@ -197,12 +204,43 @@ impl SecretRef {
 }
 
 /// Bounds a tenant's settings must respect: the server's default limits, the
-/// ceiling its plugin pool was sized for, and the default quota.
-#[derive(Debug, Clone, Copy)]
+/// ceiling its plugin pool was sized for, the default quota, the operator's
+/// ceilings for tenant admins, and the private hosts the operator opened.
+#[derive(Debug, Clone)]
 pub struct Bounds {
     pub limits: Limits,
     pub ceiling: Limits,
     pub quota: Quota,
+    /// The most an admin of some tenants may grant a plugin call.
+    pub tenant_admin_limits: Limits,
+    /// The most an admin of some tenants may give their tenant.
+    pub tenant_admin_quota: Quota,
+    pub private_hosts: Arc<PrivateHosts>,
+}
+
+impl Bounds {
+    /// The defaults everywhere, tenant admins bounded by them, no private host.
+    pub fn defaults() -> Bounds {
+        Bounds {
+            limits: Limits::default(),
+            ceiling: Limits::default(),
+            quota: Quota::default(),
+            tenant_admin_limits: Limits::default(),
+            tenant_admin_quota: Quota::default(),
+            private_hosts: Arc::default(),
+        }
+    }
+}
+
+/// Who asks for a tenant document, which decides the ceiling it is checked against.
+#[derive(Debug, Clone, Copy)]
+pub enum Granter<'a> {
+    /// The configuration file, or an admin of every tenant.
+    Operator,
+    /// An admin of some tenants, changing `before`: a value above the operator's
+    /// `[tenant_admins]` ceiling is refused unless it is the one `before` had (set
+    /// by the operator), so such an admin can lower it or leave it, never raise it.
+    TenantAdmin { before: &'a TenantDoc },
 }
 
 /// What [`validate`] knows of an installed plugin's settings.
@@ -224,15 +262,30 @@ pub fn validate<'p>(
     doc: &TenantDoc,
     installed: &dyn Fn(&str) -> Option<Installed<'p>>,
     bounds: &Bounds,
+    granter: Granter<'_>,
 ) -> Result<(), GrantError> {
     let quota = bounds.quota.with(&doc.quota);
-    for (field, value) in [
-        ("quota.max_in_flight", quota.max_in_flight),
-        ("quota.events_per_second", quota.events_per_second),
-        ("quota.burst", quota.burst),
-    ] {
+    let quota_before = match granter {
+        Granter::TenantAdmin { before } => Some(bounds.quota.with(&before.quota)),
+        Granter::Operator => None,
+    };
+    let fields = |q: Quota| {
+        [
+            ("quota.max_in_flight", q.max_in_flight),
+            ("quota.events_per_second", q.events_per_second),
+            ("quota.burst", q.burst),
+        ]
+    };
+    for (i, (field, value)) in fields(quota).into_iter().enumerate() {
         if value == 0 {
             return Err(invalid(field, "must be above 0"));
+        }
+        if let Some(before) = quota_before {
+            let (_, max) = fields(bounds.tenant_admin_quota)[i];
+            let (_, was) = fields(before)[i];
+            if value > max && value != was {
+                return Err(above_tenant_admin_ceiling(field, value.into(), max.into()));
+            }
         }
     }
     let mut names = HashSet::new();
@@ -253,7 +306,9 @@ pub fn validate<'p>(
             })?;
         }
         for (i, host) in grant.allowed_hosts.iter().enumerate() {
-            crate::runtime::http::HostPattern::parse(host)
+            bounds
+                .private_hosts
+                .check_grant(host)
                 .map_err(|e| invalid(format!("{at}.allowed_hosts[{i}]"), e))?;
         }
         for secret in &grant.secrets {
@@ -268,6 +323,14 @@ pub fn validate<'p>(
             }
         }
         check_limits(&at, &grant.limits, bounds)?;
+        if let Granter::TenantAdmin { before } = granter {
+            let was = before
+                .plugins
+                .iter()
+                .find(|g| g.name == grant.name)
+                .map(|g| bounds.limits.with(&g.limits));
+            check_tenant_admin_limits(&at, bounds.limits.with(&grant.limits), was, bounds)?;
+        }
     }
     // Read access is to the storage of plugins in the same tenant's pipeline.
     for grant in &doc.plugins {
@@ -359,16 +422,61 @@ fn check_limits(at: &str, overrides: &LimitOverrides, bounds: &Bounds) -> Result
     Ok(())
 }
 
+fn above_tenant_admin_ceiling(field: &str, value: u64, max: u64) -> GrantError {
+    invalid(
+        field,
+        format!(
+            "{value} is above {max}, the most an admin of some tenants may grant (the \
+             operator's [tenant_admins] ceiling)"
+        ),
+    )
+}
+
+fn wide(bytes: usize) -> u64 {
+    u64::try_from(bytes).unwrap_or(u64::MAX)
+}
+
+/// Each limit of a grant within the operator's ceiling for tenant admins, or
+/// unchanged from what the grant had (`was`).
+fn check_tenant_admin_limits(
+    at: &str,
+    limits: Limits,
+    was: Option<Limits>,
+    bounds: &Bounds,
+) -> Result<(), GrantError> {
+    let fields = |l: &Limits| -> [(&str, u64); 7] {
+        [
+            ("timeout_ms", l.timeout_ms),
+            ("max_memory_bytes", l.max_memory_bytes),
+            ("max_table_elements", l.max_table_elements.into()),
+            ("max_instances", l.max_instances.into()),
+            ("max_output_bytes", wide(l.max_output_bytes)),
+            ("max_http_response_bytes", wide(l.max_http_response_bytes)),
+            ("max_log_lines", l.max_log_lines.into()),
+        ]
+    };
+    let ceiling = fields(&bounds.tenant_admin_limits);
+    let before = was.as_ref().map(fields);
+    for (i, (field, value)) in fields(&limits).into_iter().enumerate() {
+        let (_, max) = ceiling[i];
+        let unchanged = before.is_some_and(|b| b[i].1 == value);
+        if value > max && !unchanged {
+            return Err(above_tenant_admin_ceiling(
+                &format!("{at}.limits.{field}"),
+                value,
+                max,
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn bounds() -> Bounds {
-        Bounds {
-            limits: Limits::default(),
-            ceiling: Limits::default(),
-            quota: Quota::default(),
-        }
+        Bounds::defaults()
     }
 
     /// `mt` (settings `engine: one-of(apertium|deepl)`) and `tone` installed.
@@ -379,7 +487,7 @@ mod tests {
             "tone" => Some(Installed::Settings(&[][..])),
             _ => None,
         };
-        validate(doc, &installed, &bounds())
+        validate(doc, &installed, &bounds(), Granter::Operator)
     }
 
     fn doc(toml_grants: &str) -> TenantDoc {
@@ -456,6 +564,78 @@ mod tests {
     }
 
     #[test]
+    fn a_tenant_admin_stays_under_the_operators_ceilings() {
+        let mut bounds = bounds();
+        bounds.ceiling.timeout_ms = 60_000;
+        bounds.tenant_admin_limits.timeout_ms = 5_000;
+        bounds.tenant_admin_quota.burst = 100;
+        let specs = settings::parse_specs(&["engine: one-of(apertium|deepl)"]).expect("specs");
+        let installed =
+            |name: &str| (name == "mt").then_some(Installed::Settings(specs.as_slice()));
+        let before = doc("[[plugins]]\nname = \"mt\"\n");
+        let admin = Granter::TenantAdmin { before: &before };
+
+        let raised = doc("[[plugins]]\nname = \"mt\"\nlimits = { timeout_ms = 30000 }\n");
+        assert_eq!(
+            validate(&raised, &installed, &bounds, Granter::Operator),
+            Ok(())
+        );
+        let err = validate(&raised, &installed, &bounds, admin).expect_err("refused");
+        assert_eq!(err.field, "plugins.mt.limits.timeout_ms");
+        assert!(err.message.contains("tenant_admins"), "{err}");
+        for field in [
+            "max_output_bytes",
+            "max_http_response_bytes",
+            "max_log_lines",
+        ] {
+            let raised = doc(&format!(
+                "[[plugins]]\nname = \"mt\"\nlimits = {{ {field} = 999999999 }}\n"
+            ));
+            let err = validate(&raised, &installed, &bounds, admin).expect_err(field);
+            assert_eq!(err.field, format!("plugins.mt.limits.{field}"));
+        }
+        let lowered = doc("[[plugins]]\nname = \"mt\"\nlimits = { timeout_ms = 500 }\n");
+        assert_eq!(validate(&lowered, &installed, &bounds, admin), Ok(()));
+
+        // What the operator set above the ceiling stays through a tenant admin's edit.
+        let by_operator = raised.clone();
+        let mut edited = raised.clone();
+        edited.plugins[0]
+            .settings
+            .insert("engine".into(), "deepl".into());
+        let admin = Granter::TenantAdmin {
+            before: &by_operator,
+        };
+        assert_eq!(validate(&edited, &installed, &bounds, admin), Ok(()));
+
+        let mut quota = before.clone();
+        quota.quota.burst = Some(1_000);
+        let admin = Granter::TenantAdmin { before: &before };
+        let err = validate(&quota, &installed, &bounds, admin).expect_err("refused");
+        assert_eq!(err.field, "quota.burst");
+        assert_eq!(
+            validate(&quota, &installed, &bounds, Granter::Operator),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_private_address_needs_the_operators_listing() {
+        let tenant = doc("[[plugins]]\nname = \"mt\"\nallowed_hosts = [\"169.254.169.254\"]\n");
+        let err = check(&tenant).expect_err("refused");
+        assert_eq!(err.field, "plugins.mt.allowed_hosts[0]");
+        assert!(err.message.contains("operator"), "{err}");
+        let mut bounds = bounds();
+        bounds.private_hosts =
+            Arc::new(PrivateHosts::parse(&["169.254.169.254".into()]).expect("hosts"));
+        let installed = |_: &str| Some(Installed::NotLoaded);
+        assert_eq!(
+            validate(&tenant, &installed, &bounds, Granter::Operator),
+            Ok(())
+        );
+    }
+
+    #[test]
     fn orders_name_every_plugin_once() {
         let mut tenant = doc("[[plugins]]\nname = \"mt\"\n[[plugins]]\nname = \"tone\"\n");
         tenant
@@ -470,7 +650,10 @@ mod tests {
     fn a_plugin_not_loaded_yet_has_its_settings_checked_later() {
         let tenant = doc("[[plugins]]\nname = \"later\"\nsettings = { anything = \"x\" }\n");
         let installed = |_: &str| Some(Installed::NotLoaded);
-        assert_eq!(validate(&tenant, &installed, &bounds()), Ok(()));
+        assert_eq!(
+            validate(&tenant, &installed, &bounds(), Granter::Operator),
+            Ok(())
+        );
     }
 
     #[test]

@@ -40,9 +40,6 @@ pub const HOST_ATTRIBUTE_PREFIX: &str = "crossdesk.";
 /// separated (e.g. `translation,recommend,schedule`).
 pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
 
-/// Longest accepted event id, in bytes.
-const MAX_EVENT_ID: usize = 256;
-
 /// Why an event got no response. Each maps to one gRPC status code.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PipelineError {
@@ -230,7 +227,7 @@ impl Sidecar {
             max_calls,
             &config.compiled_dir(),
         )?);
-        let bounds = config.bounds();
+        let bounds = config.bounds()?;
         let control = match &config.admin {
             None => None,
             Some(admin) => {
@@ -252,7 +249,7 @@ impl Sidecar {
                 let trusted = crate::signing::TrustedKeys::parse(&admin.trusted_keys)
                     .map_err(|e| BuildError::Admin(format!("trusted_keys: {e}")))?;
                 let control =
-                    ControlPlane::new(store.clone(), runtime.clone(), key, trusted, bounds);
+                    ControlPlane::new(store.clone(), runtime.clone(), key, trusted, bounds.clone());
                 if control.seed_from_config(config).await? {
                     tracing::info!(
                         backend = store.backend_name(),
@@ -702,45 +699,7 @@ impl Sidecar {
     }
 
     fn validate(&self, event: &pb::Event) -> Result<(), PipelineError> {
-        let invalid = |msg: String| Err(PipelineError::InvalidEvent(msg));
-        if event.tenant_id.is_empty() {
-            return invalid("event.tenant_id is required".into());
-        }
-        if event.event_id.is_empty() {
-            return invalid("event.event_id is required (it is the idempotency key)".into());
-        }
-        if event.event_id.len() > MAX_EVENT_ID {
-            return invalid(format!(
-                "event.event_id is longer than {MAX_EVENT_ID} bytes"
-            ));
-        }
-        match pb::EventKind::try_from(event.kind) {
-            Err(_) => return invalid(format!("event.kind: unknown value {}", event.kind)),
-            Ok(pb::EventKind::Unspecified) => return invalid("event.kind is required".into()),
-            Ok(pb::EventKind::Custom) if event.custom_kind.is_empty() => {
-                return invalid(
-                    "event.custom_kind is required when kind is EVENT_KIND_CUSTOM".into(),
-                );
-            }
-            Ok(_) => {}
-        }
-        match pb::Channel::try_from(event.channel) {
-            Err(_) => return invalid(format!("event.channel: unknown value {}", event.channel)),
-            Ok(pb::Channel::Custom) if event.custom_channel.is_empty() => {
-                return invalid(
-                    "event.custom_channel is required when channel is CHANNEL_CUSTOM".into(),
-                );
-            }
-            Ok(_) => {}
-        }
-        if event.text.len() > self.max_text_bytes {
-            return invalid(format!(
-                "event.text is {} bytes; the limit is {}",
-                event.text.len(),
-                self.max_text_bytes
-            ));
-        }
-        Ok(())
+        crate::event_rules::check(event, self.max_text_bytes).map_err(PipelineError::InvalidEvent)
     }
 }
 
@@ -773,7 +732,10 @@ fn make_step(
                 value: &s.value,
             })
             .collect();
-        Some(OutboundPolicy::new(&grant.allowed_hosts, &headers).map_err(error)?)
+        Some(
+            OutboundPolicy::new(&grant.allowed_hosts, &headers, bounds.private_hosts.clone())
+                .map_err(error)?,
+        )
     };
     let mut hasher = Sha256::new();
     for (key, value) in &grant.settings {

@@ -210,17 +210,10 @@ impl Engine {
             e => self.failure(e),
         })?;
         if response.status != 200 {
-            let body = response.text();
-            let excerpt: String = body.chars().take(200).collect();
-            return Err(self.failure(format!(
-                "HTTP status {}{}",
-                response.status,
-                if excerpt.trim().is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", excerpt.trim())
-                }
-            )));
+            let reason = engine_message(&response.body)
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            return Err(self.failure(format!("HTTP status {}{reason}", response.status)));
         }
         Ok(response)
     }
@@ -535,9 +528,42 @@ fn strip_apertium_marks(text: &str) -> String {
     out
 }
 
+/// The message an engine's JSON error reply gives (`{"message": …}` as DeepL
+/// writes it, `{"error": {"message": …}}` as Google, Azure and LibreTranslate
+/// do, or `{"error": "…"}`), cut to 200 characters. Never the raw body: an
+/// arbitrary server's reply is not the engine's to pass on into errors and logs.
+fn engine_message(body: &[u8]) -> Option<String> {
+    let reply: Value = serde_json::from_slice(body).ok()?;
+    let message = reply
+        .get("message")
+        .or_else(|| reply.get("error").and_then(|e| e.get("message")))
+        .or_else(|| reply.get("error"))
+        .and_then(Value::as_str)?;
+    let message: String = message.trim().chars().take(200).collect();
+    (!message.is_empty()).then_some(message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_reply_is_reported_by_its_message_never_its_raw_body() {
+        assert_eq!(
+            engine_message(br#"{"message": "Quota Exceeded"}"#).as_deref(),
+            Some("Quota Exceeded")
+        );
+        assert_eq!(
+            engine_message(br#"{"error": {"code": 403, "message": "bad key"}}"#).as_deref(),
+            Some("bad key")
+        );
+        // An internal page, a metadata document: nothing of it is passed on.
+        assert_eq!(engine_message(b"<html>admin console</html>"), None);
+        assert_eq!(engine_message(br#"{"AccessKeyId": "AKIA"}"#), None);
+        let long = format!(r#"{{"message": "{}"}}"#, "y".repeat(500));
+        let cut = engine_message(long.as_bytes()).expect("message");
+        assert_eq!(cut.chars().count(), 200);
+    }
 
     #[test]
     fn apertium_marks_are_removed() {

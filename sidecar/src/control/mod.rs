@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, TenantConfig};
 use crate::grant;
-pub use crate::grant::{Bounds, GrantDoc, SecretRef, TenantDoc};
+pub use crate::grant::{Bounds, GrantDoc, Granter, SecretRef, TenantDoc};
 use crate::runtime::{LoadError, LoadedPlugin, Runtime};
 use crate::secrets::{MasterKey, SecretError};
 use crate::signing::{SigningError, TrustedKeys};
@@ -106,18 +106,20 @@ pub fn check_tenant_id(id: &str) -> Result<(), ControlError> {
 }
 
 /// Checks a whole tenant document against the installed plugins and the bounds
-/// ([`grant::validate`], the one validator of the file, the admin API and the CLI).
+/// ([`grant::validate`], the one validator of the file, the admin API and the CLI),
+/// as asked by `granter`.
 pub fn validate_tenant(
     doc: &TenantDoc,
     plugins: &HashMap<String, Arc<LoadedPlugin>>,
     bounds: &Bounds,
+    granter: Granter<'_>,
 ) -> Result<(), ControlError> {
     let installed = |name: &str| {
         plugins
             .get(name)
             .map(|p| grant::Installed::Settings(p.manifest.settings.as_slice()))
     };
-    grant::validate(doc, &installed, bounds).map_err(|e| invalid(e.field, e.message))
+    grant::validate(doc, &installed, bounds, granter).map_err(|e| invalid(e.field, e.message))
 }
 
 /// The document a configuration file's tenant amounts to, and its secrets' values
@@ -159,10 +161,13 @@ pub async fn desired_from_config(
             .plugins
             .insert(source.name.clone(), Arc::new(loaded));
     }
-    let bounds = config.bounds();
+    let bounds = config
+        .bounds()
+        .map_err(|e| ControlError::FailedPrecondition(e.to_string()))?;
     for tenant in &config.tenants {
         let (doc, secrets) = tenant_from_config(tenant)?;
-        validate_tenant(&doc, &desired.plugins, &bounds).map_err(|e| in_tenant(&tenant.id, e))?;
+        validate_tenant(&doc, &desired.plugins, &bounds, Granter::Operator)
+            .map_err(|e| in_tenant(&tenant.id, e))?;
         for (plugin, values) in secrets {
             desired.secrets.insert((tenant.id.clone(), plugin), values);
         }
@@ -235,6 +240,9 @@ impl std::fmt::Debug for ControlPlane {
 #[derive(Debug, Clone, Copy)]
 pub struct TenantRequest<'a> {
     pub actor: &'a str,
+    /// Whether the actor administers only some tenants, and so stays within the
+    /// operator's `[tenant_admins]` ceilings.
+    pub tenant_admin: bool,
     pub tenant: &'a str,
     pub expected_revision: u64,
 }
@@ -309,7 +317,8 @@ impl ControlPlane {
         let mut ids = Vec::new();
         for tenant in &config.tenants {
             let (doc, secrets) = tenant_from_config(tenant)?;
-            validate_tenant(&doc, &plugins, &self.bounds).map_err(|e| in_tenant(&tenant.id, e))?;
+            validate_tenant(&doc, &plugins, &self.bounds, Granter::Operator)
+                .map_err(|e| in_tenant(&tenant.id, e))?;
             for (plugin, values) in secrets {
                 for secret in values {
                     writes.push(ControlWrite::PutSecret(

@@ -105,12 +105,14 @@ impl ControlPlane {
         let mut plugins = self.plugins_of(&state).await?;
         plugins.insert(name.to_owned(), to.clone());
         for tenant in tenants_of(&state)? {
-            validate_tenant(&tenant.doc, &plugins, &self.bounds).map_err(|e| {
-                ControlError::FailedPrecondition(format!(
-                    "cannot roll back '{name}' to {}: tenant '{}' {e}",
-                    to.manifest.version, tenant.id
-                ))
-            })?;
+            validate_tenant(&tenant.doc, &plugins, &self.bounds, Granter::Operator).map_err(
+                |e| {
+                    ControlError::FailedPrecondition(format!(
+                        "cannot roll back '{name}' to {}: tenant '{}' {e}",
+                        to.manifest.version, tenant.id
+                    ))
+                },
+            )?;
         }
         let audit = NewAuditEntry {
             actor: actor.to_owned(),

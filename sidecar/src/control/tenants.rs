@@ -81,6 +81,7 @@ impl ControlPlane {
     ) -> Result<TenantState, ControlError> {
         let TenantRequest {
             actor,
+            tenant_admin,
             tenant: id,
             expected_revision,
         } = request;
@@ -94,7 +95,14 @@ impl ControlPlane {
         }
         let mut doc = current.doc.clone();
         let action = edit(&mut doc)?.unwrap_or(action);
-        validate_tenant(&doc, &self.plugins_of(&state).await?, &self.bounds)?;
+        let granter = if tenant_admin {
+            Granter::TenantAdmin {
+                before: &current.doc,
+            }
+        } else {
+            Granter::Operator
+        };
+        validate_tenant(&doc, &self.plugins_of(&state).await?, &self.bounds, granter)?;
         let audit = NewAuditEntry {
             actor: actor.to_owned(),
             tenant: Some(id.to_owned()),

@@ -1,11 +1,15 @@
 //! Outbound HTTP for plugins: which hosts a tenant allowed, which addresses they may
 //! resolve to, and which secrets the host adds on the way out.
 //!
-//! A request passes three checks: its scheme is http or https; its host matches an
-//! allowed pattern; and every address the host resolves to is public, unless the
-//! admin named that host exactly (a wildcard never opens loopback, private or
-//! link-local space). Redirects are not followed, so a server cannot bounce a
-//! plugin to a host it was not granted.
+//! A request passes four checks: its scheme is http or https; its host matches an
+//! allowed pattern of the tenant's grant; every address the host resolves to is
+//! public, unless the *operator* listed that host in `[outbound] private_hosts` (a
+//! tenant, or a tenant's admin, can never open loopback, private or link-local
+//! space); and a request that carries a secret goes over https, or to such an
+//! operator-listed host. Redirects are not followed, so a server cannot bounce a
+//! plugin to a host it was not granted; proxies from the environment are ignored,
+//! so every connection goes to the address that was checked; and a secret echoed
+//! back by the server is cut out of the response before the plugin sees it.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -66,6 +70,11 @@ impl HostPattern {
         })
     }
 
+    /// The host an entry names exactly (no wildcard), without its port.
+    pub fn exact_host(&self) -> Option<&str> {
+        (!self.wildcard).then_some(self.host.as_str())
+    }
+
     fn matches(&self, host: &str, port: u16) -> bool {
         if self.port.is_some_and(|p| p != port) {
             return false;
@@ -79,12 +88,55 @@ impl HostPattern {
     }
 }
 
-/// Whether an address is reachable from the public internet (not loopback, private,
-/// link-local, unspecified, multicast or documentation space).
+/// Hosts the operator lets plugins reach although they resolve to loopback, private
+/// or link-local addresses (`[outbound] private_hosts`): exact host names or
+/// addresses, no wildcard and no port (a tenant's `allowed_hosts` narrows the port).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrivateHosts(Vec<String>);
+
+impl PrivateHosts {
+    /// Parses the operator's list; an entry must name one host.
+    pub fn parse(entries: &[String]) -> Result<PrivateHosts, String> {
+        let mut hosts = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let pattern = HostPattern::parse(entry)?;
+            if pattern.wildcard || pattern.port.is_some() {
+                return Err(format!(
+                    "'{entry}': a private host is named exactly, without '*' or a port"
+                ));
+            }
+            hosts.push(pattern.host);
+        }
+        Ok(PrivateHosts(hosts))
+    }
+
+    /// Whether the operator listed `host` (lower-case, without brackets).
+    pub fn contains(&self, host: &str) -> bool {
+        self.0.iter().any(|h| h == host)
+    }
+
+    /// Whether an `allowed_hosts` entry may be granted by a tenant: an address
+    /// literal outside public space needs the operator's listing.
+    pub fn check_grant(&self, entry: &str) -> Result<(), String> {
+        let pattern = HostPattern::parse(entry)?;
+        match pattern.host.parse::<IpAddr>() {
+            Ok(ip) if !is_public(ip) && !self.contains(&pattern.host) => Err(format!(
+                "'{entry}' is not a public address; only the operator can open it \
+                 (`[outbound] private_hosts` of the configuration file)"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether an address is reachable from the public internet: not loopback,
+/// private, shared, link-local, reserved, multicast, documentation or benchmarking
+/// space, nor an IPv6 address embedding such an IPv4 one (IPv4-mapped and
+/// -compatible, NAT64, 6to4), nor a Teredo tunnel (whose embedded address is hidden).
 pub fn is_public(addr: IpAddr) -> bool {
     match addr {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             !(v4.is_loopback()
                 || v4.is_private()
                 || v4.is_link_local()
@@ -93,21 +145,55 @@ pub fn is_public(addr: IpAddr) -> bool {
                 || v4.is_multicast()
                 || v4.is_documentation()
                 || a == 0
+                || a >= 240 // reserved for future use (240.0.0.0/4)
                 || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
+                || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+                || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
                 || (a == 198 && (b == 18 || b == 19))) // benchmarking
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
+            if let Some(v4) = embedded_ipv4(v6) {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let s = v6.segments();
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80) // link-local
+                || (s[0] & 0xfe00) == 0xfc00 // unique local
+                || (s[0] & 0xffc0) == 0xfe80 // link-local
+                || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (s[0] == 0x2001 && s[1] == 0) // Teredo
+                || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x0100 && s[1..4] == [0, 0, 0])) // discard-only
         }
     }
+}
+
+/// The IPv4 address an IPv6 address carries, for the forms a router or a NAT64
+/// gateway turns into a connection to that IPv4 address.
+fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let s = v6.segments();
+    let low = |hi: u16, lo: u16| {
+        let [a, b] = hi.to_be_bytes();
+        let [c, d] = lo.to_be_bytes();
+        std::net::Ipv4Addr::new(a, b, c, d)
+    };
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return Some(v4); // ::ffff:a.b.c.d
+    }
+    if s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1) {
+        return Some(low(s[6], s[7])); // ::a.b.c.d (IPv4-compatible), not :: or ::1
+    }
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(low(s[6], s[7])); // NAT64 well-known prefix 64:ff9b::/96
+    }
+    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+        return Some(low(s[6], s[7])); // NAT64 local-use 64:ff9b:1::/48 (a /96 inside)
+    }
+    if s[0] == 0x2002 {
+        return Some(low(s[1], s[2])); // 6to4 2002:AABB:CCDD::/48
+    }
+    None
 }
 
 /// Why an outbound request was refused or failed.
@@ -125,16 +211,20 @@ pub enum OutboundError {
     TooLarge(usize),
 }
 
+/// A secret header: the allowed-host entry it goes to, its name and value.
+type SecretHeader = (
+    HostPattern,
+    reqwest::header::HeaderName,
+    reqwest::header::HeaderValue,
+);
+
 /// What one tenant allows one plugin to reach.
 #[derive(Clone)]
 pub struct OutboundPolicy {
     patterns: Vec<HostPattern>,
     /// Headers added to requests whose host matches the pattern (an `allowed_hosts` entry).
-    secrets: Vec<(
-        HostPattern,
-        reqwest::header::HeaderName,
-        reqwest::header::HeaderValue,
-    )>,
+    secrets: Vec<SecretHeader>,
+    private: Arc<PrivateHosts>,
     client: reqwest::Client,
 }
 
@@ -155,9 +245,17 @@ pub struct Secret<'a> {
     pub value: &'a str,
 }
 
+/// What replaces a secret the server echoed back.
+const REDACTED: &str = "[redacted]";
+
 impl OutboundPolicy {
-    /// Builds the policy and its HTTP client.
-    pub fn new(allowed_hosts: &[String], secrets: &[Secret<'_>]) -> Result<Self, String> {
+    /// Builds the policy and its HTTP client; `private` is the operator's list of
+    /// hosts that may resolve to non-public addresses.
+    pub fn new(
+        allowed_hosts: &[String],
+        secrets: &[Secret<'_>],
+        private: Arc<PrivateHosts>,
+    ) -> Result<Self, String> {
         let patterns = allowed_hosts
             .iter()
             .map(|h| HostPattern::parse(h))
@@ -173,14 +271,13 @@ impl OutboundPolicy {
                 Ok((HostPattern::parse(s.host)?, name, value))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let exact_hosts: Vec<String> = patterns
-            .iter()
-            .filter(|p| !p.wildcard)
-            .map(|p| p.host.clone())
-            .collect();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(Arc::new(CheckedResolver { exact_hosts }))
+            // A proxy would connect to a host the resolver never checked.
+            .no_proxy()
+            .dns_resolver(Arc::new(CheckedResolver {
+                private: private.clone(),
+            }))
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("crossdesk/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -188,6 +285,7 @@ impl OutboundPolicy {
         Ok(Self {
             patterns,
             secrets,
+            private,
             client,
         })
     }
@@ -221,18 +319,19 @@ impl OutboundPolicy {
             .trim_end_matches(']')
             .to_ascii_lowercase();
         let port = url.port_or_known_default().unwrap_or(80);
-        let Some(pattern) = self.patterns.iter().find(|p| p.matches(&host, port)) else {
+        if !self.patterns.iter().any(|p| p.matches(&host, port)) {
             return Err(OutboundError::Denied(format!(
                 "host '{host}' is not in this plugin's allowed hosts for this tenant"
             )));
-        };
+        }
+        let operator_listed = self.private.contains(&host);
         // An address literal never reaches the resolver: check it here.
         if let Ok(ip) = host.parse::<IpAddr>()
             && !is_public(ip)
-            && pattern.wildcard
+            && !operator_listed
         {
             return Err(OutboundError::Denied(format!(
-                "address {ip} is not public and was not allowed by name"
+                "address {ip} is not public; only the operator's private_hosts may be"
             )));
         }
         let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
@@ -245,9 +344,18 @@ impl OutboundPolicy {
                 .map_err(|_| OutboundError::Invalid(format!("bad value for header '{name}'")))?;
             header_map.append(name, value);
         }
+        let mut sent_secrets = Vec::new();
         for (secret_host, name, value) in &self.secrets {
             if secret_host.matches(&host, port) {
+                // In clear text only to a host the operator vouched for (its own network).
+                if url.scheme() != "https" && !operator_listed {
+                    return Err(OutboundError::Denied(format!(
+                        "a secret goes to '{host}' over https only (this request is {})",
+                        url.scheme()
+                    )));
+                }
                 header_map.insert(name.clone(), value.clone());
+                sent_secrets.push(value.as_bytes());
             }
         }
         let mut response = self
@@ -262,17 +370,57 @@ impl OutboundPolicy {
         let headers = response
             .headers()
             .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+            .filter_map(|(k, v)| {
+                let value = redact(v.as_bytes(), &sent_secrets);
+                Some((k.as_str().to_owned(), String::from_utf8(value).ok()?))
+            })
             .collect();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
-            if body.len() + chunk.len() > max_body {
+            if body.len().saturating_add(chunk.len()) > max_body {
                 return Err(OutboundError::TooLarge(max_body));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((status, headers, body))
+        Ok((status, headers, redact(&body, &sent_secrets)))
     }
+}
+
+/// `bytes` with every occurrence of a sent secret (the whole header value, and
+/// its credential after a scheme word such as `Bearer`) replaced by [`REDACTED`]:
+/// a server that echoes request headers must not hand the secret to the plugin.
+fn redact(bytes: &[u8], secrets: &[&[u8]]) -> Vec<u8> {
+    let mut needles: Vec<&[u8]> = Vec::new();
+    for secret in secrets {
+        needles.push(secret);
+        if let Some(space) = secret.iter().position(|b| *b == b' ') {
+            let credential = secret.get(space + 1..).unwrap_or_default();
+            // A short tail would redact ordinary words.
+            if credential.len() >= 8 {
+                needles.push(credential);
+            }
+        }
+    }
+    let mut out = bytes.to_vec();
+    for needle in needles.iter().filter(|n| !n.is_empty()) {
+        let finder = memchr::memmem::Finder::new(needle);
+        if finder.find(&out).is_none() {
+            continue;
+        }
+        let mut replaced = Vec::with_capacity(out.len());
+        let mut last = 0;
+        for at in finder.find_iter(&out) {
+            if at < last {
+                continue;
+            }
+            replaced.extend_from_slice(&out[last..at]);
+            replaced.extend_from_slice(REDACTED.as_bytes());
+            last = at + needle.len();
+        }
+        replaced.extend_from_slice(&out[last..]);
+        out = replaced;
+    }
+    out
 }
 
 fn classify(error: reqwest::Error) -> OutboundError {
@@ -291,21 +439,23 @@ fn classify(error: reqwest::Error) -> OutboundError {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("'{host}' resolves to {addr}, which is not public; only a host allowed by exact name may")]
+#[error("'{host}' resolves to {addr}, which is not public; only the operator's private_hosts may")]
 struct AddressDenied {
     host: String,
     addr: IpAddr,
 }
 
-/// Resolves names and refuses non-public addresses for hosts not allowed by exact name.
+/// Resolves names and refuses non-public addresses for hosts the operator did not
+/// list. Checking at resolution (not before it) leaves no window for a DNS answer
+/// that changes between the check and the connection.
 struct CheckedResolver {
-    exact_hosts: Vec<String>,
+    private: Arc<PrivateHosts>,
 }
 
 impl reqwest::dns::Resolve for CheckedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_ascii_lowercase();
-        let private_ok = self.exact_hosts.contains(&host);
+        let private_ok = self.private.contains(&host);
         Box::pin(async move {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
@@ -348,23 +498,63 @@ mod tests {
             "10.1.2.3",
             "192.168.0.1",
             "169.254.169.254",
+            "240.0.0.1",
+            "255.255.255.254",
+            "192.0.0.170",
             "::1",
             "fe80::1",
+            "fec0::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::a9fe:a9fe", // NAT64 of 169.254.169.254
+            "64:ff9b:1::7f00:1",
+            "2002:7f00:1::1", // 6to4 of 127.0.0.1
+            "2002:a9fe:a9fe::",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
+            "2001:db8::1",
             "100.64.0.1",
         ] {
             assert!(!is_public(addr.parse().expect("ip")), "{addr}");
         }
-        for addr in ["93.184.216.34", "2606:4700::1111"] {
+        for addr in [
+            "93.184.216.34",
+            "2606:4700::1111",
+            "64:ff9b::5db8:d822", // NAT64 of 93.184.216.34
+            "2002:5db8:d822::1",  // 6to4 of 93.184.216.34
+            "::ffff:93.184.216.34",
+        ] {
             assert!(is_public(addr.parse().expect("ip")), "{addr}");
         }
     }
 
+    fn operator(hosts: &[&str]) -> Arc<PrivateHosts> {
+        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        Arc::new(PrivateHosts::parse(&hosts).expect("private hosts"))
+    }
+
+    fn policy(allowed: &[&str], private: &[&str]) -> OutboundPolicy {
+        let allowed: Vec<String> = allowed.iter().map(|h| h.to_string()).collect();
+        OutboundPolicy::new(&allowed, &[], operator(private)).expect("policy")
+    }
+
+    #[test]
+    fn the_operators_private_hosts_are_exact_and_portless() {
+        assert!(PrivateHosts::parse(&["*.internal".into()]).is_err());
+        assert!(PrivateHosts::parse(&["127.0.0.1:2737".into()]).is_err());
+        let listed = operator(&["127.0.0.1", "MT.internal"]);
+        assert!(listed.contains("mt.internal"));
+        assert!(listed.check_grant("127.0.0.1:2737").is_ok());
+        assert!(listed.check_grant("api.example.com").is_ok());
+        let refused = listed.check_grant("169.254.169.254").expect_err("metadata");
+        assert!(refused.contains("operator"), "{refused}");
+        assert!(listed.check_grant("[::1]:80").is_err());
+    }
+
     #[tokio::test]
     async fn unlisted_host_is_denied_before_any_connection() {
-        let policy = OutboundPolicy::new(&["api.example.com".into()], &[]).expect("policy");
-        let err = policy
+        let err = policy(&["api.example.com"], &[])
             .send("GET", "http://other.example.com/", vec![], vec![], 1024)
             .await
             .expect_err("denied");
@@ -372,26 +562,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_wildcard_cannot_reach_a_private_address_literal() {
-        let policy = OutboundPolicy::new(&["*.0.0.1".into()], &[]).expect("policy");
-        let err = policy
-            .send("GET", "http://127.0.0.1:9/", vec![], vec![], 1024)
-            .await
-            .expect_err("denied");
-        assert!(matches!(err, OutboundError::Denied(_)), "{err:?}");
+    async fn a_tenants_exact_grant_cannot_reach_a_private_address_alone() {
+        // The tenant named loopback and the metadata address exactly: not enough.
+        for url in ["http://127.0.0.1:9/", "http://169.254.169.254/latest/"] {
+            let err = policy(&["127.0.0.1:9", "169.254.169.254", "*.0.0.1"], &[])
+                .send("GET", url, vec![], vec![], 1024)
+                .await
+                .expect_err("denied");
+            assert!(
+                matches!(&err, OutboundError::Denied(m) if m.contains("operator")),
+                "{url}: {err:?}"
+            );
+        }
     }
 
     #[tokio::test]
-    async fn a_name_resolving_to_loopback_is_denied_unless_named_exactly() {
-        // As if `localhost` had been allowed through a wildcard.
-        let mut policy = OutboundPolicy::new(&["localhost:9".into()], &[]).expect("policy");
-        policy.client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(CheckedResolver {
-                exact_hosts: vec![],
-            }))
-            .build()
-            .expect("client");
-        let err = policy
+    async fn a_name_resolving_to_loopback_needs_the_operator() {
+        let err = policy(&["localhost:9"], &[])
             .send("GET", "http://localhost:9/", vec![], vec![], 1024)
             .await
             .expect_err("denied");
@@ -399,13 +586,150 @@ mod tests {
             matches!(&err, OutboundError::Denied(m) if m.contains("not public")),
             "{err:?}"
         );
-
-        // Named exactly: the request goes out (and finds nothing listening).
-        let policy = OutboundPolicy::new(&["localhost:9".into()], &[]).expect("policy");
-        let err = policy
+        // Listed by the operator: the request goes out (and finds nothing listening).
+        let err = policy(&["localhost:9"], &["localhost"])
             .send("GET", "http://localhost:9/", vec![], vec![], 1024)
             .await
             .expect_err("nothing listens on port 9");
         assert!(matches!(err, OutboundError::Transport(_)), "{err:?}");
+    }
+
+    /// Run by [`a_proxy_from_the_environment_is_not_used`] in a child process whose
+    /// environment names a proxy (setting it here would race other tests' threads).
+    #[tokio::test]
+    #[ignore = "run by a_proxy_from_the_environment_is_not_used"]
+    async fn proxy_child() {
+        if std::env::var_os("CROSSDESK_PROXY_CHILD").is_none() {
+            return;
+        }
+        let err = policy(&["crossdesk-test.invalid"], &[])
+            .send(
+                "GET",
+                "http://crossdesk-test.invalid/",
+                vec![],
+                vec![],
+                1024,
+            )
+            .await
+            .expect_err("no such host");
+        assert!(matches!(err, OutboundError::Transport(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_proxy_from_the_environment_is_not_used() {
+        // A proxy would accept the connection for any host, unresolvable ones too.
+        let proxy = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", proxy.local_addr().expect("addr"));
+        let child = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args(["runtime::http::tests::proxy_child", "--exact", "--ignored"])
+            .env("CROSSDESK_PROXY_CHILD", "1")
+            .env("HTTP_PROXY", &url)
+            .env("http_proxy", &url)
+            .env("ALL_PROXY", &url)
+            .output();
+        let output = tokio::select! {
+            output = child => output.expect("child test runs"),
+            _ = proxy.accept() => panic!("the plugin's request went through the proxy"),
+        };
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{printed}");
+        assert!(printed.contains("1 passed"), "{printed}");
+    }
+
+    /// A server on loopback that answers every request with its request headers,
+    /// in its headers and its body.
+    async fn echo_server() -> SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&request).into_owned();
+                let auth = text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("authorization: "))
+                    .unwrap_or_default()
+                    .to_owned();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\nx-echo: {auth}\r\ncontent-length: {}\r\n\r\n{text}",
+                    text.len()
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn secrets_go_over_https_only_and_are_never_echoed_to_the_plugin() {
+        let addr = echo_server().await;
+        let host = format!("127.0.0.1:{}", addr.port());
+        let secret = Secret {
+            host: &host,
+            header: "authorization",
+            value: "DeepL-Auth-Key s3cr3t-t0ken-value",
+        };
+        // A public host: no secret over plain http (refused before connecting).
+        let public = OutboundPolicy::new(
+            &["api.example.com".to_owned()],
+            &[Secret {
+                host: "api.example.com",
+                ..secret
+            }],
+            operator(&[]),
+        )
+        .expect("policy");
+        let err = public
+            .send("GET", "http://api.example.com/", vec![], vec![], 1 << 20)
+            .await
+            .expect_err("denied");
+        assert!(
+            matches!(&err, OutboundError::Denied(m) if m.contains("https only")),
+            "{err:?}"
+        );
+        // The operator's own network: sent, and cut out of what comes back.
+        let internal = OutboundPolicy::new(
+            std::slice::from_ref(&host),
+            &[Secret {
+                host: &host,
+                header: "authorization",
+                value: "DeepL-Auth-Key s3cr3t-t0ken-value",
+            }],
+            operator(&["127.0.0.1"]),
+        )
+        .expect("policy");
+        let (status, headers, body) = internal
+            .send("GET", &format!("http://{host}/"), vec![], vec![], 1 << 20)
+            .await
+            .expect("sent");
+        assert_eq!(status, 200);
+        let body = String::from_utf8(body).expect("text");
+        assert!(body.contains("[redacted]"), "{body}");
+        assert!(!body.contains("s3cr3t-t0ken-value"), "{body}");
+        let echo = headers
+            .iter()
+            .find(|(k, _)| k == "x-echo")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(echo, Some("[redacted]"));
+    }
+
+    #[test]
+    fn redaction_covers_the_credential_after_its_scheme() {
+        let out = redact(b"token=abcdefgh12 and abcdefgh12", &[b"Bearer abcdefgh12"]);
+        assert_eq!(out, b"token=[redacted] and [redacted]");
+        assert_eq!(redact(b"Bearer xy", &[b"Bearer xy"]), b"[redacted]");
+        assert_eq!(redact(b"xy stays", &[b"Bearer xy"]), b"xy stays");
     }
 }
