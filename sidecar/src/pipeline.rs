@@ -17,7 +17,9 @@
 //! change made through another replica is applied here too.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
+
+use parking_lot::Mutex;
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
@@ -207,7 +209,7 @@ impl std::fmt::Debug for Sidecar {
 
 impl Drop for Sidecar {
     fn drop(&mut self) {
-        if let Some(watcher) = self.watcher.lock().ok().and_then(|mut w| w.take()) {
+        if let Some(watcher) = self.watcher.lock().take() {
             watcher.abort();
         }
     }
@@ -300,9 +302,7 @@ impl Sidecar {
         if sidecar.control.is_some() {
             let poll = Duration::from_millis(config.storage.poll_ms.max(10));
             let task = tokio::spawn(watch(Arc::downgrade(&sidecar), poll));
-            if let Ok(mut watcher) = sidecar.watcher.lock() {
-                *watcher = Some(task);
-            }
+            *sidecar.watcher.lock() = Some(task);
         }
         Ok(sidecar)
     }
@@ -343,9 +343,9 @@ impl Sidecar {
             };
             tenants.insert(id.clone(), tenant);
         }
-        if let Ok(mut admissions) = self.admissions.lock() {
-            admissions.retain(|id, _| tenants.contains_key(id));
-        }
+        self.admissions
+            .lock()
+            .retain(|id, _| tenants.contains_key(id));
         tracing::info!(
             version = desired.version,
             tenants = tenants.len(),
@@ -404,10 +404,7 @@ impl Sidecar {
             .collect();
         let quota = self.bounds.quota.with(&doc.quota);
         let admission = {
-            let mut admissions = self
-                .admissions
-                .lock()
-                .map_err(|_| BuildError::Admin("admission table poisoned".into()))?;
+            let mut admissions = self.admissions.lock();
             match admissions.get(id) {
                 Some((q, admission)) if *q == quota => admission.clone(),
                 _ => {

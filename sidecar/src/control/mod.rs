@@ -13,7 +13,9 @@
 //! when there is no admin API, or from the store (seeded once from the file).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -408,10 +410,7 @@ impl ControlPlane {
     }
 
     fn cached(&self, digest: &str) -> Option<Arc<LoadedPlugin>> {
-        self.loaded
-            .lock()
-            .ok()
-            .and_then(|loaded| loaded.get(digest).cloned())
+        self.loaded.lock().get(digest).cloned()
     }
 
     async fn load_bytes(
@@ -425,9 +424,7 @@ impl ControlPlane {
         }
         let loaded = Arc::new(self.runtime.load_bytes(bytes, origin).await?);
         log_loaded(&loaded.manifest.name, &loaded);
-        if let Ok(mut cache) = self.loaded.lock() {
-            cache.insert(digest, loaded.clone());
-        }
+        self.loaded.lock().insert(digest, loaded.clone());
         Ok(loaded)
     }
 

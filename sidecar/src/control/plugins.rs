@@ -76,8 +76,8 @@ impl ControlPlane {
             },
         ];
         self.store.apply(writes, audit).await?;
-        if let (Some(key), Ok(mut signers)) = (signer, self.signers.lock()) {
-            signers.insert(loaded.digest.clone(), Some(key));
+        if let Some(key) = signer {
+            self.signers.lock().insert(loaded.digest.clone(), Some(key));
         }
         self.installed_plugin(&name).await
     }
@@ -192,19 +192,15 @@ impl ControlPlane {
         if self.trusted.is_empty() {
             return Ok(None);
         }
-        let known = self
-            .signers
-            .lock()
-            .ok()
-            .and_then(|signers| signers.get(digest).cloned());
+        let known = self.signers.lock().get(digest).cloned();
         if let Some(signer) = known {
             return Ok(signer);
         }
         let blob = self.store.plugin_blob(digest).await?;
         let signer = blob.and_then(|b| self.trusted.verify(&b.bytes, b.signature.as_deref()).ok());
-        if let Ok(mut signers) = self.signers.lock() {
-            signers.insert(digest.to_owned(), signer.clone());
-        }
+        self.signers
+            .lock()
+            .insert(digest.to_owned(), signer.clone());
         Ok(signer)
     }
 

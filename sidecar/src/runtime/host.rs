@@ -5,7 +5,9 @@
 //! WASI p2 is linked with nothing granted (no preopened directories, no environment,
 //! no network, closed stdio); its context is built only when a plugin first uses it.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -73,8 +75,8 @@ impl CallState {
     /// All refusals of the call, WASI's included.
     pub(super) fn all_denials(&self) -> Vec<String> {
         let mut all = self.denials.clone();
-        if let Some(Ok(wasi)) = self.wasi_denials.as_ref().map(|d| d.lock()) {
-            all.extend(wasi.iter().cloned());
+        if let Some(wasi) = &self.wasi_denials {
+            all.extend(wasi.lock().iter().cloned());
         }
         all.extend(self.wasi_http_refusals.denials.iter().cloned());
         all
@@ -137,11 +139,9 @@ impl WasiView for CallState {
             // can name it. Name lookup stays disabled.
             builder.allow_tcp(true).allow_udp(false);
             builder.socket_addr_check(move |addr, usage| {
-                if let Ok(mut denials) = denials.lock() {
-                    denials.push(format!(
-                        "network access to {addr} ({usage:?}) is not granted"
-                    ));
-                }
+                denials.lock().push(format!(
+                    "network access to {addr} ({usage:?}) is not granted"
+                ));
                 Box::pin(async { false })
             });
             builder.build()

@@ -32,8 +32,6 @@ pub enum StoreError {
     Postgres(String),
     #[error("storage task failed: {0}")]
     Join(#[from] tokio::task::JoinError),
-    #[error("storage lock poisoned")]
-    Poisoned,
     #[error("cannot create data folder {path}: {source}")]
     DataDir {
         path: String,

@@ -5,8 +5,9 @@
 //! transaction commits (WAL journal, `synchronous = FULL`).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use parking_lot::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::migrations::{self, MIGRATIONS};
@@ -106,7 +107,10 @@ impl SqliteStore {
     {
         let conn = self.conn.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = conn.lock().map_err(|_| StoreError::Poisoned)?;
+            // parking_lot does not poison: a closure that panicked left no open
+            // transaction behind (rusqlite rolls back on drop), so the next call
+            // finds a usable connection.
+            let mut conn = conn.lock();
             f(&mut conn).map_err(Into::into)
         })
         .await?
@@ -627,4 +631,36 @@ fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_call_that_panics_leaves_the_store_usable() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(dir.path()).expect("open");
+        let panicked = store
+            .with_conn(|conn| -> Result<(), rusqlite::Error> {
+                let tx = conn.transaction()?;
+                tx.execute(
+                    "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES ('t', 'p', 'k', x'00')",
+                    [],
+                )?;
+                panic!("a bug while the connection is held");
+            })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Join(_))), "{panicked:?}");
+        // The lock is free, the half-done transaction rolled back.
+        assert_eq!(store.kv_get("t", "p", "k").await.expect("read"), None);
+        store
+            .kv_put("t", "p", "k", b"v".to_vec())
+            .await
+            .expect("write");
+        assert_eq!(
+            store.kv_get("t", "p", "k").await.expect("read").as_deref(),
+            Some(&b"v"[..])
+        );
+    }
 }
