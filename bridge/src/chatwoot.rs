@@ -331,9 +331,13 @@ fn classify(tenant: &str, message: &Message<'_>, rules: &Rules) -> Result<Inboun
             message.id
         )));
     }
-    if !rules.marker.is_empty() && message.content.contains(&rules.marker) {
+    if rules.marker.is_on(
+        message.content,
+        &message.account_id,
+        &message.conversation_id,
+    ) {
         return Ok(Inbound::Ignored(format!(
-            "message {} carries the bridge's marker",
+            "message {} carries the bridge's mark",
             message.id
         )));
     }
@@ -540,12 +544,7 @@ fn occurred_at(value: Option<&Value>) -> Result<Option<prost_types::Timestamp>, 
     let bad = || Rejection::BadPayload("field `created_at` is not a time".to_owned());
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => {
-            let seconds = n.as_i64().or_else(|| n.as_f64().map(|f| f as i64));
-            seconds
-                .map(|seconds| Some(prost_types::Timestamp { seconds, nanos: 0 }))
-                .ok_or_else(bad)
-        }
+        Some(Value::Number(n)) => webhook::unix_timestamp(n).map(Some).ok_or_else(bad),
         Some(Value::String(s)) => {
             let s = s.trim();
             let normal = match s.strip_suffix(" UTC") {
@@ -554,8 +553,10 @@ fn occurred_at(value: Option<&Value>) -> Result<Option<prost_types::Timestamp>, 
             };
             normal
                 .parse::<prost_types::Timestamp>()
+                .ok()
+                .and_then(|t| webhook::timestamp(t.seconds, u32::try_from(t.nanos).ok()?))
                 .map(Some)
-                .map_err(|_| bad())
+                .ok_or_else(bad)
         }
         Some(_) => Err(bad()),
     }
@@ -658,7 +659,14 @@ fn write_back_calls(
             json!({ "content": content, "message_type": "outgoing", "private": false }),
         ));
     }
-    if let Some(content) = super::writes::note_body(notes, &rules.marker, rules.notes) {
+    if let Some(content) = super::writes::note_body(
+        notes,
+        rules
+            .marker
+            .line(&target.account_id, &target.ticket_id)
+            .as_deref(),
+        rules.notes,
+    ) {
         calls.push(RestCall {
             note: true,
             ..post(

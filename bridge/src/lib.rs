@@ -16,11 +16,16 @@
 //! signing secret and the API credentials. What is specific to a helpdesk
 //! (signatures, payload shapes, customer lookups, REST calls) sits behind
 //! [`types::Helpdesk`]: a mapping file run by [`mapped`] (Zendesk and Freshdesk ship
-//! as such, in `mappings/`), or a module of its own ([`chatwoot`]).
+//! as such, in `mappings/`), or a module of its own ([`chatwoot`]). What every
+//! helpdesk shares has its own module: the REST calls (`rest`, no redirects),
+//! the replay memory (`replay`), the mark on the bridge's notes ([`marker`]).
 
 pub mod chatwoot;
 pub mod mapped;
+pub mod marker;
 pub mod queue;
+mod replay;
+mod rest;
 pub mod types;
 mod webhook;
 pub mod writes;
@@ -160,10 +165,13 @@ pub struct EndpointConfig {
     /// The helpdesk user ids the bridge writes as (their comments are ignored).
     #[serde(default)]
     pub bot_author_ids: Vec<String>,
-    /// Appended to every note the bridge writes; comments carrying it are ignored.
+    /// The text closing every note the bridge writes, followed by a tag only the
+    /// bridge can make ([`marker`]): a comment carrying the tag is ignored, one
+    /// with only the text (a customer may type it) is not.
     #[serde(default = "default_marker")]
     pub marker: String,
-    /// Oldest accepted signed delivery.
+    /// Oldest accepted signed delivery; also how long a delivery is remembered
+    /// to refuse its replay where the helpdesk signs no timestamp.
     #[serde(default = "default_max_age_secs")]
     pub max_age_secs: u64,
     /// Read the customer from the helpdesk's API before an event runs, when the
@@ -293,6 +301,8 @@ struct Endpoint {
     rules: Rules,
     /// Paces the API requests to `max_requests_per_minute`.
     pace: governor::DefaultDirectRateLimiter,
+    /// Recent deliveries, for a helpdesk whose signature covers no timestamp.
+    replays: replay::Replays,
 }
 
 /// A pace of at most `per_minute` requests in any minute: a burst of a tenth of it,
@@ -370,13 +380,14 @@ impl Endpoint {
             rules: Rules {
                 agent_prefix: config.agent_prefix.clone(),
                 bot_author_ids: config.bot_author_ids.clone(),
-                marker: config.marker.clone(),
+                marker: marker::Marker::new(config.marker.clone(), &credentials.token),
                 max_age_secs: config.max_age_secs,
                 notes: NotePolicy::Write,
             },
             helpdesk,
             auth,
             pace: pace(config.max_requests_per_minute),
+            replays: replay::Replays::new(config.max_age_secs),
             config: config.clone(),
         })
     }
@@ -412,11 +423,7 @@ pub async fn run(
         .as_deref()
         .map(|var| env_secret(var, "sidecar token", "(bridge)"))
         .transpose()?;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_millis(config.request_timeout_ms))
-        .user_agent(concat!("crossdesk-bridge/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| BridgeError::Invalid(format!("HTTP client: {e}")))?;
+    let http = rest::client(Duration::from_millis(config.request_timeout_ms))?;
     let lookups = moka::future::Cache::builder()
         .max_capacity(10_000)
         .time_to_live(Duration::from_secs(config.lookup_cache_secs))
@@ -450,9 +457,19 @@ async fn receive(
     body: Bytes,
 ) -> (StatusCode, String) {
     let Some(endpoint) = bridge.endpoints.get(&name) else {
-        return (StatusCode::NOT_FOUND, format!("no endpoint '{name}'\n"));
+        // The caller's text: named, not echoed whole (it is as long as the URL).
+        let shown: String = name.chars().take(64).collect();
+        return (StatusCode::NOT_FOUND, format!("no endpoint '{shown}'\n"));
     };
     let helpdesk = &endpoint.helpdesk;
+    let refused = |rejection: Rejection| {
+        tracing::warn!(endpoint = %name, "webhook refused: {rejection}");
+        let status = match rejection {
+            Rejection::BadPayload(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        (status, format!("{rejection}\n"))
+    };
     if let Err(rejection) = helpdesk.verify(
         &headers,
         &body,
@@ -460,10 +477,39 @@ async fn receive(
         SystemTime::now(),
         &endpoint.rules,
     ) {
-        tracing::warn!(endpoint = %name, "webhook refused: {rejection}");
-        return (StatusCode::UNAUTHORIZED, format!("{rejection}\n"));
+        return refused(rejection);
     }
-    let job = match helpdesk.map(&endpoint.config.tenant, &body, &endpoint.rules) {
+    // Remembered once verified (a forged delivery cannot fill the memory), and
+    // forgotten if the delivery is not acknowledged: its redelivery is welcome.
+    let replay_key = match helpdesk.replay_key(&headers, &body) {
+        Ok(key) => key,
+        Err(rejection) => return refused(rejection),
+    };
+    if let Some(key) = &replay_key
+        && let Err(rejection) = endpoint.replays.first_time(key).await
+    {
+        return refused(rejection);
+    }
+    let answer = accept(&bridge, &name, endpoint, &body).await;
+    if let Some(key) = &replay_key
+        && !answer.0.is_success()
+    {
+        endpoint.replays.forget(key).await;
+    }
+    answer
+}
+
+/// A verified delivery mapped and queued, or why not.
+async fn accept(
+    bridge: &Bridge,
+    name: &str,
+    endpoint: &Endpoint,
+    body: &[u8],
+) -> (StatusCode, String) {
+    let job = match endpoint
+        .helpdesk
+        .map(&endpoint.config.tenant, body, &endpoint.rules)
+    {
         Ok(Inbound::Job(job)) => job,
         Ok(Inbound::Ignored(reason)) => {
             tracing::debug!(endpoint = %name, "webhook ignored: {reason}");
@@ -476,7 +522,7 @@ async fn receive(
     };
     match bridge
         .queue
-        .enqueue(&name, &job, bridge.config.debounce_ms)
+        .enqueue(name, &job, bridge.config.debounce_ms)
         .await
     {
         Ok(true) => {
@@ -640,7 +686,7 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
         .write_back(&target, &actions, reply.as_deref(), &rules);
     // Calls that went through on an earlier attempt are not made again.
     for call in calls.iter().skip(lead.calls_done as usize) {
-        send(bridge, endpoint, call).await?;
+        rest::send(bridge, endpoint, call).await?;
         bridge
             .queue
             .call_done(lead.id)
@@ -674,7 +720,7 @@ async fn with_customer(
     let Some(path) = endpoint.helpdesk.customer_lookup(&event) else {
         return Ok(None);
     };
-    if let Some(answer) = lookup(bridge, endpoint, path).await? {
+    if let Some(answer) = rest::lookup(bridge, endpoint, path).await? {
         endpoint.helpdesk.enrich_customer(&mut event, &answer);
     }
     let event_json = crate::json::to_json("crossdesk.v1.Event", &event)
@@ -690,73 +736,6 @@ async fn with_customer(
         .await
         .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
     Ok(Some(enriched))
-}
-
-/// Reads `path` from the helpdesk's API, through the lookup cache. A rate limit, a
-/// server error or no answer is retried like a write; any other refusal (not found,
-/// not allowed) means the event runs without what the helpdesk could have said.
-async fn lookup(
-    bridge: &Bridge,
-    endpoint: &Endpoint,
-    path: String,
-) -> Result<Option<Arc<serde_json::Value>>, Failure> {
-    let key = (endpoint.config.name.clone(), path);
-    if let Some(known) = bridge.lookups.get(&key).await {
-        return Ok(known);
-    }
-    let path = &key.1;
-    let response = endpoint
-        .request(&bridge.http, http::Method::GET, path)
-        .await
-        .send()
-        .await
-        .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
-    let status = response.status();
-    if worth_retrying(status) {
-        return Err(Failure::Retry(
-            retry_after(response.headers()),
-            format!("GET {path}: {status}"),
-        ));
-    }
-    let answer = if status.is_success() {
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
-        match serde_json::from_slice(&body) {
-            Ok(value) => Some(Arc::new(value)),
-            Err(e) => {
-                tracing::warn!(endpoint = %endpoint.config.name, "GET {path}: not JSON ({e}); the event runs without it");
-                None
-            }
-        }
-    } else {
-        tracing::warn!(endpoint = %endpoint.config.name, "GET {path}: {status}; the event runs without it");
-        None
-    };
-    bridge.lookups.insert(key, answer.clone()).await;
-    Ok(answer)
-}
-
-/// Whether trying again later can help: the helpdesk is rate-limiting or down.
-fn worth_retrying(status: reqwest::StatusCode) -> bool {
-    status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-}
-
-/// The longest a helpdesk's `Retry-After` is honoured: a larger value (or a
-/// hostile one) waits this long, then the job is retried as usual.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
-
-/// A `Retry-After` in seconds, at most [`MAX_RETRY_AFTER`]; zero when absent or
-/// unreadable.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Duration {
-    headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map_or(Duration::ZERO, |secs| {
-            Duration::from_secs(secs).min(MAX_RETRY_AFTER)
-        })
 }
 
 /// The reply an agent's note becomes: the draft as the last plugin left it.
@@ -808,68 +787,7 @@ async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse
     }
 }
 
-/// Makes one REST call; a 429 or 5xx (or no answer) is retried, honouring
-/// `Retry-After`; another 4xx is permanent.
-async fn send(bridge: &Bridge, endpoint: &Endpoint, call: &types::RestCall) -> Result<(), Failure> {
-    let result = endpoint
-        .request(&bridge.http, call.method.clone(), &call.path)
-        .await
-        .body(call.body.to_string())
-        .send()
-        .await;
-    let response = match result {
-        Ok(response) => response,
-        Err(e) => {
-            return Err(Failure::Retry(
-                Duration::ZERO,
-                format!("{} {}: {e}", call.method, call.path),
-            ));
-        }
-    };
-    let status = response.status();
-    if status.is_success() {
-        return Ok(());
-    }
-    let retry_after = retry_after(response.headers());
-    let body = response.text().await.unwrap_or_default();
-    let message = format!(
-        "{} {}: {status}: {}",
-        call.method,
-        call.path,
-        body.chars().take(200).collect::<String>()
-    );
-    if worth_retrying(status) {
-        Err(Failure::Retry(retry_after, message))
-    } else {
-        Err(Failure::Permanent(message))
-    }
-}
-
 /// The queue of a bridge configuration, for the dead-letter commands.
 pub fn open_queue(config: &BridgeConfig) -> Result<Queue, BridgeError> {
     Ok(Queue::open(&config.data_dir)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_retry_after_is_read_in_seconds_and_capped() {
-        let with = |value: &str| {
-            let mut headers = reqwest::header::HeaderMap::new();
-            headers.insert(
-                reqwest::header::RETRY_AFTER,
-                value.parse().expect("header value"),
-            );
-            retry_after(&headers)
-        };
-        assert_eq!(
-            retry_after(&reqwest::header::HeaderMap::new()),
-            Duration::ZERO
-        );
-        assert_eq!(with("30"), Duration::from_secs(30));
-        assert_eq!(with("18446744073709551615"), MAX_RETRY_AFTER);
-        assert_eq!(with("soon"), Duration::ZERO);
-    }
 }

@@ -5,11 +5,13 @@
 //! embedded ([`builtin`]).
 //!
 //! The mapping says *where* things are; the rules every helpdesk shares are here:
-//! loop prevention (the bridge's own author ids and marker), an agent's internal
+//! loop prevention (the bridge's own author ids and mark), an agent's internal
 //! note becoming the public reply only with the agent prefix, empty messages
 //! ignored, a missing field named in the rejection, and write-back requests to the
 //! same method and path merged into one when their bodies agree (helpdesks cap
-//! updates per ticket). The format's reference is in `examples/freshdesk/README.md`.
+//! updates per ticket). The webhook's signature and its replay defence are in
+//! `signature`, the write-back requests in `requests`. The format's reference is
+//! in `examples/freshdesk/README.md`.
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -18,15 +20,16 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
 
-use super::types::{Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target};
+use super::types::{
+    Credentials, Helpdesk, Inbound, Job, Rejection, ReplayKey, RestCall, Rules, Target,
+};
 use super::webhook;
-use super::writes::Writes;
 use crate::pb;
 
 mod requests;
-use requests::{has_placeholder, merge_or_push, render};
+mod signature;
+use signature::Signature;
 
 /// Mapping files shipped with Crossdesk, by helpdesk name.
 const BUILTIN: &[(&str, &str)] = &[
@@ -77,46 +80,6 @@ struct Mapping {
     #[serde(default)]
     lookup: Option<Lookup>,
     write_back: WriteBack,
-}
-
-/// How a webhook delivery proves where it comes from.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "scheme", rename_all = "kebab-case", deny_unknown_fields)]
-enum Signature {
-    /// `header` = `prefix` + encoding of HMAC-SHA256(secret, `signed`), where
-    /// `signed` is a template of `{timestamp}`, `{body}` and literal text.
-    HmacSha256 {
-        header: String,
-        #[serde(default)]
-        prefix: String,
-        encoding: Encoding,
-        #[serde(default)]
-        timestamp_header: Option<String>,
-        #[serde(default)]
-        timestamp_format: Option<TimestampFormat>,
-        signed: String,
-    },
-    /// The helpdesk sends the shared secret itself in `header` (for helpdesks that
-    /// sign nothing but let the admin add a header); compared in constant time.
-    Token { header: String },
-    /// The helpdesk authenticates its webhook calls with HTTP basic auth (for
-    /// helpdesks that sign nothing): the password is the shared secret, compared in
-    /// constant time; the user name is not checked.
-    Basic,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Encoding {
-    Base64,
-    Hex,
-}
-
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum TimestampFormat {
-    Unix,
-    Rfc3339,
 }
 
 /// How the bridge's API requests authenticate, from templates over `{user}` and
@@ -392,25 +355,7 @@ impl Mapped {
                 ));
             }
         }
-        if let Signature::HmacSha256 {
-            signed,
-            timestamp_header,
-            timestamp_format,
-            ..
-        } = &mapping.signature
-        {
-            if !signed.contains("{body}") {
-                return invalid("`signature.signed` must contain {body}".into());
-            }
-            if signed.contains("{timestamp}")
-                && (timestamp_header.is_none() || timestamp_format.is_none())
-            {
-                return invalid(
-                    "`signature.signed` uses {timestamp}: give timestamp_header and timestamp_format"
-                        .into(),
-                );
-            }
-        }
+        mapping.signature.check().map_err(MappingError::Invalid)?;
         Ok(Mapped { mapping })
     }
 
@@ -506,8 +451,8 @@ impl<'m> Reader<'m> {
         })
     }
 
-    /// An RFC 3339 time or unix seconds, at the first of the field's pointers that
-    /// has a value.
+    /// An RFC 3339 time or unix seconds (a fraction kept), at the first of the
+    /// field's pointers that has a value.
     fn timestamp(&self, field: Field) -> Result<Option<prost_types::Timestamp>, Rejection> {
         let Some(pointers) = self.pointers(field) else {
             return Ok(None);
@@ -520,34 +465,31 @@ impl<'m> Reader<'m> {
         }) else {
             return Ok(None);
         };
+        let not_a_time = || Rejection::BadPayload(format!("field `{pointer}` is not a time"));
         match value {
-            Value::Number(n) => n
-                .as_i64()
-                .map(|seconds| Some(prost_types::Timestamp { seconds, nanos: 0 }))
-                .ok_or_else(|| webhook::missing(pointer)),
+            Value::Number(n) => webhook::unix_timestamp(n).map(Some).ok_or_else(not_a_time),
             Value::String(s) => webhook::parse_rfc3339(s)
-                .map(|(seconds, nanos)| {
-                    Some(prost_types::Timestamp {
-                        seconds,
-                        // At most 999_999_999, so it fits.
-                        nanos: i32::try_from(nanos).unwrap_or(0),
-                    })
-                })
-                .ok_or_else(|| Rejection::BadPayload(format!("field `{pointer}` is not a time"))),
+                .and_then(|(seconds, nanos)| webhook::timestamp(seconds, nanos))
+                .map(Some)
+                .ok_or_else(not_a_time),
             _ => Err(webhook::missing(pointer)),
         }
     }
 
-    /// Whether the delivery is one of the bridge's own writes (loop prevention).
+    /// Whether the delivery is one of the bridge's own writes (loop prevention):
+    /// by the bridge's user, or carrying the mark the bridge puts on this ticket's
+    /// notes (not merely the marker's visible text, which anyone can type).
     fn is_ours(&self, rules: &Rules) -> bool {
         let by_us = self
             .field(Field::AuthorId)
             .is_some_and(|a| rules.bot_author_ids.iter().any(|b| b.trim() == a));
-        let marked = !rules.marker.is_empty()
-            && self
-                .field(Field::Text)
-                .is_some_and(|t| t.contains(&rules.marker));
-        by_us || marked
+        let marked = || {
+            let ticket = self.field(Field::TicketId).unwrap_or_default();
+            let account = self.field(Field::AccountId).unwrap_or_default();
+            self.field(Field::Text)
+                .is_some_and(|t| rules.marker.is_on(&t, &account, &ticket))
+        };
+        by_us || marked()
     }
 }
 
@@ -580,89 +522,17 @@ impl Helpdesk for Mapped {
         now: SystemTime,
         rules: &Rules,
     ) -> Result<(), Rejection> {
-        if secret.is_empty() {
-            return Err(Rejection::BadSignature(
-                "no signing secret configured".to_owned(),
-            ));
-        }
-        match &self.mapping.signature {
-            Signature::Basic => {
-                let given = webhook::header(headers, http::header::AUTHORIZATION.as_str())?;
-                let password = given
-                    .strip_prefix("Basic ")
-                    .and_then(|b| BASE64.decode(b.trim()).ok())
-                    .and_then(|pair| {
-                        let colon = pair.iter().position(|&b| b == b':')?;
-                        Some(pair[colon + 1..].to_vec())
-                    })
-                    .ok_or_else(|| {
-                        Rejection::BadSignature("authorization is not basic auth".to_owned())
-                    })?;
-                if bool::from(password.ct_eq(secret.as_bytes())) {
-                    Ok(())
-                } else {
-                    Err(Rejection::BadSignature("wrong webhook password".to_owned()))
-                }
-            }
-            Signature::Token { header } => {
-                let given = webhook::header(headers, header)?;
-                if bool::from(given.as_bytes().ct_eq(secret.as_bytes())) {
-                    Ok(())
-                } else {
-                    Err(Rejection::BadSignature(format!("wrong {header}")))
-                }
-            }
-            Signature::HmacSha256 {
-                header,
-                prefix,
-                encoding,
-                timestamp_header,
-                timestamp_format,
-                signed,
-            } => {
-                let given = webhook::header(headers, header)?;
-                let mac = given.strip_prefix(prefix.as_str()).ok_or_else(|| {
-                    Rejection::BadSignature(format!("{header} does not start with {prefix}"))
-                })?;
-                let expected = match encoding {
-                    Encoding::Base64 => BASE64.decode(mac).ok(),
-                    Encoding::Hex => hex::decode(mac).ok(),
-                }
-                .ok_or_else(|| Rejection::BadSignature(format!("{header} is not encoded")))?;
-                let timestamp = match timestamp_header {
-                    Some(name) if signed.contains("{timestamp}") => {
-                        Some(webhook::header(headers, name)?)
-                    }
-                    _ => None,
-                };
-                let mut parts: Vec<&[u8]> = Vec::new();
-                for (i, piece) in signed.split("{body}").enumerate() {
-                    if i > 0 {
-                        parts.push(body);
-                    }
-                    for (j, literal) in piece.split("{timestamp}").enumerate() {
-                        if j > 0 {
-                            parts.push(timestamp.unwrap_or_default().as_bytes());
-                        }
-                        parts.push(literal.as_bytes());
-                    }
-                }
-                webhook::verify_hmac_sha256(secret, &parts, &expected)?;
-                if let (Some(timestamp), Some(format)) = (timestamp, timestamp_format) {
-                    let signed_at = match format {
-                        TimestampFormat::Unix => timestamp.parse::<i64>().ok(),
-                        TimestampFormat::Rfc3339 => {
-                            webhook::parse_rfc3339(timestamp).map(|(seconds, _)| seconds)
-                        }
-                    }
-                    .ok_or_else(|| {
-                        Rejection::BadSignature(format!("unreadable timestamp {timestamp:?}"))
-                    })?;
-                    webhook::check_age(signed_at, now, rules.max_age_secs)?;
-                }
-                Ok(())
-            }
-        }
+        self.mapping
+            .signature
+            .verify(headers, body, secret, now, rules)
+    }
+
+    fn replay_key(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Option<ReplayKey>, Rejection> {
+        self.mapping.signature.replay_key(headers, body)
     }
 
     fn map(&self, tenant: &str, body: &[u8], rules: &Rules) -> Result<Inbound, Rejection> {
@@ -890,105 +760,7 @@ impl Helpdesk for Mapped {
         reply: Option<&str>,
         rules: &Rules,
     ) -> Vec<RestCall> {
-        let write = &self.mapping.write_back;
-        let mut writes = Writes::from_actions(actions, reply);
-        // What the helpdesk has no request (or no value) for goes into the note.
-        let priority = writes.priority.take().and_then(|p| {
-            let value = write.priorities.get(&p).cloned();
-            if value.is_none() {
-                writes.unrouted.push(format!("priority {p}"));
-            }
-            value
-        });
-        match &write.route {
-            None => writes.unroute_all(),
-            Some(route) => {
-                // An id the helpdesk wants as a number but that is none cannot be set.
-                let numeric = |v: &Option<String>| {
-                    v.as_deref().is_none_or(|v| v.trim().parse::<u64>().is_ok())
-                };
-                for (name, id) in [("group", &mut writes.group), ("agent", &mut writes.agent)] {
-                    if has_placeholder(&route.body, &format!("{{{name}:number}}"))
-                        && !numeric(id)
-                        && let Some(id) = id.take()
-                    {
-                        writes.unrouted.push(format!("{name} {id}"));
-                    }
-                }
-            }
-        }
-        if write.tags.is_none() && !writes.tags.is_empty() {
-            let tags = std::mem::take(&mut writes.tags).join(", ");
-            writes.notes.push(format!("Tags: {tags}"));
-        }
-        match &write.fields {
-            None => {
-                for (key, value) in std::mem::take(&mut writes.fields) {
-                    writes.notes.push(format!("{key}: {value}"));
-                }
-            }
-            // Fields keyed by numeric id: a name cannot be set, the agent sees it.
-            Some(request) if has_placeholder(&request.body, "{fields:id-list}") => {
-                let named: Vec<String> = writes
-                    .fields
-                    .keys()
-                    .filter(|k| k.trim().parse::<u64>().is_err())
-                    .cloned()
-                    .collect();
-                for key in named {
-                    if let Some(value) = writes.fields.remove(&key) {
-                        writes.notes.push(format!("{key}: {value}"));
-                    }
-                }
-            }
-            Some(_) => {}
-        }
-        let note = writes.note_text(&rules.marker, rules.notes);
-
-        let mut values: BTreeMap<&str, Value> = BTreeMap::new();
-        let mut calls = Vec::new();
-        let mut add = |request: &Request, values: &BTreeMap<&str, Value>, note: bool| {
-            if let Some(mut call) = render(request, target, values) {
-                call.note = note;
-                merge_or_push(&mut calls, call);
-            }
-        };
-        if let Some(note) = note {
-            values.insert("text", Value::String(note));
-            add(&write.note, &values, true);
-        }
-        if let (Some(request), false) = (&write.tags, writes.tags.is_empty()) {
-            values.insert("tags", Value::from(writes.tags.clone()));
-            add(request, &values, false);
-        }
-        if let (Some(request), false) = (&write.fields, writes.fields.is_empty()) {
-            let object: Map<String, Value> = writes
-                .fields
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            values.insert("fields", Value::Object(object));
-            add(request, &values, false);
-        }
-        if let Some(request) = &write.route {
-            let route_values: BTreeMap<&str, Value> = [
-                ("group", writes.group.clone().map(Value::String)),
-                ("agent", writes.agent.clone().map(Value::String)),
-                ("priority", priority),
-            ]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| (k, v)))
-            .collect();
-            if !route_values.is_empty() {
-                add(request, &route_values, false);
-            }
-        }
-        if let Some(reply) = writes.public_reply() {
-            let mut reply_values = BTreeMap::new();
-            reply_values.insert("text", Value::String(reply));
-            add(&write.reply, &reply_values, false);
-        }
-        calls
+        requests::write_back(&self.mapping.write_back, target, actions, reply, rules)
     }
 
     fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {

@@ -53,9 +53,21 @@ pub enum Rejection {
     /// A signature timestamp too old (or too far ahead): 401, stops replays.
     #[error("stale delivery: {0}")]
     Stale(String),
+    /// A signed delivery already received within the endpoint's `max_age_secs`,
+    /// for helpdesks whose signature covers no timestamp: 401.
+    #[error("replayed delivery: {0}")]
+    Replayed(String),
     /// Not the payload this helpdesk sends: 400.
     #[error("bad payload: {0}")]
     BadPayload(String),
+}
+
+/// A signed delivery as the replay memory knows it: its id (read from the signed
+/// body) and its signature.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReplayKey {
+    pub delivery_id: String,
+    pub signature: Vec<u8>,
 }
 
 /// How a helpdesk's agents and our own writes are recognised.
@@ -67,9 +79,10 @@ pub struct Rules {
     /// Author ids of the bridge's own API user: their comments never trigger the
     /// pipeline again (loop prevention).
     pub bot_author_ids: Vec<String>,
-    /// Text the bridge puts at the end of every note it writes; a comment carrying it
-    /// is ignored (loop prevention when the author id is not known).
-    pub marker: String,
+    /// What the bridge puts at the end of every note it writes; a comment carrying
+    /// its tag for the ticket is ignored (loop prevention when the author id is
+    /// not known).
+    pub marker: crate::marker::Marker,
     /// Longest accepted age of a signed delivery, in seconds.
     pub max_age_secs: u64,
     /// Whether a write-back may add an internal note to the ticket.
@@ -116,6 +129,18 @@ pub trait Helpdesk: Send + Sync + std::fmt::Debug {
         now: std::time::SystemTime,
         rules: &Rules,
     ) -> Result<(), Rejection>;
+
+    /// What identifies a verified delivery for the replay memory, when the
+    /// signature covers no timestamp to refuse an old one by: the bridge refuses a
+    /// key it has seen within `max_age_secs`. `None`: the signature's age check
+    /// (or its scheme) is all there is.
+    fn replay_key(
+        &self,
+        _headers: &http::HeaderMap,
+        _body: &[u8],
+    ) -> Result<Option<ReplayKey>, Rejection> {
+        Ok(None)
+    }
 
     /// Maps a verified delivery to a job for `tenant`, or says why it is ignored.
     fn map(&self, tenant: &str, body: &[u8], rules: &Rules) -> Result<Inbound, Rejection>;

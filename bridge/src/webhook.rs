@@ -1,7 +1,8 @@
 //! What every helpdesk's webhook check shares: reading a signature header, an
 //! HMAC-SHA256 over the signed parts compared in constant time
-//! (`Mac::verify_slice`), the age of the signed timestamp, RFC 3339 times, and the
-//! rejection of a payload field that is missing. Each helpdesk module says what is signed and how
+//! (`Mac::verify_slice`), the age of the signed timestamp, RFC 3339 times and
+//! payload times kept to the years an event can carry, and the rejection of a
+//! payload field that is missing. Each helpdesk module says what is signed and how
 //! the signature and timestamp are written.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -85,6 +86,40 @@ pub(super) fn parse_rfc3339(text: &str) -> Option<(i64, u32)> {
     Some((timestamp.seconds, u32::try_from(timestamp.nanos).ok()?))
 }
 
+/// The first and last second an event's time can be (0001-01-01T00:00:00Z and
+/// 9999-12-31T23:59:59Z): proto3 JSON writes no other year.
+const FIRST_SECOND: i64 = -62_135_596_800;
+const LAST_SECOND: i64 = 253_402_300_799;
+
+/// A time read from a payload, as an event's timestamp; `None` outside the years
+/// an event can carry (the event could not be encoded).
+pub(super) fn timestamp(seconds: i64, nanos: u32) -> Option<prost_types::Timestamp> {
+    let nanos = i32::try_from(nanos).ok().filter(|n| *n < 1_000_000_000)?;
+    (FIRST_SECOND..=LAST_SECOND)
+        .contains(&seconds)
+        .then_some(prost_types::Timestamp { seconds, nanos })
+}
+
+/// Unix seconds written as a JSON number, whole or with a fraction.
+pub(super) fn unix_timestamp(number: &serde_json::Number) -> Option<prost_types::Timestamp> {
+    if let Some(seconds) = number.as_i64() {
+        return timestamp(seconds, 0);
+    }
+    let value = number.as_f64()?;
+    let whole = value.floor();
+    // Checked before the casts: in range, `whole` is an integer that an i64 holds
+    // exactly (JSON has no NaN or infinity), and the fraction is in [0, 1).
+    let range = FIRST_SECOND as f64..=LAST_SECOND as f64;
+    if !range.contains(&whole) {
+        return None;
+    }
+    let (seconds, nanos) = (
+        whole as i64,
+        ((value - whole) * 1e9).min(999_999_999.0) as u32,
+    );
+    timestamp(seconds, nanos)
+}
+
 /// A payload field the mapping needs is missing or has the wrong type.
 pub(super) fn missing(field: &str) -> Rejection {
     Rejection::BadPayload(format!("missing or invalid field `{field}`"))
@@ -93,6 +128,31 @@ pub(super) fn missing(field: &str) -> Rejection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_from_outside_stay_within_what_an_event_carries() {
+        let at = |json: &str| unix_timestamp(&serde_json::from_str(json).expect("a number"));
+        let ts = |seconds, nanos| Some(prost_types::Timestamp { seconds, nanos });
+        assert_eq!(at("1795515003"), ts(1_795_515_003, 0));
+        assert_eq!(at("1795515003.25"), ts(1_795_515_003, 250_000_000));
+        // A fraction before 1970 counts forward from the earlier second.
+        assert_eq!(at("-1.5"), ts(-2, 500_000_000));
+        assert_eq!(at("253402300799"), ts(LAST_SECOND, 0));
+        assert_eq!(at("-62135596800"), ts(FIRST_SECOND, 0));
+        for outside in [
+            "253402300800",
+            "-62135596801",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "1e300",
+            "-1e300",
+        ] {
+            assert_eq!(at(outside), None, "{outside}");
+        }
+        assert_eq!(timestamp(0, 1_000_000_000), None);
+        assert_eq!(timestamp(0, u32::MAX), None);
+    }
 
     #[test]
     fn rfc3339_parses_and_refuses() {

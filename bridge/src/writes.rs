@@ -124,9 +124,9 @@ impl Writes {
     }
 
     /// The internal note: the note lines, then the routing that could not be
-    /// applied, then `marker` (how the bridge recognises its own notes); `None` when
-    /// there is nothing to say or the ticket gets no more notes.
-    pub fn note_text(&self, marker: &str, policy: NotePolicy) -> Option<String> {
+    /// applied, then the marker's line (how the bridge recognises its own notes);
+    /// `None` when there is nothing to say or the ticket gets no more notes.
+    pub fn note_text(&self, marker: Option<&str>, policy: NotePolicy) -> Option<String> {
         let mut lines = self.notes.clone();
         if !self.unrouted.is_empty() {
             lines.push(format!("Suggested routing: {}", self.unrouted.join(", ")));
@@ -149,15 +149,19 @@ pub fn add_tag(tags: &mut Vec<String>, tag: &str) {
 }
 
 /// A note of `lines` as the bridge writes it: under `policy`, closed by the last
-/// note's notice and the marker (how the bridge recognises its own notes).
-pub fn note_body(mut lines: Vec<String>, marker: &str, policy: NotePolicy) -> Option<String> {
+/// note's notice and the marker's line (how the bridge recognises its own notes).
+pub fn note_body(
+    mut lines: Vec<String>,
+    marker: Option<&str>,
+    policy: NotePolicy,
+) -> Option<String> {
     if lines.is_empty() || policy == NotePolicy::Skip {
         return None;
     }
     if policy == NotePolicy::Last {
         lines.push(LAST_NOTE.to_owned());
     }
-    if !marker.is_empty() {
+    if let Some(marker) = marker.filter(|m| !m.is_empty()) {
         lines.push(marker.to_owned());
     }
     Some(lines.join("\n\n"))
@@ -226,19 +230,23 @@ mod tests {
             }))],
             None,
         );
-        assert_eq!(writes.note_text("— bot", NotePolicy::Write), None);
+        assert_eq!(writes.note_text(Some("— bot"), NotePolicy::Write), None);
         writes.unroute_all();
         assert_eq!(
-            writes.note_text("— bot", NotePolicy::Write).as_deref(),
+            writes
+                .note_text(Some("— bot"), NotePolicy::Write)
+                .as_deref(),
             Some("Suggested routing: group tier-2, agent a-9\n\n— bot")
         );
         assert_eq!(
-            Writes::default().note_text("— bot", NotePolicy::Write),
+            Writes::default().note_text(Some("— bot"), NotePolicy::Write),
             None
         );
         // A ticket's last note says so; after it, none.
-        let last = writes.note_text("— bot", NotePolicy::Last).expect("a note");
+        let last = writes
+            .note_text(Some("— bot"), NotePolicy::Last)
+            .expect("a note");
         assert!(last.ends_with(&format!("{LAST_NOTE}\n\n— bot")), "{last}");
-        assert_eq!(writes.note_text("— bot", NotePolicy::Skip), None);
+        assert_eq!(writes.note_text(Some("— bot"), NotePolicy::Skip), None);
     }
 }

@@ -81,7 +81,7 @@ mod tests {
         Rules {
             agent_prefix: "#reply".to_owned(),
             bot_author_ids: vec![BOT.to_owned()],
-            marker: MARKER.to_owned(),
+            marker: crate::marker::Marker::new(MARKER, "zendesk-api-token"),
             max_age_secs: 300,
             notes: NotePolicy::Write,
         }
@@ -358,36 +358,49 @@ mod tests {
         assert_eq!(event.customer.expect("customer").id, "8600112233445");
     }
 
+    /// The line that closes the bridge's notes on ticket `ticket`.
+    fn mark(ticket: &str) -> String {
+        rules().marker.line("", ticket).expect("a marker")
+    }
+
     #[test]
-    fn ignores_our_own_writes_by_author_and_by_marker() {
+    fn ignores_our_own_writes_by_author_and_by_mark() {
         assert_eq!(
             ignored(BRIDGE_NOTE, &rules()),
             "our own write (loop prevention)"
         );
+        // Without the author id, the mark the bridge put on the note tells.
         let no_ids = Rules {
             bot_author_ids: vec![],
             ..rules()
         };
-        assert_eq!(
-            ignored(BRIDGE_NOTE, &no_ids),
-            "our own write (loop prevention)"
-        );
-        // A customer comment quoting the marker is not processed either.
-        let quoted = EMAIL.replace("jamais.", &format!("jamais. {MARKER}"));
-        assert_eq!(
-            ignored(&quoted, &rules()),
-            "our own write (loop prevention)"
-        );
+        let marked = BRIDGE_NOTE.replace("\\n\\n— crossdesk", &format!("\\n\\n{}", mark("5158")));
+        assert_ne!(marked, BRIDGE_NOTE);
+        assert_eq!(ignored(&marked, &no_ids), "our own write (loop prevention)");
+        // The marker's visible text is not the mark: this note is an agent's.
+        assert!(ignored(BRIDGE_NOTE, &no_ids).contains("without the agent reply prefix"));
         // The bot's public comments (the replies it posts) too.
         let public_by_bot = BRIDGE_NOTE.replace("\"is_public\": false", "\"is_public\": true");
         let no_marker = Rules {
-            marker: String::new(),
+            marker: crate::marker::Marker::new("", "zendesk-api-token"),
             ..rules()
         };
         assert_eq!(
             ignored(&public_by_bot, &no_marker),
             "our own write (loop prevention)"
         );
+    }
+
+    #[test]
+    fn a_customer_who_types_the_marker_is_heard() {
+        // The visible text, or the whole mark of another ticket: the customer's
+        // message, processed like any other.
+        for typed in [MARKER.to_owned(), mark("5159")] {
+            let quoted = EMAIL.replace("jamais.", &format!("jamais. {typed}"));
+            let (_, event) = job_of(&quoted, &rules());
+            assert_eq!(event.kind(), pb::EventKind::CustomerMessage);
+            assert!(event.text.ends_with(&typed), "{}", event.text);
+        }
     }
 
     #[test]
@@ -525,7 +538,7 @@ mod tests {
             call.body,
             json!({"ticket": {
                 "comment": {
-                    "body": "Translation (fr → en): hello\n\nRouting: French speaker\n\nFlagged for review (legal): mentions a lawyer\n\nsentiment: negative\n\nSuggested routing: agent tier2-bob\n\n— crossdesk",
+                    "body": "Translation (fr → en): hello\n\nRouting: French speaker\n\nFlagged for review (legal): mentions a lawyer\n\nsentiment: negative\n\nSuggested routing: agent tier2-bob\n\n".to_owned() + &mark("5158"),
                     "public": false
                 },
                 "additional_tags": ["lang-fr", "translated", "crossdesk-review"],

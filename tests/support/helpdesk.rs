@@ -1,7 +1,7 @@
 //! A helpdesk simulator for bridge tests: an HTTP server implementing the part of a
 //! helpdesk's REST API the bridge calls (any method and path is accepted), which
 //! records every call and answers as the test scripts it: success, `429` with
-//! `Retry-After`, a server error, or a permanent refusal.
+//! `Retry-After`, a server error, a permanent refusal, or a redirect.
 //!
 //! Reads (`GET`, the bridge's customer lookups) are kept apart from writes: they are
 //! answered with the records the test put at their path (`404` otherwise), recorded
@@ -39,6 +39,8 @@ pub enum Answer {
     Down,
     /// `422 Unprocessable Entity`: trying again will not help.
     Refuse,
+    /// `302 Found` to the same path on another server.
+    Redirect(SocketAddr),
 }
 
 #[derive(Default)]
@@ -206,6 +208,14 @@ fn answer(
         Answer::Down => (
             StatusCode::SERVICE_UNAVAILABLE,
             (StatusCode::SERVICE_UNAVAILABLE, "maintenance").into_response(),
+        ),
+        Answer::Redirect(to) => (
+            StatusCode::FOUND,
+            (
+                StatusCode::FOUND,
+                [("location", format!("http://{to}{}", uri.path()))],
+            )
+                .into_response(),
         ),
         Answer::Refuse => (
             StatusCode::UNPROCESSABLE_ENTITY,

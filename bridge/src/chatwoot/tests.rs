@@ -24,7 +24,7 @@ fn rules() -> Rules {
     Rules {
         agent_prefix: "#reply".to_owned(),
         bot_author_ids: vec!["42".to_owned()],
-        marker: "— crossdesk".to_owned(),
+        marker: crate::marker::Marker::new("— crossdesk", "chatwoot-api-token"),
         max_age_secs: 300,
         notes: crate::types::NotePolicy::Write,
     }
@@ -306,18 +306,32 @@ fn maps_conversation_created_with_first_message() {
     assert!(ignored(&empty).contains("without a first message"));
 }
 
+/// The line that closes the bridge's notes on conversation 1287 of account 3.
+fn mark() -> String {
+    rules().marker.line("3", "1287").expect("a marker")
+}
+
 #[test]
-fn loop_prevention_by_sender_id_and_marker() {
+fn loop_prevention_by_sender_id_and_mark() {
     // A private note by the bridge's user, even with the prefix.
     let by_bot = edit(PRIVATE_REPLY, |v| v["sender"]["id"] = json!(42));
     assert!(ignored(&by_bot).contains("own user"));
-    // A note carrying the marker, whoever wrote it.
+    // A note carrying the bridge's mark for this conversation, whoever wrote it.
     let marked = edit(PRIVATE_REPLY, |v| {
-        v["content"] = json!("#reply translated text\n\n— crossdesk")
+        v["content"] = json!(format!("#reply translated text\n\n{}", mark()))
     });
-    assert!(ignored(&marked).contains("marker"));
-    let marked_incoming = edit(WHATSAPP, |v| v["content"] = json!("hello — crossdesk"));
-    assert!(ignored(&marked_incoming).contains("marker"));
+    assert!(ignored(&marked).contains("mark"));
+    let marked_incoming = edit(WHATSAPP, |v| {
+        v["content"] = json!(format!("hello {}", mark()))
+    });
+    assert!(ignored(&marked_incoming).contains("mark"));
+    // The marker's visible text, or the mark of another conversation, typed by a
+    // customer: their message.
+    let other = rules().marker.line("3", "1288").expect("a marker");
+    for typed in ["hello — crossdesk".to_owned(), format!("hello {other}")] {
+        let body = edit(WHATSAPP, |v| v["content"] = json!(typed));
+        assert_eq!(job_of(&body).1.text, typed);
+    }
     // A contact whose id equals a bot user id is still a customer (other table).
     let contact_42 = edit(WHATSAPP, |v| v["sender"]["id"] = json!(42));
     let (_, event) = job_of(&contact_42);
@@ -360,8 +374,20 @@ fn rejects_malformed_payloads() {
     assert!(bad(&no_account).contains("`account.id`"));
     let bad_type = edit(WHATSAPP, |v| v["message_type"] = json!("weird"));
     assert!(bad(&bad_type).contains("`message_type`"));
-    let bad_time = edit(WHATSAPP, |v| v["created_at"] = json!("yesterday"));
-    assert!(bad(&bad_time).contains("`created_at`"));
+    // Not a time, or one no event can carry (proto3 JSON has years 1 to 9999).
+    for time in [
+        json!("yesterday"),
+        json!("0000-01-01T00:00:00Z"),
+        json!(1e300),
+        json!(-1e300),
+        json!(i64::MAX),
+    ] {
+        let bad_time = edit(WHATSAPP, |v| v["created_at"] = time.clone());
+        assert!(
+            bad(&bad_time).contains("`created_at` is not a time"),
+            "{time}"
+        );
+    }
 }
 
 #[test]
@@ -371,6 +397,16 @@ fn older_created_at_format_parses() {
     });
     let (_, event) = job_of(&old);
     assert_eq!(event.occurred_at.map(|t| t.seconds), Some(1_795_514_400));
+    // `push_event_data`'s unix seconds, with a fraction (kept, not cast away).
+    let fractional = edit(WHATSAPP, |v| v["created_at"] = json!(1_795_514_400.25));
+    let (_, event) = job_of(&fractional);
+    assert_eq!(
+        event.occurred_at,
+        Some(prost_types::Timestamp {
+            seconds: 1_795_514_400,
+            nanos: 250_000_000
+        })
+    );
 }
 
 fn target() -> Target {
@@ -434,7 +470,7 @@ fn write_back_batches_a_typical_action_list() {
                 http::Method::POST,
                 format!("{base}/messages"),
                 json!({
-                    "content": "Customer writes in Japanese.\n\nTranslation: my order has not arrived.\n\nFlagged for review (refund): asks for money back\n\n— crossdesk",
+                    "content": "Customer writes in Japanese.\n\nTranslation: my order has not arrived.\n\nFlagged for review (refund): asks for money back\n\n".to_owned() + &mark(),
                     "message_type": "outgoing",
                     "private": true
                 })
@@ -501,7 +537,7 @@ fn write_back_with_reply_and_auto_reply() {
     assert!(
         calls[1].body["content"]
             .as_str()
-            .is_some_and(|c| c.starts_with("Suggested reply:") && c.ends_with("— crossdesk"))
+            .is_some_and(|c| c.starts_with("Suggested reply:") && c.ends_with(&mark()))
     );
 }
 

@@ -1,17 +1,130 @@
-//! The write-back side of a mapping: filling a request template with an
-//! action's values (`{text}`, `{text:html}`, `{tags}`, ...) and merging requests
-//! to one method and path when their bodies agree (helpdesks cap updates per
-//! ticket).
+//! The write-back side of a mapping: an event's actions sorted into the mapping's
+//! requests (what it has no request for goes into the note), each template filled
+//! with an action's values (`{text}`, `{text:html}`, `{tags}`, ...), and requests
+//! to one method and path merged when their bodies agree (helpdesks cap updates
+//! per ticket).
 
 use super::*;
+use crate::writes::Writes;
+
+/// The requests that write `actions` (and an agent's `reply`) back through the
+/// mapping's `write` templates: what the helpdesk has no request for goes into the
+/// note, and requests to one method and path are merged.
+pub(super) fn write_back(
+    write: &WriteBack,
+    target: &Target,
+    actions: &[pb::Action],
+    reply: Option<&str>,
+    rules: &Rules,
+) -> Vec<RestCall> {
+    let mut writes = Writes::from_actions(actions, reply);
+    // What the helpdesk has no request (or no value) for goes into the note.
+    let priority = writes.priority.take().and_then(|p| {
+        let value = write.priorities.get(&p).cloned();
+        if value.is_none() {
+            writes.unrouted.push(format!("priority {p}"));
+        }
+        value
+    });
+    match &write.route {
+        None => writes.unroute_all(),
+        Some(route) => {
+            // An id the helpdesk wants as a number but that is none cannot be set.
+            let numeric =
+                |v: &Option<String>| v.as_deref().is_none_or(|v| v.trim().parse::<u64>().is_ok());
+            for (name, id) in [("group", &mut writes.group), ("agent", &mut writes.agent)] {
+                if has_placeholder(&route.body, &format!("{{{name}:number}}"))
+                    && !numeric(id)
+                    && let Some(id) = id.take()
+                {
+                    writes.unrouted.push(format!("{name} {id}"));
+                }
+            }
+        }
+    }
+    if write.tags.is_none() && !writes.tags.is_empty() {
+        let tags = std::mem::take(&mut writes.tags).join(", ");
+        writes.notes.push(format!("Tags: {tags}"));
+    }
+    match &write.fields {
+        None => {
+            for (key, value) in std::mem::take(&mut writes.fields) {
+                writes.notes.push(format!("{key}: {value}"));
+            }
+        }
+        // Fields keyed by numeric id: a name cannot be set, the agent sees it.
+        Some(request) if has_placeholder(&request.body, "{fields:id-list}") => {
+            let named: Vec<String> = writes
+                .fields
+                .keys()
+                .filter(|k| k.trim().parse::<u64>().is_err())
+                .cloned()
+                .collect();
+            for key in named {
+                if let Some(value) = writes.fields.remove(&key) {
+                    writes.notes.push(format!("{key}: {value}"));
+                }
+            }
+        }
+        Some(_) => {}
+    }
+    let note = writes.note_text(
+        rules
+            .marker
+            .line(&target.account_id, &target.ticket_id)
+            .as_deref(),
+        rules.notes,
+    );
+
+    let mut values: BTreeMap<&str, Value> = BTreeMap::new();
+    let mut calls = Vec::new();
+    let mut add = |request: &Request, values: &BTreeMap<&str, Value>, note: bool| {
+        if let Some(mut call) = render(request, target, values) {
+            call.note = note;
+            merge_or_push(&mut calls, call);
+        }
+    };
+    if let Some(note) = note {
+        values.insert("text", Value::String(note));
+        add(&write.note, &values, true);
+    }
+    if let (Some(request), false) = (&write.tags, writes.tags.is_empty()) {
+        values.insert("tags", Value::from(writes.tags.clone()));
+        add(request, &values, false);
+    }
+    if let (Some(request), false) = (&write.fields, writes.fields.is_empty()) {
+        let object: Map<String, Value> = writes
+            .fields
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect();
+        values.insert("fields", Value::Object(object));
+        add(request, &values, false);
+    }
+    if let Some(request) = &write.route {
+        let route_values: BTreeMap<&str, Value> = [
+            ("group", writes.group.clone().map(Value::String)),
+            ("agent", writes.agent.clone().map(Value::String)),
+            ("priority", priority),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .collect();
+        if !route_values.is_empty() {
+            add(request, &route_values, false);
+        }
+    }
+    if let Some(reply) = writes.public_reply() {
+        let mut reply_values = BTreeMap::new();
+        reply_values.insert("text", Value::String(reply));
+        add(&write.reply, &reply_values, false);
+    }
+    calls
+}
 
 /// The request a template makes with `values`; `None` when a placeholder of the
 /// path has no value.
-pub(super) fn render(
-    request: &Request,
-    target: &Target,
-    values: &BTreeMap<&str, Value>,
-) -> Option<RestCall> {
+fn render(request: &Request, target: &Target, values: &BTreeMap<&str, Value>) -> Option<RestCall> {
     if request.path.contains("{account}") && target.account_id.is_empty() {
         return None;
     }

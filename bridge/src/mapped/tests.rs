@@ -1,5 +1,6 @@
 //! Unit tests of the mapping engine: the shipped mappings against their fixtures, signatures, rules, requests.
 
+use super::requests::merge_or_push;
 use super::*;
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -20,7 +21,7 @@ fn rules() -> Rules {
     Rules {
         agent_prefix: "#reply".into(),
         bot_author_ids: vec!["80000000001".into()],
-        marker: "— via Crossdesk".into(),
+        marker: crate::marker::Marker::new("— via Crossdesk", "freshdesk-api-key"),
         max_age_secs: 300,
         notes: crate::types::NotePolicy::Write,
     }
@@ -143,6 +144,76 @@ fn hmac_signatures_are_checked_over_the_signed_template_and_age() {
     assert!(check(fresh, &unprefixed, body).is_err());
 }
 
+/// The HMAC mapping signing only the body, hex, with the delivery's id at
+/// `delivery_id` (none when `None`).
+fn body_signed_mapping(delivery_id: Option<&str>) -> Result<Mapped, MappingError> {
+    let id = delivery_id.map_or(String::new(), |p| format!("delivery_id = \"{p}\"\n"));
+    let text = include_str!("../mappings/freshdesk.toml").replace(
+        "[signature]\nscheme = \"basic\"",
+        &format!(
+            "[signature]\nscheme = \"hmac-sha256\"\nheader = \"x-signature\"\n\
+             encoding = \"hex\"\nsigned = \"{{body}}\"\n{id}"
+        ),
+    );
+    Mapped::parse(&text)
+}
+
+#[test]
+fn a_signature_without_timestamp_needs_a_delivery_id() {
+    let refused = body_signed_mapping(None).expect_err("replayable forever");
+    let message = refused.to_string();
+    for says in ["{timestamp}", "timestamp_header", "signature.delivery_id"] {
+        assert!(message.contains(says), "{says}: {message}");
+    }
+    let not_a_pointer = body_signed_mapping(Some("id")).expect_err("not a pointer");
+    assert!(not_a_pointer.to_string().contains("not a JSON pointer"));
+    body_signed_mapping(Some("/delivery")).expect("a delivery id: valid");
+    // Signing a timestamp is enough, as before; token and basic schemes sign
+    // nothing and take no delivery id.
+    hmac_mapping();
+    let token = include_str!("../mappings/freshdesk.toml").replace(
+        "[signature]\nscheme = \"basic\"",
+        "[signature]\nscheme = \"token\"\nheader = \"x-token\"\ndelivery_id = \"/id\"",
+    );
+    assert!(
+        Mapped::parse(&token)
+            .expect_err("unknown field")
+            .to_string()
+            .contains("delivery_id")
+    );
+}
+
+#[test]
+fn a_body_signed_delivery_is_known_by_its_id_and_signature() {
+    let helpdesk = body_signed_mapping(Some("/delivery")).expect("valid");
+    let body = br#"{"event":"customer_reply","delivery":"d-81"}"#;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+    mac.update(body);
+    let signature = mac.finalize().into_bytes().to_vec();
+    let h = headers(&[("x-signature", &hex::encode(&signature))]);
+    assert_eq!(
+        helpdesk.verify(&h, body, SECRET, SystemTime::now(), &rules()),
+        Ok(())
+    );
+    assert_eq!(
+        helpdesk.replay_key(&h, body),
+        Ok(Some(ReplayKey {
+            delivery_id: "d-81".into(),
+            signature
+        }))
+    );
+    // A signed body without its id is refused naming the pointer.
+    let missing = helpdesk.replay_key(&h, br#"{"event":"customer_reply"}"#);
+    assert!(
+        matches!(&missing, Err(Rejection::BadPayload(m)) if m.contains("/delivery")),
+        "{missing:?}"
+    );
+    // Timestamped signatures and other schemes have no key: their age (or their
+    // scheme) is their defence.
+    assert_eq!(hmac_mapping().replay_key(&h, body), Ok(None));
+    assert_eq!(freshdesk().replay_key(&h, body), Ok(None));
+}
+
 #[test]
 fn a_customer_reply_becomes_a_customer_message_with_identities() {
     let (job, event) = mapped(&freshdesk(), CUSTOMER_REPLY);
@@ -213,8 +284,17 @@ fn an_agents_prefixed_note_is_their_reply_and_other_notes_are_not() {
 fn our_own_writes_and_unknown_events_are_ignored() {
     let by_bot = CUSTOMER_REPLY.replace("\"author_id\": 80011234567", "\"author_id\": 80000000001");
     assert!(ignored(&by_bot).contains("loop prevention"));
-    let marked = CUSTOMER_REPLY.replace("vérifier ?", "vérifier ?\\n— via Crossdesk");
+    // Carrying the mark the bridge puts on this ticket's notes: ours.
+    let marked = CUSTOMER_REPLY.replace("vérifier ?", &format!("vérifier ?\\n{}", mark()));
     assert!(ignored(&marked).contains("loop prevention"));
+    // The marker's visible text alone, as a customer may type it: theirs.
+    let typed = CUSTOMER_REPLY.replace("vérifier ?", "vérifier ? — via Crossdesk");
+    assert!(
+        mapped(&freshdesk(), &typed)
+            .1
+            .text
+            .ends_with("— via Crossdesk")
+    );
     let unknown = CUSTOMER_REPLY.replace("customer_reply", "ticket_merged");
     assert!(ignored(&unknown).contains("no rule"));
     let blank = CUSTOMER_REPLY.replace(
@@ -234,8 +314,19 @@ fn malformed_payloads_are_refused_naming_the_field() {
     assert!(refused("[1]").contains("not a JSON object"));
     let no_ticket = CUSTOMER_REPLY.replace("\"id\": 4711,", "");
     assert!(refused(&no_ticket).contains("/ticket/id"));
-    let bad_time = CUSTOMER_REPLY.replace("2026-11-24T09:41:07Z", "yesterday");
-    assert!(refused(&bad_time).contains("/time"));
+    // Not a time, or one no event can carry (proto3 JSON has years 1 to 9999).
+    for time in [
+        "\"yesterday\"",
+        "\"0000-01-01T00:00:00Z\"",
+        "9223372036854775807",
+        "1e300",
+    ] {
+        let bad_time = CUSTOMER_REPLY.replace("\"2026-11-24T09:41:07Z\"", time);
+        assert!(
+            refused(&bad_time).contains("`/time` is not a time"),
+            "{time}"
+        );
+    }
 }
 
 fn action(kind: pb::action::Kind) -> pb::Action {
@@ -243,6 +334,11 @@ fn action(kind: pb::action::Kind) -> pb::Action {
         plugin: "p".into(),
         kind: Some(kind),
     }
+}
+
+/// The line that closes the bridge's notes on ticket 4711.
+fn mark() -> String {
+    rules().marker.line("", "4711").expect("a marker")
 }
 
 fn target() -> Target {
@@ -292,7 +388,9 @@ fn write_back_merges_ticket_updates_and_keeps_tags_in_the_note() {
         "Translation (fr→en): &lt;my order&gt; never came<br><br>\
          Routing: French speaker on shift<br><br>Tags: fr, shipping<br><br>\
          Suggested routing: agent camille-agent\
-         <br><br>— via Crossdesk"
+         <br><br>"
+            .to_owned()
+            + &mark()
     );
     assert_eq!(
         calls[1].body,
