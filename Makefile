@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 
-.PHONY: all toolchain engines plugins build demo test bench fmt lint ci clean-plugins
+.PHONY: all toolchain engines plugins build demo test bench fmt lint deny ci clean-plugins
 
 all: build plugins
 
@@ -50,6 +50,12 @@ fmt:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# cargo-deny with deny.toml: licenses, banned and duplicate crates, sources (only
+# crates.io); advisories too when a copy of the RustSec database is on the machine.
+# Installs the pinned cargo-deny when it is missing.
+deny:
+	@bash scripts/cargo-deny.sh
 
 ci:
 	bash .ci/run
