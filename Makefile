@@ -34,10 +34,12 @@ demo: plugins build engines
 
 # The binary too (tests that kill and restart the sidecar run it as a process),
 # built with the test targets in one resolution of features, so that nothing is
-# compiled twice.
+# compiled twice. Then no secret of the suite may appear in what it logged.
 test: plugins engines
 	$(CARGO) build --workspace --bins --tests
+	rm -rf target/test-logs
 	$(CARGO) test --workspace
+	@bash scripts/leak-check.sh
 
 # Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.
 bench: plugins engines

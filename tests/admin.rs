@@ -12,9 +12,9 @@ use pb::admin_service_client::AdminServiceClient;
 use tonic::Code;
 use tonic::transport::Channel;
 
-const OPS: &str = "ops-token-0123456789";
-const ACME_ADMIN: &str = "acme-admin-token-0123";
-const BRIDGE: &str = "bridge-event-token-0123";
+const OPS: &str = "ops-S3CR3T-token-0123456789";
+const ACME_ADMIN: &str = "acme-admin-S3CR3T-0123";
+const BRIDGE: &str = "bridge-event-S3CR3T-0123";
 
 /// A managed sidecar: `[admin]` with `admin_extra` lines, an admin of every tenant
 /// (`ops`) and one of `acme` only, the given plugins installed, then `body`.
@@ -951,7 +951,7 @@ async fn with_trusted_keys_only_a_component_they_signed_is_installed() {
 
 #[tokio::test]
 async fn secrets_are_write_only_sealed_at_rest_and_added_by_the_host() {
-    let secret = "Bearer admin-set-s3cr3t-value";
+    let secret = "Bearer admin-set-S3CR3T-value";
     let (addr, mut requests) = recording_http_server(Duration::ZERO).await;
     let server = TestServer::start(&managed(
         "",
@@ -1013,14 +1013,14 @@ settings = {{ url = "http://127.0.0.1:{port}/v1" }}
             .into_inner(),
         audit(&mut admin, "acme").await
     );
-    assert!(!everything_shown.contains("s3cr3t"), "{everything_shown}");
+    assert!(!everything_shown.contains(secret), "{everything_shown}");
     // At rest: neither the database nor its journal holds the value.
     for entry in std::fs::read_dir(server.data_dir.path()).expect("data dir") {
         let path = entry.expect("entry").path();
         if path.is_file() {
             let bytes = std::fs::read(&path).expect("read");
             assert!(
-                !bytes.windows(6).any(|w| w == b"s3cr3t"),
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
                 "{} holds the secret in clear",
                 path.display()
             );

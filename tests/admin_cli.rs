@@ -10,9 +10,9 @@ use crossdesk_integration_tests::*;
 use tokio::io::AsyncWriteExt as _;
 use tokio::process::Command;
 
-const OPS: &str = "ops-token-0123456789";
-const SECRET: &str = "Bearer s3cr3t-value-7f9c2e";
-const ENV_SECRET: &str = "k3y-from-env-41d8";
+const OPS: &str = "ops-S3CR3T-token-0123456789";
+const SECRET: &str = "Bearer S3CR3T-value-7f9c2e";
+const ENV_SECRET: &str = "k3y-S3CR3T-env-41d8";
 
 /// `[admin]` with the admin `ops` (every tenant) and `admin_extra` lines, the no-op
 /// and hello plugins installed, and tenant `acme`.
@@ -98,6 +98,7 @@ impl Cli {
             .await
             .expect("crossdesk finishes within a minute")
             .expect("crossdesk runs");
+        crossdesk_integration_tests::logs::keep("admin-cli", &output);
         Run {
             success: output.status.success(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

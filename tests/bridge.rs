@@ -14,10 +14,10 @@ use sha2::Sha256;
 
 mod guards;
 
-const ZENDESK_SECRET: &str = "zendesk-signing-secret";
-const CHATWOOT_SECRET: &str = "chatwoot-signing-secret";
+const ZENDESK_SECRET: &str = "zendesk-signing-S3CR3T";
+const CHATWOOT_SECRET: &str = "chatwoot-signing-S3CR3T";
 /// The password of the Freshdesk automation rule's webhook authentication.
-const FRESHDESK_SECRET: &str = "freshdesk-webhook-password";
+const FRESHDESK_SECRET: &str = "freshdesk-webhook-S3CR3T";
 /// The bridge's own Zendesk user (fixture comment_added_bridge_note.json).
 const ZENDESK_BOT: &str = "9000000000001";
 
@@ -100,6 +100,7 @@ async fn bridge_configured(
     debounce_ms: u64,
     freshdesk: &str,
 ) -> Bridge {
+    crossdesk_integration_tests::logs::record();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let config = crossdesk_bridge::BridgeConfig::parse(&format!(
         r#"
@@ -118,7 +119,7 @@ tenant = "acme"
 base_url = "{helpdesk_url}"
 signing_secret = "{ZENDESK_SECRET}"
 api_user = "bot@acme.example"
-api_token = "zendesk-api-token"
+api_token = "zendesk-api-S3CR3T"
 bot_author_ids = ["{ZENDESK_BOT}"]
 
 [[endpoints]]
@@ -127,7 +128,7 @@ helpdesk = "chatwoot"
 tenant = "acme"
 base_url = "{helpdesk_url}"
 signing_secret = "{CHATWOOT_SECRET}"
-api_token = "chatwoot-api-token"
+api_token = "chatwoot-api-S3CR3T"
 
 [[endpoints]]
 name = "acme-freshdesk"
@@ -135,7 +136,7 @@ helpdesk = "freshdesk"
 tenant = "acme"
 base_url = "{helpdesk_url}"
 signing_secret = "{FRESHDESK_SECRET}"
-api_token = "freshdesk-api-key"
+api_token = "freshdesk-api-S3CR3T"
 bot_author_ids = ["80000000001"]
 {freshdesk}
 "#,
@@ -290,7 +291,7 @@ async fn a_customer_comment_comes_back_as_a_note_with_tags_in_one_update() {
     assert!(tags.contains("via-bridge"), "{tags}");
     let auth = call.headers["authorization"].to_str().expect("ascii");
     let expected = base64::engine::general_purpose::STANDARD
-        .encode("bot@acme.example/token:zendesk-api-token");
+        .encode("bot@acme.example/token:zendesk-api-S3CR3T");
     assert_eq!(auth, format!("Basic {expected}"));
     drained(&bridge).await;
     assert_eq!(helpdesk.calls().len(), 1, "one update per event");
@@ -561,7 +562,7 @@ async fn a_chatwoot_whatsapp_message_comes_back_as_a_private_note_and_labels() {
     );
     assert_eq!(
         note.headers["api_access_token"].to_str().expect("ascii"),
-        "chatwoot-api-token"
+        "chatwoot-api-S3CR3T"
     );
     let labels = calls
         .iter()
@@ -718,7 +719,7 @@ async fn a_helpdesk_attached_by_a_mapping_file_gets_notes_and_replies() {
         assert!(text.contains(expected), "{expected} in {text}");
     }
     let auth = note.headers["authorization"].to_str().expect("ascii");
-    let expected = base64::engine::general_purpose::STANDARD.encode("freshdesk-api-key:X");
+    let expected = base64::engine::general_purpose::STANDARD.encode("freshdesk-api-S3CR3T:X");
     assert_eq!(auth, format!("Basic {expected}"));
 
     // The agent answers in a prefixed private note: it goes out as the reply, signed

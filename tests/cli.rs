@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use crossdesk_integration_tests::logs::Logged;
 use crossdesk_integration_tests::{crossdesk_command, plugin, workspace_dir};
 
 fn bin() -> Command {
@@ -33,7 +34,7 @@ impl Drop for Server {
 
 #[test]
 fn version_states_the_plugin_contracts() {
-    let out = bin().arg("--version").output().expect("run");
+    let out = bin().arg("--version").logged_output().expect("run");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("plugin contracts: crossdesk:plugin@0.1.0, crossdesk:plugin@0.2.0"),
@@ -71,7 +72,7 @@ fn serve_on_embedded_defaults_and_send_sample_events() {
             &addr,
             "examples/events/customer-message.json",
         ])
-        .output()
+        .logged_output()
         .expect("send");
     assert!(
         out.status.success(),
@@ -95,7 +96,7 @@ fn serve_on_embedded_defaults_and_send_sample_events() {
     let out = bin()
         .args(["send", "--addr", &addr])
         .arg(&bad)
-        .output()
+        .logged_output()
         .expect("send");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown tenant"));
@@ -119,7 +120,7 @@ fn plugin_run_prints_the_actions() {
             "--data-dir",
         ])
         .arg(data.path())
-        .output()
+        .logged_output()
         .expect("plugin run");
     assert!(
         out.status.success(),
@@ -141,7 +142,7 @@ fn send_refuses_an_event_that_is_not_proto3_json() {
     let out = bin()
         .args(["send", "--addr", "127.0.0.1:9"])
         .arg(&bad)
-        .output()
+        .logged_output()
         .expect("send");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -166,7 +167,7 @@ fn translation_memory_goes_in_as_tmx_and_comes_back_out() {
             .args(args)
             .arg("--data-dir")
             .arg(data.path())
-            .output()
+            .logged_output()
             .expect("run")
     };
     let tmx_arg = tmx.to_str().expect("utf-8 path");

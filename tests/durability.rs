@@ -15,7 +15,7 @@ use crossdesk_integration_tests::*;
 use pb::admin_service_client::AdminServiceClient;
 use pb::event_service_client::EventServiceClient;
 
-const OPS: &str = "ops-token-0123456789";
+const OPS: &str = "ops-S3CR3T-token-0123456789";
 /// Replicas sharing a store share the key that seals its secrets.
 const MASTER_KEY_ENV: &str = "CROSSDESK_TEST_MASTER_KEY";
 

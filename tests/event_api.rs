@@ -606,7 +606,7 @@ name = "plugin-noop"
 
 [[callers]]
 name = "acme-bridge"
-token = "acme-bridge-token-0123456789"
+token = "acme-bridge-S3CR3T-0123456789"
 tenants = ["acme"]
 "#
 }
@@ -624,7 +624,7 @@ fn with_token(event: pb::Event, token: &str) -> tonic::Request<pb::HandleEventRe
 async fn a_caller_may_submit_events_for_its_own_tenants_only() {
     let server = TestServer::start(&callers_config()).await;
     let mut client = server.client().await;
-    let token = "acme-bridge-token-0123456789";
+    let token = "acme-bridge-S3CR3T-0123456789";
     client
         .handle_event(with_token(customer_message("acme", "a-1", "hi"), token))
         .await

@@ -12,6 +12,7 @@ mod bridge;
 mod cli;
 mod durability;
 mod event_api;
+mod leak_check;
 mod plugin_tools;
 mod recommend;
 mod sandbox;

@@ -4,6 +4,7 @@
 //! dataset imported and its commands run through the same generic path as the
 //! first-party plugins — in process and through the `crossdesk` binary.
 
+use crossdesk_integration_tests::logs::Logged;
 use crossdesk_integration_tests::*;
 use crossdesk_sidecar::runtime::{CommandInput, Contract};
 use pb::plugin_outcome::Status;
@@ -204,7 +205,7 @@ fn the_cli_imports_runs_and_writes_only_where_the_admin_points() {
             .args(args)
             .arg("--config")
             .arg(&config_path)
-            .output()
+            .logged_output()
             .expect("run crossdesk");
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(output.status.success(), "{args:?}: {stderr}");
@@ -258,7 +259,7 @@ fn the_cli_imports_runs_and_writes_only_where_the_admin_points() {
         .args(["plugin", "exec", "plugin-faq", "echo", "--times", "2"])
         .arg("--config")
         .arg(&config_path)
-        .output()
+        .logged_output()
         .expect("run crossdesk");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use crossdesk_integration_tests::logs::Logged;
 use crossdesk_integration_tests::*;
 
 fn config() -> String {
@@ -32,7 +33,7 @@ fn import(data_dir: &std::path::Path, tenant: &str) {
             .args(["recommend", command, "--tenant", tenant])
             .args(data_args(data_dir))
             .arg(examples.join(file))
-            .output()
+            .logged_output()
             .expect("run crossdesk recommend");
         assert!(
             output.status.success(),
@@ -287,7 +288,7 @@ fn a_bad_catalog_is_refused_whole_with_the_record_named() {
         ])
         .arg(dir.path())
         .arg(&file)
-        .output()
+        .logged_output()
         .expect("run");
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);

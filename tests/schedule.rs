@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crossdesk_integration_tests::logs::Logged;
 use crossdesk_integration_tests::*;
 
 fn examples() -> PathBuf {
@@ -74,7 +75,7 @@ fn run(command: &mut Command) -> String {
         .get_args()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let output = command.output().expect("run crossdesk");
+    let output = command.logged_output().expect("run crossdesk");
     assert!(
         output.status.success(),
         "crossdesk {args:?}: {}",
@@ -461,7 +462,7 @@ fn the_erlang_calculator_answers_the_classic_example() {
             "0.3",
             "--json",
         ])
-        .output()
+        .logged_output()
         .expect("run crossdesk");
     assert!(
         output.status.success(),
@@ -478,12 +479,12 @@ fn the_erlang_calculator_answers_the_classic_example() {
 
     let bad = crossdesk_command()
         .args(["schedule", "erlang", "--contacts", "100", "--aht", "-3s"])
-        .output()
+        .logged_output()
         .expect("run crossdesk");
     assert!(!bad.status.success());
     let table = crossdesk_command()
         .args(["schedule", "erlang", "--contacts", "100", "--aht", "0s"])
-        .output()
+        .logged_output()
         .expect("run crossdesk");
     assert!(!table.status.success());
     assert!(

@@ -31,7 +31,7 @@ const MAX_AUDIT_PAGE: u32 = 1000;
 impl From<ControlError> for Status {
     fn from(error: ControlError) -> Status {
         let message = error.to_string();
-        match error {
+        let status = match error {
             ControlError::Invalid { .. } => Status::invalid_argument(message),
             ControlError::NotFound(_) => Status::not_found(message),
             ControlError::AlreadyExists(_) => Status::already_exists(message),
@@ -43,7 +43,11 @@ impl From<ControlError> for Status {
                 tracing::error!("admin change failed: {message}");
                 Status::internal(message)
             }
+        };
+        if status.code() != tonic::Code::Internal {
+            tracing::debug!(code = ?status.code(), "admin change refused: {}", status.message());
         }
+        status
     }
 }
 

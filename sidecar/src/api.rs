@@ -74,7 +74,8 @@ impl EventService for EventApi {
         if let Some(caller) = &caller {
             caller.authorize(&event.tenant_id)?;
         }
-        Ok(Response::new(self.sidecar.handle(event).await?))
+        let result = self.sidecar.handle(event).await.map_err(Status::from);
+        Ok(Response::new(answered(result)?))
     }
 
     type StreamEventsStream = ResultStream;
@@ -108,6 +109,7 @@ impl EventService for EventApi {
                         },
                         Err(e) => Err(Status::from(e)),
                     };
+                    let result = answered(result);
                     Ok(pb::StreamEventsResponse {
                         event_id,
                         result: Some(match result {
@@ -125,6 +127,20 @@ impl EventService for EventApi {
             .buffered(self.stream_concurrency);
         Ok(Response::new(Box::pin(results)))
     }
+}
+
+/// What the event API answers, as it answers it: a refusal at debug level, the
+/// whole response (every plugin's actions and errors) at trace level, so an
+/// operator can follow an event and the test suite can check that no secret is
+/// ever in what a caller is told.
+fn answered(
+    result: Result<pb::HandleEventResponse, Status>,
+) -> Result<pb::HandleEventResponse, Status> {
+    match &result {
+        Ok(response) => tracing::trace!(event_id = %response.event_id, ?response, "answered"),
+        Err(status) => tracing::debug!(code = ?status.code(), "refused: {}", status.message()),
+    }
+    result
 }
 
 /// Why the event API could not be served.

@@ -10,6 +10,7 @@
 pub mod certs;
 pub mod engine;
 pub mod helpdesk;
+pub mod logs;
 pub mod postgres;
 pub mod process;
 
@@ -89,6 +90,7 @@ impl TestServer {
     /// The configuration is also written to [`TestServer::config_file`], for the
     /// `crossdesk` commands a test runs against this server's data.
     pub async fn start_in(config: &str, data_dir: tempfile::TempDir) -> TestServer {
+        logs::record();
         let file = format!(
             "data_dir = {:?}\nplugin_dir = {:?}\ncompiled_dir = {:?}\n{config}",
             data_dir.path(),

@@ -25,9 +25,9 @@ impl ServerProcess {
             .arg(config)
             .arg("--listen")
             .arg("127.0.0.1:0")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", crate::logs::FILTER)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(crate::logs::child_stderr("serve"));
         for (key, value) in envs {
             command.env(key, value);
         }
