@@ -20,6 +20,10 @@
 //! helpdesk shares has its own module: the REST calls (`rest`, no redirects),
 //! the replay memory (`replay`), the mark on the bridge's notes ([`marker`]).
 
+// Arithmetic on values from outside (sizes, counts, times) is checked or saturating:
+// an overflow would panic in a debug build and wrap in a release one.
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 pub mod chatwoot;
 pub mod mapped;
 pub mod marker;
@@ -311,10 +315,14 @@ struct Endpoint {
 fn pace(per_minute: u32) -> governor::DefaultDirectRateLimiter {
     let per_minute = per_minute.max(1);
     let burst = (per_minute / 10).max(1);
-    let steady = (per_minute - burst).max(1);
-    let quota = governor::Quota::with_period(Duration::from_secs(60) / steady)
-        .unwrap_or_else(|| governor::Quota::per_minute(std::num::NonZeroU32::MIN))
-        .allow_burst(std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN));
+    let steady = per_minute.saturating_sub(burst).max(1);
+    let quota = governor::Quota::with_period(
+        Duration::from_secs(60)
+            .checked_div(steady)
+            .unwrap_or(Duration::from_secs(60)),
+    )
+    .unwrap_or_else(|| governor::Quota::per_minute(std::num::NonZeroU32::MIN))
+    .allow_burst(std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN));
     governor::RateLimiter::direct(quota)
 }
 

@@ -336,7 +336,7 @@ impl Queue {
                 [],
                 |row| row.get(0),
             )?;
-            Ok(next.map(|at| (at - now_ms()).max(0)))
+            Ok(next.map(|at| at.saturating_sub(now_ms()).max(0)))
         })
         .await
     }
@@ -487,7 +487,7 @@ impl Queue {
     pub async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
         self.with(move |c| {
             let tx = c.transaction()?;
-            let mut changed = 0;
+            let mut changed: usize = 0;
             {
                 // A batch is replayed whole, whichever of its jobs is named.
                 let sql = "UPDATE jobs SET state = 'pending', attempts = 0, next_at_ms = ?2
@@ -496,10 +496,15 @@ impl Queue {
                                  OR batch_of = (SELECT batch_of FROM jobs WHERE id = ?1))";
                 let mut update = tx.prepare(sql)?;
                 match ids {
-                    None => changed += update.execute(params![None::<i64>, now_ms()])?,
+                    None => {
+                        changed =
+                            changed.saturating_add(update.execute(params![None::<i64>, now_ms()])?)
+                    }
                     Some(ids) => {
                         for id in ids {
-                            changed += update.execute(params![Some(id as i64), now_ms()])?;
+                            changed = changed.saturating_add(
+                                update.execute(params![Some(id as i64), now_ms()])?,
+                            );
                         }
                     }
                 }

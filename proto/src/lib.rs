@@ -4,6 +4,10 @@
 //! the API — the sidecar, the webhook bridge, the CLI — depends on this crate,
 //! and on nothing of the sidecar's internals.
 
+// Arithmetic on values from outside (sizes, counts, times) is checked or saturating:
+// an overflow would panic in a debug build and wrap in a release one.
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 pub mod channel;
 pub mod json;
 

@@ -673,7 +673,8 @@ impl AdminService for AdminApi {
                 id: e.id,
                 at: Some(prost_types::Timestamp {
                     seconds: e.at_ms.div_euclid(1000),
-                    nanos: i32::try_from(e.at_ms.rem_euclid(1000) * 1_000_000).unwrap_or(0),
+                    nanos: i32::try_from(e.at_ms.rem_euclid(1000).saturating_mul(1_000_000))
+                        .unwrap_or(0),
                 }),
                 actor: e.entry.actor,
                 tenant_id: e.entry.tenant.unwrap_or_default(),
@@ -723,7 +724,7 @@ pub async fn serve_admin(
     };
     let service = AdminServiceServer::new(api)
         // Components travel in InstallPlugin; the server's own limit applies after.
-        .max_decoding_message_size(settings.max_component_bytes + (64 << 10))
+        .max_decoding_message_size(settings.max_component_bytes.saturating_add(64 << 10))
         .max_encoding_message_size(64 << 20);
     let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
     let mut server = tonic::transport::Server::builder();

@@ -81,11 +81,7 @@ pub fn shown_id(id: &str) -> String {
     if id.len() <= MAX_TENANT_ID {
         return id.to_owned();
     }
-    let mut end = MAX_TENANT_ID;
-    while !id.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &id[..end])
+    format!("{}…", &id[..id.floor_char_boundary(MAX_TENANT_ID)])
 }
 
 /// What a tenant grants one plugin, as the configuration file writes it

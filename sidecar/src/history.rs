@@ -140,8 +140,9 @@ impl Pending {
         );
         match self.0.get_mut(&key) {
             Some(sum) => {
-                sum.arrivals += count.arrivals;
-                sum.handled += count.handled;
+                // Counts come from imports: a sum saturates rather than overflows.
+                sum.arrivals = sum.arrivals.saturating_add(count.arrivals);
+                sum.handled = sum.handled.saturating_add(count.handled);
                 sum.handle_secs += count.handle_secs;
             }
             None => {

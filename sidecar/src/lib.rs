@@ -16,6 +16,10 @@
 //! `tools` runs what plugins offer admins (dataset imports, commands) in the
 //! sandbox; `history` keeps the contact history those commands may read.
 
+// Arithmetic on values from outside (sizes, counts, times) is checked or saturating:
+// an overflow would panic in a debug build and wrap in a release one.
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 pub mod admin;
 pub mod api;
 pub mod auth;

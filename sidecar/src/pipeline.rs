@@ -269,7 +269,7 @@ impl Sidecar {
             .max_capacity(config.cache.max_bytes)
             .weigher(|_key, actions: &Arc<Vec<pb::Action>>| {
                 let bytes: usize = actions.iter().map(Message::encoded_len).sum();
-                u32::try_from(bytes + 64).unwrap_or(u32::MAX)
+                u32::try_from(bytes.saturating_add(64)).unwrap_or(u32::MAX)
             })
             .time_to_live(Duration::from_secs(config.cache.ttl_secs))
             .build();

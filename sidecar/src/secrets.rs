@@ -188,7 +188,7 @@ impl MasterKey {
                 },
             )
             .map_err(|_| SecretError::TooLarge)?;
-        let mut sealed = Vec::with_capacity(NONCE_LEN + ciphertext.len());
+        let mut sealed = Vec::with_capacity(NONCE_LEN.saturating_add(ciphertext.len()));
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         Ok(sealed)

@@ -575,18 +575,18 @@ fn check_language(tag: &str) -> Result<(), String> {
 fn check_languages(value: &str) -> Result<(), String> {
     let items = list_items(value);
     let count = items.len();
-    for (index, item) in items.into_iter().enumerate() {
+    for (number, item) in (1usize..).zip(items) {
         if item.is_empty() {
             return Err(format!(
                 "expected comma-separated language tags, but item {} of {count} is empty",
-                index + 1
+                number
             ));
         }
         check_language(item).map_err(|why| {
             format!(
                 "expected comma-separated language tags such as 'en, pt-BR', but item {} of \
                  {count}, {}, is not one: {why}",
-                index + 1,
+                number,
                 quote(item)
             )
         })?;

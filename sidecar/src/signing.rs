@@ -74,11 +74,11 @@ impl TrustedKeys {
     /// text. Weak (small-order) keys are refused. A key given twice counts once.
     pub fn parse(keys: &[String]) -> Result<TrustedKeys, SigningError> {
         let mut parsed: Vec<(String, VerifyingKey)> = Vec::with_capacity(keys.len());
-        for (index, text) in keys.iter().enumerate() {
+        for (number, text) in (1usize..).zip(keys) {
             let which = || {
                 format!(
                     "trusted key #{} of {} ('{}')",
-                    index + 1,
+                    number,
                     keys.len(),
                     prefix(text)
                 )

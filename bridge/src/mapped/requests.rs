@@ -146,8 +146,9 @@ fn render(request: &Request, target: &Target, values: &BTreeMap<&str, Value>) ->
 /// value, so that the key holding it is left out.
 fn fill(template: &Value, values: &BTreeMap<&str, Value>) -> Option<Value> {
     match template {
-        Value::String(s) if s.starts_with('{') && s.ends_with('}') => {
-            let inner = &s[1..s.len() - 1];
+        Value::String(s)
+            if let Some(inner) = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')) =>
+        {
             let (name, conversion) = inner.split_once(':').unwrap_or((inner, ""));
             let value = values.get(name)?;
             match conversion {
@@ -188,7 +189,7 @@ fn fill(template: &Value, values: &BTreeMap<&str, Value>) -> Option<Value> {
 
 /// Plain text as HTML: escaped, line breaks kept.
 fn html_text(text: &str) -> String {
-    let mut html = String::with_capacity(text.len() + 16);
+    let mut html = String::with_capacity(text.len().saturating_add(16));
     for c in text.chars() {
         match c {
             '&' => html.push_str("&amp;"),

@@ -128,7 +128,9 @@ impl Signature {
                     .and_then(|b| BASE64.decode(b.trim()).ok())
                     .and_then(|pair| {
                         let colon = pair.iter().position(|&b| b == b':')?;
-                        pair.get(colon + 1..).map(<[u8]>::to_vec)
+                        pair.get(colon..)
+                            .and_then(|rest| rest.get(1..))
+                            .map(<[u8]>::to_vec)
                     })
                     .ok_or_else(|| {
                         Rejection::BadSignature("authorization is not basic auth".to_owned())

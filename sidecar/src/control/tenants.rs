@@ -121,7 +121,7 @@ impl ControlPlane {
         Ok(TenantState {
             id: id.to_owned(),
             doc,
-            revision: current.revision + 1,
+            revision: current.revision.saturating_add(1),
         })
     }
 

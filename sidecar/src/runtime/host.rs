@@ -201,7 +201,7 @@ impl log::Host for CallState {
         if self.logs_emitted >= self.grant.limits.max_log_lines {
             return;
         }
-        self.logs_emitted += 1;
+        self.logs_emitted = self.logs_emitted.saturating_add(1);
         let message = truncate(&message, MAX_LOG_LINE);
         let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
         match level {
@@ -218,11 +218,7 @@ fn truncate(text: &str, max: usize) -> &str {
     if text.len() <= max {
         return text;
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    &text[..text.floor_char_boundary(max)]
 }
 
 impl clock::Host for CallState {

@@ -394,7 +394,10 @@ fn redact(bytes: &[u8], secrets: &[&[u8]]) -> Vec<u8> {
     for secret in secrets {
         needles.push(secret);
         if let Some(space) = secret.iter().position(|b| *b == b' ') {
-            let credential = secret.get(space + 1..).unwrap_or_default();
+            let credential = secret
+                .get(space..)
+                .and_then(|rest| rest.get(1..))
+                .unwrap_or_default();
             // A short tail would redact ordinary words.
             if credential.len() >= 8 {
                 needles.push(credential);
@@ -415,7 +418,7 @@ fn redact(bytes: &[u8], secrets: &[&[u8]]) -> Vec<u8> {
             }
             replaced.extend_from_slice(&out[last..at]);
             replaced.extend_from_slice(REDACTED.as_bytes());
-            last = at + needle.len();
+            last = at.saturating_add(needle.len());
         }
         replaced.extend_from_slice(&out[last..]);
         out = replaced;

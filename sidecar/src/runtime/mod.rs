@@ -521,12 +521,13 @@ impl Runtime {
         let timeout = Duration::from_millis(limits.timeout_ms);
         let mut store = Store::new(&self.engine, host::CallState::new(grant.clone()));
         store.limiter(|state| &mut state.limiter);
-        let deadline = Instant::now() + timeout;
+        // A timeout too long to represent is one that never expires.
+        let deadline = Instant::now().checked_add(timeout);
         // Guest code yields to the executor at every epoch tick, so a busy plugin
         // never holds a runtime thread, and traps once the deadline has passed.
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 Err(Trap::Interrupt.into())
             } else {
                 Ok(UpdateDeadline::Yield(1))

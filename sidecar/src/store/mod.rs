@@ -328,7 +328,11 @@ impl Store {
         let counts = counts
             .into_iter()
             .map(|mut c| {
-                c.bucket_start_s -= c.bucket_start_s.rem_euclid(CONTACT_BUCKET_SECS);
+                // Saturating: a time from an import may be any i64.
+                c.bucket_start_s = c
+                    .bucket_start_s
+                    .div_euclid(CONTACT_BUCKET_SECS)
+                    .saturating_mul(CONTACT_BUCKET_SECS);
                 c
             })
             .collect();

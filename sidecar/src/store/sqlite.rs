@@ -172,7 +172,7 @@ impl SqliteStore {
         let (t, p) = (tenant.to_owned(), plugin.to_owned());
         self.with_conn(move |c| {
             let tx = c.transaction()?;
-            let mut changed = 0;
+            let mut changed: usize = 0;
             {
                 let mut put = tx.prepare_cached(
                     "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
@@ -180,7 +180,7 @@ impl SqliteStore {
                      WHERE value IS NOT excluded.value",
                 )?;
                 for (key, value) in &pairs {
-                    changed += put.execute(params![t, p, key, value])?;
+                    changed = changed.saturating_add(put.execute(params![t, p, key, value])?);
                 }
             }
             if changed > 0 {
