@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 
-.PHONY: all toolchain engines plugins build demo test bench fmt lint deny ci clean-plugins
+.PHONY: all toolchain engines plugins build demo test bench soak fmt lint deny ci clean-plugins
 
 all: build plugins
 
@@ -45,6 +45,17 @@ test: plugins engines
 bench: plugins engines
 	$(CARGO) bench -p crossdesk-sidecar --bench sidecar
 	$(CARGO) run --release -p schedule --example bench
+
+# The soak with faults (BENCHMARKS.md, "Soak"): SOAK_MINUTES of load (default 20)
+# on the release build while a plugin loops, an engine stalls, PostgreSQL
+# restarts, the helpdesk fails and the sidecar is SIGKILLed; writes
+# target/soak/report.json and target/soak/soak.svg, and fails when a check does.
+# The binary and the harness are built in one resolution of features, so that
+# nothing is compiled twice.
+SOAK_MINUTES ?= 20
+soak: plugins engines
+	$(CARGO) build --release -p crossdesk -p crossdesk-integration-tests --bin crossdesk --example soak
+	SOAK_MINUTES=$(SOAK_MINUTES) $(or $(CARGO_TARGET_DIR),target)/release/examples/soak
 
 fmt:
 	$(CARGO) fmt --all

@@ -4,6 +4,8 @@
 #   scripts/postgres.sh install      # Debian's postgresql, only when missing (root)
 #   scripts/postgres.sh start PORT   # a fresh cluster on 127.0.0.1:PORT, in the background
 #   scripts/postgres.sh stop         # stops the server `start` started, removes its folder
+#   scripts/postgres.sh down         # stops that server, keeping its cluster (a restart's first half)
+#   scripts/postgres.sh up           # starts the cluster `down` stopped, on its port, once ready
 #
 # The cluster (data, log, socket) lives in $POSTGRES_RUN_DIR (default target/postgres)
 # and is removed by stop. It has database `crossdesk`, superuser `postgres`, trust
@@ -26,7 +28,7 @@ DB_NAME=crossdesk
 MARKER=.crossdesk-postgres
 
 usage() {
-  echo "usage: $0 install | start PORT | stop" >&2
+  echo "usage: $0 install | start PORT | stop | down | up" >&2
   exit 2
 }
 
@@ -204,9 +206,58 @@ stop() {
   rm -rf "$RUN_DIR"
 }
 
+started_cluster() {
+  # Sets BIN, RUN_DIR and DATA_DIR for a cluster that `start` made, or fails.
+  RUN_DIR="$(cd "$RUN_DIR" 2>/dev/null && pwd)" && [ -f "$RUN_DIR/$MARKER" ] &&
+    [ -d "$RUN_DIR/data" ] || {
+    echo "no cluster made by '$0 start' in ${POSTGRES_RUN_DIR:-target/postgres}" >&2
+    exit 1
+  }
+  DATA_DIR="$RUN_DIR/data"
+  BIN="$(bin_dir)" || {
+    echo "PostgreSQL is not installed" >&2
+    exit 1
+  }
+}
+
+down() {
+  # fast: ends the sessions and shuts down cleanly (what is committed is on disk,
+  # fsync or not), as an operator's restart does. The cluster stays for `up`.
+  started_cluster
+  server_running || return 0
+  as_owner "$BIN/pg_ctl" -D "$DATA_DIR" -m fast -w -t 30 stop >/dev/null
+}
+
+up() {
+  started_cluster
+  server_running && return 0
+  local port
+  port="$(sed -n 's/^port = \([0-9]*\)$/\1/p' "$DATA_DIR/postgresql.conf" | tail -n 1)"
+  [[ "$port" =~ ^[0-9]+$ ]] || {
+    echo "no port in $DATA_DIR/postgresql.conf" >&2
+    exit 1
+  }
+  if ! as_owner "$BIN/pg_ctl" -D "$DATA_DIR" -l "$RUN_DIR/postgres.log" -w \
+    -t "$START_WAIT_SECS" start >/dev/null; then
+    echo "PostgreSQL did not start again; log tail ($RUN_DIR/postgres.log):" >&2
+    tail -n 20 "$RUN_DIR/postgres.log" >&2 || true
+    exit 1
+  fi
+  local deadline=$((SECONDS + START_WAIT_SECS))
+  until "$BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U "$DB_USER" -t 2; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "PostgreSQL did not accept connections on 127.0.0.1:$port again" >&2
+      exit 1
+    fi
+    sleep 0.2
+  done
+}
+
 case "${1:-}" in
   install) install ;;
   start) start "${2:-}" ;;
   stop) stop ;;
+  down) down ;;
+  up) up ;;
   *) usage ;;
 esac

@@ -141,6 +141,66 @@ async fn infinite_loop_times_out_while_other_requests_are_served() {
     );
 }
 
+/// With the only worker thread busy with a looping plugin, another tenant's
+/// requests still get through in milliseconds: the loop yields to the runtime in
+/// a way that lets it poll its network first, instead of running again at once
+/// and leaving sockets unread for dozens of ticks (found by the soak, issue 17).
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_looping_plugin_does_not_hold_up_other_tenants_network() {
+    let server = TestServer::start(
+        &(install(&["plugin-infinite-loop", "plugin-tagger"])
+            + r#"
+[limits]
+timeout_ms = 1500
+
+[[tenants]]
+id = "calm"
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = { tag = "calm" }
+
+[[tenants]]
+id = "looping"
+[[tenants.plugins]]
+name = "plugin-infinite-loop"
+"#),
+    )
+    .await;
+    run(&server, "calm", "warm-up").await;
+    let looping = {
+        let mut client = server.client().await;
+        tokio::spawn(async move {
+            client
+                .handle_event(request(customer_message("looping", "loop", "x")))
+                .await
+        })
+    };
+    let mut client = server.client().await;
+    let mut latencies = Vec::new();
+    while !looping.is_finished() {
+        let started = Instant::now();
+        let id = format!("calm-{}", latencies.len());
+        client
+            .handle_event(request(customer_message("calm", &id, "hello")))
+            .await
+            .expect("served");
+        latencies.push(started.elapsed());
+    }
+    let response = looping.await.expect("join").expect("served").into_inner();
+    assert_eq!(
+        outcome(&response, "plugin-infinite-loop").status(),
+        Status::TimedOut
+    );
+    latencies.sort();
+    let median = latencies[latencies.len() / 2];
+    assert!(
+        median < Duration::from_millis(30),
+        "{} requests during the loop, median {median:?}, slowest {:?}",
+        latencies.len(),
+        latencies.last()
+    );
+}
+
 #[tokio::test]
 async fn memory_bomb_is_stopped_at_the_limit_and_host_memory_stays_bounded() {
     let server = TestServer::start(&config()).await;

@@ -780,22 +780,61 @@ async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse
     match client.handle_event(request).await {
         Ok(response) => Ok(response.into_inner()),
         Err(status) => {
-            use tonic::Code;
             let message = format!("sidecar: {:?}: {}", status.code(), status.message());
-            match status.code() {
-                Code::Unavailable
-                | Code::ResourceExhausted
-                | Code::DeadlineExceeded
-                | Code::Internal
-                | Code::Unknown
-                | Code::Aborted => Err(Failure::Retry(Duration::ZERO, message)),
-                _ => Err(Failure::Permanent(message)),
+            if sidecar_may_answer_later(status.code()) {
+                Err(Failure::Retry(Duration::ZERO, message))
+            } else {
+                Err(Failure::Permanent(message))
             }
         }
+    }
+}
+
+/// Whether an event the sidecar answered with `code` may succeed when sent again
+/// (the sidecar answers a redelivered event id from its first run, or runs it once
+/// if it never finished).
+fn sidecar_may_answer_later(code: tonic::Code) -> bool {
+    use tonic::Code;
+    match code {
+        Code::Unavailable
+        | Code::ResourceExhausted
+        | Code::DeadlineExceeded
+        | Code::Internal
+        | Code::Unknown
+        | Code::Aborted
+        // The bridge cancels nothing: a cancelled call was cut off on its way,
+        // e.g. by the sidecar dying with the request queued on its connection.
+        | Code::Cancelled => true,
+        Code::Ok
+        | Code::InvalidArgument
+        | Code::NotFound
+        | Code::AlreadyExists
+        | Code::PermissionDenied
+        | Code::FailedPrecondition
+        | Code::OutOfRange
+        | Code::Unimplemented
+        | Code::DataLoss
+        | Code::Unauthenticated => false,
     }
 }
 
 /// The queue of a bridge configuration, for the dead-letter commands.
 pub fn open_queue(config: &BridgeConfig) -> Result<Queue, BridgeError> {
     Ok(Queue::open(&config.data_dir)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_cut_off_on_its_way_is_tried_again() {
+        // What a client sees when the sidecar is killed with the request queued
+        // on its connection (found by the soak, issue 17): the job was
+        // dead-lettered instead of waiting for the sidecar to come back.
+        assert!(sidecar_may_answer_later(tonic::Code::Cancelled));
+        assert!(sidecar_may_answer_later(tonic::Code::Unavailable));
+        assert!(!sidecar_may_answer_later(tonic::Code::InvalidArgument));
+        assert!(!sidecar_may_answer_later(tonic::Code::FailedPrecondition));
+    }
 }

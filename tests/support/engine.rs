@@ -1,12 +1,13 @@
 //! Translation engines for end-to-end tests: a real Apertium APy started on
 //! loopback with the project's script, and an HTTP front that stands before it to
-//! count the requests that reach the engine, or to misbehave (hang, send garbage).
+//! count the requests that reach the engine, or to misbehave (hang, send garbage),
+//! from the start or from a moment a test chooses ([`EngineFront::set_behaviour`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -99,6 +100,7 @@ pub enum Behaviour {
 pub struct EngineFront {
     pub addr: SocketAddr,
     counts: Arc<Counts>,
+    behaviour: Arc<Mutex<Behaviour>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -115,8 +117,9 @@ impl EngineFront {
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let counts = Arc::new(Counts::default());
+        let behaviour = Arc::new(Mutex::new(behaviour));
         let client = reqwest::Client::new();
-        let shared = (counts.clone(), behaviour, client);
+        let shared = (counts.clone(), behaviour.clone(), client);
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -125,7 +128,9 @@ impl EngineFront {
                 let (counts, behaviour, client) = shared.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
-                        handle(request, counts.clone(), behaviour.clone(), client.clone())
+                        // What the front does now, for this request.
+                        let behaviour = behaviour.lock().map_or(Behaviour::Hang, |b| b.clone());
+                        handle(request, counts.clone(), behaviour, client.clone())
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -133,7 +138,19 @@ impl EngineFront {
                 });
             }
         });
-        EngineFront { addr, counts, task }
+        EngineFront {
+            addr,
+            counts,
+            behaviour,
+            task,
+        }
+    }
+
+    /// Requests from now on get `behaviour`; those already held stay held.
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        if let Ok(mut current) = self.behaviour.lock() {
+            *current = behaviour;
+        }
     }
 
     /// `http://127.0.0.1:PORT`.

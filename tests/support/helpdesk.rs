@@ -1,7 +1,9 @@
 //! A helpdesk simulator for bridge tests: an HTTP server implementing the part of a
 //! helpdesk's REST API the bridge calls (any method and path is accepted), which
 //! records every call and answers as the test scripts it: success, `429` with
-//! `Retry-After`, a server error, a permanent refusal, or a redirect.
+//! `Retry-After`, a server error, a permanent refusal, or a redirect — call by call
+//! ([`Helpdesk::script`]) or, for an outage, everything until a deadline
+//! ([`Helpdesk::outage`]).
 //!
 //! Reads (`GET`, the bridge's customer lookups) are kept apart from writes: they are
 //! answered with the records the test put at their path (`404` otherwise), recorded
@@ -37,6 +39,8 @@ pub enum Answer {
     RateLimited(u64),
     /// `503 Service Unavailable`.
     Down,
+    /// `500 Internal Server Error`.
+    ServerError,
     /// `422 Unprocessable Entity`: trying again will not help.
     Refuse,
     /// `302 Found` to the same path on another server.
@@ -50,6 +54,8 @@ struct State {
     records: std::collections::HashMap<String, serde_json::Value>,
     lookups: Vec<Call>,
     lookup_script: VecDeque<Answer>,
+    /// Every request gets this answer until then.
+    outage: Option<(Answer, std::time::Instant)>,
 }
 
 /// The simulator; stops when dropped.
@@ -102,6 +108,14 @@ impl Helpdesk {
     pub fn script(&self, answers: &[Answer]) {
         if let Ok(mut state) = self.state.lock() {
             state.script.extend(answers.iter().copied());
+        }
+    }
+
+    /// Every request, read or write, gets `answer` until `until` (instead of its
+    /// script or record); then the helpdesk answers as before.
+    pub fn outage(&self, answer: Answer, until: std::time::Instant) {
+        if let Ok(mut state) = self.state.lock() {
+            state.outage = Some((answer, until));
         }
     }
 
@@ -175,10 +189,14 @@ fn answer(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let read = method == Method::GET;
-    let scripted = if read {
-        state.lookup_script.pop_front()
-    } else {
-        state.script.pop_front()
+    let outage = state
+        .outage
+        .filter(|(_, until)| std::time::Instant::now() < *until)
+        .map(|(answer, _)| answer);
+    let scripted = match outage {
+        Some(answer) => Some(answer),
+        None if read => state.lookup_script.pop_front(),
+        None => state.script.pop_front(),
     }
     .unwrap_or(Answer::Ok);
     let (status, response) = match scripted {
@@ -214,6 +232,14 @@ fn answer(
             (
                 StatusCode::FOUND,
                 [("location", format!("http://{to}{}", uri.path()))],
+            )
+                .into_response(),
+        ),
+        Answer::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{\"error\":\"InternalError\"}",
             )
                 .into_response(),
         ),

@@ -247,14 +247,22 @@ pub fn as_admin<T>(token: &str, message: T) -> tonic::Request<T> {
 
 /// The `crossdesk` binary (`make test` builds it before the tests).
 pub fn crossdesk_bin() -> PathBuf {
+    crossdesk_bin_of("debug")
+}
+
+/// The `crossdesk` binary built with cargo profile folder `profile` (`debug`,
+/// `release`), in this build's target folder; panics with the command that builds
+/// it when it is missing.
+pub fn crossdesk_bin_of(profile: &str) -> PathBuf {
     let target = option_env!("CARGO_TARGET_DIR").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"),
         PathBuf::from,
     );
-    let path = target.join("debug/crossdesk");
+    let path = target.join(profile).join("crossdesk");
+    let flag = if profile == "debug" { "" } else { " --release" };
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build -p crossdesk` (make test does)",
+        "{} is missing: run `cargo build{flag} -p crossdesk` (make test does the debug build)",
         path.display()
     );
     path
@@ -263,7 +271,12 @@ pub fn crossdesk_bin() -> PathBuf {
 /// The `crossdesk` binary as a command run from the workspace's root (where the
 /// embedded configuration finds `target/plugins`), sharing [`compiled_dir`].
 pub fn crossdesk_command() -> std::process::Command {
-    let mut command = std::process::Command::new(crossdesk_bin());
+    crossdesk_command_of(&crossdesk_bin())
+}
+
+/// Like [`crossdesk_command`], running `binary` (e.g. [`crossdesk_bin_of`]`("release")`).
+pub fn crossdesk_command_of(binary: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(binary);
     command
         .current_dir(workspace_dir())
         .env("CROSSDESK_COMPILED_DIR", compiled_dir());

@@ -3,7 +3,8 @@
 //! server ([`TestPostgres::shared`]) and each test takes a database of its own
 //! ([`TestPostgres::fresh_database`]); the script stops the shared server once the
 //! test process has exited. A test that must kill its server starts one of its own
-//! ([`TestPostgres::start`]), stopped when dropped.
+//! ([`TestPostgres::start`]), stopped when dropped. [`TestPostgres::down`] and
+//! [`TestPostgres::up`] restart a server on the same data, as an operator would.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -105,6 +106,32 @@ impl TestPostgres {
             "scripts/postgres.sh printed no URL: {url:?}"
         );
         TestPostgres { port, url, run_dir }
+    }
+
+    /// Stops the server cleanly (`pg_ctl stop -m fast`: sessions end, committed
+    /// data stays), keeping its cluster for [`TestPostgres::up`].
+    pub fn down(&self) {
+        self.run_script("down");
+    }
+
+    /// Starts the cluster [`TestPostgres::down`] stopped again, on the same port;
+    /// returns once it accepts connections.
+    pub fn up(&self) {
+        self.run_script("up");
+    }
+
+    fn run_script(&self, command: &str) {
+        let status = Command::new("bash")
+            .arg(script())
+            .arg(command)
+            .env("POSTGRES_RUN_DIR", self.run_dir.path())
+            .stdin(Stdio::null())
+            .status()
+            .expect("run scripts/postgres.sh");
+        assert!(
+            status.success(),
+            "scripts/postgres.sh {command} failed (see its messages above)"
+        );
     }
 
     /// `postgres://postgres@127.0.0.1:PORT/crossdesk`.

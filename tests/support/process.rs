@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,20 +14,62 @@ pub struct ServerProcess {
     pub admin_addr: Option<SocketAddr>,
 }
 
+/// How [`ServerProcess::launch`] starts the sidecar, beyond its configuration.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The event API's address (`--listen`); a free port by default. A fixed one
+    /// lets a restarted sidecar take its predecessor's place for its clients.
+    pub listen: SocketAddr,
+    /// The `crossdesk` binary (default: the debug build, [`crate::crossdesk_bin`]).
+    pub binary: PathBuf,
+    /// Where the server's log goes (appended); the run's logs
+    /// (`target/test-logs`, see [`crate::logs`]) by default.
+    pub log: Option<PathBuf>,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Launch {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            binary: crate::crossdesk_bin(),
+            log: None,
+        }
+    }
+}
+
 impl ServerProcess {
     /// Starts `crossdesk serve --config <config>` with `envs`, listening on free
     /// loopback ports, and waits until it says where it listens.
     pub fn start(config: &Path, envs: &[(&str, &str)]) -> ServerProcess {
-        let mut command = crate::crossdesk_command();
+        Self::launch(config, envs, &Launch::default())
+    }
+
+    /// Like [`ServerProcess::start`], started as `launch` says.
+    pub fn launch(config: &Path, envs: &[(&str, &str)], launch: &Launch) -> ServerProcess {
+        // By default the server logs everything into the run's logs, for the leak
+        // check; a log of the launcher's own (the soak's) gets warnings only.
+        let (stderr, filter) = match &launch.log {
+            None => (crate::logs::child_stderr("serve"), crate::logs::FILTER),
+            Some(path) => (
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map(Stdio::from)
+                    .unwrap_or_else(|e| panic!("open the server log {}: {e}", path.display())),
+                "warn",
+            ),
+        };
+        let mut command = crate::crossdesk_command_of(&launch.binary);
         command
             .arg("serve")
             .arg("--config")
             .arg(config)
             .arg("--listen")
-            .arg("127.0.0.1:0")
-            .env("RUST_LOG", crate::logs::FILTER)
+            .arg(launch.listen.to_string())
+            .env("RUST_LOG", filter)
             .stdout(Stdio::piped())
-            .stderr(crate::logs::child_stderr("serve"));
+            .stderr(stderr);
         for (key, value) in envs {
             command.env(key, value);
         }
@@ -50,9 +92,18 @@ impl ServerProcess {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            let line = rx
-                .recv_timeout(left)
-                .expect("crossdesk serve printed where it listens");
+            let line = rx.recv_timeout(left).unwrap_or_else(|e| {
+                // The server's own words, when they went to a file.
+                let log = launch.log.as_ref().map_or_else(String::new, |path| {
+                    let text = std::fs::read_to_string(path).unwrap_or_default();
+                    let lines: Vec<&str> = text.lines().collect();
+                    format!(
+                        "; the end of its log:\n{}",
+                        lines[lines.len().saturating_sub(20)..].join("\n")
+                    )
+                });
+                panic!("crossdesk serve did not say where it listens ({e}){log}")
+            });
             if let Some(addr) = line.strip_prefix("crossdesk admin API listening on ") {
                 server.admin_addr = Some(addr.parse().expect("admin address"));
             } else if let Some(addr) = line.strip_prefix("crossdesk listening on ") {
@@ -60,6 +111,11 @@ impl ServerProcess {
                 return server;
             }
         }
+    }
+
+    /// The process id (to read its memory use in `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Kills the process with SIGKILL (no shutdown, no flushing) and reaps it.

@@ -525,12 +525,21 @@ impl Runtime {
         let deadline = Instant::now().checked_add(timeout);
         // Guest code yields to the executor at every epoch tick, so a busy plugin
         // never holds a runtime thread, and traps once the deadline has passed.
+        // It yields through tokio's `yield_now`, which the runtime resumes only
+        // once it has run the other ready tasks and polled the network: a plain
+        // wake-up (`Yield`) puts a looping guest straight back on the run queue,
+        // and a worker that always has work polls its sockets only every few
+        // dozen tasks — every few dozen milliseconds of a looping guest, for
+        // every other request on that worker.
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
             if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 Err(Trap::Interrupt.into())
             } else {
-                Ok(UpdateDeadline::Yield(1))
+                Ok(UpdateDeadline::YieldCustom(
+                    1,
+                    Box::pin(tokio::task::yield_now()),
+                ))
             }
         });
         let outcome = {
