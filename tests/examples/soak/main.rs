@@ -371,6 +371,7 @@ async fn soak(settings: Settings) -> bool {
         "event_kinds": mix.kind_names(),
         "steady_tenants": "all but t000 (looping plugin) and t090–t099 (stalling engine)",
     });
+    let left_out = report::left_out(&injected, &records);
     let report = report::json(
         meta,
         &plan,
@@ -379,6 +380,7 @@ async fn soak(settings: Settings) -> bool {
         &windows,
         &checks,
         &quiet_per_tenant,
+        &left_out,
     );
     std::fs::create_dir_all(&settings.out).expect("create the output folder");
     let out = settings.out.canonicalize().unwrap_or(settings.out.clone());
@@ -402,6 +404,10 @@ async fn soak(settings: Settings) -> bool {
     .expect("write the chart");
 
     println!("\n{}", report::markdown(&phases));
+    for line in &left_out {
+        println!("left out of the latency figures: {line}");
+    }
+    println!();
     let passed = checks.iter().all(|c| c.passed);
     for check in &checks {
         println!(

@@ -39,6 +39,35 @@ pub(crate) struct Injected {
     pub(crate) ready: Option<Duration>,
 }
 
+/// What happened to the events left out of the latency figures around each
+/// restart: how many were due, how many were acknowledged, the slowest.
+pub(crate) fn left_out(injected: &[Injected], records: &[Record]) -> Vec<String> {
+    excluded(injected)
+        .iter()
+        .map(|&(from, to)| {
+            let due: Vec<&Record> = records
+                .iter()
+                .filter(|r| r.scheduled >= from && r.scheduled <= to)
+                .collect();
+            let slowest = due
+                .iter()
+                .filter(|r| r.acked)
+                .map(|r| r.latency())
+                .max()
+                .unwrap_or_default();
+            format!(
+                "{} events due {:.1}–{:.1} s, around the SIGKILL: {} acknowledged, the slowest \
+                 after {:.0} ms",
+                due.len(),
+                from.as_secs_f64(),
+                to.as_secs_f64(),
+                due.iter().filter(|r| r.acked).count(),
+                slowest.as_secs_f64() * 1000.0
+            )
+        })
+        .collect()
+}
+
 /// The stretch of time events are left out of latency figures for, around a
 /// restart.
 pub(crate) fn excluded(injected: &[Injected]) -> Vec<(Duration, Duration)> {
@@ -427,9 +456,11 @@ pub(crate) fn json(
     windows: &[Window],
     checks: &[Check],
     quiet_per_tenant: &[(String, f64)],
+    left_out: &[String],
 ) -> serde_json::Value {
     serde_json::json!({
         "run": meta,
+        "left_out_of_latency": left_out,
         "plan": {
             "warmup_s": plan.warmup.as_secs_f64(),
             "quiet_s": [ms(plan.quiet.0), ms(plan.quiet.1)],
