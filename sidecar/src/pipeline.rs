@@ -477,7 +477,7 @@ impl Sidecar {
     /// Handles one event: validates it, answers a redelivery from memory, or runs the
     /// tenant's pipeline.
     pub async fn handle(&self, event: pb::Event) -> Result<pb::HandleEventResponse, PipelineError> {
-        self.validate(&event)?;
+        Self::validate_event(&event, self.max_text_bytes)?;
         // The event keeps this snapshot to the end, whatever changes meanwhile.
         let tenant = self
             .pipelines
@@ -701,7 +701,12 @@ impl Sidecar {
         Ok((actions, !computed))
     }
 
-    fn validate(&self, event: &pb::Event) -> Result<(), PipelineError> {
+    /// Checks an event as [`Sidecar::handle`] does before anything else: a tenant
+    /// and an event id (at most 256 bytes), a known kind and channel (with their
+    /// names when custom), and a text of at most `max_text_bytes`
+    /// (`server.max_text_bytes`). Public so that the fuzz targets (`fuzzing/`)
+    /// check the rules the API applies without assembling a sidecar.
+    pub fn validate_event(event: &pb::Event, max_text_bytes: usize) -> Result<(), PipelineError> {
         let invalid = |msg: String| Err(PipelineError::InvalidEvent(msg));
         if event.tenant_id.is_empty() {
             return invalid("event.tenant_id is required".into());
@@ -733,11 +738,11 @@ impl Sidecar {
             }
             Ok(_) => {}
         }
-        if event.text.len() > self.max_text_bytes {
+        if event.text.len() > max_text_bytes {
             return invalid(format!(
                 "event.text is {} bytes; the limit is {}",
                 event.text.len(),
-                self.max_text_bytes
+                max_text_bytes
             ));
         }
         Ok(())
