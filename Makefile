@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 
-.PHONY: all toolchain engines plugins build demo test bench fmt lint ci clean-plugins
+.PHONY: all toolchain engines plugins build demo test bench fuzz fmt lint ci clean-plugins
 
 all: build plugins
 
@@ -43,6 +43,16 @@ test: plugins engines
 bench: plugins engines
 	$(CARGO) bench -p crossdesk-sidecar --bench sidecar
 	$(CARGO) run --release -p schedule --example bench
+
+# Each fuzz target (fuzz/fuzz_targets/) for FUZZ_SECONDS (default 60), one after
+# the other, from its seeds; prints executions and coverage per target. Needs a
+# nightly toolchain; installs cargo-fuzz when missing. Crashes are replayed by
+# `make test` once their input is in fuzz/regressions/<target>/.
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@bash scripts/cargo-fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 fmt:
 	$(CARGO) fmt --all
