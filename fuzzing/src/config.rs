@@ -4,7 +4,9 @@
 
 use crossdesk_bridge::BridgeConfig;
 use crossdesk_sidecar::config::Config;
+use crossdesk_sidecar::control::tenant_from_config;
 use crossdesk_sidecar::grant::{self, Installed, TenantDoc, check_tenant_id};
+use crossdesk_sidecar::runtime::http::{OutboundPolicy, Secret};
 
 /// A configuration file, read as the sidecar's and as the bridge's.
 pub fn config(data: &[u8]) {
@@ -64,6 +66,28 @@ fn check_sidecar(config: &Config) {
             back, stored,
             "the tenant changed through its stored JSON:\n{json}"
         );
+        // What the sidecar builds a tenant's steps from: its grants' outbound
+        // policies, with the secrets the file gives (as `make_step` does).
+        let (doc, secrets) = tenant_from_config(tenant)
+            .unwrap_or_else(|e| panic!("tenant {} was accepted: {e}", tenant.id));
+        for grant in doc.plugins.iter().filter(|g| !g.allowed_hosts.is_empty()) {
+            let headers: Vec<Secret<'_>> = secrets
+                .get(&grant.name)
+                .into_iter()
+                .flatten()
+                .map(|s| Secret {
+                    host: &s.host,
+                    header: &s.header,
+                    value: &s.value,
+                })
+                .collect();
+            if let Err(e) = OutboundPolicy::new(&grant.allowed_hosts, &headers) {
+                panic!(
+                    "tenant {} plugin {} was accepted, its outbound policy cannot be built: {e}",
+                    tenant.id, grant.name
+                );
+            }
+        }
         if let Err(e) = grant::validate(&back, &installed, &bounds) {
             panic!(
                 "tenant {} was accepted, its stored form is not: {e}",
