@@ -1,11 +1,12 @@
 //! The seed corpora of the fuzz targets, generated from the repository's
-//! fixtures: sample events (`examples/events/`, ...), the embedded configuration
-//! and the bridge examples, the shipped mapping files, the helpdesk payloads of
+//! fixtures: sample events (`examples/events/`, ...), the embedded configuration,
+//! the bridge examples and the TOML examples of the READMEs, the shipped mapping
+//! files and the mapping format's reference, the helpdesk payloads of
 //! `tests/fixtures/` (signed as each helpdesk signs), the first-party plugins'
 //! manifests, and the example catalog, knowledge base and roster (also written as
 //! CSV). `cargo run -p crossdesk-fuzzing --bin fuzz-seeds` writes them to
-//! `fuzz/seeds/<target>/`; `tests/replay.rs` checks that what is committed is
-//! what the fixtures give.
+//! `fuzz/seeds/<target>/`, where cargo-fuzz starts from; `tests/replay.rs` runs
+//! the targets on the committed copies and on what the fixtures give now.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -162,7 +163,9 @@ impl Seeds<'_> {
         Ok(())
     }
 
-    /// The embedded configuration and the bridge's examples.
+    /// The embedded configuration, the bridge's examples, the shipped mapping
+    /// files, and the TOML examples of the READMEs (the main one's together too,
+    /// as one file with every section they show).
     fn configs(&mut self) -> Result<(), SeedError> {
         self.add("config", "default-config.toml", EMBEDDED_DEFAULT);
         for helpdesk in ["zendesk", "freshdesk", "chatwoot"] {
@@ -170,13 +173,25 @@ impl Seeds<'_> {
             let text = self.read(&file)?;
             self.add("config", format!("bridge-{helpdesk}.toml"), text);
         }
+        let readme = toml_blocks(&self.read("README.md")?);
+        self.add("config", "readme-all.toml", readme.concat());
+        for (i, block) in readme.into_iter().enumerate() {
+            self.add("config", format!("readme-{}.toml", i + 1), block);
+        }
+        for plugin in ["recommend", "schedule", "tone", "translation"] {
+            let blocks = toml_blocks(&self.read(&format!("plugins/{plugin}/README.md"))?);
+            for (i, block) in blocks.into_iter().enumerate() {
+                self.add("config", format!("{plugin}-readme-{}.toml", i + 1), block);
+            }
+        }
         for file in self.files("bridge/src/mappings", ".toml")? {
             let text = self.read(&file)?;
-            self.add(
-                "mapping",
-                file_stem(&file, "bridge/src/mappings") + ".toml",
-                text,
-            );
+            let name = file_stem(&file, "bridge/src/mappings") + ".toml";
+            self.add("mapping", name, text);
+        }
+        let blocks = toml_blocks(&self.read("examples/freshdesk/README.md")?);
+        for (i, block) in blocks.into_iter().enumerate() {
+            self.add("mapping", format!("format-reference-{}.toml", i + 1), block);
         }
         Ok(())
     }
@@ -401,6 +416,24 @@ fn file_stem(file: &str, folder: &str) -> String {
         "examples/schedule/events" => format!("schedule-{stem}"),
         _ => stem.to_owned(),
     }
+}
+
+/// The contents of the ```` ```toml ```` blocks of a Markdown text.
+fn toml_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut block: Option<String> = None;
+    for line in markdown.lines() {
+        match block.as_mut() {
+            None if line.trim_start().starts_with("```toml") => block = Some(String::new()),
+            None => {}
+            Some(_) if line.trim_start().starts_with("```") => blocks.extend(block.take()),
+            Some(text) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    blocks
 }
 
 fn write_csv<R: AsRef<[String]>>(rows: &[R]) -> Result<Vec<u8>, csv::Error> {

@@ -1,6 +1,6 @@
-//! Writes the fuzz targets' seed corpora (`fuzz/seeds/<target>/`) from the
-//! repository's fixtures, replacing what was there: run it after changing a
-//! fixture, and commit the result (`tests/replay.rs` checks that it was).
+//! Writes the fuzz targets' seed corpora (`fuzz/seeds/<target>/`, where
+//! cargo-fuzz starts from) from the repository's fixtures, replacing what was
+//! there: run it after changing a fixture, and commit the result.
 
 use std::process::ExitCode;
 
