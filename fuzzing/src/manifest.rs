@@ -80,13 +80,18 @@ fn check_values(specs: &[KeySpec], values: &BTreeMap<String, String>) {
                     assert!(!item.is_empty(), "{value:?} has an empty language");
                 }
             }
-            ValueKind::Url => {
-                let lower = value.to_ascii_lowercase();
-                assert!(
-                    lower.starts_with("http://") || lower.starts_with("https://"),
-                    "{value:?} as url"
-                );
-            }
+            // A plugin fetches the URL through the host, which parses it as a
+            // browser does (reqwest's WHATWG parser): what the setting's type
+            // accepts, the host can request.
+            ValueKind::Url => match reqwest::Url::parse(value) {
+                Ok(url) => {
+                    assert!(matches!(url.scheme(), "http" | "https"), "{value:?}");
+                    assert!(url.host_str().is_some_and(|h| !h.is_empty()), "{value:?}");
+                }
+                Err(e) => {
+                    panic!("url setting {value:?} was accepted, the host cannot parse it: {e}")
+                }
+            },
             ValueKind::Text | ValueKind::List | ValueKind::Language => {}
         }
     }
