@@ -227,10 +227,8 @@ fn webhook(helpdesk: &dyn Helpdesk, scheme: &Scheme, data: &[u8]) {
     if let Err(Rejection::BadSignature(why)) =
         helpdesk.verify(&(scheme.sign)(body, at), body, SECRET, now(), &rules)
     {
-        assert!(
-            !why.contains("does not match"),
-            "a correct signature: {why}"
-        );
+        // Compared whole: the other reasons quote the delivery's timestamp.
+        assert_ne!(why, "signature does not match", "a correct signature");
     }
     // Signed now, as the helpdesk documents: accepted, and only with the secret.
     let signed = (scheme.sign)(body, scheme.now);
