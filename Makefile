@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 
-.PHONY: all toolchain engines plugins build demo test bench soak fmt lint deny ci clean-plugins
+.PHONY: all toolchain engines plugins build demo test bench soak fuzz fmt lint deny ci clean-plugins
 
 all: build plugins
 
@@ -56,6 +56,16 @@ SOAK_MINUTES ?= 20
 soak: plugins engines
 	$(CARGO) build --release -p crossdesk -p crossdesk-integration-tests --bin crossdesk --example soak
 	SOAK_MINUTES=$(SOAK_MINUTES) $(or $(CARGO_TARGET_DIR),target)/release/examples/soak
+
+# Each fuzz target (fuzz/fuzz_targets/) for FUZZ_SECONDS (default 60), one after
+# the other, from its seeds; prints executions and coverage per target. Needs a
+# nightly toolchain; installs cargo-fuzz when missing. Crashes are replayed by
+# `make test` once their input is in fuzz/regressions/<target>/.
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	@bash scripts/cargo-fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh
 
 fmt:
 	$(CARGO) fmt --all

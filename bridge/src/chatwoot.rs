@@ -462,6 +462,12 @@ fn channel(conversation: &Value) -> (pb::Channel, String) {
     };
     let source = str_field(conversation.get("contact_inbox"), "source_id").unwrap_or("");
     let name = raw.strip_prefix("Channel::").unwrap_or(raw);
+    // `Channel::` alone names no channel. As a custom channel it would have no
+    // name, which the sidecar refuses (INVALID_ARGUMENT): the job would go to the
+    // dead-letter list (fuzz/regressions/chatwoot/empty-channel-class.txt).
+    if name.is_empty() {
+        return (pb::Channel::Unspecified, String::new());
+    }
     let mapped = match name {
         "Whatsapp" => pb::Channel::Whatsapp,
         // Twilio carries WhatsApp too: its source ids are `whatsapp:+...`.

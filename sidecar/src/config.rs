@@ -512,12 +512,29 @@ impl Config {
                 .map_err(|e| ConfigError::Invalid(format!("tenant '{}' {e}", tenant.id)))?;
             for grant in &tenant.plugins {
                 for secret in &grant.secrets {
-                    secret.clone().take_value().map_err(|e| {
+                    let in_grant = |e: String| {
                         ConfigError::Invalid(format!(
                             "tenant '{}' plugins.{}.secrets: {e}",
                             tenant.id, grant.name
                         ))
-                    })?;
+                    };
+                    let value = secret.clone().take_value().map_err(in_grant)?;
+                    // As the admin API checks a secret it is given: a header the
+                    // outbound policy cannot send would fail the tenant's pipeline
+                    // at start-up, or, once seeded into the store, every start
+                    // (fuzz/regressions/config/secret-header-with-a-space.toml).
+                    if http::HeaderName::from_bytes(secret.header.as_bytes()).is_err() {
+                        return Err(in_grant(format!(
+                            "'{}' is not a header name",
+                            secret.header
+                        )));
+                    }
+                    if http::HeaderValue::from_str(&value).is_err() {
+                        return Err(in_grant(format!(
+                            "the value of header '{}' is not a valid header value",
+                            secret.header
+                        )));
+                    }
                 }
             }
         }

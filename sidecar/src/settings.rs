@@ -14,7 +14,7 @@
 //! | `string` (default) | any text |
 //! | `bool` | `true` or `false` |
 //! | `int`, `int(MIN..MAX)` | an `i64` within the inclusive bounds; either bound may be omitted |
-//! | `url` | an absolute `http://` or `https://` URL with a host |
+//! | `url` | an absolute `http://` or `https://` URL with a host, that the host's URL parser reads |
 //! | `language` | a language tag such as `en`, `pt-BR`, `zh-Hant-TW` |
 //! | `languages` | comma-separated language tags; the empty string is the empty list |
 //! | `one-of(a\|b\|c)` | exactly one of the listed words |
@@ -460,7 +460,14 @@ fn check_url(value: &str) -> Result<(), String> {
             _ => return Err(format!("port '{port}' is not a number from 1 to 65535")),
         }
     }
-    check_host(host)
+    check_host(host)?;
+    // A plugin's requests go out through the host, which reads URLs with the URL
+    // standard's parser (reqwest's `Url`). It has the last word: it refuses names
+    // the rules above let through, such as a last label in hexadecimal
+    // (`api.0x1f`) or an `xn--` label that is not punycode (fuzz/regressions/settings/).
+    reqwest::Url::parse(value)
+        .map(drop)
+        .map_err(|e| format!("the host cannot request it: {e}"))
 }
 
 /// The authority of a URL whose text after `://` is `rest`.

@@ -40,6 +40,15 @@ use v0_1::PluginPreV0_1;
 /// How often the engine's epoch advances; the granularity of call deadlines.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
 
+/// The event a plugin built against contract 0.1.0 receives for `event`, shown with
+/// `Debug` (its type is the runtime's own). The contracts' event records are alike,
+/// so it reads exactly as `event` does: the fuzz targets (`fuzzing/`) check that the
+/// adaptation loses nothing.
+#[doc(hidden)]
+pub fn legacy_plugin_event_debug(event: &PluginEvent) -> String {
+    format!("{:?}", v0_1::event(event))
+}
+
 /// Why a plugin could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {

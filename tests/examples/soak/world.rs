@@ -322,6 +322,10 @@ ttl_secs = {ttl}
 [storage]
 url = "{db_url}"
 
+# The MT engine (and its stalling front) run on loopback: the operator opens it.
+[outbound]
+private_hosts = ["127.0.0.1"]
+
 [admin]
 listen = "{admin_addr}"
 users = [{{ name = "soak", token = "{ADMIN_TOKEN}", tenants = ["*"] }}]
