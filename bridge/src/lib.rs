@@ -518,7 +518,10 @@ async fn accept(
         .helpdesk
         .map(&endpoint.config.tenant, body, &endpoint.rules)
     {
-        Ok(Inbound::Job(job)) => job,
+        Ok(Inbound::Job(job)) => match job.target.check_ids() {
+            Ok(()) => job,
+            Err(rejection) => return (StatusCode::BAD_REQUEST, format!("{rejection}\n")),
+        },
         Ok(Inbound::Ignored(reason)) => {
             tracing::debug!(endpoint = %name, "webhook ignored: {reason}");
             return (StatusCode::OK, format!("ignored: {reason}\n"));

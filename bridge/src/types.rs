@@ -17,6 +17,32 @@ pub struct Target {
     pub tags: Vec<String>,
 }
 
+impl Target {
+    /// Refuses ids that could not be one segment of a write-back path: the
+    /// ticket's and account's ids go into the helpdesk's API paths with the
+    /// bridge's credentials, so `/`, `..`, `?` or `%` in one (from a payload)
+    /// would send a write to another resource.
+    pub fn check_ids(&self) -> Result<(), Rejection> {
+        let segment = |what: &str, id: &str, required: bool| {
+            let ok = (!required || !id.is_empty())
+                && id.len() <= 128
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+            if ok {
+                Ok(())
+            } else {
+                let shown: String = id.chars().take(64).collect();
+                Err(Rejection::BadPayload(format!(
+                    "{what} {shown:?} is not an id (1 to 128 ASCII letters, digits, '-', '_')"
+                )))
+            }
+        };
+        segment("ticket", &self.ticket_id, true)?;
+        segment("account", &self.account_id, false)
+    }
+}
+
 /// A webhook delivery, mapped: the event to run, or the reason it is ignored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {
@@ -186,5 +212,36 @@ pub struct Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Credentials({}, <redacted>)", self.user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_that_is_not_one_path_segment_is_refused() {
+        let target = |ticket: &str, account: &str| Target {
+            ticket_id: ticket.into(),
+            account_id: account.into(),
+            ..Target::default()
+        };
+        assert!(target("5158", "").check_ids().is_ok());
+        assert!(target("0b8f-4a_2", "17").check_ids().is_ok());
+        for (ticket, account) in [
+            ("", ""),
+            ("../users/1", ""),
+            ("1/../../admin", ""),
+            ("1?role=admin", ""),
+            ("1%2F2", ""),
+            ("1", "2/3"),
+            ("1", ".."),
+        ] {
+            let refused = target(ticket, account).check_ids();
+            assert!(
+                matches!(refused, Err(Rejection::BadPayload(_))),
+                "{ticket:?} {account:?}"
+            );
+        }
     }
 }
