@@ -103,8 +103,9 @@ pub struct GrantDoc {
     #[serde(default)]
     pub kv: bool,
     /// Hosts the plugin may reach: `api.example.com`, `*.example.com`, or
-    /// `127.0.0.1:2737`. Only a host named exactly (no wildcard) may resolve to a
-    /// loopback, private or link-local address.
+    /// `127.0.0.1:2737`. A host that resolves to a loopback, private or
+    /// link-local address is reached only if the operator listed it in
+    /// `[outbound] private_hosts`.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
     /// Other plugins of the tenant whose storage this one may read.
