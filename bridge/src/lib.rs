@@ -507,6 +507,17 @@ async fn receive(
     answer
 }
 
+/// Refuses, at the webhook, an event the sidecar would refuse for its sizes or
+/// time (an over-long id or field from the payload), rather than queueing a job
+/// that could only end in the dead-letter list. The text's limit is each
+/// sidecar's own setting, so it is left to the sidecar.
+fn sized(job: &types::Job) -> Result<(), Rejection> {
+    let event = crate::json::event_from_json(&job.event_json)
+        .map_err(|e| Rejection::BadPayload(format!("the mapped event: {e}")))?;
+    crossdesk_proto::rules::check(&event, usize::MAX)
+        .map_err(|e| Rejection::BadPayload(format!("the mapped event: {e}")))
+}
+
 /// A verified delivery mapped and queued, or why not.
 async fn accept(
     bridge: &Bridge,
@@ -518,7 +529,7 @@ async fn accept(
         .helpdesk
         .map(&endpoint.config.tenant, body, &endpoint.rules)
     {
-        Ok(Inbound::Job(job)) => match job.target.check_ids() {
+        Ok(Inbound::Job(job)) => match job.target.check_ids().and_then(|()| sized(&job)) {
             Ok(()) => job,
             Err(rejection) => return (StatusCode::BAD_REQUEST, format!("{rejection}\n")),
         },
@@ -839,5 +850,32 @@ mod tests {
         assert!(sidecar_may_answer_later(tonic::Code::Unavailable));
         assert!(!sidecar_may_answer_later(tonic::Code::InvalidArgument));
         assert!(!sidecar_may_answer_later(tonic::Code::FailedPrecondition));
+    }
+
+    #[test]
+    fn an_event_the_sidecar_would_refuse_is_refused_at_the_webhook() {
+        let job = |display_name: &str| types::Job {
+            delivery_key: "zendesk:comment:1".into(),
+            event_json: serde_json::json!({
+                "tenantId": "acme",
+                "eventId": "zendesk:comment:1",
+                "kind": "EVENT_KIND_CUSTOMER_MESSAGE",
+                "customer": { "displayName": display_name },
+                "text": "hola"
+            })
+            .to_string(),
+            target: types::Target {
+                ticket_id: "1".into(),
+                ..types::Target::default()
+            },
+            agent_reply: false,
+            customer_looked_up: false,
+        };
+        assert_eq!(sized(&job("Ana")), Ok(()));
+        let refused = sized(&job(&"A".repeat(crossdesk_proto::rules::MAX_FIELD + 1)));
+        assert!(
+            matches!(&refused, Err(Rejection::BadPayload(m)) if m.contains("display_name")),
+            "{refused:?}"
+        );
     }
 }

@@ -34,7 +34,7 @@ pub fn event_json(data: &[u8]) {
 /// What holds for any event the API decodes, valid or not.
 pub(crate) fn check_event(event: &pb::Event) {
     let max_text_bytes = Config::default().server.max_text_bytes;
-    let verdict = crossdesk_sidecar::event_rules::check(event, max_text_bytes);
+    let verdict = crossdesk_proto::rules::check(event, max_text_bytes);
     if verdict.is_ok() {
         assert!(!event.tenant_id.is_empty() && !event.event_id.is_empty());
         assert!(event.event_id.len() <= 256 && event.text.len() <= max_text_bytes);

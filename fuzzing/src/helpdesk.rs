@@ -310,7 +310,7 @@ fn check_job(helpdesk: &dyn Helpdesk, job: &Job, body: &[u8], rules: &Rules, not
     // sizes and times (an id from the payload may make the event id longer than
     // 256 bytes, a field or the text longer than allowed), which no shipped
     // mapping enforces.
-    if let Err(e) = crossdesk_sidecar::event_rules::check(&event, usize::MAX)
+    if let Err(e) = crossdesk_proto::rules::check(&event, usize::MAX)
         && !(e.contains("the limit is") || e.contains("occurred_at"))
     {
         panic!(

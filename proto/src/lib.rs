@@ -10,6 +10,7 @@
 
 pub mod channel;
 pub mod json;
+pub mod rules;
 
 /// The gRPC APIs generated from `crossdesk/v1/` (events and admin).
 #[allow(missing_docs, unreachable_pub, clippy::all)]

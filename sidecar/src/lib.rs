@@ -25,7 +25,6 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod control;
-pub mod event_rules;
 pub mod grant;
 pub mod history;
 pub mod limits;

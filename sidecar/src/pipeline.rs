@@ -696,7 +696,8 @@ impl Sidecar {
     }
 
     fn validate(&self, event: &pb::Event) -> Result<(), PipelineError> {
-        crate::event_rules::check(event, self.max_text_bytes).map_err(PipelineError::InvalidEvent)
+        crossdesk_proto::rules::check(event, self.max_text_bytes)
+            .map_err(PipelineError::InvalidEvent)
     }
 }
 

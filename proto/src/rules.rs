@@ -1,8 +1,9 @@
 //! What an event must be to be accepted: its required fields, known enum values,
 //! and a bound on every part a caller sends (ids, names, maps, text, time), so that
 //! no field from outside can grow a plugin's input, a stored record or an error
-//! message without limit. [`check`] is the one gate of every event the pipeline
-//! handles, whichever way it came.
+//! message without limit. [`check`] is the one gate: the sidecar applies it to
+//! every event it handles, the webhook bridge to every event it maps from a
+//! helpdesk's payload, before queueing it.
 
 use crate::pb;
 
