@@ -703,12 +703,11 @@ impl Helpdesk for Mapped {
     fn customer_lookup(&self, event: &pb::Event) -> Option<String> {
         let lookup = self.mapping.lookup.as_ref()?;
         let id = event.customer.as_ref()?.id.trim();
-        let safe = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
         if lookup.path.contains("{customer_id:number}") {
             (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
                 .then(|| lookup.path.replace("{customer_id:number}", id))
         } else {
-            (!id.is_empty() && id.chars().all(safe))
+            (!id.is_empty() && crate::types::is_path_safe(id))
                 .then(|| lookup.path.replace("{customer_id}", id))
         }
     }

@@ -17,6 +17,13 @@ pub struct Target {
     pub tags: Vec<String>,
 }
 
+/// Whether every character of `id` may stand in one segment of an API path as it
+/// is: ASCII letters, digits, `-` and `_` (no `/`, `.`, `?` or `%`).
+pub(crate) fn is_path_safe(id: &str) -> bool {
+    id.chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
 impl Target {
     /// Refuses ids that could not be one segment of a write-back path: the
     /// ticket's and account's ids go into the helpdesk's API paths with the
@@ -24,11 +31,7 @@ impl Target {
     /// would send a write to another resource.
     pub fn check_ids(&self) -> Result<(), Rejection> {
         let segment = |what: &str, id: &str, required: bool| {
-            let ok = (!required || !id.is_empty())
-                && id.len() <= 128
-                && id
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+            let ok = (!required || !id.is_empty()) && id.len() <= 128 && is_path_safe(id);
             if ok {
                 Ok(())
             } else {
