@@ -128,6 +128,14 @@ async fn infinite_loop_times_out_while_other_requests_are_served() {
         Status::TimedOut,
         "deadline",
     );
+    // Past its CPU budget (5 ms by default) the loop finished on the overtime
+    // thread, at the lowest priority.
+    assert_contained(
+        &response,
+        "plugin-infinite-loop",
+        Status::TimedOut,
+        "past its cpu budget of 5 ms it ran in overtime",
+    );
     let reported =
         Duration::from_micros(outcome(&response, "plugin-infinite-loop").duration_micros);
     assert!(reported >= Duration::from_millis(300), "{reported:?}");
@@ -398,6 +406,60 @@ async fn secrets_are_added_by_the_host_and_never_reach_the_plugin() {
         "{head}"
     );
     assert!(!format!("{response:?}").contains("S3CR3T"), "{response:#?}");
+}
+
+/// A call past its CPU budget finishes on the overtime thread with everything it
+/// was granted: its request goes out with the host's secret and the answer comes
+/// back, before and after another tenant's call that stays within its budget.
+#[tokio::test]
+async fn a_call_in_overtime_keeps_its_grant() {
+    let (addr, mut requests) = recording_http_server(Duration::ZERO).await;
+    let secret = "Bearer S3CR3T-overtime";
+    let config = install(&["plugin-forbidden-host"])
+        + &format!(
+            r#"
+[runtime]
+cpu_budget_ms = 5
+[outbound]
+private_hosts = ["127.0.0.1"]
+[[tenants]]
+id = "busy"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+allowed_hosts = ["127.0.0.1:{port}"]
+settings = {{ url = "http://127.0.0.1:{port}/busy", spin_ms = "40" }}
+secrets = [{{ host = "127.0.0.1:{port}", header = "Authorization", value = "{secret}" }}]
+limits = {{ timeout_ms = 5000 }}
+[[tenants]]
+id = "quick"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+allowed_hosts = ["127.0.0.1:{port}"]
+settings = {{ url = "http://127.0.0.1:{port}/quick" }}
+"#,
+            port = addr.port()
+        );
+    let server = TestServer::start(&config).await;
+    for (n, (tenant, path)) in [("busy", "/busy"), ("quick", "/quick"), ("busy", "/busy")]
+        .into_iter()
+        .enumerate()
+    {
+        let id = format!("{tenant}-{n}");
+        let response = run(&server, tenant, &id).await;
+        let result = outcome(&response, "plugin-forbidden-host");
+        assert_eq!(result.status(), Status::Ok, "{result:?}");
+        let note = format!("{:?}", response.actions);
+        assert!(note.contains("answered 200"), "{note}");
+        let head = requests.recv().await.expect("request");
+        assert!(head.contains(path), "{head}");
+        assert_eq!(
+            head.to_lowercase()
+                .contains(&format!("authorization: {}", secret.to_lowercase())),
+            tenant == "busy",
+            "{head}"
+        );
+        assert!(!note.contains("S3CR3T"), "{note}");
+    }
 }
 
 #[tokio::test]

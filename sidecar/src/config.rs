@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -49,6 +50,7 @@ pub struct Config {
     /// Default limits for every plugin call; tenants may lower or raise them per plugin.
     pub limits: Limits,
     pub server: ServerSettings,
+    pub runtime: RuntimeSettings,
     pub cache: CacheSettings,
     pub idempotency: IdempotencySettings,
     pub quota: Quota,
@@ -237,6 +239,7 @@ impl Default for Config {
             plugin_dir: PathBuf::from("target/plugins"),
             limits: Limits::default(),
             server: ServerSettings::default(),
+            runtime: RuntimeSettings::default(),
             cache: CacheSettings::default(),
             idempotency: IdempotencySettings::default(),
             quota: Quota::default(),
@@ -317,6 +320,42 @@ impl Default for ServerSettings {
             max_concurrent_calls: 512,
             tls: None,
         }
+    }
+}
+
+/// How the sandbox shares the CPU between plugin calls.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeSettings {
+    /// Guest CPU an event call runs on the event workers; past it, the call
+    /// finishes on the overtime thread, which runs only on idle CPU.
+    pub cpu_budget_ms: u64,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        let fairness = crate::runtime::Fairness::default();
+        Self {
+            cpu_budget_ms: u64::try_from(fairness.cpu_budget.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl RuntimeSettings {
+    /// The runtime's fairness settings.
+    pub fn fairness(&self) -> crate::runtime::Fairness {
+        crate::runtime::Fairness {
+            cpu_budget: Duration::from_millis(self.cpu_budget_ms),
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.cpu_budget_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "runtime.cpu_budget_ms must be at least 1".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -556,6 +595,7 @@ impl Config {
                 ));
             }
         }
+        self.runtime.validate()?;
         self.storage.resolve_url()?;
         if let Some(admin) = &self.admin {
             admin.validate(self)?;
@@ -615,6 +655,23 @@ mod tests {
         .expect_err("must be refused");
         let msg = err.to_string();
         assert!(msg.contains("acme") && msg.contains("ghost"), "{msg}");
+    }
+
+    #[test]
+    fn the_runtimes_fairness_is_read_and_checked() {
+        let config = Config::parse("[runtime]\ncpu_budget_ms = 20\n").expect("valid");
+        assert_eq!(
+            config.runtime.fairness().cpu_budget,
+            Duration::from_millis(20)
+        );
+        assert_eq!(
+            Config::parse("").expect("valid").runtime.fairness(),
+            crate::runtime::Fairness::default()
+        );
+        let err = Config::parse("[runtime]\ncpu_budget_ms = 0\n")
+            .expect_err("zero refused")
+            .to_string();
+        assert!(err.contains("runtime.cpu_budget_ms"), "{err}");
     }
 
     #[test]

@@ -224,11 +224,10 @@ impl Sidecar {
         let store =
             Store::connect(config.storage.resolve_url()?.as_deref(), &config.data_dir).await?;
         let max_calls = config.server.max_concurrent_calls.max(1);
-        let runtime = Arc::new(Runtime::new(
-            &config.max_limits(),
-            max_calls,
-            &config.compiled_dir(),
-        )?);
+        let runtime = Arc::new(
+            Runtime::new(&config.max_limits(), max_calls, &config.compiled_dir())?
+                .with_fairness(config.runtime.fairness()),
+        );
         let bounds = config.bounds()?;
         let control = match &config.admin {
             None => None,

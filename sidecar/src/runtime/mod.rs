@@ -8,22 +8,23 @@
 //! (log, kv, config, http, clock, and WASI with nothing granted) live in `host`.
 
 mod bindings;
+mod call;
 mod contract;
 mod host;
 pub mod http;
+mod overtime;
 pub(crate) use host::{MAX_KV_KEY, MAX_KV_VALUE};
 mod v0_1;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
     Config as EngineConfig, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
 };
-use wasmtime::{Store, Trap, UpdateDeadline};
 
 pub use bindings::tools::{CommandInput, CommandOutput, DatasetEntries, OutputFile};
 pub use bindings::types::{CommandSpec, DatasetSpec, Param, ParamKind};
@@ -34,7 +35,10 @@ pub use contract::{Contract, SUPPORTED_CONTRACTS};
 use crate::config::Limits;
 use crate::pb;
 use crate::store::Store as DataStore;
+use call::{Export, Reply};
 use http::OutboundPolicy;
+pub use overtime::Fairness;
+use overtime::OvertimeThread;
 use v0_1::PluginPreV0_1;
 
 /// How often the engine's epoch advances; the granularity of call deadlines.
@@ -115,6 +119,7 @@ pub struct LoadedPlugin {
 }
 
 /// A linked component of one of the contract versions the host loads.
+#[derive(Clone)]
 enum Pre {
     V0_1(PluginPreV0_1<host::CallState>),
     V0_2(bindings::PluginPre<host::CallState>),
@@ -212,6 +217,11 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<host::CallState>,
     compiled_dir: PathBuf,
+    fairness: Fairness,
+    /// Epoch ticks so far, for the CPU meters.
+    clock: overtime::Clock,
+    /// Where event calls past their CPU budget finish (`overtime.rs`).
+    overtime: OvertimeThread,
     ticker: Option<std::thread::JoinHandle<()>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -236,13 +246,20 @@ impl Drop for Runtime {
 impl Runtime {
     /// Builds the engine. `max` bounds every per-call limit (the pool's slots are sized
     /// by it); `concurrent_calls` is the number of plugin instances alive at once;
-    /// compiled plugins are cached in `compiled_dir`.
+    /// compiled plugins are cached in `compiled_dir`. Call it within the tokio runtime
+    /// that will make the calls: calls past their CPU budget finish in its context.
     pub fn new(
         max: &Limits,
         concurrent_calls: u32,
         compiled_dir: &Path,
     ) -> Result<Runtime, RuntimeError> {
         Self::with_allocator(max, concurrent_calls, compiled_dir, Allocator::Pooling)
+    }
+
+    /// The same runtime with `fairness` instead of [`Fairness::default`].
+    pub fn with_fairness(mut self, fairness: Fairness) -> Self {
+        self.fairness = fairness;
+        self
     }
 
     /// Like [`Runtime::new`] with a choice of instance allocator; the on-demand one
@@ -312,14 +329,17 @@ impl Runtime {
             .map_err(|e| RuntimeError(format!("cannot create {}: {e}", compiled_dir.display())))?;
 
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let clock = overtime::Clock::default();
         let ticker = {
             let engine = engine.clone();
             let stop = stop.clone();
+            let clock = clock.clone();
             std::thread::Builder::new()
                 .name("crossdesk-epoch".into())
                 .spawn(move || {
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         std::thread::sleep(EPOCH_TICK);
+                        clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         engine.increment_epoch();
                     }
                 })
@@ -329,6 +349,10 @@ impl Runtime {
             engine,
             linker,
             compiled_dir,
+            fairness: Fairness::default(),
+            clock,
+            overtime: OvertimeThread::start()
+                .map_err(|e| RuntimeError(format!("cannot start the overtime thread: {e}")))?,
             ticker: Some(ticker),
             stop,
         })
@@ -516,172 +540,6 @@ impl Runtime {
             unreachable!("run answers an Export with its own Reply")
         };
         result.map_err(|e| CallFailure::failed(e.message))
-    }
-
-    /// Instantiates `pre` in a fresh store and calls `export` on it, within the deadline and
-    /// limits of `grant`, classifying whatever goes wrong.
-    async fn run(
-        &self,
-        pre: &Pre,
-        grant: &Arc<Grant>,
-        export: Export<'_>,
-    ) -> Result<Reply, CallFailure> {
-        let limits = grant.limits;
-        let timeout = Duration::from_millis(limits.timeout_ms);
-        let mut store = Store::new(&self.engine, host::CallState::new(grant.clone()));
-        store.limiter(|state| &mut state.limiter);
-        // A timeout too long to represent is one that never expires.
-        let deadline = Instant::now().checked_add(timeout);
-        // Guest code yields to the executor at every epoch tick, so a busy plugin
-        // never holds a runtime thread, and traps once the deadline has passed.
-        // It yields through tokio's `yield_now`, which the runtime resumes only
-        // once it has run the other ready tasks and polled the network: a plain
-        // wake-up (`Yield`) puts a looping guest straight back on the run queue,
-        // and a worker that always has work polls its sockets only every few
-        // dozen tasks — every few dozen milliseconds of a looping guest, for
-        // every other request on that worker.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |_| {
-            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                Err(Trap::Interrupt.into())
-            } else {
-                Ok(UpdateDeadline::YieldCustom(
-                    1,
-                    Box::pin(tokio::task::yield_now()),
-                ))
-            }
-        });
-        let outcome = {
-            let work = async {
-                match pre {
-                    Pre::V0_2(pre) => {
-                        let instance = pre.instantiate_async(&mut store).await?;
-                        let handler = instance.crossdesk_plugin_handler();
-                        match export {
-                            Export::Manifest => {
-                                handler.call_manifest(&mut store).await.map(Reply::Manifest)
-                            }
-                            Export::Handle(event) => handler
-                                .call_handle(&mut store, event)
-                                .await
-                                .map(Reply::Handle),
-                            Export::ImportDataset {
-                                dataset,
-                                format,
-                                content,
-                            } => instance
-                                .crossdesk_plugin_tools()
-                                .call_import_dataset(&mut store, dataset, format, content)
-                                .await
-                                .map(Reply::Dataset),
-                            Export::RunCommand { command, input } => instance
-                                .crossdesk_plugin_tools()
-                                .call_run_command(&mut store, command, input)
-                                .await
-                                .map(Reply::Command),
-                        }
-                    }
-                    Pre::V0_1(pre) => {
-                        let instance = pre.instantiate_async(&mut store).await?;
-                        let handler = instance.crossdesk_plugin_handler();
-                        match export {
-                            Export::Manifest => handler
-                                .call_manifest(&mut store)
-                                .await
-                                .map(|m| Reply::Manifest(v0_1::manifest(m))),
-                            Export::Handle(event) => handler
-                                .call_handle(&mut store, &v0_1::event(event))
-                                .await
-                                .map(|r| Reply::Handle(v0_1::handled(r))),
-                            // Its manifest offers neither; callers check it first.
-                            Export::ImportDataset { .. } | Export::RunCommand { .. } => {
-                                Err(wasmtime::Error::msg(
-                                    "a plugin of contract 0.1.0 offers no datasets or commands",
-                                ))
-                            }
-                        }
-                    }
-                }
-            };
-            // The epoch bounds guest code; this bounds time spent in host calls too.
-            tokio::time::timeout(timeout, work).await
-        };
-        let state = store.data();
-        let failure = |kind, message: String| CallFailure { kind, message };
-        match outcome {
-            // A plugin that gave up after a refusal was denied, whatever it says.
-            Ok(Ok(reply)) if reply.error().is_some() && !state.all_denials().is_empty() => {
-                let error = reply.error().map(|e| e.message.clone()).unwrap_or_default();
-                let denial = state.all_denials().remove(0);
-                Err(failure(
-                    FailureKind::Denied,
-                    format!("{denial} (the plugin then failed: {error})"),
-                ))
-            }
-            Ok(Ok(value)) => Ok(value),
-            Err(_elapsed) => Err(failure(
-                FailureKind::TimedOut,
-                format!("deadline of {} ms exceeded", limits.timeout_ms),
-            )),
-            Ok(Err(error)) => {
-                if let Some(denial) = state.all_denials().into_iter().next() {
-                    return Err(failure(FailureKind::Denied, denial));
-                }
-                if state.limiter.memory_exceeded {
-                    return Err(failure(
-                        FailureKind::Failed,
-                        format!("memory limit of {} bytes reached", limits.max_memory_bytes),
-                    ));
-                }
-                match error.downcast_ref::<Trap>() {
-                    Some(Trap::Interrupt) => Err(failure(
-                        FailureKind::TimedOut,
-                        format!("deadline of {} ms exceeded", limits.timeout_ms),
-                    )),
-                    Some(Trap::StackOverflow) => Err(failure(
-                        FailureKind::Failed,
-                        "stack overflow (recursion too deep)".into(),
-                    )),
-                    Some(trap) => Err(failure(FailureKind::Failed, format!("trapped: {trap}"))),
-                    None => Err(failure(FailureKind::Failed, format!("{error:#}"))),
-                }
-            }
-        }
-    }
-}
-
-/// The plugin function a call runs.
-enum Export<'e> {
-    Manifest,
-    Handle(&'e WitEvent),
-    ImportDataset {
-        dataset: &'e str,
-        format: &'e str,
-        content: &'e [u8],
-    },
-    RunCommand {
-        command: &'e str,
-        input: &'e CommandInput,
-    },
-}
-
-/// What the function returned.
-enum Reply {
-    Manifest(bindings::WitPluginManifest),
-    Handle(Result<Vec<bindings::WitAction>, bindings::WitPluginError>),
-    Dataset(Result<DatasetEntries, bindings::WitPluginError>),
-    Command(Result<CommandOutput, bindings::WitPluginError>),
-}
-
-impl Reply {
-    /// The plugin's own error, when it returned one.
-    fn error(&self) -> Option<&bindings::WitPluginError> {
-        match self {
-            Reply::Manifest(_) => None,
-            Reply::Handle(r) => r.as_ref().err(),
-            Reply::Dataset(r) => r.as_ref().err(),
-            Reply::Command(r) => r.as_ref().err(),
-        }
     }
 }
 

@@ -1,7 +1,11 @@
 //! Fetches the URL of its `url` setting and reports the answer in a note, or fails
 //! with the host's reason: shows outbound HTTP needs a grant for that very host,
-//! that deadlines cover slow hosts, and that secrets are added by the host.
-use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, http, settings};
+//! that deadlines cover slow hosts, and that secrets are added by the host. With a
+//! `spin_ms` setting it first computes for that long, so that it fetches past its
+//! CPU budget, from the overtime thread.
+use crossdesk_sdk::{
+    Action, Event, EventKind, Manifest, Plugin, PluginError, clock, http, settings,
+};
 
 pub struct Fetch;
 
@@ -10,10 +14,22 @@ impl Plugin for Fetch {
         Manifest::new("forbidden-host", "0.1.0")
             .handles(EventKind::CustomerMessage)
             .reads_setting("url")
+            .reads_setting("spin_ms")
     }
 
     fn handle(_event: Event) -> Result<Vec<Action>, PluginError> {
         let url = settings::get("url").unwrap_or_else(|| "http://example.com/".into());
+        let spin_ms: i64 = settings::get("spin_ms")
+            .and_then(|ms| ms.parse().ok())
+            .unwrap_or(0);
+        let until = clock::now_ms().saturating_add(spin_ms);
+        let mut n: u64 = 1;
+        while clock::now_ms() < until {
+            for _ in 0..10_000 {
+                // Opaque to the optimizer, so the loop is really executed.
+                n = std::hint::black_box(n.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
         let response = http::get(&url)?;
         Ok(vec![Action::InternalNote(format!(
             "{} answered {}: {}",

@@ -10,11 +10,16 @@
 //! 3. The translation plugin against a real Apertium APy on loopback: median latency
 //!    of uncached translations (new text each time) and of cached ones (the same
 //!    text under new delivery ids), and events/s with a warm cache.
+//! 4. A steady tenant's p99 while another tenant's plugin loops, over its quiet p99,
+//!    with the runtime's CPU budget and without (`fairness.rs`).
 //!
 //! Results go to stdout and to `target/bench-results.json` as a list of
 //! `{name, value, unit, baseline, ratio}`. Settings via environment:
 //! `BENCH_SECONDS` (load time per server, split over 3 interleaved rounds, default 6), `BENCH_CONCURRENCY` (default 32),
-//! `BENCH_CALLS` (instantiate+call iterations, default 20000).
+//! `BENCH_CALLS` (instantiate+call iterations, default 20000), `BENCH_ONLY` (some of
+//! `instantiate,chain,translation,fairness`).
+
+mod fairness;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -38,7 +43,12 @@ fn workspace() -> PathBuf {
 }
 
 fn noop_plugin() -> Result<PathBuf> {
-    let path = workspace().join("target/plugins/plugin-noop.wasm");
+    plugin("plugin-noop")
+}
+
+/// The built component `name` in `target/plugins`.
+fn plugin(name: &str) -> Result<PathBuf> {
+    let path = workspace().join(format!("target/plugins/{name}.wasm"));
     anyhow::ensure!(
         path.exists(),
         "{} is missing: run `make plugins` first",
@@ -438,107 +448,140 @@ async fn translation_figures(
     Ok(())
 }
 
+/// Fresh instantiate + call with the sidecar's allocator and wasmtime's default.
+async fn instantiate_figures(
+    data_dir: &std::path::Path,
+    calls: usize,
+    figures: &mut Vec<Figure>,
+) -> Result<()> {
+    let pooled = instantiate_and_call(Allocator::Pooling, calls, &data_dir.join("p")).await?;
+    let on_demand = instantiate_and_call(Allocator::OnDemand, calls, &data_dir.join("o")).await?;
+    figures.push(figure(
+        "instantiate+call, wasmtime default allocator (baseline)",
+        on_demand,
+        "us",
+        None,
+    ));
+    figures.push(figure(
+        "instantiate+call, sidecar runtime (pooling)",
+        pooled,
+        "us",
+        Some(on_demand),
+    ));
+    Ok(())
+}
+
+/// Bare tonic against the sidecar with 4 no-op plugins and with none.
+async fn chain_figures(
+    data_dir: &std::path::Path,
+    concurrency: usize,
+    seconds: f64,
+    figures: &mut Vec<Figure>,
+) -> Result<()> {
+    let bare = serve_bare().await?;
+    let sidecar = serve_sidecar(&data_dir.join("s"), 4).await?;
+    let empty = serve_sidecar(&data_dir.join("e"), 0).await?;
+    // The chain really runs: four OK outcomes, no cache.
+    let check = EventServiceClient::connect(format!("http://{sidecar}"))
+        .await?
+        .handle_event(pb::HandleEventRequest {
+            event: Some(event(u64::MAX)),
+        })
+        .await?
+        .into_inner();
+    let ok = check
+        .outcomes
+        .iter()
+        .filter(|o| o.status() == pb::plugin_outcome::Status::Ok && !o.cache_hit)
+        .count();
+    anyhow::ensure!(ok == 4, "the no-op chain did not run cleanly: {check:?}");
+    // Warm both servers (connections, caches, allocator slots).
+    load(bare, concurrency, 0.5, 0).await?;
+    load(sidecar, concurrency, 0.5, 1 << 40).await?;
+    load(empty, concurrency, 0.5, 1 << 40).await?;
+    // The machine's speed drifts: interleave the three servers over several
+    // rounds and keep each one's median round.
+    let (mut rounds_a, mut rounds_b, mut rounds_e) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let ids = (round as u64 + 2) << 40;
+        rounds_a.push(load(bare, concurrency, seconds / ROUNDS as f64, ids).await?);
+        rounds_b.push(load(sidecar, concurrency, seconds / ROUNDS as f64, ids).await?);
+        rounds_e.push(load(empty, concurrency, seconds / ROUNDS as f64, ids).await?);
+    }
+    let (a, b, e) = (median(rounds_a), median(rounds_b), median(rounds_e));
+    figures.push(figure(
+        "bare tonic unary: throughput (baseline)",
+        a.requests_per_second,
+        "req/s",
+        None,
+    ));
+    figures.push(figure(
+        "bare tonic unary: p50 latency",
+        a.p50_us,
+        "us",
+        None,
+    ));
+    figures.push(figure(
+        "bare tonic unary: p99 latency",
+        a.p99_us,
+        "us",
+        None,
+    ));
+    figures.push(figure(
+        "sidecar, 4 no-op plugins: throughput",
+        b.requests_per_second,
+        "req/s",
+        Some(a.requests_per_second),
+    ));
+    figures.push(figure(
+        "sidecar, 4 no-op plugins: p50 latency",
+        b.p50_us,
+        "us",
+        Some(a.p50_us),
+    ));
+    figures.push(figure(
+        "sidecar, 4 no-op plugins: p99 latency",
+        b.p99_us,
+        "us",
+        Some(a.p99_us),
+    ));
+    // What the pipeline costs without plugins (validation, idempotency, outcomes).
+    figures.push(figure(
+        "sidecar, empty pipeline: throughput",
+        e.requests_per_second,
+        "req/s",
+        Some(a.requests_per_second),
+    ));
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let seconds: f64 = env_or("BENCH_SECONDS", 6.0);
     let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
     let calls: usize = env_or("BENCH_CALLS", 20_000);
+    // `BENCH_ONLY=chain,fairness` runs those parts only.
+    let only: Option<String> = std::env::var("BENCH_ONLY").ok();
+    let runs = |part: &str| {
+        only.as_deref()
+            .is_none_or(|only| only.split(',').any(|p| p == part))
+    };
     let runtime = tokio::runtime::Runtime::new()?;
     let data = tempfile::tempdir()?;
+    let dir = |part: &str| data.path().join(part);
     let figures = runtime.block_on(async {
         let mut figures = Vec::new();
-
-        let pooled =
-            instantiate_and_call(Allocator::Pooling, calls, &data.path().join("p")).await?;
-        let on_demand =
-            instantiate_and_call(Allocator::OnDemand, calls, &data.path().join("o")).await?;
-        figures.push(figure(
-            "instantiate+call, wasmtime default allocator (baseline)",
-            on_demand,
-            "us",
-            None,
-        ));
-        figures.push(figure(
-            "instantiate+call, sidecar runtime (pooling)",
-            pooled,
-            "us",
-            Some(on_demand),
-        ));
-
-        let bare = serve_bare().await?;
-        let sidecar = serve_sidecar(&data.path().join("s"), 4).await?;
-        let empty = serve_sidecar(&data.path().join("e"), 0).await?;
-        // The chain really runs: four OK outcomes, no cache.
-        let check = EventServiceClient::connect(format!("http://{sidecar}"))
-            .await?
-            .handle_event(pb::HandleEventRequest {
-                event: Some(event(u64::MAX)),
-            })
-            .await?
-            .into_inner();
-        let ok = check
-            .outcomes
-            .iter()
-            .filter(|o| o.status() == pb::plugin_outcome::Status::Ok && !o.cache_hit)
-            .count();
-        anyhow::ensure!(ok == 4, "the no-op chain did not run cleanly: {check:?}");
-        // Warm both servers (connections, caches, allocator slots).
-        load(bare, concurrency, 0.5, 0).await?;
-        load(sidecar, concurrency, 0.5, 1 << 40).await?;
-        load(empty, concurrency, 0.5, 1 << 40).await?;
-        // The machine's speed drifts: interleave the three servers over several
-        // rounds and keep each one's median round.
-        let (mut rounds_a, mut rounds_b, mut rounds_e) = (Vec::new(), Vec::new(), Vec::new());
-        for round in 0..ROUNDS {
-            let ids = (round as u64 + 2) << 40;
-            rounds_a.push(load(bare, concurrency, seconds / ROUNDS as f64, ids).await?);
-            rounds_b.push(load(sidecar, concurrency, seconds / ROUNDS as f64, ids).await?);
-            rounds_e.push(load(empty, concurrency, seconds / ROUNDS as f64, ids).await?);
+        if runs("instantiate") {
+            instantiate_figures(&dir("instantiate"), calls, &mut figures).await?;
         }
-        let (a, b, e) = (median(rounds_a), median(rounds_b), median(rounds_e));
-        figures.push(figure(
-            "bare tonic unary: throughput (baseline)",
-            a.requests_per_second,
-            "req/s",
-            None,
-        ));
-        figures.push(figure(
-            "bare tonic unary: p50 latency",
-            a.p50_us,
-            "us",
-            None,
-        ));
-        figures.push(figure(
-            "bare tonic unary: p99 latency",
-            a.p99_us,
-            "us",
-            None,
-        ));
-        figures.push(figure(
-            "sidecar, 4 no-op plugins: throughput",
-            b.requests_per_second,
-            "req/s",
-            Some(a.requests_per_second),
-        ));
-        figures.push(figure(
-            "sidecar, 4 no-op plugins: p50 latency",
-            b.p50_us,
-            "us",
-            Some(a.p50_us),
-        ));
-        figures.push(figure(
-            "sidecar, 4 no-op plugins: p99 latency",
-            b.p99_us,
-            "us",
-            Some(a.p99_us),
-        ));
-        // What the pipeline costs without plugins (validation, idempotency, outcomes).
-        figures.push(figure(
-            "sidecar, empty pipeline: throughput",
-            e.requests_per_second,
-            "req/s",
-            Some(a.requests_per_second),
-        ));
-        translation_figures(&data.path().join("t"), concurrency, seconds, &mut figures).await?;
+        if runs("chain") {
+            chain_figures(&dir("chain"), concurrency, seconds, &mut figures).await?;
+        }
+        if runs("translation") {
+            translation_figures(&dir("translation"), concurrency, seconds, &mut figures).await?;
+        }
+        if runs("fairness") {
+            fairness::figures(&dir("fairness"), &mut figures).await?;
+        }
         Ok::<_, anyhow::Error>(figures)
     })?;
 
