@@ -21,3 +21,4 @@ mod store;
 mod tls;
 mod tone;
 mod translation;
+mod warm;

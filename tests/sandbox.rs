@@ -9,6 +9,11 @@ use pb::plugin_outcome::Status;
 /// One tenant per hostile plugin, each followed by the harmless tagger, plus a
 /// tenant that only runs the tagger.
 fn config() -> String {
+    config_with("tenant")
+}
+
+/// [`config`] with the hostile tenants' `isolation`.
+fn config_with(isolation: &str) -> String {
     let hostile = [
         "plugin-infinite-loop",
         "plugin-memory-bomb",
@@ -36,7 +41,8 @@ settings = { tag = "calm" }
     );
     for name in hostile {
         config.push_str(&format!(
-            "\n[[tenants]]\nid = \"{name}\"\n[[tenants.plugins]]\nname = \"{name}\"\n\
+            "\n[[tenants]]\nid = \"{name}\"\nisolation = \"{isolation}\"\n\
+             [[tenants.plugins]]\nname = \"{name}\"\n\
              [[tenants.plugins]]\nname = \"plugin-tagger\"\nconfig = {{ tag = \"ok\" }}\n"
         ));
     }
@@ -93,6 +99,33 @@ fn assert_contained(
     );
     assert!(response.actions.iter().all(|a| a.plugin != plugin));
     assert_eq!(outcome(response, "plugin-tagger").status(), Status::Ok);
+}
+
+/// Each hostile plugin is stopped or refused alike whether its tenant's instances are
+/// kept warm (`tenant`, the default) or fresh for every call (`event`); each is
+/// called twice, so that the second call meets whatever the first left behind.
+#[tokio::test]
+async fn every_hostile_plugin_is_contained_with_warm_or_fresh_instances() {
+    let expected = [
+        ("plugin-infinite-loop", Status::TimedOut, "deadline"),
+        ("plugin-memory-bomb", Status::Failed, "memory limit"),
+        ("plugin-deep-recursion", Status::Failed, "stack overflow"),
+        ("plugin-huge-output", Status::Failed, "exceeds the limit"),
+        ("plugin-panics", Status::Failed, "trap"),
+        ("plugin-file-access", Status::Failed, "no preopened"),
+        ("plugin-socket-access", Status::Denied, "not granted"),
+        ("plugin-forbidden-host", Status::Denied, "not granted"),
+        ("plugin-kv-counter", Status::Denied, "not granted"),
+    ];
+    for isolation in ["tenant", "event"] {
+        let server = TestServer::start(&config_with(isolation)).await;
+        for (plugin, status, needle) in expected {
+            for n in 0..2 {
+                let response = run(&server, plugin, &format!("{isolation}-{n}")).await;
+                assert_contained(&response, plugin, status, needle);
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

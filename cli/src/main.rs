@@ -485,6 +485,8 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 },
                 kv_read: None,
                 contact_history: None,
+                isolation: Default::default(),
+                warm: Default::default(),
             });
             let wit_event = crossdesk_sidecar::runtime::plugin_event(&event);
             match runtime.call(&plugin, &grant, &wit_event).await {

@@ -24,6 +24,7 @@ use crate::control::{
 use crate::pb;
 use crate::pb::admin_service_server::{AdminService, AdminServiceServer};
 use crate::pipeline::Sidecar;
+use crate::runtime::Isolation;
 
 /// Largest number of audit entries one call returns.
 const MAX_AUDIT_PAGE: u32 = 1000;
@@ -209,6 +210,24 @@ fn tenant_to_pb(state: TenantState) -> pb::Tenant {
             .into_iter()
             .map(|(kind, plugins)| (kind, pb::PluginOrder { plugins }))
             .collect(),
+        isolation: isolation_to_pb(doc.isolation).into(),
+    }
+}
+
+fn isolation_to_pb(isolation: Isolation) -> pb::Isolation {
+    match isolation {
+        Isolation::Tenant => pb::Isolation::Tenant,
+        Isolation::Event => pb::Isolation::Event,
+    }
+}
+
+fn isolation_from_pb(value: i32) -> Result<Isolation, Status> {
+    match pb::Isolation::try_from(value) {
+        Ok(pb::Isolation::Unspecified | pb::Isolation::Tenant) => Ok(Isolation::Tenant),
+        Ok(pb::Isolation::Event) => Ok(Isolation::Event),
+        Err(_) => Err(Status::invalid_argument(format!(
+            "isolation: {value} is not one of the values the API defines"
+        ))),
     }
 }
 
@@ -239,6 +258,7 @@ fn grant_to_pb(grant: GrantDoc) -> pb::PluginGrant {
                 header: s.header,
             })
             .collect(),
+        isolation: isolation_to_pb(grant.isolation).into(),
     }
 }
 
@@ -366,6 +386,7 @@ impl AdminService for AdminApi {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
         let limits = r.limits.map(limits_from_pb).transpose()?;
+        let isolation = r.isolation.map(isolation_from_pb).transpose()?;
         let plugin = r.plugin.clone();
         admin.may_manage(&r.tenant_id)?;
         self.edit(
@@ -412,6 +433,9 @@ impl AdminService for AdminApi {
                 grant.settings.extend(r.set_settings);
                 if let Some(limits) = limits {
                     grant.limits = limits;
+                }
+                if let Some(isolation) = isolation {
+                    grant.isolation = isolation;
                 }
                 Ok(Some(action))
             }),

@@ -323,36 +323,82 @@ impl Default for ServerSettings {
     }
 }
 
-/// How the sandbox shares the CPU between plugin calls.
+/// How the sandbox shares the CPU, instances and memory between plugin calls.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimeSettings {
     /// Guest CPU an event call runs on the event workers; past it, the call
     /// finishes on the overtime thread, which runs only on idle CPU.
     pub cpu_budget_ms: u64,
+    /// Linear memory of all plugin instances, running or warm, in MiB.
+    pub memory_budget_mb: u64,
+    /// Warm instances waiting at once, all tenants together (0: none are kept).
+    pub warm_instances: usize,
+    /// Warm instances waiting at once for one tenant.
+    pub warm_per_tenant: usize,
+    /// A warm instance not called for this long is dropped.
+    pub warm_idle_ms: u64,
+    /// Calls a warm instance serves, drawn at random in `[min, max]` when it is
+    /// created.
+    pub warm_reuse_calls: [u32; 2],
+    /// A warm instance whose memory grew by more than this since it was created is
+    /// dropped, in MiB.
+    pub warm_growth_mb: u64,
 }
 
 impl Default for RuntimeSettings {
     fn default() -> Self {
-        let fairness = crate::runtime::Fairness::default();
+        let sharing = crate::runtime::Sharing::default();
+        let warm = sharing.warm;
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        let mib = |bytes: usize| u64::try_from(bytes >> 20).unwrap_or(u64::MAX);
         Self {
-            cpu_budget_ms: u64::try_from(fairness.cpu_budget.as_millis()).unwrap_or(u64::MAX),
+            cpu_budget_ms: millis(sharing.fairness.cpu_budget),
+            memory_budget_mb: mib(warm.memory_budget_bytes),
+            warm_instances: warm.max_instances,
+            warm_per_tenant: warm.max_per_tenant,
+            warm_idle_ms: millis(warm.idle),
+            warm_reuse_calls: [warm.reuse_calls.0, warm.reuse_calls.1],
+            warm_growth_mb: mib(warm.max_growth_bytes),
         }
     }
 }
 
 impl RuntimeSettings {
-    /// The runtime's fairness settings.
-    pub fn fairness(&self) -> crate::runtime::Fairness {
-        crate::runtime::Fairness {
-            cpu_budget: Duration::from_millis(self.cpu_budget_ms),
+    /// The runtime's settings.
+    pub fn sharing(&self) -> crate::runtime::Sharing {
+        let bytes = |mib: u64| usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+        crate::runtime::Sharing {
+            fairness: crate::runtime::Fairness {
+                cpu_budget: Duration::from_millis(self.cpu_budget_ms),
+            },
+            warm: crate::runtime::WarmSettings {
+                max_instances: self.warm_instances,
+                max_per_tenant: self.warm_per_tenant,
+                idle: Duration::from_millis(self.warm_idle_ms),
+                reuse_calls: (self.warm_reuse_calls[0], self.warm_reuse_calls[1]),
+                max_growth_bytes: bytes(self.warm_growth_mb),
+                memory_budget_bytes: bytes(self.memory_budget_mb),
+            },
         }
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    fn validate(&self, max_memory_bytes: u64) -> Result<(), ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(format!("runtime.{msg}")));
         if self.cpu_budget_ms == 0 {
-            return Err(ConfigError::Invalid(
-                "runtime.cpu_budget_ms must be at least 1".into(),
+            return invalid("cpu_budget_ms must be at least 1".into());
+        }
+        let [low, high] = self.warm_reuse_calls;
+        if low == 0 || low > high {
+            return invalid(format!(
+                "warm_reuse_calls must be [min, max] with 1 <= min <= max, not [{low}, {high}]"
+            ));
+        }
+        let budget = self.memory_budget_mb.saturating_mul(1 << 20);
+        if budget < max_memory_bytes {
+            return invalid(format!(
+                "memory_budget_mb ({} MiB) must hold at least one call's memory limit ({} bytes)",
+                self.memory_budget_mb, max_memory_bytes
             ));
         }
         Ok(())
@@ -414,6 +460,7 @@ impl TenantConfig {
             quota: self.quota,
             plugins: self.plugins.clone(),
             pipelines: self.pipelines.clone(),
+            isolation: self.isolation,
         }
     }
 }
@@ -437,6 +484,9 @@ pub struct TenantConfig {
     /// the pipeline once.
     #[serde(default)]
     pub pipelines: BTreeMap<String, Vec<String>>,
+    /// `event` requires a fresh instance per call for all its plugins.
+    #[serde(default)]
+    pub isolation: crate::runtime::Isolation,
 }
 
 impl Config {
@@ -595,7 +645,7 @@ impl Config {
                 ));
             }
         }
-        self.runtime.validate()?;
+        self.runtime.validate(self.max_limits().max_memory_bytes)?;
         self.storage.resolve_url()?;
         if let Some(admin) = &self.admin {
             admin.validate(self)?;
@@ -658,20 +708,37 @@ mod tests {
     }
 
     #[test]
-    fn the_runtimes_fairness_is_read_and_checked() {
-        let config = Config::parse("[runtime]\ncpu_budget_ms = 20\n").expect("valid");
+    fn the_runtime_settings_are_read_and_checked() {
+        let config = Config::parse(
+            "[runtime]\ncpu_budget_ms = 20\nwarm_reuse_calls = [3, 3]\nwarm_idle_ms = 50\n",
+        )
+        .expect("valid");
+        let sharing = config.runtime.sharing();
+        assert_eq!(sharing.fairness.cpu_budget, Duration::from_millis(20));
+        assert_eq!(sharing.warm.reuse_calls, (3, 3));
+        assert_eq!(sharing.warm.idle, Duration::from_millis(50));
         assert_eq!(
-            config.runtime.fairness().cpu_budget,
-            Duration::from_millis(20)
+            Config::parse("").expect("valid").runtime.sharing(),
+            crate::runtime::Sharing::default()
         );
-        assert_eq!(
-            Config::parse("").expect("valid").runtime.fairness(),
-            crate::runtime::Fairness::default()
-        );
-        let err = Config::parse("[runtime]\ncpu_budget_ms = 0\n")
-            .expect_err("zero refused")
-            .to_string();
-        assert!(err.contains("runtime.cpu_budget_ms"), "{err}");
+        for (toml, field) in [
+            ("[runtime]\ncpu_budget_ms = 0\n", "runtime.cpu_budget_ms"),
+            (
+                "[runtime]\nwarm_reuse_calls = [5, 2]\n",
+                "runtime.warm_reuse_calls",
+            ),
+            (
+                "[runtime]\nwarm_reuse_calls = [0, 2]\n",
+                "runtime.warm_reuse_calls",
+            ),
+            (
+                "[runtime]\nmemory_budget_mb = 1\n",
+                "runtime.memory_budget_mb",
+            ),
+        ] {
+            let err = Config::parse(toml).expect_err(toml).to_string();
+            assert!(err.contains(field), "{toml}: {err}");
+        }
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::limits::{LimitOverrides, Limits, Quota, QuotaOverrides};
+use crate::runtime::Isolation;
 use crate::runtime::http::PrivateHosts;
 use crate::settings::{self, KeySpec};
 
@@ -72,6 +73,9 @@ pub struct TenantDoc {
     /// Orders replacing the default one for an event kind.
     #[serde(default)]
     pub pipelines: BTreeMap<String, Vec<String>>,
+    /// `event` requires a fresh instance per call for every plugin of the tenant.
+    #[serde(default)]
+    pub isolation: Isolation,
 }
 
 /// A tenant id as it may appear in a message: at most [`MAX_TENANT_ID`] bytes
@@ -121,6 +125,11 @@ pub struct GrantDoc {
     /// Credentials the host adds to outbound requests; never shown to the plugin.
     #[serde(default)]
     pub secrets: Vec<SecretRef>,
+    /// `tenant` (default): instances are reused across the tenant's events;
+    /// `event`: a fresh instance per call. A tenant admin may require `event`;
+    /// only an operator may lift it.
+    #[serde(default)]
+    pub isolation: Isolation,
 }
 
 fn yes() -> bool {
@@ -140,6 +149,7 @@ impl GrantDoc {
             settings: BTreeMap::new(),
             limits: LimitOverrides::default(),
             secrets: Vec::new(),
+            isolation: Isolation::default(),
         }
     }
 }
@@ -285,6 +295,12 @@ pub fn validate<'p>(
             }
         }
     }
+    if let Granter::TenantAdmin { before } = granter
+        && before.isolation == Isolation::Event
+        && doc.isolation != Isolation::Event
+    {
+        return Err(relaxed_isolation("isolation".into()));
+    }
     let mut names = HashSet::new();
     for grant in &doc.plugins {
         let at = format!("plugins.{}", grant.name);
@@ -321,12 +337,18 @@ pub fn validate<'p>(
         }
         check_limits(&at, &grant.limits, bounds)?;
         if let Granter::TenantAdmin { before } = granter {
-            let was = before
-                .plugins
-                .iter()
-                .find(|g| g.name == grant.name)
-                .map(|g| bounds.limits.with(&g.limits));
-            check_tenant_admin_limits(&at, bounds.limits.with(&grant.limits), was, bounds)?;
+            let was = before.plugins.iter().find(|g| g.name == grant.name);
+            check_tenant_admin_limits(
+                &at,
+                bounds.limits.with(&grant.limits),
+                was.map(|g| bounds.limits.with(&g.limits)),
+                bounds,
+            )?;
+            if was.is_some_and(|g| g.isolation == Isolation::Event)
+                && grant.isolation != Isolation::Event
+            {
+                return Err(relaxed_isolation(format!("{at}.isolation")));
+            }
         }
     }
     // Read access is to the storage of plugins in the same tenant's pipeline.
@@ -426,6 +448,14 @@ fn above_tenant_admin_ceiling(field: &str, value: u64, max: u64) -> GrantError {
             "{value} is above {max}, the most an admin of some tenants may grant (the \
              operator's [tenant_admins] ceiling)"
         ),
+    )
+}
+
+fn relaxed_isolation(field: String) -> GrantError {
+    invalid(
+        field,
+        "is event, which only an operator may relax (an admin of some tenants may \
+         require a fresh instance per event, not lift it)",
     )
 }
 
@@ -558,6 +588,33 @@ mod tests {
         let err = check(&doc(&above)).expect_err("refused");
         assert_eq!(err.field, "plugins.mt.limits.max_memory_bytes");
         assert!(err.message.contains("ceiling"), "{err}");
+    }
+
+    #[test]
+    fn a_tenant_admin_may_require_event_isolation_and_not_lift_it() {
+        let installed = |name: &str| (name == "mt").then_some(Installed::Settings(&[][..]));
+        let bounds = bounds();
+        let warm = doc("[[plugins]]\nname = \"mt\"\n");
+        let fresh = doc("[[plugins]]\nname = \"mt\"\nisolation = \"event\"\n");
+        let as_admin_of = |before| Granter::TenantAdmin { before };
+        assert_eq!(
+            validate(&fresh, &installed, &bounds, as_admin_of(&warm)),
+            Ok(())
+        );
+        let err = validate(&warm, &installed, &bounds, as_admin_of(&fresh)).expect_err("lifted");
+        assert_eq!(err.field, "plugins.mt.isolation");
+        assert_eq!(
+            validate(&warm, &installed, &bounds, Granter::Operator),
+            Ok(())
+        );
+        // The same for a whole tenant.
+        let tenant_fresh = TenantDoc {
+            isolation: Isolation::Event,
+            ..warm.clone()
+        };
+        let err =
+            validate(&warm, &installed, &bounds, as_admin_of(&tenant_fresh)).expect_err("lifted");
+        assert_eq!(err.field, "isolation");
     }
 
     #[test]

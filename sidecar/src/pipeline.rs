@@ -224,10 +224,13 @@ impl Sidecar {
         let store =
             Store::connect(config.storage.resolve_url()?.as_deref(), &config.data_dir).await?;
         let max_calls = config.server.max_concurrent_calls.max(1);
-        let runtime = Arc::new(
-            Runtime::new(&config.max_limits(), max_calls, &config.compiled_dir())?
-                .with_fairness(config.runtime.fairness()),
-        );
+        let runtime = Arc::new(Runtime::build(
+            &config.max_limits(),
+            max_calls,
+            &config.compiled_dir(),
+            runtime::Allocator::Pooling,
+            config.runtime.sharing(),
+        )?);
         let bounds = config.bounds()?;
         let control = match &config.admin {
             None => None,
@@ -385,6 +388,7 @@ impl Sidecar {
             let step = Arc::new(make_step(
                 &self.bounds,
                 id,
+                grant.isolation.max(doc.isolation),
                 grant,
                 plugin,
                 secrets,
@@ -705,6 +709,7 @@ impl Sidecar {
 fn make_step(
     bounds: &Bounds,
     tenant: &str,
+    isolation: runtime::Isolation,
     grant: &GrantDoc,
     plugin: Arc<LoadedPlugin>,
     secrets: &[SecretValue],
@@ -759,6 +764,10 @@ fn make_step(
                 plugins: grant.kv_read.clone(),
             }),
             contact_history: None,
+            isolation,
+            // New with the step: the tenant is rebuilt on any change of its
+            // document, plugin versions or secrets, and the old instances retire.
+            warm: runtime::WarmKey::default(),
         }),
         plugin,
         fail_closed: grant.fail_closed,

@@ -261,6 +261,11 @@ pub(super) struct ConfigureArgs {
     /// reported (false).
     #[arg(long, value_name = "true|false", action = ArgAction::Set)]
     pub(super) fail_closed: Option<bool>,
+    /// `tenant`: instances are kept warm across the tenant's events; `event`: a
+    /// fresh instance per call (an admin of some tenants may require it, only an
+    /// operator lift it).
+    #[arg(long, value_name = "tenant|event", value_parser = parse_isolation)]
+    pub(super) isolation: Option<pb::Isolation>,
     /// Clear the plugin's limit overrides (back to the server's limits) before
     /// applying the limit options given.
     #[arg(long)]
@@ -418,4 +423,12 @@ pub(super) struct AuditArgs {
     /// Also print each change's before and after (JSON).
     #[arg(long)]
     pub(super) changes: bool,
+}
+
+fn parse_isolation(text: &str) -> Result<pb::Isolation, String> {
+    match text {
+        "tenant" => Ok(pb::Isolation::Tenant),
+        "event" => Ok(pb::Isolation::Event),
+        other => Err(format!("'{other}' is neither tenant nor event")),
+    }
 }

@@ -360,6 +360,7 @@ async fn configure_request(
         limits,
         expected_revision,
         kv_read,
+        isolation: args.isolation.map(Into::into),
     })
 }
 

@@ -1,35 +1,36 @@
 //! `make bench`: the sidecar's cost against baselines measured in the same run.
 //!
-//! 1. Throughput and p50/p99 latency of `HandleEvent` over loopback for
+//! 1. Per call through the runtime (`calls.rs`): the Rust no-op plugin and the
+//!    JavaScript example, fresh with wasmtime's default allocator (the baseline),
+//!    fresh with the sidecar's pooling allocator, and warm.
+//! 2. Throughput and p50/p99 latency of `HandleEvent` over loopback for
 //!    (a) a bare tonic server implementing the same service with no work, and
-//!    (b) the sidecar running a chain of 4 no-op plugins; ratio b/a.
+//!    (b) the sidecar running a chain of 4 no-op plugins, warm and fresh; ratio b/a.
 //!    The sidecar with an empty pipeline is measured too, to separate what the
 //!    pipeline costs from what the plugins cost.
-//! 2. One fresh instantiate + `handle` call of the no-op plugin, with the sidecar's
-//!    runtime (pooling allocator) and with wasmtime's default on-demand allocator.
 //! 3. The translation plugin against a real Apertium APy on loopback: median latency
 //!    of uncached translations (new text each time) and of cached ones (the same
 //!    text under new delivery ids), and events/s with a warm cache.
 //! 4. A steady tenant's p99 while another tenant's plugin loops, over its quiet p99,
 //!    with the runtime's CPU budget and without (`fairness.rs`).
+//! 5. Memory held by warm instances at 1,000 tenants (`calls.rs`).
 //!
 //! Results go to stdout and to `target/bench-results.json` as a list of
 //! `{name, value, unit, baseline, ratio}`. Settings via environment:
-//! `BENCH_SECONDS` (load time per server, split over 3 interleaved rounds, default 6), `BENCH_CONCURRENCY` (default 32),
-//! `BENCH_CALLS` (instantiate+call iterations, default 20000), `BENCH_ONLY` (some of
-//! `instantiate,chain,translation,fairness`).
+//! `BENCH_SECONDS` (load time per server, split over 3 interleaved rounds, default 6),
+//! `BENCH_CONCURRENCY` (default 32), `BENCH_CALLS` (calls per figure, default 20000),
+//! `BENCH_ONLY` (some of `calls,chain,translation,fairness,memory`).
 
+mod calls;
 mod fairness;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use crossdesk_proto::pb;
 use crossdesk_proto::pb::event_service_client::EventServiceClient;
 use crossdesk_proto::pb::event_service_server::{EventService, EventServiceServer};
-use crossdesk_sidecar::runtime::{Allocator, Grant, Runtime};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -227,8 +228,13 @@ async fn serve_config(toml: &str, data_dir: &std::path::Path) -> Result<std::net
     Ok(addr)
 }
 
-/// The sidecar with a tenant `bench` whose pipeline is `plugins` no-op plugins.
-async fn serve_sidecar(data_dir: &std::path::Path, plugins: usize) -> Result<std::net::SocketAddr> {
+/// The sidecar with a tenant `bench` whose pipeline is `plugins` no-op plugins, each
+/// with `isolation`.
+async fn serve_sidecar(
+    data_dir: &std::path::Path,
+    plugins: usize,
+    isolation: &str,
+) -> Result<std::net::SocketAddr> {
     let noop = noop_plugin()?;
     // The bench is one tenant at full speed: no quota may throttle it.
     let mut toml = String::from(UNTHROTTLED);
@@ -238,44 +244,13 @@ async fn serve_sidecar(data_dir: &std::path::Path, plugins: usize) -> Result<std
             noop
         ));
     }
-    toml.push_str("[[tenants]]\nid = \"bench\"\n");
+    toml.push_str(&format!(
+        "[[tenants]]\nid = \"bench\"\nisolation = \"{isolation}\"\n"
+    ));
     for i in 1..=plugins {
         toml.push_str(&format!("[[tenants.plugins]]\nname = \"noop-{i}\"\n"));
     }
     serve_config(&toml, data_dir).await
-}
-
-/// Median time of one fresh instantiate + call, in microseconds.
-async fn instantiate_and_call(
-    allocator: Allocator,
-    calls: usize,
-    data_dir: &std::path::Path,
-) -> Result<f64> {
-    let limits = crossdesk_sidecar::config::Limits::default();
-    let runtime = Runtime::with_allocator(&limits, 16, &data_dir.join("compiled"), allocator)?;
-    let plugin = runtime.load(&noop_plugin()?).await?;
-    let grant = Arc::new(Grant::nothing("bench", "noop", limits));
-    let event = crossdesk_sidecar::runtime::plugin_event(&event(1));
-    // Warm up, then time batches of 100 and take the median batch.
-    for _ in 0..500 {
-        runtime
-            .call(&plugin, &grant, &event)
-            .await
-            .map_err(|f| anyhow::anyhow!(f.message))?;
-    }
-    let mut batches = Vec::new();
-    for _ in 0..(calls / 100).max(1) {
-        let started = Instant::now();
-        for _ in 0..100 {
-            runtime
-                .call(&plugin, &grant, &event)
-                .await
-                .map_err(|f| anyhow::anyhow!(f.message))?;
-        }
-        batches.push(started.elapsed().as_secs_f64() * 1e6 / 100.0);
-    }
-    batches.sort_by(f64::total_cmp);
-    Ok(batches[batches.len() / 2])
 }
 
 /// A real Apertium APy on a free loopback port (installed by `make bench`),
@@ -448,29 +423,6 @@ async fn translation_figures(
     Ok(())
 }
 
-/// Fresh instantiate + call with the sidecar's allocator and wasmtime's default.
-async fn instantiate_figures(
-    data_dir: &std::path::Path,
-    calls: usize,
-    figures: &mut Vec<Figure>,
-) -> Result<()> {
-    let pooled = instantiate_and_call(Allocator::Pooling, calls, &data_dir.join("p")).await?;
-    let on_demand = instantiate_and_call(Allocator::OnDemand, calls, &data_dir.join("o")).await?;
-    figures.push(figure(
-        "instantiate+call, wasmtime default allocator (baseline)",
-        on_demand,
-        "us",
-        None,
-    ));
-    figures.push(figure(
-        "instantiate+call, sidecar runtime (pooling)",
-        pooled,
-        "us",
-        Some(on_demand),
-    ));
-    Ok(())
-}
-
 /// Bare tonic against the sidecar with 4 no-op plugins and with none.
 async fn chain_figures(
     data_dir: &std::path::Path,
@@ -479,36 +431,40 @@ async fn chain_figures(
     figures: &mut Vec<Figure>,
 ) -> Result<()> {
     let bare = serve_bare().await?;
-    let sidecar = serve_sidecar(&data_dir.join("s"), 4).await?;
-    let empty = serve_sidecar(&data_dir.join("e"), 0).await?;
+    let warm = serve_sidecar(&data_dir.join("s"), 4, "tenant").await?;
+    let fresh = serve_sidecar(&data_dir.join("f"), 4, "event").await?;
+    let empty = serve_sidecar(&data_dir.join("e"), 0, "tenant").await?;
     // The chain really runs: four OK outcomes, no cache.
-    let check = EventServiceClient::connect(format!("http://{sidecar}"))
-        .await?
-        .handle_event(pb::HandleEventRequest {
-            event: Some(event(u64::MAX)),
-        })
-        .await?
-        .into_inner();
-    let ok = check
-        .outcomes
-        .iter()
-        .filter(|o| o.status() == pb::plugin_outcome::Status::Ok && !o.cache_hit)
-        .count();
-    anyhow::ensure!(ok == 4, "the no-op chain did not run cleanly: {check:?}");
-    // Warm both servers (connections, caches, allocator slots).
-    load(bare, concurrency, 0.5, 0).await?;
-    load(sidecar, concurrency, 0.5, 1 << 40).await?;
-    load(empty, concurrency, 0.5, 1 << 40).await?;
-    // The machine's speed drifts: interleave the three servers over several
-    // rounds and keep each one's median round.
-    let (mut rounds_a, mut rounds_b, mut rounds_e) = (Vec::new(), Vec::new(), Vec::new());
+    for sidecar in [warm, fresh] {
+        let check = EventServiceClient::connect(format!("http://{sidecar}"))
+            .await?
+            .handle_event(pb::HandleEventRequest {
+                event: Some(event(u64::MAX)),
+            })
+            .await?
+            .into_inner();
+        let ok = check
+            .outcomes
+            .iter()
+            .filter(|o| o.status() == pb::plugin_outcome::Status::Ok && !o.cache_hit)
+            .count();
+        anyhow::ensure!(ok == 4, "the no-op chain did not run cleanly: {check:?}");
+    }
+    // Warm every server (connections, caches, allocator slots, warm instances).
+    let servers = [bare, warm, fresh, empty];
+    for server in servers {
+        load(server, concurrency, 0.5, 1 << 40).await?;
+    }
+    // The machine's speed drifts: interleave the servers over several rounds and
+    // keep each one's median round.
+    let mut rounds: [Vec<Load>; 4] = Default::default();
     for round in 0..ROUNDS {
         let ids = (round as u64 + 2) << 40;
-        rounds_a.push(load(bare, concurrency, seconds / ROUNDS as f64, ids).await?);
-        rounds_b.push(load(sidecar, concurrency, seconds / ROUNDS as f64, ids).await?);
-        rounds_e.push(load(empty, concurrency, seconds / ROUNDS as f64, ids).await?);
+        for (server, rounds) in servers.iter().zip(rounds.iter_mut()) {
+            rounds.push(load(*server, concurrency, seconds / ROUNDS as f64, ids).await?);
+        }
     }
-    let (a, b, e) = (median(rounds_a), median(rounds_b), median(rounds_e));
+    let [a, b, f, e] = rounds.map(median);
     figures.push(figure(
         "bare tonic unary: throughput (baseline)",
         a.requests_per_second,
@@ -528,22 +484,28 @@ async fn chain_figures(
         None,
     ));
     figures.push(figure(
-        "sidecar, 4 no-op plugins: throughput",
+        "sidecar, 4 no-op plugins, warm (tenant): throughput",
         b.requests_per_second,
         "req/s",
         Some(a.requests_per_second),
     ));
     figures.push(figure(
-        "sidecar, 4 no-op plugins: p50 latency",
+        "sidecar, 4 no-op plugins, warm (tenant): p50 latency",
         b.p50_us,
         "us",
         Some(a.p50_us),
     ));
     figures.push(figure(
-        "sidecar, 4 no-op plugins: p99 latency",
+        "sidecar, 4 no-op plugins, warm (tenant): p99 latency",
         b.p99_us,
         "us",
         Some(a.p99_us),
+    ));
+    figures.push(figure(
+        "sidecar, 4 no-op plugins, fresh (event): throughput",
+        f.requests_per_second,
+        "req/s",
+        Some(a.requests_per_second),
     ));
     // What the pipeline costs without plugins (validation, idempotency, outcomes).
     figures.push(figure(
@@ -570,8 +532,8 @@ fn main() -> Result<()> {
     let dir = |part: &str| data.path().join(part);
     let figures = runtime.block_on(async {
         let mut figures = Vec::new();
-        if runs("instantiate") {
-            instantiate_figures(&dir("instantiate"), calls, &mut figures).await?;
+        if runs("calls") {
+            calls::figures(&dir("calls"), calls, &mut figures).await?;
         }
         if runs("chain") {
             chain_figures(&dir("chain"), concurrency, seconds, &mut figures).await?;
@@ -581,6 +543,9 @@ fn main() -> Result<()> {
         }
         if runs("fairness") {
             fairness::figures(&dir("fairness"), &mut figures).await?;
+        }
+        if runs("memory") {
+            calls::memory_figures(&dir("memory"), &mut figures).await?;
         }
         Ok::<_, anyhow::Error>(figures)
     })?;

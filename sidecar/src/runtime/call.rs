@@ -1,5 +1,6 @@
-//! One plugin call: a fresh store under the grant's limits, the deadline and the CPU
-//! budget armed, the plugin's function called, and whatever went wrong classified.
+//! One plugin call: an instance (warm, or fresh in a new store) under the grant's
+//! limits, the deadline and the CPU budget armed, the plugin's function called,
+//! whatever went wrong classified, and the instance kept only if it may serve again.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -9,6 +10,7 @@ use wasmtime::{Store, Trap, UpdateDeadline};
 
 use super::bindings::{self, WitEvent};
 use super::overtime::{CpuMeter, Handover};
+use super::warm::{Instantiated, Warm};
 use super::{
     CallFailure, CommandInput, CommandOutput, DatasetEntries, EPOCH_TICK, FailureKind, Grant, Pre,
     Runtime, host, v0_1,
@@ -50,18 +52,30 @@ impl Reply {
 }
 
 impl Runtime {
-    /// Instantiates `pre` in a fresh store and calls `export` on it, within the
-    /// deadline and limits of `grant`, classifying whatever goes wrong.
+    /// Calls `export` of `pre` within the deadline and limits of `grant`, on the
+    /// `warm` instance or a fresh one, classifying whatever goes wrong. With `keep`,
+    /// the instance comes back when it may serve another call of the same grant.
     pub(super) async fn run(
         &self,
         pre: &Pre,
         grant: &Arc<Grant>,
         export: Export<'_>,
-    ) -> Result<Reply, CallFailure> {
+        warm: Option<Warm>,
+        keep: bool,
+    ) -> Result<(Reply, Option<Warm>), CallFailure> {
         let limits = grant.limits;
         let timeout = Duration::from_millis(limits.timeout_ms);
-        let mut store = Store::new(&self.engine, host::CallState::new(grant.clone()));
-        store.limiter(|state| &mut state.limiter);
+        let (mut store, instance) = match warm {
+            Some(warm) => (warm.store, Some(warm.instance)),
+            None => {
+                let state = host::CallState::new(grant.clone(), self.memory.clone());
+                let mut store = Store::new(&self.engine, state);
+                store.limiter(|state| &mut state.limiter);
+                store.data_mut().calls_left = self.warm.settings.draw_calls();
+                (store, None)
+            }
+        };
+        store.data_mut().begin(grant.clone());
         // A timeout too long to represent is one that never expires.
         let deadline = Instant::now().checked_add(timeout);
         let meter = CpuMeter::new(self.fairness.cpu_budget, EPOCH_TICK, self.clock.clone());
@@ -81,8 +95,7 @@ impl Runtime {
             };
             let call = Box::pin(async move {
                 let export = event.as_ref().map_or(Export::Manifest, Export::Handle);
-                let reply = call_export(&pre, &mut store, export).await;
-                (reply, store)
+                call_on(&pre, store, instance, export).await
             });
             let handover = Handover::new(call, overtime.clone(), &self.overtime);
             match tokio::time::timeout(timeout, handover).await {
@@ -93,10 +106,9 @@ impl Runtime {
                 Err(_elapsed) => None,
             }
         } else {
-            tokio::time::timeout(timeout, call_export(pre, &mut store, export))
+            tokio::time::timeout(timeout, call_on(pre, store, instance, export))
                 .await
                 .ok()
-                .map(|reply| (reply, store))
         };
         let timed_out = || {
             let overtime = if overtime.load(Ordering::Relaxed) {
@@ -112,25 +124,31 @@ impl Runtime {
                 message: format!("deadline of {} ms exceeded{overtime}", limits.timeout_ms),
             }
         };
-        let Some((reply, store)) = ending else {
+        let Some((reply, mut store, instance)) = ending else {
             return Err(timed_out());
         };
         let state = store.data();
         let failure = |kind, message: String| CallFailure { kind, message };
-        match reply {
+        let reply = match reply {
             // A plugin that gave up after a refusal was denied, whatever it says.
             Ok(reply) if reply.error().is_some() && !state.all_denials().is_empty() => {
                 let error = reply.error().map(|e| e.message.clone()).unwrap_or_default();
                 let denial = state.all_denials().remove(0);
-                Err(failure(
+                return Err(failure(
                     FailureKind::Denied,
                     format!("{denial} (the plugin then failed: {error})"),
-                ))
+                ));
             }
-            Ok(reply) => Ok(reply),
+            Ok(reply) => reply,
             Err(error) => {
                 if let Some(denial) = state.all_denials().into_iter().next() {
                     return Err(failure(FailureKind::Denied, denial));
+                }
+                if state.limiter.budget_spent {
+                    return Err(failure(
+                        FailureKind::Failed,
+                        "out of memory: the plugins' memory budget of the process is spent".into(),
+                    ));
                 }
                 if state.limiter.memory_exceeded {
                     return Err(failure(
@@ -138,7 +156,7 @@ impl Runtime {
                         format!("memory limit of {} bytes reached", limits.max_memory_bytes),
                     ));
                 }
-                match error.downcast_ref::<Trap>() {
+                return match error.downcast_ref::<Trap>() {
                     Some(Trap::Interrupt) => Err(timed_out()),
                     Some(Trap::StackOverflow) => Err(failure(
                         FailureKind::Failed,
@@ -146,9 +164,24 @@ impl Runtime {
                     )),
                     Some(trap) => Err(failure(FailureKind::Failed, format!("trapped: {trap}"))),
                     None => Err(failure(FailureKind::Failed, format!("{error:#}"))),
-                }
+                };
             }
-        }
+        };
+        // Kept only after a call that went well, with calls left, no open host
+        // resource, no refusal and no memory grown past the bound.
+        let clean = reply.error().is_none() && state.all_denials().is_empty();
+        let state = store.data_mut();
+        state.calls_left = state.calls_left.saturating_sub(1);
+        let grown = state.memory_bytes().saturating_sub(state.born_memory)
+            > self.warm.settings.max_growth_bytes;
+        let released = state.end(self.idle_grant.clone());
+        let kept = match instance {
+            Some(instance) if keep && clean && released && !grown && state.calls_left > 0 => {
+                Some(Warm { store, instance })
+            }
+            _ => None,
+        };
+        Ok((reply, kept))
     }
 }
 
@@ -176,15 +209,52 @@ fn arm(store: &mut Store<host::CallState>, deadline: Option<Instant>, meter: Opt
     });
 }
 
-/// Instantiates `pre` in `store` and calls `export`.
-async fn call_export(
+/// Calls `export` on `instance`, or on a new instance of `pre` in `store`; gives
+/// the store back with the instance, whatever happened.
+async fn call_on(
     pre: &Pre,
+    mut store: Store<host::CallState>,
+    instance: Option<Instantiated>,
+    export: Export<'_>,
+) -> (
+    wasmtime::Result<Reply>,
+    Store<host::CallState>,
+    Option<Instantiated>,
+) {
+    let instance = match instance {
+        Some(instance) => instance,
+        None => match instantiate(pre, &mut store).await {
+            Ok(instance) => {
+                let state = store.data_mut();
+                state.born_memory = state.memory_bytes();
+                instance
+            }
+            Err(error) => return (Err(error), store, None),
+        },
+    };
+    let reply = call_export(&instance, &mut store, export).await;
+    (reply, store, Some(instance))
+}
+
+/// A new instance of `pre` in `store`.
+async fn instantiate(
+    pre: &Pre,
+    store: &mut Store<host::CallState>,
+) -> wasmtime::Result<Instantiated> {
+    Ok(match pre {
+        Pre::V0_2(pre) => Instantiated::V0_2(pre.instantiate_async(store).await?),
+        Pre::V0_1(pre) => Instantiated::V0_1(pre.instantiate_async(store).await?),
+    })
+}
+
+/// Calls `export` on `instance`.
+async fn call_export(
+    instance: &Instantiated,
     store: &mut Store<host::CallState>,
     export: Export<'_>,
 ) -> wasmtime::Result<Reply> {
-    match pre {
-        Pre::V0_2(pre) => {
-            let instance = pre.instantiate_async(&mut *store).await?;
+    match instance {
+        Instantiated::V0_2(instance) => {
             let handler = instance.crossdesk_plugin_handler();
             match export {
                 Export::Manifest => handler.call_manifest(store).await.map(Reply::Manifest),
@@ -205,8 +275,7 @@ async fn call_export(
                     .map(Reply::Command),
             }
         }
-        Pre::V0_1(pre) => {
-            let instance = pre.instantiate_async(&mut *store).await?;
+        Instantiated::V0_1(instance) => {
             let handler = instance.crossdesk_plugin_handler();
             match export {
                 Export::Manifest => handler

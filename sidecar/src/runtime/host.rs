@@ -16,6 +16,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 use super::Grant;
 use super::bindings::{clock, contacts, http, kv, log, settings, types};
 use super::http::OutboundError;
+use super::warm::MemoryBudget;
 
 /// Longest key a plugin may store, in bytes.
 pub(crate) const MAX_KV_KEY: usize = 512;
@@ -26,7 +27,9 @@ const MAX_KV_LIST: usize = 10_000;
 /// Longest log line forwarded, in bytes; longer ones are cut.
 const MAX_LOG_LINE: usize = 4096;
 
-/// The data of one call's `Store`: created fresh for every call, dropped after it.
+/// The data of an instance's `Store`. Everything of one call (its grant, refusals,
+/// log count, memory flag) is set by [`CallState::begin`] before each call, so that
+/// an instance kept warm carries nothing of the host from one call to the next.
 pub(crate) struct CallState {
     grant: Arc<Grant>,
     pub(super) limiter: CallLimiter,
@@ -43,10 +46,16 @@ pub(crate) struct CallState {
     wasi_http: WasiHttpCtx,
     wasi_http_refusals: RefuseWasiHttp,
     table: ResourceTable,
+    /// Calls the instance may still serve warm (0: it is dropped after this one).
+    pub(super) calls_left: u32,
+    /// Its linear memory once instantiated.
+    pub(super) born_memory: usize,
 }
 
 impl CallState {
-    pub(super) fn new(grant: Arc<Grant>) -> Self {
+    /// The state of a new instance: `budget` is the process-wide memory budget
+    /// its linear memory counts against.
+    pub(super) fn new(grant: Arc<Grant>, budget: Arc<MemoryBudget>) -> Self {
         let limits = grant.limits;
         Self {
             grant,
@@ -55,6 +64,9 @@ impl CallState {
                 max_table: limits.max_table_elements as usize,
                 max_instances: limits.max_instances as usize,
                 memory_exceeded: false,
+                budget_spent: false,
+                memory_bytes: 0,
+                budget,
             },
             denials: Vec::new(),
             logs_emitted: 0,
@@ -63,7 +75,39 @@ impl CallState {
             wasi_http: WasiHttpCtx::new(),
             wasi_http_refusals: RefuseWasiHttp::default(),
             table: ResourceTable::new(),
+            calls_left: 0,
+            born_memory: 0,
         }
+    }
+
+    /// Starts a call under `grant`: nothing of an earlier call remains.
+    pub(super) fn begin(&mut self, grant: Arc<Grant>) {
+        let limits = grant.limits;
+        self.grant = grant;
+        self.limiter.max_memory = usize::try_from(limits.max_memory_bytes).unwrap_or(usize::MAX);
+        self.limiter.max_table = limits.max_table_elements as usize;
+        self.limiter.max_instances = limits.max_instances as usize;
+        self.limiter.memory_exceeded = false;
+        self.limiter.budget_spent = false;
+        self.denials.clear();
+        self.logs_emitted = 0;
+        if let Some(denials) = &self.wasi_denials {
+            denials.lock().clear();
+        }
+        self.wasi_http_refusals.denials.clear();
+    }
+
+    /// Ends a call whose instance is kept warm: the grant goes (so that dropping it
+    /// retires the instance, `warm.rs`), answering whether the call left nothing of
+    /// the host behind (no open resource: response bodies, streams).
+    pub(super) fn end(&mut self, idle: Arc<Grant>) -> bool {
+        self.grant = idle;
+        self.table.is_empty()
+    }
+
+    /// Linear memory of the instance.
+    pub(super) fn memory_bytes(&self) -> usize {
+        self.limiter.memory_bytes
     }
 
     fn deny(&mut self, what: String) -> String {
@@ -84,18 +128,29 @@ impl CallState {
 }
 
 /// Memory, table and instance limits of one call; remembers whether memory ran out
-/// so the outcome can say so instead of reporting a bare trap.
+/// so the outcome can say so instead of reporting a bare trap. Linear memory also
+/// counts against the process-wide budget, given back when the instance is dropped.
 pub(super) struct CallLimiter {
     max_memory: usize,
     max_table: usize,
     max_instances: usize,
     pub(super) memory_exceeded: bool,
+    /// The memory was refused by the process-wide budget, not the call's limit.
+    pub(super) budget_spent: bool,
+    memory_bytes: usize,
+    budget: Arc<MemoryBudget>,
+}
+
+impl Drop for CallLimiter {
+    fn drop(&mut self) {
+        self.budget.release(self.memory_bytes);
+    }
 }
 
 impl wasmtime::ResourceLimiter for CallLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -103,6 +158,13 @@ impl wasmtime::ResourceLimiter for CallLimiter {
             self.memory_exceeded = true;
             return Ok(false);
         }
+        let growth = desired.saturating_sub(current);
+        if !self.budget.reserve(growth) {
+            self.memory_exceeded = true;
+            self.budget_spent = true;
+            return Ok(false);
+        }
+        self.memory_bytes = self.memory_bytes.saturating_add(growth);
         Ok(true)
     }
 
@@ -432,5 +494,65 @@ impl http::Host for CallState {
             Err(OutboundError::Transport(why)) => Err(http::HttpError::Transport(why)),
             Err(OutboundError::TooLarge(_)) => Err(http::HttpError::TooLarge),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Limits;
+
+    fn state() -> CallState {
+        let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
+        CallState::new(grant, Arc::new(MemoryBudget::new(1 << 30)))
+    }
+
+    #[test]
+    fn a_call_begins_with_nothing_of_the_one_before() {
+        let mut state = state();
+        state.deny("an earlier refusal".into());
+        state.logs_emitted = 7;
+        state.limiter.memory_exceeded = true;
+        let next = Arc::new(Grant::nothing("acme", "p", Limits::default()));
+        state.begin(next.clone());
+        assert!(state.all_denials().is_empty());
+        assert_eq!(state.logs_emitted, 0);
+        assert!(!state.limiter.memory_exceeded);
+        assert!(Arc::ptr_eq(&state.grant, &next));
+    }
+
+    #[test]
+    fn an_instance_holding_a_host_resource_is_not_kept() {
+        let idle = Arc::new(Grant::nothing("", "", Limits::default()));
+        let mut clean = state();
+        assert!(clean.end(idle.clone()));
+        assert!(Arc::ptr_eq(&clean.grant, &idle), "the grant is let go");
+        let mut holding = state();
+        holding.table.push(42u32).expect("pushed");
+        assert!(!holding.end(idle));
+    }
+
+    #[test]
+    fn its_memory_goes_back_to_the_budget_when_the_instance_goes() {
+        let budget = Arc::new(MemoryBudget::new(10 << 20));
+        let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
+        let mut state = CallState::new(grant, budget.clone());
+        use wasmtime::ResourceLimiter;
+        assert!(
+            state
+                .limiter
+                .memory_growing(0, 4 << 20, None)
+                .expect("asked")
+        );
+        assert!(
+            !state
+                .limiter
+                .memory_growing(4 << 20, 11 << 20, None)
+                .expect("asked")
+        );
+        assert!(state.limiter.budget_spent);
+        assert_eq!(budget.used(), 4 << 20);
+        drop(state);
+        assert_eq!(budget.used(), 0);
     }
 }

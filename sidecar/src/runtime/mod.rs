@@ -15,6 +15,7 @@ pub mod http;
 mod overtime;
 pub(crate) use host::{MAX_KV_KEY, MAX_KV_VALUE};
 mod v0_1;
+mod warm;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +41,8 @@ use http::OutboundPolicy;
 pub use overtime::Fairness;
 use overtime::OvertimeThread;
 use v0_1::PluginPreV0_1;
+pub use warm::{Isolation, WarmKey, WarmSettings};
+use warm::{MemoryBudget, WarmPool};
 
 /// How often the engine's epoch advances; the granularity of call deadlines.
 const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -152,6 +155,10 @@ pub struct Grant {
     /// Read access to the tenant's contact history: given only to commands an
     /// admin runs, never while handling events.
     pub contact_history: Option<DataStore>,
+    /// Whether its instances are reused across the tenant's events.
+    pub isolation: Isolation,
+    /// Where its warm instances wait; a new grant starts with none.
+    pub warm: WarmKey,
 }
 
 /// Read-only access to the storage of other plugins of the same tenant, which the
@@ -175,6 +182,8 @@ impl Grant {
             outbound: None,
             kv_read: None,
             contact_history: None,
+            isolation: Isolation::default(),
+            warm: WarmKey::default(),
         }
     }
 }
@@ -212,6 +221,13 @@ pub enum Allocator {
     OnDemand,
 }
 
+/// How calls share the CPU and instances.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sharing {
+    pub fairness: Fairness,
+    pub warm: WarmSettings,
+}
+
 /// The sandbox: one engine, one linker, shared by all plugins and tenants.
 pub struct Runtime {
     engine: Engine,
@@ -222,6 +238,12 @@ pub struct Runtime {
     clock: overtime::Clock,
     /// Where event calls past their CPU budget finish (`overtime.rs`).
     overtime: OvertimeThread,
+    /// Instances kept between a grant's calls (`warm.rs`).
+    warm: Arc<WarmPool>,
+    /// Linear memory of all instances, running or warm.
+    memory: Arc<MemoryBudget>,
+    /// What a warm instance's state holds between calls instead of a grant.
+    idle_grant: Arc<Grant>,
     ticker: Option<std::thread::JoinHandle<()>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -256,12 +278,6 @@ impl Runtime {
         Self::with_allocator(max, concurrent_calls, compiled_dir, Allocator::Pooling)
     }
 
-    /// The same runtime with `fairness` instead of [`Fairness::default`].
-    pub fn with_fairness(mut self, fairness: Fairness) -> Self {
-        self.fairness = fairness;
-        self
-    }
-
     /// Like [`Runtime::new`] with a choice of instance allocator; the on-demand one
     /// is wasmtime's default and serves as the baseline in benchmarks.
     pub fn with_allocator(
@@ -270,8 +286,22 @@ impl Runtime {
         compiled_dir: &Path,
         allocator: Allocator,
     ) -> Result<Runtime, RuntimeError> {
+        let sharing = Sharing::default();
+        Self::build(max, concurrent_calls, compiled_dir, allocator, sharing)
+    }
+
+    /// Like [`Runtime::with_allocator`], with how calls share CPU and instances.
+    pub fn build(
+        max: &Limits,
+        concurrent_calls: u32,
+        compiled_dir: &Path,
+        allocator: Allocator,
+        sharing: Sharing,
+    ) -> Result<Runtime, RuntimeError> {
         let mut pool = PoolingAllocationConfig::default();
-        let slots = concurrent_calls.max(1);
+        // Warm instances hold their slots between calls.
+        let warm_slots = u32::try_from(sharing.warm.max_instances).unwrap_or(u32::MAX);
+        let slots = concurrent_calls.max(1).saturating_add(warm_slots);
         let instances = max.max_instances.max(1);
         pool.total_component_instances(slots)
             .total_core_instances(slots.saturating_mul(instances))
@@ -285,10 +315,12 @@ impl Runtime {
             .max_tables_per_component(instances)
             .max_memory_size(usize::try_from(max.max_memory_bytes).unwrap_or(usize::MAX))
             .table_elements(max.max_table_elements as usize)
-            // Reusing a slot resets only the pages the last call dirtied (found with
-            // Linux's PAGEMAP_SCAN where available) and keeps them resident, instead
-            // of returning memory to the OS and faulting it back in on every call.
-            .pagemap_scan(wasmtime::Enabled::Auto)
+            // Reusing a slot resets its first pages by hand and keeps them resident,
+            // instead of returning memory to the OS and faulting it back in on every
+            // fresh instance. Not with PAGEMAP_SCAN, which would reset only the pages
+            // it finds dirty and misses a page that was swapped out (README, "Warm
+            // instances").
+            .pagemap_scan(wasmtime::Enabled::No)
             .linear_memory_keep_resident(2 << 20)
             .table_keep_resident(64 << 10)
             .async_stack_keep_resident(64 << 10);
@@ -330,17 +362,23 @@ impl Runtime {
 
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let clock = overtime::Clock::default();
+        let warm = Arc::new(WarmPool::new(sharing.warm));
         let ticker = {
             let engine = engine.clone();
             let stop = stop.clone();
             let clock = clock.clone();
+            let warm = warm.clone();
             std::thread::Builder::new()
                 .name("crossdesk-epoch".into())
                 .spawn(move || {
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         std::thread::sleep(EPOCH_TICK);
-                        clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let tick = clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         engine.increment_epoch();
+                        // Once a second, the instances idle too long go.
+                        if tick % 1000 == 0 {
+                            warm.sweep();
+                        }
                     }
                 })
                 .map_err(|e| RuntimeError(format!("cannot start the epoch thread: {e}")))?
@@ -349,13 +387,26 @@ impl Runtime {
             engine,
             linker,
             compiled_dir,
-            fairness: Fairness::default(),
+            fairness: sharing.fairness,
             clock,
             overtime: OvertimeThread::start()
                 .map_err(|e| RuntimeError(format!("cannot start the overtime thread: {e}")))?,
+            memory: Arc::new(MemoryBudget::new(sharing.warm.memory_budget_bytes)),
+            warm,
+            idle_grant: Arc::new(Grant::nothing("", "", Limits::default())),
             ticker: Some(ticker),
             stop,
         })
+    }
+
+    /// Warm instances waiting, and the linear memory they hold.
+    pub fn warm_instances(&self) -> (usize, usize) {
+        self.warm.waiting()
+    }
+
+    /// Linear memory of all instances, running or warm.
+    pub fn plugin_memory_bytes(&self) -> usize {
+        self.memory.used()
     }
 
     /// Loads a component: checks its contract version, compiles it (or loads the
@@ -390,13 +441,13 @@ impl Runtime {
             }
         };
         let probe = Arc::new(Grant::nothing("", "", Limits::default()));
-        let Reply::Manifest(manifest) =
-            self.run(&pre, &probe, Export::Manifest)
-                .await
-                .map_err(|e| LoadError::Manifest {
-                    path: path.to_owned(),
-                    reason: e.message,
-                })?
+        let (Reply::Manifest(manifest), _) = self
+            .run(&pre, &probe, Export::Manifest, None, false)
+            .await
+            .map_err(|e| LoadError::Manifest {
+                path: path.to_owned(),
+                reason: e.message,
+            })?
         else {
             unreachable!("run answers an Export with its own Reply")
         };
@@ -479,7 +530,15 @@ impl Runtime {
         grant: &Arc<Grant>,
         event: &WitEvent,
     ) -> Result<Vec<pb::Action>, CallFailure> {
-        let Reply::Handle(result) = self.run(&plugin.pre, grant, Export::Handle(event)).await?
+        let keep = grant.isolation == Isolation::Tenant;
+        let warm = if keep {
+            self.warm.take(&grant.warm)
+        } else {
+            None
+        };
+        let export = Export::Handle(event);
+        let (Reply::Handle(result), kept) =
+            self.run(&plugin.pre, grant, export, warm, keep).await?
         else {
             unreachable!("run answers an Export with its own Reply")
         };
@@ -503,6 +562,10 @@ impl Runtime {
             )));
         }
         validate_actions(&actions, event).map_err(CallFailure::failed)?;
+        // Only now: an instance whose output was refused is dropped with it.
+        if let Some(kept) = kept {
+            self.warm.put(&grant.warm, &grant.tenant, kept);
+        }
         Ok(actions)
     }
 
@@ -521,7 +584,8 @@ impl Runtime {
             format,
             content,
         };
-        let Reply::Dataset(result) = self.run(&plugin.pre, grant, export).await? else {
+        let (Reply::Dataset(result), _) = self.run(&plugin.pre, grant, export, None, false).await?
+        else {
             unreachable!("run answers an Export with its own Reply")
         };
         result.map_err(|e| CallFailure::failed(e.message))
@@ -536,7 +600,8 @@ impl Runtime {
         input: &CommandInput,
     ) -> Result<CommandOutput, CallFailure> {
         let export = Export::RunCommand { command, input };
-        let Reply::Command(result) = self.run(&plugin.pre, grant, export).await? else {
+        let (Reply::Command(result), _) = self.run(&plugin.pre, grant, export, None, false).await?
+        else {
             unreachable!("run answers an Export with its own Reply")
         };
         result.map_err(|e| CallFailure::failed(e.message))

@@ -1,0 +1,39 @@
+//! Counts its calls in a global and notes the count, so that a test sees which events
+//! an instance served: 1 on a fresh instance, n on the n-th call of a warm one. The
+//! `label` setting is noted too (a settings change must reach a fresh instance). A
+//! message reading `trap` makes it trap after counting; one reading `grow` makes it
+//! keep 2 MiB more of memory.
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, settings};
+
+static CALLS: AtomicU32 = AtomicU32::new(0);
+
+pub struct CallCounter;
+
+impl Plugin for CallCounter {
+    fn manifest() -> Manifest {
+        Manifest::new("call-counter", "0.1.0")
+            .handles(EventKind::CustomerMessage)
+            .reads_setting("label")
+    }
+
+    fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
+        let calls = CALLS.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        if event.text == "trap" {
+            panic!("asked to trap after {calls} calls");
+        }
+        let mut note = format!(
+            "call {calls} {}",
+            settings::get("label").unwrap_or_default()
+        );
+        if event.text == "grow" {
+            // Kept for the instance's life: its memory grows by as much.
+            std::hint::black_box(Vec::leak(vec![1u8; 2 << 20]));
+            note = format!("call {calls} grew");
+        }
+        Ok(vec![Action::InternalNote(note)])
+    }
+}
+
+crossdesk_sdk::export_plugin!(CallCounter);
