@@ -19,6 +19,11 @@ use crossdesk_sidecar::config::{Config, Limits};
 use crossdesk_sidecar::runtime::http::{HostPattern, OutboundPolicy, PrivateHosts};
 use crossdesk_sidecar::runtime::{Grant, Runtime};
 
+/// mimalloc instead of glibc's malloc: the event path allocates and frees on
+/// whichever worker runs a task, and glibc's arenas then contend (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "crossdesk",

@@ -54,16 +54,10 @@ async fn per_call(
     Ok(batches[batches.len() / 2])
 }
 
-fn runtime(data_dir: &Path, allocator: Allocator) -> Result<Runtime> {
+fn runtime(data_dir: &Path, allocator: Allocator, sharing: Sharing) -> Result<Runtime> {
     let compiled = data_dir.join("compiled");
     let limits = Limits::default();
-    Ok(Runtime::build(
-        &limits,
-        16,
-        &compiled,
-        allocator,
-        Sharing::default(),
-    )?)
+    Ok(Runtime::build(&limits, 16, &compiled, allocator, sharing)?)
 }
 
 /// Fresh and warm calls of the no-op plugin and the JavaScript example.
@@ -72,8 +66,8 @@ pub(crate) async fn figures(
     calls: usize,
     figures: &mut Vec<Figure>,
 ) -> Result<()> {
-    let pooling = runtime(data_dir, Allocator::Pooling)?;
-    let on_demand = runtime(data_dir, Allocator::OnDemand)?;
+    let pooling = runtime(data_dir, Allocator::Pooling, Sharing::default())?;
+    let on_demand = runtime(data_dir, Allocator::OnDemand, Sharing::default())?;
     for (component, label, calls) in [
         ("plugin-noop", "Rust no-op", calls),
         // A JavaScript instance starts a whole engine: fewer rounds.
@@ -124,7 +118,11 @@ fn resident_bytes() -> Result<u64> {
 /// Linear memory and resident memory held by 1,000 tenants' warm instances.
 pub(crate) async fn memory_figures(data_dir: &Path, figures: &mut Vec<Figure>) -> Result<()> {
     const TENANTS: usize = 1000;
-    let runtime = runtime(data_dir, Allocator::Pooling)?;
+    // Room for all of them: by default, waiting instances may hold 1 GiB of linear
+    // memory, about 900 no-op instances (each has 1.1 MiB, mostly never touched).
+    let mut sharing = Sharing::default();
+    sharing.warm.memory_budget_bytes = 4 << 30;
+    let runtime = runtime(data_dir, Allocator::Pooling, sharing)?;
     let loaded = runtime.load(&plugin("plugin-noop")?).await?;
     let event = crossdesk_sidecar::runtime::plugin_event(&event(1));
     let grants: Vec<Arc<Grant>> = (0..TENANTS)

@@ -24,6 +24,11 @@
 mod calls;
 mod fairness;
 
+/// The allocator the `crossdesk` binary uses, so that the sidecar measured here
+/// allocates as it does in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -328,7 +333,8 @@ async fn serve_translation(
         plugin.display()
     );
     let toml = format!(
-        "{UNTHROTTLED}[[plugins]]\nname = \"translation\"\npath = {plugin:?}\n\
+        "{UNTHROTTLED}[outbound]\nprivate_hosts = [\"127.0.0.1\"]\n\
+         [[plugins]]\nname = \"translation\"\npath = {plugin:?}\n\
          [[tenants]]\nid = \"translate\"\n\
          [[tenants.plugins]]\nname = \"translation\"\nkv = true\n\
          allowed_hosts = [\"127.0.0.1:{port}\"]\n\

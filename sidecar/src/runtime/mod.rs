@@ -315,7 +315,7 @@ impl Runtime {
             .max_tables_per_component(instances)
             .max_memory_size(usize::try_from(max.max_memory_bytes).unwrap_or(usize::MAX))
             .table_elements(max.max_table_elements as usize)
-            // Reusing a slot resets its first pages by hand and keeps them resident,
+            // Reusing a slot resets its first 2 MiB by hand and keeps them resident,
             // instead of returning memory to the OS and faulting it back in on every
             // fresh instance. Not with PAGEMAP_SCAN, which would reset only the pages
             // it finds dirty and misses a page that was swapped out (README, "Warm
