@@ -493,7 +493,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 isolation: Default::default(),
                 warm: Default::default(),
             });
-            let wit_event = crossdesk_sidecar::runtime::plugin_event(&event);
+            let wit_event = Arc::new(crossdesk_sidecar::runtime::plugin_event(&event));
             match runtime.call(&plugin, &grant, &wit_event).await {
                 Ok(actions) => {
                     let response = pb::HandleEventResponse {

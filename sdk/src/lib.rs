@@ -60,6 +60,12 @@ pub const CONTRACT_VERSION: &str = "0.2.0";
 /// A Crossdesk plugin. Implement it on a type of your own and register the type with
 /// [`export_plugin!`].
 ///
+/// The host may call one instance for several events of the same tenant, and drops
+/// it whenever it likes (after a bounded number of calls, when idle, after any
+/// failure), or gives every event a fresh one (`isolation = "event"`). So a global
+/// may still hold a value from an earlier event of that tenant, or may not: use it
+/// as a cache at most, and keep what must last in [`kv`].
+///
 /// ```
 /// use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError};
 ///

@@ -336,6 +336,8 @@ pub struct RuntimeSettings {
     pub warm_instances: usize,
     /// Warm instances waiting at once for one tenant.
     pub warm_per_tenant: usize,
+    /// Linear memory the waiting warm instances may hold together, in MiB.
+    pub warm_memory_mb: u64,
     /// A warm instance not called for this long is dropped.
     pub warm_idle_ms: u64,
     /// Calls a warm instance serves, drawn at random in `[min, max]` when it is
@@ -357,6 +359,7 @@ impl Default for RuntimeSettings {
             memory_budget_mb: mib(warm.memory_budget_bytes),
             warm_instances: warm.max_instances,
             warm_per_tenant: warm.max_per_tenant,
+            warm_memory_mb: mib(warm.max_idle_memory_bytes),
             warm_idle_ms: millis(warm.idle),
             warm_reuse_calls: [warm.reuse_calls.0, warm.reuse_calls.1],
             warm_growth_mb: mib(warm.max_growth_bytes),
@@ -379,6 +382,7 @@ impl RuntimeSettings {
                 reuse_calls: (self.warm_reuse_calls[0], self.warm_reuse_calls[1]),
                 max_growth_bytes: bytes(self.warm_growth_mb),
                 memory_budget_bytes: bytes(self.memory_budget_mb),
+                max_idle_memory_bytes: bytes(self.warm_memory_mb),
             },
         }
     }
@@ -399,6 +403,12 @@ impl RuntimeSettings {
             return invalid(format!(
                 "memory_budget_mb ({} MiB) must hold at least one call's memory limit ({} bytes)",
                 self.memory_budget_mb, max_memory_bytes
+            ));
+        }
+        if self.warm_memory_mb > self.memory_budget_mb {
+            return invalid(format!(
+                "warm_memory_mb ({}) must not exceed memory_budget_mb ({})",
+                self.warm_memory_mb, self.memory_budget_mb
             ));
         }
         Ok(())

@@ -560,6 +560,9 @@ impl Sidecar {
                 .collect::<Vec<_>>()
                 .join(","),
         ));
+        // Shared with each call (one that moves to the overtime thread owns its
+        // event); copied only if a plugin replaces the draft while a call holds it.
+        let mut wit_event = Arc::new(wit_event);
         let mut outcomes = Vec::with_capacity(steps.len());
         for step in steps {
             let manifest = &step.plugin.manifest;
@@ -595,7 +598,7 @@ impl Sidecar {
                         Some(pb::action::Kind::ReplaceDraft(text)) => Some(text.clone()),
                         _ => None,
                     }) {
-                        wit_event.text = draft;
+                        Arc::make_mut(&mut wit_event).text = draft;
                     }
                     actions.extend(step_actions.iter().cloned());
                 }
@@ -633,7 +636,7 @@ impl Sidecar {
         &self,
         step: &Step,
         event: &pb::Event,
-        wit_event: &runtime::WitEvent,
+        wit_event: &Arc<runtime::WitEvent>,
     ) -> Result<(Arc<Vec<pb::Action>>, bool), runtime::CallFailure> {
         let call = async {
             let _permit = self

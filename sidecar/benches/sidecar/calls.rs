@@ -32,7 +32,7 @@ async fn per_call(
         isolation,
         ..Grant::nothing("bench", component, Limits::default())
     });
-    let event = crossdesk_sidecar::runtime::plugin_event(&event(1));
+    let event = Arc::new(crossdesk_sidecar::runtime::plugin_event(&event(1)));
     let call = || async {
         runtime
             .call(&loaded, &grant, &event)
@@ -118,13 +118,14 @@ fn resident_bytes() -> Result<u64> {
 /// Linear memory and resident memory held by 1,000 tenants' warm instances.
 pub(crate) async fn memory_figures(data_dir: &Path, figures: &mut Vec<Figure>) -> Result<()> {
     const TENANTS: usize = 1000;
-    // Room for all of them: by default, waiting instances may hold 1 GiB of linear
-    // memory, about 900 no-op instances (each has 1.1 MiB, mostly never touched).
+    // Room for all of them: by default, waiting instances may hold 128 MiB of
+    // linear memory, about 115 no-op instances (each has 1.1 MiB, mostly untouched).
     let mut sharing = Sharing::default();
     sharing.warm.memory_budget_bytes = 4 << 30;
+    sharing.warm.max_idle_memory_bytes = 2 << 30;
     let runtime = runtime(data_dir, Allocator::Pooling, sharing)?;
     let loaded = runtime.load(&plugin("plugin-noop")?).await?;
-    let event = crossdesk_sidecar::runtime::plugin_event(&event(1));
+    let event = Arc::new(crossdesk_sidecar::runtime::plugin_event(&event(1)));
     let grants: Vec<Arc<Grant>> = (0..TENANTS)
         .map(|t| {
             let tenant = format!("t{t:04}");

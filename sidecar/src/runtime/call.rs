@@ -19,7 +19,7 @@ use super::{
 /// The plugin function a call runs.
 pub(super) enum Export<'e> {
     Manifest,
-    Handle(&'e WitEvent),
+    Handle(&'e Arc<WitEvent>),
     ImportDataset {
         dataset: &'e str,
         format: &'e str,
@@ -90,7 +90,7 @@ impl Runtime {
             // Owned, so that the call can move to the overtime thread.
             let pre = pre.clone();
             let event = match export {
-                Export::Handle(event) => Some(event.clone()),
+                Export::Handle(event) => Some(Arc::clone(event)),
                 _ => None,
             };
             let call = Box::pin(async move {

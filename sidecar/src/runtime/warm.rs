@@ -13,7 +13,7 @@
 //! anything of the host: each call starts from a clean call state (`host.rs`).
 //!
 //! Linear memory of all instances, running or waiting, counts against one
-//! process-wide [`MemoryBudget`]; waiting instances may hold at most half of it.
+//! process-wide [`MemoryBudget`]; waiting instances have a smaller share of their own.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -101,17 +101,20 @@ pub struct WarmSettings {
     pub max_growth_bytes: usize,
     /// Linear memory of all instances, running or waiting.
     pub memory_budget_bytes: usize,
+    /// Linear memory the waiting instances may hold together.
+    pub max_idle_memory_bytes: usize,
 }
 
 impl Default for WarmSettings {
     fn default() -> Self {
         Self {
             max_instances: 1024,
-            max_per_tenant: 16,
+            max_per_tenant: 8,
             idle: Duration::from_secs(30),
             reuse_calls: (100, 200),
             max_growth_bytes: 8 << 20,
             memory_budget_bytes: 2 << 30,
+            max_idle_memory_bytes: 128 << 20,
         }
     }
 }
@@ -358,8 +361,7 @@ impl WarmPool {
         found
     }
 
-    /// Puts `warm`, just used by `tenant` under `key`, on the shelf; waiting
-    /// instances hold at most half the memory budget.
+    /// Puts `warm`, just used by `tenant` under `key`, on the shelf.
     pub(super) fn put(&self, key: &WarmKey, tenant: &str, warm: Warm) {
         let shelf = key.shelf.get_or_init(|| Arc::downgrade(&self.shelf));
         // A key keeps to the pool it was first used with (one runtime per process,
@@ -370,7 +372,10 @@ impl WarmPool {
         let room = Room {
             items: self.settings.max_instances,
             per_tenant: self.settings.max_per_tenant,
-            memory: self.settings.memory_budget_bytes / 2,
+            memory: self
+                .settings
+                .max_idle_memory_bytes
+                .min(self.settings.memory_budget_bytes),
         };
         let memory = warm.store.data().memory_bytes();
         let evicted = self.shelf.lock().put(key.id, tenant, memory, warm, room);
