@@ -71,7 +71,10 @@ impl Runtime {
                 let state = host::CallState::new(grant.clone(), self.memory.clone());
                 let mut store = Store::new(&self.engine, state);
                 store.limiter(|state| &mut state.limiter);
-                store.data_mut().calls_left = self.warm.settings.draw_calls();
+                // Drawn (a getrandom call) only for an instance that may be kept.
+                if keep {
+                    store.data_mut().calls_left = self.warm.settings.draw_calls();
+                }
                 (store, None)
             }
         };
@@ -128,12 +131,13 @@ impl Runtime {
             return Err(timed_out());
         };
         let state = store.data();
+        let denials = state.all_denials();
         let failure = |kind, message: String| CallFailure { kind, message };
         let reply = match reply {
             // A plugin that gave up after a refusal was denied, whatever it says.
-            Ok(reply) if reply.error().is_some() && !state.all_denials().is_empty() => {
+            Ok(reply) if reply.error().is_some() && !denials.is_empty() => {
                 let error = reply.error().map(|e| e.message.clone()).unwrap_or_default();
-                let denial = state.all_denials().remove(0);
+                let denial = &denials[0];
                 return Err(failure(
                     FailureKind::Denied,
                     format!("{denial} (the plugin then failed: {error})"),
@@ -141,7 +145,7 @@ impl Runtime {
             }
             Ok(reply) => reply,
             Err(error) => {
-                if let Some(denial) = state.all_denials().into_iter().next() {
+                if let Some(denial) = denials.into_iter().next() {
                     return Err(failure(FailureKind::Denied, denial));
                 }
                 if state.limiter.budget_spent {
@@ -169,7 +173,7 @@ impl Runtime {
         };
         // Kept only after a call that went well, with calls left, no open host
         // resource, no refusal and no memory grown past the bound.
-        let clean = reply.error().is_none() && state.all_denials().is_empty();
+        let clean = reply.error().is_none() && denials.is_empty();
         let state = store.data_mut();
         state.calls_left = state.calls_left.saturating_sub(1);
         let grown = state.memory_bytes().saturating_sub(state.born_memory)
