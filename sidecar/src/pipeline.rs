@@ -473,7 +473,10 @@ impl Sidecar {
 
     /// Handles one event: validates it, answers a redelivery from memory, or runs the
     /// tenant's pipeline.
-    pub async fn handle(&self, event: pb::Event) -> Result<pb::HandleEventResponse, PipelineError> {
+    pub async fn handle(
+        &self,
+        mut event: pb::Event,
+    ) -> Result<pb::HandleEventResponse, PipelineError> {
         self.validate(&event)?;
         // The event keeps this snapshot to the end, whatever changes meanwhile.
         let tenant = self
@@ -489,7 +492,8 @@ impl Sidecar {
             return Err(PipelineError::Suspended(event.tenant_id.clone()));
         }
         let _admitted = tenant.admission.admit(&event.tenant_id)?;
-        let event_hash = hash_event(&event, &event.text);
+        let content = ContentDigest::of(&mut event);
+        let event_hash = content.with_text(&event.text);
         let key = (event.tenant_id.clone(), event.event_id.clone());
         let span = tracing::info_span!(
             "event",
@@ -515,7 +519,7 @@ impl Sidecar {
                         }
                         _ => None,
                     };
-                    let response = self.run(&tenant, &event).await?;
+                    let response = self.run(&tenant, &event, &content).await?;
                     self.history.record(&event, &response.actions).await;
                     Ok::<_, PipelineError>(Arc::new(Recorded {
                         event_hash,
@@ -539,9 +543,16 @@ impl Sidecar {
         &self,
         tenant: &Tenant,
         event: &pb::Event,
+        content: &ContentDigest,
     ) -> Result<pb::HandleEventResponse, PipelineError> {
+        let mut response = pb::HandleEventResponse {
+            event_id: event.event_id.clone(),
+            ..Default::default()
+        };
+        if tenant.steps.is_empty() {
+            return Ok(response);
+        }
         let mut wit_event = runtime::event_to_wit(event);
-        let mut actions = Vec::new();
         let steps = tenant
             .by_kind
             .get(&runtime::kind_name(&wit_event.kind))
@@ -563,7 +574,7 @@ impl Sidecar {
         // Shared with each call (one that moves to the overtime thread owns its
         // event); copied only if a plugin replaces the draft while a call holds it.
         let mut wit_event = Arc::new(wit_event);
-        let mut outcomes = Vec::with_capacity(steps.len());
+        response.outcomes.reserve(steps.len());
         for step in steps {
             let manifest = &step.plugin.manifest;
             let mut outcome = pb::PluginOutcome {
@@ -573,7 +584,7 @@ impl Sidecar {
             };
             if !manifest.handles(&wit_event.kind) {
                 outcome.set_status(pb::plugin_outcome::Status::Skipped);
-                outcomes.push(outcome);
+                response.outcomes.push(outcome);
                 continue;
             }
             let started = Instant::now();
@@ -584,7 +595,7 @@ impl Sidecar {
                 duration_us = tracing::field::Empty,
             );
             let result = self
-                .call_step(step, event, &wit_event)
+                .call_step(step, content, &wit_event)
                 .instrument(span.clone())
                 .await;
             outcome.duration_micros =
@@ -600,7 +611,7 @@ impl Sidecar {
                     }) {
                         Arc::make_mut(&mut wit_event).text = draft;
                     }
-                    actions.extend(step_actions.iter().cloned());
+                    response.actions.extend(step_actions.iter().cloned());
                 }
                 Err(failure) => {
                     use pb::plugin_outcome::Status;
@@ -621,21 +632,16 @@ impl Sidecar {
             }
             span.record("outcome", outcome.status().as_str_name());
             span.record("duration_us", outcome.duration_micros);
-            outcomes.push(outcome);
+            response.outcomes.push(outcome);
         }
-        Ok(pb::HandleEventResponse {
-            event_id: event.event_id.clone(),
-            actions,
-            outcomes,
-            replayed: false,
-        })
+        Ok(response)
     }
 
     /// Runs one plugin, through the result cache when its output is cacheable.
     async fn call_step(
         &self,
         step: &Step,
-        event: &pb::Event,
+        content: &ContentDigest,
         wit_event: &Arc<runtime::WitEvent>,
     ) -> Result<(Arc<Vec<pb::Action>>, bool), runtime::CallFailure> {
         let call = async {
@@ -687,7 +693,7 @@ impl Sidecar {
                 hasher.update(value.as_bytes());
             }
         }
-        hasher.update(hash_event(event, &wit_event.text));
+        hasher.update(content.with_text(&wit_event.text));
         let key: [u8; 32] = hasher.finalize().into();
         let mut computed = false;
         let actions = self
@@ -828,14 +834,31 @@ async fn watch(sidecar: Weak<Sidecar>, every: Duration) {
     }
 }
 
-/// Hash of what an event says, without its id and timestamp, with `text` as the
-/// current text. Maps are `BTreeMap`s, so the encoding is deterministic.
-fn hash_event(event: &pb::Event, text: &str) -> [u8; 32] {
-    let content = pb::Event {
-        event_id: String::new(),
-        occurred_at: None,
-        text: text.to_owned(),
-        ..event.clone()
-    };
-    Sha256::digest(content.encode_to_vec()).into()
+/// Hash of what an event says apart from its id, time and text, computed once per
+/// event; the idempotency record and each cacheable step add the text they see.
+/// Maps are `BTreeMap`s, so the encoding is deterministic.
+struct ContentDigest([u8; 32]);
+
+impl ContentDigest {
+    /// Hashes `event` without its id, time and text, which it sets aside meanwhile
+    /// rather than copying the whole event.
+    fn of(event: &mut pb::Event) -> ContentDigest {
+        let event_id = std::mem::take(&mut event.event_id);
+        let occurred_at = event.occurred_at.take();
+        let text = std::mem::take(&mut event.text);
+        let digest = Sha256::digest(event.encode_to_vec()).into();
+        event.event_id = event_id;
+        event.occurred_at = occurred_at;
+        event.text = text;
+        ContentDigest(digest)
+    }
+
+    /// The digest of the event as it reads with `text`.
+    fn with_text(&self, text: &str) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(self.0)
+            .chain_update(text.as_bytes())
+            .finalize()
+            .into()
+    }
 }
