@@ -467,7 +467,14 @@ async fn chain_figures(
     for round in 0..ROUNDS {
         let ids = (round as u64 + 2) << 40;
         for (server, rounds) in servers.iter().zip(rounds.iter_mut()) {
-            rounds.push(load(*server, concurrency, seconds / ROUNDS as f64, ids).await?);
+            let load = load(*server, concurrency, seconds / ROUNDS as f64, ids).await?;
+            // Each round shows: on 2 cores, tokio's scheduling sometimes keeps a
+            // client and its server on one worker, and a round runs twice as fast.
+            eprintln!(
+                "chain round {round}, {server}: {:.0} req/s",
+                load.requests_per_second
+            );
+            rounds.push(load);
         }
     }
     let [a, b, f, e] = rounds.map(median);
