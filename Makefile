@@ -40,6 +40,9 @@ test: plugins engines
 	rm -rf target/test-logs
 	$(CARGO) test --workspace
 	@bash scripts/leak-check.sh
+	@# The SDK as plugin authors get it: packaged alone, its WIT inside, and built
+	@# from that package.
+	$(CARGO) package -p crossdesk-sdk --allow-dirty --quiet
 
 # Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.
 bench: plugins engines

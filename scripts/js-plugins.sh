@@ -30,7 +30,7 @@ mkdir -p "$out"
 target="$out/js-plugin.wasm"
 if [ -f "$target" ] && [ "$target" -nt "$dir/plugin.js" ] && [ "$target" -nt "$dir/build.mjs" ] \
   && [ "$target" -nt "$dir/package-lock.json" ] \
-  && [ "$target" -nt "proto/wit/crossdesk-plugin@0.1.0/plugin.wit" ]; then
+  && [ "$target" -nt "sdk/wit/crossdesk-plugin@0.1.0/plugin.wit" ]; then
   echo "$(stat -c %s "$target" | awk '{printf "%9d", $1}') bytes  $target (up to date)"
   exit 0
 fi

@@ -8,7 +8,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(process.argv[2] ?? resolve(here, '../../target/plugins/js-plugin.wasm'));
 const { component } = await componentize({
   sourcePath: resolve(here, 'plugin.js'),
-  witPath: resolve(here, '../../proto/wit/crossdesk-plugin@0.1.0'),
+  witPath: resolve(here, '../../sdk/wit/crossdesk-plugin@0.1.0'),
   worldName: 'plugin',
   // The plugin uses only the contract's imports; it reaches nothing else.
   disableFeatures: ['random', 'stdio', 'clocks', 'http', 'fetch-event'],

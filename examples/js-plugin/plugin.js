@@ -1,4 +1,4 @@
-// A Crossdesk plugin in JavaScript: the same contract (proto/wit/crossdesk-plugin@0.1.0)
+// A Crossdesk plugin in JavaScript: the same contract (sdk/wit/crossdesk-plugin@0.1.0)
 // as the Rust plugins, built into a component by componentize-js (see build.mjs).
 //
 // On a customer message it tags messages written in capitals as "shouting" and leaves

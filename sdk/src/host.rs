@@ -6,7 +6,7 @@
 #[allow(unsafe_code, missing_docs, unreachable_pub, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../proto/wit/crossdesk-plugin@0.2.0",
+        path: "wit/crossdesk-plugin@0.2.0",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_crossdesk_plugin",

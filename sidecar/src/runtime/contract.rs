@@ -1,5 +1,5 @@
 //! Which versions of the plugin contract (`crossdesk:plugin`, the WIT in
-//! `proto/wit/`) this host loads, and the check that a component targets one of them.
+//! `sdk/wit/`) this host loads, and the check that a component targets one of them.
 //!
 //! The check reads the component's exports before anything is linked or run, so a
 //! plugin built for another contract gets a sentence naming both versions instead of

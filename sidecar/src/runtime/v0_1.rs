@@ -10,7 +10,7 @@ use super::bindings as current;
 use super::host::CallState;
 
 wasmtime::component::bindgen!({
-    path: "../proto/wit/crossdesk-plugin@0.1.0",
+    path: "../sdk/wit/crossdesk-plugin@0.1.0",
     world: "plugin",
     imports: {
         "crossdesk:plugin/kv": async,

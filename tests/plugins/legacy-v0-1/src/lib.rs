@@ -10,7 +10,7 @@
 #[allow(unreachable_pub, clippy::all)]
 mod bindings {
     wit_bindgen::generate!({
-        path: "../../../proto/wit/crossdesk-plugin@0.1.0",
+        path: "../../../sdk/wit/crossdesk-plugin@0.1.0",
         world: "plugin",
     });
 }
