@@ -10,6 +10,7 @@ mod admin;
 mod admin_cli;
 mod bridge;
 mod cli;
+mod conformance;
 mod durability;
 mod event_api;
 mod leak_check;

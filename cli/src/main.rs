@@ -16,6 +16,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::{Config, Limits};
+use crossdesk_sidecar::conformance;
 use crossdesk_sidecar::runtime::http::{HostPattern, OutboundPolicy, PrivateHosts};
 use crossdesk_sidecar::runtime::{Grant, Runtime};
 
@@ -168,6 +169,28 @@ enum PluginCommand {
         /// Deadline of the call in milliseconds.
         #[arg(long, default_value_t = Limits::default().timeout_ms)]
         timeout_ms: u64,
+        #[arg(long, default_value = ".crossdesk")]
+        data_dir: PathBuf,
+    },
+    /// Check a component against the conformance rules (contract, manifest,
+    /// settings, events, output, capabilities, determinism, deadline), running it
+    /// with exactly what its manifest declares. Exits non-zero when a rule fails.
+    Check {
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// An event to call it with, as proto3 JSON of `crossdesk.v1.Event`;
+        /// repeatable. Without one, a sample event of every kind.
+        #[arg(long = "event", value_name = "FILE")]
+        events: Vec<PathBuf>,
+        /// A setting for the plugin, `KEY=VALUE`; repeatable.
+        #[arg(long = "setting", value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Deadline of each call in milliseconds.
+        #[arg(long, default_value_t = Limits::default().timeout_ms)]
+        timeout_ms: u64,
+        /// Print the report as JSON (for CI).
+        #[arg(long)]
+        json: bool,
         #[arg(long, default_value = ".crossdesk")]
         data_dir: PathBuf,
     },
@@ -457,13 +480,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             let text = std::fs::read_to_string(&event)
                 .with_context(|| format!("cannot read {}", event.display()))?;
             let event = json::event_from_json(&text)?;
-            let mut config = Vec::new();
-            for setting in settings {
-                let Some((key, value)) = setting.split_once('=') else {
-                    bail!("--setting takes KEY=VALUE, got '{setting}'");
-                };
-                config.push((key.to_owned(), value.to_owned()));
-            }
+            let config = key_values(&settings)?;
             let grant = Arc::new(Grant {
                 tenant: event.tenant_id.clone(),
                 plugin: plugin.manifest.name.clone(),
@@ -510,6 +527,43 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 Err(failure) => bail!("{:?}: {}", failure.kind, failure.message),
             }
         }
+        PluginCommand::Check {
+            file,
+            events,
+            settings,
+            timeout_ms,
+            json,
+            data_dir,
+        } => {
+            let limits = Limits {
+                timeout_ms,
+                ..Limits::default()
+            };
+            let runtime = Runtime::new(&limits, 4, &data_dir.join("compiled"))?;
+            let mut options = conformance::CheckOptions {
+                settings: key_values(&settings)?,
+                limits,
+                ..Default::default()
+            };
+            for path in events {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                options.events.push(
+                    self::json::event_from_json(&text)
+                        .with_context(|| format!("{} is not an event", path.display()))?,
+                );
+            }
+            let report = conformance::check(&runtime, &file, &options, &data_dir).await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&file, &report);
+            }
+            if !report.passed {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         PluginCommand::Inspect { file, data_dir } => {
             let runtime = Runtime::new(&Limits::default(), 4, &data_dir.join("compiled"))?;
             let plugin = runtime.load(&file).await?;
@@ -544,6 +598,48 @@ async fn plugin(command: PluginCommand) -> Result<()> {
         PluginCommand::Keygen { out } => keygen(&out),
         PluginCommand::Sign { file, key, out } => sign(&file, &key, out),
     }
+}
+
+/// `--setting KEY=VALUE` arguments as pairs.
+fn key_values(settings: &[String]) -> Result<Vec<(String, String)>> {
+    settings
+        .iter()
+        .map(|setting| match setting.split_once('=') {
+            Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
+            None => bail!("--setting takes KEY=VALUE, got '{setting}'"),
+        })
+        .collect()
+}
+
+/// `plugin check`'s report for people: one line per rule, a reason under a failure.
+fn print_report(file: &std::path::Path, report: &conformance::Report) {
+    println!(
+        "{} ({})",
+        file.display(),
+        report.plugin.as_deref().unwrap_or("manifest not read")
+    );
+    for rule in conformance::Rule::ALL {
+        let Some(finding) = report.findings.iter().find(|f| f.rule == rule.id()) else {
+            continue;
+        };
+        let verdict = match finding.verdict {
+            conformance::Verdict::Passed => "pass",
+            conformance::Verdict::Failed => "FAIL",
+            conformance::Verdict::NotChecked => "-   ",
+        };
+        println!("  {verdict}  {:<13} {}", rule.id(), rule.asks());
+        if !finding.detail.is_empty() {
+            println!("        {:<13} {}", "", finding.detail);
+        }
+    }
+    println!(
+        "{}",
+        if report.passed {
+            "conformant"
+        } else {
+            "NOT conformant"
+        }
+    );
 }
 
 /// `plugin keygen`: a new secret key in `out` (created, readable by its owner only).

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod conformance;
 pub mod control;
 pub mod grant;
 pub mod history;

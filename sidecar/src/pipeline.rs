@@ -616,7 +616,9 @@ impl Sidecar {
                 Err(failure) => {
                     use pb::plugin_outcome::Status;
                     outcome.set_status(match failure.kind {
-                        FailureKind::Failed => Status::Failed,
+                        FailureKind::Failed
+                        | FailureKind::InvalidOutput
+                        | FailureKind::Reported => Status::Failed,
                         FailureKind::TimedOut => Status::TimedOut,
                         FailureKind::Denied => Status::Denied,
                     });

@@ -80,6 +80,8 @@ pub enum LoadError {
     Link { path: PathBuf, reason: String },
     #[error("plugin {path}: its manifest() failed: {reason}")]
     Manifest { path: PathBuf, reason: String },
+    #[error("plugin {path}: its manifest declares a setting wrongly: {reason}")]
+    Settings { path: PathBuf, reason: String },
 }
 
 /// Why the runtime could not start.
@@ -202,6 +204,12 @@ pub enum FailureKind {
     Failed,
     TimedOut,
     Denied,
+    /// The plugin answered, but its actions were refused: too large, or not
+    /// making sense for the event.
+    InvalidOutput,
+    /// The plugin answered with an error of its own (data missing, an engine
+    /// unreachable), rather than trapping.
+    Reported,
 }
 
 /// A call that produced no actions, and why.
@@ -468,9 +476,9 @@ impl Runtime {
         };
         let settings =
             crate::settings::parse_specs(&manifest.capabilities.settings).map_err(|e| {
-                LoadError::Manifest {
+                LoadError::Settings {
                     path: path.to_owned(),
-                    reason: format!("setting declaration: {e}"),
+                    reason: e.to_string(),
                 }
             })?;
         Ok(LoadedPlugin {
@@ -558,7 +566,7 @@ impl Runtime {
             unreachable!("run answers an Export with its own Reply")
         };
         let actions = result.map_err(|e| CallFailure {
-            kind: FailureKind::Failed,
+            kind: FailureKind::Reported,
             message: if e.retryable {
                 format!("{} (retryable)", e.message)
             } else {
@@ -570,13 +578,17 @@ impl Runtime {
             .map(|a| bindings::action_from_wit(&grant.plugin, a))
             .collect();
         let size: usize = actions.iter().map(prost::Message::encoded_len).sum();
+        let invalid = |message| CallFailure {
+            kind: FailureKind::InvalidOutput,
+            message,
+        };
         if size > grant.limits.max_output_bytes {
-            return Err(CallFailure::failed(format!(
+            return Err(invalid(format!(
                 "output of {size} bytes exceeds the limit of {} bytes",
                 grant.limits.max_output_bytes
             )));
         }
-        validate_actions(&actions, event).map_err(CallFailure::failed)?;
+        validate_actions(&actions, event).map_err(invalid)?;
         // Only now: an instance whose output was refused is dropped with it.
         if let Some(kept) = kept {
             self.warm.put(&grant.warm, &grant.tenant, kept);

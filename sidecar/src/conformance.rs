@@ -1,0 +1,371 @@
+//! The conformance kit (`crossdesk plugin check`): the rules a plugin component
+//! must pass before an operator installs it, checked by loading it and calling it
+//! in the real sandbox, rule by rule, with a verdict and a reason for each.
+//!
+//! The plugin runs with exactly what its manifest declares (storage if it asks for
+//! it, the hosts it names, its settings) and nothing more, so a refusal means it
+//! used something it did not declare.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crossdesk_proto::pb;
+
+use crate::config::Limits;
+use crate::runtime::http::{HostPattern, OutboundPolicy, PrivateHosts};
+use crate::runtime::{FailureKind, Grant, Isolation, LoadError, LoadedPlugin, Runtime};
+
+/// One rule of the kit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Contract,
+    Manifest,
+    Settings,
+    Events,
+    Output,
+    Capabilities,
+    Deterministic,
+    Deadline,
+}
+
+impl Rule {
+    /// Every rule, in the order they are checked and reported.
+    pub const ALL: [Rule; 8] = [
+        Rule::Contract,
+        Rule::Manifest,
+        Rule::Settings,
+        Rule::Events,
+        Rule::Output,
+        Rule::Capabilities,
+        Rule::Deterministic,
+        Rule::Deadline,
+    ];
+
+    /// The rule's name in reports and JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::Contract => "contract",
+            Rule::Manifest => "manifest",
+            Rule::Settings => "settings",
+            Rule::Events => "events",
+            Rule::Output => "output",
+            Rule::Capabilities => "capabilities",
+            Rule::Deterministic => "deterministic",
+            Rule::Deadline => "deadline",
+        }
+    }
+
+    /// What the rule asks, in one line.
+    pub fn asks(self) -> &'static str {
+        match self {
+            Rule::Contract => "a WebAssembly component for a contract version this host loads",
+            Rule::Manifest => "manifest() answers with a valid manifest",
+            Rule::Settings => "every declared setting has a valid name and type",
+            Rule::Events => {
+                "each declared event kind is answered: actions or the plugin's own error, never a trap"
+            }
+            Rule::Output => "actions within the output limit and valid for their event",
+            Rule::Capabilities => "no capability used that the manifest does not declare",
+            Rule::Deterministic => "a cacheable plugin answers the same input the same way",
+            Rule::Deadline => "every call finishes within its deadline",
+        }
+    }
+}
+
+/// A rule's verdict.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Passed,
+    Failed,
+    /// Not checked: an earlier rule failed, or the rule does not apply.
+    NotChecked,
+}
+
+/// What the kit found for one rule.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub verdict: Verdict,
+    pub detail: String,
+}
+
+/// The kit's report on one component.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    /// The plugin's name and version, once its manifest was read.
+    pub plugin: Option<String>,
+    pub passed: bool,
+    pub findings: Vec<Finding>,
+}
+
+/// What the plugin is checked with.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Events to call it with; the kit's samples, one per event kind, when empty.
+    pub events: Vec<pb::Event>,
+    /// Settings as a tenant admin would give them.
+    pub settings: Vec<(String, String)>,
+    /// Limits of each call (deadline, memory, output).
+    pub limits: Limits,
+}
+
+/// Checks the component in `file`; `data_dir` holds its storage if it asks for any.
+pub async fn check(
+    runtime: &Runtime,
+    file: &Path,
+    options: &CheckOptions,
+    data_dir: &Path,
+) -> Report {
+    let mut findings = Findings::default();
+    let plugin = match runtime.load(file).await {
+        Ok(plugin) => plugin,
+        Err(error) => {
+            let failed = match &error {
+                LoadError::Manifest { .. } => Rule::Manifest,
+                LoadError::Settings { .. } => Rule::Settings,
+                _ => Rule::Contract,
+            };
+            for rule in Rule::ALL.into_iter().take_while(|r| *r != failed) {
+                findings.pass(rule, "");
+            }
+            findings.fail(failed, error.to_string());
+            return findings.report(None);
+        }
+    };
+    let manifest = &plugin.manifest;
+    findings.pass(
+        Rule::Contract,
+        format!("crossdesk:plugin@{}", plugin.contract.version()),
+    );
+    findings.pass(Rule::Manifest, "");
+    findings.pass(
+        Rule::Settings,
+        format!("{} declared", manifest.declared_settings.len()),
+    );
+    let name = Some(format!("{} {}", manifest.name, manifest.version));
+    let grant = match declared_grant(&plugin, options, data_dir) {
+        Ok(grant) => grant,
+        Err(message) => {
+            findings.fail(Rule::Capabilities, message);
+            return findings.report(name);
+        }
+    };
+    let events = if options.events.is_empty() {
+        sample_events()
+    } else {
+        options.events.clone()
+    };
+
+    let mut handled = Vec::new();
+    let mut reported = Vec::new();
+    let mut skipped = Vec::new();
+    let mut answered = Vec::new();
+    for event in &events {
+        let wit_event = Arc::new(crate::runtime::plugin_event(event));
+        let kind = crate::runtime::kind_name(&wit_event.kind);
+        if !manifest.handles(&wit_event.kind) {
+            skipped.push(kind);
+            continue;
+        }
+        match runtime.call(&plugin, &grant, &wit_event).await {
+            Ok(actions) => {
+                handled.push(kind);
+                answered.push((wit_event, actions));
+            }
+            // Its own error, e.g. data a tenant has not imported yet: handled.
+            Err(failure) if failure.kind == FailureKind::Reported => {
+                reported.push(format!("{kind} ({})", failure.message));
+            }
+            Err(failure) => {
+                let rule = match failure.kind {
+                    FailureKind::Failed | FailureKind::Reported => Rule::Events,
+                    FailureKind::InvalidOutput => Rule::Output,
+                    FailureKind::Denied => Rule::Capabilities,
+                    FailureKind::TimedOut => Rule::Deadline,
+                };
+                findings.fail(rule, format!("on {kind}: {}", failure.message));
+            }
+        }
+    }
+    if handled.is_empty() && reported.is_empty() && findings.0.is_empty() {
+        findings.fail(
+            Rule::Events,
+            format!(
+                "no sample event is of a declared kind ({})",
+                manifest.event_names().join(", ")
+            ),
+        );
+    }
+    findings.pass(
+        Rule::Events,
+        format!(
+            "answered: {}; its own error: {}; not declared, so skipped by the host: {}",
+            list(&handled),
+            list(&reported),
+            list(&skipped)
+        ),
+    );
+    findings.pass(Rule::Output, "");
+    findings.pass(Rule::Capabilities, "");
+
+    if !manifest.cacheable {
+        findings.not_checked(Rule::Deterministic, "not cacheable");
+    } else {
+        // Twice more on one warm instance: an answer that depends on what an
+        // earlier call left in memory differs here.
+        let warm = Arc::new(Grant {
+            isolation: Isolation::Tenant,
+            ..(*grant).clone()
+        });
+        for (wit_event, first) in &answered {
+            for _ in 0..2 {
+                match runtime.call(&plugin, &warm, wit_event).await {
+                    Ok(again) if again == *first => {}
+                    Ok(again) => {
+                        let kind = crate::runtime::kind_name(&wit_event.kind);
+                        findings.fail(
+                            Rule::Deterministic,
+                            format!("on {kind}, {first:?} and then {again:?}"),
+                        );
+                    }
+                    // Reported by the rules above on the first call.
+                    Err(_) => {}
+                }
+            }
+        }
+        findings.pass(
+            Rule::Deterministic,
+            "same actions for the same event, 3 times",
+        );
+    }
+    findings.pass(
+        Rule::Deadline,
+        format!("within {} ms", options.limits.timeout_ms),
+    );
+    findings.report(name)
+}
+
+/// The grant of exactly what the manifest declares.
+fn declared_grant(
+    plugin: &LoadedPlugin,
+    options: &CheckOptions,
+    data_dir: &Path,
+) -> Result<Arc<Grant>, String> {
+    let manifest = &plugin.manifest;
+    let kv = if manifest.wants_kv {
+        Some(crate::store::Store::open(data_dir).map_err(|e| e.to_string())?)
+    } else {
+        None
+    };
+    let outbound = if manifest.outbound_hosts.is_empty() {
+        None
+    } else {
+        // Whoever checks the plugin runs it as its operator: a host it names
+        // exactly may be on loopback (a local engine), as with `plugin run`.
+        let exact: Vec<String> = manifest
+            .outbound_hosts
+            .iter()
+            .filter_map(|h| HostPattern::parse(h).ok())
+            .filter_map(|p| p.exact_host().map(str::to_owned))
+            .collect();
+        let private = PrivateHosts::parse(&exact).map_err(|e| e.to_string())?;
+        Some(
+            OutboundPolicy::new(&manifest.outbound_hosts, &[], Arc::new(private))
+                .map_err(|e| format!("declared outbound hosts: {e}"))?,
+        )
+    };
+    Ok(Arc::new(Grant {
+        settings: options.settings.clone(),
+        kv,
+        outbound,
+        isolation: Isolation::Event,
+        ..Grant::nothing("conformance", &manifest.name, options.limits)
+    }))
+}
+
+/// One event of each kind a helpdesk sends, as a customer abroad would cause it.
+pub fn sample_events() -> Vec<pb::Event> {
+    use pb::EventKind as K;
+    [
+        K::CustomerMessage,
+        K::AgentReplyDrafted,
+        K::TicketCreated,
+        K::TicketSolved,
+        K::SatisfactionRated,
+        K::CustomerRegistered,
+        K::PurchaseRecorded,
+        K::ProfileUpdated,
+        K::TranslationCorrected,
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, kind)| pb::Event {
+        tenant_id: "conformance".into(),
+        event_id: format!("conformance-{i}"),
+        kind: kind as i32,
+        channel: pb::Channel::WebChat as i32,
+        ticket_id: "ticket-1".into(),
+        customer: Some(pb::Customer {
+            id: "customer-1".into(),
+            locale: "es-MX".into(),
+            ..Default::default()
+        }),
+        text: match kind {
+            K::AgentReplyDrafted => "Your order #1234 ships tomorrow.".into(),
+            _ => "Hola, ¿dónde está mi pedido #1234?".into(),
+        },
+        ..Default::default()
+    })
+    .collect()
+}
+
+fn list(kinds: &[String]) -> String {
+    if kinds.is_empty() {
+        "none".into()
+    } else {
+        kinds.join(", ")
+    }
+}
+
+/// Findings by rule; the first verdict given for a rule stands.
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn give(&mut self, rule: Rule, verdict: Verdict, detail: String) {
+        if !self.0.iter().any(|f| f.rule == rule.id()) {
+            self.0.push(Finding {
+                rule: rule.id(),
+                verdict,
+                detail,
+            });
+        }
+    }
+
+    fn pass(&mut self, rule: Rule, detail: impl Into<String>) {
+        self.give(rule, Verdict::Passed, detail.into());
+    }
+
+    fn fail(&mut self, rule: Rule, detail: impl Into<String>) {
+        self.give(rule, Verdict::Failed, detail.into());
+    }
+
+    fn not_checked(&mut self, rule: Rule, detail: impl Into<String>) {
+        self.give(rule, Verdict::NotChecked, detail.into());
+    }
+
+    /// The report, every rule in order; rules never reached are not checked.
+    fn report(mut self, plugin: Option<String>) -> Report {
+        for rule in Rule::ALL {
+            self.not_checked(rule, "an earlier rule failed");
+        }
+        let mut findings = self.0;
+        findings.sort_by_key(|f| Rule::ALL.iter().position(|r| r.id() == f.rule));
+        Report {
+            plugin,
+            passed: findings.iter().all(|f| f.verdict != Verdict::Failed),
+            findings,
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The conformance kit (`crossdesk plugin check`): every first-party plugin and
+//! example passes it, and each hostile fixture is refused under the rule it breaks,
+//! with a reason; the CLI's exit status and JSON report say the same.
+
+use crossdesk_integration_tests::*;
+use crossdesk_sidecar::config::Limits;
+use crossdesk_sidecar::conformance::{self, CheckOptions, Report, Verdict};
+use crossdesk_sidecar::runtime::Runtime;
+
+async fn check(file: &std::path::Path) -> Report {
+    let limits = Limits {
+        timeout_ms: 500,
+        ..Limits::default()
+    };
+    let runtime = Runtime::new(&limits, 4, &compiled_dir()).expect("runtime");
+    let data = tempfile::tempdir().expect("tempdir");
+    let options = CheckOptions {
+        limits,
+        ..Default::default()
+    };
+    conformance::check(&runtime, file, &options, data.path()).await
+}
+
+fn verdict<'r>(report: &'r Report, rule: &str) -> (&'r Verdict, &'r str) {
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.rule == rule)
+        .unwrap_or_else(|| panic!("no finding for {rule}: {report:?}"));
+    (&finding.verdict, &finding.detail)
+}
+
+#[tokio::test]
+async fn first_party_plugins_and_examples_are_conformant() {
+    for name in [
+        "translation",
+        "tone",
+        "recommend",
+        "schedule",
+        "hello-plugin",
+        "js-plugin",
+        "plugin-faq",
+        "plugin-legacy-v0-1",
+    ] {
+        let report = check(&plugin(name)).await;
+        assert!(report.passed, "{name}: {report:#?}");
+        assert_eq!(report.findings.len(), conformance::Rule::ALL.len());
+    }
+}
+
+/// Each fixture breaks one rule; the report names that rule and why.
+#[tokio::test]
+async fn each_broken_rule_is_named_with_its_reason() {
+    for (name, rule, reason) in [
+        ("plugin-huge-output", "output", "exceeds the limit"),
+        ("plugin-infinite-loop", "deadline", "deadline of 500 ms"),
+        ("plugin-forbidden-host", "capabilities", "not granted"),
+        ("plugin-panics", "events", "trapped"),
+        ("plugin-memory-bomb", "events", "memory limit"),
+    ] {
+        let report = check(&plugin(name)).await;
+        assert!(!report.passed, "{name} passed: {report:#?}");
+        let (verdict, detail) = verdict(&report, rule);
+        assert_eq!(*verdict, Verdict::Failed, "{name}: {report:#?}");
+        assert!(detail.contains(reason), "{name}: {detail}");
+    }
+}
+
+#[tokio::test]
+async fn a_file_that_is_no_component_breaks_the_contract_rule() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("not-a-plugin.wasm");
+    std::fs::write(&file, b"\0asm\x01\0\0\0").expect("write");
+    let report = check(&file).await;
+    assert!(!report.passed);
+    assert_eq!(*verdict(&report, "contract").0, Verdict::Failed);
+    assert_eq!(report.plugin, None);
+    // The rules after it were not reached.
+    assert_eq!(*verdict(&report, "events").0, Verdict::NotChecked);
+}
+
+/// For CI: the exit status fails the job, the JSON names the rule.
+#[test]
+fn the_cli_exits_non_zero_and_reports_json() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let output = crossdesk_command()
+        .args(["plugin", "check", "--json", "--data-dir"])
+        .arg(data.path())
+        .arg(plugin("plugin-huge-output"))
+        .output()
+        .expect("crossdesk runs");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["passed"], false);
+    let output_rule = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "output")
+        .expect("output rule");
+    assert_eq!(output_rule["verdict"], "failed");
+
+    let passing = crossdesk_command()
+        .args(["plugin", "check", "--data-dir"])
+        .arg(data.path())
+        .arg(plugin("plugin-noop"))
+        .output()
+        .expect("crossdesk runs");
+    assert!(passing.status.success(), "{passing:?}");
+    assert!(String::from_utf8_lossy(&passing.stdout).contains("conformant"));
+}
