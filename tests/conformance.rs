@@ -57,6 +57,9 @@ async fn each_broken_rule_is_named_with_its_reason() {
         ("plugin-forbidden-host", "capabilities", "not granted"),
         ("plugin-panics", "events", "trapped"),
         ("plugin-memory-bomb", "events", "memory limit"),
+        ("plugin-manifest-traps", "manifest", "its manifest() failed"),
+        ("plugin-bad-setting", "settings", "unknown type 'integer'"),
+        ("plugin-cache-unstable", "deterministic", "call 2"),
     ] {
         let report = check(&plugin(name)).await;
         assert!(!report.passed, "{name} passed: {report:#?}");
