@@ -179,6 +179,18 @@ pub mod settings {
                 .collect()
         });
     }
+
+    /// Every setting with one host call, to take typed ([`crate::Setting`]).
+    ///
+    /// ```
+    /// use crossdesk_sdk::{Setting, settings, testing::MockHost};
+    /// const N: Setting = Setting::int("n").default("2");
+    /// let _host = MockHost::new().install();
+    /// assert_eq!(settings::read().int(&N).unwrap(), 2);
+    /// ```
+    pub fn read() -> crate::SettingValues {
+        crate::SettingValues(all())
+    }
 }
 
 /// The tenant's contact history (conversations per quarter hour, language and

@@ -39,6 +39,7 @@
 extern crate self as crossdesk_sdk;
 
 mod host;
+mod setting;
 mod tools;
 mod types;
 
@@ -47,6 +48,7 @@ mod types;
 pub mod testing;
 
 pub use host::{clock, contacts, http, kv, log, settings};
+pub use setting::{Setting, SettingKind, SettingValues};
 pub use tools::*;
 pub use types::*;
 

@@ -471,6 +471,19 @@ impl Manifest {
         self
     }
 
+    /// Reads a typed setting ([`crate::Setting`]); the manifest carries its
+    /// declaration.
+    ///
+    /// ```
+    /// const TONE: crossdesk_sdk::Setting =
+    ///     crossdesk_sdk::Setting::one_of("tone", &["formal", "casual"]).default("formal");
+    /// let m = crossdesk_sdk::Manifest::new("x", "0.1.0").setting(&TONE);
+    /// assert_eq!(m.settings, vec!["tone: one-of(formal|casual)".to_string()]);
+    /// ```
+    pub fn setting(self, setting: &crate::Setting) -> Manifest {
+        self.reads_setting(setting.declaration())
+    }
+
     /// Offers a dataset admins import ([`Plugin::import_dataset`](crate::Plugin::import_dataset)).
     ///
     /// ```
