@@ -37,12 +37,12 @@ demo: plugins build engines
 # compiled twice. Then no secret of the suite may appear in what it logged.
 test: plugins engines
 	$(CARGO) build --workspace --bins --tests
+	@# The SDK as plugin authors get it: packaged alone, its WIT inside, and built
+	@# from that package; the authoring test makes a plugin with that package.
+	$(CARGO) package -p crossdesk-sdk --allow-dirty --quiet
 	rm -rf target/test-logs
 	$(CARGO) test --workspace
 	@bash scripts/leak-check.sh
-	@# The SDK as plugin authors get it: packaged alone, its WIT inside, and built
-	@# from that package.
-	$(CARGO) package -p crossdesk-sdk --allow-dirty --quiet
 
 # Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.
 bench: plugins engines

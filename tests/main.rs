@@ -14,6 +14,7 @@ mod conformance;
 mod durability;
 mod event_api;
 mod leak_check;
+mod plugin_authoring;
 mod plugin_tools;
 mod recommend;
 mod sandbox;

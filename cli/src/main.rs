@@ -14,6 +14,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+use crossdesk_plugin_build::{Language, template};
 use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::{Config, Limits};
 use crossdesk_sidecar::conformance;
@@ -140,6 +141,12 @@ enum BridgeCommand {
     },
 }
 
+/// The language of a new plugin project.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Lang {
+    Rust,
+}
+
 #[derive(Subcommand)]
 enum PluginCommand {
     /// Run a command a plugin offers (`plugin inspect` lists them), e.g.
@@ -149,13 +156,40 @@ enum PluginCommand {
     /// by the plugin first, e.g. `crossdesk plugin import recommend catalog
     /// catalog.csv --tenant shop`.
     Import(plugin_cli::ImportArgs),
+    /// Start a plugin project in a new folder NAME (or --dir): a small working
+    /// plugin with native unit tests, in Rust.
+    New {
+        /// The plugin's name: lowercase letters, digits and '-'.
+        name: String,
+        #[arg(long, value_enum, default_value_t = Lang::Rust)]
+        lang: Lang,
+        /// The folder to create (default: ./NAME).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Take the SDK from this local copy (an unpacked `crossdesk-sdk` crate, or
+        /// the `@crossdesk/plugin-sdk` folder or tarball) instead of the registry.
+        #[arg(long, value_name = "PATH")]
+        sdk: Option<PathBuf>,
+    },
+    /// Build the plugin project in DIR (default: the current folder) into a
+    /// component: Rust for wasm32 (rustup's target, else Debian's toolchain),
+    /// JavaScript through componentize-js. Prints the component's path.
+    Build {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Where to write the component (default: target/NAME.wasm for Rust,
+        /// dist/NAME.wasm for JavaScript).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run a plugin on one event and print its actions.
     Run {
         /// The component (`.wasm`).
         file: PathBuf,
-        /// The event, as proto3 JSON of `crossdesk.v1.Event`.
+        /// The event, as proto3 JSON of `crossdesk.v1.Event` (default: a sample
+        /// customer message in Spanish).
         #[arg(long)]
-        event: PathBuf,
+        event: Option<PathBuf>,
         /// A setting for the plugin, `KEY=VALUE`; repeatable.
         #[arg(long = "setting", visible_alias = "config", value_name = "KEY=VALUE")]
         settings: Vec<String>,
@@ -477,9 +511,17 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             };
             let runtime = Runtime::new(&limits, 4, &data_dir.join("compiled"))?;
             let plugin = runtime.load(&file).await?;
-            let text = std::fs::read_to_string(&event)
-                .with_context(|| format!("cannot read {}", event.display()))?;
-            let event = json::event_from_json(&text)?;
+            let event = match event {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    json::event_from_json(&text)?
+                }
+                None => conformance::sample_events()
+                    .into_iter()
+                    .next()
+                    .context("the conformance kit has no sample event")?,
+            };
             let config = key_values(&settings)?;
             let grant = Arc::new(Grant {
                 tenant: event.tenant_id.clone(),
@@ -526,6 +568,27 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 }
                 Err(failure) => bail!("{:?}: {}", failure.kind, failure.message),
             }
+        }
+        PluginCommand::New {
+            name,
+            lang,
+            dir,
+            sdk,
+        } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+            let sdk = sdk.map(template::Sdk::Path).unwrap_or_default();
+            let language = match lang {
+                Lang::Rust => Language::Rust,
+            };
+            for file in template::new_project(&dir, &name, language, &sdk)? {
+                println!("created {}", file.display());
+            }
+            Ok(())
+        }
+        PluginCommand::Build { dir, out } => {
+            let component = crossdesk_plugin_build::build(&dir, out.as_deref())?;
+            println!("{}", component.display());
+            Ok(())
         }
         PluginCommand::Check {
             file,

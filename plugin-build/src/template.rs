@@ -1,0 +1,136 @@
+//! New plugin projects: `crossdesk plugin new NAME [--lang rust|js]`. Each starts as
+//! a small working plugin with a native unit test, depending on the SDK from its
+//! registry or from a local copy.
+
+use std::path::{Path, PathBuf};
+
+use crate::{BuildError, Language, io};
+
+/// Rust: (path in the project, contents with `{{name}}` and `{{sdk}}`).
+const RUST_FILES: &[(&str, &str)] = &[
+    (
+        "Cargo.toml",
+        include_str!("../templates/rust/Cargo.toml.tmpl"),
+    ),
+    ("src/lib.rs", include_str!("../templates/rust/src/lib.rs")),
+    ("README.md", include_str!("../templates/rust/README.md")),
+    (".gitignore", include_str!("../templates/rust/.gitignore")),
+];
+
+/// Where a new project takes the SDK from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sdk {
+    /// The package registry (crates.io, npm), at this version requirement.
+    Registry(String),
+    /// A local copy: an unpacked `crossdesk-sdk` crate, or a `@crossdesk/plugin-sdk`
+    /// folder or tarball.
+    Path(PathBuf),
+}
+
+impl Default for Sdk {
+    fn default() -> Self {
+        Sdk::Registry(env!("CARGO_PKG_VERSION").to_owned())
+    }
+}
+
+/// Writes a new `language` project named `name` into `dir`, which must not exist
+/// or be empty; returns the files written.
+pub fn new_project(
+    dir: &Path,
+    name: &str,
+    language: Language,
+    sdk: &Sdk,
+) -> Result<Vec<PathBuf>, BuildError> {
+    check_name(name)?;
+    if dir
+        .read_dir()
+        .is_ok_and(|mut entries| entries.next().is_some())
+    {
+        return Err(BuildError::Project(format!(
+            "{} exists and is not empty",
+            dir.display()
+        )));
+    }
+    let (files, sdk_spec) = match language {
+        Language::Rust => (RUST_FILES, rust_dependency(sdk)?),
+        Language::JavaScript => {
+            return Err(BuildError::Project(
+                "this version has no JavaScript template yet".into(),
+            ));
+        }
+    };
+    let mut written = Vec::new();
+    for (path, contents) in files {
+        let path = dir.join(path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        let contents = contents
+            .replace("{{name}}", name)
+            .replace("{{sdk}}", &sdk_spec);
+        std::fs::write(&path, contents).map_err(io(&path))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A plugin name: lowercase ASCII letters, digits and `-`, starting with a letter
+/// (it names the crate or npm package, the component and the installed plugin).
+fn check_name(name: &str) -> Result<(), BuildError> {
+    let valid = name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(BuildError::Project(format!(
+            "'{name}' is not a plugin name: use lowercase letters, digits and '-', \
+             starting with a letter (at most 64)"
+        )))
+    }
+}
+
+fn rust_dependency(sdk: &Sdk) -> Result<String, BuildError> {
+    Ok(match sdk {
+        Sdk::Registry(version) => format!("{version:?}"),
+        Sdk::Path(path) => format!("{{ path = {:?} }}", absolute(path)?),
+    })
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
+    std::path::absolute(path).map_err(io(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rust_project_names_itself_and_its_sdk() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("order-flags");
+        let sdk = Sdk::Path("/opt/crossdesk-sdk".into());
+        let files = new_project(&project, "order-flags", Language::Rust, &sdk).unwrap();
+        assert_eq!(files.len(), RUST_FILES.len());
+        let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains("name = \"order-flags\""), "{manifest}");
+        assert!(manifest.contains("crossdesk-sdk = { path = \"/opt/crossdesk-sdk\" }"));
+        let lib = std::fs::read_to_string(project.join("src/lib.rs")).unwrap();
+        assert!(lib.contains("Manifest::new(\"order-flags\""));
+        assert!(!lib.contains("{{"), "every placeholder is filled");
+    }
+
+    #[test]
+    fn bad_names_and_occupied_folders_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["", "My-Plugin", "9lives", "a b", "a/b"] {
+            let error = new_project(&dir.path().join("x"), name, Language::Rust, &Sdk::default());
+            assert!(error.is_err(), "{name:?} was accepted");
+        }
+        std::fs::write(dir.path().join("taken"), "").unwrap();
+        let error = new_project(dir.path(), "fine", Language::Rust, &Sdk::default()).unwrap_err();
+        assert!(error.to_string().contains("not empty"), "{error}");
+    }
+}
