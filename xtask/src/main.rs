@@ -7,6 +7,8 @@
 //! otherwise Debian's `rustc-web`/`cargo-web`/`rust-web-src` with `-Zbuild-std`
 //! (`scripts/wasm-toolchain.sh` installs the latter when neither is there).
 
+mod contract_doc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -28,6 +30,8 @@ enum Task {
         #[arg(long, default_value = "target/plugins")]
         out_dir: PathBuf,
     },
+    /// Render the plugin contract's reference (docs/contract.md) from its WIT.
+    ContractDoc,
 }
 
 /// A workspace crate to build as a plugin.
@@ -41,6 +45,16 @@ struct PluginCrate {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Task::BuildPlugins { out_dir } => build_plugins(&out_dir),
+        Task::ContractDoc => {
+            let root = workspace_root();
+            let wit = root.join("sdk/wit").join(contract_doc::CONTRACT);
+            let out = root.join(contract_doc::REFERENCE);
+            std::fs::create_dir_all(root.join("docs"))?;
+            std::fs::write(&out, contract_doc::render(&wit)?)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("{}", out.display());
+            Ok(())
+        }
     }
 }
 
