@@ -274,6 +274,10 @@ impl std::fmt::Debug for Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        // The overtime thread first, while the epoch still ticks: a looping guest
+        // it runs yields only at a tick, and without ticks it would spin forever
+        // and this drop with it.
+        self.overtime.stop();
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(ticker) = self.ticker.take() {
             let _ = ticker.join();
@@ -510,6 +514,14 @@ impl Runtime {
         let artifact = self
             .compiled_dir
             .join(format!("{digest}-{:016x}.cwasm", hasher.finish()));
+        // One compilation per artifact, however many runtimes or processes share
+        // the folder (replicas on one host, test servers starting together): the
+        // others wait on this lock, then load what the first one wrote. Without
+        // the lock file (a read-only folder) each compiles for itself.
+        let _compiling = std::fs::File::create(artifact.with_extension("lock"))
+            .and_then(|file| file.lock().map(|()| file))
+            .map_err(|e| tracing::debug!(artifact = %artifact.display(), "compiling unlocked: {e}"))
+            .ok();
         if artifact.exists() {
             // SAFETY: the artifact was written by `Component::serialize` of this
             // process's engine configuration (the file name carries the content hash
@@ -713,6 +725,7 @@ mod tests {
                 .expect("compiled dir")
                 .filter_map(Result::ok)
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".cwasm"))
                 .collect::<Vec<_>>()
         };
         let a = dir.path().join("a.wat");

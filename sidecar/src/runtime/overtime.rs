@@ -166,12 +166,21 @@ impl OvertimeThread {
     }
 }
 
-impl Drop for OvertimeThread {
-    fn drop(&mut self) {
+impl OvertimeThread {
+    /// Stops the thread: closes its queue, drops the calls still running, waits.
+    /// A guest only lets go between epoch ticks, so the runtime's ticker must
+    /// still run while this waits.
+    pub(crate) fn stop(&mut self) {
         self.queue.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+impl Drop for OvertimeThread {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
