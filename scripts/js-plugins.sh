@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the JavaScript plugins (examples/js-plugin) into components with
-# componentize-js, installing Node.js when it is missing and the npm packages
-# exactly as examples/js-plugin/package-lock.json pins them (`npm ci`, which checks
-# each package's integrity hash) when they are missing or the lockfile changed.
+# Builds the JavaScript plugins into components with componentize-js: the example
+# (examples/js-plugin, contract 0.1.0, its own build script) and the hostile
+# fixtures of tests/plugins-js (contract 0.2.0, with the JavaScript SDK's build,
+# sdk/js). Installs Node.js when it is missing, and each folder's npm packages
+# exactly as its package-lock.json pins them (`npm ci`, which checks each package's
+# integrity hash) when they are missing or the lockfile changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/plugins}
@@ -16,22 +18,41 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $sudo apt-get install -y -qq nodejs npm >/dev/null
 fi
 
-dir=examples/js-plugin
 # node_modules is installed from the lockfile whose hash it is stamped with; any
-# other lockfile (edited, or from another branch) means a clean `npm ci`. No package
-# in it has an install script, and none is run: installing executes no npm code.
-lock_hash=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
-stamp="$dir/node_modules/.crossdesk-lock-sha256"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
-  (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-  echo "$lock_hash" >"$stamp"
-fi
-mkdir -p "$out"
-target="$out/js-plugin.wasm"
-if [ -f "$target" ] && [ "$target" -nt "$dir/plugin.js" ] && [ "$target" -nt "$dir/build.mjs" ] \
-  && [ "$target" -nt "$dir/package-lock.json" ] \
-  && [ "$target" -nt "sdk/wit/crossdesk-plugin@0.1.0/plugin.wit" ]; then
+# other lockfile (edited, or from another branch) means a clean `npm ci`.
+# Install scripts are not run.
+install() {
+  local dir=$1 lock_hash stamp
+  lock_hash=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  stamp="$dir/node_modules/.crossdesk-lock-sha256"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+    echo "$lock_hash" >"$stamp"
+  fi
+}
+
+# Whether $1 is newer than every other argument.
+up_to_date() {
+  local target=$1 source
+  shift
+  [ -f "$target" ] || return 1
+  for source in "$@"; do
+    [ "$target" -nt "$source" ] || return 1
+  done
   echo "$(stat -c %s "$target" | awk '{printf "%9d", $1}') bytes  $target (up to date)"
-  exit 0
-fi
-node "$dir/build.mjs" "$target"
+}
+
+mkdir -p "$out"
+example=examples/js-plugin
+install "$example"
+target="$out/js-plugin.wasm"
+up_to_date "$target" "$example/plugin.js" "$example/build.mjs" "$example/package-lock.json" \
+  "sdk/wit/crossdesk-plugin@0.1.0/plugin.wit" || node "$example/build.mjs" "$target"
+
+sdk=sdk/js
+install "$sdk"
+for fixture in tests/plugins-js/*.js; do
+  target="$out/plugin-$(basename "$fixture" .js).wasm"
+  up_to_date "$target" "$fixture" "$sdk/build.mjs" "$sdk/package-lock.json" \
+    "sdk/wit/crossdesk-plugin@0.2.0/plugin.wit" || node "$sdk/build.mjs" "$fixture" "$target"
+done

@@ -1,6 +1,7 @@
-//! A third party's plugin, made outside this repository as a plugin author would:
-//! `crossdesk plugin new` in a temporary folder with the SDK from its packaged crate
-//! (never the workspace), the project's own `cargo test`, `crossdesk plugin build`,
+//! A third party's plugin, made outside this repository as a plugin author would,
+//! in Rust and in JavaScript: `crossdesk plugin new` in a temporary folder with the
+//! SDK from its package (`cargo package`, `npm pack`; never the workspace), the
+//! project's own tests (`cargo test`, `npm test`), `crossdesk plugin build`,
 //! `plugin check` and `plugin run`; then installed through the admin API and run
 //! through gRPC next to a first-party plugin.
 
@@ -116,7 +117,105 @@ async fn a_rust_plugin_made_outside_the_repository_runs_beside_first_party_plugi
     let printed = String::from_utf8_lossy(&run.stdout);
     assert!(printed.contains("lang-es"), "{printed}");
 
-    // Installed at runtime by the operator, enabled by the tenant's admin.
+    let response =
+        run_beside_first_party(&component, "order-flags", ("note_prefix", "Pedido")).await;
+    assert!(
+        notes(&response).contains(&"Pedido: check the order status".to_owned()),
+        "{response:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_javascript_plugin_made_outside_the_repository_runs_beside_first_party_plugins() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    // The SDK as npm would fetch it: `npm pack` (which puts the WIT inside).
+    let packed = succeeds(
+        Command::new("npm")
+            .current_dir(workspace_dir().join("sdk/js"))
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(outside.path()),
+        "npm pack",
+    );
+    let tarball = outside
+        .path()
+        .join(String::from_utf8_lossy(&packed.stdout).trim());
+    let project = outside.path().join("lang-notes");
+    succeeds(
+        crossdesk_command()
+            .args(["plugin", "new", "lang-notes", "--lang", "js", "--dir"])
+            .arg(&project)
+            .arg("--sdk")
+            .arg(&tarball),
+        "plugin new",
+    );
+    succeeds(
+        Command::new("npm").current_dir(&project).args([
+            "install",
+            "--prefer-offline",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]),
+        "npm install",
+    );
+    succeeds(
+        Command::new("npm")
+            .current_dir(&project)
+            .args(["test", "--silent"]),
+        "the project's npm test",
+    );
+    let component = outside.path().join("lang-notes.wasm");
+    succeeds(
+        crossdesk_command()
+            .args(["plugin", "build"])
+            .arg(&project)
+            .arg("--out")
+            .arg(&component),
+        "plugin build",
+    );
+    let data = outside.path().join("data");
+    succeeds(
+        crossdesk_command()
+            .args(["plugin", "check", "--data-dir"])
+            .arg(&data)
+            .arg(&component),
+        "plugin check",
+    );
+    let run = succeeds(
+        crossdesk_command()
+            .args([
+                "plugin",
+                "run",
+                "--setting",
+                "home_language=en",
+                "--data-dir",
+            ])
+            .arg(&data)
+            .arg(&component),
+        "plugin run",
+    );
+    let printed = String::from_utf8_lossy(&run.stdout);
+    assert!(printed.contains("lang-es"), "{printed}");
+
+    let response =
+        run_beside_first_party(&component, "lang-notes", ("note_prefix", "Idioma")).await;
+    assert!(
+        notes(&response)
+            .iter()
+            .any(|note| note.starts_with("Idioma: the customer writes in 'es'")),
+        "{response:?}"
+    );
+}
+
+/// Installs `component` as `name` at runtime (the operator), enables it with
+/// `setting` for a tenant that runs a first-party-style plugin too (the tenant's
+/// admin), and answers a Spanish customer's message through gRPC.
+async fn run_beside_first_party(
+    component: &Path,
+    name: &str,
+    setting: (&str, &str),
+) -> pb::HandleEventResponse {
     let config = format!(
         r#"
 [admin]
@@ -136,9 +235,9 @@ name = "plugin-tagger"
         .install_plugin(as_admin(
             OPS,
             pb::InstallPluginRequest {
-                component: std::fs::read(&component).expect("component"),
+                component: std::fs::read(component).expect("component"),
                 signature: String::new(),
-                name: "order-flags".into(),
+                name: name.into(),
             },
         ))
         .await
@@ -148,8 +247,8 @@ name = "plugin-tagger"
             OPS,
             pb::ConfigurePluginRequest {
                 tenant_id: "shop".into(),
-                plugin: "order-flags".into(),
-                set_settings: [("note_prefix".to_owned(), "Pedido".to_owned())].into(),
+                plugin: name.into(),
+                set_settings: [(setting.0.to_owned(), setting.1.to_owned())].into(),
                 ..Default::default()
             },
         ))
@@ -160,15 +259,12 @@ name = "plugin-tagger"
         customer.locale = "es-MX".into();
     }
     let response = server.handle(event).await;
-    for plugin in ["plugin-tagger", "order-flags"] {
+    for plugin in ["plugin-tagger", name] {
         assert_eq!(
             outcome(&response, plugin).status(),
             pb::plugin_outcome::Status::Ok,
             "{response:?}"
         );
     }
-    assert!(
-        notes(&response).contains(&"Pedido: check the order status".to_owned()),
-        "{response:?}"
-    );
+    response
 }

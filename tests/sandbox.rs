@@ -9,11 +9,16 @@ use pb::plugin_outcome::Status;
 /// One tenant per hostile plugin, each followed by the harmless tagger, plus a
 /// tenant that only runs the tagger.
 fn config() -> String {
-    config_with("tenant")
+    config_with("tenant", 100)
 }
 
-/// [`config`] with the hostile tenants' `isolation`.
-fn config_with(isolation: &str) -> String {
+/// [`config`] with the hostile tenants' `isolation`, and a CPU budget per call.
+///
+/// The memory bombs must meet their memory limit, not the deadline: on a test
+/// machine busy with other tests, a budget of 5 ms could send one to the overtime
+/// thread, which then waits for idle CPU until the deadline. Hence 100 ms, except
+/// where a test wants the loop in overtime early.
+fn config_with(isolation: &str, cpu_budget_ms: u64) -> String {
     let hostile = [
         "plugin-infinite-loop",
         "plugin-memory-bomb",
@@ -25,31 +30,38 @@ fn config_with(isolation: &str) -> String {
         "plugin-forbidden-host",
         "plugin-kv-counter",
     ];
-    let mut config = install(&[&hostile[..], &["plugin-tagger"]].concat());
+    let mut config = install(&[&hostile[..], &["plugin-tagger", "plugin-js-hostile"]].concat());
     config.push_str(
-        r#"
+        &r#"
 [limits]
 timeout_ms = 300
 max_memory_bytes = 33554432
 
-# The memory bomb must meet its memory limit, not the deadline: on a test machine
-# busy with other tests, the default 5 ms could send it to the overtime thread,
-# which then waits for idle CPU until the deadline. The loop still goes there.
 [runtime]
-cpu_budget_ms = 100
+cpu_budget_ms = CPU_BUDGET_MS
 
 [[tenants]]
 id = "calm"
 [[tenants.plugins]]
 name = "plugin-tagger"
 settings = { tag = "calm" }
-"#,
+"#
+        .replace("CPU_BUDGET_MS", &cpu_budget_ms.to_string()),
     );
     for name in hostile {
         config.push_str(&format!(
             "\n[[tenants]]\nid = \"{name}\"\nisolation = \"{isolation}\"\n\
              [[tenants.plugins]]\nname = \"{name}\"\n\
              [[tenants.plugins]]\nname = \"plugin-tagger\"\nconfig = {{ tag = \"ok\" }}\n"
+        ));
+    }
+    // The JavaScript one, one tenant per attack.
+    for attack in ["loop", "hoard"] {
+        config.push_str(&format!(
+            "\n[[tenants]]\nid = \"js-{attack}\"\nisolation = \"{isolation}\"\n\
+             [[tenants.plugins]]\nname = \"plugin-js-hostile\"\n\
+             settings = {{ attack = \"{attack}\" }}\n\
+             [[tenants.plugins]]\nname = \"plugin-tagger\"\n"
         ));
     }
     // The forbidden-host plugin is granted one host, and asks for another.
@@ -123,12 +135,26 @@ async fn every_hostile_plugin_is_contained_with_warm_or_fresh_instances() {
         ("plugin-forbidden-host", Status::Denied, "not granted"),
         ("plugin-kv-counter", Status::Denied, "not granted"),
     ];
+    // A JavaScript plugin is stopped the same way.
+    let javascript = [
+        ("js-loop", Status::TimedOut, "deadline"),
+        ("js-hoard", Status::Failed, "memory limit"),
+    ];
+    let cases = expected
+        .iter()
+        .map(|(plugin, status, needle)| (*plugin, *plugin, *status, *needle))
+        .chain(
+            javascript
+                .iter()
+                .map(|(tenant, status, needle)| (*tenant, "plugin-js-hostile", *status, *needle)),
+        );
+    let cases: Vec<_> = cases.collect();
     for isolation in ["tenant", "event"] {
-        let server = TestServer::start(&config_with(isolation)).await;
-        for (plugin, status, needle) in expected {
+        let server = TestServer::start(&config_with(isolation, 100)).await;
+        for (tenant, plugin, status, needle) in &cases {
             for n in 0..2 {
-                let response = run(&server, plugin, &format!("{isolation}-{n}")).await;
-                assert_contained(&response, plugin, status, needle);
+                let response = run(&server, tenant, &format!("{isolation}-{n}")).await;
+                assert_contained(&response, plugin, *status, needle);
             }
         }
     }
@@ -136,7 +162,7 @@ async fn every_hostile_plugin_is_contained_with_warm_or_fresh_instances() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn infinite_loop_times_out_while_other_requests_are_served() {
-    let server = TestServer::start(&config()).await;
+    let server = TestServer::start(&config_with("tenant", 5)).await;
     let started = Instant::now();
     let looping = {
         let mut client = server.client().await;
@@ -167,13 +193,13 @@ async fn infinite_loop_times_out_while_other_requests_are_served() {
         Status::TimedOut,
         "deadline",
     );
-    // Past its CPU budget (100 ms here) the loop finished on the overtime thread,
+    // Past its CPU budget (5 ms here) the loop finished on the overtime thread,
     // at the lowest priority.
     assert_contained(
         &response,
         "plugin-infinite-loop",
         Status::TimedOut,
-        "past its cpu budget of 100 ms it ran in overtime",
+        "past its cpu budget of 5 ms it ran in overtime",
     );
     let reported =
         Duration::from_micros(outcome(&response, "plugin-infinite-loop").duration_micros);

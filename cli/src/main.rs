@@ -145,6 +145,7 @@ enum BridgeCommand {
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum Lang {
     Rust,
+    Js,
 }
 
 #[derive(Subcommand)]
@@ -157,7 +158,7 @@ enum PluginCommand {
     /// catalog.csv --tenant shop`.
     Import(plugin_cli::ImportArgs),
     /// Start a plugin project in a new folder NAME (or --dir): a small working
-    /// plugin with native unit tests, in Rust.
+    /// plugin with native unit tests, in Rust (default) or JavaScript.
     New {
         /// The plugin's name: lowercase letters, digits and '-'.
         name: String,
@@ -579,6 +580,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             let sdk = sdk.map(template::Sdk::Path).unwrap_or_default();
             let language = match lang {
                 Lang::Rust => Language::Rust,
+                Lang::Js => Language::JavaScript,
             };
             for file in template::new_project(&dir, &name, language, &sdk)? {
                 println!("created {}", file.display());

@@ -17,6 +17,21 @@ const RUST_FILES: &[(&str, &str)] = &[
     (".gitignore", include_str!("../templates/rust/.gitignore")),
 ];
 
+/// JavaScript, likewise.
+const JS_FILES: &[(&str, &str)] = &[
+    ("package.json", include_str!("../templates/js/package.json")),
+    (
+        "src/plugin.js",
+        include_str!("../templates/js/src/plugin.js"),
+    ),
+    (
+        "test/plugin.test.js",
+        include_str!("../templates/js/test/plugin.test.js"),
+    ),
+    ("README.md", include_str!("../templates/js/README.md")),
+    (".gitignore", include_str!("../templates/js/.gitignore")),
+];
+
 /// Where a new project takes the SDK from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Sdk {
@@ -53,11 +68,7 @@ pub fn new_project(
     }
     let (files, sdk_spec) = match language {
         Language::Rust => (RUST_FILES, rust_dependency(sdk)?),
-        Language::JavaScript => {
-            return Err(BuildError::Project(
-                "this version has no JavaScript template yet".into(),
-            ));
-        }
+        Language::JavaScript => (JS_FILES, js_dependency(sdk)?),
     };
     let mut written = Vec::new();
     for (path, contents) in files {
@@ -99,6 +110,13 @@ fn rust_dependency(sdk: &Sdk) -> Result<String, BuildError> {
     })
 }
 
+fn js_dependency(sdk: &Sdk) -> Result<String, BuildError> {
+    Ok(match sdk {
+        Sdk::Registry(version) => format!("{:?}", format!("^{version}")),
+        Sdk::Path(path) => format!("{:?}", format!("file:{}", absolute(path)?.display())),
+    })
+}
+
 fn absolute(path: &Path) -> Result<PathBuf, BuildError> {
     std::path::absolute(path).map_err(io(path))
 }
@@ -120,6 +138,22 @@ mod tests {
         let lib = std::fs::read_to_string(project.join("src/lib.rs")).unwrap();
         assert!(lib.contains("Manifest::new(\"order-flags\""));
         assert!(!lib.contains("{{"), "every placeholder is filled");
+    }
+
+    #[test]
+    fn a_javascript_project_names_itself_and_its_sdk() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("lang-notes");
+        let sdk = Sdk::Path("/opt/crossdesk-plugin-sdk-0.1.0.tgz".into());
+        new_project(&project, "lang-notes", Language::JavaScript, &sdk).unwrap();
+        let package = std::fs::read_to_string(project.join("package.json")).unwrap();
+        assert!(package.contains("\"name\": \"lang-notes\""), "{package}");
+        assert!(package.contains("\"file:/opt/crossdesk-plugin-sdk-0.1.0.tgz\""));
+        assert!(package.contains("dist/lang-notes.wasm"));
+        for (path, _) in JS_FILES {
+            let text = std::fs::read_to_string(project.join(path)).unwrap();
+            assert!(!text.contains("{{"), "{path}: every placeholder is filled");
+        }
     }
 
     #[test]

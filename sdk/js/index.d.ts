@@ -1,0 +1,351 @@
+// Types of @crossdesk/plugin-sdk. The contract's own records (event, action,
+// manifest...) are the ones generated from the WIT in types/ (`npm run types`);
+// this file declares the SDK around them.
+
+/// <reference path="./types/plugin.d.ts" />
+
+import type * as wit from 'crossdesk:plugin/types@0.2.0';
+import type * as witTools from 'crossdesk:plugin/tools@0.2.0';
+
+export type Event = wit.Event;
+export type EventKind = wit.EventKind;
+export type Customer = wit.Customer;
+export type Agent = wit.Agent;
+export type Action = wit.Action;
+export type Recommendation = wit.Recommendation;
+export type Routing = wit.Routing;
+export type ReviewFlag = wit.ReviewFlag;
+export type PluginManifest = wit.PluginManifest;
+export type DatasetSpec = wit.DatasetSpec;
+export type CommandSpec = wit.CommandSpec;
+export type Param = wit.Param;
+export type ParamKind = wit.ParamKind;
+export type DatasetEntries = witTools.DatasetEntries;
+export type CommandOutput = witTools.CommandOutput;
+
+/** The version of the plugin contract (`crossdesk:plugin`) this SDK builds against. */
+export const CONTRACT_VERSION: '0.2.0';
+
+// ---- The plugin --------------------------------------------------------------
+
+/** The name of an event kind of contract 0.2.0. */
+export type EventKindName =
+  | 'customer-message'
+  | 'agent-reply-drafted'
+  | 'ticket-created'
+  | 'ticket-solved'
+  | 'satisfaction-rated'
+  | 'customer-registered'
+  | 'purchase-recorded'
+  | 'profile-updated'
+  | 'translation-corrected';
+
+/** What `manifest()` takes: everything but `name` and `version` is optional and asks for nothing. */
+export interface ManifestOptions {
+  name: string;
+  version: string;
+  /** One sentence for admins. */
+  description?: string;
+  /** The kinds handled, by name, or `otherKind(name)` for a kind added after 0.2.0. */
+  events?: Array<EventKindName | EventKind>;
+  /** Asks for key-value storage. */
+  kv?: boolean;
+  /** Hosts to reach over HTTP: `api.example.com`, `*.example.com`, `127.0.0.1:2737`. */
+  outboundHosts?: string[];
+  /** Settings read, each `name` or `name: type` (see `setting`). */
+  settings?: string[];
+  /** Whether the same event and settings always give the same actions (the host may cache them). */
+  cacheable?: boolean;
+  /** Datasets admins import (see `dataset`); needs `importDataset`. */
+  datasets?: DatasetSpec[];
+  /** Commands admins run (see `command`); needs `runCommand`. */
+  commands?: CommandSpec[];
+}
+
+/** What a dataset import returns: the entries that replace every key starting with `prefix`. */
+export interface DatasetImport {
+  prefix: string;
+  /** `[key, value]`; each key starts with `prefix`; a string value is stored as UTF-8. */
+  entries?: Array<[string, Uint8Array | string]>;
+  /** Records in the new data; the number of entries when left out. */
+  records?: number;
+  /** One line describing the new data, for people and the audit log. */
+  summary?: string;
+}
+
+/** A file a command wrote: `param` is its `output-file` parameter, or empty for the `output-dir`. */
+export interface CommandFile {
+  param?: string;
+  name: string;
+  content: Uint8Array | string;
+}
+
+/** The functions of a plugin, for `definePlugin`. */
+export interface PluginDefinition {
+  manifest: ManifestOptions;
+  /**
+   * Handles one event of a declared kind, synchronously. Throw a `PluginError` to
+   * report that it could not; a capability's error or any other exception thrown
+   * becomes one.
+   */
+  handle(event: Event): Action[] | void;
+  /** Parses `content` of a declared dataset, whole. */
+  importDataset?(dataset: string, format: string, content: Uint8Array): DatasetImport;
+  /** Runs a declared command; a string is the text printed to the admin. */
+  runCommand?(command: string, input: CommandInput): string | { text?: string; files?: CommandFile[] };
+}
+
+/** The interfaces a component of contract 0.2.0 exports. */
+export interface Plugin {
+  handler: {
+    manifest(): PluginManifest;
+    handle(event: Event): Action[];
+  };
+  tools: {
+    importDataset(dataset: string, format: string, content: Uint8Array): DatasetEntries;
+    runCommand(command: string, input: witTools.CommandInput): CommandOutput;
+  };
+}
+
+/**
+ * A plugin, ready to export: `export const { handler, tools } = definePlugin({ ... })`.
+ * Throws when the manifest is invalid or a function it needs is missing.
+ */
+export function definePlugin(definition: PluginDefinition): Plugin;
+
+/** A command's arguments as the host parsed them against its spec. */
+export class CommandInput {
+  constructor(input?: Partial<witTools.CommandInput>);
+  /** The tenant the command runs for, when it needs one. */
+  tenant: string | undefined;
+  /** Flags and values given (or defaulted), as `[name, value]` pairs. */
+  values: Array<[string, string]>;
+  /** Input files, as `[name, bytes]` pairs. */
+  files: Array<[string, Uint8Array]>;
+  /** The value of parameter `name`, if given. */
+  value(name: string): string | undefined;
+  /** Every value of a repeated parameter, in the order given. */
+  valuesOf(name: string): string[];
+  /** Whether flag `name` was given. */
+  flag(name: string): boolean;
+  /** The content of input file `name`, if given. */
+  file(name: string): Uint8Array | undefined;
+}
+
+// ---- The manifest --------------------------------------------------------------
+
+/** The contract's manifest, checked; throws a TypeError naming what is wrong. */
+export function manifest(options: ManifestOptions): PluginManifest;
+
+/** A dataset admins import whole, in JSON unless `formats` says otherwise. */
+export function dataset(name: string, description: string, formats?: string[]): DatasetSpec;
+
+/** A command admins run. */
+export function command(
+  name: string,
+  description: string,
+  options?: { params?: Param[]; needsTenant?: boolean },
+): CommandSpec;
+
+export interface ParamOptions {
+  required?: boolean;
+  /** Given by position rather than as `--name`. */
+  positional?: boolean;
+  /** May be given more than once. */
+  repeated?: boolean;
+  /** Used when the admin gives none. */
+  defaultValue?: string;
+}
+
+/** A command's parameters by kind; an input file is positional unless told otherwise. */
+export const param: {
+  flag(name: string, help: string, options?: ParamOptions): Param;
+  value(name: string, help: string, options?: ParamOptions): Param;
+  inputFile(name: string, help: string, options?: ParamOptions): Param;
+  outputFile(name: string, help: string, options?: ParamOptions): Param;
+  outputDir(name: string, help: string, options?: ParamOptions): Param;
+};
+
+/** Setting declarations by type: `setting.int('max', { min: 1, max: 10 })` is `'max: int(1..10)'`. */
+export const setting: {
+  string(name: string): string;
+  bool(name: string): string;
+  int(name: string, bounds?: { min?: number | bigint; max?: number | bigint }): string;
+  url(name: string): string;
+  language(name: string): string;
+  languages(name: string): string;
+  list(name: string): string;
+  oneOf(name: string, words: string[]): string;
+};
+
+// ---- Actions --------------------------------------------------------------------
+
+/** A note only agents see. */
+export function internalNote(note: string): wit.ActionInternalNote;
+/** Replaces the agent's reply draft; only on `agent-reply-drafted` events. */
+export function replaceDraft(draft: string): wit.ActionReplaceDraft;
+/** Adds tags (no whitespace) to the ticket. */
+export function addTags(...tags: Array<string | string[]>): wit.ActionAddTags;
+/** Sets ticket fields, from an object or `[name, value]` pairs. */
+export function setFields(fields: Record<string, string> | Array<[string, string]>): wit.ActionSetFields;
+/** One suggestion; `score` must be finite, `reason` defaults to empty. */
+export function recommendation(item: {
+  kind: string;
+  id: string;
+  title: string;
+  reason?: string;
+  score: number;
+}): Recommendation;
+/** Suggests products, articles or answers to the agent. */
+export function recommend(items: Array<Parameters<typeof recommendation>[0]>): wit.ActionRecommend;
+/** Routes the conversation; `reason` is shown to agents. */
+export function route(routing: { group?: string; agentId?: string; priority?: string; reason?: string }): wit.ActionRoute;
+/** Answers the customer at once, without an agent. */
+export function autoReply(reply: string): wit.ActionAutoReply;
+/** Asks that a human reviews the reply before it is sent. */
+export function flagForReview(category: string, reason: string): wit.ActionFlagForReview;
+
+// ---- Events ---------------------------------------------------------------------
+
+/** The event kinds of contract 0.2.0, by name. */
+export const EVENT_KINDS: readonly EventKindName[];
+/** The variant of a known kind; throws on an unknown name. */
+export function eventKind(name: EventKindName): EventKind;
+/** A kind added after contract 0.2.0, by its proto name. */
+export function otherKind(name: string): wit.EventKindOther;
+/** The name of a kind: `'customer-message'`, or the name an `other` kind carries. */
+export function kindName(kind: EventKind): string;
+/** Whether `event` is of the kind named `name`. */
+export function isKind(event: Event, name: string): boolean;
+/** The language subtag of a BCP 47 tag: `'pt'` for `pt-BR` (or `pt_BR`). */
+export function primaryLanguage(tag: string | undefined): string | undefined;
+/** The customer's language from their locale: `'es'` for `es-MX`. */
+export function customerLanguage(event: Event): string | undefined;
+/** The agent's working language: `'en'` for `en-US`. */
+export function agentLanguage(event: Event): string | undefined;
+/** The integrator's attribute `key`, e.g. `csat.score`. */
+export function attribute(event: Event, key: string): string | undefined;
+/** The customer's identity on another channel, e.g. `'email'`. */
+export function externalId(event: Event, channel: string): string | undefined;
+
+// ---- Host capabilities -------------------------------------------------------------
+
+/** The tenant's settings for this plugin: only declared keys, checked against their types. */
+export const settings: {
+  get(key: string): string | undefined;
+  all(): Record<string, string>;
+  /** An `int` setting as a number. */
+  int(key: string): number | undefined;
+  /** A `bool` setting. */
+  bool(key: string): boolean | undefined;
+  /** A `list` or `languages` setting as its trimmed items; `[]` when unset or blank. */
+  list(key: string): string[];
+};
+
+/** Key-value storage of this plugin for the tenant; throws `KvError`. */
+export const kv: {
+  get(key: string): Uint8Array | undefined;
+  getText(key: string): string | undefined;
+  getJson(key: string): unknown;
+  /** Stores bytes, or a string as UTF-8. */
+  put(key: string, value: Uint8Array | string): void;
+  putJson(key: string, value: unknown): void;
+  delete(key: string): void;
+  /** Keys starting with `prefix`, ascending. */
+  listKeys(prefix?: string): string[];
+};
+
+/** An HTTP response. */
+export class HttpResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+  /** Whether the status is 2xx. */
+  readonly ok: boolean;
+  /** The first value of header `name`, any case. */
+  header(name: string): string | undefined;
+  /** The body as UTF-8 text. */
+  text(): string;
+  /** The body parsed as JSON. */
+  json(): unknown;
+}
+
+export interface HttpRequest {
+  /** `GET` unless given. */
+  method?: string;
+  url: string;
+  headers?: Record<string, string> | Array<[string, string]>;
+  body?: Uint8Array | string;
+}
+
+/** Outbound HTTP to declared, allowed hosts only; throws `HttpError`. */
+export const http: {
+  send(request: HttpRequest): HttpResponse;
+  get(url: string, options?: { headers?: HttpRequest['headers'] }): HttpResponse;
+  post(url: string, body: Uint8Array | string, options?: { headers?: HttpRequest['headers'] }): HttpResponse;
+};
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+/** Log lines, forwarded to the host's logs. */
+export const log: {
+  log(level: LogLevel, message: unknown): void;
+  trace(message: unknown): void;
+  debug(message: unknown): void;
+  info(message: unknown): void;
+  warn(message: unknown): void;
+  error(message: unknown): void;
+};
+
+/** Wall-clock time: the component's only clock. */
+export const clock: {
+  /** Milliseconds since the Unix epoch (UTC). */
+  nowMs(): number;
+};
+
+/** Conversations of one quarter hour, language and channel. */
+export interface ContactCount {
+  bucketStartMs: number;
+  /** `es`, or `und` when unknown. */
+  language: string;
+  channel: string;
+  arrivals: number;
+  handled: number;
+  handleSecs: number;
+}
+
+/** The tenant's contact history; readable only in commands run for a tenant, else throws `ContactsError`. */
+export const contacts: {
+  history(fromMs: number | bigint, toMs: number | bigint): ContactCount[];
+};
+
+// ---- Errors --------------------------------------------------------------------
+
+/** Why a plugin could not handle an event: what the host reports. */
+export class PluginError extends Error {
+  constructor(message: string, options?: { retryable?: boolean });
+  retryable: boolean;
+  /** An error that may go away by retrying. */
+  static retryable(message: string): PluginError;
+}
+
+/** A storage call failed. */
+export class KvError extends Error {
+  constructor(kind: KvError['kind'], detail: string);
+  kind: 'denied' | 'too-large' | 'backend';
+  detail: string;
+}
+
+/** A request failed. */
+export class HttpError extends Error {
+  constructor(kind: HttpError['kind'], detail?: string);
+  kind: 'denied' | 'invalid-request' | 'timeout' | 'transport' | 'too-large';
+  detail: string | undefined;
+  /** A timeout or a failed connection: a later try may succeed. */
+  readonly retryable: boolean;
+}
+
+/** The contact history could not be read. */
+export class ContactsError extends Error {
+  constructor(message: string);
+}

@@ -1,0 +1,251 @@
+// The stand-in host for a plugin's tests under Node (exported by testing.js).
+// It answers the contract's imports (through host/native.js) the way the real
+// host does: storage, outbound hosts and the contact history are refused unless
+// granted, and `call` runs a plugin with no more than its manifest declares.
+
+import { invalidOutput } from './actions.js';
+import { kindName } from './events.js';
+
+// One host per process, like the Rust SDK's per-thread host.
+let current;
+
+/** The installed host; a default one, granting nothing, when none was installed. */
+export function installedHost() {
+  current ??= new MockHost();
+  return current;
+}
+
+const ok = (value) => ({ ok: value });
+const err = (error) => ({ err: error });
+
+/**
+ * Whether a URL's host (and port) is one that `pattern` of `outboundHosts` allows:
+ * `api.example.com`, `*.example.com` (subdomains only) or `host:port`.
+ */
+function allows(pattern, url) {
+  const [patternHost, patternPort] = pattern.toLowerCase().split(':');
+  const host = url.hostname.toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const hostMatches = patternHost.startsWith('*.') ? host.endsWith(patternHost.slice(1)) : host === patternHost;
+  return hostMatches && (patternPort === undefined || patternPort === port);
+}
+
+export class MockHost {
+  #kv;
+  #readable = new Map();
+  #settings = new Map();
+  #contacts;
+  #responses = new Map();
+  #nowMs = 0;
+  #logs = [];
+  #requests = [];
+  // The manifest of the plugin being called by `call`, which narrows the grants.
+  #declared;
+
+  /** Grants key-value storage, empty at first. */
+  grantKv() {
+    this.#kv = new Map();
+    return this;
+  }
+
+  /**
+   * Lets the plugin read `key` of plugin `plugin`'s storage (the admin's `kv_read`
+   * grant), holding `value`; the plugin reads it as `@<plugin>/<key>`.
+   */
+  readableKv(plugin, key, value) {
+    this.#readable.set(`@${plugin}/${key}`, typeof value === 'string' ? new TextEncoder().encode(value) : value);
+    return this;
+  }
+
+  /** Sets a setting, as an admin would. */
+  setting(key, value) {
+    this.#settings.set(key, String(value));
+    return this;
+  }
+
+  /** Makes the contact history readable (as in a command run for a tenant), with these counts. */
+  contactHistory(counts) {
+    this.#contacts = counts;
+    return this;
+  }
+
+  /** Allows requests to `url` and answers them; any other URL is refused as the host refuses an unlisted host. */
+  httpResponse(url, status, body = '', headers = []) {
+    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : body;
+    this.#responses.set(url, { status, headers, body: bytes });
+    return this;
+  }
+
+  /** Sets the clock, in milliseconds since the Unix epoch. */
+  nowMs(ms) {
+    this.#nowMs = ms;
+    return this;
+  }
+
+  /** Makes this the host that answers the plugin's calls, replacing any other. */
+  install() {
+    current = this;
+    return this;
+  }
+
+  /**
+   * Calls the plugin's `handle` on `event` as the host would: only for a kind
+   * its manifest declares, with no capability or setting it does not declare,
+   * and refusing output the host refuses. Returns the actions; a `PluginError`
+   * the plugin throws is thrown.
+   */
+  call(plugin, event) {
+    const manifest = plugin.handler.manifest();
+    const kind = kindName(event.kind);
+    if (!manifest.events.some((declared) => kindName(declared) === kind)) {
+      throw new Error(`the manifest does not declare ${kind}: the host would not call handle`);
+    }
+    this.install();
+    this.#declared = manifest;
+    try {
+      const actions = plugin.handler.handle(event);
+      const problem = invalidOutput(actions, event);
+      if (problem !== undefined) {
+        throw new Error(problem);
+      }
+      return actions;
+    } finally {
+      this.#declared = undefined;
+    }
+  }
+
+  /** The bytes stored under `key`, or undefined. */
+  kvValue(key) {
+    return this.#kv?.get(key);
+  }
+
+  /** The text stored under `key`, or undefined. */
+  kvText(key) {
+    const value = this.kvValue(key);
+    return value === undefined ? undefined : new TextDecoder().decode(value);
+  }
+
+  /** The lines logged so far, as `[level, message]`. */
+  logs() {
+    return [...this.#logs];
+  }
+
+  /** The requests the plugin sent (allowed or not), as the contract's `request` records. */
+  requests() {
+    return [...this.#requests];
+  }
+
+  // The answers to the contract's imports, for host/native.js: values, or
+  // `{ err }` with the contract's error.
+
+  settingValue(key) {
+    return this.#settingDeclared(key) ? this.#settings.get(key) : undefined;
+  }
+
+  settingPairs() {
+    return [...this.#settings].filter(([key]) => this.#settingDeclared(key));
+  }
+
+  #settingDeclared(key) {
+    return (
+      this.#declared === undefined ||
+      this.#declared.capabilities.settings.some((declaration) => declaration.split(':')[0].trim() === key)
+    );
+  }
+
+  #store() {
+    if (this.#kv === undefined || this.#declared?.capabilities.kv === false) {
+      return err({ tag: 'denied', val: 'key-value storage is not granted' });
+    }
+    return ok(this.#kv);
+  }
+
+  /** For a key naming another plugin's storage (`@<plugin>/...`): an error unless readable. */
+  #shared(key) {
+    const plugin = key.slice(1).split('/')[0];
+    return [...this.#readable.keys()].some((k) => k.startsWith(`@${plugin}/`))
+      ? undefined
+      : err({ tag: 'denied', val: `reading the storage of plugin '${plugin}' is not granted` });
+  }
+
+  kvGet(key) {
+    if (key.startsWith('@')) {
+      return this.#shared(key) ?? ok(this.#readable.get(key));
+    }
+    const store = this.#store();
+    return 'err' in store ? store : ok(store.ok.get(key));
+  }
+
+  kvPut(key, value) {
+    const store = this.#writable(key);
+    if ('ok' in store) {
+      store.ok.set(key, value.slice());
+    }
+    return 'err' in store ? store : ok(undefined);
+  }
+
+  kvDelete(key) {
+    const store = this.#writable(key);
+    if ('ok' in store) {
+      store.ok.delete(key);
+    }
+    return 'err' in store ? store : ok(undefined);
+  }
+
+  #writable(key) {
+    if (key.startsWith('@')) {
+      return err({ tag: 'denied', val: `'${key}' names another plugin's storage, which is read-only` });
+    }
+    return this.#store();
+  }
+
+  kvList(prefix) {
+    const keys = (map) => ok([...map.keys()].filter((k) => k.startsWith(prefix)).sort());
+    if (prefix.startsWith('@')) {
+      return this.#shared(prefix) ?? keys(this.#readable);
+    }
+    const store = this.#store();
+    return 'err' in store ? store : keys(store.ok);
+  }
+
+  httpFetch(request) {
+    this.#requests.push(request);
+    let url;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return err({ tag: 'invalid-request', val: `not a URL: ${request.url}` });
+    }
+    const declared = this.#declared?.capabilities.outboundHosts.some((pattern) => allows(pattern, url)) ?? true;
+    const response = this.#responses.get(request.url);
+    if (!declared || response === undefined) {
+      return err({ tag: 'denied', val: `${request.url} is not allowed` });
+    }
+    return ok({ status: response.status, headers: [...response.headers], body: response.body.slice() });
+  }
+
+  record(level, message) {
+    this.#logs.push([level, message]);
+  }
+
+  clockMs() {
+    return this.#nowMs;
+  }
+
+  contactsBetween(fromMs, toMs) {
+    if (this.#contacts === undefined) {
+      return err('the contact history is readable only in commands run for a tenant');
+    }
+    const inRange = (c) => BigInt(c.bucketStartMs) >= fromMs && BigInt(c.bucketStartMs) < toMs;
+    return ok(
+      this.#contacts.filter(inRange).map((c) => ({
+        bucketStartMs: BigInt(c.bucketStartMs),
+        language: c.language,
+        channel: c.channel,
+        arrivals: BigInt(c.arrivals),
+        handled: BigInt(c.handled),
+        handleSecs: c.handleSecs,
+      })),
+    );
+  }
+}

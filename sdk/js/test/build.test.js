@@ -1,0 +1,71 @@
+// build.mjs (the `crossdesk-js-build` bin): its refusals, and one real build.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const build = fileURLToPath(new URL('../build.mjs', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'crossdesk-build-test-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+function run(...args) {
+  const { status, stdout, stderr } = spawnSync(process.execPath, [build, ...args], { encoding: 'utf8' });
+  return { status, stdout, stderr };
+}
+
+function source(name, code) {
+  const path = join(work, name);
+  writeFileSync(path, code);
+  return path;
+}
+
+const exportsBoth = 'export const handler = {}; export const tools = {};\n';
+
+test('without SRC and OUT it prints its usage', () => {
+  const { status, stderr } = run('only-one.js');
+  assert.equal(status, 1);
+  assert.match(stderr, /usage: crossdesk-js-build SRC\.js OUT\.wasm/);
+});
+
+test('a missing source is named', () => {
+  const { status, stderr } = run(join(work, 'nope.js'), join(work, 'out.wasm'));
+  assert.equal(status, 1);
+  assert.match(stderr, /no such file: .*nope\.js/);
+});
+
+test('a Node built-in cannot be bundled into a component', () => {
+  const src = source('fs.js', `import { readFileSync } from 'node:fs';\nglobalThis.f = readFileSync;\n${exportsBoth}`);
+  const { status, stderr } = run(src, join(work, 'out.wasm'));
+  assert.equal(status, 1);
+  assert.match(stderr, /Could not resolve 'node:fs'/);
+  assert.match(stderr, /can load only the contract's imports/);
+});
+
+test('only the imports of contract 0.2.0 are allowed', () => {
+  const src = source('v1.js', `import { get } from 'crossdesk:plugin/config@0.1.0';\nglobalThis.g = get;\n${exportsBoth}`);
+  const { status, stderr } = run(src, join(work, 'out.wasm'));
+  assert.equal(status, 1);
+  assert.match(stderr, /crossdesk:plugin\/config@0.1.0: not an import of contract 0.2.0/);
+});
+
+test('the module must export handler and tools', () => {
+  const src = source('half.js', 'export const handler = {};\n');
+  const { status, stderr } = run(src, join(work, 'out.wasm'));
+  assert.equal(status, 1);
+  assert.match(stderr, /does not export tools/);
+});
+
+test('a plugin using the whole SDK builds, with the contract imports and not the stand-in host', () => {
+  const out = join(work, 'nested', 'everything.wasm');
+  const { status, stdout, stderr } = run(fileURLToPath(new URL('fixtures/everything.js', import.meta.url)), out);
+  assert.equal(status, 0, stderr);
+  assert.match(stdout, new RegExp(`^\\s*\\d+ bytes  ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n$`));
+  // The bundled source is kept in the component: the SDK is there, its stand-in is not.
+  const component = readFileSync(out).toString('latin1');
+  assert.ok(component.includes('toPluginError'));
+  assert.ok(!component.includes('MockHost'));
+});

@@ -1,0 +1,46 @@
+// A hostile JavaScript plugin (contract 0.2.0), one component for two attacks so
+// that the test suite compiles its engine once: with the setting `attack = loop`
+// its handle never returns (the deadline must stop it); with `attack = hoard` it
+// allocates without bound (the memory limit must stop it first). Written against
+// the contract directly, without the SDK, so that it depends on nothing but the
+// WIT. Built with sdk/js/build.mjs.
+import { get as setting } from 'crossdesk:plugin/settings@0.2.0';
+
+export const handler = {
+  manifest() {
+    return {
+      name: 'js-hostile',
+      version: '0.1.0',
+      description: 'Loops forever or hoards memory on every customer message',
+      events: [{ tag: 'customer-message' }],
+      capabilities: { kv: false, outboundHosts: [], settings: ['attack: one-of(loop|hoard)'] },
+      cacheable: false,
+      datasets: [],
+      commands: [],
+    };
+  },
+
+  handle() {
+    if (setting('attack') === 'hoard') {
+      const hoard = [];
+      for (;;) {
+        // 4 MiB at a time, every byte written so the pages are really used.
+        hoard.push(new Uint8Array(4 << 20).fill(0xa5));
+      }
+    }
+    let spins = 0;
+    for (;;) {
+      // Work the engine cannot optimise away.
+      spins = (spins + 1) % 1_000_003;
+    }
+  },
+};
+
+export const tools = {
+  importDataset(dataset) {
+    throw { message: `js-hostile offers no dataset '${dataset}'`, retryable: false };
+  },
+  runCommand(command) {
+    throw { message: `js-hostile offers no command '${command}'`, retryable: false };
+  },
+};
