@@ -73,7 +73,7 @@ async fn a_rust_plugin_made_outside_the_repository_runs_beside_first_party_plugi
 
     // Its logic, natively, as the author runs it.
     let tests = succeeds(
-        cargo(&project, &workspace_dir().join("target/authoring")).args(["test", "--quiet"]),
+        cargo(&project, &workspace_dir().join("target")).args(["test", "--quiet"]),
         "the project's cargo test",
     );
     assert!(
