@@ -93,28 +93,11 @@ async fn a_rust_plugin_made_outside_the_repository_runs_beside_first_party_plugi
             .arg(&component),
         "plugin build",
     );
-    let data = outside.path().join("data");
-    succeeds(
-        crossdesk_command()
-            .args(["plugin", "check", "--data-dir"])
-            .arg(&data)
-            .arg(&component),
-        "plugin check",
+    let printed = check_and_run(
+        &component,
+        "note_prefix=Pedido",
+        &outside.path().join("data"),
     );
-    let run = succeeds(
-        crossdesk_command()
-            .args([
-                "plugin",
-                "run",
-                "--setting",
-                "note_prefix=Pedido",
-                "--data-dir",
-            ])
-            .arg(&data)
-            .arg(&component),
-        "plugin run",
-    );
-    let printed = String::from_utf8_lossy(&run.stdout);
     assert!(printed.contains("lang-es"), "{printed}");
 
     let response =
@@ -174,28 +157,7 @@ async fn a_javascript_plugin_made_outside_the_repository_runs_beside_first_party
             .arg(&component),
         "plugin build",
     );
-    let data = outside.path().join("data");
-    succeeds(
-        crossdesk_command()
-            .args(["plugin", "check", "--data-dir"])
-            .arg(&data)
-            .arg(&component),
-        "plugin check",
-    );
-    let run = succeeds(
-        crossdesk_command()
-            .args([
-                "plugin",
-                "run",
-                "--setting",
-                "home_language=en",
-                "--data-dir",
-            ])
-            .arg(&data)
-            .arg(&component),
-        "plugin run",
-    );
-    let printed = String::from_utf8_lossy(&run.stdout);
+    let printed = check_and_run(&component, "home_language=en", &outside.path().join("data"));
     assert!(printed.contains("lang-es"), "{printed}");
 
     let response =
@@ -206,6 +168,26 @@ async fn a_javascript_plugin_made_outside_the_repository_runs_beside_first_party
             .any(|note| note.starts_with("Idioma: the customer writes in 'es'")),
         "{response:?}"
     );
+}
+
+/// `crossdesk plugin check` of `component` (it must pass), then `plugin run` on the
+/// sample event with `setting`; what `run` printed.
+fn check_and_run(component: &Path, setting: &str, data: &Path) -> String {
+    succeeds(
+        crossdesk_command()
+            .args(["plugin", "check", "--data-dir"])
+            .arg(data)
+            .arg(component),
+        "plugin check",
+    );
+    let run = succeeds(
+        crossdesk_command()
+            .args(["plugin", "run", "--setting", setting, "--data-dir"])
+            .arg(data)
+            .arg(component),
+        "plugin run",
+    );
+    String::from_utf8_lossy(&run.stdout).into_owned()
 }
 
 /// Installs `component` as `name` at runtime (the operator), enables it with

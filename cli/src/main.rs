@@ -506,11 +506,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             timeout_ms,
             data_dir,
         } => {
-            let limits = Limits {
-                timeout_ms,
-                ..Limits::default()
-            };
-            let runtime = Runtime::new(&limits, 4, &data_dir.join("compiled"))?;
+            let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
             let plugin = runtime.load(&file).await?;
             let event = match event {
                 Some(path) => {
@@ -600,11 +596,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             json,
             data_dir,
         } => {
-            let limits = Limits {
-                timeout_ms,
-                ..Limits::default()
-            };
-            let runtime = Runtime::new(&limits, 4, &data_dir.join("compiled"))?;
+            let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
             let mut options = conformance::CheckOptions {
                 settings: key_values(&settings)?,
                 limits,
@@ -663,6 +655,17 @@ async fn plugin(command: PluginCommand) -> Result<()> {
         PluginCommand::Keygen { out } => keygen(&out),
         PluginCommand::Sign { file, key, out } => sign(&file, &key, out),
     }
+}
+
+/// The sandbox for running a plugin file without a server: default limits but the
+/// deadline, its compiled plugins cached in `data_dir`.
+fn standalone_runtime(timeout_ms: u64, data_dir: &std::path::Path) -> Result<(Runtime, Limits)> {
+    let limits = Limits {
+        timeout_ms,
+        ..Limits::default()
+    };
+    let runtime = Runtime::new(&limits, 4, &data_dir.join("compiled"))?;
+    Ok((runtime, limits))
 }
 
 /// `--setting KEY=VALUE` arguments as pairs.
