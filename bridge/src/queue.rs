@@ -109,7 +109,9 @@ const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     endpoint      TEXT NOT NULL,
-    delivery_key  TEXT NOT NULL UNIQUE,
+    -- a redelivery is the same key at the same endpoint: two helpdesks may send
+    -- the same delivery id
+    delivery_key  TEXT NOT NULL,
     -- endpoint, account and ticket: jobs of one ticket batch together
     ticket        TEXT NOT NULL,
     -- agents' replies are written back alone
@@ -123,7 +125,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     response      TEXT,
     calls_done    INTEGER NOT NULL DEFAULT 0,
     last_error    TEXT,
-    created_at_ms INTEGER NOT NULL
+    created_at_ms INTEGER NOT NULL,
+    UNIQUE (endpoint, delivery_key)
 );
 CREATE INDEX IF NOT EXISTS jobs_due ON jobs (state, next_at_ms, id);
 CREATE INDEX IF NOT EXISTS jobs_ticket ON jobs (ticket, state, id);
@@ -136,6 +139,48 @@ CREATE TABLE IF NOT EXISTS ticket_notes (
     PRIMARY KEY (endpoint, account, ticket)
 );
 ";
+
+/// The schema's version (`PRAGMA user_version`): 1 since delivery keys are unique
+/// per endpoint. Version 0 had them unique across endpoints.
+const SCHEMA_VERSION: i64 = 1;
+
+/// Brings a queue written by an earlier version to [`SCHEMA`], in one transaction,
+/// keeping every job. A queue at this version is only read: the bridge may have it
+/// open already.
+fn migrate(conn: &mut Connection) -> Result<(), QueueError> {
+    let version = |conn: &Connection| -> rusqlite::Result<i64> {
+        conn.pragma_query_value(None, "user_version", |row| row.get(0))
+    };
+    if version(conn)? >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Immediate: the write lock is taken (waiting out the busy timeout) before
+    // anything is read, and a second opener finds the work done.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    if version(&tx)? < SCHEMA_VERSION {
+        let has_jobs: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs')",
+            [],
+            |row| row.get(0),
+        )?;
+        if has_jobs {
+            // Version 0. SQLite cannot change a constraint in place: the table is
+            // built anew.
+            tx.execute_batch(
+                "DROP INDEX IF EXISTS jobs_due;
+                 DROP INDEX IF EXISTS jobs_ticket;
+                 ALTER TABLE jobs RENAME TO jobs_v0;",
+            )?;
+            tx.execute_batch(SCHEMA)?;
+            tx.execute_batch("INSERT INTO jobs SELECT * FROM jobs_v0; DROP TABLE jobs_v0;")?;
+        } else {
+            tx.execute_batch(SCHEMA)?;
+        }
+        tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
 
 /// Milliseconds since the Unix epoch (0 before it, saturating far after).
 fn now_ms() -> i64 {
@@ -195,11 +240,11 @@ impl Queue {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let conn = Connection::open(data_dir.join("bridge.db"))?;
+        let mut conn = Connection::open(data_dir.join("bridge.db"))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        migrate(&mut conn)?;
         Ok(Queue {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -247,7 +292,7 @@ impl Queue {
                 "INSERT INTO jobs (endpoint, delivery_key, ticket, agent_reply, job, state,
                                    next_at_ms, created_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7)
-                 ON CONFLICT (delivery_key) DO NOTHING",
+                 ON CONFLICT (endpoint, delivery_key) DO NOTHING",
                 params![
                     endpoint,
                     key,
@@ -537,6 +582,59 @@ mod tests {
             agent_reply,
             customer_looked_up: false,
         }
+    }
+
+    #[tokio::test]
+    async fn a_delivery_key_is_a_redelivery_only_at_the_same_endpoint() {
+        let dir = tempfile::tempdir().expect("dir");
+        let queue = Queue::open(dir.path()).expect("open");
+        assert!(queue.enqueue("shop-a", &job("42"), 0).await.expect("a"));
+        assert!(
+            queue.enqueue("shop-b", &job("42"), 0).await.expect("b"),
+            "another helpdesk's delivery 42 is another job"
+        );
+        assert!(!queue.enqueue("shop-a", &job("42"), 0).await.expect("again"));
+    }
+
+    /// A queue written before delivery keys were per endpoint keeps its jobs and
+    /// gets the new rule.
+    #[tokio::test]
+    async fn a_queue_of_the_earlier_schema_is_migrated_with_its_jobs() {
+        let dir = tempfile::tempdir().expect("dir");
+        {
+            let conn = Connection::open(dir.path().join("bridge.db")).expect("db");
+            let old = SCHEMA
+                .replace("    UNIQUE (endpoint, delivery_key)\n", "")
+                .replace(
+                    "delivery_key  TEXT NOT NULL,",
+                    "delivery_key  TEXT NOT NULL UNIQUE,",
+                )
+                .replace(
+                    "created_at_ms INTEGER NOT NULL,",
+                    "created_at_ms INTEGER NOT NULL",
+                );
+            assert_ne!(old, SCHEMA, "the test builds the earlier schema");
+            conn.execute_batch(&old).expect("earlier schema");
+            conn.execute(
+                "INSERT INTO jobs (endpoint, delivery_key, ticket, agent_reply, job, state,
+                                   next_at_ms, created_at_ms)
+                 VALUES ('shop-a', '42', 't', 0, ?1, 'pending', 0, 0)",
+                [serde_json::to_string(&job("42")).expect("json")],
+            )
+            .expect("a job");
+        }
+        let queue = Queue::open(dir.path()).expect("open migrates");
+        let due = queue
+            .next_due()
+            .await
+            .expect("due")
+            .expect("the job survived");
+        assert_eq!(due.job.delivery_key, "42");
+        assert!(queue.enqueue("shop-b", &job("42"), 0).await.expect("b"));
+        assert!(!queue.enqueue("shop-a", &job("42"), 0).await.expect("again"));
+        // Opening again changes nothing.
+        drop(queue);
+        Queue::open(dir.path()).expect("reopen");
     }
 
     #[tokio::test]
