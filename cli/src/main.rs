@@ -18,7 +18,7 @@ use crossdesk_plugin_build::{Language, template};
 use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::{Config, Limits};
 use crossdesk_sidecar::conformance;
-use crossdesk_sidecar::runtime::http::{HostPattern, OutboundPolicy, PrivateHosts};
+use crossdesk_sidecar::runtime::http::OutboundPolicy;
 use crossdesk_sidecar::runtime::{Grant, Runtime};
 
 /// mimalloc instead of glibc's malloc: the event path allocates and frees on
@@ -530,20 +530,9 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                     None
                 },
                 settings: config,
-                outbound: if allow_hosts.is_empty() {
-                    None
-                } else {
-                    let private = allow_hosts
-                        .iter()
-                        .filter_map(|h| HostPattern::parse(h).ok())
-                        .filter_map(|p| p.exact_host().map(str::to_owned))
-                        .collect::<Vec<_>>();
-                    let private = PrivateHosts::parse(&private).map_err(anyhow::Error::msg)?;
-                    Some(
-                        OutboundPolicy::new(&allow_hosts, &[], Arc::new(private))
-                            .map_err(anyhow::Error::msg)?,
-                    )
-                },
+                // You run the plugin as its operator: a host named exactly may
+                // be on loopback or a private network.
+                outbound: OutboundPolicy::as_operator(&allow_hosts).map_err(anyhow::Error::msg)?,
                 kv_read: None,
                 contact_history: None,
                 isolation: Default::default(),

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crossdesk_proto::pb;
 
 use crate::config::Limits;
-use crate::runtime::http::{HostPattern, OutboundPolicy, PrivateHosts};
+use crate::runtime::http::OutboundPolicy;
 use crate::runtime::{FailureKind, Grant, Isolation, LoadError, LoadedPlugin, Runtime};
 
 /// One rule of the kit.
@@ -258,23 +258,10 @@ fn declared_grant(
     } else {
         None
     };
-    let outbound = if manifest.outbound_hosts.is_empty() {
-        None
-    } else {
-        // Whoever checks the plugin runs it as its operator: a host it names
-        // exactly may be on loopback (a local engine), as with `plugin run`.
-        let exact: Vec<String> = manifest
-            .outbound_hosts
-            .iter()
-            .filter_map(|h| HostPattern::parse(h).ok())
-            .filter_map(|p| p.exact_host().map(str::to_owned))
-            .collect();
-        let private = PrivateHosts::parse(&exact).map_err(|e| e.to_string())?;
-        Some(
-            OutboundPolicy::new(&manifest.outbound_hosts, &[], Arc::new(private))
-                .map_err(|e| format!("declared outbound hosts: {e}"))?,
-        )
-    };
+    // Whoever checks the plugin runs it as its operator: a host it names exactly
+    // may be on loopback (a local engine), as with `plugin run`.
+    let outbound = OutboundPolicy::as_operator(&manifest.outbound_hosts)
+        .map_err(|e| format!("declared outbound hosts: {e}"))?;
     Ok(Arc::new(Grant {
         settings: options.settings.clone(),
         kv,

@@ -249,6 +249,23 @@ pub struct Secret<'a> {
 const REDACTED: &str = "[redacted]";
 
 impl OutboundPolicy {
+    /// The policy of whoever runs a plugin as its own operator (`plugin run`,
+    /// `plugin check`): `hosts` are allowed, and a host one of them names exactly
+    /// may resolve to loopback or a private network (a local engine). None when
+    /// `hosts` is empty.
+    pub fn as_operator(hosts: &[String]) -> Result<Option<Self>, String> {
+        if hosts.is_empty() {
+            return Ok(None);
+        }
+        let exact: Vec<String> = hosts
+            .iter()
+            .filter_map(|h| HostPattern::parse(h).ok())
+            .filter_map(|p| p.exact_host().map(str::to_owned))
+            .collect();
+        let private = PrivateHosts::parse(&exact)?;
+        Self::new(hosts, &[], Arc::new(private)).map(Some)
+    }
+
     /// Builds the policy and its HTTP client; `private` is the operator's list of
     /// hosts that may resolve to non-public addresses.
     pub fn new(
