@@ -124,56 +124,103 @@ pub fn write_if_changed(out: &Path, bytes: &[u8]) -> Result<(), BuildError> {
 /// Builds the plugin crate in `dir` (a crate of its own, anywhere) into a
 /// component, by default `target/NAME.wasm` in its target folder.
 pub fn build_project(dir: &Path, out: Option<&Path>) -> Result<PathBuf, BuildError> {
-    let lib_name = lib_name(dir)?;
+    let manifest = PluginManifest::read(dir)?;
     let toolchain = Toolchain::detect()?;
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| dir.join("target"));
     let mut cargo = toolchain.cargo_build(dir, &target_dir);
-    // The profile, for a crate that does not declare it.
-    for setting in [
-        "profile.plugin.inherits=\"release\"",
-        "profile.plugin.opt-level=\"s\"",
-        "profile.plugin.lto=true",
-        "profile.plugin.codegen-units=1",
-        "profile.plugin.panic=\"abort\"",
-        "profile.plugin.strip=\"debuginfo\"",
-    ] {
-        cargo.args(["--config", setting]);
+    // The profile, for a crate that does not declare it (given on the command line,
+    // it would override the crate's own).
+    if !manifest.declares_profile {
+        for setting in [
+            "profile.plugin.inherits=\"release\"",
+            "profile.plugin.opt-level=\"s\"",
+            "profile.plugin.lto=true",
+            "profile.plugin.codegen-units=1",
+            "profile.plugin.panic=\"abort\"",
+            "profile.plugin.strip=\"debuginfo\"",
+        ] {
+            cargo.args(["--config", setting]);
+        }
     }
     run(cargo, "cargo build for wasm32")?;
-    let component = encode_component(&module_path(&target_dir, &lib_name))?;
-    let out = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| target_dir.join(format!("{}.wasm", lib_name.replace('_', "-"))));
+    let component = encode_component(&module_path(&target_dir, &manifest.lib_name))?;
+    let out = out.map(Path::to_path_buf).unwrap_or_else(|| {
+        target_dir.join(format!("{}.wasm", manifest.lib_name.replace('_', "-")))
+    });
     write_if_changed(&out, &component)?;
     Ok(out)
 }
 
-/// The crate's library name: `[lib] name`, else its package name with `_` for `-`.
-fn lib_name(dir: &Path) -> Result<String, BuildError> {
-    let manifest_path = dir.join("Cargo.toml");
-    let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
-    let bad = |what: &str| BuildError::Project(format!("{}: {what}", manifest_path.display()));
-    let manifest: toml::Table = text.parse().map_err(|e| bad(&format!("{e}")))?;
-    let lib = manifest.get("lib").and_then(|l| l.as_table());
-    let crate_types = lib
-        .and_then(|l| l.get("crate-type"))
-        .and_then(|t| t.as_array())
-        .map(|types| types.iter().filter_map(|t| t.as_str()).collect::<Vec<_>>())
-        .unwrap_or_default();
-    if !crate_types.contains(&"cdylib") {
-        return Err(bad(
-            "a plugin is a library with crate-type = [\"cdylib\", \"rlib\"] under [lib]",
-        ));
+/// What the build needs from a plugin crate's `Cargo.toml`.
+struct PluginManifest {
+    /// `[lib] name`, else the package name with `_` for `-`.
+    lib_name: String,
+    /// Whether the crate declares `[profile.plugin]` itself.
+    declares_profile: bool,
+}
+
+impl PluginManifest {
+    fn read(dir: &Path) -> Result<PluginManifest, BuildError> {
+        let manifest_path = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest_path).map_err(io(&manifest_path))?;
+        let bad = |what: &str| BuildError::Project(format!("{}: {what}", manifest_path.display()));
+        let manifest: toml::Table = text.parse().map_err(|e| bad(&format!("{e}")))?;
+        let lib = manifest.get("lib").and_then(|l| l.as_table());
+        let crate_types = lib
+            .and_then(|l| l.get("crate-type"))
+            .and_then(|t| t.as_array())
+            .map(|types| types.iter().filter_map(|t| t.as_str()).collect::<Vec<_>>())
+            .unwrap_or_default();
+        if !crate_types.contains(&"cdylib") {
+            return Err(bad(
+                "a plugin is a library with crate-type = [\"cdylib\", \"rlib\"] under [lib]",
+            ));
+        }
+        let lib_name = match lib.and_then(|l| l.get("name")).and_then(|n| n.as_str()) {
+            Some(name) => name.to_owned(),
+            None => manifest
+                .get("package")
+                .and_then(|p| p.get("name"))
+                .and_then(|n| n.as_str())
+                .map(|name| name.replace('-', "_"))
+                .ok_or_else(|| bad("no [package] name"))?,
+        };
+        let declares_profile = manifest
+            .get("profile")
+            .and_then(|p| p.get(PROFILE))
+            .is_some();
+        Ok(PluginManifest {
+            lib_name,
+            declares_profile,
+        })
     }
-    if let Some(name) = lib.and_then(|l| l.get("name")).and_then(|n| n.as_str()) {
-        return Ok(name.to_owned());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(toml: &str) -> Result<PluginManifest, BuildError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), toml).unwrap();
+        PluginManifest::read(dir.path())
     }
-    manifest
-        .get("package")
-        .and_then(|p| p.get("name"))
-        .and_then(|n| n.as_str())
-        .map(|name| name.replace('-', "_"))
-        .ok_or_else(|| bad("no [package] name"))
+
+    #[test]
+    fn the_manifest_names_the_library_and_says_whether_it_has_the_profile() {
+        let lib = "[lib]\ncrate-type = [\"cdylib\", \"rlib\"]\n";
+        let plain = manifest(&format!("[package]\nname = \"order-flags\"\n{lib}")).unwrap();
+        assert_eq!(plain.lib_name, "order_flags");
+        assert!(!plain.declares_profile, "built with the default profile");
+        let own = manifest(&format!(
+            "[package]\nname = \"x\"\n{lib}name = \"flags\"\n[profile.plugin]\ninherits = \"release\"\n"
+        ))
+        .unwrap();
+        assert_eq!(own.lib_name, "flags");
+        assert!(own.declares_profile, "its own profile is not overridden");
+        let error = manifest("[package]\nname = \"x\"\n").err().unwrap();
+        assert!(error.to_string().contains("cdylib"), "{error}");
+    }
 }
