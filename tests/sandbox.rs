@@ -31,23 +31,22 @@ fn config_with(isolation: &str, cpu_budget_ms: u64) -> String {
         "plugin-kv-counter",
     ];
     let mut config = install(&[&hostile[..], &["plugin-tagger", "plugin-js-hostile"]].concat());
-    config.push_str(
-        &r#"
+    config.push_str(&format!(
+        r#"
 [limits]
 timeout_ms = 300
 max_memory_bytes = 33554432
 
 [runtime]
-cpu_budget_ms = CPU_BUDGET_MS
+cpu_budget_ms = {cpu_budget_ms}
 
 [[tenants]]
 id = "calm"
 [[tenants.plugins]]
 name = "plugin-tagger"
-settings = { tag = "calm" }
+settings = {{ tag = "calm" }}
 "#
-        .replace("CPU_BUDGET_MS", &cpu_budget_ms.to_string()),
-    );
+    ));
     for name in hostile {
         config.push_str(&format!(
             "\n[[tenants]]\nid = \"{name}\"\nisolation = \"{isolation}\"\n\

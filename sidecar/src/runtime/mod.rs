@@ -520,7 +520,9 @@ impl Runtime {
         // the lock file (a read-only folder) each compiles for itself.
         let _compiling = std::fs::File::create(artifact.with_extension("lock"))
             .and_then(|file| file.lock().map(|()| file))
-            .map_err(|e| tracing::debug!(artifact = %artifact.display(), "compiling unlocked: {e}"))
+            .inspect_err(
+                |e| tracing::debug!(artifact = %artifact.display(), "compiling unlocked: {e}"),
+            )
             .ok();
         if artifact.exists() {
             // SAFETY: the artifact was written by `Component::serialize` of this
