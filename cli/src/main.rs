@@ -582,7 +582,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             events,
             settings,
             timeout_ms,
-            json,
+            json: as_json,
             data_dir,
         } => {
             let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
@@ -595,12 +595,12 @@ async fn plugin(command: PluginCommand) -> Result<()> {
                 let text = std::fs::read_to_string(&path)
                     .with_context(|| format!("cannot read {}", path.display()))?;
                 options.events.push(
-                    self::json::event_from_json(&text)
+                    json::event_from_json(&text)
                         .with_context(|| format!("{} is not an event", path.display()))?,
                 );
             }
             let report = conformance::check(&runtime, &file, &options, &data_dir).await;
-            if json {
+            if as_json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print_report(&file, &report);

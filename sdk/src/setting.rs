@@ -425,17 +425,15 @@ const fn parse_int(text: &str) -> i64 {
         let c = bytes[i];
         assert!(c.is_ascii_digit(), "an int setting's default is a number");
         let digit = (c - b'0') as i64;
-        n = match n.checked_mul(10) {
-            Some(n) => match if negative {
-                n.checked_sub(digit)
-            } else {
-                n.checked_add(digit)
-            } {
-                Some(n) => n,
-                None => panic!("an int setting's default does not fit in 64 bits"),
-            },
-            None => panic!("an int setting's default does not fit in 64 bits"),
+        let next = match n.checked_mul(10) {
+            Some(tens) if negative => tens.checked_sub(digit),
+            Some(tens) => tens.checked_add(digit),
+            None => None,
         };
+        let Some(next) = next else {
+            panic!("an int setting's default does not fit in 64 bits")
+        };
+        n = next;
         i += 1;
     }
     n
