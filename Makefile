@@ -45,7 +45,8 @@ test: plugins engines
 	$(CARGO) test --workspace -- --skip plugin_authoring
 	@# Plugin authoring builds whole projects (cargo, npm, componentize-js): alone,
 	@# so that its load does not push timing-sensitive tests past their deadlines.
-	$(CARGO) test -p crossdesk-integration-tests --test end_to_end plugin_authoring
+	@# (--workspace: features resolve as for the run above, so nothing rebuilds.)
+	$(CARGO) test --workspace --test end_to_end plugin_authoring
 	@bash scripts/leak-check.sh
 	@# The JavaScript SDK: its own tests (a component build among them), and its
 	@# types against the WIT.
