@@ -14,24 +14,24 @@ use crossdesk_sidecar::store::{
 
 /// A database that scenarios open stores on, as many as they like (each `open` is
 /// a new connection, like another process's).
-enum Db {
+pub(crate) enum Db {
     Sqlite(tempfile::TempDir),
     Postgres { url: String },
 }
 
 impl Db {
-    fn sqlite() -> Db {
+    pub(crate) fn sqlite() -> Db {
         Db::Sqlite(tempfile::tempdir().expect("temp dir"))
     }
 
     /// A database of its own on the run's shared server.
-    async fn postgres() -> Db {
+    pub(crate) async fn postgres() -> Db {
         Db::Postgres {
             url: TestPostgres::fresh_database().await,
         }
     }
 
-    async fn open(&self) -> Store {
+    pub(crate) async fn open(&self) -> Store {
         match self {
             Db::Sqlite(dir) => Store::connect(None, dir.path()).await.expect("open sqlite"),
             Db::Postgres { url, .. } => Store::connect(Some(url), Path::new("unused"))
@@ -62,6 +62,8 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+pub(crate) use on_both_backends;
 
 on_both_backends!(
     kv_is_scoped_and_survives_reopen,

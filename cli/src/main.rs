@@ -348,9 +348,20 @@ async fn serve(
         ),
         None => None,
     };
+    let ops_listener = match &config.ops {
+        Some(ops) => Some(
+            tokio::net::TcpListener::bind(ops.listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (ops)", ops.listen))?,
+        ),
+        None => None,
+    };
     // Scripts wait for these lines (and read the ports when listening on port 0).
     if let Some(admin) = &admin_listener {
         println!("crossdesk admin API listening on {}", admin.local_addr()?);
+    }
+    if let Some(ops) = &ops_listener {
+        println!("crossdesk ops listening on {}", ops.local_addr()?);
     }
     println!("crossdesk listening on {local}");
     tracing::info!(
@@ -369,6 +380,18 @@ async fn serve(
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;
     };
+    if let Some(ops_listener) = ops_listener {
+        let ops = crossdesk_sidecar::ops::serve(
+            sidecar.clone(),
+            ops_listener,
+            until_stopped(stopped.clone()),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = ops.await {
+                tracing::error!("the ops listener stopped: {e}");
+            }
+        });
+    }
     let events = crossdesk_sidecar::api::serve(
         sidecar.clone(),
         &config.server,

@@ -24,7 +24,9 @@ impl From<PipelineError> for Status {
             PipelineError::UnknownTenant(_) => Status::not_found(message),
             PipelineError::Suspended(_) => Status::failed_precondition(message),
             PipelineError::EventIdReused(_) => Status::already_exists(message),
-            PipelineError::FailClosed { .. } => Status::unavailable(message),
+            PipelineError::FailClosed { .. } | PipelineError::Unavailable(_) => {
+                Status::unavailable(message)
+            }
             // google.rpc.RetryInfo tells well-behaved clients when to come back.
             PipelineError::OverQuota { retry_after, .. } => Status::with_error_details(
                 tonic::Code::ResourceExhausted,

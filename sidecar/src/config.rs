@@ -71,6 +71,16 @@ pub struct Config {
     /// runtime (this file's `[[plugins]]` and `[[tenants]]` only seed an empty store);
     /// without it, this file is the whole truth and changes need a restart.
     pub admin: Option<AdminSettings>,
+    /// The operations listener: metrics, liveness and readiness ([`crate::ops`]).
+    pub ops: Option<OpsSettings>,
+}
+
+/// Where operators' tools reach the sidecar.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpsSettings {
+    /// Address of `/metrics`, `/livez` and `/readyz` (plain HTTP).
+    pub listen: SocketAddr,
 }
 
 /// The store: SQLite in `data_dir` unless a PostgreSQL URL is given.
@@ -250,6 +260,7 @@ impl Default for Config {
             outbound: OutboundSettings::default(),
             tenant_admins: TenantAdminSettings::default(),
             admin: None,
+            ops: None,
         }
     }
 }
@@ -434,19 +445,29 @@ impl Default for CacheSettings {
     }
 }
 
-/// How long a response is remembered for redelivery of the same event id.
+/// How responses are remembered for redeliveries of the same event id
+/// ([`crate::idempotency`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IdempotencySettings {
+    /// How long a response is remembered.
     pub ttl_secs: u64,
-    pub max_entries: u64,
+    /// Bytes of responses kept in memory, for redeliveries to this process.
+    pub memory_max_bytes: u64,
+    /// Also record responses in the store: they survive a restart and reach every
+    /// replica sharing it. Off, only memory remembers them.
+    pub durable: bool,
+    /// Bytes of responses kept in the store; the oldest go first beyond it.
+    pub store_max_bytes: u64,
 }
 
 impl Default for IdempotencySettings {
     fn default() -> Self {
         Self {
             ttl_secs: 24 * 3600,
-            max_entries: 200_000,
+            memory_max_bytes: 64 << 20,
+            durable: true,
+            store_max_bytes: 1 << 30,
         }
     }
 }

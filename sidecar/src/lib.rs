@@ -4,7 +4,8 @@
 //! helpdesk (the webhook bridge is `crossdesk-bridge`, the binary `crossdesk`).
 //!
 //! The data path, one module each:
-//! `api` (gRPC edge) → `pipeline` (tenants, idempotency, cache, outcomes) →
+//! `api` (gRPC edge) → `pipeline` (tenants, cache, outcomes; `idempotency` remembers
+//! responses for redeliveries) →
 //! `runtime` (wasmtime components, limits, capabilities) → `store` (persistence:
 //! SQLite or PostgreSQL). `auth` decides which caller may act for which tenant.
 //!
@@ -28,7 +29,10 @@ pub mod conformance;
 pub mod control;
 pub mod grant;
 pub mod history;
+mod idempotency;
 pub mod limits;
+pub mod metrics;
+pub mod ops;
 pub mod pipeline;
 pub mod runtime;
 pub mod secrets;

@@ -55,6 +55,9 @@ pub enum PipelineError {
     EventIdReused(String),
     #[error("plugin '{plugin}' is fail-closed and did not succeed: {message}")]
     FailClosed { plugin: String, message: String },
+    /// Something the event needs is unreachable for now (the store); retry.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("tenant '{tenant}' is over its quota ({reason}); retry in {} ms", retry_after.as_millis())]
     OverQuota {
         tenant: String,
@@ -163,12 +166,6 @@ impl Admission {
     }
 }
 
-/// A response remembered for redelivery, with the hash of the event it answered.
-struct Recorded {
-    event_hash: [u8; 32],
-    response: pb::HandleEventResponse,
-}
-
 /// The assembled sidecar: runtime, plugins, tenants, caches.
 pub struct Sidecar {
     runtime: Arc<Runtime>,
@@ -186,7 +183,7 @@ pub struct Sidecar {
     admissions: Mutex<HashMap<String, (Quota, Arc<Admission>)>>,
     watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
     results: Cache<[u8; 32], Arc<Vec<pb::Action>>>,
-    responses: Cache<(String, String), Arc<Recorded>>,
+    responses: crate::idempotency::Responses,
     /// One lock per (tenant, customer) seen recently: a customer's events run one at
     /// a time, in arrival order (tokio's mutex is fair), so a plugin that
     /// read-modify-writes per-customer data (a profile) never loses an update.
@@ -275,10 +272,11 @@ impl Sidecar {
             })
             .time_to_live(Duration::from_secs(config.cache.ttl_secs))
             .build();
-        let responses = Cache::builder()
-            .max_capacity(config.idempotency.max_entries)
-            .time_to_live(Duration::from_secs(config.idempotency.ttl_secs))
-            .build();
+        let responses = crate::idempotency::Responses::new(
+            &config.idempotency,
+            Duration::from_millis(config.server.request_timeout_ms),
+            &store,
+        );
         let sidecar = Arc::new(Sidecar {
             runtime,
             history: crate::history::ContactHistory::new(store.clone()),
@@ -473,7 +471,49 @@ impl Sidecar {
 
     /// Handles one event: validates it, answers a redelivery from memory, or runs the
     /// tenant's pipeline.
-    pub async fn handle(
+    pub async fn handle(&self, event: pb::Event) -> Result<pb::HandleEventResponse, PipelineError> {
+        use crate::metrics::EventOutcome;
+        let tenant = event.tenant_id.clone();
+        let kind = crate::metrics::kind_label(event.kind());
+        let result = self.handle_counted(event).await;
+        let outcome = match &result {
+            Ok(response) if response.replayed => EventOutcome::replayed,
+            Ok(_) => EventOutcome::ok,
+            Err(PipelineError::InvalidEvent(_)) => EventOutcome::invalid,
+            Err(PipelineError::UnknownTenant(_)) => EventOutcome::unknown_tenant,
+            Err(PipelineError::Suspended(_)) => EventOutcome::suspended,
+            Err(PipelineError::EventIdReused(_)) => EventOutcome::event_id_reused,
+            Err(PipelineError::FailClosed { .. }) => EventOutcome::fail_closed,
+            Err(PipelineError::OverQuota { .. }) => EventOutcome::over_quota,
+            Err(PipelineError::Unavailable(_)) => EventOutcome::unavailable,
+        };
+        // An unknown tenant's id is whatever the caller sent: not a label.
+        let tenant = match outcome {
+            EventOutcome::unknown_tenant | EventOutcome::invalid => "",
+            _ => tenant.as_str(),
+        };
+        self.runtime.metrics().event(tenant, kind, outcome);
+        result
+    }
+
+    /// The metrics as a scrape returns them.
+    pub fn render_metrics(&self) -> String {
+        let (warm, _) = self.runtime.warm_instances();
+        self.runtime
+            .metrics()
+            .render(warm, self.runtime.plugin_memory_bytes())
+    }
+
+    /// Whether this replica can serve: its store answers.
+    pub async fn readiness(&self) -> Result<(), String> {
+        self.store
+            .control_version()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn handle_counted(
         &self,
         mut event: pb::Event,
     ) -> Result<pb::HandleEventResponse, PipelineError> {
@@ -494,49 +534,37 @@ impl Sidecar {
         let _admitted = tenant.admission.admit(&event.tenant_id)?;
         let content = ContentDigest::of(&mut event);
         let event_hash = content.with_text(&event.text);
-        let key = (event.tenant_id.clone(), event.event_id.clone());
+        let key = crate::store::EventKey {
+            tenant: event.tenant_id.clone(),
+            event_id: event.event_id.clone(),
+        };
         let span = tracing::info_span!(
             "event",
             tenant = %event.tenant_id,
             event_id = %event.event_id,
             kind = ?event.kind(),
         );
-        // Concurrent deliveries of one event id wait for the first one's result.
-        let entry = self
-            .responses
-            .entry(key)
-            .or_try_insert_with(
-                async {
-                    let _in_order = match event.customer.as_ref().map(|c| c.id.as_str()) {
-                        Some(customer) if !customer.is_empty() => {
-                            let lock = self
-                                .customers
-                                .get_with((event.tenant_id.clone(), customer.to_owned()), async {
-                                    Arc::new(tokio::sync::Mutex::new(()))
-                                })
-                                .await;
-                            Some(lock.lock_owned().await)
-                        }
-                        _ => None,
-                    };
-                    let response = self.run(&tenant, &event, &content).await?;
-                    self.history.record(&event, &response.actions).await;
-                    Ok::<_, PipelineError>(Arc::new(Recorded {
-                        event_hash,
-                        response,
-                    }))
+        let run = async {
+            let _in_order = match event.customer.as_ref().map(|c| c.id.as_str()) {
+                Some(customer) if !customer.is_empty() => {
+                    let lock = self
+                        .customers
+                        .get_with((event.tenant_id.clone(), customer.to_owned()), async {
+                            Arc::new(tokio::sync::Mutex::new(()))
+                        })
+                        .await;
+                    Some(lock.lock_owned().await)
                 }
-                .instrument(span),
-            )
+                _ => None,
+            };
+            let response = self.run(&tenant, &event, &content).await?;
+            self.history.record(&event, &response.actions).await;
+            Ok(response)
+        };
+        self.responses
+            .answer(key, event_hash, run)
+            .instrument(span)
             .await
-            .map_err(|e: Arc<PipelineError>| (*e).clone())?;
-        let recorded = entry.value();
-        if recorded.event_hash != event_hash {
-            return Err(PipelineError::EventIdReused(event.event_id));
-        }
-        let mut response = recorded.response.clone();
-        response.replayed = !entry.is_fresh();
-        Ok(response)
     }
 
     async fn run(
@@ -598,8 +626,20 @@ impl Sidecar {
                 .call_step(step, content, &wit_event)
                 .instrument(span.clone())
                 .await;
-            outcome.duration_micros =
-                u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let elapsed = started.elapsed();
+            outcome.duration_micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+            self.runtime.metrics().plugin_call(
+                &step.name,
+                match &result {
+                    Ok(_) => "ok",
+                    Err(failure) => match failure.kind {
+                        FailureKind::TimedOut => "timed_out",
+                        FailureKind::Denied => "denied",
+                        _ => "failed",
+                    },
+                },
+                elapsed.as_secs_f64(),
+            );
             match result {
                 Ok((step_actions, cache_hit)) => {
                     outcome.set_status(pb::plugin_outcome::Status::Ok);
@@ -706,6 +746,7 @@ impl Sidecar {
             })
             .await
             .map_err(|e| (*e).clone())?;
+        self.runtime.metrics().cache_lookup(&step.name, !computed);
         Ok((actions, !computed))
     }
 

@@ -12,6 +12,8 @@ pub struct ServerProcess {
     child: Child,
     pub addr: SocketAddr,
     pub admin_addr: Option<SocketAddr>,
+    /// The operations listener (`[ops]`), when configured.
+    pub ops_addr: Option<SocketAddr>,
 }
 
 /// How [`ServerProcess::launch`] starts the sidecar, beyond its configuration.
@@ -78,6 +80,7 @@ impl ServerProcess {
             child: command.spawn().expect("start crossdesk serve"),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             admin_addr: None,
+            ops_addr: None,
         };
         let stdout = server.child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
@@ -106,6 +109,8 @@ impl ServerProcess {
             });
             if let Some(addr) = line.strip_prefix("crossdesk admin API listening on ") {
                 server.admin_addr = Some(addr.parse().expect("admin address"));
+            } else if let Some(addr) = line.strip_prefix("crossdesk ops listening on ") {
+                server.ops_addr = Some(addr.parse().expect("ops address"));
             } else if let Some(addr) = line.strip_prefix("crossdesk listening on ") {
                 server.addr = addr.parse().expect("address");
                 return server;

@@ -239,10 +239,12 @@ async fn serve_sidecar(
     data_dir: &std::path::Path,
     plugins: usize,
     isolation: &str,
+    durable_responses: bool,
 ) -> Result<std::net::SocketAddr> {
     let noop = noop_plugin()?;
     // The bench is one tenant at full speed: no quota may throttle it.
     let mut toml = String::from(UNTHROTTLED);
+    toml.push_str(&format!("[idempotency]\ndurable = {durable_responses}\n"));
     for i in 1..=plugins {
         toml.push_str(&format!(
             "[[plugins]]\nname = \"noop-{i}\"\npath = {:?}\n",
@@ -437,11 +439,12 @@ async fn chain_figures(
     figures: &mut Vec<Figure>,
 ) -> Result<()> {
     let bare = serve_bare().await?;
-    let warm = serve_sidecar(&data_dir.join("s"), 4, "tenant").await?;
-    let fresh = serve_sidecar(&data_dir.join("f"), 4, "event").await?;
-    let empty = serve_sidecar(&data_dir.join("e"), 0, "tenant").await?;
+    let warm = serve_sidecar(&data_dir.join("s"), 4, "tenant", true).await?;
+    let fresh = serve_sidecar(&data_dir.join("f"), 4, "event", true).await?;
+    let empty = serve_sidecar(&data_dir.join("e"), 0, "tenant", true).await?;
+    let in_memory = serve_sidecar(&data_dir.join("m"), 4, "tenant", false).await?;
     // The chain really runs: four OK outcomes, no cache.
-    for sidecar in [warm, fresh] {
+    for sidecar in [warm, fresh, in_memory] {
         let check = EventServiceClient::connect(format!("http://{sidecar}"))
             .await?
             .handle_event(pb::HandleEventRequest {
@@ -457,13 +460,13 @@ async fn chain_figures(
         anyhow::ensure!(ok == 4, "the no-op chain did not run cleanly: {check:?}");
     }
     // Warm every server (connections, caches, allocator slots, warm instances).
-    let servers = [bare, warm, fresh, empty];
+    let servers = [bare, warm, fresh, empty, in_memory];
     for server in servers {
         load(server, concurrency, 0.5, 1 << 40).await?;
     }
     // The machine's speed drifts: interleave the servers over several rounds and
     // keep each one's median round.
-    let mut rounds: [Vec<Load>; 4] = Default::default();
+    let mut rounds: [Vec<Load>; 5] = Default::default();
     for round in 0..ROUNDS {
         let ids = (round as u64 + 2) << 40;
         for (server, rounds) in servers.iter().zip(rounds.iter_mut()) {
@@ -477,7 +480,7 @@ async fn chain_figures(
             rounds.push(load);
         }
     }
-    let [a, b, f, e] = rounds.map(median);
+    let [a, b, f, e, m] = rounds.map(median);
     figures.push(figure(
         "bare tonic unary: throughput (baseline)",
         a.requests_per_second,
@@ -526,6 +529,20 @@ async fn chain_figures(
         e.requests_per_second,
         "req/s",
         Some(a.requests_per_second),
+    ));
+    // What recording each response durably (SQLite, group commit) costs, against
+    // remembering it in memory only.
+    figures.push(figure(
+        "sidecar, 4 no-op plugins, warm, responses in memory only: throughput",
+        m.requests_per_second,
+        "req/s",
+        Some(a.requests_per_second),
+    ));
+    figures.push(figure(
+        "sidecar, 4 no-op plugins, warm: durable responses vs in memory only",
+        b.requests_per_second,
+        "req/s",
+        Some(m.requests_per_second),
     ));
     Ok(())
 }

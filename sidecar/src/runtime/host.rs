@@ -17,6 +17,7 @@ use super::Grant;
 use super::bindings::{clock, contacts, http, kv, log, settings, types};
 use super::http::OutboundError;
 use super::warm::MemoryBudget;
+use crate::metrics::{Metrics, OutboundOutcome};
 
 /// Longest key a plugin may store, in bytes.
 pub(crate) const MAX_KV_KEY: usize = 512;
@@ -46,6 +47,7 @@ pub(crate) struct CallState {
     wasi_http: WasiHttpCtx,
     wasi_http_refusals: RefuseWasiHttp,
     table: ResourceTable,
+    metrics: Arc<Metrics>,
     /// Calls the instance may still serve warm (0: it is dropped after this one).
     pub(super) calls_left: u32,
     /// Its linear memory once instantiated.
@@ -54,8 +56,8 @@ pub(crate) struct CallState {
 
 impl CallState {
     /// The state of a new instance: `budget` is the process-wide memory budget
-    /// its linear memory counts against.
-    pub(super) fn new(grant: Arc<Grant>, budget: Arc<MemoryBudget>) -> Self {
+    /// its linear memory counts against; `metrics` count its HTTP requests.
+    pub(super) fn new(grant: Arc<Grant>, budget: Arc<MemoryBudget>, metrics: Arc<Metrics>) -> Self {
         let limits = grant.limits;
         Self {
             grant,
@@ -77,6 +79,7 @@ impl CallState {
             table: ResourceTable::new(),
             calls_left: 0,
             born_memory: 0,
+            metrics,
         }
     }
 
@@ -468,6 +471,8 @@ impl http::Host for CallState {
     async fn fetch(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {
         let grant = self.grant.clone();
         let Some(policy) = &grant.outbound else {
+            self.metrics
+                .outbound(&grant.plugin, "", OutboundOutcome::Denied);
             return Err(http::HttpError::Denied(self.deny(format!(
                 "outbound HTTP is not granted to plugin '{}' for tenant '{}' (asked for {})",
                 grant.plugin, grant.tenant, request.url
@@ -482,6 +487,19 @@ impl http::Host for CallState {
                 grant.limits.max_http_response_bytes,
             )
             .await;
+        let outcome = match &result {
+            Ok((status, ..)) => OutboundOutcome::Status(*status),
+            Err(OutboundError::Denied(_)) => OutboundOutcome::Denied,
+            Err(_) => OutboundOutcome::Error,
+        };
+        // A refused request names no host: a plugin could fill the metrics with
+        // made-up names.
+        let host = match outcome {
+            OutboundOutcome::Denied => None,
+            _ => reqwest::Url::parse(&request.url).ok(),
+        };
+        let host = host.as_ref().and_then(|url| url.host_str()).unwrap_or("");
+        self.metrics.outbound(&grant.plugin, host, outcome);
         match result {
             Ok((status, headers, body)) => Ok(http::Response {
                 status,
@@ -504,7 +522,11 @@ mod tests {
 
     fn state() -> CallState {
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
-        CallState::new(grant, Arc::new(MemoryBudget::new(1 << 30)))
+        CallState::new(
+            grant,
+            Arc::new(MemoryBudget::new(1 << 30)),
+            Arc::new(Metrics::new()),
+        )
     }
 
     #[test]
@@ -536,7 +558,7 @@ mod tests {
     fn its_memory_goes_back_to_the_budget_when_the_instance_goes() {
         let budget = Arc::new(MemoryBudget::new(10 << 20));
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
-        let mut state = CallState::new(grant, budget.clone());
+        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()));
         use wasmtime::ResourceLimiter;
         assert!(
             state

@@ -260,6 +260,8 @@ pub struct Runtime {
     memory: Arc<MemoryBudget>,
     /// What a warm instance's state holds between calls instead of a grant.
     idle_grant: Arc<Grant>,
+    /// The process's metrics: plugin calls count here, and the pipeline's too.
+    metrics: Arc<crate::metrics::Metrics>,
     ticker: Option<std::thread::JoinHandle<()>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -421,6 +423,7 @@ impl Runtime {
             memory: Arc::new(MemoryBudget::new(sharing.warm.memory_budget_bytes)),
             warm,
             idle_grant: Arc::new(Grant::nothing("", "", Limits::default())),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
             ticker: Some(ticker),
             stop,
         })
@@ -434,6 +437,11 @@ impl Runtime {
     /// Linear memory of all instances, running or warm.
     pub fn plugin_memory_bytes(&self) -> usize {
         self.memory.used()
+    }
+
+    /// The process's metrics.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.metrics
     }
 
     /// Loads a component: checks its contract version, compiles it (or loads the

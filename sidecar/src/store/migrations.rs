@@ -166,6 +166,37 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (tenant, bucket_start_s, language, channel)
             );",
     },
+    Migration {
+        version: 4,
+        description: "event responses: the first response to each event id, for redeliveries",
+        // `response` is NULL while a replica's claim on the event runs; then
+        // (a rowid table: responses can be kilobytes, too big for WITHOUT ROWID)
+        // `expires_at_ms` is the claim's lease, afterwards the record's time to live.
+        sqlite: "
+            CREATE TABLE event_responses (
+                tenant        TEXT NOT NULL,
+                event_id      TEXT NOT NULL,
+                event_hash    BLOB NOT NULL,
+                owner         TEXT NOT NULL,
+                response      BLOB,
+                size          INTEGER NOT NULL,
+                expires_at_ms INTEGER NOT NULL,
+                PRIMARY KEY (tenant, event_id)
+            );
+            CREATE INDEX event_responses_by_expiry ON event_responses (expires_at_ms);",
+        postgres: "
+            CREATE TABLE event_responses (
+                tenant        TEXT NOT NULL,
+                event_id      TEXT NOT NULL,
+                event_hash    BYTEA NOT NULL,
+                owner         TEXT NOT NULL,
+                response      BYTEA,
+                size          BIGINT NOT NULL,
+                expires_at_ms BIGINT NOT NULL,
+                PRIMARY KEY (tenant, event_id)
+            );
+            CREATE INDEX event_responses_by_expiry ON event_responses (expires_at_ms);",
+    },
 ];
 
 /// The newest schema version this host knows.

@@ -12,6 +12,8 @@
 //!   can load them) and the audit log. Every change is one transaction that also bumps
 //!   a global *control version*, which replicas poll to notice changes made elsewhere.
 //!
+//! - the first response to each event id ([`responses`]), for redeliveries.
+//!
 //! Writes are acknowledged after their transaction commits durably.
 
 pub mod migrations;
@@ -182,11 +184,12 @@ enum Backend {
 
 /// Forwards a call to whichever backend this store uses.
 /// The tables holding a tenant's data, emptied of it when the tenant is deleted.
-const TENANT_DATA_TABLES: [&str; 4] = [
+const TENANT_DATA_TABLES: [&str; 5] = [
     "tenant_secrets",
     "plugin_kv",
     "plugin_kv_generation",
     "contact_history",
+    "event_responses",
 ];
 
 /// The width of a contact-history bucket: a quarter hour, so that forecasts can
@@ -218,6 +221,10 @@ macro_rules! dispatch {
     };
 }
 
+// After the macro: its scope is textual.
+mod responses;
+pub use responses::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
+
 impl Store {
     /// Opens (creating if needed) the SQLite database `crossdesk.db` in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -243,6 +250,12 @@ impl Store {
             Backend::Sqlite(_) => "sqlite",
             Backend::Postgres(_) => "postgres",
         }
+    }
+
+    /// Whether other processes may share this store (PostgreSQL), rather than it
+    /// being this process's own (SQLite).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// How many changes this tenant's data of this plugin has seen (0 for none).

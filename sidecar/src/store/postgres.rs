@@ -25,6 +25,7 @@ use super::{
     AuditEntry, ContactCount, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
     PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
+use super::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 
 /// Connections per process; every store call holds one only while it runs.
 const MAX_CONNECTIONS: usize = 16;
@@ -765,4 +766,197 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// Idempotency records ([`super::responses`]).
+impl PostgresStore {
+    pub async fn response(
+        &self,
+        key: &EventKey,
+        now_ms: i64,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
+                 WHERE tenant = $1 AND event_id = $2 AND expires_at_ms >= $3",
+            )
+            .await?;
+        let row = c
+            .query_opt(&stmt, &[&key.tenant, &key.event_id, &now_ms])
+            .await?;
+        Ok(row.map(|row| stored_response(&row)).transpose()?)
+    }
+
+    pub async fn write_responses(
+        &self,
+        writes: Vec<ResponseWrite>,
+        now_ms: i64,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        // Rows are locked in key order, so two replicas' batches never deadlock.
+        let mut order: Vec<usize> = (0..writes.len()).collect();
+        order.sort_by(|&a, &b| write_key(&writes[a]).cmp(write_key(&writes[b])));
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let mut outcomes = vec![WriteOutcome::Released; writes.len()];
+        let mut writes: Vec<Option<ResponseWrite>> = writes.into_iter().map(Some).collect();
+        for i in order {
+            if let Some(write) = writes[i].take() {
+                outcomes[i] = write_response(&tx, write, now_ms).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub async fn purge_responses(&self, now_ms: i64, max_bytes: u64) -> Result<Purged, StoreError> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let expired = tx
+            .execute(
+                "DELETE FROM event_responses WHERE expires_at_ms < $1",
+                &[&now_ms],
+            )
+            .await?;
+        // The newest responses that fit in `max_bytes` stay. (A sum of BIGINTs is a
+        // NUMERIC: cast back to compare with the bound.)
+        let over_bound = tx
+            .execute(
+                "DELETE FROM event_responses r USING (
+                     SELECT tenant, event_id, (SUM(size) OVER (
+                         ORDER BY expires_at_ms DESC, tenant DESC, event_id DESC
+                     ))::BIGINT AS kept
+                     FROM event_responses WHERE response IS NOT NULL
+                 ) o
+                 WHERE o.kept > $1 AND r.tenant = o.tenant AND r.event_id = o.event_id",
+                &[&to_i64(max_bytes)],
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(Purged {
+            expired,
+            over_bound,
+        })
+    }
+}
+
+fn write_key(write: &ResponseWrite) -> &EventKey {
+    match write {
+        ResponseWrite::Claim { key, .. }
+        | ResponseWrite::Complete { key, .. }
+        | ResponseWrite::Release { key, .. } => key,
+    }
+}
+
+fn stored_response(row: &tokio_postgres::Row) -> Result<StoredResponse, tokio_postgres::Error> {
+    Ok(StoredResponse {
+        event_hash: row.try_get(0)?,
+        owner: row.try_get(1)?,
+        response: row.try_get(2)?,
+        expires_at_ms: row.try_get(3)?,
+    })
+}
+
+async fn write_response(
+    tx: &impl GenericClient,
+    write: ResponseWrite,
+    now_ms: i64,
+) -> Result<WriteOutcome, StoreError> {
+    Ok(match write {
+        ResponseWrite::Claim {
+            key,
+            event_hash,
+            owner,
+            lease_until_ms,
+        } => {
+            // Only an expired record gives way (a claim whose replica died, or a
+            // response past its time to live).
+            let claim = tx
+                .prepare_cached(
+                    "INSERT INTO event_responses
+                         (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
+                     VALUES ($1, $2, $3, $4, NULL, 0, $5)
+                     ON CONFLICT (tenant, event_id) DO UPDATE SET
+                         event_hash = excluded.event_hash, owner = excluded.owner,
+                         response = NULL, size = 0, expires_at_ms = excluded.expires_at_ms
+                     WHERE event_responses.expires_at_ms < $6",
+                )
+                .await?;
+            let claimed = tx
+                .execute(
+                    &claim,
+                    &[
+                        &key.tenant,
+                        &key.event_id,
+                        &event_hash,
+                        &owner,
+                        &lease_until_ms,
+                        &now_ms,
+                    ],
+                )
+                .await?;
+            if claimed == 1 {
+                WriteOutcome::Claimed
+            } else {
+                let read = tx
+                    .prepare_cached(
+                        "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
+                         WHERE tenant = $1 AND event_id = $2",
+                    )
+                    .await?;
+                let row = tx.query_one(&read, &[&key.tenant, &key.event_id]).await?;
+                WriteOutcome::Held(stored_response(&row)?)
+            }
+        }
+        ResponseWrite::Complete {
+            key,
+            event_hash,
+            owner,
+            response,
+            expires_at_ms,
+        } => {
+            let size = to_i64(response.len() as u64);
+            let complete = tx
+                .prepare_cached(
+                    "INSERT INTO event_responses
+                         (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     ON CONFLICT (tenant, event_id) DO UPDATE SET
+                         event_hash = excluded.event_hash, owner = excluded.owner,
+                         response = excluded.response, size = excluded.size,
+                         expires_at_ms = excluded.expires_at_ms
+                     WHERE (event_responses.owner = excluded.owner
+                            AND event_responses.response IS NULL)
+                        OR event_responses.expires_at_ms < $8",
+                )
+                .await?;
+            let recorded = tx
+                .execute(
+                    &complete,
+                    &[
+                        &key.tenant,
+                        &key.event_id,
+                        &event_hash,
+                        &owner,
+                        &response,
+                        &size,
+                        &expires_at_ms,
+                        &now_ms,
+                    ],
+                )
+                .await?;
+            WriteOutcome::Completed(recorded == 1)
+        }
+        ResponseWrite::Release { key, owner } => {
+            let release = tx
+                .prepare_cached(
+                    "DELETE FROM event_responses
+                     WHERE tenant = $1 AND event_id = $2 AND owner = $3 AND response IS NULL",
+                )
+                .await?;
+            tx.execute(&release, &[&key.tenant, &key.event_id, &owner])
+                .await?;
+            WriteOutcome::Released
+        }
+    })
 }

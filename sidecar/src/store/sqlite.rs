@@ -15,6 +15,7 @@ use super::{
     AuditEntry, ContactCount, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
     PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
+use super::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 
 /// The SQLite database. Cloning shares the connection.
 #[derive(Clone)]
@@ -631,6 +632,167 @@ fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Idempotency records ([`super::responses`]).
+impl SqliteStore {
+    pub async fn response(
+        &self,
+        key: &EventKey,
+        now_ms: i64,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        let key = key.clone();
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
+                 WHERE tenant = ?1 AND event_id = ?2 AND expires_at_ms >= ?3",
+            )?
+            .query_row(params![key.tenant, key.event_id, now_ms], stored_response)
+            .optional()
+        })
+        .await
+    }
+
+    pub async fn write_responses(
+        &self,
+        writes: Vec<ResponseWrite>,
+        now_ms: i64,
+    ) -> Result<Vec<WriteOutcome>, StoreError> {
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let outcomes = writes
+                .into_iter()
+                .map(|write| write_response(&tx, write, now_ms))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(outcomes)
+        })
+        .await
+    }
+
+    pub async fn purge_responses(&self, now_ms: i64, max_bytes: u64) -> Result<Purged, StoreError> {
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let expired = tx.execute(
+                "DELETE FROM event_responses WHERE expires_at_ms < ?1",
+                params![now_ms],
+            )?;
+            // The newest responses that fit in `max_bytes` stay.
+            let over_bound = tx.execute(
+                "DELETE FROM event_responses WHERE rowid IN (
+                     SELECT rowid FROM (
+                         SELECT rowid, SUM(size) OVER (
+                             ORDER BY expires_at_ms DESC, rowid DESC
+                         ) AS kept
+                         FROM event_responses WHERE response IS NOT NULL
+                     ) WHERE kept > ?1
+                 )",
+                params![to_i64(max_bytes)],
+            )?;
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(Purged {
+                expired: expired as u64,
+                over_bound: over_bound as u64,
+            })
+        })
+        .await
+    }
+}
+
+fn stored_response(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredResponse> {
+    Ok(StoredResponse {
+        event_hash: row.get(0)?,
+        owner: row.get(1)?,
+        response: row.get(2)?,
+        expires_at_ms: row.get(3)?,
+    })
+}
+
+fn write_response(
+    tx: &rusqlite::Transaction<'_>,
+    write: ResponseWrite,
+    now_ms: i64,
+) -> rusqlite::Result<WriteOutcome> {
+    Ok(match write {
+        ResponseWrite::Claim {
+            key,
+            event_hash,
+            owner,
+            lease_until_ms,
+        } => {
+            // Only an expired record gives way (a claim whose replica died, or a
+            // response past its time to live).
+            let claimed = tx
+                .prepare_cached(
+                    "INSERT INTO event_responses
+                         (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, NULL, 0, ?5)
+                     ON CONFLICT (tenant, event_id) DO UPDATE SET
+                         event_hash = excluded.event_hash, owner = excluded.owner,
+                         response = NULL, size = 0, expires_at_ms = excluded.expires_at_ms
+                     WHERE event_responses.expires_at_ms < ?6",
+                )?
+                .execute(params![
+                    key.tenant,
+                    key.event_id,
+                    event_hash,
+                    owner,
+                    lease_until_ms,
+                    now_ms
+                ])?;
+            if claimed == 1 {
+                WriteOutcome::Claimed
+            } else {
+                tx.prepare_cached(
+                    "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
+                     WHERE tenant = ?1 AND event_id = ?2",
+                )?
+                .query_row(params![key.tenant, key.event_id], stored_response)
+                .map(WriteOutcome::Held)?
+            }
+        }
+        ResponseWrite::Complete {
+            key,
+            event_hash,
+            owner,
+            response,
+            expires_at_ms,
+        } => {
+            let size = to_i64(response.len() as u64);
+            let recorded = tx
+                .prepare_cached(
+                    "INSERT INTO event_responses
+                         (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT (tenant, event_id) DO UPDATE SET
+                         event_hash = excluded.event_hash, owner = excluded.owner,
+                         response = excluded.response, size = excluded.size,
+                         expires_at_ms = excluded.expires_at_ms
+                     WHERE (event_responses.owner = excluded.owner
+                            AND event_responses.response IS NULL)
+                        OR event_responses.expires_at_ms < ?8",
+                )?
+                .execute(params![
+                    key.tenant,
+                    key.event_id,
+                    event_hash,
+                    owner,
+                    response,
+                    size,
+                    expires_at_ms,
+                    now_ms
+                ])?;
+            WriteOutcome::Completed(recorded == 1)
+        }
+        ResponseWrite::Release { key, owner } => {
+            tx.prepare_cached(
+                "DELETE FROM event_responses
+                 WHERE tenant = ?1 AND event_id = ?2 AND owner = ?3 AND response IS NULL",
+            )?
+            .execute(params![key.tenant, key.event_id, owner])?;
+            WriteOutcome::Released
+        }
+    })
 }
 
 #[cfg(test)]

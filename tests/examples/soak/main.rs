@@ -366,7 +366,7 @@ async fn soak(settings: Settings) -> bool {
             + world.stalling_engine.translations(),
         "admin_changes": changes.all().len(),
         "bridge_drain_s": drain.as_secs_f64(),
-        "idempotency_max_entries": world.sizing.idempotency_entries,
+        "idempotency_memory_max_bytes": world.sizing.idempotency_bytes,
         "cache_ttl_secs": world.sizing.cache_ttl_secs,
         "event_kinds": mix.kind_names(),
         "steady_tenants": "all but t000 (looping plugin) and t090–t099 (stalling engine)",

@@ -75,8 +75,8 @@ fn free_addr() -> SocketAddr {
 /// repeated in the report.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sizing {
-    /// Responses remembered for redelivery: about a minute of the load.
-    pub(crate) idempotency_entries: u64,
+    /// Bytes of responses remembered in memory: about a minute of the load.
+    pub(crate) idempotency_bytes: u64,
     /// How long a cacheable plugin result is kept.
     pub(crate) cache_ttl_secs: u64,
 }
@@ -140,7 +140,8 @@ impl World {
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let sizing = Sizing {
-            idempotency_entries: (rate * 60.0).ceil() as u64,
+            // A response here is well under 2 KiB.
+            idempotency_bytes: (rate * 60.0 * 2048.0).ceil() as u64,
             cache_ttl_secs: 60,
         };
         let sidecar_addr = free_addr();
@@ -315,7 +316,7 @@ plugin_dir = {plugin_dir:?}
 # Caches sized to fill within the first minute, so that memory still growing
 # after it is a leak, not a cache filling up.
 [idempotency]
-max_entries = {entries}
+memory_max_bytes = {idempotency_bytes}
 [cache]
 ttl_secs = {ttl}
 
@@ -332,7 +333,7 @@ users = [{{ name = "soak", token = "{ADMIN_TOKEN}", tenants = ["*"] }}]
 "#,
         data_dir = data_dir.display().to_string(),
         plugin_dir = plugin_dir().display().to_string(),
-        entries = sizing.idempotency_entries,
+        idempotency_bytes = sizing.idempotency_bytes,
         ttl = sizing.cache_ttl_secs,
     );
     for name in PLUGINS.iter().chain([&LOOP_PLUGIN]) {

@@ -1,0 +1,270 @@
+//! The plugins run once per event id, whatever the deliveries: a redelivery after
+//! the sidecar was killed (SIGKILL) gets the first response back, and concurrent
+//! deliveries to two replicas sharing PostgreSQL run the plugins once. The store's
+//! records (claims, responses, their purge) are checked on both backends.
+//!
+//! The plugin is `kv-counter`: it counts the tenant's customer messages in its
+//! storage and says the count in a note, so a second run shows as a second count.
+
+use std::path::Path;
+
+use crossdesk_integration_tests::postgres::TestPostgres;
+use crossdesk_integration_tests::process::ServerProcess;
+use crossdesk_integration_tests::*;
+use crossdesk_sidecar::store::{EventKey, ResponseWrite, Store, StoredResponse, WriteOutcome};
+use pb::event_service_client::EventServiceClient;
+
+use crate::store::Db;
+
+/// kv-counter for tenant acme on `storage` (lines of `[storage]`).
+fn config(dir: &Path, storage: &str) -> std::path::PathBuf {
+    let path = dir.join("crossdesk.toml");
+    let text = format!(
+        "data_dir = {data:?}\nplugin_dir = {plugins:?}\n[storage]\n{storage}\n",
+        data = dir.join("data").display().to_string(),
+        plugins = plugin_dir().display().to_string(),
+    ) + &install(&["plugin-kv-counter"])
+        + "[[tenants]]\nid = \"acme\"\n[[tenants.plugins]]\nname = \"plugin-kv-counter\"\nkv = true\n";
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+async fn deliver(addr: std::net::SocketAddr, event_id: &str) -> pb::HandleEventResponse {
+    EventServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("event API")
+        .handle_event(request(customer_message("acme", event_id, "Wo ist es?")))
+        .await
+        .expect("event")
+        .into_inner()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redelivery_after_sigkill_gets_the_first_response() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config(dir.path(), "");
+    let server = ServerProcess::start(&config, &[]);
+    let first = deliver(server.addr, "e-1").await;
+    assert_eq!(notes(&first), ["count: 1"]);
+    assert!(!first.replayed);
+    server.kill();
+
+    let server = ServerProcess::start(&config, &[]);
+    let again = deliver(server.addr, "e-1").await;
+    assert!(again.replayed, "{again:?}");
+    assert_eq!(notes(&again), ["count: 1"], "the plugin did not run again");
+    assert_eq!(again.outcomes, first.outcomes);
+    let next = deliver(server.addr, "e-2").await;
+    assert_eq!(notes(&next), ["count: 2"]);
+    assert!(!next.replayed);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_deliveries_to_two_replicas_run_the_plugins_once() {
+    let url = TestPostgres::fresh_database().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let replicas: Vec<ServerProcess> = (0..2)
+        .map(|i| {
+            let replica_dir = dir.path().join(format!("replica-{i}"));
+            std::fs::create_dir_all(&replica_dir).expect("mkdir");
+            ServerProcess::start(&config(&replica_dir, &format!("url = \"{url}\"")), &[])
+        })
+        .collect();
+    const EVENTS: usize = 40;
+    let mut counts = Vec::new();
+    for n in 0..EVENTS {
+        let id = format!("e-{n}");
+        let (a, b) = tokio::join!(
+            deliver(replicas[0].addr, &id),
+            deliver(replicas[1].addr, &id)
+        );
+        assert_eq!(notes(&a), notes(&b), "{id}: both replicas answer alike");
+        assert!(
+            a.replayed != b.replayed,
+            "{id}: exactly one delivery ran the plugins: {} {}",
+            a.replayed,
+            b.replayed
+        );
+        counts.push(notes(&a).join(""));
+    }
+    let expected: Vec<String> = (1..=EVENTS).map(|n| format!("count: {n}")).collect();
+    assert_eq!(counts, expected, "each event counted once");
+    // A later redelivery, to either replica, is a replay too.
+    for replica in &replicas {
+        let again = deliver(replica.addr, "e-0").await;
+        assert!(again.replayed);
+        assert_eq!(notes(&again), ["count: 1"]);
+    }
+}
+
+// The store's records, on both backends.
+
+fn key(event_id: &str) -> EventKey {
+    EventKey {
+        tenant: "acme".into(),
+        event_id: event_id.into(),
+    }
+}
+
+fn claim(event_id: &str, owner: &str, lease_until_ms: i64) -> ResponseWrite {
+    ResponseWrite::Claim {
+        key: key(event_id),
+        event_hash: vec![1; 32],
+        owner: owner.into(),
+        lease_until_ms,
+    }
+}
+
+fn complete(event_id: &str, owner: &str, response: &[u8], expires_at_ms: i64) -> ResponseWrite {
+    ResponseWrite::Complete {
+        key: key(event_id),
+        event_hash: vec![1; 32],
+        owner: owner.into(),
+        response: response.to_vec(),
+        expires_at_ms,
+    }
+}
+
+async fn write(store: &Store, write: ResponseWrite, now_ms: i64) -> WriteOutcome {
+    let mut outcomes = store
+        .write_responses(vec![write], now_ms)
+        .await
+        .expect("write");
+    assert_eq!(outcomes.len(), 1);
+    outcomes.remove(0)
+}
+
+fn held(owner: &str, response: Option<&[u8]>, expires_at_ms: i64) -> WriteOutcome {
+    WriteOutcome::Held(StoredResponse {
+        event_hash: vec![1; 32],
+        owner: owner.into(),
+        response: response.map(<[u8]>::to_vec),
+        expires_at_ms,
+    })
+}
+
+async fn a_claim_holds_until_its_owner_completes_or_releases_it(db: &Db) {
+    let (a, b) = (db.open().await, db.open().await);
+    let now = 1_000;
+    assert_eq!(
+        write(&a, claim("e", "A", 5_000), now).await,
+        WriteOutcome::Claimed
+    );
+    assert_eq!(
+        write(&b, claim("e", "B", 5_000), now).await,
+        held("A", None, 5_000)
+    );
+    assert_eq!(
+        write(&b, complete("e", "B", b"by B", 9_000), now).await,
+        WriteOutcome::Completed(false),
+        "another owner's live claim is kept"
+    );
+    assert_eq!(
+        write(&a, complete("e", "A", b"by A", 9_000), now).await,
+        WriteOutcome::Completed(true)
+    );
+    assert_eq!(
+        write(&b, claim("e", "B", 5_000), now).await,
+        held("A", Some(b"by A"), 9_000)
+    );
+    assert_eq!(
+        b.response(&key("e"), now).await.expect("read"),
+        Some(StoredResponse {
+            event_hash: vec![1; 32],
+            owner: "A".into(),
+            response: Some(b"by A".to_vec()),
+            expires_at_ms: 9_000,
+        })
+    );
+
+    // A release drops the owner's claim only, and never a response.
+    assert_eq!(
+        write(&a, claim("f", "A", 5_000), now).await,
+        WriteOutcome::Claimed
+    );
+    let release = |event_id: &str, owner: &str| ResponseWrite::Release {
+        key: key(event_id),
+        owner: owner.into(),
+    };
+    write(&b, release("f", "B"), now).await;
+    assert_eq!(
+        write(&b, claim("f", "B", 5_000), now).await,
+        held("A", None, 5_000)
+    );
+    write(&a, release("f", "A"), now).await;
+    assert_eq!(
+        write(&b, claim("f", "B", 5_000), now).await,
+        WriteOutcome::Claimed
+    );
+    write(&a, release("e", "A"), now).await;
+    assert!(b.response(&key("e"), now).await.expect("read").is_some());
+}
+
+async fn an_expired_record_gives_way(db: &Db) {
+    let store = db.open().await;
+    assert_eq!(
+        write(&store, claim("e", "A", 2_000), 1_000).await,
+        WriteOutcome::Claimed
+    );
+    // A's process died: after its lease, B takes the event over, and A's late
+    // completion does not replace B's.
+    assert_eq!(
+        write(&store, claim("e", "B", 9_000), 2_001).await,
+        WriteOutcome::Claimed
+    );
+    assert_eq!(
+        write(&store, complete("e", "A", b"late", 50_000), 2_002).await,
+        WriteOutcome::Completed(false)
+    );
+    assert_eq!(
+        write(&store, complete("e", "B", b"by B", 50_000), 2_003).await,
+        WriteOutcome::Completed(true)
+    );
+    // A response past its time to live is no longer found, and gives way.
+    assert!(
+        store
+            .response(&key("e"), 50_000)
+            .await
+            .expect("read")
+            .is_some()
+    );
+    assert_eq!(store.response(&key("e"), 50_001).await.expect("read"), None);
+    assert_eq!(
+        write(&store, claim("e", "C", 60_000), 50_001).await,
+        WriteOutcome::Claimed
+    );
+}
+
+async fn purging_drops_the_expired_then_the_oldest_beyond_the_byte_bound(db: &Db) {
+    let store = db.open().await;
+    let writes = (0..10)
+        .map(|n| complete(&format!("e-{n}"), "A", &[0; 100], 10_000 + n))
+        .chain([claim("pending", "A", 20_000)])
+        .collect();
+    store.write_responses(writes, 0).await.expect("write");
+    // e-0 and e-1 expired; of the rest, the 5 that expire last fit in 500 bytes.
+    let purged = store.purge_responses(10_002, 500).await.expect("purge");
+    assert_eq!((purged.expired, purged.over_bound), (2, 3));
+    for n in 0..10 {
+        let kept = store
+            .response(&key(&format!("e-{n}")), 0)
+            .await
+            .expect("read")
+            .is_some();
+        assert_eq!(kept, n >= 5, "e-{n}");
+    }
+    assert!(
+        store
+            .response(&key("pending"), 0)
+            .await
+            .expect("read")
+            .is_some(),
+        "a claim takes no bytes and stays for its lease"
+    );
+}
+
+crate::store::on_both_backends!(
+    a_claim_holds_until_its_owner_completes_or_releases_it,
+    an_expired_record_gives_way,
+    purging_drops_the_expired_then_the_oldest_beyond_the_byte_bound,
+);

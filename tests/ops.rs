@@ -1,0 +1,190 @@
+//! What an operator watches: the operations listener of a `crossdesk serve`
+//! process on PostgreSQL. After real traffic, `/metrics` counts each event by
+//! tenant, kind and outcome, each plugin call by outcome with its latency, the
+//! result cache's hits and misses, and plugins' HTTP requests by host; `/livez`
+//! answers; `/readyz` turns 503 while the database is down and 200 once it is back.
+
+use std::time::{Duration, Instant};
+
+use crossdesk_integration_tests::postgres::TestPostgres;
+use crossdesk_integration_tests::process::ServerProcess;
+use crossdesk_integration_tests::*;
+use pb::event_service_client::EventServiceClient;
+
+fn config(dir: &std::path::Path, db_url: &str, engine: std::net::SocketAddr) -> String {
+    format!(
+        r#"data_dir = {data:?}
+plugin_dir = {plugins:?}
+[ops]
+listen = "127.0.0.1:0"
+[storage]
+url = "{db_url}"
+[outbound]
+private_hosts = ["127.0.0.1"]
+"#,
+        data = dir.join("data").display().to_string(),
+        plugins = plugin_dir().display().to_string(),
+    ) + &install(&[
+        "plugin-tagger",
+        "plugin-kv-counter",
+        "plugin-panics",
+        "plugin-forbidden-host",
+    ]) + &format!(
+        r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = {{ tag = "seen" }}
+[[tenants.plugins]]
+name = "plugin-kv-counter"
+kv = true
+[[tenants.plugins]]
+name = "plugin-panics"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+allowed_hosts = ["{engine}"]
+settings = {{ url = "http://{engine}/translate" }}
+
+[[tenants]]
+id = "beta"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+settings = {{ url = "http://{engine}/translate" }}
+"#
+    )
+}
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let response = reqwest::get(format!("http://{addr}{path}"))
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+    let status = response.status().as_u16();
+    (status, response.text().await.expect("body"))
+}
+
+/// The value of the sample `series` (name and labels, exactly as exposed).
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no sample {series} in:\n{metrics}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("{series}: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_real_traffic_and_readiness_follows_the_store() {
+    let postgres = TestPostgres::start();
+    let db_url = postgres.create_database("ops", "").await;
+    let (engine, _requests) = recording_http_server(Duration::ZERO).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("crossdesk.toml");
+    std::fs::write(&path, config(dir.path(), &db_url, engine)).expect("config");
+    let server = ServerProcess::start(&path, &[]);
+    let ops = server.ops_addr.expect("the ops listener");
+
+    let mut client = EventServiceClient::connect(format!("http://{}", server.addr))
+        .await
+        .expect("event API");
+    let mut send = async |tenant: &str, id: &str| {
+        client
+            .handle_event(request(customer_message(tenant, id, "Wo ist es?")))
+            .await
+    };
+    // Same text twice: the cacheable tagger misses, then hits.
+    send("acme", "e-1").await.expect("e-1");
+    send("acme", "e-2").await.expect("e-2");
+    let replay = send("acme", "e-1").await.expect("redelivery").into_inner();
+    assert!(replay.replayed);
+    send("beta", "b-1").await.expect("b-1");
+    send("nobody", "n-1").await.expect_err("an unknown tenant");
+
+    let (status, metrics) = get(ops, "/metrics").await;
+    assert_eq!(status, 200);
+    let events = |labels: &str| sample(&metrics, &format!("crossdesk_events_total{{{labels}}}"));
+    assert_eq!(
+        events(r#"tenant="acme",kind="customer_message",outcome="ok""#),
+        2.0
+    );
+    assert_eq!(
+        events(r#"tenant="acme",kind="customer_message",outcome="replayed""#),
+        1.0
+    );
+    assert_eq!(
+        events(r#"tenant="beta",kind="customer_message",outcome="ok""#),
+        1.0
+    );
+    assert_eq!(
+        events(r#"tenant="",kind="customer_message",outcome="unknown_tenant""#),
+        1.0,
+        "an unknown tenant's id is not a label"
+    );
+    let calls = |labels: &str| {
+        sample(
+            &metrics,
+            &format!("crossdesk_plugin_calls_total{{{labels}}}"),
+        )
+    };
+    assert_eq!(calls(r#"plugin="plugin-kv-counter",outcome="ok""#), 2.0);
+    assert_eq!(calls(r#"plugin="plugin-panics",outcome="failed""#), 2.0);
+    assert_eq!(calls(r#"plugin="plugin-forbidden-host",outcome="ok""#), 2.0);
+    assert_eq!(
+        calls(r#"plugin="plugin-forbidden-host",outcome="denied""#),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"crossdesk_plugin_call_duration_seconds_count{plugin="plugin-tagger"}"#
+        ),
+        2.0
+    );
+    let cache = |outcome: &str| {
+        sample(
+            &metrics,
+            &format!(
+                r#"crossdesk_result_cache_total{{plugin="plugin-tagger",outcome="{outcome}"}}"#
+            ),
+        )
+    };
+    assert_eq!((cache("miss"), cache("hit")), (1.0, 1.0));
+    let outbound = |labels: &str| {
+        sample(
+            &metrics,
+            &format!("crossdesk_outbound_requests_total{{{labels}}}"),
+        )
+    };
+    assert_eq!(
+        outbound(r#"plugin="plugin-forbidden-host",host="127.0.0.1",outcome="2xx""#),
+        2.0
+    );
+    assert_eq!(
+        outbound(r#"plugin="plugin-forbidden-host",host="",outcome="denied""#),
+        1.0,
+        "a refused request names no host"
+    );
+    assert!(sample(&metrics, "crossdesk_warm_instances") >= 1.0);
+    assert!(
+        metrics.ends_with("# EOF\n"),
+        "OpenMetrics text ends with # EOF"
+    );
+
+    assert_eq!(get(ops, "/livez").await.0, 200);
+    assert_eq!(get(ops, "/readyz").await, (200, "ready\n".to_owned()));
+    postgres.down();
+    let (status, body) = get(ops, "/readyz").await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.starts_with("not ready: "), "{body}");
+    assert_eq!(get(ops, "/livez").await.0, 200, "alive all the same");
+    postgres.up();
+    // The pool reconnects on the next use.
+    let since = Instant::now();
+    while get(ops, "/readyz").await.0 != 200 {
+        assert!(
+            since.elapsed() < Duration::from_secs(30),
+            "still not ready after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
