@@ -16,11 +16,11 @@ use pb::event_service_client::EventServiceClient;
 
 use crate::store::Db;
 
-/// kv-counter for tenant acme on `storage` (lines of `[storage]`).
-fn config(dir: &Path, storage: &str) -> std::path::PathBuf {
+/// kv-counter for tenant acme, with `sections` (TOML, e.g. `[storage]`).
+fn config(dir: &Path, sections: &str) -> std::path::PathBuf {
     let path = dir.join("crossdesk.toml");
     let text = format!(
-        "data_dir = {data:?}\nplugin_dir = {plugins:?}\n[storage]\n{storage}\n",
+        "data_dir = {data:?}\nplugin_dir = {plugins:?}\n{sections}\n",
         data = dir.join("data").display().to_string(),
         plugins = plugin_dir().display().to_string(),
     ) + &install(&["plugin-kv-counter"])
@@ -39,6 +39,25 @@ async fn deliver(addr: std::net::SocketAddr, event_id: &str) -> pb::HandleEventR
         .into_inner()
 }
 
+/// Waits until the store in `dir` holds the response to `event_id` (responses
+/// are committed a few milliseconds after they are answered).
+async fn recorded(dir: &Path, event_id: &str) {
+    let store = Store::open(&dir.join("data")).expect("the sidecar's store");
+    let since = std::time::Instant::now();
+    while store
+        .response(&key(event_id), 0)
+        .await
+        .expect("read")
+        .is_none()
+    {
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(10),
+            "{event_id} never recorded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_redelivery_after_sigkill_gets_the_first_response() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -47,6 +66,7 @@ async fn a_redelivery_after_sigkill_gets_the_first_response() {
     let first = deliver(server.addr, "e-1").await;
     assert_eq!(notes(&first), ["count: 1"]);
     assert!(!first.replayed);
+    recorded(dir.path(), "e-1").await;
     server.kill();
 
     let server = ServerProcess::start(&config, &[]);
@@ -60,6 +80,25 @@ async fn a_redelivery_after_sigkill_gets_the_first_response() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_graceful_stop_records_every_response_it_gave() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config(dir.path(), "");
+    let server = ServerProcess::start(&config, &[]);
+    const EVENTS: usize = 50;
+    for n in 0..EVENTS {
+        deliver(server.addr, &format!("e-{n}")).await;
+    }
+    // Answered, perhaps not yet committed: SIGTERM commits them before exiting.
+    server.stop();
+    let server = ServerProcess::start(&config, &[]);
+    for n in 0..EVENTS {
+        let again = deliver(server.addr, &format!("e-{n}")).await;
+        assert!(again.replayed, "e-{n}: {again:?}");
+        assert_eq!(notes(&again), [format!("count: {}", n + 1)]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn concurrent_deliveries_to_two_replicas_run_the_plugins_once() {
     let url = TestPostgres::fresh_database().await;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -67,7 +106,10 @@ async fn concurrent_deliveries_to_two_replicas_run_the_plugins_once() {
         .map(|i| {
             let replica_dir = dir.path().join(format!("replica-{i}"));
             std::fs::create_dir_all(&replica_dir).expect("mkdir");
-            ServerProcess::start(&config(&replica_dir, &format!("url = \"{url}\"")), &[])
+            ServerProcess::start(
+                &config(&replica_dir, &format!("[storage]\nurl = \"{url}\"")),
+                &[],
+            )
         })
         .collect();
     const EVENTS: usize = 40;

@@ -401,7 +401,7 @@ async fn serve(
     match (admin_listener, &config.admin) {
         (Some(admin_listener), Some(admin)) => {
             let admin_api = crossdesk_sidecar::admin::serve_admin(
-                sidecar,
+                sidecar.clone(),
                 admin,
                 admin_listener,
                 until_stopped(stopped),
@@ -412,6 +412,7 @@ async fn serve(
         }
         _ => events.await?,
     }
+    sidecar.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }

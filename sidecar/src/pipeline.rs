@@ -276,7 +276,8 @@ impl Sidecar {
             &config.idempotency,
             Duration::from_millis(config.server.request_timeout_ms),
             &store,
-        );
+        )
+        .await?;
         let sidecar = Arc::new(Sidecar {
             runtime,
             history: crate::history::ContactHistory::new(store.clone()),
@@ -494,6 +495,12 @@ impl Sidecar {
         };
         self.runtime.metrics().event(tenant, kind, outcome);
         result
+    }
+
+    /// Finishes what outlives events: the responses not yet recorded are
+    /// committed. Call it when the listeners have stopped.
+    pub async fn shutdown(&self) {
+        self.responses.flush().await;
     }
 
     /// The metrics as a scrape returns them.

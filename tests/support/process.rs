@@ -123,6 +123,21 @@ impl ServerProcess {
         self.child.id()
     }
 
+    /// Stops the process with SIGTERM, as an orchestrator does, and waits for it
+    /// to exit by itself.
+    pub fn stop(mut self) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success(), "kill -TERM failed");
+        let exit = self.child.wait().expect("reap");
+        assert!(
+            exit.success(),
+            "crossdesk serve exited with {exit} on SIGTERM"
+        );
+    }
+
     /// Kills the process with SIGKILL (no shutdown, no flushing) and reaps it.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");

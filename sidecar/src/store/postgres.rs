@@ -788,6 +788,29 @@ impl PostgresStore {
         Ok(row.map(|row| stored_response(&row)).transpose()?)
     }
 
+    pub async fn response_keys(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<EventKey>, StoreError> {
+        let c = self.pool.get().await?;
+        let rows = c
+            .query(
+                "SELECT tenant, event_id FROM event_responses
+                 WHERE expires_at_ms >= $1 AND response IS NOT NULL LIMIT $2",
+                &[&now_ms, &to_i64(limit as u64)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(EventKey {
+                    tenant: row.try_get(0)?,
+                    event_id: row.try_get(1)?,
+                })
+            })
+            .collect()
+    }
+
     pub async fn write_responses(
         &self,
         writes: Vec<ResponseWrite>,

@@ -84,6 +84,15 @@ impl Store {
         dispatch!(self.response(key, now_ms))
     }
 
+    /// The keys of live responses (not claims), at most `limit`.
+    pub async fn response_keys(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<EventKey>, StoreError> {
+        dispatch!(self.response_keys(now_ms, limit))
+    }
+
     /// Applies `writes` in order in one transaction, returning one outcome each.
     pub async fn write_responses(
         &self,

@@ -17,10 +17,20 @@ use super::{
 };
 use super::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 
-/// The SQLite database. Cloning shares the connection.
+/// The SQLite database. Cloning shares the connections.
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// Event responses have a connection of their own, committing with
+    /// `synchronous = NORMAL`: in WAL mode a commit then survives the process
+    /// being killed, not the machine losing power. Losing the last responses
+    /// recorded before a power cut costs a second run of those events if they
+    /// are redelivered; an fsync per commit would cost a third of the event
+    /// throughput (BENCHMARKS.md). Everything else stays `FULL`.
+    responses: Arc<Mutex<Connection>>,
+    /// Looking up a response (every event does) on a connection of its own: in
+    /// WAL mode it reads while a batch of responses commits, instead of waiting.
+    response_reads: Arc<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -93,8 +103,15 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
+        let responses = Connection::open(data_dir.join("crossdesk.db"))?;
+        responses.pragma_update(None, "synchronous", "NORMAL")?;
+        responses.busy_timeout(std::time::Duration::from_secs(5))?;
+        let response_reads = Connection::open(data_dir.join("crossdesk.db"))?;
+        response_reads.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            responses: Arc::new(Mutex::new(responses)),
+            response_reads: Arc::new(Mutex::new(response_reads)),
         })
     }
 
@@ -106,7 +123,29 @@ impl SqliteStore {
         R: Send + 'static,
         E: Into<StoreError> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        Self::on(self.conn.clone(), f).await
+    }
+
+    /// Runs `f` on the connection of event responses.
+    async fn with_responses<R, E>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        E: Into<StoreError> + Send + 'static,
+    {
+        Self::on(self.responses.clone(), f).await
+    }
+
+    async fn on<R, E>(
+        conn: Arc<Mutex<Connection>>,
+        f: impl FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        E: Into<StoreError> + Send + 'static,
+    {
         tokio::task::spawn_blocking(move || {
             // parking_lot does not poison: a closure that panicked left no open
             // transaction behind (rusqlite rolls back on drop), so the next call
@@ -641,14 +680,45 @@ impl SqliteStore {
         key: &EventKey,
         now_ms: i64,
     ) -> Result<Option<StoredResponse>, StoreError> {
-        let key = key.clone();
-        self.with_conn(move |c| {
+        fn read(
+            c: &Connection,
+            key: &EventKey,
+            now_ms: i64,
+        ) -> rusqlite::Result<Option<StoredResponse>> {
             c.prepare_cached(
                 "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
                  WHERE tenant = ?1 AND event_id = ?2 AND expires_at_ms >= ?3",
             )?
             .query_row(params![key.tenant, key.event_id, now_ms], stored_response)
             .optional()
+        }
+        // A lookup by primary key takes microseconds, less than a hop to the
+        // blocking pool and back: it runs here, unless the connection is busy.
+        if let Some(c) = self.response_reads.try_lock() {
+            return Ok(read(&c, key, now_ms)?);
+        }
+        let key = key.clone();
+        Self::on(self.response_reads.clone(), move |c| read(c, &key, now_ms)).await
+    }
+
+    pub async fn response_keys(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<EventKey>, StoreError> {
+        let limit = to_i64(limit as u64);
+        self.with_responses(move |c| {
+            c.prepare(
+                "SELECT tenant, event_id FROM event_responses
+                 WHERE expires_at_ms >= ?1 AND response IS NOT NULL LIMIT ?2",
+            )?
+            .query_map(params![now_ms, limit], |row| {
+                Ok(EventKey {
+                    tenant: row.get(0)?,
+                    event_id: row.get(1)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
         })
         .await
     }
@@ -658,7 +728,7 @@ impl SqliteStore {
         writes: Vec<ResponseWrite>,
         now_ms: i64,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.with_conn(move |c| {
+        self.with_responses(move |c| {
             let tx = c.transaction()?;
             let outcomes = writes
                 .into_iter()
@@ -671,7 +741,7 @@ impl SqliteStore {
     }
 
     pub async fn purge_responses(&self, now_ms: i64, max_bytes: u64) -> Result<Purged, StoreError> {
-        self.with_conn(move |c| {
+        self.with_responses(move |c| {
             let tx = c.transaction()?;
             let expired = tx.execute(
                 "DELETE FROM event_responses WHERE expires_at_ms < ?1",

@@ -6,20 +6,24 @@
 //! default), the response outlives a restart and is seen by every replica sharing
 //! the store:
 //! - on a store only this process uses (SQLite), a delivery looks for a recorded
-//!   response, runs the plugins when there is none, and records what they answered;
+//!   response, runs the plugins when there is none, and records what they
+//!   answered. It looks only when the store may hold a response memory does not
+//!   ([`only_stored`]): a new event costs no read;
 //! - on a shared store (PostgreSQL), a delivery first *claims* the event id for a
 //!   lease; a replica that finds another's live claim waits for its response (or
 //!   for the lease to end, when that replica died), so concurrent deliveries to
 //!   two replicas run the plugins once. The lease is the request deadline
 //!   (`server.request_timeout_ms`): no event runs longer.
 //!
-//! Store writes go through one task that commits whatever has queued up meanwhile
-//! in a single transaction (group commit): under load, many events share one
-//! durable commit instead of paying one each.
-//!
-//! A response is returned only after it is recorded, or after recording it failed
-//! (logged): the plugins have run and their actions are the helpdesk's to apply,
-//! and an error instead would make the helpdesk deliver it again.
+//! Store writes go through one task ([`commit`]) that commits whatever has queued
+//! up meanwhile in a single transaction (group commit): under load, many events
+//! share one commit instead of paying one each. A claim is waited for; a response is
+//! queued and the event answered at once ([`Claim::complete`] says why). When the
+//! store cannot record responses, events are still answered (their plugins have
+//! run, their actions are the helpdesk's to apply) and the failure is logged.
+
+mod commit;
+mod only_stored;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,14 +35,12 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::IdempotencySettings;
 use crate::pb;
 use crate::pipeline::PipelineError;
-use crate::store::{EventKey, ResponseWrite, Store, StoredResponse, WriteOutcome};
+use crate::store::{EventKey, ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
+use commit::{Job, commit_batches, purge};
+use only_stored::OnlyStored;
 
-/// Writes committed together at most; more wait for the next transaction.
-const MAX_BATCH: usize = 512;
 /// Writes waiting for the committing task at most; senders wait beyond it.
 const QUEUE: usize = 4096;
-/// How often expired records are purged from the store.
-const PURGE_EVERY: Duration = Duration::from_secs(60);
 /// A replica waiting for another's claim checks again after this, doubling…
 const FIRST_WAIT: Duration = Duration::from_millis(5);
 /// …up to this.
@@ -61,6 +63,9 @@ pub(crate) struct Responses {
 /// The store's layer, with the task that commits its writes.
 struct Durable {
     store: Store,
+    /// On a store of this process's own: the responses it may hold that memory
+    /// does not. Any other event is new, and is run without a look at the store.
+    only_stored: Option<Arc<OnlyStored>>,
     writes: mpsc::Sender<Job>,
     /// Who this process is in claims: random per process.
     owner: String,
@@ -78,17 +83,21 @@ impl Drop for Durable {
     }
 }
 
-struct Job {
-    write: ResponseWrite,
-    done: oneshot::Sender<Result<WriteOutcome, String>>,
-}
-
 impl Responses {
     /// Must be called within a tokio runtime (it starts the store's tasks).
     /// `lease`: the longest an event may run.
-    pub(crate) fn new(settings: &IdempotencySettings, lease: Duration, store: &Store) -> Responses {
+    pub(crate) async fn new(
+        settings: &IdempotencySettings,
+        lease: Duration,
+        store: &Store,
+    ) -> Result<Responses, StoreError> {
         let ttl = Duration::from_secs(settings.ttl_secs);
-        let memory = Cache::builder()
+        let claims = store.is_shared();
+        let only_stored = match settings.durable && !claims {
+            true => Some(Arc::new(OnlyStored::load(store).await?)),
+            false => None,
+        };
+        let mut memory = Cache::builder()
             .max_capacity(settings.memory_max_bytes)
             .weigher(|key: &EventKey, recorded: &Arc<Recorded>| {
                 let bytes = [key.tenant.len(), key.event_id.len(), 96]
@@ -96,22 +105,46 @@ impl Responses {
                     .fold(recorded.response.encoded_len(), usize::saturating_add);
                 u32::try_from(bytes).unwrap_or(u32::MAX)
             })
-            .time_to_live(ttl)
-            .build();
+            // A little longer than the store keeps them: a response memory has
+            // forgotten by age, the store has forgotten too.
+            .time_to_live(ttl.saturating_add(Duration::from_secs(1)));
+        if let Some(only_stored) = &only_stored {
+            let only_stored = only_stored.clone();
+            memory = memory.eviction_listener(move |key, _, cause| {
+                if cause == moka::notification::RemovalCause::Size {
+                    only_stored.add(&key);
+                }
+            });
+        }
         let durable = settings.durable.then(|| {
             let (writes, queue) = mpsc::channel(QUEUE);
             tokio::spawn(commit_batches(store.clone(), queue));
             Durable {
                 store: store.clone(),
+                only_stored,
                 writes,
                 owner: process_owner(),
-                claims: store.is_shared(),
+                claims,
                 ttl,
                 lease,
                 purger: tokio::spawn(purge(store.clone(), settings.store_max_bytes)),
             }
         });
-        Responses { memory, durable }
+        Ok(Responses {
+            memory: memory.build(),
+            durable,
+        })
+    }
+
+    /// Returns once every response queued so far is committed (a graceful stop).
+    pub(crate) async fn flush(&self) {
+        let Some(durable) = &self.durable else {
+            return;
+        };
+        let (done, flushed) = oneshot::channel();
+        if durable.writes.send(Job::Flush(done)).await.is_ok() {
+            let _ = flushed.await;
+        }
     }
 
     /// The response to the event: the recorded one for a redelivery (`replayed`
@@ -178,28 +211,28 @@ struct Claim<'a> {
 }
 
 impl Claim<'_> {
+    /// Queues the response for the next batch and returns without waiting for
+    /// its commit (asynchronous commit). The queue is bounded: a store that
+    /// falls behind slows events down, nothing is dropped. Waiting for the commit
+    /// would add a batch's time to every event's latency, for one case only: the
+    /// process dies in the millisecond between answering and committing *and*
+    /// the caller, who got the answer, delivers the event again.
     async fn complete(mut self, response: &pb::HandleEventResponse) {
         self.settled = true;
-        let key = &self.key;
         let write = ResponseWrite::Complete {
-            key: key.clone(),
+            key: self.key.clone(),
             event_hash: self.event_hash.to_vec(),
             owner: self.durable.owner.clone(),
             response: response.encode_to_vec(),
             expires_at_ms: crate::store::now_ms().saturating_add(millis(self.durable.ttl)),
         };
-        match self.durable.write(write).await {
-            Ok(WriteOutcome::Completed(true)) => {}
-            Ok(_) => tracing::warn!(
-                tenant = %key.tenant,
-                event_id = %key.event_id,
-                "another replica recorded this event's response: its lease had ended"
-            ),
-            Err(e) => tracing::warn!(
-                tenant = %key.tenant,
-                event_id = %key.event_id,
-                "the response was not recorded; a redelivery will run the plugins again: {e}"
-            ),
+        let job = Job::Write { write, done: None };
+        if self.durable.writes.send(job).await.is_err() {
+            tracing::warn!(
+                tenant = %self.key.tenant,
+                event_id = %self.key.event_id,
+                "the response was not recorded: the sidecar is shutting down"
+            );
         }
     }
 }
@@ -211,12 +244,14 @@ impl Drop for Claim<'_> {
         }
         // Not awaited (a drop cannot wait): when the queue is full, the lease ends
         // the claim instead.
-        let (done, _) = oneshot::channel();
         let write = ResponseWrite::Release {
             key: self.key.clone(),
             owner: self.durable.owner.clone(),
         };
-        let _ = self.durable.writes.try_send(Job { write, done });
+        let _ = self
+            .durable
+            .writes
+            .try_send(Job::Write { write, done: None });
     }
 }
 
@@ -236,6 +271,11 @@ impl Durable {
                 settled: false,
             })
         };
+        if let Some(only_stored) = &self.only_stored
+            && !only_stored.may_hold(key)
+        {
+            return Ok(run());
+        }
         if !self.claims {
             let found = self
                 .store
@@ -277,53 +317,15 @@ impl Durable {
     async fn write(&self, write: ResponseWrite) -> Result<WriteOutcome, String> {
         let (done, outcome) = oneshot::channel();
         self.writes
-            .send(Job { write, done })
+            .send(Job::Write {
+                write,
+                done: Some(done),
+            })
             .await
             .map_err(|_| "the sidecar is shutting down".to_owned())?;
         outcome
             .await
             .map_err(|_| "the sidecar is shutting down".to_owned())?
-    }
-}
-
-/// Commits the queued writes, as many as have arrived, one transaction at a time.
-async fn commit_batches(store: Store, mut queue: mpsc::Receiver<Job>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let (writes, done): (Vec<_>, Vec<_>) = batch.drain(..).map(|j| (j.write, j.done)).unzip();
-        match store.write_responses(writes, crate::store::now_ms()).await {
-            Ok(outcomes) => {
-                for (done, outcome) in done.into_iter().zip(outcomes) {
-                    let _ = done.send(Ok(outcome));
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                for done in done {
-                    let _ = done.send(Err(message.clone()));
-                }
-            }
-        }
-    }
-}
-
-async fn purge(store: Store, max_bytes: u64) {
-    let mut every = tokio::time::interval(PURGE_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        match store
-            .purge_responses(crate::store::now_ms(), max_bytes)
-            .await
-        {
-            Ok(purged) if purged.over_bound > 0 => tracing::info!(
-                expired = purged.expired,
-                over_bound = purged.over_bound,
-                "event responses purged; the oldest went to stay within store_max_bytes"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!("event responses not purged: {e}"),
-        }
     }
 }
 
@@ -355,4 +357,95 @@ fn process_owner() -> String {
         u64::from(std::process::id()) << 32 ^ crate::store::now_ms().unsigned_abs()
     });
     format!("{random:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(event_id: &str) -> EventKey {
+        EventKey {
+            tenant: "acme".into(),
+            event_id: event_id.into(),
+        }
+    }
+
+    fn response(note: &str) -> pb::HandleEventResponse {
+        pb::HandleEventResponse {
+            event_id: note.into(),
+            ..Default::default()
+        }
+    }
+
+    /// Answers `event_id`; `runs` counts the runs of the plugins.
+    async fn answer(
+        responses: &Responses,
+        event_id: &str,
+        runs: &std::sync::atomic::AtomicU32,
+    ) -> pb::HandleEventResponse {
+        responses
+            .answer(key(event_id), [7; 32], async {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                Ok(response(event_id))
+            })
+            .await
+            .expect("answer")
+    }
+
+    #[tokio::test]
+    async fn a_response_memory_dropped_for_room_is_replayed_from_the_store() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        let settings = IdempotencySettings {
+            // Room for no response: each goes to the store only.
+            memory_max_bytes: 1,
+            ..Default::default()
+        };
+        let responses = Responses::new(&settings, Duration::from_secs(30), &store)
+            .await
+            .expect("responses");
+        let runs = std::sync::atomic::AtomicU32::new(0);
+        for id in ["e-1", "e-2"] {
+            assert!(!answer(&responses, id, &runs).await.replayed);
+        }
+        responses.flush().await;
+        responses.memory.run_pending_tasks().await;
+        assert_eq!(responses.memory.entry_count(), 0, "memory kept nothing");
+        for id in ["e-1", "e-2"] {
+            let again = answer(&responses, id, &runs).await;
+            assert!(again.replayed);
+            assert_eq!(again.event_id, id);
+        }
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // A new event is not looked up in the store: it is known to be new.
+        let only_stored = responses
+            .durable
+            .as_ref()
+            .and_then(|d| d.only_stored.clone())
+            .expect("SQLite keeps the ids only the store has");
+        assert!(only_stored.may_hold(&key("e-1")));
+        assert!(!only_stored.may_hold(&key("e-3")));
+    }
+
+    #[tokio::test]
+    async fn a_restarted_process_knows_which_responses_its_store_holds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let settings = IdempotencySettings::default();
+        let runs = std::sync::atomic::AtomicU32::new(0);
+        {
+            let store = Store::open(dir.path()).expect("store");
+            let responses = Responses::new(&settings, Duration::from_secs(30), &store)
+                .await
+                .expect("responses");
+            answer(&responses, "e-1", &runs).await;
+            responses.flush().await;
+        }
+        let store = Store::open(dir.path()).expect("store");
+        let responses = Responses::new(&settings, Duration::from_secs(30), &store)
+            .await
+            .expect("responses");
+        assert!(answer(&responses, "e-1", &runs).await.replayed);
+        assert!(!answer(&responses, "e-2", &runs).await.replayed);
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
 }
