@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 
-.PHONY: all toolchain engines plugins build demo test bench soak fuzz fmt lint deny ci clean-plugins
+.PHONY: all toolchain engines plugins build demo test bench soak fuzz fmt lint deny ci clean-plugins deploy-check
 
 all: build plugins
 
@@ -48,6 +48,7 @@ test: plugins engines
 	@# (--workspace: features resolve as for the run above, so nothing rebuilds.)
 	$(CARGO) test --workspace --test end_to_end plugin_authoring
 	@bash scripts/leak-check.sh
+	@bash scripts/deploy-check.sh
 	@# The JavaScript SDK: its own tests (a component build among them), and its
 	@# types against the WIT.
 	cd sdk/js && npm test --silent && npm run --silent check-types
@@ -90,6 +91,11 @@ lint:
 # Installs the pinned cargo-deny when it is missing.
 deny:
 	@bash scripts/cargo-deny.sh
+
+# The Dockerfile (hadolint) and the Kubernetes manifests (yamllint, the Kubernetes
+# schemas), offline; CROSSDESK_BUILD_IMAGE=1 also builds the image.
+deploy-check:
+	@bash scripts/deploy-check.sh
 
 ci:
 	bash .ci/run

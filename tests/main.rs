@@ -11,6 +11,7 @@ mod admin_cli;
 mod bridge;
 mod cli;
 mod conformance;
+mod deploy;
 mod durability;
 mod event_api;
 mod idempotency;

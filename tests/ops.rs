@@ -2,7 +2,8 @@
 //! process on PostgreSQL. After real traffic, `/metrics` counts each event by
 //! tenant, kind and outcome, each plugin call by outcome with its latency, the
 //! result cache's hits and misses, and plugins' HTTP requests by host; `/livez`
-//! answers; `/readyz` turns 503 while the database is down and 200 once it is back.
+//! answers; `/readyz` and gRPC health turn not ready while the database is down,
+//! and ready once it is back.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,8 @@ use crossdesk_integration_tests::postgres::TestPostgres;
 use crossdesk_integration_tests::process::ServerProcess;
 use crossdesk_integration_tests::*;
 use pb::event_service_client::EventServiceClient;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 fn config(dir: &std::path::Path, db_url: &str, engine: std::net::SocketAddr) -> String {
     format!(
@@ -172,19 +175,54 @@ async fn metrics_count_real_traffic_and_readiness_follows_the_store() {
 
     assert_eq!(get(ops, "/livez").await.0, 200);
     assert_eq!(get(ops, "/readyz").await, (200, "ready\n".to_owned()));
+    assert_eq!(grpc_health(server.addr).await, ServingStatus::Serving);
     postgres.down();
     let (status, body) = get(ops, "/readyz").await;
     assert_eq!(status, 503, "{body}");
     assert!(body.starts_with("not ready: "), "{body}");
     assert_eq!(get(ops, "/livez").await.0, 200, "alive all the same");
+    // gRPC health (Kubernetes' readiness probe) follows within its check period.
+    eventually("gRPC health to say NOT_SERVING", async || {
+        grpc_health(server.addr).await == ServingStatus::NotServing
+    })
+    .await;
     postgres.up();
     // The pool reconnects on the next use.
+    eventually("/readyz to say ready", async || {
+        get(ops, "/readyz").await.0 == 200
+    })
+    .await;
+    eventually("gRPC health to say SERVING", async || {
+        grpc_health(server.addr).await == ServingStatus::Serving
+    })
+    .await;
+}
+
+/// Waits until `check` holds, for 30 s at most.
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
     let since = Instant::now();
-    while get(ops, "/readyz").await.0 != 200 {
+    while !check().await {
         assert!(
             since.elapsed() < Duration::from_secs(30),
-            "still not ready after the database came back"
+            "waited for {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn grpc_health(addr: std::net::SocketAddr) -> ServingStatus {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let status = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .expect("health")
+        .into_inner()
+        .status;
+    ServingStatus::try_from(status).expect("a known status")
 }

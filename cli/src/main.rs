@@ -106,6 +106,12 @@ enum Command {
     },
     /// Print the embedded default configuration.
     DefaultConfig,
+    /// Check a sidecar configuration as `serve` reads it (the environment
+    /// variables it names must be set), without starting anything.
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -308,6 +314,18 @@ fn main() -> Result<()> {
             Command::Bridge { command } => bridge(command).await,
             Command::DefaultConfig => {
                 print!("{}", crossdesk_sidecar::config::EMBEDDED_DEFAULT);
+                Ok(())
+            }
+            Command::CheckConfig { config } => {
+                let checked = Config::load(Some(&config))?;
+                checked.bounds()?;
+                checked.storage.resolve_url()?;
+                println!(
+                    "{}: valid ({} plugins, {} tenants)",
+                    config.display(),
+                    checked.plugins.len(),
+                    checked.tenants.len()
+                );
                 Ok(())
             }
         }

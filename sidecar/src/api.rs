@@ -178,6 +178,47 @@ pub(crate) fn tls_config(
     Ok(config)
 }
 
+/// How often the health service re-checks readiness.
+const READINESS_EVERY: Duration = Duration::from_secs(2);
+
+/// Keeps `grpc.health.v1` true to readiness ([`Sidecar::readiness`]: the store
+/// answers): the overall service (`""`, what Kubernetes' gRPC probe asks) and the
+/// event API turn `NOT_SERVING` while it does not.
+async fn report_readiness(
+    sidecar: std::sync::Weak<Sidecar>,
+    reporter: tonic_health::server::HealthReporter,
+) {
+    use tonic_health::ServingStatus;
+    let mut every = tokio::time::interval(READINESS_EVERY);
+    let mut serving = true;
+    loop {
+        every.tick().await;
+        let Some(sidecar) = sidecar.upgrade() else {
+            return;
+        };
+        let ready = sidecar.readiness().await;
+        drop(sidecar);
+        if ready.is_ok() == serving {
+            continue;
+        }
+        serving = ready.is_ok();
+        let status = if serving {
+            tracing::info!("ready again");
+            ServingStatus::Serving
+        } else {
+            tracing::warn!("not ready: {}", ready.err().unwrap_or_default());
+            ServingStatus::NotServing
+        };
+        reporter.set_service_status("", status).await;
+        reporter
+            .set_service_status(
+                <EventServiceServer<EventApi> as tonic::server::NamedService>::NAME,
+                status,
+            )
+            .await;
+    }
+}
+
 /// Serves the event API, health and reflection on `listener` until `shutdown`
 /// completes, then drains in-flight requests.
 pub async fn serve(
@@ -190,6 +231,7 @@ pub async fn serve(
     health_reporter
         .set_serving::<EventServiceServer<EventApi>>()
         .await;
+    let readiness = tokio::spawn(report_readiness(Arc::downgrade(&sidecar), health_reporter));
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -218,7 +260,7 @@ pub async fn serve(
         // turned away during the handshake.
         server = server.tls_config(tls_config(tls)?)?;
     }
-    server
+    let served = server
         // Dead clients are noticed and their connections released.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -232,6 +274,8 @@ pub async fn serve(
         .add_optional_service(reflection_v1alpha)
         .add_service(events)
         .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .await;
+    readiness.abort();
+    served?;
     Ok(())
 }
