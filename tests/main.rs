@@ -20,6 +20,7 @@ mod ops;
 mod plugin_authoring;
 mod plugin_tools;
 mod recommend;
+mod replicas;
 mod sandbox;
 mod schedule;
 mod store;

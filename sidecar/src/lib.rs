@@ -5,7 +5,8 @@
 //!
 //! The data path, one module each:
 //! `api` (gRPC edge) → `pipeline` (tenants, cache, outcomes; `idempotency` remembers
-//! responses for redeliveries) →
+//! responses for redeliveries, `ordering` runs a customer's events one at a time,
+//! `admission` applies quotas) →
 //! `runtime` (wasmtime components, limits, capabilities) → `store` (persistence:
 //! SQLite or PostgreSQL). `auth` decides which caller may act for which tenant.
 //!
@@ -22,6 +23,7 @@
 #![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
 
 pub mod admin;
+mod admission;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -33,6 +35,7 @@ mod idempotency;
 pub mod limits;
 pub mod metrics;
 pub mod ops;
+mod ordering;
 pub mod pipeline;
 pub mod runtime;
 pub mod secrets;

@@ -66,6 +66,7 @@ pub struct Metrics {
     outbound: Family<OutboundLabels, Counter>,
     warm_instances: Gauge,
     plugin_memory: Gauge,
+    replicas: Gauge,
 }
 
 fn call_histogram() -> Histogram {
@@ -127,6 +128,12 @@ impl Metrics {
             Unit::Bytes,
             plugin_memory.clone(),
         );
+        let replicas = Gauge::default();
+        registry.register(
+            "replicas",
+            "Replicas sharing the store that this one counts (tenants' quotas are shared among them)",
+            replicas.clone(),
+        );
         Metrics {
             registry,
             events,
@@ -136,6 +143,7 @@ impl Metrics {
             outbound,
             warm_instances,
             plugin_memory,
+            replicas,
         }
     }
 
@@ -196,7 +204,13 @@ impl Metrics {
     }
 
     /// The text a scrape gets, with the gauges read now.
-    pub fn render(&self, warm_instances: usize, plugin_memory_bytes: usize) -> String {
+    pub fn render(
+        &self,
+        warm_instances: usize,
+        plugin_memory_bytes: usize,
+        replicas: u32,
+    ) -> String {
+        self.replicas.set(i64::from(replicas));
         self.warm_instances
             .set(i64::try_from(warm_instances).unwrap_or(i64::MAX));
         self.plugin_memory

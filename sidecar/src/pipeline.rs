@@ -8,7 +8,7 @@
 //!
 //! Events of one customer (tenant and customer id) run one at a time, in arrival
 //! order, so plugins that keep per-customer state never lose an update; other
-//! events run concurrently.
+//! events run concurrently ([`crate::ordering`], across replicas too).
 //!
 //! The chains live in an immutable snapshot swapped atomically when the control
 //! plane changes: an event takes the snapshot current when it arrives and finishes
@@ -28,6 +28,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
+use crate::admission::{Admission, Replicas};
 use crate::config::{Config, Quota};
 use crate::control::{
     Bounds, ControlError, ControlPlane, Desired, GrantDoc, SecretValue, TenantDoc,
@@ -117,55 +118,6 @@ struct Pipelines {
     tenants: HashMap<String, Arc<Tenant>>,
 }
 
-/// A tenant's quota at work: events in flight and the rate of new ones.
-struct Admission {
-    in_flight: tokio::sync::Semaphore,
-    max_in_flight: u32,
-    rate: governor::DefaultDirectRateLimiter,
-    events_per_second: u32,
-}
-
-/// How long a caller turned away for too many events in flight should wait: they
-/// end within a plugin deadline or two, usually much sooner.
-const IN_FLIGHT_RETRY: Duration = Duration::from_millis(50);
-
-impl Admission {
-    fn new(quota: crate::config::Quota) -> Admission {
-        let at_least_one =
-            |n: u32| std::num::NonZeroU32::new(n).unwrap_or(std::num::NonZeroU32::MIN);
-        let rate = governor::Quota::per_second(at_least_one(quota.events_per_second))
-            .allow_burst(at_least_one(quota.burst));
-        Admission {
-            in_flight: tokio::sync::Semaphore::new(quota.max_in_flight as usize),
-            max_in_flight: quota.max_in_flight,
-            rate: governor::RateLimiter::direct(rate),
-            events_per_second: quota.events_per_second,
-        }
-    }
-
-    /// Admits one event of `tenant`, or says when to try again. The permit is held
-    /// while the event is processed.
-    fn admit(&self, tenant: &str) -> Result<tokio::sync::SemaphorePermit<'_>, PipelineError> {
-        use governor::clock::{Clock, DefaultClock};
-        if let Err(not_until) = self.rate.check() {
-            return Err(PipelineError::OverQuota {
-                tenant: tenant.to_owned(),
-                reason: format!("{} events per second", self.events_per_second),
-                retry_after: not_until
-                    .wait_time_from(DefaultClock::default().now())
-                    .max(Duration::from_millis(1)),
-            });
-        }
-        self.in_flight
-            .try_acquire()
-            .map_err(|_| PipelineError::OverQuota {
-                tenant: tenant.to_owned(),
-                reason: format!("{} events in flight", self.max_in_flight),
-                retry_after: IN_FLIGHT_RETRY,
-            })
-    }
-}
-
 /// The assembled sidecar: runtime, plugins, tenants, caches.
 pub struct Sidecar {
     runtime: Arc<Runtime>,
@@ -181,13 +133,16 @@ pub struct Sidecar {
     /// Admission state by tenant, kept across rebuilds while the quota is unchanged
     /// (a change of settings must not reset a tenant's rate limit).
     admissions: Mutex<HashMap<String, (Quota, Arc<Admission>)>>,
+    /// How many replicas share the quotas (counted by heartbeats in a shared store).
+    replicas: Replicas,
+    /// This process's name among the replicas.
+    owner: String,
     watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
     results: Cache<[u8; 32], Arc<Vec<pb::Action>>>,
     responses: crate::idempotency::Responses,
-    /// One lock per (tenant, customer) seen recently: a customer's events run one at
-    /// a time, in arrival order (tokio's mutex is fair), so a plugin that
-    /// read-modify-writes per-customer data (a profile) never loses an update.
-    customers: Cache<(String, String), Arc<tokio::sync::Mutex<()>>>,
+    /// A customer's events run one at a time, here and across replicas.
+    customers: crate::ordering::CustomerOrder,
     calls: Arc<tokio::sync::Semaphore>,
     max_text_bytes: usize,
     callers: crate::auth::Callers,
@@ -208,6 +163,29 @@ impl Drop for Sidecar {
     fn drop(&mut self) {
         if let Some(watcher) = self.watcher.lock().take() {
             watcher.abort();
+        }
+        if let Some(heartbeat) = self.heartbeat.lock().take() {
+            heartbeat.abort();
+        }
+    }
+}
+
+/// Keeps this replica counted among those sharing the store, and the count
+/// current, every `every`.
+async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(sidecar) = sidecar.upgrade() else {
+            return;
+        };
+        if let Err(e) = sidecar
+            .replicas
+            .heartbeat(&sidecar.store, &sidecar.owner, every)
+            .await
+        {
+            tracing::warn!("cannot count the replicas: {e}");
         }
     }
 }
@@ -278,6 +256,11 @@ impl Sidecar {
             &store,
         )
         .await?;
+        let customers = crate::ordering::CustomerOrder::new(
+            &store,
+            crate::idempotency::process_owner(),
+            Duration::from_millis(config.server.request_timeout_ms),
+        );
         let sidecar = Arc::new(Sidecar {
             runtime,
             history: crate::history::ContactHistory::new(store.clone()),
@@ -287,21 +270,28 @@ impl Sidecar {
             control,
             reload: tokio::sync::Mutex::new(()),
             admissions: Mutex::new(HashMap::new()),
+            replicas: Replicas::default(),
+            owner: crate::idempotency::process_owner(),
             watcher: Mutex::new(None),
+            heartbeat: Mutex::new(None),
             results,
             responses,
-            // Idle locks go; a lock in use is held by its events and stays.
-            customers: Cache::builder()
-                .max_capacity(200_000)
-                .time_to_idle(Duration::from_secs(600))
-                .build(),
+            customers,
             calls: Arc::new(tokio::sync::Semaphore::new(max_calls as usize)),
             max_text_bytes: config.server.max_text_bytes,
             callers: crate::auth::Callers::from_config(&config.callers)?,
         });
         sidecar.install(desired)?;
+        let poll = Duration::from_millis(config.storage.poll_ms.max(10));
+        if sidecar.store.is_shared() {
+            sidecar
+                .replicas
+                .heartbeat(&sidecar.store, &sidecar.owner, poll)
+                .await?;
+            let task = tokio::spawn(heartbeat(Arc::downgrade(&sidecar), poll));
+            *sidecar.heartbeat.lock() = Some(task);
+        }
         if sidecar.control.is_some() {
-            let poll = Duration::from_millis(config.storage.poll_ms.max(10));
             let task = tokio::spawn(watch(Arc::downgrade(&sidecar), poll));
             *sidecar.watcher.lock() = Some(task);
         }
@@ -410,7 +400,7 @@ impl Sidecar {
             match admissions.get(id) {
                 Some((q, admission)) if *q == quota => admission.clone(),
                 _ => {
-                    let admission = Arc::new(Admission::new(quota));
+                    let admission = Arc::new(Admission::new(quota, self.replicas.clone()));
                     admissions.insert(id.to_owned(), (quota, admission.clone()));
                     admission
                 }
@@ -501,14 +491,21 @@ impl Sidecar {
     /// committed. Call it when the listeners have stopped.
     pub async fn shutdown(&self) {
         self.responses.flush().await;
+        if self.store.is_shared()
+            && let Err(e) = self.store.leave(&self.owner).await
+        {
+            tracing::warn!("the other replicas count this one until it falls silent: {e}");
+        }
     }
 
     /// The metrics as a scrape returns them.
     pub fn render_metrics(&self) -> String {
         let (warm, _) = self.runtime.warm_instances();
-        self.runtime
-            .metrics()
-            .render(warm, self.runtime.plugin_memory_bytes())
+        self.runtime.metrics().render(
+            warm,
+            self.runtime.plugin_memory_bytes(),
+            self.replicas.count(),
+        )
     }
 
     /// Whether this replica can serve: its store answers.
@@ -552,19 +549,20 @@ impl Sidecar {
             kind = ?event.kind(),
         );
         let run = async {
-            let _in_order = match event.customer.as_ref().map(|c| c.id.as_str()) {
-                Some(customer) if !customer.is_empty() => {
-                    let lock = self
-                        .customers
-                        .get_with((event.tenant_id.clone(), customer.to_owned()), async {
-                            Arc::new(tokio::sync::Mutex::new(()))
-                        })
-                        .await;
-                    Some(lock.lock_owned().await)
-                }
+            let turn = match event.customer.as_ref().map(|c| c.id.as_str()) {
+                Some(customer) if !customer.is_empty() => Some(
+                    self.customers
+                        .turn(&event.tenant_id, customer)
+                        .await
+                        .map_err(|e| PipelineError::Unavailable(format!("customer order: {e}")))?,
+                ),
                 _ => None,
             };
-            let response = self.run(&tenant, &event, &content).await?;
+            let response = self.run(&tenant, &event, &content).await;
+            if let Some(turn) = turn {
+                turn.finish().await;
+            }
+            let response = response?;
             self.history.record(&event, &response.actions).await;
             Ok(response)
         };

@@ -350,8 +350,8 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// A random name for this process in claims.
-fn process_owner() -> String {
+/// A random name for this process in claims and leases.
+pub(crate) fn process_owner() -> String {
     // Without randomness, the pid and start time still tell processes apart.
     let random = getrandom::u64().unwrap_or_else(|_| {
         u64::from(std::process::id()) << 32 ^ crate::store::now_ms().unsigned_abs()

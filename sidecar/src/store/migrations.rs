@@ -197,6 +197,40 @@ pub const MIGRATIONS: &[Migration] = &[
             );
             CREATE INDEX event_responses_by_expiry ON event_responses (expires_at_ms);",
     },
+    Migration {
+        version: 5,
+        description: "customer leases: one event of a customer at a time across replicas",
+        sqlite: "
+            CREATE TABLE customer_leases (
+                tenant        TEXT NOT NULL,
+                customer      TEXT NOT NULL,
+                holder        TEXT NOT NULL,
+                expires_at_ms INTEGER NOT NULL,
+                PRIMARY KEY (tenant, customer)
+            ) WITHOUT ROWID;",
+        postgres: "
+            CREATE TABLE customer_leases (
+                tenant        TEXT NOT NULL,
+                customer      TEXT NOT NULL,
+                holder        TEXT NOT NULL,
+                expires_at_ms BIGINT NOT NULL,
+                PRIMARY KEY (tenant, customer)
+            );",
+    },
+    Migration {
+        version: 6,
+        description: "replicas: heartbeats of the processes sharing the store",
+        sqlite: "
+            CREATE TABLE replicas (
+                owner      TEXT PRIMARY KEY,
+                seen_at_ms INTEGER NOT NULL
+            ) WITHOUT ROWID;",
+        postgres: "
+            CREATE TABLE replicas (
+                owner      TEXT PRIMARY KEY,
+                seen_at_ms BIGINT NOT NULL
+            );",
+    },
 ];
 
 /// The newest schema version this host knows.

@@ -184,12 +184,13 @@ enum Backend {
 
 /// Forwards a call to whichever backend this store uses.
 /// The tables holding a tenant's data, emptied of it when the tenant is deleted.
-const TENANT_DATA_TABLES: [&str; 5] = [
+const TENANT_DATA_TABLES: [&str; 6] = [
     "tenant_secrets",
     "plugin_kv",
     "plugin_kv_generation",
     "contact_history",
     "event_responses",
+    "customer_leases",
 ];
 
 /// The width of a contact-history bucket: a quarter hour, so that forecasts can
@@ -222,6 +223,8 @@ macro_rules! dispatch {
 }
 
 // After the macro: its scope is textual.
+mod leases;
+mod replicas;
 mod responses;
 pub use responses::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 

@@ -768,6 +768,82 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
     Ok(())
 }
 
+/// Replicas' heartbeats ([`super::replicas`]).
+impl PostgresStore {
+    pub async fn heartbeat(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        since_ms: i64,
+    ) -> Result<u32, StoreError> {
+        let c = self.pool.get().await?;
+        c.execute(
+            "INSERT INTO replicas (owner, seen_at_ms) VALUES ($1, $2)
+             ON CONFLICT (owner) DO UPDATE SET seen_at_ms = excluded.seen_at_ms",
+            &[&owner, &now_ms],
+        )
+        .await?;
+        let alive: i64 = c
+            .query_one(
+                "SELECT COUNT(*) FROM replicas WHERE seen_at_ms >= $1",
+                &[&since_ms],
+            )
+            .await?
+            .try_get(0)?;
+        Ok(u32::try_from(alive).unwrap_or(u32::MAX))
+    }
+
+    pub async fn leave(&self, owner: &str) -> Result<(), StoreError> {
+        let c = self.pool.get().await?;
+        c.execute("DELETE FROM replicas WHERE owner = $1", &[&owner])
+            .await?;
+        Ok(())
+    }
+}
+
+/// Customer leases ([`super::leases`]).
+impl PostgresStore {
+    pub async fn acquire_lease(
+        &self,
+        tenant: &str,
+        customer: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "INSERT INTO customer_leases (tenant, customer, holder, expires_at_ms)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant, customer) DO UPDATE SET
+                     holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
+                 WHERE customer_leases.expires_at_ms < $5",
+            )
+            .await?;
+        let taken = c
+            .execute(&stmt, &[&tenant, &customer, &holder, &until_ms, &now_ms])
+            .await?;
+        Ok(taken == 1)
+    }
+
+    pub async fn release_lease(
+        &self,
+        tenant: &str,
+        customer: &str,
+        holder: &str,
+    ) -> Result<(), StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "DELETE FROM customer_leases WHERE tenant = $1 AND customer = $2 AND holder = $3",
+            )
+            .await?;
+        c.execute(&stmt, &[&tenant, &customer, &holder]).await?;
+        Ok(())
+    }
+}
+
 /// Idempotency records ([`super::responses`]).
 impl PostgresStore {
     pub async fn response(

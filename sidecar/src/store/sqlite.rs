@@ -673,6 +673,81 @@ fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<()
     Ok(())
 }
 
+/// Replicas' heartbeats ([`super::replicas`]).
+impl SqliteStore {
+    pub async fn heartbeat(
+        &self,
+        owner: &str,
+        now_ms: i64,
+        since_ms: i64,
+    ) -> Result<u32, StoreError> {
+        let owner = owner.to_owned();
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "INSERT INTO replicas (owner, seen_at_ms) VALUES (?1, ?2)
+                 ON CONFLICT (owner) DO UPDATE SET seen_at_ms = excluded.seen_at_ms",
+            )?
+            .execute(params![owner, now_ms])?;
+            c.prepare_cached("SELECT COUNT(*) FROM replicas WHERE seen_at_ms >= ?1")?
+                .query_row(params![since_ms], |row| row.get::<_, i64>(0))
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+
+    pub async fn leave(&self, owner: &str) -> Result<(), StoreError> {
+        let owner = owner.to_owned();
+        self.with_conn(move |c| {
+            c.execute("DELETE FROM replicas WHERE owner = ?1", params![owner])
+                .map(drop)
+        })
+        .await
+    }
+}
+
+/// Customer leases ([`super::leases`]).
+impl SqliteStore {
+    pub async fn acquire_lease(
+        &self,
+        tenant: &str,
+        customer: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (t, c, h) = (tenant.to_owned(), customer.to_owned(), holder.to_owned());
+        self.with_conn(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO customer_leases (tenant, customer, holder, expires_at_ms)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (tenant, customer) DO UPDATE SET
+                     holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
+                 WHERE customer_leases.expires_at_ms < ?5",
+            )?
+            .execute(params![t, c, h, until_ms, now_ms])
+            .map(|taken| taken == 1)
+        })
+        .await
+    }
+
+    pub async fn release_lease(
+        &self,
+        tenant: &str,
+        customer: &str,
+        holder: &str,
+    ) -> Result<(), StoreError> {
+        let (t, c, h) = (tenant.to_owned(), customer.to_owned(), holder.to_owned());
+        self.with_conn(move |conn| {
+            conn.prepare_cached(
+                "DELETE FROM customer_leases WHERE tenant = ?1 AND customer = ?2 AND holder = ?3",
+            )?
+            .execute(params![t, c, h])
+            .map(drop)
+        })
+        .await
+    }
+}
+
 /// Idempotency records ([`super::responses`]).
 impl SqliteStore {
     pub async fn response(

@@ -1,0 +1,177 @@
+//! Replicas sharing PostgreSQL behave as one sidecar:
+//! - one customer's events run one at a time: two `crossdesk serve` processes,
+//!   each given half of one customer's events at the same time, never lose an
+//!   update of a plugin that read-modify-writes (kv-counter, made to compute
+//!   20 ms between its read and its write); the leases behind it are checked on
+//!   both backends;
+//! - a tenant's quota is for all of them: each replica admits its share.
+
+use std::path::Path;
+
+use crossdesk_integration_tests::postgres::TestPostgres;
+use crossdesk_integration_tests::process::ServerProcess;
+use crossdesk_integration_tests::*;
+use pb::event_service_client::EventServiceClient;
+
+use crate::store::Db;
+
+/// kv-counter for tenant acme on PostgreSQL, with `sections` (TOML) first.
+fn config(dir: &Path, db_url: &str, sections: &str) -> std::path::PathBuf {
+    let path = dir.join("crossdesk.toml");
+    let text = format!(
+        "data_dir = {data:?}\nplugin_dir = {plugins:?}\n{sections}\n[storage]\nurl = \"{db_url}\"\npoll_ms = 50\n",
+        data = dir.join("data").display().to_string(),
+        plugins = plugin_dir().display().to_string(),
+    ) + &install(&["plugin-kv-counter"])
+        + r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-kv-counter"
+kv = true
+settings = { spin_ms = "20" }
+"#;
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_customers_events_on_two_replicas_lose_no_update() {
+    let url = TestPostgres::fresh_database().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let replicas: Vec<ServerProcess> = (0..2)
+        .map(|i| {
+            let replica_dir = dir.path().join(format!("replica-{i}"));
+            std::fs::create_dir_all(&replica_dir).expect("mkdir");
+            ServerProcess::start(&config(&replica_dir, &url, ""), &[])
+        })
+        .collect();
+    let mut clients = Vec::new();
+    for replica in &replicas {
+        clients.push(
+            EventServiceClient::connect(format!("http://{}", replica.addr))
+                .await
+                .expect("event API"),
+        );
+    }
+    const PAIRS: usize = 10;
+    let mut counts = Vec::new();
+    for n in 0..PAIRS {
+        let (mut a, mut b) = (clients[0].clone(), clients[1].clone());
+        let (x, y) = tokio::join!(
+            a.handle_event(request(customer_message("acme", &format!("a-{n}"), "?"))),
+            b.handle_event(request(customer_message("acme", &format!("b-{n}"), "?"))),
+        );
+        for response in [x, y] {
+            counts.push(notes(&response.expect("event").into_inner()).join(""));
+        }
+    }
+    counts.sort_by_key(|note| {
+        note.trim_start_matches("count: ")
+            .parse::<usize>()
+            .unwrap_or(0)
+    });
+    let expected: Vec<String> = (1..=2 * PAIRS).map(|n| format!("count: {n}")).collect();
+    assert_eq!(counts, expected, "every event counted, none over another");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenants_quota_is_shared_by_the_replicas() {
+    let url = TestPostgres::fresh_database().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    // A burst of 6 events for the deployment, refilled at 1 a second.
+    let quota = "[quota]\nburst = 6\nevents_per_second = 1\n[ops]\nlisten = \"127.0.0.1:0\"\n";
+    let replicas: Vec<ServerProcess> = (0..2)
+        .map(|i| {
+            let replica_dir = dir.path().join(format!("replica-{i}"));
+            std::fs::create_dir_all(&replica_dir).expect("mkdir");
+            ServerProcess::start(&config(&replica_dir, &url, quota), &[])
+        })
+        .collect();
+    // Each counts the other within a heartbeat.
+    for replica in &replicas {
+        let ops = replica.ops_addr.expect("ops");
+        let since = std::time::Instant::now();
+        loop {
+            let metrics = reqwest::get(format!("http://{ops}/metrics"))
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("body");
+            if metrics.lines().any(|l| l == "crossdesk_replicas 2") {
+                break;
+            }
+            assert!(
+                since.elapsed() < std::time::Duration::from_secs(10),
+                "the replicas did not count each other:\n{metrics}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    let mut admitted = [0; 2];
+    for (i, replica) in replicas.iter().enumerate() {
+        let mut client = EventServiceClient::connect(format!("http://{}", replica.addr))
+            .await
+            .expect("event API");
+        for n in 0..6 {
+            let event = customer_message("acme", &format!("r{i}-{n}"), "?");
+            match client.handle_event(request(event)).await {
+                Ok(_) => admitted[i] += 1,
+                Err(status) => {
+                    assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+                    assert!(status.message().contains("share"), "{}", status.message());
+                }
+            }
+        }
+    }
+    // Each replica's share is a burst of 3, and at most a refill or two while
+    // the test runs: not the 6 each that a per-process quota would give.
+    for (i, admitted) in admitted.iter().enumerate() {
+        assert!(
+            (3..=4).contains(admitted),
+            "replica {i} admitted {admitted} of 6"
+        );
+    }
+}
+
+// The leases, on both backends.
+
+async fn a_lease_has_one_holder_until_released_or_ended(db: &Db) {
+    let (a, b) = (db.open().await, db.open().await);
+    let take = |store: &crossdesk_sidecar::store::Store, holder: &str, now: i64| {
+        let store = store.clone();
+        let holder = holder.to_owned();
+        async move {
+            store
+                .acquire_lease("acme", "cust-1", &holder, now, now + 1_000)
+                .await
+                .expect("acquire")
+        }
+    };
+    assert!(take(&a, "A", 0).await);
+    assert!(!take(&b, "B", 10).await, "A holds it");
+    assert!(
+        !take(&a, "A-next", 10).await,
+        "nor another holder (a later event) of the same process"
+    );
+    assert!(
+        a.acquire_lease("acme", "cust-2", "B", 10, 1_010)
+            .await
+            .expect("acquire"),
+        "another customer is free"
+    );
+    b.release_lease("acme", "cust-1", "B")
+        .await
+        .expect("release");
+    assert!(!take(&b, "B", 20).await, "only its holder releases a lease");
+    a.release_lease("acme", "cust-1", "A")
+        .await
+        .expect("release");
+    assert!(take(&b, "B", 30).await);
+    // B died: its lease ends at 1,030, then another may take it.
+    assert!(!take(&a, "A2", 1_030).await);
+    assert!(take(&a, "A2", 1_031).await);
+}
+
+crate::store::on_both_backends!(a_lease_has_one_holder_until_released_or_ended);
