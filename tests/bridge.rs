@@ -509,6 +509,25 @@ async fn a_refused_write_back_is_dead_lettered_and_can_be_replayed() {
         "{dead:?}"
     );
     assert_eq!(helpdesk.calls().len(), 1, "a 422 is not retried");
+    // Operators see it: the dead-letter list's length in the bridge's metrics.
+    let metrics = reqwest::get(format!("http://{}/metrics", bridge.addr))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        metrics.contains("crossdesk_bridge_queue_jobs{state=\"dead\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("crossdesk_bridge_queue_jobs{state=\"pending\"} 0\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("crossdesk_bridge_queue_oldest_pending_age_seconds 0.0\n"),
+        "{metrics}"
+    );
     assert_eq!(
         queue.replay(Some(vec![dead[0].id])).await.expect("replay"),
         1

@@ -26,5 +26,6 @@ mod schedule;
 mod store;
 mod tls;
 mod tone;
+mod traces;
 mod translation;
 mod warm;

@@ -452,6 +452,7 @@ fn job(
         },
         agent_reply,
         customer_looked_up: false,
+        traceparent: None,
     }))
 }
 

@@ -27,6 +27,7 @@
 pub mod chatwoot;
 pub mod mapped;
 pub mod marker;
+mod metrics;
 pub mod queue;
 mod replay;
 mod rest;
@@ -449,6 +450,7 @@ pub async fn run(
     let app = axum::Router::new()
         .route("/webhooks/{endpoint}", axum::routing::post(receive))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/metrics", axum::routing::get(metrics))
         .with_state(bridge);
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -498,7 +500,7 @@ async fn receive(
     {
         return refused(rejection);
     }
-    let answer = accept(&bridge, &name, endpoint, &body).await;
+    let answer = accept(&bridge, &name, endpoint, &body, traceparent(&headers)).await;
     if let Some(key) = &replay_key
         && !answer.0.is_success()
     {
@@ -518,14 +520,46 @@ fn sized(job: &types::Job) -> Result<(), Rejection> {
         .map_err(|e| Rejection::BadPayload(format!("the mapped event: {e}")))
 }
 
+/// `GET /metrics`: the queue's figures for Prometheus.
+async fn metrics(
+    State(bridge): State<Arc<Bridge>>,
+) -> (StatusCode, [(&'static str, &'static str); 1], String) {
+    const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    match bridge.queue.stats(queue::now_ms()).await {
+        Ok(stats) => (
+            StatusCode::OK,
+            [("content-type", OPENMETRICS)],
+            metrics::render(stats),
+        ),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("content-type", "text/plain; charset=utf-8")],
+            format!("the queue cannot be read: {e}\n"),
+        ),
+    }
+}
+
+/// The delivery's W3C `traceparent`, when it has a well-formed one
+/// (`00-<32 hex>-<16 hex>-<2 hex>`).
+fn traceparent(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("traceparent")?.to_str().ok()?;
+    let parts: Vec<&str> = value.split('-').collect();
+    let well_formed = matches!(parts.as_slice(), [version, trace, span, flags]
+        if [(version, 2), (trace, 32), (span, 16), (flags, 2)]
+            .iter()
+            .all(|(part, len)| part.len() == *len && part.bytes().all(|b| b.is_ascii_hexdigit())));
+    well_formed.then(|| value.to_owned())
+}
+
 /// A verified delivery mapped and queued, or why not.
 async fn accept(
     bridge: &Bridge,
     name: &str,
     endpoint: &Endpoint,
     body: &[u8],
+    traceparent: Option<String>,
 ) -> (StatusCode, String) {
-    let job = match endpoint
+    let mut job = match endpoint
         .helpdesk
         .map(&endpoint.config.tenant, body, &endpoint.rules)
     {
@@ -542,6 +576,7 @@ async fn accept(
         }
         Err(rejection) => return (StatusCode::UNAUTHORIZED, format!("{rejection}\n")),
     };
+    job.traceparent = traceparent;
     match bridge
         .queue
         .enqueue(name, &job, bridge.config.debounce_ms)
@@ -791,6 +826,9 @@ async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse
             .map_err(|_| Failure::Permanent("the sidecar token is not valid metadata".into()))?;
         request.metadata_mut().insert("authorization", value);
     }
+    if let Some(value) = job.traceparent.as_deref().and_then(|t| t.parse().ok()) {
+        request.metadata_mut().insert("traceparent", value);
+    }
     match client.handle_event(request).await {
         Ok(response) => Ok(response.into_inner()),
         Err(status) => {
@@ -839,6 +877,26 @@ pub fn open_queue(config: &BridgeConfig) -> Result<Queue, BridgeError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_a_well_formed_traceparent_is_passed_on() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("traceparent", value.parse().expect("header"));
+            traceparent(&headers)
+        };
+        let good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        assert_eq!(with(good).as_deref(), Some(good));
+        for bad in [
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902bz-01",
+            "garbage",
+        ] {
+            assert_eq!(with(bad), None, "{bad}");
+        }
+        assert_eq!(traceparent(&HeaderMap::new()), None);
+    }
+
     use super::*;
 
     #[test]
@@ -870,6 +928,7 @@ mod tests {
             },
             agent_reply: false,
             customer_looked_up: false,
+            traceparent: None,
         };
         assert_eq!(sized(&job("Ana")), Ok(()));
         let refused = sized(&job(&"A".repeat(crossdesk_proto::rules::MAX_FIELD + 1)));

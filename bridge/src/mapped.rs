@@ -697,6 +697,7 @@ impl Helpdesk for Mapped {
             },
             agent_reply,
             customer_looked_up: false,
+            traceparent: None,
         }))
     }
 

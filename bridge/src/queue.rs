@@ -38,6 +38,15 @@ pub enum QueueError {
     },
 }
 
+/// What [`Queue::stats`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueStats {
+    pub pending: u64,
+    pub dead: u64,
+    /// Age of the oldest waiting job (0 when none waits).
+    pub oldest_pending_ms: i64,
+}
+
 /// Where a job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobState {
@@ -183,7 +192,7 @@ fn migrate(conn: &mut Connection) -> Result<(), QueueError> {
 }
 
 /// Milliseconds since the Unix epoch (0 before it, saturating far after).
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -511,6 +520,27 @@ impl Queue {
         .await
     }
 
+    /// How many jobs wait and gave up, and the age of the oldest waiting, at
+    /// `now_ms`: what an operator watches.
+    pub async fn stats(&self, now_ms: i64) -> Result<QueueStats, QueueError> {
+        self.with(move |c| {
+            let (pending, oldest): (i64, Option<i64>) = c
+                .prepare_cached(
+                    "SELECT COUNT(*), MIN(created_at_ms) FROM jobs WHERE state = 'pending'",
+                )?
+                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            let dead: i64 = c
+                .prepare_cached("SELECT COUNT(*) FROM jobs WHERE state = 'dead'")?
+                .query_row([], |row| row.get(0))?;
+            Ok(QueueStats {
+                pending: pending.unsigned_abs(),
+                dead: dead.unsigned_abs(),
+                oldest_pending_ms: oldest.map_or(0, |at| now_ms.saturating_sub(at).max(0)),
+            })
+        })
+        .await
+    }
+
     /// Jobs in a state, oldest first.
     pub async fn list(&self, state: JobState) -> Result<Vec<QueuedJob>, QueueError> {
         self.with(move |c| {
@@ -581,6 +611,7 @@ mod tests {
             },
             agent_reply,
             customer_looked_up: false,
+            traceparent: None,
         }
     }
 
@@ -594,6 +625,26 @@ mod tests {
             "another helpdesk's delivery 42 is another job"
         );
         assert!(!queue.enqueue("shop-a", &job("42"), 0).await.expect("again"));
+    }
+
+    #[tokio::test]
+    async fn stats_count_waiting_and_dead_jobs_and_the_oldest_ones_age() {
+        let dir = tempfile::tempdir().expect("dir");
+        let queue = Queue::open(dir.path()).expect("open");
+        let empty = queue.stats(now_ms()).await.expect("stats");
+        assert_eq!(
+            (empty.pending, empty.dead, empty.oldest_pending_ms),
+            (0, 0, 0)
+        );
+        let before = now_ms();
+        queue.enqueue("shop", &job("1"), 0).await.expect("1");
+        queue.enqueue("shop", &job("2"), 0).await.expect("2");
+        let later = queue.stats(before + 5_000).await.expect("stats");
+        assert_eq!((later.pending, later.dead), (2, 0));
+        assert!(
+            (4_000..=5_000).contains(&later.oldest_pending_ms),
+            "{later:?}"
+        );
     }
 
     /// A queue written before delivery keys were per endpoint keeps its jobs and

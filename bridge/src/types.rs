@@ -71,6 +71,10 @@ pub struct Job {
     /// what was found: a retry sends the sidecar the same event, not a new lookup's.
     #[serde(default)]
     pub customer_looked_up: bool,
+    /// The delivery's W3C `traceparent` header, passed on to the sidecar so that
+    /// its spans join the helpdesk's trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 /// Why a webhook delivery is refused (answered with 401 or 400, not queued).

@@ -7,6 +7,7 @@
 
 mod admin_cli;
 mod plugin_cli;
+mod telemetry;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -285,16 +286,12 @@ fn main() -> Result<()> {
                 command: BridgeCommand::Serve { .. }
             }
     );
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(if serving { "info" } else { "warn" })
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(async move {
+    let telemetry = {
+        let _in_runtime = runtime.enter();
+        telemetry::init(serving)?
+    };
+    let result = runtime.block_on(async move {
         match cli.command {
             Command::Serve {
                 config,
@@ -329,7 +326,9 @@ fn main() -> Result<()> {
                 Ok(())
             }
         }
-    })
+    });
+    telemetry.shutdown();
+    result
 }
 
 async fn serve(

@@ -178,6 +178,30 @@ pub(crate) fn tls_config(
     Ok(config)
 }
 
+/// Makes `span` a child of the caller's span when the request carries a W3C
+/// `traceparent` (the process's propagator reads it; the binary installs W3C
+/// Trace Context). Without an OpenTelemetry layer there is nothing to continue.
+fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    struct Headers<'a>(&'a http::HeaderMap);
+    impl opentelemetry::propagation::Extractor for Headers<'_> {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0.get(key).and_then(|v| v.to_str().ok())
+        }
+        fn keys(&self) -> Vec<&str> {
+            self.0.keys().map(http::HeaderName::as_str).collect()
+        }
+    }
+    if !headers.contains_key("traceparent") {
+        return;
+    }
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&Headers(headers))
+    });
+    // Only fails without an OpenTelemetry layer: then no trace is exported.
+    let _ = span.set_parent(parent);
+}
+
 /// How often the health service re-checks readiness.
 const READINESS_EVERY: Duration = Duration::from_secs(2);
 
@@ -268,7 +292,11 @@ pub async fn serve(
         .concurrency_limit_per_connection(settings.concurrency_per_connection)
         // No request, all plugins included, runs forever.
         .timeout(Duration::from_millis(settings.request_timeout_ms))
-        .trace_fn(|request| tracing::info_span!("grpc", path = %request.uri().path()))
+        .trace_fn(|request| {
+            let span = tracing::info_span!("grpc", path = %request.uri().path());
+            continue_trace(&span, request.headers());
+            span
+        })
         .add_service(health_service)
         .add_optional_service(reflection_v1)
         .add_optional_service(reflection_v1alpha)
