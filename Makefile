@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 
-.PHONY: all toolchain engines plugins build demo test bench soak fuzz fmt lint deny ci clean-plugins deploy-check
+.PHONY: all toolchain engines plugins build demo test bench soak fuzz fmt lint deny ci clean-plugins deploy-check scale
 
 all: build plugins
 
@@ -68,6 +68,15 @@ SOAK_MINUTES ?= 20
 soak: plugins engines
 	$(CARGO) build --release -p crossdesk -p crossdesk-integration-tests --bin crossdesk --example soak
 	SOAK_MINUTES=$(SOAK_MINUTES) $(or $(CARGO_TARGET_DIR),target)/release/examples/soak
+
+# The scale test (BENCHMARKS.md, "Replicas behind a load balancer"): 1, 2 and 3
+# release-built replicas sharing PostgreSQL behind HAProxy, SCALE_SECONDS (default
+# 10) of redelivered, same-customer traffic each; writes target/scale/report.json
+# and fails when an event ran twice or an update was lost.
+scale: plugins engines
+	@bash scripts/haproxy.sh
+	$(CARGO) build --release -p crossdesk -p crossdesk-integration-tests --bin crossdesk --example scale
+	$(or $(CARGO_TARGET_DIR),target)/release/examples/scale
 
 # Each fuzz target (fuzz/fuzz_targets/) for FUZZ_SECONDS (default 60), one after
 # the other, from its seeds; prints executions and coverage per target. Needs a

@@ -7,6 +7,7 @@
 //! plugins ([`compiled_dir`]): artifacts are named by content and engine hash, so
 //! each plugin is compiled once per run, not once per server.
 
+pub mod balancer;
 pub mod certs;
 pub mod engine;
 pub mod helpdesk;
