@@ -12,7 +12,13 @@ use pb::plugin_outcome::Status;
 /// Tenants `acme` and `globex` running the 0.1.0 plugin, the SDK's tagger and
 /// the third-party faq plugin, each granted storage.
 fn config() -> String {
-    let mut config = install(&["plugin-legacy-v0-1", "plugin-tagger", "plugin-faq"]);
+    // plugin-js-hostile is built by the JavaScript SDK, against contract 0.2.0.
+    let mut config = install(&[
+        "plugin-legacy-v0-1",
+        "plugin-tagger",
+        "plugin-faq",
+        "plugin-js-hostile",
+    ]);
     for tenant in ["acme", "globex"] {
         config.push_str(&format!(
             r#"
@@ -58,8 +64,11 @@ async fn a_0_1_plugin_runs_beside_0_2_plugins_over_grpc() {
             .contract
     };
     assert_eq!(contract("plugin-legacy-v0-1"), Contract::V0_1);
-    assert_eq!(contract("plugin-tagger"), Contract::V0_2);
-    assert_eq!(contract("plugin-faq"), Contract::V0_2);
+    assert_eq!(contract("plugin-tagger"), Contract::V0_2_1);
+    assert_eq!(contract("plugin-faq"), Contract::V0_2_1);
+    // A 0.2.0 component loads on the 0.2.1 host as it is (and runs: the
+    // sandbox's JavaScript tenants, the JavaScript authoring test).
+    assert_eq!(contract("plugin-js-hostile"), Contract::V0_2);
 
     for n in 1..=2 {
         let response = server

@@ -4,7 +4,9 @@
 //!   update of a plugin that read-modify-writes (kv-counter, made to compute
 //!   20 ms between its read and its write); the leases behind it are checked on
 //!   both backends;
-//! - a tenant's quota is for all of them: each replica admits its share.
+//! - a tenant's quota is for all of them: each replica admits its share;
+//! - a plugin's read-modify-write by compare-and-swap (contract 0.2.1) loses no
+//!   update even between events of different customers, which run at once.
 
 use std::path::Path;
 
@@ -135,6 +137,74 @@ async fn a_tenants_quota_is_shared_by_the_replicas() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn compare_and_swap_loses_no_update_between_customers() {
+    let server = TestServer::start(
+        &(install(&["plugin-kv-counter"])
+            + r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-kv-counter"
+kv = true
+settings = { spin_ms = "5", atomic = "true" }
+"#),
+    )
+    .await;
+    const EVENTS: usize = 16;
+    let sends = (0..EVENTS).map(|n| {
+        let mut event = customer_message("acme", &format!("e-{n}"), "?");
+        // A customer each: nothing orders these events; they run at once.
+        if let Some(customer) = event.customer.as_mut() {
+            customer.id = format!("customer-{n}");
+        }
+        let server = &server;
+        async move { notes(&server.handle(event).await).join("") }
+    });
+    let mut counts = futures::future::join_all(sends).await;
+    counts.sort_by_key(|note| {
+        note.trim_start_matches("count: ")
+            .parse::<usize>()
+            .unwrap_or(0)
+    });
+    let expected: Vec<String> = (1..=EVENTS).map(|n| format!("count: {n}")).collect();
+    assert_eq!(counts, expected, "each event's increment kept");
+}
+
+async fn compare_and_swap_writes_only_over_what_it_expected(db: &Db) {
+    let store = db.open().await;
+    let cas = |expected: Option<&[u8]>, new: Option<&[u8]>| {
+        let store = store.clone();
+        let (expected, new) = (expected.map(<[u8]>::to_vec), new.map(<[u8]>::to_vec));
+        async move {
+            store
+                .kv_compare_and_swap("acme", "p", "k", expected, new)
+                .await
+                .expect("cas")
+        }
+    };
+    let generation = || {
+        let store = store.clone();
+        async move { store.generation("acme", "p").await.expect("generation") }
+    };
+    assert!(cas(None, None).await, "absent, as expected: nothing to do");
+    assert_eq!(generation().await, 0);
+    assert!(cas(None, Some(b"1")).await);
+    assert!(!cas(None, Some(b"x")).await, "not absent any more");
+    assert!(!cas(Some(b"0"), Some(b"x")).await, "not 0");
+    assert!(cas(Some(b"1"), Some(b"2")).await);
+    assert_eq!(generation().await, 2);
+    assert!(
+        cas(Some(b"2"), Some(b"2")).await,
+        "the same value: no change"
+    );
+    assert_eq!(generation().await, 2);
+    assert!(!cas(Some(b"1"), None).await);
+    assert!(cas(Some(b"2"), None).await, "deleted");
+    assert_eq!(store.kv_get("acme", "p", "k").await.expect("get"), None);
+    assert_eq!(generation().await, 3);
+}
+
 // The leases, on both backends.
 
 async fn a_lease_has_one_holder_until_released_or_ended(db: &Db) {
@@ -174,4 +244,7 @@ async fn a_lease_has_one_holder_until_released_or_ended(db: &Db) {
     assert!(take(&a, "A2", 1_031).await);
 }
 
-crate::store::on_both_backends!(a_lease_has_one_holder_until_released_or_ended);
+crate::store::on_both_backends!(
+    a_lease_has_one_holder_until_released_or_ended,
+    compare_and_swap_writes_only_over_what_it_expected,
+);

@@ -6,7 +6,7 @@
 #[allow(unsafe_code, missing_docs, unreachable_pub, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "wit/crossdesk-plugin@0.2.0",
+        path: "wit/crossdesk-plugin@0.2.1",
         world: "plugin",
         pub_export_macro: true,
         export_macro_name: "__export_crossdesk_plugin",
@@ -120,6 +120,63 @@ pub mod kv {
         #[cfg(not(target_arch = "wasm32"))]
         return crate::testing::with(|h| h.kv_delete(key));
     }
+
+    /// Sets `key` to `new` (`None`: deletes it) only if its value is `expected`
+    /// (`None`: absent), atomically: no other event's write comes between the
+    /// comparison and the write. Whether it did. [`update`] retries for you.
+    ///
+    /// ```
+    /// use crossdesk_sdk::{kv, testing::MockHost};
+    /// let _host = MockHost::new().grant_kv().install();
+    /// assert!(kv::compare_and_swap("n", None, Some(b"1")).unwrap());
+    /// assert!(!kv::compare_and_swap("n", None, Some(b"1")).unwrap(), "not absent any more");
+    /// assert!(kv::compare_and_swap("n", Some(b"1"), Some(b"2")).unwrap());
+    /// assert_eq!(kv::get("n").unwrap(), Some(b"2".to_vec()));
+    /// ```
+    pub fn compare_and_swap(
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool, KvError> {
+        #[cfg(target_arch = "wasm32")]
+        return wit::compare_and_swap(key, expected, new).map_err(Into::into);
+        #[cfg(not(target_arch = "wasm32"))]
+        return crate::testing::with(|h| h.kv_compare_and_swap(key, expected, new));
+    }
+
+    /// Replaces the value of `key` with what `change` makes of it (`None`:
+    /// absent, or delete), without losing another event's update: when the key
+    /// changed meanwhile, `change` runs again on the new value. Returns the value
+    /// written. Gives up with [`KvError::Backend`] after [`UPDATE_ATTEMPTS`].
+    ///
+    /// ```
+    /// use crossdesk_sdk::{kv, testing::MockHost};
+    /// let _host = MockHost::new().grant_kv().install();
+    /// let bump = |old: Option<&[u8]>| {
+    ///     let n: u64 = old.and_then(|v| std::str::from_utf8(v).ok()?.parse().ok()).unwrap_or(0);
+    ///     Some((n + 1).to_string().into_bytes())
+    /// };
+    /// kv::update("visits", bump).unwrap();
+    /// assert_eq!(kv::update("visits", bump).unwrap(), Some(b"2".to_vec()));
+    /// ```
+    pub fn update(
+        key: &str,
+        mut change: impl FnMut(Option<&[u8]>) -> Option<Vec<u8>>,
+    ) -> Result<Option<Vec<u8>>, KvError> {
+        for _ in 0..UPDATE_ATTEMPTS {
+            let old = get(key)?;
+            let new = change(old.as_deref());
+            if compare_and_swap(key, old.as_deref(), new.as_deref())? {
+                return Ok(new);
+            }
+        }
+        Err(KvError::Backend(format!(
+            "'{key}' kept changing: {UPDATE_ATTEMPTS} attempts to update it failed"
+        )))
+    }
+
+    /// How many times [`update`] tries before giving up.
+    pub const UPDATE_ATTEMPTS: u32 = 64;
 
     /// Keys starting with `prefix`, ascending.
     ///

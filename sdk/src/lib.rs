@@ -55,9 +55,9 @@ pub use types::*;
 /// The version of the plugin contract (`crossdesk:plugin`) this SDK builds against.
 ///
 /// ```
-/// assert_eq!(crossdesk_sdk::CONTRACT_VERSION, "0.2.0");
+/// assert_eq!(crossdesk_sdk::CONTRACT_VERSION, "0.2.1");
 /// ```
-pub const CONTRACT_VERSION: &str = "0.2.0";
+pub const CONTRACT_VERSION: &str = "0.2.1";
 
 /// A Crossdesk plugin. Implement it on a type of your own and register the type with
 /// [`export_plugin!`].

@@ -229,6 +229,25 @@ impl MockHost {
         Ok(())
     }
 
+    pub(crate) fn kv_compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool, KvError> {
+        Self::refuse_shared_write(key)?;
+        let store = self.store()?;
+        let mut store = store.borrow_mut();
+        if store.get(key).map(Vec::as_slice) != expected {
+            return Ok(false);
+        }
+        match new {
+            Some(value) => store.insert(key.to_owned(), value.to_vec()),
+            None => store.remove(key),
+        };
+        Ok(true)
+    }
+
     pub(crate) fn kv_delete(&self, key: &str) -> Result<(), KvError> {
         Self::refuse_shared_write(key)?;
         self.store()?.borrow_mut().remove(key);

@@ -7,19 +7,23 @@
 //! live lease waits for its release, or for its end when that replica died. The
 //! lease lasts the request deadline: no event runs longer. Across replicas the
 //! guarantee is one event at a time per customer; the order between two events
-//! delivered to two replicas at once is whichever takes the lease first.
+//! delivered to two replicas at once is whichever takes the lease first. When
+//! the store does not answer within a second, the event runs in its replica's
+//! order only (logged): a store outage does not stop events.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use moka::future::Cache;
 
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 
 /// A replica waiting for another's lease checks again after this, doubling…
 const FIRST_WAIT: Duration = Duration::from_millis(2);
 /// …up to this.
 const LONGEST_WAIT: Duration = Duration::from_millis(100);
+/// How long taking a lease waits for the store before the event runs without.
+const STORE_WAIT: Duration = Duration::from_secs(1);
 
 /// The customers' locks of this process, and their leases in a shared store.
 pub(crate) struct CustomerOrder {
@@ -61,6 +65,17 @@ impl Lease {
 }
 
 impl Turn {
+    fn local_only(local: tokio::sync::OwnedMutexGuard<()>, tenant: &str, why: &str) -> Turn {
+        tracing::warn!(
+            tenant = %tenant,
+            "a customer's event runs in this replica's order only (no lease): {why}"
+        );
+        Turn {
+            _local: local,
+            lease: None,
+        }
+    }
+
     /// Releases the lease, then the local lock: the customer's next event here
     /// finds the lease free.
     pub(crate) async fn finish(mut self) {
@@ -96,7 +111,7 @@ impl CustomerOrder {
 
     /// Waits for the customer's turn: every event of theirs that arrived before
     /// (here, or running on another replica) has finished.
-    pub(crate) async fn turn(&self, tenant: &str, customer: &str) -> Result<Turn, StoreError> {
+    pub(crate) async fn turn(&self, tenant: &str, customer: &str) -> Turn {
         let lock = self
             .locks
             .get_with((tenant.to_owned(), customer.to_owned()), async {
@@ -105,10 +120,10 @@ impl CustomerOrder {
             .await;
         let local = lock.lock_owned().await;
         let Some((store, owner)) = &self.leases else {
-            return Ok(Turn {
+            return Turn {
                 _local: local,
                 lease: None,
-            });
+            };
         };
         let n = self
             .acquisitions
@@ -119,11 +134,19 @@ impl CustomerOrder {
         loop {
             let now = crate::store::now_ms();
             let until = now.saturating_add(lease_ms);
-            if store
-                .acquire_lease(tenant, customer, &holder, now, until)
-                .await?
-            {
-                return Ok(Turn {
+            let acquired = tokio::time::timeout(
+                STORE_WAIT,
+                store.acquire_lease(tenant, customer, &holder, now, until),
+            )
+            .await;
+            let taken = match acquired {
+                Ok(Ok(taken)) => taken,
+                // The store is out: this process's order is all there is.
+                Ok(Err(e)) => return Turn::local_only(local, tenant, &e.to_string()),
+                Err(_) => return Turn::local_only(local, tenant, "no answer within a second"),
+            };
+            if taken {
+                return Turn {
                     _local: local,
                     lease: Some(Lease {
                         store: store.clone(),
@@ -131,7 +154,7 @@ impl CustomerOrder {
                         customer: customer.to_owned(),
                         holder,
                     }),
-                });
+                };
             }
             tokio::time::sleep(wait).await;
             wait = wait.saturating_mul(2).min(LONGEST_WAIT);

@@ -550,12 +550,9 @@ impl Sidecar {
         );
         let run = async {
             let turn = match event.customer.as_ref().map(|c| c.id.as_str()) {
-                Some(customer) if !customer.is_empty() => Some(
-                    self.customers
-                        .turn(&event.tenant_id, customer)
-                        .await
-                        .map_err(|e| PipelineError::Unavailable(format!("customer order: {e}")))?,
-                ),
+                Some(customer) if !customer.is_empty() => {
+                    Some(self.customers.turn(&event.tenant_id, customer).await)
+                }
                 _ => None,
             };
             let response = self.run(&tenant, &event, &content).await;

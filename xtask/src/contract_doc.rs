@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use wit_parser::{Docs, Function, Resolve, Type, TypeDefKind, TypeId, TypeOwner};
 
 /// The contract version the reference documents: the newest.
-pub(crate) const CONTRACT: &str = "crossdesk-plugin@0.2.0";
+pub(crate) const CONTRACT: &str = "crossdesk-plugin@0.2.1";
 
 /// Where the reference lives, from the workspace's root.
 pub(crate) const REFERENCE: &str = "docs/contract.md";

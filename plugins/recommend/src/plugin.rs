@@ -66,10 +66,7 @@ impl Plugin for Recommend {
         };
         match event.kind {
             EventKind::CustomerRegistered | EventKind::ProfileUpdated => {
-                if let Some(mut profile) = resolve(event.customer.as_ref(), now)? {
-                    observe(&mut profile, &event);
-                    save(&profile_key(&profile.id), &profile)?;
-                }
+                update_profile(&event, now, |profile| observe(profile, &event))?;
                 Ok(Vec::new())
             }
             EventKind::PurchaseRecorded => {
@@ -78,29 +75,30 @@ impl Plugin for Recommend {
                     log::warn("purchase-recorded event without purchase.item_id; ignored");
                     return Ok(Vec::new());
                 };
-                let key = popularity_key(&purchase.item_id);
-                let count = kv::get(&key)?
-                    .and_then(|v| String::from_utf8_lossy(&v).trim().parse::<u64>().ok())
-                    .unwrap_or(0);
-                kv::put(&key, (count + 1).to_string().as_bytes())?;
-                if let Some(mut profile) = resolve(event.customer.as_ref(), now)? {
-                    observe(&mut profile, &event);
-                    profile.record_purchase(purchase);
-                    save(&profile_key(&profile.id), &profile)?;
-                }
+                // Every customer's purchases count here, concurrently: a
+                // compare-and-swap, so that no purchase is lost.
+                kv::update(&popularity_key(&purchase.item_id), |old| {
+                    let count = old
+                        .and_then(|v| String::from_utf8_lossy(v).trim().parse::<u64>().ok())
+                        .unwrap_or(0);
+                    Some(count.saturating_add(1).to_string().into_bytes())
+                })?;
+                update_profile(&event, now, |profile| {
+                    observe(profile, &event);
+                    profile.record_purchase(purchase.clone());
+                })?;
                 Ok(Vec::new())
             }
             EventKind::SatisfactionRated => {
-                if let Some(mut profile) = resolve(event.customer.as_ref(), now)? {
-                    observe(&mut profile, &event);
+                update_profile(&event, now, |profile| {
+                    observe(profile, &event);
                     if let Some(score) = rating_from_event(&event) {
                         profile.record_rating(Rating {
                             score,
                             time_ms: now,
                         });
                     }
-                    save(&profile_key(&profile.id), &profile)?;
-                }
+                })?;
                 Ok(Vec::new())
             }
             EventKind::CustomerMessage => on_message(&event, now),
@@ -207,7 +205,11 @@ fn on_message(event: &Event, now: i64) -> Result<Vec<Action>, PluginError> {
     let catalog = load_all::<Product>(PRODUCT_PREFIX)?;
     let articles = load_all::<Article>(ARTICLE_PREFIX)?;
     let popularity = load_popularity()?;
-    let mut profile = resolve(event.customer.as_ref(), now)?;
+    // A profile another event changed meanwhile: ranked without it this time.
+    let profile = match resolve(event.customer.as_ref(), now)? {
+        Resolved::Stored(profile, _) => Some(*profile),
+        Resolved::NoCustomer | Resolved::Changed => None,
+    };
     let language = event.customer.as_ref().and_then(Customer::language);
     let result = recommend(
         profile.as_ref(),
@@ -219,14 +221,16 @@ fn on_message(event: &Event, now: i64) -> Result<Vec<Action>, PluginError> {
         now,
         top_k(),
     );
-    if let Some(profile) = profile.as_mut() {
-        observe(profile, event);
-        profile.record_inquiry(Inquiry {
+    if event.customer.is_some() {
+        let inquiry = Inquiry {
             category: result.inquiry.category.clone(),
             topic: result.inquiry.topic.name().to_owned(),
             time_ms: now,
-        });
-        save(&profile_key(&profile.id), profile)?;
+        };
+        update_profile(event, now, |profile| {
+            observe(profile, event);
+            profile.record_inquiry(inquiry.clone());
+        })?;
     }
     let topic: Topic = result.inquiry.topic;
     let mut actions = vec![Action::AddTags(vec![topic.tag()])];
@@ -257,10 +261,8 @@ fn load<T: DeserializeOwned>(key: &str) -> Result<Option<T>, PluginError> {
     }
 }
 
-fn save<T: Serialize>(key: &str, value: &T) -> Result<(), PluginError> {
-    let bytes =
-        serde_json::to_vec(value).map_err(|e| PluginError::new(format!("kv {key}: {e}")))?;
-    Ok(kv::put(key, &bytes)?)
+fn to_json<T: Serialize>(key: &str, value: &T) -> Result<Vec<u8>, PluginError> {
+    serde_json::to_vec(value).map_err(|e| PluginError::new(format!("kv {key}: {e}")))
 }
 
 /// Every record under `prefix`; a record that does not parse is logged and skipped.
@@ -289,37 +291,79 @@ fn load_popularity() -> Result<BTreeMap<String, u64>, PluginError> {
     Ok(out)
 }
 
+/// Applies `change` to the profile of the event's customer and stores it without
+/// losing another event's update of it: every write is a compare-and-swap against
+/// what was read, and when another event wrote meanwhile, the profile is read
+/// again and `change` applied to that.
+fn update_profile(
+    event: &Event,
+    now: i64,
+    mut change: impl FnMut(&mut Profile),
+) -> Result<(), PluginError> {
+    for _ in 0..kv::UPDATE_ATTEMPTS {
+        let (mut profile, stored) = match resolve(event.customer.as_ref(), now)? {
+            Resolved::NoCustomer => return Ok(()),
+            Resolved::Changed => continue,
+            Resolved::Stored(profile, stored) => (*profile, stored),
+        };
+        change(&mut profile);
+        let bytes = to_json(&profile_key(&profile.id), &profile)?;
+        if kv::compare_and_swap(&profile_key(&profile.id), Some(&stored), Some(&bytes))? {
+            return Ok(());
+        }
+    }
+    Err(PluginError::new(
+        "a customer's profile kept changing while this event updated it",
+    ))
+}
+
+/// What [`resolve`] found.
+enum Resolved {
+    /// The event names no customer.
+    NoCustomer,
+    /// Another event changed the profile while this one merged it: resolve again.
+    Changed,
+    /// The profile, and the bytes stored for it: the caller stores its other
+    /// changes by a compare-and-swap against them.
+    Stored(Box<Profile>, Vec<u8>),
+}
+
 /// The profile of the event's customer, created when new; when the identities lead
 /// to several profiles they are merged into the oldest and the identities repointed.
-/// Stores the identities and the merge; the caller saves the profile's other changes.
-fn resolve(customer: Option<&Customer>, now: i64) -> Result<Option<Profile>, PluginError> {
+/// Stores the identities and the merge.
+fn resolve(customer: Option<&Customer>, now: i64) -> Result<Resolved, PluginError> {
     let Some(customer) = customer else {
-        return Ok(None);
+        return Ok(Resolved::NoCustomer);
     };
     let ids: Vec<Identity> = identities(customer);
     let Some(first) = ids.first() else {
-        return Ok(None);
+        return Ok(Resolved::NoCustomer);
     };
-    let mut found: Vec<Profile> = Vec::new();
+    // Each profile found, with the bytes it was read as.
+    let mut found: Vec<(Profile, Vec<u8>)> = Vec::new();
     for identity in &ids {
         if let Some(bytes) = kv::get(&identity.key())? {
             let profile_id = String::from_utf8_lossy(&bytes).into_owned();
-            if found.iter().any(|p| p.id == profile_id) {
+            if found.iter().any(|(p, _)| p.id == profile_id) {
                 continue;
             }
-            if let Some(profile) = load::<Profile>(&profile_key(&profile_id))? {
-                found.push(profile);
+            let key = profile_key(&profile_id);
+            if let Some(stored) = kv::get(&key)? {
+                let profile: Profile = serde_json::from_slice(&stored)
+                    .map_err(|e| PluginError::new(format!("kv {key}: {e}")))?;
+                found.push((profile, stored));
             }
         }
     }
-    found.sort_by(|a, b| a.first_seen_ms.cmp(&b.first_seen_ms).then(a.id.cmp(&b.id)));
+    found.sort_by(|(a, _), (b, _)| a.first_seen_ms.cmp(&b.first_seen_ms).then(a.id.cmp(&b.id)));
     let mut others = found.into_iter();
-    let mut profile = others
-        .next()
-        .unwrap_or_else(|| Profile::new(first.label().replace('/', ":"), now));
-    let merged: Vec<Profile> = others.collect();
-    let merged_ids: Vec<String> = merged.iter().map(|p| p.id.clone()).collect();
-    for other in merged {
+    let (mut profile, read) = match others.next() {
+        Some((profile, stored)) => (profile, Some(stored)),
+        None => (Profile::new(first.label().replace('/', ":"), now), None),
+    };
+    let others: Vec<Profile> = others.map(|(p, _)| p).collect();
+    let merged_ids: Vec<String> = others.iter().map(|p| p.id.clone()).collect();
+    for other in others {
         log::info(&format!("merged profile {} into {}", other.id, profile.id));
         profile.merge(other);
     }
@@ -328,7 +372,13 @@ fn resolve(customer: Option<&Customer>, now: i64) -> Result<Option<Profile>, Plu
     }
     // The merged profile first, then the identities, then the old profiles: an
     // interruption leaves history duplicated, never lost.
-    save(&profile_key(&profile.id), &profile)?;
+    let key = profile_key(&profile.id);
+    let stored = to_json(&key, &profile)?;
+    if read.as_deref() != Some(stored.as_slice())
+        && !kv::compare_and_swap(&key, read.as_deref(), Some(&stored))?
+    {
+        return Ok(Resolved::Changed);
+    }
     for label in &profile.identities {
         kv::put(
             &format!("{}{label}", crate::profile::IDENTITY_PREFIX),
@@ -338,7 +388,7 @@ fn resolve(customer: Option<&Customer>, now: i64) -> Result<Option<Profile>, Plu
     for id in merged_ids {
         kv::delete(&profile_key(&id))?;
     }
-    Ok(Some(profile))
+    Ok(Resolved::Stored(Box::new(profile), stored))
 }
 
 #[cfg(test)]

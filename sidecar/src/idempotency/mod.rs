@@ -191,6 +191,29 @@ impl Responses {
     }
 }
 
+/// How long a claim waits for the store before the event runs without one.
+const STORE_WAIT: Duration = Duration::from_secs(1);
+
+/// The event runs with this process's memory as its only guard: the shared
+/// store did not answer. The tenants' events go on during a store outage (their
+/// plugins' own storage fails meanwhile); a delivery of the same event to another
+/// replica in that time may run it too.
+fn unguarded<'a>(key: &EventKey, why: &str, run: impl FnOnce() -> Begun<'a>) -> Begun<'a> {
+    tracing::warn!(
+        tenant = %key.tenant,
+        event_id = %key.event_id,
+        "runs without a claim on the event (memory guards this replica only): {why}"
+    );
+    match run() {
+        Begun::Run(mut claim) => {
+            // Nothing to release: it was never claimed.
+            claim.settled = true;
+            Begun::Run(claim)
+        }
+        recorded => recorded,
+    }
+}
+
 /// How a delivery begins.
 enum Begun<'a> {
     /// A response was recorded: this is a redelivery.
@@ -227,11 +250,13 @@ impl Claim<'_> {
             expires_at_ms: crate::store::now_ms().saturating_add(millis(self.durable.ttl)),
         };
         let job = Job::Write { write, done: None };
-        if self.durable.writes.send(job).await.is_err() {
+        // A queue still full after this wait means the store is down or far
+        // behind: the event is answered all the same, its record dropped.
+        if let Err(e) = self.durable.writes.send_timeout(job, STORE_WAIT).await {
             tracing::warn!(
                 tenant = %self.key.tenant,
                 event_id = %self.key.event_id,
-                "the response was not recorded: the sidecar is shutting down"
+                "the response was not recorded (the store is behind, or the sidecar stops): {e}"
             );
         }
     }
@@ -296,7 +321,12 @@ impl Durable {
                 owner: self.owner.clone(),
                 lease_until_ms,
             };
-            match self.write(claim).await.map_err(|e| unavailable(&e))? {
+            let outcome = match tokio::time::timeout(STORE_WAIT, self.write(claim)).await {
+                Ok(Ok(outcome)) => outcome,
+                Ok(Err(e)) => return Ok(unguarded(key, &e, run)),
+                Err(_) => return Ok(unguarded(key, "no answer within a second", run)),
+            };
+            match outcome {
                 WriteOutcome::Claimed => return Ok(run()),
                 WriteOutcome::Held(stored) if stored.response.is_some() => {
                     return recorded(stored).map(Begun::Recorded);

@@ -7,7 +7,7 @@ use crate::pb;
 use crossdesk_proto::channel::channel_name;
 
 wasmtime::component::bindgen!({
-    path: "../sdk/wit/crossdesk-plugin@0.2.0",
+    path: "../sdk/wit/crossdesk-plugin@0.2.1",
     world: "plugin",
     imports: {
         // Storage, outbound HTTP and the contact history wait on I/O; the rest

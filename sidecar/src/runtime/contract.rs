@@ -8,22 +8,27 @@
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// Contract versions this host loads, oldest first.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0", "0.2.0"];
+/// Contract versions this host loads, oldest first. 0.2.1 only adds to 0.2.0: a
+/// 0.2.0 component's imports and exports match 0.2.1's (wasmtime resolves
+/// names by semver), so one set of bindings serves both.
+pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0", "0.2.0", "0.2.1"];
 
 /// A contract version this host loads, ordered oldest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Contract {
     V0_1,
     V0_2,
+    /// 0.2.0 and `kv.compare-and-swap`.
+    V0_2_1,
 }
 
 impl Contract {
-    /// The version as WIT spells it, e.g. `0.2.0`.
+    /// The version as WIT spells it, e.g. `0.2.1`.
     pub fn version(self) -> &'static str {
         match self {
             Contract::V0_1 => "0.1.0",
             Contract::V0_2 => "0.2.0",
+            Contract::V0_2_1 => "0.2.1",
         }
     }
 
@@ -31,6 +36,7 @@ impl Contract {
         match version {
             "0.1.0" => Some(Contract::V0_1),
             "0.2.0" => Some(Contract::V0_2),
+            "0.2.1" => Some(Contract::V0_2_1),
             _ => None,
         }
     }

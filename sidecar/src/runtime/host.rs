@@ -436,6 +436,28 @@ impl kv::Host for CallState {
             .map_err(backend)
     }
 
+    async fn compare_and_swap(
+        &mut self,
+        key: String,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, kv::KvError> {
+        Self::check_key(&key)?;
+        self.writable(&key)?;
+        let store = self.kv_store()?;
+        if let Some(value) = new.as_ref().filter(|v| v.len() > MAX_KV_VALUE) {
+            return Err(kv::KvError::TooLarge(format!(
+                "value of {} bytes; the limit is {MAX_KV_VALUE}",
+                value.len()
+            )));
+        }
+        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        store
+            .kv_compare_and_swap(tenant, plugin, &key, expected, new)
+            .await
+            .map_err(backend)
+    }
+
     async fn delete(&mut self, key: String) -> Result<(), kv::KvError> {
         Self::check_key(&key)?;
         self.writable(&key)?;

@@ -471,7 +471,8 @@ impl Runtime {
             .map_err(link_error)?;
         let pre = match contract {
             Contract::V0_1 => Pre::V0_1(PluginPreV0_1::new(instance_pre).map_err(link_error)?),
-            Contract::V0_2 => {
+            // 0.2.1's bindings serve 0.2.0 components too (it only adds).
+            Contract::V0_2 | Contract::V0_2_1 => {
                 Pre::V0_2(bindings::PluginPre::new(instance_pre).map_err(link_error)?)
             }
         };
@@ -714,7 +715,7 @@ mod tests {
         .expect_err("refused");
         let message = err.to_string();
         assert!(
-            message.contains("9.9.9") && message.contains("0.1.0, 0.2.0"),
+            message.contains("9.9.9") && message.contains("0.1.0, 0.2.0, 0.2.1"),
             "{message}"
         );
     }

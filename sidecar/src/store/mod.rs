@@ -318,6 +318,20 @@ impl Store {
         dispatch!(self.kv_replace_prefix(tenant, plugin, prefix, pairs))
     }
 
+    /// Sets `key` to `new` (`None`: deletes it) only if its value is `expected`
+    /// (`None`: absent), in one transaction; whether it did. A write that changes
+    /// the value bumps the generation.
+    pub async fn kv_compare_and_swap(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self.kv_compare_and_swap(tenant, plugin, key, expected, new))
+    }
+
     /// Removes `key`; removing a missing key is not an error.
     pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
         dispatch!(self.kv_delete(tenant, plugin, key))

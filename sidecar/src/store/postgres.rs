@@ -311,6 +311,77 @@ impl PostgresStore {
     }
 
     /// Removes `key`; removing a missing key is not an error.
+    pub async fn kv_compare_and_swap(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        // Each statement compares and writes in one step (the row lock holds
+        // between them); an absent key is compared by inserting only if absent.
+        let swapped = match (&expected, &new) {
+            (None, None) => {
+                let read = tx
+                    .prepare_cached(
+                        "SELECT 1 FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3",
+                    )
+                    .await?;
+                tx.query_opt(&read, &[&tenant, &plugin, &key])
+                    .await?
+                    .is_none()
+            }
+            (None, Some(value)) => {
+                let insert = tx
+                    .prepare_cached(
+                        "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (tenant, plugin, key) DO NOTHING",
+                    )
+                    .await?;
+                let inserted = tx
+                    .execute(&insert, &[&tenant, &plugin, &key, value])
+                    .await?;
+                if inserted == 1 {
+                    bump_generation(&tx, tenant, plugin).await?;
+                }
+                inserted == 1
+            }
+            (Some(old), Some(value)) => {
+                let update = tx
+                    .prepare_cached(
+                        "UPDATE plugin_kv SET value = $5
+                         WHERE tenant = $1 AND plugin = $2 AND key = $3 AND value = $4",
+                    )
+                    .await?;
+                let updated = tx
+                    .execute(&update, &[&tenant, &plugin, &key, old, value])
+                    .await?;
+                if updated == 1 && old != value {
+                    bump_generation(&tx, tenant, plugin).await?;
+                }
+                updated == 1
+            }
+            (Some(old), None) => {
+                let delete = tx
+                    .prepare_cached(
+                        "DELETE FROM plugin_kv
+                         WHERE tenant = $1 AND plugin = $2 AND key = $3 AND value = $4",
+                    )
+                    .await?;
+                let deleted = tx.execute(&delete, &[&tenant, &plugin, &key, old]).await?;
+                if deleted == 1 {
+                    bump_generation(&tx, tenant, plugin).await?;
+                }
+                deleted == 1
+            }
+        };
+        tx.commit().await?;
+        Ok(swapped)
+    }
+
     pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;

@@ -268,6 +268,50 @@ impl SqliteStore {
     }
 
     /// Removes `key`; removing a missing key is not an error.
+    pub async fn kv_compare_and_swap(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        new: Option<Vec<u8>>,
+    ) -> Result<bool, StoreError> {
+        let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+        self.with_conn(move |c| {
+            // IMMEDIATE: the write lock is taken before the read, so nothing
+            // writes between the comparison and the swap.
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let current: Option<Vec<u8>> = tx
+                .prepare_cached(
+                    "SELECT value FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
+                )?
+                .query_row(params![t, p, k], |row| row.get(0))
+                .optional()?;
+            if current != expected {
+                return Ok(false);
+            }
+            if current != new {
+                match &new {
+                    Some(value) => tx
+                        .prepare_cached(
+                            "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
+                             ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value",
+                        )?
+                        .execute(params![t, p, k, value])?,
+                    None => tx
+                        .prepare_cached(
+                            "DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
+                        )?
+                        .execute(params![t, p, k])?,
+                };
+                bump_generation(&tx, &t, &p)?;
+            }
+            tx.commit()?;
+            Ok::<_, rusqlite::Error>(true)
+        })
+        .await
+    }
+
     pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
         let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
         self.with_conn(move |c| {
