@@ -16,17 +16,8 @@ use pb::event_service_client::EventServiceClient;
 
 use crate::store::Db;
 
-/// kv-counter for tenant acme, with `sections` (TOML, e.g. `[storage]`).
 fn config(dir: &Path, sections: &str) -> std::path::PathBuf {
-    let path = dir.join("crossdesk.toml");
-    let text = format!(
-        "data_dir = {data:?}\nplugin_dir = {plugins:?}\n{sections}\n",
-        data = dir.join("data").display().to_string(),
-        plugins = plugin_dir().display().to_string(),
-    ) + &install(&["plugin-kv-counter"])
-        + "[[tenants]]\nid = \"acme\"\n[[tenants.plugins]]\nname = \"plugin-kv-counter\"\nkv = true\n";
-    std::fs::write(&path, text).expect("write config");
-    path
+    kv_counter_config(dir, sections, "")
 }
 
 async fn deliver(addr: std::net::SocketAddr, event_id: &str) -> pb::HandleEventResponse {
@@ -102,16 +93,8 @@ async fn a_graceful_stop_records_every_response_it_gave() {
 async fn concurrent_deliveries_to_two_replicas_run_the_plugins_once() {
     let url = TestPostgres::fresh_database().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let replicas: Vec<ServerProcess> = (0..2)
-        .map(|i| {
-            let replica_dir = dir.path().join(format!("replica-{i}"));
-            std::fs::create_dir_all(&replica_dir).expect("mkdir");
-            ServerProcess::start(
-                &config(&replica_dir, &format!("[storage]\nurl = \"{url}\"")),
-                &[],
-            )
-        })
-        .collect();
+    let storage = format!("[storage]\nurl = \"{url}\"");
+    let replicas = ServerProcess::replicas(dir.path(), 2, |d| config(d, &storage), &[]);
     const EVENTS: usize = 40;
     let mut counts = Vec::new();
     for n in 0..EVENTS {

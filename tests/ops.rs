@@ -2,8 +2,9 @@
 //! process on PostgreSQL. After real traffic, `/metrics` counts each event by
 //! tenant, kind and outcome, each plugin call by outcome with its latency, the
 //! result cache's hits and misses, and plugins' HTTP requests by host; `/livez`
-//! answers; `/readyz` and gRPC health turn not ready while the database is down,
-//! and ready once it is back.
+//! answers; while the database is down, `/readyz` stays ready but says it is
+//! degraded, `crossdesk_store_up` says 0, gRPC health stays `SERVING` and events
+//! are still answered.
 
 use std::time::{Duration, Instant};
 
@@ -77,7 +78,7 @@ fn sample(metrics: &str, series: &str) -> f64 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn metrics_count_real_traffic_and_readiness_follows_the_store() {
+async fn metrics_count_real_traffic_and_a_store_outage_is_reported_not_fatal() {
     let postgres = TestPostgres::start();
     let db_url = postgres.create_database("ops", "").await;
     let (engine, _requests) = recording_http_server(Duration::ZERO).await;
@@ -175,27 +176,36 @@ async fn metrics_count_real_traffic_and_readiness_follows_the_store() {
 
     assert_eq!(get(ops, "/livez").await.0, 200);
     assert_eq!(get(ops, "/readyz").await, (200, "ready\n".to_owned()));
-    assert_eq!(grpc_health(server.addr).await, ServingStatus::Serving);
+    assert_eq!(sample(&metrics, "crossdesk_store_up"), 1.0);
     postgres.down();
+    // The store is shared by every replica: its outage takes none out of service.
     let (status, body) = get(ops, "/readyz").await;
-    assert_eq!(status, 503, "{body}");
-    assert!(body.starts_with("not ready: "), "{body}");
-    assert_eq!(get(ops, "/livez").await.0, 200, "alive all the same");
-    // gRPC health (Kubernetes' readiness probe) follows within its check period.
-    eventually("gRPC health to say NOT_SERVING", async || {
-        grpc_health(server.addr).await == ServingStatus::NotServing
-    })
-    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with("ready, degraded: the store does not answer"),
+        "{body}"
+    );
+    assert_eq!(grpc_health(server.addr).await, ServingStatus::Serving);
+    let (_, metrics) = get(ops, "/metrics").await;
+    assert_eq!(sample(&metrics, "crossdesk_store_up"), 0.0);
+    // Events go on: answered, their storage-less plugins alike.
+    let during = send("acme", "e-during-outage")
+        .await
+        .expect("an event while the store is down")
+        .into_inner();
+    assert_eq!(
+        outcome(&during, "plugin-tagger").status(),
+        pb::plugin_outcome::Status::Ok,
+        "{during:?}"
+    );
     postgres.up();
     // The pool reconnects on the next use.
     eventually("/readyz to say ready", async || {
-        get(ops, "/readyz").await.0 == 200
+        get(ops, "/readyz").await.1 == "ready\n"
     })
     .await;
-    eventually("gRPC health to say SERVING", async || {
-        grpc_health(server.addr).await == ServingStatus::Serving
-    })
-    .await;
+    let (_, metrics) = get(ops, "/metrics").await;
+    assert_eq!(sample(&metrics, "crossdesk_store_up"), 1.0);
 }
 
 /// Waits until `check` holds, for 30 s at most.

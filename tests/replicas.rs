@@ -17,37 +17,18 @@ use pb::event_service_client::EventServiceClient;
 
 use crate::store::Db;
 
-/// kv-counter for tenant acme on PostgreSQL, with `sections` (TOML) first.
+/// kv-counter for tenant acme on PostgreSQL, with `sections` (TOML) first, its
+/// read and write 20 ms apart.
 fn config(dir: &Path, db_url: &str, sections: &str) -> std::path::PathBuf {
-    let path = dir.join("crossdesk.toml");
-    let text = format!(
-        "data_dir = {data:?}\nplugin_dir = {plugins:?}\n{sections}\n[storage]\nurl = \"{db_url}\"\npoll_ms = 50\n",
-        data = dir.join("data").display().to_string(),
-        plugins = plugin_dir().display().to_string(),
-    ) + &install(&["plugin-kv-counter"])
-        + r#"
-[[tenants]]
-id = "acme"
-[[tenants.plugins]]
-name = "plugin-kv-counter"
-kv = true
-settings = { spin_ms = "20" }
-"#;
-    std::fs::write(&path, text).expect("write config");
-    path
+    let sections = format!("{sections}\n[storage]\nurl = \"{db_url}\"\npoll_ms = 50\n");
+    kv_counter_config(dir, &sections, r#"spin_ms = "20""#)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_customers_events_on_two_replicas_lose_no_update() {
     let url = TestPostgres::fresh_database().await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let replicas: Vec<ServerProcess> = (0..2)
-        .map(|i| {
-            let replica_dir = dir.path().join(format!("replica-{i}"));
-            std::fs::create_dir_all(&replica_dir).expect("mkdir");
-            ServerProcess::start(&config(&replica_dir, &url, ""), &[])
-        })
-        .collect();
+    let replicas = ServerProcess::replicas(dir.path(), 2, |d| config(d, &url, ""), &[]);
     let mut clients = Vec::new();
     for replica in &replicas {
         clients.push(
@@ -83,13 +64,7 @@ async fn a_tenants_quota_is_shared_by_the_replicas() {
     let dir = tempfile::tempdir().expect("temp dir");
     // A burst of 6 events for the deployment, refilled at 1 a second.
     let quota = "[quota]\nburst = 6\nevents_per_second = 1\n[ops]\nlisten = \"127.0.0.1:0\"\n";
-    let replicas: Vec<ServerProcess> = (0..2)
-        .map(|i| {
-            let replica_dir = dir.path().join(format!("replica-{i}"));
-            std::fs::create_dir_all(&replica_dir).expect("mkdir");
-            ServerProcess::start(&config(&replica_dir, &url, quota), &[])
-        })
-        .collect();
+    let replicas = ServerProcess::replicas(dir.path(), 2, |d| config(d, &url, quota), &[]);
     // Each counts the other within a heartbeat.
     for replica in &replicas {
         let ops = replica.ops_addr.expect("ops");

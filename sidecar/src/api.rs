@@ -202,47 +202,6 @@ fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     let _ = span.set_parent(parent);
 }
 
-/// How often the health service re-checks readiness.
-const READINESS_EVERY: Duration = Duration::from_secs(2);
-
-/// Keeps `grpc.health.v1` true to readiness ([`Sidecar::readiness`]: the store
-/// answers): the overall service (`""`, what Kubernetes' gRPC probe asks) and the
-/// event API turn `NOT_SERVING` while it does not.
-async fn report_readiness(
-    sidecar: std::sync::Weak<Sidecar>,
-    reporter: tonic_health::server::HealthReporter,
-) {
-    use tonic_health::ServingStatus;
-    let mut every = tokio::time::interval(READINESS_EVERY);
-    let mut serving = true;
-    loop {
-        every.tick().await;
-        let Some(sidecar) = sidecar.upgrade() else {
-            return;
-        };
-        let ready = sidecar.readiness().await;
-        drop(sidecar);
-        if ready.is_ok() == serving {
-            continue;
-        }
-        serving = ready.is_ok();
-        let status = if serving {
-            tracing::info!("ready again");
-            ServingStatus::Serving
-        } else {
-            tracing::warn!("not ready: {}", ready.err().unwrap_or_default());
-            ServingStatus::NotServing
-        };
-        reporter.set_service_status("", status).await;
-        reporter
-            .set_service_status(
-                <EventServiceServer<EventApi> as tonic::server::NamedService>::NAME,
-                status,
-            )
-            .await;
-    }
-}
-
 /// Serves the event API, health and reflection on `listener` until `shutdown`
 /// completes, then drains in-flight requests.
 pub async fn serve(
@@ -255,7 +214,6 @@ pub async fn serve(
     health_reporter
         .set_serving::<EventServiceServer<EventApi>>()
         .await;
-    let readiness = tokio::spawn(report_readiness(Arc::downgrade(&sidecar), health_reporter));
 
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -303,7 +261,6 @@ pub async fn serve(
         .add_service(events)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await;
-    readiness.abort();
     served?;
     Ok(())
 }

@@ -67,6 +67,7 @@ pub struct Metrics {
     warm_instances: Gauge,
     plugin_memory: Gauge,
     replicas: Gauge,
+    store_up: Gauge,
 }
 
 fn call_histogram() -> Histogram {
@@ -134,6 +135,12 @@ impl Metrics {
             "Replicas sharing the store that this one counts (tenants' quotas are shared among them)",
             replicas.clone(),
         );
+        let store_up = Gauge::default();
+        registry.register(
+            "store_up",
+            "1 when the store answered this scrape, else 0 (events go on, guarded by each replica's memory)",
+            store_up.clone(),
+        );
         Metrics {
             registry,
             events,
@@ -144,6 +151,7 @@ impl Metrics {
             warm_instances,
             plugin_memory,
             replicas,
+            store_up,
         }
     }
 
@@ -209,8 +217,10 @@ impl Metrics {
         warm_instances: usize,
         plugin_memory_bytes: usize,
         replicas: u32,
+        store_up: bool,
     ) -> String {
         self.replicas.set(i64::from(replicas));
+        self.store_up.set(i64::from(store_up));
         self.warm_instances
             .set(i64::try_from(warm_instances).unwrap_or(i64::MAX));
         self.plugin_memory

@@ -2,9 +2,12 @@
 //! - `GET /metrics`: the sidecar's metrics ([`crate::metrics`]) in the OpenMetrics
 //!   text format, for Prometheus;
 //! - `GET /livez`: 200 while the process serves HTTP (a liveness probe);
-//! - `GET /readyz`: 200 when the pipelines are built and the store answers, 503
-//!   with the reason otherwise (a readiness probe; the event API's gRPC health
-//!   service answers the same question for gRPC probes).
+//! - `GET /readyz`: 200 once the sidecar serves events (a readiness probe; the
+//!   event API's gRPC health says `SERVING` then too). A store that does not
+//!   answer does not make a replica unready: events go on without it (guarded by
+//!   the replica's memory), and every replica shares the store, so an outage
+//!   would otherwise take them all out of service at once. The body says so, and
+//!   `crossdesk_store_up` is there to alert on.
 //!
 //! Nothing here is secret (no event content, no settings), but it belongs on the
 //! operators' network, not the helpdesk's.
@@ -13,7 +16,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 
@@ -38,18 +41,16 @@ pub async fn serve(
 }
 
 async fn metrics(State(sidecar): State<Arc<Sidecar>>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, OPENMETRICS)],
-        sidecar.render_metrics(),
-    )
+    let text = sidecar.render_metrics().await;
+    ([(header::CONTENT_TYPE, OPENMETRICS)], text)
 }
 
-async fn ready(State(sidecar): State<Arc<Sidecar>>) -> impl IntoResponse {
-    match sidecar.readiness().await {
-        Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
-        Err(why) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {why}\n"),
+async fn ready(State(sidecar): State<Arc<Sidecar>>) -> String {
+    match sidecar.store_health().await {
+        Ok(()) => "ready\n".to_owned(),
+        Err(why) => format!(
+            "ready, degraded: the store does not answer ({why}); \
+             events run guarded by this replica's memory\n"
         ),
     }
 }

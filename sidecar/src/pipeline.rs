@@ -170,9 +170,13 @@ impl Drop for Sidecar {
     }
 }
 
-/// Keeps this replica counted among those sharing the store, and the count
-/// current, every `every`.
-async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
+/// Runs `task` every `every` until the sidecar is dropped (no reference to it is
+/// held between ticks).
+async fn every_tick<F, Fut>(sidecar: Weak<Sidecar>, every: Duration, task: F)
+where
+    F: Fn(Arc<Sidecar>) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -180,6 +184,14 @@ async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
         let Some(sidecar) = sidecar.upgrade() else {
             return;
         };
+        task(sidecar).await;
+    }
+}
+
+/// Keeps this replica counted among those sharing the store, and the count
+/// current, every `every`.
+async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
+    every_tick(sidecar, every, |sidecar| async move {
         if let Err(e) = sidecar
             .replicas
             .heartbeat(&sidecar.store, &sidecar.owner, every)
@@ -187,7 +199,8 @@ async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
         {
             tracing::warn!("cannot count the replicas: {e}");
         }
-    }
+    })
+    .await;
 }
 
 impl Sidecar {
@@ -499,17 +512,20 @@ impl Sidecar {
     }
 
     /// The metrics as a scrape returns them.
-    pub fn render_metrics(&self) -> String {
+    pub async fn render_metrics(&self) -> String {
         let (warm, _) = self.runtime.warm_instances();
+        let store_up = self.store_health().await.is_ok();
         self.runtime.metrics().render(
             warm,
             self.runtime.plugin_memory_bytes(),
             self.replicas.count(),
+            store_up,
         )
     }
 
-    /// Whether this replica can serve: its store answers.
-    pub async fn readiness(&self) -> Result<(), String> {
+    /// Whether the store answers now. Events do not wait for it: without it they
+    /// run guarded by this replica's memory (see [`crate::idempotency`]).
+    pub async fn store_health(&self) -> Result<(), String> {
         self.store
             .control_version()
             .await
@@ -857,13 +873,7 @@ fn fingerprint(id: &str, doc: &TenantDoc, desired: &Desired) -> [u8; 32] {
 
 /// Polls the store for changes made elsewhere until the sidecar is dropped.
 async fn watch(sidecar: Weak<Sidecar>, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        let Some(sidecar) = sidecar.upgrade() else {
-            return;
-        };
+    every_tick(sidecar, every, |sidecar| async move {
         let Some(control) = sidecar.control.clone() else {
             return;
         };
@@ -876,7 +886,8 @@ async fn watch(sidecar: Weak<Sidecar>, every: Duration) {
             Ok(_) => {}
             Err(e) => tracing::warn!("cannot read the control version: {e}"),
         }
-    }
+    })
+    .await;
 }
 
 /// Hash of what an event says apart from its id, time and text, computed once per

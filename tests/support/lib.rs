@@ -334,6 +334,24 @@ pub fn notes(response: &pb::HandleEventResponse) -> Vec<String> {
         .collect()
 }
 
+/// Writes `dir/crossdesk.toml` (data in `dir/data`): `sections` (TOML, e.g.
+/// `[storage]`), then kv-counter for tenant acme with storage and `settings` (the
+/// body of a TOML inline table, e.g. `spin_ms = "20"`). Returns its path.
+pub fn kv_counter_config(dir: &std::path::Path, sections: &str, settings: &str) -> PathBuf {
+    let path = dir.join("crossdesk.toml");
+    let text = format!(
+        "data_dir = {data:?}\nplugin_dir = {plugins:?}\n{sections}\n",
+        data = dir.join("data").display().to_string(),
+        plugins = plugin_dir().display().to_string(),
+    ) + &install(&["plugin-kv-counter"])
+        + &format!(
+            "[[tenants]]\nid = \"acme\"\n[[tenants.plugins]]\nname = \"plugin-kv-counter\"\n\
+             kv = true\nsettings = {{ {settings} }}\n"
+        );
+    std::fs::write(&path, text).expect("write config");
+    path
+}
+
 /// A config installing the named built plugins (`name` = file stem) and nothing else.
 pub fn install(plugins: &[&str]) -> String {
     plugins

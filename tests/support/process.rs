@@ -46,6 +46,23 @@ impl ServerProcess {
         Self::launch(config, envs, &Launch::default())
     }
 
+    /// `count` replicas, each with a folder of its own in `dir` (`replica-N`),
+    /// where `config` writes its configuration.
+    pub fn replicas(
+        dir: &Path,
+        count: usize,
+        config: impl Fn(&Path) -> PathBuf,
+        envs: &[(&str, &str)],
+    ) -> Vec<ServerProcess> {
+        (0..count)
+            .map(|i| {
+                let replica_dir = dir.join(format!("replica-{i}"));
+                std::fs::create_dir_all(&replica_dir).expect("a replica's folder");
+                ServerProcess::start(&config(&replica_dir), envs)
+            })
+            .collect()
+    }
+
     /// Like [`ServerProcess::start`], started as `launch` says.
     pub fn launch(config: &Path, envs: &[(&str, &str)], launch: &Launch) -> ServerProcess {
         // By default the server logs everything into the run's logs, for the leak

@@ -126,18 +126,7 @@ impl SqliteStore {
         Self::on(self.conn.clone(), f).await
     }
 
-    /// Runs `f` on the connection of event responses.
-    async fn with_responses<R, E>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
-    ) -> Result<R, StoreError>
-    where
-        R: Send + 'static,
-        E: Into<StoreError> + Send + 'static,
-    {
-        Self::on(self.responses.clone(), f).await
-    }
-
+    /// Runs `f` on `conn` on the blocking pool.
     async fn on<R, E>(
         conn: Arc<Mutex<Connection>>,
         f: impl FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
@@ -826,7 +815,7 @@ impl SqliteStore {
         limit: usize,
     ) -> Result<Vec<EventKey>, StoreError> {
         let limit = to_i64(limit as u64);
-        self.with_responses(move |c| {
+        Self::on(self.responses.clone(), move |c| {
             c.prepare(
                 "SELECT tenant, event_id FROM event_responses
                  WHERE expires_at_ms >= ?1 AND response IS NOT NULL LIMIT ?2",
@@ -847,7 +836,7 @@ impl SqliteStore {
         writes: Vec<ResponseWrite>,
         now_ms: i64,
     ) -> Result<Vec<WriteOutcome>, StoreError> {
-        self.with_responses(move |c| {
+        Self::on(self.responses.clone(), move |c| {
             let tx = c.transaction()?;
             let outcomes = writes
                 .into_iter()
@@ -860,7 +849,7 @@ impl SqliteStore {
     }
 
     pub async fn purge_responses(&self, now_ms: i64, max_bytes: u64) -> Result<Purged, StoreError> {
-        self.with_responses(move |c| {
+        Self::on(self.responses.clone(), move |c| {
             let tx = c.transaction()?;
             let expired = tx.execute(
                 "DELETE FROM event_responses WHERE expires_at_ms < ?1",
