@@ -263,15 +263,18 @@ impl Sidecar {
             })
             .time_to_live(Duration::from_secs(config.cache.ttl_secs))
             .build();
+        // One name for this process in the shared store: heartbeats, claims, leases.
+        let owner = crate::store::new_replica_name();
         let responses = crate::idempotency::Responses::new(
             &config.idempotency,
             Duration::from_millis(config.server.request_timeout_ms),
             &store,
+            owner.clone(),
         )
         .await?;
         let customers = crate::ordering::CustomerOrder::new(
             &store,
-            crate::idempotency::process_owner(),
+            owner.clone(),
             Duration::from_millis(config.server.request_timeout_ms),
         );
         let sidecar = Arc::new(Sidecar {
@@ -284,7 +287,7 @@ impl Sidecar {
             reload: tokio::sync::Mutex::new(()),
             admissions: Mutex::new(HashMap::new()),
             replicas: Replicas::default(),
-            owner: crate::idempotency::process_owner(),
+            owner,
             watcher: Mutex::new(None),
             heartbeat: Mutex::new(None),
             results,

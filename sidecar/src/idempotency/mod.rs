@@ -67,10 +67,8 @@ struct Durable {
     /// does not. Any other event is new, and is run without a look at the store.
     only_stored: Option<Arc<OnlyStored>>,
     writes: mpsc::Sender<Job>,
-    /// Who this process is in claims: random per process.
+    /// Who this process is in claims (claims are made on a shared store only).
     owner: String,
-    /// Claim before running: the store is shared with other replicas.
-    claims: bool,
     ttl: Duration,
     lease: Duration,
     purger: tokio::task::JoinHandle<()>,
@@ -85,15 +83,16 @@ impl Drop for Durable {
 
 impl Responses {
     /// Must be called within a tokio runtime (it starts the store's tasks).
-    /// `lease`: the longest an event may run.
+    /// `lease`: the longest an event may run; `owner`: this process's name in
+    /// claims.
     pub(crate) async fn new(
         settings: &IdempotencySettings,
         lease: Duration,
         store: &Store,
+        owner: String,
     ) -> Result<Responses, StoreError> {
         let ttl = Duration::from_secs(settings.ttl_secs);
-        let claims = store.is_shared();
-        let only_stored = match settings.durable && !claims {
+        let only_stored = match settings.durable && !store.is_shared() {
             true => Some(Arc::new(OnlyStored::load(store).await?)),
             false => None,
         };
@@ -123,8 +122,7 @@ impl Responses {
                 store: store.clone(),
                 only_stored,
                 writes,
-                owner: process_owner(),
-                claims,
+                owner,
                 ttl,
                 lease,
                 purger: tokio::spawn(purge(store.clone(), settings.store_max_bytes)),
@@ -264,7 +262,7 @@ impl Claim<'_> {
 
 impl Drop for Claim<'_> {
     fn drop(&mut self) {
-        if self.settled || !self.durable.claims {
+        if self.settled || !self.durable.store.is_shared() {
             return;
         }
         // Not awaited (a drop cannot wait): when the queue is full, the lease ends
@@ -301,7 +299,7 @@ impl Durable {
         {
             return Ok(run());
         }
-        if !self.claims {
+        if !self.store.is_shared() {
             let found = self
                 .store
                 .response(key, crate::store::now_ms())
@@ -380,15 +378,6 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// A random name for this process in claims and leases.
-pub(crate) fn process_owner() -> String {
-    // Without randomness, the pid and start time still tell processes apart.
-    let random = getrandom::u64().unwrap_or_else(|_| {
-        u64::from(std::process::id()) << 32 ^ crate::store::now_ms().unsigned_abs()
-    });
-    format!("{random:016x}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,7 +420,7 @@ mod tests {
             memory_max_bytes: 1,
             ..Default::default()
         };
-        let responses = Responses::new(&settings, Duration::from_secs(30), &store)
+        let responses = Responses::new(&settings, Duration::from_secs(30), &store, "test".into())
             .await
             .expect("responses");
         let runs = std::sync::atomic::AtomicU32::new(0);
@@ -464,14 +453,15 @@ mod tests {
         let runs = std::sync::atomic::AtomicU32::new(0);
         {
             let store = Store::open(dir.path()).expect("store");
-            let responses = Responses::new(&settings, Duration::from_secs(30), &store)
-                .await
-                .expect("responses");
+            let responses =
+                Responses::new(&settings, Duration::from_secs(30), &store, "test".into())
+                    .await
+                    .expect("responses");
             answer(&responses, "e-1", &runs).await;
             responses.flush().await;
         }
         let store = Store::open(dir.path()).expect("store");
-        let responses = Responses::new(&settings, Duration::from_secs(30), &store)
+        let responses = Responses::new(&settings, Duration::from_secs(30), &store, "test".into())
             .await
             .expect("responses");
         assert!(answer(&responses, "e-1", &runs).await.replayed);

@@ -226,6 +226,7 @@ macro_rules! dispatch {
 mod leases;
 mod replicas;
 mod responses;
+pub use replicas::new_replica_name;
 pub use responses::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 
 impl Store {
