@@ -13,6 +13,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 mod guards;
+mod replicas;
 
 const ZENDESK_SECRET: &str = "zendesk-signing-S3CR3T";
 const CHATWOOT_SECRET: &str = "chatwoot-signing-S3CR3T";
@@ -68,7 +69,9 @@ async fn wait_for_queue(
     what: &str,
     done: impl Fn(&[crossdesk_bridge::queue::QueuedJob]) -> bool,
 ) {
-    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let pending = queue
@@ -204,7 +207,7 @@ fn hmac(secret: &str, parts: &[&[u8]]) -> Vec<u8> {
 /// Posts a Zendesk webhook signed as Zendesk does: base64 of HMAC-SHA256 over the
 /// timestamp header followed by the raw body.
 async fn post_zendesk(
-    bridge: &Bridge,
+    bridge: &impl Webhooks,
     body: &[u8],
     secret: &str,
     timestamp: &str,
@@ -226,15 +229,29 @@ async fn post_zendesk(
     .await
 }
 
+/// A bridge that takes webhooks: in this process or another.
+trait Webhooks {
+    fn webhook_addr(&self) -> SocketAddr;
+}
+
+impl Webhooks for Bridge {
+    fn webhook_addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
 /// Posts `body` as JSON to the bridge's `endpoint` with these headers.
 async fn post_webhook(
-    bridge: &Bridge,
+    bridge: &impl Webhooks,
     endpoint: &str,
     body: &[u8],
     headers: &[(&str, String)],
 ) -> (u16, String) {
     let mut request = reqwest::Client::new()
-        .post(format!("http://{}/webhooks/{endpoint}", bridge.addr))
+        .post(format!(
+            "http://{}/webhooks/{endpoint}",
+            bridge.webhook_addr()
+        ))
         .header("content-type", "application/json");
     for (name, value) in headers {
         request = request.header(*name, value);
@@ -372,7 +389,9 @@ async fn a_bad_signature_or_a_stale_timestamp_is_refused_and_nothing_is_queued()
     // Refused before anything was queued: the queue checks below prove no call
     // can follow.
     assert!(helpdesk.calls().is_empty(), "{:?}", helpdesk.calls());
-    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
     for state in [
         crossdesk_bridge::queue::JobState::Pending,
         crossdesk_bridge::queue::JobState::Done,
@@ -489,7 +508,9 @@ async fn a_refused_write_back_is_dead_lettered_and_can_be_replayed() {
     helpdesk.script(&[Answer::Refuse]);
     let bridge = bridge(&sidecar, &helpdesk.url()).await;
     zendesk(&bridge, "comment_added_email_customer.json").await;
-    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
     let dead = loop {
         let dead = queue
             .list(crossdesk_bridge::queue::JobState::Dead)
@@ -597,7 +618,9 @@ async fn finished_events(
     count: usize,
     within: Duration,
 ) -> Vec<crossdesk_proto::pb::Event> {
-    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let done = queue

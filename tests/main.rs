@@ -9,6 +9,7 @@
 mod admin;
 mod admin_cli;
 mod bridge;
+mod bridge_queue;
 mod cli;
 mod conformance;
 mod deploy;

@@ -118,6 +118,15 @@ impl Helpdesk for Chatwoot {
         write_back_calls(target, actions, reply, rules)
     }
 
+    /// The conversation's latest messages, newest page
+    /// (https://developers.chatwoot.com/api-reference/messages/get-messages).
+    fn recent_notes(&self, target: &Target) -> Option<String> {
+        Some(format!(
+            "/api/v1/accounts/{}/conversations/{}/messages",
+            target.account_id, target.ticket_id
+        ))
+    }
+
     fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
         let token = credentials.token.trim();
         if token.is_empty() {
@@ -666,14 +675,9 @@ fn write_back_calls(
             json!({ "content": content, "message_type": "outgoing", "private": false }),
         ));
     }
-    if let Some(content) = super::writes::note_body(
-        notes,
-        rules
-            .marker
-            .line(&target.account_id, &target.ticket_id)
-            .as_deref(),
-        rules.notes,
-    ) {
+    if let Some(content) =
+        super::writes::note_body(notes, rules.note_line(target).as_deref(), rules.notes)
+    {
         calls.push(RestCall {
             note: true,
             ..post(

@@ -49,7 +49,7 @@ use serde::Deserialize;
 use tokio::sync::Notify;
 
 use crossdesk_proto::{json, pb};
-use queue::{Queue, QueueError};
+use queue::{Batch, Claim, Queue, QueueError, QueueSettings};
 use types::{Credentials, Helpdesk, Inbound, Job, NotePolicy, Rejection, Rules, Target};
 
 /// Why the bridge could not start.
@@ -80,9 +80,12 @@ pub struct BridgeConfig {
     /// Where helpdesks deliver webhooks.
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// The queue's folder.
+    /// The queue's folder (its SQLite file), unless `[queue]` names a database.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// The queue: where it lives, its workers and how long it keeps jobs.
+    #[serde(default)]
+    pub queue: QueueSettings,
     /// The sidecar's event API, e.g. `http://127.0.0.1:50051`.
     pub sidecar: String,
     /// The environment variable holding the bridge's event-API token, if the
@@ -262,6 +265,7 @@ impl BridgeConfig {
         if config.max_attempts == 0 {
             return Err(BridgeError::Invalid("max_attempts must be above 0".into()));
         }
+        config.queue.check()?;
         Ok(config)
     }
 }
@@ -392,6 +396,7 @@ impl Endpoint {
                 marker: marker::Marker::new(config.marker.clone(), &credentials.token),
                 max_age_secs: config.max_age_secs,
                 notes: NotePolicy::Write,
+                batch: None,
             },
             helpdesk,
             auth,
@@ -408,6 +413,11 @@ struct Bridge {
     config: BridgeConfig,
     endpoints: HashMap<String, Endpoint>,
     queue: Queue,
+    /// This process among the bridge's replicas: its workers claim tickets as
+    /// `{replica}/{worker}`.
+    replica: String,
+    /// The tickets this process's workers hold, given back when it stops.
+    claims: std::sync::Mutex<Vec<Claim>>,
     wake: Notify,
     http: reqwest::Client,
     sidecar_token: Option<String>,
@@ -437,8 +447,12 @@ pub async fn run(
         .max_capacity(10_000)
         .time_to_live(Duration::from_secs(config.lookup_cache_secs))
         .build();
+    let queue = Queue::open(&config.queue, &config.data_dir).await?;
+    queue.drop_stale_claims().await?;
     let bridge = Arc::new(Bridge {
-        queue: Queue::open(&config.data_dir)?,
+        queue,
+        replica: replica_name(),
+        claims: std::sync::Mutex::new(Vec::new()),
         lookups,
         config,
         endpoints,
@@ -446,17 +460,60 @@ pub async fn run(
         http,
         sidecar_token,
     });
-    let worker = tokio::spawn(work(bridge.clone()));
+    let mut tasks: Vec<_> = (0..bridge.config.queue.workers)
+        .map(|index| tokio::spawn(work(bridge.clone(), format!("{}/{index}", bridge.replica))))
+        .collect();
+    tasks.push(tokio::spawn(purge(bridge.clone())));
     let app = axum::Router::new()
         .route("/webhooks/{endpoint}", axum::routing::post(receive))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/metrics", axum::routing::get(metrics))
-        .with_state(bridge);
+        .with_state(bridge.clone());
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    worker.abort();
+    for task in &tasks {
+        task.abort();
+    }
+    for task in tasks {
+        let _ = task.await;
+    }
+    // Batches cut off here are taken up again at once, by another replica or the
+    // next start, rather than after their lease.
+    let held = std::mem::take(&mut *bridge.claims.lock().unwrap_or_else(|e| e.into_inner()));
+    for claim in held {
+        if let Err(e) = bridge.queue.release(&claim).await {
+            tracing::warn!("cannot give back the claim on a ticket: {e}");
+        }
+    }
     served.map_err(|e| BridgeError::Invalid(format!("webhook listener: {e}")))
+}
+
+/// A name for this process among the bridge's replicas.
+fn replica_name() -> String {
+    // Without randomness, the pid and start time still tell processes apart.
+    let random = getrandom::u64()
+        .unwrap_or_else(|_| u64::from(std::process::id()) << 32 ^ queue::now_ms().unsigned_abs());
+    format!("bridge-{random:016x}")
+}
+
+/// Deletes finished jobs older than the retention period, every minute.
+async fn purge(bridge: Arc<Bridge>) {
+    let retention_ms =
+        i64::try_from(bridge.config.queue.retention_secs.saturating_mul(1_000)).unwrap_or(i64::MAX);
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        match bridge
+            .queue
+            .purge(queue::now_ms().saturating_sub(retention_ms))
+            .await
+        {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "finished jobs past their retention deleted"),
+            Err(e) => tracing::warn!("cannot purge finished jobs: {e}"),
+        }
+    }
 }
 
 /// A webhook: verified, mapped and queued before it is acknowledged.
@@ -601,12 +658,18 @@ async fn accept(
     }
 }
 
-/// Drains the queue, one batch at a time in arrival order (a ticket's events keep
-/// their order), waking on new jobs and when a retry falls due.
-async fn work(bridge: Arc<Bridge>) {
+/// One worker: claims the ticket of the oldest due job that no worker holds and
+/// writes its batch back (a ticket's events keep their order), waking on new jobs
+/// and when a retry falls due.
+async fn work(bridge: Arc<Bridge>, owner: String) {
     loop {
-        match bridge.queue.next_batch().await {
+        match bridge
+            .queue
+            .claim(&owner, bridge.config.queue.lease_ms)
+            .await
+        {
             Ok(Some(batch)) => {
+                held(&bridge, &batch.claim, true);
                 process(&bridge, batch).await;
                 continue;
             }
@@ -635,12 +698,46 @@ enum Failure {
     Permanent(String),
 }
 
-async fn process(bridge: &Bridge, batch: queue::Batch) {
+/// Records that this process holds a claim, or no longer does.
+fn held(bridge: &Bridge, claim: &Claim, holding: bool) {
+    let mut claims = bridge.claims.lock().unwrap_or_else(|e| e.into_inner());
+    claims.retain(|c| c != claim);
+    if holding {
+        claims.push(claim.clone());
+    }
+}
+
+/// Renews the claim a third of the way through its lease until it is lost; a
+/// database error is logged and tried again at the next renewal.
+async fn keep(bridge: &Bridge, claim: &Claim) -> QueueError {
+    let lease_ms = bridge.config.queue.lease_ms;
+    let every = Duration::from_millis(lease_ms / 3);
+    loop {
+        tokio::time::sleep(every).await;
+        match bridge.queue.renew(claim, lease_ms).await {
+            Err(lost @ QueueError::LeaseLost(_)) => return lost,
+            Err(e) => tracing::warn!("cannot renew the claim on a ticket: {e}"),
+            Ok(()) => {}
+        }
+    }
+}
+
+async fn process(bridge: &Bridge, batch: Batch) {
     let id = batch.lead.id;
     let attempts = batch.lead.attempts;
-    let outcome = attempt(bridge, &batch).await;
+    let outcome = tokio::select! {
+        outcome = attempt(bridge, &batch) => outcome,
+        lost = keep(bridge, &batch.claim) => {
+            // Another worker has the batch now; it goes on from the progress
+            // recorded.
+            tracing::warn!(job = id, "{lost}; the batch is left to that worker");
+            held(bridge, &batch.claim, false);
+            return;
+        }
+    };
+    held(bridge, &batch.claim, false);
     let recorded = match outcome {
-        Ok(()) => bridge.queue.complete(id).await,
+        Ok(wrote_note) => bridge.queue.complete(&batch, wrote_note).await,
         Err(Failure::Retry(after, error))
             if attempts.saturating_add(1) < bridge.config.max_attempts =>
         {
@@ -658,7 +755,7 @@ async fn process(bridge: &Bridge, batch: queue::Batch) {
             bridge
                 .queue
                 .fail(
-                    id,
+                    &batch,
                     &error,
                     Some(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
                 )
@@ -666,7 +763,7 @@ async fn process(bridge: &Bridge, batch: queue::Batch) {
         }
         Err(Failure::Retry(_, error) | Failure::Permanent(error)) => {
             tracing::error!(job = id, "dead-lettered: {error}");
-            bridge.queue.fail(id, &error, None).await
+            bridge.queue.fail(&batch, &error, None).await
         }
     };
     if let Err(e) = recorded {
@@ -680,25 +777,32 @@ async fn process(bridge: &Bridge, batch: queue::Batch) {
 async fn response_of(
     bridge: &Bridge,
     endpoint: &Endpoint,
+    claim: &Claim,
     job: &queue::QueuedJob,
 ) -> Result<pb::HandleEventResponse, Failure> {
     if let Some(json) = &job.response {
         return crate::json::from_json("crossdesk.v1.HandleEventResponse", json)
             .map_err(|e| Failure::Permanent(format!("stored response unreadable: {e}")));
     }
-    let looked_up = with_customer(bridge, endpoint, job).await?;
+    let looked_up = with_customer(bridge, endpoint, claim, job).await?;
     let response = run_event(bridge, looked_up.as_ref().unwrap_or(&job.job)).await?;
     let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
         .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
     bridge
         .queue
-        .set_response(job.id, &json)
+        .set_response(claim, job.id, &json)
         .await
-        .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+        .map_err(queue_failure)?;
     Ok(response)
 }
 
-async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
+/// A queue error in the middle of an attempt: the attempt is tried again.
+fn queue_failure(e: QueueError) -> Failure {
+    Failure::Retry(Duration::ZERO, e.to_string())
+}
+
+/// Writes a claimed batch back; true when it added a note to the ticket.
+async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
     let lead = &batch.lead;
     let endpoint = bridge.endpoints.get(&lead.endpoint).ok_or_else(|| {
         Failure::Permanent(format!(
@@ -713,7 +817,7 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
         .queue
         .notes_written(&lead.endpoint, &ticket.account_id, &ticket.ticket_id)
         .await
-        .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+        .map_err(queue_failure)?;
     let max = endpoint.config.max_notes_per_ticket;
     let rules = Rules {
         notes: match written.saturating_add(1).cmp(&max) {
@@ -721,13 +825,14 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
             std::cmp::Ordering::Equal => NotePolicy::Last,
             std::cmp::Ordering::Greater => NotePolicy::Skip,
         },
+        batch: Some(lead.job.delivery_key.clone()),
         ..endpoint.rules.clone()
     };
     // The batch's actions, in the order its events arrived.
     let mut actions = Vec::new();
     let mut reply = None;
     for job in std::iter::once(lead).chain(&batch.members) {
-        let response = response_of(bridge, endpoint, job).await?;
+        let response = response_of(bridge, endpoint, &batch.claim, job).await?;
         if job.job.agent_reply {
             reply = Some(final_reply(&job.job, &response));
         }
@@ -741,23 +846,74 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
     let calls = endpoint
         .helpdesk
         .write_back(&target, &actions, reply.as_deref(), &rules);
-    // Calls that went through on an earlier attempt are not made again.
-    for call in calls.iter().skip(lead.calls_done as usize) {
-        rest::send(bridge, endpoint, call).await?;
+    // Calls that went through on an earlier attempt are not made again. Each is
+    // recorded as begun before it is made, so that a worker taking over after a
+    // crash knows which call may have reached the helpdesk.
+    let claim = &batch.claim;
+    let done = usize::try_from(lead.calls_done).unwrap_or(usize::MAX);
+    for (index, call) in calls.iter().enumerate().skip(done) {
+        let interrupted = index == done && lead.calls_started > lead.calls_done;
+        if interrupted && call.note && note_landed(bridge, endpoint, &target, &rules).await? {
+            tracing::info!(
+                job = lead.id,
+                "the note of an interrupted write-back reached the ticket; not written again"
+            );
+        } else {
+            if interrupted {
+                tracing::warn!(
+                    job = lead.id,
+                    "a write-back call was interrupted and cannot be checked; it is made again"
+                );
+            }
+            bridge
+                .queue
+                .call_started(claim, lead.id)
+                .await
+                .map_err(queue_failure)?;
+            rest::send(bridge, endpoint, call).await?;
+        }
         bridge
             .queue
-            .call_done(lead.id)
+            .call_done(claim, lead.id)
             .await
-            .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+            .map_err(queue_failure)?;
     }
-    if calls.iter().any(|c| c.note) {
-        bridge
-            .queue
-            .note_written(&lead.endpoint, &ticket.account_id, &ticket.ticket_id)
-            .await
-            .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+    Ok(calls.iter().any(|c| c.note))
+}
+
+/// Whether the note of this batch is among the ticket's recent comments (its
+/// batch mark, [`marker::Marker::batch_mark`]); false when the helpdesk cannot
+/// tell.
+async fn note_landed(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    target: &Target,
+    rules: &Rules,
+) -> Result<bool, Failure> {
+    let Some(mark) = rules.marker.batch_mark(
+        &target.account_id,
+        &target.ticket_id,
+        rules.batch.as_deref(),
+    ) else {
+        return Ok(false);
+    };
+    let Some(path) = endpoint.helpdesk.recent_notes(target) else {
+        return Ok(false);
+    };
+    let Some(comments) = rest::read(bridge, endpoint, &path).await? else {
+        return Ok(false);
+    };
+    Ok(mentions(&comments, &mark))
+}
+
+/// Whether any text in `value` contains `needle`.
+fn mentions(value: &serde_json::Value, needle: &str) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains(needle),
+        serde_json::Value::Array(items) => items.iter().any(|v| mentions(v, needle)),
+        serde_json::Value::Object(fields) => fields.values().any(|v| mentions(v, needle)),
+        _ => false,
     }
-    Ok(())
 }
 
 /// The job with its customer looked up in the helpdesk, when the integration has a
@@ -767,6 +923,7 @@ async fn attempt(bridge: &Bridge, batch: &queue::Batch) -> Result<(), Failure> {
 async fn with_customer(
     bridge: &Bridge,
     endpoint: &Endpoint,
+    claim: &Claim,
     job: &queue::QueuedJob,
 ) -> Result<Option<Job>, Failure> {
     if job.job.customer_looked_up || !endpoint.config.look_up_customers {
@@ -789,9 +946,9 @@ async fn with_customer(
     };
     bridge
         .queue
-        .set_job(job.id, &enriched)
+        .set_job(claim, job.id, &enriched)
         .await
-        .map_err(|e| Failure::Retry(Duration::ZERO, e.to_string()))?;
+        .map_err(queue_failure)?;
     Ok(Some(enriched))
 }
 
@@ -871,8 +1028,8 @@ fn sidecar_may_answer_later(code: tonic::Code) -> bool {
 }
 
 /// The queue of a bridge configuration, for the dead-letter commands.
-pub fn open_queue(config: &BridgeConfig) -> Result<Queue, BridgeError> {
-    Ok(Queue::open(&config.data_dir)?)
+pub async fn open_queue(config: &BridgeConfig) -> Result<Queue, BridgeError> {
+    Ok(Queue::open(&config.queue, &config.data_dir).await?)
 }
 
 #[cfg(test)]

@@ -80,6 +80,10 @@ struct Mapping {
     #[serde(default)]
     lookup: Option<Lookup>,
     write_back: WriteBack,
+    /// The API path of the ticket's comments, newest first (`{ticket}`,
+    /// `{account}`): see [`Helpdesk::recent_notes`].
+    #[serde(default)]
+    recent_notes: Option<String>,
 }
 
 /// How the bridge's API requests authenticate, from templates over `{user}` and
@@ -315,6 +319,13 @@ impl Mapped {
             return invalid(format!(
                 "lookup path `{}` must start with / and contain {{customer_id}}",
                 lookup.path
+            ));
+        }
+        if let Some(path) = &mapping.recent_notes
+            && (!path.starts_with('/') || !path.contains("{ticket}"))
+        {
+            return invalid(format!(
+                "recent_notes path `{path}` must start with / and contain {{ticket}}"
             ));
         }
         if mapping.inbound.rules.is_empty() {
@@ -699,6 +710,18 @@ impl Helpdesk for Mapped {
             customer_looked_up: false,
             traceparent: None,
         }))
+    }
+
+    fn recent_notes(&self, target: &Target) -> Option<String> {
+        let path = self.mapping.recent_notes.as_ref()?;
+        if path.contains("{account}") && target.account_id.is_empty() {
+            return None;
+        }
+        // The ids were checked to be one path segment each when the job was queued.
+        Some(
+            path.replace("{ticket}", &target.ticket_id)
+                .replace("{account}", &target.account_id),
+        )
     }
 
     fn customer_lookup(&self, event: &pb::Event) -> Option<String> {

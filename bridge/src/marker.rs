@@ -22,6 +22,10 @@ const TAG_HEX: usize = 20;
 /// What separates the derived key from other uses of the API token.
 const KEY_CONTEXT: &[u8] = b"crossdesk-bridge note tag v1";
 
+/// Hex digits of a batch's mark: tells a batch's note from the ticket's others.
+const BATCH_HEX: usize = 8;
+const BATCH_CONTEXT: &[u8] = b"batch";
+
 /// An endpoint's mark: the visible text and the key of its tags.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Marker {
@@ -61,9 +65,30 @@ impl Marker {
         &self.text
     }
 
-    /// The line that closes a note on this ticket; `None` when there is no mark.
-    pub fn line(&self, account: &str, ticket: &str) -> Option<String> {
-        (!self.text.is_empty()).then(|| format!("{} [{}]", self.text, self.tag(account, ticket)))
+    /// The line that closes a note on this ticket, written back by `batch` (when
+    /// known); `None` when there is no mark.
+    pub fn line(&self, account: &str, ticket: &str, batch: Option<&str>) -> Option<String> {
+        let mark = self.batch_mark(account, ticket, batch)?;
+        Some(format!("{} [{mark}]", self.text))
+    }
+
+    /// What in a note tells that `batch` wrote it on this ticket: the ticket's tag,
+    /// followed by one of the batch (its lead's delivery key) when known. A worker
+    /// that takes over an interrupted write-back looks for it among the ticket's
+    /// recent comments to learn whether the note went through.
+    pub fn batch_mark(&self, account: &str, ticket: &str, batch: Option<&str>) -> Option<String> {
+        if self.text.is_empty() {
+            return None;
+        }
+        let tag = self.tag(account, ticket);
+        Some(match batch {
+            None => tag,
+            Some(batch) => {
+                let mut of_batch = hex::encode(hmac(&self.key, &[BATCH_CONTEXT, batch.as_bytes()]));
+                of_batch.truncate(BATCH_HEX);
+                format!("{tag}-{of_batch}")
+            }
+        })
     }
 
     /// Whether `text` carries the tag of this ticket: a note the bridge wrote there.
@@ -96,7 +121,7 @@ mod tests {
     #[test]
     fn only_the_tag_of_the_ticket_under_the_endpoints_token_counts() {
         let marker = Marker::new("— via Crossdesk", "api-token");
-        let line = marker.line("", "5158").expect("a line");
+        let line = marker.line("", "5158", None).expect("a line");
         assert!(line.starts_with("— via Crossdesk ["), "{line}");
         let note = format!("Translation: hello\n\n{line}");
         assert!(marker.is_on(&note, "", "5158"));
@@ -110,12 +135,30 @@ mod tests {
         assert!(!marker.is_on(&note, "7", "5158"));
         assert!(!Marker::new("— via Crossdesk", "other-token").is_on(&note, "", "5158"));
         // The account and ticket are kept apart: ("1", "23") is not ("12", "3").
-        let tagged = marker.line("1", "23").expect("a line");
+        let tagged = marker.line("1", "23", None).expect("a line");
         assert!(!marker.is_on(&tagged, "12", "3"));
         // No text, no mark.
         let none = Marker::new("", "api-token");
-        assert_eq!(none.line("", "5158"), None);
+        assert_eq!(none.line("", "5158", None), None);
         assert!(!none.is_on(&note, "", "5158"));
         assert!(!format!("{marker:?}").contains("api-token"));
+    }
+
+    #[test]
+    fn a_batchs_note_is_told_from_the_tickets_other_notes() {
+        let marker = Marker::new("— via Crossdesk", "api-token");
+        let line = marker
+            .line("", "5158", Some("zendesk:comment:1"))
+            .expect("a line");
+        // Still the bridge's note on that ticket.
+        assert!(marker.is_on(&line, "", "5158"));
+        let mark = |batch| marker.batch_mark("", "5158", Some(batch)).expect("a mark");
+        assert!(line.contains(&mark("zendesk:comment:1")));
+        assert!(!line.contains(&mark("zendesk:comment:2")));
+        // Another ticket's note of the same batch key is not this one.
+        let elsewhere = marker
+            .line("", "5159", Some("zendesk:comment:1"))
+            .expect("a line");
+        assert!(!elsewhere.contains(&mark("zendesk:comment:1")));
     }
 }

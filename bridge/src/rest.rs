@@ -1,6 +1,6 @@
 //! The bridge's calls to a helpdesk's REST API: the HTTP client, one write-back
 //! request and what its answer means for the job (done, retried after
-//! `Retry-After`, given up), and customer lookups through their cache.
+//! `Retry-After`, given up), reads, and customer lookups through their cache.
 //!
 //! The client follows no redirect: it would send the request again, API token
 //! included, wherever the `Location` points (reqwest drops `Authorization` on a
@@ -18,8 +18,8 @@ use super::{Bridge, BridgeError, Endpoint, Failure};
 /// hostile one) waits this long, then the job is retried as usual.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
-/// Most bytes of a lookup's answer read: a user record is a few KiB, and the
-/// answer is kept in the cache.
+/// Most bytes of an answer read: a user record is a few KiB (and is kept in the
+/// lookup cache), a page of comments a few dozen.
 const MAX_LOOKUP_BYTES: usize = 1 << 20;
 
 /// Most bytes of a refusal's body read, of which the job's error shows the start.
@@ -92,7 +92,19 @@ pub(super) async fn lookup(
     if let Some(known) = bridge.lookups.get(&key).await {
         return Ok(known);
     }
-    let path = &key.1;
+    let answer = read(bridge, endpoint, &key.1).await?;
+    bridge.lookups.insert(key, answer.clone()).await;
+    Ok(answer)
+}
+
+/// Reads `path` from the helpdesk's API: its JSON answer, or `None` (logged) when
+/// the helpdesk refused or answered with something else. A rate limit, a server
+/// error or no answer is retried like a write.
+pub(super) async fn read(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    path: &str,
+) -> Result<Option<Arc<serde_json::Value>>, Failure> {
     let name = &endpoint.config.name;
     let response = endpoint
         .request(&bridge.http, http::Method::GET, path)
@@ -112,25 +124,24 @@ pub(super) async fn lookup(
             .await
             .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
         if cut {
-            tracing::warn!(endpoint = %name, "GET {path}: answer over {MAX_LOOKUP_BYTES} bytes; the event runs without it");
+            tracing::warn!(endpoint = %name, "GET {path}: answer over {MAX_LOOKUP_BYTES} bytes; not read");
             None
         } else {
             match serde_json::from_slice(&body) {
                 Ok(value) => Some(Arc::new(value)),
                 Err(e) => {
-                    tracing::warn!(endpoint = %name, "GET {path}: not JSON ({e}); the event runs without it");
+                    tracing::warn!(endpoint = %name, "GET {path}: not JSON ({e}); not read");
                     None
                 }
             }
         }
     } else if status.is_redirection() {
-        tracing::warn!(endpoint = %name, "GET {path}: {status}: {}; the event runs without it", redirect(&response));
+        tracing::warn!(endpoint = %name, "GET {path}: {status}: {}; not read", redirect(&response));
         None
     } else {
-        tracing::warn!(endpoint = %name, "GET {path}: {status}; the event runs without it");
+        tracing::warn!(endpoint = %name, "GET {path}: {status}; not read");
         None
     };
-    bridge.lookups.insert(key, answer.clone()).await;
     Ok(answer)
 }
 

@@ -56,7 +56,7 @@ pub enum Inbound {
 }
 
 /// One unit of work: run `event` through the sidecar, write its actions back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     /// Identifies the delivery across redeliveries (e.g. `zendesk:comment:123`):
     /// the same key twice is queued once.
@@ -120,6 +120,17 @@ pub struct Rules {
     pub max_age_secs: u64,
     /// Whether a write-back may add an internal note to the ticket.
     pub notes: NotePolicy,
+    /// The batch being written back (its lead's delivery key): its note carries a
+    /// mark of it ([`crate::marker::Marker::batch_mark`]).
+    pub batch: Option<String>,
+}
+
+impl Rules {
+    /// The line that closes a note written back to `target` under these rules.
+    pub fn note_line(&self, target: &Target) -> Option<String> {
+        self.marker
+            .line(&target.account_id, &target.ticket_id, self.batch.as_deref())
+    }
 }
 
 /// Whether a write-back may add an internal note: helpdesks cap the comments of a
@@ -200,6 +211,14 @@ pub trait Helpdesk: Send + Sync + std::fmt::Debug {
     /// e-mail, phone and WhatsApp number, locale, time zone) to the event, so that
     /// profiles unify across channels. What the webhook itself gave is kept.
     fn enrich_customer(&self, _event: &mut crate::pb::Event, _answer: &serde_json::Value) {}
+
+    /// The API path (read with `GET`) listing the ticket's most recent comments,
+    /// where a worker taking over an interrupted write-back looks for its note's
+    /// mark, so the note is not written twice; `None` when the helpdesk has no
+    /// such list (the interrupted call is made again).
+    fn recent_notes(&self, _target: &Target) -> Option<String> {
+        None
+    }
 
     /// Headers that authenticate the bridge's API requests, from the configured
     /// credentials (e.g. Zendesk: `email/token:API_TOKEN` as basic auth; Chatwoot:

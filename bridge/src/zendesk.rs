@@ -84,6 +84,7 @@ mod tests {
             marker: crate::marker::Marker::new(MARKER, "zendesk-api-token"),
             max_age_secs: 300,
             notes: NotePolicy::Write,
+            batch: None,
         }
     }
 
@@ -360,7 +361,7 @@ mod tests {
 
     /// The line that closes the bridge's notes on ticket `ticket`.
     fn mark(ticket: &str) -> String {
-        rules().marker.line("", ticket).expect("a marker")
+        rules().marker.line("", ticket, None).expect("a marker")
     }
 
     #[test]

@@ -509,7 +509,7 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
             crossdesk_bridge::run(config, listener, shutdown_signal()).await?;
         }
         BridgeCommand::DeadLetters { config } => {
-            let queue = open_queue(&BridgeConfig::load(&config)?)?;
+            let queue = open_queue(&BridgeConfig::load(&config)?).await?;
             let dead = queue.list(JobState::Dead).await?;
             if dead.is_empty() {
                 println!("no dead letters");
@@ -526,7 +526,7 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
             }
         }
         BridgeCommand::Replay { config, ids, all } => {
-            let queue = open_queue(&BridgeConfig::load(&config)?)?;
+            let queue = open_queue(&BridgeConfig::load(&config)?).await?;
             let replayed = queue.replay(if all { None } else { Some(ids) }).await?;
             println!("{replayed} job(s) queued again");
         }

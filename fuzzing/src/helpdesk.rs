@@ -49,6 +49,7 @@ fn rules() -> Rules {
         marker: crossdesk_bridge::marker::Marker::new("— via Crossdesk", "fuzz-api-token"),
         max_age_secs: 300,
         notes: NotePolicy::Write,
+        batch: None,
     }
 }
 

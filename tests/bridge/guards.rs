@@ -7,7 +7,9 @@ use super::*;
 
 /// Waits until the bridge has given up on a job, and returns its last error.
 async fn dead_letter(bridge: &Bridge) -> String {
-    let queue = crossdesk_bridge::open_queue(&bridge.config).expect("queue");
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
         let dead = queue

@@ -8,6 +8,11 @@
 //! Reads (`GET`, the bridge's customer lookups) are kept apart from writes: they are
 //! answered with the records the test put at their path (`404` otherwise), recorded
 //! in [`Helpdesk::lookups`], and scripted with [`Helpdesk::script_lookups`].
+//!
+//! Like Zendesk, it keeps the comments that ticket updates added and lists them at
+//! `GET /api/v2/tickets/{id}/comments.json` (`sort_order=desc`: newest first) in
+//! the shape of Zendesk's List Comments
+//! (https://developer.zendesk.com/api-reference/ticketing/tickets/ticket_comments/#list-comments).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -45,6 +50,9 @@ pub enum Answer {
     Refuse,
     /// `302 Found` to the same path on another server.
     Redirect(SocketAddr),
+    /// Applied at once (recorded, its comment listed), answered `200` only after
+    /// this long: a client that dies meanwhile never learns it went through.
+    Slow(Duration),
 }
 
 #[derive(Default)]
@@ -90,7 +98,11 @@ impl Helpdesk {
         let app = axum::Router::new().fallback(
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
                 let state = shared.clone();
-                async move { answer(&state, method, uri, headers, body) }
+                async move {
+                    let (response, delay) = answer(&state, method, uri, headers, body);
+                    tokio::time::sleep(delay).await;
+                    response
+                }
             },
         );
         let task = tokio::spawn(async move {
@@ -178,15 +190,53 @@ impl Drop for Helpdesk {
     }
 }
 
+/// The comments that successful updates of ticket `id` added, as Zendesk lists
+/// them (oldest first; newest first with `sort_order=desc`).
+fn zendesk_comments(calls: &[Call], ticket: &str, query: Option<&str>) -> serde_json::Value {
+    let path = format!("/api/v2/tickets/{ticket}.json");
+    let mut comments: Vec<serde_json::Value> = calls
+        .iter()
+        .filter(|c| c.method == "PUT" && c.path == path && c.status < 300)
+        .filter_map(|c| c.body.pointer("/ticket/comment"))
+        .enumerate()
+        .map(|(n, comment)| {
+            let body = comment.get("body").cloned().unwrap_or_default();
+            serde_json::json!({
+                "id": n + 1,
+                "type": "Comment",
+                "body": body,
+                "plain_body": body,
+                "public": comment.get("public").cloned().unwrap_or(serde_json::Value::Bool(true)),
+                "author_id": 9000000000001u64,
+                "attachments": [],
+            })
+        })
+        .collect();
+    if query.is_some_and(|q| q.split('&').any(|p| p == "sort_order=desc")) {
+        comments.reverse();
+    }
+    let count = comments.len();
+    serde_json::json!({
+        "comments": comments,
+        "next_page": null,
+        "previous_page": null,
+        "count": count,
+    })
+}
+
+/// The answer to a request, recorded, and how long to wait before giving it.
 fn answer(
     state: &Mutex<State>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
+) -> (Response, Duration) {
     let Ok(mut state) = state.lock() else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            Duration::ZERO,
+        );
     };
     let read = method == Method::GET;
     let outage = state
@@ -199,8 +249,13 @@ fn answer(
         None => state.script.pop_front(),
     }
     .unwrap_or(Answer::Ok);
+    let comments_of = uri
+        .path()
+        .strip_prefix("/api/v2/tickets/")
+        .and_then(|rest| rest.strip_suffix("/comments.json"));
+    let listed = comments_of.map(|ticket| zendesk_comments(&state.calls, ticket, uri.query()));
     let (status, response) = match scripted {
-        Answer::Ok if read => match state.records.get(uri.path()) {
+        Answer::Ok if read => match state.records.get(uri.path()).or(listed.as_ref()) {
             Some(record) => (
                 StatusCode::OK,
                 (StatusCode::OK, record.to_string()).into_response(),
@@ -210,7 +265,7 @@ fn answer(
                 (StatusCode::NOT_FOUND, "{\"error\":\"RecordNotFound\"}").into_response(),
             ),
         },
-        Answer::Ok => (
+        Answer::Ok | Answer::Slow(_) => (
             StatusCode::OK,
             (StatusCode::OK, "{\"ok\":true}").into_response(),
         ),
@@ -265,5 +320,9 @@ fn answer(
     } else {
         state.calls.push(call);
     }
-    response
+    let delay = match scripted {
+        Answer::Slow(delay) => delay,
+        _ => Duration::ZERO,
+    };
+    (response, delay)
 }

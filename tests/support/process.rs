@@ -1,5 +1,6 @@
-//! The sidecar as a separate process (`crossdesk serve`), for tests that kill it
-//! with SIGKILL and start it again on the same data.
+//! The sidecar (`crossdesk serve`) and the bridge (`crossdesk bridge serve`) as
+//! separate processes, for tests that kill them with SIGKILL and start them again
+//! on the same data.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -99,16 +100,7 @@ impl ServerProcess {
             admin_addr: None,
             ops_addr: None,
         };
-        let stdout = server.child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
+        let rx = stdout_lines(&mut server.child);
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -159,6 +151,77 @@ impl ServerProcess {
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reap");
+    }
+}
+
+/// The lines the child prints, read on a thread of their own.
+fn stdout_lines(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// A running `crossdesk bridge serve`; killed (SIGKILL) when dropped.
+pub struct BridgeProcess {
+    child: Child,
+    /// Where it takes webhooks.
+    pub addr: SocketAddr,
+}
+
+impl BridgeProcess {
+    /// Starts `crossdesk bridge serve --config <config>` on a free loopback port
+    /// and waits until it says where it listens.
+    pub fn start(config: &Path, envs: &[(&str, &str)]) -> BridgeProcess {
+        let mut command = crate::crossdesk_command_of(&crate::crossdesk_bin());
+        command
+            .args(["bridge", "serve", "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
+            .env("RUST_LOG", crate::logs::FILTER)
+            .stdout(Stdio::piped())
+            .stderr(crate::logs::child_stderr("bridge"));
+        for (key, value) in envs {
+            command.env(key, value);
+        }
+        let mut bridge = BridgeProcess {
+            child: command.spawn().expect("start crossdesk bridge serve"),
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        let lines = stdout_lines(&mut bridge.child);
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|e| panic!("crossdesk bridge did not say where it listens ({e})"));
+            if let Some(addr) = line.strip_prefix("crossdesk bridge listening on ") {
+                bridge.addr = addr.parse().expect("address");
+                return bridge;
+            }
+        }
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Kills the process with SIGKILL (no shutdown) and reaps it.
+    pub fn kill(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for BridgeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

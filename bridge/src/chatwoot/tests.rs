@@ -27,6 +27,7 @@ fn rules() -> Rules {
         marker: crate::marker::Marker::new("— crossdesk", "chatwoot-api-token"),
         max_age_secs: 300,
         notes: crate::types::NotePolicy::Write,
+        batch: None,
     }
 }
 
@@ -308,7 +309,7 @@ fn maps_conversation_created_with_first_message() {
 
 /// The line that closes the bridge's notes on conversation 1287 of account 3.
 fn mark() -> String {
-    rules().marker.line("3", "1287").expect("a marker")
+    rules().marker.line("3", "1287", None).expect("a marker")
 }
 
 #[test]
@@ -327,7 +328,7 @@ fn loop_prevention_by_sender_id_and_mark() {
     assert!(ignored(&marked_incoming).contains("mark"));
     // The marker's visible text, or the mark of another conversation, typed by a
     // customer: their message.
-    let other = rules().marker.line("3", "1288").expect("a marker");
+    let other = rules().marker.line("3", "1288", None).expect("a marker");
     for typed in ["hello — crossdesk".to_owned(), format!("hello {other}")] {
         let body = edit(WHATSAPP, |v| v["content"] = json!(typed));
         assert_eq!(job_of(&body).1.text, typed);

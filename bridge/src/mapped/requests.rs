@@ -68,13 +68,7 @@ pub(super) fn write_back(
         }
         Some(_) => {}
     }
-    let note = writes.note_text(
-        rules
-            .marker
-            .line(&target.account_id, &target.ticket_id)
-            .as_deref(),
-        rules.notes,
-    );
+    let note = writes.note_text(rules.note_line(target).as_deref(), rules.notes);
 
     let mut values: BTreeMap<&str, Value> = BTreeMap::new();
     let mut calls = Vec::new();

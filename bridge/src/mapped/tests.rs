@@ -24,6 +24,7 @@ fn rules() -> Rules {
         marker: crate::marker::Marker::new("— via Crossdesk", "freshdesk-api-key"),
         max_age_secs: 300,
         notes: crate::types::NotePolicy::Write,
+        batch: None,
     }
 }
 
@@ -338,7 +339,7 @@ fn action(kind: pb::action::Kind) -> pb::Action {
 
 /// The line that closes the bridge's notes on ticket 4711.
 fn mark() -> String {
-    rules().marker.line("", "4711").expect("a marker")
+    rules().marker.line("", "4711", None).expect("a marker")
 }
 
 fn target() -> Target {
@@ -479,6 +480,36 @@ fn invalid_mappings_are_refused_naming_what_is_wrong() {
         let error = Mapped::parse(&text).expect_err(expected).to_string();
         assert!(error.contains(expected), "{expected}: {error}");
     }
+}
+
+#[test]
+fn recent_notes_name_the_tickets_comments_or_nothing() {
+    let zendesk = crate::mapped::builtin("zendesk")
+        .expect("shipped")
+        .expect("valid");
+    assert_eq!(
+        zendesk.recent_notes(&target()).as_deref(),
+        Some("/api/v2/tickets/4711/comments.json?sort_order=desc")
+    );
+    assert_eq!(freshdesk().recent_notes(&target()), None, "not configured");
+    let shipped = include_str!("../mappings/freshdesk.toml");
+    let with = |path: &str| {
+        shipped.replacen(
+            "name = \"freshdesk\"\n",
+            &format!("name = \"freshdesk\"\nrecent_notes = \"{path}\"\n"),
+            1,
+        )
+    };
+    let error = Mapped::parse(&with("/api/v2/tickets/comments"))
+        .expect_err("no {ticket}")
+        .to_string();
+    assert!(error.contains("recent_notes"), "{error}");
+    let by_account = Mapped::parse(&with("/a/{account}/t/{ticket}/notes")).expect("valid");
+    assert_eq!(
+        by_account.recent_notes(&target()),
+        None,
+        "a path with the account needs one"
+    );
 }
 
 #[test]

@@ -341,7 +341,9 @@ pub(crate) async fn bridge(
     calls: &[Call],
 ) -> (Check, Check) {
     use crossdesk_bridge::queue::JobState;
-    let queue = crossdesk_bridge::open_queue(config).expect("open the bridge's queue");
+    let queue = crossdesk_bridge::open_queue(config)
+        .await
+        .expect("open the bridge's queue");
     let mut jobs = HashMap::new();
     let mut pending = 0;
     let mut dead = Vec::new();

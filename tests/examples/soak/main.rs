@@ -173,7 +173,9 @@ async fn faults(world: &World, plan: &Plan, changes: &Changes, start: Instant) -
 /// Waits until the bridge has nothing pending; returns how long that took.
 async fn drain_bridge(world: &World) -> Duration {
     let started = Instant::now();
-    let queue = crossdesk_bridge::open_queue(&world.bridge.config).expect("the bridge's queue");
+    let queue = crossdesk_bridge::open_queue(&world.bridge.config)
+        .await
+        .expect("the bridge's queue");
     loop {
         let pending = queue
             .list(crossdesk_bridge::queue::JobState::Pending)

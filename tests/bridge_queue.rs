@@ -1,0 +1,432 @@
+//! The bridge's queue on both of its backends, the SQLite file and a PostgreSQL
+//! database on the run's shared server: the same behaviour, and on PostgreSQL,
+//! queues opened separately (as by two bridge replicas) sharing the work.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crossdesk_bridge::queue::{Batch, JobState, Queue, QueueError, QueueSettings};
+use crossdesk_bridge::types::{Job, Target};
+use crossdesk_integration_tests::postgres::TestPostgres;
+
+/// Where a test's queue lives; [`Backend::open`] opens it again as another
+/// process would.
+enum Backend {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Backend {
+    fn sqlite() -> Backend {
+        Backend::Sqlite(tempfile::tempdir().expect("temp dir"))
+    }
+
+    async fn postgres() -> Backend {
+        Backend::Postgres(TestPostgres::fresh_database().await)
+    }
+
+    async fn open(&self) -> Queue {
+        let (settings, dir) = match self {
+            Backend::Sqlite(dir) => (QueueSettings::default(), dir.path().to_owned()),
+            Backend::Postgres(url) => (
+                QueueSettings {
+                    url: Some(url.clone()),
+                    ..QueueSettings::default()
+                },
+                std::path::PathBuf::from("unused"),
+            ),
+        };
+        Queue::open(&settings, &dir).await.expect("open the queue")
+    }
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(&super::Backend::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(&super::Backend::postgres().await).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_delivery_key_is_a_redelivery_only_at_the_same_endpoint,
+    a_delivery_is_queued_once_and_survives_reopening,
+    stats_count_waiting_and_dead_jobs_and_the_oldest_ones_age,
+    due_jobs_of_one_ticket_form_one_batch_that_a_retry_keeps,
+    a_job_waits_out_its_debounce_delay,
+    failures_back_off_then_die_and_replay_revives,
+    a_retry_far_in_the_future_neither_panics_nor_blocks_the_queue,
+    a_ticket_has_one_worker_at_a_time_and_the_others_go_on,
+    a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old_owner,
+    many_workers_take_every_job_once_and_each_tickets_in_order,
+    finished_jobs_are_purged_after_their_retention_and_dead_ones_kept,
+);
+
+const LEASE: u64 = 60_000;
+
+fn job(key: &str) -> Job {
+    on_ticket(key, "1", false)
+}
+
+fn on_ticket(key: &str, ticket: &str, agent_reply: bool) -> Job {
+    Job {
+        delivery_key: key.into(),
+        event_json: "{}".into(),
+        target: Target {
+            ticket_id: ticket.into(),
+            ..Default::default()
+        },
+        agent_reply,
+        ..Job::default()
+    }
+}
+
+fn keys(batch: &Batch) -> Vec<String> {
+    std::iter::once(&batch.lead)
+        .chain(&batch.members)
+        .map(|j| j.job.delivery_key.clone())
+        .collect()
+}
+
+async fn claim(queue: &Queue, owner: &str) -> Option<Batch> {
+    queue.claim(owner, LEASE).await.expect("claim")
+}
+
+async fn a_delivery_key_is_a_redelivery_only_at_the_same_endpoint(backend: &Backend) {
+    let queue = backend.open().await;
+    assert!(queue.enqueue("shop-a", &job("42"), 0).await.expect("a"));
+    assert!(
+        queue.enqueue("shop-b", &job("42"), 0).await.expect("b"),
+        "another helpdesk's delivery 42 is another job"
+    );
+    assert!(!queue.enqueue("shop-a", &job("42"), 0).await.expect("again"));
+}
+
+async fn a_delivery_is_queued_once_and_survives_reopening(backend: &Backend) {
+    let queue = backend.open().await;
+    assert!(queue.enqueue("zd", &job("k1"), 0).await.expect("enqueue"));
+    assert!(!queue.enqueue("zd", &job("k1"), 0).await.expect("again"));
+    drop(queue);
+    let queue = backend.open().await;
+    let batch = claim(&queue, "w").await.expect("one job");
+    assert_eq!(batch.lead.job.delivery_key, "k1");
+    assert_eq!(batch.lead.state, JobState::Pending);
+}
+
+async fn stats_count_waiting_and_dead_jobs_and_the_oldest_ones_age(backend: &Backend) {
+    let queue = backend.open().await;
+    let now = || {
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("clock")
+                .as_millis(),
+        )
+        .expect("ms")
+    };
+    let empty = queue.stats(now()).await.expect("stats");
+    assert_eq!(
+        (empty.pending, empty.dead, empty.oldest_pending_ms),
+        (0, 0, 0)
+    );
+    let before = now();
+    queue.enqueue("shop", &job("1"), 0).await.expect("1");
+    queue
+        .enqueue("shop", &on_ticket("2", "2", false), 0)
+        .await
+        .expect("2");
+    let dying = claim(&queue, "w").await.expect("due");
+    queue.fail(&dying, "gone", None).await.expect("dead");
+    let later = queue.stats(before + 5_000).await.expect("stats");
+    assert_eq!((later.pending, later.dead), (1, 1));
+    assert!(
+        (4_000..=5_000).contains(&later.oldest_pending_ms),
+        "{later:?}"
+    );
+}
+
+async fn due_jobs_of_one_ticket_form_one_batch_that_a_retry_keeps(backend: &Backend) {
+    let queue = backend.open().await;
+    for (key, ticket, reply) in [
+        ("a", "1", false),
+        ("b", "2", false),
+        ("c", "1", false),
+        ("d", "1", true),
+        ("e", "1", false),
+    ] {
+        queue
+            .enqueue("zd", &on_ticket(key, ticket, reply), 0)
+            .await
+            .expect("enqueue");
+    }
+    let batch = claim(&queue, "w").await.expect("due");
+    assert_eq!(
+        keys(&batch),
+        ["a", "c", "e"],
+        "ticket 1, agent replies alone"
+    );
+    queue.fail(&batch, "503", Some(0)).await.expect("retry");
+    // A job of ticket 1 arriving now does not join the batch being retried.
+    queue
+        .enqueue("zd", &on_ticket("f", "1", false), 0)
+        .await
+        .expect("enqueue");
+    let retried = claim(&queue, "w").await.expect("due");
+    assert_eq!(keys(&retried), ["a", "c", "e"]);
+    assert_eq!(retried.lead.attempts, 1);
+    queue.complete(&retried, false).await.expect("done");
+    assert_eq!(queue.list(JobState::Done).await.expect("done").len(), 3);
+    let next = claim(&queue, "w").await.expect("due");
+    assert_eq!(keys(&next), ["b"]);
+}
+
+async fn a_job_waits_out_its_debounce_delay(backend: &Backend) {
+    let queue = backend.open().await;
+    queue
+        .enqueue("zd", &job("k"), 60_000)
+        .await
+        .expect("enqueue");
+    assert!(claim(&queue, "w").await.is_none());
+    assert!(queue.next_wait_ms().await.expect("wait").expect("pending") > 50_000);
+}
+
+async fn failures_back_off_then_die_and_replay_revives(backend: &Backend) {
+    let queue = backend.open().await;
+    queue.enqueue("zd", &job("k1"), 0).await.expect("enqueue");
+    let batch = claim(&queue, "w").await.expect("job");
+    let id = batch.lead.id;
+    queue.call_started(&batch.claim, id).await.expect("begun");
+    queue.call_done(&batch.claim, id).await.expect("progress");
+    queue.fail(&batch, "503", Some(0)).await.expect("retry now");
+    let again = claim(&queue, "w").await.expect("due again");
+    assert_eq!((again.lead.attempts, again.lead.calls_done), (1, 1));
+    queue
+        .fail(&again, "429", Some(60_000))
+        .await
+        .expect("retry later");
+    assert!(claim(&queue, "w").await.is_none(), "not due yet");
+    assert!(queue.next_wait_ms().await.expect("wait").expect("pending") > 50_000);
+    assert_eq!(
+        queue.replay(Some(vec![id])).await.expect("replay"),
+        0,
+        "not dead"
+    );
+}
+
+async fn a_retry_far_in_the_future_neither_panics_nor_blocks_the_queue(backend: &Backend) {
+    let queue = backend.open().await;
+    assert!(queue.enqueue("e", &job("far"), 0).await.expect("enqueue"));
+    let batch = claim(&queue, "w").await.expect("job");
+    queue
+        .fail(&batch, "429", Some(i64::MAX))
+        .await
+        .expect("recorded, not overflowed");
+    assert!(claim(&queue, "w").await.is_none(), "not due for ages");
+    // The queue goes on serving.
+    assert!(
+        queue
+            .enqueue("e", &on_ticket("next", "2", false), 0)
+            .await
+            .expect("enqueue")
+    );
+    let next = claim(&queue, "w").await.expect("job");
+    assert_eq!(next.lead.job.delivery_key, "next");
+    // A dead job comes back with its progress when replayed.
+    queue
+        .call_started(&next.claim, next.lead.id)
+        .await
+        .expect("begun");
+    queue
+        .call_done(&next.claim, next.lead.id)
+        .await
+        .expect("done");
+    queue.fail(&next, "gone", None).await.expect("dead");
+    let dead = queue.list(JobState::Dead).await.expect("dead");
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].attempts, dead[0].calls_done), (1, 1));
+    assert_eq!(dead[0].last_error.as_deref(), Some("gone"));
+    assert_eq!(queue.replay(None).await.expect("replay"), 1);
+    let again = claim(&queue, "w").await.expect("job");
+    assert_eq!((again.lead.attempts, again.lead.calls_done), (0, 1));
+}
+
+async fn a_ticket_has_one_worker_at_a_time_and_the_others_go_on(backend: &Backend) {
+    let queue = backend.open().await;
+    let other = backend.open().await;
+    queue
+        .enqueue("zd", &on_ticket("a", "1", false), 0)
+        .await
+        .expect("a");
+    let first = claim(&queue, "w1").await.expect("ticket 1");
+    // Arrives while ticket 1 is being written back: it waits for it, and the
+    // other worker takes ticket 2.
+    queue
+        .enqueue("zd", &on_ticket("b", "1", false), 0)
+        .await
+        .expect("b");
+    queue
+        .enqueue("zd", &on_ticket("c", "2", false), 0)
+        .await
+        .expect("c");
+    let second = claim(&other, "w2").await.expect("ticket 2");
+    assert_eq!(keys(&second), ["c"]);
+    assert!(claim(&other, "w2").await.is_none(), "ticket 1 is held");
+    queue.complete(&first, true).await.expect("done");
+    let third = claim(&other, "w2").await.expect("ticket 1 again");
+    assert_eq!(keys(&third), ["b"]);
+    assert_eq!(
+        queue.notes_written("zd", "", "1").await.expect("notes"),
+        1,
+        "the note of the first batch is counted"
+    );
+}
+
+async fn a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old_owner(
+    backend: &Backend,
+) {
+    let first = backend.open().await;
+    let second = backend.open().await;
+    first.enqueue("zd", &job("k"), 0).await.expect("enqueue");
+    // A lease of 0 ms has run out as soon as it is taken: its owner stalled.
+    let stalled = first.claim("w1", 0).await.expect("claim").expect("job");
+    let id = stalled.lead.id;
+    first
+        .set_response(&stalled.claim, id, "{}")
+        .await
+        .expect("response");
+    first.call_started(&stalled.claim, id).await.expect("begun");
+    let taken = claim(&second, "w2").await.expect("taken over");
+    assert_eq!(taken.lead.id, id);
+    assert_eq!(taken.lead.response.as_deref(), Some("{}"));
+    assert_eq!(
+        (taken.lead.calls_started, taken.lead.calls_done),
+        (1, 0),
+        "the new owner knows a call was interrupted"
+    );
+    for refused in [
+        first.call_done(&stalled.claim, id).await,
+        first.renew(&stalled.claim, LEASE).await,
+        first.complete(&stalled, true).await,
+        first.fail(&stalled, "late", Some(0)).await,
+    ] {
+        assert!(
+            matches!(refused, Err(QueueError::LeaseLost(_))),
+            "{refused:?}"
+        );
+    }
+    second
+        .call_done(&taken.claim, id)
+        .await
+        .expect("the new owner writes");
+    second.complete(&taken, true).await.expect("done");
+    let done = second.list(JobState::Done).await.expect("done");
+    assert_eq!((done.len(), done[0].calls_done), (1, 1));
+    assert_eq!(second.notes_written("zd", "", "1").await.expect("notes"), 1);
+}
+
+async fn many_workers_take_every_job_once_and_each_tickets_in_order(backend: &Backend) {
+    const TICKETS: usize = 6;
+    const PER_TICKET: usize = 8;
+    let queues = [backend.open().await, backend.open().await];
+    for n in 0..PER_TICKET {
+        for t in 0..TICKETS {
+            // Agents' replies go alone: one batch per job to hand out.
+            queues[0]
+                .enqueue(
+                    "zd",
+                    &on_ticket(&format!("{t}-{n}"), &t.to_string(), true),
+                    0,
+                )
+                .await
+                .expect("enqueue");
+        }
+    }
+    let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, usize)>::new()));
+    let workers = (0..8).map(|w| {
+        let queue = queues[w % 2].clone();
+        let written = written.clone();
+        tokio::spawn(async move {
+            while let Some(batch) = queue.claim(&format!("w{w}"), LEASE).await.expect("claim") {
+                for job in std::iter::once(&batch.lead).chain(&batch.members) {
+                    let (ticket, n) = job.job.delivery_key.split_once('-').expect("key");
+                    written
+                        .lock()
+                        .expect("lock")
+                        .push((ticket.to_owned(), n.parse().expect("n")));
+                }
+                tokio::task::yield_now().await;
+                queue.complete(&batch, false).await.expect("complete");
+            }
+        })
+    });
+    for worker in workers.collect::<Vec<_>>() {
+        worker.await.expect("worker");
+    }
+    let written = written.lock().expect("lock").clone();
+    assert_eq!(
+        written.len(),
+        TICKETS * PER_TICKET,
+        "every job once: {written:?}"
+    );
+    let unique: HashSet<_> = written.iter().collect();
+    assert_eq!(unique.len(), written.len(), "no job twice");
+    let mut per_ticket: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (ticket, n) in &written {
+        per_ticket.entry(ticket).or_default().push(*n);
+    }
+    for (ticket, order) in per_ticket {
+        assert_eq!(
+            order,
+            (0..PER_TICKET).collect::<Vec<_>>(),
+            "ticket {ticket}"
+        );
+    }
+}
+
+async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept(backend: &Backend) {
+    let queue = backend.open().await;
+    for (key, ticket) in [("done", "1"), ("dead", "2"), ("waiting", "3")] {
+        queue
+            .enqueue("zd", &on_ticket(key, ticket, false), 0)
+            .await
+            .expect("enqueue");
+    }
+    let done = claim(&queue, "w").await.expect("1");
+    queue.complete(&done, false).await.expect("done");
+    let dead = claim(&queue, "w").await.expect("2");
+    queue.fail(&dead, "gone", None).await.expect("dead");
+    // Finished within the retention: kept.
+    assert_eq!(queue.purge(0).await.expect("purge"), 0);
+    assert!(
+        !queue
+            .enqueue("zd", &on_ticket("done", "1", false), 0)
+            .await
+            .expect("again")
+    );
+    // Past it: the finished job goes, and its delivery key with it.
+    assert_eq!(queue.purge(i64::MAX).await.expect("purge"), 1);
+    assert!(queue.list(JobState::Done).await.expect("done").is_empty());
+    assert_eq!(queue.list(JobState::Dead).await.expect("dead").len(), 1);
+    assert_eq!(
+        queue.list(JobState::Pending).await.expect("pending").len(),
+        1
+    );
+    assert!(
+        queue
+            .enqueue("zd", &on_ticket("done", "1", false), 0)
+            .await
+            .expect("new again")
+    );
+}
