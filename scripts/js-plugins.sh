@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the JavaScript plugins into components with componentize-js: the example
 # (examples/js-plugin, contract 0.1.0, its own build script) and the hostile
-# fixtures of tests/plugins-js (contract 0.2.0, with the JavaScript SDK's build,
+# fixtures of tests/plugins-js (contract 0.2.1, with the JavaScript SDK's build,
 # sdk/js). Installs Node.js when it is missing, and each folder's npm packages
 # exactly as its package-lock.json pins them (`npm ci`, which checks each package's
 # integrity hash) when they are missing or the lockfile changed.
@@ -54,5 +54,5 @@ install "$sdk"
 for fixture in tests/plugins-js/*.js; do
   target="$out/plugin-$(basename "$fixture" .js).wasm"
   up_to_date "$target" "$fixture" "$sdk/build.mjs" "$sdk/package-lock.json" \
-    "sdk/wit/crossdesk-plugin@0.2.0/plugin.wit" || node "$sdk/build.mjs" "$fixture" "$target"
+    "sdk/wit/crossdesk-plugin@0.2.1/plugin.wit" || node "$sdk/build.mjs" "$fixture" "$target"
 done

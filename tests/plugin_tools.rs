@@ -1,5 +1,5 @@
-//! Plugin contracts side by side, and what plugins offer admins: a component built
-//! against contract 0.1.0 runs beside 0.2.0 ones through the gRPC API, and a
+//! Plugin contracts side by side, and what plugins offer admins: components built
+//! against contracts 0.1.0 and 0.2.0 run beside 0.2.1 ones through the gRPC API, and a
 //! third-party-style plugin (`tests/plugins/faq`, nothing but the SDK) gets its
 //! dataset imported and its commands run through the same generic path as the
 //! first-party plugins — in process and through the `crossdesk` binary.
@@ -9,12 +9,13 @@ use crossdesk_integration_tests::*;
 use crossdesk_sidecar::runtime::{CommandInput, Contract};
 use pb::plugin_outcome::Status;
 
-/// Tenants `acme` and `globex` running the 0.1.0 plugin, the SDK's tagger and
-/// the third-party faq plugin, each granted storage.
+/// Tenants `acme` and `globex` running the 0.1.0 and 0.2.0 plugins, the SDK's
+/// tagger and the third-party faq plugin, each granted storage.
 fn config() -> String {
-    // plugin-js-hostile is built by the JavaScript SDK, against contract 0.2.0.
+    // plugin-js-hostile is built by the JavaScript SDK.
     let mut config = install(&[
         "plugin-legacy-v0-1",
+        "plugin-legacy-v0-2",
         "plugin-tagger",
         "plugin-faq",
         "plugin-js-hostile",
@@ -28,6 +29,10 @@ id = "{tenant}"
 name = "plugin-legacy-v0-1"
 kv = true
 settings = {{ greeting = "hola {tenant}" }}
+[[tenants.plugins]]
+name = "plugin-legacy-v0-2"
+kv = true
+settings = {{ greeting = "hallo {tenant}" }}
 [[tenants.plugins]]
 name = "plugin-tagger"
 [[tenants.plugins]]
@@ -54,7 +59,7 @@ fn input(values: &[(&str, &str)], files: &[(&str, &[u8])]) -> CommandInput {
 }
 
 #[tokio::test]
-async fn a_0_1_plugin_runs_beside_0_2_plugins_over_grpc() {
+async fn plugins_of_contracts_0_1_and_0_2_0_run_beside_0_2_1_ones_over_grpc() {
     let server = TestServer::start(&config()).await;
     let contract = |name: &str| {
         server
@@ -66,9 +71,9 @@ async fn a_0_1_plugin_runs_beside_0_2_plugins_over_grpc() {
     assert_eq!(contract("plugin-legacy-v0-1"), Contract::V0_1);
     assert_eq!(contract("plugin-tagger"), Contract::V0_2_1);
     assert_eq!(contract("plugin-faq"), Contract::V0_2_1);
-    // A 0.2.0 component loads on the 0.2.1 host as it is (and runs: the
-    // sandbox's JavaScript tenants, the JavaScript authoring test).
-    assert_eq!(contract("plugin-js-hostile"), Contract::V0_2);
+    // A 0.2.0 component loads on the 0.2.1 host as it is.
+    assert_eq!(contract("plugin-legacy-v0-2"), Contract::V0_2);
+    assert_eq!(contract("plugin-js-hostile"), Contract::V0_2_1);
 
     for n in 1..=2 {
         let response = server
@@ -78,7 +83,12 @@ async fn a_0_1_plugin_runs_beside_0_2_plugins_over_grpc() {
                 "Where is my parcel?",
             ))
             .await;
-        for plugin in ["plugin-legacy-v0-1", "plugin-tagger", "plugin-faq"] {
+        for plugin in [
+            "plugin-legacy-v0-1",
+            "plugin-legacy-v0-2",
+            "plugin-tagger",
+            "plugin-faq",
+        ] {
             assert_eq!(
                 outcome(&response, plugin).status(),
                 Status::Ok,
@@ -87,6 +97,8 @@ async fn a_0_1_plugin_runs_beside_0_2_plugins_over_grpc() {
         }
         // Settings (0.1.0's `config` interface) and storage reach the old plugin.
         let expected = format!("hola acme from contract 0.1.0: event m-{n} is message {n}");
+        assert!(notes(&response).contains(&expected), "{response:#?}");
+        let expected = format!("hallo acme from contract 0.2.0: event m-{n} is message {n}");
         assert!(notes(&response).contains(&expected), "{response:#?}");
     }
     // Its storage is the tenant's own.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // crossdesk-js-build SRC.js OUT.wasm: builds a JavaScript plugin into a component
-// of contract crossdesk:plugin@0.2.0.
+// of contract crossdesk:plugin@0.2.1.
 //
 // Two steps, both offline once the npm packages are installed:
 // 1. rolldown bundles SRC with everything it imports (this SDK, other npm
@@ -23,9 +23,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 
-const CONTRACT = 'crossdesk-plugin@0.2.0';
-// The world's imports, as componentize-js names them.
-const IMPORTS = ['log', 'kv', 'settings', 'http', 'clock', 'contacts'].map((i) => `crossdesk:plugin/${i}@0.2.0`);
+const VERSION = '0.2.1';
+const CONTRACT = `crossdesk-plugin@${VERSION}`;
+// The world's imports, as componentize-js names them: only this version's, so
+// that a plugin cannot mix in an interface of another contract.
+const IMPORTS = ['log', 'kv', 'settings', 'http', 'clock', 'contacts'].map((i) => `crossdesk:plugin/${i}@${VERSION}`);
 // The world's exports, which the module must define.
 const EXPORTS = ['handler', 'tools'];
 // The `#host` condition of package.json: the contract's imports, not the stand-in.
@@ -83,7 +85,8 @@ async function bundle(source) {
     const { output } = await build.generate({ format: 'esm', codeSplitting: false });
     if (foreign.length > 0) {
       throw new BuildError(
-        `${[...new Set(foreign)].join(', ')}: not an import of contract 0.2.0; the plugin may import ${IMPORTS.join(', ')}`,
+        `${[...new Set(foreign)].join(', ')}: not an import of contract ${VERSION}; ` +
+          `the plugin may import ${IMPORTS.join(', ')}`,
       );
     }
     if (unresolved.length > 0) {

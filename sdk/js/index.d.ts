@@ -4,8 +4,8 @@
 
 /// <reference path="./types/plugin.d.ts" />
 
-import type * as wit from 'crossdesk:plugin/types@0.2.0';
-import type * as witTools from 'crossdesk:plugin/tools@0.2.0';
+import type * as wit from 'crossdesk:plugin/types@0.2.1';
+import type * as witTools from 'crossdesk:plugin/tools@0.2.1';
 
 export type Event = wit.Event;
 export type EventKind = wit.EventKind;
@@ -24,11 +24,11 @@ export type DatasetEntries = witTools.DatasetEntries;
 export type CommandOutput = witTools.CommandOutput;
 
 /** The version of the plugin contract (`crossdesk:plugin`) this SDK builds against. */
-export const CONTRACT_VERSION: '0.2.0';
+export const CONTRACT_VERSION: '0.2.1';
 
 // ---- The plugin --------------------------------------------------------------
 
-/** The name of an event kind of contract 0.2.0. */
+/** The name of an event kind of contract 0.2.1. */
 export type EventKindName =
   | 'customer-message'
   | 'agent-reply-drafted'
@@ -46,7 +46,7 @@ export interface ManifestOptions {
   version: string;
   /** One sentence for admins. */
   description?: string;
-  /** The kinds handled, by name, or `otherKind(name)` for a kind added after 0.2.0. */
+  /** The kinds handled, by name, or `otherKind(name)` for a kind added after 0.2.1. */
   events?: Array<EventKindName | EventKind>;
   /** Asks for key-value storage. */
   kv?: boolean;
@@ -95,7 +95,7 @@ export interface PluginDefinition {
   runCommand?(command: string, input: CommandInput): string | { text?: string; files?: CommandFile[] };
 }
 
-/** The interfaces a component of contract 0.2.0 exports. */
+/** The interfaces a component of contract 0.2.1 exports. */
 export interface Plugin {
   handler: {
     manifest(): PluginManifest;
@@ -207,11 +207,11 @@ export function flagForReview(category: string, reason: string): wit.ActionFlagF
 
 // ---- Events ---------------------------------------------------------------------
 
-/** The event kinds of contract 0.2.0, by name. */
+/** The event kinds of contract 0.2.1, by name. */
 export const EVENT_KINDS: readonly EventKindName[];
 /** The variant of a known kind; throws on an unknown name. */
 export function eventKind(name: EventKindName): EventKind;
-/** A kind added after contract 0.2.0, by its proto name. */
+/** A kind added after contract 0.2.1, by its proto name. */
 export function otherKind(name: string): wit.EventKindOther;
 /** The name of a kind: `'customer-message'`, or the name an `other` kind carries. */
 export function kindName(kind: EventKind): string;
@@ -253,6 +253,51 @@ export const kv: {
   delete(key: string): void;
   /** Keys starting with `prefix`, ascending. */
   listKeys(prefix?: string): string[];
+  /**
+   * Sets `key` to `value` (`null` or undefined: deletes it) only if it holds
+   * `expected` (`null` or undefined: absent), atomically. Returns whether it
+   * did; when not, read the key again and retry, or use `update`.
+   *
+   * ```js
+   * kv.compareAndSwap('owner', null, 'agent-1'); // true: the key was absent
+   * kv.compareAndSwap('owner', null, 'agent-2'); // false: it is not any more
+   * kv.compareAndSwap('owner', 'agent-1', null); // true: deleted
+   * ```
+   */
+  compareAndSwap(
+    key: string,
+    expected: Uint8Array | string | null | undefined,
+    value: Uint8Array | string | null | undefined,
+  ): boolean;
+  /**
+   * Replaces the value of `key` with what `change` makes of the bytes stored
+   * (undefined: absent; return `null` or undefined to delete), without losing
+   * another event's update: when the key changed meanwhile, `change` runs again
+   * on the new value. Returns the value written; throws a `KvError` of kind
+   * `backend` after `UPDATE_ATTEMPTS` tries.
+   *
+   * ```js
+   * // A counter that loses no visit when two events of the tenant run at once.
+   * kv.update('visits', (old) => String(Number(old ? new TextDecoder().decode(old) : 0) + 1));
+   * ```
+   */
+  update(
+    key: string,
+    change: (old: Uint8Array | undefined) => Uint8Array | string | null | undefined,
+  ): Uint8Array | undefined;
+  /**
+   * `update` with JSON: `change` gets the value stored (undefined: absent) and
+   * returns the new one (undefined deletes the key; `null` is stored as JSON).
+   * Returns what `change` returned on the try that was written.
+   *
+   * ```js
+   * kv.updateJson<Record<string, number>>('tags', (counts = {}) => ({ ...counts, vip: (counts.vip ?? 0) + 1 }));
+   * kv.updateJson('seen', () => undefined); // deletes `seen`
+   * ```
+   */
+  updateJson<T = unknown>(key: string, change: (old: T | undefined) => T | undefined): T | undefined;
+  /** How many times `update` tries before giving up. */
+  readonly UPDATE_ATTEMPTS: 64;
 };
 
 /** An HTTP response. */

@@ -1,5 +1,5 @@
 // @crossdesk/plugin-sdk: write Crossdesk plugins in JavaScript against contract
-// crossdesk:plugin@0.2.0 (the WIT in ../wit, shipped in the package's wit/).
+// crossdesk:plugin@0.2.1 (the WIT in ../wit, shipped in the package's wit/).
 //
 //     import { definePlugin, addTags, customerLanguage } from '@crossdesk/plugin-sdk';
 //
@@ -12,7 +12,7 @@
 // test it under Node with `@crossdesk/plugin-sdk/testing`. Types: index.d.ts.
 
 /** The version of the plugin contract (`crossdesk:plugin`) this SDK builds against. */
-export const CONTRACT_VERSION = '0.2.0';
+export const CONTRACT_VERSION = '0.2.1';
 
 export { definePlugin, CommandInput } from './lib/plugin.js';
 export { manifest, dataset, command, param } from './lib/manifest.js';

@@ -1,7 +1,7 @@
 // Types of @crossdesk/plugin-sdk/testing: the stand-in host for a plugin's tests.
 
 import type { Action, Event, EventKind, LogLevel, Plugin } from './index.js';
-import type { Request } from 'crossdesk:plugin/http@0.2.0';
+import type { Request } from 'crossdesk:plugin/http@0.2.1';
 
 /** A count for `MockHost#contactHistory`. */
 export interface TestContactCount {
@@ -59,5 +59,5 @@ export interface TestEventFields {
   attributes?: Record<string, string> | Array<[string, string]>;
 }
 
-/** An event in the contract's shape; a kind name outside contract 0.2.0 is an `other` kind. */
+/** An event in the contract's shape; a kind name outside contract 0.2.1 is an `other` kind. */
 export function testEvent(kind: string | EventKind, text?: string, fields?: TestEventFields): Event;

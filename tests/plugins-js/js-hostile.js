@@ -1,10 +1,10 @@
-// A hostile JavaScript plugin (contract 0.2.0), one component for two attacks so
+// A hostile JavaScript plugin (contract 0.2.1), one component for two attacks so
 // that the test suite compiles its engine once: with the setting `attack = loop`
 // its handle never returns (the deadline must stop it); with `attack = hoard` it
 // allocates without bound (the memory limit must stop it first). Written against
 // the contract directly, without the SDK, so that it depends on nothing but the
 // WIT. Built with sdk/js/build.mjs.
-import { get as setting } from 'crossdesk:plugin/settings@0.2.0';
+import { get as setting } from 'crossdesk:plugin/settings@0.2.1';
 
 export const handler = {
   manifest() {

@@ -1,4 +1,4 @@
-// The host capabilities of contract 0.2.0 — settings, kv, http, log, clock,
+// The host capabilities of contract 0.2.1 — settings, kv, http, log, clock,
 // contacts — and nothing else: the same six imports a Rust plugin has. Each
 // wrapper calls the contract's interface through `#host`, which the component
 // build resolves to the real imports (host/component.js) and Node resolves to the
@@ -12,15 +12,29 @@ import { ContactsError, HttpError, KvError } from './errors.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/**
+ * Whether `value` is a Uint8Array. Not `instanceof` alone: inside the component
+ * the bytes the contract's bindings return (from `kv.get`, say) are Uint8Arrays
+ * of another realm, for which `instanceof Uint8Array` is false.
+ */
+function isUint8Array(value) {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]';
+}
+
 /** Bytes of a string (UTF-8) or of bytes already. */
 function bytes(value, what) {
   if (typeof value === 'string') {
     return encoder.encode(value);
   }
-  if (value instanceof Uint8Array) {
+  if (isUint8Array(value)) {
     return value;
   }
   throw new TypeError(`${what} must be a string or a Uint8Array, got ${typeof value}`);
+}
+
+/** Like `bytes`, but `null` and `undefined` mean no value (absent, or delete): the contract's `none`. */
+function optionalBytes(value, what) {
+  return value === null || value === undefined ? undefined : bytes(value, what);
 }
 
 /** Calls a capability, turning the error it throws (the contract's, in `payload`) into `convert`'s. */
@@ -128,6 +142,59 @@ export const kv = Object.freeze({
   listKeys(prefix = '') {
     return call(kvError, host.kv.listKeys, prefix);
   },
+
+  /**
+   * Sets `key` to `value` (`null` or undefined: deletes it) only if it holds
+   * `expected` (`null` or undefined: the key is absent), atomically: no other
+   * event's write comes between the comparison and the write. Returns whether
+   * it did; when not, read the key again and retry, or let `update` do that.
+   */
+  compareAndSwap(key, expected, value) {
+    return call(
+      kvError,
+      host.kv.compareAndSwap,
+      key,
+      optionalBytes(expected, 'an expected value'),
+      optionalBytes(value, 'a stored value'),
+    );
+  },
+
+  /**
+   * Replaces the value of `key` with what `change` makes of it, without losing
+   * another event's update: `change` gets the bytes stored (undefined when
+   * absent) and returns the new value (bytes, or a string as UTF-8; `null` or
+   * undefined deletes the key). When the key changed between the read and the
+   * write, `change` runs again on the new value, so it may run more than once.
+   * Returns the value written; after `UPDATE_ATTEMPTS` tries throws a
+   * `KvError` of kind `backend`.
+   */
+  update(key, change) {
+    for (let attempt = 0; attempt < kv.UPDATE_ATTEMPTS; attempt++) {
+      const old = kv.get(key);
+      const value = optionalBytes(change(old), 'a stored value');
+      if (kv.compareAndSwap(key, old, value)) {
+        return value;
+      }
+    }
+    throw new KvError('backend', `'${key}' kept changing: ${kv.UPDATE_ATTEMPTS} attempts to update it failed`);
+  },
+
+  /**
+   * `update` with JSON: `change` gets the value stored (undefined when absent)
+   * and returns the new one (undefined deletes the key; `null` is stored as
+   * JSON). Returns what `change` returned on the try that was written.
+   */
+  updateJson(key, change) {
+    let written;
+    kv.update(key, (old) => {
+      written = change(old === undefined ? undefined : JSON.parse(decoder.decode(old)));
+      return written === undefined ? undefined : JSON.stringify(written);
+    });
+    return written;
+  },
+
+  /** How many times `update` tries before giving up, as in the Rust SDK. */
+  UPDATE_ATTEMPTS: 64,
 });
 
 /** An HTTP response: status, headers as `[name, value]` pairs, and the body as bytes. */

@@ -1,5 +1,5 @@
 // Setting declarations as a manifest lists them: `name` or `name: type`, in the
-// grammar of contract 0.2.0 (`capabilities.settings`). The host parses the same
+// grammar of contract 0.2.1 (`capabilities.settings`). The host parses the same
 // grammar when it loads a plugin and refuses the plugin on a bad declaration;
 // checking here too turns that load failure into an error in the author's tests.
 

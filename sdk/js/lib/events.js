@@ -1,9 +1,9 @@
 // What a plugin reads from an event: its kind by name, the customer's and the
 // agent's language, attributes and external ids. Events arrive in the contract's
-// shape (`crossdesk:plugin/types@0.2.0`, see types/), so these are plain functions
+// shape (`crossdesk:plugin/types@0.2.1`, see types/), so these are plain functions
 // over that shape rather than a class of our own.
 
-/** The event kinds of contract 0.2.0, by their contract names. */
+/** The event kinds of contract 0.2.1, by their contract names. */
 export const EVENT_KINDS = Object.freeze([
   'customer-message',
   'agent-reply-drafted',
@@ -22,13 +22,13 @@ export function eventKind(name) {
     // A typo would otherwise subscribe to nothing without a word.
     throw new TypeError(
       `unknown event kind '${name}'; expected one of ${EVENT_KINDS.join(', ')}, ` +
-        `or otherKind('${name}') for a kind added after contract 0.2.0`,
+        `or otherKind('${name}') for a kind added after contract 0.2.1`,
     );
   }
   return { tag: name };
 }
 
-/** A kind added after contract 0.2.0, by its proto name (e.g. `refund-issued`). */
+/** A kind added after contract 0.2.1, by its proto name (e.g. `refund-issued`). */
 export function otherKind(name) {
   if (typeof name !== 'string' || name === '') {
     throw new TypeError('otherKind needs the kind name, e.g. otherKind("refund-issued")');

@@ -1,4 +1,4 @@
-// The plugin's manifest (`plugin-manifest` of contract 0.2.0): who it is, the
+// The plugin's manifest (`plugin-manifest` of contract 0.2.1): who it is, the
 // events it handles, the capabilities it asks for, and the datasets and commands
 // it offers admins. `manifest()` takes plain options and returns the contract's
 // record, checked so that a mistake fails in the author's tests and at build

@@ -30,6 +30,14 @@ function allows(pattern, url) {
   return hostMatches && (patternPort === undefined || patternPort === port);
 }
 
+/** Whether two optional byte strings are equal (both absent, or the same bytes). */
+function sameBytes(a, b) {
+  if (a === undefined || b === undefined) {
+    return a === b;
+  }
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
 export class MockHost {
   #kv;
   #readable = new Map();
@@ -173,7 +181,8 @@ export class MockHost {
       return this.#shared(key) ?? ok(this.#readable.get(key));
     }
     const store = this.#store();
-    return 'err' in store ? store : ok(store.ok.get(key));
+    // A copy, as the component gets: changing what it read must not change what is stored.
+    return 'err' in store ? store : ok(store.ok.get(key)?.slice());
   }
 
   kvPut(key, value) {
@@ -190,6 +199,22 @@ export class MockHost {
       store.ok.delete(key);
     }
     return 'err' in store ? store : ok(undefined);
+  }
+
+  kvCompareAndSwap(key, expected, value) {
+    const store = this.#writable(key);
+    if ('err' in store) {
+      return store;
+    }
+    if (!sameBytes(store.ok.get(key), expected)) {
+      return ok(false);
+    }
+    if (value === undefined) {
+      store.ok.delete(key);
+    } else {
+      store.ok.set(key, value.slice());
+    }
+    return ok(true);
   }
 
   #writable(key) {

@@ -1,5 +1,5 @@
 // `definePlugin`: turns a plugin's functions into the two interfaces a component
-// of contract 0.2.0 exports, `handler` (manifest, handle) and `tools`
+// of contract 0.2.1 exports, `handler` (manifest, handle) and `tools`
 // (import-dataset, run-command), with the checks and conversions of the Rust
 // SDK's `export_plugin!`: anything thrown becomes the contract's `plugin-error`,
 // and tools the plugin does not offer answer with an error.

@@ -1,6 +1,6 @@
 // `npm run types`: generates types/ — TypeScript declarations of the contract's
-// interfaces (`declare module 'crossdesk:plugin/...@0.2.0'`) — from the WIT of
-// contract 0.2.0, with jco's type generator for guests.
+// interfaces (`declare module 'crossdesk:plugin/...@0.2.1'`) — from the WIT of
+// contract 0.2.1, with jco's type generator for guests.
 // `npm run check-types` runs it with --check: it generates into a temporary
 // folder and fails when the committed types/ differ, so they cannot drift from
 // the WIT.
@@ -15,7 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const witDir = join(root, '..', 'wit', 'crossdesk-plugin@0.2.0');
+const witDir = join(root, '..', 'wit', 'crossdesk-plugin@0.2.1');
 const typesDir = join(root, 'types');
 
 async function generate(outDir) {

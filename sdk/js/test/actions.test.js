@@ -15,7 +15,7 @@ import {
   setFields,
 } from '../index.js';
 
-test('every variant of contract 0.2.0 has a constructor with its shape', () => {
+test('every variant of contract 0.2.1 has a constructor with its shape', () => {
   assert.deepEqual(internalNote('Translated: Hello'), { tag: 'internal-note', val: 'Translated: Hello' });
   assert.deepEqual(replaceDraft('Hola'), { tag: 'replace-draft', val: 'Hola' });
   assert.deepEqual(addTags('vip', 'lang-es'), { tag: 'add-tags', val: ['vip', 'lang-es'] });

@@ -45,11 +45,17 @@ test('a Node built-in cannot be bundled into a component', () => {
   assert.match(stderr, /can load only the contract's imports/);
 });
 
-test('only the imports of contract 0.2.0 are allowed', () => {
+test('only the imports of contract 0.2.1 are allowed', () => {
   const src = source('v1.js', `import { get } from 'crossdesk:plugin/config@0.1.0';\nglobalThis.g = get;\n${exportsBoth}`);
   const { status, stderr } = run(src, join(work, 'out.wasm'));
   assert.equal(status, 1);
-  assert.match(stderr, /crossdesk:plugin\/config@0.1.0: not an import of contract 0.2.0/);
+  assert.match(stderr, /crossdesk:plugin\/config@0.1.0: not an import of contract 0.2.1/);
+
+  // Not even 0.2.0's: a component imports one contract version.
+  const older = source('v020.js', `import { get } from 'crossdesk:plugin/kv@0.2.0';\nglobalThis.g = get;\n${exportsBoth}`);
+  const refused = run(older, join(work, 'out.wasm'));
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /crossdesk:plugin\/kv@0.2.0: not an import of contract 0.2.1/);
 });
 
 test('the module must export handler and tools', () => {
@@ -68,4 +74,8 @@ test('a plugin using the whole SDK builds, with the contract imports and not the
   const component = readFileSync(out).toString('latin1');
   assert.ok(component.includes('toPluginError'));
   assert.ok(!component.includes('MockHost'));
+  // It imports the interfaces of 0.2.1, compare-and-swap included.
+  assert.ok(component.includes('crossdesk:plugin/kv@0.2.1'));
+  assert.ok(component.includes('compare-and-swap'));
+  assert.ok(!component.includes('@0.2.0'));
 });

@@ -3,9 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import vm from 'node:vm';
 
-import { clock, contacts, ContactsError, http, HttpError, kv, KvError, log, settings } from '../index.js';
-import { MockHost } from '../testing.js';
+import { clock, contacts, ContactsError, definePlugin, http, HttpError, kv, KvError, log, settings } from '../index.js';
+import { MockHost, testEvent } from '../testing.js';
 
 test('settings: raw, all, and read by their declared types', () => {
   new MockHost()
@@ -51,6 +52,143 @@ test('kv stores bytes, text and JSON, and lists keys in order', () => {
   assert.deepEqual(kv.listKeys(), ['other', 'profile:2']);
   assert.equal(host.kvText('other'), '{"visits":3}');
   assert.throws(() => kv.put('k', 42), /a stored value must be a string or a Uint8Array/);
+});
+
+test('compareAndSwap writes only over the value expected', () => {
+  const host = new MockHost().grantKv().install();
+  assert.equal(kv.compareAndSwap('n', null, '1'), true, 'absent, as expected');
+  assert.equal(kv.compareAndSwap('n', undefined, '1'), false, 'not absent any more');
+  assert.equal(kv.compareAndSwap('n', '2', '3'), false, 'holds 1, not 2');
+  assert.equal(host.kvText('n'), '1');
+  assert.equal(kv.compareAndSwap('n', new Uint8Array([0x31]), new Uint8Array([7, 8])), true, "'1' is 0x31");
+  assert.deepEqual(kv.get('n'), new Uint8Array([7, 8]));
+  assert.equal(kv.compareAndSwap('n', new Uint8Array([7]), null), false, 'a prefix is not the value');
+  assert.equal(kv.compareAndSwap('n', new Uint8Array([7, 8]), null), true, 'deleted');
+  assert.equal(kv.get('n'), undefined);
+  assert.equal(kv.compareAndSwap('n', null, null), true, 'absent stays absent');
+  assert.equal(kv.compareAndSwap('e', null, ''), true, 'an empty value is a value');
+  assert.equal(kv.compareAndSwap('e', null, 'x'), false);
+  assert.throws(() => kv.compareAndSwap('n', null, 42), /a stored value must be a string or a Uint8Array/);
+});
+
+test('update reads, changes and writes, deleting on null', () => {
+  const host = new MockHost().grantKv().install();
+  const seen = [];
+  const bump = (old) => {
+    seen.push(old);
+    return String(Number(old === undefined ? 0 : new TextDecoder().decode(old)) + 1);
+  };
+  assert.deepEqual(kv.update('visits', bump), new TextEncoder().encode('1'));
+  assert.deepEqual(kv.update('visits', bump), new TextEncoder().encode('2'));
+  assert.deepEqual(seen, [undefined, new TextEncoder().encode('1')]);
+  assert.equal(kv.update('visits', () => null), undefined);
+  assert.equal(host.kvValue('visits'), undefined);
+  assert.equal(kv.update('never-there', () => undefined), undefined);
+});
+
+test('update runs change again when another writer changed the key meanwhile', () => {
+  const host = new MockHost().grantKv().install();
+  kv.put('count', '10');
+  const olds = [];
+  const written = kv.update('count', (old) => {
+    olds.push(new TextDecoder().decode(old));
+    if (olds.length === 1) {
+      // Another event's write, between this update's read and its swap.
+      kv.put('count', '20');
+    }
+    return String(Number(new TextDecoder().decode(old)) + 1);
+  });
+  assert.deepEqual(olds, ['10', '20']);
+  assert.deepEqual(written, new TextEncoder().encode('21'));
+  assert.equal(host.kvText('count'), '21', "the other writer's update is not lost");
+});
+
+test('update gives up after UPDATE_ATTEMPTS when the key keeps changing', () => {
+  const host = new MockHost().grantKv().install();
+  let calls = 0;
+  assert.throws(
+    () =>
+      kv.update('hot', () => {
+        calls += 1;
+        kv.put('hot', `other-${calls}`);
+        return 'mine';
+      }),
+    (e) =>
+      e instanceof KvError &&
+      e.kind === 'backend' &&
+      e.message === "storage failed: 'hot' kept changing: 64 attempts to update it failed",
+  );
+  assert.equal(kv.UPDATE_ATTEMPTS, 64);
+  assert.equal(calls, kv.UPDATE_ATTEMPTS);
+  assert.equal(host.kvText('hot'), `other-${kv.UPDATE_ATTEMPTS}`);
+});
+
+test('updateJson changes a JSON value; undefined deletes it, null is stored', () => {
+  const host = new MockHost().grantKv().install();
+  const add = (tag) => (counts = {}) => ({ ...counts, [tag]: (counts[tag] ?? 0) + 1 });
+  assert.deepEqual(kv.updateJson('tags', add('vip')), { vip: 1 });
+  let first = true;
+  const written = kv.updateJson('tags', (counts) => {
+    if (first) {
+      // Another writer in between, once: the retry must build on what it wrote.
+      first = false;
+      kv.putJson('tags', { vip: 5, new: 1 });
+    }
+    return add('vip')(counts);
+  });
+  assert.deepEqual(written, { vip: 6, new: 1 }, 'what the try that was written returned');
+  assert.deepEqual(kv.getJson('tags'), { vip: 6, new: 1 });
+  assert.deepEqual(kv.updateJson('tags', ({ vip }) => ({ vip })), { vip: 6 });
+  assert.deepEqual(kv.getJson('tags'), { vip: 6 });
+  assert.equal(kv.updateJson('tags', () => null), null);
+  assert.equal(host.kvText('tags'), 'null');
+  assert.equal(kv.updateJson('tags', () => undefined), undefined);
+  assert.equal(host.kvValue('tags'), undefined);
+});
+
+test("bytes of another realm are bytes: inside the component, kv.get's are", () => {
+  const host = new MockHost().grantKv().install();
+  const foreign = (...values) => vm.runInNewContext(`new Uint8Array([${values}])`);
+  assert.equal(foreign(1) instanceof Uint8Array, false);
+  kv.put('n', foreign(0x31));
+  assert.equal(kv.get('n') instanceof Uint8Array, false, 'what the stand-in returns is of that realm too');
+  assert.deepEqual(kv.update('n', (old) => String(Number(new TextDecoder().decode(old)) + 1)), new TextEncoder().encode('2'));
+  assert.equal(kv.compareAndSwap('n', foreign(0x31), 'x'), false);
+  assert.equal(kv.compareAndSwap('n', foreign(0x32), foreign(0x33)), true);
+  assert.equal(host.kvText('n'), '3');
+});
+
+test('compareAndSwap and update are denied without the kv grant, and on read-only keys', () => {
+  new MockHost().install();
+  const denied = (e) => e instanceof KvError && e.kind === 'denied';
+  assert.throws(() => kv.compareAndSwap('k', null, 'v'), denied);
+  let called = false;
+  assert.throws(
+    () =>
+      kv.update('k', () => {
+        called = true;
+        return 'v';
+      }),
+    denied,
+  );
+  assert.equal(called, false, 'the read is refused before change runs');
+
+  new MockHost().readableKv('recommend', 'kb/1', '{}').install();
+  assert.throws(() => kv.compareAndSwap('@recommend/kb/1', '{}', 'x'), (e) => denied(e) && /read-only/.test(e.message));
+  assert.throws(() => kv.update('@recommend/kb/1', () => 'x'), /read-only/);
+});
+
+test('a plugin whose manifest does not ask for kv cannot compare-and-swap, even when granted', () => {
+  const plugin = definePlugin({
+    manifest: { name: 'no-kv', version: '1.0.0', events: ['customer-message'] },
+    handle() {
+      kv.compareAndSwap('k', null, 'v');
+      return [];
+    },
+  });
+  const host = new MockHost().grantKv();
+  assert.throws(() => host.call(plugin, testEvent('customer-message', 'hi')), /storage denied/);
+  assert.equal(host.kvValue('k'), undefined);
 });
 
 test("another plugin's storage is readable when granted, and never writable", () => {

@@ -17,7 +17,7 @@ import {
 } from '../index.js';
 import { testEvent } from '../testing.js';
 
-test('the kinds are the nine of contract 0.2.0', () => {
+test('the kinds are the nine of contract 0.2.1', () => {
   assert.equal(EVENT_KINDS.length, 9);
   assert.deepEqual(eventKind('ticket-solved'), { tag: 'ticket-solved' });
   assert.throws(() => eventKind('refund-issued'), /otherKind\('refund-issued'\)/);

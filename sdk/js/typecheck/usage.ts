@@ -24,7 +24,7 @@ import {
   type Event,
 } from '@crossdesk/plugin-sdk';
 import { MockHost, testEvent } from '@crossdesk/plugin-sdk/testing';
-import type * as witHandler from 'crossdesk:plugin/handler@0.2.0';
+import type * as witHandler from 'crossdesk:plugin/handler@0.2.1';
 
 const plugin = definePlugin({
   manifest: {
@@ -41,8 +41,12 @@ const plugin = definePlugin({
       throw new PluginError('empty message');
     }
     kv.put('last', event.text);
+    const owned: boolean = kv.compareAndSwap('owner', null, event.text);
+    const flag: Uint8Array | undefined = kv.update('flag', (old) => (old === undefined ? new Uint8Array([1]) : null));
+    const seen: number | undefined = kv.updateJson<number>('seen', (n) => (n ?? 0) + 1);
     return [
       internalNote(`${settings.get('greeting') ?? 'Hi'} (${customerLanguage(event) ?? 'und'})`),
+      internalNote(`owned: ${owned}, flag: ${flag !== undefined}, seen ${seen} times`),
       addTags('a', ['b', 'c']),
       setFields({ priority: 'high' }),
       recommend([{ kind: 'article', id: 'kb-1', title: 'Returns', score: 0.5 }]),

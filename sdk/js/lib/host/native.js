@@ -21,8 +21,16 @@ function answer(result) {
 }
 
 function requireBytes(value, what) {
-  if (!(value instanceof Uint8Array)) {
+  // Not `instanceof`: the bindings take a Uint8Array of any realm, as they return one of another.
+  if (!(ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]')) {
     throw new TypeError(`${what} must be a Uint8Array`);
+  }
+}
+
+/** An option<list<u8>>: undefined for none, as the component's bindings take it. */
+function requireOptionalBytes(value, what) {
+  if (value !== undefined) {
+    requireBytes(value, what);
   }
 }
 
@@ -39,6 +47,11 @@ export const kv = {
   },
   delete: (key) => answer(installedHost().kvDelete(key)),
   listKeys: (prefix) => answer(installedHost().kvList(prefix)),
+  compareAndSwap(key, expected, value) {
+    requireOptionalBytes(expected, 'expected kv value');
+    requireOptionalBytes(value, 'new kv value');
+    return answer(installedHost().kvCompareAndSwap(key, expected, value));
+  },
 };
 
 export const http = {
