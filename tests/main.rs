@@ -16,6 +16,7 @@ mod deploy;
 mod durability;
 mod event_api;
 mod idempotency;
+mod insights;
 mod leak_check;
 mod ops;
 mod plugin_authoring;

@@ -78,7 +78,115 @@ on_both_backends!(
     racing_changes_with_the_same_expectation_let_one_win,
     replacing_a_prefix_swaps_its_keys_in_one_go,
     contact_history_adds_up_per_bucket_and_stays_in_its_tenant,
+    a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_rebuilt,
 );
+
+/// What one event says about ticket `t-1` of customer `c-1`.
+fn facts(seen_s: i64) -> crossdesk_sidecar::insights::TicketFacts {
+    crossdesk_sidecar::insights::TicketFacts {
+        ticket: "t-1".into(),
+        customer: "c-1".into(),
+        seen_s,
+        ..Default::default()
+    }
+}
+
+async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_rebuilt(db: &Db) {
+    use crossdesk_sidecar::insights::figures::{Slice, cells_of};
+    let store = db.open().await;
+    let day = 20_000;
+    let t0 = day * 86_400 + 3_600;
+    let mut created = facts(t0);
+    created.slice = Slice {
+        country: "MX".into(),
+        language: "es".into(),
+        channel: "email".into(),
+        ..Slice::default()
+    };
+    let reply = crossdesk_sidecar::insights::TicketFacts {
+        replied_s: Some(t0 + 600),
+        ..facts(t0 + 600)
+    };
+    let solved = crossdesk_sidecar::insights::TicketFacts {
+        solved_s: Some(t0 + 7_200),
+        slice: Slice {
+            category: "returns".into(),
+            ..Slice::default()
+        },
+        ..facts(t0 + 7_200)
+    };
+    let rated = crossdesk_sidecar::insights::TicketFacts {
+        rating: Some(0.8),
+        ..facts(t0 + 7_300)
+    };
+    let again = crossdesk_sidecar::insights::TicketFacts {
+        customer_s: Some(t0 + 9_000),
+        ..facts(t0 + 9_000)
+    };
+    // The reply arrives before the creation: the earliest sight still wins.
+    let days = store
+        .record_tickets("acme", vec![reply, created, solved, rated, again])
+        .await
+        .expect("record");
+    assert_eq!(days.into_iter().collect::<Vec<_>>(), [day]);
+    let rows = store.customer_tickets("acme", "c-1").await.expect("rows");
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(
+        (
+            row.created_s,
+            row.first_reply_s,
+            row.solved_s,
+            row.last_customer_s
+        ),
+        (t0, Some(t0 + 600), Some(t0 + 7_200), Some(t0 + 9_000))
+    );
+    assert_eq!((row.reopens, row.rating), (1, Some(0.8)));
+    assert_eq!(
+        (row.slice.language.as_str(), row.slice.category.as_str()),
+        ("es", "returns"),
+        "each slice field is taken once known"
+    );
+    store
+        .rebuild_day("acme", day, cells_of)
+        .await
+        .expect("rebuild");
+    let cells = store
+        .insight_cells("acme", day, day + 1)
+        .await
+        .expect("cells");
+    assert_eq!(cells.len(), 1);
+    let figures = &cells[0].figures;
+    assert_eq!(
+        (
+            figures.tickets,
+            figures.replied,
+            figures.solved,
+            figures.reopened
+        ),
+        (1, 1, 0, 1),
+        "reopened after its solve: not solved"
+    );
+    assert!(
+        store
+            .insight_cells("globex", day, day + 1)
+            .await
+            .expect("cells")
+            .is_empty()
+    );
+    let erased = store
+        .erase_customer("acme", "c-1", cells_of)
+        .await
+        .expect("erase");
+    assert_eq!(erased, 1);
+    assert!(
+        store
+            .insight_cells("acme", day, day + 1)
+            .await
+            .expect("cells")
+            .is_empty()
+    );
+}
 
 async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
     let store = db.open().await;

@@ -71,6 +71,10 @@ enum Command {
     /// Manage a running server through its admin API: tenants, pipelines,
     /// secrets, installed plugins and the audit log.
     Admin(Box<admin_cli::AdminArgs>),
+    /// A tenant's report from a running server's admin API (the same as `admin
+    /// report`): `--tenant T [--since DATE] [--until DATE] [--by language,channel]
+    /// [--format table|csv|json]`.
+    Report(Box<admin_cli::ReportCommandArgs>),
     /// The translation plugin's commands (alias of `plugin exec translation`):
     /// `import-tmx FILE`, `export-tmx [-o FILE]`, `import-terms FILE`, each with
     /// `--tenant T`.
@@ -302,6 +306,7 @@ fn main() -> Result<()> {
             Command::Send { addr, events } => send(&addr, &events).await,
             Command::Plugin { command } => plugin(command).await,
             Command::Admin(args) => admin_cli::run(*args).await,
+            Command::Report(args) => admin_cli::run_report(*args).await,
             Command::Translation { args } => plugin_cli::alias("translation", args).await,
             Command::Recommend { args } => plugin_cli::alias("recommend", args).await,
             Command::Schedule { args } => plugin_cli::alias("schedule", args).await,

@@ -710,6 +710,43 @@ impl AdminService for AdminApi {
             .collect();
         Ok(Response::new(pb::ListAuditLogResponse { entries }))
     }
+
+    async fn get_report(
+        &self,
+        request: Request<pb::GetReportRequest>,
+    ) -> Result<Response<pb::Report>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        crate::insights::api::get_report(self.control.store(), r)
+            .await
+            .map(Response::new)
+    }
+
+    async fn export_customer_data(
+        &self,
+        request: Request<pb::CustomerRef>,
+    ) -> Result<Response<pb::CustomerData>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        crate::insights::api::export_customer(self.control.store(), r)
+            .await
+            .map(Response::new)
+    }
+
+    async fn erase_customer_data(
+        &self,
+        request: Request<pb::CustomerRef>,
+    ) -> Result<Response<pb::EraseCustomerDataResponse>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        tracing::info!(admin = %admin.name, tenant = %r.tenant_id, "erasing a customer's insight data");
+        crate::insights::api::erase_customer(self.control.store(), r)
+            .await
+            .map(Response::new)
+    }
 }
 
 /// Why the admin API could not be served.

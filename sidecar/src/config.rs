@@ -53,6 +53,7 @@ pub struct Config {
     pub runtime: RuntimeSettings,
     pub cache: CacheSettings,
     pub idempotency: IdempotencySettings,
+    pub insights: InsightSettings,
     pub quota: Quota,
     /// The installed plugins.
     pub plugins: Vec<PluginSource>,
@@ -252,6 +253,7 @@ impl Default for Config {
             runtime: RuntimeSettings::default(),
             cache: CacheSettings::default(),
             idempotency: IdempotencySettings::default(),
+            insights: InsightSettings::default(),
             quota: Quota::default(),
             plugins: Vec::new(),
             tenants: Vec::new(),
@@ -468,6 +470,26 @@ impl Default for IdempotencySettings {
             memory_max_bytes: 64 << 20,
             durable: true,
             store_max_bytes: 1 << 30,
+        }
+    }
+}
+
+/// What the admins' reports keep ([`crate::insights`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InsightSettings {
+    /// Days a ticket's figures are kept, counted from when it was first seen.
+    pub retention_days: u32,
+    /// A day's figures are rebuilt at most this often: reports lag the events by
+    /// at most this (and a second).
+    pub refresh_secs: u64,
+}
+
+impl Default for InsightSettings {
+    fn default() -> Self {
+        Self {
+            retention_days: 730,
+            refresh_secs: 10,
         }
     }
 }

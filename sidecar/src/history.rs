@@ -217,14 +217,14 @@ fn language_of(event: &pb::Event, actions: &[pb::Action]) -> Option<String> {
 
 /// `es` of `es-MX` (or `es_MX`), lower-cased; `None` unless it is 2–3 ASCII
 /// letters (a BCP 47 primary language subtag).
-fn primary_language(tag: &str) -> Option<String> {
+pub(crate) fn primary_language(tag: &str) -> Option<String> {
     let primary = tag.trim().split(['-', '_']).next()?;
     ((2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_alphabetic()))
         .then(|| primary.to_ascii_lowercase())
 }
 
 /// When the event happened (its own timestamp, else now), in Unix seconds.
-fn occurred_at_s(event: &pb::Event) -> i64 {
+pub(crate) fn occurred_at_s(event: &pb::Event) -> i64 {
     event
         .occurred_at
         .as_ref()

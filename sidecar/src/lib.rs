@@ -16,7 +16,8 @@
 //! grants a plugin and its validator; `limits` the per-call limits and quotas. `secrets` seals secret values at rest;
 //! `signing` checks plugin signatures. `config` holds the settings of all of them.
 //! `tools` runs what plugins offer admins (dataset imports, commands) in the
-//! sandbox; `history` keeps the contact history those commands may read.
+//! sandbox; `history` keeps the contact history those commands may read;
+//! `insights` records tickets' figures and builds the admins' reports.
 
 // Arithmetic on values from outside (sizes, counts, times) is checked or saturating:
 // an overflow would panic in a debug build and wrap in a release one.
@@ -32,6 +33,7 @@ pub mod control;
 pub mod grant;
 pub mod history;
 mod idempotency;
+pub mod insights;
 pub mod limits;
 pub mod metrics;
 pub mod ops;

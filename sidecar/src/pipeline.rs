@@ -124,6 +124,8 @@ pub struct Sidecar {
     store: Store,
     /// Arrivals and handling times, for the scheduler's forecasts.
     history: crate::history::ContactHistory,
+    /// Tickets' figures, for the admins' reports.
+    insights: crate::insights::Insights,
     bounds: Bounds,
     pipelines: ArcSwap<Pipelines>,
     /// With the admin API on: the store's tenants and plugins.
@@ -280,6 +282,7 @@ impl Sidecar {
         let sidecar = Arc::new(Sidecar {
             runtime,
             history: crate::history::ContactHistory::new(store.clone()),
+            insights: crate::insights::Insights::new(store.clone(), &config.insights),
             store,
             bounds,
             pipelines: ArcSwap::from_pointee(Pipelines::default()),
@@ -580,6 +583,7 @@ impl Sidecar {
             }
             let response = response?;
             self.history.record(&event, &response.actions).await;
+            self.insights.record(&event, &response.actions);
             Ok(response)
         };
         self.responses

@@ -91,6 +91,25 @@ pub(super) enum AdminCommand {
     ImportData(ImportDataArgs),
     /// Show the audit log of changes, newest first.
     Audit(AuditArgs),
+    /// A tenant's report: volume, satisfaction, resolution and response times,
+    /// sliced by country, language, channel, category or group (also `crossdesk
+    /// report`).
+    Report(super::report::ReportArgs),
+    /// A customer's data in the reports: export or erase it (data-subject
+    /// requests).
+    Customer {
+        #[command(subcommand)]
+        command: super::report::CustomerCommand,
+    },
+}
+
+/// `crossdesk report`: the connection options and the report's.
+#[derive(Args)]
+pub(crate) struct ReportCommandArgs {
+    #[command(flatten)]
+    pub(super) connection: Connection,
+    #[command(flatten)]
+    pub(super) report: super::report::ReportArgs,
 }
 
 #[derive(Args)]

@@ -9,7 +9,9 @@
 //!   one of its allowed hosts;
 //! - `admin plugins ...`: the plugins installed on the server: install (or
 //!   upgrade), list, show, roll back, remove;
-//! - `admin audit`: the changes, newest first.
+//! - `admin audit`: the changes, newest first;
+//! - `admin report` (and `crossdesk report`), `admin customer export|erase`: the
+//!   tenant's reports and a customer's data in them (`report`).
 //!
 //! Every command prints a short human-readable summary, or with `--json` the
 //! response in the proto3 JSON mapping. A gRPC error becomes `CODE: message` and
@@ -29,10 +31,11 @@ use crossdesk_proto::pb::admin_service_client::AdminServiceClient;
 use crossdesk_proto::{json, pb};
 
 mod args;
+mod report;
 mod text;
 
-pub(crate) use args::AdminArgs;
 use args::*;
+pub(crate) use args::{AdminArgs, ReportCommandArgs};
 use text::*;
 
 /// Adds `authorization: Bearer <token>` to every request.
@@ -58,11 +61,7 @@ type Client = AdminServiceClient<InterceptedService<Channel, Bearer>>;
 /// Runs `crossdesk admin ...`.
 pub(crate) async fn run(args: AdminArgs) -> Result<()> {
     let out = Output { json: args.json };
-    let has_token = args
-        .connection
-        .token
-        .as_deref()
-        .is_some_and(|t| !t.trim().is_empty());
+    let has_token = has_token(&args.connection);
     let mut client = connect(&args.connection).await?;
     let result = match args.command {
         AdminCommand::Tenant { command } => tenant(&mut client, &out, command).await,
@@ -71,7 +70,28 @@ pub(crate) async fn run(args: AdminArgs) -> Result<()> {
         AdminCommand::Plugins { command } => plugins(&mut client, &out, command).await,
         AdminCommand::Audit(audit_args) => audit(&mut client, &out, audit_args).await,
         AdminCommand::ImportData(import) => import_data(&mut client, &out, import).await,
+        AdminCommand::Report(args) => report::report(&mut client, args).await,
+        AdminCommand::Customer { command } => report::customer(&mut client, &out, command).await,
     };
+    explain(result, has_token)
+}
+
+/// Runs `crossdesk report ...`.
+pub(crate) async fn run_report(args: ReportCommandArgs) -> Result<()> {
+    let has_token = has_token(&args.connection);
+    let mut client = connect(&args.connection).await?;
+    explain(report::report(&mut client, args.report).await, has_token)
+}
+
+fn has_token(connection: &Connection) -> bool {
+    connection
+        .token
+        .as_deref()
+        .is_some_and(|t| !t.trim().is_empty())
+}
+
+/// A gRPC error as `CODE: message`, with a hint when no token was given.
+fn explain(result: Result<()>, has_token: bool) -> Result<()> {
     result.map_err(|error| match error.downcast::<tonic::Status>() {
         Ok(status) => {
             let hint = if status.code() == tonic::Code::Unauthenticated && !has_token {

@@ -7,22 +7,25 @@
 //!    (a) a bare tonic server implementing the same service with no work, and
 //!    (b) the sidecar running a chain of 4 no-op plugins, warm and fresh; ratio b/a.
 //!    The sidecar with an empty pipeline is measured too, to separate what the
-//!    pipeline costs from what the plugins cost.
+//!    pipeline costs from what the plugins cost, and the warm chain with events on
+//!    tickets (recorded for the contact history and the reports).
 //! 3. The translation plugin against a real Apertium APy on loopback: median latency
 //!    of uncached translations (new text each time) and of cached ones (the same
 //!    text under new delivery ids), and events/s with a warm cache.
 //! 4. A steady tenant's p99 while another tenant's plugin loops, over its quiet p99,
 //!    with the runtime's CPU budget and without (`fairness.rs`).
 //! 5. Memory held by warm instances at 1,000 tenants (`calls.rs`).
+//! 6. Report latency against the history a report covers (`reports.rs`).
 //!
 //! Results go to stdout and to `target/bench-results.json` as a list of
 //! `{name, value, unit, baseline, ratio}`. Settings via environment:
 //! `BENCH_SECONDS` (load time per server, split over 3 interleaved rounds, default 6),
 //! `BENCH_CONCURRENCY` (default 32), `BENCH_CALLS` (calls per figure, default 20000),
-//! `BENCH_ONLY` (some of `calls,chain,translation,fairness,memory`).
+//! `BENCH_ONLY` (some of `calls,chain,translation,fairness,memory,reports`).
 
 mod calls;
 mod fairness;
+mod reports;
 
 /// The allocator the `crossdesk` binary uses, so that the sidecar measured here
 /// allocates as it does in production.
@@ -147,17 +150,19 @@ fn event(id: u64) -> pb::Event {
     }
 }
 
-/// Drives `HandleEvent` at `concurrency` requests in flight for `seconds`.
-async fn load(
-    addr: std::net::SocketAddr,
-    concurrency: usize,
-    seconds: f64,
-    id_base: u64,
-) -> Result<Load> {
-    load_events(addr, concurrency, seconds, id_base, event).await
+/// [`event`] on a ticket (four messages each) from a customer in a country: the
+/// contact history and the reports record it, as a real tenant's.
+fn ticketed_event(id: u64) -> pb::Event {
+    let mut event = event(id);
+    event.ticket_id = format!("t-{}", id / 4);
+    if let Some(customer) = event.customer.as_mut() {
+        customer.country = "US".into();
+    }
+    event
 }
 
-/// Like [`load`], with the events `make` builds from unique ids.
+/// Drives `HandleEvent` at `concurrency` requests in flight for `seconds`, with
+/// the events `make` builds from unique ids.
 async fn load_events(
     addr: std::net::SocketAddr,
     concurrency: usize,
@@ -443,6 +448,7 @@ async fn chain_figures(
     let fresh = serve_sidecar(&data_dir.join("f"), 4, "event", true).await?;
     let empty = serve_sidecar(&data_dir.join("e"), 0, "tenant", true).await?;
     let in_memory = serve_sidecar(&data_dir.join("m"), 4, "tenant", false).await?;
+    let ticketed = serve_sidecar(&data_dir.join("t"), 4, "tenant", true).await?;
     // The chain really runs: four OK outcomes, no cache.
     for sidecar in [warm, fresh, in_memory] {
         let check = EventServiceClient::connect(format!("http://{sidecar}"))
@@ -460,17 +466,26 @@ async fn chain_figures(
         anyhow::ensure!(ok == 4, "the no-op chain did not run cleanly: {check:?}");
     }
     // Warm every server (connections, caches, allocator slots, warm instances).
-    let servers = [bare, warm, fresh, empty, in_memory];
+    let servers = [bare, warm, fresh, empty, in_memory, ticketed];
+    // The last server gets events on tickets.
+    let events = |server| {
+        if server == ticketed {
+            ticketed_event
+        } else {
+            event
+        }
+    };
     for server in servers {
-        load(server, concurrency, 0.5, 1 << 40).await?;
+        load_events(server, concurrency, 0.5, 1 << 40, events(server)).await?;
     }
     // The machine's speed drifts: interleave the servers over several rounds and
     // keep each one's median round.
-    let mut rounds: [Vec<Load>; 5] = Default::default();
+    let mut rounds: [Vec<Load>; 6] = Default::default();
     for round in 0..ROUNDS {
         let ids = (round as u64 + 2) << 40;
         for (server, rounds) in servers.iter().zip(rounds.iter_mut()) {
-            let load = load(*server, concurrency, seconds / ROUNDS as f64, ids).await?;
+            let seconds = seconds / ROUNDS as f64;
+            let load = load_events(*server, concurrency, seconds, ids, events(*server)).await?;
             // Each round shows: on 2 cores, tokio's scheduling sometimes keeps a
             // client and its server on one worker, and a round runs twice as fast.
             eprintln!(
@@ -480,7 +495,7 @@ async fn chain_figures(
             rounds.push(load);
         }
     }
-    let [a, b, f, e, m] = rounds.map(median);
+    let [a, b, f, e, m, t] = rounds.map(median);
     figures.push(figure(
         "bare tonic unary: throughput (baseline)",
         a.requests_per_second,
@@ -544,6 +559,14 @@ async fn chain_figures(
         "req/s",
         Some(m.requests_per_second),
     ));
+    // What recording events on tickets (contact history, reports) costs, against
+    // the same events without a ticket.
+    figures.push(figure(
+        "sidecar, 4 no-op plugins, warm: events on tickets vs without",
+        t.requests_per_second,
+        "req/s",
+        Some(b.requests_per_second),
+    ));
     Ok(())
 }
 
@@ -576,6 +599,9 @@ fn main() -> Result<()> {
         }
         if runs("memory") {
             calls::memory_figures(&dir("memory"), &mut figures).await?;
+        }
+        if runs("reports") {
+            reports::figures(&dir("reports"), &mut figures).await?;
         }
         Ok::<_, anyhow::Error>(figures)
     })?;

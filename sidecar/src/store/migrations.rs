@@ -231,6 +231,94 @@ pub const MIGRATIONS: &[Migration] = &[
                 seen_at_ms BIGINT NOT NULL
             );",
     },
+    Migration {
+        version: 7,
+        description: "insights: tickets, their daily cells, translation counts",
+        sqlite: "
+            CREATE TABLE insight_tickets (
+                tenant          TEXT NOT NULL,
+                ticket          TEXT NOT NULL,
+                customer        TEXT NOT NULL,
+                created_s       INTEGER NOT NULL,
+                first_reply_s   INTEGER,
+                solved_s        INTEGER,
+                last_customer_s INTEGER,
+                reopens         INTEGER NOT NULL,
+                rating          REAL,
+                rating_s        INTEGER,
+                country         TEXT NOT NULL,
+                language        TEXT NOT NULL,
+                channel         TEXT NOT NULL,
+                category        TEXT NOT NULL,
+                grp             TEXT NOT NULL,
+                PRIMARY KEY (tenant, ticket)
+            ) WITHOUT ROWID;
+            CREATE INDEX insight_tickets_created ON insight_tickets (tenant, created_s);
+            CREATE INDEX insight_tickets_customer ON insight_tickets (tenant, customer);
+            CREATE TABLE insight_cells (
+                tenant   TEXT NOT NULL,
+                day      INTEGER NOT NULL,
+                country  TEXT NOT NULL,
+                language TEXT NOT NULL,
+                channel  TEXT NOT NULL,
+                category TEXT NOT NULL,
+                grp      TEXT NOT NULL,
+                tickets  INTEGER NOT NULL,
+                figures  BLOB NOT NULL,
+                PRIMARY KEY (tenant, day, country, language, channel, category, grp)
+            ) WITHOUT ROWID;
+            CREATE TABLE insight_translation (
+                tenant     TEXT NOT NULL,
+                day        INTEGER NOT NULL,
+                source     TEXT NOT NULL,
+                target     TEXT NOT NULL,
+                translated INTEGER NOT NULL,
+                corrected  INTEGER NOT NULL,
+                PRIMARY KEY (tenant, day, source, target)
+            ) WITHOUT ROWID;",
+        postgres: "
+            CREATE TABLE insight_tickets (
+                tenant          TEXT NOT NULL,
+                ticket          TEXT NOT NULL,
+                customer        TEXT NOT NULL,
+                created_s       BIGINT NOT NULL,
+                first_reply_s   BIGINT,
+                solved_s        BIGINT,
+                last_customer_s BIGINT,
+                reopens         INTEGER NOT NULL,
+                rating          DOUBLE PRECISION,
+                rating_s        BIGINT,
+                country         TEXT NOT NULL,
+                language        TEXT NOT NULL,
+                channel         TEXT NOT NULL,
+                category        TEXT NOT NULL,
+                grp             TEXT NOT NULL,
+                PRIMARY KEY (tenant, ticket)
+            );
+            CREATE INDEX insight_tickets_created ON insight_tickets (tenant, created_s);
+            CREATE INDEX insight_tickets_customer ON insight_tickets (tenant, customer);
+            CREATE TABLE insight_cells (
+                tenant   TEXT NOT NULL,
+                day      BIGINT NOT NULL,
+                country  TEXT NOT NULL,
+                language TEXT NOT NULL,
+                channel  TEXT NOT NULL,
+                category TEXT NOT NULL,
+                grp      TEXT NOT NULL,
+                tickets  BIGINT NOT NULL,
+                figures  BYTEA NOT NULL,
+                PRIMARY KEY (tenant, day, country, language, channel, category, grp)
+            );
+            CREATE TABLE insight_translation (
+                tenant     TEXT NOT NULL,
+                day        BIGINT NOT NULL,
+                source     TEXT NOT NULL,
+                target     TEXT NOT NULL,
+                translated BIGINT NOT NULL,
+                corrected  BIGINT NOT NULL,
+                PRIMARY KEY (tenant, day, source, target)
+            );",
+    },
 ];
 
 /// The newest schema version this host knows.

@@ -184,13 +184,16 @@ enum Backend {
 
 /// Forwards a call to whichever backend this store uses.
 /// The tables holding a tenant's data, emptied of it when the tenant is deleted.
-const TENANT_DATA_TABLES: [&str; 6] = [
+const TENANT_DATA_TABLES: [&str; 9] = [
     "tenant_secrets",
     "plugin_kv",
     "plugin_kv_generation",
     "contact_history",
     "event_responses",
     "customer_leases",
+    "insight_tickets",
+    "insight_cells",
+    "insight_translation",
 ];
 
 /// The width of a contact-history bucket: a quarter hour, so that forecasts can
@@ -223,9 +226,11 @@ macro_rules! dispatch {
 }
 
 // After the macro: its scope is textual.
+mod insights;
 mod leases;
 mod replicas;
 mod responses;
+pub use insights::{Aggregate, CellCount};
 pub use replicas::new_replica_name;
 pub use responses::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 

@@ -40,7 +40,7 @@ const MIGRATION_LOCK: i64 = 0x6372_6f73_7364_6573;
 /// A PostgreSQL store. Cloning shares the connection pool.
 #[derive(Clone)]
 pub struct PostgresStore {
-    pool: Pool,
+    pub(super) pool: Pool,
 }
 
 impl std::fmt::Debug for PostgresStore {

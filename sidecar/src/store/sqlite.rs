@@ -115,7 +115,7 @@ impl SqliteStore {
         })
     }
 
-    async fn with_conn<R, E>(
+    pub(super) async fn with_conn<R, E>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
     ) -> Result<R, StoreError>

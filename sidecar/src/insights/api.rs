@@ -1,0 +1,175 @@
+//! The admin API's insight calls (`GetReport`, `ExportCustomerData`,
+//! `EraseCustomerData`) once the caller may manage the tenant: requests checked,
+//! the store read, answers in the API's types.
+
+use tonic::Status;
+
+use super::figures::{TicketRow, cells_of};
+use super::report::{Dimension, Line, Report};
+use super::{DAY_SECS, day_of};
+use crate::pb;
+use crate::store::Store;
+
+/// The longest period a report covers, in days (ten years).
+pub const MAX_REPORT_DAYS: i64 = 3_660;
+/// Days a report covers unless told.
+pub const DEFAULT_REPORT_DAYS: i64 = 7;
+
+fn unavailable(e: crate::store::StoreError) -> Status {
+    Status::unavailable(format!("the store cannot be read: {e}"))
+}
+
+fn timestamp(seconds: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds, nanos: 0 }
+}
+
+fn day_timestamp(day: i64) -> prost_types::Timestamp {
+    timestamp(day.saturating_mul(DAY_SECS))
+}
+
+/// The report a request asks for, on days `[since, until)`.
+pub async fn get_report(
+    store: &Store,
+    request: pb::GetReportRequest,
+) -> Result<pb::Report, Status> {
+    let by = request
+        .by
+        .iter()
+        .map(|name| {
+            Dimension::parse(name).ok_or_else(|| {
+                Status::invalid_argument(format!(
+                    "cannot slice by {:?}: give country, language, channel, category or group",
+                    name.chars().take(40).collect::<String>()
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let until_day = request.until.as_ref().map_or_else(
+        || day_of(crate::store::now_ms().div_euclid(1_000)).saturating_add(1),
+        |t| day_of(t.seconds),
+    );
+    let since_day = request.since.as_ref().map_or_else(
+        || until_day.saturating_sub(DEFAULT_REPORT_DAYS),
+        |t| day_of(t.seconds),
+    );
+    let days = until_day.saturating_sub(since_day);
+    if days <= 0 {
+        return Err(Status::invalid_argument("`since` must come before `until`"));
+    }
+    if days > MAX_REPORT_DAYS {
+        return Err(Status::invalid_argument(format!(
+            "a report covers at most {MAX_REPORT_DAYS} days"
+        )));
+    }
+    let report = super::report(store, &request.tenant_id, since_day, until_day, &by)
+        .await
+        .map_err(unavailable)?;
+    Ok(to_proto(&request.tenant_id, since_day, until_day, report))
+}
+
+fn line(line: Line) -> pb::ReportLine {
+    let m = line.measures;
+    pb::ReportLine {
+        key: line.key,
+        tickets: m.tickets,
+        previous_tickets: line.previous_tickets,
+        rated: m.rated,
+        csat_positive_share: m.csat_positive,
+        csat_mean: m.csat_mean,
+        resolution_rate: m.resolution_rate,
+        first_reply_median_seconds: m.first_reply_median_s,
+        first_reply_p90_seconds: m.first_reply_p90_s,
+        resolution_median_seconds: m.resolution_median_s,
+        resolution_p90_seconds: m.resolution_p90_s,
+        reopen_rate: m.reopen_rate,
+    }
+}
+
+fn to_proto(tenant: &str, since_day: i64, until_day: i64, report: Report) -> pb::Report {
+    pb::Report {
+        tenant_id: tenant.to_owned(),
+        since: Some(day_timestamp(since_day)),
+        until: Some(day_timestamp(until_day)),
+        by: report.by.iter().map(|d| d.name().to_owned()).collect(),
+        total: Some(line(report.total)),
+        lines: report.lines.into_iter().map(line).collect(),
+        uncategorised_share: report.uncategorised,
+        translation_pairs: report
+            .pairs
+            .into_iter()
+            .map(|p| pb::TranslationPairLine {
+                source_language: p.source,
+                target_language: p.target,
+                translated: p.translated,
+                corrected: p.corrected,
+                correction_rate: p.correction_rate,
+                previous_correction_rate: p.previous_correction_rate,
+            })
+            .collect(),
+        spikes: report
+            .spikes
+            .into_iter()
+            .map(|s| pb::VolumeSpike {
+                category: s.category,
+                day: Some(day_timestamp(s.day)),
+                tickets: s.tickets,
+                baseline: s.baseline,
+                sigmas: s.sigmas,
+            })
+            .collect(),
+    }
+}
+
+fn customer_ref(request: &pb::CustomerRef) -> Result<(), Status> {
+    if request.customer_id.trim().is_empty() {
+        return Err(Status::invalid_argument("name the customer (customer_id)"));
+    }
+    Ok(())
+}
+
+/// What the reports keep about a customer.
+pub async fn export_customer(
+    store: &Store,
+    request: pb::CustomerRef,
+) -> Result<pb::CustomerData, Status> {
+    customer_ref(&request)?;
+    let tickets = store
+        .customer_tickets(&request.tenant_id, &request.customer_id)
+        .await
+        .map_err(unavailable)?;
+    Ok(pb::CustomerData {
+        tickets: tickets.into_iter().map(customer_ticket).collect(),
+    })
+}
+
+fn customer_ticket(t: TicketRow) -> pb::CustomerTicket {
+    pb::CustomerTicket {
+        ticket_id: t.ticket,
+        first_seen: Some(timestamp(t.created_s)),
+        first_reply: t.first_reply_s.map(timestamp),
+        solved: t.solved_s.map(timestamp),
+        last_customer_message: t.last_customer_s.map(timestamp),
+        reopens: t.reopens,
+        rating: t.rating,
+        country: t.slice.country,
+        language: t.slice.language,
+        channel: t.slice.channel,
+        category: t.slice.category,
+        group: t.slice.group,
+    }
+}
+
+/// Erases what the reports keep about a customer.
+pub async fn erase_customer(
+    store: &Store,
+    request: pb::CustomerRef,
+) -> Result<pb::EraseCustomerDataResponse, Status> {
+    customer_ref(&request)?;
+    let erased = store
+        .erase_customer(&request.tenant_id, &request.customer_id, cells_of)
+        .await
+        .map_err(unavailable)?;
+    Ok(pb::EraseCustomerDataResponse {
+        tickets_erased: u32::try_from(erased).unwrap_or(u32::MAX),
+    })
+}

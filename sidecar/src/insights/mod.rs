@@ -1,0 +1,483 @@
+//! Insights: what admins learn from their tenant's traffic — volume, satisfaction,
+//! resolution, first-response and resolution times, reopens, sliced by country,
+//! language, channel, category and routed group — and the reports built from it.
+//!
+//! What is recorded, per tenant and ticket (never a message's text):
+//! - when the sidecar first saw the ticket (`TICKET_CREATED`, or any earlier event),
+//!   the first `AGENT_REPLY_DRAFTED`, the last `TICKET_SOLVED`, the last
+//!   `CUSTOMER_MESSAGE` (one after a solve is a reopen), the last
+//!   `SATISFACTION_RATED` (attributes `csat.score` and `csat.scale`, default 5;
+//!   `good`/`bad` as 1/0 of 1);
+//! - the ticket's slice, from its first events that say: the customer's country,
+//!   the language ([`crate::history`]'s rule: locale, else a plugin's `lang-xx`
+//!   tag), the channel, the category (a plugin's `topic-…` tag, e.g. the
+//!   recommend plugin's, or the integrator's `category` attribute) and the group a
+//!   plugin routed it to;
+//! - translated agent replies (a plugin replaced the draft, the agent's working
+//!   language differs from the customer's) and `TRANSLATION_CORRECTED` events
+//!   (attributes `source_language`, `target_language`), per language pair and day.
+//!
+//! Recording leaves the request path at once: a task gathers the facts and writes
+//! them every [`FLUSH_EVERY`] (and when the sidecar stops), then rebuilds the
+//! *cells* ([`figures`]) of the days they touched, so that a report reads one row
+//! per day and slice, not the tickets. A day is rebuilt at most once per
+//! `[insights] refresh_secs` (a busy tenant's today is thousands of tickets):
+//! reports lag the events by at most that. A ticket counts on the day (UTC) it
+//! was first seen. What a crash catches unwritten (at most the last second) is
+//! lost, as for the contact history.
+
+pub mod api;
+pub mod figures;
+pub mod report;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::history::{LANGUAGE_TAG_PREFIX, occurred_at_s, primary_language};
+use crate::pb;
+use crate::store::Store;
+
+/// How often the facts gathered are written.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// The tag prefix of an inquiry category (`topic-shipping`).
+pub const CATEGORY_TAG_PREFIX: &str = "topic-";
+
+/// Seconds in a day: a report's days are UTC days.
+pub const DAY_SECS: i64 = 86_400;
+
+/// The day (since the Unix epoch) of a time in seconds.
+pub fn day_of(seconds: i64) -> i64 {
+    seconds.div_euclid(DAY_SECS)
+}
+
+/// What one event says about its ticket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TicketFacts {
+    pub ticket: String,
+    pub customer: String,
+    /// When the event happened.
+    pub seen_s: i64,
+    pub replied_s: Option<i64>,
+    pub solved_s: Option<i64>,
+    pub customer_s: Option<i64>,
+    /// A rating, as a share of its scale.
+    pub rating: Option<f64>,
+    pub slice: figures::Slice,
+}
+
+/// One translated reply or one correction, for a language pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranslationFact {
+    pub day: i64,
+    pub source: String,
+    pub target: String,
+    pub translated: u64,
+    pub corrected: u64,
+}
+
+/// What the recorder sends its writer.
+enum Fact {
+    Ticket(String, TicketFacts),
+    Translation(String, TranslationFact),
+}
+
+/// Records events for the reports.
+pub struct Insights {
+    facts: mpsc::UnboundedSender<Fact>,
+}
+
+impl Insights {
+    /// Starts the writer task on the current tokio runtime, as `settings` say.
+    pub fn new(store: Store, settings: &crate::config::InsightSettings) -> Insights {
+        let (facts, received) = mpsc::unbounded_channel();
+        let refresh = Duration::from_secs(settings.refresh_secs);
+        tokio::spawn(write_facts(store.clone(), received, refresh));
+        tokio::spawn(purge_daily(store, settings.retention_days));
+        Insights { facts }
+    }
+
+    /// Records one event (handled for the first time) with the plugins' actions.
+    pub fn record(&self, event: &pb::Event, actions: &[pb::Action]) {
+        let tenant = &event.tenant_id;
+        if let Some(facts) = ticket_facts(event, actions) {
+            // Fails only when the writer is gone: the runtime is shutting down.
+            let _ = self.facts.send(Fact::Ticket(tenant.clone(), facts));
+        }
+        if let Some(fact) = translation_fact(event, actions) {
+            let _ = self.facts.send(Fact::Translation(tenant.clone(), fact));
+        }
+    }
+}
+
+fn tags(actions: &[pb::Action]) -> impl Iterator<Item = &str> {
+    actions
+        .iter()
+        .flat_map(|action| match &action.kind {
+            Some(pb::action::Kind::AddTags(tags)) => tags.tags.as_slice(),
+            _ => &[],
+        })
+        .map(String::as_str)
+}
+
+/// A category name: lower-case letters, digits, `-` and `_`, at most 64.
+fn category_name(text: &str) -> Option<String> {
+    let name = text.trim().to_ascii_lowercase();
+    (!name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+    .then_some(name)
+}
+
+/// What an event says about its ticket; `None` for events about no ticket.
+pub fn ticket_facts(event: &pb::Event, actions: &[pb::Action]) -> Option<TicketFacts> {
+    use pb::EventKind as K;
+    let kind = event.kind();
+    if event.ticket_id.is_empty()
+        || !matches!(
+            kind,
+            K::TicketCreated
+                | K::CustomerMessage
+                | K::AgentReplyDrafted
+                | K::TicketSolved
+                | K::SatisfactionRated
+        )
+    {
+        return None;
+    }
+    let at = occurred_at_s(event);
+    let customer = event.customer.as_ref();
+    let locale_language = customer.and_then(|c| primary_language(&c.locale));
+    let tagged_language = tags(actions)
+        .find_map(|t| t.strip_prefix(LANGUAGE_TAG_PREFIX))
+        .and_then(primary_language);
+    let category = tags(actions)
+        .find_map(|t| t.strip_prefix(CATEGORY_TAG_PREFIX))
+        .and_then(category_name)
+        .or_else(|| {
+            event
+                .attributes
+                .get("category")
+                .and_then(|c| category_name(c))
+        });
+    let group = actions.iter().find_map(|action| match &action.kind {
+        Some(pb::action::Kind::Route(route)) if !route.group.is_empty() => {
+            Some(route.group.chars().take(64).collect())
+        }
+        _ => None,
+    });
+    let country = customer
+        .map(|c| c.country.trim().to_ascii_uppercase())
+        .filter(|c| c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()));
+    Some(TicketFacts {
+        ticket: event.ticket_id.clone(),
+        customer: customer.map(|c| c.id.clone()).unwrap_or_default(),
+        seen_s: at,
+        replied_s: (kind == K::AgentReplyDrafted).then_some(at),
+        solved_s: (kind == K::TicketSolved).then_some(at),
+        customer_s: (kind == K::CustomerMessage).then_some(at),
+        rating: (kind == K::SatisfactionRated)
+            .then(|| rating(&event.attributes))
+            .flatten(),
+        slice: figures::Slice {
+            country: country.unwrap_or_default(),
+            language: locale_language.or(tagged_language).unwrap_or_default(),
+            channel: crossdesk_proto::channel::channel_name(event),
+            category: category.unwrap_or_default(),
+            group: group.unwrap_or_default(),
+        },
+    })
+}
+
+/// The rating of a `SATISFACTION_RATED` event as a share of its scale:
+/// `csat.score` of `csat.scale` (5 unless given), or `good`/`bad`.
+pub fn rating(attributes: &std::collections::BTreeMap<String, String>) -> Option<f64> {
+    let score = attributes.get("csat.score")?.trim().to_ascii_lowercase();
+    match score.as_str() {
+        "good" => return Some(1.0),
+        "bad" => return Some(0.0),
+        _ => {}
+    }
+    let score: f64 = score.parse().ok()?;
+    let scale: f64 = match attributes.get("csat.scale") {
+        Some(scale) => scale.trim().parse().ok()?,
+        None => 5.0,
+    };
+    (score.is_finite() && scale.is_finite() && scale > 0.0 && (0.0..=scale).contains(&score))
+        .then(|| score / scale)
+}
+
+/// A translated agent reply or a correction, with its language pair.
+fn translation_fact(event: &pb::Event, actions: &[pb::Action]) -> Option<TranslationFact> {
+    use pb::EventKind as K;
+    let day = day_of(occurred_at_s(event));
+    match event.kind() {
+        K::TranslationCorrected => {
+            let language = |key: &str| event.attributes.get(key).and_then(|l| primary_language(l));
+            Some(TranslationFact {
+                day,
+                source: language("source_language")?,
+                target: language("target_language")?,
+                translated: 0,
+                corrected: 1,
+            })
+        }
+        K::AgentReplyDrafted => {
+            let replaced = actions
+                .iter()
+                .any(|a| matches!(a.kind, Some(pb::action::Kind::ReplaceDraft(_))));
+            let source = event
+                .agent
+                .as_ref()
+                .and_then(|a| primary_language(&a.working_language))?;
+            let target = event
+                .customer
+                .as_ref()
+                .and_then(|c| primary_language(&c.locale))?;
+            (replaced && source != target).then_some(TranslationFact {
+                day,
+                source,
+                target,
+                translated: 1,
+                corrected: 0,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Deletes the figures of days older than the retention, now and once a day.
+async fn purge_daily(store: Store, retention_days: u32) {
+    let mut every = tokio::time::interval(Duration::from_secs(DAY_SECS.unsigned_abs()));
+    loop {
+        every.tick().await;
+        let today = day_of(crate::store::now_ms().div_euclid(1_000));
+        let before = today.saturating_sub(i64::from(retention_days));
+        if let Err(e) = store.purge_insights(before).await {
+            tracing::warn!("insight figures past their retention not deleted yet: {e}");
+        }
+    }
+}
+
+/// Gathers facts and writes them every [`FLUSH_EVERY`], and once more when the
+/// channel closes; rebuilds the days they touched, each at most once per
+/// `refresh` (at once when it was not rebuilt within that time), and every stale
+/// day when the channel closes.
+async fn write_facts(store: Store, mut received: mpsc::UnboundedReceiver<Fact>, refresh: Duration) {
+    let mut pending = Vec::new();
+    let mut stale = Stale::default();
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let open = tokio::select! {
+            fact = received.recv() => match fact {
+                Some(fact) => {
+                    pending.push(fact);
+                    continue;
+                }
+                None => false,
+            },
+            _ = tick.tick() => true,
+        };
+        for (tenant, days) in flush(&store, &mut pending).await {
+            stale
+                .days
+                .extend(days.into_iter().map(|day| (tenant.clone(), day)));
+        }
+        let due = if open { refresh } else { Duration::ZERO };
+        stale.rebuild(&store, due).await;
+        if !open {
+            return;
+        }
+    }
+}
+
+/// Days whose cells are out of date, and when each day was last rebuilt.
+#[derive(Default)]
+struct Stale {
+    days: BTreeSet<(String, i64)>,
+    rebuilt: std::collections::HashMap<(String, i64), std::time::Instant>,
+}
+
+impl Stale {
+    /// Rebuilds the stale days not rebuilt within `refresh`.
+    async fn rebuild(&mut self, store: &Store, refresh: Duration) {
+        let now = std::time::Instant::now();
+        self.rebuilt
+            .retain(|_, at| now.duration_since(*at) < refresh);
+        let due: Vec<(String, i64)> = self
+            .days
+            .iter()
+            .filter(|key| !self.rebuilt.contains_key(*key))
+            .cloned()
+            .collect();
+        for key in due {
+            let (tenant, day) = &key;
+            match store.rebuild_day(tenant, *day, figures::cells_of).await {
+                Ok(()) => {
+                    self.days.remove(&key);
+                    self.rebuilt.insert(key, now);
+                }
+                // Stays stale: tried again at the next flush.
+                Err(e) => {
+                    tracing::warn!(%tenant, day, "insight figures of a day not rebuilt yet: {e}")
+                }
+            }
+        }
+    }
+}
+
+/// Writes the pending facts per tenant; returns the days of each tenant they
+/// touched. What fails stays pending for the next flush.
+async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<i64>)> {
+    let mut tickets: std::collections::BTreeMap<String, Vec<TicketFacts>> = Default::default();
+    let mut translations: std::collections::BTreeMap<String, Vec<TranslationFact>> =
+        Default::default();
+    for fact in pending.drain(..) {
+        match fact {
+            Fact::Ticket(tenant, facts) => tickets.entry(tenant).or_default().push(facts),
+            Fact::Translation(tenant, fact) => translations.entry(tenant).or_default().push(fact),
+        }
+    }
+    let mut touched = Vec::new();
+    for (tenant, facts) in tickets {
+        match store.record_tickets(&tenant, facts.clone()).await {
+            Ok(days) => touched.push((tenant, days)),
+            Err(e) => {
+                tracing::warn!(%tenant, "insights not written yet: {e}");
+                pending.extend(facts.into_iter().map(|f| Fact::Ticket(tenant.clone(), f)));
+            }
+        }
+    }
+    for (tenant, facts) in translations {
+        if let Err(e) = store.add_translations(&tenant, facts.clone()).await {
+            tracing::warn!(%tenant, "translation figures not written yet: {e}");
+            pending.extend(
+                facts
+                    .into_iter()
+                    .map(|f| Fact::Translation(tenant.clone(), f)),
+            );
+        }
+    }
+    touched
+}
+
+/// The tenant's report on days `[since_day, until_day)`, sliced `by`.
+pub async fn report(
+    store: &Store,
+    tenant: &str,
+    since_day: i64,
+    until_day: i64,
+    by: &[report::Dimension],
+) -> Result<report::Report, crate::store::StoreError> {
+    let earliest = report::earliest_day_read(since_day, until_day);
+    let cells = store.insight_cells(tenant, since_day, until_day).await?;
+    let earlier = store.insight_counts(tenant, earliest, since_day).await?;
+    let translations = store.translations(tenant, earliest, until_day).await?;
+    Ok(report::build(
+        &cells,
+        &earlier,
+        &translations,
+        since_day,
+        until_day,
+        by,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attributes(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn ratings_are_a_share_of_their_scale() {
+        assert_eq!(rating(&attributes(&[("csat.score", "4")])), Some(0.8));
+        assert_eq!(
+            rating(&attributes(&[("csat.score", "7"), ("csat.scale", "10")])),
+            Some(0.7)
+        );
+        assert_eq!(rating(&attributes(&[("csat.score", "Good")])), Some(1.0));
+        for bad in [
+            vec![("csat.score", "6")],
+            vec![("csat.score", "-1")],
+            vec![("csat.score", "4"), ("csat.scale", "0")],
+            vec![("csat.score", "NaN")],
+            vec![("csat.score", "four")],
+            vec![],
+        ] {
+            assert_eq!(rating(&attributes(&bad)), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_ticket_gets_its_slice_from_the_event_and_the_plugins_actions() {
+        let event = pb::Event {
+            tenant_id: "acme".into(),
+            event_id: "e".into(),
+            kind: pb::EventKind::CustomerMessage as i32,
+            ticket_id: "t-1".into(),
+            channel: pb::Channel::Whatsapp as i32,
+            customer: Some(pb::Customer {
+                id: "c-1".into(),
+                country: "mx".into(),
+                ..Default::default()
+            }),
+            occurred_at: Some(prost_types::Timestamp {
+                seconds: 1_800_000_000,
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        let actions = [
+            pb::Action {
+                plugin: "translation".into(),
+                kind: Some(pb::action::Kind::AddTags(pb::Tags {
+                    tags: vec!["lang-es".into()],
+                })),
+            },
+            pb::Action {
+                plugin: "recommend".into(),
+                kind: Some(pb::action::Kind::AddTags(pb::Tags {
+                    tags: vec!["topic-Shipping".into()],
+                })),
+            },
+            pb::Action {
+                plugin: "router".into(),
+                kind: Some(pb::action::Kind::Route(pb::Routing {
+                    group: "latam".into(),
+                    ..Default::default()
+                })),
+            },
+        ];
+        let facts = ticket_facts(&event, &actions).expect("a ticket");
+        assert_eq!(
+            facts.slice,
+            figures::Slice {
+                country: "MX".into(),
+                language: "es".into(),
+                channel: "whatsapp".into(),
+                category: "shipping".into(),
+                group: "latam".into(),
+            }
+        );
+        assert_eq!(
+            (facts.customer_s, facts.replied_s),
+            (Some(1_800_000_000), None)
+        );
+        let no_ticket = pb::Event {
+            ticket_id: String::new(),
+            ..event
+        };
+        assert_eq!(ticket_facts(&no_ticket, &actions), None);
+    }
+}
