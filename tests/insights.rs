@@ -458,6 +458,36 @@ name = "plugin-noop"
         last.total.as_ref().expect("total").tickets
     );
 
+    // The chart of tickets per day: a bar per day, each the day's count.
+    let mut command = crossdesk_command();
+    command
+        .args(["report", "--addr", &admin_addr, "--tenant", "acme"])
+        .args([
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--format",
+            "volume-svg",
+        ])
+        .env("CROSSDESK_ADMIN_TOKEN", OPS);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joined")
+        .expect("run crossdesk report");
+    assert!(output.status.success(), "{output:?}");
+    let bars = bars(&String::from_utf8(output.stdout).expect("utf-8"));
+    let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
+    for ticket in week(WEEKS - 1) {
+        let date = jiff::Timestamp::from_second((first_day + ticket.day) * 86_400)
+            .expect("time")
+            .strftime("%Y-%m-%d")
+            .to_string();
+        *per_day.entry(date).or_default() += 1;
+    }
+    assert_eq!(bars, per_day);
+    assert_eq!(last.days.len(), 7);
+
     // A customer's data: exported, then erased from the figures.
     let customer = tickets[0].customer.clone();
     let theirs = tickets.iter().filter(|t| t.customer == customer).count();
@@ -489,6 +519,33 @@ name = "plugin-noop"
         .expect("export")
         .into_inner();
     assert!(gone.tickets.is_empty());
+}
+
+/// The bars of a chart of tickets per day (`data-day` → `data-value`), read as
+/// XML: the chart must be well-formed.
+fn bars(svg: &str) -> BTreeMap<String, u64> {
+    let mut reader = quick_xml::Reader::from_str(svg);
+    let mut bars = BTreeMap::new();
+    loop {
+        match reader.read_event().expect("well-formed SVG") {
+            quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element)
+                if element.name().as_ref() == b"rect" =>
+            {
+                let attribute = |name: &[u8]| {
+                    element
+                        .try_get_attribute(name)
+                        .expect("attribute")
+                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                };
+                if let (Some(day), Some(value)) = (attribute(b"data-day"), attribute(b"data-value"))
+                {
+                    bars.insert(day, value.parse().expect("a count"));
+                }
+            }
+            quick_xml::events::Event::Eof => return bars,
+            _ => {}
+        }
+    }
 }
 
 #[tokio::test]

@@ -16,6 +16,10 @@ pub(crate) enum Format {
     Table,
     Csv,
     Json,
+    /// An SVG chart of the tickets per day.
+    VolumeSvg,
+    /// An SVG chart of the share of positive ratings per day.
+    CsatSvg,
 }
 
 /// What `crossdesk admin report` asks for.
@@ -80,8 +84,34 @@ pub(super) async fn report(client: &mut Client, args: ReportArgs) -> Result<()> 
         Format::Json => println!("{}", json::to_json("crossdesk.v1.Report", &report)?),
         Format::Csv => print!("{}", csv_text(&report)?),
         Format::Table => print!("{}", report_text(&report)),
+        Format::VolumeSvg | Format::CsatSvg => print!("{}", chart(&report, args.format)),
     }
     Ok(())
+}
+
+/// The report's days as an SVG chart.
+fn chart(report: &pb::Report, format: Format) -> String {
+    use crossdesk_sidecar::insights::chart;
+    let day = |t: Option<&prost_types::Timestamp>| t.map_or(0, |t| t.seconds.div_euclid(86_400));
+    let first = day(report.since.as_ref());
+    let days = usize::try_from(day(report.until.as_ref()).saturating_sub(first)).unwrap_or(0);
+    if format == Format::VolumeSvg {
+        let tickets: Vec<(i64, u64)> = report
+            .days
+            .iter()
+            .map(|d| (day(d.day.as_ref()), d.tickets))
+            .collect();
+        let title = format!("{}: tickets per day", report.tenant_id);
+        chart::tickets_per_day(&title, first, days, &tickets)
+    } else {
+        let shares: Vec<(i64, Option<f64>)> = report
+            .days
+            .iter()
+            .map(|d| (day(d.day.as_ref()), d.csat_positive_share))
+            .collect();
+        let title = format!("{}: positive ratings per day", report.tenant_id);
+        chart::share_per_day(&title, first, days, &shares)
+    }
 }
 
 pub(super) async fn customer(

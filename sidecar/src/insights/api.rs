@@ -92,6 +92,18 @@ fn to_proto(tenant: &str, since_day: i64, until_day: i64, report: Report) -> pb:
         until: Some(day_timestamp(until_day)),
         by: report.by.iter().map(|d| d.name().to_owned()).collect(),
         total: Some(line(report.total)),
+        days: report
+            .days
+            .into_iter()
+            .map(|d| pb::ReportDay {
+                day: Some(day_timestamp(d.day)),
+                tickets: d.measures.tickets,
+                rated: d.measures.rated,
+                csat_positive_share: d.measures.csat_positive,
+                csat_mean: d.measures.csat_mean,
+                first_reply_median_seconds: d.measures.first_reply_median_s,
+            })
+            .collect(),
         lines: report.lines.into_iter().map(line).collect(),
         uncategorised_share: report.uncategorised,
         translation_pairs: report

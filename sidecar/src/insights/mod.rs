@@ -27,6 +27,7 @@
 //! lost, as for the contact history.
 
 pub mod api;
+pub mod chart;
 pub mod figures;
 pub mod report;
 

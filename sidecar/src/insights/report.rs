@@ -139,11 +139,20 @@ pub struct Spike {
     pub sigmas: f64,
 }
 
+/// One day of the period, all slices together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Day {
+    pub day: i64,
+    pub measures: Measures,
+}
+
 /// A report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
     pub by: Vec<Dimension>,
     pub total: Line,
+    /// Each day of the period with tickets, in order.
+    pub days: Vec<Day>,
     pub lines: Vec<Line>,
     /// Share of the period's tickets without a category.
     pub uncategorised: Option<f64>,
@@ -202,6 +211,7 @@ pub fn build(
     };
     // A slice recurs every day: summed per slice first, keyed (allocated) once.
     let mut by_slice: HashMap<&Slice, Figures> = HashMap::new();
+    let mut by_day: BTreeMap<i64, Figures> = BTreeMap::new();
     for cell in cells
         .iter()
         .filter(|c| (since_day..until_day).contains(&c.day))
@@ -211,6 +221,7 @@ pub fn build(
             .entry(&cell.slice)
             .or_default()
             .merge(&cell.figures);
+        by_day.entry(cell.day).or_default().merge(&cell.figures);
     }
     for (slice, figures) in &by_slice {
         total.merge(figures);
@@ -259,6 +270,13 @@ pub fn build(
             measures: Measures::of(&total),
             previous_tickets: previous_total,
         },
+        days: by_day
+            .iter()
+            .map(|(day, figures)| Day {
+                day: *day,
+                measures: Measures::of(figures),
+            })
+            .collect(),
         lines,
         uncategorised: share(uncategorised, total.tickets),
         pairs: pairs(translations, previous_since, since_day, until_day),
