@@ -8,6 +8,7 @@
 
 mod admin;
 mod admin_cli;
+mod admin_page;
 mod bridge;
 mod bridge_queue;
 mod cli;

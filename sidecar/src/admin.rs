@@ -783,6 +783,7 @@ pub async fn serve_admin(
             .is_some_and(|t| t.client_ca_file.is_some()),
         max_component_bytes: settings.max_component_bytes,
     };
+    let page = crate::admin_page::router(api.clone(), settings.tls.is_some());
     let service = AdminServiceServer::new(api)
         // Components travel in InstallPlugin; the server's own limit applies after.
         .max_decoding_message_size(settings.max_component_bytes.saturating_add(64 << 10))
@@ -792,11 +793,14 @@ pub async fn serve_admin(
     if let Some(tls) = &settings.tls {
         server = server.tls_config(crate::api::tls_config(tls)?)?;
     }
+    // The admin web page shares the listener: browsers speak HTTP/1.1.
+    let routes = tonic::service::Routes::from(page).add_service(service);
     server
+        .accept_http1(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .timeout(Duration::from_secs(120))
         .trace_fn(|request| tracing::info_span!("admin", path = %request.uri().path()))
-        .add_service(service)
+        .add_routes(routes)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     Ok(())

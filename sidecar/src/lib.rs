@@ -24,6 +24,7 @@
 #![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
 
 pub mod admin;
+mod admin_page;
 mod admission;
 pub mod api;
 pub mod auth;

@@ -8,6 +8,7 @@
 //! each plugin is compiled once per run, not once per server.
 
 pub mod balancer;
+pub mod browser;
 pub mod certs;
 pub mod engine;
 pub mod helpdesk;

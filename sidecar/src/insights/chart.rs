@@ -19,8 +19,8 @@ pub fn date(day: i64) -> String {
         .unwrap_or_else(|_| day.to_string())
 }
 
-/// Text for SVG: `&`, `<`, `>` and quotes escaped.
-fn escape(text: &str) -> String {
+/// Text for SVG or HTML: `&`, `<`, `>` and quotes escaped.
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -1,0 +1,413 @@
+//! The admin web page, served by the admin listener at `/admin`: a tenant's
+//! report for the last seven days (figures by language, charts of tickets and
+//! positive ratings per day) and its pipeline, each plugin with a switch.
+//!
+//! It is a thin face on the admin API: an admin signs in with their admin token,
+//! and every page and switch is an admin API call made with that token, in
+//! process, so the page can do exactly what the token may (tenants, audit, the
+//! next event's pipeline) and nothing else. The token stays on the server, in a
+//! session of this process (eight hours; a replica behind a load balancer needs
+//! sticky sessions, or the admin signs in again); the browser holds a random
+//! session id in an `HttpOnly`, `SameSite=Strict` cookie, and every form carries
+//! the session's own anti-forgery token.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tonic::Request;
+
+use crate::admin::AdminApi;
+use crate::insights::chart::{self, escape};
+use crate::pb;
+use crate::pb::admin_service_server::AdminService;
+
+/// How long a session lasts.
+const SESSION: Duration = Duration::from_secs(8 * 3600);
+const COOKIE: &str = "crossdesk_admin";
+
+/// A signed-in admin.
+#[derive(Clone)]
+struct Session {
+    token: String,
+    /// Every form of the session carries it.
+    csrf: String,
+}
+
+#[derive(Clone)]
+struct Page {
+    api: AdminApi,
+    sessions: moka::future::Cache<String, Session>,
+    /// Whether the listener speaks TLS: the cookie is then `Secure`.
+    tls: bool,
+}
+
+/// The page's routes, for the admin listener.
+pub(crate) fn router(api: AdminApi, tls: bool) -> axum::Router {
+    let page = Arc::new(Page {
+        api,
+        sessions: moka::future::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(SESSION)
+            .build(),
+        tls,
+    });
+    axum::Router::new()
+        .route("/admin", axum::routing::get(dashboard))
+        .route("/admin/login", axum::routing::post(login))
+        .route("/admin/logout", axum::routing::post(logout))
+        .route("/admin/toggle", axum::routing::post(toggle))
+        .with_state(page)
+}
+
+/// 32 random bytes, hex.
+fn random_id() -> Result<String, StatusCode> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+    Ok(hex::encode(bytes))
+}
+
+/// An admin API request carrying the session's token.
+fn with_token<T>(token: &str, message: T) -> Result<Request<T>, StatusCode> {
+    let mut request = Request::new(message);
+    let value = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| StatusCode::BAD_REQUEST)?;
+    request.metadata_mut().insert("authorization", value);
+    Ok(request)
+}
+
+impl Page {
+    async fn session(&self, headers: &HeaderMap) -> Option<(String, Session)> {
+        let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
+        let id = cookies
+            .split(';')
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == COOKIE)
+            .map(|(_, value)| value.to_owned())?;
+        let session = self.sessions.get(&id).await?;
+        Some((id, session))
+    }
+}
+
+fn page(title: &str, body: &str) -> Html<String> {
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{}</title><style>\
+         body{{font-family:sans-serif;margin:2em;max-width:64em}}\
+         table{{border-collapse:collapse;margin:1em 0}}\
+         td,th{{border-bottom:1px solid #ddd;padding:.3em .8em;text-align:left}}\
+         .num{{text-align:right}}</style></head><body>{body}</body></html>",
+        escape(title)
+    ))
+}
+
+fn login_page(error: Option<&str>) -> Html<String> {
+    let error = error.map_or_else(String::new, |e| {
+        format!("<p id=\"error\" role=\"alert\">{}</p>", escape(e))
+    });
+    page(
+        "Crossdesk admin",
+        &format!(
+            "<h1>Crossdesk admin</h1>{error}\
+             <form method=\"post\" action=\"/admin/login\">\
+             <label>Admin token <input id=\"token\" name=\"token\" type=\"password\" \
+             autocomplete=\"current-password\" required></label> \
+             <button id=\"sign-in\" type=\"submit\">Sign in</button></form>"
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(State(page): State<Arc<Page>>, Form(form): Form<LoginForm>) -> Response {
+    let token = form.token.trim().to_owned();
+    // The token is good when the admin API takes it.
+    let Ok(request) = with_token(&token, pb::ListTenantsRequest {}) else {
+        return (
+            StatusCode::UNAUTHORIZED,
+            login_page(Some("That token is not valid.")),
+        )
+            .into_response();
+    };
+    if page.api.list_tenants(request).await.is_err() {
+        return (
+            StatusCode::UNAUTHORIZED,
+            login_page(Some("That token is not valid.")),
+        )
+            .into_response();
+    }
+    let (Ok(id), Ok(csrf)) = (random_id(), random_id()) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    page.sessions
+        .insert(id.clone(), Session { token, csrf })
+        .await;
+    let secure = if page.tls { "; Secure" } else { "" };
+    let cookie = format!(
+        "{COOKIE}={id}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        SESSION.as_secs()
+    );
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response()
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(
+    State(page): State<Arc<Page>>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some((id, session)) = page.session(&headers).await
+        && session.csrf == form.csrf
+    {
+        page.sessions.invalidate(&id).await;
+    }
+    let cookie = format!("{COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0");
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response()
+}
+
+#[derive(Deserialize)]
+struct ToggleForm {
+    csrf: String,
+    tenant: String,
+    plugin: String,
+    enabled: bool,
+}
+
+async fn toggle(
+    State(page): State<Arc<Page>>,
+    headers: HeaderMap,
+    Form(form): Form<ToggleForm>,
+) -> Response {
+    let Some((_, session)) = page.session(&headers).await else {
+        return Redirect::to("/admin").into_response();
+    };
+    if session.csrf != form.csrf {
+        return (StatusCode::FORBIDDEN, "the form is not from this session\n").into_response();
+    }
+    let request = pb::ConfigurePluginRequest {
+        tenant_id: form.tenant.clone(),
+        plugin: form.plugin,
+        enabled: Some(form.enabled),
+        ..Default::default()
+    };
+    let Ok(request) = with_token(&session.token, request) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    if let Err(status) = page.api.configure_plugin(request).await {
+        return (
+            StatusCode::BAD_REQUEST,
+            page_error(&format!("{:?}: {}", status.code(), status.message())),
+        )
+            .into_response();
+    }
+    let back = format!("/admin?tenant={}", urlencode(&form.tenant));
+    Redirect::to(&back).into_response()
+}
+
+fn page_error(message: &str) -> Html<String> {
+    page(
+        "Crossdesk admin",
+        &format!(
+            "<p id=\"error\" role=\"alert\">{}</p><p><a href=\"/admin\">Back</a></p>",
+            escape(message)
+        ),
+    )
+}
+
+/// A tenant id for a query string: ids are printable, but may hold `&` or `#`.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct DashboardQuery {
+    tenant: Option<String>,
+}
+
+async fn dashboard(
+    State(page): State<Arc<Page>>,
+    headers: HeaderMap,
+    Query(query): Query<DashboardQuery>,
+) -> Response {
+    let Some((_, session)) = page.session(&headers).await else {
+        return login_page(None).into_response();
+    };
+    match render(&page, &session, query.tenant).await {
+        Ok(html) => html.into_response(),
+        Err(status) => (
+            StatusCode::BAD_REQUEST,
+            page_error(&format!("{:?}: {}", status.code(), status.message())),
+        )
+            .into_response(),
+    }
+}
+
+fn share(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+fn minutes(seconds: Option<f64>) -> String {
+    seconds.map_or_else(|| "–".to_owned(), |s| format!("{:.0} min", s / 60.0))
+}
+
+/// The dashboard of `tenant` (the first the admin manages by default).
+async fn render(
+    page: &Page,
+    session: &Session,
+    tenant: Option<String>,
+) -> Result<Html<String>, tonic::Status> {
+    let request =
+        |m| with_token(&session.token, m).map_err(|_| tonic::Status::unauthenticated("token"));
+    let tenants = page
+        .api
+        .list_tenants(request(pb::ListTenantsRequest {})?)
+        .await?
+        .into_inner()
+        .tenants;
+    let csrf = escape(&session.csrf);
+    let mut body = format!(
+        "<h1>Crossdesk admin</h1><form method=\"post\" action=\"/admin/logout\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <button type=\"submit\">Sign out</button></form><nav>"
+    );
+    for t in &tenants {
+        body.push_str(&format!(
+            "<a href=\"/admin?tenant={}\">{}</a> ",
+            urlencode(&t.tenant_id),
+            escape(&t.tenant_id)
+        ));
+    }
+    body.push_str("</nav>");
+    let chosen = tenant.or_else(|| tenants.first().map(|t| t.tenant_id.clone()));
+    let Some(tenant_id) = chosen else {
+        body.push_str("<p>No tenants.</p>");
+        return Ok(page_html(body));
+    };
+    let tenant = page
+        .api
+        .get_tenant(
+            with_token(
+                &session.token,
+                pb::TenantRef {
+                    tenant_id: tenant_id.clone(),
+                },
+            )
+            .map_err(|_| tonic::Status::unauthenticated("token"))?,
+        )
+        .await?
+        .into_inner();
+    let report = page
+        .api
+        .get_report(
+            with_token(
+                &session.token,
+                pb::GetReportRequest {
+                    tenant_id: tenant_id.clone(),
+                    by: vec!["language".into()],
+                    ..Default::default()
+                },
+            )
+            .map_err(|_| tonic::Status::unauthenticated("token"))?,
+        )
+        .await?
+        .into_inner();
+    let escaped = escape(&tenant_id);
+    body.push_str(&format!("<h2 id=\"tenant\">{escaped}</h2><h3>Pipeline</h3><table id=\"pipeline\"><tr><th>plugin</th><th>state</th><th></th></tr>"));
+    for grant in &tenant.plugins {
+        let name = escape(&grant.plugin);
+        let (state, action, label) = if grant.enabled {
+            ("on", "false", "Turn off")
+        } else {
+            ("off", "true", "Turn on")
+        };
+        body.push_str(&format!(
+            "<tr><td>{name}</td><td class=\"state\" data-plugin=\"{name}\">{state}</td><td>\
+             <form method=\"post\" action=\"/admin/toggle\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <input type=\"hidden\" name=\"tenant\" value=\"{escaped}\">\
+             <input type=\"hidden\" name=\"plugin\" value=\"{name}\">\
+             <input type=\"hidden\" name=\"enabled\" value=\"{action}\">\
+             <button type=\"submit\" id=\"toggle-{name}\">{label}</button></form></td></tr>"
+        ));
+    }
+    body.push_str("</table><h3>The last seven days</h3><table id=\"report\"><tr><th>language</th><th class=\"num\">tickets</th><th class=\"num\">positive ratings</th><th class=\"num\">resolved</th><th class=\"num\">first reply (median)</th></tr>");
+    let total = report.total.clone().unwrap_or_default();
+    let all = pb::ReportLine {
+        key: vec!["all".into()],
+        ..total
+    };
+    for line in report.lines.iter().chain(std::iter::once(&all)) {
+        let key = line
+            .key
+            .first()
+            .map_or("?", |k| if k.is_empty() { "?" } else { k });
+        body.push_str(&format!(
+            "<tr data-key=\"{k}\"><td>{k}</td><td class=\"num tickets\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            line.tickets,
+            share(line.csat_positive_share),
+            share(line.resolution_rate),
+            minutes(line.first_reply_median_seconds),
+            k = escape(key),
+        ));
+    }
+    body.push_str("</table>");
+    let day = |t: Option<&prost_types::Timestamp>| t.map_or(0, |t| t.seconds.div_euclid(86_400));
+    let first = day(report.since.as_ref());
+    let days = usize::try_from(day(report.until.as_ref()).saturating_sub(first)).unwrap_or(0);
+    let tickets: Vec<(i64, u64)> = report
+        .days
+        .iter()
+        .map(|d| (day(d.day.as_ref()), d.tickets))
+        .collect();
+    let shares: Vec<(i64, Option<f64>)> = report
+        .days
+        .iter()
+        .map(|d| (day(d.day.as_ref()), d.csat_positive_share))
+        .collect();
+    body.push_str(&chart::tickets_per_day(
+        "Tickets per day",
+        first,
+        days,
+        &tickets,
+    ));
+    body.push_str(&chart::share_per_day(
+        "Positive ratings per day",
+        first,
+        days,
+        &shares,
+    ));
+    for spike in &report.spikes {
+        body.push_str(&format!(
+            "<p class=\"spike\">Spike: {} on {}: {} tickets (usually {:.0}).</p>",
+            escape(&spike.category),
+            chart::date(day(spike.day.as_ref())),
+            spike.tickets,
+            spike.baseline
+        ));
+    }
+    Ok(page_html(body))
+}
+
+fn page_html(body: String) -> Html<String> {
+    page("Crossdesk admin", &body)
+}

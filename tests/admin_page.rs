@@ -1,0 +1,219 @@
+//! The admin web page in a real browser (headless Chromium through WebDriver):
+//! an admin signs in with their token, sees the figures of a known data set and
+//! the charts, and a switch turned there changes the next event's pipeline.
+
+use std::time::Duration;
+
+use crossdesk_integration_tests::browser::Browser;
+use crossdesk_integration_tests::*;
+
+const OPS: &str = "ops-S3CR3T-token-0123456789";
+
+/// `count` tickets today in `locale`, each rated `score` of 5 after its solve.
+async fn tickets(server: &TestServer, locale: &str, count: usize, score: &str) {
+    use pb::EventKind as K;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64;
+    // Early today (UTC), so that every event falls on the same day.
+    let start = now - now % 86_400;
+    for n in 0..count {
+        let ticket = format!("{locale}-{n}");
+        for (kind, offset, suffix) in [
+            (K::TicketCreated, 0, "created"),
+            (K::AgentReplyDrafted, 300, "reply"),
+            (K::TicketSolved, 900, "solved"),
+            (K::SatisfactionRated, 960, "rated"),
+        ] {
+            let mut event = customer_message("acme", &format!("{ticket}-{suffix}"), "hola");
+            event.kind = kind as i32;
+            event.ticket_id = ticket.clone();
+            event.occurred_at = Some(prost_types::Timestamp {
+                seconds: start + offset,
+                nanos: 0,
+            });
+            if let Some(customer) = event.customer.as_mut() {
+                customer.locale = locale.into();
+            }
+            if kind == K::SatisfactionRated {
+                event.attributes.insert("csat.score".into(), score.into());
+            }
+            server.handle(event).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_admin_signs_in_reads_the_figures_and_a_switch_changes_the_next_event() {
+    let server = TestServer::start(&format!(
+        r#"
+[admin]
+listen = "127.0.0.1:0"
+users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
+{}
+[insights]
+refresh_secs = 0
+
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = {{ tag = "seen" }}
+[[tenants.plugins]]
+name = "plugin-noop"
+"#,
+        install(&["plugin-tagger", "plugin-noop"])
+    ))
+    .await;
+    tickets(&server, "es-MX", 6, "5").await;
+    tickets(&server, "de-DE", 4, "2").await;
+
+    let browser = Browser::start().await;
+    let admin = format!("http://{}/admin", server.admin_addr.expect("admin"));
+    browser.go(&admin).await;
+    // A wrong token is refused on the page.
+    let token = browser.wait_for("#token").await;
+    browser.type_into(&token, "not-the-token").await;
+    browser.click(&browser.wait_for("#sign-in").await).await;
+    browser
+        .wait_for_text("#error", "That token is not valid.")
+        .await;
+    let token = browser.wait_for("#token").await;
+    browser.type_into(&token, OPS).await;
+    browser.click(&browser.wait_for("#sign-in").await).await;
+    browser.wait_for_text("#tenant", "acme").await;
+
+    // The figures are written within a second of the events: the page shows them
+    // once they are (reloading, as an admin would).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        browser.go(&admin).await;
+        let shown = browser.wait_for("tr[data-key='all'] .tickets").await;
+        if browser.text(&shown).await == "10" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page never showed 10 tickets"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser
+        .wait_for_text("tr[data-key='es'] .tickets", "6")
+        .await;
+    browser
+        .wait_for_text("tr[data-key='de'] .tickets", "4")
+        .await;
+    assert_eq!(browser.count("svg rect.bar").await, 1, "one day of tickets");
+    assert_eq!(browser.count("svg circle.point").await, 1);
+
+    // Turning the tagger off there takes it out of the next event's pipeline.
+    let before = server
+        .handle(customer_message("acme", "before", "hola"))
+        .await;
+    assert!(before.outcomes.iter().any(|o| o.plugin == "plugin-tagger"));
+    browser
+        .wait_for_text("td.state[data-plugin='plugin-tagger']", "on")
+        .await;
+    browser
+        .click(&browser.wait_for("#toggle-plugin-tagger").await)
+        .await;
+    browser
+        .wait_for_text("td.state[data-plugin='plugin-tagger']", "off")
+        .await;
+    let after = server
+        .handle(customer_message("acme", "after", "hola"))
+        .await;
+    assert!(
+        after.outcomes.iter().all(|o| o.plugin != "plugin-tagger"),
+        "{after:#?}"
+    );
+    assert!(after.outcomes.iter().any(|o| o.plugin == "plugin-noop"));
+}
+
+#[tokio::test]
+async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
+    let server = TestServer::start(&format!(
+        r#"
+[admin]
+listen = "127.0.0.1:0"
+users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
+{}
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-noop"
+"#,
+        install(&["plugin-noop"])
+    ))
+    .await;
+    let base = format!("http://{}", server.admin_addr.expect("admin"));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    // Without a session: the sign-in form, and no switch works.
+    let page = http
+        .get(format!("{base}/admin"))
+        .send()
+        .await
+        .expect("page");
+    assert!(page.text().await.expect("text").contains("id=\"token\""));
+    let forged = http
+        .post(format!("{base}/admin/toggle"))
+        .form(&[
+            ("csrf", "x"),
+            ("tenant", "acme"),
+            ("plugin", "plugin-noop"),
+            ("enabled", "false"),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert!(forged.status().is_redirection(), "{}", forged.status());
+    // With a session but another page's anti-forgery token: refused.
+    let signed_in = http
+        .post(format!("{base}/admin/login"))
+        .form(&[("token", OPS)])
+        .send()
+        .await
+        .expect("login");
+    let cookie = signed_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .expect("a session cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().expect("name=value").to_owned();
+    let forged = http
+        .post(format!("{base}/admin/toggle"))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", "not-this-sessions"),
+            ("tenant", "acme"),
+            ("plugin", "plugin-noop"),
+            ("enabled", "false"),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+    let still = server
+        .handle(customer_message("acme", "still", "hola"))
+        .await;
+    assert!(still.outcomes.iter().any(|o| o.plugin == "plugin-noop"));
+    // The admin API's gRPC still answers on the same listener.
+    let tenants = server
+        .admin()
+        .await
+        .list_tenants(as_admin(OPS, pb::ListTenantsRequest {}))
+        .await
+        .expect("gRPC beside the page")
+        .into_inner();
+    assert_eq!(tenants.tenants.len(), 1);
+}
