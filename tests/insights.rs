@@ -383,6 +383,18 @@ name = "plugin-noop"
             .unwrap_or_else(|| panic!("no line for {language}: {last:#?}"));
         check(line, &expected(&of), language);
     }
+    // By region: Mexico and Brazil are Latin America.
+    let regions = report(&server, first_day, (WEEKS - 1, WEEKS), &["region"]).await;
+    let latin: Vec<&Ticket> = week(WEEKS - 1)
+        .into_iter()
+        .filter(|t| matches!(t.country, "MX" | "BR"))
+        .collect();
+    let line = regions
+        .lines
+        .iter()
+        .find(|l| l.key == ["latin-america"])
+        .expect("a Latin America line");
+    check(line, &expected(&latin), "latin-america");
     let uncategorised = week(WEEKS - 1)
         .iter()
         .filter(|t| t.category.is_empty())

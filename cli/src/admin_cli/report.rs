@@ -34,7 +34,8 @@ pub(crate) struct ReportArgs {
     /// The day after the last (UTC), `YYYY-MM-DD`; default: tomorrow.
     #[arg(long, value_name = "DATE")]
     pub(super) until: Option<String>,
-    /// Slice by these, comma-separated: country, language, channel, category, group.
+    /// Slice by these, comma-separated: region, country, language, channel, category,
+    /// group.
     #[arg(long, value_delimiter = ',', value_name = "DIMENSIONS")]
     pub(super) by: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]

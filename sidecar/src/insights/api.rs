@@ -38,7 +38,7 @@ pub async fn get_report(
         .map(|name| {
             Dimension::parse(name).ok_or_else(|| {
                 Status::invalid_argument(format!(
-                    "cannot slice by {:?}: give country, language, channel, category or group",
+                    "cannot slice by {:?}: give region, country, language, channel, category or group",
                     name.chars().take(40).collect::<String>()
                 ))
             })

@@ -29,6 +29,7 @@
 pub mod api;
 pub mod chart;
 pub mod figures;
+pub mod regions;
 pub mod report;
 
 use std::collections::BTreeSet;

@@ -27,6 +27,8 @@ pub const SPIKE_MIN_EXCESS: f64 = 5.0;
 /// What a report can be sliced by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Dimension {
+    /// The country's region ([`super::regions`]).
+    Region,
     Country,
     Language,
     Channel,
@@ -37,6 +39,7 @@ pub enum Dimension {
 impl Dimension {
     pub fn parse(name: &str) -> Option<Dimension> {
         Some(match name.trim() {
+            "region" => Dimension::Region,
             "country" => Dimension::Country,
             "language" => Dimension::Language,
             "channel" => Dimension::Channel,
@@ -48,6 +51,7 @@ impl Dimension {
 
     pub fn name(self) -> &'static str {
         match self {
+            Dimension::Region => "region",
             Dimension::Country => "country",
             Dimension::Language => "language",
             Dimension::Channel => "channel",
@@ -58,6 +62,7 @@ impl Dimension {
 
     fn of(self, slice: &Slice) -> &str {
         match self {
+            Dimension::Region => super::regions::region_of(&slice.country),
             Dimension::Country => &slice.country,
             Dimension::Language => &slice.language,
             Dimension::Channel => &slice.channel,
