@@ -107,6 +107,11 @@ name = "plugin-noop"
         .await;
     assert_eq!(browser.count("svg rect.bar").await, 1, "one day of tickets");
     assert_eq!(browser.count("svg circle.point").await, 1);
+    assert_eq!(
+        browser.count("svg rect.cell").await,
+        2,
+        "first replies in es and de, all at one hour"
+    );
 
     // Turning the tagger off there takes it out of the next event's pipeline.
     let before = server

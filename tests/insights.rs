@@ -500,6 +500,60 @@ name = "plugin-noop"
     assert_eq!(bars, per_day);
     assert_eq!(last.days.len(), 7);
 
+    // First replies by language and hour: the API's counts, and the heatmap's
+    // medians, against the generated tickets'.
+    let mut waits: BTreeMap<(String, u32), Vec<i64>> = BTreeMap::new();
+    for ticket in week(WEEKS - 1) {
+        if let Some(reply) = ticket.reply {
+            let hour = (ticket.created.rem_euclid(86_400) / 3_600) as u32;
+            waits
+                .entry((ticket.language.to_owned(), hour))
+                .or_default()
+                .push(reply - ticket.created);
+        }
+    }
+    let from_api: BTreeMap<(String, u32), u64> = last
+        .first_reply_hours
+        .iter()
+        .map(|h| ((h.language.clone(), h.hour), h.replied))
+        .collect();
+    let counted: BTreeMap<(String, u32), u64> = waits
+        .iter()
+        .map(|(k, v)| (k.clone(), v.len() as u64))
+        .collect();
+    assert_eq!(from_api, counted);
+    let mut command = crossdesk_command();
+    command
+        .args(["report", "--addr", &admin_addr, "--tenant", "acme"])
+        .args([
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--format",
+            "heatmap-svg",
+        ])
+        .env("CROSSDESK_ADMIN_TOKEN", OPS);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joined")
+        .expect("run crossdesk report");
+    assert!(output.status.success(), "{output:?}");
+    let squares = marks(
+        &String::from_utf8(output.stdout).expect("utf-8"),
+        b"rect",
+        &[b"data-language", b"data-hour", b"data-value"],
+    );
+    assert_eq!(squares.len(), waits.len());
+    for square in squares {
+        let key = (
+            square[0].clone(),
+            square[1].parse::<u32>().expect("an hour"),
+        );
+        let exact = quantile(waits[&key].clone(), 0.5);
+        close(Some(square[2].parse().expect("seconds")), exact, "heatmap");
+    }
+
     // A customer's data: exported, then erased from the figures.
     let customer = tickets[0].customer.clone();
     let theirs = tickets.iter().filter(|t| t.customer == customer).count();
@@ -533,31 +587,38 @@ name = "plugin-noop"
     assert!(gone.tickets.is_empty());
 }
 
-/// The bars of a chart of tickets per day (`data-day` → `data-value`), read as
-/// XML: the chart must be well-formed.
-fn bars(svg: &str) -> BTreeMap<String, u64> {
+/// The `attributes` of every `element` of an SVG that has them all, read as XML:
+/// the chart must be well-formed.
+fn marks(svg: &str, element: &[u8], attributes: &[&[u8]]) -> Vec<Vec<String>> {
     let mut reader = quick_xml::Reader::from_str(svg);
-    let mut bars = BTreeMap::new();
+    let mut found = Vec::new();
     loop {
         match reader.read_event().expect("well-formed SVG") {
-            quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element)
-                if element.name().as_ref() == b"rect" =>
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)
+                if e.name().as_ref() == element =>
             {
-                let attribute = |name: &[u8]| {
-                    element
-                        .try_get_attribute(name)
-                        .expect("attribute")
-                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
-                };
-                if let (Some(day), Some(value)) = (attribute(b"data-day"), attribute(b"data-value"))
-                {
-                    bars.insert(day, value.parse().expect("a count"));
-                }
+                let values: Option<Vec<String>> = attributes
+                    .iter()
+                    .map(|name| {
+                        e.try_get_attribute(*name)
+                            .expect("attribute")
+                            .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                    })
+                    .collect();
+                found.extend(values);
             }
-            quick_xml::events::Event::Eof => return bars,
+            quick_xml::events::Event::Eof => return found,
             _ => {}
         }
     }
+}
+
+/// The bars of a chart of tickets per day (`data-day` → `data-value`).
+fn bars(svg: &str) -> BTreeMap<String, u64> {
+    marks(svg, b"rect", &[b"data-day", b"data-value"])
+        .into_iter()
+        .map(|m| (m[0].clone(), m[1].parse().expect("a count")))
+        .collect()
 }
 
 #[tokio::test]

@@ -396,6 +396,10 @@ async fn render(
         days,
         &shares,
     ));
+    body.push_str(&chart::first_reply_heatmap(
+        "Median first reply by language and hour (UTC)",
+        &crate::insights::api::heat_cells(&report),
+    ));
     for spike in &report.spikes {
         body.push_str(&format!(
             "<p class=\"spike\">Spike: {} on {}: {} tickets (usually {:.0}).</p>",

@@ -20,6 +20,8 @@ pub(crate) enum Format {
     VolumeSvg,
     /// An SVG chart of the share of positive ratings per day.
     CsatSvg,
+    /// An SVG heatmap of the median first-reply time by language and hour (UTC).
+    HeatmapSvg,
 }
 
 /// What `crossdesk admin report` asks for.
@@ -85,7 +87,9 @@ pub(super) async fn report(client: &mut Client, args: ReportArgs) -> Result<()> 
         Format::Json => println!("{}", json::to_json("crossdesk.v1.Report", &report)?),
         Format::Csv => print!("{}", csv_text(&report)?),
         Format::Table => print!("{}", report_text(&report)),
-        Format::VolumeSvg | Format::CsatSvg => print!("{}", chart(&report, args.format)),
+        Format::VolumeSvg | Format::CsatSvg | Format::HeatmapSvg => {
+            print!("{}", chart(&report, args.format))
+        }
     }
     Ok(())
 }
@@ -96,6 +100,16 @@ fn chart(report: &pb::Report, format: Format) -> String {
     let day = |t: Option<&prost_types::Timestamp>| t.map_or(0, |t| t.seconds.div_euclid(86_400));
     let first = day(report.since.as_ref());
     let days = usize::try_from(day(report.until.as_ref()).saturating_sub(first)).unwrap_or(0);
+    if format == Format::HeatmapSvg {
+        let title = format!(
+            "{}: median first reply by language and hour (UTC)",
+            report.tenant_id
+        );
+        return chart::first_reply_heatmap(
+            &title,
+            &crossdesk_sidecar::insights::api::heat_cells(report),
+        );
+    }
     if format == Format::VolumeSvg {
         let tickets: Vec<(i64, u64)> = report
             .days

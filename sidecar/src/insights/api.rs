@@ -92,6 +92,16 @@ fn to_proto(tenant: &str, since_day: i64, until_day: i64, report: Report) -> pb:
         until: Some(day_timestamp(until_day)),
         by: report.by.iter().map(|d| d.name().to_owned()).collect(),
         total: Some(line(report.total)),
+        first_reply_hours: report
+            .hours
+            .into_iter()
+            .map(|h| pb::FirstReplyHour {
+                language: h.language,
+                hour: u32::from(h.hour),
+                replied: h.replied,
+                median_seconds: h.median_s,
+            })
+            .collect(),
         days: report
             .days
             .into_iter()
@@ -130,6 +140,23 @@ fn to_proto(tenant: &str, since_day: i64, until_day: i64, report: Report) -> pb:
             })
             .collect(),
     }
+}
+
+/// A report's first-reply hours that have a median, for
+/// [`super::chart::first_reply_heatmap`].
+pub fn heat_cells(report: &pb::Report) -> Vec<super::chart::HeatCell> {
+    report
+        .first_reply_hours
+        .iter()
+        .filter_map(|h| {
+            Some(super::chart::HeatCell {
+                language: h.language.clone(),
+                hour: u8::try_from(h.hour).ok()?,
+                replied: h.replied,
+                median_s: h.median_seconds?,
+            })
+        })
+        .collect()
 }
 
 fn customer_ref(request: &pb::CustomerRef) -> Result<(), Status> {

@@ -1,7 +1,9 @@
-//! Charts of a report's days as standalone SVG: tickets per day (bars) and the
-//! share of positive ratings per day (a line, gaps where nobody rated). Each mark
-//! carries its day and value (`data-day`, `data-value`) and a `<title>` a browser
-//! shows on hover, so a chart can be read by people and checked by programs.
+//! Charts of a report as standalone SVG: tickets per day (bars), the share of
+//! positive ratings per day (a line, gaps where nobody rated), and the median
+//! first-reply time by language and hour (a heatmap). Each mark carries what it
+//! shows (`data-day`, `data-language`, `data-hour`, `data-value`) and a `<title>`
+//! a browser shows on hover, so a chart can be read by people and checked by
+//! programs.
 
 use std::fmt::Write as _;
 
@@ -188,9 +190,107 @@ pub fn share_per_day(
     svg
 }
 
+/// One square of the heatmap: a language's first replies to tickets first seen
+/// in one hour (UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatCell {
+    pub language: String,
+    pub hour: u8,
+    pub replied: u64,
+    pub median_s: f64,
+}
+
+/// Median first-reply time by language (rows) and hour of the day (columns):
+/// the darker, the longer customers of that language waited.
+pub fn first_reply_heatmap(title: &str, cells: &[HeatCell]) -> String {
+    let mut languages: Vec<&str> = cells.iter().map(|c| c.language.as_str()).collect();
+    languages.sort_unstable();
+    languages.dedup();
+    let row = 18.0;
+    let column = (WIDTH - LEFT - RIGHT) / 24.0;
+    let height = TOP + row * languages.len() as f64 + BOTTOM;
+    // Darkness grows with the logarithm of the wait, up to the longest one.
+    let longest = cells.iter().map(|c| c.median_s).fold(1.0_f64, f64::max);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
+         viewBox=\"0 0 {WIDTH} {height}\" font-family=\"sans-serif\" font-size=\"11\">\
+         <title>{}</title><text x=\"{LEFT}\" y=\"16\" font-size=\"13\">{}</text>",
+        escape(title),
+        escape(title)
+    );
+    for (index, language) in languages.iter().enumerate() {
+        let y = TOP + row * index as f64;
+        let _ = write!(
+            svg,
+            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>",
+            LEFT - 4.0,
+            y + row * 0.7,
+            escape(if language.is_empty() { "?" } else { language })
+        );
+        for cell in cells.iter().filter(|c| c.language == *language) {
+            let depth = ((cell.median_s + 1.0).ln() / (longest + 1.0).ln()).clamp(0.0, 1.0);
+            let lightness = 95.0 - depth * 60.0;
+            let _ = write!(
+                svg,
+                "<rect class=\"cell\" data-language=\"{}\" data-hour=\"{}\" data-value=\"{:.0}\" \
+                 x=\"{:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\" \
+                 fill=\"hsl(25, 80%, {lightness:.0}%)\"><title>{} at {:02}:00 UTC: median {:.0} min \
+                 ({} replies)</title></rect>",
+                escape(language),
+                cell.hour,
+                cell.median_s,
+                LEFT + column * f64::from(cell.hour),
+                column - 1.0,
+                row - 1.0,
+                escape(language),
+                cell.hour,
+                cell.median_s / 60.0,
+                cell.replied
+            );
+        }
+    }
+    for hour in (0..24).step_by(3) {
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\">{hour:02}h</text>",
+            LEFT + column * f64::from(hour),
+            height - 14.0
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_heatmap_has_a_square_per_language_and_hour_with_replies() {
+        let cell = |language: &str, hour, median_s| HeatCell {
+            language: language.into(),
+            hour,
+            replied: 3,
+            median_s,
+        };
+        let svg = first_reply_heatmap(
+            "waits",
+            &[
+                cell("es", 9, 120.0),
+                cell("es", 22, 7_200.0),
+                cell("ja", 3, 600.0),
+            ],
+        );
+        assert_eq!(svg.matches("class=\"cell\"").count(), 3);
+        assert!(
+            svg.contains("data-language=\"es\" data-hour=\"22\" data-value=\"7200\""),
+            "{svg}"
+        );
+        // Two rows: es and ja.
+        assert!(svg.contains(">es</text>") && svg.contains(">ja</text>"));
+    }
 
     #[test]
     fn axes_end_on_round_numbers() {

@@ -178,20 +178,57 @@ pub struct Cell {
     pub figures: Figures,
 }
 
+/// The first replies of a day's tickets of one language first seen in one hour
+/// (UTC): what the heatmap of first-reply times by language and hour reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HourCell {
+    pub day: i64,
+    pub language: String,
+    /// 0 to 23, UTC.
+    pub hour: u8,
+    pub first_reply: Histogram,
+}
+
+/// What a day's tickets make: a cell per slice and one per language and hour.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DayCells {
+    pub cells: Vec<Cell>,
+    pub hours: Vec<HourCell>,
+}
+
 /// The cells of `day` from the tickets first seen that day.
-pub fn cells_of(day: i64, tickets: &[TicketRow]) -> Vec<Cell> {
+pub fn cells_of(day: i64, tickets: &[TicketRow]) -> DayCells {
     let mut by_slice: BTreeMap<&Slice, Figures> = BTreeMap::new();
+    let mut by_hour: BTreeMap<(&str, u8), Histogram> = BTreeMap::new();
     for ticket in tickets {
         by_slice.entry(&ticket.slice).or_default().add(ticket);
+        if let Some(reply) = ticket.first_reply_s {
+            let hour = u8::try_from(ticket.created_s.rem_euclid(86_400) / 3_600).unwrap_or(0);
+            by_hour
+                .entry((&ticket.slice.language, hour))
+                .or_default()
+                .add(reply.saturating_sub(ticket.created_s) as f64);
+        }
     }
-    by_slice
-        .into_iter()
-        .map(|(slice, figures)| Cell {
-            day,
-            slice: slice.clone(),
-            figures,
-        })
-        .collect()
+    DayCells {
+        cells: by_slice
+            .into_iter()
+            .map(|(slice, figures)| Cell {
+                day,
+                slice: slice.clone(),
+                figures,
+            })
+            .collect(),
+        hours: by_hour
+            .into_iter()
+            .map(|((language, hour), first_reply)| HourCell {
+                day,
+                language: language.to_owned(),
+                hour,
+                first_reply,
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

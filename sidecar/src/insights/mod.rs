@@ -378,10 +378,12 @@ pub async fn report(
 ) -> Result<report::Report, crate::store::StoreError> {
     let earliest = report::earliest_day_read(since_day, until_day);
     let cells = store.insight_cells(tenant, since_day, until_day).await?;
+    let hours = store.insight_hours(tenant, since_day, until_day).await?;
     let earlier = store.insight_counts(tenant, earliest, since_day).await?;
     let translations = store.translations(tenant, earliest, until_day).await?;
     Ok(report::build(
         &cells,
+        &hours,
         &earlier,
         &translations,
         since_day,

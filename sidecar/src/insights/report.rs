@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::TranslationFact;
-use super::figures::{Cell, Figures, Slice};
+use super::figures::{Cell, Figures, Histogram, HourCell, Slice};
 use crate::store::CellCount;
 
 /// Weeks of the same weekday a day's volume is compared with.
@@ -151,9 +151,20 @@ pub struct Day {
     pub measures: Measures,
 }
 
+/// First replies to a language's tickets first seen in one hour of the day (UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HourLine {
+    pub language: String,
+    pub hour: u8,
+    pub replied: u64,
+    pub median_s: Option<f64>,
+}
+
 /// A report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
+    /// The period's first-reply times by language and hour, for the heatmap.
+    pub hours: Vec<HourLine>,
     pub by: Vec<Dimension>,
     pub total: Line,
     /// Each day of the period with tickets, in order.
@@ -189,6 +200,7 @@ fn median(values: &mut [f64]) -> f64 {
 /// and the translation counts of both.
 pub fn build(
     cells: &[Cell],
+    hours: &[HourCell],
     earlier: &[CellCount],
     translations: &[TranslationFact],
     since_day: i64,
@@ -268,7 +280,26 @@ pub fn build(
             .then_with(|| a.key.cmp(&b.key))
     });
 
+    let mut by_hour: BTreeMap<(&str, u8), Histogram> = BTreeMap::new();
+    for cell in hours
+        .iter()
+        .filter(|c| (since_day..until_day).contains(&c.day))
+    {
+        by_hour
+            .entry((&cell.language, cell.hour))
+            .or_default()
+            .merge(&cell.first_reply);
+    }
     Report {
+        hours: by_hour
+            .into_iter()
+            .map(|((language, hour), histogram)| HourLine {
+                language: language.to_owned(),
+                hour,
+                replied: histogram.count(),
+                median_s: histogram.quantile(0.5),
+            })
+            .collect(),
         by: by.to_vec(),
         total: Line {
             key: Vec::new(),
@@ -375,7 +406,15 @@ mod tests {
                 tickets: c.figures.tickets,
             })
             .collect();
-        build(cells, &earlier, &[], since, until, &[Dimension::Category])
+        build(
+            cells,
+            &[],
+            &earlier,
+            &[],
+            since,
+            until,
+            &[Dimension::Category],
+        )
     }
 
     fn cell(day: i64, category: &str, tickets: u64) -> Cell {

@@ -14,11 +14,11 @@ use rusqlite::params;
 use super::postgres::PostgresStore;
 use super::sqlite::SqliteStore;
 use super::{Backend, Store, StoreError};
-use crate::insights::figures::{Cell, Figures, Slice, TicketRow};
+use crate::insights::figures::{Cell, DayCells, Figures, Histogram, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
 
 /// How a day's tickets become its cells.
-pub type Aggregate = fn(i64, &[TicketRow]) -> Vec<Cell>;
+pub type Aggregate = fn(i64, &[TicketRow]) -> DayCells;
 
 impl Store {
     /// Merges what events said about their tickets; returns the days (of first
@@ -60,6 +60,16 @@ impl Store {
         to_day: i64,
     ) -> Result<Vec<CellCount>, StoreError> {
         dispatch!(self.insight_counts(tenant, from_day, to_day))
+    }
+
+    /// The first replies by language and hour of days `[from_day, to_day)`.
+    pub async fn insight_hours(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<HourCell>, StoreError> {
+        dispatch!(self.insight_hours(tenant, from_day, to_day))
     }
 
     /// Adds translated replies and corrections.
@@ -127,6 +137,18 @@ const TICKET_COLUMNS: &str = "ticket, customer, created_s, first_reply_s, solved
 
 fn to_u32(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+fn encode_histogram(histogram: &Histogram) -> Result<Vec<u8>, StoreError> {
+    postcard::to_allocvec(histogram).map_err(|e| StoreError::Corrupt(format!("insight hour: {e}")))
+}
+
+fn decode_histogram(bytes: &[u8]) -> Result<Histogram, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("insight hour: {e}")))
+}
+
+fn to_hour(hour: i64) -> u8 {
+    u8::try_from(hour.clamp(0, 23)).unwrap_or(0)
 }
 
 /// A cell's figures as stored: postcard, compact and quick to read back (a year of
@@ -274,6 +296,42 @@ impl SqliteStore {
         .await
     }
 
+    pub async fn insight_hours(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<HourCell>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT day, language, hour, first_reply FROM insight_hours
+                     WHERE tenant = ?1 AND day >= ?2 AND day < ?3",
+                )?
+                .query_map(params![tenant, from_day, to_day], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, Vec<u8>>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(day, language, hour, bytes)| {
+                    Ok(HourCell {
+                        day,
+                        language,
+                        hour: to_hour(hour),
+                        first_reply: decode_histogram(&bytes)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await
+    }
+
     pub async fn record_tickets(
         &self,
         tenant: &str,
@@ -336,13 +394,18 @@ impl SqliteStore {
                 "DELETE FROM insight_cells WHERE tenant = ?1 AND day = ?2",
                 params![tenant, day],
             )?;
+            tx.execute(
+                "DELETE FROM insight_hours WHERE tenant = ?1 AND day = ?2",
+                params![tenant, day],
+            )?;
+            let made = aggregate(day, &tickets);
             {
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO insight_cells (tenant, day, country, language, channel,
                                                 category, grp, tickets, figures)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?;
-                for cell in aggregate(day, &tickets) {
+                for cell in &made.cells {
                     let s = &cell.slice;
                     insert.execute(params![
                         tenant,
@@ -354,6 +417,19 @@ impl SqliteStore {
                         s.group,
                         i64::try_from(cell.figures.tickets).unwrap_or(i64::MAX),
                         encode(&cell.figures)?
+                    ])?;
+                }
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO insight_hours (tenant, day, language, hour, first_reply)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for hour in &made.hours {
+                    insert.execute(params![
+                        tenant,
+                        day,
+                        hour.language,
+                        hour.hour,
+                        encode_histogram(&hour.first_reply)?
                     ])?;
                 }
             }
@@ -512,6 +588,10 @@ impl SqliteStore {
                 "DELETE FROM insight_translation WHERE day < ?1",
                 params![before_day],
             )?;
+            tx.execute(
+                "DELETE FROM insight_hours WHERE day < ?1",
+                params![before_day],
+            )?;
             tx.commit()
         })
         .await
@@ -547,6 +627,31 @@ impl PostgresStore {
                     group: row.try_get(5)?,
                 },
                 tickets: row.try_get::<_, i64>(6)?.unsigned_abs(),
+            })
+        })
+        .collect()
+    }
+
+    pub async fn insight_hours(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<HourCell>, StoreError> {
+        let c = self.pool.get().await?;
+        c.query(
+            "SELECT day, language, hour, first_reply FROM insight_hours
+             WHERE tenant = $1 AND day >= $2 AND day < $3",
+            &[&tenant, &from_day, &to_day],
+        )
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(HourCell {
+                day: row.try_get(0)?,
+                language: row.try_get(1)?,
+                hour: to_hour(row.try_get::<_, i32>(2)?.into()),
+                first_reply: decode_histogram(row.try_get(3)?)?,
             })
         })
         .collect()
@@ -619,6 +724,12 @@ impl PostgresStore {
             &[&tenant, &day],
         )
         .await?;
+        tx.execute(
+            "DELETE FROM insight_hours WHERE tenant = $1 AND day = $2",
+            &[&tenant, &day],
+        )
+        .await?;
+        let made = aggregate(day, &tickets);
         let insert = tx
             .prepare_cached(
                 "INSERT INTO insight_cells (tenant, day, country, language, channel,
@@ -626,7 +737,7 @@ impl PostgresStore {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             )
             .await?;
-        for cell in aggregate(day, &tickets) {
+        for cell in &made.cells {
             let s = &cell.slice;
             let figures = encode(&cell.figures)?;
             let tickets = i64::try_from(cell.figures.tickets).unwrap_or(i64::MAX);
@@ -645,6 +756,18 @@ impl PostgresStore {
                 ],
             )
             .await?;
+        }
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO insight_hours (tenant, day, language, hour, first_reply)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .await?;
+        for hour in &made.hours {
+            let first_reply = encode_histogram(&hour.first_reply)?;
+            let h = i32::from(hour.hour);
+            tx.execute(&insert, &[&tenant, &day, &hour.language, &h, &first_reply])
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -792,6 +915,8 @@ impl PostgresStore {
             &[&before_day],
         )
         .await?;
+        tx.execute("DELETE FROM insight_hours WHERE day < $1", &[&before_day])
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -319,6 +319,28 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (tenant, day, source, target)
             );",
     },
+    Migration {
+        version: 8,
+        description: "insights: first replies per day, language and hour",
+        sqlite: "
+            CREATE TABLE insight_hours (
+                tenant      TEXT NOT NULL,
+                day         INTEGER NOT NULL,
+                language    TEXT NOT NULL,
+                hour        INTEGER NOT NULL,
+                first_reply BLOB NOT NULL,
+                PRIMARY KEY (tenant, day, language, hour)
+            ) WITHOUT ROWID;",
+        postgres: "
+            CREATE TABLE insight_hours (
+                tenant      TEXT NOT NULL,
+                day         BIGINT NOT NULL,
+                language    TEXT NOT NULL,
+                hour        INTEGER NOT NULL,
+                first_reply BYTEA NOT NULL,
+                PRIMARY KEY (tenant, day, language, hour)
+            );",
+    },
 ];
 
 /// The newest schema version this host knows.

@@ -184,7 +184,7 @@ enum Backend {
 
 /// Forwards a call to whichever backend this store uses.
 /// The tables holding a tenant's data, emptied of it when the tenant is deleted.
-const TENANT_DATA_TABLES: [&str; 9] = [
+const TENANT_DATA_TABLES: [&str; 10] = [
     "tenant_secrets",
     "plugin_kv",
     "plugin_kv_generation",
@@ -194,6 +194,7 @@ const TENANT_DATA_TABLES: [&str; 9] = [
     "insight_tickets",
     "insight_cells",
     "insight_translation",
+    "insight_hours",
 ];
 
 /// The width of a contact-history bucket: a quarter hour, so that forecasts can
