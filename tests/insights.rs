@@ -662,3 +662,133 @@ users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
         .expect_err("no token");
     assert_eq!(unauthenticated.code(), tonic::Code::Unauthenticated);
 }
+
+#[tokio::test]
+async fn a_tenants_own_categories_name_what_no_plugin_did() {
+    let server = TestServer::start(&format!(
+        r#"
+[admin]
+listen = "127.0.0.1:0"
+users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
+{}
+[insights]
+refresh_secs = 0
+
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-noop"
+"#,
+        install(&["plugin-noop"])
+    ))
+    .await;
+    let mut admin = server.admin().await;
+    let category = |name: &str, keywords: &[(&str, &[&str])]| pb::Category {
+        name: name.into(),
+        keywords: keywords
+            .iter()
+            .map(|(language, words)| {
+                (
+                    (*language).to_owned(),
+                    pb::Keywords {
+                        words: words.iter().map(|w| (*w).to_owned()).collect(),
+                    },
+                )
+            })
+            .collect(),
+    };
+    // A bad category is refused with the field named, and nothing changes.
+    let refused = admin
+        .set_categories(as_admin(
+            OPS,
+            pb::SetCategoriesRequest {
+                tenant_id: "acme".into(),
+                categories: vec![category("Returns!", &[("es", &["devolver"])])],
+                expected_revision: 0,
+            },
+        ))
+        .await
+        .expect_err("a bad name");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("categories"),
+        "{}",
+        refused.message()
+    );
+    let tenant = admin
+        .set_categories(as_admin(
+            OPS,
+            pb::SetCategoriesRequest {
+                tenant_id: "acme".into(),
+                categories: vec![
+                    category(
+                        "returns",
+                        &[("es", &["devolver", "devolución"]), ("*", &["refund"])],
+                    ),
+                    category("shipping", &[("es", &["pedido"]), ("ja", &["配送"])]),
+                ],
+                expected_revision: 0,
+            },
+        ))
+        .await
+        .expect("categories set")
+        .into_inner();
+    assert_eq!(tenant.categories.len(), 2);
+    let today = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+        / 86_400;
+    for (n, (locale, text)) in [
+        ("es-MX", "Quiero devolver las botas"),
+        ("es-MX", "¿Dónde está mi pedido?"),
+        ("ja-JP", "配送はいつですか"),
+        ("en-US", "I want a refund"),
+        ("de-DE", "Hallo, eine Frage"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut event = customer_message("acme", &format!("m-{n}"), text);
+        event.ticket_id = format!("t-{n}");
+        event.occurred_at = Some(prost_types::Timestamp {
+            seconds: today * 86_400 + 60,
+            nanos: 0,
+        });
+        if let Some(customer) = event.customer.as_mut() {
+            customer.locale = locale.into();
+        }
+        server.handle(event).await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let report = admin
+            .get_report(as_admin(
+                OPS,
+                pb::GetReportRequest {
+                    tenant_id: "acme".into(),
+                    since: day(today, 0),
+                    until: day(today, 1),
+                    by: vec!["category".into()],
+                },
+            ))
+            .await
+            .expect("a report")
+            .into_inner();
+        let counts: BTreeMap<String, u64> = report
+            .lines
+            .iter()
+            .map(|l| (l.key[0].clone(), l.tickets))
+            .collect();
+        let expected: BTreeMap<String, u64> = [("returns", 2), ("shipping", 2), ("", 1)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        if counts == expected {
+            exactly(report.uncategorised_share, 0.2, "uncategorised");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{counts:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -211,6 +211,18 @@ fn tenant_to_pb(state: TenantState) -> pb::Tenant {
             .map(|(kind, plugins)| (kind, pb::PluginOrder { plugins }))
             .collect(),
         isolation: isolation_to_pb(doc.isolation).into(),
+        categories: doc
+            .categories
+            .into_iter()
+            .map(|c| pb::Category {
+                name: c.name,
+                keywords: c
+                    .keywords
+                    .into_iter()
+                    .map(|(language, words)| (language, pb::Keywords { words }))
+                    .collect(),
+            })
+            .collect(),
     }
 }
 
@@ -463,6 +475,39 @@ impl AdminService for AdminApi {
             )
             .await?;
         self.applied(tenant_to_pb(state)).await
+    }
+
+    async fn set_categories(
+        &self,
+        request: Request<pb::SetCategoriesRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        let categories: Vec<crate::insights::categories::CategoryRule> = r
+            .categories
+            .into_iter()
+            .map(|c| crate::insights::categories::CategoryRule {
+                name: c.name,
+                keywords: c
+                    .keywords
+                    .into_iter()
+                    .map(|(language, words)| (language, words.words))
+                    .collect(),
+            })
+            .collect();
+        self.edit(
+            &admin,
+            &r.tenant_id,
+            r.expected_revision,
+            "tenant.categories",
+            "categories",
+            Box::new(move |doc| {
+                doc.categories = categories;
+                Ok(Some("tenant.categories"))
+            }),
+        )
+        .await
     }
 
     async fn set_pipeline_order(

@@ -514,6 +514,7 @@ impl TenantConfig {
             plugins: self.plugins.clone(),
             pipelines: self.pipelines.clone(),
             isolation: self.isolation,
+            categories: self.categories.clone(),
         }
     }
 }
@@ -540,6 +541,10 @@ pub struct TenantConfig {
     /// `event` requires a fresh instance per call for all its plugins.
     #[serde(default)]
     pub isolation: crate::runtime::Isolation,
+    /// The tenant's own inquiry categories (`[[tenants.categories]] name,
+    /// keywords = { es = [...], "*" = [...] }`), for the reports.
+    #[serde(default)]
+    pub categories: Vec<crate::insights::categories::CategoryRule>,
 }
 
 impl Config {

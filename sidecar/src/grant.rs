@@ -76,6 +76,9 @@ pub struct TenantDoc {
     /// `event` requires a fresh instance per call for every plugin of the tenant.
     #[serde(default)]
     pub isolation: Isolation,
+    /// The tenant's own inquiry categories, for the reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<crate::insights::categories::CategoryRule>,
 }
 
 /// A tenant id as it may appear in a message: at most [`MAX_TENANT_ID`] bytes
@@ -271,6 +274,8 @@ pub fn validate<'p>(
     bounds: &Bounds,
     granter: Granter<'_>,
 ) -> Result<(), GrantError> {
+    crate::insights::categories::check(&doc.categories)
+        .map_err(|message| invalid("categories", &message))?;
     let quota = bounds.quota.with(&doc.quota);
     let quota_before = match granter {
         Granter::TenantAdmin { before } => Some(bounds.quota.with(&before.quota)),

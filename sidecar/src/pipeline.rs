@@ -105,6 +105,8 @@ struct Tenant {
     /// Steps in the order set for an event kind, by the kind's contract name.
     by_kind: HashMap<String, Vec<Arc<Step>>>,
     admission: Arc<Admission>,
+    /// The tenant's own inquiry categories, for the reports.
+    categories: Vec<crate::insights::categories::CategoryRule>,
     /// Hash of everything the tenant was built from, to reuse it when unchanged.
     fingerprint: [u8; 32],
 }
@@ -430,6 +432,7 @@ impl Sidecar {
             steps: order,
             by_kind,
             admission,
+            categories: doc.categories.clone(),
             fingerprint,
         })
     }
@@ -583,7 +586,8 @@ impl Sidecar {
             }
             let response = response?;
             self.history.record(&event, &response.actions).await;
-            self.insights.record(&event, &response.actions);
+            self.insights
+                .record(&event, &response.actions, &tenant.categories);
             Ok(response)
         };
         self.responses

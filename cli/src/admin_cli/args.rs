@@ -174,6 +174,16 @@ pub(super) enum TenantCommand {
         /// The tenant's id.
         id: String,
     },
+    /// Replace the tenant's own inquiry categories with those of a JSON file:
+    /// `[{"name": "returns", "keywords": {"es": ["devolver"], "*": ["refund"]}}]`.
+    Categories {
+        /// The tenant's id.
+        id: String,
+        /// The JSON file (an empty list removes them all).
+        file: PathBuf,
+        #[command(flatten)]
+        revision: Revision,
+    },
     /// Set the tenant's quota; a limit not given returns to the server's default.
     Quota {
         /// The tenant's id.

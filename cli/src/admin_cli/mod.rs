@@ -257,6 +257,34 @@ async fn tenant(client: &mut Client, out: &Output, command: TenantCommand) -> Re
                 })
                 .await?
         }
+        TenantCommand::Categories { id, file, revision } => {
+            let text = read_file(&file)?;
+            let rules: Vec<crossdesk_sidecar::insights::categories::CategoryRule> =
+                serde_json::from_slice(&text).with_context(|| {
+                    format!(
+                        "{}: not a JSON list of {{\"name\", \"keywords\": {{language: [words]}}}}",
+                        file.display()
+                    )
+                })?;
+            let categories = rules
+                .into_iter()
+                .map(|rule| pb::Category {
+                    name: rule.name,
+                    keywords: rule
+                        .keywords
+                        .into_iter()
+                        .map(|(language, words)| (language, pb::Keywords { words }))
+                        .collect(),
+                })
+                .collect();
+            client
+                .set_categories(pb::SetCategoriesRequest {
+                    tenant_id: id,
+                    categories,
+                    expected_revision: revision.value(),
+                })
+                .await?
+        }
     };
     out.tenant(tenant.get_ref())
 }

@@ -135,6 +135,10 @@ pub(super) fn tenant_text(t: &pb::Tenant) -> String {
     for (kind, order) in orders {
         let _ = writeln!(out, "order for {kind}: {}", order.plugins.join(", "));
     }
+    if !t.categories.is_empty() {
+        let names: Vec<&str> = t.categories.iter().map(|c| c.name.as_str()).collect();
+        let _ = writeln!(out, "categories {}", names.join(", "));
+    }
     out
 }
 

@@ -27,6 +27,7 @@
 //! lost, as for the contact history.
 
 pub mod api;
+pub mod categories;
 pub mod chart;
 pub mod figures;
 pub mod regions;
@@ -101,10 +102,22 @@ impl Insights {
         Insights { facts }
     }
 
-    /// Records one event (handled for the first time) with the plugins' actions.
-    pub fn record(&self, event: &pb::Event, actions: &[pb::Action]) {
+    /// Records one event (handled for the first time) with the plugins' actions;
+    /// the tenant's own `categories` name what nothing else did.
+    pub fn record(
+        &self,
+        event: &pb::Event,
+        actions: &[pb::Action],
+        categories: &[categories::CategoryRule],
+    ) {
         let tenant = &event.tenant_id;
-        if let Some(facts) = ticket_facts(event, actions) {
+        if let Some(mut facts) = ticket_facts(event, actions) {
+            if facts.slice.category.is_empty() && !event.text.is_empty() {
+                let language = facts.slice.language.clone();
+                if let Some(category) = categories::categorize(categories, &language, &event.text) {
+                    facts.slice.category = category;
+                }
+            }
             // Fails only when the writer is gone: the runtime is shutting down.
             let _ = self.facts.send(Fact::Ticket(tenant.clone(), facts));
         }
@@ -125,7 +138,7 @@ fn tags(actions: &[pb::Action]) -> impl Iterator<Item = &str> {
 }
 
 /// A category name: lower-case letters, digits, `-` and `_`, at most 64.
-fn category_name(text: &str) -> Option<String> {
+pub(crate) fn category_name(text: &str) -> Option<String> {
     let name = text.trim().to_ascii_lowercase();
     (!name.is_empty()
         && name.len() <= 64
