@@ -664,7 +664,7 @@ users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
 }
 
 #[tokio::test]
-async fn a_tenants_own_categories_name_what_no_plugin_did() {
+async fn a_tenants_own_categories_and_business_hours_shape_its_report() {
     let server = TestServer::start(&format!(
         r#"
 [admin]
@@ -734,6 +734,35 @@ name = "plugin-noop"
         .expect("categories set")
         .into_inner();
     assert_eq!(tenant.categories.len(), 2);
+    // Business hours in UTC, every day, so that the test does not depend on the
+    // weekday it runs on; a bad time zone is refused first.
+    let hours = |time_zone: &str| pb::SetBusinessHoursRequest {
+        tenant_id: "acme".into(),
+        hours: Some(pb::BusinessHours {
+            time_zone: time_zone.into(),
+            open: "09:00".into(),
+            close: "17:00".into(),
+            days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+                .map(str::to_owned)
+                .to_vec(),
+        }),
+        expected_revision: 0,
+    };
+    let refused = admin
+        .set_business_hours(as_admin(OPS, hours("Mars/Olympus")))
+        .await
+        .expect_err("not a time zone");
+    assert!(
+        refused.message().contains("business_hours"),
+        "{}",
+        refused.message()
+    );
+    let tenant = admin
+        .set_business_hours(as_admin(OPS, hours("UTC")))
+        .await
+        .expect("hours set")
+        .into_inner();
+    assert_eq!(tenant.business_hours.expect("hours").open, "09:00");
     let today = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -760,6 +789,17 @@ name = "plugin-noop"
         }
         server.handle(event).await;
     }
+    // Replies to two tickets: one in hours (10:00), one after (20:00).
+    for (n, hour) in [(0, 10), (1, 20)] {
+        let mut reply = customer_message("acme", &format!("reply-{n}"), "respuesta");
+        reply.kind = pb::EventKind::AgentReplyDrafted as i32;
+        reply.ticket_id = format!("t-{n}");
+        reply.occurred_at = Some(prost_types::Timestamp {
+            seconds: today * 86_400 + hour * 3_600,
+            nanos: 0,
+        });
+        server.handle(reply).await;
+    }
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let report = admin
@@ -784,8 +824,10 @@ name = "plugin-noop"
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-        if counts == expected {
+        let after_hours = report.total.as_ref().and_then(|t| t.after_hours_share);
+        if counts == expected && after_hours.is_some() {
             exactly(report.uncategorised_share, 0.2, "uncategorised");
+            exactly(after_hours, 0.5, "after hours");
             break;
         }
         assert!(std::time::Instant::now() < deadline, "{counts:?}");

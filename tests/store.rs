@@ -105,7 +105,14 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
     };
     let reply = crossdesk_sidecar::insights::TicketFacts {
         replied_s: Some(t0 + 600),
+        replied_after_hours: Some(true),
         ..facts(t0 + 600)
+    };
+    // A later reply is not the first: it says nothing of the first's hours.
+    let later_reply = crossdesk_sidecar::insights::TicketFacts {
+        replied_s: Some(t0 + 5_000),
+        replied_after_hours: Some(false),
+        ..facts(t0 + 5_000)
     };
     let solved = crossdesk_sidecar::insights::TicketFacts {
         solved_s: Some(t0 + 7_200),
@@ -125,7 +132,10 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
     };
     // The reply arrives before the creation: the earliest sight still wins.
     let days = store
-        .record_tickets("acme", vec![reply, created, solved, rated, again])
+        .record_tickets(
+            "acme",
+            vec![reply, created, later_reply, solved, rated, again],
+        )
         .await
         .expect("record");
     assert_eq!(days.into_iter().collect::<Vec<_>>(), [day]);
@@ -142,6 +152,7 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
         (t0, Some(t0 + 600), Some(t0 + 7_200), Some(t0 + 9_000))
     );
     assert_eq!((row.reopens, row.rating), (1, Some(0.8)));
+    assert_eq!(row.after_hours, Some(true), "the first reply's hours");
     assert_eq!(
         (row.slice.language.as_str(), row.slice.category.as_str()),
         ("es", "returns"),

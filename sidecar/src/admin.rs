@@ -211,6 +211,12 @@ fn tenant_to_pb(state: TenantState) -> pb::Tenant {
             .map(|(kind, plugins)| (kind, pb::PluginOrder { plugins }))
             .collect(),
         isolation: isolation_to_pb(doc.isolation).into(),
+        business_hours: doc.business_hours.map(|h| pb::BusinessHours {
+            time_zone: h.time_zone,
+            open: h.open,
+            close: h.close,
+            days: h.days,
+        }),
         categories: doc
             .categories
             .into_iter()
@@ -505,6 +511,39 @@ impl AdminService for AdminApi {
             Box::new(move |doc| {
                 doc.categories = categories;
                 Ok(Some("tenant.categories"))
+            }),
+        )
+        .await
+    }
+
+    async fn set_business_hours(
+        &self,
+        request: Request<pb::SetBusinessHoursRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        let hours = r.hours.map(|h| crate::insights::hours::BusinessHours {
+            time_zone: h.time_zone,
+            open: h.open,
+            close: h.close,
+            days: if h.days.is_empty() {
+                ["mon", "tue", "wed", "thu", "fri"]
+                    .map(str::to_owned)
+                    .to_vec()
+            } else {
+                h.days
+            },
+        });
+        self.edit(
+            &admin,
+            &r.tenant_id,
+            r.expected_revision,
+            "tenant.business_hours",
+            "business hours",
+            Box::new(move |doc| {
+                doc.business_hours = hours;
+                Ok(Some("tenant.business_hours"))
             }),
         )
         .await

@@ -515,6 +515,7 @@ impl TenantConfig {
             pipelines: self.pipelines.clone(),
             isolation: self.isolation,
             categories: self.categories.clone(),
+            business_hours: self.business_hours.clone(),
         }
     }
 }
@@ -545,6 +546,10 @@ pub struct TenantConfig {
     /// keywords = { es = [...], "*" = [...] }`), for the reports.
     #[serde(default)]
     pub categories: Vec<crate::insights::categories::CategoryRule>,
+    /// When the tenant's team works (`time_zone`, `open`, `close`, `days`): first
+    /// replies outside count as after hours in the reports.
+    #[serde(default)]
+    pub business_hours: Option<crate::insights::hours::BusinessHours>,
 }
 
 impl Config {

@@ -79,6 +79,9 @@ pub struct TenantDoc {
     /// The tenant's own inquiry categories, for the reports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<crate::insights::categories::CategoryRule>,
+    /// When the tenant's team works: replies outside count as after hours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_hours: Option<crate::insights::hours::BusinessHours>,
 }
 
 /// A tenant id as it may appear in a message: at most [`MAX_TENANT_ID`] bytes
@@ -276,6 +279,11 @@ pub fn validate<'p>(
 ) -> Result<(), GrantError> {
     crate::insights::categories::check(&doc.categories)
         .map_err(|message| invalid("categories", &message))?;
+    if let Some(hours) = &doc.business_hours {
+        hours
+            .check()
+            .map_err(|message| invalid("business_hours", &message))?;
+    }
     let quota = bounds.quota.with(&doc.quota);
     let quota_before = match granter {
         Granter::TenantAdmin { before } => Some(bounds.quota.with(&before.quota)),

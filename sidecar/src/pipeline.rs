@@ -105,8 +105,8 @@ struct Tenant {
     /// Steps in the order set for an event kind, by the kind's contract name.
     by_kind: HashMap<String, Vec<Arc<Step>>>,
     admission: Arc<Admission>,
-    /// The tenant's own inquiry categories, for the reports.
-    categories: Vec<crate::insights::categories::CategoryRule>,
+    /// The tenant's own categories and business hours, for the reports.
+    insight_rules: crate::insights::TenantRules,
     /// Hash of everything the tenant was built from, to reuse it when unchanged.
     fingerprint: [u8; 32],
 }
@@ -432,7 +432,10 @@ impl Sidecar {
             steps: order,
             by_kind,
             admission,
-            categories: doc.categories.clone(),
+            insight_rules: crate::insights::TenantRules {
+                categories: doc.categories.clone(),
+                business_hours: doc.business_hours.clone(),
+            },
             fingerprint,
         })
     }
@@ -587,7 +590,7 @@ impl Sidecar {
             let response = response?;
             self.history.record(&event, &response.actions).await;
             self.insights
-                .record(&event, &response.actions, &tenant.categories);
+                .record(&event, &response.actions, &tenant.insight_rules);
             Ok(response)
         };
         self.responses

@@ -184,6 +184,29 @@ pub(super) enum TenantCommand {
         #[command(flatten)]
         revision: Revision,
     },
+    /// Set when the tenant's team works (first replies outside count as after hours
+    /// in the reports), or clear it.
+    Hours {
+        /// The tenant's id.
+        id: String,
+        /// IANA time zone, e.g. Asia/Shanghai.
+        #[arg(long, required_unless_present = "clear")]
+        time_zone: Option<String>,
+        /// Opening time, HH:MM local.
+        #[arg(long, required_unless_present = "clear")]
+        open: Option<String>,
+        /// Closing time, HH:MM local.
+        #[arg(long, required_unless_present = "clear")]
+        close: Option<String>,
+        /// Working days, comma-separated (mon … sun); default Monday to Friday.
+        #[arg(long, value_delimiter = ',')]
+        days: Vec<String>,
+        /// Remove the tenant's business hours.
+        #[arg(long, conflicts_with_all = ["time_zone", "open", "close", "days"])]
+        clear: bool,
+        #[command(flatten)]
+        revision: Revision,
+    },
     /// Set the tenant's quota; a limit not given returns to the server's default.
     Quota {
         /// The tenant's id.

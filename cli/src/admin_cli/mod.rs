@@ -257,6 +257,29 @@ async fn tenant(client: &mut Client, out: &Output, command: TenantCommand) -> Re
                 })
                 .await?
         }
+        TenantCommand::Hours {
+            id,
+            time_zone,
+            open,
+            close,
+            days,
+            clear,
+            revision,
+        } => {
+            let hours = (!clear).then(|| pb::BusinessHours {
+                time_zone: time_zone.unwrap_or_default(),
+                open: open.unwrap_or_default(),
+                close: close.unwrap_or_default(),
+                days,
+            });
+            client
+                .set_business_hours(pb::SetBusinessHoursRequest {
+                    tenant_id: id,
+                    hours,
+                    expected_revision: revision.value(),
+                })
+                .await?
+        }
         TenantCommand::Categories { id, file, revision } => {
             let text = read_file(&file)?;
             let rules: Vec<crossdesk_sidecar::insights::categories::CategoryRule> =

@@ -167,7 +167,7 @@ pub(super) async fn customer(
 }
 
 /// The columns of a line, after the slice's values.
-const MEASURES: [&str; 12] = [
+const MEASURES: [&str; 13] = [
     "tickets",
     "previous_tickets",
     "rated",
@@ -179,11 +179,12 @@ const MEASURES: [&str; 12] = [
     "resolution_median_seconds",
     "resolution_p90_seconds",
     "reopen_rate",
+    "after_hours_share",
     "change",
 ];
 
 /// A line's measures as numbers (empty when absent), in [`MEASURES`]' order.
-fn values(line: &pb::ReportLine) -> [Option<f64>; 12] {
+fn values(line: &pb::ReportLine) -> [Option<f64>; 13] {
     [
         Some(line.tickets as f64),
         Some(line.previous_tickets as f64),
@@ -196,6 +197,7 @@ fn values(line: &pb::ReportLine) -> [Option<f64>; 12] {
         line.resolution_median_seconds,
         line.resolution_p90_seconds,
         line.reopen_rate,
+        line.after_hours_share,
         change(line),
     ]
 }
@@ -286,6 +288,7 @@ pub(crate) fn report_text(report: &pb::Report) -> String {
         "resolution p50",
         "p90",
         "reopened",
+        "after hours",
     ]);
     let total = report.total.clone().unwrap_or_default();
     let all = pb::ReportLine {
@@ -319,6 +322,7 @@ pub(crate) fn report_text(report: &pb::Report) -> String {
                 duration(line.resolution_median_seconds),
                 duration(line.resolution_p90_seconds),
                 percent(line.reopen_rate),
+                percent(line.after_hours_share),
             ]);
             row
         })

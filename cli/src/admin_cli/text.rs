@@ -135,6 +135,16 @@ pub(super) fn tenant_text(t: &pb::Tenant) -> String {
     for (kind, order) in orders {
         let _ = writeln!(out, "order for {kind}: {}", order.plugins.join(", "));
     }
+    if let Some(h) = &t.business_hours {
+        let _ = writeln!(
+            out,
+            "hours      {}-{} {} ({})",
+            h.open,
+            h.close,
+            h.days.join(","),
+            h.time_zone
+        );
+    }
     if !t.categories.is_empty() {
         let names: Vec<&str> = t.categories.iter().map(|c| c.name.as_str()).collect();
         let _ = writeln!(out, "categories {}", names.join(", "));

@@ -45,6 +45,7 @@ fn tickets_of(day: i64, random: &mut u64) -> Vec<TicketFacts> {
                 customer: format!("c{}", (r >> 20) % 100_000),
                 seen_s: seen,
                 replied_s: Some(seen + 60 + ((r >> 30) % 20_000) as i64),
+                replied_after_hours: Some((r >> 50) % 4 == 0),
                 solved_s: ((r >> 40) % 4 != 0).then_some(seen + 30_000),
                 customer_s: Some(seen),
                 rating: ((r >> 44) % 3 == 0).then_some(((r >> 46) % 5 + 1) as f64 / 5.0),

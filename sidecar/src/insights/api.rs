@@ -82,6 +82,7 @@ fn line(line: Line) -> pb::ReportLine {
         resolution_median_seconds: m.resolution_median_s,
         resolution_p90_seconds: m.resolution_p90_s,
         reopen_rate: m.reopen_rate,
+        after_hours_share: m.after_hours_share,
     }
 }
 

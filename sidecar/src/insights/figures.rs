@@ -92,6 +92,10 @@ pub struct Figures {
     pub first_reply: Histogram,
     /// From first seen to the last solve, for solved tickets.
     pub resolution: Histogram,
+    /// First replies timed against the tenant's business hours, and of those,
+    /// made after hours.
+    pub replies_timed: u64,
+    pub after_hours: u64,
 }
 
 /// A rating is positive from this share of its scale: 4 or 5 of 5, 8 of 10,
@@ -109,6 +113,8 @@ impl Figures {
         self.rating_sum += other.rating_sum;
         self.first_reply.merge(&other.first_reply);
         self.resolution.merge(&other.resolution);
+        self.replies_timed = self.replies_timed.saturating_add(other.replies_timed);
+        self.after_hours = self.after_hours.saturating_add(other.after_hours);
     }
 
     /// Adds one ticket.
@@ -118,6 +124,12 @@ impl Figures {
             self.replied = self.replied.saturating_add(1);
             self.first_reply
                 .add(reply.saturating_sub(ticket.created_s) as f64);
+            if let Some(after_hours) = ticket.after_hours {
+                self.replies_timed = self.replies_timed.saturating_add(1);
+                if after_hours {
+                    self.after_hours = self.after_hours.saturating_add(1);
+                }
+            }
         }
         if ticket.reopens > 0 {
             self.reopened = self.reopened.saturating_add(1);
@@ -166,6 +178,9 @@ pub struct TicketRow {
     pub reopens: u32,
     /// The last rating, as a share of its scale.
     pub rating: Option<f64>,
+    /// Whether the first reply came after business hours (when the tenant set
+    /// them).
+    pub after_hours: Option<bool>,
     pub slice: Slice,
 }
 

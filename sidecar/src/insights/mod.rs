@@ -30,6 +30,7 @@ pub mod api;
 pub mod categories;
 pub mod chart;
 pub mod figures;
+pub mod hours;
 pub mod regions;
 pub mod report;
 
@@ -56,6 +57,13 @@ pub fn day_of(seconds: i64) -> i64 {
     seconds.div_euclid(DAY_SECS)
 }
 
+/// What a tenant sets for its reports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TenantRules {
+    pub categories: Vec<categories::CategoryRule>,
+    pub business_hours: Option<hours::BusinessHours>,
+}
+
 /// What one event says about its ticket.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TicketFacts {
@@ -64,6 +72,9 @@ pub struct TicketFacts {
     /// When the event happened.
     pub seen_s: i64,
     pub replied_s: Option<i64>,
+    /// Whether that reply came outside the tenant's business hours (when it set
+    /// them).
+    pub replied_after_hours: Option<bool>,
     pub solved_s: Option<i64>,
     pub customer_s: Option<i64>,
     /// A rating, as a share of its scale.
@@ -103,20 +114,21 @@ impl Insights {
     }
 
     /// Records one event (handled for the first time) with the plugins' actions;
-    /// the tenant's own `categories` name what nothing else did.
-    pub fn record(
-        &self,
-        event: &pb::Event,
-        actions: &[pb::Action],
-        categories: &[categories::CategoryRule],
-    ) {
+    /// the tenant's own rules name the category nothing else did and tell
+    /// replies after hours.
+    pub fn record(&self, event: &pb::Event, actions: &[pb::Action], own: &TenantRules) {
         let tenant = &event.tenant_id;
         if let Some(mut facts) = ticket_facts(event, actions) {
             if facts.slice.category.is_empty() && !event.text.is_empty() {
                 let language = facts.slice.language.clone();
-                if let Some(category) = categories::categorize(categories, &language, &event.text) {
+                if let Some(category) =
+                    categories::categorize(&own.categories, &language, &event.text)
+                {
                     facts.slice.category = category;
                 }
+            }
+            if let (Some(replied), Some(hours)) = (facts.replied_s, &own.business_hours) {
+                facts.replied_after_hours = hours.is_open(replied).map(|open| !open);
             }
             // Fails only when the writer is gone: the runtime is shutting down.
             let _ = self.facts.send(Fact::Ticket(tenant.clone(), facts));
@@ -193,6 +205,7 @@ pub fn ticket_facts(event: &pb::Event, actions: &[pb::Action]) -> Option<TicketF
         customer: customer.map(|c| c.id.clone()).unwrap_or_default(),
         seen_s: at,
         replied_s: (kind == K::AgentReplyDrafted).then_some(at),
+        replied_after_hours: None,
         solved_s: (kind == K::TicketSolved).then_some(at),
         customer_s: (kind == K::CustomerMessage).then_some(at),
         rating: (kind == K::SatisfactionRated)

@@ -88,6 +88,8 @@ pub struct Measures {
     pub resolution_p90_s: Option<f64>,
     /// Share of tickets reopened at least once.
     pub reopen_rate: Option<f64>,
+    /// Share of first replies made outside the tenant's business hours.
+    pub after_hours_share: Option<f64>,
 }
 
 fn share(part: u64, whole: u64) -> Option<f64> {
@@ -107,6 +109,7 @@ impl Measures {
             resolution_median_s: f.resolution.quantile(0.5),
             resolution_p90_s: f.resolution.quantile(0.9),
             reopen_rate: share(f.reopened, f.tickets),
+            after_hours_share: share(f.after_hours, f.replies_timed),
         }
     }
 }

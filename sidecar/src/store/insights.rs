@@ -133,7 +133,7 @@ pub struct CellCount {
 }
 
 const TICKET_COLUMNS: &str = "ticket, customer, created_s, first_reply_s, solved_s, \
-    last_customer_s, reopens, rating, country, language, channel, category, grp";
+    last_customer_s, reopens, rating, country, language, channel, category, grp, after_hours";
 
 fn to_u32(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
@@ -168,9 +168,12 @@ fn decode(bytes: &[u8]) -> Result<Figures, StoreError> {
 const SQLITE_MERGE: &str = "
 INSERT INTO insight_tickets AS t (tenant, ticket, customer, created_s, first_reply_s,
     solved_s, last_customer_s, reopens, rating, rating_s, country, language, channel,
-    category, grp)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+    category, grp, after_hours)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
 ON CONFLICT (tenant, ticket) DO UPDATE SET
+    after_hours = CASE WHEN excluded.first_reply_s IS NOT NULL
+                        AND (t.first_reply_s IS NULL OR excluded.first_reply_s < t.first_reply_s)
+                       THEN excluded.after_hours ELSE t.after_hours END,
     customer = CASE WHEN t.customer = '' THEN excluded.customer ELSE t.customer END,
     created_s = min(t.created_s, excluded.created_s),
     first_reply_s = CASE WHEN t.first_reply_s IS NULL THEN excluded.first_reply_s
@@ -201,9 +204,12 @@ RETURNING created_s";
 const POSTGRES_MERGE: &str = "
 INSERT INTO insight_tickets AS t (tenant, ticket, customer, created_s, first_reply_s,
     solved_s, last_customer_s, reopens, rating, rating_s, country, language, channel,
-    category, grp)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13, $14)
+    category, grp, after_hours)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (tenant, ticket) DO UPDATE SET
+    after_hours = CASE WHEN excluded.first_reply_s IS NOT NULL
+                        AND (t.first_reply_s IS NULL OR excluded.first_reply_s < t.first_reply_s)
+                       THEN excluded.after_hours ELSE t.after_hours END,
     customer = CASE WHEN t.customer = '' THEN excluded.customer ELSE t.customer END,
     created_s = LEAST(t.created_s, excluded.created_s),
     first_reply_s = LEAST(t.first_reply_s, excluded.first_reply_s),
@@ -235,6 +241,7 @@ fn sqlite_ticket(row: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         last_customer_s: row.get(5)?,
         reopens: to_u32(row.get(6)?),
         rating: row.get(7)?,
+        after_hours: row.get(13)?,
         slice: Slice {
             country: row.get(8)?,
             language: row.get(9)?,
@@ -255,6 +262,7 @@ fn postgres_ticket(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
         last_customer_s: row.try_get(5)?,
         reopens: to_u32(row.try_get::<_, i32>(6)?.into()),
         rating: row.try_get(7)?,
+        after_hours: row.try_get(13)?,
         slice: Slice {
             country: row.try_get(8)?,
             language: row.try_get(9)?,
@@ -359,7 +367,8 @@ impl SqliteStore {
                             f.slice.language,
                             f.slice.channel,
                             f.slice.category,
-                            f.slice.group
+                            f.slice.group,
+                            f.replied_after_hours
                         ],
                         |row| row.get(0),
                     )?;
@@ -686,6 +695,7 @@ impl PostgresStore {
                         &f.slice.channel,
                         &f.slice.category,
                         &f.slice.group,
+                        &f.replied_after_hours,
                     ],
                 )
                 .await?

@@ -341,6 +341,12 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (tenant, day, language, hour)
             );",
     },
+    Migration {
+        version: 9,
+        description: "insights: whether a ticket's first reply came after business hours",
+        sqlite: "ALTER TABLE insight_tickets ADD COLUMN after_hours INTEGER;",
+        postgres: "ALTER TABLE insight_tickets ADD COLUMN after_hours BOOLEAN;",
+    },
 ];
 
 /// The newest schema version this host knows.
