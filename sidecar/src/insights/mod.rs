@@ -430,6 +430,63 @@ mod tests {
     }
 
     #[test]
+    fn translated_replies_and_corrections_are_counted_per_language_pair() {
+        let reply = pb::Event {
+            kind: pb::EventKind::AgentReplyDrafted as i32,
+            agent: Some(pb::Agent {
+                id: "a".into(),
+                working_language: "zh-CN".into(),
+            }),
+            customer: Some(pb::Customer {
+                locale: "es-MX".into(),
+                ..Default::default()
+            }),
+            occurred_at: Some(prost_types::Timestamp {
+                seconds: 86_400 * 3 + 5,
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        let replaced = [pb::Action {
+            plugin: "translation".into(),
+            kind: Some(pb::action::Kind::ReplaceDraft("hola".into())),
+        }];
+        let fact = translation_fact(&reply, &replaced).expect("a translated reply");
+        assert_eq!(
+            (
+                fact.day,
+                fact.source.as_str(),
+                fact.target.as_str(),
+                fact.translated
+            ),
+            (3, "zh", "es", 1)
+        );
+        // Not replaced, or in the customer's own language: not a translation.
+        assert_eq!(translation_fact(&reply, &[]), None);
+        let same = pb::Event {
+            agent: Some(pb::Agent {
+                id: "a".into(),
+                working_language: "es".into(),
+            }),
+            ..reply.clone()
+        };
+        assert_eq!(translation_fact(&same, &replaced), None);
+        let correction = pb::Event {
+            kind: pb::EventKind::TranslationCorrected as i32,
+            attributes: [("source_language", "zh"), ("target_language", "es-MX")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            ..reply
+        };
+        let fact = translation_fact(&correction, &[]).expect("a correction");
+        assert_eq!(
+            (fact.source.as_str(), fact.target.as_str(), fact.corrected),
+            ("zh", "es", 1)
+        );
+    }
+
+    #[test]
     fn ratings_are_a_share_of_their_scale() {
         assert_eq!(rating(&attributes(&[("csat.score", "4")])), Some(0.8));
         assert_eq!(

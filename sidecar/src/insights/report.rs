@@ -460,6 +460,24 @@ mod tests {
     }
 
     #[test]
+    fn correction_rates_per_pair_compare_with_the_period_before() {
+        let fact = |day, translated, corrected| TranslationFact {
+            day,
+            source: "zh".into(),
+            target: "es".into(),
+            translated,
+            corrected,
+        };
+        let facts = [fact(0, 10, 1), fact(7, 8, 2), fact(8, 2, 0), fact(20, 5, 5)];
+        let report = build(&[], &[], &[], &facts, 7, 14, &[]);
+        assert_eq!(report.pairs.len(), 1);
+        let pair = &report.pairs[0];
+        assert_eq!((pair.translated, pair.corrected), (10, 2));
+        assert_eq!(pair.correction_rate, Some(0.2));
+        assert_eq!(pair.previous_correction_rate, Some(0.1));
+    }
+
+    #[test]
     fn lines_compare_with_the_period_before() {
         let cells = [
             cell(0, "a", 3),
