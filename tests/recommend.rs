@@ -267,6 +267,17 @@ async fn the_same_question_gets_different_products_for_different_customers() {
     assert_ne!(for_pro.0, for_budget.0, "{for_pro:?} vs {for_budget:?}");
     assert!(for_pro.1.contains("premium"), "{for_pro:?}");
     assert!(for_budget.1.contains("value"), "{for_budget:?}");
+    // Each customer's single purchase is the young shop's "most popular" lens; it
+    // must not outrank the other customer's price band (issue 22): the pro is
+    // first offered a lens of 699 EUR or more, the budget buyer one of 449 or less.
+    assert!(
+        ["lens-60-macro", "lens-70-pro", "lens-85-pro-ii"].contains(&for_pro.0.as_str()),
+        "{for_pro:?}"
+    );
+    assert!(
+        ["lens-24-kit", "lens-28-compact", "lens-50-plus"].contains(&for_budget.0.as_str()),
+        "{for_budget:?}"
+    );
 }
 
 #[test]

@@ -7,8 +7,16 @@
 //!       + 0.8 · [category is the inquiry's category]
 //!       + 0.6 · price fit                               (1 − |percentile − target|)
 //!       + 0.3 · [a tag or name word is in the inquiry]
-//!       + 0.1 · ln(1 + purchases) / ln(1 + max purchases)  (popularity)
+//!       + 0.5 · ln(1 + n) / ln(1 + max n)                  (popularity: n purchases)
+//!             · n / (n + 20)                               (its evidence)
+//!             · price fit, where the customer has one in the category
 //! ```
+//!
+//! Popularity is shrunk by its evidence: on a young shop a product bought once is
+//! "the most popular" as much as one bought a thousand times, and would outrank
+//! what fits the customer; at 20 purchases it weighs half. It also counts only as
+//! much as the product fits the customer's price band, so what a budget buyer
+//! bought is not pushed to one who buys premium, nor the reverse.
 //!
 //! The price target is the customer's percentile in that category, moved halfway
 //! to the top for `premium` customers (they get upper-range items) and halfway to
@@ -138,6 +146,10 @@ const ASKED_CATEGORY_WEIGHT: f64 = 2.5;
 /// many buy is a fair guess where price and interest do not tell products apart.
 const POPULARITY_WEIGHT: f64 = 0.5;
 
+/// Purchases at which a product's popularity counts half: below, it rests on too
+/// few customers to say much (a young shop's single sale).
+const POPULARITY_EVIDENCE: f64 = 20.0;
+
 /// Ranks the catalog for an inquiry (see the module docs).
 pub fn rank_products(
     profile: Option<&Profile>,
@@ -193,8 +205,11 @@ pub fn rank_products(
                 .terms
                 .iter()
                 .find(|t| vocabulary.contains(t) && **t != p.category);
+            let purchases = pop(&p.id) as f64;
             let popular = if max_pop > 0 {
-                ((1 + pop(&p.id)) as f64).ln() / ((1 + max_pop) as f64).ln()
+                (1.0 + purchases).ln() / ((1 + max_pop) as f64).ln()
+                    * (purchases / (purchases + POPULARITY_EVIDENCE))
+                    * preference.map_or(1.0, |_| fit)
             } else {
                 0.0
             };
@@ -405,6 +420,53 @@ mod tests {
             "{}",
             ranked[0].reason
         );
+    }
+
+    /// The demo's young shop: one premium and one budget customer, a purchase
+    /// each. Each one's purchase is the shop's "most popular" product, yet each
+    /// customer is first offered what fits their own price band.
+    #[test]
+    fn a_handful_of_purchases_does_not_outrank_the_customers_price_band() {
+        let catalog = vec![
+            product("basic-35", "lenses", 199.0, &["autofocus"]),
+            product("kit-24", "lenses", 249.0, &["autofocus"]),
+            product("compact-28", "lenses", 299.0, &["autofocus"]),
+            product("pro-70", "lenses", 899.0, &["autofocus"]),
+            product("pro-85", "lenses", 999.0, &["autofocus"]),
+            product("pro-100", "lenses", 1_099.0, &["autofocus"]),
+        ];
+        let popularity = BTreeMap::from([("basic-35".to_owned(), 1), ("pro-100".to_owned(), 1)]);
+        let inquiry = Inquiry::new("autofocus question", &catalog, Some("en".into()));
+        let customer = |bought: &str, price: f64| {
+            let mut profile = Profile::new(bought, 0);
+            profile.record_purchase(Purchase {
+                item_id: bought.into(),
+                category: "lenses".into(),
+                price,
+                currency: "EUR".into(),
+                time_ms: 0,
+            });
+            profile
+        };
+        let pro = customer("pro-100", 1_099.0);
+        let prefs = Preferences::derive(&pro, &catalog, 0);
+        let ranked = rank_products(Some(&pro), &prefs, &catalog, &popularity, &inquiry, 3);
+        assert!(
+            ranked.iter().take(2).all(|r| r.id.starts_with("pro-")),
+            "the pro gets premium lenses first: {ranked:#?}"
+        );
+        let budget = customer("basic-35", 199.0);
+        let prefs = Preferences::derive(&budget, &catalog, 0);
+        let ranked = rank_products(Some(&budget), &prefs, &catalog, &popularity, &inquiry, 3);
+        assert!(
+            ranked.iter().take(2).all(|r| !r.id.starts_with("pro-")),
+            "the budget buyer gets value lenses first: {ranked:#?}"
+        );
+        // With real evidence, popularity does tell products of the same fit apart.
+        let proven = BTreeMap::from([("kit-24".to_owned(), 400), ("compact-28".to_owned(), 2)]);
+        let ranked = rank_products(Some(&budget), &prefs, &catalog, &proven, &inquiry, 3);
+        let position = |id: &str| ranked.iter().position(|r| r.id == id);
+        assert!(position("kit-24") < position("compact-28"), "{ranked:#?}");
     }
 
     #[test]
