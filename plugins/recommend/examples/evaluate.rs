@@ -2,7 +2,11 @@
 //! popularity baseline, on a seeded synthetic shop.
 //!
 //! ```text
-//! cargo run --release -p recommend --example evaluate -- [--seed N] [--customers N] [--json]
+//! cargo run --release -p recommend --example evaluate -- [--seed N] [--customers N] [--shops N] [--json]
+//!
+//! `--customers 30 --shops 20` evaluates a cold shop: twenty shops of thirty
+//! customers each (seeds N to N + 19), pooled, since one such shop is too small
+//! to measure.
 //! ```
 //!
 //! # The generator (deterministic for a seed; SplitMix64, no external crates)
@@ -589,6 +593,8 @@ fn popular<'a>(
 struct Options {
     seed: u64,
     customers: usize,
+    /// Shops evaluated, seeds `seed`, `seed + 1`, …; their customers pooled.
+    shops: u64,
     json: bool,
 }
 
@@ -596,6 +602,7 @@ fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         seed: 42,
         customers: 2000,
+        shops: 1,
         json: false,
     };
     let mut args = std::env::args().skip(1);
@@ -614,10 +621,18 @@ fn parse_args() -> Result<Options, String> {
                     .filter(|n| *n > 0)
                     .ok_or("--customers needs a positive integer")?;
             }
+            "--shops" => {
+                options.shops = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or("--shops needs a positive integer")?;
+            }
             "--json" => options.json = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: evaluate [--seed N (default 42)] [--customers N (default 2000)] [--json]"
+                    "usage: evaluate [--seed N (default 42)] [--customers N (default 2000)] \
+                     [--shops N (default 1: shops of seeds N, N+1, …, pooled)] [--json]"
                         .into(),
                 );
             }
@@ -636,143 +651,148 @@ fn main() -> ExitCode {
         }
     };
     let started = Instant::now();
-    let mut rng = Rng::new(options.seed);
-    let shop = generate_shop(&mut rng);
-    let people: Vec<(Person, Vec<Event>)> = (0..options.customers)
-        .map(|n| generate_customer(&mut rng, &shop, n))
-        .collect();
-
-    // Popularity over the training purchases (every purchase but each evaluated
-    // customer's last).
-    let mut popularity: BTreeMap<String, u64> = BTreeMap::new();
-    let mut total_purchases = 0usize;
-    let mut total_inquiries = 0usize;
-    for (_, events) in &people {
-        let purchases: Vec<usize> = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::Purchase { product, .. } => Some(*product),
-                Event::Inquiry { .. } => None,
-            })
-            .collect();
-        total_purchases += purchases.len();
-        total_inquiries += events.len() - purchases.len();
-        let train = if purchases.len() >= 4 {
-            &purchases[..purchases.len() - 1]
-        } else {
-            &purchases[..]
-        };
-        for &p in train {
-            *popularity.entry(shop.catalog[p].id.clone()).or_insert(0) += 1;
-        }
-    }
-
     let mut overall = Row::default();
     let mut by_band: BTreeMap<Band, Row> = BTreeMap::new();
     let mut by_language: BTreeMap<&str, Row> = BTreeMap::new();
     let mut by_history: BTreeMap<&str, Row> = BTreeMap::new();
     let mut category_right = 0usize;
     let mut category_none = 0usize;
-    for (customer, events) in &people {
-        let purchases = events
-            .iter()
-            .filter(|e| matches!(e, Event::Purchase { .. }))
-            .count();
-        if purchases < 4 {
-            continue;
-        }
-        let sdk_customer = Customer {
-            id: customer.id.clone(),
-            locale: Some(match customer.language {
-                "es" => "es-ES".to_string(),
-                "ja" => "ja-JP".to_string(),
-                _ => "en-GB".to_string(),
-            }),
-            ..Customer::default()
-        };
-        // The profile from the training events, as the plugin's handlers build it.
-        let mut profile = Profile::new(format!("customer:{}", customer.id), START_MS);
-        let mut held_out = None;
-        let mut seen = 0;
-        for (k, event) in events.iter().enumerate() {
-            let channel = customer.channels[k % customer.channels.len()];
-            match event {
-                Event::Purchase { product, time_ms } => {
-                    seen += 1;
-                    if seen == purchases {
-                        held_out = Some((*product, *time_ms));
-                        continue;
-                    }
-                    let p = &shop.catalog[*product];
-                    profile.observe(&sdk_customer, channel);
-                    profile.record_purchase(Purchase {
-                        item_id: p.id.clone(),
-                        category: p.category.clone(),
-                        price: p.price,
-                        currency: p.currency.clone(),
-                        time_ms: *time_ms,
-                    });
-                }
-                Event::Inquiry { text, time_ms } => {
-                    let inquiry = Inquiry::new(text, &shop.catalog, None);
-                    profile.observe(&sdk_customer, channel);
-                    profile.record_inquiry(ProfileInquiry {
-                        category: inquiry.category,
-                        topic: inquiry.topic.name().to_owned(),
-                        time_ms: *time_ms,
-                    });
-                }
+    let mut total_purchases = 0usize;
+    let mut total_inquiries = 0usize;
+    let (mut products, mut articles) = (0, 0);
+    for shop_seed in options.seed..options.seed.saturating_add(options.shops) {
+        let mut rng = Rng::new(shop_seed);
+        let shop = generate_shop(&mut rng);
+        let people: Vec<(Person, Vec<Event>)> = (0..options.customers)
+            .map(|n| generate_customer(&mut rng, &shop, n))
+            .collect();
+
+        // Popularity over the training purchases (every purchase but each evaluated
+        // customer's last).
+        let mut popularity: BTreeMap<String, u64> = BTreeMap::new();
+        for (_, events) in &people {
+            let purchases: Vec<usize> = events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Purchase { product, .. } => Some(*product),
+                    Event::Inquiry { .. } => None,
+                })
+                .collect();
+            total_purchases += purchases.len();
+            total_inquiries += events.len() - purchases.len();
+            let train = if purchases.len() >= 4 {
+                &purchases[..purchases.len() - 1]
+            } else {
+                &purchases[..]
+            };
+            for &p in train {
+                *popularity.entry(shop.catalog[p].id.clone()).or_insert(0) += 1;
             }
         }
-        let Some((product, time_ms)) = held_out else {
-            continue;
-        };
-        let target = &shop.catalog[product];
-        let text = inquiry_text(&mut rng, shop.category_of[product], customer.language);
-        let now = time_ms - 3_600_000;
-        let result = recommend(
-            Some(&profile),
-            &shop.catalog,
-            &shop.articles,
-            &popularity,
-            &text,
-            sdk_customer.language(),
-            now,
-            TOP_K,
-        );
-        match result.inquiry.category.as_deref() {
-            Some(c) if c == target.category => category_right += 1,
-            None => category_none += 1,
-            Some(_) => {}
+
+        for (customer, events) in &people {
+            let purchases = events
+                .iter()
+                .filter(|e| matches!(e, Event::Purchase { .. }))
+                .count();
+            if purchases < 4 {
+                continue;
+            }
+            let sdk_customer = Customer {
+                id: customer.id.clone(),
+                locale: Some(match customer.language {
+                    "es" => "es-ES".to_string(),
+                    "ja" => "ja-JP".to_string(),
+                    _ => "en-GB".to_string(),
+                }),
+                ..Customer::default()
+            };
+            // The profile from the training events, as the plugin's handlers build it.
+            let mut profile = Profile::new(format!("customer:{}", customer.id), START_MS);
+            let mut held_out = None;
+            let mut seen = 0;
+            for (k, event) in events.iter().enumerate() {
+                let channel = customer.channels[k % customer.channels.len()];
+                match event {
+                    Event::Purchase { product, time_ms } => {
+                        seen += 1;
+                        if seen == purchases {
+                            held_out = Some((*product, *time_ms));
+                            continue;
+                        }
+                        let p = &shop.catalog[*product];
+                        profile.observe(&sdk_customer, channel);
+                        profile.record_purchase(Purchase {
+                            item_id: p.id.clone(),
+                            category: p.category.clone(),
+                            price: p.price,
+                            currency: p.currency.clone(),
+                            time_ms: *time_ms,
+                        });
+                    }
+                    Event::Inquiry { text, time_ms } => {
+                        let inquiry = Inquiry::new(text, &shop.catalog, None);
+                        profile.observe(&sdk_customer, channel);
+                        profile.record_inquiry(ProfileInquiry {
+                            category: inquiry.category,
+                            topic: inquiry.topic.name().to_owned(),
+                            time_ms: *time_ms,
+                        });
+                    }
+                }
+            }
+            let Some((product, time_ms)) = held_out else {
+                continue;
+            };
+            let target = &shop.catalog[product];
+            let text = inquiry_text(&mut rng, shop.category_of[product], customer.language);
+            let now = time_ms - 3_600_000;
+            let result = recommend(
+                Some(&profile),
+                &shop.catalog,
+                &shop.articles,
+                &popularity,
+                &text,
+                sdk_customer.language(),
+                now,
+                TOP_K,
+            );
+            match result.inquiry.category.as_deref() {
+                Some(c) if c == target.category => category_right += 1,
+                None => category_none += 1,
+                Some(_) => {}
+            }
+            let plugin_rank = rank_of(result.products.iter().map(|r| r.id.as_str()), &target.id);
+            let in_category: Vec<&Product> = match result.inquiry.category.as_deref() {
+                Some(c) => shop.catalog.iter().filter(|p| p.category == c).collect(),
+                None => shop.catalog.iter().collect(),
+            };
+            let baseline = popular(in_category.into_iter(), &popularity, &profile, TOP_K);
+            let baseline_rank = rank_of(baseline, &target.id);
+            let global = popular(shop.catalog.iter(), &popularity, &profile, TOP_K);
+            let global_rank = rank_of(global, &target.id);
+            let history = if profile
+                .purchases
+                .iter()
+                .any(|p| p.category == target.category)
+            {
+                "category bought"
+            } else {
+                "category new"
+            };
+            for row in [
+                &mut overall,
+                by_band.entry(customer.band).or_default(),
+                by_language.entry(customer.language).or_default(),
+                by_history.entry(history).or_default(),
+            ] {
+                row.plugin.add(plugin_rank);
+                row.baseline.add(baseline_rank);
+                row.global.add(global_rank);
+            }
         }
-        let plugin_rank = rank_of(result.products.iter().map(|r| r.id.as_str()), &target.id);
-        let in_category: Vec<&Product> = match result.inquiry.category.as_deref() {
-            Some(c) => shop.catalog.iter().filter(|p| p.category == c).collect(),
-            None => shop.catalog.iter().collect(),
-        };
-        let baseline = popular(in_category.into_iter(), &popularity, &profile, TOP_K);
-        let baseline_rank = rank_of(baseline, &target.id);
-        let global = popular(shop.catalog.iter(), &popularity, &profile, TOP_K);
-        let global_rank = rank_of(global, &target.id);
-        let history = if profile
-            .purchases
-            .iter()
-            .any(|p| p.category == target.category)
-        {
-            "category bought"
-        } else {
-            "category new"
-        };
-        for row in [
-            &mut overall,
-            by_band.entry(customer.band).or_default(),
-            by_language.entry(customer.language).or_default(),
-            by_history.entry(history).or_default(),
-        ] {
-            row.plugin.add(plugin_rank);
-            row.baseline.add(baseline_rank);
-            row.global.add(global_rank);
-        }
+        products = shop.catalog.len();
+        articles = shop.articles.len();
     }
     let wall = started.elapsed();
     let evaluated = overall.plugin.n;
@@ -793,10 +813,11 @@ fn main() -> ExitCode {
         };
         let out = serde_json::json!({
             "seed": options.seed,
+            "shops": options.shops,
             "customers": options.customers,
             "evaluated": evaluated,
-            "products": shop.catalog.len(),
-            "articles": shop.articles.len(),
+            "products": products,
+            "articles": articles,
             "purchases": total_purchases,
             "inquiries": total_inquiries,
             "top_k": TOP_K,
@@ -813,12 +834,13 @@ fn main() -> ExitCode {
     }
 
     println!(
-        "recommend offline evaluation — seed {}, {} customers ({} evaluated), {} products, {} articles, {} purchases, {} inquiries",
+        "recommend offline evaluation — seed {}, {} shop(s) of {} customers ({} evaluated), {} products, {} articles each, {} purchases, {} inquiries",
         options.seed,
+        options.shops,
         options.customers,
         evaluated,
-        shop.catalog.len(),
-        shop.articles.len(),
+        products,
+        articles,
         total_purchases,
         total_inquiries
     );
