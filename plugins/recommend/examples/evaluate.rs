@@ -4,6 +4,9 @@
 //! ```text
 //! cargo run --release -p recommend --example evaluate -- [--seed N] [--customers N] [--shops N] [--json]
 //!
+//! `--generator herd` evaluates on a shop built on other assumptions (bestsellers,
+//! price bands mostly ignored: see `Assumptions`).
+//!
 //! `--customers 30 --shops 20` evaluates a cold shop: twenty shops of thirty
 //! customers each (seeds N to N + 19), pooled, since one such shop is too small
 //! to measure.
@@ -312,7 +315,32 @@ struct Shop {
     articles: Vec<Article>,
 }
 
-fn generate_shop(rng: &mut Rng) -> Shop {
+/// What the generator assumes about how customers buy. `personal` (the default)
+/// is the model above; `herd` assumes the opposite of what the plugin bets on:
+/// purchases follow a few bestsellers (appeal σ = 1.6), ignore the customer's
+/// price band most of the time (it matters in 30 % of purchases) and wander
+/// outside the favourite categories (50 %). The plugin should not lose to
+/// popularity there by much; it cannot win by much either.
+#[derive(Clone, Copy)]
+struct Assumptions {
+    appeal_sigma: f64,
+    price_matters: f64,
+    favourite: f64,
+}
+
+const PERSONAL: Assumptions = Assumptions {
+    appeal_sigma: 0.8,
+    price_matters: 0.85,
+    favourite: 0.85,
+};
+
+const HERD: Assumptions = Assumptions {
+    appeal_sigma: 1.6,
+    price_matters: 0.3,
+    favourite: 0.5,
+};
+
+fn generate_shop(rng: &mut Rng, assumptions: Assumptions) -> Shop {
     let mut catalog = Vec::with_capacity(PRODUCTS);
     let mut category_of = Vec::with_capacity(PRODUCTS);
     let mut appeal = Vec::with_capacity(PRODUCTS);
@@ -346,7 +374,7 @@ fn generate_shop(rng: &mut Rng) -> Shop {
             names,
         });
         category_of.push(c);
-        appeal.push((0.8 * rng.normal()).exp());
+        appeal.push((assumptions.appeal_sigma * rng.normal()).exp());
     }
     let position = catalog
         .iter()
@@ -429,7 +457,12 @@ fn inquiry_text(rng: &mut Rng, c: usize, language: &str) -> String {
     }
 }
 
-fn generate_customer(rng: &mut Rng, shop: &Shop, n: usize) -> (Person, Vec<Event>) {
+fn generate_customer(
+    rng: &mut Rng,
+    shop: &Shop,
+    n: usize,
+    assumptions: Assumptions,
+) -> (Person, Vec<Event>) {
     let nfav = rng.range(1, 3);
     let mut favourites: Vec<(usize, f64)> = Vec::new();
     while favourites.len() < nfav {
@@ -487,9 +520,9 @@ fn generate_customer(rng: &mut Rng, shop: &Shop, n: usize) -> (Person, Vec<Event
     let mut bought: Vec<usize> = Vec::new();
     let mut events = Vec::new();
     for time_ms in times {
-        let c = pick_category(rng, 0.85);
+        let c = pick_category(rng, assumptions.favourite);
         let target = (customer.target + 0.08 * rng.normal()).clamp(0.0, 1.0);
-        let price_matters = rng.chance(0.85);
+        let price_matters = rng.chance(assumptions.price_matters);
         let weights: Vec<f64> = (0..shop.catalog.len())
             .map(|i| {
                 if shop.category_of[i] != c || bought.contains(&i) {
@@ -595,6 +628,9 @@ struct Options {
     customers: usize,
     /// Shops evaluated, seeds `seed`, `seed + 1`, …; their customers pooled.
     shops: u64,
+    /// `personal` or `herd` ([`Assumptions`]).
+    generator: &'static str,
+    assumptions: Assumptions,
     json: bool,
 }
 
@@ -603,6 +639,8 @@ fn parse_args() -> Result<Options, String> {
         seed: 42,
         customers: 2000,
         shops: 1,
+        generator: "personal",
+        assumptions: PERSONAL,
         json: false,
     };
     let mut args = std::env::args().skip(1);
@@ -628,11 +666,19 @@ fn parse_args() -> Result<Options, String> {
                     .filter(|n| *n > 0)
                     .ok_or("--shops needs a positive integer")?;
             }
+            "--generator" => match args.next().as_deref() {
+                Some("personal") => {
+                    (options.generator, options.assumptions) = ("personal", PERSONAL)
+                }
+                Some("herd") => (options.generator, options.assumptions) = ("herd", HERD),
+                _ => return Err("--generator needs personal or herd".into()),
+            },
             "--json" => options.json = true,
             "-h" | "--help" => {
                 return Err(
                     "usage: evaluate [--seed N (default 42)] [--customers N (default 2000)] \
-                     [--shops N (default 1: shops of seeds N, N+1, …, pooled)] [--json]"
+                     [--shops N (default 1: shops of seeds N, N+1, …, pooled)] \
+                     [--generator personal|herd] [--json]"
                         .into(),
                 );
             }
@@ -662,9 +708,9 @@ fn main() -> ExitCode {
     let (mut products, mut articles) = (0, 0);
     for shop_seed in options.seed..options.seed.saturating_add(options.shops) {
         let mut rng = Rng::new(shop_seed);
-        let shop = generate_shop(&mut rng);
+        let shop = generate_shop(&mut rng, options.assumptions);
         let people: Vec<(Person, Vec<Event>)> = (0..options.customers)
-            .map(|n| generate_customer(&mut rng, &shop, n))
+            .map(|n| generate_customer(&mut rng, &shop, n, options.assumptions))
             .collect();
 
         // Popularity over the training purchases (every purchase but each evaluated
@@ -814,6 +860,7 @@ fn main() -> ExitCode {
         let out = serde_json::json!({
             "seed": options.seed,
             "shops": options.shops,
+            "generator": options.generator,
             "customers": options.customers,
             "evaluated": evaluated,
             "products": products,
@@ -834,7 +881,8 @@ fn main() -> ExitCode {
     }
 
     println!(
-        "recommend offline evaluation — seed {}, {} shop(s) of {} customers ({} evaluated), {} products, {} articles each, {} purchases, {} inquiries",
+        "recommend offline evaluation — {} generator, seed {}, {} shop(s) of {} customers ({} evaluated), {} products, {} articles each, {} purchases, {} inquiries",
+        options.generator,
         options.seed,
         options.shops,
         options.customers,
