@@ -220,14 +220,7 @@ fn tenant_to_pb(state: TenantState) -> pb::Tenant {
         categories: doc
             .categories
             .into_iter()
-            .map(|c| pb::Category {
-                name: c.name,
-                keywords: c
-                    .keywords
-                    .into_iter()
-                    .map(|(language, words)| (language, pb::Keywords { words }))
-                    .collect(),
-            })
+            .map(crate::insights::api::category_to_pb)
             .collect(),
     }
 }
@@ -490,17 +483,10 @@ impl AdminService for AdminApi {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
         admin.may_manage(&r.tenant_id)?;
-        let categories: Vec<crate::insights::categories::CategoryRule> = r
+        let categories: Vec<_> = r
             .categories
             .into_iter()
-            .map(|c| crate::insights::categories::CategoryRule {
-                name: c.name,
-                keywords: c
-                    .keywords
-                    .into_iter()
-                    .map(|(language, words)| (language, words.words))
-                    .collect(),
-            })
+            .map(crate::insights::api::category_from_pb)
             .collect();
         self.edit(
             &admin,

@@ -21,6 +21,7 @@ use serde::Deserialize;
 use tonic::Request;
 
 use crate::admin::AdminApi;
+use crate::insights::api;
 use crate::insights::chart::{self, escape};
 use crate::pb;
 use crate::pb::admin_service_server::AdminService;
@@ -71,11 +72,11 @@ fn random_id() -> Result<String, StatusCode> {
 }
 
 /// An admin API request carrying the session's token.
-fn with_token<T>(token: &str, message: T) -> Result<Request<T>, StatusCode> {
+fn with_token<T>(token: &str, message: T) -> Result<Request<T>, tonic::Status> {
     let mut request = Request::new(message);
     let value = format!("Bearer {token}")
         .parse()
-        .map_err(|_| StatusCode::BAD_REQUEST)?;
+        .map_err(|_| tonic::Status::unauthenticated("the token is not valid metadata"))?;
     request.metadata_mut().insert("authorization", value);
     Ok(request)
 }
@@ -275,11 +276,9 @@ async fn render(
     session: &Session,
     tenant: Option<String>,
 ) -> Result<Html<String>, tonic::Status> {
-    let request =
-        |m| with_token(&session.token, m).map_err(|_| tonic::Status::unauthenticated("token"));
     let tenants = page
         .api
-        .list_tenants(request(pb::ListTenantsRequest {})?)
+        .list_tenants(with_token(&session.token, pb::ListTenantsRequest {})?)
         .await?
         .into_inner()
         .tenants;
@@ -304,30 +303,24 @@ async fn render(
     };
     let tenant = page
         .api
-        .get_tenant(
-            with_token(
-                &session.token,
-                pb::TenantRef {
-                    tenant_id: tenant_id.clone(),
-                },
-            )
-            .map_err(|_| tonic::Status::unauthenticated("token"))?,
-        )
+        .get_tenant(with_token(
+            &session.token,
+            pb::TenantRef {
+                tenant_id: tenant_id.clone(),
+            },
+        )?)
         .await?
         .into_inner();
     let report = page
         .api
-        .get_report(
-            with_token(
-                &session.token,
-                pb::GetReportRequest {
-                    tenant_id: tenant_id.clone(),
-                    by: vec!["language".into()],
-                    ..Default::default()
-                },
-            )
-            .map_err(|_| tonic::Status::unauthenticated("token"))?,
-        )
+        .get_report(with_token(
+            &session.token,
+            pb::GetReportRequest {
+                tenant_id: tenant_id.clone(),
+                by: vec!["language".into()],
+                ..Default::default()
+            },
+        )?)
         .await?
         .into_inner();
     let escaped = escape(&tenant_id);
@@ -371,40 +364,17 @@ async fn render(
         ));
     }
     body.push_str("</table>");
-    let day = |t: Option<&prost_types::Timestamp>| t.map_or(0, |t| t.seconds.div_euclid(86_400));
-    let first = day(report.since.as_ref());
-    let days = usize::try_from(day(report.until.as_ref()).saturating_sub(first)).unwrap_or(0);
-    let tickets: Vec<(i64, u64)> = report
-        .days
-        .iter()
-        .map(|d| (day(d.day.as_ref()), d.tickets))
-        .collect();
-    let shares: Vec<(i64, Option<f64>)> = report
-        .days
-        .iter()
-        .map(|d| (day(d.day.as_ref()), d.csat_positive_share))
-        .collect();
-    body.push_str(&chart::tickets_per_day(
-        "Tickets per day",
-        first,
-        days,
-        &tickets,
-    ));
-    body.push_str(&chart::share_per_day(
-        "Positive ratings per day",
-        first,
-        days,
-        &shares,
-    ));
-    body.push_str(&chart::first_reply_heatmap(
+    body.push_str(&api::tickets_chart(&report, "Tickets per day"));
+    body.push_str(&api::ratings_chart(&report, "Positive ratings per day"));
+    body.push_str(&api::heatmap_chart(
+        &report,
         "Median first reply by language and hour (UTC)",
-        &crate::insights::api::heat_cells(&report),
     ));
     for spike in &report.spikes {
         body.push_str(&format!(
             "<p class=\"spike\">Spike: {} on {}: {} tickets (usually {:.0}).</p>",
             escape(&spike.category),
-            chart::date(day(spike.day.as_ref())),
+            chart::date(api::timestamp_day(spike.day.as_ref())),
             spike.tickets,
             spike.baseline
         ));

@@ -291,14 +291,7 @@ async fn tenant(client: &mut Client, out: &Output, command: TenantCommand) -> Re
                 })?;
             let categories = rules
                 .into_iter()
-                .map(|rule| pb::Category {
-                    name: rule.name,
-                    keywords: rule
-                        .keywords
-                        .into_iter()
-                        .map(|(language, words)| (language, pb::Keywords { words }))
-                        .collect(),
-                })
+                .map(crossdesk_sidecar::insights::api::category_to_pb)
                 .collect();
             client
                 .set_categories(pb::SetCategoriesRequest {

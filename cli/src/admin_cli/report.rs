@@ -94,38 +94,19 @@ pub(super) async fn report(client: &mut Client, args: ReportArgs) -> Result<()> 
     Ok(())
 }
 
-/// The report's days as an SVG chart.
+/// The report as one of its SVG charts.
 fn chart(report: &pb::Report, format: Format) -> String {
-    use crossdesk_sidecar::insights::chart;
-    let day = |t: Option<&prost_types::Timestamp>| t.map_or(0, |t| t.seconds.div_euclid(86_400));
-    let first = day(report.since.as_ref());
-    let days = usize::try_from(day(report.until.as_ref()).saturating_sub(first)).unwrap_or(0);
-    if format == Format::HeatmapSvg {
-        let title = format!(
-            "{}: median first reply by language and hour (UTC)",
-            report.tenant_id
-        );
-        return chart::first_reply_heatmap(
-            &title,
-            &crossdesk_sidecar::insights::api::heat_cells(report),
-        );
-    }
-    if format == Format::VolumeSvg {
-        let tickets: Vec<(i64, u64)> = report
-            .days
-            .iter()
-            .map(|d| (day(d.day.as_ref()), d.tickets))
-            .collect();
-        let title = format!("{}: tickets per day", report.tenant_id);
-        chart::tickets_per_day(&title, first, days, &tickets)
-    } else {
-        let shares: Vec<(i64, Option<f64>)> = report
-            .days
-            .iter()
-            .map(|d| (day(d.day.as_ref()), d.csat_positive_share))
-            .collect();
-        let title = format!("{}: positive ratings per day", report.tenant_id);
-        chart::share_per_day(&title, first, days, &shares)
+    use crossdesk_sidecar::insights::api;
+    let tenant = &report.tenant_id;
+    match format {
+        Format::HeatmapSvg => api::heatmap_chart(
+            report,
+            &format!("{tenant}: median first reply by language and hour (UTC)"),
+        ),
+        Format::CsatSvg => {
+            api::ratings_chart(report, &format!("{tenant}: positive ratings per day"))
+        }
+        _ => api::tickets_chart(report, &format!("{tenant}: tickets per day")),
     }
 }
 

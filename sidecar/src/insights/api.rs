@@ -4,6 +4,8 @@
 
 use tonic::Status;
 
+use super::categories::CategoryRule;
+use super::chart;
 use super::figures::{TicketRow, cells_of};
 use super::report::{Dimension, Line, Report};
 use super::{DAY_SECS, day_of};
@@ -143,21 +145,84 @@ fn to_proto(tenant: &str, since_day: i64, until_day: i64, report: Report) -> pb:
     }
 }
 
-/// A report's first-reply hours that have a median, for
-/// [`super::chart::first_reply_heatmap`].
-pub fn heat_cells(report: &pb::Report) -> Vec<super::chart::HeatCell> {
-    report
+/// The day (since the Unix epoch) of an answer's timestamp; 0 when absent.
+pub fn timestamp_day(t: Option<&prost_types::Timestamp>) -> i64 {
+    t.map_or(0, |t| day_of(t.seconds))
+}
+
+/// A report's first day and its number of days.
+fn period(report: &pb::Report) -> (i64, usize) {
+    let first = timestamp_day(report.since.as_ref());
+    let until = timestamp_day(report.until.as_ref());
+    (
+        first,
+        usize::try_from(until.saturating_sub(first)).unwrap_or(0),
+    )
+}
+
+/// A report's tickets per day, as [`chart::tickets_per_day`] draws them.
+pub fn tickets_chart(report: &pb::Report, title: &str) -> String {
+    let (first, days) = period(report);
+    let tickets: Vec<(i64, u64)> = report
+        .days
+        .iter()
+        .map(|d| (timestamp_day(d.day.as_ref()), d.tickets))
+        .collect();
+    chart::tickets_per_day(title, first, days, &tickets)
+}
+
+/// A report's share of positive ratings per day, as [`chart::share_per_day`]
+/// draws it.
+pub fn ratings_chart(report: &pb::Report, title: &str) -> String {
+    let (first, days) = period(report);
+    let shares: Vec<(i64, Option<f64>)> = report
+        .days
+        .iter()
+        .map(|d| (timestamp_day(d.day.as_ref()), d.csat_positive_share))
+        .collect();
+    chart::share_per_day(title, first, days, &shares)
+}
+
+/// A report's first-reply hours that have a median, as
+/// [`chart::first_reply_heatmap`] draws them.
+pub fn heatmap_chart(report: &pb::Report, title: &str) -> String {
+    let cells: Vec<chart::HeatCell> = report
         .first_reply_hours
         .iter()
         .filter_map(|h| {
-            Some(super::chart::HeatCell {
+            Some(chart::HeatCell {
                 language: h.language.clone(),
                 hour: u8::try_from(h.hour).ok()?,
                 replied: h.replied,
                 median_s: h.median_seconds?,
             })
         })
-        .collect()
+        .collect();
+    chart::first_reply_heatmap(title, &cells)
+}
+
+/// A tenant's category in the admin API's type.
+pub fn category_to_pb(rule: CategoryRule) -> pb::Category {
+    pb::Category {
+        name: rule.name,
+        keywords: rule
+            .keywords
+            .into_iter()
+            .map(|(language, words)| (language, pb::Keywords { words }))
+            .collect(),
+    }
+}
+
+/// A category from the admin API (checked with the tenant's document).
+pub fn category_from_pb(category: pb::Category) -> CategoryRule {
+    CategoryRule {
+        name: category.name,
+        keywords: category
+            .keywords
+            .into_iter()
+            .map(|(language, words)| (language, words.words))
+            .collect(),
+    }
 }
 
 fn customer_ref(request: &pb::CustomerRef) -> Result<(), Status> {
