@@ -231,6 +231,29 @@ ON CONFLICT (tenant, ticket) DO UPDATE SET
     grp = CASE WHEN t.grp = '' THEN excluded.grp ELSE t.grp END
 RETURNING created_s";
 
+/// The slice in the five columns from `first` on: country, language, channel,
+/// category, group.
+fn sqlite_slice(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Slice> {
+    Ok(Slice {
+        country: row.get(first)?,
+        language: row.get(first.saturating_add(1))?,
+        channel: row.get(first.saturating_add(2))?,
+        category: row.get(first.saturating_add(3))?,
+        group: row.get(first.saturating_add(4))?,
+    })
+}
+
+/// [`sqlite_slice`] on PostgreSQL.
+fn postgres_slice(row: &tokio_postgres::Row, first: usize) -> Result<Slice, StoreError> {
+    Ok(Slice {
+        country: row.try_get(first)?,
+        language: row.try_get(first.saturating_add(1))?,
+        channel: row.try_get(first.saturating_add(2))?,
+        category: row.try_get(first.saturating_add(3))?,
+        group: row.try_get(first.saturating_add(4))?,
+    })
+}
+
 fn sqlite_ticket(row: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
         ticket: row.get(0)?,
@@ -242,13 +265,7 @@ fn sqlite_ticket(row: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
         reopens: to_u32(row.get(6)?),
         rating: row.get(7)?,
         after_hours: row.get(13)?,
-        slice: Slice {
-            country: row.get(8)?,
-            language: row.get(9)?,
-            channel: row.get(10)?,
-            category: row.get(11)?,
-            group: row.get(12)?,
-        },
+        slice: sqlite_slice(row, 8)?,
     })
 }
 
@@ -263,13 +280,7 @@ fn postgres_ticket(row: &tokio_postgres::Row) -> Result<TicketRow, StoreError> {
         reopens: to_u32(row.try_get::<_, i32>(6)?.into()),
         rating: row.try_get(7)?,
         after_hours: row.try_get(13)?,
-        slice: Slice {
-            country: row.try_get(8)?,
-            language: row.try_get(9)?,
-            channel: row.try_get(10)?,
-            category: row.try_get(11)?,
-            group: row.try_get(12)?,
-        },
+        slice: postgres_slice(row, 8)?,
     })
 }
 
@@ -289,13 +300,7 @@ impl SqliteStore {
             .query_map(params![tenant, from_day, to_day], |row| {
                 Ok(CellCount {
                     day: row.get(0)?,
-                    slice: Slice {
-                        country: row.get(1)?,
-                        language: row.get(2)?,
-                        channel: row.get(3)?,
-                        category: row.get(4)?,
-                        group: row.get(5)?,
-                    },
+                    slice: sqlite_slice(row, 1)?,
                     tickets: row.get::<_, i64>(6)?.unsigned_abs(),
                 })
             })?
@@ -465,13 +470,7 @@ impl SqliteStore {
                 .query_map(params![tenant, from_day, to_day], |row| {
                     Ok((
                         row.get::<_, i64>(0)?,
-                        Slice {
-                            country: row.get(1)?,
-                            language: row.get(2)?,
-                            channel: row.get(3)?,
-                            category: row.get(4)?,
-                            group: row.get(5)?,
-                        },
+                        sqlite_slice(row, 1)?,
                         row.get::<_, Vec<u8>>(6)?,
                     ))
                 })?
@@ -628,13 +627,7 @@ impl PostgresStore {
         .map(|row| {
             Ok(CellCount {
                 day: row.try_get(0)?,
-                slice: Slice {
-                    country: row.try_get(1)?,
-                    language: row.try_get(2)?,
-                    channel: row.try_get(3)?,
-                    category: row.try_get(4)?,
-                    group: row.try_get(5)?,
-                },
+                slice: postgres_slice(row, 1)?,
                 tickets: row.try_get::<_, i64>(6)?.unsigned_abs(),
             })
         })
@@ -800,13 +793,7 @@ impl PostgresStore {
         .map(|row| {
             Ok(Cell {
                 day: row.try_get(0)?,
-                slice: Slice {
-                    country: row.try_get(1)?,
-                    language: row.try_get(2)?,
-                    channel: row.try_get(3)?,
-                    category: row.try_get(4)?,
-                    group: row.try_get(5)?,
-                },
+                slice: postgres_slice(row, 1)?,
                 figures: decode(row.try_get(6)?)?,
             })
         })

@@ -310,7 +310,8 @@ impl PostgresStore {
         Ok(usize::try_from(removed).unwrap_or(usize::MAX))
     }
 
-    /// Removes `key`; removing a missing key is not an error.
+    /// Sets `key` to `new` (None: deletes it) if it holds `expected` (None:
+    /// absent), in one step; whether it did.
     pub async fn kv_compare_and_swap(
         &self,
         tenant: &str,

@@ -256,7 +256,8 @@ impl SqliteStore {
         .await
     }
 
-    /// Removes `key`; removing a missing key is not an error.
+    /// Sets `key` to `new` (None: deletes it) if it holds `expected` (None:
+    /// absent), in one step; whether it did.
     pub async fn kv_compare_and_swap(
         &self,
         tenant: &str,
