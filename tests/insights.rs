@@ -310,9 +310,10 @@ async fn report(server: &TestServer, first_day: i64, weeks: (i64, i64), by: &[&s
         .into_inner()
 }
 
-#[tokio::test]
-async fn a_generated_history_is_reported_as_computed_spikes_flagged_and_customers_erased() {
-    let server = TestServer::start(&format!(
+/// Tenant `acme` running the no-op plugin, its figures rebuilt at every flush,
+/// and the admin `ops`.
+async fn acme() -> TestServer {
+    TestServer::start(&format!(
         r#"
 [admin]
 listen = "127.0.0.1:0"
@@ -328,7 +329,29 @@ name = "plugin-noop"
 "#,
         install(&["plugin-noop"])
     ))
-    .await;
+    .await
+}
+
+/// What `crossdesk report --tenant acme ARGS` prints, asking the admin API at
+/// `admin_addr` as `ops`.
+async fn report_cli(admin_addr: &str, args: &[&str]) -> String {
+    let mut command = crossdesk_command();
+    command
+        .args(["report", "--addr", admin_addr, "--tenant", "acme"])
+        .args(args)
+        .env("CROSSDESK_ADMIN_TOKEN", OPS);
+    // Off the runtime's thread: the server it asks runs on it.
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("joined")
+        .expect("run crossdesk report");
+    assert!(output.status.success(), "{output:?}");
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+#[tokio::test]
+async fn a_generated_history_is_reported_as_computed_spikes_flagged_and_customers_erased() {
+    let server = acme().await;
     let today = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
@@ -426,20 +449,13 @@ name = "plugin-noop"
         .expect("time")
         .strftime("%Y-%m-%d")
         .to_string();
-    let mut command = crossdesk_command();
-    command
-        .args(["report", "--addr", &admin_addr, "--tenant", "acme"])
-        .args([
+    let csv = report_cli(
+        &admin_addr,
+        &[
             "--since", &since, "--until", &until, "--by", "language", "--format", "csv",
-        ])
-        .env("CROSSDESK_ADMIN_TOKEN", OPS);
-    // Off the runtime's thread: the server it asks runs on it.
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("joined")
-        .expect("run crossdesk report");
-    assert!(output.status.success(), "{output:?}");
-    let csv = String::from_utf8(output.stdout).expect("utf-8");
+        ],
+    )
+    .await;
     let mut rows = csv.lines();
     let header: Vec<&str> = rows.next().expect("a header").split(',').collect();
     let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
@@ -471,24 +487,19 @@ name = "plugin-noop"
     );
 
     // The chart of tickets per day: a bar per day, each the day's count.
-    let mut command = crossdesk_command();
-    command
-        .args(["report", "--addr", &admin_addr, "--tenant", "acme"])
-        .args([
+    let svg = report_cli(
+        &admin_addr,
+        &[
             "--since",
             &since,
             "--until",
             &until,
             "--format",
             "volume-svg",
-        ])
-        .env("CROSSDESK_ADMIN_TOKEN", OPS);
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("joined")
-        .expect("run crossdesk report");
-    assert!(output.status.success(), "{output:?}");
-    let bars = bars(&String::from_utf8(output.stdout).expect("utf-8"));
+        ],
+    )
+    .await;
+    let bars = bars(&svg);
     let mut per_day: BTreeMap<String, u64> = BTreeMap::new();
     for ticket in week(WEEKS - 1) {
         let date = jiff::Timestamp::from_second((first_day + ticket.day) * 86_400)
@@ -522,25 +533,20 @@ name = "plugin-noop"
         .map(|(k, v)| (k.clone(), v.len() as u64))
         .collect();
     assert_eq!(from_api, counted);
-    let mut command = crossdesk_command();
-    command
-        .args(["report", "--addr", &admin_addr, "--tenant", "acme"])
-        .args([
+    let heatmap = report_cli(
+        &admin_addr,
+        &[
             "--since",
             &since,
             "--until",
             &until,
             "--format",
             "heatmap-svg",
-        ])
-        .env("CROSSDESK_ADMIN_TOKEN", OPS);
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("joined")
-        .expect("run crossdesk report");
-    assert!(output.status.success(), "{output:?}");
+        ],
+    )
+    .await;
     let squares = marks(
-        &String::from_utf8(output.stdout).expect("utf-8"),
+        &heatmap,
         b"rect",
         &[b"data-language", b"data-hour", b"data-value"],
     );
@@ -665,23 +671,7 @@ users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
 
 #[tokio::test]
 async fn a_tenants_own_categories_and_business_hours_shape_its_report() {
-    let server = TestServer::start(&format!(
-        r#"
-[admin]
-listen = "127.0.0.1:0"
-users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
-{}
-[insights]
-refresh_secs = 0
-
-[[tenants]]
-id = "acme"
-[[tenants.plugins]]
-name = "plugin-noop"
-"#,
-        install(&["plugin-noop"])
-    ))
-    .await;
+    let server = acme().await;
     let mut admin = server.admin().await;
     let category = |name: &str, keywords: &[(&str, &[&str])]| pb::Category {
         name: name.into(),
