@@ -433,7 +433,7 @@ impl Sidecar {
             by_kind,
             admission,
             insight_rules: crate::insights::TenantRules {
-                categories: doc.categories.clone(),
+                categories: crate::insights::categories::prepared(&doc.categories),
                 business_hours: doc.business_hours.clone(),
             },
             fingerprint,

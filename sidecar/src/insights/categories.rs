@@ -92,8 +92,27 @@ fn is_spaced_script(c: char) -> bool {
     matches!(u32::from(c), 0x00C0..=0x06FF)
 }
 
-/// The first of `rules` matching `text` in `language` (keywords of that language
-/// and of `*`).
+/// `rules` ready for [`categorize`]: keywords trimmed and lower-cased once, when
+/// the tenant's pipeline is built, rather than for every message.
+pub fn prepared(rules: &[CategoryRule]) -> Vec<CategoryRule> {
+    rules
+        .iter()
+        .map(|rule| CategoryRule {
+            name: rule.name.clone(),
+            keywords: rule
+                .keywords
+                .iter()
+                .map(|(language, words)| {
+                    let words = words.iter().map(|w| w.trim().to_lowercase()).collect();
+                    (language.clone(), words)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The first of `rules` ([`prepared`]) matching `text` in `language` (keywords
+/// of that language and of `*`).
 pub fn categorize(rules: &[CategoryRule], language: &str, text: &str) -> Option<String> {
     let text = text.to_lowercase();
     rules
@@ -103,7 +122,7 @@ pub fn categorize(rules: &[CategoryRule], language: &str, text: &str) -> Option<
                 .iter()
                 .filter(|(l, _)| l.as_str() == "*" || l.as_str() == language)
                 .flat_map(|(_, words)| words)
-                .any(|word| contains_keyword(&text, &word.trim().to_lowercase()))
+                .any(|word| contains_keyword(&text, word))
         })
         .map(|rule| rule.name.clone())
 }
@@ -124,7 +143,7 @@ mod tests {
 
     #[test]
     fn keywords_match_whole_words_in_their_language() {
-        let rules = [
+        let rules = prepared(&[
             rule(
                 "returns",
                 &[("es", &["devolver", "devolución"]), ("*", &["refund"])],
@@ -133,7 +152,7 @@ mod tests {
                 "shipping",
                 &[("es", &["envío", "pedido"]), ("ja", &["配送"])],
             ),
-        ];
+        ]);
         assert_eq!(
             categorize(&rules, "es", "Quiero DEVOLVER el producto").as_deref(),
             Some("returns")
