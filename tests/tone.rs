@@ -1,5 +1,5 @@
 //! The cultural tone plugin end to end: the whole case table of the plugin (at least
-//! five cases for each of its 14 locales, sensitive topics in 11 languages) through
+//! five cases for each of its 15 locales, sensitive topics in 11 languages) through
 //! the real sidecar over gRPC, with the invariants — a second pass changes nothing,
 //! placeholders survive, nothing is sent by itself — and the plugin running after
 //! the translation plugin in one tenant's pipeline.
@@ -301,4 +301,265 @@ name = "tone"
     assert!(note.contains("profile es-MX"), "{note}");
     assert!(note.contains("(es"), "{note}\n{drafts:?}");
     assert!(drafts[1].1.contains("#4471"), "{}", drafts[1].1);
+}
+
+/// The last draft of a response: what the customer will read.
+fn final_draft(response: &pb::HandleEventResponse) -> String {
+    response
+        .actions
+        .iter()
+        .rev()
+        .find_map(|a| match &a.kind {
+            Some(Kind::ReplaceDraft(text)) => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// Tenant `acme` keeps every default; `bespoke` chose usted for Spain and `o
+/// senhor` for Brazil. Both translate with the run's real APy, then run tone.
+fn register_config(url: &str) -> String {
+    let host = url.trim_start_matches("http://");
+    let mut toml =
+        install(&["translation", "tone"]) + "[outbound]\nprivate_hosts = [\"127.0.0.1\"]\n";
+    for (tenant, overrides) in [
+        ("acme", ""),
+        ("bespoke", "es-ES.pronoun=usted; pt-BR.pronoun=o senhor"),
+    ] {
+        toml.push_str(&format!(
+            r#"
+[[tenants]]
+id = "{tenant}"
+[[tenants.plugins]]
+name = "translation"
+kv = true
+allowed_hosts = ["{host}"]
+settings = {{ engine_url = "{url}" }}
+[[tenants.plugins]]
+name = "tone"
+settings = {{ overrides = "{overrides}" }}
+"#
+        ));
+    }
+    toml
+}
+
+/// An agent's English reply to customers of every Spanish- and Portuguese-speaking
+/// profile, and French, through the real APy (vosotros and tú forms come out of
+/// it): what the customer reads is in the pronoun the tenant chose, and the note
+/// names the rule.
+#[tokio::test]
+async fn translated_replies_reach_each_locale_in_the_tenants_pronoun() {
+    let url = Apertium::shared().url();
+    let server = TestServer::start(&register_config(&url)).await;
+    let mut client = server.client().await;
+    let english = "Your refund for order #4471 has been issued. You can track your order here. \
+                   Do you want a new one?";
+    // (tenant, locale, title, must contain, must not contain, the pronoun in the note)
+    type Expectation<'a> = (
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        &'a [&'a str],
+        &'a [&'a str],
+        &'a str,
+    );
+    let expectations: &[Expectation] = &[
+        (
+            "acme",
+            "es-MX",
+            None,
+            &["Su reembolso", "Puede seguir su"],
+            &["uestr", "Puedes", "Quieres", " tu "],
+            "usted",
+        ),
+        (
+            "acme",
+            "es-AR",
+            None,
+            &["Su reembolso", "Puede seguir su"],
+            &["uestr", "Puedes", "Quieres"],
+            "usted",
+        ),
+        (
+            "acme",
+            "es-CO",
+            None,
+            &["Su reembolso", "Puede seguir su"],
+            &["uestr", "Puedes", "Quieres"],
+            "usted",
+        ),
+        (
+            "acme",
+            "es-ES",
+            None,
+            &["Tu reembolso", "Puedes seguir tu"],
+            &["uestr", "Su reembolso"],
+            "tú",
+        ),
+        (
+            "bespoke",
+            "es-ES",
+            None,
+            &["Su reembolso", "Puede seguir su"],
+            &["uestr", "Puedes"],
+            "usted",
+        ),
+        (
+            "acme",
+            "pt-BR",
+            None,
+            &["Seu reembolso", "seguir sua"],
+            &["oss"],
+            "você",
+        ),
+        (
+            "bespoke",
+            "pt-BR",
+            Some("Sra."),
+            &["Seu reembolso"],
+            &["oss"],
+            "o senhor / a senhora",
+        ),
+        (
+            "acme",
+            "pt-PT",
+            None,
+            &["Seu reembolso", "sua ordem"],
+            &["oss", "Podes", "Queres"],
+            "você",
+        ),
+        (
+            "acme",
+            "fr-FR",
+            None,
+            &["Vous pouvez", "Vous voulez"],
+            &["Tu ", " tu "],
+            "vous",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (n, (tenant, locale, title, contains, absent, pronoun)) in expectations.iter().enumerate() {
+        let case = Case {
+            locale,
+            name: "Alex Doe",
+            title: *title,
+            agent_language: "en",
+            ..CASES[0]
+        };
+        let response = client
+            .handle_event(request(reply_event(
+                tenant,
+                &format!("reg-{n}"),
+                &case,
+                english,
+            )))
+            .await
+            .expect("ok")
+            .into_inner();
+        let text = final_draft(&response);
+        let note = notes(&response)
+            .into_iter()
+            .find(|n| n.starts_with("Tone:"))
+            .unwrap_or_default();
+        let missing: Vec<&&str> = contains.iter().filter(|c| !text.contains(**c)).collect();
+        let present: Vec<&&str> = absent.iter().filter(|a| text.contains(**a)).collect();
+        let rule = format!("addressed the customer as {pronoun}");
+        let noted = note.contains("- register.pronoun: ") && note.contains(&rule);
+        if !missing.is_empty() || !present.is_empty() || !noted {
+            failures.push(format!(
+                "{tenant} {locale}: missing {missing:?}, present {present:?}, rule noted {noted}\n{text}\n{note}"
+            ));
+        }
+        // The translation ran first: the pronoun was set on the customer's language.
+        let drafts: Vec<&str> = response
+            .actions
+            .iter()
+            .filter(|a| matches!(a.kind, Some(Kind::ReplaceDraft(_))))
+            .map(|a| a.plugin.as_str())
+            .collect();
+        assert_eq!(drafts, ["translation", "tone"], "{tenant} {locale}");
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// A German agent's own `du` draft reaches a German customer in `Sie`; and a
+/// translation by a DeepL simulator is asked `prefer_more` for German, the tone
+/// plugin setting `Sie` even when the engine answered in `du`.
+#[tokio::test]
+async fn german_replies_come_out_in_sie_and_deepl_is_asked_for_formality() {
+    use crossdesk_integration_tests::engine::{Behaviour, EngineFront};
+    let deepl = EngineFront::start(Behaviour::DeepL {
+        key: "sim-key".into(),
+        phrases: vec![(
+            "Can you send us a photo of your parcel?".into(),
+            "Kannst du uns ein Foto deines Pakets schicken?".into(),
+        )],
+    })
+    .await;
+    let url = deepl.url();
+    let host = url.trim_start_matches("http://");
+    let config = install(&["translation", "tone"])
+        + &format!(
+            r#"
+[outbound]
+private_hosts = ["127.0.0.1"]
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "translation"
+kv = true
+allowed_hosts = ["{host}"]
+settings = {{ engine = "deepl", engine_url = "{url}" }}
+secrets = [{{ host = "{host}", header = "Authorization", value = "DeepL-Auth-Key sim-key" }}]
+[[tenants.plugins]]
+name = "tone"
+"#
+        );
+    let server = TestServer::start(&config).await;
+    let mut client = server.client().await;
+    let german = Case {
+        locale: "de-DE",
+        name: "Jan Weber",
+        agent_language: "de",
+        ..CASES[0]
+    };
+    let response = client
+        .handle_event(request(reply_event(
+            "acme",
+            "de-own",
+            &german,
+            "Kannst du uns ein Foto schicken? Wenn du dich anmeldest, siehst du deine Bestellung.",
+        )))
+        .await
+        .expect("ok")
+        .into_inner();
+    let text = final_draft(&response);
+    assert!(
+        text.contains(
+            "Können Sie uns ein Foto schicken? Wenn Sie sich anmelden, sehen Sie Ihre Bestellung."
+        ),
+        "{text}"
+    );
+    let english_agent = Case {
+        agent_language: "en",
+        ..german
+    };
+    let response = client
+        .handle_event(request(reply_event(
+            "acme",
+            "de-deepl",
+            &english_agent,
+            "Can you send us a photo of your parcel?",
+        )))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(deepl.last_request()["formality"], "prefer_more");
+    assert_eq!(deepl.last_request()["target_lang"], "DE");
+    let text = final_draft(&response);
+    assert!(
+        text.contains("Können Sie uns ein Foto Ihres Pakets schicken?"),
+        "{text}\n{response:#?}"
+    );
 }

@@ -31,6 +31,7 @@ pub mod names;
 pub mod phrases;
 mod plugin;
 pub mod profile;
+pub mod pronoun;
 pub mod rules;
 pub mod sensitive;
 pub mod spans;

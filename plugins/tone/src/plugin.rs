@@ -287,13 +287,14 @@ pub fn review(draft: &Draft, settings: &Settings) -> Option<Review> {
         &settings.competitors,
         &settings.disabled_categories,
     );
-    let findings = rules::register_findings(draft.text, &input);
     let (text, applied) = if flags.is_empty() {
         let rewrite = rules::rewrite(draft.text, &input);
         (rewrite.text, rewrite.applied)
     } else {
         (draft.text.to_owned(), Vec::new())
     };
+    // What the rewrite left in the wrong pronoun, read on the text the customer gets.
+    let findings = rules::register_findings(&text, &input);
     let overrides = settings
         .overrides
         .iter()

@@ -14,6 +14,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::language::Lang;
+use crate::pronoun::{Pronoun, Variety};
 
 /// The embedded table.
 pub const PROFILES_TOML: &str = include_str!("../data/profiles.toml");
@@ -127,6 +128,11 @@ struct Row {
     exclamation_source: String,
     honorific: Honorific,
     honorific_source: String,
+    /// Only where the pronoun does not follow the register (Brazil's `você`).
+    #[serde(default)]
+    pronoun: Option<Pronoun>,
+    #[serde(default)]
+    pronoun_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +173,9 @@ pub struct Profile {
     pub exclamation: ExclamationPolicy,
     /// Form of address.
     pub honorific: Honorific,
+    /// The pronoun of address where it does not follow the register; see
+    /// [`Profile::pronoun`].
+    pub pronoun_choice: Option<Pronoun>,
     /// The source of each value, by field name.
     pub sources: BTreeMap<&'static str, String>,
 }
@@ -184,6 +193,7 @@ pub const FIELDS: &[&str] = &[
     "emoji",
     "exclamation",
     "honorific",
+    "pronoun",
 ];
 
 /// The profile for a bare language tag (`en`, `zh`) where the table has several.
@@ -223,6 +233,35 @@ impl fmt::Display for Selection {
     }
 }
 
+impl Profile {
+    /// The pronoun the customer is addressed with: the profile's own choice (or the
+    /// tenant's override), else the register's (formal → `usted`, `Sie`, `vous`).
+    ///
+    /// ```
+    /// use tone::pronoun::Pronoun;
+    /// let profiles = tone::profile::Profiles::embedded().unwrap();
+    /// assert_eq!(profiles.get("es-MX").unwrap().pronoun(), Pronoun::Formal);
+    /// assert_eq!(profiles.get("es-ES").unwrap().pronoun(), Pronoun::Informal);
+    /// // Brazil: formal formulas, and você.
+    /// assert_eq!(profiles.get("pt-BR").unwrap().pronoun(), Pronoun::Informal);
+    /// ```
+    pub fn pronoun(&self) -> Pronoun {
+        self.pronoun_choice.unwrap_or(match self.register {
+            Register::Formal => Pronoun::Formal,
+            Register::Informal => Pronoun::Informal,
+        })
+    }
+
+    /// Portugal's Portuguese for `pt-PT` (and its countries), Brazil's otherwise.
+    pub fn variety(&self) -> Variety {
+        if self.locale.eq_ignore_ascii_case("pt-PT") {
+            Variety::Portugal
+        } else {
+            Variety::Brazil
+        }
+    }
+}
+
 impl Profiles {
     /// The embedded table.
     ///
@@ -246,6 +285,9 @@ impl Profiles {
                     row.language
                 )
             })?;
+            let pronoun_source = row.pronoun_source.unwrap_or_else(|| {
+                "follows the register: formal → the V pronoun, informal → the T pronoun".to_owned()
+            });
             let sources = BTreeMap::from([
                 ("hofstede", row.hofstede_source),
                 ("context", row.context_source),
@@ -256,6 +298,7 @@ impl Profiles {
                 ("emoji", row.emoji_source),
                 ("exclamation", row.exclamation_source),
                 ("honorific", row.honorific_source),
+                ("pronoun", pronoun_source),
             ]);
             profiles.push(Profile {
                 locale,
@@ -272,6 +315,7 @@ impl Profiles {
                 emoji: row.emoji,
                 exclamation: row.exclamation,
                 honorific: row.honorific,
+                pronoun_choice: row.pronoun,
                 sources,
             });
         }
@@ -461,6 +505,17 @@ fn set(profile: &mut Profile, field: &str, value: &str) -> Result<(), String> {
         "exclamation" => {
             profile.exclamation = parse_enum(field, value, "keep, collapse, tone-down")?
         }
+        "pronoun" => {
+            let variety = profile.variety();
+            let pronoun = Pronoun::parse(value, profile.language, variety).ok_or_else(|| {
+                format!(
+                    "unknown value {value:?} for pronoun (values: formal, informal, {}, {})",
+                    Pronoun::Formal.word(profile.language, variety),
+                    Pronoun::Informal.word(profile.language, variety)
+                )
+            })?;
+            profile.pronoun_choice = Some(pronoun);
+        }
         "honorific" => {
             profile.honorific = parse_enum(
                 field,
@@ -486,6 +541,7 @@ fn source_key(field: &str) -> &'static str {
         "closing" => "closing",
         "emoji" => "emoji",
         "exclamation" => "exclamation",
+        "pronoun" => "pronoun",
         _ => "honorific",
     }
 }
@@ -519,14 +575,14 @@ mod tests {
     }
 
     #[test]
-    fn the_table_has_the_fourteen_locales_with_sources() {
+    fn the_table_has_the_fifteen_locales_with_sources() {
         let t = table();
         for locale in [
-            "en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "es-MX", "pt-BR", "it-IT", "nl-NL",
-            "ja-JP", "zh-CN", "zh-TW", "ko-KR", "ar-SA",
+            "en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "es-MX", "pt-BR", "pt-PT", "it-IT",
+            "nl-NL", "ja-JP", "zh-CN", "zh-TW", "ko-KR", "ar-SA",
         ] {
             let p = t.get(locale).unwrap_or_else(|| panic!("{locale} missing"));
-            assert_eq!(p.sources.len(), 9, "{locale}");
+            assert_eq!(p.sources.len(), 10, "{locale}");
             assert!(
                 p.sources.values().all(|s| s.len() > 10),
                 "{locale} has an empty source"

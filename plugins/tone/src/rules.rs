@@ -2,6 +2,7 @@
 //!
 //! | id | what it does |
 //! | --- | --- |
+//! | `register.pronoun` | rewrites the reply into the profile's pronoun of address, verbs and possessives with it: `tú` and `vosotros` forms into `usted`, `tu` into `vous`, `du` into `Sie`, `tu` into `você` ([`crate::pronoun`]) |
 //! | `emoji.remove` | removes emoji and text emoticons, tidying the spaces; an emoji that ended a sentence becomes a full stop (profile `emoji = remove`) |
 //! | `exclamation.tone-down` | a sentence-final `!` becomes `.` (`。` in CJK text), `!?` becomes `?`, `¡` goes; a greeting ending in `!` gets a comma (profile `exclamation = tone-down`) |
 //! | `exclamation.collapse` | `!!!` becomes `!` (profile `exclamation = collapse`) |
@@ -12,8 +13,8 @@
 //! | `opener.cushion` | adds an apology after the greeting when the draft brings bad news and has none (cushioned profiles) |
 //! | `opener.gratitude` | adds a gratitude formula after the greeting otherwise, when the draft thanks nobody (cushioned profiles) |
 //! | `closing.add` | adds the closing formula when the draft has none, before a `-- ` signature (profile `closing = required`) |
-//! | `register.informal-address` | note only: informal pronouns (du, tu, tú, je, 你) under a formal profile |
-//! | `register.formal-address` | note only: formal pronouns (usted, u, 您) under an informal profile |
+//! | `register.informal-address` | note only: informal pronouns (du, tu, tú, je, 你) left under a formal pronoun (languages without a rewrite, words the rewrite does not know) |
+//! | `register.formal-address` | note only: formal pronouns (usted, u, 您) under an informal pronoun (never rewritten: they share the third person's forms) |
 //!
 //! Protected spans ([`crate::spans`]) are replaced by sentinels before the first rule
 //! and put back after the last, so nothing in them changes. The rules run in the
@@ -28,11 +29,14 @@ use crate::phrases::{self, FillerKind};
 use crate::profile::{
     Directness, EmojiPolicy, ExclamationPolicy, Honorific, Profile, Register, Requirement,
 };
+use crate::pronoun::{self, Pronoun};
 use crate::spans;
 
 /// A rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Rule {
+    /// `register.pronoun`
+    Pronoun,
     /// `emoji.remove`
     EmojiRemove,
     /// `exclamation.tone-down`
@@ -61,7 +65,8 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order they run.
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
+        Rule::Pronoun,
         Rule::EmojiRemove,
         Rule::ExclamationToneDown,
         Rule::ExclamationCollapse,
@@ -83,6 +88,7 @@ impl Rule {
     /// ```
     pub fn id(self) -> &'static str {
         match self {
+            Rule::Pronoun => "register.pronoun",
             Rule::EmojiRemove => "emoji.remove",
             Rule::ExclamationToneDown => "exclamation.tone-down",
             Rule::ExclamationCollapse => "exclamation.collapse",
@@ -198,7 +204,8 @@ pub fn rewrite(text: &str, input: &Input) -> Rewrite {
 fn pass(text: &str, input: &Input) -> (String, Vec<Applied>) {
     let mut text = text.to_owned();
     let mut applied = Vec::new();
-    let steps: [fn(&mut String, &Input) -> Option<Applied>; 8] = [
+    let steps: [fn(&mut String, &Input) -> Option<Applied>; 9] = [
+        pronoun,
         emoji,
         exclamation,
         trim_filler,
@@ -1214,19 +1221,56 @@ fn closing(text: &mut String, input: &Input) -> Option<Applied> {
     })
 }
 
-// ---------------------------------------------------------------- register (note only)
+// ---------------------------------------------------------------- register
 
-fn pronoun_names(lang: Lang) -> (&'static str, &'static str) {
-    match lang {
-        Lang::De => ("Sie", "du"),
-        Lang::Fr => ("vous", "tu"),
-        Lang::Es => ("usted", "tú"),
-        Lang::Pt => ("você with formal formulas", "tu"),
-        Lang::It => ("Lei", "tu"),
-        Lang::Nl => ("u", "je"),
-        Lang::Zh => ("您", "你"),
-        _ => ("formal", "informal"),
+/// `register.pronoun`: the reply in the profile's pronoun, when it is written in
+/// the profile's language (an English reply to a German customer has no `du`).
+fn pronoun(text: &mut String, input: &Input) -> Option<Applied> {
+    let reply = input.reply?;
+    let profile = input.profile;
+    if !input.enabled(Rule::Pronoun)
+        || reply.lang != profile.language
+        || !pronoun::rewrites(reply.lang)
+    {
+        return None;
     }
+    let wanted = profile.pronoun();
+    let variety = profile.variety();
+    let title = input.title.map(|t| t.kind);
+    let out = pronoun::rewrite(
+        text,
+        pronoun::Target {
+            lang: reply.lang,
+            variety,
+            pronoun: wanted,
+            title,
+        },
+    );
+    if out.changes.is_empty() {
+        return None;
+    }
+    let mut shown: Vec<String> = Vec::new();
+    for (from, to) in &out.changes {
+        let pair = format!("{from} → {to}");
+        if !shown.contains(&pair) {
+            shown.push(pair);
+        }
+    }
+    let more = shown.len().saturating_sub(8);
+    shown.truncate(8);
+    let mut list = shown.join(", ");
+    if more > 0 {
+        list.push_str(&format!(" and {more} more"));
+    }
+    *text = out.text;
+    Some(Applied {
+        rule: Rule::Pronoun,
+        detail: format!(
+            "addressed the customer as {} (profile {}): {list}",
+            wanted.describe(reply.lang, variety),
+            profile.locale
+        ),
+    })
 }
 
 /// Register mismatches in the agent's own text, reported, never rewritten: the verb
@@ -1239,20 +1283,15 @@ pub fn register_findings(text: &str, input: &Input) -> Vec<Applied> {
     let spans = spans::find(text, input.keep_terms);
     let masked = spans::masked(text, &spans);
     let folded = Folded::new(&masked);
-    let (formal_name, informal_name) = pronoun_names(lang);
-    let (table, rule, expected, found_kind) = match input.profile.register {
-        Register::Formal => (
+    let wanted = input.profile.pronoun();
+    let expected = wanted.word(lang, input.profile.variety());
+    let (table, rule, found_kind) = match wanted {
+        Pronoun::Formal => (
             phrases::INFORMAL_ADDRESS,
             Rule::RegisterInformal,
-            formal_name,
             "informal",
         ),
-        Register::Informal => (
-            phrases::FORMAL_ADDRESS,
-            Rule::RegisterFormal,
-            informal_name,
-            "formal",
-        ),
+        Pronoun::Informal => (phrases::FORMAL_ADDRESS, Rule::RegisterFormal, "formal"),
     };
     if !input.enabled(rule) {
         return Vec::new();
@@ -1271,10 +1310,14 @@ pub fn register_findings(text: &str, input: &Input) -> Vec<Applied> {
     if words.is_empty() {
         return Vec::new();
     }
-    let why = if lang == Lang::Zh {
-        "not rewritten, please review"
-    } else {
-        "not rewritten (verb forms and possessives change with the pronoun), please review"
+    let why = match wanted {
+        Pronoun::Formal if pronoun::rewrites(lang) => {
+            "left by register.pronoun (a form its lexicon does not know), please review"
+        }
+        Pronoun::Informal if pronoun::rewrites(lang) => {
+            "not rewritten (these forms are also the third person's or the plural's), please review"
+        }
+        _ => "not rewritten in this language, please review",
     };
     vec![Applied {
         rule,

@@ -155,6 +155,31 @@ const DEEPL: &[(&str, &str, &str)] = &[
     ("zh", "ZH", "ZH"),
 ];
 
+/// The formality a reply is asked in, for engines that take one (DeepL's
+/// `formality`: `prefer_more` / `prefer_less`, which fall back to the default for
+/// a language without formality instead of failing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Formality {
+    /// The engine's own choice.
+    Default,
+    /// The formal pronoun (usted, Sie, vous).
+    More,
+    /// The informal pronoun (tú, du, tu).
+    Less,
+}
+
+impl Formality {
+    /// `formal`, `informal` or `default`.
+    pub fn parse(value: &str) -> Option<Formality> {
+        match value {
+            "formal" => Some(Formality::More),
+            "informal" => Some(Formality::Less),
+            "default" => Some(Formality::Default),
+            _ => None,
+        }
+    }
+}
+
 impl Engine {
     /// The engine named `name` (`apertium`, `libretranslate`, `deepl`) at `url`.
     pub fn new(name: &str, url: &str) -> Result<Engine, PluginError> {
@@ -316,7 +341,8 @@ impl Engine {
     /// Translates `texts` from `src` to `tgt` (canonical codes of a pair in
     /// `pairs`); `markup` says whether they carry escaped text and `<xN/>`
     /// placeholders (see [`protect`]) or are plain text. One translation per text,
-    /// in order.
+    /// in order. `formality` reaches the engines that take one (DeepL); Apertium
+    /// and LibreTranslate have none, and the tone plugin sets the pronoun after them.
     pub fn translate(
         &self,
         pairs: &Pairs,
@@ -324,6 +350,7 @@ impl Engine {
         tgt: &str,
         texts: &[String],
         markup: bool,
+        formality: Formality,
     ) -> Result<Vec<String>, PluginError> {
         if texts.is_empty() {
             return Ok(Vec::new());
@@ -337,7 +364,7 @@ impl Engine {
         let out = match self.kind {
             Kind::Apertium => self.apertium(s, t, texts, markup)?,
             Kind::LibreTranslate => self.libretranslate(s, t, texts, markup)?,
-            Kind::DeepL => self.deepl(src, tgt, texts, markup)?,
+            Kind::DeepL => self.deepl(src, tgt, texts, markup, formality)?,
         };
         if out.len() != texts.len() {
             return Err(self.failure(format!(
@@ -472,6 +499,7 @@ impl Engine {
         tgt: &str,
         texts: &[String],
         markup: bool,
+        formality: Formality,
     ) -> Result<Vec<String>, PluginError> {
         let code = |lang: &str, target: bool| {
             DEEPL
@@ -488,6 +516,11 @@ impl Engine {
         if markup {
             // Placeholders are empty XML elements; DeepL keeps tags it is told about.
             body["tag_handling"] = json!("xml");
+        }
+        match formality {
+            Formality::More => body["formality"] = json!("prefer_more"),
+            Formality::Less => body["formality"] = json!("prefer_less"),
+            Formality::Default => {}
         }
         let reply = self.post_json("/v2/translate", &body)?;
         let shape = || self.failure("reply in the wrong shape (no translations[].text)");

@@ -6,7 +6,7 @@ use crossdesk_sdk::{
     kv::KvError, log,
 };
 
-use crate::engine::{Engine, Pairs};
+use crate::engine::{Engine, Formality, Pairs};
 use crate::lang::{self, Detection};
 use crate::memory::{self, Glossary, TmEntry};
 use crate::protect::{self, Document, Method};
@@ -19,6 +19,9 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("agent_language", "en"),
     ("pivot_languages", "es,en"),
     ("min_detect_chars", "24"),
+    // The tone plugin's default pronouns: tú in Spain, você in Brazil, the formal
+    // pronoun elsewhere.
+    ("formality", "es-ES=informal, pt-BR=informal, *=formal"),
 ];
 
 /// The settings as declared in the manifest, with their types, so the host refuses
@@ -29,6 +32,7 @@ const DECLARATIONS: &[&str] = &[
     "agent_language: language",
     "pivot_languages: languages",
     "min_detect_chars: int(0..100000)",
+    "formality: list",
 ];
 
 /// The translation plugin.
@@ -101,6 +105,9 @@ pub struct Settings {
     pub pivot_languages: Vec<String>,
     /// Below this many letters the customer's locale decides (`min_detect_chars`).
     pub min_detect_chars: usize,
+    /// The formality asked of engines that take one, by locale, language or `*`
+    /// (`formality`), in the order given.
+    pub formality: Vec<(String, Formality)>,
 }
 
 fn setting(key: &str) -> String {
@@ -140,12 +147,51 @@ impl Settings {
                 "setting min_detect_chars: {min:?} is not a whole number"
             ))
         })?;
+        let formality = setting("formality")
+            .split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|entry| {
+                let bad = || {
+                    PluginError::new(format!(
+                        "setting formality: {entry:?} is not locale=formal|informal|default \
+                         (e.g. \"es-ES=informal, *=formal\")"
+                    ))
+                };
+                let (locale, value) = entry.split_once('=').ok_or_else(bad)?;
+                let value = Formality::parse(value.trim()).ok_or_else(bad)?;
+                Ok((locale.trim().replace('_', "-").to_lowercase(), value))
+            })
+            .collect::<Result<Vec<_>, PluginError>>()?;
         Ok(Settings {
             engine,
             agent_language,
             pivot_languages,
             min_detect_chars,
+            formality,
         })
+    }
+
+    /// The formality for a customer's locale: its own entry, else its language's,
+    /// else `*`'s, else the engine's default.
+    ///
+    /// ```
+    /// use crossdesk_sdk::testing::MockHost;
+    /// use translation::engine::Formality;
+    /// let _host = MockHost::new().install();
+    /// let settings = translation::Settings::load().unwrap();
+    /// assert_eq!(settings.formality_for(Some("es-MX")), Formality::More);
+    /// assert_eq!(settings.formality_for(Some("es_ES")), Formality::Less);
+    /// assert_eq!(settings.formality_for(None), Formality::More);
+    /// ```
+    pub fn formality_for(&self, locale: Option<&str>) -> Formality {
+        let locale = locale.unwrap_or("").replace('_', "-").to_lowercase();
+        let language = locale.split('-').next().unwrap_or("").to_owned();
+        [locale.as_str(), language.as_str(), "*"]
+            .iter()
+            .filter(|k| !k.is_empty())
+            .find_map(|k| self.formality.iter().find(|(l, _)| l == k))
+            .map_or(Formality::Default, |(_, f)| *f)
     }
 
     /// The agents' language for this event: the agent's own, else the setting.
@@ -182,6 +228,7 @@ fn translate(
     text: &str,
     src: &str,
     tgt: &str,
+    formality: Formality,
 ) -> Result<Translated, PluginError> {
     if let Some(entry) = or_warn(
         "translation memory unavailable",
@@ -209,7 +256,13 @@ fn translate(
         };
         let mut texts = texts.to_vec();
         for (from, to) in route.legs() {
-            texts = engine.translate(pairs, from, to, &texts, markup)?;
+            // The customer reads the last leg; a pivot's own formality is moot.
+            let formality = if to == tgt {
+                formality
+            } else {
+                Formality::Default
+            };
+            texts = engine.translate(pairs, from, to, &texts, markup, formality)?;
         }
         Ok::<_, PluginError>(texts)
     })?;
@@ -331,7 +384,7 @@ fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     if src == tgt {
         return Ok(actions);
     }
-    let translated = translate(&settings, &event.text, src, &tgt)?;
+    let translated = translate(&settings, &event.text, src, &tgt, Formality::Default)?;
     let header = format!(
         "Translation from {} · engine {} · route {}",
         decision.describe(),
@@ -376,7 +429,9 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     if src == tgt {
         return Ok(Vec::new());
     }
-    let translated = translate(&settings, &event.text, &src, &tgt)?;
+    let customer_locale = event.customer.as_ref().and_then(|c| c.locale.as_deref());
+    let formality = settings.formality_for(customer_locale);
+    let translated = translate(&settings, &event.text, &src, &tgt, formality)?;
     let note = format!(
         "Reply translated into {} ({tgt}, from the {from}) · engine {} · route {}\n\nAgent's original:\n{}",
         lang::name(&tgt),

@@ -755,6 +755,11 @@ fn bad_settings_name_their_key() {
             "setting pivot_languages: unknown language \"xx\"",
         ),
         (
+            "formality",
+            "es-ES=polite",
+            "setting formality: \"es-ES=polite\" is not locale=formal|informal|default",
+        ),
+        (
             "min_detect_chars",
             "many",
             "setting min_detect_chars: \"many\" is not a whole number",
@@ -794,7 +799,8 @@ fn the_manifest_declares_what_the_plugin_uses() {
             "engine_url",
             "agent_language",
             "pivot_languages",
-            "min_detect_chars"
+            "min_detect_chars",
+            "formality"
         ]
     );
     assert!(

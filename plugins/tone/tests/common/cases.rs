@@ -182,7 +182,7 @@ const GREET_CLOSE: &[&str] = &["greeting.add", "closing.add"];
 const GREET_THANK_CLOSE: &[&str] = &["greeting.add", "opener.gratitude", "closing.add"];
 const GREET_CUSHION_CLOSE: &[&str] = &["greeting.add", "opener.cushion", "closing.add"];
 
-/// The rewrite table: at least five cases for each of the 14 profiles.
+/// The rewrite table: at least five cases for each of the 15 profiles.
 pub(crate) const CASES: &[Case] = &[
     // ------------------------------------------------------------ en-US
     case(
@@ -305,9 +305,15 @@ pub(crate) const CASES: &[Case] = &[
         .contains(&["Sehr geehrte Frau Schmidt,\n\nDie Rückerstattung über 49,90 € ist veranlasst.\n\nMit freundlichen Grüßen"])
         .rules(GREET_CLOSE)
         .keeps(&["49,90 €"]),
-    case("de-DE/du-reported", "de-DE", "Jan Weber", "Kannst du mir deine Bestellnummer schicken?", "de")
-        .contains(&["Guten Tag Jan Weber,", "Kannst du mir deine Bestellnummer schicken?", "Mit freundlichen Grüßen"])
-        .rules(&["greeting.add", "closing.add", "register.informal-address"]),
+    case("de-DE/du-to-sie", "de-DE", "Jan Weber", "Kannst du mir deine Bestellnummer schicken?", "de")
+        .contains(&["Guten Tag Jan Weber,", "Können Sie mir Ihre Bestellnummer schicken?", "Mit freundlichen Grüßen"])
+        .absent(&[" du ", "deine"])
+        .rules(&["register.pronoun", "greeting.add", "closing.add"]),
+    case("de-DE/du-by-override", "de-DE", "Jan Weber", "Können Sie mir Ihre Bestellnummer schicken?", "de")
+        .config_with(&[("overrides", "de-DE.pronoun=du")])
+        // `Sie` is also "they": never rewritten into `du`, and not reported either.
+        .contains(&["Können Sie mir Ihre Bestellnummer schicken?"])
+        .rules(&["greeting.add", "closing.add"]),
     case(
         "de-DE/filler-shortened",
         "de-DE",
@@ -343,10 +349,10 @@ pub(crate) const CASES: &[Case] = &[
         .contains(&["Bonjour Madame Martin,\n\nNous vous prions de nous excuser pour la gêne occasionnée.\n\nMalheureusement, votre colis est en retard.\n\nCordialement,"])
         .absent(&["!"])
         .rules(&["exclamation.tone-down", "greeting.add", "opener.cushion", "closing.add"]),
-    case("fr-FR/tu-reported", "fr-FR", "Claire Martin", "Merci pour ta commande, tu la recevras demain.", "fr")
-        .contains(&["Bonjour Claire Martin,", "Merci pour ta commande, tu la recevras demain.", "Cordialement,"])
-        .absent(&["Nous vous remercions"])
-        .rules(&["greeting.add", "closing.add", "register.informal-address"]),
+    case("fr-FR/tu-to-vous", "fr-FR", "Claire Martin", "Merci pour ta commande, tu la recevras demain.", "fr")
+        .contains(&["Bonjour Claire Martin,", "Merci pour votre commande, vous la recevrez demain.", "Cordialement,"])
+        .absent(&["Nous vous remercions", " tu "])
+        .rules(&["register.pronoun", "greeting.add", "closing.add"]),
     case(
         "fr-FR/placeholders-and-cushion",
         "fr-FR",
@@ -400,6 +406,13 @@ pub(crate) const CASES: &[Case] = &[
     )
     .contains(&["¡Hola, Lucía!\n\nGracias por escribirnos.\n\nTu pedido ha llegado 😊\n\nUn saludo,"])
     .rules(&["opener.gratitude"]),
+    case("es-ES/vosotros-to-tu", "es-ES", "Lucía Fernández", "Vuestro pedido ya está en camino.", "es")
+        .contains(&["Tu pedido ya está en camino."])
+        .rules(&["register.pronoun", "greeting.add", "opener.gratitude", "closing.add"]),
+    case("es-ES/usted-by-override", "es-ES", "Lucía Fernández", "Tu pedido ya está en camino; puedes seguirlo aquí.", "es")
+        .config_with(&[("overrides", "es-ES.pronoun=usted")])
+        .contains(&["Su pedido ya está en camino; puede seguirlo aquí."])
+        .rules(&["register.pronoun", "greeting.add", "opener.gratitude", "closing.add"]),
     case("es-ES/override-formal", "es-ES", "Lucía Fernández", "Su pedido ya está en camino.", "es")
         .config_with(&[("overrides", "es-ES.register=formal")])
         .contains(&["Hola, Lucía Fernández:\n\nGracias por ponerse en contacto con nosotros.", "Saludos cordiales,"])
@@ -410,9 +423,13 @@ pub(crate) const CASES: &[Case] = &[
         .contains(&["Estimada Sra. García:\n\nGracias por ponerse en contacto con nosotros.\n\nSu pedido ORD-2024-778 fue enviado hoy.\n\nSaludos cordiales,"])
         .rules(GREET_THANK_CLOSE)
         .keeps(&["ORD-2024-778"]),
-    case("es-MX/tu-reported", "es-MX", "Carlos López", "Tu reembolso ya fue procesado.", "es")
-        .contains(&["Hola, Carlos López:\n\nLamentamos las molestias ocasionadas.\n\nTu reembolso ya fue procesado."])
-        .rules(&["greeting.add", "opener.cushion", "closing.add", "register.informal-address"]),
+    case("es-MX/tu-to-usted", "es-MX", "Carlos López", "Tu reembolso ya fue procesado.", "es")
+        .contains(&["Hola, Carlos López:\n\nLamentamos las molestias ocasionadas.\n\nSu reembolso ya fue procesado."])
+        .rules(&["register.pronoun", "greeting.add", "opener.cushion", "closing.add"]),
+    case("es-MX/vosotros-to-usted", "es-MX", "Carlos López", "Vuestro pedido ha salido. Puedes seguirlo aquí.", "es")
+        .contains(&["Su pedido ha salido. Puede seguirlo aquí."])
+        .absent(&["Vuestro", "Puedes"])
+        .rules(&["register.pronoun", "greeting.add", "opener.gratitude", "closing.add"]),
     case(
         "es-MX/tone-down-and-emoji",
         "es-MX",
@@ -452,13 +469,31 @@ pub(crate) const CASES: &[Case] = &[
     .absent(&["😊", "!"])
     .rules(&["emoji.remove", "exclamation.tone-down"])
     .keeps(&["BR123456789XX"]),
-    case("pt-BR/te-reported", "pt-BR", "João Silva", "Te enviei o código de acesso por e-mail.", "pt")
-        .contains(&["Olá, João Silva,", "Te enviei o código de acesso por e-mail."])
-        .rules(&["greeting.add", "opener.gratitude", "closing.add", "register.informal-address"]),
-    case("pt-BR/nearest-from-pt-PT", "pt-PT", "Rui Costa", "O seu reembolso foi processado.", "pt")
-        .profile("pt-BR")
+    case("pt-BR/te-to-lhe", "pt-BR", "João Silva", "Te enviei o código de acesso por e-mail.", "pt")
+        .contains(&["Olá, João Silva,", "Lhe enviei o código de acesso por e-mail."])
+        .rules(&["register.pronoun", "greeting.add", "opener.gratitude", "closing.add"]),
+    case("pt-BR/o-senhor-by-override", "pt-BR", "João Silva", "Você pode acompanhar seu pedido.", "pt")
+        .title("Sr.")
+        .config_with(&[("overrides", "pt-BR.pronoun=o senhor")])
+        .contains(&["O senhor pode acompanhar seu pedido."])
+        .rules(&["register.pronoun", "greeting.add", "opener.gratitude", "closing.add"]),
+    case("pt-PT/own-profile", "pt-PT", "Rui Costa", "O seu reembolso foi processado.", "pt")
         .contains(&["Olá, Rui Costa,\n\nPedimos desculpas pelo transtorno."])
         .rules(GREET_CUSHION_CLOSE),
+    case("pt-PT/title-prezada", "pt-PT", "Ana Costa", "A sua encomenda foi enviada hoje.", "pt")
+        .title("Sra.")
+        .contains(&["Prezada Sra. Costa,\n\nAgradecemos o seu contato.\n\nA sua encomenda foi enviada hoje.\n\nAtenciosamente,"])
+        .rules(GREET_THANK_CLOSE),
+    case("pt-PT/reflexive-te", "pt-PT", "Rui Costa", "Se te registaste, recebeste um e-mail.", "pt")
+        .contains(&["Se se registou, recebeu um e-mail."])
+        .rules(&["register.pronoun", "greeting.add", "opener.gratitude", "closing.add"]),
+    case("pt-PT/bad-news", "pt-PT", "Rui Costa", "Infelizmente a tua encomenda está atrasada!", "pt")
+        .contains(&["Olá, Rui Costa,\n\nPedimos desculpas pelo transtorno.\n\nInfelizmente a sua encomenda está atrasada.\n\nAtenciosamente,"])
+        .absent(&["!"])
+        .rules(&["register.pronoun", "exclamation.tone-down", "greeting.add", "opener.cushion", "closing.add"]),
+    case("pt-PT/tu-to-voce", "pt-PT", "Rui Costa", "Podes acompanhar a tua encomenda aqui.", "pt")
+        .contains(&["Pode acompanhar a sua encomenda aqui."])
+        .rules(&["register.pronoun", "greeting.add", "opener.gratitude", "closing.add"]),
     // ------------------------------------------------------------ it-IT
     case("it-IT/gentile", "it-IT", "Giulia Rossi", "Il suo ordine è stato spedito oggi.", "it")
         .contains(&["Gentile Giulia Rossi,\n\nLa ringraziamo per averci contattato.\n\nIl suo ordine è stato spedito oggi.\n\nCordiali saluti,"])
