@@ -35,6 +35,7 @@ pub mod pronoun;
 pub mod rules;
 pub mod sensitive;
 pub mod spans;
+pub mod speech_level;
 
 pub use plugin::{Draft, Review, SETTING_KEYS, Settings, Tone, review};
 

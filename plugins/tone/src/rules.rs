@@ -3,6 +3,7 @@
 //! | id | what it does |
 //! | --- | --- |
 //! | `register.pronoun` | rewrites the reply into the profile's pronoun of address, verbs and possessives with it: `tú` and `vosotros` forms into `usted`, `tu` into `vous`, `du` into `Sie`, `tu` into `você` ([`crate::pronoun`]) |
+//! | `register.speech-level` | puts Japanese and Korean sentence endings in the polite level of a formal profile: plain forms into です/ます, 해요체 into 합쇼체 ([`crate::speech_level`]) |
 //! | `emoji.remove` | removes emoji and text emoticons, tidying the spaces; an emoji that ended a sentence becomes a full stop (profile `emoji = remove`) |
 //! | `exclamation.tone-down` | a sentence-final `!` becomes `.` (`。` in CJK text), `!?` becomes `?`, `¡` goes; a greeting ending in `!` gets a comma (profile `exclamation = tone-down`) |
 //! | `exclamation.collapse` | `!!!` becomes `!` (profile `exclamation = collapse`) |
@@ -37,6 +38,8 @@ use crate::spans;
 pub enum Rule {
     /// `register.pronoun`
     Pronoun,
+    /// `register.speech-level`
+    SpeechLevel,
     /// `emoji.remove`
     EmojiRemove,
     /// `exclamation.tone-down`
@@ -65,8 +68,9 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order they run.
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 14] = [
         Rule::Pronoun,
+        Rule::SpeechLevel,
         Rule::EmojiRemove,
         Rule::ExclamationToneDown,
         Rule::ExclamationCollapse,
@@ -89,6 +93,7 @@ impl Rule {
     pub fn id(self) -> &'static str {
         match self {
             Rule::Pronoun => "register.pronoun",
+            Rule::SpeechLevel => "register.speech-level",
             Rule::EmojiRemove => "emoji.remove",
             Rule::ExclamationToneDown => "exclamation.tone-down",
             Rule::ExclamationCollapse => "exclamation.collapse",
@@ -204,8 +209,9 @@ pub fn rewrite(text: &str, input: &Input) -> Rewrite {
 fn pass(text: &str, input: &Input) -> (String, Vec<Applied>) {
     let mut text = text.to_owned();
     let mut applied = Vec::new();
-    let steps: [fn(&mut String, &Input) -> Option<Applied>; 9] = [
+    let steps: [fn(&mut String, &Input) -> Option<Applied>; 10] = [
         pronoun,
+        speech_level,
         emoji,
         exclamation,
         trim_filler,
@@ -1222,6 +1228,43 @@ fn closing(text: &mut String, input: &Input) -> Option<Applied> {
 }
 
 // ---------------------------------------------------------------- register
+
+/// `register.speech-level`: Japanese and Korean sentence endings in the polite
+/// level, under a formal profile of the reply's language.
+fn speech_level(text: &mut String, input: &Input) -> Option<Applied> {
+    let reply = input.reply?;
+    let profile = input.profile;
+    if !input.enabled(Rule::SpeechLevel)
+        || reply.lang != profile.language
+        || profile.pronoun() != Pronoun::Formal
+        || !matches!(reply.lang, Lang::Ja | Lang::Ko)
+    {
+        return None;
+    }
+    let out = crate::speech_level::polite(text, reply.lang);
+    if out.changes.is_empty() {
+        return None;
+    }
+    let level = if reply.lang == Lang::Ja {
+        "です/ます (丁寧語)"
+    } else {
+        "합쇼체"
+    };
+    let list: Vec<String> = out
+        .changes
+        .iter()
+        .map(|(from, to)| format!("{from} → {to}"))
+        .collect();
+    *text = out.text;
+    Some(Applied {
+        rule: Rule::SpeechLevel,
+        detail: format!(
+            "sentence endings in {level} (profile {}): {}",
+            profile.locale,
+            list.join(", ")
+        ),
+    })
+}
 
 /// `register.pronoun`: the reply in the profile's pronoun, when it is written in
 /// the profile's language (an English reply to a German customer has no `du`).

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::Pronoun;
-use super::words::{Words, unaccented};
+use super::words::{Words, respell, unaccented};
 
 /// Verbs: the infinitive, then optionally the stem change (`ie`, `ue`, `i`, `í`,
 /// `ú`) and irregular stems: `pres1=` (first person present, the subjunctive's
@@ -436,28 +436,14 @@ fn conjugate(
     );
 }
 
+/// The stem before an `e` ending (the `-ar` subjunctive).
 fn spell_before_e(stem: &str) -> String {
-    if let Some(s) = stem.strip_suffix('c') {
-        format!("{s}qu")
-    } else if let Some(s) = stem.strip_suffix('g') {
-        format!("{s}gu")
-    } else if let Some(s) = stem.strip_suffix('z') {
-        format!("{s}c")
-    } else {
-        stem.to_owned()
-    }
+    respell(stem, &[("c", "qu"), ("g", "gu"), ("z", "c")])
 }
 
+/// The stem before an `a` ending (the `-er`/`-ir` subjunctive).
 fn spell_before_a(stem: &str) -> String {
-    if let Some(s) = stem.strip_suffix("gu") {
-        format!("{s}g")
-    } else if let Some(s) = stem.strip_suffix('g') {
-        format!("{s}j")
-    } else if let Some(s) = stem.strip_suffix('c') {
-        format!("{s}z")
-    } else {
-        stem.to_owned()
-    }
+    respell(stem, &[("gu", "g"), ("g", "j"), ("c", "z")])
 }
 
 /// The second-person verb form of word `i`, if it is one here.

@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use super::words::Words;
+use super::words::{Words, respell};
 use super::{Pronoun, Target, Variety};
 use crate::names::TitleKind;
 
@@ -254,28 +254,14 @@ fn conjugate(
     imperative.entry(format!("{stem}{t}")).or_insert(subj);
 }
 
+/// The stem before an `e` ending (the `-ar` subjunctive).
 fn spell_before_e(stem: &str) -> String {
-    if let Some(s) = stem.strip_suffix('c') {
-        format!("{s}qu")
-    } else if let Some(s) = stem.strip_suffix('g') {
-        format!("{s}gu")
-    } else if let Some(s) = stem.strip_suffix('ç') {
-        format!("{s}c")
-    } else {
-        stem.to_owned()
-    }
+    respell(stem, &[("c", "qu"), ("g", "gu"), ("ç", "c")])
 }
 
+/// The stem before an `a` ending (the `-er`/`-ir` subjunctive).
 fn spell_before_a(stem: &str) -> String {
-    if let Some(s) = stem.strip_suffix("gu") {
-        format!("{s}g")
-    } else if let Some(s) = stem.strip_suffix('g') {
-        format!("{s}j")
-    } else if let Some(s) = stem.strip_suffix('c') {
-        format!("{s}ç")
-    } else {
-        stem.to_owned()
-    }
+    respell(stem, &[("gu", "g"), ("g", "j"), ("c", "ç")])
 }
 
 /// The `você` form of word `i` if it is a `tu` verb here.

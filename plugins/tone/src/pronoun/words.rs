@@ -169,6 +169,19 @@ pub(super) fn match_case(old: &str, new: &str) -> String {
     new.to_owned()
 }
 
+/// `stem` with the first of `rules` (suffix, replacement) whose suffix it ends in
+/// applied: the spelling that keeps a consonant's sound before another vowel
+/// (`busc` + `e` → `busqu`).
+pub(super) fn respell(stem: &str, rules: &[(&str, &str)]) -> String {
+    rules
+        .iter()
+        .find_map(|(suffix, replacement)| {
+            stem.strip_suffix(suffix)
+                .map(|base| format!("{base}{replacement}"))
+        })
+        .unwrap_or_else(|| stem.to_owned())
+}
+
 /// `word` without its acute accents (`envía` → `envia`), for comparing stems.
 pub(super) fn unaccented(word: &str) -> String {
     word.chars()

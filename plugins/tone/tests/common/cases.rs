@@ -603,6 +603,9 @@ pub(crate) const CASES: &[Case] = &[
     .absent(&["よろしく"])
     .rules(GREET_CUSHION_CLOSE)
     .keeps(&["Magic Mouse", "¥9,800"]),
+    case("ja-JP/plain-to-desu-masu", "ja-JP", "山田 太郎", "商品は明日届ける。返金もできる。", "ja")
+        .contains(&["商品は明日届けます。返金もできます。"])
+        .rules(&["register.speech-level", "greeting.add", "closing.add"]),
     case("ja-JP/honorific-on-own-greeting", "ja-JP", "山田 太郎", "山田さん\n\nご注文の商品を発送しました。", "ja")
         .contains(&["山田様\n\nお問い合わせいただきありがとうございます。\n\nご注文の商品を発送しました。\n\nよろしくお願いいたします。"])
         .absent(&["山田さん"])
@@ -684,10 +687,17 @@ pub(crate) const CASES: &[Case] = &[
         "김민준님, 안녕하세요.\n\n쿠폰 코드는 {{coupon.code}} 입니다 😊 https://shop.example.kr 에서 사용하세요.\n\n감사합니다.",
         "ko",
     )
-    .contains(&["쿠폰 코드는 {{coupon.code}} 입니다 https://shop.example.kr 에서 사용하세요."])
-    .absent(&["😊"])
-    .rules(&["emoji.remove", "opener.gratitude"])
+    .contains(&["쿠폰 코드는 {{coupon.code}} 입니다 https://shop.example.kr 에서 사용하십시오."])
+    .absent(&["😊", "사용하세요"])
+    .rules(&["register.speech-level", "emoji.remove", "opener.gratitude"])
     .keeps(&["{{coupon.code}}", "https://shop.example.kr"]),
+    case("ko-KR/haeyo-to-hapsyo", "ko-KR", "김민준", "내일 보내드릴게요. 환불도 가능해요?", "ko")
+        .contains(&["내일 보내드리겠습니다. 환불도 가능합니까?"])
+        .rules(&["register.speech-level", "greeting.add", "opener.cushion", "closing.add"]),
+    case("ko-KR/informal-keeps-haeyo", "ko-KR", "김민준", "내일 보내드릴게요.", "ko")
+        .config_with(&[("overrides", "ko-KR.pronoun=informal")])
+        .contains(&["내일 보내드릴게요."])
+        .rules(&["greeting.add", "opener.gratitude", "closing.add"]),
     // ------------------------------------------------------------ ar-SA
     case("ar-SA/salam", "ar-SA", "محمد العتيبي", "تم شحن طلبك اليوم.", "ar")
         .contains(&["السلام عليكم محمد العتيبي،\n\nنشكرك على تواصلك معنا.\n\nتم شحن طلبك اليوم.\n\nمع خالص التحية،"])
