@@ -10,7 +10,20 @@
 # process has exited: a test run shares one server and cannot stop it itself.
 set -euo pipefail
 
-PACKAGES=(apertium-apy apertium-eng-spa apertium-fr-es apertium-es-pt apertium-en-ca)
+# Every pair Debian ships that joins the others through a pivot (English, Spanish,
+# Catalan, French, Portuguese, Swedish...). Left out: pairs that meet none of them
+# (afr-nld, ind-zlm, rus-ukr, bel-rus, pol-szl, urd-hin), and the transitional
+# packages that only pull in one of these under an older name.
+PACKAGES=(apertium-apy
+  apertium-eng-spa apertium-fr-es apertium-es-pt apertium-en-ca
+  apertium-fra-cat apertium-spa-cat apertium-spa-ita apertium-cat-ita apertium-por-cat
+  apertium-es-gl apertium-en-gl apertium-pt-gl apertium-es-ro
+  apertium-eu-en apertium-eu-es apertium-eo-ca apertium-eo-en apertium-eo-es apertium-eo-fr
+  apertium-oc-ca apertium-oc-es apertium-oci-fra apertium-spa-ast apertium-spa-arg
+  apertium-arg-cat apertium-cat-srd apertium-srd-ita apertium-br-fr apertium-fra-frp
+  apertium-hbs-eng apertium-mkd-eng apertium-mkd-bul apertium-hbs-mkd apertium-hbs-slv
+  apertium-isl-eng apertium-isl-swe apertium-swe-dan apertium-dan-nor apertium-swe-nor
+  apertium-nno-nob)
 MODES_DIR=/usr/share/apertium/modes
 RUN_DIR="${APERTIUM_RUN_DIR:-target/apertium}"
 PID_FILE="$RUN_DIR/apy.pid"

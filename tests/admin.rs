@@ -73,18 +73,6 @@ fn ran(response: &pb::HandleEventResponse) -> Vec<&str> {
         .collect()
 }
 
-fn tags(response: &pb::HandleEventResponse) -> Vec<String> {
-    response
-        .actions
-        .iter()
-        .filter_map(|a| match &a.kind {
-            Some(pb::action::Kind::AddTags(tags)) => Some(tags.tags.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
 fn configure(tenant: &str, plugin: &str) -> pb::ConfigurePluginRequest {
     pb::ConfigurePluginRequest {
         tenant_id: tenant.into(),

@@ -149,18 +149,6 @@ fn routing(response: &pb::HandleEventResponse) -> pb::Routing {
         .unwrap_or_else(|| panic!("no routing in {response:#?}"))
 }
 
-fn tags(response: &pb::HandleEventResponse) -> Vec<String> {
-    response
-        .actions
-        .iter()
-        .filter_map(|a| match &a.kind {
-            Some(pb::action::Kind::AddTags(t)) => Some(t.tags.clone()),
-            _ => None,
-        })
-        .flatten()
-        .collect()
-}
-
 fn auto_reply(response: &pb::HandleEventResponse) -> Option<String> {
     response.actions.iter().find_map(|a| match &a.kind {
         Some(pb::action::Kind::AutoReply(text)) => Some(text.clone()),

@@ -335,6 +335,19 @@ pub fn notes(response: &pb::HandleEventResponse) -> Vec<String> {
         .collect()
 }
 
+/// Every tag added by a response's actions.
+pub fn tags(response: &pb::HandleEventResponse) -> Vec<String> {
+    response
+        .actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            Some(pb::action::Kind::AddTags(t)) => Some(t.tags.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
 /// Writes `dir/crossdesk.toml` (data in `dir/data`): `sections` (TOML, e.g.
 /// `[storage]`), then kv-counter for tenant acme with storage and `settings` (the
 /// body of a TOML inline table, e.g. `spin_ms = "20"`). Returns its path.

@@ -116,7 +116,16 @@ const TABLE: &[Row] = &[
     row("sq", "sqi", &["alb"], "Albanian"),
     row("ms", "msa", &["zsm", "may"], "Malay"),
     row("sw", "swa", &[], "Swahili"),
+    row("bs", "bos", &[], "Bosnian"),
+    row("sh", "hbs", &[], "Serbo-Croatian"),
+    row("sc", "srd", &[], "Sardinian"),
+    // No ISO 639-1 code: the ISO 639-3 one stands for both.
+    row("ast", "ast", &[], "Asturian"),
+    row("frp", "frp", &[], "Arpitan"),
 ];
+
+/// Apertium's Serbo-Croatian pairs write each standard as a variety of `hbs`.
+const SERBO_CROATIAN_STANDARDS: &[(&str, &str)] = &[("hr", "hr"), ("sr", "sr"), ("bs", "bs")];
 
 /// The canonical (ISO 639-1, lower-case) code of a language given as an ISO 639-1
 /// or 639-3 code, a locale (`es-MX`, `pt_BR`) or an Apertium variety (`por_BR`,
@@ -130,12 +139,14 @@ const TABLE: &[Row] = &[
 /// assert_eq!(from_code("klingon"), None);
 /// ```
 pub fn from_code(code: &str) -> Option<&'static str> {
-    let base = code
-        .trim()
-        .split(['-', '_'])
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let mut parts = code.trim().split(['-', '_']);
+    let base = parts.next().unwrap_or_default().to_ascii_lowercase();
+    if base == "hbs" {
+        let variety = parts.next().unwrap_or_default().to_ascii_lowercase();
+        if let Some((_, standard)) = SERBO_CROATIAN_STANDARDS.iter().find(|(v, _)| *v == variety) {
+            return Some(standard);
+        }
+    }
     if base.is_empty() {
         return None;
     }
@@ -243,6 +254,10 @@ mod tests {
         assert_eq!(from_code("cat_valencia"), Some("ca"));
         assert_eq!(from_code("eng_US"), Some("en"));
         assert_eq!(from_code("no-NO"), Some("nb"));
+        assert_eq!(from_code("hbs"), Some("sh"));
+        assert_eq!(from_code("hbs_HR"), Some("hr"));
+        assert_eq!(from_code("srd"), Some("sc"));
+        assert_eq!(from_code("ast"), Some("ast"));
         assert_eq!(from_code(""), None);
         assert_eq!(from_code("-"), None);
     }

@@ -105,7 +105,42 @@ impl Pairs {
                 map.insert(key, (s.clone(), t.clone()));
             }
         }
+        // Apertium reads Croatian, Serbian and Bosnian with one Serbo-Croatian
+        // analyser (`hbs`): each standard is a source of its pairs.
+        let serbo_croatian: Vec<_> = map
+            .iter()
+            .filter(|((src, _), _)| src == "sh")
+            .map(|((_, tgt), codes)| (tgt.clone(), codes.clone()))
+            .collect();
+        for (tgt, codes) in serbo_croatian {
+            for standard in ["hr", "sr", "bs"] {
+                if standard != tgt {
+                    map.entry((standard.to_owned(), tgt.clone()))
+                        .or_insert_with(|| codes.clone());
+                }
+            }
+        }
         Pairs { map }
+    }
+
+    /// The languages `src` translates into directly, in code order.
+    pub fn targets(&self, src: &str) -> impl Iterator<Item = &str> {
+        self.map
+            .keys()
+            .filter(move |(s, _)| s == src)
+            .map(|(_, t)| t.as_str())
+    }
+
+    /// Every language of a pair, in code order.
+    pub fn languages(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .map
+            .keys()
+            .flat_map(|(s, t)| [s.as_str(), t.as_str()])
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 
     /// The engine's codes for `src` → `tgt`, if it has that pair.

@@ -20,16 +20,17 @@
 //! emoji and glossary terms come through byte-identical ([`protect`]). What the
 //! plugin keeps in kv is laid out in [`memory`].
 //!
-//! Admins run three commands for a tenant (`crossdesk plugin exec translation
+//! Admins run four commands for a tenant (`crossdesk plugin exec translation
 //! ...`): `import-tmx FILE` and `export-tmx [--output FILE]` exchange the
 //! translation memory as TMX 1.4, `import-terms FILE` adds a CSV term list to the
-//! glossary ([`exchange`]).
+//! glossary ([`exchange`]), `languages` lists what the engine reaches ([`reach`]).
 
 pub mod engine;
 pub mod exchange;
 pub mod memory;
 mod plugin;
 pub mod protect;
+pub mod reach;
 pub mod route;
 mod tools;
 

@@ -18,6 +18,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     ("engine_url", "http://127.0.0.1:2737"),
     ("agent_language", "en"),
     ("pivot_languages", "es,en"),
+    ("max_legs", "3"),
     ("min_detect_chars", "24"),
     // The tone plugin's default pronouns: tú in Spain, você in Brazil, the formal
     // pronoun elsewhere.
@@ -31,6 +32,7 @@ const DECLARATIONS: &[&str] = &[
     "engine_url: url",
     "agent_language: language",
     "pivot_languages: languages",
+    "max_legs: int(1..4)",
     "min_detect_chars: int(0..100000)",
     "formality: list",
 ];
@@ -101,8 +103,10 @@ pub struct Settings {
     pub engine: Engine,
     /// The agents' working language (`agent_language`), canonical.
     pub agent_language: String,
-    /// Intermediate languages tried in order (`pivot_languages`), canonical.
+    /// Intermediate languages tried first, in order (`pivot_languages`), canonical.
     pub pivot_languages: Vec<String>,
+    /// The most legs a route may have (`max_legs`): each leg costs quality.
+    pub max_legs: usize,
     /// Below this many letters the customer's locale decides (`min_detect_chars`).
     pub min_detect_chars: usize,
     /// The formality asked of engines that take one, by locale, language or `*`
@@ -163,10 +167,22 @@ impl Settings {
                 Ok((locale.trim().replace('_', "-").to_lowercase(), value))
             })
             .collect::<Result<Vec<_>, PluginError>>()?;
+        let legs = setting("max_legs");
+        let max_legs = legs
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| (1..=4).contains(n))
+            .ok_or_else(|| {
+                PluginError::new(format!(
+                    "setting max_legs: {legs:?} is not a number from 1 to 4"
+                ))
+            })?;
         Ok(Settings {
             engine,
             agent_language,
             pivot_languages,
+            max_legs,
             min_detect_chars,
             formality,
         })
@@ -250,7 +266,14 @@ fn translate(
             Some(plan) => plan,
             None => {
                 let pairs = engine.pairs()?;
-                let route = route::plan(engine, &pairs, src, tgt, &settings.pivot_languages)?;
+                let route = route::plan(
+                    engine,
+                    &pairs,
+                    src,
+                    tgt,
+                    &settings.pivot_languages,
+                    settings.max_legs,
+                )?;
                 plan.insert((pairs, route))
             }
         };

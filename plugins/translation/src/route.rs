@@ -1,5 +1,6 @@
 //! Choosing how to get from one language to another with an engine's pairs: the
-//! direct pair, or else through the first pivot language that both legs exist for.
+//! direct pair, or else the shortest chain of pairs through other languages (the
+//! tenant's preferred pivots first), up to a number of legs.
 
 use crossdesk_sdk::PluginError;
 
@@ -38,17 +39,21 @@ impl std::fmt::Display for Route {
     }
 }
 
-/// The route from `src` to `tgt`: direct if `pairs` has it, else through the first
-/// of `pivots` (in order) with both legs. Without one, an error (not retryable)
-/// starting with `unsupported pair` that names both languages and the engine.
+/// The shortest route from `src` to `tgt` of at most `max_legs` legs: direct if
+/// `pairs` has it, else through intermediate languages, `pivots` (in order) tried
+/// before the others at each step. Without one, an error (not retryable) starting
+/// with `unsupported pair` that names both languages and the engine.
 ///
 /// ```
 /// use translation::{engine::{Engine, Pairs}, route::plan};
 /// let engine = Engine::new("apertium", "http://127.0.0.1:2737").unwrap();
-/// let pairs = Pairs::from_engine_codes(&[("fra".into(), "spa".into()), ("spa".into(), "eng".into())]);
+/// let codes = [("fra", "spa"), ("spa", "eng"), ("swe", "isl"), ("isl", "eng")];
+/// let pairs = Pairs::from_engine_codes(&codes.map(|(s, t)| (s.into(), t.into())));
 /// let pivots = ["es".to_string(), "en".to_string()];
-/// assert_eq!(plan(&engine, &pairs, "fr", "en", &pivots).unwrap().to_string(), "fr→es→en");
-/// let err = plan(&engine, &pairs, "en", "fr", &pivots).unwrap_err();
+/// assert_eq!(plan(&engine, &pairs, "fr", "en", &pivots, 3).unwrap().to_string(), "fr→es→en");
+/// // Icelandic is no configured pivot, but the only way from Swedish.
+/// assert_eq!(plan(&engine, &pairs, "sv", "en", &pivots, 3).unwrap().to_string(), "sv→is→en");
+/// let err = plan(&engine, &pairs, "en", "fr", &pivots, 3).unwrap_err();
 /// assert!(err.message.starts_with("unsupported pair"));
 /// ```
 pub fn plan(
@@ -57,28 +62,38 @@ pub fn plan(
     src: &str,
     tgt: &str,
     pivots: &[String],
+    max_legs: usize,
 ) -> Result<Route, PluginError> {
-    if pairs.has(src, tgt) {
-        return Ok(Route::new(vec![src.to_owned(), tgt.to_owned()]));
-    }
-    for pivot in pivots {
-        if pivot != src && pivot != tgt && pairs.has(src, pivot) && pairs.has(pivot, tgt) {
-            return Ok(Route::new(vec![
-                src.to_owned(),
-                pivot.clone(),
-                tgt.to_owned(),
-            ]));
+    // Breadth first: the first path to reach `tgt` has the fewest legs; within one
+    // length, the preferred pivots come first.
+    let rank = |l: &str| pivots.iter().position(|p| p == l).unwrap_or(pivots.len());
+    let mut frontier: Vec<Vec<String>> = vec![vec![src.to_owned()]];
+    let mut seen: std::collections::BTreeSet<String> = [src.to_owned()].into();
+    for _ in 0..max_legs {
+        let mut next: Vec<Vec<String>> = Vec::new();
+        for path in &frontier {
+            let Some(last) = path.last() else { continue };
+            if pairs.has(last, tgt) {
+                let mut route = path.clone();
+                route.push(tgt.to_owned());
+                return Ok(Route::new(route));
+            }
+            let mut steps: Vec<&str> = pairs.targets(last).collect();
+            steps.sort_by_key(|l| rank(l));
+            for step in steps {
+                if seen.insert(step.to_owned()) {
+                    let mut longer = path.clone();
+                    longer.push(step.to_owned());
+                    next.push(longer);
+                }
+            }
         }
+        frontier = next;
     }
     Err(PluginError::new(format!(
-        "unsupported pair {} ({src}) → {} ({tgt}) for engine {}: no direct pair and no pivot through {}",
+        "unsupported pair {} ({src}) → {} ({tgt}) for engine {}: no route of at most {max_legs} legs",
         lang::name(src),
         lang::name(tgt),
         engine.name(),
-        if pivots.is_empty() {
-            "(no pivot_languages)".to_owned()
-        } else {
-            pivots.join(", ")
-        }
     )))
 }

@@ -1,7 +1,8 @@
 //! The commands the plugin offers admins (`crossdesk plugin exec translation ...`):
 //! `import-tmx` and `export-tmx` for the tenant's translation memory, `import-terms`
-//! for its glossary. The file formats are [`crate::exchange`]'s; this module reads
-//! the arguments, runs the exchange on the tenant's storage and says what it did.
+//! for its glossary, `languages` for what its engine reaches. The file formats are
+//! [`crate::exchange`]'s; this module reads the arguments, runs the exchange on the
+//! tenant's storage and says what it did.
 
 use crossdesk_sdk::kv::KvError;
 use crossdesk_sdk::{CommandInput, CommandOutput, CommandSpec, Param, PluginError};
@@ -30,6 +31,12 @@ pub(crate) fn command_specs() -> Vec<CommandSpec> {
         )
         .param(Param::input_file("file", "The CSV term list").required())
         .for_tenant(),
+        CommandSpec::new(
+            "languages",
+            "List the languages the tenant's engine reaches, with the route each way \
+             between each and the agents' language (a Markdown table)",
+        )
+        .for_tenant(),
     ]
 }
 
@@ -42,8 +49,9 @@ pub(crate) fn run_command(
         "import-tmx" => import_tmx(input),
         "export-tmx" => export_tmx(input),
         "import-terms" => import_terms(input),
+        "languages" => languages(input),
         other => Err(PluginError::new(format!(
-            "unknown command '{other}' (import-tmx, export-tmx or import-terms)"
+            "unknown command '{other}' (import-tmx, export-tmx, import-terms or languages)"
         ))),
     }
 }
@@ -115,6 +123,19 @@ fn import_terms(input: &CommandInput) -> Result<CommandOutput, PluginError> {
     )))
 }
 
+fn languages(input: &CommandInput) -> Result<CommandOutput, PluginError> {
+    tenant("languages", input)?;
+    let settings = crate::Settings::load()?;
+    let agent = settings.agent_language.clone();
+    let rows = crate::reach::reach(&settings, &agent)?;
+    Ok(CommandOutput::text(crate::reach::table(
+        &agent,
+        settings.engine.name(),
+        settings.max_legs,
+        &rows,
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use crossdesk_sdk::testing::MockHost;
@@ -150,10 +171,13 @@ mod tests {
     }
 
     #[test]
-    fn the_manifest_offers_three_tenant_commands() {
+    fn the_manifest_offers_four_tenant_commands() {
         let m = Translation::manifest();
         let names: Vec<&str> = m.commands.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["import-tmx", "export-tmx", "import-terms"]);
+        assert_eq!(
+            names,
+            ["import-tmx", "export-tmx", "import-terms", "languages"]
+        );
         assert!(m.commands.iter().all(|c| c.needs_tenant));
         let import = &m.commands[0].params[0];
         assert_eq!(import.name, "file");
@@ -325,7 +349,7 @@ mod tests {
         let err = run("import-xliff", CommandInput::new()).expect_err("unknown");
         assert_eq!(
             err.message,
-            "unknown command 'import-xliff' (import-tmx, export-tmx or import-terms)"
+            "unknown command 'import-xliff' (import-tmx, export-tmx, import-terms or languages)"
         );
         let err = run("import-tmx", CommandInput::new()).expect_err("no file");
         assert_eq!(err.message, "import-tmx needs the input file `file`");

@@ -799,6 +799,7 @@ fn the_manifest_declares_what_the_plugin_uses() {
             "engine_url",
             "agent_language",
             "pivot_languages",
+            "max_legs",
             "min_detect_chars",
             "formality"
         ]
