@@ -4,7 +4,7 @@
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
 
-.PHONY: all toolchain engines plugins build demo test bench soak fuzz fmt lint deny ci clean-plugins deploy-check scale
+.PHONY: all toolchain engines plugins build demo test bench soak fuzz fmt lint deny ci clean-plugins deploy-check scale detection
 
 all: build plugins
 
@@ -77,6 +77,17 @@ scale: plugins engines
 	@bash scripts/haproxy.sh
 	$(CARGO) build --release -p crossdesk -p crossdesk-integration-tests --bin crossdesk --example scale
 	$(or $(CARGO_TARGET_DIR),target)/release/examples/scale
+
+# Language detection of short messages through the sidecar (BENCHMARKS.md,
+# "Language detection"), with the real APy and no locale: Debian's translation
+# catalogs' held-out half (DETECTION_PER_LANGUAGE strings per catalog half, default
+# 30) and the hand-written chat messages; whatlang alone beside it.
+DETECTION_PER_LANGUAGE ?= 30
+detection: plugins engines
+	python3 scripts/detection-set.py $(or $(CARGO_TARGET_DIR),target)/detection $(DETECTION_PER_LANGUAGE)
+	$(CARGO) build --release -p crossdesk-integration-tests --example detection
+	$(or $(CARGO_TARGET_DIR),target)/release/examples/detection \
+	  $(or $(CARGO_TARGET_DIR),target)/detection/test.tsv tests/examples/detection/chat-messages.tsv
 
 # Each fuzz target (fuzz/fuzz_targets/) for FUZZ_SECONDS (default 60), one after
 # the other, from its seeds; prints executions and coverage per target. Needs a

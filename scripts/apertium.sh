@@ -42,6 +42,28 @@ sys.argv[0] = "apertium-apy"
 sys.exit(main())
 '
 
+# APy offers /calcCoverage (the share of a text's words a language's analyser
+# knows: the translation plugin's evidence for short messages) only for analyser
+# modes, which Debian's packages do not install. Each pair ships its source
+# language's analyser; one per language becomes an `<iso3>-morph.mode` of our own.
+analyser_modes() {
+  local dir="$RUN_DIR/nonpairs/modes" file base src iso3
+  rm -rf "$RUN_DIR/nonpairs"
+  mkdir -p "$dir"
+  for file in /usr/share/apertium/apertium-*/*.automorf.bin; do
+    [ -e "$file" ] || continue
+    base=$(basename "$file" .automorf.bin)
+    src=${base%%-*}
+    case "$base" in eco-* | *@*) continue ;; esac
+    case "$src" in
+      en) iso3=eng ;; es) iso3=spa ;; pt) iso3=por ;; fr) iso3=fra ;; it) iso3=ita ;;
+      ca) iso3=cat ;; gl) iso3=glg ;; ro) iso3=ron ;; eu) iso3=eus ;; oc) iso3=oci ;;
+      br) iso3=bre ;; eo) iso3=epo ;; *) iso3=$src ;;
+    esac
+    [ -e "$dir/$iso3-morph.mode" ] || echo "lt-proc -w '$file'" >"$dir/$iso3-morph.mode"
+  done
+}
+
 usage() {
   echo "usage: $0 install | start PORT | stop" >&2
   exit 2
@@ -105,8 +127,9 @@ start() {
   # plenty for tests and loads each pair once.
   # The server records its own pid: $! would name setsid's parent if setsid forked.
   rm -f "$PID_FILE"
+  analyser_modes
   setsid sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$PID_FILE" \
-    /usr/bin/python3 -c "$LOOPBACK_MAIN" -p "$port" -j1 "$MODES_DIR" \
+    /usr/bin/python3 -c "$LOOPBACK_MAIN" -p "$port" -j1 -s "$RUN_DIR/nonpairs" "$MODES_DIR" \
     >"$LOG_FILE" 2>&1 </dev/null &
 
   local deadline=$((SECONDS + START_WAIT_SECS))

@@ -209,6 +209,35 @@ pub fn detect(text: &str) -> Option<Detection> {
     })
 }
 
+/// Detects the language of `text` among `languages` (canonical codes) with
+/// whatlang; languages whatlang does not know are left out. `None` when none is
+/// left or whatlang has no guess.
+///
+/// ```
+/// let d = crossdesk_text::lang::detect_among("ya pagué y nada", &["es", "pt", "en"]).unwrap();
+/// assert_eq!(d.language, "es");
+/// ```
+pub fn detect_among(text: &str, languages: &[&str]) -> Option<Detection> {
+    let allowed: Vec<whatlang::Lang> = languages
+        .iter()
+        .filter_map(|code| {
+            let row = TABLE.iter().find(|r| r.iso1 == *code)?;
+            std::iter::once(row.iso3)
+                .chain(row.aliases.iter().copied())
+                .find_map(whatlang::Lang::from_code)
+        })
+        .collect();
+    if allowed.is_empty() {
+        return None;
+    }
+    let info = whatlang::Detector::with_allowlist(allowed).detect(text)?;
+    Some(Detection {
+        language: from_code(info.lang().code())?,
+        confidence: info.confidence(),
+        reliable: info.is_reliable(),
+    })
+}
+
 /// How many letters (alphabetic characters) `text` has: the measure of
 /// `min_detect_chars`, so that URLs, numbers and emoji do not count.
 ///

@@ -1,8 +1,9 @@
 //! Text analysis for Crossdesk plugins, as a plain library (no plugin, no host):
-//! language codes and detection ([`lang`]), tokenization and BM25 ([`text`]),
+//! language codes and detection ([`lang`], [`detect`] for short messages), tokenization and BM25 ([`text`]),
 //! inquiry topics ([`topic`]) and the shared knowledge base's format and ranking
 //! ([`kb`]). The first-party plugins use it; a third party's plugin may too.
 
+pub mod detect;
 pub mod kb;
 pub mod lang;
 pub mod text;

@@ -69,6 +69,8 @@ pub struct Engine {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pairs {
     map: BTreeMap<(String, String), (String, String)>,
+    /// Languages with an analyser: canonical code → the engine's.
+    analysers: BTreeMap<String, String>,
 }
 
 impl Pairs {
@@ -120,7 +122,27 @@ impl Pairs {
                 }
             }
         }
-        Pairs { map }
+        Pairs {
+            map,
+            analysers: BTreeMap::new(),
+        }
+    }
+
+    /// These pairs, with the engine's analysers (its own language codes).
+    pub fn with_analysers(mut self, codes: &[String]) -> Pairs {
+        for code in codes {
+            if let Some(language) = lang::from_code(code) {
+                self.analysers
+                    .entry(language.to_owned())
+                    .or_insert_with(|| code.clone());
+            }
+        }
+        self
+    }
+
+    /// The engine's code of `language`'s analyser, if it has one.
+    pub fn analyser(&self, language: &str) -> Option<&str> {
+        self.analysers.get(language).map(String::as_str)
     }
 
     /// The languages `src` translates into directly, in code order.
@@ -309,7 +331,7 @@ impl Engine {
         if let Some(cache) = &cached {
             let age = now - cache.fetched_at_ms;
             if cache.url == self.url && (0..PAIRS_TTL_MS).contains(&age) {
-                return Ok(Pairs::from_engine_codes(&cache.pairs));
+                return Ok(Pairs::from_engine_codes(&cache.pairs).with_analysers(&cache.analysers));
             }
         }
         let mut codes = self.fetch_pairs()?;
@@ -319,11 +341,55 @@ impl Engine {
             url: self.url.clone(),
             fetched_at_ms: now,
             pairs: codes,
+            analysers: self.fetch_analysers(),
         };
         if let Err(e) = memory::store_pairs(self.name(), &fresh) {
             log::warn(&format!("pair list not cached: {e}"));
         }
-        Ok(Pairs::from_engine_codes(&fresh.pairs))
+        Ok(Pairs::from_engine_codes(&fresh.pairs).with_analysers(&fresh.analysers))
+    }
+
+    /// Apertium's analysers (`/list?q=analysers`: `{"eus": "eus-morph", …}`); none
+    /// for other engines, or when the list cannot be had (detection then goes without
+    /// the engine's coverage).
+    fn fetch_analysers(&self) -> Vec<String> {
+        if self.kind != Kind::Apertium {
+            return Vec::new();
+        }
+        let url = format!("{}/list?q=analysers", self.url);
+        match self.send(Request::get(url)).and_then(|r| self.json(&r)) {
+            Ok(Value::Object(map)) => map.keys().cloned().collect(),
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                log::warn(&format!("no analyser list: {}", e.message));
+                Vec::new()
+            }
+        }
+    }
+
+    /// The share of `text`'s words the engine's analyser of `language` knows
+    /// (Apertium's `/calcCoverage`), if it has one.
+    pub fn coverage(
+        &self,
+        pairs: &Pairs,
+        language: &str,
+        text: &str,
+    ) -> Result<Option<f64>, PluginError> {
+        let Some(code) = pairs
+            .analyser(language)
+            .filter(|_| self.kind == Kind::Apertium)
+        else {
+            return Ok(None);
+        };
+        let body = format!(
+            "lang={}&q={}",
+            utf8_percent_encode(code, QUERY_VALUE),
+            utf8_percent_encode(text, QUERY_VALUE)
+        );
+        let request = Request::post(format!("{}/calcCoverage", self.url), body.into_bytes())
+            .header("content-type", "application/x-www-form-urlencoded");
+        let reply = self.json(&self.send(request)?)?;
+        Ok(reply.get(0).and_then(Value::as_f64))
     }
 
     fn fetch_pairs(&self) -> Result<Vec<(String, String)>, PluginError> {

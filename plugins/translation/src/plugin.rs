@@ -7,10 +7,11 @@ use crossdesk_sdk::{
 };
 
 use crate::engine::{Engine, Formality, Pairs};
-use crate::lang::{self, Detection};
+use crate::lang;
 use crate::memory::{self, Glossary, TmEntry};
 use crate::protect::{self, Document, Method};
 use crate::route::{self, Route};
+use crossdesk_text::detect;
 
 /// The settings, each with its default.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -237,6 +238,21 @@ struct Translated {
     how: String,
 }
 
+/// Why a text was not translated.
+enum Untranslated {
+    /// No engine has a route between the two languages: an outcome to report, not
+    /// a failure (`unsupported pair …`).
+    NoRoute(String),
+    /// The engine failed.
+    Failed(PluginError),
+}
+
+impl From<PluginError> for Untranslated {
+    fn from(e: PluginError) -> Self {
+        Untranslated::Failed(e)
+    }
+}
+
 /// Translates `text` from `src` to `tgt`: the memory first, else the engine, with
 /// protection.
 fn translate(
@@ -245,7 +261,7 @@ fn translate(
     src: &str,
     tgt: &str,
     formality: Formality,
-) -> Result<Translated, PluginError> {
+) -> Result<Translated, Untranslated> {
     if let Some(entry) = or_warn(
         "translation memory unavailable",
         memory::lookup_tm(src, tgt, text),
@@ -261,7 +277,8 @@ fn translate(
     // The pair list and the route are looked up once, and only if there is text to
     // translate.
     let mut plan: Option<(Pairs, Route)> = None;
-    let (translated, method) = document.translate(|texts, markup| {
+    let mut no_route: Option<String> = None;
+    let translation = document.translate(|texts, markup| {
         let (pairs, route) = match &mut plan {
             Some(plan) => plan,
             None => {
@@ -273,7 +290,8 @@ fn translate(
                     tgt,
                     &settings.pivot_languages,
                     settings.max_legs,
-                )?;
+                )
+                .inspect_err(|e| no_route = Some(e.message.clone()))?;
                 plan.insert((pairs, route))
             }
         };
@@ -288,7 +306,12 @@ fn translate(
             texts = engine.translate(pairs, from, to, &texts, markup, formality)?;
         }
         Ok::<_, PluginError>(texts)
-    })?;
+    });
+    let (translated, method) = match (translation, no_route) {
+        (Ok(done), _) => done,
+        (Err(_), Some(reason)) => return Err(Untranslated::NoRoute(reason)),
+        (Err(e), None) => return Err(Untranslated::Failed(e)),
+    };
     let how = match (plan, method) {
         (Some((_, route)), Method::Segments) => format!("{route}, segment by segment"),
         (Some((_, route)), _) => route.to_string(),
@@ -303,31 +326,22 @@ fn translate(
 
 /// How the customer's language was decided.
 enum Decision {
-    Detected(Detection),
+    Detected { language: &'static str, why: String },
     Locale { language: &'static str, why: String },
 }
 
 impl Decision {
     fn language(&self) -> &'static str {
         match self {
-            Decision::Detected(d) => d.language,
-            Decision::Locale { language, .. } => language,
+            Decision::Detected { language, .. } | Decision::Locale { language, .. } => language,
         }
     }
 
     fn describe(&self) -> String {
         match self {
-            Decision::Detected(d) => format!(
-                "{} ({}) · detected, confidence {:.2}{}",
-                lang::name(d.language),
-                d.language,
-                d.confidence,
-                if d.reliable {
-                    ""
-                } else {
-                    " (unreliable, no customer locale)"
-                }
-            ),
+            Decision::Detected { language, why } => {
+                format!("{} ({language}) · detected ({why})", lang::name(language))
+            }
             Decision::Locale { language, why } => format!(
                 "{} ({language}) · customer locale ({why})",
                 lang::name(language)
@@ -336,8 +350,33 @@ impl Decision {
     }
 }
 
+/// The engine's coverage is asked for when the best language leads by less than
+/// `COVERAGE_BELOW_MARGIN`: for up to `COVERAGE_CANDIDATES` languages within
+/// `COVERAGE_WITHIN` of the best, and the best's close relatives; a full coverage
+/// weighs `COVERAGE_WEIGHT` (tuned on the development half of
+/// `scripts/detection-set.py`'s catalogs; BENCHMARKS.md, "Language detection").
+const COVERAGE_BELOW_MARGIN: f64 = 1.0;
+const COVERAGE_CANDIDATES: usize = 4;
+const COVERAGE_WITHIN: f64 = 2.0;
+const COVERAGE_WEIGHT: f64 = 3.0;
+
+/// The ranking, in words: the best score and the next language's.
+fn explain(ranked: &detect::Ranked) -> String {
+    match ranked.scores.as_slice() {
+        [(_, best), (next, score), ..] => {
+            format!("score {best:.2}, next {} {score:.2}", lang::name(next))
+        }
+        [(_, best)] => format!("score {best:.2}, no other candidate"),
+        [] => "no evidence".to_owned(),
+    }
+}
+
 /// Decides the language of a customer's message. Protected spans (URLs, code...)
-/// are left out of detection and of the letter count.
+/// are left out of detection and of the letter count. A short message with a
+/// customer locale is in the locale's language; otherwise the words, letters and
+/// whatlang ([`detect::rank`]), with the languages the engine reaches, the ticket's
+/// earlier language and the locale as hints, and the engine's coverage of the
+/// closest candidates where it has analysers.
 fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
     let text = &event.text;
     let mut prose = String::with_capacity(text.len());
@@ -349,38 +388,73 @@ fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
     }
     prose.push_str(&text[at..]);
     let letters = lang::letter_count(&prose);
-    let detection = lang::detect(&prose);
     let locale = event
         .customer
         .as_ref()
         .and_then(|c| c.language())
         .and_then(lang::from_code);
-    match (detection, locale) {
-        (Some(d), _) if d.reliable && letters >= settings.min_detect_chars => {
-            Some(Decision::Detected(d))
+    let ticket = (!event.ticket_id.is_empty())
+        .then(|| {
+            or_warn(
+                "ticket language unavailable",
+                memory::ticket_language(&event.ticket_id),
+            )
+        })
+        .flatten();
+    let engine = &settings.engine;
+    let pairs = engine
+        .pairs()
+        .map_err(|e| {
+            log::warn(&format!(
+                "detection without the engine's languages: {}",
+                e.message
+            ))
+        })
+        .ok();
+    let mut reachable: Vec<&str> = pairs.as_ref().map(Pairs::languages).unwrap_or_default();
+    reachable.push(settings.agent_language.as_str());
+    let hints = detect::Hints {
+        reachable: &reachable,
+        locale,
+        ticket: ticket.as_deref(),
+    };
+    let mut ranked = detect::rank(&prose, &hints);
+    let mut coverage = Vec::new();
+    if let Some(pairs) = pairs
+        .as_ref()
+        .filter(|_| ranked.margin() < COVERAGE_BELOW_MARGIN)
+    {
+        for candidate in ranked.candidates(COVERAGE_WITHIN, COVERAGE_CANDIDATES, &reachable) {
+            match engine.coverage(pairs, candidate, &prose) {
+                Ok(Some(share)) => {
+                    ranked.add(candidate, COVERAGE_WEIGHT * share);
+                    coverage.push(format!("{candidate} {share:.2}"));
+                }
+                Ok(None) => {}
+                Err(e) => log::warn(&format!("no coverage for {candidate}: {}", e.message)),
+            }
         }
-        (detection, Some(language)) => {
-            let reason = if letters < settings.min_detect_chars {
-                format!(
-                    "text too short: {letters} letters, under {}",
-                    settings.min_detect_chars
-                )
-            } else {
-                "detection unreliable".to_owned()
-            };
-            let why = match detection {
-                Some(d) => format!(
-                    "{reason}; detected {} ({}), confidence {:.2}",
-                    lang::name(d.language),
-                    d.language,
-                    d.confidence
+    }
+    let mut why = explain(&ranked);
+    if !coverage.is_empty() {
+        why.push_str(&format!("; engine coverage {}", coverage.join(", ")));
+    }
+    match (ranked.best(), locale) {
+        (Some(best), Some(language)) if letters < settings.min_detect_chars => {
+            Some(Decision::Locale {
+                language,
+                why: format!(
+                    "text too short: {letters} letters, under {}; detected {} ({best}), {why}",
+                    settings.min_detect_chars,
+                    lang::name(best)
                 ),
-                None => format!("{reason}; no language detected"),
-            };
-            Some(Decision::Locale { language, why })
+            })
         }
-        // No locale to fall back on: an unreliable guess is better than nothing.
-        (Some(d), None) => Some(Decision::Detected(d)),
+        (Some(language), _) => Some(Decision::Detected { language, why }),
+        (None, Some(language)) => Some(Decision::Locale {
+            language,
+            why: "no language detected".to_owned(),
+        }),
         (None, None) => None,
     }
 }
@@ -407,7 +481,22 @@ fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     if src == tgt {
         return Ok(actions);
     }
-    let translated = translate(&settings, &event.text, src, &tgt, Formality::Default)?;
+    let translated = match translate(&settings, &event.text, src, &tgt, Formality::Default) {
+        Ok(translated) => translated,
+        Err(Untranslated::NoRoute(reason)) => {
+            // The language is known even when no engine translates it: the tag lets
+            // routing and reports find the customer.
+            actions.insert(
+                0,
+                Action::InternalNote(format!(
+                    "Not translated from {}: {reason}",
+                    decision.describe()
+                )),
+            );
+            return Ok(actions);
+        }
+        Err(Untranslated::Failed(e)) => return Err(e),
+    };
     let header = format!(
         "Translation from {} · engine {} · route {}",
         decision.describe(),
@@ -454,7 +543,17 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     }
     let customer_locale = event.customer.as_ref().and_then(|c| c.locale.as_deref());
     let formality = settings.formality_for(customer_locale);
-    let translated = translate(&settings, &event.text, &src, &tgt, formality)?;
+    let translated = match translate(&settings, &event.text, &src, &tgt, formality) {
+        Ok(translated) => translated,
+        Err(Untranslated::NoRoute(reason)) => {
+            return Ok(vec![Action::InternalNote(format!(
+                "Reply not translated into {} ({tgt}, from the {from}): {reason}. The draft \
+                 is left as the agent wrote it.",
+                lang::name(&tgt)
+            ))]);
+        }
+        Err(Untranslated::Failed(e)) => return Err(e),
+    };
     let note = format!(
         "Reply translated into {} ({tgt}, from the {from}) · engine {} · route {}\n\nAgent's original:\n{}",
         lang::name(&tgt),

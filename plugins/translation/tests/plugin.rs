@@ -133,7 +133,7 @@ fn detects_french_and_translates_through_the_spanish_pivot() {
     let (header, body) = note.split_once("\n\n").unwrap();
     assert_eq!(
         header,
-        "Translation from French (fr) · detected, confidence 1.00 · engine apertium · route fr→es→en"
+        "Translation from French (fr) · detected (score 1.85, no other candidate) · engine apertium · route fr→es→en"
     );
     assert!(!header.contains('\n'));
     assert_eq!(
@@ -164,7 +164,7 @@ fn min_detect_chars_is_configurable() {
     // Under 200 letters the locale decides, even for a reliably detected text.
     let actions = Translation::handle(message(FRENCH, Some("fr-CA"))).unwrap();
     assert!(
-        note(&actions).starts_with("Translation from French (fr) · customer locale (text too short: 64 letters, under 200; detected French (fr), confidence 1.00)"),
+        note(&actions).starts_with("Translation from French (fr) · customer locale (text too short: 64 letters, under 200; detected French (fr), score 2.25"),
         "{}",
         note(&actions)
     );
@@ -555,21 +555,25 @@ fn garbage_empty_or_misshapen_replies_are_retryable_errors() {
 }
 
 #[test]
-fn an_unsupported_pair_is_a_clear_permanent_error() {
+fn a_language_no_engine_translates_is_tagged_and_noted_not_failed() {
     host().install();
-    let err = Translation::handle(message(
+    let actions = Translation::handle(message(
         "こんにちは、注文した商品がまだ届いていません。いつ届きますか？",
         Some("ja-JP"),
     ))
-    .unwrap_err();
-    assert!(!err.retryable);
+    .unwrap();
+    // Routing and reports still see the customer's language.
+    assert!(actions.contains(&Action::AddTags(vec!["lang-ja".into()])));
+    let note = note(&actions);
     assert!(
-        err.message.starts_with("unsupported pair"),
-        "{}",
-        err.message
+        note.starts_with("Not translated from Japanese (ja)"),
+        "{note}"
     );
-    assert!(err.message.contains("Japanese (ja)") && err.message.contains("English (en)"));
-    assert!(err.message.contains("engine apertium"), "{}", err.message);
+    assert!(
+        note.contains("unsupported pair Japanese (ja) → English (en) for engine apertium"),
+        "{note}"
+    );
+    assert!(!actions.iter().any(|a| matches!(a, Action::ReplaceDraft(_))));
 }
 
 // ---- Pair list cache ----
@@ -699,12 +703,13 @@ fn libretranslate_single_text_and_errors() {
         err.message,
         "libretranslate at http://lt.example:5000: HTTP status 400: Invalid request"
     );
-    // es→en is not offered, and no pivot helps.
+    // es→en is not offered, and no pivot helps: the draft stays, a note says why.
     base().install();
-    let err = Translation::handle(draft("Hola", "es", Some("en"))).unwrap_err();
+    let actions = Translation::handle(draft("Hola", "es", Some("en"))).unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
     assert!(
-        err.message
-            .starts_with("unsupported pair Spanish (es) → English (en) for engine libretranslate")
+        note(&actions).starts_with("Reply not translated into English (en, from the customer locale): unsupported pair Spanish (es) → English (en) for engine libretranslate"),
+        "{actions:?}"
     );
 }
 
