@@ -15,6 +15,7 @@ mod cli;
 mod conformance;
 mod deploy;
 mod durability;
+mod engines;
 mod event_api;
 mod idempotency;
 mod insights;

@@ -190,6 +190,7 @@ fn limits_from_pb(limits: pb::LimitOverrides) -> Result<LimitOverrides, Status> 
         max_output_bytes: size("max_output_bytes", limits.max_output_bytes)?,
         max_http_response_bytes: size("max_http_response_bytes", limits.max_http_response_bytes)?,
         max_log_lines: limits.max_log_lines,
+        http_timeout_ms: limits.http_timeout_ms,
     })
 }
 
@@ -260,6 +261,7 @@ fn grant_to_pb(grant: GrantDoc) -> pb::PluginGrant {
             max_output_bytes: limits.max_output_bytes.map(|n| n as u64),
             max_http_response_bytes: limits.max_http_response_bytes.map(|n| n as u64),
             max_log_lines: limits.max_log_lines,
+            http_timeout_ms: limits.http_timeout_ms,
         }),
         secrets: grant
             .secrets

@@ -23,6 +23,10 @@ pub struct Limits {
     pub max_http_response_bytes: usize,
     /// Log lines one call may emit; the rest are dropped and counted.
     pub max_log_lines: u32,
+    /// Time one outbound HTTP request may take, within the call's deadline (so a
+    /// plugin can turn to another server when one is slow); 0: only the call's
+    /// deadline bounds it.
+    pub http_timeout_ms: u64,
 }
 
 impl Default for Limits {
@@ -35,6 +39,7 @@ impl Default for Limits {
             max_output_bytes: 1 << 20,
             max_http_response_bytes: 4 << 20,
             max_log_lines: 100,
+            http_timeout_ms: 0,
         }
     }
 }
@@ -97,6 +102,7 @@ pub struct LimitOverrides {
     pub max_output_bytes: Option<usize>,
     pub max_http_response_bytes: Option<usize>,
     pub max_log_lines: Option<u32>,
+    pub http_timeout_ms: Option<u64>,
 }
 
 impl Limits {
@@ -114,6 +120,7 @@ impl Limits {
                 .max_http_response_bytes
                 .unwrap_or(self.max_http_response_bytes),
             max_log_lines: overrides.max_log_lines.unwrap_or(self.max_log_lines),
+            http_timeout_ms: overrides.http_timeout_ms.unwrap_or(self.http_timeout_ms),
         }
     }
 }

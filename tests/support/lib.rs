@@ -10,6 +10,7 @@
 pub mod balancer;
 pub mod browser;
 pub mod certs;
+pub mod cloud;
 pub mod engine;
 pub mod helpdesk;
 pub mod logs;

@@ -352,6 +352,9 @@ pub(super) struct LimitArgs {
     /// Log lines kept per call.
     #[arg(long, value_name = "N")]
     pub(super) max_log_lines: Option<u32>,
+    /// Time one outbound HTTP request may take, in milliseconds (0: the call's deadline).
+    #[arg(long, value_name = "MS")]
+    pub(super) http_timeout_ms: Option<u64>,
 }
 
 impl LimitArgs {
@@ -363,6 +366,7 @@ impl LimitArgs {
             || self.max_output_bytes.is_some()
             || self.max_http_response_bytes.is_some()
             || self.max_log_lines.is_some()
+            || self.http_timeout_ms.is_some()
     }
 
     /// `base` with the limits given here replacing its values.
@@ -377,6 +381,7 @@ impl LimitArgs {
                 .max_http_response_bytes
                 .or(base.max_http_response_bytes),
             max_log_lines: self.max_log_lines.or(base.max_log_lines),
+            http_timeout_ms: self.http_timeout_ms.or(base.http_timeout_ms),
         }
     }
 }

@@ -74,6 +74,7 @@ pub(super) fn limits_text(limits: &pb::LimitOverrides) -> String {
         ("max_output_bytes", limits.max_output_bytes),
         ("max_http_response_bytes", limits.max_http_response_bytes),
         ("max_log_lines", limits.max_log_lines.map(u64::from)),
+        ("http_timeout_ms", limits.http_timeout_ms),
     ]
     .iter()
     .filter_map(|(name, value)| value.map(|v| format!("{name}={v}")))

@@ -160,6 +160,15 @@ pub fn from_code(code: &str) -> Option<&'static str> {
         .map(|r| r.iso1)
 }
 
+/// Every canonical code of the table.
+///
+/// ```
+/// assert!(crossdesk_text::lang::codes().contains(&"eu"));
+/// ```
+pub fn codes() -> Vec<&'static str> {
+    TABLE.iter().map(|r| r.iso1).collect()
+}
+
 /// The ISO 639-3 code Apertium uses for a canonical code.
 ///
 /// ```

@@ -14,8 +14,11 @@
 //!   gets the corrected text next time, without calling the engine) and, optionally,
 //!   forced glossary terms.
 //!
-//! Engines: Apertium APy (default), LibreTranslate or DeepL, over the SDK's `http`
-//! ([`engine`]); a pair the engine lacks goes through a pivot language ([`route`]).
+//! Engines: Apertium APy (default), LibreTranslate, DeepL, Google Cloud
+//! Translation, Azure Translator, Amazon Translate or a chat model in OpenAI's
+//! format, over the SDK's `http` ([`engine`]), tried in the tenant's order with a
+//! circuit breaker each ([`engine::health`]); a pair an engine lacks goes through
+//! other languages ([`route`]).
 //! URLs, addresses, order numbers, macros, mentions, code, quantities, HTML tags,
 //! emoji and glossary terms come through byte-identical ([`protect`]). What the
 //! plugin keeps in kv is laid out in [`memory`].
@@ -25,17 +28,21 @@
 //! translation memory as TMX 1.4, `import-terms FILE` adds a CSV term list to the
 //! glossary ([`exchange`]), `languages` lists what the engine reaches ([`reach`]).
 
+mod detection;
 pub mod engine;
 pub mod exchange;
+mod failover;
 pub mod memory;
 mod plugin;
 pub mod protect;
 pub mod reach;
 pub mod route;
+mod settings;
 mod tools;
 
 pub use crossdesk_text::lang;
-pub use plugin::{Settings, Translation};
+pub use plugin::Translation;
+pub use settings::Settings;
 
 #[cfg(feature = "component")]
 crossdesk_sdk::export_plugin!(Translation);

@@ -229,7 +229,7 @@ impl TmEntry {
 ///
 /// ```
 /// use translation::memory::PairCache;
-/// let cache = PairCache { url: "http://127.0.0.1:2737".into(), fetched_at_ms: 5, pairs: vec![("eng".into(), "spa".into())], analysers: vec![] };
+/// let cache = PairCache { url: "http://127.0.0.1:2737".into(), fetched_at_ms: 5, pairs: vec![("eng".into(), "spa".into())], analysers: vec![], languages: vec![] };
 /// assert_eq!(PairCache::decode(&cache.encode()).unwrap(), cache);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,13 +244,17 @@ pub struct PairCache {
     /// `/list?q=analysers`), for its coverage of a message.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub analysers: Vec<String>,
+    /// For an engine that translates any of its languages into any other (Google,
+    /// Azure, Amazon): those languages, as it spells them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
 }
 
 impl PairCache {
     /// The stored form: compact JSON.
     ///
     /// ```
-    /// let c = translation::memory::PairCache { url: "u".into(), fetched_at_ms: 1, pairs: vec![], analysers: vec![] };
+    /// let c = translation::memory::PairCache { url: "u".into(), fetched_at_ms: 1, pairs: vec![], analysers: vec![], languages: vec![] };
     /// assert_eq!(c.encode(), br#"{"url":"u","fetched_at_ms":1,"pairs":[]}"#);
     /// ```
     pub fn encode(&self) -> Vec<u8> {
@@ -459,7 +463,7 @@ pub fn cached_pairs(engine: &str) -> Result<Option<PairCache>, KvError> {
 /// ```
 /// use translation::memory::{self, PairCache};
 /// let _host = crossdesk_sdk::testing::MockHost::new().grant_kv().install();
-/// let cache = PairCache { url: "u".into(), fetched_at_ms: 1, pairs: vec![], analysers: vec![] };
+/// let cache = PairCache { url: "u".into(), fetched_at_ms: 1, pairs: vec![], analysers: vec![], languages: vec![] };
 /// assert!(memory::store_pairs("apertium", &cache).unwrap());
 /// assert_eq!(memory::cached_pairs("apertium").unwrap(), Some(cache));
 /// ```

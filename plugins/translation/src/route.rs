@@ -78,7 +78,7 @@ pub fn plan(
                 route.push(tgt.to_owned());
                 return Ok(Route::new(route));
             }
-            let mut steps: Vec<&str> = pairs.targets(last).collect();
+            let mut steps: Vec<&str> = pairs.targets(last);
             steps.sort_by_key(|l| rank(l));
             for step in steps {
                 if seen.insert(step.to_owned()) {

@@ -128,9 +128,10 @@ fn languages(input: &CommandInput) -> Result<CommandOutput, PluginError> {
     let settings = crate::Settings::load()?;
     let agent = settings.agent_language.clone();
     let rows = crate::reach::reach(&settings, &agent)?;
+    let names: Vec<&str> = settings.engines.iter().map(|e| e.name()).collect();
     Ok(CommandOutput::text(crate::reach::table(
         &agent,
-        settings.engine.name(),
+        &names.join(", "),
         settings.max_legs,
         &rows,
     )))

@@ -802,6 +802,8 @@ fn the_manifest_declares_what_the_plugin_uses() {
         [
             "engine",
             "engine_url",
+            "engines",
+            "llm_model",
             "agent_language",
             "pivot_languages",
             "max_legs",
@@ -809,10 +811,9 @@ fn the_manifest_declares_what_the_plugin_uses() {
             "formality"
         ]
     );
-    assert!(
-        m.settings
-            .contains(&"engine: one-of(apertium|libretranslate|deepl)".to_owned())
-    );
+    assert!(m.settings.contains(
+        &"engine: one-of(apertium|libretranslate|deepl|google|azure|amazon|openai)".to_owned()
+    ));
 }
 
 #[test]

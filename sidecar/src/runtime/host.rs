@@ -500,15 +500,20 @@ impl http::Host for CallState {
                 grant.plugin, grant.tenant, request.url
             ))));
         };
-        let result = policy
-            .send(
-                &request.method,
-                &request.url,
-                request.headers,
-                request.body,
-                grant.limits.max_http_response_bytes,
-            )
-            .await;
+        let send = policy.send(
+            &request.method,
+            &request.url,
+            request.headers,
+            request.body,
+            grant.limits.max_http_response_bytes,
+        );
+        // The call's deadline bounds every request; `http_timeout_ms` one request.
+        let result = match grant.limits.http_timeout_ms {
+            0 => send.await,
+            ms => tokio::time::timeout(std::time::Duration::from_millis(ms), send)
+                .await
+                .unwrap_or(Err(OutboundError::Timeout)),
+        };
         let outcome = match &result {
             Ok((status, ..)) => OutboundOutcome::Status(*status),
             Err(OutboundError::Denied(_)) => OutboundOutcome::Denied,

@@ -15,6 +15,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::aws_sigv4;
+
 /// An entry of `allowed_hosts`: `api.example.com`, `*.example.com` or
 /// `127.0.0.1:2737` (a port narrows the entry to that port).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -362,6 +364,7 @@ impl OutboundPolicy {
             header_map.append(name, value);
         }
         let mut sent_secrets = Vec::new();
+        let mut aws_credentials = None;
         for (secret_host, name, value) in &self.secrets {
             if secret_host.matches(&host, port) {
                 // In clear text only to a host the operator vouched for (its own network).
@@ -371,10 +374,31 @@ impl OutboundPolicy {
                         url.scheme()
                     )));
                 }
+                if name.as_str() == aws_sigv4::AWS_SIGV4_HEADER {
+                    let credentials = value
+                        .to_str()
+                        .map_err(|_| "not text".to_owned())
+                        .and_then(|v| aws_sigv4::Credentials::parse(v, &host))
+                        .map_err(OutboundError::Denied)?;
+                    aws_credentials = Some(credentials);
+                    continue;
+                }
                 header_map.insert(name.clone(), value.clone());
-                sent_secrets.push(value.as_bytes());
+                sent_secrets.push(value.as_bytes().to_vec());
             }
         }
+        if let Some(credentials) = &aws_credentials {
+            sign_aws(
+                &mut header_map,
+                method.as_str(),
+                &url,
+                &host,
+                &body,
+                credentials,
+            )?;
+            sent_secrets.push(credentials.secret().as_bytes().to_vec());
+        }
+        let sent_secrets: Vec<&[u8]> = sent_secrets.iter().map(Vec::as_slice).collect();
         let mut response = self
             .client
             .request(method, url)
@@ -401,6 +425,58 @@ impl OutboundPolicy {
         }
         Ok((status, headers, redact(&body, &sent_secrets)))
     }
+}
+
+/// Signs the request for AWS (Signature Version 4): `x-amz-date`,
+/// `x-amz-content-sha256` and `authorization` over every header it has and `host`.
+fn sign_aws(
+    headers: &mut reqwest::header::HeaderMap,
+    method: &str,
+    url: &reqwest::Url,
+    host: &str,
+    body: &[u8],
+    credentials: &aws_sigv4::Credentials,
+) -> Result<(), OutboundError> {
+    use reqwest::header::{HeaderName, HeaderValue};
+    let amz_date = jiff::Timestamp::now()
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string();
+    let payload_hash = aws_sigv4::payload_hash(body);
+    // As the client writes `Host`: with the port only when it is not the scheme's.
+    let host_value = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let invalid = |what: &str| OutboundError::Invalid(format!("cannot sign: bad {what}"));
+    for (name, value) in [
+        ("x-amz-date", amz_date.as_str()),
+        ("x-amz-content-sha256", payload_hash.as_str()),
+    ] {
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(value).map_err(|_| invalid(name))?,
+        );
+    }
+    let mut signed: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(n, v)| Some((n.as_str().to_owned(), v.to_str().ok()?.to_owned())))
+        .collect();
+    signed.push(("host".to_owned(), host_value));
+    let authorization = aws_sigv4::authorization(
+        credentials,
+        &aws_sigv4::Signed {
+            method,
+            path: url.path(),
+            query: url.query().unwrap_or(""),
+            headers: &signed,
+            payload_hash: &payload_hash,
+            amz_date: &amz_date,
+        },
+    );
+    let mut value = HeaderValue::from_str(&authorization).map_err(|_| invalid("authorization"))?;
+    value.set_sensitive(true);
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    Ok(())
 }
 
 /// `bytes` with every occurrence of a sent secret (the whole header value, and

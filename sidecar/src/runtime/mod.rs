@@ -7,6 +7,7 @@
 //! What a plugin may touch is decided by its [`Grant`]; the capabilities themselves
 //! (log, kv, config, http, clock, and WASI with nothing granted) live in `host`.
 
+pub mod aws_sigv4;
 mod bindings;
 mod call;
 mod contract;

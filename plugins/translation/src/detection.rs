@@ -1,0 +1,158 @@
+//! Deciding the language of a customer's message (README, "Inbound").
+
+use crossdesk_sdk::{Event, clock, log};
+use crossdesk_text::detect;
+
+use crate::engine::{Engine, Kind, Pairs, health};
+use crate::lang;
+use crate::memory::{self, Glossary};
+use crate::plugin::or_warn;
+use crate::protect;
+use crate::settings::Settings;
+
+/// How the customer's language was decided.
+pub(crate) enum Decision {
+    Detected { language: &'static str, why: String },
+    Locale { language: &'static str, why: String },
+}
+
+impl Decision {
+    pub(crate) fn language(&self) -> &'static str {
+        match self {
+            Decision::Detected { language, .. } | Decision::Locale { language, .. } => language,
+        }
+    }
+
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Decision::Detected { language, why } => {
+                format!("{} ({language}) · detected ({why})", lang::name(language))
+            }
+            Decision::Locale { language, why } => format!(
+                "{} ({language}) · customer locale ({why})",
+                lang::name(language)
+            ),
+        }
+    }
+}
+
+/// The engine's coverage is asked for when the best language leads by less than
+/// `COVERAGE_BELOW_MARGIN`: for up to `COVERAGE_CANDIDATES` languages within
+/// `COVERAGE_WITHIN` of the best, and the best's close relatives; a full coverage
+/// weighs `COVERAGE_WEIGHT` (tuned on the development half of
+/// `scripts/detection-set.py`'s catalogs; BENCHMARKS.md, "Language detection").
+const COVERAGE_BELOW_MARGIN: f64 = 1.0;
+const COVERAGE_CANDIDATES: usize = 4;
+const COVERAGE_WITHIN: f64 = 2.0;
+const COVERAGE_WEIGHT: f64 = 3.0;
+
+/// The ranking, in words: the best score and the next language's.
+fn explain(ranked: &detect::Ranked) -> String {
+    match ranked.scores.as_slice() {
+        [(_, best), (next, score), ..] => {
+            format!("score {best:.2}, next {} {score:.2}", lang::name(next))
+        }
+        [(_, best)] => format!("score {best:.2}, no other candidate"),
+        [] => "no evidence".to_owned(),
+    }
+}
+
+/// Decides the language of a customer's message. Protected spans (URLs, code...)
+/// are left out of detection and of the letter count. A short message with a
+/// customer locale is in the locale's language; otherwise the words, letters and
+/// whatlang ([`detect::rank`]), with the languages the engine reaches, the ticket's
+/// earlier language and the locale as hints, and the engine's coverage of the
+/// closest candidates where it has analysers.
+pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
+    let text = &event.text;
+    let mut prose = String::with_capacity(text.len());
+    let mut at = 0;
+    for span in protect::find_spans(text, &Glossary::default()) {
+        prose.push_str(&text[at..span.start]);
+        prose.push(' ');
+        at = span.end;
+    }
+    prose.push_str(&text[at..]);
+    let letters = lang::letter_count(&prose);
+    let locale = event
+        .customer
+        .as_ref()
+        .and_then(|c| c.language())
+        .and_then(lang::from_code);
+    let ticket = (!event.ticket_id.is_empty())
+        .then(|| {
+            or_warn(
+                "ticket language unavailable",
+                memory::ticket_language(&event.ticket_id),
+            )
+        })
+        .flatten();
+    // The languages the engines reach (their lists are cached), and the first
+    // engine with analysers for the coverage.
+    let now = clock::now_ms();
+    let catalogs: Vec<(&Engine, Pairs)> = settings
+        .engines
+        .iter()
+        // An engine its breaker keeps out is not asked for its languages either.
+        .filter(|engine| health::load(engine).open_for_ms(now).is_none())
+        .filter_map(|engine| match engine.pairs() {
+            Ok(pairs) => Some((engine, pairs)),
+            Err(e) => {
+                log::warn(&format!(
+                    "detection without {}'s languages: {e}",
+                    engine.name()
+                ));
+                None
+            }
+        })
+        .collect();
+    let mut reachable: Vec<&str> = catalogs.iter().flat_map(|(_, p)| p.languages()).collect();
+    reachable.push(settings.agent_language.as_str());
+    reachable.sort_unstable();
+    reachable.dedup();
+    let hints = detect::Hints {
+        reachable: &reachable,
+        locale,
+        ticket: ticket.as_deref(),
+    };
+    let mut ranked = detect::rank(&prose, &hints);
+    let mut coverage = Vec::new();
+    let analyser = catalogs
+        .iter()
+        .find(|(engine, _)| engine.kind() == Kind::Apertium)
+        .filter(|_| ranked.margin() < COVERAGE_BELOW_MARGIN);
+    if let Some((engine, pairs)) = analyser {
+        for candidate in ranked.candidates(COVERAGE_WITHIN, COVERAGE_CANDIDATES, &reachable) {
+            match engine.coverage(pairs, candidate, &prose) {
+                Ok(Some(share)) => {
+                    ranked.add(candidate, COVERAGE_WEIGHT * share);
+                    coverage.push(format!("{candidate} {share:.2}"));
+                }
+                Ok(None) => {}
+                Err(e) => log::warn(&format!("no coverage for {candidate}: {}", e.message)),
+            }
+        }
+    }
+    let mut why = explain(&ranked);
+    if !coverage.is_empty() {
+        why.push_str(&format!("; engine coverage {}", coverage.join(", ")));
+    }
+    match (ranked.best(), locale) {
+        (Some(best), Some(language)) if letters < settings.min_detect_chars => {
+            Some(Decision::Locale {
+                language,
+                why: format!(
+                    "text too short: {letters} letters, under {}; detected {} ({best}), {why}",
+                    settings.min_detect_chars,
+                    lang::name(best)
+                ),
+            })
+        }
+        (Some(language), _) => Some(Decision::Detected { language, why }),
+        (None, Some(language)) => Some(Decision::Locale {
+            language,
+            why: "no language detected".to_owned(),
+        }),
+        (None, None) => None,
+    }
+}

@@ -1,0 +1,470 @@
+//! Machine-translation engines, reached through the SDK's `http` only.
+//!
+//! The host decides which hosts the plugin may reach and adds credentials itself
+//! (a tenant's `secrets`: DeepL's, Azure's and OpenAI's headers, Google's bearer
+//! token, and for Amazon a signature the host computes); the plugin never sees a
+//! key.
+//!
+//! | engine | languages | translate |
+//! | --- | --- | --- |
+//! | Apertium APy | `GET /listPairs` (ISO 639-3), cached in kv | `GET /translate?langpair=eng\|spa&q=…&markUnknown=no` ([`apertium`]) |
+//! | LibreTranslate | `GET /languages`, cached in kv | `POST /translate` JSON `{"q","source","target","format"}` |
+//! | DeepL | a fixed table | `POST /v2/translate` JSON `{"text":[…],"source_lang","target_lang","formality"}` |
+//! | Google Cloud Translation v3 | `GET {url}/supportedLanguages`, cached | `POST {url}:translateText` JSON `{"contents","sourceLanguageCode","targetLanguageCode","mimeType"}` |
+//! | Azure Translator v3 | `GET /languages?api-version=3.0&scope=translation`, cached | `POST /translate?api-version=3.0&from=…&to=…&textType=…` JSON `[{"Text"}]` |
+//! | Amazon Translate | `ListLanguages`, cached | `TranslateText` (`X-Amz-Target`, JSON 1.1), one text per request, `Settings.Formality` |
+//! | OpenAI-compatible chat | every language of the table | `POST /chat/completions`, one text per request, the model named by `llm_model` |
+//!
+//! Every engine answers errors the same way here ([`EngineError`]): retryable
+//! unless the host refused the request, with the server's `Retry-After` when it
+//! gave one (HTTP 429 or 503), which the circuit breaker ([`health`]) honours.
+
+mod amazon;
+mod apertium;
+mod azure;
+mod deepl;
+mod google;
+pub mod health;
+mod libretranslate;
+mod openai;
+pub use openai::DEFAULT_MODEL;
+mod pairs;
+
+use crossdesk_sdk::http::{self, HttpError, Request, Response};
+use crossdesk_sdk::{PluginError, clock, log};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use serde_json::Value;
+
+use crate::memory;
+pub use pairs::Pairs;
+
+/// How long a fetched language list is trusted.
+pub const PAIRS_TTL_MS: i64 = 60 * 60 * 1000;
+
+/// The longest `Retry-After` honoured: a server asking for more is down, and the
+/// breaker's own cool-down takes over.
+pub const MAX_RETRY_AFTER_MS: i64 = 10 * 60 * 1000;
+
+/// Characters escaped in query values: all but RFC 3986's unreserved ones.
+pub(crate) const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Which engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Apertium APy: rule-based, runs locally.
+    Apertium,
+    /// LibreTranslate: neural, self-hosted.
+    LibreTranslate,
+    /// DeepL's API.
+    DeepL,
+    /// Google Cloud Translation, v3.
+    Google,
+    /// Microsoft Azure AI Translator, v3.
+    Azure,
+    /// Amazon Translate.
+    Amazon,
+    /// A chat-completions endpoint in OpenAI's format (OpenAI, or a local server
+    /// such as llama.cpp's or vLLM's).
+    OpenAi,
+}
+
+impl Kind {
+    /// Every engine.
+    pub const ALL: [Kind; 7] = [
+        Kind::Apertium,
+        Kind::LibreTranslate,
+        Kind::DeepL,
+        Kind::Google,
+        Kind::Azure,
+        Kind::Amazon,
+        Kind::OpenAi,
+    ];
+
+    /// The name settings and notes use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Apertium => "apertium",
+            Kind::LibreTranslate => "libretranslate",
+            Kind::DeepL => "deepl",
+            Kind::Google => "google",
+            Kind::Azure => "azure",
+            Kind::Amazon => "amazon",
+            Kind::OpenAi => "openai",
+        }
+    }
+}
+
+/// An engine at a base URL.
+///
+/// ```
+/// let e = translation::engine::Engine::new("apertium", "http://127.0.0.1:2737/").unwrap();
+/// assert_eq!(e.name(), "apertium");
+/// assert!(translation::engine::Engine::new("babelfish", "http://x").is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Engine {
+    kind: Kind,
+    url: String,
+    /// The model a language-model engine is asked for.
+    model: String,
+}
+
+/// Why an engine gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineError {
+    /// Names the engine, its URL and the reason.
+    pub message: String,
+    /// Whether asking again later (or another engine now) may help.
+    pub retryable: bool,
+    /// How long the server asked to be left alone (`Retry-After`), if it did.
+    pub retry_after_ms: Option<i64>,
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<EngineError> for PluginError {
+    fn from(e: EngineError) -> PluginError {
+        if e.retryable {
+            PluginError::retryable(e.message)
+        } else {
+            PluginError::new(e.message)
+        }
+    }
+}
+
+/// The formality a reply is asked in, for engines that take one (DeepL's
+/// `formality`: `prefer_more` / `prefer_less`, which fall back to the default for
+/// a language without formality instead of failing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Formality {
+    /// The engine's own choice.
+    Default,
+    /// The formal pronoun (usted, Sie, vous).
+    More,
+    /// The informal pronoun (tú, du, tu).
+    Less,
+}
+
+impl Formality {
+    /// `formal`, `informal` or `default`.
+    pub fn parse(value: &str) -> Option<Formality> {
+        match value {
+            "formal" => Some(Formality::More),
+            "informal" => Some(Formality::Less),
+            "default" => Some(Formality::Default),
+            _ => None,
+        }
+    }
+}
+
+/// `Retry-After` in milliseconds (delay-seconds only; an HTTP date is ignored),
+/// capped at [`MAX_RETRY_AFTER_MS`].
+fn retry_after_ms(headers: &[(String, String)]) -> Option<i64> {
+    let value = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("retry-after"))?;
+    let seconds: i64 = value.1.trim().parse().ok()?;
+    Some(seconds.saturating_mul(1000).clamp(0, MAX_RETRY_AFTER_MS))
+}
+
+impl Engine {
+    /// The engine named `name` (`apertium`, `libretranslate`, `deepl`, `google`,
+    /// `azure`, `amazon`, `openai`) at `url`.
+    pub fn new(name: &str, url: &str) -> Result<Engine, PluginError> {
+        let wanted = name.trim().to_ascii_lowercase();
+        let kind = Kind::ALL
+            .into_iter()
+            .find(|k| k.name() == wanted)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                PluginError::new(format!(
+                    "setting engine: unknown engine {wanted:?} (use {})",
+                    names.join(", ")
+                ))
+            })?;
+        let url = url.trim().trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(PluginError::new(format!(
+                "setting engine_url: {url:?} is not an http(s) URL"
+            )));
+        }
+        Ok(Engine {
+            kind,
+            url: url.to_owned(),
+            model: String::new(),
+        })
+    }
+
+    /// This engine asking for `model` (language-model engines).
+    pub fn with_model(mut self, model: &str) -> Engine {
+        model.trim().clone_into(&mut self.model);
+        self
+    }
+
+    /// Which engine it is.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The engine's name as configured and reported.
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    /// Its base URL, without a trailing `/`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn failure(&self, reason: impl std::fmt::Display) -> EngineError {
+        EngineError {
+            message: format!("{} at {}: {reason}", self.name(), self.url),
+            retryable: true,
+            retry_after_ms: None,
+        }
+    }
+
+    /// Sends a request; a transport failure or an error status is an error naming
+    /// the engine. Only a refused host (not allowed) is not worth retrying.
+    pub(crate) fn send(&self, request: Request) -> Result<Response, EngineError> {
+        let response = http::send(request).map_err(|e| match e {
+            HttpError::Denied(_) | HttpError::InvalidRequest(_) => EngineError {
+                message: format!(
+                    "{} at {}: {e} (is the engine's host in allowed_hosts?)",
+                    self.name(),
+                    self.url
+                ),
+                retryable: false,
+                retry_after_ms: None,
+            },
+            e => self.failure(e),
+        })?;
+        if !(200..300).contains(&response.status) {
+            let reason = engine_message(&response.body)
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            let retry_after_ms = retry_after_ms(&response.headers);
+            let wait = retry_after_ms
+                .map(|ms| format!(" (retry after {} s)", ms / 1000))
+                .unwrap_or_default();
+            let mut error = self.failure(format!("HTTP status {}{reason}{wait}", response.status));
+            error.retry_after_ms = retry_after_ms;
+            return Err(error);
+        }
+        Ok(response)
+    }
+
+    pub(crate) fn json(&self, response: &Response) -> Result<Value, EngineError> {
+        if response.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(self.failure("empty reply"));
+        }
+        serde_json::from_slice(&response.body)
+            .map_err(|e| self.failure(format!("unreadable reply (not JSON: {e})")))
+    }
+
+    /// POSTs `body` as JSON to `url` with `headers`, and reads the JSON reply.
+    pub(crate) fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> Result<Value, EngineError> {
+        let mut request = Request::post(url, body.to_string().into_bytes())
+            .header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.json(&self.send(request)?)
+    }
+
+    /// The engine's pairs: fetched at most once an hour per URL and kept in kv
+    /// (written only when fetched again); DeepL's is a fixed table, a language
+    /// model's every language of the table.
+    pub fn pairs(&self) -> Result<Pairs, EngineError> {
+        match self.kind {
+            Kind::DeepL => return Ok(deepl::pairs()),
+            Kind::OpenAi => return Ok(openai::pairs()),
+            _ => {}
+        }
+        let now = clock::now_ms();
+        let cached = memory::cached_pairs(self.name()).unwrap_or_else(|e| {
+            log::warn(&format!("pair list cache unavailable: {e}"));
+            None
+        });
+        if let Some(cache) = &cached {
+            let age = now - cache.fetched_at_ms;
+            if cache.url == self.url && (0..PAIRS_TTL_MS).contains(&age) {
+                return Ok(pairs_of(cache));
+            }
+        }
+        let mut fresh = memory::PairCache {
+            url: self.url.clone(),
+            fetched_at_ms: now,
+            pairs: Vec::new(),
+            analysers: Vec::new(),
+            languages: Vec::new(),
+        };
+        match self.kind {
+            Kind::Apertium => {
+                fresh.pairs = apertium::pairs(self)?;
+                fresh.analysers = apertium::analysers(self);
+            }
+            Kind::LibreTranslate => fresh.pairs = libretranslate::pairs(self)?,
+            Kind::Google => fresh.languages = google::languages(self)?,
+            Kind::Azure => fresh.languages = azure::languages(self)?,
+            Kind::Amazon => fresh.languages = amazon::languages(self)?,
+            Kind::DeepL | Kind::OpenAi => {}
+        }
+        fresh.pairs.sort();
+        fresh.pairs.dedup();
+        fresh.languages.sort();
+        fresh.languages.dedup();
+        if let Err(e) = memory::store_pairs(self.name(), &fresh) {
+            log::warn(&format!("pair list not cached: {e}"));
+        }
+        Ok(pairs_of(&fresh))
+    }
+
+    /// Translates `texts` from `src` to `tgt` (canonical codes of a pair in
+    /// `pairs`); `markup` says whether they carry escaped text and `<xN/>`
+    /// placeholders (see [`crate::protect`]) or are plain text. One translation per
+    /// text, in order. `formality` reaches the engines that take one (DeepL, Amazon,
+    /// a language model); the others have none, and the tone plugin sets the
+    /// pronoun after them.
+    pub fn translate(
+        &self,
+        pairs: &Pairs,
+        src: &str,
+        tgt: &str,
+        texts: &[String],
+        markup: bool,
+        formality: Formality,
+    ) -> Result<Vec<String>, EngineError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (s, t) = pairs.get(src, tgt).ok_or_else(|| EngineError {
+            message: format!("unsupported pair {src}→{tgt} for engine {}", self.name()),
+            retryable: false,
+            retry_after_ms: None,
+        })?;
+        let out = match self.kind {
+            Kind::Apertium => apertium::translate(self, s, t, texts, markup)?,
+            Kind::LibreTranslate => libretranslate::translate(self, s, t, texts, markup)?,
+            Kind::DeepL => deepl::translate(self, src, tgt, texts, markup, formality)?,
+            Kind::Google => google::translate(self, s, t, texts, markup)?,
+            Kind::Azure => azure::translate(self, s, t, texts, markup)?,
+            Kind::Amazon => amazon::translate(self, s, t, texts, formality)?,
+            Kind::OpenAi => openai::translate(self, src, tgt, texts, markup, formality)?,
+        };
+        if out.len() != texts.len() {
+            return Err(self.failure(format!(
+                "reply in the wrong shape ({} translations for {} texts)",
+                out.len(),
+                texts.len()
+            )));
+        }
+        if out
+            .iter()
+            .zip(texts)
+            .any(|(o, t)| o.trim().is_empty() && !t.trim().is_empty())
+        {
+            return Err(self.failure("empty translation"));
+        }
+        Ok(out)
+    }
+
+    /// The share of `text`'s words the engine's analyser of `language` knows
+    /// (Apertium's `/calcCoverage`), if it has one.
+    pub fn coverage(
+        &self,
+        pairs: &Pairs,
+        language: &str,
+        text: &str,
+    ) -> Result<Option<f64>, EngineError> {
+        match (self.kind, pairs.analyser(language)) {
+            (Kind::Apertium, Some(code)) => apertium::coverage(self, code, text),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// The pairs of a cached (or just fetched) list.
+fn pairs_of(cache: &memory::PairCache) -> Pairs {
+    let pairs = if cache.languages.is_empty() {
+        Pairs::from_engine_codes(&cache.pairs)
+    } else {
+        Pairs::any_to_any(&cache.languages)
+    };
+    pairs.with_analysers(&cache.analysers)
+}
+
+/// The message an engine's JSON error reply gives (`{"message": …}` as DeepL
+/// writes it, `{"error": {"message": …}}` as Google, Azure, OpenAI and
+/// LibreTranslate do, `{"error": "…"}`, or Amazon's `{"__type", "message"}`), cut
+/// to 200 characters. Never the raw body: an arbitrary server's reply is not the
+/// engine's to pass on into errors and logs.
+fn engine_message(body: &[u8]) -> Option<String> {
+    let reply: Value = serde_json::from_slice(body).ok()?;
+    let message = reply
+        .get("message")
+        .or_else(|| reply.get("Message"))
+        .or_else(|| reply.get("error").and_then(|e| e.get("message")))
+        .or_else(|| reply.get("error"))
+        .and_then(Value::as_str)?;
+    let message: String = message.trim().chars().take(200).collect();
+    (!message.is_empty()).then_some(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_reply_is_reported_by_its_message_never_its_raw_body() {
+        assert_eq!(
+            engine_message(br#"{"message": "Quota Exceeded"}"#).as_deref(),
+            Some("Quota Exceeded")
+        );
+        assert_eq!(
+            engine_message(br#"{"error": {"code": 403, "message": "bad key"}}"#).as_deref(),
+            Some("bad key")
+        );
+        // An internal page, a metadata document: nothing of it is passed on.
+        assert_eq!(engine_message(b"<html>admin console</html>"), None);
+        assert_eq!(engine_message(br#"{"AccessKeyId": "AKIA"}"#), None);
+        let long = format!(r#"{{"message": "{}"}}"#, "y".repeat(500));
+        let cut = engine_message(long.as_bytes()).expect("message");
+        assert_eq!(cut.chars().count(), 200);
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_and_capped() {
+        let headers = |v: &str| vec![("Retry-After".to_owned(), v.to_owned())];
+        assert_eq!(retry_after_ms(&headers("30")), Some(30_000));
+        assert_eq!(retry_after_ms(&headers("86400")), Some(MAX_RETRY_AFTER_MS));
+        assert_eq!(
+            retry_after_ms(&headers("Wed, 21 Oct 2015 07:28:00 GMT")),
+            None
+        );
+        assert_eq!(retry_after_ms(&[]), None);
+    }
+
+    #[test]
+    fn every_engine_is_named_and_parsed_back() {
+        for kind in Kind::ALL {
+            let engine = Engine::new(kind.name(), "https://engine.example").expect("engine");
+            assert_eq!(engine.kind(), kind);
+        }
+        let err = Engine::new("babelfish", "https://x.example").unwrap_err();
+        assert!(err.message.contains("openai"), "{}", err.message);
+    }
+}

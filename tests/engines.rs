@@ -1,0 +1,338 @@
+//! The translation plugin's cloud engines and failover, end to end: the sidecar on
+//! loopback, the plugin built from source, a simulator of each cloud service that
+//! speaks its documented protocol (tests/support/cloud.rs), and the run's real APy
+//! as the engine to fall back on.
+
+use crossdesk_integration_tests::cloud::{CloudEngine, KEY, Mode, Protocol};
+use crossdesk_integration_tests::engine::Apertium;
+use crossdesk_integration_tests::*;
+use pb::plugin_outcome::Status;
+
+const SPANISH: &str = "Hola, mi pedido no ha llegado todavía.";
+const ENGLISH: &str = "Hello, my order has not arrived yet.";
+const REPLY: &str = "Your order was shipped today.";
+const GERMAN_REPLY: &str = "Ihre Bestellung wurde heute versandt.";
+
+async fn simulator(protocol: Protocol) -> CloudEngine {
+    CloudEngine::start(protocol, &[(SPANISH, ENGLISH), (REPLY, GERMAN_REPLY)]).await
+}
+
+/// Tenant `acme`: the translation plugin with `engines` in order, each simulator's
+/// host allowed with its secret, and `limits`.
+fn config(engines: &[(&str, String)], sims: &[&CloudEngine], limits: &str) -> String {
+    let apy = Apertium::shared().url();
+    let mut hosts: Vec<String> = vec![apy.trim_start_matches("http://").to_owned()];
+    let mut secrets = Vec::new();
+    for sim in sims {
+        hosts.push(sim.host());
+        let (header, value) = sim.secret();
+        secrets.push(format!(
+            "{{ host = {:?}, header = {header:?}, value = {value:?} }}",
+            sim.host()
+        ));
+    }
+    let engines: Vec<String> = engines.iter().map(|(n, u)| format!("{n}={u}")).collect();
+    install(&["translation"])
+        + &format!(
+            r#"
+[outbound]
+private_hosts = ["127.0.0.1"]
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "translation"
+kv = true
+allowed_hosts = {hosts:?}
+secrets = [{secrets}]
+settings = {{ engines = {engines:?}, agent_language = "en" }}
+limits = {{ {limits} }}
+"#,
+            secrets = secrets.join(", "),
+            engines = engines.join(", "),
+        )
+}
+
+fn event(kind: pb::EventKind, id: &str, text: &str, locale: &str) -> pb::Event {
+    pb::Event {
+        tenant_id: "acme".into(),
+        event_id: id.into(),
+        kind: kind as i32,
+        ticket_id: format!("T-{id}"),
+        channel: pb::Channel::Email as i32,
+        customer: Some(pb::Customer {
+            id: "cust-1".into(),
+            locale: locale.into(),
+            ..Default::default()
+        }),
+        agent: Some(pb::Agent {
+            id: "agent-1".into(),
+            working_language: "en".into(),
+        }),
+        text: text.into(),
+        ..Default::default()
+    }
+}
+
+fn header_of(response: &pb::HandleEventResponse) -> String {
+    notes(response)
+        .into_iter()
+        .find(|n| n.starts_with("Translation from") || n.starts_with("Reply translated"))
+        .unwrap_or_else(|| panic!("no translation note: {response:#?}"))
+}
+
+/// Each cloud engine: its languages listed, a customer message translated with
+/// the tenant's key added by the host (never seen by the plugin, never in a note),
+/// a reply asked in the formal register where the service takes one, and a wrong
+/// key refused by the simulator and reported with the engine's name.
+#[tokio::test]
+async fn each_cloud_engine_is_spoken_to_in_its_protocol() {
+    for protocol in [
+        Protocol::DeepL,
+        Protocol::Google,
+        Protocol::Azure,
+        Protocol::Amazon,
+        Protocol::OpenAi,
+    ] {
+        let sim = simulator(protocol).await;
+        let name = protocol.engine();
+        let server =
+            TestServer::start(&config(&[(name, sim.url())], &[&sim], "timeout_ms = 10000")).await;
+        let response = server
+            .handle(event(
+                pb::EventKind::CustomerMessage,
+                "in-1",
+                SPANISH,
+                "es-ES",
+            ))
+            .await;
+        let header = header_of(&response);
+        assert!(
+            header.contains(&format!("· engine {name} ·")),
+            "{name}: {header}"
+        );
+        assert!(
+            notes(&response).iter().any(|n| n.ends_with(ENGLISH)),
+            "{name}: {response:#?}"
+        );
+        let response = server
+            .handle(event(
+                pb::EventKind::AgentReplyDrafted,
+                "out-1",
+                REPLY,
+                "de-DE",
+            ))
+            .await;
+        let replaced = response.actions.iter().find_map(|a| match &a.kind {
+            Some(pb::action::Kind::ReplaceDraft(t)) => Some(t.clone()),
+            _ => None,
+        });
+        assert_eq!(
+            replaced.as_deref(),
+            Some(GERMAN_REPLY),
+            "{name}: {response:#?}"
+        );
+        // Formality where the protocol has it.
+        let last = sim.requests().pop().expect("a request");
+        match protocol {
+            Protocol::DeepL => assert_eq!(last.body["formality"], "prefer_more"),
+            Protocol::Amazon => assert_eq!(last.body["Settings"]["Formality"], "FORMAL"),
+            Protocol::OpenAi => assert!(
+                last.body["messages"][0]["content"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("formally"),
+                "{:?}",
+                last.body
+            ),
+            Protocol::Google | Protocol::Azure => {}
+        }
+        // The host added the credentials; nothing of the key reached the plugin's output.
+        let credentialed = sim.requests().iter().all(|r| {
+            r.header("authorization").is_some() || r.header("ocp-apim-subscription-key").is_some()
+        });
+        assert!(credentialed, "{name}: a request without credentials");
+        assert!(!format!("{response:?}").contains(KEY), "{name}");
+        drop(server);
+
+        // A wrong key: refused, reported with the engine's name, the key not echoed.
+        let wrong = config(&[(name, sim.url())], &[&sim], "timeout_ms = 10000")
+            .replace(KEY, "not-the-key-0000");
+        let server = TestServer::start(&wrong).await;
+        let response = server
+            .handle(event(
+                pb::EventKind::CustomerMessage,
+                "in-2",
+                SPANISH,
+                "es-ES",
+            ))
+            .await;
+        let outcome = outcome(&response, "translation");
+        assert_eq!(outcome.status(), Status::Failed, "{name}: {response:#?}");
+        assert!(
+            outcome.error.contains(&format!("{name} at")),
+            "{}",
+            outcome.error
+        );
+        assert!(
+            outcome.error.contains("HTTP status 40"),
+            "{}",
+            outcome.error
+        );
+        assert!(!outcome.error.contains("not-the-key"), "{}", outcome.error);
+    }
+}
+
+/// The first engine answers 429 with `Retry-After: 30`: the message is translated
+/// by the next engine and the note says why; until the 30 s are over the first is
+/// not asked again.
+#[tokio::test]
+async fn a_throttled_engine_is_passed_over_for_its_retry_after() {
+    let sim = simulator(Protocol::Google).await;
+    sim.set_mode(Mode::Throttled {
+        retry_after_secs: 30,
+    });
+    let apy = Apertium::shared().url();
+    let server = TestServer::start(&config(
+        &[("google", sim.url()), ("apertium", apy)],
+        &[&sim],
+        "timeout_ms = 10000",
+    ))
+    .await;
+    let response = server
+        .handle(event(
+            pb::EventKind::CustomerMessage,
+            "t-1",
+            SPANISH,
+            "es-ES",
+        ))
+        .await;
+    let header = header_of(&response);
+    assert!(
+        header.contains("engine apertium (after google at"),
+        "{header}"
+    );
+    assert!(
+        header.contains("HTTP status 429") && header.contains("(retry after 30 s)"),
+        "{header}"
+    );
+    let asked = sim.requests().len();
+    let response = server
+        .handle(event(
+            pb::EventKind::CustomerMessage,
+            "t-2",
+            "Buenas tardes, quiero devolver un producto.",
+            "es-ES",
+        ))
+        .await;
+    let header = header_of(&response);
+    assert!(
+        header.contains("google: skipped for 30 s more after failing"),
+        "{header}"
+    );
+    assert_eq!(
+        sim.requests().len(),
+        asked,
+        "the throttled engine was asked again"
+    );
+}
+
+/// A first engine that is down, then one that is slow (cut off by the per-request
+/// timeout), each hands the message to the next; after three failures in a row the
+/// down one is left alone.
+#[tokio::test]
+async fn down_and_slow_engines_fail_over_and_a_failing_one_is_left_alone() {
+    let down = simulator(Protocol::Azure).await;
+    down.set_mode(Mode::Down);
+    let slow = simulator(Protocol::DeepL).await;
+    slow.set_mode(Mode::Slow(std::time::Duration::from_secs(3)));
+    let apy = Apertium::shared().url();
+    let server = TestServer::start(&config(
+        &[
+            ("azure", down.url()),
+            ("deepl", slow.url()),
+            ("apertium", apy),
+        ],
+        &[&down, &slow],
+        "timeout_ms = 15000, http_timeout_ms = 400",
+    ))
+    .await;
+    let texts = [
+        "Hola, ¿dónde está mi paquete?",
+        "Necesito cambiar la dirección de entrega.",
+        "El producto llegó roto, quiero un reembolso.",
+        "¿Cuándo llega mi pedido?",
+    ];
+    let mut headers = Vec::new();
+    let mut asked = 0;
+    for (n, text) in texts.iter().enumerate() {
+        asked = down.requests().len() + slow.requests().len();
+        let response = server
+            .handle(event(
+                pb::EventKind::CustomerMessage,
+                &format!("f-{n}"),
+                text,
+                "es-ES",
+            ))
+            .await;
+        assert_eq!(
+            outcome(&response, "translation").status(),
+            Status::Ok,
+            "{response:#?}"
+        );
+        headers.push(header_of(&response));
+    }
+    // The order of engines, and what each said, is in the note.
+    assert!(
+        headers[0].contains("engine apertium (after azure at"),
+        "{}",
+        headers[0]
+    );
+    assert!(headers[0].contains("HTTP status 503"), "{}", headers[0]);
+    assert!(
+        headers[0].contains("deepl at") && headers[0].contains("request timed out"),
+        "{}",
+        headers[0]
+    );
+    // Three failures in a row open each breaker: the fourth message skips both.
+    assert!(headers[3].contains("azure: skipped for"), "{}", headers[3]);
+    assert!(headers[3].contains("deepl: skipped for"), "{}", headers[3]);
+    assert_eq!(
+        down.requests().len() + slow.requests().len(),
+        asked,
+        "an engine left alone was asked: {headers:?}"
+    );
+}
+
+/// Every engine down: a retryable failure naming each, and nothing in a wrong
+/// language.
+#[tokio::test]
+async fn all_engines_down_is_a_retryable_failure_naming_each() {
+    let a = simulator(Protocol::Google).await;
+    let b = simulator(Protocol::OpenAi).await;
+    a.set_mode(Mode::Down);
+    b.set_mode(Mode::Down);
+    let server = TestServer::start(&config(
+        &[("google", a.url()), ("openai", b.url())],
+        &[&a, &b],
+        "timeout_ms = 10000",
+    ))
+    .await;
+    let response = server
+        .handle(event(
+            pb::EventKind::CustomerMessage,
+            "d-1",
+            SPANISH,
+            "es-ES",
+        ))
+        .await;
+    let outcome = outcome(&response, "translation");
+    assert_eq!(outcome.status(), Status::Failed, "{response:#?}");
+    assert!(
+        outcome
+            .error
+            .starts_with("no engine translated es→en: google at"),
+        "{}",
+        outcome.error
+    );
+    assert!(outcome.error.contains("openai at"), "{}", outcome.error);
+}
