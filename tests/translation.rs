@@ -583,3 +583,110 @@ async fn the_languages_command_lists_what_the_engine_reaches() {
         "docs/languages.md is stale: rerun with CROSSDESK_UPDATE_DOCS=1"
     );
 }
+
+fn command_input(values: &[(&str, &str)]) -> CommandInput {
+    CommandInput {
+        tenant: None,
+        values: values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        files: Vec::new(),
+    }
+}
+
+/// A word customers use that the engine does not know: counted per region from
+/// their messages (with a few words of context, never the whole message), a
+/// translation suggested from an agent's correction, accepted by an admin, and
+/// from then on translated through the glossary.
+#[tokio::test]
+async fn a_customers_word_is_collected_suggested_accepted_and_then_translated() {
+    let s = setup(None, None).await;
+    let messages = [
+        ("mi celu no prende desde ayer", "MX"),
+        ("se me cayó el celu y se rompió la pantalla", "MX"),
+        ("el celu nuevo no carga nada", "AR"),
+    ];
+    let mut first_translation = String::new();
+    for (n, (text, country)) in messages.iter().enumerate() {
+        let mut event = message(&format!("celu-{n}"), text, "es-MX");
+        if let Some(c) = event.customer.as_mut() {
+            c.country = (*country).into();
+        }
+        let response = s.server.handle(event).await;
+        let note = notes(&response)
+            .into_iter()
+            .find(|n| n.starts_with("Translation from"))
+            .unwrap_or_else(|| panic!("{response:#?}"));
+        if n == 0 {
+            first_translation = note.split("\n\n").nth(1).unwrap_or_default().to_owned();
+        }
+    }
+    assert!(first_translation.contains("celu"), "{first_translation}");
+    let run = |command: &'static str, values: Vec<(&'static str, &'static str)>| {
+        let sidecar = s.server.sidecar.clone();
+        async move {
+            sidecar
+                .run_command(Some("acme"), "translation", command, command_input(&values))
+                .await
+                .unwrap_or_else(|e| panic!("{command}: {e}"))
+                .text
+        }
+    };
+    let listed = run("unknown-words", vec![("language", "es")]).await;
+    assert!(
+        listed.contains("| celu | es | 3 | AR 1, MX 2 |"),
+        "{listed}"
+    );
+    assert!(
+        !listed.contains("pantalla"),
+        "a whole message was kept:\n{listed}"
+    );
+
+    // The agent corrects the first message's translation, fixing only that word.
+    let corrected = first_translation.replace("celu", "cellphone");
+    let mut fix = correction("celu-fix", "mi celu no prende desde ayer", &corrected);
+    fix.attributes.insert("source_language".into(), "es".into());
+    fix.attributes.insert("target_language".into(), "en".into());
+    let response = s.server.handle(fix).await;
+    assert!(
+        notes(&response)
+            .iter()
+            .any(|n| n.contains("Suggested for the glossary: celu → cellphone")),
+        "{response:#?}"
+    );
+    let listed = run("unknown-words", vec![]).await;
+    assert!(listed.contains("| cellphone |"), "{listed}");
+
+    let accepted = run(
+        "accept-word",
+        vec![
+            ("word", "celu"),
+            ("translation", "cellphone"),
+            ("language", "es"),
+        ],
+    )
+    .await;
+    assert!(
+        accepted.contains("'celu' (es) is translated as 'cellphone' (en)"),
+        "{accepted}"
+    );
+    let response = s
+        .server
+        .handle(message(
+            "celu-next",
+            "necesito ayuda urgente con mi celu",
+            "es-MX",
+        ))
+        .await;
+    let note = notes(&response)
+        .into_iter()
+        .find(|n| n.starts_with("Translation from"))
+        .unwrap_or_else(|| panic!("{response:#?}"));
+    assert!(
+        note.contains("cellphone") && !note.ends_with("celu"),
+        "{note}"
+    );
+    let listed = run("unknown-words", vec![("language", "es")]).await;
+    assert!(!listed.contains("| celu |"), "{listed}");
+}

@@ -20,6 +20,8 @@ pub(crate) struct Translated {
     pub(crate) engine: Option<&'static str>,
     /// What the engines before it said (`google: HTTP status 429 … (retry after 30 s)`).
     pub(crate) passed_over: Vec<String>,
+    /// Words of the text the engine did not know, lower case (Apertium marks them).
+    pub(crate) unknown: Vec<String>,
 }
 
 impl Translated {
@@ -44,7 +46,8 @@ pub(crate) enum Untranslated {
 
 /// What one engine made of the text.
 enum Attempt {
-    Done(String, String),
+    /// The translation, the route, and the words the engine did not know.
+    Done(String, String, Vec<String>),
     NoRoute(String),
     Failed(EngineError),
 }
@@ -67,6 +70,7 @@ pub(crate) fn translate(
             how: "memory".to_owned(),
             engine: None,
             passed_over: Vec::new(),
+            unknown: Vec::new(),
         });
     }
     let glossary: Glossary = or_warn("glossary unavailable", memory::load_glossary(src, tgt));
@@ -87,13 +91,14 @@ pub(crate) fn translate(
             continue;
         }
         match attempt(settings, engine, &document, src, tgt, formality) {
-            Attempt::Done(text, how) => {
+            Attempt::Done(text, how, unknown) => {
                 health::record_success(engine, &before);
                 return Ok(Translated {
                     text,
                     how,
                     engine: Some(engine.name()),
                     passed_over,
+                    unknown,
                 });
             }
             Attempt::NoRoute(reason) => passed_over.push(reason),
@@ -135,6 +140,7 @@ fn attempt(
     let mut plan: Option<(Pairs, Route)> = None;
     let mut no_route: Option<String> = None;
     let mut failure: Option<EngineError> = None;
+    let mut unknown: Vec<String> = Vec::new();
     let translation = document.translate(|texts, markup| {
         let (pairs, route) = match &mut plan {
             Some(plan) => plan,
@@ -153,7 +159,10 @@ fn attempt(
             }
         };
         let mut texts = texts.to_vec();
-        for (from, to) in route.legs() {
+        for (leg, (from, to)) in route.legs().enumerate() {
+            // Only the source's own unknown words: a pivot's are the engine's.
+            let mut scratch = Vec::new();
+            let marked = if leg == 0 { &mut unknown } else { &mut scratch };
             // The customer reads the last leg; a pivot's own formality is moot.
             let formality = if to == tgt {
                 formality
@@ -161,7 +170,7 @@ fn attempt(
                 Formality::Default
             };
             texts = engine
-                .translate(pairs, from, to, &texts, markup, formality)
+                .translate(pairs, from, to, &texts, markup, formality, marked)
                 .inspect_err(|e| failure = Some(e.clone()))?;
         }
         Ok::<_, PluginError>(texts)
@@ -174,7 +183,7 @@ fn attempt(
                 // Nothing to translate (only addresses, codes, emoji...): kept as written.
                 (None, _) => "nothing to translate".to_owned(),
             };
-            Attempt::Done(text, how)
+            Attempt::Done(text, how, unknown)
         }
         (Err(_), Some(reason), _) => Attempt::NoRoute(reason),
         (Err(_), None, Some(error)) => Attempt::Failed(error),

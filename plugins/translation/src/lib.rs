@@ -39,6 +39,7 @@ pub mod reach;
 pub mod route;
 mod settings;
 mod tools;
+pub mod vocabulary;
 
 pub use crossdesk_text::lang;
 pub use plugin::Translation;

@@ -3,16 +3,17 @@
 //! admin commands answered in `tools`).
 
 use crossdesk_sdk::{
-    Action, CommandInput, CommandOutput, Event, EventKind, Manifest, Plugin, PluginError,
+    Action, CommandInput, CommandOutput, Event, EventKind, Manifest, Plugin, PluginError, clock,
     kv::KvError, log,
 };
 
 use crate::detection::decide;
 use crate::engine::Formality;
-use crate::failover::{Untranslated, translate};
+use crate::failover::{Translated, Untranslated, translate};
 use crate::lang;
 use crate::memory::{self, TmEntry};
 use crate::settings::{DECLARATIONS, Settings};
+use crate::vocabulary;
 
 /// The translation plugin.
 ///
@@ -117,11 +118,57 @@ fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
         translated.engine_note(),
         translated.how
     );
+    remember_unknown_words(event, &settings, src, &tgt, &translated);
     actions.insert(
         0,
         Action::InternalNote(format!("{header}\n\n{}", translated.text)),
     );
     Ok(actions)
+}
+
+/// Keeps the words of a customer's message no engine knew (vocabulary), with the
+/// customer's region: the marked ones, or those the engine handed back as they were.
+fn remember_unknown_words(
+    event: &Event,
+    settings: &Settings,
+    src: &str,
+    tgt: &str,
+    translated: &Translated,
+) {
+    if settings.unknown_words == vocabulary::Keep::Off || translated.engine.is_none() {
+        return;
+    }
+    let mut words = translated.unknown.clone();
+    if translated.engine != Some("apertium") {
+        words = vocabulary::untranslated(&event.text, &translated.text, tgt);
+    }
+    let region = event
+        .customer
+        .as_ref()
+        .and_then(|c| {
+            c.country.clone().or_else(|| {
+                c.locale
+                    .as_deref()
+                    .and_then(|l| l.split(['-', '_']).nth(1))
+                    .map(str::to_owned)
+            })
+        })
+        .filter(|r| !r.is_empty())
+        .map_or_else(|| "-".to_owned(), |r| r.to_ascii_uppercase());
+    let now = clock::now_ms();
+    for word in words.iter().filter(|w| w.chars().any(char::is_alphabetic)) {
+        if let Err(e) = vocabulary::record(
+            src,
+            &region,
+            word,
+            &event.text,
+            &translated.text,
+            settings.unknown_words,
+            now,
+        ) {
+            log::warn(&format!("unknown word not kept: {e}"));
+        }
+    }
 }
 
 fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
@@ -223,6 +270,7 @@ fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
     for (term, target) in &terms {
         learned |= memory::put_term(src, tgt, term, target)?;
     }
+    let suggested = vocabulary::learn_from_correction(src, tgt, source, corrected)?;
     let mut note = format!(
         "{} translation memory {}→{}: «{}» → «{}»",
         if learned {
@@ -240,6 +288,12 @@ fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
         note.push_str(&format!(
             "\nGlossary terms {src}→{tgt}: {}",
             list.join("; ")
+        ));
+    }
+    for (word, translation) in &suggested {
+        note.push_str(&format!(
+            "\nSuggested for the glossary: {word} → {translation} (`crossdesk plugin exec \
+             translation accept-word {word} \"{translation}\" --language {src} --target {tgt}`)"
         ));
     }
     Ok(vec![Action::InternalNote(note)])

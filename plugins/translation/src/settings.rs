@@ -5,6 +5,7 @@ use crossdesk_sdk::{Event, PluginError};
 
 use crate::engine::{Engine, Formality};
 use crate::lang;
+use crate::vocabulary::Keep;
 
 /// The settings, each with its default.
 const DEFAULTS: &[(&str, &str)] = &[
@@ -19,6 +20,7 @@ const DEFAULTS: &[(&str, &str)] = &[
     // The tone plugin's default pronouns: tú in Spain, você in Brazil, the formal
     // pronoun elsewhere.
     ("formality", "es-ES=informal, pt-BR=informal, *=formal"),
+    ("unknown_words", "contexts"),
 ];
 
 /// The settings as declared in the manifest, with their types, so the host refuses
@@ -33,6 +35,7 @@ pub(crate) const DECLARATIONS: &[&str] = &[
     "max_legs: int(1..4)",
     "min_detect_chars: int(0..100000)",
     "formality: list",
+    "unknown_words: one-of(off|contexts|messages)",
 ];
 
 /// The plugin's settings, read from the tenant's settings with defaults.
@@ -60,6 +63,9 @@ pub struct Settings {
     /// The formality asked of engines that take one, by locale, language or `*`
     /// (`formality`), in the order given.
     pub formality: Vec<(String, Formality)>,
+    /// What is kept of customer messages with words no engine knew
+    /// (`unknown_words`).
+    pub unknown_words: Keep,
 }
 
 fn setting(key: &str) -> String {
@@ -126,7 +132,14 @@ impl Settings {
                     "setting max_legs: {legs:?} is not a number from 1 to 4"
                 ))
             })?;
+        let unknown_words = Keep::parse(&setting("unknown_words")).ok_or_else(|| {
+            PluginError::new(format!(
+                "setting unknown_words: {:?} is not off, contexts or messages",
+                setting("unknown_words")
+            ))
+        })?;
         Ok(Settings {
+            unknown_words,
             engines,
             agent_language,
             pivot_languages,

@@ -32,6 +32,34 @@ pub(crate) fn command_specs() -> Vec<CommandSpec> {
         .param(Param::input_file("file", "The CSV term list").required())
         .for_tenant(),
         CommandSpec::new(
+            "unknown-words",
+            "List the words of customers' messages no engine knew, most frequent first, \
+             with their regions, contexts and the translations agents' corrections suggest",
+        )
+        .param(Param::value("language", "Only this language (ISO 639-1)"))
+        .param(Param::value("top", "How many (default 20)"))
+        .for_tenant(),
+        CommandSpec::new(
+            "accept-word",
+            "Accept a translation of an unknown word: a glossary term from now on",
+        )
+        .param(
+            Param::value("word", "The customers' word")
+                .positional()
+                .required(),
+        )
+        .param(
+            Param::value("translation", "Its translation")
+                .positional()
+                .required(),
+        )
+        .param(Param::value("language", "The word's language (ISO 639-1)").required())
+        .param(Param::value(
+            "target",
+            "The language it is translated into (default: the agents')",
+        ))
+        .for_tenant(),
+        CommandSpec::new(
             "languages",
             "List the languages the tenant's engine reaches, with the route each way \
              between each and the agents' language (a Markdown table)",
@@ -50,8 +78,11 @@ pub(crate) fn run_command(
         "export-tmx" => export_tmx(input),
         "import-terms" => import_terms(input),
         "languages" => languages(input),
+        "unknown-words" => unknown_words(input),
+        "accept-word" => accept_word(input),
         other => Err(PluginError::new(format!(
-            "unknown command '{other}' (import-tmx, export-tmx, import-terms or languages)"
+            "unknown command '{other}' (import-tmx, export-tmx, import-terms, languages, \
+             unknown-words or accept-word)"
         ))),
     }
 }
@@ -123,6 +154,75 @@ fn import_terms(input: &CommandInput) -> Result<CommandOutput, PluginError> {
     )))
 }
 
+/// A language parameter, canonical.
+fn language_value(name: &str, value: &str) -> Result<&'static str, PluginError> {
+    crate::lang::from_code(value)
+        .ok_or_else(|| PluginError::new(format!("--{name}: unknown language {value:?}")))
+}
+
+fn unknown_words(input: &CommandInput) -> Result<CommandOutput, PluginError> {
+    let tenant = tenant("unknown-words", input)?;
+    let language = input
+        .value("language")
+        .map(|l| language_value("language", l))
+        .transpose()?;
+    let top: usize = input.parse("top")?.unwrap_or(20);
+    let agent = crate::Settings::load()?.agent_language;
+    let words = crate::vocabulary::top(language, top)
+        .map_err(|e| storage("cannot read the unknown words", e))?;
+    if words.is_empty() {
+        return Ok(CommandOutput::text(format!(
+            "No unknown words in tenant '{tenant}'{}.\n",
+            language.map(|l| format!(" for {l}")).unwrap_or_default()
+        )));
+    }
+    let mut out = String::from(
+        "| word | language | seen | regions | contexts | suggested |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    for w in &words {
+        let regions: Vec<String> = w.regions.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        let contexts: Vec<String> = w
+            .examples
+            .iter()
+            .map(|e| format!("«{}»", e.source))
+            .collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            w.word,
+            w.language,
+            w.count,
+            regions.join(", "),
+            contexts.join(" "),
+            w.best_suggestion(&agent).unwrap_or("—")
+        ));
+    }
+    Ok(CommandOutput::text(out))
+}
+
+fn accept_word(input: &CommandInput) -> Result<CommandOutput, PluginError> {
+    let tenant = tenant("accept-word", input)?;
+    let missing = |name: &str| PluginError::new(format!("accept-word needs {name}"));
+    let word = input.value("word").ok_or_else(|| missing("the word"))?;
+    let translation = input
+        .value("translation")
+        .ok_or_else(|| missing("the translation"))?;
+    let src = language_value(
+        "language",
+        input
+            .value("language")
+            .ok_or_else(|| missing("--language"))?,
+    )?;
+    let tgt = match input.value("target") {
+        Some(t) => language_value("target", t)?.to_owned(),
+        None => crate::Settings::load()?.agent_language,
+    };
+    crate::vocabulary::accept(src, &tgt, word, translation)
+        .map_err(|e| storage("cannot write the glossary", e))?;
+    Ok(CommandOutput::text(format!(
+        "'{word}' ({src}) is translated as '{translation}' ({tgt}) in tenant '{tenant}' from now on\n"
+    )))
+}
+
 fn languages(input: &CommandInput) -> Result<CommandOutput, PluginError> {
     tenant("languages", input)?;
     let settings = crate::Settings::load()?;
@@ -172,12 +272,19 @@ mod tests {
     }
 
     #[test]
-    fn the_manifest_offers_four_tenant_commands() {
+    fn the_manifest_offers_six_tenant_commands() {
         let m = Translation::manifest();
         let names: Vec<&str> = m.commands.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
-            ["import-tmx", "export-tmx", "import-terms", "languages"]
+            [
+                "import-tmx",
+                "export-tmx",
+                "import-terms",
+                "unknown-words",
+                "accept-word",
+                "languages"
+            ]
         );
         assert!(m.commands.iter().all(|c| c.needs_tenant));
         let import = &m.commands[0].params[0];
@@ -350,7 +457,7 @@ mod tests {
         let err = run("import-xliff", CommandInput::new()).expect_err("unknown");
         assert_eq!(
             err.message,
-            "unknown command 'import-xliff' (import-tmx, export-tmx, import-terms or languages)"
+            "unknown command 'import-xliff' (import-tmx, export-tmx, import-terms, languages, unknown-words or accept-word)"
         );
         let err = run("import-tmx", CommandInput::new()).expect_err("no file");
         assert_eq!(err.message, "import-tmx needs the input file `file`");

@@ -27,7 +27,7 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// The URL the plugin requests to translate `q` with APy.
 fn apy(pair: &str, q: &str) -> String {
     format!(
-        "{APY}/translate?langpair={pair}&q={}&markUnknown=no",
+        "{APY}/translate?langpair={pair}&q={}&markUnknown=yes",
         utf8_percent_encode(q, QUERY_VALUE)
     )
 }
@@ -808,7 +808,8 @@ fn the_manifest_declares_what_the_plugin_uses() {
             "pivot_languages",
             "max_legs",
             "min_detect_chars",
-            "formality"
+            "formality",
+            "unknown_words"
         ]
     );
     assert!(m.settings.contains(

@@ -1,5 +1,5 @@
 //! Apertium APy: `GET /listPairs` (ISO 639-3 codes, varieties such as `por_BR`),
-//! `GET /translate?langpair=eng|spa&q=…&markUnknown=no` (a `POST` of the same form
+//! `GET /translate?langpair=eng|spa&q=…&markUnknown=yes` (a `POST` of the same form
 //! when the URL would be long), `GET /list?q=analysers` and `POST /calcCoverage`.
 //!
 //! A batch of texts goes out in one request: the texts joined by `<p></p>`, which
@@ -74,6 +74,7 @@ pub(super) fn translate(
     t: &str,
     texts: &[String],
     markup: bool,
+    unknown: &mut Vec<String>,
 ) -> Result<Vec<String>, EngineError> {
     // APy reads HTML: plain text is escaped on the way in and unescaped on the way out.
     let prepared: Vec<String> = texts
@@ -86,15 +87,15 @@ pub(super) fn translate(
             }
         })
         .collect();
-    let finish = |out: &str| {
-        let out = strip_apertium_marks(out);
+    let mut finish = |out: &str| {
+        let out = strip_apertium_marks(out, unknown);
         if markup { out } else { protect::unescape(&out) }
     };
     if prepared.len() > 1 {
         let joined = one(e, s, t, &prepared.join(SEPARATOR))?;
         let parts: Vec<&str> = joined.split(SEPARATOR).collect();
         if parts.len() == prepared.len() {
-            return Ok(parts.into_iter().map(finish).collect());
+            return Ok(parts.into_iter().map(&mut finish).collect());
         }
         log::warn(&format!(
             "{}: {} of {} boundaries came back; translating the texts one by one",
@@ -111,7 +112,7 @@ pub(super) fn translate(
 
 fn one(e: &Engine, s: &str, t: &str, q: &str) -> Result<String, EngineError> {
     let query = format!(
-        "langpair={s}|{t}&q={}&markUnknown=no",
+        "langpair={s}|{t}&q={}&markUnknown=yes",
         utf8_percent_encode(q, QUERY_VALUE)
     );
     let get = format!("{}/translate?{query}", e.url);
@@ -140,19 +141,30 @@ fn one(e: &Engine, s: &str, t: &str, q: &str) -> Result<String, EngineError> {
     }
 }
 
-/// Removes the marks Apertium puts before words it could not handle (`#` for a
-/// form it could not generate, `@` for a word missing from the bilingual
-/// dictionary; `markUnknown=no` removes only `*`). The text sent never has such a
-/// mark of its own: `#1234` and `@mentions` travel as placeholders.
-fn strip_apertium_marks(text: &str) -> String {
+/// Removes the marks Apertium puts before words it could not handle (`*` for a
+/// word it does not know, added to `unknown` in lower case; `#` for a form it
+/// could not generate; `@` for a word missing from the bilingual dictionary). The
+/// text sent never has such a mark of its own: `#1234` and `@mentions` travel as
+/// placeholders.
+fn strip_apertium_marks(text: &str, unknown: &mut Vec<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut previous: Option<char> = None;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         let word_start =
-            previous.is_none_or(|p| !p.is_alphanumeric() && !matches!(p, '#' | '@' | '&'));
+            previous.is_none_or(|p| !p.is_alphanumeric() && !matches!(p, '#' | '@' | '&' | '*'));
         let before_letter = chars.peek().is_some_and(|n| n.is_alphabetic());
-        if (c == '#' || c == '@') && word_start && before_letter {
+        if matches!(c, '#' | '@' | '*') && word_start && before_letter {
+            if c == '*' {
+                let word: String = chars
+                    .clone()
+                    .take_while(|n| n.is_alphanumeric() || *n == '\'')
+                    .collect::<String>()
+                    .to_lowercase();
+                if !unknown.contains(&word) {
+                    unknown.push(word);
+                }
+            }
             previous = Some(' ');
             continue;
         }
@@ -167,16 +179,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn apertium_marks_are_removed() {
+    fn apertium_marks_are_removed_and_unknown_words_kept() {
+        let mut unknown = Vec::new();
+        let mut strip = |text: &str| strip_apertium_marks(text, &mut unknown);
         assert_eq!(
-            strip_apertium_marks("Las llamadas de #motor en"),
+            strip("Las llamadas de #motor en"),
             "Las llamadas de motor en"
         );
+        assert_eq!(strip("@word y #1 y C# y a@b"), "word y #1 y C# y a@b");
+        assert_eq!(strip("<x0/>#coche"), "<x0/>coche");
+        assert_eq!(strip("&#xe9;"), "&#xe9;");
         assert_eq!(
-            strip_apertium_marks("@word y #1 y C# y a@b"),
-            "word y #1 y C# y a@b"
+            strip("My *Celu does not *prende, 5*3"),
+            "My Celu does not prende, 5*3"
         );
-        assert_eq!(strip_apertium_marks("<x0/>#coche"), "<x0/>coche");
-        assert_eq!(strip_apertium_marks("&#xe9;"), "&#xe9;");
+        assert_eq!(unknown, ["celu", "prende"]);
     }
 }

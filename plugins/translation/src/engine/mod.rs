@@ -338,7 +338,9 @@ impl Engine {
     /// placeholders (see [`crate::protect`]) or are plain text. One translation per
     /// text, in order. `formality` reaches the engines that take one (DeepL, Amazon,
     /// a language model); the others have none, and the tone plugin sets the
-    /// pronoun after them.
+    /// pronoun after them. The words the engine marked as unknown (Apertium's `*`)
+    /// are added to `unknown`, lower case, and removed from the output's marks.
+    #[allow(clippy::too_many_arguments)]
     pub fn translate(
         &self,
         pairs: &Pairs,
@@ -347,6 +349,7 @@ impl Engine {
         texts: &[String],
         markup: bool,
         formality: Formality,
+        unknown: &mut Vec<String>,
     ) -> Result<Vec<String>, EngineError> {
         if texts.is_empty() {
             return Ok(Vec::new());
@@ -357,7 +360,7 @@ impl Engine {
             retry_after_ms: None,
         })?;
         let out = match self.kind {
-            Kind::Apertium => apertium::translate(self, s, t, texts, markup)?,
+            Kind::Apertium => apertium::translate(self, s, t, texts, markup, unknown)?,
             Kind::LibreTranslate => libretranslate::translate(self, s, t, texts, markup)?,
             Kind::DeepL => deepl::translate(self, src, tgt, texts, markup, formality)?,
             Kind::Google => google::translate(self, s, t, texts, markup)?,
