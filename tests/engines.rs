@@ -166,20 +166,104 @@ async fn each_cloud_engine_is_spoken_to_in_its_protocol() {
                 "es-ES",
             ))
             .await;
-        let outcome = outcome(&response, "translation");
-        assert_eq!(outcome.status(), Status::Failed, "{name}: {response:#?}");
+        let refused = outcome(&response, "translation");
+        assert_eq!(refused.status(), Status::Failed, "{name}: {response:#?}");
         assert!(
-            outcome.error.contains(&format!("{name} at")),
+            refused.error.contains(&format!("{name} at")),
             "{}",
-            outcome.error
+            refused.error
         );
         assert!(
-            outcome.error.contains("HTTP status 40"),
+            refused.error.contains("HTTP status 40"),
             "{}",
-            outcome.error
+            refused.error
         );
-        assert!(!outcome.error.contains("not-the-key"), "{}", outcome.error);
+        assert!(!refused.error.contains("not-the-key"), "{}", refused.error);
+        drop(server);
+
+        // Throttled: 429 with Retry-After, read and reported.
+        sim.set_mode(Mode::Throttled {
+            retry_after_secs: 7,
+        });
+        let server =
+            TestServer::start(&config(&[(name, sim.url())], &[&sim], "timeout_ms = 10000")).await;
+        let response = server
+            .handle(event(
+                pb::EventKind::CustomerMessage,
+                "in-3",
+                SPANISH,
+                "es-ES",
+            ))
+            .await;
+        let throttled = outcome(&response, "translation");
+        assert_eq!(throttled.status(), Status::Failed, "{name}: {response:#?}");
+        assert!(
+            throttled.error.contains("HTTP status 429")
+                && throttled.error.contains("(retry after 7 s)"),
+            "{name}: {}",
+            throttled.error
+        );
     }
+}
+
+/// A team in Shenzhen: the agents work in Chinese, the customers write Spanish
+/// and Japanese, through a cloud engine.
+#[tokio::test]
+async fn agents_working_in_chinese_reach_spanish_and_japanese_customers() {
+    let sim = CloudEngine::start(
+        Protocol::Azure,
+        &[
+            (SPANISH, "你好，我的订单还没有到。"),
+            (
+                "您的订单今天已发货。",
+                "ご注文の商品は本日発送いたしました。",
+            ),
+        ],
+    )
+    .await;
+    let server = TestServer::start(
+        &config(&[("azure", sim.url())], &[&sim], "timeout_ms = 10000")
+            .replace("agent_language = \"en\"", "agent_language = \"zh\""),
+    )
+    .await;
+    let mut inbound = event(pb::EventKind::CustomerMessage, "zh-1", SPANISH, "es-MX");
+    if let Some(agent) = inbound.agent.as_mut() {
+        agent.working_language = "zh-CN".into();
+    }
+    let response = server.handle(inbound).await;
+    let header = header_of(&response);
+    assert!(header.contains("route es→zh"), "{header}");
+    assert!(
+        notes(&response)
+            .iter()
+            .any(|n| n.ends_with("你好，我的订单还没有到。")),
+        "{response:#?}"
+    );
+    let mut outbound = event(
+        pb::EventKind::AgentReplyDrafted,
+        "zh-2",
+        "您的订单今天已发货。",
+        "ja-JP",
+    );
+    if let Some(agent) = outbound.agent.as_mut() {
+        agent.working_language = "zh-CN".into();
+    }
+    let response = server.handle(outbound).await;
+    let replaced = response.actions.iter().find_map(|a| match &a.kind {
+        Some(pb::action::Kind::ReplaceDraft(t)) => Some(t.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        replaced.as_deref(),
+        Some("ご注文の商品は本日発送いたしました。"),
+        "{response:#?}"
+    );
+    let last = sim.requests().pop().expect("a request");
+    assert!(
+        last.path_and_query.contains("from=zh") && last.path_and_query.contains("to=ja"),
+        "{}",
+        last.path_and_query
+    );
 }
 
 /// The first engine answers 429 with `Retry-After: 30`: the message is translated
