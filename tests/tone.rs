@@ -245,23 +245,7 @@ async fn sensitive_topics_are_flagged_for_review_instead_of_rewritten() {
 #[tokio::test]
 async fn tone_runs_after_translation_on_the_translated_reply() {
     let url = Apertium::shared().url();
-    let host = url.trim_start_matches("http://");
-    let config = install(&["translation", "tone"])
-        + &format!(
-            r#"
-[outbound]
-private_hosts = ["127.0.0.1"]
-[[tenants]]
-id = "acme"
-[[tenants.plugins]]
-name = "translation"
-kv = true
-allowed_hosts = ["{host}"]
-settings = {{ engine_url = "{url}" }}
-[[tenants.plugins]]
-name = "tone"
-"#
-        );
+    let config = translation_then_tone(&url, &[("acme", "")], "", "");
     let server = TestServer::start(&config).await;
     let case = Case {
         locale: "es-MX",
@@ -316,32 +300,37 @@ fn final_draft(response: &pb::HandleEventResponse) -> String {
         .unwrap_or_default()
 }
 
-/// Tenant `acme` keeps every default; `bespoke` chose usted for Spain and `o
-/// senhor` for Brazil. Both translate with the run's real APy, then run tone.
-fn register_config(url: &str) -> String {
-    let host = url.trim_start_matches("http://");
-    let mut toml =
-        install(&["translation", "tone"]) + "[outbound]\nprivate_hosts = [\"127.0.0.1\"]\n";
-    for (tenant, overrides) in [
-        ("acme", ""),
-        ("bespoke", "es-ES.pronoun=usted; pt-BR.pronoun=o senhor"),
-    ] {
+/// Tenants that translate with the engine at `url` (`translation_settings` and
+/// `extra` for its step), then run tone with their own `overrides`.
+fn translation_then_tone(
+    url: &str,
+    tenants: &[(&str, &str)],
+    translation_settings: &str,
+    extra: &str,
+) -> String {
+    let mut toml = install(&["translation", "tone"]) + LOOPBACK_OUTBOUND;
+    for (tenant, overrides) in tenants {
+        toml.push_str(&format!("[[tenants]]\nid = {tenant:?}\n"));
+        toml.push_str(&translation_step(url, translation_settings, extra));
         toml.push_str(&format!(
-            r#"
-[[tenants]]
-id = "{tenant}"
-[[tenants.plugins]]
-name = "translation"
-kv = true
-allowed_hosts = ["{host}"]
-settings = {{ engine_url = "{url}" }}
-[[tenants.plugins]]
-name = "tone"
-settings = {{ overrides = "{overrides}" }}
-"#
+            "[[tenants.plugins]]\nname = \"tone\"\nsettings = {{ overrides = {overrides:?} }}\n"
         ));
     }
     toml
+}
+
+/// Tenant `acme` keeps every default; `bespoke` chose usted for Spain and `o
+/// senhor` for Brazil. Both translate with the run's real APy, then run tone.
+fn register_config(url: &str) -> String {
+    translation_then_tone(
+        url,
+        &[
+            ("acme", ""),
+            ("bespoke", "es-ES.pronoun=usted; pt-BR.pronoun=o senhor"),
+        ],
+        "",
+        "",
+    )
 }
 
 /// An agent's English reply to customers of every Spanish- and Portuguese-speaking
@@ -488,34 +477,25 @@ async fn translated_replies_reach_each_locale_in_the_tenants_pronoun() {
 /// plugin setting `Sie` even when the engine answered in `du`.
 #[tokio::test]
 async fn german_replies_come_out_in_sie_and_deepl_is_asked_for_formality() {
-    use crossdesk_integration_tests::engine::{Behaviour, EngineFront};
-    let deepl = EngineFront::start(Behaviour::DeepL {
-        key: "sim-key".into(),
-        phrases: vec![(
-            "Can you send us a photo of your parcel?".into(),
-            "Kannst du uns ein Foto deines Pakets schicken?".into(),
+    use crossdesk_integration_tests::cloud::{CloudEngine, Protocol};
+    let deepl = CloudEngine::start(
+        Protocol::DeepL,
+        &[(
+            "Can you send us a photo of your parcel?",
+            "Kannst du uns ein Foto deines Pakets schicken?",
         )],
-    })
+    )
     .await;
-    let url = deepl.url();
-    let host = url.trim_start_matches("http://");
-    let config = install(&["translation", "tone"])
-        + &format!(
-            r#"
-[outbound]
-private_hosts = ["127.0.0.1"]
-[[tenants]]
-id = "acme"
-[[tenants.plugins]]
-name = "translation"
-kv = true
-allowed_hosts = ["{host}"]
-settings = {{ engine = "deepl", engine_url = "{url}" }}
-secrets = [{{ host = "{host}", header = "Authorization", value = "DeepL-Auth-Key sim-key" }}]
-[[tenants.plugins]]
-name = "tone"
-"#
-        );
+    let (header, value) = deepl.secret();
+    let config = translation_then_tone(
+        &deepl.url(),
+        &[("acme", "")],
+        "engine = \"deepl\"",
+        &format!(
+            "secrets = [{{ host = {:?}, header = {header:?}, value = {value:?} }}]",
+            deepl.host()
+        ),
+    );
     let server = TestServer::start(&config).await;
     let mut client = server.client().await;
     let german = Case {
@@ -555,8 +535,9 @@ name = "tone"
         .await
         .expect("ok")
         .into_inner();
-    assert_eq!(deepl.last_request()["formality"], "prefer_more");
-    assert_eq!(deepl.last_request()["target_lang"], "DE");
+    let asked = deepl.requests().pop().expect("a request to DeepL");
+    assert_eq!(asked.body["formality"], "prefer_more");
+    assert_eq!(asked.body["target_lang"], "DE");
     let text = final_draft(&response);
     assert!(
         text.contains("Können Sie uns ein Foto Ihres Pakets schicken?"),

@@ -14,25 +14,15 @@ mod protection_cases;
 /// the engine at `engine_url`, then the tagger, which must run whatever happens to
 /// the translation.
 fn config(engine_url: &str, timeout_ms: u64) -> String {
-    let host = engine_url.trim_start_matches("http://");
     install(&["translation", "plugin-tagger"])
-        + &format!(
-            r#"
-[outbound]
-private_hosts = ["127.0.0.1"]
-[[tenants]]
-id = "acme"
-[[tenants.plugins]]
-name = "translation"
-kv = true
-allowed_hosts = ["{host}"]
-settings = {{ engine_url = "{engine_url}", agent_language = "en" }}
-limits = {{ timeout_ms = {timeout_ms} }}
-[[tenants.plugins]]
-name = "plugin-tagger"
-settings = {{ tag = "seen" }}
-"#
+        + LOOPBACK_OUTBOUND
+        + "[[tenants]]\nid = \"acme\"\n"
+        + &translation_step(
+            engine_url,
+            "agent_language = \"en\"",
+            &format!("limits = {{ timeout_ms = {timeout_ms} }}"),
         )
+        + "[[tenants.plugins]]\nname = \"plugin-tagger\"\nsettings = { tag = \"seen\" }\n"
 }
 
 fn event(kind: pb::EventKind, id: &str, text: &str, customer_locale: &str) -> pb::Event {

@@ -94,15 +94,6 @@ pub enum Behaviour {
     Hang,
     /// Answers 200 with a body that is no engine's JSON.
     Garbage,
-    /// A DeepL API v2 simulator (`POST /v2/translate`, JSON): refuses a request
-    /// without `Authorization: DeepL-Auth-Key {key}` with 403, as DeepL does, and
-    /// translates by its phrase table, whatever the `formality` asked (as DeepL does
-    /// with `prefer_*` for a language it has no formality for); a text not in the
-    /// table gets 400 with DeepL's `{"message": …}`.
-    DeepL {
-        key: String,
-        phrases: Vec<(String, String)>,
-    },
 }
 
 /// An HTTP server on loopback that counts requests by path, in front of an engine.
@@ -117,8 +108,6 @@ pub struct EngineFront {
 struct Counts {
     translate: AtomicUsize,
     other: AtomicUsize,
-    /// The body of the last translation request.
-    last_body: Mutex<Vec<u8>>,
 }
 
 impl EngineFront {
@@ -174,17 +163,6 @@ impl EngineFront {
         self.counts.translate.load(Ordering::SeqCst)
     }
 
-    /// The JSON body of the last translation request (for a simulator).
-    pub fn last_request(&self) -> serde_json::Value {
-        let body = self
-            .counts
-            .last_body
-            .lock()
-            .map(|b| b.clone())
-            .unwrap_or_default();
-        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)
-    }
-
     /// Other requests (pair lists) that reached the front.
     pub fn other_requests(&self) -> usize {
         self.counts.other.load(Ordering::SeqCst)
@@ -220,47 +198,6 @@ async fn handle(
             reply(500, Bytes::new())
         }
         Behaviour::Garbage => reply(200, Bytes::from_static(b"<html>upstream error</html>")),
-        Behaviour::DeepL { key, phrases } => {
-            let authorized = request
-                .headers()
-                .get(hyper::header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                == Some(format!("DeepL-Auth-Key {key}").as_str());
-            let body = match request.into_body().collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(_) => return reply(400, Bytes::new()),
-            };
-            if let Ok(mut last) = counts.last_body.lock() {
-                *last = body.to_vec();
-            }
-            if !authorized {
-                return reply(
-                    403,
-                    Bytes::from_static(br#"{"message":"Authorization failure, check auth_key"}"#),
-                );
-            }
-            let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-            let mut translations = Vec::new();
-            for text in request["text"].as_array().into_iter().flatten() {
-                let text = text.as_str().unwrap_or_default();
-                match phrases.iter().find(|(source, _)| source == text) {
-                    Some((_, target)) => translations.push(serde_json::json!({
-                        "detected_source_language": "EN",
-                        "text": target,
-                    })),
-                    None => {
-                        return reply(
-                            400,
-                            Bytes::from(format!(r#"{{"message":"no translation for {text:?}"}}"#)),
-                        );
-                    }
-                }
-            }
-            reply(
-                200,
-                Bytes::from(serde_json::json!({ "translations": translations }).to_string()),
-            )
-        }
         Behaviour::Forward(base) => {
             let path = request
                 .uri()

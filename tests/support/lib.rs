@@ -367,6 +367,32 @@ pub fn kv_counter_config(dir: &std::path::Path, sections: &str, settings: &str) 
     path
 }
 
+/// `[outbound]` listing loopback as private: the engines and simulators tests
+/// start listen there, and loopback is refused otherwise.
+pub const LOOPBACK_OUTBOUND: &str = "[outbound]\nprivate_hosts = [\"127.0.0.1\"]\n";
+
+/// A tenant's `[[tenants.plugins]]` entry for the translation plugin with storage,
+/// reaching the engine at `engine_url` (its host allowed), with `settings` (the
+/// body of an inline table, `engine_url` added) and `extra` lines (`limits = …`,
+/// `secrets = …`).
+pub fn translation_step(engine_url: &str, settings: &str, extra: &str) -> String {
+    let host = engine_url
+        .trim_start_matches("http://")
+        .trim_start_matches("https://")
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let settings = if settings.is_empty() {
+        format!("engine_url = {engine_url:?}")
+    } else {
+        format!("engine_url = {engine_url:?}, {settings}")
+    };
+    format!(
+        "[[tenants.plugins]]\nname = \"translation\"\nkv = true\nallowed_hosts = [{host:?}]\n\
+         settings = {{ {settings} }}\n{extra}\n"
+    )
+}
+
 /// A config installing the named built plugins (`name` = file stem) and nothing else.
 pub fn install(plugins: &[&str]) -> String {
     plugins

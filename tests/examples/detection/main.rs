@@ -27,21 +27,13 @@ fn group(code: &str) -> &str {
 }
 
 fn config(engine_url: &str) -> String {
-    let host = engine_url.trim_start_matches("http://");
     install(&["translation"])
-        + &format!(
-            r#"
-[outbound]
-private_hosts = ["127.0.0.1"]
-[[tenants]]
-id = "acme"
-[[tenants.plugins]]
-name = "translation"
-kv = true
-allowed_hosts = ["{host}"]
-settings = {{ engine_url = "{engine_url}", agent_language = "en" }}
-limits = {{ timeout_ms = 20000 }}
-"#
+        + LOOPBACK_OUTBOUND
+        + "[[tenants]]\nid = \"acme\"\n"
+        + &translation_step(
+            engine_url,
+            "agent_language = \"en\"",
+            "limits = { timeout_ms = 20000 }",
         )
 }
 

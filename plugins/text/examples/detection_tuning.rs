@@ -1,13 +1,21 @@
-//! Language detection accuracy on short messages: whatlang alone (what the
-//! translation plugin used before) against [`crossdesk_text::detect::rank`], in one
-//! run, per language and overall, with no locale given.
+//! Tuning the detection weights on the development half of the catalog strings:
+//! whatlang alone against [`crossdesk_text::detect::rank`], per language and
+//! overall, with no locale given, and — given the engine's coverage of each message
+//! — the translation plugin's tie-break simulated.
 //!
 //!     python3 scripts/detection-set.py target/detection
-//!     cargo run --release -p crossdesk-text --example detection -- target/detection/test.tsv
+//!     python3 scripts/detection-coverage.py target/detection/dev.tsv target/detection/dev.cov
+//!     cargo run --release -p crossdesk-text --example detection_tuning -- \
+//!         target/detection/dev.tsv target/detection/dev.cov
 //!
-//! The file has one `language<TAB>text` per line. The reachable languages are the
-//! demo's offline engine's (docs/languages.md). Croatian, Serbian, Bosnian and
-//! Serbo-Croatian count as one language: Apertium reads them with one pair.
+//! The tie-break's knobs, as environment variables: `K` candidates within
+//! `WITHIN` of the best get the coverage, weighted `WC`; `FAMILY` adds the best
+//! one's relatives; the coverage is skipped when the best leads by `SKIP` or more.
+//! The plugin's constants are the values chosen here (K=4, WITHIN=2, WC=3,
+//! FAMILY, SKIP=1). The held-out measurement is `make detection`, through the
+//! sidecar. The reachable languages are the demo's offline engine's
+//! (docs/languages.md); Croatian, Serbian, Bosnian and Serbo-Croatian count as one
+//! language (Apertium reads them with one pair).
 
 use std::collections::BTreeMap;
 
