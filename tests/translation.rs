@@ -574,15 +574,26 @@ async fn the_languages_command_lists_what_the_engine_reaches() {
     );
 }
 
-fn command_input(values: &[(&str, &str)]) -> CommandInput {
-    CommandInput {
-        tenant: None,
-        values: values
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        files: Vec::new(),
-    }
+const ADMIN_TOKEN: &str = "ops-token-0f3b9d2a7c41";
+
+/// `crossdesk admin <args>` against `server` as `ops`, without blocking the test's
+/// runtime; its standard output.
+async fn admin_cli(server: &TestServer, args: &[&str]) -> String {
+    let addr = server.admin_addr.expect("the config has [admin]");
+    let mut command = tokio::process::Command::from(crossdesk_command());
+    command
+        .arg("admin")
+        .args(args)
+        .env("CROSSDESK_ADMIN_ADDR", addr.to_string())
+        .env("CROSSDESK_ADMIN_TOKEN", ADMIN_TOKEN)
+        .kill_on_drop(true);
+    let output = command.output().await.expect("run crossdesk admin");
+    assert!(
+        output.status.success(),
+        "crossdesk admin {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// A word customers use that the engine does not know: counted per region from
@@ -591,7 +602,11 @@ fn command_input(values: &[(&str, &str)]) -> CommandInput {
 /// from then on translated through the glossary.
 #[tokio::test]
 async fn a_customers_word_is_collected_suggested_accepted_and_then_translated() {
-    let s = setup(None, None).await;
+    let admin = format!(
+        "[admin]\nlisten = \"127.0.0.1:0\"\n\
+         users = [{{ name = \"ops\", token = \"{ADMIN_TOKEN}\", tenants = [\"*\"] }}]\n"
+    );
+    let server = TestServer::start(&(admin + &config(&Apertium::shared().url(), 10_000))).await;
     let messages = [
         ("mi celu no prende desde ayer", "MX"),
         ("se me cayó el celu y se rompió la pantalla", "MX"),
@@ -603,7 +618,7 @@ async fn a_customers_word_is_collected_suggested_accepted_and_then_translated() 
         if let Some(c) = event.customer.as_mut() {
             c.country = (*country).into();
         }
-        let response = s.server.handle(event).await;
+        let response = server.handle(event).await;
         let note = notes(&response)
             .into_iter()
             .find(|n| n.starts_with("Translation from"))
@@ -613,17 +628,33 @@ async fn a_customers_word_is_collected_suggested_accepted_and_then_translated() 
         }
     }
     assert!(first_translation.contains("celu"), "{first_translation}");
-    let run = |command: &'static str, values: Vec<(&'static str, &'static str)>| {
-        let sidecar = s.server.sidecar.clone();
-        async move {
-            sidecar
-                .run_command(Some("acme"), "translation", command, command_input(&values))
-                .await
-                .unwrap_or_else(|e| panic!("{command}: {e}"))
-                .text
-        }
+    // The admin API runs the plugin's commands for the tenant.
+    let mut api = server.admin().await;
+    let mut run = async |command: &str, values: &[(&str, &str)]| {
+        let mut request = tonic::Request::new(pb::RunPluginCommandRequest {
+            tenant_id: "acme".into(),
+            plugin: "translation".into(),
+            command: command.into(),
+            values: values
+                .iter()
+                .map(|(name, value)| pb::CommandValue {
+                    name: (*name).into(),
+                    value: (*value).into(),
+                })
+                .collect(),
+            files: Vec::new(),
+        });
+        let bearer = format!("Bearer {ADMIN_TOKEN}")
+            .parse()
+            .expect("header value");
+        request.metadata_mut().insert("authorization", bearer);
+        api.run_plugin_command(request)
+            .await
+            .unwrap_or_else(|e| panic!("{command}: {e}"))
+            .into_inner()
+            .text
     };
-    let listed = run("unknown-words", vec![("language", "es")]).await;
+    let listed = run("unknown-words", &[("language", "es")]).await;
     assert!(
         listed.contains("| celu | es | 3 | AR 1, MX 2 |"),
         "{listed}"
@@ -638,19 +669,33 @@ async fn a_customers_word_is_collected_suggested_accepted_and_then_translated() 
     let mut fix = correction("celu-fix", "mi celu no prende desde ayer", &corrected);
     fix.attributes.insert("source_language".into(), "es".into());
     fix.attributes.insert("target_language".into(), "en".into());
-    let response = s.server.handle(fix).await;
+    let response = server.handle(fix).await;
     assert!(
         notes(&response)
             .iter()
             .any(|n| n.contains("Suggested for the glossary: celu → cellphone")),
         "{response:#?}"
     );
-    let listed = run("unknown-words", vec![]).await;
-    assert!(listed.contains("| cellphone |"), "{listed}");
+    // The same list through the CLI, with the suggestion.
+    let listed = admin_cli(
+        &server,
+        &[
+            "command",
+            "--tenant",
+            "acme",
+            "translation",
+            "unknown-words",
+        ],
+    )
+    .await;
+    assert!(
+        listed.contains("| celu | es | 3 |") && listed.contains("| cellphone |"),
+        "{listed}"
+    );
 
     let accepted = run(
         "accept-word",
-        vec![
+        &[
             ("word", "celu"),
             ("translation", "cellphone"),
             ("language", "es"),
@@ -661,8 +706,7 @@ async fn a_customers_word_is_collected_suggested_accepted_and_then_translated() 
         accepted.contains("'celu' (es) is translated as 'cellphone' (en)"),
         "{accepted}"
     );
-    let response = s
-        .server
+    let response = server
         .handle(message(
             "celu-next",
             "necesito ayuda urgente con mi celu",
@@ -677,6 +721,30 @@ async fn a_customers_word_is_collected_suggested_accepted_and_then_translated() 
         note.contains("cellphone") && !note.ends_with("celu"),
         "{note}"
     );
-    let listed = run("unknown-words", vec![("language", "es")]).await;
+    let listed = run("unknown-words", &[("language", "es")]).await;
     assert!(!listed.contains("| celu |"), "{listed}");
+    // What the admin ran is in the audit log.
+    let mut request = tonic::Request::new(pb::ListAuditLogRequest {
+        tenant_id: "acme".into(),
+        limit: 10,
+        ..Default::default()
+    });
+    let bearer = format!("Bearer {ADMIN_TOKEN}")
+        .parse()
+        .expect("header value");
+    request.metadata_mut().insert("authorization", bearer);
+    let audit = server
+        .admin()
+        .await
+        .list_audit_log(request)
+        .await
+        .expect("audit")
+        .into_inner();
+    assert!(
+        audit
+            .entries
+            .iter()
+            .any(|e| e.action == "plugin.command" && e.target == "translation/accept-word"),
+        "{audit:#?}"
+    );
 }

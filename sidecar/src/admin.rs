@@ -626,6 +626,37 @@ impl AdminService for AdminApi {
         }))
     }
 
+    async fn run_plugin_command(
+        &self,
+        request: Request<pb::RunPluginCommandRequest>,
+    ) -> Result<Response<pb::RunPluginCommandResponse>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        let input = crate::runtime::CommandInput {
+            tenant: None,
+            values: r.values.into_iter().map(|v| (v.name, v.value)).collect(),
+            files: r.files.into_iter().map(|f| (f.name, f.content)).collect(),
+        };
+        let output = self
+            .sidecar
+            .run_command_audited(&admin.name, &r.tenant_id, &r.plugin, &r.command, input)
+            .await
+            .map_err(tool_status)?;
+        Ok(Response::new(pb::RunPluginCommandResponse {
+            text: output.text,
+            files: output
+                .files
+                .into_iter()
+                .map(|f| pb::CommandOutputFile {
+                    param: f.param,
+                    name: f.name,
+                    content: f.content,
+                })
+                .collect(),
+        }))
+    }
+
     async fn set_secret(
         &self,
         request: Request<pb::SetSecretRequest>,

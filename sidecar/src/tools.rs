@@ -149,6 +149,40 @@ impl Sidecar {
         Ok(imported)
     }
 
+    /// Runs `command` of `plugin` for `tenant` as [`Sidecar::run_command`] does, and
+    /// records it in the audit log as `actor`'s (the command may change the
+    /// plugin's storage: a glossary term, a memory).
+    pub async fn run_command_audited(
+        &self,
+        actor: &str,
+        tenant: &str,
+        plugin: &str,
+        command: &str,
+        input: CommandInput,
+    ) -> Result<CommandOutput, ToolError> {
+        let values: Vec<String> = input
+            .values
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let files: Vec<String> = input.files.iter().map(|(name, _)| name.clone()).collect();
+        let output = self
+            .run_command(Some(tenant), plugin, command, input)
+            .await?;
+        if self.control().is_some() {
+            let audit = NewAuditEntry {
+                actor: actor.to_owned(),
+                tenant: Some(tenant.to_owned()),
+                action: "plugin.command".into(),
+                target: format!("{plugin}/{command}"),
+                before: None,
+                after: Some(serde_json::json!({ "values": values, "files": files }).to_string()),
+            };
+            self.store().apply(Vec::new(), audit).await?;
+        }
+        Ok(output)
+    }
+
     /// Runs `command` of `plugin` with `input`: for `tenant` with its grant and
     /// read access to its contact history, or, for a command that needs no
     /// tenant, with nothing granted.

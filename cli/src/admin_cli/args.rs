@@ -89,6 +89,10 @@ pub(super) enum AdminCommand {
     /// the schedule plugin's `roster`, the recommend plugin's `catalog` or
     /// `knowledge-base` (JSON, or CSV for a `.csv` file).
     ImportData(ImportDataArgs),
+    /// Run a command a tenant's plugin offers, on the server (what `crossdesk plugin
+    /// exec` runs locally): `--set NAME=VALUE` per parameter, `--file NAME=PATH` per
+    /// input file; output files are written to the working folder.
+    Command(CommandArgs),
     /// Show the audit log of changes, newest first.
     Audit(AuditArgs),
     /// A tenant's report: volume, satisfaction, resolution and response times,
@@ -124,6 +128,22 @@ pub(super) struct ImportDataArgs {
     pub(super) dataset: String,
     /// The file; `.csv` is read as CSV, anything else as JSON.
     pub(super) file: PathBuf,
+}
+
+#[derive(Args)]
+pub(super) struct CommandArgs {
+    #[arg(long)]
+    pub(super) tenant: String,
+    /// The plugin's installed name in the tenant's pipeline.
+    pub(super) plugin: String,
+    /// The command (`unknown-words`, `accept-word`, `languages` …).
+    pub(super) command: String,
+    /// A parameter's value, `NAME=VALUE` (repeat for each).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_key_value)]
+    pub(super) values: Vec<(String, String)>,
+    /// An input file, `NAME=PATH`.
+    #[arg(long = "file", value_name = "NAME=PATH", value_parser = parse_key_value)]
+    pub(super) files: Vec<(String, String)>,
 }
 
 /// Optimistic concurrency for changes to a tenant.

@@ -70,6 +70,7 @@ pub(crate) async fn run(args: AdminArgs) -> Result<()> {
         AdminCommand::Plugins { command } => plugins(&mut client, &out, command).await,
         AdminCommand::Audit(audit_args) => audit(&mut client, &out, audit_args).await,
         AdminCommand::ImportData(import) => import_data(&mut client, &out, import).await,
+        AdminCommand::Command(command) => plugin_command(&mut client, &out, command).await,
         AdminCommand::Report(args) => report::report(&mut client, args).await,
         AdminCommand::Customer { command } => report::customer(&mut client, &out, command).await,
     };
@@ -629,6 +630,44 @@ async fn import_data(client: &mut Client, out: &Output, args: ImportDataArgs) ->
         "{} of tenant '{}' imported: {} (replacing {} entries)",
         args.dataset, args.tenant, response.summary, response.replaced
     );
+    Ok(())
+}
+
+async fn plugin_command(client: &mut Client, out: &Output, args: CommandArgs) -> Result<()> {
+    let mut files = Vec::new();
+    for (name, path) in &args.files {
+        files.push(pb::CommandFile {
+            name: name.clone(),
+            content: read_file(std::path::Path::new(path))?,
+        });
+    }
+    let response = client
+        .run_plugin_command(pb::RunPluginCommandRequest {
+            tenant_id: args.tenant,
+            plugin: args.plugin,
+            command: args.command,
+            values: args
+                .values
+                .into_iter()
+                .map(|(name, value)| pb::CommandValue { name, value })
+                .collect(),
+            files,
+        })
+        .await?
+        .into_inner();
+    if out.json {
+        return out.json("crossdesk.v1.RunPluginCommandResponse", &response);
+    }
+    print!("{}", response.text);
+    for file in response.files {
+        // A plain name, in the working folder: never a path the server chose.
+        let name = std::path::Path::new(&file.name)
+            .file_name()
+            .map(std::path::PathBuf::from)
+            .with_context(|| format!("the server named no file for {}", file.param))?;
+        std::fs::write(&name, &file.content).with_context(|| name.display().to_string())?;
+        println!("wrote {}", name.display());
+    }
     Ok(())
 }
 
