@@ -108,3 +108,431 @@ impl Store {
         dispatch!(self.purge_responses(now_ms, max_bytes))
     }
 }
+
+/// The SQLite backend's side.
+mod on_sqlite {
+    use super::super::sqlite::SqliteStore;
+    use super::*;
+    use rusqlite::{Connection, OptionalExtension, params};
+
+    impl SqliteStore {
+        pub async fn response(
+            &self,
+            key: &EventKey,
+            now_ms: i64,
+        ) -> Result<Option<StoredResponse>, StoreError> {
+            fn read(
+                c: &Connection,
+                key: &EventKey,
+                now_ms: i64,
+            ) -> rusqlite::Result<Option<StoredResponse>> {
+                c.prepare_cached(
+                    "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
+                     WHERE tenant = ?1 AND event_id = ?2 AND expires_at_ms >= ?3",
+                )?
+                .query_row(params![key.tenant, key.event_id, now_ms], stored_response)
+                .optional()
+            }
+            // A lookup by primary key takes microseconds, less than a hop to the
+            // blocking pool and back: it runs here, unless the connection is busy.
+            if let Some(c) = self.response_reads.try_lock() {
+                return Ok(read(&c, key, now_ms)?);
+            }
+            let key = key.clone();
+            Self::on(self.response_reads.clone(), move |c| read(c, &key, now_ms)).await
+        }
+
+        pub async fn response_keys(
+            &self,
+            now_ms: i64,
+            limit: usize,
+        ) -> Result<Vec<EventKey>, StoreError> {
+            let limit = super::super::sqlite::to_i64(limit as u64);
+            Self::on(self.responses.clone(), move |c| {
+                c.prepare(
+                    "SELECT tenant, event_id FROM event_responses
+                     WHERE expires_at_ms >= ?1 AND response IS NOT NULL LIMIT ?2",
+                )?
+                .query_map(params![now_ms, limit], |row| {
+                    Ok(EventKey {
+                        tenant: row.get(0)?,
+                        event_id: row.get(1)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await
+        }
+
+        pub async fn write_responses(
+            &self,
+            writes: Vec<ResponseWrite>,
+            now_ms: i64,
+        ) -> Result<Vec<WriteOutcome>, StoreError> {
+            Self::on(self.responses.clone(), move |c| {
+                let tx = c.transaction()?;
+                let outcomes = writes
+                    .into_iter()
+                    .map(|write| write_response(&tx, write, now_ms))
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                tx.commit()?;
+                Ok::<_, rusqlite::Error>(outcomes)
+            })
+            .await
+        }
+
+        pub async fn purge_responses(
+            &self,
+            now_ms: i64,
+            max_bytes: u64,
+        ) -> Result<Purged, StoreError> {
+            Self::on(self.responses.clone(), move |c| {
+                let tx = c.transaction()?;
+                let expired = tx.execute(
+                    "DELETE FROM event_responses WHERE expires_at_ms < ?1",
+                    params![now_ms],
+                )?;
+                // The newest responses that fit in `max_bytes` stay.
+                let over_bound = tx.execute(
+                    "DELETE FROM event_responses WHERE rowid IN (
+                         SELECT rowid FROM (
+                             SELECT rowid, SUM(size) OVER (
+                                 ORDER BY expires_at_ms DESC, rowid DESC
+                             ) AS kept
+                             FROM event_responses WHERE response IS NOT NULL
+                         ) WHERE kept > ?1
+                     )",
+                    params![super::super::sqlite::to_i64(max_bytes)],
+                )?;
+                tx.commit()?;
+                Ok::<_, rusqlite::Error>(Purged {
+                    expired: expired as u64,
+                    over_bound: over_bound as u64,
+                })
+            })
+            .await
+        }
+    }
+
+    fn stored_response(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredResponse> {
+        Ok(StoredResponse {
+            event_hash: row.get(0)?,
+            owner: row.get(1)?,
+            response: row.get(2)?,
+            expires_at_ms: row.get(3)?,
+        })
+    }
+
+    fn write_response(
+        tx: &rusqlite::Transaction<'_>,
+        write: ResponseWrite,
+        now_ms: i64,
+    ) -> rusqlite::Result<WriteOutcome> {
+        Ok(match write {
+            ResponseWrite::Claim {
+                key,
+                event_hash,
+                owner,
+                lease_until_ms,
+            } => {
+                // Only an expired record gives way (a claim whose replica died, or a
+                // response past its time to live).
+                let claimed = tx
+                    .prepare_cached(
+                        "INSERT INTO event_responses
+                             (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
+                         VALUES (?1, ?2, ?3, ?4, NULL, 0, ?5)
+                         ON CONFLICT (tenant, event_id) DO UPDATE SET
+                             event_hash = excluded.event_hash, owner = excluded.owner,
+                             response = NULL, size = 0, expires_at_ms = excluded.expires_at_ms
+                         WHERE event_responses.expires_at_ms < ?6",
+                    )?
+                    .execute(params![
+                        key.tenant,
+                        key.event_id,
+                        event_hash,
+                        owner,
+                        lease_until_ms,
+                        now_ms
+                    ])?;
+                if claimed == 1 {
+                    WriteOutcome::Claimed
+                } else {
+                    tx.prepare_cached(
+                        "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
+                         WHERE tenant = ?1 AND event_id = ?2",
+                    )?
+                    .query_row(params![key.tenant, key.event_id], stored_response)
+                    .map(WriteOutcome::Held)?
+                }
+            }
+            ResponseWrite::Complete {
+                key,
+                event_hash,
+                owner,
+                response,
+                expires_at_ms,
+            } => {
+                let size = super::super::sqlite::to_i64(response.len() as u64);
+                let recorded = tx
+                    .prepare_cached(
+                        "INSERT INTO event_responses
+                             (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                         ON CONFLICT (tenant, event_id) DO UPDATE SET
+                             event_hash = excluded.event_hash, owner = excluded.owner,
+                             response = excluded.response, size = excluded.size,
+                             expires_at_ms = excluded.expires_at_ms
+                         WHERE (event_responses.owner = excluded.owner
+                                AND event_responses.response IS NULL)
+                            OR event_responses.expires_at_ms < ?8",
+                    )?
+                    .execute(params![
+                        key.tenant,
+                        key.event_id,
+                        event_hash,
+                        owner,
+                        response,
+                        size,
+                        expires_at_ms,
+                        now_ms
+                    ])?;
+                WriteOutcome::Completed(recorded == 1)
+            }
+            ResponseWrite::Release { key, owner } => {
+                tx.prepare_cached(
+                    "DELETE FROM event_responses
+                     WHERE tenant = ?1 AND event_id = ?2 AND owner = ?3 AND response IS NULL",
+                )?
+                .execute(params![key.tenant, key.event_id, owner])?;
+                WriteOutcome::Released
+            }
+        })
+    }
+}
+
+/// The PostgreSQL backend's side.
+mod on_postgres {
+    use super::super::postgres::PostgresStore;
+    use super::*;
+    use deadpool_postgres::GenericClient;
+
+    impl PostgresStore {
+        pub async fn response(
+            &self,
+            key: &EventKey,
+            now_ms: i64,
+        ) -> Result<Option<StoredResponse>, StoreError> {
+            let c = self.pool.get().await?;
+            let stmt = c
+                .prepare_cached(
+                    "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
+                     WHERE tenant = $1 AND event_id = $2 AND expires_at_ms >= $3",
+                )
+                .await?;
+            let row = c
+                .query_opt(&stmt, &[&key.tenant, &key.event_id, &now_ms])
+                .await?;
+            Ok(row.map(|row| stored_response(&row)).transpose()?)
+        }
+
+        pub async fn response_keys(
+            &self,
+            now_ms: i64,
+            limit: usize,
+        ) -> Result<Vec<EventKey>, StoreError> {
+            let c = self.pool.get().await?;
+            let rows = c
+                .query(
+                    "SELECT tenant, event_id FROM event_responses
+                     WHERE expires_at_ms >= $1 AND response IS NOT NULL LIMIT $2",
+                    &[&now_ms, &super::super::postgres::to_i64(limit as u64)],
+                )
+                .await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(EventKey {
+                        tenant: row.try_get(0)?,
+                        event_id: row.try_get(1)?,
+                    })
+                })
+                .collect()
+        }
+
+        pub async fn write_responses(
+            &self,
+            writes: Vec<ResponseWrite>,
+            now_ms: i64,
+        ) -> Result<Vec<WriteOutcome>, StoreError> {
+            // Rows are locked in key order, so two replicas' batches never deadlock.
+            let mut order: Vec<usize> = (0..writes.len()).collect();
+            order.sort_by(|&a, &b| write_key(&writes[a]).cmp(write_key(&writes[b])));
+            let mut c = self.pool.get().await?;
+            let tx = c.transaction().await?;
+            let mut outcomes = vec![WriteOutcome::Released; writes.len()];
+            let mut writes: Vec<Option<ResponseWrite>> = writes.into_iter().map(Some).collect();
+            for i in order {
+                if let Some(write) = writes[i].take() {
+                    outcomes[i] = write_response(&tx, write, now_ms).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(outcomes)
+        }
+
+        pub async fn purge_responses(
+            &self,
+            now_ms: i64,
+            max_bytes: u64,
+        ) -> Result<Purged, StoreError> {
+            let mut c = self.pool.get().await?;
+            let tx = c.transaction().await?;
+            let expired = tx
+                .execute(
+                    "DELETE FROM event_responses WHERE expires_at_ms < $1",
+                    &[&now_ms],
+                )
+                .await?;
+            // The newest responses that fit in `max_bytes` stay. (A sum of BIGINTs is a
+            // NUMERIC: cast back to compare with the bound.)
+            let over_bound = tx
+                .execute(
+                    "DELETE FROM event_responses r USING (
+                         SELECT tenant, event_id, (SUM(size) OVER (
+                             ORDER BY expires_at_ms DESC, tenant DESC, event_id DESC
+                         ))::BIGINT AS kept
+                         FROM event_responses WHERE response IS NOT NULL
+                     ) o
+                     WHERE o.kept > $1 AND r.tenant = o.tenant AND r.event_id = o.event_id",
+                    &[&super::super::postgres::to_i64(max_bytes)],
+                )
+                .await?;
+            tx.commit().await?;
+            Ok(Purged {
+                expired,
+                over_bound,
+            })
+        }
+    }
+
+    fn write_key(write: &ResponseWrite) -> &EventKey {
+        match write {
+            ResponseWrite::Claim { key, .. }
+            | ResponseWrite::Complete { key, .. }
+            | ResponseWrite::Release { key, .. } => key,
+        }
+    }
+
+    fn stored_response(row: &tokio_postgres::Row) -> Result<StoredResponse, tokio_postgres::Error> {
+        Ok(StoredResponse {
+            event_hash: row.try_get(0)?,
+            owner: row.try_get(1)?,
+            response: row.try_get(2)?,
+            expires_at_ms: row.try_get(3)?,
+        })
+    }
+
+    async fn write_response(
+        tx: &impl GenericClient,
+        write: ResponseWrite,
+        now_ms: i64,
+    ) -> Result<WriteOutcome, StoreError> {
+        Ok(match write {
+            ResponseWrite::Claim {
+                key,
+                event_hash,
+                owner,
+                lease_until_ms,
+            } => {
+                // Only an expired record gives way (a claim whose replica died, or a
+                // response past its time to live).
+                let claim = tx
+                    .prepare_cached(
+                        "INSERT INTO event_responses
+                             (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
+                         VALUES ($1, $2, $3, $4, NULL, 0, $5)
+                         ON CONFLICT (tenant, event_id) DO UPDATE SET
+                             event_hash = excluded.event_hash, owner = excluded.owner,
+                             response = NULL, size = 0, expires_at_ms = excluded.expires_at_ms
+                         WHERE event_responses.expires_at_ms < $6",
+                    )
+                    .await?;
+                let claimed = tx
+                    .execute(
+                        &claim,
+                        &[
+                            &key.tenant,
+                            &key.event_id,
+                            &event_hash,
+                            &owner,
+                            &lease_until_ms,
+                            &now_ms,
+                        ],
+                    )
+                    .await?;
+                if claimed == 1 {
+                    WriteOutcome::Claimed
+                } else {
+                    let read = tx
+                        .prepare_cached(
+                            "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
+                             WHERE tenant = $1 AND event_id = $2",
+                        )
+                        .await?;
+                    let row = tx.query_one(&read, &[&key.tenant, &key.event_id]).await?;
+                    WriteOutcome::Held(stored_response(&row)?)
+                }
+            }
+            ResponseWrite::Complete {
+                key,
+                event_hash,
+                owner,
+                response,
+                expires_at_ms,
+            } => {
+                let size = super::super::postgres::to_i64(response.len() as u64);
+                let complete = tx
+                    .prepare_cached(
+                        "INSERT INTO event_responses
+                             (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)
+                         ON CONFLICT (tenant, event_id) DO UPDATE SET
+                             event_hash = excluded.event_hash, owner = excluded.owner,
+                             response = excluded.response, size = excluded.size,
+                             expires_at_ms = excluded.expires_at_ms
+                         WHERE (event_responses.owner = excluded.owner
+                                AND event_responses.response IS NULL)
+                            OR event_responses.expires_at_ms < $8",
+                    )
+                    .await?;
+                let recorded = tx
+                    .execute(
+                        &complete,
+                        &[
+                            &key.tenant,
+                            &key.event_id,
+                            &event_hash,
+                            &owner,
+                            &response,
+                            &size,
+                            &expires_at_ms,
+                            &now_ms,
+                        ],
+                    )
+                    .await?;
+                WriteOutcome::Completed(recorded == 1)
+            }
+            ResponseWrite::Release { key, owner } => {
+                let release = tx
+                    .prepare_cached(
+                        "DELETE FROM event_responses
+                         WHERE tenant = $1 AND event_id = $2 AND owner = $3 AND response IS NULL",
+                    )
+                    .await?;
+                tx.execute(&release, &[&key.tenant, &key.event_id, &owner])
+                    .await?;
+                WriteOutcome::Released
+            }
+        })
+    }
+}

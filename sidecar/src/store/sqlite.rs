@@ -15,7 +15,6 @@ use super::{
     AuditEntry, ContactCount, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
     PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
-use super::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 
 /// The SQLite database. Cloning shares the connections.
 #[derive(Clone)]
@@ -27,10 +26,10 @@ pub struct SqliteStore {
     /// recorded before a power cut costs a second run of those events if they
     /// are redelivered; an fsync per commit would cost a third of the event
     /// throughput (BENCHMARKS.md). Everything else stays `FULL`.
-    responses: Arc<Mutex<Connection>>,
+    pub(super) responses: Arc<Mutex<Connection>>,
     /// Looking up a response (every event does) on a connection of its own: in
     /// WAL mode it reads while a batch of responses commits, instead of waiting.
-    response_reads: Arc<Mutex<Connection>>,
+    pub(super) response_reads: Arc<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -82,11 +81,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn to_u64(n: i64) -> u64 {
+pub(super) fn to_u64(n: i64) -> u64 {
     n.unsigned_abs()
 }
 
-fn to_i64(n: u64) -> i64 {
+pub(super) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
@@ -127,7 +126,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on `conn` on the blocking pool.
-    async fn on<R, E>(
+    pub(super) async fn on<R, E>(
         conn: Arc<Mutex<Connection>>,
         f: impl FnOnce(&mut Connection) -> Result<R, E> + Send + 'static,
     ) -> Result<R, StoreError>
@@ -705,273 +704,6 @@ fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<()
         }
     }
     Ok(())
-}
-
-/// Replicas' heartbeats ([`super::replicas`]).
-impl SqliteStore {
-    pub async fn heartbeat(
-        &self,
-        owner: &str,
-        now_ms: i64,
-        since_ms: i64,
-    ) -> Result<u32, StoreError> {
-        let owner = owner.to_owned();
-        self.with_conn(move |c| {
-            c.prepare_cached(
-                "INSERT INTO replicas (owner, seen_at_ms) VALUES (?1, ?2)
-                 ON CONFLICT (owner) DO UPDATE SET seen_at_ms = excluded.seen_at_ms",
-            )?
-            .execute(params![owner, now_ms])?;
-            c.prepare_cached("SELECT COUNT(*) FROM replicas WHERE seen_at_ms >= ?1")?
-                .query_row(params![since_ms], |row| row.get::<_, i64>(0))
-                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
-        })
-        .await
-    }
-
-    pub async fn leave(&self, owner: &str) -> Result<(), StoreError> {
-        let owner = owner.to_owned();
-        self.with_conn(move |c| {
-            c.execute("DELETE FROM replicas WHERE owner = ?1", params![owner])
-                .map(drop)
-        })
-        .await
-    }
-}
-
-/// Customer leases ([`super::leases`]).
-impl SqliteStore {
-    pub async fn acquire_lease(
-        &self,
-        tenant: &str,
-        customer: &str,
-        holder: &str,
-        now_ms: i64,
-        until_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let (t, c, h) = (tenant.to_owned(), customer.to_owned(), holder.to_owned());
-        self.with_conn(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO customer_leases (tenant, customer, holder, expires_at_ms)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (tenant, customer) DO UPDATE SET
-                     holder = excluded.holder, expires_at_ms = excluded.expires_at_ms
-                 WHERE customer_leases.expires_at_ms < ?5",
-            )?
-            .execute(params![t, c, h, until_ms, now_ms])
-            .map(|taken| taken == 1)
-        })
-        .await
-    }
-
-    pub async fn release_lease(
-        &self,
-        tenant: &str,
-        customer: &str,
-        holder: &str,
-    ) -> Result<(), StoreError> {
-        let (t, c, h) = (tenant.to_owned(), customer.to_owned(), holder.to_owned());
-        self.with_conn(move |conn| {
-            conn.prepare_cached(
-                "DELETE FROM customer_leases WHERE tenant = ?1 AND customer = ?2 AND holder = ?3",
-            )?
-            .execute(params![t, c, h])
-            .map(drop)
-        })
-        .await
-    }
-}
-
-/// Idempotency records ([`super::responses`]).
-impl SqliteStore {
-    pub async fn response(
-        &self,
-        key: &EventKey,
-        now_ms: i64,
-    ) -> Result<Option<StoredResponse>, StoreError> {
-        fn read(
-            c: &Connection,
-            key: &EventKey,
-            now_ms: i64,
-        ) -> rusqlite::Result<Option<StoredResponse>> {
-            c.prepare_cached(
-                "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
-                 WHERE tenant = ?1 AND event_id = ?2 AND expires_at_ms >= ?3",
-            )?
-            .query_row(params![key.tenant, key.event_id, now_ms], stored_response)
-            .optional()
-        }
-        // A lookup by primary key takes microseconds, less than a hop to the
-        // blocking pool and back: it runs here, unless the connection is busy.
-        if let Some(c) = self.response_reads.try_lock() {
-            return Ok(read(&c, key, now_ms)?);
-        }
-        let key = key.clone();
-        Self::on(self.response_reads.clone(), move |c| read(c, &key, now_ms)).await
-    }
-
-    pub async fn response_keys(
-        &self,
-        now_ms: i64,
-        limit: usize,
-    ) -> Result<Vec<EventKey>, StoreError> {
-        let limit = to_i64(limit as u64);
-        Self::on(self.responses.clone(), move |c| {
-            c.prepare(
-                "SELECT tenant, event_id FROM event_responses
-                 WHERE expires_at_ms >= ?1 AND response IS NOT NULL LIMIT ?2",
-            )?
-            .query_map(params![now_ms, limit], |row| {
-                Ok(EventKey {
-                    tenant: row.get(0)?,
-                    event_id: row.get(1)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .await
-    }
-
-    pub async fn write_responses(
-        &self,
-        writes: Vec<ResponseWrite>,
-        now_ms: i64,
-    ) -> Result<Vec<WriteOutcome>, StoreError> {
-        Self::on(self.responses.clone(), move |c| {
-            let tx = c.transaction()?;
-            let outcomes = writes
-                .into_iter()
-                .map(|write| write_response(&tx, write, now_ms))
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            tx.commit()?;
-            Ok::<_, rusqlite::Error>(outcomes)
-        })
-        .await
-    }
-
-    pub async fn purge_responses(&self, now_ms: i64, max_bytes: u64) -> Result<Purged, StoreError> {
-        Self::on(self.responses.clone(), move |c| {
-            let tx = c.transaction()?;
-            let expired = tx.execute(
-                "DELETE FROM event_responses WHERE expires_at_ms < ?1",
-                params![now_ms],
-            )?;
-            // The newest responses that fit in `max_bytes` stay.
-            let over_bound = tx.execute(
-                "DELETE FROM event_responses WHERE rowid IN (
-                     SELECT rowid FROM (
-                         SELECT rowid, SUM(size) OVER (
-                             ORDER BY expires_at_ms DESC, rowid DESC
-                         ) AS kept
-                         FROM event_responses WHERE response IS NOT NULL
-                     ) WHERE kept > ?1
-                 )",
-                params![to_i64(max_bytes)],
-            )?;
-            tx.commit()?;
-            Ok::<_, rusqlite::Error>(Purged {
-                expired: expired as u64,
-                over_bound: over_bound as u64,
-            })
-        })
-        .await
-    }
-}
-
-fn stored_response(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredResponse> {
-    Ok(StoredResponse {
-        event_hash: row.get(0)?,
-        owner: row.get(1)?,
-        response: row.get(2)?,
-        expires_at_ms: row.get(3)?,
-    })
-}
-
-fn write_response(
-    tx: &rusqlite::Transaction<'_>,
-    write: ResponseWrite,
-    now_ms: i64,
-) -> rusqlite::Result<WriteOutcome> {
-    Ok(match write {
-        ResponseWrite::Claim {
-            key,
-            event_hash,
-            owner,
-            lease_until_ms,
-        } => {
-            // Only an expired record gives way (a claim whose replica died, or a
-            // response past its time to live).
-            let claimed = tx
-                .prepare_cached(
-                    "INSERT INTO event_responses
-                         (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, NULL, 0, ?5)
-                     ON CONFLICT (tenant, event_id) DO UPDATE SET
-                         event_hash = excluded.event_hash, owner = excluded.owner,
-                         response = NULL, size = 0, expires_at_ms = excluded.expires_at_ms
-                     WHERE event_responses.expires_at_ms < ?6",
-                )?
-                .execute(params![
-                    key.tenant,
-                    key.event_id,
-                    event_hash,
-                    owner,
-                    lease_until_ms,
-                    now_ms
-                ])?;
-            if claimed == 1 {
-                WriteOutcome::Claimed
-            } else {
-                tx.prepare_cached(
-                    "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
-                     WHERE tenant = ?1 AND event_id = ?2",
-                )?
-                .query_row(params![key.tenant, key.event_id], stored_response)
-                .map(WriteOutcome::Held)?
-            }
-        }
-        ResponseWrite::Complete {
-            key,
-            event_hash,
-            owner,
-            response,
-            expires_at_ms,
-        } => {
-            let size = to_i64(response.len() as u64);
-            let recorded = tx
-                .prepare_cached(
-                    "INSERT INTO event_responses
-                         (tenant, event_id, event_hash, owner, response, size, expires_at_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-                     ON CONFLICT (tenant, event_id) DO UPDATE SET
-                         event_hash = excluded.event_hash, owner = excluded.owner,
-                         response = excluded.response, size = excluded.size,
-                         expires_at_ms = excluded.expires_at_ms
-                     WHERE (event_responses.owner = excluded.owner
-                            AND event_responses.response IS NULL)
-                        OR event_responses.expires_at_ms < ?8",
-                )?
-                .execute(params![
-                    key.tenant,
-                    key.event_id,
-                    event_hash,
-                    owner,
-                    response,
-                    size,
-                    expires_at_ms,
-                    now_ms
-                ])?;
-            WriteOutcome::Completed(recorded == 1)
-        }
-        ResponseWrite::Release { key, owner } => {
-            tx.prepare_cached(
-                "DELETE FROM event_responses
-                 WHERE tenant = ?1 AND event_id = ?2 AND owner = ?3 AND response IS NULL",
-            )?
-            .execute(params![key.tenant, key.event_id, owner])?;
-            WriteOutcome::Released
-        }
-    })
 }
 
 #[cfg(test)]
