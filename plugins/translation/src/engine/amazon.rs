@@ -27,19 +27,9 @@ fn call(e: &Engine, operation: &str, body: &Value) -> Result<Value, EngineError>
 
 pub(super) fn languages(e: &Engine) -> Result<Vec<String>, EngineError> {
     let reply = call(e, "ListLanguages", &json!({ "MaxResults": 500 }))?;
-    let shape = || e.failure("reply in the wrong shape (no Languages[].LanguageCode)");
-    reply
-        .get("Languages")
-        .and_then(Value::as_array)
-        .ok_or_else(shape)?
-        .iter()
-        .map(|l| {
-            l.get("LanguageCode")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(shape)
-        })
-        .collect()
+    e.texts(reply.get("Languages"), "Languages[].LanguageCode", |l| {
+        l.get("LanguageCode").and_then(Value::as_str)
+    })
 }
 
 pub(super) fn translate(

@@ -34,18 +34,7 @@ pub(super) fn translate(
     );
     let body: Vec<Value> = texts.iter().map(|text| json!({ "Text": text })).collect();
     let reply = e.post_json(&url, &[], &Value::Array(body))?;
-    let shape = || e.failure("reply in the wrong shape (no [].translations[0].text)");
-    reply
-        .as_array()
-        .ok_or_else(shape)?
-        .iter()
-        .map(|item| {
-            item.get("translations")
-                .and_then(|t| t.get(0))
-                .and_then(|t| t.get("text"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(shape)
-        })
-        .collect()
+    e.texts(Some(&reply), "[].translations[0].text", |item| {
+        item.get("translations")?.get(0)?.get("text")?.as_str()
+    })
 }

@@ -83,17 +83,7 @@ pub(super) fn translate(
         Formality::Default => {}
     }
     let reply = e.post_json(&format!("{}/v2/translate", e.url), &[], &body)?;
-    let shape = || e.failure("reply in the wrong shape (no translations[].text)");
-    reply
-        .get("translations")
-        .and_then(Value::as_array)
-        .ok_or_else(shape)?
-        .iter()
-        .map(|t| {
-            t.get("text")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(shape)
-        })
-        .collect()
+    e.texts(reply.get("translations"), "translations[].text", |t| {
+        t.get("text").and_then(Value::as_str)
+    })
 }

@@ -47,17 +47,9 @@ pub(super) fn translate(
         "mimeType": if markup { "text/html" } else { "text/plain" },
     });
     let reply = e.post_json(&format!("{}:translateText", e.url), &[], &body)?;
-    let shape = || e.failure("reply in the wrong shape (no translations[].translatedText)");
-    reply
-        .get("translations")
-        .and_then(Value::as_array)
-        .ok_or_else(shape)?
-        .iter()
-        .map(|t| {
-            t.get("translatedText")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-                .ok_or_else(shape)
-        })
-        .collect()
+    e.texts(
+        reply.get("translations"),
+        "translations[].translatedText",
+        |t| t.get("translatedText").and_then(Value::as_str),
+    )
 }

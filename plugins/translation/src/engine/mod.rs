@@ -270,6 +270,22 @@ impl Engine {
             .map_err(|e| self.failure(format!("unreadable reply (not JSON: {e})")))
     }
 
+    /// The text of each element of `list` (`text` picks it), or an error saying
+    /// the reply is not in the `expected` shape.
+    pub(crate) fn texts<'v>(
+        &self,
+        list: Option<&'v Value>,
+        expected: &str,
+        text: impl Fn(&'v Value) -> Option<&'v str>,
+    ) -> Result<Vec<String>, EngineError> {
+        let shape = || self.failure(format!("reply in the wrong shape (no {expected})"));
+        list.and_then(Value::as_array)
+            .ok_or_else(shape)?
+            .iter()
+            .map(|item| text(item).map(str::to_owned).ok_or_else(shape))
+            .collect()
+    }
+
     /// POSTs `body` as JSON to `url` with `headers`, and reads the JSON reply.
     pub(crate) fn post_json(
         &self,
