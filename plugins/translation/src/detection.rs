@@ -5,8 +5,7 @@ use crossdesk_text::detect;
 
 use crate::engine::{Engine, Kind, Pairs, health};
 use crate::lang;
-use crate::memory::{self, Glossary};
-use crate::plugin::or_warn;
+use crate::memory::{self, Glossary, or_warn};
 use crate::protect;
 use crate::settings::Settings;
 

@@ -5,8 +5,7 @@
 use crossdesk_sdk::{PluginError, clock};
 
 use crate::engine::{Engine, EngineError, Formality, Pairs, health};
-use crate::memory::{self, Glossary};
-use crate::plugin::or_warn;
+use crate::memory::{self, Glossary, or_warn};
 use crate::protect::{Document, Method};
 use crate::route::{self, Route};
 use crate::settings::Settings;

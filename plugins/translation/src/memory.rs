@@ -22,8 +22,18 @@
 //! when the plugin writes, so a rewrite of the same value would cost every cache.
 
 use crossdesk_sdk::kv::{self, KvError};
+use crossdesk_sdk::log;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// A read of the plugin's storage that may fail without stopping the translation
+/// (storage not granted or failing): logged, and treated as "nothing stored".
+pub(crate) fn or_warn<T: Default>(what: &str, result: Result<T, KvError>) -> T {
+    result.unwrap_or_else(|e| {
+        log::warn(&format!("{what}: {e}"));
+        T::default()
+    })
+}
 
 /// Prefix of translation-memory keys.
 ///

@@ -4,14 +4,14 @@
 
 use crossdesk_sdk::{
     Action, CommandInput, CommandOutput, Event, EventKind, Manifest, Plugin, PluginError, clock,
-    kv::KvError, log,
+    log,
 };
 
 use crate::detection::decide;
 use crate::engine::Formality;
 use crate::failover::{Translated, Untranslated, translate};
 use crate::lang;
-use crate::memory::{self, TmEntry};
+use crate::memory::{self, TmEntry, or_warn};
 use crate::settings::{DECLARATIONS, Settings};
 use crate::vocabulary;
 
@@ -63,15 +63,6 @@ impl Plugin for Translation {
     fn run_command(command: &str, input: CommandInput) -> Result<CommandOutput, PluginError> {
         crate::tools::run_command(command, &input)
     }
-}
-
-/// Reads that may fail without stopping the translation (storage not granted or
-/// failing): logged, and treated as "nothing stored".
-pub(crate) fn or_warn<T: Default>(what: &str, result: Result<T, KvError>) -> T {
-    result.unwrap_or_else(|e| {
-        log::warn(&format!("{what}: {e}"));
-        T::default()
-    })
 }
 
 fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
