@@ -420,3 +420,36 @@ async fn all_engines_down_is_a_retryable_failure_naming_each() {
     );
     assert!(outcome.error.contains("openai at"), "{}", outcome.error);
 }
+
+/// A short message the words leave open, and a cloud engine without analysers:
+/// the engine's own detection (Google's `:detectLanguage`) decides, and the note
+/// says so.
+#[tokio::test]
+async fn a_cloud_engines_own_detection_decides_a_close_call() {
+    let sim = CloudEngine::start(Protocol::Google, &[("de nada", "you are welcome")]).await;
+    sim.set_detection("pt", 0.92);
+    let server = TestServer::start(&config(
+        &[("google", sim.url())],
+        &[&sim],
+        "timeout_ms = 10000",
+    ))
+    .await;
+    let response = server
+        .handle(event(pb::EventKind::CustomerMessage, "det-1", "de nada", ""))
+        .await;
+    assert!(
+        tags(&response).contains(&"lang-pt".to_owned()),
+        "{response:#?}"
+    );
+    let header = header_of(&response);
+    assert!(
+        header.contains("engine detection google pt 0.92"),
+        "{header}"
+    );
+    assert!(
+        sim.requests()
+            .iter()
+            .any(|r| r.path_and_query.ends_with(":detectLanguage")),
+        "the engine was not asked"
+    );
+}

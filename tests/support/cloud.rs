@@ -88,6 +88,8 @@ struct State {
     phrases: Vec<(String, String)>,
     mode: Mutex<Mode>,
     received: Mutex<Vec<Received>>,
+    /// What the service's language detection answers (Google, Azure).
+    detection: Mutex<Option<(String, f64)>>,
 }
 
 /// A simulator on loopback, stopped when dropped.
@@ -112,6 +114,7 @@ impl CloudEngine {
                 .collect(),
             mode: Mutex::new(Mode::Answer),
             received: Mutex::new(Vec::new()),
+            detection: Mutex::new(None),
         });
         let shared = state.clone();
         let task = tokio::spawn(async move {
@@ -162,6 +165,14 @@ impl CloudEngine {
     pub fn set_mode(&self, mode: Mode) {
         if let Ok(mut m) = self.state.mode.lock() {
             *m = mode;
+        }
+    }
+
+    /// What its language detection answers from now on: a language and a
+    /// confidence (without one: undetermined, as the services say).
+    pub fn set_detection(&self, language: &str, confidence: f64) {
+        if let Ok(mut d) = self.state.detection.lock() {
+            *d = Some((language.to_owned(), confidence));
         }
     }
 
@@ -296,6 +307,7 @@ async fn handle(
         )
     };
     let path = received.path_and_query.split('?').next().unwrap_or("/");
+    let detection = state.detection.lock().ok().and_then(|d| d.clone());
     match protocol {
         Protocol::DeepL => {
             let mut out = Vec::new();
@@ -307,6 +319,22 @@ async fn handle(
                 }
             }
             reply(200, &[], json!({ "translations": out }))
+        }
+        Protocol::Google if path.ends_with(":detectLanguage") => {
+            let (code, confidence) = detection.unwrap_or(("und".into(), 0.0));
+            reply(
+                200,
+                &[],
+                json!({ "languages": [{ "languageCode": code, "confidence": confidence }] }),
+            )
+        }
+        Protocol::Azure if path == "/detect" => {
+            let (code, score) = detection.unwrap_or((String::new(), 0.0));
+            reply(
+                200,
+                &[],
+                json!([{ "language": code, "score": score, "isTranslationSupported": true, "isTransliterationSupported": false }]),
+            )
         }
         Protocol::Google if path.ends_with("/supportedLanguages") => reply(
             200,

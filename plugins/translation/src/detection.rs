@@ -44,6 +44,10 @@ const COVERAGE_BELOW_MARGIN: f64 = 1.0;
 const COVERAGE_CANDIDATES: usize = 4;
 const COVERAGE_WITHIN: f64 = 2.0;
 const COVERAGE_WEIGHT: f64 = 3.0;
+/// What a cloud engine's own detection weighs, times its confidence, when the
+/// best language leads by less than `COVERAGE_BELOW_MARGIN` (the engine has no
+/// analysers to ask).
+const ENGINE_DETECTION_WEIGHT: f64 = 2.0;
 
 /// The ranking, in words: the best score and the next language's.
 fn explain(ranked: &detect::Ranked) -> String {
@@ -61,7 +65,7 @@ fn explain(ranked: &detect::Ranked) -> String {
 /// customer locale is in the locale's language; otherwise the words, letters and
 /// whatlang ([`detect::rank`]), with the languages the engine reaches, the ticket's
 /// earlier language and the locale as hints, and the engine's coverage of the
-/// closest candidates where it has analysers.
+/// closest candidates where it has analysers, or a cloud engine's own detection.
 pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
     let text = &event.text;
     let mut prose = String::with_capacity(text.len());
@@ -132,9 +136,30 @@ pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
             }
         }
     }
+    // Without analysers, the first cloud engine that detects languages says which
+    // it thinks it is.
+    let mut detected_by = None;
+    if analyser.is_none() && ranked.margin() < COVERAGE_BELOW_MARGIN {
+        for (engine, _) in &catalogs {
+            match engine.detect(&prose) {
+                Ok(Some((language, confidence))) => {
+                    if let Some(language) = lang::from_code(&language) {
+                        ranked.add(language, ENGINE_DETECTION_WEIGHT * confidence);
+                        detected_by = Some(format!("{} {language} {confidence:.2}", engine.name()));
+                    }
+                    break;
+                }
+                Ok(None) => {}
+                Err(e) => log::warn(&format!("no detection from {}: {e}", engine.name())),
+            }
+        }
+    }
     let mut why = explain(&ranked);
     if !coverage.is_empty() {
         why.push_str(&format!("; engine coverage {}", coverage.join(", ")));
+    }
+    if let Some(detected) = detected_by {
+        why.push_str(&format!("; engine detection {detected}"));
     }
     match (ranked.best(), locale) {
         (Some(best), Some(language)) if letters < settings.min_detect_chars => {

@@ -1,7 +1,8 @@
 //! Azure AI Translator, v3: `GET /languages?api-version=3.0&scope=translation`
 //! (`{"translation": {"af": {…}, …}}`) and `POST /translate?api-version=3.0&from=…
 //! &to=…&textType=html|plain` JSON `[{"Text": …}]`, answered
-//! `[{"translations":[{"text","to"}]}]`. The host adds `Ocp-Apim-Subscription-Key`
+//! `[{"translations":[{"text","to"}]}]`; `POST /detect?api-version=3.0` is its own
+//! detection. The host adds `Ocp-Apim-Subscription-Key`
 //! (and `Ocp-Apim-Subscription-Region` for a regional resource) from the tenant's
 //! secrets.
 
@@ -18,6 +19,19 @@ pub(super) fn languages(e: &Engine) -> Result<Vec<String>, EngineError> {
         .and_then(Value::as_object)
         .map(|languages| languages.keys().cloned().collect())
         .ok_or_else(|| e.failure("reply in the wrong shape (no translation object)"))
+}
+
+/// `POST /detect?api-version=3.0` JSON `[{"Text"}]`, answered
+/// `[{"language","score"}]`.
+pub(super) fn detect(e: &Engine, text: &str) -> Result<Option<(String, f64)>, EngineError> {
+    let url = format!("{}/detect?api-version=3.0", e.url);
+    let reply = e.post_json(&url, &[], &json!([{ "Text": text }]))?;
+    let best = reply.get(0);
+    Ok(best.and_then(|b| {
+        let code = b.get("language")?.as_str()?;
+        let score = b.get("score").and_then(Value::as_f64).unwrap_or(0.0);
+        Some((code.to_owned(), score.clamp(0.0, 1.0)))
+    }))
 }
 
 pub(super) fn translate(

@@ -1,7 +1,8 @@
 //! Google Cloud Translation, v3 (Advanced): `GET {url}/supportedLanguages` and
 //! `POST {url}:translateText` JSON `{"contents":[…],"sourceLanguageCode",
 //! "targetLanguageCode","mimeType"}`, answered `{"translations":[{"translatedText"}]}`.
-//! The URL names the project and location
+//! `POST {url}:detectLanguage` is the engine's own detection. The URL names the
+//! project and location
 //! (`https://translation.googleapis.com/v3/projects/PROJECT/locations/global`); the
 //! host adds `Authorization: Bearer …` from the tenant's secrets.
 
@@ -31,6 +32,19 @@ pub(super) fn languages(e: &Engine) -> Result<Vec<String>, EngineError> {
         }
     }
     Ok(codes)
+}
+
+/// `POST {url}:detectLanguage` `{"content"}`, answered `{"languages":
+/// [{"languageCode","confidence"}]}`: the first, the likeliest.
+pub(super) fn detect(e: &Engine, text: &str) -> Result<Option<(String, f64)>, EngineError> {
+    let body = json!({ "content": text, "mimeType": "text/plain" });
+    let reply = e.post_json(&format!("{}:detectLanguage", e.url), &[], &body)?;
+    let best = reply.get("languages").and_then(|l| l.get(0));
+    Ok(best.and_then(|b| {
+        let code = b.get("languageCode")?.as_str()?;
+        let confidence = b.get("confidence").and_then(Value::as_f64).unwrap_or(0.0);
+        Some((code.to_owned(), confidence.clamp(0.0, 1.0)))
+    }))
 }
 
 pub(super) fn translate(

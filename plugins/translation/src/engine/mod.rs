@@ -401,6 +401,17 @@ impl Engine {
         Ok(out)
     }
 
+    /// The engine's own guess of `text`'s language, as it spells it, with its
+    /// confidence (Google's `:detectLanguage`, Azure's `/detect`); `None` for an
+    /// engine that does not detect.
+    pub fn detect(&self, text: &str) -> Result<Option<(String, f64)>, EngineError> {
+        match self.kind {
+            Kind::Google => google::detect(self, text),
+            Kind::Azure => azure::detect(self, text),
+            _ => Ok(None),
+        }
+    }
+
     /// The share of `text`'s words the engine's analyser of `language` knows
     /// (Apertium's `/calcCoverage`), if it has one.
     pub fn coverage(
