@@ -435,7 +435,12 @@ async fn a_cloud_engines_own_detection_decides_a_close_call() {
     ))
     .await;
     let response = server
-        .handle(event(pb::EventKind::CustomerMessage, "det-1", "de nada", ""))
+        .handle(event(
+            pb::EventKind::CustomerMessage,
+            "det-1",
+            "de nada",
+            "",
+        ))
         .await;
     assert!(
         tags(&response).contains(&"lang-pt".to_owned()),

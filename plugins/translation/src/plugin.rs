@@ -147,7 +147,7 @@ fn remember_unknown_words(
         .filter(|r| !r.is_empty())
         .map_or_else(|| "-".to_owned(), |r| r.to_ascii_uppercase());
     let now = clock::now_ms();
-    for word in words.iter().filter(|w| w.chars().any(char::is_alphabetic)) {
+    for word in vocabulary::worth_recording(&words) {
         if let Err(e) = vocabulary::record(
             src,
             &region,

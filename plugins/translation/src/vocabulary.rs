@@ -22,6 +22,29 @@ pub const UNKNOWN_PREFIX: &str = "unknown/";
 pub const MAX_EXAMPLES: usize = 3;
 /// Words kept on each side of the word in a context.
 pub const CONTEXT_WORDS: usize = 3;
+/// Unknown words recorded from one message, at most: a message of gibberish must
+/// not cost hundreds of storage writes.
+pub const MAX_PER_MESSAGE: usize = 8;
+/// The longest word recorded, in characters (a longer "word" is no slang).
+pub const MAX_WORD_CHARS: usize = 40;
+
+/// The words worth recording out of `words`: letters in them, not too long, the
+/// first [`MAX_PER_MESSAGE`].
+///
+/// ```
+/// use translation::vocabulary::worth_recording;
+/// let many: Vec<String> = (0..20).map(|i| format!("xq{i}z")).collect();
+/// assert_eq!(worth_recording(&many).len(), 8);
+/// assert!(worth_recording(&["1234".into(), "a".repeat(41)]).is_empty());
+/// ```
+pub fn worth_recording(words: &[String]) -> Vec<&str> {
+    words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| w.chars().any(char::is_alphabetic) && w.chars().count() <= MAX_WORD_CHARS)
+        .take(MAX_PER_MESSAGE)
+        .collect()
+}
 
 /// What a tenant keeps of the messages an unknown word was seen in (setting
 /// `unknown_words`).
