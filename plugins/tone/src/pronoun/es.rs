@@ -590,6 +590,8 @@ fn object_pronoun(words: &Words, i: usize, lexicon: &Lexicon) -> &'static str {
 
 pub(super) fn rewrite(words: &mut Words, wanted: Pronoun) {
     let lexicon = lexicon();
+    // Whether each sentence speaks to the customer, asked once per sentence.
+    let mut speaks: HashMap<usize, bool> = HashMap::new();
     let formal = wanted == Pronoun::Formal;
     // The last verb of the customer's seen, for `para registrarte` (reflexive) vs
     // `para ayudarte` (object).
@@ -628,7 +630,11 @@ pub(super) fn rewrite(words: &mut Words, wanted: Pronoun) {
                     .imperative
                     .get(&unaccented(&lower))
                     .filter(|_| words.starts_clause(i))
-                    .filter(|_| sentence_has_t_form(words, i, lexicon))
+                    .filter(|_| {
+                        *speaks
+                            .entry(words.sentence_of(i).start)
+                            .or_insert_with(|| sentence_has_t_form(words, i, lexicon))
+                    })
                 {
                     customer_verb_in_sentence = true;
                     Some(usted.clone())

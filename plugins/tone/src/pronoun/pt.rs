@@ -295,6 +295,8 @@ fn hyphen_before(words: &Words, i: usize) -> bool {
 
 pub(super) fn rewrite(words: &mut Words, target: Target) {
     let lexicon = lexicon();
+    // Whether each sentence speaks to the customer, asked once per sentence.
+    let mut speaks: HashMap<usize, bool> = HashMap::new();
     let brazil = target.variety == Variety::Brazil;
     let to_third = brazil || target.pronoun == Pronoun::Formal;
     let mut customer_verb_before = false;
@@ -327,7 +329,10 @@ pub(super) fn rewrite(words: &mut Words, target: Target) {
                     // hyphenated clitic (`envia-nos`), or in a sentence that
                     // speaks to the customer.
                     words.starts_clause(i)
-                        && (words.gap_after(i) == "-" || sentence_has_t_form(words, i))
+                        && (words.gap_after(i) == "-"
+                            || *speaks
+                                .entry(words.sentence_of(i).start)
+                                .or_insert_with(|| sentence_has_t_form(words, i)))
                 }) {
                     customer_verb_before = true;
                     Some(voce.clone())

@@ -10,6 +10,10 @@ pub(super) struct Words {
     words: Vec<String>,
     changed: Vec<bool>,
     changes: Vec<(String, String)>,
+    /// The sentence of each word, as the range of its words (sentence marks are in
+    /// the gaps, which no rewrite changes): found once, so that asking costs nothing
+    /// on a long text.
+    sentences: Vec<std::ops::Range<usize>>,
 }
 
 impl Words {
@@ -35,12 +39,21 @@ impl Words {
             gaps.push(String::new());
         }
         let changed = vec![false; words.len()];
-        Words {
+        let mut found = Words {
             gaps,
             words,
             changed,
             changes: Vec::new(),
+            sentences: Vec::new(),
+        };
+        let mut start = 0;
+        for i in 1..=found.len() {
+            if i == found.len() || found.starts_sentence(i) {
+                found.sentences.extend((start..i).map(|_| start..i));
+                start = i;
+            }
         }
+        found
     }
 
     pub(super) fn len(&self) -> usize {
@@ -95,15 +108,7 @@ impl Words {
 
     /// The words of the sentence around word `i`, as indices.
     pub(super) fn sentence_of(&self, i: usize) -> std::ops::Range<usize> {
-        let mut start = i;
-        while start > 0 && !self.starts_sentence(start) {
-            start -= 1;
-        }
-        let mut end = i + 1;
-        while end < self.len() && !self.starts_sentence(end) {
-            end += 1;
-        }
-        start..end
+        self.sentences.get(i).cloned().unwrap_or(i..i)
     }
 
     /// Replaces word `i` by `new`, capitalised as the word was.
