@@ -73,6 +73,18 @@ fn event(kind: pb::EventKind, id: &str, text: &str, locale: &str) -> pb::Event {
     }
 }
 
+/// The error of the translation plugin, which must have failed, for a Spanish
+/// message to a server of `config`.
+async fn failed_translation(config: &str, id: &str) -> String {
+    let server = TestServer::start(config).await;
+    let response = server
+        .handle(event(pb::EventKind::CustomerMessage, id, SPANISH, "es-ES"))
+        .await;
+    let failed = outcome(&response, "translation");
+    assert_eq!(failed.status(), Status::Failed, "{response:#?}");
+    failed.error.clone()
+}
+
 fn header_of(response: &pb::HandleEventResponse) -> String {
     notes(response)
         .into_iter()
@@ -157,51 +169,23 @@ async fn each_cloud_engine_is_spoken_to_in_its_protocol() {
         // A wrong key: refused, reported with the engine's name, the key not echoed.
         let wrong = config(&[(name, sim.url())], &[&sim], "timeout_ms = 10000")
             .replace(KEY, "not-the-key-0000");
-        let server = TestServer::start(&wrong).await;
-        let response = server
-            .handle(event(
-                pb::EventKind::CustomerMessage,
-                "in-2",
-                SPANISH,
-                "es-ES",
-            ))
-            .await;
-        let refused = outcome(&response, "translation");
-        assert_eq!(refused.status(), Status::Failed, "{name}: {response:#?}");
-        assert!(
-            refused.error.contains(&format!("{name} at")),
-            "{}",
-            refused.error
-        );
-        assert!(
-            refused.error.contains("HTTP status 40"),
-            "{}",
-            refused.error
-        );
-        assert!(!refused.error.contains("not-the-key"), "{}", refused.error);
-        drop(server);
+        let refused = failed_translation(&wrong, "in-2").await;
+        assert!(refused.contains(&format!("{name} at")), "{refused}");
+        assert!(refused.contains("HTTP status 40"), "{refused}");
+        assert!(!refused.contains("not-the-key"), "{refused}");
 
         // Throttled: 429 with Retry-After, read and reported.
         sim.set_mode(Mode::Throttled {
             retry_after_secs: 7,
         });
-        let server =
-            TestServer::start(&config(&[(name, sim.url())], &[&sim], "timeout_ms = 10000")).await;
-        let response = server
-            .handle(event(
-                pb::EventKind::CustomerMessage,
-                "in-3",
-                SPANISH,
-                "es-ES",
-            ))
-            .await;
-        let throttled = outcome(&response, "translation");
-        assert_eq!(throttled.status(), Status::Failed, "{name}: {response:#?}");
+        let throttled = failed_translation(
+            &config(&[(name, sim.url())], &[&sim], "timeout_ms = 10000"),
+            "in-3",
+        )
+        .await;
         assert!(
-            throttled.error.contains("HTTP status 429")
-                && throttled.error.contains("(retry after 7 s)"),
-            "{name}: {}",
-            throttled.error
+            throttled.contains("HTTP status 429") && throttled.contains("(retry after 7 s)"),
+            "{name}: {throttled}"
         );
     }
 }
@@ -395,30 +379,20 @@ async fn all_engines_down_is_a_retryable_failure_naming_each() {
     let b = simulator(Protocol::OpenAi).await;
     a.set_mode(Mode::Down);
     b.set_mode(Mode::Down);
-    let server = TestServer::start(&config(
-        &[("google", a.url()), ("openai", b.url())],
-        &[&a, &b],
-        "timeout_ms = 10000",
-    ))
+    let error = failed_translation(
+        &config(
+            &[("google", a.url()), ("openai", b.url())],
+            &[&a, &b],
+            "timeout_ms = 10000",
+        ),
+        "d-1",
+    )
     .await;
-    let response = server
-        .handle(event(
-            pb::EventKind::CustomerMessage,
-            "d-1",
-            SPANISH,
-            "es-ES",
-        ))
-        .await;
-    let outcome = outcome(&response, "translation");
-    assert_eq!(outcome.status(), Status::Failed, "{response:#?}");
     assert!(
-        outcome
-            .error
-            .starts_with("no engine translated es→en: google at"),
-        "{}",
-        outcome.error
+        error.starts_with("no engine translated es→en: google at"),
+        "{error}"
     );
-    assert!(outcome.error.contains("openai at"), "{}", outcome.error);
+    assert!(error.contains("openai at"), "{error}");
 }
 
 /// A short message the words leave open, and a cloud engine without analysers:
