@@ -93,7 +93,7 @@ pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
     // The languages the engines reach (their lists are cached), and the first
     // engine with analysers for the coverage.
     let now = clock::now_ms();
-    let catalogs: Vec<(&Engine, Pairs)> = settings
+    let catalogs: Vec<(&Engine, &Pairs)> = settings
         .engines
         .iter()
         // An engine its breaker keeps out is not asked for its languages either.

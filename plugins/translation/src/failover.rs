@@ -136,7 +136,7 @@ fn attempt(
     tgt: &str,
     formality: Formality,
 ) -> Attempt {
-    let mut plan: Option<(Pairs, Route)> = None;
+    let mut plan: Option<(&Pairs, Route)> = None;
     let mut no_route: Option<String> = None;
     let mut failure: Option<EngineError> = None;
     let mut unknown: Vec<String> = Vec::new();
@@ -147,7 +147,7 @@ fn attempt(
                 let pairs = engine.pairs().inspect_err(|e| failure = Some(e.clone()))?;
                 let route = route::plan(
                     engine,
-                    &pairs,
+                    pairs,
                     src,
                     tgt,
                     &settings.pivot_languages,

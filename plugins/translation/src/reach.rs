@@ -24,7 +24,7 @@ pub struct Reach {
 /// way, the first engine (in the tenant's order) with a route, named after it when
 /// the tenant has several. An engine whose languages cannot be had is left out.
 pub fn reach(settings: &Settings, agent: &str) -> Result<Vec<Reach>, PluginError> {
-    let mut catalogs: Vec<(&Engine, Pairs)> = Vec::new();
+    let mut catalogs: Vec<(&Engine, &Pairs)> = Vec::new();
     let mut last_error: Option<PluginError> = None;
     for engine in &settings.engines {
         match engine.pairs() {

@@ -111,6 +111,9 @@ pub struct Engine {
     url: String,
     /// The model a language-model engine is asked for.
     model: String,
+    /// Its pairs once read: an event asks for them to decide the language and again
+    /// to translate, and the engine lives for one call.
+    pairs: std::cell::OnceCell<Pairs>,
 }
 
 /// Why an engine gave no answer.
@@ -200,6 +203,7 @@ impl Engine {
             kind,
             url: url.to_owned(),
             model: String::new(),
+            pairs: std::cell::OnceCell::new(),
         })
     }
 
@@ -303,8 +307,16 @@ impl Engine {
 
     /// The engine's pairs: fetched at most once an hour per URL and kept in kv
     /// (written only when fetched again); DeepL's is a fixed table, a language
-    /// model's every language of the table.
-    pub fn pairs(&self) -> Result<Pairs, EngineError> {
+    /// model's every language of the table. Read once per engine value.
+    pub fn pairs(&self) -> Result<&Pairs, EngineError> {
+        if let Some(pairs) = self.pairs.get() {
+            return Ok(pairs);
+        }
+        let pairs = self.load_pairs()?;
+        Ok(self.pairs.get_or_init(|| pairs))
+    }
+
+    fn load_pairs(&self) -> Result<Pairs, EngineError> {
         match self.kind {
             Kind::DeepL => return Ok(deepl::pairs()),
             Kind::OpenAi => return Ok(openai::pairs()),
