@@ -1,7 +1,10 @@
 //! German: `du` into `Sie`.
 //!
-//! The verb of `du` stands next to it (`du hast`, `hast du`) or, in a subordinate
-//! clause, at the clause's end (`wenn du es erhalten hast`); its `Sie` form is the
+//! The verbs of `du` are in its clause: next to it (`du hast`, `hast du`), at the
+//! end of a subordinate clause (`wenn du es erhalten hast`), or after `und`
+//! (`du benutzt die App und änderst …`). Every lower-case `-st` form of that clause
+//! agrees with `du`, a `-t` form only next to it (`gesetzt` is a participle); the
+//! `Sie` form is the
 //! infinitive-like plural: `-st` → `-en` (`schickst` → `schicken`), `-est` → `-en`,
 //! `-erst`/`-elst` → `-ern`/`-eln`, a stem in `s`/`ß`/`z` whose `du` form ends in
 //! `t` (`du benutzt`), and [`IRREGULAR`] for the vowel changes (`gibst` → `geben`)
