@@ -1,8 +1,9 @@
 //! Idempotency: the plugins run once per (tenant, event id), and a redelivery of
 //! the event gets the first response back, marked `replayed`.
 //!
-//! Two layers. In memory (moka, bounded in bytes), concurrent deliveries to this
-//! process wait for the first one's result. In the store (when `durable`, the
+//! Two layers. In memory (moka, bounded in bytes), the responses this process
+//! answered; a delivery that arrives while the same event runs here waits for
+//! that run's response ([`running`]). In the store (when `durable`, the
 //! default), the response outlives a restart and is seen by every replica sharing
 //! the store:
 //! - on a store only this process uses (SQLite), a delivery looks for a recorded
@@ -23,12 +24,13 @@
 //! run, their actions are the helpdesk's to apply) and the failure is logged.
 
 mod commit;
+mod memory;
 mod only_stored;
+mod running;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use moka::future::Cache;
 use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 
@@ -37,7 +39,9 @@ use crate::pb;
 use crate::pipeline::PipelineError;
 use crate::store::{EventKey, ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
 use commit::{Job, commit_batches, purge};
+use memory::Memory;
 use only_stored::OnlyStored;
+use running::{Entered, Running};
 
 /// Writes waiting for the committing task at most; senders wait beyond it.
 const QUEUE: usize = 4096;
@@ -50,13 +54,25 @@ const LONGEST_WAIT: Duration = Duration::from_millis(250);
 struct Recorded {
     event_hash: [u8; 32],
     response: pb::HandleEventResponse,
-    /// Found in the store rather than produced by this delivery's run.
-    from_store: bool,
+    /// Its encoded size: what it weighs in memory.
+    weight: u64,
+}
+
+impl Recorded {
+    fn new(event_hash: [u8; 32], response: pb::HandleEventResponse) -> Recorded {
+        let weight = u64::try_from(response.encoded_len()).unwrap_or(u64::MAX);
+        Recorded {
+            event_hash,
+            response,
+            weight,
+        }
+    }
 }
 
 /// The remembered responses.
 pub(crate) struct Responses {
-    memory: Cache<EventKey, Arc<Recorded>>,
+    memory: Memory,
+    running: Running,
     durable: Option<Durable>,
 }
 
@@ -96,25 +112,13 @@ impl Responses {
             true => Some(Arc::new(OnlyStored::load(store).await?)),
             false => None,
         };
-        let mut memory = Cache::builder()
-            .max_capacity(settings.memory_max_bytes)
-            .weigher(|key: &EventKey, recorded: &Arc<Recorded>| {
-                let bytes = [key.tenant.len(), key.event_id.len(), 96]
-                    .into_iter()
-                    .fold(recorded.response.encoded_len(), usize::saturating_add);
-                u32::try_from(bytes).unwrap_or(u32::MAX)
-            })
-            // A little longer than the store keeps them: a response memory has
-            // forgotten by age, the store has forgotten too.
-            .time_to_live(ttl.saturating_add(Duration::from_secs(1)));
-        if let Some(only_stored) = &only_stored {
-            let only_stored = only_stored.clone();
-            memory = memory.eviction_listener(move |key, _, cause| {
-                if cause == moka::notification::RemovalCause::Size {
-                    only_stored.add(&key);
-                }
-            });
-        }
+        // A little longer than the store keeps them: a response memory has
+        // forgotten by age, the store has forgotten too.
+        let memory = Memory::new(
+            settings.memory_max_bytes,
+            ttl.saturating_add(Duration::from_secs(1)),
+            only_stored.clone(),
+        );
         let durable = settings.durable.then(|| {
             let (writes, queue) = mpsc::channel(QUEUE);
             tokio::spawn(commit_batches(store.clone(), queue));
@@ -129,7 +133,8 @@ impl Responses {
             }
         });
         Ok(Responses {
-            memory: memory.build(),
+            memory,
+            running: Running::default(),
             durable,
         })
     }
@@ -154,39 +159,53 @@ impl Responses {
         event_hash: [u8; 32],
         run: impl Future<Output = Result<pb::HandleEventResponse, PipelineError>>,
     ) -> Result<pb::HandleEventResponse, PipelineError> {
-        let event_id = key.event_id.clone();
-        let entry = self
-            .memory
-            .entry(key.clone())
-            .or_try_insert_with(async {
-                let claim = match &self.durable {
-                    None => None,
-                    Some(durable) => match durable.begin(&key, &event_hash).await? {
-                        Begun::Recorded(recorded) => return Ok(Arc::new(recorded)),
-                        Begun::Run(claim) => Some(claim),
-                    },
-                };
-                // On failure, or when the request is dropped, the claim is released.
-                let response = run.await?;
-                if let Some(claim) = claim {
-                    claim.complete(&response).await;
+        let runner = loop {
+            if let Some(recorded) = self.memory.get(&key) {
+                return replay(&recorded, &key, &event_hash);
+            }
+            match self.running.enter(&key).await {
+                Entered::Runs(runner) => break runner,
+                Entered::Answered(recorded) => return replay(&recorded, &key, &event_hash),
+                Entered::Retry => {}
+            }
+        };
+        let claim = match &self.durable {
+            None => None,
+            Some(durable) => match durable.begin(&key, &event_hash).await? {
+                Begun::Recorded(recorded) => {
+                    let recorded = Arc::new(recorded);
+                    self.memory.insert(key.clone(), recorded.clone());
+                    runner.answered(&recorded);
+                    return replay(&recorded, &key, &event_hash);
                 }
-                Ok(Arc::new(Recorded {
-                    event_hash,
-                    response,
-                    from_store: false,
-                }))
-            })
-            .await
-            .map_err(|e: Arc<PipelineError>| (*e).clone())?;
-        let recorded = entry.value();
-        if recorded.event_hash != event_hash {
-            return Err(PipelineError::EventIdReused(event_id));
+                Begun::Run(claim) => Some(claim),
+            },
+        };
+        // On failure, or when the request is dropped, the claim is released and
+        // the deliveries waiting for this one go on.
+        let response = run.await?;
+        if let Some(claim) = claim {
+            claim.complete(&response).await;
         }
-        let mut response = recorded.response.clone();
-        response.replayed = !entry.is_fresh() || recorded.from_store;
-        Ok(response)
+        let recorded = Arc::new(Recorded::new(event_hash, response));
+        self.memory.insert(key, recorded.clone());
+        runner.answered(&recorded);
+        Ok(recorded.response.clone())
     }
+}
+
+/// A recorded response, answered again.
+fn replay(
+    recorded: &Recorded,
+    key: &EventKey,
+    event_hash: &[u8; 32],
+) -> Result<pb::HandleEventResponse, PipelineError> {
+    if recorded.event_hash != *event_hash {
+        return Err(PipelineError::EventIdReused(key.event_id.clone()));
+    }
+    let mut response = recorded.response.clone();
+    response.replayed = true;
+    Ok(response)
 }
 
 /// How long a claim waits for the store before the event runs without one.
@@ -363,11 +382,7 @@ fn recorded(stored: StoredResponse) -> Result<Recorded, PipelineError> {
         .map_err(|e| unavailable(&format!("a recorded response is unreadable: {e}")))?;
     let event_hash = <[u8; 32]>::try_from(stored.event_hash.as_slice())
         .map_err(|_| unavailable("a recorded event hash is not 32 bytes"))?;
-    Ok(Recorded {
-        event_hash,
-        response,
-        from_store: true,
-    })
+    Ok(Recorded::new(event_hash, response))
 }
 
 fn unavailable(message: &str) -> PipelineError {
@@ -382,7 +397,7 @@ fn millis(d: Duration) -> i64 {
 mod tests {
     use super::*;
 
-    fn key(event_id: &str) -> EventKey {
+    pub(super) fn key(event_id: &str) -> EventKey {
         EventKey {
             tenant: "acme".into(),
             event_id: event_id.into(),
@@ -428,8 +443,7 @@ mod tests {
             assert!(!answer(&responses, id, &runs).await.replayed);
         }
         responses.flush().await;
-        responses.memory.run_pending_tasks().await;
-        assert_eq!(responses.memory.entry_count(), 0, "memory kept nothing");
+        assert_eq!(responses.memory.len(), 0, "memory kept nothing");
         for id in ["e-1", "e-2"] {
             let again = answer(&responses, id, &runs).await;
             assert!(again.replayed);
@@ -467,5 +481,73 @@ mod tests {
         assert!(answer(&responses, "e-1", &runs).await.replayed);
         assert!(!answer(&responses, "e-2", &runs).await.replayed);
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    /// Responses in memory only, with room for many.
+    async fn in_memory() -> (tempfile::TempDir, Responses) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        let settings = IdempotencySettings {
+            durable: false,
+            ..Default::default()
+        };
+        let responses = Responses::new(&settings, Duration::from_secs(30), &store, "test".into())
+            .await
+            .expect("responses");
+        (dir, responses)
+    }
+
+    #[tokio::test]
+    async fn deliveries_during_a_run_wait_for_its_response() {
+        let (_dir, responses) = in_memory().await;
+        let runs = std::sync::atomic::AtomicU32::new(0);
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let mut first = std::pin::pin!(responses.answer(key("e-1"), [7; 32], async {
+            runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            released.await.expect("released");
+            Ok(response("first"))
+        }));
+        assert!(futures::poll!(&mut first).is_pending(), "the first runs");
+        let mut others = std::pin::pin!(futures::future::join_all(
+            (0..3).map(|_| answer(&responses, "e-1", &runs))
+        ));
+        assert!(futures::poll!(&mut others).is_pending(), "the others wait");
+        release.send(()).expect("the run waits");
+        let (first, others) = tokio::join!(first, others);
+        assert!(!first.expect("first").replayed);
+        for other in others {
+            assert!(other.replayed);
+            assert_eq!(other.event_id, "first");
+        }
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(responses.running.len(), 0, "no run is left behind");
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_cancelled_run_lets_a_waiting_delivery_run_the_event() {
+        let (_dir, responses) = in_memory().await;
+        let runs = std::sync::atomic::AtomicU32::new(0);
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let mut failing = std::pin::pin!(responses.answer(key("e-1"), [7; 32], async {
+            released.await.expect("released");
+            Err(PipelineError::Unavailable("the plugins failed".into()))
+        }));
+        assert!(futures::poll!(&mut failing).is_pending());
+        let mut waiting = std::pin::pin!(answer(&responses, "e-1", &runs));
+        assert!(futures::poll!(&mut waiting).is_pending());
+        release.send(()).expect("the run waits");
+        let (failed, waited) = tokio::join!(failing, waiting);
+        assert!(failed.is_err());
+        assert!(
+            !waited.replayed,
+            "the waiting delivery ran the event itself"
+        );
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // A run dropped unfinished (the caller went away) lets the next one in.
+        let cancelled = responses.answer(key("e-2"), [7; 32], std::future::pending());
+        assert!(futures::FutureExt::now_or_never(cancelled).is_none());
+        assert!(!answer(&responses, "e-2", &runs).await.replayed);
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(responses.running.len(), 0);
     }
 }
