@@ -21,7 +21,9 @@
 //! `{name, value, unit, baseline, ratio}`. Settings via environment:
 //! `BENCH_SECONDS` (load time per server, split over 3 interleaved rounds, default 6),
 //! `BENCH_CONCURRENCY` (default 32), `BENCH_CALLS` (calls per figure, default 20000),
-//! `BENCH_ONLY` (some of `calls,chain,translation,fairness,memory,reports`).
+//! `BENCH_ONLY` (some of `calls,chain,translation,fairness,memory,reports`), and
+//! `BENCH_PROFILE` (one chain server alone for `BENCH_SECONDS`, to profile: `bare`,
+//! `warm`, `fresh`, `empty` or `memory`).
 
 mod calls;
 mod fairness;
@@ -464,6 +466,23 @@ async fn chain_figures(
             .filter(|o| o.status() == pb::plugin_outcome::Status::Ok && !o.cache_hit)
             .count();
         anyhow::ensure!(ok == 4, "the no-op chain did not run cleanly: {check:?}");
+    }
+    // One server alone, for a profiler (`perf record` on this process).
+    if let Ok(which) = std::env::var("BENCH_PROFILE") {
+        let server = match which.as_str() {
+            "bare" => bare,
+            "warm" => warm,
+            "fresh" => fresh,
+            "empty" => empty,
+            "memory" => in_memory,
+            other => {
+                anyhow::bail!("BENCH_PROFILE={other}: one of bare, warm, fresh, empty, memory")
+            }
+        };
+        load_events(server, concurrency, 1.0, 1 << 40, event).await?;
+        let load = load_events(server, concurrency, seconds, 2 << 40, event).await?;
+        eprintln!("{which}: {:.0} req/s", load.requests_per_second);
+        return Ok(());
     }
     // Warm every server (connections, caches, allocator slots, warm instances).
     let servers = [bare, warm, fresh, empty, in_memory, ticketed];
