@@ -1,8 +1,10 @@
 //! One customer's events run one at a time, so that a plugin that
 //! read-modify-writes per-customer data (a profile) never loses an update.
 //!
-//! In a process, a fair lock per (tenant, customer) seen recently keeps them in
-//! arrival order. Replicas sharing a store (PostgreSQL) also hold a *lease* on
+//! In a process, a fair lock per (tenant, customer) keeps them in arrival order.
+//! The locks of the customers seen last are kept; one that an event holds or
+//! waits for is never let go, so two events of one customer always meet at the
+//! same lock. Replicas sharing a store (PostgreSQL) also hold a *lease* on
 //! the customer in the store while an event runs: a replica that finds another's
 //! live lease waits for its release, or for its end when that replica died. The
 //! lease lasts the request deadline: no event runs longer. Across replicas the
@@ -11,10 +13,12 @@
 //! the store does not answer within a second, the event runs in its replica's
 //! order only (logged): a store outage does not stop events.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use moka::future::Cache;
+use quick_cache::sync::Cache;
+use quick_cache::{DefaultHashBuilder, Equivalent, Lifecycle, UnitWeighter};
 
 use crate::store::Store;
 
@@ -25,9 +29,15 @@ const LONGEST_WAIT: Duration = Duration::from_millis(100);
 /// How long taking a lease waits for the store before the event runs without.
 const STORE_WAIT: Duration = Duration::from_secs(1);
 
+/// Customers whose locks are kept (about 100 bytes each). Only a lock nobody
+/// holds is let go, so this bounds memory, not correctness.
+const KEPT_LOCKS: usize = 100_000;
+
+type Lock = Arc<tokio::sync::Mutex<()>>;
+
 /// The customers' locks of this process, and their leases in a shared store.
 pub(crate) struct CustomerOrder {
-    locks: Cache<(String, String), Arc<tokio::sync::Mutex<()>>>,
+    locks: Cache<Customer, Lock, UnitWeighter, DefaultHashBuilder, InUse>,
     /// With a shared store: where leases are taken, and this process's name.
     leases: Option<(Store, String)>,
     lease: Duration,
@@ -97,12 +107,19 @@ impl Drop for Turn {
 impl CustomerOrder {
     /// `owner`: this process's name in leases; `lease`: the longest an event runs.
     pub(crate) fn new(store: &Store, owner: String, lease: Duration) -> CustomerOrder {
+        Self::keeping(KEPT_LOCKS, store, owner, lease)
+    }
+
+    /// Keeping the locks of `kept` customers.
+    fn keeping(kept: usize, store: &Store, owner: String, lease: Duration) -> CustomerOrder {
         CustomerOrder {
-            // Idle locks go; a lock in use is held by its events and stays.
-            locks: Cache::builder()
-                .max_capacity(200_000)
-                .time_to_idle(Duration::from_secs(600))
-                .build(),
+            locks: Cache::with(
+                kept,
+                u64::try_from(kept).unwrap_or(u64::MAX),
+                UnitWeighter,
+                DefaultHashBuilder::default(),
+                InUse,
+            ),
             leases: store.is_shared().then(|| (store.clone(), owner)),
             lease,
             acquisitions: std::sync::atomic::AtomicU64::new(0),
@@ -112,12 +129,21 @@ impl CustomerOrder {
     /// Waits for the customer's turn: every event of theirs that arrived before
     /// (here, or running on another replica) has finished.
     pub(crate) async fn turn(&self, tenant: &str, customer: &str) -> Turn {
-        let lock = self
-            .locks
-            .get_with((tenant.to_owned(), customer.to_owned()), async {
-                Arc::new(tokio::sync::Mutex::new(()))
-            })
-            .await;
+        let named = CustomerRef { tenant, customer };
+        // A lookup borrows the names; only a new customer's are copied.
+        let lock = match self.locks.get(&named) {
+            Some(lock) => lock,
+            None => {
+                let new = Customer {
+                    tenant: tenant.to_owned(),
+                    customer: customer.to_owned(),
+                };
+                let Ok(lock) = self
+                    .locks
+                    .get_or_insert_with(&new, || Ok::<_, Infallible>(Lock::default()));
+                lock
+            }
+        };
         let local = lock.lock_owned().await;
         let Some((store, owner)) = &self.leases else {
             return Turn {
@@ -159,5 +185,96 @@ impl CustomerOrder {
             tokio::time::sleep(wait).await;
             wait = wait.saturating_mul(2).min(LONGEST_WAIT);
         }
+    }
+}
+
+/// A customer of a tenant: the key of their lock.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Customer {
+    tenant: String,
+    customer: String,
+}
+
+/// [`Customer`] borrowed: hashes as it does.
+#[derive(Hash)]
+struct CustomerRef<'a> {
+    tenant: &'a str,
+    customer: &'a str,
+}
+
+impl Equivalent<Customer> for CustomerRef<'_> {
+    fn equivalent(&self, key: &Customer) -> bool {
+        self.tenant == key.tenant && self.customer == key.customer
+    }
+}
+
+/// Keeps a lock that an event holds or waits for: the map's is then not its
+/// only reference.
+#[derive(Clone)]
+struct InUse;
+
+impl Lifecycle<Customer, Lock> for InUse {
+    type RequestState = ();
+
+    fn begin_request(&self) {}
+
+    fn is_pinned(&self, _: &Customer, lock: &Lock) -> bool {
+        Arc::strong_count(lock) > 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::FutureExt;
+
+    fn order(kept: usize) -> (tempfile::TempDir, CustomerOrder) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        let order = CustomerOrder::keeping(kept, &store, "test".into(), Duration::from_secs(30));
+        (dir, order)
+    }
+
+    #[tokio::test]
+    async fn a_customer_waits_for_their_earlier_event_and_no_one_else_does() {
+        let (_dir, order) = order(KEPT_LOCKS);
+        let first = order.turn("acme", "c-1").await;
+        let mut second = std::pin::pin!(order.turn("acme", "c-1"));
+        assert!(
+            futures::poll!(&mut second).is_pending(),
+            "c-1's next event waits"
+        );
+        assert!(
+            order.turn("acme", "c-2").now_or_never().is_some(),
+            "c-2 does not"
+        );
+        assert!(
+            order.turn("other", "c-1").now_or_never().is_some(),
+            "nor another tenant's c-1"
+        );
+        first.finish().await;
+        second.await.finish().await;
+    }
+
+    #[tokio::test]
+    async fn a_lock_in_use_is_kept_however_many_customers_come_after() {
+        let (_dir, order) = order(4);
+        let held = order.turn("acme", "c-0").await;
+        // Customers who come back: the cache prefers keeping them to c-0.
+        for n in 1..200 {
+            for _ in 0..3 {
+                order.turn("acme", &format!("c-{n}")).await.finish().await;
+            }
+        }
+        // Had c-0's lock been let go, a new one would let this event run beside
+        // the first.
+        let mut next = std::pin::pin!(order.turn("acme", "c-0"));
+        assert!(
+            futures::poll!(&mut next).is_pending(),
+            "c-0's next event still waits"
+        );
+        held.finish().await;
+        next.await.finish().await;
+        assert!(order.locks.len() <= 5, "{} locks kept", order.locks.len());
     }
 }
