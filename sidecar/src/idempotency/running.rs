@@ -10,20 +10,25 @@
 //! removal in a map under a short lock.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use tokio::sync::watch;
+use tokio::sync::Semaphore;
 
 use crate::store::EventKey;
 
 use super::Recorded;
 
-/// What a waiting delivery is told: the run's response once it has one.
-type Outcome = Option<Arc<Recorded>>;
-
 #[derive(Default)]
 pub(super) struct Running {
-    events: parking_lot::Mutex<HashMap<EventKey, watch::Receiver<Outcome>>>,
+    events: parking_lot::Mutex<HashMap<EventKey, Arc<Run>>>,
+}
+
+/// One delivery's run of an event, as the deliveries waiting for it see it.
+struct Run {
+    response: OnceLock<Arc<Recorded>>,
+    /// Closed when the run ends: no permit is ever added, so a waiting delivery
+    /// wakes only then (a semaphore's close wakes every waiter at once).
+    ended: Semaphore,
 }
 
 /// How a delivery enters.
@@ -41,31 +46,35 @@ pub(super) enum Entered<'a> {
 pub(super) struct Runner<'a> {
     running: &'a Running,
     key: EventKey,
-    outcome: watch::Sender<Outcome>,
+    run: Arc<Run>,
 }
 
 impl Running {
     /// Becomes the event's runner, or waits for the delivery that is.
     pub(super) async fn enter(&self, key: &EventKey) -> Entered<'_> {
-        let mut other = {
+        let other = {
             let mut events = self.events.lock();
             match events.get(key) {
                 Some(other) => other.clone(),
                 None => {
-                    let (outcome, waiting) = watch::channel(None);
-                    events.insert(key.clone(), waiting);
+                    let run = Arc::new(Run {
+                        response: OnceLock::new(),
+                        ended: Semaphore::new(0),
+                    });
+                    events.insert(key.clone(), run.clone());
                     return Entered::Runs(Runner {
                         running: self,
                         key: key.clone(),
-                        outcome,
+                        run,
                     });
                 }
             }
         };
-        // An error: the runner went without sending a response.
-        match other.wait_for(Option::is_some).await {
-            Ok(outcome) => outcome.clone().map_or(Entered::Retry, Entered::Answered),
-            Err(_) => Entered::Retry,
+        // Fails once the semaphore is closed: the run has ended.
+        let _ended = other.ended.acquire().await;
+        match other.response.get() {
+            Some(recorded) => Entered::Answered(recorded.clone()),
+            None => Entered::Retry,
         }
     }
 
@@ -78,14 +87,15 @@ impl Running {
 impl Runner<'_> {
     /// Hands the response to the deliveries waiting for it.
     pub(super) fn answered(&self, recorded: &Arc<Recorded>) {
-        self.outcome.send_replace(Some(recorded.clone()));
+        let _ = self.run.response.set(recorded.clone());
     }
 }
 
 impl Drop for Runner<'_> {
     fn drop(&mut self) {
-        // Out of the map first, so that a delivery woken by the sender's drop
-        // (after this) finds no runner and may become one.
+        // Out of the map first, so that a delivery woken next finds no runner and
+        // may become one.
         self.running.events.lock().remove(&self.key);
+        self.run.ended.close();
     }
 }
