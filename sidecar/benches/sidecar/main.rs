@@ -6,9 +6,10 @@
 //! 2. Throughput and p50/p99 latency of `HandleEvent` over loopback for
 //!    (a) a bare tonic server implementing the same service with no work, and
 //!    (b) the sidecar running a chain of 4 no-op plugins, warm and fresh; ratio b/a.
-//!    The sidecar with an empty pipeline is measured too, to separate what the
-//!    pipeline costs from what the plugins cost, and the warm chain with events on
-//!    tickets (recorded for the contact history and the reports).
+//!    The sidecar with an empty pipeline is measured too (responses recorded in the
+//!    store, and in memory only), to separate what the pipeline costs from what the
+//!    plugins cost, and the warm chain with events on tickets (recorded for the
+//!    contact history and the reports).
 //! 3. The translation plugin against a real Apertium APy on loopback: median latency
 //!    of uncached translations (new text each time) and of cached ones (the same
 //!    text under new delivery ids), and events/s with a warm cache.
@@ -23,7 +24,7 @@
 //! `BENCH_CONCURRENCY` (default 32), `BENCH_CALLS` (calls per figure, default 20000),
 //! `BENCH_ONLY` (some of `calls,chain,translation,fairness,memory,reports`), and
 //! `BENCH_PROFILE` (one chain server alone for `BENCH_SECONDS`, to profile: `bare`,
-//! `warm`, `fresh`, `empty` or `memory`).
+//! `warm`, `fresh`, `empty`, `memory` or `empty-memory`).
 
 mod calls;
 mod fairness;
@@ -451,6 +452,7 @@ async fn chain_figures(
     let empty = serve_sidecar(&data_dir.join("e"), 0, "tenant", true).await?;
     let in_memory = serve_sidecar(&data_dir.join("m"), 4, "tenant", false).await?;
     let ticketed = serve_sidecar(&data_dir.join("t"), 4, "tenant", true).await?;
+    let empty_in_memory = serve_sidecar(&data_dir.join("em"), 0, "tenant", false).await?;
     // The chain really runs: four OK outcomes, no cache.
     for sidecar in [warm, fresh, in_memory] {
         let check = EventServiceClient::connect(format!("http://{sidecar}"))
@@ -475,9 +477,10 @@ async fn chain_figures(
             "fresh" => fresh,
             "empty" => empty,
             "memory" => in_memory,
-            other => {
-                anyhow::bail!("BENCH_PROFILE={other}: one of bare, warm, fresh, empty, memory")
-            }
+            "empty-memory" => empty_in_memory,
+            other => anyhow::bail!(
+                "BENCH_PROFILE={other}: one of bare, warm, fresh, empty, memory, empty-memory"
+            ),
         };
         load_events(server, concurrency, 1.0, 1 << 40, event).await?;
         let load = load_events(server, concurrency, seconds, 2 << 40, event).await?;
@@ -485,7 +488,15 @@ async fn chain_figures(
         return Ok(());
     }
     // Warm every server (connections, caches, allocator slots, warm instances).
-    let servers = [bare, warm, fresh, empty, in_memory, ticketed];
+    let servers = [
+        bare,
+        warm,
+        fresh,
+        empty,
+        in_memory,
+        ticketed,
+        empty_in_memory,
+    ];
     // The last server gets events on tickets.
     let events = |server| {
         if server == ticketed {
@@ -499,7 +510,7 @@ async fn chain_figures(
     }
     // The machine's speed drifts: interleave the servers over several rounds and
     // keep each one's median round.
-    let mut rounds: [Vec<Load>; 6] = Default::default();
+    let mut rounds: [Vec<Load>; 7] = Default::default();
     for round in 0..ROUNDS {
         let ids = (round as u64 + 2) << 40;
         for (server, rounds) in servers.iter().zip(rounds.iter_mut()) {
@@ -514,7 +525,7 @@ async fn chain_figures(
             rounds.push(load);
         }
     }
-    let [a, b, f, e, m, t] = rounds.map(median);
+    let [a, b, f, e, m, t, em] = rounds.map(median);
     figures.push(figure(
         "bare tonic unary: throughput (baseline)",
         a.requests_per_second,
@@ -561,6 +572,14 @@ async fn chain_figures(
     figures.push(figure(
         "sidecar, empty pipeline: throughput",
         e.requests_per_second,
+        "req/s",
+        Some(a.requests_per_second),
+    ));
+    // The same with responses in memory only: the host's own work per event
+    // without the store's.
+    figures.push(figure(
+        "sidecar, empty pipeline, responses in memory only: throughput",
+        em.requests_per_second,
         "req/s",
         Some(a.requests_per_second),
     ));
