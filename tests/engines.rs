@@ -293,10 +293,14 @@ async fn a_throttled_engine_is_passed_over_for_its_retry_after() {
         ))
         .await;
     let header = header_of(&response);
-    assert!(
-        header.contains("google: skipped for 30 s more after failing"),
-        "{header}"
-    );
+    // What is left of the 30 s, rounded up: less when the machine is slow.
+    let left: u32 = header
+        .split("google: skipped for ")
+        .nth(1)
+        .and_then(|rest| rest.split(" s more after failing").next())
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("no time left named: {header}"));
+    assert!((1..=30).contains(&left), "{header}");
     assert_eq!(
         sim.requests().len(),
         asked,
