@@ -7,9 +7,19 @@ use crossdesk_sidecar::config::Limits;
 use crossdesk_sidecar::conformance::{self, CheckOptions, Report, Verdict};
 use crossdesk_sidecar::runtime::Runtime;
 
+/// The deadline the infinite loop is stopped by: short, to keep the test quick.
+const LOOP_DEADLINE_MS: u64 = 500;
+
 async fn check(file: &std::path::Path) -> Report {
+    check_within(file, Limits::default().timeout_ms).await
+}
+
+/// Checks with a call deadline of `timeout_ms`. The others keep the default: on a
+/// loaded machine a memory bomb may take more than half a second to reach the
+/// memory limit, and would then break the deadline rule instead.
+async fn check_within(file: &std::path::Path, timeout_ms: u64) -> Report {
     let limits = Limits {
-        timeout_ms: 500,
+        timeout_ms,
         ..Limits::default()
     };
     let runtime = Runtime::new(&limits, 4, &compiled_dir()).expect("runtime");
@@ -61,7 +71,11 @@ async fn each_broken_rule_is_named_with_its_reason() {
         ("plugin-bad-setting", "settings", "unknown type 'integer'"),
         ("plugin-cache-unstable", "deterministic", "call 2"),
     ] {
-        let report = check(&plugin(name)).await;
+        let deadline_ms = match name {
+            "plugin-infinite-loop" => LOOP_DEADLINE_MS,
+            _ => Limits::default().timeout_ms,
+        };
+        let report = check_within(&plugin(name), deadline_ms).await;
         assert!(!report.passed, "{name} passed: {report:#?}");
         let (verdict, detail) = verdict(&report, rule);
         assert_eq!(*verdict, Verdict::Failed, "{name}: {report:#?}");
