@@ -576,8 +576,8 @@ impl Sidecar {
             event_id = %event.event_id,
             kind = ?event.kind(),
         );
-        // Boxed, as the steps below: an event's future nests the idempotency
-        // cache's, the pipeline's and each call's, and unboxed it weighed 72 KB,
+        // Boxed, as the steps below: an event's future nests idempotency's, the
+        // pipeline's and each call's, and unboxed it weighed 72 KB,
         // copied on every move (a tenth of the chain bench's CPU was `memmove`).
         let run = Box::pin(async {
             let turn = match event.customer.as_ref().map(|c| c.id.as_str()) {

@@ -1,7 +1,7 @@
 //! Idempotency: the plugins run once per (tenant, event id), and a redelivery of
 //! the event gets the first response back, marked `replayed`.
 //!
-//! Two layers. In memory (moka, bounded in bytes), the responses this process
+//! Two layers. In memory ([`memory`], bounded in bytes), the responses this process
 //! answered; a delivery that arrives while the same event runs here waits for
 //! that run's response ([`running`]). In the store (when `durable`, the
 //! default), the response outlives a restart and is seen by every replica sharing
