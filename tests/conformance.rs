@@ -8,15 +8,16 @@ use crossdesk_sidecar::conformance::{self, CheckOptions, Report, Verdict};
 use crossdesk_sidecar::runtime::Runtime;
 
 /// The deadline the infinite loop is stopped by: short, to keep the test quick.
+/// The other fixtures keep the default: on a loaded machine a memory bomb may take
+/// more than half a second to reach the memory limit, and would then break the
+/// deadline rule instead.
 const LOOP_DEADLINE_MS: u64 = 500;
 
 async fn check(file: &std::path::Path) -> Report {
     check_within(file, Limits::default().timeout_ms).await
 }
 
-/// Checks with a call deadline of `timeout_ms`. The others keep the default: on a
-/// loaded machine a memory bomb may take more than half a second to reach the
-/// memory limit, and would then break the deadline rule instead.
+/// Checks with a call deadline of `timeout_ms`.
 async fn check_within(file: &std::path::Path, timeout_ms: u64) -> Report {
     let limits = Limits {
         timeout_ms,
