@@ -3,7 +3,7 @@
 use crossdesk_sdk::{Event, clock, log};
 use crossdesk_text::detect;
 
-use crate::engine::{Engine, Kind, Pairs, health};
+use crate::engine::{Engine, EngineError, Kind, Pairs, health};
 use crate::lang;
 use crate::memory::{self, Glossary, or_warn};
 use crate::protect;
@@ -48,6 +48,41 @@ const COVERAGE_WEIGHT: f64 = 3.0;
 /// best language leads by less than `COVERAGE_BELOW_MARGIN` (the engine has no
 /// analysers to ask).
 const ENGINE_DETECTION_WEIGHT: f64 = 2.0;
+
+/// Adds the engine's coverage of each candidate to its score and returns the shares
+/// in words; or adds nothing and returns `None` when a candidate's coverage could
+/// not be had. Coverage of only some candidates (one request timed out on a busy
+/// engine) would tilt the ranking toward those answered: a Spanish message once
+/// went to Asturian that way.
+fn add_coverage(
+    ranked: &mut detect::Ranked,
+    candidates: &[&'static str],
+    mut coverage_of: impl FnMut(&'static str) -> Result<Option<f64>, EngineError>,
+) -> Option<Vec<String>> {
+    let mut shares = Vec::with_capacity(candidates.len());
+    for &candidate in candidates {
+        match coverage_of(candidate) {
+            Ok(Some(share)) => shares.push((candidate, share)),
+            // The engine has no analyser for it.
+            Ok(None) => {}
+            Err(e) => {
+                log::warn(&format!(
+                    "detection without the engine's coverage: none for {candidate}: {}",
+                    e.message
+                ));
+                return None;
+            }
+        }
+    }
+    let described = shares
+        .into_iter()
+        .map(|(candidate, share)| {
+            ranked.add(candidate, COVERAGE_WEIGHT * share);
+            format!("{candidate} {share:.2}")
+        })
+        .collect();
+    Some(described)
+}
 
 /// The ranking, in words: the best score and the next language's.
 fn explain(ranked: &detect::Ranked) -> String {
@@ -119,22 +154,16 @@ pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
         ticket: ticket.as_deref(),
     };
     let mut ranked = detect::rank(&prose, &hints);
-    let mut coverage = Vec::new();
+    let mut coverage = Some(Vec::new());
     let analyser = catalogs
         .iter()
         .find(|(engine, _)| engine.kind() == Kind::Apertium)
         .filter(|_| ranked.margin() < COVERAGE_BELOW_MARGIN);
     if let Some((engine, pairs)) = analyser {
-        for candidate in ranked.candidates(COVERAGE_WITHIN, COVERAGE_CANDIDATES, &reachable) {
-            match engine.coverage(pairs, candidate, &prose) {
-                Ok(Some(share)) => {
-                    ranked.add(candidate, COVERAGE_WEIGHT * share);
-                    coverage.push(format!("{candidate} {share:.2}"));
-                }
-                Ok(None) => {}
-                Err(e) => log::warn(&format!("no coverage for {candidate}: {}", e.message)),
-            }
-        }
+        let candidates = ranked.candidates(COVERAGE_WITHIN, COVERAGE_CANDIDATES, &reachable);
+        coverage = add_coverage(&mut ranked, &candidates, |candidate| {
+            engine.coverage(pairs, candidate, &prose)
+        });
     }
     // Without analysers, the first cloud engine that detects languages says which
     // it thinks it is.
@@ -155,8 +184,12 @@ pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
         }
     }
     let mut why = explain(&ranked);
-    if !coverage.is_empty() {
-        why.push_str(&format!("; engine coverage {}", coverage.join(", ")));
+    match coverage {
+        Some(shares) if !shares.is_empty() => {
+            why.push_str(&format!("; engine coverage {}", shares.join(", ")));
+        }
+        Some(_) => {}
+        None => why.push_str("; engine coverage unavailable"),
     }
     if let Some(detected) = detected_by {
         why.push_str(&format!("; engine detection {detected}"));
@@ -178,5 +211,59 @@ pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
             why: "no language detected".to_owned(),
         }),
         (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Asturian just ahead of Spanish, as a Spanish message can score.
+    fn close_call() -> detect::Ranked {
+        detect::Ranked {
+            scores: vec![("ast", 5.0), ("es", 4.8), ("gl", 4.0)],
+        }
+    }
+
+    fn timed_out() -> EngineError {
+        EngineError {
+            message: "apertium: request timed out".to_owned(),
+            retryable: true,
+            retry_after_ms: None,
+        }
+    }
+
+    #[test]
+    fn every_candidates_coverage_is_added_to_its_score() {
+        let mut ranked = close_call();
+        let shares = add_coverage(&mut ranked, &["ast", "es", "gl"], |candidate| {
+            Ok(match candidate {
+                "es" => Some(1.0),
+                "ast" => Some(0.5),
+                _ => None,
+            })
+        });
+        assert_eq!(
+            shares,
+            Some(vec!["ast 0.50".to_owned(), "es 1.00".to_owned()])
+        );
+        assert_eq!(ranked.best(), Some("es"));
+    }
+
+    #[test]
+    fn one_candidate_without_coverage_leaves_the_ranking_as_it_was() {
+        let mut ranked = close_call();
+        // The best candidate's request fails; the next one's would have won it.
+        let shares = add_coverage(
+            &mut ranked,
+            &["es", "ast", "gl"],
+            |candidate| match candidate {
+                "es" => Ok(Some(1.0)),
+                "ast" => Err(timed_out()),
+                _ => Ok(Some(0.1)),
+            },
+        );
+        assert_eq!(shares, None);
+        assert_eq!(ranked.scores, close_call().scores);
     }
 }
