@@ -154,17 +154,19 @@ pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
         ticket: ticket.as_deref(),
     };
     let mut ranked = detect::rank(&prose, &hints);
-    let mut coverage = Some(Vec::new());
     let analyser = catalogs
         .iter()
         .find(|(engine, _)| engine.kind() == Kind::Apertium)
         .filter(|_| ranked.margin() < COVERAGE_BELOW_MARGIN);
-    if let Some((engine, pairs)) = analyser {
-        let candidates = ranked.candidates(COVERAGE_WITHIN, COVERAGE_CANDIDATES, &reachable);
-        coverage = add_coverage(&mut ranked, &candidates, |candidate| {
-            engine.coverage(pairs, candidate, &prose)
-        });
-    }
+    let coverage = match analyser {
+        Some((engine, pairs)) => {
+            let candidates = ranked.candidates(COVERAGE_WITHIN, COVERAGE_CANDIDATES, &reachable);
+            add_coverage(&mut ranked, &candidates, |candidate| {
+                engine.coverage(pairs, candidate, &prose)
+            })
+        }
+        None => Some(Vec::new()),
+    };
     // Without analysers, the first cloud engine that detects languages says which
     // it thinks it is.
     let mut detected_by = None;
