@@ -82,8 +82,9 @@ impl Runtime {
         store.data_mut().begin(grant.clone());
         // A timeout too long to represent is one that never expires.
         let deadline = Instant::now().checked_add(timeout);
-        let meter = CpuMeter::new(self.fairness.cpu_budget, EPOCH_TICK, self.clock.clone());
+        let meter = CpuMeter::new(self.fairness.cpu_budget, EPOCH_TICK);
         let overtime = meter.flag();
+        let resumptions = meter.resumptions();
         // The admin tools (imports, commands) may take the CPU their deadline allows;
         // what runs for events and loading is metered.
         let metered = matches!(export, Export::Handle(_) | Export::Manifest);
@@ -97,10 +98,10 @@ impl Runtime {
                 Export::Handle(event) => Some(Arc::clone(event)),
                 _ => None,
             };
-            let call = Box::pin(async move {
+            let call = Box::pin(resumptions.wrap(async move {
                 let export = event.as_ref().map_or(Export::Manifest, Export::Handle);
                 call_on(&pre, store, instance, export).await
-            });
+            }));
             let handover = Handover::new(call, overtime.clone(), &self.overtime);
             match tokio::time::timeout(timeout, handover).await {
                 Ok(Ok(returned)) => Some(returned),
@@ -192,7 +193,7 @@ impl Runtime {
 
 /// Arms the store's epoch callback: guest code yields to the executor at every
 /// tick, so a busy plugin never holds a runtime thread, and traps once `deadline`
-/// has passed; `meter` counts the ticks of a metered call.
+/// has passed; `meter` charges a metered call its CPU.
 ///
 /// It yields through tokio's `yield_now`, which the runtime resumes only once it
 /// has run the other ready tasks and polled the network: a plain wake-up (`Yield`)

@@ -251,8 +251,6 @@ pub struct Runtime {
     linker: Linker<host::CallState>,
     compiled_dir: PathBuf,
     fairness: Fairness,
-    /// Epoch ticks so far, for the CPU meters.
-    clock: overtime::Clock,
     /// Where event calls past their CPU budget finish (`overtime.rs`).
     overtime: OvertimeThread,
     /// Instances kept between a grant's calls (`warm.rs`).
@@ -391,22 +389,21 @@ impl Runtime {
             .map_err(|e| RuntimeError(format!("cannot create {}: {e}", compiled_dir.display())))?;
 
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let clock = overtime::Clock::default();
         let warm = Arc::new(WarmPool::new(sharing.warm));
         let ticker = {
             let engine = engine.clone();
             let stop = stop.clone();
-            let clock = clock.clone();
             let warm = warm.clone();
             std::thread::Builder::new()
                 .name("crossdesk-epoch".into())
                 .spawn(move || {
+                    let mut tick: u64 = 0;
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         std::thread::sleep(EPOCH_TICK);
-                        let tick = clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        tick = tick.wrapping_add(1);
                         engine.increment_epoch();
                         // Once a second, the instances idle too long go.
-                        if tick % 1000 == 0 {
+                        if tick.is_multiple_of(1000) {
                             warm.sweep();
                         }
                     }
@@ -418,7 +415,6 @@ impl Runtime {
             linker,
             compiled_dir,
             fairness: sharing.fairness,
-            clock,
             overtime: OvertimeThread::start()
                 .map_err(|e| RuntimeError(format!("cannot start the overtime thread: {e}")))?,
             memory: Arc::new(MemoryBudget::new(sharing.warm.memory_budget_bytes)),

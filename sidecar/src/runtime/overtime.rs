@@ -3,13 +3,15 @@
 //! Every call yields to the executor at each epoch tick, but a plugin that loops
 //! until its deadline still takes a worker's time slice after slice, and every other
 //! event waits behind those slices at each of its own steps. So an event call gets a
-//! CPU budget, counted in the epoch ticks its guest code runs through: a callback
-//! that comes right after the guest resumed is a tick of computing, one that comes
-//! later followed a wait (a host call's I/O), which costs the others nothing. A call past its budget is in *overtime*: it is handed over to
-//! the overtime thread, an executor of its own whose OS thread runs under Linux's
-//! `SCHED_IDLE` policy, and finishes there. The kernel then gives it only the
-//! CPU the workers serving other events leave, so a looping plugin slows nobody
-//! else, whatever its tenant sends, until its deadline ends it.
+//! CPU budget, counted in the CPU time of the threads that run it ([`CpuMeter`]):
+//! the time a worker spent on the call between its resumption and the next epoch
+//! callback, never the time the call waited (a host call's I/O, a turn behind other
+//! tasks) nor the time the OS gave the worker's core to another process. A call
+//! past its budget is in *overtime*: it is handed over to the overtime thread, an
+//! executor of its own whose OS thread runs under Linux's `SCHED_IDLE` policy, and
+//! finishes there. The kernel then gives it only the CPU no other thread of the
+//! machine wants, so a looping plugin slows nobody else, whatever its tenant sends,
+//! until its deadline ends it.
 //!
 //! What runs in overtime shares that thread: the lane protects the events of
 //! well-behaved plugins, not one overtime call from another.
@@ -42,36 +44,54 @@ impl Default for Fairness {
     }
 }
 
-/// The runtime's count of epoch ticks (the engine's own count cannot be read).
-pub(crate) type Clock = Arc<AtomicU64>;
-
 /// What the guest awaits at an epoch callback before it runs on.
 pub(crate) type Yield = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// One call's use of its CPU budget, counted in the ticks its guest code ran through.
+/// The CPU time the calling thread has used, in nanoseconds.
+fn thread_cpu_time() -> u64 {
+    let time = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    let seconds = u64::try_from(time.tv_sec).unwrap_or(0);
+    let nanos = u64::try_from(time.tv_nsec).unwrap_or(0);
+    seconds.saturating_mul(1_000_000_000).saturating_add(nanos)
+}
+
+/// In [`CpuMeter::resumed`]: no resumption is marked yet.
+const NOT_YET: u64 = u64::MAX;
+
+/// One call's use of its CPU budget.
+///
+/// Charged at each epoch callback: the CPU time the running thread spent since
+/// the guest last resumed on it. [`Resumptions`] marks each resumption
+/// (a poll of the call), so a wait between polls is not charged, and a thread
+/// the OS did not run spent no CPU time. Reading a thread's CPU clock is a system
+/// call, so the first stretch of a call, up to its first callback, is charged a
+/// whole tick instead: a call that ends before (nearly every call) reads no clock.
 #[derive(Debug)]
 pub(crate) struct CpuMeter {
-    clock: Clock,
-    /// The tick at which the guest last resumed after a yield.
+    /// The thread's CPU time (ns) when the guest last resumed on it; [`NOT_YET`]
+    /// until the call's first callback.
     resumed: Arc<AtomicU64>,
-    used: u32,
-    budget: u32,
+    used: Duration,
+    budget: Duration,
+    tick: Duration,
+    thread_cpu: fn() -> u64,
     /// Set once the budget is spent; [`Handover`] watches it.
     overtime: Arc<AtomicBool>,
 }
 
 impl CpuMeter {
-    /// A meter for `budget` of guest CPU, in ticks of `tick` counted by `clock`.
-    pub(crate) fn new(budget: Duration, tick: Duration, clock: Clock) -> Self {
-        let ticks = budget
-            .as_nanos()
-            .checked_div(tick.as_nanos())
-            .unwrap_or(u128::MAX);
+    /// A meter for `budget` of CPU (at least one `tick`, the epoch's interval).
+    pub(crate) fn new(budget: Duration, tick: Duration) -> Self {
+        Self::with_clock(budget, tick, thread_cpu_time)
+    }
+
+    fn with_clock(budget: Duration, tick: Duration, thread_cpu: fn() -> u64) -> Self {
         Self {
-            resumed: Arc::new(AtomicU64::new(clock.load(Ordering::Relaxed))),
-            clock,
-            used: 0,
-            budget: u32::try_from(ticks).unwrap_or(u32::MAX).max(1),
+            resumed: Arc::new(AtomicU64::new(NOT_YET)),
+            used: Duration::ZERO,
+            budget: budget.max(tick),
+            tick,
+            thread_cpu,
             overtime: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -81,25 +101,66 @@ impl CpuMeter {
         self.overtime.clone()
     }
 
-    /// Called at each epoch callback; answers what the guest yields through.
-    ///
-    /// The tick counts when the callback comes within a tick of the guest's last
-    /// resumption, that is when guest code ran through it; a callback that comes
-    /// later followed a wait (a host call's I/O, or a busy thread), which costs the
-    /// other events nothing.
-    pub(crate) fn tick(&mut self) -> Yield {
-        let now = self.clock.load(Ordering::Relaxed);
-        if now.saturating_sub(self.resumed.load(Ordering::Relaxed)) <= 1 {
-            self.used = self.used.saturating_add(1);
-            if self.used > self.budget {
-                self.overtime.store(true, Ordering::Relaxed);
-            }
+    /// What marks the resumptions of the call whose guest this meter charges.
+    pub(crate) fn resumptions(&self) -> Resumptions {
+        Resumptions {
+            resumed: self.resumed.clone(),
+            thread_cpu: self.thread_cpu,
         }
-        let (clock, resumed) = (self.clock.clone(), self.resumed.clone());
-        Box::pin(async move {
-            tokio::task::yield_now().await;
-            resumed.store(clock.load(Ordering::Relaxed), Ordering::Relaxed);
-        })
+    }
+
+    /// Called at each epoch callback; answers what the guest yields through.
+    pub(crate) fn tick(&mut self) -> Yield {
+        let now = (self.thread_cpu)();
+        let spent = match self.resumed.swap(now, Ordering::Relaxed) {
+            NOT_YET => self.tick,
+            resumed => Duration::from_nanos(now.saturating_sub(resumed)),
+        };
+        self.used = self.used.saturating_add(spent);
+        if self.used > self.budget {
+            self.overtime.store(true, Ordering::Relaxed);
+        }
+        Box::pin(tokio::task::yield_now())
+    }
+}
+
+/// Marks where a metered call's guest resumes, for its [`CpuMeter`].
+pub(crate) struct Resumptions {
+    resumed: Arc<AtomicU64>,
+    thread_cpu: fn() -> u64,
+}
+
+impl Resumptions {
+    /// `call`, marking a resumption at each of its polls.
+    pub(crate) fn wrap<F: Future>(self, call: F) -> Metered<F> {
+        Metered {
+            call,
+            resumptions: self,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A call whose every poll marks a resumption of its guest.
+    pub(crate) struct Metered<F> {
+        #[pin]
+        call: F,
+        resumptions: Resumptions,
+    }
+}
+
+impl<F: Future> Future for Metered<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let marks = &*this.resumptions;
+        // Only once the call has met a callback: before, nothing reads the mark.
+        // (Polls and callbacks of one call never overlap: relaxed is enough.)
+        if marks.resumed.load(Ordering::Relaxed) != NOT_YET {
+            marks.resumed.store((marks.thread_cpu)(), Ordering::Relaxed);
+        }
+        this.call.poll(cx)
     }
 }
 
@@ -298,40 +359,94 @@ mod tests {
 
     const TICK: Duration = Duration::from_millis(1);
 
+    thread_local! {
+        /// The test's stand-in for the thread's CPU clock.
+        static CPU: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    }
+
+    fn fake_cpu() -> u64 {
+        CPU.with(|cpu| cpu.get())
+    }
+
+    fn run_for(time: Duration) {
+        let nanos = u64::try_from(time.as_nanos()).expect("short");
+        CPU.with(|cpu| cpu.set(cpu.get() + nanos));
+    }
+
+    /// A poll of the metered call: the guest resumes.
+    fn resume<F: Future>(call: &mut Pin<Box<Metered<F>>>) {
+        let waker = futures::task::noop_waker();
+        let _ = call.as_mut().poll(&mut Context::from_waker(&waker));
+    }
+
     #[test]
     fn a_call_goes_into_overtime_once_its_budget_is_spent() {
-        let clock = Clock::default();
-        let mut meter = CpuMeter::new(Duration::from_millis(3), TICK, clock.clone());
+        let mut meter = CpuMeter::with_clock(Duration::from_millis(3), TICK, fake_cpu);
+        let mut call = Box::pin(meter.resumptions().wrap(std::future::pending::<()>()));
         let flag = meter.flag();
-        let run_one_tick = |meter: &mut CpuMeter| {
-            clock.fetch_add(1, Ordering::Relaxed);
-            futures::executor::block_on(meter.tick());
-        };
+        // The first callback is charged a tick, then each tick the guest computes.
         for _ in 0..3 {
-            run_one_tick(&mut meter);
+            resume(&mut call);
+            run_for(TICK);
+            drop(meter.tick());
             assert!(!flag.load(Ordering::Relaxed));
         }
-        run_one_tick(&mut meter);
+        resume(&mut call);
+        run_for(TICK);
+        drop(meter.tick());
         assert!(flag.load(Ordering::Relaxed));
     }
 
     #[test]
-    fn ticks_spent_waiting_do_not_count() {
-        let clock = Clock::default();
-        let mut meter = CpuMeter::new(Duration::ZERO, TICK, clock.clone());
-        // A budget shorter than a tick is still a tick.
-        clock.fetch_add(1, Ordering::Relaxed);
-        futures::executor::block_on(meter.tick());
-        // Host calls that each waited several ticks: the callbacks after them are
-        // no computing.
-        for _ in 0..10 {
-            clock.fetch_add(5, Ordering::Relaxed);
-            futures::executor::block_on(meter.tick());
+    fn time_the_thread_did_not_run_is_not_charged() {
+        let mut meter = CpuMeter::with_clock(Duration::from_millis(3), TICK, fake_cpu);
+        let mut call = Box::pin(meter.resumptions().wrap(std::future::pending::<()>()));
+        resume(&mut call);
+        drop(meter.tick());
+        // A worker the OS gave to other processes: ticks pass, little CPU is spent.
+        for _ in 0..100 {
+            resume(&mut call);
+            run_for(TICK / 100);
+            drop(meter.tick());
         }
         assert!(!meter.flag().load(Ordering::Relaxed));
-        clock.fetch_add(1, Ordering::Relaxed);
-        futures::executor::block_on(meter.tick());
+        resume(&mut call);
+        run_for(TICK * 2);
+        drop(meter.tick());
         assert!(meter.flag().load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn waits_between_polls_are_not_charged() {
+        let mut meter = CpuMeter::with_clock(Duration::ZERO, TICK, fake_cpu);
+        let mut call = Box::pin(meter.resumptions().wrap(std::future::pending::<()>()));
+        // A budget shorter than a tick is still a tick, and the first callback
+        // uses it up.
+        resume(&mut call);
+        drop(meter.tick());
+        // Host calls that each waited while the worker ran other tasks: only what
+        // the guest computed after each resumption counts.
+        for _ in 0..10 {
+            run_for(TICK * 5);
+            resume(&mut call);
+            drop(meter.tick());
+        }
+        assert!(!meter.flag().load(Ordering::Relaxed));
+        resume(&mut call);
+        run_for(TICK / 10);
+        drop(meter.tick());
+        assert!(meter.flag().load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_thread_that_computes_has_a_cpu_clock_that_advances() {
+        let before = thread_cpu_time();
+        let started = std::time::Instant::now();
+        let mut n = 0u64;
+        while started.elapsed() < Duration::from_millis(20) {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+        assert!(thread_cpu_time() > before, "after {n} turns");
     }
 
     /// The thread a future was last polled on, once it has been polled twice.
