@@ -5,7 +5,7 @@
 use crossdesk_integration_tests::*;
 use crossdesk_sidecar::config::Limits;
 use crossdesk_sidecar::conformance::{self, CheckOptions, Report, Verdict};
-use crossdesk_sidecar::runtime::{Allocator, Fairness, Runtime, Sharing};
+use crossdesk_sidecar::runtime::Runtime;
 
 /// The deadline the infinite loop is stopped by: short, to keep the test quick.
 /// The other fixtures keep the default: on a loaded machine a memory bomb may take
@@ -23,19 +23,10 @@ async fn check_within(file: &std::path::Path, timeout_ms: u64) -> Report {
         timeout_ms,
         ..Limits::default()
     };
-    // Every call may use its whole deadline on the workers. With the default CPU
-    // budget (5 ms), a memory bomb goes into overtime long before it reaches the
-    // memory limit; on a machine busy with other tests, the low-priority overtime
-    // thread then gets so little CPU that the bomb meets the deadline first, and
-    // the report names the deadline rule instead of the memory one.
-    let sharing = Sharing {
-        fairness: Fairness {
-            cpu_budget: std::time::Duration::from_millis(timeout_ms),
-        },
-        ..Sharing::default()
-    };
-    let runtime =
-        Runtime::build(&limits, 4, &compiled_dir(), Allocator::Pooling, sharing).expect("runtime");
+    // As `plugin check` runs: every call may use its whole deadline on the
+    // workers (a memory bomb in overtime, on a machine busy with other tests,
+    // would meet its deadline before the memory limit).
+    let runtime = Runtime::alone(&limits, 4, &compiled_dir()).expect("runtime");
     let data = tempfile::tempdir().expect("tempdir");
     let options = CheckOptions {
         limits,

@@ -657,7 +657,7 @@ async fn plugin(command: PluginCommand) -> Result<()> {
             Ok(())
         }
         PluginCommand::Inspect { file, data_dir } => {
-            let runtime = Runtime::new(&Limits::default(), 4, &data_dir.join("compiled"))?;
+            let runtime = Runtime::alone(&Limits::default(), 4, &data_dir.join("compiled"))?;
             let plugin = runtime.load(&file).await?;
             let m = &plugin.manifest;
             println!("name:         {}", m.name);
@@ -692,14 +692,14 @@ async fn plugin(command: PluginCommand) -> Result<()> {
     }
 }
 
-/// The sandbox for running a plugin file without a server: default limits but the
-/// deadline, its compiled plugins cached in `data_dir`.
+/// The sandbox for running a plugin file alone, without a server: default limits
+/// but the deadline, its compiled plugins cached in `data_dir`.
 fn standalone_runtime(timeout_ms: u64, data_dir: &std::path::Path) -> Result<(Runtime, Limits)> {
     let limits = Limits {
         timeout_ms,
         ..Limits::default()
     };
-    let runtime = Runtime::new(&limits, 4, &data_dir.join("compiled"))?;
+    let runtime = Runtime::alone(&limits, 4, &data_dir.join("compiled"))?;
     Ok((runtime, limits))
 }
 

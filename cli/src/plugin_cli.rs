@@ -334,7 +334,7 @@ async fn run_standalone(
             })?;
         config.plugin_dir.join(&source.path)
     };
-    let runtime = Runtime::new(&config.max_limits(), 2, &config.compiled_dir())?;
+    let runtime = Runtime::alone(&config.max_limits(), 2, &config.compiled_dir())?;
     let loaded = runtime.load(&path).await?;
     let spec = tools::tenantless_spec(&loaded, plugin, command)?;
     let parsed = parse(plugin, spec, rest)?;

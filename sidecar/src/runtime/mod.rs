@@ -299,6 +299,31 @@ impl Runtime {
         Self::with_allocator(max, concurrent_calls, compiled_dir, Allocator::Pooling)
     }
 
+    /// Like [`Runtime::new`], for a plugin that runs alone (the CLI's `plugin check`,
+    /// `run` and `inspect`): no other event waits for the workers, so every call may
+    /// use its whole deadline there. In overtime, a machine busy with other work
+    /// would starve the call, and what the plugin is found to do would depend on
+    /// the machine's load.
+    pub fn alone(
+        max: &Limits,
+        concurrent_calls: u32,
+        compiled_dir: &Path,
+    ) -> Result<Runtime, RuntimeError> {
+        let sharing = Sharing {
+            fairness: Fairness {
+                cpu_budget: Duration::from_millis(max.timeout_ms),
+            },
+            ..Sharing::default()
+        };
+        Self::build(
+            max,
+            concurrent_calls,
+            compiled_dir,
+            Allocator::Pooling,
+            sharing,
+        )
+    }
+
     /// Like [`Runtime::new`] with a choice of instance allocator; the on-demand one
     /// is wasmtime's default and serves as the baseline in benchmarks.
     pub fn with_allocator(
