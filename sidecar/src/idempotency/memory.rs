@@ -60,7 +60,10 @@ impl Memory {
         let kept = self.cache.get(key)?;
         // Past its age the store has forgotten it too: the event is new again.
         if kept.since.elapsed() >= self.ttl {
-            self.cache.remove(key);
+            // Only if it is still that old response: a run of the event that ended
+            // meanwhile may have put its own, which must stay.
+            self.cache
+                .remove_if(key, |kept| kept.since.elapsed() >= self.ttl);
             return None;
         }
         Some(kept.recorded)
