@@ -481,6 +481,14 @@ impl Runtime {
         let path = origin;
         let digest = hex::encode(Sha256::digest(bytes));
         let component = self.compile(bytes, &digest, path)?;
+        let images = with_retries(&MEMORY_IMAGE_RETRIES, || {
+            component.initialize_copy_on_write_image()
+        })
+        .await;
+        if let Err(e) = images {
+            // Its first instantiation will try again.
+            tracing::warn!(plugin = %path.display(), "memory images not built: {e:#}");
+        }
         let contract = contract::check(&self.engine, &component)
             .map_err(|e| LoadError::Contract(e, path.to_owned()))?;
         let link_error = |e: wasmtime::Error| LoadError::Link {
@@ -714,6 +722,31 @@ fn validate_actions(actions: &[pb::Action], event: &WitEvent) -> Result<(), Stri
     Ok(())
 }
 
+/// Pauses before each new attempt to build a component's memory images.
+///
+/// They are built at load rather than at the first instantiation, and again when
+/// the kernel refuses: on Linux each image is a memfd that wasmtime seals, and the
+/// seal fails (`EBUSY`) while some of its pages are still held elsewhere. Seen once
+/// on a loaded machine, where `plugin check` then failed a plugin's manifest with
+/// "cannot add seals to the memfd".
+const MEMORY_IMAGE_RETRIES: [Duration; 2] = [Duration::from_millis(20), Duration::from_millis(200)];
+
+/// `attempt`, tried again after each pause of `pauses` while it fails.
+async fn with_retries<T, E>(
+    pauses: &[Duration],
+    mut attempt: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let mut result = attempt();
+    for pause in pauses {
+        if result.is_ok() {
+            break;
+        }
+        tokio::time::sleep(*pause).await;
+        result = attempt();
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,6 +773,40 @@ mod tests {
             message.contains("9.9.9") && message.contains("0.1.0, 0.2.0, 0.2.1"),
             "{message}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_refused_attempt_is_tried_again_after_each_pause() {
+        let pauses = [Duration::from_millis(1), Duration::from_millis(2)];
+        let mut attempts = 0;
+        let started = std::time::Instant::now();
+        let result = with_retries(&pauses, || {
+            attempts += 1;
+            if attempts < 3 {
+                Err("busy")
+            } else {
+                Ok(attempts)
+            }
+        })
+        .await;
+        assert_eq!(result, Ok(3));
+        assert!(started.elapsed() >= Duration::from_millis(3));
+
+        let mut attempts = 0;
+        let result: Result<(), &str> = with_retries(&pauses, || {
+            attempts += 1;
+            Err("busy")
+        })
+        .await;
+        assert_eq!((result, attempts), (Err("busy"), 3));
+
+        let mut attempts = 0;
+        let result: Result<(), &str> = with_retries(&pauses, || {
+            attempts += 1;
+            Ok(())
+        })
+        .await;
+        assert_eq!((result, attempts), (Ok(()), 1));
     }
 
     #[tokio::test]
