@@ -1,0 +1,277 @@
+//! The tenants' chains: what runs for each tenant, built from the control plane's
+//! desired state (or the configuration file) and swapped in whole, so an event
+//! never sees half of a change. A tenant whose inputs did not change keeps its
+//! built steps, and with them its warm instances and its admission state.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::{BuildError, Sidecar, every_tick};
+use crate::admission::Admission;
+use crate::control::{Bounds, Desired, GrantDoc, SecretValue, TenantDoc};
+use crate::runtime::{self, Grant, LoadedPlugin, http::OutboundPolicy};
+use crate::store::Store;
+
+/// One plugin in a tenant's chain, with everything the tenant granted it.
+pub(super) struct Step {
+    pub(super) name: String,
+    pub(super) plugin: Arc<LoadedPlugin>,
+    pub(super) grant: Arc<Grant>,
+    pub(super) fail_closed: bool,
+    /// Hash of the tenant's settings for this plugin, part of the cache key.
+    pub(super) settings_hash: [u8; 32],
+}
+
+pub(super) struct Tenant {
+    pub(super) suspended: bool,
+    /// Steps in the default order.
+    pub(super) steps: Vec<Arc<Step>>,
+    /// Steps in the order set for an event kind, by the kind's contract name.
+    pub(super) by_kind: HashMap<String, Vec<Arc<Step>>>,
+    pub(super) admission: Arc<Admission>,
+    /// The tenant's own categories and business hours, for the reports.
+    pub(super) insight_rules: crate::insights::TenantRules,
+    /// Hash of everything the tenant was built from, to reuse it when unchanged.
+    pub(super) fingerprint: [u8; 32],
+}
+
+/// What runs, as of one control version.
+#[derive(Default)]
+pub(super) struct Pipelines {
+    pub(super) version: u64,
+    /// The installed plugins, by name.
+    pub(super) plugins: HashMap<String, Arc<LoadedPlugin>>,
+    pub(super) tenants: HashMap<String, Arc<Tenant>>,
+}
+
+impl Sidecar {
+    /// Rebuilds the pipelines when the store holds a newer control state. Called
+    /// after every admin change and by the polling task.
+    pub async fn refresh(&self) -> Result<(), BuildError> {
+        let Some(control) = &self.control else {
+            return Ok(());
+        };
+        let _one_at_a_time = self.reload.lock().await;
+        if let Some(desired) = control.desired_if_newer(self.control_version()).await? {
+            self.install(desired)?;
+        }
+        Ok(())
+    }
+
+    /// Builds pipelines for `desired` and makes them current. Tenants whose inputs
+    /// did not change keep their built steps.
+    pub(super) fn install(&self, desired: Desired) -> Result<(), BuildError> {
+        let current = self.pipelines.load_full();
+        let mut tenants = HashMap::new();
+        for (id, doc) in &desired.tenants {
+            let fingerprint = fingerprint(id, doc, &desired);
+            let tenant = match current.tenants.get(id) {
+                Some(existing) if existing.fingerprint == fingerprint => existing.clone(),
+                _ => Arc::new(self.build_tenant(id, doc, &desired, fingerprint)?),
+            };
+            tenants.insert(id.clone(), tenant);
+        }
+        self.admissions
+            .lock()
+            .retain(|id, _| tenants.contains_key(id));
+        tracing::info!(
+            version = desired.version,
+            tenants = tenants.len(),
+            "pipelines updated"
+        );
+        self.pipelines.store(Arc::new(Pipelines {
+            version: desired.version,
+            plugins: desired.plugins.clone(),
+            tenants,
+        }));
+        Ok(())
+    }
+
+    fn build_tenant(
+        &self,
+        id: &str,
+        doc: &TenantDoc,
+        desired: &Desired,
+        fingerprint: [u8; 32],
+    ) -> Result<Tenant, BuildError> {
+        let mut steps = HashMap::new();
+        let mut order = Vec::new();
+        for grant in doc.plugins.iter().filter(|g| g.enabled) {
+            let plugin =
+                desired
+                    .plugins
+                    .get(&grant.name)
+                    .cloned()
+                    .ok_or_else(|| BuildError::Grant {
+                        tenant: id.to_owned(),
+                        plugin: grant.name.clone(),
+                        message: "no installed plugin has that name".into(),
+                    })?;
+            let secrets = desired
+                .secrets
+                .get(&(id.to_owned(), grant.name.clone()))
+                .map_or(&[][..], Vec::as_slice);
+            let step = Arc::new(make_step(
+                &self.bounds,
+                id,
+                grant.isolation.max(doc.isolation),
+                grant,
+                plugin,
+                secrets,
+                &self.store,
+            )?);
+            steps.insert(grant.name.clone(), step.clone());
+            order.push(step);
+        }
+        let by_kind = doc
+            .pipelines
+            .iter()
+            .map(|(kind, names)| {
+                let chain = names.iter().filter_map(|n| steps.get(n).cloned()).collect();
+                (kind.clone(), chain)
+            })
+            .collect();
+        let quota = self.bounds.quota.with(&doc.quota);
+        let admission = {
+            let mut admissions = self.admissions.lock();
+            match admissions.get(id) {
+                Some((q, admission)) if *q == quota => admission.clone(),
+                _ => {
+                    let admission = Arc::new(Admission::new(quota, self.replicas.clone()));
+                    admissions.insert(id.to_owned(), (quota, admission.clone()));
+                    admission
+                }
+            }
+        };
+        Ok(Tenant {
+            suspended: doc.suspended,
+            steps: order,
+            by_kind,
+            admission,
+            insight_rules: crate::insights::TenantRules {
+                categories: crate::insights::categories::prepared(&doc.categories),
+                business_hours: doc.business_hours.clone(),
+            },
+            fingerprint,
+        })
+    }
+}
+
+/// Builds a tenant's step from its (validated) grant: the limits, storage, settings
+/// and outbound policy the plugin gets.
+fn make_step(
+    bounds: &Bounds,
+    tenant: &str,
+    isolation: runtime::Isolation,
+    grant: &GrantDoc,
+    plugin: Arc<LoadedPlugin>,
+    secrets: &[SecretValue],
+    store: &Store,
+) -> Result<Step, BuildError> {
+    let error = |message: String| BuildError::Grant {
+        tenant: tenant.to_owned(),
+        plugin: grant.name.clone(),
+        message,
+    };
+    if plugin.manifest.wants_kv && !grant.kv {
+        tracing::info!(%tenant, plugin = %grant.name, "plugin asks for key-value storage, not granted");
+    }
+    let outbound = if grant.allowed_hosts.is_empty() {
+        None
+    } else {
+        let headers: Vec<crate::runtime::http::Secret<'_>> = secrets
+            .iter()
+            .map(|s| crate::runtime::http::Secret {
+                host: &s.host,
+                header: &s.header,
+                value: &s.value,
+            })
+            .collect();
+        Some(
+            OutboundPolicy::new(&grant.allowed_hosts, &headers, bounds.private_hosts.clone())
+                .map_err(error)?,
+        )
+    };
+    let mut hasher = Sha256::new();
+    for (key, value) in &grant.settings {
+        hasher.update((key.len() as u64).to_le_bytes());
+        hasher.update(key.as_bytes());
+        hasher.update((value.len() as u64).to_le_bytes());
+        hasher.update(value.as_bytes());
+    }
+    Ok(Step {
+        name: grant.name.clone(),
+        grant: Arc::new(Grant {
+            tenant: tenant.to_owned(),
+            plugin: grant.name.clone(),
+            limits: bounds.limits.with(&grant.limits),
+            kv: grant.kv.then(|| store.clone()),
+            settings: grant
+                .settings
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            outbound,
+            kv_read: (!grant.kv_read.is_empty()).then(|| crate::runtime::KvRead {
+                store: store.clone(),
+                plugins: grant.kv_read.clone(),
+            }),
+            contact_history: None,
+            isolation,
+            // New with the step: the tenant is rebuilt on any change of its
+            // document, plugin versions or secrets, and the old instances retire.
+            warm: runtime::WarmKey::default(),
+        }),
+        plugin,
+        fail_closed: grant.fail_closed,
+        settings_hash: hasher.finalize().into(),
+    })
+}
+
+/// Hash of everything a tenant's pipeline is built from: its document, the
+/// digests of the plugins it names and its secrets.
+fn fingerprint(id: &str, doc: &TenantDoc, desired: &Desired) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(id.as_bytes());
+    hasher.update(serde_json::to_vec(doc).unwrap_or_default());
+    for grant in &doc.plugins {
+        hasher.update(grant.name.as_bytes());
+        if let Some(plugin) = desired.plugins.get(&grant.name) {
+            hasher.update(plugin.digest.as_bytes());
+        }
+        for secret in desired
+            .secrets
+            .get(&(id.to_owned(), grant.name.clone()))
+            .into_iter()
+            .flatten()
+        {
+            for part in [&secret.host, &secret.header, &secret.value] {
+                hasher.update((part.len() as u64).to_le_bytes());
+                hasher.update(part.as_bytes());
+            }
+        }
+    }
+    hasher.finalize().into()
+}
+
+/// Polls the store for changes made elsewhere until the sidecar is dropped.
+pub(super) async fn watch(sidecar: Weak<Sidecar>, every: Duration) {
+    every_tick(sidecar, every, |sidecar| async move {
+        let Some(control) = sidecar.control.clone() else {
+            return;
+        };
+        match control.store().control_version().await {
+            Ok(version) if version > sidecar.control_version() => {
+                if let Err(e) = sidecar.refresh().await {
+                    tracing::error!("cannot apply control change {version}: {e}");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot read the control version: {e}"),
+        }
+    })
+    .await;
+}

@@ -1,0 +1,471 @@
+//! The pipeline: what happens to one event between the gRPC edge and the plugins.
+//!
+//! It owns the tenants' plugin chains, event validation, idempotency (the same event
+//! id returns the first response without running plugins again), the moka cache of
+//! cacheable plugin results, and the outcome of every plugin call. Plugins run one
+//! after another in the tenant's order; when a plugin replaces an agent's draft, the
+//! plugins after it see the new draft.
+//!
+//! Events of one customer (tenant and customer id) run one at a time, in arrival
+//! order, so plugins that keep per-customer state never lose an update; other
+//! events run concurrently ([`crate::ordering`], across replicas too).
+//!
+//! The chains live in an immutable snapshot swapped atomically when the control
+//! plane changes: an event takes the snapshot current when it arrives and finishes
+//! with it, so a change applies to the next event and never to half of one. With
+//! the admin API on, a background task polls the store's control version, so a
+//! change made through another replica is applied here too.
+//!
+//! This module assembles the sidecar and takes an event from validation to its
+//! response; `chains` builds the tenants' chains and `run` runs an event
+//! through one.
+
+mod chains;
+mod run;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use moka::future::Cache;
+use parking_lot::Mutex;
+use prost::Message;
+use tracing::Instrument;
+
+use crate::admission::{Admission, Replicas};
+use crate::config::{Config, Quota};
+use crate::control::{Bounds, ControlError, ControlPlane};
+use crate::pb;
+use crate::runtime::{self, Grant, LoadedPlugin, Runtime};
+use crate::store::Store;
+use chains::{Pipelines, watch};
+use run::ContentDigest;
+
+/// Event attributes with this prefix are set by the host, never by integrators.
+pub const HOST_ATTRIBUTE_PREFIX: &str = "crossdesk.";
+/// The installed names of the plugins that run for the event, in order, comma
+/// separated (e.g. `translation,recommend,schedule`).
+pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
+
+/// Why an event got no response. Each maps to one gRPC status code.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PipelineError {
+    #[error("{0}")]
+    InvalidEvent(String),
+    #[error("unknown tenant '{0}'")]
+    UnknownTenant(String),
+    #[error("tenant '{0}' is suspended")]
+    Suspended(String),
+    #[error("event id '{0}' was already used for a different event")]
+    EventIdReused(String),
+    #[error("plugin '{plugin}' is fail-closed and did not succeed: {message}")]
+    FailClosed { plugin: String, message: String },
+    /// Something the event needs is unreachable for now (the store); retry.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("tenant '{tenant}' is over its quota ({reason}); retry in {} ms", retry_after.as_millis())]
+    OverQuota {
+        tenant: String,
+        reason: String,
+        retry_after: Duration,
+    },
+}
+
+/// Why the sidecar could not be assembled from its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Runtime(#[from] runtime::RuntimeError),
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    #[error("tenant '{tenant}' plugin '{plugin}': {message}")]
+    Grant {
+        tenant: String,
+        plugin: String,
+        message: String,
+    },
+    #[error("admin: {0}")]
+    Admin(String),
+}
+
+/// The assembled sidecar: runtime, plugins, tenants, caches.
+pub struct Sidecar {
+    runtime: Arc<Runtime>,
+    store: Store,
+    /// Arrivals and handling times, for the scheduler's forecasts.
+    history: crate::history::ContactHistory,
+    /// Tickets' figures, for the admins' reports.
+    insights: crate::insights::Insights,
+    bounds: Bounds,
+    pipelines: ArcSwap<Pipelines>,
+    /// With the admin API on: the store's tenants and plugins.
+    control: Option<Arc<ControlPlane>>,
+    /// One rebuild of the pipelines at a time.
+    reload: tokio::sync::Mutex<()>,
+    /// Admission state by tenant, kept across rebuilds while the quota is unchanged
+    /// (a change of settings must not reset a tenant's rate limit).
+    admissions: Mutex<HashMap<String, (Quota, Arc<Admission>)>>,
+    /// How many replicas share the quotas (counted by heartbeats in a shared store).
+    replicas: Replicas,
+    /// This process's name among the replicas.
+    owner: String,
+    watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    results: Cache<[u8; 32], Arc<Vec<pb::Action>>>,
+    responses: crate::idempotency::Responses,
+    /// A customer's events run one at a time, here and across replicas.
+    customers: crate::ordering::CustomerOrder,
+    calls: Arc<tokio::sync::Semaphore>,
+    max_text_bytes: usize,
+    callers: crate::auth::Callers,
+}
+
+impl std::fmt::Debug for Sidecar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sidecar")
+            .field(
+                "tenants",
+                &self.pipelines.load().tenants.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl Drop for Sidecar {
+    fn drop(&mut self) {
+        if let Some(watcher) = self.watcher.lock().take() {
+            watcher.abort();
+        }
+        if let Some(heartbeat) = self.heartbeat.lock().take() {
+            heartbeat.abort();
+        }
+    }
+}
+
+/// Runs `task` every `every` until the sidecar is dropped (no reference to it is
+/// held between ticks).
+async fn every_tick<F, Fut>(sidecar: Weak<Sidecar>, every: Duration, task: F)
+where
+    F: Fn(Arc<Sidecar>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let Some(sidecar) = sidecar.upgrade() else {
+            return;
+        };
+        task(sidecar).await;
+    }
+}
+
+/// Keeps this replica counted among those sharing the store, and the count
+/// current, every `every`.
+async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
+    every_tick(sidecar, every, |sidecar| async move {
+        if let Err(e) = sidecar
+            .replicas
+            .heartbeat(&sidecar.store, &sidecar.owner, every)
+            .await
+        {
+            tracing::warn!("cannot count the replicas: {e}");
+        }
+    })
+    .await;
+}
+
+impl Sidecar {
+    /// Opens the store, starts the runtime, loads the plugins and builds every
+    /// tenant's pipeline. With the admin API configured, tenants and plugins come
+    /// from the store (seeded from `config` when it is empty) and a task keeps them
+    /// up to date with changes made through other replicas.
+    pub async fn build(config: &Config) -> Result<Arc<Sidecar>, BuildError> {
+        let store =
+            Store::connect(config.storage.resolve_url()?.as_deref(), &config.data_dir).await?;
+        let max_calls = config.server.max_concurrent_calls.max(1);
+        let runtime = Arc::new(Runtime::build(
+            &config.max_limits(),
+            max_calls,
+            &config.compiled_dir(),
+            runtime::Allocator::Pooling,
+            config.runtime.sharing(),
+        )?);
+        let bounds = config.bounds()?;
+        let control = match &config.admin {
+            None => None,
+            Some(admin) => {
+                let key = match (&admin.master_key_env, &admin.master_key_file) {
+                    (Some(var), _) => {
+                        let text = std::env::var(var).map_err(|_| {
+                            BuildError::Admin(format!(
+                                "environment variable {var} (master key) is not set"
+                            ))
+                        })?;
+                        crate::secrets::MasterKey::from_base64(&text)
+                    }
+                    (None, Some(file)) => crate::secrets::MasterKey::load_or_create(file),
+                    (None, None) => crate::secrets::MasterKey::load_or_create(
+                        &config.data_dir.join("master.key"),
+                    ),
+                }
+                .map_err(|e| BuildError::Admin(e.to_string()))?;
+                let trusted = crate::signing::TrustedKeys::parse(&admin.trusted_keys)
+                    .map_err(|e| BuildError::Admin(format!("trusted_keys: {e}")))?;
+                let control =
+                    ControlPlane::new(store.clone(), runtime.clone(), key, trusted, bounds.clone());
+                if control.seed_from_config(config).await? {
+                    tracing::info!(
+                        backend = store.backend_name(),
+                        "store seeded from the configuration file"
+                    );
+                }
+                Some(Arc::new(control))
+            }
+        };
+        let desired = match &control {
+            Some(control) => control.desired_if_newer(0).await?.unwrap_or_default(),
+            None => crate::control::desired_from_config(config, &runtime).await?,
+        };
+        let results = Cache::builder()
+            .max_capacity(config.cache.max_bytes)
+            .weigher(|_key, actions: &Arc<Vec<pb::Action>>| {
+                let bytes: usize = actions.iter().map(Message::encoded_len).sum();
+                u32::try_from(bytes.saturating_add(64)).unwrap_or(u32::MAX)
+            })
+            .time_to_live(Duration::from_secs(config.cache.ttl_secs))
+            .build();
+        // One name for this process in the shared store: heartbeats, claims, leases.
+        let owner = crate::store::new_replica_name();
+        let responses = crate::idempotency::Responses::new(
+            &config.idempotency,
+            Duration::from_millis(config.server.request_timeout_ms),
+            &store,
+            owner.clone(),
+        )
+        .await?;
+        let customers = crate::ordering::CustomerOrder::new(
+            &store,
+            owner.clone(),
+            Duration::from_millis(config.server.request_timeout_ms),
+        );
+        let sidecar = Arc::new(Sidecar {
+            runtime,
+            history: crate::history::ContactHistory::new(store.clone()),
+            insights: crate::insights::Insights::new(store.clone(), &config.insights),
+            store,
+            bounds,
+            pipelines: ArcSwap::from_pointee(Pipelines::default()),
+            control,
+            reload: tokio::sync::Mutex::new(()),
+            admissions: Mutex::new(HashMap::new()),
+            replicas: Replicas::default(),
+            owner,
+            watcher: Mutex::new(None),
+            heartbeat: Mutex::new(None),
+            results,
+            responses,
+            customers,
+            calls: Arc::new(tokio::sync::Semaphore::new(max_calls as usize)),
+            max_text_bytes: config.server.max_text_bytes,
+            callers: crate::auth::Callers::from_config(&config.callers)?,
+        });
+        sidecar.install(desired)?;
+        let poll = Duration::from_millis(config.storage.poll_ms.max(10));
+        if sidecar.store.is_shared() {
+            sidecar
+                .replicas
+                .heartbeat(&sidecar.store, &sidecar.owner, poll)
+                .await?;
+            let task = tokio::spawn(heartbeat(Arc::downgrade(&sidecar), poll));
+            *sidecar.heartbeat.lock() = Some(task);
+        }
+        if sidecar.control.is_some() {
+            let task = tokio::spawn(watch(Arc::downgrade(&sidecar), poll));
+            *sidecar.watcher.lock() = Some(task);
+        }
+        Ok(sidecar)
+    }
+
+    /// The control plane, when the admin API is configured.
+    pub fn control(&self) -> Option<&Arc<ControlPlane>> {
+        self.control.as_ref()
+    }
+
+    /// The control version the running pipelines were built from.
+    pub fn control_version(&self) -> u64 {
+        self.pipelines.load().version
+    }
+
+    /// Who may submit events for which tenant.
+    pub fn callers(&self) -> &crate::auth::Callers {
+        &self.callers
+    }
+
+    pub(crate) fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The server's default limits of a plugin call.
+    pub(crate) fn default_limits(&self) -> crate::config::Limits {
+        self.bounds.limits
+    }
+
+    /// The installed plugin of that name, as of the running pipelines.
+    pub(crate) fn plugin_named(&self, name: &str) -> Option<Arc<LoadedPlugin>> {
+        self.pipelines.load().plugins.get(name).cloned()
+    }
+
+    pub(crate) fn has_tenant(&self, tenant: &str) -> bool {
+        self.pipelines.load().tenants.contains_key(tenant)
+    }
+
+    /// The loaded plugin and grant of `plugin` in the tenant's running pipeline,
+    /// when the tenant has it enabled.
+    pub(crate) fn step_of(
+        &self,
+        tenant: &str,
+        plugin: &str,
+    ) -> Option<(Arc<LoadedPlugin>, Arc<Grant>)> {
+        let pipelines = self.pipelines.load();
+        let step = pipelines
+            .tenants
+            .get(tenant)?
+            .steps
+            .iter()
+            .find(|s| s.name == plugin)?
+            .clone();
+        Some((step.plugin.clone(), step.grant.clone()))
+    }
+
+    /// Handles one event: validates it, answers a redelivery from memory, or runs the
+    /// tenant's pipeline.
+    pub async fn handle(&self, event: pb::Event) -> Result<pb::HandleEventResponse, PipelineError> {
+        use crate::metrics::EventOutcome;
+        let tenant = event.tenant_id.clone();
+        let kind = crate::metrics::kind_label(event.kind());
+        let result = self.handle_counted(event).await;
+        let outcome = match &result {
+            Ok(response) if response.replayed => EventOutcome::replayed,
+            Ok(_) => EventOutcome::ok,
+            Err(PipelineError::InvalidEvent(_)) => EventOutcome::invalid,
+            Err(PipelineError::UnknownTenant(_)) => EventOutcome::unknown_tenant,
+            Err(PipelineError::Suspended(_)) => EventOutcome::suspended,
+            Err(PipelineError::EventIdReused(_)) => EventOutcome::event_id_reused,
+            Err(PipelineError::FailClosed { .. }) => EventOutcome::fail_closed,
+            Err(PipelineError::OverQuota { .. }) => EventOutcome::over_quota,
+            Err(PipelineError::Unavailable(_)) => EventOutcome::unavailable,
+        };
+        // An unknown tenant's id is whatever the caller sent: not a label.
+        let tenant = match outcome {
+            EventOutcome::unknown_tenant | EventOutcome::invalid => "",
+            _ => tenant.as_str(),
+        };
+        self.runtime.metrics().event(tenant, kind, outcome);
+        result
+    }
+
+    /// Finishes what outlives events: the responses not yet recorded are
+    /// committed. Call it when the listeners have stopped.
+    pub async fn shutdown(&self) {
+        self.responses.flush().await;
+        if self.store.is_shared()
+            && let Err(e) = self.store.leave(&self.owner).await
+        {
+            tracing::warn!("the other replicas count this one until it falls silent: {e}");
+        }
+    }
+
+    /// The metrics as a scrape returns them.
+    pub async fn render_metrics(&self) -> String {
+        let (warm, _) = self.runtime.warm_instances();
+        let store_up = self.store_health().await.is_ok();
+        self.runtime.metrics().render(
+            warm,
+            self.runtime.plugin_memory_bytes(),
+            self.replicas.count(),
+            store_up,
+        )
+    }
+
+    /// Whether the store answers now. Events do not wait for it: without it they
+    /// run guarded by this replica's memory (see [`crate::idempotency`]).
+    pub async fn store_health(&self) -> Result<(), String> {
+        self.store
+            .control_version()
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn handle_counted(
+        &self,
+        mut event: pb::Event,
+    ) -> Result<pb::HandleEventResponse, PipelineError> {
+        self.validate(&event)?;
+        // The event keeps this snapshot to the end, whatever changes meanwhile.
+        let tenant = self
+            .pipelines
+            .load()
+            .tenants
+            .get(&event.tenant_id)
+            .cloned()
+            .ok_or_else(|| {
+                PipelineError::UnknownTenant(crate::grant::shown_id(&event.tenant_id))
+            })?;
+        if tenant.suspended {
+            return Err(PipelineError::Suspended(event.tenant_id.clone()));
+        }
+        let _admitted = tenant.admission.admit(&event.tenant_id)?;
+        let content = ContentDigest::of(&mut event);
+        let event_hash = content.with_text(&event.text);
+        let key = crate::store::EventKey {
+            tenant: event.tenant_id.clone(),
+            event_id: event.event_id.clone(),
+        };
+        let span = tracing::info_span!(
+            "event",
+            tenant = %event.tenant_id,
+            event_id = %event.event_id,
+            kind = ?event.kind(),
+        );
+        // Boxed, as the steps below: an event's future nests idempotency's, the
+        // pipeline's and each call's, and unboxed it weighed 72 KB,
+        // copied on every move (a tenth of the chain bench's CPU was `memmove`).
+        let run = Box::pin(async {
+            let turn = match event.customer.as_ref().map(|c| c.id.as_str()) {
+                Some(customer) if !customer.is_empty() => {
+                    Some(self.customers.turn(&event.tenant_id, customer).await)
+                }
+                _ => None,
+            };
+            let response = self.run(&tenant, &event, &content).await;
+            if let Some(turn) = turn {
+                turn.finish().await;
+            }
+            let response = response?;
+            self.history.record(&event, &response.actions).await;
+            self.insights
+                .record(&event, &response.actions, &tenant.insight_rules);
+            Ok(response)
+        });
+        self.responses
+            .answer(key, event_hash, run)
+            .instrument(span)
+            .await
+    }
+
+    fn validate(&self, event: &pb::Event) -> Result<(), PipelineError> {
+        crossdesk_proto::rules::check(event, self.max_text_bytes)
+            .map_err(PipelineError::InvalidEvent)
+    }
+}
