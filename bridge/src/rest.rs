@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::types::RestCall;
-use super::{Bridge, BridgeError, Endpoint, Failure};
+use crate::endpoint::Endpoint;
+use crate::worker::Failure;
+use crate::{Bridge, BridgeError};
 
 /// The longest a helpdesk's `Retry-After` is honoured: a larger value (or a
 /// hostile one) waits this long, then the job is retried as usual.

@@ -1,0 +1,209 @@
+//! The bridge's configuration file: the listener, the queue, the sidecar to call
+//! and each helpdesk endpoint, with their defaults, checked when loaded (every
+//! endpoint's integration is chosen then, so a wrong one stops the start).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::BridgeError;
+use crate::endpoint::helpdesk;
+use crate::queue::QueueSettings;
+
+/// The bridge's configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BridgeConfig {
+    /// Where helpdesks deliver webhooks.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The queue's folder (its SQLite file), unless `[queue]` names a database.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The queue: where it lives, its workers and how long it keeps jobs.
+    #[serde(default)]
+    pub queue: QueueSettings,
+    /// The sidecar's event API, e.g. `http://127.0.0.1:50051`.
+    pub sidecar: String,
+    /// The environment variable holding the bridge's event-API token, if the
+    /// sidecar requires one.
+    #[serde(default)]
+    pub sidecar_token_env: Option<String>,
+    /// Attempts of one job before it goes to the dead-letter list.
+    #[serde(default = "default_max_attempts")]
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt up to `retry_max_ms`.
+    #[serde(default = "default_retry_base_ms")]
+    pub retry_base_ms: u64,
+    #[serde(default = "default_retry_max_ms")]
+    pub retry_max_ms: u64,
+    /// Deadline of one REST call to a helpdesk.
+    #[serde(default = "default_request_timeout_ms")]
+    pub request_timeout_ms: u64,
+    /// How long a job waits before it is written back, so that a burst of events
+    /// on one ticket goes back as one update (helpdesks cap updates per ticket).
+    #[serde(default = "default_debounce_ms")]
+    pub debounce_ms: u64,
+    /// How long a customer looked up in a helpdesk is remembered: one API read per
+    /// customer and period, not one per message (helpdesks rate-limit their APIs).
+    #[serde(default = "default_lookup_cache_secs")]
+    pub lookup_cache_secs: u64,
+    /// The helpdesk endpoints.
+    pub endpoints: Vec<EndpointConfig>,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8088))
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(".crossdesk-bridge")
+}
+fn default_max_attempts() -> u32 {
+    10
+}
+fn default_retry_base_ms() -> u64 {
+    1_000
+}
+fn default_retry_max_ms() -> u64 {
+    300_000
+}
+fn default_request_timeout_ms() -> u64 {
+    10_000
+}
+fn default_debounce_ms() -> u64 {
+    1_000
+}
+
+/// One helpdesk account attached to one tenant, at `/webhooks/{name}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointConfig {
+    pub name: String,
+    /// `zendesk`, `chatwoot`, or a helpdesk whose mapping ships with Crossdesk
+    /// (`freshdesk`); any name with `mapping`.
+    pub helpdesk: String,
+    /// A mapping file describing the helpdesk (reference in
+    /// `examples/freshdesk/README.md`); a relative path is taken from the
+    /// configuration file's folder.
+    #[serde(default)]
+    pub mapping: Option<PathBuf>,
+    pub tenant: String,
+    /// The helpdesk's API base, e.g. `https://acme.zendesk.com`.
+    pub base_url: String,
+    /// Environment variable holding the webhook's signing secret (or give it as
+    /// `signing_secret`).
+    #[serde(default)]
+    pub signing_secret_env: Option<String>,
+    #[serde(default)]
+    pub signing_secret: Option<String>,
+    /// The API user (Zendesk: the agent e-mail of the API token).
+    #[serde(default)]
+    pub api_user: String,
+    /// Environment variable holding the API token (or give it as `api_token`).
+    #[serde(default)]
+    pub api_token_env: Option<String>,
+    #[serde(default)]
+    pub api_token: Option<String>,
+    /// An agent's internal note starting with this becomes the public reply.
+    #[serde(default = "default_agent_prefix")]
+    pub agent_prefix: String,
+    /// The helpdesk user ids the bridge writes as (their comments are ignored).
+    #[serde(default)]
+    pub bot_author_ids: Vec<String>,
+    /// The text closing every note the bridge writes, followed by a tag only the
+    /// bridge can make ([`marker`]): a comment carrying the tag is ignored, one
+    /// with only the text (a customer may type it) is not.
+    #[serde(default = "default_marker")]
+    pub marker: String,
+    /// Oldest accepted signed delivery; also how long a delivery is remembered
+    /// to refuse its replay where the helpdesk signs no timestamp.
+    #[serde(default = "default_max_age_secs")]
+    pub max_age_secs: u64,
+    /// Read the customer from the helpdesk's API before an event runs, when the
+    /// webhook names them only by id (Zendesk), so plugins get their e-mail, phone,
+    /// locale and time zone. Lookups are cached for `lookup_cache_secs`.
+    #[serde(default = "default_look_up_customers")]
+    pub look_up_customers: bool,
+    /// The most API requests the bridge makes to this helpdesk in any minute
+    /// (writes and lookups): set it to your plan's limit less what other
+    /// integrations use. Requests beyond it wait instead of being refused.
+    #[serde(default = "default_max_requests_per_minute")]
+    pub max_requests_per_minute: u32,
+    /// The most internal notes the bridge adds to one ticket: helpdesks cap the
+    /// comments of a ticket (Zendesk: 5,000, customers' and agents' included), so
+    /// past this the bridge stops adding notes there, saying so in the last one;
+    /// tags, fields, routing and replies go on.
+    #[serde(default = "default_max_notes_per_ticket")]
+    pub max_notes_per_ticket: u32,
+}
+
+fn default_agent_prefix() -> String {
+    "#reply".into()
+}
+fn default_marker() -> String {
+    "— via Crossdesk".into()
+}
+fn default_max_age_secs() -> u64 {
+    300
+}
+fn default_look_up_customers() -> bool {
+    true
+}
+fn default_max_requests_per_minute() -> u32 {
+    100
+}
+fn default_max_notes_per_ticket() -> u32 {
+    1_000
+}
+fn default_lookup_cache_secs() -> u64 {
+    600
+}
+
+impl BridgeConfig {
+    /// Reads and checks a bridge configuration file.
+    pub fn load(path: &Path) -> Result<BridgeConfig, BridgeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BridgeError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        BridgeConfig::parse_in(&text, folder)
+    }
+
+    /// Parses and checks a bridge configuration (mapping files relative to the
+    /// working directory).
+    pub fn parse(text: &str) -> Result<BridgeConfig, BridgeError> {
+        BridgeConfig::parse_in(text, Path::new("."))
+    }
+
+    fn parse_in(text: &str, folder: &Path) -> Result<BridgeConfig, BridgeError> {
+        let mut config: BridgeConfig = toml::from_str(text)?;
+        for endpoint in &mut config.endpoints {
+            if let Some(mapping) = endpoint.mapping.as_mut().filter(|m| m.is_relative()) {
+                *mapping = folder.join(&*mapping);
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for endpoint in &config.endpoints {
+            if !names.insert(endpoint.name.as_str()) {
+                return Err(BridgeError::Invalid(format!(
+                    "endpoint '{}' is configured twice",
+                    endpoint.name
+                )));
+            }
+            helpdesk(endpoint)?;
+            if endpoint.max_requests_per_minute == 0 {
+                return Err(BridgeError::Invalid(format!(
+                    "endpoint '{}': max_requests_per_minute must be above 0",
+                    endpoint.name
+                )));
+            }
+        }
+        if config.max_attempts == 0 {
+            return Err(BridgeError::Invalid("max_attempts must be above 0".into()));
+        }
+        config.queue.check()?;
+        Ok(config)
+    }
+}

@@ -1,0 +1,149 @@
+//! An endpoint made ready from its configuration: its helpdesk's integration
+//! chosen, its secrets read, its REST requests paced and its deliveries'
+//! replays remembered.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+
+use crate::config::EndpointConfig;
+use crate::types::{Credentials, Helpdesk, NotePolicy, Rules};
+use crate::{BridgeError, chatwoot, mapped, marker, replay};
+
+/// The integration of an endpoint: its mapping file when it names one, else the
+/// built-in integration or shipped mapping of its helpdesk's name.
+pub fn helpdesk(endpoint: &EndpointConfig) -> Result<Arc<dyn Helpdesk>, BridgeError> {
+    let invalid = |m: String| BridgeError::Invalid(format!("endpoint '{}': {m}", endpoint.name));
+    if let Some(path) = &endpoint.mapping {
+        let mapped =
+            mapped::Mapped::load(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        if mapped.name() != endpoint.helpdesk {
+            return Err(invalid(format!(
+                "{} describes helpdesk '{}', not '{}'",
+                path.display(),
+                mapped.name(),
+                endpoint.helpdesk
+            )));
+        }
+        return Ok(Arc::new(mapped));
+    }
+    match endpoint.helpdesk.as_str() {
+        "chatwoot" => Ok(Arc::new(chatwoot::Chatwoot)),
+        name => match mapped::builtin(name) {
+            Some(Ok(mapped)) => Ok(Arc::new(mapped)),
+            Some(Err(e)) => Err(invalid(format!("shipped mapping '{name}': {e}"))),
+            None => Err(invalid(format!(
+                "unknown helpdesk '{name}' (known: chatwoot, {}; or give a `mapping` file)",
+                mapped::builtin_names().collect::<Vec<_>>().join(", ")
+            ))),
+        },
+    }
+}
+
+/// A configured endpoint, ready: secrets read, integration chosen.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    pub(crate) config: EndpointConfig,
+    pub(crate) helpdesk: Arc<dyn Helpdesk>,
+    pub(crate) signing_secret: String,
+    pub(crate) auth: HeaderMap,
+    pub(crate) rules: Rules,
+    /// Paces the API requests to `max_requests_per_minute`.
+    pub(crate) pace: governor::DefaultDirectRateLimiter,
+    /// Recent deliveries, for a helpdesk whose signature covers no timestamp.
+    pub(crate) replays: replay::Replays,
+}
+
+/// A pace of at most `per_minute` requests in any minute: a burst of a tenth of it,
+/// the rest spread evenly (a burst of `b` plus a steady `r` a minute never
+/// exceeds `b + r` in a sliding minute).
+fn pace(per_minute: u32) -> governor::DefaultDirectRateLimiter {
+    let per_minute = per_minute.max(1);
+    let burst = (per_minute / 10).max(1);
+    let steady = per_minute.saturating_sub(burst).max(1);
+    let quota = governor::Quota::with_period(
+        Duration::from_secs(60)
+            .checked_div(steady)
+            .unwrap_or(Duration::from_secs(60)),
+    )
+    .unwrap_or_else(|| governor::Quota::per_minute(std::num::NonZeroU32::MIN))
+    .allow_burst(std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN));
+    governor::RateLimiter::direct(quota)
+}
+
+/// A secret given in the file or, better, in an environment variable.
+fn secret(
+    value: &Option<String>,
+    var: &Option<String>,
+    what: &str,
+    endpoint: &str,
+) -> Result<String, BridgeError> {
+    match (value, var) {
+        (Some(value), None) => Ok(value.clone()),
+        (None, Some(var)) => env_secret(var, what, endpoint),
+        _ => Err(BridgeError::Invalid(format!(
+            "endpoint '{endpoint}': give the {what} once, in the file or as an environment variable"
+        ))),
+    }
+}
+
+pub(crate) fn env_secret(var: &str, what: &str, endpoint: &str) -> Result<String, BridgeError> {
+    std::env::var(var).map_err(|_| {
+        BridgeError::Invalid(format!(
+            "endpoint '{endpoint}': environment variable {var} ({what}) is not set"
+        ))
+    })
+}
+
+impl Endpoint {
+    /// A request to the helpdesk's API at `path` with the integration's headers
+    /// (credentials, JSON content type), once the endpoint's pace allows it.
+    pub(crate) async fn request(
+        &self,
+        http: &reqwest::Client,
+        method: http::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.pace.until_ready().await;
+        let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
+        http.request(method, url).headers(self.auth.clone())
+    }
+
+    pub(crate) fn new(config: &EndpointConfig) -> Result<Endpoint, BridgeError> {
+        let helpdesk = helpdesk(config)?;
+        let credentials = Credentials {
+            user: config.api_user.clone(),
+            token: secret(
+                &config.api_token,
+                &config.api_token_env,
+                "API token",
+                &config.name,
+            )?,
+        };
+        let auth = helpdesk
+            .auth_headers(&credentials)
+            .map_err(|e| BridgeError::Invalid(format!("endpoint '{}': {e}", config.name)))?;
+        Ok(Endpoint {
+            signing_secret: secret(
+                &config.signing_secret,
+                &config.signing_secret_env,
+                "signing secret",
+                &config.name,
+            )?,
+            rules: Rules {
+                agent_prefix: config.agent_prefix.clone(),
+                bot_author_ids: config.bot_author_ids.clone(),
+                marker: marker::Marker::new(config.marker.clone(), &credentials.token),
+                max_age_secs: config.max_age_secs,
+                notes: NotePolicy::Write,
+                batch: None,
+            },
+            helpdesk,
+            auth,
+            pace: pace(config.max_requests_per_minute),
+            replays: replay::Replays::new(config.max_age_secs),
+            config: config.clone(),
+        })
+    }
+}

@@ -1,0 +1,399 @@
+//! The workers: each claims a ticket's due jobs from the queue, runs each event
+//! through the sidecar (gRPC) and writes its actions back through the
+//! helpdesk's REST API, retrying with backoff what may succeed later and
+//! dead-lettering what cannot.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossdesk_proto::pb;
+
+use crate::endpoint::Endpoint;
+use crate::queue::{self, Batch, Claim, QueueError};
+use crate::types::{Job, NotePolicy, Rules, Target};
+use crate::{Bridge, rest};
+
+/// One worker: claims the ticket of the oldest due job that no worker holds and
+/// writes its batch back (a ticket's events keep their order), waking on new jobs
+/// and when a retry falls due.
+pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
+    loop {
+        match bridge
+            .queue
+            .claim(&owner, bridge.config.queue.lease_ms)
+            .await
+        {
+            Ok(Some(batch)) => {
+                held(&bridge, &batch.claim, true);
+                process(&bridge, batch).await;
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!("bridge queue: {e}"),
+        }
+        // Also wake now and then: `crossdesk bridge replay` changes the queue from
+        // another process.
+        let wait = match bridge.queue.next_wait_ms().await {
+            Ok(Some(ms)) => ms.clamp(10, 1_000),
+            _ => 1_000,
+        };
+        let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(1_000));
+        tokio::select! {
+            () = bridge.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// How an attempt at a job went wrong.
+pub(crate) enum Failure {
+    /// Try again after this long.
+    Retry(Duration, String),
+    /// Trying again cannot help.
+    Permanent(String),
+}
+
+/// Records that this process holds a claim, or no longer does.
+fn held(bridge: &Bridge, claim: &Claim, holding: bool) {
+    let mut claims = bridge.claims.lock().unwrap_or_else(|e| e.into_inner());
+    claims.retain(|c| c != claim);
+    if holding {
+        claims.push(claim.clone());
+    }
+}
+
+/// Renews the claim a third of the way through its lease until it is lost; a
+/// database error is logged and tried again at the next renewal.
+async fn keep(bridge: &Bridge, claim: &Claim) -> QueueError {
+    let lease_ms = bridge.config.queue.lease_ms;
+    let every = Duration::from_millis(lease_ms / 3);
+    loop {
+        tokio::time::sleep(every).await;
+        match bridge.queue.renew(claim, lease_ms).await {
+            Err(lost @ QueueError::LeaseLost(_)) => return lost,
+            Err(e) => tracing::warn!("cannot renew the claim on a ticket: {e}"),
+            Ok(()) => {}
+        }
+    }
+}
+
+async fn process(bridge: &Bridge, batch: Batch) {
+    let id = batch.lead.id;
+    let attempts = batch.lead.attempts;
+    let outcome = tokio::select! {
+        outcome = attempt(bridge, &batch) => outcome,
+        lost = keep(bridge, &batch.claim) => {
+            // Another worker has the batch now; it goes on from the progress
+            // recorded.
+            tracing::warn!(job = id, "{lost}; the batch is left to that worker");
+            held(bridge, &batch.claim, false);
+            return;
+        }
+    };
+    held(bridge, &batch.claim, false);
+    let recorded = match outcome {
+        Ok(wrote_note) => bridge.queue.complete(&batch, wrote_note).await,
+        Err(Failure::Retry(after, error))
+            if attempts.saturating_add(1) < bridge.config.max_attempts =>
+        {
+            let backoff = bridge
+                .config
+                .retry_base_ms
+                .saturating_mul(1 << attempts.min(20))
+                .min(bridge.config.retry_max_ms);
+            let wait = after.max(Duration::from_millis(backoff));
+            tracing::warn!(
+                job = id,
+                attempts = attempts.saturating_add(1),
+                "retrying in {wait:?}: {error}"
+            );
+            bridge
+                .queue
+                .fail(
+                    &batch,
+                    &error,
+                    Some(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+                )
+                .await
+        }
+        Err(Failure::Retry(_, error) | Failure::Permanent(error)) => {
+            tracing::error!(job = id, "dead-lettered: {error}");
+            bridge.queue.fail(&batch, &error, None).await
+        }
+    };
+    if let Err(e) = recorded {
+        tracing::error!(job = id, "cannot record the job's progress: {e}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// The sidecar's response to a job: remembered from an earlier attempt, or asked
+/// for now and remembered.
+async fn response_of(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    claim: &Claim,
+    job: &queue::QueuedJob,
+) -> Result<pb::HandleEventResponse, Failure> {
+    if let Some(json) = &job.response {
+        return crate::json::from_json("crossdesk.v1.HandleEventResponse", json)
+            .map_err(|e| Failure::Permanent(format!("stored response unreadable: {e}")));
+    }
+    let looked_up = with_customer(bridge, endpoint, claim, job).await?;
+    let response = run_event(bridge, looked_up.as_ref().unwrap_or(&job.job)).await?;
+    let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
+        .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
+    bridge
+        .queue
+        .set_response(claim, job.id, &json)
+        .await
+        .map_err(queue_failure)?;
+    Ok(response)
+}
+
+/// A queue error in the middle of an attempt: the attempt is tried again.
+fn queue_failure(e: QueueError) -> Failure {
+    Failure::Retry(Duration::ZERO, e.to_string())
+}
+
+/// Writes a claimed batch back; true when it added a note to the ticket.
+async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
+    let lead = &batch.lead;
+    let endpoint = bridge.endpoints.get(&lead.endpoint).ok_or_else(|| {
+        Failure::Permanent(format!(
+            "endpoint '{}' is no longer configured",
+            lead.endpoint
+        ))
+    })?;
+    // Whether the ticket still gets notes from the bridge. Counted per finished
+    // batch, so a retry of this batch makes the same calls as its first attempt.
+    let ticket = &lead.job.target;
+    let written = bridge
+        .queue
+        .notes_written(&lead.endpoint, &ticket.account_id, &ticket.ticket_id)
+        .await
+        .map_err(queue_failure)?;
+    let max = endpoint.config.max_notes_per_ticket;
+    let rules = Rules {
+        notes: match written.saturating_add(1).cmp(&max) {
+            std::cmp::Ordering::Less => NotePolicy::Write,
+            std::cmp::Ordering::Equal => NotePolicy::Last,
+            std::cmp::Ordering::Greater => NotePolicy::Skip,
+        },
+        batch: Some(lead.job.delivery_key.clone()),
+        ..endpoint.rules.clone()
+    };
+    // The batch's actions, in the order its events arrived.
+    let mut actions = Vec::new();
+    let mut reply = None;
+    for job in std::iter::once(lead).chain(&batch.members) {
+        let response = response_of(bridge, endpoint, &batch.claim, job).await?;
+        if job.job.agent_reply {
+            reply = Some(final_reply(&job.job, &response));
+        }
+        actions.extend(response.actions);
+    }
+    // The ticket as the newest delivery of the batch saw it (its tags).
+    let target = Target {
+        tags: batch.members.last().unwrap_or(lead).job.target.tags.clone(),
+        ..lead.job.target.clone()
+    };
+    let calls = endpoint
+        .helpdesk
+        .write_back(&target, &actions, reply.as_deref(), &rules);
+    // Calls that went through on an earlier attempt are not made again. Each is
+    // recorded as begun before it is made, so that a worker taking over after a
+    // crash knows which call may have reached the helpdesk.
+    let claim = &batch.claim;
+    let done = usize::try_from(lead.calls_done).unwrap_or(usize::MAX);
+    for (index, call) in calls.iter().enumerate().skip(done) {
+        let interrupted = index == done && lead.calls_started > lead.calls_done;
+        if interrupted && call.note && note_landed(bridge, endpoint, &target, &rules).await? {
+            tracing::info!(
+                job = lead.id,
+                "the note of an interrupted write-back reached the ticket; not written again"
+            );
+        } else {
+            if interrupted {
+                tracing::warn!(
+                    job = lead.id,
+                    "a write-back call was interrupted and cannot be checked; it is made again"
+                );
+            }
+            bridge
+                .queue
+                .call_started(claim, lead.id)
+                .await
+                .map_err(queue_failure)?;
+            rest::send(bridge, endpoint, call).await?;
+        }
+        bridge
+            .queue
+            .call_done(claim, lead.id)
+            .await
+            .map_err(queue_failure)?;
+    }
+    Ok(calls.iter().any(|c| c.note))
+}
+
+/// Whether the note of this batch is among the ticket's recent comments (its
+/// batch mark, [`marker::Marker::batch_mark`]); false when the helpdesk cannot
+/// tell.
+async fn note_landed(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    target: &Target,
+    rules: &Rules,
+) -> Result<bool, Failure> {
+    let Some(mark) = rules.marker.batch_mark(
+        &target.account_id,
+        &target.ticket_id,
+        rules.batch.as_deref(),
+    ) else {
+        return Ok(false);
+    };
+    let Some(path) = endpoint.helpdesk.recent_notes(target) else {
+        return Ok(false);
+    };
+    let Some(comments) = rest::read(bridge, endpoint, &path).await? else {
+        return Ok(false);
+    };
+    Ok(mentions(&comments, &mark))
+}
+
+/// Whether any text in `value` contains `needle`.
+fn mentions(value: &serde_json::Value, needle: &str) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains(needle),
+        serde_json::Value::Array(items) => items.iter().any(|v| mentions(v, needle)),
+        serde_json::Value::Object(fields) => fields.values().any(|v| mentions(v, needle)),
+        _ => false,
+    }
+}
+
+/// The job with its customer looked up in the helpdesk, when the integration has a
+/// lookup for it and this job has not had one yet (`None`: run the job as it is).
+/// The enriched job is stored before the event runs, so a retry sends the sidecar
+/// the very same event (the sidecar refuses an event id reused with other content).
+async fn with_customer(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    claim: &Claim,
+    job: &queue::QueuedJob,
+) -> Result<Option<Job>, Failure> {
+    if job.job.customer_looked_up || !endpoint.config.look_up_customers {
+        return Ok(None);
+    }
+    let mut event = crate::json::event_from_json(&job.job.event_json)
+        .map_err(|e| Failure::Permanent(format!("queued event unreadable: {e}")))?;
+    let Some(path) = endpoint.helpdesk.customer_lookup(&event) else {
+        return Ok(None);
+    };
+    if let Some(answer) = rest::lookup(bridge, endpoint, path).await? {
+        endpoint.helpdesk.enrich_customer(&mut event, &answer);
+    }
+    let event_json = crate::json::to_json("crossdesk.v1.Event", &event)
+        .map_err(|e| Failure::Permanent(format!("cannot encode the event: {e}")))?;
+    let enriched = Job {
+        event_json,
+        customer_looked_up: true,
+        ..job.job.clone()
+    };
+    bridge
+        .queue
+        .set_job(claim, job.id, &enriched)
+        .await
+        .map_err(queue_failure)?;
+    Ok(Some(enriched))
+}
+
+/// The reply an agent's note becomes: the draft as the last plugin left it.
+fn final_reply(job: &Job, response: &pb::HandleEventResponse) -> String {
+    response
+        .actions
+        .iter()
+        .rev()
+        .find_map(|a| match &a.kind {
+            Some(pb::action::Kind::ReplaceDraft(text)) => Some(text.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            crate::json::event_from_json(&job.event_json)
+                .map(|e| e.text)
+                .unwrap_or_default()
+        })
+}
+
+async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse, Failure> {
+    let event = crate::json::event_from_json(&job.event_json)
+        .map_err(|e| Failure::Permanent(format!("queued event unreadable: {e}")))?;
+    let mut client =
+        pb::event_service_client::EventServiceClient::connect(bridge.config.sidecar.clone())
+            .await
+            .map_err(|e| Failure::Retry(Duration::ZERO, format!("sidecar unreachable: {e}")))?;
+    let mut request = tonic::Request::new(pb::HandleEventRequest { event: Some(event) });
+    if let Some(token) = &bridge.sidecar_token {
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| Failure::Permanent("the sidecar token is not valid metadata".into()))?;
+        request.metadata_mut().insert("authorization", value);
+    }
+    if let Some(value) = job.traceparent.as_deref().and_then(|t| t.parse().ok()) {
+        request.metadata_mut().insert("traceparent", value);
+    }
+    match client.handle_event(request).await {
+        Ok(response) => Ok(response.into_inner()),
+        Err(status) => {
+            let message = format!("sidecar: {:?}: {}", status.code(), status.message());
+            if sidecar_may_answer_later(status.code()) {
+                Err(Failure::Retry(Duration::ZERO, message))
+            } else {
+                Err(Failure::Permanent(message))
+            }
+        }
+    }
+}
+
+/// Whether an event the sidecar answered with `code` may succeed when sent again
+/// (the sidecar answers a redelivered event id from its first run, or runs it once
+/// if it never finished).
+fn sidecar_may_answer_later(code: tonic::Code) -> bool {
+    use tonic::Code;
+    match code {
+        Code::Unavailable
+        | Code::ResourceExhausted
+        | Code::DeadlineExceeded
+        | Code::Internal
+        | Code::Unknown
+        | Code::Aborted
+        // The bridge cancels nothing: a cancelled call was cut off on its way,
+        // e.g. by the sidecar dying with the request queued on its connection.
+        | Code::Cancelled => true,
+        Code::Ok
+        | Code::InvalidArgument
+        | Code::NotFound
+        | Code::AlreadyExists
+        | Code::PermissionDenied
+        | Code::FailedPrecondition
+        | Code::OutOfRange
+        | Code::Unimplemented
+        | Code::DataLoss
+        | Code::Unauthenticated => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_cut_off_on_its_way_is_tried_again() {
+        // What a client sees when the sidecar is killed with the request queued
+        // on its connection (found by the soak, issue 17): the job was
+        // dead-lettered instead of waiting for the sidecar to come back.
+        assert!(sidecar_may_answer_later(tonic::Code::Cancelled));
+        assert!(sidecar_may_answer_later(tonic::Code::Unavailable));
+        assert!(!sidecar_may_answer_later(tonic::Code::InvalidArgument));
+        assert!(!sidecar_may_answer_later(tonic::Code::FailedPrecondition));
+    }
+}
