@@ -55,6 +55,7 @@ test: plugins engines
 
 # Writes target/bench-results.json and prints the figures recorded in BENCHMARKS.md.
 bench: plugins engines
+	@bash scripts/js-plugins.sh $(PLUGIN_DIR) sidecar/benches/plugins-js
 	$(CARGO) bench -p crossdesk-sidecar --bench sidecar
 	$(CARGO) run --release -p schedule --example bench
 

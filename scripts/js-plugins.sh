@@ -5,9 +5,13 @@
 # sdk/js). Installs Node.js when it is missing, and each folder's npm packages
 # exactly as its package-lock.json pins them (`npm ci`, which checks each package's
 # integrity hash) when they are missing or the lockfile changed.
+#
+# js-plugins.sh [OUT [FOLDER...]]: the fixtures of each FOLDER are built too
+# (`make bench` adds the bench's own, sidecar/benches/plugins-js).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-target/plugins}
+fixtures=(tests/plugins-js "${@:2}")
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "installing Node.js and npm for the JavaScript plugins" >&2
@@ -51,8 +55,10 @@ up_to_date "$target" "$example/plugin.js" "$example/build.mjs" "$example/package
 
 sdk=sdk/js
 install "$sdk"
-for fixture in tests/plugins-js/*.js; do
-  target="$out/plugin-$(basename "$fixture" .js).wasm"
-  up_to_date "$target" "$fixture" "$sdk/build.mjs" "$sdk/package-lock.json" \
-    "sdk/wit/crossdesk-plugin@0.2.1/plugin.wit" || node "$sdk/build.mjs" "$fixture" "$target"
+for folder in "${fixtures[@]}"; do
+  for fixture in "$folder"/*.js; do
+    target="$out/plugin-$(basename "$fixture" .js).wasm"
+    up_to_date "$target" "$fixture" "$sdk/build.mjs" "$sdk/package-lock.json" \
+      "sdk/wit/crossdesk-plugin@0.2.1/plugin.wit" || node "$sdk/build.mjs" "$fixture" "$target"
+  done
 done

@@ -1,11 +1,12 @@
 //! One plugin call through the runtime, fresh and warm, and what warm instances
 //! hold in memory.
 //!
-//! - Per call, for the Rust no-op plugin and the JavaScript example: a fresh
-//!   instance with wasmtime's default on-demand allocator (the baseline), a fresh
-//!   instance with the sidecar's pooling allocator (`isolation = "event"`), and a
-//!   warm instance (`isolation = "tenant"`, the default). Median of 100-call
-//!   batches after a warm-up.
+//! - Per call, for the Rust no-op plugin, the JavaScript no-op (`plugins-js/`)
+//!   and the JavaScript example: a fresh instance with wasmtime's default
+//!   on-demand allocator (the baseline), a fresh instance with the sidecar's
+//!   pooling allocator (`isolation = "event"`), and a warm instance
+//!   (`isolation = "tenant"`, the default). Median of 100-call batches after a
+//!   warm-up.
 //! - Memory at 1,000 tenants: each tenant's grant of the no-op plugin called once,
 //!   so that 1,000 warm instances wait; the linear memory they hold (the runtime's
 //!   count) and the growth of the process's resident set.
@@ -71,6 +72,7 @@ pub(crate) async fn figures(
     for (component, label, calls) in [
         ("plugin-noop", "Rust no-op", calls),
         // A JavaScript instance starts a whole engine: fewer rounds.
+        ("plugin-js-noop", "JavaScript no-op", calls / 10),
         ("js-plugin", "JavaScript example", calls / 10),
     ] {
         let baseline = per_call(&on_demand, component, Isolation::Event, calls).await?;

@@ -63,7 +63,7 @@ fn plugin(name: &str) -> Result<PathBuf> {
     let path = workspace().join(format!("target/plugins/{name}.wasm"));
     anyhow::ensure!(
         path.exists(),
-        "{} is missing: run `make plugins` first",
+        "{} is missing: run `make bench`, which builds it",
         path.display()
     );
     Ok(path)
