@@ -24,7 +24,9 @@
 //! `BENCH_CONCURRENCY` (default 32), `BENCH_CALLS` (calls per figure, default 20000),
 //! `BENCH_ONLY` (some of `calls,chain,translation,fairness,memory,reports`), and
 //! `BENCH_PROFILE` (one chain server alone for `BENCH_SECONDS`, to profile: `bare`,
-//! `warm`, `fresh`, `empty`, `memory` or `empty-memory`).
+//! `warm`, `fresh`, `empty`, `memory` or `empty-memory`). The sidecar logs as
+//! `crossdesk serve` does, into `target/bench.log`; `BENCH_LOG=off` installs no
+//! subscriber.
 
 mod calls;
 mod fairness;
@@ -608,6 +610,21 @@ async fn chain_figures(
     Ok(())
 }
 
+/// Installs the subscriber `crossdesk serve` installs (`info`, formatted lines), so
+/// that the sidecar's spans and logs cost here what they cost in production. The
+/// lines go to `target/bench.log` instead of stderr, which carries the rounds.
+fn log_as_served() -> Result<()> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let path = workspace().join("target/bench.log");
+    let file = std::fs::File::create(&path).with_context(|| format!("{}", path.display()))?;
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new("info"))
+        .with(tracing_subscriber::fmt::layer().with_writer(std::sync::Mutex::new(file)))
+        .try_init()?;
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let seconds: f64 = env_or("BENCH_SECONDS", 6.0);
     let concurrency: usize = env_or("BENCH_CONCURRENCY", 32);
@@ -618,6 +635,9 @@ fn main() -> Result<()> {
         only.as_deref()
             .is_none_or(|only| only.split(',').any(|p| p == part))
     };
+    if std::env::var("BENCH_LOG").as_deref() != Ok("off") {
+        log_as_served()?;
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     let data = tempfile::tempdir()?;
     let dir = |part: &str| data.path().join(part);
