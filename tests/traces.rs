@@ -82,6 +82,9 @@ async fn an_events_spans_reach_the_collector_in_the_callers_trace() {
         &[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", &endpoint),
             ("OTEL_SERVICE_NAME", "crossdesk-test"),
+            // The logs' level in production, not the suite's `trace`: the plugin
+            // span is below it and must reach the collector all the same.
+            ("RUST_LOG", "info"),
         ],
     );
     let mut request = tonic::Request::new(request(customer_message("acme", "e-1", "Hallo")));

@@ -10,7 +10,8 @@
 use anyhow::{Context, Result};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::filter::{FilterExt, filter_fn};
+use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// The exporter, to be flushed before the process exits.
@@ -34,10 +35,14 @@ pub(crate) fn init(serving: bool) -> Result<Telemetry> {
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(if serving { "info" } else { "warn" })
-    });
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let filter = || {
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(if serving { "info" } else { "warn" })
+        })
+    };
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter());
     let provider = if serving && otlp_configured() {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
@@ -57,11 +62,17 @@ pub(crate) fn init(serving: bool) -> Result<Telemetry> {
     } else {
         None
     };
-    let traces = provider
-        .as_ref()
-        .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("crossdesk")));
+    // Traces take what the logs take, and each plugin call's span, which the
+    // sidecar creates below `info` to spare the logs formatting it.
+    let traces = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("crossdesk"))
+            .with_filter(
+                filter().or(filter_fn(crossdesk_sidecar::pipeline::is_plugin_span)
+                    .with_max_level_hint(tracing::Level::DEBUG)),
+            )
+    });
     tracing_subscriber::registry()
-        .with(filter)
         .with(logs)
         .with(traces)
         .init();

@@ -41,6 +41,7 @@ use crate::runtime::{self, Grant, LoadedPlugin, Runtime};
 use crate::store::Store;
 use chains::{Pipelines, watch};
 use run::ContentDigest;
+pub use run::is_plugin_span;
 
 /// Event attributes with this prefix are set by the host, never by integrators.
 pub const HOST_ATTRIBUTE_PREFIX: &str = "crossdesk.";
