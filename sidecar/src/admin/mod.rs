@@ -48,6 +48,21 @@ impl Admin {
         }
     }
 
+    /// A change of `tenant` by this admin, once its scope allows it.
+    fn change_of<'a>(
+        &'a self,
+        tenant: &'a str,
+        expected_revision: u64,
+    ) -> Result<TenantRequest<'a>, Status> {
+        self.may_manage(tenant)?;
+        Ok(TenantRequest {
+            actor: &self.name,
+            tenant_admin: !self.is_global(),
+            tenant,
+            expected_revision,
+        })
+    }
+
     fn is_global(&self) -> bool {
         self.scope.as_ref().is_none_or(Caller::is_global)
     }
@@ -126,21 +141,10 @@ impl AdminApi {
         target: &str,
         edit: crate::control::TenantEdit<'_>,
     ) -> Result<Response<pb::Tenant>, Status> {
-        admin.may_manage(tenant)?;
+        let change = admin.change_of(tenant, expected_revision)?;
         let state = self
             .control
-            .edit_tenant(
-                TenantRequest {
-                    actor: &admin.name,
-                    tenant_admin: !admin.is_global(),
-                    tenant,
-                    expected_revision,
-                },
-                action,
-                target,
-                edit,
-                Vec::new(),
-            )
+            .edit_tenant(change, action, target, edit, Vec::new())
             .await?;
         self.applied(tenant_to_pb(state)).await
     }
@@ -313,19 +317,8 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::Tenant>, Status> {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
-        admin.may_manage(&r.tenant_id)?;
-        let state = self
-            .control
-            .detach_plugin(
-                TenantRequest {
-                    actor: &admin.name,
-                    tenant_admin: !admin.is_global(),
-                    tenant: &r.tenant_id,
-                    expected_revision: r.expected_revision,
-                },
-                &r.plugin,
-            )
-            .await?;
+        let change = admin.change_of(&r.tenant_id, r.expected_revision)?;
+        let state = self.control.detach_plugin(change, &r.plugin).await?;
         self.applied(tenant_to_pb(state)).await
     }
 
@@ -514,21 +507,10 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::Tenant>, Status> {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
-        admin.may_manage(&r.tenant_id)?;
+        let change = admin.change_of(&r.tenant_id, r.expected_revision)?;
         let state = self
             .control
-            .set_secret(
-                TenantRequest {
-                    actor: &admin.name,
-                    tenant_admin: !admin.is_global(),
-                    tenant: &r.tenant_id,
-                    expected_revision: r.expected_revision,
-                },
-                &r.plugin,
-                &r.host,
-                &r.header,
-                &r.value,
-            )
+            .set_secret(change, &r.plugin, &r.host, &r.header, &r.value)
             .await?;
         self.applied(tenant_to_pb(state)).await
     }
@@ -539,20 +521,10 @@ impl AdminService for AdminApi {
     ) -> Result<Response<pb::Tenant>, Status> {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
-        admin.may_manage(&r.tenant_id)?;
+        let change = admin.change_of(&r.tenant_id, r.expected_revision)?;
         let state = self
             .control
-            .delete_secret(
-                TenantRequest {
-                    actor: &admin.name,
-                    tenant_admin: !admin.is_global(),
-                    tenant: &r.tenant_id,
-                    expected_revision: r.expected_revision,
-                },
-                &r.plugin,
-                &r.host,
-                &r.header,
-            )
+            .delete_secret(change, &r.plugin, &r.host, &r.header)
             .await?;
         self.applied(tenant_to_pb(state)).await
     }
