@@ -1,8 +1,9 @@
 //! `make bench`: the sidecar's cost against baselines measured in the same run.
 //!
-//! 1. Per call through the runtime (`calls.rs`): the Rust no-op plugin and the
-//!    JavaScript example, fresh with wasmtime's default allocator (the baseline),
-//!    fresh with the sidecar's pooling allocator, and warm.
+//! 1. Per call through the runtime (`calls.rs`): the Rust no-op plugin, the
+//!    JavaScript no-op and the JavaScript example, fresh with wasmtime's default
+//!    allocator (the baseline), fresh with the sidecar's pooling allocator, and
+//!    warm.
 //! 2. Throughput and p50/p99 latency of `HandleEvent` over loopback for
 //!    (a) a bare tonic server implementing the same service with no work, and
 //!    (b) the sidecar running a chain of 4 no-op plugins, warm and fresh; ratio b/a.
