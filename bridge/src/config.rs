@@ -4,12 +4,13 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::BridgeError;
-use crate::endpoint::helpdesk;
 use crate::queue::QueueSettings;
+use crate::types::Helpdesk;
+use crate::{BridgeError, chatwoot, mapped};
 
 /// The bridge's configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -205,5 +206,35 @@ impl BridgeConfig {
         }
         config.queue.check()?;
         Ok(config)
+    }
+}
+
+/// The integration of an endpoint: its mapping file when it names one, else the
+/// built-in integration or shipped mapping of its helpdesk's name.
+pub fn helpdesk(endpoint: &EndpointConfig) -> Result<Arc<dyn Helpdesk>, BridgeError> {
+    let invalid = |m: String| BridgeError::Invalid(format!("endpoint '{}': {m}", endpoint.name));
+    if let Some(path) = &endpoint.mapping {
+        let mapped =
+            mapped::Mapped::load(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        if mapped.name() != endpoint.helpdesk {
+            return Err(invalid(format!(
+                "{} describes helpdesk '{}', not '{}'",
+                path.display(),
+                mapped.name(),
+                endpoint.helpdesk
+            )));
+        }
+        return Ok(Arc::new(mapped));
+    }
+    match endpoint.helpdesk.as_str() {
+        "chatwoot" => Ok(Arc::new(chatwoot::Chatwoot)),
+        name => match mapped::builtin(name) {
+            Some(Ok(mapped)) => Ok(Arc::new(mapped)),
+            Some(Err(e)) => Err(invalid(format!("shipped mapping '{name}': {e}"))),
+            None => Err(invalid(format!(
+                "unknown helpdesk '{name}' (known: chatwoot, {}; or give a `mapping` file)",
+                mapped::builtin_names().collect::<Vec<_>>().join(", ")
+            ))),
+        },
     }
 }

@@ -1,45 +1,15 @@
 //! An endpoint made ready from its configuration: its helpdesk's integration
-//! chosen, its secrets read, its REST requests paced and its deliveries'
-//! replays remembered.
+//! chosen (by [`crate::helpdesk`]), its secrets read, its REST requests paced and
+//! its deliveries' replays remembered.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderMap;
 
-use crate::config::EndpointConfig;
+use crate::config::{EndpointConfig, helpdesk};
 use crate::types::{Credentials, Helpdesk, NotePolicy, Rules};
-use crate::{BridgeError, chatwoot, mapped, marker, replay};
-
-/// The integration of an endpoint: its mapping file when it names one, else the
-/// built-in integration or shipped mapping of its helpdesk's name.
-pub fn helpdesk(endpoint: &EndpointConfig) -> Result<Arc<dyn Helpdesk>, BridgeError> {
-    let invalid = |m: String| BridgeError::Invalid(format!("endpoint '{}': {m}", endpoint.name));
-    if let Some(path) = &endpoint.mapping {
-        let mapped =
-            mapped::Mapped::load(path).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
-        if mapped.name() != endpoint.helpdesk {
-            return Err(invalid(format!(
-                "{} describes helpdesk '{}', not '{}'",
-                path.display(),
-                mapped.name(),
-                endpoint.helpdesk
-            )));
-        }
-        return Ok(Arc::new(mapped));
-    }
-    match endpoint.helpdesk.as_str() {
-        "chatwoot" => Ok(Arc::new(chatwoot::Chatwoot)),
-        name => match mapped::builtin(name) {
-            Some(Ok(mapped)) => Ok(Arc::new(mapped)),
-            Some(Err(e)) => Err(invalid(format!("shipped mapping '{name}': {e}"))),
-            None => Err(invalid(format!(
-                "unknown helpdesk '{name}' (known: chatwoot, {}; or give a `mapping` file)",
-                mapped::builtin_names().collect::<Vec<_>>().join(", ")
-            ))),
-        },
-    }
-}
+use crate::{BridgeError, marker, replay};
 
 /// A configured endpoint, ready: secrets read, integration chosen.
 #[derive(Debug)]

@@ -43,8 +43,7 @@ mod worker;
 pub mod writes;
 pub mod zendesk;
 
-pub use config::{BridgeConfig, EndpointConfig};
-pub use endpoint::helpdesk;
+pub use config::{BridgeConfig, EndpointConfig, helpdesk};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;

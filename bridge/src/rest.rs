@@ -13,7 +13,7 @@ use std::time::{Duration, SystemTime};
 
 use super::types::RestCall;
 use crate::endpoint::Endpoint;
-use crate::worker::Failure;
+use crate::types::Failure;
 use crate::{Bridge, BridgeError};
 
 /// The longest a helpdesk's `Retry-After` is honoured: a larger value (or a

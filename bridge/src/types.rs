@@ -1,5 +1,8 @@
 //! What the bridge's parts hand each other: a webhook turned into a job (the event
-//! to run and where its actions go back), and the actions to write back.
+//! to run and where its actions go back), the actions to write back, and how an
+//! attempt at them failed.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -239,6 +242,14 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Credentials({}, <redacted>)", self.user)
     }
+}
+
+/// How an attempt at a job went wrong.
+pub(crate) enum Failure {
+    /// Try again after this long.
+    Retry(Duration, String),
+    /// Trying again cannot help.
+    Permanent(String),
 }
 
 #[cfg(test)]

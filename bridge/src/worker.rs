@@ -10,7 +10,7 @@ use crossdesk_proto::pb;
 
 use crate::endpoint::Endpoint;
 use crate::queue::{self, Batch, Claim, QueueError};
-use crate::types::{Job, NotePolicy, Rules, Target};
+use crate::types::{Failure, Job, NotePolicy, Rules, Target};
 use crate::{Bridge, rest};
 
 /// One worker: claims the ticket of the oldest due job that no worker holds and
@@ -43,14 +43,6 @@ pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
             () = tokio::time::sleep(wait) => {}
         }
     }
-}
-
-/// How an attempt at a job went wrong.
-pub(crate) enum Failure {
-    /// Try again after this long.
-    Retry(Duration, String),
-    /// Trying again cannot help.
-    Permanent(String),
 }
 
 /// Records that this process holds a claim, or no longer does.
