@@ -66,8 +66,8 @@ impl Sidecar {
             }
             let started = Instant::now();
             // At `debug`: a log subscriber at `info` formats each span it enables,
-            // which cost a 4-plugin chain 8 % of its throughput; traces take it
-            // at any level ([`is_plugin_span`]).
+            // which cost a 4-plugin chain about 8 % of its CPU per event
+            // (BENCHMARKS.md); traces take it at any level ([`is_plugin_span`]).
             let span = tracing::debug_span!(
                 "plugin",
                 plugin = %step.name,
