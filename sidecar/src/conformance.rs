@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crossdesk_proto::pb;
 
-use crate::config::Limits;
+use crate::limits::Limits;
 use crate::runtime::http::OutboundPolicy;
 use crate::runtime::{FailureKind, Grant, Isolation, LoadError, LoadedPlugin, Runtime};
 

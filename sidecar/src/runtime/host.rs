@@ -15,8 +15,8 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 
 use super::Grant;
 use super::bindings::{clock, contacts, http, kv, log, settings, types};
+use super::budget::MemoryBudget;
 use super::http::OutboundError;
-use super::warm::MemoryBudget;
 use crate::metrics::{Metrics, OutboundOutcome};
 
 /// Longest key a plugin may store, in bytes.
@@ -545,7 +545,7 @@ impl http::Host for CallState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Limits;
+    use crate::limits::Limits;
 
     fn state() -> CallState {
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));

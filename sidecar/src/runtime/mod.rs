@@ -2,13 +2,15 @@
 //! loading (contract check, compile once, precompiled artifacts cached on disk by
 //! content hash, `InstancePre`), and sandboxed calls (`call`) — on an instance kept
 //! warm for one tenant's grant (`warm`) or a fresh one, never shared between tenants,
-//! with limits on time, CPU (`overtime`), memory, tables and instances.
+//! with limits on time, CPU (`overtime`), memory (one process-wide `budget`), tables
+//! and instances.
 //!
 //! What a plugin may touch is decided by its [`Grant`]; the capabilities themselves
 //! (log, kv, config, http, clock, and WASI with nothing granted) live in `host`.
 
 pub mod aws_sigv4;
 mod bindings;
+mod budget;
 mod call;
 mod contract;
 mod host;
@@ -34,16 +36,17 @@ pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches, ki
 pub use bindings::{WitEvent as PluginEvent, event_to_wit as plugin_event};
 pub use contract::{Contract, SUPPORTED_CONTRACTS};
 
-use crate::config::Limits;
+use crate::limits::Limits;
 use crate::pb;
 use crate::store::Store as DataStore;
+use budget::MemoryBudget;
 use call::{Export, Reply};
 use http::OutboundPolicy;
 pub use overtime::Fairness;
 use overtime::OvertimeThread;
 use v0_1::PluginPreV0_1;
+use warm::WarmPool;
 pub use warm::{Isolation, WarmKey, WarmSettings};
-use warm::{MemoryBudget, WarmPool};
 
 /// How often the engine's epoch advances; the granularity of call deadlines.
 const EPOCH_TICK: Duration = Duration::from_millis(1);

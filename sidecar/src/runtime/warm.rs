@@ -13,10 +13,10 @@
 //! anything of the host: each call starts from a clean call state (`host.rs`).
 //!
 //! Linear memory of all instances, running or waiting, counts against one
-//! process-wide [`MemoryBudget`]; waiting instances have a smaller share of their own.
+//! process-wide [`MemoryBudget`](super::budget::MemoryBudget); waiting instances have a smaller share of their own.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -127,45 +127,6 @@ impl WarmSettings {
         let span = high.saturating_sub(low).saturating_add(1);
         let random = getrandom::u32().unwrap_or(0);
         low.saturating_add(random.checked_rem(span).unwrap_or(0))
-    }
-}
-
-/// Linear memory granted to plugin instances, process-wide.
-#[derive(Debug)]
-pub(crate) struct MemoryBudget {
-    used: AtomicUsize,
-    max: usize,
-}
-
-impl MemoryBudget {
-    pub(crate) fn new(max: usize) -> Self {
-        Self {
-            used: AtomicUsize::new(0),
-            max,
-        }
-    }
-
-    /// Takes `bytes` from the budget; false (and nothing taken) when they do not fit.
-    pub(crate) fn reserve(&self, bytes: usize) -> bool {
-        self.used
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                used.checked_add(bytes).filter(|total| *total <= self.max)
-            })
-            .is_ok()
-    }
-
-    /// Gives `bytes` back.
-    pub(crate) fn release(&self, bytes: usize) {
-        let _ = self
-            .used
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
-                Some(used.saturating_sub(bytes))
-            });
-    }
-
-    /// Bytes in use.
-    pub(crate) fn used(&self) -> usize {
-        self.used.load(Ordering::Relaxed)
     }
 }
 
@@ -461,18 +422,6 @@ mod tests {
         assert_eq!(shelf.expire(later), ["c"]);
         assert_eq!((shelf.count, shelf.memory), (0, 0));
         assert!(shelf.per_tenant.is_empty() && shelf.by_age.is_empty());
-    }
-
-    #[test]
-    fn the_memory_budget_refuses_what_does_not_fit() {
-        let budget = MemoryBudget::new(100);
-        assert!(budget.reserve(60));
-        assert!(!budget.reserve(41));
-        assert!(budget.reserve(40));
-        budget.release(70);
-        assert_eq!(budget.used(), 30);
-        budget.release(usize::MAX);
-        assert_eq!(budget.used(), 0);
     }
 
     #[test]
