@@ -448,7 +448,7 @@ impl Default for CacheSettings {
 }
 
 /// How responses are remembered for redeliveries of the same event id
-/// ([`crate::idempotency`]).
+/// (the pipeline's `idempotency`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IdempotencySettings {

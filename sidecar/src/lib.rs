@@ -4,13 +4,13 @@
 //! helpdesk (the webhook bridge is `crossdesk-bridge`, the binary `crossdesk`).
 //!
 //! The data path, one module each:
-//! `api` (gRPC edge) → `pipeline` (tenants, cache, outcomes; `idempotency` remembers
-//! responses for redeliveries, `ordering` runs a customer's events one at a time,
-//! `admission` applies quotas) →
+//! `api` (gRPC edge) → `pipeline` (tenants, cache, outcomes; within it `idempotency`
+//! remembers responses for redeliveries, `ordering` runs a customer's events one at
+//! a time, `admission` applies quotas) →
 //! `runtime` (wasmtime components, limits, capabilities) → `store` (persistence:
 //! SQLite or PostgreSQL). `auth` decides which caller may act for which tenant.
 //!
-//! The control path: `admin` (the admin API) → `control` (tenants' settings,
+//! The control path: `admin` (the admin API and web page) → `control` (tenants' settings,
 //! validated against the plugins' typed `settings`, stored with an audit entry) →
 //! the pipeline's snapshot is rebuilt. `grant` is the one model of what a tenant
 //! grants a plugin and its validator; `limits` the per-call limits and quotas. `secrets` seals secret values at rest;
@@ -24,8 +24,6 @@
 #![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
 
 pub mod admin;
-mod admin_page;
-mod admission;
 pub mod api;
 pub mod auth;
 pub mod config;
@@ -33,12 +31,10 @@ pub mod conformance;
 pub mod control;
 pub mod grant;
 pub mod history;
-mod idempotency;
 pub mod insights;
 pub mod limits;
 pub mod metrics;
 pub mod ops;
-mod ordering;
 pub mod pipeline;
 pub mod runtime;
 pub mod secrets;

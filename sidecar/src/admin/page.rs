@@ -20,7 +20,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tonic::Request;
 
-use crate::admin::AdminApi;
+use super::service::AdminApi;
 use crate::insights::api;
 use crate::insights::chart::{self, escape};
 use crate::pb;

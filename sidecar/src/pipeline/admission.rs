@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
+use super::error::PipelineError;
 use crate::config::Quota;
-use crate::pipeline::PipelineError;
 use crate::store::{Store, StoreError};
 
 /// How long a caller turned away for too many events in flight should wait: they

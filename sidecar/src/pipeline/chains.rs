@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+use super::admission::Admission;
 use super::{BuildError, Sidecar, every_tick};
-use crate::admission::Admission;
 use crate::control::{Bounds, Desired, GrantDoc, SecretValue, TenantDoc};
 use crate::runtime::{self, Grant, LoadedPlugin, http::OutboundPolicy};
 use crate::store::Store;

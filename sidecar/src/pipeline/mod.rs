@@ -8,7 +8,7 @@
 //!
 //! Events of one customer (tenant and customer id) run one at a time, in arrival
 //! order, so plugins that keep per-customer state never lose an update; other
-//! events run concurrently ([`crate::ordering`], across replicas too).
+//! events run concurrently ([`ordering`], across replicas too).
 //!
 //! The chains live in an immutable snapshot swapped atomically when the control
 //! plane changes: an event takes the snapshot current when it arrives and finishes
@@ -18,9 +18,15 @@
 //!
 //! This module assembles the sidecar and takes an event from validation to its
 //! response; `chains` builds the tenants' chains and `run` runs an event
-//! through one.
+//! through one. On the way, `admission` applies the tenant's quota, `idempotency`
+//! answers redeliveries and `ordering` holds the customer's turn; `error` says why
+//! an event got no response.
 
+mod admission;
 mod chains;
+mod error;
+mod idempotency;
+mod ordering;
 mod run;
 
 use std::collections::HashMap;
@@ -33,13 +39,14 @@ use parking_lot::Mutex;
 use prost::Message;
 use tracing::Instrument;
 
-use crate::admission::{Admission, Replicas};
 use crate::config::{Config, Quota};
-use crate::control::{Bounds, ControlError, ControlPlane};
+use crate::control::{Bounds, ControlPlane};
 use crate::pb;
 use crate::runtime::{self, Grant, LoadedPlugin, Runtime};
 use crate::store::Store;
+use admission::{Admission, Replicas};
 use chains::{Pipelines, watch};
+pub use error::{BuildError, PipelineError};
 use run::ContentDigest;
 pub use run::is_plugin_span;
 
@@ -48,51 +55,6 @@ pub const HOST_ATTRIBUTE_PREFIX: &str = "crossdesk.";
 /// The installed names of the plugins that run for the event, in order, comma
 /// separated (e.g. `translation,recommend,schedule`).
 pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
-
-/// Why an event got no response. Each maps to one gRPC status code.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum PipelineError {
-    #[error("{0}")]
-    InvalidEvent(String),
-    #[error("unknown tenant '{0}'")]
-    UnknownTenant(String),
-    #[error("tenant '{0}' is suspended")]
-    Suspended(String),
-    #[error("event id '{0}' was already used for a different event")]
-    EventIdReused(String),
-    #[error("plugin '{plugin}' is fail-closed and did not succeed: {message}")]
-    FailClosed { plugin: String, message: String },
-    /// Something the event needs is unreachable for now (the store); retry.
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("tenant '{tenant}' is over its quota ({reason}); retry in {} ms", retry_after.as_millis())]
-    OverQuota {
-        tenant: String,
-        reason: String,
-        retry_after: Duration,
-    },
-}
-
-/// Why the sidecar could not be assembled from its configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum BuildError {
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
-    #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
-    #[error(transparent)]
-    Runtime(#[from] runtime::RuntimeError),
-    #[error(transparent)]
-    Control(#[from] ControlError),
-    #[error("tenant '{tenant}' plugin '{plugin}': {message}")]
-    Grant {
-        tenant: String,
-        plugin: String,
-        message: String,
-    },
-    #[error("admin: {0}")]
-    Admin(String),
-}
 
 /// The assembled sidecar: runtime, plugins, tenants, caches.
 pub struct Sidecar {
@@ -118,9 +80,9 @@ pub struct Sidecar {
     watcher: Mutex<Option<tokio::task::JoinHandle<()>>>,
     heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
     results: Cache<[u8; 32], Arc<Vec<pb::Action>>>,
-    responses: crate::idempotency::Responses,
+    responses: idempotency::Responses,
     /// A customer's events run one at a time, here and across replicas.
-    customers: crate::ordering::CustomerOrder,
+    customers: ordering::CustomerOrder,
     calls: Arc<tokio::sync::Semaphore>,
     max_text_bytes: usize,
     callers: crate::auth::Callers,
@@ -243,14 +205,14 @@ impl Sidecar {
             .build();
         // One name for this process in the shared store: heartbeats, claims, leases.
         let owner = crate::store::new_replica_name();
-        let responses = crate::idempotency::Responses::new(
+        let responses = idempotency::Responses::new(
             &config.idempotency,
             Duration::from_millis(config.server.request_timeout_ms),
             &store,
             owner.clone(),
         )
         .await?;
-        let customers = crate::ordering::CustomerOrder::new(
+        let customers = ordering::CustomerOrder::new(
             &store,
             owner.clone(),
             Duration::from_millis(config.server.request_timeout_ms),
@@ -399,7 +361,7 @@ impl Sidecar {
     }
 
     /// Whether the store answers now. Events do not wait for it: without it they
-    /// run guarded by this replica's memory (see [`crate::idempotency`]).
+    /// run guarded by this replica's memory (see [`idempotency`]).
     pub async fn store_health(&self) -> Result<(), String> {
         self.store
             .control_version()

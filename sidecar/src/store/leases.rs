@@ -1,5 +1,6 @@
-//! Leases on a tenant's customer, for [`crate::ordering`]: held by one replica's
-//! event at a time, until released or until they end (their holder died).
+//! Leases on a tenant's customer, for the pipeline's ordering: held by one
+//! replica's event at a time, until released or until they end (their holder
+//! died).
 
 use super::{Backend, Store, StoreError};
 

@@ -1,5 +1,5 @@
-//! The replicas sharing a store, as their heartbeats say: for [`crate::admission`]
-//! to share tenants' quotas among them.
+//! The replicas sharing a store, as their heartbeats say: for the pipeline's
+//! admission to share tenants' quotas among them.
 
 use super::{Backend, Store, StoreError};
 

@@ -112,8 +112,8 @@ impl Lifecycle<EventKey, Kept> for Forgotten {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::key;
     use super::*;
-    use crate::idempotency::tests::key;
 
     fn recorded() -> Arc<Recorded> {
         Arc::new(Recorded::new(

@@ -34,9 +34,9 @@ use std::time::Duration;
 use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 
+use super::error::PipelineError;
 use crate::config::IdempotencySettings;
 use crate::pb;
-use crate::pipeline::PipelineError;
 use crate::store::{EventKey, ResponseWrite, Store, StoreError, StoredResponse, WriteOutcome};
 use commit::{Job, commit_batches, purge};
 use memory::Memory;

@@ -1,0 +1,60 @@
+//! The admin listener: the admin API and the admin web page on one port (gRPC
+//! for tools, HTTP/1.1 for browsers), with the admin TLS settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use super::service::AdminApi;
+use crate::config::AdminSettings;
+use crate::pb::admin_service_server::AdminServiceServer;
+use crate::pipeline::Sidecar;
+
+/// Why the admin API could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminServeError {
+    #[error("the admin API is configured but the sidecar has no control plane")]
+    NoControlPlane,
+    #[error("admin users: {0}")]
+    Users(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Serve(#[from] crate::api::ServeError),
+    #[error(transparent)]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves the admin API on `listener` until `shutdown` completes.
+pub async fn serve_admin(
+    sidecar: Arc<Sidecar>,
+    settings: &AdminSettings,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> Result<(), AdminServeError> {
+    let control = sidecar
+        .control()
+        .cloned()
+        .ok_or(AdminServeError::NoControlPlane)?;
+    let api = AdminApi::new(sidecar, control, settings)?;
+    let page = super::page::router(api.clone(), settings.tls.is_some());
+    let service = AdminServiceServer::new(api)
+        // Components travel in InstallPlugin; the server's own limit applies after.
+        .max_decoding_message_size(settings.max_component_bytes.saturating_add(64 << 10))
+        .max_encoding_message_size(64 << 20);
+    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+    let mut server = tonic::transport::Server::builder();
+    if let Some(tls) = &settings.tls {
+        server = server.tls_config(crate::api::tls_config(tls)?)?;
+    }
+    // The admin web page shares the listener: browsers speak HTTP/1.1.
+    let routes = tonic::service::Routes::from(page).add_service(service);
+    server
+        .accept_http1(true)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .timeout(Duration::from_secs(120))
+        .trace_fn(|request| tracing::info_span!("admin", path = %request.uri().path()))
+        .add_routes(routes)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await?;
+    Ok(())
+}
