@@ -1,0 +1,161 @@
+//! The insight tables ([`crate::insights`]): a row per ticket, the cells rebuilt
+//! from them per day and slice, and translation counts per day and language pair.
+//!
+//! A ticket's row is merged in SQL (earliest first sight, first reply, last solve,
+//! a reopen when a customer writes after the last solve), so replicas recording
+//! events of one ticket at once lose nothing. A day's cells are rebuilt whole from
+//! its tickets in one transaction; on PostgreSQL under an advisory lock per tenant
+//! and day, so the last rebuild reads every change committed before it.
+
+mod postgres;
+mod sqlite;
+
+use std::collections::BTreeSet;
+
+use super::{Backend, Store, StoreError};
+use crate::insights::figures::{Cell, DayCells, Figures, Histogram, HourCell, Slice, TicketRow};
+use crate::insights::{TicketFacts, TranslationFact, day_of};
+
+/// How a day's tickets become its cells.
+pub type Aggregate = fn(i64, &[TicketRow]) -> DayCells;
+
+impl Store {
+    /// Merges what events said about their tickets; returns the days (of first
+    /// sight) whose cells are now out of date.
+    pub async fn record_tickets(
+        &self,
+        tenant: &str,
+        facts: Vec<TicketFacts>,
+    ) -> Result<BTreeSet<i64>, StoreError> {
+        dispatch!(self.record_tickets(tenant, facts))
+    }
+
+    /// Rebuilds the cells of `day` from the tickets first seen that day.
+    pub async fn rebuild_day(
+        &self,
+        tenant: &str,
+        day: i64,
+        aggregate: Aggregate,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.rebuild_day(tenant, day, aggregate))
+    }
+
+    /// The cells of days `[from_day, to_day)`.
+    pub async fn insight_cells(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<Cell>, StoreError> {
+        dispatch!(self.insight_cells(tenant, from_day, to_day))
+    }
+
+    /// The ticket counts of the cells of days `[from_day, to_day)`: what the
+    /// period before a report and the spikes' baseline need, without the figures.
+    pub async fn insight_counts(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<CellCount>, StoreError> {
+        dispatch!(self.insight_counts(tenant, from_day, to_day))
+    }
+
+    /// The first replies by language and hour of days `[from_day, to_day)`.
+    pub async fn insight_hours(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<HourCell>, StoreError> {
+        dispatch!(self.insight_hours(tenant, from_day, to_day))
+    }
+
+    /// Adds translated replies and corrections.
+    pub async fn add_translations(
+        &self,
+        tenant: &str,
+        facts: Vec<TranslationFact>,
+    ) -> Result<(), StoreError> {
+        dispatch!(self.add_translations(tenant, facts))
+    }
+
+    /// Translation counts of days `[from_day, to_day)`, by day and pair.
+    pub async fn translations(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<TranslationFact>, StoreError> {
+        dispatch!(self.translations(tenant, from_day, to_day))
+    }
+
+    /// The tickets of one customer (a GDPR access request).
+    pub async fn customer_tickets(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        dispatch!(self.customer_tickets(tenant, customer))
+    }
+
+    /// Deletes the tickets of one customer (a GDPR erasure request) and rebuilds
+    /// the days they counted in; returns how many tickets.
+    pub async fn erase_customer(
+        &self,
+        tenant: &str,
+        customer: &str,
+        aggregate: Aggregate,
+    ) -> Result<usize, StoreError> {
+        let tickets = self.customer_tickets(tenant, customer).await?;
+        let days: BTreeSet<i64> = tickets.iter().map(|t| day_of(t.created_s)).collect();
+        dispatch!(self.delete_customer_tickets(tenant, customer))?;
+        for day in days {
+            self.rebuild_day(tenant, day, aggregate).await?;
+        }
+        Ok(tickets.len())
+    }
+
+    /// Deletes every tenant's tickets, cells and translation counts of days
+    /// before `before_day` (retention).
+    pub async fn purge_insights(&self, before_day: i64) -> Result<(), StoreError> {
+        dispatch!(self.purge_insights(before_day))
+    }
+}
+
+/// The tickets of one day and slice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellCount {
+    pub day: i64,
+    pub slice: Slice,
+    pub tickets: u64,
+}
+
+const TICKET_COLUMNS: &str = "ticket, customer, created_s, first_reply_s, solved_s, \
+    last_customer_s, reopens, rating, country, language, channel, category, grp, after_hours";
+
+fn to_u32(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+fn encode_histogram(histogram: &Histogram) -> Result<Vec<u8>, StoreError> {
+    postcard::to_allocvec(histogram).map_err(|e| StoreError::Corrupt(format!("insight hour: {e}")))
+}
+
+fn decode_histogram(bytes: &[u8]) -> Result<Histogram, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("insight hour: {e}")))
+}
+
+fn to_hour(hour: i64) -> u8 {
+    u8::try_from(hour.clamp(0, 23)).unwrap_or(0)
+}
+
+/// A cell's figures as stored: postcard, compact and quick to read back (a year of
+/// a busy tenant is some 700,000 cells).
+fn encode(figures: &Figures) -> Result<Vec<u8>, StoreError> {
+    postcard::to_allocvec(figures).map_err(|e| StoreError::Corrupt(format!("insight cell: {e}")))
+}
+
+fn decode(bytes: &[u8]) -> Result<Figures, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| StoreError::Corrupt(format!("insight cell: {e}")))
+}

@@ -1,0 +1,402 @@
+//! The insight tables on SQLite.
+
+use std::collections::BTreeSet;
+
+use rusqlite::params;
+
+use super::{
+    Aggregate, CellCount, TICKET_COLUMNS, decode, decode_histogram, encode, encode_histogram,
+    to_hour, to_u32,
+};
+use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
+use crate::insights::{TicketFacts, TranslationFact, day_of};
+use crate::store::StoreError;
+use crate::store::sqlite::SqliteStore;
+
+/// The merge of a ticket's facts, in SQLite's dialect (`t` the row, `excluded`
+/// the facts): first sight the earliest, first reply the earliest, last solve and
+/// last customer message the latest, a reopen when a customer writes after the
+/// last solve, the latest rating, and each slice field once known.
+const SQLITE_MERGE: &str = "
+INSERT INTO insight_tickets AS t (tenant, ticket, customer, created_s, first_reply_s,
+    solved_s, last_customer_s, reopens, rating, rating_s, country, language, channel,
+    category, grp, after_hours)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+ON CONFLICT (tenant, ticket) DO UPDATE SET
+    after_hours = CASE WHEN excluded.first_reply_s IS NOT NULL
+                        AND (t.first_reply_s IS NULL OR excluded.first_reply_s < t.first_reply_s)
+                       THEN excluded.after_hours ELSE t.after_hours END,
+    customer = CASE WHEN t.customer = '' THEN excluded.customer ELSE t.customer END,
+    created_s = min(t.created_s, excluded.created_s),
+    first_reply_s = CASE WHEN t.first_reply_s IS NULL THEN excluded.first_reply_s
+                         WHEN excluded.first_reply_s IS NULL THEN t.first_reply_s
+                         ELSE min(t.first_reply_s, excluded.first_reply_s) END,
+    reopens = t.reopens + COALESCE(t.solved_s IS NOT NULL
+                                   AND excluded.last_customer_s > t.solved_s, 0),
+    solved_s = CASE WHEN excluded.solved_s IS NULL THEN t.solved_s
+                    WHEN t.solved_s IS NULL THEN excluded.solved_s
+                    ELSE max(t.solved_s, excluded.solved_s) END,
+    last_customer_s = CASE WHEN excluded.last_customer_s IS NULL THEN t.last_customer_s
+                           WHEN t.last_customer_s IS NULL THEN excluded.last_customer_s
+                           ELSE max(t.last_customer_s, excluded.last_customer_s) END,
+    rating = CASE WHEN excluded.rating IS NOT NULL
+                   AND (t.rating_s IS NULL OR excluded.rating_s >= t.rating_s)
+                  THEN excluded.rating ELSE t.rating END,
+    rating_s = CASE WHEN excluded.rating IS NOT NULL
+                     AND (t.rating_s IS NULL OR excluded.rating_s >= t.rating_s)
+                    THEN excluded.rating_s ELSE t.rating_s END,
+    country = CASE WHEN t.country = '' THEN excluded.country ELSE t.country END,
+    language = CASE WHEN t.language = '' THEN excluded.language ELSE t.language END,
+    channel = CASE WHEN t.channel = '' THEN excluded.channel ELSE t.channel END,
+    category = CASE WHEN t.category = '' THEN excluded.category ELSE t.category END,
+    grp = CASE WHEN t.grp = '' THEN excluded.grp ELSE t.grp END
+RETURNING created_s";
+
+/// The slice in the five columns from `first` on: country, language, channel,
+/// category, group.
+fn sqlite_slice(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Slice> {
+    Ok(Slice {
+        country: row.get(first)?,
+        language: row.get(first.saturating_add(1))?,
+        channel: row.get(first.saturating_add(2))?,
+        category: row.get(first.saturating_add(3))?,
+        group: row.get(first.saturating_add(4))?,
+    })
+}
+
+fn sqlite_ticket(row: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
+    Ok(TicketRow {
+        ticket: row.get(0)?,
+        customer: row.get(1)?,
+        created_s: row.get(2)?,
+        first_reply_s: row.get(3)?,
+        solved_s: row.get(4)?,
+        last_customer_s: row.get(5)?,
+        reopens: to_u32(row.get(6)?),
+        rating: row.get(7)?,
+        after_hours: row.get(13)?,
+        slice: sqlite_slice(row, 8)?,
+    })
+}
+
+impl SqliteStore {
+    pub async fn insight_counts(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<CellCount>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT day, country, language, channel, category, grp, tickets
+                 FROM insight_cells WHERE tenant = ?1 AND day >= ?2 AND day < ?3",
+            )?
+            .query_map(params![tenant, from_day, to_day], |row| {
+                Ok(CellCount {
+                    day: row.get(0)?,
+                    slice: sqlite_slice(row, 1)?,
+                    tickets: row.get::<_, i64>(6)?.unsigned_abs(),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await
+    }
+
+    pub async fn insight_hours(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<HourCell>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT day, language, hour, first_reply FROM insight_hours
+                     WHERE tenant = ?1 AND day >= ?2 AND day < ?3",
+                )?
+                .query_map(params![tenant, from_day, to_day], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, i64>(2)?,
+                        row.get::<_, Vec<u8>>(3)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(day, language, hour, bytes)| {
+                    Ok(HourCell {
+                        day,
+                        language,
+                        hour: to_hour(hour),
+                        first_reply: decode_histogram(&bytes)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await
+    }
+
+    pub async fn record_tickets(
+        &self,
+        tenant: &str,
+        facts: Vec<TicketFacts>,
+    ) -> Result<BTreeSet<i64>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let mut days = BTreeSet::new();
+            {
+                let mut merge = tx.prepare_cached(SQLITE_MERGE)?;
+                for f in &facts {
+                    let created: i64 = merge.query_row(
+                        params![
+                            tenant,
+                            f.ticket,
+                            f.customer,
+                            f.seen_s,
+                            f.replied_s,
+                            f.solved_s,
+                            f.customer_s,
+                            f.rating,
+                            f.rating.map(|_| f.seen_s),
+                            f.slice.country,
+                            f.slice.language,
+                            f.slice.channel,
+                            f.slice.category,
+                            f.slice.group,
+                            f.replied_after_hours
+                        ],
+                        |row| row.get(0),
+                    )?;
+                    days.insert(day_of(created));
+                }
+            }
+            tx.commit()?;
+            Ok::<_, StoreError>(days)
+        })
+        .await
+    }
+
+    pub async fn rebuild_day(
+        &self,
+        tenant: &str,
+        day: i64,
+        aggregate: Aggregate,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let from = day.saturating_mul(crate::insights::DAY_SECS);
+            let to = from.saturating_add(crate::insights::DAY_SECS);
+            let tickets = tx
+                .prepare_cached(&format!(
+                    "SELECT {TICKET_COLUMNS} FROM insight_tickets
+                     WHERE tenant = ?1 AND created_s >= ?2 AND created_s < ?3"
+                ))?
+                .query_map(params![tenant, from, to], sqlite_ticket)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.execute(
+                "DELETE FROM insight_cells WHERE tenant = ?1 AND day = ?2",
+                params![tenant, day],
+            )?;
+            tx.execute(
+                "DELETE FROM insight_hours WHERE tenant = ?1 AND day = ?2",
+                params![tenant, day],
+            )?;
+            let made = aggregate(day, &tickets);
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO insight_cells (tenant, day, country, language, channel,
+                                                category, grp, tickets, figures)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for cell in &made.cells {
+                    let s = &cell.slice;
+                    insert.execute(params![
+                        tenant,
+                        day,
+                        s.country,
+                        s.language,
+                        s.channel,
+                        s.category,
+                        s.group,
+                        i64::try_from(cell.figures.tickets).unwrap_or(i64::MAX),
+                        encode(&cell.figures)?
+                    ])?;
+                }
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO insight_hours (tenant, day, language, hour, first_reply)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for hour in &made.hours {
+                    insert.execute(params![
+                        tenant,
+                        day,
+                        hour.language,
+                        hour.hour,
+                        encode_histogram(&hour.first_reply)?
+                    ])?;
+                }
+            }
+            tx.commit()?;
+            Ok::<_, StoreError>(())
+        })
+        .await
+    }
+
+    pub async fn insight_cells(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<Cell>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let rows = c
+                .prepare_cached(
+                    "SELECT day, country, language, channel, category, grp, figures
+                     FROM insight_cells WHERE tenant = ?1 AND day >= ?2 AND day < ?3
+                     ORDER BY day",
+                )?
+                .query_map(params![tenant, from_day, to_day], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        sqlite_slice(row, 1)?,
+                        row.get::<_, Vec<u8>>(6)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(day, slice, figures)| {
+                    Ok(Cell {
+                        day,
+                        slice,
+                        figures: decode(&figures)?,
+                    })
+                })
+                .collect::<Result<Vec<_>, StoreError>>()
+        })
+        .await
+    }
+
+    pub async fn add_translations(
+        &self,
+        tenant: &str,
+        facts: Vec<TranslationFact>,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut add = tx.prepare_cached(
+                    "INSERT INTO insight_translation AS t
+                         (tenant, day, source, target, translated, corrected)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (tenant, day, source, target) DO UPDATE SET
+                         translated = t.translated + excluded.translated,
+                         corrected = t.corrected + excluded.corrected",
+                )?;
+                for f in &facts {
+                    add.execute(params![
+                        tenant,
+                        f.day,
+                        f.source,
+                        f.target,
+                        i64::try_from(f.translated).unwrap_or(i64::MAX),
+                        i64::try_from(f.corrected).unwrap_or(i64::MAX)
+                    ])?;
+                }
+            }
+            tx.commit()
+        })
+        .await
+    }
+
+    pub async fn translations(
+        &self,
+        tenant: &str,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<TranslationFact>, StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT day, source, target, translated, corrected FROM insight_translation
+                 WHERE tenant = ?1 AND day >= ?2 AND day < ?3 ORDER BY day, source, target",
+            )?
+            .query_map(params![tenant, from_day, to_day], |row| {
+                Ok(TranslationFact {
+                    day: row.get(0)?,
+                    source: row.get(1)?,
+                    target: row.get(2)?,
+                    translated: row.get::<_, i64>(3)?.unsigned_abs(),
+                    corrected: row.get::<_, i64>(4)?.unsigned_abs(),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await
+    }
+
+    pub async fn customer_tickets(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<Vec<TicketRow>, StoreError> {
+        let (tenant, customer) = (tenant.to_owned(), customer.to_owned());
+        self.with_conn(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {TICKET_COLUMNS} FROM insight_tickets
+                 WHERE tenant = ?1 AND customer = ?2 ORDER BY created_s, ticket"
+            ))?
+            .query_map(params![tenant, customer], sqlite_ticket)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await
+    }
+
+    pub async fn delete_customer_tickets(
+        &self,
+        tenant: &str,
+        customer: &str,
+    ) -> Result<(), StoreError> {
+        let (tenant, customer) = (tenant.to_owned(), customer.to_owned());
+        self.with_conn(move |c| {
+            c.execute(
+                "DELETE FROM insight_tickets WHERE tenant = ?1 AND customer = ?2",
+                params![tenant, customer],
+            )
+            .map(drop)
+        })
+        .await
+    }
+
+    pub async fn purge_insights(&self, before_day: i64) -> Result<(), StoreError> {
+        self.with_conn(move |c| {
+            let tx = c.transaction()?;
+            let before_s = before_day.saturating_mul(crate::insights::DAY_SECS);
+            tx.execute(
+                "DELETE FROM insight_tickets WHERE created_s < ?1",
+                params![before_s],
+            )?;
+            tx.execute(
+                "DELETE FROM insight_cells WHERE day < ?1",
+                params![before_day],
+            )?;
+            tx.execute(
+                "DELETE FROM insight_translation WHERE day < ?1",
+                params![before_day],
+            )?;
+            tx.execute(
+                "DELETE FROM insight_hours WHERE day < ?1",
+                params![before_day],
+            )?;
+            tx.commit()
+        })
+        .await
+    }
+}
