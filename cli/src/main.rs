@@ -6,21 +6,17 @@
 //! aliases), and the contact history's import (`contacts import`).
 
 mod admin_cli;
+mod author_cli;
 mod plugin_cli;
 mod telemetry;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crossdesk_plugin_build::{Language, template};
 use crossdesk_proto::{json, pb};
-use crossdesk_sidecar::config::{Config, Limits};
-use crossdesk_sidecar::conformance;
-use crossdesk_sidecar::runtime::http::OutboundPolicy;
-use crossdesk_sidecar::runtime::{Grant, Runtime};
+use crossdesk_sidecar::config::Config;
 
 /// mimalloc instead of glibc's malloc: the event path allocates and frees on
 /// whichever worker runs a task, and glibc's arenas then contend (BENCHMARKS.md).
@@ -152,13 +148,6 @@ enum BridgeCommand {
     },
 }
 
-/// The language of a new plugin project.
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Lang {
-    Rust,
-    Js,
-}
-
 #[derive(Subcommand)]
 enum PluginCommand {
     /// Run a command a plugin offers (`plugin inspect` lists them), e.g.
@@ -170,101 +159,24 @@ enum PluginCommand {
     Import(plugin_cli::ImportArgs),
     /// Start a plugin project in a new folder NAME (or --dir): a small working
     /// plugin with native unit tests, in Rust (default) or JavaScript.
-    New {
-        /// The plugin's name: lowercase letters, digits and '-'.
-        name: String,
-        #[arg(long, value_enum, default_value_t = Lang::Rust)]
-        lang: Lang,
-        /// The folder to create (default: ./NAME).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Take the SDK from this local copy (an unpacked `crossdesk-sdk` crate, or
-        /// the `@crossdesk/plugin-sdk` folder or tarball) instead of the registry.
-        #[arg(long, value_name = "PATH")]
-        sdk: Option<PathBuf>,
-    },
+    New(author_cli::NewArgs),
     /// Build the plugin project in DIR (default: the current folder) into a
     /// component: Rust for wasm32 (rustup's target, else Debian's toolchain),
     /// JavaScript through componentize-js. Prints the component's path.
-    Build {
-        #[arg(default_value = ".")]
-        dir: PathBuf,
-        /// Where to write the component (default: target/NAME.wasm for Rust,
-        /// dist/NAME.wasm for JavaScript).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Build(author_cli::BuildArgs),
     /// Run a plugin on one event and print its actions.
-    Run {
-        /// The component (`.wasm`).
-        file: PathBuf,
-        /// The event, as proto3 JSON of `crossdesk.v1.Event` (default: a sample
-        /// customer message in Spanish).
-        #[arg(long)]
-        event: Option<PathBuf>,
-        /// A setting for the plugin, `KEY=VALUE`; repeatable.
-        #[arg(long = "setting", visible_alias = "config", value_name = "KEY=VALUE")]
-        settings: Vec<String>,
-        /// Grant key-value storage (kept in `--data-dir`).
-        #[arg(long)]
-        kv: bool,
-        /// Allow outbound HTTP to this host; repeatable. You run the plugin as its
-        /// operator: a host named exactly may be on loopback or a private network.
-        #[arg(long = "allow-host", value_name = "HOST")]
-        allow_hosts: Vec<String>,
-        /// Deadline of the call in milliseconds.
-        #[arg(long, default_value_t = Limits::default().timeout_ms)]
-        timeout_ms: u64,
-        #[arg(long, default_value = ".crossdesk")]
-        data_dir: PathBuf,
-    },
+    Run(author_cli::RunArgs),
     /// Check a component against the conformance rules (contract, manifest,
     /// settings, events, output, capabilities, determinism, deadline), running it
     /// with exactly what its manifest declares. Exits non-zero when a rule fails.
-    Check {
-        /// The component (`.wasm`).
-        file: PathBuf,
-        /// An event to call it with, as proto3 JSON of `crossdesk.v1.Event`;
-        /// repeatable. Without one, a sample event of every kind.
-        #[arg(long = "event", value_name = "FILE")]
-        events: Vec<PathBuf>,
-        /// A setting for the plugin, `KEY=VALUE`; repeatable.
-        #[arg(long = "setting", value_name = "KEY=VALUE")]
-        settings: Vec<String>,
-        /// Deadline of each call in milliseconds.
-        #[arg(long, default_value_t = Limits::default().timeout_ms)]
-        timeout_ms: u64,
-        /// Print the report as JSON (for CI).
-        #[arg(long)]
-        json: bool,
-        #[arg(long, default_value = ".crossdesk")]
-        data_dir: PathBuf,
-    },
+    Check(author_cli::CheckArgs),
     /// Print a plugin's manifest.
-    Inspect {
-        file: PathBuf,
-        #[arg(long, default_value = ".crossdesk")]
-        data_dir: PathBuf,
-    },
+    Inspect(author_cli::InspectArgs),
     /// Generate a signing key: the secret key goes to a new file (mode 0600), the
     /// public key (for `trusted_keys` of `[admin]`) and its id to stdout.
-    Keygen {
-        /// File for the secret key; it must not exist yet.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-    },
+    Keygen(author_cli::KeygenArgs),
     /// Sign a component with a secret key, writing the detached signature.
-    Sign {
-        /// The component (`.wasm`).
-        file: PathBuf,
-        /// File holding the secret key (as `plugin keygen` writes it).
-        #[arg(long, value_name = "SECRET_KEY_FILE")]
-        key: PathBuf,
-        /// Where to write the signature (default: FILE.sig, where `admin plugins
-        /// install` looks for it).
-        #[arg(long, value_name = "SIG_FILE")]
-        out: Option<PathBuf>,
-    },
+    Sign(author_cli::SignArgs),
 }
 
 fn main() -> Result<()> {
@@ -543,243 +455,12 @@ async fn plugin(command: PluginCommand) -> Result<()> {
     match command {
         PluginCommand::Exec(args) => plugin_cli::exec(args).await,
         PluginCommand::Import(args) => plugin_cli::import(args).await,
-        PluginCommand::Run {
-            file,
-            event,
-            settings,
-            kv,
-            allow_hosts,
-            timeout_ms,
-            data_dir,
-        } => {
-            let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
-            let plugin = runtime.load(&file).await?;
-            let event = match event {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read {}", path.display()))?;
-                    json::event_from_json(&text)?
-                }
-                None => conformance::sample_events()
-                    .into_iter()
-                    .next()
-                    .context("the conformance kit has no sample event")?,
-            };
-            let config = key_values(&settings)?;
-            let grant = Arc::new(Grant {
-                tenant: event.tenant_id.clone(),
-                plugin: plugin.manifest.name.clone(),
-                limits,
-                kv: if kv {
-                    Some(crossdesk_sidecar::store::Store::open(&data_dir)?)
-                } else {
-                    None
-                },
-                settings: config,
-                // You run the plugin as its operator: a host named exactly may
-                // be on loopback or a private network.
-                outbound: OutboundPolicy::as_operator(&allow_hosts).map_err(anyhow::Error::msg)?,
-                kv_read: None,
-                contact_history: None,
-                isolation: Default::default(),
-                warm: Default::default(),
-            });
-            let wit_event = Arc::new(crossdesk_sidecar::runtime::plugin_event(&event));
-            match runtime.call(&plugin, &grant, &wit_event).await {
-                Ok(actions) => {
-                    let response = pb::HandleEventResponse {
-                        event_id: event.event_id,
-                        actions,
-                        ..Default::default()
-                    };
-                    println!(
-                        "{}",
-                        json::to_json("crossdesk.v1.HandleEventResponse", &response)?
-                    );
-                    Ok(())
-                }
-                Err(failure) => bail!("{:?}: {}", failure.kind, failure.message),
-            }
-        }
-        PluginCommand::New {
-            name,
-            lang,
-            dir,
-            sdk,
-        } => {
-            let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
-            let sdk = sdk.map(template::Sdk::Path).unwrap_or_default();
-            let language = match lang {
-                Lang::Rust => Language::Rust,
-                Lang::Js => Language::JavaScript,
-            };
-            for file in template::new_project(&dir, &name, language, &sdk)? {
-                println!("created {}", file.display());
-            }
-            Ok(())
-        }
-        PluginCommand::Build { dir, out } => {
-            let component = crossdesk_plugin_build::build(&dir, out.as_deref())?;
-            println!("{}", component.display());
-            Ok(())
-        }
-        PluginCommand::Check {
-            file,
-            events,
-            settings,
-            timeout_ms,
-            json: as_json,
-            data_dir,
-        } => {
-            let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
-            let mut options = conformance::CheckOptions {
-                settings: key_values(&settings)?,
-                limits,
-                ..Default::default()
-            };
-            for path in events {
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                options.events.push(
-                    json::event_from_json(&text)
-                        .with_context(|| format!("{} is not an event", path.display()))?,
-                );
-            }
-            let report = conformance::check(&runtime, &file, &options, &data_dir).await;
-            if as_json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print_report(&file, &report);
-            }
-            if !report.passed {
-                std::process::exit(1);
-            }
-            Ok(())
-        }
-        PluginCommand::Inspect { file, data_dir } => {
-            let runtime = Runtime::alone(&Limits::default(), 4, &data_dir.join("compiled"))?;
-            let plugin = runtime.load(&file).await?;
-            let m = &plugin.manifest;
-            println!("name:         {}", m.name);
-            println!("version:      {}", m.version);
-            println!("description:  {}", m.description);
-            println!("digest:       sha256:{}", plugin.digest);
-            println!("events:       {}", m.event_names().join(", "));
-            println!("kv:           {}", m.wants_kv);
-            println!("outbound:     {}", m.outbound_hosts.join(", "));
-            println!("settings:     {}", m.declared_settings.join(", "));
-            println!("cacheable:    {}", m.cacheable);
-            println!(
-                "contract:     crossdesk:plugin@{}",
-                plugin.contract.version()
-            );
-            for d in &m.datasets {
-                println!(
-                    "dataset:      {} ({}): {}",
-                    d.name,
-                    d.formats.join(", "),
-                    d.description
-                );
-            }
-            for c in &m.commands {
-                let tenant = if c.needs_tenant { ", for a tenant" } else { "" };
-                println!("command:      {}{tenant}: {}", c.name, c.description);
-            }
-            Ok(())
-        }
-        PluginCommand::Keygen { out } => keygen(&out),
-        PluginCommand::Sign { file, key, out } => sign(&file, &key, out),
+        PluginCommand::New(args) => author_cli::new(args),
+        PluginCommand::Build(args) => author_cli::build(args),
+        PluginCommand::Run(args) => author_cli::run(args).await,
+        PluginCommand::Check(args) => author_cli::check(args).await,
+        PluginCommand::Inspect(args) => author_cli::inspect(args).await,
+        PluginCommand::Keygen(args) => author_cli::keygen(args),
+        PluginCommand::Sign(args) => author_cli::sign(args),
     }
-}
-
-/// The sandbox for running a plugin file alone, without a server: default limits
-/// but the deadline, its compiled plugins cached in `data_dir`.
-fn standalone_runtime(timeout_ms: u64, data_dir: &std::path::Path) -> Result<(Runtime, Limits)> {
-    let limits = Limits {
-        timeout_ms,
-        ..Limits::default()
-    };
-    let runtime = Runtime::alone(&limits, 4, &data_dir.join("compiled"))?;
-    Ok((runtime, limits))
-}
-
-/// `--setting KEY=VALUE` arguments as pairs.
-fn key_values(settings: &[String]) -> Result<Vec<(String, String)>> {
-    settings
-        .iter()
-        .map(|setting| match setting.split_once('=') {
-            Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
-            None => bail!("--setting takes KEY=VALUE, got '{setting}'"),
-        })
-        .collect()
-}
-
-/// `plugin check`'s report for people: one line per rule, a reason under a failure.
-fn print_report(file: &std::path::Path, report: &conformance::Report) {
-    println!(
-        "{} ({})",
-        file.display(),
-        report.plugin.as_deref().unwrap_or("manifest not read")
-    );
-    for rule in conformance::Rule::ALL {
-        let Some(finding) = report.findings.iter().find(|f| f.rule == rule.id()) else {
-            continue;
-        };
-        let verdict = match finding.verdict {
-            conformance::Verdict::Passed => "pass",
-            conformance::Verdict::Failed => "FAIL",
-            conformance::Verdict::NotChecked => "-   ",
-        };
-        println!("  {verdict}  {:<13} {}", rule.id(), rule.asks());
-        if !finding.detail.is_empty() {
-            println!("        {:<13} {}", "", finding.detail);
-        }
-    }
-    println!(
-        "{}",
-        if report.passed {
-            "conformant"
-        } else {
-            "NOT conformant"
-        }
-    );
-}
-
-/// `plugin keygen`: a new secret key in `out` (created, readable by its owner only).
-fn keygen(out: &std::path::Path) -> Result<()> {
-    use std::io::Write as _;
-    let secret = crossdesk_sidecar::signing::generate_secret_key()?;
-    let public = crossdesk_sidecar::signing::public_key_of(&secret)?;
-    let id = crossdesk_sidecar::signing::key_id(&public)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(out)
-        .with_context(|| format!("cannot create {}", out.display()))?;
-    file.write_all(format!("{secret}\n").as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    eprintln!("secret key written to {} (keep it private)", out.display());
-    println!("public key: {public}");
-    println!("key id:     {id}");
-    Ok(())
-}
-
-/// `plugin sign`: the detached signature of `file` by the secret key in `key`.
-fn sign(file: &std::path::Path, key: &std::path::Path, out: Option<PathBuf>) -> Result<()> {
-    let component =
-        std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let secret =
-        std::fs::read_to_string(key).with_context(|| format!("cannot read {}", key.display()))?;
-    let signature = crossdesk_sidecar::signing::sign(secret.trim(), &component)?;
-    let id = crossdesk_sidecar::signing::key_id(&crossdesk_sidecar::signing::public_key_of(
-        secret.trim(),
-    )?)?;
-    let out = out.unwrap_or_else(|| admin_cli::signature_path(file));
-    std::fs::write(&out, format!("{signature}\n"))
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    println!("signed {} with key {id}: {}", file.display(), out.display());
-    Ok(())
 }
