@@ -221,6 +221,34 @@ async fn a_tenant_admin_may_require_event_isolation_and_never_lift_it() {
             .contains(&format!("plugins.{COUNTER}.isolation")),
         "{refused:?}"
     );
+    // Nor by detaching the plugin (attached again, it would start warm), nor by
+    // deleting the tenant (created again, it would start from the defaults).
+    let detach = pb::DetachPluginRequest {
+        tenant_id: "acme".into(),
+        plugin: COUNTER.into(),
+        expected_revision: 0,
+    };
+    let refused = admin
+        .detach_plugin(as_admin(ACME_ADMIN, detach))
+        .await
+        .expect_err("detaching would lift it");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(
+        refused
+            .message()
+            .contains(&format!("plugins.{COUNTER}.isolation")),
+        "{refused:?}"
+    );
+    let refused = admin
+        .delete_tenant(as_admin(
+            ACME_ADMIN,
+            pb::TenantRef {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect_err("only an admin of every tenant deletes one");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     admin
         .configure_plugin(as_admin(OPS, isolate("acme", pb::Isolation::Tenant)))
         .await

@@ -133,7 +133,7 @@ pub struct GrantDoc {
     pub secrets: Vec<SecretRef>,
     /// `tenant` (default): instances are reused across the tenant's events;
     /// `event`: a fresh instance per call. A tenant admin may require `event`;
-    /// only an operator may lift it.
+    /// only an operator may lift it, or detach a grant that requires it.
     #[serde(default)]
     pub isolation: Isolation,
 }
@@ -308,11 +308,20 @@ pub fn validate<'p>(
             }
         }
     }
-    if let Granter::TenantAdmin { before } = granter
-        && before.isolation == Isolation::Event
-        && doc.isolation != Isolation::Event
-    {
-        return Err(relaxed_isolation("isolation".into()));
+    if let Granter::TenantAdmin { before } = granter {
+        if before.isolation == Isolation::Event && doc.isolation != Isolation::Event {
+            return Err(relaxed_isolation("isolation".into()));
+        }
+        // Detaching the grant would lift it too: attached again, a grant starts
+        // with the default isolation.
+        if let Some(required) = before.plugins.iter().find(|was| {
+            was.isolation == Isolation::Event && !doc.plugins.iter().any(|g| g.name == was.name)
+        }) {
+            return Err(relaxed_isolation(format!(
+                "plugins.{}.isolation",
+                required.name
+            )));
+        }
     }
     let mut names = HashSet::new();
     for grant in &doc.plugins {
@@ -618,6 +627,15 @@ mod tests {
         assert_eq!(err.field, "plugins.mt.isolation");
         assert_eq!(
             validate(&warm, &installed, &bounds, Granter::Operator),
+            Ok(())
+        );
+        // Detaching the plugin would lift it as well: attached again, it starts warm.
+        let detached = TenantDoc::default();
+        let err =
+            validate(&detached, &installed, &bounds, as_admin_of(&fresh)).expect_err("detached");
+        assert_eq!(err.field, "plugins.mt.isolation");
+        assert_eq!(
+            validate(&detached, &installed, &bounds, Granter::Operator),
             Ok(())
         );
         // The same for a whole tenant.

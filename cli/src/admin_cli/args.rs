@@ -189,7 +189,8 @@ pub(super) enum TenantCommand {
         #[command(flatten)]
         revision: Revision,
     },
-    /// Delete a tenant with its secrets and its plugins' stored data.
+    /// Delete a tenant with its secrets and its plugins' stored data (an admin of
+    /// every tenant only).
     Delete {
         /// The tenant's id.
         id: String,
