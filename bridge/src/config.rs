@@ -179,7 +179,8 @@ impl BridgeConfig {
     }
 
     fn parse_in(text: &str, folder: &Path) -> Result<BridgeConfig, BridgeError> {
-        let mut config: BridgeConfig = toml::from_str(text)?;
+        let mut config: BridgeConfig = toml::from_str(text)
+            .map_err(|e| BridgeError::Parse(crossdesk_proto::toml_errors::describe(text, &e)))?;
         for endpoint in &mut config.endpoints {
             if let Some(mapping) = endpoint.mapping.as_mut().filter(|m| m.is_relative()) {
                 *mapping = folder.join(&*mapping);

@@ -70,8 +70,9 @@ pub enum BridgeError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Where and what, never the file's text (see `toml_errors`).
     #[error("invalid bridge config: {0}")]
-    Parse(#[from] toml::de::Error),
+    Parse(String),
     #[error("invalid bridge config: {0}")]
     Invalid(String),
     #[error(transparent)]
@@ -362,6 +363,27 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn a_config_error_names_the_place_not_the_secret() {
+        let endpoint = "[[endpoints]]\nname = \"z\"\nhelpdesk = \"zendesk\"\ntenant = \"acme\"\n";
+        for line in [
+            "signing_secert = \"whsec-S3CR3T\"",
+            "api_token = 4242424242424242",
+        ] {
+            let err = BridgeConfig::parse(&format!("{endpoint}{line}\n"))
+                .expect_err("invalid")
+                .to_string();
+            assert!(
+                err.starts_with("invalid bridge config: line 5, column "),
+                "{err}"
+            );
+            assert!(
+                !err.contains("S3CR3T") && !err.contains("4242424242424242"),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn an_event_the_sidecar_would_refuse_is_refused_at_the_webhook() {

@@ -53,8 +53,9 @@ pub fn builtin_names() -> impl Iterator<Item = &'static str> {
 /// Why a mapping file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum MappingError {
+    /// Where and what, never the file's text (see `toml_errors`).
     #[error("mapping file: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(String),
     #[error("mapping file: {0}")]
     Invalid(String),
 }
@@ -261,7 +262,8 @@ impl Mapped {
 
     /// Parses and checks a mapping.
     pub fn parse(text: &str) -> Result<Mapped, MappingError> {
-        let mapping: Mapping = toml::from_str(text)?;
+        let mapping: Mapping = toml::from_str(text)
+            .map_err(|e| MappingError::Toml(crossdesk_proto::toml_errors::describe(text, &e)))?;
         let invalid = |m: String| Err(MappingError::Invalid(m));
         if mapping.name.trim().is_empty() {
             return invalid("`name` is empty".into());

@@ -1,6 +1,7 @@
 //! The Crossdesk gRPC API as Rust types: the messages and services generated from
 //! `crossdesk/v1/` (events and admin), their proto3 JSON mapping (`json`), and the
-//! names the plugin contract gives channels (`channel`). Everything that speaks
+//! names the plugin contract gives channels (`channel`), and how the sidecar and
+//! the bridge tell errors in their TOML files (`toml_errors`). Everything that speaks
 //! the API — the sidecar, the webhook bridge, the CLI — depends on this crate,
 //! and on nothing of the sidecar's internals.
 
@@ -11,6 +12,7 @@
 pub mod channel;
 pub mod json;
 pub mod rules;
+pub mod toml_errors;
 
 /// The gRPC APIs generated from `crossdesk/v1/` (events and admin).
 #[allow(missing_docs, unreachable_pub, clippy::all)]

@@ -27,8 +27,9 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Where and what, never the file's text (see `toml_errors`).
     #[error("invalid config: {0}")]
-    Parse(#[from] toml::de::Error),
+    Parse(String),
     #[error("invalid config: {0}")]
     Invalid(String),
 }
@@ -555,7 +556,8 @@ pub struct TenantConfig {
 impl Config {
     /// Parses a TOML document and checks it.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text)?;
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Parse(crossdesk_proto::toml_errors::describe(text, &e)))?;
         config.validate()?;
         Ok(config)
     }
@@ -747,6 +749,22 @@ mod tests {
             .expect_err("zero refused")
             .to_string();
         assert!(err.contains("tenant 'a'") && err.contains("quota"), "{err}");
+    }
+
+    #[test]
+    fn a_parse_error_names_the_place_not_the_value() {
+        // A misspelt key and a value of the wrong type, both on a token's line.
+        for text in [
+            "[admin]\nlisten = \"127.0.0.1:1\"\n[[admin.users]]\nname = \"ops\"\ntokn = \"S3CR3T-0123456789\"\n",
+            "[admin]\nlisten = \"127.0.0.1:1\"\n[[admin.users]]\nname = \"ops\"\ntoken = 31415926535897932\n",
+        ] {
+            let err = Config::parse(text).expect_err("invalid").to_string();
+            assert!(err.starts_with("invalid config: line 5, column "), "{err}");
+            assert!(
+                !err.contains("S3CR3T") && !err.contains("31415926535897932"),
+                "{err}"
+            );
+        }
     }
 
     #[test]
