@@ -69,6 +69,7 @@ on_both_backends!(
     failures_back_off_then_die_and_replay_revives,
     a_retry_far_in_the_future_neither_panics_nor_blocks_the_queue,
     a_ticket_has_one_worker_at_a_time_and_the_others_go_on,
+    a_begun_write_back_holds_its_tickets_later_jobs_until_done_or_dead,
     a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old_owner,
     many_workers_take_every_job_once_and_each_tickets_in_order,
     finished_jobs_are_purged_after_their_retention_and_dead_ones_kept,
@@ -291,6 +292,74 @@ async fn a_ticket_has_one_worker_at_a_time_and_the_others_go_on(backend: &Backen
         1,
         "the note of the first batch is counted"
     );
+}
+
+async fn a_begun_write_back_holds_its_tickets_later_jobs_until_done_or_dead(backend: &Backend) {
+    let queue = backend.open().await;
+    let begin = |batch: Batch| {
+        let queue = &queue;
+        async move {
+            queue
+                .call_started(&batch.claim, batch.lead.id)
+                .await
+                .expect("begun");
+            queue
+                .call_done(&batch.claim, batch.lead.id)
+                .await
+                .expect("one call done");
+            batch
+        }
+    };
+    // Ticket 1's write-back made one call, then failed; it waits to be retried.
+    queue
+        .enqueue("zd", &on_ticket("a", "1", false), 0)
+        .await
+        .expect("a");
+    let a = begin(claim(&queue, "w").await.expect("a")).await;
+    queue
+        .fail(&a, "429", Some(60_000))
+        .await
+        .expect("retry later");
+    queue
+        .enqueue("zd", &on_ticket("b", "1", false), 0)
+        .await
+        .expect("b");
+    queue
+        .enqueue("zd", &on_ticket("c", "2", false), 0)
+        .await
+        .expect("c");
+    assert_eq!(keys(&claim(&queue, "w").await.expect("c")), ["c"]);
+    assert!(
+        claim(&queue, "w").await.is_none(),
+        "b waits for a: finishing first, it would change the notes a's retry counts"
+    );
+    // A batch that failed before its first call holds nothing.
+    queue
+        .enqueue("zd", &on_ticket("x", "3", false), 0)
+        .await
+        .expect("x");
+    let x = claim(&queue, "w").await.expect("x");
+    queue
+        .fail(&x, "unavailable", Some(60_000))
+        .await
+        .expect("retry later");
+    queue
+        .enqueue("zd", &on_ticket("y", "3", false), 0)
+        .await
+        .expect("y");
+    assert_eq!(keys(&claim(&queue, "w").await.expect("y")), ["y"]);
+    // A begun batch that died lets its ticket go on.
+    queue
+        .enqueue("zd", &on_ticket("d", "4", false), 0)
+        .await
+        .expect("d");
+    let d = begin(claim(&queue, "w").await.expect("d")).await;
+    queue.fail(&d, "gone", None).await.expect("dead");
+    queue
+        .enqueue("zd", &on_ticket("e", "4", false), 0)
+        .await
+        .expect("e");
+    assert_eq!(keys(&claim(&queue, "w").await.expect("e")), ["e"]);
 }
 
 async fn a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old_owner(

@@ -158,7 +158,8 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
         ))
     })?;
     // Whether the ticket still gets notes from the bridge. Counted per finished
-    // batch, so a retry of this batch makes the same calls as its first attempt.
+    // batch, and no other batch of the ticket finishes while this one is begun
+    // (`Queue::claim`), so a retry makes the same calls as its first attempt.
     let ticket = &lead.job.target;
     let written = bridge
         .queue

@@ -275,6 +275,10 @@ impl PostgresQueue {
                      WHERE state = 'pending' AND batch_of IS NULL AND next_at_ms <= $1
                        AND NOT EXISTS (SELECT 1 FROM bridge_ticket_leases l
                                        WHERE l.ticket = j.ticket AND l.until_ms > $1)
+                       AND NOT EXISTS (SELECT 1 FROM bridge_jobs begun
+                                       WHERE begun.ticket = j.ticket
+                                         AND begun.state = 'pending'
+                                         AND begun.calls_started > 0 AND begun.id < j.id)
                      ORDER BY id LIMIT 1"
                 ),
                 &[&now],

@@ -262,6 +262,10 @@ impl SqliteQueue {
                      WHERE state = 'pending' AND batch_of IS NULL AND next_at_ms <= ?1
                        AND NOT EXISTS (SELECT 1 FROM ticket_leases l
                                        WHERE l.ticket = jobs.ticket AND l.until_ms > ?1)
+                       AND NOT EXISTS (SELECT 1 FROM jobs begun
+                                       WHERE begun.ticket = jobs.ticket
+                                         AND begun.state = 'pending'
+                                         AND begun.calls_started > 0 AND begun.id < jobs.id)
                      ORDER BY id LIMIT 1"
                 ))?
                 .query_row(params![now], |row| {
