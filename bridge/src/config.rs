@@ -195,6 +195,15 @@ impl BridgeConfig {
                 )));
             }
             helpdesk(endpoint)?;
+            // A delivery replayed within its max age, after its job was deleted,
+            // would be a new job.
+            if endpoint.max_age_secs > config.queue.retention_secs {
+                return Err(BridgeError::Invalid(format!(
+                    "endpoint '{}': max_age_secs ({}) is above [queue] retention_secs ({}): \
+                     a delivery replayed after its job is deleted would run again",
+                    endpoint.name, endpoint.max_age_secs, config.queue.retention_secs
+                )));
+            }
             if endpoint.max_requests_per_minute == 0 {
                 return Err(BridgeError::Invalid(format!(
                     "endpoint '{}': max_requests_per_minute must be above 0",

@@ -224,21 +224,26 @@ async fn receive(
         return refused(rejection);
     }
     // Remembered once verified (a forged delivery cannot fill the memory), and
-    // forgotten if the delivery is not acknowledged: its redelivery is welcome.
+    // forgotten if the delivery is not acknowledged (also when this future is
+    // dropped, the helpdesk having hung up): its redelivery is welcome.
     let replay_key = match helpdesk.replay_key(&headers, &body) {
         Ok(key) => key,
         Err(rejection) => return refused(rejection),
     };
-    if let Some(key) = &replay_key
-        && let Err(rejection) = endpoint.replays.first_time(key).await
-    {
-        return refused(rejection);
-    }
+    let admitted = match &replay_key {
+        Some(key) => match endpoint.replays.admit(key).await {
+            Ok(admitted) => Some(admitted),
+            Err(rejection) => return refused(rejection),
+        },
+        None => None,
+    };
     let answer = accept(&bridge, &name, endpoint, &body, traceparent(&headers)).await;
-    if let Some(key) = &replay_key
-        && !answer.0.is_success()
-    {
-        endpoint.replays.forget(key).await;
+    if let Some(admitted) = admitted {
+        if answer.0.is_success() {
+            admitted.acknowledged();
+        } else {
+            admitted.refused().await;
+        }
     }
     answer
 }
@@ -365,8 +370,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_delivery_is_not_accepted_for_longer_than_its_job_is_kept() {
+        let with = |max_age: u64, retention: u64| {
+            BridgeConfig::parse(&format!(
+                "sidecar = \"http://127.0.0.1:1\"\n[queue]\nretention_secs = {retention}\n[[endpoints]]\nname = \"z\"\n\
+                 helpdesk = \"zendesk\"\ntenant = \"acme\"\nbase_url = \"https://acme.example\"\n\
+                 max_age_secs = {max_age}\n"
+            ))
+        };
+        assert!(with(300, 300).is_ok(), "{:?}", with(300, 300).err());
+        assert!(with(299, 300).is_ok());
+        let err = with(301, 300).expect_err("refused").to_string();
+        assert!(err.contains("max_age_secs (301)"), "{err}");
+    }
+
+    #[test]
     fn a_config_error_names_the_place_not_the_secret() {
-        let endpoint = "[[endpoints]]\nname = \"z\"\nhelpdesk = \"zendesk\"\ntenant = \"acme\"\n";
+        let endpoint = "sidecar = \"http://127.0.0.1:1\"\n[[endpoints]]\nname = \"z\"\n\
+                        helpdesk = \"zendesk\"\ntenant = \"acme\"\nbase_url = \"https://acme.example\"\n";
         for line in [
             "signing_secert = \"whsec-S3CR3T\"",
             "api_token = 4242424242424242",
@@ -375,7 +396,7 @@ mod tests {
                 .expect_err("invalid")
                 .to_string();
             assert!(
-                err.starts_with("invalid bridge config: line 5, column "),
+                err.starts_with("invalid bridge config: line 7, column "),
                 "{err}"
             );
             assert!(

@@ -5,7 +5,11 @@
 //!
 //! The memory is bounded in time (`max_age_secs`) and size ([`CAPACITY`]): past
 //! either, a repeat is no longer refused here, and the queue's delivery keys
-//! still run a delivery's event once. It lives in memory: a restart forgets it.
+//! still run a delivery's event once while its job is kept (`retention_secs`).
+//! It lives in memory: a restart forgets it. A delivery is remembered from the
+//! moment it is let in; one the bridge did not acknowledge (an error, or the
+//! helpdesk hanging up first) is forgotten again, so that its redelivery is let
+//! in.
 
 use std::time::Duration;
 
@@ -37,12 +41,16 @@ impl Replays {
         }
     }
 
-    /// Remembers `key`; refuses it when it was already there (in one step, so two
-    /// copies arriving together cannot both pass).
-    pub(crate) async fn first_time(&self, key: &ReplayKey) -> Result<(), Rejection> {
+    /// Remembers `key` until the returned [`Admitted`] is dropped unacknowledged;
+    /// refuses it when it was already there (in one step, so two copies arriving
+    /// together cannot both pass).
+    pub(crate) async fn admit(&self, key: &ReplayKey) -> Result<Admitted, Rejection> {
         let entry = self.seen.entry(key.clone()).or_insert(()).await;
         if entry.is_fresh() {
-            Ok(())
+            Ok(Admitted {
+                seen: self.seen.clone(),
+                key: Some(key.clone()),
+            })
         } else {
             Err(Rejection::Replayed(format!(
                 "delivery {:?} was already received in the last {} s",
@@ -51,11 +59,42 @@ impl Replays {
             )))
         }
     }
+}
 
-    /// Forgets `key`: its delivery was not acknowledged, so the helpdesk's
-    /// redelivery is welcome.
-    pub(crate) async fn forget(&self, key: &ReplayKey) {
-        self.seen.invalidate(key).await;
+/// A delivery let in. Unless [`Admitted::acknowledged`], it is forgotten: at
+/// once by [`Admitted::refused`], or when dropped (the request was cancelled, as
+/// when the helpdesk hangs up while the job is being queued).
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    seen: moka::future::Cache<ReplayKey, ()>,
+    /// `None` once acknowledged or forgotten.
+    key: Option<ReplayKey>,
+}
+
+impl Admitted {
+    /// The delivery was queued and answered: a repeat is a replay.
+    pub(crate) fn acknowledged(mut self) {
+        self.key = None;
+    }
+
+    /// The delivery was not acknowledged: the helpdesk's redelivery is welcome.
+    pub(crate) async fn refused(mut self) {
+        if let Some(key) = self.key.take() {
+            self.seen.invalidate(&key).await;
+        }
+    }
+}
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        let seen = self.seen.clone();
+        // A cancelled request's future is dropped on the runtime.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { seen.invalidate(&key).await });
+        }
     }
 }
 
@@ -70,23 +109,44 @@ mod tests {
         }
     }
 
+    /// Lets `key` in and acknowledges it.
+    async fn acknowledge(replays: &Replays, key: &ReplayKey) -> Result<(), Rejection> {
+        replays.admit(key).await.map(Admitted::acknowledged)
+    }
+
     #[tokio::test]
     async fn a_delivery_is_let_in_once_within_the_max_age() {
         let replays = Replays::new(1);
-        assert_eq!(replays.first_time(&key("d-1", b"mac")).await, Ok(()));
-        let again = replays.first_time(&key("d-1", b"mac")).await;
+        assert_eq!(acknowledge(&replays, &key("d-1", b"mac")).await, Ok(()));
+        let again = acknowledge(&replays, &key("d-1", b"mac")).await;
         assert!(
             matches!(&again, Err(Rejection::Replayed(m)) if m.contains("d-1")),
             "{again:?}"
         );
         // Another delivery, or the same id signed over other bytes.
-        assert_eq!(replays.first_time(&key("d-2", b"mac")).await, Ok(()));
-        assert_eq!(replays.first_time(&key("d-1", b"other")).await, Ok(()));
-        // A delivery that was not acknowledged may come again.
-        replays.forget(&key("d-2", b"mac")).await;
-        assert_eq!(replays.first_time(&key("d-2", b"mac")).await, Ok(()));
+        assert_eq!(acknowledge(&replays, &key("d-2", b"mac")).await, Ok(()));
+        assert_eq!(acknowledge(&replays, &key("d-1", b"other")).await, Ok(()));
         // Past the max age it is no longer remembered.
         tokio::time::sleep(Duration::from_millis(1_200)).await;
-        assert_eq!(replays.first_time(&key("d-1", b"mac")).await, Ok(()));
+        assert_eq!(acknowledge(&replays, &key("d-1", b"mac")).await, Ok(()));
+    }
+
+    #[tokio::test]
+    async fn a_delivery_not_acknowledged_may_come_again() {
+        let replays = Replays::new(300);
+        let refused = replays.admit(&key("d-1", b"mac")).await.expect("first");
+        // A copy arriving meanwhile is refused: one of the two is being queued.
+        assert!(replays.admit(&key("d-1", b"mac")).await.is_err());
+        refused.refused().await;
+        assert!(replays.admit(&key("d-1", b"mac")).await.is_ok());
+        // Dropped unanswered, as when the helpdesk hangs up: forgotten too.
+        let cancelled = replays.admit(&key("d-2", b"mac")).await.expect("first");
+        drop(cancelled);
+        let mut again = replays.admit(&key("d-2", b"mac")).await;
+        while again.is_err() {
+            // The drop's forgetting runs as a task of its own.
+            tokio::task::yield_now().await;
+            again = replays.admit(&key("d-2", b"mac")).await;
+        }
     }
 }

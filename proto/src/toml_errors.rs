@@ -22,11 +22,12 @@ pub fn describe(text: &str, error: &toml::de::Error) -> String {
     }
 }
 
-/// `message` with the values of serde's `Unexpected` (`string "…"`,
-/// `integer `…``, …) left out; field names and expectations stay.
+/// `message` with the values serde quotes (`string "…"`, `integer `…``,
+/// `unknown variant `…``, …) left out; field names and expectations stay.
 fn without_values(message: &str) -> String {
-    const QUOTED: [(&str, char); 5] = [
+    const QUOTED: [(&str, char); 6] = [
         ("string \"", '"'),
+        ("unknown variant `", '`'),
         ("integer `", '`'),
         ("floating point `", '`'),
         ("boolean `", '`'),
@@ -71,6 +72,12 @@ mod tests {
         token: Option<String>,
         port: Option<u16>,
         tls: Option<bool>,
+        mode: Option<Mode>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    enum Mode {
+        On,
     }
 
     fn error_of(text: &str) -> String {
@@ -83,7 +90,7 @@ mod tests {
         let text = "port = 8080\ntokn = \"s3cr3t-value\"\n";
         assert_eq!(
             error_of(text),
-            "line 2, column 1: unknown field `tokn`, expected one of `token`, `port`, `tls`"
+            "line 2, column 1: unknown field `tokn`, expected one of `token`, `port`, `tls`, `mode`"
         );
         for text in [
             "token = 12345678\n",
@@ -91,6 +98,7 @@ mod tests {
             "port = 7.5\n",
             "token = true\n",
             "port = 1\ntls = \"s3cr3t\n",
+            "mode = \"s3cr3t\"\n",
         ] {
             let told = error_of(text);
             for secret in ["s3cr3t", "12345678", "7.5", "true"] {

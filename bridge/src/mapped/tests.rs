@@ -471,7 +471,7 @@ fn invalid_mappings_are_refused_naming_what_is_wrong() {
         (
             "scheme = \"basic\"\n\n#",
             "scheme = \"sign-it\"\n\n#",
-            "scheme",
+            "unknown variant, expected one of `hmac-sha256`",
         ),
         ("[[inbound.rules]]", "[[inbound.rulez]]", "rulez"),
     ] {
