@@ -81,6 +81,12 @@ allowed_hosts = ["*.0.0.1"]
 settings = { url = "http://127.0.0.1:5432/" }
 
 [[tenants]]
+id = "refusal-flood"
+[[tenants.plugins]]
+name = "plugin-forbidden-host"
+settings = { url = "http://evil.example.net/steal", repeat = "2000", pad = "16384" }
+
+[[tenants]]
 id = "name-to-loopback"
 [[tenants.plugins]]
 name = "plugin-forbidden-host"
@@ -382,6 +388,35 @@ async fn outbound_http_needs_a_grant_for_that_host() {
     let result = outcome(&response, "plugin-forbidden-host");
     assert_eq!(result.status(), Status::Denied, "{result:?}");
     assert!(result.error.contains("operator"), "{result:?}");
+}
+
+/// Refusals are kept and logged only for the first few of a call, each cut short:
+/// otherwise every one of 2,000 refused requests, each naming a 16 KiB URL, would
+/// be kept and logged whole.
+#[tokio::test]
+async fn a_plugin_looping_on_refusals_fills_neither_memory_nor_the_logs() {
+    let server = TestServer::start(&config()).await;
+    // The run's logs may hold earlier runs' lines: this one's event is its own.
+    let event_id = format!("flood-{}", std::process::id());
+    let response = run(&server, "refusal-flood", &event_id).await;
+    let result = outcome(&response, "plugin-forbidden-host");
+    assert_eq!(result.status(), Status::Denied, "{result:?}");
+    let start: String = result.error.chars().take(200).collect();
+    assert!(result.error.contains("not granted"), "{start}");
+    assert!(result.error.len() < 2048, "{} bytes", result.error.len());
+    let logged: usize = std::fs::read_dir(crossdesk_integration_tests::logs::dir())
+        .expect("the run's logs")
+        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
+        .map(|log| {
+            log.lines()
+                .filter(|line| {
+                    line.contains(&format!("event_id={event_id} "))
+                        && line.contains("runtime::host: denied:")
+                })
+                .count()
+        })
+        .sum();
+    assert!((1..=8).contains(&logged), "{logged} refusals logged");
 }
 
 #[tokio::test]

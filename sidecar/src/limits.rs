@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct Limits {
     /// Wall-clock deadline of one plugin call, guest code and host calls together.
     pub timeout_ms: u64,
-    /// Linear memory one plugin instance may grow to.
+    /// Linear memory one plugin instance may grow to, all its memories together.
     pub max_memory_bytes: u64,
     /// Table elements one plugin instance may use.
     pub max_table_elements: u32,

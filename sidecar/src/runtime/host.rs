@@ -17,6 +17,7 @@ use super::Grant;
 use super::bindings::{clock, contacts, http, kv, log, settings, types};
 use super::budget::MemoryBudget;
 use super::http::OutboundError;
+use super::refusals::{Refusals, one_line};
 use crate::metrics::{Metrics, OutboundOutcome};
 
 /// Longest key a plugin may store, in bytes.
@@ -35,12 +36,12 @@ pub(crate) struct CallState {
     grant: Arc<Grant>,
     pub(super) limiter: CallLimiter,
     /// Capability refusals, in order: the outcome's message when the call fails.
-    pub(super) denials: Vec<String>,
+    denials: Refusals,
     logs_emitted: u32,
     /// Built on first use: most plugins never touch WASI.
     wasi: Option<WasiCtx>,
     /// Socket uses WASI refused; shared with the WASI context's address check.
-    wasi_denials: Option<Arc<Mutex<Vec<String>>>>,
+    wasi_denials: Option<Arc<Mutex<Refusals>>>,
     /// `wasi:http` is linked only so that components importing it (JavaScript ones
     /// do, even when they never send a request) load; every request is refused.
     /// Plugins reach the network through `crossdesk:plugin/http`.
@@ -70,7 +71,7 @@ impl CallState {
                 memory_bytes: 0,
                 budget,
             },
-            denials: Vec::new(),
+            denials: Refusals::default(),
             logs_emitted: 0,
             wasi: None,
             wasi_denials: None,
@@ -114,14 +115,16 @@ impl CallState {
     }
 
     fn deny(&mut self, what: String) -> String {
-        tracing::warn!(tenant = %self.grant.tenant, plugin = %self.grant.plugin, "denied: {what}");
-        self.denials.push(what.clone());
+        let (what, kept) = self.denials.record(&what);
+        if kept {
+            tracing::warn!(tenant = %self.grant.tenant, plugin = %self.grant.plugin, "denied: {}", one_line(&what));
+        }
         what
     }
 
-    /// All refusals of the call, WASI's included.
+    /// The call's first refusals, WASI's included.
     pub(super) fn all_denials(&self) -> Vec<String> {
-        let mut all = self.denials.clone();
+        let mut all: Vec<String> = self.denials.iter().cloned().collect();
         if let Some(wasi) = &self.wasi_denials {
             all.extend(wasi.lock().iter().cloned());
         }
@@ -155,13 +158,20 @@ impl wasmtime::ResourceLimiter for CallLimiter {
         &mut self,
         current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_memory {
+        // Past the memory's own maximum, wasmtime refuses the growth after asking
+        // here, and nothing would give the reservation back until the instance
+        // goes: refused here first, it is never taken (`memory.grow` gives -1).
+        if maximum.is_some_and(|maximum| desired > maximum) {
+            return Ok(false);
+        }
+        // The limit is the instance's: all its memories together.
+        let growth = desired.saturating_sub(current);
+        if self.memory_bytes.saturating_add(growth) > self.max_memory {
             self.memory_exceeded = true;
             return Ok(false);
         }
-        let growth = desired.saturating_sub(current);
         if !self.budget.reserve(growth) {
             self.memory_exceeded = true;
             self.budget_spent = true;
@@ -204,7 +214,7 @@ impl WasiView for CallState {
             // can name it. Name lookup stays disabled.
             builder.allow_tcp(true).allow_udp(false);
             builder.socket_addr_check(move |addr, usage| {
-                denials.lock().push(format!(
+                denials.lock().record(&format!(
                     "network access to {addr} ({usage:?}) is not granted"
                 ));
                 Box::pin(async { false })
@@ -231,7 +241,7 @@ impl WasiHttpView for CallState {
 /// Refuses every `wasi:http` request and records it.
 #[derive(Default)]
 struct RefuseWasiHttp {
-    denials: Vec<String>,
+    denials: Refusals,
 }
 
 impl WasiHttpHooks for RefuseWasiHttp {
@@ -251,7 +261,7 @@ impl WasiHttpHooks for RefuseWasiHttp {
                 >,
             > + Send,
     > {
-        self.denials.push(format!(
+        self.denials.record(&format!(
             "wasi:http request to {} refused: plugins reach the network through crossdesk:plugin/http",
             request.uri()
         ));
@@ -267,7 +277,7 @@ impl log::Host for CallState {
             return;
         }
         self.logs_emitted = self.logs_emitted.saturating_add(1);
-        let message = truncate(&message, MAX_LOG_LINE);
+        let message = one_line(truncate(&message, MAX_LOG_LINE));
         let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
         match level {
             log::Level::Trace => tracing::trace!(%tenant, %plugin, "{message}"),
@@ -603,5 +613,53 @@ mod tests {
         assert_eq!(budget.used(), 4 << 20);
         drop(state);
         assert_eq!(budget.used(), 0);
+    }
+
+    #[test]
+    fn a_growth_past_the_memorys_own_maximum_takes_nothing_from_the_budget() {
+        let budget = Arc::new(MemoryBudget::new(1 << 30));
+        let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
+        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()));
+        use wasmtime::ResourceLimiter;
+        // `(memory 1 1)` asked again and again to grow.
+        for _ in 0..100 {
+            assert!(
+                !state
+                    .limiter
+                    .memory_growing(64 << 10, 32 << 20, Some(64 << 10))
+                    .expect("asked")
+            );
+        }
+        assert_eq!(budget.used(), 0);
+        assert!(!state.limiter.memory_exceeded, "the guest's own bound");
+    }
+
+    #[test]
+    fn the_memory_limit_is_the_instances_all_memories_together() {
+        let budget = Arc::new(MemoryBudget::new(1 << 30));
+        let limits = Limits {
+            max_memory_bytes: 64 << 20,
+            ..Limits::default()
+        };
+        let grant = Arc::new(Grant::nothing("acme", "p", limits));
+        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()));
+        use wasmtime::ResourceLimiter;
+        for _ in 0..2 {
+            assert!(
+                state
+                    .limiter
+                    .memory_growing(0, 32 << 20, None)
+                    .expect("asked")
+            );
+        }
+        // A third memory of 32 MiB, each under the limit, all three above it.
+        assert!(
+            !state
+                .limiter
+                .memory_growing(0, 32 << 20, None)
+                .expect("asked")
+        );
+        assert!(state.limiter.memory_exceeded);
+        assert_eq!(budget.used(), 64 << 20);
     }
 }

@@ -16,6 +16,7 @@ mod contract;
 mod host;
 pub mod http;
 mod overtime;
+mod refusals;
 pub(crate) use host::{MAX_KV_KEY, MAX_KV_VALUE};
 mod v0_1;
 mod warm;
