@@ -387,6 +387,14 @@ impl OutboundPolicy {
                 sent_secrets.push(value.as_bytes().to_vec());
             }
         }
+        if !sent_secrets.is_empty() || aws_credentials.is_some() {
+            // An echoed secret is cut out of the answer only where it appears
+            // whole: not compressed, not split across ranges the plugin asked for.
+            use reqwest::header::{ACCEPT_ENCODING, HeaderValue, IF_RANGE, RANGE};
+            header_map.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+            header_map.remove(RANGE);
+            header_map.remove(IF_RANGE);
+        }
         if let Some(credentials) = &aws_credentials {
             sign_aws(
                 &mut header_map,
@@ -806,14 +814,25 @@ mod tests {
             operator(&["127.0.0.1"]),
         )
         .expect("policy");
+        // Asking for it compressed, or in pieces, would hide it from the cut.
+        let asked = [("accept-encoding", "gzip"), ("range", "bytes=0-20")]
+            .map(|(name, value)| (name.to_owned(), value.to_owned()));
         let (status, headers, body) = internal
-            .send("GET", &format!("http://{host}/"), vec![], vec![], 1 << 20)
+            .send(
+                "GET",
+                &format!("http://{host}/"),
+                asked.to_vec(),
+                vec![],
+                1 << 20,
+            )
             .await
             .expect("sent");
         assert_eq!(status, 200);
         let body = String::from_utf8(body).expect("text");
         assert!(body.contains("[redacted]"), "{body}");
         assert!(!body.contains("s3cr3t-t0ken-value"), "{body}");
+        assert!(body.contains("accept-encoding: identity"), "{body}");
+        assert!(!body.contains("gzip") && !body.contains("range:"), "{body}");
         let echo = headers
             .iter()
             .find(|(k, _)| k == "x-echo")
