@@ -349,6 +349,56 @@ async fn stream_returns_one_result_per_event_in_arrival_order() {
     }
 }
 
+/// The server's deadline ends each event of a stream as it ends a unary request:
+/// a stream's events hold their claims and their customers' turns no longer.
+#[tokio::test]
+async fn each_event_of_a_stream_has_the_request_deadline() {
+    let mut config = install(&["plugin-tagger", "plugin-infinite-loop"]);
+    config.push_str(
+        r#"
+[server]
+request_timeout_ms = 400
+
+[limits]
+timeout_ms = 5000
+
+[[tenants]]
+id = "slow"
+[[tenants.plugins]]
+name = "plugin-infinite-loop"
+
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+"#,
+    );
+    let server = TestServer::start(&config).await;
+    let requests = [("slow", "deadline-1"), ("acme", "deadline-2")]
+        .map(|(tenant, id)| request(customer_message(tenant, id, "hello")));
+    let results: Vec<pb::StreamEventsResponse> = server
+        .client()
+        .await
+        .stream_events(tokio_stream::iter(requests))
+        .await
+        .expect("stream opens")
+        .into_inner()
+        .map(|r| r.expect("stream item"))
+        .collect()
+        .await;
+    match &results[0].result {
+        Some(pb::stream_events_response::Result::Error(e)) => {
+            assert_eq!(e.code, Code::DeadlineExceeded as i32, "{e:?}");
+            assert!(e.message.contains("request_timeout_ms"), "{e:?}");
+        }
+        other => panic!("the looping plugin's event ran past the deadline: {other:?}"),
+    }
+    assert!(matches!(
+        &results[1].result,
+        Some(pb::stream_events_response::Result::Response(_))
+    ));
+}
+
 #[tokio::test]
 async fn health_and_reflection_answer_standard_clients() {
     let server = TestServer::start(&config()).await;

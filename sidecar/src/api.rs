@@ -24,6 +24,7 @@ impl From<PipelineError> for Status {
             PipelineError::UnknownTenant(_) => Status::not_found(message),
             PipelineError::Suspended(_) => Status::failed_precondition(message),
             PipelineError::EventIdReused(_) => Status::already_exists(message),
+            PipelineError::DeadlineExceeded(_) => Status::deadline_exceeded(message),
             PipelineError::FailClosed { .. } | PipelineError::Unavailable(_) => {
                 Status::unavailable(message)
             }

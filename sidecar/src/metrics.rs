@@ -28,6 +28,8 @@ pub enum EventOutcome {
     fail_closed,
     over_quota,
     unavailable,
+    /// Not finished within `server.request_timeout_ms`.
+    deadline_exceeded,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

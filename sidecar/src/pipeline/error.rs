@@ -22,6 +22,9 @@ pub enum PipelineError {
     /// Something the event needs is unreachable for now (the store); retry.
     #[error("{0}")]
     Unavailable(String),
+    /// The event did not finish within `server.request_timeout_ms`.
+    #[error("the event did not finish within {} ms (server.request_timeout_ms)", .0.as_millis())]
+    DeadlineExceeded(Duration),
     #[error("tenant '{tenant}' is over its quota ({reason}); retry in {} ms", retry_after.as_millis())]
     OverQuota {
         tenant: String,

@@ -85,6 +85,9 @@ pub struct Sidecar {
     customers: ordering::CustomerOrder,
     calls: Arc<tokio::sync::Semaphore>,
     max_text_bytes: usize,
+    /// No event runs longer: the claim on its id and its customer's lease
+    /// (`idempotency`, `ordering`) last this long.
+    request_timeout: Duration,
     callers: crate::auth::Callers,
 }
 
@@ -236,6 +239,7 @@ impl Sidecar {
             customers,
             calls: Arc::new(tokio::sync::Semaphore::new(max_calls as usize)),
             max_text_bytes: config.server.max_text_bytes,
+            request_timeout: Duration::from_millis(config.server.request_timeout_ms),
             callers: crate::auth::Callers::from_config(&config.callers)?,
         });
         sidecar.install(desired)?;
@@ -316,7 +320,11 @@ impl Sidecar {
         use crate::metrics::EventOutcome;
         let tenant = event.tenant_id.clone();
         let kind = crate::metrics::kind_label(event.kind());
-        let result = self.handle_counted(event).await;
+        // The gRPC server's own deadline ends a unary request, not each event of
+        // a stream: this one ends every event, however it came.
+        let result = tokio::time::timeout(self.request_timeout, self.handle_counted(event))
+            .await
+            .unwrap_or(Err(PipelineError::DeadlineExceeded(self.request_timeout)));
         let outcome = match &result {
             Ok(response) if response.replayed => EventOutcome::replayed,
             Ok(_) => EventOutcome::ok,
@@ -327,6 +335,7 @@ impl Sidecar {
             Err(PipelineError::FailClosed { .. }) => EventOutcome::fail_closed,
             Err(PipelineError::OverQuota { .. }) => EventOutcome::over_quota,
             Err(PipelineError::Unavailable(_)) => EventOutcome::unavailable,
+            Err(PipelineError::DeadlineExceeded(_)) => EventOutcome::deadline_exceeded,
         };
         // An unknown tenant's id is whatever the caller sent: not a label.
         let tenant = match outcome {
