@@ -162,13 +162,13 @@ impl CustomerOrder {
             let until = now.saturating_add(lease_ms);
             let acquired = tokio::time::timeout(
                 STORE_WAIT,
-                store.acquire_lease(tenant, customer, &holder, now, until),
+                acquire(store, tenant, customer, &holder, now, until),
             )
             .await;
             let taken = match acquired {
                 Ok(Ok(taken)) => taken,
                 // The store is out: this process's order is all there is.
-                Ok(Err(e)) => return Turn::local_only(local, tenant, &e.to_string()),
+                Ok(Err(e)) => return Turn::local_only(local, tenant, &e),
                 Err(_) => return Turn::local_only(local, tenant, "no answer within a second"),
             };
             if taken {
@@ -185,6 +185,41 @@ impl CustomerOrder {
             tokio::time::sleep(wait).await;
             wait = wait.saturating_mul(2).min(LONGEST_WAIT);
         }
+    }
+}
+
+/// Takes the lease for `holder` in a task of its own: a statement sent runs to
+/// its end even when the event that asked is dropped (its request cancelled) or
+/// stops waiting, and a lease taken for nobody is then released at once rather
+/// than holding the customer's events on every replica until it ends.
+async fn acquire(
+    store: &Store,
+    tenant: &str,
+    customer: &str,
+    holder: &str,
+    now: i64,
+    until: i64,
+) -> Result<bool, String> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let store = store.clone();
+    let (tenant, customer, holder) = (tenant.to_owned(), customer.to_owned(), holder.to_owned());
+    tokio::spawn(async move {
+        let taken = store
+            .acquire_lease(&tenant, &customer, &holder, now, until)
+            .await;
+        if let Err(Ok(true)) = answer.send(taken) {
+            let lease = Lease {
+                store,
+                tenant,
+                customer,
+                holder,
+            };
+            lease.release().await;
+        }
+    });
+    match answered.await {
+        Ok(taken) => taken.map_err(|e| e.to_string()),
+        Err(_) => Err("the lease's task ended without an answer".into()),
     }
 }
 
@@ -276,5 +311,25 @@ mod tests {
         held.finish().await;
         next.await.finish().await;
         assert!(order.locks.len() <= 5, "{} locks kept", order.locks.len());
+    }
+
+    #[tokio::test]
+    async fn a_lease_taken_for_an_event_already_gone_is_released() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        // The event stops waiting as soon as the lease is asked for (its request
+        // was cancelled); the lease is taken all the same, for a minute.
+        let asked = acquire(&store, "acme", "c-1", "gone", 0, 60_000);
+        assert!(asked.now_or_never().is_none(), "not answered at once");
+        // Another holder gets it at once, not after that minute.
+        let since = std::time::Instant::now();
+        while !store
+            .acquire_lease("acme", "c-1", "next", 1, 60_001)
+            .await
+            .expect("acquire")
+        {
+            assert!(since.elapsed() < Duration::from_secs(10), "never released");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 }

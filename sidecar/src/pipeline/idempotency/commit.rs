@@ -81,12 +81,30 @@ async fn commit(
     waiting: Vec<Option<oneshot::Sender<Result<WriteOutcome, String>>>>,
 ) {
     let unwaited = waiting.iter().filter(|d| d.is_none()).count();
+    // Each claim's release, should its delivery be gone when the claim is made.
+    let releases: Vec<Option<ResponseWrite>> = writes
+        .iter()
+        .map(|write| match write {
+            ResponseWrite::Claim { key, owner, .. } => Some(ResponseWrite::Release {
+                key: key.clone(),
+                owner: owner.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
     match store.write_responses(writes, crate::store::now_ms()).await {
         Ok(outcomes) => {
             let mut kept_another = 0usize;
-            for (done, outcome) in waiting.into_iter().zip(outcomes) {
+            let mut abandoned = Vec::new();
+            for ((done, outcome), release) in waiting.into_iter().zip(outcomes).zip(releases) {
                 match done {
-                    Some(done) => drop(done.send(Ok(outcome))),
+                    Some(done) => {
+                        // The delivery was dropped (its request cancelled) or gave
+                        // up waiting: nobody runs the event under this claim.
+                        if let Err(Ok(WriteOutcome::Claimed)) = done.send(Ok(outcome)) {
+                            abandoned.extend(release);
+                        }
+                    }
                     None if outcome == WriteOutcome::Completed(false) => {
                         kept_another = kept_another.saturating_add(1);
                     }
@@ -98,6 +116,13 @@ async fn commit(
                     responses = kept_another,
                     "another replica recorded these events' responses: the claims' leases had ended"
                 );
+            }
+            if !abandoned.is_empty()
+                && let Err(e) = store
+                    .write_responses(abandoned, crate::store::now_ms())
+                    .await
+            {
+                tracing::warn!("claims of dropped deliveries stay until their leases end: {e}");
             }
         }
         Err(e) => {
@@ -133,5 +158,42 @@ pub(super) async fn purge(store: Store, max_bytes: u64) {
             Ok(_) => {}
             Err(e) => tracing::warn!("event responses not purged: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::EventKey;
+
+    #[tokio::test]
+    async fn a_claim_made_for_a_delivery_already_gone_is_released() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        let (jobs, queue) = mpsc::channel(16);
+        tokio::spawn(commit_batches(store.clone(), queue));
+        let key = EventKey {
+            tenant: "acme".into(),
+            event_id: "e-1".into(),
+        };
+        let claim = ResponseWrite::Claim {
+            key: key.clone(),
+            event_hash: vec![7; 32],
+            owner: "replica-a".into(),
+            lease_until_ms: i64::MAX,
+        };
+        // The delivery that asked is gone before the claim is made.
+        let (done, answer) = oneshot::channel();
+        drop(answer);
+        jobs.send(Job::Write {
+            write: claim,
+            done: Some(done),
+        })
+        .await
+        .expect("queued");
+        let (flushed, flush) = oneshot::channel();
+        jobs.send(Job::Flush(flushed)).await.expect("queued");
+        flush.await.expect("flushed");
+        assert_eq!(store.response(&key, 0).await.expect("read"), None);
     }
 }

@@ -223,7 +223,8 @@ fn unguarded<'a>(key: &EventKey, why: &str, run: impl FnOnce() -> Begun<'a>) -> 
     );
     match run() {
         Begun::Run(mut claim) => {
-            // Nothing to release: it was never claimed.
+            // Nothing to release here: a claim that commits after all finds
+            // nobody waiting, and the committing task releases it.
             claim.settled = true;
             Begun::Run(claim)
         }
