@@ -1069,6 +1069,44 @@ async fn admins_may_authenticate_with_a_client_certificate() {
     connect(Some(stranger.issue("ops", true)))
         .await
         .expect_err("a certificate from another CA");
+
+    // A browser holding the certificate presents it to any site's request: a
+    // page elsewhere posting a gRPC frame as text/plain (no CORS preflight) must
+    // not act as an admin.
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(ca.cert.pem()))
+        .domain_name("localhost")
+        .identity({
+            let (cert, key) = ca.issue("ops", true);
+            tonic::transport::Identity::from_pem(cert, key)
+        });
+    let mut browser = Channel::from_shared(format!("https://localhost:{port}"))
+        .expect("uri")
+        .tls_config(tls)
+        .expect("tls")
+        .connect()
+        .await
+        .expect("connected");
+    // DeleteTenant { tenant_id: "acme" }, framed as gRPC frames a message.
+    const FRAME: &[u8] = &[0, 0, 0, 0, 6, 0x0a, 4, b'a', b'c', b'm', b'e'];
+    let request = tonic::codegen::http::Request::post(format!(
+        "https://localhost:{port}/crossdesk.v1.AdminService/DeleteTenant"
+    ))
+    .header("content-type", "text/plain")
+    .body(tonic::body::Body::new(http_body_util::Full::new(
+        bytes::Bytes::from_static(FRAME),
+    )))
+    .expect("request");
+    use tonic::codegen::Service;
+    futures::future::poll_fn(|cx| browser.poll_ready(cx))
+        .await
+        .expect("ready");
+    let forged = browser.call(request).await.expect("answered");
+    assert_eq!(forged.status(), 415, "{:?}", forged.headers());
+    let listed = connect(Some(ca.issue("ops", true)))
+        .await
+        .expect("a certificate from the admin CA");
+    assert_eq!(listed.tenants.len(), 1, "acme is still there");
 }
 
 #[tokio::test]

@@ -47,7 +47,11 @@ pub async fn serve_admin(
         server = server.tls_config(crate::api::tls_config(tls)?)?;
     }
     // The admin web page shares the listener: browsers speak HTTP/1.1.
-    let routes = tonic::service::Routes::from(page).add_service(service);
+    let routes = tonic::service::Routes::from(page)
+        .add_service(service)
+        .into_axum_router()
+        .layer(axum::middleware::from_fn(grpc_clients_only));
+    let routes = tonic::service::Routes::from(routes);
     server
         .accept_http1(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
@@ -57,4 +61,32 @@ pub async fn serve_admin(
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await?;
     Ok(())
+}
+
+/// The admin API answers gRPC clients only. A browser holding an admin's client
+/// certificate presents it with any site's request, and the service routes a
+/// request by its path alone: a page elsewhere could post a gRPC frame as
+/// `text/plain` (which needs no CORS preflight) and act as an admin of every
+/// tenant. No such request can carry `content-type: application/grpc`. The
+/// page's own routes have their session and anti-forgery token.
+async fn grpc_clients_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path();
+    let is_rpc = path.starts_with("/crossdesk.") || path.starts_with("/grpc.");
+    let from_grpc_client = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/grpc"));
+    if is_rpc && !from_grpc_client {
+        return (
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the admin API takes gRPC requests (content-type: application/grpc) only\n",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
