@@ -654,6 +654,20 @@ users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
         (refused("region-ish", 0, 86_400), "cannot slice by"),
         (refused("language", 86_400, 0), "before"),
         (refused("language", 0, 4_000 * 86_400), "at most"),
+        (
+            pb::GetReportRequest {
+                by: vec!["region".into(), "language".into(), "region".into()],
+                ..refused("language", 0, 86_400)
+            },
+            "region once only",
+        ),
+        (
+            pb::GetReportRequest {
+                by: vec!["region".into(); 100_000],
+                ..refused("language", 0, 86_400)
+            },
+            "6 dimensions at most",
+        ),
     ] {
         let status = admin
             .get_report(as_admin(OPS, request))

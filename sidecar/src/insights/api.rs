@@ -34,18 +34,30 @@ pub async fn get_report(
     store: &Store,
     request: pb::GetReportRequest,
 ) -> Result<pb::Report, Status> {
-    let by = request
-        .by
-        .iter()
-        .map(|name| {
-            Dimension::parse(name).ok_or_else(|| {
-                Status::invalid_argument(format!(
-                    "cannot slice by {:?}: give region, country, language, channel, category or group",
-                    name.chars().take(40).collect::<String>()
-                ))
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    // Each dimension at most once: a report's every line carries a key as long
+    // as `by`, so a request of millions of names would hold gigabytes.
+    if request.by.len() > Dimension::COUNT {
+        return Err(Status::invalid_argument(format!(
+            "a report is sliced by {} dimensions at most, each once",
+            Dimension::COUNT
+        )));
+    }
+    let mut by: Vec<Dimension> = Vec::with_capacity(request.by.len());
+    for name in &request.by {
+        let dimension = Dimension::parse(name).ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "cannot slice by {:?}: give region, country, language, channel, category or group",
+                name.chars().take(40).collect::<String>()
+            ))
+        })?;
+        if by.contains(&dimension) {
+            return Err(Status::invalid_argument(format!(
+                "a report is sliced by {} once only",
+                dimension.name()
+            )));
+        }
+        by.push(dimension);
+    }
     let until_day = request.until.as_ref().map_or_else(
         || day_of(crate::store::now_ms().div_euclid(1_000)).saturating_add(1),
         |t| day_of(t.seconds),

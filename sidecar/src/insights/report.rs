@@ -37,6 +37,9 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    /// How many dimensions there are (the last one's number, plus one).
+    pub const COUNT: usize = Dimension::Group as usize + 1;
+
     pub fn parse(name: &str) -> Option<Dimension> {
         Some(match name.trim() {
             "region" => Dimension::Region,
