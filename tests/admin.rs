@@ -935,6 +935,78 @@ async fn with_trusted_keys_only_a_component_they_signed_is_installed() {
         installed.signed_by,
         crossdesk_sidecar::signing::key_id(&trusted).expect("id")
     );
+
+    // The file's plugin-noop was installed unsigned: upgraded to a signed
+    // build, it cannot come back by a rollback.
+    let signed = std::fs::read(plugin("plugin-kv-counter")).expect("read");
+    admin
+        .install_plugin(as_admin(
+            OPS,
+            pb::InstallPluginRequest {
+                signature: crossdesk_sidecar::signing::sign(&publisher, &signed).expect("sign"),
+                component: signed,
+                name: "plugin-noop".into(),
+            },
+        ))
+        .await
+        .expect("a signed upgrade");
+    let refused = admin
+        .rollback_plugin(as_admin(
+            OPS,
+            pb::PluginRef {
+                name: "plugin-noop".into(),
+            },
+        ))
+        .await
+        .expect_err("back to an unsigned version");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("none of the trusted keys"),
+        "{}",
+        refused.message()
+    );
+}
+
+#[tokio::test]
+async fn an_upgrade_keeps_every_tenants_settings_valid() {
+    let server = TestServer::start(&two_tenants()).await;
+    let mut admin = server.admin().await;
+    // acme gives the tagger a `tag`; the no-op build declares no setting.
+    let refused = admin
+        .install_plugin(as_admin(
+            OPS,
+            pb::InstallPluginRequest {
+                component: std::fs::read(plugin("plugin-noop")).expect("read"),
+                signature: String::new(),
+                name: "plugin-tagger".into(),
+            },
+        ))
+        .await
+        .expect_err("acme's settings would not fit");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("tenant 'acme'")
+            && refused
+                .message()
+                .contains("plugins.plugin-tagger.settings.tag"),
+        "{}",
+        refused.message()
+    );
+    // Nothing changed: acme's events are still tagged.
+    let response = server
+        .client()
+        .await
+        .handle_event(request(customer_message("acme", "up-1", "hi")))
+        .await
+        .expect("event")
+        .into_inner();
+    assert!(
+        response.actions.iter().any(|a| matches!(
+            &a.kind,
+            Some(pb::action::Kind::AddTags(t)) if t.tags.iter().any(|t| t == "first")
+        )),
+        "{response:?}"
+    );
 }
 
 #[tokio::test]

@@ -110,17 +110,18 @@ impl Sidecar {
                         plugin: grant.name.clone(),
                         message: "no installed plugin has that name".into(),
                     })?;
-            let secrets = desired
+            let stored = desired
                 .secrets
                 .get(&(id.to_owned(), grant.name.clone()))
                 .map_or(&[][..], Vec::as_slice);
+            let secrets = named_secrets(grant, stored);
             let step = Arc::new(make_step(
                 &self.bounds,
                 id,
                 grant.isolation.max(doc.isolation),
                 grant,
                 plugin,
-                secrets,
+                &secrets,
                 &self.store,
             )?);
             steps.insert(grant.name.clone(), step.clone());
@@ -158,6 +159,21 @@ impl Sidecar {
             fingerprint,
         })
     }
+}
+
+/// The stored secrets the grant names. A row it does not name (one left behind
+/// when a detach raced a secret's setting) is never sent: the grant says what
+/// the plugin's requests carry.
+fn named_secrets(grant: &GrantDoc, stored: &[SecretValue]) -> Vec<SecretValue> {
+    stored
+        .iter()
+        .filter(|secret| {
+            grant.secrets.iter().any(|named| {
+                named.host == secret.host && named.header.eq_ignore_ascii_case(&secret.header)
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// Builds a tenant's step from its (validated) grant: the limits, storage, settings
@@ -274,4 +290,33 @@ pub(super) async fn watch(sidecar: Weak<Sidecar>, every: Duration) {
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grant::SecretRef;
+
+    #[test]
+    fn only_the_secrets_the_grant_names_are_sent() {
+        let value = |host: &str, header: &str| SecretValue {
+            host: host.into(),
+            header: header.into(),
+            value: "v".into(),
+        };
+        let mut grant = GrantDoc::new("mt");
+        grant.secrets = vec![SecretRef::named("api.deepl.com", "Authorization")];
+        let stored = [
+            value("api.deepl.com", "authorization"),
+            value("api.deepl.com", "x-left-behind"),
+            value("other.example", "Authorization"),
+        ];
+        let sent: Vec<_> = named_secrets(&grant, &stored)
+            .into_iter()
+            .map(|s| (s.host, s.header))
+            .collect();
+        assert_eq!(sent, [("api.deepl.com".into(), "authorization".into())]);
+        grant.secrets.clear();
+        assert!(named_secrets(&grant, &stored).is_empty());
+    }
 }
