@@ -73,6 +73,7 @@ on_both_backends!(
     secrets_are_upserted_and_deleted,
     plugin_blobs_and_versions,
     set_plugin_checks_the_active_version,
+    a_plugin_cannot_be_removed_and_attached_at_once,
     audit_log_is_newest_first_with_filter_and_paging,
     control_version_counts_changes_across_connections,
     racing_changes_with_the_same_expectation_let_one_win,
@@ -816,6 +817,72 @@ async fn plugin_blobs_and_versions(db: &Db) {
         ]
     );
     assert!(versions.iter().all(|v| v.version == "1.0.0"));
+}
+
+/// A removal and a tenant's change validated against the same state: whichever
+/// commits second finds the other, in its own transaction.
+async fn a_plugin_cannot_be_removed_and_attached_at_once(db: &Db) {
+    let store = db.open().await;
+    store
+        .apply(
+            vec![set_plugin("tone", Some("d1"), None, None)],
+            audit("plugin.install", None),
+        )
+        .await
+        .expect("install");
+    let attaching = r#"{"plugins":[{"name":"tone"}]}"#;
+    store
+        .apply(
+            vec![put_tenant("acme", r#"{"plugins":[]}"#, None)],
+            audit("tenant.create", Some("acme")),
+        )
+        .await
+        .expect("create");
+    // The tenant's change commits first: the removal finds it.
+    store
+        .apply(
+            vec![put_tenant("acme", attaching, Some(1))],
+            audit("plugin.configure", Some("acme")),
+        )
+        .await
+        .expect("attach");
+    assert_eq!(
+        conflict(
+            store
+                .apply(
+                    vec![set_plugin("tone", None, None, Some("d1"))],
+                    audit("plugin.remove", None)
+                )
+                .await
+        ),
+        "plugin 'tone' was put in tenant 'acme''s pipeline meanwhile"
+    );
+    // The removal commits first: the tenant's change finds it.
+    store
+        .apply(
+            vec![put_tenant("acme", r#"{"plugins":[]}"#, Some(2))],
+            audit("plugin.detach", Some("acme")),
+        )
+        .await
+        .expect("detach");
+    store
+        .apply(
+            vec![set_plugin("tone", None, None, Some("d1"))],
+            audit("plugin.remove", None),
+        )
+        .await
+        .expect("remove");
+    assert_eq!(
+        conflict(
+            store
+                .apply(
+                    vec![put_tenant("acme", attaching, Some(3))],
+                    audit("plugin.configure", Some("acme"))
+                )
+                .await
+        ),
+        "plugin 'tone' was removed meanwhile"
+    );
 }
 
 async fn set_plugin_checks_the_active_version(db: &Db) {

@@ -447,3 +447,15 @@ pub(crate) fn now_ms() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// A tenant's document names a plugin another change removed.
+fn removed_meanwhile(plugin: &str) -> StoreError {
+    StoreError::Conflict(format!("plugin '{plugin}' was removed meanwhile"))
+}
+
+/// A plugin being removed was put in a tenant's pipeline by another change.
+fn attached_meanwhile(plugin: &str, tenant: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "plugin '{plugin}' was put in tenant '{tenant}''s pipeline meanwhile"
+    ))
+}

@@ -740,6 +740,20 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
                     Some(_) => format!("tenant '{id}' was changed or deleted meanwhile"),
                 }));
             }
+            // Checked here, in the transaction (the control lock is held): a
+            // removal may have committed since the document was validated.
+            let missing = tx
+                .query_opt(
+                    "SELECT named #>> '{}' FROM jsonb_path_query($1::text::jsonb, '$.plugins[*].name') AS named
+                     WHERE NOT EXISTS (SELECT 1 FROM plugins WHERE name = named #>> '{}')
+                     LIMIT 1",
+                    &[&doc],
+                )
+                .await?;
+            if let Some(row) = missing {
+                let plugin: String = row.try_get(0)?;
+                return Err(super::removed_meanwhile(&plugin));
+            }
         }
         ControlWrite::DeleteTenant { id, expected } => {
             let removed = tx
@@ -818,6 +832,21 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
                 return Err(StoreError::Conflict(format!(
                     "plugin '{name}' was changed meanwhile"
                 )));
+            }
+            if active.is_none() {
+                let user = tx
+                    .query_opt(
+                        "SELECT id FROM tenants
+                         WHERE jsonb_path_exists(doc::jsonb, '$.plugins[*].name ? (@ == $n)',
+                                                 jsonb_build_object('n', $1::text))
+                         LIMIT 1",
+                        &[&name],
+                    )
+                    .await?;
+                if let Some(row) = user {
+                    let tenant: String = row.try_get(0)?;
+                    return Err(super::attached_meanwhile(&name, &tenant));
+                }
             }
             match active {
                 Some(active) => {

@@ -620,6 +620,23 @@ fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<()
                     Some(_) => format!("tenant '{id}' was changed or deleted meanwhile"),
                 }));
             }
+            // Checked here, in the transaction: a removal may have committed
+            // since the document was validated.
+            let missing: Option<String> = tx
+                .query_row(
+                    "SELECT named FROM (
+                         SELECT CASE WHEN p.type = 'object'
+                                     THEN json_extract(p.value, '$.name') END AS named
+                         FROM json_each(?1, '$.plugins') AS p)
+                     WHERE named IS NOT NULL AND named NOT IN (SELECT name FROM plugins)
+                     LIMIT 1",
+                    params![doc],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if let Some(plugin) = missing {
+                return Err(super::removed_meanwhile(&plugin));
+            }
         }
         ControlWrite::DeleteTenant { id, expected } => {
             let removed = tx.execute(
@@ -691,6 +708,21 @@ fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<()
                 return Err(StoreError::Conflict(format!(
                     "plugin '{name}' was changed meanwhile"
                 )));
+            }
+            if active.is_none() {
+                let user: Option<String> = tx
+                    .query_row(
+                        "SELECT t.id FROM tenants AS t, json_each(t.doc, '$.plugins') AS p
+                         WHERE CASE WHEN p.type = 'object'
+                                    THEN json_extract(p.value, '$.name') END = ?1
+                         LIMIT 1",
+                        params![name],
+                        |row| row.get(0),
+                    )
+                    .optional()?;
+                if let Some(tenant) = user {
+                    return Err(super::attached_meanwhile(&name, &tenant));
+                }
             }
             match active {
                 Some(active) => tx.execute(
