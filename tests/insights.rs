@@ -580,6 +580,26 @@ async fn a_generated_history_is_reported_as_computed_spikes_flagged_and_customer
         .expect("erase")
         .into_inner();
     assert_eq!(erased.tickets_erased as usize, theirs);
+    // Audited, naming the customer by a digest only.
+    let audit = admin
+        .list_audit_log(as_admin(
+            OPS,
+            pb::ListAuditLogRequest {
+                tenant_id: "acme".into(),
+                limit: 1,
+                before_id: 0,
+            },
+        ))
+        .await
+        .expect("audit")
+        .into_inner();
+    let entry = &audit.entries[0];
+    assert_eq!(
+        (entry.action.as_str(), entry.actor.as_str()),
+        ("customer.erase", "ops")
+    );
+    assert!(entry.target.starts_with("customer sha256:"), "{entry:?}");
+    assert!(!entry.target.contains(&customer), "{entry:?}");
     let after = report(&server, first_day, (0, WEEKS), &[]).await;
     assert_eq!(
         after.total.expect("total").tickets,

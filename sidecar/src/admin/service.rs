@@ -675,8 +675,32 @@ impl AdminService for AdminApi {
         let r = request.into_inner();
         admin.may_manage(&r.tenant_id)?;
         tracing::info!(admin = %admin.name, tenant = %r.tenant_id, "erasing a customer's insight data");
-        crate::insights::api::erase_customer(self.control.store(), r)
+        // The audit log names the customer by a digest: it proves which id was
+        // erased to whoever holds it, without keeping the id itself.
+        let customer = {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(r.customer_id.as_bytes());
+            format!("customer sha256:{}", hex::encode(&digest[..16]))
+        };
+        let tenant = r.tenant_id.clone();
+        let erased = crate::insights::api::erase_customer(self.control.store(), r).await?;
+        let audit = crate::store::NewAuditEntry {
+            actor: admin.name.clone(),
+            tenant: Some(tenant),
+            action: "customer.erase".into(),
+            target: customer,
+            before: None,
+            after: Some(format!("{{\"tickets_erased\":{}}}", erased.tickets_erased)),
+        };
+        self.control
+            .store()
+            .apply(Vec::new(), audit)
             .await
-            .map(Response::new)
+            .map_err(|e| {
+                Status::unavailable(format!(
+                    "the customer's data was erased, but the audit entry was not stored: {e}"
+                ))
+            })?;
+        Ok(Response::new(erased))
     }
 }
