@@ -194,6 +194,16 @@ impl Engine {
                 ))
             })?;
         let url = url.trim().trim_end_matches('/');
+        // Every error about an engine names its URL (notes, logs, the breaker's
+        // last error): one carrying credentials is refused without being shown.
+        let authority = url.split("://").nth(1).unwrap_or_default();
+        let authority = authority.split(['/', '?', '#']).next().unwrap_or_default();
+        if authority.contains('@') {
+            return Err(PluginError::new(format!(
+                "setting engines: the URL of engine {wanted:?} carries credentials \
+                 (user:password@host); give them to the host as the tenant's secret for that host"
+            )));
+        }
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(PluginError::new(format!(
                 "setting engine_url: {url:?} is not an http(s) URL"
@@ -486,6 +496,22 @@ mod tests {
         let long = format!(r#"{{"message": "{}"}}"#, "y".repeat(500));
         let cut = engine_message(long.as_bytes()).expect("message");
         assert_eq!(cut.chars().count(), 200);
+    }
+
+    #[test]
+    fn an_engine_url_with_credentials_is_refused_without_showing_them() {
+        for url in [
+            "https://key:S3CR3T@lt.example",
+            "https://S3CR3T@lt.example/translate",
+        ] {
+            let Err(error) = Engine::new("libretranslate", url) else {
+                panic!("{url} accepted");
+            };
+            assert!(error.message.contains("credentials"), "{}", error.message);
+            assert!(!error.message.contains("S3CR3T"), "{}", error.message);
+        }
+        // An @ further on (a path, a query) is no credential.
+        assert!(Engine::new("libretranslate", "https://lt.example/a@b?to=x@y").is_ok());
     }
 
     #[test]

@@ -338,7 +338,9 @@ impl Document {
                     let translatable = pieces
                         .iter()
                         .any(|p| matches!(p, Piece::Text(t) if has_letter(t)));
-                    match next.next().filter(|_| translatable) {
+                    // Only translatable units were sent (`units`): a line of a
+                    // URL alone takes no translation from the next line.
+                    match translatable.then(|| next.next()).flatten() {
                         Some(translated) => out.push_str(translated),
                         None => {
                             for piece in pieces {
@@ -435,6 +437,27 @@ mod tests {
             .unwrap();
         assert_eq!(out, "  Hola <b>tú</b>\n\n<p>segunda línea</p>  ");
         assert_eq!(method, Method::Placeholders);
+    }
+
+    #[test]
+    fn a_line_with_nothing_to_translate_leaves_the_next_lines_in_place() {
+        let text = "Hi Ana,\nhttps://shop.example/track\nYour parcel ships tomorrow.\nSee you.";
+        let doc = Document::new(text, &Glossary::default(), "es");
+        assert_eq!(
+            doc.markup(),
+            ["Hi Ana,", "Your parcel ships tomorrow.", "See you."]
+        );
+        let (out, _) = doc
+            .translate(engine(|t| {
+                t.replace("Hi", "Hola")
+                    .replace("Your parcel ships tomorrow.", "Tu paquete sale mañana.")
+                    .replace("See you.", "Hasta luego.")
+            }))
+            .unwrap();
+        assert_eq!(
+            out,
+            "Hola Ana,\nhttps://shop.example/track\nTu paquete sale mañana.\nHasta luego."
+        );
     }
 
     #[test]

@@ -414,11 +414,15 @@ impl Scanner<'_> {
     }
 
     fn url(&self, i: usize) -> Option<(usize, Kind)> {
-        let rest = self.rest(i);
-        let head = rest.get(..rest.len().min(8))?.to_ascii_lowercase();
+        // Compared as bytes: the eighth byte may fall inside the host's first
+        // character (`http://п…`).
+        let head = self.rest(i).as_bytes();
         let prefix = ["https://", "http://", "ftp://", "mailto:", "www."]
             .into_iter()
-            .find(|p| head.starts_with(p))?;
+            .find(|p| {
+                head.get(..p.len())
+                    .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+            })?;
         let end = self.address_end(i + prefix.len());
         (end > i + prefix.len()).then_some((end, Kind::Url))
     }
@@ -755,6 +759,16 @@ mod tests {
         assert_eq!(
             found("詳細はhttps://x.example/aをご覧ください"),
             [(Kind::Url, "https://x.example/a")]
+        );
+    }
+
+    #[test]
+    fn an_address_with_a_non_ascii_host_is_kept_whole() {
+        let text = "pague en http://пример.рф/оплата hoy";
+        assert!(
+            found(text).contains(&(Kind::Url, "http://пример.рф/оплата")),
+            "{:?}",
+            found(text)
         );
     }
 
