@@ -223,8 +223,14 @@ fn macros(text: &str, spans: &mut Vec<Span>) {
         while let Some(offset) = text[at..].find(open) {
             let start = at + offset;
             let body = &text[start + 2..];
-            // Bounded: an unclosed "{{" does not swallow the rest of the draft.
-            match body.find(close).filter(|len| *len <= 200) {
+            // Bounded: an unclosed "{{" does not swallow the rest of the draft,
+            // nor is the rest searched for its close (a draft of "{{" repeated
+            // would make that quadratic).
+            let mut window = body.len().min(200 + close.len());
+            while !body.is_char_boundary(window) {
+                window -= 1;
+            }
+            match body[..window].find(close).filter(|len| *len <= 200) {
                 Some(len) => {
                     let end = start + 2 + len + 2;
                     spans.push(Span {
@@ -262,10 +268,17 @@ fn url_end(text: &str, start: usize) -> usize {
         }
         end = start + i + c.len_utf8();
     }
+    // Counted once, then kept as the end moves back: recounting per character
+    // made a URL of thousands of ')' quadratic.
+    let url = &text[start..end];
+    let opened = url.matches('(').count();
+    let mut closed = url.matches(')').count();
     while let Some(last) = char_before(text, end) {
-        let url = &text[start..end];
-        let unbalanced = last == ')' && url.matches('(').count() < url.matches(')').count();
+        let unbalanced = last == ')' && opened < closed;
         if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | ']' | '}') || unbalanced {
+            if last == ')' {
+                closed = closed.saturating_sub(1);
+            }
             end -= last.len_utf8();
         } else {
             break;
@@ -534,6 +547,35 @@ mod tests {
             ]
         );
         assert!(found("e.g. node.js and Mr. Smith", &[]).is_empty());
+    }
+
+    #[test]
+    fn a_url_keeps_its_own_parentheses_only() {
+        assert_eq!(
+            found("(see https://x.example/a_(b)).", &[]),
+            ["https://x.example/a_(b)"]
+        );
+        assert_eq!(
+            found("https://x.example/a)))", &[]),
+            ["https://x.example/a"]
+        );
+    }
+
+    #[test]
+    fn hostile_drafts_are_scanned_in_linear_time() {
+        // Each took minutes when a URL's parentheses were recounted per character,
+        // or every "{{" searched the rest of the draft for its close.
+        let closing = format!("https://a{}", ")".repeat(64 * 1024));
+        for text in [closing, "{{}".repeat(20_000), "{%}".repeat(20_000)] {
+            let started = std::time::Instant::now();
+            let _ = find(&text, &[]);
+            assert!(
+                started.elapsed().as_secs() < 2,
+                "{:?}… took {:?}",
+                &text[..12],
+                started.elapsed()
+            );
+        }
     }
 
     #[test]
