@@ -30,12 +30,12 @@
 //! 0.3 · interest(article category) / max interest + 0.2 · [article category is the
 //! inquiry's topic or category]` — so articles in the customer's language come first.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crossdesk_sdk::Recommendation;
 
 use crate::catalog::{Article, Product};
-use crate::profile::{Preferences, PriceBand, Profile, category_prices, percentile};
+use crate::profile::{Preferences, PriceBand, Profile, percentile_in_sorted};
 use crate::text::tokenize;
 use crate::topic::Topic;
 
@@ -185,6 +185,19 @@ pub fn rank_products(
         return sort_top(ranked, top_k);
     };
     let max_interest = prefs.max_interest();
+    // Each category's prices sorted, and the products by id, once: per product
+    // a lookup, not two passes over the catalog (quadratic on a large one).
+    let mut prices: HashMap<&str, Vec<f64>> = HashMap::new();
+    for p in catalog {
+        prices.entry(p.category.as_str()).or_default().push(p.price);
+    }
+    for sorted in prices.values_mut() {
+        sorted.sort_by(f64::total_cmp);
+    }
+    let mut by_id: HashMap<&str, &Product> = HashMap::new();
+    for p in catalog {
+        by_id.entry(p.id.as_str()).or_insert(p);
+    }
     let ranked = catalog
         .iter()
         .filter(|p| !profile.bought(&p.id))
@@ -197,7 +210,10 @@ pub fn rank_products(
             let asked = inquiry.category.as_deref() == Some(p.category.as_str());
             let preference = prefs.price.get(&p.category);
             let fit = preference.map_or(0.5, |pref| {
-                let position = percentile(p.price, &category_prices(catalog, &p.category));
+                let sorted = prices
+                    .get(p.category.as_str())
+                    .map_or(&[][..], Vec::as_slice);
+                let position = percentile_in_sorted(p.price, sorted);
                 1.0 - (position - price_target(pref.percentile, pref.band)).abs()
             });
             let vocabulary = product_terms(p);
@@ -225,9 +241,8 @@ pub fn rank_products(
                 .rev()
                 .find(|b| b.category == p.category)
             {
-                let name = catalog
-                    .iter()
-                    .find(|c| c.id == last.item_id)
+                let name = by_id
+                    .get(last.item_id.as_str())
                     .map_or(last.item_id.as_str(), |c| c.name(language));
                 reasons.push(format!("bought {name} in {}", p.category));
             }
