@@ -1,6 +1,8 @@
 //! A call's refusals of capabilities: what its outcome names (`DENIED`) and what
 //! the log says. Bounded: a plugin looping on a refused request, each naming a
-//! URL of its own making, fills neither the host's memory nor its logs.
+//! URL of its own making, fills neither the host's memory nor its logs. And
+//! [`one_line`], which keeps what a plugin wrote (a refusal's URL, a log line)
+//! to one line of the host's log.
 
 /// Refusals kept per call; later ones are dropped (the first is the one the
 /// outcome names).

@@ -81,28 +81,33 @@ async fn commit(
     waiting: Vec<Option<oneshot::Sender<Result<WriteOutcome, String>>>>,
 ) {
     let unwaited = waiting.iter().filter(|d| d.is_none()).count();
-    // Each claim's release, should its delivery be gone when the claim is made.
-    let releases: Vec<Option<ResponseWrite>> = writes
+    // Each claim's release, by its place in the batch, should its delivery be
+    // gone when the claim is made. Responses, a batch's bulk, need none.
+    let releases: Vec<(usize, ResponseWrite)> = writes
         .iter()
-        .map(|write| match write {
-            ResponseWrite::Claim { key, owner, .. } => Some(ResponseWrite::Release {
-                key: key.clone(),
-                owner: owner.clone(),
-            }),
+        .enumerate()
+        .filter_map(|(at, write)| match write {
+            ResponseWrite::Claim { key, owner, .. } => Some((
+                at,
+                ResponseWrite::Release {
+                    key: key.clone(),
+                    owner: owner.clone(),
+                },
+            )),
             _ => None,
         })
         .collect();
     match store.write_responses(writes, crate::store::now_ms()).await {
         Ok(outcomes) => {
             let mut kept_another = 0usize;
-            let mut abandoned = Vec::new();
-            for ((done, outcome), release) in waiting.into_iter().zip(outcomes).zip(releases) {
+            let mut abandoned_at = Vec::new();
+            for (at, (done, outcome)) in waiting.into_iter().zip(outcomes).enumerate() {
                 match done {
                     Some(done) => {
                         // The delivery was dropped (its request cancelled) or gave
                         // up waiting: nobody runs the event under this claim.
                         if let Err(Ok(WriteOutcome::Claimed)) = done.send(Ok(outcome)) {
-                            abandoned.extend(release);
+                            abandoned_at.push(at);
                         }
                     }
                     None if outcome == WriteOutcome::Completed(false) => {
@@ -117,6 +122,11 @@ async fn commit(
                     "another replica recorded these events' responses: the claims' leases had ended"
                 );
             }
+            let abandoned: Vec<ResponseWrite> = releases
+                .into_iter()
+                .filter(|(at, _)| abandoned_at.contains(at))
+                .map(|(_, release)| release)
+                .collect();
             if !abandoned.is_empty()
                 && let Err(e) = store
                     .write_responses(abandoned, crate::store::now_ms())
