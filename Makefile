@@ -3,6 +3,11 @@
 
 CARGO ?= cargo
 PLUGIN_DIR := target/plugins
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+# What builds the Rust plugins. `make test` passes the xtask its own workspace
+# build made: built alone, xtask resolves its dependencies' features apart from
+# the workspace's, and half a minute of compiling is done twice.
+XTASK ?= $(CARGO) run --quiet -p xtask --
 
 .PHONY: all toolchain engines plugins build demo test bench soak fuzz fmt lint deny ci clean-plugins deploy-check scale detection
 
@@ -22,7 +27,7 @@ engines:
 # component in $(PLUGIN_DIR), and the JavaScript ones (examples/js-plugin,
 # tests/plugins-js/) with componentize-js.
 plugins: toolchain
-	$(CARGO) run --quiet -p xtask -- build-plugins --out-dir $(PLUGIN_DIR)
+	$(XTASK) build-plugins --out-dir $(PLUGIN_DIR)
 	@bash scripts/js-plugins.sh $(PLUGIN_DIR)
 
 build:
@@ -33,11 +38,13 @@ build:
 demo: plugins build engines
 	@bash scripts/demo.sh
 
-# The binary too (tests that kill and restart the sidecar run it as a process),
-# built with the test targets in one resolution of features, so that nothing is
-# compiled twice. Then no secret of the suite may appear in what it logged.
-test: plugins engines
+# The binary and xtask too (tests that kill and restart the sidecar run it as a
+# process; xtask then builds the plugins), built with the test targets in one
+# resolution of features, so that nothing is compiled twice. Then no secret of
+# the suite may appear in what it logged.
+test: engines
 	$(CARGO) build --workspace --bins --tests
+	@$(MAKE) --no-print-directory plugins XTASK=$(TARGET_DIR)/debug/xtask
 	@# The SDK as plugin authors get it: packaged alone, its WIT inside. The
 	@# authoring test builds a plugin, natively and for wasm32, with that package.
 	$(CARGO) package -p crossdesk-sdk --allow-dirty --no-verify --quiet

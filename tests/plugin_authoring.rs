@@ -173,6 +173,12 @@ async fn a_javascript_plugin_made_outside_the_repository_runs_beside_first_party
 /// `crossdesk plugin check` of `component` (it must pass), then `plugin run` on the
 /// sample event with `setting`; what `run` printed.
 fn check_and_run(component: &Path, setting: &str, data: &Path) -> String {
+    // The commands cache what they compile in `data/compiled`: the suite's shared
+    // folder, so that the component is compiled once for both commands and the
+    // sidecar after them (a JavaScript component takes seconds).
+    std::fs::create_dir_all(data).expect("data folder");
+    std::fs::create_dir_all(compiled_dir()).expect("compiled folder");
+    std::os::unix::fs::symlink(compiled_dir(), data.join("compiled")).expect("link compiled");
     succeeds(
         crossdesk_command()
             .args(["plugin", "check", "--data-dir"])
