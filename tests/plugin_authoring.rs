@@ -71,7 +71,8 @@ async fn a_rust_plugin_made_outside_the_repository_runs_beside_first_party_plugi
     let manifest = std::fs::read_to_string(project.join("Cargo.toml")).expect("Cargo.toml");
     assert!(!manifest.contains("workspace"), "{manifest}");
 
-    // Its logic, natively, as the author runs it.
+    // Its logic, natively, as the author runs it. The template's dev profile is
+    // the workspace's, so most dependencies come compiled from the suite's build.
     let tests = succeeds(
         cargo(&project, &workspace_dir().join("target")).args(["test", "--quiet"]),
         "the project's cargo test",
