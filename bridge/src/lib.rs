@@ -98,8 +98,8 @@ struct Bridge {
     wake: Notify,
     http: reqwest::Client,
     sidecar_token: Option<String>,
-    /// Helpdesk API reads by endpoint and path; `None`: nothing to learn there.
-    lookups: moka::future::Cache<(String, String), Option<Arc<serde_json::Value>>>,
+    /// Helpdesk API reads by endpoint and path ([`rest::lookup_cache`]).
+    lookups: moka::future::Cache<(String, String), rest::Lookup>,
 }
 
 /// Runs the bridge until `shutdown` completes: the webhook listener on `listener`
@@ -120,10 +120,7 @@ pub async fn run(
         .map(|var| env_secret(var, "sidecar token", "(bridge)"))
         .transpose()?;
     let http = rest::client(Duration::from_millis(config.request_timeout_ms))?;
-    let lookups = moka::future::Cache::builder()
-        .max_capacity(10_000)
-        .time_to_live(Duration::from_secs(config.lookup_cache_secs))
-        .build();
+    let lookups = rest::lookup_cache(Duration::from_secs(config.lookup_cache_secs));
     let queue = Queue::open(&config.queue, &config.data_dir).await?;
     queue.drop_stale_claims().await?;
     let bridge = Arc::new(Bridge {

@@ -24,6 +24,33 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 /// lookup cache), a page of comments a few dozen.
 const MAX_LOOKUP_BYTES: usize = 1 << 20;
 
+/// Bytes of answers the lookup cache keeps, all endpoints together (parsed, an
+/// answer takes a few times its bytes). A helpdesk whose records are large gets
+/// fewer of them cached, not gigabytes held.
+pub(crate) const LOOKUP_CACHE_BYTES: u64 = 32 << 20;
+
+/// A helpdesk API read as the lookup cache keeps it.
+#[derive(Debug, Clone)]
+pub(crate) struct Lookup {
+    /// Its JSON; `None`: nothing to learn there.
+    answer: Option<Arc<serde_json::Value>>,
+    /// The bytes it was read from: its weight in the cache.
+    bytes: u32,
+}
+
+/// Helpdesk API reads by endpoint and path, kept for `ttl`, weighed by their
+/// bytes ([`LOOKUP_CACHE_BYTES`]).
+pub(crate) fn lookup_cache(ttl: Duration) -> moka::future::Cache<(String, String), Lookup> {
+    moka::future::Cache::builder()
+        .max_capacity(LOOKUP_CACHE_BYTES)
+        .weigher(|(endpoint, path): &(String, String), lookup: &Lookup| {
+            let key = u32::try_from(endpoint.len().saturating_add(path.len()));
+            key.unwrap_or(u32::MAX).saturating_add(lookup.bytes)
+        })
+        .time_to_live(ttl)
+        .build()
+}
+
 /// Most bytes of a refusal's body read, of which the job's error shows the start.
 const MAX_ERROR_BYTES: usize = 4 << 10;
 const ERROR_CHARS: usize = 200;
@@ -92,10 +119,15 @@ pub(super) async fn lookup(
 ) -> Result<Option<Arc<serde_json::Value>>, Failure> {
     let key = (endpoint.config.name.clone(), path);
     if let Some(known) = bridge.lookups.get(&key).await {
-        return Ok(known);
+        return Ok(known.answer);
     }
-    let answer = read(bridge, endpoint, &key.1).await?;
-    bridge.lookups.insert(key, answer.clone()).await;
+    let (answer, bytes) = read_sized(bridge, endpoint, &key.1).await?;
+    let bytes = u32::try_from(bytes).unwrap_or(u32::MAX);
+    let kept = Lookup {
+        answer: answer.clone(),
+        bytes,
+    };
+    bridge.lookups.insert(key, kept).await;
     Ok(answer)
 }
 
@@ -107,7 +139,17 @@ pub(super) async fn read(
     endpoint: &Endpoint,
     path: &str,
 ) -> Result<Option<Arc<serde_json::Value>>, Failure> {
+    Ok(read_sized(bridge, endpoint, path).await?.0)
+}
+
+/// [`read`], with the number of bytes the answer was read from.
+async fn read_sized(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    path: &str,
+) -> Result<(Option<Arc<serde_json::Value>>, usize), Failure> {
     let name = &endpoint.config.name;
+    let mut bytes = 0;
     let response = endpoint
         .request(&bridge.http, http::Method::GET, path)
         .await
@@ -125,6 +167,7 @@ pub(super) async fn read(
         let (body, cut) = read_at_most(response, MAX_LOOKUP_BYTES)
             .await
             .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
+        bytes = body.len();
         if cut {
             tracing::warn!(endpoint = %name, "GET {path}: answer over {MAX_LOOKUP_BYTES} bytes; not read");
             None
@@ -144,7 +187,7 @@ pub(super) async fn read(
         tracing::warn!(endpoint = %name, "GET {path}: {status}; not read");
         None
     };
-    Ok(answer)
+    Ok((answer, bytes))
 }
 
 /// Whether trying again later can help: the helpdesk is rate-limiting or down.
@@ -228,6 +271,24 @@ mod tests {
             value.parse().expect("header value"),
         );
         retry_after(&headers, now)
+    }
+
+    #[tokio::test]
+    async fn the_lookup_cache_keeps_a_bounded_number_of_bytes() {
+        let cache = lookup_cache(Duration::from_secs(60));
+        for n in 0..100 {
+            let record = Lookup {
+                answer: Some(Arc::new(serde_json::json!({ "id": n }))),
+                bytes: 1 << 20,
+            };
+            cache
+                .insert(("e".into(), format!("/users/{n}")), record)
+                .await;
+        }
+        cache.run_pending_tasks().await;
+        assert!(cache.weighted_size() <= LOOKUP_CACHE_BYTES);
+        assert!(cache.entry_count() <= 32, "{}", cache.entry_count());
+        assert!(cache.entry_count() > 0);
     }
 
     #[tokio::test]
