@@ -14,8 +14,8 @@ use crate::types::{Failure, Job, NotePolicy, Rules, Target};
 use crate::{Bridge, rest};
 
 /// One worker: claims the ticket of the oldest due job that no worker holds and
-/// writes its batch back (a ticket's events keep their order), waking on new jobs
-/// and when a retry falls due.
+/// writes its batch back (when a later job may go first: the queue's docs), waking
+/// on new jobs and when a retry falls due.
 pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
     loop {
         match bridge

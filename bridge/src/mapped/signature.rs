@@ -1,12 +1,13 @@
 //! How a mapped helpdesk's webhook delivery proves where it comes from (the
 //! mapping's `[signature]`), and what stops a captured delivery from being sent
 //! again: the age of a signed timestamp or, for a helpdesk that signs only the
-//! body, the delivery's id remembered by the bridge for `max_age_secs`
-//! ([`Signature::replay_key`]).
+//! body, the delivery's id ([`Signature::replay_key`]), remembered in memory for
+//! `max_age_secs`, and its job kept by the queue for `retention_secs`. Sent
+//! again after both, it is taken as new (README, "Helpdesk bridge").
 //!
 //! A mapping whose HMAC covers no `{timestamp}` must name that id
-//! (`delivery_id`) or it does not load: otherwise a delivery captured once
-//! would be accepted forever. Token and basic schemes send the shared secret
+//! (`delivery_id`) or it does not load: otherwise a captured delivery would be
+//! accepted again once the memory forgot it, minutes later. Token and basic schemes send the shared secret
 //! itself, so whoever can capture a delivery can forge any: remembering ids
 //! would not protect them, and they need none.
 

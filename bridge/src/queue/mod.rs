@@ -7,10 +7,12 @@
 //!
 //! A job remembers the sidecar's response once it has it and how many of its
 //! write-back calls have begun and succeeded, so a retry neither runs the plugins
-//! again nor repeats a call that went through; a call that began but was never
-//! recorded as done (the worker died during it) is checked with the helpdesk
-//! before it is made again. Jobs that keep failing end in the dead-letter list,
-//! from which an admin replays them.
+//! again nor repeats a call recorded as done. A call that began but was never
+//! recorded as done (the worker died during it, or its answer was lost) is made
+//! again, unless it added a note that the ticket's recent comments show: a public
+//! reply or a ticket update may so reach the helpdesk twice, never zero times.
+//! Jobs that keep failing end in the dead-letter list, from which an admin
+//! replays them.
 //!
 //! Helpdesks cap the updates of one ticket in a short window, so a job waits a
 //! debounce delay before it is due, and jobs of the same ticket that are due
@@ -19,7 +21,10 @@
 //!
 //! Workers, in one bridge or in several, take batches by **claiming the ticket**:
 //! a lease on the ticket held until `lease_ms` after its last renewal. A ticket has
-//! one worker at a time, so its events are written back in order; a worker that
+//! one worker at a time, which takes its due jobs oldest first; a batch whose
+//! write-back has begun holds the ticket's later jobs until it is done or dead. A
+//! job waiting for a retry before any of its write-back began holds nothing: a
+//! later job of its ticket that falls due first goes back first. A worker that
 //! dies leaves its lease to expire and another takes the batch over where it
 //! stopped. Every write a worker makes to a batch checks that it still holds the
 //! ticket ([`QueueError::LeaseLost`] otherwise), so a worker that stalled past its
