@@ -27,10 +27,12 @@ impl Caller {
         if self.tenants.iter().any(|t| t == "*" || t == tenant) {
             Ok(())
         } else {
-            // The same answer whether the tenant exists or not.
+            // The same answer whether the tenant exists or not; the id as the
+            // caller sent it is unchecked yet, so it is shown cut.
             Err(Status::permission_denied(format!(
-                "'{}' has no access to tenant '{tenant}'",
-                self.name
+                "'{}' has no access to tenant '{}'",
+                self.name,
+                crate::grant::shown_id(tenant)
             )))
         }
     }
@@ -125,6 +127,10 @@ mod tests {
         assert!(caller.authorize("acme").is_ok());
         let refused = caller.authorize("globex").expect_err("other tenant");
         assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+        // An id of any length is refused with a message of bounded length.
+        let long = "x".repeat(200_000);
+        let refused = caller.authorize(&long).expect_err("other tenant");
+        assert!(refused.message().len() < 300, "{}", refused.message().len());
         for bad in ["Bearer wrong-token-of-length", "a-long-enough-token"] {
             let err = callers.identify(&with_token(bad)).expect_err("refused");
             assert_eq!(err.code(), tonic::Code::Unauthenticated);

@@ -4,9 +4,12 @@
 //! each enforce an equal share of it: the quota divided by the replicas alive
 //! (rounded up, at least 1), which they count through heartbeats in the store
 //! ([`Replicas`]). Behind a balancer that spreads a tenant's events evenly, the
-//! tenant gets its quota; spread unevenly, less, never more. When a replica joins
-//! or leaves, the shares change within a heartbeat or two, and a tenant's rate
-//! limit starts afresh at its new share.
+//! tenant gets its quota; spread unevenly, less. The rounding can give more, by
+//! less than one event per replica (a quota of 5 on 2 replicas: 3 each, so 6
+//! together). When a replica joins or leaves, the shares change within a
+//! heartbeat or two, a tenant's rate limit starts afresh at its new share, and
+//! events admitted under the old share are not counted in the new one: for as
+//! long as they run, more can be in flight.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};

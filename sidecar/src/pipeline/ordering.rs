@@ -26,7 +26,8 @@ use crate::store::Store;
 const FIRST_WAIT: Duration = Duration::from_millis(2);
 /// …up to this.
 const LONGEST_WAIT: Duration = Duration::from_millis(100);
-/// How long taking a lease waits for the store before the event runs without.
+/// How long taking a lease waits for the store before the event runs without,
+/// and releasing it before the event answers anyway.
 const STORE_WAIT: Duration = Duration::from_secs(1);
 
 /// Customers whose locks are kept (about 100 bytes each). Only a lock nobody
@@ -87,10 +88,15 @@ impl Turn {
     }
 
     /// Releases the lease, then the local lock: the customer's next event here
-    /// finds the lease free.
+    /// finds the lease free. A store that does not answer within `STORE_WAIT`
+    /// does not hold the event's answer (its plugins have run): the release goes
+    /// on beside it, and the lease ends on its own in any case.
     pub(crate) async fn finish(mut self) {
         if let Some(lease) = self.lease.take() {
-            lease.release().await;
+            let release = tokio::spawn(lease.release());
+            if tokio::time::timeout(STORE_WAIT, release).await.is_err() {
+                tracing::warn!("a customer's lease is still being released; the event answers");
+            }
         }
     }
 }

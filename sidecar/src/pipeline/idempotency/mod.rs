@@ -324,7 +324,11 @@ impl Durable {
                 .store
                 .response(key, crate::store::now_ms())
                 .await
-                .map_err(|e| unavailable(&e.to_string()))?;
+                .map_err(|e| {
+                    // The store's own words (a file, a statement) stay in the log.
+                    tracing::error!(tenant = %key.tenant, "idempotency records unreadable: {e}");
+                    unavailable("cannot be read (the sidecar's log says why)")
+                })?;
             return match found {
                 Some(stored) if stored.response.is_some() => recorded(stored).map(Begun::Recorded),
                 _ => Ok(run()),
