@@ -77,6 +77,30 @@ fn default_debounce_ms() -> u64 {
 }
 
 /// One helpdesk account attached to one tenant, at `/webhooks/{name}`.
+/// A secret as the configuration holds it: its `Debug` shows none of it, so a
+/// configuration or an endpoint printed in a log or an error keeps it.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Holds `text` as a secret.
+    pub fn new(text: String) -> Secret {
+        Secret(text)
+    }
+
+    /// The secret itself, where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
@@ -97,7 +121,7 @@ pub struct EndpointConfig {
     #[serde(default)]
     pub signing_secret_env: Option<String>,
     #[serde(default)]
-    pub signing_secret: Option<String>,
+    pub signing_secret: Option<Secret>,
     /// The API user (Zendesk: the agent e-mail of the API token).
     #[serde(default)]
     pub api_user: String,
@@ -105,7 +129,7 @@ pub struct EndpointConfig {
     #[serde(default)]
     pub api_token_env: Option<String>,
     #[serde(default)]
-    pub api_token: Option<String>,
+    pub api_token: Option<Secret>,
     /// An agent's internal note starting with this becomes the public reply.
     #[serde(default = "default_agent_prefix")]
     pub agent_prefix: String,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 
-use crate::config::{EndpointConfig, helpdesk};
+use crate::config::{EndpointConfig, Secret, helpdesk};
 use crate::types::{Credentials, Helpdesk, NotePolicy, Rules};
 use crate::{BridgeError, marker, replay};
 
@@ -16,7 +16,7 @@ use crate::{BridgeError, marker, replay};
 pub(crate) struct Endpoint {
     pub(crate) config: EndpointConfig,
     pub(crate) helpdesk: Arc<dyn Helpdesk>,
-    pub(crate) signing_secret: String,
+    pub(crate) signing_secret: Secret,
     pub(crate) auth: HeaderMap,
     pub(crate) rules: Rules,
     /// Paces the API requests to `max_requests_per_minute`.
@@ -44,14 +44,14 @@ fn pace(per_minute: u32) -> governor::DefaultDirectRateLimiter {
 
 /// A secret given in the file or, better, in an environment variable.
 fn secret(
-    value: &Option<String>,
+    value: &Option<Secret>,
     var: &Option<String>,
     what: &str,
     endpoint: &str,
-) -> Result<String, BridgeError> {
+) -> Result<Secret, BridgeError> {
     match (value, var) {
         (Some(value), None) => Ok(value.clone()),
-        (None, Some(var)) => env_secret(var, what, endpoint),
+        (None, Some(var)) => env_secret(var, what, endpoint).map(Secret::new),
         _ => Err(BridgeError::Invalid(format!(
             "endpoint '{endpoint}': give the {what} once, in the file or as an environment variable"
         ))),
@@ -89,7 +89,9 @@ impl Endpoint {
                 &config.api_token_env,
                 "API token",
                 &config.name,
-            )?,
+            )?
+            .expose()
+            .to_owned(),
         };
         let auth = helpdesk
             .auth_headers(&credentials)

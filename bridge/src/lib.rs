@@ -43,7 +43,7 @@ mod worker;
 pub mod writes;
 pub mod zendesk;
 
-pub use config::{BridgeConfig, EndpointConfig, helpdesk};
+pub use config::{BridgeConfig, EndpointConfig, Secret, helpdesk};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -214,7 +214,7 @@ async fn receive(
     if let Err(rejection) = helpdesk.verify(
         &headers,
         &body,
-        &endpoint.signing_secret,
+        endpoint.signing_secret.expose(),
         SystemTime::now(),
         &endpoint.rules,
     ) {
@@ -379,6 +379,24 @@ mod tests {
         assert!(with(299, 300).is_ok());
         let err = with(301, 300).expect_err("refused").to_string();
         assert!(err.contains("max_age_secs (301)"), "{err}");
+    }
+
+    #[test]
+    fn a_printed_config_or_endpoint_shows_no_secret() {
+        let config = BridgeConfig::parse(
+            "sidecar = \"http://127.0.0.1:1\"\n[[endpoints]]\nname = \"z\"\n\
+             helpdesk = \"zendesk\"\ntenant = \"acme\"\nbase_url = \"https://acme.example\"\n\
+             api_user = \"bot@acme.example\"\n\
+             signing_secret = \"whsec-S3CR3T\"\napi_token = \"token-S3CR3T\"\n\
+             [queue]\nurl = \"postgres://bridge:pw-S3CR3T@db.example/bridge\"\n",
+        )
+        .expect("valid");
+        let endpoint = endpoint::Endpoint::new(&config.endpoints[0]).expect("endpoint");
+        assert_eq!(endpoint.signing_secret.expose(), "whsec-S3CR3T");
+        for printed in [format!("{config:?}"), format!("{endpoint:?}")] {
+            assert!(!printed.contains("S3CR3T"), "{printed}");
+            assert!(printed.contains("<redacted>"), "{printed}");
+        }
     }
 
     #[test]
