@@ -128,7 +128,7 @@ impl Helpdesk for Chatwoot {
     }
 
     fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
-        let token = credentials.token.trim();
+        let token = credentials.token.expose().trim();
         if token.is_empty() {
             return Err("the Chatwoot access token is empty".to_owned());
         }

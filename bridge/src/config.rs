@@ -79,16 +79,23 @@ fn default_debounce_ms() -> u64 {
 /// One helpdesk account attached to one tenant, at `/webhooks/{name}`.
 /// A secret as the configuration holds it: its `Debug` shows none of it, so a
 /// configuration or an endpoint printed in a log or an error keeps it.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(String);
 
-impl Secret {
-    /// Holds `text` as a secret.
-    pub fn new(text: String) -> Secret {
+impl From<String> for Secret {
+    fn from(text: String) -> Secret {
         Secret(text)
     }
+}
 
+impl From<&str> for Secret {
+    fn from(text: &str) -> Secret {
+        Secret(text.to_owned())
+    }
+}
+
+impl Secret {
     /// The secret itself, where it is used.
     pub fn expose(&self) -> &str {
         &self.0

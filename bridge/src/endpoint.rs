@@ -51,7 +51,7 @@ fn secret(
 ) -> Result<Secret, BridgeError> {
     match (value, var) {
         (Some(value), None) => Ok(value.clone()),
-        (None, Some(var)) => env_secret(var, what, endpoint).map(Secret::new),
+        (None, Some(var)) => env_secret(var, what, endpoint).map(Secret::from),
         _ => Err(BridgeError::Invalid(format!(
             "endpoint '{endpoint}': give the {what} once, in the file or as an environment variable"
         ))),
@@ -89,9 +89,7 @@ impl Endpoint {
                 &config.api_token_env,
                 "API token",
                 &config.name,
-            )?
-            .expose()
-            .to_owned(),
+            )?,
         };
         let auth = helpdesk
             .auth_headers(&credentials)
@@ -106,7 +104,7 @@ impl Endpoint {
             rules: Rules {
                 agent_prefix: config.agent_prefix.clone(),
                 bot_author_ids: config.bot_author_ids.clone(),
-                marker: marker::Marker::new(config.marker.clone(), &credentials.token),
+                marker: marker::Marker::new(config.marker.clone(), credentials.token.expose()),
                 max_age_secs: config.max_age_secs,
                 notes: NotePolicy::Write,
                 batch: None,

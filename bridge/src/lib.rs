@@ -393,7 +393,15 @@ mod tests {
         .expect("valid");
         let endpoint = endpoint::Endpoint::new(&config.endpoints[0]).expect("endpoint");
         assert_eq!(endpoint.signing_secret.expose(), "whsec-S3CR3T");
-        for printed in [format!("{config:?}"), format!("{endpoint:?}")] {
+        let credentials = types::Credentials {
+            user: "bot@acme.example".into(),
+            token: "token-S3CR3T".into(),
+        };
+        for printed in [
+            format!("{config:?}"),
+            format!("{endpoint:?}"),
+            format!("{credentials:?}"),
+        ] {
             assert!(!printed.contains("S3CR3T"), "{printed}");
             assert!(printed.contains("<redacted>"), "{printed}");
         }

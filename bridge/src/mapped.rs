@@ -519,7 +519,7 @@ fn holds(payload: &Value, pointer: &str, expected: &Value) -> bool {
 fn credential_template(template: &str, credentials: &Credentials) -> String {
     template
         .replace("{user}", credentials.user.trim())
-        .replace("{token}", credentials.token.trim())
+        .replace("{token}", credentials.token.expose().trim())
 }
 
 impl Helpdesk for Mapped {
@@ -789,7 +789,7 @@ impl Helpdesk for Mapped {
     }
 
     fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
-        if credentials.token.trim().is_empty() {
+        if credentials.token.expose().trim().is_empty() {
             return Err(format!("{} needs an API token", self.mapping.name));
         }
         let templates = match &self.mapping.auth {

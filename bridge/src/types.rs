@@ -230,18 +230,12 @@ pub trait Helpdesk: Send + Sync + std::fmt::Debug {
 }
 
 /// The bridge's credentials for a helpdesk's API.
-#[derive(Clone, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Credentials {
     /// Zendesk: the agent e-mail the API token belongs to.
     pub user: String,
     /// Zendesk API token; Chatwoot access token.
-    pub token: String,
-}
-
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Credentials({}, <redacted>)", self.user)
-    }
+    pub token: crate::Secret,
 }
 
 /// How an attempt at a job went wrong.

@@ -624,7 +624,7 @@ mod tests {
     fn auth_headers_use_api_token_basic_auth() {
         let credentials = Credentials {
             user: "bridge@acme.example".to_owned(),
-            token: "6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv".to_owned(),
+            token: "6wiIBWbGkBMo1mRDMuVwkw1EPsNkeUj95PIz2akv".into(),
         };
         let headers = zendesk().auth_headers(&credentials).expect("headers");
         let auth = headers

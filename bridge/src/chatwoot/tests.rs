@@ -579,7 +579,7 @@ fn auth_headers_carry_the_token() {
     let headers = Chatwoot
         .auth_headers(&Credentials {
             user: String::new(),
-            token: "tok-123".to_owned(),
+            token: "tok-123".into(),
         })
         .expect("headers");
     let token = headers.get("api_access_token").expect("token header");

@@ -7,9 +7,9 @@
 //!
 //! A mapping whose HMAC covers no `{timestamp}` must name that id
 //! (`delivery_id`) or it does not load: otherwise a captured delivery would be
-//! accepted again once the memory forgot it, minutes later. Token and basic schemes send the shared secret
-//! itself, so whoever can capture a delivery can forge any: remembering ids
-//! would not protect them, and they need none.
+//! accepted again once the memory forgot it, minutes later. Token and basic
+//! schemes send the shared secret itself, so whoever can capture a delivery can
+//! forge any: remembering ids would not protect them, and they need none.
 
 use std::time::SystemTime;
 
