@@ -406,6 +406,50 @@ name = "plugin-noop"
         .await
         .expect("a lower quota");
 
+    // The tenant admin suspends and resumes their tenant, but not what the
+    // operator suspended.
+    let suspend = |suspended| pb::SetTenantSuspendedRequest {
+        tenant_id: "acme".into(),
+        suspended,
+        expected_revision: 0,
+    };
+    for suspended in [true, false] {
+        let tenant = admin
+            .set_tenant_suspended(as_admin(ACME_ADMIN, suspend(suspended)))
+            .await
+            .expect("their own suspension")
+            .into_inner();
+        assert_eq!(
+            (tenant.suspended, tenant.suspended_by_operator),
+            (suspended, false)
+        );
+    }
+    let tenant = admin
+        .set_tenant_suspended(as_admin(OPS, suspend(true)))
+        .await
+        .expect("the operator suspends")
+        .into_inner();
+    assert!(tenant.suspended && tenant.suspended_by_operator);
+    let refused = admin
+        .set_tenant_suspended(as_admin(ACME_ADMIN, suspend(false)))
+        .await
+        .expect_err("the operator's suspension");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("suspended"), "{refused:?}");
+    let events = server
+        .client()
+        .await
+        .handle_event(request(customer_message("acme", "s-1", "hi")))
+        .await
+        .expect_err("still suspended");
+    assert_eq!(events.code(), Code::FailedPrecondition);
+    let tenant = admin
+        .set_tenant_suspended(as_admin(OPS, suspend(false)))
+        .await
+        .expect("the operator resumes")
+        .into_inner();
+    assert!(!tenant.suspended && !tenant.suspended_by_operator);
+
     // Loopback, private and link-local space is the operator file's to open: no
     // admin's grant names it.
     for who in [ACME_ADMIN, OPS] {

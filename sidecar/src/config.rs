@@ -511,6 +511,7 @@ impl TenantConfig {
     pub fn doc(&self) -> crate::grant::TenantDoc {
         crate::grant::TenantDoc {
             suspended: self.suspended,
+            suspended_by_operator: self.suspended,
             quota: self.quota,
             plugins: self.plugins.clone(),
             pipelines: self.pipelines.clone(),
@@ -532,7 +533,8 @@ pub struct TenantConfig {
     /// This tenant's quota, where it differs from `[quota]`.
     #[serde(default)]
     pub quota: QuotaOverrides,
-    /// A suspended tenant's events are refused.
+    /// A suspended tenant's events are refused. The file is the operator's, so an
+    /// admin of this tenant alone cannot resume it.
     #[serde(default)]
     pub suspended: bool,
     /// Orders that replace the default one for an event kind, e.g.

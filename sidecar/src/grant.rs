@@ -65,6 +65,11 @@ pub fn check_tenant_id(id: &str) -> Result<(), String> {
 pub struct TenantDoc {
     #[serde(default)]
     pub suspended: bool,
+    /// The suspension is the operator's (the configuration file, an admin of every
+    /// tenant): an admin of some tenants may suspend their tenant and resume it,
+    /// but not lift this one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended_by_operator: bool,
     #[serde(default)]
     pub quota: QuotaOverrides,
     /// Plugins in their default order.
@@ -308,7 +313,22 @@ pub fn validate<'p>(
             }
         }
     }
+    if doc.suspended_by_operator && !doc.suspended {
+        return Err(invalid(
+            "suspended",
+            "is false while suspended_by_operator is true",
+        ));
+    }
     if let Granter::TenantAdmin { before } = granter {
+        if doc.suspended_by_operator != before.suspended_by_operator
+            || (before.suspended_by_operator && !doc.suspended)
+        {
+            return Err(invalid(
+                "suspended",
+                "the operator suspended this tenant: only an admin of every tenant may \
+                 resume it",
+            ));
+        }
         if before.isolation == Isolation::Event && doc.isolation != Isolation::Event {
             return Err(relaxed_isolation("isolation".into()));
         }
@@ -646,6 +666,52 @@ mod tests {
         let err =
             validate(&warm, &installed, &bounds, as_admin_of(&tenant_fresh)).expect_err("lifted");
         assert_eq!(err.field, "isolation");
+    }
+
+    #[test]
+    fn a_tenant_admin_resumes_their_own_suspension_not_the_operators() {
+        let installed = |_: &str| None;
+        let bounds = bounds();
+        let active = TenantDoc::default();
+        let by_tenant = TenantDoc {
+            suspended: true,
+            ..TenantDoc::default()
+        };
+        let by_operator = TenantDoc {
+            suspended: true,
+            suspended_by_operator: true,
+            ..TenantDoc::default()
+        };
+        let as_admin_of = |before| Granter::TenantAdmin { before };
+        assert_eq!(
+            validate(&by_tenant, &installed, &bounds, as_admin_of(&active)),
+            Ok(())
+        );
+        assert_eq!(
+            validate(&active, &installed, &bounds, as_admin_of(&by_tenant)),
+            Ok(())
+        );
+        for (doc, before) in [
+            (&active, &by_operator),
+            (&by_tenant, &by_operator),
+            (&by_operator, &active),
+        ] {
+            let err = validate(doc, &installed, &bounds, as_admin_of(before))
+                .expect_err("the operator's suspension");
+            assert_eq!(err.field, "suspended");
+        }
+        // The operator's own change, and a document that contradicts itself.
+        assert_eq!(
+            validate(&active, &installed, &bounds, Granter::Operator),
+            Ok(())
+        );
+        let contradiction = TenantDoc {
+            suspended_by_operator: true,
+            ..TenantDoc::default()
+        };
+        let err = validate(&contradiction, &installed, &bounds, Granter::Operator)
+            .expect_err("contradiction");
+        assert_eq!(err.field, "suspended");
     }
 
     #[test]

@@ -82,12 +82,19 @@ pub(super) fn limits_text(limits: &pb::LimitOverrides) -> String {
     .join(" ")
 }
 
+fn suspension_text(t: &pb::Tenant) -> &'static str {
+    match (t.suspended, t.suspended_by_operator) {
+        (true, true) => "yes (by the operator)",
+        (suspended, _) => yes_no(suspended),
+    }
+}
+
 pub(super) fn tenant_text(t: &pb::Tenant) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "tenant     {}", t.tenant_id);
     let _ = writeln!(out, "revision   {}", t.revision);
-    let _ = writeln!(out, "suspended  {}", yes_no(t.suspended));
+    let _ = writeln!(out, "suspended  {}", suspension_text(t));
     let _ = writeln!(out, "quota      {}", quota_text(t.quota.as_ref()));
     if t.plugins.is_empty() {
         let _ = writeln!(out, "plugins    none");
@@ -174,7 +181,7 @@ pub(super) fn tenants_text(tenants: &[pb::Tenant]) -> String {
             vec![
                 t.tenant_id.clone(),
                 t.revision.to_string(),
-                yes_no(t.suspended).to_owned(),
+                suspension_text(t).to_owned(),
                 or_dash(&plugins, ","),
             ]
         })

@@ -66,6 +66,7 @@ pub(super) fn tenant_to_pb(state: TenantState) -> pb::Tenant {
     pb::Tenant {
         tenant_id: state.id,
         suspended: doc.suspended,
+        suspended_by_operator: doc.suspended_by_operator,
         revision: state.revision,
         quota: Some(pb::QuotaOverrides {
             max_in_flight: doc.quota.max_in_flight,

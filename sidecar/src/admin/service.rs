@@ -205,6 +205,9 @@ impl AdminService for AdminApi {
         } else {
             "tenant.resume"
         };
+        // An admin of some tenants suspends as the tenant; validation refuses
+        // their lifting the operator's suspension.
+        let by_operator = admin.is_global();
         self.edit(
             &admin,
             &r.tenant_id,
@@ -213,6 +216,9 @@ impl AdminService for AdminApi {
             &r.tenant_id,
             Box::new(move |doc| {
                 doc.suspended = suspended;
+                if by_operator {
+                    doc.suspended_by_operator = suspended;
+                }
                 Ok(None)
             }),
         )
