@@ -29,7 +29,7 @@ impl Backend {
             Backend::Sqlite(dir) => (QueueSettings::default(), dir.path().to_owned()),
             Backend::Postgres(url) => (
                 QueueSettings {
-                    url: Some(crossdesk_bridge::Secret::from(url.clone())),
+                    url: Some(crossdesk_bridge::SecretString::from(url.clone())),
                     ..QueueSettings::default()
                 },
                 std::path::PathBuf::from("unused"),

@@ -44,6 +44,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
 use super::types::{Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target};
@@ -128,7 +129,7 @@ impl Helpdesk for Chatwoot {
     }
 
     fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
-        let token = credentials.token.expose().trim();
+        let token = credentials.token.expose_secret().trim();
         if token.is_empty() {
             return Err("the Chatwoot access token is empty".to_owned());
         }

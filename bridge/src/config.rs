@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::queue::QueueSettings;
@@ -77,37 +78,6 @@ fn default_debounce_ms() -> u64 {
 }
 
 /// One helpdesk account attached to one tenant, at `/webhooks/{name}`.
-/// A secret as the configuration holds it: its `Debug` shows none of it, so a
-/// configuration or an endpoint printed in a log or an error keeps it.
-#[derive(Clone, Default, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl From<String> for Secret {
-    fn from(text: String) -> Secret {
-        Secret(text)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(text: &str) -> Secret {
-        Secret(text.to_owned())
-    }
-}
-
-impl Secret {
-    /// The secret itself, where it is used.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointConfig {
@@ -128,7 +98,7 @@ pub struct EndpointConfig {
     #[serde(default)]
     pub signing_secret_env: Option<String>,
     #[serde(default)]
-    pub signing_secret: Option<Secret>,
+    pub signing_secret: Option<SecretString>,
     /// The API user (Zendesk: the agent e-mail of the API token).
     #[serde(default)]
     pub api_user: String,
@@ -136,7 +106,7 @@ pub struct EndpointConfig {
     #[serde(default)]
     pub api_token_env: Option<String>,
     #[serde(default)]
-    pub api_token: Option<Secret>,
+    pub api_token: Option<SecretString>,
     /// An agent's internal note starting with this becomes the public reply.
     #[serde(default = "default_agent_prefix")]
     pub agent_prefix: String,

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use axum::http::HeaderMap;
 
-use crate::config::{EndpointConfig, Secret, helpdesk};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{EndpointConfig, helpdesk};
 use crate::types::{Credentials, Helpdesk, NotePolicy, Rules};
 use crate::{BridgeError, marker, replay};
 
@@ -16,7 +18,7 @@ use crate::{BridgeError, marker, replay};
 pub(crate) struct Endpoint {
     pub(crate) config: EndpointConfig,
     pub(crate) helpdesk: Arc<dyn Helpdesk>,
-    pub(crate) signing_secret: Secret,
+    pub(crate) signing_secret: SecretString,
     pub(crate) auth: HeaderMap,
     pub(crate) rules: Rules,
     /// Paces the API requests to `max_requests_per_minute`.
@@ -44,14 +46,14 @@ fn pace(per_minute: u32) -> governor::DefaultDirectRateLimiter {
 
 /// A secret given in the file or, better, in an environment variable.
 fn secret(
-    value: &Option<Secret>,
+    value: &Option<SecretString>,
     var: &Option<String>,
     what: &str,
     endpoint: &str,
-) -> Result<Secret, BridgeError> {
+) -> Result<SecretString, BridgeError> {
     match (value, var) {
         (Some(value), None) => Ok(value.clone()),
-        (None, Some(var)) => env_secret(var, what, endpoint).map(Secret::from),
+        (None, Some(var)) => env_secret(var, what, endpoint).map(SecretString::from),
         _ => Err(BridgeError::Invalid(format!(
             "endpoint '{endpoint}': give the {what} once, in the file or as an environment variable"
         ))),
@@ -104,7 +106,10 @@ impl Endpoint {
             rules: Rules {
                 agent_prefix: config.agent_prefix.clone(),
                 bot_author_ids: config.bot_author_ids.clone(),
-                marker: marker::Marker::new(config.marker.clone(), credentials.token.expose()),
+                marker: marker::Marker::new(
+                    config.marker.clone(),
+                    credentials.token.expose_secret(),
+                ),
                 max_age_secs: config.max_age_secs,
                 notes: NotePolicy::Write,
                 batch: None,

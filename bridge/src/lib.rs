@@ -43,7 +43,9 @@ mod worker;
 pub mod writes;
 pub mod zendesk;
 
-pub use config::{BridgeConfig, EndpointConfig, Secret, helpdesk};
+pub use config::{BridgeConfig, EndpointConfig, helpdesk};
+/// Secrets of the configuration print as redacted; `expose_secret` gives them.
+pub use secrecy::{ExposeSecret, SecretString};
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -214,7 +216,7 @@ async fn receive(
     if let Err(rejection) = helpdesk.verify(
         &headers,
         &body,
-        endpoint.signing_secret.expose(),
+        endpoint.signing_secret.expose_secret(),
         SystemTime::now(),
         &endpoint.rules,
     ) {
@@ -392,7 +394,7 @@ mod tests {
         )
         .expect("valid");
         let endpoint = endpoint::Endpoint::new(&config.endpoints[0]).expect("endpoint");
-        assert_eq!(endpoint.signing_secret.expose(), "whsec-S3CR3T");
+        assert_eq!(endpoint.signing_secret.expose_secret(), "whsec-S3CR3T");
         let credentials = types::Credentials {
             user: "bot@acme.example".into(),
             token: "token-S3CR3T".into(),
@@ -403,7 +405,7 @@ mod tests {
             format!("{credentials:?}"),
         ] {
             assert!(!printed.contains("S3CR3T"), "{printed}");
-            assert!(printed.contains("<redacted>"), "{printed}");
+            assert!(printed.contains("REDACTED"), "{printed}");
         }
     }
 

@@ -18,6 +18,7 @@ use std::time::SystemTime;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -519,7 +520,7 @@ fn holds(payload: &Value, pointer: &str, expected: &Value) -> bool {
 fn credential_template(template: &str, credentials: &Credentials) -> String {
     template
         .replace("{user}", credentials.user.trim())
-        .replace("{token}", credentials.token.expose().trim())
+        .replace("{token}", credentials.token.expose_secret().trim())
 }
 
 impl Helpdesk for Mapped {
@@ -789,7 +790,7 @@ impl Helpdesk for Mapped {
     }
 
     fn auth_headers(&self, credentials: &Credentials) -> Result<http::HeaderMap, String> {
-        if credentials.token.expose().trim().is_empty() {
+        if credentials.token.expose_secret().trim().is_empty() {
             return Err(format!("{} needs an API token", self.mapping.name));
         }
         let templates = match &self.mapping.auth {

@@ -235,7 +235,7 @@ pub struct Credentials {
     /// Zendesk: the agent e-mail the API token belongs to.
     pub user: String,
     /// Zendesk API token; Chatwoot access token.
-    pub token: crate::Secret,
+    pub token: secrecy::SecretString,
 }
 
 /// How an attempt at a job went wrong.

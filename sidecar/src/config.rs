@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::grant::GrantDoc;
@@ -90,7 +91,8 @@ pub struct OpsSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct StorageSettings {
     /// `postgres://user@host:port/database`; prefer `url_env` when it has a password.
-    pub url: Option<String>,
+    /// It may carry one, so it prints as redacted.
+    pub url: Option<SecretString>,
     /// The environment variable holding the URL.
     pub url_env: Option<String>,
     /// How often a replica looks for changes made through another replica.
@@ -111,7 +113,7 @@ impl StorageSettings {
     /// The PostgreSQL URL, if one is configured.
     pub fn resolve_url(&self) -> Result<Option<String>, ConfigError> {
         match (&self.url, &self.url_env) {
-            (Some(url), None) => Ok(Some(url.clone())),
+            (Some(url), None) => Ok(Some(url.expose_secret().to_owned())),
             (None, Some(var)) => std::env::var(var).map(Some).map_err(|_| {
                 ConfigError::Invalid(format!(
                     "storage.url_env: environment variable {var} is not set"
@@ -211,9 +213,9 @@ impl AdminSettings {
 pub struct CallerConfig {
     /// Shown in logs and refusals.
     pub name: String,
-    /// The token, written here (prefer `token_env`).
+    /// The token, written here (prefer `token_env`); it prints as redacted.
     #[serde(default)]
-    pub token: Option<String>,
+    pub token: Option<SecretString>,
     /// The environment variable holding the token.
     #[serde(default)]
     pub token_env: Option<String>,
@@ -226,7 +228,7 @@ impl CallerConfig {
     pub fn resolve(&self) -> Result<String, ConfigError> {
         let invalid = |msg: String| ConfigError::Invalid(format!("caller '{}': {msg}", self.name));
         let token = match (&self.token, &self.token_env) {
-            (Some(token), None) => token.clone(),
+            (Some(token), None) => token.expose_secret().to_owned(),
             (None, Some(var)) => std::env::var(var)
                 .map_err(|_| invalid(format!("environment variable {var} is not set")))?,
             _ => {
@@ -828,6 +830,41 @@ mod tests {
     fn unknown_field_is_refused() {
         let err = Config::parse("listen_port = 5").expect_err("must be refused");
         assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn a_printed_config_shows_no_secret() {
+        let config = Config::parse(
+            r#"
+            callers = [{ name = "bridge", token = "caller-S3CR3T-token-1", tenants = ["*"] }]
+            [storage]
+            url = "postgres://crossdesk:db-S3CR3T@db:5432/crossdesk"
+            [admin]
+            listen = "127.0.0.1:50052"
+            users = [{ name = "ops", token = "admin-S3CR3T-token-1", tenants = ["*"] }]
+            [[plugins]]
+            name = "mt"
+            path = "mt.wasm"
+            [[tenants]]
+            id = "acme"
+            [[tenants.plugins]]
+            name = "mt"
+            allowed_hosts = ["api.deepl.com"]
+            secrets = [{ host = "api.deepl.com", header = "Authorization", value = "deepl-S3CR3T" }]
+            "#,
+        )
+        .expect("valid");
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("S3CR3T"), "{printed}");
+        assert!(printed.contains("REDACTED"), "{printed}");
+        assert_eq!(
+            config.storage.resolve_url().expect("url").as_deref(),
+            Some("postgres://crossdesk:db-S3CR3T@db:5432/crossdesk")
+        );
+        assert_eq!(
+            config.callers[0].resolve().expect("token"),
+            "caller-S3CR3T-token-1"
+        );
     }
 
     #[test]

@@ -77,7 +77,7 @@ async fn post(bridge: &BridgeProcess, body: &[u8]) -> (u16, String) {
 async fn all_done(database: &str, count: usize) -> Vec<crossdesk_bridge::queue::QueuedJob> {
     use crossdesk_bridge::queue::{JobState, Queue, QueueSettings};
     let settings = QueueSettings {
-        url: Some(crossdesk_bridge::Secret::from(database)),
+        url: Some(crossdesk_bridge::SecretString::from(database)),
         ..QueueSettings::default()
     };
     let queue = Queue::open(&settings, std::path::Path::new("unused"))

@@ -35,6 +35,7 @@ mod sqlite;
 
 use std::path::Path;
 
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 
 use super::types::Job;
@@ -74,7 +75,7 @@ pub struct QueueSettings {
     /// `postgres://user@host:port/database`; prefer `url_env` when it holds a
     /// password. Neither: the SQLite file `bridge.db` in `data_dir` (one bridge).
     #[serde(default)]
-    pub url: Option<crate::Secret>,
+    pub url: Option<secrecy::SecretString>,
     /// The environment variable holding the URL.
     #[serde(default)]
     pub url_env: Option<String>,
@@ -137,7 +138,7 @@ impl QueueSettings {
     pub fn url(&self) -> Result<Option<String>, QueueError> {
         match (&self.url, &self.url_env) {
             (None, None) => Ok(None),
-            (Some(url), None) => Ok(Some(url.expose().to_owned())),
+            (Some(url), None) => Ok(Some(url.expose_secret().to_owned())),
             (None, Some(var)) => std::env::var(var).map(Some).map_err(|_| {
                 QueueError::Config(format!(
                     "queue.url_env: environment variable {var} is not set"
