@@ -56,6 +56,12 @@ pub const HOST_ATTRIBUTE_PREFIX: &str = "crossdesk.";
 /// separated (e.g. `translation,recommend,schedule`).
 pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
 
+/// How long the event path waits for the store (an idempotency claim, a
+/// customer's lease and its release, a plugin data's generation) before it goes
+/// on without: a store that stops answering slows an event by this much, and does
+/// not hold it to its deadline.
+const STORE_WAIT: Duration = Duration::from_secs(1);
+
 /// The assembled sidecar: runtime, plugins, tenants, caches.
 pub struct Sidecar {
     runtime: Arc<Runtime>,

@@ -20,15 +20,13 @@ use std::time::Duration;
 use quick_cache::sync::Cache;
 use quick_cache::{DefaultHashBuilder, Equivalent, Lifecycle, UnitWeighter};
 
+use super::STORE_WAIT;
 use crate::store::Store;
 
 /// A replica waiting for another's lease checks again after this, doubling…
 const FIRST_WAIT: Duration = Duration::from_millis(2);
 /// …up to this.
 const LONGEST_WAIT: Duration = Duration::from_millis(100);
-/// How long taking a lease waits for the store before the event runs without,
-/// and releasing it before the event answers anyway.
-const STORE_WAIT: Duration = Duration::from_secs(1);
 
 /// Customers whose locks are kept (about 100 bytes each). Only a lock nobody
 /// holds is let go, so this bounds memory, not correctness.

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use tracing::Instrument;
 
 use super::chains::{Step, Tenant};
-use super::{HOST_ATTRIBUTE_PREFIX, PIPELINE_ATTRIBUTE, PipelineError, Sidecar};
+use super::{HOST_ATTRIBUTE_PREFIX, PIPELINE_ATTRIBUTE, PipelineError, STORE_WAIT, Sidecar};
 use crate::pb;
 use crate::runtime::{self, FailureKind};
 use crate::store::Store;
@@ -168,10 +168,18 @@ impl Sidecar {
         }
         let mut hasher = Sha256::new();
         for (store, plugin) in sources {
-            match store.generation(&grant.tenant, plugin).await {
-                Ok(generation) => hasher.update(generation.to_le_bytes()),
-                Err(e) => {
+            let generation = store.generation(&grant.tenant, plugin);
+            match tokio::time::timeout(STORE_WAIT, generation).await {
+                Ok(Ok(generation)) => hasher.update(generation.to_le_bytes()),
+                Ok(Err(e)) => {
                     tracing::warn!(plugin = %step.name, "result cache bypassed: {e}");
+                    return call.await.map(|actions| (actions, false));
+                }
+                Err(_) => {
+                    tracing::warn!(
+                        plugin = %step.name,
+                        "result cache bypassed: the store did not answer within {STORE_WAIT:?}"
+                    );
                     return call.await.map(|actions| (actions, false));
                 }
             }

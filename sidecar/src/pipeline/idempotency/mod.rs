@@ -34,6 +34,7 @@ use std::time::Duration;
 use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 
+use super::STORE_WAIT;
 use super::error::PipelineError;
 use crate::config::IdempotencySettings;
 use crate::pb;
@@ -207,9 +208,6 @@ fn replay(
     response.replayed = true;
     Ok(response)
 }
-
-/// How long a claim waits for the store before the event runs without one.
-const STORE_WAIT: Duration = Duration::from_secs(1);
 
 /// The event runs with this process's memory as its only guard: the shared
 /// store did not answer. The tenants' events go on during a store outage (their
