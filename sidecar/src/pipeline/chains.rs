@@ -21,8 +21,10 @@ pub(super) struct Step {
     pub(super) plugin: Arc<LoadedPlugin>,
     pub(super) grant: Arc<Grant>,
     pub(super) fail_closed: bool,
-    /// Hash of the tenant's settings for this plugin, part of the cache key.
-    pub(super) settings_hash: [u8; 32],
+    /// Hash of all the tenant granted this plugin under this name (settings,
+    /// hosts, secrets and their values, storage, limits), part of the cache key:
+    /// results computed under one grant are never served under another.
+    pub(super) grant_hash: [u8; 32],
 }
 
 pub(super) struct Tenant {
@@ -211,13 +213,6 @@ fn make_step(
                 .map_err(error)?,
         )
     };
-    let mut hasher = Sha256::new();
-    for (key, value) in &grant.settings {
-        hasher.update((key.len() as u64).to_le_bytes());
-        hasher.update(key.as_bytes());
-        hasher.update((value.len() as u64).to_le_bytes());
-        hasher.update(value.as_bytes());
-    }
     Ok(Step {
         name: grant.name.clone(),
         grant: Arc::new(Grant {
@@ -243,8 +238,21 @@ fn make_step(
         }),
         plugin,
         fail_closed: grant.fail_closed,
-        settings_hash: hasher.finalize().into(),
+        grant_hash: grant_hash(grant, secrets),
     })
+}
+
+/// See [`Step::grant_hash`]; `secrets` are the values the grant names.
+fn grant_hash(grant: &GrantDoc, secrets: &[SecretValue]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(serde_json::to_vec(grant).unwrap_or_default());
+    for secret in secrets {
+        for part in [&secret.host, &secret.header, &secret.value] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    hasher.finalize().into()
 }
 
 /// Hash of everything a tenant's pipeline is built from: its document, the
@@ -318,5 +326,45 @@ mod tests {
         assert_eq!(sent, [("api.deepl.com".into(), "authorization".into())]);
         grant.secrets.clear();
         assert!(named_secrets(&grant, &stored).is_empty());
+    }
+
+    #[test]
+    fn cached_results_are_keyed_by_the_whole_grant() {
+        let secret = |value: &str| SecretValue {
+            host: "api.deepl.com".into(),
+            header: "authorization".into(),
+            value: value.into(),
+        };
+        let mut base = GrantDoc::new("mt");
+        base.allowed_hosts = vec!["api.deepl.com".into()];
+        base.secrets = vec![SecretRef::named("api.deepl.com", "authorization")];
+        let key = grant_hash(&base, &[secret("k1")]);
+        assert_eq!(key, grant_hash(&base.clone(), &[secret("k1")]));
+
+        // The same component under another name, another secret value, another
+        // host, a lower output limit, storage: each a grant of its own.
+        let renamed = GrantDoc {
+            name: "mt-2".into(),
+            ..base.clone()
+        };
+        let mut more_hosts = base.clone();
+        more_hosts.allowed_hosts.push("api.example.com".into());
+        let mut limited = base.clone();
+        limited.limits.max_output_bytes = Some(1024);
+        let mut stored = base.clone();
+        stored.kv = true;
+        let mut set = base.clone();
+        set.settings.insert("engine".into(), "deepl".into());
+        for (what, other) in [
+            ("name", grant_hash(&renamed, &[secret("k1")])),
+            ("secret value", grant_hash(&base, &[secret("k2")])),
+            ("no secret", grant_hash(&base, &[])),
+            ("hosts", grant_hash(&more_hosts, &[secret("k1")])),
+            ("limits", grant_hash(&limited, &[secret("k1")])),
+            ("storage", grant_hash(&stored, &[secret("k1")])),
+            ("settings", grant_hash(&set, &[secret("k1")])),
+        ] {
+            assert_ne!(key, other, "{what}");
+        }
     }
 }

@@ -185,7 +185,7 @@ impl Sidecar {
             }
         }
         hasher.update(step.plugin.digest.as_bytes());
-        hasher.update(step.settings_hash);
+        hasher.update(step.grant_hash);
         for (key, value) in &wit_event.attributes {
             if key.starts_with(HOST_ATTRIBUTE_PREFIX) {
                 hasher.update((key.len() as u64).to_le_bytes());

@@ -230,6 +230,23 @@ pub struct OutboundPolicy {
     client: reqwest::Client,
 }
 
+/// Headers a plugin may not set. `host` would send a request, and its secrets,
+/// to another site served at the granted host's address (a shared load balancer
+/// or CDN routes by it); the others frame the request or the connection, where a
+/// plugin's value could split one request into two.
+const HOST_SET_HEADERS: [&str; 10] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "upgrade",
+];
+
 impl std::fmt::Debug for OutboundPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OutboundPolicy")
@@ -359,6 +376,11 @@ impl OutboundPolicy {
         for (name, value) in headers {
             let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| OutboundError::Invalid(format!("bad header name '{name}'")))?;
+            if HOST_SET_HEADERS.contains(&name.as_str()) {
+                return Err(OutboundError::Denied(format!(
+                    "header '{name}' is set by the host (from the URL and the body), not by plugins"
+                )));
+            }
             let value = reqwest::header::HeaderValue::from_str(&value)
                 .map_err(|_| OutboundError::Invalid(format!("bad value for header '{name}'")))?;
             header_map.append(name, value);
@@ -663,6 +685,27 @@ mod tests {
             .await
             .expect_err("denied");
         assert!(matches!(err, OutboundError::Denied(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_plugin_cannot_set_the_host_or_the_framing() {
+        let policy = policy(&["api.example.com"], &[]);
+        for name in ["Host", "content-length", "Transfer-Encoding", "connection"] {
+            let err = policy
+                .send(
+                    "POST",
+                    "https://api.example.com/",
+                    vec![(name.to_owned(), "other.example.com".to_owned())],
+                    vec![],
+                    1024,
+                )
+                .await
+                .expect_err(name);
+            assert!(
+                matches!(&err, OutboundError::Denied(m) if m.contains("set by the host")),
+                "{name}: {err:?}"
+            );
+        }
     }
 
     #[tokio::test]
