@@ -1,7 +1,7 @@
 //! Warm instances, seen through the call-counter fixture (`tests/plugins/call-counter`),
 //! which notes how many calls its instance has served: one tenant's count never
 //! includes another's events, and it starts again after the reuse bound, a trap,
-//! memory growth, a settings change, an upgrade or a rollback; under
+//! memory growth, a refused growth, a settings change, an upgrade or a rollback; under
 //! `isolation = "event"` it is always 1. A tenant admin may require `event`, never
 //! lift it.
 
@@ -80,13 +80,34 @@ async fn an_instance_is_recycled_after_its_calls_a_trap_or_memory_growth() {
         &server,
         "acme",
         "r",
-        &["a", "b", "c", "d", "trap", "e", "grow", "f"],
+        &[
+            "a",
+            "b",
+            "c",
+            "d",
+            "trap",
+            "e",
+            "grow",
+            "f",
+            "grow-refused",
+            "g",
+        ],
     )
     .await;
     assert_eq!(noted[..4], ["call 1", "call 2", "call 3", "call 1"]);
     assert!(noted[4].starts_with("Failed: trapped"), "{noted:?}");
-    // The trap took its instance along; so did growing 2 MiB past the 1 MiB bound.
-    assert_eq!(noted[5..], ["call 1", "call 2 grew", "call 1"]);
+    // The trap took its instance along; so did growing 2 MiB past the 1 MiB bound,
+    // and a growth the limit refused, although the plugin went on.
+    assert_eq!(
+        noted[5..],
+        [
+            "call 1",
+            "call 2 grew",
+            "call 1",
+            "call 2 refused true",
+            "call 1"
+        ]
+    );
 }
 
 #[tokio::test]

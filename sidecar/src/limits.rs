@@ -21,7 +21,7 @@ pub struct Limits {
     pub max_output_bytes: usize,
     /// Bytes of an HTTP response body a plugin may receive.
     pub max_http_response_bytes: usize,
-    /// Log lines one call may emit; the rest are dropped and counted.
+    /// Log lines one call may emit; the rest are dropped.
     pub max_log_lines: u32,
     /// Time one outbound HTTP request may take, within the call's deadline (so a
     /// plugin can turn to another server when one is slow); 0: only the call's

@@ -174,9 +174,14 @@ impl Runtime {
             }
         };
         // Kept only after a call that went well, with calls left, no open host
-        // resource, no refusal and no memory grown past the bound.
-        let clean = reply.error().is_none() && denials.is_empty();
+        // resource, no refusal (of a capability or of memory: a guest that
+        // survived a refused growth may be left half-built) and no memory grown
+        // past the bound.
         let state = store.data_mut();
+        let clean = reply.error().is_none()
+            && denials.is_empty()
+            && !state.limiter.memory_exceeded
+            && !state.limiter.budget_spent;
         state.calls_left = state.calls_left.saturating_sub(1);
         let grown = state.memory_bytes().saturating_sub(state.born_memory)
             > self.warm.settings.max_growth_bytes;

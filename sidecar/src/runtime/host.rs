@@ -529,14 +529,13 @@ impl http::Host for CallState {
             Err(OutboundError::Denied(_)) => OutboundOutcome::Denied,
             Err(_) => OutboundOutcome::Error,
         };
-        // A refused request names no host: a plugin could fill the metrics with
-        // made-up names.
+        // Named by the grant, not the host asked for: under `*.example.com` a
+        // plugin could fill the metrics with made-up names. A refusal names none.
         let host = match outcome {
-            OutboundOutcome::Denied => None,
-            _ => reqwest::Url::parse(&request.url).ok(),
+            OutboundOutcome::Denied => String::new(),
+            _ => policy.granted_name(&request.url),
         };
-        let host = host.as_ref().and_then(|url| url.host_str()).unwrap_or("");
-        self.metrics.outbound(&grant.plugin, host, outcome);
+        self.metrics.outbound(&grant.plugin, &host, outcome);
         match result {
             Ok((status, headers, body)) => Ok(http::Response {
                 status,

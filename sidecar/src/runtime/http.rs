@@ -77,6 +77,15 @@ impl HostPattern {
         (!self.wildcard).then_some(self.host.as_str())
     }
 
+    /// The host name as granted: `*.example.com` for a wildcard.
+    fn granted_name(&self) -> String {
+        if self.wildcard {
+            format!("*.{}", self.host)
+        } else {
+            self.host.clone()
+        }
+    }
+
     fn matches(&self, host: &str, port: u16) -> bool {
         if self.port.is_some_and(|p| p != port) {
             return false;
@@ -329,6 +338,27 @@ impl OutboundPolicy {
     /// Whether any host is allowed at all.
     pub fn is_empty(&self) -> bool {
         self.patterns.is_empty()
+    }
+
+    /// The granted name `url` falls under (`*.example.com` for any of its
+    /// subdomains), empty when none: a label of bounded variety, where the host
+    /// itself would be the plugin's to make up.
+    pub fn granted_name(&self, url: &str) -> String {
+        let Ok(url) = reqwest::Url::parse(url) else {
+            return String::new();
+        };
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return String::new();
+        };
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        self.patterns
+            .iter()
+            .find(|p| p.matches(&host, port))
+            .map(HostPattern::granted_name)
+            .unwrap_or_default()
     }
 
     /// Checks and sends one request; the body read stops at `max_body` bytes.
@@ -685,6 +715,20 @@ mod tests {
             .await
             .expect_err("denied");
         assert!(matches!(err, OutboundError::Denied(_)), "{err:?}");
+    }
+
+    #[test]
+    fn a_request_is_named_by_the_grant_it_falls_under() {
+        let policy = policy(&["api.example.com", "*.example.org"], &[]);
+        for (url, name) in [
+            ("https://api.example.com/v2", "api.example.com"),
+            ("https://a1b2c3.example.org/", "*.example.org"),
+            ("https://x.y.example.org:443/", "*.example.org"),
+            ("https://other.example.net/", ""),
+            ("not a url", ""),
+        ] {
+            assert_eq!(policy.granted_name(url), name, "{url}");
+        }
     }
 
     #[tokio::test]

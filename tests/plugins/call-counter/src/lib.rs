@@ -2,7 +2,8 @@
 //! an instance served: 1 on a fresh instance, n on the n-th call of a warm one. The
 //! `label` setting is noted too (a settings change must reach a fresh instance). A
 //! message reading `trap` makes it trap after counting; one reading `grow` makes it
-//! keep 2 MiB more of memory.
+//! keep 2 MiB more of memory; one reading `grow-refused` asks for 128 MiB more (past
+//! the default 64 MiB limit), goes on when refused and notes it.
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, settings};
@@ -27,6 +28,13 @@ impl Plugin for CallCounter {
             "call {calls} {}",
             settings::get("label").unwrap_or_default()
         );
+        if event.text == "grow-refused" {
+            #[cfg(target_arch = "wasm32")]
+            let refused = core::arch::wasm32::memory_grow(0, 2048) == usize::MAX;
+            #[cfg(not(target_arch = "wasm32"))]
+            let refused = true;
+            note = format!("call {calls} refused {refused}");
+        }
         if event.text == "grow" {
             // Kept for the instance's life: its memory grows by as much.
             std::hint::black_box(Vec::leak(vec![1u8; 2 << 20]));
