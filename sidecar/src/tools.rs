@@ -54,6 +54,8 @@ pub enum ToolError {
     NeedsTenant { plugin: String, command: String },
     #[error("plugin '{plugin}': {message}")]
     Plugin { plugin: String, message: String },
+    #[error("the sidecar is shutting down")]
+    ShuttingDown,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -111,6 +113,7 @@ impl Sidecar {
         // Parsing needs the plugin's settings, nothing else: the host writes.
         let mut parse_grant = Grant::nothing(tenant, plugin, tool_limits(grant.limits));
         parse_grant.settings = grant.settings.clone();
+        let slot = self.tool_slot().await.ok_or(ToolError::ShuttingDown)?;
         let entries = self
             .runtime()
             .import_dataset(&loaded, &Arc::new(parse_grant), dataset, format, content)
@@ -119,6 +122,7 @@ impl Sidecar {
                 plugin: plugin.to_owned(),
                 message: failure.message,
             })?;
+        drop(slot);
         check_entries(plugin, &entries.prefix, &entries.entries)?;
         let replaced = self
             .store()
@@ -198,6 +202,7 @@ impl Sidecar {
             tenantless_spec(&loaded, plugin, command)?;
             input.tenant = None;
             let limits = self.default_limits();
+            let _slot = self.tool_slot().await.ok_or(ToolError::ShuttingDown)?;
             return run_tenantless(self.runtime(), &loaded, plugin, command, &input, limits).await;
         };
         // Checked before the tenant, as for a command that needs none.
@@ -209,6 +214,7 @@ impl Sidecar {
             ..Grant::clone(&grant)
         };
         input.tenant = Some(tenant.to_owned());
+        let _slot = self.tool_slot().await.ok_or(ToolError::ShuttingDown)?;
         call(self.runtime(), &loaded, grant, plugin, command, &input).await
     }
 

@@ -169,6 +169,7 @@ pub(super) fn tool_status(error: crate::tools::ToolError) -> Status {
     match error {
         E::UnknownTenant(_) | E::UnknownPlugin(_) => Status::not_found(error.to_string()),
         E::Store(e) => Status::internal(format!("store: {e}")),
+        E::ShuttingDown => Status::unavailable(error.to_string()),
         E::NotInPipeline { .. }
         | E::NotOffered { .. }
         | E::NeedsTenant { .. }

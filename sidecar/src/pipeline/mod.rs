@@ -62,6 +62,15 @@ pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
 /// not hold it to its deadline.
 const STORE_WAIT: Duration = Duration::from_secs(1);
 
+/// Admin tool calls that may run at once, all tenants together.
+const MAX_TOOL_CALLS: usize = 2;
+
+/// Room for one admin tool call, held while it runs.
+pub(crate) struct ToolSlot<'a> {
+    _tool: tokio::sync::SemaphorePermit<'a>,
+    _call: tokio::sync::SemaphorePermit<'a>,
+}
+
 /// The assembled sidecar: runtime, plugins, tenants, caches.
 pub struct Sidecar {
     runtime: Arc<Runtime>,
@@ -89,7 +98,11 @@ pub struct Sidecar {
     responses: idempotency::Responses,
     /// A customer's events run one at a time, here and across replicas.
     customers: ordering::CustomerOrder,
+    /// Plugin calls running at once, events' and admin tools' together: the
+    /// instance pool is sized for these.
     calls: Arc<tokio::sync::Semaphore>,
+    /// Admin tool calls running at once (see [`Sidecar::tool_slot`]).
+    tool_calls: tokio::sync::Semaphore,
     max_text_bytes: usize,
     /// No event runs longer: the claim on its id and its customer's lease
     /// (`idempotency`, `ordering`) last this long.
@@ -244,6 +257,7 @@ impl Sidecar {
             responses,
             customers,
             calls: Arc::new(tokio::sync::Semaphore::new(max_calls as usize)),
+            tool_calls: tokio::sync::Semaphore::new(MAX_TOOL_CALLS),
             max_text_bytes: config.server.max_text_bytes,
             request_timeout: Duration::from_millis(config.server.request_timeout_ms),
             callers: crate::auth::Callers::from_config(&config.callers)?,
@@ -286,6 +300,20 @@ impl Sidecar {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Waits for room to run an admin tool (a dataset import, a command): one of
+    /// the few tool calls that may run at once, and one of the pool's calls.
+    /// Tools are not metered like events (they may use their whole deadline's
+    /// CPU), so their number is what keeps admins' work from crowding out events.
+    /// `None` once the sidecar shuts down.
+    pub(crate) async fn tool_slot(&self) -> Option<ToolSlot<'_>> {
+        let tool = self.tool_calls.acquire().await.ok()?;
+        let call = self.calls.acquire().await.ok()?;
+        Some(ToolSlot {
+            _tool: tool,
+            _call: call,
+        })
     }
 
     /// The server's default limits of a plugin call.
