@@ -1,7 +1,8 @@
 //! Warm instances, seen through the call-counter fixture (`tests/plugins/call-counter`),
 //! which notes how many calls its instance has served: one tenant's count never
 //! includes another's events, and it starts again after the reuse bound, a trap,
-//! memory growth, a refused growth, a settings change, an upgrade or a rollback; under
+//! memory growth, a refused growth, an idle time, a settings change, an upgrade or
+//! a rollback; under
 //! `isolation = "event"` it is always 1. A tenant admin may require `event`, never
 //! lift it.
 
@@ -108,6 +109,30 @@ async fn an_instance_is_recycled_after_its_calls_a_trap_or_memory_growth() {
             "call 1"
         ]
     );
+}
+
+#[tokio::test]
+async fn an_instance_idle_past_its_time_is_dropped() {
+    let server = TestServer::start(&counters("warm_idle_ms = 500", "")).await;
+    assert_eq!(counts(&server, "acme", "i1", &["x"]).await, ["call 1"]);
+    let waiting = async || {
+        let metrics = server.sidecar.render_metrics().await;
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("crossdesk_warm_instances "))
+            .and_then(|n| n.parse::<f64>().ok())
+            .expect("the warm instances gauge")
+    };
+    assert_eq!(waiting().await, 1.0);
+    // The sweep runs once a second.
+    let swept = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while waiting().await > 0.0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(swept.is_ok(), "the idle instance is still waiting");
+    assert_eq!(counts(&server, "acme", "i2", &["x"]).await, ["call 1"]);
 }
 
 #[tokio::test]

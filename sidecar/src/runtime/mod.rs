@@ -431,9 +431,17 @@ impl Runtime {
                         std::thread::sleep(EPOCH_TICK);
                         tick = tick.wrapping_add(1);
                         engine.increment_epoch();
-                        // Once a second, the instances idle too long go.
+                        // Once a second, the instances idle too long go, dropped
+                        // on a thread of their own: dropping one resets its pool
+                        // slot, and every call's deadline and yield waits on the
+                        // next tick. (Should that thread not start, here.)
                         if tick.is_multiple_of(1000) {
-                            warm.sweep();
+                            let expired = warm.sweep();
+                            if !expired.is_empty() {
+                                let _ = std::thread::Builder::new()
+                                    .name("crossdesk-sweep".into())
+                                    .spawn(move || drop(expired));
+                            }
                         }
                     }
                 })

@@ -343,13 +343,13 @@ impl WarmPool {
         drop(evicted);
     }
 
-    /// Drops the instances idle for longer than the idle time.
-    pub(crate) fn sweep(&self) {
+    /// Takes out the instances idle for longer than the idle time, for the
+    /// caller to drop.
+    pub(crate) fn sweep(&self) -> Vec<Warm> {
         let Some(cutoff) = Instant::now().checked_sub(self.settings.idle) else {
-            return;
+            return Vec::new();
         };
-        let expired = self.shelf.lock().expire(cutoff);
-        drop(expired);
+        self.shelf.lock().expire(cutoff)
     }
 
     /// Instances waiting and the linear memory they hold.
