@@ -68,7 +68,6 @@ const MAX_TOOL_CALLS: usize = 2;
 /// Room for one admin tool call, held while it runs.
 pub(crate) struct ToolSlot<'a> {
     _tool: tokio::sync::SemaphorePermit<'a>,
-    _call: tokio::sync::SemaphorePermit<'a>,
 }
 
 /// The assembled sidecar: runtime, plugins, tenants, caches.
@@ -98,9 +97,6 @@ pub struct Sidecar {
     responses: idempotency::Responses,
     /// A customer's events run one at a time, here and across replicas.
     customers: ordering::CustomerOrder,
-    /// Plugin calls running at once, events' and admin tools' together: the
-    /// instance pool is sized for these.
-    calls: Arc<tokio::sync::Semaphore>,
     /// Admin tool calls running at once (see [`Sidecar::tool_slot`]).
     tool_calls: tokio::sync::Semaphore,
     max_text_bytes: usize,
@@ -256,7 +252,6 @@ impl Sidecar {
             results,
             responses,
             customers,
-            calls: Arc::new(tokio::sync::Semaphore::new(max_calls as usize)),
             tool_calls: tokio::sync::Semaphore::new(MAX_TOOL_CALLS),
             max_text_bytes: config.server.max_text_bytes,
             request_timeout: Duration::from_millis(config.server.request_timeout_ms),
@@ -303,17 +298,13 @@ impl Sidecar {
     }
 
     /// Waits for room to run an admin tool (a dataset import, a command): one of
-    /// the few tool calls that may run at once, and one of the pool's calls.
-    /// Tools are not metered like events (they may use their whole deadline's
-    /// CPU), so their number is what keeps admins' work from crowding out events.
-    /// `None` once the sidecar shuts down.
+    /// the few tool calls that may run at once (the runtime then takes one of
+    /// its call permits, as for events). Tools are not metered like events (they
+    /// may use their whole deadline's CPU), so their number is what keeps admins'
+    /// work from crowding out events. `None` once the sidecar shuts down.
     pub(crate) async fn tool_slot(&self) -> Option<ToolSlot<'_>> {
         let tool = self.tool_calls.acquire().await.ok()?;
-        let call = self.calls.acquire().await.ok()?;
-        Some(ToolSlot {
-            _tool: tool,
-            _call: call,
-        })
+        Some(ToolSlot { _tool: tool })
     }
 
     /// The server's default limits of a plugin call.

@@ -138,14 +138,6 @@ impl Sidecar {
         wit_event: &Arc<runtime::WitEvent>,
     ) -> Result<(Arc<Vec<pb::Action>>, bool), runtime::CallFailure> {
         let call = Box::pin(async {
-            let _permit = self
-                .calls
-                .acquire()
-                .await
-                .map_err(|_| runtime::CallFailure {
-                    kind: FailureKind::Failed,
-                    message: "the sidecar is shutting down".into(),
-                })?;
             self.runtime
                 .call(&step.plugin, &step.grant, wit_event)
                 .await

@@ -16,6 +16,9 @@ use super::{
     Runtime, host, v0_1,
 };
 
+/// One of the runtime's permits for a running call.
+pub(super) type CallPermit = tokio::sync::OwnedSemaphorePermit;
+
 /// The plugin function a call runs.
 pub(super) enum Export<'e> {
     Manifest,
@@ -52,17 +55,35 @@ impl Reply {
 }
 
 impl Runtime {
-    /// Calls `export` of `pre` within the deadline and limits of `grant`, on the
-    /// `warm` instance or a fresh one, classifying whatever goes wrong. With `keep`,
-    /// the instance comes back when it may serve another call of the same grant.
+    /// Calls `export` of `pre` within the deadline and limits of `grant`, on a
+    /// fresh instance or, with `keep`, on one of the grant's warm instances, and
+    /// classifies whatever goes wrong. With `keep`, the instance comes back when it
+    /// may serve another call of the same grant.
+    ///
+    /// It first waits for one of the pool's call permits (the pool is sized for
+    /// them). The permit goes with the instance: a call abandoned at its deadline
+    /// in overtime holds its slot until the overtime thread drops it, and so does
+    /// its permit, so that such calls can never take the slots of new ones. A
+    /// call that ends well gives it back to the caller, to hold until the kept
+    /// instance is back on its shelf.
     pub(super) async fn run(
         &self,
         pre: &Pre,
         grant: &Arc<Grant>,
         export: Export<'_>,
-        warm: Option<Warm>,
         keep: bool,
-    ) -> Result<(Reply, Option<Warm>), CallFailure> {
+    ) -> Result<(Reply, Option<Warm>, CallPermit), CallFailure> {
+        let permit = self
+            .calls
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| CallFailure::failed("the runtime is shutting down"))?;
+        let warm = if keep {
+            self.warm.take(&grant.warm)
+        } else {
+            None
+        };
         let limits = grant.limits;
         let timeout = Duration::from_millis(limits.timeout_ms);
         let (mut store, instance) = match warm {
@@ -100,7 +121,7 @@ impl Runtime {
             };
             let call = Box::pin(resumptions.wrap(async move {
                 let export = event.as_ref().map_or(Export::Manifest, Export::Handle);
-                call_on(&pre, store, instance, export).await
+                (call_on(&pre, store, instance, export).await, permit)
             }));
             let handover = Handover::new(call, overtime.clone(), &self.overtime);
             match tokio::time::timeout(timeout, handover).await {
@@ -114,6 +135,7 @@ impl Runtime {
             tokio::time::timeout(timeout, call_on(pre, store, instance, export))
                 .await
                 .ok()
+                .map(|returned| (returned, permit))
         };
         let timed_out = || {
             let overtime = if overtime.load(Ordering::Relaxed) {
@@ -129,7 +151,7 @@ impl Runtime {
                 message: format!("deadline of {} ms exceeded{overtime}", limits.timeout_ms),
             }
         };
-        let Some((reply, mut store, instance)) = ending else {
+        let Some(((reply, mut store, instance), permit)) = ending else {
             return Err(timed_out());
         };
         let state = store.data();
@@ -192,7 +214,7 @@ impl Runtime {
             }
             _ => None,
         };
-        Ok((reply, kept))
+        Ok((reply, kept, permit))
     }
 }
 

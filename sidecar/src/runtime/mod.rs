@@ -257,6 +257,9 @@ pub struct Runtime {
     fairness: Fairness,
     /// Where event calls past their CPU budget finish (`overtime.rs`).
     overtime: OvertimeThread,
+    /// Permits for the calls running at once, for which the pool is sized (the
+    /// warm instances waiting have slots of their own).
+    calls: Arc<tokio::sync::Semaphore>,
     /// Instances kept between a grant's calls (`warm.rs`).
     warm: Arc<WarmPool>,
     /// Linear memory of all instances, running or warm.
@@ -292,7 +295,8 @@ impl Drop for Runtime {
 
 impl Runtime {
     /// Builds the engine. `max` bounds every per-call limit (the pool's slots are sized
-    /// by it); `concurrent_calls` is the number of plugin instances alive at once;
+    /// by it); `concurrent_calls` is the number of calls running at once (one past
+    /// it waits for another to end), each on an instance of its own;
     /// compiled plugins are cached in `compiled_dir`. Call it within the tokio runtime
     /// that will make the calls: calls past their CPU budget finish in its context.
     pub fn new(
@@ -455,6 +459,9 @@ impl Runtime {
             overtime: OvertimeThread::start()
                 .map_err(|e| RuntimeError(format!("cannot start the overtime thread: {e}")))?,
             memory: Arc::new(MemoryBudget::new(sharing.warm.memory_budget_bytes)),
+            calls: Arc::new(tokio::sync::Semaphore::new(
+                usize::try_from(concurrent_calls.max(1)).unwrap_or(usize::MAX),
+            )),
             warm,
             idle_grant: Arc::new(Grant::nothing("", "", Limits::default())),
             metrics: Arc::new(crate::metrics::Metrics::new()),
@@ -519,8 +526,8 @@ impl Runtime {
             }
         };
         let probe = Arc::new(Grant::nothing("", "", Limits::default()));
-        let (Reply::Manifest(manifest), _) = self
-            .run(&pre, &probe, Export::Manifest, None, false)
+        let (Reply::Manifest(manifest), _, _) = self
+            .run(&pre, &probe, Export::Manifest, false)
             .await
             .map_err(|e| LoadError::Manifest {
                 path: path.to_owned(),
@@ -619,14 +626,10 @@ impl Runtime {
         event: &Arc<WitEvent>,
     ) -> Result<Vec<pb::Action>, CallFailure> {
         let keep = grant.isolation == Isolation::Tenant;
-        let warm = if keep {
-            self.warm.take(&grant.warm)
-        } else {
-            None
-        };
         let export = Export::Handle(event);
-        let (Reply::Handle(result), kept) =
-            self.run(&plugin.pre, grant, export, warm, keep).await?
+        // The permit is held until the instance is back on its shelf.
+        let (Reply::Handle(result), kept, _permit) =
+            self.run(&plugin.pre, grant, export, keep).await?
         else {
             unreachable!("run answers an Export with its own Reply")
         };
@@ -676,7 +679,7 @@ impl Runtime {
             format,
             content,
         };
-        let (Reply::Dataset(result), _) = self.run(&plugin.pre, grant, export, None, false).await?
+        let (Reply::Dataset(result), _, _) = self.run(&plugin.pre, grant, export, false).await?
         else {
             unreachable!("run answers an Export with its own Reply")
         };
@@ -692,7 +695,7 @@ impl Runtime {
         input: &CommandInput,
     ) -> Result<CommandOutput, CallFailure> {
         let export = Export::RunCommand { command, input };
-        let (Reply::Command(result), _) = self.run(&plugin.pre, grant, export, None, false).await?
+        let (Reply::Command(result), _, _) = self.run(&plugin.pre, grant, export, false).await?
         else {
             unreachable!("run answers an Export with its own Reply")
         };
