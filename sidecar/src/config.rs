@@ -348,6 +348,9 @@ pub struct RuntimeSettings {
     pub cpu_budget_ms: u64,
     /// Linear memory of all plugin instances, running or warm, in MiB.
     pub memory_budget_mb: u64,
+    /// The part of it one tenant's instances may hold together, in MiB; by
+    /// default half of it (at least one call's memory limit).
+    pub tenant_memory_mb: Option<u64>,
     /// Warm instances waiting at once, all tenants together (0: none are kept).
     pub warm_instances: usize,
     /// Warm instances waiting at once for one tenant.
@@ -373,6 +376,7 @@ impl Default for RuntimeSettings {
         Self {
             cpu_budget_ms: millis(sharing.fairness.cpu_budget),
             memory_budget_mb: mib(warm.memory_budget_bytes),
+            tenant_memory_mb: None,
             warm_instances: warm.max_instances,
             warm_per_tenant: warm.max_per_tenant,
             warm_memory_mb: mib(warm.max_idle_memory_bytes),
@@ -384,8 +388,8 @@ impl Default for RuntimeSettings {
 }
 
 impl RuntimeSettings {
-    /// The runtime's settings.
-    pub fn sharing(&self) -> crate::runtime::Sharing {
+    /// The runtime's settings, for calls of at most `max_memory_bytes` each.
+    pub fn sharing(&self, max_memory_bytes: u64) -> crate::runtime::Sharing {
         let bytes = |mib: u64| usize::try_from(mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
         crate::runtime::Sharing {
             fairness: crate::runtime::Fairness {
@@ -398,8 +402,20 @@ impl RuntimeSettings {
                 reuse_calls: (self.warm_reuse_calls[0], self.warm_reuse_calls[1]),
                 max_growth_bytes: bytes(self.warm_growth_mb),
                 memory_budget_bytes: bytes(self.memory_budget_mb),
+                tenant_memory_bytes: usize::try_from(self.tenant_memory_bytes(max_memory_bytes))
+                    .unwrap_or(usize::MAX),
                 max_idle_memory_bytes: bytes(self.warm_memory_mb),
             },
+        }
+    }
+
+    /// What one tenant's instances may hold: `tenant_memory_mb`, or half the
+    /// budget and at least one call's limit (never more than the budget).
+    fn tenant_memory_bytes(&self, max_memory_bytes: u64) -> u64 {
+        let budget = self.memory_budget_mb.saturating_mul(1 << 20);
+        match self.tenant_memory_mb {
+            Some(mib) => mib.saturating_mul(1 << 20),
+            None => (budget / 2).max(max_memory_bytes.min(budget)),
         }
     }
 
@@ -419,6 +435,15 @@ impl RuntimeSettings {
             return invalid(format!(
                 "memory_budget_mb ({} MiB) must hold at least one call's memory limit ({} bytes)",
                 self.memory_budget_mb, max_memory_bytes
+            ));
+        }
+        if let Some(mib) = self.tenant_memory_mb
+            && (mib.saturating_mul(1 << 20) < max_memory_bytes || mib > self.memory_budget_mb)
+        {
+            return invalid(format!(
+                "tenant_memory_mb ({mib} MiB) must hold at least one call's memory limit ({} \
+                 bytes) and not exceed memory_budget_mb ({})",
+                max_memory_bytes, self.memory_budget_mb
             ));
         }
         if self.warm_memory_mb > self.memory_budget_mb {
@@ -798,14 +823,28 @@ mod tests {
             "[runtime]\ncpu_budget_ms = 20\nwarm_reuse_calls = [3, 3]\nwarm_idle_ms = 50\n",
         )
         .expect("valid");
-        let sharing = config.runtime.sharing();
+        let max_memory = config.max_limits().max_memory_bytes;
+        let sharing = config.runtime.sharing(max_memory);
         assert_eq!(sharing.fairness.cpu_budget, Duration::from_millis(20));
         assert_eq!(sharing.warm.reuse_calls, (3, 3));
         assert_eq!(sharing.warm.idle, Duration::from_millis(50));
         assert_eq!(
-            Config::parse("").expect("valid").runtime.sharing(),
+            Config::parse("")
+                .expect("valid")
+                .runtime
+                .sharing(max_memory),
             crate::runtime::Sharing::default()
         );
+        // A tenant's share: half the budget by default, never below one call.
+        for (toml, share) in [
+            ("memory_budget_mb = 512", 256 << 20),
+            ("memory_budget_mb = 64\nwarm_memory_mb = 32", 64 << 20),
+            ("tenant_memory_mb = 100", 100 << 20),
+        ] {
+            let config = Config::parse(&format!("[runtime]\n{toml}\n")).expect(toml);
+            let sharing = config.runtime.sharing(max_memory);
+            assert_eq!(sharing.warm.tenant_memory_bytes, share, "{toml}");
+        }
         for (toml, field) in [
             ("[runtime]\ncpu_budget_ms = 0\n", "runtime.cpu_budget_ms"),
             (
@@ -819,6 +858,14 @@ mod tests {
             (
                 "[runtime]\nmemory_budget_mb = 1\n",
                 "runtime.memory_budget_mb",
+            ),
+            (
+                "[runtime]\ntenant_memory_mb = 1\n",
+                "runtime.tenant_memory_mb",
+            ),
+            (
+                "[runtime]\ntenant_memory_mb = 4096\n",
+                "runtime.tenant_memory_mb",
             ),
         ] {
             let err = Config::parse(toml).expect_err(toml).to_string();

@@ -175,7 +175,7 @@ impl Sidecar {
             max_calls,
             &config.compiled_dir(),
             runtime::Allocator::Pooling,
-            config.runtime.sharing(),
+            config.runtime.sharing(config.max_limits().max_memory_bytes),
         )?);
         let bounds = config.bounds()?;
         let control = match &config.admin {

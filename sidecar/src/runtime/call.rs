@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use wasmtime::{Store, Trap, UpdateDeadline};
 
 use super::bindings::{self, WitEvent};
+use super::budget::Refused;
 use super::overtime::{CpuMeter, Handover};
 use super::warm::{Instantiated, Warm};
 use super::{
@@ -172,11 +173,25 @@ impl Runtime {
                 if let Some(denial) = denials.into_iter().next() {
                     return Err(failure(FailureKind::Denied, denial));
                 }
-                if state.limiter.budget_spent {
-                    return Err(failure(
-                        FailureKind::Failed,
-                        "out of memory: the plugins' memory budget of the process is spent".into(),
-                    ));
+                match state.limiter.budget_refused {
+                    Some(Refused::Process) => {
+                        return Err(failure(
+                            FailureKind::Failed,
+                            "out of memory: the plugins' memory budget of the process is spent"
+                                .into(),
+                        ));
+                    }
+                    Some(Refused::Tenant) => {
+                        return Err(failure(
+                            FailureKind::Failed,
+                            format!(
+                                "out of memory: this tenant's plugin instances hold their whole \
+                                 share of the memory budget ({} MiB)",
+                                self.memory.per_tenant() >> 20
+                            ),
+                        ));
+                    }
+                    None => {}
                 }
                 if state.limiter.memory_exceeded {
                     return Err(failure(
@@ -203,7 +218,7 @@ impl Runtime {
         let clean = reply.error().is_none()
             && denials.is_empty()
             && !state.limiter.memory_exceeded
-            && !state.limiter.budget_spent;
+            && state.limiter.budget_refused.is_none();
         state.calls_left = state.calls_left.saturating_sub(1);
         let grown = state.memory_bytes().saturating_sub(state.born_memory)
             > self.warm.settings.max_growth_bytes;

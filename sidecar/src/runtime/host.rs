@@ -15,7 +15,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpVi
 
 use super::Grant;
 use super::bindings::{clock, contacts, http, kv, log, settings, types};
-use super::budget::MemoryBudget;
+use super::budget::{MemoryBudget, Refused, TenantMemory};
 use super::http::OutboundError;
 use super::refusals::{Refusals, one_line};
 use crate::metrics::{Metrics, OutboundOutcome};
@@ -57,9 +57,11 @@ pub(crate) struct CallState {
 
 impl CallState {
     /// The state of a new instance: `budget` is the process-wide memory budget
-    /// its linear memory counts against; `metrics` count its HTTP requests.
+    /// its linear memory counts against (and the grant's tenant's share of it);
+    /// `metrics` count its HTTP requests.
     pub(super) fn new(grant: Arc<Grant>, budget: Arc<MemoryBudget>, metrics: Arc<Metrics>) -> Self {
         let limits = grant.limits;
+        let share = budget.share_of(&grant.tenant);
         Self {
             grant,
             limiter: CallLimiter {
@@ -67,8 +69,9 @@ impl CallState {
                 max_table: limits.max_table_elements as usize,
                 max_instances: limits.max_instances as usize,
                 memory_exceeded: false,
-                budget_spent: false,
+                budget_refused: None,
                 memory_bytes: 0,
+                share,
                 budget,
             },
             denials: Refusals::default(),
@@ -92,7 +95,7 @@ impl CallState {
         self.limiter.max_table = limits.max_table_elements as usize;
         self.limiter.max_instances = limits.max_instances as usize;
         self.limiter.memory_exceeded = false;
-        self.limiter.budget_spent = false;
+        self.limiter.budget_refused = None;
         self.denials.clear();
         self.logs_emitted = 0;
         if let Some(denials) = &self.wasi_denials {
@@ -135,21 +138,25 @@ impl CallState {
 
 /// Memory, table and instance limits of one call; remembers whether memory ran out
 /// so the outcome can say so instead of reporting a bare trap. Linear memory also
-/// counts against the process-wide budget, given back when the instance is dropped.
+/// counts against the process-wide budget and its tenant's share of it, given back
+/// when the instance is dropped.
 pub(super) struct CallLimiter {
     max_memory: usize,
     max_table: usize,
     max_instances: usize,
     pub(super) memory_exceeded: bool,
-    /// The memory was refused by the process-wide budget, not the call's limit.
-    pub(super) budget_spent: bool,
+    /// The memory was refused by the process-wide budget or the tenant's share
+    /// of it, not the call's limit.
+    pub(super) budget_refused: Option<Refused>,
     memory_bytes: usize,
     budget: Arc<MemoryBudget>,
+    /// The instance's tenant's share of the budget.
+    share: Arc<TenantMemory>,
 }
 
 impl Drop for CallLimiter {
     fn drop(&mut self) {
-        self.budget.release(self.memory_bytes);
+        self.budget.release(&self.share, self.memory_bytes);
     }
 }
 
@@ -172,9 +179,9 @@ impl wasmtime::ResourceLimiter for CallLimiter {
             self.memory_exceeded = true;
             return Ok(false);
         }
-        if !self.budget.reserve(growth) {
+        if let Err(refused) = self.budget.reserve(&self.share, growth) {
             self.memory_exceeded = true;
-            self.budget_spent = true;
+            self.budget_refused = Some(refused);
             return Ok(false);
         }
         self.memory_bytes = self.memory_bytes.saturating_add(growth);
@@ -560,7 +567,7 @@ mod tests {
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
         CallState::new(
             grant,
-            Arc::new(MemoryBudget::new(1 << 30)),
+            Arc::new(MemoryBudget::new(1 << 30, 1 << 30)),
             Arc::new(Metrics::new()),
         )
     }
@@ -592,7 +599,8 @@ mod tests {
 
     #[test]
     fn its_memory_goes_back_to_the_budget_when_the_instance_goes() {
-        let budget = Arc::new(MemoryBudget::new(10 << 20));
+        // The tenant's share would allow more: the process's budget refuses.
+        let budget = Arc::new(MemoryBudget::new(10 << 20, 20 << 20));
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
         let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()));
         use wasmtime::ResourceLimiter;
@@ -608,15 +616,36 @@ mod tests {
                 .memory_growing(4 << 20, 11 << 20, None)
                 .expect("asked")
         );
-        assert!(state.limiter.budget_spent);
+        assert_eq!(state.limiter.budget_refused, Some(Refused::Process));
         assert_eq!(budget.used(), 4 << 20);
         drop(state);
         assert_eq!(budget.used(), 0);
     }
 
     #[test]
+    fn a_tenants_instances_together_hold_no_more_than_its_share() {
+        use wasmtime::ResourceLimiter;
+        let budget = Arc::new(MemoryBudget::new(100 << 20, 10 << 20));
+        let instance = |tenant: &str| {
+            let grant = Arc::new(Grant::nothing(tenant, "p", Limits::default()));
+            CallState::new(grant, budget.clone(), Arc::new(Metrics::new()))
+        };
+        let (mut first, mut second, mut other) =
+            (instance("acme"), instance("acme"), instance("globex"));
+        let grow = |state: &mut CallState, bytes: usize| {
+            state.limiter.memory_growing(0, bytes, None).expect("asked")
+        };
+        assert!(grow(&mut first, 8 << 20));
+        assert!(!grow(&mut second, 4 << 20), "acme's share is 10 MiB");
+        assert_eq!(second.limiter.budget_refused, Some(Refused::Tenant));
+        assert!(grow(&mut other, 4 << 20), "globex has its own");
+        drop(first);
+        assert!(grow(&mut second, 4 << 20), "given back with the instance");
+    }
+
+    #[test]
     fn a_growth_past_the_memorys_own_maximum_takes_nothing_from_the_budget() {
-        let budget = Arc::new(MemoryBudget::new(1 << 30));
+        let budget = Arc::new(MemoryBudget::new(1 << 30, 1 << 30));
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
         let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()));
         use wasmtime::ResourceLimiter;
@@ -635,7 +664,7 @@ mod tests {
 
     #[test]
     fn the_memory_limit_is_the_instances_all_memories_together() {
-        let budget = Arc::new(MemoryBudget::new(1 << 30));
+        let budget = Arc::new(MemoryBudget::new(1 << 30, 1 << 30));
         let limits = Limits {
             max_memory_bytes: 64 << 20,
             ..Limits::default()

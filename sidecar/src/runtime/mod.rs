@@ -458,7 +458,10 @@ impl Runtime {
             fairness: sharing.fairness,
             overtime: OvertimeThread::start()
                 .map_err(|e| RuntimeError(format!("cannot start the overtime thread: {e}")))?,
-            memory: Arc::new(MemoryBudget::new(sharing.warm.memory_budget_bytes)),
+            memory: Arc::new(MemoryBudget::new(
+                sharing.warm.memory_budget_bytes,
+                sharing.warm.tenant_memory_bytes,
+            )),
             calls: Arc::new(tokio::sync::Semaphore::new(
                 usize::try_from(concurrent_calls.max(1)).unwrap_or(usize::MAX),
             )),

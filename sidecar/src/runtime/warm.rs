@@ -101,6 +101,8 @@ pub struct WarmSettings {
     pub max_growth_bytes: usize,
     /// Linear memory of all instances, running or waiting.
     pub memory_budget_bytes: usize,
+    /// The part of it one tenant's instances may hold together.
+    pub tenant_memory_bytes: usize,
     /// Linear memory the waiting instances may hold together.
     pub max_idle_memory_bytes: usize,
 }
@@ -114,6 +116,7 @@ impl Default for WarmSettings {
             reuse_calls: (100, 200),
             max_growth_bytes: 8 << 20,
             memory_budget_bytes: 2 << 30,
+            tenant_memory_bytes: 1 << 30,
             max_idle_memory_bytes: 128 << 20,
         }
     }
