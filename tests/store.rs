@@ -80,6 +80,7 @@ on_both_backends!(
     replacing_a_prefix_swaps_its_keys_in_one_go,
     contact_history_adds_up_per_bucket_and_stays_in_its_tenant,
     a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_rebuilt,
+    a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild,
 );
 
 /// What one event says about ticket `t-1` of customer `c-1`.
@@ -198,6 +199,43 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
             .expect("cells")
             .is_empty()
     );
+}
+
+async fn a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild(db: &Db) {
+    use crossdesk_sidecar::insights::figures::cells_of;
+    let store = db.open().await;
+    let day = 20_000;
+    let seen = |day: i64| facts(day * 86_400 + 3_600);
+    let days = store
+        .record_tickets("acme", vec![seen(day + 1)])
+        .await
+        .expect("record");
+    assert_eq!(days.into_iter().collect::<Vec<_>>(), [day + 1]);
+    store
+        .rebuild_day("acme", day + 1, cells_of)
+        .await
+        .expect("rebuild");
+    // Its creation comes in late: the ticket now counts on `day`, and no more
+    // on the day after, whose figures must be rebuilt too.
+    let days = store
+        .record_tickets("acme", vec![seen(day)])
+        .await
+        .expect("record");
+    assert_eq!(days.into_iter().collect::<Vec<_>>(), [day, day + 1]);
+    for day in [day, day + 1] {
+        store
+            .rebuild_day("acme", day, cells_of)
+            .await
+            .expect("rebuild");
+    }
+    let tickets: u64 = store
+        .insight_cells("acme", day, day + 2)
+        .await
+        .expect("cells")
+        .iter()
+        .map(|cell| cell.figures.tickets)
+        .sum();
+    assert_eq!(tickets, 1);
 }
 
 async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {

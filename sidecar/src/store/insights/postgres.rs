@@ -12,7 +12,10 @@ use crate::store::StoreError;
 use crate::store::postgres::PostgresStore;
 
 /// The merge of a ticket's facts (see `sqlite.rs`) in PostgreSQL's dialect.
+/// Answers the ticket's creation time before the merge too: a ticket that moves
+/// to an earlier day leaves its old day's figures stale.
 const POSTGRES_MERGE: &str = "
+WITH before AS (SELECT created_s FROM insight_tickets WHERE tenant = $1 AND ticket = $2)
 INSERT INTO insight_tickets AS t (tenant, ticket, customer, created_s, first_reply_s,
     solved_s, last_customer_s, reopens, rating, rating_s, country, language, channel,
     category, grp, after_hours)
@@ -40,7 +43,7 @@ ON CONFLICT (tenant, ticket) DO UPDATE SET
     channel = CASE WHEN t.channel = '' THEN excluded.channel ELSE t.channel END,
     category = CASE WHEN t.category = '' THEN excluded.category ELSE t.category END,
     grp = CASE WHEN t.grp = '' THEN excluded.grp ELSE t.grp END
-RETURNING created_s";
+RETURNING created_s, (SELECT created_s FROM before)";
 
 /// The slice in the five columns from `first` on: country, language, channel,
 /// category, group.
@@ -133,7 +136,7 @@ impl PostgresStore {
         let mut days = BTreeSet::new();
         for f in &facts {
             let rating_s = f.rating.map(|_| f.seen_s);
-            let created: i64 = tx
+            let merged = tx
                 .query_one(
                     &merge,
                     &[
@@ -154,9 +157,11 @@ impl PostgresStore {
                         &f.replied_after_hours,
                     ],
                 )
-                .await?
-                .try_get(0)?;
+                .await?;
+            let created: i64 = merged.try_get(0)?;
+            let before: Option<i64> = merged.try_get(1)?;
             days.insert(day_of(created));
+            days.extend(before.map(day_of));
         }
         tx.commit().await?;
         Ok(days)

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use super::{
     Aggregate, CellCount, TICKET_COLUMNS, decode, decode_histogram, encode, encode_histogram,
@@ -150,8 +150,17 @@ impl SqliteStore {
             let tx = c.transaction()?;
             let mut days = BTreeSet::new();
             {
+                let mut created_before = tx.prepare_cached(
+                    "SELECT created_s FROM insight_tickets WHERE tenant = ?1 AND ticket = ?2",
+                )?;
                 let mut merge = tx.prepare_cached(SQLITE_MERGE)?;
                 for f in &facts {
+                    // A ticket that moves to an earlier day leaves its old day's
+                    // figures stale too.
+                    let before: Option<i64> = created_before
+                        .query_row(params![tenant, f.ticket], |row| row.get(0))
+                        .optional()?;
+                    days.extend(before.map(day_of));
                     let created: i64 = merge.query_row(
                         params![
                             tenant,
