@@ -363,35 +363,38 @@ fn pairs(
 }
 
 fn spikes(daily: &HashMap<(&str, i64), u64>, since_day: i64, until_day: i64) -> Vec<Spike> {
-    let categories: std::collections::BTreeSet<&str> = daily
-        .keys()
-        .map(|(category, _)| *category)
-        .filter(|c| !c.is_empty())
+    // Only a day with tickets can be a spike (its excess must reach
+    // SPIKE_MIN_EXCESS), so the work follows the data, not categories × days:
+    // categories come from the event API, and a report may span ten years.
+    let mut days: Vec<(&str, i64, u64)> = daily
+        .iter()
+        .filter(|((category, day), tickets)| {
+            !category.is_empty() && (since_day..until_day).contains(day) && **tickets > 0
+        })
+        .map(|((category, day), tickets)| (*category, *day, *tickets))
         .collect();
+    days.sort_unstable();
     let mut found = Vec::new();
-    for category in categories {
-        for day in since_day..until_day {
-            let tickets = daily.get(&(category, day)).copied().unwrap_or(0);
-            let mut baseline: Vec<f64> = (1..=BASELINE_WEEKS)
-                .map(|week| {
-                    let earlier = day.saturating_sub(week.saturating_mul(7));
-                    daily.get(&(category, earlier)).copied().unwrap_or(0) as f64
-                })
-                .collect();
-            let m = median(&mut baseline);
-            let mut deviations: Vec<f64> = baseline.iter().map(|x| (x - m).abs()).collect();
-            let mad = median(&mut deviations);
-            let sigma = (1.4826 * mad).max(m.max(1.0).sqrt());
-            let excess = tickets as f64 - m;
-            if excess >= SPIKE_SIGMAS * sigma && excess >= SPIKE_MIN_EXCESS {
-                found.push(Spike {
-                    category: category.to_owned(),
-                    day,
-                    tickets,
-                    baseline: m,
-                    sigmas: excess / sigma,
-                });
-            }
+    for (category, day, tickets) in days {
+        let mut baseline: Vec<f64> = (1..=BASELINE_WEEKS)
+            .map(|week| {
+                let earlier = day.saturating_sub(week.saturating_mul(7));
+                daily.get(&(category, earlier)).copied().unwrap_or(0) as f64
+            })
+            .collect();
+        let m = median(&mut baseline);
+        let mut deviations: Vec<f64> = baseline.iter().map(|x| (x - m).abs()).collect();
+        let mad = median(&mut deviations);
+        let sigma = (1.4826 * mad).max(m.max(1.0).sqrt());
+        let excess = tickets as f64 - m;
+        if excess >= SPIKE_SIGMAS * sigma && excess >= SPIKE_MIN_EXCESS {
+            found.push(Spike {
+                category: category.to_owned(),
+                day,
+                tickets,
+                baseline: m,
+                sigmas: excess / sigma,
+            });
         }
     }
     found
