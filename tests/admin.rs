@@ -742,6 +742,40 @@ async fn a_suspended_tenant_is_refused_and_a_deleted_one_loses_its_data() {
         .await
         .expect("enable");
     assert_eq!(notes(&send(&server, "acme", "k-5").await), ["count: 1"]);
+    // Its admin reads the audit of its present life only; the operator all.
+    let actions = |token: &'static str| {
+        let mut admin = admin.clone();
+        async move {
+            admin
+                .list_audit_log(as_admin(
+                    token,
+                    pb::ListAuditLogRequest {
+                        tenant_id: "acme".into(),
+                        limit: 100,
+                        before_id: 0,
+                    },
+                ))
+                .await
+                .expect("audit")
+                .into_inner()
+                .entries
+                .into_iter()
+                .map(|e| e.action)
+                .collect::<Vec<_>>()
+        }
+    };
+    let theirs = actions(ACME_ADMIN).await;
+    assert_eq!(theirs.len(), 2, "{theirs:?}");
+    assert!(
+        theirs
+            .iter()
+            .all(|a| a != "tenant.delete" && a != "tenant.suspend")
+    );
+    let all = actions(OPS).await;
+    assert!(
+        all.iter().any(|a| a == "tenant.delete") && all.len() > 2,
+        "{all:?}"
+    );
 }
 
 #[tokio::test]

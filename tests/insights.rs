@@ -598,8 +598,15 @@ async fn a_generated_history_is_reported_as_computed_spikes_flagged_and_customer
         (entry.action.as_str(), entry.actor.as_str()),
         ("customer.erase", "ops")
     );
-    assert!(entry.target.starts_with("customer sha256:"), "{entry:?}");
+    // Keyed: not the plain digest of the id, which anyone could compute.
+    assert!(
+        entry.target.starts_with("customer hmac-sha256:"),
+        "{entry:?}"
+    );
     assert!(!entry.target.contains(&customer), "{entry:?}");
+    use sha2::Digest as _;
+    let plain = hex::encode(&sha2::Sha256::digest(customer.as_bytes())[..16]);
+    assert!(!entry.target.contains(&plain), "{entry:?}");
     let after = report(&server, first_day, (0, WEEKS), &[]).await;
     assert_eq!(
         after.total.expect("total").tickets,
@@ -611,6 +618,33 @@ async fn a_generated_history_is_reported_as_computed_spikes_flagged_and_customer
         .expect("export")
         .into_inner();
     assert!(gone.tickets.is_empty());
+}
+
+#[tokio::test]
+async fn an_erasure_right_after_an_event_leaves_nothing_to_come_back() {
+    let server = acme().await;
+    server
+        .handle(customer_message("acme", "fresh-1", "Hallo"))
+        .await;
+    let mut admin = server.admin().await;
+    let reference = pb::CustomerRef {
+        tenant_id: "acme".into(),
+        customer_id: "cust-1".into(),
+    };
+    // Within the writer's second: the event's facts are still waiting.
+    let erased = admin
+        .erase_customer_data(as_admin(OPS, reference.clone()))
+        .await
+        .expect("erase")
+        .into_inner();
+    assert_eq!(erased.tickets_erased, 1, "written first, then erased");
+    assert!(server.sidecar.flush_insights(Duration::from_secs(10)).await);
+    let data = admin
+        .export_customer_data(as_admin(OPS, reference))
+        .await
+        .expect("export")
+        .into_inner();
+    assert!(data.tickets.is_empty(), "{data:?}");
 }
 
 /// The `attributes` of every `element` of an SVG that has them all, read as XML:

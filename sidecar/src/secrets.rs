@@ -216,6 +216,24 @@ impl MasterKey {
         String::from_utf8(plaintext).map_err(|_| SecretError::NotText)
     }
 
+    /// A keyed digest of `value` for `purpose` (HMAC-SHA256 under a key derived
+    /// from this one): equal values give equal digests under the same key, and
+    /// without the key no guess of the value can be checked against it.
+    pub fn digest(&self, purpose: &str, value: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        type HmacSha256 = Hmac<sha2::Sha256>;
+        // A key of its own, so that nothing computed with the sealing key is shown.
+        let mut derive = <HmacSha256 as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        derive.update(b"crossdesk digest key: ");
+        derive.update(purpose.as_bytes());
+        let key = derive.finalize().into_bytes();
+        let mut mac = <HmacSha256 as Mac>::new_from_slice(&key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(value.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     fn cipher(&self) -> ChaCha20Poly1305 {
         ChaCha20Poly1305::new(&Key::from(self.0))
     }
@@ -265,6 +283,22 @@ mod tests {
 
     fn key() -> MasterKey {
         MasterKey::generate().expect("OS randomness")
+    }
+
+    #[test]
+    fn a_digest_is_the_keys_and_the_purposes() {
+        let (one, other) = (key(), key());
+        let digest = one.digest("customer.erase", "acme\0c-1");
+        assert_eq!(digest, one.digest("customer.erase", "acme\0c-1"));
+        for different in [
+            other.digest("customer.erase", "acme\0c-1"),
+            one.digest("something.else", "acme\0c-1"),
+            one.digest("customer.erase", "acme\0c-2"),
+        ] {
+            assert_ne!(digest, different);
+        }
+        use sha2::Digest as _;
+        assert_ne!(digest, <[u8; 32]>::from(sha2::Sha256::digest(b"acme\0c-1")));
     }
 
     #[test]

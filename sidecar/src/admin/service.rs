@@ -18,6 +18,9 @@ use crate::pipeline::Sidecar;
 
 /// Largest number of audit entries one call returns.
 const MAX_AUDIT_PAGE: u32 = 1000;
+/// How long an erasure or a tenant's deletion waits for the facts of recent
+/// events to be written.
+const ERASE_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Who is calling the admin API.
 #[derive(Debug, Clone)]
@@ -234,6 +237,15 @@ impl AdminService for AdminApi {
         // What the operator set for the tenant (its isolation, a lower quota, a
         // suspension) would not survive deleting it and creating it again.
         admin.require_global("delete a tenant")?;
+        // Report facts of its events not written yet would outlive it, for a
+        // tenant created again under its id to see: written first, then deleted.
+        // (Another replica writes its own within a second.)
+        if !self.sidecar.flush_insights(ERASE_FLUSH_WAIT).await {
+            return Err(Status::unavailable(
+                "the report facts of recent events could not be written first; nothing \
+                 was deleted: try again",
+            ));
+        }
         self.control.delete_tenant(&admin.name, &id).await?;
         self.applied(pb::DeleteTenantResponse {}).await
     }
@@ -624,13 +636,23 @@ impl AdminService for AdminApi {
             n => n.min(MAX_AUDIT_PAGE),
         };
         let before = (r.before_id != 0).then_some(r.before_id);
-        let entries = self
-            .control
-            .store()
+        let store = self.control.store();
+        // An admin of some tenants reads their tenant's present life only: a
+        // tenant deleted and created again under the same id was another's.
+        let born_after = match tenant {
+            Some(id) if !admin.is_global() => store
+                .last_audit_id(id, "tenant.delete")
+                .await
+                .map_err(ControlError::from)?
+                .unwrap_or(0),
+            _ => 0,
+        };
+        let entries = store
             .audit_log(tenant, before, limit as usize)
             .await
             .map_err(ControlError::from)?
             .into_iter()
+            .filter(|e| e.id > born_after)
             .map(|e| pb::AuditEntry {
                 id: e.id,
                 at: Some(prost_types::Timestamp {
@@ -681,14 +703,26 @@ impl AdminService for AdminApi {
         let r = request.into_inner();
         admin.may_manage(&r.tenant_id)?;
         tracing::info!(admin = %admin.name, tenant = %r.tenant_id, "erasing a customer's insight data");
-        // The audit log names the customer by a digest: it proves which id was
-        // erased to whoever holds it, without keeping the id itself.
+        // The audit log names the customer by a digest keyed with the master key:
+        // it shows which id was erased to whoever holds the key and the id, and no
+        // reader of the log can find the id by hashing guesses.
         let customer = {
-            use sha2::Digest;
-            let digest = sha2::Sha256::digest(r.customer_id.as_bytes());
-            format!("customer sha256:{}", hex::encode(&digest[..16]))
+            let digest = self.control.digest(
+                "customer.erase",
+                &format!("{}\0{}", r.tenant_id, r.customer_id),
+            );
+            format!("customer hmac-sha256:{}", hex::encode(&digest[..16]))
         };
         let tenant = r.tenant_id.clone();
+        // Facts of this replica's events not written yet would bring the rows back
+        // after the erasure: written first. (Another replica writes its own within
+        // a second; erasing again after that catches those.)
+        if !self.sidecar.flush_insights(ERASE_FLUSH_WAIT).await {
+            return Err(Status::unavailable(
+                "the report facts of recent events could not be written first; nothing \
+                 was erased: try again",
+            ));
+        }
         let erased = crate::insights::api::erase_customer(self.control.store(), r).await?;
         let audit = crate::store::NewAuditEntry {
             actor: admin.name.clone(),

@@ -276,6 +276,11 @@ impl ControlPlane {
         }
     }
 
+    /// A keyed digest of `value` under the master key (see [`MasterKey::digest`]).
+    pub fn digest(&self, purpose: &str, value: &str) -> [u8; 32] {
+        self.key.digest(purpose, value)
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

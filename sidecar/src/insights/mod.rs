@@ -96,7 +96,14 @@ pub struct TranslationFact {
 enum Fact {
     Ticket(String, TicketFacts),
     Translation(String, TranslationFact),
+    /// Write what is pending now, then answer.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
+
+/// Facts kept for the next flush while the store does not take them; past this,
+/// the oldest go (with a warning), so that an outage does not grow memory
+/// without bound.
+const MAX_PENDING_FACTS: usize = 100_000;
 
 /// Records events for the reports.
 pub struct Insights {
@@ -136,6 +143,16 @@ impl Insights {
         if let Some(fact) = translation_fact(event, actions) {
             let _ = self.facts.send(Fact::Translation(tenant.clone(), fact));
         }
+    }
+
+    /// Writes the facts recorded so far, waiting at most `wait`: false when they
+    /// were not all written by then (the store is down, or slow).
+    pub async fn flush(&self, wait: Duration) -> bool {
+        let (done, written) = tokio::sync::oneshot::channel();
+        if self.facts.send(Fact::Flush(done)).is_err() {
+            return false;
+        }
+        matches!(tokio::time::timeout(wait, written).await, Ok(Ok(())))
     }
 }
 
@@ -301,8 +318,13 @@ async fn write_facts(store: Store, mut received: mpsc::UnboundedReceiver<Fact>, 
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        let mut asked = None;
         let open = tokio::select! {
             fact = received.recv() => match fact {
+                Some(Fact::Flush(done)) => {
+                    asked = Some(done);
+                    true
+                }
                 Some(fact) => {
                     pending.push(fact);
                     continue;
@@ -315,6 +337,11 @@ async fn write_facts(store: Store, mut received: mpsc::UnboundedReceiver<Fact>, 
             stale
                 .days
                 .extend(days.into_iter().map(|day| (tenant.clone(), day)));
+        }
+        if let Some(done) = asked
+            && pending.is_empty()
+        {
+            let _ = done.send(());
         }
         let due = if open { refresh } else { Duration::ZERO };
         stale.rebuild(&store, due).await;
@@ -369,6 +396,7 @@ async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<
         match fact {
             Fact::Ticket(tenant, facts) => tickets.entry(tenant).or_default().push(facts),
             Fact::Translation(tenant, fact) => translations.entry(tenant).or_default().push(fact),
+            Fact::Flush(_) => {}
         }
     }
     let mut touched = Vec::new();
@@ -390,6 +418,15 @@ async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<
                     .map(|f| Fact::Translation(tenant.clone(), f)),
             );
         }
+    }
+    if let Some(excess) = pending.len().checked_sub(MAX_PENDING_FACTS)
+        && excess > 0
+    {
+        tracing::warn!(
+            dropped = excess,
+            "the store has not taken the insight facts for a while: the oldest are dropped"
+        );
+        pending.drain(..excess);
     }
     touched
 }

@@ -293,6 +293,12 @@ impl Sidecar {
         &self.runtime
     }
 
+    /// Writes the report facts of the events handled here so far (see
+    /// [`crate::insights::Insights::flush`]).
+    pub async fn flush_insights(&self, wait: Duration) -> bool {
+        self.insights.flush(wait).await
+    }
+
     pub(crate) fn store(&self) -> &Store {
         &self.store
     }

@@ -438,6 +438,15 @@ impl Store {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self.audit_log(tenant, before, limit))
     }
+
+    /// The id of the latest audit entry of `tenant` with `action`, if any.
+    pub async fn last_audit_id(
+        &self,
+        tenant: &str,
+        action: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        dispatch!(self.last_audit_id(tenant, action))
+    }
 }
 
 /// Milliseconds since the Unix epoch, for audit entries and plugin versions.

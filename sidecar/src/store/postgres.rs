@@ -675,6 +675,19 @@ impl PostgresStore {
         Ok(to_u64(version))
     }
 
+    pub async fn last_audit_id(
+        &self,
+        tenant: &str,
+        action: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached("SELECT MAX(id) FROM audit_log WHERE tenant = $1 AND action = $2")
+            .await?;
+        let id: Option<i64> = c.query_one(&stmt, &[&tenant, &action]).await?.try_get(0)?;
+        Ok(id.map(to_u64))
+    }
+
     pub async fn audit_log(
         &self,
         tenant: Option<&str>,

@@ -563,6 +563,20 @@ impl SqliteStore {
         .await
     }
 
+    pub async fn last_audit_id(
+        &self,
+        tenant: &str,
+        action: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let (tenant, action) = (tenant.to_owned(), action.to_owned());
+        self.with_conn(move |c| {
+            c.prepare_cached("SELECT MAX(id) FROM audit_log WHERE tenant = ?1 AND action = ?2")?
+                .query_row(params![tenant, action], |row| row.get::<_, Option<i64>>(0))
+                .map(|id| id.map(to_u64))
+        })
+        .await
+    }
+
     pub async fn audit_log(
         &self,
         tenant: Option<&str>,
