@@ -172,14 +172,31 @@ name = "plugin-noop"
             ("tenant", "acme"),
             ("plugin", "plugin-noop"),
             ("enabled", "false"),
+            ("revision", "0"),
         ])
         .send()
         .await
         .expect("answer");
     assert!(forged.status().is_redirection(), "{}", forged.status());
+    // Another site's page cannot sign the browser in (to its own account).
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let forged = http
+            .post(format!("{base}/admin/login"))
+            .header(name, value)
+            .form(&[("token", OPS)])
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN, "{name}");
+        assert!(forged.headers().get("set-cookie").is_none(), "{name}");
+    }
     // With a session but another page's anti-forgery token: refused.
     let signed_in = http
         .post(format!("{base}/admin/login"))
+        .header("origin", &base)
         .form(&[("token", OPS)])
         .send()
         .await
@@ -203,6 +220,7 @@ name = "plugin-noop"
             ("tenant", "acme"),
             ("plugin", "plugin-noop"),
             ("enabled", "false"),
+            ("revision", "0"),
         ])
         .send()
         .await
@@ -221,4 +239,62 @@ name = "plugin-noop"
         .expect("gRPC beside the page")
         .into_inner();
     assert_eq!(tenants.tenants.len(), 1);
+    // A switch on a page gone stale (the tenant changed since) is refused: it
+    // would otherwise attach again a plugin detached meanwhile.
+    let shown = http
+        .get(format!("{base}/admin?tenant=acme"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    let field = |name: &str| {
+        let start = format!("name=\"{name}\" value=\"");
+        let at = shown.find(&start).expect(name) + start.len();
+        shown[at..].split('"').next().expect("value").to_owned()
+    };
+    let (csrf, revision) = (field("csrf"), field("revision"));
+    server
+        .admin()
+        .await
+        .detach_plugin(as_admin(
+            OPS,
+            pb::DetachPluginRequest {
+                tenant_id: "acme".into(),
+                plugin: "plugin-noop".into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("detached elsewhere");
+    let stale = http
+        .post(format!("{base}/admin/toggle"))
+        .header("cookie", &session)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("tenant", "acme"),
+            ("plugin", "plugin-noop"),
+            ("enabled", "true"),
+            ("revision", revision.as_str()),
+        ])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(stale.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert!(stale.text().await.expect("text").contains("Aborted"));
+    let tenant = server
+        .admin()
+        .await
+        .get_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("tenant")
+        .into_inner();
+    assert!(tenant.plugins.is_empty(), "not attached again");
 }

@@ -8,8 +8,9 @@
 //! next event's pipeline) and nothing else. The token stays on the server, in a
 //! session of this process (eight hours; a replica behind a load balancer needs
 //! sticky sessions, or the admin signs in again); the browser holds a random
-//! session id in an `HttpOnly`, `SameSite=Strict` cookie, and every form carries
-//! the session's own anti-forgery token.
+//! session id in an `HttpOnly`, `SameSite=Strict` cookie, every form carries
+//! the session's own anti-forgery token, and signing in is taken only from a page
+//! of this listener.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,7 +128,34 @@ struct LoginForm {
     token: String,
 }
 
-async fn login(State(page): State<Arc<Page>>, Form(form): Form<LoginForm>) -> Response {
+/// Whether a form was posted from a page of this listener. Browsers say where a
+/// POST comes from (`Sec-Fetch-Site`, or else `Origin`); a client that says
+/// neither is not a browser, and no other site can make it post.
+fn posted_from_here(headers: &HeaderMap) -> bool {
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (text("origin"), text("host")) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+    }
+}
+
+async fn login(
+    State(page): State<Arc<Page>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    // Signing in sets the session cookie, which `SameSite` does not guard: a page
+    // elsewhere could sign a browser in as its own admin (login forgery), and
+    // the victim would then work, unaware, in the attacker's session.
+    if !posted_from_here(&headers) {
+        return (StatusCode::FORBIDDEN, "sign in from this page\n").into_response();
+    }
     let token = form.token.trim().to_owned();
     // The token is good when the admin API takes it.
     let Ok(request) = with_token(&token, pb::ListTenantsRequest {}) else {
@@ -192,6 +220,9 @@ struct ToggleForm {
     tenant: String,
     plugin: String,
     enabled: bool,
+    /// The tenant's revision the page showed: a switch on a page gone stale
+    /// (a plugin detached since, say) is refused instead of attaching it again.
+    revision: u64,
 }
 
 async fn toggle(
@@ -209,6 +240,7 @@ async fn toggle(
         tenant_id: form.tenant.clone(),
         plugin: form.plugin,
         enabled: Some(form.enabled),
+        expected_revision: form.revision,
         ..Default::default()
     };
     let Ok(request) = with_token(&session.token, request) else {
@@ -334,6 +366,7 @@ async fn render(
         .into_inner();
     let escaped = escape(&tenant_id);
     body.push_str(&format!("<h2 id=\"tenant\">{escaped}</h2><h3>Pipeline</h3><table id=\"pipeline\"><tr><th>plugin</th><th>state</th><th></th></tr>"));
+    let revision = tenant.revision;
     for grant in &tenant.plugins {
         let name = escape(&grant.plugin);
         let (state, action, label) = if grant.enabled {
@@ -348,6 +381,7 @@ async fn render(
              <input type=\"hidden\" name=\"tenant\" value=\"{escaped}\">\
              <input type=\"hidden\" name=\"plugin\" value=\"{name}\">\
              <input type=\"hidden\" name=\"enabled\" value=\"{action}\">\
+             <input type=\"hidden\" name=\"revision\" value=\"{revision}\">\
              <button type=\"submit\" id=\"toggle-{name}\">{label}</button></form></td></tr>"
         ));
     }
