@@ -84,14 +84,19 @@ async fn a_rust_plugin_made_outside_the_repository_runs_beside_first_party_plugi
     );
 
     // The component. The wasm32 standard library `make plugins` built is reused.
+    // Paths relative to where the author stands.
     let component = outside.path().join("order-flags.wasm");
     succeeds(
         crossdesk_command()
+            .current_dir(outside.path())
             .env("CARGO_TARGET_DIR", workspace_dir().join("target/wasm"))
-            .args(["plugin", "build"])
-            .arg(&project)
-            .arg("--out")
-            .arg(&component),
+            .args([
+                "plugin",
+                "build",
+                "order-flags",
+                "--out",
+                "order-flags.wasm",
+            ]),
         "plugin build",
     );
     let printed = check_and_run(
@@ -151,11 +156,13 @@ async fn a_javascript_plugin_made_outside_the_repository_runs_beside_first_party
     );
     let component = outside.path().join("lang-notes.wasm");
     succeeds(
-        crossdesk_command()
-            .args(["plugin", "build"])
-            .arg(&project)
-            .arg("--out")
-            .arg(&component),
+        crossdesk_command().current_dir(outside.path()).args([
+            "plugin",
+            "build",
+            "lang-notes",
+            "--out",
+            "lang-notes.wasm",
+        ]),
         "plugin build",
     );
     let printed = check_and_run(&component, "home_language=en", &outside.path().join("data"));

@@ -13,7 +13,10 @@ const BUILD_SCRIPT: &str = "node_modules/@crossdesk/plugin-sdk/build.mjs";
 
 /// Builds the project in `dir`: its `main` module (default `src/plugin.js`) into
 /// `dist/NAME.wasm`, or `out`.
-pub fn build_project(dir: &Path, out: Option<&Path>) -> Result<PathBuf, BuildError> {
+///
+/// `dir` and `out` are absolute ([`crate::build`] makes them so): node runs in
+/// `dir`.
+pub(crate) fn build_project(dir: &Path, out: Option<&Path>) -> Result<PathBuf, BuildError> {
     let package_path = dir.join("package.json");
     let text = std::fs::read_to_string(&package_path).map_err(io(&package_path))?;
     let package: serde_json::Value = serde_json::from_str(&text)

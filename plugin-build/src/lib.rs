@@ -68,11 +68,20 @@ impl Language {
 }
 
 /// Builds the project in `dir` into a component; returns where it was written.
+/// Relative paths are the caller's: the build tools run in `dir`, so they are
+/// made absolute first.
 pub fn build(dir: &std::path::Path, out: Option<&std::path::Path>) -> Result<PathBuf, BuildError> {
-    match Language::of(dir)? {
-        Language::Rust => rust::build_project(dir, out),
-        Language::JavaScript => js::build_project(dir, out),
+    let dir = absolute(dir)?;
+    let out = out.map(absolute).transpose()?;
+    match Language::of(&dir)? {
+        Language::Rust => rust::build_project(&dir, out.as_deref()),
+        Language::JavaScript => js::build_project(&dir, out.as_deref()),
     }
+}
+
+/// `path` from the current folder.
+fn absolute(path: &std::path::Path) -> Result<PathBuf, BuildError> {
+    std::path::absolute(path).map_err(io(path))
 }
 
 fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {

@@ -123,12 +123,17 @@ pub fn write_if_changed(out: &Path, bytes: &[u8]) -> Result<(), BuildError> {
 
 /// Builds the plugin crate in `dir` (a crate of its own, anywhere) into a
 /// component, by default `target/NAME.wasm` in its target folder.
-pub fn build_project(dir: &Path, out: Option<&Path>) -> Result<PathBuf, BuildError> {
+///
+/// `dir` and `out` are absolute ([`crate::build`] makes them so): cargo runs in
+/// `dir`.
+pub(crate) fn build_project(dir: &Path, out: Option<&Path>) -> Result<PathBuf, BuildError> {
     let manifest = PluginManifest::read(dir)?;
     let toolchain = Toolchain::detect()?;
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| dir.join("target"));
+    // A relative CARGO_TARGET_DIR is the caller's too.
+    let target_dir = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(target) => crate::absolute(Path::new(&target))?,
+        None => dir.join("target"),
+    };
     let mut cargo = toolchain.cargo_build(dir, &target_dir);
     // The profile, for a crate that does not declare it (given on the command line,
     // it would override the crate's own).
