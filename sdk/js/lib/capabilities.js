@@ -250,10 +250,19 @@ export const http = Object.freeze({
   },
 });
 
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
+
 /** Log lines, forwarded to the host's logs with the tenant and plugin attached. */
 export const log = Object.freeze({
-  /** Logs `message` at `level`: `trace`, `debug`, `info`, `warn` or `error`. */
+  /**
+   * Logs `message` at `level`: `trace`, `debug`, `info`, `warn` or `error`.
+   * Another level throws, in tests as in the component (whose bindings accept
+   * only the contract's levels).
+   */
   log(level, message) {
+    if (!LOG_LEVELS.includes(level)) {
+      throw new TypeError(`log level must be one of ${LOG_LEVELS.join(', ')}, not ${JSON.stringify(level)}`);
+    }
     host.log.log(level, String(message));
   },
   trace: (message) => log.log('trace', message),

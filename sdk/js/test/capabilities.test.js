@@ -235,6 +235,9 @@ test('log lines reach the host with their level', () => {
     ['warn', 'odd input'],
     ['trace', 'x'],
   ]);
+  // The component's bindings refuse any other level: so do the tests.
+  assert.throws(() => log.log('warning', 'x'), /must be one of trace, debug, info, warn, error/);
+  assert.equal(host.logs().length, 3);
 });
 
 test('the clock is the host clock, as a number', () => {
