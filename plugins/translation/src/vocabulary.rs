@@ -127,18 +127,45 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Up to [`CONTEXT_WORDS`] words each side of the first `word` in `text`.
+/// Up to [`CONTEXT_WORDS`] words each side of the first `word` in `text`; a word
+/// with a digit in it (a phone, an order or a house number) is kept as `#`.
 ///
 /// ```
 /// use translation::vocabulary::window;
 /// assert_eq!(window("Hola, se me rompió el celu ayer por la tarde", "celu").as_deref(), Some("me rompió el celu ayer por la"));
+/// assert_eq!(window("llamen al 5551234 mi celu no prende", "celu").as_deref(), Some("al # mi celu no prende"));
 /// ```
 pub fn window(text: &str, word: &str) -> Option<String> {
     let all = words(text);
     let at = all.iter().position(|w| w == &word.to_lowercase())?;
     let from = at.saturating_sub(CONTEXT_WORDS);
     let to = (at + CONTEXT_WORDS + 1).min(all.len());
-    Some(all[from..to].join(" "))
+    let shown: Vec<&str> = all[from..to]
+        .iter()
+        .map(|w| {
+            if w.chars().any(|c| c.is_ascii_digit()) {
+                "#"
+            } else {
+                w.as_str()
+            }
+        })
+        .collect();
+    Some(shown.join(" "))
+}
+
+/// Whether a word no engine knew is worth keeping, as it was written: not
+/// capitalised (likely a name, a customer's or a street's), at least four
+/// letters, no digit in it.
+///
+/// ```
+/// use translation::vocabulary::worth_keeping;
+/// assert!(worth_keeping("celu"));
+/// assert!(!worth_keeping("Quispe") && !worth_keeping("ok") && !worth_keeping("a1b2c3"));
+/// ```
+pub fn worth_keeping(word: &str) -> bool {
+    !word.chars().next().is_some_and(char::is_uppercase)
+        && word.chars().filter(|c| c.is_alphabetic()).count() >= 4
+        && !word.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Words of `source` an engine handed back as they were in `output` (whole words,
@@ -161,14 +188,7 @@ pub fn untranslated(source: &str, output: &str, target: &str) -> Vec<String> {
     let mut found = Vec::new();
     for raw in source.split(|c: char| !(c.is_alphanumeric() || c == '\'')) {
         let lower = raw.to_lowercase();
-        let name_like = raw.chars().next().is_some_and(char::is_uppercase);
-        let letters = lower.chars().filter(|c| c.is_alphabetic()).count();
-        if name_like
-            || letters < 4
-            || lower.chars().any(|c| c.is_ascii_digit())
-            || common.contains(&lower.as_str())
-            || found.contains(&lower)
-        {
+        if !worth_keeping(raw) || common.contains(&lower.as_str()) || found.contains(&lower) {
             continue;
         }
         if out.contains(&lower) {

@@ -698,11 +698,17 @@ fn libretranslate_single_text_and_errors() {
         )
         .install();
     let err = Translation::handle(draft("Hello", "en", Some("es"))).unwrap_err();
-    assert!(err.retryable);
+    assert!(!err.retryable, "a bad request fails the same way again");
     assert_eq!(
         err.message,
         "libretranslate at http://lt.example:5000: HTTP status 400: Invalid request"
     );
+    // The server's own trouble may clear up.
+    base()
+        .http_response(format!("{lt}/translate"), 503, br#"{"error":"Overloaded"}"#)
+        .install();
+    let err = Translation::handle(draft("Hello", "en", Some("es"))).unwrap_err();
+    assert!(err.retryable, "{err:?}");
     // es→en is not offered, and no pivot helps: the draft stays, a note says why.
     base().install();
     let actions = Translation::handle(draft("Hola", "es", Some("en"))).unwrap();

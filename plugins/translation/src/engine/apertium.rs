@@ -142,7 +142,8 @@ fn one(e: &Engine, s: &str, t: &str, q: &str) -> Result<String, EngineError> {
 }
 
 /// Removes the marks Apertium puts before words it could not handle (`*` for a
-/// word it does not know, added to `unknown` in lower case; `#` for a form it
+/// word it does not know, added to `unknown` in lower case when
+/// [`crate::vocabulary::worth_keeping`]; `#` for a form it
 /// could not generate; `@` for a word missing from the bilingual dictionary). The
 /// text sent never has such a mark of its own: `#1234` and `@mentions` travel as
 /// placeholders.
@@ -159,10 +160,11 @@ fn strip_apertium_marks(text: &str, unknown: &mut Vec<String>) -> String {
                 let word: String = chars
                     .clone()
                     .take_while(|n| n.is_alphanumeric() || *n == '\'')
-                    .collect::<String>()
-                    .to_lowercase();
-                if !unknown.contains(&word) {
-                    unknown.push(word);
+                    .collect();
+                let lower = word.to_lowercase();
+                // The same rule as for other engines: a name is not kept.
+                if crate::vocabulary::worth_keeping(&word) && !unknown.contains(&lower) {
+                    unknown.push(lower);
                 }
             }
             previous = Some(' ');
@@ -190,9 +192,11 @@ mod tests {
         assert_eq!(strip("<x0/>#coche"), "<x0/>coche");
         assert_eq!(strip("&#xe9;"), "&#xe9;");
         assert_eq!(
-            strip("My *Celu does not *prende, 5*3"),
-            "My Celu does not prende, 5*3"
+            strip("My *celu does not *prende, 5*3"),
+            "My celu does not prende, 5*3"
         );
+        // Marked too, not kept: a name (capitalised), a short word.
+        assert_eq!(strip("*Quispe *ya *prende"), "Quispe ya prende");
         assert_eq!(unknown, ["celu", "prende"]);
     }
 }

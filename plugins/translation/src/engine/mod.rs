@@ -238,6 +238,8 @@ impl Engine {
         &self.url
     }
 
+    /// A failure worth retrying (the engine may recover): the reply is not the
+    /// engine's answer, or it never came.
     pub(crate) fn failure(&self, reason: impl std::fmt::Display) -> EngineError {
         EngineError {
             message: format!("{} at {}: {reason}", self.name(), self.url),
@@ -247,7 +249,8 @@ impl Engine {
     }
 
     /// Sends a request; a transport failure or an error status is an error naming
-    /// the engine. Only a refused host (not allowed) is not worth retrying.
+    /// the engine. Not worth retrying: a refused host (not allowed), and a status
+    /// that says the request or the account is wrong (see [`transient`]).
     pub(crate) fn send(&self, request: Request) -> Result<Response, EngineError> {
         let response = http::send(request).map_err(|e| match e {
             HttpError::Denied(_) | HttpError::InvalidRequest(_) => EngineError {
@@ -271,6 +274,7 @@ impl Engine {
                 .unwrap_or_default();
             let mut error = self.failure(format!("HTTP status {}{reason}{wait}", response.status));
             error.retry_after_ms = retry_after_ms;
+            error.retryable = transient(response.status);
             return Err(error);
         }
         Ok(response)
@@ -464,6 +468,15 @@ fn pairs_of(cache: &memory::PairCache) -> Pairs {
 /// LibreTranslate do, `{"error": "…"}`, or Amazon's `{"__type", "message"}`), cut
 /// to 200 characters. Never the raw body: an arbitrary server's reply is not the
 /// engine's to pass on into errors and logs.
+/// Whether an error status may clear up by itself: a timeout, too many requests
+/// (429), the server's own trouble (5xx). The rest (400 a bad request, 401 or 403
+/// a bad key, DeepL's 456 a spent quota, 413 too large) fail the same way again,
+/// so they neither count against the engine's health nor ask the helpdesk to
+/// retry the event.
+fn transient(status: u16) -> bool {
+    matches!(status, 408 | 425 | 429) || status >= 500
+}
+
 fn engine_message(body: &[u8]) -> Option<String> {
     let reply: Value = serde_json::from_slice(body).ok()?;
     let message = reply
