@@ -56,7 +56,8 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Normalizes `kind` and `value`; `None` when either is empty.
+    /// Normalizes `kind` and `value`; `None` when either is empty or the value
+    /// cannot tell one person from another (see [`placeholder`]).
     pub fn new(kind: &str, value: &str) -> Option<Identity> {
         let kind = kind.trim().to_lowercase();
         let value = value.trim();
@@ -65,7 +66,8 @@ impl Identity {
             "phone" | "whatsapp" | "sms" => value.chars().filter(char::is_ascii_digit).collect(),
             _ => value.to_owned(),
         };
-        (!kind.is_empty() && !value.is_empty()).then_some(Identity { kind, value })
+        (!kind.is_empty() && !value.is_empty() && !placeholder(&kind, &value))
+            .then_some(Identity { kind, value })
     }
 
     /// `kind/value`.
@@ -81,6 +83,25 @@ impl Identity {
 
 /// The identities an event's customer shows: the customer id (kind `customer`)
 /// first, then the external ids.
+/// Whether an identity's (normalized) value is a stand-in that many customers
+/// share, which would merge their profiles into one: a number too short to be a
+/// phone's or of one repeated digit (`0000000000`), an address without `@`, or a
+/// word helpdesks fill empty fields with.
+fn placeholder(kind: &str, value: &str) -> bool {
+    const WORDS: [&str; 8] = ["unknown", "none", "null", "n/a", "na", "-", "0", "test"];
+    let digits_only = matches!(kind, "phone" | "whatsapp" | "sms");
+    if digits_only {
+        let first = value.chars().next();
+        return value.len() < 7 || value.chars().all(|c| Some(c) == first);
+    }
+    if kind == "email" {
+        return !value.split_once('@').is_some_and(|(user, domain)| {
+            !user.is_empty() && domain.contains('.') && !WORDS.contains(&user)
+        });
+    }
+    WORDS.contains(&value.to_lowercase().as_str())
+}
+
 pub fn identities(customer: &Customer) -> Vec<Identity> {
     let mut out = Vec::new();
     let pairs = std::iter::once(("customer", customer.id.as_str())).chain(
@@ -612,6 +633,29 @@ mod tests {
                 "identity/whatsapp/34600112233"
             ]
         );
+    }
+
+    #[test]
+    fn stand_ins_many_customers_share_are_no_identity() {
+        for (kind, value) in [
+            ("phone", "000-000-0000"),
+            ("whatsapp", "+1 111 111 1111"),
+            ("phone", "12345"),
+            ("email", "unknown@example.com"),
+            ("email", "no-address"),
+            ("email", "@example.com"),
+            ("facebook", "N/A"),
+            ("customer", "unknown"),
+        ] {
+            assert_eq!(Identity::new(kind, value), None, "{kind} {value}");
+        }
+        for (kind, value) in [
+            ("phone", "+34 600 11 22 33"),
+            ("email", "ana@example.com"),
+            ("customer", "c-1"),
+        ] {
+            assert!(Identity::new(kind, value).is_some(), "{kind} {value}");
+        }
     }
 
     #[test]
