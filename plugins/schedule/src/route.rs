@@ -201,20 +201,14 @@ fn pick(
 ) -> Decision {
     let mut sorted: Vec<&Agent> = candidates.to_vec();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut groups: std::collections::BTreeMap<&str, usize> = Default::default();
-    for group in sorted.iter().filter_map(|a| a.group.as_deref()) {
-        *groups.entry(group).or_default() += 1;
-    }
-    // Most members first; the alphabetically first name among equals.
-    let group = groups
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-        .map(|(g, _)| (*g).to_owned());
-    let agent_id = (!sorted.is_empty()).then(|| {
-        sorted[(fnv1a(ticket_id) % sorted.len() as u64) as usize]
-            .id
-            .clone()
-    });
+    let agent =
+        (!sorted.is_empty()).then(|| sorted[(fnv1a(ticket_id) % sorted.len() as u64) as usize]);
+    // The agent's own group; for one without, the group most candidates share
+    // (the alphabetically first among equals).
+    let group = agent
+        .and_then(|a| a.group.clone())
+        .or_else(|| most_shared_group(&sorted));
+    let agent_id = agent.map(|a| a.id.clone());
     Decision {
         rule,
         group,
@@ -222,6 +216,18 @@ fn pick(
         reason,
         next_start,
     }
+}
+
+/// The group most of `agents` belong to; the alphabetically first among equals.
+fn most_shared_group(agents: &[&Agent]) -> Option<String> {
+    let mut groups: std::collections::BTreeMap<&str, usize> = Default::default();
+    for group in agents.iter().filter_map(|a| a.group.as_deref()) {
+        *groups.entry(group).or_default() += 1;
+    }
+    groups
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(g, _)| (*g).to_owned())
 }
 
 /// FNV-1a: a stable hash (std's is randomly seeded per process).
@@ -302,6 +308,43 @@ mod tests {
         let via = decide_at("2026-12-05T12:00Z", Some("es"), true);
         assert_eq!(via.next_start, Some(at("2026-12-07T00:00Z")));
         assert_eq!(via.agent_id.as_deref(), Some("ken"));
+    }
+
+    #[test]
+    fn the_group_is_the_picked_agents() {
+        // Two groups on shift, one agent in the bigger: every ticket goes to
+        // its agent's own group, never another agent's.
+        let roster = Roster::from_json(
+            r#"[{"id": "a", "languages": ["en"], "time_zone": "UTC", "availability": ["daily 00:00-24:00"], "group": "emea"},
+                {"id": "b", "languages": ["en"], "time_zone": "UTC", "availability": ["daily 00:00-24:00"], "group": "emea"},
+                {"id": "c", "languages": ["en"], "time_zone": "UTC", "availability": ["daily 00:00-24:00"], "group": "apac"},
+                {"id": "d", "languages": ["en"], "time_zone": "UTC", "availability": ["daily 00:00-24:00"]}]"#,
+        )
+        .expect("roster");
+        let mut seen = std::collections::BTreeSet::new();
+        for n in 0..40 {
+            let ticket = format!("t-{n}");
+            let d = decide(Situation {
+                roster: &roster,
+                language: Some("en"),
+                now: at("2026-12-01T09:00Z"),
+                translation: false,
+                ticket_id: &ticket,
+            });
+            let agent = d.agent_id.expect("an agent");
+            let expected = match agent.as_str() {
+                "a" | "b" => "emea",
+                "c" => "apac",
+                // No group of its own: the one most candidates share.
+                _ => "emea",
+            };
+            assert_eq!(d.group.as_deref(), Some(expected), "{agent}");
+            seen.insert(agent);
+        }
+        assert!(
+            seen.contains("c"),
+            "40 tickets spread over the agents: {seen:?}"
+        );
     }
 
     #[test]
