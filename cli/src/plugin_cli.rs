@@ -138,17 +138,19 @@ pub(crate) struct ImportArgs {
     dataset: String,
     /// The file to import.
     file: PathBuf,
-    /// `json` or `csv` (default: from the file's extension).
+    /// A format the dataset is read as (`crossdesk plugin inspect` lists them;
+    /// default: the file's extension, `json` for a file without one).
     #[arg(long)]
     format: Option<String>,
 }
 
-/// The format a file's extension names: `csv` for `.csv`, else `json`.
-pub(crate) fn format_of(path: &Path) -> &'static str {
-    match path.extension() {
-        Some(ext) if ext.eq_ignore_ascii_case("csv") => "csv",
-        _ => "json",
-    }
+/// The format a file's extension names (`roster.csv`: `csv`, `catalog.XML`:
+/// `xml`); `json` for a file without one. The plugin refuses a format it does
+/// not read, naming those it does.
+pub(crate) fn format_of(path: &Path) -> String {
+    path.extension()
+        .and_then(|ext| ext.to_str())
+        .map_or_else(|| "json".to_owned(), str::to_ascii_lowercase)
 }
 
 pub(crate) async fn exec(mut args: ExecArgs) -> Result<()> {
@@ -157,10 +159,7 @@ pub(crate) async fn exec(mut args: ExecArgs) -> Result<()> {
 }
 
 pub(crate) async fn import(mut args: ImportArgs) -> Result<()> {
-    let format = args
-        .format
-        .take()
-        .unwrap_or_else(|| format_of(&args.file).to_owned());
+    let format = args.format.take().unwrap_or_else(|| format_of(&args.file));
     import_dataset(
         &args.scope,
         &args.plugin,
@@ -181,15 +180,15 @@ pub(crate) async fn alias(plugin: &str, mut args: Vec<String>) -> Result<()> {
     match (plugin, words.as_slice()) {
         ("recommend", ["import-catalog", file]) => {
             let file = Path::new(file);
-            import_dataset(&scope, name, "catalog", format_of(file), file).await
+            import_dataset(&scope, name, "catalog", &format_of(file), file).await
         }
         ("recommend", ["import-kb", file]) => {
             let file = Path::new(file);
-            import_dataset(&scope, name, "knowledge-base", format_of(file), file).await
+            import_dataset(&scope, name, "knowledge-base", &format_of(file), file).await
         }
         ("schedule", ["roster", "import", file]) => {
             let file = Path::new(file);
-            import_dataset(&scope, name, "roster", format_of(file), file).await
+            import_dataset(&scope, name, "roster", &format_of(file), file).await
         }
         ("schedule", ["roster", "show"]) => {
             run_command(&scope, name, vec!["roster-show".into()]).await

@@ -19,9 +19,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error(
-        "no wasm32 toolchain: neither rustup's wasm32-unknown-unknown target nor Debian's \
-         rustc-web, cargo-web, rust-web-src and lld are installed (scripts/wasm-toolchain.sh \
-         in the Crossdesk repository installs the latter)"
+        "no wasm32 toolchain: with rustup, run `rustup target add wasm32-unknown-unknown`; \
+         without it, install Debian's rustc-web, cargo-web, rust-web-src and lld \
+         (scripts/wasm-toolchain.sh in the Crossdesk repository does)"
     )]
     NoToolchain,
     #[error("{0} is neither a Rust plugin (Cargo.toml) nor a JavaScript one (package.json)")]

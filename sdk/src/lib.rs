@@ -1,10 +1,12 @@
 //! Write [Crossdesk](https://github.com/crossdesk/crossdesk) plugins in Rust.
 //!
 //! A plugin is a type implementing [`Plugin`], registered with [`export_plugin!`] and
-//! built into a WebAssembly component (`make plugins` in the Crossdesk repository).
-//! The host calls [`Plugin::handle`] for every helpdesk event of the kinds the
-//! [`Manifest`] lists, each time in a fresh sandbox, and applies the [`Action`]s it
-//! returns.
+//! built into a WebAssembly component (`crossdesk plugin build`). The host calls
+//! [`Plugin::handle`] for every helpdesk event of the kinds the [`Manifest`] lists,
+//! in a sandbox of the plugin's own, and applies the [`Action`]s it returns. The
+//! host may keep that sandbox for the same tenant's next events (never another
+//! tenant's) or start a fresh one at any call: keep nothing in memory that a
+//! later event depends on ([`kv`], its storage, is for that).
 //!
 //! ```
 //! use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError};

@@ -618,7 +618,7 @@ async fn import_data(client: &mut Client, out: &Output, args: ImportDataArgs) ->
             tenant_id: args.tenant.clone(),
             plugin: args.plugin,
             dataset: args.dataset.clone(),
-            format: format.into(),
+            format,
             content: read_file(&args.file)?,
         })
         .await?
