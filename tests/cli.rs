@@ -132,6 +132,19 @@ fn plugin_run_prints_the_actions() {
         text.contains("Hola! First message from Lucía Hernández."),
         "{text}"
     );
+    // A setting the plugin does not declare is refused, as the host would.
+    let out = bin()
+        .current_dir(root())
+        .arg("plugin")
+        .arg("run")
+        .arg(hello_plugin())
+        .args(["--setting", "greting=Hola", "--data-dir"])
+        .arg(data.path())
+        .logged_output()
+        .expect("plugin run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("greting"), "{err}");
 }
 
 #[test]

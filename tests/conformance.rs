@@ -62,6 +62,23 @@ async fn first_party_plugins_and_examples_are_conformant() {
     }
 }
 
+/// The settings a plugin is checked with are held to its declarations, as a
+/// tenant admin's are: a key it does not read fails the settings rule.
+#[tokio::test]
+async fn settings_it_does_not_declare_fail_the_check() {
+    let runtime = Runtime::alone(&Limits::default(), 4, &compiled_dir()).expect("runtime");
+    let data = tempfile::tempdir().expect("tempdir");
+    let options = CheckOptions {
+        settings: vec![("greting".into(), "Hola".into())],
+        ..Default::default()
+    };
+    let report = conformance::check(&runtime, &plugin("hello-plugin"), &options, data.path()).await;
+    assert!(!report.passed, "{report:#?}");
+    let (verdict, detail) = verdict(&report, "settings");
+    assert!(matches!(verdict, Verdict::Failed), "{report:#?}");
+    assert!(detail.contains("greting"), "{detail}");
+}
+
 /// Each fixture breaks one rule; the report names that rule and why.
 #[tokio::test]
 async fn each_broken_rule_is_named_with_its_reason() {

@@ -180,6 +180,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
             .context("the conformance kit has no sample event")?,
     };
     let config = key_values(&settings)?;
+    // Held to the plugin's declarations, as a tenant admin's settings are.
+    crossdesk_sidecar::settings::validate(
+        &plugin.manifest.settings,
+        &config.iter().cloned().collect(),
+    )?;
     let grant = Arc::new(Grant {
         tenant: event.tenant_id.clone(),
         plugin: plugin.manifest.name.clone(),

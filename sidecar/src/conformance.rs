@@ -60,7 +60,9 @@ impl Rule {
         match self {
             Rule::Contract => "a WebAssembly component for a contract version this host loads",
             Rule::Manifest => "manifest() answers with a valid manifest",
-            Rule::Settings => "every declared setting has a valid name and type",
+            Rule::Settings => {
+                "every declared setting has a valid name and type, and those it is run with are declared and of their type"
+            }
             Rule::Events => {
                 "each declared event kind is answered: actions or the plugin's own error, never a trap"
             }
@@ -139,11 +141,19 @@ pub async fn check(
         format!("crossdesk:plugin@{}", plugin.contract.version()),
     );
     findings.pass(Rule::Manifest, "");
+    let name = Some(format!("{} {}", manifest.name, manifest.version));
+    // The settings it is checked with, held to its declarations as a tenant
+    // admin's would be.
+    let given: std::collections::BTreeMap<String, String> =
+        options.settings.iter().cloned().collect();
+    if let Err(error) = crate::settings::validate(&manifest.settings, &given) {
+        findings.fail(Rule::Settings, error.to_string());
+        return findings.report(name);
+    }
     findings.pass(
         Rule::Settings,
         format!("{} declared", manifest.declared_settings.len()),
     );
-    let name = Some(format!("{} {}", manifest.name, manifest.version));
     let grant = match declared_grant(&plugin, options, data_dir) {
         Ok(grant) => grant,
         Err(message) => {
