@@ -15,6 +15,7 @@ mod call;
 mod contract;
 mod host;
 pub mod http;
+mod offers;
 mod overtime;
 mod refusals;
 pub(crate) use host::{MAX_KV_KEY, MAX_KV_VALUE};
@@ -539,6 +540,12 @@ impl Runtime {
         else {
             unreachable!("run answers an Export with its own Reply")
         };
+        offers::check(&manifest.datasets, &manifest.commands).map_err(|reason| {
+            LoadError::Manifest {
+                path: path.to_owned(),
+                reason,
+            }
+        })?;
         let settings =
             crate::settings::parse_specs(&manifest.capabilities.settings).map_err(|e| {
                 LoadError::Settings {
