@@ -73,6 +73,22 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The most texts, and bytes of text, one translation request may carry: the
+    /// engine's documented limits, with room left for the rest of the request
+    /// (DeepL: 50 texts and 128 KiB a request; Azure: 1,000 elements and 50,000
+    /// characters; Google: 128 texts of 30,000 code points in all, as advised;
+    /// LibreTranslate instances often limit a request's characters). Apertium,
+    /// Amazon (one text a call already) and a language model take what they get.
+    fn request_limits(self) -> (usize, usize) {
+        match self {
+            Kind::DeepL => (50, 120_000),
+            Kind::Azure => (1_000, 45_000),
+            Kind::Google => (128, 28_000),
+            Kind::LibreTranslate => (50, 5_000),
+            Kind::Apertium | Kind::Amazon | Kind::OpenAi => (usize::MAX, usize::MAX),
+        }
+    }
+
     /// Every engine.
     pub const ALL: [Kind; 7] = [
         Kind::Apertium,
@@ -401,15 +417,21 @@ impl Engine {
             retryable: false,
             retry_after_ms: None,
         })?;
-        let out = match self.kind {
-            Kind::Apertium => apertium::translate(self, s, t, texts, markup, unknown)?,
-            Kind::LibreTranslate => libretranslate::translate(self, s, t, texts, markup)?,
-            Kind::DeepL => deepl::translate(self, src, tgt, texts, markup, formality)?,
-            Kind::Google => google::translate(self, s, t, texts, markup)?,
-            Kind::Azure => azure::translate(self, s, t, texts, markup)?,
-            Kind::Amazon => amazon::translate(self, s, t, texts, formality)?,
-            Kind::OpenAi => openai::translate(self, src, tgt, texts, markup, formality)?,
-        };
+        // A long message is many texts: sent in requests the engine accepts.
+        let (max_texts, max_bytes) = self.kind.request_limits();
+        let mut out = Vec::with_capacity(texts.len());
+        for batch in batches(texts, max_texts, max_bytes) {
+            let texts = &texts[batch];
+            out.extend(match self.kind {
+                Kind::Apertium => apertium::translate(self, s, t, texts, markup, unknown)?,
+                Kind::LibreTranslate => libretranslate::translate(self, s, t, texts, markup)?,
+                Kind::DeepL => deepl::translate(self, src, tgt, texts, markup, formality)?,
+                Kind::Google => google::translate(self, s, t, texts, markup)?,
+                Kind::Azure => azure::translate(self, s, t, texts, markup)?,
+                Kind::Amazon => amazon::translate(self, s, t, texts, formality)?,
+                Kind::OpenAi => openai::translate(self, src, tgt, texts, markup, formality)?,
+            });
+        }
         if out.len() != texts.len() {
             return Err(self.failure(format!(
                 "reply in the wrong shape ({} translations for {} texts)",
@@ -463,11 +485,26 @@ fn pairs_of(cache: &memory::PairCache) -> Pairs {
     pairs.with_analysers(&cache.analysers)
 }
 
-/// The message an engine's JSON error reply gives (`{"message": …}` as DeepL
-/// writes it, `{"error": {"message": …}}` as Google, Azure, OpenAI and
-/// LibreTranslate do, `{"error": "…"}`, or Amazon's `{"__type", "message"}`), cut
-/// to 200 characters. Never the raw body: an arbitrary server's reply is not the
-/// engine's to pass on into errors and logs.
+/// Consecutive ranges of `texts` of at most `max_texts` texts and `max_bytes`
+/// bytes each; a text longer than `max_bytes` alone (the engine says whether it
+/// takes it).
+fn batches(texts: &[String], max_texts: usize, max_bytes: usize) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes) = (0, 0usize);
+    for (i, text) in texts.iter().enumerate() {
+        let full = i - start >= max_texts || bytes.saturating_add(text.len()) > max_bytes;
+        if i > start && full {
+            ranges.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes = bytes.saturating_add(text.len());
+    }
+    if start < texts.len() {
+        ranges.push(start..texts.len());
+    }
+    ranges
+}
+
 /// Whether an error status may clear up by itself: a timeout, too many requests
 /// (429), the server's own trouble (5xx). The rest (400 a bad request, 401 or 403
 /// a bad key, DeepL's 456 a spent quota, 413 too large) fail the same way again,
@@ -477,6 +514,11 @@ fn transient(status: u16) -> bool {
     matches!(status, 408 | 425 | 429) || status >= 500
 }
 
+/// The message an engine's JSON error reply gives (`{"message": …}` as DeepL
+/// writes it, `{"error": {"message": …}}` as Google, Azure, OpenAI and
+/// LibreTranslate do, `{"error": "…"}`, or Amazon's `{"__type", "message"}`), cut
+/// to 200 characters. Never the raw body: an arbitrary server's reply is not the
+/// engine's to pass on into errors and logs.
 fn engine_message(body: &[u8]) -> Option<String> {
     let reply: Value = serde_json::from_slice(body).ok()?;
     let message = reply
@@ -492,6 +534,27 @@ fn engine_message(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn texts_go_in_requests_within_the_engines_limits() {
+        let texts =
+            |sizes: &[usize]| -> Vec<String> { sizes.iter().map(|n| "x".repeat(*n)).collect() };
+        // By count: 120 short lines, 50 a request.
+        assert_eq!(
+            batches(&texts(&[1; 120]), 50, 1_000),
+            [0..50, 50..100, 100..120]
+        );
+        // By size: a request stays under its bytes, a longer text goes alone.
+        assert_eq!(
+            batches(&texts(&[40, 40, 40, 300, 10]), 50, 100),
+            [0..2, 2..3, 3..4, 4..5]
+        );
+        assert_eq!(batches(&texts(&[5, 5]), usize::MAX, usize::MAX), vec![0..2]);
+        assert!(batches(&[], 50, 100).is_empty());
+        // DeepL's limits, as documented: 50 texts a request.
+        let (texts_a_request, _) = Kind::DeepL.request_limits();
+        assert_eq!(texts_a_request, 50);
+    }
 
     #[test]
     fn an_error_reply_is_reported_by_its_message_never_its_raw_body() {
