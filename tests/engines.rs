@@ -190,6 +190,41 @@ async fn each_cloud_engine_is_spoken_to_in_its_protocol() {
     }
 }
 
+/// A long reply is many texts: DeepL takes 50 a request, and the simulator
+/// refuses more, as the service does; the plugin sends them in batches.
+#[tokio::test]
+async fn a_long_reply_goes_to_deepl_in_requests_it_accepts() {
+    let sim = simulator(Protocol::DeepL).await;
+    let server = TestServer::start(&config(
+        &[("deepl", sim.url())],
+        &[&sim],
+        "timeout_ms = 10000",
+    ))
+    .await;
+    let long = vec![REPLY; 60].join("\n");
+    let response = server
+        .handle(event(
+            pb::EventKind::AgentReplyDrafted,
+            "long-1",
+            &long,
+            "de-DE",
+        ))
+        .await;
+    let translated = outcome(&response, "translation");
+    assert_eq!(translated.status(), Status::Ok, "{response:#?}");
+    let batches: Vec<usize> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path_and_query.starts_with("/v2/translate"))
+        .map(|r| r.body["text"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert!(
+        batches.len() >= 2 && batches.iter().all(|n| *n <= 50),
+        "{batches:?}"
+    );
+    assert_eq!(batches.iter().sum::<usize>(), 60, "{batches:?}");
+}
+
 /// A team in Shenzhen: the agents work in Chinese, the customers write Spanish
 /// and Japanese, through a cloud engine.
 #[tokio::test]

@@ -285,12 +285,16 @@ async fn handle(
         Mode::Answer => {}
     }
     if let Err(why) = authenticated(protocol, &received, &raw, addr) {
-        let status = if protocol == Protocol::Amazon {
+        // DeepL and Amazon answer a bad key with 403, the others with 401.
+        let status = if matches!(protocol, Protocol::Amazon | Protocol::DeepL) {
             403
         } else {
             401
         };
         return reply(status, &[], error(protocol, status, &why));
+    }
+    if let Err(why) = well_formed(protocol, &received) {
+        return reply(400, &[], error(protocol, 400, &why));
     }
     let translate = |text: &str| {
         state
@@ -421,6 +425,74 @@ async fn handle(
 }
 
 /// Whether the request carries the service's credentials.
+/// Refuses what the real service refuses of a translation request, as its
+/// documentation says: the path and method, the target language, how many texts
+/// one request may carry.
+fn well_formed(protocol: Protocol, request: &Received) -> Result<(), String> {
+    let (path, query) = request
+        .path_and_query
+        .split_once('?')
+        .unwrap_or((request.path_and_query.as_str(), ""));
+    let param = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
+    };
+    let count = |texts: &Value| texts.as_array().map_or(0, Vec::len);
+    match protocol {
+        Protocol::DeepL => {
+            if (request.method.as_str(), path) != ("POST", "/v2/translate") {
+                return Err(format!("no such endpoint: {} {path}", request.method));
+            }
+            let target = request.body["target_lang"].as_str().unwrap_or_default();
+            if !DEEPL_TARGETS.contains(&target) {
+                return Err(format!("Value for 'target_lang' not supported: {target:?}"));
+            }
+            let source = &request.body["source_lang"];
+            if !source.is_null() && source.as_str().is_none_or(|s| s.contains('-')) {
+                return Err(format!("Value for 'source_lang' not supported: {source}"));
+            }
+            match count(&request.body["text"]) {
+                1..=50 => Ok(()),
+                n => Err(format!("'text' carries 1 to 50 texts, not {n}")),
+            }
+        }
+        Protocol::Azure if path == "/translate" => {
+            if request.method != "POST" || param("api-version") != Some("3.0") {
+                return Err("POST /translate?api-version=3.0 expected".into());
+            }
+            if param("to").is_none_or(str::is_empty) {
+                return Err("The target language is not valid (no 'to')".into());
+            }
+            match count(&request.body) {
+                1..=1000 => Ok(()),
+                n => Err(format!("the request carries 1 to 1,000 elements, not {n}")),
+            }
+        }
+        Protocol::Google if path.ends_with(":translateText") => {
+            if request.body["targetLanguageCode"]
+                .as_str()
+                .is_none_or(str::is_empty)
+            {
+                return Err("Target language is required".into());
+            }
+            match count(&request.body["contents"]) {
+                1..=1024 => Ok(()),
+                n => Err(format!("'contents' carries 1 to 1,024 texts, not {n}")),
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+/// DeepL's target languages, as its API spells them (a region only where it
+/// takes one: `EN-GB`/`EN-US`, `PT-BR`/`PT-PT`, `ZH-HANS`/`ZH-HANT`).
+const DEEPL_TARGETS: [&str; 36] = [
+    "AR", "BG", "CS", "DA", "DE", "EL", "EN", "EN-GB", "EN-US", "ES", "ET", "FI", "FR", "HU", "ID",
+    "IT", "JA", "KO", "LT", "LV", "NB", "NL", "PL", "PT", "PT-BR", "PT-PT", "RO", "RU", "SK", "SL",
+    "SV", "TR", "UK", "ZH", "ZH-HANS", "ZH-HANT",
+];
+
 fn authenticated(
     protocol: Protocol,
     request: &Received,
