@@ -225,6 +225,51 @@ async fn a_long_reply_goes_to_deepl_in_requests_it_accepts() {
     assert_eq!(batches.iter().sum::<usize>(), 60, "{batches:?}");
 }
 
+/// A customer in Taipei reads Traditional Chinese, one in Lisbon Portugal's
+/// Portuguese: each engine that writes the standard is asked for it, by its own
+/// spelling of it.
+#[tokio::test]
+async fn a_reply_is_written_in_the_customers_own_standard() {
+    const TRADITIONAL: &str = "您的訂單今天已寄出。";
+    for (protocol, name, locale, asked) in [
+        (Protocol::DeepL, "deepl", "zh-TW", "ZH-HANT"),
+        (Protocol::DeepL, "deepl", "pt-PT", "PT-PT"),
+        (Protocol::Azure, "azure", "zh-Hant-HK", "zh-Hant"),
+        (Protocol::Google, "google", "zh-TW", "zh-TW"),
+        (Protocol::Amazon, "amazon", "pt-PT", "pt-PT"),
+    ] {
+        let sim = CloudEngine::start(protocol, &[(REPLY, TRADITIONAL)]).await;
+        let server =
+            TestServer::start(&config(&[(name, sim.url())], &[&sim], "timeout_ms = 10000")).await;
+        let response = server
+            .handle(event(
+                pb::EventKind::AgentReplyDrafted,
+                "std-1",
+                REPLY,
+                locale,
+            ))
+            .await;
+        assert_eq!(
+            outcome(&response, "translation").status(),
+            Status::Ok,
+            "{name} {locale}: {response:#?}"
+        );
+        let last = sim.requests().into_iter().last().expect("a request");
+        let target = match protocol {
+            Protocol::DeepL => last.body["target_lang"].as_str().map(str::to_owned),
+            Protocol::Google => last.body["targetLanguageCode"].as_str().map(str::to_owned),
+            Protocol::Amazon => last.body["TargetLanguageCode"].as_str().map(str::to_owned),
+            _ => last
+                .path_and_query
+                .split(['?', '&'])
+                .find_map(|p| p.strip_prefix("to="))
+                .map(str::to_owned),
+        };
+        assert_eq!(target.as_deref(), Some(asked), "{name} {locale}");
+        drop(server);
+    }
+}
+
 /// A team in Shenzhen: the agents work in Chinese, the customers write Spanish
 /// and Japanese, through a cloud engine.
 #[tokio::test]

@@ -83,6 +83,18 @@ pub const AMAZON_KEY_ID: &str = "AKIDSIMULATOR";
 /// The languages every simulator offers.
 pub const LANGUAGES: &[&str] = &["en", "es", "de", "fr", "pt", "ja", "zh", "ko", "ar"];
 
+/// What a service lists: [`LANGUAGES`], and the written standards it spells
+/// apart (Traditional Chinese, European Portuguese) as its documentation does.
+fn listed(protocol: Protocol) -> Vec<&'static str> {
+    let variants: &[&str] = match protocol {
+        Protocol::Google => &["zh-CN", "zh-TW", "pt-PT"],
+        Protocol::Azure => &["zh-Hans", "zh-Hant", "pt-pt"],
+        Protocol::Amazon => &["zh-TW", "pt-PT"],
+        Protocol::DeepL | Protocol::OpenAi => &[],
+    };
+    LANGUAGES.iter().chain(variants).copied().collect()
+}
+
 struct State {
     protocol: Protocol,
     phrases: Vec<(String, String)>,
@@ -343,7 +355,7 @@ async fn handle(
         Protocol::Google if path.ends_with("/supportedLanguages") => reply(
             200,
             &[],
-            json!({ "languages": LANGUAGES.iter().map(|l| json!({ "languageCode": l, "supportSource": true, "supportTarget": true })).collect::<Vec<_>>() }),
+            json!({ "languages": listed(protocol).iter().map(|l| json!({ "languageCode": l, "supportSource": true, "supportTarget": true })).collect::<Vec<_>>() }),
         ),
         Protocol::Google => {
             let mut out = Vec::new();
@@ -359,7 +371,7 @@ async fn handle(
         Protocol::Azure if path == "/languages" => reply(
             200,
             &[],
-            json!({ "translation": LANGUAGES.iter().map(|l| ((*l).to_owned(), json!({ "name": l }))).collect::<serde_json::Map<_, _>>() }),
+            json!({ "translation": listed(protocol).iter().map(|l| ((*l).to_owned(), json!({ "name": l }))).collect::<serde_json::Map<_, _>>() }),
         ),
         Protocol::Azure => {
             let to = received
@@ -382,7 +394,7 @@ async fn handle(
             Some("AWSShineFrontendService_20170701.ListLanguages") => reply(
                 200,
                 &[],
-                json!({ "Languages": LANGUAGES.iter().map(|l| json!({ "LanguageName": l, "LanguageCode": l })).collect::<Vec<_>>() }),
+                json!({ "Languages": listed(protocol).iter().map(|l| json!({ "LanguageName": l, "LanguageCode": l })).collect::<Vec<_>>() }),
             ),
             Some("AWSShineFrontendService_20170701.TranslateText") => {
                 let text = received.body["Text"].as_str().unwrap_or_default();

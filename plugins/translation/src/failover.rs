@@ -4,7 +4,7 @@
 
 use crossdesk_sdk::{PluginError, clock};
 
-use crate::engine::{Engine, EngineError, Formality, Pairs, health};
+use crate::engine::{Engine, EngineError, Formality, Pairs, Variant, health};
 use crate::memory::{self, Glossary, or_warn};
 use crate::protect::{Document, Method};
 use crate::route::{self, Route};
@@ -53,12 +53,14 @@ enum Attempt {
 
 /// Translates `text` from `src` to `tgt`: the memory first, else the engines in
 /// order, with protection.
+/// `variant`: the standard of `tgt` the reader writes, if it has several.
 pub(crate) fn translate(
     settings: &Settings,
     text: &str,
     src: &str,
     tgt: &str,
     formality: Formality,
+    variant: Option<Variant>,
 ) -> Result<Translated, Untranslated> {
     if let Some(entry) = or_warn(
         "translation memory unavailable",
@@ -89,7 +91,7 @@ pub(crate) fn translate(
             only_no_route = false;
             continue;
         }
-        match attempt(settings, engine, &document, src, tgt, formality) {
+        match attempt(settings, engine, &document, src, tgt, formality, variant) {
             Attempt::Done(text, how, unknown) => {
                 health::record_success(engine, &before);
                 return Ok(Translated {
@@ -135,6 +137,7 @@ fn attempt(
     src: &str,
     tgt: &str,
     formality: Formality,
+    variant: Option<Variant>,
 ) -> Attempt {
     let mut plan: Option<(&Pairs, Route)> = None;
     let mut no_route: Option<String> = None;
@@ -162,14 +165,15 @@ fn attempt(
             // Only the source's own unknown words: a pivot's are the engine's.
             let mut scratch = Vec::new();
             let marked = if leg == 0 { &mut unknown } else { &mut scratch };
-            // The customer reads the last leg; a pivot's own formality is moot.
-            let formality = if to == tgt {
-                formality
+            // The customer reads the last leg; a pivot's own register and
+            // standard are moot.
+            let (formality, variant) = if to == tgt {
+                (formality, variant)
             } else {
-                Formality::Default
+                (Formality::Default, None)
             };
             texts = engine
-                .translate(pairs, from, to, &texts, markup, formality, marked)
+                .translate(pairs, from, to, &texts, markup, formality, variant, marked)
                 .inspect_err(|e| failure = Some(e.clone()))?;
         }
         Ok::<_, PluginError>(texts)

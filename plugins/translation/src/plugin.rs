@@ -8,7 +8,7 @@ use crossdesk_sdk::{
 };
 
 use crate::detection::decide;
-use crate::engine::Formality;
+use crate::engine::{Formality, Variant};
 use crate::failover::{Translated, Untranslated, translate};
 use crate::lang;
 use crate::memory::{self, TmEntry, or_warn};
@@ -87,7 +87,7 @@ fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     if src == tgt {
         return Ok(actions);
     }
-    let translated = match translate(&settings, &event.text, src, &tgt, Formality::Default) {
+    let translated = match translate(&settings, &event.text, src, &tgt, Formality::Default, None) {
         Ok(translated) => translated,
         Err(Untranslated::NoRoute(reason)) => {
             // The language is known even when no engine translates it: the tag lets
@@ -195,7 +195,8 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     }
     let customer_locale = event.customer.as_ref().and_then(|c| c.locale.as_deref());
     let formality = settings.formality_for(customer_locale);
-    let translated = match translate(&settings, &event.text, &src, &tgt, formality) {
+    let variant = customer_locale.and_then(Variant::of_locale);
+    let translated = match translate(&settings, &event.text, &src, &tgt, formality, variant) {
         Ok(translated) => translated,
         Err(Untranslated::NoRoute(reason)) => {
             return Ok(vec![Action::InternalNote(format!(

@@ -53,10 +53,13 @@ pub(super) fn pairs() -> Pairs {
     Pairs::from_engine_codes(&codes)
 }
 
+/// `variant`: DeepL's code of the reader's standard of `tgt` (`ZH-HANT`), when
+/// there is one.
 pub(super) fn translate(
     e: &Engine,
     src: &str,
     tgt: &str,
+    variant: Option<&str>,
     texts: &[String],
     markup: bool,
     formality: Formality,
@@ -71,7 +74,7 @@ pub(super) fn translate(
     let mut body = json!({
         "text": texts,
         "source_lang": code(src, false),
-        "target_lang": code(tgt, true),
+        "target_lang": variant.unwrap_or_else(|| code(tgt, true)),
     });
     if markup {
         // Placeholders are empty XML elements; DeepL keeps tags it is told about.

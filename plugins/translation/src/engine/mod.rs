@@ -52,6 +52,71 @@ pub(crate) const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// A written standard of a language that has several, which the customer's
+/// locale asks for and which an engine that writes it is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// Taiwan, Hong Kong, Macao, or the `Hant` script.
+    TraditionalChinese,
+    /// Portugal and the other countries writing Portugal's standard.
+    EuropeanPortuguese,
+    /// Britain, Ireland, Australia, New Zealand.
+    BritishEnglish,
+}
+
+impl Variant {
+    /// The variant a BCP 47 locale asks for (`zh-TW`, `zh-Hant-HK`, `pt-PT`,
+    /// `en_GB`); `None` where the engines' default fits (`zh-CN`, `pt-BR`,
+    /// `en-US`) or the language has one standard.
+    ///
+    /// ```
+    /// use translation::engine::Variant;
+    /// assert_eq!(Variant::of_locale("zh-Hant-HK"), Some(Variant::TraditionalChinese));
+    /// assert_eq!(Variant::of_locale("pt_PT"), Some(Variant::EuropeanPortuguese));
+    /// assert_eq!(Variant::of_locale("pt-BR"), None);
+    /// assert_eq!(Variant::of_locale("zh-CN"), None);
+    /// ```
+    pub fn of_locale(locale: &str) -> Option<Variant> {
+        let mut subtags = locale.split(['-', '_']).map(str::to_ascii_lowercase);
+        let language = subtags.next()?;
+        let rest: Vec<String> = subtags.collect();
+        let has = |tags: &[&str]| rest.iter().any(|t| tags.contains(&t.as_str()));
+        match language.as_str() {
+            "zh" if has(&["hant", "tw", "hk", "mo"]) => Some(Variant::TraditionalChinese),
+            "pt" if has(&["pt", "ao", "mz", "cv", "gw", "st", "tl"]) => {
+                Some(Variant::EuropeanPortuguese)
+            }
+            "en" if has(&["gb", "ie", "au", "nz"]) => Some(Variant::BritishEnglish),
+            _ => None,
+        }
+    }
+
+    /// The language (canonical code) it is a standard of.
+    pub fn language(self) -> &'static str {
+        match self {
+            Variant::TraditionalChinese => "zh",
+            Variant::EuropeanPortuguese => "pt",
+            Variant::BritishEnglish => "en",
+        }
+    }
+
+    /// The engine's code for it, where the engine writes it.
+    fn code(self, kind: Kind) -> Option<&'static str> {
+        use Variant::*;
+        match (kind, self) {
+            (Kind::DeepL, TraditionalChinese) => Some("ZH-HANT"),
+            (Kind::DeepL, EuropeanPortuguese) => Some("PT-PT"),
+            (Kind::DeepL, BritishEnglish) => Some("EN-GB"),
+            (Kind::Google | Kind::Amazon, TraditionalChinese) => Some("zh-TW"),
+            (Kind::Google | Kind::Amazon, EuropeanPortuguese) => Some("pt-PT"),
+            (Kind::Azure, TraditionalChinese) => Some("zh-Hant"),
+            (Kind::Azure, EuropeanPortuguese) => Some("pt-pt"),
+            (Kind::LibreTranslate, TraditionalChinese) => Some("zt"),
+            _ => None,
+        }
+    }
+}
+
 /// Which engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -398,6 +463,8 @@ impl Engine {
     /// a language model); the others have none, and the tone plugin sets the
     /// pronoun after them. The words the engine marked as unknown (Apertium's `*`)
     /// are added to `unknown`, lower case, and removed from the output's marks.
+    /// `variant`, a standard of `tgt` the reader writes, is asked for where the
+    /// engine writes it (DeepL always; others when they list its code).
     #[allow(clippy::too_many_arguments)]
     pub fn translate(
         &self,
@@ -407,6 +474,7 @@ impl Engine {
         texts: &[String],
         markup: bool,
         formality: Formality,
+        variant: Option<Variant>,
         unknown: &mut Vec<String>,
     ) -> Result<Vec<String>, EngineError> {
         if texts.is_empty() {
@@ -417,6 +485,11 @@ impl Engine {
             retryable: false,
             retry_after_ms: None,
         })?;
+        let variant = variant
+            .filter(|v| v.language() == tgt)
+            .and_then(|v| v.code(self.kind))
+            .filter(|code| self.kind == Kind::DeepL || pairs.lists(code));
+        let t = variant.unwrap_or(t);
         // A long message is many texts: sent in requests the engine accepts.
         let (max_texts, max_bytes) = self.kind.request_limits();
         let mut out = Vec::with_capacity(texts.len());
@@ -425,7 +498,7 @@ impl Engine {
             out.extend(match self.kind {
                 Kind::Apertium => apertium::translate(self, s, t, texts, markup, unknown)?,
                 Kind::LibreTranslate => libretranslate::translate(self, s, t, texts, markup)?,
-                Kind::DeepL => deepl::translate(self, src, tgt, texts, markup, formality)?,
+                Kind::DeepL => deepl::translate(self, src, tgt, variant, texts, markup, formality)?,
                 Kind::Google => google::translate(self, s, t, texts, markup)?,
                 Kind::Azure => azure::translate(self, s, t, texts, markup)?,
                 Kind::Amazon => amazon::translate(self, s, t, texts, formality)?,

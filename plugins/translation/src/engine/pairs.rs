@@ -14,6 +14,8 @@ pub struct Pairs {
     any_to_any: BTreeMap<String, String>,
     /// Languages with an analyser: canonical code → the engine's.
     analysers: BTreeMap<String, String>,
+    /// Every code the engine listed for translating into, varieties included.
+    listed: std::collections::BTreeSet<String>,
 }
 
 impl Pairs {
@@ -66,6 +68,7 @@ impl Pairs {
             }
         }
         Pairs {
+            listed: codes.iter().map(|(_, t)| t.clone()).collect(),
             map,
             any_to_any: BTreeMap::new(),
             analysers: BTreeMap::new(),
@@ -99,7 +102,14 @@ impl Pairs {
             map: BTreeMap::new(),
             any_to_any,
             analysers: BTreeMap::new(),
+            listed: codes.iter().cloned().collect(),
         }
+    }
+
+    /// Whether the engine listed `code` (its own spelling) among the languages it
+    /// translates into.
+    pub fn lists(&self, code: &str) -> bool {
+        self.listed.contains(code)
     }
 
     /// These pairs, with the engine's analysers (its own language codes).
