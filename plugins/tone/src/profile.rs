@@ -352,6 +352,11 @@ impl Profiles {
     /// assert_eq!(p.select(Some("es_AR"), None).unwrap().0.locale, "es-MX");
     /// assert_eq!(p.select(None, Some("JP")).unwrap().0.locale, "ja-JP");
     /// assert!(p.select(Some("ru-RU"), Some("DE")).is_none());
+    /// // A bare language: the translation plugin asks engines for the same
+    /// // register (its `BARE_LANGUAGE_LOCALES`).
+    /// for (bare, locale) in [("en", "en-US"), ("es", "es-ES"), ("pt", "pt-BR"), ("zh", "zh-CN")] {
+    ///     assert_eq!(p.select(Some(bare), None).unwrap().0.locale, locale);
+    /// }
     /// ```
     pub fn select(
         &self,

@@ -150,7 +150,9 @@ impl Settings {
     }
 
     /// The formality for a customer's locale: its own entry, else its language's,
-    /// else `*`'s, else the engine's default.
+    /// else `*`'s, else the engine's default. A bare language (`es`) is read as
+    /// the locale the tone plugin writes it for (`es-ES`), so that the register
+    /// asked of the engine and the pronouns tone sets after it agree.
     ///
     /// ```
     /// use crossdesk_sdk::testing::MockHost;
@@ -159,10 +161,15 @@ impl Settings {
     /// let settings = translation::Settings::load().unwrap();
     /// assert_eq!(settings.formality_for(Some("es-MX")), Formality::More);
     /// assert_eq!(settings.formality_for(Some("es_ES")), Formality::Less);
+    /// assert_eq!(settings.formality_for(Some("es")), Formality::Less);
+    /// assert_eq!(settings.formality_for(Some("pt")), Formality::Less);
     /// assert_eq!(settings.formality_for(None), Formality::More);
     /// ```
     pub fn formality_for(&self, locale: Option<&str>) -> Formality {
-        let locale = locale.unwrap_or("").replace('_', "-").to_lowercase();
+        let mut locale = locale.unwrap_or("").replace('_', "-").to_lowercase();
+        if let Some((_, full)) = BARE_LANGUAGE_LOCALES.iter().find(|(l, _)| *l == locale) {
+            locale = (*full).to_owned();
+        }
         let language = locale.split('-').next().unwrap_or("").to_owned();
         [locale.as_str(), language.as_str(), "*"]
             .iter()
@@ -181,6 +188,17 @@ impl Settings {
             .map_or_else(|| self.agent_language.clone(), str::to_owned)
     }
 }
+
+/// The locale the tone plugin writes a bare language tag for (its profile
+/// table's defaults, and Brazil's Portuguese as its first `pt` profile). Plugins
+/// link no other plugin, so the four are repeated here; the doc test of tone's
+/// `Profiles::select` holds tone to them.
+const BARE_LANGUAGE_LOCALES: [(&str, &str); 4] = [
+    ("en", "en-us"),
+    ("es", "es-es"),
+    ("pt", "pt-br"),
+    ("zh", "zh-cn"),
+];
 
 /// The engines of the `engines` setting (`name=url`, comma-separated, in the order
 /// they are tried), or the one of `engine` and `engine_url` when it is empty.
