@@ -19,6 +19,29 @@ use std::rc::Rc;
 
 use crate::http::{HttpError, Request, Response};
 use crate::kv::KvError;
+
+/// The host's storage limits (crossdesk-sidecar's `runtime/host.rs`), met here so
+/// that a plugin meets them in its own tests, not first in production.
+const MAX_KV_KEY: usize = 512;
+const MAX_KV_VALUE: usize = 1 << 20;
+const MAX_KV_LIST: usize = 10_000;
+
+/// The host's refusal of `key`, and of `value` when given.
+fn within_limits(key: &str, value: Option<&[u8]>) -> Result<(), KvError> {
+    if key.len() > MAX_KV_KEY {
+        return Err(KvError::TooLarge(format!(
+            "key of {} bytes; the limit is {MAX_KV_KEY}",
+            key.len()
+        )));
+    }
+    match value {
+        Some(value) if value.len() > MAX_KV_VALUE => Err(KvError::TooLarge(format!(
+            "value of {} bytes; the limit is {MAX_KV_VALUE}",
+            value.len()
+        ))),
+        _ => Ok(()),
+    }
+}
 use crate::log::Level;
 
 /// The state of a stand-in host. Build it, then [`MockHost::install`] it.
@@ -215,6 +238,7 @@ impl MockHost {
     }
 
     pub(crate) fn kv_get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        within_limits(key, None)?;
         if let Some(allowed) = self.shared(key) {
             return allowed.map(|()| self.readable.get(key).cloned());
         }
@@ -222,6 +246,7 @@ impl MockHost {
     }
 
     pub(crate) fn kv_put(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        within_limits(key, Some(value))?;
         Self::refuse_shared_write(key)?;
         self.store()?
             .borrow_mut()
@@ -235,6 +260,7 @@ impl MockHost {
         expected: Option<&[u8]>,
         new: Option<&[u8]>,
     ) -> Result<bool, KvError> {
+        within_limits(key, new)?;
         Self::refuse_shared_write(key)?;
         let store = self.store()?;
         let mut store = store.borrow_mut();
@@ -249,17 +275,20 @@ impl MockHost {
     }
 
     pub(crate) fn kv_delete(&self, key: &str) -> Result<(), KvError> {
+        within_limits(key, None)?;
         Self::refuse_shared_write(key)?;
         self.store()?.borrow_mut().remove(key);
         Ok(())
     }
 
     pub(crate) fn kv_list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        within_limits(prefix, None)?;
         if let Some(allowed) = self.shared(prefix) {
             return allowed.map(|()| {
                 self.readable
                     .keys()
                     .filter(|k| k.starts_with(prefix))
+                    .take(MAX_KV_LIST)
                     .cloned()
                     .collect()
             });
@@ -269,6 +298,7 @@ impl MockHost {
             .borrow()
             .keys()
             .filter(|k| k.starts_with(prefix))
+            .take(MAX_KV_LIST)
             .cloned()
             .collect())
     }
@@ -294,5 +324,29 @@ impl MockHost {
             .filter(|c| (from_ms..to_ms).contains(&c.bucket_start_ms))
             .cloned()
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MockHost;
+    use crate::kv::{self, KvError};
+
+    #[test]
+    fn storage_is_held_to_the_hosts_limits() {
+        let _host = MockHost::new().grant_kv().install();
+        let long_key = "k".repeat(513);
+        assert!(matches!(
+            kv::put(&long_key, b"v"),
+            Err(KvError::TooLarge(_))
+        ));
+        assert!(matches!(kv::get(&long_key), Err(KvError::TooLarge(_))));
+        let big = vec![0; (1 << 20) + 1];
+        assert!(matches!(kv::put("k", &big), Err(KvError::TooLarge(_))));
+        assert!(matches!(
+            kv::compare_and_swap("k", None, Some(&big)),
+            Err(KvError::TooLarge(_))
+        ));
+        kv::put(&"k".repeat(512), &vec![0; 1 << 20]).expect("at the limits");
     }
 }

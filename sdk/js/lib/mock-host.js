@@ -18,6 +18,25 @@ export function installedHost() {
 const ok = (value) => ({ ok: value });
 const err = (error) => ({ err: error });
 
+// The host's storage limits (crossdesk-sidecar, runtime/host.rs), met here so
+// that a plugin meets them in its own tests, not first in production.
+const MAX_KV_KEY = 512;
+const MAX_KV_VALUE = 1 << 20;
+const MAX_KV_LIST = 10_000;
+const utf8Length = (text) => new TextEncoder().encode(text).length;
+
+/** The host's refusal of `key`, or of `value` when given; undefined when within limits. */
+function tooLarge(key, value) {
+  const keyBytes = utf8Length(key);
+  if (keyBytes > MAX_KV_KEY) {
+    return err({ tag: 'too-large', val: `key of ${keyBytes} bytes; the limit is ${MAX_KV_KEY}` });
+  }
+  if (value !== undefined && value !== null && value.length > MAX_KV_VALUE) {
+    return err({ tag: 'too-large', val: `value of ${value.length} bytes; the limit is ${MAX_KV_VALUE}` });
+  }
+  return undefined;
+}
+
 /**
  * Whether a URL's host (and port) is one that `pattern` of `outboundHosts` allows:
  * `api.example.com`, `*.example.com` (subdomains only) or `host:port`.
@@ -110,6 +129,9 @@ export class MockHost {
     }
     this.install();
     this.#declared = manifest;
+    // The host never lets an event's call read the contact history.
+    const contacts = this.#contacts;
+    this.#contacts = undefined;
     try {
       const actions = plugin.handler.handle(event);
       const problem = invalidOutput(actions, event);
@@ -118,6 +140,7 @@ export class MockHost {
       }
       return actions;
     } finally {
+      this.#contacts = contacts;
       this.#declared = undefined;
     }
   }
@@ -177,6 +200,10 @@ export class MockHost {
   }
 
   kvGet(key) {
+    const refused = tooLarge(key);
+    if (refused) {
+      return refused;
+    }
     if (key.startsWith('@')) {
       return this.#shared(key) ?? ok(this.#readable.get(key));
     }
@@ -186,7 +213,7 @@ export class MockHost {
   }
 
   kvPut(key, value) {
-    const store = this.#writable(key);
+    const store = tooLarge(key, value) ?? this.#writable(key);
     if ('ok' in store) {
       store.ok.set(key, value.slice());
     }
@@ -194,7 +221,7 @@ export class MockHost {
   }
 
   kvDelete(key) {
-    const store = this.#writable(key);
+    const store = tooLarge(key) ?? this.#writable(key);
     if ('ok' in store) {
       store.ok.delete(key);
     }
@@ -202,7 +229,7 @@ export class MockHost {
   }
 
   kvCompareAndSwap(key, expected, value) {
-    const store = this.#writable(key);
+    const store = tooLarge(key, value) ?? this.#writable(key);
     if ('err' in store) {
       return store;
     }
@@ -225,7 +252,12 @@ export class MockHost {
   }
 
   kvList(prefix) {
-    const keys = (map) => ok([...map.keys()].filter((k) => k.startsWith(prefix)).sort());
+    const refused = tooLarge(prefix);
+    if (refused) {
+      return refused;
+    }
+    const keys = (map) =>
+      ok([...map.keys()].filter((k) => k.startsWith(prefix)).sort().slice(0, MAX_KV_LIST));
     if (prefix.startsWith('@')) {
       return this.#shared(prefix) ?? keys(this.#readable);
     }

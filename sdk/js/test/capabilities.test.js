@@ -54,6 +54,17 @@ test('kv stores bytes, text and JSON, and lists keys in order', () => {
   assert.throws(() => kv.put('k', 42), /a stored value must be a string or a Uint8Array/);
 });
 
+test('kv holds a plugin to the limits of the host', () => {
+  new MockHost().grantKv().install();
+  const tooLarge = (e) => e instanceof KvError && e.kind === 'too-large';
+  assert.throws(() => kv.put('k'.repeat(513), 'v'), tooLarge);
+  assert.throws(() => kv.get('k'.repeat(513)), tooLarge);
+  assert.throws(() => kv.put('k', new Uint8Array((1 << 20) + 1)), tooLarge);
+  assert.throws(() => kv.compareAndSwap('k', null, new Uint8Array((1 << 20) + 1)), tooLarge);
+  kv.put('k'.repeat(512), new Uint8Array(1 << 20));
+  assert.equal(kv.get('k'.repeat(512)).length, 1 << 20);
+});
+
 test('compareAndSwap writes only over the value expected', () => {
   const host = new MockHost().grantKv().install();
   assert.equal(kv.compareAndSwap('n', null, '1'), true, 'absent, as expected');

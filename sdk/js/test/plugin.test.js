@@ -8,6 +8,7 @@ import {
   addTags,
   command,
   CommandInput,
+  contacts,
   dataset,
   definePlugin,
   http,
@@ -181,6 +182,14 @@ test('MockHost#call runs a plugin with only what its manifest declares', () => {
   });
   assert.deepEqual(host.call(reader, message()), [internalNote('{"declared":"yes"}')]);
   assert.throws(() => host.call(reader, testEvent('ticket-solved')), /does not declare ticket-solved/);
+
+  // The contact history is for commands run for a tenant, never for an event.
+  const counter = definePlugin({
+    manifest: { name: 'counter', version: '1', events: ['customer-message'] },
+    handle: () => [internalNote(String(contacts.history(0, 1).length))],
+  });
+  const withHistory = new MockHost().contactHistory([]);
+  assert.throws(() => withHistory.call(counter, message()), /only in commands/);
 });
 
 test('MockHost#call allows only declared hosts', () => {
