@@ -59,7 +59,7 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) event: Option<PathBuf>,
     /// A setting for the plugin, `KEY=VALUE`; repeatable.
-    #[arg(long = "setting", visible_alias = "config", value_name = "KEY=VALUE")]
+    #[arg(long = "setting", value_name = "KEY=VALUE")]
     pub(crate) settings: Vec<String>,
     /// Grant key-value storage (kept in `--data-dir`).
     #[arg(long)]

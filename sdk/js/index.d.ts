@@ -238,7 +238,7 @@ export const settings: {
   int(key: string): number | undefined;
   /** A `bool` setting. */
   bool(key: string): boolean | undefined;
-  /** A `list` or `languages` setting as its trimmed items; `[]` when unset or blank. */
+  /** A `list` or `languages` setting as its trimmed items, empty ones dropped; `[]` when unset or blank. */
   list(key: string): string[];
 };
 

@@ -92,10 +92,16 @@ export const settings = Object.freeze({
     return value === 'true';
   },
 
-  /** A `list` or `languages` setting as its items (split at commas, trimmed); [] when unset or blank. */
+  /**
+   * A `list` or `languages` setting as its items (split at commas, trimmed, empty
+   * items dropped, as the Rust SDK reads them); [] when unset or blank.
+   */
   list(key) {
     const value = host.settings.get(key) ?? '';
-    return value.trim() === '' ? [] : value.split(',').map((item) => item.trim());
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   },
 });
 

@@ -14,10 +14,17 @@ test('settings: raw, all, and read by their declared types', () => {
     .setting('max', 7)
     .setting('loud', true)
     .setting('spoken', ' es, pt-BR ,en')
+    .setting('trailing', 'en, fr,')
     .install();
   assert.equal(settings.get('greeting'), 'Hola');
   assert.equal(settings.get('missing'), undefined);
-  assert.deepEqual(settings.all(), { greeting: 'Hola', max: '7', loud: 'true', spoken: ' es, pt-BR ,en' });
+  assert.deepEqual(settings.all(), {
+    greeting: 'Hola',
+    max: '7',
+    loud: 'true',
+    spoken: ' es, pt-BR ,en',
+    trailing: 'en, fr,',
+  });
   assert.equal(settings.int('max'), 7);
   assert.equal(settings.int('missing'), undefined);
   assert.throws(() => settings.int('greeting'), /not a whole number/);
@@ -25,6 +32,7 @@ test('settings: raw, all, and read by their declared types', () => {
   assert.throws(() => settings.bool('max'), /not true or false/);
   assert.deepEqual(settings.list('spoken'), ['es', 'pt-BR', 'en']);
   assert.deepEqual(settings.list('missing'), []);
+  assert.deepEqual(settings.list('trailing'), ['en', 'fr'], 'an empty item is dropped, as in Rust');
 });
 
 test('kv is denied unless granted, as the host denies it', () => {
