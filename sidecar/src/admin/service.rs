@@ -20,7 +20,7 @@ use crate::pipeline::Sidecar;
 const MAX_AUDIT_PAGE: u32 = 1000;
 /// How long an erasure or a tenant's deletion waits for the facts of recent
 /// events to be written.
-const ERASE_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+const FACTS_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Who is calling the admin API.
 #[derive(Debug, Clone)]
@@ -139,6 +139,21 @@ impl AdminApi {
         Ok(Response::new(value))
     }
 
+    /// Writes the report facts this replica holds before a change that removes
+    /// report data (another replica writes its own within a second; doing the
+    /// change again after that catches those). UNAVAILABLE, with nothing
+    /// `undone`, when they cannot be written.
+    async fn write_pending_facts(&self, undone: &str) -> Result<(), Status> {
+        if self.sidecar.flush_insights(FACTS_FLUSH_WAIT).await {
+            Ok(())
+        } else {
+            Err(Status::unavailable(format!(
+                "the report facts of recent events could not be written first; nothing \
+                 was {undone}: try again"
+            )))
+        }
+    }
+
     async fn edit(
         &self,
         admin: &Admin,
@@ -239,13 +254,7 @@ impl AdminService for AdminApi {
         admin.require_global("delete a tenant")?;
         // Report facts of its events not written yet would outlive it, for a
         // tenant created again under its id to see: written first, then deleted.
-        // (Another replica writes its own within a second.)
-        if !self.sidecar.flush_insights(ERASE_FLUSH_WAIT).await {
-            return Err(Status::unavailable(
-                "the report facts of recent events could not be written first; nothing \
-                 was deleted: try again",
-            ));
-        }
+        self.write_pending_facts("deleted").await?;
         self.control.delete_tenant(&admin.name, &id).await?;
         self.applied(pb::DeleteTenantResponse {}).await
     }
@@ -715,14 +724,8 @@ impl AdminService for AdminApi {
         };
         let tenant = r.tenant_id.clone();
         // Facts of this replica's events not written yet would bring the rows back
-        // after the erasure: written first. (Another replica writes its own within
-        // a second; erasing again after that catches those.)
-        if !self.sidecar.flush_insights(ERASE_FLUSH_WAIT).await {
-            return Err(Status::unavailable(
-                "the report facts of recent events could not be written first; nothing \
-                 was erased: try again",
-            ));
-        }
+        // after the erasure: written first.
+        self.write_pending_facts("erased").await?;
         let erased = crate::insights::api::erase_customer(self.control.store(), r).await?;
         let audit = crate::store::NewAuditEntry {
             actor: admin.name.clone(),

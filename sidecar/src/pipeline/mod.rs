@@ -65,11 +65,6 @@ const STORE_WAIT: Duration = Duration::from_secs(1);
 /// Admin tool calls that may run at once, all tenants together.
 const MAX_TOOL_CALLS: usize = 2;
 
-/// Room for one admin tool call, held while it runs.
-pub(crate) struct ToolSlot<'a> {
-    _tool: tokio::sync::SemaphorePermit<'a>,
-}
-
 /// The assembled sidecar: runtime, plugins, tenants, caches.
 pub struct Sidecar {
     runtime: Arc<Runtime>,
@@ -308,9 +303,8 @@ impl Sidecar {
     /// its call permits, as for events). Tools are not metered like events (they
     /// may use their whole deadline's CPU), so their number is what keeps admins'
     /// work from crowding out events. `None` once the sidecar shuts down.
-    pub(crate) async fn tool_slot(&self) -> Option<ToolSlot<'_>> {
-        let tool = self.tool_calls.acquire().await.ok()?;
-        Some(ToolSlot { _tool: tool })
+    pub(crate) async fn tool_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.tool_calls.acquire().await.ok()
     }
 
     /// The server's default limits of a plugin call.

@@ -161,17 +161,14 @@ impl Sidecar {
         let mut hasher = Sha256::new();
         for (store, plugin) in sources {
             let generation = store.generation(&grant.tenant, plugin);
-            match tokio::time::timeout(STORE_WAIT, generation).await {
-                Ok(Ok(generation)) => hasher.update(generation.to_le_bytes()),
-                Ok(Err(e)) => {
+            let generation = match tokio::time::timeout(STORE_WAIT, generation).await {
+                Ok(read) => read.map_err(|e| e.to_string()),
+                Err(_) => Err(format!("the store did not answer within {STORE_WAIT:?}")),
+            };
+            match generation {
+                Ok(generation) => hasher.update(generation.to_le_bytes()),
+                Err(e) => {
                     tracing::warn!(plugin = %step.name, "result cache bypassed: {e}");
-                    return call.await.map(|actions| (actions, false));
-                }
-                Err(_) => {
-                    tracing::warn!(
-                        plugin = %step.name,
-                        "result cache bypassed: the store did not answer within {STORE_WAIT:?}"
-                    );
                     return call.await.map(|actions| (actions, false));
                 }
             }

@@ -173,25 +173,21 @@ impl Runtime {
                 if let Some(denial) = denials.into_iter().next() {
                     return Err(failure(FailureKind::Denied, denial));
                 }
-                match state.limiter.budget_refused {
-                    Some(Refused::Process) => {
-                        return Err(failure(
-                            FailureKind::Failed,
-                            "out of memory: the plugins' memory budget of the process is spent"
-                                .into(),
-                        ));
-                    }
-                    Some(Refused::Tenant) => {
-                        return Err(failure(
-                            FailureKind::Failed,
-                            format!(
-                                "out of memory: this tenant's plugin instances hold their whole \
-                                 share of the memory budget ({} MiB)",
-                                self.memory.per_tenant() >> 20
-                            ),
-                        ));
-                    }
-                    None => {}
+                if let Some(refused) = state.limiter.budget_refused {
+                    let why = match refused {
+                        Refused::Process => {
+                            "the plugins' memory budget of the process is spent".to_owned()
+                        }
+                        Refused::Tenant => format!(
+                            "this tenant's plugin instances hold their whole share of the \
+                             memory budget ({} MiB)",
+                            self.memory.per_tenant() >> 20
+                        ),
+                    };
+                    return Err(failure(
+                        FailureKind::Failed,
+                        format!("out of memory: {why}"),
+                    ));
                 }
                 if state.limiter.memory_exceeded {
                     return Err(failure(

@@ -239,6 +239,17 @@ pub struct OutboundPolicy {
     client: reqwest::Client,
 }
 
+/// The host a URL names, as patterns match it (lower case, an IPv6 address
+/// without its brackets), and its port (the scheme's when not given).
+fn host_and_port(url: &reqwest::Url) -> Option<(String, u16)> {
+    let host = url
+        .host_str()?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    Some((host, url.port_or_known_default().unwrap_or(80)))
+}
+
 /// Headers a plugin may not set. `host` would send a request, and its secrets,
 /// to another site served at the granted host's address (a shared load balancer
 /// or CDN routes by it); the others frame the request or the connection, where a
@@ -344,16 +355,13 @@ impl OutboundPolicy {
     /// subdomains), empty when none: a label of bounded variety, where the host
     /// itself would be the plugin's to make up.
     pub fn granted_name(&self, url: &str) -> String {
-        let Ok(url) = reqwest::Url::parse(url) else {
+        let Some((host, port)) = reqwest::Url::parse(url)
+            .ok()
+            .as_ref()
+            .and_then(host_and_port)
+        else {
             return String::new();
         };
-        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
-            return String::new();
-        };
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
         self.patterns
             .iter()
             .find(|p| p.matches(&host, port))
@@ -378,13 +386,8 @@ impl OutboundPolicy {
                 url.scheme()
             )));
         }
-        let host = url
-            .host_str()
-            .ok_or_else(|| OutboundError::Invalid(format!("URL '{url}' has no host")))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
-        let port = url.port_or_known_default().unwrap_or(80);
+        let (host, port) = host_and_port(&url)
+            .ok_or_else(|| OutboundError::Invalid(format!("URL '{url}' has no host")))?;
         if !self.patterns.iter().any(|p| p.matches(&host, port)) {
             return Err(OutboundError::Denied(format!(
                 "host '{host}' is not in this plugin's allowed hosts for this tenant"
