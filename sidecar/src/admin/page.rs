@@ -295,11 +295,18 @@ async fn dashboard(
     };
     match render(&page, &session, query.tenant).await {
         Ok(html) => html.into_response(),
-        Err(status) => (
-            StatusCode::BAD_REQUEST,
-            page_error(&format!("{:?}: {}", status.code(), status.message())),
-        )
-            .into_response(),
+        Err(status) => {
+            // Busy (reports being built) or a store away: the page may be asked
+            // again; anything else is this request's to fix.
+            let http = match status.code() {
+                tonic::Code::ResourceExhausted | tonic::Code::Unavailable => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let message = format!("{:?}: {}", status.code(), status.message());
+            (http, page_error(&message)).into_response()
+        }
     }
 }
 

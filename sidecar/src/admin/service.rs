@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status};
 
 use super::convert::{
@@ -78,6 +79,8 @@ pub struct AdminApi {
     /// Whether the listener verifies client certificates (mutual TLS).
     client_certificates: bool,
     max_component_bytes: usize,
+    /// Slots of the reports being built (`GetReport`, the admin page's too).
+    reports: Arc<Semaphore>,
 }
 
 impl AdminApi {
@@ -95,6 +98,7 @@ impl AdminApi {
                 .as_ref()
                 .is_some_and(|t| t.client_ca_file.is_some()),
             max_component_bytes: settings.max_component_bytes,
+            reports: Arc::new(Semaphore::new(crate::insights::api::MAX_REPORTS_AT_ONCE)),
         })
     }
 
@@ -687,7 +691,7 @@ impl AdminService for AdminApi {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
         admin.may_manage(&r.tenant_id)?;
-        crate::insights::api::get_report(self.control.store(), r)
+        crate::insights::api::get_report(self.control.store(), &self.reports, r)
             .await
             .map(Response::new)
     }

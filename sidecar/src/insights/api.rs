@@ -2,6 +2,7 @@
 //! `EraseCustomerData`) once the caller may manage the tenant: requests checked,
 //! the store read, answers in the API's types.
 
+use tokio::sync::Semaphore;
 use tonic::Status;
 
 use super::categories::CategoryRule;
@@ -16,6 +17,10 @@ use crate::store::Store;
 pub const MAX_REPORT_DAYS: i64 = 3_660;
 /// Days a report covers unless told.
 pub const DEFAULT_REPORT_DAYS: i64 = 7;
+/// Reports built at once, all tenants together. A report of years reads and
+/// sums every cell of the period, so more would crowd out events; one asked for
+/// beyond these is refused at once, to be asked again.
+pub const MAX_REPORTS_AT_ONCE: usize = 2;
 
 fn unavailable(e: crate::store::StoreError) -> Status {
     Status::unavailable(format!("the store cannot be read: {e}"))
@@ -29,9 +34,11 @@ fn day_timestamp(day: i64) -> prost_types::Timestamp {
     timestamp(day.saturating_mul(DAY_SECS))
 }
 
-/// The report a request asks for, on days `[since, until)`.
+/// The report a request asks for, on days `[since, until)`, built while it holds
+/// one of the `building` slots ([`MAX_REPORTS_AT_ONCE`] of them).
 pub async fn get_report(
     store: &Store,
+    building: &Semaphore,
     request: pb::GetReportRequest,
 ) -> Result<pb::Report, Status> {
     // Each dimension at most once: a report's every line carries a key as long
@@ -75,7 +82,12 @@ pub async fn get_report(
             "a report covers at most {MAX_REPORT_DAYS} days"
         )));
     }
-    let report = super::report(store, &request.tenant_id, since_day, until_day, &by)
+    let _slot = building.try_acquire().map_err(|_| {
+        Status::resource_exhausted(format!(
+            "{MAX_REPORTS_AT_ONCE} reports are being built; ask again in a moment"
+        ))
+    })?;
+    let report = super::report(store, &request.tenant_id, since_day, until_day, by)
         .await
         .map_err(unavailable)?;
     Ok(to_proto(&request.tenant_id, since_day, until_day, report))
@@ -289,4 +301,37 @@ pub async fn erase_customer(
     Ok(pb::EraseCustomerDataResponse {
         tickets_erased: u32::try_from(erased).unwrap_or(u32::MAX),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_report_beyond_those_being_built_is_refused_until_one_ends() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let store = Store::open(dir.path()).expect("store");
+        let building = Semaphore::new(MAX_REPORTS_AT_ONCE);
+        let request = || pb::GetReportRequest {
+            tenant_id: "acme".into(),
+            by: vec!["language".into()],
+            ..Default::default()
+        };
+        let held = building
+            .try_acquire_many(u32::try_from(MAX_REPORTS_AT_ONCE).expect("a few"))
+            .expect("free slots");
+
+        let refused = get_report(&store, &building, request())
+            .await
+            .expect_err("every slot is taken");
+        assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+        assert!(refused.message().contains("ask again"), "{refused:?}");
+
+        drop(held);
+        let report = get_report(&store, &building, request())
+            .await
+            .expect("a slot is free");
+        assert_eq!(report.tenant_id, "acme");
+        assert_eq!(building.available_permits(), MAX_REPORTS_AT_ONCE);
+    }
 }

@@ -431,28 +431,39 @@ async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<
     touched
 }
 
-/// The tenant's report on days `[since_day, until_day)`, sliced `by`.
+/// The tenant's report on days `[since_day, until_day)`, sliced `by`. The sums
+/// run on a blocking thread: years of cells take long enough to stall a worker's
+/// other tasks.
 pub async fn report(
     store: &Store,
     tenant: &str,
     since_day: i64,
     until_day: i64,
-    by: &[report::Dimension],
+    by: Vec<report::Dimension>,
 ) -> Result<report::Report, crate::store::StoreError> {
     let earliest = report::earliest_day_read(since_day, until_day);
     let cells = store.insight_cells(tenant, since_day, until_day).await?;
     let hours = store.insight_hours(tenant, since_day, until_day).await?;
     let earlier = store.insight_counts(tenant, earliest, since_day).await?;
     let translations = store.translations(tenant, earliest, until_day).await?;
-    Ok(report::build(
-        &cells,
-        &hours,
-        &earlier,
-        &translations,
-        since_day,
-        until_day,
-        by,
-    ))
+    let build = move || {
+        report::build(
+            &cells,
+            &hours,
+            &earlier,
+            &translations,
+            since_day,
+            until_day,
+            &by,
+        )
+    };
+    match tokio::task::spawn_blocking(build).await {
+        Ok(report) => Ok(report),
+        // A panic goes on as it would have inline; only a runtime shutting down
+        // cancels a blocking task.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
