@@ -104,6 +104,7 @@ async fn each_cloud_engine_is_spoken_to_in_its_protocol() {
         Protocol::Azure,
         Protocol::Amazon,
         Protocol::OpenAi,
+        Protocol::LibreTranslate,
     ] {
         let sim = simulator(protocol).await;
         let name = protocol.engine();
@@ -156,11 +157,18 @@ async fn each_cloud_engine_is_spoken_to_in_its_protocol() {
                 "{:?}",
                 last.body
             ),
-            Protocol::Google | Protocol::Azure => {}
+            Protocol::Google | Protocol::Azure | Protocol::LibreTranslate => {}
         }
-        // The host added the credentials; nothing of the key reached the plugin's output.
-        let credentialed = sim.requests().iter().all(|r| {
-            r.header("authorization").is_some() || r.header("ocp-apim-subscription-key").is_some()
+        // The host added the credentials (a keyed LibreTranslate takes its key in
+        // the body of a translation); nothing of the key reached the plugin's output.
+        let credentialed = sim.requests().iter().all(|r| match protocol {
+            Protocol::LibreTranslate => {
+                r.path_and_query.starts_with("/languages") || r.body["api_key"] == KEY
+            }
+            _ => {
+                r.header("authorization").is_some()
+                    || r.header("ocp-apim-subscription-key").is_some()
+            }
         });
         assert!(credentialed, "{name}: a request without credentials");
         assert!(!format!("{response:?}").contains(KEY), "{name}");
@@ -237,6 +245,7 @@ async fn a_reply_is_written_in_the_customers_own_standard() {
         (Protocol::Azure, "azure", "zh-Hant-HK", "zh-Hant"),
         (Protocol::Google, "google", "zh-TW", "zh-TW"),
         (Protocol::Amazon, "amazon", "pt-PT", "pt-PT"),
+        (Protocol::LibreTranslate, "libretranslate", "zh-TW", "zt"),
     ] {
         let sim = CloudEngine::start(protocol, &[(REPLY, TRADITIONAL)]).await;
         let server =
@@ -259,6 +268,7 @@ async fn a_reply_is_written_in_the_customers_own_standard() {
             Protocol::DeepL => last.body["target_lang"].as_str().map(str::to_owned),
             Protocol::Google => last.body["targetLanguageCode"].as_str().map(str::to_owned),
             Protocol::Amazon => last.body["TargetLanguageCode"].as_str().map(str::to_owned),
+            Protocol::LibreTranslate => last.body["target"].as_str().map(str::to_owned),
             _ => last
                 .path_and_query
                 .split(['?', '&'])

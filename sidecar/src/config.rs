@@ -706,18 +706,8 @@ impl Config {
                     // outbound policy cannot send would fail the tenant's pipeline
                     // at start-up, or, once seeded into the store, every start
                     // (fuzz/regressions/config/secret-header-with-a-space.toml).
-                    if http::HeaderName::from_bytes(secret.header.as_bytes()).is_err() {
-                        return Err(in_grant(format!(
-                            "'{}' is not a header name",
-                            secret.header
-                        )));
-                    }
-                    if http::HeaderValue::from_str(&value).is_err() {
-                        return Err(in_grant(format!(
-                            "the value of header '{}' is not a valid header value",
-                            secret.header
-                        )));
-                    }
+                    crate::runtime::http::check_secret(&secret.header, &value)
+                        .map_err(|(_, why)| in_grant(why))?;
                 }
             }
         }
@@ -930,6 +920,29 @@ mod tests {
         )
         .expect_err("must be refused");
         assert!(err.to_string().contains("api.deepl.com"), "{err}");
+    }
+
+    #[test]
+    fn a_json_field_secret_is_written_field_equals_value() {
+        let config = |value: &str| {
+            format!(
+                r#"
+                [[plugins]]
+                name = "mt"
+                path = "mt.wasm"
+                [[tenants]]
+                id = "acme"
+                [[tenants.plugins]]
+                name = "mt"
+                allowed_hosts = ["lt.example.com"]
+                secrets = [{{ host = "lt.example.com", header = "x-crossdesk-json-field", value = "{value}" }}]
+                "#
+            )
+        };
+        Config::parse(&config("api_key=k-123")).expect("well written");
+        let err = Config::parse(&config("k-123")).expect_err("no field");
+        assert!(err.to_string().contains("FIELD=VALUE"), "{err}");
+        assert!(!err.to_string().contains("k-123"), "{err}");
     }
 
     #[test]

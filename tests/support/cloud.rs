@@ -1,7 +1,8 @@
 //! Simulators of the cloud translation engines we cannot reach here, each speaking
 //! its service's documented protocol: the endpoints, the authentication (DeepL's
 //! `DeepL-Auth-Key`, Google's bearer token, Azure's `Ocp-Apim-Subscription-Key`,
-//! Amazon's AWS Signature Version 4, verified; OpenAI's bearer key), the request
+//! Amazon's AWS Signature Version 4, verified; OpenAI's bearer key; a keyed
+//! LibreTranslate's `api_key` in the request body, as libretranslate.com asks), the request
 //! and response shapes, the error bodies, and `429` with `Retry-After`. They
 //! translate from a phrase table; a text not in it is a `400`. A test switches a
 //! simulator's [`Mode`] to make it fail, stall or throttle, and reads what it
@@ -13,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use crossdesk_sidecar::runtime::aws_sigv4;
+use crossdesk_sidecar::runtime::{aws_sigv4, json_field};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
@@ -28,6 +29,8 @@ pub enum Protocol {
     Azure,
     Amazon,
     OpenAi,
+    /// A LibreTranslate server run with API keys (`--api-keys`).
+    LibreTranslate,
 }
 
 impl Protocol {
@@ -39,6 +42,7 @@ impl Protocol {
             Protocol::Azure => "azure",
             Protocol::Amazon => "amazon",
             Protocol::OpenAi => "openai",
+            Protocol::LibreTranslate => "libretranslate",
         }
     }
 }
@@ -90,6 +94,7 @@ fn listed(protocol: Protocol) -> Vec<&'static str> {
         Protocol::Google => &["zh-CN", "zh-TW", "pt-PT"],
         Protocol::Azure => &["zh-Hans", "zh-Hant", "pt-pt"],
         Protocol::Amazon => &["zh-TW", "pt-PT"],
+        Protocol::LibreTranslate => &["zt"],
         Protocol::DeepL | Protocol::OpenAi => &[],
     };
     LANGUAGES.iter().chain(variants).copied().collect()
@@ -171,6 +176,7 @@ impl CloudEngine {
                 aws_sigv4::AWS_SIGV4_HEADER,
                 format!("{AMAZON_KEY_ID}:{KEY}:us-east-1:translate"),
             ),
+            Protocol::LibreTranslate => (json_field::JSON_FIELD_HEADER, format!("api_key={KEY}")),
         }
     }
 
@@ -243,6 +249,7 @@ fn error(protocol: Protocol, status: u16, message: &str) -> Value {
         Protocol::OpenAi => {
             json!({ "error": { "message": message, "type": "invalid_request_error", "code": status } })
         }
+        Protocol::LibreTranslate => json!({ "error": message }),
     }
 }
 
@@ -296,13 +303,7 @@ async fn handle(
         Mode::Slow(wait) => tokio::time::sleep(wait).await,
         Mode::Answer => {}
     }
-    if let Err(why) = authenticated(protocol, &received, &raw, addr) {
-        // DeepL and Amazon answer a bad key with 403, the others with 401.
-        let status = if matches!(protocol, Protocol::Amazon | Protocol::DeepL) {
-            403
-        } else {
-            401
-        };
+    if let Err((status, why)) = authenticated(protocol, &received, &raw, addr) {
         return reply(status, &[], error(protocol, status, &why));
     }
     if let Err(why) = well_formed(protocol, &received) {
@@ -413,6 +414,36 @@ async fn handle(
             }
             _ => reply(400, &[], error(protocol, 400, "unknown X-Amz-Target")),
         },
+        Protocol::LibreTranslate if path == "/languages" => reply(
+            200,
+            &[],
+            Value::Array(
+                listed(protocol)
+                    .iter()
+                    .map(|l| json!({ "code": l, "name": l, "targets": listed(protocol) }))
+                    .collect(),
+            ),
+        ),
+        Protocol::LibreTranslate => {
+            let body = &received.body;
+            let translated = |text: &Value| translate(text.as_str().unwrap_or_default());
+            match &body["q"] {
+                Value::Array(texts) => {
+                    let mut out = Vec::new();
+                    for text in texts {
+                        match translated(text) {
+                            Some(t) => out.push(t),
+                            None => return missing(text.as_str().unwrap_or_default()),
+                        }
+                    }
+                    reply(200, &[], json!({ "translatedText": out }))
+                }
+                text => match translated(text) {
+                    Some(t) => reply(200, &[], json!({ "translatedText": t })),
+                    None => missing(text.as_str().unwrap_or_default()),
+                },
+            }
+        }
         Protocol::OpenAi => {
             let text = received.body["messages"]
                 .as_array()
@@ -481,6 +512,17 @@ fn well_formed(protocol: Protocol, request: &Received) -> Result<(), String> {
                 n => Err(format!("the request carries 1 to 1,000 elements, not {n}")),
             }
         }
+        Protocol::LibreTranslate if path == "/translate" => {
+            if request.method != "POST" {
+                return Err("POST /translate expected".into());
+            }
+            for field in ["q", "source", "target"] {
+                if request.body[field].is_null() {
+                    return Err(format!("Invalid request: missing {field} parameter"));
+                }
+            }
+            Ok(())
+        }
         Protocol::Google if path.ends_with(":translateText") => {
             if request.body["targetLanguageCode"]
                 .as_str()
@@ -505,7 +547,41 @@ const DEEPL_TARGETS: [&str; 36] = [
     "SV", "TR", "UK", "ZH", "ZH-HANS", "ZH-HANT",
 ];
 
+/// Whether the request carries the service's credentials; if not, the status
+/// and message the service answers with.
 fn authenticated(
+    protocol: Protocol,
+    request: &Received,
+    raw: &[u8],
+    addr: SocketAddr,
+) -> Result<(), (u16, String)> {
+    // DeepL and Amazon answer a bad key with 403, the others with 401.
+    let status = match protocol {
+        Protocol::Amazon | Protocol::DeepL => 403,
+        Protocol::LibreTranslate => return libretranslate_key(request),
+        _ => 401,
+    };
+    signed_in(protocol, request, raw, addr).map_err(|why| (status, why))
+}
+
+/// Whether a request to a keyed LibreTranslate carries the key: the listing of
+/// languages needs none; a translation without a key is a `400` asking for one,
+/// with a wrong key a `403` (LibreTranslate's `api_key` checks).
+fn libretranslate_key(request: &Received) -> Result<(), (u16, String)> {
+    if request.path_and_query.starts_with("/languages") {
+        return Ok(());
+    }
+    match request.body["api_key"].as_str() {
+        None | Some("") => Err((
+            400,
+            "Visit https://portal.libretranslate.com to get an API key".into(),
+        )),
+        Some(KEY) => Ok(()),
+        Some(_) => Err((403, "Invalid API key".into())),
+    }
+}
+
+fn signed_in(
     protocol: Protocol,
     request: &Received,
     raw: &[u8],
@@ -523,6 +599,7 @@ fn authenticated(
         Protocol::DeepL => expect("authorization", format!("DeepL-Auth-Key {KEY}")),
         Protocol::Google | Protocol::OpenAi => expect("authorization", format!("Bearer {KEY}")),
         Protocol::Azure => expect("ocp-apim-subscription-key", KEY.to_owned()),
+        Protocol::LibreTranslate => libretranslate_key(request).map_err(|(_, why)| why),
         Protocol::Amazon => {
             // Recompute the signature over the headers it says it signed.
             let authorization = header("authorization");

@@ -138,11 +138,8 @@ impl ControlPlane {
         if value.is_empty() {
             return Err(invalid("value", "is empty"));
         }
-        reqwest::header::HeaderName::from_bytes(header.as_bytes())
-            .map_err(|_| invalid("header", format!("'{header}' is not a header name")))?;
-        if reqwest::header::HeaderValue::from_str(value).is_err() {
-            return Err(invalid("value", "is not a valid header value"));
-        }
+        crate::runtime::http::check_secret(header, value)
+            .map_err(|(field, why)| invalid(field, why))?;
         let row = self.seal(
             tenant,
             plugin,

@@ -10,12 +10,15 @@
 //! plugin to a host it was not granted; proxies from the environment are ignored,
 //! so every connection goes to the address that was checked; and a secret echoed
 //! back by the server is cut out of the response before the plugin sees it.
+//! Secrets are headers, or stand for what the host computes or writes from them:
+//! an AWS signature ([`aws_sigv4`]), a JSON body field ([`json_field`]).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::aws_sigv4;
+use super::json_field::{self, JsonField};
 
 /// An entry of `allowed_hosts`: `api.example.com`, `*.example.com` or
 /// `127.0.0.1:2737` (a port narrows the entry to that port).
@@ -284,6 +287,27 @@ pub struct Secret<'a> {
     pub value: &'a str,
 }
 
+/// Whether a secret can go out as given: its header name and value are ones a
+/// request can carry, and a header that stands for something else
+/// ([`json_field::JSON_FIELD_HEADER`]) has a value of its shape. Checked when a
+/// secret is configured or set, so that a bad one is refused then and not at
+/// every request. The error names the part at fault (`header` or `value`) and
+/// says why, without the value.
+pub fn check_secret(header: &str, value: &str) -> Result<(), (&'static str, String)> {
+    let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
+        .map_err(|_| ("header", format!("'{header}' is not a header name")))?;
+    if reqwest::header::HeaderValue::from_str(value).is_err() {
+        return Err((
+            "value",
+            format!("the value of header '{header}' is not a valid header value"),
+        ));
+    }
+    if name.as_str() == json_field::JSON_FIELD_HEADER {
+        JsonField::parse(value).map_err(|e| ("value", e))?;
+    }
+    Ok(())
+}
+
 /// What replaces a secret the server echoed back.
 const REDACTED: &str = "[redacted]";
 
@@ -420,6 +444,7 @@ impl OutboundPolicy {
         }
         let mut sent_secrets = Vec::new();
         let mut aws_credentials = None;
+        let mut json_fields = Vec::new();
         for (secret_host, name, value) in &self.secrets {
             if secret_host.matches(&host, port) {
                 // In clear text only to a host the operator vouched for (its own network).
@@ -438,6 +463,19 @@ impl OutboundPolicy {
                     aws_credentials = Some(credentials);
                     continue;
                 }
+                if name.as_str() == json_field::JSON_FIELD_HEADER {
+                    let field = value
+                        .to_str()
+                        .map_err(|_| "not text".to_owned())
+                        .and_then(JsonField::parse)
+                        .map_err(OutboundError::Denied)?;
+                    sent_secrets.push(field.value.as_bytes().to_vec());
+                    if let Some(escaped) = field.escaped_value() {
+                        sent_secrets.push(escaped.into_bytes());
+                    }
+                    json_fields.push(field);
+                    continue;
+                }
                 header_map.insert(name.clone(), value.clone());
                 sent_secrets.push(value.as_bytes().to_vec());
             }
@@ -450,6 +488,7 @@ impl OutboundPolicy {
             header_map.remove(RANGE);
             header_map.remove(IF_RANGE);
         }
+        let body = json_field::write_fields(body, &json_fields).map_err(OutboundError::Denied)?;
         if let Some(credentials) = &aws_credentials {
             sign_aws(
                 &mut header_map,
@@ -844,7 +883,20 @@ mod tests {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let mut request = Vec::new();
                 let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                // The head, then as much body as it announces.
+                let complete = |request: &[u8]| {
+                    let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        return false;
+                    };
+                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                    let length = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length: "))
+                        .and_then(|n| n.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    request.len() >= end + 4 + length
+                };
+                while !complete(&request) {
                     match socket.read(&mut buf).await {
                         Ok(0) | Err(_) => break,
                         Ok(n) => request.extend_from_slice(&buf[..n]),
@@ -928,6 +980,59 @@ mod tests {
             .find(|(k, _)| k == "x-echo")
             .map(|(_, v)| v.as_str());
         assert_eq!(echo, Some("[redacted]"));
+    }
+
+    #[tokio::test]
+    async fn a_json_field_secret_is_written_into_the_body_and_never_echoed() {
+        let addr = echo_server().await;
+        let host = format!("127.0.0.1:{}", addr.port());
+        let policy = OutboundPolicy::new(
+            std::slice::from_ref(&host),
+            &[Secret {
+                host: &host,
+                header: json_field::JSON_FIELD_HEADER,
+                value: "api_key=s3cr3t\"key",
+            }],
+            operator(&["127.0.0.1"]),
+        )
+        .expect("policy");
+        let url = format!("http://{host}/translate");
+        let json = vec![("content-type".to_owned(), "application/json".to_owned())];
+        let (status, _, body) = policy
+            .send(
+                "POST",
+                &url,
+                json.clone(),
+                br#"{"q":"hola","api_key":"the plugin's guess"}"#.to_vec(),
+                1 << 20,
+            )
+            .await
+            .expect("sent");
+        assert_eq!(status, 200);
+        let echoed = String::from_utf8(body).expect("text");
+        // The server got the field (echoed, escaped, and cut), not the header.
+        assert!(echoed.contains(r#""api_key":"[redacted]""#), "{echoed}");
+        assert!(echoed.contains(r#""q":"hola""#), "{echoed}");
+        assert!(
+            !echoed.contains("s3cr3t") && !echoed.contains("guess"),
+            "{echoed}"
+        );
+        assert!(!echoed.contains(json_field::JSON_FIELD_HEADER), "{echoed}");
+
+        // No body: sent as it is. A body that cannot carry the field: refused.
+        let (status, _, _) = policy
+            .send("GET", &url, vec![], vec![], 1 << 20)
+            .await
+            .expect("sent");
+        assert_eq!(status, 200);
+        let err = policy
+            .send("POST", &url, json, b"q=hola".to_vec(), 1 << 20)
+            .await
+            .expect_err("not JSON");
+        assert!(
+            matches!(&err, OutboundError::Denied(m) if m.contains("JSON object body")),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod call;
 mod contract;
 mod host;
 pub mod http;
+pub mod json_field;
 mod offers;
 mod overtime;
 mod refusals;

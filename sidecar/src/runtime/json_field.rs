@@ -1,0 +1,104 @@
+//! A secret the host writes into a field of a request's JSON body, for services
+//! that take their key there and not in a header (LibreTranslate's `api_key`):
+//! the tenant's secret for the host has the header name [`JSON_FIELD_HEADER`] and
+//! the value `FIELD=VALUE`. The host sets the top-level `FIELD` of every JSON
+//! object body it sends to that host, over anything the plugin put there; a
+//! request without a body goes as it is (a `GET` of a listing needs no key); a
+//! body that is not a JSON object is refused, since the key could not go in it.
+//! The header itself is never sent.
+
+use serde_json::{Map, Value};
+
+/// The secret header name that stands for a JSON body field.
+pub const JSON_FIELD_HEADER: &str = "x-crossdesk-json-field";
+
+/// The field and the value of a secret written `FIELD=VALUE`.
+pub struct JsonField<'a> {
+    pub field: &'a str,
+    pub value: &'a str,
+}
+
+impl<'a> JsonField<'a> {
+    /// Reads `FIELD=VALUE` (split at the first `=`; neither part empty).
+    pub fn parse(secret: &'a str) -> Result<JsonField<'a>, String> {
+        match secret.split_once('=') {
+            Some((field, value)) if !field.is_empty() && !value.is_empty() => {
+                Ok(JsonField { field, value })
+            }
+            _ => Err(format!(
+                "a secret of {JSON_FIELD_HEADER} is written FIELD=VALUE, both parts given"
+            )),
+        }
+    }
+
+    /// The value as it appears inside a JSON string, when that differs from the
+    /// value itself (a server echoing the body echoes it escaped).
+    pub fn escaped_value(&self) -> Option<String> {
+        let quoted = Value::from(self.value).to_string();
+        let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
+        (inner != self.value).then(|| inner.to_owned())
+    }
+}
+
+/// `body` with each field set; an empty body is left empty.
+pub fn write_fields(body: Vec<u8>, fields: &[JsonField<'_>]) -> Result<Vec<u8>, String> {
+    if body.is_empty() || fields.is_empty() {
+        return Ok(body);
+    }
+    let mut object: Map<String, Value> = serde_json::from_slice(&body).map_err(|_| {
+        format!(
+            "the secret for JSON field '{}' goes in a JSON object body, and this request's body is not one",
+            fields[0].field
+        )
+    })?;
+    for field in fields {
+        object.insert(field.field.to_owned(), Value::from(field.value));
+    }
+    serde_json::to_vec(&object).map_err(|e| format!("cannot write the request body: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_is_a_field_and_a_value() {
+        let secret = JsonField::parse("api_key=k=1").expect("well written");
+        assert_eq!((secret.field, secret.value), ("api_key", "k=1"));
+        for bad in ["sekrit", "=sekrit", "api_key=", ""] {
+            let error = JsonField::parse(bad).err().expect(bad);
+            assert!(error.contains("FIELD=VALUE"), "{error}");
+            assert!(!error.contains("sekrit"), "{error}");
+        }
+        assert_eq!(
+            JsonField::parse("k=plain").expect("ok").escaped_value(),
+            None
+        );
+        assert_eq!(
+            JsonField::parse("k=a\"b").expect("ok").escaped_value(),
+            Some("a\\\"b".to_owned())
+        );
+    }
+
+    #[test]
+    fn the_field_is_set_over_the_plugins_and_the_rest_kept() {
+        let secret = JsonField::parse("api_key=sekrit").expect("ok");
+        let body = br#"{"q":"hola","api_key":"guess","format":"text"}"#.to_vec();
+        let written = write_fields(body, &[secret]).expect("an object");
+        let object: Value = serde_json::from_slice(&written).expect("JSON");
+        assert_eq!(object["api_key"], "sekrit");
+        assert_eq!(object["q"], "hola");
+        assert_eq!(object["format"], "text");
+    }
+
+    #[test]
+    fn an_empty_body_goes_as_it_is_and_other_bodies_are_refused() {
+        let secret = || JsonField::parse("api_key=sekrit").expect("ok");
+        assert_eq!(write_fields(Vec::new(), &[secret()]), Ok(Vec::new()));
+        for body in [&b"[1,2]"[..], b"q=hola&source=es", b"\"text\""] {
+            let error = write_fields(body.to_vec(), &[secret()]).expect_err("not an object");
+            assert!(error.contains("JSON object body"), "{error}");
+            assert!(!error.contains("sekrit"), "{error}");
+        }
+    }
+}
