@@ -103,6 +103,39 @@ fn serve_on_embedded_defaults_and_send_sample_events() {
     drop(server);
 }
 
+/// A TLS file that cannot be read is an error before anything listens, from
+/// `check-config` as from `serve`, naming the setting and the file: not a
+/// process that says it serves and runs without one of its APIs.
+#[test]
+fn an_unreadable_tls_file_stops_serve_before_it_listens() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let config = data.path().join("crossdesk.toml");
+    let missing = data.path().join("no-such-cert.pem");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = {:?}\n[server.tls]\ncert_file = {missing:?}\nkey_file = {missing:?}\n",
+            data.path().join("data")
+        ),
+    )
+    .expect("write config");
+    for command in [&["check-config", "--config"][..], &["serve", "--config"]] {
+        let out = bin()
+            .args(command)
+            .arg(&config)
+            .logged_output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command:?}: {stdout}");
+        assert!(!stdout.contains("listening"), "{command:?}: {stdout}");
+        assert!(
+            stderr.contains("server.tls") && stderr.contains("no-such-cert.pem"),
+            "{command:?}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn plugin_run_prints_the_actions() {
     let data = tempfile::tempdir().expect("tempdir");

@@ -234,6 +234,7 @@ fn main() -> Result<()> {
                 let checked = Config::load(Some(&config))?;
                 checked.bounds()?;
                 checked.storage.resolve_url()?;
+                check_listeners_tls(&checked)?;
                 println!(
                     "{}: valid ({} plugins, {} tenants)",
                     config.display(),
@@ -267,6 +268,7 @@ async fn serve(
     if let Some(warning) = config.open_api_warning() {
         tracing::warn!("{warning}");
     }
+    check_listeners_tls(&config)?;
     let sidecar = crossdesk_sidecar::Sidecar::build(&config)
         .await
         .context("cannot start the sidecar")?;
@@ -305,12 +307,21 @@ async fn serve(
         contracts = ?crossdesk_sidecar::runtime::SUPPORTED_CONTRACTS,
         "serving"
     );
-    // One signal stops both listeners.
+    // One signal stops every listener, and so does one listener failing: a
+    // process serving half its APIs would look alive to its supervisor.
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let stop = std::sync::Arc::new(stop);
+    let on_signal = stop.clone();
     tokio::spawn(async move {
         shutdown_signal().await;
-        let _ = stop.send(true);
+        let _ = on_signal.send(true);
     });
+    let stopping_others = |result: Result<(), anyhow::Error>| {
+        if result.is_err() {
+            let _ = stop.send(true);
+        }
+        result
+    };
     let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;
     };
@@ -326,20 +337,28 @@ async fn serve(
             }
         });
     }
-    let events = crossdesk_sidecar::api::serve(
-        sidecar.clone(),
-        &config.server,
-        listener,
-        until_stopped(stopped.clone()),
-    );
+    let events = async {
+        let served = crossdesk_sidecar::api::serve(
+            sidecar.clone(),
+            &config.server,
+            listener,
+            until_stopped(stopped.clone()),
+        )
+        .await;
+        stopping_others(served.context("the event API stopped"))
+    };
     match (admin_listener, &config.admin) {
         (Some(admin_listener), Some(admin)) => {
-            let admin_api = crossdesk_sidecar::admin::serve_admin(
-                sidecar.clone(),
-                admin,
-                admin_listener,
-                until_stopped(stopped),
-            );
+            let admin_api = async {
+                let served = crossdesk_sidecar::admin::serve_admin(
+                    sidecar.clone(),
+                    admin,
+                    admin_listener,
+                    until_stopped(stopped.clone()),
+                )
+                .await;
+                stopping_others(served.context("the admin API stopped"))
+            };
             let (events, admin_api) = tokio::join!(events, admin_api);
             events?;
             admin_api?;
@@ -348,6 +367,17 @@ async fn serve(
     }
     sidecar.shutdown().await;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// The event and admin listeners' TLS files, read and parsed as serving will.
+fn check_listeners_tls(config: &Config) -> Result<()> {
+    if let Some(tls) = &config.server.tls {
+        crossdesk_sidecar::api::check_tls(tls).context("server.tls")?;
+    }
+    if let Some(tls) = config.admin.as_ref().and_then(|a| a.tls.as_ref()) {
+        crossdesk_sidecar::api::check_tls(tls).context("admin.tls")?;
+    }
     Ok(())
 }
 

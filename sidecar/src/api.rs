@@ -158,6 +158,14 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
+/// Reads the TLS files and builds the listener's rustls configuration from them,
+/// as serving will: a missing file or a bad certificate or key is found before
+/// anything listens (and by `check-config`), not after the process says it serves.
+pub fn check_tls(tls: &crate::config::TlsSettings) -> Result<(), ServeError> {
+    tonic::transport::Server::builder().tls_config(tls_config(tls)?)?;
+    Ok(())
+}
+
 /// The listener's TLS configuration (rustls), read from the configured files.
 pub(crate) fn tls_config(
     tls: &crate::config::TlsSettings,
