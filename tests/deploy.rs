@@ -73,17 +73,30 @@ fn the_configmap_carries_the_containers_configuration_files() {
 fn the_container_configurations_parse_and_keep_secrets_in_the_environment() {
     let path = workspace_dir().join("deploy/container/crossdesk.toml");
     let sidecar_text = read("deploy/container/crossdesk.toml");
-    // As the container reads it: the variables the Deployment sets, set.
-    let mut check = crossdesk_command();
-    check.arg("check-config").arg("--config").arg(&path);
-    for name in env_names(&sidecar_text) {
-        check.env(&name, format!("{name}-0123456789-not-a-secret"));
-    }
-    let output = check.output().expect("crossdesk check-config");
+    // As the container reads it: the variables the Deployment sets, set (the
+    // master key as one: base64 of 32 bytes).
+    let checked = |master_key: &str| {
+        let mut check = crossdesk_command();
+        check.arg("check-config").arg("--config").arg(&path);
+        for name in env_names(&sidecar_text) {
+            check.env(&name, format!("{name}-0123456789-not-a-secret"));
+        }
+        check.env("CROSSDESK_MASTER_KEY", master_key);
+        check.output().expect("crossdesk check-config")
+    };
+    let output = checked("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    // secret.yaml's placeholder is not a key: refused here, not at the first start.
+    let placeholder = checked("CHANGE-ME");
+    assert!(!placeholder.status.success(), "a placeholder master key");
+    assert!(
+        String::from_utf8_lossy(&placeholder.stderr).contains("invalid master key"),
+        "{}",
+        String::from_utf8_lossy(&placeholder.stderr)
     );
     let missing = crossdesk_command()
         .arg("check-config")

@@ -235,6 +235,15 @@ fn main() -> Result<()> {
                 checked.bounds()?;
                 checked.storage.resolve_url()?;
                 check_listeners_tls(&checked)?;
+                if let Some(admin) = &checked.admin {
+                    // What `serve` reads of the admin's keys, short of creating a
+                    // key file (that is the first start's to do).
+                    if let Some(var) = &admin.master_key_env {
+                        crossdesk_sidecar::secrets::MasterKey::from_env(var)?;
+                    }
+                    crossdesk_sidecar::signing::TrustedKeys::parse(&admin.trusted_keys)
+                        .context("admin.trusted_keys")?;
+                }
                 println!(
                     "{}: valid ({} plugins, {} tenants)",
                     config.display(),

@@ -33,6 +33,9 @@ const TAG_LEN: usize = 16;
 /// Why a master key could not be obtained or a secret could not be sealed or opened.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
+    /// The environment variable meant to hold the master key is not set.
+    #[error("environment variable {0} (master key) is not set")]
+    NoKeyVariable(String),
     /// The text of a master key is not base64 of 32 bytes.
     #[error("invalid master key: {0}; expected standard base64 of 32 bytes")]
     BadKey(String),
@@ -109,6 +112,12 @@ impl MasterKey {
             SecretError::BadKey(format!("it decodes to {} bytes, not 32", bytes.len()))
         })?;
         Ok(MasterKey(key))
+    }
+
+    /// Reads the key from the environment variable `var` (standard base64).
+    pub fn from_env(var: &str) -> Result<MasterKey, SecretError> {
+        let text = std::env::var(var).map_err(|_| SecretError::NoKeyVariable(var.to_owned()))?;
+        Self::from_base64(&text)
     }
 
     /// Reads the key file, or creates it with a fresh random key when absent.

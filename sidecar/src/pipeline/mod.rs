@@ -177,14 +177,7 @@ impl Sidecar {
             None => None,
             Some(admin) => {
                 let key = match (&admin.master_key_env, &admin.master_key_file) {
-                    (Some(var), _) => {
-                        let text = std::env::var(var).map_err(|_| {
-                            BuildError::Admin(format!(
-                                "environment variable {var} (master key) is not set"
-                            ))
-                        })?;
-                        crate::secrets::MasterKey::from_base64(&text)
-                    }
+                    (Some(var), _) => crate::secrets::MasterKey::from_env(var),
                     (None, Some(file)) => crate::secrets::MasterKey::load_or_create(file),
                     (None, None) => crate::secrets::MasterKey::load_or_create(
                         &config.data_dir.join("master.key"),
