@@ -103,6 +103,17 @@ async fn bridge_configured(
     debounce_ms: u64,
     freshdesk: &str,
 ) -> Bridge {
+    bridge_at(&sidecar.uri(), helpdesk_url, debounce_ms, "", freshdesk).await
+}
+
+/// A bridge to the sidecar at `sidecar`, with `settings` among its top-level ones.
+async fn bridge_at(
+    sidecar: &str,
+    helpdesk_url: &str,
+    debounce_ms: u64,
+    settings: &str,
+    freshdesk: &str,
+) -> Bridge {
     crossdesk_integration_tests::logs::record();
     let data_dir = tempfile::tempdir().expect("temp dir");
     let config = crossdesk_bridge::BridgeConfig::parse(&format!(
@@ -114,6 +125,7 @@ retry_max_ms = 400
 max_attempts = 40
 request_timeout_ms = 2000
 debounce_ms = {debounce_ms}
+{settings}
 
 [[endpoints]]
 name = "acme-zendesk"
@@ -144,7 +156,6 @@ bot_author_ids = ["80000000001"]
 {freshdesk}
 "#,
         data = data_dir.path().display().to_string(),
-        sidecar = sidecar.uri(),
     ))
     .expect("bridge config");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -554,6 +565,59 @@ async fn a_refused_write_back_is_dead_lettered_and_can_be_replayed() {
         1
     );
     helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+}
+
+/// A sidecar that takes the connection and never answers (hung, or its node gone
+/// without a word) holds a job no longer than `sidecar_timeout_ms`: the attempt
+/// fails, to be retried, instead of the ticket's lease being renewed forever.
+#[tokio::test]
+async fn a_sidecar_that_never_answers_is_given_up_on_and_tried_again() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = silent.local_addr().expect("addr");
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge_at(
+        &format!("http://{addr}"),
+        &helpdesk.url(),
+        0,
+        "sidecar_timeout_ms = 300",
+        "",
+    )
+    .await;
+    assert_eq!(
+        zendesk(&bridge, "comment_added_email_customer.json")
+            .await
+            .0,
+        200
+    );
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
+    let failed_attempt = async {
+        loop {
+            let pending = queue
+                .list(crossdesk_bridge::queue::JobState::Pending)
+                .await
+                .expect("pending jobs");
+            if let Some(error) = pending.iter().find_map(|j| j.last_error.clone()) {
+                break error;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    // Well under the HTTP/2 pings' 40 s, which would end the call too.
+    let error = tokio::time::timeout(Duration::from_secs(20), failed_attempt)
+        .await
+        .expect("the attempt ended, with an error to retry");
+    assert!(error.contains("sidecar"), "{error}");
+    assert!(helpdesk.calls().is_empty(), "nothing written back");
 }
 
 /// Posts a Chatwoot webhook with the signature scheme of the chatwoot module.

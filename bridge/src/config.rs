@@ -43,6 +43,10 @@ pub struct BridgeConfig {
     /// Deadline of one REST call to a helpdesk.
     #[serde(default = "default_request_timeout_ms")]
     pub request_timeout_ms: u64,
+    /// Deadline of one event sent to the sidecar: a little over the sidecar's own
+    /// default (`server.request_timeout_ms`, 30 s), so that it answers first.
+    #[serde(default = "default_sidecar_timeout_ms")]
+    pub sidecar_timeout_ms: u64,
     /// How long a job waits before it is written back, so that a burst of events
     /// on one ticket goes back as one update (helpdesks cap updates per ticket).
     #[serde(default = "default_debounce_ms")]
@@ -72,6 +76,9 @@ fn default_retry_max_ms() -> u64 {
 }
 fn default_request_timeout_ms() -> u64 {
     10_000
+}
+fn default_sidecar_timeout_ms() -> u64 {
+    35_000
 }
 fn default_debounce_ms() -> u64 {
     1_000

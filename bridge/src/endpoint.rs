@@ -52,7 +52,7 @@ fn secret(
     endpoint: &str,
 ) -> Result<SecretString, BridgeError> {
     match (value, var) {
-        (Some(value), None) => Ok(value.clone()),
+        (Some(value), None) => Ok(SecretString::from(value.expose_secret().trim())),
         (None, Some(var)) => env_secret(var, what, endpoint).map(SecretString::from),
         _ => Err(BridgeError::Invalid(format!(
             "endpoint '{endpoint}': give the {what} once, in the file or as an environment variable"
@@ -60,12 +60,16 @@ fn secret(
     }
 }
 
+/// A secret from the environment, without the whitespace around it (a value
+/// read from a mounted file often ends in a newline that no helpdesk signed with).
 pub(crate) fn env_secret(var: &str, what: &str, endpoint: &str) -> Result<String, BridgeError> {
-    std::env::var(var).map_err(|_| {
-        BridgeError::Invalid(format!(
-            "endpoint '{endpoint}': environment variable {var} ({what}) is not set"
-        ))
-    })
+    std::env::var(var)
+        .map(|v| v.trim().to_owned())
+        .map_err(|_| {
+            BridgeError::Invalid(format!(
+                "endpoint '{endpoint}': environment variable {var} ({what}) is not set"
+            ))
+        })
 }
 
 impl Endpoint {
@@ -120,5 +124,17 @@ impl Endpoint {
             replays: replay::Replays::new(config.max_age_secs),
             config: config.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_is_read_without_the_whitespace_around_it() {
+        let given = Some(SecretString::from(" signing-S3CR3T\n"));
+        let read = secret(&given, &None, "signing secret", "z").expect("given once");
+        assert_eq!(read.expose_secret(), "signing-S3CR3T");
     }
 }

@@ -56,6 +56,7 @@ use std::time::{Duration, SystemTime};
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
 use tokio::sync::Notify;
 
 use crossdesk_proto::{json, pb};
@@ -99,6 +100,8 @@ struct Bridge {
     claims: std::sync::Mutex<Vec<Claim>>,
     wake: Notify,
     http: reqwest::Client,
+    /// The sidecar's event API, with the deadlines of a call to it.
+    sidecar: tonic::transport::Endpoint,
     sidecar_token: Option<String>,
     /// Helpdesk API reads by endpoint and path ([`rest::lookup_cache`]).
     lookups: moka::future::Cache<(String, String), rest::Lookup>,
@@ -122,6 +125,7 @@ pub async fn run(
         .map(|var| env_secret(var, "sidecar token", "(bridge)"))
         .transpose()?;
     let http = rest::client(Duration::from_millis(config.request_timeout_ms))?;
+    let sidecar = sidecar_endpoint(&config)?;
     let lookups = rest::lookup_cache(Duration::from_secs(config.lookup_cache_secs));
     let queue = Queue::open(&config.queue, &config.data_dir).await?;
     queue.drop_stale_claims().await?;
@@ -134,6 +138,7 @@ pub async fn run(
         endpoints,
         wake: Notify::new(),
         http,
+        sidecar,
         sidecar_token,
     });
     let mut tasks: Vec<_> = (0..bridge.config.queue.workers)
@@ -192,17 +197,37 @@ async fn purge(bridge: Arc<Bridge>) {
     }
 }
 
+/// Where and how the workers call the sidecar. Each job connects anew (behind a
+/// Service that balances connections, jobs spread over the sidecar's replicas),
+/// and no step waits forever: the connection's set-up, the call (a sidecar that
+/// hangs, or whose node vanished, would hold the ticket's lease renewed for as
+/// long), and a silent peer noticed by HTTP/2 pings.
+fn sidecar_endpoint(config: &BridgeConfig) -> Result<tonic::transport::Endpoint, BridgeError> {
+    if config.sidecar_timeout_ms == 0 {
+        return Err(BridgeError::Invalid(
+            "sidecar_timeout_ms must be above 0".into(),
+        ));
+    }
+    let endpoint = tonic::transport::Endpoint::from_shared(config.sidecar.clone())
+        .map_err(|e| BridgeError::Invalid(format!("sidecar '{}': {e}", config.sidecar)))?;
+    Ok(endpoint
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_millis(config.sidecar_timeout_ms))
+        .http2_keep_alive_interval(Duration::from_secs(30))
+        .keep_alive_timeout(Duration::from_secs(10)))
+}
+
 /// A webhook: verified, mapped and queued before it is acknowledged.
 async fn receive(
     State(bridge): State<Arc<Bridge>>,
     UrlPath(name): UrlPath<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, String) {
+) -> axum::response::Response {
     let Some(endpoint) = bridge.endpoints.get(&name) else {
         // The caller's text: named, not echoed whole (it is as long as the URL).
         let shown: String = name.chars().take(64).collect();
-        return (StatusCode::NOT_FOUND, format!("no endpoint '{shown}'\n"));
+        return (StatusCode::NOT_FOUND, format!("no endpoint '{shown}'\n")).into_response();
     };
     let helpdesk = &endpoint.helpdesk;
     let refused = |rejection: Rejection| {
@@ -211,7 +236,7 @@ async fn receive(
             Rejection::BadPayload(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::UNAUTHORIZED,
         };
-        (status, format!("{rejection}\n"))
+        (status, format!("{rejection}\n")).into_response()
     };
     if let Err(rejection) = helpdesk.verify(
         &headers,
@@ -244,8 +269,20 @@ async fn receive(
             admitted.refused().await;
         }
     }
-    answer
+    if answer.0 == StatusCode::SERVICE_UNAVAILABLE {
+        // Zendesk delivers a 503 again only when it says when, within a minute.
+        return (
+            answer.0,
+            [(axum::http::header::RETRY_AFTER, QUEUE_RETRY_AFTER_SECS)],
+            answer.1,
+        )
+            .into_response();
+    }
+    answer.into_response()
 }
+
+/// When a helpdesk may deliver again a webhook the queue could not take.
+const QUEUE_RETRY_AFTER_SECS: &str = "10";
 
 /// Refuses, at the webhook, an event the sidecar would refuse for its sizes or
 /// time (an over-long id or field from the payload), rather than queueing a job
@@ -303,13 +340,18 @@ async fn accept(
     {
         Ok(Inbound::Job(job)) => match job.target.check_ids().and_then(|()| sized(&job)) {
             Ok(()) => job,
-            Err(rejection) => return (StatusCode::BAD_REQUEST, format!("{rejection}\n")),
+            Err(rejection) => {
+                // Signed, so the helpdesk's own: dropped, and the log says why.
+                tracing::warn!(endpoint = %name, "webhook refused: {rejection}");
+                return (StatusCode::BAD_REQUEST, format!("{rejection}\n"));
+            }
         },
         Ok(Inbound::Ignored(reason)) => {
             tracing::debug!(endpoint = %name, "webhook ignored: {reason}");
             return (StatusCode::OK, format!("ignored: {reason}\n"));
         }
         Err(rejection @ Rejection::BadPayload(_)) => {
+            tracing::warn!(endpoint = %name, "webhook refused: {rejection}");
             return (StatusCode::BAD_REQUEST, format!("{rejection}\n"));
         }
         Err(rejection) => return (StatusCode::UNAUTHORIZED, format!("{rejection}\n")),

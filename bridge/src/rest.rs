@@ -190,9 +190,16 @@ async fn read_sized(
     Ok((answer, bytes))
 }
 
-/// Whether trying again later can help: the helpdesk is rate-limiting or down.
+/// Whether trying again later can help: the helpdesk is rate-limiting or down,
+/// timed the request out (`408`), or had the ticket changed by another request
+/// at the same moment (`409`: Zendesk's answer to concurrent updates of one
+/// ticket, to be retried).
 fn worth_retrying(status: reqwest::StatusCode) -> bool {
-    status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
+    use reqwest::StatusCode;
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT | StatusCode::CONFLICT
+    ) || status.is_server_error()
 }
 
 /// What a `3xx` says, for the job's error: the host it points to (not the whole
@@ -345,6 +352,19 @@ mod tests {
             "2024-05-01T12:00:00Z",
         ] {
             assert_eq!(with(unreadable, now), Duration::ZERO, "{unreadable:?}");
+        }
+    }
+
+    #[test]
+    fn conflicts_timeouts_limits_and_outages_are_tried_again_mistakes_are_not() {
+        use reqwest::StatusCode;
+        for status in [409, 408, 429, 500, 503] {
+            let status = StatusCode::from_u16(status).expect("a status");
+            assert!(worth_retrying(status), "{status}");
+        }
+        for status in [400, 401, 403, 404, 422] {
+            let status = StatusCode::from_u16(status).expect("a status");
+            assert!(!worth_retrying(status), "{status}");
         }
     }
 }

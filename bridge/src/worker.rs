@@ -320,10 +320,12 @@ fn final_reply(job: &Job, response: &pb::HandleEventResponse) -> String {
 async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse, Failure> {
     let event = crate::json::event_from_json(&job.event_json)
         .map_err(|e| Failure::Permanent(format!("queued event unreadable: {e}")))?;
-    let mut client =
-        pb::event_service_client::EventServiceClient::connect(bridge.config.sidecar.clone())
-            .await
-            .map_err(|e| Failure::Retry(Duration::ZERO, format!("sidecar unreachable: {e}")))?;
+    let channel = bridge
+        .sidecar
+        .connect()
+        .await
+        .map_err(|e| Failure::Retry(Duration::ZERO, format!("sidecar unreachable: {e}")))?;
+    let mut client = pb::event_service_client::EventServiceClient::new(channel);
     let mut request = tonic::Request::new(pb::HandleEventRequest { event: Some(event) });
     if let Some(token) = &bridge.sidecar_token {
         let value = format!("Bearer {token}")
