@@ -231,6 +231,13 @@ async fn receive(
     };
     let helpdesk = &endpoint.helpdesk;
     let refused = |rejection: Rejection| {
+        if let Rejection::Replayed(_) = rejection {
+            // Signed by the helpdesk: its redelivery (our answer lost on the way)
+            // or someone's replay. Either way nothing more is to be done, and a
+            // 401 would count against the endpoint in the helpdesk's eyes.
+            tracing::info!(endpoint = %name, "{rejection}");
+            return (StatusCode::OK, "duplicate delivery: already received\n").into_response();
+        }
         tracing::warn!(endpoint = %name, "webhook refused: {rejection}");
         let status = match rejection {
             Rejection::BadPayload(_) => StatusCode::BAD_REQUEST,

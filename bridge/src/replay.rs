@@ -1,7 +1,7 @@
 //! The bridge's memory of recent signed deliveries, per endpoint, for helpdesks
 //! whose signature covers no timestamp (a mapping's `signature.delivery_id`):
 //! the same delivery (id and signature) received again within the endpoint's
-//! `max_age_secs` is refused as a replay.
+//! `max_age_secs` is acknowledged as a duplicate and not queued again.
 //!
 //! The memory is bounded in time (`max_age_secs`) and size ([`CAPACITY`]): past
 //! either, a repeat is no longer refused here, and the queue's delivery keys

@@ -90,7 +90,8 @@ pub enum Rejection {
     #[error("stale delivery: {0}")]
     Stale(String),
     /// A signed delivery already received within the endpoint's `max_age_secs`,
-    /// for helpdesks whose signature covers no timestamp: 401.
+    /// for helpdesks whose signature covers no timestamp: acknowledged (200) as a
+    /// duplicate, not queued.
     #[error("replayed delivery: {0}")]
     Replayed(String),
     /// Not the payload this helpdesk sends: 400.
