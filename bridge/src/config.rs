@@ -134,9 +134,10 @@ pub struct EndpointConfig {
     /// locale and time zone. Lookups are cached for `lookup_cache_secs`.
     #[serde(default = "default_look_up_customers")]
     pub look_up_customers: bool,
-    /// The most API requests the bridge makes to this helpdesk in any minute
-    /// (writes and lookups): set it to your plan's limit less what other
-    /// integrations use. Requests beyond it wait instead of being refused.
+    /// The most API requests one bridge process makes to this helpdesk in any
+    /// minute (writes and lookups): set it to your plan's limit less what other
+    /// integrations use, divided by the bridge's replicas (each paces its own).
+    /// Requests beyond it wait instead of being refused.
     #[serde(default = "default_max_requests_per_minute")]
     pub max_requests_per_minute: u32,
     /// The most internal notes the bridge adds to one ticket: helpdesks cap the
