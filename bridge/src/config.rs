@@ -220,8 +220,13 @@ impl BridgeConfig {
                 )));
             }
         }
-        if config.max_attempts == 0 {
-            return Err(BridgeError::Invalid("max_attempts must be above 0".into()));
+        let zeros = [
+            ("max_attempts", config.max_attempts == 0),
+            ("request_timeout_ms", config.request_timeout_ms == 0),
+            ("sidecar_timeout_ms", config.sidecar_timeout_ms == 0),
+        ];
+        if let Some((field, _)) = zeros.iter().find(|(_, zero)| *zero) {
+            return Err(BridgeError::Invalid(format!("{field} must be above 0")));
         }
         config.queue.check()?;
         Ok(config)

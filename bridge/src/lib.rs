@@ -203,11 +203,6 @@ async fn purge(bridge: Arc<Bridge>) {
 /// hangs, or whose node vanished, would hold the ticket's lease renewed for as
 /// long), and a silent peer noticed by HTTP/2 pings.
 fn sidecar_endpoint(config: &BridgeConfig) -> Result<tonic::transport::Endpoint, BridgeError> {
-    if config.sidecar_timeout_ms == 0 {
-        return Err(BridgeError::Invalid(
-            "sidecar_timeout_ms must be above 0".into(),
-        ));
-    }
     let endpoint = tonic::transport::Endpoint::from_shared(config.sidecar.clone())
         .map_err(|e| BridgeError::Invalid(format!("sidecar '{}': {e}", config.sidecar)))?;
     Ok(endpoint

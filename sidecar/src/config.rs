@@ -734,11 +734,42 @@ impl Config {
         if let Some(admin) = &self.admin {
             admin.validate(self)?;
         }
-        if self.limits.timeout_ms == 0 {
-            return invalid("limits.timeout_ms must be above 0".into());
-        }
-        if self.server.stream_concurrency == 0 || self.server.concurrency_per_connection == 0 {
-            return invalid("server concurrency settings must be above 0".into());
+        // Zero would make every request, call or record fail (or be forgotten at
+        // once): a typo, not a setting.
+        let zeros = [
+            (
+                "server.request_timeout_ms",
+                self.server.request_timeout_ms == 0,
+            ),
+            (
+                "server.max_concurrent_calls",
+                self.server.max_concurrent_calls == 0,
+            ),
+            (
+                "server.max_request_bytes",
+                self.server.max_request_bytes == 0,
+            ),
+            ("server.max_text_bytes", self.server.max_text_bytes == 0),
+            (
+                "server.stream_concurrency",
+                self.server.stream_concurrency == 0,
+            ),
+            (
+                "server.concurrency_per_connection",
+                self.server.concurrency_per_connection == 0,
+            ),
+            ("limits.timeout_ms", self.limits.timeout_ms == 0),
+            ("limits.max_instances", self.limits.max_instances == 0),
+            ("limits.max_output_bytes", self.limits.max_output_bytes == 0),
+            (
+                "limits.max_table_elements",
+                self.limits.max_table_elements == 0,
+            ),
+            ("idempotency.ttl_secs", self.idempotency.ttl_secs == 0),
+            ("insights.retention_days", self.insights.retention_days == 0),
+        ];
+        if let Some((field, _)) = zeros.iter().find(|(_, zero)| *zero) {
+            return invalid(format!("{field} must be above 0"));
         }
         Ok(())
     }
@@ -943,6 +974,27 @@ mod tests {
         let err = Config::parse(&config("k-123")).expect_err("no field");
         assert!(err.to_string().contains("FIELD=VALUE"), "{err}");
         assert!(!err.to_string().contains("k-123"), "{err}");
+    }
+
+    #[test]
+    fn zero_is_refused_where_it_would_stop_everything() {
+        for (section, key) in [
+            ("server", "request_timeout_ms"),
+            ("server", "max_concurrent_calls"),
+            ("server", "max_text_bytes"),
+            ("limits", "max_output_bytes"),
+            ("limits", "max_instances"),
+            ("idempotency", "ttl_secs"),
+            ("insights", "retention_days"),
+        ] {
+            let err = Config::parse(&format!("[{section}]\n{key} = 0\n"))
+                .expect_err(key)
+                .to_string();
+            assert!(
+                err.contains(&format!("{section}.{key} must be above 0")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

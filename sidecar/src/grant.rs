@@ -438,11 +438,14 @@ pub fn validate<'p>(
 fn check_limits(at: &str, overrides: &LimitOverrides, bounds: &Bounds) -> Result<(), GrantError> {
     let limits = bounds.limits.with(overrides);
     let ceiling = &bounds.ceiling;
-    if limits.timeout_ms == 0 {
-        return Err(invalid(
-            format!("{at}.limits.timeout_ms"),
-            "must be above 0",
-        ));
+    let zero = [
+        ("timeout_ms", limits.timeout_ms == 0),
+        ("max_instances", limits.max_instances == 0),
+        ("max_output_bytes", limits.max_output_bytes == 0),
+        ("max_table_elements", limits.max_table_elements == 0),
+    ];
+    if let Some((field, _)) = zero.iter().find(|(_, zero)| *zero) {
+        return Err(invalid(format!("{at}.limits.{field}"), "must be above 0"));
     }
     if limits.max_memory_bytes < 64 << 10 {
         return Err(invalid(
@@ -610,6 +613,14 @@ mod tests {
             (
                 "[[plugins]]\nname = \"mt\"\nlimits = { timeout_ms = 0 }\n",
                 "plugins.mt.limits.timeout_ms",
+            ),
+            (
+                "[[plugins]]\nname = \"mt\"\nlimits = { max_output_bytes = 0 }\n",
+                "plugins.mt.limits.max_output_bytes",
+            ),
+            (
+                "[[plugins]]\nname = \"mt\"\nlimits = { max_instances = 0 }\n",
+                "plugins.mt.limits.max_instances",
             ),
             (
                 "[[plugins]]\nname = \"mt\"\nkv_read = [\"recommend\"]\n",
