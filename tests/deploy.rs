@@ -90,7 +90,8 @@ fn the_container_configurations_parse_and_keep_secrets_in_the_environment() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    // secret.yaml's placeholder is not a key: refused here, not at the first start.
+    // The Secrets template's placeholder is not a key: refused here, not at the
+    // first start.
     let placeholder = checked("CHANGE-ME");
     assert!(!placeholder.status.success(), "a placeholder master key");
     assert!(
