@@ -10,6 +10,8 @@
 # The cluster (data, log, socket) lives in $POSTGRES_RUN_DIR (default target/postgres)
 # and is removed by stop. It has database `crossdesk`, superuser `postgres`, trust
 # authentication, and only a loopback TCP listener (plus a socket in the run dir).
+# It also speaks TLS, with a certificate for 127.0.0.1 and localhost signed by a CA
+# made for it, $POSTGRES_RUN_DIR/tls/ca.crt (clients that ask for TLS trust that).
 # start prints the URL, postgres://postgres@127.0.0.1:PORT/crossdesk, on stdout.
 # With POSTGRES_OWNER_PID set, start also leaves a watcher that runs stop once that
 # process has exited: a test run shares one server and cannot stop it itself.
@@ -82,6 +84,28 @@ as_owner() {
   fi
 }
 
+make_certificates() {
+  # A CA of this cluster's own and the server's certificate it signs (P-256,
+  # valid for a week), with openssl, which Debian's postgresql brings.
+  local dir=$1
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 \
+      -subj "/CN=crossdesk test CA" -keyout ca.key -out ca.crt 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+      -subj "/CN=127.0.0.1" -keyout server.key -out server.csr 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 \
+      -extfile server.ext -out server.crt 2>/dev/null
+    rm -f ca.key server.csr server.ext ca.srl
+    chmod 600 server.key
+  )
+  if [ "$(id -u)" -eq 0 ]; then
+    chown "$OS_USER" "$dir" "$dir/server.key" "$dir/server.crt"
+  fi
+}
+
 server_running() {
   # True while the server of this run dir is up (pg_ctl reads its postmaster.pid).
   [ -f "$DATA_DIR/postmaster.pid" ] && as_owner "$BIN/pg_ctl" -D "$DATA_DIR" status >/dev/null 2>&1
@@ -130,6 +154,7 @@ start() {
     tail -n 20 "$LOG_FILE" >&2 || true
     exit 1
   fi
+  make_certificates "$RUN_DIR/tls"
   # A throwaway server: loopback only, socket in the run dir, durability traded for
   # speed (a crash loses the cluster, which stop removes anyway).
   cat >>"$DATA_DIR/postgresql.conf" <<EOF
@@ -141,6 +166,9 @@ unix_socket_directories = '$RUN_DIR'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+ssl = on
+ssl_cert_file = '$RUN_DIR/tls/server.crt'
+ssl_key_file = '$RUN_DIR/tls/server.key'
 EOF
   # -w: pg_ctl returns once the server is ready (or has failed to start).
   if ! as_owner "$BIN/pg_ctl" -D "$DATA_DIR" -l "$LOG_FILE" -w -t "$START_WAIT_SECS" \

@@ -33,8 +33,10 @@ impl Db {
 
     pub(crate) async fn open(&self) -> Store {
         match self {
-            Db::Sqlite(dir) => Store::connect(None, dir.path()).await.expect("open sqlite"),
-            Db::Postgres { url, .. } => Store::connect(Some(url), Path::new("unused"))
+            Db::Sqlite(dir) => Store::connect(None, None, dir.path())
+                .await
+                .expect("open sqlite"),
+            Db::Postgres { url, .. } => Store::connect(Some(url), None, Path::new("unused"))
                 .await
                 .expect("connect to postgres"),
         }
@@ -1200,7 +1202,7 @@ async fn postgres_replicas_migrate_a_fresh_database_at_once() {
     let url = TestPostgres::fresh_database().await;
     let connects = (0..4).map(|_| {
         let url = url.clone();
-        tokio::spawn(async move { Store::connect(Some(&url), Path::new("unused")).await })
+        tokio::spawn(async move { Store::connect(Some(&url), None, Path::new("unused")).await })
     });
     let stores: Vec<Store> = futures::future::join_all(connects)
         .await
@@ -1234,13 +1236,13 @@ async fn postgres_replicas_migrate_a_fresh_database_at_once() {
 async fn postgres_refuses_a_newer_schema() {
     let url = TestPostgres::fresh_database().await;
     drop(
-        Store::connect(Some(&url), Path::new("unused"))
+        Store::connect(Some(&url), None, Path::new("unused"))
             .await
             .expect("connect"),
     );
     // Connecting again to an up-to-date database is fine.
     drop(
-        Store::connect(Some(&url), Path::new("unused"))
+        Store::connect(Some(&url), None, Path::new("unused"))
             .await
             .expect("reconnect"),
     );
@@ -1253,7 +1255,7 @@ async fn postgres_refuses_a_newer_schema() {
         )
         .await
         .expect("insert");
-    match Store::connect(Some(&url), Path::new("unused")).await {
+    match Store::connect(Some(&url), None, Path::new("unused")).await {
         Err(StoreError::Corrupt(message)) => {
             assert!(message.contains("schema version"), "{message}")
         }
@@ -1272,7 +1274,7 @@ async fn postgres_orders_by_bytes_whatever_the_collation() {
              LOCALE_PROVIDER icu ICU_LOCALE 'en-US'",
         )
         .await;
-    let store = Store::connect(Some(&url), Path::new("unused"))
+    let store = Store::connect(Some(&url), None, Path::new("unused"))
         .await
         .expect("connect");
     // The database really sorts otherwise (ICU: a < b < B < é < f).
@@ -1339,6 +1341,54 @@ async fn postgres_orders_by_bytes_whatever_the_collation() {
     );
 }
 
+/// With `sslmode=require` (or libpq's `verify-full`) the store speaks TLS and
+/// verifies the server: trusting the CA the operator names, it connects; trusting
+/// only the public roots, the handshake fails on the certificate; a CA file with
+/// a URL that asks for no TLS is refused, not ignored. The bridge's queue, on the
+/// same pool, likewise.
+#[tokio::test]
+async fn postgres_is_reached_over_tls_with_the_server_verified() {
+    let server = TestPostgres::shared();
+    let ca = server.ca_file();
+    let url = TestPostgres::fresh_database().await;
+    for mode in ["require", "verify-full"] {
+        let tls_url = format!("{url}?sslmode={mode}");
+        let store = Store::connect(Some(&tls_url), Some(&ca), Path::new("unused"))
+            .await
+            .unwrap_or_else(|e| panic!("{mode}, trusting the cluster's CA: {e}"));
+        store.control_version().await.expect("a query over TLS");
+    }
+    let tls_url = format!("{url}?sslmode=require");
+    match Store::connect(Some(&tls_url), None, Path::new("unused")).await {
+        Err(StoreError::Postgres(message)) => {
+            assert!(message.contains("certificate"), "{message}");
+        }
+        other => panic!("a server no trusted root vouches for was accepted: {other:?}"),
+    }
+    match Store::connect(Some(&url), Some(&ca), Path::new("unused")).await {
+        Err(StoreError::Postgres(message)) => {
+            assert!(message.contains("sslmode=require"), "{message}");
+        }
+        other => panic!("a CA file without TLS was accepted: {other:?}"),
+    }
+    let queue = crossdesk_bridge::queue::QueueSettings {
+        url: Some(tls_url.clone().into()),
+        ca_file: Some(ca.clone()),
+        ..Default::default()
+    };
+    crossdesk_bridge::queue::Queue::open(&queue, Path::new("unused"))
+        .await
+        .expect("the bridge's queue over TLS");
+    let untrusted = crossdesk_bridge::queue::QueueSettings {
+        ca_file: None,
+        ..queue
+    };
+    let refused = crossdesk_bridge::queue::Queue::open(&untrusted, Path::new("unused"))
+        .await
+        .expect_err("no trusted root vouches for the server");
+    assert!(refused.to_string().contains("certificate"), "{refused}");
+}
+
 /// Connection problems name their cause, and never repeat the URL's password.
 #[tokio::test]
 async fn postgres_connection_errors_are_described() {
@@ -1349,7 +1399,7 @@ async fn postgres_connection_errors_are_described() {
         .expect("addr")
         .port();
     let url = format!("postgres://crossdesk:sekrit@127.0.0.1:{port}/crossdesk");
-    match Store::connect(Some(&url), Path::new("unused")).await {
+    match Store::connect(Some(&url), None, Path::new("unused")).await {
         Err(StoreError::Postgres(message)) => {
             assert!(message.contains("connect"), "{message}");
             assert!(!message.contains("sekrit"), "{message}");
@@ -1358,6 +1408,7 @@ async fn postgres_connection_errors_are_described() {
     }
     match Store::connect(
         Some("postgres://user:sekrit@127.0.0.1:notaport/db"),
+        None,
         Path::new("unused"),
     )
     .await
@@ -1375,7 +1426,7 @@ async fn postgres_connection_errors_are_described() {
 #[tokio::test]
 async fn postgres_errors_carry_the_server_message() {
     let url = TestPostgres::fresh_database().await;
-    let store = Store::connect(Some(&url), Path::new("unused"))
+    let store = Store::connect(Some(&url), None, Path::new("unused"))
         .await
         .expect("connect");
     match store.kv_put("t", "p", "nul\0key", b"v".to_vec()).await {

@@ -111,7 +111,12 @@ impl Scope {
     async fn store(&self) -> Result<Store> {
         let config = self.load_config()?;
         let url = config.storage.resolve_url()?;
-        Ok(Store::connect(url.as_deref(), &config.data_dir).await?)
+        Ok(Store::connect(
+            url.as_deref(),
+            config.storage.ca_file.as_deref(),
+            &config.data_dir,
+        )
+        .await?)
     }
 }
 

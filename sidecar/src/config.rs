@@ -95,6 +95,9 @@ pub struct StorageSettings {
     pub url: Option<SecretString>,
     /// The environment variable holding the URL.
     pub url_env: Option<String>,
+    /// PEM certificates of the CA that signed the database's certificate, trusted
+    /// besides Mozilla's roots when the URL says `sslmode=require`.
+    pub ca_file: Option<PathBuf>,
     /// How often a replica looks for changes made through another replica.
     pub poll_ms: u64,
 }
@@ -104,6 +107,7 @@ impl Default for StorageSettings {
         Self {
             url: None,
             url_env: None,
+            ca_file: None,
             poll_ms: 250,
         }
     }

@@ -139,6 +139,12 @@ impl TestPostgres {
         &self.url
     }
 
+    /// The CA that signed this server's certificate (scripts/postgres.sh makes
+    /// both), for clients that ask for TLS.
+    pub fn ca_file(&self) -> PathBuf {
+        self.run_dir.path().join("tls/ca.crt")
+    }
+
     /// The URL of database `name` on this server.
     pub fn database_url(&self, name: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)

@@ -79,6 +79,10 @@ pub struct QueueSettings {
     /// The environment variable holding the URL.
     #[serde(default)]
     pub url_env: Option<String>,
+    /// PEM certificates of the CA that signed the database's certificate, trusted
+    /// besides Mozilla's roots when the URL says `sslmode=require`.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
     /// Batches this bridge writes back at once (each on a different ticket).
     #[serde(default = "default_workers")]
     pub workers: u32,
@@ -108,6 +112,7 @@ impl Default for QueueSettings {
         QueueSettings {
             url: None,
             url_env: None,
+            ca_file: None,
             workers: default_workers(),
             lease_ms: default_lease_ms(),
             retention_secs: default_retention_secs(),
@@ -274,7 +279,9 @@ impl Queue {
     pub async fn open(settings: &QueueSettings, data_dir: &Path) -> Result<Queue, QueueError> {
         settings.check()?;
         match settings.url()? {
-            Some(url) => Ok(Queue::Postgres(PostgresQueue::connect(&url).await?)),
+            Some(url) => Ok(Queue::Postgres(
+                PostgresQueue::connect(&url, settings.ca_file.as_deref()).await?,
+            )),
             None => Ok(Queue::Sqlite(SqliteQueue::open(data_dir)?)),
         }
     }

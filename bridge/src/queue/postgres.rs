@@ -13,13 +13,13 @@
 //! (`FOR SHARE`), so a takeover waits for the write, and a write after a takeover
 //! finds the claim gone.
 //!
-//! Connections are plain TCP (`NoTls`), as the sidecar's: the database belongs on
-//! a trusted network or behind a local TLS proxy.
+//! The pool, and TLS when the URL asks for it, are [`crossdesk_database`]'s, as
+//! the sidecar's.
 
-use std::time::Duration;
+use std::path::Path;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
-use tokio_postgres::NoTls;
+use crossdesk_database::{Target, describe};
+use deadpool_postgres::{Pool, PoolError};
 use tokio_postgres::types::ToSql;
 
 use super::{
@@ -30,8 +30,6 @@ use crate::types::Job;
 
 /// Connections per bridge process; a call holds one only while it runs.
 const MAX_CONNECTIONS: usize = 8;
-const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Advisory lock keys (any constants, the same in every bridge version, apart
 /// from the sidecar's): "xdbridge" and "xdclaims" in ASCII.
 const MIGRATION_LOCK: i64 = 0x7864_6272_6964_6765;
@@ -89,21 +87,6 @@ impl std::fmt::Debug for PostgresQueue {
     }
 }
 
-/// The server's message with its SQLSTATE, or the driver's error with its causes.
-fn describe(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return format!("{} {}: {}", db.severity(), db.code().code(), db.message());
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 impl From<tokio_postgres::Error> for QueueError {
     fn from(e: tokio_postgres::Error) -> QueueError {
         QueueError::Postgres(describe(&e))
@@ -112,10 +95,7 @@ impl From<tokio_postgres::Error> for QueueError {
 
 impl From<PoolError> for QueueError {
     fn from(e: PoolError) -> QueueError {
-        QueueError::Postgres(match e {
-            PoolError::Backend(e) => format!("cannot connect to PostgreSQL: {}", describe(&e)),
-            other => format!("PostgreSQL connection pool: {other}"),
-        })
+        QueueError::Postgres(crossdesk_database::describe_pool(&e))
     }
 }
 
@@ -201,28 +181,14 @@ async fn migrate(pool: &Pool) -> Result<(), QueueError> {
 impl PostgresQueue {
     /// Connects to the database of a `postgres://` URL and brings the bridge's
     /// tables up to date.
-    pub async fn connect(url: &str) -> Result<PostgresQueue, QueueError> {
-        // The URL may hold a password: errors never repeat it.
-        let mut config: tokio_postgres::Config = url
-            .parse()
-            .map_err(|e| QueueError::Config(format!("invalid PostgreSQL URL: {}", describe(&e))))?;
-        if config.get_application_name().is_none() {
-            config.application_name("crossdesk-bridge");
-        }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(MAX_CONNECTIONS)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(WAIT_TIMEOUT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
-            .build()
-            .map_err(|e| QueueError::Postgres(format!("PostgreSQL connection pool: {e}")))?;
+    pub async fn connect(url: &str, ca_file: Option<&Path>) -> Result<PostgresQueue, QueueError> {
+        let pool = crossdesk_database::pool(&Target {
+            url,
+            ca_file,
+            application_name: "crossdesk-bridge",
+            max_connections: MAX_CONNECTIONS,
+        })
+        .map_err(|e| QueueError::Config(e.to_string()))?;
         migrate(&pool).await?;
         Ok(PostgresQueue { pool })
     }

@@ -162,8 +162,12 @@ impl Sidecar {
     /// from the store (seeded from `config` when it is empty) and a task keeps them
     /// up to date with changes made through other replicas.
     pub async fn build(config: &Config) -> Result<Arc<Sidecar>, BuildError> {
-        let store =
-            Store::connect(config.storage.resolve_url()?.as_deref(), &config.data_dir).await?;
+        let store = Store::connect(
+            config.storage.resolve_url()?.as_deref(),
+            config.storage.ca_file.as_deref(),
+            &config.data_dir,
+        )
+        .await?;
         let max_calls = config.server.max_concurrent_calls.max(1);
         let runtime = Arc::new(Runtime::build(
             &config.max_limits(),

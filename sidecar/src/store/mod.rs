@@ -244,11 +244,16 @@ impl Store {
     }
 
     /// Opens the store a configuration names: PostgreSQL for a `postgres://` (or
-    /// `postgresql://`) URL, otherwise SQLite in `data_dir`.
-    pub async fn connect(url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
+    /// `postgresql://`) URL (its server's certificate checked against `ca_file`
+    /// too, when the URL asks for TLS), otherwise SQLite in `data_dir`.
+    pub async fn connect(
+        url: Option<&str>,
+        ca_file: Option<&Path>,
+        data_dir: &Path,
+    ) -> Result<Store, StoreError> {
         match url {
             Some(url) => Ok(Store {
-                backend: Backend::Postgres(PostgresStore::connect(url).await?),
+                backend: Backend::Postgres(PostgresStore::connect(url, ca_file).await?),
             }),
             None => Store::open(data_dir),
         }

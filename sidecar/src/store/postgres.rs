@@ -7,18 +7,15 @@
 //! reference): the same rows, orderings (byte-wise on text, as SQLite's), generation
 //! bumps and conflict messages.
 //!
-//! Connections are plain TCP (`NoTls`): TLS to the database is out of scope, so the
-//! database belongs on a trusted network or behind a local TLS proxy.
+//! The pool, and TLS when the URL asks for it, are [`crossdesk_database`]'s.
 
-use std::time::Duration;
+use std::path::Path;
 
-use deadpool_postgres::{
-    GenericClient, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime,
-};
+use crossdesk_database::{Target, describe};
+use deadpool_postgres::{GenericClient, Pool, PoolError};
 use futures::future::try_join_all;
-use tokio_postgres::error::DbError;
+use tokio_postgres::IsolationLevel;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{IsolationLevel, NoTls};
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
@@ -28,10 +25,6 @@ use super::{
 
 /// Connections per process; every store call holds one only while it runs.
 const MAX_CONNECTIONS: usize = 16;
-/// How long a call waits for a free connection, and for a new one to open, before
-/// failing rather than hanging.
-const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Key of the advisory lock that serializes migrations between processes (any
 /// constant, the same in every host version: "crossdesk" in ASCII, truncated).
 const MIGRATION_LOCK: i64 = 0x6372_6f73_7364_6573;
@@ -49,33 +42,6 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-/// The server's message with its SQLSTATE (and detail), or the driver's error with
-/// its causes (e.g. "error connecting to server: Connection refused").
-fn describe(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return describe_db(db);
-    }
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-fn describe_db(db: &DbError) -> String {
-    let mut text = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
-    if let Some(detail) = db.detail() {
-        text.push_str(&format!(" ({detail})"));
-    }
-    if let Some(hint) = db.hint() {
-        text.push_str(&format!(" (hint: {hint})"));
-    }
-    text
-}
-
 impl From<tokio_postgres::Error> for StoreError {
     fn from(e: tokio_postgres::Error) -> StoreError {
         StoreError::Postgres(describe(&e))
@@ -84,19 +50,7 @@ impl From<tokio_postgres::Error> for StoreError {
 
 impl From<PoolError> for StoreError {
     fn from(e: PoolError) -> StoreError {
-        use deadpool_postgres::TimeoutType;
-        StoreError::Postgres(match e {
-            PoolError::Backend(e) => format!("cannot connect to PostgreSQL: {}", describe(&e)),
-            PoolError::Timeout(TimeoutType::Wait) => format!(
-                "no PostgreSQL connection became free within {}s",
-                WAIT_TIMEOUT.as_secs()
-            ),
-            PoolError::Timeout(TimeoutType::Create) => format!(
-                "connecting to PostgreSQL took longer than {}s",
-                CONNECT_TIMEOUT.as_secs()
-            ),
-            other => format!("PostgreSQL connection pool: {other}"),
-        })
+        StoreError::Postgres(crossdesk_database::describe_pool(&e))
     }
 }
 
@@ -182,28 +136,14 @@ async fn migrate(pool: &Pool) -> Result<(), StoreError> {
 impl PostgresStore {
     /// Connects to the database of a `postgres://user@host:port/db` URL and brings
     /// its schema up to date.
-    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        // The URL may hold a password: errors never repeat it.
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| {
-            StoreError::Postgres(format!("invalid PostgreSQL URL: {}", describe(&e)))
-        })?;
-        if config.get_application_name().is_none() {
-            config.application_name("crossdesk");
-        }
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(MAX_CONNECTIONS)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(WAIT_TIMEOUT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
-            .build()
-            .map_err(|e| StoreError::Postgres(format!("PostgreSQL connection pool: {e}")))?;
+    pub async fn connect(url: &str, ca_file: Option<&Path>) -> Result<PostgresStore, StoreError> {
+        let pool = crossdesk_database::pool(&Target {
+            url,
+            ca_file,
+            application_name: "crossdesk",
+            max_connections: MAX_CONNECTIONS,
+        })
+        .map_err(|e| StoreError::Postgres(e.to_string()))?;
         migrate(&pool).await?;
         Ok(PostgresStore { pool })
     }

@@ -283,9 +283,10 @@ async fn soak(settings: Settings) -> bool {
     say(start, "load stopped; draining the bridge");
     let drain = drain_bridge(&world).await;
     say(start, &format!("bridge drained in {drain:?}"));
-    let store = crossdesk_sidecar::store::Store::connect(Some(&world.db_url), world.dir.path())
-        .await
-        .expect("connect to the soak's database");
+    let store =
+        crossdesk_sidecar::store::Store::connect(Some(&world.db_url), None, world.dir.path())
+            .await
+            .expect("connect to the soak's database");
     let before_kill = settled_history(&store).await;
     let final_kill = start.elapsed();
     world.kill_sidecar().await;
