@@ -459,6 +459,12 @@ fn job(
                         .collect()
                 })
                 .unwrap_or_default(),
+            fields: message
+                .conversation
+                .get("custom_attributes")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
         },
         agent_reply,
         customer_looked_up: false,
@@ -702,16 +708,20 @@ fn write_back_calls(
         ));
     }
     if !fields.is_empty() {
-        // Replaces the conversation's custom attributes with these by default
-        // (ConversationCustomAttributesConcern).
-        let map: Map<String, Value> = fields
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-        calls.push(post(
-            format!("{base}/custom_attributes"),
-            json!({ "custom_attributes": map }),
-        ));
+        // The endpoint replaces the conversation's custom attributes with those
+        // sent (ConversationCustomAttributesConcern): the ones it had when the
+        // webhook was sent go along, as the labels do, with the plugins' over them.
+        let mut map: Map<String, Value> = target.fields.clone();
+        let before = map.clone();
+        for (name, value) in fields {
+            map.insert(name, Value::String(value));
+        }
+        if map != before {
+            calls.push(post(
+                format!("{base}/custom_attributes"),
+                json!({ "custom_attributes": map }),
+            ));
+        }
     }
     if let Some(body) = assignment {
         calls.push(post(format!("{base}/assignments"), body));

@@ -18,6 +18,11 @@ pub struct Target {
     /// replaces them all (Chatwoot): the bridge sends them along with its own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// The ticket's custom fields when the webhook was sent, as the helpdesk gave
+    /// them, for helpdesks whose API replaces them all (Chatwoot's custom
+    /// attributes): the bridge sends them along with the ones it sets.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Whether every character of `id` may stand in one segment of an API path as it

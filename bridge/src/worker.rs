@@ -186,9 +186,11 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
         }
         actions.extend(response.actions);
     }
-    // The ticket as the newest delivery of the batch saw it (its tags).
+    // The ticket as the newest delivery of the batch saw it (its tags and fields).
+    let latest = &batch.members.last().unwrap_or(lead).job.target;
     let target = Target {
-        tags: batch.members.last().unwrap_or(lead).job.target.tags.clone(),
+        tags: latest.tags.clone(),
+        fields: latest.fields.clone(),
         ..lead.job.target.clone()
     };
     let calls = endpoint

@@ -575,6 +575,35 @@ fn labels_the_conversation_had_are_sent_along_with_ours() {
 }
 
 #[test]
+fn custom_attributes_the_conversation_had_are_sent_along_with_ours() {
+    let mut payload: Value = serde_json::from_str(WEB_WIDGET).expect("JSON");
+    payload["conversation"]["custom_attributes"] = json!({ "plan": "pro", "orders": 3 });
+    let (job, _) = job_of(&payload.to_string());
+    let fields = |pairs: &[(&str, &str)]| {
+        vec![action(pb::action::Kind::SetFields(pb::Fields {
+            fields: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }))]
+    };
+    let calls = Chatwoot.write_back(
+        &job.target,
+        &fields(&[("language", "fr"), ("plan", "enterprise")]),
+        None,
+        &rules(),
+    );
+    let sent: Vec<&Value> = calls.iter().map(|c| &c.body["custom_attributes"]).collect();
+    assert_eq!(
+        sent,
+        [&json!({ "plan": "enterprise", "orders": 3, "language": "fr" })]
+    );
+    // What the conversation already has: no request.
+    let calls = Chatwoot.write_back(&job.target, &fields(&[("plan", "pro")]), None, &rules());
+    assert!(calls.is_empty(), "{calls:?}");
+}
+
+#[test]
 fn auth_headers_carry_the_token() {
     let headers = Chatwoot
         .auth_headers(&Credentials {
