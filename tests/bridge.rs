@@ -449,6 +449,43 @@ async fn a_rate_limited_write_back_waits_for_retry_after_then_succeeds() {
     let _ = &bridge.data_dir;
 }
 
+/// A `Retry-After` holds every request to that helpdesk, not only the refused
+/// one: another ticket's write-back, due meanwhile, waits for it too.
+#[tokio::test]
+async fn a_retry_after_holds_the_helpdesks_other_tickets_too() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    helpdesk.script(&[Answer::RateLimited(2)]);
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    zendesk(&bridge, "comment_added_email_customer.json").await;
+    let refused_at = loop {
+        if let Some(call) = helpdesk.calls().iter().find(|c| c.status == 429) {
+            break call.at;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    // Another ticket, another delivery.
+    let mut other: serde_json::Value =
+        serde_json::from_slice(&fixture("zendesk/comment_added_email_customer.json"))
+            .expect("JSON");
+    other["id"] = "0b9e8e8a-6d0e-4a57-9b8e-2c3c1c1f7e01".into();
+    other["detail"]["id"] = "5159".into();
+    let body = serde_json::to_vec(&other).expect("JSON");
+    let (status, _) = post_zendesk(&bridge, &body, ZENDESK_SECRET, &rfc3339(now())).await;
+    assert_eq!(status, 200);
+    helpdesk.wait_for_ok(2, Duration::from_secs(20)).await;
+    let calls = helpdesk.calls();
+    for call in calls.iter().filter(|c| c.at > refused_at) {
+        assert!(
+            call.at - refused_at >= Duration::from_millis(1_950),
+            "{} came {:?} after the 429 with Retry-After: 2",
+            call.path,
+            call.at - refused_at
+        );
+    }
+    assert!(calls.iter().any(|c| c.path.contains("5159")), "{calls:#?}");
+}
+
 #[tokio::test]
 async fn a_helpdesk_down_for_a_while_loses_nothing() {
     let sidecar = sidecar().await;

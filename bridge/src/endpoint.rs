@@ -23,6 +23,9 @@ pub(crate) struct Endpoint {
     pub(crate) rules: Rules,
     /// Paces the API requests to `max_requests_per_minute`.
     pub(crate) pace: governor::DefaultDirectRateLimiter,
+    /// Until when the helpdesk asked to be left alone (a `Retry-After`): every
+    /// request to it waits until then, not only the one that was refused.
+    held_off_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// Recent deliveries, for a helpdesk whose signature covers no timestamp.
     pub(crate) replays: replay::Replays,
 }
@@ -81,9 +84,30 @@ impl Endpoint {
         method: http::Method,
         path: &str,
     ) -> reqwest::RequestBuilder {
+        let held_off = *self
+            .held_off_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = held_off {
+            tokio::time::sleep_until(until).await;
+        }
         self.pace.until_ready().await;
         let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
         http.request(method, url).headers(self.auth.clone())
+    }
+
+    /// The helpdesk said to come back after `wait` (a `429`'s or `503`'s
+    /// `Retry-After`): the endpoint's other requests wait too, instead of each
+    /// worker spending an attempt on a refusal of its own.
+    pub(crate) fn hold_off(&self, wait: Duration) {
+        let Some(until) = tokio::time::Instant::now().checked_add(wait) else {
+            return;
+        };
+        let mut held = self
+            .held_off_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        *held = Some(held.map_or(until, |earlier| earlier.max(until)));
     }
 
     pub(crate) fn new(config: &EndpointConfig) -> Result<Endpoint, BridgeError> {
@@ -121,6 +145,7 @@ impl Endpoint {
             helpdesk,
             auth,
             pace: pace(config.max_requests_per_minute),
+            held_off_until: std::sync::Mutex::new(None),
             replays: replay::Replays::new(config.max_age_secs),
             config: config.clone(),
         })

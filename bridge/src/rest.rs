@@ -91,6 +91,7 @@ pub(super) async fn send(
         )));
     }
     let retry_after = retry_after(response.headers(), SystemTime::now());
+    endpoint.hold_off(retry_after);
     let body: String = read_at_most(response, MAX_ERROR_BYTES)
         .await
         .map(|(body, _)| {
@@ -158,10 +159,9 @@ async fn read_sized(
         .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
     let status = response.status();
     if worth_retrying(status) {
-        return Err(Failure::Retry(
-            retry_after(response.headers(), SystemTime::now()),
-            format!("GET {path}: {status}"),
-        ));
+        let wait = retry_after(response.headers(), SystemTime::now());
+        endpoint.hold_off(wait);
+        return Err(Failure::Retry(wait, format!("GET {path}: {status}")));
     }
     let answer = if status.is_success() {
         let (body, cut) = read_at_most(response, MAX_LOOKUP_BYTES)
