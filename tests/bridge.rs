@@ -657,6 +657,39 @@ async fn a_sidecar_that_never_answers_is_given_up_on_and_tried_again() {
     assert!(helpdesk.calls().is_empty(), "nothing written back");
 }
 
+/// A sidecar that speaks TLS and requires client certificates: the bridge,
+/// given the CA and its own certificate (`[sidecar_tls]`), runs its events there.
+#[tokio::test]
+async fn the_bridge_reaches_a_sidecar_over_mutual_tls() {
+    let ca = crossdesk_integration_tests::certs::Authority::new("Crossdesk test CA");
+    let (sidecar, files) = crate::tls::tls_server(&ca, true, "").await;
+    let (cert, key) = ca.issue("helpdesk-bridge", true);
+    let cert_file = files.path().join("bridge.pem");
+    let key_file = files.path().join("bridge.key");
+    std::fs::write(&cert_file, cert).expect("write certificate");
+    std::fs::write(&key_file, key).expect("write key");
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge_at(
+        &format!("https://localhost:{}", sidecar.addr.port()),
+        &helpdesk.url(),
+        0,
+        &format!(
+            "[sidecar_tls]\nca_file = {:?}\ncert_file = {cert_file:?}\nkey_file = {key_file:?}",
+            files.path().join("ca.pem")
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(
+        zendesk(&bridge, "comment_added_email_customer.json")
+            .await
+            .0,
+        200
+    );
+    let events = finished_events(&bridge, 1, Duration::from_secs(20)).await;
+    assert_eq!(events[0].tenant_id, "acme");
+}
+
 /// Posts a Chatwoot webhook with the signature scheme of the chatwoot module.
 async fn post_chatwoot(bridge: &Bridge, body: &[u8]) -> (u16, String) {
     let timestamp = now().to_string();

@@ -6,8 +6,13 @@ use crossdesk_integration_tests::certs::Authority;
 use crossdesk_integration_tests::*;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
-/// A sidecar with TLS (and, with `mutual`, required client certificates from `ca`).
-async fn tls_server(ca: &Authority, mutual: bool) -> (TestServer, tempfile::TempDir) {
+/// A sidecar with TLS (and, with `mutual`, required client certificates from
+/// `ca`), `extra` added to its configuration; its folder holds `ca.pem`.
+pub(crate) async fn tls_server(
+    ca: &Authority,
+    mutual: bool,
+    extra: &str,
+) -> (TestServer, tempfile::TempDir) {
     let files = tempfile::tempdir().expect("temp dir");
     let (cert, key) = ca.issue("localhost", false);
     let write = |name: &str, text: &str| {
@@ -24,6 +29,7 @@ async fn tls_server(ca: &Authority, mutual: bool) -> (TestServer, tempfile::Temp
     }
     config.push_str(&install(&["plugin-noop"]));
     config.push_str("[[tenants]]\nid = \"acme\"\n[[tenants.plugins]]\nname = \"plugin-noop\"\n");
+    config.push_str(extra);
     (TestServer::start(&config).await, files)
 }
 
@@ -56,7 +62,7 @@ async fn call(
 #[tokio::test]
 async fn the_event_api_speaks_tls_and_refuses_plaintext() {
     let ca = Authority::new("Crossdesk test CA");
-    let (server, _files) = tls_server(&ca, false).await;
+    let (server, _files) = tls_server(&ca, false, "").await;
     let response = call(&server, &ca, None).await.expect("TLS call succeeds");
     assert_eq!(response.event_id, "tls-1");
     // A plaintext HTTP/2 client gets no answer from the TLS listener.
@@ -74,7 +80,7 @@ async fn the_event_api_speaks_tls_and_refuses_plaintext() {
 #[tokio::test]
 async fn mutual_tls_requires_a_client_certificate_from_the_configured_ca() {
     let ca = Authority::new("Crossdesk test CA");
-    let (server, _files) = tls_server(&ca, true).await;
+    let (server, _files) = tls_server(&ca, true, "").await;
     let response = call(&server, &ca, Some(ca.issue("helpdesk-bridge", true)))
         .await
         .expect("a client certificate from the CA is accepted");
@@ -84,4 +90,55 @@ async fn mutual_tls_requires_a_client_certificate_from_the_configured_ca() {
     let stranger = Authority::new("Some other CA");
     let foreign = call(&server, &ca, Some(stranger.issue("intruder", true))).await;
     assert!(foreign.is_err(), "served a certificate from another CA");
+}
+
+/// `crossdesk send` reaches an event API that speaks TLS and wants a caller's
+/// token, as the README shows it; without the token, the error says how to give one.
+#[test]
+fn send_speaks_tls_and_carries_the_callers_token() {
+    const TOKEN: &str = "acme-caller-S3CR3T-0123456789";
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let ca = Authority::new("Crossdesk test CA");
+    let callers =
+        format!("[[callers]]\nname = \"acme\"\ntoken = \"{TOKEN}\"\ntenants = [\"acme\"]\n");
+    let (server, files) = runtime.block_on(tls_server(&ca, false, &callers));
+    let event = files.path().join("event.json");
+    let json = crossdesk_proto::json::to_json(
+        "crossdesk.v1.Event",
+        &customer_message("acme", "cli-tls-1", "hi"),
+    )
+    .expect("proto3 JSON");
+    std::fs::write(&event, json).expect("write event");
+    let send = |token: Option<&str>| {
+        let mut command = crossdesk_command();
+        command
+            .args([
+                "send",
+                "--addr",
+                &format!("localhost:{}", server.addr.port()),
+            ])
+            .arg("--ca-file")
+            .arg(files.path().join("ca.pem"))
+            .arg(&event)
+            .env_remove("CROSSDESK_TOKEN");
+        if let Some(token) = token {
+            command.env("CROSSDESK_TOKEN", token);
+        }
+        command.output().expect("crossdesk send")
+    };
+    let sent = send(Some(TOKEN));
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    assert!(String::from_utf8_lossy(&sent.stdout).contains("\"eventId\": \"cli-tls-1\""));
+    let refused = send(None);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("Unauthenticated") && stderr.contains("CROSSDESK_TOKEN"),
+        "{stderr}"
+    );
+    drop(server);
 }

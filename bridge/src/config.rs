@@ -32,6 +32,10 @@ pub struct BridgeConfig {
     /// sidecar requires one.
     #[serde(default)]
     pub sidecar_token_env: Option<String>,
+    /// TLS to the sidecar (an `https://` address): the CA that signed its
+    /// certificate, and the bridge's own certificate when it requires one.
+    #[serde(default)]
+    pub sidecar_tls: Option<SidecarTls>,
     /// Attempts of one job before it goes to the dead-letter list.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
@@ -82,6 +86,25 @@ fn default_sidecar_timeout_ms() -> u64 {
 }
 fn default_debounce_ms() -> u64 {
     1_000
+}
+
+/// How the bridge speaks TLS to the sidecar's event API (`[sidecar_tls]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SidecarTls {
+    /// PEM certificates of the CA that signed the sidecar's certificate.
+    pub ca_file: PathBuf,
+    /// The bridge's certificate (PEM), for a sidecar that requires client
+    /// certificates (`server.tls.client_ca_file`); with `key_file`.
+    #[serde(default)]
+    pub cert_file: Option<PathBuf>,
+    /// That certificate's private key (PEM).
+    #[serde(default)]
+    pub key_file: Option<PathBuf>,
+    /// The name the sidecar's certificate carries, when the address's host is
+    /// another (an IP address, a Service name).
+    #[serde(default)]
+    pub server_name: Option<String>,
 }
 
 /// One helpdesk account attached to one tenant, at `/webhooks/{name}`.

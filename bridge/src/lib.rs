@@ -203,13 +203,65 @@ async fn purge(bridge: Arc<Bridge>) {
 /// hangs, or whose node vanished, would hold the ticket's lease renewed for as
 /// long), and a silent peer noticed by HTTP/2 pings.
 fn sidecar_endpoint(config: &BridgeConfig) -> Result<tonic::transport::Endpoint, BridgeError> {
-    let endpoint = tonic::transport::Endpoint::from_shared(config.sidecar.clone())
-        .map_err(|e| BridgeError::Invalid(format!("sidecar '{}': {e}", config.sidecar)))?;
+    let invalid = |e: String| BridgeError::Invalid(format!("sidecar '{}': {e}", config.sidecar));
+    let mut endpoint = tonic::transport::Endpoint::from_shared(config.sidecar.clone())
+        .map_err(|e| invalid(e.to_string()))?;
+    let https = config.sidecar.starts_with("https://");
+    match (&config.sidecar_tls, https) {
+        (Some(tls), true) => {
+            endpoint = endpoint
+                .tls_config(sidecar_tls(tls)?)
+                .map_err(|e| invalid(format!("TLS: {e}")))?;
+        }
+        (None, true) => {
+            return Err(invalid(
+                "an https:// sidecar needs [sidecar_tls] ca_file, the CA that signed its certificate"
+                    .into(),
+            ));
+        }
+        (Some(_), false) => {
+            return Err(invalid(
+                "[sidecar_tls] is set, but the address is not https://".into(),
+            ));
+        }
+        (None, false) => {}
+    }
     Ok(endpoint
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_millis(config.sidecar_timeout_ms))
         .http2_keep_alive_interval(Duration::from_secs(30))
         .keep_alive_timeout(Duration::from_secs(10)))
+}
+
+/// The TLS of calls to the sidecar, its files read once at start (a missing one
+/// stops the bridge then, not each job).
+fn sidecar_tls(tls: &config::SidecarTls) -> Result<tonic::transport::ClientTlsConfig, BridgeError> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| {
+            BridgeError::Invalid(format!(
+                "[sidecar_tls]: cannot read {}: {e}",
+                path.display()
+            ))
+        })
+    };
+    let mut config =
+        ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read(&tls.ca_file)?));
+    match (&tls.cert_file, &tls.key_file) {
+        (Some(cert), Some(key)) => {
+            config = config.identity(Identity::from_pem(read(cert)?, read(key)?));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(BridgeError::Invalid(
+                "[sidecar_tls]: give cert_file and key_file together".into(),
+            ));
+        }
+    }
+    if let Some(name) = &tls.server_name {
+        config = config.domain_name(name.clone());
+    }
+    Ok(config)
 }
 
 /// A webhook: verified, mapped and queued before it is acknowledged.

@@ -7,6 +7,7 @@
 
 mod admin_cli;
 mod author_cli;
+mod grpc_client;
 mod plugin_cli;
 mod telemetry;
 
@@ -53,8 +54,21 @@ enum Command {
     },
     /// Submit events (proto3 JSON of `crossdesk.v1.Event`) and print the responses.
     Send {
+        /// The event API's address (`listen` of the server); `https://` is assumed
+        /// when a TLS option is given.
         #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:50051")]
         addr: String,
+        /// A caller's bearer token (`[[callers]]` of the server). Prefer the
+        /// environment variable: arguments show in `ps` and shell history.
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "CROSSDESK_TOKEN",
+            hide_env_values = true
+        )]
+        token: Option<String>,
+        #[command(flatten)]
+        tls: grpc_client::TlsArgs,
         /// Event files; several are sent in order.
         #[arg(required = true)]
         events: Vec<PathBuf>,
@@ -215,7 +229,12 @@ fn main() -> Result<()> {
                 data_dir,
                 plugin_dir,
             } => serve(config, listen, data_dir, plugin_dir).await,
-            Command::Send { addr, events } => send(&addr, &events).await,
+            Command::Send {
+                addr,
+                token,
+                tls,
+                events,
+            } => send(&addr, token.as_deref(), &tls, &events).await,
             Command::Plugin { command } => plugin(command).await,
             Command::Admin(args) => admin_cli::run(*args).await,
             Command::Report(args) => admin_cli::run_report(*args).await,
@@ -411,7 +430,12 @@ async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
+async fn send(
+    addr: &str,
+    token: Option<&str>,
+    tls: &grpc_client::TlsArgs,
+    files: &[PathBuf],
+) -> Result<()> {
     // Read every event first: a bad file is reported before anything is sent.
     let mut events = Vec::with_capacity(files.len());
     for file in files {
@@ -420,21 +444,26 @@ async fn send(addr: &str, files: &[PathBuf]) -> Result<()> {
         let event = json::event_from_json(&text).with_context(|| format!("{}", file.display()))?;
         events.push((file, event));
     }
-    let uri = if addr.contains("://") {
-        addr.to_owned()
+    let bearer = grpc_client::Bearer::new(token)?;
+    let hint = if bearer.is_given() {
+        ""
     } else {
-        format!("http://{addr}")
+        " (give --token or set CROSSDESK_TOKEN)"
     };
-    let mut client = pb::event_service_client::EventServiceClient::connect(uri.clone())
-        .await
-        .with_context(|| format!("cannot connect to {uri}"))?;
+    let channel = grpc_client::channel(addr, tls, "event API").await?;
+    let mut client =
+        pb::event_service_client::EventServiceClient::with_interceptor(channel, bearer);
     for (file, event) in events {
         let response = client
             .handle_event(pb::HandleEventRequest { event: Some(event) })
             .await
             .map_err(|status| {
+                let hint = match status.code() {
+                    tonic::Code::Unauthenticated => hint,
+                    _ => "",
+                };
                 anyhow::anyhow!(
-                    "{}: {:?}: {}",
+                    "{}: {:?}: {}{hint}",
                     file.display(),
                     status.code(),
                     status.message()

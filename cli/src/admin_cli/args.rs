@@ -46,19 +46,8 @@ pub(super) struct Connection {
         hide_env_values = true
     )]
     pub(super) token: Option<String>,
-    /// CA certificate (PEM) that signed the admin API's certificate; enables TLS.
-    #[arg(long, global = true, value_name = "PEM")]
-    pub(super) ca_file: Option<PathBuf>,
-    /// Client certificate (PEM) for mutual TLS; needs --key-file.
-    #[arg(long, global = true, value_name = "PEM", requires = "key_file")]
-    pub(super) cert_file: Option<PathBuf>,
-    /// The client certificate's private key (PEM); needs --cert-file.
-    #[arg(long, global = true, value_name = "PEM", requires = "cert_file")]
-    pub(super) key_file: Option<PathBuf>,
-    /// The name the server's certificate must carry, when it differs from the host
-    /// of --addr (e.g. `localhost` when connecting to 127.0.0.1).
-    #[arg(long, global = true, value_name = "NAME")]
-    pub(super) tls_server_name: Option<String>,
+    #[command(flatten)]
+    pub(super) tls: crate::grpc_client::TlsArgs,
 }
 
 #[derive(Subcommand)]

@@ -19,13 +19,12 @@
 
 use std::io::{IsTerminal as _, Read as _};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use tonic::metadata::{Ascii, MetadataValue};
-use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::Channel;
+
+use crate::grpc_client::Bearer;
 
 use crossdesk_proto::pb::admin_service_client::AdminServiceClient;
 use crossdesk_proto::{json, pb};
@@ -37,24 +36,6 @@ mod text;
 use args::*;
 pub(crate) use args::{AdminArgs, ReportCommandArgs};
 use text::*;
-
-/// Adds `authorization: Bearer <token>` to every request.
-#[derive(Clone)]
-struct Bearer(Option<MetadataValue<Ascii>>);
-
-impl Interceptor for Bearer {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
-            request
-                .metadata_mut()
-                .insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
 
 type Client = AdminServiceClient<InterceptedService<Channel, Bearer>>;
 
@@ -111,52 +92,9 @@ fn read_file(path: &Path) -> Result<Vec<u8>> {
 }
 
 async fn connect(c: &Connection) -> Result<Client> {
-    let tls_options = c.ca_file.is_some() || c.cert_file.is_some() || c.tls_server_name.is_some();
-    let uri = if c.addr.contains("://") {
-        c.addr.clone()
-    } else if tls_options {
-        format!("https://{}", c.addr)
-    } else {
-        format!("http://{}", c.addr)
-    };
-    let mut endpoint = Endpoint::from_shared(uri.clone())
-        .with_context(|| format!("'{uri}' is not a valid address"))?
-        .connect_timeout(Duration::from_secs(10));
-    if uri.starts_with("https://") {
-        let Some(ca_file) = &c.ca_file else {
-            bail!(
-                "TLS needs --ca-file: the CA certificate (PEM) that signed the admin API's certificate"
-            );
-        };
-        let mut tls =
-            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read_file(ca_file)?));
-        if let (Some(cert), Some(key)) = (&c.cert_file, &c.key_file) {
-            tls = tls.identity(Identity::from_pem(read_file(cert)?, read_file(key)?));
-        }
-        if let Some(name) = &c.tls_server_name {
-            tls = tls.domain_name(name.clone());
-        }
-        endpoint = endpoint
-            .tls_config(tls)
-            .context("invalid TLS configuration")?;
-    } else if tls_options {
-        bail!("--ca-file, --cert-file and --tls-server-name need TLS, but the address is {uri}");
-    }
-    let token = match c.token.as_deref().map(str::trim) {
-        Some(token) if !token.is_empty() => {
-            let mut value: MetadataValue<Ascii> = format!("Bearer {token}")
-                .parse()
-                .map_err(|_| anyhow!("the admin token must be printable ASCII"))?;
-            value.set_sensitive(true);
-            Some(value)
-        }
-        _ => None,
-    };
-    let channel = endpoint
-        .connect()
-        .await
-        .with_context(|| format!("cannot connect to the admin API at {uri}"))?;
-    Ok(AdminServiceClient::with_interceptor(channel, Bearer(token))
+    let token = Bearer::new(c.token.as_deref())?;
+    let channel = crate::grpc_client::channel(&c.addr, &c.tls, "admin API").await?;
+    Ok(AdminServiceClient::with_interceptor(channel, token)
         .max_decoding_message_size(64 << 20)
         .max_encoding_message_size(usize::MAX))
 }
