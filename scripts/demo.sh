@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bin=target/debug/crossdesk
+bin=${CARGO_TARGET_DIR:-target}/debug/crossdesk
 data=$(mktemp -d)
 log=$(mktemp)
 apy_dir=target/apertium-demo

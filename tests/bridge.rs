@@ -690,6 +690,53 @@ async fn the_bridge_reaches_a_sidecar_over_mutual_tls() {
     assert_eq!(events[0].tenant_id, "acme");
 }
 
+/// The webhook listener holds its callers to a gate: a delivery whose body
+/// comes too slowly is answered 408 when its time is up, and while the slots
+/// are taken another is answered 503 with Retry-After; then deliveries go on.
+#[tokio::test]
+async fn slow_or_too_many_deliveries_are_turned_away_and_then_served_again() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge_at(
+        &sidecar.uri(),
+        &helpdesk.url(),
+        0,
+        "max_webhooks_in_flight = 1\nwebhook_timeout_ms = 500",
+        "",
+    )
+    .await;
+    // Announces a body and sends a byte of it.
+    let mut slow = tokio::net::TcpStream::connect(bridge.addr)
+        .await
+        .expect("connect");
+    slow.write_all(
+        b"POST /webhooks/acme-zendesk HTTP/1.1\r\nhost: bridge\r\n\
+          content-type: application/json\r\ncontent-length: 1000\r\n\r\n{",
+    )
+    .await
+    .expect("send the head");
+    // Once it holds the only slot, the next delivery is turned away.
+    let busy = async {
+        loop {
+            let (status, text) = post_webhook(&bridge, "acme-zendesk", b"{}", &[]).await;
+            if status == 503 {
+                break text;
+            }
+            assert_eq!(status, 401, "{text}");
+        }
+    };
+    let text = tokio::time::timeout(Duration::from_secs(10), busy)
+        .await
+        .expect("the slow delivery takes the slot");
+    assert!(text.contains("retry"), "{text}");
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    let (status, text) = zendesk(&bridge, "comment_added_email_customer.json").await;
+    assert_eq!((status, text.trim()), (200, "queued"));
+}
+
 /// Posts a Chatwoot webhook with the signature scheme of the chatwoot module.
 async fn post_chatwoot(bridge: &Bridge, body: &[u8]) -> (u16, String) {
     let timestamp = now().to_string();

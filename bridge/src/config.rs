@@ -59,6 +59,14 @@ pub struct BridgeConfig {
     /// customer and period, not one per message (helpdesks rate-limit their APIs).
     #[serde(default = "default_lookup_cache_secs")]
     pub lookup_cache_secs: u64,
+    /// Webhook deliveries handled at once; one more is answered `503` with
+    /// `Retry-After` (each may hold its body, up to 2 MiB, in memory).
+    #[serde(default = "default_max_webhooks_in_flight")]
+    pub max_webhooks_in_flight: u32,
+    /// The longest one delivery may take, its body's upload included: a
+    /// client that sends slowly is answered `408` rather than held forever.
+    #[serde(default = "default_webhook_timeout_ms")]
+    pub webhook_timeout_ms: u64,
     /// The helpdesk endpoints.
     pub endpoints: Vec<EndpointConfig>,
 }
@@ -192,6 +200,12 @@ fn default_max_notes_per_ticket() -> u32 {
 fn default_lookup_cache_secs() -> u64 {
     600
 }
+fn default_max_webhooks_in_flight() -> u32 {
+    64
+}
+fn default_webhook_timeout_ms() -> u64 {
+    30_000
+}
 
 impl BridgeConfig {
     /// Reads and checks a bridge configuration file.
@@ -247,6 +261,8 @@ impl BridgeConfig {
             ("max_attempts", config.max_attempts == 0),
             ("request_timeout_ms", config.request_timeout_ms == 0),
             ("sidecar_timeout_ms", config.sidecar_timeout_ms == 0),
+            ("max_webhooks_in_flight", config.max_webhooks_in_flight == 0),
+            ("webhook_timeout_ms", config.webhook_timeout_ms == 0),
         ];
         if let Some((field, _)) = zeros.iter().find(|(_, zero)| *zero) {
             return Err(BridgeError::Invalid(format!("{field} must be above 0")));

@@ -145,8 +145,17 @@ pub async fn run(
         .map(|index| tokio::spawn(work(bridge.clone(), format!("{}/{index}", bridge.replica))))
         .collect();
     tasks.push(tokio::spawn(purge(bridge.clone())));
+    let gate = Arc::new(WebhookGate {
+        slots: tokio::sync::Semaphore::new(
+            usize::try_from(bridge.config.max_webhooks_in_flight).unwrap_or(usize::MAX),
+        ),
+        timeout: Duration::from_millis(bridge.config.webhook_timeout_ms),
+    });
     let app = axum::Router::new()
-        .route("/webhooks/{endpoint}", axum::routing::post(receive))
+        .route(
+            "/webhooks/{endpoint}",
+            axum::routing::post(receive).layer(axum::middleware::from_fn_with_state(gate, bounded)),
+        )
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route("/metrics", axum::routing::get(metrics))
         .with_state(bridge.clone());
@@ -264,6 +273,36 @@ fn sidecar_tls(tls: &config::SidecarTls) -> Result<tonic::transport::ClientTlsCo
     Ok(config)
 }
 
+/// How many deliveries are handled at once, and for how long each at most.
+struct WebhookGate {
+    slots: tokio::sync::Semaphore,
+    timeout: Duration,
+}
+
+/// Holds each delivery to the gate: the listener faces the internet, and its
+/// callers are unauthenticated until their signature is checked, after the
+/// body has been read, so neither many uploads nor slow ones may hold the
+/// bridge's memory and sockets. A delivery cut off here is not acknowledged,
+/// and its redelivery is queued once.
+async fn bounded(
+    State(gate): State<Arc<WebhookGate>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let Ok(_slot) = gate.slots.try_acquire() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, QUEUE_RETRY_AFTER_SECS)],
+            "too many deliveries at once; retry\n",
+        )
+            .into_response();
+    };
+    match tokio::time::timeout(gate.timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, "the delivery took too long\n").into_response(),
+    }
+}
+
 /// A webhook: verified, mapped and queued before it is acknowledged.
 async fn receive(
     State(bridge): State<Arc<Bridge>>,
@@ -360,11 +399,15 @@ async fn metrics(
             [("content-type", OPENMETRICS)],
             metrics::render(stats),
         ),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [("content-type", "text/plain; charset=utf-8")],
-            format!("the queue cannot be read: {e}\n"),
-        ),
+        // The listener faces the helpdesk: the cause goes to the log only.
+        Err(e) => {
+            tracing::error!("metrics: the queue cannot be read: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [("content-type", "text/plain; charset=utf-8")],
+                "the queue cannot be read\n".to_owned(),
+            )
+        }
     }
 }
 
