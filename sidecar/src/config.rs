@@ -738,6 +738,22 @@ impl Config {
         if let Some(admin) = &self.admin {
             admin.validate(self)?;
         }
+        if let Some(ops) = &self.ops {
+            let taken = [
+                Some(("the event API's", self.listen)),
+                self.admin.as_ref().map(|a| ("the admin API's", a.listen)),
+            ];
+            if let Some((whose, _)) = taken
+                .into_iter()
+                .flatten()
+                .find(|(_, addr)| *addr == ops.listen && addr.port() != 0)
+            {
+                return invalid(format!(
+                    "ops: listen {} is {whose} address; the ops listener needs its own",
+                    ops.listen
+                ));
+            }
+        }
         // Zero would make every request, call or record fail (or be forgotten at
         // once): a typo, not a setting.
         let zeros = [
@@ -999,6 +1015,18 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn the_ops_listener_needs_an_address_of_its_own() {
+        let err =
+            Config::parse("listen = \"127.0.0.1:50051\"\n[ops]\nlisten = \"127.0.0.1:50051\"\n")
+                .expect_err("the same address")
+                .to_string();
+        assert!(
+            err.contains("ops: listen 127.0.0.1:50051 is the event API's"),
+            "{err}"
+        );
     }
 
     #[test]
