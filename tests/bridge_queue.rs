@@ -37,6 +37,30 @@ impl Backend {
         };
         Queue::open(&settings, &dir).await.expect("open the queue")
     }
+
+    /// Writes over a queued job's text, as a hand or another version might.
+    async fn spoil(&self, delivery_key: &str, text: &str) {
+        match self {
+            Backend::Sqlite(dir) => {
+                let db = rusqlite::Connection::open(dir.path().join("bridge.db")).expect("open");
+                db.execute(
+                    "UPDATE jobs SET job = ?2 WHERE delivery_key = ?1",
+                    rusqlite::params![delivery_key, text],
+                )
+                .expect("spoil");
+            }
+            Backend::Postgres(url) => {
+                TestPostgres::client(url)
+                    .await
+                    .execute(
+                        "UPDATE bridge_jobs SET job = $2 WHERE delivery_key = $1",
+                        &[&delivery_key, &text],
+                    )
+                    .await
+                    .expect("spoil");
+            }
+        }
+    }
 }
 
 macro_rules! on_both_backends {
@@ -73,6 +97,7 @@ on_both_backends!(
     a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old_owner,
     many_workers_take_every_job_once_and_each_tickets_in_order,
     finished_jobs_are_purged_after_their_retention_and_dead_ones_kept,
+    an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on,
 );
 
 const LEASE: u64 = 60_000;
@@ -103,6 +128,48 @@ fn keys(batch: &Batch) -> Vec<String> {
 
 async fn claim(queue: &Queue, owner: &str) -> Option<Batch> {
     queue.claim(owner, LEASE).await.expect("claim")
+}
+
+async fn an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on(backend: &Backend) {
+    let queue = backend.open().await;
+    assert!(
+        queue
+            .enqueue("zd", &on_ticket("bad", "1", false), 0)
+            .await
+            .expect("a")
+    );
+    assert!(
+        queue
+            .enqueue("zd", &on_ticket("member", "1", false), 0)
+            .await
+            .expect("b")
+    );
+    assert!(
+        queue
+            .enqueue("zd", &on_ticket("good", "2", false), 0)
+            .await
+            .expect("c")
+    );
+    backend.spoil("bad", "{not json").await;
+    backend.spoil("member", "[]").await;
+    // The oldest due job cannot be read: it is buried, and claims go on.
+    let mut claimed = Vec::new();
+    for _ in 0..4 {
+        if let Some(batch) = claim(&queue, "w").await {
+            claimed.extend(keys(&batch));
+        }
+    }
+    assert_eq!(claimed, ["good"]);
+    let dead = queue.list(JobState::Dead).await.expect("dead letters");
+    let mut buried: Vec<(&str, bool)> = dead
+        .iter()
+        .map(|j| {
+            let error = j.last_error.as_deref().unwrap_or_default();
+            (j.endpoint.as_str(), error.starts_with("unreadable job"))
+        })
+        .collect();
+    buried.sort_unstable();
+    assert_eq!(buried, [("zd", true), ("zd", true)], "{dead:?}");
 }
 
 async fn a_delivery_key_is_a_redelivery_only_at_the_same_endpoint(backend: &Backend) {

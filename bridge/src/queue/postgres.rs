@@ -103,10 +103,17 @@ const COLUMNS: &str = "id, endpoint, job, state, attempts, response, calls_start
                        last_error, created_at_ms";
 
 fn row_to_job(row: &tokio_postgres::Row) -> Result<QueuedJob, QueueError> {
-    Ok(QueuedJob {
+    let (mut job, text) = row_fields(row)?;
+    job.job = serde_json::from_str(text)?;
+    Ok(job)
+}
+
+/// The row's columns, its job's text not yet read.
+fn row_fields(row: &tokio_postgres::Row) -> Result<(QueuedJob, &str), QueueError> {
+    let job = QueuedJob {
         id: row.try_get::<_, i64>(0)?.unsigned_abs(),
         endpoint: row.try_get(1)?,
-        job: serde_json::from_str(row.try_get(2)?)?,
+        job: Job::default(),
         state: JobState::parse(row.try_get(3)?),
         attempts: to_u32(row.try_get::<_, i32>(4)?.into()),
         response: row.try_get(5)?,
@@ -114,7 +121,30 @@ fn row_to_job(row: &tokio_postgres::Row) -> Result<QueuedJob, QueueError> {
         calls_done: to_u32(row.try_get::<_, i32>(7)?.into()),
         last_error: row.try_get(8)?,
         created_at_ms: row.try_get(9)?,
-    })
+    };
+    Ok((job, row.try_get(2)?))
+}
+
+/// Sends a job whose row cannot be read (written by another version, or by
+/// hand) to the dead-letter list with the reason, as the SQLite queue does.
+async fn bury(
+    tx: &deadpool_postgres::Transaction<'_>,
+    row: &tokio_postgres::Row,
+    error: &QueueError,
+) -> Result<(), QueueError> {
+    let id: i64 = row.try_get(0)?;
+    tracing::error!(
+        job = id,
+        "an unreadable job goes to the dead-letter list: {error}"
+    );
+    tx.execute(
+        "UPDATE bridge_jobs SET state = 'dead', batch_of = NULL, attempts = attempts + 1,
+                last_error = $2
+         WHERE id = $1",
+        &[&id, &format!("unreadable job: {error}")],
+    )
+    .await?;
+    Ok(())
 }
 
 /// Locks the claim's row for the rest of the transaction, or says it is gone.
@@ -253,7 +283,14 @@ impl PostgresQueue {
         let Some(row) = found else {
             return Ok(None);
         };
-        let lead = row_to_job(&row)?;
+        let lead = match row_to_job(&row) {
+            Ok(lead) => lead,
+            Err(e) => {
+                bury(&tx, &row, &e).await?;
+                tx.commit().await?;
+                return Ok(None);
+            }
+        };
         let ticket: String = row.try_get(10)?;
         let agent_reply: bool = row.try_get(11)?;
         tx.execute(
@@ -284,7 +321,7 @@ impl PostgresQueue {
             )
             .await?;
         }
-        let members = tx
+        let rows = tx
             .query(
                 &format!(
                     "SELECT {COLUMNS} FROM bridge_jobs WHERE batch_of = $1 AND state != 'done'
@@ -292,10 +329,14 @@ impl PostgresQueue {
                 ),
                 &[&lead_id],
             )
-            .await?
-            .iter()
-            .map(row_to_job)
-            .collect::<Result<Vec<_>, _>>()?;
+            .await?;
+        let mut members = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match row_to_job(row) {
+                Ok(member) => members.push(member),
+                Err(e) => bury(&tx, row, &e).await?,
+            }
+        }
         tx.commit().await?;
         Ok(Some(Batch {
             lead,
@@ -493,7 +534,10 @@ impl PostgresQueue {
             )
             .await?
             .iter()
-            .map(row_to_job)
+            .map(|row| {
+                let (job, text) = row_fields(row)?;
+                Ok(super::listed(job, text))
+            })
             .collect()
     }
 

@@ -164,6 +164,23 @@ fn finish_row((mut job, text): (QueuedJob, String)) -> Result<QueuedJob, QueueEr
     Ok(job)
 }
 
+/// Sends a job whose text cannot be read (written by another version, or by
+/// hand) to the dead-letter list with the reason, rather than let it stop every
+/// claim that reaches it. Replayed, it is read again.
+fn bury(tx: &rusqlite::Transaction<'_>, id: u64, error: &QueueError) -> Result<(), QueueError> {
+    tracing::error!(
+        job = id,
+        "an unreadable job goes to the dead-letter list: {error}"
+    );
+    tx.execute(
+        "UPDATE jobs SET state = 'dead', batch_of = NULL, attempts = attempts + 1,
+                last_error = ?2
+         WHERE id = ?1",
+        params![to_i64(id), format!("unreadable job: {error}")],
+    )?;
+    Ok(())
+}
+
 /// Whether `claim` still holds its ticket; run in the transaction of the write it
 /// guards (SQLite transactions are serialized, so nobody takes it meanwhile).
 fn holds(tx: &rusqlite::Transaction<'_>, claim: &Claim) -> Result<(), QueueError> {
@@ -279,7 +296,15 @@ impl SqliteQueue {
             let Some((lead, ticket, agent_reply)) = found else {
                 return Ok(None);
             };
-            let lead = finish_row(lead)?;
+            let id = lead.0.id;
+            let lead = match finish_row(lead) {
+                Ok(lead) => lead,
+                Err(e) => {
+                    bury(&tx, id, &e)?;
+                    tx.commit()?;
+                    return Ok(None);
+                }
+            };
             tx.execute(
                 "INSERT INTO ticket_leases (ticket, owner, until_ms) VALUES (?1, ?2, ?3)
                  ON CONFLICT (ticket) DO UPDATE SET owner = excluded.owner,
@@ -304,16 +329,21 @@ impl SqliteQueue {
                     params![lead_id, ticket, MAX_BATCH - 1],
                 )?;
             }
-            let members = tx
+            let rows = tx
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM jobs WHERE batch_of = ?1 AND state != 'done'
                      ORDER BY id"
                 ))?
                 .query_map(params![lead_id], row_to_job)?
-                .collect::<rusqlite::Result<Vec<_>>>()?
-                .into_iter()
-                .map(finish_row)
-                .collect::<Result<Vec<_>, _>>()?;
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut members = Vec::with_capacity(rows.len());
+            for row in rows {
+                let id = row.0.id;
+                match finish_row(row) {
+                    Ok(member) => members.push(member),
+                    Err(e) => bury(&tx, id, &e)?,
+                }
+            }
             tx.commit()?;
             Ok(Some(Batch {
                 lead,
@@ -510,7 +540,10 @@ impl SqliteQueue {
                 ))?
                 .query_map(params![state.as_str()], row_to_job)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.into_iter().map(finish_row).collect()
+            Ok(rows
+                .into_iter()
+                .map(|(job, text)| super::listed(job, &text))
+                .collect())
         })
         .await
     }
