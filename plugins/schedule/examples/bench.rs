@@ -103,6 +103,7 @@ fn main() {
             week_start,
             settings.interval_minutes,
             Method::WeightedWeeks { weeks: 4 },
+            &jiff::tz::TimeZone::UTC,
         );
         let plan = forecast.ok().and_then(|f| {
             let requirements = plan::requirements(&f, &settings).ok()?;

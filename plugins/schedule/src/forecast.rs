@@ -14,10 +14,13 @@
 //!   interval across every past week in order, started at the oldest observation.
 //!   `alpha = 1` repeats last week.
 //!
-//! Everything steps in UTC: interval `i` of the forecast week starts at
-//! `week_start + i × interval`, and "the same interval a week earlier" is exactly
-//! 7 × 24 hours earlier. Time zones and daylight-saving changes play no part here
-//! (the plan puts the agents' local shifts on the same UTC grid). Rows at or after
+//! Interval `i` of the forecast week starts at `week_start + i × interval` (the
+//! plan puts the agents' local shifts on that same grid of instants), and "the
+//! same interval a week earlier" is the same local time seven days earlier in the
+//! plan's time zone: customers who write at 09:00 keep writing at 09:00 after a
+//! daylight-saving change, an hour apart in UTC. (In a repeated hour the two
+//! intervals of the same local time are one slot of history; in UTC, which has
+//! no changes, everything steps by exactly 7 × 24 hours.) Rows at or after
 //! `week_start` are ignored; weeks without a row for an interval count as zero
 //! arrivals there. Channels are forecast separately ([`Forecast::by_channel`]) and
 //! summed per language ([`Forecast::languages`]). Language tags are reduced to
@@ -27,6 +30,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -237,7 +241,15 @@ pub enum ForecastError {
     Method(String),
 }
 
-/// Forecasts the week starting at `week_start` from `history`.
+/// `at` as seconds of local wall-clock time in `zone` (as if that time were UTC):
+/// a week earlier in local time is exactly 7 × 24 hours earlier in these.
+fn wall_clock_secs(at: Timestamp, zone: &TimeZone) -> i64 {
+    let offset = zone.to_offset(at);
+    at.as_second().saturating_add(i64::from(offset.seconds()))
+}
+
+/// Forecasts the week starting at `week_start` from `history`, weeks stepping
+/// in local time in `zone` (see the module's documentation).
 ///
 /// `interval_minutes` must be 15, 30 or 60 and `week_start` on a 15-minute
 /// boundary. Rows at or after `week_start` are ignored.
@@ -246,6 +258,7 @@ pub fn forecast(
     week_start: Timestamp,
     interval_minutes: u32,
     method: Method,
+    zone: &TimeZone,
 ) -> Result<Forecast, ForecastError> {
     if !INTERVAL_MINUTES.contains(&interval_minutes) {
         return Err(ForecastError::Interval(interval_minutes));
@@ -259,15 +272,15 @@ pub fn forecast(
         return Err(ForecastError::NoHistory);
     }
 
-    // Arrivals by (language, channel) and interval slot, slot 0 being the first
-    // interval of the forecast week (past slots are negative).
+    // Arrivals by (language, channel) and interval slot of local time, slot 0
+    // being the first interval of the forecast week (past slots are negative).
     let interval_secs = i64::from(interval_minutes) * 60;
-    let origin = week_start.as_second();
+    let origin = wall_clock_secs(week_start, zone);
+    let slot_of = |at: Timestamp| (wall_clock_secs(at, zone) - origin).div_euclid(interval_secs);
     let mut series: BTreeMap<(String, String), HashMap<i64, f64>> = BTreeMap::new();
     let mut first_slot: Option<i64> = None;
     for row in history {
-        let at = row.bucket_start.as_second();
-        if at >= origin {
+        if row.bucket_start >= week_start {
             continue;
         }
         let language =
@@ -279,7 +292,7 @@ pub fn forecast(
             "" => "unknown".to_owned(),
             name => name.to_lowercase(),
         };
-        let slot = (at - origin).div_euclid(interval_secs);
+        let slot = slot_of(row.bucket_start);
         *series
             .entry((language, channel))
             .or_default()
@@ -294,14 +307,20 @@ pub fn forecast(
 
     let n = intervals_per_week(interval_minutes);
     let week = n as i64;
+    // The local-time slot of each interval of the forecast week: `i` itself
+    // unless a daylight-saving change falls in the week.
+    let slots: Vec<i64> = (0..n)
+        .map(|i| slot_of(interval_start(week_start, interval_minutes, i)))
+        .collect();
     // `first` is negative: the number of weeks, whole or partial, it reaches back.
     let weeks_back = (-first + week - 1) / week;
     let mut languages: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let mut by_channel: BTreeMap<String, BTreeMap<String, Vec<f64>>> = BTreeMap::new();
     for ((language, channel), counts) in &series {
         let value = |slot: i64| counts.get(&slot).copied().unwrap_or(0.0);
-        let predicted: Vec<f64> = (0..week)
-            .map(|i| match method {
+        let predicted: Vec<f64> = slots
+            .iter()
+            .map(|&i| match method {
                 Method::WeightedWeeks { weeks } => {
                     let (mut sum, mut weights) = (0.0, 0.0);
                     for w in 1..=i64::from(weeks) {
@@ -462,8 +481,8 @@ mod tests {
 
     #[test]
     fn a_history_that_repeats_one_week_forecasts_that_week() {
-        // The week contains the end of US daylight saving time (2026-11-01): UTC
-        // stepping makes that irrelevant.
+        // The week contains the end of US daylight saving time (2026-11-01): in
+        // UTC that is irrelevant.
         let week_start = ts("2026-10-26T00:00Z");
         let history = repeated(week_start, 5);
         for minutes in INTERVAL_MINUTES {
@@ -477,7 +496,8 @@ mod tests {
                 Method::Smoothing { alpha: 0.3 },
                 Method::Smoothing { alpha: 1.0 },
             ] {
-                let f = forecast(&history, week_start, minutes, method).expect("forecast");
+                let f = forecast(&history, week_start, minutes, method, &TimeZone::UTC)
+                    .expect("forecast");
                 assert_eq!(f.intervals(), expected.len());
                 assert_eq!(f.languages.keys().collect::<Vec<_>>(), ["en"]);
                 for (got, want) in f.languages["en"].iter().zip(&expected) {
@@ -493,7 +513,8 @@ mod tests {
         let week_start = ts("2026-03-02T00:00Z");
         // 10 last week, 20 two weeks back, 30, 40; a fifth week is outside the window.
         let history = single(week_start, &[(1, 10), (2, 20), (3, 30), (4, 40), (5, 1000)]);
-        let f = forecast(&history, week_start, 30, Method::default()).expect("forecast");
+        let f = forecast(&history, week_start, 30, Method::default(), &TimeZone::UTC)
+            .expect("forecast");
         let expected = (4.0 * 10.0 + 3.0 * 20.0 + 2.0 * 30.0 + 40.0) / 10.0;
         assert!((f.languages["es"][0] - expected).abs() < 1e-9);
         assert_eq!(f.languages["es"][1], 0.0);
@@ -505,7 +526,8 @@ mod tests {
     fn weeks_before_the_history_starts_do_not_dilute() {
         let week_start = ts("2026-03-02T00:00Z");
         let history = single(week_start, &[(1, 10), (2, 20)]);
-        let f = forecast(&history, week_start, 15, Method::default()).expect("forecast");
+        let f = forecast(&history, week_start, 15, Method::default(), &TimeZone::UTC)
+            .expect("forecast");
         assert!((f.languages["es"][0] - (4.0 * 10.0 + 3.0 * 20.0) / 7.0).abs() < 1e-9);
         assert_eq!(f.weeks_of_history, 2);
 
@@ -513,7 +535,8 @@ mod tests {
         let mut history = single(week_start, &[(1, 10)]);
         let mid = at(week_start, -7 * 24 * 60 - 3 * 24 * 60); // Friday, two weeks back
         history.push(row(mid, "es", "chat", 6));
-        let f = forecast(&history, week_start, 15, Method::default()).expect("forecast");
+        let f = forecast(&history, week_start, 15, Method::default(), &TimeZone::UTC)
+            .expect("forecast");
         assert!(
             (f.languages["es"][0] - 10.0).abs() < 1e-9,
             "Monday: last week only"
@@ -526,11 +549,23 @@ mod tests {
     fn smoothing_follows_the_weeks_in_order() {
         let week_start = ts("2026-03-02T00:00Z");
         let history = single(week_start, &[(4, 40), (3, 30), (2, 20), (1, 10)]);
-        let last =
-            forecast(&history, week_start, 60, Method::Smoothing { alpha: 1.0 }).expect("forecast");
+        let last = forecast(
+            &history,
+            week_start,
+            60,
+            Method::Smoothing { alpha: 1.0 },
+            &TimeZone::UTC,
+        )
+        .expect("forecast");
         assert_eq!(last.languages["es"][0], 10.0);
-        let half =
-            forecast(&history, week_start, 60, Method::Smoothing { alpha: 0.5 }).expect("forecast");
+        let half = forecast(
+            &history,
+            week_start,
+            60,
+            Method::Smoothing { alpha: 0.5 },
+            &TimeZone::UTC,
+        )
+        .expect("forecast");
         // 40 → 35 → 27.5 → 18.75
         assert!((half.languages["es"][0] - 18.75).abs() < 1e-9);
         assert!(half.method.contains("alpha 0.5"), "{}", half.method);
@@ -546,7 +581,8 @@ mod tests {
             row(at(back, 15), "pt", "chat", 1),
             row(week_start, "pt", "chat", 99), // the forecast week itself: ignored
         ];
-        let f = forecast(&history, week_start, 30, Method::default()).expect("forecast");
+        let f = forecast(&history, week_start, 30, Method::default(), &TimeZone::UTC)
+            .expect("forecast");
         assert_eq!(f.languages["pt"][0], 6.0);
         assert_eq!(f.by_channel["pt"]["chat"][0], 4.0);
         assert_eq!(f.by_channel["pt"]["email"][0], 2.0);
@@ -555,11 +591,37 @@ mod tests {
     }
 
     #[test]
+    fn a_week_after_a_daylight_saving_change_keeps_the_local_hours() {
+        let madrid = TimeZone::get("Europe/Madrid").expect("zone");
+        // Monday 30 March 2026, 00:00 in Madrid: summer time began the day before.
+        let week_start = ts("2026-03-29T22:00Z");
+        // Four Mondays of winter time, ten conversations at 09:00 local (08:00 UTC).
+        let history: Vec<HistoryRow> = ["2026-03-02", "2026-03-09", "2026-03-16", "2026-03-23"]
+            .iter()
+            .map(|day| row(ts(&format!("{day}T08:00Z")), "es", "chat", 10))
+            .collect();
+        let peak_local_hour = |zone: &TimeZone| {
+            let f = forecast(&history, week_start, 60, Method::default(), zone).expect("forecast");
+            let series = &f.languages["es"];
+            let (peak, value) = series
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .expect("intervals");
+            assert_eq!(*value, 10.0);
+            f.interval_start(peak).to_zoned(madrid.clone()).hour()
+        };
+        assert_eq!(peak_local_hour(&madrid), 9, "the customers' 09:00");
+        // Stepping by 7 × 24 hours would put them at 10:00 all summer.
+        assert_eq!(peak_local_hour(&TimeZone::UTC), 10);
+    }
+
+    #[test]
     fn errors_name_the_bad_input() {
         let week_start = ts("2026-03-02T00:00Z");
         let history = single(week_start, &[(1, 10)]);
         let err = |h: &[HistoryRow], w: Timestamp, m: u32, method: Method| {
-            forecast(h, w, m, method)
+            forecast(h, w, m, method, &TimeZone::UTC)
                 .expect_err("must fail")
                 .to_string()
         };
@@ -636,7 +698,7 @@ mod tests {
             let pairs: Vec<(i64, u64)> =
                 values.iter().enumerate().map(|(w, v)| (w as i64 + 1, *v)).collect();
             let f = forecast(&single(week_start, &pairs), week_start, 15,
-                Method::WeightedWeeks { weeks }).expect("forecast");
+                Method::WeightedWeeks { weeks }, &TimeZone::UTC).expect("forecast");
             let used = &values[..values.len().min(weeks as usize)];
             let (lo, hi) = (used.iter().min().copied().unwrap_or(0), used.iter().max().copied().unwrap_or(0));
             let got = f.languages["es"][0];

@@ -566,7 +566,14 @@ mod tests {
     fn the_generated_week_is_plannable_but_not_perfectly() {
         let start = ts(WEEK);
         let g = generate(42, 6, start);
-        let f = forecast(&g.history, start, 30, Method::default()).expect("forecast");
+        let f = forecast(
+            &g.history,
+            start,
+            30,
+            Method::default(),
+            &jiff::tz::TimeZone::UTC,
+        )
+        .expect("forecast");
         let total: f64 = f.languages.values().flatten().sum();
         assert!((1500.0..=2500.0).contains(&total), "{total}");
         let settings = PlanSettings::default();

@@ -177,8 +177,14 @@ pub(super) fn plan(input: &CommandInput) -> Result<CommandOutput, PluginError> {
                 })
             })
             .collect();
-    let forecast = forecast::forecast(&history, week_start, settings.interval_minutes, method)
-        .map_err(|e| PluginError::new(format!("tenant '{tenant}': {e}")))?;
+    let forecast = forecast::forecast(
+        &history,
+        week_start,
+        settings.interval_minutes,
+        method,
+        &zone,
+    )
+    .map_err(|e| PluginError::new(format!("tenant '{tenant}': {e}")))?;
     for language in forecast.languages.keys() {
         if let Some(aht) = forecast::average_handle_secs(&history, language, MIN_HANDLED_FOR_AHT) {
             settings.aht_by_language.insert(language.clone(), aht);
