@@ -198,6 +198,18 @@ impl AdminSettings {
             if !names.insert(user.name.as_str()) {
                 return invalid(format!("user '{}' is configured twice", user.name));
             }
+            // Every client then holds a certificate, and a certificate without a
+            // token is an admin of every tenant: a scoped user would leave its
+            // token out and be one.
+            if client_certificates && !user.tenants.iter().any(|t| t == "*") {
+                return invalid(format!(
+                    "user '{}' is an admin of some tenants only, but with \
+                     admin.tls.client_ca_file every client presents a certificate, \
+                     and a certificate without a token acts for every tenant: \
+                     scoped admins need an admin API without client certificates",
+                    user.name
+                ));
+            }
             if event_tokens.contains(&user.resolve()?) {
                 return invalid(format!(
                     "user '{}' has the token of an event-API caller; admin tokens must differ",
@@ -1027,6 +1039,25 @@ mod tests {
             err.contains("ops: listen 127.0.0.1:50051 is the event API's"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn scoped_admins_and_client_certificates_do_not_mix() {
+        let config = |tenants: &str| {
+            format!(
+                "[admin]\nlisten = \"127.0.0.1:0\"\n\
+                 tls = {{ cert_file = \"c.pem\", key_file = \"k.pem\", client_ca_file = \"ca.pem\" }}\n\
+                 [[admin.users]]\nname = \"acme-it\"\ntoken = \"acme-it-token-0123456789\"\ntenants = {tenants}\n"
+            )
+        };
+        let err = Config::parse(&config("[\"acme\"]"))
+            .expect_err("a scoped admin with client certificates")
+            .to_string();
+        assert!(
+            err.contains("user 'acme-it'") && err.contains("client_ca_file"),
+            "{err}"
+        );
+        Config::parse(&config("[\"*\"]")).expect("an admin of every tenant");
     }
 
     #[test]
