@@ -1006,6 +1006,9 @@ mod tests {
         let err = Config::parse(&config("k-123")).expect_err("no field");
         assert!(err.to_string().contains("FIELD=VALUE"), "{err}");
         assert!(!err.to_string().contains("k-123"), "{err}");
+        // Not ASCII: every request would fail reading it, so it is refused here.
+        let err = Config::parse(&config("api_key=clé-123")).expect_err("not ASCII");
+        assert!(err.to_string().contains("not a valid header value"), "{err}");
     }
 
     #[test]

@@ -296,7 +296,9 @@ pub struct Secret<'a> {
 pub fn check_secret(header: &str, value: &str) -> Result<(), (&'static str, String)> {
     let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
         .map_err(|_| ("header", format!("'{header}' is not a header name")))?;
-    if reqwest::header::HeaderValue::from_str(value).is_err() {
+    // Visible ASCII (and spaces) only: a value the send path cannot read as text
+    // would fail every request instead of being refused here.
+    if reqwest::header::HeaderValue::from_str(value).map_or(true, |v| v.to_str().is_err()) {
         return Err((
             "value",
             format!("the value of header '{header}' is not a valid header value"),
@@ -487,6 +489,16 @@ impl OutboundPolicy {
             header_map.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
             header_map.remove(RANGE);
             header_map.remove(IF_RANGE);
+        }
+        if !json_fields.is_empty() && !body.is_empty() {
+            // The field must reach the server as JSON and nothing else: read as a
+            // form (or decoded), the plugin's own text around it could carry the
+            // key into a field the server echoes changed (a translation).
+            json_field::check_framing(&header_map).map_err(OutboundError::Denied)?;
+            header_map.insert(
+                reqwest::header::CONTENT_TYPE,
+                reqwest::header::HeaderValue::from_static("application/json"),
+            );
         }
         let body = json_field::write_fields(body, &json_fields).map_err(OutboundError::Denied)?;
         if let Some(credentials) = &aws_credentials {
@@ -1032,6 +1044,30 @@ mod tests {
         assert!(
             matches!(&err, OutboundError::Denied(m) if m.contains("JSON object body")),
             "{err:?}"
+        );
+        // JSON sent as a form would let the plugin's text around the key be read as
+        // fields of its own (one the server echoes translated): refused.
+        let form = vec![(
+            "content-type".to_owned(),
+            "application/x-www-form-urlencoded".to_owned(),
+        )];
+        let err = policy
+            .send("POST", &url, form, br#"{"a":"&q="}"#.to_vec(), 1 << 20)
+            .await
+            .expect_err("not sent as JSON");
+        assert!(
+            matches!(&err, OutboundError::Denied(m) if m.contains("application/json")),
+            "{err:?}"
+        );
+        // Without a content type, the host says it is JSON.
+        let (_, _, body) = policy
+            .send("POST", &url, vec![], br#"{"q":"x"}"#.to_vec(), 1 << 20)
+            .await
+            .expect("sent");
+        let echoed = String::from_utf8(body).expect("text");
+        assert!(
+            echoed.contains("content-type: application/json"),
+            "{echoed}"
         );
     }
 

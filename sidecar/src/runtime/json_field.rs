@@ -2,9 +2,10 @@
 //! that take their key there and not in a header (LibreTranslate's `api_key`):
 //! the tenant's secret for the host has the header name [`JSON_FIELD_HEADER`] and
 //! the value `FIELD=VALUE`. The host sets the top-level `FIELD` of every JSON
-//! object body it sends to that host, over anything the plugin put there; a
-//! request without a body goes as it is (a `GET` of a listing needs no key); a
-//! body that is not a JSON object is refused, since the key could not go in it.
+//! object body it sends to that host, over anything the plugin put there, and
+//! sends it as `application/json`; a request without a body goes as it is (a
+//! `GET` of a listing needs no key); a body that is not a JSON object, or is
+//! said to be another type or encoding, is refused.
 //! The header itself is never sent.
 
 use serde_json::{Map, Value};
@@ -37,6 +38,28 @@ impl<'a> JsonField<'a> {
         let quoted = Value::from(self.value).to_string();
         let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
         (inner != self.value).then(|| inner.to_owned())
+    }
+}
+
+/// Refuses a request whose body would not be read as plain JSON: another
+/// content type than `application/json` (a form, whose fields the plugin's
+/// text could shape around the key), or any content encoding.
+pub fn check_framing(headers: &reqwest::header::HeaderMap) -> Result<(), String> {
+    if headers.contains_key(reqwest::header::CONTENT_ENCODING) {
+        return Err(format!(
+            "a body carrying a {JSON_FIELD_HEADER} secret is sent without content-encoding"
+        ));
+    }
+    let content_type = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or_default());
+    let essence = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
+    match essence {
+        None => Ok(()),
+        Some(t) if t.eq_ignore_ascii_case("application/json") => Ok(()),
+        Some(t) => Err(format!(
+            "a body carrying a {JSON_FIELD_HEADER} secret is sent as application/json, not {t:?}"
+        )),
     }
 }
 
