@@ -317,6 +317,15 @@ async fn receive(
     };
     let helpdesk = &endpoint.helpdesk;
     let refused = |rejection: Rejection| {
+        if let Rejection::InProgress(_) = rejection {
+            tracing::info!(endpoint = %name, "{rejection}");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, QUEUE_RETRY_AFTER_SECS)],
+                format!("{rejection}\n"),
+            )
+                .into_response();
+        }
         if let Rejection::Replayed(_) = rejection {
             // Signed by the helpdesk: its redelivery (our answer lost on the way)
             // or someone's replay. Either way nothing more is to be done, and a

@@ -1,7 +1,9 @@
 //! The bridge's memory of recent signed deliveries, per endpoint, for helpdesks
 //! whose signature covers no timestamp (a mapping's `signature.delivery_id`):
 //! the same delivery (id and signature) received again within the endpoint's
-//! `max_age_secs` is acknowledged as a duplicate and not queued again.
+//! `max_age_secs` is acknowledged as a duplicate and not queued again, once its
+//! first copy was; while that copy is still being queued, the repeat is asked to
+//! come back (the first may yet fail).
 //!
 //! The memory is bounded in time (`max_age_secs`) and size ([`CAPACITY`]): past
 //! either, a repeat is no longer refused here, and the queue's delivery keys
@@ -11,6 +13,8 @@
 //! helpdesk hanging up first) is forgotten again, so that its redelivery is let
 //! in.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::types::{Rejection, ReplayKey};
@@ -21,7 +25,8 @@ const CAPACITY: u64 = 100_000;
 /// One endpoint's recent deliveries.
 #[derive(Debug)]
 pub(crate) struct Replays {
-    seen: moka::future::Cache<ReplayKey, ()>,
+    /// Each delivery let in, and whether it has been acknowledged.
+    seen: moka::future::Cache<ReplayKey, Arc<AtomicBool>>,
     max_age_secs: u64,
 }
 
@@ -45,17 +50,28 @@ impl Replays {
     /// refuses it when it was already there (in one step, so two copies arriving
     /// together cannot both pass).
     pub(crate) async fn admit(&self, key: &ReplayKey) -> Result<Admitted, Rejection> {
-        let entry = self.seen.entry(key.clone()).or_insert(()).await;
+        let entry = self
+            .seen
+            .entry(key.clone())
+            .or_insert_with(async { Arc::new(AtomicBool::new(false)) })
+            .await;
+        let shown = || key.delivery_id.chars().take(64).collect::<String>();
         if entry.is_fresh() {
             Ok(Admitted {
                 seen: self.seen.clone(),
                 key: Some(key.clone()),
+                acknowledged: entry.into_value(),
             })
-        } else {
+        } else if entry.value().load(Ordering::Acquire) {
             Err(Rejection::Replayed(format!(
                 "delivery {:?} was already received in the last {} s",
-                key.delivery_id.chars().take(64).collect::<String>(),
+                shown(),
                 self.max_age_secs
+            )))
+        } else {
+            Err(Rejection::InProgress(format!(
+                "delivery {:?} is being queued; send it again shortly",
+                shown()
             )))
         }
     }
@@ -66,14 +82,17 @@ impl Replays {
 /// when the helpdesk hangs up while the job is being queued).
 #[derive(Debug)]
 pub(crate) struct Admitted {
-    seen: moka::future::Cache<ReplayKey, ()>,
+    seen: moka::future::Cache<ReplayKey, Arc<AtomicBool>>,
     /// `None` once acknowledged or forgotten.
     key: Option<ReplayKey>,
+    /// What the memory says of it: set once it is acknowledged.
+    acknowledged: Arc<AtomicBool>,
 }
 
 impl Admitted {
     /// The delivery was queued and answered: a repeat is a replay.
     pub(crate) fn acknowledged(mut self) {
+        self.acknowledged.store(true, Ordering::Release);
         self.key = None;
     }
 
@@ -135,8 +154,12 @@ mod tests {
     async fn a_delivery_not_acknowledged_may_come_again() {
         let replays = Replays::new(300);
         let refused = replays.admit(&key("d-1", b"mac")).await.expect("first");
-        // A copy arriving meanwhile is refused: one of the two is being queued.
-        assert!(replays.admit(&key("d-1", b"mac")).await.is_err());
+        // A copy arriving meanwhile is asked to come back: the first may fail.
+        let meanwhile = replays.admit(&key("d-1", b"mac")).await;
+        assert!(
+            matches!(&meanwhile, Err(Rejection::InProgress(_))),
+            "{meanwhile:?}"
+        );
         refused.refused().await;
         assert!(replays.admit(&key("d-1", b"mac")).await.is_ok());
         // Dropped unanswered, as when the helpdesk hangs up: forgotten too.

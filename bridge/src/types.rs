@@ -99,6 +99,10 @@ pub enum Rejection {
     /// duplicate, not queued.
     #[error("replayed delivery: {0}")]
     Replayed(String),
+    /// The same signed delivery, while its first copy is still being queued:
+    /// `503` with `Retry-After`, for the first may yet fail.
+    #[error("delivery in progress: {0}")]
+    InProgress(String),
     /// Not the payload this helpdesk sends: 400.
     #[error("bad payload: {0}")]
     BadPayload(String),

@@ -1008,7 +1008,10 @@ mod tests {
         assert!(!err.to_string().contains("k-123"), "{err}");
         // Not ASCII: every request would fail reading it, so it is refused here.
         let err = Config::parse(&config("api_key=clé-123")).expect_err("not ASCII");
-        assert!(err.to_string().contains("not a valid header value"), "{err}");
+        assert!(
+            err.to_string().contains("not a valid header value"),
+            "{err}"
+        );
     }
 
     #[test]
