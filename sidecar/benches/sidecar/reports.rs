@@ -77,7 +77,7 @@ async fn median_ms(store: &Store, since: i64, until: i64, by: &[Dimension]) -> R
     let mut times = Vec::with_capacity(RUNS);
     for _ in 0..RUNS {
         let started = Instant::now();
-        let report = insights::report(store, "busy", since, until, by.to_vec()).await?;
+        let report = insights::report(store, "busy", since, until, by.to_vec(), ()).await?;
         times.push(started.elapsed().as_secs_f64() * 1_000.0);
         std::hint::black_box(report);
     }

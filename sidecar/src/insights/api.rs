@@ -2,6 +2,8 @@
 //! `EraseCustomerData`) once the caller may manage the tenant: requests checked,
 //! the store read, answers in the API's types.
 
+use std::sync::Arc;
+
 use tokio::sync::Semaphore;
 use tonic::Status;
 
@@ -35,10 +37,11 @@ fn day_timestamp(day: i64) -> prost_types::Timestamp {
 }
 
 /// The report a request asks for, on days `[since, until)`, built while it holds
-/// one of the `building` slots ([`MAX_REPORTS_AT_ONCE`] of them).
+/// one of the `building` slots ([`MAX_REPORTS_AT_ONCE`] of them): the slot goes
+/// with the build, so a caller who gives up does not free it while it runs.
 pub async fn get_report(
     store: &Store,
-    building: &Semaphore,
+    building: &Arc<Semaphore>,
     request: pb::GetReportRequest,
 ) -> Result<pb::Report, Status> {
     // Each dimension at most once: a report's every line carries a key as long
@@ -82,12 +85,12 @@ pub async fn get_report(
             "a report covers at most {MAX_REPORT_DAYS} days"
         )));
     }
-    let _slot = building.try_acquire().map_err(|_| {
+    let slot = building.clone().try_acquire_owned().map_err(|_| {
         Status::resource_exhausted(format!(
             "{MAX_REPORTS_AT_ONCE} reports are being built; ask again in a moment"
         ))
     })?;
-    let report = super::report(store, &request.tenant_id, since_day, until_day, by)
+    let report = super::report(store, &request.tenant_id, since_day, until_day, by, slot)
         .await
         .map_err(unavailable)?;
     Ok(to_proto(&request.tenant_id, since_day, until_day, report))
@@ -311,7 +314,7 @@ mod tests {
     async fn a_report_beyond_those_being_built_is_refused_until_one_ends() {
         let dir = tempfile::tempdir().expect("temporary folder");
         let store = Store::open(dir.path()).expect("store");
-        let building = Semaphore::new(MAX_REPORTS_AT_ONCE);
+        let building = Arc::new(Semaphore::new(MAX_REPORTS_AT_ONCE));
         let request = || pb::GetReportRequest {
             tenant_id: "acme".into(),
             by: vec!["language".into()],

@@ -432,14 +432,15 @@ async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<
 }
 
 /// The tenant's report on days `[since_day, until_day)`, sliced `by`. The sums
-/// run on a blocking thread: years of cells take long enough to stall a worker's
-/// other tasks.
-pub async fn report(
+/// run on a blocking thread (years of cells take long enough to stall a worker's
+/// other tasks), holding `slot` until they end.
+pub async fn report<Slot: Send + 'static>(
     store: &Store,
     tenant: &str,
     since_day: i64,
     until_day: i64,
     by: Vec<report::Dimension>,
+    slot: Slot,
 ) -> Result<report::Report, crate::store::StoreError> {
     let earliest = report::earliest_day_read(since_day, until_day);
     let cells = store.insight_cells(tenant, since_day, until_day).await?;
@@ -447,6 +448,7 @@ pub async fn report(
     let earlier = store.insight_counts(tenant, earliest, since_day).await?;
     let translations = store.translations(tenant, earliest, until_day).await?;
     let build = move || {
+        let _slot = slot;
         report::build(
             &cells,
             &hours,
