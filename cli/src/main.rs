@@ -335,8 +335,10 @@ async fn serve(
         contracts = ?crossdesk_sidecar::runtime::SUPPORTED_CONTRACTS,
         "serving"
     );
-    // One signal stops every listener, and so does one listener failing: a
-    // process serving half its APIs would look alive to its supervisor.
+    // One signal stops every listener, and so does the event or admin API
+    // failing: a process serving half its APIs would look alive to its
+    // supervisor. (The ops listener failing is logged: /livez then goes
+    // unanswered, which is how a supervisor hears of it.)
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let stop = std::sync::Arc::new(stop);
     let on_signal = stop.clone();
@@ -375,7 +377,7 @@ async fn serve(
         .await;
         stopping_others(served.context("the event API stopped"))
     };
-    match (admin_listener, &config.admin) {
+    let served = match (admin_listener, &config.admin) {
         (Some(admin_listener), Some(admin)) => {
             let admin_api = async {
                 let served = crossdesk_sidecar::admin::serve_admin(
@@ -388,14 +390,15 @@ async fn serve(
                 stopping_others(served.context("the admin API stopped"))
             };
             let (events, admin_api) = tokio::join!(events, admin_api);
-            events?;
-            admin_api?;
+            events.and(admin_api)
         }
-        _ => events.await?,
-    }
+        _ => events.await,
+    };
+    // Stopped by a signal or by a failure alike: the responses still queued are
+    // written and this replica leaves the store, then the failure is reported.
     sidecar.shutdown().await;
     tracing::info!("stopped");
-    Ok(())
+    served
 }
 
 /// The event and admin listeners' TLS files, read and parsed as serving will.
