@@ -5,10 +5,11 @@
 //! With `sslmode=require` in the URL the connection is TLS and the server is
 //! verified as libpq's `verify-full` does it (stricter than libpq's `require`,
 //! which checks nothing): its certificate chains to a trusted root and names the
-//! URL's host. The roots are Mozilla's (webpki-roots) and the PEM certificates
-//! of `ca_file`, for a database whose certificate a CA of its own signed (a
-//! managed database's bundle, or your own). libpq's `verify-ca` and
-//! `verify-full`, which cloud providers' instructions give, mean the same here.
+//! URL's host. The roots are the PEM certificates of `ca_file` when it is given
+//! (a managed database's bundle, or your own CA: as libpq's `sslrootcert`, only
+//! those), else Mozilla's (webpki-roots). libpq's `verify-ca` and `verify-full`,
+//! which cloud providers' instructions give, mean the same here (the host name is
+//! checked for `verify-ca` too).
 //! Without `sslmode`, or with `prefer` or `disable`, connections are plain TCP,
 //! for a database on a trusted network.
 
@@ -112,13 +113,15 @@ fn verifying_modes_as_require(url: &str) -> String {
     out
 }
 
-/// rustls (ring, as the rest of the process) trusting Mozilla's roots and the
-/// certificates of `ca_file`.
+/// rustls (ring, as the rest of the process) trusting the certificates of
+/// `ca_file` only, or without one Mozilla's roots.
 fn tls_connector(
     ca_file: Option<&Path>,
 ) -> Result<tokio_postgres_rustls::MakeRustlsConnect, DatabaseError> {
-    let mut roots =
-        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let mut roots = rustls::RootCertStore::empty();
+    if ca_file.is_none() {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
     if let Some(path) = ca_file {
         let ca_error = |reason: String| DatabaseError::CaFile {
             path: path.to_owned(),

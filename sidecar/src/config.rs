@@ -96,7 +96,7 @@ pub struct StorageSettings {
     /// The environment variable holding the URL.
     pub url_env: Option<String>,
     /// PEM certificates of the CA that signed the database's certificate, trusted
-    /// besides Mozilla's roots when the URL says `sslmode=require`.
+    /// alone (instead of Mozilla's roots) when the URL says `sslmode=require`.
     pub ca_file: Option<PathBuf>,
     /// How often a replica looks for changes made through another replica.
     pub poll_ms: u64,
@@ -123,6 +123,9 @@ impl StorageSettings {
                     "storage.url_env: environment variable {var} is not set"
                 ))
             }),
+            (None, None) if self.ca_file.is_some() => Err(ConfigError::Invalid(
+                "storage.ca_file is for a PostgreSQL URL, and there is none (SQLite)".into(),
+            )),
             (None, None) => Ok(None),
             (Some(_), Some(_)) => Err(ConfigError::Invalid(
                 "storage: give at most one of `url` and `url_env`".into(),

@@ -80,7 +80,7 @@ pub struct QueueSettings {
     #[serde(default)]
     pub url_env: Option<String>,
     /// PEM certificates of the CA that signed the database's certificate, trusted
-    /// besides Mozilla's roots when the URL says `sslmode=require`.
+    /// alone (instead of Mozilla's roots) when the URL says `sslmode=require`.
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
     /// Batches this bridge writes back at once (each on a different ticket).
@@ -134,6 +134,11 @@ impl QueueSettings {
         if self.url.is_some() && self.url_env.is_some() {
             return Err(QueueError::Config(
                 "queue: give at most one of `url` and `url_env`".into(),
+            ));
+        }
+        if self.ca_file.is_some() && self.url.is_none() && self.url_env.is_none() {
+            return Err(QueueError::Config(
+                "queue.ca_file is for a PostgreSQL URL, and there is none (SQLite)".into(),
             ));
         }
         Ok(())
