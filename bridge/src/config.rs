@@ -65,6 +65,9 @@ pub struct BridgeConfig {
     pub max_webhooks_in_flight: u32,
     /// The longest one delivery may take, its body's upload included: a
     /// client that sends slowly is answered `408` rather than held forever.
+    /// Helpdesks wait about as long (Zendesk 12 s) before they count a failure;
+    /// a proxy that buffers request bodies (nginx's default) keeps slow uploads
+    /// from reaching the bridge at all.
     #[serde(default = "default_webhook_timeout_ms")]
     pub webhook_timeout_ms: u64,
     /// The helpdesk endpoints.
@@ -204,7 +207,7 @@ fn default_max_webhooks_in_flight() -> u32 {
     64
 }
 fn default_webhook_timeout_ms() -> u64 {
-    30_000
+    10_000
 }
 
 impl BridgeConfig {

@@ -84,14 +84,28 @@ impl Endpoint {
         method: http::Method,
         path: &str,
     ) -> reqwest::RequestBuilder {
-        let held_off = *self
-            .held_off_until
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = held_off {
-            tokio::time::sleep_until(until).await;
+        // A hold set while this request waited for its turn holds it too.
+        loop {
+            let held_off = *self
+                .held_off_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            match held_off {
+                Some(until) if until > tokio::time::Instant::now() => {
+                    tokio::time::sleep_until(until).await;
+                }
+                _ => {}
+            }
+            self.pace.until_ready().await;
+            let still_free = self
+                .held_off_until
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_none_or(|until| until <= tokio::time::Instant::now());
+            if still_free {
+                break;
+            }
         }
-        self.pace.until_ready().await;
         let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
         http.request(method, url).headers(self.auth.clone())
     }

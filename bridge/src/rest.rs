@@ -91,7 +91,9 @@ pub(super) async fn send(
         )));
     }
     let retry_after = retry_after(response.headers(), SystemTime::now());
-    endpoint.hold_off(retry_after);
+    if worth_retrying(status) {
+        endpoint.hold_off(retry_after);
+    }
     let body: String = read_at_most(response, MAX_ERROR_BYTES)
         .await
         .map(|(body, _)| {
