@@ -405,6 +405,33 @@ name = "plugin-noop"
         .set_quota(as_admin(ACME_ADMIN, quota(50)))
         .await
         .expect("a lower quota");
+    // A quota the operator lowers stays theirs: the tenant admin may go lower,
+    // not back up (not even to what they had, within their ceiling).
+    let tenant = admin
+        .set_quota(as_admin(OPS, quota(20)))
+        .await
+        .expect("the operator's quota")
+        .into_inner();
+    assert!(tenant.quota_by_operator);
+    let reset = pb::SetQuotaRequest {
+        quota: Some(pb::QuotaOverrides::default()),
+        ..quota(0)
+    };
+    let refused = admin
+        .set_quota(as_admin(ACME_ADMIN, quota(50)))
+        .await
+        .expect_err("the operator's quota undone");
+    assert!(refused.message().contains("operator set"), "{refused:?}");
+    admin
+        .set_quota(as_admin(ACME_ADMIN, quota(10)))
+        .await
+        .expect("lower still");
+    let tenant = admin
+        .set_quota(as_admin(OPS, reset))
+        .await
+        .expect("the operator lifts it")
+        .into_inner();
+    assert!(!tenant.quota_by_operator);
 
     // The tenant admin suspends and resumes their tenant, but not what the
     // operator suspended.

@@ -559,7 +559,17 @@ impl TenantConfig {
             suspended: self.suspended,
             suspended_by_operator: self.suspended,
             quota: self.quota,
-            plugins: self.plugins.clone(),
+            // The file is the operator's.
+            quota_by_operator: self.quota != crate::limits::QuotaOverrides::default(),
+            plugins: self
+                .plugins
+                .iter()
+                .map(|grant| crate::grant::GrantDoc {
+                    limits_by_operator: grant.limits_by_operator
+                        || grant.limits != crate::limits::LimitOverrides::default(),
+                    ..grant.clone()
+                })
+                .collect(),
             pipelines: self.pipelines.clone(),
             isolation: self.isolation,
             categories: self.categories.clone(),

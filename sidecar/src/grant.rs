@@ -72,6 +72,11 @@ pub struct TenantDoc {
     pub suspended_by_operator: bool,
     #[serde(default)]
     pub quota: QuotaOverrides,
+    /// The quota is the operator's: an admin of some tenants may lower it, not
+    /// raise it (the [`Bounds::tenant_admin_quota`] ceiling would let them undo a
+    /// quota the operator lowered).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quota_by_operator: bool,
     /// Plugins in their default order.
     #[serde(default)]
     pub plugins: Vec<GrantDoc>,
@@ -133,6 +138,10 @@ pub struct GrantDoc {
     /// Overrides of the default limits, within the operator's ceiling.
     #[serde(default)]
     pub limits: LimitOverrides,
+    /// The limits are the operator's: an admin of some tenants may lower them,
+    /// not raise them, nor detach the grant (which would reset them).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub limits_by_operator: bool,
     /// Credentials the host adds to outbound requests; never shown to the plugin.
     #[serde(default)]
     pub secrets: Vec<SecretRef>,
@@ -159,6 +168,7 @@ impl GrantDoc {
             kv_read: Vec::new(),
             settings: BTreeMap::new(),
             limits: LimitOverrides::default(),
+            limits_by_operator: false,
             secrets: Vec::new(),
             isolation: Isolation::default(),
         }
@@ -301,6 +311,10 @@ pub fn validate<'p>(
             ("quota.burst", q.burst),
         ]
     };
+    let operators_quota = match granter {
+        Granter::TenantAdmin { before } => before.quota_by_operator,
+        Granter::Operator => false,
+    };
     for (i, (field, value)) in fields(quota).into_iter().enumerate() {
         if value == 0 {
             return Err(invalid(field, "must be above 0"));
@@ -311,7 +325,24 @@ pub fn validate<'p>(
             if value > max && value != was {
                 return Err(above_tenant_admin_ceiling(field, value.into(), max.into()));
             }
+            if operators_quota && value > was {
+                return Err(invalid(
+                    field,
+                    format!(
+                        "{value} is above {was}, which the operator set: an admin of some \
+                         tenants may lower it, not raise it"
+                    ),
+                ));
+            }
         }
+    }
+    if let Granter::TenantAdmin { before } = granter
+        && doc.quota_by_operator != before.quota_by_operator
+    {
+        return Err(invalid(
+            "quota",
+            "only an admin of every tenant decides whether the quota is the operator's",
+        ));
     }
     if doc.suspended_by_operator && !doc.suspended {
         return Err(invalid(
@@ -341,6 +372,18 @@ pub fn validate<'p>(
                 "plugins.{}.isolation",
                 required.name
             )));
+        }
+        // Likewise the operator's limits: attached again, a grant has the defaults.
+        if let Some(limited) = before
+            .plugins
+            .iter()
+            .find(|was| was.limits_by_operator && !doc.plugins.iter().any(|g| g.name == was.name))
+        {
+            return Err(invalid(
+                format!("plugins.{}.limits", limited.name),
+                "the operator set this plugin's limits: only an admin of every tenant may \
+                 detach it",
+            ));
         }
     }
     let mut names = HashSet::new();
@@ -383,9 +426,15 @@ pub fn validate<'p>(
             check_tenant_admin_limits(
                 &at,
                 bounds.limits.with(&grant.limits),
-                was.map(|g| bounds.limits.with(&g.limits)),
+                was.map(|g| (bounds.limits.with(&g.limits), g.limits_by_operator)),
                 bounds,
             )?;
+            if grant.limits_by_operator != was.is_some_and(|g| g.limits_by_operator) {
+                return Err(invalid(
+                    format!("{at}.limits"),
+                    "only an admin of every tenant decides whether the limits are the operator's",
+                ));
+            }
             if was.is_some_and(|g| g.isolation == Isolation::Event)
                 && grant.isolation != Isolation::Event
             {
@@ -509,11 +558,12 @@ fn wide(bytes: usize) -> u64 {
 }
 
 /// Each limit of a grant within the operator's ceiling for tenant admins, or
-/// unchanged from what the grant had (`was`).
+/// unchanged from what the grant had (`was`); and, when the operator set the
+/// grant's limits (`was`'s flag), none above what they were.
 fn check_tenant_admin_limits(
     at: &str,
     limits: Limits,
-    was: Option<Limits>,
+    was: Option<(Limits, bool)>,
     bounds: &Bounds,
 ) -> Result<(), GrantError> {
     let fields = |l: &Limits| -> [(&str, u64); 7] {
@@ -528,15 +578,25 @@ fn check_tenant_admin_limits(
         ]
     };
     let ceiling = fields(&bounds.tenant_admin_limits);
-    let before = was.as_ref().map(fields);
+    let before = was.as_ref().map(|(limits, _)| fields(limits));
+    let operators = was.is_some_and(|(_, by_operator)| by_operator);
     for (i, (field, value)) in fields(&limits).into_iter().enumerate() {
         let (_, max) = ceiling[i];
-        let unchanged = before.is_some_and(|b| b[i].1 == value);
-        if value > max && !unchanged {
+        let old = before.map(|b| b[i].1);
+        if value > max && old != Some(value) {
             return Err(above_tenant_admin_ceiling(
                 &format!("{at}.limits.{field}"),
                 value,
                 max,
+            ));
+        }
+        if let Some(old) = old.filter(|old| operators && value > *old) {
+            return Err(invalid(
+                format!("{at}.limits.{field}"),
+                format!(
+                    "{value} is above {old}, which the operator set: an admin of some \
+                     tenants may lower it, not raise it"
+                ),
             ));
         }
     }
@@ -777,6 +837,65 @@ mod tests {
         assert_eq!(err.field, "quota.burst");
         assert_eq!(
             validate(&quota, &installed, &bounds, Granter::Operator),
+            Ok(())
+        );
+    }
+
+    /// A quota or limits the operator lowered (the tenant admins' ceiling is
+    /// higher) stay a ceiling for the tenant's own admins: lower, not higher,
+    /// and the mark and the grant stay.
+    #[test]
+    fn a_tenant_admin_lowers_the_operators_quota_and_limits_but_never_raises_them() {
+        let specs = settings::parse_specs(&["engine: one-of(apertium|deepl)"]).expect("specs");
+        let installed =
+            |name: &str| (name == "mt").then_some(Installed::Settings(specs.as_slice()));
+        let bounds = bounds();
+        let mut before = doc("[[plugins]]\nname = \"mt\"\nlimits = { timeout_ms = 500 }\n");
+        before.plugins[0].limits_by_operator = true;
+        before.quota.max_in_flight = Some(5);
+        before.quota_by_operator = true;
+        let admin = Granter::TenantAdmin { before: &before };
+
+        // Back to the defaults (256 in flight, a 2 s timeout): within the tenant
+        // admins' ceilings, yet above what the operator set.
+        let mut undone = before.clone();
+        undone.quota.max_in_flight = None;
+        let err = validate(&undone, &installed, &bounds, admin).expect_err("quota raised");
+        assert_eq!(err.field, "quota.max_in_flight");
+        assert!(err.message.contains("operator set"), "{err}");
+        let mut undone = before.clone();
+        undone.plugins[0].limits.timeout_ms = None;
+        let err = validate(&undone, &installed, &bounds, admin).expect_err("limit raised");
+        assert_eq!(err.field, "plugins.mt.limits.timeout_ms");
+
+        // Lower is fine, the marks kept.
+        let mut lowered = before.clone();
+        lowered.quota.max_in_flight = Some(3);
+        lowered.plugins[0].limits.timeout_ms = Some(300);
+        assert_eq!(validate(&lowered, &installed, &bounds, admin), Ok(()));
+
+        // Neither mark is the tenant admin's to clear, nor the grant to detach.
+        let mut unmarked = before.clone();
+        unmarked.quota_by_operator = false;
+        assert_eq!(
+            validate(&unmarked, &installed, &bounds, admin).map_err(|e| e.field),
+            Err("quota".to_owned())
+        );
+        let mut unmarked = before.clone();
+        unmarked.plugins[0].limits_by_operator = false;
+        assert_eq!(
+            validate(&unmarked, &installed, &bounds, admin).map_err(|e| e.field),
+            Err("plugins.mt.limits".to_owned())
+        );
+        let mut detached = before.clone();
+        detached.plugins.clear();
+        assert_eq!(
+            validate(&detached, &installed, &bounds, admin).map_err(|e| e.field),
+            Err("plugins.mt.limits".to_owned())
+        );
+        // The operator does as it likes.
+        assert_eq!(
+            validate(&detached, &installed, &bounds, Granter::Operator),
             Ok(())
         );
     }

@@ -95,7 +95,13 @@ pub(super) fn tenant_text(t: &pb::Tenant) -> String {
     let _ = writeln!(out, "tenant     {}", t.tenant_id);
     let _ = writeln!(out, "revision   {}", t.revision);
     let _ = writeln!(out, "suspended  {}", suspension_text(t));
-    let _ = writeln!(out, "quota      {}", quota_text(t.quota.as_ref()));
+    let by_operator = |yes: bool| if yes { " (the operator's)" } else { "" };
+    let _ = writeln!(
+        out,
+        "quota      {}{}",
+        quota_text(t.quota.as_ref()),
+        by_operator(t.quota_by_operator)
+    );
     if t.plugins.is_empty() {
         let _ = writeln!(out, "plugins    none");
     } else {
@@ -136,7 +142,11 @@ pub(super) fn tenant_text(t: &pb::Tenant) -> String {
         }
         let limits = grant.limits.as_ref().map(limits_text).unwrap_or_default();
         if !limits.is_empty() {
-            let _ = writeln!(out, "     limits    {limits}");
+            let _ = writeln!(
+                out,
+                "     limits    {limits}{}",
+                by_operator(grant.limits_by_operator)
+            );
         }
     }
     let orders: BTreeMap<_, _> = t.pipelines.iter().collect();

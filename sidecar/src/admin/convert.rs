@@ -67,6 +67,7 @@ pub(super) fn tenant_to_pb(state: TenantState) -> pb::Tenant {
         tenant_id: state.id,
         suspended: doc.suspended,
         suspended_by_operator: doc.suspended_by_operator,
+        quota_by_operator: doc.quota_by_operator,
         revision: state.revision,
         quota: Some(pb::QuotaOverrides {
             max_in_flight: doc.quota.max_in_flight,
@@ -114,6 +115,7 @@ pub(super) fn isolation_from_pb(value: i32) -> Result<Isolation, Status> {
 fn grant_to_pb(grant: GrantDoc) -> pb::PluginGrant {
     let limits = grant.limits;
     pb::PluginGrant {
+        limits_by_operator: grant.limits_by_operator,
         plugin: grant.name,
         enabled: grant.enabled,
         fail_closed: grant.fail_closed,

@@ -13,6 +13,7 @@ use super::convert::{
 use crate::auth::{Caller, Callers};
 use crate::config::AdminSettings;
 use crate::control::{ControlError, ControlPlane, GrantDoc, TenantRequest, grant_mut};
+use crate::limits::{LimitOverrides, QuotaOverrides};
 use crate::pb;
 use crate::pb::admin_service_server::AdminService;
 use crate::pipeline::Sidecar;
@@ -270,6 +271,9 @@ impl AdminService for AdminApi {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
         let quota = quota_from_pb(r.quota);
+        // The operator's quota is a ceiling for the tenant's own admins; one left
+        // at the defaults is nobody's.
+        let by_operator = admin.is_global();
         self.edit(
             &admin,
             &r.tenant_id,
@@ -278,6 +282,9 @@ impl AdminService for AdminApi {
             &r.tenant_id,
             Box::new(move |doc| {
                 doc.quota = quota;
+                if by_operator {
+                    doc.quota_by_operator = quota != QuotaOverrides::default();
+                }
                 Ok(None)
             }),
         )
@@ -293,6 +300,7 @@ impl AdminService for AdminApi {
         let limits = r.limits.map(limits_from_pb).transpose()?;
         let isolation = r.isolation.map(isolation_from_pb).transpose()?;
         let plugin = r.plugin.clone();
+        let by_operator = admin.is_global();
         admin.may_manage(&r.tenant_id)?;
         self.edit(
             &admin,
@@ -338,6 +346,9 @@ impl AdminService for AdminApi {
                 grant.settings.extend(r.set_settings);
                 if let Some(limits) = limits {
                     grant.limits = limits;
+                    if by_operator {
+                        grant.limits_by_operator = limits != LimitOverrides::default();
+                    }
                 }
                 if let Some(isolation) = isolation {
                     grant.isolation = isolation;
