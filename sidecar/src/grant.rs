@@ -408,6 +408,24 @@ pub fn validate<'p>(
                 .private_hosts
                 .check_grant(host)
                 .map_err(|e| invalid(format!("{at}.allowed_hosts[{i}]"), e))?;
+            // The operator's private hosts serve whichever tenant the operator
+            // meant, on its own network (secrets go there in clear): another
+            // tenant's admin may not point their plugins at one.
+            if let Granter::TenantAdmin { before } = granter
+                && let Some(private) = bounds.private_hosts.opened_by(host)
+                && !before
+                    .plugins
+                    .iter()
+                    .any(|g| g.name == grant.name && g.allowed_hosts.contains(host))
+            {
+                return Err(invalid(
+                    format!("{at}.allowed_hosts[{i}]"),
+                    format!(
+                        "'{private}' is one of the operator's private hosts: only an admin \
+                         of every tenant may grant it"
+                    ),
+                ));
+            }
         }
         for secret in &grant.secrets {
             if !grant.allowed_hosts.contains(&secret.host) {
@@ -914,6 +932,39 @@ mod tests {
             validate(&tenant, &installed, &bounds, Granter::Operator),
             Ok(())
         );
+    }
+
+    #[test]
+    fn only_the_operator_points_a_plugin_at_a_private_host() {
+        let mut bounds = bounds();
+        bounds.private_hosts =
+            Arc::new(PrivateHosts::parse(&["mt.internal".into()]).expect("hosts"));
+        let installed = |_: &str| Some(Installed::NotLoaded);
+        let before = doc("[[plugins]]\nname = \"mt\"\n");
+        let admin = Granter::TenantAdmin { before: &before };
+        for host in ["mt.internal", "*.internal", "mt.internal:8080"] {
+            let granted = doc(&format!(
+                "[[plugins]]\nname = \"mt\"\nallowed_hosts = [{host:?}]\n"
+            ));
+            let err = validate(&granted, &installed, &bounds, admin).expect_err(host);
+            assert_eq!(err.field, "plugins.mt.allowed_hosts[0]", "{host}");
+            assert!(err.message.contains("'mt.internal'"), "{err}");
+            assert_eq!(
+                validate(&granted, &installed, &bounds, Granter::Operator),
+                Ok(()),
+                "{host}"
+            );
+        }
+        // What the operator granted stays through the tenant admin's other edits.
+        let granted = doc("[[plugins]]\nname = \"mt\"\nallowed_hosts = [\"mt.internal\"]\n");
+        let mut edited = granted.clone();
+        edited.plugins[0].kv = true;
+        let admin = Granter::TenantAdmin { before: &granted };
+        assert_eq!(validate(&edited, &installed, &bounds, admin), Ok(()));
+        // A public host is anyone's.
+        let public = doc("[[plugins]]\nname = \"mt\"\nallowed_hosts = [\"api.deepl.com\"]\n");
+        let admin = Granter::TenantAdmin { before: &before };
+        assert_eq!(validate(&public, &installed, &bounds, admin), Ok(()));
     }
 
     #[test]

@@ -129,6 +129,16 @@ impl PrivateHosts {
         self.0.iter().any(|h| h == host)
     }
 
+    /// The operator's private host an `allowed_hosts` entry would reach, if any
+    /// (a wildcard entry reaches every listed host under it).
+    pub fn opened_by(&self, entry: &str) -> Option<&str> {
+        let pattern = HostPattern::parse(entry).ok()?;
+        self.0
+            .iter()
+            .find(|host| pattern.matches(host, pattern.port.unwrap_or(0)))
+            .map(String::as_str)
+    }
+
     /// Whether an `allowed_hosts` entry may be granted by a tenant: an address
     /// literal outside public space needs the operator's listing.
     pub fn check_grant(&self, entry: &str) -> Result<(), String> {
