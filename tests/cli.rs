@@ -136,6 +136,31 @@ fn an_unreadable_tls_file_stops_serve_before_it_listens() {
     }
 }
 
+/// `check-config` reads the database's CA file as a start would (without
+/// connecting), and names it when it cannot.
+#[test]
+fn check_config_reads_the_databases_ca_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("crossdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[storage]\nurl = \"postgres://crossdesk@db.example/crossdesk?sslmode=require\"\n\
+             ca_file = {:?}\n",
+            dir.path().join("db-ca.pem")
+        ),
+    )
+    .expect("write config");
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .logged_output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("db-ca.pem"), "{stderr}");
+}
+
 #[test]
 fn plugin_run_prints_the_actions() {
     let data = tempfile::tempdir().expect("tempdir");

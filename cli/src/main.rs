@@ -252,8 +252,19 @@ fn main() -> Result<()> {
             Command::CheckConfig { config } => {
                 let checked = Config::load(Some(&config))?;
                 checked.bounds()?;
-                checked.storage.resolve_url()?;
+                let url = checked.storage.resolve_url()?;
                 check_listeners_tls(&checked)?;
+                // The URL parsed and its TLS's CA file read, as a start would,
+                // short of connecting (the pool opens connections when used).
+                if let Some(url) = &url {
+                    crossdesk_database::pool(&crossdesk_database::Target {
+                        url,
+                        ca_file: checked.storage.ca_file.as_deref(),
+                        application_name: "crossdesk check-config",
+                        max_connections: 1,
+                    })
+                    .context("storage")?;
+                }
                 if let Some(admin) = &checked.admin {
                     // What `serve` reads of the admin's keys, short of creating a
                     // key file (that is the first start's to do).
