@@ -63,7 +63,7 @@ use crossdesk_proto::{json, pb};
 use endpoint::{Endpoint, env_secret};
 use queue::{Claim, Queue, QueueError};
 use types::{Inbound, Rejection};
-use worker::work;
+use worker::supervised;
 
 /// Why the bridge could not start.
 #[derive(Debug, thiserror::Error)]
@@ -142,7 +142,10 @@ pub async fn run(
         sidecar_token,
     });
     let mut tasks: Vec<_> = (0..bridge.config.queue.workers)
-        .map(|index| tokio::spawn(work(bridge.clone(), format!("{}/{index}", bridge.replica))))
+        .map(|index| {
+            let owner = format!("{}/{index}", bridge.replica);
+            tokio::spawn(supervised(bridge.clone(), owner))
+        })
         .collect();
     tasks.push(tokio::spawn(purge(bridge.clone())));
     let gate = Arc::new(WebhookGate {

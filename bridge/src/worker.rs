@@ -13,6 +13,26 @@ use crate::queue::{self, Batch, Claim, QueueError};
 use crate::types::{Failure, Job, NotePolicy, Rules, Target};
 use crate::{Bridge, rest};
 
+/// Runs a worker, and again (after a second) should it panic: the panic is
+/// logged, and the ticket it held goes to another worker when its lease ends. A
+/// worker lost for good would leave jobs queued that nothing writes back, and
+/// the bridge still answering webhooks as if all were well.
+pub(crate) async fn supervised(bridge: Arc<Bridge>, owner: String) {
+    use futures::FutureExt as _;
+    loop {
+        let run = std::panic::AssertUnwindSafe(work(bridge.clone(), owner.clone()));
+        if let Err(panic) = run.catch_unwind().await {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(worker = %owner, "the worker panicked ({what}); it starts again");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
 /// One worker: claims the ticket of the oldest due job that no worker holds and
 /// writes its batch back (when a later job may go first: the queue's docs), waking
 /// on new jobs and when a retry falls due.
