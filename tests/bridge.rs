@@ -486,6 +486,44 @@ async fn a_retry_after_holds_the_helpdesks_other_tickets_too() {
     assert!(calls.iter().any(|c| c.path.contains("5159")), "{calls:#?}");
 }
 
+/// Two comments on one ticket go back as one batch; the sidecar refuses one
+/// for good (its text is over the sidecar's limit): that one alone goes to the
+/// dead letters, and the other's note is written.
+#[tokio::test]
+async fn an_event_the_sidecar_refuses_does_not_take_its_batch_down() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge_with(&sidecar, &helpdesk.url(), 500).await;
+    zendesk(&bridge, "comment_added_email_customer.json").await;
+    let mut long: serde_json::Value =
+        serde_json::from_slice(&fixture("zendesk/comment_added_email_customer.json"))
+            .expect("JSON");
+    long["id"] = "5d1a3a9e-6c1b-4f8e-9d1e-3a9b7c2d4e10".into();
+    long["event"]["comment"]["id"] = "9876543211".into();
+    long["event"]["comment"]["body"] = "trop long ".repeat(20_000).into();
+    let body = serde_json::to_vec(&long).expect("JSON");
+    let (status, _) = post_zendesk(&bridge, &body, ZENDESK_SECRET, &rfc3339(now())).await;
+    assert_eq!(status, 200);
+    let written = helpdesk.wait_for_ok(1, Duration::from_secs(20)).await;
+    assert!(written[0].path.contains("5158"), "{written:#?}");
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
+    let dead = queue
+        .list(crossdesk_bridge::queue::JobState::Dead)
+        .await
+        .expect("dead letters");
+    assert_eq!(dead.len(), 1, "{dead:#?}");
+    assert!(
+        dead[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("sidecar"),
+        "{dead:#?}"
+    );
+}
+
 #[tokio::test]
 async fn a_helpdesk_down_for_a_while_loses_nothing() {
     let sidecar = sidecar().await;

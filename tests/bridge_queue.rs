@@ -98,6 +98,7 @@ on_both_backends!(
     many_workers_take_every_job_once_and_each_tickets_in_order,
     finished_jobs_are_purged_after_their_retention_and_dead_ones_kept,
     an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on,
+    a_refused_event_leaves_its_batch_alone,
 );
 
 const LEASE: u64 = 60_000;
@@ -258,6 +259,64 @@ async fn due_jobs_of_one_ticket_form_one_batch_that_a_retry_keeps(backend: &Back
     assert_eq!(queue.list(JobState::Done).await.expect("done").len(), 3);
     let next = claim(&queue, "w").await.expect("due");
     assert_eq!(keys(&next), ["b"]);
+}
+
+/// A member the sidecar refuses goes to the dead letters alone and the batch
+/// goes on; a refused lead lets its members go, to be claimed on their own.
+async fn a_refused_event_leaves_its_batch_alone(backend: &Backend) {
+    let queue = backend.open().await;
+    for key in ["a", "b", "c"] {
+        queue
+            .enqueue("zd", &on_ticket(key, "1", false), 0)
+            .await
+            .expect("enqueue");
+    }
+    let batch = claim(&queue, "w").await.expect("due");
+    assert_eq!(keys(&batch), ["a", "b", "c"]);
+    let refused = batch.members[0].id;
+    queue
+        .refuse(&batch.claim, refused, "sidecar: InvalidArgument")
+        .await
+        .expect("refuse");
+    queue.complete(&batch, false).await.expect("done");
+    let dead = queue.list(JobState::Dead).await.expect("dead");
+    let dead: Vec<(&str, Option<&str>)> = dead
+        .iter()
+        .map(|j| (j.job.delivery_key.as_str(), j.last_error.as_deref()))
+        .collect();
+    assert_eq!(dead, [("b", Some("sidecar: InvalidArgument"))]);
+    let mut done: Vec<String> = queue
+        .list(JobState::Done)
+        .await
+        .expect("done")
+        .into_iter()
+        .map(|j| j.job.delivery_key)
+        .collect();
+    done.sort();
+    assert_eq!(done, ["a", "c"]);
+
+    for key in ["d", "e", "f"] {
+        queue
+            .enqueue("zd", &on_ticket(key, "2", false), 0)
+            .await
+            .expect("enqueue");
+    }
+    let batch = claim(&queue, "w").await.expect("due");
+    assert_eq!(keys(&batch), ["d", "e", "f"]);
+    for member in &batch.members {
+        queue
+            .leave_batch(&batch.claim, member.id)
+            .await
+            .expect("leave");
+    }
+    queue
+        .fail(&batch, "sidecar: InvalidArgument", None)
+        .await
+        .expect("dead");
+    let again = claim(&queue, "w")
+        .await
+        .expect("the members, due on their own");
+    assert_eq!(keys(&again), ["e", "f"]);
 }
 
 async fn a_job_waits_out_its_debounce_delay(backend: &Backend) {

@@ -199,8 +199,34 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
     // The batch's actions, in the order its events arrived.
     let mut actions = Vec::new();
     let mut reply = None;
-    for job in std::iter::once(lead).chain(&batch.members) {
-        let response = response_of(bridge, endpoint, &batch.claim, job).await?;
+    let begun = lead.calls_started > 0;
+    for (index, job) in std::iter::once(lead).chain(&batch.members).enumerate() {
+        let response = match response_of(bridge, endpoint, &batch.claim, job).await {
+            Ok(response) => response,
+            // An event the sidecar refuses for good, before any call of the
+            // batch is made: the others need not share its fate.
+            Err(Failure::Permanent(error)) if !begun => {
+                if index == 0 {
+                    // The lead: its members wait for a claim of their own.
+                    for member in &batch.members {
+                        bridge
+                            .queue
+                            .leave_batch(&batch.claim, member.id)
+                            .await
+                            .map_err(queue_failure)?;
+                    }
+                    return Err(Failure::Permanent(error));
+                }
+                tracing::error!(job = job.id, "dead-lettered, apart from its batch: {error}");
+                bridge
+                    .queue
+                    .refuse(&batch.claim, job.id, &error)
+                    .await
+                    .map_err(queue_failure)?;
+                continue;
+            }
+            Err(failure) => return Err(failure),
+        };
         if job.job.agent_reply {
             reply = Some(final_reply(&job.job, &response));
         }

@@ -372,6 +372,18 @@ impl Queue {
         on_backend!(self, q => q.update(claim, id, Update::CallStarted).await)
     }
 
+    /// Takes a job out of the claimed batch, pending: it waits for a later claim
+    /// (its lead failed for good, and it should not share that fate).
+    pub async fn leave_batch(&self, claim: &Claim, id: u64) -> Result<(), QueueError> {
+        on_backend!(self, q => q.update(claim, id, Update::LeaveBatch).await)
+    }
+
+    /// Takes a job out of the claimed batch to the dead-letter list with `error`
+    /// (the sidecar refused its event for good), so that the rest goes on.
+    pub async fn refuse(&self, claim: &Claim, id: u64, error: &str) -> Result<(), QueueError> {
+        on_backend!(self, q => q.update(claim, id, Update::Refused(error)).await)
+    }
+
     /// Records that the call begun last went through.
     pub async fn call_done(&self, claim: &Claim, id: u64) -> Result<(), QueueError> {
         on_backend!(self, q => q.update(claim, id, Update::CallDone).await)
@@ -450,6 +462,10 @@ enum Update<'a> {
     Job(&'a str),
     CallStarted,
     CallDone,
+    /// Out of its batch, pending, to be claimed again on its own.
+    LeaveBatch,
+    /// Out of its batch, dead with this error.
+    Refused(&'a str),
 }
 
 /// How a claimed batch ends its turn: done, pending again (a retry after

@@ -432,6 +432,22 @@ impl PostgresQueue {
                 )
                 .await?
             }
+            Update::LeaveBatch => {
+                tx.execute(
+                    "UPDATE bridge_jobs SET batch_of = NULL WHERE id = $1",
+                    &[&id],
+                )
+                .await?
+            }
+            Update::Refused(error) => {
+                tx.execute(
+                    "UPDATE bridge_jobs SET batch_of = NULL, state = 'dead', last_error = $2,
+                                            attempts = attempts + 1
+                     WHERE id = $1",
+                    &[&id, &error],
+                )
+                .await?
+            }
         };
         tx.commit().await?;
         Ok(())

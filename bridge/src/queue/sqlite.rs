@@ -431,6 +431,13 @@ impl SqliteQueue {
                  WHERE id = ?1",
                 None,
             ),
+            Update::LeaveBatch => ("UPDATE jobs SET batch_of = NULL WHERE id = ?1", None),
+            Update::Refused(error) => (
+                "UPDATE jobs SET batch_of = NULL, state = 'dead', last_error = ?2,
+                        attempts = attempts + 1
+                 WHERE id = ?1",
+                Some(error.to_owned()),
+            ),
         };
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
