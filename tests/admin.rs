@@ -769,6 +769,11 @@ async fn a_suspended_tenant_is_refused_and_a_deleted_one_loses_its_data() {
         .await
         .expect("enable");
     assert_eq!(notes(&send(&server, "acme", "k-5").await), ["count: 1"]);
+    // An event id its former life answered runs again: nothing remembers it,
+    // neither the store nor this process's memory.
+    let again = send(&server, "acme", "k-1").await;
+    assert!(!again.replayed, "{again:?}");
+    assert_eq!(notes(&again), ["count: 2"]);
     // Its admin reads the audit of its present life only; the operator all.
     let actions = |token: &'static str| {
         let mut admin = admin.clone();

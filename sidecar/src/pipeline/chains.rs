@@ -79,6 +79,11 @@ impl Sidecar {
         self.admissions
             .lock()
             .retain(|id, _| tenants.contains_key(id));
+        if current.tenants.keys().any(|id| !tenants.contains_key(id)) {
+            self.responses.forget_tenants(&|id| {
+                current.tenants.contains_key(id) && !tenants.contains_key(id)
+            });
+        }
         tracing::info!(
             version = desired.version,
             tenants = tenants.len(),

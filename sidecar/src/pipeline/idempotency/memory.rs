@@ -74,6 +74,11 @@ impl Memory {
         self.cache.insert(key, Kept { recorded, since });
     }
 
+    /// Forgets every response of the tenants `gone` says are gone.
+    pub(super) fn forget_tenants(&self, gone: &dyn Fn(&str) -> bool) {
+        self.cache.retain(|key, _| !gone(&key.tenant));
+    }
+
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.cache.len()

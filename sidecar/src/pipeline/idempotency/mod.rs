@@ -140,6 +140,13 @@ impl Responses {
         })
     }
 
+    /// Forgets what this process remembers of tenants that are gone (deleted):
+    /// one created again under the same id starts from nothing here too, as in
+    /// the store.
+    pub(crate) fn forget_tenants(&self, gone: &dyn Fn(&str) -> bool) {
+        self.memory.forget_tenants(gone);
+    }
+
     /// Returns once every response queued so far is committed (a graceful stop).
     pub(crate) async fn flush(&self) {
         let Some(durable) = &self.durable else {
