@@ -74,7 +74,7 @@ fn the_container_configurations_parse_and_keep_secrets_in_the_environment() {
     let path = workspace_dir().join("deploy/container/crossdesk.toml");
     let sidecar_text = read("deploy/container/crossdesk.toml");
     // As the container reads it: the variables the Deployment sets, set (the
-    // master key as one: base64 of 32 bytes).
+    // master key as one: base64 of 32 bytes; the database's as a URL).
     let checked = |master_key: &str| {
         let mut check = crossdesk_command();
         check.arg("check-config").arg("--config").arg(&path);
@@ -82,6 +82,11 @@ fn the_container_configurations_parse_and_keep_secrets_in_the_environment() {
             check.env(&name, format!("{name}-0123456789-not-a-secret"));
         }
         check.env("CROSSDESK_MASTER_KEY", master_key);
+        // A URL check-config can parse (it does not connect).
+        check.env(
+            "CROSSDESK_DATABASE_URL",
+            "postgres://crossdesk:not-a-secret@postgres:5432/crossdesk",
+        );
         check.output().expect("crossdesk check-config")
     };
     let output = checked("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
