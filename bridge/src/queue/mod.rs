@@ -237,8 +237,6 @@ pub struct Batch {
 /// Most jobs in one batch.
 const MAX_BATCH: i64 = 20;
 
-/// The key of a ticket: jobs with the same key batch together and are claimed
-/// together.
 /// A job as a listing shows it: its text read when it can be, else left empty
 /// (a job that cannot be read is buried by the next claim that reaches it, its
 /// error saying why), so that one such job does not hide the others.
@@ -249,6 +247,8 @@ fn listed(mut job: QueuedJob, text: &str) -> QueuedJob {
     job
 }
 
+/// The key of a ticket: jobs with the same key batch together and are claimed
+/// together.
 fn ticket_key(endpoint: &str, job: &Job) -> String {
     format!(
         "{endpoint}\u{1f}{}\u{1f}{}",
