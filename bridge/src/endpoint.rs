@@ -86,28 +86,25 @@ impl Endpoint {
     ) -> reqwest::RequestBuilder {
         // A hold set while this request waited for its turn holds it too.
         loop {
-            let held_off = *self
-                .held_off_until
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            match held_off {
-                Some(until) if until > tokio::time::Instant::now() => {
-                    tokio::time::sleep_until(until).await;
-                }
-                _ => {}
+            if let Some(until) = self.held_until() {
+                tokio::time::sleep_until(until).await;
             }
             self.pace.until_ready().await;
-            let still_free = self
-                .held_off_until
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .is_none_or(|until| until <= tokio::time::Instant::now());
-            if still_free {
+            if self.held_until().is_none() {
                 break;
             }
         }
         let url = format!("{}{path}", self.config.base_url.trim_end_matches('/'));
         http.request(method, url).headers(self.auth.clone())
+    }
+
+    /// Until when the helpdesk's requests wait, if that is still to come.
+    fn held_until(&self) -> Option<tokio::time::Instant> {
+        let held = *self
+            .held_off_until
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        held.filter(|until| *until > tokio::time::Instant::now())
     }
 
     /// The helpdesk said to come back after `wait` (a `429`'s or `503`'s

@@ -293,12 +293,7 @@ async fn bounded(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let Ok(_slot) = gate.slots.try_acquire() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(axum::http::header::RETRY_AFTER, QUEUE_RETRY_AFTER_SECS)],
-            "too many deliveries at once; retry\n",
-        )
-            .into_response();
+        return deliver_again_later("too many deliveries at once; retry\n".into());
     };
     match tokio::time::timeout(gate.timeout, next.run(request)).await {
         Ok(response) => response,
@@ -322,12 +317,7 @@ async fn receive(
     let refused = |rejection: Rejection| {
         if let Rejection::InProgress(_) = rejection {
             tracing::info!(endpoint = %name, "{rejection}");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(axum::http::header::RETRY_AFTER, QUEUE_RETRY_AFTER_SECS)],
-                format!("{rejection}\n"),
-            )
-                .into_response();
+            return deliver_again_later(format!("{rejection}\n"));
         }
         if let Rejection::Replayed(_) = rejection {
             // Signed by the helpdesk: its redelivery (our answer lost on the way)
@@ -375,19 +365,21 @@ async fn receive(
         }
     }
     if answer.0 == StatusCode::SERVICE_UNAVAILABLE {
-        // Zendesk delivers a 503 again only when it says when, within a minute.
-        return (
-            answer.0,
-            [(axum::http::header::RETRY_AFTER, QUEUE_RETRY_AFTER_SECS)],
-            answer.1,
-        )
-            .into_response();
+        return deliver_again_later(answer.1);
     }
     answer.into_response()
 }
 
-/// When a helpdesk may deliver again a webhook the queue could not take.
-const QUEUE_RETRY_AFTER_SECS: &str = "10";
+/// A delivery not taken now: `503` with `Retry-After`, for Zendesk delivers a
+/// 503 again only when it says when, within a minute.
+fn deliver_again_later(text: String) -> axum::response::Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, "10")],
+        text,
+    )
+        .into_response()
+}
 
 /// Refuses, at the webhook, an event the sidecar would refuse for its sizes or
 /// time (an over-long id or field from the payload), rather than queueing a job

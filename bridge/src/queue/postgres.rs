@@ -125,6 +125,12 @@ fn row_fields(row: &tokio_postgres::Row) -> Result<(QueuedJob, &str), QueueError
     Ok((job, row.try_get(2)?))
 }
 
+/// Sends job $1 to the dead-letter list by itself, out of any batch, with the
+/// error $2.
+const DEAD_ALONE: &str = "UPDATE bridge_jobs SET batch_of = NULL, state = 'dead', last_error = $2,
+                                        attempts = attempts + 1
+                          WHERE id = $1";
+
 /// Sends a job whose row cannot be read (written by another version, or by
 /// hand) to the dead-letter list with the reason, as the SQLite queue does.
 async fn bury(
@@ -137,13 +143,8 @@ async fn bury(
         job = id,
         "an unreadable job goes to the dead-letter list: {error}"
     );
-    tx.execute(
-        "UPDATE bridge_jobs SET state = 'dead', batch_of = NULL, attempts = attempts + 1,
-                last_error = $2
-         WHERE id = $1",
-        &[&id, &format!("unreadable job: {error}")],
-    )
-    .await?;
+    tx.execute(DEAD_ALONE, &[&id, &format!("unreadable job: {error}")])
+        .await?;
     Ok(())
 }
 
@@ -439,15 +440,7 @@ impl PostgresQueue {
                 )
                 .await?
             }
-            Update::Refused(error) => {
-                tx.execute(
-                    "UPDATE bridge_jobs SET batch_of = NULL, state = 'dead', last_error = $2,
-                                            attempts = attempts + 1
-                     WHERE id = $1",
-                    &[&id, &error],
-                )
-                .await?
-            }
+            Update::Refused(error) => tx.execute(DEAD_ALONE, &[&id, &error]).await?,
         };
         tx.commit().await?;
         Ok(())

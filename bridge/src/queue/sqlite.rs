@@ -164,6 +164,12 @@ fn finish_row((mut job, text): (QueuedJob, String)) -> Result<QueuedJob, QueueEr
     Ok(job)
 }
 
+/// Sends job ?1 to the dead-letter list by itself, out of any batch, with the
+/// error ?2.
+const DEAD_ALONE: &str = "UPDATE jobs SET batch_of = NULL, state = 'dead', last_error = ?2,
+                                 attempts = attempts + 1
+                          WHERE id = ?1";
+
 /// Sends a job whose text cannot be read (written by another version, or by
 /// hand) to the dead-letter list with the reason, rather than let it stop every
 /// claim that reaches it. Replayed, it is read again.
@@ -173,9 +179,7 @@ fn bury(tx: &rusqlite::Transaction<'_>, id: u64, error: &QueueError) -> Result<(
         "an unreadable job goes to the dead-letter list: {error}"
     );
     tx.execute(
-        "UPDATE jobs SET state = 'dead', batch_of = NULL, attempts = attempts + 1,
-                last_error = ?2
-         WHERE id = ?1",
+        DEAD_ALONE,
         params![to_i64(id), format!("unreadable job: {error}")],
     )?;
     Ok(())
@@ -432,12 +436,7 @@ impl SqliteQueue {
                 None,
             ),
             Update::LeaveBatch => ("UPDATE jobs SET batch_of = NULL WHERE id = ?1", None),
-            Update::Refused(error) => (
-                "UPDATE jobs SET batch_of = NULL, state = 'dead', last_error = ?2,
-                        attempts = attempts + 1
-                 WHERE id = ?1",
-                Some(error.to_owned()),
-            ),
+            Update::Refused(error) => (DEAD_ALONE, Some(error.to_owned())),
         };
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
