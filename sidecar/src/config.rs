@@ -803,18 +803,14 @@ impl Config {
                 "server.concurrency_per_connection",
                 self.server.concurrency_per_connection == 0,
             ),
-            ("limits.timeout_ms", self.limits.timeout_ms == 0),
-            ("limits.max_instances", self.limits.max_instances == 0),
-            ("limits.max_output_bytes", self.limits.max_output_bytes == 0),
-            (
-                "limits.max_table_elements",
-                self.limits.max_table_elements == 0,
-            ),
             ("idempotency.ttl_secs", self.idempotency.ttl_secs == 0),
             ("insights.retention_days", self.insights.retention_days == 0),
         ];
         if let Some((field, _)) = zeros.iter().find(|(_, zero)| *zero) {
             return invalid(format!("{field} must be above 0"));
+        }
+        if let Some(field) = self.limits.zero_field() {
+            return invalid(format!("limits.{field} must be above 0"));
         }
         Ok(())
     }

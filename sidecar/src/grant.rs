@@ -326,13 +326,7 @@ pub fn validate<'p>(
                 return Err(above_tenant_admin_ceiling(field, value.into(), max.into()));
             }
             if operators_quota && value > was {
-                return Err(invalid(
-                    field,
-                    format!(
-                        "{value} is above {was}, which the operator set: an admin of some \
-                         tenants may lower it, not raise it"
-                    ),
-                ));
+                return Err(above_operators(field, value.into(), was.into()));
             }
         }
     }
@@ -505,13 +499,7 @@ pub fn validate<'p>(
 fn check_limits(at: &str, overrides: &LimitOverrides, bounds: &Bounds) -> Result<(), GrantError> {
     let limits = bounds.limits.with(overrides);
     let ceiling = &bounds.ceiling;
-    let zero = [
-        ("timeout_ms", limits.timeout_ms == 0),
-        ("max_instances", limits.max_instances == 0),
-        ("max_output_bytes", limits.max_output_bytes == 0),
-        ("max_table_elements", limits.max_table_elements == 0),
-    ];
-    if let Some((field, _)) = zero.iter().find(|(_, zero)| *zero) {
+    if let Some(field) = limits.zero_field() {
         return Err(invalid(format!("{at}.limits.{field}"), "must be above 0"));
     }
     if limits.max_memory_bytes < 64 << 10 {
@@ -563,6 +551,16 @@ fn above_tenant_admin_ceiling(field: &str, value: u64, max: u64) -> GrantError {
     )
 }
 
+fn above_operators(field: &str, value: u64, was: u64) -> GrantError {
+    invalid(
+        field,
+        format!(
+            "{value} is above {was}, which the operator set: an admin of some tenants may \
+             lower it, not raise it"
+        ),
+    )
+}
+
 fn relaxed_isolation(field: String) -> GrantError {
     invalid(
         field,
@@ -609,13 +607,7 @@ fn check_tenant_admin_limits(
             ));
         }
         if let Some(old) = old.filter(|old| operators && value > *old) {
-            return Err(invalid(
-                format!("{at}.limits.{field}"),
-                format!(
-                    "{value} is above {old}, which the operator set: an admin of some \
-                     tenants may lower it, not raise it"
-                ),
-            ));
+            return Err(above_operators(&format!("{at}.limits.{field}"), value, old));
         }
     }
     Ok(())

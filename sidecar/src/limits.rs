@@ -106,6 +106,19 @@ pub struct LimitOverrides {
 }
 
 impl Limits {
+    /// The first limit that is zero, where zero would fail every call (no time,
+    /// no instance, no output, no table), by its field name.
+    pub fn zero_field(&self) -> Option<&'static str> {
+        [
+            ("timeout_ms", self.timeout_ms == 0),
+            ("max_instances", self.max_instances == 0),
+            ("max_output_bytes", self.max_output_bytes == 0),
+            ("max_table_elements", self.max_table_elements == 0),
+        ]
+        .into_iter()
+        .find_map(|(field, zero)| zero.then_some(field))
+    }
+
     /// These limits with `overrides` applied.
     pub fn with(self, overrides: &LimitOverrides) -> Limits {
         Limits {
