@@ -66,10 +66,7 @@ pub(crate) async fn run_report(args: ReportCommandArgs) -> Result<()> {
 }
 
 fn has_token(connection: &Connection) -> bool {
-    connection
-        .token
-        .as_deref()
-        .is_some_and(|t| !t.trim().is_empty())
+    Bearer::new(connection.token.as_deref()).is_ok_and(|token| token.is_given())
 }
 
 /// A gRPC error as `CODE: message`, with a hint when no token was given.
