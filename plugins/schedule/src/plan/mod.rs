@@ -41,10 +41,17 @@
 //!    the agent's shifts and never lowers coverage. Rounds repeat while coverage
 //!    rises or hours fall, at most [`IMPROVEMENT_ROUNDS`]; an agent is skipped
 //!    when nobody else came or went in their hours since their last turn.
+//! 3. A second start: first fit (each agent in turn, by id, works each of their
+//!    availability blocks from its start, within the rules), improved the same
+//!    way. The better of the two plans is kept, so a plan never covers less than
+//!    first fit. Best response alone can stall where two agents would have to
+//!    move together, and the greedy start leads there on some rosters.
 //!
 //! Placing or removing an agent in an interval is one augmenting-path search,
-//! O(A·L) for A agents on shift and L languages. Measured: 60 agents, 5
-//! languages and 30-minute intervals take about 0.1 s in a release build.
+//! O(A·L) for A agents on shift and L languages. Measured with the greedy start
+//! alone: 60 agents, 5 languages and 30-minute intervals took about 0.1 s in a
+//! release build; both starts take about three times as long (BENCHMARKS.md,
+//! "Staffing maths").
 //!
 //! **Constraints.** A shift is a run of whole intervals inside one availability
 //! block (the agent's windows, clipped to the week and merged), between the

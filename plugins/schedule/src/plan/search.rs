@@ -1,6 +1,7 @@
-//! The search: lazy greedy placement of candidate shifts ([`Candidate`]), then
-//! local improvement by best response (one agent re-planned at a time by dynamic
-//! programming), and the conversion of the result into a [`Plan`] ([`Scheduler`]).
+//! The search: lazy greedy placement of candidate shifts ([`Candidate`]), and
+//! first fit, each followed by local improvement by best response (one agent
+//! re-planned at a time by dynamic programming), and the conversion of the better
+//! result into a [`Plan`] ([`Scheduler`]).
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -74,8 +75,83 @@ pub(super) struct Scheduler {
 }
 
 impl Scheduler {
+    /// Plans from two starts, each then improved, and keeps the better plan (more
+    /// heads filled, then fewer hours): the greedy's, and first fit's. Best
+    /// response alone can stall where two agents would have to move together
+    /// (one leaves hours another could cover, to take hours only it can), and
+    /// the greedy start leads there on some rosters; first fit is how a team
+    /// plans by hand, so the plan never covers less than that.
     pub(super) fn run(&mut self) {
         self.greedy();
+        self.improve();
+        let greedy = (self.score(), self.take_shifts());
+        self.first_fit();
+        self.improve();
+        if greedy.0 > self.score() {
+            self.take_shifts();
+            for (agent, shifts) in greedy.1.into_iter().enumerate() {
+                for (start, end) in shifts {
+                    self.place(agent, start, end);
+                }
+            }
+        }
+    }
+
+    /// Heads filled, then (reversed) intervals worked: the larger, the better.
+    fn score(&self) -> (u32, std::cmp::Reverse<usize>) {
+        (
+            self.covered(),
+            std::cmp::Reverse(self.used.iter().sum::<usize>()),
+        )
+    }
+
+    /// Takes every agent off every shift; returns the shifts, by agent.
+    fn take_shifts(&mut self) -> Vec<Vec<(usize, usize)>> {
+        let mut taken = Vec::with_capacity(self.shifts.len());
+        for agent in 0..self.shifts.len() {
+            let shifts = std::mem::take(&mut self.shifts[agent]);
+            for &(s, e) in &shifts {
+                for t in s..e {
+                    self.remove(agent, t);
+                }
+            }
+            self.used[agent] = 0;
+            taken.push(shifts);
+        }
+        taken
+    }
+
+    /// First fit: each agent in turn (by id) works each of their availability
+    /// blocks from its start, for as long as the shift length, their hours left
+    /// and the shifts allowed that day permit.
+    fn first_fit(&mut self) {
+        for agent in 0..self.infos.len() {
+            let n = self.infos[agent].block.len();
+            let mut t = 0;
+            while t < n {
+                let Some(block) = self.infos[agent].block[t] else {
+                    t += 1;
+                    continue;
+                };
+                t = block.1;
+                let info = &self.infos[agent];
+                let (lo, hi) = self.lengths(block);
+                let len = hi.min(info.budget.saturating_sub(self.used[agent]));
+                let day = info.day[block.0];
+                let today = self.shifts[agent]
+                    .iter()
+                    .filter(|&&(s, _)| info.day[s] == day)
+                    .count();
+                if len > 0 && len >= lo && today < self.max_per_day {
+                    self.place(agent, block.0, block.0 + len);
+                }
+            }
+        }
+    }
+
+    /// Best response, agent by agent, in rounds while coverage rises or hours
+    /// fall (at most [`IMPROVEMENT_ROUNDS`]).
+    fn improve(&mut self) {
         for _ in 0..IMPROVEMENT_ROUNDS {
             let before = (self.covered(), self.used.iter().sum::<usize>());
             for agent in 0..self.infos.len() {
