@@ -7,7 +7,9 @@
 #
 # The pid file and the log live in $APERTIUM_RUN_DIR (default target/apertium).
 # With APERTIUM_OWNER_PID set, start also leaves a watcher that runs stop once that
-# process has exited: a test run shares one server and cannot stop it itself.
+# process has exited: a test run shares one server and cannot stop it itself. With
+# APERTIUM_REMOVE_RUN_DIR=1 too, the watcher then removes the run directory (a
+# temporary one its owner could not remove, the server being alive until then).
 set -euo pipefail
 
 # Every pair Debian ships that joins the others through a pivot (English, Spanish,
@@ -151,11 +153,11 @@ start() {
   if [ -n "${APERTIUM_OWNER_PID:-}" ]; then
     # Stops the server once the owner (a test run sharing it) has exited;
     # detached and silent so the caller is not kept waiting on our output.
-    local owner="$APERTIUM_OWNER_PID"
+    local owner="$APERTIUM_OWNER_PID" remove="${APERTIUM_REMOVE_RUN_DIR:-0}"
     [[ "$owner" =~ ^[0-9]+$ ]] || usage
     APERTIUM_RUN_DIR="$RUN_DIR" setsid bash -c \
-      'tail --pid="$1" -f /dev/null; exec bash "$2" stop' sh "$owner" "$0" \
-      >/dev/null 2>&1 </dev/null &
+      'tail --pid="$1" -f /dev/null; bash "$2" stop; [ "$3" != 1 ] || rm -rf "$APERTIUM_RUN_DIR"' \
+      sh "$owner" "$0" "$remove" >/dev/null 2>&1 </dev/null &
   fi
   echo "apertium-apy listening on 127.0.0.1:$port (pid $(cat "$PID_FILE"))" >&2
 }

@@ -34,7 +34,8 @@ pub struct Apertium {
 impl Apertium {
     /// The APy this test process shares (it loads every pair once, which takes
     /// seconds), started on first use and stopped by the script's watcher when the
-    /// process exits. Tests that count requests put an [`EngineFront`] before it.
+    /// process exits; the watcher removes its run directory too (a static is never
+    /// dropped). Tests that count requests put an [`EngineFront`] before it.
     pub fn shared() -> &'static Apertium {
         static SHARED: std::sync::OnceLock<Apertium> = std::sync::OnceLock::new();
         SHARED.get_or_init(|| Self::launch(Some(std::process::id())))
@@ -48,11 +49,14 @@ impl Apertium {
 
     fn launch(owner: Option<u32>) -> Apertium {
         let script = workspace().join("scripts/apertium.sh");
-        let run_dir = tempfile::tempdir().expect("temp dir");
+        let mut run_dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let mut command = std::process::Command::new("bash");
         if let Some(owner) = owner {
-            command.env("APERTIUM_OWNER_PID", owner.to_string());
+            command
+                .env("APERTIUM_OWNER_PID", owner.to_string())
+                .env("APERTIUM_REMOVE_RUN_DIR", "1");
+            run_dir.disable_cleanup(true);
         }
         let status = command
             .arg(&script)
