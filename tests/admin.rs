@@ -704,6 +704,87 @@ async fn both_apis_refuse_the_wrong_credentials_and_other_tenants() {
     }
 }
 
+/// Replica `b` never sees `acme` deleted: it is deleted and created again through
+/// `a` while `b` does not reload. Yet when `b` reloads, no warm instance, cached
+/// result or remembered response of the former `acme` serves the new one.
+#[tokio::test]
+async fn a_tenant_created_again_is_new_to_a_replica_that_missed_its_deletion() {
+    let url = crossdesk_integration_tests::postgres::TestPostgres::fresh_database().await;
+    // Neither polls the store: each reloads after its own admin changes only.
+    let storage = format!("[storage]\nurl = \"{url}\"\npoll_ms = 3600000\n");
+    let config = managed("", &["plugin-cache-unstable"], &storage);
+    let a = TestServer::start(&config).await;
+    let b = TestServer::start(&config).await;
+    let (mut admin_a, mut admin_b) = (a.admin().await, b.admin().await);
+    let create = |id: &str| {
+        as_admin(
+            OPS,
+            pb::CreateTenantRequest {
+                tenant_id: id.into(),
+            },
+        )
+    };
+    let plugin = "plugin-cache-unstable";
+    let send_b = |id: &'static str, text: &'static str| {
+        let b = &b;
+        async move {
+            let response = b
+                .client()
+                .await
+                .handle_event(request(customer_message("acme", id, text)))
+                .await
+                .unwrap_or_else(|e| panic!("event {id}: {e:?}"))
+                .into_inner();
+            let hit = !response.outcomes.is_empty() && outcome(&response, plugin).cache_hit;
+            (notes(&response).join(""), hit, response.replayed)
+        }
+    };
+    admin_b.create_tenant(create("acme")).await.expect("create");
+    let attach = |admin: &mut AdminServiceClient<Channel>| {
+        let mut admin = admin.clone();
+        async move {
+            admin
+                .configure_plugin(as_admin(OPS, configure("acme", plugin)))
+                .await
+                .expect("attach")
+        }
+    };
+    attach(&mut admin_b).await;
+    assert_eq!(send_b("k-1", "one").await, ("call 1".into(), false, false));
+    assert_eq!(send_b("k-2", "two").await, ("call 2".into(), false, false));
+    assert_eq!(send_b("k-3", "one").await, ("call 1".into(), true, false));
+
+    let acme = pb::TenantRef {
+        tenant_id: "acme".into(),
+    };
+    admin_a
+        .delete_tenant(as_admin(OPS, acme))
+        .await
+        .expect("delete");
+    admin_a.create_tenant(create("acme")).await.expect("again");
+    attach(&mut admin_a).await;
+    // `b` reloads after a change of its own, and finds `acme` as it was, but for
+    // its incarnation.
+    admin_b
+        .create_tenant(create("globex"))
+        .await
+        .expect("reload");
+
+    // Computed, on a fresh instance: not the former tenant's cached result, nor
+    // its warm instance.
+    assert_eq!(send_b("k-4", "one").await, ("call 1".into(), false, false));
+    assert_eq!(
+        send_b("k-5", "three").await,
+        ("call 2".into(), false, false)
+    );
+    // An event id of the former life is not replayed from `b`'s memory.
+    let (_, _, replayed) = send_b("k-2", "two").await;
+    assert!(
+        !replayed,
+        "k-2 answered from the deleted tenant's responses"
+    );
+}
+
 #[tokio::test]
 async fn a_suspended_tenant_is_refused_and_a_deleted_one_loses_its_data() {
     let server = TestServer::start(&managed(

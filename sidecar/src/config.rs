@@ -556,6 +556,9 @@ impl TenantConfig {
     /// where the file gives them, still inside: see `control::tenant_from_config`).
     pub fn doc(&self) -> crate::grant::TenantDoc {
         crate::grant::TenantDoc {
+            // Given when the control plane stores it (a tenant of the file alone
+            // lives as long as the process).
+            incarnation: String::new(),
             suspended: self.suspended,
             suspended_by_operator: self.suspended,
             quota: self.quota,

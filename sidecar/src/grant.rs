@@ -63,6 +63,13 @@ pub fn check_tenant_id(id: &str) -> Result<(), String> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantDoc {
+    /// Drawn at random when the tenant is created: a tenant deleted and created
+    /// again under its id is another tenant to everything a process keeps (warm
+    /// instances, cached results, remembered responses), even on a replica that
+    /// never saw the deletion. Empty in tenants of the configuration file alone,
+    /// and in those created before it existed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub incarnation: String,
     #[serde(default)]
     pub suspended: bool,
     /// The suspension is the operator's (the configuration file, an admin of every

@@ -21,7 +21,7 @@ impl From<ControlError> for Status {
             ControlError::Conflict(_) => Status::aborted(message),
             ControlError::Signature(_) => Status::permission_denied(message),
             ControlError::Plugin(_) => Status::invalid_argument(message),
-            ControlError::Secret(_) | ControlError::Store(_) => {
+            ControlError::Secret(_) | ControlError::Store(_) | ControlError::Randomness(_) => {
                 tracing::error!("admin change failed: {message}");
                 Status::internal(message)
             }

@@ -84,6 +84,15 @@ pub enum ControlError {
     Secret(#[from] SecretError),
     #[error(transparent)]
     Store(StoreError),
+    #[error("no randomness for a new tenant's incarnation: {0}")]
+    Randomness(getrandom::Error),
+}
+
+/// A new tenant's [`TenantDoc::incarnation`]: 128 random bits, in hex.
+fn new_incarnation() -> Result<String, ControlError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(ControlError::Randomness)?;
+    Ok(hex::encode(bytes))
 }
 
 impl From<StoreError> for ControlError {
@@ -323,7 +332,8 @@ impl ControlPlane {
         }
         let mut ids = Vec::new();
         for tenant in &config.tenants {
-            let (doc, secrets) = tenant_from_config(tenant)?;
+            let (mut doc, secrets) = tenant_from_config(tenant)?;
+            doc.incarnation = new_incarnation()?;
             validate_tenant(&doc, &plugins, &self.bounds, Granter::Operator)
                 .map_err(|e| in_tenant(&tenant.id, e))?;
             for (plugin, values) in secrets {

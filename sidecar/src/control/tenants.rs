@@ -19,7 +19,10 @@ impl ControlPlane {
     /// Creates an empty tenant.
     pub async fn create_tenant(&self, actor: &str, id: &str) -> Result<TenantState, ControlError> {
         check_tenant_id(id)?;
-        let doc = TenantDoc::default();
+        let doc = TenantDoc {
+            incarnation: new_incarnation()?,
+            ..TenantDoc::default()
+        };
         let audit = NewAuditEntry {
             actor: actor.to_owned(),
             tenant: Some(id.to_owned()),

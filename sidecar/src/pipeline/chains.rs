@@ -22,8 +22,9 @@ pub(super) struct Step {
     pub(super) grant: Arc<Grant>,
     pub(super) fail_closed: bool,
     /// Hash of all the tenant granted this plugin under this name (settings,
-    /// hosts, secrets and their values, storage, limits), part of the cache key:
-    /// results computed under one grant are never served under another.
+    /// hosts, secrets and their values, storage, limits) and of the tenant's
+    /// incarnation, part of the cache key: results computed under one grant, or
+    /// for a tenant since deleted, are never served under another.
     pub(super) grant_hash: [u8; 32],
 }
 
@@ -38,6 +39,8 @@ pub(super) struct Tenant {
     pub(super) insight_rules: crate::insights::TenantRules,
     /// Hash of everything the tenant was built from, to reuse it when unchanged.
     pub(super) fingerprint: [u8; 32],
+    /// See [`TenantDoc::incarnation`].
+    pub(super) incarnation: String,
 }
 
 /// What runs, as of one control version.
@@ -79,10 +82,15 @@ impl Sidecar {
         self.admissions
             .lock()
             .retain(|id, _| tenants.contains_key(id));
-        if current.tenants.keys().any(|id| !tenants.contains_key(id)) {
-            self.responses.forget_tenants(&|id| {
-                current.tenants.contains_key(id) && !tenants.contains_key(id)
-            });
+        // Gone: deleted, or deleted and created again (another incarnation), even
+        // if this process missed the moment it was not there.
+        let gone = |id: &str| match (current.tenants.get(id), tenants.get(id)) {
+            (Some(was), Some(is)) => was.incarnation != is.incarnation,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if current.tenants.keys().any(|id| gone(id)) {
+            self.responses.forget_tenants(&gone);
         }
         tracing::info!(
             version = desired.version,
@@ -124,7 +132,7 @@ impl Sidecar {
             let secrets = named_secrets(grant, stored);
             let step = Arc::new(make_step(
                 &self.bounds,
-                id,
+                (id, &doc.incarnation),
                 grant.isolation.max(doc.isolation),
                 grant,
                 plugin,
@@ -164,6 +172,7 @@ impl Sidecar {
                 business_hours: doc.business_hours.clone(),
             },
             fingerprint,
+            incarnation: doc.incarnation.clone(),
         })
     }
 }
@@ -184,10 +193,10 @@ fn named_secrets(grant: &GrantDoc, stored: &[SecretValue]) -> Vec<SecretValue> {
 }
 
 /// Builds a tenant's step from its (validated) grant: the limits, storage, settings
-/// and outbound policy the plugin gets.
+/// and outbound policy the plugin gets. `tenant`: its id and incarnation.
 fn make_step(
     bounds: &Bounds,
-    tenant: &str,
+    (tenant, incarnation): (&str, &str),
     isolation: runtime::Isolation,
     grant: &GrantDoc,
     plugin: Arc<LoadedPlugin>,
@@ -243,13 +252,15 @@ fn make_step(
         }),
         plugin,
         fail_closed: grant.fail_closed,
-        grant_hash: grant_hash(grant, secrets),
+        grant_hash: grant_hash(incarnation, grant, secrets),
     })
 }
 
 /// See [`Step::grant_hash`]; `secrets` are the values the grant names.
-fn grant_hash(grant: &GrantDoc, secrets: &[SecretValue]) -> [u8; 32] {
+fn grant_hash(incarnation: &str, grant: &GrantDoc, secrets: &[SecretValue]) -> [u8; 32] {
     let mut hasher = Sha256::new();
+    hasher.update((incarnation.len() as u64).to_le_bytes());
+    hasher.update(incarnation.as_bytes());
     hasher.update(serde_json::to_vec(grant).unwrap_or_default());
     for secret in secrets {
         for part in [&secret.host, &secret.header, &secret.value] {
@@ -334,7 +345,7 @@ mod tests {
     }
 
     #[test]
-    fn cached_results_are_keyed_by_the_whole_grant() {
+    fn cached_results_are_keyed_by_the_whole_grant_and_the_tenants_incarnation() {
         let secret = |value: &str| SecretValue {
             host: "api.deepl.com".into(),
             header: "authorization".into(),
@@ -343,8 +354,8 @@ mod tests {
         let mut base = GrantDoc::new("mt");
         base.allowed_hosts = vec!["api.deepl.com".into()];
         base.secrets = vec![SecretRef::named("api.deepl.com", "authorization")];
-        let key = grant_hash(&base, &[secret("k1")]);
-        assert_eq!(key, grant_hash(&base.clone(), &[secret("k1")]));
+        let key = grant_hash("i1", &base, &[secret("k1")]);
+        assert_eq!(key, grant_hash("i1", &base.clone(), &[secret("k1")]));
 
         // The same component under another name, another secret value, another
         // host, a lower output limit, storage: each a grant of its own.
@@ -361,13 +372,17 @@ mod tests {
         let mut set = base.clone();
         set.settings.insert("engine".into(), "deepl".into());
         for (what, other) in [
-            ("name", grant_hash(&renamed, &[secret("k1")])),
-            ("secret value", grant_hash(&base, &[secret("k2")])),
-            ("no secret", grant_hash(&base, &[])),
-            ("hosts", grant_hash(&more_hosts, &[secret("k1")])),
-            ("limits", grant_hash(&limited, &[secret("k1")])),
-            ("storage", grant_hash(&stored, &[secret("k1")])),
-            ("settings", grant_hash(&set, &[secret("k1")])),
+            ("name", grant_hash("i1", &renamed, &[secret("k1")])),
+            ("secret value", grant_hash("i1", &base, &[secret("k2")])),
+            ("no secret", grant_hash("i1", &base, &[])),
+            ("hosts", grant_hash("i1", &more_hosts, &[secret("k1")])),
+            ("limits", grant_hash("i1", &limited, &[secret("k1")])),
+            ("storage", grant_hash("i1", &stored, &[secret("k1")])),
+            ("settings", grant_hash("i1", &set, &[secret("k1")])),
+            (
+                "tenant created again",
+                grant_hash("i2", &base, &[secret("k1")]),
+            ),
         ] {
             assert_ne!(key, other, "{what}");
         }
