@@ -5,7 +5,6 @@
 //! the configuration installs. (`scripts/deploy-check.sh`, run by `make test`, lints
 //! the Dockerfile and validates the manifests against the Kubernetes schemas.)
 
-use crossdesk_bridge::BridgeConfig;
 use crossdesk_integration_tests::{crossdesk_command, workspace_dir};
 
 fn read(path: &str) -> String {
@@ -124,7 +123,49 @@ fn the_container_configurations_parse_and_keep_secrets_in_the_environment() {
         !sidecar_text.contains("token ="),
         "no token is written in the file"
     );
-    BridgeConfig::parse(&read("deploy/container/bridge.toml")).expect("the bridge reads it");
+}
+
+#[test]
+fn the_bridges_container_configuration_passes_its_check() {
+    let path = workspace_dir().join("deploy/container/bridge.toml");
+    let names = env_names(&read("deploy/container/bridge.toml"));
+    // As the container reads it, but for `changed` (a variable's value, or unset).
+    let check = |changed: Option<(&str, Option<&str>)>| {
+        let mut check = crossdesk_command();
+        check
+            .args(["bridge", "check-config", "--config"])
+            .arg(&path);
+        for name in &names {
+            check.env(name, format!("{name}-0123456789-not-a-secret"));
+        }
+        // A URL check-config can parse (it does not connect).
+        check.env(
+            "CROSSDESK_DATABASE_URL",
+            "postgres://crossdesk:not-a-secret@postgres:5432/crossdesk",
+        );
+        match changed {
+            Some((name, Some(value))) => check.env(name, value),
+            Some((name, None)) => check.env_remove(name),
+            None => &mut check,
+        };
+        let output = check.output().expect("crossdesk bridge check-config");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stdout, stderr)
+    };
+    let (ok, stdout, stderr) = check(None);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("valid (1 endpoints)"), "{stdout}");
+    // Each variable is read, as `bridge serve` would, and named when unset.
+    for name in &names {
+        let (ok, _, stderr) = check(Some((name, None)));
+        assert!(!ok, "{name} unset");
+        assert!(stderr.contains(name.as_str()), "{name}: {stderr}");
+    }
+    // The queue's URL is parsed, not only present.
+    let (ok, _, stderr) = check(Some(("CROSSDESK_DATABASE_URL", Some("postgres://[::1"))));
+    assert!(!ok, "a URL that does not parse");
+    assert!(stderr.contains("queue"), "{stderr}");
 }
 
 #[test]

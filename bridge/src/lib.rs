@@ -114,18 +114,7 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), BridgeError> {
-    let endpoints = config
-        .endpoints
-        .iter()
-        .map(|e| Ok((e.name.clone(), Endpoint::new(e)?)))
-        .collect::<Result<HashMap<_, _>, BridgeError>>()?;
-    let sidecar_token = config
-        .sidecar_token_env
-        .as_deref()
-        .map(|var| env_secret(var, "sidecar token", "(bridge)"))
-        .transpose()?;
-    let http = rest::client(Duration::from_millis(config.request_timeout_ms))?;
-    let sidecar = sidecar_endpoint(&config)?;
+    let prepared = Prepared::from(&config)?;
     let lookups = rest::lookup_cache(Duration::from_secs(config.lookup_cache_secs));
     let queue = Queue::open(&config.queue, &config.data_dir).await?;
     queue.drop_stale_claims().await?;
@@ -135,11 +124,11 @@ pub async fn run(
         claims: std::sync::Mutex::new(Vec::new()),
         lookups,
         config,
-        endpoints,
+        endpoints: prepared.endpoints,
         wake: Notify::new(),
-        http,
-        sidecar,
-        sidecar_token,
+        http: prepared.http,
+        sidecar: prepared.sidecar,
+        sidecar_token: prepared.sidecar_token,
     });
     let mut tasks: Vec<_> = (0..bridge.config.queue.workers)
         .map(|index| {
@@ -214,6 +203,43 @@ async fn purge(bridge: Arc<Bridge>) {
 /// and no step waits forever: the connection's set-up, the call (a sidecar that
 /// hangs, or whose node vanished, would hold the ticket's lease renewed for as
 /// long), and a silent peer noticed by HTTP/2 pings.
+/// What a start reads besides the queue: the secrets the configuration names
+/// (from the environment), the files of its TLS, the clients built with them.
+struct Prepared {
+    endpoints: HashMap<String, Endpoint>,
+    sidecar_token: Option<String>,
+    http: reqwest::Client,
+    sidecar: tonic::transport::Endpoint,
+}
+
+impl Prepared {
+    fn from(config: &BridgeConfig) -> Result<Prepared, BridgeError> {
+        Ok(Prepared {
+            endpoints: config
+                .endpoints
+                .iter()
+                .map(|e| Ok((e.name.clone(), Endpoint::new(e)?)))
+                .collect::<Result<HashMap<_, _>, BridgeError>>()?,
+            sidecar_token: config
+                .sidecar_token_env
+                .as_deref()
+                .map(|var| env_secret(var, "sidecar token", "(bridge)"))
+                .transpose()?,
+            http: rest::client(Duration::from_millis(config.request_timeout_ms))?,
+            sidecar: sidecar_endpoint(config)?,
+        })
+    }
+}
+
+/// Checks a configuration as [`run`] reads it: its secrets set in the
+/// environment, its TLS files readable, the queue's database URL (and CA file)
+/// usable, short of connecting to anything or creating the queue.
+pub fn check(config: &BridgeConfig) -> Result<(), BridgeError> {
+    Prepared::from(config)?;
+    Queue::check(&config.queue)?;
+    Ok(())
+}
+
 fn sidecar_endpoint(config: &BridgeConfig) -> Result<tonic::transport::Endpoint, BridgeError> {
     let invalid = |e: String| BridgeError::Invalid(format!("sidecar '{}': {e}", config.sidecar));
     let mut endpoint = tonic::transport::Endpoint::from_shared(config.sidecar.clone())

@@ -160,6 +160,12 @@ enum BridgeCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Check a bridge configuration as `bridge serve` reads it (the environment
+    /// variables it names must be set), without starting anything.
+    CheckConfig {
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -528,6 +534,15 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
             let queue = open_queue(&BridgeConfig::load(&config)?).await?;
             let replayed = queue.replay(if all { None } else { Some(ids) }).await?;
             println!("{replayed} job(s) queued again");
+        }
+        BridgeCommand::CheckConfig { config: path } => {
+            let config = BridgeConfig::load(&path)?;
+            crossdesk_bridge::check(&config)?;
+            println!(
+                "{}: valid ({} endpoints)",
+                path.display(),
+                config.endpoints.len()
+            );
         }
     }
     Ok(())

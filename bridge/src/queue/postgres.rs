@@ -209,17 +209,22 @@ async fn migrate(pool: &Pool) -> Result<(), QueueError> {
     }
 }
 
+/// The queue's pool: opens no connection until one is used.
+pub(super) fn pool(url: &str, ca_file: Option<&Path>) -> Result<Pool, QueueError> {
+    crossdesk_database::pool(&Target {
+        url,
+        ca_file,
+        application_name: "crossdesk-bridge",
+        max_connections: MAX_CONNECTIONS,
+    })
+    .map_err(|e| QueueError::Config(e.to_string()))
+}
+
 impl PostgresQueue {
     /// Connects to the database of a `postgres://` URL and brings the bridge's
     /// tables up to date.
     pub async fn connect(url: &str, ca_file: Option<&Path>) -> Result<PostgresQueue, QueueError> {
-        let pool = crossdesk_database::pool(&Target {
-            url,
-            ca_file,
-            application_name: "crossdesk-bridge",
-            max_connections: MAX_CONNECTIONS,
-        })
-        .map_err(|e| QueueError::Config(e.to_string()))?;
+        let pool = pool(url, ca_file)?;
         migrate(&pool).await?;
         Ok(PostgresQueue { pool })
     }
