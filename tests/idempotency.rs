@@ -89,6 +89,49 @@ async fn a_graceful_stop_records_every_response_it_gave() {
     }
 }
 
+/// A request that never ends (an admin page's form whose body never comes) holds a
+/// stop for `server.drain_ms` only, not for the admin API's 120 s: then it is cut
+/// off, the responses given are written, and the process exits.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_in_flight_holds_a_stop_for_the_drain_only() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = config(
+        dir.path(),
+        "[server]\ndrain_ms = 300\n[admin]\nlisten = \"127.0.0.1:0\"\n\
+         users = [{ name = \"ops\", token = \"ops-0123456789abcdef\", tenants = [\"*\"] }]\n",
+    );
+    let server = ServerProcess::start(&config, &[]);
+    assert_eq!(notes(&deliver(server.addr, "e-1").await), ["count: 1"]);
+    let mut stalled = tokio::net::TcpStream::connect(server.admin_addr.expect("admin API"))
+        .await
+        .expect("connect");
+    stalled
+        .write_all(
+            b"POST /admin/login HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+              Content-Type: application/x-www-form-urlencoded\r\n\
+              Content-Length: 64\r\nExpect: 100-continue\r\n\r\n",
+        )
+        .await
+        .expect("request head");
+    // The server asks for the body once its handler reads it: the request is in
+    // flight from then on.
+    let mut interim = [0u8; 25];
+    stalled
+        .read_exact(&mut interim)
+        .await
+        .expect("100 Continue");
+    assert!(interim.starts_with(b"HTTP/1.1 100 Continue"), "{interim:?}");
+
+    server.stop_within(std::time::Duration::from_secs(15));
+    let server = ServerProcess::start(&config, &[]);
+    let again = deliver(server.addr, "e-1").await;
+    assert!(
+        again.replayed,
+        "the response given before the stop was written"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_deliveries_to_two_replicas_run_the_plugins_once() {
     let url = TestPostgres::fresh_database().await;

@@ -394,22 +394,39 @@ async fn serve(
         .await;
         stopping_others(served.context("the event API stopped"))
     };
-    let served = match (admin_listener, &config.admin) {
-        (Some(admin_listener), Some(admin)) => {
-            let admin_api = async {
-                let served = crossdesk_sidecar::admin::serve_admin(
-                    sidecar.clone(),
-                    admin,
-                    admin_listener,
-                    until_stopped(stopped.clone()),
-                )
-                .await;
-                stopping_others(served.context("the admin API stopped"))
-            };
-            let (events, admin_api) = tokio::join!(events, admin_api);
-            events.and(admin_api)
+    let serving = async {
+        match (admin_listener, &config.admin) {
+            (Some(admin_listener), Some(admin)) => {
+                let admin_api = async {
+                    let served = crossdesk_sidecar::admin::serve_admin(
+                        sidecar.clone(),
+                        admin,
+                        admin_listener,
+                        until_stopped(stopped.clone()),
+                    )
+                    .await;
+                    stopping_others(served.context("the admin API stopped"))
+                };
+                let (events, admin_api) = tokio::join!(events, admin_api);
+                events.and(admin_api)
+            }
+            _ => events.await,
         }
-        _ => events.await,
+    };
+    // The listeners wait for the requests in flight, and an admin request may
+    // take 120 s: past `drain_ms` they are cut off, so that what follows runs
+    // before a supervisor's grace period ends in SIGKILL.
+    let drain = std::time::Duration::from_millis(config.server.drain_ms);
+    let drained = async {
+        until_stopped(stopped.clone()).await;
+        tokio::time::sleep(drain).await;
+    };
+    let served = tokio::select! {
+        served = serving => served,
+        () = drained => {
+            tracing::warn!(?drain, "requests still in flight after the drain are cut off");
+            Ok(())
+        }
     };
     // Stopped by a signal or by a failure alike: the responses still queued are
     // written and this replica leaves the store, then the failure is reported.

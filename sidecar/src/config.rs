@@ -326,6 +326,9 @@ pub struct ServerSettings {
     pub request_timeout_ms: u64,
     /// Largest number of plugin calls running at once in the whole process.
     pub max_concurrent_calls: u32,
+    /// After a stop signal, how long the requests in flight (on every listener)
+    /// may take to finish before they are cut off and the process stops.
+    pub drain_ms: u64,
     /// TLS for the event API; without it the listener speaks plaintext HTTP/2.
     pub tls: Option<TlsSettings>,
 }
@@ -353,6 +356,7 @@ impl Default for ServerSettings {
             concurrency_per_connection: 256,
             request_timeout_ms: 30_000,
             max_concurrent_calls: 512,
+            drain_ms: 30_000,
             tls: None,
         }
     }

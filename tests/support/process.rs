@@ -147,6 +147,31 @@ impl ServerProcess {
         );
     }
 
+    /// Like [`ServerProcess::stop`], but the process must have exited within
+    /// `limit` (else it is killed, and the test fails).
+    pub fn stop_within(mut self, limit: Duration) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + limit;
+        let exit = loop {
+            if let Some(exit) = self.child.try_wait().expect("wait") {
+                break exit;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "crossdesk serve still runs {limit:?} after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(
+            exit.success(),
+            "crossdesk serve exited with {exit} on SIGTERM"
+        );
+    }
+
     /// Kills the process with SIGKILL (no shutdown, no flushing) and reaps it.
     pub fn kill(mut self) {
         self.child.kill().expect("SIGKILL");
