@@ -291,6 +291,9 @@ fn main() -> Result<()> {
         }
     });
     telemetry.shutdown();
+    // Requests given up at the end of a drain, and blocking work (a report's
+    // build), stop with the runtime: the exit waits for them this long at most.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     result
 }
 
@@ -363,8 +366,11 @@ async fn serve(
         shutdown_signal().await;
         let _ = on_signal.send(true);
     });
+    // The first failure, kept to be reported even when the drain ends first.
+    let failure = std::sync::OnceLock::new();
     let stopping_others = |result: Result<(), anyhow::Error>| {
-        if result.is_err() {
+        if let Err(e) = &result {
+            let _ = failure.set(format!("{e:#}"));
             let _ = stop.send(true);
         }
         result
@@ -414,8 +420,10 @@ async fn serve(
         }
     };
     // The listeners wait for the requests in flight, and an admin request may
-    // take 120 s: past `drain_ms` they are cut off, so that what follows runs
-    // before a supervisor's grace period ends in SIGKILL.
+    // take 120 s: past `drain_ms` after a stop (a signal or a failure) they are
+    // given up, so that what follows runs before a supervisor's grace period ends
+    // in SIGKILL. Their connections close when the runtime stops, and their
+    // callers deliver again.
     let drain = std::time::Duration::from_millis(config.server.drain_ms);
     let drained = async {
         until_stopped(stopped.clone()).await;
@@ -424,8 +432,11 @@ async fn serve(
     let served = tokio::select! {
         served = serving => served,
         () = drained => {
-            tracing::warn!(?drain, "requests still in flight after the drain are cut off");
-            Ok(())
+            tracing::warn!(?drain, "requests still in flight after the drain are given up");
+            match failure.get() {
+                Some(failure) => Err(anyhow::anyhow!("{failure}")),
+                None => Ok(()),
+            }
         }
     };
     // Stopped by a signal or by a failure alike: the responses still queued are

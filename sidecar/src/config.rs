@@ -802,6 +802,8 @@ impl Config {
                 self.server.max_request_bytes == 0,
             ),
             ("server.max_text_bytes", self.server.max_text_bytes == 0),
+            // No drain at all: every stop would cut off requests in flight.
+            ("server.drain_ms", self.server.drain_ms == 0),
             (
                 "server.stream_concurrency",
                 self.server.stream_concurrency == 0,
@@ -1036,6 +1038,7 @@ mod tests {
             ("server", "request_timeout_ms"),
             ("server", "max_concurrent_calls"),
             ("server", "max_text_bytes"),
+            ("server", "drain_ms"),
             ("limits", "max_output_bytes"),
             ("limits", "max_instances"),
             ("idempotency", "ttl_secs"),
