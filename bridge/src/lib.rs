@@ -198,11 +198,6 @@ async fn purge(bridge: Arc<Bridge>) {
     }
 }
 
-/// Where and how the workers call the sidecar. Each job connects anew (behind a
-/// Service that balances connections, jobs spread over the sidecar's replicas),
-/// and no step waits forever: the connection's set-up, the call (a sidecar that
-/// hangs, or whose node vanished, would hold the ticket's lease renewed for as
-/// long), and a silent peer noticed by HTTP/2 pings.
 /// What a start reads besides the queue: the secrets the configuration names
 /// (from the environment), the files of its TLS, the clients built with them.
 struct Prepared {
@@ -240,6 +235,11 @@ pub fn check(config: &BridgeConfig) -> Result<(), BridgeError> {
     Ok(())
 }
 
+/// Where and how the workers call the sidecar. Each job connects anew (behind a
+/// Service that balances connections, jobs spread over the sidecar's replicas),
+/// and no step waits forever: the connection's set-up, the call (a sidecar that
+/// hangs, or whose node vanished, would hold the ticket's lease renewed for as
+/// long), and a silent peer noticed by HTTP/2 pings.
 fn sidecar_endpoint(config: &BridgeConfig) -> Result<tonic::transport::Endpoint, BridgeError> {
     let invalid = |e: String| BridgeError::Invalid(format!("sidecar '{}': {e}", config.sidecar));
     let mut endpoint = tonic::transport::Endpoint::from_shared(config.sidecar.clone())

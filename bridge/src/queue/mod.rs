@@ -289,8 +289,6 @@ macro_rules! on_backend {
 }
 
 impl Queue {
-    /// Opens the configured queue: connects to PostgreSQL and brings its schema up
-    /// to date, or opens (creating) `bridge.db` in `data_dir`.
     /// Checks `settings` as [`Queue::open`] reads them, without opening anything:
     /// a database's URL parsed and its CA file read.
     pub fn check(settings: &QueueSettings) -> Result<(), QueueError> {
@@ -301,6 +299,8 @@ impl Queue {
         Ok(())
     }
 
+    /// Opens the configured queue: connects to PostgreSQL and brings its schema up
+    /// to date, or opens (creating) `bridge.db` in `data_dir`.
     pub async fn open(settings: &QueueSettings, data_dir: &Path) -> Result<Queue, QueueError> {
         settings.check()?;
         match settings.url()? {
