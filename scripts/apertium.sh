@@ -4,12 +4,14 @@
 #   scripts/apertium.sh install      # Debian packages, only those missing (root)
 #   scripts/apertium.sh start PORT   # APy on 127.0.0.1:PORT, in the background
 #   scripts/apertium.sh stop         # stops the server `start` started
+#   scripts/apertium.sh clean        # removes what start left in the run directory
 #
 # The pid file and the log live in $APERTIUM_RUN_DIR (default target/apertium).
 # With APERTIUM_OWNER_PID set, start also leaves a watcher that runs stop once that
 # process has exited: a test run shares one server and cannot stop it itself. With
-# APERTIUM_REMOVE_RUN_DIR=1 too, the watcher then removes the run directory (a
-# temporary one its owner could not remove, the server being alive until then).
+# APERTIUM_REMOVE_RUN_DIR=1 too, the watcher then runs clean: removes what start
+# put in the run directory, and the directory once empty (a temporary one its
+# owner could not remove, the server being alive until then).
 set -euo pipefail
 
 # Every pair Debian ships that joins the others through a pivot (English, Spanish,
@@ -67,7 +69,7 @@ analyser_modes() {
 }
 
 usage() {
-  echo "usage: $0 install | start PORT | stop" >&2
+  echo "usage: $0 install | start PORT | stop | clean" >&2
   exit 2
 }
 
@@ -156,7 +158,7 @@ start() {
     local owner="$APERTIUM_OWNER_PID" remove="${APERTIUM_REMOVE_RUN_DIR:-0}"
     [[ "$owner" =~ ^[0-9]+$ ]] || usage
     APERTIUM_RUN_DIR="$RUN_DIR" setsid bash -c \
-      'tail --pid="$1" -f /dev/null; bash "$2" stop; [ "$3" != 1 ] || rm -rf "$APERTIUM_RUN_DIR"' \
+      'tail --pid="$1" -f /dev/null; bash "$2" stop; [ "$3" != 1 ] || bash "$2" clean' \
       sh "$owner" "$0" "$remove" >/dev/null 2>&1 </dev/null &
   fi
   echo "apertium-apy listening on 127.0.0.1:$port (pid $(cat "$PID_FILE"))" >&2
@@ -177,9 +179,18 @@ stop() {
   rm -f "$PID_FILE"
 }
 
+# Removes what start put in the run directory, then the directory if that left it
+# empty (never anything else: it may be a folder of the caller's).
+clean() {
+  rm -f "$PID_FILE" "$LOG_FILE"
+  rm -rf "$RUN_DIR/nonpairs"
+  rmdir "$RUN_DIR" 2>/dev/null || true
+}
+
 case "${1:-}" in
   install) install ;;
   start) start "${2:-}" ;;
   stop) stop ;;
+  clean) clean ;;
   *) usage ;;
 esac

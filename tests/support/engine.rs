@@ -56,7 +56,6 @@ impl Apertium {
             command
                 .env("APERTIUM_OWNER_PID", owner.to_string())
                 .env("APERTIUM_REMOVE_RUN_DIR", "1");
-            run_dir.disable_cleanup(true);
         }
         let status = command
             .arg(&script)
@@ -70,6 +69,8 @@ impl Apertium {
             "Apertium APy did not start; install it with `bash scripts/apertium.sh install` \
              (`make test` does)"
         );
+        // The owner's watcher removes it once the server has stopped.
+        run_dir.disable_cleanup(owner.is_some());
         Apertium { port, run_dir }
     }
 
