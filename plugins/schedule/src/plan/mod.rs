@@ -84,7 +84,7 @@ use search::Scheduler;
 
 pub use report::render_table;
 
-/// Rounds of the local improvement pass after the first greedy.
+/// Rounds of the local improvement pass after each start (greedy, first fit).
 pub const IMPROVEMENT_ROUNDS: usize = 8;
 
 /// The most languages one plan can hold.

@@ -107,18 +107,9 @@ impl Scheduler {
 
     /// Takes every agent off every shift; returns the shifts, by agent.
     fn take_shifts(&mut self) -> Vec<Vec<(usize, usize)>> {
-        let mut taken = Vec::with_capacity(self.shifts.len());
-        for agent in 0..self.shifts.len() {
-            let shifts = std::mem::take(&mut self.shifts[agent]);
-            for &(s, e) in &shifts {
-                for t in s..e {
-                    self.remove(agent, t);
-                }
-            }
-            self.used[agent] = 0;
-            taken.push(shifts);
-        }
-        taken
+        (0..self.shifts.len())
+            .map(|agent| self.take_agent(agent))
+            .collect()
     }
 
     /// First fit: each agent in turn (by id) works each of their availability
@@ -302,21 +293,38 @@ impl Scheduler {
     }
 
     /// Takes `agent` off and re-plans their week as well as possible with
-    /// everyone else fixed ([`Scheduler::plan_alone`]). Never lowers coverage:
-    /// the agent's old shifts are one of the plans considered.
+    /// everyone else fixed ([`Scheduler::plan_alone`]). Never lowers coverage nor
+    /// adds hours for nothing: the old shifts come back unless the new ones are
+    /// better. (They usually are one of the plans the table considers, but not
+    /// always: it caps the shifts a day at what shifts of the minimum length
+    /// allow, and first fit may start more, shorter ones in short blocks.)
     fn best_response(&mut self, agent: usize) {
         if !self.dp_fits(agent) {
             return;
         }
-        for (s, e) in std::mem::take(&mut self.shifts[agent]) {
+        let before = self.score();
+        let old = self.take_agent(agent);
+        for (s, e) in self.plan_alone(agent) {
+            self.place(agent, s, e);
+        }
+        if self.score() < before {
+            self.take_agent(agent);
+            for (s, e) in old {
+                self.place(agent, s, e);
+            }
+        }
+    }
+
+    /// Takes `agent` off every shift; returns the shifts.
+    fn take_agent(&mut self, agent: usize) -> Vec<(usize, usize)> {
+        let shifts = std::mem::take(&mut self.shifts[agent]);
+        for &(s, e) in &shifts {
             for t in s..e {
                 self.remove(agent, t);
             }
         }
         self.used[agent] = 0;
-        for (s, e) in self.plan_alone(agent) {
-            self.place(agent, s, e);
-        }
+        shifts
     }
 
     /// Dimensions of the single-agent table: (intervals left, shifts per day).
@@ -329,7 +337,7 @@ impl Scheduler {
     }
 
     /// Whether the single-agent table stays small (it always does for sane
-    /// settings; an agent above the limit keeps the greedy's shifts).
+    /// settings; an agent above the limit keeps the shifts the start gave them).
     fn dp_fits(&self, agent: usize) -> bool {
         let (budget, days) = self.dp_dims(agent);
         (self.infos[agent].block.len() + 1) * (budget + 1) * (days + 1) <= MAX_TABLE

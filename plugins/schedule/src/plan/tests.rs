@@ -687,6 +687,30 @@ fn a_plan_fills_as_many_heads_as_first_fit_where_one_agent_cannot_move_alone() {
     assert_eq!(uncovered(&plan), 43, "{:#?}", plan.shifts);
 }
 
+/// Twelve half-hour windows on one day, shorter than the minimum shift: first fit
+/// works each of them, more shifts than the single-agent table allows a day, so
+/// its re-plan fills fewer heads; the agent keeps first fit's shifts.
+#[test]
+fn a_re_plan_that_would_fill_fewer_heads_is_not_kept() {
+    let ws = ts("2026-03-02T00:00Z");
+    let windows: Vec<String> = (0..12)
+        .map(|h| format!("mon {:02}:00-{:02}:30", h * 2, h * 2))
+        .collect();
+    let windows: Vec<&str> = windows.iter().map(String::as_str).collect();
+    let roster = roster(vec![record("a", &["en"], "UTC", &windows, 40.0)]);
+    let requirements = demand(ws, &[("en", 1, &[0], 0, 24)]);
+    let settings = PlanSettings {
+        min_shift_hours: 2.0,
+        max_shift_hours: 4.0,
+        max_shifts_per_day: 12,
+        ..PlanSettings::default()
+    };
+    let plan = schedule_week(&roster, &requirements, ws, &settings).expect("plan");
+    check_plan(&plan, &roster, &requirements, &settings);
+    assert_eq!(plan.shifts.len(), 12, "{:#?}", plan.shifts);
+    assert_eq!(uncovered(&plan), 48 - 12);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
