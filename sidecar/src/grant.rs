@@ -59,9 +59,10 @@ pub fn check_tenant_id(id: &str) -> Result<(), String> {
     }
 }
 
-/// One tenant's settings, as stored (JSON) and shown by the admin API.
+/// One tenant's settings, as stored (JSON) and shown by the admin API. Read from
+/// the store only (the file's tenants are `TenantConfig`s, which refuse unknown
+/// keys): a field a newer replica writes must not make an older one's reads fail.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TenantDoc {
     /// Drawn at random when the tenant is created: a tenant deleted and created
     /// again under its id is another tenant to everything a process keeps (warm

@@ -10,7 +10,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::admission::Admission;
-use super::{BuildError, Sidecar, every_tick};
+use super::{BuildError, KeptAdmission, Sidecar, every_tick};
 use crate::control::{Bounds, Desired, GrantDoc, SecretValue, TenantDoc};
 use crate::runtime::{self, Grant, LoadedPlugin, http::OutboundPolicy};
 use crate::store::Store;
@@ -153,11 +153,22 @@ impl Sidecar {
         let quota = self.bounds.quota.with(&doc.quota);
         let admission = {
             let mut admissions = self.admissions.lock();
+            // Kept across rebuilds while the quota stays, for the same tenant (not
+            // one created again under its id).
             match admissions.get(id) {
-                Some((q, admission)) if *q == quota => admission.clone(),
+                Some(kept) if kept.quota == quota && kept.incarnation == doc.incarnation => {
+                    kept.admission.clone()
+                }
                 _ => {
                     let admission = Arc::new(Admission::new(quota, self.replicas.clone()));
-                    admissions.insert(id.to_owned(), (quota, admission.clone()));
+                    admissions.insert(
+                        id.to_owned(),
+                        KeptAdmission {
+                            quota,
+                            incarnation: doc.incarnation.clone(),
+                            admission: admission.clone(),
+                        },
+                    );
                     admission
                 }
             }

@@ -79,9 +79,10 @@ pub struct Sidecar {
     control: Option<Arc<ControlPlane>>,
     /// One rebuild of the pipelines at a time.
     reload: tokio::sync::Mutex<()>,
-    /// Admission state by tenant, kept across rebuilds while the quota is unchanged
-    /// (a change of settings must not reset a tenant's rate limit).
-    admissions: Mutex<HashMap<String, (Quota, Arc<Admission>)>>,
+    /// Admission state by tenant, kept across rebuilds while the quota and the
+    /// tenant's incarnation are unchanged (a change of settings must not reset a
+    /// tenant's rate limit).
+    admissions: Mutex<HashMap<String, KeptAdmission>>,
     /// How many replicas share the quotas (counted by heartbeats in a shared store).
     replicas: Replicas,
     /// This process's name among the replicas.
@@ -99,6 +100,13 @@ pub struct Sidecar {
     /// (`idempotency`, `ordering`) last this long.
     request_timeout: Duration,
     callers: crate::auth::Callers,
+}
+
+/// A tenant's admission state, with the quota and the incarnation it is for.
+struct KeptAdmission {
+    quota: Quota,
+    incarnation: String,
+    admission: Arc<Admission>,
 }
 
 impl std::fmt::Debug for Sidecar {
