@@ -406,7 +406,8 @@ name = "plugin-noop"
         .await
         .expect("a lower quota");
     // A quota the operator lowers stays theirs: the tenant admin may go lower,
-    // not back up (not even to what they had, within their ceiling).
+    // and back up to it, not above (not even to what they had, within their
+    // ceiling).
     let tenant = admin
         .set_quota(as_admin(OPS, quota(20)))
         .await
@@ -426,6 +427,18 @@ name = "plugin-noop"
         .set_quota(as_admin(ACME_ADMIN, quota(10)))
         .await
         .expect("lower still");
+    admin
+        .set_quota(as_admin(ACME_ADMIN, quota(20)))
+        .await
+        .expect("back up to the operator's");
+    let refused = admin
+        .set_quota(as_admin(ACME_ADMIN, quota(21)))
+        .await
+        .expect_err("above the operator's");
+    assert!(
+        refused.message().contains("above 20, which the operator set"),
+        "{refused:?}"
+    );
     let tenant = admin
         .set_quota(as_admin(OPS, reset))
         .await

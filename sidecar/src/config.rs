@@ -568,13 +568,19 @@ impl TenantConfig {
             quota: self.quota,
             // The file is the operator's.
             quota_by_operator: self.quota != crate::limits::QuotaOverrides::default(),
+            operator_quota: (self.quota != crate::limits::QuotaOverrides::default())
+                .then_some(self.quota),
             plugins: self
                 .plugins
                 .iter()
-                .map(|grant| crate::grant::GrantDoc {
-                    limits_by_operator: grant.limits_by_operator
-                        || grant.limits != crate::limits::LimitOverrides::default(),
-                    ..grant.clone()
+                .map(|grant| {
+                    let by_operator = grant.limits_by_operator
+                        || grant.limits != crate::limits::LimitOverrides::default();
+                    crate::grant::GrantDoc {
+                        limits_by_operator: by_operator,
+                        operator_limits: by_operator.then_some(grant.limits),
+                        ..grant.clone()
+                    }
                 })
                 .collect(),
             pipelines: self.pipelines.clone(),

@@ -85,6 +85,11 @@ pub struct TenantDoc {
     /// quota the operator lowered).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub quota_by_operator: bool,
+    /// The quota as the operator set it, when `quota_by_operator`: what an admin
+    /// of some tenants may lower the quota from, and raise it back to. (Absent in
+    /// documents from before it was kept: the quota itself is the ceiling then.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_quota: Option<QuotaOverrides>,
     /// Plugins in their default order.
     #[serde(default)]
     pub plugins: Vec<GrantDoc>,
@@ -150,6 +155,11 @@ pub struct GrantDoc {
     /// not raise them, nor detach the grant (which would reset them).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub limits_by_operator: bool,
+    /// The limits as the operator set them, when `limits_by_operator`: the
+    /// ceiling of an admin of some tenants (absent: the limits themselves). Kept
+    /// by the control plane; the configuration file's grants set it from `limits`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_limits: Option<LimitOverrides>,
     /// Credentials the host adds to outbound requests; never shown to the plugin.
     #[serde(default)]
     pub secrets: Vec<SecretRef>,
@@ -177,6 +187,7 @@ impl GrantDoc {
             settings: BTreeMap::new(),
             limits: LimitOverrides::default(),
             limits_by_operator: false,
+            operator_limits: None,
             secrets: Vec::new(),
             isolation: Isolation::default(),
         }
@@ -319,9 +330,14 @@ pub fn validate<'p>(
             ("quota.burst", q.burst),
         ]
     };
+    // The operator's quota, as a ceiling for a tenant admin.
     let operators_quota = match granter {
-        Granter::TenantAdmin { before } => before.quota_by_operator,
-        Granter::Operator => false,
+        Granter::TenantAdmin { before } if before.quota_by_operator => Some(
+            bounds
+                .quota
+                .with(before.operator_quota.as_ref().unwrap_or(&before.quota)),
+        ),
+        _ => None,
     };
     for (i, (field, value)) in fields(quota).into_iter().enumerate() {
         if value == 0 {
@@ -333,13 +349,17 @@ pub fn validate<'p>(
             if value > max && value != was {
                 return Err(above_tenant_admin_ceiling(field, value.into(), max.into()));
             }
-            if operators_quota && value > was {
-                return Err(above_operators(field, value.into(), was.into()));
+            if let Some(operators) = operators_quota {
+                let (_, set) = fields(operators)[i];
+                if value > set {
+                    return Err(above_operators(field, value.into(), set.into()));
+                }
             }
         }
     }
     if let Granter::TenantAdmin { before } = granter
-        && doc.quota_by_operator != before.quota_by_operator
+        && (doc.quota_by_operator != before.quota_by_operator
+            || doc.operator_quota != before.operator_quota)
     {
         return Err(invalid(
             "quota",
@@ -446,10 +466,19 @@ pub fn validate<'p>(
             check_tenant_admin_limits(
                 &at,
                 bounds.limits.with(&grant.limits),
-                was.map(|g| (bounds.limits.with(&g.limits), g.limits_by_operator)),
+                was.map(|g| {
+                    let operators = g.limits_by_operator.then(|| {
+                        bounds
+                            .limits
+                            .with(g.operator_limits.as_ref().unwrap_or(&g.limits))
+                    });
+                    (bounds.limits.with(&g.limits), operators)
+                }),
                 bounds,
             )?;
-            if grant.limits_by_operator != was.is_some_and(|g| g.limits_by_operator) {
+            if grant.limits_by_operator != was.is_some_and(|g| g.limits_by_operator)
+                || grant.operator_limits != was.and_then(|g| g.operator_limits)
+            {
                 return Err(invalid(
                     format!("{at}.limits"),
                     "only an admin of every tenant decides whether the limits are the operator's",
@@ -559,12 +588,12 @@ fn above_tenant_admin_ceiling(field: &str, value: u64, max: u64) -> GrantError {
     )
 }
 
-fn above_operators(field: &str, value: u64, was: u64) -> GrantError {
+fn above_operators(field: &str, value: u64, set: u64) -> GrantError {
     invalid(
         field,
         format!(
-            "{value} is above {was}, which the operator set: an admin of some tenants may \
-             lower it, not raise it"
+            "{value} is above {set}, which the operator set: an admin of some tenants may \
+             lower it, and raise it back up to that, not above"
         ),
     )
 }
@@ -582,12 +611,12 @@ fn wide(bytes: usize) -> u64 {
 }
 
 /// Each limit of a grant within the operator's ceiling for tenant admins, or
-/// unchanged from what the grant had (`was`); and, when the operator set the
-/// grant's limits (`was`'s flag), none above what they were.
+/// unchanged from what the grant had (`was`: its limits, and the operator's when
+/// the operator set them); and none above the operator's.
 fn check_tenant_admin_limits(
     at: &str,
     limits: Limits,
-    was: Option<(Limits, bool)>,
+    was: Option<(Limits, Option<Limits>)>,
     bounds: &Bounds,
 ) -> Result<(), GrantError> {
     let fields = |l: &Limits| -> [(&str, u64); 7] {
@@ -603,7 +632,9 @@ fn check_tenant_admin_limits(
     };
     let ceiling = fields(&bounds.tenant_admin_limits);
     let before = was.as_ref().map(|(limits, _)| fields(limits));
-    let operators = was.is_some_and(|(_, by_operator)| by_operator);
+    let operators = was
+        .as_ref()
+        .and_then(|(_, operators)| operators.as_ref().map(fields));
     for (i, (field, value)) in fields(&limits).into_iter().enumerate() {
         let (_, max) = ceiling[i];
         let old = before.map(|b| b[i].1);
@@ -614,8 +645,8 @@ fn check_tenant_admin_limits(
                 max,
             ));
         }
-        if let Some(old) = old.filter(|old| operators && value > *old) {
-            return Err(above_operators(&format!("{at}.limits.{field}"), value, old));
+        if let Some((_, set)) = operators.map(|o| o[i]).filter(|&(_, set)| value > set) {
+            return Err(above_operators(&format!("{at}.limits.{field}"), value, set));
         }
     }
     Ok(())
@@ -860,10 +891,10 @@ mod tests {
     }
 
     /// A quota or limits the operator lowered (the tenant admins' ceiling is
-    /// higher) stay a ceiling for the tenant's own admins: lower, not higher,
-    /// and the mark and the grant stay.
+    /// higher) stay a ceiling for the tenant's own admins: lower, and back up to
+    /// the operator's values, not higher; the marks, the values and the grant stay.
     #[test]
-    fn a_tenant_admin_lowers_the_operators_quota_and_limits_but_never_raises_them() {
+    fn a_tenant_admin_lowers_the_operators_quota_and_limits_and_raises_them_back_not_above() {
         let specs = settings::parse_specs(&["engine: one-of(apertium|deepl)"]).expect("specs");
         let installed =
             |name: &str| (name == "mt").then_some(Installed::Settings(specs.as_slice()));
@@ -915,6 +946,44 @@ mod tests {
         assert_eq!(
             validate(&detached, &installed, &bounds, Granter::Operator),
             Ok(())
+        );
+
+        // Lowered, then raised back up to what the operator set, kept beside the
+        // marks; not above it. Nor are the operator's values the tenant admin's.
+        let mut set = before.clone();
+        set.operator_quota = Some(set.quota);
+        set.plugins[0].operator_limits = Some(set.plugins[0].limits);
+        let mut lowered = set.clone();
+        lowered.quota.max_in_flight = Some(3);
+        lowered.plugins[0].limits.timeout_ms = Some(300);
+        let after_lowering = Granter::TenantAdmin { before: &lowered };
+        assert_eq!(
+            validate(&set, &installed, &bounds, after_lowering),
+            Ok(()),
+            "back to the operator's"
+        );
+        let mut above = set.clone();
+        above.quota.max_in_flight = Some(6);
+        let err = validate(&above, &installed, &bounds, after_lowering).expect_err("above");
+        assert!(
+            err.message.contains("above 5, which the operator set"),
+            "{err}"
+        );
+        let mut above = set.clone();
+        above.plugins[0].limits.timeout_ms = Some(501);
+        let err = validate(&above, &installed, &bounds, after_lowering).expect_err("above");
+        assert_eq!(err.field, "plugins.mt.limits.timeout_ms");
+        let mut moved = lowered.clone();
+        moved.operator_quota = Some(QuotaOverrides::default());
+        assert_eq!(
+            validate(&moved, &installed, &bounds, after_lowering).map_err(|e| e.field),
+            Err("quota".to_owned())
+        );
+        let mut moved = lowered.clone();
+        moved.plugins[0].operator_limits = None;
+        assert_eq!(
+            validate(&moved, &installed, &bounds, after_lowering).map_err(|e| e.field),
+            Err("plugins.mt.limits".to_owned())
         );
     }
 

@@ -284,6 +284,7 @@ impl AdminService for AdminApi {
                 doc.quota = quota;
                 if by_operator {
                     doc.quota_by_operator = quota != QuotaOverrides::default();
+                    doc.operator_quota = doc.quota_by_operator.then_some(quota);
                 }
                 Ok(None)
             }),
@@ -348,6 +349,7 @@ impl AdminService for AdminApi {
                     grant.limits = limits;
                     if by_operator {
                         grant.limits_by_operator = limits != LimitOverrides::default();
+                        grant.operator_limits = grant.limits_by_operator.then_some(limits);
                     }
                 }
                 if let Some(isolation) = isolation {
