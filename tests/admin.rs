@@ -436,7 +436,9 @@ name = "plugin-noop"
         .await
         .expect_err("above the operator's");
     assert!(
-        refused.message().contains("above 20, which the operator set"),
+        refused
+            .message()
+            .contains("above 20, which the operator set"),
         "{refused:?}"
     );
     let tenant = admin
