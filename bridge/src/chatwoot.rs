@@ -666,6 +666,15 @@ fn write_back_calls(
         }
     }
 
+    // Each value as its attribute's type wants it; one that is not of that type
+    // goes into the note instead.
+    let mut typed = Vec::with_capacity(fields.len());
+    for (name, text) in fields {
+        match rules.field_value(&name, &text) {
+            Ok(value) => typed.push((name, value)),
+            Err(line) => notes.push(line),
+        }
+    }
     let base = format!(
         "/api/v1/accounts/{}/conversations/{}",
         target.account_id, target.ticket_id
@@ -707,14 +716,14 @@ fn write_back_calls(
             json!({ "labels": all_labels }),
         ));
     }
-    if !fields.is_empty() {
+    if !typed.is_empty() {
         // The endpoint replaces the conversation's custom attributes with those
         // sent (ConversationCustomAttributesConcern): the ones it had when the
         // webhook was sent go along, as the labels do, with the plugins' over them.
         let mut map: Map<String, Value> = target.fields.clone();
         let before = map.clone();
-        for (name, value) in fields {
-            map.insert(name, Value::String(value));
+        for (name, value) in typed {
+            map.insert(name, value);
         }
         if map != before {
             calls.push(post(

@@ -180,6 +180,11 @@ pub struct EndpointConfig {
     /// tags, fields, routing and replies go on.
     #[serde(default = "default_max_notes_per_ticket")]
     pub max_notes_per_ticket: u32,
+    /// Custom fields that are not text, by the name (or id) plugins set them
+    /// under: `number`, `decimal`, `boolean` (or `text`). Their values are sent as
+    /// that type; one that is not of it is left out and goes into the note.
+    #[serde(default)]
+    pub field_types: std::collections::BTreeMap<String, crate::types::FieldType>,
 }
 
 fn default_agent_prefix() -> String {

@@ -152,6 +152,7 @@ impl Endpoint {
                 max_age_secs: config.max_age_secs,
                 notes: NotePolicy::Write,
                 batch: None,
+                field_types: config.field_types.clone(),
             },
             helpdesk,
             auth,

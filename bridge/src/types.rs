@@ -136,6 +136,8 @@ pub struct Rules {
     /// The batch being written back (its lead's delivery key): its note carries a
     /// mark of it ([`crate::marker::Marker::batch_mark`]).
     pub batch: Option<String>,
+    /// The helpdesk's custom fields that are not text, by name (or id).
+    pub field_types: std::collections::BTreeMap<String, FieldType>,
 }
 
 impl Rules {
@@ -143,6 +145,56 @@ impl Rules {
     pub fn note_line(&self, target: &Target) -> Option<String> {
         self.marker
             .line(&target.account_id, &target.ticket_id, self.batch.as_deref())
+    }
+
+    /// The JSON value of custom field `name` set to `text`, as the field's type
+    /// wants it (a plugin's values are text); `Err` with a line for the agent's
+    /// note when `text` is not of that type.
+    pub fn field_value(&self, name: &str, text: &str) -> Result<serde_json::Value, String> {
+        let Some(kind) = self.field_types.get(name) else {
+            return Ok(serde_json::Value::String(text.to_owned()));
+        };
+        let trimmed = text.trim();
+        let value = match kind {
+            FieldType::Text => Some(serde_json::Value::String(text.to_owned())),
+            FieldType::Number => trimmed.parse::<i64>().ok().map(serde_json::Value::from),
+            FieldType::Decimal => trimmed
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(serde_json::Value::Number),
+            FieldType::Boolean => match trimmed.to_ascii_lowercase().as_str() {
+                "true" | "yes" | "1" => Some(serde_json::Value::Bool(true)),
+                "false" | "no" | "0" => Some(serde_json::Value::Bool(false)),
+                _ => None,
+            },
+        };
+        value.ok_or_else(|| format!("{name}: {text} (not set: the field takes a {kind})"))
+    }
+}
+
+/// What a helpdesk's custom field holds. Helpdesks refuse a value of another type
+/// (Freshdesk: "Value set is of type String. It should be a/an Integer").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    Text,
+    /// A whole number.
+    Number,
+    /// A number with decimals.
+    Decimal,
+    /// A checkbox: `true`/`false` (`yes`/`no`, `1`/`0` are taken too).
+    Boolean,
+}
+
+impl std::fmt::Display for FieldType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FieldType::Text => "text",
+            FieldType::Number => "whole number",
+            FieldType::Decimal => "number",
+            FieldType::Boolean => "true or false",
+        })
     }
 }
 

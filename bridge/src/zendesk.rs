@@ -85,6 +85,7 @@ mod tests {
             max_age_secs: 300,
             notes: NotePolicy::Write,
             batch: None,
+            field_types: Default::default(),
         }
     }
 

@@ -50,6 +50,22 @@ fn rules() -> Rules {
         max_age_secs: 300,
         notes: NotePolicy::Write,
         batch: None,
+        // Typed fields, so that their conversion is fuzzed too.
+        field_types: [
+            (
+                "orders".to_owned(),
+                crossdesk_bridge::types::FieldType::Number,
+            ),
+            (
+                "vip".to_owned(),
+                crossdesk_bridge::types::FieldType::Boolean,
+            ),
+            (
+                "rating".to_owned(),
+                crossdesk_bridge::types::FieldType::Decimal,
+            ),
+        ]
+        .into(),
     }
 }
 

@@ -28,6 +28,7 @@ fn rules() -> Rules {
         max_age_secs: 300,
         notes: crate::types::NotePolicy::Write,
         batch: None,
+        field_types: Default::default(),
     }
 }
 
@@ -601,6 +602,22 @@ fn custom_attributes_the_conversation_had_are_sent_along_with_ours() {
     // What the conversation already has: no request.
     let calls = Chatwoot.write_back(&job.target, &fields(&[("plan", "pro")]), None, &rules());
     assert!(calls.is_empty(), "{calls:?}");
+    // A number attribute gets numbers (the same one is no change); text that is
+    // none goes into the note.
+    let typed = Rules {
+        field_types: [("orders".to_owned(), crate::types::FieldType::Number)].into(),
+        ..rules()
+    };
+    let calls = Chatwoot.write_back(&job.target, &fields(&[("orders", "3")]), None, &typed);
+    assert!(calls.is_empty(), "{calls:?}");
+    let calls = Chatwoot.write_back(&job.target, &fields(&[("orders", "4")]), None, &typed);
+    let sent: Vec<&Value> = calls.iter().map(|c| &c.body["custom_attributes"]).collect();
+    assert_eq!(sent, [&json!({ "plan": "pro", "orders": 4 })]);
+    let calls = Chatwoot.write_back(&job.target, &fields(&[("orders", "lots")]), None, &typed);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(calls[0].note, "{calls:?}");
+    let note = calls[0].body["content"].as_str().expect("note");
+    assert!(note.contains("orders: lots (not set"), "{note}");
 }
 
 #[test]

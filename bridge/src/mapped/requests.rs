@@ -68,6 +68,17 @@ pub(super) fn write_back(
         }
         Some(_) => {}
     }
+    // Each value as its field's type wants it; one that is not of that type goes
+    // into the note instead (the helpdesk would refuse the whole update).
+    let mut fields = Map::new();
+    for (key, text) in std::mem::take(&mut writes.fields) {
+        match rules.field_value(&key, &text) {
+            Ok(value) => {
+                fields.insert(key, value);
+            }
+            Err(line) => writes.notes.push(line),
+        }
+    }
     let note = writes.note_text(rules.note_line(target).as_deref(), rules.notes);
 
     let mut values: BTreeMap<&str, Value> = BTreeMap::new();
@@ -86,13 +97,8 @@ pub(super) fn write_back(
         values.insert("tags", Value::from(writes.tags.clone()));
         add(request, &values, false);
     }
-    if let (Some(request), false) = (&write.fields, writes.fields.is_empty()) {
-        let object: Map<String, Value> = writes
-            .fields
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        values.insert("fields", Value::Object(object));
+    if let (Some(request), false) = (&write.fields, fields.is_empty()) {
+        values.insert("fields", Value::Object(fields));
         add(request, &values, false);
     }
     if let Some(request) = &write.route {

@@ -25,6 +25,7 @@ fn rules() -> Rules {
         max_age_secs: 300,
         notes: crate::types::NotePolicy::Write,
         batch: None,
+        field_types: Default::default(),
     }
 }
 
@@ -396,6 +397,61 @@ fn write_back_merges_ticket_updates_and_keeps_tags_in_the_note() {
     assert_eq!(
         calls[1].body,
         json!({ "custom_fields": { "cf_language": "fr" }, "group_id": 5000123, "priority": 3 })
+    );
+}
+
+/// Freshdesk refuses a whole update whose custom field has a value of the wrong
+/// type ("Value set is of type String. It should be a/an Integer"), routing and
+/// all: values go as the endpoint's `field_types` say, and one that is not of its
+/// type goes into the note instead.
+#[test]
+fn custom_fields_go_as_their_types_and_a_value_of_another_type_goes_into_the_note() {
+    use crate::types::FieldType;
+    use pb::action::Kind;
+    let fields = [
+        ("cf_language", "fr"),
+        ("cf_orders", " 42 "),
+        ("cf_vip", "Yes"),
+        ("cf_rating", "4.5"),
+        ("cf_visits", "many"),
+    ];
+    let actions = [
+        action(Kind::SetFields(pb::Fields {
+            fields: fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        })),
+        action(Kind::Route(pb::Routing {
+            group: "5000123".into(),
+            ..Default::default()
+        })),
+    ];
+    let rules = Rules {
+        field_types: [
+            ("cf_orders", FieldType::Number),
+            ("cf_vip", FieldType::Boolean),
+            ("cf_rating", FieldType::Decimal),
+            ("cf_visits", FieldType::Number),
+        ]
+        .into_iter()
+        .map(|(k, t)| (k.to_owned(), t))
+        .collect(),
+        ..rules()
+    };
+    let calls = freshdesk().write_back(&target(), &actions, None, &rules);
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    assert_eq!(
+        calls[1].body,
+        json!({
+            "custom_fields": { "cf_language": "fr", "cf_orders": 42, "cf_vip": true, "cf_rating": 4.5 },
+            "group_id": 5000123
+        })
+    );
+    let note = calls[0].body["body"].as_str().expect("note");
+    assert!(
+        note.starts_with("cf_visits: many (not set: the field takes a whole number)"),
+        "{note}"
     );
 }
 
