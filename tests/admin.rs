@@ -387,6 +387,28 @@ name = "plugin-noop"
         .await
         .expect_err("raised");
     assert_eq!(refused.code(), Code::InvalidArgument);
+    // Lowered, it may go back up to the operator's 10 s, above their own ceiling
+    // (3 s), and everyone reads what the operator set.
+    let lowered = admin
+        .configure_plugin(as_admin(ACME_ADMIN, timeout(2_000)))
+        .await
+        .expect("lowered")
+        .into_inner();
+    let grant = lowered
+        .plugins
+        .iter()
+        .find(|g| g.plugin == "plugin-tagger")
+        .expect("grant");
+    assert!(grant.limits_by_operator);
+    let operators = grant
+        .operator_limits
+        .as_ref()
+        .expect("the operator's limits");
+    assert_eq!(operators.timeout_ms, Some(10_000));
+    admin
+        .configure_plugin(as_admin(ACME_ADMIN, timeout(10_000)))
+        .await
+        .expect("back to the operator's");
 
     let quota = |burst: u32| pb::SetQuotaRequest {
         tenant_id: "acme".into(),
@@ -423,10 +445,13 @@ name = "plugin-noop"
         .await
         .expect_err("the operator's quota undone");
     assert!(refused.message().contains("operator set"), "{refused:?}");
-    admin
+    let tenant = admin
         .set_quota(as_admin(ACME_ADMIN, quota(10)))
         .await
-        .expect("lower still");
+        .expect("lower still")
+        .into_inner();
+    let operators = tenant.operator_quota.expect("the operator's quota");
+    assert_eq!(operators.burst, Some(20));
     admin
         .set_quota(as_admin(ACME_ADMIN, quota(20)))
         .await

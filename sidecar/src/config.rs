@@ -573,15 +573,17 @@ impl TenantConfig {
             plugins: self
                 .plugins
                 .iter()
-                .map(|grant| {
-                    let by_operator = grant.limits_by_operator
-                        || grant.limits != crate::limits::LimitOverrides::default();
-                    crate::grant::GrantDoc {
-                        limits_by_operator: by_operator,
-                        operator_limits: by_operator.then_some(grant.limits),
-                        ..grant.clone()
-                    }
+                .map(|grant| crate::grant::GrantDoc {
+                    limits_by_operator: grant.limits_by_operator
+                        || grant.limits != crate::limits::LimitOverrides::default(),
+                    ..grant.clone()
                 })
+                .collect(),
+            operator_limits: self
+                .plugins
+                .iter()
+                .filter(|grant| grant.limits != crate::limits::LimitOverrides::default())
+                .map(|grant| (grant.name.clone(), grant.limits))
                 .collect(),
             pipelines: self.pipelines.clone(),
             isolation: self.isolation,

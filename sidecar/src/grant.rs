@@ -90,6 +90,12 @@ pub struct TenantDoc {
     /// documents from before it was kept: the quota itself is the ceiling then.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator_quota: Option<QuotaOverrides>,
+    /// The limits as the operator set them, by plugin, for the grants marked
+    /// `limits_by_operator`: likewise the ceiling of an admin of some tenants
+    /// (absent: the grant's limits themselves). Kept here rather than in the
+    /// grant, which is also the configuration file's type.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operator_limits: BTreeMap<String, LimitOverrides>,
     /// Plugins in their default order.
     #[serde(default)]
     pub plugins: Vec<GrantDoc>,
@@ -155,11 +161,6 @@ pub struct GrantDoc {
     /// not raise them, nor detach the grant (which would reset them).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub limits_by_operator: bool,
-    /// The limits as the operator set them, when `limits_by_operator`: the
-    /// ceiling of an admin of some tenants (absent: the limits themselves). Kept
-    /// by the control plane; the configuration file's grants set it from `limits`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator_limits: Option<LimitOverrides>,
     /// Credentials the host adds to outbound requests; never shown to the plugin.
     #[serde(default)]
     pub secrets: Vec<SecretRef>,
@@ -187,7 +188,6 @@ impl GrantDoc {
             settings: BTreeMap::new(),
             limits: LimitOverrides::default(),
             limits_by_operator: false,
-            operator_limits: None,
             secrets: Vec::new(),
             isolation: Isolation::default(),
         }
@@ -346,7 +346,10 @@ pub fn validate<'p>(
         if let Some(before) = quota_before {
             let (_, max) = fields(bounds.tenant_admin_quota)[i];
             let (_, was) = fields(before)[i];
-            if value > max && value != was {
+            // The operator's value may be above the tenant admins' ceiling: up to
+            // it is theirs to go back to.
+            let within_operators = operators_quota.is_some_and(|o| value <= fields(o)[i].1);
+            if value > max && value != was && !within_operators {
                 return Err(above_tenant_admin_ceiling(field, value.into(), max.into()));
             }
             if let Some(operators) = operators_quota {
@@ -470,14 +473,14 @@ pub fn validate<'p>(
                     let operators = g.limits_by_operator.then(|| {
                         bounds
                             .limits
-                            .with(g.operator_limits.as_ref().unwrap_or(&g.limits))
+                            .with(before.operator_limits.get(&g.name).unwrap_or(&g.limits))
                     });
                     (bounds.limits.with(&g.limits), operators)
                 }),
                 bounds,
             )?;
             if grant.limits_by_operator != was.is_some_and(|g| g.limits_by_operator)
-                || grant.operator_limits != was.and_then(|g| g.operator_limits)
+                || doc.operator_limits.get(&grant.name) != before.operator_limits.get(&grant.name)
             {
                 return Err(invalid(
                     format!("{at}.limits"),
@@ -638,7 +641,10 @@ fn check_tenant_admin_limits(
     for (i, (field, value)) in fields(&limits).into_iter().enumerate() {
         let (_, max) = ceiling[i];
         let old = before.map(|b| b[i].1);
-        if value > max && old != Some(value) {
+        // The operator's value may be above the tenant admins' ceiling: up to it
+        // is theirs to go back to.
+        let within_operators = operators.is_some_and(|o| value <= o[i].1);
+        if value > max && old != Some(value) && !within_operators {
             return Err(above_tenant_admin_ceiling(
                 &format!("{at}.limits.{field}"),
                 value,
@@ -952,7 +958,8 @@ mod tests {
         // marks; not above it. Nor are the operator's values the tenant admin's.
         let mut set = before.clone();
         set.operator_quota = Some(set.quota);
-        set.plugins[0].operator_limits = Some(set.plugins[0].limits);
+        set.operator_limits
+            .insert("mt".into(), set.plugins[0].limits);
         let mut lowered = set.clone();
         lowered.quota.max_in_flight = Some(3);
         lowered.plugins[0].limits.timeout_ms = Some(300);
@@ -980,7 +987,7 @@ mod tests {
             Err("quota".to_owned())
         );
         let mut moved = lowered.clone();
-        moved.plugins[0].operator_limits = None;
+        moved.operator_limits.clear();
         assert_eq!(
             validate(&moved, &installed, &bounds, after_lowering).map_err(|e| e.field),
             Err("plugins.mt.limits".to_owned())

@@ -329,7 +329,9 @@ pub(super) struct ConfigureArgs {
     #[arg(long, value_name = "tenant|event", value_parser = parse_isolation)]
     pub(super) isolation: Option<pb::Isolation>,
     /// Clear the plugin's limit overrides (back to the server's limits) before
-    /// applying the limit options given.
+    /// applying the limit options given. Without it, the options given change the
+    /// grant's current limits, the others kept: from an admin of every tenant, all
+    /// of them then become the operator's, also those a tenant's admin had lowered.
     #[arg(long)]
     pub(super) reset_limits: bool,
     #[command(flatten)]

@@ -95,12 +95,22 @@ pub(super) fn tenant_text(t: &pb::Tenant) -> String {
     let _ = writeln!(out, "tenant     {}", t.tenant_id);
     let _ = writeln!(out, "revision   {}", t.revision);
     let _ = writeln!(out, "suspended  {}", suspension_text(t));
-    let by_operator = |yes: bool| if yes { " (the operator's)" } else { "" };
+    // The operator's marks, with the operator's values when a tenant admin has
+    // lowered them since (they may raise them back up to those).
+    let by_operator = |yes: bool, now: String, operators: Option<String>| match operators {
+        _ if !yes => String::new(),
+        Some(set) if set != now => format!(" (the operator's: {set})"),
+        _ => " (the operator's)".to_owned(),
+    };
+    let quota = quota_text(t.quota.as_ref());
     let _ = writeln!(
         out,
-        "quota      {}{}",
-        quota_text(t.quota.as_ref()),
-        by_operator(t.quota_by_operator)
+        "quota      {quota}{}",
+        by_operator(
+            t.quota_by_operator,
+            quota.clone(),
+            t.operator_quota.as_ref().map(|q| quota_text(Some(q)))
+        )
     );
     if t.plugins.is_empty() {
         let _ = writeln!(out, "plugins    none");
@@ -145,7 +155,11 @@ pub(super) fn tenant_text(t: &pb::Tenant) -> String {
             let _ = writeln!(
                 out,
                 "     limits    {limits}{}",
-                by_operator(grant.limits_by_operator)
+                by_operator(
+                    grant.limits_by_operator,
+                    limits.clone(),
+                    grant.operator_limits.as_ref().map(limits_text)
+                )
             );
         }
     }

@@ -63,18 +63,29 @@ pub(super) fn limits_from_pb(limits: pb::LimitOverrides) -> Result<LimitOverride
 
 pub(super) fn tenant_to_pb(state: TenantState) -> pb::Tenant {
     let doc = state.doc;
+    let operator_limits = doc.operator_limits;
     pb::Tenant {
         tenant_id: state.id,
         suspended: doc.suspended,
         suspended_by_operator: doc.suspended_by_operator,
         quota_by_operator: doc.quota_by_operator,
+        operator_quota: doc
+            .operator_quota
+            .filter(|_| doc.quota_by_operator)
+            .map(quota_to_pb),
         revision: state.revision,
-        quota: Some(pb::QuotaOverrides {
-            max_in_flight: doc.quota.max_in_flight,
-            events_per_second: doc.quota.events_per_second,
-            burst: doc.quota.burst,
-        }),
-        plugins: doc.plugins.into_iter().map(grant_to_pb).collect(),
+        quota: Some(quota_to_pb(doc.quota)),
+        plugins: doc
+            .plugins
+            .into_iter()
+            .map(|grant| {
+                let operators = operator_limits
+                    .get(&grant.name)
+                    .copied()
+                    .filter(|_| grant.limits_by_operator);
+                grant_to_pb(grant, operators)
+            })
+            .collect(),
         pipelines: doc
             .pipelines
             .into_iter()
@@ -112,10 +123,32 @@ pub(super) fn isolation_from_pb(value: i32) -> Result<Isolation, Status> {
     }
 }
 
-fn grant_to_pb(grant: GrantDoc) -> pb::PluginGrant {
-    let limits = grant.limits;
+fn quota_to_pb(quota: QuotaOverrides) -> pb::QuotaOverrides {
+    pb::QuotaOverrides {
+        max_in_flight: quota.max_in_flight,
+        events_per_second: quota.events_per_second,
+        burst: quota.burst,
+    }
+}
+
+fn limits_to_pb(limits: LimitOverrides) -> pb::LimitOverrides {
+    pb::LimitOverrides {
+        timeout_ms: limits.timeout_ms,
+        max_memory_bytes: limits.max_memory_bytes,
+        max_table_elements: limits.max_table_elements,
+        max_instances: limits.max_instances,
+        max_output_bytes: limits.max_output_bytes.map(|n| n as u64),
+        max_http_response_bytes: limits.max_http_response_bytes.map(|n| n as u64),
+        max_log_lines: limits.max_log_lines,
+        http_timeout_ms: limits.http_timeout_ms,
+    }
+}
+
+/// `operators`: the limits as the operator set them, when they are the operator's.
+fn grant_to_pb(grant: GrantDoc, operators: Option<LimitOverrides>) -> pb::PluginGrant {
     pb::PluginGrant {
         limits_by_operator: grant.limits_by_operator,
+        operator_limits: operators.map(limits_to_pb),
         plugin: grant.name,
         enabled: grant.enabled,
         fail_closed: grant.fail_closed,
@@ -123,16 +156,7 @@ fn grant_to_pb(grant: GrantDoc) -> pb::PluginGrant {
         allowed_hosts: grant.allowed_hosts,
         kv_read: grant.kv_read,
         settings: grant.settings,
-        limits: Some(pb::LimitOverrides {
-            timeout_ms: limits.timeout_ms,
-            max_memory_bytes: limits.max_memory_bytes,
-            max_table_elements: limits.max_table_elements,
-            max_instances: limits.max_instances,
-            max_output_bytes: limits.max_output_bytes.map(|n| n as u64),
-            max_http_response_bytes: limits.max_http_response_bytes.map(|n| n as u64),
-            max_log_lines: limits.max_log_lines,
-            http_timeout_ms: limits.http_timeout_ms,
-        }),
+        limits: Some(limits_to_pb(grant.limits)),
         secrets: grant
             .secrets
             .into_iter()

@@ -345,15 +345,25 @@ impl AdminService for AdminApi {
                     grant.settings.remove(key);
                 }
                 grant.settings.extend(r.set_settings);
+                let mut operators = None;
                 if let Some(limits) = limits {
                     grant.limits = limits;
                     if by_operator {
                         grant.limits_by_operator = limits != LimitOverrides::default();
-                        grant.operator_limits = grant.limits_by_operator.then_some(limits);
+                        operators = Some(limits);
                     }
                 }
                 if let Some(isolation) = isolation {
                     grant.isolation = isolation;
+                }
+                match operators {
+                    Some(limits) if limits != LimitOverrides::default() => {
+                        doc.operator_limits.insert(plugin.clone(), limits);
+                    }
+                    Some(_) => {
+                        doc.operator_limits.remove(&plugin);
+                    }
+                    None => {}
                 }
                 Ok(Some(action))
             }),
