@@ -169,7 +169,7 @@ impl Rules {
                 _ => None,
             },
         };
-        value.ok_or_else(|| format!("{name}: {text} (not set: the field takes a {kind})"))
+        value.ok_or_else(|| format!("{name}: {text} (not set: the field takes {kind})"))
     }
 }
 
@@ -191,8 +191,8 @@ impl std::fmt::Display for FieldType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             FieldType::Text => "text",
-            FieldType::Number => "whole number",
-            FieldType::Decimal => "number",
+            FieldType::Number => "a whole number (64 bits)",
+            FieldType::Decimal => "a number",
             FieldType::Boolean => "true or false",
         })
     }

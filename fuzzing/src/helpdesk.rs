@@ -50,19 +50,16 @@ fn rules() -> Rules {
         max_age_secs: 300,
         notes: NotePolicy::Write,
         batch: None,
-        // Typed fields, so that their conversion is fuzzed too.
+        // The fields `actions` sets, typed, so that their conversion is fuzzed
+        // too (the language is fuzzed text; "vip" is no boolean).
         field_types: [
             (
-                "orders".to_owned(),
-                crossdesk_bridge::types::FieldType::Number,
-            ),
-            (
-                "vip".to_owned(),
-                crossdesk_bridge::types::FieldType::Boolean,
-            ),
-            (
-                "rating".to_owned(),
+                "language".to_owned(),
                 crossdesk_bridge::types::FieldType::Decimal,
+            ),
+            (
+                "360001".to_owned(),
+                crossdesk_bridge::types::FieldType::Boolean,
             ),
         ]
         .into(),

@@ -450,7 +450,7 @@ fn custom_fields_go_as_their_types_and_a_value_of_another_type_goes_into_the_not
     );
     let note = calls[0].body["body"].as_str().expect("note");
     assert!(
-        note.starts_with("cf_visits: many (not set: the field takes a whole number)"),
+        note.starts_with("cf_visits: many (not set: the field takes a whole number (64 bits))"),
         "{note}"
     );
 }
