@@ -182,6 +182,11 @@ stop() {
 # Removes what start put in the run directory, then the directory if that left it
 # empty (never anything else: it may be a folder of the caller's).
 clean() {
+  local pid
+  if pid="$(running_pid)"; then
+    echo "apertium-apy is running (pid $pid): '$0 stop' first" >&2
+    exit 1
+  fi
   rm -f "$PID_FILE" "$LOG_FILE"
   rm -rf "$RUN_DIR/nonpairs"
   rmdir "$RUN_DIR" 2>/dev/null || true
