@@ -5,10 +5,14 @@
 //! object body it sends to that host, over anything the plugin put there, and
 //! sends it as `application/json`; a request without a body goes as it is (a
 //! `GET` of a listing needs no key); a body that is not a JSON object, or is
-//! said to be another type or encoding, is refused.
+//! said to be another type or encoding, is refused. The body's other members go
+//! as they were written (their order, numbers of any size); a member named like
+//! the field, however often, gets the secret.
 //! The header itself is never sent.
 
-use serde_json::{Map, Value};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The secret header name that stands for a JSON body field.
 pub const JSON_FIELD_HEADER: &str = "x-crossdesk-json-field";
@@ -68,16 +72,60 @@ pub fn write_fields(body: Vec<u8>, fields: &[JsonField<'_>]) -> Result<Vec<u8>, 
     if body.is_empty() || fields.is_empty() {
         return Ok(body);
     }
-    let mut object: Map<String, Value> = serde_json::from_slice(&body).map_err(|_| {
+    let Members(mut members) = serde_json::from_slice(&body).map_err(|_| {
         format!(
             "the secret for JSON field '{}' goes in a JSON object body, and this request's body is not one",
             fields[0].field
         )
     })?;
     for field in fields {
-        object.insert(field.field.to_owned(), Value::from(field.value));
+        let value = serde_json::value::to_raw_value(field.value)
+            .map_err(|e| format!("cannot write the request body: {e}"))?;
+        let mut found = false;
+        for (_, member) in members.iter_mut().filter(|(key, _)| key == field.field) {
+            *member = value.clone();
+            found = true;
+        }
+        if !found {
+            members.push((field.field.to_owned(), value));
+        }
     }
-    serde_json::to_vec(&object).map_err(|e| format!("cannot write the request body: {e}"))
+    let mut out = Vec::with_capacity(body.len().saturating_add(64));
+    out.push(b'{');
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, key)
+            .map_err(|e| format!("cannot write the request body: {e}"))?;
+        out.push(b':');
+        out.extend_from_slice(value.get().as_bytes());
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+/// A JSON object's members as written: keys in order, values untouched.
+struct Members(Vec<(String, Box<RawValue>)>);
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Members, D::Error> {
+        struct InOrder;
+        impl<'de> Visitor<'de> for InOrder {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, Box<RawValue>>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(InOrder)
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +160,21 @@ mod tests {
         assert_eq!(object["api_key"], "sekrit");
         assert_eq!(object["q"], "hola");
         assert_eq!(object["format"], "text");
+    }
+
+    #[test]
+    fn the_other_members_go_as_written_and_every_copy_of_the_field_is_the_secret() {
+        let secret = || JsonField::parse("api_key=sekrit").expect("ok");
+        let body = br#"{ "q" : "hola", "n": 123456789012345678901234567890, "api_key": "a",
+            "nested": {"z": 1, "a": [2.50, "x"]}, "api_key": "b", "format": "text" }"#;
+        let written = write_fields(body.to_vec(), &[secret()]).expect("an object");
+        assert_eq!(
+            String::from_utf8(written).expect("UTF-8"),
+            r#"{"q":"hola","n":123456789012345678901234567890,"api_key":"sekrit","nested":{"z": 1, "a": [2.50, "x"]},"api_key":"sekrit","format":"text"}"#
+        );
+        // A field the body lacks comes last; a key is escaped as JSON wants.
+        let written = write_fields(br#"{"a\"b":1}"#.to_vec(), &[secret()]).expect("an object");
+        assert_eq!(written, br#"{"a\"b":1,"api_key":"sekrit"}"#);
     }
 
     #[test]
