@@ -629,12 +629,45 @@ pub struct TenantConfig {
 impl Config {
     /// Parses a TOML document and checks it.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse(crossdesk_proto::toml_errors::describe(text, &e)))?;
+        let refused = |e: toml::de::Error| {
+            ConfigError::Parse(crossdesk_proto::toml_errors::describe(text, &e))
+        };
+        let document = toml::Deserializer::parse(text).map_err(refused)?;
+        // The types the file shares with the store (a tenant's grants, quota,
+        // limits, categories, hours) ignore fields they do not know, so that a
+        // document a newer replica stored stays readable; in this file, an
+        // unknown key is a mistake.
+        let mut unknown = None;
+        let config: Config = serde_ignored::deserialize(document, |path| {
+            unknown.get_or_insert_with(|| key_path(&path));
+        })
+        .map_err(refused)?;
+        if let Some(key) = unknown {
+            return Err(ConfigError::Parse(format!("unknown key `{key}`")));
+        }
         config.validate()?;
         Ok(config)
     }
+}
 
+/// A key as a document writes it, for a message naming an unknown one:
+/// `tenants[0].plugins[1].enabeld`.
+pub fn key_path(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", key_path(parent)),
+        Path::Map { parent, key } => match key_path(parent) {
+            above if above.is_empty() => key.clone(),
+            above => format!("{above}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => key_path(parent),
+    }
+}
+
+impl Config {
     /// Where compiled plugins are cached: `CROSSDESK_COMPILED_DIR`, else
     /// `compiled_dir`, else `<data_dir>/compiled`.
     pub fn compiled_dir(&self) -> PathBuf {
@@ -956,6 +989,56 @@ mod tests {
     fn unknown_field_is_refused() {
         let err = Config::parse("listen_port = 5").expect_err("must be refused");
         assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    /// The grant's types ignore unknown fields in stored documents; the file
+    /// still refuses them, wherever they are, naming the key.
+    #[test]
+    fn an_unknown_key_in_a_tenants_grant_is_refused_by_its_path() {
+        let tenant = r#"
+            [[plugins]]
+            name = "mt"
+            path = "mt.wasm"
+            [[tenants]]
+            id = "acme"
+            [[tenants.plugins]]
+            name = "mt"
+            allowed_hosts = ["api.example.com"]
+        "#;
+        for (extra, key) in [
+            ("enabeld = true\n", "tenants[0].plugins[0].enabeld"),
+            (
+                "limits = { timeout_ms = 5, max_memory = 1 }\n",
+                "tenants[0].plugins[0].limits.max_memory",
+            ),
+            (
+                "secrets = [{ host = \"api.example.com\", header = \"Authorization\", \
+                 value = \"v\", vaule_env = \"X\" }]\n",
+                "tenants[0].plugins[0].secrets[0].vaule_env",
+            ),
+            (
+                "[tenants.quota]\nmax_in_flight = 2\nburst_size = 3\n",
+                "tenants[0].quota.burst_size",
+            ),
+            (
+                "[[tenants.categories]]\nname = \"shipping\"\nkeywords = {}\nlabel = \"x\"\n",
+                "tenants[0].categories[0].label",
+            ),
+            (
+                "[tenants.business_hours]\ntime_zone = \"Asia/Shanghai\"\nopen = \"09:00\"\n\
+                 close = \"18:00\"\nzone = \"x\"\n",
+                "tenants[0].business_hours.zone",
+            ),
+        ] {
+            let err = Config::parse(&format!("{tenant}{extra}"))
+                .expect_err(extra)
+                .to_string();
+            assert!(
+                err.contains(&format!("unknown key `{key}`")),
+                "{extra}: {err}"
+            );
+        }
+        Config::parse(tenant).expect("valid without them");
     }
 
     #[test]

@@ -60,8 +60,13 @@ pub fn check_tenant_id(id: &str) -> Result<(), String> {
 }
 
 /// One tenant's settings, as stored (JSON) and shown by the admin API. Read from
-/// the store only (the file's tenants are `TenantConfig`s, which refuse unknown
-/// keys): a field a newer replica writes must not make an older one's reads fail.
+/// the store only (the file's tenants are `TenantConfig`s).
+///
+/// Every type a stored document holds ignores fields it does not know: a field a
+/// newer replica writes must not make an older one's reads fail during a rolling
+/// upgrade (so a new field that restricts a plugin binds each replica only once
+/// it is upgraded). The configuration file, which shares the grant's types,
+/// refuses unknown keys in `Config::parse` instead.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantDoc {
     /// Drawn at random when the tenant is created: a tenant deleted and created
@@ -126,9 +131,8 @@ pub fn shown_id(id: &str) -> String {
 /// What a tenant grants one plugin, as the configuration file writes it
 /// (`[[tenants.plugins]]`), the store keeps it and the admin API shows it. Secrets
 /// appear by host and header only; a value in the file is taken out before the
-/// grant is stored.
+/// grant is stored. Ignores fields it does not know (see [`TenantDoc`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct GrantDoc {
     /// Name of an installed plugin.
     pub name: String,
@@ -199,7 +203,6 @@ impl GrantDoc {
 /// naming an environment variable); those are never serialized, so no stored
 /// document or API answer carries them.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SecretRef {
     pub host: String,
     pub header: String,
@@ -687,6 +690,46 @@ mod tests {
             plugins: file.plugins,
             ..TenantDoc::default()
         }
+    }
+
+    /// A document as a newer replica might store it, with a field unknown here at
+    /// every level: read, the fields ignored, the rest kept.
+    #[test]
+    fn a_stored_document_with_fields_from_a_newer_version_is_read() {
+        let stored = r#"{
+            "incarnation": "0f",
+            "quota": { "max_in_flight": 3, "queue": 9 },
+            "operator_quota": { "burst": 4, "queue": 9 },
+            "operator_limits": { "mt": { "timeout_ms": 50, "cpu_ms": 1 } },
+            "plugins": [{
+                "name": "mt",
+                "limits": { "timeout_ms": 50, "cpu_ms": 1 },
+                "secrets": [{ "host": "api.example.com", "header": "Authorization",
+                              "rotated": true }],
+                "allowed_hosts": ["api.example.com"],
+                "canary": 0.5
+            }],
+            "categories": [{ "name": "shipping", "keywords": {}, "colour": "red" }],
+            "business_hours": { "time_zone": "Asia/Shanghai", "open": "09:00",
+                                "close": "18:00", "holidays": [] },
+            "region": "eu"
+        }"#;
+        let doc: TenantDoc = serde_json::from_str(stored).expect("read");
+        assert_eq!(doc.incarnation, "0f");
+        assert_eq!(doc.quota.max_in_flight, Some(3));
+        assert_eq!(doc.operator_quota.and_then(|q| q.burst), Some(4));
+        assert_eq!(doc.operator_limits["mt"].timeout_ms, Some(50));
+        let grant = &doc.plugins[0];
+        assert_eq!(grant.limits.timeout_ms, Some(50));
+        assert_eq!(
+            grant.secrets,
+            vec![SecretRef::named("api.example.com", "Authorization")]
+        );
+        assert_eq!(doc.categories[0].name, "shipping");
+        assert_eq!(
+            doc.business_hours.map(|h| h.time_zone).as_deref(),
+            Some("Asia/Shanghai")
+        );
     }
 
     fn field_of(toml_grants: &str) -> String {

@@ -71,7 +71,6 @@ impl Default for Quota {
 
 /// Fields of [`Quota`] a tenant overrides.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct QuotaOverrides {
     pub max_in_flight: Option<u32>,
     pub events_per_second: Option<u32>,
@@ -93,7 +92,6 @@ impl Quota {
 
 /// Per-plugin overrides of [`Limits`]; unset fields keep the default.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LimitOverrides {
     pub timeout_ms: Option<u64>,
     pub max_memory_bytes: Option<u64>,

@@ -28,6 +28,7 @@ use crate::grpc_client::Bearer;
 
 use crossdesk_proto::pb::admin_service_client::AdminServiceClient;
 use crossdesk_proto::{json, pb};
+use crossdesk_sidecar::insights::categories::CategoryRule;
 
 mod args;
 mod report;
@@ -82,6 +83,24 @@ fn explain(result: Result<()>, has_token: bool) -> Result<()> {
         }
         Err(error) => error,
     })
+}
+
+/// A tenant's categories as `tenant categories --file` reads them. A key the
+/// categories do not have is refused (the stored type ignores it, for documents
+/// of newer versions): here it is a typo that would be lost.
+fn categories_from_json(text: &[u8]) -> Result<Vec<CategoryRule>> {
+    const EXPECTED: &str = "a JSON list of {\"name\", \"keywords\": {language: [words]}}";
+    let mut unknown = None;
+    let mut document = serde_json::Deserializer::from_slice(text);
+    let rules: Vec<CategoryRule> = serde_ignored::deserialize(&mut document, |path| {
+        unknown.get_or_insert_with(|| crossdesk_sidecar::config::key_path(&path));
+    })
+    .and_then(|rules| document.end().map(|()| rules))
+    .with_context(|| format!("not {EXPECTED}"))?;
+    match unknown {
+        Some(key) => bail!("unknown key `{key}`: expected {EXPECTED}"),
+        None => Ok(rules),
+    }
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>> {
@@ -217,14 +236,8 @@ async fn tenant(client: &mut Client, out: &Output, command: TenantCommand) -> Re
                 .await?
         }
         TenantCommand::Categories { id, file, revision } => {
-            let text = read_file(&file)?;
-            let rules: Vec<crossdesk_sidecar::insights::categories::CategoryRule> =
-                serde_json::from_slice(&text).with_context(|| {
-                    format!(
-                        "{}: not a JSON list of {{\"name\", \"keywords\": {{language: [words]}}}}",
-                        file.display()
-                    )
-                })?;
+            let rules = categories_from_json(&read_file(&file)?)
+                .with_context(|| format!("{}", file.display()))?;
             let categories = rules
                 .into_iter()
                 .map(crossdesk_sidecar::insights::api::category_to_pb)
@@ -634,6 +647,22 @@ async fn audit(client: &mut Client, out: &Output, args: AuditArgs) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_categories_file_with_a_key_categories_do_not_have_is_refused() {
+        let rules =
+            categories_from_json(br#"[{"name": "shipping", "keywords": {"es": ["envio"]}}]"#)
+                .expect("read");
+        assert_eq!(rules[0].keywords["es"], ["envio"]);
+        let typo = br#"[{"name": "shipping", "keywords": {}}, {"name": "x", "keywords": {}, "keyword": {}}]"#;
+        let err = format!("{:#}", categories_from_json(typo).expect_err("a typo"));
+        assert!(err.contains("unknown key `[1].keyword`"), "{err}");
+        let err = format!(
+            "{:#}",
+            categories_from_json(b"[] []").expect_err("trailing")
+        );
+        assert!(err.contains("not a JSON list"), "{err}");
+    }
 
     #[test]
     fn tables_align_columns() {

@@ -16,7 +16,6 @@ const MAX_KEYWORD_BYTES: usize = 64;
 
 /// One category of a tenant, as its document and configuration keep it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct CategoryRule {
     pub name: String,
     /// Language (`es`, or `*` for any) → keywords.

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 /// When the tenant's team works, as its document and configuration keep it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct BusinessHours {
     /// IANA time zone, e.g. `Asia/Shanghai`.
     pub time_zone: String,
