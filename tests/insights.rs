@@ -647,6 +647,67 @@ async fn an_erasure_right_after_an_event_leaves_nothing_to_come_back() {
     assert!(data.tickets.is_empty(), "{data:?}");
 }
 
+/// Another replica deletes the tenant, and creates it again, while this one's
+/// facts of an event wait for their batch: they are not written, under the old
+/// tenant nor the new one. (A second connection to the server's SQLite file
+/// stands for the other replica; unlike the admin API, it cannot flush this
+/// replica's facts first.)
+#[tokio::test]
+async fn facts_pending_when_another_replica_deletes_the_tenant_are_not_written() {
+    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, Store};
+    let server = acme().await;
+    server
+        .handle(customer_message("acme", "fresh-1", "Hallo"))
+        .await;
+    let other = Store::connect(None, None, server.data_dir.path())
+        .await
+        .expect("the other replica's store");
+    let revision = other
+        .control_state()
+        .await
+        .expect("state")
+        .tenants
+        .iter()
+        .find(|t| t.id == "acme")
+        .expect("acme")
+        .revision;
+    let audit = |action: &str| NewAuditEntry {
+        actor: "ops".into(),
+        tenant: Some("acme".into()),
+        action: action.into(),
+        target: "acme".into(),
+        before: None,
+        after: None,
+    };
+    other
+        .apply(
+            vec![ControlWrite::DeleteTenant {
+                id: "acme".into(),
+                expected: revision,
+            }],
+            audit("tenant.delete"),
+        )
+        .await
+        .expect("delete");
+    other
+        .apply(
+            vec![ControlWrite::PutTenant {
+                id: "acme".into(),
+                doc: r#"{"incarnation":"another"}"#.into(),
+                expected: None,
+            }],
+            audit("tenant.create"),
+        )
+        .await
+        .expect("create again");
+    assert!(server.sidecar.flush_insights(Duration::from_secs(10)).await);
+    let tickets = other
+        .customer_tickets("acme", "cust-1")
+        .await
+        .expect("tickets");
+    assert!(tickets.is_empty(), "{tickets:?}");
+}
+
 /// The `attributes` of every `element` of an SVG that has them all, read as XML:
 /// the chart must be well-formed.
 fn marks(svg: &str, element: &[u8], attributes: &[&[u8]]) -> Vec<Vec<String>> {

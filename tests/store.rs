@@ -8,8 +8,8 @@ use std::path::Path;
 
 use crossdesk_integration_tests::postgres::TestPostgres;
 use crossdesk_sidecar::store::{
-    ContactCount, ControlWrite, NewAuditEntry, PluginBlob, PluginRow, SecretRow, Store, StoreError,
-    TenantRow, migrations,
+    ContactCount, ControlWrite, FactsOf, NewAuditEntry, PluginBlob, PluginRow, SecretRow, Store,
+    StoreError, TenantRow, migrations,
 };
 
 /// A database that scenarios open stores on, as many as they like (each `open` is
@@ -83,6 +83,7 @@ on_both_backends!(
     contact_history_adds_up_per_bucket_and_stays_in_its_tenant,
     a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_rebuilt,
     a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild,
+    facts_gathered_before_a_tenants_deletion_are_not_written_after_it,
 );
 
 /// What one event says about ticket `t-1` of customer `c-1`.
@@ -137,7 +138,7 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
     // The reply arrives before the creation: the earliest sight still wins.
     let days = store
         .record_tickets(
-            "acme",
+            &FactsOf::tenant("acme"),
             vec![reply, created, later_reply, solved, rated, again],
         )
         .await
@@ -209,7 +210,7 @@ async fn a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild(db: &Db) {
     let day = 20_000;
     let seen = |day: i64| facts(day * 86_400 + 3_600);
     let days = store
-        .record_tickets("acme", vec![seen(day + 1)])
+        .record_tickets(&FactsOf::tenant("acme"), vec![seen(day + 1)])
         .await
         .expect("record");
     assert_eq!(days.into_iter().collect::<Vec<_>>(), [day + 1]);
@@ -220,7 +221,7 @@ async fn a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild(db: &Db) {
     // Its creation comes in late: the ticket now counts on `day`, and no more
     // on the day after, whose figures must be rebuilt too.
     let days = store
-        .record_tickets("acme", vec![seen(day)])
+        .record_tickets(&FactsOf::tenant("acme"), vec![seen(day)])
         .await
         .expect("record");
     assert_eq!(days.into_iter().collect::<Vec<_>>(), [day, day + 1]);
@@ -597,7 +598,10 @@ async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
             .await
             .expect("put");
         store
-            .add_contacts(tenant, vec![contacts(0, "en", "email", 1, 0, 0.0)])
+            .add_contacts(
+                &FactsOf::tenant(tenant),
+                vec![contacts(0, "en", "email", 1, 0, 0.0)],
+            )
             .await
             .expect("history");
     }
@@ -665,6 +669,122 @@ async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
     );
 }
 
+/// Facts wait in a replica's memory for their batch; another replica may delete
+/// the tenant meanwhile, and create it again. Written after that, they would
+/// outlive the tenant and count in the new one's reports.
+async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &Db) {
+    use crossdesk_sidecar::insights::TranslationFact;
+    let store = db.open().await;
+    let of = |incarnation: &str| FactsOf {
+        tenant: "t1".into(),
+        incarnation: Some(incarnation.into()),
+    };
+    let translation = TranslationFact {
+        day: 0,
+        source: "en".into(),
+        target: "es".into(),
+        translated: 1,
+        corrected: 0,
+    };
+    let store = &store;
+    // Each kind of facts, gathered under `of`: what the store answered.
+    let write_all = move |of: FactsOf| {
+        let translation = translation.clone();
+        async move {
+            [
+                store
+                    .add_contacts(&of, vec![contacts(0, "en", "email", 1, 0, 0.0)])
+                    .await,
+                store
+                    .record_tickets(&of, vec![facts(3_600)])
+                    .await
+                    .map(drop),
+                store.add_translations(&of, vec![translation]).await,
+            ]
+        }
+    };
+    let gone = |answers: [Result<(), StoreError>; 3]| {
+        answers
+            .iter()
+            .all(|a| matches!(a, Err(StoreError::TenantGone(t)) if t == "t1"))
+    };
+    let written = |answers: [Result<(), StoreError>; 3]| answers.iter().all(Result::is_ok);
+    let t1_data = move || async move {
+        (
+            history(store, "t1").await.len(),
+            store
+                .customer_tickets("t1", "c-1")
+                .await
+                .expect("tickets")
+                .len(),
+            store
+                .translations("t1", 0, 1)
+                .await
+                .expect("translations")
+                .len(),
+        )
+    };
+    store
+        .apply(
+            vec![put_tenant("t1", r#"{"incarnation":"aa"}"#, None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create");
+    assert!(gone(write_all(of("bb")).await), "another incarnation's");
+    assert!(written(write_all(of("aa")).await));
+    assert_eq!(t1_data().await, (1, 1, 1));
+    store
+        .apply(
+            vec![ControlWrite::DeleteTenant {
+                id: "t1".into(),
+                expected: 1,
+            }],
+            audit("tenant.delete", Some("t1")),
+        )
+        .await
+        .expect("delete");
+    assert!(gone(write_all(of("aa")).await), "after the deletion");
+    assert_eq!(t1_data().await, (0, 0, 0));
+    // Created again under its id: the old tenant's facts still are not written.
+    store
+        .apply(
+            vec![put_tenant("t1", r#"{"incarnation":"cc"}"#, None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create again");
+    assert!(gone(write_all(of("aa")).await), "the old tenant's");
+    assert_eq!(t1_data().await, (0, 0, 0));
+    assert!(written(write_all(of("cc")).await));
+    assert_eq!(t1_data().await, (1, 1, 1));
+    // A document from before incarnations has the empty one; unchecked writes
+    // (imports, tenants of the configuration file alone) go through.
+    store
+        .apply(
+            vec![put_tenant("t2", "{}", None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create t2");
+    let t2 = FactsOf {
+        tenant: "t2".into(),
+        incarnation: Some(String::new()),
+    };
+    store
+        .add_contacts(&t2, vec![contacts(0, "en", "email", 1, 0, 0.0)])
+        .await
+        .expect("t2's");
+    store
+        .add_contacts(
+            &FactsOf::tenant("t3"),
+            vec![contacts(0, "en", "email", 1, 0, 0.0)],
+        )
+        .await
+        .expect("unchecked");
+    assert_eq!(history(store, "t3").await.len(), 1);
+}
+
 fn contacts(
     bucket_start_s: i64,
     language: &str,
@@ -695,7 +815,7 @@ async fn contact_history_adds_up_per_bucket_and_stays_in_its_tenant(db: &Db) {
     let quarter = 1_796_000_400; // a multiple of 900
     store
         .add_contacts(
-            "t1",
+            &FactsOf::tenant("t1"),
             vec![
                 contacts(quarter + 60, "es", "email", 1, 0, 0.0),
                 contacts(quarter + 899, "es", "email", 2, 1, 300.5),
@@ -710,13 +830,16 @@ async fn contact_history_adds_up_per_bucket_and_stays_in_its_tenant(db: &Db) {
     db.open()
         .await
         .add_contacts(
-            "t1",
+            &FactsOf::tenant("t1"),
             vec![contacts(quarter + 10, "es", "email", 0, 1, 99.5)],
         )
         .await
         .expect("add again");
     store
-        .add_contacts("t2", vec![contacts(quarter, "es", "email", 7, 0, 0.0)])
+        .add_contacts(
+            &FactsOf::tenant("t2"),
+            vec![contacts(quarter, "es", "email", 7, 0, 0.0)],
+        )
         .await
         .expect("other tenant");
     assert_eq!(

@@ -22,16 +22,18 @@
 //! sidecar shuts down), so a burst of new conversations costs the store one write
 //! a second, not one each. A failure to write is logged and the counts are kept
 //! for the next flush; what a crash catches unwritten (at most the last second)
-//! is lost, which a statistic can afford.
+//! is lost, which a statistic can afford. Counts of a tenant deleted meanwhile
+//! are dropped ([`FactsOf`]).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use moka::future::Cache;
 use tokio::sync::mpsc;
 
 use crate::pb;
-use crate::store::{ContactCount, Store};
+use crate::store::{ContactCount, FactsOf, Store, StoreError};
 
 /// How often the counts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -47,7 +49,7 @@ const MAX_TICKETS: u64 = 1_000_000;
 /// Records events into the store's contact history.
 pub struct ContactHistory {
     /// To the writer task; it ends (after a last flush) when this is dropped.
-    counts: mpsc::UnboundedSender<(String, ContactCount)>,
+    counts: mpsc::UnboundedSender<(Arc<FactsOf>, ContactCount)>,
     /// (tenant, ticket) → the ticket's language, for tickets seen recently.
     tickets: Cache<(String, String), String>,
 }
@@ -67,11 +69,11 @@ impl ContactHistory {
     }
 
     /// Counts one event (handled for the first time, with the actions the
-    /// plugins answered) in its tenant's history.
-    pub async fn record(&self, event: &pb::Event, actions: &[pb::Action]) {
+    /// plugins answered) in the history of its tenant, `of`.
+    pub async fn record(&self, of: &Arc<FactsOf>, event: &pb::Event, actions: &[pb::Action]) {
         if let Some(count) = self.count(event, actions).await {
             // Fails only when the writer is gone, i.e. the runtime is shutting down.
-            let _ = self.counts.send((event.tenant_id.clone(), count));
+            let _ = self.counts.send((of.clone(), count));
         }
     }
 
@@ -128,10 +130,10 @@ impl ContactHistory {
 
 /// Counts not written yet, summed per tenant, quarter hour, language and channel.
 #[derive(Default)]
-struct Pending(HashMap<(String, i64, String, String), ContactCount>);
+struct Pending(HashMap<(Arc<FactsOf>, i64, String, String), ContactCount>);
 
 impl Pending {
-    fn add(&mut self, tenant: String, count: ContactCount) {
+    fn add(&mut self, tenant: Arc<FactsOf>, count: ContactCount) {
         let key = (
             tenant,
             count.bucket_start_s,
@@ -154,7 +156,10 @@ impl Pending {
 
 /// Gathers counts and writes them every [`FLUSH_EVERY`], and once more when the
 /// channel closes.
-async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<(String, ContactCount)>) {
+async fn write_counts(
+    store: Store,
+    mut received: mpsc::UnboundedReceiver<(Arc<FactsOf>, ContactCount)>,
+) {
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -177,17 +182,24 @@ async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<(Strin
 }
 
 /// Writes the pending counts, one transaction per tenant; what fails stays
-/// pending for the next flush.
+/// pending for the next flush, but for the counts of a tenant deleted since.
 async fn flush(store: &Store, pending: &mut Pending) {
-    let mut by_tenant: HashMap<String, Vec<ContactCount>> = HashMap::new();
-    for ((tenant, ..), count) in pending.0.drain() {
-        by_tenant.entry(tenant).or_default().push(count);
+    let mut by_tenant: HashMap<Arc<FactsOf>, Vec<ContactCount>> = HashMap::new();
+    for ((of, ..), count) in pending.0.drain() {
+        by_tenant.entry(of).or_default().push(count);
     }
-    for (tenant, counts) in by_tenant {
-        if let Err(e) = store.add_contacts(&tenant, counts.clone()).await {
-            tracing::warn!(%tenant, "contact history not written yet: {e}");
-            for count in counts {
-                pending.add(tenant.clone(), count);
+    for (of, counts) in by_tenant {
+        let tenant = &of.tenant;
+        match store.add_contacts(&of, counts.clone()).await {
+            Ok(()) => {}
+            Err(StoreError::TenantGone(_)) => {
+                tracing::debug!(%tenant, "contact history of a deleted tenant dropped");
+            }
+            Err(e) => {
+                tracing::warn!(%tenant, "contact history not written yet: {e}");
+                for count in counts {
+                    pending.add(of.clone(), count);
+                }
             }
         }
     }
@@ -240,6 +252,41 @@ pub(crate) fn occurred_at_s(event: &pb::Event) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As the insights' writer: a deleted tenant's pending counts are dropped,
+    /// not kept to be tried again at every flush; the others are written.
+    #[tokio::test]
+    async fn counts_of_a_deleted_tenant_are_dropped_and_the_others_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::connect(None, None, dir.path()).await.expect("store");
+        let count = ContactCount {
+            bucket_start_s: 0,
+            language: "en".into(),
+            channel: "email".into(),
+            arrivals: 1,
+            handled: 0,
+            handle_secs: 0.0,
+        };
+        let mut pending = Pending::default();
+        let deleted = FactsOf {
+            tenant: "deleted".into(),
+            incarnation: Some("aa".into()),
+        };
+        pending.add(Arc::new(deleted), count.clone());
+        pending.add(Arc::new(FactsOf::tenant("from-the-file")), count);
+        flush(&store, &mut pending).await;
+        assert!(pending.0.is_empty(), "{} counts kept", pending.0.len());
+        let written = store
+            .contact_history("from-the-file", i64::MIN, i64::MAX)
+            .await
+            .expect("history");
+        assert_eq!(written.len(), 1);
+        let deleted = store
+            .contact_history("deleted", i64::MIN, i64::MAX)
+            .await
+            .expect("history");
+        assert!(deleted.is_empty(), "{deleted:?}");
+    }
 
     fn message(locale: &str) -> pb::Event {
         pb::Event {

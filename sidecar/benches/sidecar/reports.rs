@@ -65,7 +65,10 @@ fn tickets_of(day: i64, random: &mut u64) -> Vec<TicketFacts> {
 async fn record(store: &Store, from_day: i64, days: i64, random: &mut u64) -> Result<()> {
     for day in from_day..from_day + days {
         store
-            .record_tickets("busy", tickets_of(day, random))
+            .record_tickets(
+                &crossdesk_sidecar::store::FactsOf::tenant("busy"),
+                tickets_of(day, random),
+            )
             .await?;
         store.rebuild_day("busy", day, cells_of).await?;
     }

@@ -24,7 +24,8 @@
 //! `[insights] refresh_secs` (a busy tenant's today is thousands of tickets):
 //! reports lag the events by at most that. A ticket counts on the day (UTC) it
 //! was first seen. What a crash catches unwritten (at most the last second) is
-//! lost, as for the contact history.
+//! lost, as for the contact history; facts of a tenant deleted meanwhile, on any
+//! replica, are dropped ([`crate::store::FactsOf`]).
 
 pub mod api;
 pub mod categories;
@@ -34,14 +35,15 @@ pub mod hours;
 pub mod regions;
 pub mod report;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use crate::history::{LANGUAGE_TAG_PREFIX, occurred_at_s, primary_language};
 use crate::pb;
-use crate::store::Store;
+use crate::store::{FactsOf, Store, StoreError};
 
 /// How often the facts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -94,8 +96,8 @@ pub struct TranslationFact {
 
 /// What the recorder sends its writer.
 enum Fact {
-    Ticket(String, TicketFacts),
-    Translation(String, TranslationFact),
+    Ticket(Arc<FactsOf>, TicketFacts),
+    Translation(Arc<FactsOf>, TranslationFact),
     /// Write what is pending now, then answer.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
@@ -120,11 +122,16 @@ impl Insights {
         Insights { facts }
     }
 
-    /// Records one event (handled for the first time) with the plugins' actions;
-    /// the tenant's own rules name the category nothing else did and tell
-    /// replies after hours.
-    pub fn record(&self, event: &pb::Event, actions: &[pb::Action], own: &TenantRules) {
-        let tenant = &event.tenant_id;
+    /// Records one event (handled for the first time) of the tenant `of` with
+    /// the plugins' actions; the tenant's own rules name the category nothing
+    /// else did and tell replies after hours.
+    pub fn record(
+        &self,
+        of: &Arc<FactsOf>,
+        event: &pb::Event,
+        actions: &[pb::Action],
+        own: &TenantRules,
+    ) {
         if let Some(mut facts) = ticket_facts(event, actions) {
             if facts.slice.category.is_empty() && !event.text.is_empty() {
                 let language = facts.slice.language.clone();
@@ -138,10 +145,10 @@ impl Insights {
                 facts.replied_after_hours = hours.is_open(replied).map(|open| !open);
             }
             // Fails only when the writer is gone: the runtime is shutting down.
-            let _ = self.facts.send(Fact::Ticket(tenant.clone(), facts));
+            let _ = self.facts.send(Fact::Ticket(of.clone(), facts));
         }
         if let Some(fact) = translation_fact(event, actions) {
-            let _ = self.facts.send(Fact::Translation(tenant.clone(), fact));
+            let _ = self.facts.send(Fact::Translation(of.clone(), fact));
         }
     }
 
@@ -387,11 +394,11 @@ impl Stale {
 }
 
 /// Writes the pending facts per tenant; returns the days of each tenant they
-/// touched. What fails stays pending for the next flush.
+/// touched. What fails stays pending for the next flush, but for the facts of a
+/// tenant deleted since, which go.
 async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<i64>)> {
-    let mut tickets: std::collections::BTreeMap<String, Vec<TicketFacts>> = Default::default();
-    let mut translations: std::collections::BTreeMap<String, Vec<TranslationFact>> =
-        Default::default();
+    let mut tickets: BTreeMap<Arc<FactsOf>, Vec<TicketFacts>> = BTreeMap::new();
+    let mut translations: BTreeMap<Arc<FactsOf>, Vec<TranslationFact>> = BTreeMap::new();
     for fact in pending.drain(..) {
         match fact {
             Fact::Ticket(tenant, facts) => tickets.entry(tenant).or_default().push(facts),
@@ -400,23 +407,30 @@ async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<
         }
     }
     let mut touched = Vec::new();
-    for (tenant, facts) in tickets {
-        match store.record_tickets(&tenant, facts.clone()).await {
-            Ok(days) => touched.push((tenant, days)),
+    for (of, facts) in tickets {
+        let tenant = &of.tenant;
+        match store.record_tickets(&of, facts.clone()).await {
+            Ok(days) => touched.push((tenant.clone(), days)),
+            Err(StoreError::TenantGone(_)) => {
+                tracing::debug!(%tenant, "insights of a deleted tenant dropped");
+            }
             Err(e) => {
                 tracing::warn!(%tenant, "insights not written yet: {e}");
-                pending.extend(facts.into_iter().map(|f| Fact::Ticket(tenant.clone(), f)));
+                pending.extend(facts.into_iter().map(|f| Fact::Ticket(of.clone(), f)));
             }
         }
     }
-    for (tenant, facts) in translations {
-        if let Err(e) = store.add_translations(&tenant, facts.clone()).await {
-            tracing::warn!(%tenant, "translation figures not written yet: {e}");
-            pending.extend(
-                facts
-                    .into_iter()
-                    .map(|f| Fact::Translation(tenant.clone(), f)),
-            );
+    for (of, facts) in translations {
+        let tenant = &of.tenant;
+        match store.add_translations(&of, facts.clone()).await {
+            Ok(()) => {}
+            Err(StoreError::TenantGone(_)) => {
+                tracing::debug!(%tenant, "translation figures of a deleted tenant dropped");
+            }
+            Err(e) => {
+                tracing::warn!(%tenant, "translation figures not written yet: {e}");
+                pending.extend(facts.into_iter().map(|f| Fact::Translation(of.clone(), f)));
+            }
         }
     }
     if let Some(excess) = pending.len().checked_sub(MAX_PENDING_FACTS)
@@ -471,6 +485,40 @@ pub async fn report<Slot: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A replica's pending facts of a tenant deleted meanwhile (here: never
+    /// stored) are dropped, not kept to be tried again at every flush; the
+    /// others are written.
+    #[tokio::test]
+    async fn facts_of_a_deleted_tenant_are_dropped_and_the_others_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::connect(None, None, dir.path()).await.expect("store");
+        let deleted = Arc::new(FactsOf {
+            tenant: "deleted".into(),
+            incarnation: Some("aa".into()),
+        });
+        let unchecked = Arc::new(FactsOf::tenant("from-the-file"));
+        let ticket = TicketFacts {
+            ticket: "t-1".into(),
+            seen_s: 3_600,
+            ..TicketFacts::default()
+        };
+        let translation = TranslationFact {
+            day: 0,
+            source: "en".into(),
+            target: "es".into(),
+            translated: 1,
+            corrected: 0,
+        };
+        let mut pending = vec![
+            Fact::Ticket(deleted.clone(), ticket.clone()),
+            Fact::Translation(deleted, translation),
+            Fact::Ticket(unchecked, ticket),
+        ];
+        let touched = flush(&store, &mut pending).await;
+        assert!(pending.is_empty(), "{} facts kept", pending.len());
+        assert_eq!(touched, [("from-the-file".to_owned(), BTreeSet::from([0]))]);
+    }
 
     fn attributes(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
         pairs

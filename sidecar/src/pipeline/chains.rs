@@ -13,7 +13,7 @@ use super::admission::Admission;
 use super::{BuildError, KeptAdmission, Sidecar, every_tick};
 use crate::control::{Bounds, Desired, GrantDoc, SecretValue, TenantDoc};
 use crate::runtime::{self, Grant, LoadedPlugin, http::OutboundPolicy};
-use crate::store::Store;
+use crate::store::{FactsOf, Store};
 
 /// One plugin in a tenant's chain, with everything the tenant granted it.
 pub(super) struct Step {
@@ -41,6 +41,10 @@ pub(super) struct Tenant {
     pub(super) fingerprint: [u8; 32],
     /// See [`TenantDoc::incarnation`].
     pub(super) incarnation: String,
+    /// Whose the report facts of its events are: checked against the store where
+    /// tenants live there (the admin API is on), so that none is written after
+    /// the tenant's deletion.
+    pub(super) facts_of: Arc<FactsOf>,
 }
 
 /// What runs, as of one control version.
@@ -184,6 +188,10 @@ impl Sidecar {
             },
             fingerprint,
             incarnation: doc.incarnation.clone(),
+            facts_of: Arc::new(FactsOf {
+                tenant: id.to_owned(),
+                incarnation: self.control.is_some().then(|| doc.incarnation.clone()),
+            }),
         })
     }
 }

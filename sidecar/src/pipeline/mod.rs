@@ -455,9 +455,15 @@ impl Sidecar {
                 turn.finish().await;
             }
             let response = response?;
-            self.history.record(&event, &response.actions).await;
-            self.insights
-                .record(&event, &response.actions, &tenant.insight_rules);
+            self.history
+                .record(&tenant.facts_of, &event, &response.actions)
+                .await;
+            self.insights.record(
+                &tenant.facts_of,
+                &event,
+                &response.actions,
+                &tenant.insight_rules,
+            );
             Ok(response)
         });
         self.responses

@@ -47,6 +47,67 @@ pub enum StoreError {
     /// The request itself is wrong (a caller's mistake, not the store's).
     #[error("{0}")]
     BadRequest(String),
+    /// Facts gathered for a tenant that was deleted since (and perhaps created
+    /// again): not written (see [`FactsOf`]).
+    #[error("tenant '{0}' was deleted after these facts were gathered")]
+    TenantGone(String),
+}
+
+/// Whose facts a write of gathered figures carries (the contact history, the
+/// insights): the tenant's id and, where tenants live in the store, the
+/// incarnation they were gathered under ([`crate::grant::TenantDoc::incarnation`]).
+///
+/// Facts wait in memory for their batch, a second or, while the store is down,
+/// longer; meanwhile another replica may delete the tenant with its data. The
+/// write then checks, in its transaction, that the tenant is still stored with
+/// that incarnation, so that nothing of a deleted tenant comes back, nor reaches
+/// a tenant created again under its id: [`StoreError::TenantGone`] otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FactsOf {
+    pub tenant: String,
+    /// `None`: written unchecked (tenants of the configuration file alone, which
+    /// the store does not hold; imports, whose caller checked the tenant).
+    pub incarnation: Option<String>,
+}
+
+impl FactsOf {
+    /// Facts of `tenant`, written unchecked.
+    pub fn tenant(tenant: &str) -> FactsOf {
+        FactsOf {
+            tenant: tenant.to_owned(),
+            incarnation: None,
+        }
+    }
+
+    /// Ok when the tenant's stored document (`None`: no such tenant) is of the
+    /// incarnation these facts were gathered under.
+    fn check(&self, stored: Option<&str>) -> Result<(), StoreError> {
+        /// The one field of the document (owned by `control`) this needs; an
+        /// absent one is the empty incarnation of documents from before it.
+        #[derive(serde::Deserialize)]
+        struct Incarnation {
+            #[serde(default)]
+            incarnation: String,
+        }
+        let Some(expected) = &self.incarnation else {
+            return Ok(());
+        };
+        let is = match stored {
+            None => None,
+            Some(doc) => Some(
+                serde_json::from_str::<Incarnation>(doc)
+                    .map_err(|e| {
+                        StoreError::Corrupt(format!("tenant '{}' document: {e}", self.tenant))
+                    })?
+                    .incarnation,
+            ),
+        };
+        if is.as_ref() == Some(expected) {
+            Ok(())
+        } else {
+            Err(StoreError::TenantGone(self.tenant.clone()))
+        }
+    }
 }
 
 /// A tenant's settings document (JSON, owned by `control`) and its revision, which
@@ -361,10 +422,11 @@ impl Store {
 
     /// Adds counts to the tenant's contact history, each to its quarter-hour
     /// bucket (`bucket_start_s` is rounded down to a multiple of 900), in one
-    /// transaction.
+    /// transaction; [`StoreError::TenantGone`], with nothing written, when the
+    /// tenant was deleted since they were counted (see [`FactsOf`]).
     pub async fn add_contacts(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         counts: Vec<ContactCount>,
     ) -> Result<(), StoreError> {
         let counts = counts
@@ -378,7 +440,7 @@ impl Store {
                 c
             })
             .collect();
-        dispatch!(self.add_contacts(tenant, counts))
+        dispatch!(self.add_contacts(of, counts))
     }
 
     /// The tenant's contact history with buckets starting in `[from_s, to_s)`,

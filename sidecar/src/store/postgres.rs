@@ -19,9 +19,31 @@ use tokio_postgres::types::ToSql;
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
-    AuditEntry, ContactCount, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
-    PluginVersionInfo, SecretRow, StoreError, TenantRow,
+    AuditEntry, ContactCount, ControlState, ControlWrite, FactsOf, NewAuditEntry, PluginBlob,
+    PluginRow, PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
+
+/// Checks, first in a write's transaction, that the tenant whose facts it
+/// writes is still stored with their incarnation (see [`FactsOf`]). The row is
+/// held `FOR SHARE` until the write commits: a deletion waits for it (and then
+/// deletes what it wrote), or it waits for the deletion and sees the tenant gone.
+pub(super) async fn check_facts_of(
+    tx: &impl GenericClient,
+    of: &FactsOf,
+) -> Result<(), StoreError> {
+    if of.incarnation.is_none() {
+        return Ok(());
+    }
+    let doc: Option<String> = tx
+        .query_opt(
+            "SELECT doc FROM tenants WHERE id = $1 FOR SHARE",
+            &[&of.tenant],
+        )
+        .await?
+        .map(|row| row.try_get(0))
+        .transpose()?;
+    of.check(doc.as_deref())
+}
 
 /// Connections per process; every store call holds one only while it runs.
 const MAX_CONNECTIONS: usize = 16;
@@ -384,11 +406,13 @@ impl PostgresStore {
 
     pub async fn add_contacts(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         counts: Vec<ContactCount>,
     ) -> Result<(), StoreError> {
+        let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        check_facts_of(&tx, of).await?;
         let stmt = tx
             .prepare_cached(
                 "INSERT INTO contact_history AS h

@@ -12,9 +12,26 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
-    AuditEntry, ContactCount, ControlState, ControlWrite, NewAuditEntry, PluginBlob, PluginRow,
-    PluginVersionInfo, SecretRow, StoreError, TenantRow,
+    AuditEntry, ContactCount, ControlState, ControlWrite, FactsOf, NewAuditEntry, PluginBlob,
+    PluginRow, PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
+
+/// Checks, first in a write's transaction, that the tenant whose facts it
+/// writes is still stored with their incarnation (see [`FactsOf`]). Tenants and
+/// facts are written on the one connection, so no deletion comes in between.
+pub(super) fn check_facts_of(tx: &Connection, of: &FactsOf) -> Result<(), StoreError> {
+    if of.incarnation.is_none() {
+        return Ok(());
+    }
+    let doc: Option<String> = tx
+        .query_row(
+            "SELECT doc FROM tenants WHERE id = ?1",
+            params![of.tenant],
+            |row| row.get(0),
+        )
+        .optional()?;
+    of.check(doc.as_deref())
+}
 
 /// The SQLite database. Cloning shares the connections.
 #[derive(Clone)]
@@ -359,12 +376,14 @@ impl SqliteStore {
 
     pub async fn add_contacts(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         counts: Vec<ContactCount>,
     ) -> Result<(), StoreError> {
-        let tenant = tenant.to_owned();
+        let of = of.clone();
         self.with_conn(move |c| {
             let tx = c.transaction()?;
+            check_facts_of(&tx, &of)?;
+            let tenant = of.tenant.as_str();
             {
                 let mut stmt = tx.prepare_cached(
                     "INSERT INTO contact_history
@@ -387,7 +406,8 @@ impl SqliteStore {
                     ])?;
                 }
             }
-            tx.commit()
+            tx.commit()?;
+            Ok::<_, StoreError>(())
         })
         .await
     }

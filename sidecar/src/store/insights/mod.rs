@@ -12,7 +12,7 @@ mod sqlite;
 
 use std::collections::BTreeSet;
 
-use super::{Backend, Store, StoreError};
+use super::{Backend, FactsOf, Store, StoreError};
 use crate::insights::figures::{Cell, DayCells, Figures, Histogram, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
 
@@ -21,13 +21,14 @@ pub type Aggregate = fn(i64, &[TicketRow]) -> DayCells;
 
 impl Store {
     /// Merges what events said about their tickets; returns the days (of first
-    /// sight) whose cells are now out of date.
+    /// sight) whose cells are now out of date. [`StoreError::TenantGone`], with
+    /// nothing written, when the tenant was deleted since (see [`FactsOf`]).
     pub async fn record_tickets(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         facts: Vec<TicketFacts>,
     ) -> Result<BTreeSet<i64>, StoreError> {
-        dispatch!(self.record_tickets(tenant, facts))
+        dispatch!(self.record_tickets(of, facts))
     }
 
     /// Rebuilds the cells of `day` from the tickets first seen that day.
@@ -71,13 +72,14 @@ impl Store {
         dispatch!(self.insight_hours(tenant, from_day, to_day))
     }
 
-    /// Adds translated replies and corrections.
+    /// Adds translated replies and corrections (unless the tenant is gone, as
+    /// for [`Store::record_tickets`]).
     pub async fn add_translations(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         facts: Vec<TranslationFact>,
     ) -> Result<(), StoreError> {
-        dispatch!(self.add_translations(tenant, facts))
+        dispatch!(self.add_translations(of, facts))
     }
 
     /// Translation counts of days `[from_day, to_day)`, by day and pair.

@@ -8,8 +8,8 @@ use super::{
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
-use crate::store::StoreError;
-use crate::store::postgres::PostgresStore;
+use crate::store::postgres::{PostgresStore, check_facts_of};
+use crate::store::{FactsOf, StoreError};
 
 /// The merge of a ticket's facts (see `sqlite.rs`) in PostgreSQL's dialect.
 /// Answers the ticket's creation time before the merge too: a ticket that moves
@@ -127,11 +127,13 @@ impl PostgresStore {
 
     pub async fn record_tickets(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         facts: Vec<TicketFacts>,
     ) -> Result<BTreeSet<i64>, StoreError> {
+        let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        check_facts_of(&tx, of).await?;
         let merge = tx.prepare_cached(POSTGRES_MERGE).await?;
         let mut days = BTreeSet::new();
         for f in &facts {
@@ -270,11 +272,13 @@ impl PostgresStore {
 
     pub async fn add_translations(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         facts: Vec<TranslationFact>,
     ) -> Result<(), StoreError> {
+        let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        check_facts_of(&tx, of).await?;
         let add = tx
             .prepare_cached(
                 "INSERT INTO insight_translation AS t

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
-use crate::store::StoreError;
-use crate::store::sqlite::SqliteStore;
+use crate::store::sqlite::{SqliteStore, check_facts_of};
+use crate::store::{FactsOf, StoreError};
 
 /// The merge of a ticket's facts, in SQLite's dialect (`t` the row, `excluded`
 /// the facts): first sight the earliest, first reply the earliest, last solve and
@@ -142,12 +142,14 @@ impl SqliteStore {
 
     pub async fn record_tickets(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         facts: Vec<TicketFacts>,
     ) -> Result<BTreeSet<i64>, StoreError> {
-        let tenant = tenant.to_owned();
+        let of = of.clone();
         self.with_conn(move |c| {
             let tx = c.transaction()?;
+            check_facts_of(&tx, &of)?;
+            let tenant = of.tenant.as_str();
             let mut days = BTreeSet::new();
             {
                 let mut created_before = tx.prepare_cached(
@@ -294,12 +296,14 @@ impl SqliteStore {
 
     pub async fn add_translations(
         &self,
-        tenant: &str,
+        of: &FactsOf,
         facts: Vec<TranslationFact>,
     ) -> Result<(), StoreError> {
-        let tenant = tenant.to_owned();
+        let of = of.clone();
         self.with_conn(move |c| {
             let tx = c.transaction()?;
+            check_facts_of(&tx, &of)?;
+            let tenant = of.tenant.as_str();
             {
                 let mut add = tx.prepare_cached(
                     "INSERT INTO insight_translation AS t
@@ -320,7 +324,8 @@ impl SqliteStore {
                     ])?;
                 }
             }
-            tx.commit()
+            tx.commit()?;
+            Ok::<_, StoreError>(())
         })
         .await
     }
