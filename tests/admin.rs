@@ -96,6 +96,70 @@ async fn audit(admin: &mut AdminServiceClient<Channel>, tenant: &str) -> Vec<pb:
         .entries
 }
 
+/// A newer replica stored fields this version does not know (a rolling
+/// upgrade): this one still serves the tenant, ignoring them, but refuses to
+/// change it, which would write the document back without them.
+#[tokio::test]
+async fn a_tenant_a_newer_version_stored_is_served_but_not_rewritten() {
+    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, Store};
+    let server = TestServer::start(&two_tenants()).await;
+    let newer = Store::connect(None, None, server.data_dir.path())
+        .await
+        .expect("the newer replica's store");
+    let row = newer
+        .control_state()
+        .await
+        .expect("state")
+        .tenants
+        .into_iter()
+        .find(|t| t.id == "acme")
+        .expect("acme");
+    let mut doc: serde_json::Value = serde_json::from_str(&row.doc).expect("json");
+    doc["plugins"][0]["canary"] = serde_json::json!(0.5);
+    doc["plugins"][0]["limits"]["cpu_ms"] = serde_json::json!(5);
+    doc["region"] = serde_json::json!("eu");
+    newer
+        .apply(
+            vec![ControlWrite::PutTenant {
+                id: "acme".into(),
+                doc: doc.to_string(),
+                expected: Some(row.revision),
+            }],
+            NewAuditEntry {
+                actor: "ops".into(),
+                tenant: Some("acme".into()),
+                action: "plugin.configure".into(),
+                target: "plugin-tagger".into(),
+                before: None,
+                after: None,
+            },
+        )
+        .await
+        .expect("the newer replica's change");
+    server.sidecar.refresh().await.expect("reloaded");
+    assert_eq!(
+        ran(&send(&server, "acme", "t-1").await),
+        ["plugin-tagger", "plugin-noop"]
+    );
+    let mut admin = server.admin().await;
+    let mut off = configure("acme", "plugin-noop");
+    off.enabled = Some(false);
+    let refused = admin
+        .configure_plugin(as_admin(OPS, off))
+        .await
+        .expect_err("would drop the newer fields");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    for field in ["plugins[0].canary", "plugins[0].limits.cpu_ms", "region"] {
+        assert!(refused.message().contains(field), "{refused:?}");
+    }
+    let mut off = configure("globex", "plugin-noop");
+    off.enabled = Some(false);
+    admin
+        .configure_plugin(as_admin(OPS, off))
+        .await
+        .expect("another tenant changes");
+}
+
 #[tokio::test]
 async fn a_toggle_or_a_setting_applies_to_the_next_event() {
     let server = TestServer::start(&two_tenants()).await;

@@ -65,8 +65,10 @@ pub fn check_tenant_id(id: &str) -> Result<(), String> {
 /// Every type a stored document holds ignores fields it does not know: a field a
 /// newer replica writes must not make an older one's reads fail during a rolling
 /// upgrade (so a new field that restricts a plugin binds each replica only once
-/// it is upgraded). The configuration file, which shares the grant's types,
-/// refuses unknown keys in `Config::parse` instead.
+/// it is upgraded; and an older replica refuses to write such a document back,
+/// which would lose the field: `control::refuse_fields_of_newer_versions`). The
+/// configuration file, which shares the grant's types, refuses unknown keys in
+/// `Config::parse` instead.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantDoc {
     /// Drawn at random when the tenant is created: a tenant deleted and created

@@ -522,6 +522,29 @@ fn secret_context(row: &SecretRow) -> String {
     )
 }
 
+/// Refuses to change a tenant whose stored document holds fields this version
+/// does not know (a newer replica's, during a rolling upgrade): they are read
+/// past, and a document written back from what was read would lose them.
+fn refuse_fields_of_newer_versions(state: &ControlState, id: &str) -> Result<(), ControlError> {
+    let Some(row) = state.tenants.iter().find(|t| t.id == id) else {
+        return Ok(());
+    };
+    let mut unknown = Vec::new();
+    let mut document = serde_json::Deserializer::from_str(&row.doc);
+    // Whether it parses at all is `parse_doc`'s to say.
+    let _: Result<TenantDoc, _> = serde_ignored::deserialize(&mut document, |path| {
+        unknown.push(crate::config::key_path(&path));
+    });
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(ControlError::FailedPrecondition(format!(
+        "tenant '{id}' holds settings this version does not know ({}), stored by a newer \
+         one: change it through an upgraded replica, which keeps them",
+        unknown.join(", ")
+    )))
+}
+
 fn parse_doc(id: &str, json: &str) -> Result<TenantDoc, ControlError> {
     serde_json::from_str(json).map_err(|e| {
         ControlError::Store(StoreError::Corrupt(format!(

@@ -90,6 +90,7 @@ impl ControlPlane {
         } = request;
         let state = self.store.control_state().await?;
         let current = tenant_of(&state, id)?;
+        refuse_fields_of_newer_versions(&state, id)?;
         if expected_revision != 0 && expected_revision != current.revision {
             return Err(ControlError::Conflict(format!(
                 "tenant '{id}' is at revision {}, not {expected_revision}: reload and retry",
