@@ -647,21 +647,39 @@ async fn an_erasure_right_after_an_event_leaves_nothing_to_come_back() {
     assert!(data.tickets.is_empty(), "{data:?}");
 }
 
-/// Another replica deletes the tenant, and creates it again, while this one's
-/// facts of an event wait for their batch: they are not written, under the old
-/// tenant nor the new one. (A second connection to the server's SQLite file
-/// stands for the other replica; unlike the admin API, it cannot flush this
-/// replica's facts first.)
-#[tokio::test]
-async fn facts_pending_when_another_replica_deletes_the_tenant_are_not_written() {
-    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, Store};
+/// `acme` with the facts of one event of customer `cust-1` waiting for their
+/// batch, and a second connection to its SQLite file, standing for another
+/// replica: unlike the admin API, that one cannot write this one's facts first.
+async fn acme_with_facts_pending() -> (TestServer, crossdesk_sidecar::store::Store) {
     let server = acme().await;
     server
         .handle(customer_message("acme", "fresh-1", "Hallo"))
         .await;
-    let other = Store::connect(None, None, server.data_dir.path())
+    let other = crossdesk_sidecar::store::Store::connect(None, None, server.data_dir.path())
         .await
         .expect("the other replica's store");
+    (server, other)
+}
+
+/// The tickets of `cust-1` once `server` wrote its pending facts.
+async fn tickets_after_the_batch(
+    server: &TestServer,
+    other: &crossdesk_sidecar::store::Store,
+) -> Vec<crossdesk_sidecar::insights::figures::TicketRow> {
+    assert!(server.sidecar.flush_insights(Duration::from_secs(10)).await);
+    other
+        .customer_tickets("acme", "cust-1")
+        .await
+        .expect("tickets")
+}
+
+/// Another replica deletes the tenant, and creates it again, while this one's
+/// facts of an event wait: they are not written, under the old tenant nor the
+/// new one.
+#[tokio::test]
+async fn facts_pending_when_another_replica_deletes_the_tenant_are_not_written() {
+    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry};
+    let (server, other) = acme_with_facts_pending().await;
     let revision = other
         .control_state()
         .await
@@ -700,11 +718,34 @@ async fn facts_pending_when_another_replica_deletes_the_tenant_are_not_written()
         )
         .await
         .expect("create again");
-    assert!(server.sidecar.flush_insights(Duration::from_secs(10)).await);
-    let tickets = other
-        .customer_tickets("acme", "cust-1")
+    let tickets = tickets_after_the_batch(&server, &other).await;
+    assert!(tickets.is_empty(), "{tickets:?}");
+}
+
+/// Another replica erases the customer while this one's facts of their event
+/// wait: the erased customer's ticket does not come back.
+#[tokio::test]
+async fn facts_pending_when_another_replica_erases_the_customer_are_not_written() {
+    let (server, other) = acme_with_facts_pending().await;
+    // Replicas share the master key, which names the customer in the marks.
+    let key = crossdesk_sidecar::secrets::MasterKey::load_or_create(
+        &server.data_dir.path().join("master.key"),
+    )
+    .expect("the master key");
+    let marks: crossdesk_sidecar::store::ErasureMarks =
+        std::sync::Arc::new(move |tenant, erased| {
+            crossdesk_sidecar::insights::erasure_mark(&key, tenant, erased)
+        });
+    other
+        .erase_customer(
+            "acme",
+            "cust-1",
+            &marks,
+            crossdesk_sidecar::insights::figures::cells_of,
+        )
         .await
-        .expect("tickets");
+        .expect("erase");
+    let tickets = tickets_after_the_batch(&server, &other).await;
     assert!(tickets.is_empty(), "{tickets:?}");
 }
 

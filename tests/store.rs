@@ -8,8 +8,8 @@ use std::path::Path;
 
 use crossdesk_integration_tests::postgres::TestPostgres;
 use crossdesk_sidecar::store::{
-    ContactCount, ControlWrite, FactsOf, NewAuditEntry, PluginBlob, PluginRow, SecretRow, Store,
-    StoreError, TenantRow, migrations,
+    ContactCount, ControlWrite, ErasureMarks, FactsOf, NewAuditEntry, PluginBlob, PluginRow,
+    SecretRow, Store, StoreError, TenantRow, migrations,
 };
 
 /// A database that scenarios open stores on, as many as they like (each `open` is
@@ -84,6 +84,7 @@ on_both_backends!(
     a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_rebuilt,
     a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild,
     facts_gathered_before_a_tenants_deletion_are_not_written_after_it,
+    facts_gathered_before_a_customers_erasure_are_not_written_after_it,
 );
 
 /// What one event says about ticket `t-1` of customer `c-1`.
@@ -140,6 +141,7 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
         .record_tickets(
             &FactsOf::tenant("acme"),
             vec![reply, created, later_reply, solved, rated, again],
+            None,
         )
         .await
         .expect("record");
@@ -191,7 +193,7 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
             .is_empty()
     );
     let erased = store
-        .erase_customer("acme", "c-1", cells_of)
+        .erase_customer("acme", "c-1", &plain_marks(), cells_of)
         .await
         .expect("erase");
     assert_eq!(erased, 1);
@@ -210,7 +212,7 @@ async fn a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild(db: &Db) {
     let day = 20_000;
     let seen = |day: i64| facts(day * 86_400 + 3_600);
     let days = store
-        .record_tickets(&FactsOf::tenant("acme"), vec![seen(day + 1)])
+        .record_tickets(&FactsOf::tenant("acme"), vec![seen(day + 1)], None)
         .await
         .expect("record");
     assert_eq!(days.into_iter().collect::<Vec<_>>(), [day + 1]);
@@ -221,7 +223,7 @@ async fn a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild(db: &Db) {
     // Its creation comes in late: the ticket now counts on `day`, and no more
     // on the day after, whose figures must be rebuilt too.
     let days = store
-        .record_tickets(&FactsOf::tenant("acme"), vec![seen(day)])
+        .record_tickets(&FactsOf::tenant("acme"), vec![seen(day)], None)
         .await
         .expect("record");
     assert_eq!(days.into_iter().collect::<Vec<_>>(), [day, day + 1]);
@@ -696,7 +698,7 @@ async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &
                     .add_contacts(&of, vec![contacts(0, "en", "email", 1, 0, 0.0)])
                     .await,
                 store
-                    .record_tickets(&of, vec![facts(3_600)])
+                    .record_tickets(&of, vec![facts(3_600)], None)
                     .await
                     .map(drop),
                 store.add_translations(&of, vec![translation]).await,
@@ -783,6 +785,104 @@ async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &
         .await
         .expect("unchecked");
     assert_eq!(history(store, "t3").await.len(), 1);
+}
+
+/// Erasure marks named plainly (the server keys them with its master key).
+fn plain_marks() -> ErasureMarks {
+    std::sync::Arc::new(|tenant, erased| format!("{tenant}:{erased:?}"))
+}
+
+/// A customer's facts that a replica gathered before their erasure and writes
+/// after it are dropped, and so are those of their tickets that name no
+/// customer (an agent's reply); those of their later messages count.
+async fn facts_gathered_before_a_customers_erasure_are_not_written_after_it(db: &Db) {
+    use crossdesk_sidecar::insights::TicketFacts;
+    use crossdesk_sidecar::insights::figures::cells_of;
+    let store = db.open().await;
+    store
+        .apply(
+            vec![put_tenant("acme", "{}", None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create");
+    let marks = plain_marks();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let gathered = |ticket: &str, customer: &str, gathered_ms: i64| TicketFacts {
+        ticket: ticket.into(),
+        customer: customer.into(),
+        seen_s: 3_600,
+        gathered_ms,
+        ..TicketFacts::default()
+    };
+    let acme = FactsOf::tenant("acme");
+    let reader = &store;
+    let tickets = move |tenant: &'static str, customer: &'static str| async move {
+        reader
+            .customer_tickets(tenant, customer)
+            .await
+            .expect("tickets")
+            .into_iter()
+            .map(|t| t.ticket)
+            .collect::<Vec<_>>()
+    };
+    store
+        .record_tickets(
+            &acme,
+            vec![
+                gathered("t-1", "c-1", now_ms - 1_000),
+                gathered("t-2", "c-2", now_ms - 1_000),
+            ],
+            Some(&marks),
+        )
+        .await
+        .expect("record");
+    let erased = store
+        .erase_customer("acme", "c-1", &marks, cells_of)
+        .await
+        .expect("erase");
+    assert_eq!(erased, 1);
+    // Waiting on another replica while the customer was erased: theirs, and
+    // a reply on their ticket that names no customer.
+    store
+        .record_tickets(
+            &acme,
+            vec![
+                gathered("t-1", "c-1", now_ms - 500),
+                gathered("t-3", "c-1", now_ms - 500),
+                gathered("t-2", "c-2", now_ms - 500),
+                gathered("t-1", "", now_ms - 500),
+            ],
+            Some(&marks),
+        )
+        .await
+        .expect("record");
+    assert!(tickets("acme", "c-1").await.is_empty());
+    assert!(tickets("acme", "").await.is_empty(), "the reply's ticket");
+    assert_eq!(tickets("acme", "c-2").await, ["t-2"]);
+    // The customer writes again, after the erasure.
+    store
+        .record_tickets(
+            &acme,
+            vec![gathered("t-4", "c-1", now_ms + 60_000)],
+            Some(&marks),
+        )
+        .await
+        .expect("record");
+    assert_eq!(tickets("acme", "c-1").await, ["t-4"]);
+    // The mark is the tenant's alone.
+    store
+        .record_tickets(
+            &FactsOf::tenant("globex"),
+            vec![gathered("t-1", "c-1", now_ms - 500)],
+            Some(&marks),
+        )
+        .await
+        .expect("record");
+    assert_eq!(tickets("globex", "c-1").await, ["t-1"]);
 }
 
 fn contacts(

@@ -56,6 +56,7 @@ fn tickets_of(day: i64, random: &mut u64) -> Vec<TicketFacts> {
                     category: CATEGORIES[(r >> 16) as usize % CATEGORIES.len()].into(),
                     group: GROUPS[(r >> 24) as usize % GROUPS.len()].into(),
                 },
+                ..TicketFacts::default()
             }
         })
         .collect()
@@ -68,6 +69,7 @@ async fn record(store: &Store, from_day: i64, days: i64, random: &mut u64) -> Re
             .record_tickets(
                 &crossdesk_sidecar::store::FactsOf::tenant("busy"),
                 tickets_of(day, random),
+                None,
             )
             .await?;
         store.rebuild_day("busy", day, cells_of).await?;

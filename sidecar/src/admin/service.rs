@@ -753,7 +753,8 @@ impl AdminService for AdminApi {
         // Facts of this replica's events not written yet would bring the rows back
         // after the erasure: written first.
         self.write_pending_facts("erased").await?;
-        let erased = crate::insights::api::erase_customer(self.control.store(), r).await?;
+        let marks = self.control.erasure_marks();
+        let erased = crate::insights::api::erase_customer(self.control.store(), r, &marks).await?;
         let audit = crate::store::NewAuditEntry {
             actor: admin.name.clone(),
             tenant: Some(tenant),

@@ -290,6 +290,13 @@ impl ControlPlane {
         self.key.digest(purpose, value)
     }
 
+    /// The marks of erasures under this process's master key (see
+    /// [`crate::insights::erasure_mark`]).
+    pub fn erasure_marks(self: &Arc<Self>) -> crate::store::ErasureMarks {
+        let control = self.clone();
+        Arc::new(move |tenant, erased| crate::insights::erasure_mark(&control.key, tenant, erased))
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

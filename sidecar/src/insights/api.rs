@@ -291,14 +291,16 @@ fn customer_ticket(t: TicketRow) -> pb::CustomerTicket {
     }
 }
 
-/// Erases what the reports keep about a customer.
+/// Erases what the reports keep about a customer, marking them erased by
+/// `marks` (`ControlPlane::erasure_marks`).
 pub async fn erase_customer(
     store: &Store,
     request: pb::CustomerRef,
+    marks: &crate::store::ErasureMarks,
 ) -> Result<pb::EraseCustomerDataResponse, Status> {
     customer_ref(&request)?;
     let erased = store
-        .erase_customer(&request.tenant_id, &request.customer_id, cells_of)
+        .erase_customer(&request.tenant_id, &request.customer_id, marks, cells_of)
         .await
         .map_err(unavailable)?;
     Ok(pb::EraseCustomerDataResponse {

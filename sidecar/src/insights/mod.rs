@@ -43,7 +43,7 @@ use tokio::sync::mpsc;
 
 use crate::history::{LANGUAGE_TAG_PREFIX, occurred_at_s, primary_language};
 use crate::pb;
-use crate::store::{FactsOf, Store, StoreError};
+use crate::store::{Erased, ErasureMarks, FactsOf, Store, StoreError};
 
 /// How often the facts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -82,6 +82,22 @@ pub struct TicketFacts {
     /// A rating, as a share of its scale.
     pub rating: Option<f64>,
     pub slice: figures::Slice,
+    /// When the replica that gathered them received their event (its clock,
+    /// milliseconds since the epoch; 0 when unknown): facts of a customer or
+    /// ticket erased at or after that time are not written (see
+    /// `Store::erase_customer`).
+    pub gathered_ms: i64,
+}
+
+/// How the store's erasure marks name a tenant's customer or ticket (see
+/// `Store::erase_customer`): a digest keyed with the master key, so that no
+/// reader of the database finds an erased id by hashing guesses.
+pub fn erasure_mark(key: &crate::secrets::MasterKey, tenant: &str, erased: Erased<'_>) -> String {
+    let (purpose, id) = match erased {
+        Erased::Customer(id) => ("insights.erasure.customer", id),
+        Erased::Ticket(id) => ("insights.erasure.ticket", id),
+    };
+    hex::encode(key.digest(purpose, &format!("{tenant}\0{id}")))
 }
 
 /// One translated reply or one correction, for a language pair.
@@ -113,22 +129,28 @@ pub struct Insights {
 }
 
 impl Insights {
-    /// Starts the writer task on the current tokio runtime, as `settings` say.
-    pub fn new(store: Store, settings: &crate::config::InsightSettings) -> Insights {
+    /// Starts the writer task on the current tokio runtime, as `settings` say;
+    /// `marks` where customers can be erased.
+    pub fn new(
+        store: Store,
+        settings: &crate::config::InsightSettings,
+        marks: Option<ErasureMarks>,
+    ) -> Insights {
         let (facts, received) = mpsc::unbounded_channel();
         let refresh = Duration::from_secs(settings.refresh_secs);
-        tokio::spawn(write_facts(store.clone(), received, refresh));
+        tokio::spawn(write_facts(store.clone(), received, refresh, marks));
         tokio::spawn(purge_daily(store, settings.retention_days));
         Insights { facts }
     }
 
-    /// Records one event (handled for the first time) of the tenant `of` with
-    /// the plugins' actions; the tenant's own rules name the category nothing
-    /// else did and tell replies after hours.
+    /// Records one event (handled for the first time) of the tenant `of`,
+    /// received at `received_ms` (this replica's clock), with the plugins'
+    /// actions; the tenant's own rules name the category nothing else did and
+    /// tell replies after hours.
     pub fn record(
         &self,
         of: &Arc<FactsOf>,
-        event: &pb::Event,
+        (event, received_ms): (&pb::Event, i64),
         actions: &[pb::Action],
         own: &TenantRules,
     ) {
@@ -144,6 +166,7 @@ impl Insights {
             if let (Some(replied), Some(hours)) = (facts.replied_s, &own.business_hours) {
                 facts.replied_after_hours = hours.is_open(replied).map(|open| !open);
             }
+            facts.gathered_ms = received_ms;
             // Fails only when the writer is gone: the runtime is shutting down.
             let _ = self.facts.send(Fact::Ticket(of.clone(), facts));
         }
@@ -242,6 +265,7 @@ pub fn ticket_facts(event: &pb::Event, actions: &[pb::Action]) -> Option<TicketF
             category: category.unwrap_or_default(),
             group: group.unwrap_or_default(),
         },
+        gathered_ms: 0,
     })
 }
 
@@ -319,7 +343,12 @@ async fn purge_daily(store: Store, retention_days: u32) {
 /// channel closes; rebuilds the days they touched, each at most once per
 /// `refresh` (at once when it was not rebuilt within that time), and every stale
 /// day when the channel closes.
-async fn write_facts(store: Store, mut received: mpsc::UnboundedReceiver<Fact>, refresh: Duration) {
+async fn write_facts(
+    store: Store,
+    mut received: mpsc::UnboundedReceiver<Fact>,
+    refresh: Duration,
+    marks: Option<ErasureMarks>,
+) {
     let mut pending = Vec::new();
     let mut stale = Stale::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
@@ -340,7 +369,7 @@ async fn write_facts(store: Store, mut received: mpsc::UnboundedReceiver<Fact>, 
             },
             _ = tick.tick() => true,
         };
-        for (tenant, days) in flush(&store, &mut pending).await {
+        for (tenant, days) in flush(&store, &mut pending, marks.as_ref()).await {
             stale
                 .days
                 .extend(days.into_iter().map(|day| (tenant.clone(), day)));
@@ -396,7 +425,11 @@ impl Stale {
 /// Writes the pending facts per tenant; returns the days of each tenant they
 /// touched. What fails stays pending for the next flush, but for the facts of a
 /// tenant deleted since, which go.
-async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<i64>)> {
+async fn flush(
+    store: &Store,
+    pending: &mut Vec<Fact>,
+    marks: Option<&ErasureMarks>,
+) -> Vec<(String, BTreeSet<i64>)> {
     let mut tickets: BTreeMap<Arc<FactsOf>, Vec<TicketFacts>> = BTreeMap::new();
     let mut translations: BTreeMap<Arc<FactsOf>, Vec<TranslationFact>> = BTreeMap::new();
     for fact in pending.drain(..) {
@@ -409,7 +442,7 @@ async fn flush(store: &Store, pending: &mut Vec<Fact>) -> Vec<(String, BTreeSet<
     let mut touched = Vec::new();
     for (of, facts) in tickets {
         let tenant = &of.tenant;
-        match store.record_tickets(&of, facts.clone()).await {
+        match store.record_tickets(&of, facts.clone(), marks).await {
             Ok(days) => touched.push((tenant.clone(), days)),
             Err(StoreError::TenantGone(_)) => {
                 tracing::debug!(%tenant, "insights of a deleted tenant dropped");
@@ -515,7 +548,7 @@ mod tests {
             Fact::Translation(deleted, translation),
             Fact::Ticket(unchecked, ticket),
         ];
-        let touched = flush(&store, &mut pending).await;
+        let touched = flush(&store, &mut pending, None).await;
         assert!(pending.is_empty(), "{} facts kept", pending.len());
         assert_eq!(touched, [("from-the-file".to_owned(), BTreeSet::from([0]))]);
     }

@@ -238,7 +238,11 @@ impl Sidecar {
         let sidecar = Arc::new(Sidecar {
             runtime,
             history: crate::history::ContactHistory::new(store.clone()),
-            insights: crate::insights::Insights::new(store.clone(), &config.insights),
+            insights: crate::insights::Insights::new(
+                store.clone(),
+                &config.insights,
+                control.as_ref().map(ControlPlane::erasure_marks),
+            ),
             store,
             bounds,
             pipelines: ArcSwap::from_pointee(Pipelines::default()),
@@ -440,6 +444,9 @@ impl Sidecar {
             event_id = %event.event_id,
             kind = ?event.kind(),
         );
+        // What the reports record of the event dates from its arrival: an event
+        // that arrived before an erasure of its customer is of before it.
+        let received_ms = crate::store::now_ms();
         // Boxed, as the steps below: an event's future nests idempotency's, the
         // pipeline's and each call's, and unboxed it weighed 72 KB,
         // copied on every move (a tenth of the chain bench's CPU was `memmove`).
@@ -460,7 +467,7 @@ impl Sidecar {
                 .await;
             self.insights.record(
                 &tenant.facts_of,
-                &event,
+                (&event, received_ms),
                 &response.actions,
                 &tenant.insight_rules,
             );

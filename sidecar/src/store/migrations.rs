@@ -347,6 +347,25 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: "ALTER TABLE insight_tickets ADD COLUMN after_hours INTEGER;",
         postgres: "ALTER TABLE insight_tickets ADD COLUMN after_hours BOOLEAN;",
     },
+    Migration {
+        version: 10,
+        description: "insights: when each customer and their tickets were erased (by keyed \
+                      digests), so that facts gathered before are not written after",
+        sqlite: "
+            CREATE TABLE insight_erasures (
+                tenant    TEXT NOT NULL,
+                mark      TEXT NOT NULL,
+                erased_ms INTEGER NOT NULL,
+                PRIMARY KEY (tenant, mark)
+            ) WITHOUT ROWID;",
+        postgres: "
+            CREATE TABLE insight_erasures (
+                tenant    TEXT NOT NULL,
+                mark      TEXT NOT NULL,
+                erased_ms BIGINT NOT NULL,
+                PRIMARY KEY (tenant, mark)
+            );",
+    },
 ];
 
 /// The newest schema version this host knows.

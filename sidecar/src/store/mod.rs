@@ -245,7 +245,7 @@ enum Backend {
 
 /// Forwards a call to whichever backend this store uses.
 /// The tables holding a tenant's data, emptied of it when the tenant is deleted.
-const TENANT_DATA_TABLES: [&str; 10] = [
+const TENANT_DATA_TABLES: [&str; 11] = [
     "tenant_secrets",
     "plugin_kv",
     "plugin_kv_generation",
@@ -256,6 +256,7 @@ const TENANT_DATA_TABLES: [&str; 10] = [
     "insight_cells",
     "insight_translation",
     "insight_hours",
+    "insight_erasures",
 ];
 
 /// The width of a contact-history bucket: a quarter hour, so that forecasts can
@@ -292,7 +293,7 @@ mod insights;
 mod leases;
 mod replicas;
 mod responses;
-pub use insights::{Aggregate, CellCount};
+pub use insights::{Aggregate, CellCount, Erased, ErasureMarks};
 pub use replicas::new_replica_name;
 pub use responses::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
@@ -19,6 +19,9 @@ use super::{
 /// Checks, first in a write's transaction, that the tenant whose facts it
 /// writes is still stored with their incarnation (see [`FactsOf`]). Tenants and
 /// facts are written on the one connection, so no deletion comes in between.
+/// The transaction must be IMMEDIATE: a deferred one that reads first fails
+/// with "database is locked" when it comes to write, if the responses'
+/// connection committed meanwhile.
 pub(super) fn check_facts_of(tx: &Connection, of: &FactsOf) -> Result<(), StoreError> {
     if of.incarnation.is_none() {
         return Ok(());
@@ -286,7 +289,7 @@ impl SqliteStore {
         self.with_conn(move |c| {
             // IMMEDIATE: the write lock is taken before the read, so nothing
             // writes between the comparison and the swap.
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let current: Option<Vec<u8>> = tx
                 .prepare_cached(
                     "SELECT value FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
@@ -381,7 +384,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let of = of.clone();
         self.with_conn(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             check_facts_of(&tx, &of)?;
             let tenant = of.tenant.as_str();
             {
@@ -555,7 +558,7 @@ impl SqliteStore {
         self.with_conn(move |c| {
             // IMMEDIATE: take the write lock first, so the expectations checked
             // below still hold when the transaction commits.
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for write in writes {
                 apply_write(&tx, write)?;
             }

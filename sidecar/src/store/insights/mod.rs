@@ -11,6 +11,7 @@ mod postgres;
 mod sqlite;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::{Backend, FactsOf, Store, StoreError};
 use crate::insights::figures::{Cell, DayCells, Figures, Histogram, HourCell, Slice, TicketRow};
@@ -19,16 +20,34 @@ use crate::insights::{TicketFacts, TranslationFact, day_of};
 /// How a day's tickets become its cells.
 pub type Aggregate = fn(i64, &[TicketRow]) -> DayCells;
 
+/// What an erasure marks: the customer, and each ticket erased with them (so
+/// that a fact that names the ticket alone, an agent's reply, is dropped too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erased<'a> {
+    Customer(&'a str),
+    Ticket(&'a str),
+}
+
+/// How the marks of a tenant's erasures name what they mark: a digest keyed
+/// with the master key (`insights::erasure_mark`), so that they keep no id of
+/// someone who asked to be forgotten, and no reader of the database finds one
+/// by hashing guesses.
+pub type ErasureMarks = Arc<dyn Fn(&str, Erased<'_>) -> String + Send + Sync>;
+
 impl Store {
     /// Merges what events said about their tickets; returns the days (of first
     /// sight) whose cells are now out of date. [`StoreError::TenantGone`], with
     /// nothing written, when the tenant was deleted since (see [`FactsOf`]).
+    /// With `marks` (where customers can be erased), facts gathered before the
+    /// erasure of their customer or ticket are left out (see
+    /// [`Store::erase_customer`]).
     pub async fn record_tickets(
         &self,
         of: &FactsOf,
         facts: Vec<TicketFacts>,
+        marks: Option<&ErasureMarks>,
     ) -> Result<BTreeSet<i64>, StoreError> {
-        dispatch!(self.record_tickets(of, facts))
+        dispatch!(self.record_tickets(of, facts, marks))
     }
 
     /// Rebuilds the cells of `day` from the tickets first seen that day.
@@ -106,15 +125,24 @@ impl Store {
     /// deleted the erasure is done (a day's figures hold counts, no customer):
     /// a day that cannot be rebuilt now is logged and keeps counting them until
     /// its next rebuild, and the erasure still answers, so that it is audited.
+    ///
+    /// In the same transaction, when the tenant is stored, it marks the
+    /// customer and their tickets erased now, named by `marks`: facts of theirs
+    /// that a replica gathered before that and writes after (its batch waits a
+    /// second, longer while the store is down) are dropped, while those of
+    /// their later messages count ([`TicketFacts::gathered_ms`]). Replicas'
+    /// clocks are compared with the store's, so a skew between them moves that
+    /// line by as much. On PostgreSQL the erasure first waits for the tenant's
+    /// batches being written (which hold its row, see [`FactsOf`]).
     pub async fn erase_customer(
         &self,
         tenant: &str,
         customer: &str,
+        marks: &ErasureMarks,
         aggregate: Aggregate,
     ) -> Result<usize, StoreError> {
-        let tickets = self.customer_tickets(tenant, customer).await?;
-        let days: BTreeSet<i64> = tickets.iter().map(|t| day_of(t.created_s)).collect();
-        dispatch!(self.delete_customer_tickets(tenant, customer))?;
+        let erased = dispatch!(self.erase_customer_tickets(tenant, customer, marks))?;
+        let days: BTreeSet<i64> = erased.iter().map(|&(_, at)| day_of(at)).collect();
         for day in days {
             if let Err(e) = self.rebuild_day(tenant, day, aggregate).await {
                 tracing::warn!(
@@ -124,7 +152,7 @@ impl Store {
                 );
             }
         }
-        Ok(tickets.len())
+        Ok(erased.len())
     }
 
     /// Deletes every tenant's tickets, cells and translation counts of days
@@ -144,6 +172,37 @@ pub struct CellCount {
 
 const TICKET_COLUMNS: &str = "ticket, customer, created_s, first_reply_s, solved_s, \
     last_customer_s, reopens, rating, country, language, channel, category, grp, after_hours";
+
+/// Whether `facts` were gathered before the erasure of their customer or
+/// ticket at `erased_ms` (the later of the two marks; `None`: neither erased),
+/// and so are not to be written.
+fn erased_since(erased_ms: Option<i64>, facts: &TicketFacts) -> bool {
+    erased_ms.is_some_and(|erased| facts.gathered_ms <= erased)
+}
+
+/// The marks that name a fact's customer (when it names one) and its ticket.
+fn marks_of_fact(marks: &ErasureMarks, tenant: &str, facts: &TicketFacts) -> [Option<String>; 2] {
+    [
+        (!facts.customer.is_empty()).then(|| marks(tenant, Erased::Customer(&facts.customer))),
+        Some(marks(tenant, Erased::Ticket(&facts.ticket))),
+    ]
+}
+
+/// The marks an erasure of `customer` writes: theirs and their tickets'.
+fn marks_of(
+    marks: &ErasureMarks,
+    tenant: &str,
+    customer: &str,
+    tickets: &[(String, i64)],
+) -> Vec<String> {
+    std::iter::once(marks(tenant, Erased::Customer(customer)))
+        .chain(
+            tickets
+                .iter()
+                .map(|(ticket, _)| marks(tenant, Erased::Ticket(ticket))),
+        )
+        .collect()
+}
 
 fn to_u32(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)

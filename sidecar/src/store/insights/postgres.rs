@@ -1,10 +1,10 @@
 //! The insight tables on PostgreSQL.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::{
-    Aggregate, CellCount, TICKET_COLUMNS, decode, decode_histogram, encode, encode_histogram,
-    to_hour, to_u32,
+    Aggregate, CellCount, ErasureMarks, TICKET_COLUMNS, decode, decode_histogram, encode,
+    encode_histogram, erased_since, marks_of, marks_of_fact, to_hour, to_u32,
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
@@ -129,14 +129,52 @@ impl PostgresStore {
         &self,
         of: &FactsOf,
         facts: Vec<TicketFacts>,
+        marks: Option<&ErasureMarks>,
     ) -> Result<BTreeSet<i64>, StoreError> {
         let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
         check_facts_of(&tx, of).await?;
+        let fact_marks: Vec<[Option<String>; 2]> = match marks {
+            Some(marks) => facts
+                .iter()
+                .map(|f| marks_of_fact(marks, tenant, f))
+                .collect(),
+            None => Vec::new(),
+        };
+        let asked: Vec<&str> = fact_marks
+            .iter()
+            .flatten()
+            .flatten()
+            .map(String::as_str)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let erased: HashMap<String, i64> = if asked.is_empty() {
+            HashMap::new()
+        } else {
+            tx.query(
+                "SELECT mark, erased_ms FROM insight_erasures WHERE tenant = $1 AND mark = ANY($2)",
+                &[&tenant, &asked],
+            )
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<_, StoreError>>()?
+        };
         let merge = tx.prepare_cached(POSTGRES_MERGE).await?;
         let mut days = BTreeSet::new();
-        for f in &facts {
+        for (i, f) in facts.iter().enumerate() {
+            let marked = fact_marks
+                .get(i)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|mark| erased.get(mark).copied())
+                .max();
+            if erased_since(marked, f) {
+                continue;
+            }
             let rating_s = f.rating.map(|_| f.seen_s);
             let merged = tx
                 .query_one(
@@ -177,6 +215,10 @@ impl PostgresStore {
     ) -> Result<(), StoreError> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        // As a batch of facts: a deletion of the tenant comes wholly before this
+        // (which then finds no tickets) or after (and deletes the cells).
+        tx.execute("SELECT 1 FROM tenants WHERE id = $1 FOR SHARE", &[&tenant])
+            .await?;
         tx.execute(REBUILD_LOCK, &[&tenant, &day]).await?;
         let from = day.saturating_mul(crate::insights::DAY_SECS);
         let to = from.saturating_add(crate::insights::DAY_SECS);
@@ -354,18 +396,46 @@ impl PostgresStore {
         .collect()
     }
 
-    pub async fn delete_customer_tickets(
+    /// Deletes the customer's tickets, answering each one's id and creation
+    /// time, and marks them and the customer erased now (the database's
+    /// clock) when the tenant is stored. First takes the tenant's row: a batch
+    /// of its facts being written holds it `FOR SHARE` (see [`FactsOf`]), so
+    /// this waits for it to commit and then deletes what it wrote, and the next
+    /// batch waits for this and sees the marks.
+    pub async fn erase_customer_tickets(
         &self,
         tenant: &str,
         customer: &str,
-    ) -> Result<(), StoreError> {
-        let c = self.pool.get().await?;
-        c.execute(
-            "DELETE FROM insight_tickets WHERE tenant = $1 AND customer = $2",
-            &[&tenant, &customer],
-        )
-        .await?;
-        Ok(())
+        marks: &ErasureMarks,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut c = self.pool.get().await?;
+        let tx = c.transaction().await?;
+        let stored = tx
+            .execute("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant])
+            .await?
+            > 0;
+        let erased = tx
+            .query(
+                "DELETE FROM insight_tickets WHERE tenant = $1 AND customer = $2
+                 RETURNING ticket, created_s",
+                &[&tenant, &customer],
+            )
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect::<Result<Vec<(String, i64)>, StoreError>>()?;
+        if stored {
+            tx.execute(
+                "INSERT INTO insight_erasures (tenant, mark, erased_ms)
+                 SELECT $1, mark, (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT
+                 FROM unnest($2::TEXT[]) AS mark
+                 ON CONFLICT (tenant, mark) DO UPDATE SET erased_ms = excluded.erased_ms",
+                &[&tenant, &marks_of(marks, tenant, customer, &erased)],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(erased)
     }
 
     pub async fn purge_insights(&self, before_day: i64) -> Result<(), StoreError> {
@@ -386,6 +456,11 @@ impl PostgresStore {
         .await?;
         tx.execute("DELETE FROM insight_hours WHERE day < $1", &[&before_day])
             .await?;
+        tx.execute(
+            "DELETE FROM insight_erasures WHERE erased_ms < $1",
+            &[&before_s.saturating_mul(1000)],
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

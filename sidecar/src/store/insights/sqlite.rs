@@ -2,11 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Aggregate, CellCount, TICKET_COLUMNS, decode, decode_histogram, encode, encode_histogram,
-    to_hour, to_u32,
+    Aggregate, CellCount, ErasureMarks, TICKET_COLUMNS, decode, decode_histogram, encode,
+    encode_histogram, erased_since, marks_of, marks_of_fact, to_hour, to_u32,
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
@@ -144,10 +144,11 @@ impl SqliteStore {
         &self,
         of: &FactsOf,
         facts: Vec<TicketFacts>,
+        marks: Option<&ErasureMarks>,
     ) -> Result<BTreeSet<i64>, StoreError> {
-        let of = of.clone();
+        let (of, marks) = (of.clone(), marks.cloned());
         self.with_conn(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             check_facts_of(&tx, &of)?;
             let tenant = of.tenant.as_str();
             let mut days = BTreeSet::new();
@@ -156,7 +157,22 @@ impl SqliteStore {
                     "SELECT created_s FROM insight_tickets WHERE tenant = ?1 AND ticket = ?2",
                 )?;
                 let mut merge = tx.prepare_cached(SQLITE_MERGE)?;
+                let mut erased_at = tx.prepare_cached(
+                    "SELECT erased_ms FROM insight_erasures WHERE tenant = ?1 AND mark = ?2",
+                )?;
                 for f in &facts {
+                    if let Some(marks) = &marks {
+                        let mut marked = None;
+                        for mark in marks_of_fact(marks, tenant, f).into_iter().flatten() {
+                            let erased: Option<i64> = erased_at
+                                .query_row(params![tenant, mark], |row| row.get(0))
+                                .optional()?;
+                            marked = marked.max(erased);
+                        }
+                        if erased_since(marked, f) {
+                            continue;
+                        }
+                    }
                     // A ticket that moves to an earlier day leaves its old day's
                     // figures stale too.
                     let before: Option<i64> = created_before
@@ -200,7 +216,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let tenant = tenant.to_owned();
         self.with_conn(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let from = day.saturating_mul(crate::insights::DAY_SECS);
             let to = from.saturating_add(crate::insights::DAY_SECS);
             let tickets = tx
@@ -301,7 +317,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let of = of.clone();
         self.with_conn(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             check_facts_of(&tx, &of)?;
             let tenant = of.tenant.as_str();
             {
@@ -373,18 +389,51 @@ impl SqliteStore {
         .await
     }
 
-    pub async fn delete_customer_tickets(
+    /// Marks the customer erased now and deletes their tickets, answering the
+    /// creation times of those deleted. (Facts are written on the same one
+    /// connection: no batch comes between.)
+    /// Deletes the customer's tickets, answering each one's id and creation
+    /// time, and marks them and the customer erased now when the tenant is
+    /// stored (a mark of no tenant would outlive its purpose). Facts are
+    /// written on the same one connection: no batch comes between.
+    pub async fn erase_customer_tickets(
         &self,
         tenant: &str,
         customer: &str,
-    ) -> Result<(), StoreError> {
-        let (tenant, customer) = (tenant.to_owned(), customer.to_owned());
+        marks: &ErasureMarks,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let (tenant, customer, marks) = (tenant.to_owned(), customer.to_owned(), marks.clone());
         self.with_conn(move |c| {
-            c.execute(
-                "DELETE FROM insight_tickets WHERE tenant = ?1 AND customer = ?2",
-                params![tenant, customer],
-            )
-            .map(drop)
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let stored = tx
+                .query_row(
+                    "SELECT 1 FROM tenants WHERE id = ?1",
+                    params![tenant],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            let erased = tx
+                .prepare(
+                    "DELETE FROM insight_tickets WHERE tenant = ?1 AND customer = ?2
+                     RETURNING ticket, created_s",
+                )?
+                .query_map(params![tenant, customer], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<(String, i64)>>>()?;
+            if stored {
+                let mut mark = tx.prepare(
+                    "INSERT INTO insight_erasures (tenant, mark, erased_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (tenant, mark) DO UPDATE SET erased_ms = excluded.erased_ms",
+                )?;
+                let now = crate::store::now_ms();
+                for erasure in marks_of(&marks, &tenant, &customer, &erased) {
+                    mark.execute(params![tenant, erasure, now])?;
+                }
+            }
+            tx.commit()?;
+            Ok::<_, StoreError>(erased)
         })
         .await
     }
@@ -408,6 +457,10 @@ impl SqliteStore {
             tx.execute(
                 "DELETE FROM insight_hours WHERE day < ?1",
                 params![before_day],
+            )?;
+            tx.execute(
+                "DELETE FROM insight_erasures WHERE erased_ms < ?1",
+                params![before_s.saturating_mul(1000)],
             )?;
             tx.commit()
         })
