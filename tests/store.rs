@@ -794,14 +794,15 @@ fn plain_marks() -> ErasureMarks {
 
 /// A customer's facts that a replica gathered before their erasure and writes
 /// after it are dropped, and so are those of their tickets that name no
-/// customer (an agent's reply); those of their later messages count.
+/// customer (an agent's reply) and those of events from before it delivered
+/// late; those of their later messages count.
 async fn facts_gathered_before_a_customers_erasure_are_not_written_after_it(db: &Db) {
     use crossdesk_sidecar::insights::TicketFacts;
     use crossdesk_sidecar::insights::figures::cells_of;
     let store = db.open().await;
     store
         .apply(
-            vec![put_tenant("acme", "{}", None)],
+            vec![put_tenant("acme", r#"{"incarnation":"aa"}"#, None)],
             audit("tenant.create", None),
         )
         .await
@@ -811,14 +812,20 @@ async fn facts_gathered_before_a_customers_erasure_are_not_written_after_it(db: 
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_millis() as i64;
-    let gathered = |ticket: &str, customer: &str, gathered_ms: i64| TicketFacts {
+    // An event that happened at `seen_ms` and arrived at `gathered_ms`.
+    let late = |ticket: &str, customer: &str, seen_ms: i64, gathered_ms: i64| TicketFacts {
         ticket: ticket.into(),
         customer: customer.into(),
-        seen_s: 3_600,
+        seen_s: seen_ms / 1000,
         gathered_ms,
         ..TicketFacts::default()
     };
-    let acme = FactsOf::tenant("acme");
+    let gathered = |ticket: &str, customer: &str, at_ms: i64| late(ticket, customer, at_ms, at_ms);
+    // Checked against the stored tenant too, as the server's facts are.
+    let acme = FactsOf {
+        tenant: "acme".into(),
+        incarnation: Some("aa".into()),
+    };
     let reader = &store;
     let tickets = move |tenant: &'static str, customer: &'static str| async move {
         reader
@@ -855,6 +862,7 @@ async fn facts_gathered_before_a_customers_erasure_are_not_written_after_it(db: 
                 gathered("t-3", "c-1", now_ms - 500),
                 gathered("t-2", "c-2", now_ms - 500),
                 gathered("t-1", "", now_ms - 500),
+                late("t-5", "c-1", now_ms - 2_000, now_ms + 60_000),
             ],
             Some(&marks),
         )

@@ -84,8 +84,8 @@ pub struct TicketFacts {
     pub slice: figures::Slice,
     /// When the replica that gathered them received their event (its clock,
     /// milliseconds since the epoch; 0 when unknown): facts of a customer or
-    /// ticket erased at or after that time are not written (see
-    /// `Store::erase_customer`).
+    /// ticket erased at or after that time, or after the event happened, are
+    /// not written (see `Store::erase_customer`).
     pub gathered_ms: i64,
 }
 

@@ -173,11 +173,13 @@ pub struct CellCount {
 const TICKET_COLUMNS: &str = "ticket, customer, created_s, first_reply_s, solved_s, \
     last_customer_s, reopens, rating, country, language, channel, category, grp, after_hours";
 
-/// Whether `facts` were gathered before the erasure of their customer or
-/// ticket at `erased_ms` (the later of the two marks; `None`: neither erased),
-/// and so are not to be written.
+/// Whether `facts` date from before the erasure of their customer or ticket
+/// at `erased_ms` (the later of the two marks; `None`: neither erased), and so
+/// are not to be written: their event arrived before it, or happened before it
+/// and was delivered late (a backlog resent, a redelivery).
 fn erased_since(erased_ms: Option<i64>, facts: &TicketFacts) -> bool {
-    erased_ms.is_some_and(|erased| facts.gathered_ms <= erased)
+    let dated = facts.gathered_ms.min(facts.seen_s.saturating_mul(1000));
+    erased_ms.is_some_and(|erased| dated <= erased)
 }
 
 /// The marks that name a fact's customer (when it names one) and its ticket.

@@ -135,7 +135,18 @@ impl PostgresStore {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
         check_facts_of(&tx, of).await?;
-        let fact_marks: Vec<[Option<String>; 2]> = match marks {
+        // Most tenants never erase anyone: their facts need no marks.
+        let erased_someone = match marks {
+            Some(_) => tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM insight_erasures WHERE tenant = $1)",
+                    &[&tenant],
+                )
+                .await?
+                .try_get::<_, bool>(0)?,
+            None => false,
+        };
+        let fact_marks: Vec<[Option<String>; 2]> = match marks.filter(|_| erased_someone) {
             Some(marks) => facts
                 .iter()
                 .map(|f| marks_of_fact(marks, tenant, f))

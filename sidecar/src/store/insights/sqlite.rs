@@ -152,6 +152,11 @@ impl SqliteStore {
             check_facts_of(&tx, &of)?;
             let tenant = of.tenant.as_str();
             let mut days = BTreeSet::new();
+            // Most tenants never erase anyone: their facts need no marks.
+            let marks = match marks {
+                Some(marks) if tenant_erased_someone(&tx, tenant)? => Some(marks),
+                _ => None,
+            };
             {
                 let mut created_before = tx.prepare_cached(
                     "SELECT created_s FROM insight_tickets WHERE tenant = ?1 AND ticket = ?2",
@@ -389,9 +394,6 @@ impl SqliteStore {
         .await
     }
 
-    /// Marks the customer erased now and deletes their tickets, answering the
-    /// creation times of those deleted. (Facts are written on the same one
-    /// connection: no batch comes between.)
     /// Deletes the customer's tickets, answering each one's id and creation
     /// time, and marks them and the customer erased now when the tenant is
     /// stored (a mark of no tenant would outlive its purpose). Facts are
@@ -466,4 +468,13 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// Whether the tenant has marked any erasure (see `Store::erase_customer`).
+fn tenant_erased_someone(tx: &rusqlite::Connection, tenant: &str) -> rusqlite::Result<bool> {
+    tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM insight_erasures WHERE tenant = ?1)",
+        params![tenant],
+        |row| row.get(0),
+    )
 }
