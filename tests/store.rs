@@ -85,6 +85,7 @@ on_both_backends!(
     a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild,
     facts_gathered_before_a_tenants_deletion_are_not_written_after_it,
     facts_gathered_before_a_customers_erasure_are_not_written_after_it,
+    retention_purges_the_days_before_it_and_the_erasure_marks_too,
 );
 
 /// What one event says about ticket `t-1` of customer `c-1`.
@@ -785,6 +786,106 @@ async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &
         .await
         .expect("unchecked");
     assert_eq!(history(store, "t3").await.len(), 1);
+}
+
+/// The daily purge (`[insights] retention_days`) deletes every tenant's tickets,
+/// cells, hours and translation counts of the days before its bound, and the
+/// erasure marks made before it.
+async fn retention_purges_the_days_before_it_and_the_erasure_marks_too(db: &Db) {
+    use crossdesk_sidecar::insights::figures::cells_of;
+    use crossdesk_sidecar::insights::{TicketFacts, TranslationFact};
+    let store = db.open().await;
+    store
+        .apply(
+            vec![put_tenant("acme", "{}", None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create");
+    let (old, kept) = (100, 200);
+    let on = |day: i64, ticket: &str, customer: &str| TicketFacts {
+        ticket: ticket.into(),
+        customer: customer.into(),
+        seen_s: day * 86_400 + 3_600,
+        replied_s: Some(day * 86_400 + 3_700),
+        gathered_ms: (day * 86_400 + 3_600) * 1000,
+        ..TicketFacts::default()
+    };
+    let marks = plain_marks();
+    let acme = FactsOf::tenant("acme");
+    for (day, ticket) in [(old, "t-old"), (kept, "t-kept")] {
+        store
+            .record_tickets(&acme, vec![on(day, ticket, "c-1")], Some(&marks))
+            .await
+            .expect("record");
+        store
+            .rebuild_day("acme", day, cells_of)
+            .await
+            .expect("rebuild");
+        let translation = TranslationFact {
+            day,
+            source: "en".into(),
+            target: "es".into(),
+            translated: 1,
+            corrected: 0,
+        };
+        store
+            .add_translations(&acme, vec![translation])
+            .await
+            .expect("translations");
+    }
+    // Erased now: their facts of day 300 (long before now) are not written.
+    store
+        .erase_customer("acme", "c-9", &marks, cells_of)
+        .await
+        .expect("erase");
+    let written = |day| {
+        let (store, marks, acme) = (&store, &marks, &acme);
+        async move {
+            store
+                .record_tickets(acme, vec![on(day, "t-9", "c-9")], Some(marks))
+                .await
+                .expect("record");
+            !store
+                .customer_tickets("acme", "c-9")
+                .await
+                .expect("tickets")
+                .is_empty()
+        }
+    };
+    assert!(!written(300).await);
+    let days = |from, to| {
+        let store = &store;
+        async move {
+            let tickets = store
+                .customer_tickets("acme", "c-1")
+                .await
+                .expect("tickets");
+            let cells = store.insight_cells("acme", from, to).await.expect("cells");
+            let pairs = store.translations("acme", from, to).await.expect("pairs");
+            let hours = store.insight_hours("acme", from, to).await.expect("hours");
+            (tickets.len(), cells.len(), pairs.len(), hours.len())
+        }
+    };
+    assert_eq!(days(0, 1_000).await, (2, 2, 2, 2));
+    store.purge_insights(150).await.expect("purge");
+    assert_eq!(
+        days(0, 150).await,
+        (1, 0, 0, 0),
+        "only the kept day's ticket"
+    );
+    assert_eq!(days(150, 1_000).await, (1, 1, 1, 1));
+    assert!(!written(300).await, "the mark is younger than the bound");
+    // A bound after the erasure takes its mark too.
+    let tomorrow = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+        / 86_400
+        + 1;
+    store.purge_insights(tomorrow).await.expect("purge");
+    assert_eq!(days(0, tomorrow).await, (0, 0, 0, 0));
+    assert!(written(300).await, "no mark left");
 }
 
 /// Erasure marks named plainly (the server keys them with its master key).
