@@ -637,12 +637,8 @@ impl Config {
         // limits, categories, hours) ignore fields they do not know, so that a
         // document a newer replica stored stays readable; in this file, an
         // unknown key is a mistake.
-        let mut unknown = None;
-        let config: Config = serde_ignored::deserialize(document, |path| {
-            unknown.get_or_insert_with(|| key_path(&path));
-        })
-        .map_err(refused)?;
-        if let Some(key) = unknown {
+        let (config, unknown): (Config, _) = with_unknown_keys(document).map_err(refused)?;
+        if let Some(key) = unknown.first() {
             return Err(ConfigError::Parse(format!("unknown key `{key}`")));
         }
         config.validate()?;
@@ -650,9 +646,21 @@ impl Config {
     }
 }
 
-/// A key as a document writes it, for a message naming an unknown one:
-/// `tenants[0].plugins[1].enabeld`.
-pub fn key_path(path: &serde_ignored::Path) -> String {
+/// `document` read as a `T`, with the keys `T` does not know, in the order
+/// met, each by its path as the document writes it
+/// (`tenants[0].plugins[1].enabeld`): what a strict reader refuses (this file,
+/// an admin's file) and a lenient one reads past (a stored tenant document).
+pub fn with_unknown_keys<'de, T, D>(document: D) -> Result<(T, Vec<String>), D::Error>
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    let mut unknown = Vec::new();
+    let value = serde_ignored::deserialize(document, |path| unknown.push(key_path(&path)))?;
+    Ok((value, unknown))
+}
+
+fn key_path(path: &serde_ignored::Path) -> String {
     use serde_ignored::Path;
     match path {
         Path::Root => String::new(),

@@ -90,14 +90,12 @@ fn explain(result: Result<()>, has_token: bool) -> Result<()> {
 /// of newer versions): here it is a typo that would be lost.
 fn categories_from_json(text: &[u8]) -> Result<Vec<CategoryRule>> {
     const EXPECTED: &str = "a JSON list of {\"name\", \"keywords\": {language: [words]}}";
-    let mut unknown = None;
     let mut document = serde_json::Deserializer::from_slice(text);
-    let rules: Vec<CategoryRule> = serde_ignored::deserialize(&mut document, |path| {
-        unknown.get_or_insert_with(|| crossdesk_sidecar::config::key_path(&path));
-    })
-    .and_then(|rules| document.end().map(|()| rules))
-    .with_context(|| format!("not {EXPECTED}"))?;
-    match unknown {
+    let (rules, unknown): (Vec<CategoryRule>, _) =
+        crossdesk_sidecar::config::with_unknown_keys(&mut document)
+            .and_then(|read| document.end().map(|()| read))
+            .with_context(|| format!("not {EXPECTED}"))?;
+    match unknown.first() {
         Some(key) => bail!("unknown key `{key}`: expected {EXPECTED}"),
         None => Ok(rules),
     }

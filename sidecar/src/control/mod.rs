@@ -536,12 +536,11 @@ fn refuse_fields_of_newer_versions(state: &ControlState, id: &str) -> Result<(),
     let Some(row) = state.tenants.iter().find(|t| t.id == id) else {
         return Ok(());
     };
-    let mut unknown = Vec::new();
     let mut document = serde_json::Deserializer::from_str(&row.doc);
     // Whether it parses at all is `parse_doc`'s to say.
-    let _: Result<TenantDoc, _> = serde_ignored::deserialize(&mut document, |path| {
-        unknown.push(crate::config::key_path(&path));
-    });
+    let Ok((_, unknown)) = crate::config::with_unknown_keys::<TenantDoc, _>(&mut document) else {
+        return Ok(());
+    };
     if unknown.is_empty() {
         return Ok(());
     }
