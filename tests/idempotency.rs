@@ -168,10 +168,7 @@ async fn concurrent_deliveries_to_two_replicas_run_the_plugins_once() {
 // The store's records, on both backends.
 
 fn key(event_id: &str) -> EventKey {
-    EventKey {
-        tenant: "acme".into(),
-        event_id: event_id.into(),
-    }
+    EventKey::unchecked("acme", event_id)
 }
 
 fn claim(event_id: &str, owner: &str, lease_until_ms: i64) -> ResponseWrite {
@@ -331,8 +328,117 @@ async fn purging_drops_the_expired_then_the_oldest_beyond_the_byte_bound(db: &Db
     );
 }
 
+/// A replica that has not yet seen a tenant's deletion still runs its events
+/// for a moment: their claims and responses are not written, so that nothing of
+/// the deleted tenant stays, and a tenant created again under its id is never
+/// answered with what its predecessor was.
+async fn records_of_a_deleted_tenant_are_not_written(db: &Db) {
+    use crate::store::{audit, put_tenant};
+    use crossdesk_sidecar::store::{ControlWrite, FactsOf};
+    let store = db.open().await;
+    let of = |incarnation: &str, event_id: &str| EventKey {
+        of: std::sync::Arc::new(FactsOf {
+            tenant: "acme".into(),
+            incarnation: Some(incarnation.into()),
+        }),
+        event_id: event_id.into(),
+    };
+    let claim_of = |key: EventKey| ResponseWrite::Claim {
+        key,
+        event_hash: vec![1; 32],
+        owner: "A".into(),
+        lease_until_ms: 5_000,
+    };
+    let complete_of = |key: EventKey| ResponseWrite::Complete {
+        key,
+        event_hash: vec![1; 32],
+        owner: "A".into(),
+        response: b"answer".to_vec(),
+        expires_at_ms: 9_000,
+    };
+    let now = 1_000;
+    store
+        .apply(
+            vec![put_tenant("acme", r#"{"incarnation":"aa"}"#, None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create");
+    // One batch, two incarnations: each write is checked against its own.
+    let outcomes = store
+        .write_responses(
+            vec![
+                claim_of(of("aa", "e-1")),
+                complete_of(of("bb", "e-2")),
+                complete_of(of("aa", "e-3")),
+                claim_of(of("bb", "e-4")),
+            ],
+            now,
+        )
+        .await
+        .expect("write");
+    assert_eq!(
+        outcomes,
+        [
+            WriteOutcome::Claimed,
+            WriteOutcome::TenantGone,
+            WriteOutcome::Completed(true),
+            WriteOutcome::TenantGone,
+        ]
+    );
+    store
+        .apply(
+            vec![ControlWrite::DeleteTenant {
+                id: "acme".into(),
+                expected: 1,
+            }],
+            audit("tenant.delete", Some("acme")),
+        )
+        .await
+        .expect("delete");
+    assert_eq!(
+        write(&store, complete_of(of("aa", "e-1")), now).await,
+        WriteOutcome::TenantGone,
+        "the run that had claimed e-1 ends after the deletion"
+    );
+    assert_eq!(
+        write(&store, claim_of(of("aa", "e-5")), now).await,
+        WriteOutcome::TenantGone
+    );
+    store
+        .apply(
+            vec![put_tenant("acme", r#"{"incarnation":"cc"}"#, None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create again");
+    assert_eq!(
+        write(&store, complete_of(of("aa", "e-6")), now).await,
+        WriteOutcome::TenantGone,
+        "the old tenant's"
+    );
+    for event_id in ["e-1", "e-3", "e-5", "e-6"] {
+        assert_eq!(
+            store.response(&key(event_id), now).await.expect("read"),
+            None,
+            "{event_id}"
+        );
+    }
+    assert_eq!(
+        write(&store, claim_of(of("cc", "e-3")), now).await,
+        WriteOutcome::Claimed,
+        "the new tenant's first delivery of e-3 runs it"
+    );
+    // Unchecked keys (tenants of the configuration file alone) are written.
+    assert_eq!(
+        write(&store, claim("e-7", "A", 5_000), now).await,
+        WriteOutcome::Claimed
+    );
+}
+
 crate::store::on_both_backends!(
     a_claim_holds_until_its_owner_completes_or_releases_it,
     an_expired_record_gives_way,
     purging_drops_the_expired_then_the_oldest_beyond_the_byte_bound,
+    records_of_a_deleted_tenant_are_not_written,
 );

@@ -283,7 +283,7 @@ async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
     );
 }
 
-fn audit(action: &str, tenant: Option<&str>) -> NewAuditEntry {
+pub(crate) fn audit(action: &str, tenant: Option<&str>) -> NewAuditEntry {
     NewAuditEntry {
         actor: "admin".into(),
         tenant: tenant.map(str::to_owned),
@@ -294,7 +294,7 @@ fn audit(action: &str, tenant: Option<&str>) -> NewAuditEntry {
     }
 }
 
-fn put_tenant(id: &str, doc: &str, expected: Option<u64>) -> ControlWrite {
+pub(crate) fn put_tenant(id: &str, doc: &str, expected: Option<u64>) -> ControlWrite {
     ControlWrite::PutTenant {
         id: id.into(),
         doc: doc.into(),

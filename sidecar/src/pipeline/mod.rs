@@ -435,7 +435,7 @@ impl Sidecar {
         let content = ContentDigest::of(&mut event);
         let event_hash = content.with_text(&event.text);
         let key = crate::store::EventKey {
-            tenant: event.tenant_id.clone(),
+            of: tenant.facts_of.clone(),
             event_id: event.event_id.clone(),
         };
         let span = tracing::info_span!(

@@ -54,8 +54,9 @@ pub enum StoreError {
 }
 
 /// Whose facts a write of gathered figures carries (the contact history, the
-/// insights): the tenant's id and, where tenants live in the store, the
-/// incarnation they were gathered under ([`crate::grant::TenantDoc::incarnation`]).
+/// insights; and an event's idempotency record, see [`EventKey`]): the tenant's
+/// id and, where tenants live in the store, the incarnation they were gathered
+/// under ([`crate::grant::TenantDoc::incarnation`]).
 ///
 /// Facts wait in memory for their batch, a second or, while the store is down,
 /// longer; meanwhile another replica may delete the tenant with its data. The

@@ -6,8 +6,15 @@
 //! `expires_at_ms` is the claim's lease) or a *response* (`expires_at_ms` is when
 //! it may be forgotten). Writes come in batches ([`Store::write_responses`]), each
 //! batch one transaction, so that many events share one durable commit.
+//!
+//! A record belongs to the tenant's incarnation its event ran under
+//! ([`EventKey::of`]): a claim or response of a tenant deleted since is not
+//! written ([`WriteOutcome::TenantGone`]), so that no replica answers a tenant
+//! created again under the same id with what its predecessor was answered.
 
-use super::{Backend, Store, StoreError};
+use std::sync::Arc;
+
+use super::{Backend, FactsOf, Store, StoreError};
 
 /// A record of one event id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +29,29 @@ pub struct StoredResponse {
     pub expires_at_ms: i64,
 }
 
-/// Identifies a record.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Identifies a record: in the store, the tenant's id and the event id; in a
+/// process's memory, the tenant's incarnation too, so that a response of a
+/// tenant deleted meanwhile never answers one created again under its id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventKey {
-    pub tenant: String,
+    /// The tenant, and the incarnation the event runs under (checked when a
+    /// claim or a response is written; see [`FactsOf`]).
+    pub of: Arc<FactsOf>,
     pub event_id: String,
+}
+
+impl EventKey {
+    /// A key of `tenant` whose writes are not checked against the stored tenant.
+    pub fn unchecked(tenant: &str, event_id: &str) -> EventKey {
+        EventKey {
+            of: Arc::new(FactsOf::tenant(tenant)),
+            event_id: event_id.to_owned(),
+        }
+    }
+
+    pub fn tenant(&self) -> &str {
+        &self.of.tenant
+    }
 }
 
 /// One write of a batch.
@@ -53,6 +78,40 @@ pub enum ResponseWrite {
     Release { key: EventKey, owner: String },
 }
 
+impl ResponseWrite {
+    fn key(&self) -> &EventKey {
+        match self {
+            ResponseWrite::Claim { key, .. }
+            | ResponseWrite::Complete { key, .. }
+            | ResponseWrite::Release { key, .. } => key,
+        }
+    }
+
+    /// Whose tenant incarnation the write must find stored (a release needs
+    /// none: it only removes).
+    fn checked_of(&self) -> Option<&Arc<FactsOf>> {
+        match self {
+            ResponseWrite::Claim { key, .. } | ResponseWrite::Complete { key, .. } => {
+                key.of.incarnation.is_some().then_some(&key.of)
+            }
+            ResponseWrite::Release { .. } => None,
+        }
+    }
+}
+
+/// The distinct tenant incarnations a batch's writes must find stored.
+fn checked_tenants(writes: &[ResponseWrite]) -> Vec<Arc<FactsOf>> {
+    let mut of: Vec<Arc<FactsOf>> = writes
+        .iter()
+        .filter_map(ResponseWrite::checked_of)
+        .cloned()
+        .collect();
+    // In the tenants' order: PostgreSQL locks their rows in it.
+    of.sort_unstable();
+    of.dedup();
+    of
+}
+
 /// What one write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOutcome {
@@ -63,6 +122,9 @@ pub enum WriteOutcome {
     /// The response was recorded (`false`: another owner's record was kept).
     Completed(bool),
     Released,
+    /// Nothing written: the tenant was deleted (perhaps created again) after the
+    /// event began.
+    TenantGone,
 }
 
 /// What a purge removed.
@@ -111,9 +173,9 @@ impl Store {
 
 /// The SQLite backend's side.
 mod on_sqlite {
-    use super::super::sqlite::SqliteStore;
+    use super::super::sqlite::{SqliteStore, check_facts_of};
     use super::*;
-    use rusqlite::{Connection, OptionalExtension, params};
+    use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
     impl SqliteStore {
         pub async fn response(
@@ -130,7 +192,7 @@ mod on_sqlite {
                     "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
                      WHERE tenant = ?1 AND event_id = ?2 AND expires_at_ms >= ?3",
                 )?
-                .query_row(params![key.tenant, key.event_id, now_ms], stored_response)
+                .query_row(params![key.tenant(), key.event_id, now_ms], stored_response)
                 .optional()
             }
             // A lookup by primary key takes microseconds, less than a hop to the
@@ -154,10 +216,8 @@ mod on_sqlite {
                      WHERE expires_at_ms >= ?1 AND response IS NOT NULL LIMIT ?2",
                 )?
                 .query_map(params![now_ms, limit], |row| {
-                    Ok(EventKey {
-                        tenant: row.get(0)?,
-                        event_id: row.get(1)?,
-                    })
+                    let (tenant, event_id): (String, String) = (row.get(0)?, row.get(1)?);
+                    Ok(EventKey::unchecked(&tenant, &event_id))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()
             })
@@ -170,13 +230,27 @@ mod on_sqlite {
             now_ms: i64,
         ) -> Result<Vec<WriteOutcome>, StoreError> {
             Self::on(self.responses.clone(), move |c| {
-                let tx = c.transaction()?;
+                // Immediate: it reads the tenants before it writes, and a deferred
+                // transaction that read fails to write once another connection
+                // has committed meanwhile.
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let mut gone = Vec::new();
+                for of in checked_tenants(&writes) {
+                    match check_facts_of(&tx, &of) {
+                        Ok(()) => {}
+                        Err(StoreError::TenantGone(_)) => gone.push(of),
+                        Err(e) => return Err(e),
+                    }
+                }
                 let outcomes = writes
                     .into_iter()
-                    .map(|write| write_response(&tx, write, now_ms))
+                    .map(|write| match write.checked_of() {
+                        Some(of) if gone.contains(of) => Ok(WriteOutcome::TenantGone),
+                        _ => write_response(&tx, write, now_ms),
+                    })
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 tx.commit()?;
-                Ok::<_, rusqlite::Error>(outcomes)
+                Ok(outcomes)
             })
             .await
         }
@@ -248,7 +322,7 @@ mod on_sqlite {
                          WHERE event_responses.expires_at_ms < ?6",
                     )?
                     .execute(params![
-                        key.tenant,
+                        key.tenant(),
                         key.event_id,
                         event_hash,
                         owner,
@@ -262,7 +336,7 @@ mod on_sqlite {
                         "SELECT event_hash, owner, response, expires_at_ms FROM event_responses
                          WHERE tenant = ?1 AND event_id = ?2",
                     )?
-                    .query_row(params![key.tenant, key.event_id], stored_response)
+                    .query_row(params![key.tenant(), key.event_id], stored_response)
                     .map(WriteOutcome::Held)?
                 }
             }
@@ -288,7 +362,7 @@ mod on_sqlite {
                             OR event_responses.expires_at_ms < ?8",
                     )?
                     .execute(params![
-                        key.tenant,
+                        key.tenant(),
                         key.event_id,
                         event_hash,
                         owner,
@@ -304,7 +378,7 @@ mod on_sqlite {
                     "DELETE FROM event_responses
                      WHERE tenant = ?1 AND event_id = ?2 AND owner = ?3 AND response IS NULL",
                 )?
-                .execute(params![key.tenant, key.event_id, owner])?;
+                .execute(params![key.tenant(), key.event_id, owner])?;
                 WriteOutcome::Released
             }
         })
@@ -313,7 +387,7 @@ mod on_sqlite {
 
 /// The PostgreSQL backend's side.
 mod on_postgres {
-    use super::super::postgres::PostgresStore;
+    use super::super::postgres::{PostgresStore, check_facts_of};
     use super::*;
     use deadpool_postgres::GenericClient;
 
@@ -331,7 +405,7 @@ mod on_postgres {
                 )
                 .await?;
             let row = c
-                .query_opt(&stmt, &[&key.tenant, &key.event_id, &now_ms])
+                .query_opt(&stmt, &[&key.tenant(), &key.event_id, &now_ms])
                 .await?;
             Ok(row.map(|row| stored_response(&row)).transpose()?)
         }
@@ -351,10 +425,8 @@ mod on_postgres {
                 .await?;
             rows.iter()
                 .map(|row| {
-                    Ok(EventKey {
-                        tenant: row.try_get(0)?,
-                        event_id: row.try_get(1)?,
-                    })
+                    let (tenant, event_id): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+                    Ok(EventKey::unchecked(&tenant, &event_id))
                 })
                 .collect()
         }
@@ -364,17 +436,34 @@ mod on_postgres {
             writes: Vec<ResponseWrite>,
             now_ms: i64,
         ) -> Result<Vec<WriteOutcome>, StoreError> {
-            // Rows are locked in key order, so two replicas' batches never deadlock.
+            // Rows are locked in order, the tenants' (held FOR SHARE by the check:
+            // a deletion waits for this batch, or this batch for the deletion)
+            // then the records', so two replicas' batches never deadlock.
             let mut order: Vec<usize> = (0..writes.len()).collect();
-            order.sort_by(|&a, &b| write_key(&writes[a]).cmp(write_key(&writes[b])));
+            order.sort_by(|&a, &b| {
+                let (a, b) = (writes[a].key(), writes[b].key());
+                (a.tenant(), &a.event_id).cmp(&(b.tenant(), &b.event_id))
+            });
             let mut c = self.pool.get().await?;
             let tx = c.transaction().await?;
+            let mut gone = Vec::new();
+            for of in checked_tenants(&writes) {
+                match check_facts_of(&tx, &of).await {
+                    Ok(()) => {}
+                    Err(StoreError::TenantGone(_)) => gone.push(of),
+                    Err(e) => return Err(e),
+                }
+            }
             let mut outcomes = vec![WriteOutcome::Released; writes.len()];
             let mut writes: Vec<Option<ResponseWrite>> = writes.into_iter().map(Some).collect();
             for i in order {
-                if let Some(write) = writes[i].take() {
-                    outcomes[i] = write_response(&tx, write, now_ms).await?;
-                }
+                let Some(write) = writes[i].take() else {
+                    continue;
+                };
+                outcomes[i] = match write.checked_of() {
+                    Some(of) if gone.contains(of) => WriteOutcome::TenantGone,
+                    _ => write_response(&tx, write, now_ms).await?,
+                };
             }
             tx.commit().await?;
             Ok(outcomes)
@@ -412,14 +501,6 @@ mod on_postgres {
                 expired,
                 over_bound,
             })
-        }
-    }
-
-    fn write_key(write: &ResponseWrite) -> &EventKey {
-        match write {
-            ResponseWrite::Claim { key, .. }
-            | ResponseWrite::Complete { key, .. }
-            | ResponseWrite::Release { key, .. } => key,
         }
     }
 
@@ -461,7 +542,7 @@ mod on_postgres {
                     .execute(
                         &claim,
                         &[
-                            &key.tenant,
+                            &key.tenant(),
                             &key.event_id,
                             &event_hash,
                             &owner,
@@ -479,7 +560,7 @@ mod on_postgres {
                              WHERE tenant = $1 AND event_id = $2",
                         )
                         .await?;
-                    let row = tx.query_one(&read, &[&key.tenant, &key.event_id]).await?;
+                    let row = tx.query_one(&read, &[&key.tenant(), &key.event_id]).await?;
                     WriteOutcome::Held(stored_response(&row)?)
                 }
             }
@@ -509,7 +590,7 @@ mod on_postgres {
                     .execute(
                         &complete,
                         &[
-                            &key.tenant,
+                            &key.tenant(),
                             &key.event_id,
                             &event_hash,
                             &owner,
@@ -529,7 +610,7 @@ mod on_postgres {
                          WHERE tenant = $1 AND event_id = $2 AND owner = $3 AND response IS NULL",
                     )
                     .await?;
-                tx.execute(&release, &[&key.tenant, &key.event_id, &owner])
+                tx.execute(&release, &[&key.tenant(), &key.event_id, &owner])
                     .await?;
                 WriteOutcome::Released
             }

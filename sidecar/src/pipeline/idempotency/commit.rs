@@ -100,6 +100,7 @@ async fn commit(
     match store.write_responses(writes, crate::store::now_ms()).await {
         Ok(outcomes) => {
             let mut kept_another = 0usize;
+            let mut of_gone_tenants = 0usize;
             let mut abandoned_at = Vec::new();
             for (at, (done, outcome)) in waiting.into_iter().zip(outcomes).enumerate() {
                 match done {
@@ -113,6 +114,9 @@ async fn commit(
                     None if outcome == WriteOutcome::Completed(false) => {
                         kept_another = kept_another.saturating_add(1);
                     }
+                    None if outcome == WriteOutcome::TenantGone => {
+                        of_gone_tenants = of_gone_tenants.saturating_add(1);
+                    }
                     None => {}
                 }
             }
@@ -120,6 +124,12 @@ async fn commit(
                 tracing::warn!(
                     responses = kept_another,
                     "another replica recorded these events' responses: the claims' leases had ended"
+                );
+            }
+            if of_gone_tenants > 0 {
+                tracing::info!(
+                    responses = of_gone_tenants,
+                    "responses not recorded: their tenant was deleted while the events ran"
                 );
             }
             let abandoned: Vec<ResponseWrite> = releases
@@ -182,10 +192,7 @@ mod tests {
         let store = Store::open(dir.path()).expect("store");
         let (jobs, queue) = mpsc::channel(16);
         tokio::spawn(commit_batches(store.clone(), queue));
-        let key = EventKey {
-            tenant: "acme".into(),
-            event_id: "e-1".into(),
-        };
+        let key = EventKey::unchecked("acme", "e-1");
         let claim = ResponseWrite::Claim {
             key: key.clone(),
             event_hash: vec![7; 32],

@@ -76,7 +76,7 @@ impl Memory {
 
     /// Forgets every response of the tenants `gone` says are gone.
     pub(super) fn forget_tenants(&self, gone: &dyn Fn(&str) -> bool) {
-        self.cache.retain(|key, _| !gone(&key.tenant));
+        self.cache.retain(|key, _| !gone(key.tenant()));
     }
 
     #[cfg(test)]
@@ -90,7 +90,8 @@ struct Weight;
 
 impl Weighter<EventKey, Kept> for Weight {
     fn weight(&self, key: &EventKey, kept: &Kept) -> u64 {
-        let key_bytes = key.tenant.len().saturating_add(key.event_id.len());
+        // The incarnation is shared with the tenant's other keys.
+        let key_bytes = key.tenant().len().saturating_add(key.event_id.len());
         kept.recorded
             .weight
             .saturating_add(u64::try_from(key_bytes).unwrap_or(u64::MAX))

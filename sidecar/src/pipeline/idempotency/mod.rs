@@ -222,7 +222,7 @@ fn replay(
 /// replica in that time may run it too.
 fn unguarded<'a>(key: &EventKey, why: &str, run: impl FnOnce() -> Begun<'a>) -> Begun<'a> {
     tracing::warn!(
-        tenant = %key.tenant,
+        tenant = %key.tenant(),
         event_id = %key.event_id,
         "runs without a claim on the event (memory guards this replica only): {why}"
     );
@@ -277,7 +277,7 @@ impl Claim<'_> {
         // behind: the event is answered all the same, its record dropped.
         if let Err(e) = self.durable.writes.send_timeout(job, STORE_WAIT).await {
             tracing::warn!(
-                tenant = %self.key.tenant,
+                tenant = %self.key.tenant(),
                 event_id = %self.key.event_id,
                 "the response was not recorded (the store is behind, or the sidecar stops): {e}"
             );
@@ -331,7 +331,7 @@ impl Durable {
                 .await
                 .map_err(|e| {
                     // The store's own words (a file, a statement) stay in the log.
-                    tracing::error!(tenant = %key.tenant, "idempotency records unreadable: {e}");
+                    tracing::error!(tenant = %key.tenant(), "idempotency records unreadable: {e}");
                     unavailable("cannot be read (the sidecar's log says why)")
                 })?;
             return match found {
@@ -355,6 +355,14 @@ impl Durable {
             };
             match outcome {
                 WriteOutcome::Claimed => return Ok(run()),
+                // This replica has not seen the deletion yet. Retrying finds the
+                // tenant unknown, or created again, and runs the event for it.
+                WriteOutcome::TenantGone => {
+                    return Err(PipelineError::Unavailable(format!(
+                        "tenant '{}' was deleted or created again while the event arrived; retry",
+                        crate::grant::shown_id(key.tenant())
+                    )));
+                }
                 WriteOutcome::Held(stored) if stored.response.is_some() => {
                     return recorded(stored).map(Begun::Recorded);
                 }
@@ -408,10 +416,7 @@ mod tests {
     use super::*;
 
     pub(super) fn key(event_id: &str) -> EventKey {
-        EventKey {
-            tenant: "acme".into(),
-            event_id: event_id.into(),
-        }
+        EventKey::unchecked("acme", event_id)
     }
 
     fn response(note: &str) -> pb::HandleEventResponse {
@@ -427,10 +432,19 @@ mod tests {
         event_id: &str,
         runs: &std::sync::atomic::AtomicU32,
     ) -> pb::HandleEventResponse {
+        answer_as(responses, key(event_id), runs).await
+    }
+
+    async fn answer_as(
+        responses: &Responses,
+        key: EventKey,
+        runs: &std::sync::atomic::AtomicU32,
+    ) -> pb::HandleEventResponse {
+        let event_id = key.event_id.clone();
         responses
-            .answer(key(event_id), [7; 32], async {
+            .answer(key, [7; 32], async {
                 runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                Ok(response(event_id))
+                Ok(response(&event_id))
             })
             .await
             .expect("answer")
@@ -490,6 +504,71 @@ mod tests {
             .expect("responses");
         assert!(answer(&responses, "e-1", &runs).await.replayed);
         assert!(!answer(&responses, "e-2", &runs).await.replayed);
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    /// The response of an event whose tenant another replica deletes, and
+    /// creates again, while it runs: not recorded, and not answered to the new
+    /// tenant's delivery of the same event id from memory either.
+    #[tokio::test]
+    async fn a_response_of_a_tenant_deleted_during_its_run_answers_no_one_else() {
+        use crate::store::{ControlWrite, FactsOf, NewAuditEntry};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(dir.path()).expect("store");
+        let change = |write: ControlWrite| {
+            let store = store.clone();
+            async move {
+                let audit = NewAuditEntry {
+                    actor: "admin".into(),
+                    tenant: Some("acme".into()),
+                    action: "tenant.change".into(),
+                    target: "acme".into(),
+                    before: None,
+                    after: None,
+                };
+                store.apply(vec![write], audit).await.expect("applied");
+            }
+        };
+        let put = |incarnation: &str| ControlWrite::PutTenant {
+            id: "acme".into(),
+            doc: format!(r#"{{"incarnation":"{incarnation}"}}"#),
+            expected: None,
+        };
+        let of = |incarnation: &str| EventKey {
+            of: Arc::new(FactsOf {
+                tenant: "acme".into(),
+                incarnation: Some(incarnation.into()),
+            }),
+            event_id: "e-1".into(),
+        };
+        change(put("aa")).await;
+        let responses = Responses::new(
+            &IdempotencySettings::default(),
+            Duration::from_secs(30),
+            &store,
+            "test".into(),
+        )
+        .await
+        .expect("responses");
+        let runs = std::sync::atomic::AtomicU32::new(0);
+        let first = responses
+            .answer(of("aa"), [7; 32], async {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                change(ControlWrite::DeleteTenant {
+                    id: "acme".into(),
+                    expected: 1,
+                })
+                .await;
+                change(put("cc")).await;
+                Ok(response("for the old tenant"))
+            })
+            .await
+            .expect("answered");
+        assert!(!first.replayed);
+        responses.flush().await;
+        assert_eq!(store.response(&of("cc"), 0).await.expect("read"), None);
+        let again = answer_as(&responses, of("cc"), &runs).await;
+        assert!(!again.replayed, "the new tenant's delivery runs the event");
         assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 

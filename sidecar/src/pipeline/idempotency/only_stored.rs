@@ -47,9 +47,11 @@ impl OnlyStored {
     }
 }
 
+/// The store keeps one record per tenant id and event id, whatever incarnation
+/// of the tenant wrote it: the incarnation is not hashed.
 fn hash(key: &EventKey) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::hash::DefaultHasher::new();
-    key.hash(&mut hasher);
+    (key.tenant(), &key.event_id).hash(&mut hasher);
     hasher.finish()
 }
