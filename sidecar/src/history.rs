@@ -50,8 +50,10 @@ const MAX_TICKETS: u64 = 1_000_000;
 pub struct ContactHistory {
     /// To the writer task; it ends (after a last flush) when this is dropped.
     counts: mpsc::UnboundedSender<(Arc<FactsOf>, ContactCount)>,
-    /// (tenant, ticket) → the ticket's language, for tickets seen recently.
-    tickets: Cache<(String, String), String>,
+    /// (tenant incarnation, ticket) → the ticket's language, for tickets seen
+    /// recently. A tenant created again under a deleted one's id knows none of
+    /// its predecessor's tickets.
+    tickets: Cache<(Arc<FactsOf>, String), String>,
 }
 
 impl ContactHistory {
@@ -71,13 +73,18 @@ impl ContactHistory {
     /// Counts one event (handled for the first time, with the actions the
     /// plugins answered) in the history of its tenant, `of`.
     pub async fn record(&self, of: &Arc<FactsOf>, event: &pb::Event, actions: &[pb::Action]) {
-        if let Some(count) = self.count(event, actions).await {
+        if let Some(count) = self.count(of, event, actions).await {
             // Fails only when the writer is gone, i.e. the runtime is shutting down.
             let _ = self.counts.send((of.clone(), count));
         }
     }
 
-    async fn count(&self, event: &pb::Event, actions: &[pb::Action]) -> Option<ContactCount> {
+    async fn count(
+        &self,
+        of: &Arc<FactsOf>,
+        event: &pb::Event,
+        actions: &[pb::Action],
+    ) -> Option<ContactCount> {
         use pb::EventKind;
         let kind = event.kind();
         if !matches!(
@@ -87,7 +94,7 @@ impl ContactHistory {
         {
             return None;
         }
-        let key = (event.tenant_id.clone(), event.ticket_id.clone());
+        let key = (of.clone(), event.ticket_id.clone());
         let known = self.tickets.get(&key).await;
         let language = language_of(event, actions)
             .or_else(|| known.clone())
@@ -286,6 +293,42 @@ mod tests {
             .await
             .expect("history");
         assert!(deleted.is_empty(), "{deleted:?}");
+    }
+
+    /// A ticket's first customer message is an arrival, the next ones are not;
+    /// under a tenant created again, the same ticket id is a new ticket.
+    #[tokio::test]
+    async fn a_ticket_is_known_to_its_tenants_incarnation_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::connect(None, None, dir.path()).await.expect("store");
+        let history = ContactHistory::new(store);
+        let of = |incarnation: &str| {
+            Arc::new(FactsOf {
+                tenant: "acme".into(),
+                incarnation: Some(incarnation.into()),
+            })
+        };
+        let event = pb::Event {
+            kind: pb::EventKind::CustomerMessage.into(),
+            ticket_id: "t-1".into(),
+            ..message("es")
+        };
+        let arrivals = |count: Option<ContactCount>| count.map(|c| (c.arrivals, c.language));
+        assert_eq!(
+            arrivals(history.count(&of("aa"), &event, &[]).await),
+            Some((1, "es".to_owned()))
+        );
+        assert_eq!(arrivals(history.count(&of("aa"), &event, &[]).await), None);
+        let unknown_locale = pb::Event {
+            kind: pb::EventKind::CustomerMessage.into(),
+            ticket_id: "t-1".into(),
+            ..message("")
+        };
+        assert_eq!(
+            arrivals(history.count(&of("bb"), &unknown_locale, &[]).await),
+            Some((1, "und".to_owned())),
+            "a new ticket, of unknown language"
+        );
     }
 
     fn message(locale: &str) -> pb::Event {
