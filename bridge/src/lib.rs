@@ -149,6 +149,7 @@ pub async fn run(
             axum::routing::post(receive).layer(axum::middleware::from_fn_with_state(gate, bounded)),
         )
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(ready))
         .route("/metrics", axum::routing::get(metrics))
         .with_state(bridge.clone());
     let served = axum::serve(listener, app)
@@ -436,6 +437,25 @@ async fn metrics(
                 StatusCode::SERVICE_UNAVAILABLE,
                 [("content-type", "text/plain; charset=utf-8")],
                 "the queue cannot be read\n".to_owned(),
+            )
+        }
+    }
+}
+
+/// Readiness: whether a webhook can be queued now. `/healthz` says only that the
+/// process serves HTTP (a liveness probe: restarting the bridge mends no queue).
+/// A queue that does not answer turns every webhook away with 503, so the
+/// replica says so, whichever backend: the helpdesk's retries then go to replicas
+/// that can queue them, if any.
+async fn ready(State(bridge): State<Arc<Bridge>>) -> (StatusCode, &'static str) {
+    match bridge.queue.next_wait_ms().await {
+        Ok(_) => (StatusCode::OK, "ready\n"),
+        // The listener faces the helpdesk: the cause goes to the log only.
+        Err(e) => {
+            tracing::warn!("not ready: the queue cannot be read: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the queue cannot be read\n",
             )
         }
     }

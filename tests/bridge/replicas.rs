@@ -185,3 +185,63 @@ async fn a_bridge_killed_during_its_write_back_leaves_one_note_written_by_anothe
     );
     drop(second);
 }
+
+/// `/healthz` says the bridge lives; `/readyz` whether it can queue a webhook.
+/// While its queue's database refuses connections it is not ready (and says no
+/// more than that to whoever asks), and once the database is back it is ready
+/// again, with no restart.
+#[tokio::test]
+async fn a_bridge_is_ready_while_its_queue_answers() {
+    let sidecar = sidecar().await;
+    let database = TestPostgres::fresh_database().await;
+    let name = database.rsplit('/').next().expect("a database name");
+    let bridge = bridge_at(
+        &sidecar.uri(),
+        "http://127.0.0.1:9",
+        0,
+        &format!("[queue]\nurl = \"{database}\"\nworkers = 1\n"),
+        "",
+    )
+    .await;
+    let get = async |path: &str| {
+        let response = reqwest::get(format!("http://{}{path}", bridge.addr))
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    };
+    // Its listener is bound already: the request waits until it serves.
+    let ready = get("/readyz").await;
+    assert_eq!(ready, (200, "ready\n".to_owned()));
+    let admin = TestPostgres::client(TestPostgres::shared().url()).await;
+    let allow = async |allowed: bool| {
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allowed};
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE datname = '{name}' AND NOT {allowed}"
+            ))
+            .await
+            .expect("alter the database");
+    };
+    allow(false).await;
+    let until = async |wanted: u16| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            let (status, body) = get("/readyz").await;
+            if status == wanted {
+                return body;
+            }
+            assert!(std::time::Instant::now() < deadline, "{status} {body}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    assert_eq!(
+        until(503).await,
+        "not ready: the queue cannot be read\n",
+        "the cause is the log's, not the caller's"
+    );
+    assert_eq!(get("/healthz").await, (200, "ok".to_owned()), "alive");
+    allow(true).await;
+    assert_eq!(until(200).await, "ready\n");
+}
