@@ -334,10 +334,10 @@ async fn purging_drops_the_expired_then_the_oldest_beyond_the_byte_bound(db: &Db
 /// answered with what its predecessor was.
 async fn records_of_a_deleted_tenant_are_not_written(db: &Db) {
     use crate::store::{audit, put_tenant};
-    use crossdesk_sidecar::store::{ControlWrite, FactsOf};
+    use crossdesk_sidecar::store::{ControlWrite, DataOf};
     let store = db.open().await;
     let of = |incarnation: &str, event_id: &str| EventKey {
-        of: std::sync::Arc::new(FactsOf {
+        of: std::sync::Arc::new(DataOf {
             tenant: "acme".into(),
             incarnation: Some(incarnation.into()),
         }),

@@ -160,7 +160,13 @@ async fn compare_and_swap_writes_only_over_what_it_expected(db: &Db) {
         let (expected, new) = (expected.map(<[u8]>::to_vec), new.map(<[u8]>::to_vec));
         async move {
             store
-                .kv_compare_and_swap("acme", "p", "k", expected, new)
+                .kv_compare_and_swap(
+                    &crossdesk_sidecar::store::DataOf::tenant("acme"),
+                    "p",
+                    "k",
+                    expected,
+                    new,
+                )
                 .await
                 .expect("cas")
         }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crossdesk_integration_tests::postgres::TestPostgres;
 use crossdesk_sidecar::store::{
-    ContactCount, ControlWrite, ErasureMarks, FactsOf, NewAuditEntry, PluginBlob, PluginRow,
+    ContactCount, ControlWrite, DataOf, ErasureMarks, NewAuditEntry, PluginBlob, PluginRow,
     SecretRow, Store, StoreError, TenantRow, migrations,
 };
 
@@ -86,7 +86,112 @@ on_both_backends!(
     facts_gathered_before_a_tenants_deletion_are_not_written_after_it,
     facts_gathered_before_a_customers_erasure_are_not_written_after_it,
     retention_purges_the_days_before_it_and_the_erasure_marks_too,
+    plugin_storage_of_a_deleted_tenant_is_not_written,
 );
+
+/// A replica runs a tenant's events until it sees the tenant's deletion, and an
+/// admin's import or command may be under way: what they write to the plugin
+/// storage afterwards would outlive the tenant and reach one created again
+/// under its id, and their audit entry would show in that one's history.
+async fn plugin_storage_of_a_deleted_tenant_is_not_written(db: &Db) {
+    let store = db.open().await;
+    let store = &store;
+    let of = |incarnation: &str| DataOf {
+        tenant: "t1".into(),
+        incarnation: Some(incarnation.into()),
+    };
+    // Each kind of write of the plugin storage, under `of`.
+    let write_all = move |of: DataOf| async move {
+        let one = |key: &str| vec![(key.to_owned(), b"v".to_vec())];
+        [
+            store.kv_put(&of, "p", "a", b"v".to_vec()).await,
+            store.kv_put_many(&of, "p", one("b")).await.map(drop),
+            store
+                .kv_replace_prefix(&of, "p", "c/", one("c/1"))
+                .await
+                .map(drop),
+            store
+                .kv_compare_and_swap(&of, "p", "d", None, Some(b"v".to_vec()))
+                .await
+                .map(drop),
+            store.kv_delete(&of, "p", "d").await,
+        ]
+    };
+    let gone = |answers: [Result<(), StoreError>; 5]| {
+        answers
+            .iter()
+            .all(|a| matches!(a, Err(StoreError::TenantGone(t)) if t == "t1"))
+    };
+    let stored = move || async move { store.kv_scan("t1", "p", "").await.expect("scan") };
+    let command_audited = move |of: DataOf| async move {
+        store
+            .apply(
+                vec![ControlWrite::ExpectTenant(of)],
+                audit("plugin.command", Some("t1")),
+            )
+            .await
+    };
+    let entries = move || async move { store.audit_log(None, None, 100).await.expect("log").len() };
+    store
+        .apply(
+            vec![put_tenant("t1", r#"{"incarnation":"aa"}"#, None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create");
+    assert!(gone(write_all(of("bb")).await), "another incarnation's");
+    assert!(stored().await.is_empty());
+    assert!(write_all(of("aa")).await.iter().all(Result::is_ok));
+    assert_eq!(stored().await.len(), 3, "a, b and c/1");
+    command_audited(of("aa")).await.expect("the tenant's own");
+    store
+        .apply(
+            vec![ControlWrite::DeleteTenant {
+                id: "t1".into(),
+                expected: 1,
+            }],
+            audit("tenant.delete", Some("t1")),
+        )
+        .await
+        .expect("delete");
+    let logged = entries().await;
+    assert!(gone(write_all(of("aa")).await), "after the deletion");
+    assert!(matches!(
+        command_audited(of("aa")).await,
+        Err(StoreError::TenantGone(_))
+    ));
+    assert_eq!(entries().await, logged, "no entry of the gone tenant");
+    store
+        .apply(
+            vec![put_tenant("t1", r#"{"incarnation":"cc"}"#, None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create again");
+    assert!(gone(write_all(of("aa")).await), "the old tenant's");
+    assert!(stored().await.is_empty(), "{:?}", stored().await);
+    assert!(write_all(of("cc")).await.iter().all(Result::is_ok));
+    assert_eq!(stored().await.len(), 3);
+    // Tenants of the configuration file alone are written unchecked.
+    store
+        .kv_put(&DataOf::tenant("t2"), "p", "k", b"v".to_vec())
+        .await
+        .expect("unchecked");
+    // On PostgreSQL, an edit of the tenant under way holds its row; the
+    // writes of its events do not wait for it.
+    if let Db::Postgres { url } = db {
+        let editor = crossdesk_integration_tests::postgres::TestPostgres::client(url).await;
+        editor
+            .batch_execute("BEGIN; UPDATE tenants SET revision = revision WHERE id = 't1'")
+            .await
+            .expect("an edit under way");
+        let written = tokio::time::timeout(std::time::Duration::from_secs(30), write_all(of("cc")))
+            .await
+            .expect("the writes did not wait for the edit");
+        assert!(written.iter().all(Result::is_ok));
+        editor.batch_execute("ROLLBACK").await.expect("rollback");
+    }
+}
 
 /// What one event says about ticket `t-1` of customer `c-1`.
 fn facts(seen_s: i64) -> crossdesk_sidecar::insights::TicketFacts {
@@ -140,7 +245,7 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
     // The reply arrives before the creation: the earliest sight still wins.
     let days = store
         .record_tickets(
-            &FactsOf::tenant("acme"),
+            &DataOf::tenant("acme"),
             vec![reply, created, later_reply, solved, rated, again],
             None,
         )
@@ -213,7 +318,7 @@ async fn a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild(db: &Db) {
     let day = 20_000;
     let seen = |day: i64| facts(day * 86_400 + 3_600);
     let days = store
-        .record_tickets(&FactsOf::tenant("acme"), vec![seen(day + 1)], None)
+        .record_tickets(&DataOf::tenant("acme"), vec![seen(day + 1)], None)
         .await
         .expect("record");
     assert_eq!(days.into_iter().collect::<Vec<_>>(), [day + 1]);
@@ -224,7 +329,7 @@ async fn a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild(db: &Db) {
     // Its creation comes in late: the ticket now counts on `day`, and no more
     // on the day after, whose figures must be rebuilt too.
     let days = store
-        .record_tickets(&FactsOf::tenant("acme"), vec![seen(day)], None)
+        .record_tickets(&DataOf::tenant("acme"), vec![seen(day)], None)
         .await
         .expect("record");
     assert_eq!(days.into_iter().collect::<Vec<_>>(), [day, day + 1]);
@@ -252,12 +357,21 @@ async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
             .collect()
     };
     store
-        .kv_put_many("t", "p", pairs(&["cat/a", "cat/b", "cat%/x", "other/c"]))
+        .kv_put_many(
+            &DataOf::tenant("t"),
+            "p",
+            pairs(&["cat/a", "cat/b", "cat%/x", "other/c"]),
+        )
         .await
         .expect("put");
     let before = store.generation("t", "p").await.expect("generation");
     let replaced = store
-        .kv_replace_prefix("t", "p", "cat/", pairs(&["cat/b", "cat/d"]))
+        .kv_replace_prefix(
+            &DataOf::tenant("t"),
+            "p",
+            "cat/",
+            pairs(&["cat/b", "cat/d"]),
+        )
         .await
         .expect("replace");
     assert_eq!(replaced, 2, "cat/a and cat/b were there");
@@ -272,7 +386,7 @@ async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
     assert_eq!(keys, ["cat%/x", "cat/b", "cat/d", "other/c"]);
     assert!(store.generation("t", "p").await.expect("generation") > before);
     let refused = store
-        .kv_replace_prefix("t", "p", "cat/", pairs(&["dog/z"]))
+        .kv_replace_prefix(&DataOf::tenant("t"), "p", "cat/", pairs(&["dog/z"]))
         .await
         .expect_err("a key outside the prefix");
     assert!(refused.to_string().contains("dog/z"), "{refused}");
@@ -348,19 +462,19 @@ fn conflict(result: Result<u64, StoreError>) -> String {
 async fn kv_is_scoped_and_survives_reopen(db: &Db) {
     let store = db.open().await;
     store
-        .kv_put("a", "p", "k%1", b"one".to_vec())
+        .kv_put(&DataOf::tenant("a"), "p", "k%1", b"one".to_vec())
         .await
         .expect("put");
     store
-        .kv_put("a", "p", "k_2", b"two".to_vec())
+        .kv_put(&DataOf::tenant("a"), "p", "k_2", b"two".to_vec())
         .await
         .expect("put");
     store
-        .kv_put("a", "p", "kx", b"three".to_vec())
+        .kv_put(&DataOf::tenant("a"), "p", "kx", b"three".to_vec())
         .await
         .expect("put");
     store
-        .kv_put("b", "p", "k%1", b"other".to_vec())
+        .kv_put(&DataOf::tenant("b"), "p", "k%1", b"other".to_vec())
         .await
         .expect("put");
     assert_eq!(store.kv_get("a", "q", "k%1").await.expect("get"), None);
@@ -387,7 +501,10 @@ async fn kv_is_scoped_and_survives_reopen(db: &Db) {
         store.kv_get("b", "p", "k%1").await.expect("get"),
         Some(b"other".to_vec())
     );
-    store.kv_delete("b", "p", "k%1").await.expect("delete");
+    store
+        .kv_delete(&DataOf::tenant("b"), "p", "k%1")
+        .await
+        .expect("delete");
     assert_eq!(store.kv_get("b", "p", "k%1").await.expect("get"), None);
     assert_eq!(
         store.kv_get("a", "p", "k%1").await.expect("get"),
@@ -400,25 +517,31 @@ async fn only_real_changes_bump_the_generation(db: &Db) {
     let generation = || store.generation("t", "p");
     assert_eq!(generation().await.expect("gen"), 0);
     store
-        .kv_put("t", "p", "k", b"v".to_vec())
+        .kv_put(&DataOf::tenant("t"), "p", "k", b"v".to_vec())
         .await
         .expect("put");
     assert_eq!(generation().await.expect("gen"), 1);
     // The same value again is no change.
     store
-        .kv_put("t", "p", "k", b"v".to_vec())
+        .kv_put(&DataOf::tenant("t"), "p", "k", b"v".to_vec())
         .await
         .expect("put");
     assert_eq!(generation().await.expect("gen"), 1);
     store
-        .kv_put("t", "p", "k", b"w".to_vec())
+        .kv_put(&DataOf::tenant("t"), "p", "k", b"w".to_vec())
         .await
         .expect("put");
     assert_eq!(generation().await.expect("gen"), 2);
     // Deleting a missing key is no change; deleting a present one is.
-    store.kv_delete("t", "p", "missing").await.expect("delete");
+    store
+        .kv_delete(&DataOf::tenant("t"), "p", "missing")
+        .await
+        .expect("delete");
     assert_eq!(generation().await.expect("gen"), 2);
-    store.kv_delete("t", "p", "k").await.expect("delete");
+    store
+        .kv_delete(&DataOf::tenant("t"), "p", "k")
+        .await
+        .expect("delete");
     assert_eq!(generation().await.expect("gen"), 3);
     // Other tenants and plugins count separately.
     assert_eq!(store.generation("t", "q").await.expect("gen"), 0);
@@ -427,7 +550,7 @@ async fn only_real_changes_bump_the_generation(db: &Db) {
     let other = db.open().await;
     let changed = other
         .kv_put_many(
-            "t",
+            &DataOf::tenant("t"),
             "p",
             vec![("b".into(), b"2".to_vec()), ("a".into(), b"1".to_vec())],
         )
@@ -438,18 +561,36 @@ async fn only_real_changes_bump_the_generation(db: &Db) {
     // A batch that changes nothing leaves the generation; one that changes one key
     // of three counts one change and bumps it once.
     let same = vec![("a".into(), b"1".to_vec()), ("b".into(), b"2".to_vec())];
-    assert_eq!(other.kv_put_many("t", "p", same).await.expect("put"), 0);
+    assert_eq!(
+        other
+            .kv_put_many(&DataOf::tenant("t"), "p", same)
+            .await
+            .expect("put"),
+        0
+    );
     assert_eq!(generation().await.expect("gen"), 4);
     let one_new = vec![
         ("a".into(), b"1".to_vec()),
         ("b".into(), b"2".to_vec()),
         ("c".into(), b"3".to_vec()),
     ];
-    assert_eq!(other.kv_put_many("t", "p", one_new).await.expect("put"), 1);
+    assert_eq!(
+        other
+            .kv_put_many(&DataOf::tenant("t"), "p", one_new)
+            .await
+            .expect("put"),
+        1
+    );
     assert_eq!(generation().await.expect("gen"), 5);
     // Of a key given twice in one batch, the last value wins.
     let twice = vec![("d".into(), b"x".to_vec()), ("d".into(), b"y".to_vec())];
-    assert_eq!(other.kv_put_many("t", "p", twice).await.expect("put"), 2);
+    assert_eq!(
+        other
+            .kv_put_many(&DataOf::tenant("t"), "p", twice)
+            .await
+            .expect("put"),
+        2
+    );
     assert_eq!(generation().await.expect("gen"), 6);
     assert_eq!(
         store.kv_scan("t", "p", "").await.expect("scan"),
@@ -462,11 +603,11 @@ async fn only_real_changes_bump_the_generation(db: &Db) {
     );
     // Values are bytes: empty and non-UTF-8 ones round-trip.
     store
-        .kv_put("t", "p", "bin", vec![0, 255, 0])
+        .kv_put(&DataOf::tenant("t"), "p", "bin", vec![0, 255, 0])
         .await
         .expect("put");
     store
-        .kv_put("t", "p", "empty", Vec::new())
+        .kv_put(&DataOf::tenant("t"), "p", "empty", Vec::new())
         .await
         .expect("put");
     assert_eq!(
@@ -597,12 +738,12 @@ async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
         .expect("create");
     for tenant in ["t1", "t2"] {
         store
-            .kv_put(tenant, "p", "k", b"v".to_vec())
+            .kv_put(&DataOf::tenant(tenant), "p", "k", b"v".to_vec())
             .await
             .expect("put");
         store
             .add_contacts(
-                &FactsOf::tenant(tenant),
+                &DataOf::tenant(tenant),
                 vec![contacts(0, "en", "email", 1, 0, 0.0)],
             )
             .await
@@ -678,7 +819,7 @@ async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
 async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &Db) {
     use crossdesk_sidecar::insights::TranslationFact;
     let store = db.open().await;
-    let of = |incarnation: &str| FactsOf {
+    let of = |incarnation: &str| DataOf {
         tenant: "t1".into(),
         incarnation: Some(incarnation.into()),
     };
@@ -691,7 +832,7 @@ async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &
     };
     let store = &store;
     // Each kind of facts, gathered under `of`: what the store answered.
-    let write_all = move |of: FactsOf| {
+    let write_all = move |of: DataOf| {
         let translation = translation.clone();
         async move {
             [
@@ -770,7 +911,7 @@ async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &
         )
         .await
         .expect("create t2");
-    let t2 = FactsOf {
+    let t2 = DataOf {
         tenant: "t2".into(),
         incarnation: Some(String::new()),
     };
@@ -780,7 +921,7 @@ async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &
         .expect("t2's");
     store
         .add_contacts(
-            &FactsOf::tenant("t3"),
+            &DataOf::tenant("t3"),
             vec![contacts(0, "en", "email", 1, 0, 0.0)],
         )
         .await
@@ -812,7 +953,7 @@ async fn retention_purges_the_days_before_it_and_the_erasure_marks_too(db: &Db) 
         ..TicketFacts::default()
     };
     let marks = plain_marks();
-    let acme = FactsOf::tenant("acme");
+    let acme = DataOf::tenant("acme");
     for (day, ticket) in [(old, "t-old"), (kept, "t-kept")] {
         store
             .record_tickets(&acme, vec![on(day, ticket, "c-1")], Some(&marks))
@@ -923,7 +1064,7 @@ async fn facts_gathered_before_a_customers_erasure_are_not_written_after_it(db: 
     };
     let gathered = |ticket: &str, customer: &str, at_ms: i64| late(ticket, customer, at_ms, at_ms);
     // Checked against the stored tenant too, as the server's facts are.
-    let acme = FactsOf {
+    let acme = DataOf {
         tenant: "acme".into(),
         incarnation: Some("aa".into()),
     };
@@ -985,7 +1126,7 @@ async fn facts_gathered_before_a_customers_erasure_are_not_written_after_it(db: 
     // The mark is the tenant's alone.
     store
         .record_tickets(
-            &FactsOf::tenant("globex"),
+            &DataOf::tenant("globex"),
             vec![gathered("t-1", "c-1", now_ms - 500)],
             Some(&marks),
         )
@@ -1024,7 +1165,7 @@ async fn contact_history_adds_up_per_bucket_and_stays_in_its_tenant(db: &Db) {
     let quarter = 1_796_000_400; // a multiple of 900
     store
         .add_contacts(
-            &FactsOf::tenant("t1"),
+            &DataOf::tenant("t1"),
             vec![
                 contacts(quarter + 60, "es", "email", 1, 0, 0.0),
                 contacts(quarter + 899, "es", "email", 2, 1, 300.5),
@@ -1039,14 +1180,14 @@ async fn contact_history_adds_up_per_bucket_and_stays_in_its_tenant(db: &Db) {
     db.open()
         .await
         .add_contacts(
-            &FactsOf::tenant("t1"),
+            &DataOf::tenant("t1"),
             vec![contacts(quarter + 10, "es", "email", 0, 1, 99.5)],
         )
         .await
         .expect("add again");
     store
         .add_contacts(
-            &FactsOf::tenant("t2"),
+            &DataOf::tenant("t2"),
             vec![contacts(quarter, "es", "email", 7, 0, 0.0)],
         )
         .await
@@ -1627,7 +1768,10 @@ async fn postgres_orders_by_bytes_whatever_the_collation() {
         .iter()
         .map(|k| (k.to_string(), b"v".to_vec()))
         .collect();
-    store.kv_put_many("t", "p", pairs).await.expect("put");
+    store
+        .kv_put_many(&DataOf::tenant("t"), "p", pairs)
+        .await
+        .expect("put");
     let bytewise = vec!["B", "a", "b", "f", "é"];
     assert_eq!(
         store.kv_list("t", "p", "", 10).await.expect("list"),
@@ -1761,7 +1905,10 @@ async fn postgres_errors_carry_the_server_message() {
     let store = Store::connect(Some(&url), None, Path::new("unused"))
         .await
         .expect("connect");
-    match store.kv_put("t", "p", "nul\0key", b"v".to_vec()).await {
+    match store
+        .kv_put(&DataOf::tenant("t"), "p", "nul\0key", b"v".to_vec())
+        .await
+    {
         Err(StoreError::Postgres(message)) => {
             assert!(message.contains("22021"), "{message}");
         }
@@ -1769,7 +1916,7 @@ async fn postgres_errors_carry_the_server_message() {
     }
     // The connection it failed on is still good for the next call.
     store
-        .kv_put("t", "p", "key", b"v".to_vec())
+        .kv_put(&DataOf::tenant("t"), "p", "key", b"v".to_vec())
         .await
         .expect("put after error");
 }

@@ -186,7 +186,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         &config.iter().cloned().collect(),
     )?;
     let grant = Arc::new(Grant {
-        tenant: event.tenant_id.clone(),
+        of: Arc::new(crossdesk_sidecar::store::DataOf::tenant(&event.tenant_id)),
         plugin: plugin.manifest.name.clone(),
         limits,
         kv: if kv {

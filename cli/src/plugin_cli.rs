@@ -265,7 +265,7 @@ async fn import_contacts(scope: &Scope, file: &Path) -> Result<()> {
         .try_fold(0u64, |sum, c| sum.checked_add(c.arrivals))
         .context("the arrivals do not fit a 64-bit count")?;
     // Unchecked, as imports are: the operator names the tenant.
-    let of = crossdesk_sidecar::store::FactsOf::tenant(tenant);
+    let of = crossdesk_sidecar::store::DataOf::tenant(tenant);
     scope.store().await?.add_contacts(&of, counts).await?;
     println!("{rows} history row(s), {arrivals} arrival(s) added for tenant '{tenant}'");
     Ok(())

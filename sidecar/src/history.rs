@@ -23,7 +23,7 @@
 //! a second, not one each. A failure to write is logged and the counts are kept
 //! for the next flush; what a crash catches unwritten (at most the last second)
 //! is lost, which a statistic can afford. Counts of a tenant deleted meanwhile
-//! are dropped ([`FactsOf`]).
+//! are dropped ([`DataOf`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,7 +33,7 @@ use moka::future::Cache;
 use tokio::sync::mpsc;
 
 use crate::pb;
-use crate::store::{ContactCount, FactsOf, Store, StoreError};
+use crate::store::{ContactCount, DataOf, Store, StoreError};
 
 /// How often the counts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -49,11 +49,11 @@ const MAX_TICKETS: u64 = 1_000_000;
 /// Records events into the store's contact history.
 pub struct ContactHistory {
     /// To the writer task; it ends (after a last flush) when this is dropped.
-    counts: mpsc::UnboundedSender<(Arc<FactsOf>, ContactCount)>,
+    counts: mpsc::UnboundedSender<(Arc<DataOf>, ContactCount)>,
     /// (tenant incarnation, ticket) → the ticket's language, for tickets seen
     /// recently. A tenant created again under a deleted one's id knows none of
     /// its predecessor's tickets.
-    tickets: Cache<(Arc<FactsOf>, String), String>,
+    tickets: Cache<(Arc<DataOf>, String), String>,
 }
 
 impl ContactHistory {
@@ -72,7 +72,7 @@ impl ContactHistory {
 
     /// Counts one event (handled for the first time, with the actions the
     /// plugins answered) in the history of its tenant, `of`.
-    pub async fn record(&self, of: &Arc<FactsOf>, event: &pb::Event, actions: &[pb::Action]) {
+    pub async fn record(&self, of: &Arc<DataOf>, event: &pb::Event, actions: &[pb::Action]) {
         if let Some(count) = self.count(of, event, actions).await {
             // Fails only when the writer is gone, i.e. the runtime is shutting down.
             let _ = self.counts.send((of.clone(), count));
@@ -81,7 +81,7 @@ impl ContactHistory {
 
     async fn count(
         &self,
-        of: &Arc<FactsOf>,
+        of: &Arc<DataOf>,
         event: &pb::Event,
         actions: &[pb::Action],
     ) -> Option<ContactCount> {
@@ -137,10 +137,10 @@ impl ContactHistory {
 
 /// Counts not written yet, summed per tenant, quarter hour, language and channel.
 #[derive(Default)]
-struct Pending(HashMap<(Arc<FactsOf>, i64, String, String), ContactCount>);
+struct Pending(HashMap<(Arc<DataOf>, i64, String, String), ContactCount>);
 
 impl Pending {
-    fn add(&mut self, tenant: Arc<FactsOf>, count: ContactCount) {
+    fn add(&mut self, tenant: Arc<DataOf>, count: ContactCount) {
         let key = (
             tenant,
             count.bucket_start_s,
@@ -165,7 +165,7 @@ impl Pending {
 /// channel closes.
 async fn write_counts(
     store: Store,
-    mut received: mpsc::UnboundedReceiver<(Arc<FactsOf>, ContactCount)>,
+    mut received: mpsc::UnboundedReceiver<(Arc<DataOf>, ContactCount)>,
 ) {
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
@@ -191,7 +191,7 @@ async fn write_counts(
 /// Writes the pending counts, one transaction per tenant; what fails stays
 /// pending for the next flush, but for the counts of a tenant deleted since.
 async fn flush(store: &Store, pending: &mut Pending) {
-    let mut by_tenant: HashMap<Arc<FactsOf>, Vec<ContactCount>> = HashMap::new();
+    let mut by_tenant: HashMap<Arc<DataOf>, Vec<ContactCount>> = HashMap::new();
     for ((of, ..), count) in pending.0.drain() {
         by_tenant.entry(of).or_default().push(count);
     }
@@ -275,12 +275,12 @@ mod tests {
             handle_secs: 0.0,
         };
         let mut pending = Pending::default();
-        let deleted = FactsOf {
+        let deleted = DataOf {
             tenant: "deleted".into(),
             incarnation: Some("aa".into()),
         };
         pending.add(Arc::new(deleted), count.clone());
-        pending.add(Arc::new(FactsOf::tenant("from-the-file")), count);
+        pending.add(Arc::new(DataOf::tenant("from-the-file")), count);
         flush(&store, &mut pending).await;
         assert!(pending.0.is_empty(), "{} counts kept", pending.0.len());
         let written = store
@@ -303,7 +303,7 @@ mod tests {
         let store = Store::connect(None, None, dir.path()).await.expect("store");
         let history = ContactHistory::new(store);
         let of = |incarnation: &str| {
-            Arc::new(FactsOf {
+            Arc::new(DataOf {
                 tenant: "acme".into(),
                 incarnation: Some(incarnation.into()),
             })

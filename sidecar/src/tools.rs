@@ -17,7 +17,7 @@ use crate::runtime::{
     CommandInput, CommandOutput, CommandSpec, Grant, LoadedPlugin, MAX_KV_KEY, MAX_KV_VALUE,
     Runtime,
 };
-use crate::store::{NewAuditEntry, StoreError};
+use crate::store::{ControlWrite, DataOf, NewAuditEntry, StoreError};
 
 /// Deadline of a dataset import or a command: admins' work on whole datasets (a
 /// week's staffing plan, a catalog) takes longer than an event's plugin call.
@@ -126,7 +126,7 @@ impl Sidecar {
         check_entries(plugin, &entries.prefix, &entries.entries)?;
         let replaced = self
             .store()
-            .kv_replace_prefix(tenant, plugin, &entries.prefix, entries.entries)
+            .kv_replace_prefix(&grant.of, plugin, &entries.prefix, entries.entries)
             .await?;
         let imported = Imported {
             records: u64::from(entries.records),
@@ -148,7 +148,8 @@ impl Sidecar {
                     .to_string(),
                 ),
             };
-            self.store().apply(Vec::new(), audit).await?;
+            let expected = ControlWrite::ExpectTenant(DataOf::clone(&grant.of));
+            self.store().apply(vec![expected], audit).await?;
         }
         Ok(imported)
     }
@@ -170,8 +171,8 @@ impl Sidecar {
             .map(|(name, value)| format!("{name}={value}"))
             .collect();
         let files: Vec<String> = input.files.iter().map(|(name, _)| name.clone()).collect();
-        let output = self
-            .run_command(Some(tenant), plugin, command, input)
+        let (output, of) = self
+            .run_tenant_command(tenant, plugin, command, input)
             .await?;
         if self.control().is_some() {
             let audit = NewAuditEntry {
@@ -182,7 +183,8 @@ impl Sidecar {
                 before: None,
                 after: Some(serde_json::json!({ "values": values, "files": files }).to_string()),
             };
-            self.store().apply(Vec::new(), audit).await?;
+            let expected = ControlWrite::ExpectTenant(DataOf::clone(&of));
+            self.store().apply(vec![expected], audit).await?;
         }
         Ok(output)
     }
@@ -205,9 +207,24 @@ impl Sidecar {
             let _slot = self.tool_slot().await.ok_or(ToolError::ShuttingDown)?;
             return run_tenantless(self.runtime(), &loaded, plugin, command, &input, limits).await;
         };
+        self.run_tenant_command(tenant, plugin, command, input)
+            .await
+            .map(|(output, _)| output)
+    }
+
+    /// Runs `command` of `plugin` for `tenant`; with the output, whose data it
+    /// ran with (the tenant's incarnation then).
+    async fn run_tenant_command(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        command: &str,
+        mut input: CommandInput,
+    ) -> Result<(CommandOutput, Arc<DataOf>), ToolError> {
         // Checked before the tenant, as for a command that needs none.
         command_spec(&*self.installed_plugin(plugin)?, plugin, command)?;
         let (loaded, grant) = self.tenant_plugin(tenant, plugin)?;
+        let of = grant.of.clone();
         let grant = Grant {
             limits: tool_limits(grant.limits),
             contact_history: Some(self.store().clone()),
@@ -215,7 +232,8 @@ impl Sidecar {
         };
         input.tenant = Some(tenant.to_owned());
         let _slot = self.tool_slot().await.ok_or(ToolError::ShuttingDown)?;
-        call(self.runtime(), &loaded, grant, plugin, command, &input).await
+        let output = call(self.runtime(), &loaded, grant, plugin, command, &input).await?;
+        Ok((output, of))
     }
 
     /// The tenant's step for `plugin`: the loaded plugin and the tenant's grant.

@@ -67,7 +67,7 @@ async fn record(store: &Store, from_day: i64, days: i64, random: &mut u64) -> Re
     for day in from_day..from_day + days {
         store
             .record_tickets(
-                &crossdesk_sidecar::store::FactsOf::tenant("busy"),
+                &crossdesk_sidecar::store::DataOf::tenant("busy"),
                 tickets_of(day, random),
                 None,
             )

@@ -194,6 +194,9 @@ pub(super) fn tool_status(error: crate::tools::ToolError) -> Status {
     use crate::tools::ToolError as E;
     match error {
         E::UnknownTenant(_) | E::UnknownPlugin(_) => Status::not_found(error.to_string()),
+        E::Store(crate::store::StoreError::TenantGone(tenant)) => {
+            Status::not_found(format!("tenant '{tenant}' was deleted while this ran"))
+        }
         E::Store(e) => Status::internal(format!("store: {e}")),
         E::ShuttingDown => Status::unavailable(error.to_string()),
         E::NotInPipeline { .. }

@@ -25,7 +25,7 @@
 //! reports lag the events by at most that. A ticket counts on the day (UTC) it
 //! was first seen. What a crash catches unwritten (at most the last second) is
 //! lost, as for the contact history; facts of a tenant deleted meanwhile, on any
-//! replica, are dropped ([`crate::store::FactsOf`]).
+//! replica, are dropped ([`crate::store::DataOf`]).
 
 pub mod api;
 pub mod categories;
@@ -43,7 +43,7 @@ use tokio::sync::mpsc;
 
 use crate::history::{LANGUAGE_TAG_PREFIX, occurred_at_s, primary_language};
 use crate::pb;
-use crate::store::{Erased, ErasureMarks, FactsOf, Store, StoreError};
+use crate::store::{DataOf, Erased, ErasureMarks, Store, StoreError};
 
 /// How often the facts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -112,8 +112,8 @@ pub struct TranslationFact {
 
 /// What the recorder sends its writer.
 enum Fact {
-    Ticket(Arc<FactsOf>, TicketFacts),
-    Translation(Arc<FactsOf>, TranslationFact),
+    Ticket(Arc<DataOf>, TicketFacts),
+    Translation(Arc<DataOf>, TranslationFact),
     /// Write what is pending now, then answer.
     Flush(tokio::sync::oneshot::Sender<()>),
 }
@@ -149,7 +149,7 @@ impl Insights {
     /// tell replies after hours.
     pub fn record(
         &self,
-        of: &Arc<FactsOf>,
+        of: &Arc<DataOf>,
         (event, received_ms): (&pb::Event, i64),
         actions: &[pb::Action],
         own: &TenantRules,
@@ -430,8 +430,8 @@ async fn flush(
     pending: &mut Vec<Fact>,
     marks: Option<&ErasureMarks>,
 ) -> Vec<(String, BTreeSet<i64>)> {
-    let mut tickets: BTreeMap<Arc<FactsOf>, Vec<TicketFacts>> = BTreeMap::new();
-    let mut translations: BTreeMap<Arc<FactsOf>, Vec<TranslationFact>> = BTreeMap::new();
+    let mut tickets: BTreeMap<Arc<DataOf>, Vec<TicketFacts>> = BTreeMap::new();
+    let mut translations: BTreeMap<Arc<DataOf>, Vec<TranslationFact>> = BTreeMap::new();
     for fact in pending.drain(..) {
         match fact {
             Fact::Ticket(tenant, facts) => tickets.entry(tenant).or_default().push(facts),
@@ -523,14 +523,14 @@ mod tests {
     /// stored) are dropped, not kept to be tried again at every flush; the
     /// others are written.
     #[tokio::test]
-    async fn facts_of_a_deleted_tenant_are_dropped_and_the_others_written() {
+    async fn data_of_a_deleted_tenant_are_dropped_and_the_others_written() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::connect(None, None, dir.path()).await.expect("store");
-        let deleted = Arc::new(FactsOf {
+        let deleted = Arc::new(DataOf {
             tenant: "deleted".into(),
             incarnation: Some("aa".into()),
         });
-        let unchecked = Arc::new(FactsOf::tenant("from-the-file"));
+        let unchecked = Arc::new(DataOf::tenant("from-the-file"));
         let ticket = TicketFacts {
             ticket: "t-1".into(),
             seen_s: 3_600,

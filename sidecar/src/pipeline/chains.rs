@@ -13,7 +13,7 @@ use super::admission::Admission;
 use super::{BuildError, KeptAdmission, Sidecar, every_tick};
 use crate::control::{Bounds, Desired, GrantDoc, SecretValue, TenantDoc};
 use crate::runtime::{self, Grant, LoadedPlugin, http::OutboundPolicy};
-use crate::store::{FactsOf, Store};
+use crate::store::{DataOf, Store};
 
 /// One plugin in a tenant's chain, with everything the tenant granted it.
 pub(super) struct Step {
@@ -44,7 +44,7 @@ pub(super) struct Tenant {
     /// Whose the report facts of its events are: checked against the store where
     /// tenants live there (the admin API is on), so that none is written after
     /// the tenant's deletion.
-    pub(super) facts_of: Arc<FactsOf>,
+    pub(super) data_of: Arc<DataOf>,
 }
 
 /// What runs, as of one control version.
@@ -117,6 +117,11 @@ impl Sidecar {
         fingerprint: [u8; 32],
     ) -> Result<Tenant, BuildError> {
         let mut steps = HashMap::new();
+        // Checked against the stored tenant only where tenants live in the store.
+        let data_of = Arc::new(DataOf {
+            tenant: id.to_owned(),
+            incarnation: self.control.is_some().then(|| doc.incarnation.clone()),
+        });
         let mut order = Vec::new();
         for grant in doc.plugins.iter().filter(|g| g.enabled) {
             let plugin =
@@ -136,7 +141,7 @@ impl Sidecar {
             let secrets = named_secrets(grant, stored);
             let step = Arc::new(make_step(
                 &self.bounds,
-                (id, &doc.incarnation),
+                (&data_of, &doc.incarnation),
                 grant.isolation.max(doc.isolation),
                 grant,
                 plugin,
@@ -188,10 +193,7 @@ impl Sidecar {
             },
             fingerprint,
             incarnation: doc.incarnation.clone(),
-            facts_of: Arc::new(FactsOf {
-                tenant: id.to_owned(),
-                incarnation: self.control.is_some().then(|| doc.incarnation.clone()),
-            }),
+            data_of,
         })
     }
 }
@@ -212,16 +214,18 @@ fn named_secrets(grant: &GrantDoc, stored: &[SecretValue]) -> Vec<SecretValue> {
 }
 
 /// Builds a tenant's step from its (validated) grant: the limits, storage, settings
-/// and outbound policy the plugin gets. `tenant`: its id and incarnation.
+/// and outbound policy the plugin gets. `tenant`: whose data its storage holds,
+/// and its incarnation (whether or not the store checks it).
 fn make_step(
     bounds: &Bounds,
-    (tenant, incarnation): (&str, &str),
+    (data_of, incarnation): (&Arc<DataOf>, &str),
     isolation: runtime::Isolation,
     grant: &GrantDoc,
     plugin: Arc<LoadedPlugin>,
     secrets: &[SecretValue],
     store: &Store,
 ) -> Result<Step, BuildError> {
+    let tenant = data_of.tenant.as_str();
     let error = |message: String| BuildError::Grant {
         tenant: tenant.to_owned(),
         plugin: grant.name.clone(),
@@ -249,7 +253,7 @@ fn make_step(
     Ok(Step {
         name: grant.name.clone(),
         grant: Arc::new(Grant {
-            tenant: tenant.to_owned(),
+            of: data_of.clone(),
             plugin: grant.name.clone(),
             limits: bounds.limits.with(&grant.limits),
             kv: grant.kv.then(|| store.clone()),

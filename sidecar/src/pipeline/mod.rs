@@ -435,7 +435,7 @@ impl Sidecar {
         let content = ContentDigest::of(&mut event);
         let event_hash = content.with_text(&event.text);
         let key = crate::store::EventKey {
-            of: tenant.facts_of.clone(),
+            of: tenant.data_of.clone(),
             event_id: event.event_id.clone(),
         };
         let span = tracing::info_span!(
@@ -463,10 +463,10 @@ impl Sidecar {
             }
             let response = response?;
             self.history
-                .record(&tenant.facts_of, &event, &response.actions)
+                .record(&tenant.data_of, &event, &response.actions)
                 .await;
             self.insights.record(
-                &tenant.facts_of,
+                &tenant.data_of,
                 (&event, received_ms),
                 &response.actions,
                 &tenant.insight_rules,

@@ -160,7 +160,7 @@ impl Sidecar {
         }
         let mut hasher = Sha256::new();
         for (store, plugin) in sources {
-            let generation = store.generation(&grant.tenant, plugin);
+            let generation = store.generation(grant.tenant(), plugin);
             let generation = match tokio::time::timeout(STORE_WAIT, generation).await {
                 Ok(read) => read.map_err(|e| e.to_string()),
                 Err(_) => Err(format!("the store did not answer within {STORE_WAIT:?}")),

@@ -61,7 +61,7 @@ impl CallState {
     /// `metrics` count its HTTP requests.
     pub(super) fn new(grant: Arc<Grant>, budget: Arc<MemoryBudget>, metrics: Arc<Metrics>) -> Self {
         let limits = grant.limits;
-        let share = budget.share_of(&grant.tenant);
+        let share = budget.share_of(grant.tenant());
         Self {
             grant,
             limiter: CallLimiter {
@@ -120,7 +120,7 @@ impl CallState {
     fn deny(&mut self, what: String) -> String {
         let (what, kept) = self.denials.record(&what);
         if kept {
-            tracing::warn!(tenant = %self.grant.tenant, plugin = %self.grant.plugin, "denied: {}", one_line(&what));
+            tracing::warn!(tenant = %self.grant.tenant(), plugin = %self.grant.plugin, "denied: {}", one_line(&what));
         }
         what
     }
@@ -285,7 +285,7 @@ impl log::Host for CallState {
         }
         self.logs_emitted = self.logs_emitted.saturating_add(1);
         let message = one_line(truncate(&message, MAX_LOG_LINE));
-        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        let (tenant, plugin) = (self.grant.tenant(), &self.grant.plugin);
         match level {
             log::Level::Trace => tracing::trace!(%tenant, %plugin, "{message}"),
             log::Level::Debug => tracing::debug!(%tenant, %plugin, "{message}"),
@@ -335,11 +335,11 @@ impl contacts::Host for CallState {
         let Some(store) = self.grant.contact_history.clone() else {
             return Err(self.deny(format!(
                 "the contact history of tenant '{}' is readable only in commands an admin runs",
-                self.grant.tenant
+                self.grant.tenant()
             )));
         };
         let counts = store
-            .contact_history(&self.grant.tenant, from_ms / 1000, to_ms / 1000)
+            .contact_history(self.grant.tenant(), from_ms / 1000, to_ms / 1000)
             .await
             .map_err(|e| format!("contact history: {e}"))?;
         Ok(counts
@@ -363,7 +363,8 @@ impl CallState {
             Some(store) => Ok(store.clone()),
             None => Err(kv::KvError::Denied(self.deny(format!(
                 "key-value storage is not granted to plugin '{}' for tenant '{}'",
-                self.grant.plugin, self.grant.tenant
+                self.grant.plugin,
+                self.grant.tenant()
             )))),
         }
     }
@@ -375,7 +376,9 @@ impl CallState {
             Some(read) if read.plugins.iter().any(|p| p == shared.plugin) => Ok(read.store.clone()),
             _ => Err(kv::KvError::Denied(self.deny(format!(
                 "plugin '{}' may not read the storage of plugin '{}' for tenant '{}'",
-                self.grant.plugin, shared.plugin, self.grant.tenant
+                self.grant.plugin,
+                shared.plugin,
+                self.grant.tenant()
             )))),
         }
     }
@@ -427,12 +430,12 @@ impl kv::Host for CallState {
         if let Some(shared) = SharedKey::parse(&key) {
             let store = self.readable(&shared)?;
             return store
-                .kv_get(&self.grant.tenant, shared.plugin, shared.key)
+                .kv_get(self.grant.tenant(), shared.plugin, shared.key)
                 .await
                 .map_err(backend);
         }
         let store = self.kv_store()?;
-        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        let (tenant, plugin) = (self.grant.tenant(), &self.grant.plugin);
         store.kv_get(tenant, plugin, &key).await.map_err(backend)
     }
 
@@ -446,9 +449,8 @@ impl kv::Host for CallState {
                 value.len()
             )));
         }
-        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
         store
-            .kv_put(tenant, plugin, &key, value)
+            .kv_put(&self.grant.of, &self.grant.plugin, &key, value)
             .await
             .map_err(backend)
     }
@@ -468,9 +470,8 @@ impl kv::Host for CallState {
                 value.len()
             )));
         }
-        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
         store
-            .kv_compare_and_swap(tenant, plugin, &key, expected, new)
+            .kv_compare_and_swap(&self.grant.of, &self.grant.plugin, &key, expected, new)
             .await
             .map_err(backend)
     }
@@ -479,8 +480,10 @@ impl kv::Host for CallState {
         Self::check_key(&key)?;
         self.writable(&key)?;
         let store = self.kv_store()?;
-        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
-        store.kv_delete(tenant, plugin, &key).await.map_err(backend)
+        store
+            .kv_delete(&self.grant.of, &self.grant.plugin, &key)
+            .await
+            .map_err(backend)
     }
 
     async fn list_keys(&mut self, prefix: String) -> Result<Vec<String>, kv::KvError> {
@@ -488,7 +491,7 @@ impl kv::Host for CallState {
         if let Some(shared) = SharedKey::parse(&prefix) {
             let store = self.readable(&shared)?;
             let keys = store
-                .kv_list(&self.grant.tenant, shared.plugin, shared.key, MAX_KV_LIST)
+                .kv_list(self.grant.tenant(), shared.plugin, shared.key, MAX_KV_LIST)
                 .await
                 .map_err(backend)?;
             let namespace = format!("@{}/", shared.plugin);
@@ -498,7 +501,7 @@ impl kv::Host for CallState {
                 .collect());
         }
         let store = self.kv_store()?;
-        let (tenant, plugin) = (&self.grant.tenant, &self.grant.plugin);
+        let (tenant, plugin) = (self.grant.tenant(), &self.grant.plugin);
         store
             .kv_list(tenant, plugin, &prefix, MAX_KV_LIST)
             .await
@@ -514,7 +517,9 @@ impl http::Host for CallState {
                 .outbound(&grant.plugin, "", OutboundOutcome::Denied);
             return Err(http::HttpError::Denied(self.deny(format!(
                 "outbound HTTP is not granted to plugin '{}' for tenant '{}' (asked for {})",
-                grant.plugin, grant.tenant, request.url
+                grant.plugin,
+                grant.tenant(),
+                request.url
             ))));
         };
         let send = policy.send(

@@ -41,7 +41,7 @@ pub use contract::{Contract, SUPPORTED_CONTRACTS};
 
 use crate::limits::Limits;
 use crate::pb;
-use crate::store::Store as DataStore;
+use crate::store::{DataOf, Store as DataStore};
 use budget::MemoryBudget;
 use call::{Export, Reply};
 use http::OutboundPolicy;
@@ -158,7 +158,8 @@ impl std::fmt::Debug for LoadedPlugin {
 /// Everything one tenant granted one plugin, fixed for the duration of a call.
 #[derive(Debug, Clone)]
 pub struct Grant {
-    pub tenant: String,
+    /// The tenant, and the incarnation its plugin storage is written under.
+    pub of: Arc<DataOf>,
     pub plugin: String,
     pub limits: Limits,
     /// Key-value storage; `None` when not granted.
@@ -188,10 +189,14 @@ pub struct KvRead {
 }
 
 impl Grant {
+    pub fn tenant(&self) -> &str {
+        &self.of.tenant
+    }
+
     /// A grant of nothing, with the given limits.
     pub fn nothing(tenant: &str, plugin: &str, limits: Limits) -> Grant {
         Grant {
-            tenant: tenant.to_owned(),
+            of: Arc::new(DataOf::tenant(tenant)),
             plugin: plugin.to_owned(),
             limits,
             kv: None,
@@ -670,7 +675,7 @@ impl Runtime {
         validate_actions(&actions, event).map_err(invalid)?;
         // Only now: an instance whose output was refused is dropped with it.
         if let Some(kept) = kept {
-            self.warm.put(&grant.warm, &grant.tenant, kept);
+            self.warm.put(&grant.warm, grant.tenant(), kept);
         }
         Ok(actions)
     }

@@ -47,66 +47,53 @@ pub enum StoreError {
     /// The request itself is wrong (a caller's mistake, not the store's).
     #[error("{0}")]
     BadRequest(String),
-    /// Facts gathered for a tenant that was deleted since (and perhaps created
-    /// again): not written (see [`FactsOf`]).
-    #[error("tenant '{0}' was deleted after these facts were gathered")]
+    /// Data made for a tenant that was deleted since (and perhaps created
+    /// again): not written (see [`DataOf`]).
+    #[error("tenant '{0}' was deleted after this data was made")]
     TenantGone(String),
 }
 
-/// Whose facts a write of gathered figures carries (the contact history, the
-/// insights; and an event's idempotency record, see [`EventKey`]): the tenant's
-/// id and, where tenants live in the store, the incarnation they were gathered
-/// under ([`crate::grant::TenantDoc::incarnation`]).
+/// Whose data a write carries: the tenant's id and, where tenants live in the
+/// store, the incarnation the data was made under
+/// ([`crate::grant::TenantDoc::incarnation`]). Writes of what events leave
+/// behind carry it: the contact history's counts, the insights' facts, an
+/// event's idempotency record ([`EventKey`]), a plugin's storage.
 ///
-/// Facts wait in memory for their batch, a second or, while the store is down,
-/// longer; meanwhile another replica may delete the tenant with its data. The
-/// write then checks, in its transaction, that the tenant is still stored with
-/// that incarnation, so that nothing of a deleted tenant comes back, nor reaches
-/// a tenant created again under its id: [`StoreError::TenantGone`] otherwise.
+/// Such data is made while the tenant may be deleted: facts wait in memory for
+/// their batch, a second or, while the store is down, longer, and a replica runs
+/// events until it sees the deletion. The write then checks, in its transaction,
+/// that the tenant is still stored with that incarnation, so that nothing of a
+/// deleted tenant comes back, nor reaches a tenant created again under its id:
+/// [`StoreError::TenantGone`] otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct FactsOf {
+pub struct DataOf {
     pub tenant: String,
     /// `None`: written unchecked (tenants of the configuration file alone, which
     /// the store does not hold; imports, whose caller checked the tenant).
     pub incarnation: Option<String>,
 }
 
-impl FactsOf {
-    /// Facts of `tenant`, written unchecked.
-    pub fn tenant(tenant: &str) -> FactsOf {
-        FactsOf {
+impl DataOf {
+    /// Data of `tenant`, written unchecked.
+    pub fn tenant(tenant: &str) -> DataOf {
+        DataOf {
             tenant: tenant.to_owned(),
             incarnation: None,
         }
     }
 
-    /// Ok when the tenant's stored document (`None`: no such tenant) is of the
-    /// incarnation these facts were gathered under.
-    fn check(&self, stored: Option<&str>) -> Result<(), StoreError> {
-        /// The one field of the document (owned by `control`) this needs; an
-        /// absent one is the empty incarnation of documents from before it.
-        #[derive(serde::Deserialize)]
-        struct Incarnation {
-            #[serde(default)]
-            incarnation: String,
-        }
+    /// Ok when the tenant is stored with the incarnation this data was made
+    /// under. `stored`: the tenant's row, if any, and in it the document's
+    /// `incarnation` (read by the database's JSON functions: the one field of
+    /// the document, owned by `control`, that this needs), absent in documents
+    /// from before incarnations, which have the empty one.
+    fn check(&self, stored: Option<Option<String>>) -> Result<(), StoreError> {
         let Some(expected) = &self.incarnation else {
             return Ok(());
         };
-        let is = match stored {
-            None => None,
-            Some(doc) => Some(
-                serde_json::from_str::<Incarnation>(doc)
-                    .map_err(|e| {
-                        StoreError::Corrupt(format!("tenant '{}' document: {e}", self.tenant))
-                    })?
-                    .incarnation,
-            ),
-        };
-        if is.as_ref() == Some(expected) {
-            Ok(())
-        } else {
-            Err(StoreError::TenantGone(self.tenant.clone()))
+        match stored {
+            Some(is) if is.as_deref().unwrap_or_default() == expected => Ok(()),
+            _ => Err(StoreError::TenantGone(self.tenant.clone())),
         }
     }
 }
@@ -196,6 +183,11 @@ pub enum ControlWrite {
         previous: Option<String>,
         expected_active: Option<String>,
     },
+    /// Changes nothing; fails the whole change with [`StoreError::TenantGone`]
+    /// unless the tenant is still stored with that incarnation: an audit entry
+    /// of what was done to a tenant that has been deleted meanwhile would show
+    /// in the history of one created again under its id.
+    ExpectTenant(DataOf),
 }
 
 /// What the audit log records about a change.
@@ -353,14 +345,18 @@ impl Store {
 
     /// Stores `value` under `key`, replacing what was there. Writing the value a key
     /// already has changes nothing, not even the generation.
+    ///
+    /// This and the other writes of plugin storage take whose data it is: with
+    /// nothing written, [`StoreError::TenantGone`] once its tenant was deleted
+    /// (an event that ran on meanwhile, an import that was under way).
     pub async fn kv_put(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         key: &str,
         value: Vec<u8>,
     ) -> Result<(), StoreError> {
-        self.kv_put_many(tenant, plugin, vec![(key.to_owned(), value)])
+        self.kv_put_many(of, plugin, vec![(key.to_owned(), value)])
             .await
             .map(drop)
     }
@@ -368,11 +364,11 @@ impl Store {
     /// Stores every pair in one transaction; returns how many keys changed.
     pub async fn kv_put_many(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
-        dispatch!(self.kv_put_many(tenant, plugin, pairs))
+        dispatch!(self.kv_put_many(of, plugin, pairs))
     }
 
     /// Replaces every key under `prefix` with `pairs`, atomically: a reader sees
@@ -380,7 +376,7 @@ impl Store {
     /// `prefix`. Returns how many keys were there before.
     pub async fn kv_replace_prefix(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
@@ -390,7 +386,7 @@ impl Store {
                 "key '{key}' is not under the prefix '{prefix}' being replaced"
             )));
         }
-        dispatch!(self.kv_replace_prefix(tenant, plugin, prefix, pairs))
+        dispatch!(self.kv_replace_prefix(of, plugin, prefix, pairs))
     }
 
     /// Sets `key` to `new` (`None`: deletes it) only if its value is `expected`
@@ -398,18 +394,18 @@ impl Store {
     /// the value bumps the generation.
     pub async fn kv_compare_and_swap(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         key: &str,
         expected: Option<Vec<u8>>,
         new: Option<Vec<u8>>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self.kv_compare_and_swap(tenant, plugin, key, expected, new))
+        dispatch!(self.kv_compare_and_swap(of, plugin, key, expected, new))
     }
 
     /// Removes `key`; removing a missing key is not an error.
-    pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
-        dispatch!(self.kv_delete(tenant, plugin, key))
+    pub async fn kv_delete(&self, of: &DataOf, plugin: &str, key: &str) -> Result<(), StoreError> {
+        dispatch!(self.kv_delete(of, plugin, key))
     }
 
     /// Every key and value under `prefix`, ascending by key.
@@ -425,10 +421,10 @@ impl Store {
     /// Adds counts to the tenant's contact history, each to its quarter-hour
     /// bucket (`bucket_start_s` is rounded down to a multiple of 900), in one
     /// transaction; [`StoreError::TenantGone`], with nothing written, when the
-    /// tenant was deleted since they were counted (see [`FactsOf`]).
+    /// tenant was deleted since they were counted (see [`DataOf`]).
     pub async fn add_contacts(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         counts: Vec<ContactCount>,
     ) -> Result<(), StoreError> {
         let counts = counts

@@ -19,30 +19,103 @@ use tokio_postgres::types::ToSql;
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
-    AuditEntry, ContactCount, ControlState, ControlWrite, FactsOf, NewAuditEntry, PluginBlob,
+    AuditEntry, ContactCount, ControlState, ControlWrite, DataOf, NewAuditEntry, PluginBlob,
     PluginRow, PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
 
-/// Checks, first in a write's transaction, that the tenant whose facts it
-/// writes is still stored with their incarnation (see [`FactsOf`]). The row is
-/// held `FOR SHARE` until the write commits: a deletion waits for it (and then
-/// deletes what it wrote), or it waits for the deletion and sees the tenant gone.
-pub(super) async fn check_facts_of(
-    tx: &impl GenericClient,
-    of: &FactsOf,
-) -> Result<(), StoreError> {
+/// Checks, first in a write's transaction, that the tenant whose data it writes
+/// is still stored with that data's incarnation (see [`DataOf`]). The row is
+/// held `FOR SHARE` until the write commits: a deletion (or a customer's
+/// erasure, which takes the row `FOR UPDATE`) waits for it and then deletes
+/// what it wrote, or it waits for them and sees what they did. For the batches
+/// of gathered facts, a few a second; the writes of every event take
+/// [`gone_tenants`] instead, which locks no row.
+pub(super) async fn check_data_of(tx: &impl GenericClient, of: &DataOf) -> Result<(), StoreError> {
     if of.incarnation.is_none() {
         return Ok(());
     }
-    let doc: Option<String> = tx
-        .query_opt(
-            "SELECT doc FROM tenants WHERE id = $1 FOR SHARE",
-            &[&of.tenant],
-        )
+    let stmt = tx
+        .prepare_cached("SELECT doc::json->>'incarnation' FROM tenants WHERE id = $1 FOR SHARE")
+        .await?;
+    let stored: Option<Option<String>> = tx
+        .query_opt(&stmt, &[&of.tenant])
         .await?
         .map(|row| row.try_get(0))
         .transpose()?;
-    of.check(doc.as_deref())
+    of.check(stored)
+}
+
+/// The advisory lock of a tenant's data, by its id (the seed keeps its keys apart
+/// from other advisory locks'): a deletion of the tenant holds it exclusively
+/// ([`apply_write`]), a write of an event's data shared ([`gone_tenants`]).
+const TENANT_DATA_LOCK_SEED: i64 = 0x7465_6e61;
+
+/// Which of `of` (checked ones, see [`DataOf`]) a write made now may not write:
+/// tenants deleted since, or created again, or being deleted now. Called first
+/// in the write's transaction; the others' data locks are held shared until it
+/// commits, so that a deletion waits for the write and then deletes what it
+/// wrote.
+///
+/// For the writes every event makes (idempotency records, plugin storage): a
+/// row lock, as [`check_data_of`] takes, would have every event contend for
+/// its tenant's row, and the row's stream of share locks could keep an edit or
+/// a deletion of a busy tenant waiting. The advisory lock is only tried: a
+/// tenant whose deletion holds it, or waits for it, is gone, and nobody waits.
+pub(super) async fn gone_tenants<'a>(
+    tx: &impl GenericClient,
+    of: &[&'a DataOf],
+) -> Result<Vec<&'a DataOf>, StoreError> {
+    let checked: Vec<&DataOf> = of
+        .iter()
+        .copied()
+        .filter(|o| o.incarnation.is_some())
+        .collect();
+    if checked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = checked.iter().map(|o| o.tenant.as_str()).collect();
+    let lock = tx
+        .prepare_cached(
+            "SELECT t, pg_try_advisory_xact_lock_shared(hashtextextended(t, $2))
+             FROM unnest($1::text[]) AS t",
+        )
+        .await?;
+    let read = tx
+        .prepare_cached("SELECT id, doc::json->>'incarnation' FROM tenants WHERE id = ANY($1)")
+        .await?;
+    // Sent together, run in order: the read's snapshot is taken once the locks
+    // are held, so it sees any deletion that committed before them.
+    let (lock_params, read_params): ([&(dyn ToSql + Sync); 2], [&(dyn ToSql + Sync); 1]) =
+        ([&ids, &TENANT_DATA_LOCK_SEED], [&ids]);
+    let (locked, stored) =
+        futures::try_join!(tx.query(&lock, &lock_params), tx.query(&read, &read_params),)?;
+    let mut free = std::collections::HashSet::new();
+    for row in &locked {
+        if row.try_get::<_, bool>(1)? {
+            free.insert(row.try_get::<_, String>(0)?);
+        }
+    }
+    let mut incarnations = std::collections::HashMap::new();
+    for row in &stored {
+        incarnations.insert(
+            row.try_get::<_, String>(0)?,
+            row.try_get::<_, Option<String>>(1)?,
+        );
+    }
+    Ok(checked
+        .into_iter()
+        .filter(|o| {
+            !free.contains(&o.tenant) || o.check(incarnations.get(&o.tenant).cloned()).is_err()
+        })
+        .collect())
+}
+
+/// [`gone_tenants`] for one write's tenant: [`StoreError::TenantGone`] if gone.
+async fn check_event_data_of(tx: &impl GenericClient, of: &DataOf) -> Result<(), StoreError> {
+    match gone_tenants(tx, &[of]).await?.is_empty() {
+        true => Ok(()),
+        false => Err(StoreError::TenantGone(of.tenant.clone())),
+    }
 }
 
 /// Connections per process; every store call holds one only while it runs.
@@ -205,7 +278,7 @@ impl PostgresStore {
     /// Stores every pair in one transaction; returns how many keys changed.
     pub async fn kv_put_many(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         mut pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
@@ -214,6 +287,8 @@ impl PostgresStore {
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        check_event_data_of(&tx, of).await?;
+        let tenant = of.tenant.as_str();
         // Writing the value a key has is no change: the WHERE leaves the row alone,
         // and the statement counts no row.
         let put = tx
@@ -241,13 +316,15 @@ impl PostgresStore {
     /// how many keys were there before.
     pub async fn kv_replace_prefix(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        check_event_data_of(&tx, of).await?;
+        let tenant = of.tenant.as_str();
         let removed = tx
             .execute(
                 "DELETE FROM plugin_kv WHERE tenant = $1 AND plugin = $2
@@ -275,7 +352,7 @@ impl PostgresStore {
     /// absent), in one step; whether it did.
     pub async fn kv_compare_and_swap(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         key: &str,
         expected: Option<Vec<u8>>,
@@ -283,6 +360,8 @@ impl PostgresStore {
     ) -> Result<bool, StoreError> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        check_event_data_of(&tx, of).await?;
+        let tenant = of.tenant.as_str();
         // Each statement compares and writes in one step (the row lock holds
         // between them); an absent key is compared by inserting only if absent.
         let swapped = match (&expected, &new) {
@@ -344,9 +423,11 @@ impl PostgresStore {
         Ok(swapped)
     }
 
-    pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
+    pub async fn kv_delete(&self, of: &DataOf, plugin: &str, key: &str) -> Result<(), StoreError> {
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
+        check_event_data_of(&tx, of).await?;
+        let tenant = of.tenant.as_str();
         let stmt = tx
             .prepare_cached("DELETE FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3")
             .await?;
@@ -406,13 +487,13 @@ impl PostgresStore {
 
     pub async fn add_contacts(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         counts: Vec<ContactCount>,
     ) -> Result<(), StoreError> {
         let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        check_facts_of(&tx, of).await?;
+        check_data_of(&tx, of).await?;
         let stmt = tx
             .prepare_cached(
                 "INSERT INTO contact_history AS h
@@ -692,6 +773,7 @@ impl PostgresStore {
 /// One write of a control change, inside its transaction.
 async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(), StoreError> {
     match write {
+        ControlWrite::ExpectTenant(of) => check_data_of(tx, &of).await?,
         ControlWrite::PutTenant { id, doc, expected } => {
             let changed = match expected {
                 None => {
@@ -744,6 +826,13 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
                     "tenant '{id}' was changed or deleted meanwhile"
                 )));
             }
+            // Waits for the writes of events that hold it shared; the ones that
+            // come now find it taken, or the tenant gone (see `gone_tenants`).
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, $2))",
+                &[&id, &TENANT_DATA_LOCK_SEED],
+            )
+            .await?;
             for table in super::TENANT_DATA_TABLES {
                 tx.execute(&format!("DELETE FROM {table} WHERE tenant = $1"), &[&id])
                     .await?;

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use super::{Backend, FactsOf, Store, StoreError};
+use super::{Backend, DataOf, Store, StoreError};
 
 /// A record of one event id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,8 +35,8 @@ pub struct StoredResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventKey {
     /// The tenant, and the incarnation the event runs under (checked when a
-    /// claim or a response is written; see [`FactsOf`]).
-    pub of: Arc<FactsOf>,
+    /// claim or a response is written; see [`DataOf`]).
+    pub of: Arc<DataOf>,
     pub event_id: String,
 }
 
@@ -44,7 +44,7 @@ impl EventKey {
     /// A key of `tenant` whose writes are not checked against the stored tenant.
     pub fn unchecked(tenant: &str, event_id: &str) -> EventKey {
         EventKey {
-            of: Arc::new(FactsOf::tenant(tenant)),
+            of: Arc::new(DataOf::tenant(tenant)),
             event_id: event_id.to_owned(),
         }
     }
@@ -87,21 +87,18 @@ impl ResponseWrite {
         }
     }
 
-    /// Whose tenant incarnation the write must find stored (a release needs
-    /// none: it only removes).
-    fn checked_of(&self) -> Option<&Arc<FactsOf>> {
-        match self {
-            ResponseWrite::Claim { key, .. } | ResponseWrite::Complete { key, .. } => {
-                key.of.incarnation.is_some().then_some(&key.of)
-            }
-            ResponseWrite::Release { .. } => None,
-        }
+    /// Whose tenant incarnation the write must find stored. A release too: the
+    /// claim it would drop may be of the tenant created again under the id, by
+    /// the same replica (its owner).
+    fn checked_of(&self) -> Option<&Arc<DataOf>> {
+        let of = &self.key().of;
+        of.incarnation.is_some().then_some(of)
     }
 }
 
 /// The distinct tenant incarnations a batch's writes must find stored.
-fn checked_tenants(writes: &[ResponseWrite]) -> Vec<Arc<FactsOf>> {
-    let mut of: Vec<Arc<FactsOf>> = writes
+fn checked_tenants(writes: &[ResponseWrite]) -> Vec<Arc<DataOf>> {
+    let mut of: Vec<Arc<DataOf>> = writes
         .iter()
         .filter_map(ResponseWrite::checked_of)
         .cloned()
@@ -173,7 +170,7 @@ impl Store {
 
 /// The SQLite backend's side.
 mod on_sqlite {
-    use super::super::sqlite::{SqliteStore, check_facts_of};
+    use super::super::sqlite::{SqliteStore, check_data_of};
     use super::*;
     use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -236,7 +233,7 @@ mod on_sqlite {
                 let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let mut gone = Vec::new();
                 for of in checked_tenants(&writes) {
-                    match check_facts_of(&tx, &of) {
+                    match check_data_of(&tx, &of) {
                         Ok(()) => {}
                         Err(StoreError::TenantGone(_)) => gone.push(of),
                         Err(e) => return Err(e),
@@ -387,7 +384,7 @@ mod on_sqlite {
 
 /// The PostgreSQL backend's side.
 mod on_postgres {
-    use super::super::postgres::{PostgresStore, check_facts_of};
+    use super::super::postgres::{PostgresStore, gone_tenants};
     use super::*;
     use deadpool_postgres::GenericClient;
 
@@ -436,9 +433,8 @@ mod on_postgres {
             writes: Vec<ResponseWrite>,
             now_ms: i64,
         ) -> Result<Vec<WriteOutcome>, StoreError> {
-            // Rows are locked in order, the tenants' (held FOR SHARE by the check:
-            // a deletion waits for this batch, or this batch for the deletion)
-            // then the records', so two replicas' batches never deadlock.
+            // Records are locked in key order, so two replicas' batches never
+            // deadlock; the tenants' data locks are only tried (`gone_tenants`).
             let mut order: Vec<usize> = (0..writes.len()).collect();
             order.sort_by(|&a, &b| {
                 let (a, b) = (writes[a].key(), writes[b].key());
@@ -446,14 +442,9 @@ mod on_postgres {
             });
             let mut c = self.pool.get().await?;
             let tx = c.transaction().await?;
-            let mut gone = Vec::new();
-            for of in checked_tenants(&writes) {
-                match check_facts_of(&tx, &of).await {
-                    Ok(()) => {}
-                    Err(StoreError::TenantGone(_)) => gone.push(of),
-                    Err(e) => return Err(e),
-                }
-            }
+            let checked = checked_tenants(&writes);
+            let checked: Vec<&DataOf> = checked.iter().map(|of| &**of).collect();
+            let gone = gone_tenants(&tx, &checked).await?;
             let mut outcomes = vec![WriteOutcome::Released; writes.len()];
             let mut writes: Vec<Option<ResponseWrite>> = writes.into_iter().map(Some).collect();
             for i in order {
@@ -461,7 +452,7 @@ mod on_postgres {
                     continue;
                 };
                 outcomes[i] = match write.checked_of() {
-                    Some(of) if gone.contains(of) => WriteOutcome::TenantGone,
+                    Some(of) if gone.contains(&&**of) => WriteOutcome::TenantGone,
                     _ => write_response(&tx, write, now_ms).await?,
                 };
             }

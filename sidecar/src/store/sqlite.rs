@@ -12,28 +12,25 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::migrations::{self, MIGRATIONS};
 use super::{
-    AuditEntry, ContactCount, ControlState, ControlWrite, FactsOf, NewAuditEntry, PluginBlob,
+    AuditEntry, ContactCount, ControlState, ControlWrite, DataOf, NewAuditEntry, PluginBlob,
     PluginRow, PluginVersionInfo, SecretRow, StoreError, TenantRow,
 };
 
-/// Checks, first in a write's transaction, that the tenant whose facts it
-/// writes is still stored with their incarnation (see [`FactsOf`]). Tenants and
-/// facts are written on the one connection, so no deletion comes in between.
-/// The transaction must be IMMEDIATE: a deferred one that reads first fails
-/// with "database is locked" when it comes to write, if the responses'
-/// connection committed meanwhile.
-pub(super) fn check_facts_of(tx: &Connection, of: &FactsOf) -> Result<(), StoreError> {
+/// Checks, first in a write's transaction, that the tenant whose data it writes
+/// is still stored with that data's incarnation (see [`DataOf`]). The
+/// transaction must be IMMEDIATE: it then holds the database's one write lock
+/// from its start, so no deletion comes between the check and the write (and a
+/// deferred one that reads first fails with "database is locked" when it comes
+/// to write, if another connection committed meanwhile).
+pub(super) fn check_data_of(tx: &Connection, of: &DataOf) -> Result<(), StoreError> {
     if of.incarnation.is_none() {
         return Ok(());
     }
-    let doc: Option<String> = tx
-        .query_row(
-            "SELECT doc FROM tenants WHERE id = ?1",
-            params![of.tenant],
-            |row| row.get(0),
-        )
+    let stored: Option<Option<String>> = tx
+        .prepare_cached("SELECT json_extract(doc, '$.incarnation') FROM tenants WHERE id = ?1")?
+        .query_row(params![of.tenant], |row| row.get(0))
         .optional()?;
-    of.check(doc.as_deref())
+    of.check(stored)
 }
 
 /// The SQLite database. Cloning shares the connections.
@@ -200,12 +197,12 @@ impl SqliteStore {
     /// already has changes nothing, not even the generation.
     pub async fn kv_put(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         key: &str,
         value: Vec<u8>,
     ) -> Result<(), StoreError> {
-        self.kv_put_many(tenant, plugin, vec![(key.to_owned(), value)])
+        self.kv_put_many(of, plugin, vec![(key.to_owned(), value)])
             .await
             .map(drop)
     }
@@ -213,13 +210,15 @@ impl SqliteStore {
     /// Stores every pair in one transaction; returns how many keys changed.
     pub async fn kv_put_many(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
-        let (t, p) = (tenant.to_owned(), plugin.to_owned());
+        let (of, p) = (of.clone(), plugin.to_owned());
         self.with_conn(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            check_data_of(&tx, &of)?;
+            let t = &of.tenant;
             let mut changed: usize = 0;
             {
                 let mut put = tx.prepare_cached(
@@ -232,10 +231,10 @@ impl SqliteStore {
                 }
             }
             if changed > 0 {
-                bump_generation(&tx, &t, &p)?;
+                bump_generation(&tx, t, &p)?;
             }
             tx.commit()?;
-            Ok::<_, rusqlite::Error>(changed)
+            Ok::<_, StoreError>(changed)
         })
         .await
     }
@@ -244,14 +243,16 @@ impl SqliteStore {
     /// how many keys were there before.
     pub async fn kv_replace_prefix(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
-        let (t, p, prefix) = (tenant.to_owned(), plugin.to_owned(), prefix.to_owned());
+        let (of, p, prefix) = (of.clone(), plugin.to_owned(), prefix.to_owned());
         self.with_conn(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            check_data_of(&tx, &of)?;
+            let t = &of.tenant;
             let removed = tx.execute(
                 "DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2
                  AND substr(key, 1, length(?3)) = ?3",
@@ -267,10 +268,10 @@ impl SqliteStore {
                 }
             }
             if removed > 0 || !pairs.is_empty() {
-                bump_generation(&tx, &t, &p)?;
+                bump_generation(&tx, t, &p)?;
             }
             tx.commit()?;
-            Ok::<_, rusqlite::Error>(removed)
+            Ok::<_, StoreError>(removed)
         })
         .await
     }
@@ -279,17 +280,19 @@ impl SqliteStore {
     /// absent), in one step; whether it did.
     pub async fn kv_compare_and_swap(
         &self,
-        tenant: &str,
+        of: &DataOf,
         plugin: &str,
         key: &str,
         expected: Option<Vec<u8>>,
         new: Option<Vec<u8>>,
     ) -> Result<bool, StoreError> {
-        let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+        let (of, p, k) = (of.clone(), plugin.to_owned(), key.to_owned());
         self.with_conn(move |c| {
-            // IMMEDIATE: the write lock is taken before the read, so nothing
+            // IMMEDIATE: the write lock is taken before the reads, so nothing
             // writes between the comparison and the swap.
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            check_data_of(&tx, &of)?;
+            let t = &of.tenant;
             let current: Option<Vec<u8>> = tx
                 .prepare_cached(
                     "SELECT value FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
@@ -313,25 +316,27 @@ impl SqliteStore {
                         )?
                         .execute(params![t, p, k])?,
                 };
-                bump_generation(&tx, &t, &p)?;
+                bump_generation(&tx, t, &p)?;
             }
             tx.commit()?;
-            Ok::<_, rusqlite::Error>(true)
+            Ok::<_, StoreError>(true)
         })
         .await
     }
 
-    pub async fn kv_delete(&self, tenant: &str, plugin: &str, key: &str) -> Result<(), StoreError> {
-        let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+    pub async fn kv_delete(&self, of: &DataOf, plugin: &str, key: &str) -> Result<(), StoreError> {
+        let (of, p, k) = (of.clone(), plugin.to_owned(), key.to_owned());
         self.with_conn(move |c| {
-            let tx = c.transaction()?;
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            check_data_of(&tx, &of)?;
+            let t = &of.tenant;
             let removed = tx
                 .prepare_cached("DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3")?
                 .execute(params![t, p, k])?;
             if removed > 0 {
-                bump_generation(&tx, &t, &p)?;
+                bump_generation(&tx, t, &p)?;
             }
-            tx.commit()
+            Ok::<_, StoreError>(tx.commit()?)
         })
         .await
     }
@@ -379,13 +384,13 @@ impl SqliteStore {
 
     pub async fn add_contacts(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         counts: Vec<ContactCount>,
     ) -> Result<(), StoreError> {
         let of = of.clone();
         self.with_conn(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            check_facts_of(&tx, &of)?;
+            check_data_of(&tx, &of)?;
             let tenant = of.tenant.as_str();
             {
                 let mut stmt = tx.prepare_cached(
@@ -638,6 +643,7 @@ impl SqliteStore {
 /// One write of a control change, inside its transaction.
 fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<(), StoreError> {
     match write {
+        ControlWrite::ExpectTenant(of) => check_data_of(tx, &of)?,
         ControlWrite::PutTenant { id, doc, expected } => {
             let changed = match expected {
                 None => tx.execute(
@@ -797,7 +803,7 @@ mod tests {
         // The lock is free, the half-done transaction rolled back.
         assert_eq!(store.kv_get("t", "p", "k").await.expect("read"), None);
         store
-            .kv_put("t", "p", "k", b"v".to_vec())
+            .kv_put(&DataOf::tenant("t"), "p", "k", b"v".to_vec())
             .await
             .expect("write");
         assert_eq!(

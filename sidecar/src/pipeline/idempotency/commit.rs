@@ -128,8 +128,8 @@ async fn commit(
             }
             if of_gone_tenants > 0 {
                 tracing::info!(
-                    responses = of_gone_tenants,
-                    "responses not recorded: their tenant was deleted while the events ran"
+                    writes = of_gone_tenants,
+                    "records of events not written: their tenant was deleted while they ran"
                 );
             }
             let abandoned: Vec<ResponseWrite> = releases

@@ -512,7 +512,7 @@ mod tests {
     /// tenant's delivery of the same event id from memory either.
     #[tokio::test]
     async fn a_response_of_a_tenant_deleted_during_its_run_answers_no_one_else() {
-        use crate::store::{ControlWrite, FactsOf, NewAuditEntry};
+        use crate::store::{ControlWrite, DataOf, NewAuditEntry};
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path()).expect("store");
         let change = |write: ControlWrite| {
@@ -535,7 +535,7 @@ mod tests {
             expected: None,
         };
         let of = |incarnation: &str| EventKey {
-            of: Arc::new(FactsOf {
+            of: Arc::new(DataOf {
                 tenant: "acme".into(),
                 incarnation: Some(incarnation.into()),
             }),

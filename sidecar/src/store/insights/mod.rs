@@ -13,7 +13,7 @@ mod sqlite;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use super::{Backend, FactsOf, Store, StoreError};
+use super::{Backend, DataOf, Store, StoreError};
 use crate::insights::figures::{Cell, DayCells, Figures, Histogram, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
 
@@ -37,13 +37,13 @@ pub type ErasureMarks = Arc<dyn Fn(&str, Erased<'_>) -> String + Send + Sync>;
 impl Store {
     /// Merges what events said about their tickets; returns the days (of first
     /// sight) whose cells are now out of date. [`StoreError::TenantGone`], with
-    /// nothing written, when the tenant was deleted since (see [`FactsOf`]).
+    /// nothing written, when the tenant was deleted since (see [`DataOf`]).
     /// With `marks` (where customers can be erased), facts gathered before the
     /// erasure of their customer or ticket are left out (see
     /// [`Store::erase_customer`]).
     pub async fn record_tickets(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         facts: Vec<TicketFacts>,
         marks: Option<&ErasureMarks>,
     ) -> Result<BTreeSet<i64>, StoreError> {
@@ -95,7 +95,7 @@ impl Store {
     /// for [`Store::record_tickets`]).
     pub async fn add_translations(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         facts: Vec<TranslationFact>,
     ) -> Result<(), StoreError> {
         dispatch!(self.add_translations(of, facts))
@@ -133,7 +133,7 @@ impl Store {
     /// their later messages count ([`TicketFacts::gathered_ms`]). Replicas'
     /// clocks are compared with the store's, so a skew between them moves that
     /// line by as much. On PostgreSQL the erasure first waits for the tenant's
-    /// batches being written (which hold its row, see [`FactsOf`]).
+    /// batches being written (which hold its row, see [`DataOf`]).
     pub async fn erase_customer(
         &self,
         tenant: &str,

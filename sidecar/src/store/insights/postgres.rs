@@ -8,8 +8,8 @@ use super::{
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
-use crate::store::postgres::{PostgresStore, check_facts_of};
-use crate::store::{FactsOf, StoreError};
+use crate::store::postgres::{PostgresStore, check_data_of};
+use crate::store::{DataOf, StoreError};
 
 /// The merge of a ticket's facts (see `sqlite.rs`) in PostgreSQL's dialect.
 /// Answers the ticket's creation time before the merge too: a ticket that moves
@@ -127,14 +127,14 @@ impl PostgresStore {
 
     pub async fn record_tickets(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         facts: Vec<TicketFacts>,
         marks: Option<&ErasureMarks>,
     ) -> Result<BTreeSet<i64>, StoreError> {
         let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        check_facts_of(&tx, of).await?;
+        check_data_of(&tx, of).await?;
         // Most tenants never erase anyone: their facts need no marks.
         let erased_someone = match marks {
             Some(_) => tx
@@ -325,13 +325,13 @@ impl PostgresStore {
 
     pub async fn add_translations(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         facts: Vec<TranslationFact>,
     ) -> Result<(), StoreError> {
         let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
         let tx = c.transaction().await?;
-        check_facts_of(&tx, of).await?;
+        check_data_of(&tx, of).await?;
         let add = tx
             .prepare_cached(
                 "INSERT INTO insight_translation AS t
@@ -410,7 +410,7 @@ impl PostgresStore {
     /// Deletes the customer's tickets, answering each one's id and creation
     /// time, and marks them and the customer erased now (the database's
     /// clock) when the tenant is stored. First takes the tenant's row: a batch
-    /// of its facts being written holds it `FOR SHARE` (see [`FactsOf`]), so
+    /// of its facts being written holds it `FOR SHARE` (see [`DataOf`]), so
     /// this waits for it to commit and then deletes what it wrote, and the next
     /// batch waits for this and sees the marks.
     pub async fn erase_customer_tickets(

@@ -10,8 +10,8 @@ use super::{
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
-use crate::store::sqlite::{SqliteStore, check_facts_of};
-use crate::store::{FactsOf, StoreError};
+use crate::store::sqlite::{SqliteStore, check_data_of};
+use crate::store::{DataOf, StoreError};
 
 /// The merge of a ticket's facts, in SQLite's dialect (`t` the row, `excluded`
 /// the facts): first sight the earliest, first reply the earliest, last solve and
@@ -142,14 +142,14 @@ impl SqliteStore {
 
     pub async fn record_tickets(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         facts: Vec<TicketFacts>,
         marks: Option<&ErasureMarks>,
     ) -> Result<BTreeSet<i64>, StoreError> {
         let (of, marks) = (of.clone(), marks.cloned());
         self.with_conn(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            check_facts_of(&tx, &of)?;
+            check_data_of(&tx, &of)?;
             let tenant = of.tenant.as_str();
             let mut days = BTreeSet::new();
             // Most tenants never erase anyone: their facts need no marks.
@@ -317,13 +317,13 @@ impl SqliteStore {
 
     pub async fn add_translations(
         &self,
-        of: &FactsOf,
+        of: &DataOf,
         facts: Vec<TranslationFact>,
     ) -> Result<(), StoreError> {
         let of = of.clone();
         self.with_conn(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            check_facts_of(&tx, &of)?;
+            check_data_of(&tx, &of)?;
             let tenant = of.tenant.as_str();
             {
                 let mut add = tx.prepare_cached(
