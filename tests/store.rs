@@ -87,7 +87,38 @@ on_both_backends!(
     facts_gathered_before_a_customers_erasure_are_not_written_after_it,
     retention_purges_the_days_before_it_and_the_erasure_marks_too,
     plugin_storage_of_a_deleted_tenant_is_not_written,
+    leases_that_ended_are_purged,
 );
+
+/// A replica that dies holding a customer's lease leaves it behind: it ends on
+/// its own, and the purge removes it (it names the customer).
+async fn leases_that_ended_are_purged(db: &Db) {
+    let store = db.open().await;
+    for (customer, until_ms) in [("c-1", 1_000), ("c-2", 5_000)] {
+        assert!(
+            store
+                .acquire_lease("t", customer, "a dead replica", 0, until_ms)
+                .await
+                .expect("acquire")
+        );
+    }
+    assert_eq!(store.purge_leases(1_000).await.expect("purge"), 0, "live");
+    assert_eq!(store.purge_leases(1_001).await.expect("purge"), 1, "c-1's");
+    assert!(
+        !store
+            .acquire_lease("t", "c-2", "another", 1_001, 9_000)
+            .await
+            .expect("acquire"),
+        "c-2's is still live"
+    );
+    assert_eq!(store.purge_leases(5_001).await.expect("purge"), 1, "c-2's");
+    assert!(
+        store
+            .acquire_lease("t", "c-2", "another", 5_001, 9_000)
+            .await
+            .expect("acquire")
+    );
+}
 
 /// A replica runs a tenant's events until it sees the tenant's deletion, and an
 /// admin's import or command may be under way: what they write to the plugin

@@ -41,6 +41,30 @@ pub(crate) struct CustomerOrder {
     leases: Option<(Store, String)>,
     lease: Duration,
     acquisitions: std::sync::atomic::AtomicU64,
+    /// With a shared store: removes the leases whose holders died.
+    purger: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for CustomerOrder {
+    fn drop(&mut self) {
+        if let Some(purger) = &self.purger {
+            purger.abort();
+        }
+    }
+}
+
+/// How often ended leases are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+async fn purge_ended_leases(store: Store) {
+    let mut every = tokio::time::interval(PURGE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = store.purge_leases(crate::store::now_ms()).await {
+            tracing::warn!("customers' ended leases not purged: {e}");
+        }
+    }
 }
 
 /// Held while a customer's event runs: [`Turn::finish`] ends it; dropped
@@ -114,8 +138,10 @@ impl CustomerOrder {
         Self::keeping(KEPT_LOCKS, store, owner, lease)
     }
 
-    /// Keeping the locks of `kept` customers.
+    /// Keeping the locks of `kept` customers. Within a tokio runtime (with a
+    /// shared store, it starts the purge of ended leases).
     fn keeping(kept: usize, store: &Store, owner: String, lease: Duration) -> CustomerOrder {
+        let shared = store.is_shared();
         CustomerOrder {
             locks: Cache::with(
                 kept,
@@ -124,9 +150,10 @@ impl CustomerOrder {
                 DefaultHashBuilder::default(),
                 InUse,
             ),
-            leases: store.is_shared().then(|| (store.clone(), owner)),
+            leases: shared.then(|| (store.clone(), owner)),
             lease,
             acquisitions: std::sync::atomic::AtomicU64::new(0),
+            purger: shared.then(|| tokio::spawn(purge_ended_leases(store.clone()))),
         }
     }
 

@@ -18,6 +18,14 @@ impl Store {
         dispatch!(self.acquire_lease(tenant, customer, holder, now_ms, until_ms))
     }
 
+    /// Removes the leases that ended before `now_ms`: their holders died before
+    /// releasing them (an ended lease is as good as none to
+    /// [`Store::acquire_lease`]), and each names a customer, which should not
+    /// stay in the store beyond its use. How many.
+    pub async fn purge_leases(&self, now_ms: i64) -> Result<u64, StoreError> {
+        dispatch!(self.purge_leases(now_ms))
+    }
+
     /// Ends the lease if `holder` still holds it.
     pub async fn release_lease(
         &self,
@@ -55,6 +63,17 @@ mod on_sqlite {
                 )?
                 .execute(params![t, c, h, until_ms, now_ms])
                 .map(|taken| taken == 1)
+            })
+            .await
+        }
+
+        pub async fn purge_leases(&self, now_ms: i64) -> Result<u64, StoreError> {
+            self.with_conn(move |conn| {
+                conn.execute(
+                    "DELETE FROM customer_leases WHERE expires_at_ms < ?1",
+                    params![now_ms],
+                )
+                .map(|purged| purged as u64)
             })
             .await
         }
@@ -106,6 +125,15 @@ mod on_postgres {
                 .execute(&stmt, &[&tenant, &customer, &holder, &until_ms, &now_ms])
                 .await?;
             Ok(taken == 1)
+        }
+
+        pub async fn purge_leases(&self, now_ms: i64) -> Result<u64, StoreError> {
+            let c = self.pool.get().await?;
+            Ok(c.execute(
+                "DELETE FROM customer_leases WHERE expires_at_ms < $1",
+                &[&now_ms],
+            )
+            .await?)
         }
 
         pub async fn release_lease(
