@@ -429,6 +429,18 @@ async fn records_of_a_deleted_tenant_are_not_written(db: &Db) {
         WriteOutcome::Claimed,
         "the new tenant's first delivery of e-3 runs it"
     );
+    // The old tenant's run of e-3, on the same replica (owner), fails late:
+    // its release does not drop the new tenant's claim.
+    let release = ResponseWrite::Release {
+        key: of("aa", "e-3"),
+        owner: "A".into(),
+    };
+    assert_eq!(write(&store, release, now).await, WriteOutcome::TenantGone);
+    assert_eq!(
+        write(&store, claim("e-3", "B", 5_000), now).await,
+        held("A", None, 5_000),
+        "the new tenant's claim holds"
+    );
     // Unchecked keys (tenants of the configuration file alone) are written.
     assert_eq!(
         write(&store, claim("e-7", "A", 5_000), now).await,

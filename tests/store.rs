@@ -8,8 +8,8 @@ use std::path::Path;
 
 use crossdesk_integration_tests::postgres::TestPostgres;
 use crossdesk_sidecar::store::{
-    ContactCount, ControlWrite, DataOf, ErasureMarks, NewAuditEntry, PluginBlob, PluginRow,
-    SecretRow, Store, StoreError, TenantRow, migrations,
+    ContactCount, ControlWrite, DataOf, ErasureMarks, EventKey, NewAuditEntry, PluginBlob,
+    PluginRow, ResponseWrite, SecretRow, Store, StoreError, TenantRow, WriteOutcome, migrations,
 };
 
 /// A database that scenarios open stores on, as many as they like (each `open` is
@@ -89,6 +89,113 @@ on_both_backends!(
     plugin_storage_of_a_deleted_tenant_is_not_written,
     leases_that_ended_are_purged,
 );
+
+/// On PostgreSQL, the writes of events do not lock their tenant's row: a
+/// deletion takes the tenant's data lock exclusively, waits for the writes that
+/// hold it shared, then deletes what they wrote; writes that come while it
+/// waits or runs are refused at once.
+#[tokio::test]
+async fn on_postgres_a_deletion_waits_for_the_writes_under_way_and_refuses_later_ones() {
+    use crossdesk_integration_tests::postgres::TestPostgres;
+    use crossdesk_sidecar::store::TENANT_DATA_LOCK;
+    let url = TestPostgres::fresh_database().await;
+    let store = Db::Postgres { url: url.clone() }.open().await;
+    let of = DataOf {
+        tenant: "t1".into(),
+        incarnation: Some("aa".into()),
+    };
+    store
+        .apply(
+            vec![put_tenant("t1", r#"{"incarnation":"aa"}"#, None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create");
+    let waiting_for_the_lock = async |client: &tokio_postgres::Client| {
+        let since = std::time::Instant::now();
+        loop {
+            let waiting: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                    &[],
+                )
+                .await
+                .expect("pg_locks")
+                .get(0);
+            if waiting > 0 {
+                return;
+            }
+            assert!(since.elapsed() < std::time::Duration::from_secs(30));
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    };
+    // A write under way: it holds the data lock shared, as the store's do.
+    let writer = TestPostgres::client(&url).await;
+    writer
+        .batch_execute(&format!(
+            "BEGIN; SELECT pg_try_advisory_xact_lock_shared({TENANT_DATA_LOCK}, hashtext('t1'))"
+        ))
+        .await
+        .expect("a write begins");
+    let deletion = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .apply(
+                    vec![ControlWrite::DeleteTenant {
+                        id: "t1".into(),
+                        expected: 1,
+                    }],
+                    audit("tenant.delete", Some("t1")),
+                )
+                .await
+        }
+    });
+    let observer = TestPostgres::client(&url).await;
+    waiting_for_the_lock(&observer).await;
+    assert!(!deletion.is_finished(), "the deletion waits for the write");
+    // Writes that come now are refused, and wait for nothing.
+    let later = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        (
+            store.kv_put(&of, "p", "later", b"v".to_vec()).await,
+            store
+                .write_responses(
+                    vec![ResponseWrite::Claim {
+                        key: EventKey {
+                            of: std::sync::Arc::new(of.clone()),
+                            event_id: "e-1".into(),
+                        },
+                        event_hash: vec![1; 32],
+                        owner: "A".into(),
+                        lease_until_ms: i64::MAX,
+                    }],
+                    0,
+                )
+                .await,
+        )
+    })
+    .await
+    .expect("the later writes did not wait");
+    assert!(
+        matches!(later.0, Err(StoreError::TenantGone(_))),
+        "{later:?}"
+    );
+    assert_eq!(
+        later.1.expect("the batch is written"),
+        [WriteOutcome::TenantGone]
+    );
+    // The write under way ends; the deletion then deletes what it wrote.
+    writer
+        .batch_execute(
+            "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES ('t1', 'p', 'k', 'v');
+             COMMIT",
+        )
+        .await
+        .expect("the write commits");
+    deletion.await.expect("joined").expect("deleted");
+    assert!(store.kv_scan("t1", "p", "").await.expect("scan").is_empty());
+}
 
 /// A replica that dies holding a customer's lease leaves it behind: it ends on
 /// its own, and the purge removes it (it names the customer).

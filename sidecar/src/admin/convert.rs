@@ -194,9 +194,11 @@ pub(super) fn tool_status(error: crate::tools::ToolError) -> Status {
     use crate::tools::ToolError as E;
     match error {
         E::UnknownTenant(_) | E::UnknownPlugin(_) => Status::not_found(error.to_string()),
-        E::Store(crate::store::StoreError::TenantGone(tenant)) => {
-            Status::not_found(format!("tenant '{tenant}' was deleted while this ran"))
-        }
+        // Deleted, or deleted and created again (which this replica may not
+        // have seen yet): the admin may retry.
+        E::Store(crate::store::StoreError::TenantGone(tenant)) => Status::aborted(format!(
+            "tenant '{tenant}' was deleted, or created again, while this ran; its data was not written"
+        )),
         E::Store(e) => Status::internal(format!("store: {e}")),
         E::ShuttingDown => Status::unavailable(error.to_string()),
         E::NotInPipeline { .. }

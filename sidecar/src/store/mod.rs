@@ -22,7 +22,7 @@ mod sqlite;
 
 use std::path::Path;
 
-pub use postgres::PostgresStore;
+pub use postgres::{PostgresStore, TENANT_DATA_LOCK};
 pub use sqlite::SqliteStore;
 
 /// Why a storage operation failed.
@@ -69,7 +69,8 @@ pub enum StoreError {
 pub struct DataOf {
     pub tenant: String,
     /// `None`: written unchecked (tenants of the configuration file alone, which
-    /// the store does not hold; imports, whose caller checked the tenant).
+    /// the store does not hold; `crossdesk contacts import`, run by an operator
+    /// on the store itself; plugins run by `crossdesk plugin run`).
     pub incarnation: Option<String>,
 }
 

@@ -45,10 +45,26 @@ pub(super) async fn check_data_of(tx: &impl GenericClient, of: &DataOf) -> Resul
     of.check(stored)
 }
 
-/// The advisory lock of a tenant's data, by its id (the seed keeps its keys apart
-/// from other advisory locks'): a deletion of the tenant holds it exclusively
-/// ([`apply_write`]), a write of an event's data shared ([`gone_tenants`]).
-const TENANT_DATA_LOCK_SEED: i64 = 0x7465_6e61;
+/// The advisory lock of a tenant's data is `(TENANT_DATA_LOCK, hashtext(id))`: a
+/// deletion of the tenant holds it exclusively ([`apply_write`]), a write of an
+/// event's data shared ([`gone_tenants`]). Keys of two `int4` never meet the
+/// `bigint` keys of the other advisory locks (migrations, day rebuilds); two
+/// tenants whose ids hash alike only refuse each other's writes while one of
+/// them is being deleted.
+pub const TENANT_DATA_LOCK: i32 = 0x7465_6e61;
+
+/// A transaction of a write of tenant data: READ COMMITTED, whatever the
+/// database's default, since the data lock's scheme needs each statement to see
+/// what committed before it (a deletion's statements, the writes they wait for;
+/// a write's read, the deletion its lock came after).
+pub(super) async fn data_transaction(
+    c: &mut deadpool_postgres::Object,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    Ok(c.build_transaction()
+        .isolation_level(IsolationLevel::ReadCommitted)
+        .start()
+        .await?)
+}
 
 /// Which of `of` (checked ones, see [`DataOf`]) a write made now may not write:
 /// tenants deleted since, or created again, or being deleted now. Called first
@@ -76,7 +92,7 @@ pub(super) async fn gone_tenants<'a>(
     let ids: Vec<&str> = checked.iter().map(|o| o.tenant.as_str()).collect();
     let lock = tx
         .prepare_cached(
-            "SELECT t, pg_try_advisory_xact_lock_shared(hashtextextended(t, $2))
+            "SELECT t, pg_try_advisory_xact_lock_shared($2, hashtext(t))
              FROM unnest($1::text[]) AS t",
         )
         .await?;
@@ -86,7 +102,7 @@ pub(super) async fn gone_tenants<'a>(
     // Sent together, run in order: the read's snapshot is taken once the locks
     // are held, so it sees any deletion that committed before them.
     let (lock_params, read_params): ([&(dyn ToSql + Sync); 2], [&(dyn ToSql + Sync); 1]) =
-        ([&ids, &TENANT_DATA_LOCK_SEED], [&ids]);
+        ([&ids, &TENANT_DATA_LOCK], [&ids]);
     let (locked, stored) =
         futures::try_join!(tx.query(&lock, &lock_params), tx.query(&read, &read_params),)?;
     let mut free = std::collections::HashSet::new();
@@ -286,7 +302,7 @@ impl PostgresStore {
         // deadlock (stable: of a key given twice, the last value still wins).
         pairs.sort_by(|a, b| a.0.cmp(&b.0));
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
         // Writing the value a key has is no change: the WHERE leaves the row alone,
@@ -322,7 +338,7 @@ impl PostgresStore {
         pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
         let removed = tx
@@ -359,7 +375,7 @@ impl PostgresStore {
         new: Option<Vec<u8>>,
     ) -> Result<bool, StoreError> {
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
         // Each statement compares and writes in one step (the row lock holds
@@ -425,7 +441,7 @@ impl PostgresStore {
 
     pub async fn kv_delete(&self, of: &DataOf, plugin: &str, key: &str) -> Result<(), StoreError> {
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
         let stmt = tx
@@ -688,7 +704,9 @@ impl PostgresStore {
         audit: NewAuditEntry,
     ) -> Result<u64, StoreError> {
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        // Its deletions of tenants' data wait for writes under way (see
+        // `gone_tenants`), then must see what they committed.
+        let tx = data_transaction(&mut c).await?;
         // First, so the row lock it takes serializes concurrent changes (from any
         // replica) like SQLite's write lock: the expectations checked below still
         // hold at commit, and each statement after it sees every earlier change.
@@ -829,8 +847,8 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
             // Waits for the writes of events that hold it shared; the ones that
             // come now find it taken, or the tenant gone (see `gone_tenants`).
             tx.execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, $2))",
-                &[&id, &TENANT_DATA_LOCK_SEED],
+                "SELECT pg_advisory_xact_lock($2, hashtext($1))",
+                &[&id, &TENANT_DATA_LOCK],
             )
             .await?;
             for table in super::TENANT_DATA_TABLES {

@@ -8,9 +8,10 @@
 //! batch one transaction, so that many events share one durable commit.
 //!
 //! A record belongs to the tenant's incarnation its event ran under
-//! ([`EventKey::of`]): a claim or response of a tenant deleted since is not
-//! written ([`WriteOutcome::TenantGone`]), so that no replica answers a tenant
-//! created again under the same id with what its predecessor was answered.
+//! ([`EventKey::of`]): a claim, response or release of a tenant deleted since
+//! is not written ([`WriteOutcome::TenantGone`]), so that no replica answers a
+//! tenant created again under the same id with what its predecessor was
+//! answered, nor drops its claims.
 
 use std::sync::Arc;
 
@@ -384,7 +385,7 @@ mod on_sqlite {
 
 /// The PostgreSQL backend's side.
 mod on_postgres {
-    use super::super::postgres::{PostgresStore, gone_tenants};
+    use super::super::postgres::{PostgresStore, data_transaction, gone_tenants};
     use super::*;
     use deadpool_postgres::GenericClient;
 
@@ -441,7 +442,7 @@ mod on_postgres {
                 (a.tenant(), &a.event_id).cmp(&(b.tenant(), &b.event_id))
             });
             let mut c = self.pool.get().await?;
-            let tx = c.transaction().await?;
+            let tx = data_transaction(&mut c).await?;
             let checked = checked_tenants(&writes);
             let checked: Vec<&DataOf> = checked.iter().map(|of| &**of).collect();
             let gone = gone_tenants(&tx, &checked).await?;

@@ -133,7 +133,8 @@ impl Store {
     /// their later messages count ([`TicketFacts::gathered_ms`]). Replicas'
     /// clocks are compared with the store's, so a skew between them moves that
     /// line by as much. On PostgreSQL the erasure first waits for the tenant's
-    /// batches being written (which hold its row, see [`DataOf`]).
+    /// batches being written (which hold its row `FOR SHARE`, see
+    /// `check_data_of`).
     pub async fn erase_customer(
         &self,
         tenant: &str,

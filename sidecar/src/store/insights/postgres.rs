@@ -410,7 +410,7 @@ impl PostgresStore {
     /// Deletes the customer's tickets, answering each one's id and creation
     /// time, and marks them and the customer erased now (the database's
     /// clock) when the tenant is stored. First takes the tenant's row: a batch
-    /// of its facts being written holds it `FOR SHARE` (see [`DataOf`]), so
+    /// of its facts being written holds it `FOR SHARE` (`check_data_of`), so
     /// this waits for it to commit and then deletes what it wrote, and the next
     /// batch waits for this and sees the marks.
     pub async fn erase_customer_tickets(
