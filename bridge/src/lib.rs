@@ -105,6 +105,8 @@ struct Bridge {
     sidecar_token: Option<String>,
     /// Helpdesk API reads by endpoint and path ([`rest::lookup_cache`]).
     lookups: moka::future::Cache<(String, String), rest::Lookup>,
+    /// What `/readyz` last found, and when.
+    readiness: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 /// Runs the bridge until `shutdown` completes: the webhook listener on `listener`
@@ -129,6 +131,7 @@ pub async fn run(
         http: prepared.http,
         sidecar: prepared.sidecar,
         sidecar_token: prepared.sidecar_token,
+        readiness: std::sync::Mutex::new(None),
     });
     let mut tasks: Vec<_> = (0..bridge.config.queue.workers)
         .map(|index| {
@@ -442,22 +445,52 @@ async fn metrics(
     }
 }
 
+/// How long `/readyz` answers what it last found: the probe is on the listener
+/// that faces the helpdesk (and anyone), so asking it often costs no more than
+/// a query a second.
+const READINESS_KEPT: Duration = Duration::from_secs(1);
+/// How long `/readyz` waits for the queue's answer.
+const READINESS_WAIT: Duration = Duration::from_secs(2);
+
 /// Readiness: whether a webhook can be queued now. `/healthz` says only that the
 /// process serves HTTP (a liveness probe: restarting the bridge mends no queue).
 /// A queue that does not answer turns every webhook away with 503, so the
 /// replica says so, whichever backend: the helpdesk's retries then go to replicas
-/// that can queue them, if any.
+/// that can queue them, if any. Logged when it changes, not at every probe.
 async fn ready(State(bridge): State<Arc<Bridge>>) -> (StatusCode, &'static str) {
-    match bridge.queue.next_wait_ms().await {
-        Ok(_) => (StatusCode::OK, "ready\n"),
-        // The listener faces the helpdesk: the cause goes to the log only.
-        Err(e) => {
-            tracing::warn!("not ready: the queue cannot be read: {e}");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not ready: the queue cannot be read\n",
-            )
+    let last = *bridge.readiness.lock().unwrap_or_else(|e| e.into_inner());
+    let ready = match last {
+        Some((at, ready)) if at.elapsed() < READINESS_KEPT => ready,
+        _ => {
+            let answer = tokio::time::timeout(READINESS_WAIT, bridge.queue.next_wait_ms()).await;
+            let ready = matches!(answer, Ok(Ok(_)));
+            let was = bridge
+                .readiness
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .replace((std::time::Instant::now(), ready))
+                .map(|(_, ready)| ready);
+            if was != Some(ready) {
+                // The listener faces the helpdesk: the cause goes to the log only.
+                match answer {
+                    Ok(Ok(_)) if was.is_some() => tracing::info!("ready: the queue answers again"),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::warn!("not ready: the queue cannot be read: {e}"),
+                    Err(_) => tracing::warn!(
+                        "not ready: the queue did not answer within {} s",
+                        READINESS_WAIT.as_secs()
+                    ),
+                }
+            }
+            ready
         }
+    };
+    match ready {
+        true => (StatusCode::OK, "ready\n"),
+        false => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the queue cannot be read\n",
+        ),
     }
 }
 
