@@ -333,8 +333,8 @@ async fn purging_drops_the_expired_then_the_oldest_beyond_the_byte_bound(db: &Db
 /// the deleted tenant stays, and a tenant created again under its id is never
 /// answered with what its predecessor was.
 async fn records_of_a_deleted_tenant_are_not_written(db: &Db) {
-    use crate::store::{audit, put_tenant};
-    use crossdesk_sidecar::store::{ControlWrite, DataOf};
+    use crate::store::{create_tenant, delete_tenant};
+    use crossdesk_sidecar::store::DataOf;
     let store = db.open().await;
     let of = |incarnation: &str, event_id: &str| EventKey {
         of: std::sync::Arc::new(DataOf {
@@ -357,13 +357,7 @@ async fn records_of_a_deleted_tenant_are_not_written(db: &Db) {
         expires_at_ms: 9_000,
     };
     let now = 1_000;
-    store
-        .apply(
-            vec![put_tenant("acme", r#"{"incarnation":"aa"}"#, None)],
-            audit("tenant.create", None),
-        )
-        .await
-        .expect("create");
+    create_tenant(&store, "acme", "aa").await;
     // One batch, two incarnations: each write is checked against its own.
     let outcomes = store
         .write_responses(
@@ -386,16 +380,7 @@ async fn records_of_a_deleted_tenant_are_not_written(db: &Db) {
             WriteOutcome::TenantGone,
         ]
     );
-    store
-        .apply(
-            vec![ControlWrite::DeleteTenant {
-                id: "acme".into(),
-                expected: 1,
-            }],
-            audit("tenant.delete", Some("acme")),
-        )
-        .await
-        .expect("delete");
+    delete_tenant(&store, "acme").await;
     assert_eq!(
         write(&store, complete_of(of("aa", "e-1")), now).await,
         WriteOutcome::TenantGone,
@@ -405,13 +390,7 @@ async fn records_of_a_deleted_tenant_are_not_written(db: &Db) {
         write(&store, claim_of(of("aa", "e-5")), now).await,
         WriteOutcome::TenantGone
     );
-    store
-        .apply(
-            vec![put_tenant("acme", r#"{"incarnation":"cc"}"#, None)],
-            audit("tenant.create", None),
-        )
-        .await
-        .expect("create again");
+    create_tenant(&store, "acme", "cc").await;
     assert_eq!(
         write(&store, complete_of(of("aa", "e-6")), now).await,
         WriteOutcome::TenantGone,

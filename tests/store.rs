@@ -104,13 +104,7 @@ async fn on_postgres_a_deletion_waits_for_the_writes_under_way_and_refuses_later
         tenant: "t1".into(),
         incarnation: Some("aa".into()),
     };
-    store
-        .apply(
-            vec![put_tenant("t1", r#"{"incarnation":"aa"}"#, None)],
-            audit("tenant.create", None),
-        )
-        .await
-        .expect("create");
+    create_tenant(&store, "t1", "aa").await;
     let waiting_for_the_lock = async |client: &tokio_postgres::Client| {
         let since = std::time::Instant::now();
         loop {
@@ -270,28 +264,13 @@ async fn plugin_storage_of_a_deleted_tenant_is_not_written(db: &Db) {
             .await
     };
     let entries = move || async move { store.audit_log(None, None, 100).await.expect("log").len() };
-    store
-        .apply(
-            vec![put_tenant("t1", r#"{"incarnation":"aa"}"#, None)],
-            audit("tenant.create", None),
-        )
-        .await
-        .expect("create");
+    create_tenant(store, "t1", "aa").await;
     assert!(gone(write_all(of("bb")).await), "another incarnation's");
     assert!(stored().await.is_empty());
     assert!(write_all(of("aa")).await.iter().all(Result::is_ok));
     assert_eq!(stored().await.len(), 3, "a, b and c/1");
     command_audited(of("aa")).await.expect("the tenant's own");
-    store
-        .apply(
-            vec![ControlWrite::DeleteTenant {
-                id: "t1".into(),
-                expected: 1,
-            }],
-            audit("tenant.delete", Some("t1")),
-        )
-        .await
-        .expect("delete");
+    delete_tenant(store, "t1").await;
     let logged = entries().await;
     assert!(gone(write_all(of("aa")).await), "after the deletion");
     assert!(matches!(
@@ -299,13 +278,7 @@ async fn plugin_storage_of_a_deleted_tenant_is_not_written(db: &Db) {
         Err(StoreError::TenantGone(_))
     ));
     assert_eq!(entries().await, logged, "no entry of the gone tenant");
-    store
-        .apply(
-            vec![put_tenant("t1", r#"{"incarnation":"cc"}"#, None)],
-            audit("tenant.create", None),
-        )
-        .await
-        .expect("create again");
+    create_tenant(store, "t1", "cc").await;
     assert!(gone(write_all(of("aa")).await), "the old tenant's");
     assert!(stored().await.is_empty(), "{:?}", stored().await);
     assert!(write_all(of("cc")).await.iter().all(Result::is_ok));
@@ -544,6 +517,32 @@ pub(crate) fn audit(action: &str, tenant: Option<&str>) -> NewAuditEntry {
         before: None,
         after: None,
     }
+}
+
+/// Creates tenant `id` with `incarnation`, as the admin API does.
+pub(crate) async fn create_tenant(store: &Store, id: &str, incarnation: &str) {
+    let doc = format!(r#"{{"incarnation":"{incarnation}"}}"#);
+    store
+        .apply(
+            vec![put_tenant(id, &doc, None)],
+            audit("tenant.create", None),
+        )
+        .await
+        .expect("create the tenant");
+}
+
+/// Deletes tenant `id`, created by [`create_tenant`] and not changed since.
+pub(crate) async fn delete_tenant(store: &Store, id: &str) {
+    store
+        .apply(
+            vec![ControlWrite::DeleteTenant {
+                id: id.into(),
+                expected: 1,
+            }],
+            audit("tenant.delete", Some(id)),
+        )
+        .await
+        .expect("delete the tenant");
 }
 
 pub(crate) fn put_tenant(id: &str, doc: &str, expected: Option<u64>) -> ControlWrite {
@@ -905,16 +904,7 @@ async fn deleting_a_tenant_removes_its_secrets_and_data(db: &Db) {
         store.kv_get("t1", "p", "k").await.expect("get"),
         Some(b"v".to_vec())
     );
-    store
-        .apply(
-            vec![ControlWrite::DeleteTenant {
-                id: "t1".into(),
-                expected: 1,
-            }],
-            audit("tenant.delete", Some("t1")),
-        )
-        .await
-        .expect("delete");
+    delete_tenant(&store, "t1").await;
     let state = store.control_state().await.expect("state");
     assert_eq!(
         state
@@ -1006,36 +996,15 @@ async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &
                 .len(),
         )
     };
-    store
-        .apply(
-            vec![put_tenant("t1", r#"{"incarnation":"aa"}"#, None)],
-            audit("tenant.create", None),
-        )
-        .await
-        .expect("create");
+    create_tenant(store, "t1", "aa").await;
     assert!(gone(write_all(of("bb")).await), "another incarnation's");
     assert!(written(write_all(of("aa")).await));
     assert_eq!(t1_data().await, (1, 1, 1));
-    store
-        .apply(
-            vec![ControlWrite::DeleteTenant {
-                id: "t1".into(),
-                expected: 1,
-            }],
-            audit("tenant.delete", Some("t1")),
-        )
-        .await
-        .expect("delete");
+    delete_tenant(store, "t1").await;
     assert!(gone(write_all(of("aa")).await), "after the deletion");
     assert_eq!(t1_data().await, (0, 0, 0));
     // Created again under its id: the old tenant's facts still are not written.
-    store
-        .apply(
-            vec![put_tenant("t1", r#"{"incarnation":"cc"}"#, None)],
-            audit("tenant.create", None),
-        )
-        .await
-        .expect("create again");
+    create_tenant(store, "t1", "cc").await;
     assert!(gone(write_all(of("aa")).await), "the old tenant's");
     assert_eq!(t1_data().await, (0, 0, 0));
     assert!(written(write_all(of("cc")).await));
