@@ -104,7 +104,6 @@ fn checked_tenants(writes: &[ResponseWrite]) -> Vec<Arc<DataOf>> {
         .filter_map(ResponseWrite::checked_of)
         .cloned()
         .collect();
-    // In the tenants' order: PostgreSQL locks their rows in it.
     of.sort_unstable();
     of.dedup();
     of
