@@ -298,3 +298,62 @@ name = "plugin-noop"
         .into_inner();
     assert!(tenant.plugins.is_empty(), "not attached again");
 }
+
+/// Guessing admin tokens is bounded by address: after ten failures within a
+/// minute, through the API or the page's sign-in alike, that address is turned
+/// away, even with a good token, until the minute ends.
+#[tokio::test]
+async fn failed_sign_ins_from_one_address_are_bounded() {
+    let server = TestServer::start(&format!(
+        r#"
+[admin]
+listen = "127.0.0.1:0"
+users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
+{}
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-noop"
+"#,
+        install(&["plugin-noop"])
+    ))
+    .await;
+    let base = format!("http://{}", server.admin_addr.expect("admin"));
+    let http = reqwest::Client::new();
+    let sign_in = async |token: &str| {
+        http.post(format!("{base}/admin/login"))
+            .header("origin", &base)
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("answer")
+    };
+    let mut admin = server.admin().await;
+    let list = |token: &str| as_admin(token, pb::ListTenantsRequest {});
+    for n in 0..crossdesk_sidecar::auth::FAILURES_ALLOWED {
+        if n % 2 == 0 {
+            let refused = admin
+                .list_tenants(list("a-wrong-token-of-some-length"))
+                .await
+                .expect_err("a wrong token");
+            assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+        } else {
+            let refused = sign_in("a-wrong-token-of-some-length").await;
+            assert_eq!(refused.status(), reqwest::StatusCode::UNAUTHORIZED);
+        }
+    }
+    let refused = admin
+        .list_tenants(list(OPS))
+        .await
+        .expect_err("turned away");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    let refused = sign_in(OPS).await;
+    assert_eq!(refused.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("text")
+            .contains("Too many failed sign-ins")
+    );
+}

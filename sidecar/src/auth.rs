@@ -7,6 +7,8 @@
 //! the embedded default listens on loopback only.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use tonic::Status;
@@ -97,9 +99,95 @@ impl Callers {
     }
 }
 
+/// Failed sign-ins an address may make within [`FAILURE_WINDOW`]…
+pub const FAILURES_ALLOWED: u32 = 10;
+/// …counted from its first failure; then it is refused, even with a good token,
+/// until the window ends.
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Addresses remembered at most; beyond, those whose window ended are dropped,
+/// then, if it is still full, all (a flood of addresses forgets, it never grows).
+const ADDRESSES_REMEMBERED: usize = 100_000;
+
+/// Failed sign-ins by the address they came from. Tokens of 16 characters or
+/// more are not guessed by trying, but a weak one could be, and each failure is
+/// a log line: an address that fails [`FAILURES_ALLOWED`] times is refused for
+/// the rest of its window. Behind a proxy every admin shares its address: one
+/// who keeps failing holds the others back for a minute at most.
+#[derive(Debug, Default)]
+pub struct FailedSignIns {
+    by_address: parking_lot::Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+impl FailedSignIns {
+    /// RESOURCE_EXHAUSTED when `from` has failed too often lately (an unknown
+    /// address, `None`, is never refused).
+    pub fn check(&self, from: Option<IpAddr>) -> Result<(), Status> {
+        let Some(from) = from else { return Ok(()) };
+        match self.by_address.lock().get(&from) {
+            Some((since, failures))
+                if *failures >= FAILURES_ALLOWED && since.elapsed() < FAILURE_WINDOW =>
+            {
+                Err(Status::resource_exhausted(format!(
+                    "too many failed sign-ins from this address: try again within {} s",
+                    FAILURE_WINDOW
+                        .saturating_sub(since.elapsed())
+                        .as_secs()
+                        .max(1)
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed sign-in from `from`.
+    pub fn failed(&self, from: Option<IpAddr>) {
+        let Some(from) = from else { return };
+        let mut by_address = self.by_address.lock();
+        if by_address.len() >= ADDRESSES_REMEMBERED {
+            by_address.retain(|_, (since, _)| since.elapsed() < FAILURE_WINDOW);
+            if by_address.len() >= ADDRESSES_REMEMBERED {
+                by_address.clear();
+            }
+        }
+        let entry = by_address.entry(from).or_insert((Instant::now(), 0));
+        if entry.0.elapsed() >= FAILURE_WINDOW {
+            *entry = (Instant::now(), 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ended_window() -> Instant {
+        Instant::now()
+            .checked_sub(FAILURE_WINDOW)
+            .expect("up for longer than a window")
+    }
+
+    #[test]
+    fn an_address_that_fails_too_often_is_refused_and_others_are_not() {
+        let failures = FailedSignIns::default();
+        let (one, other): (IpAddr, IpAddr) = ([192, 0, 2, 1].into(), [192, 0, 2, 2].into());
+        for _ in 0..FAILURES_ALLOWED {
+            assert!(failures.check(Some(one)).is_ok());
+            failures.failed(Some(one));
+        }
+        let refused = failures.check(Some(one)).expect_err("refused");
+        assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+        assert!(failures.check(Some(other)).is_ok());
+        assert!(failures.check(None).is_ok());
+        // Its window ended: it may try again.
+        failures
+            .by_address
+            .lock()
+            .insert(one, (ended_window(), FAILURES_ALLOWED));
+        assert!(failures.check(Some(one)).is_ok());
+        failures.failed(Some(one));
+        assert!(failures.check(Some(one)).is_ok(), "a new window");
+    }
 
     fn callers() -> Callers {
         Callers::from_config(&[CallerConfig {

@@ -15,11 +15,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tonic::Request;
+use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 
 use super::service::AdminApi;
 use crate::insights::api;
@@ -147,6 +149,8 @@ fn posted_from_here(headers: &HeaderMap) -> bool {
 
 async fn login(
     State(page): State<Arc<Page>>,
+    tcp: Option<Extension<TcpConnectInfo>>,
+    tls: Option<Extension<TlsConnectInfo<TcpConnectInfo>>>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
@@ -157,20 +161,39 @@ async fn login(
         return (StatusCode::FORBIDDEN, "sign in from this page\n").into_response();
     }
     let token = form.token.trim().to_owned();
-    // The token is good when the admin API takes it.
-    let Ok(request) = with_token(&token, pb::ListTenantsRequest {}) else {
+    // The token is good when the admin API takes it, from the browser's address
+    // (which the API counts failures by).
+    let Ok(mut request) = with_token(&token, pb::ListTenantsRequest {}) else {
         return (
             StatusCode::UNAUTHORIZED,
             login_page(Some("That token is not valid.")),
         )
             .into_response();
     };
-    if page.api.list_tenants(request).await.is_err() {
-        return (
-            StatusCode::UNAUTHORIZED,
-            login_page(Some("That token is not valid.")),
-        )
-            .into_response();
+    if let Some(Extension(tcp)) = tcp {
+        request.extensions_mut().insert(tcp);
+    }
+    if let Some(Extension(tls)) = tls {
+        request.extensions_mut().insert(tls);
+    }
+    match page.api.list_tenants(request).await {
+        Ok(_) => {}
+        Err(refused) if refused.code() == tonic::Code::ResourceExhausted => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                login_page(Some(
+                    "Too many failed sign-ins from this address: try again in a minute.",
+                )),
+            )
+                .into_response();
+        }
+        Err(_) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                login_page(Some("That token is not valid.")),
+            )
+                .into_response();
+        }
     }
     let (Ok(id), Ok(csrf)) = (random_id(), random_id()) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

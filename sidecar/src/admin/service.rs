@@ -10,7 +10,7 @@ use tonic::{Request, Response, Status};
 use super::convert::{
     isolation_from_pb, limits_from_pb, plugin_to_pb, quota_from_pb, tenant_to_pb, tool_status,
 };
-use crate::auth::{Caller, Callers};
+use crate::auth::{Caller, Callers, FailedSignIns};
 use crate::config::AdminSettings;
 use crate::control::{ControlError, ControlPlane, GrantDoc, TenantRequest, grant_mut};
 use crate::limits::{LimitOverrides, QuotaOverrides};
@@ -82,6 +82,8 @@ pub struct AdminApi {
     max_component_bytes: usize,
     /// Slots of the reports being built (`GetReport`, the admin page's too).
     reports: Arc<Semaphore>,
+    /// Addresses whose tokens failed lately (the admin page's sign-ins too).
+    failed_sign_ins: Arc<FailedSignIns>,
 }
 
 impl AdminApi {
@@ -100,6 +102,7 @@ impl AdminApi {
                 .is_some_and(|t| t.client_ca_file.is_some()),
             max_component_bytes: settings.max_component_bytes,
             reports: Arc::new(Semaphore::new(crate::insights::api::MAX_REPORTS_AT_ONCE)),
+            failed_sign_ins: Arc::default(),
         })
     }
 
@@ -121,9 +124,12 @@ impl AdminApi {
                 "the admin API requires a client certificate or `authorization: Bearer <token>`",
             ));
         }
+        let from = request.remote_addr().map(|address| address.ip());
+        self.failed_sign_ins.check(from)?;
         let caller = self
             .users
-            .identify(request.metadata())?
+            .identify(request.metadata())
+            .inspect_err(|_| self.failed_sign_ins.failed(from))?
             .cloned()
             .ok_or_else(|| Status::unauthenticated("admin token required"))?;
         Ok(Admin {
