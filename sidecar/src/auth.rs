@@ -8,7 +8,9 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use tonic::Status;
@@ -104,36 +106,45 @@ pub const FAILURES_ALLOWED: u32 = 10;
 /// …counted from its first failure; then it is refused, even with a good token,
 /// until the window ends.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
-/// Addresses remembered at most; beyond, those whose window ended are dropped,
-/// then, if it is still full, all (a flood of addresses forgets, it never grows).
-const ADDRESSES_REMEMBERED: usize = 100_000;
+/// Addresses remembered at most (those seen least lately go first).
+const ADDRESSES_REMEMBERED: u64 = 100_000;
 
 /// Failed sign-ins by the address they came from. Tokens of 16 characters or
 /// more are not guessed by trying, but a weak one could be, and each failure is
-/// a log line: an address that fails [`FAILURES_ALLOWED`] times is refused for
-/// the rest of its window. Behind a proxy every admin shares its address: one
-/// who keeps failing holds the others back for a minute at most.
-#[derive(Debug, Default)]
+/// a log line: an address that fails [`FAILURES_ALLOWED`] times in a window is
+/// refused until the window ends. An IPv6 address counts as its /64, which one
+/// host commonly holds whole. Whoever shares the admins' address (a proxy, a
+/// NAT) can keep it refused; admins with a client certificate are not counted.
+#[derive(Debug)]
 pub struct FailedSignIns {
-    by_address: parking_lot::Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    by_address: moka::sync::Cache<IpAddr, Arc<AtomicU32>>,
+}
+
+impl Default for FailedSignIns {
+    fn default() -> FailedSignIns {
+        FailedSignIns::with_window(FAILURE_WINDOW)
+    }
 }
 
 impl FailedSignIns {
+    fn with_window(window: Duration) -> FailedSignIns {
+        FailedSignIns {
+            by_address: moka::sync::Cache::builder()
+                .max_capacity(ADDRESSES_REMEMBERED)
+                .time_to_live(window)
+                .build(),
+        }
+    }
+
     /// RESOURCE_EXHAUSTED when `from` has failed too often lately (an unknown
     /// address, `None`, is never refused).
     pub fn check(&self, from: Option<IpAddr>) -> Result<(), Status> {
         let Some(from) = from else { return Ok(()) };
-        match self.by_address.lock().get(&from) {
-            Some((since, failures))
-                if *failures >= FAILURES_ALLOWED && since.elapsed() < FAILURE_WINDOW =>
-            {
-                Err(Status::resource_exhausted(format!(
-                    "too many failed sign-ins from this address: try again within {} s",
-                    FAILURE_WINDOW
-                        .saturating_sub(since.elapsed())
-                        .as_secs()
-                        .max(1)
-                )))
+        match self.by_address.get(&counted_as(from)) {
+            Some(failures) if failures.load(Ordering::Relaxed) >= FAILURES_ALLOWED => {
+                Err(Status::resource_exhausted(
+                    "too many failed sign-ins from this address: try again in a minute",
+                ))
             }
             _ => Ok(()),
         }
@@ -142,30 +153,27 @@ impl FailedSignIns {
     /// Counts a failed sign-in from `from`.
     pub fn failed(&self, from: Option<IpAddr>) {
         let Some(from) = from else { return };
-        let mut by_address = self.by_address.lock();
-        if by_address.len() >= ADDRESSES_REMEMBERED {
-            by_address.retain(|_, (since, _)| since.elapsed() < FAILURE_WINDOW);
-            if by_address.len() >= ADDRESSES_REMEMBERED {
-                by_address.clear();
-            }
+        self.by_address
+            .get_with(counted_as(from), Arc::default)
+            .fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// The address a failure is counted for: an IPv4 one as it is (also when it
+/// comes mapped into IPv6), an IPv6 one as its /64.
+fn counted_as(address: IpAddr) -> IpAddr {
+    match address.to_canonical() {
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !(u128::from(u64::MAX));
+            IpAddr::V6(bits.into())
         }
-        let entry = by_address.entry(from).or_insert((Instant::now(), 0));
-        if entry.0.elapsed() >= FAILURE_WINDOW {
-            *entry = (Instant::now(), 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
+        v4 => v4,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn ended_window() -> Instant {
-        Instant::now()
-            .checked_sub(FAILURE_WINDOW)
-            .expect("up for longer than a window")
-    }
 
     #[test]
     fn an_address_that_fails_too_often_is_refused_and_others_are_not() {
@@ -179,12 +187,38 @@ mod tests {
         assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
         assert!(failures.check(Some(other)).is_ok());
         assert!(failures.check(None).is_ok());
-        // Its window ended: it may try again.
-        failures
-            .by_address
-            .lock()
-            .insert(one, (ended_window(), FAILURES_ALLOWED));
-        assert!(failures.check(Some(one)).is_ok());
+        // The same address mapped into IPv6 is the same address.
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().expect("address");
+        assert!(failures.check(Some(mapped)).is_err());
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_as_its_64() {
+        let failures = FailedSignIns::default();
+        for n in 0..FAILURES_ALLOWED {
+            let address: IpAddr = format!("2001:db8:1:2::{n:x}").parse().expect("address");
+            failures.failed(Some(address));
+        }
+        let same_64: IpAddr = "2001:db8:1:2:ffff::1".parse().expect("address");
+        let next_64: IpAddr = "2001:db8:1:3::1".parse().expect("address");
+        assert!(failures.check(Some(same_64)).is_err());
+        assert!(failures.check(Some(next_64)).is_ok());
+    }
+
+    #[test]
+    fn a_window_ends() {
+        use std::time::Instant;
+        let failures = FailedSignIns::with_window(Duration::from_millis(50));
+        let one: IpAddr = [192, 0, 2, 1].into();
+        for _ in 0..FAILURES_ALLOWED {
+            failures.failed(Some(one));
+        }
+        assert!(failures.check(Some(one)).is_err());
+        let since = Instant::now();
+        while failures.check(Some(one)).is_err() {
+            assert!(since.elapsed() < Duration::from_secs(10), "never ends");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         failures.failed(Some(one));
         assert!(failures.check(Some(one)).is_ok(), "a new window");
     }
