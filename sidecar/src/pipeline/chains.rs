@@ -41,7 +41,8 @@ pub(super) struct Tenant {
     pub(super) fingerprint: [u8; 32],
     /// See [`TenantDoc::incarnation`].
     pub(super) incarnation: String,
-    /// Whose the report facts of its events are: checked against the store where
+    /// Whose data its events write (report facts, idempotency records, plugin
+    /// storage through its steps' grants): checked against the store where
     /// tenants live there (the admin API is on), so that none is written after
     /// the tenant's deletion.
     pub(super) data_of: Arc<DataOf>,
