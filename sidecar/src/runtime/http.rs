@@ -314,6 +314,14 @@ pub fn check_secret(header: &str, value: &str) -> Result<(), (&'static str, Stri
             format!("the value of header '{header}' is not a valid header value"),
         ));
     }
+    // The server would strip them and might echo the rest, which the cut of
+    // echoed secrets, looking for the value as it was sent, would then miss.
+    if value.trim_matches([' ', '\t']) != value {
+        return Err((
+            "value",
+            format!("the value of header '{header}' begins or ends with a space or a tab"),
+        ));
+    }
     if name.as_str() == json_field::JSON_FIELD_HEADER {
         JsonField::parse(value).map_err(|e| ("value", e))?;
     }
@@ -531,6 +539,21 @@ impl OutboundPolicy {
             .send()
             .await
             .map_err(classify)?;
+        // Asked for none: an encoded answer would hide an echoed secret from the
+        // cut below, and the plugin could decode it.
+        if !sent_secrets.is_empty()
+            && let Some(encoding) = response
+                .headers()
+                .get(reqwest::header::CONTENT_ENCODING)
+                .filter(|e| !e.as_bytes().eq_ignore_ascii_case(b"identity"))
+        {
+            return Err(OutboundError::Denied(format!(
+                "the answer came encoded ({}) though a secret was sent with the request \
+                 and no encoding was accepted: refused, so that no secret it echoes \
+                 reaches the plugin",
+                String::from_utf8_lossy(encoding.as_bytes())
+            )));
+        }
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -938,6 +961,77 @@ mod tests {
             }
         });
         addr
+    }
+
+    #[test]
+    fn a_secret_value_with_spaces_around_it_is_refused() {
+        for value in ["Bearer abcdefgh12 ", " abcdefgh12", "abcdefgh12\t"] {
+            let (part, why) = check_secret("authorization", value).expect_err(value);
+            assert_eq!(part, "value");
+            assert!(why.contains("begins or ends"), "{why}");
+            assert!(!why.contains("abcdefgh12"), "the value is not shown: {why}");
+        }
+        assert!(check_secret("authorization", "Bearer abcdefgh12").is_ok());
+    }
+
+    /// A server that compresses whatever it is asked: its answers arrive
+    /// `content-encoding: gzip`.
+    async fn compressing_server() -> SocketAddr {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let reply: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\n\
+                    content-length: 4\r\n\r\n\x1f\x8b\x08\x00";
+                let _ = socket.write_all(reply).await;
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn an_encoded_answer_to_a_request_with_a_secret_is_refused() {
+        let addr = compressing_server().await;
+        let host = format!("127.0.0.1:{}", addr.port());
+        let url = format!("http://{host}/");
+        let with_secret = OutboundPolicy::new(
+            std::slice::from_ref(&host),
+            &[Secret {
+                host: &host,
+                header: "authorization",
+                value: "Bearer s3cr3t-t0ken-value",
+            }],
+            operator(&["127.0.0.1"]),
+        )
+        .expect("policy");
+        let err = with_secret
+            .send("GET", &url, vec![], vec![], 1 << 20)
+            .await
+            .expect_err("refused");
+        assert!(
+            matches!(&err, OutboundError::Denied(m) if m.contains("came encoded (gzip)")),
+            "{err:?}"
+        );
+        // Without a secret, what the plugin asked for is its own business.
+        let without =
+            OutboundPolicy::new(std::slice::from_ref(&host), &[], operator(&["127.0.0.1"]))
+                .expect("policy");
+        let (status, _, body) = without
+            .send("GET", &url, vec![], vec![], 1 << 20)
+            .await
+            .expect("answered");
+        assert_eq!((status, body.len()), (200, 4));
     }
 
     #[tokio::test]
