@@ -98,6 +98,18 @@ impl fmt::Debug for MasterKey {
     }
 }
 
+/// What is wrong with base64 text, without the character at fault: the text is
+/// a key, and base64's own message quotes it.
+pub(crate) fn base64_fault(error: &base64::DecodeError) -> &'static str {
+    use base64::DecodeError as E;
+    match error {
+        E::InvalidByte(..) => "a character that base64 does not use",
+        E::InvalidLength(_) => "a length base64 cannot have",
+        E::InvalidLastSymbol(..) => "a last character that leaves bits over",
+        E::InvalidPadding => "wrong padding",
+    }
+}
+
 impl MasterKey {
     /// Reads a key from standard base64 of 32 bytes; surrounding whitespace is ignored.
     pub fn from_base64(text: &str) -> Result<MasterKey, SecretError> {
@@ -107,7 +119,7 @@ impl MasterKey {
         }
         let bytes = STANDARD
             .decode(text)
-            .map_err(|e| SecretError::BadKey(format!("it is not base64 ({e})")))?;
+            .map_err(|e| SecretError::BadKey(format!("it is not base64 ({})", base64_fault(&e))))?;
         let key: [u8; KEY_LEN] = bytes.as_slice().try_into().map_err(|_| {
             SecretError::BadKey(format!("it decodes to {} bytes, not 32", bytes.len()))
         })?;
@@ -408,6 +420,19 @@ mod tests {
             assert!(message.contains(expected), "{bad:?}: {message}");
             assert!(message.contains("32 bytes"), "{message}");
         }
+        // A key's character at fault is not quoted, nor its code (base64's own
+        // message says "Invalid symbol 33, offset 10").
+        let message = MasterKey::from_base64("not base64!")
+            .expect_err("bad")
+            .to_string();
+        assert!(
+            message.contains("a character that base64 does not use"),
+            "{message}"
+        );
+        assert!(
+            !message.contains('!') && !message.contains("33"),
+            "{message}"
+        );
     }
 
     #[test]

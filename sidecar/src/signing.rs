@@ -177,9 +177,12 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
     if compact.is_empty() {
         return Err("it is empty".to_owned());
     }
-    STANDARD
-        .decode(compact)
-        .map_err(|e| format!("it is not standard base64 ({e})"))
+    STANDARD.decode(compact).map_err(|e| {
+        format!(
+            "it is not standard base64 ({})",
+            crate::secrets::base64_fault(&e)
+        )
+    })
 }
 
 fn decode_public(text: &str) -> Result<VerifyingKey, String> {
