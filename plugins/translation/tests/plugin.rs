@@ -703,6 +703,23 @@ fn libretranslate_single_text_and_errors() {
         err.message,
         "libretranslate at http://lt.example:5000: HTTP status 400: Invalid request"
     );
+    // A refused credential: the engine's words may quote the key, masked so
+    // that the host's cut of echoed secrets misses it; they are left out.
+    base()
+        .http_response(
+            format!("{lt}/translate"),
+            401,
+            br#"{"error":"Incorrect API key provided: sk-proj-ab****wxyz"}"#,
+        )
+        .install();
+    let err = Translation::handle(draft("Hello", "en", Some("es"))).unwrap_err();
+    assert!(!err.retryable);
+    assert!(!err.message.contains("sk-proj"), "{}", err.message);
+    assert!(
+        err.message.contains("refused the credential"),
+        "{}",
+        err.message
+    );
     // The server's own trouble may clear up.
     base()
         .http_response(format!("{lt}/translate"), 503, br#"{"error":"Overloaded"}"#)

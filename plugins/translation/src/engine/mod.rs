@@ -346,9 +346,17 @@ impl Engine {
             e => self.failure(e),
         })?;
         if !(200..300).contains(&response.status) {
-            let reason = engine_message(&response.body)
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default();
+            // A refused credential's message may quote the key, masked in a way
+            // the host's cut of echoed secrets does not recognise (OpenAI's
+            // "sk-proj-ab****wxyz"): for those, the status says enough.
+            let reason = match response.status {
+                401 | 403 => {
+                    ": the engine refused the credential (check the tenant's secret)".to_owned()
+                }
+                _ => engine_message(&response.body)
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default(),
+            };
             let retry_after_ms = retry_after_ms(&response.headers);
             let wait = retry_after_ms
                 .map(|ms| format!(" (retry after {} s)", ms / 1000))
