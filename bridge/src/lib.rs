@@ -102,7 +102,7 @@ struct Bridge {
     http: reqwest::Client,
     /// The sidecar's event API, with the deadlines of a call to it.
     sidecar: tonic::transport::Endpoint,
-    sidecar_token: Option<String>,
+    sidecar_token: Option<SecretString>,
     /// Helpdesk API reads by endpoint and path ([`rest::lookup_cache`]).
     lookups: moka::future::Cache<(String, String), rest::Lookup>,
     /// What `/readyz` last found, and when.
@@ -206,7 +206,7 @@ async fn purge(bridge: Arc<Bridge>) {
 /// (from the environment), the files of its TLS, the clients built with them.
 struct Prepared {
     endpoints: HashMap<String, Endpoint>,
-    sidecar_token: Option<String>,
+    sidecar_token: Option<SecretString>,
     http: reqwest::Client,
     sidecar: tonic::transport::Endpoint,
 }
@@ -222,7 +222,7 @@ impl Prepared {
             sidecar_token: config
                 .sidecar_token_env
                 .as_deref()
-                .map(|var| env_secret(var, "sidecar token", "(bridge)"))
+                .map(|var| env_secret(var, "sidecar token", "(bridge)").map(SecretString::from))
                 .transpose()?,
             http: rest::client(Duration::from_millis(config.request_timeout_ms))?,
             sidecar: sidecar_endpoint(config)?,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crossdesk_proto::pb;
+use secrecy::ExposeSecret;
 
 use crate::endpoint::Endpoint;
 use crate::queue::{self, Batch, Claim, QueueError};
@@ -376,9 +377,14 @@ async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse
     let mut client = pb::event_service_client::EventServiceClient::new(channel);
     let mut request = tonic::Request::new(pb::HandleEventRequest { event: Some(event) });
     if let Some(token) = &bridge.sidecar_token {
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| Failure::Permanent("the sidecar token is not valid metadata".into()))?;
+        let mut value: tonic::metadata::MetadataValue<_> =
+            format!("Bearer {}", token.expose_secret())
+                .parse()
+                .map_err(|_| {
+                    Failure::Permanent("the sidecar token is not valid metadata".into())
+                })?;
+        // Left out of any Debug of the request.
+        value.set_sensitive(true);
         request.metadata_mut().insert("authorization", value);
     }
     if let Some(value) = job.traceparent.as_deref().and_then(|t| t.parse().ok()) {

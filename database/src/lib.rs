@@ -28,8 +28,9 @@ pub const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long opening a connection (TLS included) may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Where a pool connects, and how.
-#[derive(Debug, Clone, Copy)]
+/// Where a pool connects, and how. Its Debug leaves the URL out (it may hold a
+/// password).
+#[derive(Clone, Copy)]
 pub struct Target<'a> {
     /// `postgres://user:password@host:port/database[?sslmode=require]`.
     pub url: &'a str,
@@ -40,6 +41,17 @@ pub struct Target<'a> {
     pub application_name: &'a str,
     /// Connections the pool opens at most.
     pub max_connections: usize,
+}
+
+impl std::fmt::Debug for Target<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("url", &"<redacted>")
+            .field("ca_file", &self.ca_file)
+            .field("application_name", &self.application_name)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
 }
 
 /// Why a pool could not be made. No variant carries the URL.

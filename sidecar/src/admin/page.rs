@@ -77,9 +77,10 @@ fn random_id() -> Result<String, StatusCode> {
 /// An admin API request carrying the session's token.
 fn with_token<T>(token: &str, message: T) -> Result<Request<T>, tonic::Status> {
     let mut request = Request::new(message);
-    let value = format!("Bearer {token}")
+    let mut value: tonic::metadata::MetadataValue<_> = format!("Bearer {token}")
         .parse()
         .map_err(|_| tonic::Status::unauthenticated("the token is not valid metadata"))?;
+    value.set_sensitive(true);
     request.metadata_mut().insert("authorization", value);
     Ok(request)
 }
