@@ -139,20 +139,7 @@ name = "plugin-noop"
 
 #[tokio::test]
 async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
-    let server = TestServer::start(&format!(
-        r#"
-[admin]
-listen = "127.0.0.1:0"
-users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
-{}
-[[tenants]]
-id = "acme"
-[[tenants.plugins]]
-name = "plugin-noop"
-"#,
-        install(&["plugin-noop"])
-    ))
-    .await;
+    let server = acme_with_a_noop().await;
     let base = format!("http://{}", server.admin_addr.expect("admin"));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -299,12 +286,10 @@ name = "plugin-noop"
     assert!(tenant.plugins.is_empty(), "not attached again");
 }
 
-/// Guessing admin tokens is bounded by address: after ten failures within a
-/// minute, through the API or the page's sign-in alike, that address is turned
-/// away, even with a good token, until the minute ends.
-#[tokio::test]
-async fn failed_sign_ins_from_one_address_are_bounded() {
-    let server = TestServer::start(&format!(
+/// A sidecar with the admin API (and page) for the `ops` admin, and tenant
+/// `acme` running `plugin-noop`.
+async fn acme_with_a_noop() -> TestServer {
+    TestServer::start(&format!(
         r#"
 [admin]
 listen = "127.0.0.1:0"
@@ -317,7 +302,15 @@ name = "plugin-noop"
 "#,
         install(&["plugin-noop"])
     ))
-    .await;
+    .await
+}
+
+/// Guessing admin tokens is bounded by address: after ten failures within a
+/// minute, through the API or the page's sign-in alike, that address is turned
+/// away, even with a good token, until the minute ends.
+#[tokio::test]
+async fn failed_sign_ins_from_one_address_are_bounded() {
+    let server = acme_with_a_noop().await;
     let base = format!("http://{}", server.admin_addr.expect("admin"));
     let http = reqwest::Client::new();
     let sign_in = async |token: &str| {

@@ -916,9 +916,9 @@ mod tests {
         assert!(printed.contains("1 passed"), "{printed}");
     }
 
-    /// A server on loopback that answers every request with its request headers,
-    /// in its headers and its body.
-    async fn echo_server() -> SocketAddr {
+    /// A server on loopback that reads each request whole (its head, then as
+    /// much body as it announces) and writes what `answer` makes of it.
+    async fn loopback_server(answer: fn(&[u8]) -> Vec<u8>) -> SocketAddr {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -928,7 +928,6 @@ mod tests {
             while let Ok((mut socket, _)) = listener.accept().await {
                 let mut request = Vec::new();
                 let mut buf = [0u8; 4096];
-                // The head, then as much body as it announces.
                 let complete = |request: &[u8]| {
                     let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
                         return false;
@@ -947,20 +946,39 @@ mod tests {
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
                 }
-                let text = String::from_utf8_lossy(&request).into_owned();
-                let auth = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("authorization: "))
-                    .unwrap_or_default()
-                    .to_owned();
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nx-echo: {auth}\r\ncontent-length: {}\r\n\r\n{text}",
-                    text.len()
-                );
-                let _ = socket.write_all(reply.as_bytes()).await;
+                let _ = socket.write_all(&answer(&request)).await;
             }
         });
         addr
+    }
+
+    /// A server on loopback that answers every request with its request headers,
+    /// in its headers and its body.
+    async fn echo_server() -> SocketAddr {
+        loopback_server(|request| {
+            let text = String::from_utf8_lossy(request).into_owned();
+            let auth = text
+                .lines()
+                .find_map(|l| l.strip_prefix("authorization: "))
+                .unwrap_or_default()
+                .to_owned();
+            format!(
+                "HTTP/1.1 200 OK\r\nx-echo: {auth}\r\ncontent-length: {}\r\n\r\n{text}",
+                text.len()
+            )
+            .into_bytes()
+        })
+        .await
+    }
+
+    /// A server that compresses whatever it is asked: its answers arrive
+    /// `content-encoding: gzip`.
+    async fn compressing_server() -> SocketAddr {
+        loopback_server(|_| {
+            b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: 4\r\n\r\n\x1f\x8b\x08\x00"
+                .to_vec()
+        })
+        .await
     }
 
     #[test]
@@ -972,32 +990,6 @@ mod tests {
             assert!(!why.contains("abcdefgh12"), "the value is not shown: {why}");
         }
         assert!(check_secret("authorization", "Bearer abcdefgh12").is_ok());
-    }
-
-    /// A server that compresses whatever it is asked: its answers arrive
-    /// `content-encoding: gzip`.
-    async fn compressing_server() -> SocketAddr {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                let mut request = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => request.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let reply: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\n\
-                    content-length: 4\r\n\r\n\x1f\x8b\x08\x00";
-                let _ = socket.write_all(reply).await;
-            }
-        });
-        addr
     }
 
     #[tokio::test]
