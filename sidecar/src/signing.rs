@@ -27,8 +27,11 @@ use sha2::{Digest as _, Sha256};
 
 /// Length of a key id, in hex characters.
 const KEY_ID_LEN: usize = 16;
-/// How many characters of a malformed key are quoted in an error.
-const KEY_PREFIX_CHARS: usize = 12;
+/// How DER encodes an ed25519 SubjectPublicKeyInfo before the key's 32 bytes
+/// (RFC 8410): what a PEM public key holds.
+const SPKI_ED25519_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
 
 /// Why a key or signature could not be used, or a component did not verify.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +51,8 @@ pub enum SigningError {
     /// A public or secret key's text cannot be used.
     #[error("{which} is not a valid ed25519 {kind} key: {reason}")]
     BadKey {
-        /// Which key, e.g. `trusted key #2 of 3 ('MCowBQYDK2Vw…')` or `the secret key`.
+        /// Which key, e.g. `trusted key #2 of 3` or `the secret key`: never its
+        /// text, which may be a secret key pasted in the wrong place.
         which: String,
         /// `public` or `secret`.
         kind: &'static str,
@@ -70,21 +74,14 @@ pub struct TrustedKeys {
 impl TrustedKeys {
     /// Parses public keys (base64 of 32 bytes each).
     ///
-    /// A malformed key is named in the error by its position and the start of its
-    /// text. Weak (small-order) keys are refused. A key given twice counts once.
+    /// A malformed key is named in the error by its position, not by its text (a
+    /// secret key pasted here by mistake would otherwise reach the log). Weak
+    /// (small-order) keys are refused. A key given twice counts once.
     pub fn parse(keys: &[String]) -> Result<TrustedKeys, SigningError> {
         let mut parsed: Vec<(String, VerifyingKey)> = Vec::with_capacity(keys.len());
         for (number, text) in (1usize..).zip(keys) {
-            let which = || {
-                format!(
-                    "trusted key #{} of {} ('{}')",
-                    number,
-                    keys.len(),
-                    prefix(text)
-                )
-            };
             let key = decode_public(text).map_err(|reason| SigningError::BadKey {
-                which: which(),
+                which: format!("trusted key #{number} of {}", keys.len()),
                 kind: "public",
                 reason,
             })?;
@@ -158,7 +155,7 @@ pub fn sign(secret_key: &str, component: &[u8]) -> Result<String, SigningError> 
 /// its 32 bytes.
 pub fn key_id(public_key: &str) -> Result<String, SigningError> {
     let key = decode_public(public_key).map_err(|reason| SigningError::BadKey {
-        which: format!("the public key '{}'", prefix(public_key)),
+        which: "the public key".to_owned(),
         kind: "public",
         reason,
     })?;
@@ -187,12 +184,22 @@ fn decode_base64(text: &str) -> Result<Vec<u8>, String> {
 
 fn decode_public(text: &str) -> Result<VerifyingKey, String> {
     let bytes = decode_base64(text)?;
+    if bytes.starts_with(&SPKI_ED25519_PREFIX) {
+        return Err(
+            "it is a DER public key (the body of a PEM file); give the base64 of \
+                    its last 32 bytes, as `crossdesk plugin keygen` prints it"
+                .to_owned(),
+        );
+    }
     let bytes: [u8; ed25519_dalek::PUBLIC_KEY_LENGTH] = bytes
         .as_slice()
         .try_into()
         .map_err(|_| format!("it decodes to {} bytes, expected 32", bytes.len()))?;
-    let key = VerifyingKey::from_bytes(&bytes)
-        .map_err(|_| "its 32 bytes are not a point on the ed25519 curve".to_owned())?;
+    let key = VerifyingKey::from_bytes(&bytes).map_err(|_| {
+        "its 32 bytes are not a point on the ed25519 curve (a secret key would look \
+         like this: give the public key `crossdesk plugin keygen` printed)"
+            .to_owned()
+    })?;
     if key.is_weak() {
         return Err(
             "it is a weak (small-order) key that would accept forged signatures".to_owned(),
@@ -217,21 +224,6 @@ fn decode_secret(text: &str) -> Result<SigningKey, SigningError> {
             ))
         })?;
     Ok(SigningKey::from_bytes(&seed))
-}
-
-/// The start of a public key's text, for naming it in an error.
-fn prefix(text: &str) -> String {
-    let text = text.trim();
-    let head: String = text
-        .chars()
-        .take(KEY_PREFIX_CHARS)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if text.chars().count() > KEY_PREFIX_CHARS {
-        format!("{head}…")
-    } else {
-        head
-    }
 }
 
 #[cfg(test)]
@@ -427,23 +419,37 @@ mod tests {
     }
 
     #[test]
-    fn a_malformed_trusted_key_is_named_by_position_and_prefix() {
+    fn a_malformed_trusted_key_is_named_by_position_never_by_its_text() {
         let (_, good) = new_key();
-        let keys = vec![
-            good.clone(),
-            "MCowBQYDK2VwAyEAnotAkeyAtAll".to_owned(),
-            good,
-        ];
+        // A secret key pasted among the public ones: 32 bytes like a public key,
+        // found off the curve (about half of all seeds are) so that it is refused.
+        let secret = (0u8..)
+            .map(|n| STANDARD.encode([n; 32]))
+            .find(|seed| decode_public(seed).is_err_and(|e| e.contains("not a point")))
+            .expect("some seed is off the curve");
+        let keys = vec![good.clone(), secret.clone(), good];
         let err = TrustedKeys::parse(&keys).expect_err("second key is bad");
         let message = err.to_string();
+        assert!(message.starts_with("trusted key #2 of 3 is "), "{message}");
         assert!(
-            message.starts_with("trusted key #2 of 3 ('MCowBQYDK2Vw…')"),
+            message.contains("a secret key would look like this"),
             "{message}"
         );
-        assert!(
-            message.contains("not a valid ed25519 public key"),
-            "{message}"
-        );
+        for start in 0..secret.len().saturating_sub(4) {
+            assert!(
+                !message.contains(&secret[start..start + 4]),
+                "the key's text is quoted: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pem_public_key_is_refused_with_what_to_give_instead() {
+        let (_, public) = new_key();
+        let mut der = SPKI_ED25519_PREFIX.to_vec();
+        der.extend(STANDARD.decode(&public).expect("base64"));
+        let err = TrustedKeys::parse(&[STANDARD.encode(der)]).expect_err("DER");
+        assert!(err.to_string().contains("DER public key"), "{err}");
     }
 
     #[test]
