@@ -28,6 +28,13 @@ kv = true
 [[tenants.plugins]]
 name = "plugin-tagger"
 settings = { tag = "globex-tag" }
+
+# Granted the tagger exactly as acme is.
+[[tenants]]
+id = "initech"
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = { tag = "acme-tag" }
 "#
 }
 
@@ -206,6 +213,17 @@ async fn cacheable_results_are_served_from_cache_per_tenant_config() {
     assert!(!outcome(&other, "plugin-tagger").cache_hit);
     assert!(format!("{other:?}").contains("globex-tag"));
     assert!(!format!("{other:?}").contains("acme-tag"));
+    // Nor does a tenant granted the very same: a result is its tenant's (one
+    // computed from stored data may differ at an equal generation).
+    let same_grant = client
+        .handle_event(request(customer_message("initech", "c-4", "same words")))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert!(
+        !outcome(&same_grant, "plugin-tagger").cache_hit,
+        "{same_grant:#?}"
+    );
 }
 
 #[tokio::test]
