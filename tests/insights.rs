@@ -949,9 +949,15 @@ async fn a_tenants_own_categories_and_business_hours_shape_its_report() {
         }
         server.handle(event).await;
     }
-    // Replies to two tickets: one in hours (10:00), one after (20:00).
-    for (n, hour) in [(0, 10), (1, 20)] {
-        let mut reply = customer_message("acme", &format!("reply-{n}"), "respuesta");
+    // Replies to three tickets: one in hours (10:00), two after (20:00). The
+    // categories are matched in the customer's words, not in an agent's reply:
+    // the uncategorised ticket stays so.
+    for (n, hour, text) in [
+        (0, 10, "respuesta"),
+        (1, 20, "respuesta"),
+        (4, 20, "You can ask for a refund"),
+    ] {
+        let mut reply = customer_message("acme", &format!("reply-{n}"), text);
         reply.kind = pb::EventKind::AgentReplyDrafted as i32;
         reply.ticket_id = format!("t-{n}");
         reply.occurred_at = Some(prost_types::Timestamp {
@@ -987,7 +993,7 @@ async fn a_tenants_own_categories_and_business_hours_shape_its_report() {
         let after_hours = report.total.as_ref().and_then(|t| t.after_hours_share);
         if counts == expected && after_hours.is_some() {
             exactly(report.uncategorised_share, 0.2, "uncategorised");
-            exactly(after_hours, 0.5, "after hours");
+            exactly(after_hours, 2.0 / 3.0, "after hours");
             break;
         }
         assert!(std::time::Instant::now() < deadline, "{counts:?}");

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use crossdesk_integration_tests::postgres::TestPostgres;
 use crossdesk_sidecar::store::{
-    ContactCount, ControlWrite, DataOf, ErasureMarks, EventKey, NewAuditEntry, PluginBlob,
-    PluginRow, ResponseWrite, SecretRow, Store, StoreError, TenantRow, WriteOutcome, migrations,
+    ContactCount, ControlWrite, DataOf, ErasureMarks, EventKey, MAX_HANDLE_SECS, NewAuditEntry,
+    PluginBlob, PluginRow, ResponseWrite, SecretRow, Store, StoreError, TenantRow, WriteOutcome,
+    migrations,
 };
 
 /// A database that scenarios open stores on, as many as they like (each `open` is
@@ -81,6 +82,7 @@ on_both_backends!(
     racing_changes_with_the_same_expectation_let_one_win,
     replacing_a_prefix_swaps_its_keys_in_one_go,
     contact_history_adds_up_per_bucket_and_stays_in_its_tenant,
+    counts_neither_store_could_keep_are_refused_alike,
     a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_rebuilt,
     a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild,
     facts_gathered_before_a_tenants_deletion_are_not_written_after_it,
@@ -1319,6 +1321,38 @@ async fn contact_history_adds_up_per_bucket_and_stays_in_its_tenant(db: &Db) {
         vec![contacts(quarter, "es", "email", 7, 0, 0.0)]
     );
     assert!(history(&store, "t3").await.is_empty());
+}
+
+/// What one backend would store and the other refuse (a NUL in text, sums past
+/// a float) is refused by both, and nothing of the call is written.
+async fn counts_neither_store_could_keep_are_refused_alike(db: &Db) {
+    let store = db.open().await;
+    let quarter = 1_796_000_400;
+    let fine = contacts(quarter, "es", "email", 1, 1, 300.0);
+    let bad = [
+        contacts(quarter, "es", "e\0mail", 1, 0, 0.0),
+        contacts(quarter, "e\0s", "email", 1, 0, 0.0),
+        contacts(quarter, "es", "email", 0, 2, 1e308),
+        contacts(quarter, "es", "email", 0, 1, f64::INFINITY),
+        contacts(quarter, "es", "email", 0, 1, -1.0),
+        contacts(quarter, "es", "email", 0, 0, 1.0),
+        contacts(quarter, "es", "email", u64::MAX, 0, 0.0),
+    ];
+    for count in bad {
+        let err = store
+            .add_contacts(&DataOf::tenant("t1"), vec![fine.clone(), count.clone()])
+            .await
+            .expect_err(&format!("{count:?}"));
+        assert!(matches!(err, StoreError::BadRequest(_)), "{count:?}: {err}");
+    }
+    assert!(history(&store, "t1").await.is_empty());
+    // Thirty days of handling for each conversation is still a figure.
+    let longest = contacts(quarter, "es", "email", 0, 2, 2.0 * MAX_HANDLE_SECS);
+    store
+        .add_contacts(&DataOf::tenant("t1"), vec![longest.clone()])
+        .await
+        .expect("the longest handling times");
+    assert_eq!(history(&store, "t1").await, vec![longest]);
 }
 
 async fn secrets_are_upserted_and_deleted(db: &Db) {

@@ -1,7 +1,9 @@
 //! What an event must be to be accepted: its required fields, known enum values,
 //! and a bound on every part a caller sends (ids, names, maps, text, time), so that
 //! no field from outside can grow a plugin's input, a stored record or an error
-//! message without limit. [`check`] is the one gate: the sidecar applies it to
+//! message without limit, and no NUL character in any of them but the text
+//! (PostgreSQL's text refuses it: one such id would fail every batch of report
+//! facts or records it joins). [`check`] is the one gate: the sidecar applies it to
 //! every event it handles, the webhook bridge to every event it maps from a
 //! helpdesk's payload, before queueing it.
 
@@ -27,6 +29,7 @@ pub fn check(event: &pb::Event, max_text_bytes: usize) -> Result<(), String> {
     if event.tenant_id.is_empty() {
         return Err("event.tenant_id is required".into());
     }
+    bounded("event.tenant_id", &event.tenant_id, MAX_FIELD)?;
     if event.event_id.is_empty() {
         return Err("event.event_id is required (it is the idempotency key)".into());
     }
@@ -104,6 +107,13 @@ fn bounded(field: &str, value: &str, max: usize) -> Result<(), String> {
             value.len()
         ));
     }
+    no_nul(field, value)
+}
+
+fn no_nul(field: &str, value: &str) -> Result<(), String> {
+    if value.contains('\0') {
+        return Err(format!("{field} contains a NUL character"));
+    }
     Ok(())
 }
 
@@ -132,6 +142,11 @@ fn bounded_map(
                 value.len()
             ));
         }
+        if key.contains('\0') || value.contains('\0') {
+            let shown = shown.replace('\0', "\\0");
+            no_nul(&format!("{field}: key '{shown}'"), key)?;
+            no_nul(&format!("{field}['{shown}']"), value)?;
+        }
     }
     Ok(())
 }
@@ -159,6 +174,61 @@ mod tests {
     #[test]
     fn a_plain_event_passes() {
         assert_eq!(check(&event(), 1 << 16), Ok(()));
+    }
+
+    #[test]
+    fn no_id_name_or_map_entry_holds_a_nul_but_the_text_may() {
+        let nul = "t\0".to_owned();
+        type Edit<'a> = Box<dyn Fn(&mut pb::Event) + 'a>;
+        let cases: [(&str, Edit<'_>); 8] = [
+            ("event.tenant_id", Box::new(|e| e.tenant_id = nul.clone())),
+            ("event.event_id", Box::new(|e| e.event_id = nul.clone())),
+            ("event.ticket_id", Box::new(|e| e.ticket_id = nul.clone())),
+            (
+                "event.custom_channel",
+                Box::new(|e| {
+                    e.channel = pb::Channel::Custom as i32;
+                    e.custom_channel = nul.clone();
+                }),
+            ),
+            (
+                "event.customer.id",
+                Box::new(|e| {
+                    e.customer = Some(pb::Customer {
+                        id: nul.clone(),
+                        ..pb::Customer::default()
+                    })
+                }),
+            ),
+            (
+                "event.agent.id",
+                Box::new(|e| {
+                    e.agent = Some(pb::Agent {
+                        id: nul.clone(),
+                        ..pb::Agent::default()
+                    })
+                }),
+            ),
+            (
+                "event.attributes: key 't\\0'",
+                Box::new(|e| {
+                    e.attributes.insert(nul.clone(), "v".into());
+                }),
+            ),
+            (
+                "event.attributes['k']",
+                Box::new(|e| {
+                    e.attributes.insert("k".into(), nul.clone());
+                }),
+            ),
+        ];
+        for (field, edit) in cases {
+            let err = refused(edit);
+            assert_eq!(err, format!("{field} contains a NUL character"));
+        }
+        let mut event = event();
+        event.text = "a\0b".into();
+        assert_eq!(check(&event, 1 << 16), Ok(()));
     }
 
     #[test]

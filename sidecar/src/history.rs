@@ -8,8 +8,9 @@
 //!   reopened after a long silence counts again, as helpdesks count contacts);
 //! - a **handled** conversation is a `TICKET_SOLVED` event whose attribute
 //!   [`HANDLE_TIME_ATTRIBUTE`] gives the agents' working seconds (helpdesks
-//!   report it, e.g. Zendesk's agent work time); without it nothing is counted,
-//!   so unknown handling times do not pull the average toward zero.
+//!   report it, e.g. Zendesk's agent work time); without it, or beyond
+//!   [`MAX_HANDLE_SECS`], nothing is counted, so unknown handling times do not
+//!   pull the average toward zero.
 //!
 //! The language is the customer's locale, else the language a plugin tagged the
 //! event with (`lang-xx`, as the translation plugin does), else the one recorded
@@ -33,7 +34,7 @@ use moka::future::Cache;
 use tokio::sync::mpsc;
 
 use crate::pb;
-use crate::store::{ContactCount, DataOf, Store, StoreError};
+use crate::store::{ContactCount, DataOf, MAX_HANDLE_SECS, Store, StoreError};
 
 /// How often the counts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -119,7 +120,7 @@ impl ContactHistory {
                     .attributes
                     .get(HANDLE_TIME_ATTRIBUTE)
                     .and_then(|v| v.trim().parse::<f64>().ok())
-                    .filter(|s| s.is_finite() && *s > 0.0)?;
+                    .filter(|s| s.is_finite() && *s > 0.0 && *s <= MAX_HANDLE_SECS)?;
                 count.handled = 1;
                 count.handle_secs = seconds;
             }

@@ -155,7 +155,12 @@ impl Insights {
         own: &TenantRules,
     ) {
         if let Some(mut facts) = ticket_facts(event, actions) {
-            if facts.slice.category.is_empty() && !event.text.is_empty() {
+            // The customer's words (an agent's reply may name any topic).
+            let customers_words = matches!(
+                event.kind(),
+                pb::EventKind::CustomerMessage | pb::EventKind::TicketCreated
+            );
+            if facts.slice.category.is_empty() && customers_words && !event.text.is_empty() {
                 let language = facts.slice.language.clone();
                 if let Some(category) =
                     categories::categorize(&own.categories, &language, &event.text)
@@ -239,9 +244,16 @@ pub fn ticket_facts(event: &pb::Event, actions: &[pb::Action]) -> Option<TicketF
                 .and_then(|c| category_name(c))
         });
     let group = actions.iter().find_map(|action| match &action.kind {
-        Some(pb::action::Kind::Route(route)) if !route.group.is_empty() => {
-            Some(route.group.chars().take(64).collect())
-        }
+        // A plugin's words: no control character (PostgreSQL refuses a NUL,
+        // which would hold back the tenant's whole batch of facts).
+        Some(pb::action::Kind::Route(route)) if !route.group.is_empty() => Some(
+            route
+                .group
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(64)
+                .collect(),
+        ),
         _ => None,
     });
     let country = customer
@@ -672,7 +684,9 @@ mod tests {
             pb::Action {
                 plugin: "router".into(),
                 kind: Some(pb::action::Kind::Route(pb::Routing {
-                    group: "latam".into(),
+                    // Control characters are dropped (a NUL would stop the
+                    // tenant's facts on PostgreSQL).
+                    group: "lat\0am\n".into(),
                     ..Default::default()
                 })),
             },

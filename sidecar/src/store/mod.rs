@@ -256,6 +256,12 @@ const TENANT_DATA_TABLES: [&str; 11] = [
 /// The width of a contact-history bucket: a quarter hour, so that forecasts can
 /// use 15, 30 or 60 minute intervals.
 pub const CONTACT_BUCKET_SECS: i64 = 900;
+/// The longest handling time one conversation may report: 30 days. Beyond, a
+/// figure is a mistake, and enough of them would sum past what a float holds
+/// (an infinite average on SQLite, a refused batch on PostgreSQL).
+pub const MAX_HANDLE_SECS: f64 = 30.0 * 86_400.0;
+/// Most arrivals, or handled conversations, one count may add.
+const MAX_CONTACTS_PER_COUNT: u64 = 1_000_000_000;
 
 /// Contacts of one tenant in one quarter hour, language and channel.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,6 +277,35 @@ pub struct ContactCount {
     pub handled: u64,
     /// Their summed handling time, in seconds.
     pub handle_secs: f64,
+}
+
+impl ContactCount {
+    /// Why the count cannot be stored, if it cannot: both stores must keep
+    /// every count they accept (PostgreSQL's text refuses a NUL, its integers
+    /// and floats refuse to overflow).
+    fn fault(&self) -> Option<String> {
+        let bucket = self.bucket_start_s;
+        if self.language.contains('\0') || self.channel.contains('\0') {
+            return Some(format!(
+                "the count of bucket {bucket}: its language or channel contains a NUL character"
+            ));
+        }
+        if self.arrivals > MAX_CONTACTS_PER_COUNT || self.handled > MAX_CONTACTS_PER_COUNT {
+            return Some(format!(
+                "the count of bucket {bucket}: more than {MAX_CONTACTS_PER_COUNT} conversations"
+            ));
+        }
+        // Lossless: `handled` is at most 10^9.
+        let most = self.handled as f64 * MAX_HANDLE_SECS;
+        if !(self.handle_secs.is_finite() && (0.0..=most).contains(&self.handle_secs)) {
+            return Some(format!(
+                "the count of bucket {bucket}: {} s of handling for {} conversations \
+                 (at most {MAX_HANDLE_SECS} s each)",
+                self.handle_secs, self.handled
+            ));
+        }
+        None
+    }
 }
 
 macro_rules! dispatch {
@@ -428,6 +463,9 @@ impl Store {
         of: &DataOf,
         counts: Vec<ContactCount>,
     ) -> Result<(), StoreError> {
+        if let Some(why) = counts.iter().find_map(ContactCount::fault) {
+            return Err(StoreError::BadRequest(why));
+        }
         let counts = counts
             .into_iter()
             .map(|mut c| {
