@@ -38,6 +38,30 @@ impl Backend {
         Queue::open(&settings, &dir).await.expect("open the queue")
     }
 
+    /// Makes a job waiting for its retry due now, as time would.
+    async fn due_now(&self, delivery_key: &str) {
+        match self {
+            Backend::Sqlite(dir) => {
+                let db = rusqlite::Connection::open(dir.path().join("bridge.db")).expect("open");
+                db.execute(
+                    "UPDATE jobs SET next_at_ms = 0 WHERE delivery_key = ?1",
+                    rusqlite::params![delivery_key],
+                )
+                .expect("due now");
+            }
+            Backend::Postgres(url) => {
+                TestPostgres::client(url)
+                    .await
+                    .execute(
+                        "UPDATE bridge_jobs SET next_at_ms = 0 WHERE delivery_key = $1",
+                        &[&delivery_key],
+                    )
+                    .await
+                    .expect("due now");
+            }
+        }
+    }
+
     /// Writes over a queued job's text, as a hand or another version might.
     async fn spoil(&self, delivery_key: &str, text: &str) {
         match self {
@@ -486,6 +510,34 @@ async fn a_begun_write_back_holds_its_tickets_later_jobs_until_done_or_dead(back
         .await
         .expect("e");
     assert_eq!(keys(&claim(&queue, "w").await.expect("e")), ["e"]);
+    // An earlier job that failed before its first call, due again while a later
+    // batch of its ticket is begun, waits for that one too.
+    queue
+        .enqueue("zd", &on_ticket("f", "5", false), 0)
+        .await
+        .expect("f");
+    let f = claim(&queue, "w").await.expect("f");
+    queue
+        .fail(&f, "unavailable", Some(60_000))
+        .await
+        .expect("retry later");
+    queue
+        .enqueue("zd", &on_ticket("g", "5", false), 0)
+        .await
+        .expect("g");
+    let g = begin(claim(&queue, "w").await.expect("g")).await;
+    assert_eq!(keys(&g), ["g"]);
+    queue
+        .fail(&g, "429", Some(60_000))
+        .await
+        .expect("retry later");
+    backend.due_now("f").await;
+    assert!(
+        claim(&queue, "w").await.is_none(),
+        "f waits for g: finishing first, it would change the notes g's retry counts"
+    );
+    backend.due_now("g").await;
+    assert_eq!(keys(&claim(&queue, "w").await.expect("g")), ["g"]);
 }
 
 async fn a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old_owner(

@@ -328,10 +328,13 @@ impl Queue {
     /// (a retry or a takeover), or else the ticket's other queued jobs, which
     /// arrived during the lead's debounce delay (agents' replies always go alone).
     ///
-    /// A batch whose write-back has begun holds its ticket's later jobs until it
-    /// is done or dead, even while it waits to be retried: no other batch of the
-    /// ticket finishes in between, so its retry counts the ticket's notes as its
-    /// first attempt did and makes the same calls (the worker skips those done).
+    /// A batch whose write-back has begun holds its ticket's other jobs until it
+    /// is done or dead, even while it waits to be retried (an earlier job waiting
+    /// for its own retry included): no other batch of the ticket finishes in
+    /// between, so its retry counts the ticket's notes as its first attempt did
+    /// and makes the same calls (the worker skips those done). Of two begun
+    /// batches (left by a version that let the earlier one wait), the earlier
+    /// goes first.
     pub async fn claim(&self, owner: &str, lease_ms: u64) -> Result<Option<Batch>, QueueError> {
         on_backend!(self, q => q.claim(owner, lease_ms).await)
     }

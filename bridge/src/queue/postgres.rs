@@ -280,7 +280,8 @@ impl PostgresQueue {
                        AND NOT EXISTS (SELECT 1 FROM bridge_jobs begun
                                        WHERE begun.ticket = j.ticket
                                          AND begun.state = 'pending'
-                                         AND begun.calls_started > 0 AND begun.id < j.id)
+                                         AND begun.calls_started > 0 AND begun.id != j.id
+                                         AND (j.calls_started = 0 OR begun.id < j.id))
                      ORDER BY id LIMIT 1"
                 ),
                 &[&now],

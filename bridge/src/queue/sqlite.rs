@@ -286,7 +286,8 @@ impl SqliteQueue {
                        AND NOT EXISTS (SELECT 1 FROM jobs begun
                                        WHERE begun.ticket = jobs.ticket
                                          AND begun.state = 'pending'
-                                         AND begun.calls_started > 0 AND begun.id < jobs.id)
+                                         AND begun.calls_started > 0 AND begun.id != jobs.id
+                                         AND (jobs.calls_started = 0 OR begun.id < jobs.id))
                      ORDER BY id LIMIT 1"
                 ))?
                 .query_row(params![now], |row| {
