@@ -64,7 +64,8 @@ pub struct BridgeConfig {
     #[serde(default = "default_max_webhooks_in_flight")]
     pub max_webhooks_in_flight: u32,
     /// The longest one delivery may take, its body's upload included: a
-    /// client that sends slowly is answered `408` rather than held forever.
+    /// client that sends slowly, or a delivery the queue is slow to take, is
+    /// answered `503` with `Retry-After` rather than held forever.
     /// Helpdesks wait about as long (Zendesk 12 s) before they count a failure;
     /// a proxy that buffers request bodies (nginx's default) keeps slow uploads
     /// from reaching the bridge at all.

@@ -315,8 +315,11 @@ struct WebhookGate {
 /// Holds each delivery to the gate: the listener faces the internet, and its
 /// callers are unauthenticated until their signature is checked, after the
 /// body has been read, so neither many uploads nor slow ones may hold the
-/// bridge's memory and sockets. A delivery cut off here is not acknowledged,
-/// and its redelivery is queued once.
+/// bridge's memory and sockets. A delivery cut off here is not acknowledged:
+/// it is answered like one the queue could not take, so that the helpdesk
+/// delivers it again (a `408` is not among the codes Zendesk retries, and the
+/// time may have run out on our side, the queue being slow), and its
+/// redelivery is queued once.
 async fn bounded(
     State(gate): State<Arc<WebhookGate>>,
     request: axum::extract::Request,
@@ -327,7 +330,7 @@ async fn bounded(
     };
     match tokio::time::timeout(gate.timeout, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => (StatusCode::REQUEST_TIMEOUT, "the delivery took too long\n").into_response(),
+        Err(_) => deliver_again_later("the delivery took too long; retry\n".into()),
     }
 }
 
