@@ -359,7 +359,14 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
     let days = store
         .record_tickets(
             &DataOf::tenant("acme"),
-            vec![reply, created, later_reply, solved, rated, again],
+            vec![
+                reply,
+                created,
+                later_reply,
+                solved.clone(),
+                rated,
+                again.clone(),
+            ],
             None,
         )
         .await
@@ -379,6 +386,27 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
     );
     assert_eq!((row.reopens, row.rating), (1, Some(0.8)));
     assert_eq!(row.after_hours, Some(true), "the first reply's hours");
+    // A reopen whose customer message is written before the solve it follows
+    // (two replicas' batches crossing) counts all the same.
+    for batch in [facts(t0), again, solved] {
+        store
+            .record_tickets(&DataOf::tenant("initech"), vec![batch], None)
+            .await
+            .expect("record");
+    }
+    let rows = store
+        .customer_tickets("initech", "c-1")
+        .await
+        .expect("rows");
+    let reopened = rows.first().expect("the ticket");
+    assert_eq!(
+        (
+            reopened.solved_s,
+            reopened.last_customer_s,
+            reopened.reopens
+        ),
+        (Some(t0 + 7_200), Some(t0 + 9_000), 1)
+    );
     assert_eq!(
         (row.slice.language.as_str(), row.slice.category.as_str()),
         ("es", "returns"),

@@ -366,6 +366,13 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (tenant, mark)
             );",
     },
+    Migration {
+        version: 11,
+        description: "insights: each ticket's first solve, so that a reopen counts whatever \
+                      order its facts are written in",
+        sqlite: "ALTER TABLE insight_tickets ADD COLUMN first_solved_s INTEGER;",
+        postgres: "ALTER TABLE insight_tickets ADD COLUMN first_solved_s BIGINT;",
+    },
 ];
 
 /// The newest schema version this host knows.

@@ -18,8 +18,8 @@ const POSTGRES_MERGE: &str = "
 WITH before AS (SELECT created_s FROM insight_tickets WHERE tenant = $1 AND ticket = $2)
 INSERT INTO insight_tickets AS t (tenant, ticket, customer, created_s, first_reply_s,
     solved_s, last_customer_s, reopens, rating, rating_s, country, language, channel,
-    category, grp, after_hours)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13, $14, $15)
+    category, grp, after_hours, first_solved_s)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13, $14, $15, $6)
 ON CONFLICT (tenant, ticket) DO UPDATE SET
     after_hours = CASE WHEN excluded.first_reply_s IS NOT NULL
                         AND (t.first_reply_s IS NULL OR excluded.first_reply_s < t.first_reply_s)
@@ -27,9 +27,13 @@ ON CONFLICT (tenant, ticket) DO UPDATE SET
     customer = CASE WHEN t.customer = '' THEN excluded.customer ELSE t.customer END,
     created_s = LEAST(t.created_s, excluded.created_s),
     first_reply_s = LEAST(t.first_reply_s, excluded.first_reply_s),
-    reopens = t.reopens + (CASE WHEN t.solved_s IS NOT NULL
-                                 AND excluded.last_customer_s > t.solved_s
-                                THEN 1 ELSE 0 END),
+    reopens = GREATEST(t.reopens + (CASE WHEN t.solved_s IS NOT NULL
+                                         AND excluded.last_customer_s > t.solved_s
+                                        THEN 1 ELSE 0 END),
+                       CASE WHEN GREATEST(t.last_customer_s, excluded.last_customer_s)
+                                 > LEAST(t.first_solved_s, t.solved_s, excluded.solved_s)
+                            THEN 1 ELSE 0 END),
+    first_solved_s = LEAST(t.first_solved_s, t.solved_s, excluded.solved_s),
     solved_s = GREATEST(t.solved_s, excluded.solved_s),
     last_customer_s = GREATEST(t.last_customer_s, excluded.last_customer_s),
     rating = CASE WHEN excluded.rating IS NOT NULL

@@ -14,14 +14,17 @@ use crate::store::sqlite::{SqliteStore, check_data_of};
 use crate::store::{DataOf, StoreError};
 
 /// The merge of a ticket's facts, in SQLite's dialect (`t` the row, `excluded`
-/// the facts): first sight the earliest, first reply the earliest, last solve and
-/// last customer message the latest, a reopen when a customer writes after the
-/// last solve, the latest rating, and each slice field once known.
+/// the facts): first sight the earliest, first reply the earliest, first solve the
+/// earliest, last solve and last customer message the latest, a reopen when a
+/// customer writes after the last solve, the latest rating, and each slice field
+/// once known. However the facts come (two replicas' batches cross), a ticket
+/// whose last customer message is later than its first solve counts at least one
+/// reopen. Rows from before `first_solved_s` take their last solve for it.
 const SQLITE_MERGE: &str = "
 INSERT INTO insight_tickets AS t (tenant, ticket, customer, created_s, first_reply_s,
     solved_s, last_customer_s, reopens, rating, rating_s, country, language, channel,
-    category, grp, after_hours)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+    category, grp, after_hours, first_solved_s)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?6)
 ON CONFLICT (tenant, ticket) DO UPDATE SET
     after_hours = CASE WHEN excluded.first_reply_s IS NOT NULL
                         AND (t.first_reply_s IS NULL OR excluded.first_reply_s < t.first_reply_s)
@@ -31,8 +34,15 @@ ON CONFLICT (tenant, ticket) DO UPDATE SET
     first_reply_s = CASE WHEN t.first_reply_s IS NULL THEN excluded.first_reply_s
                          WHEN excluded.first_reply_s IS NULL THEN t.first_reply_s
                          ELSE min(t.first_reply_s, excluded.first_reply_s) END,
-    reopens = t.reopens + COALESCE(t.solved_s IS NOT NULL
-                                   AND excluded.last_customer_s > t.solved_s, 0),
+    reopens = max(t.reopens + COALESCE(t.solved_s IS NOT NULL
+                                       AND excluded.last_customer_s > t.solved_s, 0),
+                  COALESCE(max(COALESCE(t.last_customer_s, excluded.last_customer_s),
+                               COALESCE(excluded.last_customer_s, t.last_customer_s))
+                           > min(COALESCE(t.first_solved_s, t.solved_s, excluded.solved_s),
+                                 COALESCE(excluded.solved_s, t.first_solved_s, t.solved_s)),
+                           0)),
+    first_solved_s = min(COALESCE(t.first_solved_s, t.solved_s, excluded.solved_s),
+                         COALESCE(excluded.solved_s, t.first_solved_s, t.solved_s)),
     solved_s = CASE WHEN excluded.solved_s IS NULL THEN t.solved_s
                     WHEN t.solved_s IS NULL THEN excluded.solved_s
                     ELSE max(t.solved_s, excluded.solved_s) END,
