@@ -529,6 +529,7 @@ async fn keys_signatures_and_installed_plugins() {
         .fails()
         .await;
     assert!(unsigned.contains("PermissionDenied: "), "{unsigned}");
+    assert!(unsigned.contains("crossdesk plugin sign"), "{unsigned}");
     let installed = admin(&["plugins", "install", tagger_arg, "--name", "greeter"])
         .ok()
         .await;

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use crossdesk_integration_tests::logs::Logged;
-use crossdesk_integration_tests::{crossdesk_command, plugin, workspace_dir};
+use crossdesk_integration_tests::{compiled_dir, crossdesk_command, plugin, workspace_dir};
 
 fn bin() -> Command {
     crossdesk_command()
@@ -203,6 +203,32 @@ fn plugin_run_prints_the_actions() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("greting"), "{err}");
+}
+
+/// `plugin run` grants nothing unasked; a plugin refused storage is told which
+/// flag grants it, and runs with it.
+#[test]
+fn plugin_run_names_the_flag_a_refusal_calls_for() {
+    let data = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(compiled_dir()).expect("compiled folder");
+    std::os::unix::fs::symlink(compiled_dir(), data.path().join("compiled")).expect("link");
+    let run = |grant: &[&str]| {
+        bin()
+            .args(["plugin", "run", "--data-dir"])
+            .arg(data.path())
+            .args(grant)
+            .arg(plugin("plugin-kv-counter"))
+            .logged_output()
+            .expect("plugin run")
+    };
+    let refused = run(&[]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("--kv grants storage"), "{err}");
+    let granted = run(&["--kv"]);
+    let out = String::from_utf8_lossy(&granted.stdout);
+    assert!(granted.status.success(), "{out}");
+    assert!(out.contains("count: 1"), "{out}");
 }
 
 #[test]

@@ -13,7 +13,7 @@ use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::Limits;
 use crossdesk_sidecar::conformance;
 use crossdesk_sidecar::runtime::http::OutboundPolicy;
-use crossdesk_sidecar::runtime::{Grant, Runtime};
+use crossdesk_sidecar::runtime::{FailureKind, Grant, Runtime};
 
 /// The language of a new plugin project.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -217,6 +217,11 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
             );
             Ok(())
         }
+        Err(failure) if failure.kind == FailureKind::Denied => bail!(
+            "Denied: {} (`plugin run` grants nothing unasked: --kv grants storage, \
+             --allow-host HOST a host)",
+            failure.message
+        ),
         Err(failure) => bail!("{:?}: {}", failure.kind, failure.message),
     }
 }

@@ -106,6 +106,14 @@ fn check_name(name: &str) -> Result<(), BuildError> {
 fn rust_dependency(sdk: &Sdk) -> Result<String, BuildError> {
     Ok(match sdk {
         Sdk::Registry(version) => format!("{version:?}"),
+        // Checked now: cargo would say so only at the project's first build.
+        Sdk::Path(path) if !path.join("Cargo.toml").is_file() => {
+            return Err(BuildError::Project(format!(
+                "--sdk {}: a Rust project takes the SDK crate's folder, the one holding its \
+                 Cargo.toml (a .crate file is a tar.gz of it: unpack it with tar xzf)",
+                path.display()
+            )));
+        }
         Sdk::Path(path) => format!("{{ path = {:?} }}", absolute(path)?),
     })
 }
@@ -113,6 +121,13 @@ fn rust_dependency(sdk: &Sdk) -> Result<String, BuildError> {
 fn js_dependency(sdk: &Sdk) -> Result<String, BuildError> {
     Ok(match sdk {
         Sdk::Registry(version) => format!("{:?}", format!("^{version}")),
+        Sdk::Path(path) if !path.join("package.json").is_file() && !path.is_file() => {
+            return Err(BuildError::Project(format!(
+                "--sdk {}: a JavaScript project takes the SDK's folder (holding its \
+                 package.json) or the tarball npm pack made of it",
+                path.display()
+            )));
+        }
         Sdk::Path(path) => format!("{:?}", format!("file:{}", absolute(path)?.display())),
     })
 }
@@ -129,12 +144,15 @@ mod tests {
     fn a_rust_project_names_itself_and_its_sdk() {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("order-flags");
-        let sdk = Sdk::Path("/opt/crossdesk-sdk".into());
+        let sdk_dir = dir.path().join("crossdesk-sdk");
+        std::fs::create_dir(&sdk_dir).unwrap();
+        std::fs::write(sdk_dir.join("Cargo.toml"), "").unwrap();
+        let sdk = Sdk::Path(sdk_dir.clone());
         let files = new_project(&project, "order-flags", Language::Rust, &sdk).unwrap();
         assert_eq!(files.len(), RUST_FILES.len());
         let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
         assert!(manifest.contains("name = \"order-flags\""), "{manifest}");
-        assert!(manifest.contains("crossdesk-sdk = { path = \"/opt/crossdesk-sdk\" }"));
+        assert!(manifest.contains(&format!("crossdesk-sdk = {{ path = {sdk_dir:?} }}")));
         let lib = std::fs::read_to_string(project.join("src/lib.rs")).unwrap();
         assert!(lib.contains("Manifest::new(\"order-flags\""));
         assert!(!lib.contains("{{"), "every placeholder is filled");
@@ -144,15 +162,35 @@ mod tests {
     fn a_javascript_project_names_itself_and_its_sdk() {
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("lang-notes");
-        let sdk = Sdk::Path("/opt/crossdesk-plugin-sdk-0.1.0.tgz".into());
+        let tarball = dir.path().join("crossdesk-plugin-sdk-0.1.0.tgz");
+        std::fs::write(&tarball, "").unwrap();
+        let sdk = Sdk::Path(tarball.clone());
         new_project(&project, "lang-notes", Language::JavaScript, &sdk).unwrap();
         let package = std::fs::read_to_string(project.join("package.json")).unwrap();
         assert!(package.contains("\"name\": \"lang-notes\""), "{package}");
-        assert!(package.contains("\"file:/opt/crossdesk-plugin-sdk-0.1.0.tgz\""));
+        assert!(package.contains(&format!("\"file:{}\"", tarball.display())));
         assert!(package.contains("dist/lang-notes.wasm"));
         for (path, _) in JS_FILES {
             let text = std::fs::read_to_string(project.join(path)).unwrap();
             assert!(!text.contains("{{"), "{path}: every placeholder is filled");
+        }
+    }
+
+    #[test]
+    fn an_sdk_the_project_could_not_build_with_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let packaged = dir.path().join("crossdesk-sdk-0.1.0.crate");
+        std::fs::write(&packaged, "").unwrap();
+        let missing = dir.path().join("nowhere");
+        for (language, sdk) in [
+            (Language::Rust, &packaged),
+            (Language::Rust, &missing),
+            (Language::JavaScript, &missing),
+        ] {
+            let project = dir.path().join("p");
+            let error = new_project(&project, "p", language, &Sdk::Path(sdk.clone())).unwrap_err();
+            assert!(error.to_string().starts_with("--sdk "), "{error}");
+            assert!(!project.exists(), "nothing is written");
         }
     }
 

@@ -15,13 +15,12 @@
 //    it imports without declaring; package.json pins 0.25.0, since the shim's
 //    filesystem in 0.26 preopens no directory and the WIT cannot be read.
 
-import { componentize } from '@bytecodealliance/componentize-js';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rolldown } from 'rolldown';
+import { SUPPORTED_NODE, supportedNode } from './lib/node-version.js';
 
 const VERSION = '0.2.1';
 const CONTRACT = `crossdesk-plugin@${VERSION}`;
@@ -50,6 +49,7 @@ function witPath() {
 async function bundle(source) {
   const unresolved = [];
   const foreign = [];
+  const { rolldown } = await import('rolldown');
   const build = await rolldown({
     input: source,
     cwd: dirname(source),
@@ -113,6 +113,10 @@ async function main([source, out, ...extra]) {
   if (source === undefined || out === undefined || extra.length > 0) {
     throw new BuildError('usage: crossdesk-js-build SRC.js OUT.wasm');
   }
+  // Before rolldown and componentize-js are loaded (hence their dynamic imports).
+  if (!supportedNode(process.versions.node)) {
+    throw new BuildError(`Node.js ${process.versions.node} cannot build a component: the build needs ${SUPPORTED_NODE}`);
+  }
   source = resolve(source);
   out = resolve(out);
   if (!existsSync(source)) {
@@ -125,6 +129,7 @@ async function main([source, out, ...extra]) {
   try {
     const bundled = join(work, 'plugin.js');
     await writeFile(bundled, code);
+    const { componentize } = await import('@bytecodealliance/componentize-js');
     const { component } = await componentize({
       sourcePath: bundled,
       witPath: wit,

@@ -242,7 +242,10 @@ export const settings: {
   list(key: string): string[];
 };
 
-/** Key-value storage of this plugin for the tenant; throws `KvError`. */
+/**
+ * Key-value storage of this plugin for the tenant; throws `KvError`. A key holds
+ * at most 512 bytes, a value 1 MiB (`too-large`).
+ */
 export const kv: {
   get(key: string): Uint8Array | undefined;
   getText(key: string): string | undefined;
@@ -251,7 +254,7 @@ export const kv: {
   put(key: string, value: Uint8Array | string): void;
   putJson(key: string, value: unknown): void;
   delete(key: string): void;
-  /** Keys starting with `prefix`, ascending. */
+  /** Keys starting with `prefix`, ascending: the first 10,000 (list narrower prefixes for more). */
   listKeys(prefix?: string): string[];
   /**
    * Sets `key` to `value` (`null` or undefined: deletes it) only if it holds

@@ -23,6 +23,7 @@ use bindings::crossdesk::plugin as imports;
 
 /// Persistent key-value storage, scoped to the current tenant and this plugin.
 /// The admin must grant it; otherwise every call returns [`kv::KvError::Denied`].
+/// A key holds at most 512 bytes, a value 1 MiB ([`kv::KvError::TooLarge`]).
 ///
 /// Keys of the form `@<plugin>/<key>` name the storage of another plugin of the
 /// same tenant: readable (`get`, `list_keys`, which returns such keys) only when
@@ -178,7 +179,8 @@ pub mod kv {
     /// How many times [`update`] tries before giving up.
     pub const UPDATE_ATTEMPTS: u32 = 64;
 
-    /// Keys starting with `prefix`, ascending.
+    /// Keys starting with `prefix`, ascending: the first 10,000 of them (to read
+    /// more, list narrower prefixes).
     ///
     /// ```
     /// use crossdesk_sdk::{kv, testing::MockHost};

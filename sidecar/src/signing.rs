@@ -37,13 +37,20 @@ const SPKI_ED25519_PREFIX: [u8; 12] = [
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
     /// The component has no signature but the host requires one.
-    #[error("the component is not signed and this host requires signatures from a trusted key")]
+    #[error(
+        "the component is not signed and this host requires signatures from a trusted key: \
+         sign it (`crossdesk plugin sign FILE --key KEY` writes FILE.sig, which \
+         `admin plugins install FILE` sends)"
+    )]
     Unsigned,
     /// The signature text is not base64 of 64 bytes.
     #[error("the component's signature is malformed: {0}; expected standard base64 of 64 bytes")]
     MalformedSignature(String),
     /// The signature is well-formed but no trusted key verifies it.
-    #[error("the signature does not verify with any trusted key (trusted: {trusted})")]
+    #[error(
+        "the signature does not verify with any trusted key (trusted: {trusted}); a \
+         signature made before the component was last built does not either: sign it again"
+    )]
     NotTrusted {
         /// The ids of the trusted keys, comma-separated, or `none`.
         trusted: String,
@@ -327,10 +334,13 @@ mod tests {
             .verify(COMPONENT, Some(&signature))
             .expect_err("untrusted signer");
         let id = key_id(&public).expect("id");
-        assert_eq!(
-            err.to_string(),
-            format!("the signature does not verify with any trusted key (trusted: {id})")
+        assert!(
+            err.to_string().starts_with(&format!(
+                "the signature does not verify with any trusted key (trusted: {id}); "
+            )),
+            "{err}"
         );
+        assert!(err.to_string().ends_with("sign it again"), "{err}");
     }
 
     #[test]
@@ -355,9 +365,12 @@ mod tests {
             .verify(COMPONENT, None)
             .expect_err("unsigned");
         assert!(matches!(err, SigningError::Unsigned));
-        assert_eq!(
-            err.to_string(),
-            "the component is not signed and this host requires signatures from a trusted key"
+        assert!(
+            err.to_string().starts_with(
+                "the component is not signed and this host requires signatures from a trusted key: \
+                 sign it (`crossdesk plugin sign FILE --key KEY`"
+            ),
+            "{err}"
         );
     }
 
@@ -370,7 +383,7 @@ mod tests {
         let err = keys
             .verify(COMPONENT, Some(&signature))
             .expect_err("no trusted keys");
-        assert!(err.to_string().ends_with("(trusted: none)"), "{err}");
+        assert!(err.to_string().contains("(trusted: none)"), "{err}");
         assert!(!trusted(&[&public_key_of(&secret).expect("public")]).is_empty());
     }
 

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { SUPPORTED_NODE, supportedNode } from '../lib/node-version.js';
 
 const build = fileURLToPath(new URL('../build.mjs', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'crossdesk-build-test-'));
@@ -22,6 +23,17 @@ function source(name, code) {
   writeFileSync(path, code);
   return path;
 }
+
+test('the Node versions it builds on are those package.json states', () => {
+  const engines = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
+  assert.equal(SUPPORTED_NODE, engines);
+  for (const version of ['20.19.0', '20.20.1', '22.12.0', '23.0.0', '24.4.1']) {
+    assert.equal(supportedNode(version), true, version);
+  }
+  for (const version of ['18.19.1', '20.18.3', '21.7.3', '22.11.0', '', 'v22']) {
+    assert.equal(supportedNode(version), false, version);
+  }
+});
 
 const exportsBoth = 'export const handler = {}; export const tools = {};\n';
 

@@ -5,7 +5,8 @@ declare module 'crossdesk:plugin/kv@0.2.1' {
   export { _delete as delete };
   function _delete(key: string): void;
   /**
-   * Keys starting with `prefix`, in ascending order.
+   * Keys starting with `prefix`, in ascending order: the first 10,000 of them
+   * (to read more, list narrower prefixes).
    */
   export function listKeys(prefix: string): Array<string>;
   /**
