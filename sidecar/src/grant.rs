@@ -587,6 +587,7 @@ fn check_limits(at: &str, overrides: &LimitOverrides, bounds: &Bounds) -> Result
 }
 
 fn above_tenant_admin_ceiling(field: &str, value: u64, max: u64) -> GrantError {
+    let (value, max) = (shown(value), shown(max));
     invalid(
         field,
         format!(
@@ -597,6 +598,7 @@ fn above_tenant_admin_ceiling(field: &str, value: u64, max: u64) -> GrantError {
 }
 
 fn above_operators(field: &str, value: u64, set: u64) -> GrantError {
+    let (value, set) = (shown(value), shown(set));
     invalid(
         field,
         format!(
@@ -604,6 +606,15 @@ fn above_operators(field: &str, value: u64, set: u64) -> GrantError {
              lower it, and raise it back up to that, not above"
         ),
     )
+}
+
+/// A limit as the admin wrote it: the unbounded one (`http_timeout_ms = 0`) is
+/// compared as the largest.
+fn shown(value: u64) -> String {
+    match value {
+        u64::MAX => "0 (no bound of its own)".to_owned(),
+        value => value.to_string(),
+    }
 }
 
 fn relaxed_isolation(field: String) -> GrantError {
@@ -627,7 +638,7 @@ fn check_tenant_admin_limits(
     was: Option<(Limits, Option<Limits>)>,
     bounds: &Bounds,
 ) -> Result<(), GrantError> {
-    let fields = |l: &Limits| -> [(&str, u64); 7] {
+    let fields = |l: &Limits| -> [(&str, u64); 8] {
         [
             ("timeout_ms", l.timeout_ms),
             ("max_memory_bytes", l.max_memory_bytes),
@@ -636,6 +647,14 @@ fn check_tenant_admin_limits(
             ("max_output_bytes", wide(l.max_output_bytes)),
             ("max_http_response_bytes", wide(l.max_http_response_bytes)),
             ("max_log_lines", l.max_log_lines.into()),
+            // 0: no bound of its own, the most of all.
+            (
+                "http_timeout_ms",
+                match l.http_timeout_ms {
+                    0 => u64::MAX,
+                    ms => ms,
+                },
+            ),
         ]
     };
     let ceiling = fields(&bounds.tenant_admin_limits);
@@ -939,6 +958,51 @@ mod tests {
             validate(&quota, &installed, &bounds, Granter::Operator),
             Ok(())
         );
+    }
+
+    /// The time of one outbound request is a limit like the others: within the
+    /// tenant admins' ceiling, and not above what the operator set; its 0 (no
+    /// bound but the call's deadline) is above every other value.
+    #[test]
+    fn a_tenant_admin_cannot_raise_the_http_timeout_past_the_operator() {
+        let installed = |name: &str| (name == "mt").then_some(Installed::Settings(&[][..]));
+        let mut bounds = bounds();
+        bounds.tenant_admin_limits.http_timeout_ms = 1_000;
+        let fresh = TenantDoc::default();
+        let admin = Granter::TenantAdmin { before: &fresh };
+        let granted = |ms: u64| {
+            let mut doc = doc("[[plugins]]\nname = \"mt\"\n");
+            doc.plugins[0].limits.http_timeout_ms = Some(ms);
+            doc
+        };
+        assert_eq!(validate(&granted(800), &installed, &bounds, admin), Ok(()));
+        for ms in [5_000, 0] {
+            let err = validate(&granted(ms), &installed, &bounds, admin).expect_err("above");
+            assert_eq!(err.field, "plugins.mt.limits.http_timeout_ms", "{ms}");
+        }
+        let err = validate(&granted(0), &installed, &bounds, admin).expect_err("unbounded");
+        assert!(
+            err.message
+                .starts_with("0 (no bound of its own) is above 1000"),
+            "{err}"
+        );
+
+        // The operator's 300 ms: lower is the tenant admin's, higher is not.
+        let mut before = granted(300);
+        before.plugins[0].limits_by_operator = true;
+        before
+            .operator_limits
+            .insert("mt".into(), before.plugins[0].limits);
+        let admin = Granter::TenantAdmin { before: &before };
+        let mut lowered = before.clone();
+        lowered.plugins[0].limits.http_timeout_ms = Some(200);
+        assert_eq!(validate(&lowered, &installed, &bounds, admin), Ok(()));
+        for ms in [500, 0] {
+            let mut raised = before.clone();
+            raised.plugins[0].limits.http_timeout_ms = Some(ms);
+            let err = validate(&raised, &installed, &bounds, admin).expect_err("raised");
+            assert_eq!(err.field, "plugins.mt.limits.http_timeout_ms", "{ms}");
+        }
     }
 
     /// A quota or limits the operator lowered (the tenant admins' ceiling is
