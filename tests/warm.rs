@@ -1,8 +1,8 @@
 //! Warm instances, seen through the call-counter fixture (`tests/plugins/call-counter`),
 //! which notes how many calls its instance has served: one tenant's count never
 //! includes another's events, and it starts again after the reuse bound, a trap,
-//! memory growth, a refused growth, an idle time, a settings change, an upgrade or
-//! a rollback; under
+//! memory growth, a refused growth, a timeout, a refused capability, an output
+//! refused, an idle time, a settings change, an upgrade or a rollback; under
 //! `isolation = "event"` it is always 1. A tenant admin may require `event`, never
 //! lift it.
 
@@ -109,6 +109,32 @@ async fn an_instance_is_recycled_after_its_calls_a_trap_or_memory_growth() {
             "call 1"
         ]
     );
+}
+
+#[tokio::test]
+async fn an_instance_is_recycled_after_a_timeout_a_refusal_or_an_output_refused() {
+    let server = TestServer::start(&counters(
+        "",
+        "limits = { timeout_ms = 300, max_output_bytes = 4096 }",
+    ))
+    .await;
+    let noted = counts(
+        &server,
+        "acme",
+        "t",
+        &["a", "spin", "b", "c", "store", "d", "big", "e"],
+    )
+    .await;
+    assert_eq!(noted[0], "call 1");
+    assert!(noted[1].starts_with("TimedOut"), "{noted:?}");
+    // Each took its instance along: the plugin that went on after its storage
+    // was refused too, although its call succeeded.
+    assert_eq!(
+        noted[2..6],
+        ["call 1", "call 2", "call 3 store refused true", "call 1"]
+    );
+    assert!(noted[6].starts_with("Failed"), "{noted:?}");
+    assert_eq!(noted[7], "call 1");
 }
 
 #[tokio::test]
@@ -301,6 +327,49 @@ async fn a_tenant_admin_may_require_event_isolation_and_never_lift_it() {
         .expect("the operator lifts it");
     assert_eq!(
         counts(&server, "acme", "i2", &["x"; 2]).await,
+        ["call 1", "call 2"]
+    );
+
+    // The same for the whole tenant, whatever each grant says.
+    let whole = |isolation: pb::Isolation| pb::SetTenantIsolationRequest {
+        tenant_id: "acme".into(),
+        isolation: isolation.into(),
+        expected_revision: 0,
+    };
+    let tenant = admin
+        .set_tenant_isolation(as_admin(ACME_ADMIN, whole(pb::Isolation::Event)))
+        .await
+        .expect("a tenant admin may require it for the tenant")
+        .into_inner();
+    assert_eq!(tenant.isolation(), pb::Isolation::Event);
+    assert_eq!(tenant.plugins[0].isolation(), pb::Isolation::Tenant);
+    assert_eq!(
+        counts(&server, "acme", "i3", &["x"; 2]).await,
+        ["call 1", "call 1"]
+    );
+    let refused = admin
+        .set_tenant_isolation(as_admin(ACME_ADMIN, whole(pb::Isolation::Tenant)))
+        .await
+        .expect_err("only an operator lifts it");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains("isolation"), "{refused:?}");
+    let refused = admin
+        .set_tenant_isolation(as_admin(
+            ACME_ADMIN,
+            pb::SetTenantIsolationRequest {
+                tenant_id: "globex".into(),
+                ..whole(pb::Isolation::Event)
+            },
+        ))
+        .await
+        .expect_err("not its tenant");
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    admin
+        .set_tenant_isolation(as_admin(OPS, whole(pb::Isolation::Tenant)))
+        .await
+        .expect("the operator lifts it");
+    assert_eq!(
+        counts(&server, "acme", "i4", &["x"; 2]).await,
         ["call 1", "call 2"]
     );
 }

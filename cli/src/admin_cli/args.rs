@@ -217,6 +217,17 @@ pub(super) enum TenantCommand {
         #[command(flatten)]
         revision: Revision,
     },
+    /// Require a fresh instance per call for every plugin of the tenant (`event`),
+    /// or let each grant decide (`tenant`; only an admin of every tenant may lift
+    /// `event`).
+    Isolation {
+        /// The tenant's id.
+        id: String,
+        #[arg(value_name = "tenant|event", value_parser = parse_isolation)]
+        isolation: pb::Isolation,
+        #[command(flatten)]
+        revision: Revision,
+    },
     /// Set the tenant's quota; a limit not given returns to the server's default.
     Quota {
         /// The tenant's id.

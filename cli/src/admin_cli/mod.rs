@@ -233,6 +233,19 @@ async fn tenant(client: &mut Client, out: &Output, command: TenantCommand) -> Re
                 })
                 .await?
         }
+        TenantCommand::Isolation {
+            id,
+            isolation,
+            revision,
+        } => {
+            client
+                .set_tenant_isolation(pb::SetTenantIsolationRequest {
+                    tenant_id: id,
+                    isolation: isolation.into(),
+                    expected_revision: revision.value(),
+                })
+                .await?
+        }
         TenantCommand::Categories { id, file, revision } => {
             let rules = categories_from_json(&read_file(&file)?)
                 .with_context(|| format!("{}", file.display()))?;

@@ -452,6 +452,30 @@ impl AdminService for AdminApi {
         .await
     }
 
+    async fn set_tenant_isolation(
+        &self,
+        request: Request<pb::SetTenantIsolationRequest>,
+    ) -> Result<Response<pb::Tenant>, Status> {
+        let admin = self.identify(&request)?;
+        let r = request.into_inner();
+        admin.may_manage(&r.tenant_id)?;
+        let isolation = isolation_from_pb(r.isolation)?;
+        // Lifting an `event` the tenant had is the operator's only: `edit`
+        // validates the change as its admin's.
+        self.edit(
+            &admin,
+            &r.tenant_id,
+            r.expected_revision,
+            "tenant.isolation",
+            "isolation",
+            Box::new(move |doc| {
+                doc.isolation = isolation;
+                Ok(Some("tenant.isolation"))
+            }),
+        )
+        .await
+    }
+
     async fn set_pipeline_order(
         &self,
         request: Request<pb::SetPipelineOrderRequest>,

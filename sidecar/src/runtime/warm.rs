@@ -160,7 +160,7 @@ pub(crate) struct Shelf<T> {
     by_key: HashMap<u64, Vec<Idle<T>>>,
     /// Stamp of each waiting item's last use → its key.
     by_age: BTreeMap<u64, u64>,
-    per_tenant: HashMap<Arc<str>, usize>,
+    per_tenant: HashMap<Arc<str>, Held>,
     count: usize,
     memory: usize,
     stamp: u64,
@@ -179,6 +179,13 @@ impl<T> Default for Shelf<T> {
     }
 }
 
+/// What one tenant's waiting items hold.
+#[derive(Debug, Clone, Copy, Default)]
+struct Held {
+    items: usize,
+    memory: usize,
+}
+
 /// How many items a shelf holds, and how much memory.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Room {
@@ -193,9 +200,10 @@ impl<T> Shelf<T> {
         self.by_age.remove(&idle.stamp);
         self.count = self.count.saturating_sub(1);
         self.memory = self.memory.saturating_sub(idle.memory);
-        if let Some(n) = self.per_tenant.get_mut(&idle.tenant) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
+        if let Some(held) = self.per_tenant.get_mut(&idle.tenant) {
+            held.items = held.items.saturating_sub(1);
+            held.memory = held.memory.saturating_sub(idle.memory);
+            if held.items == 0 {
                 self.per_tenant.remove(&idle.tenant);
             }
         }
@@ -228,16 +236,41 @@ impl<T> Shelf<T> {
     /// Puts `item` of `tenant` under `key`, making room by removing the least
     /// recently used; gives back what it removed, or `item` itself when its tenant
     /// holds its share already or it alone is larger than the room.
+    ///
+    /// A tenant that would then hold more of the shelf's memory than any other
+    /// makes room from its own items, oldest first, and with none left to give,
+    /// `item` is not kept: under pressure the largest holder gives way, so that
+    /// one tenant's large instances cannot push every other tenant's off.
     fn put(&mut self, key: u64, tenant: &str, memory: usize, item: T, room: Room) -> Vec<T> {
-        let held = self.per_tenant.get(tenant).copied().unwrap_or(0);
-        if room.items == 0 || memory > room.memory || held >= room.per_tenant {
+        let held = self.per_tenant.get(tenant).copied().unwrap_or_default();
+        if room.items == 0 || memory > room.memory || held.items >= room.per_tenant {
             return vec![item];
         }
         let mut evicted = Vec::new();
         while self.count >= room.items || self.memory.saturating_add(memory) > room.memory {
-            match self.evict_oldest() {
+            let own = self
+                .per_tenant
+                .get(tenant)
+                .map_or(0, |held| held.memory)
+                .saturating_add(memory);
+            let largest_other = self
+                .per_tenant
+                .iter()
+                .filter(|(name, _)| name.as_ref() != tenant)
+                .map(|(_, held)| held.memory)
+                .max()
+                .unwrap_or(0);
+            let victim = if own > largest_other {
+                self.evict_oldest_of(tenant)
+            } else {
+                self.evict_oldest()
+            };
+            match victim {
                 Some(old) => evicted.push(old),
-                None => break,
+                None => {
+                    evicted.push(item);
+                    return evicted;
+                }
             }
         }
         let tenant: Arc<str> = match self.per_tenant.get_key_value(tenant) {
@@ -248,7 +281,8 @@ impl<T> Shelf<T> {
         let stamp = self.stamp;
         self.by_age.insert(stamp, key);
         let held = self.per_tenant.entry(tenant.clone()).or_default();
-        *held = held.saturating_add(1);
+        held.items = held.items.saturating_add(1);
+        held.memory = held.memory.saturating_add(memory);
         self.count = self.count.saturating_add(1);
         self.memory = self.memory.saturating_add(memory);
         self.by_key.entry(key).or_default().push(Idle {
@@ -273,6 +307,23 @@ impl<T> Shelf<T> {
     /// Removes the least recently used item.
     fn evict_oldest(&mut self) -> Option<T> {
         let (&stamp, &key) = self.by_age.iter().next()?;
+        let stack = self.by_key.get_mut(&key)?;
+        let at = stack.iter().position(|idle| idle.stamp == stamp)?;
+        let idle = stack.remove(at);
+        if stack.is_empty() {
+            self.by_key.remove(&key);
+        }
+        self.forget(&idle);
+        Some(idle.item)
+    }
+
+    /// Removes `tenant`'s least recently used item.
+    fn evict_oldest_of(&mut self, tenant: &str) -> Option<T> {
+        let (stamp, key) = self.by_age.iter().find_map(|(&stamp, &key)| {
+            // A key's items are all of one tenant (a key is one tenant's grant).
+            let first = self.by_key.get(&key)?.first()?;
+            (first.tenant.as_ref() == tenant).then_some((stamp, key))
+        })?;
         let stack = self.by_key.get_mut(&key)?;
         let at = stack.iter().position(|idle| idle.stamp == stamp)?;
         let idle = stack.remove(at);
@@ -405,11 +456,39 @@ mod tests {
         shelf.put(2, "b", 1, "b", ROOM);
         shelf.put(3, "c", 1, "c", ROOM);
         assert_eq!(shelf.put(4, "d", 1, "d", ROOM), ["a"]);
-        // Memory counts too: 99 more bytes push out the two oldest.
-        assert_eq!(shelf.put(5, "e", 99, "e", ROOM), ["b", "c"]);
-        assert_eq!((shelf.count, shelf.memory), (2, 100));
+        // Memory counts too: 30 more bytes of c, no more than another tenant
+        // holds, push out the oldest.
+        let mut shelf = self::shelf();
+        shelf.put(1, "a", 40, "a", ROOM);
+        shelf.put(2, "b", 40, "b", ROOM);
+        assert_eq!(shelf.put(3, "c", 30, "c", ROOM), ["a"]);
+        assert_eq!((shelf.count, shelf.memory), (2, 70));
         // What is larger than the room is not kept at all.
         assert_eq!(shelf.put(6, "f", 101, "f", ROOM), ["f"]);
+    }
+
+    /// Under pressure the tenant holding the most memory gives way: its own
+    /// oldest items go, or its new one is not kept; the others' stay.
+    #[test]
+    fn a_tenant_with_large_instances_cannot_push_the_others_off() {
+        let room = Room {
+            items: 10,
+            per_tenant: 8,
+            memory: 100,
+        };
+        let mut shelf = shelf();
+        shelf.put(1, "b", 10, "b", room);
+        shelf.put(2, "a", 50, "a1", room);
+        assert_eq!(shelf.put(3, "a", 50, "a2", room), ["a1"]);
+        assert_eq!(shelf.take(1, None).0, Some("b"), "b's instance stays");
+        shelf.put(1, "b", 10, "b", room);
+        // A newcomer as large as the room's rest is not kept at the others' cost.
+        assert_eq!(shelf.put(4, "c", 91, "c", room), ["c"]);
+        assert_eq!((shelf.count, shelf.memory), (2, 60));
+        // Alone, a tenant makes room from its own.
+        let mut alone = Shelf::default();
+        alone.put(1, "a", 60, "a1", room);
+        assert_eq!(alone.put(1, "a", 60, "a2", room), ["a1"]);
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! `label` setting is noted too (a settings change must reach a fresh instance). A
 //! message reading `trap` makes it trap after counting; one reading `grow` makes it
 //! keep 2 MiB more of memory; one reading `grow-refused` asks for 128 MiB more (past
-//! the default 64 MiB limit), goes on when refused and notes it.
+//! the default 64 MiB limit), goes on when refused and notes it. `spin` computes
+//! until its deadline; `store` writes to storage it was not granted, goes on when
+//! refused and notes it; `big` answers a 8 KiB note.
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, settings};
+use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, kv, settings};
 
 static CALLS: AtomicU32 = AtomicU32::new(0);
 
@@ -23,6 +25,20 @@ impl Plugin for CallCounter {
         let calls = CALLS.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         if event.text == "trap" {
             panic!("asked to trap after {calls} calls");
+        }
+        if event.text == "spin" {
+            loop {
+                std::hint::spin_loop();
+            }
+        }
+        if event.text == "store" {
+            let refused = kv::put("count", calls.to_string().as_bytes()).is_err();
+            return Ok(vec![Action::InternalNote(format!(
+                "call {calls} store refused {refused}"
+            ))]);
+        }
+        if event.text == "big" {
+            return Ok(vec![Action::InternalNote("x".repeat(8 << 10))]);
         }
         let mut note = format!(
             "call {calls} {}",
