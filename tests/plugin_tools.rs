@@ -275,6 +275,28 @@ fn the_cli_imports_runs_and_writes_only_where_the_admin_points() {
         "2",
     ]);
     assert_eq!(out, "refund,Refunds take 5 days.\n".repeat(2));
+    // An author's component, with no configuration: imported and used for a
+    // tenant, its storage kept in the data folder given.
+    let alone = data.path().join("alone");
+    let alone_arg = alone.to_str().expect("utf-8");
+    let by_path = |args: &[&str]| {
+        let output = crossdesk_command()
+            .args(args)
+            .args(["--tenant", "acme", "--data-dir", alone_arg])
+            .logged_output()
+            .expect("run crossdesk");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let component_arg = component.to_str().expect("utf-8");
+    let out = by_path(&["plugin", "import", component_arg, "answers", path]);
+    assert_eq!(
+        out.trim(),
+        "answers of tenant 'acme' imported: 1 answer(s) (replacing 0 entries)"
+    );
+    let out = by_path(&["plugin", "exec", component_arg, "list"]);
+    assert!(out.contains("Refunds take 5 days."), "{out}");
     // Bad arguments are refused by the plugin's own parameter list.
     let output = crossdesk_command()
         .args(["plugin", "exec", "plugin-faq", "echo", "--times", "2"])

@@ -102,10 +102,25 @@ impl Scope {
             .context("give the tenant: --tenant TENANT")
     }
 
-    async fn sidecar(&self) -> Result<Arc<crossdesk_sidecar::Sidecar>> {
-        crossdesk_sidecar::Sidecar::build(&self.load_config()?)
+    /// The sidecar a tool of `plugin` runs on, and the name `plugin` is installed
+    /// under there. Without `--config`, a component path (`.wasm`) runs alone: a
+    /// sidecar of that one plugin, the tenant granted its storage (kept in
+    /// `--data-dir`, `.crossdesk` by default, as `plugin run` keeps it), so that
+    /// an author tries imports and commands with nothing but the component.
+    async fn sidecar_for(&self, plugin: &str) -> Result<(Arc<crossdesk_sidecar::Sidecar>, String)> {
+        let (config, name) = if self.config.is_none() && plugin.ends_with(".wasm") {
+            let (mut config, name) = Config::of_one_plugin(Path::new(plugin), self.tenant()?)?;
+            if let Some(dir) = &self.data_dir {
+                config.data_dir = dir.clone();
+            }
+            (config, name)
+        } else {
+            (self.load_config()?, plugin.to_owned())
+        };
+        let sidecar = crossdesk_sidecar::Sidecar::build(&config)
             .await
-            .context("cannot start the sidecar's runtime and store")
+            .context("cannot start the sidecar's runtime and store")?;
+        Ok((sidecar, name))
     }
 
     async fn store(&self) -> Result<Store> {
@@ -125,7 +140,9 @@ impl Scope {
 pub(crate) struct ExecArgs {
     #[command(flatten)]
     scope: Scope,
-    /// The plugin: its installed name, or the path of a component (`.wasm`).
+    /// The plugin: its installed name, or the path of a component (`.wasm`;
+    /// with `--tenant` and no `--config`, it runs alone, the tenant granted its
+    /// storage).
     plugin: String,
     /// The command and its arguments (`crossdesk plugin exec PLUGIN COMMAND --help`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -137,7 +154,9 @@ pub(crate) struct ExecArgs {
 pub(crate) struct ImportArgs {
     #[command(flatten)]
     scope: Scope,
-    /// The plugin's installed name.
+    /// The plugin's installed name; without `--config`, also the path of a
+    /// component (`.wasm`), which then runs alone with the tenant granted its
+    /// storage.
     plugin: String,
     /// The dataset, as the plugin names it (`crossdesk plugin inspect` lists them).
     dataset: String,
@@ -280,9 +299,9 @@ async fn import_dataset(
 ) -> Result<()> {
     let tenant = scope.tenant()?;
     let content = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let sidecar = scope.sidecar().await?;
+    let (sidecar, plugin) = scope.sidecar_for(plugin).await?;
     let imported = sidecar
-        .import_dataset("cli", tenant, plugin, dataset, format, &content)
+        .import_dataset("cli", tenant, &plugin, dataset, format, &content)
         .await
         .with_context(|| file.display().to_string())?;
     println!(
@@ -300,7 +319,8 @@ async fn run_command(scope: &Scope, plugin: &str, args: Vec<String>) -> Result<(
     };
     let (output, parsed) = match scope.tenant.as_deref() {
         Some(tenant) => {
-            let sidecar = scope.sidecar().await?;
+            let (sidecar, plugin) = scope.sidecar_for(plugin).await?;
+            let plugin = plugin.as_str();
             let loaded = sidecar.installed_plugin(plugin)?;
             let spec = tools::command_spec(&loaded, plugin, command)?;
             let parsed = parse(plugin, spec, rest)?;

@@ -702,6 +702,41 @@ impl Config {
         }
     }
 
+    /// A configuration of one plugin, the component at `path`, installed under
+    /// its file's name (returned), with `tenant` granted its storage: what
+    /// `crossdesk plugin import` and `plugin exec --tenant` run on when an author
+    /// names a component and no configuration. Its data stay in `.crossdesk`.
+    pub fn of_one_plugin(path: &Path, tenant: &str) -> Result<(Config, String), ConfigError> {
+        let name = path
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let mut config = Config::parse("")?;
+        config.plugins.push(PluginSource {
+            name: name.clone(),
+            path: std::path::absolute(path).map_err(|source| ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            })?,
+        });
+        config.tenants.push(TenantConfig {
+            id: tenant.to_owned(),
+            plugins: vec![crate::grant::GrantDoc {
+                kv: true,
+                ..crate::grant::GrantDoc::new(&name)
+            }],
+            quota: QuotaOverrides::default(),
+            suspended: false,
+            pipelines: BTreeMap::new(),
+            isolation: crate::runtime::Isolation::default(),
+            categories: Vec::new(),
+            business_hours: None,
+        });
+        config.validate()?;
+        Ok((config, name))
+    }
+
     /// The file of an installed plugin.
     pub fn plugin_path(&self, source: &PluginSource) -> PathBuf {
         if source.path.is_absolute() {
