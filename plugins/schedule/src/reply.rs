@@ -7,7 +7,8 @@
 //! Italian, Dutch, Japanese, Chinese and Korean. Others get English, as the issue
 //! of a reply in a language we cannot write well is worse than a clear English one.
 //! The Japanese, Chinese and Korean texts use the cushioned formulas customers
-//! there expect; the European ones stay short.
+//! there expect; the European ones stay short, and address the customer formally
+//! (usted, Lei, u, Sie, vous), as a first contact with a company should.
 
 use jiff::Zoned;
 
@@ -82,9 +83,9 @@ const TEMPLATES: &[Template] = &[
     },
     Template {
         language: "es",
-        offline: "Gracias por tu mensaje. Nuestro equipo no está disponible en este momento.",
-        next: "Una persona del equipo te responderá a partir del {when} (tu hora local).",
-        faq: "Mientras tanto, este artículo puede ayudarte:",
+        offline: "Gracias por su mensaje. Nuestro equipo no está disponible en este momento.",
+        next: "Una persona del equipo le responderá a partir del {when} (su hora local).",
+        faq: "Mientras tanto, este artículo puede ayudarle:",
         weekdays: [
             "lunes",
             "martes",
@@ -196,9 +197,9 @@ const TEMPLATES: &[Template] = &[
     },
     Template {
         language: "it",
-        offline: "Grazie per il tuo messaggio. Il nostro team non è disponibile in questo momento.",
-        next: "Una persona del team ti risponderà a partire da {when} (ora locale).",
-        faq: "Nel frattempo, questo articolo può esserti utile:",
+        offline: "Grazie per il Suo messaggio. Il nostro team non è disponibile in questo momento.",
+        next: "Una persona del team Le risponderà a partire da {when} (ora locale).",
+        faq: "Nel frattempo, questo articolo può esserLe utile:",
         weekdays: [
             "lunedì",
             "martedì",
@@ -226,9 +227,9 @@ const TEMPLATES: &[Template] = &[
     },
     Template {
         language: "nl",
-        offline: "Bedankt voor je bericht. Ons team is op dit moment niet bereikbaar.",
-        next: "Iemand van ons team antwoordt vanaf {when} (jouw tijd).",
-        faq: "Misschien helpt dit artikel je alvast:",
+        offline: "Bedankt voor uw bericht. Ons team is op dit moment niet bereikbaar.",
+        next: "Iemand van ons team antwoordt vanaf {when} (uw tijd).",
+        faq: "Misschien helpt dit artikel u alvast:",
         weekdays: [
             "maandag",
             "dinsdag",
@@ -407,5 +408,42 @@ mod tests {
         assert!(ja.contains("12月2日（水）9:00"), "{ja}");
         assert_eq!(reply_language(Some("ko")), "ko");
         assert_eq!(reply_language(None), "en");
+    }
+
+    /// A company's first answer addresses the customer formally: the tone
+    /// plugin's profiles ask for usted (es-MX), Lei and u, and it does not see
+    /// auto-replies.
+    #[test]
+    fn european_replies_address_the_customer_formally() {
+        let when = at("2026-12-01T08:30Z", "Europe/Madrid");
+        let faq = FaqAnswer {
+            title: "t".into(),
+            body: "b".into(),
+        };
+        for (language, formal, informal) in [
+            (
+                "es",
+                ["su mensaje", "le responderá", "su hora", "ayudarle"],
+                [" tu ", " te ", "ayudarte"],
+            ),
+            (
+                "it",
+                ["Suo messaggio", "Le risponderà", "esserLe", "Le risponderà"],
+                ["tuo", " ti ", "esserti"],
+            ),
+            (
+                "nl",
+                ["uw bericht", "(uw tijd)", "artikel u ", "uw bericht"],
+                [" je ", "jouw", " jij "],
+            ),
+        ] {
+            let reply = after_hours_reply(Some(language), Some(&when), Some(&faq));
+            for word in formal {
+                assert!(reply.contains(word), "{language}: {word}: {reply}");
+            }
+            for word in informal {
+                assert!(!reply.contains(word), "{language}: {word}: {reply}");
+            }
+        }
     }
 }

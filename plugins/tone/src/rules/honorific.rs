@@ -21,6 +21,12 @@ pub(super) fn honorific(text: &mut String, input: &Input) -> Option<Applied> {
     }
     let candidates = |family_first_only: bool| -> Vec<String> {
         let mut out = vec![name.full.clone()];
+        // "山田 太郎" is often written "山田太郎": found whole before its family
+        // name, whose honorific would otherwise split it ("山田様太郎さん").
+        let compact: String = name.full.split_whitespace().collect();
+        if compact != name.full {
+            out.push(compact);
+        }
         if let Some(f) = &name.family
             && (!family_first_only || name.family_first)
         {

@@ -542,6 +542,15 @@ mod tests {
         );
         assert!(r.text.starts_with("山田様\n\n"), "{}", r.text);
         assert!(ids(&r).contains(&"honorific.add"));
+        // The full name written without its space is honoured whole.
+        let r = c.run(
+            "ja-JP",
+            Lang::Ja,
+            "山田 太郎",
+            None,
+            "こんにちは、山田太郎さん。\nご注文の商品は本日発送いたしました。",
+        );
+        assert!(r.text.starts_with("こんにちは、山田太郎様。"), "{}", r.text);
         let r = c.run(
             "ko-KR",
             Lang::Ko,
