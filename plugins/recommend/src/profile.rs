@@ -81,18 +81,31 @@ impl Identity {
     }
 }
 
-/// The identities an event's customer shows: the customer id (kind `customer`)
-/// first, then the external ids.
 /// Whether an identity's (normalized) value is a stand-in that many customers
 /// share, which would merge their profiles into one: a number too short to be a
-/// phone's or of one repeated digit (`0000000000`), an address without `@`, or a
-/// word helpdesks fill empty fields with.
+/// phone's, or whose last seven digits (the line's own, after any country and
+/// area code: `+1 555 555 5555`) are one repeated digit or a run (`1234567`); an
+/// address without `@`; or a word helpdesks fill empty fields with.
 fn placeholder(kind: &str, value: &str) -> bool {
     const WORDS: [&str; 8] = ["unknown", "none", "null", "n/a", "na", "-", "0", "test"];
+    const LINE_DIGITS: usize = 7;
     let digits_only = matches!(kind, "phone" | "whatsapp" | "sms");
     if digits_only {
-        let first = value.chars().next();
-        return value.len() < 7 || value.chars().all(|c| Some(c) == first);
+        // ASCII digits only (see `Identity::new`): one byte each.
+        let Some(line) = value
+            .len()
+            .checked_sub(LINE_DIGITS)
+            .map(|at| &value.as_bytes()[at..])
+        else {
+            return true;
+        };
+        let steps: Vec<i16> = line
+            .windows(2)
+            .map(|pair| i16::from(pair[1]) - i16::from(pair[0]))
+            .collect();
+        return [0, 1, -1]
+            .iter()
+            .any(|step| steps.iter().all(|s| s == step));
     }
     if kind == "email" {
         return !value.split_once('@').is_some_and(|(user, domain)| {
@@ -102,6 +115,8 @@ fn placeholder(kind: &str, value: &str) -> bool {
     WORDS.contains(&value.to_lowercase().as_str())
 }
 
+/// The identities an event's customer shows: the customer id (kind `customer`)
+/// first, then the external ids.
 pub fn identities(customer: &Customer) -> Vec<Identity> {
     let mut out = Vec::new();
     let pairs = std::iter::once(("customer", customer.id.as_str())).chain(
@@ -640,6 +655,9 @@ mod tests {
         for (kind, value) in [
             ("phone", "000-000-0000"),
             ("whatsapp", "+1 111 111 1111"),
+            ("phone", "+1 555 555 5555"),
+            ("phone", "+44 20 1234 5678"),
+            ("sms", "+49 30 9876543"),
             ("phone", "12345"),
             ("email", "unknown@example.com"),
             ("email", "no-address"),

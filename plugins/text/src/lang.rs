@@ -6,8 +6,10 @@
 //! [`to_iso3`] convert between the two with one table, which covers every language
 //! whatlang detects and the others Apertium commonly pairs.
 
-/// One row of the table: ISO 639-1, the ISO 639-3 code Apertium uses, other ISO
-/// 639-3 (or 639-2/B) spellings that mean the same language, and the English name.
+/// One row of the table: ISO 639-1, the ISO 639-3 code Apertium uses, other
+/// spellings that mean the same language (ISO 639-3 or 639-2/B, and the retired
+/// codes Google's translation API still answers: `iw` for Hebrew, `jw` for
+/// Javanese), and the English name.
 struct Row {
     iso1: &'static str,
     iso3: &'static str,
@@ -47,11 +49,11 @@ const TABLE: &[Row] = &[
     row("ar", "ara", &[], "Arabic"),
     row("hi", "hin", &[], "Hindi"),
     row("ja", "jpn", &[], "Japanese"),
-    row("he", "heb", &[], "Hebrew"),
+    row("he", "heb", &["iw"], "Hebrew"),
     row("yi", "yid", &[], "Yiddish"),
     row("pl", "pol", &[], "Polish"),
     row("am", "amh", &[], "Amharic"),
-    row("jv", "jav", &[], "Javanese"),
+    row("jv", "jav", &["jw"], "Javanese"),
     row("ko", "kor", &[], "Korean"),
     row("nb", "nob", &["nor"], "Norwegian Bokmål"),
     row("da", "dan", &[], "Danish"),
@@ -296,6 +298,9 @@ mod tests {
         assert_eq!(from_code("hbs_HR"), Some("hr"));
         assert_eq!(from_code("srd"), Some("sc"));
         assert_eq!(from_code("ast"), Some("ast"));
+        // Google's supportedLanguages and detectLanguage answer the retired codes.
+        assert_eq!(from_code("iw"), Some("he"));
+        assert_eq!(from_code("jw"), Some("jv"));
         assert_eq!(from_code(""), None);
         assert_eq!(from_code("-"), None);
     }

@@ -127,26 +127,35 @@ fn words(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Up to [`CONTEXT_WORDS`] words each side of the first `word` in `text`; a word
-/// with a digit in it (a phone, an order or a house number) is kept as `#`.
+/// Up to [`CONTEXT_WORDS`] words each side of the first `word` in `text`, lower
+/// case; a word with a digit in it (a phone, an order or a house number) is kept
+/// as `#`, and a capitalised one (likely a name) as `_`.
 ///
 /// ```
 /// use translation::vocabulary::window;
 /// assert_eq!(window("Hola, se me rompió el celu ayer por la tarde", "celu").as_deref(), Some("me rompió el celu ayer por la"));
 /// assert_eq!(window("llamen al 5551234 mi celu no prende", "celu").as_deref(), Some("al # mi celu no prende"));
+/// assert_eq!(window("Soy Ana Quispe, mi celu no prende", "celu").as_deref(), Some("_ _ mi celu no prende"));
 /// ```
 pub fn window(text: &str, word: &str) -> Option<String> {
-    let all = words(text);
-    let at = all.iter().position(|w| w == &word.to_lowercase())?;
+    let all: Vec<&str> = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .map(|w| w.trim_matches('\''))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let word = word.to_lowercase();
+    let at = all.iter().position(|w| w.to_lowercase() == word)?;
     let from = at.saturating_sub(CONTEXT_WORDS);
     let to = (at + CONTEXT_WORDS + 1).min(all.len());
-    let shown: Vec<&str> = all[from..to]
+    let shown: Vec<String> = all[from..to]
         .iter()
         .map(|w| {
             if w.chars().any(|c| c.is_ascii_digit()) {
-                "#"
+                "#".to_owned()
+            } else if w.chars().next().is_some_and(char::is_uppercase) {
+                "_".to_owned()
             } else {
-                w.as_str()
+                w.to_lowercase()
             }
         })
         .collect();

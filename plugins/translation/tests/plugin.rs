@@ -158,6 +158,22 @@ fn short_text_falls_back_to_the_customer_locale() {
     assert!(actions.contains(&Action::AddTags(vec!["lang-es".into()])));
 }
 
+/// A customer's own asterisks are not Apertium's marks of unknown words: they
+/// travel as U+2217 and come back whole (the answer is the real APy's).
+#[test]
+fn a_customers_asterisks_survive_apertiums_marks() {
+    host()
+        .apy(
+            "spa|eng",
+            "Mi \u{2217}celu\u{2217} no prende",
+            "My \u{2217}*celu\u{2217} no *prende",
+        )
+        .install();
+    let actions = Translation::handle(message("Mi *celu* no prende", Some("es-MX"))).unwrap();
+    let note = note(&actions);
+    assert!(note.ends_with("\n\nMy *celu* no prende"), "{note}");
+}
+
 #[test]
 fn min_detect_chars_is_configurable() {
     french_host().setting("min_detect_chars", "200").install();

@@ -22,6 +22,11 @@ const SEPARATOR: &str = "<p></p>";
 /// KiB).
 const MAX_GET_URL: usize = 16 * 1024;
 
+/// What a text's own `*` travels as (U+2217 ASTERISK OPERATOR, which APy copies
+/// as punctuation): a `*` in APy's answer is then always its mark of an unknown
+/// word, and a customer's `*emphasis*` comes back whole.
+const ASTERISK_STAND_IN: char = '\u{2217}';
+
 pub(super) fn pairs(e: &Engine) -> Result<Vec<(String, String)>, EngineError> {
     let shape = |what: &str| e.failure(format!("reply in the wrong shape ({what})"));
     let reply = e.json(&e.send(Request::get(format!("{}/listPairs", e.url)))?)?;
@@ -77,18 +82,28 @@ pub(super) fn translate(
     unknown: &mut Vec<String>,
 ) -> Result<Vec<String>, EngineError> {
     // APy reads HTML: plain text is escaped on the way in and unescaped on the way out.
+    // A text that holds the asterisk's stand-in itself keeps its `*` as it is.
+    let shield = !texts.iter().any(|text| text.contains(ASTERISK_STAND_IN));
     let prepared: Vec<String> = texts
         .iter()
         .map(|text| {
-            if markup {
+            let text = if markup {
                 text.clone()
             } else {
                 protect::escape(text)
+            };
+            if shield {
+                text.replace('*', &ASTERISK_STAND_IN.to_string())
+            } else {
+                text
             }
         })
         .collect();
     let mut finish = |out: &str| {
-        let out = strip_apertium_marks(out, unknown);
+        let mut out = strip_apertium_marks(out, unknown);
+        if shield {
+            out = out.replace(ASTERISK_STAND_IN, "*");
+        }
         if markup { out } else { protect::unescape(&out) }
     };
     if prepared.len() > 1 {
@@ -146,7 +161,7 @@ fn one(e: &Engine, s: &str, t: &str, q: &str) -> Result<String, EngineError> {
 /// [`crate::vocabulary::worth_keeping`]; `#` for a form it
 /// could not generate; `@` for a word missing from the bilingual dictionary). The
 /// text sent never has such a mark of its own: `#1234` and `@mentions` travel as
-/// placeholders.
+/// placeholders, and its `*` as [`ASTERISK_STAND_IN`].
 fn strip_apertium_marks(text: &str, unknown: &mut Vec<String>) -> String {
     let mut out = String::with_capacity(text.len());
     let mut previous: Option<char> = None;
