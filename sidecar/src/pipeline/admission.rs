@@ -113,7 +113,9 @@ impl Admission {
     }
 
     /// Admits one event of `tenant`, or says when to try again. The permit is
-    /// held while the event is processed.
+    /// held while the event is processed. The in-flight bound is checked first:
+    /// an event it refuses takes none of the per-second rate (the rate counts
+    /// events admitted).
     pub(crate) fn admit(
         &self,
         tenant: &str,
@@ -125,6 +127,20 @@ impl Admission {
             share = Arc::new(Share::new(self.quota, replicas));
             self.share.store(share.clone());
         }
+        let permit =
+            share
+                .in_flight
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| PipelineError::OverQuota {
+                    tenant: tenant.to_owned(),
+                    reason: format!(
+                        "{} events in flight{}",
+                        share.max_in_flight,
+                        per_replica(replicas)
+                    ),
+                    retry_after: IN_FLIGHT_RETRY,
+                })?;
         if let Err(not_until) = share.rate.check() {
             return Err(PipelineError::OverQuota {
                 tenant: tenant.to_owned(),
@@ -138,19 +154,7 @@ impl Admission {
                     .max(Duration::from_millis(1)),
             });
         }
-        share
-            .in_flight
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| PipelineError::OverQuota {
-                tenant: tenant.to_owned(),
-                reason: format!(
-                    "{} events in flight{}",
-                    share.max_in_flight,
-                    per_replica(replicas)
-                ),
-                retry_after: IN_FLIGHT_RETRY,
-            })
+        Ok(permit)
     }
 }
 
@@ -158,5 +162,40 @@ fn per_replica(replicas: u32) -> String {
     match replicas {
         1 => String::new(),
         n => format!(" on this replica, its share of the quota among {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(admitted: Result<tokio::sync::OwnedSemaphorePermit, PipelineError>) -> String {
+        match admitted {
+            Err(PipelineError::OverQuota { reason, .. }) => reason,
+            Err(other) => panic!("not a quota refusal: {other:?}"),
+            Ok(_) => panic!("admitted"),
+        }
+    }
+
+    /// Events the in-flight bound refuses take none of the per-second rate: once
+    /// the running one ends, the next is admitted within the rate.
+    #[test]
+    fn a_refused_event_takes_no_share_of_the_rate() {
+        let quota = Quota {
+            max_in_flight: 1,
+            events_per_second: 2,
+            burst: 2,
+        };
+        let admission = Admission::new(quota, Replicas::default());
+        let running = admission.admit("acme").expect("the first");
+        for _ in 0..3 {
+            let reason = refusal(admission.admit("acme"));
+            assert_eq!(reason, "1 events in flight");
+        }
+        drop(running);
+        let next = admission.admit("acme").expect("the second of two a second");
+        drop(next);
+        let reason = refusal(admission.admit("acme"));
+        assert_eq!(reason, "2 events per second");
     }
 }
