@@ -1,5 +1,6 @@
 //! The plugins run once per event id, whatever the deliveries: a redelivery after
-//! the sidecar was killed (SIGKILL) gets the first response back, and concurrent
+//! the sidecar was killed (SIGKILL) gets the first response back, a graceful stop
+//! writes what its last events left to write, and concurrent
 //! deliveries to two replicas sharing PostgreSQL run the plugins once. The store's
 //! records (claims, responses, their purge) are checked on both backends.
 //!
@@ -79,8 +80,37 @@ async fn a_graceful_stop_records_every_response_it_gave() {
     for n in 0..EVENTS {
         deliver(server.addr, &format!("e-{n}")).await;
     }
-    // Answered, perhaps not yet committed: SIGTERM commits them before exiting.
+    // A last event on a ticket of its own, its report facts and contact count
+    // gathered for the next second's write.
+    let mut last = customer_message("acme", "e-last", "Wo ist es?");
+    last.ticket_id = "T-last".into();
+    EventServiceClient::connect(format!("http://{}", server.addr))
+        .await
+        .expect("event API")
+        .handle_event(request(last))
+        .await
+        .expect("the last event");
+    // Answered, perhaps not yet committed: SIGTERM commits them before exiting,
+    // and writes the last events' facts and counts.
     server.stop();
+    let store = Store::open(&dir.path().join("data")).expect("the sidecar's store");
+    let tickets = store
+        .customer_tickets("acme", "cust-1")
+        .await
+        .expect("the report's tickets");
+    assert!(
+        tickets.iter().any(|row| row.ticket == "T-last"),
+        "{tickets:?}"
+    );
+    let arrivals: u64 = store
+        .contact_history("acme", i64::MIN, i64::MAX)
+        .await
+        .expect("the contact history")
+        .iter()
+        .map(|count| count.arrivals)
+        .sum();
+    assert_eq!(arrivals, 2, "T-1 and T-last");
+    drop(store);
     let server = ServerProcess::start(&config, &[]);
     for n in 0..EVENTS {
         let again = deliver(server.addr, &format!("e-{n}")).await;

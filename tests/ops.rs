@@ -206,6 +206,32 @@ async fn metrics_count_real_traffic_and_a_store_outage_is_reported_not_fatal() {
     .await;
     let (_, metrics) = get(ops, "/metrics").await;
     assert_eq!(sample(&metrics, "crossdesk_store_up"), 1.0);
+
+    // A database that hangs (here, on a lock the store's read waits for) reads
+    // as degraded within a probe's timeout: neither the probe nor a scrape
+    // waits for it.
+    let locker = TestPostgres::client(&db_url).await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE control_version IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let (status, body) = tokio::time::timeout(Duration::from_secs(2), get(ops, "/readyz"))
+        .await
+        .expect("/readyz answers while the store hangs");
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with("ready, degraded: the store does not answer"),
+        "{body}"
+    );
+    let (_, metrics) = tokio::time::timeout(Duration::from_secs(2), get(ops, "/metrics"))
+        .await
+        .expect("/metrics answers while the store hangs");
+    assert_eq!(sample(&metrics, "crossdesk_store_up"), 0.0);
+    locker.batch_execute("ROLLBACK").await.expect("unlock");
+    eventually("/readyz to say ready once the lock is gone", async || {
+        get(ops, "/readyz").await.1 == "ready\n"
+    })
+    .await;
 }
 
 /// Waits until `check` holds, for 30 s at most.

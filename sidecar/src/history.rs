@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use moka::future::Cache;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::pb;
 use crate::store::{ContactCount, DataOf, MAX_HANDLE_SECS, Store, StoreError};
@@ -50,11 +50,18 @@ const MAX_TICKETS: u64 = 1_000_000;
 /// Records events into the store's contact history.
 pub struct ContactHistory {
     /// To the writer task; it ends (after a last flush) when this is dropped.
-    counts: mpsc::UnboundedSender<(Arc<DataOf>, ContactCount)>,
+    counts: mpsc::UnboundedSender<ToWriter>,
     /// (tenant incarnation, ticket) → the ticket's language, for tickets seen
     /// recently. A tenant created again under a deleted one's id knows none of
     /// its predecessor's tickets.
     tickets: Cache<(Arc<DataOf>, String), String>,
+}
+
+/// What the writer task is sent.
+enum ToWriter {
+    Count(Arc<DataOf>, ContactCount),
+    /// Write what is pending now; answer whether all of it was written.
+    Flush(oneshot::Sender<bool>),
 }
 
 impl ContactHistory {
@@ -76,8 +83,18 @@ impl ContactHistory {
     pub async fn record(&self, of: &Arc<DataOf>, event: &pb::Event, actions: &[pb::Action]) {
         if let Some(count) = self.count(of, event, actions).await {
             // Fails only when the writer is gone, i.e. the runtime is shutting down.
-            let _ = self.counts.send((of.clone(), count));
+            let _ = self.counts.send(ToWriter::Count(of.clone(), count));
         }
+    }
+
+    /// Writes the counts recorded so far, waiting at most `wait`: false when
+    /// they were not all written by then (the store is down, or slow).
+    pub async fn flush(&self, wait: Duration) -> bool {
+        let (done, written) = oneshot::channel();
+        if self.counts.send(ToWriter::Flush(done)).is_err() {
+            return false;
+        }
+        matches!(tokio::time::timeout(wait, written).await, Ok(Ok(true)))
     }
 
     async fn count(
@@ -164,18 +181,20 @@ impl Pending {
 
 /// Gathers counts and writes them every [`FLUSH_EVERY`], and once more when the
 /// channel closes.
-async fn write_counts(
-    store: Store,
-    mut received: mpsc::UnboundedReceiver<(Arc<DataOf>, ContactCount)>,
-) {
+async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<ToWriter>) {
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let open = tokio::select! {
             message = received.recv() => match message {
-                Some((tenant, count)) => {
+                Some(ToWriter::Count(tenant, count)) => {
                     pending.add(tenant, count);
+                    continue;
+                }
+                Some(ToWriter::Flush(done)) => {
+                    flush(&store, &mut pending).await;
+                    let _ = done.send(pending.0.is_empty());
                     continue;
                 }
                 None => false,
@@ -330,6 +349,31 @@ mod tests {
             Some((1, "und".to_owned())),
             "a new ticket, of unknown language"
         );
+    }
+
+    /// What a stop calls: the counts recorded so far are written at once, not at
+    /// the next second's write.
+    #[tokio::test]
+    async fn a_flush_writes_the_counts_recorded_so_far() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::connect(None, None, dir.path()).await.expect("store");
+        let history = ContactHistory::new(store.clone());
+        // The writer's first tick, at its start, has passed.
+        tokio::task::yield_now().await;
+        let event = pb::Event {
+            kind: pb::EventKind::CustomerMessage.into(),
+            ticket_id: "t-1".into(),
+            ..message("es")
+        };
+        history
+            .record(&Arc::new(DataOf::tenant("acme")), &event, &[])
+            .await;
+        assert!(history.flush(Duration::from_secs(10)).await, "written");
+        let written = store
+            .contact_history("acme", i64::MIN, i64::MAX)
+            .await
+            .expect("history");
+        assert_eq!(written.iter().map(|c| c.arrivals).sum::<u64>(), 1);
     }
 
     fn message(locale: &str) -> pb::Event {

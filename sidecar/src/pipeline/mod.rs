@@ -62,6 +62,15 @@ pub const PIPELINE_ATTRIBUTE: &str = "crossdesk.pipeline";
 /// not hold it to its deadline.
 const STORE_WAIT: Duration = Duration::from_secs(1);
 
+/// How long the readiness probe and a metrics scrape wait for the store: under a
+/// probe's usual one-second timeout, so that a database that hangs reads as
+/// "degraded", not as every replica unready at once.
+pub const HEALTH_WAIT: Duration = Duration::from_millis(500);
+
+/// How long a stop waits for the report facts and contact counts of the last
+/// events to be written (within the runtime's five seconds after the drain).
+const SHUTDOWN_WRITE_WAIT: Duration = Duration::from_secs(3);
+
 /// Admin tool calls that may run at once, all tenants together.
 const MAX_TOOL_CALLS: usize = 2;
 
@@ -381,9 +390,20 @@ impl Sidecar {
     }
 
     /// Finishes what outlives events: the responses not yet recorded are
-    /// committed. Call it when the listeners have stopped.
+    /// committed, and the report facts and contact counts not yet written (a
+    /// second's worth) are written. Call it when the listeners have stopped.
     pub async fn shutdown(&self) {
-        self.responses.flush().await;
+        let ((), facts, contacts) = tokio::join!(
+            self.responses.flush(),
+            self.insights.flush(SHUTDOWN_WRITE_WAIT),
+            self.history.flush(SHUTDOWN_WRITE_WAIT),
+        );
+        if !(facts && contacts) {
+            tracing::warn!(
+                "report facts or contact counts of the last events not all written within \
+                 {SHUTDOWN_WRITE_WAIT:?} (the store is down or slow): they are lost"
+            );
+        }
         if self.store.is_shared()
             && let Err(e) = self.store.leave(&self.owner).await
         {
@@ -403,14 +423,15 @@ impl Sidecar {
         )
     }
 
-    /// Whether the store answers now. Events do not wait for it: without it they
-    /// run guarded by this replica's memory (see [`idempotency`]).
+    /// Whether the store answers now, within [`HEALTH_WAIT`]: a probe or a scrape
+    /// must not hang on a database that stopped answering. Events do not wait
+    /// for it: without it they run guarded by this replica's memory (see
+    /// [`idempotency`]).
     pub async fn store_health(&self) -> Result<(), String> {
-        self.store
-            .control_version()
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+        match tokio::time::timeout(HEALTH_WAIT, self.store.control_version()).await {
+            Ok(answer) => answer.map(drop).map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer within {HEALTH_WAIT:?}")),
+        }
     }
 
     async fn handle_counted(
