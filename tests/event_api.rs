@@ -651,6 +651,13 @@ async fn over_its_rate_a_tenant_gets_resource_exhausted_with_a_retry_hint() {
         .and_then(|info| info.retry_delay)
         .expect("a google.rpc.RetryInfo detail");
     assert!(retry > std::time::Duration::ZERO && retry <= std::time::Duration::from_secs(1));
+    // A redelivery runs nothing: it is answered, over the rate as it is.
+    let again = client
+        .handle_event(request(customer_message("metered", "m-0", "hi")))
+        .await
+        .expect("a redelivery is answered over the rate")
+        .into_inner();
+    assert!(again.replayed, "{again:?}");
     // Other tenants are not affected.
     client
         .handle_event(request(customer_message("calm", "c-x", "hi")))

@@ -158,6 +158,19 @@ impl Responses {
         }
     }
 
+    /// The recorded response to a redelivery this process remembers, if any (as
+    /// [`Responses::answer`] would replay it): asked before the tenant's quota,
+    /// since a replay runs nothing.
+    pub(crate) fn remembered(
+        &self,
+        key: &EventKey,
+        event_hash: &[u8; 32],
+    ) -> Option<Result<pb::HandleEventResponse, PipelineError>> {
+        self.memory
+            .get(key)
+            .map(|recorded| replay(&recorded, key, event_hash))
+    }
+
     /// The response to the event: the recorded one for a redelivery (`replayed`
     /// set), otherwise what `run` answers, recorded. An event id reused for a
     /// different event (another `event_hash`) is refused.
