@@ -3,9 +3,10 @@
 //! forecasts staffing from it (`crossdesk schedule plan`).
 //!
 //! What counts:
-//! - an **arrival** is a `TICKET_CREATED` event, or the first `CUSTOMER_MESSAGE` of a
-//!   ticket the sidecar has not seen for [`TICKET_MEMORY`] (a conversation
-//!   reopened after a long silence counts again, as helpdesks count contacts);
+//! - an **arrival** is the first `TICKET_CREATED` or `CUSTOMER_MESSAGE` of a
+//!   ticket the sidecar has not seen for [`TICKET_MEMORY`], in whichever order
+//!   they come (a conversation reopened after a long silence counts again, as
+//!   helpdesks count contacts);
 //! - a **handled** conversation is a `TICKET_SOLVED` event whose attribute
 //!   [`HANDLE_TIME_ATTRIBUTE`] gives the agents' working seconds (helpdesks
 //!   report it, e.g. Zendesk's agent work time); without it, or beyond
@@ -143,7 +144,9 @@ impl ContactHistory {
             }
             _ => {
                 self.tickets.insert(key, language).await;
-                if known.is_some() && kind == EventKind::CustomerMessage {
+                // A ticket seen lately arrived already, whichever of its creation
+                // and its first message came first.
+                if known.is_some() {
                     return None;
                 }
                 count.arrivals = 1;
@@ -339,6 +342,15 @@ mod tests {
             Some((1, "es".to_owned()))
         );
         assert_eq!(arrivals(history.count(&of("aa"), &event, &[]).await), None);
+        // Its creation, delivered after its first message, is no second arrival.
+        let created = pb::Event {
+            kind: pb::EventKind::TicketCreated.into(),
+            ..event.clone()
+        };
+        assert_eq!(
+            arrivals(history.count(&of("aa"), &created, &[]).await),
+            None
+        );
         let unknown_locale = pb::Event {
             kind: pb::EventKind::CustomerMessage.into(),
             ticket_id: "t-1".into(),
