@@ -459,8 +459,13 @@ impl Scanner<'_> {
     fn bare_domain(&self, i: usize) -> Option<(usize, Kind)> {
         let end = self.domain(i)?;
         let domain = self.text.get(i..end)?;
-        let tld = domain.rsplit('.').next()?.to_ascii_lowercase();
-        if !TLDS.contains(&tld.as_str()) || !self.word_end(end) {
+        let written = domain.rsplit('.').next()?;
+        // "it.It works", "Gracias.De verdad": a capitalised word after a full stop
+        // with no space is a sentence's start, not a domain (written `de` or `DE`).
+        let capitalised = written.starts_with(|c: char| c.is_ascii_uppercase())
+            && written.chars().any(|c| c.is_ascii_lowercase());
+        let tld = written.to_ascii_lowercase();
+        if capitalised || !TLDS.contains(&tld.as_str()) || !self.word_end(end) {
             return None;
         }
         // A path or port makes it an address however it ends.
@@ -754,6 +759,12 @@ mod tests {
         );
         // Not addresses: abbreviations, file names, sentences without a space.
         assert!(found("e.g. node.js i.e. arrived.Thanks").is_empty());
+        // A missing space after a full stop makes no address of the next word.
+        assert!(found("I fixed it.It works. Gracias.De verdad").is_empty());
+        assert_eq!(
+            found("see EXAMPLE.DE or shop.example.de"),
+            [(Kind::Url, "EXAMPLE.DE"), (Kind::Url, "shop.example.de")]
+        );
         assert_eq!(found("https:// alone"), []);
         // CJK text around an address.
         assert_eq!(
