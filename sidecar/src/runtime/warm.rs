@@ -246,31 +246,37 @@ impl<T> Shelf<T> {
         if room.items == 0 || memory > room.memory || held.items >= room.per_tenant {
             return vec![item];
         }
+        let over = |count: usize, total: usize| {
+            count >= room.items || total.saturating_add(memory) > room.memory
+        };
+        // Who gives way is decided once, before anything goes: no other tenant's
+        // item goes for a new one that is then not kept.
+        let largest_other = self
+            .per_tenant
+            .iter()
+            .filter(|(name, _)| name.as_ref() != tenant)
+            .map(|(_, other)| other.memory)
+            .max()
+            .unwrap_or(0);
+        let gives_way = held.memory.saturating_add(memory) > largest_other;
+        if gives_way
+            && over(
+                self.count.saturating_sub(held.items),
+                self.memory.saturating_sub(held.memory),
+            )
+        {
+            return vec![item];
+        }
         let mut evicted = Vec::new();
-        while self.count >= room.items || self.memory.saturating_add(memory) > room.memory {
-            let own = self
-                .per_tenant
-                .get(tenant)
-                .map_or(0, |held| held.memory)
-                .saturating_add(memory);
-            let largest_other = self
-                .per_tenant
-                .iter()
-                .filter(|(name, _)| name.as_ref() != tenant)
-                .map(|(_, held)| held.memory)
-                .max()
-                .unwrap_or(0);
-            let victim = if own > largest_other {
+        while over(self.count, self.memory) {
+            let victim = if gives_way {
                 self.evict_oldest_of(tenant)
             } else {
                 self.evict_oldest()
             };
             match victim {
                 Some(old) => evicted.push(old),
-                None => {
-                    evicted.push(item);
-                    return evicted;
-                }
+                None => break,
             }
         }
         let tenant: Arc<str> = match self.per_tenant.get_key_value(tenant) {
@@ -485,6 +491,14 @@ mod tests {
         // A newcomer as large as the room's rest is not kept at the others' cost.
         assert_eq!(shelf.put(4, "c", 91, "c", room), ["c"]);
         assert_eq!((shelf.count, shelf.memory), (2, 60));
+        // One that is not the largest holder makes room from the oldest; what it
+        // takes is never taken for nothing (decided before anything goes).
+        let mut three = Shelf::default();
+        three.put(1, "a", 30, "a1", room);
+        three.put(2, "a", 30, "a2", room);
+        three.put(3, "b", 35, "b", room);
+        assert_eq!(three.put(4, "c", 50, "c", room), ["a1", "a2"]);
+        assert_eq!(three.take(4, None).0, Some("c"));
         // Alone, a tenant makes room from its own.
         let mut alone = Shelf::default();
         alone.put(1, "a", 60, "a1", room);
