@@ -83,10 +83,14 @@ pub(super) fn translate(
 ) -> Result<Vec<String>, EngineError> {
     // APy reads HTML: plain text is escaped on the way in and unescaped on the way out.
     // A text that holds the asterisk's stand-in itself keeps its `*` as it is.
-    let shield = !texts.iter().any(|text| text.contains(ASTERISK_STAND_IN));
+    let shields: Vec<bool> = texts
+        .iter()
+        .map(|text| !text.contains(ASTERISK_STAND_IN))
+        .collect();
     let prepared: Vec<String> = texts
         .iter()
-        .map(|text| {
+        .zip(&shields)
+        .map(|(text, &shield)| {
             let text = if markup {
                 text.clone()
             } else {
@@ -99,7 +103,7 @@ pub(super) fn translate(
             }
         })
         .collect();
-    let mut finish = |out: &str| {
+    let mut finish = |out: &str, shield: bool| {
         let mut out = strip_apertium_marks(out, unknown);
         if shield {
             out = out.replace(ASTERISK_STAND_IN, "*");
@@ -110,7 +114,11 @@ pub(super) fn translate(
         let joined = one(e, s, t, &prepared.join(SEPARATOR))?;
         let parts: Vec<&str> = joined.split(SEPARATOR).collect();
         if parts.len() == prepared.len() {
-            return Ok(parts.into_iter().map(&mut finish).collect());
+            return Ok(parts
+                .into_iter()
+                .zip(&shields)
+                .map(|(part, &shield)| finish(part, shield))
+                .collect());
         }
         log::warn(&format!(
             "{}: {} of {} boundaries came back; translating the texts one by one",
@@ -121,7 +129,8 @@ pub(super) fn translate(
     }
     prepared
         .iter()
-        .map(|text| one(e, s, t, text).map(|out| finish(&out)))
+        .zip(&shields)
+        .map(|(text, &shield)| one(e, s, t, text).map(|out| finish(&out, shield)))
         .collect()
 }
 
