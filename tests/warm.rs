@@ -115,7 +115,7 @@ async fn an_instance_is_recycled_after_its_calls_a_trap_or_memory_growth() {
 async fn an_instance_is_recycled_after_a_timeout_a_refusal_or_an_output_refused() {
     let server = TestServer::start(&counters(
         "",
-        "limits = { timeout_ms = 300, max_output_bytes = 4096 }",
+        "limits = { timeout_ms = 1000, max_output_bytes = 4096 }",
     ))
     .await;
     let noted = counts(

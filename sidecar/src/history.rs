@@ -6,7 +6,8 @@
 //! - an **arrival** is the first `TICKET_CREATED` or `CUSTOMER_MESSAGE` of a
 //!   ticket the sidecar has not seen for [`TICKET_MEMORY`], in whichever order
 //!   they come (a conversation reopened after a long silence counts again, as
-//!   helpdesks count contacts);
+//!   helpdesks count contacts). Each replica remembers the tickets it saw: a
+//!   ticket whose creation and first message go to two replicas counts twice;
 //! - a **handled** conversation is a `TICKET_SOLVED` event whose attribute
 //!   [`HANDLE_TIME_ATTRIBUTE`] gives the agents' working seconds (helpdesks
 //!   report it, e.g. Zendesk's agent work time); without it, or beyond

@@ -178,12 +178,13 @@ mod tests {
     }
 
     /// Events the in-flight bound refuses take none of the per-second rate: once
-    /// the running one ends, the next is admitted within the rate.
+    /// the running one ends, the next is admitted within the burst. (Time only
+    /// adds tokens: the test holds however long it takes.)
     #[test]
     fn a_refused_event_takes_no_share_of_the_rate() {
         let quota = Quota {
             max_in_flight: 1,
-            events_per_second: 2,
+            events_per_second: 1,
             burst: 2,
         };
         let admission = Admission::new(quota, Replicas::default());
@@ -193,9 +194,6 @@ mod tests {
             assert_eq!(reason, "1 events in flight");
         }
         drop(running);
-        let next = admission.admit("acme").expect("the second of two a second");
-        drop(next);
-        let reason = refusal(admission.admit("acme"));
-        assert_eq!(reason, "2 events per second");
+        drop(admission.admit("acme").expect("the second of the burst"));
     }
 }
