@@ -313,14 +313,7 @@ impl<T> Shelf<T> {
     /// Removes the least recently used item.
     fn evict_oldest(&mut self) -> Option<T> {
         let (&stamp, &key) = self.by_age.iter().next()?;
-        let stack = self.by_key.get_mut(&key)?;
-        let at = stack.iter().position(|idle| idle.stamp == stamp)?;
-        let idle = stack.remove(at);
-        if stack.is_empty() {
-            self.by_key.remove(&key);
-        }
-        self.forget(&idle);
-        Some(idle.item)
+        self.remove(stamp, key)
     }
 
     /// Removes `tenant`'s least recently used item.
@@ -330,6 +323,11 @@ impl<T> Shelf<T> {
             let first = self.by_key.get(&key)?.first()?;
             (first.tenant.as_ref() == tenant).then_some((stamp, key))
         })?;
+        self.remove(stamp, key)
+    }
+
+    /// Removes the item of `key` last used at `stamp`.
+    fn remove(&mut self, stamp: u64, key: u64) -> Option<T> {
         let stack = self.by_key.get_mut(&key)?;
         let at = stack.iter().position(|idle| idle.stamp == stamp)?;
         let idle = stack.remove(at);
