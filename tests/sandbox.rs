@@ -349,16 +349,40 @@ async fn files_are_not_reachable() {
     );
 }
 
+/// A TCP or UDP bind and a name lookup are each refused and named in the outcome
+/// (wasmtime-wasi's own refusals of UDP and of lookups leave no trace, so neither
+/// would say `DENIED` nor end a warm instance).
 #[tokio::test]
 async fn sockets_are_denied() {
     let server = TestServer::start(&config()).await;
-    let response = run(&server, "plugin-socket-access", "sock-1").await;
-    assert_contained(
-        &response,
-        "plugin-socket-access",
-        Status::Denied,
-        "not granted",
-    );
+    let attempts = [
+        (
+            "tcp",
+            "network access to 0.0.0.0:8080 (tcpbind) is not granted",
+        ),
+        (
+            "udp",
+            "network access to 0.0.0.0:8080 (udpbind) is not granted",
+        ),
+        ("lookup", "name lookup of example.com is not granted"),
+    ];
+    for (text, refusal) in attempts {
+        // Twice: the second call meets whatever instance the first left.
+        for n in 0..2 {
+            let response = server
+                .client()
+                .await
+                .handle_event(request(customer_message(
+                    "plugin-socket-access",
+                    &format!("sock-{text}-{n}"),
+                    text,
+                )))
+                .await
+                .expect("the request itself succeeds")
+                .into_inner();
+            assert_contained(&response, "plugin-socket-access", Status::Denied, refusal);
+        }
+    }
 }
 
 #[tokio::test]

@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use wasmtime::component::ResourceTable;
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource, ResourceAny, ResourceTable};
+use wasmtime_wasi::p2::Network;
+use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode as SocketErrorCode;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
@@ -216,10 +219,12 @@ impl WasiView for CallState {
         let ctx = self.wasi.get_or_insert_with(|| {
             let mut builder = WasiCtxBuilder::new();
             // No `inherit_network`, no preopens, no env, no args: nothing is granted.
-            // A TCP socket may be created, but every bind and connect goes through the
-            // address check, which refuses it and records the attempt so the outcome
-            // can name it. Name lookup stays disabled.
-            builder.allow_tcp(true).allow_udp(false);
+            // A TCP or UDP socket may be created, but every bind, connect and
+            // datagram's address goes through the address check, which refuses it
+            // and records the attempt so that the outcome names it and the instance
+            // is not kept warm (WASI's own switch for UDP refuses without a trace).
+            // Name lookup is disabled and refused by [`link_refused_name_lookup`].
+            builder.allow_tcp(true).allow_udp(true);
             builder.socket_addr_check(move |addr, usage| {
                 denials.lock().record(&format!(
                     "network access to {addr} ({usage:?}) is not granted"
@@ -233,6 +238,35 @@ impl WasiView for CallState {
             table: &mut self.table,
         }
     }
+}
+
+/// WASI's name lookup as wasmtime-wasi links it, at the version it implements.
+const WASI_NAME_LOOKUP: &str = "wasi:sockets/ip-name-lookup@0.2.12";
+
+/// Links over WASI's `resolve-addresses` a function that refuses every lookup
+/// and records it. wasmtime-wasi refuses a disabled lookup without a trace, so a
+/// plugin's attempt would be neither named in its outcome (`DENIED`) nor end its
+/// warm instance, as every other refused capability does. A lookup would also
+/// send the name to a resolver: the network, which plugins reach only through
+/// `crossdesk:plugin/http`.
+pub(super) fn link_refused_name_lookup(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    let linked = linker.instance(WASI_NAME_LOOKUP).and_then(|mut lookup| {
+        lookup.func_wrap(
+            "resolve-addresses",
+            |mut store: StoreContextMut<'_, CallState>,
+             (_network, name): (Resource<Network>, String)| {
+                store.data_mut().deny(format!(
+                    "name lookup of {name} is not granted: plugins reach the network \
+                     through crossdesk:plugin/http"
+                ));
+                // The stream's type is private to wasmtime-wasi; an error has none.
+                Ok((Err::<ResourceAny, _>(SocketErrorCode::AccessDenied),))
+            },
+        )
+    });
+    linker.allow_shadowing(false);
+    linked
 }
 
 impl WasiHttpView for CallState {

@@ -1,7 +1,10 @@
-//! Tries to open a listening TCP socket through WASI: the host links WASI sockets
-//! but grants no network, so the bind is refused. It reports the refusal.
-//! (A connect is refused by the same check, but only when the guest waits for it
-//! with `finish-connect`, which needs the whole of `wasi:io`; bind answers at once.)
+//! Tries to reach the network through WASI: the host links WASI sockets but grants
+//! no network, so each attempt is refused. A message reading `udp` binds a UDP
+//! socket, one reading `lookup` asks for a name's addresses, any other binds a TCP
+//! socket. It reports the refusal as its error.
+//! (A connect is refused by the same check as a bind, but only when the guest waits
+//! for it with `finish-connect`, which needs the whole of `wasi:io`; bind answers
+//! at once.)
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError};
 
 #[allow(unsafe_code, unreachable_pub, clippy::all)]
@@ -9,29 +12,52 @@ mod wasi {
     wit_bindgen::generate!({ path: "wit", world: "probe", type_section_suffix: "socket-probe" });
 }
 
-use wasi::wasi::sockets::{instance_network, network, tcp_create_socket};
+use wasi::wasi::sockets::{
+    instance_network, ip_name_lookup, network, tcp_create_socket, udp_create_socket,
+};
 
 pub struct SocketAccess;
+
+/// Any address, port 8080.
+const LOCAL: network::IpSocketAddress =
+    network::IpSocketAddress::Ipv4(network::Ipv4SocketAddress {
+        port: 8080,
+        address: (0, 0, 0, 0),
+    });
 
 impl Plugin for SocketAccess {
     fn manifest() -> Manifest {
         Manifest::new("socket-access", "0.1.0").handles(EventKind::CustomerMessage)
     }
 
-    fn handle(_event: Event) -> Result<Vec<Action>, PluginError> {
+    fn handle(event: Event) -> Result<Vec<Action>, PluginError> {
         let net = instance_network::instance_network();
-        let socket = tcp_create_socket::create_tcp_socket(network::IpAddressFamily::Ipv4)
-            .map_err(|e| PluginError::new(format!("create-tcp-socket refused: {e:?}")))?;
-        let local = network::IpSocketAddress::Ipv4(network::Ipv4SocketAddress {
-            port: 8080,
-            address: (0, 0, 0, 0),
-        });
-        socket
-            .start_bind(&net, local)
-            .map_err(|e| PluginError::new(format!("bind refused: {e:?}")))?;
-        Ok(vec![Action::InternalNote(
-            "bound a TCP socket on port 8080".into(),
-        )])
+        let refused =
+            |what: &str, e: network::ErrorCode| PluginError::new(format!("{what} refused: {e:?}"));
+        let done = match event.text.as_str() {
+            "udp" => {
+                let socket = udp_create_socket::create_udp_socket(network::IpAddressFamily::Ipv4)
+                    .map_err(|e| refused("create-udp-socket", e))?;
+                socket
+                    .start_bind(&net, LOCAL)
+                    .map_err(|e| refused("udp bind", e))?;
+                "bound a UDP socket on port 8080"
+            }
+            "lookup" => {
+                ip_name_lookup::resolve_addresses(&net, "example.com")
+                    .map_err(|e| refused("name lookup", e))?;
+                "looked up example.com"
+            }
+            _ => {
+                let socket = tcp_create_socket::create_tcp_socket(network::IpAddressFamily::Ipv4)
+                    .map_err(|e| refused("create-tcp-socket", e))?;
+                socket
+                    .start_bind(&net, LOCAL)
+                    .map_err(|e| refused("tcp bind", e))?;
+                "bound a TCP socket on port 8080"
+            }
+        };
+        Ok(vec![Action::InternalNote(done.into())])
     }
 }
 
