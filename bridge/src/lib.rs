@@ -35,6 +35,7 @@ pub mod mapped;
 pub mod marker;
 mod metrics;
 pub mod queue;
+mod recent;
 mod replay;
 mod rest;
 pub mod types;
@@ -58,6 +59,8 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use tokio::sync::Notify;
+
+use recent::Recent;
 
 use crossdesk_proto::{json, pb};
 use endpoint::{Endpoint, env_secret};
@@ -105,8 +108,10 @@ struct Bridge {
     sidecar_token: Option<SecretString>,
     /// Helpdesk API reads by endpoint and path ([`rest::lookup_cache`]).
     lookups: moka::future::Cache<(String, String), rest::Lookup>,
-    /// What `/readyz` last found, and when.
-    readiness: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
+    /// What `/readyz` last found.
+    readiness: Recent<bool>,
+    /// What `/metrics` last found (`None`: the queue could not be read).
+    queue_stats: Recent<Option<queue::QueueStats>>,
 }
 
 /// Runs the bridge until `shutdown` completes: the webhook listener on `listener`
@@ -131,7 +136,8 @@ pub async fn run(
         http: prepared.http,
         sidecar: prepared.sidecar,
         sidecar_token: prepared.sidecar_token,
-        readiness: std::sync::Mutex::new(None),
+        readiness: Recent::new(PROBE_KEPT),
+        queue_stats: Recent::new(PROBE_KEPT),
     });
     let mut tasks: Vec<_> = (0..bridge.config.queue.workers)
         .map(|index| {
@@ -425,35 +431,51 @@ fn sized(job: &types::Job) -> Result<(), Rejection> {
         .map_err(|e| Rejection::BadPayload(format!("the mapped event: {e}")))
 }
 
-/// `GET /metrics`: the queue's figures for Prometheus.
+/// How long `/readyz` and `/metrics` answer what they last found: they are on the
+/// listener that faces the helpdesk (and anyone), so asking them often costs no
+/// more than a query a second each ([`Recent`]).
+const PROBE_KEPT: Duration = Duration::from_secs(1);
+/// How long a probe waits for the queue's answer.
+const PROBE_WAIT: Duration = Duration::from_secs(2);
+
+/// `GET /metrics`: the queue's figures for Prometheus, at most [`PROBE_KEPT`] old.
 async fn metrics(
     State(bridge): State<Arc<Bridge>>,
 ) -> (StatusCode, [(&'static str, &'static str); 1], String) {
     const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    match bridge.queue.stats(queue::now_ms()).await {
-        Ok(stats) => (
+    let stats = bridge
+        .queue_stats
+        .get(|_| async {
+            match tokio::time::timeout(PROBE_WAIT, bridge.queue.stats(queue::now_ms())).await {
+                Ok(Ok(stats)) => Some(stats),
+                // The listener faces the helpdesk: the cause goes to the log only.
+                Ok(Err(e)) => {
+                    tracing::error!("metrics: the queue cannot be read: {e}");
+                    None
+                }
+                Err(_) => {
+                    tracing::error!(
+                        "metrics: the queue did not answer within {} s",
+                        PROBE_WAIT.as_secs()
+                    );
+                    None
+                }
+            }
+        })
+        .await;
+    match stats {
+        Some(stats) => (
             StatusCode::OK,
             [("content-type", OPENMETRICS)],
             metrics::render(stats),
         ),
-        // The listener faces the helpdesk: the cause goes to the log only.
-        Err(e) => {
-            tracing::error!("metrics: the queue cannot be read: {e}");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [("content-type", "text/plain; charset=utf-8")],
-                "the queue cannot be read\n".to_owned(),
-            )
-        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [("content-type", "text/plain; charset=utf-8")],
+            "the queue cannot be read\n".to_owned(),
+        ),
     }
 }
-
-/// How long `/readyz` answers what it last found: the probe is on the listener
-/// that faces the helpdesk (and anyone), so asking it often costs no more than
-/// a query a second.
-const READINESS_KEPT: Duration = Duration::from_secs(1);
-/// How long `/readyz` waits for the queue's answer.
-const READINESS_WAIT: Duration = Duration::from_secs(2);
 
 /// Readiness: whether a webhook can be queued now. `/healthz` says only that the
 /// process serves HTTP (a liveness probe: restarting the bridge mends no queue).
@@ -461,18 +483,12 @@ const READINESS_WAIT: Duration = Duration::from_secs(2);
 /// replica says so, whichever backend: the helpdesk's retries then go to replicas
 /// that can queue them, if any. Logged when it changes, not at every probe.
 async fn ready(State(bridge): State<Arc<Bridge>>) -> (StatusCode, &'static str) {
-    let last = *bridge.readiness.lock().unwrap_or_else(|e| e.into_inner());
-    let ready = match last {
-        Some((at, ready)) if at.elapsed() < READINESS_KEPT => ready,
-        _ => {
-            let answer = tokio::time::timeout(READINESS_WAIT, bridge.queue.next_wait_ms()).await;
+    let queue = &bridge.queue;
+    let ready = bridge
+        .readiness
+        .get(|was| async move {
+            let answer = tokio::time::timeout(PROBE_WAIT, queue.next_wait_ms()).await;
             let ready = matches!(answer, Ok(Ok(_)));
-            let was = bridge
-                .readiness
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .replace((std::time::Instant::now(), ready))
-                .map(|(_, ready)| ready);
             if was != Some(ready) {
                 // The listener faces the helpdesk: the cause goes to the log only.
                 match answer {
@@ -481,13 +497,13 @@ async fn ready(State(bridge): State<Arc<Bridge>>) -> (StatusCode, &'static str) 
                     Ok(Err(e)) => tracing::warn!("not ready: the queue cannot be read: {e}"),
                     Err(_) => tracing::warn!(
                         "not ready: the queue did not answer within {} s",
-                        READINESS_WAIT.as_secs()
+                        PROBE_WAIT.as_secs()
                     ),
                 }
             }
             ready
-        }
-    };
+        })
+        .await;
     match ready {
         true => (StatusCode::OK, "ready\n"),
         false => (

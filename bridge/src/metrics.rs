@@ -1,5 +1,5 @@
 //! What the bridge tells Prometheus (`GET /metrics` on its listener, OpenMetrics
-//! text): its queue as the database has it at the scrape, so the figures survive
+//! text): its queue as the database has it (read at most once a second, `recent`), so the figures survive
 //! restarts and are the same whoever asks.
 
 use prometheus_client::encoding::EncodeLabelSet;
