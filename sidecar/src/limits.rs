@@ -55,7 +55,7 @@ pub struct Quota {
     pub max_in_flight: u32,
     /// Sustained events per second accepted from the tenant.
     pub events_per_second: u32,
-    /// Events accepted at once above the sustained rate.
+    /// Most events accepted at once: the size of the bucket the rate refills.
     pub burst: u32,
 }
 
