@@ -1,10 +1,12 @@
 //! The event API end to end: the real sidecar on loopback, a tonic client, plugins
 //! built from source.
 
+use std::time::Duration;
+
 use crossdesk_integration_tests::*;
 use futures::StreamExt;
 use pb::plugin_outcome::Status;
-use tonic::Code;
+use tonic::{Code, Request};
 
 fn config() -> String {
     install(&["plugin-tagger", "plugin-noop", "plugin-kv-counter"])
@@ -367,10 +369,9 @@ async fn stream_returns_one_result_per_event_in_arrival_order() {
     }
 }
 
-/// The server's deadline ends each event of a stream as it ends a unary request:
-/// a stream's events hold their claims and their customers' turns no longer.
-#[tokio::test]
-async fn each_event_of_a_stream_has_the_request_deadline() {
+/// A looping plugin ("slow") and a harmless one ("acme"), under a request
+/// deadline of 400 ms.
+fn deadline_config() -> String {
     let mut config = install(&["plugin-tagger", "plugin-infinite-loop"]);
     config.push_str(
         r#"
@@ -391,7 +392,71 @@ id = "acme"
 name = "plugin-tagger"
 "#,
     );
-    let server = TestServer::start(&config).await;
+    config
+}
+
+/// A unary event past a deadline gets DEADLINE_EXCEEDED, as the gRPC protocol
+/// says, whichever deadline came first: the server's, or the caller's
+/// `grpc-timeout` (tonic's own timer would answer CANCELLED).
+#[tokio::test]
+async fn a_unary_event_past_either_deadline_gets_deadline_exceeded() {
+    let server = TestServer::start(&deadline_config()).await;
+    let mut client = server.client().await;
+    let cases = [
+        (None, "request_timeout_ms"),
+        (
+            Some(Duration::from_millis(250)),
+            "deadline of 250 ms (grpc-timeout)",
+        ),
+        (Some(Duration::from_secs(10)), "request_timeout_ms"),
+    ];
+    for (n, (timeout, needle)) in cases.into_iter().enumerate() {
+        let mut asked = Request::new(request(customer_message(
+            "slow",
+            &format!("unary-deadline-{n}"),
+            "hello",
+        )));
+        if let Some(timeout) = timeout {
+            asked.set_timeout(timeout);
+        }
+        let status = client
+            .handle_event(asked)
+            .await
+            .expect_err("the looping plugin's event cannot finish");
+        assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+        assert!(status.message().contains(needle), "{needle}: {status:?}");
+    }
+    // The caller's deadline bounds each event of its stream, too.
+    let events = [("slow", "stream-deadline-1"), ("acme", "stream-deadline-2")]
+        .map(|(tenant, id)| request(customer_message(tenant, id, "hello")));
+    let mut asked = Request::new(tokio_stream::iter(events));
+    asked.set_timeout(Duration::from_millis(250));
+    let results: Vec<pb::StreamEventsResponse> = client
+        .stream_events(asked)
+        .await
+        .expect("stream opens")
+        .into_inner()
+        .map(|r| r.expect("stream item"))
+        .collect()
+        .await;
+    match &results[0].result {
+        Some(pb::stream_events_response::Result::Error(e)) => {
+            assert_eq!(e.code, Code::DeadlineExceeded as i32, "{e:?}");
+            assert!(e.message.contains("(grpc-timeout)"), "{e:?}");
+        }
+        other => panic!("the looping plugin's event ran past the deadline: {other:?}"),
+    }
+    assert!(matches!(
+        &results[1].result,
+        Some(pb::stream_events_response::Result::Response(_))
+    ));
+}
+
+/// The server's deadline ends each event of a stream as it ends a unary request:
+/// a stream's events hold their claims and their customers' turns no longer.
+#[tokio::test]
+async fn each_event_of_a_stream_has_the_request_deadline() {
+    let server = TestServer::start(&deadline_config()).await;
     let requests = [("slow", "deadline-1"), ("acme", "deadline-2")]
         .map(|(tenant, id)| request(customer_message(tenant, id, "hello")));
     let results: Vec<pb::StreamEventsResponse> = server

@@ -25,6 +25,9 @@ pub enum PipelineError {
     /// The event did not finish within `server.request_timeout_ms`.
     #[error("the event did not finish within {} ms (server.request_timeout_ms)", .0.as_millis())]
     DeadlineExceeded(Duration),
+    /// The event did not finish before the caller's deadline (its `grpc-timeout`).
+    #[error("the event did not finish within the caller's deadline of {} ms (grpc-timeout)", .0.as_millis())]
+    CallerDeadlineExceeded(Duration),
     #[error("tenant '{tenant}' is over its quota ({reason}); retry in {} ms", retry_after.as_millis())]
     OverQuota {
         tenant: String,

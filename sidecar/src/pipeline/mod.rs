@@ -74,6 +74,14 @@ const SHUTDOWN_WRITE_WAIT: Duration = Duration::from_secs(3);
 /// Admin tool calls that may run at once, all tenants together.
 const MAX_TOOL_CALLS: usize = 2;
 
+/// When the caller of an event stops waiting (from its `grpc-timeout`, `api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerDeadline {
+    pub at: tokio::time::Instant,
+    /// The timeout the caller asked for, which the error names.
+    pub timeout: Duration,
+}
+
 /// The assembled sidecar: runtime, plugins, tenants, caches.
 pub struct Sidecar {
     runtime: Arc<Runtime>,
@@ -360,14 +368,39 @@ impl Sidecar {
     /// Handles one event: validates it, answers a redelivery from memory, or runs the
     /// tenant's pipeline.
     pub async fn handle(&self, event: pb::Event) -> Result<pb::HandleEventResponse, PipelineError> {
+        self.handle_until(event, None).await
+    }
+
+    /// [`Sidecar::handle`], ended by the caller's deadline when it comes before
+    /// the server's own (`server.request_timeout_ms`).
+    pub async fn handle_until(
+        &self,
+        event: pb::Event,
+        caller: Option<CallerDeadline>,
+    ) -> Result<pb::HandleEventResponse, PipelineError> {
         use crate::metrics::EventOutcome;
         let tenant = event.tenant_id.clone();
         let kind = crate::metrics::kind_label(event.kind());
-        // The gRPC server's own deadline ends a unary request, not each event of
-        // a stream: this one ends every event, however it came.
-        let result = tokio::time::timeout(self.request_timeout, self.handle_counted(event))
+        // The gRPC server's deadline is a backstop (`api`): this one ends every
+        // event, of a stream too, and answers DEADLINE_EXCEEDED.
+        let caller_left = caller.map(|caller| {
+            let left = caller
+                .at
+                .saturating_duration_since(tokio::time::Instant::now());
+            (left, caller.timeout)
+        });
+        let (limit, exceeded) = match caller_left {
+            Some((left, asked)) if left < self.request_timeout => {
+                (left, PipelineError::CallerDeadlineExceeded(asked))
+            }
+            _ => (
+                self.request_timeout,
+                PipelineError::DeadlineExceeded(self.request_timeout),
+            ),
+        };
+        let result = tokio::time::timeout(limit, self.handle_counted(event))
             .await
-            .unwrap_or(Err(PipelineError::DeadlineExceeded(self.request_timeout)));
+            .unwrap_or(Err(exceeded));
         let outcome = match &result {
             Ok(response) if response.replayed => EventOutcome::replayed,
             Ok(_) => EventOutcome::ok,
@@ -378,7 +411,9 @@ impl Sidecar {
             Err(PipelineError::FailClosed { .. }) => EventOutcome::fail_closed,
             Err(PipelineError::OverQuota { .. }) => EventOutcome::over_quota,
             Err(PipelineError::Unavailable(_)) => EventOutcome::unavailable,
-            Err(PipelineError::DeadlineExceeded(_)) => EventOutcome::deadline_exceeded,
+            Err(PipelineError::DeadlineExceeded(_) | PipelineError::CallerDeadlineExceeded(_)) => {
+                EventOutcome::deadline_exceeded
+            }
         };
         // An unknown tenant's id is whatever the caller sent: not a label.
         let tenant = match outcome {

@@ -1,5 +1,8 @@
 //! The gRPC edge: `crossdesk.v1.EventService`, standard health checking and server
-//! reflection, and the tower stack in front of them, all assembled in [`serve`].
+//! reflection, and the tower stack in front of them, all assembled in [`serve`];
+//! `deadline` reads the caller's deadline.
+
+mod deadline;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -14,7 +17,7 @@ use crate::pb;
 use crate::pb::event_service_server::{EventService, EventServiceServer};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::pipeline::{PipelineError, Sidecar};
+use crate::pipeline::{CallerDeadline, PipelineError, Sidecar};
 
 impl From<PipelineError> for Status {
     fn from(error: PipelineError) -> Status {
@@ -24,7 +27,9 @@ impl From<PipelineError> for Status {
             PipelineError::UnknownTenant(_) => Status::not_found(message),
             PipelineError::Suspended(_) => Status::failed_precondition(message),
             PipelineError::EventIdReused(_) => Status::already_exists(message),
-            PipelineError::DeadlineExceeded(_) => Status::deadline_exceeded(message),
+            PipelineError::DeadlineExceeded(_) | PipelineError::CallerDeadlineExceeded(_) => {
+                Status::deadline_exceeded(message)
+            }
             PipelineError::FailClosed { .. } | PipelineError::Unavailable(_) => {
                 Status::unavailable(message)
             }
@@ -73,11 +78,16 @@ impl EventService for EventApi {
             .callers()
             .identify(request.metadata())?
             .cloned();
+        let deadline = request.extensions().get::<CallerDeadline>().copied();
         let event = required_event(request.into_inner())?;
         if let Some(caller) = &caller {
             caller.authorize(&event.tenant_id)?;
         }
-        let result = self.sidecar.handle(event).await.map_err(Status::from);
+        let result = self
+            .sidecar
+            .handle_until(event, deadline)
+            .await
+            .map_err(Status::from);
         Ok(Response::new(answered(result)?))
     }
 
@@ -90,6 +100,9 @@ impl EventService for EventApi {
         let sidecar = self.sidecar.clone();
         // The stream's caller is known once; each event is checked against it.
         let caller = sidecar.callers().identify(request.metadata())?.cloned();
+        // The call's deadline bounds each of its events (tonic's own ends with
+        // this function's answer, the stream's start).
+        let deadline = request.extensions().get::<CallerDeadline>().copied();
         // `buffered` runs up to `stream_concurrency` events at once and yields their
         // results in arrival order; it stops reading the client's stream while that
         // many are pending, which is the backpressure HTTP/2 flow control passes on.
@@ -108,7 +121,10 @@ impl EventService for EventApi {
                     let result = match required_event(request) {
                         Ok(event) => match caller.as_ref().map(|c| c.authorize(&event.tenant_id)) {
                             Some(Err(refused)) => Err(refused),
-                            _ => sidecar.handle(event).await.map_err(Status::from),
+                            _ => sidecar
+                                .handle_until(event, deadline)
+                                .await
+                                .map_err(Status::from),
                         },
                         Err(e) => Err(Status::from(e)),
                     };
@@ -211,6 +227,10 @@ fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     let _ = span.set_parent(parent);
 }
 
+/// How much longer than `server.request_timeout_ms` tonic lets a request run:
+/// long enough for the pipeline's timer, which starts later, to end it first.
+const BACKSTOP: Duration = Duration::from_secs(1);
+
 /// Serves the event API, health and reflection on `listener` until `shutdown`
 /// completes, then drains in-flight requests.
 pub async fn serve(
@@ -257,8 +277,13 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         // One connection cannot occupy the whole process.
         .concurrency_limit_per_connection(settings.concurrency_per_connection)
-        // No request, all plugins included, runs forever.
-        .timeout(Duration::from_millis(settings.request_timeout_ms))
+        // No request, all plugins included, runs forever. A backstop: an event
+        // ends by the pipeline's own timer first (at `request_timeout_ms`, or at
+        // the caller's `grpc-timeout`, stamped by `deadline`), which answers
+        // DEADLINE_EXCEEDED where tonic's would answer CANCELLED.
+        .timeout(Duration::from_millis(settings.request_timeout_ms).saturating_add(BACKSTOP))
+        // Before tonic starts its timer for the caller's deadline.
+        .layer(tonic::service::InterceptorLayer::new(deadline::stamp))
         .trace_fn(|request| {
             let span = tracing::info_span!("grpc", path = %request.uri().path());
             continue_trace(&span, request.headers());
