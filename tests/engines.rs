@@ -280,6 +280,53 @@ async fn a_reply_is_written_in_the_customers_own_standard() {
     }
 }
 
+/// A customer in Taiwan with no locale, whose ticket is in Chinese: the reply is
+/// asked of the engine in Traditional Chinese, the standard of the country (the
+/// tone plugin greets them as the Taiwan profile does).
+#[tokio::test]
+async fn without_a_locale_the_customers_country_decides_the_standard() {
+    const CUSTOMER: &str = "您好，我的訂單到現在還沒有收到，請問什麼時候會寄出？";
+    let sim = CloudEngine::start(
+        Protocol::DeepL,
+        &[
+            (
+                CUSTOMER,
+                "Hello, my order has still not arrived; when will it ship?",
+            ),
+            (REPLY, "您的訂單今天已寄出。"),
+        ],
+    )
+    .await;
+    let server = TestServer::start(&config(
+        &[("deepl", sim.url())],
+        &[&sim],
+        "timeout_ms = 10000",
+    ))
+    .await;
+    let in_taiwan = |kind, id, text| {
+        let mut event = event(kind, id, text, "");
+        event.ticket_id = "T-taipei".into();
+        if let Some(customer) = event.customer.as_mut() {
+            customer.country = "TW".into();
+        }
+        event
+    };
+    for (kind, id, text) in [
+        (pb::EventKind::CustomerMessage, "tw-1", CUSTOMER),
+        (pb::EventKind::AgentReplyDrafted, "tw-2", REPLY),
+    ] {
+        let response = server.handle(in_taiwan(kind, id, text)).await;
+        assert_eq!(
+            outcome(&response, "translation").status(),
+            Status::Ok,
+            "{response:#?}"
+        );
+    }
+    let last = sim.requests().into_iter().last().expect("a request");
+    assert_eq!(last.body["text"][0], REPLY, "{last:?}");
+    assert_eq!(last.body["target_lang"], "ZH-HANT", "{last:?}");
+}
+
 /// A team in Shenzhen: the agents work in Chinese, the customers write Spanish
 /// and Japanese, through a cloud engine.
 #[tokio::test]

@@ -193,9 +193,9 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     if src == tgt {
         return Ok(Vec::new());
     }
-    let customer_locale = event.customer.as_ref().and_then(|c| c.locale.as_deref());
-    let formality = settings.formality_for(customer_locale);
-    let variant = customer_locale.and_then(Variant::of_locale);
+    let reader = reader_locale(event, &tgt);
+    let formality = settings.formality_for(reader.as_deref());
+    let variant = reader.as_deref().and_then(Variant::of_locale);
     let translated = match translate(&settings, &event.text, &src, &tgt, formality, variant) {
         Ok(translated) => translated,
         Err(Untranslated::NoRoute(reason)) => {
@@ -218,6 +218,20 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
         Action::ReplaceDraft(translated.text),
         Action::InternalNote(note),
     ])
+}
+
+/// The locale a reply in `tgt` is written for: the customer's own, else `tgt` in
+/// the customer's country (`zh` in `TW`: `zh-TW`). The tone plugin chooses its
+/// profile the same way, so that the script and the register asked of the engine
+/// are those of the greeting and pronouns it writes.
+fn reader_locale(event: &Event, tgt: &str) -> Option<String> {
+    let customer = event.customer.as_ref()?;
+    if let Some(locale) = customer.locale.as_deref().filter(|l| !l.trim().is_empty()) {
+        return Some(locale.to_owned());
+    }
+    let country = customer.country.as_deref()?.trim();
+    (country.len() == 2 && country.bytes().all(|b| b.is_ascii_alphabetic()))
+        .then(|| format!("{tgt}-{}", country.to_ascii_uppercase()))
 }
 
 /// A non-blank attribute.
