@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource, ResourceAny, ResourceTable};
 use wasmtime_wasi::p2::Network;
-use wasmtime_wasi::p2::bindings::sockets::network::ErrorCode as SocketErrorCode;
+use wasmtime_wasi::p2::bindings::sockets::network::{
+    ErrorCode as SocketErrorCode, IpAddressFamily,
+};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
@@ -29,6 +29,11 @@ pub(crate) const MAX_KV_KEY: usize = 512;
 pub(crate) const MAX_KV_VALUE: usize = 1 << 20;
 /// Most keys one `list-keys` call returns.
 const MAX_KV_LIST: usize = 10_000;
+/// Host resources (streams, pollables, requests, WASI handles) one instance may
+/// hold at once. wasmtime's default, a million, would let a guest that creates
+/// them in a loop hold tens of megabytes of the host's memory, outside its own
+/// limit, in every call it runs at once.
+const MAX_HOST_RESOURCES: usize = 10_000;
 /// Longest log line forwarded, in bytes; longer ones are cut.
 const MAX_LOG_LINE: usize = 4096;
 
@@ -43,8 +48,6 @@ pub(crate) struct CallState {
     logs_emitted: u32,
     /// Built on first use: most plugins never touch WASI.
     wasi: Option<WasiCtx>,
-    /// Socket uses WASI refused; shared with the WASI context's address check.
-    wasi_denials: Option<Arc<Mutex<Refusals>>>,
     /// `wasi:http` is linked only so that components importing it (JavaScript ones
     /// do, even when they never send a request) load; every request is refused.
     /// Plugins reach the network through `crossdesk:plugin/http`.
@@ -80,10 +83,13 @@ impl CallState {
             denials: Refusals::default(),
             logs_emitted: 0,
             wasi: None,
-            wasi_denials: None,
             wasi_http: WasiHttpCtx::new(),
             wasi_http_refusals: RefuseWasiHttp::default(),
-            table: ResourceTable::new(),
+            table: {
+                let mut table = ResourceTable::new();
+                table.set_max_capacity(MAX_HOST_RESOURCES);
+                table
+            },
             calls_left: 0,
             born_memory: 0,
             metrics,
@@ -101,9 +107,6 @@ impl CallState {
         self.limiter.budget_refused = None;
         self.denials.clear();
         self.logs_emitted = 0;
-        if let Some(denials) = &self.wasi_denials {
-            denials.lock().clear();
-        }
         self.wasi_http_refusals.denials.clear();
     }
 
@@ -128,12 +131,9 @@ impl CallState {
         what
     }
 
-    /// The call's first refusals, WASI's included.
+    /// The call's first refusals, `wasi:http`'s included.
     pub(super) fn all_denials(&self) -> Vec<String> {
         let mut all: Vec<String> = self.denials.iter().cloned().collect();
-        if let Some(wasi) = &self.wasi_denials {
-            all.extend(wasi.lock().iter().cloned());
-        }
         all.extend(self.wasi_http_refusals.denials.iter().cloned());
         all
     }
@@ -215,23 +215,14 @@ impl wasmtime::ResourceLimiter for CallLimiter {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        let denials = self.wasi_denials.get_or_insert_with(Arc::default).clone();
         let ctx = self.wasi.get_or_insert_with(|| {
-            let mut builder = WasiCtxBuilder::new();
-            // No `inherit_network`, no preopens, no env, no args: nothing is granted.
-            // A TCP or UDP socket may be created, but every bind, connect and
-            // datagram's address goes through the address check, which refuses it
-            // and records the attempt so that the outcome names it and the instance
-            // is not kept warm (WASI's own switch for UDP refuses without a trace).
-            // Name lookup is disabled and refused by [`link_refused_name_lookup`].
-            builder.allow_tcp(true).allow_udp(true);
-            builder.socket_addr_check(move |addr, usage| {
-                denials.lock().record(&format!(
-                    "network access to {addr} ({usage:?}) is not granted"
-                ));
-                Box::pin(async { false })
-            });
-            builder.build()
+            // No `inherit_network`, no preopens, no env, no args: nothing is
+            // granted. Sockets are refused at their creation, and name lookups, by
+            // [`link_refused_sockets`].
+            WasiCtxBuilder::new()
+                .allow_tcp(false)
+                .allow_udp(false)
+                .build()
         });
         WasiCtxView {
             ctx,
@@ -240,31 +231,56 @@ impl WasiView for CallState {
     }
 }
 
-/// WASI's name lookup as wasmtime-wasi links it, at the version it implements.
-const WASI_NAME_LOOKUP: &str = "wasi:sockets/ip-name-lookup@0.2.12";
+/// The version of WASI's sockets wasmtime-wasi links (components importing any
+/// 0.2.x reach it).
+const WASI_SOCKETS: &str = "0.2.12";
 
-/// Links over WASI's `resolve-addresses` a function that refuses every lookup
-/// and records it. wasmtime-wasi refuses a disabled lookup without a trace, so a
+/// Links over WASI's socket creation and name lookup functions that refuse every
+/// call and record it. wasmtime-wasi refuses a disabled one without a trace, so a
 /// plugin's attempt would be neither named in its outcome (`DENIED`) nor end its
-/// warm instance, as every other refused capability does. A lookup would also
-/// send the name to a resolver: the network, which plugins reach only through
+/// warm instance, as every other refused capability does; and a socket it did
+/// create would be an open file of the host's, refused only at its bind or
+/// connect, as many as the plugin liked. Plugins reach the network through
 /// `crossdesk:plugin/http`.
-pub(super) fn link_refused_name_lookup(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+pub(super) fn link_refused_sockets(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    fn refuse(
+        mut store: StoreContextMut<'_, CallState>,
+        what: String,
+    ) -> (Result<ResourceAny, SocketErrorCode>,) {
+        store.data_mut().deny(format!(
+            "{what} is not granted: plugins reach the network through crossdesk:plugin/http"
+        ));
+        // The resource types are private to wasmtime-wasi; an error has none.
+        (Err(SocketErrorCode::AccessDenied),)
+    }
     linker.allow_shadowing(true);
-    let linked = linker.instance(WASI_NAME_LOOKUP).and_then(|mut lookup| {
-        lookup.func_wrap(
-            "resolve-addresses",
-            |mut store: StoreContextMut<'_, CallState>,
-             (_network, name): (Resource<Network>, String)| {
-                store.data_mut().deny(format!(
-                    "name lookup of {name} is not granted: plugins reach the network \
-                     through crossdesk:plugin/http"
-                ));
-                // The stream's type is private to wasmtime-wasi; an error has none.
-                Ok((Err::<ResourceAny, _>(SocketErrorCode::AccessDenied),))
-            },
-        )
-    });
+    let linked = (|| {
+        linker
+            .instance(&format!("wasi:sockets/tcp-create-socket@{WASI_SOCKETS}"))?
+            .func_wrap(
+                "create-tcp-socket",
+                |store, (_family,): (IpAddressFamily,)| {
+                    Ok(refuse(store, "creating a TCP socket".into()))
+                },
+            )?;
+        linker
+            .instance(&format!("wasi:sockets/udp-create-socket@{WASI_SOCKETS}"))?
+            .func_wrap(
+                "create-udp-socket",
+                |store, (_family,): (IpAddressFamily,)| {
+                    Ok(refuse(store, "creating a UDP socket".into()))
+                },
+            )?;
+        linker
+            .instance(&format!("wasi:sockets/ip-name-lookup@{WASI_SOCKETS}"))?
+            .func_wrap(
+                "resolve-addresses",
+                |store, (_network, name): (Resource<Network>, String)| {
+                    Ok(refuse(store, format!("name lookup of {name}")))
+                },
+            )?;
+        Ok(())
+    })();
     linker.allow_shadowing(false);
     linked
 }

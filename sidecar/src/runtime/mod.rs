@@ -420,7 +420,7 @@ impl Runtime {
         // WASI p2 with nothing granted, so components from other toolchains link.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError(format!("{e:#}")))?;
-        host::link_refused_name_lookup(&mut linker).map_err(|e| RuntimeError(format!("{e:#}")))?;
+        host::link_refused_sockets(&mut linker).map_err(|e| RuntimeError(format!("{e:#}")))?;
         // wasi:http too, refusing every request: JavaScript components import it.
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError(format!("{e:#}")))?;

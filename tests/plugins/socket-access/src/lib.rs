@@ -1,10 +1,8 @@
 //! Tries to reach the network through WASI: the host links WASI sockets but grants
-//! no network, so each attempt is refused. A message reading `udp` binds a UDP
-//! socket, one reading `lookup` asks for a name's addresses, any other binds a TCP
-//! socket. It reports the refusal as its error.
-//! (A connect is refused by the same check as a bind, but only when the guest waits
-//! for it with `finish-connect`, which needs the whole of `wasi:io`; bind answers
-//! at once.)
+//! no network, so each attempt is refused. A message reading `udp` opens and binds
+//! a UDP socket, one reading `lookup` asks for a name's addresses, any other opens
+//! and binds a TCP socket. It reports the refusal as its error. One reading `hoard`
+//! keeps asking for network handles, each a resource of the host's, without end.
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError};
 
 #[allow(unsafe_code, unreachable_pub, clippy::all)]
@@ -42,6 +40,12 @@ impl Plugin for SocketAccess {
                     .start_bind(&net, LOCAL)
                     .map_err(|e| refused("udp bind", e))?;
                 "bound a UDP socket on port 8080"
+            }
+            "hoard" => {
+                let mut held = Vec::new();
+                loop {
+                    held.push(instance_network::instance_network());
+                }
             }
             "lookup" => {
                 ip_name_lookup::resolve_addresses(&net, "example.com")
