@@ -447,13 +447,13 @@ impl Runtime {
                         // on a thread of their own: dropping one resets its pool
                         // slot, and every call's deadline and yield waits on the
                         // next tick. (Should that thread not start, here.)
-                        if tick.is_multiple_of(1000) {
-                            let expired = warm.sweep();
-                            if !expired.is_empty() {
-                                let _ = std::thread::Builder::new()
-                                    .name("crossdesk-sweep".into())
-                                    .spawn(move || drop(expired));
-                            }
+                        if tick.is_multiple_of(1000)
+                            && let Some(expired) = warm.sweep()
+                            && !expired.items().is_empty()
+                        {
+                            let _ = std::thread::Builder::new()
+                                .name("crossdesk-sweep".into())
+                                .spawn(move || drop(expired));
                         }
                     }
                 })

@@ -16,7 +16,7 @@
 //! process-wide [`MemoryBudget`](super::budget::MemoryBudget); waiting instances have a smaller share of their own.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -164,6 +164,8 @@ pub(crate) struct Shelf<T> {
     count: usize,
     memory: usize,
     stamp: u64,
+    /// Items retired or expired and not yet dropped ([`Leaving`]).
+    leaving: Arc<AtomicUsize>,
 }
 
 impl<T> Default for Shelf<T> {
@@ -175,7 +177,45 @@ impl<T> Default for Shelf<T> {
             count: 0,
             memory: 0,
             stamp: 0,
+            leaving: Arc::default(),
         }
+    }
+}
+
+/// Items taken off the shelf to be dropped outside its lock. Until they are, they
+/// keep their places on it: an instance holds its pool slot until its store is
+/// dropped, and the pool has a slot for every call and every waiting instance,
+/// no more, so a new instance kept meanwhile would leave a call without one.
+pub(crate) struct Leaving<T> {
+    items: Vec<T>,
+    count: Arc<AtomicUsize>,
+}
+
+impl<T> Leaving<T> {
+    fn new(items: Vec<T>, count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(items.len(), Ordering::Relaxed);
+        Self {
+            items,
+            count: count.clone(),
+        }
+    }
+
+    pub(crate) fn items(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T> Drop for Leaving<T> {
+    fn drop(&mut self) {
+        /// Gives the places back even if dropping an item panics.
+        struct GiveBack<'a>(&'a AtomicUsize, usize);
+        impl Drop for GiveBack<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(self.1, Ordering::Relaxed);
+            }
+        }
+        let _give_back = GiveBack(&self.count, self.items.len());
+        self.items.clear();
     }
 }
 
@@ -242,6 +282,12 @@ impl<T> Shelf<T> {
     /// `item` is not kept: under pressure the largest holder gives way, so that
     /// one tenant's large instances cannot push every other tenant's off.
     fn put(&mut self, key: u64, tenant: &str, memory: usize, item: T, room: Room) -> Vec<T> {
+        let room = Room {
+            items: room
+                .items
+                .saturating_sub(self.leaving.load(Ordering::Relaxed)),
+            ..room
+        };
         let held = self.per_tenant.get(tenant).copied().unwrap_or_default();
         if room.items == 0 || memory > room.memory || held.items >= room.per_tenant {
             return vec![item];
@@ -301,13 +347,18 @@ impl<T> Shelf<T> {
         evicted
     }
 
+    /// `items`, taken off the shelf, holding their places until dropped.
+    fn leaving(&self, items: Vec<T>) -> Leaving<T> {
+        Leaving::new(items, &self.leaving)
+    }
+
     /// Removes every item of `key`.
-    fn retire(&mut self, key: u64) -> Vec<T> {
+    fn retire(&mut self, key: u64) -> Leaving<T> {
         let retired = self.by_key.remove(&key).unwrap_or_default();
         for idle in &retired {
             self.forget(idle);
         }
-        retired.into_iter().map(|idle| idle.item).collect()
+        self.leaving(retired.into_iter().map(|idle| idle.item).collect())
     }
 
     /// Removes the least recently used item.
@@ -339,7 +390,7 @@ impl<T> Shelf<T> {
     }
 
     /// Removes the items that waited since before `cutoff`.
-    fn expire(&mut self, cutoff: Instant) -> Vec<T> {
+    fn expire(&mut self, cutoff: Instant) -> Leaving<T> {
         let mut expired = Vec::new();
         while let Some((&stamp, &key)) = self.by_age.iter().next() {
             let old = self
@@ -352,7 +403,7 @@ impl<T> Shelf<T> {
             }
             expired.extend(self.evict_oldest());
         }
-        expired
+        self.leaving(expired)
     }
 }
 
@@ -375,7 +426,11 @@ impl WarmPool {
     /// idle time.
     pub(super) fn take(&self, key: &WarmKey) -> Option<Warm> {
         let cutoff = Instant::now().checked_sub(self.settings.idle);
-        let (found, stale) = self.shelf.lock().take(key.id, cutoff);
+        let (found, stale) = {
+            let mut shelf = self.shelf.lock();
+            let (found, stale) = shelf.take(key.id, cutoff);
+            (found, shelf.leaving(stale))
+        };
         drop(stale);
         found
     }
@@ -397,17 +452,19 @@ impl WarmPool {
                 .min(self.settings.memory_budget_bytes),
         };
         let memory = warm.store.data().memory_bytes();
-        let evicted = self.shelf.lock().put(key.id, tenant, memory, warm, room);
+        let evicted = {
+            let mut shelf = self.shelf.lock();
+            let evicted = shelf.put(key.id, tenant, memory, warm, room);
+            shelf.leaving(evicted)
+        };
         drop(evicted);
     }
 
     /// Takes out the instances idle for longer than the idle time, for the
     /// caller to drop.
-    pub(crate) fn sweep(&self) -> Vec<Warm> {
-        let Some(cutoff) = Instant::now().checked_sub(self.settings.idle) else {
-            return Vec::new();
-        };
-        self.shelf.lock().expire(cutoff)
+    pub(crate) fn sweep(&self) -> Option<Leaving<Warm>> {
+        let cutoff = Instant::now().checked_sub(self.settings.idle)?;
+        Some(self.shelf.lock().expire(cutoff))
     }
 
     /// Instances waiting and the linear memory they hold.
@@ -503,17 +560,43 @@ mod tests {
         assert_eq!(alone.put(1, "a", 60, "a2", room), ["a1"]);
     }
 
+    /// What is retired or expired keeps its place until it is dropped: its pool
+    /// slot is not free before.
+    #[test]
+    fn items_on_their_way_out_keep_their_places_until_dropped() {
+        let room = Room {
+            items: 2,
+            per_tenant: 2,
+            memory: 100,
+        };
+        let mut shelf = shelf();
+        shelf.put(1, "a", 5, "a", room);
+        shelf.put(2, "b", 5, "b", room);
+        let retired = shelf.retire(1);
+        // One waits, one is leaving: the shelf is full, and the least recently
+        // used goes for a new one.
+        assert_eq!(shelf.put(3, "c", 5, "c", room), ["b"]);
+        drop(retired);
+        assert_eq!(shelf.put(4, "d", 5, "d", room), Vec::<&str>::new());
+        let later = Instant::now() + Duration::from_secs(60);
+        let expired = shelf.expire(later);
+        assert_eq!(expired.items(), ["c", "d"]);
+        assert_eq!(shelf.put(5, "e", 5, "e", room), ["e"]);
+        drop(expired);
+        assert_eq!(shelf.put(5, "e", 5, "e", room), Vec::<&str>::new());
+    }
+
     #[test]
     fn retiring_a_key_and_idle_time_remove_its_items() {
         let mut shelf = shelf();
         shelf.put(1, "a", 5, "a", ROOM);
         shelf.put(2, "b", 5, "b", ROOM);
-        assert_eq!(shelf.retire(1), ["a"]);
+        assert_eq!(shelf.retire(1).items(), ["a"]);
         assert_eq!((shelf.count, shelf.memory), (1, 5));
         let later = Instant::now() + Duration::from_secs(60);
         assert_eq!(shelf.take(2, Some(later)), (None, vec!["b"]));
         shelf.put(3, "c", 5, "c", ROOM);
-        assert_eq!(shelf.expire(later), ["c"]);
+        assert_eq!(shelf.expire(later).items(), ["c"]);
         assert_eq!((shelf.count, shelf.memory), (0, 0));
         assert!(shelf.per_tenant.is_empty() && shelf.by_age.is_empty());
     }
