@@ -1,13 +1,14 @@
-//! The caller's deadline of a call to the event API, from its `grpc-timeout`
-//! header, fixed when the request arrives.
+//! When a call to the event API arrived, and its caller's deadline from its
+//! `grpc-timeout` header.
 //!
 //! tonic ends a unary call at that deadline itself, answering `CANCELLED`; the
 //! gRPC protocol says `DEADLINE_EXCEEDED`, and an event ended by tonic is not
 //! counted in the metrics. So the event ends a little earlier, by the pipeline's
-//! own timer, which answers and counts it. The deadline is stamped by an
-//! interceptor, which tonic calls before it starts its timer: it is never later
-//! than tonic's. On a stream, tonic's timer ends with the call's first answer, and
-//! the deadline bounds each event of the stream instead.
+//! own timer, which answers and counts it. Both are stamped by an interceptor,
+//! which tonic calls before it starts its timer: they are never later than
+//! tonic's, however long the request's upload took. On a stream, tonic's timer
+//! ends with the call's first answer, and the caller's deadline bounds each event
+//! of the stream instead.
 
 use std::time::Duration;
 
@@ -20,11 +21,16 @@ use crate::pipeline::CallerDeadline;
 /// fire on millisecond ticks, and the answer must reach tonic before its timer.
 const AHEAD: Duration = Duration::from_millis(5);
 
-/// The interceptor that stamps a request with its [`CallerDeadline`] (less
-/// [`AHEAD`]), when it
-/// has a well-formed `grpc-timeout` (one tonic ignores is ignored here too).
+/// When the request arrived; in its extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Arrived(pub(crate) Instant);
+
+/// The interceptor that stamps a request with when it [`Arrived`] and its
+/// [`CallerDeadline`] (less [`AHEAD`]), when it has a `grpc-timeout` tonic reads
+/// (one tonic ignores is ignored here too).
 pub(crate) fn stamp(mut request: Request<()>) -> Result<Request<()>, Status> {
     let arrived = Instant::now();
+    request.extensions_mut().insert(Arrived(arrived));
     let timeout = request
         .metadata()
         .get("grpc-timeout")
@@ -42,11 +48,12 @@ pub(crate) fn stamp(mut request: Request<()>) -> Result<Request<()>, Status> {
 }
 
 /// A `grpc-timeout` value: at most eight digits and a unit (`H`, `M`, `S`, `m`,
-/// `u`, `n`), as gRPC over HTTP/2 specifies it.
+/// `u`, `n`), as gRPC over HTTP/2 specifies it, read as tonic reads it (which
+/// takes a leading `+` too): a deadline tonic keeps is kept here.
 fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     let split = value.len().checked_sub(1)?;
     let (digits, unit) = value.split_at_checked(split)?;
-    if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.len() > 8 {
         return None;
     }
     let amount: u64 = digits.parse().ok()?;
@@ -76,6 +83,7 @@ mod tests {
             Some(Duration::from_micros(99_999_999))
         );
         assert_eq!(parse_grpc_timeout("7n"), Some(Duration::from_nanos(7)));
+        assert_eq!(parse_grpc_timeout("+5S"), Some(Duration::from_secs(5)));
         for bad in [
             "",
             "m",
@@ -107,8 +115,16 @@ mod tests {
         assert!(deadline.at >= before + Duration::from_millis(295));
         assert!(deadline.at <= Instant::now() + Duration::from_millis(295));
 
+        assert!(
+            stamped
+                .extensions()
+                .get::<Arrived>()
+                .is_some_and(|a| a.0 >= before)
+        );
+
         let plain = stamp(Request::new(())).expect("never refuses");
         assert!(plain.extensions().get::<CallerDeadline>().is_none());
+        assert!(plain.extensions().get::<Arrived>().is_some());
         let mut garbled = Request::new(());
         garbled
             .metadata_mut()

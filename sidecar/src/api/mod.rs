@@ -4,6 +4,8 @@
 
 mod deadline;
 
+use deadline::Arrived;
+
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -79,13 +81,16 @@ impl EventService for EventApi {
             .identify(request.metadata())?
             .cloned();
         let deadline = request.extensions().get::<CallerDeadline>().copied();
+        // The server's deadline counts from the request's arrival, as tonic's
+        // timer does, so that the pipeline's ends first.
+        let arrived = request.extensions().get::<Arrived>().map(|a| a.0);
         let event = required_event(request.into_inner())?;
         if let Some(caller) = &caller {
             caller.authorize(&event.tenant_id)?;
         }
         let result = self
             .sidecar
-            .handle_until(event, deadline)
+            .handle_until(event, arrived, deadline)
             .await
             .map_err(Status::from);
         Ok(Response::new(answered(result)?))
@@ -122,7 +127,7 @@ impl EventService for EventApi {
                         Ok(event) => match caller.as_ref().map(|c| c.authorize(&event.tenant_id)) {
                             Some(Err(refused)) => Err(refused),
                             _ => sidecar
-                                .handle_until(event, deadline)
+                                .handle_until(event, None, deadline)
                                 .await
                                 .map_err(Status::from),
                         },
@@ -227,8 +232,8 @@ fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     let _ = span.set_parent(parent);
 }
 
-/// How much longer than `server.request_timeout_ms` tonic lets a request run:
-/// long enough for the pipeline's timer, which starts later, to end it first.
+/// How much longer than `server.request_timeout_ms` tonic lets a request run: a
+/// backstop, for the pipeline's timer counts from the same moment.
 const BACKSTOP: Duration = Duration::from_secs(1);
 
 /// Serves the event API, health and reflection on `listener` until `shutdown`

@@ -368,14 +368,16 @@ impl Sidecar {
     /// Handles one event: validates it, answers a redelivery from memory, or runs the
     /// tenant's pipeline.
     pub async fn handle(&self, event: pb::Event) -> Result<pb::HandleEventResponse, PipelineError> {
-        self.handle_until(event, None).await
+        self.handle_until(event, None, None).await
     }
 
     /// [`Sidecar::handle`], ended by the caller's deadline when it comes before
-    /// the server's own (`server.request_timeout_ms`).
+    /// the server's own (`server.request_timeout_ms`, counted from `arrived`, or
+    /// from now).
     pub async fn handle_until(
         &self,
         event: pb::Event,
+        arrived: Option<tokio::time::Instant>,
         caller: Option<CallerDeadline>,
     ) -> Result<pb::HandleEventResponse, PipelineError> {
         use crate::metrics::EventOutcome;
@@ -389,12 +391,15 @@ impl Sidecar {
                 .saturating_duration_since(tokio::time::Instant::now());
             (left, caller.timeout)
         });
+        let own_left = self
+            .request_timeout
+            .saturating_sub(arrived.map_or(Duration::ZERO, |at| at.elapsed()));
         let (limit, exceeded) = match caller_left {
-            Some((left, asked)) if left < self.request_timeout => {
+            Some((left, asked)) if left < own_left => {
                 (left, PipelineError::CallerDeadlineExceeded(asked))
             }
             _ => (
-                self.request_timeout,
+                own_left,
                 PipelineError::DeadlineExceeded(self.request_timeout),
             ),
         };
