@@ -443,10 +443,11 @@ async fn metrics(
     State(bridge): State<Arc<Bridge>>,
 ) -> (StatusCode, [(&'static str, &'static str); 1], String) {
     const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    let reader = bridge.clone();
     let stats = bridge
         .queue_stats
-        .get(|_| async {
-            match tokio::time::timeout(PROBE_WAIT, bridge.queue.stats(queue::now_ms())).await {
+        .get(|_| async move {
+            match tokio::time::timeout(PROBE_WAIT, reader.queue.stats(queue::now_ms())).await {
                 Ok(Ok(stats)) => Some(stats),
                 // The listener faces the helpdesk: the cause goes to the log only.
                 Ok(Err(e)) => {
@@ -462,7 +463,8 @@ async fn metrics(
                 }
             }
         })
-        .await;
+        .await
+        .flatten();
     match stats {
         Some(stats) => (
             StatusCode::OK,
@@ -483,11 +485,11 @@ async fn metrics(
 /// replica says so, whichever backend: the helpdesk's retries then go to replicas
 /// that can queue them, if any. Logged when it changes, not at every probe.
 async fn ready(State(bridge): State<Arc<Bridge>>) -> (StatusCode, &'static str) {
-    let queue = &bridge.queue;
+    let reader = bridge.clone();
     let ready = bridge
         .readiness
         .get(|was| async move {
-            let answer = tokio::time::timeout(PROBE_WAIT, queue.next_wait_ms()).await;
+            let answer = tokio::time::timeout(PROBE_WAIT, reader.queue.next_wait_ms()).await;
             let ready = matches!(answer, Ok(Ok(_)));
             if was != Some(ready) {
                 // The listener faces the helpdesk: the cause goes to the log only.
@@ -503,7 +505,8 @@ async fn ready(State(bridge): State<Arc<Bridge>>) -> (StatusCode, &'static str) 
             }
             ready
         })
-        .await;
+        .await
+        .unwrap_or(false);
     match ready {
         true => (StatusCode::OK, "ready\n"),
         false => (
