@@ -303,28 +303,31 @@ async fn without_a_locale_the_customers_country_decides_the_standard() {
         "timeout_ms = 10000",
     ))
     .await;
-    let in_taiwan = |kind, id, text| {
-        let mut event = event(kind, id, text, "");
-        event.ticket_id = "T-taipei".into();
-        if let Some(customer) = event.customer.as_mut() {
-            customer.country = "TW".into();
+    // No locale, or one that names no language.
+    for locale in ["", "und"] {
+        let in_taiwan = |kind, id: &str, text| {
+            let mut event = event(kind, &format!("{id}-{locale}"), text, locale);
+            event.ticket_id = format!("T-taipei-{locale}");
+            if let Some(customer) = event.customer.as_mut() {
+                customer.country = "TW".into();
+            }
+            event
+        };
+        for (kind, id, text) in [
+            (pb::EventKind::CustomerMessage, "tw-1", CUSTOMER),
+            (pb::EventKind::AgentReplyDrafted, "tw-2", REPLY),
+        ] {
+            let response = server.handle(in_taiwan(kind, id, text)).await;
+            assert_eq!(
+                outcome(&response, "translation").status(),
+                Status::Ok,
+                "{locale}: {response:#?}"
+            );
         }
-        event
-    };
-    for (kind, id, text) in [
-        (pb::EventKind::CustomerMessage, "tw-1", CUSTOMER),
-        (pb::EventKind::AgentReplyDrafted, "tw-2", REPLY),
-    ] {
-        let response = server.handle(in_taiwan(kind, id, text)).await;
-        assert_eq!(
-            outcome(&response, "translation").status(),
-            Status::Ok,
-            "{response:#?}"
-        );
+        let last = sim.requests().into_iter().last().expect("a request");
+        assert_eq!(last.body["text"][0], REPLY, "{locale}: {last:?}");
+        assert_eq!(last.body["target_lang"], "ZH-HANT", "{locale}: {last:?}");
     }
-    let last = sim.requests().into_iter().last().expect("a request");
-    assert_eq!(last.body["text"][0], REPLY, "{last:?}");
-    assert_eq!(last.body["target_lang"], "ZH-HANT", "{last:?}");
 }
 
 /// A team in Shenzhen: the agents work in Chinese, the customers write Spanish

@@ -53,12 +53,13 @@ pub enum ExchangeError {
     Kv(#[from] KvError),
 }
 
-/// One translation-memory entry with its languages (canonical ISO 639-1 codes).
+/// One translation-memory entry with its languages (canonical ISO 639-1 codes;
+/// the target's written standard, [`memory::standard`]: `zh-Hant`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TmRecord {
     /// Language of `source`.
     pub source_language: String,
-    /// Language of `target`.
+    /// Standard of `target`.
     pub target_language: String,
     /// The source text, normalized ([`memory::normalize`]).
     pub source: String,
@@ -78,7 +79,7 @@ pub enum TermRecord {
     Force {
         /// Language of `term`.
         source_language: String,
-        /// Language of `target`.
+        /// Standard of `target` ([`memory::standard`]).
         target_language: String,
         /// The source term.
         term: String,
@@ -92,6 +93,12 @@ const ORIGIN_PROP: &str = "x-crossdesk-origin";
 
 fn canonical(code: &str) -> Option<String> {
     lang::from_code(code).map(str::to_owned)
+}
+
+/// A target's code as the memory keeps it: its written standard (`zh-TW` →
+/// `zh-Hant`, [`memory::standard`]).
+fn target_standard(code: &str) -> Option<String> {
+    memory::standard_of_code(code)
 }
 
 /// A `<tuv>` while it is read.
@@ -252,8 +259,10 @@ fn unit_records(
         )));
     }
     let mut variants = Vec::with_capacity(unit.variants.len());
+    // Each segment's standard (its language, or `zh-Hant`, `pt-PT`…): what it
+    // is kept for as a target.
     for v in unit.variants {
-        let language = canonical(&v.language)
+        let language = target_standard(&v.language)
             .ok_or_else(|| error(format!("unknown language '{}'", v.language)))?;
         let text = memory::normalize(&v.text);
         if text.is_empty() {
@@ -271,15 +280,25 @@ fn unit_records(
         Some(code) => {
             let wanted = canonical(code)
                 .ok_or_else(|| error(format!("unknown source language '{code}'")))?;
+            // Its own standard first (`zh-TW` before a `zh-CN` segment), else
+            // any of its language.
+            let exact = target_standard(code);
             variants
                 .iter()
-                .position(|(language, _)| *language == wanted)
+                .position(|(standard, _)| exact.as_ref() == Some(standard))
+                .or_else(|| {
+                    variants
+                        .iter()
+                        .position(|(standard, _)| memory::language_of(standard) == wanted)
+                })
                 .ok_or_else(|| error(format!("no segment in the source language {wanted}")))?
         }
     };
-    let (source_language, source) = variants[source_index].clone();
+    let (source_standard, source) = variants[source_index].clone();
+    // Sources are looked up by language: the agent's.
+    let source_language = memory::language_of(&source_standard).to_owned();
     for (i, (language, text)) in variants.into_iter().enumerate() {
-        if i == source_index || language == source_language {
+        if i == source_index || memory::language_of(&language) == source_language {
             continue;
         }
         out.push(TmRecord {
@@ -371,11 +390,10 @@ pub fn parse_terms(text: &str) -> Result<Vec<TermRecord>, ExchangeError> {
             terms.push(TermRecord::Keep(term));
             continue;
         }
-        let language =
-            |code: &str| canonical(code).ok_or_else(|| error(format!("unknown language '{code}'")));
+        let unknown = |code: &str| error(format!("unknown language '{code}'"));
         terms.push(TermRecord::Force {
-            source_language: language(field(0))?,
-            target_language: language(field(1))?,
+            source_language: canonical(field(0)).ok_or_else(|| unknown(field(0)))?,
+            target_language: target_standard(field(1)).ok_or_else(|| unknown(field(1)))?,
             term,
             target,
         });
@@ -544,6 +562,47 @@ mod tests {
         let truncated = &SAMPLE[..SAMPLE.find("<tu srclang").expect("second unit")];
         let err = parse_tmx(truncated).expect_err("truncated").to_string();
         assert_eq!(err, "not a readable TMX file: the file ends before </tmx>");
+    }
+
+    /// A segment in Traditional Chinese is kept for readers of it, apart from
+    /// Simplified; a source in a regional standard is looked up by its language.
+    #[test]
+    fn targets_keep_their_written_standard() {
+        let tmx = r#"<tmx version="1.4"><header srclang="en-GB"/><body>
+            <tu><tuv xml:lang="en-GB"><seg>Refund</seg></tuv>
+            <tuv xml:lang="zh-TW"><seg>退款</seg></tuv>
+            <tuv xml:lang="zh-CN"><seg>退款</seg></tuv>
+            <tuv xml:lang="pt-PT"><seg>Reembolso</seg></tuv>
+            <tuv xml:lang="en-US"><seg>Refund</seg></tuv></tu></body></tmx>"#;
+        let records = parse_tmx(tmx).expect("parse");
+        let pairs: Vec<(&str, &str)> = records
+            .iter()
+            .map(|r| (r.source_language.as_str(), r.target_language.as_str()))
+            .collect();
+        assert_eq!(pairs, [("en", "zh-Hant"), ("en", "zh"), ("en", "pt")]);
+        // A Traditional source is its own segment, whatever comes before it.
+        let from_taiwan = r#"<tmx version="1.4"><header srclang="zh-TW"/><body>
+            <tu><tuv xml:lang="zh-CN"><seg>退款</seg></tuv>
+            <tuv xml:lang="zh-TW"><seg>退款了</seg></tuv>
+            <tuv xml:lang="en"><seg>Refund</seg></tuv></tu></body></tmx>"#;
+        let records = parse_tmx(from_taiwan).expect("parse");
+        assert_eq!(records.len(), 1, "{records:?}");
+        assert_eq!(
+            (
+                records[0].source.as_str(),
+                records[0].target_language.as_str()
+            ),
+            ("退款了", "en")
+        );
+        let terms = parse_terms(
+            "source_language,target_language,source,target
+en,zh-HK,refund,退款
+",
+        )
+        .expect("terms");
+        assert!(
+            matches!(&terms[0], TermRecord::Force { target_language, .. } if target_language == "zh-Hant")
+        );
     }
 
     #[test]

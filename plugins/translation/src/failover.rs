@@ -62,9 +62,11 @@ pub(crate) fn translate(
     formality: Formality,
     variant: Option<Variant>,
 ) -> Result<Translated, Untranslated> {
+    // Corrections and terms are the reader's standard's (`zh-Hant`, not `zh`).
+    let standard = memory::standard(tgt, variant);
     if let Some(entry) = or_warn(
         "translation memory unavailable",
-        memory::lookup_tm(src, tgt, text),
+        memory::lookup_tm(src, &standard, text),
     ) {
         return Ok(Translated {
             text: entry.target,
@@ -74,7 +76,10 @@ pub(crate) fn translate(
             unknown: Vec::new(),
         });
     }
-    let glossary: Glossary = or_warn("glossary unavailable", memory::load_glossary(src, tgt));
+    let glossary: Glossary = or_warn(
+        "glossary unavailable",
+        memory::load_glossary(src, &standard),
+    );
     let document = Document::new(text, &glossary, tgt);
     let mut passed_over: Vec<String> = Vec::new();
     let mut only_no_route = true;

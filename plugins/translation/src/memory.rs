@@ -14,7 +14,8 @@
 //! | `ticket-language/<ticket id>` | the customer's language, e.g. `fr` | inbound messages |
 //! | `engine-pairs/<engine>` | JSON [`PairCache`] | the engine client, at most hourly |
 //!
-//! `<src>` and `<tgt>` are ISO 639-1 codes (`en`, `es`); `<sha256>` is the lower-case
+//! `<src>` is an ISO 639-1 code (`en`, `es`); `<tgt>` a [`standard`]: the code, or
+//! `zh-Hant` for Traditional Chinese. `<sha256>` is the lower-case
 //! hex SHA-256 of the [`normalize`]d source text. Terms are stored as written; the
 //! plugin matches them ignoring case, on word boundaries.
 //!
@@ -23,8 +24,57 @@
 
 use crossdesk_sdk::kv::{self, KvError};
 use crossdesk_sdk::log;
+
+use crate::engine::Variant;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+/// The written standard a memory entry or a glossary term is kept for: `language`,
+/// or `zh-Hant` for Traditional Chinese. What was corrected for readers of
+/// Traditional characters is not given to readers of Simplified ones, another
+/// script; Portugal's Portuguese and British English share their language's
+/// entries (the words are the same, mostly), as do a team's agents whatever the
+/// region they name.
+///
+/// ```
+/// use translation::{engine::Variant, memory::standard};
+/// assert_eq!(standard("zh", Some(Variant::TraditionalChinese)), "zh-Hant");
+/// assert_eq!(standard("zh", None), "zh");
+/// assert_eq!(standard("pt", Some(Variant::EuropeanPortuguese)), "pt");
+/// assert_eq!(standard("es", Some(Variant::TraditionalChinese)), "es");
+/// ```
+pub fn standard(language: &str, variant: Option<Variant>) -> String {
+    match variant {
+        Some(Variant::TraditionalChinese) if language == "zh" => "zh-Hant".to_owned(),
+        _ => language.to_owned(),
+    }
+}
+
+/// The [`standard`] a language code names, if the language is known.
+///
+/// ```
+/// use translation::memory::standard_of_code;
+/// assert_eq!(standard_of_code("zh-TW").as_deref(), Some("zh-Hant"));
+/// assert_eq!(standard_of_code("zh_Hant").as_deref(), Some("zh-Hant"));
+/// assert_eq!(standard_of_code("zh-CN").as_deref(), Some("zh"));
+/// assert_eq!(standard_of_code("pt-PT").as_deref(), Some("pt"));
+/// assert_eq!(standard_of_code("spa").as_deref(), Some("es"));
+/// assert_eq!(standard_of_code("xx"), None);
+/// ```
+pub fn standard_of_code(code: &str) -> Option<String> {
+    let language = crate::lang::from_code(code)?;
+    Some(standard(language, Variant::of_locale(code)))
+}
+
+/// The language a [`standard`] is of: `zh-Hant` → `zh`.
+///
+/// ```
+/// assert_eq!(translation::memory::language_of("zh-Hant"), "zh");
+/// assert_eq!(translation::memory::language_of("es"), "es");
+/// ```
+pub fn language_of(standard: &str) -> &str {
+    standard.split('-').next().unwrap_or(standard)
+}
 
 /// A read of the plugin's storage that may fail without stopping the translation
 /// (storage not granted or failing): logged, and treated as "nothing stored".

@@ -87,7 +87,22 @@ fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     if src == tgt {
         return Ok(actions);
     }
-    let translated = match translate(&settings, &event.text, src, &tgt, Formality::Default, None) {
+    // An agent who reads Traditional Chinese is written it (and given its
+    // corrections).
+    let variant = event
+        .agent
+        .as_ref()
+        .and_then(|a| a.working_language.as_deref())
+        .and_then(Variant::of_locale)
+        .filter(|v| v.language() == tgt);
+    let translated = match translate(
+        &settings,
+        &event.text,
+        src,
+        &tgt,
+        Formality::Default,
+        variant,
+    ) {
         Ok(translated) => translated,
         Err(Untranslated::NoRoute(reason)) => {
             // The language is known even when no engine translates it: the tag lets
@@ -220,13 +235,15 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     ])
 }
 
-/// The locale a reply in `tgt` is written for: the customer's own, else `tgt` in
-/// the customer's country (`zh` in `TW`: `zh-TW`). The tone plugin chooses its
-/// profile the same way, so that the script and the register asked of the engine
-/// are those of the greeting and pronouns it writes.
+/// The locale a reply in `tgt` is written for: the customer's own when it is of
+/// that language, else `tgt` in the customer's country (`zh` in `TW`: `zh-TW`).
+/// The tone plugin chooses its profile the same way, so that the script and the
+/// register asked of the engine are those of the greeting and pronouns it writes.
 fn reader_locale(event: &Event, tgt: &str) -> Option<String> {
     let customer = event.customer.as_ref()?;
-    if let Some(locale) = customer.locale.as_deref().filter(|l| !l.trim().is_empty()) {
+    if let Some(locale) = customer.locale.as_deref()
+        && lang::from_code(locale) == Some(tgt)
+    {
         return Some(locale.to_owned());
     }
     let country = customer.country.as_deref()?.trim();
@@ -245,13 +262,15 @@ fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
     let src_code = attribute(event, "source_language").ok_or_else(|| missing("source_language"))?;
     let tgt_code = attribute(event, "target_language").ok_or_else(|| missing("target_language"))?;
     let source = attribute(event, "source_text").ok_or_else(|| missing("source_text"))?;
-    let language = |name: &str, code: &str| {
-        lang::from_code(code)
-            .ok_or_else(|| PluginError::new(format!("attribute {name}: unknown language {code:?}")))
+    let unknown = |name: &str, code: &str| {
+        PluginError::new(format!("attribute {name}: unknown language {code:?}"))
     };
-    let src = language("source_language", src_code)?;
-    let tgt = language("target_language", tgt_code)?;
-    if src == tgt {
+    let src = lang::from_code(src_code).ok_or_else(|| unknown("source_language", src_code))?;
+    // The target's standard: a correction for Taiwan is not one for Beijing.
+    let tgt =
+        memory::standard_of_code(tgt_code).ok_or_else(|| unknown("target_language", tgt_code))?;
+    let tgt = tgt.as_str();
+    if src == memory::language_of(tgt) {
         return Err(PluginError::new(format!(
             "attributes source_language and target_language are both {src}"
         )));
@@ -276,7 +295,9 @@ fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
     for (term, target) in &terms {
         learned |= memory::put_term(src, tgt, term, target)?;
     }
-    let suggested = vocabulary::learn_from_correction(src, tgt, source, corrected)?;
+    // Unknown words and their suggestions are by language.
+    let tgt_language = memory::language_of(tgt);
+    let suggested = vocabulary::learn_from_correction(src, tgt_language, source, corrected)?;
     let mut note = format!(
         "{} translation memory {}→{}: «{}» → «{}»",
         if learned {
@@ -299,7 +320,7 @@ fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
     for (word, translation) in &suggested {
         note.push_str(&format!(
             "\nSuggested for the glossary: {word} → {translation} (`crossdesk plugin exec \
-             translation accept-word {word} \"{translation}\" --language {src} --target {tgt}`)"
+             translation accept-word {word} \"{translation}\" --language {src} --target {tgt_language}`)"
         ));
     }
     Ok(vec![Action::InternalNote(note)])

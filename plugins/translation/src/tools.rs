@@ -213,7 +213,9 @@ fn accept_word(input: &CommandInput) -> Result<CommandOutput, PluginError> {
             .ok_or_else(|| missing("--language"))?,
     )?;
     let tgt = match input.value("target") {
-        Some(t) => language_value("target", t)?.to_owned(),
+        // A standard: `zh-TW` is kept as `zh-Hant`, apart from `zh`.
+        Some(t) => crate::memory::standard_of_code(t)
+            .ok_or_else(|| PluginError::new(format!("--target: unknown language {t:?}")))?,
         None => crate::Settings::load()?.agent_language,
     };
     crate::vocabulary::accept(src, &tgt, word, translation)

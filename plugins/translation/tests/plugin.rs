@@ -354,6 +354,47 @@ fn a_correction_is_learned_and_reused() {
     );
 }
 
+/// Chinese is written in two standards: a correction made for a customer in
+/// Taiwan serves the next customer reading Traditional Chinese, never one reading
+/// Simplified (where the engines translate as before: here, none has the pair).
+#[test]
+fn a_correction_serves_readers_of_its_own_standard_only() {
+    const SOURCE: &str = "Your refund has been issued.";
+    const TRADITIONAL: &str = "您的退款已經發出。";
+    let host = host().install();
+    let correction = Event::new(EventKind::TranslationCorrected, TRADITIONAL)
+        .with_attribute("source_language", "en")
+        .with_attribute("target_language", "zh-TW")
+        .with_attribute("source_text", SOURCE);
+    let actions = Translation::handle(correction).unwrap();
+    assert!(
+        note(&actions).starts_with("Learned for the translation memory en→zh-Hant"),
+        "{actions:?}"
+    );
+    assert!(
+        host.kv_value(&memory::tm_key("en", "zh-Hant", SOURCE))
+            .is_some()
+    );
+    assert!(host.kv_value(&memory::tm_key("en", "zh", SOURCE)).is_none());
+    for locale in ["zh-TW", "zh-Hant-HK"] {
+        let actions = Translation::handle(draft(SOURCE, "en", Some(locale))).unwrap();
+        assert_eq!(replaced(&actions), TRADITIONAL, "{locale}");
+    }
+    for locale in ["zh-CN", "zh"] {
+        let actions = Translation::handle(draft(SOURCE, "en", Some(locale))).unwrap();
+        assert!(
+            actions
+                .iter()
+                .all(|a| !matches!(a, Action::ReplaceDraft(_))),
+            "{locale}: {actions:?}"
+        );
+        assert!(
+            note(&actions).starts_with("Reply not translated"),
+            "{locale}: {actions:?}"
+        );
+    }
+}
+
 #[test]
 fn a_correction_without_an_attribute_names_it() {
     MockHost::new().grant_kv().install();
