@@ -151,6 +151,24 @@ async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
         .send()
         .await
         .expect("page");
+    // Never framed (a switch is one click), never cached, no script.
+    for (name, wanted) in [
+        ("x-frame-options", "DENY"),
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        assert_eq!(
+            page.headers().get(name).and_then(|v| v.to_str().ok()),
+            Some(wanted)
+        );
+    }
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(
+        policy.contains("default-src 'none'") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
     assert!(page.text().await.expect("text").contains("id=\"token\""));
     let forged = http
         .post(format!("{base}/admin/toggle"))
@@ -199,6 +217,30 @@ async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
         "{cookie}"
     );
     let session = cookie.split(';').next().expect("name=value").to_owned();
+    // Another site's form cannot sign the admin out.
+    let forged = http
+        .post(format!("{base}/admin/logout"))
+        .header("cookie", &session)
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(forged.headers().get("set-cookie").is_none());
+    let still_signed_in = http
+        .get(format!("{base}/admin"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        !still_signed_in.contains("id=\"token\""),
+        "{still_signed_in}"
+    );
     let forged = http
         .post(format!("{base}/admin/toggle"))
         .header("cookie", &session)
@@ -284,6 +326,28 @@ async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
         .expect("tenant")
         .into_inner();
     assert!(tenant.plugins.is_empty(), "not attached again");
+    // The page's own sign-out ends the session.
+    let out = http
+        .post(format!("{base}/admin/logout"))
+        .header("cookie", &session)
+        .header("origin", &base)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("answer");
+    assert!(out.status().is_redirection(), "{}", out.status());
+    let cleared = out.headers()["set-cookie"].to_str().expect("ascii");
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let after = http
+        .get(format!("{base}/admin"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(after.contains("id=\"token\""), "signed out: {after}");
 }
 
 /// A sidecar with the admin API (and page) for the `ops` admin, and tenant

@@ -9,8 +9,9 @@
 //! session of this process (eight hours; a replica behind a load balancer needs
 //! sticky sessions, or the admin signs in again); the browser holds a random
 //! session id in an `HttpOnly`, `SameSite=Strict` cookie, every form carries
-//! the session's own anti-forgery token, and signing in is taken only from a page
-//! of this listener.
+//! the session's own anti-forgery token, and signing in and out are taken only
+//! from a page of this listener. Every answer forbids scripts, framing (the
+//! switches cannot be clicked through a decoy) and caching ([`hardened`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,7 +65,32 @@ pub(crate) fn router(api: AdminApi, tls: bool) -> axum::Router {
         .route("/admin/login", axum::routing::post(login))
         .route("/admin/logout", axum::routing::post(logout))
         .route("/admin/toggle", axum::routing::post(toggle))
+        .layer(axum::middleware::map_response(hardened))
         .with_state(page)
+}
+
+/// The headers of every answer of the page. It runs no script and loads nothing
+/// (its styles and charts are inline), posts only to itself, is never framed (a
+/// switch is one click: a page of another port or subdomain could otherwise lay
+/// it under a decoy) and never kept (it carries the session's anti-forgery token
+/// and the tenant's figures).
+async fn hardened(mut response: Response) -> Response {
+    use axum::http::HeaderValue;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// 32 random bytes, hex.
@@ -229,9 +255,16 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Some((id, session)) = page.session(&headers).await
-        && session.forms_match(&form.csrf)
-    {
+    // Only the session's own page signs it out: another site's form would
+    // otherwise sign the admin out at will.
+    if let Some((id, session)) = page.session(&headers).await {
+        if !posted_from_here(&headers) || !session.forms_match(&form.csrf) {
+            return (
+                StatusCode::FORBIDDEN,
+                "refused: not from this session's page\n",
+            )
+                .into_response();
+        }
         page.sessions.invalidate(&id).await;
     }
     let cookie = format!("{COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0");
