@@ -87,14 +87,10 @@ fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
     if src == tgt {
         return Ok(actions);
     }
-    // An agent who reads Traditional Chinese is written it (and given its
+    // Agents who read Traditional Chinese are written it (and given its
     // corrections).
-    let variant = event
-        .agent
-        .as_ref()
-        .and_then(|a| a.working_language.as_deref())
-        .and_then(Variant::of_locale)
-        .filter(|v| v.language() == tgt);
+    let variant =
+        Variant::of_locale(&settings.agent_standard_for(event)).filter(|v| v.language() == tgt);
     let translated = match translate(
         &settings,
         &event.text,
@@ -237,8 +233,9 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
 
 /// The locale a reply in `tgt` is written for: the customer's own when it is of
 /// that language, else `tgt` in the customer's country (`zh` in `TW`: `zh-TW`).
-/// The tone plugin chooses its profile the same way, so that the script and the
-/// register asked of the engine are those of the greeting and pronouns it writes.
+/// Without a locale the tone plugin chooses its profile by the country too, so
+/// that the script and the register asked of the engine are those of the
+/// greeting and pronouns it writes.
 fn reader_locale(event: &Event, tgt: &str) -> Option<String> {
     let customer = event.customer.as_ref()?;
     if let Some(locale) = customer.locale.as_deref()
@@ -295,9 +292,7 @@ fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
     for (term, target) in &terms {
         learned |= memory::put_term(src, tgt, term, target)?;
     }
-    // Unknown words and their suggestions are by language.
-    let tgt_language = memory::language_of(tgt);
-    let suggested = vocabulary::learn_from_correction(src, tgt_language, source, corrected)?;
+    let suggested = vocabulary::learn_from_correction(src, tgt, source, corrected)?;
     let mut note = format!(
         "{} translation memory {}→{}: «{}» → «{}»",
         if learned {
@@ -320,7 +315,7 @@ fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
     for (word, translation) in &suggested {
         note.push_str(&format!(
             "\nSuggested for the glossary: {word} → {translation} (`crossdesk plugin exec \
-             translation accept-word {word} \"{translation}\" --language {src} --target {tgt_language}`)"
+             translation accept-word {word} \"{translation}\" --language {src} --target {tgt}`)"
         ));
     }
     Ok(vec![Action::InternalNote(note)])

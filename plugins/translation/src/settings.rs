@@ -54,6 +54,9 @@ pub struct Settings {
     pub engines: Vec<Engine>,
     /// The agents' working language (`agent_language`), canonical.
     pub agent_language: String,
+    /// The standard of it they read (`zh-Hant` for an `agent_language` of
+    /// `zh-TW`: [`crate::memory::standard`]).
+    pub agent_standard: String,
     /// Intermediate languages tried first, in order (`pivot_languages`), canonical.
     pub pivot_languages: Vec<String>,
     /// The most legs a route may have (`max_legs`): each leg costs quality.
@@ -92,7 +95,12 @@ impl Settings {
     /// Reads the settings; a value that makes no sense is an error naming its key.
     pub fn load() -> Result<Settings, PluginError> {
         let engines = engines(&setting("engines"), &setting("llm_model"))?;
-        let agent_language = language_setting("agent_language", &setting("agent_language"))?;
+        let agent_setting = setting("agent_language");
+        let agent_language = language_setting("agent_language", &agent_setting)?;
+        let agent_standard = crate::memory::standard(
+            &agent_language,
+            crate::engine::Variant::of_locale(agent_setting.trim()),
+        );
         let pivot_languages = setting("pivot_languages")
             .split(',')
             .map(str::trim)
@@ -142,6 +150,7 @@ impl Settings {
             unknown_words,
             engines,
             agent_language,
+            agent_standard,
             pivot_languages,
             max_legs,
             min_detect_chars,
@@ -186,6 +195,22 @@ impl Settings {
             .and_then(|a| a.working_language.as_deref())
             .and_then(lang::from_code)
             .map_or_else(|| self.agent_language.clone(), str::to_owned)
+    }
+
+    /// The standard of the agents' language the event's agent reads: from the
+    /// agent's working language when it names one (`zh-TW`), else the setting's.
+    pub(crate) fn agent_standard_for(&self, event: &Event) -> String {
+        let agent = event
+            .agent
+            .as_ref()
+            .and_then(|a| a.working_language.as_deref())
+            .filter(|code| lang::from_code(code).is_some());
+        match agent {
+            Some(code) => {
+                crate::memory::standard_of_code(code).unwrap_or_else(|| self.agent_standard.clone())
+            }
+            None => self.agent_standard.clone(),
+        }
     }
 }
 

@@ -167,7 +167,8 @@ fn unknown_words(input: &CommandInput) -> Result<CommandOutput, PluginError> {
         .map(|l| language_value("language", l))
         .transpose()?;
     let top: usize = input.parse("top")?.unwrap_or(20);
-    let agent = crate::Settings::load()?.agent_language;
+    // Suggestions are kept by standard: the agents' own.
+    let agent = crate::Settings::load()?.agent_standard;
     let words = crate::vocabulary::top(language, top)
         .map_err(|e| storage("cannot read the unknown words", e))?;
     if words.is_empty() {
@@ -216,7 +217,7 @@ fn accept_word(input: &CommandInput) -> Result<CommandOutput, PluginError> {
         // A standard: `zh-TW` is kept as `zh-Hant`, apart from `zh`.
         Some(t) => crate::memory::standard_of_code(t)
             .ok_or_else(|| PluginError::new(format!("--target: unknown language {t:?}")))?,
-        None => crate::Settings::load()?.agent_language,
+        None => crate::Settings::load()?.agent_standard,
     };
     crate::vocabulary::accept(src, &tgt, word, translation)
         .map_err(|e| storage("cannot write the glossary", e))?;

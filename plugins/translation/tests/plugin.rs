@@ -395,6 +395,29 @@ fn a_correction_serves_readers_of_its_own_standard_only() {
     }
 }
 
+/// A team that reads Traditional Chinese (`agent_language = zh-TW`) gets its own
+/// corrections on customer messages, whether or not an agent is named.
+#[test]
+fn agents_reading_traditional_chinese_get_their_corrections() {
+    const SPANISH: &str = "Hola!";
+    const TRADITIONAL: &str = "你好！";
+    let host = host().setting("agent_language", "zh-TW").install();
+    let correction = Event::new(EventKind::TranslationCorrected, TRADITIONAL)
+        .with_attribute("source_language", "es")
+        .with_attribute("target_language", "zh-TW")
+        .with_attribute("source_text", SPANISH);
+    Translation::handle(correction).unwrap();
+    assert!(
+        host.kv_value(&memory::tm_key("es", "zh-Hant", SPANISH))
+            .is_some()
+    );
+    let actions = Translation::handle(message(SPANISH, Some("es-MX"))).unwrap();
+    assert!(
+        note(&actions).ends_with(&format!("\n\n{TRADITIONAL}")),
+        "{actions:?}"
+    );
+}
+
 #[test]
 fn a_correction_without_an_attribute_names_it() {
     MockHost::new().grant_kv().install();

@@ -75,6 +75,7 @@ impl Variant {
     /// assert_eq!(Variant::of_locale("pt_PT"), Some(Variant::EuropeanPortuguese));
     /// assert_eq!(Variant::of_locale("pt-BR"), None);
     /// assert_eq!(Variant::of_locale("zh-CN"), None);
+    /// assert_eq!(Variant::of_locale("zh-Hans-TW"), None);
     /// ```
     pub fn of_locale(locale: &str) -> Option<Variant> {
         let mut subtags = locale.split(['-', '_']).map(str::to_ascii_lowercase);
@@ -82,6 +83,8 @@ impl Variant {
         let rest: Vec<String> = subtags.collect();
         let has = |tags: &[&str]| rest.iter().any(|t| tags.contains(&t.as_str()));
         match language.as_str() {
+            // The script, when named, decides: `zh-Hans-TW` is Simplified.
+            "zh" if has(&["hans"]) => None,
             "zh" if has(&["hant", "tw", "hk", "mo"]) => Some(Variant::TraditionalChinese),
             "pt" if has(&["pt", "ao", "mz", "cv", "gw", "st", "tl"]) => {
                 Some(Variant::EuropeanPortuguese)
