@@ -21,12 +21,14 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq nodejs npm >/dev/null
 fi
-# componentize-js and the SDK's build need Node.js 20.19 or later (Debian 12's own
-# package is 18): say so plainly rather than fail inside npm.
+# componentize-js and the SDK's build need Node.js 20.19+ in 20.x, or 22.12+
+# (the SDK's `engines`; Debian 12's own package is 18): say so plainly rather
+# than fail inside npm.
 node_version=$(node --version)
 IFS=. read -r major minor _ <<<"${node_version#v}"
-if [ "$major" -lt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -lt 19 ]; }; then
-  echo "the JavaScript plugins need Node.js 20.19 or later; this machine has $node_version" >&2
+if [ "$major" -lt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -lt 19 ]; } ||
+  [ "$major" -eq 21 ] || { [ "$major" -eq 22 ] && [ "$minor" -lt 12 ]; }; then
+  echo "the JavaScript plugins need Node.js 20.19+ (in 20.x) or 22.12+; this machine has $node_version" >&2
   echo "(install a newer Node.js, e.g. from Debian's backports or nodejs.org, then run this again)" >&2
   exit 1
 fi
@@ -67,7 +69,8 @@ install "$sdk"
 for folder in "${fixtures[@]}"; do
   for fixture in "$folder"/*.js; do
     target="$out/plugin-$(basename "$fixture" .js).wasm"
-    up_to_date "$target" "$fixture" "$sdk/build.mjs" "$sdk/package-lock.json" \
+    # A fixture may import the SDK's modules (js-hostile its errors).
+    up_to_date "$target" "$fixture" "$sdk/build.mjs" "$sdk/package-lock.json" "$sdk"/lib/*.js \
       "sdk/wit/crossdesk-plugin@0.2.1/plugin.wit" || node "$sdk/build.mjs" "$fixture" "$target"
   done
 done

@@ -55,7 +55,7 @@ settings = {{ tag = "calm" }}
         ));
     }
     // The JavaScript one, one tenant per attack.
-    for attack in ["loop", "hoard"] {
+    for attack in ["loop", "hoard", "fail"] {
         config.push_str(&format!(
             "\n[[tenants]]\nid = \"js-{attack}\"\nisolation = \"{isolation}\"\n\
              [[tenants.plugins]]\nname = \"plugin-js-hostile\"\n\
@@ -144,6 +144,8 @@ async fn every_hostile_plugin_is_contained_with_warm_or_fresh_instances() {
     let javascript = [
         ("js-loop", Status::TimedOut, "deadline"),
         ("js-hoard", Status::Failed, "memory limit"),
+        // The SDK's error is the plugin's, not a trap.
+        ("js-fail", Status::Failed, "asked to fail (retryable)"),
     ];
     let cases = expected
         .iter()

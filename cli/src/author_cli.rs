@@ -136,6 +136,15 @@ pub(crate) fn new(args: NewArgs) -> Result<()> {
         sdk,
     } = args;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
+    if sdk.is_none() {
+        // The project depends on the registry's SDK, which is not there yet: say
+        // so now rather than at its first build.
+        eprintln!(
+            "note: the SDK is not published on crates.io or npm yet, so this project \
+             builds only once it depends on a local copy: run `plugin new` again with \
+             --sdk PATH (README, \"Writing your first plugin\")"
+        );
+    }
     let sdk = sdk.map(template::Sdk::Path).unwrap_or_default();
     let language = match lang {
         Lang::Rust => Language::Rust,
