@@ -85,7 +85,10 @@ async fn hardened(mut response: Response) -> Response {
         ),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::CACHE_CONTROL, "no-store"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        // Not `no-referrer`: its own forms would then post `Origin: null`, which
+        // the sign-in check refuses where browsers send no `Sec-Fetch-Site` (plain
+        // HTTP to an address other than localhost).
+        (header::REFERRER_POLICY, "same-origin"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
@@ -258,12 +261,13 @@ async fn logout(
     // Only the session's own page signs it out: another site's form would
     // otherwise sign the admin out at will.
     if let Some((id, session)) = page.session(&headers).await {
-        if !posted_from_here(&headers) || !session.forms_match(&form.csrf) {
-            return (
-                StatusCode::FORBIDDEN,
-                "refused: not from this session's page\n",
-            )
-                .into_response();
+        if !posted_from_here(&headers) {
+            return (StatusCode::FORBIDDEN, "sign out from this page\n").into_response();
+        }
+        // A page of an earlier session (signed in again since, in another tab):
+        // back to the current one, signed in still.
+        if !session.forms_match(&form.csrf) {
+            return Redirect::to("/admin").into_response();
         }
         page.sessions.invalidate(&id).await;
     }
