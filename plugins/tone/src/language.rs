@@ -634,10 +634,28 @@ fn reply_in(lang: Lang, tag: Option<&str>) -> Reply {
     Reply { lang, traditional }
 }
 
-/// Whether a Chinese locale or tag implies Traditional characters.
+/// Whether a Chinese locale or tag implies Traditional characters. A script it
+/// names decides before its region: `zh-Hans-TW` is Simplified (as the
+/// translation plugin reads it).
+///
+/// ```
+/// use tone::language::tag_is_traditional;
+/// assert!(tag_is_traditional("zh-TW") && tag_is_traditional("zh_Hant"));
+/// assert!(!tag_is_traditional("zh-Hans-TW") && !tag_is_traditional("zh-CN"));
+/// ```
 pub fn tag_is_traditional(tag: &str) -> bool {
     let tag = tag.to_ascii_lowercase().replace('_', "-");
+    if tag_names_simplified(&tag) {
+        return false;
+    }
     tag.contains("hant") || ["-tw", "-hk", "-mo"].iter().any(|r| tag.ends_with(r))
+}
+
+/// Whether a tag names the Simplified script (`zh-Hans`, `zh-Hans-TW`).
+pub fn tag_names_simplified(tag: &str) -> bool {
+    tag.to_ascii_lowercase()
+        .split(['-', '_'])
+        .any(|subtag| subtag == "hans")
 }
 
 /// Whether Chinese `text` uses Traditional characters; ties go to `hint`.

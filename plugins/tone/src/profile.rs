@@ -352,6 +352,7 @@ impl Profiles {
     /// assert_eq!(p.select(Some("es_AR"), None).unwrap().0.locale, "es-MX");
     /// assert_eq!(p.select(None, Some("JP")).unwrap().0.locale, "ja-JP");
     /// assert!(p.select(Some("ru-RU"), Some("DE")).is_none());
+    /// assert_eq!(p.select(Some("zh-Hans-TW"), None).unwrap().0.locale, "zh-CN");
     /// // A bare language: the translation plugin asks engines for the same
     /// // register (its `BARE_LANGUAGE_LOCALES`).
     /// for (bare, locale) in [("en", "en-US"), ("es", "es-ES"), ("pt", "pt-BR"), ("zh", "zh-CN")] {
@@ -377,8 +378,12 @@ impl Profiles {
                 .find(|p| p.len() == 2 || p.len() == 3 && p.chars().all(|c| c.is_ascii_digit()))
                 .map(|r| r.to_ascii_uppercase());
             let same_language = || self.profiles.iter().filter(move |p| p.language == lang);
+            // A named script decides before the region: `zh-Hans-TW` does not
+            // read the Taiwan profile's Traditional characters.
+            let simplified = lang == Lang::Zh && crate::language::tag_names_simplified(&tag);
             let by_region = region
                 .as_deref()
+                .filter(|_| !simplified)
                 .and_then(|r| same_language().find(|p| p.countries.iter().any(|c| c == r)));
             let by_script = (lang == Lang::Zh && crate::language::tag_is_traditional(&tag))
                 .then(|| self.get("zh-TW"))
