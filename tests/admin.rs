@@ -1497,6 +1497,36 @@ async fn changes_survive_a_restart_and_the_file_does_not_override_them() {
     );
 }
 
+/// A component changed in the store under the digest it was installed (and
+/// perhaps signed) as is not run: the sidecar does not start on it.
+#[tokio::test]
+async fn a_component_changed_in_the_store_is_not_run() {
+    let config = two_tenants();
+    let server = TestServer::start(&config).await;
+    let data = server.stop().await;
+    {
+        let db = rusqlite::Connection::open(data.path().join("crossdesk.db")).expect("open");
+        let other = std::fs::read(plugin("plugin-kv-counter")).expect("read");
+        let changed = db
+            .execute(
+                "UPDATE plugin_blobs SET bytes = ?1 WHERE name = 'plugin-noop'",
+                [other],
+            )
+            .expect("update");
+        assert_eq!(changed, 1);
+    }
+    let file = std::fs::read_to_string(data.path().join(CONFIG_FILE)).expect("config");
+    let config = crossdesk_sidecar::Config::parse(&file).expect("config");
+    let refused = match crossdesk_sidecar::Sidecar::build(&config).await {
+        Ok(_) => panic!("started on a changed component"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        refused.contains("the stored component is another one"),
+        "{refused}"
+    );
+}
+
 #[tokio::test]
 async fn plugin_data_is_imported_checked_scoped_and_audited() {
     let server = TestServer::start(&managed(

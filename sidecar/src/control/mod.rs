@@ -426,6 +426,16 @@ impl ControlPlane {
                 "plugin version {digest} is named but not stored"
             )))
         })?;
+        // The digest names what was installed (and signed, when keys are
+        // trusted): bytes changed in the store since are not run.
+        let stored = hex::encode(Sha256::digest(&blob.bytes));
+        if stored != digest {
+            return Err(ControlError::Store(StoreError::Corrupt(format!(
+                "plugin version {digest} ('{}'): the stored component is another one \
+                 (sha256:{stored}); install it again",
+                blob.name
+            ))));
+        }
         let path =
             std::path::PathBuf::from(format!("{} {} (sha256:{digest})", blob.name, blob.version));
         self.load_bytes(&blob.bytes, &path).await

@@ -362,6 +362,21 @@ impl OutboundPolicy {
             .collect::<Result<Vec<_>, _>>()?;
         let secrets = secrets
             .iter()
+            // One host, named exactly: grants refuse a wildcard ([`crate::grant`]),
+            // and one stored before that rule is not used (the plugin would choose
+            // which subdomain receives it).
+            .filter(|s| {
+                let exact = HostPattern::parse(s.host)
+                    .ok()
+                    .is_some_and(|pattern| pattern.exact_host().is_some());
+                if !exact {
+                    tracing::warn!(
+                        "a secret for '{}' is not sent: a secret goes to one host, named exactly",
+                        s.host
+                    );
+                }
+                exact
+            })
             .map(|s| {
                 let name = reqwest::header::HeaderName::from_bytes(s.header.as_bytes())
                     .map_err(|_| format!("secret header name '{}' is invalid", s.header))?;
@@ -1024,6 +1039,28 @@ mod tests {
             .await
             .expect("answered");
         assert_eq!((status, body.len()), (200, 4));
+    }
+
+    /// A secret stored for a wildcard before grants refused one is never sent.
+    #[test]
+    fn a_secret_for_a_wildcard_host_is_not_used() {
+        let secret = |host| Secret {
+            host,
+            header: "authorization",
+            value: "Bearer s3cr3t-t0ken-value",
+        };
+        let policy = OutboundPolicy::new(
+            &["*.example.com".to_owned(), "api.example.com".to_owned()],
+            &[secret("*.example.com"), secret("api.example.com")],
+            operator(&[]),
+        )
+        .expect("policy");
+        let hosts: Vec<String> = policy
+            .secrets
+            .iter()
+            .map(|(h, _, _)| h.granted_name())
+            .collect();
+        assert_eq!(hosts, ["api.example.com"]);
     }
 
     #[tokio::test]
