@@ -826,7 +826,7 @@ impl Config {
                     // outbound policy cannot send would fail the tenant's pipeline
                     // at start-up, or, once seeded into the store, every start
                     // (fuzz/regressions/config/secret-header-with-a-space.toml).
-                    crate::runtime::http::check_secret(&secret.header, &value)
+                    crate::runtime::http::check_secret(&secret.host, &secret.header, &value)
                         .map_err(|(_, why)| in_grant(why))?;
                 }
             }

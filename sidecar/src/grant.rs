@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::{LimitOverrides, Limits, Quota, QuotaOverrides};
 use crate::runtime::Isolation;
-use crate::runtime::http::{HostPattern, PrivateHosts};
+use crate::runtime::http::PrivateHosts;
 use crate::settings::{self, KeySpec};
 
 /// Why a tenant document was refused: the field (`plugins.mt.allowed_hosts[0]`)
@@ -458,22 +458,6 @@ pub fn validate<'p>(
             }
         }
         for secret in &grant.secrets {
-            // One host, named exactly: under a wildcard, the plugin would choose
-            // which subdomain (one it controls, on a shared platform's domain)
-            // receives the secret.
-            let exact = HostPattern::parse(&secret.host)
-                .ok()
-                .is_some_and(|pattern| pattern.exact_host().is_some());
-            if !exact {
-                return Err(invalid(
-                    format!("{at}.secrets"),
-                    format!(
-                        "secret for host '{}': a secret goes to one host, named exactly \
-                         (no wildcard); list that host in allowed_hosts too",
-                        secret.host
-                    ),
-                ));
-            }
             if !grant.allowed_hosts.contains(&secret.host) {
                 return Err(invalid(
                     format!("{at}.secrets"),
@@ -774,22 +758,6 @@ mod tests {
             Err(e) => e.field,
             Ok(()) => panic!("accepted: {toml_grants:?}"),
         }
-    }
-
-    /// Under a wildcard the plugin would choose which subdomain receives the
-    /// secret: one on a shared platform's domain it controls.
-    #[test]
-    fn a_secret_goes_to_one_host_named_exactly() {
-        let wildcard = check(&doc(
-            "[[plugins]]\nname = \"mt\"\nallowed_hosts = [\"*.example.com\"]\n\
-             secrets = [{ host = \"*.example.com\", header = \"Authorization\" }]\n",
-        ))
-        .expect_err("refused");
-        assert_eq!(wildcard.field, "plugins.mt.secrets");
-        assert!(wildcard.message.contains("named exactly"), "{wildcard}");
-        let exact = "[[plugins]]\nname = \"mt\"\nallowed_hosts = [\"*.example.com\", \"api.example.com\"]\n\
-                     secrets = [{ host = \"api.example.com\", header = \"Authorization\" }]\n";
-        assert_eq!(check(&doc(exact)), Ok(()));
     }
 
     #[test]

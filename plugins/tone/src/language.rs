@@ -653,9 +653,17 @@ pub fn tag_is_traditional(tag: &str) -> bool {
 
 /// Whether a tag names the Simplified script (`zh-Hans`, `zh-Hans-TW`).
 pub fn tag_names_simplified(tag: &str) -> bool {
-    tag.to_ascii_lowercase()
-        .split(['-', '_'])
-        .any(|subtag| subtag == "hans")
+    names_subtag(tag, "hans")
+}
+
+/// Whether a tag names a script of Chinese (`zh-Hans-TW`, `zh-Hant-CN`).
+pub fn tag_names_script(tag: &str) -> bool {
+    names_subtag(tag, "hans") || names_subtag(tag, "hant")
+}
+
+fn names_subtag(tag: &str, wanted: &str) -> bool {
+    tag.split(['-', '_'])
+        .any(|subtag| subtag.eq_ignore_ascii_case(wanted))
 }
 
 /// Whether Chinese `text` uses Traditional characters; ties go to `hint`.

@@ -353,6 +353,7 @@ impl Profiles {
     /// assert_eq!(p.select(None, Some("JP")).unwrap().0.locale, "ja-JP");
     /// assert!(p.select(Some("ru-RU"), Some("DE")).is_none());
     /// assert_eq!(p.select(Some("zh-Hans-TW"), None).unwrap().0.locale, "zh-CN");
+    /// assert_eq!(p.select(Some("zh-Hant-CN"), None).unwrap().0.locale, "zh-TW");
     /// // A bare language: the translation plugin asks engines for the same
     /// // register (its `BARE_LANGUAGE_LOCALES`).
     /// for (bare, locale) in [("en", "en-US"), ("es", "es-ES"), ("pt", "pt-BR"), ("zh", "zh-CN")] {
@@ -379,11 +380,12 @@ impl Profiles {
                 .map(|r| r.to_ascii_uppercase());
             let same_language = || self.profiles.iter().filter(move |p| p.language == lang);
             // A named script decides before the region: `zh-Hans-TW` does not
-            // read the Taiwan profile's Traditional characters.
-            let simplified = lang == Lang::Zh && crate::language::tag_names_simplified(&tag);
+            // read the Taiwan profile's Traditional characters, nor `zh-Hant-CN`
+            // the mainland's Simplified ones.
+            let scripted = lang == Lang::Zh && crate::language::tag_names_script(&tag);
             let by_region = region
                 .as_deref()
-                .filter(|_| !simplified)
+                .filter(|_| !scripted)
                 .and_then(|r| same_language().find(|p| p.countries.iter().any(|c| c == r)));
             let by_script = (lang == Lang::Zh && crate::language::tag_is_traditional(&tag))
                 .then(|| self.get("zh-TW"))

@@ -248,26 +248,13 @@ impl Session {
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
-async fn logout(
-    State(page): State<Arc<Page>>,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    // Only the session's own page signs it out: another site's form would
-    // otherwise sign the admin out at will.
-    if let Some((id, session)) = page.session(&headers).await {
+async fn logout(State(page): State<Arc<Page>>, headers: HeaderMap) -> Response {
+    // Only this listener's page signs the admin out (another site's form would
+    // otherwise do it at will); the page of an earlier session too (a tab left
+    // open since): the admin means to sign out.
+    if let Some((id, _)) = page.session(&headers).await {
         if !posted_from_here(&headers) {
             return (StatusCode::FORBIDDEN, "sign out from this page\n").into_response();
-        }
-        // A page of an earlier session (signed in again since, in another tab):
-        // back to the current one, signed in still.
-        if !session.forms_match(&form.csrf) {
-            return Redirect::to("/admin").into_response();
         }
         page.sessions.invalidate(&id).await;
     }

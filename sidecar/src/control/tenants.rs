@@ -142,7 +142,7 @@ impl ControlPlane {
         if value.is_empty() {
             return Err(invalid("value", "is empty"));
         }
-        crate::runtime::http::check_secret(header, value)
+        crate::runtime::http::check_secret(host, header, value)
             .map_err(|(field, why)| invalid(field, why))?;
         let row = self.seal(
             tenant,

@@ -297,13 +297,21 @@ pub struct Secret<'a> {
     pub value: &'a str,
 }
 
-/// Whether a secret can go out as given: its header name and value are ones a
-/// request can carry, and a header that stands for something else
-/// ([`json_field::JSON_FIELD_HEADER`]) has a value of its shape. Checked when a
-/// secret is configured or set, so that a bad one is refused then and not at
-/// every request. The error names the part at fault (`header` or `value`) and
-/// says why, without the value.
-pub fn check_secret(header: &str, value: &str) -> Result<(), (&'static str, String)> {
+/// Whether a secret can go out as given: to one host (not a wildcard), with a
+/// header name and value a request can carry, and a header that stands for
+/// something else ([`json_field::JSON_FIELD_HEADER`]) with a value of its shape.
+/// Checked when a secret is configured or set, so that a bad one is refused then
+/// and not at every request. The error names the part at fault (`host`, `header`
+/// or `value`) and says why, without the value.
+pub fn check_secret(host: &str, header: &str, value: &str) -> Result<(), (&'static str, String)> {
+    // One host, named exactly: under a wildcard the plugin would choose which
+    // subdomain (one it controls, on a shared platform's domain) receives it.
+    if is_wildcard(host) {
+        return Err((
+            "host",
+            format!("'{host}': a secret goes to one host, named exactly (no wildcard)"),
+        ));
+    }
     let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
         .map_err(|_| ("header", format!("'{header}' is not a header name")))?;
     // Visible ASCII (and spaces) only: a value the send path cannot read as text
@@ -326,6 +334,11 @@ pub fn check_secret(header: &str, value: &str) -> Result<(), (&'static str, Stri
         JsonField::parse(value).map_err(|e| ("value", e))?;
     }
     Ok(())
+}
+
+/// Whether an `allowed_hosts` entry is a wildcard (`*.example.com`).
+fn is_wildcard(entry: &str) -> bool {
+    HostPattern::parse(entry).is_ok_and(|pattern| pattern.exact_host().is_none())
 }
 
 /// What replaces a secret the server echoed back.
@@ -362,20 +375,18 @@ impl OutboundPolicy {
             .collect::<Result<Vec<_>, _>>()?;
         let secrets = secrets
             .iter()
-            // One host, named exactly: grants refuse a wildcard ([`crate::grant`]),
-            // and one stored before that rule is not used (the plugin would choose
-            // which subdomain receives it).
+            // One host, named exactly: a wildcard is refused when a secret is set
+            // ([`check_secret`]), and one stored before that rule is not used (the
+            // plugin would choose which subdomain receives it).
             .filter(|s| {
-                let exact = HostPattern::parse(s.host)
-                    .ok()
-                    .is_some_and(|pattern| pattern.exact_host().is_some());
-                if !exact {
+                let wildcard = is_wildcard(s.host);
+                if wildcard {
                     tracing::warn!(
                         "a secret for '{}' is not sent: a secret goes to one host, named exactly",
                         s.host
                     );
                 }
-                exact
+                !wildcard
             })
             .map(|s| {
                 let name = reqwest::header::HeaderName::from_bytes(s.header.as_bytes())
@@ -999,12 +1010,18 @@ mod tests {
     #[test]
     fn a_secret_value_with_spaces_around_it_is_refused() {
         for value in ["Bearer abcdefgh12 ", " abcdefgh12", "abcdefgh12\t"] {
-            let (part, why) = check_secret("authorization", value).expect_err(value);
+            let (part, why) =
+                check_secret("api.example.com", "authorization", value).expect_err(value);
             assert_eq!(part, "value");
             assert!(why.contains("begins or ends"), "{why}");
             assert!(!why.contains("abcdefgh12"), "the value is not shown: {why}");
         }
-        assert!(check_secret("authorization", "Bearer abcdefgh12").is_ok());
+        assert!(check_secret("api.example.com", "authorization", "Bearer abcdefgh12").is_ok());
+        assert!(check_secret("127.0.0.1:2737", "authorization", "Bearer abcdefgh12").is_ok());
+        let (part, why) = check_secret("*.example.com", "authorization", "Bearer abcdefgh12")
+            .expect_err("a wildcard");
+        assert_eq!(part, "host");
+        assert!(why.contains("named exactly"), "{why}");
     }
 
     #[tokio::test]
