@@ -228,15 +228,7 @@ async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
         .expect("answer");
     assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
     assert!(forged.headers().get("set-cookie").is_none());
-    let still_signed_in = http
-        .get(format!("{base}/admin"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("text");
+    let still_signed_in = page_text(&http, &format!("{base}/admin"), &session).await;
     assert!(
         !still_signed_in.contains("id=\"token\""),
         "{still_signed_in}"
@@ -270,15 +262,7 @@ async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
     assert_eq!(tenants.tenants.len(), 1);
     // A switch on a page gone stale (the tenant changed since) is refused: it
     // would otherwise attach again a plugin detached meanwhile.
-    let shown = http
-        .get(format!("{base}/admin?tenant=acme"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("text");
+    let shown = page_text(&http, &format!("{base}/admin?tenant=acme"), &session).await;
     let field = |name: &str| {
         let start = format!("name=\"{name}\" value=\"");
         let at = shown.find(&start).expect(name) + start.len();
@@ -338,16 +322,20 @@ async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
     assert!(out.status().is_redirection(), "{}", out.status());
     let cleared = out.headers()["set-cookie"].to_str().expect("ascii");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
-    let after = http
-        .get(format!("{base}/admin"))
-        .header("cookie", &session)
+    let after = page_text(&http, &format!("{base}/admin"), &session).await;
+    assert!(after.contains("id=\"token\""), "signed out: {after}");
+}
+
+/// The page at `url` as the browser holding `session` (a cookie) sees it.
+async fn page_text(http: &reqwest::Client, url: &str, session: &str) -> String {
+    http.get(url)
+        .header("cookie", session)
         .send()
         .await
         .expect("page")
         .text()
         .await
-        .expect("text");
-    assert!(after.contains("id=\"token\""), "signed out: {after}");
+        .expect("text")
 }
 
 /// A sidecar with the admin API (and page) for the `ops` admin, and tenant
