@@ -255,22 +255,18 @@ pub(super) fn link_refused_sockets(linker: &mut Linker<CallState>) -> wasmtime::
     }
     linker.allow_shadowing(true);
     let linked = (|| {
-        linker
-            .instance(&format!("wasi:sockets/tcp-create-socket@{WASI_SOCKETS}"))?
-            .func_wrap(
-                "create-tcp-socket",
-                |store, (_family,): (IpAddressFamily,)| {
-                    Ok(refuse(store, "creating a TCP socket".into()))
-                },
-            )?;
-        linker
-            .instance(&format!("wasi:sockets/udp-create-socket@{WASI_SOCKETS}"))?
-            .func_wrap(
-                "create-udp-socket",
-                |store, (_family,): (IpAddressFamily,)| {
-                    Ok(refuse(store, "creating a UDP socket".into()))
-                },
-            )?;
+        for (protocol, name) in [("tcp", "TCP"), ("udp", "UDP")] {
+            linker
+                .instance(&format!(
+                    "wasi:sockets/{protocol}-create-socket@{WASI_SOCKETS}"
+                ))?
+                .func_wrap(
+                    &format!("create-{protocol}-socket"),
+                    move |store, (_family,): (IpAddressFamily,)| {
+                        Ok(refuse(store, format!("creating a {name} socket")))
+                    },
+                )?;
+        }
         linker
             .instance(&format!("wasi:sockets/ip-name-lookup@{WASI_SOCKETS}"))?
             .func_wrap(
