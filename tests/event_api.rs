@@ -370,13 +370,13 @@ async fn stream_returns_one_result_per_event_in_arrival_order() {
 }
 
 /// A looping plugin ("slow") and a harmless one ("acme"), under a request
-/// deadline of 400 ms.
+/// deadline of 1 s.
 fn deadline_config() -> String {
     let mut config = install(&["plugin-tagger", "plugin-infinite-loop"]);
     config.push_str(
         r#"
 [server]
-request_timeout_ms = 400
+request_timeout_ms = 1000
 
 [limits]
 timeout_ms = 5000
@@ -395,6 +395,11 @@ name = "plugin-tagger"
     config
 }
 
+/// Short of `request_timeout_ms` by enough that it ends first even when a loaded
+/// machine starts the event late, and long enough for the quick event that
+/// shares its stream to be answered before it.
+const CALLER_DEADLINE: Duration = Duration::from_millis(500);
+
 /// A unary event past a deadline gets DEADLINE_EXCEEDED, as the gRPC protocol
 /// says, whichever deadline came first: the server's, or the caller's
 /// `grpc-timeout` (tonic's own timer would answer CANCELLED).
@@ -404,10 +409,7 @@ async fn a_unary_event_past_either_deadline_gets_deadline_exceeded() {
     let mut client = server.client().await;
     let cases = [
         (None, "request_timeout_ms"),
-        (
-            Some(Duration::from_millis(250)),
-            "deadline of 250 ms (grpc-timeout)",
-        ),
+        (Some(CALLER_DEADLINE), "deadline of 500 ms (grpc-timeout)"),
         (Some(Duration::from_secs(10)), "request_timeout_ms"),
     ];
     for (n, (timeout, needle)) in cases.into_iter().enumerate() {
@@ -430,7 +432,7 @@ async fn a_unary_event_past_either_deadline_gets_deadline_exceeded() {
     stream_past_a_deadline(
         &mut client,
         "stream-deadline",
-        Some(Duration::from_millis(250)),
+        Some(CALLER_DEADLINE),
         "(grpc-timeout)",
     )
     .await;
