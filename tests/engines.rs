@@ -457,7 +457,9 @@ async fn down_and_slow_engines_fail_over_and_a_failing_one_is_left_alone() {
     down.set_mode(Mode::Down);
     let slow = simulator(Protocol::DeepL).await;
     slow.set_mode(Mode::Slow(std::time::Duration::from_secs(3)));
-    let apy = Apertium::shared().url();
+    let apertium = Apertium::shared();
+    apertium.warm("spa|eng").await;
+    let apy = apertium.url();
     let server = TestServer::start(&config(
         &[
             ("azure", down.url()),

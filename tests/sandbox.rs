@@ -169,7 +169,10 @@ async fn every_hostile_plugin_is_contained_with_warm_or_fresh_instances() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn infinite_loop_times_out_while_other_requests_are_served() {
-    let server = TestServer::start(&config_with("tenant", 5)).await;
+    // A deadline of a second, not 300 ms: room for a few requests on a loaded
+    // machine.
+    let config = config_with("tenant", 5).replace("timeout_ms = 300\n", "timeout_ms = 1000\n");
+    let server = TestServer::start(&config).await;
     let started = Instant::now();
     let looping = {
         let mut client = server.client().await;
@@ -210,10 +213,10 @@ async fn infinite_loop_times_out_while_other_requests_are_served() {
     );
     let reported =
         Duration::from_micros(outcome(&response, "plugin-infinite-loop").duration_micros);
-    assert!(reported >= Duration::from_millis(300), "{reported:?}");
+    assert!(reported >= Duration::from_millis(1000), "{reported:?}");
     assert!(
-        elapsed < Duration::from_secs(3),
-        "stopped long after its 300 ms deadline: {elapsed:?}"
+        elapsed < Duration::from_secs(4),
+        "stopped long after its deadline of a second: {elapsed:?}"
     );
     assert!(
         served >= 3,
@@ -247,6 +250,25 @@ name = "plugin-infinite-loop"
     )
     .await;
     run(&server, "calm", "warm-up").await;
+    let mut client = server.client().await;
+    let mut calm = async |id: String| {
+        let started = Instant::now();
+        client
+            .handle_event(request(customer_message("calm", &id, "hello")))
+            .await
+            .expect("served");
+        started.elapsed()
+    };
+    let median = |mut latencies: Vec<Duration>| {
+        latencies.sort();
+        latencies[latencies.len() / 2]
+    };
+    // Measured against a quiet run of the same machine, however busy it is.
+    let mut quiet = Vec::new();
+    for n in 0..15 {
+        quiet.push(calm(format!("quiet-{n}")).await);
+    }
+    let quiet = median(quiet);
     let looping = {
         let mut client = server.client().await;
         tokio::spawn(async move {
@@ -255,29 +277,23 @@ name = "plugin-infinite-loop"
                 .await
         })
     };
-    let mut client = server.client().await;
     let mut latencies = Vec::new();
     while !looping.is_finished() {
-        let started = Instant::now();
-        let id = format!("calm-{}", latencies.len());
-        client
-            .handle_event(request(customer_message("calm", &id, "hello")))
-            .await
-            .expect("served");
-        latencies.push(started.elapsed());
+        latencies.push(calm(format!("calm-{}", latencies.len())).await);
     }
     let response = looping.await.expect("join").expect("served").into_inner();
     assert_eq!(
         outcome(&response, "plugin-infinite-loop").status(),
         Status::TimedOut
     );
-    latencies.sort();
-    let median = latencies[latencies.len() / 2];
+    let during = latencies.len();
+    let slowest = latencies.iter().max().copied();
+    let median = median(latencies);
+    // Unread sockets would cost dozens of 1 ms ticks per request.
     assert!(
-        median < Duration::from_millis(30),
-        "{} requests during the loop, median {median:?}, slowest {:?}",
-        latencies.len(),
-        latencies.last()
+        median < quiet * 5 + Duration::from_millis(15),
+        "{during} requests during the loop, median {median:?} (quiet {quiet:?}), \
+         slowest {slowest:?}"
     );
 }
 

@@ -78,6 +78,22 @@ impl Apertium {
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
+
+    /// Translates a word with `langpair` (such as `spa|eng`): APy starts a pair's
+    /// processes at its first translation, which on a busy machine takes longer
+    /// than a test's engine timeout.
+    pub async fn warm(&self, langpair: &str) {
+        let answer = reqwest::Client::new()
+            .get(format!("{}/translate", self.url()))
+            .query(&[("langpair", langpair), ("q", "hola")])
+            .timeout(std::time::Duration::from_secs(60))
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status);
+        if let Err(e) = answer {
+            panic!("APy did not translate with {langpair}: {e}");
+        }
+    }
 }
 
 impl Drop for Apertium {
