@@ -370,7 +370,8 @@ async fn files_are_not_reachable() {
 /// A TCP or UDP socket and a name lookup are each refused and named in the
 /// outcome (wasmtime-wasi's own refusals leave no trace, so none would say
 /// `DENIED` nor end a warm instance; and a socket is refused before it is an open
-/// file of the host's).
+/// file of the host's). An instance holding a resource of the host's after its
+/// call is not kept.
 #[tokio::test]
 async fn sockets_are_denied() {
     let server = TestServer::start(&config()).await;
@@ -414,6 +415,28 @@ async fn sockets_are_denied() {
                 .into_inner();
             assert_contained(&response, "plugin-socket-access", Status::Denied, refusal);
         }
+    }
+    // An instance that kept a resource of the host's past its call (a network
+    // handle, granted or not) does not serve another.
+    for n in 0..2 {
+        let response = server
+            .client()
+            .await
+            .handle_event(request(customer_message(
+                "plugin-socket-access",
+                &format!("sock-keep-{n}"),
+                "keep",
+            )))
+            .await
+            .expect("the request itself succeeds")
+            .into_inner();
+        assert_eq!(
+            response.actions.first().and_then(|a| a.kind.clone()),
+            Some(pb::action::Kind::InternalNote(
+                "kept 1 network handles".into()
+            )),
+            "{response:?}"
+        );
     }
 }
 

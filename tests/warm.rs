@@ -2,7 +2,8 @@
 //! which notes how many calls its instance has served: one tenant's count never
 //! includes another's events, and it starts again after the reuse bound, a trap,
 //! memory growth, a refused growth, a timeout, a refused capability, an output
-//! refused, an idle time, a settings change, an upgrade or a rollback; under
+//! refused, an idle time, a settings change, an upgrade or a rollback, a grant's
+//! or a secret's change; each call has its own deadline; under
 //! `isolation = "event"` it is always 1. A tenant admin may require `event`, never
 //! lift it.
 
@@ -137,9 +138,27 @@ async fn an_instance_is_recycled_after_a_timeout_a_refusal_or_an_output_refused(
     assert_eq!(noted[7], "call 1");
 }
 
+/// Each call of a warm instance has a deadline of its own: two calls busy for
+/// 550 ms each both finish under a deadline of 1 s (the second would not if the
+/// deadline counted from the instance's first call).
+#[tokio::test]
+async fn every_call_of_a_warm_instance_has_its_own_deadline() {
+    // A budget past the deadline keeps the calls off the overtime thread, which
+    // a busy machine may leave without CPU.
+    let server = TestServer::start(&counters(
+        "cpu_budget_ms = 5000",
+        "limits = { timeout_ms = 1000 }",
+    ))
+    .await;
+    assert_eq!(
+        counts(&server, "acme", "d", &["busy"; 2]).await,
+        ["call 1 busy", "call 2 busy"]
+    );
+}
+
 #[tokio::test]
 async fn an_instance_idle_past_its_time_is_dropped() {
-    let server = TestServer::start(&counters("warm_idle_ms = 500", "")).await;
+    let server = TestServer::start(&counters("warm_idle_ms = 2000", "")).await;
     assert_eq!(counts(&server, "acme", "i1", &["x"]).await, ["call 1"]);
     let waiting = async || {
         let metrics = server.sidecar.render_metrics().await;
@@ -262,6 +281,42 @@ async fn an_upgrade_a_rollback_or_a_settings_change_retires_the_instances() {
         .await
         .expect("globex's change");
     assert_eq!(counts(&server, "acme", "s4", &["x"]).await, ["call 3 blue"]);
+
+    // A grant's change (a host it may reach) and a secret's (set, then another
+    // value) each retire acme's instance too.
+    let mut grant = configure("acme");
+    grant.allowed_hosts = Some(pb::HostList {
+        hosts: vec!["api.example.com".into()],
+    });
+    admin
+        .configure_plugin(as_admin(OPS, grant))
+        .await
+        .expect("grant change");
+    assert_eq!(
+        counts(&server, "acme", "s5", &["x"; 2]).await,
+        ["call 1 blue", "call 2 blue"]
+    );
+    for (n, value) in ["Bearer one", "Bearer two"].into_iter().enumerate() {
+        admin
+            .set_secret(as_admin(
+                OPS,
+                pb::SetSecretRequest {
+                    tenant_id: "acme".into(),
+                    plugin: COUNTER.into(),
+                    host: "api.example.com".into(),
+                    header: "authorization".into(),
+                    value: value.into(),
+                    ..Default::default()
+                },
+            ))
+            .await
+            .expect("secret set");
+        assert_eq!(
+            counts(&server, "acme", &format!("s6-{n}"), &["x"; 2]).await,
+            ["call 1 blue", "call 2 blue"],
+            "after secret {n}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -4,11 +4,11 @@
 //! message reading `trap` makes it trap after counting; one reading `grow` makes it
 //! keep 2 MiB more of memory; one reading `grow-refused` asks for 128 MiB more (past
 //! the default 64 MiB limit), goes on when refused and notes it. `spin` computes
-//! until its deadline; `store` writes to storage it was not granted, goes on when
+//! until its deadline, `busy` for 550 ms (by the clock) then answers; `store` writes to storage it was not granted, goes on when
 //! refused and notes it; `big` answers a 8 KiB note.
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, kv, settings};
+use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, clock, kv, settings};
 
 static CALLS: AtomicU32 = AtomicU32::new(0);
 
@@ -30,6 +30,14 @@ impl Plugin for CallCounter {
             loop {
                 std::hint::spin_loop();
             }
+        }
+        if event.text == "busy" {
+            // The host's clock: this target has no clock of its own.
+            let start = clock::now_ms();
+            while clock::now_ms().saturating_sub(start) < 550 {
+                std::hint::spin_loop();
+            }
+            return Ok(vec![Action::InternalNote(format!("call {calls} busy"))]);
         }
         if event.text == "store" {
             let refused = kv::put("count", calls.to_string().as_bytes()).is_err();

@@ -3,6 +3,10 @@
 //! a UDP socket, one reading `lookup` asks for a name's addresses, any other opens
 //! and binds a TCP socket. It reports the refusal as its error. One reading `hoard`
 //! keeps asking for network handles, each a resource of the host's, without end.
+//! One reading `keep` keeps one past its call and notes how many it has kept: an
+//! instance that holds a resource of the host's must not serve another call.
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError};
 
 #[allow(unsafe_code, unreachable_pub, clippy::all)]
@@ -15,6 +19,9 @@ use wasi::wasi::sockets::{
 };
 
 pub struct SocketAccess;
+
+/// How many network handles this instance has kept past their calls.
+static KEPT: AtomicU32 = AtomicU32::new(0);
 
 /// Any address, port 8080.
 const LOCAL: network::IpSocketAddress =
@@ -32,6 +39,14 @@ impl Plugin for SocketAccess {
         let net = instance_network::instance_network();
         let refused =
             |what: &str, e: network::ErrorCode| PluginError::new(format!("{what} refused: {e:?}"));
+        if event.text == "keep" {
+            // Never dropped: the host's table holds it after the call returns.
+            std::mem::forget(instance_network::instance_network());
+            let kept = KEPT.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            return Ok(vec![Action::InternalNote(format!(
+                "kept {kept} network handles"
+            ))]);
+        }
         let done = match event.text.as_str() {
             "udp" => {
                 let socket = udp_create_socket::create_udp_socket(network::IpAddressFamily::Ipv4)
