@@ -374,6 +374,9 @@ pub struct RuntimeSettings {
     /// The part of it one tenant's instances may hold together, in MiB; by
     /// default half of it (at least one call's memory limit).
     pub tenant_memory_mb: Option<u64>,
+    /// Plugin calls one tenant runs at once, calls in overtime included; by
+    /// default half of `server.max_concurrent_calls` (at least 1).
+    pub tenant_calls: Option<u32>,
     /// Warm instances waiting at once, all tenants together (0: none are kept).
     pub warm_instances: usize,
     /// Warm instances waiting at once for one tenant.
@@ -400,6 +403,7 @@ impl Default for RuntimeSettings {
             cpu_budget_ms: millis(sharing.fairness.cpu_budget),
             memory_budget_mb: mib(warm.memory_budget_bytes),
             tenant_memory_mb: None,
+            tenant_calls: None,
             warm_instances: warm.max_instances,
             warm_per_tenant: warm.max_per_tenant,
             warm_memory_mb: mib(warm.max_idle_memory_bytes),
@@ -417,6 +421,9 @@ impl RuntimeSettings {
         crate::runtime::Sharing {
             fairness: crate::runtime::Fairness {
                 cpu_budget: Duration::from_millis(self.cpu_budget_ms),
+                tenant_calls: self
+                    .tenant_calls
+                    .map(|calls| usize::try_from(calls).unwrap_or(usize::MAX)),
             },
             warm: crate::runtime::WarmSettings {
                 max_instances: self.warm_instances,
@@ -850,6 +857,15 @@ impl Config {
             }
         }
         self.runtime.validate(self.max_limits().max_memory_bytes)?;
+        if let Some(calls) = self.runtime.tenant_calls
+            && (calls == 0 || calls > self.server.max_concurrent_calls)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "runtime.tenant_calls ({calls}) must be at least 1 and at most \
+                 server.max_concurrent_calls ({})",
+                self.server.max_concurrent_calls
+            )));
+        }
         self.storage.resolve_url()?;
         if let Some(admin) = &self.admin {
             admin.validate(self)?;
@@ -1021,6 +1037,11 @@ mod tests {
             (
                 "[runtime]\ntenant_memory_mb = 4096\n",
                 "runtime.tenant_memory_mb",
+            ),
+            ("[runtime]\ntenant_calls = 0\n", "runtime.tenant_calls"),
+            (
+                "[server]\nmax_concurrent_calls = 8\n[runtime]\ntenant_calls = 9\n",
+                "runtime.tenant_calls",
             ),
         ] {
             let err = Config::parse(toml).expect_err(toml).to_string();

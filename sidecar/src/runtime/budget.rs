@@ -4,11 +4,10 @@
 //! also hold theirs against the tenant's share of it, so that one tenant's calls
 //! cannot take the whole budget and leave others' calls without memory.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
 
-use parking_lot::Mutex;
+use super::per_tenant::PerTenant;
 
 /// Linear memory granted to plugin instances, process-wide and per tenant.
 #[derive(Debug)]
@@ -18,14 +17,7 @@ pub(crate) struct MemoryBudget {
     /// The most one tenant's instances hold together.
     per_tenant: usize,
     /// The shares of tenants with an instance alive.
-    shares: Mutex<Shares>,
-}
-
-#[derive(Debug, Default)]
-struct Shares {
-    by_tenant: HashMap<String, Weak<TenantMemory>>,
-    /// Entries past which the dead ones are swept out.
-    sweep_at: usize,
+    shares: PerTenant<TenantMemory>,
 }
 
 /// What one tenant's instances hold; shared by them while any lives.
@@ -64,25 +56,13 @@ impl MemoryBudget {
             used: AtomicUsize::new(0),
             max,
             per_tenant,
-            shares: Mutex::new(Shares::default()),
+            shares: PerTenant::default(),
         }
     }
 
     /// The share the instances of `tenant` hold their memory against.
     pub(crate) fn share_of(&self, tenant: &str) -> Arc<TenantMemory> {
-        let mut shares = self.shares.lock();
-        if let Some(share) = shares.by_tenant.get(tenant).and_then(Weak::upgrade) {
-            return share;
-        }
-        let share = Arc::new(TenantMemory::default());
-        shares
-            .by_tenant
-            .insert(tenant.to_owned(), Arc::downgrade(&share));
-        if shares.by_tenant.len() > shares.sweep_at {
-            shares.by_tenant.retain(|_, share| share.strong_count() > 0);
-            shares.sweep_at = shares.by_tenant.len().saturating_mul(2).max(64);
-        }
-        share
+        self.shares.get(tenant, TenantMemory::default)
     }
 
     /// Takes `bytes` from the tenant's share and from the budget; nothing is taken
@@ -152,14 +132,5 @@ mod tests {
         budget.release(&acme, 50);
         assert_eq!(budget.reserve(&initech, 20), Ok(()));
         assert_eq!(budget.used(), 60);
-    }
-
-    #[test]
-    fn a_tenant_without_instances_leaves_no_share_behind() {
-        let budget = MemoryBudget::new(100, 60);
-        for n in 0..1000 {
-            drop(budget.share_of(&format!("tenant-{n}")));
-        }
-        assert!(budget.shares.lock().by_tenant.len() <= 128);
     }
 }

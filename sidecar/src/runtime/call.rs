@@ -17,8 +17,7 @@ use super::{
     Runtime, host, v0_1,
 };
 
-/// One of the runtime's permits for a running call.
-pub(super) type CallPermit = tokio::sync::OwnedSemaphorePermit;
+pub(super) use super::slots::CallPermit;
 
 /// The plugin function a call runs.
 pub(super) enum Export<'e> {
@@ -61,10 +60,11 @@ impl Runtime {
     /// classifies whatever goes wrong. With `keep`, the instance comes back when it
     /// may serve another call of the same grant.
     ///
-    /// It first waits for one of the pool's call permits (the pool is sized for
-    /// them). The permit goes with the instance: a call abandoned at its deadline
-    /// in overtime holds its slot until the overtime thread drops it, and so does
-    /// its permit, so that such calls can never take the slots of new ones. A
+    /// It first waits for a call slot of the grant's tenant's share and of all
+    /// (the pool is sized for them). The permit goes with the instance: a call
+    /// abandoned at its deadline in overtime holds its pool slot until the
+    /// overtime thread drops it, and so does its permit, so that such calls can
+    /// never take the slots of new ones, nor one tenant's those of the others. A
     /// call that ends well gives it back to the caller, to hold until the kept
     /// instance is back on its shelf.
     pub(super) async fn run(
@@ -76,8 +76,7 @@ impl Runtime {
     ) -> Result<(Reply, Option<Warm>, CallPermit), CallFailure> {
         let permit = self
             .calls
-            .clone()
-            .acquire_owned()
+            .acquire(grant.tenant())
             .await
             .map_err(|_| CallFailure::failed("the runtime is shutting down"))?;
         let warm = if keep {

@@ -18,7 +18,9 @@ pub mod http;
 pub mod json_field;
 mod offers;
 mod overtime;
+mod per_tenant;
 mod refusals;
+mod slots;
 pub(crate) use host::{MAX_KV_KEY, MAX_KV_VALUE};
 mod v0_1;
 mod warm;
@@ -264,9 +266,9 @@ pub struct Runtime {
     fairness: Fairness,
     /// Where event calls past their CPU budget finish (`overtime.rs`).
     overtime: OvertimeThread,
-    /// Permits for the calls running at once, for which the pool is sized (the
-    /// warm instances waiting have slots of their own).
-    calls: Arc<tokio::sync::Semaphore>,
+    /// The calls running at once, in all and per tenant, for which the pool is
+    /// sized (the warm instances waiting have slots of their own).
+    calls: slots::CallSlots,
     /// Instances kept between a grant's calls (`warm.rs`).
     warm: Arc<WarmPool>,
     /// Linear memory of all instances, running or warm.
@@ -327,6 +329,7 @@ impl Runtime {
         let sharing = Sharing {
             fairness: Fairness {
                 cpu_budget: Duration::from_millis(max.timeout_ms),
+                ..Fairness::default()
             },
             ..Sharing::default()
         };
@@ -470,9 +473,10 @@ impl Runtime {
                 sharing.warm.memory_budget_bytes,
                 sharing.warm.tenant_memory_bytes,
             )),
-            calls: Arc::new(tokio::sync::Semaphore::new(
-                usize::try_from(concurrent_calls.max(1)).unwrap_or(usize::MAX),
-            )),
+            calls: {
+                let all = usize::try_from(concurrent_calls).unwrap_or(usize::MAX);
+                slots::CallSlots::new(all, sharing.fairness.tenant_calls.unwrap_or(all / 2))
+            },
             warm,
             idle_grant: Arc::new(Grant::nothing("", "", Limits::default())),
             metrics: Arc::new(crate::metrics::Metrics::new()),

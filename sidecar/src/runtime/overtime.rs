@@ -28,11 +28,14 @@ use futures::future::{AbortHandle, Abortable};
 use futures::{FutureExt, StreamExt};
 use tracing::Instrument;
 
-/// The CPU budget of an event call.
+/// How calls share the CPU and the call slots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fairness {
     /// Guest CPU an event call runs on the workers before it goes into overtime.
     pub cpu_budget: Duration,
+    /// Calls one tenant runs at once, in overtime too (`slots.rs`); `None`: half
+    /// of all.
+    pub tenant_calls: Option<usize>,
 }
 
 impl Default for Fairness {
@@ -40,6 +43,7 @@ impl Default for Fairness {
     fn default() -> Self {
         Self {
             cpu_budget: Duration::from_millis(5),
+            tenant_calls: None,
         }
     }
 }
