@@ -402,3 +402,50 @@ async fn failed_sign_ins_from_one_address_are_bounded() {
             .contains("Too many failed sign-ins")
     );
 }
+
+/// Behind a proxy that ends TLS, the page's cookie is `Secure` all the same
+/// (the form's `Origin` is `https`); and one admin signing in again and again
+/// holds 16 sessions at most, the oldest ending first.
+#[tokio::test]
+async fn sessions_are_secure_over_https_and_bounded_per_token() {
+    let server = acme_with_a_noop().await;
+    let address = server.admin_addr.expect("admin");
+    let base = format!("http://{address}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let sign_in = async |origin: &str| {
+        let answer = http
+            .post(format!("{base}/admin/login"))
+            .header("origin", origin)
+            .form(&[("token", OPS)])
+            .send()
+            .await
+            .expect("answer");
+        answer
+            .headers()
+            .get("set-cookie")
+            .and_then(|c| c.to_str().ok())
+            .expect("a session cookie")
+            .to_owned()
+    };
+    let proxied = sign_in(&format!("https://{address}")).await;
+    assert!(proxied.contains("; Secure"), "{proxied}");
+    let plain = sign_in(&base).await;
+    assert!(!plain.contains("Secure"), "{plain}");
+    let mut sessions = vec![proxied, plain];
+    while sessions.len() < 17 {
+        sessions.push(sign_in(&base).await);
+    }
+    let signed_in = async |cookie: &str| {
+        let session = cookie.split(';').next().expect("name=value");
+        !page_text(&http, &format!("{base}/admin"), session)
+            .await
+            .contains("id=\"token\"")
+    };
+    assert!(!signed_in(&sessions[0]).await, "the oldest ended");
+    for cookie in &sessions[1..] {
+        assert!(signed_in(cookie).await, "{cookie}");
+    }
+}

@@ -6,8 +6,9 @@
 //! and every page and switch is an admin API call made with that token, in
 //! process, so the page can do exactly what the token may (tenants, audit, the
 //! next event's pipeline) and nothing else. The token stays on the server, in a
-//! session of this process (eight hours; a replica behind a load balancer needs
-//! sticky sessions, or the admin signs in again); the browser holds a random
+//! session of this process (eight hours, at most [`SESSIONS_PER_TOKEN`] per token;
+//! a replica behind a load balancer needs sticky sessions, or the admin signs in
+//! again); the browser holds a random
 //! session id in an `HttpOnly`, `SameSite=Strict` cookie, every form carries
 //! the session's own anti-forgery token, and signing in and out are taken only
 //! from a page of this listener. Every answer forbids scripts, framing (the
@@ -33,6 +34,8 @@ use crate::pb::admin_service_server::AdminService;
 /// How long a session lasts.
 const SESSION: Duration = Duration::from_secs(8 * 3600);
 const COOKIE: &str = "crossdesk_admin";
+/// How many sessions one admin token may hold at once.
+const SESSIONS_PER_TOKEN: usize = 16;
 
 /// A signed-in admin.
 #[derive(Clone)]
@@ -40,13 +43,15 @@ struct Session {
     token: String,
     /// Every form of the session carries it.
     csrf: String,
+    /// When it began.
+    since: tokio::time::Instant,
 }
 
 #[derive(Clone)]
 struct Page {
     api: AdminApi,
     sessions: moka::future::Cache<String, Session>,
-    /// Whether the listener speaks TLS: the cookie is then `Secure`.
+    /// Whether the listener speaks TLS: the cookie is then always `Secure`.
     tls: bool,
 }
 
@@ -124,6 +129,45 @@ impl Page {
             .map(|(_, value)| value.to_owned())?;
         let session = self.sessions.get(&id).await?;
         Some((id, session))
+    }
+
+    /// Keeps a new session under `id`. An admin token holds at most
+    /// [`SESSIONS_PER_TOKEN`], its oldest ending first: one admin signing in
+    /// again and again cannot fill the sessions of everyone else.
+    async fn sign_in(&self, id: String, session: Session) {
+        let mut held: Vec<(Arc<String>, tokio::time::Instant)> = self
+            .sessions
+            .iter()
+            .filter(|(_, other)| other.token == session.token)
+            .map(|(id, other)| (id, other.since))
+            .collect();
+        // Room for this one: the oldest go.
+        let surplus = held
+            .len()
+            .saturating_add(1)
+            .saturating_sub(SESSIONS_PER_TOKEN);
+        held.sort_by_key(|(_, since)| *since);
+        for (old, _) in held.into_iter().take(surplus) {
+            self.sessions.invalidate(old.as_str()).await;
+        }
+        self.sessions.insert(id, session).await;
+    }
+    /// The session cookie holding `id` for `lasting`. `Secure` when the browser's
+    /// page came over HTTPS: this listener's own TLS, or a proxy's in front of it
+    /// that ends TLS (the listener then speaks plain HTTP, but the form's
+    /// `Origin` says `https`), so the browser never sends it over plain HTTP.
+    fn cookie(&self, headers: &HeaderMap, id: &str, lasting: Duration) -> String {
+        let over_https = self.tls
+            || headers
+                .get(header::ORIGIN)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|origin| origin.get(..8))
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"));
+        let secure = if over_https { "; Secure" } else { "" };
+        format!(
+            "{COOKIE}={id}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            lasting.as_secs()
+        )
     }
 }
 
@@ -228,14 +272,10 @@ async fn login(
     let (Ok(id), Ok(csrf)) = (random_id(), random_id()) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    page.sessions
-        .insert(id.clone(), Session { token, csrf })
+    let since = tokio::time::Instant::now();
+    page.sign_in(id.clone(), Session { token, csrf, since })
         .await;
-    let secure = if page.tls { "; Secure" } else { "" };
-    let cookie = format!(
-        "{COOKIE}={id}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        SESSION.as_secs()
-    );
+    let cookie = page.cookie(&headers, &id, SESSION);
     ([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response()
 }
 
@@ -258,7 +298,7 @@ async fn logout(State(page): State<Arc<Page>>, headers: HeaderMap) -> Response {
         }
         page.sessions.invalidate(&id).await;
     }
-    let cookie = format!("{COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0");
+    let cookie = page.cookie(&headers, "", Duration::ZERO);
     ([(header::SET_COOKIE, cookie)], Redirect::to("/admin")).into_response()
 }
 
