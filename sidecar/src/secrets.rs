@@ -260,6 +260,17 @@ impl MasterKey {
     }
 
     fn load(path: &Path) -> Result<MasterKey, SecretError> {
+        if let Some(mode) = readable_by_others(path) {
+            // A warning, not a refusal: a key mounted by an orchestrator may be
+            // world-readable by default, and refusing it would stop a deployment
+            // that works.
+            tracing::warn!(
+                path = %path.display(),
+                mode = format_args!("{mode:04o}"),
+                "the master key file is readable by other users than its owner; \
+                 make it 0600 (chmod 600, or `defaultMode: 0400` for a mounted Secret)"
+            );
+        }
         let text = std::fs::read_to_string(path).map_err(|source| {
             if source.kind() == io::ErrorKind::InvalidData {
                 SecretError::BadKeyFile {
@@ -281,6 +292,22 @@ impl MasterKey {
                 other => other.to_string(),
             },
         })
+    }
+}
+
+/// The permission bits of the file at `path` when its group or others may read
+/// or write it (unix only; `None` elsewhere, or when it cannot be read).
+fn readable_by_others(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o7777;
+        (mode & 0o066 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
     }
 }
 
@@ -463,6 +490,24 @@ mod tests {
         assert_eq!(loaded.to_base64(), created.to_base64());
         let sealed = created.seal("secret", CONTEXT).expect("seal");
         assert_eq!(loaded.open(&sealed, CONTEXT).expect("open"), "secret");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_file_others_may_read_is_noticed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("master.key");
+        MasterKey::load_or_create(&path).expect("create");
+        assert_eq!(readable_by_others(&path), None);
+        for mode in [0o644, 0o640, 0o604, 0o620] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            assert_eq!(readable_by_others(&path), Some(mode), "{mode:o}");
+            // Still loaded: the warning does not stop a start.
+            MasterKey::load_or_create(&path).expect("load");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).expect("chmod");
+        assert_eq!(readable_by_others(&path), None);
     }
 
     #[test]
