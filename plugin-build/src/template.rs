@@ -128,6 +128,15 @@ fn js_dependency(sdk: &Sdk) -> Result<String, BuildError> {
                 path.display()
             )));
         }
+        // npm links a folder as it is: the SDK's own dependencies (the component
+        // build) come from its `node_modules`, which npm does not fill.
+        Sdk::Path(path) if path.is_dir() && !path.join("node_modules").is_dir() => {
+            return Err(BuildError::Project(format!(
+                "--sdk {}: npm links an SDK folder without installing its dependencies: \
+                 run `npm install` in it first, or pass the tarball `npm pack` makes of it",
+                path.display()
+            )));
+        }
         Sdk::Path(path) => format!("{:?}", format!("file:{}", absolute(path)?.display())),
     })
 }
@@ -182,16 +191,42 @@ mod tests {
         let packaged = dir.path().join("crossdesk-sdk-0.1.0.crate");
         std::fs::write(&packaged, "").unwrap();
         let missing = dir.path().join("nowhere");
+        // An SDK folder npm has not installed: linked, it could not build.
+        let uninstalled = dir.path().join("js-sdk");
+        std::fs::create_dir(&uninstalled).unwrap();
+        std::fs::write(uninstalled.join("package.json"), "{}").unwrap();
         for (language, sdk) in [
             (Language::Rust, &packaged),
             (Language::Rust, &missing),
             (Language::JavaScript, &missing),
+            (Language::JavaScript, &uninstalled),
         ] {
             let project = dir.path().join("p");
             let error = new_project(&project, "p", language, &Sdk::Path(sdk.clone())).unwrap_err();
             assert!(error.to_string().starts_with("--sdk "), "{error}");
             assert!(!project.exists(), "nothing is written");
         }
+    }
+
+    #[test]
+    fn an_installed_javascript_sdk_folder_is_linked() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("js-sdk");
+        std::fs::create_dir_all(folder.join("node_modules")).unwrap();
+        std::fs::write(folder.join("package.json"), "{}").unwrap();
+        let project = dir.path().join("p");
+        new_project(
+            &project,
+            "p",
+            Language::JavaScript,
+            &Sdk::Path(folder.clone()),
+        )
+        .unwrap();
+        let package = std::fs::read_to_string(project.join("package.json")).unwrap();
+        assert!(
+            package.contains(&format!("\"file:{}\"", folder.display())),
+            "{package}"
+        );
     }
 
     #[test]
