@@ -382,19 +382,13 @@ async fn sockets_are_denied() {
     ];
     // Host resources are bounded per instance: a guest that hoards them fails
     // at the bound, not at its deadline (memory of the host's all the while).
-    let response = server
-        .client()
-        .await
-        .handle_event(request(customer_message(
-            "plugin-socket-access",
-            "sock-hoard",
-            "hoard",
-        )))
-        .await
-        .expect("the request itself succeeds")
-        .into_inner();
+    let send = async |id: &str, text: &str| {
+        server
+            .handle(customer_message("plugin-socket-access", id, text))
+            .await
+    };
     assert_contained(
-        &response,
+        &send("sock-hoard", "hoard").await,
         "plugin-socket-access",
         Status::Failed,
         "resource table has no free keys",
@@ -402,34 +396,14 @@ async fn sockets_are_denied() {
     for (text, refusal) in attempts {
         // Twice: the second call meets whatever instance the first left.
         for n in 0..2 {
-            let response = server
-                .client()
-                .await
-                .handle_event(request(customer_message(
-                    "plugin-socket-access",
-                    &format!("sock-{text}-{n}"),
-                    text,
-                )))
-                .await
-                .expect("the request itself succeeds")
-                .into_inner();
+            let response = send(&format!("sock-{text}-{n}"), text).await;
             assert_contained(&response, "plugin-socket-access", Status::Denied, refusal);
         }
     }
     // An instance that kept a resource of the host's past its call (a network
     // handle, granted or not) does not serve another.
     for n in 0..2 {
-        let response = server
-            .client()
-            .await
-            .handle_event(request(customer_message(
-                "plugin-socket-access",
-                &format!("sock-keep-{n}"),
-                "keep",
-            )))
-            .await
-            .expect("the request itself succeeds")
-            .into_inner();
+        let response = send(&format!("sock-keep-{n}"), "keep").await;
         assert_eq!(
             response.actions.first().and_then(|a| a.kind.clone()),
             Some(pb::action::Kind::InternalNote(

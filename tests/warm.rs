@@ -139,7 +139,7 @@ async fn an_instance_is_recycled_after_a_timeout_a_refusal_or_an_output_refused(
 }
 
 /// Each call of a warm instance has a deadline of its own: two calls busy for
-/// 550 ms each both finish under a deadline of 1 s (the second would not if the
+/// 800 ms each both finish under a deadline of 1.5 s (the second would not if the
 /// deadline counted from the instance's first call).
 #[tokio::test]
 async fn every_call_of_a_warm_instance_has_its_own_deadline() {
@@ -147,7 +147,7 @@ async fn every_call_of_a_warm_instance_has_its_own_deadline() {
     // a busy machine may leave without CPU.
     let server = TestServer::start(&counters(
         "cpu_budget_ms = 5000",
-        "limits = { timeout_ms = 1000 }",
+        "limits = { timeout_ms = 1500 }",
     ))
     .await;
     assert_eq!(

@@ -374,7 +374,7 @@ pub struct RuntimeSettings {
     /// The part of it one tenant's instances may hold together, in MiB; by
     /// default half of it (at least one call's memory limit).
     pub tenant_memory_mb: Option<u64>,
-    /// Plugin calls one tenant runs at once, calls in overtime included; by
+    /// Event calls one tenant runs at once, calls in overtime included; by
     /// default half of `server.max_concurrent_calls` (at least 1).
     pub tenant_calls: Option<u32>,
     /// Warm instances waiting at once, all tenants together (0: none are kept).
@@ -857,15 +857,6 @@ impl Config {
             }
         }
         self.runtime.validate(self.max_limits().max_memory_bytes)?;
-        if let Some(calls) = self.runtime.tenant_calls
-            && (calls == 0 || calls > self.server.max_concurrent_calls)
-        {
-            return Err(ConfigError::Invalid(format!(
-                "runtime.tenant_calls ({calls}) must be at least 1 and at most \
-                 server.max_concurrent_calls ({})",
-                self.server.max_concurrent_calls
-            )));
-        }
         self.storage.resolve_url()?;
         if let Some(admin) = &self.admin {
             admin.validate(self)?;
@@ -920,6 +911,15 @@ impl Config {
         }
         if let Some(field) = self.limits.zero_field() {
             return invalid(format!("limits.{field} must be above 0"));
+        }
+        if let Some(calls) = self.runtime.tenant_calls
+            && (calls == 0 || calls > self.server.max_concurrent_calls)
+        {
+            return invalid(format!(
+                "runtime.tenant_calls ({calls}) must be at least 1 and at most \
+                 server.max_concurrent_calls ({})",
+                self.server.max_concurrent_calls
+            ));
         }
         Ok(())
     }

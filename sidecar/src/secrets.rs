@@ -267,8 +267,8 @@ impl MasterKey {
             tracing::warn!(
                 path = %path.display(),
                 mode = format_args!("{mode:04o}"),
-                "the master key file is readable by other users than its owner; \
-                 make it 0600 (chmod 600, or `defaultMode: 0400` for a mounted Secret)"
+                "users other than its owner may read or write the master key file; \
+                 let its owner alone have it (chmod 600)"
             );
         }
         let text = std::fs::read_to_string(path).map_err(|source| {
@@ -296,7 +296,7 @@ impl MasterKey {
 }
 
 /// The permission bits of the file at `path` when its group or others may read
-/// or write it (unix only; `None` elsewhere, or when it cannot be read).
+/// or write it (unix only; `None` elsewhere, or when its metadata cannot be read).
 fn readable_by_others(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {

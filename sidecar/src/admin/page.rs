@@ -47,12 +47,14 @@ struct Session {
     since: tokio::time::Instant,
 }
 
-#[derive(Clone)]
 struct Page {
     api: AdminApi,
     sessions: moka::future::Cache<String, Session>,
     /// Whether the listener speaks TLS: the cookie is then always `Secure`.
     tls: bool,
+    /// Held while a session is kept, so that a token's count of sessions is
+    /// exact under concurrent sign-ins.
+    signing_in: tokio::sync::Mutex<()>,
 }
 
 /// The page's routes, for the admin listener.
@@ -64,6 +66,7 @@ pub(crate) fn router(api: AdminApi, tls: bool) -> axum::Router {
             .time_to_live(SESSION)
             .build(),
         tls,
+        signing_in: tokio::sync::Mutex::new(()),
     });
     axum::Router::new()
         .route("/admin", axum::routing::get(dashboard))
@@ -135,6 +138,7 @@ impl Page {
     /// [`SESSIONS_PER_TOKEN`], its oldest ending first: one admin signing in
     /// again and again cannot fill the sessions of everyone else.
     async fn sign_in(&self, id: String, session: Session) {
+        let _alone = self.signing_in.lock().await;
         let mut held: Vec<(Arc<String>, tokio::time::Instant)> = self
             .sessions
             .iter()

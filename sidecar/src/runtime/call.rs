@@ -60,8 +60,8 @@ impl Runtime {
     /// classifies whatever goes wrong. With `keep`, the instance comes back when it
     /// may serve another call of the same grant.
     ///
-    /// It first waits for a call slot of the grant's tenant's share and of all
-    /// (the pool is sized for them). The permit goes with the instance: a call
+    /// It first waits for a call slot of all (the pool is sized for them) and,
+    /// for an event, of the grant's tenant's share before it. The permit goes with the instance: a call
     /// abandoned at its deadline in overtime holds its pool slot until the
     /// overtime thread drops it, and so does its permit, so that such calls can
     /// never take the slots of new ones, nor one tenant's those of the others. A
@@ -74,9 +74,12 @@ impl Runtime {
         export: Export<'_>,
         keep: bool,
     ) -> Result<(Reply, Option<Warm>, CallPermit), CallFailure> {
+        // Event calls count in their tenant's share: they are the ones that can
+        // loop into overtime on a tenant's behalf.
+        let tenant = matches!(export, Export::Handle(_)).then(|| grant.tenant());
         let permit = self
             .calls
-            .acquire(grant.tenant())
+            .acquire(tenant)
             .await
             .map_err(|_| CallFailure::failed("the runtime is shutting down"))?;
         let warm = if keep {

@@ -33,8 +33,8 @@ use tracing::Instrument;
 pub struct Fairness {
     /// Guest CPU an event call runs on the workers before it goes into overtime.
     pub cpu_budget: Duration,
-    /// Calls one tenant runs at once, in overtime too (`slots.rs`); `None`: half
-    /// of all.
+    /// Event calls one tenant runs at once, in overtime too (`slots.rs`);
+    /// `None`: half of all.
     pub tenant_calls: Option<usize>,
 }
 

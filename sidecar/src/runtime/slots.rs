@@ -1,9 +1,10 @@
-//! Call slots: how many plugin calls run at once, in all and for one tenant (the
-//! instance pool is sized for them). A call holds its slots until its instance
-//! is dropped or back on the warm shelf, in overtime too, where a call abandoned
-//! at its deadline waits for idle CPU to be dropped: so a tenant whose calls
-//! loop holds at most its share of the slots, and other tenants' calls still
-//! find theirs.
+//! Call slots: how many plugin calls run at once, in all and, for events, per
+//! tenant (the instance pool is sized for them). A call holds its slots until
+//! its instance is dropped or back on the warm shelf, in overtime too, where an
+//! event call abandoned at its deadline waits for idle CPU to be dropped: so a
+//! tenant whose plugin loops holds at most its share of the slots, and other
+//! tenants' calls still find theirs. Loading a manifest and the admin tools
+//! (which have slots of their own, `tools.rs`) take a slot of all only.
 
 use std::sync::Arc;
 
@@ -15,7 +16,7 @@ use super::per_tenant::PerTenant;
 #[derive(Debug)]
 pub(crate) struct CallSlots {
     all: Arc<Semaphore>,
-    /// The most one tenant's calls hold at once.
+    /// The most one tenant's event calls hold at once.
     per_tenant: usize,
     /// Each tenant's share, alive while one of its calls holds a slot of it.
     tenants: PerTenant<Semaphore>,
@@ -24,7 +25,7 @@ pub(crate) struct CallSlots {
 /// A running call's slots, given back when it is dropped.
 #[derive(Debug)]
 pub(crate) struct CallPermit {
-    _tenant: OwnedSemaphorePermit,
+    _tenant: Option<OwnedSemaphorePermit>,
     _all: OwnedSemaphorePermit,
 }
 
@@ -43,12 +44,17 @@ impl CallSlots {
         }
     }
 
-    /// Waits for a slot of `tenant`'s share, then for one of all.
-    pub(crate) async fn acquire(&self, tenant: &str) -> Result<CallPermit, Closed> {
-        let share = self.tenants.get(tenant, || Semaphore::new(self.per_tenant));
+    /// Waits for a slot of `tenant`'s share, if any, then for one of all.
+    pub(crate) async fn acquire(&self, tenant: Option<&str>) -> Result<CallPermit, Closed> {
         // The tenant's first: a call waiting for its tenant's share holds none
         // of the slots the other tenants wait for.
-        let tenant = share.acquire_owned().await.map_err(|_| Closed)?;
+        let tenant = match tenant {
+            Some(tenant) => {
+                let share = self.tenants.get(tenant, || Semaphore::new(self.per_tenant));
+                Some(share.acquire_owned().await.map_err(|_| Closed)?)
+            }
+            None => None,
+        };
         let all = Arc::clone(&self.all)
             .acquire_owned()
             .await
@@ -66,8 +72,8 @@ mod tests {
 
     use super::*;
 
-    /// Whether `tenant` gets a slot at once.
-    async fn at_once(slots: &CallSlots, tenant: &str) -> Option<CallPermit> {
+    /// A slot of `tenant`'s share (`None`: of no tenant) if one is free at once.
+    async fn at_once(slots: &CallSlots, tenant: Option<&str>) -> Option<CallPermit> {
         tokio::time::timeout(Duration::from_millis(20), slots.acquire(tenant))
             .await
             .ok()
@@ -77,23 +83,45 @@ mod tests {
     #[tokio::test]
     async fn a_tenant_holds_its_share_and_the_others_the_rest() {
         let slots = CallSlots::new(4, 2);
-        let acme: Vec<_> = [at_once(&slots, "acme").await, at_once(&slots, "acme").await]
-            .into_iter()
-            .map(|permit| permit.expect("within acme's share"))
-            .collect();
-        assert!(at_once(&slots, "acme").await.is_none(), "past acme's share");
-        let globex = at_once(&slots, "globex").await.expect("globex's share");
-        let initech = at_once(&slots, "initech").await.expect("the last slot");
+        let mut acme = Vec::new();
+        for _ in 0..2 {
+            acme.push(at_once(&slots, Some("acme")).await.expect("acme's share"));
+        }
         assert!(
-            at_once(&slots, "umbrella").await.is_none(),
-            "all slots held"
+            at_once(&slots, Some("acme")).await.is_none(),
+            "past acme's share"
+        );
+        let globex = at_once(&slots, Some("globex"))
+            .await
+            .expect("globex's share");
+        let initech = at_once(&slots, Some("initech")).await.expect("the last");
+        assert!(
+            at_once(&slots, Some("umbrella")).await.is_none(),
+            "all held"
+        );
+        assert!(
+            at_once(&slots, None).await.is_none(),
+            "no tenant: all held too"
         );
         drop(acme);
         assert!(
-            at_once(&slots, "umbrella").await.is_some(),
-            "acme's slots came back"
+            at_once(&slots, Some("umbrella")).await.is_some(),
+            "acme's came back"
         );
         drop((globex, initech));
+    }
+
+    #[tokio::test]
+    async fn a_call_of_no_tenant_takes_no_share() {
+        let slots = CallSlots::new(4, 1);
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(at_once(&slots, None).await.expect("a slot of all"));
+        }
+        assert!(
+            at_once(&slots, Some("acme")).await.is_some(),
+            "acme's share is whole"
+        );
     }
 
     #[tokio::test]

@@ -4,8 +4,9 @@
 //! message reading `trap` makes it trap after counting; one reading `grow` makes it
 //! keep 2 MiB more of memory; one reading `grow-refused` asks for 128 MiB more (past
 //! the default 64 MiB limit), goes on when refused and notes it. `spin` computes
-//! until its deadline, `busy` for 550 ms (by the clock) then answers; `store` writes to storage it was not granted, goes on when
-//! refused and notes it; `big` answers a 8 KiB note.
+//! until its deadline, `busy` for 800 ms (by the clock) then answers; `store`
+//! writes to storage it was not granted, goes on when refused and notes it; `big`
+//! answers a 8 KiB note.
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, clock, kv, settings};
@@ -34,7 +35,7 @@ impl Plugin for CallCounter {
         if event.text == "busy" {
             // The host's clock: this target has no clock of its own.
             let start = clock::now_ms();
-            while clock::now_ms().saturating_sub(start) < 550 {
+            while clock::now_ms().saturating_sub(start) < 800 {
                 std::hint::spin_loop();
             }
             return Ok(vec![Action::InternalNote(format!("call {calls} busy"))]);
