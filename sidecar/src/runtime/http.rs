@@ -156,7 +156,8 @@ impl PrivateHosts {
 /// Whether an address is reachable from the public internet: not loopback,
 /// private, shared, link-local, reserved, multicast, documentation or benchmarking
 /// space, nor an IPv6 address embedding such an IPv4 one (IPv4-mapped and
-/// -compatible, NAT64, 6to4), nor a Teredo tunnel (whose embedded address is hidden).
+/// -compatible, NAT64, 6to4), nor a Teredo tunnel or a local-use NAT64 prefix
+/// (where the embedded address is hidden or placed as the network chose).
 pub fn is_public(addr: IpAddr) -> bool {
     match addr {
         IpAddr::V4(v4) => {
@@ -187,6 +188,9 @@ pub fn is_public(addr: IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
                 || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
                 || (s[0] == 0x2001 && s[1] == 0) // Teredo
+                // NAT64 local use (RFC 8215): where a network puts the IPv4
+                // address inside it is that network's choice, so none is public.
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
                 || (s[0] == 0x0100 && s[1..4] == [0, 0, 0])) // discard-only
         }
@@ -210,9 +214,6 @@ fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     }
     if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return Some(low(s[6], s[7])); // NAT64 well-known prefix 64:ff9b::/96
-    }
-    if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
-        return Some(low(s[6], s[7])); // NAT64 local-use 64:ff9b:1::/48 (a /96 inside)
     }
     if s[0] == 0x2002 {
         return Some(low(s[1], s[2])); // 6to4 2002:AABB:CCDD::/48
@@ -314,6 +315,9 @@ pub fn check_secret(host: &str, header: &str, value: &str) -> Result<(), (&'stat
     }
     let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
         .map_err(|_| ("header", format!("'{header}' is not a header name")))?;
+    if HOST_SET_HEADERS.contains(&name.as_str()) {
+        return Err(("header", host_set_header(name.as_str())));
+    }
     // Visible ASCII (and spaces) only: a value the send path cannot read as text
     // would fail every request instead of being refused here.
     if reqwest::header::HeaderValue::from_str(value).map_or(true, |v| v.to_str().is_err()) {
@@ -334,6 +338,24 @@ pub fn check_secret(host: &str, header: &str, value: &str) -> Result<(), (&'stat
         JsonField::parse(value).map_err(|e| ("value", e))?;
     }
     Ok(())
+}
+
+/// Why a secret may not go as header `name`: the host sets it, and a `host`
+/// header would send the secret to another site behind the granted address.
+fn host_set_header(name: &str) -> String {
+    format!("header '{name}' is set by the host, so a secret cannot go as it")
+}
+
+/// Why a stored secret is not sent, if it breaks a rule [`check_secret`] now
+/// enforces but did not when it was stored.
+fn unusable_secret(secret: &Secret<'_>) -> Option<String> {
+    if is_wildcard(secret.host) {
+        return Some("a secret goes to one host, named exactly".to_owned());
+    }
+    let header = secret.header.to_ascii_lowercase();
+    HOST_SET_HEADERS
+        .contains(&header.as_str())
+        .then(|| host_set_header(&header))
 }
 
 /// Whether an `allowed_hosts` entry is a wildcard (`*.example.com`).
@@ -375,18 +397,15 @@ impl OutboundPolicy {
             .collect::<Result<Vec<_>, _>>()?;
         let secrets = secrets
             .iter()
-            // One host, named exactly: a wildcard is refused when a secret is set
-            // ([`check_secret`]), and one stored before that rule is not used (the
-            // plugin would choose which subdomain receives it).
-            .filter(|s| {
-                let wildcard = is_wildcard(s.host);
-                if wildcard {
-                    tracing::warn!(
-                        "a secret for '{}' is not sent: a secret goes to one host, named exactly",
-                        s.host
-                    );
+            // A secret stored before [`check_secret`] refused its host or header
+            // is not used: under a wildcard the plugin would choose which
+            // subdomain receives it; as `host` it would pick another site.
+            .filter(|s| match unusable_secret(s) {
+                Some(why) => {
+                    tracing::warn!("a secret for '{}' is not sent: {why}", s.host);
+                    false
                 }
-                !wildcard
+                None => true,
             })
             .map(|s| {
                 let name = reqwest::header::HeaderName::from_bytes(s.header.as_bytes())
@@ -779,7 +798,9 @@ mod tests {
             "::10.0.0.1",
             "64:ff9b::a9fe:a9fe", // NAT64 of 169.254.169.254
             "64:ff9b:1::7f00:1",
-            "2002:7f00:1::1", // 6to4 of 127.0.0.1
+            "64:ff9b:1:7f00:1::",   // 127.0.0.1 under a /48's own layout
+            "64:ff9b:1::5db8:d822", // even a public IPv4 address: the layout is local
+            "2002:7f00:1::1",       // 6to4 of 127.0.0.1
             "2002:a9fe:a9fe::",
             "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
             "2001:db8::1",
@@ -1022,6 +1043,18 @@ mod tests {
             .expect_err("a wildcard");
         assert_eq!(part, "host");
         assert!(why.contains("named exactly"), "{why}");
+        for header in [
+            "host",
+            "Host",
+            "content-length",
+            "transfer-encoding",
+            "connection",
+        ] {
+            let (part, why) =
+                check_secret("api.example.com", header, "evil.example.net").expect_err(header);
+            assert_eq!(part, "header");
+            assert!(why.contains("set by the host"), "{why}");
+        }
     }
 
     #[tokio::test]
@@ -1058,17 +1091,22 @@ mod tests {
         assert_eq!((status, body.len()), (200, 4));
     }
 
-    /// A secret stored for a wildcard before grants refused one is never sent.
+    /// A secret stored before grants refused its host (a wildcard) or its
+    /// header (one the host sets, `host` above all) is never sent.
     #[test]
-    fn a_secret_for_a_wildcard_host_is_not_used() {
-        let secret = |host| Secret {
+    fn a_secret_for_a_wildcard_host_or_a_host_set_header_is_not_used() {
+        let secret = |host, header| Secret {
             host,
-            header: "authorization",
+            header,
             value: "Bearer s3cr3t-t0ken-value",
         };
         let policy = OutboundPolicy::new(
             &["*.example.com".to_owned(), "api.example.com".to_owned()],
-            &[secret("*.example.com"), secret("api.example.com")],
+            &[
+                secret("*.example.com", "authorization"),
+                secret("api.example.com", "Host"),
+                secret("api.example.com", "authorization"),
+            ],
             operator(&[]),
         )
         .expect("policy");
