@@ -19,6 +19,12 @@ async fn check(file: &std::path::Path) -> Report {
 
 /// Checks with a call deadline of `timeout_ms`.
 async fn check_within(file: &std::path::Path, timeout_ms: u64) -> Report {
+    check_with(file, timeout_ms, &[]).await
+}
+
+/// Checks with a call deadline of `timeout_ms`, letting `private_hosts` resolve
+/// to loopback or a private network (`plugin check --private-host`).
+async fn check_with(file: &std::path::Path, timeout_ms: u64, private_hosts: &[&str]) -> Report {
     let limits = Limits {
         timeout_ms,
         ..Limits::default()
@@ -30,6 +36,7 @@ async fn check_within(file: &std::path::Path, timeout_ms: u64) -> Report {
     let data = tempfile::tempdir().expect("tempdir");
     let options = CheckOptions {
         limits,
+        private_hosts: private_hosts.iter().map(|h| h.to_string()).collect(),
         ..Default::default()
     };
     conformance::check(&runtime, file, &options, data.path()).await
@@ -56,10 +63,22 @@ async fn first_party_plugins_and_examples_are_conformant() {
         "plugin-faq",
         "plugin-legacy-v0-1",
     ] {
-        let report = check(&plugin(name)).await;
+        // Translation's default engine is Apertium on loopback, which the
+        // person checking lets it reach.
+        let report = check_with(&plugin(name), Limits::default().timeout_ms, &["127.0.0.1"]).await;
         assert!(report.passed, "{name}: {report:#?}");
         assert_eq!(report.findings.len(), conformance::Rule::ALL.len());
     }
+}
+
+/// A host a plugin declares is reached on public addresses only, unless the
+/// person checking lists it: translation's loopback engine is then refused.
+#[tokio::test]
+async fn a_declared_host_on_loopback_is_refused_unless_listed() {
+    let report = check(&plugin("translation")).await;
+    let (verdict, detail) = verdict(&report, "capabilities");
+    assert_eq!(*verdict, Verdict::Failed, "{report:#?}");
+    assert!(detail.contains("not public"), "{detail}");
 }
 
 /// The settings a plugin is checked with are held to its declarations, as a

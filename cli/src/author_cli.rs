@@ -12,7 +12,7 @@ use crossdesk_plugin_build::{Language, template};
 use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::Limits;
 use crossdesk_sidecar::conformance;
-use crossdesk_sidecar::runtime::http::OutboundPolicy;
+use crossdesk_sidecar::runtime::http::{OutboundPolicy, PrivateHosts};
 use crossdesk_sidecar::runtime::{FailureKind, Grant, Runtime};
 
 /// The language of a new plugin project.
@@ -87,6 +87,11 @@ pub(crate) struct CheckArgs {
     /// A setting for the plugin, `KEY=VALUE`; repeatable.
     #[arg(long = "setting", value_name = "KEY=VALUE")]
     pub(crate) settings: Vec<String>,
+    /// Let this host, if the manifest declares it, resolve to loopback or a
+    /// private network (a local engine); repeatable. Without it, the plugin's
+    /// hosts are reached on public addresses only.
+    #[arg(long = "private-host", value_name = "HOST")]
+    pub(crate) private_hosts: Vec<String>,
     /// Deadline of each call in milliseconds.
     #[arg(long, default_value_t = Limits::default().timeout_ms)]
     pub(crate) timeout_ms: u64,
@@ -241,14 +246,18 @@ pub(crate) async fn check(args: CheckArgs) -> Result<()> {
         file,
         events,
         settings,
+        private_hosts,
         timeout_ms,
         json: as_json,
         data_dir,
     } = args;
+    // A mistyped host is the caller's error, not a rule the plugin broke.
+    PrivateHosts::parse(&private_hosts).map_err(|e| anyhow::anyhow!("--private-host: {e}"))?;
     let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
     let mut options = conformance::CheckOptions {
         settings: key_values(&settings)?,
         limits,
+        private_hosts,
         ..Default::default()
     };
     for path in events {

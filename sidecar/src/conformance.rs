@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crossdesk_proto::pb;
 
 use crate::limits::Limits;
-use crate::runtime::http::OutboundPolicy;
+use crate::runtime::http::{OutboundPolicy, PrivateHosts};
 use crate::runtime::{FailureKind, Grant, Isolation, LoadError, LoadedPlugin, Runtime};
 
 /// One rule of the kit.
@@ -110,6 +110,10 @@ pub struct CheckOptions {
     pub settings: Vec<(String, String)>,
     /// Limits of each call (deadline, memory, output).
     pub limits: Limits,
+    /// Hosts the person checking lets resolve to loopback or a private network
+    /// (a local engine), as an operator's `private_hosts`; the plugin reaches
+    /// only those its manifest declares, and the others on public addresses.
+    pub private_hosts: Vec<String>,
 }
 
 /// Checks the component in `file`; `data_dir` holds its storage if it asks for any.
@@ -268,17 +272,29 @@ fn declared_grant(
     } else {
         None
     };
-    // Whoever checks the plugin runs it as its operator: a host it names exactly
-    // may be on loopback (a local engine), as with `plugin run`.
-    let outbound = OutboundPolicy::as_operator(&manifest.outbound_hosts)
-        .map_err(|e| format!("declared outbound hosts: {e}"))?;
     Ok(Arc::new(Grant {
         settings: options.settings.clone(),
         kv,
-        outbound,
+        outbound: declared_outbound(&manifest.outbound_hosts, &options.private_hosts)?,
         isolation: Isolation::Event,
         ..Grant::nothing("conformance", &manifest.name, options.limits)
     }))
+}
+
+/// The hosts a manifest declares, on public addresses unless the person
+/// checking listed them in `private`: the plugin is not trusted yet, and a host
+/// it names itself must not open the checker's loopback or private network.
+fn declared_outbound(
+    hosts: &[String],
+    private: &[String],
+) -> Result<Option<OutboundPolicy>, String> {
+    if hosts.is_empty() {
+        return Ok(None);
+    }
+    let private = PrivateHosts::parse(private).map_err(|e| format!("private hosts: {e}"))?;
+    OutboundPolicy::new(hosts, &[], Arc::new(private))
+        .map(Some)
+        .map_err(|e| format!("declared outbound hosts: {e}"))
 }
 
 /// One event of each kind a helpdesk sends, as a customer abroad would cause it.
@@ -364,5 +380,44 @@ impl Findings {
             passed: findings.iter().all(|f| f.verdict != Verdict::Failed),
             findings,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::http::OutboundError;
+
+    #[tokio::test]
+    async fn a_host_the_plugin_declares_does_not_open_loopback() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let host = listener.local_addr().expect("addr").to_string();
+        let declared = std::slice::from_ref(&host);
+        let url = format!("http://{host}/");
+        let outbound = declared_outbound(declared, &[])
+            .expect("policy")
+            .expect("a host declared");
+        let err = outbound
+            .send("GET", &url, vec![], vec![], 1024)
+            .await
+            .expect_err("loopback refused");
+        assert!(
+            matches!(&err, OutboundError::Denied(m) if m.contains("not public")),
+            "{err:?}"
+        );
+        // Listed by the person checking, it is reached (the connection then
+        // fails on its own: nothing answers HTTP here).
+        let vouched = declared_outbound(declared, &["127.0.0.1".to_owned()])
+            .expect("policy")
+            .expect("a host declared");
+        drop(listener);
+        let err = vouched
+            .send("GET", &url, vec![], vec![], 1024)
+            .await
+            .expect_err("nothing listens");
+        assert!(!matches!(&err, OutboundError::Denied(_)), "{err:?}");
+        assert!(declared_outbound(&[], &[]).expect("none").is_none());
     }
 }
