@@ -154,9 +154,13 @@ impl Runtime {
                 message: format!("deadline of {} ms exceeded{overtime}", limits.timeout_ms),
             }
         };
-        let Some(((reply, mut store, instance), permit)) = ending else {
+        let Some((returned, permit)) = ending else {
             return Err(timed_out());
         };
+        // Bound after the permit, so dropped before it on every early return: a
+        // slot freed while its instance still held a place of the pool would
+        // let a new call find the pool full.
+        let (reply, mut store, instance) = returned;
         let state = store.data();
         let denials = state.all_denials();
         let failure = |kind, message: String| CallFailure { kind, message };

@@ -648,12 +648,25 @@ impl Runtime {
     ) -> Result<Vec<pb::Action>, CallFailure> {
         let keep = grant.isolation == Isolation::Tenant;
         let export = Export::Handle(event);
-        // The permit is held until the instance is back on its shelf.
-        let (Reply::Handle(result), kept, _permit) =
-            self.run(&plugin.pre, grant, export, keep).await?
-        else {
+        let (reply, kept, permit) = self.run(&plugin.pre, grant, export, keep).await?;
+        let Reply::Handle(result) = reply else {
             unreachable!("run answers an Export with its own Reply")
         };
+        // The permit is held until the instance is back on its shelf or dropped.
+        let accepted = self.accept(result, kept, grant, event);
+        drop(permit);
+        accepted
+    }
+
+    /// The actions of a call's `result`, held to the grant's limits and the
+    /// event; `kept` goes back to the shelf only if they pass.
+    fn accept(
+        &self,
+        result: Result<Vec<bindings::WitAction>, bindings::WitPluginError>,
+        kept: Option<warm::Warm>,
+        grant: &Arc<Grant>,
+        event: &Arc<WitEvent>,
+    ) -> Result<Vec<pb::Action>, CallFailure> {
         let actions = result.map_err(|e| CallFailure {
             kind: FailureKind::Reported,
             message: if e.retryable {

@@ -2,8 +2,9 @@
 //! tenant (the instance pool is sized for them). A call holds its slots until
 //! its instance is dropped or back on the warm shelf, in overtime too, where an
 //! event call abandoned at its deadline waits for idle CPU to be dropped: so a
-//! tenant whose plugin loops holds at most its share of the slots, and other
-//! tenants' calls still find theirs. Loading a manifest and the admin tools
+//! tenant whose plugin loops holds at most its share of the slots (half by
+//! default: two such tenants together can still hold them all, which a smaller
+//! share prevents). Loading a manifest and the admin tools
 //! (which have slots of their own, `tools.rs`) take a slot of all only.
 
 use std::sync::Arc;
