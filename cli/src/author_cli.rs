@@ -12,7 +12,7 @@ use crossdesk_plugin_build::{Language, template};
 use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::Limits;
 use crossdesk_sidecar::conformance;
-use crossdesk_sidecar::runtime::http::{OutboundPolicy, PrivateHosts};
+use crossdesk_sidecar::runtime::http::OutboundPolicy;
 use crossdesk_sidecar::runtime::{FailureKind, Grant, Runtime};
 
 /// The language of a new plugin project.
@@ -64,10 +64,13 @@ pub(crate) struct RunArgs {
     /// Grant key-value storage (kept in `--data-dir`).
     #[arg(long)]
     pub(crate) kv: bool,
-    /// Allow outbound HTTP to this host; repeatable. You run the plugin as its
-    /// operator: a host named exactly may be on loopback or a private network.
+    /// Allow outbound HTTP to this host, on public addresses; repeatable.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub(crate) allow_hosts: Vec<String>,
+    /// Let an allowed host resolve to loopback or a private network too (a
+    /// local engine); a host name without port, repeatable.
+    #[arg(long = "private-host", value_name = "HOST")]
+    pub(crate) private_hosts: Vec<String>,
     /// Deadline of the call in milliseconds.
     #[arg(long, default_value_t = Limits::default().timeout_ms)]
     pub(crate) timeout_ms: u64,
@@ -177,9 +180,12 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         settings,
         kv,
         allow_hosts,
+        private_hosts,
         timeout_ms,
         data_dir,
     } = args;
+    let outbound = OutboundPolicy::standalone(&allow_hosts, &private_hosts)
+        .map_err(|e| anyhow::anyhow!("--allow-host, --private-host: {e}"))?;
     let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
     let plugin = runtime.load(&file).await?;
     let event = match event {
@@ -209,9 +215,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
             None
         },
         settings: config,
-        // You run the plugin as its operator: a host named exactly may
-        // be on loopback or a private network.
-        outbound: OutboundPolicy::as_operator(&allow_hosts).map_err(anyhow::Error::msg)?,
+        outbound,
         kv_read: None,
         contact_history: None,
         isolation: Default::default(),
@@ -233,7 +237,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         }
         Err(failure) if failure.kind == FailureKind::Denied => bail!(
             "Denied: {} (`plugin run` grants nothing unasked: --kv grants storage, \
-             --allow-host HOST a host)",
+             --allow-host HOST a host, --private-host HOST its loopback or private address)",
             failure.message
         ),
         Err(failure) => bail!("{:?}: {}", failure.kind, failure.message),
@@ -252,7 +256,8 @@ pub(crate) async fn check(args: CheckArgs) -> Result<()> {
         data_dir,
     } = args;
     // A mistyped host is the caller's error, not a rule the plugin broke.
-    PrivateHosts::parse(&private_hosts).map_err(|e| anyhow::anyhow!("--private-host: {e}"))?;
+    OutboundPolicy::standalone(&[], &private_hosts)
+        .map_err(|e| anyhow::anyhow!("--private-host: {e}"))?;
     let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
     let mut options = conformance::CheckOptions {
         settings: key_values(&settings)?,

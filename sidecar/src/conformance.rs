@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crossdesk_proto::pb;
 
 use crate::limits::Limits;
-use crate::runtime::http::{OutboundPolicy, PrivateHosts};
+use crate::runtime::http::OutboundPolicy;
 use crate::runtime::{FailureKind, Grant, Isolation, LoadError, LoadedPlugin, Runtime};
 
 /// One rule of the kit.
@@ -288,13 +288,7 @@ fn declared_outbound(
     hosts: &[String],
     private: &[String],
 ) -> Result<Option<OutboundPolicy>, String> {
-    if hosts.is_empty() {
-        return Ok(None);
-    }
-    let private = PrivateHosts::parse(private).map_err(|e| format!("private hosts: {e}"))?;
-    OutboundPolicy::new(hosts, &[], Arc::new(private))
-        .map(Some)
-        .map_err(|e| format!("declared outbound hosts: {e}"))
+    OutboundPolicy::standalone(hosts, private).map_err(|e| format!("declared outbound hosts: {e}"))
 }
 
 /// One event of each kind a helpdesk sends, as a customer abroad would cause it.

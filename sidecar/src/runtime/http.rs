@@ -155,7 +155,7 @@ impl PrivateHosts {
 
 /// Whether an address is reachable from the public internet: not loopback,
 /// private, shared, link-local, reserved, multicast, documentation or benchmarking
-/// space, nor an IPv6 address embedding such an IPv4 one (IPv4-mapped and
+/// space, nor an IPv6 address embedding such an IPv4 one (IPv4-mapped, -translated and
 /// -compatible, NAT64, 6to4), nor a Teredo tunnel or a local-use NAT64 prefix
 /// (where the embedded address is hidden or placed as the network chose).
 pub fn is_public(addr: IpAddr) -> bool {
@@ -192,6 +192,9 @@ pub fn is_public(addr: IpAddr) -> bool {
                 // address inside it is that network's choice, so none is public.
                 || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1)
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x3fff && s[1] < 0x1000) // documentation (3fff::/20)
+                || (s[0] == 0x2001 && s[1] == 2 && s[2] == 0) // benchmarking
+                || (s[0] == 0x2001 && matches!(s[1] & 0xfff0, 0x10 | 0x20)) // ORCHID
                 || (s[0] == 0x0100 && s[1..4] == [0, 0, 0])) // discard-only
         }
     }
@@ -211,6 +214,9 @@ fn embedded_ipv4(v6: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
     }
     if s[..6] == [0; 6] && !(s[6] == 0 && s[7] <= 1) {
         return Some(low(s[6], s[7])); // ::a.b.c.d (IPv4-compatible), not :: or ::1
+    }
+    if s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+        return Some(low(s[6], s[7])); // IPv4-translated ::ffff:0:a.b.c.d (SIIT)
     }
     if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return Some(low(s[6], s[7])); // NAT64 well-known prefix 64:ff9b::/96
@@ -367,20 +373,17 @@ fn is_wildcard(entry: &str) -> bool {
 const REDACTED: &str = "[redacted]";
 
 impl OutboundPolicy {
-    /// The policy of whoever runs a plugin as its own operator (`plugin run`,
-    /// `plugin check`): `hosts` are allowed, and a host one of them names exactly
-    /// may resolve to loopback or a private network (a local engine). None when
-    /// `hosts` is empty.
-    pub fn as_operator(hosts: &[String]) -> Result<Option<Self>, String> {
+    /// The policy of someone trying a plugin out (`plugin run`, `plugin
+    /// check`): `hosts` are reached on public addresses, and those `private`
+    /// lists (host names without port, as an operator's `private_hosts`) on
+    /// loopback or a private network too. Naming a host is not vouching for
+    /// where its DNS points: a plugin's author may point their own domain at
+    /// 127.0.0.1. None when `hosts` is empty.
+    pub fn standalone(hosts: &[String], private: &[String]) -> Result<Option<Self>, String> {
+        let private = PrivateHosts::parse(private).map_err(|e| format!("private hosts: {e}"))?;
         if hosts.is_empty() {
             return Ok(None);
         }
-        let exact: Vec<String> = hosts
-            .iter()
-            .filter_map(|h| HostPattern::parse(h).ok())
-            .filter_map(|p| p.exact_host().map(str::to_owned))
-            .collect();
-        let private = PrivateHosts::parse(&exact)?;
         Self::new(hosts, &[], Arc::new(private)).map(Some)
     }
 
@@ -800,7 +803,12 @@ mod tests {
             "64:ff9b:1::7f00:1",
             "64:ff9b:1:7f00:1::",   // 127.0.0.1 under a /48's own layout
             "64:ff9b:1::5db8:d822", // even a public IPv4 address: the layout is local
-            "2002:7f00:1::1",       // 6to4 of 127.0.0.1
+            "::ffff:0:7f00:1",      // IPv4-translated 127.0.0.1
+            "3fff:1::1",
+            "2001:2::1",
+            "2001:10::1",
+            "2001:2f::1",
+            "2002:7f00:1::1", // 6to4 of 127.0.0.1
             "2002:a9fe:a9fe::",
             "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
             "2001:db8::1",
@@ -814,6 +822,8 @@ mod tests {
             "64:ff9b::5db8:d822", // NAT64 of 93.184.216.34
             "2002:5db8:d822::1",  // 6to4 of 93.184.216.34
             "::ffff:93.184.216.34",
+            "::ffff:0:5db8:d822", // IPv4-translated 93.184.216.34
+            "2001:4860::8888",
         ] {
             assert!(is_public(addr.parse().expect("ip")), "{addr}");
         }
