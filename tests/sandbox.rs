@@ -638,6 +638,53 @@ fail_closed = true
     assert!(err.message().contains("plugin-panics"), "{err:?}");
 }
 
+/// One tenant's plugin cannot fill the store the tenants share: past
+/// `runtime.kv_quota_mb` its writes fail, and another tenant's data of the same
+/// plugin has its own room.
+#[tokio::test]
+async fn a_plugins_storage_for_a_tenant_is_held_to_its_quota() {
+    let config = install(&["plugin-kv-probe"])
+        + r#"
+[runtime]
+kv_quota_mb = 1
+
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-kv-probe"
+kv = true
+
+[[tenants]]
+id = "globex"
+[[tenants.plugins]]
+name = "plugin-kv-probe"
+kv = true
+"#;
+    let server = TestServer::start(&config).await;
+    let fill = |tenant: &'static str, id: &'static str, spec: &'static str| {
+        let server = &server;
+        async move {
+            let mut event = customer_message(tenant, id, "fill");
+            event.attributes.insert("fill".into(), spec.into());
+            let response = server.handle(event).await;
+            assert_eq!(outcome(&response, "plugin-kv-probe").status(), Status::Ok);
+            notes(&response).join("\n")
+        }
+    };
+    let note = fill("acme", "quota-1", "a:1000").await;
+    assert!(note.contains("fill a: ok"), "{note}");
+    let note = fill("acme", "quota-2", "b:100").await;
+    assert!(
+        note.contains("fill b: error") && note.contains("quota of 1048576 bytes"),
+        "{note}"
+    );
+    let note = fill("globex", "quota-3", "b:100").await;
+    assert!(note.contains("fill b: ok"), "{note}");
+    // Rewriting a key in place takes no more room, once the store is read again.
+    let note = fill("acme", "quota-4", "a:1000").await;
+    assert!(note.contains("fill a: ok"), "{note}");
+}
+
 fn sharing_config(kv_read: &str) -> String {
     install(&["plugin-kv-counter", "plugin-kv-probe"])
         + &format!(

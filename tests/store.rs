@@ -90,6 +90,7 @@ on_both_backends!(
     retention_purges_the_days_before_it_and_the_erasure_marks_too,
     plugin_storage_of_a_deleted_tenant_is_not_written,
     leases_that_ended_are_purged,
+    a_plugins_storage_is_weighed_in_bytes_per_tenant,
 );
 
 /// On PostgreSQL, the writes of events do not lock their tenant's row: a
@@ -677,6 +678,44 @@ async fn kv_is_scoped_and_survives_reopen(db: &Db) {
         store.kv_get("a", "p", "k%1").await.expect("get"),
         Some(b"one".to_vec())
     );
+}
+
+/// What the storage quota reads: keys and values in bytes (a key of two
+/// three-byte characters weighs six), per tenant and plugin.
+async fn a_plugins_storage_is_weighed_in_bytes_per_tenant(db: &Db) {
+    let store = db.open().await;
+    assert_eq!(store.kv_bytes("a", "p").await.expect("bytes"), 0);
+    let acme = DataOf::tenant("a");
+    store
+        .kv_put(&acme, "p", "日本", vec![7; 10])
+        .await
+        .expect("put");
+    store
+        .kv_put(&acme, "p", "k", vec![7; 100])
+        .await
+        .expect("put");
+    store
+        .kv_put(&DataOf::tenant("b"), "p", "k", vec![7; 1000])
+        .await
+        .expect("put");
+    store
+        .kv_put(&acme, "q", "k", vec![7; 1000])
+        .await
+        .expect("put");
+    assert_eq!(
+        store.kv_bytes("a", "p").await.expect("bytes"),
+        6 + 10 + 1 + 100
+    );
+    assert_eq!(
+        store.kv_entry_bytes("a", "p", "日本").await.expect("entry"),
+        Some(16)
+    );
+    assert_eq!(
+        store.kv_entry_bytes("a", "p", "x").await.expect("entry"),
+        None
+    );
+    store.kv_delete(&acme, "p", "k").await.expect("delete");
+    assert_eq!(store.kv_bytes("a", "p").await.expect("bytes"), 16);
 }
 
 async fn only_real_changes_bump_the_generation(db: &Db) {

@@ -23,7 +23,9 @@ use bindings::crossdesk::plugin as imports;
 
 /// Persistent key-value storage, scoped to the current tenant and this plugin.
 /// The admin must grant it; otherwise every call returns [`kv::KvError::Denied`].
-/// A key holds at most 512 bytes, a value 1 MiB ([`kv::KvError::TooLarge`]).
+/// A key holds at most 512 bytes, a value 1 MiB, and all of a tenant's entries
+/// of this plugin the operator's quota (256 MiB unless configured otherwise):
+/// past any of them, [`kv::KvError::TooLarge`].
 ///
 /// Keys of the form `@<plugin>/<key>` name the storage of another plugin of the
 /// same tenant: readable (`get`, `list_keys`, which returns such keys) only when

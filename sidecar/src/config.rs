@@ -391,6 +391,9 @@ pub struct RuntimeSettings {
     /// A warm instance whose memory grew by more than this since it was created is
     /// dropped, in MiB.
     pub warm_growth_mb: u64,
+    /// Keys and values one tenant's data of one plugin may hold, in MiB; a
+    /// plugin's write past it is refused.
+    pub kv_quota_mb: u64,
 }
 
 impl Default for RuntimeSettings {
@@ -410,6 +413,7 @@ impl Default for RuntimeSettings {
             warm_idle_ms: millis(warm.idle),
             warm_reuse_calls: [warm.reuse_calls.0, warm.reuse_calls.1],
             warm_growth_mb: mib(warm.max_growth_bytes),
+            kv_quota_mb: sharing.kv_quota_bytes >> 20,
         }
     }
 }
@@ -436,6 +440,7 @@ impl RuntimeSettings {
                     .unwrap_or(usize::MAX),
                 max_idle_memory_bytes: bytes(self.warm_memory_mb),
             },
+            kv_quota_bytes: self.kv_quota_mb.saturating_mul(1 << 20),
         }
     }
 
@@ -453,6 +458,9 @@ impl RuntimeSettings {
         let invalid = |msg: String| Err(ConfigError::Invalid(format!("runtime.{msg}")));
         if self.cpu_budget_ms == 0 {
             return invalid("cpu_budget_ms must be at least 1".into());
+        }
+        if self.kv_quota_mb == 0 {
+            return invalid("kv_quota_mb must be at least 1".into());
         }
         let [low, high] = self.warm_reuse_calls;
         if low == 0 || low > high {
@@ -1018,6 +1026,7 @@ mod tests {
         }
         for (toml, field) in [
             ("[runtime]\ncpu_budget_ms = 0\n", "runtime.cpu_budget_ms"),
+            ("[runtime]\nkv_quota_mb = 0\n", "runtime.kv_quota_mb"),
             (
                 "[runtime]\nwarm_reuse_calls = [5, 2]\n",
                 "runtime.warm_reuse_calls",

@@ -16,6 +16,7 @@ mod contract;
 mod host;
 pub mod http;
 pub mod json_field;
+mod kv_quota;
 mod offers;
 mod overtime;
 mod per_tenant;
@@ -251,11 +252,23 @@ pub enum Allocator {
     OnDemand,
 }
 
-/// How calls share the CPU and instances.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// How calls share the CPU, instances and storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sharing {
     pub fairness: Fairness,
     pub warm: WarmSettings,
+    /// Bytes of keys and values one tenant's data of one plugin may hold.
+    pub kv_quota_bytes: u64,
+}
+
+impl Default for Sharing {
+    fn default() -> Self {
+        Self {
+            fairness: Fairness::default(),
+            warm: WarmSettings::default(),
+            kv_quota_bytes: 256 << 20,
+        }
+    }
 }
 
 /// The sandbox: one engine, one linker, shared by all plugins and tenants.
@@ -273,6 +286,8 @@ pub struct Runtime {
     warm: Arc<WarmPool>,
     /// Linear memory of all instances, running or warm.
     memory: Arc<MemoryBudget>,
+    /// What each tenant's plugin may keep in storage.
+    kv_quota: Arc<kv_quota::KvQuota>,
     /// What a warm instance's state holds between calls instead of a grant.
     idle_grant: Arc<Grant>,
     /// The process's metrics: plugin calls count here, and the pipeline's too.
@@ -478,6 +493,7 @@ impl Runtime {
                 slots::CallSlots::new(all, sharing.fairness.tenant_calls.unwrap_or(all / 2))
             },
             warm,
+            kv_quota: Arc::new(kv_quota::KvQuota::new(sharing.kv_quota_bytes)),
             idle_grant: Arc::new(Grant::nothing("", "", Limits::default())),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             ticker: Some(ticker),

@@ -369,6 +369,21 @@ impl Store {
         dispatch!(self.generation(tenant, plugin))
     }
 
+    /// The bytes of keys and values this tenant's data of this plugin holds.
+    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+        dispatch!(self.kv_bytes(tenant, plugin))
+    }
+
+    /// The bytes `key` and its value hold, if it has one.
+    pub async fn kv_entry_bytes(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        dispatch!(self.kv_entry_bytes(tenant, plugin, key))
+    }
+
     /// The value under `key` for this tenant and plugin.
     pub async fn kv_get(
         &self,

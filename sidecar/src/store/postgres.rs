@@ -274,6 +274,40 @@ impl PostgresStore {
         })
     }
 
+    /// The bytes of keys and values this tenant's data of this plugin holds.
+    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT COALESCE(SUM(octet_length(key) + octet_length(value)), 0)::BIGINT
+                 FROM plugin_kv WHERE tenant = $1 AND plugin = $2",
+            )
+            .await?;
+        let row = c.query_one(&stmt, &[&tenant, &plugin]).await?;
+        Ok(row.try_get::<_, i64>(0)?.unsigned_abs())
+    }
+
+    /// The bytes `key` and its value hold, if it has one.
+    pub async fn kv_entry_bytes(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let c = self.pool.get().await?;
+        let stmt = c
+            .prepare_cached(
+                "SELECT (octet_length(key) + octet_length(value))::BIGINT
+                 FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3",
+            )
+            .await?;
+        let row = c.query_opt(&stmt, &[&tenant, &plugin, &key]).await?;
+        Ok(row
+            .map(|row| row.try_get::<_, i64>(0))
+            .transpose()?
+            .map(i64::unsigned_abs))
+    }
+
     /// The value under `key` for this tenant and plugin.
     pub async fn kv_get(
         &self,

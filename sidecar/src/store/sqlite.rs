@@ -175,6 +175,41 @@ impl SqliteStore {
         .await
     }
 
+    /// The bytes of keys and values this tenant's data of this plugin holds
+    /// (`length` of a blob reads its size, not its pages).
+    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+        let (t, p) = (tenant.to_owned(), plugin.to_owned());
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value)), 0)
+                 FROM plugin_kv WHERE tenant=?1 AND plugin=?2",
+            )?
+            .query_row(params![t, p], |row| row.get::<_, i64>(0))
+            .map(i64::unsigned_abs)
+        })
+        .await
+    }
+
+    /// The bytes `key` and its value hold, if it has one.
+    pub async fn kv_entry_bytes(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        key: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+        self.with_conn(move |c| {
+            c.prepare_cached(
+                "SELECT length(CAST(key AS BLOB)) + length(value)
+                 FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
+            )?
+            .query_row(params![t, p, k], |row| row.get::<_, i64>(0))
+            .optional()
+            .map(|bytes| bytes.map(i64::unsigned_abs))
+        })
+        .await
+    }
+
     /// The value under `key` for this tenant and plugin.
     pub async fn kv_get(
         &self,

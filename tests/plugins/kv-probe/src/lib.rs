@@ -1,7 +1,8 @@
 //! Probes the host's sharing rules: reads the key named by the event's `read`
 //! attribute and lists the keys under its `list` prefix (another plugin's storage,
 //! `@<plugin>/...`), tries to write the key named by `write`, and reports every
-//! result and the host's `crossdesk.*` attributes in one note per line.
+//! result and the host's `crossdesk.*` attributes in one note per line. Its `fill`
+//! attribute, `KEY:KIB`, writes that many kibibytes under `KEY` (the storage quota).
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, kv};
 
 pub struct Probe;
@@ -32,6 +33,18 @@ impl Plugin for Probe {
             lines.push(match kv::put(key, b"probe") {
                 Ok(()) => format!("write {key}: ok"),
                 Err(e) => format!("write {key}: error: {e}"),
+            });
+        }
+        if let Some(fill) = event.attribute("fill") {
+            let spec = fill
+                .split_once(':')
+                .and_then(|(key, kib)| Some((key, kib.parse::<usize>().ok()?)));
+            lines.push(match spec {
+                Some((key, kib)) => match kv::put(key, &vec![b'x'; kib.saturating_mul(1024)]) {
+                    Ok(()) => format!("fill {key}: ok"),
+                    Err(e) => format!("fill {key}: error: {e}"),
+                },
+                None => format!("fill {fill}: not KEY:KIB"),
             });
         }
         for (key, value) in &event.attributes {
