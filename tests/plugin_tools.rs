@@ -174,6 +174,42 @@ async fn a_third_party_dataset_is_imported_whole_and_used_per_tenant() {
     assert_eq!(listed.text, "invoice: Invoices are in your account.\n");
 }
 
+/// An import that would take a plugin's storage for a tenant past
+/// `runtime.kv_quota_mb` is refused whole; one replacing its own dataset is
+/// weighed without the entries it replaces.
+#[tokio::test]
+async fn an_import_past_the_storage_quota_is_refused_whole() {
+    let server = TestServer::start(&(config() + "\n[runtime]\nkv_quota_mb = 1\n")).await;
+    let sidecar = &server.sidecar;
+    // Answers of 1,000 bytes: each entry weighs about 1,080 with its key.
+    let csv = |answers: usize| -> Vec<u8> {
+        (0..answers)
+            .map(|i| format!("k{i},{}\n", "x".repeat(1000)))
+            .collect::<String>()
+            .into_bytes()
+    };
+    let import = |content: Vec<u8>| async move {
+        sidecar
+            .import_dataset("test", "acme", "plugin-faq", "answers", "csv", &content)
+            .await
+    };
+    import(csv(700)).await.expect("about 750 KB of 1 MiB");
+    import(csv(700))
+        .await
+        .expect("the same again, in place of the first");
+    let err = import(csv(1000)).await.expect_err("about 1.08 MB");
+    assert!(
+        matches!(&err, crossdesk_sidecar::tools::ToolError::OverQuota { .. })
+            && err.to_string().contains("quota of 1048576 bytes"),
+        "{err}"
+    );
+    let listed = sidecar
+        .run_command(Some("acme"), "plugin-faq", "list", input(&[], &[]))
+        .await
+        .expect("list");
+    assert_eq!(listed.text.lines().count(), 700, "what was there stays");
+}
+
 #[tokio::test]
 async fn what_a_plugin_does_not_offer_is_refused_with_what_it_does() {
     let server = TestServer::start(&config()).await;

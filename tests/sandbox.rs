@@ -661,27 +661,32 @@ name = "plugin-kv-probe"
 kv = true
 "#;
     let server = TestServer::start(&config).await;
-    let fill = |tenant: &'static str, id: &'static str, spec: &'static str| {
+    let write = |how: &'static str, tenant: &'static str, id: &'static str, spec: &'static str| {
         let server = &server;
         async move {
             let mut event = customer_message(tenant, id, "fill");
-            event.attributes.insert("fill".into(), spec.into());
+            event.attributes.insert(how.into(), spec.into());
             let response = server.handle(event).await;
             assert_eq!(outcome(&response, "plugin-kv-probe").status(), Status::Ok);
             notes(&response).join("\n")
         }
     };
-    let note = fill("acme", "quota-1", "a:1000").await;
+    let note = write("fill", "acme", "quota-1", "a:1000").await;
     assert!(note.contains("fill a: ok"), "{note}");
-    let note = fill("acme", "quota-2", "b:100").await;
+    let note = write("fill", "acme", "quota-2", "b:100").await;
     assert!(
         note.contains("fill b: error") && note.contains("quota of 1048576 bytes"),
         "{note}"
     );
-    let note = fill("globex", "quota-3", "b:100").await;
+    let note = write("swap", "acme", "quota-3", "b:100").await;
+    assert!(
+        note.contains("swap b: error") && note.contains("quota of 1048576 bytes"),
+        "{note}"
+    );
+    let note = write("fill", "globex", "quota-4", "b:100").await;
     assert!(note.contains("fill b: ok"), "{note}");
-    // Rewriting a key in place takes no more room, once the store is read again.
-    let note = fill("acme", "quota-4", "a:1000").await;
+    // Rewriting a key in place counts only what it adds.
+    let note = write("fill", "acme", "quota-5", "a:1000").await;
     assert!(note.contains("fill a: ok"), "{note}");
 }
 

@@ -681,10 +681,11 @@ async fn kv_is_scoped_and_survives_reopen(db: &Db) {
 }
 
 /// What the storage quota reads: keys and values in bytes (a key of two
-/// three-byte characters weighs six), per tenant and plugin.
+/// three-byte characters weighs six) and 64 bytes per entry, per tenant and
+/// plugin, under a prefix or all.
 async fn a_plugins_storage_is_weighed_in_bytes_per_tenant(db: &Db) {
     let store = db.open().await;
-    assert_eq!(store.kv_bytes("a", "p").await.expect("bytes"), 0);
+    assert_eq!(store.kv_bytes("a", "p", "").await.expect("bytes"), 0);
     let acme = DataOf::tenant("a");
     store
         .kv_put(&acme, "p", "日本", vec![7; 10])
@@ -702,20 +703,21 @@ async fn a_plugins_storage_is_weighed_in_bytes_per_tenant(db: &Db) {
         .kv_put(&acme, "q", "k", vec![7; 1000])
         .await
         .expect("put");
-    assert_eq!(
-        store.kv_bytes("a", "p").await.expect("bytes"),
-        6 + 10 + 1 + 100
-    );
+    let weight = |key: &str, value: u64| key.len() as u64 + value + 64;
+    let (nihon, k) = (weight("日本", 10), weight("k", 100));
+    assert_eq!(store.kv_bytes("a", "p", "").await.expect("all"), nihon + k);
+    assert_eq!(store.kv_bytes("a", "p", "日").await.expect("prefix"), nihon);
+    assert_eq!(store.kv_bytes("a", "p", "k").await.expect("prefix"), k);
     assert_eq!(
         store.kv_entry_bytes("a", "p", "日本").await.expect("entry"),
-        Some(16)
+        Some(nihon)
     );
     assert_eq!(
         store.kv_entry_bytes("a", "p", "x").await.expect("entry"),
         None
     );
     store.kv_delete(&acme, "p", "k").await.expect("delete");
-    assert_eq!(store.kv_bytes("a", "p").await.expect("bytes"), 16);
+    assert_eq!(store.kv_bytes("a", "p", "").await.expect("all"), nihon);
 }
 
 async fn only_real_changes_bump_the_generation(db: &Db) {

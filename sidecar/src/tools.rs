@@ -17,7 +17,7 @@ use crate::runtime::{
     CommandInput, CommandOutput, CommandSpec, Grant, LoadedPlugin, MAX_KV_KEY, MAX_KV_VALUE,
     Runtime,
 };
-use crate::store::{ControlWrite, DataOf, NewAuditEntry, StoreError};
+use crate::store::{ControlWrite, DataOf, KV_ENTRY_OVERHEAD, NewAuditEntry, StoreError};
 
 /// Deadline of a dataset import or a command: admins' work on whole datasets (a
 /// week's staffing plan, a catalog) takes longer than an event's plugin call.
@@ -54,6 +54,15 @@ pub enum ToolError {
     NeedsTenant { plugin: String, command: String },
     #[error("plugin '{plugin}': {message}")]
     Plugin { plugin: String, message: String },
+    #[error(
+        "plugin '{plugin}': its storage for the tenant would weigh {weight} bytes with this \
+         import, past its quota of {quota} bytes (runtime.kv_quota_mb)"
+    )]
+    OverQuota {
+        plugin: String,
+        weight: u64,
+        quota: u64,
+    },
     #[error("the sidecar is shutting down")]
     ShuttingDown,
     #[error(transparent)]
@@ -124,6 +133,8 @@ impl Sidecar {
             })?;
         drop(slot);
         check_entries(plugin, &entries.prefix, &entries.entries)?;
+        self.check_import_quota(tenant, plugin, &entries.prefix, &entries.entries)
+            .await?;
         let replaced = self
             .store()
             .kv_replace_prefix(&grant.of, plugin, &entries.prefix, entries.entries)
@@ -250,6 +261,36 @@ impl Sidecar {
                 plugin: plugin.to_owned(),
             }),
         }
+    }
+
+    /// Whether the plugin's storage for `tenant`, with `entries` in place of
+    /// what is under `prefix`, stays within its quota (the store's own figures:
+    /// an import is rare, and can be large).
+    async fn check_import_quota(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+        entries: &[(String, Vec<u8>)],
+    ) -> Result<(), ToolError> {
+        let store = self.store();
+        let held = store.kv_bytes(tenant, plugin, "").await?;
+        let replaced = store.kv_bytes(tenant, plugin, prefix).await?;
+        let imported = entries.iter().fold(0u64, |sum, (key, value)| {
+            let entry = key.len().saturating_add(value.len());
+            sum.saturating_add(u64::try_from(entry).unwrap_or(u64::MAX))
+                .saturating_add(KV_ENTRY_OVERHEAD)
+        });
+        let weight = held.saturating_sub(replaced).saturating_add(imported);
+        let quota = self.runtime().kv_quota_bytes();
+        if weight > quota {
+            return Err(ToolError::OverQuota {
+                plugin: plugin.to_owned(),
+                weight,
+                quota,
+            });
+        }
+        Ok(())
     }
 }
 

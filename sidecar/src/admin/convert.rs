@@ -201,6 +201,7 @@ pub(super) fn tool_status(error: crate::tools::ToolError) -> Status {
         )),
         E::Store(e) => Status::internal(format!("store: {e}")),
         E::ShuttingDown => Status::unavailable(error.to_string()),
+        E::OverQuota { .. } => Status::resource_exhausted(error.to_string()),
         E::NotInPipeline { .. }
         | E::NotOffered { .. }
         | E::NeedsTenant { .. }

@@ -484,7 +484,7 @@ async fn within_quota(
     key: &str,
     value: &[u8],
 ) -> Result<(), kv::KvError> {
-    let bytes = u64::try_from(key.len().saturating_add(value.len())).unwrap_or(u64::MAX);
+    let bytes = u64::try_from(value.len()).unwrap_or(u64::MAX);
     quota
         .admit(store, grant.tenant(), &grant.plugin, key, bytes)
         .await

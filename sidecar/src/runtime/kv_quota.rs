@@ -1,6 +1,6 @@
-//! The storage quota: the bytes of keys and values one tenant's data of one
-//! plugin may hold, so that no tenant's plugin fills the disk every tenant's
-//! data shares.
+//! The storage quota: what one tenant's data of one plugin may weigh (its keys'
+//! and values' bytes and a fixed overhead per entry, [`KV_ENTRY_OVERHEAD`]), so
+//! that no tenant's plugin fills the disk every tenant's data shares.
 //!
 //! A plugin's write is let through when what the store held at the last look,
 //! plus what this replica let through since, leaves room for it. A write that
@@ -9,16 +9,18 @@
 //! a [`REREAD`]: deletions and rewrites since count only then) before it is
 //! refused; and every look ages out after [`FORGET`]. So a replica lets through at most the quota's room per
 //! look, and replicas sharing a store together at most that many times over,
-//! until their next looks see it. What an admin imports is not refused (it
-//! replaces a dataset as a whole), but counts.
+//! until their next looks see it. A dataset import is held to the quota by the
+//! admin tools (`tools.rs`), against the store's own figure.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::store::{Store, StoreError};
+use crate::store::{KV_ENTRY_OVERHEAD, Store, StoreError};
 
-/// How soon a write that seems not to fit may look at the store again.
-const REREAD: Duration = Duration::from_secs(1);
+/// How soon a write that seems not to fit may look at the store again: a look
+/// reads through every entry, and a plugin refused at its quota must not have
+/// the store do so at every write.
+const REREAD: Duration = Duration::from_secs(10);
 /// How long a look is trusted at all: deletions and other replicas' writes are
 /// seen within it.
 const FORGET: Duration = Duration::from_secs(60);
@@ -27,8 +29,8 @@ const FORGET: Duration = Duration::from_secs(60);
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum QuotaError {
     #[error(
-        "this plugin's storage for the tenant holds {held} bytes; {wanted} more would pass \
-         its quota of {quota} bytes (runtime.kv_quota_mb)"
+        "this plugin's storage for the tenant weighs about {held} bytes; {wanted} more would \
+         pass its quota of {quota} bytes (runtime.kv_quota_mb)"
     )]
     Full { held: u64, wanted: u64, quota: u64 },
     #[error(transparent)]
@@ -65,16 +67,25 @@ impl KvQuota {
         }
     }
 
-    /// Lets a write of `bytes` (key and value) under `key` of `plugin`'s data
-    /// for `tenant` through, or says why not.
+    /// The quota, in bytes.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.quota
+    }
+
+    /// Lets a write of `value_bytes` under `key` of `plugin`'s data for
+    /// `tenant` through, or says why not.
     pub(crate) async fn admit(
         &self,
         store: &Store,
         tenant: &str,
         plugin: &str,
         key: &str,
-        mut bytes: u64,
+        value_bytes: u64,
     ) -> Result<(), QuotaError> {
+        let key_bytes = u64::try_from(key.len()).unwrap_or(u64::MAX);
+        let mut bytes = value_bytes
+            .saturating_add(key_bytes)
+            .saturating_add(KV_ENTRY_OVERHEAD);
         let entry = self
             .held
             .get_with((tenant.to_owned(), plugin.to_owned()), async {
@@ -84,7 +95,7 @@ impl KvQuota {
         // One look at a time per tenant and plugin; the others wait for it.
         let mut held = entry.lock().await;
         if held.looked.is_none() {
-            held.bytes = store.kv_bytes(tenant, plugin).await?;
+            held.bytes = store.kv_bytes(tenant, plugin, "").await?;
             held.looked = Some(Instant::now());
         }
         let fits = |held: &Held, bytes: u64| held.bytes.saturating_add(bytes) <= self.quota;
@@ -94,7 +105,7 @@ impl KvQuota {
         }
         let stale = held.looked.is_none_or(|at| at.elapsed() >= self.reread);
         if !fits(&held, bytes) && stale {
-            held.bytes = store.kv_bytes(tenant, plugin).await?;
+            held.bytes = store.kv_bytes(tenant, plugin, "").await?;
             held.looked = Some(Instant::now());
         }
         if !fits(&held, bytes) {
@@ -119,64 +130,65 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(dir.path()).expect("store");
         let acme = DataOf::tenant("acme");
-        let mut quota = KvQuota::new(100);
+        let mut quota = KvQuota::new(400);
         quota.reread = Duration::from_secs(3600);
+        // Each entry weighs its key, its value and 64 bytes: 1 + 35 + 64.
         store
-            .kv_put(&acme, "notes", "a", vec![0; 59])
+            .kv_put(&acme, "notes", "a", vec![0; 35])
             .await
-            .expect("put"); // 60 bytes with its key
+            .expect("put");
         quota
-            .admit(&store, "acme", "notes", "b", 30)
+            .admit(&store, "acme", "notes", "b", 135)
             .await
-            .expect("90 of 100");
+            .expect("300 of 400");
         let err = quota
-            .admit(&store, "acme", "notes", "c", 20)
+            .admit(&store, "acme", "notes", "c", 135)
             .await
             .expect_err("past the quota");
         assert!(
             matches!(
                 err,
                 QuotaError::Full {
-                    held: 90,
-                    wanted: 20,
-                    quota: 100
+                    held: 300,
+                    wanted: 200,
+                    quota: 400
                 }
             ),
             "{err:?}"
         );
-        // Rewriting an entry in place adds nothing.
+        // Rewriting an entry counts only what it adds.
         quota
-            .admit(&store, "acme", "notes", "a", 60)
+            .admit(&store, "acme", "notes", "a", 85)
             .await
-            .expect("in place");
+            .expect("50 more");
         // Another tenant's, another plugin's data has its own room.
         quota
-            .admit(&store, "globex", "notes", "a", 100)
+            .admit(&store, "globex", "notes", "a", 335)
             .await
             .expect("globex");
         quota
-            .admit(&store, "acme", "tags", "a", 100)
+            .admit(&store, "acme", "tags", "a", 335)
             .await
             .expect("tags");
         // Room made by a deletion is seen at the next look, not before.
         store.kv_delete(&acme, "notes", "a").await.expect("delete");
         quota
-            .admit(&store, "acme", "notes", "c", 20)
+            .admit(&store, "acme", "notes", "c", 135)
             .await
             .expect_err("not looked at again yet");
         quota.reread = Duration::ZERO;
         quota
-            .admit(&store, "acme", "notes", "b", 90)
+            .admit(&store, "acme", "notes", "b", 135)
             .await
             .expect("room again");
         store
-            .kv_put(&acme, "notes", "b", vec![0; 89])
+            .kv_put(&acme, "notes", "b", vec![0; 135])
             .await
             .expect("put");
         let err = quota
-            .admit(&store, "acme", "notes", "c", 20)
+            .admit(&store, "acme", "notes", "c", 136)
             .await
             .expect_err("what was written is seen");
-        assert!(matches!(err, QuotaError::Full { held: 90, .. }), "{err:?}");
+        assert!(matches!(err, QuotaError::Full { held: 200, .. }), "{err:?}");
     }
 }

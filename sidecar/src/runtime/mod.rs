@@ -506,6 +506,11 @@ impl Runtime {
         self.warm.waiting()
     }
 
+    /// What one tenant's data of one plugin may weigh in storage.
+    pub fn kv_quota_bytes(&self) -> u64 {
+        self.kv_quota.bytes()
+    }
+
     /// Linear memory of all instances, running or warm.
     pub fn plugin_memory_bytes(&self) -> usize {
         self.memory.used()

@@ -253,6 +253,12 @@ const TENANT_DATA_TABLES: [&str; 11] = [
     "insight_erasures",
 ];
 
+/// What an entry of plugin storage weighs beyond its key and value: the row
+/// repeats its tenant and plugin and has headers and an index entry. Counting it
+/// keeps a quota of many tiny entries near the disk it takes, and their number
+/// (which weighing reads through) bounded.
+pub const KV_ENTRY_OVERHEAD: u64 = 64;
+
 /// The width of a contact-history bucket: a quarter hour, so that forecasts can
 /// use 15, 30 or 60 minute intervals.
 pub const CONTACT_BUCKET_SECS: i64 = 900;
@@ -369,12 +375,18 @@ impl Store {
         dispatch!(self.generation(tenant, plugin))
     }
 
-    /// The bytes of keys and values this tenant's data of this plugin holds.
-    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
-        dispatch!(self.kv_bytes(tenant, plugin))
+    /// What this tenant's entries of this plugin under `prefix` (`""`: all)
+    /// weigh: their keys' and values' bytes, and [`KV_ENTRY_OVERHEAD`] each.
+    pub async fn kv_bytes(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self.kv_bytes(tenant, plugin, prefix))
     }
 
-    /// The bytes `key` and its value hold, if it has one.
+    /// What `key`'s entry weighs, as [`Store::kv_bytes`] counts, if it has one.
     pub async fn kv_entry_bytes(
         &self,
         tenant: &str,

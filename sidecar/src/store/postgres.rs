@@ -274,20 +274,30 @@ impl PostgresStore {
         })
     }
 
-    /// The bytes of keys and values this tenant's data of this plugin holds.
-    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+    /// What this tenant's entries of this plugin under `prefix` weigh (see
+    /// [`super::KV_ENTRY_OVERHEAD`]).
+    pub async fn kv_bytes(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+    ) -> Result<u64, StoreError> {
         let c = self.pool.get().await?;
         let stmt = c
             .prepare_cached(
-                "SELECT COALESCE(SUM(octet_length(key) + octet_length(value)), 0)::BIGINT
-                 FROM plugin_kv WHERE tenant = $1 AND plugin = $2",
+                "SELECT COALESCE(SUM(octet_length(key) + octet_length(value) + $4::BIGINT), 0)::BIGINT
+                 FROM plugin_kv WHERE tenant = $1 AND plugin = $2
+                 AND left(key, length($3::text)) = $3::text",
             )
             .await?;
-        let row = c.query_one(&stmt, &[&tenant, &plugin]).await?;
+        let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
+        let row = c
+            .query_one(&stmt, &[&tenant, &plugin, &prefix, &overhead])
+            .await?;
         Ok(row.try_get::<_, i64>(0)?.unsigned_abs())
     }
 
-    /// The bytes `key` and its value hold, if it has one.
+    /// What `key`'s entry weighs, if it has one.
     pub async fn kv_entry_bytes(
         &self,
         tenant: &str,
@@ -297,11 +307,14 @@ impl PostgresStore {
         let c = self.pool.get().await?;
         let stmt = c
             .prepare_cached(
-                "SELECT (octet_length(key) + octet_length(value))::BIGINT
+                "SELECT (octet_length(key) + octet_length(value) + $4::BIGINT)::BIGINT
                  FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3",
             )
             .await?;
-        let row = c.query_opt(&stmt, &[&tenant, &plugin, &key]).await?;
+        let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
+        let row = c
+            .query_opt(&stmt, &[&tenant, &plugin, &key, &overhead])
+            .await?;
         Ok(row
             .map(|row| row.try_get::<_, i64>(0))
             .transpose()?

@@ -47,6 +47,9 @@ pub struct SqliteStore {
     /// Looking up a response (every event does) on a connection of its own: in
     /// WAL mode it reads while a batch of responses commits, instead of waiting.
     pub(super) response_reads: Arc<Mutex<Connection>>,
+    /// Weighing a plugin's storage (the quota) on a connection of its own: in
+    /// WAL mode the sum of a large one reads beside the writes, not before them.
+    kv_weighing: Arc<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -124,10 +127,13 @@ impl SqliteStore {
         responses.busy_timeout(std::time::Duration::from_secs(5))?;
         let response_reads = Connection::open(data_dir.join("crossdesk.db"))?;
         response_reads.busy_timeout(std::time::Duration::from_secs(5))?;
+        let kv_weighing = Connection::open(data_dir.join("crossdesk.db"))?;
+        kv_weighing.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             responses: Arc::new(Mutex::new(responses)),
             response_reads: Arc::new(Mutex::new(response_reads)),
+            kv_weighing: Arc::new(Mutex::new(kv_weighing)),
         })
     }
 
@@ -175,22 +181,32 @@ impl SqliteStore {
         .await
     }
 
-    /// The bytes of keys and values this tenant's data of this plugin holds
-    /// (`length` of a blob reads its size, not its pages).
-    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
-        let (t, p) = (tenant.to_owned(), plugin.to_owned());
-        self.with_conn(move |c| {
+    /// What this tenant's entries of this plugin under `prefix` weigh (see
+    /// [`super::KV_ENTRY_OVERHEAD`]; `length` of a blob reads its size, not its
+    /// pages).
+    pub async fn kv_bytes(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        prefix: &str,
+    ) -> Result<u64, StoreError> {
+        let (t, p, prefix) = (tenant.to_owned(), plugin.to_owned(), prefix.to_owned());
+        Self::on(self.kv_weighing.clone(), move |c| {
             c.prepare_cached(
-                "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value)), 0)
-                 FROM plugin_kv WHERE tenant=?1 AND plugin=?2",
+                "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value) + ?4), 0)
+                 FROM plugin_kv WHERE tenant=?1 AND plugin=?2
+                 AND substr(key, 1, length(?3)) = ?3",
             )?
-            .query_row(params![t, p], |row| row.get::<_, i64>(0))
+            .query_row(
+                params![t, p, prefix, to_i64(super::KV_ENTRY_OVERHEAD)],
+                |row| row.get::<_, i64>(0),
+            )
             .map(i64::unsigned_abs)
         })
         .await
     }
 
-    /// The bytes `key` and its value hold, if it has one.
+    /// What `key`'s entry weighs, if it has one.
     pub async fn kv_entry_bytes(
         &self,
         tenant: &str,
@@ -200,10 +216,12 @@ impl SqliteStore {
         let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
         self.with_conn(move |c| {
             c.prepare_cached(
-                "SELECT length(CAST(key AS BLOB)) + length(value)
+                "SELECT length(CAST(key AS BLOB)) + length(value) + ?4
                  FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
             )?
-            .query_row(params![t, p, k], |row| row.get::<_, i64>(0))
+            .query_row(params![t, p, k, to_i64(super::KV_ENTRY_OVERHEAD)], |row| {
+                row.get::<_, i64>(0)
+            })
             .optional()
             .map(|bytes| bytes.map(i64::unsigned_abs))
         })

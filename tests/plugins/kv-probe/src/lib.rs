@@ -2,7 +2,8 @@
 //! attribute and lists the keys under its `list` prefix (another plugin's storage,
 //! `@<plugin>/...`), tries to write the key named by `write`, and reports every
 //! result and the host's `crossdesk.*` attributes in one note per line. Its `fill`
-//! attribute, `KEY:KIB`, writes that many kibibytes under `KEY` (the storage quota).
+//! attribute, `KEY:KIB`, writes that many kibibytes under `KEY` (the storage quota);
+//! `swap`, the same through compare-and-swap, where `KEY` holds nothing yet.
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, kv};
 
 pub struct Probe;
@@ -35,16 +36,25 @@ impl Plugin for Probe {
                 Err(e) => format!("write {key}: error: {e}"),
             });
         }
-        if let Some(fill) = event.attribute("fill") {
-            let spec = fill
+        for how in ["fill", "swap"] {
+            let Some(spec) = event.attribute(how) else {
+                continue;
+            };
+            let parsed = spec
                 .split_once(':')
                 .and_then(|(key, kib)| Some((key, kib.parse::<usize>().ok()?)));
-            lines.push(match spec {
-                Some((key, kib)) => match kv::put(key, &vec![b'x'; kib.saturating_mul(1024)]) {
-                    Ok(()) => format!("fill {key}: ok"),
-                    Err(e) => format!("fill {key}: error: {e}"),
-                },
-                None => format!("fill {fill}: not KEY:KIB"),
+            let Some((key, kib)) = parsed else {
+                lines.push(format!("{how} {spec}: not KEY:KIB"));
+                continue;
+            };
+            let value = vec![b'x'; kib.saturating_mul(1024)];
+            let written = match how {
+                "fill" => kv::put(key, &value),
+                _ => kv::compare_and_swap(key, None, Some(&value)).map(drop),
+            };
+            lines.push(match written {
+                Ok(()) => format!("{how} {key}: ok"),
+                Err(e) => format!("{how} {key}: error: {e}"),
             });
         }
         for (key, value) in &event.attributes {
