@@ -24,8 +24,9 @@ use bindings::crossdesk::plugin as imports;
 /// Persistent key-value storage, scoped to the current tenant and this plugin.
 /// The admin must grant it; otherwise every call returns [`kv::KvError::Denied`].
 /// A key holds at most 512 bytes, a value 1 MiB, and all of a tenant's entries
-/// of this plugin the operator's quota (256 MiB unless configured otherwise):
-/// past any of them, [`kv::KvError::TooLarge`].
+/// of this plugin the operator's quota (256 MiB unless configured otherwise;
+/// each entry weighs its key, its value and 64 bytes): past any of them,
+/// [`kv::KvError::TooLarge`].
 ///
 /// Keys of the form `@<plugin>/<key>` name the storage of another plugin of the
 /// same tenant: readable (`get`, `list_keys`, which returns such keys) only when
@@ -51,7 +52,8 @@ pub mod kv {
     pub enum KvError {
         /// Storage is not granted to this plugin for this tenant.
         Denied(String),
-        /// The key or value is larger than the host allows.
+        /// The key or value is larger than the host allows, or the write would
+        /// pass the plugin's storage quota for the tenant.
         TooLarge(String),
         /// The store failed.
         Backend(String),

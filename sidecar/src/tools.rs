@@ -139,6 +139,8 @@ impl Sidecar {
             .store()
             .kv_replace_prefix(&grant.of, plugin, &entries.prefix, entries.entries)
             .await?;
+        // The plugin's writes are weighed against the store's new figure.
+        self.runtime().forget_kv_weight(tenant, plugin).await;
         let imported = Imported {
             records: u64::from(entries.records),
             replaced: replaced as u64,
@@ -265,7 +267,8 @@ impl Sidecar {
 
     /// Whether the plugin's storage for `tenant`, with `entries` in place of
     /// what is under `prefix`, stays within its quota (the store's own figures:
-    /// an import is rare, and can be large).
+    /// an import is rare, and can be large). Two imports of one plugin's
+    /// datasets at once are each checked alone; admins run them.
     async fn check_import_quota(
         &self,
         tenant: &str,
@@ -276,8 +279,13 @@ impl Sidecar {
         let store = self.store();
         let held = store.kv_bytes(tenant, plugin, "").await?;
         let replaced = store.kv_bytes(tenant, plugin, prefix).await?;
-        let imported = entries.iter().fold(0u64, |sum, (key, value)| {
-            let entry = key.len().saturating_add(value.len());
+        // A key given twice is stored once, with its last value.
+        let last: std::collections::HashMap<&str, usize> = entries
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.len()))
+            .collect();
+        let imported = last.iter().fold(0u64, |sum, (key, value)| {
+            let entry = key.len().saturating_add(*value);
             sum.saturating_add(u64::try_from(entry).unwrap_or(u64::MAX))
                 .saturating_add(KV_ENTRY_OVERHEAD)
         });

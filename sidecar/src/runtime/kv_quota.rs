@@ -7,10 +7,11 @@
 //! seems not to fit counts only what it adds to the key's present entry (a
 //! rewrite in place adds nothing), then looks at the store again (at most once
 //! a [`REREAD`]: deletions and rewrites since count only then) before it is
-//! refused; and every look ages out after [`FORGET`]. So a replica lets through at most the quota's room per
-//! look, and replicas sharing a store together at most that many times over,
-//! until their next looks see it. A dataset import is held to the quota by the
-//! admin tools (`tools.rs`), against the store's own figure.
+//! refused; and every look ages out after [`FORGET`]. So a replica lets
+//! through at most the quota's room per look, and replicas sharing a store
+//! together at most that many times over, until their next looks see it. A
+//! dataset import is held to the quota by the admin tools (`tools.rs`), against
+//! the store's own figure.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -70,6 +71,13 @@ impl KvQuota {
     /// The quota, in bytes.
     pub(crate) fn bytes(&self) -> u64 {
         self.quota
+    }
+
+    /// Forgets what is counted of `plugin`'s data for `tenant`.
+    pub(crate) async fn forget(&self, tenant: &str, plugin: &str) {
+        self.held
+            .invalidate(&(tenant.to_owned(), plugin.to_owned()))
+            .await;
     }
 
     /// Lets a write of `value_bytes` under `key` of `plugin`'s data for
@@ -190,5 +198,28 @@ mod tests {
             .await
             .expect_err("what was written is seen");
         assert!(matches!(err, QuotaError::Full { held: 200, .. }), "{err:?}");
+    }
+
+    /// After an import, what the replica counted is forgotten: the store's
+    /// figure decides again.
+    #[tokio::test]
+    async fn a_forgotten_count_is_read_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let mut quota = KvQuota::new(400);
+        quota.reread = Duration::from_secs(3600);
+        quota
+            .admit(&store, "acme", "notes", "a", 300)
+            .await
+            .expect("365 of 400");
+        quota
+            .admit(&store, "acme", "notes", "b", 0)
+            .await
+            .expect_err("65 more is past it");
+        quota.forget("acme", "notes").await;
+        quota
+            .admit(&store, "acme", "notes", "b", 0)
+            .await
+            .expect("the store holds nothing");
     }
 }

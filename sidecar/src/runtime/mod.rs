@@ -511,6 +511,12 @@ impl Runtime {
         self.kv_quota.bytes()
     }
 
+    /// Forgets what this replica counted of `plugin`'s storage for `tenant`:
+    /// its next write reads the store's figure.
+    pub async fn forget_kv_weight(&self, tenant: &str, plugin: &str) {
+        self.kv_quota.forget(tenant, plugin).await;
+    }
+
     /// Linear memory of all instances, running or warm.
     pub fn plugin_memory_bytes(&self) -> usize {
         self.memory.used()
