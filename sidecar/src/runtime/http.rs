@@ -311,18 +311,13 @@ pub struct Secret<'a> {
 /// and not at every request. The error names the part at fault (`host`, `header`
 /// or `value`) and says why, without the value.
 pub fn check_secret(host: &str, header: &str, value: &str) -> Result<(), (&'static str, String)> {
-    // One host, named exactly: under a wildcard the plugin would choose which
-    // subdomain (one it controls, on a shared platform's domain) receives it.
-    if is_wildcard(host) {
-        return Err((
-            "host",
-            format!("'{host}': a secret goes to one host, named exactly (no wildcard)"),
-        ));
+    if let Some(why) = refused_host(host) {
+        return Err(("host", why));
     }
     let name = reqwest::header::HeaderName::from_bytes(header.as_bytes())
         .map_err(|_| ("header", format!("'{header}' is not a header name")))?;
-    if HOST_SET_HEADERS.contains(&name.as_str()) {
-        return Err(("header", host_set_header(name.as_str())));
+    if let Some(why) = refused_header(name.as_str()) {
+        return Err(("header", why));
     }
     // Visible ASCII (and spaces) only: a value the send path cannot read as text
     // would fail every request instead of being refused here.
@@ -346,22 +341,27 @@ pub fn check_secret(host: &str, header: &str, value: &str) -> Result<(), (&'stat
     Ok(())
 }
 
-/// Why a secret may not go as header `name`: the host sets it, and a `host`
-/// header would send the secret to another site behind the granted address.
-fn host_set_header(name: &str) -> String {
-    format!("header '{name}' is set by the host, so a secret cannot go as it")
+/// Why a secret may not go to `host`, if it may not: one host, named exactly;
+/// under a wildcard the plugin would choose which subdomain (one it controls,
+/// on a shared platform's domain) receives it.
+fn refused_host(host: &str) -> Option<String> {
+    is_wildcard(host)
+        .then(|| format!("'{host}': a secret goes to one host, named exactly (no wildcard)"))
+}
+
+/// Why a secret may not go as header `name` (lowercase), if it may not: the
+/// host sets it, and a `host` header would send the secret to another site
+/// behind the granted address.
+fn refused_header(name: &str) -> Option<String> {
+    HOST_SET_HEADERS
+        .contains(&name)
+        .then(|| format!("header '{name}' is set by the host, so a secret cannot go as it"))
 }
 
 /// Why a stored secret is not sent, if it breaks a rule [`check_secret`] now
 /// enforces but did not when it was stored.
 fn unusable_secret(secret: &Secret<'_>) -> Option<String> {
-    if is_wildcard(secret.host) {
-        return Some("a secret goes to one host, named exactly".to_owned());
-    }
-    let header = secret.header.to_ascii_lowercase();
-    HOST_SET_HEADERS
-        .contains(&header.as_str())
-        .then(|| host_set_header(&header))
+    refused_host(secret.host).or_else(|| refused_header(&secret.header.to_ascii_lowercase()))
 }
 
 /// Whether an `allowed_hosts` entry is a wildcard (`*.example.com`).
