@@ -12,7 +12,7 @@ use crossdesk_plugin_build::{Language, template};
 use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::Limits;
 use crossdesk_sidecar::conformance;
-use crossdesk_sidecar::runtime::http::OutboundPolicy;
+use crossdesk_sidecar::runtime::http::{OutboundPolicy, PrivateHosts};
 use crossdesk_sidecar::runtime::{FailureKind, Grant, Runtime};
 
 /// The language of a new plugin project.
@@ -256,8 +256,7 @@ pub(crate) async fn check(args: CheckArgs) -> Result<()> {
         data_dir,
     } = args;
     // A mistyped host is the caller's error, not a rule the plugin broke.
-    OutboundPolicy::standalone(&[], &private_hosts)
-        .map_err(|e| anyhow::anyhow!("--private-host: {e}"))?;
+    PrivateHosts::parse(&private_hosts).map_err(|e| anyhow::anyhow!("--private-host: {e}"))?;
     let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
     let mut options = conformance::CheckOptions {
         settings: key_values(&settings)?,

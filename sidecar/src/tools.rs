@@ -17,7 +17,7 @@ use crate::runtime::{
     CommandInput, CommandOutput, CommandSpec, Grant, LoadedPlugin, MAX_KV_KEY, MAX_KV_VALUE,
     Runtime,
 };
-use crate::store::{ControlWrite, DataOf, KV_ENTRY_OVERHEAD, NewAuditEntry, StoreError};
+use crate::store::{ControlWrite, DataOf, NewAuditEntry, StoreError, kv_entry_weight};
 
 /// Deadline of a dataset import or a command: admins' work on whole datasets (a
 /// week's staffing plan, a catalog) takes longer than an event's plugin call.
@@ -285,9 +285,7 @@ impl Sidecar {
             .map(|(key, value)| (key.as_str(), value.len()))
             .collect();
         let imported = last.iter().fold(0u64, |sum, (key, value)| {
-            let entry = key.len().saturating_add(*value);
-            sum.saturating_add(u64::try_from(entry).unwrap_or(u64::MAX))
-                .saturating_add(KV_ENTRY_OVERHEAD)
+            sum.saturating_add(kv_entry_weight(key.len(), *value))
         });
         let weight = held.saturating_sub(replaced).saturating_add(imported);
         let quota = self.runtime().kv_quota_bytes();

@@ -61,12 +61,12 @@ impl Runtime {
     /// may serve another call of the same grant.
     ///
     /// It first waits for a call slot of all (the pool is sized for them) and,
-    /// for an event, of the grant's tenant's share before it. The permit goes with the instance: a call
-    /// abandoned at its deadline in overtime holds its pool slot until the
-    /// overtime thread drops it, and so does its permit, so that such calls can
-    /// never take the slots of new ones, nor one tenant's those of the others. A
-    /// call that ends well gives it back to the caller, to hold until the kept
-    /// instance is back on its shelf.
+    /// for an event, of the grant's tenant's share before it. The permit goes
+    /// with the instance: a call abandoned at its deadline in overtime holds its
+    /// pool slot until the overtime thread drops it, and so does its permit, so
+    /// that such calls can never take the slots of new ones, nor one tenant's
+    /// those of the others. A call that ends well gives it back to the caller,
+    /// to hold until the kept instance is back on its shelf.
     pub(super) async fn run(
         &self,
         pre: &Pre,

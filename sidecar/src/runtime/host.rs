@@ -476,17 +476,17 @@ impl SharedKey<'_> {
 }
 
 /// Whether `key` and `value` fit in what the grant's plugin may keep for its
-/// tenant. Apart from the call's state, which is not `Sync`, to await.
+/// tenant. Given the call state's parts, not the state: a future holding it,
+/// which is not `Sync`, could not be sent across threads.
 async fn within_quota(
-    quota: Arc<KvQuota>,
-    grant: Arc<Grant>,
+    quota: &KvQuota,
+    grant: &Grant,
     store: &crate::store::Store,
     key: &str,
     value: &[u8],
 ) -> Result<(), kv::KvError> {
-    let bytes = u64::try_from(value.len()).unwrap_or(u64::MAX);
     quota
-        .admit(store, grant.tenant(), &grant.plugin, key, bytes)
+        .admit(store, grant.tenant(), &grant.plugin, key, value.len())
         .await
         .map_err(|e| match e {
             QuotaError::Full { .. } => kv::KvError::TooLarge(e.to_string()),
@@ -523,14 +523,7 @@ impl kv::Host for CallState {
                 value.len()
             )));
         }
-        within_quota(
-            self.kv_quota.clone(),
-            self.grant.clone(),
-            &store,
-            &key,
-            &value,
-        )
-        .await?;
+        within_quota(&self.kv_quota, &self.grant, &store, &key, &value).await?;
         store
             .kv_put(&self.grant.of, &self.grant.plugin, &key, value)
             .await
@@ -553,14 +546,7 @@ impl kv::Host for CallState {
             )));
         }
         if let Some(value) = &new {
-            within_quota(
-                self.kv_quota.clone(),
-                self.grant.clone(),
-                &store,
-                &key,
-                value,
-            )
-            .await?;
+            within_quota(&self.kv_quota, &self.grant, &store, &key, value).await?;
         }
         store
             .kv_compare_and_swap(&self.grant.of, &self.grant.plugin, &key, expected, new)

@@ -1,5 +1,5 @@
 //! The storage quota: what one tenant's data of one plugin may weigh (its keys'
-//! and values' bytes and a fixed overhead per entry, [`KV_ENTRY_OVERHEAD`]), so
+//! and values' bytes and a fixed overhead per entry, [`kv_entry_weight`]), so
 //! that no tenant's plugin fills the disk every tenant's data shares.
 //!
 //! A plugin's write is let through when what the store held at the last look,
@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::store::{KV_ENTRY_OVERHEAD, Store, StoreError};
+use crate::store::{Store, StoreError, kv_entry_weight};
 
 /// How soon a write that seems not to fit may look at the store again: a look
 /// reads through every entry, and a plugin refused at its quota must not have
@@ -55,6 +55,15 @@ struct Held {
     looked: Option<Instant>,
 }
 
+impl Held {
+    /// Takes the store's figure.
+    async fn look(&mut self, store: &Store, tenant: &str, plugin: &str) -> Result<(), StoreError> {
+        self.bytes = store.kv_bytes(tenant, plugin, "").await?;
+        self.looked = Some(Instant::now());
+        Ok(())
+    }
+}
+
 impl KvQuota {
     /// A quota of `quota` bytes per tenant and plugin.
     pub(crate) fn new(quota: u64) -> Self {
@@ -88,12 +97,9 @@ impl KvQuota {
         tenant: &str,
         plugin: &str,
         key: &str,
-        value_bytes: u64,
+        value_bytes: usize,
     ) -> Result<(), QuotaError> {
-        let key_bytes = u64::try_from(key.len()).unwrap_or(u64::MAX);
-        let mut bytes = value_bytes
-            .saturating_add(key_bytes)
-            .saturating_add(KV_ENTRY_OVERHEAD);
+        let mut bytes = kv_entry_weight(key.len(), value_bytes);
         let entry = self
             .held
             .get_with((tenant.to_owned(), plugin.to_owned()), async {
@@ -103,8 +109,7 @@ impl KvQuota {
         // One look at a time per tenant and plugin; the others wait for it.
         let mut held = entry.lock().await;
         if held.looked.is_none() {
-            held.bytes = store.kv_bytes(tenant, plugin, "").await?;
-            held.looked = Some(Instant::now());
+            held.look(store, tenant, plugin).await?;
         }
         let fits = |held: &Held, bytes: u64| held.bytes.saturating_add(bytes) <= self.quota;
         if !fits(&held, bytes) {
@@ -113,8 +118,7 @@ impl KvQuota {
         }
         let stale = held.looked.is_none_or(|at| at.elapsed() >= self.reread);
         if !fits(&held, bytes) && stale {
-            held.bytes = store.kv_bytes(tenant, plugin, "").await?;
-            held.looked = Some(Instant::now());
+            held.look(store, tenant, plugin).await?;
         }
         if !fits(&held, bytes) {
             return Err(QuotaError::Full {

@@ -257,7 +257,8 @@ pub enum Allocator {
 pub struct Sharing {
     pub fairness: Fairness,
     pub warm: WarmSettings,
-    /// Bytes of keys and values one tenant's data of one plugin may hold.
+    /// What one tenant's data of one plugin may weigh in storage
+    /// ([`crate::store::kv_entry_weight`] each entry).
     pub kv_quota_bytes: u64,
 }
 

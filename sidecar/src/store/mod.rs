@@ -257,7 +257,15 @@ const TENANT_DATA_TABLES: [&str; 11] = [
 /// repeats its tenant and plugin and has headers and an index entry. Counting it
 /// keeps a quota of many tiny entries near the disk it takes, and their number
 /// (which weighing reads through) bounded.
-pub const KV_ENTRY_OVERHEAD: u64 = 64;
+const KV_ENTRY_OVERHEAD: u64 = 64;
+
+/// What an entry of `key_bytes` and `value_bytes` weighs, as [`Store::kv_bytes`]
+/// counts it.
+pub fn kv_entry_weight(key_bytes: usize, value_bytes: usize) -> u64 {
+    u64::try_from(key_bytes.saturating_add(value_bytes))
+        .unwrap_or(u64::MAX)
+        .saturating_add(KV_ENTRY_OVERHEAD)
+}
 
 /// The width of a contact-history bucket: a quarter hour, so that forecasts can
 /// use 15, 30 or 60 minute intervals.
