@@ -90,7 +90,10 @@ on_both_backends!(
     retention_purges_the_days_before_it_and_the_erasure_marks_too,
     plugin_storage_of_a_deleted_tenant_is_not_written,
     leases_that_ended_are_purged,
-    a_plugins_storage_is_weighed_in_bytes_per_tenant,
+    a_plugins_storage_is_weighed_by_its_writes,
+    writes_past_the_storage_quota_are_refused_whole,
+    replicas_writing_at_once_hold_the_quota_exactly,
+    a_database_from_before_the_count_is_counted_when_migrated,
 );
 
 /// On PostgreSQL, the writes of events do not lock their tenant's row: a
@@ -680,21 +683,88 @@ async fn kv_is_scoped_and_survives_reopen(db: &Db) {
     );
 }
 
-/// What the storage quota reads: keys and values in bytes (a key of two
-/// three-byte characters weighs six) and 64 bytes per entry, per tenant and
-/// plugin, under a prefix or all.
-async fn a_plugins_storage_is_weighed_in_bytes_per_tenant(db: &Db) {
+/// What a plugin's storage for a tenant weighs, as its writes count it; and what
+/// it weighs counted afresh: keys and values in bytes (a key of two three-byte
+/// characters weighs six) and 64 bytes per entry.
+async fn counted_and_recounted(store: &Store, tenant: &str, plugin: &str) -> (u64, u64) {
+    let counted = store.kv_bytes(tenant, plugin).await.expect("kv_bytes");
+    let entries = store.kv_scan(tenant, plugin, "").await.expect("scan");
+    let recounted = entries
+        .iter()
+        .map(|(key, value)| (key.len() + value.len() + 64) as u64)
+        .sum();
+    (counted, recounted)
+}
+
+/// Every kind of write keeps the count of what a plugin's storage weighs for
+/// its tenant true, per tenant and plugin.
+async fn a_plugins_storage_is_weighed_by_its_writes(db: &Db) {
     let store = db.open().await;
-    assert_eq!(store.kv_bytes("a", "p", "").await.expect("bytes"), 0);
     let acme = DataOf::tenant("a");
+    let pair = |key: &str, len: usize| (key.to_owned(), vec![7; len]);
+    let check = async |step: &str| {
+        let (counted, recounted) = counted_and_recounted(&store, "a", "p").await;
+        assert_eq!(counted, recounted, "after {step}");
+        counted
+    };
+    assert_eq!(check("nothing").await, 0);
     store
         .kv_put(&acme, "p", "日本", vec![7; 10])
         .await
         .expect("put");
+    assert_eq!(check("a put").await, 6 + 10 + 64);
     store
-        .kv_put(&acme, "p", "k", vec![7; 100])
+        .kv_put_many(
+            &acme,
+            "p",
+            vec![pair("k", 100), pair("l", 5), pair("k", 50)],
+        )
+        .await
+        .expect("put many");
+    check("a batch writing one key twice").await;
+    store
+        .kv_put(&acme, "p", "k", vec![1; 50])
         .await
         .expect("put");
+    check("a rewrite of the same size").await;
+    store
+        .kv_put(&acme, "p", "k", vec![1; 500])
+        .await
+        .expect("put");
+    check("a larger rewrite").await;
+    for (expected, new) in [
+        (None, Some(vec![2; 30])),
+        (Some(vec![2; 30]), Some(vec![3; 3])),
+        (Some(vec![9]), None),
+        (Some(vec![3; 3]), None),
+    ] {
+        store
+            .kv_compare_and_swap(&acme, "p", "c", expected, new)
+            .await
+            .expect("compare and swap");
+        check("a compare-and-swap").await;
+    }
+    store
+        .kv_put_many(&acme, "p", vec![pair("d/1", 10), pair("d/2", 20)])
+        .await
+        .expect("put many");
+    store
+        .kv_replace_prefix(
+            &acme,
+            "p",
+            "d/",
+            vec![pair("d/2", 5), pair("d/3", 40), pair("d/3", 4)],
+        )
+        .await
+        .expect("replace");
+    check("a replacement").await;
+    store.kv_delete(&acme, "p", "l").await.expect("delete");
+    store
+        .kv_delete(&acme, "p", "missing")
+        .await
+        .expect("delete");
+    check("deletions").await;
+    // Other tenants' and plugins' data are counted apart.
     store
         .kv_put(&DataOf::tenant("b"), "p", "k", vec![7; 1000])
         .await
@@ -703,21 +773,205 @@ async fn a_plugins_storage_is_weighed_in_bytes_per_tenant(db: &Db) {
         .kv_put(&acme, "q", "k", vec![7; 1000])
         .await
         .expect("put");
-    let weight = |key: &str, value: u64| key.len() as u64 + value + 64;
-    let (nihon, k) = (weight("日本", 10), weight("k", 100));
-    assert_eq!(store.kv_bytes("a", "p", "").await.expect("all"), nihon + k);
-    assert_eq!(store.kv_bytes("a", "p", "日").await.expect("prefix"), nihon);
-    assert_eq!(store.kv_bytes("a", "p", "k").await.expect("prefix"), k);
+    let held = check("writes of others").await;
+    assert_eq!(store.kv_bytes("b", "p").await.expect("b"), 1 + 1000 + 64);
+    assert_eq!(store.kv_bytes("a", "q").await.expect("q"), 1 + 1000 + 64);
+    // Another connection (another replica) reads the same count.
     assert_eq!(
-        store.kv_entry_bytes("a", "p", "日本").await.expect("entry"),
-        Some(nihon)
+        db.open().await.kv_bytes("a", "p").await.expect("other"),
+        held
+    );
+}
+
+/// A write that would take a plugin's storage for a tenant past the quota
+/// fails whole, whichever kind it is; one that adds nothing passes even over a
+/// quota lowered since.
+async fn writes_past_the_storage_quota_are_refused_whole(db: &Db) {
+    let store = db.open().await.with_kv_quota(400);
+    let acme = DataOf::tenant("a");
+    let pair = |key: &str, len: usize| (key.to_owned(), vec![7; len]);
+    // Each entry weighs its key, its value and 64 bytes: 1 + 35 + 64.
+    store
+        .kv_put(&acme, "p", "a", vec![0; 35])
+        .await
+        .expect("100 of 400");
+    let generation = store.generation("a", "p").await.expect("generation");
+    let refused = store
+        .kv_put_many(&acme, "p", vec![pair("b", 135), pair("c", 136)])
+        .await
+        .expect_err("501 bytes");
+    assert!(
+        matches!(
+            refused,
+            StoreError::OverQuota {
+                weight: 501,
+                quota: 400
+            }
+        ),
+        "{refused:?}"
     );
     assert_eq!(
-        store.kv_entry_bytes("a", "p", "x").await.expect("entry"),
-        None
+        store.kv_get("a", "p", "b").await.expect("get"),
+        None,
+        "nothing written"
     );
-    store.kv_delete(&acme, "p", "k").await.expect("delete");
-    assert_eq!(store.kv_bytes("a", "p", "").await.expect("all"), nihon);
+    assert_eq!(
+        store.generation("a", "p").await.expect("generation"),
+        generation
+    );
+    store
+        .kv_put(&acme, "p", "b", vec![0; 135])
+        .await
+        .expect("300 of 400");
+    let refused = store
+        .kv_compare_and_swap(&acme, "p", "c", None, Some(vec![0; 36]))
+        .await
+        .expect_err("401 bytes");
+    assert!(
+        matches!(refused, StoreError::OverQuota { weight: 401, .. }),
+        "{refused:?}"
+    );
+    store
+        .kv_compare_and_swap(&acme, "p", "c", None, Some(vec![0; 35]))
+        .await
+        .expect("exactly 400");
+    store
+        .kv_replace_prefix(&acme, "p", "c", vec![pair("c", 35), pair("c2", 0)])
+        .await
+        .expect_err("a replacement adding 66 bytes");
+    assert_eq!(
+        store.kv_scan("a", "p", "c").await.expect("scan").len(),
+        1,
+        "c stays"
+    );
+    // Another tenant's and another plugin's data have their own room.
+    store
+        .kv_put(&DataOf::tenant("b"), "p", "a", vec![0; 335])
+        .await
+        .expect("tenant b");
+    store
+        .kv_put(&acme, "q", "a", vec![0; 335])
+        .await
+        .expect("plugin q");
+    // Over a lowered quota, writes that add nothing pass and others fail.
+    let lowered = db.open().await.with_kv_quota(100);
+    lowered
+        .kv_put(&acme, "p", "b", vec![1; 135])
+        .await
+        .expect("a rewrite in place");
+    lowered
+        .kv_put(&acme, "p", "b", vec![1; 10])
+        .await
+        .expect("a smaller value");
+    lowered
+        .kv_delete(&acme, "p", "c")
+        .await
+        .expect("a deletion");
+    lowered
+        .kv_put(&acme, "p", "b", vec![1; 11])
+        .await
+        .expect_err("one byte more");
+    let (counted, recounted) = counted_and_recounted(&store, "a", "p").await;
+    assert_eq!((counted, recounted), (175, 175));
+}
+
+/// Replicas writing one plugin's storage for one tenant at once, each through
+/// its own connection: the count stays true, and the quota holds exactly,
+/// not once per replica.
+async fn replicas_writing_at_once_hold_the_quota_exactly(db: &Db) {
+    let replicas = futures::future::join_all((0..4).map(|_| db.open())).await;
+    let acme = &DataOf::tenant("a");
+    // Every kind of write, on keys the replicas share.
+    let mixed = replicas.iter().enumerate().map(|(r, store)| async move {
+        for i in 0..20usize {
+            let key = format!("k{}", i % 5);
+            let value = vec![0; (r * 7 + i * 13) % 50];
+            match i % 4 {
+                0 => store.kv_put(acme, "p", &key, value).await,
+                1 => store.kv_delete(acme, "p", &key).await,
+                2 => store
+                    .kv_compare_and_swap(acme, "p", &key, None, Some(value))
+                    .await
+                    .map(drop),
+                _ => store
+                    .kv_replace_prefix(acme, "p", "k1", vec![(format!("k1{r}"), value)])
+                    .await
+                    .map(drop),
+            }
+            .expect("write");
+        }
+    });
+    futures::future::join_all(mixed).await;
+    let (counted, recounted) = counted_and_recounted(&replicas[0], "a", "p").await;
+    assert_eq!(counted, recounted, "after writes at once");
+
+    // Each entry weighs 100 bytes (a 3-byte key, 33 bytes and 64): a quota of
+    // 2,000 takes 20 of the 40 the replicas try to write, whoever writes them.
+    let fill = replicas
+        .into_iter()
+        .enumerate()
+        .map(|(r, store)| async move {
+            let store = store.with_kv_quota(2_000);
+            let mut written = 0;
+            for i in 0..10 {
+                match store
+                    .kv_put(acme, "q", &format!("{r}-{i}"), vec![0; 33])
+                    .await
+                {
+                    Ok(()) => written += 1,
+                    Err(StoreError::OverQuota { .. }) => {}
+                    Err(e) => panic!("replica {r}: {e}"),
+                }
+            }
+            written
+        });
+    let written: u32 = futures::future::join_all(fill).await.into_iter().sum();
+    assert_eq!(written, 20);
+    assert_eq!(
+        counted_and_recounted(&db.open().await, "a", "q").await,
+        (2_000, 2_000)
+    );
+}
+
+/// A database whose plugin storage was written before writes counted its weight
+/// (schema version 11) is counted when it is migrated.
+async fn a_database_from_before_the_count_is_counted_when_migrated(db: &Db) {
+    let store = db.open().await;
+    store
+        .kv_put_many(
+            &DataOf::tenant("a"),
+            "p",
+            vec![("k".into(), vec![1; 10]), ("日本".into(), vec![2; 20])],
+        )
+        .await
+        .expect("put");
+    store
+        .kv_put(&DataOf::tenant("b"), "p", "k", vec![])
+        .await
+        .expect("put");
+    drop(store);
+    // Back to version 11: no count, and data without a generation row too.
+    let downgrade = "ALTER TABLE plugin_kv_generation DROP COLUMN bytes;
+                     DELETE FROM plugin_kv_generation WHERE tenant = 'b';
+                     DELETE FROM schema_migrations WHERE version = 12;";
+    match db {
+        Db::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("crossdesk.db"))
+            .expect("open")
+            .execute_batch(downgrade)
+            .expect("downgrade"),
+        Db::Postgres { url } => TestPostgres::client(url)
+            .await
+            .batch_execute(downgrade)
+            .await
+            .expect("downgrade"),
+    }
+    let store = db.open().await;
+    assert_eq!(
+        store.kv_bytes("a", "p").await.expect("a"),
+        1 + 10 + 64 + 6 + 20 + 64
+    );
+    assert_eq!(store.kv_bytes("b", "p").await.expect("b"), 1 + 64);
+    assert_eq!(store.generation("a", "p").await.expect("generation"), 1);
 }
 
 async fn only_real_changes_bump_the_generation(db: &Db) {

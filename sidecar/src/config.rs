@@ -413,7 +413,7 @@ impl Default for RuntimeSettings {
             warm_idle_ms: millis(warm.idle),
             warm_reuse_calls: [warm.reuse_calls.0, warm.reuse_calls.1],
             warm_growth_mb: mib(warm.max_growth_bytes),
-            kv_quota_mb: sharing.kv_quota_bytes >> 20,
+            kv_quota_mb: crate::store::DEFAULT_KV_QUOTA >> 20,
         }
     }
 }
@@ -440,8 +440,12 @@ impl RuntimeSettings {
                     .unwrap_or(usize::MAX),
                 max_idle_memory_bytes: bytes(self.warm_memory_mb),
             },
-            kv_quota_bytes: self.kv_quota_mb.saturating_mul(1 << 20),
         }
+    }
+
+    /// What one tenant's data of one plugin may weigh in storage, in bytes.
+    pub fn kv_quota_bytes(&self) -> u64 {
+        self.kv_quota_mb.saturating_mul(1 << 20)
     }
 
     /// What one tenant's instances may hold: `tenant_memory_mb`, or half the

@@ -17,7 +17,7 @@ use crate::runtime::{
     CommandInput, CommandOutput, CommandSpec, Grant, LoadedPlugin, MAX_KV_KEY, MAX_KV_VALUE,
     Runtime,
 };
-use crate::store::{ControlWrite, DataOf, NewAuditEntry, StoreError, kv_entry_weight};
+use crate::store::{ControlWrite, DataOf, NewAuditEntry, StoreError};
 
 /// Deadline of a dataset import or a command: admins' work on whole datasets (a
 /// week's staffing plan, a catalog) takes longer than an event's plugin call.
@@ -133,14 +133,18 @@ impl Sidecar {
             })?;
         drop(slot);
         check_entries(plugin, &entries.prefix, &entries.entries)?;
-        self.check_import_quota(tenant, plugin, &entries.prefix, &entries.entries)
-            .await?;
         let replaced = self
             .store()
             .kv_replace_prefix(&grant.of, plugin, &entries.prefix, entries.entries)
-            .await?;
-        // The plugin's writes are weighed against the store's new figure.
-        self.runtime().forget_kv_weight(tenant, plugin).await;
+            .await
+            .map_err(|e| match e {
+                StoreError::OverQuota { weight, quota } => ToolError::OverQuota {
+                    plugin: plugin.to_owned(),
+                    weight,
+                    quota,
+                },
+                e => e.into(),
+            })?;
         let imported = Imported {
             records: u64::from(entries.records),
             replaced: replaced as u64,
@@ -263,40 +267,6 @@ impl Sidecar {
                 plugin: plugin.to_owned(),
             }),
         }
-    }
-
-    /// Whether the plugin's storage for `tenant`, with `entries` in place of
-    /// what is under `prefix`, stays within its quota (the store's own figures:
-    /// an import is rare, and can be large). Two imports of one plugin's
-    /// datasets at once are each checked alone; admins run them.
-    async fn check_import_quota(
-        &self,
-        tenant: &str,
-        plugin: &str,
-        prefix: &str,
-        entries: &[(String, Vec<u8>)],
-    ) -> Result<(), ToolError> {
-        let store = self.store();
-        let held = store.kv_bytes(tenant, plugin, "").await?;
-        let replaced = store.kv_bytes(tenant, plugin, prefix).await?;
-        // A key given twice is stored once, with its last value.
-        let last: std::collections::HashMap<&str, usize> = entries
-            .iter()
-            .map(|(key, value)| (key.as_str(), value.len()))
-            .collect();
-        let imported = last.iter().fold(0u64, |sum, (key, value)| {
-            sum.saturating_add(kv_entry_weight(key.len(), *value))
-        });
-        let weight = held.saturating_sub(replaced).saturating_add(imported);
-        let quota = self.runtime().kv_quota_bytes();
-        if weight > quota {
-            return Err(ToolError::OverQuota {
-                plugin: plugin.to_owned(),
-                weight,
-                quota,
-            });
-        }
-        Ok(())
     }
 }
 

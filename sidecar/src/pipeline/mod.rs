@@ -192,7 +192,8 @@ impl Sidecar {
             config.storage.ca_file.as_deref(),
             &config.data_dir,
         )
-        .await?;
+        .await?
+        .with_kv_quota(config.runtime.kv_quota_bytes());
         let max_calls = config.server.max_concurrent_calls.max(1);
         let runtime = Arc::new(Runtime::build(
             &config.max_limits(),

@@ -92,12 +92,8 @@ impl Runtime {
         let (mut store, instance) = match warm {
             Some(warm) => (warm.store, Some(warm.instance)),
             None => {
-                let state = host::CallState::new(
-                    grant.clone(),
-                    self.memory.clone(),
-                    self.metrics.clone(),
-                    self.kv_quota.clone(),
-                );
+                let state =
+                    host::CallState::new(grant.clone(), self.memory.clone(), self.metrics.clone());
                 let mut store = Store::new(&self.engine, state);
                 store.limiter(|state| &mut state.limiter);
                 // Drawn (a getrandom call) only for an instance that may be kept.

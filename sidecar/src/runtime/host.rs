@@ -20,7 +20,6 @@ use super::Grant;
 use super::bindings::{clock, contacts, http, kv, log, settings, types};
 use super::budget::{MemoryBudget, Refused, TenantMemory};
 use super::http::OutboundError;
-use super::kv_quota::{KvQuota, QuotaError};
 use super::refusals::{Refusals, one_line};
 use crate::metrics::{Metrics, OutboundOutcome};
 
@@ -56,8 +55,6 @@ pub(crate) struct CallState {
     wasi_http_refusals: RefuseWasiHttp,
     table: ResourceTable,
     metrics: Arc<Metrics>,
-    /// What the grant's plugin may keep in storage for its tenant.
-    kv_quota: Arc<KvQuota>,
     /// Calls the instance may still serve warm (0: it is dropped after this one).
     pub(super) calls_left: u32,
     /// Its linear memory once instantiated.
@@ -67,13 +64,8 @@ pub(crate) struct CallState {
 impl CallState {
     /// The state of a new instance: `budget` is the process-wide memory budget
     /// its linear memory counts against (and the grant's tenant's share of it);
-    /// `metrics` count its HTTP requests; `kv_quota` bounds its storage writes.
-    pub(super) fn new(
-        grant: Arc<Grant>,
-        budget: Arc<MemoryBudget>,
-        metrics: Arc<Metrics>,
-        kv_quota: Arc<KvQuota>,
-    ) -> Self {
+    /// `metrics` count its HTTP requests.
+    pub(super) fn new(grant: Arc<Grant>, budget: Arc<MemoryBudget>, metrics: Arc<Metrics>) -> Self {
         let limits = grant.limits;
         let share = budget.share_of(grant.tenant());
         Self {
@@ -101,7 +93,6 @@ impl CallState {
             calls_left: 0,
             born_memory: 0,
             metrics,
-            kv_quota,
         }
     }
 
@@ -475,27 +466,14 @@ impl SharedKey<'_> {
     }
 }
 
-/// Whether `key` and `value` fit in what the grant's plugin may keep for its
-/// tenant. Given the call state's parts, not the state: a future holding it,
-/// which is not `Sync`, could not be sent across threads.
-async fn within_quota(
-    quota: &KvQuota,
-    grant: &Grant,
-    store: &crate::store::Store,
-    key: &str,
-    value: &[u8],
-) -> Result<(), kv::KvError> {
-    quota
-        .admit(store, grant.tenant(), &grant.plugin, key, value.len())
-        .await
-        .map_err(|e| match e {
-            QuotaError::Full { .. } => kv::KvError::TooLarge(e.to_string()),
-            QuotaError::Store(e) => backend(e),
-        })
-}
-
 fn backend(e: crate::store::StoreError) -> kv::KvError {
-    kv::KvError::Backend(e.to_string())
+    match e {
+        // The store holds the quota (`Store::with_kv_quota`), the operator sets it.
+        crate::store::StoreError::OverQuota { .. } => {
+            kv::KvError::TooLarge(format!("{e} (runtime.kv_quota_mb)"))
+        }
+        e => kv::KvError::Backend(e.to_string()),
+    }
 }
 
 impl kv::Host for CallState {
@@ -523,7 +501,6 @@ impl kv::Host for CallState {
                 value.len()
             )));
         }
-        within_quota(&self.kv_quota, &self.grant, &store, &key, &value).await?;
         store
             .kv_put(&self.grant.of, &self.grant.plugin, &key, value)
             .await
@@ -544,9 +521,6 @@ impl kv::Host for CallState {
                 "value of {} bytes; the limit is {MAX_KV_VALUE}",
                 value.len()
             )));
-        }
-        if let Some(value) = &new {
-            within_quota(&self.kv_quota, &self.grant, &store, &key, value).await?;
         }
         store
             .kv_compare_and_swap(&self.grant.of, &self.grant.plugin, &key, expected, new)
@@ -646,17 +620,12 @@ mod tests {
     use super::*;
     use crate::limits::Limits;
 
-    fn quota() -> Arc<KvQuota> {
-        Arc::new(KvQuota::new(1 << 20))
-    }
-
     fn state() -> CallState {
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
         CallState::new(
             grant,
             Arc::new(MemoryBudget::new(1 << 30, 1 << 30)),
             Arc::new(Metrics::new()),
-            quota(),
         )
     }
 
@@ -690,7 +659,7 @@ mod tests {
         // The tenant's share would allow more: the process's budget refuses.
         let budget = Arc::new(MemoryBudget::new(10 << 20, 20 << 20));
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
-        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()), quota());
+        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()));
         use wasmtime::ResourceLimiter;
         assert!(
             state
@@ -716,7 +685,7 @@ mod tests {
         let budget = Arc::new(MemoryBudget::new(100 << 20, 10 << 20));
         let instance = |tenant: &str| {
             let grant = Arc::new(Grant::nothing(tenant, "p", Limits::default()));
-            CallState::new(grant, budget.clone(), Arc::new(Metrics::new()), quota())
+            CallState::new(grant, budget.clone(), Arc::new(Metrics::new()))
         };
         let (mut first, mut second, mut other) =
             (instance("acme"), instance("acme"), instance("globex"));
@@ -735,7 +704,7 @@ mod tests {
     fn a_growth_past_the_memorys_own_maximum_takes_nothing_from_the_budget() {
         let budget = Arc::new(MemoryBudget::new(1 << 30, 1 << 30));
         let grant = Arc::new(Grant::nothing("acme", "p", Limits::default()));
-        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()), quota());
+        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()));
         use wasmtime::ResourceLimiter;
         // `(memory 1 1)` asked again and again to grow.
         for _ in 0..100 {
@@ -758,7 +727,7 @@ mod tests {
             ..Limits::default()
         };
         let grant = Arc::new(Grant::nothing("acme", "p", limits));
-        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()), quota());
+        let mut state = CallState::new(grant, budget.clone(), Arc::new(Metrics::new()));
         use wasmtime::ResourceLimiter;
         for _ in 0..2 {
             assert!(

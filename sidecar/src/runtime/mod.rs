@@ -16,7 +16,6 @@ mod contract;
 mod host;
 pub mod http;
 pub mod json_field;
-mod kv_quota;
 mod offers;
 mod overtime;
 mod per_tenant;
@@ -252,24 +251,11 @@ pub enum Allocator {
     OnDemand,
 }
 
-/// How calls share the CPU, instances and storage.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How calls share the CPU and instances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Sharing {
     pub fairness: Fairness,
     pub warm: WarmSettings,
-    /// What one tenant's data of one plugin may weigh in storage
-    /// ([`crate::store::kv_entry_weight`] each entry).
-    pub kv_quota_bytes: u64,
-}
-
-impl Default for Sharing {
-    fn default() -> Self {
-        Self {
-            fairness: Fairness::default(),
-            warm: WarmSettings::default(),
-            kv_quota_bytes: 256 << 20,
-        }
-    }
 }
 
 /// The sandbox: one engine, one linker, shared by all plugins and tenants.
@@ -287,8 +273,6 @@ pub struct Runtime {
     warm: Arc<WarmPool>,
     /// Linear memory of all instances, running or warm.
     memory: Arc<MemoryBudget>,
-    /// What each tenant's plugin may keep in storage.
-    kv_quota: Arc<kv_quota::KvQuota>,
     /// What a warm instance's state holds between calls instead of a grant.
     idle_grant: Arc<Grant>,
     /// The process's metrics: plugin calls count here, and the pipeline's too.
@@ -494,7 +478,6 @@ impl Runtime {
                 slots::CallSlots::new(all, sharing.fairness.tenant_calls.unwrap_or(all / 2))
             },
             warm,
-            kv_quota: Arc::new(kv_quota::KvQuota::new(sharing.kv_quota_bytes)),
             idle_grant: Arc::new(Grant::nothing("", "", Limits::default())),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             ticker: Some(ticker),
@@ -505,17 +488,6 @@ impl Runtime {
     /// Warm instances waiting, and the linear memory they hold.
     pub fn warm_instances(&self) -> (usize, usize) {
         self.warm.waiting()
-    }
-
-    /// What one tenant's data of one plugin may weigh in storage.
-    pub fn kv_quota_bytes(&self) -> u64 {
-        self.kv_quota.bytes()
-    }
-
-    /// Forgets what this replica counted of `plugin`'s storage for `tenant`:
-    /// its next write reads the store's figure.
-    pub async fn forget_kv_weight(&self, tenant: &str, plugin: &str) {
-        self.kv_quota.forget(tenant, plugin).await;
     }
 
     /// Linear memory of all instances, running or warm.

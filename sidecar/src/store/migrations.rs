@@ -373,6 +373,25 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: "ALTER TABLE insight_tickets ADD COLUMN first_solved_s INTEGER;",
         postgres: "ALTER TABLE insight_tickets ADD COLUMN first_solved_s BIGINT;",
     },
+    Migration {
+        version: 12,
+        description: "plugin storage: what each tenant's data of each plugin weighs, kept by \
+                      its writes, for the quota",
+        // 64: `KV_ENTRY_OVERHEAD`, as it was when this migration was written.
+        // (`WHERE true`: SQLite's parser needs a clause before an upsert's ON.)
+        sqlite: "
+            ALTER TABLE plugin_kv_generation ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+            INSERT INTO plugin_kv_generation (tenant, plugin, generation, bytes)
+                SELECT tenant, plugin, 0, SUM(length(CAST(key AS BLOB)) + length(value) + 64)
+                FROM plugin_kv WHERE true GROUP BY tenant, plugin
+                ON CONFLICT (tenant, plugin) DO UPDATE SET bytes = excluded.bytes;",
+        postgres: "
+            ALTER TABLE plugin_kv_generation ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+            INSERT INTO plugin_kv_generation (tenant, plugin, generation, bytes)
+                SELECT tenant, plugin, 0, SUM(octet_length(key) + octet_length(value) + 64)
+                FROM plugin_kv GROUP BY tenant, plugin
+                ON CONFLICT (tenant, plugin) DO UPDATE SET bytes = excluded.bytes;",
+    },
 ];
 
 /// The newest schema version this host knows.

@@ -7,6 +7,8 @@
 //! - the plugins' key-value data, scoped by tenant and plugin. Every change bumps
 //!   that tenant+plugin's *generation*; cached results of a plugin that reads storage
 //!   are keyed by it, so a change (also one made by another process) invalidates them.
+//!   Beside the generation, each change adds what it adds to the data's *weight*,
+//!   which a write may not take past the store's quota ([`Store::with_kv_quota`]).
 //! - the control plane the admin API edits: tenant documents with a revision each,
 //!   sealed secrets, installed plugin versions (the component bytes, so every replica
 //!   can load them) and the audit log. Every change is one transaction that also bumps
@@ -51,6 +53,12 @@ pub enum StoreError {
     /// again): not written (see [`DataOf`]).
     #[error("tenant '{0}' was deleted after this data was made")]
     TenantGone(String),
+    /// A write of plugin storage that would take it past its quota: not written.
+    #[error(
+        "this plugin's storage for the tenant would weigh {weight} bytes, past its quota \
+         of {quota} bytes"
+    )]
+    OverQuota { weight: u64, quota: u64 },
 }
 
 /// Whose data a write carries: the tenant's id and, where tenants live in the
@@ -229,7 +237,12 @@ pub struct PluginVersionInfo {
 #[derive(Clone, Debug)]
 pub struct Store {
     backend: Backend,
+    /// What one tenant's data of one plugin may weigh ([`kv_entry_weight`]).
+    kv_quota: u64,
 }
+
+/// The storage quota of a store opened without one: 256 MiB per tenant and plugin.
+pub const DEFAULT_KV_QUOTA: u64 = 256 << 20;
 
 #[derive(Clone, Debug)]
 enum Backend {
@@ -322,6 +335,39 @@ impl ContactCount {
     }
 }
 
+/// Whether a change of plugin storage that leaves it weighing `weight`, `delta`
+/// bytes more than before, stays within `quota`. A change that adds nothing
+/// passes whatever the weight, so that data over a lowered quota can shrink.
+fn within_quota(weight: i64, delta: i64, quota: u64) -> Result<(), StoreError> {
+    let weight = weight.unsigned_abs();
+    match delta > 0 && weight > quota {
+        true => Err(StoreError::OverQuota { weight, quota }),
+        false => Ok(()),
+    }
+}
+
+/// What an entry holding `value` under `key` weighs, for the SQL's integers.
+fn entry_weight(key: &str, value: &[u8]) -> i64 {
+    i64::try_from(kv_entry_weight(key.len(), value.len())).unwrap_or(i64::MAX)
+}
+
+/// What `pairs` add to plugin storage once written: the distinct keys they
+/// write and what those keys' entries then weigh (a key given twice is stored
+/// once, with its last value).
+fn written_weight(pairs: &[(String, Vec<u8>)]) -> (Vec<&str>, i64) {
+    let last: std::collections::HashMap<&str, usize> = pairs
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.len()))
+        .collect();
+    let weight = last.iter().fold(0u64, |sum, (key, value)| {
+        sum.saturating_add(kv_entry_weight(key.len(), *value))
+    });
+    (
+        last.into_keys().collect(),
+        i64::try_from(weight).unwrap_or(i64::MAX),
+    )
+}
+
 macro_rules! dispatch {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {
         match &$self.backend {
@@ -345,7 +391,16 @@ impl Store {
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
         Ok(Store {
             backend: Backend::Sqlite(SqliteStore::open(data_dir)?),
+            kv_quota: DEFAULT_KV_QUOTA,
         })
+    }
+
+    /// This store, holding each tenant's data of each plugin to `bytes`
+    /// ([`DEFAULT_KV_QUOTA`] unless set): a write that would take it past them
+    /// fails with [`StoreError::OverQuota`], whichever process makes it.
+    pub fn with_kv_quota(mut self, bytes: u64) -> Store {
+        self.kv_quota = bytes;
+        self
     }
 
     /// Opens the store a configuration names: PostgreSQL for a `postgres://` (or
@@ -359,6 +414,7 @@ impl Store {
         match url {
             Some(url) => Ok(Store {
                 backend: Backend::Postgres(PostgresStore::connect(url, ca_file).await?),
+                kv_quota: DEFAULT_KV_QUOTA,
             }),
             None => Store::open(data_dir),
         }
@@ -383,25 +439,10 @@ impl Store {
         dispatch!(self.generation(tenant, plugin))
     }
 
-    /// What this tenant's entries of this plugin under `prefix` (`""`: all)
-    /// weigh: their keys' and values' bytes, and [`KV_ENTRY_OVERHEAD`] each.
-    pub async fn kv_bytes(
-        &self,
-        tenant: &str,
-        plugin: &str,
-        prefix: &str,
-    ) -> Result<u64, StoreError> {
-        dispatch!(self.kv_bytes(tenant, plugin, prefix))
-    }
-
-    /// What `key`'s entry weighs, as [`Store::kv_bytes`] counts, if it has one.
-    pub async fn kv_entry_bytes(
-        &self,
-        tenant: &str,
-        plugin: &str,
-        key: &str,
-    ) -> Result<Option<u64>, StoreError> {
-        dispatch!(self.kv_entry_bytes(tenant, plugin, key))
+    /// What this tenant's data of this plugin weighs, as the quota counts it:
+    /// its keys' and values' bytes and [`KV_ENTRY_OVERHEAD`] per entry.
+    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+        dispatch!(self.kv_bytes(tenant, plugin))
     }
 
     /// The value under `key` for this tenant and plugin.
@@ -419,7 +460,9 @@ impl Store {
     ///
     /// This and the other writes of plugin storage take whose data it is: with
     /// nothing written, [`StoreError::TenantGone`] once its tenant was deleted
-    /// (an event that ran on meanwhile, an import that was under way).
+    /// (an event that ran on meanwhile, an import that was under way). Those
+    /// that add weight fail with [`StoreError::OverQuota`], nothing written,
+    /// when it would pass the quota.
     pub async fn kv_put(
         &self,
         of: &DataOf,
@@ -439,7 +482,8 @@ impl Store {
         plugin: &str,
         pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
-        dispatch!(self.kv_put_many(of, plugin, pairs))
+        let quota = self.kv_quota;
+        dispatch!(self.kv_put_many(of, plugin, pairs, quota))
     }
 
     /// Replaces every key under `prefix` with `pairs`, atomically: a reader sees
@@ -457,7 +501,8 @@ impl Store {
                 "key '{key}' is not under the prefix '{prefix}' being replaced"
             )));
         }
-        dispatch!(self.kv_replace_prefix(of, plugin, prefix, pairs))
+        let quota = self.kv_quota;
+        dispatch!(self.kv_replace_prefix(of, plugin, prefix, pairs, quota))
     }
 
     /// Sets `key` to `new` (`None`: deletes it) only if its value is `expected`
@@ -471,7 +516,8 @@ impl Store {
         expected: Option<Vec<u8>>,
         new: Option<Vec<u8>>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self.kv_compare_and_swap(of, plugin, key, expected, new))
+        let quota = self.kv_quota;
+        dispatch!(self.kv_compare_and_swap(of, plugin, key, expected, new, quota))
     }
 
     /// Removes `key`; removing a missing key is not an error.

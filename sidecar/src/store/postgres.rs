@@ -20,7 +20,8 @@ use tokio_postgres::types::ToSql;
 use super::migrations::{self, MIGRATIONS};
 use super::{
     AuditEntry, ContactCount, ControlState, ControlWrite, DataOf, NewAuditEntry, PluginBlob,
-    PluginRow, PluginVersionInfo, SecretRow, StoreError, TenantRow,
+    PluginRow, PluginVersionInfo, SecretRow, StoreError, TenantRow, entry_weight, within_quota,
+    written_weight,
 };
 
 /// Checks, first in a write's transaction, that the tenant whose data it writes
@@ -173,21 +174,49 @@ pub(super) fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Counts a change to a tenant's plugin data; run in the change's transaction.
-async fn bump_generation(
+/// Takes the row that counts this tenant's data of this plugin, for a write's
+/// transaction (after its data lock): every write takes it first, so the
+/// weights a write reads stay true until it commits, and no two writes lock in
+/// opposite orders.
+async fn lock_count(c: &impl GenericClient, tenant: &str, plugin: &str) -> Result<(), StoreError> {
+    let create = c
+        .prepare_cached(
+            "INSERT INTO plugin_kv_generation (tenant, plugin, generation, bytes)
+             VALUES ($1, $2, 0, 0) ON CONFLICT (tenant, plugin) DO NOTHING",
+        )
+        .await?;
+    let lock = c
+        .prepare_cached(
+            "SELECT 1 FROM plugin_kv_generation WHERE tenant = $1 AND plugin = $2 FOR UPDATE",
+        )
+        .await?;
+    let params: [&(dyn ToSql + Sync); 2] = [&tenant, &plugin];
+    // Pipelined: one round trip.
+    tokio::try_join!(c.execute(&create, &params), c.execute(&lock, &params))?;
+    Ok(())
+}
+
+/// Counts a change to a tenant's plugin data that adds `delta` bytes to its
+/// weight, under [`lock_count`]; refuses it past `quota`, the transaction then
+/// to be dropped.
+async fn count_change(
     c: &impl GenericClient,
-    tenant: &str,
-    plugin: &str,
+    (tenant, plugin): (&str, &str),
+    delta: i64,
+    quota: u64,
 ) -> Result<(), StoreError> {
     let stmt = c
         .prepare_cached(
-            "INSERT INTO plugin_kv_generation (tenant, plugin, generation) VALUES ($1, $2, 1)
-             ON CONFLICT (tenant, plugin)
-             DO UPDATE SET generation = plugin_kv_generation.generation + 1",
+            "UPDATE plugin_kv_generation
+             SET generation = generation + 1, bytes = GREATEST(bytes + $3, 0)
+             WHERE tenant = $1 AND plugin = $2 RETURNING bytes",
         )
         .await?;
-    c.execute(&stmt, &[&tenant, &plugin]).await?;
-    Ok(())
+    let weight: i64 = c
+        .query_one(&stmt, &[&tenant, &plugin, &delta])
+        .await?
+        .try_get(0)?;
+    within_quota(weight, delta, quota)
 }
 
 /// Applies the migrations this database has not seen, each in its own transaction.
@@ -274,51 +303,19 @@ impl PostgresStore {
         })
     }
 
-    /// What this tenant's entries of this plugin under `prefix` weigh (see
-    /// [`super::KV_ENTRY_OVERHEAD`]).
-    pub async fn kv_bytes(
-        &self,
-        tenant: &str,
-        plugin: &str,
-        prefix: &str,
-    ) -> Result<u64, StoreError> {
+    /// What this tenant's data of this plugin weighs, as counted by its writes.
+    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
         let c = self.pool.get().await?;
         let stmt = c
             .prepare_cached(
-                "SELECT COALESCE(SUM(octet_length(key) + octet_length(value) + $4::BIGINT), 0)::BIGINT
-                 FROM plugin_kv WHERE tenant = $1 AND plugin = $2
-                 AND left(key, length($3::text)) = $3::text",
+                "SELECT bytes FROM plugin_kv_generation WHERE tenant = $1 AND plugin = $2",
             )
             .await?;
-        let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
-        let row = c
-            .query_one(&stmt, &[&tenant, &plugin, &prefix, &overhead])
-            .await?;
-        Ok(row.try_get::<_, i64>(0)?.unsigned_abs())
-    }
-
-    /// What `key`'s entry weighs, if it has one.
-    pub async fn kv_entry_bytes(
-        &self,
-        tenant: &str,
-        plugin: &str,
-        key: &str,
-    ) -> Result<Option<u64>, StoreError> {
-        let c = self.pool.get().await?;
-        let stmt = c
-            .prepare_cached(
-                "SELECT (octet_length(key) + octet_length(value) + $4::BIGINT)::BIGINT
-                 FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3",
-            )
-            .await?;
-        let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
-        let row = c
-            .query_opt(&stmt, &[&tenant, &plugin, &key, &overhead])
-            .await?;
+        let row = c.query_opt(&stmt, &[&tenant, &plugin]).await?;
         Ok(row
             .map(|row| row.try_get::<_, i64>(0))
             .transpose()?
-            .map(i64::unsigned_abs))
+            .map_or(0, i64::unsigned_abs))
     }
 
     /// The value under `key` for this tenant and plugin.
@@ -344,6 +341,7 @@ impl PostgresStore {
         of: &DataOf,
         plugin: &str,
         mut pairs: Vec<(String, Vec<u8>)>,
+        quota: u64,
     ) -> Result<usize, StoreError> {
         // One lock order for every batch, so two batches over the same keys never
         // deadlock (stable: of a key given twice, the last value still wins).
@@ -352,6 +350,19 @@ impl PostgresStore {
         let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
+        lock_count(&tx, tenant, plugin).await?;
+        let (keys, written) = written_weight(&pairs);
+        let weigh = tx
+            .prepare_cached(
+                "SELECT COALESCE(SUM(octet_length(key) + octet_length(value) + $4::BIGINT), 0)::BIGINT
+                 FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = ANY($3)",
+            )
+            .await?;
+        let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
+        let before: i64 = tx
+            .query_one(&weigh, &[&tenant, &plugin, &keys, &overhead])
+            .await?
+            .try_get(0)?;
         // Writing the value a key has is no change: the WHERE leaves the row alone,
         // and the statement counts no row.
         let put = tx
@@ -369,7 +380,8 @@ impl PostgresStore {
         let counts = try_join_all(params.iter().map(|p| tx.execute(&put, p))).await?;
         let changed: u64 = counts.iter().sum();
         if changed > 0 {
-            bump_generation(&tx, tenant, plugin).await?;
+            let delta = written.saturating_sub(before);
+            count_change(&tx, (tenant, plugin), delta, quota).await?;
         }
         tx.commit().await?;
         Ok(usize::try_from(changed).unwrap_or(usize::MAX))
@@ -383,18 +395,27 @@ impl PostgresStore {
         plugin: &str,
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
+        quota: u64,
     ) -> Result<usize, StoreError> {
         let mut c = self.pool.get().await?;
         let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
+        lock_count(&tx, tenant, plugin).await?;
+        let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
         let removed = tx
-            .execute(
-                "DELETE FROM plugin_kv WHERE tenant = $1 AND plugin = $2
-                 AND left(key, length($3::text)) = $3::text",
-                &[&tenant, &plugin, &prefix],
+            .query_one(
+                "WITH gone AS (
+                     DELETE FROM plugin_kv WHERE tenant = $1 AND plugin = $2
+                     AND left(key, length($3::text)) = $3::text
+                     RETURNING octet_length(key) + octet_length(value) + $4::BIGINT AS weight)
+                 SELECT count(*)::BIGINT, COALESCE(SUM(weight), 0)::BIGINT FROM gone",
+                &[&tenant, &plugin, &prefix, &overhead],
             )
             .await?;
+        let (removed, before): (i64, i64) = (removed.try_get(0)?, removed.try_get(1)?);
+        // Every key is under the prefix, emptied above.
+        let (_, written) = written_weight(&pairs);
         let put = tx
             .prepare_cached(
                 "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES ($1, $2, $3, $4)
@@ -405,7 +426,8 @@ impl PostgresStore {
             tx.execute(&put, &[&tenant, &plugin, key, value]).await?;
         }
         if removed > 0 || !pairs.is_empty() {
-            bump_generation(&tx, tenant, plugin).await?;
+            let delta = written.saturating_sub(before);
+            count_change(&tx, (tenant, plugin), delta, quota).await?;
         }
         tx.commit().await?;
         Ok(usize::try_from(removed).unwrap_or(usize::MAX))
@@ -420,11 +442,13 @@ impl PostgresStore {
         key: &str,
         expected: Option<Vec<u8>>,
         new: Option<Vec<u8>>,
+        quota: u64,
     ) -> Result<bool, StoreError> {
         let mut c = self.pool.get().await?;
         let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
+        lock_count(&tx, tenant, plugin).await?;
         // Each statement compares and writes in one step (the row lock holds
         // between them); an absent key is compared by inserting only if absent.
         let swapped = match (&expected, &new) {
@@ -449,7 +473,8 @@ impl PostgresStore {
                     .execute(&insert, &[&tenant, &plugin, &key, value])
                     .await?;
                 if inserted == 1 {
-                    bump_generation(&tx, tenant, plugin).await?;
+                    let delta = entry_weight(key, value);
+                    count_change(&tx, (tenant, plugin), delta, quota).await?;
                 }
                 inserted == 1
             }
@@ -464,7 +489,8 @@ impl PostgresStore {
                     .execute(&update, &[&tenant, &plugin, &key, old, value])
                     .await?;
                 if updated == 1 && old != value {
-                    bump_generation(&tx, tenant, plugin).await?;
+                    let delta = entry_weight(key, value).saturating_sub(entry_weight(key, old));
+                    count_change(&tx, (tenant, plugin), delta, quota).await?;
                 }
                 updated == 1
             }
@@ -477,7 +503,8 @@ impl PostgresStore {
                     .await?;
                 let deleted = tx.execute(&delete, &[&tenant, &plugin, &key, old]).await?;
                 if deleted == 1 {
-                    bump_generation(&tx, tenant, plugin).await?;
+                    let delta = entry_weight(key, old).saturating_neg();
+                    count_change(&tx, (tenant, plugin), delta, quota).await?;
                 }
                 deleted == 1
             }
@@ -491,11 +518,20 @@ impl PostgresStore {
         let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
+        lock_count(&tx, tenant, plugin).await?;
         let stmt = tx
-            .prepare_cached("DELETE FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3")
+            .prepare_cached(
+                "DELETE FROM plugin_kv WHERE tenant = $1 AND plugin = $2 AND key = $3
+                 RETURNING (octet_length(key) + octet_length(value) + $4::BIGINT)::BIGINT",
+            )
             .await?;
-        if tx.execute(&stmt, &[&tenant, &plugin, &key]).await? > 0 {
-            bump_generation(&tx, tenant, plugin).await?;
+        let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
+        if let Some(row) = tx
+            .query_opt(&stmt, &[&tenant, &plugin, &key, &overhead])
+            .await?
+        {
+            let weight: i64 = row.try_get(0)?;
+            count_change(&tx, (tenant, plugin), weight.saturating_neg(), u64::MAX).await?;
         }
         tx.commit().await?;
         Ok(())

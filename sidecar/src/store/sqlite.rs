@@ -13,7 +13,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::migrations::{self, MIGRATIONS};
 use super::{
     AuditEntry, ContactCount, ControlState, ControlWrite, DataOf, NewAuditEntry, PluginBlob,
-    PluginRow, PluginVersionInfo, SecretRow, StoreError, TenantRow,
+    PluginRow, PluginVersionInfo, SecretRow, StoreError, TenantRow, entry_weight, within_quota,
+    written_weight,
 };
 
 /// Checks, first in a write's transaction, that the tenant whose data it writes
@@ -47,9 +48,6 @@ pub struct SqliteStore {
     /// Looking up a response (every event does) on a connection of its own: in
     /// WAL mode it reads while a batch of responses commits, instead of waiting.
     pub(super) response_reads: Arc<Mutex<Connection>>,
-    /// Weighing a plugin's storage (the quota) on a connection of its own: in
-    /// WAL mode the sum of a large one reads beside the writes, not before them.
-    kv_weighing: Arc<Mutex<Connection>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -58,14 +56,47 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-/// Counts a change to a tenant's plugin data; run in the change's transaction.
-fn bump_generation(c: &Connection, tenant: &str, plugin: &str) -> rusqlite::Result<()> {
-    c.prepare_cached(
-        "INSERT INTO plugin_kv_generation (tenant, plugin, generation) VALUES (?1, ?2, 1)
-         ON CONFLICT (tenant, plugin) DO UPDATE SET generation = generation + 1",
-    )?
-    .execute(params![tenant, plugin])
-    .map(drop)
+/// Counts a change to a tenant's plugin data that adds `delta` bytes to its
+/// weight, in the change's transaction (IMMEDIATE: no other write comes between
+/// the weights it read and this); refuses it past `quota`, the transaction then
+/// to be dropped.
+fn count_change(
+    c: &Connection,
+    (tenant, plugin): (&str, &str),
+    delta: i64,
+    quota: u64,
+) -> Result<(), StoreError> {
+    let weight: i64 = c
+        .prepare_cached(
+            "INSERT INTO plugin_kv_generation (tenant, plugin, generation, bytes)
+             VALUES (?1, ?2, 1, max(?3, 0))
+             ON CONFLICT (tenant, plugin)
+             DO UPDATE SET generation = generation + 1, bytes = max(bytes + ?3, 0)
+             RETURNING bytes",
+        )?
+        .query_row(params![tenant, plugin, delta], |row| row.get(0))?;
+    within_quota(weight, delta, quota)
+}
+
+/// What the entries of `keys` weigh now (absent ones nothing).
+fn stored_weight(
+    c: &Connection,
+    (tenant, plugin): (&str, &str),
+    keys: &[&str],
+) -> rusqlite::Result<i64> {
+    let mut read = c.prepare_cached(
+        "SELECT length(CAST(key AS BLOB)) + length(value) + ?4
+         FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
+    )?;
+    let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
+    let mut sum: i64 = 0;
+    for key in keys {
+        let weight: Option<i64> = read
+            .query_row(params![tenant, plugin, key, overhead], |row| row.get(0))
+            .optional()?;
+        sum = sum.saturating_add(weight.unwrap_or(0));
+    }
+    Ok(sum)
 }
 
 /// Applies the migrations this database has not seen, each in its own transaction.
@@ -127,13 +158,10 @@ impl SqliteStore {
         responses.busy_timeout(std::time::Duration::from_secs(5))?;
         let response_reads = Connection::open(data_dir.join("crossdesk.db"))?;
         response_reads.busy_timeout(std::time::Duration::from_secs(5))?;
-        let kv_weighing = Connection::open(data_dir.join("crossdesk.db"))?;
-        kv_weighing.busy_timeout(std::time::Duration::from_secs(5))?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             responses: Arc::new(Mutex::new(responses)),
             response_reads: Arc::new(Mutex::new(response_reads)),
-            kv_weighing: Arc::new(Mutex::new(kv_weighing)),
         })
     }
 
@@ -181,49 +209,16 @@ impl SqliteStore {
         .await
     }
 
-    /// What this tenant's entries of this plugin under `prefix` weigh (see
-    /// [`super::KV_ENTRY_OVERHEAD`]; `length` of a blob reads its size, not its
-    /// pages).
-    pub async fn kv_bytes(
-        &self,
-        tenant: &str,
-        plugin: &str,
-        prefix: &str,
-    ) -> Result<u64, StoreError> {
-        let (t, p, prefix) = (tenant.to_owned(), plugin.to_owned(), prefix.to_owned());
-        Self::on(self.kv_weighing.clone(), move |c| {
-            c.prepare_cached(
-                "SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value) + ?4), 0)
-                 FROM plugin_kv WHERE tenant=?1 AND plugin=?2
-                 AND substr(key, 1, length(?3)) = ?3",
-            )?
-            .query_row(
-                params![t, p, prefix, to_i64(super::KV_ENTRY_OVERHEAD)],
-                |row| row.get::<_, i64>(0),
-            )
-            .map(i64::unsigned_abs)
-        })
-        .await
-    }
-
-    /// What `key`'s entry weighs, if it has one.
-    pub async fn kv_entry_bytes(
-        &self,
-        tenant: &str,
-        plugin: &str,
-        key: &str,
-    ) -> Result<Option<u64>, StoreError> {
-        let (t, p, k) = (tenant.to_owned(), plugin.to_owned(), key.to_owned());
+    /// What this tenant's data of this plugin weighs, as counted by its writes.
+    pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
+        let (t, p) = (tenant.to_owned(), plugin.to_owned());
         self.with_conn(move |c| {
             c.prepare_cached(
-                "SELECT length(CAST(key AS BLOB)) + length(value) + ?4
-                 FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3",
+                "SELECT bytes FROM plugin_kv_generation WHERE tenant=?1 AND plugin=?2",
             )?
-            .query_row(params![t, p, k, to_i64(super::KV_ENTRY_OVERHEAD)], |row| {
-                row.get::<_, i64>(0)
-            })
+            .query_row(params![t, p], |row| row.get::<_, i64>(0))
             .optional()
-            .map(|bytes| bytes.map(i64::unsigned_abs))
+            .map(|bytes| bytes.map_or(0, i64::unsigned_abs))
         })
         .await
     }
@@ -246,32 +241,21 @@ impl SqliteStore {
         .await
     }
 
-    /// Stores `value` under `key`, replacing what was there. Writing the value a key
-    /// already has changes nothing, not even the generation.
-    pub async fn kv_put(
-        &self,
-        of: &DataOf,
-        plugin: &str,
-        key: &str,
-        value: Vec<u8>,
-    ) -> Result<(), StoreError> {
-        self.kv_put_many(of, plugin, vec![(key.to_owned(), value)])
-            .await
-            .map(drop)
-    }
-
     /// Stores every pair in one transaction; returns how many keys changed.
     pub async fn kv_put_many(
         &self,
         of: &DataOf,
         plugin: &str,
         pairs: Vec<(String, Vec<u8>)>,
+        quota: u64,
     ) -> Result<usize, StoreError> {
         let (of, p) = (of.clone(), plugin.to_owned());
         self.with_conn(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             check_data_of(&tx, &of)?;
             let t = &of.tenant;
+            let (keys, written) = written_weight(&pairs);
+            let before = stored_weight(&tx, (t, &p), &keys)?;
             let mut changed: usize = 0;
             {
                 let mut put = tx.prepare_cached(
@@ -284,7 +268,7 @@ impl SqliteStore {
                 }
             }
             if changed > 0 {
-                bump_generation(&tx, t, &p)?;
+                count_change(&tx, (t, &p), written.saturating_sub(before), quota)?;
             }
             tx.commit()?;
             Ok::<_, StoreError>(changed)
@@ -300,17 +284,28 @@ impl SqliteStore {
         plugin: &str,
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
+        quota: u64,
     ) -> Result<usize, StoreError> {
         let (of, p, prefix) = (of.clone(), plugin.to_owned(), prefix.to_owned());
         self.with_conn(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             check_data_of(&tx, &of)?;
             let t = &of.tenant;
-            let removed = tx.execute(
-                "DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2
-                 AND substr(key, 1, length(?3)) = ?3",
-                params![t, p, prefix],
-            )?;
+            let (removed, before): (usize, i64) = {
+                let mut delete = tx.prepare_cached(
+                    "DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2
+                     AND substr(key, 1, length(?3)) = ?3
+                     RETURNING length(CAST(key AS BLOB)) + length(value) + ?4",
+                )?;
+                let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
+                let mut weights = delete
+                    .query_map(params![t, p, prefix, overhead], |row| row.get::<_, i64>(0))?;
+                weights.try_fold((0usize, 0i64), |(n, sum), weight| {
+                    weight.map(|w| (n.saturating_add(1), sum.saturating_add(w)))
+                })?
+            };
+            // Every key is under the prefix, emptied above.
+            let (_, written) = written_weight(&pairs);
             {
                 let mut put = tx.prepare_cached(
                     "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
@@ -321,7 +316,7 @@ impl SqliteStore {
                 }
             }
             if removed > 0 || !pairs.is_empty() {
-                bump_generation(&tx, t, &p)?;
+                count_change(&tx, (t, &p), written.saturating_sub(before), quota)?;
             }
             tx.commit()?;
             Ok::<_, StoreError>(removed)
@@ -338,6 +333,7 @@ impl SqliteStore {
         key: &str,
         expected: Option<Vec<u8>>,
         new: Option<Vec<u8>>,
+        quota: u64,
     ) -> Result<bool, StoreError> {
         let (of, p, k) = (of.clone(), plugin.to_owned(), key.to_owned());
         self.with_conn(move |c| {
@@ -369,7 +365,8 @@ impl SqliteStore {
                         )?
                         .execute(params![t, p, k])?,
                 };
-                bump_generation(&tx, t, &p)?;
+                let weight = |value: &Option<Vec<u8>>| value.as_ref().map_or(0, |v| entry_weight(&k, v));
+                count_change(&tx, (t, &p), weight(&new).saturating_sub(weight(&current)), quota)?;
             }
             tx.commit()?;
             Ok::<_, StoreError>(true)
@@ -383,11 +380,17 @@ impl SqliteStore {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             check_data_of(&tx, &of)?;
             let t = &of.tenant;
-            let removed = tx
-                .prepare_cached("DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3")?
-                .execute(params![t, p, k])?;
-            if removed > 0 {
-                bump_generation(&tx, t, &p)?;
+            let removed: Option<i64> = tx
+                .prepare_cached(
+                    "DELETE FROM plugin_kv WHERE tenant=?1 AND plugin=?2 AND key=?3
+                     RETURNING length(CAST(key AS BLOB)) + length(value) + ?4",
+                )?
+                .query_row(params![t, p, k, to_i64(super::KV_ENTRY_OVERHEAD)], |row| {
+                    row.get(0)
+                })
+                .optional()?;
+            if let Some(weight) = removed {
+                count_change(&tx, (t, &p), weight.saturating_neg(), u64::MAX)?;
             }
             Ok::<_, StoreError>(tx.commit()?)
         })
@@ -856,7 +859,12 @@ mod tests {
         // The lock is free, the half-done transaction rolled back.
         assert_eq!(store.kv_get("t", "p", "k").await.expect("read"), None);
         store
-            .kv_put(&DataOf::tenant("t"), "p", "k", b"v".to_vec())
+            .kv_put_many(
+                &DataOf::tenant("t"),
+                "p",
+                vec![("k".into(), b"v".to_vec())],
+                1024,
+            )
             .await
             .expect("write");
         assert_eq!(
