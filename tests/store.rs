@@ -94,6 +94,7 @@ on_both_backends!(
     writes_past_the_storage_quota_are_refused_whole,
     replicas_writing_at_once_hold_the_quota_exactly,
     a_database_from_before_the_count_is_counted_when_migrated,
+    storage_keys_holding_a_nul_character_are_refused,
 );
 
 /// On PostgreSQL, the writes of events do not lock their tenant's row: a
@@ -758,6 +759,12 @@ async fn a_plugins_storage_is_weighed_by_its_writes(db: &Db) {
         .await
         .expect("replace");
     check("a replacement").await;
+    store
+        .kv_replace_prefix(&acme, "p", "日", vec![pair("日本", 3), pair("日曜", 4)])
+        .await
+        .expect("replace");
+    check("a replacement of keys of several bytes a character").await;
+    store.kv_delete(&acme, "p", "日曜").await.expect("delete");
     store.kv_delete(&acme, "p", "l").await.expect("delete");
     store
         .kv_delete(&acme, "p", "missing")
@@ -873,6 +880,31 @@ async fn writes_past_the_storage_quota_are_refused_whole(db: &Db) {
         .expect_err("one byte more");
     let (counted, recounted) = counted_and_recounted(&store, "a", "p").await;
     assert_eq!((counted, recounted), (175, 175));
+}
+
+/// A key or prefix holding a NUL character is refused by either backend, for
+/// reads and writes alike (PostgreSQL's text cannot hold one; SQLite's string
+/// functions, which prefixes are compared with, stop at it).
+async fn storage_keys_holding_a_nul_character_are_refused(db: &Db) {
+    let store = db.open().await;
+    let acme = DataOf::tenant("a");
+    let refused = |result: Result<(), StoreError>| {
+        assert!(
+            matches!(&result, Err(StoreError::BadRequest(m)) if m.contains("NUL")),
+            "{result:?}"
+        );
+    };
+    refused(store.kv_put(&acme, "p", "a\0b", vec![1]).await);
+    refused(store.kv_get("a", "p", "a\0b").await.map(drop));
+    refused(store.kv_delete(&acme, "p", "a\0b").await);
+    refused(store.kv_list("a", "p", "a\0", 10).await.map(drop));
+    refused(
+        store
+            .kv_replace_prefix(&acme, "p", "a", vec![("a\0".into(), vec![1])])
+            .await
+            .map(drop),
+    );
+    assert_eq!(store.kv_bytes("a", "p").await.expect("bytes"), 0);
 }
 
 /// Replicas writing one plugin's storage for one tenant at once, each through
@@ -2361,8 +2393,8 @@ async fn postgres_connection_errors_are_described() {
     }
 }
 
-/// The server's own message, with its SQLSTATE, reaches the caller: here a key
-/// PostgreSQL cannot store (text holds no NUL character; SQLite's does).
+/// The server's own message, with its SQLSTATE, reaches the caller: here a
+/// tenant id PostgreSQL cannot store (text holds no NUL character).
 #[tokio::test]
 async fn postgres_errors_carry_the_server_message() {
     let url = TestPostgres::fresh_database().await;
@@ -2370,7 +2402,7 @@ async fn postgres_errors_carry_the_server_message() {
         .await
         .expect("connect");
     match store
-        .kv_put(&DataOf::tenant("t"), "p", "nul\0key", b"v".to_vec())
+        .kv_put(&DataOf::tenant("nul\0tenant"), "p", "key", b"v".to_vec())
         .await
     {
         Err(StoreError::Postgres(message)) => {

@@ -346,6 +346,18 @@ fn within_quota(weight: i64, delta: i64, quota: u64) -> Result<(), StoreError> {
     }
 }
 
+/// Refuses a key or prefix of plugin storage holding a NUL character, on both
+/// backends alike: PostgreSQL's text cannot hold one, and SQLite's string
+/// functions stop at it.
+fn plain_key(key: &str) -> Result<(), StoreError> {
+    match key.contains('\0') {
+        true => Err(StoreError::BadRequest(format!(
+            "a storage key may not contain a NUL character: {key:?}"
+        ))),
+        false => Ok(()),
+    }
+}
+
 /// What an entry holding `value` under `key` weighs, for the SQL's integers.
 fn entry_weight(key: &str, value: &[u8]) -> i64 {
     i64::try_from(kv_entry_weight(key.len(), value.len())).unwrap_or(i64::MAX)
@@ -452,6 +464,7 @@ impl Store {
         plugin: &str,
         key: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
+        plain_key(key)?;
         dispatch!(self.kv_get(tenant, plugin, key))
     }
 
@@ -482,6 +495,7 @@ impl Store {
         plugin: &str,
         pairs: Vec<(String, Vec<u8>)>,
     ) -> Result<usize, StoreError> {
+        pairs.iter().try_for_each(|(key, _)| plain_key(key))?;
         let quota = self.kv_quota;
         dispatch!(self.kv_put_many(of, plugin, pairs, quota))
     }
@@ -501,6 +515,8 @@ impl Store {
                 "key '{key}' is not under the prefix '{prefix}' being replaced"
             )));
         }
+        plain_key(prefix)?;
+        pairs.iter().try_for_each(|(key, _)| plain_key(key))?;
         let quota = self.kv_quota;
         dispatch!(self.kv_replace_prefix(of, plugin, prefix, pairs, quota))
     }
@@ -516,12 +532,14 @@ impl Store {
         expected: Option<Vec<u8>>,
         new: Option<Vec<u8>>,
     ) -> Result<bool, StoreError> {
+        plain_key(key)?;
         let quota = self.kv_quota;
         dispatch!(self.kv_compare_and_swap(of, plugin, key, expected, new, quota))
     }
 
     /// Removes `key`; removing a missing key is not an error.
     pub async fn kv_delete(&self, of: &DataOf, plugin: &str, key: &str) -> Result<(), StoreError> {
+        plain_key(key)?;
         dispatch!(self.kv_delete(of, plugin, key))
     }
 
@@ -532,6 +550,7 @@ impl Store {
         plugin: &str,
         prefix: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        plain_key(prefix)?;
         dispatch!(self.kv_scan(tenant, plugin, prefix))
     }
 
@@ -580,6 +599,7 @@ impl Store {
         prefix: &str,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
+        plain_key(prefix)?;
         dispatch!(self.kv_list(tenant, plugin, prefix, limit))
     }
 

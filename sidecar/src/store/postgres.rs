@@ -177,8 +177,8 @@ pub(super) fn to_i64(n: u64) -> i64 {
 /// Takes the row that counts this tenant's data of this plugin, for a write's
 /// transaction (after its data lock): every write takes it first, so the
 /// weights a write reads stay true until it commits, and no two writes lock in
-/// opposite orders.
-async fn lock_count(c: &impl GenericClient, tenant: &str, plugin: &str) -> Result<(), StoreError> {
+/// opposite orders. Returns what the data weighs.
+async fn lock_count(c: &impl GenericClient, tenant: &str, plugin: &str) -> Result<i64, StoreError> {
     let create = c
         .prepare_cached(
             "INSERT INTO plugin_kv_generation (tenant, plugin, generation, bytes)
@@ -187,13 +187,19 @@ async fn lock_count(c: &impl GenericClient, tenant: &str, plugin: &str) -> Resul
         .await?;
     let lock = c
         .prepare_cached(
-            "SELECT 1 FROM plugin_kv_generation WHERE tenant = $1 AND plugin = $2 FOR UPDATE",
+            "SELECT bytes FROM plugin_kv_generation WHERE tenant = $1 AND plugin = $2 FOR UPDATE",
         )
         .await?;
     let params: [&(dyn ToSql + Sync); 2] = [&tenant, &plugin];
     // Pipelined: one round trip.
-    tokio::try_join!(c.execute(&create, &params), c.execute(&lock, &params))?;
-    Ok(())
+    let (created, counted) = tokio::join!(c.execute(&create, &params), c.query_opt(&lock, &params));
+    // The first statement's error, if any: the second then fails only because
+    // the transaction was aborted.
+    created?;
+    let counted = counted?;
+    // None: a tenant's deletion removed the row meanwhile (an unchecked write
+    // takes no data lock); the write then counts from nothing.
+    Ok(counted.map(|row| row.try_get(0)).transpose()?.unwrap_or(0))
 }
 
 /// Counts a change to a tenant's plugin data that adds `delta` bytes to its
@@ -207,9 +213,14 @@ async fn count_change(
 ) -> Result<(), StoreError> {
     let stmt = c
         .prepare_cached(
-            "UPDATE plugin_kv_generation
-             SET generation = generation + 1, bytes = GREATEST(bytes + $3, 0)
-             WHERE tenant = $1 AND plugin = $2 RETURNING bytes",
+            // An upsert: an unchecked write (`DataOf::incarnation` None) takes
+            // no data lock, and a tenant's deletion may have removed the row.
+            "INSERT INTO plugin_kv_generation (tenant, plugin, generation, bytes)
+             VALUES ($1, $2, 1, GREATEST($3::BIGINT, 0))
+             ON CONFLICT (tenant, plugin) DO UPDATE
+             SET generation = plugin_kv_generation.generation + 1,
+                 bytes = GREATEST(plugin_kv_generation.bytes + $3::BIGINT, 0)
+             RETURNING bytes",
         )
         .await?;
     let weight: i64 = c
@@ -401,7 +412,7 @@ impl PostgresStore {
         let tx = data_transaction(&mut c).await?;
         check_event_data_of(&tx, of).await?;
         let tenant = of.tenant.as_str();
-        lock_count(&tx, tenant, plugin).await?;
+        let held = lock_count(&tx, tenant, plugin).await?;
         let overhead = to_i64(super::KV_ENTRY_OVERHEAD);
         let removed = tx
             .query_one(
@@ -416,17 +427,23 @@ impl PostgresStore {
         let (removed, before): (i64, i64) = (removed.try_get(0)?, removed.try_get(1)?);
         // Every key is under the prefix, emptied above.
         let (_, written) = written_weight(&pairs);
+        let delta = written.saturating_sub(before);
+        // Refused before the entries are sent: an import can be large, and the
+        // count's lock is held until the end.
+        within_quota(held.saturating_add(delta), delta, quota)?;
         let put = tx
             .prepare_cached(
                 "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (tenant, plugin, key) DO UPDATE SET value = excluded.value",
             )
             .await?;
-        for (key, value) in &pairs {
-            tx.execute(&put, &[&tenant, &plugin, key, value]).await?;
-        }
+        // Pipelined, in order (of a key given twice, the last value wins).
+        let params: Vec<[&(dyn ToSql + Sync); 4]> = pairs
+            .iter()
+            .map(|(key, value)| [&tenant as &(dyn ToSql + Sync), &plugin, key, value])
+            .collect();
+        try_join_all(params.iter().map(|p| tx.execute(&put, p))).await?;
         if removed > 0 || !pairs.is_empty() {
-            let delta = written.saturating_sub(before);
             count_change(&tx, (tenant, plugin), delta, quota).await?;
         }
         tx.commit().await?;

@@ -78,6 +78,14 @@ fn count_change(
     within_quota(weight, delta, quota)
 }
 
+/// What this tenant's data of this plugin weighs, as its writes counted.
+fn counted_weight(c: &Connection, (tenant, plugin): (&str, &str)) -> rusqlite::Result<i64> {
+    c.prepare_cached("SELECT bytes FROM plugin_kv_generation WHERE tenant=?1 AND plugin=?2")?
+        .query_row(params![tenant, plugin], |row| row.get(0))
+        .optional()
+        .map(|bytes| bytes.unwrap_or(0))
+}
+
 /// What the entries of `keys` weigh now (absent ones nothing).
 fn stored_weight(
     c: &Connection,
@@ -212,15 +220,8 @@ impl SqliteStore {
     /// What this tenant's data of this plugin weighs, as counted by its writes.
     pub async fn kv_bytes(&self, tenant: &str, plugin: &str) -> Result<u64, StoreError> {
         let (t, p) = (tenant.to_owned(), plugin.to_owned());
-        self.with_conn(move |c| {
-            c.prepare_cached(
-                "SELECT bytes FROM plugin_kv_generation WHERE tenant=?1 AND plugin=?2",
-            )?
-            .query_row(params![t, p], |row| row.get::<_, i64>(0))
-            .optional()
-            .map(|bytes| bytes.map_or(0, i64::unsigned_abs))
-        })
-        .await
+        self.with_conn(move |c| counted_weight(c, (&t, &p)).map(i64::unsigned_abs))
+            .await
     }
 
     /// The value under `key` for this tenant and plugin.
@@ -306,6 +307,13 @@ impl SqliteStore {
             };
             // Every key is under the prefix, emptied above.
             let (_, written) = written_weight(&pairs);
+            let delta = written.saturating_sub(before);
+            // Refused before the entries are written: an import can be large.
+            within_quota(
+                counted_weight(&tx, (t, &p))?.saturating_add(delta),
+                delta,
+                quota,
+            )?;
             {
                 let mut put = tx.prepare_cached(
                     "INSERT INTO plugin_kv (tenant, plugin, key, value) VALUES (?1, ?2, ?3, ?4)
@@ -316,7 +324,7 @@ impl SqliteStore {
                 }
             }
             if removed > 0 || !pairs.is_empty() {
-                count_change(&tx, (t, &p), written.saturating_sub(before), quota)?;
+                count_change(&tx, (t, &p), delta, quota)?;
             }
             tx.commit()?;
             Ok::<_, StoreError>(removed)
