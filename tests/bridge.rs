@@ -364,6 +364,47 @@ async fn a_burst_on_one_ticket_goes_back_as_one_update() {
     );
 }
 
+/// Two comments on one ticket form one batch, and the sidecar cannot run the
+/// second yet (its tenant's quota of one event a second is spent by the first):
+/// the first goes back at once on its own, the second leaves the batch and goes
+/// back when its own retry gets through. (Before, the batch waited for the
+/// second, and died with it when its retries ran out.)
+#[tokio::test]
+async fn an_event_that_fails_for_now_does_not_hold_back_its_batch() {
+    let sidecar = TestServer::start(
+        &(install(&["plugin-tagger"])
+            + r#"
+[[tenants]]
+id = "acme"
+quota = { events_per_second = 1, burst = 1 }
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = { tag = "via-bridge" }
+"#),
+    )
+    .await;
+    let helpdesk = Helpdesk::start().await;
+    // A window wide enough for two posts on a loaded machine.
+    let bridge = bridge_with(&sidecar, &helpdesk.url(), 3000).await;
+    let first = fixture("zendesk/comment_added_email_customer.json");
+    let mut second: serde_json::Value = serde_json::from_slice(&first).expect("json");
+    second["id"] = "5d1a3a9e-6c1b-4f8e-9d1e-3a9b7c2d4e11".into();
+    second["event"]["comment"]["id"] = "9876543298".into();
+    second["event"]["comment"]["body"] = "Second message".into();
+    for body in [first, serde_json::to_vec(&second).expect("json")] {
+        let (status, _) = post_zendesk(&bridge, &body, ZENDESK_SECRET, &rfc3339(now())).await;
+        assert_eq!(status, 200);
+    }
+    let calls = helpdesk.wait_for_ok(2, Duration::from_secs(20)).await;
+    let notes: Vec<&str> = calls.iter().map(|call| comment(call).0).collect();
+    assert!(
+        notes[0].contains("echo: Toujours") && !notes[0].contains("Second message"),
+        "the first alone, first: {notes:#?}"
+    );
+    assert!(notes[1].contains("echo: Second message"), "{notes:#?}");
+    drained(&bridge).await;
+}
+
 #[tokio::test]
 async fn a_bad_signature_or_a_stale_timestamp_is_refused_and_nothing_is_queued() {
     let sidecar = sidecar().await;

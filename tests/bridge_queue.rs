@@ -434,6 +434,9 @@ async fn a_ticket_has_one_worker_at_a_time_and_the_others_go_on(backend: &Backen
     let second = claim(&other, "w2").await.expect("ticket 2");
     assert_eq!(keys(&second), ["c"]);
     assert!(claim(&other, "w2").await.is_none(), "ticket 1 is held");
+    // Idle workers wait for the leases, rather than poll for jobs they cannot take.
+    let wait = queue.next_wait_ms().await.expect("wait").expect("pending");
+    assert!(wait > 10_000, "{wait} ms");
     queue.complete(&first, true).await.expect("done");
     let third = claim(&other, "w2").await.expect("ticket 1 again");
     assert_eq!(keys(&third), ["b"]);

@@ -109,7 +109,8 @@ struct InboundMapping {
     /// texts is joined with spaces.
     #[serde(default)]
     attributes: BTreeMap<String, Pointers>,
-    /// Values that mean "none" (Zendesk writes a missing id as `"0"`).
+    /// Values that mean "none" (Zendesk writes a missing id as `"0"`), in every
+    /// field but the message's text: a customer may answer a menu with `0`.
     #[serde(default)]
     absent: Vec<String>,
     /// Where the delivery says what happened, to name it when no rule maps it.
@@ -451,7 +452,11 @@ impl<'m> Reader<'m> {
     }
 
     fn field(&self, field: Field) -> Option<String> {
-        self.pointers(field).and_then(|p| self.first(p))
+        let pointers = self.pointers(field)?;
+        match field {
+            Field::Text => pointers.iter().find_map(|p| text_at(self.payload, p)),
+            _ => self.first(pointers),
+        }
     }
 
     /// A field that must be there; refused naming its (first) pointer.

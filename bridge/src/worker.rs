@@ -201,9 +201,36 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
     let mut actions = Vec::new();
     let mut reply = None;
     let begun = lead.calls_started > 0;
+    // The members written back with the lead: all, unless one fails.
+    let mut members = batch.members.as_slice();
     for (index, job) in std::iter::once(lead).chain(&batch.members).enumerate() {
         let response = match response_of(bridge, endpoint, &batch.claim, job).await {
             Ok(response) => response,
+            // An event that may succeed later, before any call of the batch is
+            // made: it and the jobs after it leave the batch, each to be retried
+            // on its own schedule, and those before it go back now. One failing
+            // event then holds back neither the ticket's earlier jobs nor, for
+            // its whole retry schedule, its later ones.
+            Err(failure @ Failure::Retry(..)) if !begun => {
+                let (kept, leaving) = batch.members.split_at(index.saturating_sub(1));
+                for member in leaving {
+                    bridge
+                        .queue
+                        .leave_batch(&batch.claim, member.id)
+                        .await
+                        .map_err(queue_failure)?;
+                }
+                if index == 0 {
+                    return Err(failure);
+                }
+                tracing::warn!(
+                    job = job.id,
+                    "its event failed; it and the {} after it leave the batch",
+                    leaving.len().saturating_sub(1)
+                );
+                members = kept;
+                break;
+            }
             // An event the sidecar refuses for good, before any call of the
             // batch is made: the others need not share its fate.
             Err(Failure::Permanent(error)) if !begun => {
@@ -234,7 +261,7 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
         actions.extend(response.actions);
     }
     // The ticket as the newest delivery of the batch saw it (its tags and fields).
-    let latest = &batch.members.last().unwrap_or(lead).job.target;
+    let latest = &members.last().unwrap_or(lead).job.target;
     let target = Target {
         tags: latest.tags.clone(),
         fields: latest.fields.clone(),

@@ -606,6 +606,14 @@ fn fallbacks_absent_values_and_lookup_paths() {
     // Without a lookup section, nothing is looked up.
     let (_, event) = mapped(&freshdesk(), CUSTOMER_REPLY);
     assert_eq!(freshdesk().customer_lookup(&event), None);
+    // A message is what it says, even a "none" value (an answer to a menu).
+    let body = CUSTOMER_REPLY.replace(
+        "\"text\": \"Bonjour, ma commande A-2208 n'est toujours pas arrivée. Pouvez-vous vérifier ?\"",
+        "\"text\": \"none\"",
+    );
+    assert_ne!(body, CUSTOMER_REPLY);
+    let (_, event) = mapped(&helpdesk, &body);
+    assert_eq!(event.text, "none");
 }
 
 #[test]

@@ -359,7 +359,9 @@ impl Queue {
         on_backend!(self, q => q.release(claim).await)
     }
 
-    /// Milliseconds until the next pending job is due (None: nothing pending).
+    /// Milliseconds until the next pending job may be claimed: it is due and its
+    /// ticket's lease, if any, has run out (None: none may be; a job held back
+    /// by a begun batch waits for that batch, which a worker is working).
     pub async fn next_wait_ms(&self) -> Result<Option<i64>, QueueError> {
         on_backend!(self, q => q.next_wait_ms().await)
     }

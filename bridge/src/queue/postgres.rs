@@ -389,8 +389,14 @@ impl PostgresQueue {
         let client = self.pool.get().await?;
         let next: Option<i64> = client
             .query_one(
-                "SELECT MIN(next_at_ms) FROM bridge_jobs
-                 WHERE state = 'pending' AND batch_of IS NULL",
+                "SELECT MIN(GREATEST(j.next_at_ms, COALESCE(l.until_ms, 0)))
+                 FROM bridge_jobs j LEFT JOIN bridge_ticket_leases l ON l.ticket = j.ticket
+                 WHERE j.state = 'pending' AND j.batch_of IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM bridge_jobs begun
+                                   WHERE begun.ticket = j.ticket
+                                     AND begun.state = 'pending'
+                                     AND begun.calls_started > 0 AND begun.id != j.id
+                                     AND (j.calls_started = 0 OR begun.id < j.id))",
                 &[],
             )
             .await?

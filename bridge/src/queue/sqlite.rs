@@ -402,7 +402,14 @@ impl SqliteQueue {
     pub(super) async fn next_wait_ms(&self) -> Result<Option<i64>, QueueError> {
         self.with(|c| {
             let next: Option<i64> = c.query_row(
-                "SELECT MIN(next_at_ms) FROM jobs WHERE state = 'pending' AND batch_of IS NULL",
+                "SELECT MIN(MAX(j.next_at_ms, COALESCE(l.until_ms, 0)))
+                 FROM jobs j LEFT JOIN ticket_leases l ON l.ticket = j.ticket
+                 WHERE j.state = 'pending' AND j.batch_of IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM jobs begun
+                                   WHERE begun.ticket = j.ticket
+                                     AND begun.state = 'pending'
+                                     AND begun.calls_started > 0 AND begun.id != j.id
+                                     AND (j.calls_started = 0 OR begun.id < j.id))",
                 [],
                 |row| row.get(0),
             )?;
