@@ -1671,3 +1671,127 @@ name = "plugin-noop"
         "refused imports leave no entry"
     );
 }
+
+/// A tenant admin's commands are audited, failed ones too (a command may have
+/// written before it failed); while the operator suspends the tenant its admin
+/// runs no command and imports nothing (they run under the tenant's grants),
+/// the operator does; and a tenant its admin creates gets no more quota than
+/// they may give.
+#[tokio::test]
+async fn a_tenant_admins_commands_are_audited_held_by_a_suspension_and_bounded() {
+    let server = TestServer::start(&managed(
+        "",
+        &["plugin-faq"],
+        r#"
+[tenant_admins]
+max_quota = { burst = 100 }
+
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-faq"
+kv = true
+"#,
+    ))
+    .await;
+    let mut admin = server.admin().await;
+    let command = |name: &str, values: &[(&str, &str)]| pb::RunPluginCommandRequest {
+        tenant_id: "acme".into(),
+        plugin: "plugin-faq".into(),
+        command: name.into(),
+        values: values
+            .iter()
+            .map(|(name, value)| pb::CommandValue {
+                name: (*name).into(),
+                value: (*value).into(),
+            })
+            .collect(),
+        files: Vec::new(),
+    };
+    admin
+        .run_plugin_command(as_admin(ACME_ADMIN, command("echo", &[("times", "2")])))
+        .await
+        .expect("a command");
+    admin
+        .run_plugin_command(as_admin(ACME_ADMIN, command("echo", &[("times", "many")])))
+        .await
+        .expect_err("a command that fails");
+    let commands: Vec<pb::AuditEntry> = audit(&mut admin, "acme")
+        .await
+        .into_iter()
+        .filter(|e| e.action == "plugin.command")
+        .collect();
+    assert_eq!(commands.len(), 2, "{commands:#?}");
+    assert!(
+        commands[0].after_json.contains("\"error\"") && commands[0].actor == "acme-admin",
+        "the failed one, newest first: {commands:#?}"
+    );
+    assert!(
+        !commands[1].after_json.contains("\"error\""),
+        "{commands:#?}"
+    );
+
+    let suspend = |suspended| pb::SetTenantSuspendedRequest {
+        tenant_id: "acme".into(),
+        suspended,
+        expected_revision: 0,
+    };
+    admin
+        .set_tenant_suspended(as_admin(OPS, suspend(true)))
+        .await
+        .expect("the operator suspends");
+    let refused = admin
+        .run_plugin_command(as_admin(ACME_ADMIN, command("list", &[])))
+        .await
+        .expect_err("suspended by the operator");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(refused.message().contains("suspended"), "{refused:?}");
+    let import = pb::ImportPluginDataRequest {
+        tenant_id: "acme".into(),
+        plugin: "plugin-faq".into(),
+        dataset: "answers".into(),
+        format: "csv".into(),
+        content: b"hours,9 to 5\n".to_vec(),
+    };
+    let refused = admin
+        .import_plugin_data(as_admin(ACME_ADMIN, import.clone()))
+        .await
+        .expect_err("suspended by the operator");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    admin
+        .import_plugin_data(as_admin(OPS, import))
+        .await
+        .expect("the operator imports");
+    let listed = admin
+        .run_plugin_command(as_admin(OPS, command("list", &[])))
+        .await
+        .expect("the operator runs it")
+        .into_inner();
+    assert!(listed.text.contains("hours: 9 to 5"), "{listed:?}");
+
+    admin
+        .delete_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("delete");
+    let created = admin
+        .create_tenant(as_admin(
+            ACME_ADMIN,
+            pb::CreateTenantRequest {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("created by its admin")
+        .into_inner();
+    let quota = created.quota.expect("quota");
+    assert_eq!(
+        (quota.burst, quota.events_per_second),
+        (Some(100), None),
+        "the default burst (4000) down to the tenant admins' ceiling"
+    );
+}

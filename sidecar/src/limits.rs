@@ -78,6 +78,17 @@ pub struct QuotaOverrides {
 }
 
 impl Quota {
+    /// The overrides that bring this quota down to `ceiling`, field by field
+    /// (none for a field within it already).
+    pub fn capped_by(self, ceiling: Quota) -> QuotaOverrides {
+        let cap = |value: u32, max: u32| (value > max).then_some(max);
+        QuotaOverrides {
+            max_in_flight: cap(self.max_in_flight, ceiling.max_in_flight),
+            events_per_second: cap(self.events_per_second, ceiling.events_per_second),
+            burst: cap(self.burst, ceiling.burst),
+        }
+    }
+
     /// This quota with `overrides` applied.
     pub fn with(self, overrides: &QuotaOverrides) -> Quota {
         Quota {

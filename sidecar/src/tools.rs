@@ -188,22 +188,33 @@ impl Sidecar {
             .map(|(name, value)| format!("{name}={value}"))
             .collect();
         let files: Vec<String> = input.files.iter().map(|(name, _)| name.clone()).collect();
-        let (output, of) = self
+        let (result, of) = self
             .run_tenant_command(tenant, plugin, command, input)
-            .await?;
-        if self.control().is_some() {
+            .await;
+        // A command that failed once it ran may have written to storage too:
+        // recorded, with its error. One refused before it ran changed nothing.
+        let ran = match &result {
+            Ok(_) => Some(serde_json::json!({ "values": values, "files": files })),
+            Err(e @ ToolError::Plugin { .. }) => Some(serde_json::json!({
+                "values": values,
+                "files": files,
+                "error": e.to_string(),
+            })),
+            Err(_) => None,
+        };
+        if let (Some(after), Some(of), Some(_)) = (ran, of, self.control()) {
             let audit = NewAuditEntry {
                 actor: actor.to_owned(),
                 tenant: Some(tenant.to_owned()),
                 action: "plugin.command".into(),
                 target: format!("{plugin}/{command}"),
                 before: None,
-                after: Some(serde_json::json!({ "values": values, "files": files }).to_string()),
+                after: Some(after.to_string()),
             };
             let expected = ControlWrite::ExpectTenant(DataOf::clone(&of));
             self.store().apply(vec![expected], audit).await?;
         }
-        Ok(output)
+        result
     }
 
     /// Runs `command` of `plugin` with `input`: for `tenant` with its grant and
@@ -226,31 +237,48 @@ impl Sidecar {
         };
         self.run_tenant_command(tenant, plugin, command, input)
             .await
-            .map(|(output, _)| output)
+            .0
     }
 
-    /// Runs `command` of `plugin` for `tenant`; with the output, whose data it
-    /// ran with (the tenant's incarnation then).
+    /// Runs `command` of `plugin` for `tenant`; with the outcome, whose data it
+    /// ran with (the tenant's incarnation then), if it ran.
     async fn run_tenant_command(
         &self,
         tenant: &str,
         plugin: &str,
         command: &str,
         mut input: CommandInput,
-    ) -> Result<(CommandOutput, Arc<DataOf>), ToolError> {
+    ) -> (Result<CommandOutput, ToolError>, Option<Arc<DataOf>>) {
+        let (loaded, grant) = match self.command_grant(tenant, plugin, command) {
+            Ok(found) => found,
+            Err(e) => return (Err(e), None),
+        };
+        let of = grant.of.clone();
+        input.tenant = Some(tenant.to_owned());
+        let Some(_slot) = self.tool_slot().await else {
+            return (Err(ToolError::ShuttingDown), None);
+        };
+        let outcome = call(self.runtime(), &loaded, grant, plugin, command, &input).await;
+        (outcome, Some(of))
+    }
+
+    /// What `command` of `plugin` runs with for `tenant`: the loaded plugin and
+    /// the tenant's grant, with the tools' limits and the contact history.
+    fn command_grant(
+        &self,
+        tenant: &str,
+        plugin: &str,
+        command: &str,
+    ) -> Result<(Arc<LoadedPlugin>, Grant), ToolError> {
         // Checked before the tenant, as for a command that needs none.
         command_spec(&*self.installed_plugin(plugin)?, plugin, command)?;
         let (loaded, grant) = self.tenant_plugin(tenant, plugin)?;
-        let of = grant.of.clone();
         let grant = Grant {
             limits: tool_limits(grant.limits),
             contact_history: Some(self.store().clone()),
             ..Grant::clone(&grant)
         };
-        input.tenant = Some(tenant.to_owned());
-        let _slot = self.tool_slot().await.ok_or(ToolError::ShuttingDown)?;
-        let output = call(self.runtime(), &loaded, grant, plugin, command, &input).await?;
-        Ok((output, of))
+        Ok((loaded, grant))
     }
 
     /// The tenant's step for `plugin`: the loaded plugin and the tenant's grant.

@@ -106,6 +106,26 @@ impl AdminApi {
         })
     }
 
+    /// Refuses an admin of some tenants a command or an import for a tenant the
+    /// operator suspended: they run under the tenant's grants (its secrets, its
+    /// storage), which the operator's suspension stops for all but the operator.
+    async fn unless_suspended_by_operator(
+        &self,
+        admin: &Admin,
+        tenant: &str,
+    ) -> Result<(), Status> {
+        if admin.is_global() {
+            return Ok(());
+        }
+        match self.control.tenant(tenant).await?.doc.suspended_by_operator {
+            true => Err(Status::failed_precondition(format!(
+                "tenant '{tenant}' is suspended by the operator: its plugins' commands and \
+                 imports wait until an admin of every tenant resumes it"
+            ))),
+            false => Ok(()),
+        }
+    }
+
     fn identify<T>(&self, request: &Request<T>) -> Result<Admin, Status> {
         let has_token = request.metadata().get("authorization").is_some();
         if !has_token && self.client_certificates {
@@ -197,7 +217,10 @@ impl AdminService for AdminApi {
         let admin = self.identify(&request)?;
         let id = request.into_inner().tenant_id;
         admin.may_manage(&id)?;
-        let state = self.control.create_tenant(&admin.name, &id).await?;
+        let state = self
+            .control
+            .create_tenant(&admin.name, &id, !admin.is_global())
+            .await?;
         self.applied(tenant_to_pb(state)).await
     }
 
@@ -541,6 +564,8 @@ impl AdminService for AdminApi {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
         admin.may_manage(&r.tenant_id)?;
+        self.unless_suspended_by_operator(&admin, &r.tenant_id)
+            .await?;
         let format = if r.format.is_empty() {
             "json"
         } else {
@@ -572,6 +597,8 @@ impl AdminService for AdminApi {
         let admin = self.identify(&request)?;
         let r = request.into_inner();
         admin.may_manage(&r.tenant_id)?;
+        self.unless_suspended_by_operator(&admin, &r.tenant_id)
+            .await?;
         let input = crate::runtime::CommandInput {
             tenant: None,
             values: r.values.into_iter().map(|v| (v.name, v.value)).collect(),

@@ -4,6 +4,7 @@
 //! transaction, then applied.
 
 use super::*;
+use crate::limits::QuotaOverrides;
 
 impl ControlPlane {
     /// Every tenant, ascending by id.
@@ -16,11 +17,23 @@ impl ControlPlane {
         tenant_of(&self.store.control_state().await?, id)
     }
 
-    /// Creates an empty tenant.
-    pub async fn create_tenant(&self, actor: &str, id: &str) -> Result<TenantState, ControlError> {
+    /// Creates an empty tenant. One an admin of some tenants creates gets the
+    /// server's default quota no higher than their ceiling (`tenant_admins`):
+    /// creating a tenant gives it a quota as much as setting one does.
+    pub async fn create_tenant(
+        &self,
+        actor: &str,
+        id: &str,
+        by_tenant_admin: bool,
+    ) -> Result<TenantState, ControlError> {
         check_tenant_id(id)?;
+        let quota = match by_tenant_admin {
+            true => self.bounds.quota.capped_by(self.bounds.tenant_admin_quota),
+            false => QuotaOverrides::default(),
+        };
         let doc = TenantDoc {
             incarnation: new_incarnation()?,
+            quota,
             ..TenantDoc::default()
         };
         let audit = NewAuditEntry {
