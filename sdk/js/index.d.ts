@@ -244,7 +244,10 @@ export const settings: {
 
 /**
  * Key-value storage of this plugin for the tenant; throws `KvError`. A key holds
- * at most 512 bytes, a value 1 MiB (`too-large`).
+ * at most 512 bytes, a value 1 MiB, and all of the tenant's entries of this
+ * plugin the operator's quota (256 MiB unless configured otherwise; each entry
+ * weighs its key, its value and 64 bytes): past any of them, `too-large`. A key
+ * or prefix holding a NUL character is refused (`backend`).
  */
 export const kv: {
   get(key: string): Uint8Array | undefined;

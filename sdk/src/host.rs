@@ -26,7 +26,8 @@ use bindings::crossdesk::plugin as imports;
 /// A key holds at most 512 bytes, a value 1 MiB, and all of a tenant's entries
 /// of this plugin the operator's quota (256 MiB unless configured otherwise;
 /// each entry weighs its key, its value and 64 bytes): past any of them,
-/// [`kv::KvError::TooLarge`].
+/// [`kv::KvError::TooLarge`]. A key (or prefix) holding a NUL character is
+/// refused with [`kv::KvError::Backend`].
 ///
 /// Keys of the form `@<plugin>/<key>` name the storage of another plugin of the
 /// same tenant: readable (`get`, `list_keys`, which returns such keys) only when

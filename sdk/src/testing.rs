@@ -28,6 +28,11 @@ const MAX_KV_LIST: usize = 10_000;
 
 /// The host's refusal of `key`, and of `value` when given.
 fn within_limits(key: &str, value: Option<&[u8]>) -> Result<(), KvError> {
+    if key.contains('\0') {
+        return Err(KvError::Backend(format!(
+            "a storage key may not contain a NUL character: {key:?}"
+        )));
+    }
     if key.len() > MAX_KV_KEY {
         return Err(KvError::TooLarge(format!(
             "key of {} bytes; the limit is {MAX_KV_KEY}",
@@ -348,5 +353,7 @@ mod tests {
             Err(KvError::TooLarge(_))
         ));
         kv::put(&"k".repeat(512), &vec![0; 1 << 20]).expect("at the limits");
+        assert!(matches!(kv::put("a\0b", b"v"), Err(KvError::Backend(m)) if m.contains("NUL")));
+        assert!(matches!(kv::list_keys("a\0"), Err(KvError::Backend(_))));
     }
 }

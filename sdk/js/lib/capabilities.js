@@ -177,7 +177,9 @@ export const kv = Object.freeze({
   update(key, change) {
     for (let attempt = 0; attempt < kv.UPDATE_ATTEMPTS; attempt++) {
       const old = kv.get(key);
-      const value = optionalBytes(change(old), 'a stored value');
+      // A copy: a `change` that edits the bytes in place must not edit what
+      // the swap expects to find.
+      const value = optionalBytes(change(old?.slice()), 'a stored value');
       if (kv.compareAndSwap(key, old, value)) {
         return value;
       }

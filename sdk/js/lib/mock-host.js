@@ -26,7 +26,10 @@ const MAX_KV_LIST = 10_000;
 const utf8Length = (text) => new TextEncoder().encode(text).length;
 
 /** The host's refusal of `key`, or of `value` when given; undefined when within limits. */
-function tooLarge(key, value) {
+function refusal(key, value) {
+  if (key.includes('\0')) {
+    return err({ tag: 'backend', val: `a storage key may not contain a NUL character: ${JSON.stringify(key)}` });
+  }
   const keyBytes = utf8Length(key);
   if (keyBytes > MAX_KV_KEY) {
     return err({ tag: 'too-large', val: `key of ${keyBytes} bytes; the limit is ${MAX_KV_KEY}` });
@@ -200,7 +203,7 @@ export class MockHost {
   }
 
   kvGet(key) {
-    const refused = tooLarge(key);
+    const refused = refusal(key);
     if (refused) {
       return refused;
     }
@@ -213,7 +216,7 @@ export class MockHost {
   }
 
   kvPut(key, value) {
-    const store = tooLarge(key, value) ?? this.#writable(key);
+    const store = refusal(key, value) ?? this.#writable(key);
     if ('ok' in store) {
       store.ok.set(key, value.slice());
     }
@@ -221,7 +224,7 @@ export class MockHost {
   }
 
   kvDelete(key) {
-    const store = tooLarge(key) ?? this.#writable(key);
+    const store = refusal(key) ?? this.#writable(key);
     if ('ok' in store) {
       store.ok.delete(key);
     }
@@ -229,7 +232,7 @@ export class MockHost {
   }
 
   kvCompareAndSwap(key, expected, value) {
-    const store = tooLarge(key, value) ?? this.#writable(key);
+    const store = refusal(key, value) ?? this.#writable(key);
     if ('err' in store) {
       return store;
     }
@@ -252,7 +255,7 @@ export class MockHost {
   }
 
   kvList(prefix) {
-    const refused = tooLarge(prefix);
+    const refused = refusal(prefix);
     if (refused) {
       return refused;
     }

@@ -71,6 +71,9 @@ test('kv holds a plugin to the limits of the host', () => {
   assert.throws(() => kv.compareAndSwap('k', null, new Uint8Array((1 << 20) + 1)), tooLarge);
   kv.put('k'.repeat(512), new Uint8Array(1 << 20));
   assert.equal(kv.get('k'.repeat(512)).length, 1 << 20);
+  const nul = (e) => e instanceof KvError && e.kind === 'backend' && /NUL/.test(e.message);
+  assert.throws(() => kv.put('a\0b', 'v'), nul);
+  assert.throws(() => kv.listKeys('a\0'), nul);
 });
 
 test('compareAndSwap writes only over the value expected', () => {
@@ -103,6 +106,17 @@ test('update reads, changes and writes, deleting on null', () => {
   assert.equal(kv.update('visits', () => null), undefined);
   assert.equal(host.kvValue('visits'), undefined);
   assert.equal(kv.update('never-there', () => undefined), undefined);
+});
+
+test('update may change the bytes it is given in place', () => {
+  const host = new MockHost().grantKv().install();
+  kv.put('n', new Uint8Array([1]));
+  const written = kv.update('n', (old) => {
+    old[0] += 1;
+    return old;
+  });
+  assert.deepEqual(written, new Uint8Array([2]));
+  assert.deepEqual(host.kvValue('n'), new Uint8Array([2]));
 });
 
 test('update runs change again when another writer changed the key meanwhile', () => {
