@@ -420,15 +420,20 @@ fn deliver_again_later(text: String) -> axum::response::Response {
         .into_response()
 }
 
-/// Refuses, at the webhook, an event the sidecar would refuse for its sizes or
-/// time (an over-long id or field from the payload), rather than queueing a job
-/// that could only end in the dead-letter list. The text's limit is each
-/// sidecar's own setting, so it is left to the sidecar.
-fn sized(job: &types::Job) -> Result<(), Rejection> {
-    let event = crate::json::event_from_json(&job.event_json)
-        .map_err(|e| Rejection::BadPayload(format!("the mapped event: {e}")))?;
-    crossdesk_proto::rules::check(&event, usize::MAX)
-        .map_err(|e| Rejection::BadPayload(format!("the mapped event: {e}")))
+/// The job's event as the sidecar gets it: named after its endpoint too
+/// (`ENDPOINT/DELIVERY-KEY`: the sidecar knows an event by its tenant and id,
+/// and two endpoints feeding one tenant, two Zendesk brands say, may deliver
+/// the same key), and refused at the webhook if the sidecar would refuse it for
+/// its sizes or time (an over-long id or field from the payload), rather than
+/// queued to end in the dead-letter list. The text's limit is each sidecar's
+/// own setting, so it is left to the sidecar.
+fn prepared(job: &mut types::Job, endpoint: &str) -> Result<(), Rejection> {
+    let bad = |e: &dyn std::fmt::Display| Rejection::BadPayload(format!("the mapped event: {e}"));
+    let mut event = crate::json::event_from_json(&job.event_json).map_err(|e| bad(&e))?;
+    event.event_id = format!("{endpoint}/{}", job.delivery_key);
+    crossdesk_proto::rules::check(&event, usize::MAX).map_err(|e| bad(&e))?;
+    job.event_json = crate::json::to_json("crossdesk.v1.Event", &event).map_err(|e| bad(&e))?;
+    Ok(())
 }
 
 /// How long `/readyz` and `/metrics` answer what they last found: they are on the
@@ -540,7 +545,11 @@ async fn accept(
         .helpdesk
         .map(&endpoint.config.tenant, body, &endpoint.rules)
     {
-        Ok(Inbound::Job(job)) => match job.target.check_ids().and_then(|()| sized(&job)) {
+        Ok(Inbound::Job(mut job)) => match job
+            .target
+            .check_ids()
+            .and_then(|()| prepared(&mut job, name))
+        {
             Ok(()) => job,
             Err(rejection) => {
                 // Signed, so the helpdesk's own: dropped, and the log says why.
@@ -695,8 +704,14 @@ mod tests {
             customer_looked_up: false,
             traceparent: None,
         };
-        assert_eq!(sized(&job("Ana")), Ok(()));
-        let refused = sized(&job(&"A".repeat(crossdesk_proto::rules::MAX_FIELD + 1)));
+        let mut accepted = job("Ana");
+        assert_eq!(prepared(&mut accepted, "acme-zendesk"), Ok(()));
+        let event = crate::json::event_from_json(&accepted.event_json).expect("event");
+        assert_eq!(event.event_id, "acme-zendesk/zendesk:comment:1");
+        let refused = prepared(
+            &mut job(&"A".repeat(crossdesk_proto::rules::MAX_FIELD + 1)),
+            "acme-zendesk",
+        );
         assert!(
             matches!(&refused, Err(Rejection::BadPayload(m)) if m.contains("display_name")),
             "{refused:?}"
