@@ -122,7 +122,10 @@ impl Sidecar {
         // Parsing needs the plugin's settings, nothing else: the host writes.
         let mut parse_grant = Grant::nothing(tenant, plugin, tool_limits(grant.limits));
         parse_grant.settings = grant.settings.clone();
-        let slot = self.tool_slot().await.ok_or(ToolError::ShuttingDown)?;
+        let slot = self
+            .tool_slot(Some(tenant))
+            .await
+            .ok_or(ToolError::ShuttingDown)?;
         let entries = self
             .runtime()
             .import_dataset(&loaded, &Arc::new(parse_grant), dataset, format, content)
@@ -232,7 +235,7 @@ impl Sidecar {
             tenantless_spec(&loaded, plugin, command)?;
             input.tenant = None;
             let limits = self.default_limits();
-            let _slot = self.tool_slot().await.ok_or(ToolError::ShuttingDown)?;
+            let _slot = self.tool_slot(None).await.ok_or(ToolError::ShuttingDown)?;
             return run_tenantless(self.runtime(), &loaded, plugin, command, &input, limits).await;
         };
         self.run_tenant_command(tenant, plugin, command, input)
@@ -255,7 +258,7 @@ impl Sidecar {
         };
         let of = grant.of.clone();
         input.tenant = Some(tenant.to_owned());
-        let Some(_slot) = self.tool_slot().await else {
+        let Some(_slot) = self.tool_slot(Some(tenant)).await else {
             return (Err(ToolError::ShuttingDown), None);
         };
         let outcome = call(self.runtime(), &loaded, grant, plugin, command, &input).await;

@@ -167,10 +167,12 @@ impl AdminApi {
     /// polling the store).
     async fn applied<T>(&self, value: T) -> Result<Response<T>, Status> {
         self.sidecar.refresh().await.map_err(|e| {
+            // The cause may be any tenant's (the pipelines are rebuilt whole):
+            // the log has it, the caller, perhaps an admin of another, does not.
             tracing::error!("a stored admin change could not be applied: {e}");
-            Status::internal(format!(
-                "the change was stored but could not be applied: {e}"
-            ))
+            Status::internal(
+                "the change was stored but could not be applied; the sidecar's log says why",
+            )
         })?;
         Ok(Response::new(value))
     }

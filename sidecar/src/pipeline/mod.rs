@@ -71,8 +71,15 @@ pub const HEALTH_WAIT: Duration = Duration::from_millis(500);
 /// events to be written (within the runtime's five seconds after the drain).
 const SHUTDOWN_WRITE_WAIT: Duration = Duration::from_secs(3);
 
-/// Admin tool calls that may run at once, all tenants together.
+/// Admin tool calls that may run at once, all tenants together; one tenant's
+/// run one at a time, so that no tenant's admin holds them all.
 const MAX_TOOL_CALLS: usize = 2;
+
+/// Room to run an admin tool ([`Sidecar::tool_slot`]), given back when dropped.
+pub(crate) struct ToolSlot<'a> {
+    _tenants: Option<tokio::sync::OwnedSemaphorePermit>,
+    _all: tokio::sync::SemaphorePermit<'a>,
+}
 
 /// When the caller of an event stops waiting (from its `grpc-timeout`, `api`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +119,8 @@ pub struct Sidecar {
     customers: ordering::CustomerOrder,
     /// Admin tool calls running at once (see [`Sidecar::tool_slot`]).
     tool_calls: tokio::sync::Semaphore,
+    /// Each tenant's one tool call at a time, by tenant.
+    tenant_tool_calls: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     max_text_bytes: usize,
     /// No event runs longer: the claim on its id and its customer's lease
     /// (`idempotency`, `ordering`) last this long.
@@ -275,6 +284,7 @@ impl Sidecar {
             responses,
             customers,
             tool_calls: tokio::sync::Semaphore::new(MAX_TOOL_CALLS),
+            tenant_tool_calls: Mutex::default(),
             max_text_bytes: config.server.max_text_bytes,
             request_timeout: Duration::from_millis(config.server.request_timeout_ms),
             callers: crate::auth::Callers::from_config(&config.callers)?,
@@ -329,9 +339,27 @@ impl Sidecar {
     /// the few tool calls that may run at once (the runtime then takes one of
     /// its call permits, as for events). Tools are not metered like events (they
     /// may use their whole deadline's CPU), so their number is what keeps admins'
-    /// work from crowding out events. `None` once the sidecar shuts down.
-    pub(crate) async fn tool_slot(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.tool_calls.acquire().await.ok()
+    /// work from crowding out events. A tenant's tool calls (`tenant`: whose)
+    /// take one slot at a time, waiting for it before they take one of all's,
+    /// so that one tenant's admin cannot hold them all. `None` once the sidecar
+    /// shuts down.
+    pub(crate) async fn tool_slot(&self, tenant: Option<&str>) -> Option<ToolSlot<'_>> {
+        let tenants = match tenant {
+            Some(tenant) => {
+                let one = self
+                    .tenant_tool_calls
+                    .lock()
+                    .entry(tenant.to_owned())
+                    .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(1)))
+                    .clone();
+                Some(one.acquire_owned().await.ok()?)
+            }
+            None => None,
+        };
+        Some(ToolSlot {
+            _tenants: tenants,
+            _all: self.tool_calls.acquire().await.ok()?,
+        })
     }
 
     /// The server's default limits of a plugin call.
@@ -550,5 +578,35 @@ impl Sidecar {
     fn validate(&self, event: &pb::Event) -> Result<(), PipelineError> {
         crossdesk_proto::rules::check(event, self.max_text_bytes)
             .map_err(PipelineError::InvalidEvent)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::FutureExt;
+
+    use super::*;
+
+    /// A tenant's tool calls take one slot at a time: a second waits for the
+    /// first, while another tenant's takes the other slot at once.
+    #[tokio::test]
+    async fn one_tenant_holds_one_tool_slot_at_a_time() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut config = Config::parse("").expect("config");
+        config.data_dir = dir.path().to_owned();
+        let sidecar = Sidecar::build(&config).await.expect("sidecar");
+        let acme = sidecar.tool_slot(Some("acme")).await.expect("a slot");
+        let mut again = Box::pin(sidecar.tool_slot(Some("acme")));
+        assert!(
+            (&mut again).now_or_never().is_none(),
+            "acme waits for its first"
+        );
+        let globex = sidecar.tool_slot(Some("globex")).now_or_never().flatten();
+        assert!(globex.is_some(), "globex takes the other slot");
+        drop(acme);
+        assert!(
+            again.now_or_never().flatten().is_some(),
+            "then acme's second"
+        );
     }
 }
