@@ -32,8 +32,9 @@ pub(crate) struct NewArgs {
     /// The folder to create (default: ./NAME).
     #[arg(long)]
     pub(crate) dir: Option<PathBuf>,
-    /// Take the SDK from this local copy (an unpacked `crossdesk-sdk` crate, or
-    /// the `@crossdesk/plugin-sdk` folder or tarball) instead of the registry.
+    /// The SDK's local copy the project depends on: an unpacked `crossdesk-sdk`
+    /// crate, or the `@crossdesk/plugin-sdk` folder or tarball. Needed until the
+    /// SDK is published on crates.io and npm.
     #[arg(long, value_name = "PATH")]
     pub(crate) sdk: Option<PathBuf>,
 }
@@ -144,16 +145,17 @@ pub(crate) fn new(args: NewArgs) -> Result<()> {
         sdk,
     } = args;
     let dir = dir.unwrap_or_else(|| PathBuf::from(&name));
-    if sdk.is_none() {
-        // The project depends on the registry's SDK, which is not there yet: say
-        // so now rather than at its first build.
-        eprintln!(
-            "note: the SDK is not published on crates.io or npm yet, so this project \
-             builds only once it depends on a local copy: run `plugin new` again with \
-             --sdk PATH (README, \"Writing your first plugin\")"
+    // A project naming the registry's SDK, which is not published yet, would
+    // not build, or would build against whatever someone publishes under its name.
+    let Some(sdk) = sdk else {
+        bail!(
+            "give --sdk PATH: the SDK is not published on crates.io or npm yet. PATH is \
+             the crate's folder (`cargo package -p crossdesk-sdk` in the Crossdesk \
+             repository leaves it in target/package/) or an `npm pack` tarball of its \
+             sdk/js (README, \"Writing your first plugin\")"
         );
-    }
-    let sdk = sdk.map(template::Sdk::Path).unwrap_or_default();
+    };
+    let sdk = template::Sdk::Path(sdk);
     let language = match lang {
         Lang::Rust => Language::Rust,
         Lang::Js => Language::JavaScript,

@@ -234,7 +234,7 @@ export function externalId(event: Event, channel: string): string | undefined;
 export const settings: {
   get(key: string): string | undefined;
   all(): Record<string, string>;
-  /** An `int` setting as a number. */
+  /** An `int` setting as a number; throws `RangeError` past 2^53 - 1, which a number would round. */
   int(key: string): number | undefined;
   /** A `bool` setting. */
   bool(key: string): boolean | undefined;

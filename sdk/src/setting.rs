@@ -39,6 +39,12 @@
 //! // A key the host would refuse.
 //! const K: crossdesk_sdk::Setting = crossdesk_sdk::Setting::text("two words");
 //! ```
+//!
+//! ```compile_fail
+//! // A word given twice.
+//! const TONE: crossdesk_sdk::Setting =
+//!     crossdesk_sdk::Setting::one_of("tone", &["formal", "formal"]);
+//! ```
 
 use crate::PluginError;
 
@@ -59,7 +65,7 @@ pub struct Setting {
     pub kind: SettingKind,
     /// The value when a tenant sets none.
     pub default: Option<&'static str>,
-    /// One line for admins.
+    /// One line on what it does ([`Setting::doc`]).
     pub doc: &'static str,
 }
 
@@ -183,10 +189,15 @@ impl Setting {
             while j < words[i].len() {
                 let c = words[i].as_bytes()[j];
                 assert!(
-                    c != b' ' && c != b',' && c != b'(' && c != b')' && c != b'|',
+                    !c.is_ascii_whitespace() && c != b',' && c != b'(' && c != b')' && c != b'|',
                     "a one-of word may not contain spaces, commas, parentheses or '|'"
                 );
                 j += 1;
+            }
+            let mut k = 0;
+            while k < i {
+                assert!(!eq(words[k], words[i]), "a one-of word is given twice");
+                k += 1;
             }
             i += 1;
         }
@@ -221,8 +232,10 @@ impl Setting {
         self
     }
 
-    /// The value when a tenant sets none; it must fit the type (checked when the
-    /// declaration is built, so at compile time for a `const`).
+    /// The value when a tenant sets none. A bool's, an int's (within its range)
+    /// and a one-of's are checked when the declaration is built, so at compile
+    /// time for a `const`; the others when the setting is read, as a tenant's
+    /// value is.
     ///
     /// ```
     /// let s = crossdesk_sdk::Setting::bool("dry_run").default("false");
@@ -258,7 +271,9 @@ impl Setting {
         self
     }
 
-    /// One line for admins on what the setting does.
+    /// One line on what the setting does, for the plugin's own code and docs:
+    /// the contract carries no description of a setting, so admins do not see
+    /// it (say it in the plugin's README).
     ///
     /// ```
     /// let s = crossdesk_sdk::Setting::text("greeting").doc("Opens every note");

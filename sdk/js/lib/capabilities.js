@@ -67,7 +67,10 @@ export const settings = Object.freeze({
     return Object.fromEntries(host.settings.all());
   },
 
-  /** An `int` setting as a number, or undefined when unset. */
+  /**
+   * An `int` setting as a number, or undefined when unset; throws for one past
+   * JavaScript's safe integers (2^53 - 1), which a number would round.
+   */
   int(key) {
     const value = host.settings.get(key);
     if (value === undefined) {
@@ -77,7 +80,11 @@ export const settings = Object.freeze({
       // Only when the manifest does not declare the key as an int.
       throw new TypeError(`setting '${key}' is not a whole number: '${value}'`);
     }
-    return Number(value);
+    const number = Number(value);
+    if (!Number.isSafeInteger(number)) {
+      throw new RangeError(`setting '${key}' is ${value}, past what a JavaScript number holds exactly`);
+    }
+    return number;
   },
 
   /** A `bool` setting, or undefined when unset. */

@@ -71,6 +71,7 @@ export function manifest(options = {}) {
     commands = [],
   } = options;
   checkDeclarations(list(settings, 'settings'));
+  checkOffers(list(datasets, 'datasets'), list(commands, 'commands'));
   return {
     name: text(name, 'manifest name'),
     version: text(version, 'manifest version'),
@@ -85,6 +86,56 @@ export function manifest(options = {}) {
     datasets: list(datasets, 'datasets'),
     commands: list(commands, 'commands'),
   };
+}
+
+// What the host checks of the datasets and commands a plugin offers
+// (crossdesk-sidecar's runtime/offers.rs): the CLI turns commands into command
+// lines, where a name that is not a plain word, a name given twice or one the
+// CLI reads for itself would be ambiguous or taken.
+const RESERVED_PARAMS = ['help', 'version', 'tenant', 'config', 'data-dir', 'plugin-dir', 'plugin'];
+const PLAIN = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+
+function unplain(what, name) {
+  return new TypeError(
+    `${what} ${JSON.stringify(name)}: names are lowercase words (letters, digits and '-'), each given once`,
+  );
+}
+
+/** Throws where the host would refuse the plugin for what it offers. */
+function checkOffers(datasets, commands) {
+  const datasetNames = new Set();
+  for (const { name } of datasets) {
+    if (!PLAIN.test(name) || datasetNames.has(name)) {
+      throw unplain('dataset', name);
+    }
+    datasetNames.add(name);
+  }
+  const commandNames = new Set();
+  for (const { name, params } of commands) {
+    if (!PLAIN.test(name) || commandNames.has(name)) {
+      throw unplain('command', name);
+    }
+    commandNames.add(name);
+    const at = (param) => `command '${name}', parameter '${param}'`;
+    const paramNames = new Set();
+    for (const param of params) {
+      if (!PLAIN.test(param.name) || paramNames.has(param.name)) {
+        throw unplain(at(param.name), param.name);
+      }
+      if (RESERVED_PARAMS.includes(param.name)) {
+        throw new TypeError(`${at(param.name)}: the command line reads --${param.name} for itself`);
+      }
+      if (param.positional && param.kind === 'flag') {
+        throw new TypeError(`${at(param.name)}: a flag is given by name, not position`);
+      }
+      paramNames.add(param.name);
+    }
+    const positional = params.filter((p) => p.positional);
+    const early = positional.slice(0, -1).find((p) => p.repeated);
+    if (early) {
+      throw new TypeError(`${at(early.name)}: only the last positional parameter may be repeated`);
+    }
+  }
 }
 
 /** A dataset admins import whole (`importDataset`), in JSON unless `formats` says otherwise. */

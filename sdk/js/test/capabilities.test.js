@@ -28,6 +28,16 @@ test('settings: raw, all, and read by their declared types', () => {
   assert.equal(settings.int('max'), 7);
   assert.equal(settings.int('missing'), undefined);
   assert.throws(() => settings.int('greeting'), /not a whole number/);
+  new MockHost().setting('big', '9007199254740993').setting('edge', '-9007199254740991').install();
+  assert.throws(() => settings.int('big'), RangeError);
+  assert.equal(settings.int('edge'), -Number.MAX_SAFE_INTEGER);
+  new MockHost()
+    .setting('greeting', 'Hola')
+    .setting('max', 7)
+    .setting('loud', true)
+    .setting('spoken', ' es, pt-BR ,en')
+    .setting('trailing', 'en, fr,')
+    .install();
   assert.equal(settings.bool('loud'), true);
   assert.throws(() => settings.bool('max'), /not true or false/);
   assert.deepEqual(settings.list('spoken'), ['es', 'pt-BR', 'en']);

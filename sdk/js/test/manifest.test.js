@@ -123,3 +123,28 @@ test('datasets default to JSON; commands and params default to optional, named',
   assert.equal(param.flag('json', 'Print JSON').kind, 'flag');
   assert.equal(param.outputDir('out', 'Where').kind, 'output-dir');
 });
+
+test('datasets and commands the host would refuse are refused when the manifest is made', () => {
+  const offering = (datasets, commands) => () => manifest({ name: 'x', version: '1', datasets, commands });
+  offering([dataset('product-catalog', 'Products')], [command('import-csv', 'Import')])();
+  assert.throws(offering([dataset('product_catalog', 'Products')], []), /dataset "product_catalog": names are lowercase words/);
+  assert.throws(offering([dataset('kb', 'A'), dataset('kb', 'B')], []), /dataset "kb"/);
+  assert.throws(offering([], [command('importCsv', 'Import')]), /command "importCsv"/);
+  assert.throws(offering([], [command('run-', 'Run')]), /command "run-"/);
+  assert.throws(
+    offering([], [command('run', 'Run', { params: [param.value('tenant', 'Whose')] })]),
+    /command 'run', parameter 'tenant': the command line reads --tenant for itself/,
+  );
+  assert.throws(
+    offering([], [command('run', 'Run', { params: [param.flag('dry', 'Dry', { positional: true })] })]),
+    /a flag is given by name, not position/,
+  );
+  assert.throws(
+    offering([], [
+      command('run', 'Run', {
+        params: [param.inputFile('a', 'A', { repeated: true }), param.inputFile('b', 'B')],
+      }),
+    ]),
+    /parameter 'a': only the last positional parameter may be repeated/,
+  );
+});
