@@ -55,7 +55,8 @@ struct Bridge {
     addr: SocketAddr,
     data_dir: tempfile::TempDir,
     config: crossdesk_bridge::BridgeConfig,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// The bridge stops when this is dropped.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 async fn bridge(sidecar: &TestServer, helpdesk_url: &str) -> Bridge {
@@ -175,7 +176,7 @@ bot_author_ids = ["80000000001"]
         addr,
         data_dir,
         config,
-        _stop: stop,
+        stop: Some(stop),
     }
 }
 
@@ -403,6 +404,48 @@ settings = { tag = "via-bridge" }
     );
     assert!(notes[1].contains("echo: Second message"), "{notes:#?}");
     drained(&bridge).await;
+}
+
+/// A bridge told to stop lets the write-back under way finish: the batch is
+/// done, not left half-made for another replica to make again (a public reply
+/// would go twice).
+#[tokio::test]
+async fn a_stopping_bridge_finishes_the_write_back_under_way() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    // Within the bridge's request timeout here (2 s).
+    helpdesk.script(&[Answer::Slow(Duration::from_secs(1))]);
+    let mut running = bridge(&sidecar, &helpdesk.url()).await;
+    zendesk(&running, "comment_added_email_customer.json").await;
+    // The helpdesk has the update; its answer is on its way.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while helpdesk.calls().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no write-back");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.stop.take();
+    let queue = crossdesk_bridge::open_queue(&running.config)
+        .await
+        .expect("queue");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let done = queue
+            .list(crossdesk_bridge::queue::JobState::Done)
+            .await
+            .expect("list");
+        if done.len() == 1 {
+            break;
+        }
+        let pending = queue
+            .list(crossdesk_bridge::queue::JobState::Pending)
+            .await
+            .expect("list");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the write-back was cut off: {pending:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]

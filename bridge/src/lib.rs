@@ -102,6 +102,8 @@ struct Bridge {
     /// The tickets this process's workers hold, given back when it stops.
     claims: std::sync::Mutex<Vec<Claim>>,
     wake: Notify,
+    /// Set when the bridge stops: workers take no new batch.
+    stopping: std::sync::atomic::AtomicBool,
     http: reqwest::Client,
     /// The sidecar's event API, with the deadlines of a call to it.
     sidecar: tonic::transport::Endpoint,
@@ -133,19 +135,20 @@ pub async fn run(
         config,
         endpoints: prepared.endpoints,
         wake: Notify::new(),
+        stopping: std::sync::atomic::AtomicBool::new(false),
         http: prepared.http,
         sidecar: prepared.sidecar,
         sidecar_token: prepared.sidecar_token,
         readiness: Recent::new(PROBE_KEPT),
         queue_stats: Recent::new(PROBE_KEPT),
     });
-    let mut tasks: Vec<_> = (0..bridge.config.queue.workers)
+    let workers: Vec<_> = (0..bridge.config.queue.workers)
         .map(|index| {
             let owner = format!("{}/{index}", bridge.replica);
             tokio::spawn(supervised(bridge.clone(), owner))
         })
         .collect();
-    tasks.push(tokio::spawn(purge(bridge.clone())));
+    let purging = tokio::spawn(purge(bridge.clone()));
     let gate = Arc::new(WebhookGate {
         slots: tokio::sync::Semaphore::new(
             usize::try_from(bridge.config.max_webhooks_in_flight).unwrap_or(usize::MAX),
@@ -164,11 +167,26 @@ pub async fn run(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    for task in &tasks {
-        task.abort();
+    // The batches under way finish (a write-back cut off may be made again by
+    // whoever takes it over: a public reply twice), for a while.
+    bridge
+        .stopping
+        .store(true, std::sync::atomic::Ordering::Release);
+    bridge.wake.notify_waiters();
+    let mut workers = workers;
+    let finished = futures::future::join_all(workers.iter_mut());
+    if tokio::time::timeout(FINISH_WAIT, finished).await.is_err() {
+        tracing::warn!(
+            "batches still under way after {} s are cut off",
+            FINISH_WAIT.as_secs()
+        );
     }
-    for task in tasks {
-        let _ = task.await;
+    // (A worker that finished has given its output to the join above.)
+    for task in workers.into_iter().chain([purging]) {
+        if !task.is_finished() {
+            task.abort();
+            let _ = task.await;
+        }
     }
     // Batches cut off here are taken up again at once, by another replica or the
     // next start, rather than after their lease.
@@ -180,6 +198,11 @@ pub async fn run(
     }
     served.map_err(|e| BridgeError::Invalid(format!("webhook listener: {e}")))
 }
+
+/// How long a stopping bridge lets the batches under way finish: within a
+/// Kubernetes grace period of 30 s (`deploy/`) with its 5 s `preStop` and the
+/// webhooks' own drain.
+const FINISH_WAIT: Duration = Duration::from_secs(15);
 
 /// A name for this process among the bridge's replicas.
 fn replica_name() -> String {
@@ -486,9 +509,12 @@ async fn metrics(
 
 /// Readiness: whether a webhook can be queued now. `/healthz` says only that the
 /// process serves HTTP (a liveness probe: restarting the bridge mends no queue).
-/// A queue that does not answer turns every webhook away with 503, so the
-/// replica says so, whichever backend: the helpdesk's retries then go to replicas
-/// that can queue them, if any. Logged when it changes, not at every probe.
+/// A queue of its own that does not answer turns every webhook away with 503, so
+/// the replica says so: the helpdesk's retries then go to replicas that can queue
+/// them. A shared queue that does not answer fails every replica at once: they
+/// stay ready (degraded), for a replica taken out of service cannot answer a
+/// webhook with the `Retry-After` that makes the helpdesk deliver it again.
+/// Logged when it changes, not at every probe.
 async fn ready(State(bridge): State<Arc<Bridge>>) -> (StatusCode, &'static str) {
     let reader = bridge.clone();
     let ready = bridge
@@ -514,6 +540,10 @@ async fn ready(State(bridge): State<Arc<Bridge>>) -> (StatusCode, &'static str) 
         .unwrap_or(false);
     match ready {
         true => (StatusCode::OK, "ready\n"),
+        false if bridge.queue.is_shared() => (
+            StatusCode::OK,
+            "ready, degraded: the queue cannot be read; webhooks get 503 with Retry-After\n",
+        ),
         false => (
             StatusCode::SERVICE_UNAVAILABLE,
             "not ready: the queue cannot be read\n",

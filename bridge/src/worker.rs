@@ -30,15 +30,22 @@ pub(crate) async fn supervised(bridge: Arc<Bridge>, owner: String) {
                 .unwrap_or_default();
             tracing::error!(worker = %owner, "the worker panicked ({what}); it starts again");
             tokio::time::sleep(Duration::from_secs(1)).await;
+        } else {
+            // The bridge is stopping.
+            return;
         }
     }
 }
 
 /// One worker: claims the ticket of the oldest due job that no worker holds and
 /// writes its batch back (when a later job may go first: the queue's docs), waking
-/// on new jobs and when a retry falls due.
+/// on new jobs and when a retry falls due; returns when the bridge stops, between
+/// batches.
 pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
     loop {
+        if bridge.stopping.load(std::sync::atomic::Ordering::Acquire) {
+            return;
+        }
         match bridge
             .queue
             .claim(&owner, bridge.config.queue.lease_ms)

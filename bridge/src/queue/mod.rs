@@ -359,6 +359,12 @@ impl Queue {
         on_backend!(self, q => q.release(claim).await)
     }
 
+    /// Whether other bridges may share this queue (PostgreSQL), rather than it
+    /// being this process's own (SQLite).
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Queue::Postgres(_))
+    }
+
     /// Milliseconds until the next pending job may be claimed: it is due and its
     /// ticket's lease, if any, has run out (None: none may be; a job held back
     /// by a begun batch waits for that batch, which a worker is working).
