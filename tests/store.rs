@@ -391,6 +391,30 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
     );
     assert_eq!((row.reopens, row.rating), (1, Some(0.8)));
     assert_eq!(row.after_hours, Some(true), "the first reply's hours");
+    // More messages after the reopen are the same reopen, written in any order;
+    // one after a second solve is another.
+    let message = |s| crossdesk_sidecar::insights::TicketFacts {
+        customer_s: Some(s),
+        ..facts(s)
+    };
+    let reopens = async |batches: Vec<crossdesk_sidecar::insights::TicketFacts>| {
+        for batch in batches {
+            store
+                .record_tickets(&DataOf::tenant("acme"), vec![batch], None)
+                .await
+                .expect("record");
+        }
+        store.customer_tickets("acme", "c-1").await.expect("rows")[0].reopens
+    };
+    assert_eq!(
+        reopens(vec![message(t0 + 9_200), message(t0 + 9_100)]).await,
+        1
+    );
+    let solved_again = crossdesk_sidecar::insights::TicketFacts {
+        solved_s: Some(t0 + 10_000),
+        ..facts(t0 + 10_000)
+    };
+    assert_eq!(reopens(vec![solved_again, message(t0 + 10_100)]).await, 2);
     // A reopen whose customer message is written before the solve it follows
     // (two replicas' batches crossing) counts all the same.
     for batch in [facts(t0), again, solved] {

@@ -33,7 +33,8 @@ pub(crate) struct ReportArgs {
     /// The first day (UTC), `YYYY-MM-DD`; default: seven days before --until.
     #[arg(long, value_name = "DATE")]
     pub(super) since: Option<String>,
-    /// The day after the last (UTC), `YYYY-MM-DD`; default: tomorrow.
+    /// The day after the last (UTC), `YYYY-MM-DD`; default: today (whole days, the
+    /// seven before today unless --since says).
     #[arg(long, value_name = "DATE")]
     pub(super) until: Option<String>,
     /// Slice by these, comma-separated: region, country, language, channel, category,

@@ -1,5 +1,5 @@
 //! The admin web page, served by the admin listener at `/admin`: a tenant's
-//! report for the last seven days (figures by language, charts of tickets and
+//! report for the last seven days, today so far (figures by language, charts of tickets and
 //! positive ratings per day) and its pipeline, each plugin with a switch.
 //!
 //! It is a thin face on the admin API: an admin signs in with their admin token,
@@ -451,14 +451,22 @@ async fn render(
         )?)
         .await?
         .into_inner();
+    // The last seven days with today so far (the API's default is whole days):
+    // a tenant's first day shows at once. The page compares with nothing.
+    let today = crate::insights::day_of(crate::store::now_ms().div_euclid(1_000));
+    let day_start = |day: i64| prost_types::Timestamp {
+        seconds: day.saturating_mul(crate::insights::DAY_SECS),
+        nanos: 0,
+    };
     let report = page
         .api
         .get_report(with_token(
             &session.token,
             pb::GetReportRequest {
                 tenant_id: tenant_id.clone(),
+                since: Some(day_start(today.saturating_sub(6))),
+                until: Some(day_start(today.saturating_add(1))),
                 by: vec!["language".into()],
-                ..Default::default()
             },
         )?)
         .await?
@@ -484,7 +492,7 @@ async fn render(
              <button type=\"submit\" id=\"toggle-{name}\">{label}</button></form></td></tr>"
         ));
     }
-    body.push_str("</table><h3>The last seven days</h3><table id=\"report\"><tr><th>language</th><th class=\"num\">tickets</th><th class=\"num\">positive ratings</th><th class=\"num\">resolved</th><th class=\"num\">first reply (median)</th></tr>");
+    body.push_str("</table><h3>The last seven days, today so far</h3><table id=\"report\"><tr><th>language</th><th class=\"num\">tickets</th><th class=\"num\">positive ratings</th><th class=\"num\">resolved</th><th class=\"num\">first reply (median)</th></tr>");
     let total = report.total.clone().unwrap_or_default();
     let all = pb::ReportLine {
         key: vec!["all".into()],

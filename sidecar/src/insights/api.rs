@@ -68,8 +68,10 @@ pub async fn get_report(
         }
         by.push(dimension);
     }
+    // Whole days unless told: a period ending with today so far, compared with
+    // the whole days before it, would read as a fall.
     let until_day = request.until.as_ref().map_or_else(
-        || day_of(crate::store::now_ms().div_euclid(1_000)).saturating_add(1),
+        || day_of(crate::store::now_ms().div_euclid(1_000)),
         |t| day_of(t.seconds),
     );
     let since_day = request.since.as_ref().map_or_else(

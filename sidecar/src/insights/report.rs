@@ -9,7 +9,10 @@
 //! to a standard deviation, floored at the Poisson noise of such counts), the day
 //! is a spike when its count is at least `m + 4 s` and at least `m + 5`. Median
 //! and MAD ignore a past spike (they are robust), and the floor keeps a category
-//! that is usually silent from being flagged for a handful of tickets.
+//! that is usually silent from being flagged for a handful of tickets. Only
+//! weeks since the tenant's first day with tickets (or the oldest kept) count,
+//! and a day with fewer than [`MIN_BASELINE_WEEKS`] of them is not judged: a new
+//! tenant's ordinary days are not spikes over the zeros before it began.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -19,6 +22,8 @@ use crate::store::CellCount;
 
 /// Weeks of the same weekday a day's volume is compared with.
 pub const BASELINE_WEEKS: i64 = 8;
+/// Fewest of those weeks with data for a day to be judged at all.
+pub const MIN_BASELINE_WEEKS: usize = 4;
 /// A spike is this many (robust) standard deviations above the baseline...
 pub const SPIKE_SIGMAS: f64 = 4.0;
 /// ...and at least this many tickets above it.
@@ -374,14 +379,20 @@ fn spikes(daily: &HashMap<(&str, i64), u64>, since_day: i64, until_day: i64) -> 
         .map(|((category, day), tickets)| (*category, *day, *tickets))
         .collect();
     days.sort_unstable();
+    // Before it, no day is known to have had no tickets.
+    let Some(first_day) = daily.keys().map(|(_, day)| *day).min() else {
+        return Vec::new();
+    };
     let mut found = Vec::new();
     for (category, day, tickets) in days {
         let mut baseline: Vec<f64> = (1..=BASELINE_WEEKS)
-            .map(|week| {
-                let earlier = day.saturating_sub(week.saturating_mul(7));
-                daily.get(&(category, earlier)).copied().unwrap_or(0) as f64
-            })
+            .map(|week| day.saturating_sub(week.saturating_mul(7)))
+            .filter(|earlier| *earlier >= first_day)
+            .map(|earlier| daily.get(&(category, earlier)).copied().unwrap_or(0) as f64)
             .collect();
+        if baseline.len() < MIN_BASELINE_WEEKS {
+            continue;
+        }
         let m = median(&mut baseline);
         let mut deviations: Vec<f64> = baseline.iter().map(|x| (x - m).abs()).collect();
         let mad = median(&mut deviations);
@@ -463,6 +474,20 @@ mod tests {
         quiet.push(cell(65, "shipping", 4));
         let report = report_of(&quiet, 63, 70);
         assert!(report.spikes.iter().all(|s| s.category != "shipping"));
+        // A new tenant's ordinary days are not spikes over the days before it began.
+        let young: Vec<_> = cells.iter().filter(|c| c.day >= 35).cloned().collect();
+        let report = report_of(&young, 63, 70);
+        assert_eq!(
+            report.spikes.len(),
+            1,
+            "with four weeks known, the burst alone: {:?}",
+            report.spikes
+        );
+        let younger: Vec<_> = cells.iter().filter(|c| c.day >= 49).cloned().collect();
+        assert!(
+            report_of(&younger, 63, 70).spikes.is_empty(),
+            "two weeks are too few to judge"
+        );
     }
 
     #[test]

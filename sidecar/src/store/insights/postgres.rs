@@ -29,6 +29,8 @@ ON CONFLICT (tenant, ticket) DO UPDATE SET
     first_reply_s = LEAST(t.first_reply_s, excluded.first_reply_s),
     reopens = GREATEST(t.reopens + (CASE WHEN t.solved_s IS NOT NULL
                                          AND excluded.last_customer_s > t.solved_s
+                                         AND (t.last_customer_s IS NULL
+                                              OR t.last_customer_s <= t.solved_s)
                                         THEN 1 ELSE 0 END),
                        CASE WHEN GREATEST(t.last_customer_s, excluded.last_customer_s)
                                  > LEAST(t.first_solved_s, t.solved_s, excluded.solved_s)

@@ -35,7 +35,9 @@ ON CONFLICT (tenant, ticket) DO UPDATE SET
                          WHEN excluded.first_reply_s IS NULL THEN t.first_reply_s
                          ELSE min(t.first_reply_s, excluded.first_reply_s) END,
     reopens = max(t.reopens + COALESCE(t.solved_s IS NOT NULL
-                                       AND excluded.last_customer_s > t.solved_s, 0),
+                                       AND excluded.last_customer_s > t.solved_s
+                                       AND (t.last_customer_s IS NULL
+                                            OR t.last_customer_s <= t.solved_s), 0),
                   COALESCE(max(COALESCE(t.last_customer_s, excluded.last_customer_s),
                                COALESCE(excluded.last_customer_s, t.last_customer_s))
                            > min(COALESCE(t.first_solved_s, t.solved_s, excluded.solved_s),
