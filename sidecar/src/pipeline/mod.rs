@@ -67,9 +67,11 @@ const STORE_WAIT: Duration = Duration::from_secs(1);
 /// "degraded", not as every replica unready at once.
 pub const HEALTH_WAIT: Duration = Duration::from_millis(500);
 
-/// How long a stop waits for the report facts and contact counts of the last
+/// How long a stop waits for the responses, report facts and contact counts of the last
 /// events to be written (within the runtime's five seconds after the drain).
 const SHUTDOWN_WRITE_WAIT: Duration = Duration::from_secs(3);
+/// How long a stop waits for the store to hear that this replica leaves.
+const SHUTDOWN_LEAVE_WAIT: Duration = Duration::from_secs(1);
 
 /// Admin tool calls that may run at once, all tenants together; one tenant's
 /// run one at a time, so that no tenant's admin holds them all.
@@ -462,21 +464,36 @@ impl Sidecar {
     /// committed, and the report facts and contact counts not yet written (a
     /// second's worth) are written. Call it when the listeners have stopped.
     pub async fn shutdown(&self) {
-        let ((), facts, contacts) = tokio::join!(
-            self.responses.flush(),
+        // Each bounded: a store that hangs must not hold the stop past the
+        // supervisor's grace period, which ends in SIGKILL.
+        let (responses, facts, contacts) = tokio::join!(
+            tokio::time::timeout(SHUTDOWN_WRITE_WAIT, self.responses.flush()),
             self.insights.flush(SHUTDOWN_WRITE_WAIT),
             self.history.flush(SHUTDOWN_WRITE_WAIT),
         );
+        if responses.is_err() {
+            tracing::warn!(
+                "responses queued not all written within {SHUTDOWN_WRITE_WAIT:?} (the store \
+                 is down or slow): their events run again if delivered again"
+            );
+        }
         if !(facts && contacts) {
             tracing::warn!(
                 "report facts or contact counts of the last events not all written within \
                  {SHUTDOWN_WRITE_WAIT:?} (the store is down or slow): they are lost"
             );
         }
-        if self.store.is_shared()
-            && let Err(e) = self.store.leave(&self.owner).await
-        {
-            tracing::warn!("the other replicas count this one until it falls silent: {e}");
+        if self.store.is_shared() {
+            match tokio::time::timeout(SHUTDOWN_LEAVE_WAIT, self.store.leave(&self.owner)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!("the other replicas count this one until it falls silent: {e}")
+                }
+                Err(_) => tracing::warn!(
+                    "the other replicas count this one until it falls silent: the store did \
+                     not answer within {SHUTDOWN_LEAVE_WAIT:?}"
+                ),
+            }
         }
     }
 
