@@ -149,13 +149,16 @@ pub fn share_per_day(
     };
     let mut svg = frame.open(title, |v| format!("{:.0}%", v * 100.0));
     let middle = frame.slot() / 2.0;
-    // The line breaks where a day has no value.
+    // The line breaks where a day has no value, or is not given (no tickets).
     let mut path = String::new();
     let mut pen_down = false;
+    let mut last_day: Option<i64> = None;
     for (day, share) in shares {
+        let follows = last_day.is_some_and(|last| last.saturating_add(1) == *day);
+        last_day = Some(*day);
         match share {
             Some(share) => {
-                let command = if pen_down { 'L' } else { 'M' };
+                let command = if pen_down && follows { 'L' } else { 'M' };
                 let _ = write!(
                     path,
                     "{command}{:.1} {:.1} ",
@@ -290,6 +293,29 @@ mod tests {
         );
         // Two rows: es and ja.
         assert!(svg.contains(">es</text>") && svg.contains(">ja</text>"));
+    }
+
+    #[test]
+    fn a_share_line_breaks_where_a_day_has_no_value_or_no_tickets() {
+        let svg = share_per_day(
+            "acme",
+            20_000,
+            5,
+            &[
+                (20_000, Some(0.5)),
+                (20_001, Some(0.6)),
+                (20_003, Some(0.7)),
+                (20_004, None),
+            ],
+        );
+        let path = svg.split("<path d=\"").nth(1).expect("a path");
+        let moves = path
+            .split('"')
+            .next()
+            .expect("its data")
+            .matches('M')
+            .count();
+        assert_eq!(moves, 2, "a line from day 0 to 1, a point on day 3: {path}");
     }
 
     #[test]
