@@ -199,10 +199,10 @@ pub async fn run(
     served.map_err(|e| BridgeError::Invalid(format!("webhook listener: {e}")))
 }
 
-/// How long a stopping bridge lets the batches under way finish: within a
-/// Kubernetes grace period of 30 s (`deploy/`) with its 5 s `preStop` and the
-/// webhooks' own drain.
-const FINISH_WAIT: Duration = Duration::from_secs(15);
+/// How long a stopping bridge lets the batches under way finish: with the 5 s
+/// `preStop` and the webhooks' own drain (`webhook_timeout_ms`, 10 s), within a
+/// Kubernetes grace period of 30 s (`deploy/`).
+const FINISH_WAIT: Duration = Duration::from_secs(10);
 
 /// A name for this process among the bridge's replicas.
 fn replica_name() -> String {

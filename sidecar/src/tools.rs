@@ -146,6 +146,11 @@ impl Sidecar {
                     weight,
                     quota,
                 },
+                // What the plugin returned cannot be stored (a key with a NUL).
+                StoreError::BadRequest(message) => ToolError::Plugin {
+                    plugin: plugin.to_owned(),
+                    message,
+                },
                 e => e.into(),
             })?;
         let imported = Imported {
@@ -215,7 +220,17 @@ impl Sidecar {
                 after: Some(after.to_string()),
             };
             let expected = ControlWrite::ExpectTenant(DataOf::clone(&of));
-            self.store().apply(vec![expected], audit).await?;
+            let audited = self.store().apply(vec![expected], audit).await;
+            match (&result, audited) {
+                (_, Ok(_)) => {}
+                // The command's own error says more than the audit's.
+                (Err(_), Err(e)) => tracing::warn!(
+                    plugin,
+                    command,
+                    "a failed command could not be audited: {e}"
+                ),
+                (Ok(_), Err(e)) => return Err(e.into()),
+            }
         }
         result
     }

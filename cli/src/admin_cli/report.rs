@@ -34,7 +34,8 @@ pub(crate) struct ReportArgs {
     #[arg(long, value_name = "DATE")]
     pub(super) since: Option<String>,
     /// The day after the last (UTC), `YYYY-MM-DD`; default: today (whole days, the
-    /// seven before today unless --since says).
+    /// seven before today unless --since says), or the day after --since when that
+    /// is today or later.
     #[arg(long, value_name = "DATE")]
     pub(super) until: Option<String>,
     /// Slice by these, comma-separated: region, country, language, channel, category,

@@ -69,9 +69,14 @@ pub async fn get_report(
         by.push(dimension);
     }
     // Whole days unless told: a period ending with today so far, compared with
-    // the whole days before it, would read as a fall.
+    // the whole days before it, would read as a fall. A period asked to start
+    // today (or later) ends with that day.
+    let since_asked = request.since.as_ref().map(|t| day_of(t.seconds));
     let until_day = request.until.as_ref().map_or_else(
-        || day_of(crate::store::now_ms().div_euclid(1_000)),
+        || {
+            let today = day_of(crate::store::now_ms().div_euclid(1_000));
+            since_asked.map_or(today, |since| today.max(since.saturating_add(1)))
+        },
         |t| day_of(t.seconds),
     );
     let since_day = request.since.as_ref().map_or_else(

@@ -348,7 +348,8 @@ fn within_quota(weight: i64, delta: i64, quota: u64) -> Result<(), StoreError> {
 
 /// Refuses a key or prefix of plugin storage holding a NUL character, on both
 /// backends alike: PostgreSQL's text cannot hold one, and SQLite's string
-/// functions stop at it.
+/// functions stop at it. Reads and deletions of a key pass, so that one SQLite
+/// stored before can still be removed.
 fn plain_key(key: &str) -> Result<(), StoreError> {
     match key.contains('\0') {
         true => Err(StoreError::BadRequest(format!(
@@ -464,7 +465,6 @@ impl Store {
         plugin: &str,
         key: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        plain_key(key)?;
         dispatch!(self.kv_get(tenant, plugin, key))
     }
 
@@ -539,7 +539,6 @@ impl Store {
 
     /// Removes `key`; removing a missing key is not an error.
     pub async fn kv_delete(&self, of: &DataOf, plugin: &str, key: &str) -> Result<(), StoreError> {
-        plain_key(key)?;
         dispatch!(self.kv_delete(of, plugin, key))
     }
 
