@@ -274,7 +274,7 @@ const KV_ENTRY_OVERHEAD: u64 = 64;
 
 /// What an entry of `key_bytes` and `value_bytes` weighs, as [`Store::kv_bytes`]
 /// counts it.
-pub fn kv_entry_weight(key_bytes: usize, value_bytes: usize) -> u64 {
+fn kv_entry_weight(key_bytes: usize, value_bytes: usize) -> u64 {
     u64::try_from(key_bytes.saturating_add(value_bytes))
         .unwrap_or(u64::MAX)
         .saturating_add(KV_ENTRY_OVERHEAD)
