@@ -916,6 +916,40 @@ async fn a_chatwoot_whatsapp_message_comes_back_as_a_private_note_and_labels() {
     assert!(labels.body.to_string().contains("via-bridge"), "{labels:?}");
 }
 
+#[tokio::test]
+async fn labels_an_agent_added_since_the_webhook_are_kept() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    // The webhook says the conversation has no labels; by the time the bridge
+    // writes, an agent has labelled it.
+    helpdesk.put_record(
+        "/api/v1/accounts/3/conversations/1287/labels",
+        serde_json::json!({ "payload": ["refund"] }),
+    );
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let (status, _) =
+        post_chatwoot(&bridge, &fixture("chatwoot/message_created_whatsapp.json")).await;
+    assert_eq!(status, 200);
+    let calls = helpdesk.wait_for_ok(2, Duration::from_secs(10)).await;
+    let labels = calls
+        .iter()
+        .find(|c| c.path.ends_with("/labels"))
+        .expect("a labels call");
+    let sent: Vec<&str> = labels.body["labels"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert_eq!(sent.first(), Some(&"refund"), "{sent:?}");
+    assert!(sent.contains(&"via-bridge"), "{sent:?}");
+    let read = helpdesk.lookups();
+    assert!(
+        read.iter().any(|c| c.path.ends_with("/1287/labels")),
+        "{read:?}"
+    );
+}
+
 /// The events of the jobs the bridge has finished, as they went to the sidecar;
 /// waits until there are `count` (panics after `within`).
 async fn finished_events(

@@ -39,7 +39,11 @@
 //! `POST /api/v1/accounts/{account}/conversations/{conversation}/...`: `messages`
 //! (private note, public reply), `labels`, `custom_attributes`, `assignments` — one
 //! request per kind of write and event, authenticated with the `api_access_token`
-//! header (Chatwoot API reference, "Application APIs").
+//! header (Chatwoot API reference, "Application APIs"). The labels and the custom
+//! attributes endpoints replace the whole set: just before writing one, the bridge
+//! reads it (`GET .../labels`, whose answer is `{"payload": [...]}`, and the
+//! conversation's details, `GET .../conversations/{conversation}`, for
+//! `custom_attributes`) and sends it with its additions ([`WholeSet`]).
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -47,7 +51,9 @@ use std::time::SystemTime;
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
-use super::types::{Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target};
+use super::types::{
+    Credentials, Helpdesk, Inbound, Job, Rejection, RestCall, Rules, Target, WholeSet,
+};
 use super::webhook::{self, missing};
 use crate::pb;
 
@@ -704,32 +710,46 @@ fn write_back_calls(
     }
     // Chatwoot's labels endpoint *replaces* the conversation's labels with the ones
     // sent (LabelConcern#create → update_labels) and drops titles the account does
-    // not define: the labels the conversation had when the webhook was sent go along
-    // (only a change an agent made since can be lost), and nothing new, no request.
+    // not define: the labels it has when the call is made go along, read then (the
+    // webhook's, when they cannot be). Whether there is a call at all is decided on
+    // the webhook's labels, so that a retry makes the same calls as the first
+    // attempt: nothing new to them, no request.
     let mut all_labels = target.tags.clone();
-    for label in labels {
-        super::writes::add_tag(&mut all_labels, &label);
+    for label in &labels {
+        super::writes::add_tag(&mut all_labels, label);
     }
     if all_labels.len() > target.tags.len() {
-        calls.push(post(
-            format!("{base}/labels"),
-            json!({ "labels": all_labels }),
-        ));
+        calls.push(RestCall {
+            whole_set: Some(WholeSet {
+                read: format!("{base}/labels"),
+                pointer: "/payload".to_owned(),
+                field: "labels".to_owned(),
+                additions: json!(labels),
+            }),
+            ..post(format!("{base}/labels"), json!({ "labels": all_labels }))
+        });
     }
     if !typed.is_empty() {
         // The endpoint replaces the conversation's custom attributes with those
-        // sent (ConversationCustomAttributesConcern): the ones it had when the
-        // webhook was sent go along, as the labels do, with the plugins' over them.
+        // sent (ConversationCustomAttributesConcern): the ones it has go along, as
+        // the labels do, with the plugins' over them.
         let mut map: Map<String, Value> = target.fields.clone();
         let before = map.clone();
-        for (name, value) in typed {
-            map.insert(name, value);
-        }
+        let additions: Map<String, Value> = typed.into_iter().collect();
+        map.extend(additions.clone());
         if map != before {
-            calls.push(post(
-                format!("{base}/custom_attributes"),
-                json!({ "custom_attributes": map }),
-            ));
+            calls.push(RestCall {
+                whole_set: Some(WholeSet {
+                    read: base.clone(),
+                    pointer: "/custom_attributes".to_owned(),
+                    field: "custom_attributes".to_owned(),
+                    additions: Value::Object(additions),
+                }),
+                ..post(
+                    format!("{base}/custom_attributes"),
+                    json!({ "custom_attributes": map }),
+                )
+            });
         }
     }
     if let Some(body) = assignment {
@@ -744,6 +764,7 @@ fn post(path: String, body: Value) -> RestCall {
         path,
         body,
         note: false,
+        whole_set: None,
     }
 }
 

@@ -8,6 +8,7 @@
 //! `api_access_token`). A `3xx` is a failed call that names the host it points
 //! to, so the operator corrects `base_url`.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -66,17 +67,42 @@ pub(super) fn client(timeout: Duration) -> Result<reqwest::Client, BridgeError> 
 }
 
 /// Makes one REST call; a 429 or 5xx (or no answer) is retried, honouring
-/// `Retry-After`; a redirect or another 4xx is permanent.
+/// `Retry-After`; a redirect or another 4xx is permanent. A call that replaces a
+/// whole set reads it first ([`WholeSet`](super::types::WholeSet)), and is not
+/// made when the set has every addition already.
 pub(super) async fn send(
     bridge: &Bridge,
     endpoint: &Endpoint,
     call: &RestCall,
 ) -> Result<(), Failure> {
     let what = format!("{} {}", call.method, call.path);
+    let body = match &call.whole_set {
+        None => Cow::Borrowed(&call.body),
+        Some(set) => match read(bridge, endpoint, &set.read).await? {
+            Some(answer) => match set.body(&answer) {
+                Some(Some(body)) => Cow::Owned(body),
+                Some(None) => {
+                    tracing::debug!("{what}: the ticket has it already; not made");
+                    return Ok(());
+                }
+                None => {
+                    tracing::warn!(
+                        endpoint = %endpoint.config.name,
+                        "{what}: GET {} holds no such set at {}; the webhook's copy is sent",
+                        set.read,
+                        set.pointer
+                    );
+                    Cow::Borrowed(&call.body)
+                }
+            },
+            // Why is logged where it was read.
+            None => Cow::Borrowed(&call.body),
+        },
+    };
     let response = endpoint
         .request(&bridge.http, call.method.clone(), &call.path)
         .await
-        .body(call.body.to_string())
+        .body(body.to_string())
         .send()
         .await
         .map_err(|e| Failure::Retry(Duration::ZERO, format!("{what}: {e}")))?;

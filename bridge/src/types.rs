@@ -15,12 +15,13 @@ pub struct Target {
     #[serde(default)]
     pub account_id: String,
     /// The ticket's tags (labels) when the webhook was sent, for helpdesks whose API
-    /// replaces them all (Chatwoot): the bridge sends them along with its own.
+    /// replaces them all (Chatwoot): whether the bridge has new ones to write, and
+    /// what it sends with them when the current ones cannot be read ([`WholeSet`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The ticket's custom fields when the webhook was sent, as the helpdesk gave
     /// them, for helpdesks whose API replaces them all (Chatwoot's custom
-    /// attributes): the bridge sends them along with the ones it sets.
+    /// attributes): as the tags are.
     #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub fields: serde_json::Map<String, serde_json::Value>,
 }
@@ -221,6 +222,59 @@ pub struct RestCall {
     /// Whether the request adds an internal note (counted against the ticket's
     /// share of notes).
     pub note: bool,
+    /// For a request that replaces a whole set on the ticket: where the set is
+    /// read just before it is made, `body` being what is sent when it cannot be.
+    pub whole_set: Option<WholeSet>,
+}
+
+/// A set the helpdesk's API replaces whole (Chatwoot's labels, its custom
+/// attributes), written as the set read just before the write with the
+/// bridge's additions: the webhook's copy of the set may be minutes old when
+/// the write is made (debounced, queued, retried), and sending it back would
+/// undo what an agent changed meanwhile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WholeSet {
+    /// The API path (read with `GET`) whose answer holds the set.
+    pub read: String,
+    /// Where the set is in that answer (a JSON pointer, RFC 6901).
+    pub pointer: String,
+    /// The field of the request's body that carries the set.
+    pub field: String,
+    /// What the bridge adds: items of a list (after the current ones, each once)
+    /// or keys of an object (over the current ones).
+    pub additions: serde_json::Value,
+}
+
+impl WholeSet {
+    /// The body to send given the read `answer`: `None` when the answer holds no
+    /// set of the additions' kind there, `Some(None)` when the set has every
+    /// addition already (nothing to write).
+    pub fn body(&self, answer: &serde_json::Value) -> Option<Option<serde_json::Value>> {
+        use serde_json::Value;
+        let current = answer.pointer(&self.pointer)?;
+        let set = match (current, &self.additions) {
+            (Value::Array(current), Value::Array(additions)) => {
+                let mut set = current.clone();
+                for item in additions {
+                    if !set.contains(item) {
+                        set.push(item.clone());
+                    }
+                }
+                (set.len() > current.len()).then_some(Value::Array(set))
+            }
+            (Value::Object(current), Value::Object(additions)) => {
+                let mut set = current.clone();
+                set.extend(additions.iter().map(|(k, v)| (k.clone(), v.clone())));
+                (&set != current).then_some(Value::Object(set))
+            }
+            // Chatwoot answers `null` for a conversation without attributes.
+            (Value::Null, Value::Object(additions)) => {
+                (!additions.is_empty()).then(|| Value::Object(additions.clone()))
+            }
+            _ => return None,
+        };
+        Some(set.map(|set| serde_json::json!({ &self.field: set })))
+    }
 }
 
 /// What a helpdesk integration provides: webhook checks, mapping, write-back.
@@ -336,5 +390,56 @@ mod tests {
                 "{ticket:?} {account:?}"
             );
         }
+    }
+
+    fn whole_set(pointer: &str, field: &str, additions: serde_json::Value) -> WholeSet {
+        WholeSet {
+            read: "/read".into(),
+            pointer: pointer.into(),
+            field: field.into(),
+            additions,
+        }
+    }
+
+    #[test]
+    fn a_whole_set_is_sent_as_read_with_the_additions() {
+        use serde_json::json;
+        let labels = whole_set("/payload", "labels", json!(["ja", "vip"]));
+        assert_eq!(
+            labels.body(&json!({ "payload": ["refund", "ja"] })),
+            Some(Some(json!({ "labels": ["refund", "ja", "vip"] })))
+        );
+        assert_eq!(
+            labels.body(&json!({ "payload": ["vip", "refund", "ja"] })),
+            Some(None),
+            "every addition there already: nothing to write"
+        );
+        let fields = whole_set(
+            "/custom_attributes",
+            "custom_attributes",
+            json!({ "tier": "gold", "lang": "ja" }),
+        );
+        assert_eq!(
+            fields.body(
+                &json!({ "id": 7, "custom_attributes": { "order": "A-1", "tier": "silver" } })
+            ),
+            Some(Some(json!({
+                "custom_attributes": { "order": "A-1", "tier": "gold", "lang": "ja" }
+            })))
+        );
+        assert_eq!(
+            fields.body(&json!({ "custom_attributes": null })),
+            Some(Some(
+                json!({ "custom_attributes": { "tier": "gold", "lang": "ja" } })
+            ))
+        );
+        assert_eq!(
+            fields.body(&json!({ "custom_attributes": { "tier": "gold", "lang": "ja" } })),
+            Some(None)
+        );
+        // No set of the additions' kind where it should be: the caller falls back.
+        assert_eq!(labels.body(&json!({ "labels": ["a"] })), None);
+        assert_eq!(labels.body(&json!({ "payload": { "a": 1 } })), None);
+        assert_eq!(fields.body(&json!({ "custom_attributes": ["a"] })), None);
     }
 }

@@ -570,6 +570,14 @@ fn labels_the_conversation_had_are_sent_along_with_ours() {
     let calls = Chatwoot.write_back(&job.target, &tags(&["fr", "login"]), None, &rules());
     let labels: Vec<&Value> = calls.iter().map(|c| &c.body["labels"]).collect();
     assert_eq!(labels, [&json!(["login", "fr"])]);
+    // The webhook's labels are the fallback: the call reads the current ones.
+    let set = calls[0].whole_set.as_ref().expect("a whole set");
+    assert_eq!(set.read, calls[0].path);
+    assert_eq!(
+        (set.pointer.as_str(), set.field.as_str()),
+        ("/payload", "labels")
+    );
+    assert_eq!(set.additions, json!(["fr", "login"]));
     // Nothing new: no request.
     let calls = Chatwoot.write_back(&job.target, &tags(&["login"]), None, &rules());
     assert!(calls.is_empty(), "{calls:?}");
@@ -598,6 +606,17 @@ fn custom_attributes_the_conversation_had_are_sent_along_with_ours() {
     assert_eq!(
         sent,
         [&json!({ "plan": "enterprise", "orders": 3, "language": "fr" })]
+    );
+    let set = calls[0].whole_set.as_ref().expect("a whole set");
+    assert_eq!(
+        format!("{}/custom_attributes", set.read),
+        calls[0].path,
+        "read from the conversation's details"
+    );
+    assert_eq!(set.pointer, "/custom_attributes");
+    assert_eq!(
+        set.additions,
+        json!({ "plan": "enterprise", "language": "fr" })
     );
     // What the conversation already has: no request.
     let calls = Chatwoot.write_back(&job.target, &fields(&[("plan", "pro")]), None, &rules());

@@ -139,6 +139,7 @@ fn render(request: &Request, target: &Target, values: &BTreeMap<&str, Value>) ->
         path,
         body,
         note: false,
+        whole_set: None,
     })
 }
 

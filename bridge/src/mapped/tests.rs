@@ -473,6 +473,7 @@ fn requests_to_one_path_merge_only_when_they_agree() {
         path: "/t/1".into(),
         body,
         note: false,
+        whole_set: None,
     };
     let mut calls = vec![put(json!({ "ticket": { "comment": { "body": "note" } } }))];
     merge_or_push(&mut calls, put(json!({ "ticket": { "tags": ["a"] } })));
