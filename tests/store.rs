@@ -85,6 +85,8 @@ on_both_backends!(
     counts_neither_store_could_keep_are_refused_alike,
     a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_rebuilt,
     a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild,
+    a_stale_day_stays_marked_in_the_store_until_it_is_rebuilt,
+    an_erasure_whose_rebuild_failed_leaves_its_days_marked,
     facts_gathered_before_a_tenants_deletion_are_not_written_after_it,
     facts_gathered_before_a_customers_erasure_are_not_written_after_it,
     retention_purges_the_days_before_it_and_the_erasure_marks_too,
@@ -517,6 +519,120 @@ async fn a_ticket_moved_to_an_earlier_day_leaves_both_days_to_rebuild(db: &Db) {
         .map(|cell| cell.figures.tickets)
         .sum();
     assert_eq!(tickets, 1);
+}
+
+/// The days marked stale, whenever marked.
+async fn stale_days(store: &Store) -> Vec<(String, i64)> {
+    let mut days = store
+        .stale_insight_days(i64::MAX, 100)
+        .await
+        .expect("stale days");
+    days.sort();
+    days
+}
+
+async fn a_stale_day_stays_marked_in_the_store_until_it_is_rebuilt(db: &Db) {
+    use crossdesk_sidecar::insights::figures::cells_of;
+    let day = 20_000;
+    {
+        let store = db.open().await;
+        for tenant in ["acme", "globex"] {
+            store
+                .record_tickets(&DataOf::tenant(tenant), vec![facts(day * 86_400)], None)
+                .await
+                .expect("record");
+        }
+        // The replica stops here, before it rebuilds the day.
+    }
+    let store = db.open().await;
+    assert_eq!(
+        stale_days(&store).await,
+        [("acme".to_owned(), day), ("globex".to_owned(), day)]
+    );
+    assert!(
+        store
+            .stale_insight_days(0, 100)
+            .await
+            .expect("stale days")
+            .is_empty(),
+        "none marked before 1970"
+    );
+    assert_eq!(
+        store
+            .stale_insight_days(i64::MAX, 1)
+            .await
+            .expect("stale")
+            .len(),
+        1
+    );
+    store
+        .rebuild_day("acme", day, cells_of)
+        .await
+        .expect("rebuild");
+    assert_eq!(stale_days(&store).await, [("globex".to_owned(), day)]);
+    // Retention takes marks of the days it deletes, every tenant's.
+    store.purge_insights(day + 1).await.expect("purge");
+    assert!(stale_days(&store).await.is_empty());
+}
+
+/// Cells that cannot be stored: one slice twice.
+fn twice(
+    day: i64,
+    _: &[crossdesk_sidecar::insights::figures::TicketRow],
+) -> crossdesk_sidecar::insights::figures::DayCells {
+    use crossdesk_sidecar::insights::figures::{Cell, DayCells};
+    let cell = Cell {
+        day,
+        slice: Default::default(),
+        figures: Default::default(),
+    };
+    DayCells {
+        cells: vec![cell.clone(), cell],
+        hours: Vec::new(),
+    }
+}
+
+async fn an_erasure_whose_rebuild_failed_leaves_its_days_marked(db: &Db) {
+    use crossdesk_sidecar::insights::figures::cells_of;
+    let store = db.open().await;
+    let day = 20_000;
+    let acme = DataOf::tenant("acme");
+    store
+        .record_tickets(&acme, vec![facts(day * 86_400)], None)
+        .await
+        .expect("record");
+    store
+        .rebuild_day("acme", day, cells_of)
+        .await
+        .expect("rebuild");
+    assert!(stale_days(&store).await.is_empty());
+    // The rebuild after the erasure fails (here, its cells collide): the
+    // erasure is done and answers, and the day stays marked for the sweep.
+    let erased = store
+        .erase_customer("acme", "c-1", &plain_marks(), twice)
+        .await
+        .expect("erase");
+    assert_eq!(erased, 1);
+    let counted = |store: &Store| {
+        let store = store.clone();
+        async move {
+            store
+                .insight_cells("acme", day, day + 1)
+                .await
+                .expect("cells")
+                .iter()
+                .map(|cell| cell.figures.tickets)
+                .sum::<u64>()
+        }
+    };
+    assert_eq!(counted(&store).await, 1, "still counted until rebuilt");
+    assert_eq!(stale_days(&store).await, [("acme".to_owned(), day)]);
+    store
+        .rebuild_day("acme", day, cells_of)
+        .await
+        .expect("rebuild");
+    assert_eq!(counted(&store).await, 0);
+    assert!(stale_days(&store).await.is_empty());
 }
 
 async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
@@ -1011,9 +1127,10 @@ async fn a_database_from_before_the_count_is_counted_when_migrated(db: &Db) {
         .expect("put");
     drop(store);
     // Back to version 11: no count, and data without a generation row too.
-    let downgrade = "ALTER TABLE plugin_kv_generation DROP COLUMN bytes;
+    let downgrade = "DROP TABLE insight_stale_days;
+                     ALTER TABLE plugin_kv_generation DROP COLUMN bytes;
                      DELETE FROM plugin_kv_generation WHERE tenant = 'b';
-                     DELETE FROM schema_migrations WHERE version = 12;";
+                     DELETE FROM schema_migrations WHERE version >= 12;";
     match db {
         Db::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("crossdesk.db"))
             .expect("open")

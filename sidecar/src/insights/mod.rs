@@ -23,9 +23,12 @@
 //! per day and slice, not the tickets. A day is rebuilt at most once per
 //! `[insights] refresh_secs` (a busy tenant's today is thousands of tickets):
 //! reports lag the events by at most that. A ticket counts on the day (UTC) it
-//! was first seen. What a crash catches unwritten (at most the last second) is
-//! lost, as for the contact history; facts of a tenant deleted meanwhile, on any
-//! replica, are dropped ([`crate::store::DataOf`]).
+//! was first seen. What a crash catches unwritten (at most the last second; while
+//! the store is down, what waits for it) is lost, as for the contact history;
+//! facts of a tenant deleted meanwhile, on any replica, are dropped
+//! ([`crate::store::DataOf`]). The days facts made stale are marked in the store
+//! with them: a day a stopped replica did not rebuild is rebuilt by the next to
+//! start, or by any replica's sweep ([`SWEEP_EVERY`]).
 
 pub mod api;
 pub mod categories;
@@ -47,6 +50,15 @@ use crate::store::{DataOf, Erased, ErasureMarks, Store, StoreError};
 
 /// How often the facts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// How often the writer looks for days marked stale in the store that no replica
+/// rebuilt (one stopped first, an erasure's rebuild failed), and how much older
+/// than `refresh_secs` their mark must be: younger ones are for the replica that
+/// marked them. A starting writer takes every mark.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// Most stale days one sweep takes.
+const SWEEP_LIMIT: usize = 10_000;
 
 /// The tag prefix of an inquiry category (`topic-shipping`).
 pub const CATEGORY_TAG_PREFIX: &str = "topic-";
@@ -354,7 +366,8 @@ async fn purge_daily(store: Store, retention_days: u32) {
 /// Gathers facts and writes them every [`FLUSH_EVERY`], and once more when the
 /// channel closes; rebuilds the days they touched, each at most once per
 /// `refresh` (at once when it was not rebuilt within that time), and every stale
-/// day when the channel closes.
+/// day when the channel closes. Takes the days marked stale in the store when it
+/// starts and every [`SWEEP_EVERY`].
 async fn write_facts(
     store: Store,
     mut received: mpsc::UnboundedReceiver<Fact>,
@@ -365,6 +378,10 @@ async fn write_facts(
     let mut stale = Stale::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Its first tick is at once: at the start, every mark.
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut sweep_age = Duration::ZERO;
     loop {
         let mut asked = None;
         let open = tokio::select! {
@@ -380,6 +397,11 @@ async fn write_facts(
                 None => false,
             },
             _ = tick.tick() => true,
+            _ = sweep.tick() => {
+                stale.sweep(&store, sweep_age).await;
+                sweep_age = refresh.saturating_add(SWEEP_EVERY);
+                true
+            }
         };
         for (tenant, days) in flush(&store, &mut pending, marks.as_ref()).await {
             stale
@@ -407,6 +429,16 @@ struct Stale {
 }
 
 impl Stale {
+    /// Takes the days marked stale in the store at least `age` ago.
+    async fn sweep(&mut self, store: &Store, age: Duration) {
+        let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
+        let marked_before = crate::store::now_ms().saturating_sub(age_ms);
+        match store.stale_insight_days(marked_before, SWEEP_LIMIT).await {
+            Ok(days) => self.days.extend(days),
+            Err(e) => tracing::warn!("days of insight figures to rebuild not read: {e}"),
+        }
+    }
+
     /// Rebuilds the stale days not rebuilt within `refresh`.
     async fn rebuild(&mut self, store: &Store, refresh: Duration) {
         let now = std::time::Instant::now();
@@ -425,9 +457,10 @@ impl Stale {
                     self.days.remove(&key);
                     self.rebuilt.insert(key, now);
                 }
-                // Stays stale: tried again at the next flush.
+                // Stays stale: tried again once `refresh` has passed.
                 Err(e) => {
-                    tracing::warn!(%tenant, day, "insight figures of a day not rebuilt yet: {e}")
+                    tracing::warn!(%tenant, day, "insight figures of a day not rebuilt yet: {e}");
+                    self.rebuilt.insert(key, now);
                 }
             }
         }
@@ -563,6 +596,45 @@ mod tests {
         let touched = flush(&store, &mut pending, None).await;
         assert!(pending.is_empty(), "{} facts kept", pending.len());
         assert_eq!(touched, [("from-the-file".to_owned(), BTreeSet::from([0]))]);
+    }
+
+    /// A replica wrote facts and stopped before it rebuilt their day: the next
+    /// writer to start rebuilds it.
+    #[tokio::test]
+    async fn a_starting_writer_rebuilds_the_days_left_stale() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::connect(None, None, dir.path()).await.expect("store");
+        let today = day_of(crate::store::now_ms().div_euclid(1000));
+        let ticket = TicketFacts {
+            ticket: "t-1".into(),
+            seen_s: today.saturating_mul(DAY_SECS),
+            ..TicketFacts::default()
+        };
+        store
+            .record_tickets(&DataOf::tenant("acme"), vec![ticket], None)
+            .await
+            .expect("record");
+        let settings = crate::config::InsightSettings::default();
+        let _writer = Insights::new(store.clone(), &settings, None);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let cells = loop {
+            let cells = store
+                .insight_cells("acme", today, today.saturating_add(1))
+                .await
+                .expect("cells");
+            if !cells.is_empty() {
+                break cells;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the day was not rebuilt"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let tickets: u64 = cells.iter().map(|cell| cell.figures.tickets).sum();
+        assert_eq!(tickets, 1);
+        let marks = store.stale_insight_days(i64::MAX, 10).await.expect("marks");
+        assert!(marks.is_empty(), "{marks:?}");
     }
 
     fn attributes(pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {

@@ -392,6 +392,26 @@ pub const MIGRATIONS: &[Migration] = &[
                 FROM plugin_kv GROUP BY tenant, plugin
                 ON CONFLICT (tenant, plugin) DO UPDATE SET bytes = excluded.bytes;",
     },
+    Migration {
+        version: 13,
+        description: "insights: the days whose cells are out of date, marked with the facts                       that made them so, so that a crash before their rebuild loses none",
+        sqlite: "
+            CREATE TABLE insight_stale_days (
+                tenant     TEXT NOT NULL,
+                day        INTEGER NOT NULL,
+                generation INTEGER NOT NULL,
+                marked_ms  INTEGER NOT NULL,
+                PRIMARY KEY (tenant, day)
+            ) WITHOUT ROWID;",
+        postgres: "
+            CREATE TABLE insight_stale_days (
+                tenant     TEXT NOT NULL,
+                day        BIGINT NOT NULL,
+                generation BIGINT NOT NULL,
+                marked_ms  BIGINT NOT NULL,
+                PRIMARY KEY (tenant, day)
+            );",
+    },
 ];
 
 /// The newest schema version this host knows.

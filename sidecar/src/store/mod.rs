@@ -252,7 +252,7 @@ enum Backend {
 
 /// Forwards a call to whichever backend this store uses.
 /// The tables holding a tenant's data, emptied of it when the tenant is deleted.
-const TENANT_DATA_TABLES: [&str; 11] = [
+const TENANT_DATA_TABLES: [&str; 12] = [
     "tenant_secrets",
     "plugin_kv",
     "plugin_kv_generation",
@@ -264,6 +264,7 @@ const TENANT_DATA_TABLES: [&str; 11] = [
     "insight_translation",
     "insight_hours",
     "insight_erasures",
+    "insight_stale_days",
 ];
 
 /// What an entry of plugin storage weighs beyond its key and value: the row

@@ -6,6 +6,13 @@
 //! events of one ticket at once lose nothing. A day's cells are rebuilt whole from
 //! its tickets in one transaction; on PostgreSQL under an advisory lock per tenant
 //! and day, so the last rebuild reads every change committed before it.
+//!
+//! The days whose cells are out of date are marked in the store, in the
+//! transaction that made them so (facts recorded, tickets erased), and a rebuild
+//! takes the mark away unless facts came since it read the tickets: a replica
+//! that stops or fails before rebuilding leaves the marks for the next sweep
+//! ([`Store::stale_insight_days`]), where the day would otherwise keep its old
+//! figures for good, and an erasure whose rebuild failed keeps counting no one.
 
 mod postgres;
 mod sqlite;
@@ -50,7 +57,8 @@ impl Store {
         dispatch!(self.record_tickets(of, facts, marks))
     }
 
-    /// Rebuilds the cells of `day` from the tickets first seen that day.
+    /// Rebuilds the cells of `day` from the tickets first seen that day, and
+    /// takes the day's stale mark away unless facts marked it again meanwhile.
     pub async fn rebuild_day(
         &self,
         tenant: &str,
@@ -58,6 +66,18 @@ impl Store {
         aggregate: Aggregate,
     ) -> Result<(), StoreError> {
         dispatch!(self.rebuild_day(tenant, day, aggregate))
+    }
+
+    /// The days (tenant and day) whose cells are out of date, marked at or before
+    /// `marked_ms` (milliseconds since the epoch), at most `limit` of them,
+    /// the longest marked first.
+    pub async fn stale_insight_days(
+        &self,
+        marked_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        dispatch!(self.stale_insight_days(marked_ms, limit))
     }
 
     /// The cells of days `[from_day, to_day)`.
@@ -120,11 +140,12 @@ impl Store {
         dispatch!(self.customer_tickets(tenant, customer))
     }
 
-    /// Deletes the tickets of one customer (a GDPR erasure request) and rebuilds
-    /// the days they counted in; returns how many tickets. Once the tickets are
-    /// deleted the erasure is done (a day's figures hold counts, no customer):
-    /// a day that cannot be rebuilt now is logged and keeps counting them until
-    /// its next rebuild, and the erasure still answers, so that it is audited.
+    /// Deletes the tickets of one customer (a GDPR erasure request), marks the
+    /// days they counted in stale and rebuilds them; returns how many tickets.
+    /// Once the tickets are deleted the erasure is done: a day that cannot be
+    /// rebuilt now is logged and keeps its mark, so that the insights' next sweep
+    /// rebuilds it, on whichever replica, and the erasure still answers, so that
+    /// it is audited.
     ///
     /// In the same transaction, when the tenant is stored, it marks the
     /// customer and their tickets erased now, named by `marks`: facts of theirs
@@ -157,10 +178,109 @@ impl Store {
     }
 
     /// Deletes every tenant's tickets, cells and translation counts of days
-    /// before `before_day` (retention).
+    /// before `before_day` (retention), and erasure marks older than that: one
+    /// tenant at a time, each in a short transaction reading its tables' keys
+    /// ([`PURGE_TENANT`]), so that the purge holds up no event's writes for long.
     pub async fn purge_insights(&self, before_day: i64) -> Result<(), StoreError> {
-        dispatch!(self.purge_insights(before_day))
+        let mut after = String::new();
+        while let Some(tenant) = dispatch!(self.next_insight_tenant(&after))? {
+            dispatch!(self.purge_tenant_insights(&tenant, before_day))?;
+            after = tenant;
+        }
+        Ok(())
     }
+}
+
+/// The first tenant after the one given with data in the insight tables: a
+/// search of each table's key, tenant first, rather than a scan. Tenant ids are
+/// never empty, so `''` starts the walk.
+const NEXT_INSIGHT_TENANT: &str = "
+SELECT min(t) FROM (
+    SELECT (SELECT tenant FROM insight_tickets WHERE tenant > $1 ORDER BY tenant LIMIT 1) AS t
+    UNION ALL
+    SELECT (SELECT tenant FROM insight_cells WHERE tenant > $1 ORDER BY tenant LIMIT 1)
+    UNION ALL
+    SELECT (SELECT tenant FROM insight_translation WHERE tenant > $1 ORDER BY tenant LIMIT 1)
+    UNION ALL
+    SELECT (SELECT tenant FROM insight_hours WHERE tenant > $1 ORDER BY tenant LIMIT 1)
+    UNION ALL
+    SELECT (SELECT tenant FROM insight_erasures WHERE tenant > $1 ORDER BY tenant LIMIT 1)
+    UNION ALL
+    SELECT (SELECT tenant FROM insight_stale_days WHERE tenant > $1 ORDER BY tenant LIMIT 1)
+) AS firsts";
+
+/// The unit of a purge statement's bound.
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    Day,
+    Second,
+    Millisecond,
+}
+
+impl Bound {
+    fn of(self, before_day: i64) -> i64 {
+        let before_s = before_day.saturating_mul(crate::insights::DAY_SECS);
+        match self {
+            Bound::Day => before_day,
+            Bound::Second => before_s,
+            Bound::Millisecond => before_s.saturating_mul(1000),
+        }
+    }
+}
+
+/// What the retention purge deletes of one tenant (`$1`) before its bound
+/// (`$2`). Each reads a range of its table's key or index (tenant, then the
+/// day or time); an erasure's marks, keyed by tenant and mark, are few.
+const PURGE_TENANT: [(&str, Bound); 6] = [
+    (
+        "DELETE FROM insight_tickets WHERE tenant = $1 AND created_s < $2",
+        Bound::Second,
+    ),
+    (
+        "DELETE FROM insight_cells WHERE tenant = $1 AND day < $2",
+        Bound::Day,
+    ),
+    (
+        "DELETE FROM insight_translation WHERE tenant = $1 AND day < $2",
+        Bound::Day,
+    ),
+    (
+        "DELETE FROM insight_hours WHERE tenant = $1 AND day < $2",
+        Bound::Day,
+    ),
+    (
+        "DELETE FROM insight_stale_days WHERE tenant = $1 AND day < $2",
+        Bound::Day,
+    ),
+    (
+        "DELETE FROM insight_erasures WHERE tenant = $1 AND erased_ms < $2",
+        Bound::Millisecond,
+    ),
+];
+
+/// Marks a tenant's day stale (`$1` tenant, `$2` day, `$3` now in ms): each
+/// mark counts up its generation, so that a rebuild that read the tickets
+/// before it leaves it.
+const MARK_STALE: &str = "
+INSERT INTO insight_stale_days AS s (tenant, day, generation, marked_ms)
+VALUES ($1, $2, 1, $3)
+ON CONFLICT (tenant, day) DO UPDATE
+SET generation = s.generation + 1, marked_ms = excluded.marked_ms";
+
+/// A day's mark as a rebuild reads it before reading the tickets.
+const STALE_GENERATION: &str =
+    "SELECT generation FROM insight_stale_days WHERE tenant = $1 AND day = $2";
+
+/// Takes a rebuilt day's mark away, unless marked again since it was read.
+const UNMARK_STALE: &str =
+    "DELETE FROM insight_stale_days WHERE tenant = $1 AND day = $2 AND generation = $3";
+
+const STALE_DAYS: &str = "SELECT tenant, day FROM insight_stale_days WHERE marked_ms <= $1
+    ORDER BY marked_ms LIMIT $2";
+
+/// `sql` with SQLite's numbered parameters (`?1`) for PostgreSQL's (`$1`).
+fn for_sqlite(sql: &str) -> String {
+    sql.replace('$', "?")
 }
 
 /// The tickets of one day and slice.

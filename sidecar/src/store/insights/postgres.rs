@@ -3,12 +3,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{
-    Aggregate, CellCount, ErasureMarks, TICKET_COLUMNS, decode, decode_histogram, encode,
+    Aggregate, CellCount, ErasureMarks, MARK_STALE, NEXT_INSIGHT_TENANT, PURGE_TENANT, STALE_DAYS,
+    STALE_GENERATION, TICKET_COLUMNS, UNMARK_STALE, decode, decode_histogram, encode,
     encode_histogram, erased_since, marks_of, marks_of_fact, to_hour, to_u32,
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
-use crate::store::postgres::{PostgresStore, check_data_of};
+use crate::store::postgres::{PostgresStore, check_data_of, data_transaction};
 use crate::store::{DataOf, StoreError};
 
 /// The merge of a ticket's facts (see `sqlite.rs`) in PostgreSQL's dialect.
@@ -139,7 +140,7 @@ impl PostgresStore {
     ) -> Result<BTreeSet<i64>, StoreError> {
         let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        let tx = data_transaction(&mut c).await?;
         check_data_of(&tx, of).await?;
         // Most tenants never erase anyone: their facts need no marks.
         let erased_someone = match marks {
@@ -220,6 +221,7 @@ impl PostgresStore {
             days.insert(day_of(created));
             days.extend(before.map(day_of));
         }
+        mark_stale(&tx, tenant, &days).await?;
         tx.commit().await?;
         Ok(days)
     }
@@ -231,12 +233,17 @@ impl PostgresStore {
         aggregate: Aggregate,
     ) -> Result<(), StoreError> {
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        let tx = data_transaction(&mut c).await?;
         // As a batch of facts: a deletion of the tenant comes wholly before this
         // (which then finds no tickets) or after (and deletes the cells).
         tx.execute("SELECT 1 FROM tenants WHERE id = $1 FOR SHARE", &[&tenant])
             .await?;
         tx.execute(REBUILD_LOCK, &[&tenant, &day]).await?;
+        let generation: Option<i64> = tx
+            .query_opt(STALE_GENERATION, &[&tenant, &day])
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?;
         let from = day.saturating_mul(crate::insights::DAY_SECS);
         let to = from.saturating_add(crate::insights::DAY_SECS);
         let tickets = tx
@@ -301,6 +308,12 @@ impl PostgresStore {
             tx.execute(&insert, &[&tenant, &day, &hour.language, &h, &first_reply])
                 .await?;
         }
+        // Read committed: a mark counted up by facts committed since the read
+        // above is not the one read, and stays.
+        if let Some(generation) = generation {
+            tx.execute(UNMARK_STALE, &[&tenant, &day, &generation])
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -336,7 +349,7 @@ impl PostgresStore {
     ) -> Result<(), StoreError> {
         let tenant = of.tenant.as_str();
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        let tx = data_transaction(&mut c).await?;
         check_data_of(&tx, of).await?;
         let add = tx
             .prepare_cached(
@@ -426,7 +439,7 @@ impl PostgresStore {
         marks: &ErasureMarks,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
+        let tx = data_transaction(&mut c).await?;
         let stored = tx
             .execute("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant])
             .await?
@@ -451,34 +464,58 @@ impl PostgresStore {
             )
             .await?;
         }
+        let days: BTreeSet<i64> = erased.iter().map(|&(_, at)| day_of(at)).collect();
+        mark_stale(&tx, tenant, &days).await?;
         tx.commit().await?;
         Ok(erased)
     }
 
-    pub async fn purge_insights(&self, before_day: i64) -> Result<(), StoreError> {
+    pub async fn stale_insight_days(
+        &self,
+        marked_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let c = self.pool.get().await?;
+        c.query(STALE_DAYS, &[&marked_ms, &limit])
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .collect()
+    }
+
+    pub async fn next_insight_tenant(&self, after: &str) -> Result<Option<String>, StoreError> {
+        let c = self.pool.get().await?;
+        Ok(c.query_one(NEXT_INSIGHT_TENANT, &[&after])
+            .await?
+            .try_get(0)?)
+    }
+
+    pub async fn purge_tenant_insights(
+        &self,
+        tenant: &str,
+        before_day: i64,
+    ) -> Result<(), StoreError> {
         let mut c = self.pool.get().await?;
-        let tx = c.transaction().await?;
-        let before_s = before_day.saturating_mul(crate::insights::DAY_SECS);
-        tx.execute(
-            "DELETE FROM insight_tickets WHERE created_s < $1",
-            &[&before_s],
-        )
-        .await?;
-        tx.execute("DELETE FROM insight_cells WHERE day < $1", &[&before_day])
-            .await?;
-        tx.execute(
-            "DELETE FROM insight_translation WHERE day < $1",
-            &[&before_day],
-        )
-        .await?;
-        tx.execute("DELETE FROM insight_hours WHERE day < $1", &[&before_day])
-            .await?;
-        tx.execute(
-            "DELETE FROM insight_erasures WHERE erased_ms < $1",
-            &[&before_s.saturating_mul(1000)],
-        )
-        .await?;
+        let tx = data_transaction(&mut c).await?;
+        for (sql, bound) in PURGE_TENANT {
+            tx.execute(sql, &[&tenant, &bound.of(before_day)]).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Marks `days` of the tenant stale (see `Store::rebuild_day`), in ascending
+/// order, so that two transactions marking the same days lock them alike.
+async fn mark_stale(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tenant: &str,
+    days: &BTreeSet<i64>,
+) -> Result<(), StoreError> {
+    let now = crate::store::now_ms();
+    let mark = tx.prepare_cached(MARK_STALE).await?;
+    for day in days {
+        tx.execute(&mark, &[&tenant, day, &now]).await?;
+    }
+    Ok(())
 }

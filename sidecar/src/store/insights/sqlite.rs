@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Aggregate, CellCount, ErasureMarks, TICKET_COLUMNS, decode, decode_histogram, encode,
-    encode_histogram, erased_since, marks_of, marks_of_fact, to_hour, to_u32,
+    Aggregate, CellCount, ErasureMarks, MARK_STALE, NEXT_INSIGHT_TENANT, PURGE_TENANT, STALE_DAYS,
+    STALE_GENERATION, TICKET_COLUMNS, UNMARK_STALE, decode, decode_histogram, encode,
+    encode_histogram, erased_since, for_sqlite, marks_of, marks_of_fact, to_hour, to_u32,
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
@@ -219,6 +220,7 @@ impl SqliteStore {
                     days.insert(day_of(created));
                 }
             }
+            mark_stale(&tx, tenant, &days)?;
             tx.commit()?;
             Ok::<_, StoreError>(days)
         })
@@ -234,6 +236,10 @@ impl SqliteStore {
         let tenant = tenant.to_owned();
         self.with_conn(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let generation: Option<i64> = tx
+                .prepare_cached(&for_sqlite(STALE_GENERATION))?
+                .query_row(params![tenant, day], |row| row.get(0))
+                .optional()?;
             let from = day.saturating_mul(crate::insights::DAY_SECS);
             let to = from.saturating_add(crate::insights::DAY_SECS);
             let tickets = tx
@@ -285,6 +291,10 @@ impl SqliteStore {
                         encode_histogram(&hour.first_reply)?
                     ])?;
                 }
+            }
+            if let Some(generation) = generation {
+                tx.prepare_cached(&for_sqlite(UNMARK_STALE))?
+                    .execute(params![tenant, day, generation])?;
             }
             tx.commit()?;
             Ok::<_, StoreError>(())
@@ -446,40 +456,68 @@ impl SqliteStore {
                     mark.execute(params![tenant, erasure, now])?;
                 }
             }
+            let days: BTreeSet<i64> = erased.iter().map(|&(_, at)| day_of(at)).collect();
+            mark_stale(&tx, &tenant, &days)?;
             tx.commit()?;
             Ok::<_, StoreError>(erased)
         })
         .await
     }
 
-    pub async fn purge_insights(&self, before_day: i64) -> Result<(), StoreError> {
+    pub async fn stale_insight_days(
+        &self,
+        marked_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         self.with_conn(move |c| {
-            let tx = c.transaction()?;
-            let before_s = before_day.saturating_mul(crate::insights::DAY_SECS);
-            tx.execute(
-                "DELETE FROM insight_tickets WHERE created_s < ?1",
-                params![before_s],
-            )?;
-            tx.execute(
-                "DELETE FROM insight_cells WHERE day < ?1",
-                params![before_day],
-            )?;
-            tx.execute(
-                "DELETE FROM insight_translation WHERE day < ?1",
-                params![before_day],
-            )?;
-            tx.execute(
-                "DELETE FROM insight_hours WHERE day < ?1",
-                params![before_day],
-            )?;
-            tx.execute(
-                "DELETE FROM insight_erasures WHERE erased_ms < ?1",
-                params![before_s.saturating_mul(1000)],
-            )?;
+            c.prepare_cached(&for_sqlite(STALE_DAYS))?
+                .query_map(params![marked_ms, limit], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await
+    }
+
+    pub async fn next_insight_tenant(&self, after: &str) -> Result<Option<String>, StoreError> {
+        let after = after.to_owned();
+        self.with_conn(move |c| {
+            c.prepare_cached(&for_sqlite(NEXT_INSIGHT_TENANT))?
+                .query_row(params![after], |row| row.get(0))
+        })
+        .await
+    }
+
+    pub async fn purge_tenant_insights(
+        &self,
+        tenant: &str,
+        before_day: i64,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.to_owned();
+        self.with_conn(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for (sql, bound) in PURGE_TENANT {
+                tx.prepare_cached(&for_sqlite(sql))?
+                    .execute(params![tenant, bound.of(before_day)])?;
+            }
             tx.commit()
         })
         .await
     }
+}
+
+/// Marks `days` of the tenant stale (see `Store::rebuild_day`).
+fn mark_stale(
+    tx: &rusqlite::Connection,
+    tenant: &str,
+    days: &BTreeSet<i64>,
+) -> rusqlite::Result<()> {
+    let now = crate::store::now_ms();
+    let mut mark = tx.prepare_cached(&for_sqlite(MARK_STALE))?;
+    for day in days {
+        mark.execute(params![tenant, day, now])?;
+    }
+    Ok(())
 }
 
 /// Whether the tenant has marked any erasure (see `Store::erase_customer`).
@@ -489,4 +527,47 @@ fn tenant_erased_someone(tx: &rusqlite::Connection, tenant: &str) -> rusqlite::R
         params![tenant],
         |row| row.get(0),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The retention purge reads each table's key or index, tenant first, and
+    /// scans none: it runs beside the events' writes on a store of years.
+    #[tokio::test]
+    async fn the_purge_searches_keys_and_scans_no_table() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        crate::store::Store::connect(None, None, dir.path())
+            .await
+            .expect("store");
+        let c = rusqlite::Connection::open(dir.path().join("crossdesk.db")).expect("open");
+        let statements = PURGE_TENANT
+            .iter()
+            .map(|(sql, _)| *sql)
+            .chain([NEXT_INSIGHT_TENANT]);
+        for sql in statements {
+            let mut explain = c
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", for_sqlite(sql)))
+                .expect("plan");
+            let args: Vec<rusqlite::types::Value> = vec!["acme".to_owned().into(), 1_i64.into()];
+            let count = explain.parameter_count();
+            let plan: Vec<String> = explain
+                .query_map(
+                    rusqlite::params_from_iter(args.into_iter().take(count)),
+                    |row| row.get(3),
+                )
+                .expect("plan")
+                .collect::<rusqlite::Result<_>>()
+                .expect("plan");
+            assert!(
+                plan.iter().all(|step| !step.starts_with("SCAN insight_")),
+                "{sql}: {plan:?}"
+            );
+            assert!(
+                plan.iter().any(|step| step.starts_with("SEARCH")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
 }
