@@ -156,8 +156,8 @@ fn check(case: &Case) -> Vec<String> {
 #[test]
 fn the_case_table_covers_every_profile() {
     let locales = [
-        "en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "es-MX", "pt-BR", "it-IT", "nl-NL", "ja-JP",
-        "zh-CN", "zh-TW", "ko-KR", "ar-SA",
+        "en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "es-MX", "pt-BR", "pt-PT", "it-IT", "nl-NL",
+        "ja-JP", "zh-CN", "zh-TW", "ko-KR", "ar-SA",
     ];
     for locale in locales {
         let n = CASES.iter().filter(|c| c.profile == locale).count();

@@ -1,6 +1,7 @@
 //! The commands the plugin offers admins (`crossdesk plugin exec translation ...`):
 //! `import-tmx` and `export-tmx` for the tenant's translation memory, `import-terms`
-//! for its glossary, `languages` for what its engine reaches. The file formats are
+//! for its glossary, `unknown-words` and `accept-word` for the words its engine
+//! did not know, `languages` for what its engine reaches. The file formats are
 //! [`crate::exchange`]'s; this module reads the arguments, runs the exchange on the
 //! tenant's storage and says what it did.
 
