@@ -326,6 +326,80 @@ async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
     assert!(after.contains("id=\"token\""), "signed out: {after}");
 }
 
+/// The switches do not depend on the report; the session's cookie is found
+/// among the host's others; another site cannot sign the admin out.
+#[tokio::test]
+async fn the_switches_show_without_the_report_and_the_cookie_among_others() {
+    let server = acme_with_a_noop().await;
+    let base = format!("http://{}", server.admin_addr.expect("admin"));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    // Another site's form carries no SameSite=Strict cookie: refused all the
+    // same, and nothing cleared.
+    let forged = http
+        .post(format!("{base}/admin/logout"))
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "https://evil.example")
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(forged.status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(forged.headers().get("set-cookie").is_none());
+
+    let signed_in = http
+        .post(format!("{base}/admin/login"))
+        .header("origin", &base)
+        .form(&[("token", OPS)])
+        .send()
+        .await
+        .expect("login");
+    let session = signed_in.headers()["set-cookie"]
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    let dashboard = |request: reqwest::RequestBuilder| async move {
+        request
+            .send()
+            .await
+            .expect("page")
+            .text()
+            .await
+            .expect("text")
+    };
+    // Beside another application's cookie whose value is not ASCII (cookies
+    // ignore ports), in one field and in fields of their own (HTTP/2's way).
+    let mixed = reqwest::header::HeaderValue::from_bytes(
+        format!("lang=caf\u{e9}; {session}; theme=dark").as_bytes(),
+    )
+    .expect("a header value");
+    let url = format!("{base}/admin?tenant=acme");
+    for request in [
+        http.get(&url).header("cookie", mixed),
+        http.get(&url)
+            .header("cookie", "lang=en")
+            .header("cookie", &session),
+    ] {
+        let shown = dashboard(request).await;
+        assert!(shown.contains("id=\"toggle-plugin-noop\""), "{shown}");
+    }
+
+    // The report's cells cannot be read (here, their table is gone): the
+    // switches still show, and say why the report does not.
+    rusqlite::Connection::open(server.data_dir.path().join("crossdesk.db"))
+        .expect("open")
+        .execute_batch("DROP TABLE insight_cells")
+        .expect("drop");
+    let shown = page_text(&http, &url, &session).await;
+    assert!(shown.contains("id=\"report-error\""), "{shown}");
+    assert!(shown.contains("id=\"toggle-plugin-noop\""), "{shown}");
+}
+
 /// The page at `url` as the browser holding `session` (a cookie) sees it.
 async fn page_text(http: &reqwest::Client, url: &str, session: &str) -> String {
     http.get(url)

@@ -123,13 +123,25 @@ fn with_token<T>(token: &str, message: T) -> Result<Request<T>, tonic::Status> {
 }
 
 impl Page {
+    /// The session the request's cookie names. Every `Cookie` field is read (over
+    /// HTTP/2 a browser sends each cookie in one of its own), byte by byte: a
+    /// cookie of another application of the host with a value that is not
+    /// ASCII does not hide ours.
     async fn session(&self, headers: &HeaderMap) -> Option<(String, Session)> {
-        let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
-        let id = cookies
-            .split(';')
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == COOKIE)
-            .map(|(_, value)| value.to_owned())?;
+        let id = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .flat_map(|field| field.as_bytes().split(|&b| b == b';'))
+            .filter_map(|pair| {
+                let (name, value) = pair
+                    .trim_ascii()
+                    .split_at(pair.trim_ascii().iter().position(|&b| b == b'=')?);
+                (name == COOKIE.as_bytes())
+                    .then(|| value.get(1..))
+                    .flatten()
+            })
+            .find_map(|value| std::str::from_utf8(value).ok())?
+            .to_owned();
         let session = self.sessions.get(&id).await?;
         Some((id, session))
     }
@@ -265,10 +277,27 @@ async fn login(
             )
                 .into_response();
         }
-        Err(_) => {
+        Err(refused)
+            if matches!(
+                refused.code(),
+                tonic::Code::Unauthenticated | tonic::Code::PermissionDenied
+            ) =>
+        {
             return (
                 StatusCode::UNAUTHORIZED,
                 login_page(Some("That token is not valid.")),
+            )
+                .into_response();
+        }
+        // The token may well be right: trying others would only count failures
+        // against this address.
+        Err(failed) => {
+            tracing::warn!("the admin page's sign-in failed: {failed}");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                login_page(Some(
+                    "The sign-in could not be checked now (the store may be down): try again in a moment.",
+                )),
             )
                 .into_response();
         }
@@ -294,12 +323,14 @@ impl Session {
 
 async fn logout(State(page): State<Arc<Page>>, headers: HeaderMap) -> Response {
     // Only this listener's page signs the admin out (another site's form would
-    // otherwise do it at will); the page of an earlier session too (a tab left
-    // open since): the admin means to sign out.
+    // otherwise do it at will), whether or not a session cookie came: a
+    // browser sends none of its SameSite=Strict cookie with another site's
+    // form, and the answer would still clear it. The page of an earlier
+    // session too (a tab left open since): the admin means to sign out.
+    if !posted_from_here(&headers) {
+        return (StatusCode::FORBIDDEN, "sign out from this page\n").into_response();
+    }
     if let Some((id, _)) = page.session(&headers).await {
-        if !posted_from_here(&headers) {
-            return (StatusCode::FORBIDDEN, "sign out from this page\n").into_response();
-        }
         page.sessions.invalidate(&id).await;
     }
     let cookie = page.cookie(&headers, "", Duration::ZERO);
@@ -451,26 +482,6 @@ async fn render(
         )?)
         .await?
         .into_inner();
-    // The last seven days with today so far (the API's default is whole days):
-    // a tenant's first day shows at once. The page compares with nothing.
-    let today = crate::insights::day_of(crate::store::now_ms().div_euclid(1_000));
-    let day_start = |day: i64| prost_types::Timestamp {
-        seconds: day.saturating_mul(crate::insights::DAY_SECS),
-        nanos: 0,
-    };
-    let report = page
-        .api
-        .get_report(with_token(
-            &session.token,
-            pb::GetReportRequest {
-                tenant_id: tenant_id.clone(),
-                since: Some(day_start(today.saturating_sub(6))),
-                until: Some(day_start(today.saturating_add(1))),
-                by: vec!["language".into()],
-            },
-        )?)
-        .await?
-        .into_inner();
     let escaped = escape(&tenant_id);
     body.push_str(&format!("<h2 id=\"tenant\">{escaped}</h2><h3>Pipeline</h3><table id=\"pipeline\"><tr><th>plugin</th><th>state</th><th></th></tr>"));
     let revision = tenant.revision;
@@ -492,7 +503,52 @@ async fn render(
              <button type=\"submit\" id=\"toggle-{name}\">{label}</button></form></td></tr>"
         ));
     }
-    body.push_str("</table><h3>The last seven days, today so far</h3><table id=\"report\"><tr><th>language</th><th class=\"num\">tickets</th><th class=\"num\">positive ratings</th><th class=\"num\">resolved</th><th class=\"num\">first reply (median)</th></tr>");
+    body.push_str("</table>");
+    // The switches do not wait on the report: it may be refused (two are built
+    // at once, for every tenant) or fail while the settings can be read.
+    match report_section(page, session, &tenant_id).await {
+        Ok(section) => body.push_str(&section),
+        Err(status) => {
+            tracing::warn!(tenant = %tenant_id, "the admin page's report: {status}");
+            body.push_str(&format!(
+                "<p id=\"report-error\" role=\"status\">The report cannot be shown now \
+                 ({}); reload the page in a moment.</p>",
+                escape(status.message())
+            ));
+        }
+    }
+    Ok(page_html(body))
+}
+
+/// The report part of the dashboard: the last seven days of `tenant_id`.
+async fn report_section(
+    page: &Page,
+    session: &Session,
+    tenant_id: &str,
+) -> Result<String, tonic::Status> {
+    // The last seven days with today so far (the API's default is whole days):
+    // a tenant's first day shows at once. The page compares with nothing.
+    let today = crate::insights::day_of(crate::store::now_ms().div_euclid(1_000));
+    let day_start = |day: i64| prost_types::Timestamp {
+        seconds: day.saturating_mul(crate::insights::DAY_SECS),
+        nanos: 0,
+    };
+    let report = page
+        .api
+        .get_report(with_token(
+            &session.token,
+            pb::GetReportRequest {
+                tenant_id: tenant_id.to_owned(),
+                since: Some(day_start(today.saturating_sub(6))),
+                until: Some(day_start(today.saturating_add(1))),
+                by: vec!["language".into()],
+            },
+        )?)
+        .await?
+        .into_inner();
+    let mut body = String::from(
+        "<h3>The last seven days, today so far</h3><table id=\"report\"><tr><th>language</th><th class=\"num\">tickets</th><th class=\"num\">positive ratings</th><th class=\"num\">resolved</th><th class=\"num\">first reply (median)</th></tr>",
+    );
     let total = report.total.clone().unwrap_or_default();
     let all = pb::ReportLine {
         key: vec!["all".into()],
@@ -529,7 +585,7 @@ async fn render(
             spike.baseline
         ));
     }
-    Ok(page_html(body))
+    Ok(body)
 }
 
 fn page_html(body: String) -> Html<String> {
