@@ -111,12 +111,17 @@ impl EventService for EventApi {
         // `buffered` runs up to `stream_concurrency` events at once and yields their
         // results in arrival order; it stops reading the client's stream while that
         // many are pending, which is the backpressure HTTP/2 flow control passes on.
+        // Each event runs in a task of its own: the response stream is polled only
+        // while the client reads it, and an event run inside it would stop there,
+        // holding its customer's lock, its tenant's permits and its plugins'
+        // slots, for as long as the client did not read. The tasks are aborted
+        // when the stream is dropped (the client went away).
         let results = request
             .into_inner()
             .map(move |item| {
                 let sidecar = sidecar.clone();
                 let caller = caller.clone();
-                async move {
+                let event = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
                     let request = item?;
                     let event_id = request
                         .event
@@ -145,6 +150,12 @@ impl EventService for EventApi {
                                 })
                             }
                         }),
+                    })
+                }));
+                async move {
+                    event.await.unwrap_or_else(|failed| {
+                        tracing::error!("an event of a stream failed: {failed}");
+                        Err(Status::internal("the event failed in the sidecar"))
                     })
                 }
             })
