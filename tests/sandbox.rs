@@ -400,6 +400,20 @@ async fn sockets_are_denied() {
             assert_contained(&response, "plugin-socket-access", Status::Denied, refusal);
         }
     }
+    // `wasi:http` requests are never sent; their bodies would hold what the
+    // plugin writes (2 MiB each by wasmtime's default, memory of the host's,
+    // 128 MiB for the probe's 64): a body holds a byte, and its chunk waiting.
+    let bodies = send("sock-bodies", "bodies").await;
+    let taken: u64 = notes(&bodies)
+        .iter()
+        .find_map(|note| {
+            note.strip_prefix("the host took ")?
+                .strip_suffix(" bytes")?
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{bodies:?}"));
+    assert!(taken <= 2 * 64, "{taken} bytes");
     // An instance that kept a resource of the host's past its call (a network
     // handle, granted or not) does not serve another.
     for n in 0..2 {

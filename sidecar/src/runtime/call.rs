@@ -104,6 +104,7 @@ impl Runtime {
             }
         };
         store.data_mut().begin(grant.clone());
+        store.set_hostcall_fuel(hostcall_fuel(limits.max_memory_bytes));
         // A timeout too long to represent is one that never expires.
         let deadline = Instant::now().checked_add(timeout);
         let meter = CpuMeter::new(self.fairness.cpu_budget, EPOCH_TICK);
@@ -167,7 +168,10 @@ impl Runtime {
         let reply = match reply {
             // A plugin that gave up after a refusal was denied, whatever it says.
             Ok(reply) if reply.error().is_some() && !denials.is_empty() => {
-                let error = reply.error().map(|e| e.message.clone()).unwrap_or_default();
+                let error = reply
+                    .error()
+                    .map(|e| super::refusals::plugin_error(&e.message))
+                    .unwrap_or_default();
                 let denial = &denials[0];
                 return Err(failure(
                     FailureKind::Denied,
@@ -345,4 +349,13 @@ async fn call_export(
             }
         }
     }
+}
+
+/// What a plugin may hand the host in one host call or result (bytes, about):
+/// what its memory can hold. Canonical ABI lifting copies every element of a
+/// list, so a list whose strings all point at one would otherwise have the host
+/// allocate up to wasmtime's default (128 MiB) per call from a plugin of 1 MiB.
+fn hostcall_fuel(max_memory_bytes: u64) -> usize {
+    const WASMTIME_DEFAULT: usize = 128 << 20;
+    usize::try_from(max_memory_bytes).map_or(WASMTIME_DEFAULT, |bytes| bytes.min(WASMTIME_DEFAULT))
 }

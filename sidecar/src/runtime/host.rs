@@ -83,7 +83,14 @@ impl CallState {
             denials: Refusals::default(),
             logs_emitted: 0,
             wasi: None,
-            wasi_http: WasiHttpCtx::new(),
+            wasi_http: {
+                // A plugin may make `wasi:http` fields and requests, never send
+                // them: each holds at most this, as many as the resource table's
+                // bound (not 128 KiB each, wasmtime's default).
+                let mut ctx = WasiHttpCtx::new();
+                ctx.set_field_size_limit(WASI_HTTP_FIELDS_BYTES);
+                ctx
+            },
             wasi_http_refusals: RefuseWasiHttp::default(),
             table: {
                 let mut table = ResourceTable::new();
@@ -219,9 +226,12 @@ impl WasiView for CallState {
             // No `inherit_network`, no preopens, no env, no args: nothing is
             // granted. Sockets are refused at their creation, and name lookups, by
             // [`link_refused_sockets`].
+            // Random bytes are made by the host before they are copied in: as
+            // many as a call asks, 64 MiB by default, memory of the host's.
             WasiCtxBuilder::new()
                 .allow_tcp(false)
                 .allow_udp(false)
+                .max_random_size(MAX_RANDOM_BYTES)
                 .build()
         });
         WasiCtxView {
@@ -291,6 +301,12 @@ impl WasiHttpView for CallState {
     }
 }
 
+/// Most random bytes one `wasi:random` call gets.
+const MAX_RANDOM_BYTES: u64 = 1 << 20;
+
+/// What one `wasi:http` fields resource may hold, as wasmtime weighs it.
+const WASI_HTTP_FIELDS_BYTES: usize = 1 << 10;
+
 /// Refuses every `wasi:http` request and records it.
 #[derive(Default)]
 struct RefuseWasiHttp {
@@ -298,6 +314,23 @@ struct RefuseWasiHttp {
 }
 
 impl WasiHttpHooks for RefuseWasiHttp {
+    /// Asked when the plugin takes a request's (or response's) body: a body is
+    /// never sent, but held what was written into it, two chunks of 1 MiB by
+    /// default, for as long as the plugin kept the request, memory none of its
+    /// limits count. Taking one is recorded as a refusal (the outcome says
+    /// `DENIED` if the plugin then fails; its instance is not kept either way),
+    /// and the body holds a byte.
+    fn p2_outgoing_body_buffer_chunks(&mut self) -> usize {
+        self.denials.record(
+            "a wasi:http body is not granted: plugins reach the network through crossdesk:plugin/http",
+        );
+        1
+    }
+
+    fn p2_outgoing_body_chunk_size(&mut self) -> usize {
+        1
+    }
+
     fn send_request(
         &mut self,
         request: ::http::Request<wasmtime_wasi_http::WasiBody>,

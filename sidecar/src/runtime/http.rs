@@ -372,6 +372,27 @@ fn is_wildcard(entry: &str) -> bool {
 /// What replaces a secret the server echoed back.
 const REDACTED: &str = "[redacted]";
 
+/// Most headers a plugin sets on one request: more is no API's need, and the
+/// header map the host builds panics past some 24,000.
+const MAX_REQUEST_HEADERS: usize = 100;
+
+/// How a secret sent as `value` may come back in an answer that echoes it: as
+/// it was, escaped in a JSON string, and with `/` escaped too (as PHP's
+/// `json_encode` writes it).
+fn echoed_forms(value: &[u8]) -> Vec<Vec<u8>> {
+    let mut forms = vec![value.to_vec()];
+    if let Ok(text) = std::str::from_utf8(value) {
+        let quoted = serde_json::Value::from(text).to_string();
+        if let Some(inner) = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+            forms.push(inner.as_bytes().to_vec());
+            forms.push(inner.replace('/', "\\/").into_bytes());
+        }
+    }
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
 impl OutboundPolicy {
     /// The policy of someone trying a plugin out (`plugin run`, `plugin
     /// check`): `hosts` are reached on public addresses, and those `private`
@@ -497,6 +518,12 @@ impl OutboundPolicy {
         }
         let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
             .map_err(|_| OutboundError::Invalid(format!("bad method '{method}'")))?;
+        if headers.len() > MAX_REQUEST_HEADERS {
+            return Err(OutboundError::Invalid(format!(
+                "{} headers: a request has at most {MAX_REQUEST_HEADERS}",
+                headers.len()
+            )));
+        }
         let mut header_map = reqwest::header::HeaderMap::new();
         for (name, value) in headers {
             let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
@@ -537,15 +564,12 @@ impl OutboundPolicy {
                         .map_err(|_| "not text".to_owned())
                         .and_then(JsonField::parse)
                         .map_err(OutboundError::Denied)?;
-                    sent_secrets.push(field.value.as_bytes().to_vec());
-                    if let Some(escaped) = field.escaped_value() {
-                        sent_secrets.push(escaped.into_bytes());
-                    }
+                    sent_secrets.extend(echoed_forms(field.value.as_bytes()));
                     json_fields.push(field);
                     continue;
                 }
                 header_map.insert(name.clone(), value.clone());
-                sent_secrets.push(value.as_bytes().to_vec());
+                sent_secrets.extend(echoed_forms(value.as_bytes()));
             }
         }
         if !sent_secrets.is_empty() || aws_credentials.is_some() {
@@ -837,6 +861,37 @@ mod tests {
     fn policy(allowed: &[&str], private: &[&str]) -> OutboundPolicy {
         let allowed: Vec<String> = allowed.iter().map(|h| h.to_string()).collect();
         OutboundPolicy::new(&allowed, &[], operator(private)).expect("policy")
+    }
+
+    /// Refused before anything is built or sent: the header map would panic
+    /// past some 24,000 names.
+    #[tokio::test]
+    async fn a_request_with_too_many_headers_is_invalid() {
+        let headers: Vec<(String, String)> = (0..30_000)
+            .map(|n| (format!("x-{n}"), String::new()))
+            .collect();
+        let refused = policy(&["api.example.com"], &[])
+            .send("GET", "https://api.example.com/", headers, vec![], 1024)
+            .await;
+        assert!(
+            matches!(&refused, Err(OutboundError::Invalid(why)) if why.contains("at most 100")),
+            "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn a_secret_is_cut_out_of_an_answer_in_every_form_it_is_echoed() {
+        let secret = br#"Basic a/b"c+d=="#;
+        let forms = echoed_forms(secret);
+        let forms: Vec<&[u8]> = forms.iter().map(Vec::as_slice).collect();
+        for echo in [
+            r#"{"authorization": "Basic a/b"c+d=="}"#,
+            r#"{"authorization": "Basic a/b\"c+d=="}"#,
+            r#"{"authorization": "Basic a\/b\"c+d=="}"#,
+        ] {
+            let cut = String::from_utf8(redact(echo.as_bytes(), &forms)).expect("text");
+            assert!(!cut.contains("c+d=="), "{echo} -> {cut}");
+        }
     }
 
     #[test]

@@ -670,9 +670,9 @@ impl Runtime {
         let actions = result.map_err(|e| CallFailure {
             kind: FailureKind::Reported,
             message: if e.retryable {
-                format!("{} (retryable)", e.message)
+                format!("{} (retryable)", refusals::plugin_error(&e.message))
             } else {
-                e.message
+                refusals::plugin_error(&e.message)
             },
         })?;
         let actions: Vec<pb::Action> = actions
@@ -717,7 +717,7 @@ impl Runtime {
         else {
             unreachable!("run answers an Export with its own Reply")
         };
-        result.map_err(|e| CallFailure::failed(e.message))
+        result.map_err(|e| CallFailure::failed(refusals::plugin_error(&e.message)))
     }
 
     /// Runs the plugin's `run-command` under the grant's limits.
@@ -733,7 +733,7 @@ impl Runtime {
         else {
             unreachable!("run answers an Export with its own Reply")
         };
-        result.map_err(|e| CallFailure::failed(e.message))
+        result.map_err(|e| CallFailure::failed(refusals::plugin_error(&e.message)))
     }
 }
 

@@ -39,10 +39,26 @@ impl Refusals {
 
 /// `text` cut at a character boundary to at most [`LONGEST`] bytes, marked `…`.
 fn shortened(text: &str) -> String {
-    if text.len() <= LONGEST {
+    cut_to(text, LONGEST)
+}
+
+/// Longest error of a plugin's own that the host passes on, in bytes.
+const LONGEST_ERROR: usize = 2048;
+
+/// A plugin's own error message as the host passes it on (the event's outcome,
+/// a fail-closed status, the log): on one line ([`one_line`]) and cut to
+/// [`LONGEST_ERROR`] bytes. It would otherwise bypass the output and log
+/// limits: the plugin writes it, as long as it likes.
+pub(super) fn plugin_error(message: &str) -> String {
+    cut_to(&one_line(message), LONGEST_ERROR)
+}
+
+/// `text` cut at a character boundary to at most `longest` bytes, marked `…`.
+fn cut_to(text: &str, longest: usize) -> String {
+    if text.len() <= longest {
         return text.to_owned();
     }
-    let cut = text.floor_char_boundary(LONGEST.saturating_sub('…'.len_utf8()));
+    let cut = text.floor_char_boundary(longest.saturating_sub('…'.len_utf8()));
     format!("{}…", &text[..cut])
 }
 
@@ -67,6 +83,19 @@ pub(super) fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plugins_error_is_one_line_and_cut() {
+        let error = format!(
+            "bad\n2026-12-07T00:00:00Z ERROR forged {}",
+            "x".repeat(1 << 20)
+        );
+        let passed = plugin_error(&error);
+        assert!(passed.len() <= LONGEST_ERROR, "{}", passed.len());
+        assert!(passed.starts_with("bad\\n2026"), "{passed:.40}");
+        assert!(!passed.contains('\n'));
+        assert_eq!(plugin_error("short"), "short");
+    }
 
     #[test]
     fn only_the_first_refusals_are_kept_and_each_is_cut() {

@@ -5,18 +5,64 @@
 //! keeps asking for network handles, each a resource of the host's, without end.
 //! One reading `keep` keeps one past its call and notes how many it has kept: an
 //! instance that holds a resource of the host's must not serve another call.
+//! One reading `bodies` makes `wasi:http` requests it never sends and writes
+//! into their bodies as much as each takes, keeping them, and notes how many
+//! bytes the host took: memory of the host's, counted by no limit of the plugin.
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError};
 
 #[allow(unsafe_code, unreachable_pub, clippy::all)]
 mod wasi {
-    wit_bindgen::generate!({ path: "wit", world: "probe", type_section_suffix: "socket-probe" });
+    wit_bindgen::generate!({
+        path: "wit",
+        world: "probe",
+        type_section_suffix: "socket-probe",
+        generate_all,
+    });
 }
 
+use wasi::wasi::http::types as http;
 use wasi::wasi::sockets::{
     instance_network, ip_name_lookup, network, tcp_create_socket, udp_create_socket,
 };
+
+/// Requests the `bodies` probe makes.
+const REQUESTS: usize = 64;
+/// Most it writes into one body.
+const BODY_BYTES: u64 = 2 << 20;
+
+/// Writes into the bodies of [`REQUESTS`] requests, keeping them; the bytes the
+/// host took.
+fn hoard_bodies() -> u64 {
+    let chunk = vec![0u8; 1 << 20];
+    let mut kept = Vec::new();
+    let mut taken: u64 = 0;
+    for _ in 0..REQUESTS {
+        let request = http::OutgoingRequest::new(http::Fields::new());
+        let Ok(body) = request.body() else { break };
+        let Ok(stream) = body.write() else { break };
+        let mut written: u64 = 0;
+        while written < BODY_BYTES {
+            let room = match stream.check_write() {
+                Ok(0) | Err(_) => break,
+                Ok(room) => room.min(BODY_BYTES - written).min(chunk.len() as u64),
+            };
+            let Ok(len) = usize::try_from(room) else {
+                break;
+            };
+            if stream.write(&chunk[..len]).is_err() {
+                break;
+            }
+            written += room;
+        }
+        taken += written;
+        drop(stream);
+        drop(body);
+        kept.push(request);
+    }
+    taken
+}
 
 pub struct SocketAccess;
 
@@ -39,6 +85,12 @@ impl Plugin for SocketAccess {
         let net = instance_network::instance_network();
         let refused =
             |what: &str, e: network::ErrorCode| PluginError::new(format!("{what} refused: {e:?}"));
+        if event.text == "bodies" {
+            return Ok(vec![Action::InternalNote(format!(
+                "the host took {} bytes",
+                hoard_bodies()
+            ))]);
+        }
         if event.text == "keep" {
             // Never dropped: the host's table holds it after the call returns.
             std::mem::forget(instance_network::instance_network());
