@@ -630,7 +630,7 @@ settings = {{ url = "http://127.0.0.1:{port}/quick" }}
 
 #[tokio::test]
 async fn a_fail_closed_plugin_fails_the_event() {
-    let config = install(&["plugin-panics", "plugin-tagger"])
+    let config = install(&["plugin-panics", "plugin-tagger", "plugin-infinite-loop"])
         + r#"
 [[tenants]]
 id = "strict"
@@ -640,6 +640,13 @@ settings = { tag = "t" }
 [[tenants.plugins]]
 name = "plugin-panics"
 fail_closed = true
+
+[[tenants]]
+id = "slow"
+[[tenants.plugins]]
+name = "plugin-infinite-loop"
+fail_closed = true
+limits = { timeout_ms = 200 }
 "#;
     let server = TestServer::start(&config).await;
     let err = server
@@ -648,8 +655,18 @@ fail_closed = true
         .handle_event(request(customer_message("strict", "fc-1", "x")))
         .await
         .expect_err("fail-closed");
-    assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}");
+    // A trap fails again on the same event: not worth sending again.
+    assert_eq!(err.code(), tonic::Code::FailedPrecondition, "{err:?}");
     assert!(err.message().contains("plugin-panics"), "{err:?}");
+    // Out of time may pass later.
+    let err = server
+        .client()
+        .await
+        .handle_event(request(customer_message("slow", "fc-2", "x")))
+        .await
+        .expect_err("fail-closed");
+    assert_eq!(err.code(), tonic::Code::Unavailable, "{err:?}");
+    assert!(err.message().contains("deadline"), "{err:?}");
 }
 
 /// One tenant's plugin cannot fill the store the tenants share: past

@@ -89,7 +89,11 @@ impl Callers {
         let token = metadata
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            // The scheme's name is case-insensitive (RFC 9110 §11.1).
+            .and_then(|v| {
+                let (scheme, token) = v.trim_start().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then_some(token)
+            })
             .ok_or_else(|| {
                 Status::unauthenticated("this event API requires `authorization: Bearer <token>`")
             })?;
@@ -254,7 +258,14 @@ mod tests {
         let long = "x".repeat(200_000);
         let refused = caller.authorize(&long).expect_err("other tenant");
         assert!(refused.message().len() < 300, "{}", refused.message().len());
-        for bad in ["Bearer wrong-token-of-length", "a-long-enough-token"] {
+        for spelt in ["bearer a-long-enough-token", "BEARER  a-long-enough-token"] {
+            assert!(callers.identify(&with_token(spelt)).is_ok(), "{spelt}");
+        }
+        for bad in [
+            "Bearer wrong-token-of-length",
+            "a-long-enough-token",
+            "Basic a-long-enough-token",
+        ] {
             let err = callers.identify(&with_token(bad)).expect_err("refused");
             assert_eq!(err.code(), tonic::Code::Unauthenticated);
         }

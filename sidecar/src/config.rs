@@ -320,7 +320,10 @@ pub struct ServerSettings {
     pub max_text_bytes: usize,
     /// Events of one `StreamEvents` stream processed at the same time.
     pub stream_concurrency: usize,
-    /// Requests served at the same time on one connection.
+    /// Requests served at the same time on one connection (and HTTP/2 streams
+    /// open on it). Above a tenant's `quota.max_in_flight`: past this limit a
+    /// request waits, unseen by the quotas, so a tenant at its quota could
+    /// otherwise hold a connection other tenants' events share.
     pub concurrency_per_connection: usize,
     /// Deadline for a whole request, all plugins included.
     pub request_timeout_ms: u64,
@@ -353,7 +356,7 @@ impl Default for ServerSettings {
             max_request_bytes: 256 << 10,
             max_text_bytes: 64 << 10,
             stream_concurrency: 32,
-            concurrency_per_connection: 256,
+            concurrency_per_connection: 1024,
             request_timeout_ms: 30_000,
             max_concurrent_calls: 512,
             drain_ms: 30_000,
@@ -924,6 +927,16 @@ impl Config {
         if let Some(field) = self.limits.zero_field() {
             return invalid(format!("limits.{field} must be above 0"));
         }
+        if usize::try_from(self.quota.max_in_flight)
+            .is_ok_and(|quota| self.server.concurrency_per_connection <= quota)
+        {
+            return invalid(format!(
+                "server.concurrency_per_connection ({}) must be above quota.max_in_flight ({}): \
+                 requests past a connection's limit wait, unseen by the quotas, and one \
+                 tenant at its quota would hold a connection others share",
+                self.server.concurrency_per_connection, self.quota.max_in_flight
+            ));
+        }
         if let Some(calls) = self.runtime.tenant_calls
             && (calls == 0 || calls > self.server.max_concurrent_calls)
         {
@@ -961,6 +974,28 @@ mod tests {
             .expect_err("zero refused")
             .to_string();
         assert!(err.contains("tenant 'a'") && err.contains("quota"), "{err}");
+    }
+
+    /// Past a connection's limit, requests wait where no quota sees them: the
+    /// limit must leave a tenant at its quota room to be refused.
+    #[test]
+    fn a_connection_holds_more_requests_than_a_tenants_quota() {
+        let defaults = Config::parse("").expect("defaults");
+        assert!(
+            defaults.server.concurrency_per_connection
+                > usize::try_from(defaults.quota.max_in_flight).expect("fits")
+        );
+        let err = Config::parse(
+            "[server]\nconcurrency_per_connection = 64\n[quota]\nmax_in_flight = 64\n",
+        )
+        .expect_err("refused")
+        .to_string();
+        assert!(
+            err.contains("server.concurrency_per_connection (64)"),
+            "{err}"
+        );
+        Config::parse("[server]\nconcurrency_per_connection = 65\n[quota]\nmax_in_flight = 64\n")
+            .expect("valid");
     }
 
     #[test]

@@ -32,6 +32,12 @@ impl From<PipelineError> for Status {
             PipelineError::DeadlineExceeded(_) | PipelineError::CallerDeadlineExceeded(_) => {
                 Status::deadline_exceeded(message)
             }
+            // A fail-closed plugin that would fail the same way again (a trap,
+            // a refusal, a refused output, an error it says is for good): sent
+            // again, the event would run its whole pipeline again for nothing.
+            PipelineError::FailClosed {
+                retryable: false, ..
+            } => Status::failed_precondition(message),
             PipelineError::FailClosed { .. } | PipelineError::Unavailable(_) => {
                 Status::unavailable(message)
             }
@@ -291,8 +297,11 @@ pub async fn serve(
         // Dead clients are noticed and their connections released.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
-        // One connection cannot occupy the whole process.
+        // One connection cannot occupy the whole process; streams past the limit
+        // are refused by HTTP/2 (the client holds them) rather than parked here
+        // without a deadline.
         .concurrency_limit_per_connection(settings.concurrency_per_connection)
+        .max_concurrent_streams(u32::try_from(settings.concurrency_per_connection).ok())
         // No request, all plugins included, runs forever. A backstop: an event
         // ends by the pipeline's own timer first (at `request_timeout_ms`, or at
         // the caller's `grpc-timeout`, stamped by `deadline`), which answers

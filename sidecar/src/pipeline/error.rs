@@ -18,7 +18,13 @@ pub enum PipelineError {
     #[error("event id '{0}' was already used for a different event")]
     EventIdReused(String),
     #[error("plugin '{plugin}' is fail-closed and did not succeed: {message}")]
-    FailClosed { plugin: String, message: String },
+    FailClosed {
+        plugin: String,
+        message: String,
+        /// Whether the plugin may succeed on the same event later (see
+        /// `runtime::CallFailure::retryable`).
+        retryable: bool,
+    },
     /// Something the event needs is unreachable for now (the store); retry.
     #[error("{0}")]
     Unavailable(String),

@@ -119,6 +119,7 @@ impl Sidecar {
                         return Err(PipelineError::FailClosed {
                             plugin: step.name.clone(),
                             message: failure.message,
+                            retryable: failure.retryable,
                         });
                     }
                 }

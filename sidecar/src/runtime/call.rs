@@ -81,7 +81,7 @@ impl Runtime {
             .calls
             .acquire(tenant)
             .await
-            .map_err(|_| CallFailure::failed("the runtime is shutting down"))?;
+            .map_err(|_| CallFailure::for_now("the runtime is shutting down"))?;
         let warm = if keep {
             self.warm.take(&grant.warm)
         } else {
@@ -131,7 +131,7 @@ impl Runtime {
             match tokio::time::timeout(timeout, handover).await {
                 Ok(Ok(returned)) => Some(returned),
                 Ok(Err(_abandoned)) => {
-                    return Err(CallFailure::failed("the runtime is shutting down"));
+                    return Err(CallFailure::for_now("the runtime is shutting down"));
                 }
                 Err(_elapsed) => None,
             }
@@ -153,6 +153,7 @@ impl Runtime {
             CallFailure {
                 kind: FailureKind::TimedOut,
                 message: format!("deadline of {} ms exceeded{overtime}", limits.timeout_ms),
+                retryable: true,
             }
         };
         let Some((returned, permit)) = ending else {
@@ -164,7 +165,11 @@ impl Runtime {
         let (reply, mut store, instance) = returned;
         let state = store.data();
         let denials = state.all_denials();
-        let failure = |kind, message: String| CallFailure { kind, message };
+        let failure = |kind, message: String| CallFailure {
+            kind,
+            message,
+            retryable: false,
+        };
         let reply = match reply {
             // A plugin that gave up after a refusal was denied, whatever it says.
             Ok(reply) if reply.error().is_some() && !denials.is_empty() => {
@@ -194,10 +199,11 @@ impl Runtime {
                             self.memory.per_tenant() >> 20
                         ),
                     };
-                    return Err(failure(
-                        FailureKind::Failed,
-                        format!("out of memory: {why}"),
-                    ));
+                    // Spent by the other calls of the moment.
+                    return Err(CallFailure {
+                        retryable: true,
+                        ..failure(FailureKind::Failed, format!("out of memory: {why}"))
+                    });
                 }
                 if state.limiter.memory_exceeded {
                     return Err(failure(

@@ -231,6 +231,11 @@ pub enum FailureKind {
 pub struct CallFailure {
     pub kind: FailureKind,
     pub message: String,
+    /// Whether the same call may succeed later: it ran out of time, the host
+    /// was stopping or its plugins' memory budget spent, or the plugin said so
+    /// of its own error. A trap, a refusal or a refused output fail again on
+    /// the same event.
+    pub retryable: bool,
 }
 
 impl CallFailure {
@@ -238,6 +243,15 @@ impl CallFailure {
         Self {
             kind: FailureKind::Failed,
             message: message.into(),
+            retryable: false,
+        }
+    }
+
+    /// A failure of the host's moment, not of the call.
+    fn for_now(message: impl Into<String>) -> Self {
+        Self {
+            retryable: true,
+            ..Self::failed(message)
         }
     }
 }
@@ -669,6 +683,7 @@ impl Runtime {
     ) -> Result<Vec<pb::Action>, CallFailure> {
         let actions = result.map_err(|e| CallFailure {
             kind: FailureKind::Reported,
+            retryable: e.retryable,
             message: if e.retryable {
                 format!("{} (retryable)", refusals::plugin_error(&e.message))
             } else {
@@ -683,6 +698,7 @@ impl Runtime {
         let invalid = |message| CallFailure {
             kind: FailureKind::InvalidOutput,
             message,
+            retryable: false,
         };
         if size > grant.limits.max_output_bytes {
             return Err(invalid(format!(
