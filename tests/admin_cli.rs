@@ -700,3 +700,37 @@ async fn a_roster_is_imported_through_the_cli_as_csv() {
         "{wrong}"
     );
 }
+
+/// A command's file, named by its plugin (a third party's, maybe), lands in
+/// the admin's working folder under a plain name, and never replaces a file
+/// there (a plugin naming its file `.bashrc` is refused by the same rule).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_commands_file_never_replaces_one_in_the_working_folder() {
+    let server = TestServer::start(
+        &(config("")
+            + &install(&["plugin-faq"])
+            + "[[tenants.plugins]]\nname = \"plugin-faq\"\nkv = true\n"),
+    )
+    .await;
+    let here = tempfile::tempdir().expect("tempdir");
+    let export = || {
+        let mut cli = Cli::admin(
+            &server,
+            &["command", "--tenant", "acme", "plugin-faq", "export"],
+        );
+        cli.command.current_dir(here.path());
+        cli
+    };
+    let run = export().run().await;
+    assert!(run.success, "{run:#?}");
+    assert!(run.stderr.contains("wrote answers.csv"), "{run:#?}");
+    assert!(!run.stdout.contains("wrote"), "{run:#?}");
+    let answers = here.path().join("answers.csv");
+    std::fs::write(&answers, "the admin's own\n").expect("write");
+    let refused = export().fails().await;
+    assert!(refused.contains("no file there is replaced"), "{refused}");
+    assert_eq!(
+        std::fs::read_to_string(&answers).expect("kept"),
+        "the admin's own\n"
+    );
+}

@@ -32,6 +32,23 @@ impl Drop for Server {
     }
 }
 
+/// Output piped into a reader that has gone (`| head`) ends the command as it
+/// ends Unix tools, not with a panic.
+#[test]
+fn a_reader_gone_ends_a_command_quietly() {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = bin()
+        .arg("default-config")
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{out:?}");
+}
+
 #[test]
 fn version_states_the_plugin_contracts() {
     let out = bin().arg("--version").logged_output().expect("run");
@@ -280,6 +297,22 @@ fn translation_memory_goes_in_as_tmx_and_comes_back_out() {
         exported.contains(r#"<tuv xml:lang="de"><seg>Bis bald!</seg></tuv>"#),
         "{exported}"
     );
+    // Into a file when one is named, and nothing printed.
+    let file = data.path().join("memory.tmx");
+    let out = run(&[
+        "export-tmx",
+        "--tenant",
+        "demo",
+        "-o",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("<tmx"),
+        "{out:?}"
+    );
+    let written = std::fs::read_to_string(&file).expect("the file named");
+    assert!(written.contains("<seg>Bis bald!</seg>"), "{written}");
     // Another tenant's memory is empty.
     let out = run(&["export-tmx", "--tenant", "support"]);
     assert!(

@@ -222,6 +222,12 @@ fn main() -> Result<()> {
                 command: BridgeCommand::Serve { .. }
             }
     );
+    // A one-shot command piped into `head` ends quietly when the reader goes, as
+    // Unix tools do, rather than panicking in `println!`. Servers keep SIGPIPE
+    // ignored (Rust's start-up default): their writes' errors are theirs to handle.
+    if !serving {
+        sigpipe::reset();
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let telemetry = {
         let _in_runtime = runtime.enter();

@@ -469,8 +469,17 @@ fn parse(plugin: &str, spec: &CommandSpec, args: &[String]) -> Result<Parsed> {
                     parsed.input.files.push((name.to_owned(), content));
                     parsed.input_paths.push(value);
                 }
-                ParamKind::OutputFile => parsed.output_files.push((name.to_owned(), value.into())),
-                ParamKind::OutputDir => parsed.output_dir = Some(value.into()),
+                // The plugin is told the parameter was given (with the path, which
+                // it need not read): a command may print what it would otherwise
+                // write, as a pipeline expects, when no file is asked for.
+                ParamKind::OutputFile => {
+                    parsed.input.values.push((name.to_owned(), value.clone()));
+                    parsed.output_files.push((name.to_owned(), value.into()));
+                }
+                ParamKind::OutputDir => {
+                    parsed.input.values.push((name.to_owned(), value.clone()));
+                    parsed.output_dir = Some(value.into());
+                }
             }
         }
     }
@@ -517,7 +526,7 @@ fn write_files(parsed: &Parsed, files: Vec<OutputFile>) -> Result<()> {
 
 /// A file name the plugin chose, accepted only as a plain name: no folder, no
 /// `..`, not hidden.
-fn plain_name(name: &str) -> Result<&str> {
+pub(crate) fn plain_name(name: &str) -> Result<&str> {
     let plain = !name.is_empty()
         && !name.starts_with('.')
         && !name.contains(['/', '\\'])

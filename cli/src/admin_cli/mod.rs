@@ -619,13 +619,18 @@ async fn plugin_command(client: &mut Client, out: &Output, args: CommandArgs) ->
     }
     print!("{}", response.text);
     for file in response.files {
-        // A plain name, in the working folder: never a path the server chose.
-        let name = std::path::Path::new(&file.name)
-            .file_name()
-            .map(std::path::PathBuf::from)
-            .with_context(|| format!("the server named no file for {}", file.param))?;
-        std::fs::write(&name, &file.content).with_context(|| name.display().to_string())?;
-        println!("wrote {}", name.display());
+        // The plugin named it (a third party's, maybe): a plain name, in the
+        // working folder, never hidden (`.bashrc`), never over a file there.
+        let name = crate::plugin_cli::plain_name(&file.name)?;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(name)
+            .and_then(|mut written| std::io::Write::write_all(&mut written, &file.content))
+            .with_context(|| {
+                format!("cannot write {name} in the working folder (no file there is replaced)")
+            })?;
+        eprintln!("wrote {name}");
     }
     Ok(())
 }
