@@ -162,6 +162,7 @@ export const param: {
   flag(name: string, help: string, options?: ParamOptions): Param;
   value(name: string, help: string, options?: ParamOptions): Param;
   inputFile(name: string, help: string, options?: ParamOptions): Param;
+  /** A file to write, `--name PATH`; when given, its path is among the command's values too. */
   outputFile(name: string, help: string, options?: ParamOptions): Param;
   outputDir(name: string, help: string, options?: ParamOptions): Param;
 };

@@ -194,7 +194,11 @@ impl Param {
         }
     }
 
-    /// A file to write, `--name PATH`.
+    /// A file to write, `--name PATH`: the command returns it
+    /// ([`CommandOutput::file`]) and the host writes it to the path given, or
+    /// under its plain name in the working folder. When the admin gave the
+    /// parameter, its path is among the command's values too, so that a command
+    /// may print what it would otherwise write when none is asked for.
     ///
     /// ```
     /// let p = crossdesk_sdk::Param::output_file("heatmap", "The SVG");
