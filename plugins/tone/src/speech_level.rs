@@ -146,6 +146,32 @@ const JA_POLITE: &[&str] = &[
 /// Verbs ending in `る` after a kanji that conjugate as ichidan (`見る` → `見ます`).
 const JA_ICHIDAN_KANJI: &[&str] = &["見る", "着る", "寝る", "出る", "得る", "居る"];
 
+/// Kanji of the common `ぐ` verbs: before `がない` they make a verb's negative
+/// (`急がない` → `急ぎません`); anywhere else `が` is the particle (`在庫がない`).
+const JA_GU_VERB_KANJI: &str = "泳急脱騒稼防注継繋仰嗅剥";
+
+/// Adjectives ending in `ない` after a kanji (`少ない`): です, as any i-adjective.
+const JA_NAI_ADJECTIVES: &[&str] = &["少ない", "危ない", "切ない", "情けない", "頼りない"];
+
+fn is_kanji(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c)
+}
+
+/// Whether the kana before `ない` is a particle (`在庫がない`, `待つしかない`),
+/// not the a-row stem of a verb (`届かない`, `急がない`): `が` but after a `ぐ`
+/// verb's kanji, `か` but after a kanji.
+fn particle_before_nai(stem: &str) -> bool {
+    let mut back = stem.chars().rev();
+    let (Some(kana), before) = (back.next(), back.next()) else {
+        return false;
+    };
+    match kana {
+        'が' => !before.is_some_and(|c| JA_GU_VERB_KANJI.contains(c)),
+        'か' => !before.is_some_and(is_kanji),
+        _ => false,
+    }
+}
+
 fn kana_row_shift(c: char, to_i: bool) -> Option<char> {
     // u-row → i-row (dictionary form → ます stem); a-row → i-row (ない stem).
     const U: &str = "うくぐすつぬぶむる";
@@ -172,12 +198,17 @@ fn japanese(body: &str) -> Option<(usize, String)> {
     let chars: Vec<(usize, char)> = body.char_indices().collect();
     let &(last_at, last) = chars.last()?;
     let before = chars.len().checked_sub(2).map(|i| chars[i]);
-    // `…ない`: a verb's negative after an a-row kana (`届かない` → `届きません`),
-    // else a noun or adjective (`問題ない` → `問題ありません`).
+    // `…ない`: an adjective (`少ない` → `少ないです`); a verb's negative after an
+    // a-row kana (`届かない` → `届きません`); else after a noun or a particle
+    // (`問題ない`, `在庫がない` → `…ありません`).
+    if JA_NAI_ADJECTIVES.iter().any(|a| body.ends_with(a)) {
+        return Some((body.len(), "です".to_owned()));
+    }
     if let Some(stem) = body.strip_suffix("ない") {
         let negative_stem = stem
             .chars()
             .next_back()
+            .filter(|_| !particle_before_nai(stem))
             .and_then(|c| kana_row_shift(c, false));
         return Some(match negative_stem {
             Some(i_kana) => {
@@ -207,9 +238,12 @@ fn japanese(body: &str) -> Option<(usize, String)> {
     {
         return None;
     }
-    let is_kanji_or_kana = previous.is_some_and(|p| {
-        ('\u{4E00}'..='\u{9FFF}').contains(&p) || ('\u{3041}'..='\u{3096}').contains(&p)
-    });
+    // `…しく`, `…かく`, `…ろく` end adverbs (`よろしく`, `とにかく`), not verbs.
+    if last == 'く' && previous.is_some_and(|p| "しかろ".contains(p)) {
+        return None;
+    }
+    let is_kanji_or_kana =
+        previous.is_some_and(|p| is_kanji(p) || ('\u{3041}'..='\u{3096}').contains(&p));
     let i_kana = kana_row_shift(last, true).filter(|_| is_kanji_or_kana)?;
     Some((last_at, format!("{i_kana}ます")))
 }
@@ -260,8 +294,16 @@ const KO_WORDS: &[(&str, &str)] = &[
 /// Set phrases that keep their 요 in the most formal correspondence (the greeting).
 const KO_SET_PHRASES: &[&str] = &["안녕하세요", "안녕히 계세요", "안녕히 가세요"];
 
+/// Endings that say how the writer takes what they say (…네요 noticing, …지요
+/// asking agreement, …군요, …잖아요, …래요 and …대요 reporting): 합쇼체 has no
+/// ending of one syllable for each, and the syllable rules would garble them
+/// (`늦어지네요` → `늦어지넵니다`). They stay.
+const KO_ENDINGS_KEPT: &[&str] = &["네요", "지요", "군요", "잖아요", "래요", "대요"];
+
 fn korean(body: &str) -> Option<(usize, String)> {
-    if KO_SET_PHRASES.iter().any(|p| body.ends_with(p)) {
+    if KO_SET_PHRASES.iter().any(|p| body.ends_with(p))
+        || KO_ENDINGS_KEPT.iter().any(|e| body.ends_with(e))
+    {
         return None;
     }
     for (haeyo, hapsyo) in KO_WORDS {
@@ -349,6 +391,13 @@ mod tests {
             ("ありがとう！", "ありがとうございます！"),
             ("また行こう。", "また行こう。"),
             ("本日発送いたしました。", "本日発送いたしました。"),
+            // Particles before ない, adjectives, adverbs: not verb stems.
+            ("在庫がない。", "在庫がありません。"),
+            ("待つしかない。", "待つしかありません。"),
+            ("商品は急がない。", "商品は急ぎません。"),
+            ("書かない。", "書きません。"),
+            ("在庫が少ない。", "在庫が少ないです。"),
+            ("今後ともよろしく。", "今後ともよろしく。"),
         ];
         for (plain, polite_form) in cases {
             assert_eq!(polite(plain, Lang::Ja).text, polite_form, "{plain}");
@@ -370,6 +419,10 @@ mod tests {
             ("감사합니다.", "감사합니다."),
             ("언제 오세요?", "언제 오십니까?"),
             ("김민준님, 안녕하세요.", "김민준님, 안녕하세요."),
+            // Endings of the writer's stance: kept, never garbled.
+            ("배송이 늦어지네요.", "배송이 늦어지네요."),
+            ("맞지요?", "맞지요?"),
+            ("이미 보냈잖아요.", "이미 보냈잖아요."),
         ];
         for (haeyo, hapsyo) in cases {
             assert_eq!(polite(haeyo, Lang::Ko).text, hapsyo, "{haeyo}");
