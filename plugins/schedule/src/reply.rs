@@ -26,8 +26,11 @@ struct Template {
     language: &'static str,
     /// Before the time: "Thanks for your message. Our team is offline right now;"
     offline: &'static str,
-    /// "{when}" is replaced by the formatted time.
+    /// "{when}" is replaced by the formatted time, "{zone}" by [`Template::local`]
+    /// (or `UTC`, when the customer's zone is not known).
     next: &'static str,
+    /// "your time": the time is the customer's own.
+    local: &'static str,
     /// Introduces the article.
     faq: &'static str,
     weekdays: [&'static str; 7],
@@ -54,7 +57,8 @@ const TEMPLATES: &[Template] = &[
     Template {
         language: "en",
         offline: "Thank you for your message. Our team is offline right now.",
-        next: "A member of our team will reply from {when} (your time).",
+        next: "A member of our team will reply from {when} ({zone}).",
+        local: "your time",
         faq: "In the meantime, this article may help:",
         weekdays: [
             "Monday",
@@ -84,7 +88,8 @@ const TEMPLATES: &[Template] = &[
     Template {
         language: "es",
         offline: "Gracias por su mensaje. Nuestro equipo no está disponible en este momento.",
-        next: "Una persona del equipo le responderá a partir del {when} (su hora local).",
+        next: "Una persona del equipo le responderá a partir del {when} ({zone}).",
+        local: "su hora local",
         faq: "Mientras tanto, este artículo puede ayudarle:",
         weekdays: [
             "lunes",
@@ -114,7 +119,8 @@ const TEMPLATES: &[Template] = &[
     Template {
         language: "fr",
         offline: "Merci pour votre message. Notre équipe est absente pour le moment.",
-        next: "Un membre de l'équipe vous répondra à partir du {when} (heure locale).",
+        next: "Un membre de l'équipe vous répondra à partir du {when} ({zone}).",
+        local: "heure locale",
         faq: "En attendant, cet article peut vous aider :",
         weekdays: [
             "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
@@ -138,7 +144,8 @@ const TEMPLATES: &[Template] = &[
     Template {
         language: "de",
         offline: "Danke für Ihre Nachricht. Unser Team ist gerade nicht erreichbar.",
-        next: "Wir antworten Ihnen ab {when} (Ihre Ortszeit).",
+        next: "Wir antworten Ihnen ab {when} ({zone}).",
+        local: "Ihre Ortszeit",
         faq: "Bis dahin hilft Ihnen vielleicht dieser Artikel:",
         weekdays: [
             "Montag",
@@ -168,7 +175,8 @@ const TEMPLATES: &[Template] = &[
     Template {
         language: "pt",
         offline: "Obrigado pela sua mensagem. Nossa equipe não está disponível no momento.",
-        next: "Uma pessoa da equipe responderá a partir de {when} (seu horário local).",
+        next: "Uma pessoa da equipe responderá a partir de {when} ({zone}).",
+        local: "seu horário local",
         faq: "Enquanto isso, este artigo pode ajudar:",
         weekdays: [
             "segunda-feira",
@@ -198,7 +206,8 @@ const TEMPLATES: &[Template] = &[
     Template {
         language: "it",
         offline: "Grazie per il Suo messaggio. Il nostro team non è disponibile in questo momento.",
-        next: "Una persona del team Le risponderà a partire da {when} (ora locale).",
+        next: "Una persona del team Le risponderà a partire da {when} ({zone}).",
+        local: "ora locale",
         faq: "Nel frattempo, questo articolo può esserLe utile:",
         weekdays: [
             "lunedì",
@@ -228,7 +237,8 @@ const TEMPLATES: &[Template] = &[
     Template {
         language: "nl",
         offline: "Bedankt voor uw bericht. Ons team is op dit moment niet bereikbaar.",
-        next: "Iemand van ons team antwoordt vanaf {when} (uw tijd).",
+        next: "Iemand van ons team antwoordt vanaf {when} ({zone}).",
+        local: "uw tijd",
         faq: "Misschien helpt dit artikel u alvast:",
         weekdays: [
             "maandag",
@@ -259,8 +269,9 @@ const TEMPLATES: &[Template] = &[
         language: "ja",
         offline: "お問い合わせいただき、誠にありがとうございます。\
                   申し訳ございませんが、ただいま営業時間外のため、担当者が対応できません。",
-        next: "{when}（お客様の現地時間）以降、担当者より順次ご連絡いたしますので、\
+        next: "{when}（{zone}）以降、担当者より順次ご連絡いたしますので、\
                今しばらくお待ちくださいますようお願い申し上げます。",
+        local: "お客様の現地時間",
         faq: "お待ちいただく間、こちらの記事がお役に立てば幸いです。",
         weekdays: ["月", "火", "水", "木", "金", "土", "日"],
         months: [
@@ -271,7 +282,8 @@ const TEMPLATES: &[Template] = &[
     Template {
         language: "zh",
         offline: "非常感谢您的来信。很抱歉，我们的客服团队目前不在服务时间内。",
-        next: "我们的工作人员将于{when}（您的当地时间）起尽快回复您，敬请谅解。",
+        next: "我们的工作人员将于{when}（{zone}）起尽快回复您，敬请谅解。",
+        local: "您的当地时间",
         faq: "在此期间，以下文章或许能为您提供帮助：",
         weekdays: ["一", "二", "三", "四", "五", "六", "日"],
         months: [
@@ -285,8 +297,9 @@ const TEMPLATES: &[Template] = &[
         language: "ko",
         offline: "문의해 주셔서 진심으로 감사드립니다. \
                   죄송하지만 지금은 상담 가능 시간이 아닙니다.",
-        next: "{when}(고객님의 현지 시간)부터 담당자가 순서대로 답변드리겠습니다. \
+        next: "{when}({zone})부터 담당자가 순서대로 답변드리겠습니다. \
                양해 부탁드립니다.",
+        local: "고객님의 현지 시간",
         faq: "기다리시는 동안 아래 도움말이 도움이 되시길 바랍니다.",
         weekdays: ["월", "화", "수", "목", "금", "토", "일"],
         months: [
@@ -347,7 +360,17 @@ pub fn after_hours_reply(
     let mut reply = t.offline.to_owned();
     if let Some(next) = next {
         reply.push('\n');
-        reply.push_str(&t.next.replace("{when}", &format_when(t.language, next)));
+        // A zone the customer did not give (nor their country's one) is UTC,
+        // and said so: not passed off as their own time.
+        let zone = match next.time_zone().iana_name() {
+            Some("UTC") => "UTC",
+            _ => t.local,
+        };
+        reply.push_str(
+            &t.next
+                .replace("{when}", &format_when(t.language, next))
+                .replace("{zone}", zone),
+        );
     }
     if let Some(faq) = faq {
         let body: String = faq.body.chars().take(MAX_FAQ_CHARS).collect();
@@ -408,6 +431,23 @@ mod tests {
         assert!(ja.contains("12月2日（水）9:00"), "{ja}");
         assert_eq!(reply_language(Some("ko")), "ko");
         assert_eq!(reply_language(None), "en");
+    }
+
+    /// A customer whose zone is unknown is told the time in UTC, named so.
+    #[test]
+    fn a_time_in_utc_is_not_called_the_customers_own() {
+        let known = after_hours_reply(
+            Some("en"),
+            Some(&at("2026-12-02T00:00Z", "Asia/Tokyo")),
+            None,
+        );
+        assert!(known.contains("9:00 AM (your time)"), "{known}");
+        let unknown = after_hours_reply(Some("es"), Some(&at("2026-12-02T08:00Z", "UTC")), None);
+        assert!(unknown.contains("08:00 (UTC)"), "{unknown}");
+        assert!(!unknown.contains("su hora local"), "{unknown}");
+        for template in TEMPLATES {
+            assert!(template.next.contains("{zone}"), "{}", template.language);
+        }
     }
 
     /// A company's first answer addresses the customer formally: the tone

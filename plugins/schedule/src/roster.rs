@@ -357,12 +357,17 @@ impl Agent {
     }
 }
 
-/// The canonical code of a language tag: its primary subtag, lower-case (`pt-BR`
-/// → `pt`). `None` for what is not a tag.
+/// The canonical code of a language tag, as routing names a customer's
+/// (`crossdesk_text::lang::from_code`: `pt-BR` → `pt`, `fra` → `fr`, Norwegian
+/// `no` → `nb`), else its primary subtag, lower-case. `None` for what is not a
+/// tag. Rosters, the contact history and customers all go through it, so a
+/// Norwegian agent listed as `no` serves a customer whose locale is `nb-NO`.
 pub fn canonical_language(tag: &str) -> Option<String> {
     let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-    ((2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_lowercase()))
-        .then_some(primary)
+    if !((2..=3).contains(&primary.len()) && primary.chars().all(|c| c.is_ascii_lowercase())) {
+        return None;
+    }
+    Some(crossdesk_text::lang::from_code(&primary).map_or(primary, str::to_owned))
 }
 
 /// Parses one availability entry: `DAYS HH:MM-HH:MM`, where DAYS is `daily`, a
@@ -450,6 +455,30 @@ fn parse_days(text: &str) -> Result<Vec<Weekday>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One code per language wherever it comes from: a roster, a locale, the
+    /// contact history.
+    #[test]
+    fn a_language_has_one_code_whoever_names_it() {
+        for (tag, code) in [
+            ("no", "nb"),
+            ("nb-NO", "nb"),
+            ("NO", "nb"),
+            ("fra", "fr"),
+            ("pt-BR", "pt"),
+            ("es_419", "es"),
+            ("tlh", "tlh"),
+        ] {
+            assert_eq!(canonical_language(tag).as_deref(), Some(code), "{tag}");
+        }
+        assert_eq!(canonical_language("x"), None);
+        assert_eq!(canonical_language("123"), None);
+        // The customer's side: routing names a Norwegian locale so.
+        assert_eq!(
+            crate::plugin::language_of(Some("no-NO"), ""),
+            canonical_language("no")
+        );
+    }
 
     fn ts(text: &str) -> Timestamp {
         text.parse().expect("timestamp")
