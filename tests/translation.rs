@@ -502,16 +502,17 @@ async fn offline_pairs_reach_the_agent_through_pivots() {
             )),
         }
     }
+    // Each to a customer of a ticket of their own (on T-1 the reply would go in
+    // the language written there last).
     let outbound = [("it-IT", "en→es→it"), ("gl-ES", "en→gl"), ("eo", "en→eo")];
     for (n, (locale, route)) in outbound.iter().enumerate() {
-        let response = s
-            .server
-            .handle(reply(
-                &format!("out-{n}"),
-                "Your order #4471 has been shipped today.",
-                locale,
-            ))
-            .await;
+        let mut event = reply(
+            &format!("out-{n}"),
+            "Your order #4471 has been shipped today.",
+            locale,
+        );
+        event.ticket_id = format!("T-out-{n}");
+        let response = s.server.handle(event).await;
         let translated = draft(&response).unwrap_or_default();
         let noted = notes(&response)
             .iter()

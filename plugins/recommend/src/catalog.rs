@@ -78,10 +78,18 @@ pub struct Product {
 }
 
 impl Product {
-    /// The name in `language`, else English, else any name, else the id.
+    /// The name in `language` (a name keyed `pt-BR` is Portuguese too), else
+    /// English, else any name, else the id.
     pub fn name(&self, language: Option<&str>) -> &str {
         language
-            .and_then(|l| self.names.get(l))
+            .and_then(|l| {
+                self.names.get(l).or_else(|| {
+                    self.names
+                        .iter()
+                        .find(|(key, _)| crossdesk_text::lang::same_language(key, l))
+                        .map(|(_, name)| name)
+                })
+            })
             .or_else(|| self.names.get("en"))
             .or_else(|| self.names.values().next())
             .map_or(self.id.as_str(), String::as_str)
@@ -361,6 +369,20 @@ mod tests {
         assert_eq!(p[0].price, 10.5);
         assert!(p[0].tags.is_empty());
         assert_eq!(p[0].name(Some("ja")), "a");
+    }
+
+    /// A help centre's export keys names by locale; customers' languages are
+    /// bare codes.
+    #[test]
+    fn a_name_keyed_by_locale_is_found_by_language() {
+        let p = parse_catalog_json(
+            r#"[{"id": "a", "category": "c", "price": 1,
+                 "names": {"en-US": "Lens", "pt-BR": "Lente", "zh-TW": "鏡頭"}}]"#,
+        )
+        .unwrap();
+        assert_eq!(p[0].name(Some("pt")), "Lente");
+        assert_eq!(p[0].name(Some("zh")), "鏡頭");
+        assert_eq!(p[0].name(Some("pt-BR")), "Lente");
     }
 
     #[test]

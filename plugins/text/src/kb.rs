@@ -65,7 +65,8 @@ pub fn rank(
         .into_iter()
         .filter_map(|(i, bm25)| {
             let a = articles.get(i)?;
-            let same_language = language.is_some_and(|l| a.language.eq_ignore_ascii_case(l));
+            let same_language =
+                language.is_some_and(|l| crate::lang::same_language(&a.language, l));
             Some(ArticleMatch {
                 index: i,
                 score: bm25 / best + f64::from(u8::from(same_language)) + bonus(a),

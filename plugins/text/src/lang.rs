@@ -162,6 +162,32 @@ pub fn from_code(code: &str) -> Option<&'static str> {
         .map(|r| r.iso1)
 }
 
+/// Whether two language tags name one language: `pt-br` and `pt`, `no` and
+/// `nb-NO`, `fra` and `fr` (their canonical codes agree, else their primary
+/// subtags, case aside). A help centre's articles carry region tags
+/// (`pt-br`, `zh-tw`) where a customer's language is a bare code.
+///
+/// ```
+/// use crossdesk_text::lang::same_language;
+/// assert!(same_language("pt-br", "pt"));
+/// assert!(same_language("no", "nb-NO"));
+/// assert!(!same_language("pt", "es"));
+/// assert!(!same_language("", ""));
+/// ```
+pub fn same_language(a: &str, b: &str) -> bool {
+    let primary = |tag: &str| {
+        tag.trim()
+            .split(['-', '_'])
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    match (from_code(a), from_code(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => !primary(a).is_empty() && primary(a) == primary(b),
+    }
+}
+
 /// Every canonical code of the table.
 ///
 /// ```

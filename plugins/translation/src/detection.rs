@@ -5,7 +5,7 @@ use crossdesk_text::detect;
 
 use crate::engine::{Engine, EngineError, Kind, Pairs, health};
 use crate::lang;
-use crate::memory::{self, Glossary, or_warn};
+use crate::memory::{self, or_warn};
 use crate::protect;
 use crate::settings::Settings;
 
@@ -103,14 +103,7 @@ fn explain(ranked: &detect::Ranked) -> String {
 /// closest candidates where it has analysers, or a cloud engine's own detection.
 pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
     let text = &event.text;
-    let mut prose = String::with_capacity(text.len());
-    let mut at = 0;
-    for span in protect::find_spans(text, &Glossary::default()) {
-        prose.push_str(&text[at..span.start]);
-        prose.push(' ');
-        at = span.end;
-    }
-    prose.push_str(&text[at..]);
+    let prose = protect::prose(text);
     let letters = lang::letter_count(&prose);
     let locale = event
         .customer

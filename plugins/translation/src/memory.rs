@@ -12,7 +12,7 @@
 //! | `glossary/keep/<term>` | empty (or anything) | admins: never translate `<term>` |
 //! | `glossary/term/<src>/<tgt>/<source term>` | the target term, UTF-8 | corrections' `terms`, admins |
 //! | `ticket-language/<ticket id>` | the customer's language, e.g. `fr` | inbound messages |
-//! | `engine-pairs/<engine>` | JSON [`PairCache`] | the engine client, at most hourly |
+//! | `engine-pairs/<engine>-<URL hash>` | JSON [`PairCache`] | the engine client, at most hourly |
 //!
 //! `<src>` is an ISO 639-1 code (`en`, `es`); `<tgt>` a [`standard`]: the code, or
 //! `zh-Hant` for Traditional Chinese. `<sha256>` is the lower-case

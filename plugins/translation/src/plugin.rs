@@ -140,9 +140,12 @@ fn remember_unknown_words(
     if settings.unknown_words == vocabulary::Keep::Off || translated.engine.is_none() {
         return;
     }
+    // Not from a URL's or an e-mail address's parts (`maria`, `gmail`): they come
+    // back as they went, and they name the customer.
+    let prose = crate::protect::prose(&event.text);
     let mut words = translated.unknown.clone();
     if translated.engine != Some("apertium") {
-        words = vocabulary::untranslated(&event.text, &translated.text, tgt);
+        words = vocabulary::untranslated(&prose, &translated.text, tgt);
     }
     let region = event
         .customer
@@ -163,7 +166,7 @@ fn remember_unknown_words(
             src,
             &region,
             word,
-            &event.text,
+            &prose,
             &translated.text,
             settings.unknown_words,
             now,
@@ -185,21 +188,24 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
         .and_then(|c| c.language())
         .and_then(lang::from_code)
         .map(str::to_owned);
-    let (tgt, from) = match locale {
-        Some(l) => (l, "customer locale"),
-        None if !event.ticket_id.is_empty() => {
-            match or_warn(
+    // The language the customer wrote in on this ticket (remembered from their
+    // messages) first: a helpdesk's default locale (`en-US` for every e-mail
+    // customer) would otherwise have a Spanish writer answered in English.
+    let written = (!event.ticket_id.is_empty())
+        .then(|| {
+            or_warn(
                 "ticket language unavailable",
                 memory::ticket_language(&event.ticket_id),
             )
-            .as_deref()
-            .and_then(lang::from_code)
-            {
-                Some(l) => (l.to_owned(), "ticket language"),
-                None => return Ok(Vec::new()),
-            }
-        }
-        None => return Ok(Vec::new()),
+        })
+        .flatten()
+        .as_deref()
+        .and_then(lang::from_code)
+        .map(str::to_owned);
+    let (tgt, from) = match (written, locale) {
+        (Some(l), _) => (l, "ticket language"),
+        (None, Some(l)) => (l, "customer locale"),
+        (None, None) => return Ok(Vec::new()),
     };
     if src == tgt {
         return Ok(Vec::new());

@@ -274,6 +274,27 @@ fn without_a_locale_the_tickets_language_is_used() {
     assert!(note(&actions).contains("from the ticket language"));
 }
 
+/// A helpdesk's default locale (every e-mail customer `en-US`) does not have a
+/// customer who writes Spanish answered in English.
+#[test]
+fn the_language_the_customer_wrote_in_wins_over_their_locale() {
+    let text = "Your refund for order #4471 has been issued.";
+    let _host = host()
+        .apy(
+            "eng|spa",
+            "Your refund for order <x0/> has been issued.",
+            "Vuestro reembolso para orden <x0/> ha sido emitido.",
+        )
+        .install();
+    memory::remember_ticket_language("T-1", "es").unwrap();
+    let actions = Translation::handle(draft(text, "en", Some("en-US"))).unwrap();
+    assert_eq!(
+        replaced(&actions),
+        "Vuestro reembolso para orden #4471 ha sido emitido."
+    );
+    assert!(note(&actions).contains("from the ticket language"));
+}
+
 #[test]
 fn without_any_target_language_a_draft_is_left_alone() {
     host().install();
@@ -658,15 +679,26 @@ fn a_language_no_engine_translates_is_tagged_and_noted_not_failed() {
 
 // ---- Pair list cache ----
 
+/// The name the APy engine's pair list is cached under.
+fn apertium_cache() -> String {
+    translation::engine::Engine::new("apertium", APY)
+        .expect("the test engine")
+        .pairs_cache_name()
+}
+
 #[test]
 fn the_pair_list_is_cached_for_an_hour() {
     let first = host().apy("spa|eng", "Hola!", "Hello!").install();
     Translation::handle(message("Hola!", Some("es"))).unwrap();
-    let cached = memory::cached_pairs("apertium").unwrap().unwrap();
+    let cached = memory::cached_pairs(&apertium_cache()).unwrap().unwrap();
     assert_eq!(cached.fetched_at_ms, NOW);
     assert_eq!(cached.url, APY);
     assert!(cached.pairs.contains(&("fra".into(), "spa".into())));
-    assert!(first.kv_value("engine-pairs/apertium").is_some());
+    assert!(
+        first
+            .kv_value(&memory::pairs_key(&apertium_cache()))
+            .is_some()
+    );
 
     // A fresh cache is used without fetching (no /listPairs registered now).
     let _host = MockHost::new()
@@ -674,13 +706,13 @@ fn the_pair_list_is_cached_for_an_hour() {
         .now_ms(NOW + 30 * 60 * 1000)
         .apy("spa|eng", "Hola!", "Hello!")
         .install();
-    memory::store_pairs("apertium", &cached).unwrap();
+    memory::store_pairs(&apertium_cache(), &cached).unwrap();
     Translation::handle(message("Hola!", Some("es"))).unwrap();
 
     // An hour later it is fetched again.
     let later = NOW + 61 * 60 * 1000;
     let _host = MockHost::new().grant_kv().now_ms(later).install();
-    memory::store_pairs("apertium", &cached).unwrap();
+    memory::store_pairs(&apertium_cache(), &cached).unwrap();
     let err = Translation::handle(message("Hola!", Some("es"))).unwrap_err();
     assert!(err.message.contains("/listPairs"), "{}", err.message);
 
@@ -688,10 +720,10 @@ fn the_pair_list_is_cached_for_an_hour() {
         .now_ms(later)
         .apy("spa|eng", "Hola!", "Hello!")
         .install();
-    memory::store_pairs("apertium", &cached).unwrap();
+    memory::store_pairs(&apertium_cache(), &cached).unwrap();
     Translation::handle(message("Hola!", Some("es"))).unwrap();
     assert_eq!(
-        memory::cached_pairs("apertium")
+        memory::cached_pairs(&apertium_cache())
             .unwrap()
             .unwrap()
             .fetched_at_ms,
@@ -705,7 +737,7 @@ fn the_pair_list_is_cached_for_an_hour() {
         .setting("engine_url", "http://apy.internal:2737")
         .install();
     memory::store_pairs(
-        "apertium",
+        &apertium_cache(),
         &PairCache {
             url: APY.into(),
             ..cached
@@ -841,6 +873,35 @@ fn deepl_uses_its_fixed_table() {
         Translation::handle(draft("x", "en", Some("xh"))).unwrap(),
         vec![]
     );
+}
+
+/// A URL's and an e-mail address's parts come back as they went: they are no
+/// unknown words, and they name the customer.
+#[test]
+fn words_of_addresses_are_not_kept_as_unknown() {
+    let deepl = "https://api-free.deepl.com";
+    let host = MockHost::new()
+        .grant_kv()
+        .setting("engine", "deepl")
+        .setting("engine_url", deepl)
+        .http_response(
+            format!("{deepl}/v2/translate"),
+            200,
+            r#"{"translations":[{"detected_source_language":"ES","text":"my celu does not turn on, see <x0/>, my mail is <x1/>"}]}"#.as_bytes(),
+        )
+        .install();
+    let text = "mi celu no prende, mira https://tienda.example.com/pedidos, mi correo es maria.lopez@gmail.com";
+    Translation::handle(message(text, Some("es"))).unwrap();
+    assert!(
+        host.kv_value("unknown/es/celu").is_some(),
+        "the slang is kept"
+    );
+    for part in ["https", "tienda", "pedidos", "maria", "lopez", "gmail"] {
+        assert!(
+            host.kv_value(&format!("unknown/es/{part}")).is_none(),
+            "{part} was kept"
+        );
+    }
 }
 
 #[test]

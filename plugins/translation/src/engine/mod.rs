@@ -422,6 +422,19 @@ impl Engine {
         Ok(self.pairs.get_or_init(|| pairs))
     }
 
+    /// Under what name ([`memory::pairs_key`]) the engine's pair list is
+    /// cached: its kind and a hash of its URL, as its breaker. Two engines of
+    /// one kind (a failover pair) would otherwise take turns replacing each
+    /// other's list, each message fetching both and writing storage twice.
+    ///
+    /// ```
+    /// let e = translation::engine::Engine::new("apertium", "http://127.0.0.1:2737").unwrap();
+    /// assert!(e.pairs_cache_name().starts_with("apertium-"));
+    /// ```
+    pub fn pairs_cache_name(&self) -> String {
+        format!("{}-{}", self.name(), &memory::source_hash(&self.url)[..12])
+    }
+
     fn load_pairs(&self) -> Result<Pairs, EngineError> {
         match self.kind {
             Kind::DeepL => return Ok(deepl::pairs()),
@@ -429,7 +442,8 @@ impl Engine {
             _ => {}
         }
         let now = clock::now_ms();
-        let cached = memory::cached_pairs(self.name()).unwrap_or_else(|e| {
+        let cached_as = self.pairs_cache_name();
+        let cached = memory::cached_pairs(&cached_as).unwrap_or_else(|e| {
             log::warn(&format!("pair list cache unavailable: {e}"));
             None
         });
@@ -461,7 +475,7 @@ impl Engine {
         fresh.pairs.dedup();
         fresh.languages.sort();
         fresh.languages.dedup();
-        if let Err(e) = memory::store_pairs(self.name(), &fresh) {
+        if let Err(e) = memory::store_pairs(&cached_as, &fresh) {
             log::warn(&format!("pair list not cached: {e}"));
         }
         Ok(pairs_of(&fresh))

@@ -31,4 +31,4 @@ mod scan;
 
 pub use document::{Document, Method};
 pub use markup::{escape, unescape};
-pub use scan::{Kind, Span, find_spans};
+pub use scan::{Kind, Span, find_spans, prose};

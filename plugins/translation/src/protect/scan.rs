@@ -673,6 +673,25 @@ fn match_ignoring_case(text: &str, term: &str) -> Option<usize> {
     Some(len)
 }
 
+/// `text` with each protected span (a URL, an e-mail address, a code) made one
+/// space: the prose that detection reads and unknown words are taken from.
+///
+/// ```
+/// let prose = translation::protect::prose("mi correo es maria.lopez@gmail.com, ok");
+/// assert_eq!(prose, "mi correo es  , ok");
+/// ```
+pub fn prose(text: &str) -> String {
+    let mut prose = String::with_capacity(text.len());
+    let mut at = 0;
+    for span in find_spans(text, &Glossary::default()) {
+        prose.push_str(text.get(at..span.start).unwrap_or_default());
+        prose.push(' ');
+        at = span.end;
+    }
+    prose.push_str(text.get(at..).unwrap_or_default());
+    prose
+}
+
 /// Finds the protected spans of `text`, in order and without overlap.
 ///
 /// ```
