@@ -55,6 +55,13 @@ id = "beta"
 [[tenants.plugins]]
 name = "plugin-forbidden-host"
 settings = {{ url = "http://{engine}/translate" }}
+
+[[tenants]]
+id = "strict"
+[[tenants.plugins]]
+name = "plugin-kv-counter"
+kv = true
+fail_closed = true
 "#
     )
 }
@@ -198,6 +205,12 @@ async fn metrics_count_real_traffic_and_a_store_outage_is_reported_not_fatal() {
         pb::plugin_outcome::Status::Ok,
         "{during:?}"
     );
+    // A fail-closed plugin whose storage failed for now: worth sending again
+    // (the plugin's own error says nothing of it).
+    let refused = send("strict", "e-strict-outage")
+        .await
+        .expect_err("fail-closed");
+    assert_eq!(refused.code(), tonic::Code::Unavailable, "{refused:?}");
     postgres.up();
     // The pool reconnects on the next use.
     eventually("/readyz to say ready", async || {

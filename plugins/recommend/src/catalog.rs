@@ -90,7 +90,12 @@ impl Product {
                         .map(|(_, name)| name)
                 })
             })
-            .or_else(|| self.names.get("en"))
+            .or_else(|| {
+                self.names
+                    .iter()
+                    .find(|(key, _)| crossdesk_text::lang::same_language(key, "en"))
+                    .map(|(_, name)| name)
+            })
             .or_else(|| self.names.values().next())
             .map_or(self.id.as_str(), String::as_str)
     }
@@ -383,6 +388,7 @@ mod tests {
         assert_eq!(p[0].name(Some("pt")), "Lente");
         assert_eq!(p[0].name(Some("zh")), "鏡頭");
         assert_eq!(p[0].name(Some("pt-BR")), "Lente");
+        assert_eq!(p[0].name(Some("ja")), "Lens", "English, keyed en-US, first");
     }
 
     #[test]

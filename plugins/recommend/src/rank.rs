@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! score = 1.0 · interest(category) / max interest      (decayed: recency)
-//!       + 0.8 · [category is the inquiry's category]
+//!       + 2.5 · [category is the inquiry's category]
 //!       + 0.6 · price fit                               (1 − |percentile − target|)
 //!       + 0.3 · [a tag or name word is in the inquiry]
 //!       + 0.5 · ln(1 + n) / ln(1 + max n)                  (popularity: n purchases)

@@ -158,8 +158,8 @@ fn is_kanji(c: char) -> bool {
 }
 
 /// Whether the kana before `ない` is a particle (`在庫がない`, `待つしかない`),
-/// not the a-row stem of a verb (`届かない`, `急がない`): `が` but after a `ぐ`
-/// verb's kanji, `か` but after a kanji.
+/// not the a-row stem of a verb (`届かない`, `急がない`, `いかない`): `が` but
+/// after a `ぐ` verb's kanji, `か` in `しか`.
 fn particle_before_nai(stem: &str) -> bool {
     let mut back = stem.chars().rev();
     let (Some(kana), before) = (back.next(), back.next()) else {
@@ -167,7 +167,7 @@ fn particle_before_nai(stem: &str) -> bool {
     };
     match kana {
         'が' => !before.is_some_and(|c| JA_GU_VERB_KANJI.contains(c)),
-        'か' => !before.is_some_and(is_kanji),
+        'か' => before == Some('し'),
         _ => false,
     }
 }
@@ -396,6 +396,8 @@ mod tests {
             ("待つしかない。", "待つしかありません。"),
             ("商品は急がない。", "商品は急ぎません。"),
             ("書かない。", "書きません。"),
+            ("うまくいかない。", "うまくいきません。"),
+            ("連絡がつかない。", "連絡がつきません。"),
             ("在庫が少ない。", "在庫が少ないです。"),
             ("今後ともよろしく。", "今後ともよろしく。"),
         ];

@@ -52,6 +52,15 @@ impl Reply {
             Reply::Command(r) => r.as_ref().err(),
         }
     }
+
+    fn error_mut(&mut self) -> Option<&mut bindings::WitPluginError> {
+        match self {
+            Reply::Manifest(_) => None,
+            Reply::Handle(r) => r.as_mut().err(),
+            Reply::Dataset(r) => r.as_mut().err(),
+            Reply::Command(r) => r.as_mut().err(),
+        }
+    }
 }
 
 impl Runtime {
@@ -165,10 +174,14 @@ impl Runtime {
         let (reply, mut store, instance) = returned;
         let state = store.data();
         let denials = state.all_denials();
+        // A call that failed after the store failed one of its requests (a
+        // PostgreSQL failover) may pass later, whatever the plugin made of it
+        // (an error it did not call retryable, a trap on an unwrap).
+        let for_now = state.store_failed;
         let failure = |kind, message: String| CallFailure {
+            retryable: for_now && !matches!(kind, FailureKind::Denied),
             kind,
             message,
-            retryable: false,
         };
         let reply = match reply {
             // A plugin that gave up after a refusal was denied, whatever it says.
@@ -226,6 +239,10 @@ impl Runtime {
         // resource, no refusal (of a capability or of memory: a guest that
         // survived a refused growth may be left half-built) and no memory grown
         // past the bound.
+        let mut reply = reply;
+        if let Some(error) = reply.error_mut().filter(|_| for_now) {
+            error.retryable = true;
+        }
         let state = store.data_mut();
         let clean = reply.error().is_none()
             && denials.is_empty()

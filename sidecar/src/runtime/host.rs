@@ -59,6 +59,8 @@ pub(crate) struct CallState {
     pub(super) calls_left: u32,
     /// Its linear memory once instantiated.
     pub(super) born_memory: usize,
+    /// Whether the store failed one of this call's storage requests for now.
+    pub(super) store_failed: bool,
 }
 
 impl CallState {
@@ -99,6 +101,7 @@ impl CallState {
             },
             calls_left: 0,
             born_memory: 0,
+            store_failed: false,
             metrics,
         }
     }
@@ -114,6 +117,7 @@ impl CallState {
         self.limiter.budget_refused = None;
         self.denials.clear();
         self.logs_emitted = 0;
+        self.store_failed = false;
         self.wasi_http_refusals.denials.clear();
     }
 
@@ -499,6 +503,16 @@ impl SharedKey<'_> {
     }
 }
 
+impl CallState {
+    /// A storage error as the plugin gets it; one of the store's moment marks
+    /// the call's failure, if the plugin then fails, as one to try again
+    /// (`CallFailure::retryable`), whatever the plugin says of it.
+    fn failed_store(&mut self, e: crate::store::StoreError) -> kv::KvError {
+        self.store_failed |= e.is_for_now();
+        backend(e)
+    }
+}
+
 fn backend(e: crate::store::StoreError) -> kv::KvError {
     match e {
         // The store holds the quota (`Store::with_kv_quota`), the operator sets it.
@@ -517,11 +531,14 @@ impl kv::Host for CallState {
             return store
                 .kv_get(self.grant.tenant(), shared.plugin, shared.key)
                 .await
-                .map_err(backend);
+                .map_err(|e| self.failed_store(e));
         }
         let store = self.kv_store()?;
         let (tenant, plugin) = (self.grant.tenant(), &self.grant.plugin);
-        store.kv_get(tenant, plugin, &key).await.map_err(backend)
+        store
+            .kv_get(tenant, plugin, &key)
+            .await
+            .map_err(|e| self.failed_store(e))
     }
 
     async fn put(&mut self, key: String, value: Vec<u8>) -> Result<(), kv::KvError> {
@@ -537,7 +554,7 @@ impl kv::Host for CallState {
         store
             .kv_put(&self.grant.of, &self.grant.plugin, &key, value)
             .await
-            .map_err(backend)
+            .map_err(|e| self.failed_store(e))
     }
 
     async fn compare_and_swap(
@@ -558,7 +575,7 @@ impl kv::Host for CallState {
         store
             .kv_compare_and_swap(&self.grant.of, &self.grant.plugin, &key, expected, new)
             .await
-            .map_err(backend)
+            .map_err(|e| self.failed_store(e))
     }
 
     async fn delete(&mut self, key: String) -> Result<(), kv::KvError> {
@@ -568,7 +585,7 @@ impl kv::Host for CallState {
         store
             .kv_delete(&self.grant.of, &self.grant.plugin, &key)
             .await
-            .map_err(backend)
+            .map_err(|e| self.failed_store(e))
     }
 
     async fn list_keys(&mut self, prefix: String) -> Result<Vec<String>, kv::KvError> {
@@ -578,7 +595,7 @@ impl kv::Host for CallState {
             let keys = store
                 .kv_list(self.grant.tenant(), shared.plugin, shared.key, MAX_KV_LIST)
                 .await
-                .map_err(backend)?;
+                .map_err(|e| self.failed_store(e))?;
             let namespace = format!("@{}/", shared.plugin);
             return Ok(keys
                 .into_iter()
@@ -590,7 +607,7 @@ impl kv::Host for CallState {
         store
             .kv_list(tenant, plugin, &prefix, MAX_KV_LIST)
             .await
-            .map_err(backend)
+            .map_err(|e| self.failed_store(e))
     }
 }
 

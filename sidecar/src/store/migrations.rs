@@ -394,7 +394,8 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 13,
-        description: "insights: the days whose cells are out of date, marked with the facts                       that made them so, so that a crash before their rebuild loses none",
+        description: "insights: the days whose cells are out of date, marked with the facts \
+                      that made them so, so that a crash before their rebuild loses none",
         sqlite: "
             CREATE TABLE insight_stale_days (
                 tenant     TEXT NOT NULL,

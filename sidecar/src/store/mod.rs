@@ -27,6 +27,18 @@ use std::path::Path;
 pub use postgres::{PostgresStore, TENANT_DATA_LOCK};
 pub use sqlite::SqliteStore;
 
+impl StoreError {
+    /// Whether the same operation may pass later: the store did not answer or
+    /// failed (SQLite busy, PostgreSQL away, a task lost), rather than refusing
+    /// the operation itself.
+    pub fn is_for_now(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite(_) | StoreError::Postgres(_) | StoreError::Join(_)
+        )
+    }
+}
+
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
