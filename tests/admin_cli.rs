@@ -309,6 +309,9 @@ async fn tenants_pipelines_secrets_and_the_audit_log_through_the_cli() {
     let all = admin(&["--json", "audit", "--limit", "100"]).ok().await;
     let log: pb::ListAuditLogResponse = parse("crossdesk.v1.ListAuditLogResponse", &all);
     assert!(log.entries.iter().any(|e| e.action == "secret.set"));
+    // Past the server's page (1000), the hint of more to come would be lost.
+    let refused = admin(&["audit", "--limit", "5000"]).fails().await;
+    assert!(refused.contains("1..=1000"), "{refused}");
     for text in [&shown, &shown_json, &audit, &changes, &all] {
         assert!(!text.contains(SECRET), "secret value shown: {text}");
         assert!(!text.contains(ENV_SECRET), "secret value shown: {text}");

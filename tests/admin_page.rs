@@ -141,10 +141,7 @@ name = "plugin-noop"
 async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
     let server = acme_with_a_noop().await;
     let base = format!("http://{}", server.admin_addr.expect("admin"));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let http = no_redirects();
     // Without a session: the sign-in form, and no switch works.
     let page = http
         .get(format!("{base}/admin"))
@@ -332,10 +329,7 @@ async fn the_page_asks_for_a_token_and_refuses_forged_switches() {
 async fn the_switches_show_without_the_report_and_the_cookie_among_others() {
     let server = acme_with_a_noop().await;
     let base = format!("http://{}", server.admin_addr.expect("admin"));
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let http = no_redirects();
     // Another site's form carries no SameSite=Strict cookie: refused all the
     // same, and nothing cleared.
     let forged = http
@@ -398,6 +392,14 @@ async fn the_switches_show_without_the_report_and_the_cookie_among_others() {
     let shown = page_text(&http, &url, &session).await;
     assert!(shown.contains("id=\"report-error\""), "{shown}");
     assert!(shown.contains("id=\"toggle-plugin-noop\""), "{shown}");
+}
+
+/// A client that shows each answer as it comes, redirects included.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 /// The page at `url` as the browser holding `session` (a cookie) sees it.
@@ -485,10 +487,7 @@ async fn sessions_are_secure_over_https_and_bounded_per_token() {
     let server = acme_with_a_noop().await;
     let address = server.admin_addr.expect("admin");
     let base = format!("http://{address}");
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let http = no_redirects();
     let sign_in = async |origin: &str| {
         let answer = http
             .post(format!("{base}/admin/login"))

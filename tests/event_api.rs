@@ -782,6 +782,13 @@ async fn a_caller_may_submit_events_for_its_own_tenants_only() {
         .await
         .expect_err("another tenant's id");
     assert_eq!(refused.code(), Code::PermissionDenied);
+    // No tenant at all: the field is named, not the caller refused.
+    let refused = client
+        .handle_event(with_token(customer_message("", "n-1", "hi"), token))
+        .await
+        .expect_err("no tenant");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains("tenant_id"), "{refused:?}");
 
     // Without a token, or with a wrong one: UNAUTHENTICATED.
     let missing = client

@@ -335,16 +335,19 @@ name = "plugin-noop"
 /// What `crossdesk report --tenant acme ARGS` prints, asking the admin API at
 /// `admin_addr` as `ops`.
 async fn report_cli(admin_addr: &str, args: &[&str]) -> String {
+    let command = ["report", "--addr", admin_addr, "--tenant", "acme"];
+    crossdesk_output(&[&command[..], args].concat()).await
+}
+
+/// What `crossdesk ARGS` prints, as the `ops` admin; it must succeed.
+async fn crossdesk_output(args: &[&str]) -> String {
     let mut command = crossdesk_command();
-    command
-        .args(["report", "--addr", admin_addr, "--tenant", "acme"])
-        .args(args)
-        .env("CROSSDESK_ADMIN_TOKEN", OPS);
+    command.args(args).env("CROSSDESK_ADMIN_TOKEN", OPS);
     // Off the runtime's thread: the server it asks runs on it.
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .expect("joined")
-        .expect("run crossdesk report");
+        .expect("run crossdesk");
     assert!(output.status.success(), "{output:?}");
     String::from_utf8(output.stdout).expect("utf-8")
 }
@@ -485,6 +488,41 @@ async fn a_generated_history_is_reported_as_computed_spikes_flagged_and_customer
         from_csv["(all)"].0,
         last.total.as_ref().expect("total").tickets
     );
+    // Not sliced: the total alone (its one line is the total; twice, a sum of
+    // the rows would count everything twice).
+    let whole = report_cli(
+        &admin_addr,
+        &["--since", &since, "--until", &until, "--format", "csv"],
+    )
+    .await;
+    let rows: Vec<&str> = whole.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{whole}");
+    let counted = rows[0]
+        .split(',')
+        .nth(column("tickets") - 1)
+        .expect("tickets");
+    assert_eq!(
+        counted.parse::<u64>().expect("a count"),
+        last.total.as_ref().expect("total").tickets,
+        "{whole}"
+    );
+    // The admin commands' --json holds for the report too.
+    let output = crossdesk_output(&[
+        "admin",
+        "--addr",
+        &admin_addr,
+        "report",
+        "--tenant",
+        "acme",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--json",
+    ])
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&output).expect("proto3 JSON");
+    assert_eq!(json["tenantId"], "acme", "{json}");
 
     // The chart of tickets per day: a bar per day, each the day's count.
     let svg = report_cli(

@@ -495,7 +495,7 @@ pub(super) struct AuditArgs {
     #[arg(long)]
     pub(super) tenant: Option<String>,
     /// At most this many entries (server default 50, at most 1000).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub(super) limit: Option<u32>,
     /// Only entries older than this id, to page backwards.
     #[arg(long, value_name = "ID")]

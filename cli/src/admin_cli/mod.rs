@@ -53,7 +53,7 @@ pub(crate) async fn run(args: AdminArgs) -> Result<()> {
         AdminCommand::Audit(audit_args) => audit(&mut client, &out, audit_args).await,
         AdminCommand::ImportData(import) => import_data(&mut client, &out, import).await,
         AdminCommand::Command(command) => plugin_command(&mut client, &out, command).await,
-        AdminCommand::Report(args) => report::report(&mut client, args).await,
+        AdminCommand::Report(args) => report::report(&mut client, args, out.json).await,
         AdminCommand::Customer { command } => report::customer(&mut client, &out, command).await,
     };
     explain(result, has_token)
@@ -63,7 +63,10 @@ pub(crate) async fn run(args: AdminArgs) -> Result<()> {
 pub(crate) async fn run_report(args: ReportCommandArgs) -> Result<()> {
     let has_token = has_token(&args.connection);
     let mut client = connect(&args.connection).await?;
-    explain(report::report(&mut client, args.report).await, has_token)
+    explain(
+        report::report(&mut client, args.report, false).await,
+        has_token,
+    )
 }
 
 fn has_token(connection: &Connection) -> bool {

@@ -42,8 +42,9 @@ pub(crate) struct ReportArgs {
     /// group.
     #[arg(long, value_delimiter = ',', value_name = "DIMENSIONS")]
     pub(super) by: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub(super) format: Format,
+    /// How it is printed: a table by default (proto3 JSON with `admin --json`).
+    #[arg(long, value_enum)]
+    pub(super) format: Option<Format>,
 }
 
 #[derive(Subcommand)]
@@ -77,7 +78,17 @@ fn day_start(text: &str) -> Result<prost_types::Timestamp> {
     Ok(prost_types::Timestamp { seconds, nanos: 0 })
 }
 
-pub(super) async fn report(client: &mut Client, args: ReportArgs) -> Result<()> {
+/// Prints the report `args` ask for; `json`: the admin commands' `--json` was
+/// given.
+pub(super) async fn report(client: &mut Client, args: ReportArgs, json: bool) -> Result<()> {
+    let format = match (args.format, json) {
+        (Some(format), true) if format != Format::Json => {
+            anyhow::bail!("--json and --format ask for two formats: give one")
+        }
+        (Some(format), _) => format,
+        (None, true) => Format::Json,
+        (None, false) => Format::Table,
+    };
     let request = pb::GetReportRequest {
         tenant_id: args.tenant,
         since: args.since.as_deref().map(day_start).transpose()?,
@@ -85,12 +96,12 @@ pub(super) async fn report(client: &mut Client, args: ReportArgs) -> Result<()> 
         by: args.by,
     };
     let report = client.get_report(request).await?.into_inner();
-    match args.format {
+    match format {
         Format::Json => println!("{}", json::to_json("crossdesk.v1.Report", &report)?),
         Format::Csv => print!("{}", csv_text(&report)?),
         Format::Table => print!("{}", report_text(&report)),
         Format::VolumeSvg | Format::CsatSvg | Format::HeatmapSvg => {
-            print!("{}", chart(&report, args.format))
+            print!("{}", chart(&report, format))
         }
     }
     Ok(())
@@ -190,18 +201,32 @@ fn change(line: &pb::ReportLine) -> Option<f64> {
     (line.previous_tickets > 0).then(|| line.tickets as f64 / line.previous_tickets as f64 - 1.0)
 }
 
+/// The report's total, as the last row: `(all)` in each slice's column.
+fn total_line(report: &pb::Report) -> pb::ReportLine {
+    pb::ReportLine {
+        key: vec!["(all)".to_owned(); report.by.len()],
+        ..report.total.clone().unwrap_or_default()
+    }
+}
+
+/// The lines of the slices; none when the report is not sliced, whose one line
+/// is its total (printed twice, a sum of the rows would count everything twice).
+fn sliced(report: &pb::Report) -> &[pb::ReportLine] {
+    if report.by.is_empty() {
+        &[]
+    } else {
+        &report.lines
+    }
+}
+
 /// One row per line and a last `(all)` row; the slice's columns first.
 pub(crate) fn csv_text(report: &pb::Report) -> Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = report.by.iter().map(String::as_str).collect();
     header.extend(MEASURES);
     writer.write_record(&header)?;
-    let total = report.total.clone().unwrap_or_default();
-    let all = pb::ReportLine {
-        key: vec!["(all)".to_owned(); report.by.len()],
-        ..total
-    };
-    for line in report.lines.iter().chain(std::iter::once(&all)) {
+    let all = total_line(report);
+    for line in sliced(report).iter().chain(std::iter::once(&all)) {
         let mut record: Vec<String> = line.key.clone();
         record.extend(
             values(line)
@@ -273,13 +298,8 @@ pub(crate) fn report_text(report: &pb::Report) -> String {
         "reopened",
         "after hours",
     ]);
-    let total = report.total.clone().unwrap_or_default();
-    let all = pb::ReportLine {
-        key: vec!["(all)".to_owned(); report.by.len()],
-        ..total
-    };
-    let rows: Vec<Vec<String>> = report
-        .lines
+    let all = total_line(report);
+    let rows: Vec<Vec<String>> = sliced(report)
         .iter()
         .chain(std::iter::once(&all))
         .map(|line| {
