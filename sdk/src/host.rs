@@ -184,8 +184,11 @@ pub mod kv {
     /// How many times [`update`] tries before giving up.
     pub const UPDATE_ATTEMPTS: u32 = 64;
 
-    /// Keys starting with `prefix`, ascending: the first 10,000 of them (to read
-    /// more, list narrower prefixes).
+    /// Most keys one [`list_keys`] returns.
+    pub const MAX_LISTED: usize = 10_000;
+
+    /// Keys starting with `prefix`, ascending: the first [`MAX_LISTED`] of them
+    /// (to read more, list narrower prefixes, as [`list_all_keys`] does).
     ///
     /// ```
     /// use crossdesk_sdk::{kv, testing::MockHost};
@@ -200,6 +203,36 @@ pub mod kv {
         return wit::list_keys(prefix).map_err(Into::into);
         #[cfg(not(target_arch = "wasm32"))]
         return crate::testing::with(|h| h.kv_list(prefix));
+    }
+
+    /// Every key starting with `prefix`, ascending, however many: where a
+    /// listing comes back full ([`MAX_LISTED`]), the keys are listed again under
+    /// `prefix` and each character of `alphabet` after it. `alphabet` must hold
+    /// every character a key may have past the prefix (for keys of hex digests
+    /// after language codes: `abcdefghijklmnopqrstuvwxyz0123456789/-_`); a key
+    /// with another is missed.
+    ///
+    /// ```
+    /// use crossdesk_sdk::{kv, testing::MockHost};
+    /// let _host = MockHost::new().grant_kv().install();
+    /// for n in 0..10_005 {
+    ///     kv::put(&format!("h/{n:x}"), b"").unwrap();
+    /// }
+    /// assert_eq!(kv::list_keys("h/").unwrap().len(), kv::MAX_LISTED);
+    /// assert_eq!(kv::list_all_keys("h/", "0123456789abcdef").unwrap().len(), 10_005);
+    /// ```
+    pub fn list_all_keys(prefix: &str, alphabet: &str) -> Result<Vec<String>, KvError> {
+        let listed = list_keys(prefix)?;
+        if listed.len() < MAX_LISTED {
+            return Ok(listed);
+        }
+        // The prefix itself, a key, is listed first and under no longer prefix.
+        let mut all: Vec<String> = listed.into_iter().take_while(|k| k == prefix).collect();
+        for c in alphabet.chars() {
+            all.extend(list_all_keys(&format!("{prefix}{c}"), alphabet)?);
+        }
+        all.sort();
+        Ok(all)
     }
 }
 

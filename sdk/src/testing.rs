@@ -24,7 +24,7 @@ use crate::kv::KvError;
 /// that a plugin meets them in its own tests, not first in production.
 const MAX_KV_KEY: usize = 512;
 const MAX_KV_VALUE: usize = 1 << 20;
-const MAX_KV_LIST: usize = 10_000;
+const MAX_KV_LIST: usize = crate::kv::MAX_LISTED;
 
 /// The host's refusal of `key`, and of `value` when given.
 fn within_limits(key: &str, value: Option<&[u8]>) -> Result<(), KvError> {

@@ -39,6 +39,15 @@ pub(crate) enum DatasetError {
     NotText,
     #[error(transparent)]
     Invalid(#[from] ImportError),
+    /// More records than the plugin reads back: it lists them in one listing of
+    /// the host's ([`crossdesk_sdk::kv::MAX_LISTED`] keys), and would rank only
+    /// the first, silently.
+    #[error(
+        "{count} {what}: this plugin reads at most {max} of them; import the ones to \
+         recommend",
+        max = crossdesk_sdk::kv::MAX_LISTED
+    )]
+    TooMany { count: usize, what: &'static str },
 }
 
 impl From<DatasetError> for PluginError {
@@ -90,12 +99,20 @@ pub(crate) fn import_dataset(
     // Both are checked before the content, so a wrong name is reported as such.
     let (dataset, format) = (dataset(dataset_name)?, format(format_name)?);
     let text = std::str::from_utf8(content).map_err(|_| DatasetError::NotText)?;
+    let within = |count: usize, what: &'static str| {
+        if count > crossdesk_sdk::kv::MAX_LISTED {
+            Err(DatasetError::TooMany { count, what })
+        } else {
+            Ok(())
+        }
+    };
     let (prefix, entries, records, summary) = match dataset {
         Dataset::Catalog => {
             let products = match format {
                 Format::Json => catalog::parse_catalog_json(text),
                 Format::Csv => catalog::parse_catalog_csv(text),
             }?;
+            within(products.len(), "products")?;
             let summary = format!("{} product(s)", products.len());
             (
                 PRODUCT_PREFIX,
@@ -109,6 +126,7 @@ pub(crate) fn import_dataset(
                 Format::Json => catalog::parse_kb_json(text),
                 Format::Csv => catalog::parse_kb_csv(text),
             }?;
+            within(articles.len(), "articles")?;
             let summary = format!("{} article(s)", articles.len());
             (
                 ARTICLE_PREFIX,
@@ -134,6 +152,23 @@ mod tests {
 
     fn import(dataset: &str, format: &str, content: &str) -> Result<DatasetEntries, String> {
         Recommend::import_dataset(dataset, format, content.as_bytes()).map_err(|e| e.message)
+    }
+
+    /// The plugin reads its records back in one listing: a catalog past it is
+    /// refused, not ranked in part.
+    #[test]
+    fn a_catalog_past_one_listing_is_refused() {
+        let max = crossdesk_sdk::kv::MAX_LISTED;
+        let csv = |n: usize| {
+            let mut csv = String::from("id,category,price\n");
+            for i in 0..n {
+                csv.push_str(&format!("p{i},lenses,10\n"));
+            }
+            csv
+        };
+        assert!(import("catalog", "csv", &csv(max)).is_ok());
+        let refused = import("catalog", "csv", &csv(max + 1)).expect_err("too many");
+        assert!(refused.contains("10001 products"), "{refused}");
     }
 
     #[test]

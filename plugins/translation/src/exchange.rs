@@ -440,7 +440,9 @@ pub fn import_tm(records: &[TmRecord]) -> Result<usize, KvError> {
 /// ```
 pub fn export_tm() -> Result<Vec<TmRecord>, ExchangeError> {
     let mut records = Vec::new();
-    for key in kv::list_keys(memory::TM_PREFIX)? {
+    // Every entry: a backup (or a move) of a memory larger than one listing
+    // must not stop at its first 10,000.
+    for key in kv::list_all_keys(memory::TM_PREFIX, memory::TM_KEY_CHARS)? {
         // Removed since it was listed: nothing to export.
         let Some(value) = kv::get(&key)? else {
             continue;
@@ -636,6 +638,19 @@ en,zh-HK,refund,退款
             .expect_err("bad language")
             .to_string();
         assert!(err.contains("line 2") && err.contains("'xx'"), "{err}");
+    }
+
+    /// A memory larger than one listing of the host's (10,000 keys) is
+    /// exported whole: a backup, or a move, must not stop at its first keys.
+    #[test]
+    fn a_memory_past_one_listing_is_exported_whole() {
+        let _host = MockHost::new().grant_kv().install();
+        let count = crossdesk_sdk::kv::MAX_LISTED + 20;
+        for n in 0..count {
+            let entry = memory::TmEntry::new(format!("unit {n}"), format!("unidad {n}"), "import");
+            memory::store_tm(if n % 2 == 0 { "en" } else { "de" }, "es", &entry).expect("stored");
+        }
+        assert_eq!(export_tm().expect("export").len(), count);
     }
 
     #[test]

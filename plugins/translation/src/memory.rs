@@ -92,6 +92,11 @@ pub(crate) fn or_warn<T: Default>(what: &str, result: Result<T, KvError>) -> T {
 /// ```
 pub const TM_PREFIX: &str = "tm/";
 
+/// Every character of a memory key past [`TM_PREFIX`]: the pair's canonical
+/// codes, `/`, and the source's hex digest ([`kv::list_all_keys`] lists by them
+/// a memory larger than one listing).
+pub const TM_KEY_CHARS: &str = "abcdefghijklmnopqrstuvwxyz0123456789/-_";
+
 /// Prefix of do-not-translate terms.
 ///
 /// ```
