@@ -398,12 +398,23 @@ impl PriceBand {
 }
 
 /// Price sensitivity in one category.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PricePreference {
-    /// The mean percentile of the customer's purchases among the category's prices.
+    /// The mean percentile of the customer's purchases among the category's
+    /// prices in their currency.
     pub percentile: f64,
     /// Its band.
     pub band: PriceBand,
+    /// The currency of the customer's purchases in the category (ISO 4217, as
+    /// the catalog wrote it; empty when unknown): a band is of that currency.
+    pub currency: String,
+}
+
+impl PricePreference {
+    /// Whether a price in `currency` can be set against the band.
+    pub fn applies_to(&self, currency: &str) -> bool {
+        same_currency(&self.currency, currency)
+    }
 }
 
 /// What a profile says the customer prefers; every value is explainable.
@@ -431,6 +442,8 @@ impl Preferences {
             }
         }
         let mut by_category: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+        // The currency of the latest purchase counted in each category.
+        let mut currency: BTreeMap<&str, &str> = BTreeMap::new();
         for p in &profile.purchases {
             // A price says something only next to prices in its own currency
             // (there are no exchange rates here); a purchase in a currency the
@@ -447,6 +460,7 @@ impl Preferences {
                 .entry(&p.category)
                 .or_default()
                 .push(percentile(p.price, &comparable));
+            currency.insert(&p.category, &p.currency);
         }
         let price = by_category
             .into_iter()
@@ -457,6 +471,11 @@ impl Preferences {
                     PricePreference {
                         percentile: mean,
                         band: PriceBand::of(mean),
+                        currency: currency
+                            .get(category)
+                            .copied()
+                            .unwrap_or_default()
+                            .to_owned(),
                     },
                 )
             })

@@ -187,9 +187,14 @@ pub fn rank_products(
     let max_interest = prefs.max_interest();
     // Each category's prices sorted, and the products by id, once: per product
     // a lookup, not two passes over the catalog (quadratic on a large one).
-    let mut prices: HashMap<&str, Vec<f64>> = HashMap::new();
+    // Per currency too: a price has a place only among prices in its own
+    // (there are no exchange rates here).
+    let mut prices: HashMap<(&str, String), Vec<f64>> = HashMap::new();
     for p in catalog {
-        prices.entry(p.category.as_str()).or_default().push(p.price);
+        prices
+            .entry((p.category.as_str(), p.currency.to_ascii_uppercase()))
+            .or_default()
+            .push(p.price);
     }
     for sorted in prices.values_mut() {
         sorted.sort_by(f64::total_cmp);
@@ -201,6 +206,14 @@ pub fn rank_products(
     let ranked = catalog
         .iter()
         .filter(|p| !profile.bought(&p.id))
+        // Another region's SKU, priced in a currency the customer does not pay
+        // in for that category, is not theirs to buy.
+        .filter(|p| {
+            prefs
+                .price
+                .get(&p.category)
+                .is_none_or(|pref| pref.applies_to(&p.currency))
+        })
         .map(|p| {
             let interest = if max_interest > 0.0 {
                 prefs.interests.get(&p.category).copied().unwrap_or(0.0) / max_interest
@@ -211,7 +224,7 @@ pub fn rank_products(
             let preference = prefs.price.get(&p.category);
             let fit = preference.map_or(0.5, |pref| {
                 let sorted = prices
-                    .get(p.category.as_str())
+                    .get(&(p.category.as_str(), p.currency.to_ascii_uppercase()))
                     .map_or(&[][..], Vec::as_slice);
                 let position = percentile_in_sorted(p.price, sorted);
                 1.0 - (position - price_target(pref.percentile, pref.band)).abs()
@@ -435,6 +448,44 @@ mod tests {
             "{}",
             ranked[0].reason
         );
+    }
+
+    /// One catalog of regional SKUs: the same lenses in EUR and in JPY. A
+    /// customer who pays in EUR is offered EUR lenses, ranked among EUR prices.
+    #[test]
+    fn prices_are_set_against_prices_of_their_own_currency() {
+        let mut catalog = catalog();
+        let yen: Vec<Product> = catalog
+            .iter()
+            .filter(|p| p.category == "lenses")
+            .map(|p| Product {
+                id: format!("{}-jp", p.id),
+                price: p.price * 150.0,
+                currency: "JPY".into(),
+                ..p.clone()
+            })
+            .collect();
+        catalog.extend(yen);
+        let inquiry = Inquiry::new("autofocus question", &catalog, Some("en".into()));
+        let mut premium = Profile::new("p", 0);
+        premium.record_purchase(Purchase {
+            item_id: "l3".into(),
+            category: "lenses".into(),
+            price: 500.0,
+            currency: "EUR".into(),
+            time_ms: 0,
+        });
+        let prefs = Preferences::derive(&premium, &catalog, 0);
+        let ranked = rank_products(
+            Some(&premium),
+            &prefs,
+            &catalog,
+            &BTreeMap::new(),
+            &inquiry,
+            3,
+        );
+        assert_eq!(ranked[0].id, "l4", "{ranked:?}");
+        assert!(ranked.iter().all(|r| !r.id.ends_with("-jp")), "{ranked:?}");
     }
 
     /// The demo's young shop: one premium and one budget customer, a purchase

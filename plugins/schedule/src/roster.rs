@@ -417,18 +417,28 @@ const DAY_NAMES: [(&str, Weekday); 7] = [
     ("sun", Weekday::Sunday),
 ];
 
+/// A day's name whole or shortened to three letters or more (`mon`, `tues.`,
+/// `Thursday`): anything else (`mon/wed`, `monfri`) is refused, not read as its
+/// first three letters.
 fn parse_day(text: &str) -> Result<Weekday, String> {
+    const FULL: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
     let lower = text.trim().to_ascii_lowercase();
+    let word = lower.strip_suffix('.').unwrap_or(&lower);
+    let is_word = word.len() >= 3 && word.bytes().all(|b| b.is_ascii_lowercase());
     DAY_NAMES
         .iter()
-        // `get`, not slicing: the first three bytes may end inside a character.
-        .find(|(name, _)| {
-            lower
-                .get(..3)
-                .is_some_and(|prefix| name.starts_with(prefix))
-        })
-        .map(|(_, day)| *day)
-        .ok_or_else(|| format!("'{text}' is not a day (mon, tue, ... sun)"))
+        .zip(FULL)
+        .find(|(_, full)| is_word && full.starts_with(word))
+        .map(|((_, day), _)| *day)
+        .ok_or_else(|| format!("'{text}' is not a day (mon, tue, ... sun, or their full names)"))
 }
 
 fn parse_days(text: &str) -> Result<Vec<Weekday>, String> {
@@ -600,5 +610,27 @@ mod tests {
             assert!(parse_day(text).is_err(), "{text}");
         }
         assert_eq!(parse_day("Monday"), Ok(Weekday::Monday));
+    }
+
+    /// Not read as their first three letters: `mon/wed/fri` was Monday alone,
+    /// the agent missing from two of their three days.
+    #[test]
+    fn a_day_list_not_written_as_the_roster_reads_it_is_refused() {
+        for (text, day) in [
+            ("mon", Weekday::Monday),
+            ("Tues.", Weekday::Tuesday),
+            ("thurs", Weekday::Thursday),
+            ("SUNDAY", Weekday::Sunday),
+        ] {
+            assert_eq!(parse_day(text), Ok(day), "{text}");
+        }
+        for text in ["mon/wed/fri", "monfri", "Mon–Fri", "mo", "mondays"] {
+            assert!(parse_day(text).is_err(), "{text}");
+        }
+        assert!(parse_availability("mon/wed/fri 09:00-17:00").is_err());
+        assert_eq!(
+            parse_availability("mon,wed,fri 09:00-17:00").map(|w| w.len()),
+            Ok(3)
+        );
     }
 }

@@ -170,11 +170,14 @@ pub fn parse_name(
         }
     } else if tokens.len() >= 2 {
         g = Some(tokens[0].to_owned());
-        let start = tokens[1..]
-            .iter()
-            .position(|t| PARTICLES.contains(&t.to_lowercase().as_str()))
-            .map_or(tokens.len() - 1, |i| i + 1)
-            .min(tokens.len() - 1);
+        // The last word, with the particles right before it (`van Beethoven`,
+        // `de la Cruz`): one earlier belongs to a compound given name
+        // (`María del Carmen García` is Sra. García).
+        let particle = |t: &str| PARTICLES.contains(&t.to_lowercase().as_str());
+        let mut start = tokens.len() - 1;
+        while start > 1 && particle(tokens[start - 1]) {
+            start -= 1;
+        }
         f = Some(tokens[start..].join(" "));
     } else {
         g = Some(tokens[0].to_owned());
@@ -230,6 +233,17 @@ mod tests {
         assert_eq!((n.given.as_deref(), n.family), (Some("Anna"), None));
         let n = parse_name("Sanne de Vries", None, None, Lang::Nl).unwrap();
         assert_eq!(n.family.as_deref(), Some("de Vries"));
+        // Particles inside a compound given name are not the family name's.
+        for (name, family) in [
+            ("María del Carmen García", "García"),
+            ("José de Jesús Hernández", "Hernández"),
+            ("Maria da Conceição Santos", "Santos"),
+            ("Juan de la Cruz", "de la Cruz"),
+            ("Ludwig van Beethoven", "van Beethoven"),
+        ] {
+            let n = parse_name(name, None, None, Lang::Es).unwrap();
+            assert_eq!(n.family.as_deref(), Some(family), "{name}");
+        }
     }
 
     #[test]
