@@ -258,8 +258,14 @@ export const kv: {
   put(key: string, value: Uint8Array | string): void;
   putJson(key: string, value: unknown): void;
   delete(key: string): void;
-  /** Keys starting with `prefix`, ascending: the first 10,000 (list narrower prefixes for more). */
+  /** Keys starting with `prefix`, ascending: the first `MAX_LISTED` (list narrower prefixes for more). */
   listKeys(prefix?: string): string[];
+  /**
+   * Every key starting with `prefix`, however many: a full listing is listed
+   * again under `prefix` and each character of `alphabet` (which must hold
+   * every character a key may have past the prefix).
+   */
+  listAllKeys(prefix: string, alphabet: string): string[];
   /**
    * Sets `key` to `value` (`null` or undefined: deletes it) only if it holds
    * `expected` (`null` or undefined: absent), atomically. Returns whether it
@@ -305,6 +311,8 @@ export const kv: {
   updateJson<T = unknown>(key: string, change: (old: T | undefined) => T | undefined): T | undefined;
   /** How many times `update` tries before giving up. */
   readonly UPDATE_ATTEMPTS: 64;
+  /** Most keys one `listKeys` returns. */
+  readonly MAX_LISTED: 10000;
 };
 
 /** An HTTP response. */

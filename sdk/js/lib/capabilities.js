@@ -12,6 +12,17 @@ import { ContactsError, HttpError, KvError } from './errors.js';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+/** Orders keys as the host does: by their bytes in UTF-8. */
+function byUtf8(a, b) {
+  const [x, y] = [encoder.encode(a), encoder.encode(b)];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) {
+      return x[i] - y[i];
+    }
+  }
+  return x.length - y.length;
+}
+
 /**
  * Whether `value` is a Uint8Array. Not `instanceof` alone: inside the component
  * the bytes the contract's bindings return (from `kv.get`, say) are Uint8Arrays
@@ -151,9 +162,29 @@ export const kv = Object.freeze({
     call(kvError, host.kv.delete, key);
   },
 
-  /** The keys starting with `prefix`, ascending. */
+  /** The keys starting with `prefix`, ascending: the first `MAX_LISTED` of them. */
   listKeys(prefix = '') {
     return call(kvError, host.kv.listKeys, prefix);
+  },
+
+  /**
+   * Every key starting with `prefix`, ascending, however many: where a listing
+   * comes back full (`MAX_LISTED`), the keys are listed again under `prefix`
+   * and each character of `alphabet` after it, as the Rust SDK's
+   * `kv::list_all_keys`. `alphabet` must hold every character a key may have
+   * past the prefix; a key with another is missed.
+   */
+  listAllKeys(prefix, alphabet) {
+    const listed = kv.listKeys(prefix);
+    if (listed.length < kv.MAX_LISTED) {
+      return listed;
+    }
+    // The prefix itself, a key, is listed first and under no longer prefix.
+    const all = listed[0] === prefix ? [prefix] : [];
+    for (const c of alphabet) {
+      all.push(...kv.listAllKeys(prefix + c, alphabet));
+    }
+    return all.sort(byUtf8);
   },
 
   /**
@@ -210,6 +241,9 @@ export const kv = Object.freeze({
 
   /** How many times `update` tries before giving up, as in the Rust SDK. */
   UPDATE_ATTEMPTS: 64,
+
+  /** Most keys one `listKeys` returns. */
+  MAX_LISTED: 10_000,
 });
 
 /** An HTTP response: status, headers as `[name, value]` pairs, and the body as bytes. */

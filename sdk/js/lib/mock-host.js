@@ -22,7 +22,7 @@ const err = (error) => ({ err: error });
 // that a plugin meets them in its own tests, not first in production.
 const MAX_KV_KEY = 512;
 const MAX_KV_VALUE = 1 << 20;
-const MAX_KV_LIST = 10_000;
+const MAX_KV_LIST = 10_000; // kv.MAX_LISTED
 const utf8Length = (text) => new TextEncoder().encode(text).length;
 
 /** The host's refusal of `key`, or of `value` when given; undefined when within limits. */

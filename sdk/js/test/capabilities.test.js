@@ -44,6 +44,20 @@ test('kv is denied unless granted, as the host denies it', () => {
   assert.throws(() => kv.get('k'), KvError);
 });
 
+test('kv lists every key past one listing of the host', () => {
+  new MockHost().grantKv().install();
+  const count = kv.MAX_LISTED + 5;
+  for (let n = 0; n < count; n++) {
+    kv.put(`h/${n.toString(16)}`, '');
+  }
+  kv.put('h/', 'the prefix itself');
+  assert.equal(kv.listKeys('h/').length, kv.MAX_LISTED);
+  const all = kv.listAllKeys('h/', '0123456789abcdef');
+  assert.equal(all.length, count + 1);
+  assert.equal(all[0], 'h/');
+  assert.deepEqual(all, [...all].sort());
+});
+
 test('kv stores bytes, text and JSON, and lists keys in order', () => {
   const host = new MockHost().grantKv().install();
   kv.put('profile:2', new Uint8Array([1, 2]));
