@@ -82,22 +82,21 @@ impl Product {
     /// English, else any name, else the id.
     pub fn name(&self, language: Option<&str>) -> &str {
         language
-            .and_then(|l| {
-                self.names.get(l).or_else(|| {
-                    self.names
-                        .iter()
-                        .find(|(key, _)| crossdesk_text::lang::same_language(key, l))
-                        .map(|(_, name)| name)
-                })
-            })
-            .or_else(|| {
-                self.names
-                    .iter()
-                    .find(|(key, _)| crossdesk_text::lang::same_language(key, "en"))
-                    .map(|(_, name)| name)
-            })
+            .and_then(|l| self.name_in(l))
+            .or_else(|| self.name_in("en"))
             .or_else(|| self.names.values().next())
             .map_or(self.id.as_str(), String::as_str)
+    }
+
+    /// The name keyed `language` itself, else one keyed by a tag of the same
+    /// language (`pt-BR` for `pt`).
+    fn name_in(&self, language: &str) -> Option<&String> {
+        self.names.get(language).or_else(|| {
+            self.names
+                .iter()
+                .find(|(key, _)| crossdesk_text::lang::same_language(key, language))
+                .map(|(_, name)| name)
+        })
     }
 }
 

@@ -391,27 +391,33 @@ mod tests {
         assert_eq!(price_target(0.5, PriceBand::Mid), 0.5);
     }
 
-    #[test]
-    fn products_follow_the_price_band_and_skip_bought_items() {
-        let catalog = catalog();
-        let inquiry = Inquiry::new("autofocus question", &catalog, Some("en".into()));
-        let mut premium = Profile::new("p", 0);
-        premium.record_purchase(Purchase {
-            item_id: "l3".into(),
+    /// The top 3 products for an autofocus question from a customer who bought
+    /// `item` (lenses, in EUR) at `price`.
+    fn top_for_buyer_of(catalog: &[Product], item: &str, price: f64) -> Vec<Ranked> {
+        let inquiry = Inquiry::new("autofocus question", catalog, Some("en".into()));
+        let mut customer = Profile::new("c", 0);
+        customer.record_purchase(Purchase {
+            item_id: item.into(),
             category: "lenses".into(),
-            price: 500.0,
+            price,
             currency: "EUR".into(),
             time_ms: 0,
         });
-        let prefs = Preferences::derive(&premium, &catalog, 0);
-        let ranked = rank_products(
-            Some(&premium),
+        let prefs = Preferences::derive(&customer, catalog, 0);
+        rank_products(
+            Some(&customer),
             &prefs,
-            &catalog,
+            catalog,
             &BTreeMap::new(),
             &inquiry,
             3,
-        );
+        )
+    }
+
+    #[test]
+    fn products_follow_the_price_band_and_skip_bought_items() {
+        let catalog = catalog();
+        let ranked = top_for_buyer_of(&catalog, "l3", 500.0);
         assert_eq!(ranked[0].id, "l4");
         assert!(ranked.iter().all(|r| r.id != "l3"));
         assert!(
@@ -425,23 +431,7 @@ mod tests {
             ranked[0].reason
         );
 
-        let mut budget = Profile::new("b", 0);
-        budget.record_purchase(Purchase {
-            item_id: "l1".into(),
-            category: "lenses".into(),
-            price: 100.0,
-            currency: "EUR".into(),
-            time_ms: 0,
-        });
-        let prefs = Preferences::derive(&budget, &catalog, 0);
-        let ranked = rank_products(
-            Some(&budget),
-            &prefs,
-            &catalog,
-            &BTreeMap::new(),
-            &inquiry,
-            3,
-        );
+        let ranked = top_for_buyer_of(&catalog, "l1", 100.0);
         assert_eq!(ranked[0].id, "l2");
         assert!(
             ranked[0].reason.contains("prefers value in lenses"),
@@ -466,24 +456,7 @@ mod tests {
             })
             .collect();
         catalog.extend(yen);
-        let inquiry = Inquiry::new("autofocus question", &catalog, Some("en".into()));
-        let mut premium = Profile::new("p", 0);
-        premium.record_purchase(Purchase {
-            item_id: "l3".into(),
-            category: "lenses".into(),
-            price: 500.0,
-            currency: "EUR".into(),
-            time_ms: 0,
-        });
-        let prefs = Preferences::derive(&premium, &catalog, 0);
-        let ranked = rank_products(
-            Some(&premium),
-            &prefs,
-            &catalog,
-            &BTreeMap::new(),
-            &inquiry,
-            3,
-        );
+        let ranked = top_for_buyer_of(&catalog, "l3", 500.0);
         assert_eq!(ranked[0].id, "l4", "{ranked:?}");
         assert!(ranked.iter().all(|r| !r.id.ends_with("-jp")), "{ranked:?}");
     }

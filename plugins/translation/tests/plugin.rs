@@ -255,8 +255,9 @@ fn a_draft_is_translated_into_the_customer_locale() {
     );
 }
 
-#[test]
-fn without_a_locale_the_tickets_language_is_used() {
+/// An English draft on a ticket where the customer wrote Spanish, to a
+/// customer of `locale`: translated into Spanish, from the ticket's language.
+fn reply_on_a_spanish_ticket(locale: Option<&str>) {
     let text = "Your refund for order #4471 has been issued.";
     let _host = host()
         .apy(
@@ -265,8 +266,8 @@ fn without_a_locale_the_tickets_language_is_used() {
             "Vuestro reembolso para orden <x0/> ha sido emitido.",
         )
         .install();
-    memory::remember_ticket_language("T-1", "es").unwrap();
-    let actions = Translation::handle(draft(text, "en", None)).unwrap();
+    memory::remember_ticket_language("T-1", "es").expect("remembered");
+    let actions = Translation::handle(draft(text, "en", locale)).expect("handled");
     assert_eq!(
         replaced(&actions),
         "Vuestro reembolso para orden #4471 ha sido emitido."
@@ -274,25 +275,16 @@ fn without_a_locale_the_tickets_language_is_used() {
     assert!(note(&actions).contains("from the ticket language"));
 }
 
+#[test]
+fn without_a_locale_the_tickets_language_is_used() {
+    reply_on_a_spanish_ticket(None);
+}
+
 /// A helpdesk's default locale (every e-mail customer `en-US`) does not have a
 /// customer who writes Spanish answered in English.
 #[test]
 fn the_language_the_customer_wrote_in_wins_over_their_locale() {
-    let text = "Your refund for order #4471 has been issued.";
-    let _host = host()
-        .apy(
-            "eng|spa",
-            "Your refund for order <x0/> has been issued.",
-            "Vuestro reembolso para orden <x0/> ha sido emitido.",
-        )
-        .install();
-    memory::remember_ticket_language("T-1", "es").unwrap();
-    let actions = Translation::handle(draft(text, "en", Some("en-US"))).unwrap();
-    assert_eq!(
-        replaced(&actions),
-        "Vuestro reembolso para orden #4471 ha sido emitido."
-    );
-    assert!(note(&actions).contains("from the ticket language"));
+    reply_on_a_spanish_ticket(Some("en-US"));
 }
 
 #[test]
