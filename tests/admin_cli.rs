@@ -488,7 +488,7 @@ async fn keys_signatures_and_installed_plugins() {
     let again = Cli::new(&["plugin", "keygen", "--out", key_arg])
         .fails()
         .await;
-    assert!(again.contains("cannot create"), "{again}");
+    assert!(again.contains("exists already"), "{again}");
 
     // Components the server's configuration does not install already.
     let tagger = copy_plugin(dir.path(), "plugin-tagger");
@@ -682,6 +682,17 @@ async fn a_roster_is_imported_through_the_cli_as_csv() {
     );
     let again = Cli::admin(&server, &args).ok().await;
     assert!(again.contains("(replacing 1 entries)"), "{again}");
+    // A file whose extension names no format is read as `--format` says.
+    let txt = dir.path().join("roster.txt");
+    std::fs::copy(csv, &txt).expect("copy");
+    let txt = txt.to_str().expect("utf-8 path");
+    let by_extension = [&args[..7], &[txt]].concat();
+    let refused = Cli::admin(&server, &by_extension).fails().await;
+    assert!(refused.contains("no format 'txt'"), "{refused}");
+    let as_csv = Cli::admin(&server, &[&by_extension[..], &["--format", "csv"]].concat())
+        .ok()
+        .await;
+    assert!(as_csv.contains("(replacing 1 entries)"), "{as_csv}");
     let wrong = Cli::admin(
         &server,
         &[
@@ -731,7 +742,7 @@ async fn a_commands_file_never_replaces_one_in_the_working_folder() {
     let answers = here.path().join("answers.csv");
     std::fs::write(&answers, "the admin's own\n").expect("write");
     let refused = export().fails().await;
-    assert!(refused.contains("no file there is replaced"), "{refused}");
+    assert!(refused.contains("answers.csv exists already"), "{refused}");
     assert_eq!(
         std::fs::read_to_string(&answers).expect("kept"),
         "the admin's own\n"

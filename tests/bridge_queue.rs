@@ -369,9 +369,11 @@ async fn failures_back_off_then_die_and_replay_revives(backend: &Backend) {
         .expect("retry later");
     assert!(claim(&queue, "w").await.is_none(), "not due yet");
     assert!(queue.next_wait_ms().await.expect("wait").expect("pending") > 50_000);
-    assert_eq!(
-        queue.replay(Some(vec![id])).await.expect("replay"),
-        0,
+    assert!(
+        matches!(
+            queue.replay(Some(vec![id])).await,
+            Err(QueueError::NotDead(ids)) if ids == [id]
+        ),
         "not dead"
     );
 }
@@ -408,6 +410,13 @@ async fn a_retry_far_in_the_future_neither_panics_nor_blocks_the_queue(backend: 
     assert_eq!(dead.len(), 1);
     assert_eq!((dead[0].attempts, dead[0].calls_done), (1, 1));
     assert_eq!(dead[0].last_error.as_deref(), Some("gone"));
+    // An id that is no dead letter (a typo) replays nothing, named with others.
+    let typo = dead[0].id.saturating_add(1_000);
+    assert!(matches!(
+        queue.replay(Some(vec![dead[0].id, typo])).await,
+        Err(QueueError::NotDead(ids)) if ids == [typo]
+    ));
+    assert_eq!(queue.list(JobState::Dead).await.expect("dead").len(), 1);
     assert_eq!(queue.replay(None).await.expect("replay"), 1);
     let again = claim(&queue, "w").await.expect("job");
     assert_eq!((again.lead.attempts, again.lead.calls_done), (0, 1));

@@ -343,4 +343,17 @@ fn the_cli_imports_runs_and_writes_only_where_the_admin_points() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("<file>"), "{stderr}");
+    // Help needs no tenant, even for a command that runs for one.
+    let (help, _) = run(&["plugin", "exec", component_arg, "export", "--help"]);
+    assert!(help.contains("--output"), "{help}");
+    // `--plugin` (the aliases' installed name) would be ignored here: refused.
+    let output = crossdesk_command()
+        .args(["plugin", "exec", "plugin-faq", "list", "--plugin", "other"])
+        .args(["--tenant", "acme", "--config"])
+        .arg(&config_path)
+        .logged_output()
+        .expect("run crossdesk");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("got --plugin other"), "{stderr}");
 }

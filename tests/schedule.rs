@@ -480,6 +480,17 @@ fn the_erlang_calculator_answers_the_classic_example() {
         "{}",
         String::from_utf8_lossy(&table.stderr)
     );
+    // `--help` in a command's place lists the plugin's commands.
+    let help = crossdesk_command()
+        .args(["schedule", "--help"])
+        .logged_output()
+        .expect("run crossdesk");
+    let commands = String::from_utf8_lossy(&help.stdout);
+    assert!(help.status.success(), "{help:?}");
+    assert!(
+        commands.contains("  erlang ") && commands.contains("(with --tenant)"),
+        "{commands}"
+    );
 }
 
 #[test]

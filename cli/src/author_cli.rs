@@ -387,20 +387,17 @@ fn print_report(file: &std::path::Path, report: &conformance::Report) {
 
 /// A new secret key in `out` (created, readable by its owner only).
 fn write_secret_key(out: &std::path::Path) -> Result<()> {
-    use std::io::Write as _;
+    use crate::files::{Existing, Readers, write_whole};
     let secret = crossdesk_sidecar::signing::generate_secret_key()?;
     let public = crossdesk_sidecar::signing::public_key_of(&secret)?;
     let id = crossdesk_sidecar::signing::key_id(&public)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(out)
-        .with_context(|| format!("cannot create {}", out.display()))?;
-    file.write_all(format!("{secret}\n").as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    // Never over a key: the plugins it signed would no longer verify.
+    write_whole(
+        out,
+        format!("{secret}\n").as_bytes(),
+        Existing::Keep,
+        Readers::Owner,
+    )?;
     eprintln!("secret key written to {} (keep it private)", out.display());
     println!("public key: {public}");
     println!("key id:     {id}");
@@ -423,8 +420,12 @@ fn write_signature(
         secret.trim(),
     )?)?;
     let out = out.unwrap_or_else(|| crate::admin_cli::signature_path(file));
-    std::fs::write(&out, format!("{signature}\n"))
-        .with_context(|| format!("cannot write {}", out.display()))?;
+    crate::files::write_whole(
+        &out,
+        format!("{signature}\n").as_bytes(),
+        crate::files::Existing::Replace,
+        crate::files::Readers::Usual,
+    )?;
     println!("signed {} with key {id}: {}", file.display(), out.display());
     Ok(())
 }

@@ -7,6 +7,7 @@
 
 mod admin_cli;
 mod author_cli;
+mod files;
 mod grpc_client;
 mod plugin_cli;
 mod telemetry;
@@ -557,10 +558,10 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
                 println!(
                     "{}\t{}\t{}\tattempts {}\t{}",
                     job.id,
-                    job.endpoint,
-                    job.job.delivery_key,
+                    one_line(&job.endpoint),
+                    one_line(&job.job.delivery_key),
                     job.attempts,
-                    job.last_error.unwrap_or_default()
+                    one_line(job.last_error.as_deref().unwrap_or_default())
                 );
             }
         }
@@ -582,6 +583,21 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
     Ok(())
 }
 
+/// `text` on one line of a tab-separated listing: control characters (a
+/// helpdesk's error body may hold newlines, tabs or a terminal's escape
+/// sequences) written as escapes.
+fn one_line(text: &str) -> String {
+    let mut line = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            line.extend(c.escape_debug());
+        } else {
+            line.push(c);
+        }
+    }
+    line
+}
+
 async fn plugin(command: PluginCommand) -> Result<()> {
     match command {
         PluginCommand::Exec(args) => plugin_cli::exec(args).await,
@@ -593,5 +609,18 @@ async fn plugin(command: PluginCommand) -> Result<()> {
         PluginCommand::Inspect(args) => author_cli::inspect(args).await,
         PluginCommand::Keygen(args) => author_cli::keygen(args),
         PluginCommand::Sign(args) => author_cli::sign(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_letter_error_stays_on_its_line() {
+        assert_eq!(
+            one_line("422 {\"error\":\n\t\"bad\"}\u{1b}[2J café"),
+            "422 {\"error\":\\n\\t\"bad\"}\\u{1b}[2J café"
+        );
     }
 }

@@ -19,7 +19,7 @@ use clap::{Arg, ArgAction};
 
 use crossdesk_sidecar::config::Config;
 use crossdesk_sidecar::runtime::{
-    CommandInput, CommandOutput, CommandSpec, OutputFile, ParamKind, Runtime,
+    CommandInput, CommandOutput, CommandSpec, LoadedPlugin, OutputFile, ParamKind, Runtime,
 };
 use crossdesk_sidecar::store::{ContactCount, Store};
 use crossdesk_sidecar::tools;
@@ -178,7 +178,14 @@ pub(crate) fn format_of(path: &Path) -> String {
 }
 
 pub(crate) async fn exec(mut args: ExecArgs) -> Result<()> {
-    args.scope.take_from(&mut args.args)?;
+    if let Some(installed) = args.scope.take_from(&mut args.args)? {
+        bail!(
+            "--plugin names the plugin for `crossdesk translation|schedule|recommend`; \
+             with `plugin exec` the plugin is the first argument (got --plugin {installed} \
+             after {})",
+            args.plugin
+        );
+    }
     run_command(&args.scope, &args.plugin, args.args).await
 }
 
@@ -317,6 +324,9 @@ async fn run_command(scope: &Scope, plugin: &str, args: Vec<String>) -> Result<(
     let Some((command, rest)) = args.split_first() else {
         bail!("name a command: crossdesk plugin exec {plugin} COMMAND [ARGS]");
     };
+    if is_help(command) {
+        return print_commands(scope, plugin).await;
+    }
     let (output, parsed) = match scope.tenant.as_deref() {
         Some(tenant) => {
             let (sidecar, plugin) = scope.sidecar_for(plugin).await?;
@@ -336,14 +346,42 @@ async fn run_command(scope: &Scope, plugin: &str, args: Vec<String>) -> Result<(
     write_files(&parsed, output.files)
 }
 
-/// A command that needs no tenant runs with nothing granted, without a store:
-/// the plugin comes from the configuration's `[[plugins]]` or is a component path.
-async fn run_standalone(
-    scope: &Scope,
-    plugin: &str,
-    command: &str,
-    rest: &[String],
-) -> Result<(CommandOutput, Parsed)> {
+fn is_help(arg: &str) -> bool {
+    matches!(arg, "-h" | "--help")
+}
+
+/// `crossdesk plugin exec PLUGIN --help`: the commands the plugin offers.
+async fn print_commands(scope: &Scope, plugin: &str) -> Result<()> {
+    let commands = match scope.tenant {
+        Some(_) => {
+            let (sidecar, plugin) = scope.sidecar_for(plugin).await?;
+            sidecar.installed_plugin(&plugin)?.manifest.commands.clone()
+        }
+        None => load_alone(scope, plugin).await?.1.manifest.commands.clone(),
+    };
+    if commands.is_empty() {
+        println!("plugin '{plugin}' offers no commands");
+        return Ok(());
+    }
+    println!("Commands of plugin '{plugin}' (`crossdesk plugin exec {plugin} COMMAND --help`):");
+    let width = commands.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for command in commands {
+        let tenant = if command.needs_tenant {
+            " (with --tenant)"
+        } else {
+            ""
+        };
+        println!(
+            "  {:<width$}  {}{tenant}",
+            command.name, command.description
+        );
+    }
+    Ok(())
+}
+
+/// The plugin without a sidecar: from the configuration's `[[plugins]]`, or a
+/// component path.
+async fn load_alone(scope: &Scope, plugin: &str) -> Result<(Config, LoadedPlugin, Runtime)> {
     let config = scope.load_config()?;
     let path = if plugin.ends_with(".wasm") {
         PathBuf::from(plugin)
@@ -362,7 +400,24 @@ async fn run_standalone(
     };
     let runtime = Runtime::alone(&config.max_limits(), 2, &config.compiled_dir())?;
     let loaded = runtime.load(&path).await?;
-    let spec = tools::tenantless_spec(&loaded, plugin, command)?;
+    Ok((config, loaded, runtime))
+}
+
+/// A command that needs no tenant runs with nothing granted, without a store
+/// (see [`load_alone`]); so does the help of any command.
+async fn run_standalone(
+    scope: &Scope,
+    plugin: &str,
+    command: &str,
+    rest: &[String],
+) -> Result<(CommandOutput, Parsed)> {
+    let (config, loaded, runtime) = load_alone(scope, plugin).await?;
+    let spec = if rest.iter().any(|arg| is_help(arg)) {
+        // Printed by `parse`, which exits: nothing runs.
+        tools::command_spec(&loaded, plugin, command)?
+    } else {
+        tools::tenantless_spec(&loaded, plugin, command)?
+    };
     let parsed = parse(plugin, spec, rest)?;
     let output = tools::run_tenantless(
         &runtime,
@@ -512,8 +567,13 @@ fn write_files(parsed: &Parsed, files: Vec<OutputFile>) -> Result<()> {
                 None => PathBuf::from(plain_name(&file.name)?),
             }
         };
-        std::fs::write(&path, &file.content)
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        // The admin named the path, or chose the folder: replaced whole.
+        crate::files::write_whole(
+            &path,
+            &file.content,
+            crate::files::Existing::Replace,
+            crate::files::Readers::Usual,
+        )?;
         let label = if file.param.is_empty() {
             "wrote"
         } else {

@@ -65,6 +65,16 @@ pub enum QueueError {
     LeaseLost(String),
     #[error("bridge queue: {0}")]
     Corrupt(String),
+    /// A replay named jobs that are not dead letters: nothing was replayed.
+    #[error("no dead letter has the id {}: nothing replayed (`crossdesk bridge dead-letters` lists them)", join_ids(.0))]
+    NotDead(Vec<u64>),
+}
+
+fn join_ids(ids: &[u64]) -> String {
+    ids.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `[queue]` in the bridge's configuration.
@@ -464,7 +474,9 @@ impl Queue {
     }
 
     /// Puts dead jobs back in the queue (all of them, or those with these ids, a
-    /// batch whole), with their attempts reset; returns how many.
+    /// batch whole), with their attempts reset; returns how many. Named ids that
+    /// are not dead letters (a typo, a job replayed already) replay nothing:
+    /// [`QueueError::NotDead`].
     pub async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
         on_backend!(self, q => q.replay(ids).await)
     }

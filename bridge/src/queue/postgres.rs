@@ -571,22 +571,32 @@ impl PostgresQueue {
                 "UPDATE bridge_jobs SET state = 'pending', attempts = 0, next_at_ms = $2
                  WHERE state = 'dead' AND ($1::BIGINT IS NULL OR id = $1 OR batch_of = $1
                        OR id = (SELECT batch_of FROM bridge_jobs WHERE id = $1)
-                       OR batch_of = (SELECT batch_of FROM bridge_jobs WHERE id = $1))",
+                       OR batch_of = (SELECT batch_of FROM bridge_jobs WHERE id = $1))
+                 RETURNING id",
             )
             .await?;
         let now = now_ms();
-        let mut changed: u64 = 0;
-        match ids {
-            None => changed = tx.execute(&update, &[&None::<i64>, &now]).await?,
-            Some(ids) => {
-                for id in ids {
-                    changed = changed
-                        .saturating_add(tx.execute(&update, &[&Some(to_i64(id)), &now]).await?);
-                }
+        let named: Vec<Option<u64>> = match ids {
+            None => vec![None],
+            Some(ids) => ids.into_iter().map(Some).collect(),
+        };
+        let mut replayed = std::collections::BTreeSet::new();
+        let mut not_dead = Vec::new();
+        for id in named {
+            for row in tx.query(&update, &[&id.map(to_i64), &now]).await? {
+                replayed.insert(row.try_get::<_, i64>(0)?);
+            }
+            // Named twice, or with another job of its batch: replayed once.
+            if let Some(id) = id.filter(|id| !replayed.contains(&to_i64(*id))) {
+                not_dead.push(id);
             }
         }
+        if !not_dead.is_empty() {
+            // Dropping the transaction rolls it back.
+            return Err(QueueError::NotDead(not_dead));
+        }
         tx.commit().await?;
-        Ok(usize::try_from(changed).unwrap_or(usize::MAX))
+        Ok(replayed.len())
     }
 
     pub(super) async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {

@@ -565,29 +565,38 @@ impl SqliteQueue {
     pub(super) async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
         self.with(move |c| {
             let tx = c.transaction()?;
-            let mut changed: usize = 0;
+            let mut replayed = std::collections::BTreeSet::new();
+            let mut not_dead = Vec::new();
             {
                 // A batch is replayed whole, whichever of its jobs is named.
                 let sql = "UPDATE jobs SET state = 'pending', attempts = 0, next_at_ms = ?2
                            WHERE state = 'dead' AND (?1 IS NULL OR id = ?1 OR batch_of = ?1
                                  OR id = (SELECT batch_of FROM jobs WHERE id = ?1)
-                                 OR batch_of = (SELECT batch_of FROM jobs WHERE id = ?1))";
+                                 OR batch_of = (SELECT batch_of FROM jobs WHERE id = ?1))
+                           RETURNING id";
                 let mut update = tx.prepare(sql)?;
                 let now = now_ms();
-                match ids {
-                    None => {
-                        changed = changed.saturating_add(update.execute(params![None::<i64>, now])?)
+                let named: Vec<Option<u64>> = match ids {
+                    None => vec![None],
+                    Some(ids) => ids.into_iter().map(Some).collect(),
+                };
+                for id in named {
+                    let rows = update
+                        .query_map(params![id.map(to_i64), now], |row| row.get::<_, i64>(0))?;
+                    for row in rows {
+                        replayed.insert(row?);
                     }
-                    Some(ids) => {
-                        for id in ids {
-                            changed = changed
-                                .saturating_add(update.execute(params![Some(to_i64(id)), now])?);
-                        }
+                    // Named twice, or with another job of its batch: replayed once.
+                    if let Some(id) = id.filter(|id| !replayed.contains(&to_i64(*id))) {
+                        not_dead.push(id);
                     }
                 }
             }
+            if !not_dead.is_empty() {
+                return Err(QueueError::NotDead(not_dead));
+            }
             tx.commit()?;
-            Ok(changed)
+            Ok(replayed.len())
         })
         .await
     }

@@ -76,7 +76,7 @@ pub(super) enum AdminCommand {
     },
     /// Replace a dataset of a tenant's plugin with a file, checked whole first:
     /// the schedule plugin's `roster`, the recommend plugin's `catalog` or
-    /// `knowledge-base` (JSON, or CSV for a `.csv` file).
+    /// `knowledge-base`, read in the format the file's extension names.
     ImportData(ImportDataArgs),
     /// Run a command a tenant's plugin offers, on the server (what `crossdesk plugin
     /// exec` runs locally): `--set NAME=VALUE` per parameter, `--file NAME=PATH` per
@@ -115,8 +115,12 @@ pub(super) struct ImportDataArgs {
     /// `roster`, `catalog` or `knowledge-base`.
     #[arg(long)]
     pub(super) dataset: String,
-    /// The file; `.csv` is read as CSV, anything else as JSON.
+    /// The file to import.
     pub(super) file: PathBuf,
+    /// A format the dataset is read as (`crossdesk plugin inspect` lists them;
+    /// default: the file's extension, `json` for a file without one).
+    #[arg(long)]
+    pub(super) format: Option<String>,
 }
 
 #[derive(Args)]

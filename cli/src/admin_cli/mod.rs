@@ -574,7 +574,9 @@ async fn plugins(client: &mut Client, out: &Output, command: PluginsCommand) -> 
 }
 
 async fn import_data(client: &mut Client, out: &Output, args: ImportDataArgs) -> Result<()> {
-    let format = crate::plugin_cli::format_of(&args.file);
+    let format = args
+        .format
+        .unwrap_or_else(|| crate::plugin_cli::format_of(&args.file));
     let response = client
         .import_plugin_data(pb::ImportPluginDataRequest {
             tenant_id: args.tenant.clone(),
@@ -625,14 +627,12 @@ async fn plugin_command(client: &mut Client, out: &Output, args: CommandArgs) ->
         // The plugin named it (a third party's, maybe): a plain name, in the
         // working folder, never hidden (`.bashrc`), never over a file there.
         let name = crate::plugin_cli::plain_name(&file.name)?;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(name)
-            .and_then(|mut written| std::io::Write::write_all(&mut written, &file.content))
-            .with_context(|| {
-                format!("cannot write {name} in the working folder (no file there is replaced)")
-            })?;
+        crate::files::write_whole(
+            std::path::Path::new(name),
+            &file.content,
+            crate::files::Existing::Keep,
+            crate::files::Readers::Usual,
+        )?;
         eprintln!("wrote {name}");
     }
     Ok(())
