@@ -29,6 +29,11 @@
 //! ([`crate::store::DataOf`]). The days facts made stale are marked in the store
 //! with them: a day a stopped replica did not rebuild is rebuilt by the next to
 //! start, or by any replica's sweep ([`SWEEP_EVERY`]).
+//!
+//! An event's own time places it ([`report_time`]): one from beyond this
+//! replica's clock (past [`MAX_CLOCK_AHEAD_S`]) counts as received, and one from
+//! before the retention is not recorded — its figures would be deleted anyway, and
+//! it would move a live ticket onto a day the purge deletes with it.
 
 pub mod api;
 pub mod categories;
@@ -47,6 +52,10 @@ use tokio::sync::mpsc;
 use crate::history::{LANGUAGE_TAG_PREFIX, occurred_at_s, primary_language};
 use crate::pb;
 use crate::store::{DataOf, Erased, ErasureMarks, Store, StoreError};
+
+/// How far an event's own time may be ahead of this replica's clock (helpdesks'
+/// clocks drift); further, the time it was received stands for it.
+pub const MAX_CLOCK_AHEAD_S: i64 = 300;
 
 /// How often the facts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -138,6 +147,7 @@ const MAX_PENDING_FACTS: usize = 100_000;
 /// Records events for the reports.
 pub struct Insights {
     facts: mpsc::UnboundedSender<Fact>,
+    retention_days: u32,
 }
 
 impl Insights {
@@ -152,7 +162,10 @@ impl Insights {
         let refresh = Duration::from_secs(settings.refresh_secs);
         tokio::spawn(write_facts(store.clone(), received, refresh, marks));
         tokio::spawn(purge_daily(store, settings.retention_days));
-        Insights { facts }
+        Insights {
+            facts,
+            retention_days: settings.retention_days,
+        }
     }
 
     /// Records one event (handled for the first time) of the tenant `of`,
@@ -166,7 +179,11 @@ impl Insights {
         actions: &[pb::Action],
         own: &TenantRules,
     ) {
-        if let Some(mut facts) = ticket_facts(event, actions) {
+        let received_s = received_ms.div_euclid(1_000);
+        let Some(at) = report_time(occurred_at_s(event), received_s, self.retention_days) else {
+            return;
+        };
+        if let Some(mut facts) = ticket_facts(event, at, actions) {
             // The customer's words (an agent's reply may name any topic).
             let customers_words = matches!(
                 event.kind(),
@@ -187,7 +204,7 @@ impl Insights {
             // Fails only when the writer is gone: the runtime is shutting down.
             let _ = self.facts.send(Fact::Ticket(of.clone(), facts));
         }
-        if let Some(fact) = translation_fact(event, actions) {
+        if let Some(fact) = translation_fact(event, at, actions) {
             let _ = self.facts.send(Fact::Translation(of.clone(), fact));
         }
     }
@@ -224,8 +241,22 @@ pub(crate) fn category_name(text: &str) -> Option<String> {
     .then_some(name)
 }
 
-/// What an event says about its ticket; `None` for events about no ticket.
-pub fn ticket_facts(event: &pb::Event, actions: &[pb::Action]) -> Option<TicketFacts> {
+/// When an event that says it happened at `occurred_s` counts for the reports,
+/// received at `received_s`: no later than received (beyond a clock's drift,
+/// [`MAX_CLOCK_AHEAD_S`]); `None` on a day the retention purges.
+pub fn report_time(occurred_s: i64, received_s: i64, retention_days: u32) -> Option<i64> {
+    let at = if occurred_s > received_s.saturating_add(MAX_CLOCK_AHEAD_S) {
+        received_s
+    } else {
+        occurred_s
+    };
+    let first_kept_day = day_of(received_s).saturating_sub(i64::from(retention_days));
+    (day_of(at) >= first_kept_day).then_some(at)
+}
+
+/// What an event that happened at `at` says about its ticket; `None` for events
+/// about no ticket.
+pub fn ticket_facts(event: &pb::Event, at: i64, actions: &[pb::Action]) -> Option<TicketFacts> {
     use pb::EventKind as K;
     let kind = event.kind();
     if event.ticket_id.is_empty()
@@ -240,7 +271,6 @@ pub fn ticket_facts(event: &pb::Event, actions: &[pb::Action]) -> Option<TicketF
     {
         return None;
     }
-    let at = occurred_at_s(event);
     let customer = event.customer.as_ref();
     let locale_language = customer.and_then(|c| primary_language(&c.locale));
     let tagged_language = tags(actions)
@@ -311,10 +341,10 @@ pub fn rating(attributes: &std::collections::BTreeMap<String, String>) -> Option
         .then(|| score / scale)
 }
 
-/// A translated agent reply or a correction, with its language pair.
-fn translation_fact(event: &pb::Event, actions: &[pb::Action]) -> Option<TranslationFact> {
+/// A translated agent reply or a correction, at `at`, with its language pair.
+fn translation_fact(event: &pb::Event, at: i64, actions: &[pb::Action]) -> Option<TranslationFact> {
     use pb::EventKind as K;
-    let day = day_of(occurred_at_s(event));
+    let day = day_of(at);
     match event.kind() {
         K::TranslationCorrected => {
             let language = |key: &str| event.attributes.get(key).and_then(|l| primary_language(l));
@@ -598,6 +628,81 @@ mod tests {
         assert_eq!(touched, [("from-the-file".to_owned(), BTreeSet::from([0]))]);
     }
 
+    #[test]
+    fn an_event_counts_when_it_happened_unless_beyond_the_clock_or_the_retention() {
+        let received = 100 * DAY_SECS + 7;
+        assert_eq!(
+            report_time(received - 60, received, 30),
+            Some(received - 60)
+        );
+        // A helpdesk's clock a little ahead: its own time.
+        assert_eq!(
+            report_time(received + 60, received, 30),
+            Some(received + 60)
+        );
+        // A date from beyond any drift: when received.
+        let far = received + 400 * DAY_SECS;
+        assert_eq!(report_time(far, received, 30), Some(received));
+        // The first day the retention keeps, and the one before it.
+        assert_eq!(
+            report_time(70 * DAY_SECS, received, 30),
+            Some(70 * DAY_SECS)
+        );
+        assert_eq!(report_time(70 * DAY_SECS - 1, received, 30), None);
+    }
+
+    /// An event dated before the retention (a replayed old event, a helpdesk's
+    /// bogus date) does not move a live ticket onto a day the purge deletes.
+    #[tokio::test]
+    async fn an_event_from_before_the_retention_leaves_its_ticket_where_it_was() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::connect(None, None, dir.path()).await.expect("store");
+        let settings = crate::config::InsightSettings::default();
+        let insights = Insights::new(store.clone(), &settings, None);
+        let now_ms = crate::store::now_ms();
+        let today = day_of(now_ms.div_euclid(1_000));
+        let of = Arc::new(DataOf::tenant("acme"));
+        let message = |seconds: i64| pb::Event {
+            kind: pb::EventKind::CustomerMessage as i32,
+            ticket_id: "t-1".into(),
+            occurred_at: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+            ..Default::default()
+        };
+        let rules = TenantRules::default();
+        insights.record(
+            &of,
+            (&message(now_ms.div_euclid(1_000)), now_ms),
+            &[],
+            &rules,
+        );
+        // Dated 1970-01-02, then a year past the clock.
+        insights.record(&of, (&message(DAY_SECS), now_ms), &[], &rules);
+        insights.record(
+            &of,
+            (&message(now_ms / 1_000 + 365 * DAY_SECS), now_ms),
+            &[],
+            &rules,
+        );
+        assert!(insights.flush(Duration::from_secs(10)).await);
+        let tickets = |from: i64, to: i64| {
+            let store = store.clone();
+            async move {
+                let cells = store.insight_cells("acme", from, to).await.expect("cells");
+                cells.iter().map(|cell| cell.figures.tickets).sum::<u64>()
+            }
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while tickets(today, today + 1).await != 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "today was not rebuilt"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(tickets(0, today).await, 0, "no ticket on an old day");
+        assert_eq!(tickets(today + 1, today + 400).await, 0, "none ahead");
+    }
+
     /// A replica wrote facts and stopped before it rebuilt their day: the next
     /// writer to start rebuilds it.
     #[tokio::test]
@@ -666,7 +771,8 @@ mod tests {
             plugin: "translation".into(),
             kind: Some(pb::action::Kind::ReplaceDraft("hola".into())),
         }];
-        let fact = translation_fact(&reply, &replaced).expect("a translated reply");
+        let fact =
+            translation_fact(&reply, occurred_at_s(&reply), &replaced).expect("a translated reply");
         assert_eq!(
             (
                 fact.day,
@@ -677,7 +783,7 @@ mod tests {
             (3, "zh", "es", 1)
         );
         // Not replaced, or in the customer's own language: not a translation.
-        assert_eq!(translation_fact(&reply, &[]), None);
+        assert_eq!(translation_fact(&reply, 0, &[]), None);
         let same = pb::Event {
             agent: Some(pb::Agent {
                 id: "a".into(),
@@ -685,7 +791,7 @@ mod tests {
             }),
             ..reply.clone()
         };
-        assert_eq!(translation_fact(&same, &replaced), None);
+        assert_eq!(translation_fact(&same, 0, &replaced), None);
         let correction = pb::Event {
             kind: pb::EventKind::TranslationCorrected as i32,
             attributes: [("source_language", "zh"), ("target_language", "es-MX")]
@@ -694,7 +800,7 @@ mod tests {
                 .collect(),
             ..reply
         };
-        let fact = translation_fact(&correction, &[]).expect("a correction");
+        let fact = translation_fact(&correction, 0, &[]).expect("a correction");
         assert_eq!(
             (fact.source.as_str(), fact.target.as_str(), fact.corrected),
             ("zh", "es", 1)
@@ -763,7 +869,7 @@ mod tests {
                 })),
             },
         ];
-        let facts = ticket_facts(&event, &actions).expect("a ticket");
+        let facts = ticket_facts(&event, occurred_at_s(&event), &actions).expect("a ticket");
         assert_eq!(
             facts.slice,
             figures::Slice {
@@ -782,6 +888,6 @@ mod tests {
             ticket_id: String::new(),
             ..event
         };
-        assert_eq!(ticket_facts(&no_ticket, &actions), None);
+        assert_eq!(ticket_facts(&no_ticket, 0, &actions), None);
     }
 }
