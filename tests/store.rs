@@ -323,6 +323,59 @@ fn facts(seen_s: i64) -> crossdesk_sidecar::insights::TicketFacts {
     }
 }
 
+/// On PostgreSQL, two replicas' first facts of one ticket at once: the merge
+/// that comes second waits for the other's insert, which its statement's
+/// snapshot does not see, and merges into it; when it moves the ticket to an
+/// earlier day, the other's day is left to rebuild too (else that day, rebuilt
+/// by the other replica before this merge, would count the ticket for good).
+#[tokio::test]
+async fn on_postgres_a_ticket_another_replica_inserts_meanwhile_leaves_its_day_stale() {
+    let url = TestPostgres::fresh_database().await;
+    let store = Db::Postgres { url: url.clone() }.open().await;
+    let day = 20_000;
+    let other = TestPostgres::client(&url).await;
+    other
+        .batch_execute(&format!(
+            "BEGIN; INSERT INTO insight_tickets (tenant, ticket, customer, created_s, reopens,
+                 country, language, channel, category, grp)
+             VALUES ('acme', 't-1', 'c-1', {}, 0, '', '', '', '', '')",
+            (day + 1) * 86_400 + 3_600
+        ))
+        .await
+        .expect("the other replica's insert, not committed");
+    let merge = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .record_tickets(&DataOf::tenant("acme"), vec![facts(day * 86_400)], None)
+                .await
+        }
+    });
+    let observer = TestPostgres::client(&url).await;
+    let since = std::time::Instant::now();
+    loop {
+        let waiting: i64 = observer
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted",
+                &[],
+            )
+            .await
+            .expect("pg_locks")
+            .get(0);
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(30),
+            "the merge never waited"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    other.batch_execute("COMMIT").await.expect("commit");
+    let days = merge.await.expect("joined").expect("record");
+    assert_eq!(days.into_iter().collect::<Vec<_>>(), [day, day + 1]);
+}
+
 async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_rebuilt(db: &Db) {
     use crossdesk_sidecar::insights::figures::{Slice, cells_of};
     let store = db.open().await;
@@ -1136,9 +1189,12 @@ async fn a_database_from_before_the_count_is_counted_when_migrated(db: &Db) {
             .expect("open")
             .execute_batch(downgrade)
             .expect("downgrade"),
+        // Version 14 is PostgreSQL's alone.
         Db::Postgres { url } => TestPostgres::client(url)
             .await
-            .batch_execute(downgrade)
+            .batch_execute(&format!(
+                "ALTER TABLE insight_tickets DROP COLUMN merged_from_s; {downgrade}"
+            ))
             .await
             .expect("downgrade"),
     }

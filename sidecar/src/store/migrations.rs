@@ -413,6 +413,14 @@ pub const MIGRATIONS: &[Migration] = &[
                 PRIMARY KEY (tenant, day)
             );",
     },
+    Migration {
+        version: 14,
+        description: "insights: on PostgreSQL, the creation time a ticket's merge found, so \
+                      that a ticket two replicas insert at once leaves no day counting it twice",
+        // SQLite's writes are serialised: its merge reads the row first.
+        sqlite: "",
+        postgres: "ALTER TABLE insight_tickets ADD COLUMN merged_from_s BIGINT;",
+    },
 ];
 
 /// The newest schema version this host knows.

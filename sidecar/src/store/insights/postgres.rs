@@ -13,15 +13,18 @@ use crate::store::postgres::{PostgresStore, check_data_of, data_transaction};
 use crate::store::{DataOf, StoreError};
 
 /// The merge of a ticket's facts (see `sqlite.rs`) in PostgreSQL's dialect.
-/// Answers the ticket's creation time before the merge too: a ticket that moves
-/// to an earlier day leaves its old day's figures stale.
+/// Answers the ticket's creation time before the merge too (`merged_from_s`): a
+/// ticket that moves to an earlier day leaves its old day's figures stale. It is
+/// taken from the row the update locked, not read before the statement: when
+/// another replica inserts the ticket meanwhile, its row is not in this
+/// statement's snapshot, but the update waits for it and merges into it.
 const POSTGRES_MERGE: &str = "
-WITH before AS (SELECT created_s FROM insight_tickets WHERE tenant = $1 AND ticket = $2)
 INSERT INTO insight_tickets AS t (tenant, ticket, customer, created_s, first_reply_s,
     solved_s, last_customer_s, reopens, rating, rating_s, country, language, channel,
-    category, grp, after_hours, first_solved_s)
-VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13, $14, $15, $6)
+    category, grp, after_hours, first_solved_s, merged_from_s)
+VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, $10, $11, $12, $13, $14, $15, $6, NULL)
 ON CONFLICT (tenant, ticket) DO UPDATE SET
+    merged_from_s = t.created_s,
     after_hours = CASE WHEN excluded.first_reply_s IS NOT NULL
                         AND (t.first_reply_s IS NULL OR excluded.first_reply_s < t.first_reply_s)
                        THEN excluded.after_hours ELSE t.after_hours END,
@@ -50,7 +53,7 @@ ON CONFLICT (tenant, ticket) DO UPDATE SET
     channel = CASE WHEN t.channel = '' THEN excluded.channel ELSE t.channel END,
     category = CASE WHEN t.category = '' THEN excluded.category ELSE t.category END,
     grp = CASE WHEN t.grp = '' THEN excluded.grp ELSE t.grp END
-RETURNING created_s, (SELECT created_s FROM before)";
+RETURNING created_s, merged_from_s";
 
 /// The slice in the five columns from `first` on: country, language, channel,
 /// category, group.
