@@ -717,6 +717,33 @@ async fn over_its_rate_a_tenant_gets_resource_exhausted_with_a_retry_hint() {
         .and_then(|info| info.retry_delay)
         .expect("a google.rpc.RetryInfo detail");
     assert!(retry > std::time::Duration::ZERO && retry <= std::time::Duration::from_secs(1));
+    // On a stream, the event's result carries the same hint.
+    let results: Vec<pb::StreamEventsResponse> = client
+        .stream_events(tokio_stream::iter([request(customer_message(
+            "metered", "m-4", "hi",
+        ))]))
+        .await
+        .expect("stream opens")
+        .into_inner()
+        .map(|r| r.expect("stream item"))
+        .collect()
+        .await;
+    match &results[..] {
+        [
+            pb::StreamEventsResponse {
+                result: Some(pb::stream_events_response::Result::Error(e)),
+                ..
+            },
+        ] => {
+            assert_eq!(e.code, Code::ResourceExhausted as i32, "{e:?}");
+            let retry = e.retry_after.expect("a retry hint");
+            assert!(
+                retry.seconds == 0 && retry.nanos > 0 || retry.seconds == 1 && retry.nanos == 0,
+                "{retry:?}"
+            );
+        }
+        other => panic!("over the rate on a stream: {other:?}"),
+    }
     // A redelivery runs nothing: it is answered, over the rate as it is.
     let again = client
         .handle_event(request(customer_message("metered", "m-0", "hi")))

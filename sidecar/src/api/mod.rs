@@ -51,6 +51,21 @@ impl From<PipelineError> for Status {
     }
 }
 
+/// A stream's result for an event refused with `status`: its code, message and
+/// retry hint (a unary call's `google.rpc.RetryInfo` detail).
+fn event_error(status: &Status) -> pb::EventError {
+    use tonic_types::StatusExt as _;
+    let retry_after = status
+        .get_details_retry_info()
+        .and_then(|info| info.retry_delay)
+        .and_then(|delay| prost_types::Duration::try_from(delay).ok());
+    pb::EventError {
+        code: status.code() as i32,
+        message: status.message().to_owned(),
+        retry_after,
+    }
+}
+
 /// The event service over an assembled [`Sidecar`].
 #[derive(Debug, Clone)]
 pub struct EventApi {
@@ -150,10 +165,7 @@ impl EventService for EventApi {
                         result: Some(match result {
                             Ok(response) => pb::stream_events_response::Result::Response(response),
                             Err(status) => {
-                                pb::stream_events_response::Result::Error(pb::EventError {
-                                    code: status.code() as i32,
-                                    message: status.message().to_owned(),
-                                })
+                                pb::stream_events_response::Result::Error(event_error(&status))
                             }
                         }),
                     })
@@ -169,6 +181,7 @@ impl EventService for EventApi {
                                 pb::EventError {
                                     code: tonic::Code::Internal as i32,
                                     message: "the event failed in the sidecar".to_owned(),
+                                    retry_after: None,
                                 },
                             )),
                         })
