@@ -354,7 +354,17 @@ async fn toggle(
     Form(form): Form<ToggleForm>,
 ) -> Response {
     let Some((_, session)) = page.session(&headers).await else {
-        return Redirect::to("/admin").into_response();
+        // Signed out, or the session ended while the page was open: the switch
+        // is not made, and the admin is told so rather than shown the sign-in.
+        return (
+            StatusCode::UNAUTHORIZED,
+            login_page(Some(&format!(
+                "Your session ended: '{}' was not switched {}. Sign in and switch it again.",
+                form.plugin,
+                if form.enabled { "on" } else { "off" }
+            ))),
+        )
+            .into_response();
     };
     if !session.forms_match(&form.csrf) {
         return (StatusCode::FORBIDDEN, "the form is not from this session\n").into_response();
@@ -369,23 +379,25 @@ async fn toggle(
     let Ok(request) = with_token(&session.token, request) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
+    let back = format!("/admin?tenant={}", urlencode(&form.tenant));
     if let Err(status) = page.api.configure_plugin(request).await {
         return (
             StatusCode::BAD_REQUEST,
-            page_error(&format!("{:?}: {}", status.code(), status.message())),
+            page_error(&format!("{:?}: {}", status.code(), status.message()), &back),
         )
             .into_response();
     }
-    let back = format!("/admin?tenant={}", urlencode(&form.tenant));
     Redirect::to(&back).into_response()
 }
 
-fn page_error(message: &str) -> Html<String> {
+/// An error, with a link `back` to the page it came from.
+fn page_error(message: &str, back: &str) -> Html<String> {
     page(
         "Crossdesk admin",
         &format!(
-            "<p id=\"error\" role=\"alert\">{}</p><p><a href=\"/admin\">Back</a></p>",
-            escape(message)
+            "<p id=\"error\" role=\"alert\">{}</p><p><a id=\"back\" href=\"{}\">Back</a></p>",
+            escape(message),
+            escape(back)
         ),
     )
 }
@@ -428,7 +440,7 @@ async fn dashboard(
                 _ => StatusCode::BAD_REQUEST,
             };
             let message = format!("{:?}: {}", status.code(), status.message());
-            (http, page_error(&message)).into_response()
+            (http, page_error(&message, "/admin")).into_response()
         }
     }
 }
