@@ -5,7 +5,7 @@ use crossdesk_text::detect;
 
 use crate::engine::{Engine, EngineError, Kind, Pairs, health};
 use crate::lang;
-use crate::memory::{self, or_warn};
+use crate::memory::or_warn;
 use crate::protect;
 use crate::settings::Settings;
 
@@ -114,7 +114,7 @@ pub(crate) fn decide(event: &Event, settings: &Settings) -> Option<Decision> {
         .then(|| {
             or_warn(
                 "ticket language unavailable",
-                memory::ticket_language(&event.ticket_id),
+                crate::ticket_language::recall(&event.ticket_id, clock::now_ms()),
             )
         })
         .flatten();

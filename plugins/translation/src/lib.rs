@@ -6,7 +6,7 @@
 //!   is not in the agents' language — translated into an internal note with a
 //!   header saying how the language was decided, by which engine and along which
 //!   route. The customer's text is never altered. The conversation's language is
-//!   remembered per ticket.
+//!   remembered per ticket while it is active ([`ticket_language`]).
 //! - An **agent's reply draft** is translated into the customer's language (locale,
 //!   else the ticket's remembered language) and replaces the draft; a note keeps the
 //!   agent's original.
@@ -38,6 +38,7 @@ pub mod protect;
 pub mod reach;
 pub mod route;
 mod settings;
+pub mod ticket_language;
 mod tools;
 pub mod vocabulary;
 

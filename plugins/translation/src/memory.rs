@@ -11,8 +11,10 @@
 //! | `tm/<src>/<tgt>/<sha256>` | JSON [`TmEntry`] `{"source","target","origin"}` | corrections, imports |
 //! | `glossary/keep/<term>` | empty (or anything) | admins: never translate `<term>` |
 //! | `glossary/term/<src>/<tgt>/<source term>` | the target term, UTF-8 | corrections' `terms`, admins |
-//! | `ticket-language/<ticket id>` | the customer's language, e.g. `fr` | inbound messages |
 //! | `engine-pairs/<engine>-<URL hash>` | JSON [`PairCache`] | the engine client, at most hourly |
+//!
+//! Each ticket's language is kept apart, while the ticket is active: see
+//! [`crate::ticket_language`].
 //!
 //! `<src>` is an ISO 639-1 code (`en`, `es`); `<tgt>` a [`standard`]: the code, or
 //! `zh-Hant` for Traditional Chinese. `<sha256>` is the lower-case
@@ -111,13 +113,6 @@ pub const KEEP_PREFIX: &str = "glossary/keep/";
 /// ```
 pub const TERM_PREFIX: &str = "glossary/term/";
 
-/// Prefix of the remembered conversation languages.
-///
-/// ```
-/// assert_eq!(translation::memory::ticket_language_key("T-1"), format!("{}T-1", translation::memory::TICKET_LANGUAGE_PREFIX));
-/// ```
-pub const TICKET_LANGUAGE_PREFIX: &str = "ticket-language/";
-
 /// Prefix of the engines' cached language-pair lists.
 ///
 /// ```
@@ -194,15 +189,6 @@ pub fn term_prefix(src: &str, tgt: &str) -> String {
 /// ```
 pub fn term_key(src: &str, tgt: &str, term: &str) -> String {
     format!("{}{term}", term_prefix(src, tgt))
-}
-
-/// The key of the remembered language of a ticket.
-///
-/// ```
-/// assert_eq!(translation::memory::ticket_language_key("T-1001"), "ticket-language/T-1001");
-/// ```
-pub fn ticket_language_key(ticket_id: &str) -> String {
-    format!("{TICKET_LANGUAGE_PREFIX}{ticket_id}")
 }
 
 /// The key of an engine's cached pair list.
@@ -486,31 +472,6 @@ pub fn put_keep(term: &str) -> Result<bool, KvError> {
 /// ```
 pub fn put_term(src: &str, tgt: &str, term: &str, target: &str) -> Result<bool, KvError> {
     put_if_changed(&term_key(src, tgt, term), target.as_bytes())
-}
-
-/// The remembered language of a ticket.
-///
-/// ```
-/// let _host = crossdesk_sdk::testing::MockHost::new().grant_kv().install();
-/// assert_eq!(translation::memory::ticket_language("T-1").unwrap(), None);
-/// ```
-pub fn ticket_language(ticket_id: &str) -> Result<Option<String>, KvError> {
-    Ok(kv::get(&ticket_language_key(ticket_id))?
-        .and_then(|v| String::from_utf8(v).ok())
-        .filter(|l| !l.is_empty()))
-}
-
-/// Remembers the language of a ticket; `true` if it wrote (`false`: it was
-/// already remembered as `language`).
-///
-/// ```
-/// let _host = crossdesk_sdk::testing::MockHost::new().grant_kv().install();
-/// assert!(translation::memory::remember_ticket_language("T-1", "fr").unwrap());
-/// assert!(!translation::memory::remember_ticket_language("T-1", "fr").unwrap());
-/// assert_eq!(translation::memory::ticket_language("T-1").unwrap().as_deref(), Some("fr"));
-/// ```
-pub fn remember_ticket_language(ticket_id: &str, language: &str) -> Result<bool, KvError> {
-    put_if_changed(&ticket_language_key(ticket_id), language.as_bytes())
 }
 
 /// The cached pair list of `engine`, if any and decodable.

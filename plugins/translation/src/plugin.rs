@@ -13,6 +13,7 @@ use crate::failover::{Translated, Untranslated, translate};
 use crate::lang;
 use crate::memory::{self, TmEntry, or_warn};
 use crate::settings::{DECLARATIONS, Settings};
+use crate::ticket_language;
 use crate::vocabulary;
 
 /// The translation plugin.
@@ -79,7 +80,7 @@ fn inbound(event: &Event) -> Result<Vec<Action>, PluginError> {
         // Written only when the ticket's language changes.
         or_warn(
             "ticket language not remembered",
-            memory::remember_ticket_language(&event.ticket_id, src),
+            ticket_language::remember(&event.ticket_id, src, clock::now_ms()),
         );
     }
     let mut actions = vec![Action::AddTags(vec![format!("lang-{src}")])];
@@ -195,7 +196,7 @@ fn outbound(event: &Event) -> Result<Vec<Action>, PluginError> {
         .then(|| {
             or_warn(
                 "ticket language unavailable",
-                memory::ticket_language(&event.ticket_id),
+                ticket_language::recall(&event.ticket_id, clock::now_ms()),
             )
         })
         .flatten()

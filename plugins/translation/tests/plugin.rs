@@ -92,6 +92,12 @@ fn note(actions: &[Action]) -> &str {
         .unwrap_or_else(|| panic!("no note in {actions:?}"))
 }
 
+/// Where the language of ticket `T-1` is remembered at `NOW`.
+fn ticket_language_key() -> String {
+    use translation::ticket_language::{key, period_of};
+    key(period_of(NOW), "T-1")
+}
+
 fn replaced(actions: &[Action]) -> &str {
     actions
         .iter()
@@ -141,7 +147,7 @@ fn detects_french_and_translates_through_the_spanish_pivot() {
         "Greeting, would want to know where is my commission #4471, is not always pas arrival."
     );
     assert!(actions.contains(&Action::AddTags(vec!["lang-fr".into()])));
-    assert_eq!(host.kv_value("ticket-language/T-1"), Some(b"fr".to_vec()));
+    assert_eq!(host.kv_value(&ticket_language_key()), Some(b"fr".to_vec()));
 }
 
 #[test]
@@ -196,7 +202,7 @@ fn the_customer_text_is_never_altered_and_same_language_only_tags() {
     let actions = Translation::handle(event.clone()).unwrap();
     assert_eq!(actions, vec![Action::AddTags(vec!["lang-en".into()])]);
     assert!(!actions.iter().any(|a| matches!(a, Action::ReplaceDraft(_))));
-    assert_eq!(host.kv_value("ticket-language/T-1"), Some(b"en".to_vec()));
+    assert_eq!(host.kv_value(&ticket_language_key()), Some(b"en".to_vec()));
 }
 
 #[test]
@@ -266,7 +272,7 @@ fn reply_on_a_spanish_ticket(locale: Option<&str>) {
             "Vuestro reembolso para orden <x0/> ha sido emitido.",
         )
         .install();
-    memory::remember_ticket_language("T-1", "es").expect("remembered");
+    translation::ticket_language::remember("T-1", "es", NOW).expect("remembered");
     let actions = Translation::handle(draft(text, "en", locale)).expect("handled");
     assert_eq!(
         replaced(&actions),
