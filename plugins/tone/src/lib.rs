@@ -19,12 +19,16 @@
 //!    policy; and reports informal address under a formal profile without rewriting
 //!    it.
 //!
+//! An HTML draft (one that starts with a block tag such as `<p>`; [`html`]) is
+//! judged on its text, tags stripped, and what the rules add comes as HTML.
+//!
 //! Placeholders — URLs, addresses, order numbers, macros, mentions, code, quantities
 //! and the tenant's `keep_terms` — are never touched ([`spans`]). The plugin never
 //! sends anything itself: its actions are `ReplaceDraft`, `InternalNote` and
 //! `FlagForReview`. Running it on its own output changes nothing.
 
 pub mod formulas;
+pub mod html;
 pub mod language;
 pub mod matching;
 pub mod names;

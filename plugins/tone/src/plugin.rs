@@ -579,6 +579,30 @@ mod tests {
     }
 
     #[test]
+    fn html_drafts_are_judged_on_their_text_and_answered_in_html() {
+        MockHost::new().install();
+        let e = draft(
+            "<p>Hi Anna,</p><p>Your parcel is on its way.</p><p>Best regards</p>",
+            Some("en-GB"),
+            "Anna Smith",
+        );
+        assert_eq!(Tone::handle(e).unwrap(), vec![]);
+        let e = draft(
+            "<div>Ihre Bestellung ist unterwegs.</div>",
+            Some("de-DE"),
+            "Anna Schmidt",
+        );
+        let actions = Tone::handle(e).unwrap();
+        assert_eq!(
+            actions[0],
+            Action::ReplaceDraft(
+                "<p>Guten Tag Anna Schmidt,</p><div>Ihre Bestellung ist unterwegs.</div><p>Mit freundlichen Grüßen</p>"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
     fn the_agents_language_decides_short_drafts() {
         MockHost::new().install();
         let mut e = draft("OK.", Some("de-DE"), "Anna Schmidt");

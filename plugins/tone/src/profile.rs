@@ -203,6 +203,23 @@ const LANGUAGE_DEFAULTS: &[(Lang, &str)] = &[
     (Lang::Zh, "zh-CN"),
 ];
 
+/// Regions whose speakers of a language read another profile than the one their
+/// country falls back to. A country has one profile, for customers without a locale
+/// (`US` → en-US, `LU` → fr-FR), but a locale names the language too: `es-US` is
+/// Latin American Spanish, `pt-LU` European Portuguese. After CLDR's parent locales
+/// (`supplementalData.xml`, `parentLocales`): es-US, es-BZ and es-BR inherit from
+/// es-419, and pt-CH, pt-FR, pt-GQ, pt-LU and pt-MO from pt-PT. The UN M49 areas
+/// 419 (Latin America and the Caribbean), 005 (South America), 013 (Central
+/// America) and 029 (the Caribbean) read as Latin America too.
+const REGIONAL_PROFILES: &[(Lang, &[&str], &str)] = &[
+    (
+        Lang::Es,
+        &["419", "005", "013", "029", "US", "BZ", "BR"],
+        "es-MX",
+    ),
+    (Lang::Pt, &["CH", "FR", "GQ", "LU", "MO"], "pt-PT"),
+];
+
 /// The table: its version and the profiles.
 #[derive(Debug, Clone)]
 pub struct Profiles {
@@ -342,14 +359,17 @@ impl Profiles {
 
     /// The profile for a customer: from the locale if there is one (exactly, else
     /// the profile of the same language whose countries include the locale's
-    /// region, else the language's first profile: `de-AT` → `de-DE`, `es-AR` →
-    /// `es-MX`, `zh-Hant` → `zh-TW`); without a locale, from the country. A locale
+    /// region, else the variety of the region's speakers (`REGIONAL_PROFILES`:
+    /// `es-US` → `es-MX`), else the language's default or first profile: `de-AT` →
+    /// `de-DE`, `es-AR` → `es-MX`, `zh-Hant` → `zh-TW`); without a locale, from the
+    /// country. A locale
     /// of a language without a profile gives none (the customer reads that language,
     /// not the country's).
     ///
     /// ```
     /// let p = tone::profile::Profiles::embedded().unwrap();
     /// assert_eq!(p.select(Some("es_AR"), None).unwrap().0.locale, "es-MX");
+    /// assert_eq!(p.select(Some("es-US"), Some("US")).unwrap().0.locale, "es-MX");
     /// assert_eq!(p.select(None, Some("JP")).unwrap().0.locale, "ja-JP");
     /// assert!(p.select(Some("ru-RU"), Some("DE")).is_none());
     /// assert_eq!(p.select(Some("zh-Hans-TW"), None).unwrap().0.locale, "zh-CN");
@@ -390,17 +410,21 @@ impl Profiles {
             let by_script = (lang == Lang::Zh && crate::language::tag_is_traditional(&tag))
                 .then(|| self.get("zh-TW"))
                 .flatten();
-            // Latin American Spanish (es-419) reads as the Mexican profile.
-            let by_un_region = (lang == Lang::Es && region.as_deref() == Some("419"))
-                .then(|| self.get("es-MX"))
-                .flatten();
+            // Latin American Spanish (es-419, es-US …) reads as the Mexican profile,
+            // the Portuguese of Portugal's diaspora (pt-LU …) as Portugal's.
+            let by_variety = region.as_deref().and_then(|r| {
+                REGIONAL_PROFILES
+                    .iter()
+                    .find(|(l, regions, _)| *l == lang && regions.contains(&r))
+                    .and_then(|(_, _, locale)| self.get(locale))
+            });
             let by_default = LANGUAGE_DEFAULTS
                 .iter()
                 .find(|(l, _)| *l == lang)
                 .and_then(|(_, locale)| self.get(locale));
             let nearest = by_region
                 .or(by_script)
-                .or(by_un_region)
+                .or(by_variety)
                 .or(by_default)
                 .or_else(|| same_language().next())?;
             return Some((nearest, Selection::NearestLocale(tag)));
@@ -683,10 +707,40 @@ mod tests {
         assert_eq!(pick("zh-HK").map(|p| p.0), Some("zh-TW".into()));
         assert_eq!(pick("zh").map(|p| p.0), Some("zh-CN".into()));
         assert_eq!(pick("es-419").map(|p| p.0), Some("es-MX".into()));
+        assert_eq!(pick("es-ES").map(|p| p.0), Some("es-ES".into()));
         assert_eq!(pick("en-AU").map(|p| p.0), Some("en-GB".into()));
         assert_eq!(pick("en").map(|p| p.0), Some("en-US".into()));
         assert_eq!(pick("fr-CA").map(|p| p.0), Some("fr-FR".into()));
         assert_eq!(pick("ru-RU"), None);
+    }
+
+    #[test]
+    fn latin_american_spanish_and_european_portuguese_regions_read_their_variety() {
+        let t = table();
+        let pick = |l: &str| t.select(Some(l), None).map(|(p, _)| p.locale.clone());
+        // es-US is Latin American Spanish (usted, no vosotros), not Spain's tú.
+        for locale in [
+            "es-US", "es_us", "es-419", "es-MX", "es-AR", "es-CO", "es-PR", "es-BZ", "es-005",
+            "es-013", "es-029",
+        ] {
+            assert_eq!(pick(locale).as_deref(), Some("es-MX"), "{locale}");
+        }
+        let es_us = t.select(Some("es-US"), Some("US")).map(|(p, _)| p);
+        assert_eq!(es_us.map(Profile::pronoun), Some(Pronoun::Formal));
+        for locale in ["es", "es-ES", "es-GQ", "es-IC"] {
+            assert_eq!(pick(locale).as_deref(), Some("es-ES"), "{locale}");
+        }
+        for locale in ["pt-PT", "pt-AO", "pt-LU", "pt-CH", "pt-MO"] {
+            assert_eq!(pick(locale).as_deref(), Some("pt-PT"), "{locale}");
+        }
+        for locale in ["pt", "pt-BR", "pt_br"] {
+            assert_eq!(pick(locale).as_deref(), Some("pt-BR"), "{locale}");
+        }
+        // A country alone keeps its own profile: the United States read English.
+        assert_eq!(
+            t.select(None, Some("US")).map(|(p, _)| p.locale.as_str()),
+            Some("en-US")
+        );
     }
 
     #[test]

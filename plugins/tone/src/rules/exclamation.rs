@@ -16,11 +16,17 @@ pub(super) fn exclamation(text: &mut String, input: &Input) -> Option<Applied> {
     if !input.enabled(rule) {
         return None;
     }
-    let greeting_end = lines(text)
-        .into_iter()
-        .find(|(s, e)| !text[*s..*e].trim().is_empty())
-        .filter(|(s, e)| is_greeting_line(&text[*s..*e], input.name))
-        .map(|(_, e)| e);
+    // An HTML draft's greeting is found in its text; a mark before a tag (`!</p>`)
+    // ends a sentence there.
+    let view = html::is_html(text).then(|| View::new(text));
+    let greeting_end = match &view {
+        Some(view) => first_line(&view.text)
+            .filter(|(s, e)| is_greeting_line(&view.text[*s..*e], input.name))
+            .map(|(_, e)| view.source_end(e)),
+        None => first_line(text)
+            .filter(|(s, e)| is_greeting_line(&text[*s..*e], input.name))
+            .map(|(_, e)| e),
+    };
     let mut out = String::with_capacity(text.len());
     let mut changed = 0;
     let mut at = 0;
@@ -62,6 +68,7 @@ pub(super) fn exclamation(text: &mut String, input: &Input) -> Option<Applied> {
         // Only marks that end a sentence: "Yahoo!Mail", "!important" and "a!b" stay.
         let ends_sentence = char_at(text, run_end).is_none_or(|n| {
             n.is_whitespace()
+                || (n == '<' && view.is_some())
                 || is_han(n)
                 || is_kana(n)
                 || crate::matching::is_hangul(n)

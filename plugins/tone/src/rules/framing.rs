@@ -1,4 +1,7 @@
 //! What frames a reply: `greeting.add`, the `opener.cushion` / `opener.gratitude` after it, and `closing.add`.
+//!
+//! In an HTML draft ([`html::is_html`]) each judges the text as the customer reads it
+//! ([`View`]) and adds its formula as a paragraph of its own.
 
 use super::*;
 
@@ -7,8 +10,10 @@ pub(super) fn greeting(text: &mut String, input: &Input) -> Option<Applied> {
     if input.profile.greeting != Requirement::Required || !input.enabled(Rule::GreetingAdd) {
         return None;
     }
-    let (ls, le) = first_line(text)?;
-    if is_greeting_line(&text[ls..le], input.name) {
+    let view = html::is_html(text).then(|| View::new(text));
+    let readable = view.as_ref().map_or(text.as_str(), |v| v.text.as_str());
+    let (ls, le) = first_line(readable)?;
+    if is_greeting_line(&readable[ls..le], input.name) {
         return None;
     }
     let formula = formulas::greeting(
@@ -17,8 +22,19 @@ pub(super) fn greeting(text: &mut String, input: &Input) -> Option<Applied> {
         input.profile.honorific,
         &input.who(),
     );
-    let body = text.trim_start().to_owned();
-    *text = format!("{formula}\n\n{body}");
+    *text = match &view {
+        // In front of the first block, as a paragraph of its own.
+        Some(view) => {
+            let at = html::before_block(text, view.source_start(ls));
+            format!(
+                "{}{}{}",
+                &text[..at],
+                html::paragraph(&formula),
+                &text[at..]
+            )
+        }
+        None => format!("{formula}\n\n{}", text.trim_start()),
+    };
     Some(Applied {
         rule: Rule::GreetingAdd,
         detail: format!(
@@ -84,7 +100,9 @@ pub(super) fn opener(text: &mut String, input: &Input) -> Option<Applied> {
         return None;
     }
     let lang = reply.lang;
-    let folded = Folded::new(text);
+    let view = html::is_html(text).then(|| View::new(text));
+    let readable = view.as_ref().map_or(text.as_str(), |v| v.text.as_str());
+    let folded = Folded::new(readable);
     let bad = phrases::find_in(&folded, phrases::BAD_NEWS, lang);
     let (rule, formula, why) = match bad {
         Some(word) => {
@@ -111,19 +129,38 @@ pub(super) fn opener(text: &mut String, input: &Input) -> Option<Applied> {
     if !input.enabled(rule) {
         return None;
     }
-    let at = opener_position(text, input, lang);
-    let head = text[..at].to_owned();
-    let rest = text[at..].trim_start().to_owned();
+    let at = opener_position(readable, input, lang);
+    let head = readable[..at].to_owned();
     // German continues in lower case after a salutation ending with a comma.
     let formula = if lang == Lang::De && head.trim_end().ends_with(',') {
         lower_first(formula)
     } else {
         formula.to_owned()
     };
-    *text = match (head.is_empty(), rest.is_empty()) {
-        (true, _) => format!("{formula}\n\n{rest}"),
-        (false, true) => format!("{head}\n\n{formula}"),
-        (false, false) => format!("{head}\n\n{formula}\n\n{rest}"),
+    *text = match &view {
+        // A paragraph of its own, after the greeting's block or before the first.
+        Some(view) => {
+            let at = if head.trim().is_empty() {
+                let first = readable.len() - readable.trim_start().len();
+                html::before_block(text, view.source_start(first))
+            } else {
+                html::after_block(text, view.source_end(at))
+            };
+            format!(
+                "{}{}{}",
+                &text[..at],
+                html::paragraph(&formula),
+                &text[at..]
+            )
+        }
+        None => {
+            let rest = text[at..].trim_start();
+            match (head.is_empty(), rest.is_empty()) {
+                (true, _) => format!("{formula}\n\n{rest}"),
+                (false, true) => format!("{head}\n\n{formula}"),
+                (false, false) => format!("{head}\n\n{formula}\n\n{rest}"),
+            }
+        }
     };
     Some(Applied {
         rule,
@@ -136,34 +173,30 @@ pub(super) fn closing(text: &mut String, input: &Input) -> Option<Applied> {
     if input.profile.closing != Requirement::Required || !input.enabled(Rule::ClosingAdd) {
         return None;
     }
-    let body_end = signature_start(text).unwrap_or(text.len());
-    let body = &text[..body_end];
-    let all: Vec<(usize, usize)> = lines(body)
-        .into_iter()
-        .filter(|(s, e)| !body[*s..*e].trim().is_empty())
-        .collect();
-    // From the end: name or department lines may follow the closing; the first
-    // sentence of the body ends the search. The greeting does not count.
-    let mut has_closing = false;
-    for (s, e) in all.iter().skip(1).rev().take(4) {
-        let line = &body[*s..*e];
-        if is_closing_line(line, reply.lang) {
-            has_closing = true;
-            break;
-        }
-        if !is_signature_line(line) {
-            break;
-        }
-    }
-    if has_closing {
+    let view = html::is_html(text).then(|| View::new(text));
+    let readable = view.as_ref().map_or(text.as_str(), |v| v.text.as_str());
+    let signature = signature_start(readable);
+    let body = &readable[..signature.unwrap_or(readable.len())];
+    if has_closing(body, reply.lang) {
         return None;
     }
     let formula = formulas::closing(reply, input.profile.register);
-    let signature = &text[body_end..];
-    *text = if signature.is_empty() {
-        format!("{}\n\n{formula}", body.trim_end())
-    } else {
-        format!("{}\n\n{formula}\n{signature}", body.trim_end())
+    *text = match (&view, signature) {
+        // A paragraph of its own, before the signature's block or after the last.
+        (Some(view), Some(signature)) => {
+            let at = html::before_block(text, view.source_start(signature));
+            format!("{}{}{}", &text[..at], html::paragraph(formula), &text[at..])
+        }
+        (Some(view), None) => {
+            let at = html::after_block(text, view.source_end(body.trim_end().len()));
+            format!("{}{}{}", &text[..at], html::paragraph(formula), &text[at..])
+        }
+        (None, Some(signature)) => format!(
+            "{}\n\n{formula}\n{}",
+            text[..signature].trim_end(),
+            &text[signature..]
+        ),
+        (None, None) => format!("{}\n\n{formula}", text.trim_end()),
     };
     Some(Applied {
         rule: Rule::ClosingAdd,
@@ -173,4 +206,24 @@ pub(super) fn closing(text: &mut String, input: &Input) -> Option<Applied> {
             input.profile.register.name()
         ),
     })
+}
+
+/// Whether the body (the draft up to its signature) ends with a closing: from the
+/// end, name or department lines may follow the closing; the first sentence of the
+/// body ends the search. The greeting does not count.
+fn has_closing(body: &str, lang: Lang) -> bool {
+    let all: Vec<(usize, usize)> = lines(body)
+        .into_iter()
+        .filter(|(s, e)| !body[*s..*e].trim().is_empty())
+        .collect();
+    for (s, e) in all.iter().skip(1).rev().take(4) {
+        let line = &body[*s..*e];
+        if is_closing_line(line, lang) {
+            return true;
+        }
+        if !is_signature_line(line) {
+            return false;
+        }
+    }
+    false
 }

@@ -14,8 +14,11 @@ pub(super) fn honorific(text: &mut String, input: &Input) -> Option<Applied> {
     if !input.enabled(Rule::HonorificAdd) {
         return None;
     }
-    let (ls, le) = first_line(text)?;
-    let line = text[ls..le].to_owned();
+    // An HTML draft is read as the customer reads it, and only the name changes.
+    let view = html::is_html(text).then(|| View::new(text));
+    let readable = view.as_ref().map_or(text.as_str(), |v| v.text.as_str());
+    let (ls, le) = first_line(readable)?;
+    let line = readable[ls..le].to_owned();
     if !is_greeting_line(&line, Some(name)) {
         return None;
     }
@@ -136,7 +139,10 @@ pub(super) fn honorific(text: &mut String, input: &Input) -> Option<Applied> {
         }
         _ => return None,
     };
-    text.replace_range(ls..le, &new_line);
+    match &view {
+        Some(view) => *text = view.replace_line(text, (ls, le), &new_line)?,
+        None => text.replace_range(ls..le, &new_line),
+    }
     Some(Applied {
         rule: Rule::HonorificAdd,
         detail: what,

@@ -17,12 +17,16 @@
 //! | `register.informal-address` | note only: informal pronouns (du, tu, tú, je, 你) left under a formal pronoun (languages without a rewrite, words the rewrite does not know) |
 //! | `register.formal-address` | note only: formal pronouns (usted, u, 您) under an informal pronoun (never rewritten: they share the third person's forms) |
 //!
+//! In an HTML draft ([`crate::html`]) the greeting, opener, closing and honorific
+//! rules judge the text with its tags stripped and write HTML.
+//!
 //! Protected spans ([`crate::spans`]) are replaced by sentinels before the first rule
 //! and put back after the last, so nothing in them changes. The rules run in the
 //! order above, then again on their own output until nothing changes (at most three
 //! passes), so applying the plugin to its output changes nothing.
 
 use crate::formulas::{self, Addressee};
+use crate::html::{self, View};
 use crate::language::{Lang, Reply};
 use crate::matching::{Boundary, Folded, is_han, is_kana};
 use crate::names::{Name, Title};
@@ -639,6 +643,106 @@ mod tests {
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].rule, Rule::RegisterInformal);
         assert!(f[0].detail.contains("\"du\""), "{}", f[0].detail);
+    }
+
+    #[test]
+    fn html_drafts_keep_their_own_greeting_and_closing() {
+        let c = Case::new();
+        for (locale, lang, name, draft) in [
+            (
+                "en-GB",
+                Lang::En,
+                "Maria Lopez",
+                "<p>Hi Maria,</p><p>Your order has shipped.</p><p>Best regards</p>",
+            ),
+            (
+                "de-DE",
+                Lang::De,
+                "Anna Schmidt",
+                "<div>Guten Tag Anna Schmidt,</div>\n<div><br></div>\n<div>Ihre Bestellung ist unterwegs.</div>\n<div><br></div>\n<div>Mit freundlichen Gr&uuml;&szlig;en<br>Ihr Acme-Team</div>",
+            ),
+            (
+                "es-MX",
+                Lang::Es,
+                "María García",
+                "<p>Hola, Mar&iacute;a:</p><p>Gracias por su compra. Su pedido ya salió.</p><p>Saludos cordiales,<br>Soporte</p>",
+            ),
+        ] {
+            let r = c.run(locale, lang, name, None, draft);
+            assert_eq!(r.text, draft, "{locale}: {:?}", r.applied);
+            assert!(r.applied.is_empty(), "{locale}: {:?}", r.applied);
+        }
+    }
+
+    #[test]
+    fn html_drafts_get_their_formulas_as_html() {
+        let c = Case::new();
+        let r = c.run(
+            "fr-FR",
+            Lang::Fr,
+            "Marie Dupont",
+            None,
+            "<p>Votre commande a été expédiée.</p>",
+        );
+        assert_eq!(
+            r.text,
+            "<p>Bonjour Marie Dupont,</p><p>Nous vous remercions de votre message.</p><p>Votre commande a été expédiée.</p><p>Cordialement,</p>"
+        );
+        assert_eq!(ids(&r), ["greeting.add", "opener.gratitude", "closing.add"]);
+        // The agent's greeting gets the title; the closing goes before the signature;
+        // the name is escaped.
+        let r = c.run(
+            "en-GB",
+            Lang::En,
+            "Anna O'Neil",
+            Some("Ms"),
+            "<p>Dear Anna,</p><p>Done &amp; dusted.</p><p>-- <br>Acme Support</p>",
+        );
+        assert_eq!(
+            r.text,
+            "<p>Dear Ms O'Neil,</p><p>Done &amp; dusted.</p><p>Kind regards,</p><p>-- <br>Acme Support</p>"
+        );
+        let r = c.run(
+            "en-GB",
+            Lang::En,
+            "Tom <Admin>",
+            None,
+            "<div><p>Your parcel is on its way.</p></div>",
+        );
+        assert_eq!(
+            r.text,
+            "<p>Dear Tom &lt;Admin&gt;,</p><div><p>Your parcel is on its way.</p></div><p>Kind regards,</p>"
+        );
+        let once = c.run(
+            "ja-JP",
+            Lang::Ja,
+            "山田 太郎",
+            None,
+            "<html><body><p>ご注文の商品は本日発送いたしました。</p></body></html>",
+        );
+        assert_eq!(
+            once.text,
+            "<html><body><p>山田様<br>いつもご利用いただきありがとうございます。</p><p>ご注文の商品は本日発送いたしました。</p><p>よろしくお願いいたします。</p></body></html>"
+        );
+        let twice = c.run("ja-JP", Lang::Ja, "山田 太郎", None, &once.text);
+        assert!(twice.applied.is_empty(), "{:?}", twice.applied);
+    }
+
+    #[test]
+    fn html_exclamation_marks_end_sentences_before_tags() {
+        let c = Case::new();
+        let r = c.run(
+            "de-DE",
+            Lang::De,
+            "Anna Schmidt",
+            None,
+            "<p>Hallo Anna!</p><p>Ihr Paket ist unterwegs!</p><p>Viele Grüße</p>",
+        );
+        assert_eq!(
+            r.text,
+            "<p>Hallo Anna,</p><p>Ihr Paket ist unterwegs.</p><p>Viele Grüße</p>"
+        );
+        assert_eq!(ids(&r), ["exclamation.tone-down"]);
     }
 
     #[test]
