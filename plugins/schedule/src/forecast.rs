@@ -15,7 +15,9 @@
 //!   `alpha = 1` repeats last week.
 //!
 //! Interval `i` of the forecast week starts at `week_start + i × interval` (the
-//! plan puts the agents' local shifts on that same grid of instants), and "the
+//! plan puts the agents' local shifts on that same grid of instants); the week
+//! ends seven days later on the plan zone's calendar ([`week_end`]), so a week with
+//! a daylight-saving change has 167 or 169 hours of intervals, not 168. "The
 //! same interval a week earlier" is the same local time seven days earlier in the
 //! plan's time zone: customers who write at 09:00 keep writing at 09:00 after a
 //! daylight-saving change, an hour apart in UTC. (In a repeated hour the two
@@ -31,7 +33,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
+use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
 use crate::roster::canonical_language;
@@ -51,6 +53,8 @@ pub const DEFAULT_ALPHA: f64 = 0.3;
 /// The most weeks [`Method::WeightedWeeks`] may look back (ten years).
 pub const MAX_WEEKS: u32 = 520;
 
+/// A week of local wall-clock time (no daylight-saving change), in minutes: the
+/// step between "the same interval" of two weeks.
 const WEEK_MINUTES: u32 = 7 * 24 * 60;
 
 /// One 15-minute bucket of history for one language and channel.
@@ -171,6 +175,9 @@ impl FromStr for Method {
 pub struct Forecast {
     /// Start of the forecast week (UTC instant).
     pub week_start: Timestamp,
+    /// End of the forecast week, exclusive: seven days after `week_start` on the
+    /// plan zone's calendar ([`week_end`]).
+    pub week_end: Timestamp,
     /// Interval length in minutes (15, 30 or 60).
     pub interval_minutes: u32,
     /// A human description of the method.
@@ -184,9 +191,10 @@ pub struct Forecast {
 }
 
 impl Forecast {
-    /// Intervals in the week (672, 336 or 168).
+    /// Intervals in the week (672, 336 or 168 hourly ones; 167 or 169 hourly ones
+    /// in a week with a daylight-saving change).
     pub fn intervals(&self) -> usize {
-        intervals_per_week(self.interval_minutes)
+        intervals_between(self.week_start, self.week_end, self.interval_minutes)
     }
 
     /// Start of interval `index`.
@@ -228,6 +236,9 @@ pub enum ForecastError {
     /// The week does not start on a bucket boundary.
     #[error("week_start: {0} is not on a 15-minute boundary (UTC)")]
     WeekStart(Timestamp),
+    /// The week runs past the end of representable time.
+    #[error("week_start: {0}: the week is outside the supported time range")]
+    OutOfRange(Timestamp),
     /// A history row's language is not a language tag.
     #[error("history row at {at}: language '{language}' is not a language tag (e.g. es, pt-BR)")]
     Language {
@@ -305,10 +316,14 @@ pub fn forecast(
         rows: history.len(),
     })?;
 
-    let n = intervals_per_week(interval_minutes);
-    let week = n as i64;
+    let week_end = week_end(week_start, zone).ok_or(ForecastError::OutOfRange(week_start))?;
+    let n = intervals_between(week_start, week_end, interval_minutes);
+    // Slots are local wall-clock time: a week of them is always 7 × 24 hours,
+    // whatever the week's real length.
+    let week = intervals_per_week(interval_minutes) as i64;
     // The local-time slot of each interval of the forecast week: `i` itself
-    // unless a daylight-saving change falls in the week.
+    // unless a daylight-saving change falls in the week (an hour skipped, or two
+    // intervals of a repeated hour on one slot).
     let slots: Vec<i64> = (0..n)
         .map(|i| slot_of(interval_start(week_start, interval_minutes, i)))
         .collect();
@@ -360,6 +375,7 @@ pub fn forecast(
 
     Ok(Forecast {
         week_start,
+        week_end,
         interval_minutes,
         method: method.to_string(),
         languages,
@@ -412,9 +428,43 @@ fn usable_handling(row: &HistoryRow) -> bool {
     row.handle_secs.is_finite() && row.handle_secs >= 0.0
 }
 
-/// Intervals in a week of `interval_minutes` (0 for 0).
+/// Intervals in a week of local wall-clock time of `interval_minutes` (0 for 0).
 pub(crate) fn intervals_per_week(interval_minutes: u32) -> usize {
     WEEK_MINUTES.checked_div(interval_minutes).unwrap_or(0) as usize
+}
+
+/// The end of the week starting at `week_start`: the same local time seven days
+/// later in `zone`. That is 168 hours later, but 167 across a spring-forward change
+/// and 169 across a fall-back one: the week of `plan_time_zone` ends at its next
+/// local Monday, not an hour before or after. `None` past the end of time.
+///
+/// ```
+/// use jiff::{Timestamp, tz::TimeZone};
+/// let berlin = TimeZone::get("Europe/Berlin").unwrap();
+/// // Monday 2026-03-23 00:00 CET; clocks go forward on Sunday 2026-03-29.
+/// let start: Timestamp = "2026-03-22T23:00Z".parse().unwrap();
+/// let end = schedule::forecast::week_end(start, &berlin).unwrap();
+/// assert_eq!(end.to_string(), "2026-03-29T22:00:00Z"); // Monday 00:00 CEST
+/// assert_eq!(end.duration_since(start).as_hours(), 167);
+/// ```
+pub fn week_end(week_start: Timestamp, zone: &TimeZone) -> Option<Timestamp> {
+    week_start
+        .to_zoned(zone.clone())
+        .checked_add(7.days())
+        .ok()
+        .map(|end| end.timestamp())
+}
+
+/// Intervals of `interval_minutes` from `start` to `end`, the last one partial
+/// when the span is not a whole number of them (a 30-minute daylight-saving change
+/// under hourly intervals): no time of the week goes unplanned.
+pub(crate) fn intervals_between(start: Timestamp, end: Timestamp, interval_minutes: u32) -> usize {
+    let secs = end.as_second().saturating_sub(start.as_second()).max(0);
+    let interval = i64::from(interval_minutes).saturating_mul(60);
+    secs.saturating_add(interval.saturating_sub(1))
+        .checked_div(interval)
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0)
 }
 
 /// `week_start + index × interval`, saturating at the end of time.
@@ -614,6 +664,69 @@ mod tests {
         assert_eq!(peak_local_hour(&madrid), 9, "the customers' 09:00");
         // Stepping by 7 × 24 hours would put them at 10:00 all summer.
         assert_eq!(peak_local_hour(&TimeZone::UTC), 10);
+    }
+
+    /// One arrival in every quarter hour of the local hours `[from, to)` of every
+    /// day of the `weeks` local weeks before `monday`, and the week's start (local
+    /// midnight).
+    fn local_evenings(
+        monday: &str,
+        zone: &TimeZone,
+        weeks: i64,
+        (from, to): (i8, i8),
+    ) -> (Timestamp, Vec<HistoryRow>) {
+        let monday: jiff::civil::Date = monday.parse().expect("date");
+        let mut rows = Vec::new();
+        for back in 1..=weeks * 7 {
+            let date = monday.checked_sub(back.days()).expect("date");
+            for hour in from..to {
+                for quarter in 0..4 {
+                    let local = date.at(hour, quarter * 15, 0, 0);
+                    let at = local.to_zoned(zone.clone()).expect("local time");
+                    rows.push(row(at.timestamp(), "de", "chat", 1));
+                }
+            }
+        }
+        let start = monday.to_zoned(zone.clone()).expect("midnight");
+        (start.timestamp(), rows)
+    }
+
+    #[test]
+    fn a_week_with_a_daylight_saving_change_ends_at_the_next_local_monday() {
+        let berlin = TimeZone::get("Europe/Berlin").expect("zone");
+        let new_york = TimeZone::get("America/New_York").expect("zone");
+        for (monday, zone, hours) in [
+            ("2026-03-16", &berlin, 168),
+            // Summer time begins Sunday 2026-03-29 in Berlin, 2026-03-08 in New York.
+            ("2026-03-23", &berlin, 167),
+            ("2026-03-02", &new_york, 167),
+            // It ends Sunday 2026-10-25 in Berlin, 2026-11-01 in New York.
+            ("2026-10-19", &berlin, 169),
+            ("2026-10-26", &new_york, 169),
+        ] {
+            // Hours clear of the changes themselves (02:00 in Berlin, 01:00–03:00
+            // in New York), whose skipped or repeated hour has one interval less or
+            // more.
+            for (evening, per_day) in [((20, 24), 16.0), ((0, 1), 4.0)] {
+                let (week_start, history) = local_evenings(monday, zone, 4, evening);
+                let f =
+                    forecast(&history, week_start, 60, Method::default(), zone).expect("forecast");
+                assert_eq!(f.intervals(), hours, "{monday} {evening:?}");
+                let end = f.interval_start(hours).to_zoned(zone.clone());
+                assert_eq!(end.weekday(), jiff::civil::Weekday::Monday, "{monday}");
+                assert_eq!(end.time(), jiff::civil::Time::midnight(), "{monday}");
+                assert_eq!(f.week_end, end.timestamp(), "{monday}");
+                // Every local day once: not the next Monday's first hours as well,
+                // nor without Sunday's last hour.
+                assert_eq!(f.total("de"), 7.0 * per_day, "{monday} {evening:?}");
+                let last = f.interval_start(hours - 1).to_zoned(zone.clone());
+                assert_eq!(
+                    (last.weekday(), last.hour()),
+                    (jiff::civil::Weekday::Sunday, 23),
+                    "{monday}"
+                );
+            }
+        }
     }
 
     #[test]

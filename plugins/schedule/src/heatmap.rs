@@ -319,6 +319,7 @@ mod tests {
         }
         Plan {
             week_start: ts("2026-03-02T00:00Z"),
+            week_end: ts("2026-03-09T00:00Z"),
             interval_minutes: 30,
             shifts: vec![],
             languages: vec!["es".into(), "fr".into()],

@@ -121,8 +121,10 @@ impl Plugin for Schedule {
                 .or_else(|| Some("recommend".into()))
                 .filter(|source| !source.is_empty())
                 .and_then(|source| best_article(&source, &event.text, language.as_deref()));
+            let locale = event.customer.as_ref().and_then(|c| c.locale.as_deref());
+            let reply_in = reply_tag(locale, language.as_deref(), &event.text);
             actions.push(Action::AutoReply(reply::after_hours_reply(
-                language.as_deref(),
+                reply_in.as_deref(),
                 next.as_ref(),
                 faq.as_ref(),
             )));
@@ -148,6 +150,28 @@ pub fn language_of(locale: Option<&str>, text: &str) -> Option<String> {
         return None;
     }
     crossdesk_text::lang::detect(text).map(|d| d.language.to_owned())
+}
+
+/// The tag the after-hours reply is written for: the customer's locale when it
+/// names their language (it tells Chinese's script: `zh-TW`, `zh-Hant`), else the
+/// language — `zh-Hant` when the customer wrote Chinese in Traditional characters.
+///
+/// ```
+/// use schedule::plugin::reply_tag;
+/// assert_eq!(reply_tag(Some("zh-TW"), Some("zh"), "").as_deref(), Some("zh-TW"));
+/// assert_eq!(reply_tag(None, Some("zh"), "我的訂單還沒到").as_deref(), Some("zh-Hant"));
+/// assert_eq!(reply_tag(None, Some("zh"), "我的订单还没到").as_deref(), Some("zh"));
+/// assert_eq!(reply_tag(Some("xx"), Some("es"), "").as_deref(), Some("es"));
+/// ```
+pub fn reply_tag(locale: Option<&str>, language: Option<&str>, text: &str) -> Option<String> {
+    let language = language?;
+    if let Some(locale) = locale.filter(|l| crossdesk_text::lang::from_code(l) == Some(language)) {
+        return Some(locale.trim().to_owned());
+    }
+    if language == "zh" && reply::writes_traditional(text) {
+        return Some("zh-Hant".to_owned());
+    }
+    Some(language.to_owned())
 }
 
 /// The customer's time zone: the event's, else the country's when the country has
@@ -254,4 +278,57 @@ fn best_article(source: &str, text: &str, language: Option<&str>) -> Option<FaqA
         title: article.title.clone(),
         body: article.body.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossdesk_sdk::Customer;
+    use crossdesk_sdk::testing::MockHost;
+
+    /// An after-hours message from a customer of `locale`, on a Saturday.
+    fn after_hours_reply_for(locale: Option<&str>, text: &str) -> String {
+        let roster = crate::Roster::from_json(
+            r#"[{"id": "li", "languages": ["zh"], "time_zone": "Asia/Taipei",
+                "availability": ["mon-fri 09:00-18:00"]}]"#,
+        )
+        .expect("roster");
+        let _host = MockHost::new().grant_kv().setting("faq_from", "").install();
+        kv::put(crate::ROSTER_KEY, roster.to_json().as_bytes()).expect("stored");
+        let mut event = Event::new(EventKind::CustomerMessage, text).with_customer(Customer {
+            locale: locale.map(str::to_owned),
+            time_zone: Some("Asia/Taipei".into()),
+            ..Default::default()
+        });
+        // Saturday 2026-12-05 12:00 UTC.
+        event.occurred_at_ms = 1_796_472_000_000;
+        let actions = Schedule::handle(event).expect("handled");
+        actions
+            .into_iter()
+            .find_map(|a| match a {
+                Action::AutoReply(text) => Some(text),
+                _ => None,
+            })
+            .expect("an after-hours reply")
+    }
+
+    #[test]
+    fn taiwan_and_hong_kong_customers_are_answered_in_traditional_characters() {
+        for locale in [Some("zh-TW"), Some("zh-HK"), Some("zh-Hant"), None] {
+            let reply = after_hours_reply_for(locale, "我的訂單還沒到，請問什麼時候會寄出？");
+            assert!(
+                reply.starts_with("非常感謝您的來信。")
+                    && reply.contains("12月7日（週一）9:00（您的當地時間）"),
+                "{locale:?}: {reply}"
+            );
+        }
+        for locale in [Some("zh-CN"), Some("zh-Hans"), Some("zh"), None] {
+            let reply = after_hours_reply_for(locale, "我的订单还没到，请问什么时候会寄出？");
+            assert!(
+                reply.starts_with("非常感谢您的来信。")
+                    && reply.contains("12月7日（周一）9:00（您的当地时间）"),
+                "{locale:?}: {reply}"
+            );
+        }
+    }
 }

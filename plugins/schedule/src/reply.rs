@@ -4,8 +4,10 @@
 //! has one, the article that best matches the question.
 //!
 //! Languages with a template: English, Spanish, French, German, Portuguese,
-//! Italian, Dutch, Japanese, Chinese and Korean. Others get English, as the issue
-//! of a reply in a language we cannot write well is worse than a clear English one.
+//! Italian, Dutch, Japanese, Chinese (Simplified, and Traditional for `zh-TW`,
+//! `zh-HK`, `zh-MO` and `zh-Hant`: [`is_traditional_tag`]) and Korean. Others get
+//! English, as the issue of a reply in a language we cannot write well is worse
+//! than a clear English one.
 //! The Japanese, Chinese and Korean texts use the cushioned formulas customers
 //! there expect; the European ones stay short, and address the customer formally
 //! (usted, Lei, u, Sie, vous), as a first contact with a company should.
@@ -293,6 +295,22 @@ const TEMPLATES: &[Template] = &[
             weekday_prefix: "周",
         },
     },
+    // Traditional characters, for Taiwan, Hong Kong and Macao (`zh-Hant`): the
+    // same text, with Taiwan's usage (回覆, 週).
+    Template {
+        language: "zh-Hant",
+        offline: "非常感謝您的來信。很抱歉，我們的客服團隊目前不在服務時間內。",
+        next: "我們的工作人員將於{when}（{zone}）起盡快回覆您，敬請見諒。",
+        local: "您的當地時間",
+        faq: "在此期間，以下文章或許能為您提供幫助：",
+        weekdays: ["一", "二", "三", "四", "五", "六", "日"],
+        months: [
+            "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+        ],
+        style: DateStyle::Cjk {
+            weekday_prefix: "週",
+        },
+    },
     Template {
         language: "ko",
         offline: "문의해 주셔서 진심으로 감사드립니다. \
@@ -316,10 +334,72 @@ fn template(language: &str) -> &'static Template {
         .unwrap_or(&TEMPLATES[0])
 }
 
-/// The language the reply is written in: `language` when a template exists,
-/// else English.
+/// Whether a Chinese language tag asks for Traditional characters: the `Hant`
+/// script, or Taiwan, Hong Kong or Macao without the `Hans` script. `zh`, `zh-CN`,
+/// `zh-SG`, `zh-Hans` and `zh-Hans-TW` are Simplified.
+///
+/// ```
+/// use schedule::reply::is_traditional_tag;
+/// for tag in ["zh-TW", "zh_hk", "zh-MO", "zh-Hant", "zh-Hant-CN", "cmn-TW"] {
+///     assert!(is_traditional_tag(tag), "{tag}");
+/// }
+/// for tag in ["zh", "zh-CN", "zh-SG", "zh-Hans", "zh-Hans-TW", "en-TW"] {
+///     assert!(!is_traditional_tag(tag), "{tag}");
+/// }
+/// ```
+pub fn is_traditional_tag(tag: &str) -> bool {
+    let subtags: Vec<String> = tag
+        .trim()
+        .split(['-', '_'])
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let chinese = subtags
+        .first()
+        .and_then(|base| crossdesk_text::lang::from_code(base))
+        == Some("zh");
+    chinese
+        && !subtags.iter().any(|s| s == "hans")
+        && subtags
+            .iter()
+            .skip(1)
+            .any(|s| matches!(s.as_str(), "hant" | "tw" | "hk" | "mo"))
+}
+
+/// Characters written differently in the two scripts, frequent in customers'
+/// messages: each Traditional one at the same position as its Simplified one.
+const TRADITIONAL: &str = "們這說為會來時個對國過還後開關門問題經發號訂單貨錢買賣運費話謝請幫電機換灣體點網帳戶麼沒嗎樣讓處氣東車長間見現應該與從無務聯絡達給寫認識讀價錯壞碼場報詢態";
+const SIMPLIFIED: &str = "们这说为会来时个对国过还后开关门问题经发号订单货钱买卖运费话谢请帮电机换湾体点网帐户么没吗样让处气东车长间见现应该与从无务联络达给写认识读价错坏码场报询态";
+
+/// Whether Chinese `text` is written in Traditional characters: more of them
+/// than Simplified ones.
+///
+/// ```
+/// assert!(schedule::reply::writes_traditional("我的訂單還沒到，請問什麼時候會寄出？"));
+/// assert!(!schedule::reply::writes_traditional("我的订单还没到，请问什么时候会寄出？"));
+/// ```
+pub fn writes_traditional(text: &str) -> bool {
+    let traditional = text.chars().filter(|c| TRADITIONAL.contains(*c)).count();
+    let simplified = text.chars().filter(|c| SIMPLIFIED.contains(*c)).count();
+    traditional > simplified
+}
+
+/// The language the reply is written in: `language` (a code or a tag: `es`,
+/// `pt-BR`, `zh-TW`) when a template exists, `zh-Hant` for Chinese in
+/// Traditional characters ([`is_traditional_tag`]), else English.
+///
+/// ```
+/// use schedule::reply::reply_language;
+/// assert_eq!(reply_language(Some("zh-TW")), "zh-Hant");
+/// assert_eq!(reply_language(Some("zh-CN")), "zh");
+/// assert_eq!(reply_language(Some("pt-BR")), "pt");
+/// assert_eq!(reply_language(Some("sw")), "en");
+/// ```
 pub fn reply_language(language: Option<&str>) -> &'static str {
-    template(language.unwrap_or("en")).language
+    let tag = language.unwrap_or("en");
+    if is_traditional_tag(tag) {
+        return template("zh-Hant").language;
+    }
+    template(crossdesk_text::lang::from_code(tag).unwrap_or(tag)).language
 }
 
 /// `when` as the customer's language writes a date and time.
@@ -409,6 +489,21 @@ mod tests {
         let ny = at("2026-12-01T22:05Z", "America/New_York"); // Tue 17:05 EST
         assert_eq!(format_when("en", &ny), "Tuesday, December 1 at 5:05 PM");
         assert_eq!(format_when("xx", &ny), "Tuesday, December 1 at 5:05 PM");
+    }
+
+    #[test]
+    fn traditional_chinese_is_written_in_traditional_characters_only() {
+        let t = template(reply_language(Some("zh-Hant")));
+        assert_eq!(t.language, "zh-Hant");
+        for text in [t.offline, t.next, t.local, t.faq] {
+            assert!(!text.chars().any(|c| SIMPLIFIED.contains(c)), "{text}");
+        }
+        let tokyo = at("2026-12-02T00:00Z", "Asia/Taipei"); // Wed 08:00
+        assert_eq!(format_when("zh-Hant", &tokyo), "12月2日（週三）8:00");
+        let reply = after_hours_reply(Some("zh-HK"), Some(&tokyo), None);
+        assert!(reply.contains("回覆您"), "{reply}");
+        let simplified = after_hours_reply(Some("zh-Hans-TW"), Some(&tokyo), None);
+        assert!(simplified.contains("回复您"), "{simplified}");
     }
 
     #[test]

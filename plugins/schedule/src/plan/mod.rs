@@ -9,7 +9,9 @@
 //!    to cover the heads, and reports the counts, the gaps and the shifts
 //!    ([`Plan`], serializable for `--json`; [`render_table`] for people).
 //!
-//! Everything sits on the forecast's UTC grid of whole intervals; agents' local
+//! Everything sits on the forecast's UTC grid of whole intervals, from the week's
+//! start to its end seven local days later in the plan's zone (167 or 169 hours
+//! across a daylight-saving change, [`crate::forecast::week_end`]); agents' local
 //! windows come in through [`Agent::windows`], so a 09:00 local start stays 09:00
 //! across a daylight-saving change.
 //!
@@ -76,7 +78,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::erlang::{ErlangError, StaffingInput, required_agents};
-use crate::forecast::{Forecast, INTERVAL_MINUTES, interval_start, intervals_per_week};
+use crate::forecast::{Forecast, INTERVAL_MINUTES, interval_start, intervals_between};
 use crate::roster::{Agent, Roster, canonical_language};
 
 use coverage::{AgentInfo, Slot};
@@ -284,9 +286,14 @@ pub enum PlanError {
     /// More languages than the scheduler handles.
     #[error("{0} languages between demand and roster: at most {MAX_LANGUAGES} are supported")]
     TooManyLanguages(usize),
-    /// The week runs past the end of representable time.
-    #[error("week_start {0}: the week is outside the supported time range")]
-    OutOfRange(Timestamp),
+    /// The week ends where it starts, or before.
+    #[error("the week from {week_start} to {week_end} holds no interval")]
+    EmptyWeek {
+        /// The week's start.
+        week_start: Timestamp,
+        /// The requirements' end of the week.
+        week_end: Timestamp,
+    },
 }
 
 /// Heads needed per language and interval.
@@ -294,6 +301,8 @@ pub enum PlanError {
 pub struct Requirements {
     /// Start of the week (UTC instant).
     pub week_start: Timestamp,
+    /// End of the week, exclusive (the forecast's: seven local days later).
+    pub week_end: Timestamp,
     /// Interval length in minutes.
     pub interval_minutes: u32,
     /// Agents needed on the floor, by language and interval (Erlang C).
@@ -320,6 +329,7 @@ pub fn requirements(
     let expected = forecast.intervals();
     let mut result = Requirements {
         week_start: forecast.week_start,
+        week_end: forecast.week_end,
         interval_minutes: forecast.interval_minutes,
         on_floor: BTreeMap::new(),
         heads: BTreeMap::new(),
@@ -416,6 +426,9 @@ pub struct LanguageTotals {
 pub struct Plan {
     /// Start of the week (UTC instant).
     pub week_start: Timestamp,
+    /// End of the week, exclusive: seven days later on the plan zone's calendar
+    /// (167 or 169 hours across a daylight-saving change).
+    pub week_end: Timestamp,
     /// Interval length in minutes.
     pub interval_minutes: u32,
     /// Shifts by agent id, then start.
@@ -433,7 +446,7 @@ pub struct Plan {
 impl Plan {
     /// Intervals in the week.
     pub fn intervals(&self) -> usize {
-        intervals_per_week(self.interval_minutes)
+        intervals_between(self.week_start, self.week_end, self.interval_minutes)
     }
 
     /// Start of interval `index`.
@@ -518,10 +531,16 @@ pub fn schedule_week(
         });
     }
     let iv = settings.interval_minutes;
-    let n = intervals_per_week(iv);
-    let week_end = week_start
-        .checked_add(jiff::SignedDuration::from_hours(7 * 24))
-        .map_err(|_| PlanError::OutOfRange(week_start))?;
+    // The requirements' week: seven local days of the plan's zone, not 7 × 24
+    // hours, which would plan an hour of the next week or leave one out.
+    let week_end = requirements.week_end;
+    let n = intervals_between(week_start, week_end, iv);
+    if n == 0 {
+        return Err(PlanError::EmptyWeek {
+            week_start,
+            week_end,
+        });
+    }
     for (language, heads) in &requirements.heads {
         if heads.len() != n {
             return Err(PlanError::Shape {
@@ -574,5 +593,5 @@ pub fn schedule_week(
         slot.refresh(heads, &scheduler.masks);
     }
     scheduler.run();
-    Ok(scheduler.into_plan(&agents, &languages, week_start, iv))
+    Ok(scheduler.into_plan(&agents, &languages, week_start, week_end, iv))
 }

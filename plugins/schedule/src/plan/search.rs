@@ -425,6 +425,7 @@ impl Scheduler {
         agents: &[&Agent],
         languages: &[String],
         week_start: Timestamp,
+        week_end: Timestamp,
         iv: u32,
     ) -> Plan {
         let n = self.slots.len();
@@ -492,6 +493,7 @@ impl Scheduler {
         }
         Plan {
             week_start,
+            week_end,
             interval_minutes: iv,
             shifts,
             languages: languages.to_vec(),

@@ -11,6 +11,11 @@ fn ts(text: &str) -> Timestamp {
     text.parse().expect("timestamp")
 }
 
+/// Seven days after `week_start` in UTC, which has no daylight-saving change.
+fn utc_week_end(week_start: Timestamp) -> Timestamp {
+    crate::forecast::week_end(week_start, &TimeZone::UTC).expect("in range")
+}
+
 fn record(
     id: &str,
     languages: &[&str],
@@ -49,6 +54,7 @@ fn demand(week_start: Timestamp, items: &[(&str, u32, &[u32], u32, u32)]) -> Req
     }
     Requirements {
         week_start,
+        week_end: utc_week_end(week_start),
         interval_minutes: 30,
         on_floor: heads.clone(),
         heads,
@@ -320,6 +326,99 @@ fn a_local_nine_oclock_shift_survives_the_end_of_daylight_saving() {
     );
 }
 
+/// The plan's week is seven local days of its zone: across a daylight-saving
+/// change in Berlin it has 167 or 169 hours, so Sunday's last hour is planned and
+/// the next Monday's first is not.
+#[test]
+fn a_week_with_a_daylight_saving_change_is_planned_to_its_local_end() {
+    use crate::forecast::{HistoryRow, Method, forecast};
+    use jiff::ToSpan;
+    let berlin = TimeZone::get("Europe/Berlin").expect("zone");
+    let roster = roster(vec![record(
+        "dora",
+        &["de"],
+        "Europe/Berlin",
+        &["daily 20:00-24:00"],
+        40.0,
+    )]);
+    let settings = PlanSettings {
+        interval_minutes: 60,
+        service_level: 0.5,
+        shrinkage: 0.0,
+        ..PlanSettings::default()
+    };
+    // Sunday 2026-03-29 (spring forward), Sunday 2026-10-25 (fall back), and a
+    // week without a change.
+    for (monday, hours) in [
+        ("2026-03-23", 167),
+        ("2026-10-19", 169),
+        ("2026-06-01", 168),
+    ] {
+        let monday: Date = monday.parse().expect("date");
+        // Four weeks of one conversation per quarter hour, 20:00–24:00 local.
+        let mut history = Vec::new();
+        for back in 1..=28i64 {
+            let date = monday.checked_sub(back.days()).expect("date");
+            for quarter in 0..16 {
+                let at = date
+                    .at(20 + quarter / 4, (quarter % 4) * 15, 0, 0)
+                    .to_zoned(berlin.clone())
+                    .expect("local time");
+                history.push(HistoryRow {
+                    bucket_start: at.timestamp(),
+                    language: "de".into(),
+                    channel: "chat".into(),
+                    arrivals: 1,
+                    handled: 0,
+                    handle_secs: 0.0,
+                });
+            }
+        }
+        let ws = monday
+            .to_zoned(berlin.clone())
+            .expect("midnight")
+            .timestamp();
+        let next_monday = monday
+            .checked_add(7i64.days())
+            .and_then(|d| d.to_zoned(berlin.clone()))
+            .expect("next Monday")
+            .timestamp();
+        let forecast = forecast(&history, ws, 60, Method::default(), &berlin).expect("forecast");
+        let requirements = requirements(&forecast, &settings).expect("requirements");
+        let plan = schedule_week(&roster, &requirements, ws, &settings).expect("plan");
+        check_plan(&plan, &roster, &requirements, &settings);
+        assert_eq!(plan.intervals(), hours, "{monday}");
+        assert_eq!(plan.week_end, next_monday, "{monday}");
+        assert_eq!(
+            plan.interval_start(plan.intervals()),
+            next_monday,
+            "{monday}"
+        );
+        // One head every evening hour, all seven evenings, and Dora on each.
+        let totals = plan.totals()["de"];
+        assert_eq!(totals.required_hours, 28.0, "{monday}");
+        assert_eq!(totals.uncovered_hours, 0.0, "{monday}");
+        let shifts: Vec<String> = plan
+            .shifts
+            .iter()
+            .map(|s| {
+                let (start, end) = (berlin.to_datetime(s.start), berlin.to_datetime(s.end));
+                format!(
+                    "{}–{}",
+                    start.strftime("%a %H:%M"),
+                    end.strftime("%a %H:%M")
+                )
+            })
+            .collect();
+        assert_eq!(shifts.len(), 7, "{monday}: {shifts:?}");
+        let sunday = shifts.last().expect("Sunday's shift");
+        assert!(
+            sunday.starts_with("Sun 20:00") && sunday.ends_with("Mon 00:00"),
+            "{monday}: {sunday}"
+        );
+    }
+}
+
 #[test]
 fn requirements_follow_erlang_c_per_language() {
     let ws = ts("2026-03-02T00:00Z");
@@ -330,6 +429,7 @@ fn requirements_follow_erlang_c_per_language() {
     languages.insert("es".to_owned(), series);
     let forecast = Forecast {
         week_start: ws,
+        week_end: utc_week_end(ws),
         interval_minutes: 30,
         method: "test".into(),
         languages,
@@ -570,6 +670,7 @@ fn build(case: &GenCase) -> (Roster, Requirements, PlanSettings, Timestamp) {
     }
     let requirements = Requirements {
         week_start: ws,
+        week_end: utc_week_end(ws),
         interval_minutes: 30,
         on_floor: heads.clone(),
         heads,

@@ -11,7 +11,7 @@ use crossdesk_sdk::{CommandInput, CommandOutput, CommandSpec, Param, PluginError
 use crossdesk_sdk::{clock, contacts, settings};
 use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
+use jiff::{Timestamp, ToSpan, Zoned};
 
 use super::{invalid, parse, stored_roster, tenant, value_or};
 use crate::forecast::{self, HistoryRow, Method};
@@ -156,10 +156,14 @@ pub(super) fn plan(input: &CommandInput) -> Result<CommandOutput, PluginError> {
     let week = input.value("week").map(|v| date("week", v)).transpose()?;
     let (mut settings, zone) = plan_settings(&input.values_of("set"))?;
     let roster = stored_roster(tenant)?;
-    let week_start = monday_of(week, &zone)?.timestamp();
-    let from = week_start
-        .checked_sub(SignedDuration::from_hours(24 * 7 * HISTORY_WEEKS))
-        .map_err(|e| PluginError::new(format!("the week of {week_start}: {e}")))?;
+    let monday = monday_of(week, &zone)?;
+    let week_start = monday.timestamp();
+    // Whole local weeks back: 7 × 24 hours would miss or add an hour across a
+    // daylight-saving change.
+    let from = monday
+        .checked_sub((7 * HISTORY_WEEKS).days())
+        .map_err(|e| PluginError::new(format!("the week of {week_start}: {e}")))?
+        .timestamp();
     let history: Vec<HistoryRow> =
         contacts::history(from.as_millisecond(), week_start.as_millisecond())
             .map_err(|e| {
