@@ -771,7 +771,7 @@ fn main() -> ExitCode {
                         profile.record_purchase(Purchase {
                             item_id: p.id.clone(),
                             category: p.category.clone(),
-                            price: p.price,
+                            price: Some(p.price),
                             currency: p.currency.clone(),
                             time_ms: *time_ms,
                         });

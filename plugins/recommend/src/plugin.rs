@@ -151,7 +151,7 @@ pub fn recommend(
 
 /// The purchase a `PurchaseRecorded` event describes: attributes `purchase.item_id`
 /// (required), `purchase.category`, `purchase.price`, `purchase.currency`; the
-/// missing ones come from the catalog product.
+/// missing ones come from the catalog product (no price when neither has one).
 pub fn purchase_from_event(event: &Event, catalog: &[Product], now_ms: i64) -> Option<Purchase> {
     let item_id = event.attribute("purchase.item_id")?.trim();
     if item_id.is_empty() {
@@ -170,11 +170,11 @@ pub fn purchase_from_event(event: &Event, catalog: &[Product], now_ms: i64) -> O
         category: text("purchase.category")
             .or_else(|| product.map(|p| p.category.clone()))
             .unwrap_or_else(|| "uncategorized".into()),
+        // Unknown when neither tells: not 0, which would read as the cheapest.
         price: text("purchase.price")
             .and_then(|p| p.parse::<f64>().ok())
             .filter(|p| p.is_finite())
-            .or_else(|| product.map(|p| p.price))
-            .unwrap_or(0.0),
+            .or_else(|| product.map(|p| p.price)),
         currency: text("purchase.currency")
             .or_else(|| product.map(|p| p.currency.clone()))
             .unwrap_or_default(),
@@ -407,7 +407,19 @@ mod tests {
         let p = purchase_from_event(&e, &catalog, 7).unwrap();
         assert_eq!(
             (p.category.as_str(), p.price, p.currency.as_str(), p.time_ms),
-            ("lenses", 450.5, "EUR", 7)
+            ("lenses", Some(450.5), "EUR", 7)
+        );
+        // Neither the event nor the catalog knows the price: none, not 0.
+        let unknown = Event::new(EventKind::PurchaseRecorded, "")
+            .with_attribute("purchase.item_id", "gift-card")
+            .with_attribute("purchase.category", "lenses");
+        let p = purchase_from_event(&unknown, &catalog, 7).unwrap();
+        assert_eq!(p.price, None);
+        let l1 =
+            Event::new(EventKind::PurchaseRecorded, "").with_attribute("purchase.item_id", "l1");
+        assert_eq!(
+            purchase_from_event(&l1, &catalog, 7).unwrap().price,
+            Some(499.0)
         );
         assert!(
             purchase_from_event(&Event::new(EventKind::PurchaseRecorded, ""), &catalog, 0)

@@ -10,7 +10,8 @@
 //!
 //! * **price sensitivity** per category: the mean [`percentile`] of the customer's
 //!   purchase prices among that category's catalog prices — below 0.35 `value`,
-//!   above 0.65 `premium`, else `mid`;
+//!   above 0.65 `premium`, else `mid` (a purchase whose price is unknown is left
+//!   out, not counted as free);
 //! * **interest** per category: purchases (weight 1) and inquiries (weight 0.5),
 //!   each decayed by age with a half-life of 90 days ([`decay`]);
 //! * **language**: from the customer's locale.
@@ -142,8 +143,10 @@ pub struct Purchase {
     pub item_id: String,
     /// The product category.
     pub category: String,
-    /// The price paid.
-    pub price: f64,
+    /// The price paid; `None` when neither the event nor the catalog told it. A
+    /// purchase without a price counts for interest, never for the price band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<f64>,
     /// ISO 4217 code.
     pub currency: String,
     /// When (ms since the epoch).
@@ -445,6 +448,11 @@ impl Preferences {
         // The currency of the latest purchase counted in each category.
         let mut currency: BTreeMap<&str, &str> = BTreeMap::new();
         for p in &profile.purchases {
+            // A purchase whose price nobody told says nothing about the price band
+            // (counted as 0 it would make every such customer a bargain hunter).
+            let Some(price) = p.price else {
+                continue;
+            };
             // A price says something only next to prices in its own currency
             // (there are no exchange rates here); a purchase in a currency the
             // category's catalog does not use is no evidence of price sensitivity.
@@ -459,7 +467,7 @@ impl Preferences {
             by_category
                 .entry(&p.category)
                 .or_default()
-                .push(percentile(p.price, &comparable));
+                .push(percentile(price, &comparable));
             currency.insert(&p.category, &p.currency);
         }
         let price = by_category
@@ -529,7 +537,7 @@ mod tests {
         Purchase {
             item_id: item.into(),
             category: category.into(),
-            price,
+            price: Some(price),
             currency: "EUR".into(),
             time_ms,
         }
@@ -553,6 +561,38 @@ mod tests {
         profile.record_purchase(purchase("a", "lenses", 100.0, DAY));
         let prefs = Preferences::derive(&profile, &catalog, DAY);
         assert_eq!(prefs.price["lenses"].band, PriceBand::Value);
+    }
+
+    #[test]
+    fn a_purchase_without_a_price_is_no_evidence_of_a_price_band() {
+        let catalog: Vec<Product> = [100.0, 200.0, 300.0, 400.0, 500.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| product(&format!("l{i}"), "lenses", p))
+            .collect();
+        let mut profile = Profile::new("customer:c-1", 0);
+        profile.record_purchase(Purchase {
+            price: None,
+            ..purchase("gift", "lenses", 0.0, 0)
+        });
+        let prefs = Preferences::derive(&profile, &catalog, 0);
+        assert!(!prefs.price.contains_key("lenses"), "{:?}", prefs.price);
+        assert_eq!(prefs.interests["lenses"], 1.0, "still an interest");
+        // Next to a premium purchase it does not pull the band down.
+        profile.record_purchase(purchase("l4", "lenses", 500.0, DAY));
+        let prefs = Preferences::derive(&profile, &catalog, DAY);
+        assert_eq!(prefs.price["lenses"].percentile, 0.9);
+        assert_eq!(prefs.price["lenses"].band, PriceBand::Premium);
+        // Stored without a price, and read back so.
+        let json = serde_json::to_string(&profile.purchases[0]).expect("json");
+        assert!(!json.contains("price"), "{json}");
+        let back: Purchase = serde_json::from_str(&json).expect("purchase");
+        assert_eq!(back.price, None);
+        let old: Purchase = serde_json::from_str(
+            r#"{"item_id": "l1", "category": "lenses", "price": 200.0, "currency": "EUR", "time_ms": 0}"#,
+        )
+        .expect("a stored purchase");
+        assert_eq!(old.price, Some(200.0));
     }
 
     #[test]

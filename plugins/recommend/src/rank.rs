@@ -23,7 +23,9 @@
 //! the bottom for `value` customers; categories the customer never bought in get a
 //! neutral fit of 0.5. **Cold start** (no profile or no purchases): the most
 //! purchased products of the inquiry's category (all products when none was
-//! recognized), reason `popular in <category>`.
+//! recognized), reason `popular in <category>` — only for a product that was
+//! bought: one nobody bought gets `asked about <category>` (or `in <category>`
+//! when the inquiry named none), for a known customer too.
 //!
 //! **Articles**: BM25 over title + body ([`crate::text`]); only articles that match
 //! are returned, scored `bm25 / best bm25 + 1.0 · [in the preferred language] +
@@ -127,6 +129,20 @@ fn sort_top(mut ranked: Vec<Ranked>, top_k: usize) -> Vec<Ranked> {
     ranked
 }
 
+/// The reason for a product nothing about the customer explains: `popular in
+/// <category>` only when it was bought (`purchases` > 0) — a product nobody bought
+/// is not popular anywhere — else `asked about <category>` when the inquiry is
+/// about its category, else `in <category>`.
+fn plain_reason(p: &Product, purchases: u64, inquiry: &Inquiry) -> String {
+    if purchases > 0 {
+        format!("popular in {}", p.category)
+    } else if inquiry.category.as_deref() == Some(p.category.as_str()) {
+        format!("asked about {}", p.category)
+    } else {
+        format!("in {}", p.category)
+    }
+}
+
 /// The price target for a customer's preference: their percentile, pushed halfway
 /// to the top (premium) or bottom (value).
 pub fn price_target(percentile: f64, band: PriceBand) -> f64 {
@@ -178,7 +194,7 @@ pub fn rank_products(
                 kind: "product",
                 id: p.id.clone(),
                 title: p.name(language).to_owned(),
-                reason: format!("popular in {}", p.category),
+                reason: plain_reason(p, pop(&p.id), inquiry),
                 score: pop(&p.id) as f64,
             })
             .collect();
@@ -266,11 +282,7 @@ pub fn rank_products(
                 reasons.push(format!("matches '{term}'"));
             }
             if reasons.is_empty() {
-                reasons.push(if asked {
-                    format!("asked about {}", p.category)
-                } else {
-                    format!("popular in {}", p.category)
-                });
+                reasons.push(plain_reason(p, pop(&p.id), inquiry));
             }
             Ranked {
                 kind: "product",
@@ -399,7 +411,7 @@ mod tests {
         customer.record_purchase(Purchase {
             item_id: item.into(),
             category: "lenses".into(),
-            price,
+            price: Some(price),
             currency: "EUR".into(),
             time_ms: 0,
         });
@@ -412,6 +424,66 @@ mod tests {
             &inquiry,
             3,
         )
+    }
+
+    /// "Popular in" is said of a product only when someone bought it: not on cold
+    /// start, nor for a known customer's product nothing else explains.
+    #[test]
+    fn popularity_is_a_reason_only_for_what_was_bought() {
+        let catalog = vec![
+            product("l1", "lenses", 100.0, &[]),
+            product("l2", "lenses", 300.0, &[]),
+            product("t1", "tripods", 80.0, &[]),
+            product("t2", "tripods", 120.0, &[]),
+        ];
+        let popularity = BTreeMap::from([("l1".to_owned(), 4), ("t1".to_owned(), 2)]);
+        let reasons = |ranked: Vec<Ranked>| -> BTreeMap<String, String> {
+            ranked.into_iter().map(|r| (r.id, r.reason)).collect()
+        };
+        let lenses = Inquiry::new("a lenses question", &catalog, None);
+        let cold = reasons(rank_products(
+            None,
+            &Preferences::default(),
+            &catalog,
+            &popularity,
+            &lenses,
+            4,
+        ));
+        assert_eq!(cold["l1"], "popular in lenses");
+        assert_eq!(cold["l2"], "asked about lenses");
+        let anything = Inquiry::new("hello", &catalog, None);
+        let cold = reasons(rank_products(
+            None,
+            &Preferences::default(),
+            &catalog,
+            &popularity,
+            &anything,
+            4,
+        ));
+        assert_eq!(cold["t1"], "popular in tripods");
+        assert_eq!(cold["t2"], "in tripods");
+
+        // A customer who bought a lens: the tripods are explained by nothing of
+        // theirs.
+        let mut customer = Profile::new("c", 0);
+        customer.record_purchase(Purchase {
+            item_id: "l1".into(),
+            category: "lenses".into(),
+            price: Some(100.0),
+            currency: "EUR".into(),
+            time_ms: 0,
+        });
+        let prefs = Preferences::derive(&customer, &catalog, 0);
+        let known = reasons(rank_products(
+            Some(&customer),
+            &prefs,
+            &catalog,
+            &popularity,
+            &anything,
+            4,
+        ));
+        assert_eq!(known["t1"], "popular in tripods");
+        assert_eq!(known["t2"], "in tripods");
     }
 
     #[test]
@@ -481,7 +553,7 @@ mod tests {
             profile.record_purchase(Purchase {
                 item_id: bought.into(),
                 category: "lenses".into(),
-                price,
+                price: Some(price),
                 currency: "EUR".into(),
                 time_ms: 0,
             });

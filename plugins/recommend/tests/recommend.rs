@@ -166,6 +166,32 @@ fn budget_customer_asking_the_same_gets_a_budget_lens() {
     assert_eq!(articles[0].id, "kb-af-tutorial");
 }
 
+/// A purchase whose price nobody knows (an item outside the catalog, no
+/// `purchase.price`) is no evidence of the price band: counted as free, it made a
+/// premium buyer a mid-range one.
+#[test]
+fn a_purchase_without_a_price_leaves_the_price_band_alone() {
+    let _host = host();
+    let ana = customer("c-ana", "en-GB", &[]);
+    purchase(&ana, "lens-50-art", "899", NOW - 60 * DAY);
+    purchase(&ana, "lens-70-art", "999", NOW - 20 * DAY);
+    let e = event(EventKind::PurchaseRecorded, "", "web", &ana, NOW - DAY)
+        .with_attribute("purchase.item_id", "lens-cap-72")
+        .with_attribute("purchase.category", "lenses");
+    assert_eq!(Recommend::handle(e).expect("purchase"), vec![]);
+    let profile = &profiles()[0];
+    assert_eq!(profile.purchases.len(), 3);
+    assert_eq!(profile.purchases[2].price, None);
+
+    let (_, products, _) = ask(&ana, "email", AUTOFOCUS);
+    assert_eq!(products[0].id, "lens-85-pro", "{products:#?}");
+    assert!(
+        products[0].reason.contains("prefers premium in lenses"),
+        "{}",
+        products[0].reason
+    );
+}
+
 #[test]
 fn top_k_comes_from_the_settings() {
     let host = MockHost::new()
@@ -240,7 +266,7 @@ fn three_channels_merge_into_one_profile() {
     assert_eq!(profile.id, "customer:c-100");
     assert_eq!(profile.purchases.len(), 1);
     assert_eq!(profile.purchases[0].category, "lenses");
-    assert_eq!(profile.purchases[0].price, 899.0);
+    assert_eq!(profile.purchases[0].price, Some(899.0));
     assert_eq!(profile.inquiries.len(), 1);
     assert_eq!(profile.inquiries[0].topic, "shipping");
     assert_eq!(profile.satisfaction.len(), 1);
@@ -300,6 +326,10 @@ fn cold_start_falls_back_to_popularity_in_the_topic_category() {
     assert_eq!(products[0].id, "lens-40-std");
     assert_eq!(products[0].reason, "popular in lenses");
     assert_eq!(products[1].id, "lens-85-pro");
+    assert_eq!(products[1].reason, "popular in lenses");
+    // Nobody bought the third: it is not popular anywhere.
+    assert_eq!(products[2].id, "lens-24-basic");
+    assert_eq!(products[2].reason, "asked about lenses");
     assert!(products.iter().all(|p| p.id != "tripod-travel"));
 
     // No customer at all: still popularity, and no profile is created.
@@ -314,6 +344,8 @@ fn cold_start_falls_back_to_popularity_in_the_topic_category() {
     };
     assert_eq!(items[0].id, "tripod-travel");
     assert_eq!(items[0].reason, "popular in tripods");
+    assert_eq!(items[1].id, "tripod-pro");
+    assert_eq!(items[1].reason, "asked about tripods");
     assert_eq!(profiles().len(), before);
 }
 
