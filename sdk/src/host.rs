@@ -361,6 +361,25 @@ pub mod http {
     #[cfg(target_arch = "wasm32")]
     use super::imports::http as wit;
 
+    /// Headers the host sets itself (from the URL and the body) and refuses from
+    /// a plugin, with [`HttpError::Denied`]: they route or frame the request.
+    /// Names are compared in lower case.
+    pub const HOST_SET_HEADERS: [&str; 10] = [
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authorization",
+        "upgrade",
+    ];
+
+    /// Most headers one request may carry ([`HttpError::InvalidRequest`] past it).
+    pub const MAX_REQUEST_HEADERS: usize = 100;
+
     /// An HTTP request.
     ///
     /// ```
@@ -410,7 +429,8 @@ pub mod http {
             }
         }
 
-        /// This request with one more header.
+        /// This request with one more header; the host refuses those of
+        /// [`HOST_SET_HEADERS`].
         ///
         /// ```
         /// let r = crossdesk_sdk::http::Request::get("https://x.example").header("accept", "text/plain");

@@ -309,6 +309,23 @@ impl MockHost {
     }
 
     pub(crate) fn http_send(&self, request: &Request) -> Result<Response, HttpError> {
+        use crate::http::{HOST_SET_HEADERS, MAX_REQUEST_HEADERS};
+        if request.headers.len() > MAX_REQUEST_HEADERS {
+            return Err(HttpError::InvalidRequest(format!(
+                "{} headers: a request has at most {MAX_REQUEST_HEADERS}",
+                request.headers.len()
+            )));
+        }
+        if let Some((name, _)) = request
+            .headers
+            .iter()
+            .find(|(name, _)| HOST_SET_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        {
+            return Err(HttpError::Denied(format!(
+                "header '{}' is set by the host (from the URL and the body), not by plugins",
+                name.to_ascii_lowercase()
+            )));
+        }
         self.responses
             .iter()
             .find(|(url, _)| *url == request.url)
@@ -355,5 +372,22 @@ mod tests {
         kv::put(&"k".repeat(512), &vec![0; 1 << 20]).expect("at the limits");
         assert!(matches!(kv::put("a\0b", b"v"), Err(KvError::Backend(m)) if m.contains("NUL")));
         assert!(matches!(kv::list_keys("a\0"), Err(KvError::Backend(_))));
+    }
+
+    #[test]
+    fn requests_are_held_to_the_hosts_rules_on_headers() {
+        use crate::http::{self, HttpError, Request};
+        let url = "https://a.example/";
+        let _host = MockHost::new().http_response(url, 200, b"ok").install();
+        http::send(Request::get(url).header("Accept", "text/plain")).expect("answered");
+        assert!(matches!(
+            http::send(Request::get(url).header("Content-Length", "0")),
+            Err(HttpError::Denied(m)) if m.contains("'content-length' is set by the host")
+        ));
+        let many = (0..101).fold(Request::get(url), |r, i| r.header(format!("x-{i}"), "1"));
+        assert!(matches!(
+            http::send(many),
+            Err(HttpError::InvalidRequest(_))
+        ));
     }
 }

@@ -8,20 +8,10 @@
 import * as host from '#host';
 import { pairs } from './actions.js';
 import { ContactsError, HttpError, KvError } from './errors.js';
+import { byUtf8 } from './order.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Orders keys as the host does: by their bytes in UTF-8. */
-function byUtf8(a, b) {
-  const [x, y] = [encoder.encode(a), encoder.encode(b)];
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) {
-      return x[i] - y[i];
-    }
-  }
-  return x.length - y.length;
-}
 
 /**
  * Whether `value` is a Uint8Array. Not `instanceof` alone: inside the component

@@ -5,6 +5,7 @@
 
 import { invalidOutput } from './actions.js';
 import { kindName } from './events.js';
+import { byUtf8 } from './order.js';
 
 // One host per process, like the Rust SDK's per-thread host.
 let current;
@@ -23,6 +24,21 @@ const err = (error) => ({ err: error });
 const MAX_KV_KEY = 512;
 const MAX_KV_VALUE = 1 << 20;
 const MAX_KV_LIST = 10_000; // kv.MAX_LISTED
+// Headers the host sets itself and refuses from a plugin (runtime/http.rs), and
+// the most one request may carry.
+const HOST_SET_HEADERS = [
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'upgrade',
+];
+const MAX_REQUEST_HEADERS = 100;
 const utf8Length = (text) => new TextEncoder().encode(text).length;
 
 /** The host's refusal of `key`, or of `value` when given; undefined when within limits. */
@@ -260,7 +276,7 @@ export class MockHost {
       return refused;
     }
     const keys = (map) =>
-      ok([...map.keys()].filter((k) => k.startsWith(prefix)).sort().slice(0, MAX_KV_LIST));
+      ok([...map.keys()].filter((k) => k.startsWith(prefix)).sort(byUtf8).slice(0, MAX_KV_LIST));
     if (prefix.startsWith('@')) {
       return this.#shared(prefix) ?? keys(this.#readable);
     }
@@ -275,6 +291,17 @@ export class MockHost {
       url = new URL(request.url);
     } catch {
       return err({ tag: 'invalid-request', val: `not a URL: ${request.url}` });
+    }
+    if (request.headers.length > MAX_REQUEST_HEADERS) {
+      return err({
+        tag: 'invalid-request',
+        val: `${request.headers.length} headers: a request has at most ${MAX_REQUEST_HEADERS}`,
+      });
+    }
+    const hostSet = request.headers.find(([name]) => HOST_SET_HEADERS.includes(name.toLowerCase()));
+    if (hostSet) {
+      const name = hostSet[0].toLowerCase();
+      return err({ tag: 'denied', val: `header '${name}' is set by the host (from the URL and the body), not by plugins` });
     }
     const declared = this.#declared?.capabilities.outboundHosts.some((pattern) => allows(pattern, url)) ?? true;
     const response = this.#responses.get(request.url);

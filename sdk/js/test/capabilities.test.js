@@ -73,6 +73,11 @@ test('kv stores bytes, text and JSON, and lists keys in order', () => {
   kv.delete('never-there');
   assert.deepEqual(kv.listKeys(), ['other', 'profile:2']);
   assert.equal(host.kvText('other'), '{"visits":3}');
+  // By UTF-8 bytes, as the host lists them: U+FF71 before an emoji, whose
+  // UTF-16 units sort first.
+  kv.put('\uFF71', 'a');
+  kv.put('😀', 'b');
+  assert.deepEqual(kv.listKeys(), ['other', 'profile:2', '\uFF71', '😀']);
   assert.throws(() => kv.put('k', 42), /a stored value must be a string or a Uint8Array/);
 });
 
@@ -273,6 +278,13 @@ test('http reaches only the URLs the host answers; errors say whether to retry',
     (e) => e instanceof HttpError && e.kind === 'denied' && !e.retryable && /^request denied: /.test(e.message),
   );
   assert.throws(() => http.get('not a url'), (e) => e.kind === 'invalid-request');
+  // Headers the host sets itself are refused, as the host refuses them.
+  assert.throws(
+    () => http.get('https://api.example.com/v1', { headers: { Connection: 'close' } }),
+    (e) => e.kind === 'denied' && /header 'connection' is set by the host/.test(e.message),
+  );
+  const many = Array.from({ length: 101 }, (_, i) => [`x-${i}`, '1']);
+  assert.throws(() => http.get('https://api.example.com/v1', { headers: many }), (e) => e.kind === 'invalid-request');
   assert.ok(new HttpError('timeout').retryable);
   assert.ok(new HttpError('transport', 'reset').retryable);
   assert.equal(new HttpError('too-large').message, 'response too large');

@@ -790,6 +790,25 @@ impl reqwest::dns::Resolve for CheckedResolver {
 mod tests {
     use super::*;
 
+    /// Both SDKs' stand-in hosts refuse the headers this host refuses, so that
+    /// a plugin meets the rule in its own tests (their lists are kept by hand).
+    #[test]
+    fn the_sdks_refuse_the_headers_the_host_sets() {
+        let rust = include_str!("../../../sdk/src/host.rs");
+        let javascript = include_str!("../../../sdk/js/lib/mock-host.js");
+        for name in HOST_SET_HEADERS {
+            assert!(rust.contains(&format!("\"{name}\",")), "Rust SDK: {name}");
+            assert!(
+                javascript.contains(&format!("'{name}',")),
+                "JavaScript SDK: {name}"
+            );
+        }
+        assert!(rust.contains(&format!(
+            "MAX_REQUEST_HEADERS: usize = {MAX_REQUEST_HEADERS};"
+        )));
+        assert!(javascript.contains(&format!("MAX_REQUEST_HEADERS = {MAX_REQUEST_HEADERS};")));
+    }
+
     #[test]
     fn patterns_match_as_documented() {
         let exact = HostPattern::parse("api.example.com").expect("valid");
