@@ -1095,6 +1095,10 @@ async fn storage_keys_holding_a_nul_character_are_refused(db: &Db) {
             .map(drop),
     );
     refused(store.kv_list("a", "p", "a\0", 10).await.map(drop));
+    // Reads and deletions too: on PostgreSQL the server's own refusal would
+    // read as an outage, and the plugin's bug as worth retrying.
+    refused(store.kv_get("a", "p", "a\0b").await.map(drop));
+    refused(store.kv_delete(&acme, "p", "a\0b").await);
     refused(
         store
             .kv_replace_prefix(&acme, "p", "a", vec![("a\0".into(), vec![1])])

@@ -478,6 +478,7 @@ impl Store {
         plugin: &str,
         key: &str,
     ) -> Result<Option<Vec<u8>>, StoreError> {
+        plain_key(key)?;
         dispatch!(self.kv_get(tenant, plugin, key))
     }
 
@@ -552,6 +553,7 @@ impl Store {
 
     /// Removes `key`; removing a missing key is not an error.
     pub async fn kv_delete(&self, of: &DataOf, plugin: &str, key: &str) -> Result<(), StoreError> {
+        plain_key(key)?;
         dispatch!(self.kv_delete(of, plugin, key))
     }
 
