@@ -222,6 +222,36 @@ fn plugin_run_prints_the_actions() {
     assert!(err.contains("greting"), "{err}");
 }
 
+/// `plugin run` calls a plugin only for kinds its manifest handles, as the host
+/// does: by default with a sample of such a kind; an event of another is skipped.
+#[test]
+fn plugin_run_skips_what_the_plugin_does_not_handle() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let run = |event: &[&str]| {
+        bin()
+            .current_dir(root())
+            .args(["plugin", "run", "--data-dir"])
+            .arg(data.path())
+            .args(event)
+            .arg(plugin("tone"))
+            .logged_output()
+            .expect("plugin run")
+    };
+    // Tone handles reply drafts only: the sample is a draft, and it is toned.
+    let sample = run(&[]);
+    let out = String::from_utf8_lossy(&sample.stdout);
+    assert!(sample.status.success(), "{out} {sample:?}");
+    assert!(out.contains("replaceDraft"), "{out}");
+    let skipped = run(&["--event", "examples/events/customer-message.json"]);
+    let err = String::from_utf8_lossy(&skipped.stderr);
+    assert!(skipped.status.success(), "{err}");
+    assert!(
+        err.contains("skipped: the manifest does not handle customer-message events"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&skipped.stdout).contains("replaceDraft"));
+}
+
 /// `plugin run` grants nothing unasked; a plugin refused storage is told which
 /// flag grants it, and runs with it.
 #[test]

@@ -190,17 +190,46 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("--allow-host, --private-host: {e}"))?;
     let (runtime, limits) = standalone_runtime(timeout_ms, &data_dir)?;
     let plugin = runtime.load(&file).await?;
+    let handled = |event: &pb::Event| {
+        plugin
+            .manifest
+            .handles_event(&crossdesk_sidecar::runtime::plugin_event(event))
+    };
     let event = match event {
         Some(path) => {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             json::event_from_json(&text)?
         }
-        None => conformance::sample_events()
-            .into_iter()
-            .next()
-            .context("the conformance kit has no sample event")?,
+        // The first sample of a kind the plugin handles.
+        None => {
+            let samples = conformance::sample_events();
+            let first = samples.iter().position(&handled).unwrap_or(0);
+            samples
+                .into_iter()
+                .nth(first)
+                .context("the conformance kit has no sample event")?
+        }
     };
+    if !handled(&event) {
+        // As the host does: the plugin is not called.
+        let kind = crossdesk_sidecar::runtime::PluginManifest::kind_of(
+            &crossdesk_sidecar::runtime::plugin_event(&event),
+        );
+        eprintln!(
+            "skipped: the manifest does not handle {kind} events (it handles: {})",
+            plugin.manifest.event_names().join(", ")
+        );
+        let response = pb::HandleEventResponse {
+            event_id: event.event_id,
+            ..Default::default()
+        };
+        println!(
+            "{}",
+            json::to_json("crossdesk.v1.HandleEventResponse", &response)?
+        );
+        return Ok(());
+    }
     let config = key_values(&settings)?;
     // Held to the plugin's declarations, as a tenant admin's settings are.
     crossdesk_sidecar::settings::validate(

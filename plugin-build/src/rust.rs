@@ -162,7 +162,9 @@ pub(crate) fn build_project(dir: &Path, out: Option<&Path>) -> Result<PathBuf, B
 struct PluginManifest {
     /// `[lib] name`, else the package name with `_` for `-`.
     lib_name: String,
-    /// Whether the crate declares `[profile.plugin]` itself.
+    /// Whether `[profile.plugin]` is declared where cargo reads it: in the
+    /// crate's manifest, or, for a member of a workspace, in the workspace's
+    /// (cargo ignores a member's profiles).
     declares_profile: bool,
 }
 
@@ -192,15 +194,35 @@ impl PluginManifest {
                 .map(|name| name.replace('-', "_"))
                 .ok_or_else(|| bad("no [package] name"))?,
         };
-        let declares_profile = manifest
-            .get("profile")
-            .and_then(|p| p.get(PROFILE))
-            .is_some();
+        let has_profile = |manifest: &toml::Table| {
+            manifest
+                .get("profile")
+                .and_then(|p| p.get(PROFILE))
+                .is_some()
+        };
+        let declares_profile = match enclosing_workspace(dir, &manifest) {
+            Some(workspace) => has_profile(&workspace),
+            None => has_profile(&manifest),
+        };
         Ok(PluginManifest {
             lib_name,
             declares_profile,
         })
     }
+}
+
+/// The manifest of the workspace `dir`'s crate (whose manifest is `own`) is a
+/// member of, when it is not its own root: the nearest folder above holding a
+/// `Cargo.toml` with `[workspace]`, as cargo looks for it.
+fn enclosing_workspace(dir: &Path, own: &toml::Table) -> Option<toml::Table> {
+    if own.contains_key("workspace") {
+        return None;
+    }
+    dir.ancestors().skip(1).find_map(|folder| {
+        let text = std::fs::read_to_string(folder.join("Cargo.toml")).ok()?;
+        let manifest: toml::Table = text.parse().ok()?;
+        manifest.contains_key("workspace").then_some(manifest)
+    })
 }
 
 #[cfg(test)]
@@ -227,5 +249,29 @@ mod tests {
         assert!(own.declares_profile, "its own profile is not overridden");
         let error = manifest("[package]\nname = \"x\"\n").err().unwrap();
         assert!(error.to_string().contains("cdylib"), "{error}");
+    }
+
+    /// A member's own `[profile.plugin]` is ignored by cargo: what counts is the
+    /// workspace's, and without one the build passes the profile itself.
+    #[test]
+    fn a_workspace_members_profile_is_the_workspaces() {
+        let root = tempfile::tempdir().unwrap();
+        let member = root.path().join("plugins").join("p");
+        std::fs::create_dir_all(&member).unwrap();
+        std::fs::write(
+            member.join("Cargo.toml"),
+            "[package]\nname = \"p\"\n[lib]\ncrate-type = [\"cdylib\", \"rlib\"]\n\
+             [profile.plugin]\ninherits = \"release\"\n",
+        )
+        .unwrap();
+        let workspace = root.path().join("Cargo.toml");
+        std::fs::write(&workspace, "[workspace]\nmembers = [\"plugins/*\"]\n").unwrap();
+        assert!(!PluginManifest::read(&member).unwrap().declares_profile);
+        std::fs::write(
+            &workspace,
+            "[workspace]\nmembers = [\"plugins/*\"]\n[profile.plugin]\ninherits = \"release\"\n",
+        )
+        .unwrap();
+        assert!(PluginManifest::read(&member).unwrap().declares_profile);
     }
 }

@@ -124,6 +124,16 @@ impl PluginManifest {
         self.events.iter().any(|k| kind_matches(k, kind))
     }
 
+    /// The kind of `event` as the contract names it (`customer-message`).
+    pub fn kind_of(event: &PluginEvent) -> String {
+        kind_name(&event.kind)
+    }
+
+    /// Whether the plugin handles `event`: the pipeline skips it otherwise.
+    pub fn handles_event(&self, event: &PluginEvent) -> bool {
+        self.handles(&event.kind)
+    }
+
     /// Event kinds the plugin subscribes to, as the contract names them.
     pub fn event_names(&self) -> Vec<String> {
         self.events.iter().map(bindings::kind_name).collect()
