@@ -49,6 +49,59 @@ fn a_reader_gone_ends_a_command_quietly() {
     assert_ne!(out.status.code(), Some(101), "{out:?}");
 }
 
+/// A caller's token read from the environment loses the white space around it:
+/// a Kubernetes Secret mounted from a file ends in a newline no caller sends.
+#[test]
+fn a_token_from_the_environment_is_read_without_its_newline() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let defaults = bin()
+        .arg("default-config")
+        .logged_output()
+        .expect("defaults");
+    let config = data.path().join("crossdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[[callers]]\nname = \"bridge\"\ntoken_env = \"CD_TEST_CALLER_TOKEN\"\n\
+             tenants = [\"*\"]\n",
+            String::from_utf8_lossy(&defaults.stdout)
+        ),
+    )
+    .expect("write config");
+    let token = "caller-token-0123456789";
+    let mut child = bin()
+        .current_dir(root())
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("CD_TEST_CALLER_TOKEN", format!("{token}\n"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let _server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("crossdesk listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let out = bin()
+        .current_dir(root())
+        .args(["send", "--addr", &addr, "--token", token])
+        .arg("examples/events/customer-message.json")
+        .logged_output()
+        .expect("send");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn version_states_the_plugin_contracts() {
     let out = bin().arg("--version").logged_output().expect("run");

@@ -113,12 +113,19 @@ impl Default for StorageSettings {
     }
 }
 
+/// A secret from the environment variable `var`, without the white space around
+/// it: a value mounted from a file (a Kubernetes Secret made `--from-file`, a
+/// YAML `|` block) ends in a newline that no caller sends, and no URL has.
+pub fn env_secret(var: &str) -> Result<String, std::env::VarError> {
+    std::env::var(var).map(|value| value.trim().to_owned())
+}
+
 impl StorageSettings {
     /// The PostgreSQL URL, if one is configured.
     pub fn resolve_url(&self) -> Result<Option<String>, ConfigError> {
         match (&self.url, &self.url_env) {
             (Some(url), None) => Ok(Some(url.expose_secret().to_owned())),
-            (None, Some(var)) => std::env::var(var).map(Some).map_err(|_| {
+            (None, Some(var)) => env_secret(var).map(Some).map_err(|_| {
                 ConfigError::Invalid(format!(
                     "storage.url_env: environment variable {var} is not set"
                 ))
@@ -248,7 +255,7 @@ impl CallerConfig {
         let invalid = |msg: String| ConfigError::Invalid(format!("caller '{}': {msg}", self.name));
         let token = match (&self.token, &self.token_env) {
             (Some(token), None) => token.expose_secret().to_owned(),
-            (None, Some(var)) => std::env::var(var)
+            (None, Some(var)) => env_secret(var)
                 .map_err(|_| invalid(format!("environment variable {var} is not set")))?,
             _ => {
                 return Err(invalid(

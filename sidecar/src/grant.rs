@@ -241,7 +241,7 @@ impl SecretRef {
     pub fn take_value(&mut self) -> Result<String, String> {
         match (self.value.take(), self.value_env.take()) {
             (Some(value), None) => Ok(value),
-            (None, Some(var)) => std::env::var(&var).map_err(|_| {
+            (None, Some(var)) => crate::config::env_secret(&var).map_err(|_| {
                 format!(
                     "secret header '{}' for host '{}': environment variable {var} is not set",
                     self.header, self.host
