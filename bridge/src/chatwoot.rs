@@ -591,6 +591,43 @@ fn occurred_at(value: Option<&Value>) -> Result<Option<prost_types::Timestamp>, 
     }
 }
 
+/// What a route does on Chatwoot: the assignment its one request carries (an
+/// agent, else a team: the endpoint takes one of them), and note lines, worded
+/// as on the other helpdesks, for its reason and for what it cannot apply (the
+/// other of the two, a non-numeric id, the priority).
+fn routing(route: &pb::Routing) -> (Option<Value>, Vec<String>) {
+    let agent = route.agent_id.trim();
+    let team = route.group.trim();
+    let priority = route.priority.trim();
+    let reason = route.reason.trim();
+    let mut unapplied = Vec::new();
+    let assignment = if let Ok(id) = agent.parse::<u64>() {
+        Some(json!({ "assignee_id": id }))
+    } else if let Ok(id) = team.parse::<u64>() {
+        Some(json!({ "team_id": id }))
+    } else {
+        None
+    };
+    let assigned = |key: &str| assignment.as_ref().is_some_and(|a| a.get(key).is_some());
+    if !team.is_empty() && !assigned("team_id") {
+        unapplied.push(format!("team {team}"));
+    }
+    if !agent.is_empty() && !assigned("assignee_id") {
+        unapplied.push(format!("agent {agent}"));
+    }
+    if !priority.is_empty() {
+        unapplied.push(format!("priority {priority}"));
+    }
+    let mut lines = Vec::new();
+    if !reason.is_empty() {
+        lines.push(format!("Routing: {reason}"));
+    }
+    if !unapplied.is_empty() {
+        lines.push(format!("Suggested routing: {}", unapplied.join(", ")));
+    }
+    (assignment, lines)
+}
+
 /// The requests that write `actions` back, one per kind of write.
 fn write_back_calls(
     target: &Target,
@@ -641,21 +678,11 @@ fn write_back_calls(
                 notes.push(format!("Recommended:\n{}", lines.join("\n")));
             }
             Some(Kind::Route(route)) => {
-                let agent = route.agent_id.trim();
-                let team = route.group.trim();
-                // Chatwoot's assignments endpoint takes an agent or a team, the agent
-                // first when both are sent: one request carries one of them.
-                if let Ok(id) = agent.parse::<u64>() {
-                    assignment = Some(json!({ "assignee_id": id }));
-                } else if let Ok(id) = team.parse::<u64>() {
-                    assignment = Some(json!({ "team_id": id }));
-                } else if !agent.is_empty() || !team.is_empty() {
-                    let mut line = format!("Route to {}", [team, agent].join(" ").trim());
-                    if !route.reason.is_empty() {
-                        line.push_str(&format!(": {}", route.reason));
-                    }
-                    notes.push(line);
+                let (applied, line) = routing(route);
+                if applied.is_some() {
+                    assignment = applied;
                 }
+                notes.extend(line);
             }
             Some(Kind::FlagForReview(flag)) => {
                 super::writes::add_tag(&mut labels, REVIEW_LABEL);
@@ -688,8 +715,9 @@ fn write_back_calls(
     let mut calls = Vec::new();
     let public = match reply.map(str::trim).filter(|r| !r.is_empty()) {
         Some(reply) => Some(reply.to_owned()),
-        None if !auto_replies.is_empty() => Some(auto_replies.join("\n\n")),
-        None => None,
+        // A batch's messages each got the same offline notice, say: the
+        // customer is sent the last, once (as on the other helpdesks).
+        None => auto_replies.last().map(|text| (*text).to_owned()),
     };
     if let Some(content) = public {
         calls.push(post(

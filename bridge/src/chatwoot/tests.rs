@@ -472,7 +472,7 @@ fn write_back_batches_a_typical_action_list() {
                 http::Method::POST,
                 format!("{base}/messages"),
                 json!({
-                    "content": "Customer writes in Japanese.\n\nTranslation: my order has not arrived.\n\nFlagged for review (refund): asks for money back\n\n".to_owned() + &mark(),
+                    "content": "Customer writes in Japanese.\n\nTranslation: my order has not arrived.\n\nRouting: Japanese desk\n\nFlagged for review (refund): asks for money back\n\n".to_owned() + &mark(),
                     "message_type": "outgoing",
                     "private": true
                 })
@@ -496,6 +496,35 @@ fn write_back_batches_a_typical_action_list() {
     );
 }
 
+/// A batch's messages each answered with the same offline notice: the customer
+/// gets it once. A route's priority and reason, which Chatwoot's assignment
+/// cannot carry, are in the note.
+#[test]
+fn write_back_sends_one_auto_reply_and_notes_what_routing_cannot_carry() {
+    use pb::action::Kind;
+    let actions = vec![
+        action(Kind::AutoReply("We are closed.".to_owned())),
+        action(Kind::AutoReply("We are closed.".to_owned())),
+        action(Kind::Route(pb::Routing {
+            group: String::new(),
+            agent_id: "17".to_owned(),
+            priority: "urgent".to_owned(),
+            reason: "VIP".to_owned(),
+        })),
+    ];
+    let calls = Chatwoot.write_back(&target(), &actions, None, &rules());
+    assert_eq!(
+        calls[0].body,
+        json!({ "content": "We are closed.", "message_type": "outgoing", "private": false })
+    );
+    let note = calls[1].body["content"].as_str().expect("a note");
+    assert!(
+        note.starts_with("Routing: VIP\n\nSuggested routing: priority urgent\n"),
+        "{note}"
+    );
+    assert_eq!(calls[2].body, json!({ "assignee_id": 17 }));
+}
+
 #[test]
 fn write_back_with_reply_and_auto_reply() {
     use pb::action::Kind;
@@ -517,7 +546,7 @@ fn write_back_with_reply_and_auto_reply() {
         Some("お荷物は木曜日に到着予定です。"),
         &rules(),
     );
-    assert_eq!(calls.len(), 2);
+    assert_eq!(calls.len(), 3);
     assert_eq!(
         calls[0].path,
         "/api/v1/accounts/3/conversations/1287/messages"
@@ -526,7 +555,11 @@ fn write_back_with_reply_and_auto_reply() {
         calls[0].body,
         json!({ "content": "お荷物は木曜日に到着予定です。", "message_type": "outgoing", "private": false })
     );
-    assert_eq!(calls[1].body, json!({ "assignee_id": 17 }));
+    // One assignment per request: the agent; the team is told in the note.
+    assert_eq!(calls[1].body["private"], json!(true));
+    let note = calls[1].body["content"].as_str().expect("a note");
+    assert!(note.starts_with("Suggested routing: team 4\n"), "{note}");
+    assert_eq!(calls[2].body, json!({ "assignee_id": 17 }));
 
     // Without a reply the auto reply goes out publicly, the draft as a note.
     let calls = Chatwoot.write_back(&target(), &actions[..2], None, &rules());
