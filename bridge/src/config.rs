@@ -39,6 +39,12 @@ pub struct BridgeConfig {
     /// Attempts of one job before it goes to the dead-letter list.
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
+    /// How long after a job came it is still tried while the helpdesk or the
+    /// sidecar is away (unreachable, `429`, `502`-`504`, `UNAVAILABLE`,
+    /// `RESOURCE_EXHAUSTED`), whatever its attempts: an outage of an hour must
+    /// not send every queued job to the dead letters.
+    #[serde(default = "default_max_outage_secs")]
+    pub max_outage_secs: u64,
     /// First retry delay; doubled per attempt up to `retry_max_ms`.
     #[serde(default = "default_retry_base_ms")]
     pub retry_base_ms: u64,
@@ -83,6 +89,9 @@ fn default_data_dir() -> PathBuf {
 }
 fn default_max_attempts() -> u32 {
     10
+}
+fn default_max_outage_secs() -> u64 {
+    86_400
 }
 fn default_retry_base_ms() -> u64 {
     1_000
@@ -133,8 +142,13 @@ pub struct EndpointConfig {
     #[serde(default)]
     pub mapping: Option<PathBuf>,
     pub tenant: String,
-    /// The helpdesk's API base, e.g. `https://acme.zendesk.com`.
+    /// The helpdesk's API base, e.g. `https://acme.zendesk.com`: `https`, or
+    /// `http` to a loopback address (or anywhere with `allow_plain_http`).
     pub base_url: String,
+    /// Send the API token over plain `http` to a host that is not loopback (a
+    /// self-hosted helpdesk on a private network): anyone on the path reads it.
+    #[serde(default)]
+    pub allow_plain_http: bool,
     /// Environment variable holding the webhook's signing secret (or give it as
     /// `signing_secret`).
     #[serde(default)]
@@ -250,6 +264,7 @@ impl BridgeConfig {
                 )));
             }
             helpdesk(endpoint)?;
+            check_endpoint(endpoint)?;
             // A delivery replayed within its max age, after its job was deleted,
             // would be a new job.
             if endpoint.max_age_secs > config.queue.retention_secs {
@@ -268,6 +283,7 @@ impl BridgeConfig {
         }
         let zeros = [
             ("max_attempts", config.max_attempts == 0),
+            ("max_outage_secs", config.max_outage_secs == 0),
             ("request_timeout_ms", config.request_timeout_ms == 0),
             ("sidecar_timeout_ms", config.sidecar_timeout_ms == 0),
             ("max_webhooks_in_flight", config.max_webhooks_in_flight == 0),
@@ -278,6 +294,47 @@ impl BridgeConfig {
         }
         config.queue.check()?;
         Ok(config)
+    }
+}
+
+/// What would make every delivery or write of `endpoint` fail, refused at load
+/// rather than found in the dead letters.
+fn check_endpoint(endpoint: &EndpointConfig) -> Result<(), BridgeError> {
+    let invalid = |m: String| BridgeError::Invalid(format!("endpoint '{}': {m}", endpoint.name));
+    if endpoint.tenant.trim().is_empty() {
+        return Err(invalid("tenant is empty: name the sidecar's tenant".into()));
+    }
+    if endpoint.max_age_secs == 0 {
+        return Err(invalid(
+            "max_age_secs must be above 0 (every delivery would be stale)".into(),
+        ));
+    }
+    let url = reqwest::Url::parse(&endpoint.base_url)
+        .map_err(|e| invalid(format!("base_url '{}': {e}", endpoint.base_url)))?;
+    let Some(host) = url.host_str() else {
+        return Err(invalid(format!(
+            "base_url '{}' names no host",
+            endpoint.base_url
+        )));
+    };
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback || endpoint.allow_plain_http => Ok(()),
+        "http" => Err(invalid(format!(
+            "base_url '{}' is plain http: the API token would cross the network readable; \
+             use https, or set allow_plain_http = true for a private network",
+            endpoint.base_url
+        ))),
+        other => Err(invalid(format!(
+            "base_url '{}': the scheme is {other}, not https",
+            endpoint.base_url
+        ))),
     }
 }
 

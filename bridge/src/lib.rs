@@ -666,6 +666,52 @@ mod tests {
         assert!(err.contains("max_age_secs (301)"), "{err}");
     }
 
+    /// What would fail every delivery or write of an endpoint is refused at load.
+    #[test]
+    fn an_endpoint_that_could_never_work_is_refused() {
+        let with = |lines: &str| {
+            BridgeConfig::parse(&format!(
+                "sidecar = \"http://127.0.0.1:1\"\n[[endpoints]]\nname = \"z\"\n\
+                 helpdesk = \"zendesk\"\n{lines}\n"
+            ))
+            .map(drop)
+            .map_err(|e| e.to_string())
+        };
+        let tenant = "tenant = \"acme\"\n";
+        for (lines, said) in [
+            (
+                "tenant = \" \"\nbase_url = \"https://acme.example\"",
+                "tenant is empty",
+            ),
+            (
+                "base_url = \"acme.zendesk.com\"",
+                "base_url 'acme.zendesk.com'",
+            ),
+            ("base_url = \"http://acme.example\"", "plain http"),
+            ("base_url = \"ftp://acme.example\"", "the scheme is ftp"),
+            (
+                "base_url = \"https://acme.example\"\nmax_age_secs = 0",
+                "max_age_secs must be above 0",
+            ),
+        ] {
+            let lines = if lines.starts_with("tenant") {
+                lines.to_owned()
+            } else {
+                format!("{tenant}{lines}")
+            };
+            let refused = with(&lines).expect_err(&lines);
+            assert!(refused.contains(said), "{lines}: {refused}");
+        }
+        for fine in [
+            "base_url = \"https://acme.example\"",
+            "base_url = \"http://127.0.0.1:8080\"",
+            "base_url = \"http://[::1]:8080\"",
+            "base_url = \"http://chatwoot.internal:3000\"\nallow_plain_http = true",
+        ] {
+            with(&format!("{tenant}{fine}")).expect(fine);
+        }
+    }
+
     #[test]
     fn a_printed_config_or_endpoint_shows_no_secret() {
         let config = BridgeConfig::parse(
