@@ -107,7 +107,8 @@ async fn bridge_configured(
     bridge_at(&sidecar.uri(), helpdesk_url, debounce_ms, "", freshdesk).await
 }
 
-/// A bridge to the sidecar at `sidecar`, with `settings` among its top-level ones.
+/// A bridge to the sidecar at `sidecar`, with `settings` among its top-level ones
+/// (in place of the tests' own values of the same keys).
 async fn bridge_at(
     sidecar: &str,
     helpdesk_url: &str,
@@ -117,15 +118,25 @@ async fn bridge_at(
 ) -> Bridge {
     crossdesk_integration_tests::logs::record();
     let data_dir = tempfile::tempdir().expect("temp dir");
+    let fast: String = [
+        "retry_base_ms = 50",
+        "retry_max_ms = 400",
+        "max_attempts = 40",
+        "request_timeout_ms = 2000",
+    ]
+    .iter()
+    .filter(|line| {
+        line.split(' ')
+            .next()
+            .is_some_and(|key| !settings.contains(key))
+    })
+    .map(|line| format!("{line}\n"))
+    .collect();
     let config = crossdesk_bridge::BridgeConfig::parse(&format!(
         r#"
 data_dir = {data:?}
 sidecar = "{sidecar}"
-retry_base_ms = 50
-retry_max_ms = 400
-max_attempts = 40
-request_timeout_ms = 2000
-debounce_ms = {debounce_ms}
+{fast}debounce_ms = {debounce_ms}
 {settings}
 
 [[endpoints]]
@@ -776,6 +787,60 @@ async fn a_sidecar_that_never_answers_is_given_up_on_and_tried_again() {
         .expect("the attempt ended, with an error to retry");
     assert!(error.contains("sidecar"), "{error}");
     assert!(helpdesk.calls().is_empty(), "nothing written back");
+}
+
+/// While the sidecar is unreachable a job is retried past `max_attempts`, up to
+/// `max_outage_secs` after it came: an outage does not fill the dead letters.
+#[tokio::test]
+async fn an_outage_keeps_jobs_queued_up_to_its_bound() {
+    let helpdesk = Helpdesk::start().await;
+    for (outage_secs, dies) in [(3_600, false), (1, true)] {
+        let bridge = bridge_at(
+            "http://127.0.0.1:1",
+            &helpdesk.url(),
+            0,
+            &format!("max_attempts = 2\nmax_outage_secs = {outage_secs}"),
+            "",
+        )
+        .await;
+        assert_eq!(
+            zendesk(&bridge, "comment_added_email_customer.json")
+                .await
+                .0,
+            200
+        );
+        let queue = crossdesk_bridge::open_queue(&bridge.config)
+            .await
+            .expect("queue");
+        let since = std::time::Instant::now();
+        loop {
+            let dead = queue
+                .list(crossdesk_bridge::queue::JobState::Dead)
+                .await
+                .expect("dead");
+            let pending = queue
+                .list(crossdesk_bridge::queue::JobState::Pending)
+                .await
+                .expect("pending");
+            if dies {
+                if !dead.is_empty() {
+                    assert!(since.elapsed() >= Duration::from_secs(1));
+                    assert!(dead[0].attempts >= 2, "{:?}", dead[0]);
+                    break;
+                }
+            } else {
+                assert!(dead.is_empty(), "dead-lettered within its outage: {dead:?}");
+                if pending.first().is_some_and(|job| job.attempts >= 5) {
+                    break;
+                }
+            }
+            assert!(
+                since.elapsed() < Duration::from_secs(30),
+                "{pending:?} {dead:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// A sidecar that speaks TLS and requires client certificates: the bridge,

@@ -105,7 +105,7 @@ pub(super) async fn send(
         .body(body.to_string())
         .send()
         .await
-        .map_err(|e| Failure::Retry(Duration::ZERO, format!("{what}: {e}")))?;
+        .map_err(|e| Failure::Away(Duration::ZERO, format!("{what}: {e}")))?;
     let status = response.status();
     if status.is_success() {
         return Ok(());
@@ -130,7 +130,9 @@ pub(super) async fn send(
         })
         .unwrap_or_default();
     let message = format!("{what}: {status}: {body}");
-    if worth_retrying(status) {
+    if away(status) {
+        Err(Failure::Away(retry_after, message))
+    } else if worth_retrying(status) {
         Err(Failure::Retry(retry_after, message))
     } else {
         Err(Failure::Permanent(message))
@@ -184,12 +186,16 @@ async fn read_sized(
         .await
         .send()
         .await
-        .map_err(|e| Failure::Retry(Duration::ZERO, format!("GET {path}: {e}")))?;
+        .map_err(|e| Failure::Away(Duration::ZERO, format!("GET {path}: {e}")))?;
     let status = response.status();
     if worth_retrying(status) {
         let wait = retry_after(response.headers(), SystemTime::now());
         endpoint.hold_off(wait);
-        return Err(Failure::Retry(wait, format!("GET {path}: {status}")));
+        let message = format!("GET {path}: {status}");
+        return Err(match away(status) {
+            true => Failure::Away(wait, message),
+            false => Failure::Retry(wait, message),
+        });
     }
     let answer = if status.is_success() {
         let (body, cut) = read_at_most(response, MAX_LOOKUP_BYTES)
@@ -222,6 +228,19 @@ async fn read_sized(
 /// timed the request out (`408`), or had the ticket changed by another request
 /// at the same moment (`409`: Zendesk's answer to concurrent updates of one
 /// ticket, to be retried).
+/// Whether `status` says the helpdesk is away or busy, not that this request
+/// went wrong: the job waits for it however many attempts that takes.
+fn away(status: reqwest::StatusCode) -> bool {
+    use reqwest::StatusCode;
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+    )
+}
+
 fn worth_retrying(status: reqwest::StatusCode) -> bool {
     use reqwest::StatusCode;
     matches!(

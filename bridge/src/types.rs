@@ -358,6 +358,11 @@ pub struct Credentials {
 pub(crate) enum Failure {
     /// Try again after this long.
     Retry(Duration, String),
+    /// The helpdesk or the sidecar is away, or asked to be left alone this long
+    /// (unreachable, `429`, `502`-`504`, `UNAVAILABLE`, `RESOURCE_EXHAUSTED`):
+    /// tried again, past `max_attempts`, until `max_outage_secs` after the job
+    /// came.
+    Away(Duration, String),
     /// Trying again cannot help.
     Permanent(String),
 }

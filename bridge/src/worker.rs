@@ -111,11 +111,15 @@ async fn process(bridge: &Bridge, batch: Batch) {
         }
     };
     held(bridge, &batch.claim, false);
+    // An outage keeps a job retried past its attempts, up to its bound.
+    let age_ms = queue::now_ms().saturating_sub(batch.lead.created_at_ms);
+    let outage_ms = bridge.config.max_outage_secs.saturating_mul(1_000);
+    let away = matches!(outcome, Err(Failure::Away(..)));
+    let tried_again = attempts.saturating_add(1) < bridge.config.max_attempts
+        || (away && u64::try_from(age_ms).unwrap_or(0) < outage_ms);
     let recorded = match outcome {
         Ok(wrote_note) => bridge.queue.complete(&batch, wrote_note).await,
-        Err(Failure::Retry(after, error))
-            if attempts.saturating_add(1) < bridge.config.max_attempts =>
-        {
+        Err(Failure::Retry(after, error) | Failure::Away(after, error)) if tried_again => {
             let backoff = bridge
                 .config
                 .retry_base_ms
@@ -136,7 +140,7 @@ async fn process(bridge: &Bridge, batch: Batch) {
                 )
                 .await
         }
-        Err(Failure::Retry(_, error) | Failure::Permanent(error)) => {
+        Err(Failure::Retry(_, error) | Failure::Away(_, error) | Failure::Permanent(error)) => {
             tracing::error!(job = id, "dead-lettered: {error}");
             bridge.queue.fail(&batch, &error, None).await
         }
@@ -218,7 +222,7 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
             // on its own schedule, and those before it go back now. One failing
             // event then holds back neither the ticket's earlier jobs nor, for
             // its whole retry schedule, its later ones.
-            Err(failure @ Failure::Retry(..)) if !begun => {
+            Err(failure @ (Failure::Retry(..) | Failure::Away(..))) if !begun => {
                 let (kept, leaving) = batch.members.split_at(index.saturating_sub(1));
                 for member in leaving {
                     bridge
@@ -407,7 +411,7 @@ async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse
         .sidecar
         .connect()
         .await
-        .map_err(|e| Failure::Retry(Duration::ZERO, format!("sidecar unreachable: {e}")))?;
+        .map_err(|e| Failure::Away(Duration::ZERO, format!("sidecar unreachable: {e}")))?;
     let mut client = pb::event_service_client::EventServiceClient::new(channel);
     let mut request = tonic::Request::new(pb::HandleEventRequest { event: Some(event) });
     if let Some(token) = &bridge.sidecar_token {
@@ -428,7 +432,18 @@ async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse
         Ok(response) => Ok(response.into_inner()),
         Err(status) => {
             let message = format!("sidecar: {:?}: {}", status.code(), status.message());
-            if sidecar_may_answer_later(status.code()) {
+            if matches!(
+                status.code(),
+                tonic::Code::Unavailable | tonic::Code::ResourceExhausted
+            ) {
+                // Over the tenant's quota, the sidecar says when to come back.
+                use tonic_types::StatusExt as _;
+                let after = status
+                    .get_details_retry_info()
+                    .and_then(|info| info.retry_delay)
+                    .unwrap_or_default();
+                Err(Failure::Away(after, message))
+            } else if sidecar_may_answer_later(status.code()) {
                 Err(Failure::Retry(Duration::ZERO, message))
             } else {
                 Err(Failure::Permanent(message))
