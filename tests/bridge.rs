@@ -533,6 +533,59 @@ async fn a_rate_limited_write_back_waits_for_retry_after_then_succeeds() {
     let _ = &bridge.data_dir;
 }
 
+/// A helpdesk that asked to wait holds no worker: with its backlog queued first,
+/// another helpdesk's message is still written back at once.
+#[tokio::test]
+async fn a_helpdesk_asking_to_wait_does_not_hold_the_others_back() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    helpdesk.script(&[Answer::RateLimited(30)]);
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    zendesk(&bridge, "comment_added_email_customer.json").await;
+    while !helpdesk.calls().iter().any(|c| c.status == 429) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // More of Zendesk's tickets than the bridge has workers, then Chatwoot's.
+    let mut other: serde_json::Value =
+        serde_json::from_slice(&fixture("zendesk/comment_added_email_customer.json"))
+            .expect("JSON");
+    for n in 0..6 {
+        other["id"] = format!("0b9e8e8a-6d0e-4a57-9b8e-2c3c1c1f7e1{n}").into();
+        other["detail"]["id"] = format!("516{n}").into();
+        let body = serde_json::to_vec(&other).expect("JSON");
+        let (status, _) = post_zendesk(&bridge, &body, ZENDESK_SECRET, &rfc3339(now())).await;
+        assert_eq!(status, 200);
+    }
+    let posted = std::time::Instant::now();
+    let (status, _) =
+        post_chatwoot(&bridge, &fixture("chatwoot/message_created_whatsapp.json")).await;
+    assert_eq!(status, 200);
+    let written = loop {
+        let calls = helpdesk.calls();
+        if let Some(call) = calls
+            .iter()
+            .find(|c| c.path.contains("/conversations/") && c.status < 300)
+        {
+            break call.at;
+        }
+        assert!(
+            posted.elapsed() < Duration::from_secs(20),
+            "Chatwoot's write-back waited for Zendesk's Retry-After: {calls:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(written.duration_since(posted) < Duration::from_secs(10));
+    let zendesk_during_hold = helpdesk
+        .calls()
+        .iter()
+        .filter(|c| c.path.contains("/api/v2/tickets/"))
+        .count();
+    assert_eq!(
+        zendesk_during_hold, 1,
+        "only the refused call, until the hold ends"
+    );
+}
+
 /// A `Retry-After` holds every request to that helpdesk, not only the refused
 /// one: another ticket's write-back, due meanwhile, waits for it too.
 #[tokio::test]

@@ -123,6 +123,7 @@ on_both_backends!(
     finished_jobs_are_purged_after_their_retention_and_dead_ones_kept,
     an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on,
     a_refused_event_leaves_its_batch_alone,
+    a_claim_leaves_the_endpoints_it_is_told_to_skip,
 );
 
 const LEASE: u64 = 60_000;
@@ -151,8 +152,35 @@ fn keys(batch: &Batch) -> Vec<String> {
         .collect()
 }
 
+/// A worker leaves the jobs of a helpdesk that asked to wait (or that holds
+/// the process's other workers) and takes another's, later though they came.
+async fn a_claim_leaves_the_endpoints_it_is_told_to_skip(backend: &Backend) {
+    let queue = backend.open().await;
+    queue
+        .enqueue("zd", &on_ticket("z1", "1", false), 0)
+        .await
+        .expect("enqueue");
+    queue
+        .enqueue("cw", &on_ticket("c1", "2", false), 0)
+        .await
+        .expect("enqueue");
+    let skip = ["zd".to_owned()];
+    let other = queue.claim("w1", LEASE, &skip).await.expect("claim");
+    assert_eq!(other.map(|b| b.lead.endpoint).as_deref(), Some("cw"));
+    assert!(
+        queue
+            .claim("w2", LEASE, &skip)
+            .await
+            .expect("claim")
+            .is_none(),
+        "only the skipped endpoint's job is left"
+    );
+    let skipped = queue.claim("w2", LEASE, &[]).await.expect("claim");
+    assert_eq!(skipped.map(|b| b.lead.endpoint).as_deref(), Some("zd"));
+}
+
 async fn claim(queue: &Queue, owner: &str) -> Option<Batch> {
-    queue.claim(owner, LEASE).await.expect("claim")
+    queue.claim(owner, LEASE, &[]).await.expect("claim")
 }
 
 async fn an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on(backend: &Backend) {
@@ -559,7 +587,11 @@ async fn a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old
     let second = backend.open().await;
     first.enqueue("zd", &job("k"), 0).await.expect("enqueue");
     // A lease of 0 ms has run out as soon as it is taken: its owner stalled.
-    let stalled = first.claim("w1", 0).await.expect("claim").expect("job");
+    let stalled = first
+        .claim("w1", 0, &[])
+        .await
+        .expect("claim")
+        .expect("job");
     let id = stalled.lead.id;
     first
         .set_response(&stalled.claim, id, "{}")
@@ -617,7 +649,11 @@ async fn many_workers_take_every_job_once_and_each_tickets_in_order(backend: &Ba
         let queue = queues[w % 2].clone();
         let written = written.clone();
         tokio::spawn(async move {
-            while let Some(batch) = queue.claim(&format!("w{w}"), LEASE).await.expect("claim") {
+            while let Some(batch) = queue
+                .claim(&format!("w{w}"), LEASE, &[])
+                .await
+                .expect("claim")
+            {
                 for job in std::iter::once(&batch.lead).chain(&batch.members) {
                     let (ticket, n) = job.job.delivery_key.split_once('-').expect("key");
                     written

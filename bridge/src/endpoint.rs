@@ -98,6 +98,11 @@ impl Endpoint {
         http.request(method, url).headers(self.auth.clone())
     }
 
+    /// Whether the helpdesk asked to be left alone for now (see [`Endpoint::hold_off`]).
+    pub(crate) fn is_held(&self) -> bool {
+        self.held_until().is_some()
+    }
+
     /// Until when the helpdesk's requests wait, if that is still to come.
     fn held_until(&self) -> Option<tokio::time::Instant> {
         let held = *self

@@ -101,6 +101,8 @@ struct Bridge {
     replica: String,
     /// The tickets this process's workers hold, given back when it stops.
     claims: std::sync::Mutex<Vec<Claim>>,
+    /// How many of this process's workers each endpoint's batches hold now.
+    busy: std::sync::Mutex<HashMap<String, usize>>,
     wake: Notify,
     /// Set when the bridge stops: workers take no new batch.
     stopping: std::sync::atomic::AtomicBool,
@@ -131,6 +133,7 @@ pub async fn run(
         queue,
         replica: replica_name(),
         claims: std::sync::Mutex::new(Vec::new()),
+        busy: std::sync::Mutex::new(HashMap::new()),
         lookups,
         config,
         endpoints: prepared.endpoints,

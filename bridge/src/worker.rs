@@ -46,13 +46,15 @@ pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
         if bridge.stopping.load(std::sync::atomic::Ordering::Acquire) {
             return;
         }
+        let skip = endpoints_to_skip(&bridge);
         match bridge
             .queue
-            .claim(&owner, bridge.config.queue.lease_ms)
+            .claim(&owner, bridge.config.queue.lease_ms, &skip)
             .await
         {
             Ok(Some(batch)) => {
                 held(&bridge, &batch.claim, true);
+                let _busy = Busy::enter(&bridge, &batch.lead.endpoint);
                 process(&bridge, batch).await;
                 continue;
             }
@@ -60,9 +62,11 @@ pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
             Err(e) => tracing::error!("bridge queue: {e}"),
         }
         // Also wake now and then: `crossdesk bridge replay` changes the queue from
-        // another process.
+        // another process. Due jobs of a skipped endpoint are looked at again a
+        // little later (or when a worker is freed), not every few milliseconds.
+        let soonest = if skip.is_empty() { 10 } else { 250 };
         let wait = match bridge.queue.next_wait_ms().await {
-            Ok(Some(ms)) => ms.clamp(10, 1_000),
+            Ok(Some(ms)) => ms.clamp(soonest, 1_000),
             _ => 1_000,
         };
         let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(1_000));
@@ -70,6 +74,55 @@ pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
             () = bridge.wake.notified() => {}
             () = tokio::time::sleep(wait) => {}
         }
+    }
+}
+
+/// The endpoints whose jobs a worker leaves now: one whose helpdesk asked to be
+/// left alone (a `Retry-After`), and, where endpoints share the workers, one
+/// whose batches hold all the others but this one (waiting on its pace, or on a
+/// slow helpdesk): another helpdesk's jobs always find a worker.
+fn endpoints_to_skip(bridge: &Bridge) -> Vec<String> {
+    let workers = usize::try_from(bridge.config.queue.workers).unwrap_or(usize::MAX);
+    let shared = bridge.endpoints.len() > 1 && workers > 1;
+    let busy = bridge.busy.lock().unwrap_or_else(|e| e.into_inner());
+    bridge
+        .endpoints
+        .iter()
+        .filter(|(name, endpoint)| {
+            endpoint.is_held()
+                || (shared && busy.get(*name).copied().unwrap_or(0) >= workers.saturating_sub(1))
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+/// A worker's batch of an endpoint, counted in [`Bridge::busy`] while it runs.
+struct Busy<'a> {
+    bridge: &'a Bridge,
+    endpoint: String,
+}
+
+impl<'a> Busy<'a> {
+    fn enter(bridge: &'a Bridge, endpoint: &str) -> Busy<'a> {
+        let mut busy = bridge.busy.lock().unwrap_or_else(|e| e.into_inner());
+        let count = busy.entry(endpoint.to_owned()).or_default();
+        *count = count.saturating_add(1);
+        Busy {
+            bridge,
+            endpoint: endpoint.to_owned(),
+        }
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        let mut busy = self.bridge.busy.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = busy.get_mut(&self.endpoint) {
+            *count = count.saturating_sub(1);
+        }
+        drop(busy);
+        // A worker waiting because this endpoint was skipped may take it now.
+        self.bridge.wake.notify_waiters();
     }
 }
 

@@ -345,8 +345,17 @@ impl Queue {
     /// and makes the same calls (the worker skips those done). Of two begun
     /// batches (left by a version that let the earlier one wait), the earlier
     /// goes first.
-    pub async fn claim(&self, owner: &str, lease_ms: u64) -> Result<Option<Batch>, QueueError> {
-        on_backend!(self, q => q.claim(owner, lease_ms).await)
+    ///
+    /// Jobs of the endpoints in `skip` are left (one the helpdesk asked to wait,
+    /// one already holding this process's other workers): a worker that took
+    /// them would wait holding its claim while other helpdesks' jobs queue.
+    pub async fn claim(
+        &self,
+        owner: &str,
+        lease_ms: u64,
+        skip: &[String],
+    ) -> Result<Option<Batch>, QueueError> {
+        on_backend!(self, q => q.claim(owner, lease_ms, skip).await)
     }
 
     /// Drops the claims an earlier process left in a queue that only this process

@@ -263,6 +263,7 @@ impl PostgresQueue {
         &self,
         owner: &str,
         lease_ms: u64,
+        skip: &[String],
     ) -> Result<Option<Batch>, QueueError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
@@ -275,6 +276,7 @@ impl PostgresQueue {
                 &format!(
                     "SELECT {COLUMNS}, ticket, agent_reply FROM bridge_jobs j
                      WHERE state = 'pending' AND batch_of IS NULL AND next_at_ms <= $1
+                       AND NOT (endpoint = ANY($2::TEXT[]))
                        AND NOT EXISTS (SELECT 1 FROM bridge_ticket_leases l
                                        WHERE l.ticket = j.ticket AND l.until_ms > $1)
                        AND NOT EXISTS (SELECT 1 FROM bridge_jobs begun
@@ -284,7 +286,7 @@ impl PostgresQueue {
                                          AND (j.calls_started = 0 OR begun.id < j.id))
                      ORDER BY id LIMIT 1"
                 ),
-                &[&now],
+                &[&now, &skip],
             )
             .await?;
         let Some(row) = found else {

@@ -272,8 +272,10 @@ impl SqliteQueue {
         &self,
         owner: &str,
         lease_ms: u64,
+        skip: &[String],
     ) -> Result<Option<Batch>, QueueError> {
         let owner = owner.to_owned();
+        let skip = serde_json::to_string(skip)?;
         self.with(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = now_ms();
@@ -281,6 +283,7 @@ impl SqliteQueue {
                 .prepare_cached(&format!(
                     "SELECT {COLUMNS}, ticket, agent_reply FROM jobs
                      WHERE state = 'pending' AND batch_of IS NULL AND next_at_ms <= ?1
+                       AND endpoint NOT IN (SELECT value FROM json_each(?2))
                        AND NOT EXISTS (SELECT 1 FROM ticket_leases l
                                        WHERE l.ticket = jobs.ticket AND l.until_ms > ?1)
                        AND NOT EXISTS (SELECT 1 FROM jobs begun
@@ -290,7 +293,7 @@ impl SqliteQueue {
                                          AND (jobs.calls_started = 0 OR begun.id < jobs.id))
                      ORDER BY id LIMIT 1"
                 ))?
-                .query_row(params![now], |row| {
+                .query_row(params![now, skip], |row| {
                     Ok((
                         row_to_job(row)?,
                         row.get::<_, String>(10)?,
@@ -665,7 +668,7 @@ mod tests {
         }
         let queue = SqliteQueue::open(dir.path()).expect("open migrates");
         let batch = queue
-            .claim("w", 1_000)
+            .claim("w", 1_000, &[])
             .await
             .expect("claim")
             .expect("the job survived");
