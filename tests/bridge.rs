@@ -533,6 +533,39 @@ async fn a_rate_limited_write_back_waits_for_retry_after_then_succeeds() {
     let _ = &bridge.data_dir;
 }
 
+/// A route the helpdesk refuses as invalid (an agent outside the group) does not
+/// take the note merged with it down: the update goes again without it, and the
+/// note tells the agent the route.
+#[tokio::test]
+async fn a_refused_route_leaves_the_note_to_be_written_without_it() {
+    let sidecar = TestServer::start(
+        &(install(&["plugin-tagger"])
+            + r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = { tag = "via-bridge", route_agent = "42" }
+"#),
+    )
+    .await;
+    let helpdesk = Helpdesk::start().await;
+    helpdesk.refuse_bodies_with("assignee_id");
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    zendesk(&bridge, "comment_added_email_customer.json").await;
+    let ok = helpdesk.wait_for_ok(1, Duration::from_secs(20)).await;
+    let note = ok[0].body.to_string();
+    assert!(note.contains("echo: "), "{note}");
+    assert!(note.contains("Suggested routing: agent 42"), "{note}");
+    let refused: Vec<_> = helpdesk
+        .calls()
+        .into_iter()
+        .filter(|c| c.status == 422)
+        .collect();
+    assert_eq!(refused.len(), 1, "{refused:#?}");
+    drained(&bridge).await;
+}
+
 /// A helpdesk that asked to wait holds no worker: with its backlog queued first,
 /// another helpdesk's message is still written back at once.
 #[tokio::test]

@@ -793,6 +793,7 @@ fn post(path: String, body: Value) -> RestCall {
         body,
         note: false,
         whole_set: None,
+        fallback: None,
     }
 }
 

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::types::{
-    Credentials, Helpdesk, Inbound, Job, Rejection, ReplayKey, RestCall, Rules, Target,
+    Credentials, Fallback, Helpdesk, Inbound, Job, Rejection, ReplayKey, RestCall, Rules, Target,
 };
 use super::webhook;
 use crate::pb;

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use super::types::RestCall;
 use crate::endpoint::Endpoint;
-use crate::types::Failure;
+use crate::types::{Failure, Fallback};
 use crate::{Bridge, BridgeError};
 
 /// The longest a helpdesk's `Retry-After` is honoured: a larger value (or a
@@ -67,17 +67,68 @@ pub(super) fn client(timeout: Duration) -> Result<reqwest::Client, BridgeError> 
 }
 
 /// Makes one REST call; a 429 or 5xx (or no answer) is retried, honouring
-/// `Retry-After`; a redirect or another 4xx is permanent. A call that replaces a
-/// whole set reads it first ([`WholeSet`](super::types::WholeSet)), and is not
-/// made when the set has every addition already.
+/// `Retry-After`; a redirect or another 4xx is permanent, but a call refused as
+/// invalid is made again as its [`Fallback`] says. A call that replaces a whole
+/// set reads it first ([`WholeSet`](super::types::WholeSet)), and is not made
+/// when the set has every addition already.
 pub(super) async fn send(
     bridge: &Bridge,
     endpoint: &Endpoint,
     call: &RestCall,
 ) -> Result<(), Failure> {
+    let name = &endpoint.config.name;
+    match send_body(bridge, endpoint, call, &call.body).await {
+        Err(Sent::Invalid(refused)) => match &call.fallback {
+            Some(Fallback::Send(body)) => {
+                tracing::warn!(
+                    endpoint = %name,
+                    "{refused}; sent again without its route and fields, which its note tells"
+                );
+                send_body(bridge, endpoint, call, body)
+                    .await
+                    .map_err(Sent::into_failure)
+            }
+            Some(Fallback::Leave) => {
+                tracing::warn!(endpoint = %name, "{refused}; its route or fields are left out");
+                Ok(())
+            }
+            None => Err(Failure::Permanent(refused)),
+        },
+        sent => sent.map_err(Sent::into_failure),
+    }
+}
+
+/// How a request went wrong: as [`Failure`]s do, or refused as invalid.
+enum Sent {
+    Failed(Failure),
+    Invalid(String),
+}
+
+impl Sent {
+    fn into_failure(self) -> Failure {
+        match self {
+            Sent::Failed(failure) => failure,
+            Sent::Invalid(message) => Failure::Permanent(message),
+        }
+    }
+}
+
+impl From<Failure> for Sent {
+    fn from(failure: Failure) -> Sent {
+        Sent::Failed(failure)
+    }
+}
+
+/// Makes `call` with `body` (or, for a whole set, the set read now).
+async fn send_body(
+    bridge: &Bridge,
+    endpoint: &Endpoint,
+    call: &RestCall,
+    body: &serde_json::Value,
+) -> Result<(), Sent> {
     let what = format!("{} {}", call.method, call.path);
     let body = match &call.whole_set {
-        None => Cow::Borrowed(&call.body),
+        None => Cow::Borrowed(body),
         Some(set) => match read(bridge, endpoint, &set.read).await? {
             Some(answer) => match set.body(&answer) {
                 Some(Some(body)) => Cow::Owned(body),
@@ -92,11 +143,11 @@ pub(super) async fn send(
                         set.read,
                         set.pointer
                     );
-                    Cow::Borrowed(&call.body)
+                    Cow::Borrowed(body)
                 }
             },
             // Why is logged where it was read.
-            None => Cow::Borrowed(&call.body),
+            None => Cow::Borrowed(body),
         },
     };
     let response = endpoint
@@ -111,10 +162,9 @@ pub(super) async fn send(
         return Ok(());
     }
     if status.is_redirection() {
-        return Err(Failure::Permanent(format!(
-            "{what}: {status}: {}",
-            redirect(&response)
-        )));
+        return Err(
+            Failure::Permanent(format!("{what}: {status}: {}", redirect(&response))).into(),
+        );
     }
     let retry_after = retry_after(response.headers(), SystemTime::now());
     if worth_retrying(status) {
@@ -131,11 +181,16 @@ pub(super) async fn send(
         .unwrap_or_default();
     let message = format!("{what}: {status}: {body}");
     if away(status) {
-        Err(Failure::Away(retry_after, message))
+        Err(Failure::Away(retry_after, message).into())
     } else if worth_retrying(status) {
-        Err(Failure::Retry(retry_after, message))
+        Err(Failure::Retry(retry_after, message).into())
+    } else if matches!(
+        status,
+        reqwest::StatusCode::BAD_REQUEST | reqwest::StatusCode::UNPROCESSABLE_ENTITY
+    ) {
+        Err(Sent::Invalid(message))
     } else {
-        Err(Failure::Permanent(message))
+        Err(Failure::Permanent(message).into())
     }
 }
 

@@ -225,6 +225,21 @@ pub struct RestCall {
     /// For a request that replaces a whole set on the ticket: where the set is
     /// read just before it is made, `body` being what is sent when it cannot be.
     pub whole_set: Option<WholeSet>,
+    /// What to do when the helpdesk refuses the request as invalid (`400`,
+    /// `422`) and it carries a route or fields: its likeliest cause (an agent
+    /// not in the group, a value a dropdown lacks), which would otherwise lose
+    /// the note merged with them, for good.
+    pub fallback: Option<Fallback>,
+}
+
+/// See [`RestCall::fallback`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fallback {
+    /// Send this body instead: the request without the route and fields, which
+    /// its note tells.
+    Send(serde_json::Value),
+    /// Leave the request out: it carried nothing but a route or fields.
+    Leave,
 }
 
 /// A set the helpdesk's API replaces whole (Chatwoot's labels, its custom

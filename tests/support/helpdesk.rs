@@ -64,6 +64,8 @@ struct State {
     lookup_script: VecDeque<Answer>,
     /// Every request gets this answer until then.
     outage: Option<(Answer, std::time::Instant)>,
+    /// A write whose body holds this is refused `422`, every time.
+    invalid: Option<String>,
 }
 
 /// The simulator; stops when dropped.
@@ -125,6 +127,15 @@ impl Helpdesk {
 
     /// Every request, read or write, gets `answer` until `until` (instead of its
     /// script or record); then the helpdesk answers as before.
+    /// Refuses every write whose body holds `text` with `422 RecordInvalid`, as
+    /// Zendesk refuses an update naming an agent outside the group, however
+    /// often it is sent.
+    pub fn refuse_bodies_with(&self, text: &str) {
+        if let Ok(mut state) = self.state.lock() {
+            state.invalid = Some(text.to_owned());
+        }
+    }
+
     pub fn outage(&self, answer: Answer, until: std::time::Instant) {
         if let Ok(mut state) = self.state.lock() {
             state.outage = Some((answer, until));
@@ -249,6 +260,12 @@ fn answer(
         None => state.script.pop_front(),
     }
     .unwrap_or(Answer::Ok);
+    let invalid = !read
+        && state
+            .invalid
+            .as_deref()
+            .is_some_and(|text| String::from_utf8_lossy(&body).contains(text));
+    let scripted = if invalid { Answer::Refuse } else { scripted };
     let comments_of = uri
         .path()
         .strip_prefix("/api/v2/tickets/")

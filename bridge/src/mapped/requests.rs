@@ -10,6 +10,9 @@ use crate::writes::Writes;
 /// The requests that write `actions` (and an agent's `reply`) back through the
 /// mapping's `write` templates: what the helpdesk has no request for goes into the
 /// note, and requests to one method and path are merged.
+///
+/// A request carrying a route or fields gets a [`Fallback`]: the same without
+/// them, told in its note, for when the helpdesk refuses it as invalid.
 pub(super) fn write_back(
     write: &WriteBack,
     target: &Target,
@@ -17,7 +20,29 @@ pub(super) fn write_back(
     reply: Option<&str>,
     rules: &Rules,
 ) -> Vec<RestCall> {
-    let mut writes = Writes::from_actions(actions, reply);
+    let writes = Writes::from_actions(actions, reply);
+    let mut plain = writes.clone();
+    plain.unroute_all();
+    for (key, value) in std::mem::take(&mut plain.fields) {
+        plain.notes.push(format!("{key}: {value}"));
+    }
+    let mut calls = plan(write, target, writes, rules);
+    let without = plan(write, target, plain, rules);
+    for call in &mut calls {
+        let same = without
+            .iter()
+            .find(|other| other.method == call.method && other.path == call.path);
+        call.fallback = match same {
+            Some(other) if other.body == call.body => None,
+            Some(other) => Some(Fallback::Send(other.body.clone())),
+            None => Some(Fallback::Leave),
+        };
+    }
+    calls
+}
+
+/// The requests of [`write_back`], for `writes`.
+fn plan(write: &WriteBack, target: &Target, mut writes: Writes, rules: &Rules) -> Vec<RestCall> {
     // What the helpdesk has no request (or no value) for goes into the note.
     let priority = writes.priority.take().and_then(|p| {
         let value = write.priorities.get(&p).cloned();
@@ -140,6 +165,7 @@ fn render(request: &Request, target: &Target, values: &BTreeMap<&str, Value>) ->
         body,
         note: false,
         whole_set: None,
+        fallback: None,
     })
 }
 

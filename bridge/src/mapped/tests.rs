@@ -400,6 +400,53 @@ fn write_back_merges_ticket_updates_and_keeps_tags_in_the_note() {
     );
 }
 
+/// A helpdesk refuses an update whose route or field it finds invalid (Zendesk's
+/// 422 for an agent not in the group, a dropdown value it lacks) whole, note
+/// included: each request carrying them says how to go without them.
+#[test]
+fn requests_carrying_a_route_or_fields_can_go_without_them() {
+    use crate::types::Fallback;
+    use pb::action::Kind;
+    let actions = [
+        action(Kind::InternalNote("Translation: where is my order".into())),
+        action(Kind::SetFields(pb::Fields {
+            fields: [("360001".to_owned(), "vip".to_owned())].into(),
+        })),
+        action(Kind::Route(pb::Routing {
+            group: String::new(),
+            agent_id: "42".into(),
+            priority: String::new(),
+            reason: String::new(),
+        })),
+    ];
+    let zendesk = builtin("zendesk").expect("shipped").expect("valid");
+    let calls = zendesk.write_back(&target(), &actions, None, &rules());
+    assert_eq!(calls.len(), 1, "one update: {calls:#?}");
+    assert!(
+        calls[0].body.to_string().contains("assignee_id"),
+        "{calls:#?}"
+    );
+    let Some(Fallback::Send(without)) = &calls[0].fallback else {
+        panic!("no fallback: {calls:#?}");
+    };
+    let text = without.to_string();
+    assert!(
+        !text.contains("assignee_id") && !text.contains("custom_fields"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Suggested routing: agent 42") && text.contains("360001: vip"),
+        "{text}"
+    );
+    // Freshdesk's note is a request of its own: the update with the route goes
+    // without it, and nothing else is lost.
+    let calls = freshdesk().write_back(&target(), &actions, None, &rules());
+    assert_eq!(calls[1].fallback, Some(Fallback::Leave), "{calls:#?}");
+    // Nothing to leave out: no fallback.
+    let plain = freshdesk().write_back(&target(), &actions[..1], None, &rules());
+    assert!(plain.iter().all(|c| c.fallback.is_none()), "{plain:#?}");
+}
+
 /// Freshdesk refuses a whole update whose custom field has a value of the wrong
 /// type ("Value set is of type String. It should be a/an Integer"), routing and
 /// all: values go as the endpoint's `field_types` say, and one that is not of its
@@ -474,6 +521,7 @@ fn requests_to_one_path_merge_only_when_they_agree() {
         body,
         note: false,
         whole_set: None,
+        fallback: None,
     };
     let mut calls = vec![put(json!({ "ticket": { "comment": { "body": "note" } } }))];
     merge_or_push(&mut calls, put(json!({ "ticket": { "tags": ["a"] } })));
