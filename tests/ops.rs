@@ -275,3 +275,63 @@ async fn grpc_health(addr: std::net::SocketAddr) -> ServingStatus {
         .status;
     ServingStatus::try_from(status).expect("a known status")
 }
+
+/// On SIGTERM the replica drains its requests in flight (here a stream its
+/// client keeps open); meanwhile its operations listener goes on, `/readyz`
+/// answering 503 (a load balancer's health check sees it leave) and `/metrics`
+/// still scraped.
+#[tokio::test(flavor = "multi_thread")]
+async fn while_draining_readyz_says_stopping_and_metrics_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("crossdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nplugin_dir = {:?}\n[ops]\nlisten = \"127.0.0.1:0\"\n\
+             [server]\ndrain_ms = 20000\n{}\
+             [[tenants]]\nid = \"acme\"\n[[tenants.plugins]]\nname = \"plugin-tagger\"\n",
+            dir.path().join("data").display().to_string(),
+            plugin_dir().display().to_string(),
+            install(&["plugin-tagger"])
+        ),
+    )
+    .expect("write config");
+    let mut server = ServerProcess::start(&config, &[]);
+    let ops = server.ops_addr.expect("ops listener");
+    assert_eq!(get(ops, "/readyz").await, (200, "ready\n".to_owned()));
+    let mut client = EventServiceClient::connect(format!("http://{}", server.addr))
+        .await
+        .expect("event API");
+    let (events, requests) = tokio::sync::mpsc::channel(4);
+    events
+        .send(request(customer_message("acme", "e-1", "hi")))
+        .await
+        .expect("queued");
+    let mut results = client
+        .stream_events(tokio_stream::wrappers::ReceiverStream::new(requests))
+        .await
+        .expect("stream opens")
+        .into_inner();
+    results
+        .message()
+        .await
+        .expect("a result")
+        .expect("the first event's");
+    // The stream stays open: the replica drains it.
+    server.terminate();
+    eventually("/readyz to say the replica is stopping", async || {
+        get(ops, "/readyz").await.0 == 503
+    })
+    .await;
+    let (status, metrics) = get(ops, "/metrics").await;
+    assert_eq!(status, 200);
+    assert!(metrics.ends_with("# EOF\n"), "{metrics}");
+    assert!(!server.exited(), "the stream is still being drained");
+    drop(events);
+    while results.message().await.is_ok_and(|m| m.is_some()) {}
+    let since = Instant::now();
+    while !server.exited() {
+        assert!(since.elapsed() < Duration::from_secs(30), "still running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -386,11 +386,8 @@ async fn serve(
         let _ = stopped.wait_for(|s| *s).await;
     };
     if let Some(ops_listener) = ops_listener {
-        let ops = crossdesk_sidecar::ops::serve(
-            sidecar.clone(),
-            ops_listener,
-            until_stopped(stopped.clone()),
-        );
+        // Through the drain too: `/readyz` then says 503, and its counts are scraped.
+        let ops = crossdesk_sidecar::ops::serve(sidecar.clone(), ops_listener, stopped.clone());
         tokio::spawn(async move {
             if let Err(e) = ops.await {
                 tracing::error!("the ops listener stopped: {e}");

@@ -138,14 +138,24 @@ impl ServerProcess {
         self.stop_within(Duration::from_secs(300));
     }
 
-    /// Stops the process with SIGTERM; it must exit by itself, and successfully,
-    /// within `limit` (else it is killed when dropped, and the test fails).
-    pub fn stop_within(mut self, limit: Duration) {
+    /// Sends SIGTERM, as an orchestrator does, and returns: the process drains.
+    pub fn terminate(&self) {
         let status = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
             .expect("kill -TERM");
         assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Whether the process has exited.
+    pub fn exited(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_some()
+    }
+
+    /// Stops the process with SIGTERM; it must exit by itself, and successfully,
+    /// within `limit` (else it is killed when dropped, and the test fails).
+    pub fn stop_within(mut self, limit: Duration) {
+        self.terminate();
         let deadline = Instant::now() + limit;
         let exit = loop {
             if let Some(exit) = self.child.try_wait().expect("wait") {
