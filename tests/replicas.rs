@@ -35,6 +35,35 @@ fn polling(dir: &Path, db_url: &str, sections: &str, poll_ms: u64) -> std::path:
     kv_counter_config(dir, &sections, r#"spin_ms = "20""#)
 }
 
+/// A one-shot tool on a deployment's store (`crossdesk plugin exec --config`)
+/// is no replica: counted as one, it would shrink every tenant's quota while
+/// it runs. A replica that stops leaves the count.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tool_on_the_shared_store_is_not_counted_as_a_replica() {
+    let url = TestPostgres::fresh_database().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(config(dir.path(), &url, "")).expect("config");
+    let config = crossdesk_sidecar::Config::parse(&text).expect("config");
+    let db = TestPostgres::client(&url).await;
+    let counted = async || -> i64 {
+        db.query_one("SELECT COUNT(*) FROM replicas", &[])
+            .await
+            .expect("count")
+            .get(0)
+    };
+    let tool = crossdesk_sidecar::Sidecar::build_tool(&config)
+        .await
+        .expect("tool");
+    assert_eq!(counted().await, 0, "a tool is no replica");
+    drop(tool);
+    let replica = crossdesk_sidecar::Sidecar::build(&config)
+        .await
+        .expect("replica");
+    assert_eq!(counted().await, 1);
+    replica.shutdown().await;
+    assert_eq!(counted().await, 0, "it left");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn one_customers_events_on_two_replicas_lose_no_update() {
     let url = TestPostgres::fresh_database().await;

@@ -117,7 +117,7 @@ impl Scope {
         } else {
             (self.load_config()?, plugin.to_owned())
         };
-        let sidecar = crossdesk_sidecar::Sidecar::build(&config)
+        let sidecar = crossdesk_sidecar::Sidecar::build_tool(&config)
             .await
             .context("cannot start the sidecar's runtime and store")?;
         Ok((sidecar, name))

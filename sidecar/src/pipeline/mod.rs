@@ -192,12 +192,32 @@ async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
     .await;
 }
 
+/// What a sidecar is built for: serving events, or one tool's run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Replica,
+    Tool,
+}
+
 impl Sidecar {
     /// Opens the store, starts the runtime, loads the plugins and builds every
     /// tenant's pipeline. With the admin API configured, tenants and plugins come
     /// from the store (seeded from `config` when it is empty) and a task keeps them
-    /// up to date with changes made through other replicas.
+    /// up to date with changes made through other replicas. On a shared store it
+    /// counts itself among the replicas, which share every tenant's quota.
     pub async fn build(config: &Config) -> Result<Arc<Sidecar>, BuildError> {
+        Self::build_as(config, Role::Replica).await
+    }
+
+    /// As [`Sidecar::build`], for a one-shot tool (`crossdesk plugin exec`,
+    /// `plugin import` against a deployment's store): it takes no part in the
+    /// replica count, which would shrink every tenant's quota while it runs,
+    /// and follows no later changes.
+    pub async fn build_tool(config: &Config) -> Result<Arc<Sidecar>, BuildError> {
+        Self::build_as(config, Role::Tool).await
+    }
+
+    async fn build_as(config: &Config, role: Role) -> Result<Arc<Sidecar>, BuildError> {
         let store = Store::connect(
             config.storage.resolve_url()?.as_deref(),
             config.storage.ca_file.as_deref(),
@@ -292,6 +312,9 @@ impl Sidecar {
             callers: crate::auth::Callers::from_config(&config.callers)?,
         });
         sidecar.install(desired)?;
+        if role == Role::Tool {
+            return Ok(sidecar);
+        }
         let poll = Duration::from_millis(config.storage.poll_ms.max(10));
         if sidecar.store.is_shared() {
             sidecar
@@ -484,6 +507,10 @@ impl Sidecar {
             );
         }
         if self.store.is_shared() {
+            // A heartbeat after the leave would count this replica again.
+            if let Some(heartbeat) = self.heartbeat.lock().take() {
+                heartbeat.abort();
+            }
             match tokio::time::timeout(SHUTDOWN_LEAVE_WAIT, self.store.leave(&self.owner)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => {
