@@ -105,7 +105,7 @@ fn check_name(name: &str) -> Result<(), BuildError> {
 
 fn rust_dependency(sdk: &Sdk) -> Result<String, BuildError> {
     Ok(match sdk {
-        Sdk::Registry(version) => format!("{version:?}"),
+        Sdk::Registry(version) => toml_string(version),
         // Checked now: cargo would say so only at the project's first build.
         Sdk::Path(path) if !path.join("Cargo.toml").is_file() => {
             return Err(BuildError::Project(format!(
@@ -114,13 +114,33 @@ fn rust_dependency(sdk: &Sdk) -> Result<String, BuildError> {
                 path.display()
             )));
         }
-        Sdk::Path(path) => format!("{{ path = {:?} }}", absolute(path)?),
+        Sdk::Path(path) => format!("{{ path = {} }}", toml_string(&utf8(&absolute(path)?)?)),
+    })
+}
+
+/// `text` as a TOML string, escaped as TOML escapes (Rust's `{:?}` writes
+/// `\u{301}`, which TOML refuses).
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_owned()).to_string()
+}
+
+/// `text` as a JSON string.
+fn json_string(text: &str) -> String {
+    serde_json::Value::String(text.to_owned()).to_string()
+}
+
+fn utf8(path: &Path) -> Result<String, BuildError> {
+    path.to_str().map(str::to_owned).ok_or_else(|| {
+        BuildError::Project(format!(
+            "--sdk {}: the path is not UTF-8, which a manifest cannot name",
+            path.display()
+        ))
     })
 }
 
 fn js_dependency(sdk: &Sdk) -> Result<String, BuildError> {
     Ok(match sdk {
-        Sdk::Registry(version) => format!("{:?}", format!("^{version}")),
+        Sdk::Registry(version) => json_string(&format!("^{version}")),
         Sdk::Path(path) if !path.join("package.json").is_file() && !path.is_file() => {
             return Err(BuildError::Project(format!(
                 "--sdk {}: a JavaScript project takes the SDK's folder (holding its \
@@ -137,7 +157,7 @@ fn js_dependency(sdk: &Sdk) -> Result<String, BuildError> {
                 path.display()
             )));
         }
-        Sdk::Path(path) => format!("{:?}", format!("file:{}", absolute(path)?.display())),
+        Sdk::Path(path) => json_string(&format!("file:{}", utf8(&absolute(path)?)?)),
     })
 }
 
@@ -183,6 +203,42 @@ mod tests {
             let text = std::fs::read_to_string(project.join(path)).unwrap();
             assert!(!text.contains("{{"), "{path}: every placeholder is filled");
         }
+    }
+
+    /// A folder name in decomposed form (macOS writes `é` as `e` and a combining
+    /// accent) is written as each manifest's own escapes, which Rust's `{:?}`
+    /// (`\u{301}`) are not.
+    #[test]
+    fn an_sdk_path_with_any_character_makes_manifests_that_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("Jose\u{301} \"sdk\"");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("Cargo.toml"), "").unwrap();
+        std::fs::write(folder.join("package.json"), "{}").unwrap();
+        std::fs::create_dir(folder.join("node_modules")).unwrap();
+        let sdk = Sdk::Path(folder.clone());
+        let rust = dir.path().join("r");
+        new_project(&rust, "r", Language::Rust, &sdk).unwrap();
+        let manifest: toml::Table = std::fs::read_to_string(rust.join("Cargo.toml"))
+            .unwrap()
+            .parse()
+            .expect("Cargo.toml parses");
+        assert_eq!(
+            manifest["dependencies"]["crossdesk-sdk"]["path"].as_str(),
+            folder.to_str()
+        );
+        let js = dir.path().join("j");
+        new_project(&js, "j", Language::JavaScript, &sdk).unwrap();
+        let package: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(js.join("package.json")).unwrap())
+                .expect("package.json parses");
+        let dependencies = package["dependencies"].as_object().expect("dependencies");
+        assert!(
+            dependencies
+                .values()
+                .any(|v| v.as_str() == Some(&format!("file:{}", folder.display()))),
+            "{package}"
+        );
     }
 
     #[test]
