@@ -341,11 +341,20 @@ impl MockHost {
         let counts = self.contact_history.as_ref().ok_or_else(|| {
             "the contact history is readable only in commands run for a tenant".to_owned()
         })?;
-        Ok(counts
+        let mut between: Vec<_> = counts
             .iter()
             .filter(|c| (from_ms..to_ms).contains(&c.bucket_start_ms))
             .cloned()
-            .collect())
+            .collect();
+        // As the host answers: oldest first, then by language and channel.
+        between.sort_by(|a, b| {
+            (a.bucket_start_ms, &a.language, &a.channel).cmp(&(
+                b.bucket_start_ms,
+                &b.language,
+                &b.channel,
+            ))
+        });
+        Ok(between)
     }
 }
 
@@ -372,6 +381,39 @@ mod tests {
         kv::put(&"k".repeat(512), &vec![0; 1 << 20]).expect("at the limits");
         assert!(matches!(kv::put("a\0b", b"v"), Err(KvError::Backend(m)) if m.contains("NUL")));
         assert!(matches!(kv::list_keys("a\0"), Err(KvError::Backend(_))));
+    }
+
+    #[test]
+    fn the_contact_history_comes_oldest_first_as_the_host_answers() {
+        use crate::contacts::{self, ContactCount};
+        let count = |bucket_start_ms: i64, language: &str| ContactCount {
+            bucket_start_ms,
+            language: language.into(),
+            channel: "email".into(),
+            arrivals: 1,
+            handled: 1,
+            handle_secs: 60.0,
+        };
+        let _host = MockHost::new()
+            .contact_history(vec![
+                count(1_800_000, "es"),
+                count(900_000, "es"),
+                count(900_000, "en"),
+            ])
+            .install();
+        let got: Vec<(i64, String)> = contacts::history(0, 3_600_000)
+            .expect("history")
+            .into_iter()
+            .map(|c| (c.bucket_start_ms, c.language))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (900_000, "en".to_owned()),
+                (900_000, "es".to_owned()),
+                (1_800_000, "es".to_owned())
+            ]
+        );
     }
 
     #[test]

@@ -324,8 +324,13 @@ export class MockHost {
       return err('the contact history is readable only in commands run for a tenant');
     }
     const inRange = (c) => BigInt(c.bucketStartMs) >= fromMs && BigInt(c.bucketStartMs) < toMs;
+    // As the host answers: oldest first, then by language and channel.
+    const order = (a, b) => {
+      const [x, y] = [BigInt(a.bucketStartMs), BigInt(b.bucketStartMs)];
+      return x !== y ? (x < y ? -1 : 1) : byUtf8(a.language, b.language) || byUtf8(a.channel, b.channel);
+    };
     return ok(
-      this.#contacts.filter(inRange).map((c) => ({
+      [...this.#contacts].filter(inRange).sort(order).map((c) => ({
         bucketStartMs: BigInt(c.bucketStartMs),
         language: c.language,
         channel: c.channel,

@@ -317,4 +317,12 @@ test('the contact history is readable only when the host allows it', () => {
   new MockHost().contactHistory([count, { ...count, bucketStartMs: 1_800_000 }]).install();
   assert.deepEqual(contacts.history(0, 1_800_000), [count]);
   assert.deepEqual(contacts.history(0n, 10n), []);
+  // Oldest first, then by language, as the host answers, whatever the order given.
+  const later = { ...count, bucketStartMs: 1_800_000 };
+  const english = { ...count, language: 'en' };
+  new MockHost().contactHistory([later, count, english]).install();
+  assert.deepEqual(
+    contacts.history(0, 3_600_000).map((c) => [c.bucketStartMs, c.language]),
+    [[900_000, 'en'], [900_000, 'es'], [1_800_000, 'es']],
+  );
 });

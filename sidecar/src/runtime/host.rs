@@ -409,6 +409,19 @@ impl settings::Host for CallState {
     }
 }
 
+/// The first whole second at or after `ms`: buckets start on whole seconds, so
+/// `[from_ms, to_ms)` in milliseconds holds the same buckets as
+/// `[seconds_up(from_ms), seconds_up(to_ms))` in seconds (truncating would
+/// drop the bucket starting in `to_ms`'s second, and take one before `from_ms`).
+fn seconds_up(ms: i64) -> i64 {
+    let whole = ms.div_euclid(1000);
+    if ms.rem_euclid(1000) > 0 {
+        whole.saturating_add(1)
+    } else {
+        whole
+    }
+}
+
 impl contacts::Host for CallState {
     async fn history(
         &mut self,
@@ -422,7 +435,7 @@ impl contacts::Host for CallState {
             )));
         };
         let counts = store
-            .contact_history(self.grant.tenant(), from_ms / 1000, to_ms / 1000)
+            .contact_history(self.grant.tenant(), seconds_up(from_ms), seconds_up(to_ms))
             .await
             .map_err(|e| format!("contact history: {e}"))?;
         Ok(counts
@@ -668,6 +681,21 @@ impl http::Host for CallState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bucket at second `t` is in `[from_ms, to_ms)` exactly when it is in
+    /// the seconds the store is asked for, negative times too.
+    #[test]
+    fn history_bounds_keep_their_buckets_in_whole_seconds() {
+        for t in [-3_i64, -1, 0, 1, 7] {
+            for from_ms in [t * 1000 - 1, t * 1000, t * 1000 + 1] {
+                for to_ms in [t * 1000, t * 1000 + 1, t * 1000 + 999, t * 1000 + 1000] {
+                    let in_ms = from_ms <= t * 1000 && t * 1000 < to_ms;
+                    let in_s = seconds_up(from_ms) <= t && t < seconds_up(to_ms);
+                    assert_eq!(in_ms, in_s, "t {t}, [{from_ms}, {to_ms})");
+                }
+            }
+        }
+    }
     use crate::limits::Limits;
 
     fn state() -> CallState {
