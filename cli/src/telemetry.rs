@@ -14,6 +14,9 @@ use tracing_subscriber::filter::{FilterExt, filter_fn};
 use tracing_subscriber::layer::{Layer, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 
+/// How long a stop waits for the last traces to reach the collector.
+const TRACE_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The exporter, to be flushed before the process exits.
 pub(crate) struct Telemetry {
     provider: Option<SdkTracerProvider>,
@@ -82,9 +85,11 @@ pub(crate) fn init(serving: bool) -> Result<Telemetry> {
 impl Telemetry {
     /// Exports the spans still buffered. Call outside the runtime's tasks, while
     /// the runtime still runs.
+    /// Exports what is buffered, for [`TRACE_FLUSH_WAIT`] at most: a collector
+    /// away must not hold a stopping replica past its grace period (SIGKILL).
     pub(crate) fn shutdown(self) {
         if let Some(provider) = self.provider
-            && let Err(e) = provider.shutdown()
+            && let Err(e) = provider.shutdown_with_timeout(TRACE_FLUSH_WAIT)
         {
             eprintln!("traces not all exported: {e}");
         }
