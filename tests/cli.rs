@@ -25,6 +25,33 @@ fn hello_plugin() -> PathBuf {
 
 struct Server(Child);
 
+impl Server {
+    /// `crossdesk serve` on a free port, its command given more by `configure`,
+    /// and its address once it says where it listens.
+    fn start(configure: impl FnOnce(&mut Command)) -> (Server, String) {
+        let mut serve = bin();
+        serve
+            .current_dir(root())
+            .args(["serve", "--listen", "127.0.0.1:0"]);
+        configure(&mut serve);
+        let mut child = serve
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let server = Server(child);
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read");
+        let addr = line
+            .trim()
+            .strip_prefix("crossdesk listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        (server, addr)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -69,26 +96,14 @@ fn a_token_from_the_environment_is_read_without_its_newline() {
     )
     .expect("write config");
     let token = "caller-token-0123456789";
-    let mut child = bin()
-        .current_dir(root())
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .arg("--data-dir")
-        .arg(data.path())
-        .env("CD_TEST_CALLER_TOKEN", format!("{token}\n"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let _server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read");
-    let addr = line
-        .trim()
-        .strip_prefix("crossdesk listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let (_server, addr) = Server::start(|serve| {
+        serve
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("CD_TEST_CALLER_TOKEN", format!("{token}\n"));
+    });
     let out = bin()
         .current_dir(root())
         .args(["send", "--addr", &addr, "--token", token])
@@ -116,23 +131,9 @@ fn version_states_the_plugin_contracts() {
 fn serve_on_embedded_defaults_and_send_sample_events() {
     let _ = hello_plugin();
     let data = tempfile::tempdir().expect("tempdir");
-    let mut child = bin()
-        .current_dir(root())
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read");
-    let addr = line
-        .trim()
-        .strip_prefix("crossdesk listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let (server, addr) = Server::start(|serve| {
+        serve.arg("--data-dir").arg(data.path());
+    });
 
     let out = bin()
         .current_dir(root())
