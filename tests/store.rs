@@ -323,6 +323,61 @@ fn facts(seen_s: i64) -> crossdesk_sidecar::insights::TicketFacts {
     }
 }
 
+/// On PostgreSQL the health check has a connection of its own: with every
+/// connection of the pool held by requests waiting on a lock (a replica busy
+/// with events), the database still answers it.
+#[tokio::test]
+async fn on_postgres_health_is_asked_apart_from_a_busy_pool() {
+    let url = TestPostgres::fresh_database().await;
+    let store = Db::Postgres { url: url.clone() }.open().await;
+    let locker = TestPostgres::client(&url).await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE plugin_kv IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let waiting: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.kv_get("t", "p", &format!("k{i}")).await })
+        })
+        .collect();
+    let observer = TestPostgres::client(&url).await;
+    let since = std::time::Instant::now();
+    loop {
+        let blocked: i64 = observer
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND NOT granted",
+                &[],
+            )
+            .await
+            .expect("pg_locks")
+            .get(0);
+        if blocked >= 16 {
+            break;
+        }
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(30),
+            "{blocked} waiting"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let wait = std::time::Duration::from_millis(500);
+    assert!(
+        tokio::time::timeout(wait, store.control_version())
+            .await
+            .is_err(),
+        "every pooled connection is taken"
+    );
+    tokio::time::timeout(wait, store.health())
+        .await
+        .expect("answered within the wait")
+        .expect("healthy");
+    locker.batch_execute("COMMIT").await.expect("unlock");
+    for read in waiting {
+        read.await.expect("joined").expect("read");
+    }
+}
+
 /// On PostgreSQL, two replicas' first facts of one ticket at once: the merge
 /// that comes second waits for the other's insert, which its statement's
 /// snapshot does not see, and merges into it; when it moves the ticket to an

@@ -541,8 +541,8 @@ impl Sidecar {
     /// for it: without it they run guarded by this replica's memory (see
     /// [`idempotency`]).
     pub async fn store_health(&self) -> Result<(), String> {
-        match tokio::time::timeout(HEALTH_WAIT, self.store.control_version()).await {
-            Ok(answer) => answer.map(drop).map_err(|e| e.to_string()),
+        match tokio::time::timeout(HEALTH_WAIT, self.store.health()).await {
+            Ok(answer) => answer.map_err(|e| e.to_string()),
             Err(_) => Err(format!("no answer within {HEALTH_WAIT:?}")),
         }
     }

@@ -622,6 +622,16 @@ impl Store {
         dispatch!(self.control_version())
     }
 
+    /// Whether the store answers a read. On PostgreSQL it asks on a connection
+    /// of its own, so that a replica whose pool is busy with events does not
+    /// read as one whose database is away.
+    pub async fn health(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.control_version().await.map(drop),
+            Backend::Postgres(p) => p.health().await,
+        }
+    }
+
     /// The whole control plane (without plugin bytes), consistent with its version.
     pub async fn control_state(&self) -> Result<ControlState, StoreError> {
         dispatch!(self.control_state())

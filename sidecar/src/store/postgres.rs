@@ -141,10 +141,13 @@ const MAX_CONNECTIONS: usize = 16;
 /// constant, the same in every host version: "crossdesk" in ASCII, truncated).
 const MIGRATION_LOCK: i64 = 0x6372_6f73_7364_6573;
 
-/// A PostgreSQL store. Cloning shares the connection pool.
+/// A PostgreSQL store. Cloning shares the connection pools.
 #[derive(Clone)]
 pub struct PostgresStore {
     pub(super) pool: Pool,
+    /// One connection of its own for [`PostgresStore::health`]: behind the
+    /// event traffic's pool, a busy replica would read as a database away.
+    health: Pool,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -288,15 +291,19 @@ impl PostgresStore {
     /// Connects to the database of a `postgres://user@host:port/db` URL and brings
     /// its schema up to date.
     pub async fn connect(url: &str, ca_file: Option<&Path>) -> Result<PostgresStore, StoreError> {
-        let pool = crossdesk_database::pool(&Target {
-            url,
-            ca_file,
-            application_name: "crossdesk",
-            max_connections: MAX_CONNECTIONS,
-        })
-        .map_err(|e| StoreError::Postgres(e.to_string()))?;
+        let pool_of = |application_name, max_connections| {
+            crossdesk_database::pool(&Target {
+                url,
+                ca_file,
+                application_name,
+                max_connections,
+            })
+            .map_err(|e| StoreError::Postgres(e.to_string()))
+        };
+        let pool = pool_of("crossdesk", MAX_CONNECTIONS)?;
+        let health = pool_of("crossdesk health", 1)?;
         migrate(&pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore { pool, health })
     }
 
     /// How many changes this tenant's data of this plugin has seen (0 for none).
@@ -673,11 +680,12 @@ impl PostgresStore {
     }
 
     pub async fn control_version(&self) -> Result<u64, StoreError> {
-        let c = self.pool.get().await?;
-        let stmt = c
-            .prepare_cached("SELECT version FROM control_version WHERE id = 1")
-            .await?;
-        Ok(to_u64(c.query_one(&stmt, &[]).await?.try_get(0)?))
+        read_control_version(&self.pool).await
+    }
+
+    /// Whether the database answers, on the health connection.
+    pub async fn health(&self) -> Result<(), StoreError> {
+        read_control_version(&self.health).await.map(drop)
     }
 
     pub async fn control_state(&self) -> Result<ControlState, StoreError> {
@@ -1050,4 +1058,12 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
         }
     }
     Ok(())
+}
+
+async fn read_control_version(pool: &Pool) -> Result<u64, StoreError> {
+    let c = pool.get().await?;
+    let stmt = c
+        .prepare_cached("SELECT version FROM control_version WHERE id = 1")
+        .await?;
+    Ok(to_u64(c.query_one(&stmt, &[]).await?.try_get(0)?))
 }
