@@ -193,6 +193,47 @@ impl MockHost {
         host
     }
 
+    /// Installs this host for plugin `P`, held to `P`'s manifest as the real host
+    /// holds it: a setting the manifest does not declare, which no admin could
+    /// set, fails the test (naming it), and storage is granted only when the
+    /// manifest asks for it.
+    ///
+    /// ```
+    /// use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, settings};
+    /// struct Greeter;
+    /// impl Plugin for Greeter {
+    ///     fn manifest() -> Manifest {
+    ///         Manifest::new("greeter", "0.1.0").handles(EventKind::CustomerMessage).reads_setting("greeting")
+    ///     }
+    ///     fn handle(_: Event) -> Result<Vec<Action>, PluginError> { Ok(vec![]) }
+    /// }
+    /// crossdesk_sdk::testing::MockHost::new().setting("greeting", "Hola").install_for::<Greeter>();
+    /// assert_eq!(settings::get("greeting").as_deref(), Some("Hola"));
+    /// ```
+    pub fn install_for<P: crate::Plugin>(mut self) -> Rc<MockHost> {
+        let manifest = P::manifest();
+        let declared: Vec<&str> = manifest
+            .settings
+            .iter()
+            .map(|declaration| declaration.split(':').next().unwrap_or_default().trim())
+            .collect();
+        let undeclared: Vec<&String> = self
+            .settings
+            .keys()
+            .filter(|key| !declared.contains(&key.as_str()))
+            .collect();
+        assert!(
+            undeclared.is_empty(),
+            "settings the manifest of '{}' does not declare, which no admin can set: {undeclared:?} \
+             (it declares {declared:?})",
+            manifest.name
+        );
+        if !manifest.kv {
+            self.kv = None;
+        }
+        self.install()
+    }
+
     /// What is stored under `key`.
     ///
     /// ```
@@ -414,6 +455,45 @@ mod tests {
                 (1_800_000, "es".to_owned())
             ]
         );
+    }
+
+    struct Tagger;
+
+    impl crate::Plugin for Tagger {
+        fn manifest() -> crate::Manifest {
+            crate::Manifest::new("tagger", "0.1.0").reads_setting("signature: text")
+        }
+
+        fn handle(_: crate::Event) -> Result<Vec<crate::Action>, crate::PluginError> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// A setting the manifest does not declare (a typo) fails the plugin's own
+    /// test, as no admin could ever set it; storage it does not ask for is not
+    /// granted.
+    #[test]
+    fn a_host_for_a_plugin_holds_it_to_its_manifest() {
+        let typo = std::panic::catch_unwind(|| {
+            MockHost::new()
+                .setting("sigature", "x")
+                .install_for::<Tagger>();
+        });
+        let message = typo
+            .expect_err("refused")
+            .downcast::<String>()
+            .map(|m| *m)
+            .unwrap_or_default();
+        assert!(message.contains("\"sigature\""), "{message}");
+        let _host = MockHost::new()
+            .grant_kv()
+            .setting("signature", "-- Acme")
+            .install_for::<Tagger>();
+        assert_eq!(
+            crate::settings::get("signature").as_deref(),
+            Some("-- Acme")
+        );
+        assert!(matches!(kv::get("k"), Err(KvError::Denied(_))));
     }
 
     #[test]

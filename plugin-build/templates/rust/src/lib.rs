@@ -67,7 +67,10 @@ mod tests {
 
     #[test]
     fn flags_order_questions_in_the_customers_language() {
-        let _host = MockHost::new().setting("note_prefix", "Pedido").install();
+        // Held to the manifest, as the host is: a setting it does not declare fails here.
+        let _host = MockHost::new()
+            .setting("note_prefix", "Pedido")
+            .install_for::<MyPlugin>();
         let actions = MyPlugin::handle(message("es-MX", "¿Dónde está mi pedido?")).unwrap();
         assert_eq!(
             actions,
@@ -80,7 +83,7 @@ mod tests {
 
     #[test]
     fn leaves_other_messages_alone_but_tags_the_language() {
-        let _host = MockHost::new().install();
+        let _host = MockHost::new().install_for::<MyPlugin>();
         assert_eq!(
             MyPlugin::handle(message("de-DE", "Guten Tag")).unwrap(),
             vec![Action::AddTags(vec!["lang-de".into()])]
