@@ -283,6 +283,14 @@ async fn read_sized(
 /// timed the request out (`408`), or had the ticket changed by another request
 /// at the same moment (`409`: Zendesk's answer to concurrent updates of one
 /// ticket, to be retried).
+fn worth_retrying(status: reqwest::StatusCode) -> bool {
+    use reqwest::StatusCode;
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT | StatusCode::CONFLICT
+    ) || status.is_server_error()
+}
+
 /// Whether `status` says the helpdesk is away or busy, not that this request
 /// went wrong: the job waits for it however many attempts that takes.
 fn away(status: reqwest::StatusCode) -> bool {
@@ -294,14 +302,6 @@ fn away(status: reqwest::StatusCode) -> bool {
             | StatusCode::SERVICE_UNAVAILABLE
             | StatusCode::GATEWAY_TIMEOUT
     )
-}
-
-fn worth_retrying(status: reqwest::StatusCode) -> bool {
-    use reqwest::StatusCode;
-    matches!(
-        status,
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT | StatusCode::CONFLICT
-    ) || status.is_server_error()
 }
 
 /// What a `3xx` says, for the job's error: the host it points to (not the whole

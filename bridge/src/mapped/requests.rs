@@ -26,6 +26,10 @@ pub(super) fn write_back(
     for (key, value) in std::mem::take(&mut plain.fields) {
         plain.notes.push(format!("{key}: {value}"));
     }
+    if plain == writes {
+        // Neither a route nor fields: nothing to go without.
+        return plan(write, target, writes, rules);
+    }
     let mut calls = plan(write, target, writes, rules);
     let without = plan(write, target, plain, rules);
     for call in &mut calls {
