@@ -920,6 +920,14 @@ async fn a_suspended_tenant_is_refused_and_a_deleted_one_loses_its_data() {
         .await
         .expect("resume");
     assert_eq!(notes(&send(&server, "acme", "k-3").await), ["count: 2"]);
+    let acme_series = async || {
+        let metrics = server.sidecar.render_metrics().await;
+        metrics
+            .lines()
+            .filter(|line| line.contains("tenant=\"acme\""))
+            .count()
+    };
+    assert!(acme_series().await > 0);
 
     admin
         .delete_tenant(as_admin(
@@ -937,6 +945,8 @@ async fn a_suspended_tenant_is_refused_and_a_deleted_one_loses_its_data() {
         .await
         .expect_err("deleted");
     assert_eq!(gone.code(), Code::NotFound);
+    // Its event counts leave `/metrics` with it.
+    assert_eq!(acme_series().await, 0);
     // A tenant created again under the same id starts from nothing.
     admin
         .create_tenant(as_admin(

@@ -32,6 +32,21 @@ pub enum EventOutcome {
     deadline_exceeded,
 }
 
+impl EventOutcome {
+    const ALL: [EventOutcome; 10] = [
+        EventOutcome::ok,
+        EventOutcome::replayed,
+        EventOutcome::invalid,
+        EventOutcome::unknown_tenant,
+        EventOutcome::suspended,
+        EventOutcome::event_id_reused,
+        EventOutcome::fail_closed,
+        EventOutcome::over_quota,
+        EventOutcome::unavailable,
+        EventOutcome::deadline_exceeded,
+    ];
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EventLabels {
     tenant: String,
@@ -165,6 +180,23 @@ impl Metrics {
                 outcome,
             })
             .inc();
+    }
+
+    /// Drops a deleted tenant's event series: a deployment whose tenants come
+    /// and go would otherwise export every tenant it ever served until restart.
+    pub fn forget_tenant(&self, tenant: &str) {
+        let kinds = (0..=i32::from(u8::MAX))
+            .filter_map(|value| crate::pb::EventKind::try_from(value).ok())
+            .map(kind_label);
+        for kind in kinds {
+            for outcome in EventOutcome::ALL {
+                self.events.remove(&EventLabels {
+                    tenant: tenant.to_owned(),
+                    kind,
+                    outcome,
+                });
+            }
+        }
     }
 
     /// A plugin call that ran (skipped ones are not calls).

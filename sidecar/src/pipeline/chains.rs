@@ -97,6 +97,11 @@ impl Sidecar {
         if current.tenants.keys().any(|id| gone(id)) {
             self.responses.forget_tenants(&gone);
         }
+        // A deleted tenant's event counts leave `/metrics` (one created again
+        // counts from zero, as its other data starts again).
+        for id in current.tenants.keys().filter(|id| gone(id)) {
+            self.runtime.metrics().forget_tenant(id);
+        }
         tracing::info!(
             version = desired.version,
             tenants = tenants.len(),
