@@ -33,6 +33,7 @@ pub mod engine;
 pub mod exchange;
 mod failover;
 pub mod memory;
+pub mod periods;
 mod plugin;
 pub mod protect;
 pub mod reach;

@@ -14,7 +14,8 @@
 //! | `engine-pairs/<engine>-<URL hash>` | JSON [`PairCache`] | the engine client, at most hourly |
 //!
 //! Each ticket's language is kept apart, while the ticket is active: see
-//! [`crate::ticket_language`].
+//! [`crate::ticket_language`]; so are the words no engine knew
+//! ([`crate::vocabulary`]).
 //!
 //! `<src>` is an ISO 639-1 code (`en`, `es`); `<tgt>` a [`standard`]: the code, or
 //! `zh-Hant` for Traditional Chinese. `<sha256>` is the lower-case

@@ -299,7 +299,8 @@ fn correction(event: &Event) -> Result<Vec<Action>, PluginError> {
     for (term, target) in &terms {
         learned |= memory::put_term(src, tgt, term, target)?;
     }
-    let suggested = vocabulary::learn_from_correction(src, tgt, source, corrected)?;
+    let suggested =
+        vocabulary::learn_from_correction(src, tgt, source, corrected, clock::now_ms())?;
     let mut note = format!(
         "{} translation memory {}→{}: «{}» → «{}»",
         if learned {

@@ -7,44 +7,24 @@
 //! | `ticket-lang/<period>/<ticket id>` | the customer's language, e.g. `fr` |
 //! | `ticket-lang-periods` | the periods holding keys, e.g. `679,680` |
 //!
-//! A period is [`PERIOD_DAYS`] days since the Unix epoch, written with six digits.
-//! A ticket's language is looked up in the current period, then in the one
-//! before (and then carried into the current one): a ticket no customer wrote
-//! on for one to two periods is forgotten (the next message is detected again).
-//! Older periods are deleted by sweeps: one in [`SWEEP_ONE_IN`] tickets new to
-//! a period (chosen by a hash of the id, so no randomness is needed) deletes up
-//! to [`SWEEP_BUDGET`] keys of periods past, and takes a period off the list
-//! once it is empty. Keys of the layout before periods
-//! (`ticket-language/<ticket id>`) are read last and swept alike.
+//! Keys are kept by [`crate::periods`]: a ticket's language is looked up in the
+//! current period, then in the one before (and then carried into the current
+//! one), so a ticket no customer wrote on for one to two periods is forgotten
+//! (the next message is detected again); tickets new to a period sweep the
+//! periods past. Keys of the layout before periods (`ticket-language/<ticket
+//! id>`) are read last and swept alike.
 
 use crossdesk_sdk::kv::{self, KvError};
 
-/// Days in a period.
-pub const PERIOD_DAYS: i64 = 30;
-/// A sweep runs for one in this many tickets new to a period.
-pub const SWEEP_ONE_IN: u32 = 16;
-/// Keys one sweep deletes, at most: each is a write to the store within the
-/// event, so a sweep stays small; four per new ticket, on average, outpace the
-/// one each adds.
-pub const SWEEP_BUDGET: usize = 64;
+use crate::periods::{self, Periodic, SWEEP_BUDGET, period_of};
 
-/// Prefix of the remembered languages.
-pub const PREFIX: &str = "ticket-lang/";
-/// The list of periods holding keys.
-pub const PERIODS_KEY: &str = "ticket-lang-periods";
+/// The remembered languages.
+pub const LANGUAGES: Periodic = Periodic {
+    prefix: "ticket-lang/",
+    list_key: "ticket-lang-periods",
+};
 /// Prefix of the layout before periods: read, then swept.
 pub const LEGACY_PREFIX: &str = "ticket-language/";
-
-/// The period of `now_ms`.
-///
-/// ```
-/// use translation::ticket_language::period_of;
-/// assert_eq!(period_of(0), 0);
-/// assert_eq!(period_of(30 * 86_400_000), 1);
-/// ```
-pub fn period_of(now_ms: i64) -> i64 {
-    now_ms.div_euclid(86_400_000).div_euclid(PERIOD_DAYS)
-}
 
 /// The key of `ticket`'s language in `period`.
 ///
@@ -52,11 +32,7 @@ pub fn period_of(now_ms: i64) -> i64 {
 /// assert_eq!(translation::ticket_language::key(680, "T-1"), "ticket-lang/000680/T-1");
 /// ```
 pub fn key(period: i64, ticket: &str) -> String {
-    format!("{}{ticket}", period_prefix(period))
-}
-
-fn period_prefix(period: i64) -> String {
-    format!("{PREFIX}{period:06}/")
+    LANGUAGES.key(period, ticket)
 }
 
 fn language_at(key: &str) -> Result<Option<String>, KvError> {
@@ -110,104 +86,29 @@ pub fn remember(ticket: &str, language: &str, now_ms: i64) -> Result<bool, KvErr
     }
     kv::put(&key, language.as_bytes())?;
     if stored.is_none() {
-        list_period(period)?;
-        if hash(ticket).is_multiple_of(SWEEP_ONE_IN) {
+        LANGUAGES.list(period)?;
+        if periods::sweeps(ticket) {
             sweep(period)?;
         }
     }
     Ok(true)
 }
 
-/// A small, stable hash of a ticket id, to choose the tickets that sweep.
-fn hash(ticket: &str) -> u32 {
-    ticket.bytes().fold(2_166_136_261_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(16_777_619)
-    })
-}
-
-fn listed_periods() -> Result<(Option<Vec<u8>>, Vec<i64>), KvError> {
-    let stored = kv::get(PERIODS_KEY)?;
-    let periods = stored
-        .as_deref()
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .map(|text| {
-            text.split(',')
-                .filter_map(|p| p.trim().parse().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok((stored, periods))
-}
-
-/// Changes the list of periods with `change`, against other events' changes.
-fn change_periods(change: impl Fn(&mut Vec<i64>)) -> Result<(), KvError> {
-    for _ in 0..8 {
-        let (stored, mut periods) = listed_periods()?;
-        let before = periods.clone();
-        change(&mut periods);
-        periods.sort_unstable();
-        periods.dedup();
-        if periods == before {
-            return Ok(());
-        }
-        let text = periods
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(",");
-        if kv::compare_and_swap(PERIODS_KEY, stored.as_deref(), Some(text.as_bytes()))? {
-            return Ok(());
-        }
-    }
-    // Others kept changing it: the next ticket of the period lists it again.
-    Ok(())
-}
-
-fn list_period(period: i64) -> Result<(), KvError> {
-    let (_, periods) = listed_periods()?;
-    if periods.contains(&period) {
-        return Ok(());
-    }
-    change_periods(|periods| periods.push(period))
-}
-
-/// Deletes up to [`SWEEP_BUDGET`] keys of the periods before the last one, and
-/// of the layout before periods; takes emptied periods off the list.
+/// Deletes up to [`SWEEP_BUDGET`] keys of the layout before periods, then of the
+/// periods past.
 fn sweep(period: i64) -> Result<(), KvError> {
-    let mut budget = SWEEP_BUDGET;
     let legacy = kv::list_keys(LEGACY_PREFIX)?;
-    for old in legacy.iter().take(budget) {
+    for old in legacy.iter().take(SWEEP_BUDGET) {
         kv::delete(old)?;
     }
-    budget = budget.saturating_sub(legacy.len());
-    let (_, periods) = listed_periods()?;
-    let expired: Vec<i64> = periods
-        .into_iter()
-        .filter(|p| *p < period.saturating_sub(1))
-        .collect();
-    let mut emptied = Vec::new();
-    for old in expired {
-        if budget == 0 {
-            break;
-        }
-        let keys = kv::list_keys(&period_prefix(old))?;
-        for key in keys.iter().take(budget) {
-            kv::delete(key)?;
-        }
-        if keys.len() <= budget {
-            emptied.push(old);
-        }
-        budget = budget.saturating_sub(keys.len());
-    }
-    if emptied.is_empty() {
-        return Ok(());
-    }
-    change_periods(|periods| periods.retain(|p| !emptied.contains(p)))
+    LANGUAGES.sweep(period, SWEEP_BUDGET.saturating_sub(legacy.len()))?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::periods::PERIOD_DAYS;
     use crossdesk_sdk::testing::MockHost;
 
     const DAY_MS: i64 = 86_400_000;
@@ -217,7 +118,7 @@ mod tests {
         let host = MockHost::new().grant_kv().install();
         let start = 680 * PERIOD_DAYS * DAY_MS;
         remember("T-1", "fr", start).expect("remember");
-        assert_eq!(host.kv_value(PERIODS_KEY), Some(b"680".to_vec()));
+        assert_eq!(host.kv_value(LANGUAGES.list_key), Some(b"680".to_vec()));
         // In the next period: found in the last one, carried into this one.
         let next = start + PERIOD_DAYS * DAY_MS;
         assert_eq!(recall("T-1", next).expect("recall").as_deref(), Some("fr"));
@@ -236,7 +137,7 @@ mod tests {
         assert_eq!(host.kv_value(&key(0, "T-old")), Some(b"de".to_vec()));
         let sweeper = (0..)
             .map(|i| format!("T-{i}"))
-            .find(|t| hash(t).is_multiple_of(SWEEP_ONE_IN))
+            .find(|t| periods::sweeps(t))
             .expect("a ticket that sweeps");
         remember(&sweeper, "es", 0).expect("remember");
         assert_eq!(host.kv_value("ticket-language/T-old"), None);
@@ -256,7 +157,7 @@ mod tests {
         remember("live", "ko", 11 * period_ms).expect("remember");
         let mut sweepers = (0..)
             .map(|i| format!("N-{i}"))
-            .filter(|t| hash(t).is_multiple_of(SWEEP_ONE_IN));
+            .filter(|t| periods::sweeps(t));
         let mut sweep_once = || {
             let sweeper = sweepers.next().expect("a ticket that sweeps");
             remember(&sweeper, "es", 12 * period_ms).expect("remember");
@@ -269,24 +170,19 @@ mod tests {
             .filter(|t| host.kv_value(&key(10, t)).is_some())
             .count();
         assert_eq!(left, 100 - SWEEP_BUDGET);
-        assert_eq!(host.kv_value(PERIODS_KEY), Some(b"10,11,12".to_vec()));
+        assert_eq!(
+            host.kv_value(LANGUAGES.list_key),
+            Some(b"10,11,12".to_vec())
+        );
         sweep_once();
         for ticket in &tickets {
             assert_eq!(host.kv_value(&key(10, ticket)), None, "{ticket}");
         }
         assert_eq!(host.kv_value(&key(11, "live")), Some(b"ko".to_vec()));
-        assert_eq!(host.kv_value(PERIODS_KEY), Some(b"11,12".to_vec()));
+        assert_eq!(host.kv_value(LANGUAGES.list_key), Some(b"11,12".to_vec()));
         assert_eq!(
             recall("live", 12 * period_ms).expect("recall").as_deref(),
             Some("ko")
         );
-    }
-
-    #[test]
-    fn one_in_so_many_tickets_sweeps() {
-        let sweeping = (0..16_000)
-            .filter(|i| hash(&format!("{i}")).is_multiple_of(SWEEP_ONE_IN))
-            .count();
-        assert!((800..1_200).contains(&sweeping), "{sweeping}");
     }
 }

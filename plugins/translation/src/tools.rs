@@ -170,7 +170,7 @@ fn unknown_words(input: &CommandInput) -> Result<CommandOutput, PluginError> {
     let top: usize = input.parse("top")?.unwrap_or(20);
     // Suggestions are kept by standard: the agents' own.
     let agent = crate::Settings::load()?.agent_standard;
-    let words = crate::vocabulary::top(language, top)
+    let words = crate::vocabulary::top(language, top, crossdesk_sdk::clock::now_ms())
         .map_err(|e| storage("cannot read the unknown words", e))?;
     if words.is_empty() {
         return Ok(CommandOutput::text(format!(

@@ -6,18 +6,34 @@
 //! one into the glossary (`accept-word`), which the next message uses.
 //!
 //! Apertium marks an unknown word with `*`; other engines hand it back untranslated
-//! ([`untranslated`] finds those). A record lives under
-//! `unknown/<language>/<word>` as JSON.
+//! ([`untranslated`] finds those). A record is JSON ([`Unknown`]):
+//!
+//! | key | holds |
+//! | --- | --- |
+//! | `unknown-once/<period>/<language>/<word>` | a word seen in one message so far ([`ONCE`]) |
+//! | `unknown-once-periods` | the periods holding such words |
+//! | `unknown/<language>/<word>` | a word seen again, kept until an admin accepts it |
+//!
+//! Most words an engine does not know are seen once (a typo, a name written in
+//! lower case, gibberish): they are forgotten after one to two periods of 30 days
+//! ([`crate::periods`]) unless seen again, so that storage holds the words
+//! customers keep using, not every word ever misspelt.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crossdesk_sdk::kv::{self, KvError};
 use serde::{Deserialize, Serialize};
 
 use crate::memory;
+use crate::periods::{self, Periodic, SWEEP_BUDGET, period_of};
 
-/// Prefix of the records.
+/// Prefix of the words seen again.
 pub const UNKNOWN_PREFIX: &str = "unknown/";
+/// The words seen once so far.
+pub const ONCE: Periodic = Periodic {
+    prefix: "unknown-once/",
+    list_key: "unknown-once-periods",
+};
 /// Contexts kept per word.
 pub const MAX_EXAMPLES: usize = 3;
 /// Words kept on each side of the word in a context.
@@ -110,13 +126,37 @@ impl Unknown {
     }
 }
 
-/// The record's key.
+/// The key of a word seen again.
 ///
 /// ```
 /// assert_eq!(translation::vocabulary::key("es", "Celu"), "unknown/es/celu");
 /// ```
 pub fn key(language: &str, word: &str) -> String {
     format!("{UNKNOWN_PREFIX}{language}/{}", word.to_lowercase())
+}
+
+/// The key of a word seen once, in `period`.
+///
+/// ```
+/// assert_eq!(translation::vocabulary::once_key(680, "es", "Celu"), "unknown-once/000680/es/celu");
+/// ```
+pub fn once_key(period: i64, language: &str, word: &str) -> String {
+    ONCE.key(period, &format!("{language}/{}", word.to_lowercase()))
+}
+
+/// Where `word` may be recorded at `now_ms`: seen again, then seen once in this
+/// period and in the one before.
+fn places(language: &str, word: &str, now_ms: i64) -> [String; 3] {
+    let period = period_of(now_ms);
+    [
+        key(language, word),
+        once_key(period, language, word),
+        once_key(period.saturating_sub(1), language, word),
+    ]
+}
+
+fn decode(bytes: Option<&[u8]>) -> Option<Unknown> {
+    bytes.and_then(|b| serde_json::from_slice(b).ok())
 }
 
 /// The words of `text`, lower case (letters, digits and inner apostrophes).
@@ -232,24 +272,52 @@ pub fn record(
             _ => window(output, &word).unwrap_or_default(),
         },
     };
-    kv::update(&key(language, &word), |old| {
-        let mut unknown: Unknown = old
-            .and_then(|b| serde_json::from_slice(b).ok())
-            .unwrap_or_else(|| Unknown {
-                word: word.clone(),
-                language: language.to_owned(),
-                first_seen_ms: now_ms,
-                ..Unknown::default()
-            });
+    let seen = |old: Option<Unknown>| {
+        let mut unknown = old.unwrap_or_else(|| Unknown {
+            word: word.clone(),
+            language: language.to_owned(),
+            first_seen_ms: now_ms,
+            ..Unknown::default()
+        });
         unknown.count = unknown.count.saturating_add(1);
-        let seen = unknown.regions.entry(region.to_owned()).or_default();
-        *seen = seen.saturating_add(1);
+        let in_region = unknown.regions.entry(region.to_owned()).or_default();
+        *in_region = in_region.saturating_add(1);
         unknown.last_seen_ms = now_ms;
         if unknown.examples.len() < MAX_EXAMPLES && !unknown.examples.contains(&example) {
             unknown.examples.push(example.clone());
         }
         serde_json::to_vec(&unknown).ok()
+    };
+    let [again, once, once_before] = places(language, &word, now_ms);
+    if kv::get(&again)?.is_some() {
+        kv::update(&again, |old| seen(decode(old)))?;
+        return Ok(());
+    }
+    for earlier in [&once, &once_before] {
+        let Some(bytes) = kv::get(earlier)? else {
+            continue;
+        };
+        // Seen again: kept from now on. Another event may have moved it first;
+        // then this sighting is added to what that one wrote.
+        let promoted = seen(decode(Some(&bytes)));
+        if !kv::compare_and_swap(&again, None, promoted.as_deref())? {
+            kv::update(&again, |old| seen(decode(old)))?;
+        }
+        kv::delete(earlier)?;
+        return Ok(());
+    }
+    let mut new = false;
+    kv::update(&once, |old| {
+        new = old.is_none();
+        seen(decode(old))
     })?;
+    if new {
+        let period = period_of(now_ms);
+        ONCE.list(period)?;
+        if periods::sweeps(&format!("{language}/{word}")) {
+            ONCE.sweep(period, SWEEP_BUDGET)?;
+        }
+    }
     Ok(())
 }
 
@@ -291,14 +359,25 @@ pub fn suggestion(word: &str, examples: &[Example], corrected: &str) -> Option<S
     None
 }
 
-/// Learns from an agent's correction of a translation from `src` into `tgt`: each
-/// unknown word of `source` gets the suggestion the correction makes for it.
-/// Returns the suggestions made.
+/// The record of `word` at `now_ms` and where it is, if it is recorded.
+fn find(language: &str, word: &str, now_ms: i64) -> Result<Option<(String, Unknown)>, KvError> {
+    for place in places(language, word, now_ms) {
+        if let Some(unknown) = decode(kv::get(&place)?.as_deref()) {
+            return Ok(Some((place, unknown)));
+        }
+    }
+    Ok(None)
+}
+
+/// Learns from an agent's correction, at `now_ms`, of a translation from `src`
+/// into `tgt`: each unknown word of `source` gets the suggestion the correction
+/// makes for it. Returns the suggestions made.
 pub fn learn_from_correction(
     src: &str,
     tgt: &str,
     source: &str,
     corrected: &str,
+    now_ms: i64,
 ) -> Result<Vec<(String, String)>, KvError> {
     let mut learned = Vec::new();
     let mut seen: Vec<String> = Vec::new();
@@ -307,18 +386,14 @@ pub fn learn_from_correction(
             continue;
         }
         seen.push(word.clone());
-        let key = key(src, &word);
-        let Some(bytes) = kv::get(&key)? else {
-            continue;
-        };
-        let Ok(unknown) = serde_json::from_slice::<Unknown>(&bytes) else {
+        let Some((key, unknown)) = find(src, &word, now_ms)? else {
             continue;
         };
         let Some(found) = suggestion(&word, &unknown.examples, corrected) else {
             continue;
         };
         kv::update(&key, |old| {
-            let mut unknown: Unknown = old.and_then(|b| serde_json::from_slice(b).ok())?;
+            let mut unknown = decode(old)?;
             let n = unknown
                 .suggestions
                 .entry(format!("{tgt}:{found}"))
@@ -331,18 +406,28 @@ pub fn learn_from_correction(
     Ok(learned)
 }
 
-/// The most frequent unknown words, of `language` if given, most seen first.
-pub fn top(language: Option<&str>, at_most: usize) -> Result<Vec<Unknown>, KvError> {
-    let prefix = match language {
-        Some(l) => format!("{UNKNOWN_PREFIX}{l}/"),
-        None => UNKNOWN_PREFIX.to_owned(),
+/// The most frequent unknown words at `now_ms`, of `language` if given, most
+/// seen first: those seen again, then those seen once in this period or the last.
+pub fn top(language: Option<&str>, at_most: usize, now_ms: i64) -> Result<Vec<Unknown>, KvError> {
+    let within = |prefix: String| match language {
+        Some(l) => format!("{prefix}{l}/"),
+        None => prefix,
     };
+    let period = period_of(now_ms);
+    let mut prefixes = vec![within(UNKNOWN_PREFIX.to_owned())];
+    for live in [period.saturating_sub(1), period] {
+        prefixes.push(within(ONCE.period_prefix(live)));
+    }
     let mut all: Vec<Unknown> = Vec::new();
-    for key in kv::list_keys(&prefix)? {
-        if let Some(bytes) = kv::get(&key)?
-            && let Ok(unknown) = serde_json::from_slice(&bytes)
-        {
-            all.push(unknown);
+    // A word moved by one event while another wrote it once again is listed once.
+    let mut listed: BTreeSet<(String, String)> = BTreeSet::new();
+    for prefix in prefixes {
+        for key in kv::list_keys(&prefix)? {
+            if let Some(unknown) = decode(kv::get(&key)?.as_deref())
+                && listed.insert((unknown.language.clone(), unknown.word.clone()))
+            {
+                all.push(unknown);
+            }
         }
     }
     all.sort_by(|a, b| b.count.cmp(&a.count).then(a.word.cmp(&b.word)));
@@ -354,7 +439,11 @@ pub fn top(language: Option<&str>, at_most: usize) -> Result<Vec<Unknown>, KvErr
 /// on, and the word no longer listed.
 pub fn accept(src: &str, tgt: &str, word: &str, translation: &str) -> Result<(), KvError> {
     memory::put_term(src, tgt, &word.to_lowercase(), translation.trim())?;
-    kv::delete(&key(src, word))
+    kv::delete(&key(src, word))?;
+    for period in ONCE.listed()? {
+        kv::delete(&once_key(period, src, word))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -378,7 +467,7 @@ mod tests {
             )
             .unwrap();
         }
-        let top = top(Some("es"), 10).unwrap();
+        let top = top(Some("es"), 10, 3).unwrap();
         assert_eq!(top.len(), 1);
         let celu = &top[0];
         assert_eq!(
@@ -419,16 +508,96 @@ mod tests {
             "en",
             "mi celu no prende",
             "My cellphone does not turn on",
+            2,
         )
         .unwrap();
         assert_eq!(learned, vec![("celu".to_owned(), "cellphone".to_owned())]);
-        let top = top(None, 5).unwrap();
+        let top = top(None, 5, 2).unwrap();
         assert_eq!(top[0].best_suggestion("en"), Some("cellphone"));
         accept("es", "en", "celu", "cellphone").unwrap();
         assert_eq!(
             host.kv_value("glossary/term/es/en/celu"),
             Some(b"cellphone".to_vec())
         );
-        assert!(self::top(None, 5).unwrap().is_empty());
+        assert!(self::top(None, 5, 2).unwrap().is_empty());
+        assert_eq!(host.kv_value(&once_key(0, "es", "celu")), None);
+    }
+
+    const PERIOD_MS: i64 = crate::periods::PERIOD_DAYS * 86_400_000;
+
+    fn seen(word: &str, at: i64) {
+        let text = format!("mi {word} no prende");
+        record("es", "MX", word, &text, &text, Keep::Contexts, at).unwrap();
+    }
+
+    #[test]
+    fn a_word_seen_again_within_two_periods_is_kept() {
+        let host = MockHost::new().grant_kv().install();
+        seen("celu", 10 * PERIOD_MS);
+        assert!(host.kv_value(&once_key(10, "es", "celu")).is_some());
+        assert_eq!(host.kv_value("unknown-once-periods"), Some(b"10".to_vec()));
+        seen("celu", 11 * PERIOD_MS + 5);
+        assert_eq!(host.kv_value(&once_key(10, "es", "celu")), None);
+        let kept: Unknown =
+            serde_json::from_slice(&host.kv_value("unknown/es/celu").expect("kept")).unwrap();
+        assert_eq!(
+            (kept.count, kept.first_seen_ms, kept.last_seen_ms),
+            (2, 10 * PERIOD_MS, 11 * PERIOD_MS + 5)
+        );
+        // Kept for good: years later it is still counted.
+        seen("celu", 90 * PERIOD_MS);
+        assert_eq!(top(Some("es"), 5, 90 * PERIOD_MS).unwrap()[0].count, 3);
+    }
+
+    #[test]
+    fn words_seen_once_are_forgotten_and_swept() {
+        let host = MockHost::new().grant_kv().install();
+        let typos: Vec<String> = (0..100).map(|i| format!("tipo{i}x")).collect();
+        for typo in &typos {
+            seen(typo, 10 * PERIOD_MS);
+        }
+        seen("celu", 10 * PERIOD_MS);
+        seen("celu", 10 * PERIOD_MS + 1);
+        assert_eq!(top(None, 500, 11 * PERIOD_MS).unwrap().len(), 101);
+        // Two periods on: only the word seen again is listed, and new words
+        // sweep the old period's keys away.
+        assert_eq!(top(None, 500, 12 * PERIOD_MS).unwrap().len(), 1);
+        let mut new_words = (0..)
+            .map(|i| format!("nuevo{i}x"))
+            .filter(|w| crate::periods::sweeps(&format!("es/{w}")));
+        for _ in 0..2 {
+            seen(&new_words.next().expect("a sweeping word"), 12 * PERIOD_MS);
+        }
+        for typo in &typos {
+            assert_eq!(host.kv_value(&once_key(10, "es", typo)), None, "{typo}");
+        }
+        assert_eq!(host.kv_value("unknown-once-periods"), Some(b"12".to_vec()));
+        assert!(host.kv_value("unknown/es/celu").is_some());
+    }
+
+    #[test]
+    fn a_correction_finds_a_word_seen_once_in_the_last_period() {
+        let _host = MockHost::new().grant_kv().install();
+        record(
+            "es",
+            "MX",
+            "celu",
+            "mi celu no prende",
+            "my celu does not turn on",
+            Keep::Contexts,
+            10 * PERIOD_MS,
+        )
+        .unwrap();
+        let learned = learn_from_correction(
+            "es",
+            "en",
+            "mi celu no prende",
+            "My cellphone does not turn on",
+            11 * PERIOD_MS,
+        )
+        .unwrap();
+        assert_eq!(learned, vec![("celu".to_owned(), "cellphone".to_owned())]);
+        let listed = top(None, 5, 11 * PERIOD_MS).unwrap();
+        assert_eq!(listed[0].best_suggestion("en"), Some("cellphone"));
     }
 }
