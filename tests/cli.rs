@@ -330,6 +330,41 @@ fn plugin_run_names_the_flag_a_refusal_calls_for() {
     let out = String::from_utf8_lossy(&granted.stdout);
     assert!(granted.status.success(), "{out}");
     assert!(out.contains("count: 1"), "{out}");
+
+    // Another plugin's storage, which only an admin's kv_read grants (no
+    // manifest declares it): refused, then read with --kv-read.
+    let sample: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/events/customer-message.json"))
+            .expect("sample"),
+    )
+    .expect("JSON");
+    let mut event = sample;
+    // The tenant of the sample the counter ran on.
+    event["tenantId"] = "conformance".into();
+    event["attributes"] = serde_json::json!({ "read": "@kv-counter/count" });
+    let event_file = data.path().join("read-other.json");
+    std::fs::write(&event_file, event.to_string()).expect("write");
+    let probe = |grant: &[&str]| {
+        bin()
+            .args(["plugin", "run", "--kv", "--data-dir"])
+            .arg(data.path())
+            .arg("--event")
+            .arg(&event_file)
+            .args(grant)
+            .arg(plugin("plugin-kv-probe"))
+            .logged_output()
+            .expect("plugin run")
+    };
+    let refused = probe(&[]);
+    let out = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        out.contains("may not read the storage of plugin 'kv-counter'"),
+        "{out} {refused:?}"
+    );
+    let read = probe(&["--kv-read", "kv-counter"]);
+    let out = String::from_utf8_lossy(&read.stdout);
+    assert!(read.status.success(), "{out} {read:?}");
+    assert!(out.contains("read @kv-counter/count: 1"), "{out}");
 }
 
 #[test]

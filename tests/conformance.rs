@@ -166,3 +166,49 @@ fn the_cli_exits_non_zero_and_reports_json() {
     assert!(passing.status.success(), "{passing:?}");
     assert!(String::from_utf8_lossy(&passing.stdout).contains("conformant"));
 }
+
+/// No manifest declares reading another plugin's storage (an admin grants it,
+/// `kv_read`): `--kv-read` grants it for the check, and the rule names the flag.
+#[test]
+fn reading_another_plugins_storage_is_granted_by_kv_read() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let event = data.path().join("reads-other.json");
+    std::fs::write(
+        &event,
+        r#"{"tenantId": "conformance", "eventId": "e-1", "kind": "EVENT_KIND_CUSTOMER_MESSAGE",
+            "ticketId": "T-1", "text": "hola",
+            "attributes": {"read": "@kv-counter/count", "strict": "yes"}}"#,
+    )
+    .expect("write");
+    let check = |grant: &[&str]| {
+        crossdesk_command()
+            .args(["plugin", "check", "--json", "--data-dir"])
+            .arg(data.path())
+            .arg("--event")
+            .arg(&event)
+            .args(grant)
+            .arg(plugin("plugin-kv-probe"))
+            .output()
+            .expect("crossdesk runs")
+    };
+    let refused = check(&[]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let report: serde_json::Value = serde_json::from_slice(&refused.stdout).expect("JSON");
+    let rule = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["rule"] == "capabilities")
+        .expect("capabilities rule")
+        .clone();
+    assert_eq!(rule["verdict"], "failed", "{rule}");
+    assert!(
+        rule["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("may not read the storage of plugin 'kv-counter'"),
+        "{rule}"
+    );
+    let granted = check(&["--kv-read", "kv-counter"]);
+    assert!(granted.status.success(), "{granted:?}");
+}

@@ -13,7 +13,7 @@ use crossdesk_proto::{json, pb};
 use crossdesk_sidecar::config::Limits;
 use crossdesk_sidecar::conformance;
 use crossdesk_sidecar::runtime::http::{OutboundPolicy, PrivateHosts};
-use crossdesk_sidecar::runtime::{FailureKind, Grant, Runtime};
+use crossdesk_sidecar::runtime::{FailureKind, Grant, KvRead, Runtime};
 
 /// The language of a new plugin project.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -65,6 +65,10 @@ pub(crate) struct RunArgs {
     /// Grant key-value storage (kept in `--data-dir`).
     #[arg(long)]
     pub(crate) kv: bool,
+    /// Let it read this plugin's storage (`@PLUGIN/KEY`, kept in `--data-dir`),
+    /// as an admin's `kv_read` grant does; repeatable.
+    #[arg(long = "kv-read", value_name = "PLUGIN")]
+    pub(crate) kv_read: Vec<String>,
     /// Allow outbound HTTP to this host, on public addresses; repeatable.
     #[arg(long = "allow-host", value_name = "HOST")]
     pub(crate) allow_hosts: Vec<String>,
@@ -96,6 +100,10 @@ pub(crate) struct CheckArgs {
     /// hosts are reached on public addresses only.
     #[arg(long = "private-host", value_name = "HOST")]
     pub(crate) private_hosts: Vec<String>,
+    /// Let it read this plugin's storage (`@PLUGIN/KEY`, kept in `--data-dir`),
+    /// as an admin's `kv_read` grant does; repeatable.
+    #[arg(long = "kv-read", value_name = "PLUGIN")]
+    pub(crate) kv_read: Vec<String>,
     /// Deadline of each call in milliseconds.
     #[arg(long, default_value_t = Limits::default().timeout_ms)]
     pub(crate) timeout_ms: u64,
@@ -181,6 +189,7 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         event,
         settings,
         kv,
+        kv_read,
         allow_hosts,
         private_hosts,
         timeout_ms,
@@ -247,7 +256,14 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         },
         settings: config,
         outbound,
-        kv_read: None,
+        kv_read: if kv_read.is_empty() {
+            None
+        } else {
+            Some(KvRead {
+                store: crossdesk_sidecar::store::Store::open(&data_dir)?,
+                plugins: kv_read,
+            })
+        },
         contact_history: None,
         isolation: Default::default(),
         warm: Default::default(),
@@ -268,7 +284,8 @@ pub(crate) async fn run(args: RunArgs) -> Result<()> {
         }
         Err(failure) if failure.kind == FailureKind::Denied => bail!(
             "Denied: {} (`plugin run` grants nothing unasked: --kv grants storage, \
-             --allow-host HOST a host, --private-host HOST its loopback or private address)",
+             --kv-read PLUGIN another plugin's, --allow-host HOST a host, \
+             --private-host HOST its loopback or private address)",
             failure.message
         ),
         Err(failure) => bail!("{:?}: {}", failure.kind, failure.message),
@@ -282,6 +299,7 @@ pub(crate) async fn check(args: CheckArgs) -> Result<()> {
         events,
         settings,
         private_hosts,
+        kv_read,
         timeout_ms,
         json: as_json,
         data_dir,
@@ -293,6 +311,7 @@ pub(crate) async fn check(args: CheckArgs) -> Result<()> {
         settings: key_values(&settings)?,
         limits,
         private_hosts,
+        kv_read,
         ..Default::default()
     };
     for path in events {

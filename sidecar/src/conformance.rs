@@ -4,7 +4,9 @@
 //!
 //! The plugin runs with exactly what its manifest declares (storage if it asks for
 //! it, the hosts it names, its settings) and nothing more, so a refusal means it
-//! used something it did not declare.
+//! used something it did not declare. Reading another plugin's storage, which an
+//! admin grants and no manifest declares, is given only as the person checking
+//! asks (`--kv-read`).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use crossdesk_proto::pb;
 
 use crate::limits::Limits;
 use crate::runtime::http::OutboundPolicy;
-use crate::runtime::{FailureKind, Grant, Isolation, LoadError, LoadedPlugin, Runtime};
+use crate::runtime::{FailureKind, Grant, Isolation, KvRead, LoadError, LoadedPlugin, Runtime};
 
 /// One rule of the kit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +69,9 @@ impl Rule {
                 "each declared event kind is answered: actions or the plugin's own error, never a trap"
             }
             Rule::Output => "actions within the output limit and valid for their event",
-            Rule::Capabilities => "no capability used that the manifest does not declare",
+            Rule::Capabilities => {
+                "no capability used that it was not granted: what the manifest declares, and other plugins' storage only as --kv-read grants it"
+            }
             Rule::Deterministic => "a cacheable plugin answers the same input the same way",
             Rule::Deadline => "every call finishes within its deadline",
         }
@@ -114,6 +118,9 @@ pub struct CheckOptions {
     /// (a local engine), as an operator's `private_hosts`; the plugin reaches
     /// only those its manifest declares, and the others on public addresses.
     pub private_hosts: Vec<String>,
+    /// Plugins whose storage it may read (`@<plugin>/<key>`), as an admin's
+    /// `kv_read` grant allows: no manifest declares it.
+    pub kv_read: Vec<String>,
 }
 
 /// Checks the component in `file`; `data_dir` holds its storage if it asks for any.
@@ -267,14 +274,24 @@ fn declared_grant(
     data_dir: &Path,
 ) -> Result<Arc<Grant>, String> {
     let manifest = &plugin.manifest;
+    let store = || crate::store::Store::open(data_dir).map_err(|e| e.to_string());
     let kv = if manifest.wants_kv {
-        Some(crate::store::Store::open(data_dir).map_err(|e| e.to_string())?)
+        Some(store()?)
     } else {
         None
+    };
+    let kv_read = if options.kv_read.is_empty() {
+        None
+    } else {
+        Some(KvRead {
+            store: store()?,
+            plugins: options.kv_read.clone(),
+        })
     };
     Ok(Arc::new(Grant {
         settings: options.settings.clone(),
         kv,
+        kv_read,
         outbound: declared_outbound(&manifest.outbound_hosts, &options.private_hosts)?,
         isolation: Isolation::Event,
         ..Grant::nothing("conformance", &manifest.name, options.limits)

@@ -1,7 +1,8 @@
 //! Probes the host's sharing rules: reads the key named by the event's `read`
 //! attribute and lists the keys under its `list` prefix (another plugin's storage,
 //! `@<plugin>/...`), tries to write the key named by `write`, and reports every
-//! result and the host's `crossdesk.*` attributes in one note per line. Its `fill`
+//! result and the host's `crossdesk.*` attributes in one note per line (with a
+//! `strict` attribute, a refused read fails the call instead). Its `fill`
 //! attribute, `KEY:KIB`, writes that many kibibytes under `KEY` (the storage quota);
 //! `swap`, the same through compare-and-swap, where `KEY` holds nothing yet.
 use crossdesk_sdk::{Action, Event, EventKind, Manifest, Plugin, PluginError, kv};
@@ -21,6 +22,8 @@ impl Plugin for Probe {
             lines.push(match kv::get(key) {
                 Ok(Some(value)) => format!("read {key}: {}", String::from_utf8_lossy(&value)),
                 Ok(None) => format!("read {key}: none"),
+                // A plugin that cannot do without what it reads.
+                Err(e) if event.attribute("strict").is_some() => return Err(e.into()),
                 Err(e) => format!("read {key}: error: {e}"),
             });
         }
