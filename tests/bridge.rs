@@ -1457,3 +1457,97 @@ fn the_example_configurations_are_valid() {
         assert_eq!(config.endpoints[0].helpdesk, example);
     }
 }
+
+/// Solves and ratings reach the reports through the bridge: Zendesk's status
+/// change to solved, and the rating a trigger sends (examples/zendesk/README.md).
+#[tokio::test]
+async fn solves_and_ratings_from_zendesk_reach_the_reports() {
+    const OPS: &str = "ops-S3CR3T-token-0123456789";
+    let sidecar = TestServer::start(&format!(
+        r#"
+[admin]
+listen = "127.0.0.1:0"
+users = [{{ name = "ops", token = "{OPS}", tenants = ["*"] }}]
+{}
+[insights]
+refresh_secs = 0
+
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+settings = {{ tag = "via-bridge" }}
+"#,
+        install(&["plugin-tagger"])
+    ))
+    .await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    // Yesterday, so that the fixtures' times are past and within the retention.
+    let yesterday = now() / 86_400 - 1;
+    let date = rfc3339(yesterday * 86_400)[..10].to_owned();
+    for name in [
+        "ticket_created_web.json",
+        "status_changed_solved.json",
+        "satisfaction_rated_trigger.json",
+    ] {
+        let body = String::from_utf8(fixture(&format!("zendesk/{name}")))
+            .expect("UTF-8")
+            .replace("2025-02-14", &date);
+        let (status, text) =
+            post_zendesk(&bridge, body.as_bytes(), ZENDESK_SECRET, &rfc3339(now())).await;
+        assert_eq!((status, text.trim()), (200, "queued"), "{name}");
+    }
+    let kinds: Vec<_> = finished_events(&bridge, 3, Duration::from_secs(15))
+        .await
+        .iter()
+        .map(|e| e.kind())
+        .collect();
+    assert!(
+        kinds.contains(&crossdesk_proto::pb::EventKind::TicketSolved)
+            && kinds.contains(&crossdesk_proto::pb::EventKind::SatisfactionRated),
+        "{kinds:?}"
+    );
+    let day = |d: u64| {
+        Some(prost_types::Timestamp {
+            seconds: i64::try_from(d * 86_400).expect("a time"),
+            nanos: 0,
+        })
+    };
+    let mut admin = sidecar.admin().await;
+    // The facts are written in batches: ask until the ticket is there.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let total = loop {
+        let report = admin
+            .get_report(as_admin(
+                OPS,
+                crossdesk_proto::pb::GetReportRequest {
+                    tenant_id: "acme".into(),
+                    since: day(yesterday),
+                    until: day(yesterday + 2),
+                    by: vec![],
+                },
+            ))
+            .await
+            .expect("a report")
+            .into_inner();
+        let total = report.total.unwrap_or_default();
+        if total.rated == 1 || std::time::Instant::now() > deadline {
+            break total;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!((total.tickets, total.rated), (1, 1), "{total:?}");
+    assert_eq!(total.resolution_rate, Some(1.0), "{total:?}");
+    assert_eq!(
+        total.csat_positive_share,
+        Some(0.0),
+        "a bad rating: {total:?}"
+    );
+    // Created 09:30, solved 11:05:12.
+    let resolution = total.resolution_median_seconds.expect("a resolution time");
+    assert!(
+        (resolution - 5_712.0).abs() < 5_712.0 * 0.03,
+        "{resolution}"
+    );
+}

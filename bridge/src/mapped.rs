@@ -150,6 +150,11 @@ enum RuleKind {
     AgentNote,
     /// A new ticket; its text is the first message.
     TicketCreated,
+    /// The ticket was solved (reports: resolution, reopens).
+    TicketSolved,
+    /// The customer rated the ticket: its score in the event's attributes
+    /// `csat.score` (and `csat.scale`, 5 if absent; or `good` / `bad`).
+    SatisfactionRated,
     /// Acknowledged and dropped.
     Ignore,
 }
@@ -629,6 +634,8 @@ impl Helpdesk for Mapped {
             }
             RuleKind::CustomerMessage => (pb::EventKind::CustomerMessage, text),
             RuleKind::TicketCreated => (pb::EventKind::TicketCreated, text),
+            RuleKind::TicketSolved => (pb::EventKind::TicketSolved, text),
+            RuleKind::SatisfactionRated => (pb::EventKind::SatisfactionRated, text),
             RuleKind::AgentNote => {
                 let prefix = rules.agent_prefix.trim();
                 match text.strip_prefix(prefix).map(str::trim) {

@@ -76,6 +76,9 @@ mod tests {
     const BRIDGE_NOTE: &str =
         include_str!("../../tests/fixtures/zendesk/comment_added_bridge_note.json");
     const CREATED: &str = include_str!("../../tests/fixtures/zendesk/ticket_created_web.json");
+    const SOLVED: &str = include_str!("../../tests/fixtures/zendesk/status_changed_solved.json");
+    const RATED: &str =
+        include_str!("../../tests/fixtures/zendesk/satisfaction_rated_trigger.json");
 
     fn rules() -> Rules {
         Rules {
@@ -358,6 +361,39 @@ mod tests {
             "Hola, quiero cambiar la dirección de envío de mi pedido."
         );
         assert_eq!(event.customer.expect("customer").id, "8600112233445");
+    }
+
+    #[test]
+    fn maps_a_solved_ticket_and_ignores_other_statuses() {
+        let (job, event) = job_of(SOLVED, &rules());
+        assert_eq!(event.kind(), pb::EventKind::TicketSolved);
+        assert_eq!(
+            job.delivery_key,
+            "zendesk:5999:0f3b1a52-58a1-4c8e-9d0e-6c2b7de1a9f4"
+        );
+        assert_eq!(event.ticket_id, "5999");
+        assert_eq!(event.customer.expect("customer").id, "8600112233445");
+        assert_eq!(event.occurred_at.expect("time").seconds, 1_739_531_112);
+        // Closed follows solved by itself: not a second solve.
+        let closed = SOLVED.replace("\"SOLVED\"", "\"CLOSED\"");
+        assert!(ignored(&closed, &rules()).contains("other than solved"));
+        let pending = SOLVED.replace("\"SOLVED\"", "\"PENDING\"");
+        assert!(ignored(&pending, &rules()).contains("other than solved"));
+    }
+
+    #[test]
+    fn maps_a_rating_sent_by_a_trigger() {
+        let (job, event) = job_of(RATED, &rules());
+        assert_eq!(event.kind(), pb::EventKind::SatisfactionRated);
+        assert_eq!(job.delivery_key, "zendesk:5999:5999-rated-bad");
+        assert_eq!(event.attributes["csat.score"], "bad");
+        assert_eq!(event.text, "Tardaron dos días en responder.");
+        // A rating without its score is refused, naming it.
+        let unscored = RATED.replace("\"score\": \"bad\",", "");
+        match zendesk().map("acme", unscored.as_bytes(), &rules()) {
+            Err(Rejection::BadPayload(why)) => assert!(why.contains("/score"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// The line that closes the bridge's notes on ticket `ticket`.

@@ -244,6 +244,38 @@ fn a_customer_reply_becomes_a_customer_message_with_identities() {
     );
 }
 
+/// Solves and ratings, each from an automation rule of its own (the body of
+/// examples/freshdesk/README.md).
+#[test]
+fn solves_and_ratings_become_their_events() {
+    let solved = CUSTOMER_REPLY
+        .replace("\"customer_reply\"", "\"ticket_solved\"")
+        .replace("\"text\": \"Bonjour", "\"ignored\": \"Bonjour");
+    let (_, event) = mapped(&freshdesk(), &solved);
+    assert_eq!(event.kind(), pb::EventKind::TicketSolved);
+    assert_eq!(
+        (event.ticket_id.as_str(), event.text.as_str()),
+        ("4711", "")
+    );
+    let rated = CUSTOMER_REPLY
+        .replace("\"customer_reply\"", "\"satisfaction_rated\"")
+        .replace("\"time\":", "\"score\": 4, \"scale\": \"5\", \"time\":");
+    let (_, event) = mapped(&freshdesk(), &rated);
+    assert_eq!(event.kind(), pb::EventKind::SatisfactionRated);
+    assert_eq!(
+        (
+            &event.attributes["csat.score"],
+            &event.attributes["csat.scale"]
+        ),
+        (&"4".to_owned(), &"5".to_owned())
+    );
+    let unscored = CUSTOMER_REPLY.replace("\"customer_reply\"", "\"satisfaction_rated\"");
+    match freshdesk().map("acme", unscored.as_bytes(), &rules()) {
+        Err(Rejection::BadPayload(why)) => assert!(why.contains("/score"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn a_whatsapp_ticket_carries_the_number_as_whatsapp_id() {
     let (_, event) = mapped(&freshdesk(), TICKET_CREATED);
