@@ -455,6 +455,12 @@ async fn outbound_http_needs_a_grant_for_that_host() {
     let result = outcome(&response, "plugin-forbidden-host");
     assert_eq!(result.status(), Status::Denied, "{result:?}");
     assert!(result.error.contains("operator"), "{result:?}");
+    // Which address it resolved to is the host's log's to know, not the
+    // plugin's or the caller's: it would map the operator's network.
+    assert!(
+        !result.error.contains("127.0.0.1") && !result.error.contains("::1"),
+        "{result:?}"
+    );
 }
 
 /// Refusals are kept and logged only for the first few of a call, each cut short:

@@ -13,7 +13,7 @@
 //! Secrets are headers, or stand for what the host computes or writes from them:
 //! an AWS signature ([`aws_sigv4`]), a JSON body field ([`json_field`]).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -174,7 +174,11 @@ pub fn is_public(addr: IpAddr) -> bool {
                 || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
                 || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
                 || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
-                || (a == 198 && (b == 18 || b == 19))) // benchmarking
+                || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                // Azure's WireServer: a VM's goal state and certificates, answered
+                // from inside the VM only (the other clouds' metadata addresses
+                // are link-local, refused above).
+                || v4 == Ipv4Addr::new(168, 63, 129, 16))
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = embedded_ipv4(v6) {
@@ -753,11 +757,15 @@ fn classify(error: reqwest::Error) -> OutboundError {
     OutboundError::Transport(error.to_string())
 }
 
+/// The plugin (and the event's caller) learn only that the name is not public:
+/// the address would map the operator's internal network from inside the
+/// sandbox, so it goes to the host's log alone.
 #[derive(Debug, thiserror::Error)]
-#[error("'{host}' resolves to {addr}, which is not public; only the operator's private_hosts may")]
+#[error(
+    "'{host}' resolves to an address that is not public; only the operator's private_hosts may"
+)]
 struct AddressDenied {
     host: String,
-    addr: IpAddr,
 }
 
 /// Resolves names and refuses non-public addresses for hosts the operator did not
@@ -775,11 +783,10 @@ impl reqwest::dns::Resolve for CheckedResolver {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if !private_ok && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-                return Err(Box::new(AddressDenied {
-                    host,
-                    addr: bad.ip(),
-                })
-                    as Box<dyn std::error::Error + Send + Sync>);
+                tracing::warn!(%host, addr = %bad.ip(), "outbound request refused: not public");
+                return Err(
+                    Box::new(AddressDenied { host }) as Box<dyn std::error::Error + Send + Sync>
+                );
             }
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
         })
@@ -856,11 +863,14 @@ mod tests {
             "2001:0:4136:e378:8000:63bf:3fff:fdd2", // Teredo
             "2001:db8::1",
             "100.64.0.1",
+            "168.63.129.16",        // Azure's WireServer
+            "::ffff:168.63.129.16", // the same, IPv4-mapped
         ] {
             assert!(!is_public(addr.parse().expect("ip")), "{addr}");
         }
         for addr in [
             "93.184.216.34",
+            "168.63.129.17",
             "2606:4700::1111",
             "64:ff9b::5db8:d822", // NAT64 of 93.184.216.34
             "2002:5db8:d822::1",  // 6to4 of 93.184.216.34
