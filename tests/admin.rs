@@ -1805,3 +1805,68 @@ kv = true
         "the default burst (4000) down to the tenant admins' ceiling"
     );
 }
+
+/// A private host the operator lists later opens only what the operator
+/// granted: an entry a tenant admin made while nothing was listed (accepted
+/// then: it reached nothing) stays refused once one it names is listed.
+#[tokio::test]
+async fn a_private_host_listed_later_opens_only_the_operators_grants() {
+    use pb::plugin_outcome::Status;
+    let (addr, mut requests) = recording_http_server(Duration::ZERO).await;
+    let host = format!("localhost:{}", addr.port());
+    let config = |private: &str| {
+        managed(
+            "",
+            &["plugin-forbidden-host"],
+            &format!("[outbound]\nprivate_hosts = [{private}]\n"),
+        )
+    };
+    let server = TestServer::start(&config("")).await;
+    let mut admin = server.admin().await;
+    admin
+        .create_tenant(as_admin(
+            OPS,
+            pb::CreateTenantRequest {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("created");
+    let grant = |hosts: Vec<String>| {
+        let mut change = configure("acme", "plugin-forbidden-host");
+        change.allowed_hosts = Some(pb::HostList { hosts });
+        change
+            .set_settings
+            .insert("url".into(), format!("http://{host}/"));
+        change
+    };
+    admin
+        .configure_plugin(as_admin(ACME_ADMIN, grant(vec![host.clone()])))
+        .await
+        .expect("a name no private host matches yet");
+    let outcome_of = |response: pb::HandleEventResponse| {
+        let outcome = outcome(&response, "plugin-forbidden-host").clone();
+        (outcome.status(), outcome.error)
+    };
+    let (status, error) = outcome_of(send(&server, "acme", "before").await);
+    assert_eq!(status, Status::Denied, "{error}");
+
+    // The operator lists localhost (for another tenant, say) and restarts.
+    let data = server.stop().await;
+    let server = TestServer::start_in(&config("\"localhost\""), data).await;
+    let (status, error) = outcome_of(send(&server, "acme", "after").await);
+    assert_eq!(status, Status::Denied, "the tenant admin's entry: {error}");
+    assert!(requests.try_recv().is_err(), "the request went out");
+
+    // What the operator grants does reach it.
+    let mut admin = server.admin().await;
+    for hosts in [vec![], vec![host.clone()]] {
+        admin
+            .configure_plugin(as_admin(OPS, grant(hosts)))
+            .await
+            .expect("the operator grants");
+    }
+    let (status, error) = outcome_of(send(&server, "acme", "granted").await);
+    assert_eq!(status, Status::Ok, "{error}");
+    assert!(requests.recv().await.is_some());
+}

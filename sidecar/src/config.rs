@@ -614,6 +614,13 @@ impl TenantConfig {
                 .filter(|grant| grant.limits != crate::limits::LimitOverrides::default())
                 .map(|grant| (grant.name.clone(), grant.limits))
                 .collect(),
+            operator_hosts: Some(
+                self.plugins
+                    .iter()
+                    .filter(|grant| !grant.allowed_hosts.is_empty())
+                    .map(|grant| (grant.name.clone(), grant.allowed_hosts.clone()))
+                    .collect(),
+            ),
             pipelines: self.pipelines.clone(),
             isolation: self.isolation,
             categories: self.categories.clone(),

@@ -103,6 +103,12 @@ pub struct TenantDoc {
     /// grant, which is also the configuration file's type.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub operator_limits: BTreeMap<String, LimitOverrides>,
+    /// The `allowed_hosts` entries an operator (the configuration file, or an
+    /// admin of every tenant) granted, by plugin: only these reach the
+    /// operator's `[outbound] private_hosts`, whatever private host is listed
+    /// later. Absent in a document from before it was kept: all of them do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator_hosts: Option<BTreeMap<String, Vec<String>>>,
     /// Plugins in their default order.
     #[serde(default)]
     pub plugins: Vec<GrantDoc>,
@@ -502,6 +508,13 @@ pub fn validate<'p>(
     // Read access is to the storage of plugins in the same tenant's pipeline.
     for grant in &doc.plugins {
         for (i, other) in grant.kv_read.iter().enumerate() {
+            // Its own storage is `kv`'s: turning that off must leave it none.
+            if *other == grant.name {
+                return Err(invalid(
+                    format!("plugins.{}.kv_read[{i}]", grant.name),
+                    "a plugin's own storage is granted by `kv`, not `kv_read`",
+                ));
+            }
             if !names.contains(other.as_str()) {
                 return Err(invalid(
                     format!("plugins.{}.kv_read[{i}]", grant.name),
@@ -514,6 +527,14 @@ pub fn validate<'p>(
         let at = format!("pipelines.{kind}");
         if kind.is_empty() {
             return Err(invalid("pipelines", "an event kind is empty"));
+        }
+        // A custom kind is any name; one that spells a contract kind another way
+        // (`agent_reply_drafted`, as the metrics write it) would never be used.
+        if let Some(name) = misspelt_kind(kind) {
+            return Err(invalid(
+                &at,
+                format!("'{kind}' is not how the kind is named: '{name}'"),
+            ));
         }
         let mut seen = HashSet::new();
         for name in order {
@@ -682,6 +703,59 @@ fn check_tenant_admin_limits(
     Ok(())
 }
 
+/// Keeps [`TenantDoc::operator_hosts`] of `doc`, an edit of `before`: an entry
+/// keeps who granted it, and one new to a plugin's grant is the operator's when
+/// the operator (`by_operator`) made the edit. So an operator's later edit of
+/// something else does not make a tenant admin's entry theirs; to grant one,
+/// the operator takes it out and adds it again.
+pub fn record_operator_hosts(doc: &mut TenantDoc, before: &TenantDoc, by_operator: bool) {
+    let previous_grant = |plugin: &str| before.plugins.iter().find(|g| g.name == plugin);
+    let mut by_plugin = BTreeMap::new();
+    for grant in &doc.plugins {
+        let had = previous_grant(&grant.name).map_or(&[][..], |g| g.allowed_hosts.as_slice());
+        let operators_before: &[String] = match &before.operator_hosts {
+            Some(recorded) => recorded.get(&grant.name).map_or(&[], Vec::as_slice),
+            // Who granted what was not kept then: as then, all of it counts.
+            None => had,
+        };
+        let operators: Vec<String> = grant
+            .allowed_hosts
+            .iter()
+            .filter(|entry| {
+                operators_before.contains(entry) || (by_operator && !had.contains(entry))
+            })
+            .cloned()
+            .collect();
+        if !operators.is_empty() {
+            by_plugin.insert(grant.name.clone(), operators);
+        }
+    }
+    doc.operator_hosts = Some(by_plugin);
+}
+
+impl TenantDoc {
+    /// The operator's `private` hosts that `plugin`'s grant may reach: those the
+    /// entries the operator granted it name.
+    pub fn private_hosts_of(&self, plugin: &str, private: &Arc<PrivateHosts>) -> Arc<PrivateHosts> {
+        match &self.operator_hosts {
+            Some(by_plugin) => {
+                Arc::new(private.reached_by(by_plugin.get(plugin).map_or(&[], Vec::as_slice)))
+            }
+            None => private.clone(),
+        }
+    }
+}
+
+/// The contract's name of the kind `key` spells another way (case, `_` for `-`,
+/// the proto's `EVENT_KIND_` prefix), if it does.
+fn misspelt_kind(key: &str) -> Option<String> {
+    let plain = key.trim().to_ascii_lowercase().replace('_', "-");
+    let plain = plain.strip_prefix("event-kind-").unwrap_or(&plain);
+    crate::runtime::built_in_kind_names()
+        .into_iter()
+        .find(|name| name == plain && name != key)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,6 +877,10 @@ mod tests {
             ),
             (
                 "[[plugins]]\nname = \"mt\"\nkv_read = [\"recommend\"]\n",
+                "plugins.mt.kv_read[0]",
+            ),
+            (
+                "[[plugins]]\nname = \"mt\"\nkv_read = [\"mt\"]\n",
                 "plugins.mt.kv_read[0]",
             ),
         ];
@@ -1161,6 +1239,28 @@ mod tests {
         let err = check(&tenant).expect_err("refused");
         assert_eq!(err.field, "pipelines.agent-reply-drafted");
         assert!(err.message.contains("missing: mt"), "{err}");
+    }
+
+    #[test]
+    fn a_kind_spelt_another_way_is_refused_and_custom_kinds_are_not() {
+        let plugins = "[[plugins]]\nname = \"mt\"\n[[plugins]]\nname = \"tone\"\n";
+        let order = || vec!["tone".to_owned(), "mt".to_owned()];
+        for misspelt in [
+            "agent_reply_drafted",
+            "AGENT-REPLY-DRAFTED",
+            "EVENT_KIND_AGENT_REPLY_DRAFTED",
+        ] {
+            let mut tenant = doc(plugins);
+            tenant.pipelines.insert(misspelt.into(), order());
+            let err = check(&tenant).expect_err(misspelt);
+            assert_eq!(err.field, format!("pipelines.{misspelt}"));
+            assert!(err.message.contains("'agent-reply-drafted'"), "{err}");
+        }
+        for fine in ["agent-reply-drafted", "refund-issued"] {
+            let mut tenant = doc(plugins);
+            tenant.pipelines.insert(fine.into(), order());
+            assert_eq!(check(&tenant), Ok(()), "{fine}");
+        }
     }
 
     #[test]

@@ -290,8 +290,10 @@ pub(super) enum PipelineCommand {
         /// Every plugin of the pipeline, once, in the new order.
         #[arg(required_unless_present = "event_kind")]
         plugins: Vec<String>,
-        /// Set the order for this kind of event only (e.g. `agent-reply-drafted`);
-        /// with no plugins, that kind returns to the default order.
+        /// Set the order for this kind of event only: the contract's name
+        /// (`customer-message`, `agent-reply-drafted`, `ticket-solved` …) or a
+        /// custom kind as events name it; with no plugins, that kind returns to
+        /// the default order.
         #[arg(long, value_name = "KIND")]
         event_kind: Option<String>,
         #[command(flatten)]

@@ -34,6 +34,7 @@ impl ControlPlane {
         let doc = TenantDoc {
             incarnation: new_incarnation()?,
             quota,
+            operator_hosts: Some(Default::default()),
             ..TenantDoc::default()
         };
         let audit = NewAuditEntry {
@@ -112,6 +113,7 @@ impl ControlPlane {
         }
         let mut doc = current.doc.clone();
         let action = edit(&mut doc)?.unwrap_or(action);
+        crate::grant::record_operator_hosts(&mut doc, &current.doc, !tenant_admin);
         let granter = if tenant_admin {
             Granter::TenantAdmin {
                 before: &current.doc,

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use super::admission::Admission;
 use super::{BuildError, KeptAdmission, Sidecar, every_tick};
 use crate::control::{Bounds, Desired, GrantDoc, SecretValue, TenantDoc};
-use crate::runtime::{self, Grant, LoadedPlugin, http::OutboundPolicy};
+use crate::runtime::http::{OutboundPolicy, PrivateHosts};
+use crate::runtime::{self, Grant, LoadedPlugin};
 use crate::store::{DataOf, Store};
 
 /// One plugin in a tenant's chain, with everything the tenant granted it.
@@ -147,8 +148,8 @@ impl Sidecar {
             let secrets = named_secrets(grant, stored);
             let step = Arc::new(make_step(
                 &self.bounds,
-                (&data_of, &doc.incarnation),
-                grant.isolation.max(doc.isolation),
+                &data_of,
+                doc,
                 grant,
                 plugin,
                 &secrets,
@@ -224,14 +225,18 @@ fn named_secrets(grant: &GrantDoc, stored: &[SecretValue]) -> Vec<SecretValue> {
 /// and its incarnation (whether or not the store checks it).
 fn make_step(
     bounds: &Bounds,
-    (data_of, incarnation): (&Arc<DataOf>, &str),
-    isolation: runtime::Isolation,
+    data_of: &Arc<DataOf>,
+    doc: &TenantDoc,
     grant: &GrantDoc,
     plugin: Arc<LoadedPlugin>,
     secrets: &[SecretValue],
     store: &Store,
 ) -> Result<Step, BuildError> {
     let tenant = data_of.tenant.as_str();
+    let isolation = grant.isolation.max(doc.isolation);
+    // Only what the operator granted this plugin opens the operator's private
+    // hosts (a tenant admin's entry may match one listed after it was made).
+    let private = doc.private_hosts_of(&grant.name, &bounds.private_hosts);
     let error = |message: String| BuildError::Grant {
         tenant: tenant.to_owned(),
         plugin: grant.name.clone(),
@@ -251,10 +256,7 @@ fn make_step(
                 value: &s.value,
             })
             .collect();
-        Some(
-            OutboundPolicy::new(&grant.allowed_hosts, &headers, bounds.private_hosts.clone())
-                .map_err(error)?,
-        )
+        Some(OutboundPolicy::new(&grant.allowed_hosts, &headers, private.clone()).map_err(error)?)
     };
     Ok(Step {
         name: grant.name.clone(),
@@ -281,21 +283,26 @@ fn make_step(
         }),
         plugin,
         fail_closed: grant.fail_closed,
-        grant_hash: grant_hash(incarnation, grant, secrets),
+        grant_hash: grant_hash(&doc.incarnation, grant, &private, secrets),
     })
 }
 
 /// See [`Step::grant_hash`]; `secrets` are the values the grant names.
-fn grant_hash(incarnation: &str, grant: &GrantDoc, secrets: &[SecretValue]) -> [u8; 32] {
+fn grant_hash(
+    incarnation: &str,
+    grant: &GrantDoc,
+    private: &PrivateHosts,
+    secrets: &[SecretValue],
+) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update((incarnation.len() as u64).to_le_bytes());
     hasher.update(incarnation.as_bytes());
     hasher.update(serde_json::to_vec(grant).unwrap_or_default());
-    for secret in secrets {
-        for part in [&secret.host, &secret.header, &secret.value] {
-            hasher.update((part.len() as u64).to_le_bytes());
-            hasher.update(part.as_bytes());
-        }
+    let private = private.hosts().iter();
+    let secrets = secrets.iter().flat_map(|s| [&s.host, &s.header, &s.value]);
+    for part in private.chain(secrets) {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part.as_bytes());
     }
     hasher.finalize().into()
 }
@@ -383,11 +390,14 @@ mod tests {
         let mut base = GrantDoc::new("mt");
         base.allowed_hosts = vec!["api.deepl.com".into()];
         base.secrets = vec![SecretRef::named("api.deepl.com", "authorization")];
-        let key = grant_hash("i1", &base, &[secret("k1")]);
-        assert_eq!(key, grant_hash("i1", &base.clone(), &[secret("k1")]));
+        let none = PrivateHosts::default();
+        let local = PrivateHosts::parse(&["mt.internal".to_owned()]).expect("a host");
+        let key = grant_hash("i1", &base, &none, &[secret("k1")]);
+        assert_eq!(key, grant_hash("i1", &base.clone(), &none, &[secret("k1")]));
 
         // The same component under another name, another secret value, another
-        // host, a lower output limit, storage: each a grant of its own.
+        // host, a lower output limit, storage, a private host the operator's
+        // entries reach: each a grant of its own.
         let renamed = GrantDoc {
             name: "mt-2".into(),
             ..base.clone()
@@ -401,16 +411,26 @@ mod tests {
         let mut set = base.clone();
         set.settings.insert("engine".into(), "deepl".into());
         for (what, other) in [
-            ("name", grant_hash("i1", &renamed, &[secret("k1")])),
-            ("secret value", grant_hash("i1", &base, &[secret("k2")])),
-            ("no secret", grant_hash("i1", &base, &[])),
-            ("hosts", grant_hash("i1", &more_hosts, &[secret("k1")])),
-            ("limits", grant_hash("i1", &limited, &[secret("k1")])),
-            ("storage", grant_hash("i1", &stored, &[secret("k1")])),
-            ("settings", grant_hash("i1", &set, &[secret("k1")])),
+            ("name", grant_hash("i1", &renamed, &none, &[secret("k1")])),
+            (
+                "secret value",
+                grant_hash("i1", &base, &none, &[secret("k2")]),
+            ),
+            ("no secret", grant_hash("i1", &base, &none, &[])),
+            (
+                "hosts",
+                grant_hash("i1", &more_hosts, &none, &[secret("k1")]),
+            ),
+            ("limits", grant_hash("i1", &limited, &none, &[secret("k1")])),
+            ("storage", grant_hash("i1", &stored, &none, &[secret("k1")])),
+            ("settings", grant_hash("i1", &set, &none, &[secret("k1")])),
+            (
+                "private hosts",
+                grant_hash("i1", &base, &local, &[secret("k1")]),
+            ),
             (
                 "tenant created again",
-                grant_hash("i2", &base, &[secret("k1")]),
+                grant_hash("i2", &base, &none, &[secret("k1")]),
             ),
         ] {
             assert_ne!(key, other, "{what}");

@@ -100,6 +100,24 @@ pub(crate) fn kind_name(kind: &WitEventKind) -> String {
     }
 }
 
+/// The names of the kinds the contract names (not custom ones).
+pub(crate) fn built_in_kind_names() -> Vec<String> {
+    [
+        WitEventKind::CustomerMessage,
+        WitEventKind::AgentReplyDrafted,
+        WitEventKind::TicketCreated,
+        WitEventKind::TicketSolved,
+        WitEventKind::SatisfactionRated,
+        WitEventKind::CustomerRegistered,
+        WitEventKind::PurchaseRecorded,
+        WitEventKind::ProfileUpdated,
+        WitEventKind::TranslationCorrected,
+    ]
+    .iter()
+    .map(kind_name)
+    .collect()
+}
+
 /// Whether a plugin that subscribed to `wanted` handles `event`.
 pub(crate) fn kind_matches(wanted: &WitEventKind, event: &WitEventKind) -> bool {
     match (wanted, event) {

@@ -139,6 +139,31 @@ impl PrivateHosts {
             .map(String::as_str)
     }
 
+    /// The listed hosts.
+    pub fn hosts(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The private hosts that `entries` (`allowed_hosts` patterns) reach: what
+    /// a grant may open when the operator gave it those entries.
+    pub fn reached_by(&self, entries: &[String]) -> PrivateHosts {
+        let patterns: Vec<HostPattern> = entries
+            .iter()
+            .filter_map(|entry| HostPattern::parse(entry).ok())
+            .collect();
+        PrivateHosts(
+            self.0
+                .iter()
+                .filter(|host| {
+                    patterns
+                        .iter()
+                        .any(|p| p.matches(host, p.port.unwrap_or(0)))
+                })
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// Whether an `allowed_hosts` entry may be granted by a tenant: an address
     /// literal outside public space needs the operator's listing.
     pub fn check_grant(&self, entry: &str) -> Result<(), String> {

@@ -37,7 +37,9 @@ use wasmtime::{
 
 pub use bindings::tools::{CommandInput, CommandOutput, DatasetEntries, OutputFile};
 pub use bindings::types::{CommandSpec, DatasetSpec, Param, ParamKind};
-pub(crate) use bindings::{WitEvent, WitEventKind, event_to_wit, kind_matches, kind_name};
+pub(crate) use bindings::{
+    WitEvent, WitEventKind, built_in_kind_names, event_to_wit, kind_matches, kind_name,
+};
 pub use bindings::{WitEvent as PluginEvent, event_to_wit as plugin_event};
 pub use contract::{Contract, SUPPORTED_CONTRACTS};
 
