@@ -140,5 +140,23 @@ fn send_speaks_tls_and_carries_the_callers_token() {
         stderr.contains("Unauthenticated") && stderr.contains("CROSSDESK_TOKEN"),
         "{stderr}"
     );
+    // An https address without --ca-file trusts the public CAs: this test CA is
+    // none of them, so the handshake fails on the certificate.
+    let public_only = crossdesk_command()
+        .args([
+            "send",
+            "--addr",
+            &format!("https://localhost:{}", server.addr.port()),
+        ])
+        .arg(&event)
+        .env("CROSSDESK_TOKEN", TOKEN)
+        .output()
+        .expect("crossdesk send");
+    let stderr = String::from_utf8_lossy(&public_only.stderr);
+    assert!(!public_only.status.success());
+    assert!(
+        stderr.contains("cannot connect") && stderr.contains("certificate"),
+        "{stderr}"
+    );
     drop(server);
 }

@@ -1,7 +1,7 @@
 //! The CLI's connections to a running server's gRPC APIs (the event API for
 //! `send`, the admin API for `admin`): the address, TLS trusting the server's
-//! CA (with a client certificate for mutual TLS), and the bearer token every
-//! request carries.
+//! CA or the public ones (with a client certificate for mutual TLS), and the
+//! bearer token every request carries.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,7 +15,8 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity
 /// How to speak TLS to the server.
 #[derive(Args, Clone, Default)]
 pub(crate) struct TlsArgs {
-    /// CA certificate (PEM) that signed the server's certificate; enables TLS.
+    /// CA certificate (PEM) that signed the server's certificate; enables TLS
+    /// (an `https://` address without it trusts the public CAs).
     #[arg(long, global = true, value_name = "PEM")]
     pub(crate) ca_file: Option<PathBuf>,
     /// Client certificate (PEM) for mutual TLS; needs --key-file.
@@ -54,13 +55,14 @@ pub(crate) async fn channel(addr: &str, tls: &TlsArgs, api: &str) -> Result<Chan
         .with_context(|| format!("'{uri}' is not a valid address"))?
         .connect_timeout(Duration::from_secs(10));
     if uri.starts_with("https://") {
-        let Some(ca_file) = &tls.ca_file else {
-            bail!(
-                "TLS needs --ca-file: the CA certificate (PEM) that signed the {api}'s certificate"
-            );
+        // A server's own CA, else the public ones (Mozilla's list, built in: a
+        // server behind a publicly trusted certificate).
+        let mut config = match &tls.ca_file {
+            Some(ca_file) => {
+                ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read_file(ca_file)?))
+            }
+            None => ClientTlsConfig::new().with_webpki_roots(),
         };
-        let mut config =
-            ClientTlsConfig::new().ca_certificate(Certificate::from_pem(read_file(ca_file)?));
         if let (Some(cert), Some(key)) = (&tls.cert_file, &tls.key_file) {
             config = config.identity(Identity::from_pem(read_file(cert)?, read_file(key)?));
         }
@@ -73,10 +75,15 @@ pub(crate) async fn channel(addr: &str, tls: &TlsArgs, api: &str) -> Result<Chan
     } else if tls.any() {
         bail!("--ca-file, --cert-file and --tls-server-name need TLS, but the address is {uri}");
     }
-    endpoint
-        .connect()
-        .await
-        .with_context(|| format!("cannot connect to the {api} at {uri}"))
+    let public_cas_only = uri.starts_with("https://") && tls.ca_file.is_none();
+    endpoint.connect().await.with_context(|| {
+        let hint = if public_cas_only {
+            " (trusting the public CAs: for a certificate your own CA signed, give it with --ca-file)"
+        } else {
+            ""
+        };
+        format!("cannot connect to the {api} at {uri}{hint}")
+    })
 }
 
 /// Adds `authorization: Bearer <token>` to every request.
