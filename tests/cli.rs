@@ -9,7 +9,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use crossdesk_integration_tests::logs::Logged;
-use crossdesk_integration_tests::{compiled_dir, crossdesk_command, plugin, workspace_dir};
+use crossdesk_integration_tests::{
+    compiled_dir, crossdesk_command, plugin, plugin_dir, workspace_dir,
+};
 
 fn bin() -> Command {
     crossdesk_command()
@@ -205,6 +207,44 @@ fn an_unreadable_tls_file_stops_serve_before_it_listens() {
             "{command:?}: {stderr}"
         );
     }
+}
+
+/// The README's reference block for plugins and tenants loads as written (with
+/// the plugin folder of this build and the secret it names).
+#[test]
+fn the_readmes_plugins_and_tenants_block_is_a_valid_configuration() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let after = readme
+        .split_once("Plugins are installed by name and enabled per tenant")
+        .expect("the section")
+        .1;
+    let block = after
+        .split_once("```toml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a TOML block")
+        .0;
+    let data = tempfile::tempdir().expect("tempdir");
+    let config = data.path().join("crossdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "plugin_dir = {:?}\ndata_dir = {:?}\n{block}",
+            plugin_dir(),
+            data.path().join("data")
+        ),
+    )
+    .expect("write config");
+    let out = bin()
+        .args(["check-config", "--config"])
+        .arg(&config)
+        .env("EXAMPLE_KEY", "example-S3CR3T")
+        .logged_output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `check-config` reads the database's CA file as a start would (without

@@ -55,8 +55,9 @@ pub(crate) struct BuildArgs {
 pub(crate) struct RunArgs {
     /// The component (`.wasm`).
     pub(crate) file: PathBuf,
-    /// The event, as proto3 JSON of `crossdesk.v1.Event` (default: a sample
-    /// customer message in Spanish).
+    /// The event, as proto3 JSON of `crossdesk.v1.Event` (default: a sample of
+    /// the first kind the plugin handles; for one that handles customer
+    /// messages, a customer message in Spanish).
     #[arg(long)]
     pub(crate) event: Option<PathBuf>,
     /// A setting for the plugin, `KEY=VALUE`; repeatable.
