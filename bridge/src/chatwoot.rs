@@ -1,5 +1,7 @@
 //! The Chatwoot integration of the bridge: checks Chatwoot's webhook signatures, maps
-//! `message_created` / `conversation_created` deliveries to jobs, and writes a job's
+//! `message_created` / `conversation_created` deliveries to jobs (a conversation
+//! resolved, `conversation_status_changed`, and a CSAT survey answered,
+//! `message_updated`, to the reports' solves and ratings), and writes a job's
 //! actions back through Chatwoot's application API.
 //!
 //! # Signature
@@ -111,6 +113,8 @@ impl Helpdesk for Chatwoot {
         match event {
             "message_created" => map_message_created(tenant, &payload, rules),
             "conversation_created" => map_conversation_created(tenant, &payload, rules),
+            "conversation_status_changed" => map_status_changed(tenant, &payload),
+            "message_updated" => map_rating(tenant, &payload),
             other => Ok(Inbound::Ignored(format!("event {other} is not mapped"))),
         }
     }
@@ -249,6 +253,11 @@ struct Message<'v> {
 }
 
 fn map_message_created(tenant: &str, payload: &Value, rules: &Rules) -> Result<Inbound, Rejection> {
+    classify(tenant, &message_of(payload)?, rules)
+}
+
+/// The message a `message_created` or `message_updated` delivery is about.
+fn message_of(payload: &Value) -> Result<Message<'_>, Rejection> {
     let id = id_text(payload.get("id")).ok_or_else(|| missing("id"))?;
     let conversation = payload
         .get("conversation")
@@ -279,7 +288,83 @@ fn map_message_created(tenant: &str, payload: &Value, rules: &Rules) -> Result<I
         sender_kind: sender_kind(payload, sender, message_type),
         created_at: payload.get("created_at"),
     };
-    classify(tenant, &message, rules)
+    Ok(message)
+}
+
+/// A conversation resolved is the ticket's solve (`conversation_status_changed`
+/// with `status: resolved`; the payload is the conversation, as for
+/// `conversation_created`). Its key names the conversation and its last
+/// activity, so that a conversation resolved again after a reopen is another.
+fn map_status_changed(tenant: &str, payload: &Value) -> Result<Inbound, Rejection> {
+    let status = str_field(Some(payload), "status").unwrap_or_default();
+    if status != "resolved" {
+        return Ok(Inbound::Ignored(format!(
+            "conversation status '{status}' is not a solve"
+        )));
+    }
+    let conversation_id = id_text(payload.get("id")).ok_or_else(|| missing("id"))?;
+    let account_id = id_text(payload.get("account").and_then(|a| a.get("id")))
+        .or_else(|| id_text(payload.get("account_id")))
+        .or_else(|| {
+            payload
+                .get("messages")
+                .and_then(Value::as_array)
+                .and_then(|messages| messages.iter().find_map(|m| id_text(m.get("account_id"))))
+        })
+        .ok_or_else(|| missing("messages[].account_id"))?;
+    // `timestamp` is the conversation's last activity before the resolution:
+    // it tells one resolution from the next, but it dates none (a conversation
+    // resolved after a week of silence was not solved a week ago), so the solve
+    // counts when it arrives.
+    let key = format!(
+        "resolved:{conversation_id}:{}",
+        id_text(payload.get("timestamp")).unwrap_or_default()
+    );
+    let contact = payload.get("meta").and_then(|m| m.get("sender"));
+    let message = Message {
+        id: conversation_id.clone(),
+        account_id,
+        conversation_id,
+        conversation: payload,
+        message_type: MessageType::Activity,
+        private: false,
+        content: "",
+        sender: contact,
+        sender_id: id_text(contact.and_then(|c| c.get("id"))),
+        sender_kind: SenderKind::Contact,
+        created_at: None,
+    };
+    job(tenant, &message, pb::EventKind::TicketSolved, "", &key, &[])
+}
+
+/// A CSAT survey answered: Chatwoot updates its `input_csat` message with
+/// `content_attributes.submitted_values.csat_survey_response` (`rating` 1 to 5,
+/// `feedback_message`) and sends `message_updated`. Another rating of the same
+/// survey is another event.
+fn map_rating(tenant: &str, payload: &Value) -> Result<Inbound, Rejection> {
+    let response = payload.pointer("/content_attributes/submitted_values/csat_survey_response");
+    let rating = id_text(response.and_then(|r| r.get("rating")));
+    let (Some("input_csat"), Some(rating)) = (str_field(Some(payload), "content_type"), rating)
+    else {
+        return Ok(Inbound::Ignored(
+            "message_updated of a message that is no answered rating survey".to_owned(),
+        ));
+    };
+    let message = message_of(payload)?;
+    let feedback = str_field(response, "feedback_message").unwrap_or_default();
+    let key = format!("rating:{}:{rating}", message.id);
+    let scale = [
+        ("csat.score", rating.clone()),
+        ("csat.scale", "5".to_owned()),
+    ];
+    job(
+        tenant,
+        &message,
+        pb::EventKind::SatisfactionRated,
+        feedback,
+        &key,
+        &scale,
+    )
 }
 
 fn map_conversation_created(
@@ -363,9 +448,14 @@ fn classify(tenant: &str, message: &Message<'_>, rules: &Rules) -> Result<Inboun
             .then(|| message.content.trim_start().strip_prefix(prefix))
             .flatten();
         return match draft.map(str::trim) {
-            Some(text) if !text.is_empty() => {
-                job(tenant, message, pb::EventKind::AgentReplyDrafted, text)
-            }
+            Some(text) if !text.is_empty() => job(
+                tenant,
+                message,
+                pb::EventKind::AgentReplyDrafted,
+                text,
+                &format!("message:{}", message.id),
+                &[],
+            ),
             Some(_) => Ok(Inbound::Ignored(format!(
                 "agent reply note {} has no text",
                 message.id
@@ -396,16 +486,27 @@ fn classify(tenant: &str, message: &Message<'_>, rules: &Rules) -> Result<Inboun
             message.id
         )));
     }
-    job(tenant, message, pb::EventKind::CustomerMessage, text)
+    job(
+        tenant,
+        message,
+        pb::EventKind::CustomerMessage,
+        text,
+        &format!("message:{}", message.id),
+        &[],
+    )
 }
 
+/// The job of `message`, keyed `chatwoot:<account>:<key>`, with `extra`
+/// attributes.
 fn job(
     tenant: &str,
     message: &Message<'_>,
     kind: pb::EventKind,
     text: &str,
+    key: &str,
+    extra: &[(&str, String)],
 ) -> Result<Inbound, Rejection> {
-    let delivery_key = format!("chatwoot:{}:message:{}", message.account_id, message.id);
+    let delivery_key = format!("chatwoot:{}:{key}", message.account_id);
     let (channel, custom_channel) = channel(message.conversation);
     let agent_reply = kind == pb::EventKind::AgentReplyDrafted;
     let contact = if message.sender_kind == SenderKind::Contact {
@@ -427,6 +528,9 @@ fn job(
     }
     if let Some(raw) = str_field(Some(message.conversation), "channel") {
         attributes.insert("chatwoot.channel".to_owned(), raw.to_owned());
+    }
+    for (name, value) in extra {
+        attributes.insert((*name).to_owned(), value.clone());
     }
     let event = pb::Event {
         tenant_id: tenant.to_owned(),

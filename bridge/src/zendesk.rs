@@ -385,7 +385,10 @@ mod tests {
     fn maps_a_rating_sent_by_a_trigger() {
         let (job, event) = job_of(RATED, &rules());
         assert_eq!(event.kind(), pb::EventKind::SatisfactionRated);
-        assert_eq!(job.delivery_key, "zendesk:5999:5999-rated-bad");
+        assert_eq!(
+            job.delivery_key,
+            "zendesk:5999:5999-rated-bad-2025-02-14T11:20:41Z"
+        );
         assert_eq!(event.attributes["csat.score"], "bad");
         assert_eq!(event.text, "Tardaron dos días en responder.");
         // A rating without its score is refused, naming it.

@@ -308,6 +308,64 @@ fn maps_conversation_created_with_first_message() {
     assert!(ignored(&empty).contains("without a first message"));
 }
 
+/// A conversation resolved is a solve; another status is not. The payload is
+/// the conversation, as Chatwoot's webhook events document it.
+#[test]
+fn maps_a_resolved_conversation_to_a_solve() {
+    let resolved = edit(CONVERSATION_CREATED, |v| {
+        v["event"] = json!("conversation_status_changed");
+        v["status"] = json!("resolved");
+        v["timestamp"] = json!(1_795_520_000);
+    });
+    let (job, event) = job_of(&resolved);
+    assert_eq!(job.delivery_key, "chatwoot:3:resolved:1302:1795520000");
+    assert_eq!(event.kind(), pb::EventKind::TicketSolved);
+    assert_eq!(
+        (event.ticket_id.as_str(), event.text.as_str()),
+        ("1302", "")
+    );
+    assert_eq!(event.customer.expect("customer").id, "221");
+    // Dated when it arrives: `timestamp` is the last activity before it.
+    assert_eq!(event.occurred_at, None);
+    let pending = edit(&resolved, |v| v["status"] = json!("pending"));
+    assert!(ignored(&pending).contains("'pending' is not a solve"));
+}
+
+/// A CSAT survey answered (`message_updated` of its `input_csat` message) is a
+/// rating out of 5; the survey sent but not answered is nothing.
+#[test]
+fn maps_an_answered_survey_to_a_rating() {
+    let survey = edit(WHATSAPP, |v| {
+        v["event"] = json!("message_updated");
+        v["message_type"] = json!("template");
+        v["content_type"] = json!("input_csat");
+        v["content"] = json!("Please rate the conversation");
+        v["sender"] = Value::Null;
+    });
+    assert!(ignored(&survey).contains("no answered rating survey"));
+    let answered = edit(&survey, |v| {
+        v["content_attributes"] = json!({"submitted_values": {"csat_survey_response":
+            {"rating": 2, "feedback_message": "Tardaron mucho."}}});
+    });
+    let (job, event) = job_of(&answered);
+    assert!(
+        job.delivery_key.starts_with("chatwoot:") && job.delivery_key.ends_with(":2"),
+        "{}",
+        job.delivery_key
+    );
+    assert!(
+        job.delivery_key.contains(":rating:"),
+        "{}",
+        job.delivery_key
+    );
+    assert_eq!(event.kind(), pb::EventKind::SatisfactionRated);
+    assert_eq!(event.attributes["csat.score"], "2");
+    assert_eq!(event.attributes["csat.scale"], "5");
+    assert_eq!(event.text, "Tardaron mucho.");
+    // The customer is the conversation's contact.
+    assert!(!event.customer.expect("customer").id.is_empty());
+}
+
 /// The line that closes the bridge's notes on conversation 1287 of account 3.
 fn mark() -> String {
     rules().marker.line("3", "1287", None).expect("a marker")
