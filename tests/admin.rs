@@ -1788,7 +1788,8 @@ kv = true
         ))
         .await
         .expect("delete");
-    let created = admin
+    // Its admin does not create it again (a_tenant_the_operator_deleted_...).
+    let refused = admin
         .create_tenant(as_admin(
             ACME_ADMIN,
             pb::CreateTenantRequest {
@@ -1796,14 +1797,8 @@ kv = true
             },
         ))
         .await
-        .expect("created by its admin")
-        .into_inner();
-    let quota = created.quota.expect("quota");
-    assert_eq!(
-        (quota.burst, quota.events_per_second),
-        (Some(100), None),
-        "the default burst (4000) down to the tenant admins' ceiling"
-    );
+        .expect_err("deleted by the operator");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
 }
 
 /// A private host the operator lists later opens only what the operator
@@ -1869,4 +1864,58 @@ async fn a_private_host_listed_later_opens_only_the_operators_grants() {
     let (status, error) = outcome_of(send(&server, "acme", "granted").await);
     assert_eq!(status, Status::Ok, "{error}");
     assert!(requests.recv().await.is_some());
+}
+
+/// A tenant the operator deleted is not created again by an admin of that
+/// tenant alone (whose token may still name it): the operator's decision, and
+/// what they had set for it, would be undone.
+#[tokio::test]
+async fn a_tenant_the_operator_deleted_is_created_again_by_the_operator_only() {
+    let server = TestServer::start(&managed(
+        "",
+        &["plugin-noop"],
+        "[tenant_admins]\nmax_quota = { burst = 100 }\n",
+    ))
+    .await;
+    let admin = server.admin().await;
+    let create = |token: &'static str| {
+        let mut admin = admin.clone();
+        async move {
+            admin
+                .create_tenant(as_admin(
+                    token,
+                    pb::CreateTenantRequest {
+                        tenant_id: "acme".into(),
+                    },
+                ))
+                .await
+        }
+    };
+    let created = create(ACME_ADMIN)
+        .await
+        .expect("its admin creates it")
+        .into_inner();
+    let quota = created.quota.expect("quota");
+    assert_eq!(
+        (quota.burst, quota.events_per_second),
+        (Some(100), None),
+        "the default burst (4000) down to the tenant admins' ceiling"
+    );
+    admin
+        .clone()
+        .delete_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("the operator deletes it");
+    let refused = create(ACME_ADMIN).await.expect_err("not again");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    assert!(
+        refused.message().contains("admin of every tenant"),
+        "{refused:?}"
+    );
+    create(OPS).await.expect("the operator may");
 }

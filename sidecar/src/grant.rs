@@ -42,6 +42,10 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> GrantError {
 /// Longest tenant id, in bytes.
 pub const MAX_TENANT_ID: usize = 128;
 
+/// Entries of one grant's `allowed_hosts`, at most: each may label the
+/// outbound metrics' series, and no plugin needs more.
+pub const MAX_ALLOWED_HOSTS: usize = 100;
+
 /// The rule for tenant ids, for tenants from the configuration file and from the
 /// admin API alike: 1 to 128 ASCII letters, digits, `-`, `_`, `.`.
 pub fn check_tenant_id(id: &str) -> Result<(), String> {
@@ -508,13 +512,6 @@ pub fn validate<'p>(
     // Read access is to the storage of plugins in the same tenant's pipeline.
     for grant in &doc.plugins {
         for (i, other) in grant.kv_read.iter().enumerate() {
-            // Its own storage is `kv`'s: turning that off must leave it none.
-            if *other == grant.name {
-                return Err(invalid(
-                    format!("plugins.{}.kv_read[{i}]", grant.name),
-                    "a plugin's own storage is granted by `kv`, not `kv_read`",
-                ));
-            }
             if !names.contains(other.as_str()) {
                 return Err(invalid(
                     format!("plugins.{}.kv_read[{i}]", grant.name),
@@ -527,14 +524,6 @@ pub fn validate<'p>(
         let at = format!("pipelines.{kind}");
         if kind.is_empty() {
             return Err(invalid("pipelines", "an event kind is empty"));
-        }
-        // A custom kind is any name; one that spells a contract kind another way
-        // (`agent_reply_drafted`, as the metrics write it) would never be used.
-        if let Some(name) = misspelt_kind(kind) {
-            return Err(invalid(
-                &at,
-                format!("'{kind}' is not how the kind is named: '{name}'"),
-            ));
         }
         let mut seen = HashSet::new();
         for name in order {
@@ -703,27 +692,80 @@ fn check_tenant_admin_limits(
     Ok(())
 }
 
+/// The rules a tenant document is held to where it changes from `before` (the
+/// stored one; an empty document for the configuration file's): added after
+/// documents were stored that break them, which keep working as they are.
+///
+/// - at most [`MAX_ALLOWED_HOSTS`] entries in a grant's `allowed_hosts`;
+/// - `kv_read` does not name the plugin itself (its own storage is `kv`'s, and
+///   turning that off must leave it none);
+/// - a `pipelines` key does not spell a contract kind another way
+///   (`agent_reply_drafted`, as the metrics write it), which no event would use.
+pub fn check_changes(doc: &TenantDoc, before: &TenantDoc) -> Result<(), GrantError> {
+    for grant in &doc.plugins {
+        let at = format!("plugins.{}", grant.name);
+        let was = before.plugins.iter().find(|g| g.name == grant.name);
+        if was.is_none_or(|g| g.allowed_hosts != grant.allowed_hosts)
+            && grant.allowed_hosts.len() > MAX_ALLOWED_HOSTS
+        {
+            return Err(invalid(
+                format!("{at}.allowed_hosts"),
+                format!(
+                    "{} hosts; at most {MAX_ALLOWED_HOSTS} (a wildcard such as \
+                     '*.example.com' names many)",
+                    grant.allowed_hosts.len()
+                ),
+            ));
+        }
+        if was.is_none_or(|g| g.kv_read != grant.kv_read)
+            && let Some(i) = grant.kv_read.iter().position(|p| *p == grant.name)
+        {
+            return Err(invalid(
+                format!("{at}.kv_read[{i}]"),
+                "a plugin's own storage is granted by `kv`, not `kv_read`",
+            ));
+        }
+    }
+    for kind in doc.pipelines.keys() {
+        if !before.pipelines.contains_key(kind)
+            && let Some(name) = misspelt_kind(kind)
+        {
+            return Err(invalid(
+                format!("pipelines.{kind}"),
+                format!("'{kind}' is not how the kind is named: '{name}'"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Keeps [`TenantDoc::operator_hosts`] of `doc`, an edit of `before`: an entry
 /// keeps who granted it, and one new to a plugin's grant is the operator's when
 /// the operator (`by_operator`) made the edit. So an operator's later edit of
 /// something else does not make a tenant admin's entry theirs; to grant one,
-/// the operator takes it out and adds it again.
-pub fn record_operator_hosts(doc: &mut TenantDoc, before: &TenantDoc, by_operator: bool) {
+/// the operator takes it out and adds it again. Of a document from before they
+/// were recorded, the entries that reach one of the operator's `private` hosts
+/// now count as the operator's (they did already); the others do not.
+pub fn record_operator_hosts(
+    doc: &mut TenantDoc,
+    before: &TenantDoc,
+    by_operator: bool,
+    private: &PrivateHosts,
+) {
     let previous_grant = |plugin: &str| before.plugins.iter().find(|g| g.name == plugin);
     let mut by_plugin = BTreeMap::new();
     for grant in &doc.plugins {
         let had = previous_grant(&grant.name).map_or(&[][..], |g| g.allowed_hosts.as_slice());
-        let operators_before: &[String] = match &before.operator_hosts {
-            Some(recorded) => recorded.get(&grant.name).map_or(&[], Vec::as_slice),
-            // Who granted what was not kept then: as then, all of it counts.
-            None => had,
+        let was_operators = |entry: &String| match &before.operator_hosts {
+            Some(recorded) => recorded
+                .get(&grant.name)
+                .is_some_and(|entries| entries.contains(entry)),
+            None => had.contains(entry) && private.opened_by(entry).is_some(),
         };
         let operators: Vec<String> = grant
             .allowed_hosts
             .iter()
-            .filter(|entry| {
-                operators_before.contains(entry) || (by_operator && !had.contains(entry))
-            })
+            .filter(|entry| was_operators(entry) || (by_operator && !had.contains(entry)))
             .cloned()
             .collect();
         if !operators.is_empty() {
@@ -772,7 +814,9 @@ mod tests {
             "tone" => Some(Installed::Settings(&[][..])),
             _ => None,
         };
-        validate(doc, &installed, &bounds(), Granter::Operator)
+        validate(doc, &installed, &bounds(), Granter::Operator)?;
+        // As a new document: every part of it is a change.
+        check_changes(doc, &TenantDoc::default())
     }
 
     fn doc(toml_grants: &str) -> TenantDoc {
@@ -882,6 +926,16 @@ mod tests {
             (
                 "[[plugins]]\nname = \"mt\"\nkv_read = [\"mt\"]\n",
                 "plugins.mt.kv_read[0]",
+            ),
+            (
+                &format!(
+                    "[[plugins]]\nname = \"mt\"\nallowed_hosts = [{}]\n",
+                    (0..=MAX_ALLOWED_HOSTS)
+                        .map(|i| format!("\"h{i}.example.com\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                "plugins.mt.allowed_hosts",
             ),
         ];
         for (grants, field) in cases {
@@ -1261,6 +1315,63 @@ mod tests {
             tenant.pipelines.insert(fine.into(), order());
             assert_eq!(check(&tenant), Ok(()), "{fine}");
         }
+        // A document stored before the rule keeps working, and can be edited:
+        // only what changes is held to it.
+        let mut stored = doc(plugins);
+        stored
+            .pipelines
+            .insert("agent_reply_drafted".into(), order());
+        stored.plugins[0].kv_read = vec!["mt".into()];
+        let mut edited = stored.clone();
+        edited.plugins[1].kv = true;
+        assert_eq!(check_changes(&edited, &stored), Ok(()));
+        edited.plugins[0].kv_read.push("tone".into());
+        assert_eq!(
+            check_changes(&edited, &stored)
+                .expect_err("kv_read changed")
+                .field,
+            "plugins.mt.kv_read[0]"
+        );
+    }
+
+    #[test]
+    fn who_granted_an_allowed_host_is_kept_through_edits() {
+        let private = PrivateHosts::parse(&["localhost".to_owned()]).expect("hosts");
+        let grant = |hosts: &[&str]| {
+            doc(&format!(
+                "[[plugins]]\nname = \"mt\"\nallowed_hosts = [{}]\n",
+                hosts
+                    .iter()
+                    .map(|h| format!("\"{h}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        };
+        let recorded = |doc: &TenantDoc| doc.operator_hosts.as_ref().map(|m| m["mt"].clone());
+        // A document from before the record: what reaches a listed host now was
+        // reaching it already; a name that reaches none does not count later.
+        let legacy = grant(&["localhost:8080", "*.svc.cluster.local"]);
+        let mut edited = legacy.clone();
+        record_operator_hosts(&mut edited, &legacy, false, &private);
+        assert_eq!(recorded(&edited), Some(vec!["localhost:8080".to_owned()]));
+        // The tenant admin adds an entry: not the operator's.
+        let mut added = grant(&["localhost:8080", "*.svc.cluster.local", "localhost:9"]);
+        record_operator_hosts(&mut added, &edited, false, &private);
+        assert_eq!(recorded(&added), Some(vec!["localhost:8080".to_owned()]));
+        // The operator's edit of something else makes it no more theirs; the
+        // operator's own addition is.
+        let mut by_operator = added.clone();
+        by_operator.plugins[0]
+            .allowed_hosts
+            .push("api.example.com".into());
+        record_operator_hosts(&mut by_operator, &added, true, &private);
+        assert_eq!(
+            recorded(&by_operator),
+            Some(vec![
+                "localhost:8080".to_owned(),
+                "api.example.com".to_owned()
+            ])
+        );
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub fn tenant_from_config(
 ) -> Result<(TenantDoc, HashMap<String, Vec<SecretValue>>), ControlError> {
     let mut secrets = HashMap::new();
     let mut doc = tenant.doc();
+    grant::check_changes(&doc, &TenantDoc::default()).map_err(|e| invalid(e.field, e.message))?;
     for grant in &mut doc.plugins {
         for secret in &mut grant.secrets {
             let value = secret

@@ -27,6 +27,22 @@ impl ControlPlane {
         by_tenant_admin: bool,
     ) -> Result<TenantState, ControlError> {
         check_tenant_id(id)?;
+        // Only an admin of every tenant deletes one, and what they set for it
+        // (a suspension, a lower quota) would not come back with it: an admin
+        // of some tenants, whose token may still name it, does not create it
+        // again.
+        if by_tenant_admin
+            && self
+                .store
+                .last_audit_id(id, "tenant.delete")
+                .await?
+                .is_some()
+        {
+            return Err(ControlError::FailedPrecondition(format!(
+                "tenant '{id}' was deleted by an admin of every tenant: only such an admin \
+                 may create it again"
+            )));
+        }
         let quota = match by_tenant_admin {
             true => self.bounds.quota.capped_by(self.bounds.tenant_admin_quota),
             false => QuotaOverrides::default(),
@@ -113,7 +129,13 @@ impl ControlPlane {
         }
         let mut doc = current.doc.clone();
         let action = edit(&mut doc)?.unwrap_or(action);
-        crate::grant::record_operator_hosts(&mut doc, &current.doc, !tenant_admin);
+        crate::grant::check_changes(&doc, &current.doc).map_err(|e| invalid(e.field, e.message))?;
+        crate::grant::record_operator_hosts(
+            &mut doc,
+            &current.doc,
+            !tenant_admin,
+            &self.bounds.private_hosts,
+        );
         let granter = if tenant_admin {
             Granter::TenantAdmin {
                 before: &current.doc,

@@ -298,9 +298,10 @@ fn grant_hash(
     hasher.update((incarnation.len() as u64).to_le_bytes());
     hasher.update(incarnation.as_bytes());
     hasher.update(serde_json::to_vec(grant).unwrap_or_default());
-    let private = private.hosts().iter();
-    let secrets = secrets.iter().flat_map(|s| [&s.host, &s.header, &s.value]);
-    for part in private.chain(secrets) {
+    // What the grant may reach of the operator's private hosts (a value of this
+    // process: the hash keys in-memory caches only).
+    hasher.update(format!("{private:?}").as_bytes());
+    for part in secrets.iter().flat_map(|s| [&s.host, &s.header, &s.value]) {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part.as_bytes());
     }

@@ -106,7 +106,13 @@ impl HostPattern {
 /// or link-local addresses (`[outbound] private_hosts`): exact host names or
 /// addresses, no wildcard and no port (a tenant's `allowed_hosts` narrows the port).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PrivateHosts(Vec<String>);
+pub struct PrivateHosts {
+    hosts: Vec<String>,
+    /// The entries a grant reaches them through, when only some of its entries
+    /// may (the operator's: see [`PrivateHosts::reached_by`]); their ports
+    /// bound the ports reached.
+    through: Option<Vec<HostPattern>>,
+}
 
 impl PrivateHosts {
     /// Parses the operator's list; an entry must name one host.
@@ -121,47 +127,59 @@ impl PrivateHosts {
             }
             hosts.push(pattern.host);
         }
-        Ok(PrivateHosts(hosts))
+        Ok(PrivateHosts {
+            hosts,
+            through: None,
+        })
     }
 
     /// Whether the operator listed `host` (lower-case, without brackets).
     pub fn contains(&self, host: &str) -> bool {
-        self.0.iter().any(|h| h == host)
+        self.hosts.iter().any(|h| h == host)
+    }
+
+    /// Whether a request may reach the listed `host` on `port`: through an
+    /// entry that opens it on that port.
+    pub fn opens(&self, host: &str, port: u16) -> bool {
+        self.contains(host)
+            && self
+                .through
+                .as_ref()
+                .is_none_or(|entries| entries.iter().any(|p| p.matches(host, port)))
     }
 
     /// The operator's private host an `allowed_hosts` entry would reach, if any
     /// (a wildcard entry reaches every listed host under it).
     pub fn opened_by(&self, entry: &str) -> Option<&str> {
         let pattern = HostPattern::parse(entry).ok()?;
-        self.0
+        self.hosts
             .iter()
             .find(|host| pattern.matches(host, pattern.port.unwrap_or(0)))
             .map(String::as_str)
     }
 
-    /// The listed hosts.
-    pub fn hosts(&self) -> &[String] {
-        &self.0
-    }
-
-    /// The private hosts that `entries` (`allowed_hosts` patterns) reach: what
-    /// a grant may open when the operator gave it those entries.
+    /// The private hosts that `entries` (`allowed_hosts` patterns) reach, on
+    /// their ports only: what a grant may open when the operator gave it those
+    /// entries (its other entries open none).
     pub fn reached_by(&self, entries: &[String]) -> PrivateHosts {
         let patterns: Vec<HostPattern> = entries
             .iter()
             .filter_map(|entry| HostPattern::parse(entry).ok())
             .collect();
-        PrivateHosts(
-            self.0
-                .iter()
-                .filter(|host| {
-                    patterns
-                        .iter()
-                        .any(|p| p.matches(host, p.port.unwrap_or(0)))
-                })
-                .cloned()
-                .collect(),
-        )
+        let hosts = self
+            .hosts
+            .iter()
+            .filter(|host| {
+                patterns
+                    .iter()
+                    .any(|p| p.matches(host, p.port.unwrap_or(0)))
+            })
+            .cloned()
+            .collect();
+        PrivateHosts {
+            hosts,
+            through: Some(patterns),
+        }
     }
 
     /// Whether an `allowed_hosts` entry may be granted by a tenant: an address
@@ -536,6 +554,13 @@ impl OutboundPolicy {
             )));
         }
         let operator_listed = self.private.contains(&host);
+        // The resolver opens a listed host by name; its port is checked here.
+        if operator_listed && !self.private.opens(&host, port) {
+            return Err(OutboundError::Denied(format!(
+                "'{host}' is one of the operator's private hosts, granted to this plugin on \
+                 other ports only"
+            )));
+        }
         // An address literal never reaches the resolver: check it here.
         if let Ok(ip) = host.parse::<IpAddr>()
             && !is_public(ip)
@@ -808,7 +833,8 @@ impl reqwest::dns::Resolve for CheckedResolver {
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             if !private_ok && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-                tracing::warn!(%host, addr = %bad.ip(), "outbound request refused: not public");
+                // The refusal itself is logged with the call's (capped) denials.
+                tracing::debug!(%host, addr = %bad.ip(), "outbound request refused: not public");
                 return Err(
                     Box::new(AddressDenied { host }) as Box<dyn std::error::Error + Send + Sync>
                 );
@@ -1003,6 +1029,32 @@ mod tests {
                 "{name}: {err:?}"
             );
         }
+    }
+
+    /// The operator granted a private host on one port; a tenant admin's
+    /// wildcard that also matches it opens no other port.
+    #[tokio::test]
+    async fn a_private_host_is_reached_on_the_operators_ports_only() {
+        let listed = PrivateHosts::parse(&["db.internal".to_owned()]).expect("listed");
+        let reached = listed.reached_by(&["db.internal:5432".to_owned()]);
+        assert!(reached.opens("db.internal", 5432) && !reached.opens("db.internal", 22));
+        assert!(
+            !listed
+                .reached_by(&["api.example.com".to_owned()])
+                .contains("db.internal")
+        );
+        // Without a record of who granted what: any entry, any port, as before.
+        assert!(listed.opens("db.internal", 22));
+        let allowed = ["db.internal:5432".to_owned(), "*.internal".to_owned()];
+        let policy = OutboundPolicy::new(&allowed, &[], Arc::new(reached)).expect("policy");
+        let err = policy
+            .send("GET", "http://db.internal:22/", vec![], vec![], 1024)
+            .await
+            .expect_err("another port");
+        assert!(
+            matches!(&err, OutboundError::Denied(m) if m.contains("other ports only")),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
