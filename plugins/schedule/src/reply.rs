@@ -453,15 +453,43 @@ pub fn after_hours_reply(
         );
     }
     if let Some(faq) = faq {
-        let body: String = faq.body.chars().take(MAX_FAQ_CHARS).collect();
-        let ellipsis = if faq.body.chars().count() > MAX_FAQ_CHARS {
-            "…"
-        } else {
-            ""
-        };
-        reply.push_str(&format!("\n\n{}\n{}\n{body}{ellipsis}", t.faq, faq.title));
+        let title = plain(&faq.title);
+        let body = excerpt(&plain(&faq.body), MAX_FAQ_CHARS);
+        reply.push_str(&format!("\n\n{}\n{title}\n{body}", t.faq));
     }
     reply
+}
+
+/// An article's text as a chat shows it: an HTML body (a help center's
+/// article) read as its reader would, not its tags.
+fn plain(text: &str) -> String {
+    if crossdesk_text::html::is_html(text) {
+        crossdesk_text::html::to_text(text)
+    } else {
+        text.trim().to_owned()
+    }
+}
+
+/// The first `max` characters of `text`, cut after a word (where the text has
+/// spaces) and marked with `…` when anything was left out.
+///
+/// ```
+/// use schedule::reply::excerpt;
+/// assert_eq!(excerpt("Send it back within 30 days.", 20), "Send it back within…");
+/// assert_eq!(excerpt("短い", 20), "短い");
+/// ```
+pub fn excerpt(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    // Back to the last space, unless that leaves too little (a script written
+    // without spaces, or one very long word).
+    let head = match cut.rfind(char::is_whitespace) {
+        Some(at) if cut[..at].chars().count() >= max / 2 => &cut[..at],
+        _ => cut.as_str(),
+    };
+    format!("{}…", head.trim_end())
 }
 
 #[cfg(test)]
@@ -526,6 +554,29 @@ mod tests {
         assert!(ja.contains("12月2日（水）9:00"), "{ja}");
         assert_eq!(reply_language(Some("ko")), "ko");
         assert_eq!(reply_language(None), "en");
+    }
+
+    /// A help center's article is HTML: the customer reads its text, on WhatsApp
+    /// as anywhere, cut after a word.
+    #[test]
+    fn an_html_article_is_quoted_as_its_text() {
+        let when = at("2026-12-02T00:00Z", "Asia/Tokyo");
+        let faq = FaqAnswer {
+            title: "Returns & refunds".into(),
+            body: format!(
+                "<h2>How to return</h2>\n<p>Send it back within <b>30&nbsp;days</b>.</p><p>{}</p>",
+                "Keep the label. ".repeat(60)
+            ),
+        };
+        let reply = after_hours_reply(Some("en"), Some(&when), Some(&faq));
+        assert!(!reply.contains(['<', '>']), "{reply}");
+        assert!(reply.contains("\nReturns & refunds\n"), "{reply}");
+        assert!(
+            reply.contains("How to return\n\nSend it back within 30 days.\n\nKeep the label."),
+            "{reply}"
+        );
+        // 600 characters end inside "Keep the la|bel": the cut is after "the".
+        assert!(reply.ends_with(" the…"), "{reply}");
     }
 
     /// A customer whose zone is unknown is told the time in UTC, named so.
