@@ -767,6 +767,46 @@ async fn an_agents_prefixed_note_goes_out_as_the_public_reply() {
     );
 }
 
+/// A plugin that fails on an agent's reply (here: its output over the limit)
+/// leaves the draft as the agent wrote it: not sent to the customer, and the
+/// agent told so in a note.
+#[tokio::test]
+async fn a_reply_a_plugin_failed_on_is_held_back_and_the_agent_told() {
+    let sidecar = TestServer::start(
+        &(install(&["hello-plugin"])
+            + r#"
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "hello-plugin"
+settings = { signature = "-- Acme support" }
+limits = { max_output_bytes = 1 }
+"#),
+    )
+    .await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    let (status, text) = zendesk(&bridge, "comment_added_agent_reply_note.json").await;
+    assert_eq!((status, text.trim()), (200, "queued"));
+    let calls = helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    drained(&bridge).await;
+    let comments: Vec<(&str, bool)> = helpdesk_comments(&calls);
+    assert!(comments.iter().all(|(_, public)| !public), "{calls:#?}");
+    assert!(
+        comments.iter().any(|(body, _)| body
+            .contains("Crossdesk did not send this reply to the customer: hello-plugin failed")),
+        "{calls:#?}"
+    );
+}
+
+fn helpdesk_comments(calls: &[Call]) -> Vec<(&str, bool)> {
+    calls
+        .iter()
+        .map(comment)
+        .filter(|(body, _)| !body.is_empty())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_refused_write_back_is_dead_lettered_and_can_be_replayed() {
     let sidecar = sidecar().await;
@@ -927,6 +967,114 @@ async fn an_outage_keeps_jobs_queued_up_to_its_bound() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// A sidecar that refuses the bridge's token (here: none, where callers must
+/// give one) is a rotation under way or an operator's mistake to mend: the
+/// job waits, past `max_attempts`, instead of going to the dead letters.
+#[tokio::test]
+async fn a_refused_token_keeps_jobs_queued() {
+    let sidecar = TestServer::start(
+        &(install(&["plugin-tagger"])
+            + r#"
+[[callers]]
+name = "bridge"
+token = "bridge-caller-S3CR3T-0123456789"
+tenants = ["acme"]
+[[tenants]]
+id = "acme"
+[[tenants.plugins]]
+name = "plugin-tagger"
+"#),
+    )
+    .await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge_at(&sidecar.uri(), &helpdesk.url(), 0, "max_attempts = 2", "").await;
+    assert_eq!(
+        zendesk(&bridge, "comment_added_email_customer.json")
+            .await
+            .0,
+        200
+    );
+    wait_for_queue(
+        &bridge,
+        "the job was retried past max_attempts",
+        |pending| {
+            pending.first().is_some_and(|job| {
+                job.attempts >= 4
+                    && job
+                        .last_error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("Unauthenticated") && e.contains("[[callers]]"))
+            })
+        },
+    )
+    .await;
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
+    let dead = queue
+        .list(crossdesk_bridge::queue::JobState::Dead)
+        .await
+        .expect("dead");
+    assert!(dead.is_empty(), "{dead:?}");
+    assert!(helpdesk.calls().is_empty());
+}
+
+/// On a queue replicas share, a job of an endpoint this replica does not have
+/// (one being added while its configuration rolls out) is left for a replica
+/// that has it, however many attempts that takes: not dead-lettered.
+#[tokio::test]
+async fn a_shared_queue_leaves_an_unknown_endpoints_jobs_to_another_replica() {
+    let url = crossdesk_integration_tests::postgres::TestPostgres::fresh_database().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge_at(
+        "http://127.0.0.1:1",
+        &helpdesk.url(),
+        0,
+        &format!("max_attempts = 1\n[queue]\nurl = \"{url}\""),
+        "",
+    )
+    .await;
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
+    let event = crossdesk_proto::json::to_json(
+        "crossdesk.v1.Event",
+        &customer_message("acme", "helpscout:1", "hola"),
+    )
+    .expect("proto3 JSON");
+    let job = crossdesk_bridge::types::Job {
+        delivery_key: "helpscout:1".into(),
+        event_json: event,
+        target: crossdesk_bridge::types::Target {
+            ticket_id: "1".into(),
+            ..Default::default()
+        },
+        agent_reply: false,
+        customer_looked_up: false,
+        traceparent: None,
+    };
+    assert!(
+        queue
+            .enqueue("acme-helpscout", &job, 0)
+            .await
+            .expect("queued")
+    );
+    wait_for_queue(&bridge, "an attempt on the unknown endpoint", |pending| {
+        pending.first().is_some_and(|j| {
+            j.attempts >= 1
+                && j.last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("not configured on this replica"))
+        })
+    })
+    .await;
+    let dead = queue
+        .list(crossdesk_bridge::queue::JobState::Dead)
+        .await
+        .expect("dead");
+    assert!(dead.is_empty(), "{dead:?}");
 }
 
 /// A sidecar that speaks TLS and requires client certificates: the bridge,

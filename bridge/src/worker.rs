@@ -228,6 +228,10 @@ async fn response_of(
     Ok(response)
 }
 
+/// How long a job of an endpoint this replica does not have waits before any
+/// replica claims it again.
+const UNKNOWN_ENDPOINT_WAIT: Duration = Duration::from_secs(30);
+
 /// A queue error in the middle of an attempt: the attempt is tried again.
 fn queue_failure(e: QueueError) -> Failure {
     Failure::Retry(Duration::ZERO, e.to_string())
@@ -237,10 +241,22 @@ fn queue_failure(e: QueueError) -> Failure {
 async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
     let lead = &batch.lead;
     let endpoint = bridge.endpoints.get(&lead.endpoint).ok_or_else(|| {
-        Failure::Permanent(format!(
-            "endpoint '{}' is no longer configured",
-            lead.endpoint
-        ))
+        if bridge.queue.is_shared() {
+            // A configuration rolling out: a replica started before an endpoint
+            // was added claims its jobs too. Left for a replica that has it.
+            Failure::Away(
+                UNKNOWN_ENDPOINT_WAIT,
+                format!(
+                    "endpoint '{}' is not configured on this replica; left to one that has it",
+                    lead.endpoint
+                ),
+            )
+        } else {
+            Failure::Permanent(format!(
+                "endpoint '{}' is no longer configured",
+                lead.endpoint
+            ))
+        }
     })?;
     // Whether the ticket still gets notes from the bridge. Counted per finished
     // batch, and no other batch of the ticket finishes while this one is begun
@@ -320,7 +336,16 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
             Err(failure) => return Err(failure),
         };
         if job.job.agent_reply {
-            reply = Some(final_reply(&job.job, &response));
+            match held_back(&response) {
+                None => reply = Some(final_reply(&job.job, &response)),
+                Some(note) => {
+                    tracing::warn!(job = job.id, "an agent's reply is held back: {note}");
+                    actions.push(pb::Action {
+                        plugin: String::new(),
+                        kind: Some(pb::action::Kind::InternalNote(note)),
+                    });
+                }
+            }
         }
         actions.extend(response.actions);
     }
@@ -440,6 +465,44 @@ async fn with_customer(
     Ok(Some(enriched))
 }
 
+/// Why an agent's reply is not sent, if a plugin of the pipeline failed on it:
+/// the customer would get the draft untranslated, or not adjusted to them, in
+/// the agent's words. The note tells the agent, who sends it again (a later
+/// `#reply` note is another event) or answers the customer themselves.
+fn held_back(response: &pb::HandleEventResponse) -> Option<String> {
+    use pb::plugin_outcome::Status;
+    let failed: Vec<String> = response
+        .outcomes
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.status(),
+                Status::Failed | Status::TimedOut | Status::Denied
+            )
+        })
+        .map(|o| {
+            let why = match o.status() {
+                Status::TimedOut => "ran out of time".to_owned(),
+                Status::Denied => "was refused a capability".to_owned(),
+                // Its first line, shortened: a note for an agent, not a log.
+                _ => {
+                    let line = o.error.lines().next().unwrap_or_default();
+                    let short: String = line.chars().take(200).collect();
+                    format!("failed ({short})")
+                }
+            };
+            format!("{} {why}", o.plugin)
+        })
+        .collect();
+    (!failed.is_empty()).then(|| {
+        format!(
+            "Crossdesk did not send this reply to the customer: {}. Write it again as a \
+             reply note, or answer the customer yourself.",
+            failed.join("; ")
+        )
+    })
+}
+
 /// The reply an agent's note becomes: the draft as the last plugin left it.
 fn final_reply(job: &Job, response: &pb::HandleEventResponse) -> String {
     response
@@ -496,6 +559,20 @@ async fn run_event(bridge: &Bridge, job: &Job) -> Result<pb::HandleEventResponse
                     .and_then(|info| info.retry_delay)
                     .unwrap_or_default();
                 Err(Failure::Away(after, message))
+            } else if matches!(
+                status.code(),
+                tonic::Code::Unauthenticated | tonic::Code::PermissionDenied
+            ) {
+                // The bridge's token and the sidecar's callers disagree: a
+                // rotation under way (one rolled out before the other), or a
+                // mistake an operator fixes. Events wait for it, up to the
+                // endpoint's outage bound, rather than go to the dead letters.
+                Err(Failure::Away(
+                    Duration::ZERO,
+                    format!(
+                        "{message} (check the bridge's sidecar token and the sidecar's [[callers]])"
+                    ),
+                ))
             } else if sidecar_may_answer_later(status.code()) {
                 Err(Failure::Retry(Duration::ZERO, message))
             } else {
