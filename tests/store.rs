@@ -1654,8 +1654,8 @@ async fn facts_gathered_before_a_tenants_deletion_are_not_written_after_it(db: &
 }
 
 /// The daily purge (`[insights] retention_days`) deletes every tenant's tickets,
-/// cells, hours and translation counts of the days before its bound, and the
-/// erasure marks made before it.
+/// cells, hours, translation counts and contact history of the days before its
+/// bound, and the erasure marks made before it.
 async fn retention_purges_the_days_before_it_and_the_erasure_marks_too(db: &Db) {
     use crossdesk_sidecar::insights::figures::cells_of;
     use crossdesk_sidecar::insights::{TicketFacts, TranslationFact};
@@ -1733,7 +1733,27 @@ async fn retention_purges_the_days_before_it_and_the_erasure_marks_too(db: &Db) 
         }
     };
     assert_eq!(days(0, 1_000).await, (2, 2, 2, 2));
+    // The contact history keeps as long.
+    store
+        .add_contacts(
+            &acme,
+            vec![
+                contacts(old * 86_400, "en", "email", 1, 0, 0.0),
+                contacts(kept * 86_400, "en", "email", 1, 0, 0.0),
+            ],
+        )
+        .await
+        .expect("contacts");
     store.purge_insights(150).await.expect("purge");
+    let history = store
+        .contact_history("acme", i64::MIN, i64::MAX)
+        .await
+        .expect("history");
+    assert_eq!(
+        history.iter().map(|c| c.bucket_start_s).collect::<Vec<_>>(),
+        [kept * 86_400],
+        "the old quarter hour is gone"
+    );
     assert_eq!(
         days(0, 150).await,
         (1, 0, 0, 0),

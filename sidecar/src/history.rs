@@ -24,9 +24,11 @@
 //! writes each tenant's in one transaction every [`FLUSH_EVERY`] (and when the
 //! sidecar shuts down), so a burst of new conversations costs the store one write
 //! a second, not one each. A failure to write is logged and the counts are kept
-//! for the next flush; what a crash catches unwritten (at most the last second)
-//! is lost, which a statistic can afford. Counts of a tenant deleted meanwhile
-//! are dropped ([`DataOf`]).
+//! for the next flush, up to [`MAX_PENDING`] sums (past them, during a long
+//! outage, new counts are dropped and said so); what a crash catches unwritten
+//! (at most the last second) is lost, which a statistic can afford. Counts of a
+//! tenant deleted meanwhile are dropped ([`DataOf`]). The store keeps the history
+//! as long as the reports' days (`[insights] retention_days`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,7 +38,7 @@ use moka::future::Cache;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::pb;
-use crate::store::{ContactCount, DataOf, MAX_HANDLE_SECS, Store, StoreError};
+use crate::store::{CONTACT_BUCKET_SECS, ContactCount, DataOf, MAX_HANDLE_SECS, Store, StoreError};
 
 /// How often the counts gathered are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -48,6 +50,10 @@ pub const TICKET_MEMORY: Duration = Duration::from_secs(4 * 3600);
 pub const HANDLE_TIME_ATTRIBUTE: &str = "handle_time_seconds";
 /// Tickets remembered at once, across tenants.
 const MAX_TICKETS: u64 = 1_000_000;
+/// Sums waiting to be written, at most (tenant, quarter hour, language and
+/// channel each): while the store is away, what comes past them is dropped
+/// (and said so) rather than memory growing with the outage.
+pub const MAX_PENDING: usize = 100_000;
 
 /// Records events into the store's contact history.
 pub struct ContactHistory {
@@ -121,7 +127,11 @@ impl ContactHistory {
             .unwrap_or_else(|| "und".to_owned());
         let channel = crossdesk_proto::channel::channel_name(event);
         let mut count = ContactCount {
-            bucket_start_s: occurred_at_s(event),
+            // Its quarter hour, as the store keeps it: pending counts are summed
+            // per bucket, not per second.
+            bucket_start_s: occurred_at_s(event)
+                .div_euclid(CONTACT_BUCKET_SECS)
+                .saturating_mul(CONTACT_BUCKET_SECS),
             language: language.clone(),
             channel: if channel.is_empty() {
                 "unknown".to_owned()
@@ -157,9 +167,14 @@ impl ContactHistory {
     }
 }
 
-/// Counts not written yet, summed per tenant, quarter hour, language and channel.
+/// Counts not written yet, summed per tenant, quarter hour, language and
+/// channel, at most [`MAX_PENDING`] sums; `dropped` counts those refused since
+/// the last flush.
 #[derive(Default)]
-struct Pending(HashMap<(Arc<DataOf>, i64, String, String), ContactCount>);
+struct Pending {
+    sums: HashMap<(Arc<DataOf>, i64, String, String), ContactCount>,
+    dropped: u64,
+}
 
 impl Pending {
     fn add(&mut self, tenant: Arc<DataOf>, count: ContactCount) {
@@ -169,15 +184,19 @@ impl Pending {
             count.language.clone(),
             count.channel.clone(),
         );
-        match self.0.get_mut(&key) {
+        let full = self.sums.len() >= MAX_PENDING;
+        match self.sums.get_mut(&key) {
             Some(sum) => {
                 // Counts come from imports: a sum saturates rather than overflows.
                 sum.arrivals = sum.arrivals.saturating_add(count.arrivals);
                 sum.handled = sum.handled.saturating_add(count.handled);
                 sum.handle_secs += count.handle_secs;
             }
+            None if full => {
+                self.dropped = self.dropped.saturating_add(1);
+            }
             None => {
-                self.0.insert(key, count);
+                self.sums.insert(key, count);
             }
         }
     }
@@ -198,7 +217,7 @@ async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<ToWrit
                 }
                 Some(ToWriter::Flush(done)) => {
                     flush(&store, &mut pending).await;
-                    let _ = done.send(pending.0.is_empty());
+                    let _ = done.send(pending.sums.is_empty());
                     continue;
                 }
                 None => false,
@@ -215,8 +234,15 @@ async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<ToWrit
 /// Writes the pending counts, one transaction per tenant; what fails stays
 /// pending for the next flush, but for the counts of a tenant deleted since.
 async fn flush(store: &Store, pending: &mut Pending) {
+    if pending.dropped > 0 {
+        tracing::warn!(
+            dropped = pending.dropped,
+            "contact history: counts dropped, {MAX_PENDING} sums already waiting for the store"
+        );
+        pending.dropped = 0;
+    }
     let mut by_tenant: HashMap<Arc<DataOf>, Vec<ContactCount>> = HashMap::new();
-    for ((of, ..), count) in pending.0.drain() {
+    for ((of, ..), count) in pending.sums.drain() {
         by_tenant.entry(of).or_default().push(count);
     }
     for (of, counts) in by_tenant {
@@ -306,7 +332,11 @@ mod tests {
         pending.add(Arc::new(deleted), count.clone());
         pending.add(Arc::new(DataOf::tenant("from-the-file")), count);
         flush(&store, &mut pending).await;
-        assert!(pending.0.is_empty(), "{} counts kept", pending.0.len());
+        assert!(
+            pending.sums.is_empty(),
+            "{} counts kept",
+            pending.sums.len()
+        );
         let written = store
             .contact_history("from-the-file", i64::MIN, i64::MAX)
             .await
@@ -432,5 +462,30 @@ mod tests {
         assert_eq!(language_of(&message(""), &[]), None);
         let actions = [tags("x", &["lang-", "lang-1234", "lang-ümlaut"])];
         assert_eq!(language_of(&message("?"), &actions), None);
+    }
+
+    /// While the store is away, counts wait summed per quarter hour and no more
+    /// than [`MAX_PENDING`] sums: the outage's length does not grow memory.
+    #[test]
+    fn pending_counts_are_summed_per_quarter_hour_and_bounded() {
+        let count = |bucket_start_s: i64, channel: &str| ContactCount {
+            bucket_start_s,
+            language: "en".into(),
+            channel: channel.into(),
+            arrivals: 1,
+            handled: 0,
+            handle_secs: 0.0,
+        };
+        let tenant = Arc::new(DataOf::tenant("acme"));
+        let mut pending = Pending::default();
+        for n in 0..(MAX_PENDING + 10) {
+            pending.add(tenant.clone(), count(0, &format!("custom-{n}")));
+        }
+        assert_eq!(pending.sums.len(), MAX_PENDING);
+        assert_eq!(pending.dropped, 10);
+        // A sum already waiting still counts.
+        pending.add(tenant.clone(), count(0, "custom-0"));
+        let key = (tenant, 0, "en".to_owned(), "custom-0".to_owned());
+        assert_eq!(pending.sums[&key].arrivals, 2);
     }
 }

@@ -177,8 +177,9 @@ impl Store {
         Ok(erased.len())
     }
 
-    /// Deletes every tenant's tickets, cells and translation counts of days
-    /// before `before_day` (retention), and erasure marks older than that: one
+    /// Deletes every tenant's tickets, cells, translation counts and contact
+    /// history of days before `before_day` (retention), and erasure marks older
+    /// than that: one
     /// tenant at a time, each in a short transaction reading its tables' keys
     /// ([`PURGE_TENANT`]), so that the purge holds up no event's writes for long.
     pub async fn purge_insights(&self, before_day: i64) -> Result<(), StoreError> {
@@ -207,6 +208,8 @@ SELECT min(t) FROM (
     SELECT (SELECT tenant FROM insight_erasures WHERE tenant > $1 ORDER BY tenant LIMIT 1)
     UNION ALL
     SELECT (SELECT tenant FROM insight_stale_days WHERE tenant > $1 ORDER BY tenant LIMIT 1)
+    UNION ALL
+    SELECT (SELECT tenant FROM contact_history WHERE tenant > $1 ORDER BY tenant LIMIT 1)
 ) AS firsts";
 
 /// The unit of a purge statement's bound.
@@ -231,7 +234,7 @@ impl Bound {
 /// What the retention purge deletes of one tenant (`$1`) before its bound
 /// (`$2`). Each reads a range of its table's key or index (tenant, then the
 /// day or time); an erasure's marks, keyed by tenant and mark, are few.
-const PURGE_TENANT: [(&str, Bound); 6] = [
+const PURGE_TENANT: [(&str, Bound); 7] = [
     (
         "DELETE FROM insight_tickets WHERE tenant = $1 AND created_s < $2",
         Bound::Second,
@@ -255,6 +258,11 @@ const PURGE_TENANT: [(&str, Bound); 6] = [
     (
         "DELETE FROM insight_erasures WHERE tenant = $1 AND erased_ms < $2",
         Bound::Millisecond,
+    ),
+    // The staffing forecasts' history (`crate::history`) keeps as long.
+    (
+        "DELETE FROM contact_history WHERE tenant = $1 AND bucket_start_s < $2",
+        Bound::Second,
     ),
 ];
 
