@@ -190,10 +190,12 @@ impl Sidecar {
         command: &str,
         input: CommandInput,
     ) -> Result<CommandOutput, ToolError> {
+        // Each value as the audit keeps it: its first bytes and its length (a
+        // value may be a whole term list, of megabytes, kept forever).
         let values: Vec<String> = input
             .values
             .iter()
-            .map(|(name, value)| format!("{name}={value}"))
+            .map(|(name, value)| format!("{name}={}", audited_value(value)))
             .collect();
         let files: Vec<String> = input.files.iter().map(|(name, _)| name.clone()).collect();
         let (result, of) = self
@@ -428,6 +430,19 @@ fn check_entries(
     Ok(())
 }
 
+/// The most of one command value an audit entry keeps, in bytes.
+pub const MAX_AUDITED_VALUE: usize = 256;
+
+/// A command value as the audit log keeps it: whole when short, else its first
+/// [`MAX_AUDITED_VALUE`] bytes (at a character boundary) and its length.
+fn audited_value(value: &str) -> String {
+    if value.len() <= MAX_AUDITED_VALUE {
+        return value.to_owned();
+    }
+    let head = &value[..value.floor_char_boundary(MAX_AUDITED_VALUE)];
+    format!("{head}… ({} bytes)", value.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +456,19 @@ mod tests {
         assert!(err.to_string().contains("outside its prefix"), "{err}");
         assert!(check_entries("p", "", &[]).is_err());
         assert!(check_entries("p", "@other/", &[]).is_err());
+    }
+
+    /// A term list passed as a value is not kept whole in the audit, forever.
+    #[test]
+    fn audited_values_keep_their_start_and_length() {
+        assert_eq!(audited_value("es"), "es");
+        let long = "é".repeat(MAX_AUDITED_VALUE);
+        let kept = audited_value(&long);
+        assert!(
+            kept.ends_with(&format!("… ({} bytes)", long.len())),
+            "{kept}"
+        );
+        assert!(kept.len() < MAX_AUDITED_VALUE + 32, "{}", kept.len());
     }
 
     #[test]
