@@ -384,6 +384,18 @@ async fn receive(
             tracing::info!(endpoint = %name, "{rejection}");
             return deliver_again_later(format!("{rejection}\n"));
         }
+        if let Rejection::Stale(_) = rejection {
+            // Signed by the helpdesk (the signature was checked first), at a
+            // time far from this replica's: a replay, which gains nothing here,
+            // or a clock that is off, whose deliveries a 401 would lose (a
+            // helpdesk does not send a refused delivery again). Asked again
+            // later; the clock is the operator's to mend.
+            tracing::error!(
+                endpoint = %name,
+                "{rejection}: a replay, or this replica's clock is off (is it synchronised?)"
+            );
+            return deliver_again_later(format!("{rejection}\n"));
+        }
         if let Rejection::Replayed(_) = rejection {
             // Signed by the helpdesk: its redelivery (our answer lost on the way)
             // or someone's replay. Either way nothing more is to be done, and a

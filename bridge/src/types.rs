@@ -92,7 +92,9 @@ pub enum Rejection {
     /// Missing or wrong signature: 401.
     #[error("bad signature: {0}")]
     BadSignature(String),
-    /// A signature timestamp too old (or too far ahead): 401, stops replays.
+    /// A good signature with a timestamp too old (or too far ahead): not queued,
+    /// which stops replays, and answered `503` with `Retry-After`, for it may
+    /// be this replica's clock that is off.
     #[error("stale delivery: {0}")]
     Stale(String),
     /// A signed delivery already received within the endpoint's `max_age_secs`,
