@@ -124,6 +124,7 @@ on_both_backends!(
     an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on,
     a_refused_event_leaves_its_batch_alone,
     a_claim_leaves_the_endpoints_it_is_told_to_skip,
+    a_shared_queues_replica_claims_only_its_own_endpoints_jobs,
 );
 
 const LEASE: u64 = 60_000;
@@ -152,6 +153,36 @@ fn keys(batch: &Batch) -> Vec<String> {
         .collect()
 }
 
+/// A replica started before an endpoint was added (its configuration rolling
+/// out) leaves that endpoint's jobs to the replicas that have it, on a queue
+/// they share; a queue of one process has no one else to leave them to.
+async fn a_shared_queues_replica_claims_only_its_own_endpoints_jobs(backend: &Backend) {
+    let queue = backend.open().await;
+    queue
+        .enqueue("new", &on_ticket("n1", "1", false), 0)
+        .await
+        .expect("enqueue");
+    let mine = ["old".to_owned()];
+    let claimed = queue
+        .claim("w1", LEASE, &[], Some(&mine))
+        .await
+        .expect("claim");
+    match backend {
+        Backend::Postgres(_) => {
+            assert!(claimed.is_none(), "another replica's endpoint");
+            let theirs = ["new".to_owned()];
+            let taken = queue
+                .claim("w2", LEASE, &[], Some(&theirs))
+                .await
+                .expect("claim");
+            assert_eq!(taken.map(|b| b.lead.endpoint).as_deref(), Some("new"));
+        }
+        Backend::Sqlite(_) => {
+            assert_eq!(claimed.map(|b| b.lead.endpoint).as_deref(), Some("new"));
+        }
+    }
+}
+
 /// A worker leaves the jobs of a helpdesk that asked to wait (or that holds
 /// the process's other workers) and takes another's, later though they came.
 async fn a_claim_leaves_the_endpoints_it_is_told_to_skip(backend: &Backend) {
@@ -165,22 +196,22 @@ async fn a_claim_leaves_the_endpoints_it_is_told_to_skip(backend: &Backend) {
         .await
         .expect("enqueue");
     let skip = ["zd".to_owned()];
-    let other = queue.claim("w1", LEASE, &skip).await.expect("claim");
+    let other = queue.claim("w1", LEASE, &skip, None).await.expect("claim");
     assert_eq!(other.map(|b| b.lead.endpoint).as_deref(), Some("cw"));
     assert!(
         queue
-            .claim("w2", LEASE, &skip)
+            .claim("w2", LEASE, &skip, None)
             .await
             .expect("claim")
             .is_none(),
         "only the skipped endpoint's job is left"
     );
-    let skipped = queue.claim("w2", LEASE, &[]).await.expect("claim");
+    let skipped = queue.claim("w2", LEASE, &[], None).await.expect("claim");
     assert_eq!(skipped.map(|b| b.lead.endpoint).as_deref(), Some("zd"));
 }
 
 async fn claim(queue: &Queue, owner: &str) -> Option<Batch> {
-    queue.claim(owner, LEASE, &[]).await.expect("claim")
+    queue.claim(owner, LEASE, &[], None).await.expect("claim")
 }
 
 async fn an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on(backend: &Backend) {
@@ -588,7 +619,7 @@ async fn a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old
     first.enqueue("zd", &job("k"), 0).await.expect("enqueue");
     // A lease of 0 ms has run out as soon as it is taken: its owner stalled.
     let stalled = first
-        .claim("w1", 0, &[])
+        .claim("w1", 0, &[], None)
         .await
         .expect("claim")
         .expect("job");
@@ -650,7 +681,7 @@ async fn many_workers_take_every_job_once_and_each_tickets_in_order(backend: &Ba
         let written = written.clone();
         tokio::spawn(async move {
             while let Some(batch) = queue
-                .claim(&format!("w{w}"), LEASE, &[])
+                .claim(&format!("w{w}"), LEASE, &[], None)
                 .await
                 .expect("claim")
             {

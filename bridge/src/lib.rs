@@ -95,6 +95,8 @@ pub enum BridgeError {
 struct Bridge {
     config: BridgeConfig,
     endpoints: HashMap<String, Endpoint>,
+    /// The endpoints' names: the jobs a worker of this replica claims.
+    endpoint_names: Vec<String>,
     queue: Queue,
     /// This process among the bridge's replicas: its workers claim tickets as
     /// `{replica}/{worker}`.
@@ -136,6 +138,7 @@ pub async fn run(
         busy: std::sync::Mutex::new(HashMap::new()),
         lookups,
         config,
+        endpoint_names: prepared.endpoints.keys().cloned().collect(),
         endpoints: prepared.endpoints,
         wake: Notify::new(),
         stopping: std::sync::atomic::AtomicBool::new(false),

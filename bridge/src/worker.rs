@@ -49,7 +49,12 @@ pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
         let skip = endpoints_to_skip(&bridge);
         match bridge
             .queue
-            .claim(&owner, bridge.config.queue.lease_ms, &skip)
+            .claim(
+                &owner,
+                bridge.config.queue.lease_ms,
+                &skip,
+                Some(&bridge.endpoint_names),
+            )
             .await
         {
             Ok(Some(batch)) => {
@@ -64,8 +69,10 @@ pub(crate) async fn work(bridge: Arc<Bridge>, owner: String) {
         // Also wake now and then: `crossdesk bridge replay` changes the queue from
         // another process. Due jobs of a skipped endpoint are looked at again a
         // little later (or when a worker is freed), not every few milliseconds.
+        // So are due jobs no claim takes (another replica's endpoint's).
         let soonest = if skip.is_empty() { 10 } else { 250 };
         let wait = match bridge.queue.next_wait_ms().await {
+            Ok(Some(ms)) if ms <= 0 => 250,
             Ok(Some(ms)) => ms.clamp(soonest, 1_000),
             _ => 1_000,
         };
@@ -242,8 +249,9 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
     let lead = &batch.lead;
     let endpoint = bridge.endpoints.get(&lead.endpoint).ok_or_else(|| {
         if bridge.queue.is_shared() {
-            // A configuration rolling out: a replica started before an endpoint
-            // was added claims its jobs too. Left for a replica that has it.
+            // A claim takes only this replica's endpoints' jobs: a job claimed
+            // before the configuration changed under it. Left for a replica
+            // that has the endpoint.
             Failure::Away(
                 UNKNOWN_ENDPOINT_WAIT,
                 format!(
@@ -340,10 +348,19 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
                 None => reply = Some(final_reply(&job.job, &response)),
                 Some(note) => {
                     tracing::warn!(job = job.id, "an agent's reply is held back: {note}");
-                    actions.push(pb::Action {
-                        plugin: String::new(),
-                        kind: Some(pb::action::Kind::InternalNote(note)),
-                    });
+                    // The tag too: a ticket past its share of notes gets tags only.
+                    let tags = pb::Tags {
+                        tags: vec![crate::writes::REPLY_HELD_TAG.to_owned()],
+                    };
+                    for kind in [
+                        pb::action::Kind::InternalNote(note),
+                        pb::action::Kind::AddTags(tags),
+                    ] {
+                        actions.push(pb::Action {
+                            plugin: String::new(),
+                            kind: Some(kind),
+                        });
+                    }
                 }
             }
         }

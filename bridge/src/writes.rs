@@ -15,6 +15,10 @@ pub const LAST_NOTE: &str = "Crossdesk adds no more notes to this ticket: it has
 /// The tag (label) put on tickets a plugin flags for review.
 pub const REVIEW_TAG: &str = "crossdesk-review";
 
+/// The tag (label) put on a ticket whose agent's reply was held back: a plugin
+/// failed on it (the note says which).
+pub const REPLY_HELD_TAG: &str = "crossdesk-reply-held";
+
 /// What an event's actions ask the helpdesk to write.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Writes {

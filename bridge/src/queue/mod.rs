@@ -349,13 +349,20 @@ impl Queue {
     /// Jobs of the endpoints in `skip` are left (one the helpdesk asked to wait,
     /// one already holding this process's other workers): a worker that took
     /// them would wait holding its claim while other helpdesks' jobs queue.
+    /// On a shared queue, `only` (when given) names the endpoints this replica
+    /// has: one started before an endpoint was added leaves its jobs to the
+    /// replicas that have it. A queue of one process takes every endpoint's.
     pub async fn claim(
         &self,
         owner: &str,
         lease_ms: u64,
         skip: &[String],
+        only: Option<&[String]>,
     ) -> Result<Option<Batch>, QueueError> {
-        on_backend!(self, q => q.claim(owner, lease_ms, skip).await)
+        match self {
+            Queue::Sqlite(q) => q.claim(owner, lease_ms, skip).await,
+            Queue::Postgres(q) => q.claim(owner, lease_ms, skip, only).await,
+        }
     }
 
     /// Drops the claims an earlier process left in a queue that only this process

@@ -264,6 +264,7 @@ impl PostgresQueue {
         owner: &str,
         lease_ms: u64,
         skip: &[String],
+        only: Option<&[String]>,
     ) -> Result<Option<Batch>, QueueError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
@@ -277,6 +278,7 @@ impl PostgresQueue {
                     "SELECT {COLUMNS}, ticket, agent_reply FROM bridge_jobs j
                      WHERE state = 'pending' AND batch_of IS NULL AND next_at_ms <= $1
                        AND NOT (endpoint = ANY($2::TEXT[]))
+                       AND ($3::TEXT[] IS NULL OR endpoint = ANY($3::TEXT[]))
                        AND NOT EXISTS (SELECT 1 FROM bridge_ticket_leases l
                                        WHERE l.ticket = j.ticket AND l.until_ms > $1)
                        AND NOT EXISTS (SELECT 1 FROM bridge_jobs begun
@@ -286,7 +288,7 @@ impl PostgresQueue {
                                          AND (j.calls_started = 0 OR begun.id < j.id))
                      ORDER BY id LIMIT 1"
                 ),
-                &[&now, &skip],
+                &[&now, &skip, &only],
             )
             .await?;
         let Some(row) = found else {
