@@ -245,19 +245,33 @@ async fn flush(store: &Store, pending: &mut Pending) {
     for ((of, ..), count) in pending.sums.drain() {
         by_tenant.entry(of).or_default().push(count);
     }
+    let mut store_away = false;
     for (of, counts) in by_tenant {
         let tenant = &of.tenant;
+        // Once the store failed, the other tenants' counts wait too: trying
+        // each against a store that is away would hold the writer (and what it
+        // is sent meanwhile) for a timeout per tenant.
+        if store_away {
+            for count in counts {
+                pending.add(of.clone(), count);
+            }
+            continue;
+        }
         match store.add_contacts(&of, counts.clone()).await {
             Ok(()) => {}
             Err(StoreError::TenantGone(_)) => {
                 tracing::debug!(%tenant, "contact history of a deleted tenant dropped");
             }
-            Err(e) => {
+            Err(e) if e.is_for_now() => {
                 tracing::warn!(%tenant, "contact history not written yet: {e}");
+                store_away = true;
                 for count in counts {
                     pending.add(of.clone(), count);
                 }
             }
+            // Counts the store will never take: kept, they would be tried
+            // every second for good.
+            Err(e) => tracing::error!(%tenant, "contact history dropped: {e}"),
         }
     }
 }

@@ -461,9 +461,10 @@ pub fn after_hours_reply(
 }
 
 /// An article's text as a chat shows it: an HTML body (a help center's
-/// article) read as its reader would, not its tags.
+/// article) read as its reader would, not its tags. An article may start with
+/// text or an inline tag: one that closes a tag or breaks a line is HTML too.
 fn plain(text: &str) -> String {
-    if crossdesk_text::html::is_html(text) {
+    if crossdesk_text::html::is_html(text) || text.contains("</") || text.contains("<br") {
         crossdesk_text::html::to_text(text)
     } else {
         text.trim().to_owned()
@@ -476,6 +477,7 @@ fn plain(text: &str) -> String {
 /// ```
 /// use schedule::reply::excerpt;
 /// assert_eq!(excerpt("Send it back within 30 days.", 20), "Send it back within…");
+/// assert_eq!(excerpt("Send it back within 30 days.", 22), "Send it back within 30…");
 /// assert_eq!(excerpt("短い", 20), "短い");
 /// ```
 pub fn excerpt(text: &str, max: usize) -> String {
@@ -483,9 +485,12 @@ pub fn excerpt(text: &str, max: usize) -> String {
         return text.to_owned();
     }
     let cut: String = text.chars().take(max).collect();
-    // Back to the last space, unless that leaves too little (a script written
-    // without spaces, or one very long word).
+    // Where a word ends right at the cut, it stays; else back to the last
+    // space, unless that leaves too little (a script written without spaces,
+    // or one very long word).
+    let word_ends = text.chars().nth(max).is_some_and(char::is_whitespace);
     let head = match cut.rfind(char::is_whitespace) {
+        _ if word_ends => cut.as_str(),
         Some(at) if cut[..at].chars().count() >= max / 2 => &cut[..at],
         _ => cut.as_str(),
     };

@@ -182,7 +182,9 @@ fn reference_at(html: &str, at: usize) -> Option<(usize, char)> {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => num.parse().ok()?,
         };
-        char::from_u32(code)?
+        // A control character (`&#0;`, the C1 range) is no text: the reference
+        // stays as written.
+        char::from_u32(code).filter(|c| !c.is_control())?
     } else {
         match name {
             "amp" => '&',
@@ -216,6 +218,17 @@ fn reference_at(html: &str, at: usize) -> Option<(usize, char)> {
             "auml" => 'ä',
             "ouml" => 'ö',
             "uuml" => 'ü',
+            "Auml" => 'Ä',
+            "Ouml" => 'Ö',
+            "Uuml" => 'Ü',
+            "Eacute" => 'É',
+            "Ntilde" => 'Ñ',
+            "copy" => '©',
+            "reg" => '®',
+            "trade" => '™',
+            "deg" => '°',
+            "middot" => '·',
+            "bull" => '•',
             _ => return None,
         }
     };
@@ -386,6 +399,14 @@ mod tests {
         assert_eq!(
             &html[view.source_start(s)..view.source_end(e)],
             "Dear Ms O&#39;Neil,"
+        );
+    }
+
+    #[test]
+    fn references_decode_to_text_and_controls_stay_as_written() {
+        assert_eq!(
+            View::new("&copy; &Uuml;ber &#0; &#150;").text,
+            "© Über &#0; &#150;"
         );
     }
 
