@@ -1375,6 +1375,47 @@ async fn a_customer_the_helpdesk_does_not_know_is_no_reason_to_wait() {
     assert!(customer.locale.is_empty() && customer.time_zone.is_empty());
 }
 
+/// A lookup the helpdesk refuses for the API token (revoked): the job fails
+/// before it is recorded as looked up, so that its replay, once the token is
+/// mended, reads the customer again instead of running without them.
+#[tokio::test]
+async fn a_refused_api_token_fails_the_lookup_and_its_replay_reads_again() {
+    let sidecar = sidecar().await;
+    let helpdesk = Helpdesk::start().await;
+    let bridge = bridge(&sidecar, &helpdesk.url()).await;
+    helpdesk.script_lookups(&[Answer::Unauthorized]);
+    let (status, _) = zendesk(&bridge, "comment_added_email_customer.json").await;
+    assert_eq!(status, 200);
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let dead = loop {
+        let dead = queue
+            .list(crossdesk_bridge::queue::JobState::Dead)
+            .await
+            .expect("dead");
+        if !dead.is_empty() {
+            break dead;
+        }
+        assert!(std::time::Instant::now() < deadline, "never dead-lettered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let error = dead[0].last_error.clone().unwrap_or_default();
+    assert!(error.contains("API token"), "{error}");
+    assert!(!dead[0].job.customer_looked_up, "{:?}", dead[0]);
+    assert!(
+        helpdesk.calls().is_empty(),
+        "nothing written with a refused token"
+    );
+    assert_eq!(
+        queue.replay(Some(vec![dead[0].id])).await.expect("replay"),
+        1
+    );
+    helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    assert_eq!(helpdesk.lookups().len(), 2, "read again on the replay");
+}
+
 /// Posts a webhook as a Freshdesk automation rule does, with basic auth.
 async fn post_freshdesk(bridge: &Bridge, body: &[u8], password: &str) -> (u16, String) {
     let credentials =

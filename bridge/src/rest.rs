@@ -243,6 +243,15 @@ async fn read_sized(
         .await
         .map_err(|e| Failure::Away(Duration::ZERO, format!("GET {path}: {e}")))?;
     let status = response.status();
+    // The API token refused: nothing read would be true of the customer or the
+    // ticket, and every write will be refused alike. The job fails here, before
+    // it is recorded as looked up, so that its replay (once the token is mended)
+    // reads again.
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(Failure::Permanent(format!(
+            "GET {path}: {status}: the helpdesk refuses the endpoint's API token"
+        )));
+    }
     if worth_retrying(status) {
         let wait = retry_after(response.headers(), SystemTime::now());
         endpoint.hold_off(wait);

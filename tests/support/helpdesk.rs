@@ -48,6 +48,8 @@ pub enum Answer {
     ServerError,
     /// `422 Unprocessable Entity`: trying again will not help.
     Refuse,
+    /// `401 Unauthorized`, as Zendesk answers a revoked API token.
+    Unauthorized,
     /// `302 Found` to the same path on another server.
     Redirect(SocketAddr),
     /// Applied at once (recorded, its comment listed), answered `200` only after
@@ -312,6 +314,14 @@ fn answer(
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "{\"error\":\"InternalError\"}",
+            )
+                .into_response(),
+        ),
+        Answer::Unauthorized => (
+            StatusCode::UNAUTHORIZED,
+            (
+                StatusCode::UNAUTHORIZED,
+                "{\"error\":\"Couldn't authenticate you\"}",
             )
                 .into_response(),
         ),
