@@ -96,6 +96,70 @@ async fn audit(admin: &mut AdminServiceClient<Channel>, tenant: &str) -> Vec<pb:
         .entries
 }
 
+/// A tenant whose stored document cannot be read (a hand edit of the database,
+/// a bug) keeps no one else from their tenants: the others are listed, served
+/// and changed, and asking for that one says why it cannot be shown.
+#[tokio::test]
+async fn a_tenant_whose_document_cannot_be_read_holds_no_other_back() {
+    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, Store};
+    let server = TestServer::start(&two_tenants()).await;
+    let store = Store::connect(None, None, server.data_dir.path())
+        .await
+        .expect("the store");
+    store
+        .apply(
+            vec![ControlWrite::PutTenant {
+                id: "broken".into(),
+                // JSON (the store checks that), not a tenant's document.
+                doc: r#"{"plugins": "none"}"#.into(),
+                expected: None,
+            }],
+            NewAuditEntry {
+                actor: "ops".into(),
+                tenant: Some("broken".into()),
+                action: "tenant.create".into(),
+                target: "broken".into(),
+                before: None,
+                after: None,
+            },
+        )
+        .await
+        .expect("written behind the API's back");
+    server.sidecar.refresh().await.expect("reloaded");
+    let mut admin = server.admin().await;
+    let listed: Vec<String> = admin
+        .list_tenants(as_admin(OPS, pb::ListTenantsRequest {}))
+        .await
+        .expect("the others are listed")
+        .into_inner()
+        .tenants
+        .into_iter()
+        .map(|t| t.tenant_id)
+        .collect();
+    assert_eq!(listed, ["acme", "globex"]);
+    let refused = admin
+        .get_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "broken".into(),
+            },
+        ))
+        .await
+        .expect_err("unreadable");
+    assert!(
+        refused.message().contains("unreadable settings document"),
+        "{refused:?}"
+    );
+    // Changes to the others still reach their pipelines.
+    let mut off = configure("acme", "plugin-noop");
+    off.enabled = Some(false);
+    admin
+        .configure_plugin(as_admin(OPS, off))
+        .await
+        .expect("acme changes");
+    assert_eq!(ran(&send(&server, "acme", "b-1").await), ["plugin-tagger"]);
+}
+
 /// A newer replica stored fields this version does not know (a rolling
 /// upgrade): this one still serves the tenant, ignoring them, but refuses to
 /// change it, which would write the document back without them.
