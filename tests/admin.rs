@@ -96,6 +96,63 @@ async fn audit(admin: &mut AdminServiceClient<Channel>, tenant: &str) -> Vec<pb:
         .entries
 }
 
+/// An admin API call that cannot sign in is turned away on its headers: its
+/// body, here a message announced as 60 MiB that never comes, is not waited
+/// for. Otherwise anyone who reaches the listener could make the sidecar hold
+/// a component's worth of memory per call.
+#[tokio::test]
+async fn a_call_that_cannot_sign_in_is_turned_away_before_its_body() {
+    use futures::StreamExt;
+    use tonic::client::GrpcService;
+    use tonic::codegen::http;
+    let server = TestServer::start(&two_tenants()).await;
+    let addr = server.admin_addr.expect("admin listener");
+    let mut channel = Channel::from_shared(format!("http://{addr}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    for token in [None, Some("Bearer not-an-admin-token-0123456789")] {
+        // A gRPC frame's header (uncompressed, 60 MiB), then nothing.
+        let mut announced = vec![0u8];
+        announced.extend_from_slice(&(60u32 << 20).to_be_bytes());
+        let frames = futures::stream::once(async move {
+            Ok::<_, std::convert::Infallible>(hyper::body::Frame::data(bytes::Bytes::from(
+                announced,
+            )))
+        })
+        .chain(futures::stream::pending());
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!(
+                "http://{addr}/crossdesk.v1.AdminService/InstallPlugin"
+            ))
+            .header("content-type", "application/grpc")
+            .header("te", "trailers");
+        if let Some(token) = token {
+            request = request.header("authorization", token);
+        }
+        let request = request
+            .body(tonic::body::Body::new(http_body_util::StreamBody::new(
+                frames,
+            )))
+            .expect("request");
+        std::future::poll_fn(|cx| channel.poll_ready(cx))
+            .await
+            .expect("ready");
+        let response = tokio::time::timeout(Duration::from_secs(20), channel.call(request))
+            .await
+            .expect("answered without the body")
+            .expect("a response");
+        let status = tonic::Status::from_header_map(response.headers()).expect("grpc-status");
+        assert_eq!(
+            status.code(),
+            Code::Unauthenticated,
+            "{token:?}: {status:?}"
+        );
+    }
+}
+
 /// A tenant whose stored document cannot be read (a hand edit of the database,
 /// a bug) keeps no one else from their tenants: the others are listed, served
 /// and changed, and asking for that one says why it cannot be shown.

@@ -24,6 +24,9 @@ pub enum AdminServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
+/// Admin API calls one connection may have open at once.
+const STREAMS_PER_CONNECTION: u32 = 16;
+
 /// Serves the admin API on `listener` until `shutdown` completes.
 pub async fn serve_admin(
     sidecar: Arc<Sidecar>,
@@ -37,6 +40,7 @@ pub async fn serve_admin(
         .ok_or(AdminServeError::NoControlPlane)?;
     let api = AdminApi::new(sidecar, control, settings)?;
     let page = super::page::router(api.clone(), settings.tls.is_some());
+    let api_for_sign_in = api.clone();
     let service = AdminServiceServer::new(api)
         // Components travel in InstallPlugin; the server's own limit applies after.
         .max_decoding_message_size(settings.max_component_bytes.saturating_add(64 << 10))
@@ -50,11 +54,19 @@ pub async fn serve_admin(
     let routes = tonic::service::Routes::from(page)
         .add_service(service)
         .into_axum_router()
+        .layer(axum::middleware::from_fn_with_state(
+            api_for_sign_in,
+            signed_in_before_body,
+        ))
         .layer(axum::middleware::from_fn(grpc_clients_only));
     let routes = tonic::service::Routes::from(routes);
     server
         .accept_http1(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        // Admins make a few calls at a time; a connection holding more streams
+        // (each may carry a component) waits on HTTP/2 rather than here.
+        .max_concurrent_streams(Some(STREAMS_PER_CONNECTION))
         .timeout(Duration::from_secs(120))
         .trace_fn(|request| tracing::info_span!("admin", path = %request.uri().path()))
         .add_routes(routes)
@@ -89,4 +101,33 @@ async fn grpc_clients_only(
             .into_response();
     }
     next.run(request).await
+}
+
+/// Turns away an admin API call that cannot sign in before its body is read
+/// (see [`AdminApi::admits_headers`]): without it, anyone who reaches the
+/// listener could make it hold a component's worth of memory per stream.
+async fn signed_in_before_body(
+    axum::extract::State(api): axum::extract::State<AdminApi>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if request.uri().path().starts_with("/crossdesk.") {
+        let from = remote_address(request.extensions());
+        if let Err(status) = api.admits_headers(request.headers(), from) {
+            return status.into_http();
+        }
+    }
+    next.run(request).await
+}
+
+/// The address a request came from, as tonic's listener records it.
+fn remote_address(extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let tcp = extensions.get::<TcpConnectInfo>().or_else(|| {
+        extensions
+            .get::<TlsConnectInfo<TcpConnectInfo>>()
+            .map(TlsConnectInfo::get_ref)
+    });
+    tcp.and_then(TcpConnectInfo::remote_addr)
+        .map(|address| address.ip())
 }

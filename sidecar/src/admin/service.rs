@@ -139,28 +139,53 @@ impl AdminApi {
                 });
             }
         }
+        let from = request.remote_addr().map(|address| address.ip());
+        let caller = self.caller_of_token(request.metadata(), from)?.clone();
+        Ok(Admin {
+            name: caller.name.clone(),
+            scope: Some(caller),
+        })
+    }
+
+    /// The admin whose token `metadata` carries; a wrong token counts against
+    /// the address it came `from`.
+    fn caller_of_token(
+        &self,
+        metadata: &tonic::metadata::MetadataMap,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<&Caller, Status> {
         if !self.users.required() {
             return Err(Status::unauthenticated(
                 "the admin API requires a client certificate or `authorization: Bearer <token>`",
             ));
         }
-        let from = request.remote_addr().map(|address| address.ip());
         self.failed_sign_ins.check(from)?;
-        let caller = self
-            .users
-            .identify(request.metadata())
+        let has_token = metadata.get("authorization").is_some();
+        self.users
+            .identify(metadata)
             // A request without a token guesses nothing (a tool not set up).
             .inspect_err(|_| {
                 if has_token {
                     self.failed_sign_ins.failed(from);
                 }
             })?
-            .cloned()
-            .ok_or_else(|| Status::unauthenticated("admin token required"))?;
-        Ok(Admin {
-            name: caller.name.clone(),
-            scope: Some(caller),
-        })
+            .ok_or_else(|| Status::unauthenticated("admin token required"))
+    }
+
+    /// Refuses, on its headers alone, a request that cannot sign in: before its
+    /// body is read, which may announce a component's size (`max_component_bytes`)
+    /// and arrive as slowly as its sender likes. Its handler identifies the
+    /// admin in full; with client certificates, the handshake already asked for one.
+    pub(super) fn admits_headers(
+        &self,
+        headers: &http::HeaderMap,
+        from: Option<std::net::IpAddr>,
+    ) -> Result<(), Status> {
+        if !headers.contains_key(http::header::AUTHORIZATION) && self.client_certificates {
+            return Ok(());
+        }
+        let metadata = tonic::metadata::MetadataMap::from_headers(headers.clone());
+        self.caller_of_token(&metadata, from).map(drop)
     }
 
     /// Makes the change visible to the next event here (other replicas follow by
