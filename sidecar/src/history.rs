@@ -25,7 +25,8 @@
 //! sidecar shuts down), so a burst of new conversations costs the store one write
 //! a second, not one each. A failure to write is logged and the counts are kept
 //! for the next flush, up to [`MAX_PENDING`] sums (past them, during a long
-//! outage, new counts are dropped and said so); what a crash catches unwritten
+//! outage, new counts are dropped and said so, as are those [`handoff`] cannot
+//! hold while a write is slow); what a crash catches unwritten
 //! (at most the last second) is lost, which a statistic can afford. Counts of a
 //! tenant deleted meanwhile are dropped ([`DataOf`]). The store keeps the history
 //! as long as the reports' days (`[insights] retention_days`).
@@ -35,7 +36,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use moka::future::Cache;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
+
+use crate::handoff;
 
 use crate::pb;
 use crate::store::{CONTACT_BUCKET_SECS, ContactCount, DataOf, MAX_HANDLE_SECS, Store, StoreError};
@@ -58,7 +61,7 @@ pub const MAX_PENDING: usize = 100_000;
 /// Records events into the store's contact history.
 pub struct ContactHistory {
     /// To the writer task; it ends (after a last flush) when this is dropped.
-    counts: mpsc::UnboundedSender<ToWriter>,
+    counts: handoff::Sender<ToWriter>,
     /// (tenant incarnation, ticket) → the ticket's language, for tickets seen
     /// recently. A tenant created again under a deleted one's id knows none of
     /// its predecessor's tickets.
@@ -75,7 +78,7 @@ enum ToWriter {
 impl ContactHistory {
     /// Starts the writer task on the current tokio runtime.
     pub fn new(store: Store) -> ContactHistory {
-        let (counts, received) = mpsc::unbounded_channel();
+        let (counts, received) = handoff::channel(handoff::CAPACITY);
         tokio::spawn(write_counts(store, received));
         ContactHistory {
             counts,
@@ -90,8 +93,7 @@ impl ContactHistory {
     /// plugins answered) in the history of its tenant, `of`.
     pub async fn record(&self, of: &Arc<DataOf>, event: &pb::Event, actions: &[pb::Action]) {
         if let Some(count) = self.count(of, event, actions).await {
-            // Fails only when the writer is gone, i.e. the runtime is shutting down.
-            let _ = self.counts.send(ToWriter::Count(of.clone(), count));
+            self.counts.offer(ToWriter::Count(of.clone(), count));
         }
     }
 
@@ -99,10 +101,9 @@ impl ContactHistory {
     /// they were not all written by then (the store is down, or slow).
     pub async fn flush(&self, wait: Duration) -> bool {
         let (done, written) = oneshot::channel();
-        if self.counts.send(ToWriter::Flush(done)).is_err() {
-            return false;
-        }
-        matches!(tokio::time::timeout(wait, written).await, Ok(Ok(true)))
+        let flushed =
+            async { self.counts.send(ToWriter::Flush(done)).await && written.await == Ok(true) };
+        matches!(tokio::time::timeout(wait, flushed).await, Ok(true))
     }
 
     async fn count(
@@ -204,7 +205,7 @@ impl Pending {
 
 /// Gathers counts and writes them every [`FLUSH_EVERY`], and once more when the
 /// channel closes.
-async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<ToWriter>) {
+async fn write_counts(store: Store, mut received: handoff::Receiver<ToWriter>) {
     let mut pending = Pending::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -216,6 +217,7 @@ async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<ToWrit
                     continue;
                 }
                 Some(ToWriter::Flush(done)) => {
+                    pending.dropped = pending.dropped.saturating_add(received.take_dropped());
                     flush(&store, &mut pending).await;
                     let _ = done.send(pending.sums.is_empty());
                     continue;
@@ -224,6 +226,7 @@ async fn write_counts(store: Store, mut received: mpsc::UnboundedReceiver<ToWrit
             },
             _ = tick.tick() => true,
         };
+        pending.dropped = pending.dropped.saturating_add(received.take_dropped());
         flush(&store, &mut pending).await;
         if !open {
             return;
@@ -237,7 +240,7 @@ async fn flush(store: &Store, pending: &mut Pending) {
     if pending.dropped > 0 {
         tracing::warn!(
             dropped = pending.dropped,
-            "contact history: counts dropped, {MAX_PENDING} sums already waiting for the store"
+            "contact history: counts dropped, the store holding its writer up"
         );
         pending.dropped = 0;
     }

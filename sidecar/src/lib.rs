@@ -17,7 +17,8 @@
 //! `signing` checks plugin signatures. `config` holds the settings of all of them.
 //! `tools` runs what plugins offer admins (dataset imports, commands) in the
 //! sandbox; `history` keeps the contact history those commands may read;
-//! `insights` records tickets' figures and builds the admins' reports.
+//! `insights` records tickets' figures and builds the admins' reports; both write
+//! in the background, handed their records through `handoff`.
 
 // Arithmetic on values from outside (sizes, counts, times) is checked or saturating:
 // an overflow would panic in a debug build and wrap in a release one.
@@ -30,6 +31,7 @@ pub mod config;
 pub mod conformance;
 pub mod control;
 pub mod grant;
+pub mod handoff;
 pub mod history;
 pub mod insights;
 pub mod limits;

@@ -17,7 +17,8 @@
 //!   language differs from the customer's) and `TRANSLATION_CORRECTED` events
 //!   (attributes `source_language`, `target_language`), per language pair and day.
 //!
-//! Recording leaves the request path at once: a task gathers the facts and writes
+//! Recording leaves the request path at once ([`handoff`]: what a held-up writer
+//! cannot take is dropped and said so): a task gathers the facts and writes
 //! them every [`FLUSH_EVERY`] (and when the sidecar stops), then rebuilds the
 //! *cells* ([`figures`]) of the days they touched, so that a report reads one row
 //! per day and slice, not the tickets. A day is rebuilt at most once per
@@ -47,8 +48,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
+use crate::handoff;
 use crate::history::{LANGUAGE_TAG_PREFIX, occurred_at_s, primary_language};
 use crate::pb;
 use crate::store::{DataOf, Erased, ErasureMarks, Store, StoreError};
@@ -146,7 +146,7 @@ const MAX_PENDING_FACTS: usize = 100_000;
 
 /// Records events for the reports.
 pub struct Insights {
-    facts: mpsc::UnboundedSender<Fact>,
+    facts: handoff::Sender<Fact>,
     retention_days: u32,
 }
 
@@ -158,7 +158,7 @@ impl Insights {
         settings: &crate::config::InsightSettings,
         marks: Option<ErasureMarks>,
     ) -> Insights {
-        let (facts, received) = mpsc::unbounded_channel();
+        let (facts, received) = handoff::channel(handoff::CAPACITY);
         let refresh = Duration::from_secs(settings.refresh_secs);
         tokio::spawn(write_facts(store.clone(), received, refresh, marks));
         tokio::spawn(purge_daily(store, settings.retention_days));
@@ -201,11 +201,10 @@ impl Insights {
                 facts.replied_after_hours = hours.is_open(replied).map(|open| !open);
             }
             facts.gathered_ms = received_ms;
-            // Fails only when the writer is gone: the runtime is shutting down.
-            let _ = self.facts.send(Fact::Ticket(of.clone(), facts));
+            self.facts.offer(Fact::Ticket(of.clone(), facts));
         }
         if let Some(fact) = translation_fact(event, at, actions) {
-            let _ = self.facts.send(Fact::Translation(of.clone(), fact));
+            self.facts.offer(Fact::Translation(of.clone(), fact));
         }
     }
 
@@ -213,10 +212,8 @@ impl Insights {
     /// were not all written by then (the store is down, or slow).
     pub async fn flush(&self, wait: Duration) -> bool {
         let (done, written) = tokio::sync::oneshot::channel();
-        if self.facts.send(Fact::Flush(done)).is_err() {
-            return false;
-        }
-        matches!(tokio::time::timeout(wait, written).await, Ok(Ok(())))
+        let flushed = async { self.facts.send(Fact::Flush(done)).await && written.await.is_ok() };
+        matches!(tokio::time::timeout(wait, flushed).await, Ok(true))
     }
 }
 
@@ -400,7 +397,7 @@ async fn purge_daily(store: Store, retention_days: u32) {
 /// starts and every [`SWEEP_EVERY`].
 async fn write_facts(
     store: Store,
-    mut received: mpsc::UnboundedReceiver<Fact>,
+    mut received: handoff::Receiver<Fact>,
     refresh: Duration,
     marks: Option<ErasureMarks>,
 ) {
@@ -433,6 +430,13 @@ async fn write_facts(
                 true
             }
         };
+        let dropped = received.take_dropped();
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "insight facts dropped: the writer was held up by the store"
+            );
+        }
         for (tenant, days) in flush(&store, &mut pending, marks.as_ref()).await {
             stale
                 .days
