@@ -775,29 +775,62 @@ async fn an_agents_prefixed_note_goes_out_as_the_public_reply() {
 /// agent told so in a note.
 #[tokio::test]
 async fn a_reply_a_plugin_failed_on_is_held_back_and_the_agent_told() {
-    let sidecar = TestServer::start(
-        &(install(&["hello-plugin"])
-            + r#"
+    let (calls, _bridge) = agent_reply_with_hello_plugin("").await;
+    assert_held_back(&calls, "hello-plugin failed");
+}
+
+/// A fail-closed plugin that fails on an agent's reply fails the event (the
+/// sidecar refuses it for good): the reply is held back and the agent told all
+/// the same, not left in the dead letters, where no agent looks and whose
+/// replay would send the reply after they wrote it again.
+#[tokio::test]
+async fn a_reply_a_fail_closed_plugin_failed_on_is_held_back_and_the_agent_told() {
+    let (calls, bridge) = agent_reply_with_hello_plugin("fail_closed = true").await;
+    assert_held_back(&calls, "'hello-plugin' is fail-closed and did not succeed");
+    let queue = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue");
+    let dead = queue
+        .list(crossdesk_bridge::queue::JobState::Dead)
+        .await
+        .expect("dead letters");
+    assert!(dead.is_empty(), "{dead:#?}");
+}
+
+/// An agent's `#reply` note through a bridge to a sidecar whose `acme` runs
+/// the hello plugin with too little room for its output, and `grant` more:
+/// the helpdesk's calls once the queue is drained.
+async fn agent_reply_with_hello_plugin(grant: &str) -> (Vec<Call>, Bridge) {
+    let sidecar = TestServer::start(&format!(
+        r#"{}
 [[tenants]]
 id = "acme"
 [[tenants.plugins]]
 name = "hello-plugin"
-settings = { signature = "-- Acme support" }
-limits = { max_output_bytes = 1 }
-"#),
-    )
+settings = {{ signature = "-- Acme support" }}
+limits = {{ max_output_bytes = 1 }}
+{grant}
+"#,
+        install(&["hello-plugin"])
+    ))
     .await;
     let helpdesk = Helpdesk::start().await;
     let bridge = bridge(&sidecar, &helpdesk.url()).await;
     let (status, text) = zendesk(&bridge, "comment_added_agent_reply_note.json").await;
     assert_eq!((status, text.trim()), (200, "queued"));
-    let calls = helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
+    helpdesk.wait_for_ok(1, Duration::from_secs(10)).await;
     drained(&bridge).await;
-    let comments: Vec<(&str, bool)> = helpdesk_comments(&calls);
+    (helpdesk.calls(), bridge)
+}
+
+/// Nothing went to the customer; a note telling the agent `why`, and the tag.
+fn assert_held_back(calls: &[Call], why: &str) {
+    let comments: Vec<(&str, bool)> = helpdesk_comments(calls);
     assert!(comments.iter().all(|(_, public)| !public), "{calls:#?}");
     assert!(
         comments.iter().any(|(body, _)| body
-            .contains("Crossdesk did not send this reply to the customer: hello-plugin failed")),
+            .starts_with("Crossdesk did not send this reply to the customer: ")
+            && body.contains(why)),
         "{calls:#?}"
     );
     let tags: Vec<String> = calls

@@ -319,6 +319,15 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
                 members = kept;
                 break;
             }
+            // An agent's reply the sidecar refuses for good (a fail-closed
+            // plugin failed on it): held back and the agent told, as when a
+            // plugin fails on it. A dead letter would leave them believing it
+            // sent, and its replay would send it after they wrote it again.
+            Err(Failure::Permanent(error)) if !begun && job.job.agent_reply => {
+                tracing::error!(job = job.id, "an agent's reply is held back: {error}");
+                hold_reply(&mut actions, held_reply_note(&first_line(&error)));
+                continue;
+            }
             // An event the sidecar refuses for good, before any call of the
             // batch is made: the others need not share its fate.
             Err(Failure::Permanent(error)) if !begun => {
@@ -348,19 +357,7 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
                 None => reply = Some(final_reply(&job.job, &response)),
                 Some(note) => {
                     tracing::warn!(job = job.id, "an agent's reply is held back: {note}");
-                    // The tag too: a ticket past its share of notes gets tags only.
-                    let tags = pb::Tags {
-                        tags: vec![crate::writes::REPLY_HELD_TAG.to_owned()],
-                    };
-                    for kind in [
-                        pb::action::Kind::InternalNote(note),
-                        pb::action::Kind::AddTags(tags),
-                    ] {
-                        actions.push(pb::Action {
-                            plugin: String::new(),
-                            kind: Some(kind),
-                        });
-                    }
+                    hold_reply(&mut actions, note);
                 }
             }
         }
@@ -501,23 +498,48 @@ fn held_back(response: &pb::HandleEventResponse) -> Option<String> {
             let why = match o.status() {
                 Status::TimedOut => "ran out of time".to_owned(),
                 Status::Denied => "was refused a capability".to_owned(),
-                // Its first line, shortened: a note for an agent, not a log.
-                _ => {
-                    let line = o.error.lines().next().unwrap_or_default();
-                    let short: String = line.chars().take(200).collect();
-                    format!("failed ({short})")
-                }
+                _ => format!("failed ({})", first_line(&o.error)),
             };
             format!("{} {why}", o.plugin)
         })
         .collect();
-    (!failed.is_empty()).then(|| {
-        format!(
-            "Crossdesk did not send this reply to the customer: {}. Write it again as a \
-             reply note, or answer the customer yourself.",
-            failed.join("; ")
-        )
-    })
+    (!failed.is_empty()).then(|| held_reply_note(&failed.join("; ")))
+}
+
+/// An error's first line, shortened: for a note an agent reads, not a log.
+fn first_line(error: &str) -> String {
+    error
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// The note that tells an agent their reply was not sent, and `why`.
+fn held_reply_note(why: &str) -> String {
+    format!(
+        "Crossdesk did not send this reply to the customer: {why}. Write it again as a \
+         reply note, or answer the customer yourself."
+    )
+}
+
+/// The actions that hold an agent's reply back: the note, and a tag, which a
+/// ticket past its share of notes still gets.
+fn hold_reply(actions: &mut Vec<pb::Action>, note: String) {
+    let tags = pb::Tags {
+        tags: vec![crate::writes::REPLY_HELD_TAG.to_owned()],
+    };
+    for kind in [
+        pb::action::Kind::InternalNote(note),
+        pb::action::Kind::AddTags(tags),
+    ] {
+        actions.push(pb::Action {
+            plugin: String::new(),
+            kind: Some(kind),
+        });
+    }
 }
 
 /// The reply an agent's note becomes: the draft as the last plugin left it.
