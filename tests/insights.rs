@@ -779,6 +779,10 @@ async fn facts_pending_when_another_replica_erases_the_customer_are_not_written(
             "acme",
             "cust-1",
             &marks,
+            &crossdesk_sidecar::store::ErasureAudit {
+                actor: "ops".into(),
+                customer: "customer cust-1".into(),
+            },
             crossdesk_sidecar::insights::figures::cells_of,
         )
         .await

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use crossdesk_integration_tests::postgres::TestPostgres;
 use crossdesk_sidecar::store::{
-    ContactCount, ControlWrite, DataOf, ErasureMarks, EventKey, MAX_HANDLE_SECS, NewAuditEntry,
-    PluginBlob, PluginRow, ResponseWrite, SecretRow, Store, StoreError, TenantRow, WriteOutcome,
-    migrations,
+    ContactCount, ControlWrite, DataOf, ErasureAudit, ErasureMarks, EventKey, MAX_HANDLE_SECS,
+    NewAuditEntry, PluginBlob, PluginRow, ResponseWrite, SecretRow, Store, StoreError, TenantRow,
+    WriteOutcome, migrations,
 };
 
 /// A database that scenarios open stores on, as many as they like (each `open` is
@@ -29,6 +29,21 @@ impl Db {
     pub(crate) async fn postgres() -> Db {
         Db::Postgres {
             url: TestPostgres::fresh_database().await,
+        }
+    }
+
+    /// Runs `sql` (one statement per backend, `;`-separated) behind the store's back.
+    pub(crate) async fn execute(&self, sql: (&str, &str)) {
+        match self {
+            Db::Sqlite(dir) => rusqlite::Connection::open(dir.path().join("crossdesk.db"))
+                .expect("open sqlite")
+                .execute_batch(sql.0)
+                .expect(sql.0),
+            Db::Postgres { url } => TestPostgres::client(url)
+                .await
+                .batch_execute(sql.1)
+                .await
+                .expect(sql.1),
         }
     }
 
@@ -68,7 +83,22 @@ macro_rules! on_both_backends {
 
 pub(crate) use on_both_backends;
 
+/// A trigger that refuses every new audit entry, in SQLite's and PostgreSQL's words.
+const REFUSE_AUDIT_ENTRIES: (&str, &str) = (
+    "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+     BEGIN SELECT RAISE(ABORT, 'the audit log takes no entry'); END;",
+    "CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS
+       $$ BEGIN RAISE EXCEPTION 'the audit log takes no entry'; END $$;
+     CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log
+       FOR EACH ROW EXECUTE FUNCTION refuse_audit();",
+);
+const ACCEPT_AUDIT_ENTRIES: (&str, &str) = (
+    "DROP TRIGGER refuse_audit;",
+    "DROP TRIGGER refuse_audit ON audit_log;",
+);
+
 on_both_backends!(
+    an_erasure_and_its_audit_entry_are_one,
     kv_is_scoped_and_survives_reopen,
     only_real_changes_bump_the_generation,
     tenants_have_revisions_and_conflicts,
@@ -579,7 +609,7 @@ async fn a_tickets_insight_row_merges_its_events_in_any_order_and_its_day_is_reb
             .is_empty()
     );
     let erased = store
-        .erase_customer("acme", "c-1", &plain_marks(), cells_of)
+        .erase_customer("acme", "c-1", &plain_marks(), &by_ops(), cells_of)
         .await
         .expect("erase");
     assert_eq!(erased, 1);
@@ -717,7 +747,7 @@ async fn an_erasure_whose_rebuild_failed_leaves_its_days_marked(db: &Db) {
     // The rebuild after the erasure fails (here, its cells collide): the
     // erasure is done and answers, and the day stays marked for the sweep.
     let erased = store
-        .erase_customer("acme", "c-1", &plain_marks(), twice)
+        .erase_customer("acme", "c-1", &plain_marks(), &by_ops(), twice)
         .await
         .expect("erase");
     assert_eq!(erased, 1);
@@ -1701,7 +1731,7 @@ async fn retention_purges_the_days_before_it_and_the_erasure_marks_too(db: &Db) 
     }
     // Erased now: their facts of day 300 (long before now) are not written.
     store
-        .erase_customer("acme", "c-9", &marks, cells_of)
+        .erase_customer("acme", "c-9", &marks, &by_ops(), cells_of)
         .await
         .expect("erase");
     let written = |day| {
@@ -1778,6 +1808,72 @@ fn plain_marks() -> ErasureMarks {
     std::sync::Arc::new(|tenant, erased| format!("{tenant}:{erased:?}"))
 }
 
+/// An erasure by `ops`, naming the customer as given.
+fn by_ops() -> ErasureAudit {
+    ErasureAudit {
+        actor: "ops".into(),
+        customer: "customer c-1".into(),
+    }
+}
+
+/// An erasure and its audit entry are one transaction: an erasure whose entry
+/// cannot be written erases nothing, and an entry tells of an erasure done.
+async fn an_erasure_and_its_audit_entry_are_one(db: &Db) {
+    use crossdesk_sidecar::insights::figures::cells_of;
+    let store = db.open().await;
+    let of = DataOf::tenant("acme");
+    store
+        .record_tickets(&of, vec![facts(1_700_000_000)], None)
+        .await
+        .expect("record");
+    let audited = async || {
+        store
+            .audit_log(Some("acme"), None, 10)
+            .await
+            .expect("audit log")
+            .into_iter()
+            .map(|e| (e.entry.action, e.entry.actor, e.entry.after))
+            .collect::<Vec<_>>()
+    };
+    // The audit log refuses new entries (a full disk, a revoked grant…).
+    db.execute(REFUSE_AUDIT_ENTRIES).await;
+    store
+        .erase_customer("acme", "c-1", &plain_marks(), &by_ops(), cells_of)
+        .await
+        .expect_err("not audited, not erased");
+    assert_eq!(
+        store
+            .customer_tickets("acme", "c-1")
+            .await
+            .expect("rows")
+            .len(),
+        1
+    );
+    assert_eq!(audited().await, []);
+
+    db.execute(ACCEPT_AUDIT_ENTRIES).await;
+    let erased = store
+        .erase_customer("acme", "c-1", &plain_marks(), &by_ops(), cells_of)
+        .await
+        .expect("erased");
+    assert_eq!(erased, 1);
+    assert!(
+        store
+            .customer_tickets("acme", "c-1")
+            .await
+            .expect("rows")
+            .is_empty()
+    );
+    assert_eq!(
+        audited().await,
+        [(
+            "customer.erase".to_owned(),
+            "ops".to_owned(),
+            Some(r#"{"tickets_erased":1}"#.to_owned())
+        )]
+    );
+}
+
 /// A customer's facts that a replica gathered before their erasure and writes
 /// after it are dropped, and so are those of their tickets that name no
 /// customer (an agent's reply) and those of events from before it delivered
@@ -1834,7 +1930,7 @@ async fn facts_gathered_before_a_customers_erasure_are_not_written_after_it(db: 
         .await
         .expect("record");
     let erased = store
-        .erase_customer("acme", "c-1", &marks, cells_of)
+        .erase_customer("acme", "c-1", &marks, &by_ops(), cells_of)
         .await
         .expect("erase");
     assert_eq!(erased, 1);

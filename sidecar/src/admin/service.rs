@@ -838,29 +838,16 @@ impl AdminService for AdminApi {
             );
             format!("customer hmac-sha256:{}", hex::encode(&digest[..16]))
         };
-        let tenant = r.tenant_id.clone();
+        let audit = crate::store::ErasureAudit {
+            actor: admin.name.clone(),
+            customer,
+        };
         // Facts of this replica's events not written yet would bring the rows back
         // after the erasure: written first.
         self.write_pending_facts("erased").await?;
         let marks = self.control.erasure_marks();
-        let erased = crate::insights::api::erase_customer(self.control.store(), r, &marks).await?;
-        let audit = crate::store::NewAuditEntry {
-            actor: admin.name.clone(),
-            tenant: Some(tenant),
-            action: "customer.erase".into(),
-            target: customer,
-            before: None,
-            after: Some(format!("{{\"tickets_erased\":{}}}", erased.tickets_erased)),
-        };
-        self.control
-            .store()
-            .apply(Vec::new(), audit)
-            .await
-            .map_err(|e| {
-                Status::unavailable(format!(
-                    "the customer's data was erased, but the audit entry was not stored: {e}"
-                ))
-            })?;
+        let erased =
+            crate::insights::api::erase_customer(self.control.store(), r, &marks, &audit).await?;
         Ok(Response::new(erased))
     }
 }

@@ -304,10 +304,17 @@ pub async fn erase_customer(
     store: &Store,
     request: pb::CustomerRef,
     marks: &crate::store::ErasureMarks,
+    audit: &crate::store::ErasureAudit,
 ) -> Result<pb::EraseCustomerDataResponse, Status> {
     customer_ref(&request)?;
     let erased = store
-        .erase_customer(&request.tenant_id, &request.customer_id, marks, cells_of)
+        .erase_customer(
+            &request.tenant_id,
+            &request.customer_id,
+            marks,
+            audit,
+            cells_of,
+        )
         .await
         .map_err(unavailable)?;
     Ok(pb::EraseCustomerDataResponse {

@@ -408,7 +408,7 @@ mod insights;
 mod leases;
 mod replicas;
 mod responses;
-pub use insights::{Aggregate, CellCount, Erased, ErasureMarks};
+pub use insights::{Aggregate, CellCount, Erased, ErasureAudit, ErasureMarks};
 pub use replicas::new_replica_name;
 pub use responses::{EventKey, Purged, ResponseWrite, StoredResponse, WriteOutcome};
 

@@ -828,20 +828,7 @@ impl PostgresStore {
         for write in writes {
             apply_write(&tx, write).await?;
         }
-        tx.execute(
-            "INSERT INTO audit_log (at_ms, actor, tenant, action, target, before, after)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                &super::now_ms(),
-                &audit.actor,
-                &audit.tenant,
-                &audit.action,
-                &audit.target,
-                &audit.before,
-                &audit.after,
-            ],
-        )
-        .await?;
+        insert_audit(&tx, &audit).await?;
         tx.commit().await?;
         Ok(to_u64(version))
     }
@@ -894,6 +881,28 @@ impl PostgresStore {
             })
             .collect()
     }
+}
+
+/// Appends `audit` to the audit log within `tx`: with the change it records.
+pub(crate) async fn insert_audit(
+    tx: &impl GenericClient,
+    audit: &NewAuditEntry,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO audit_log (at_ms, actor, tenant, action, target, before, after)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &super::now_ms(),
+            &audit.actor,
+            &audit.tenant,
+            &audit.action,
+            &audit.target,
+            &audit.before,
+            &audit.after,
+        ],
+    )
+    .await?;
+    Ok(())
 }
 
 /// One write of a control change, inside its transaction.

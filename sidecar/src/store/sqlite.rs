@@ -631,19 +631,7 @@ impl SqliteStore {
             for write in writes {
                 apply_write(&tx, write)?;
             }
-            tx.execute(
-                "INSERT INTO audit_log (at_ms, actor, tenant, action, target, before, after)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    super::now_ms(),
-                    audit.actor,
-                    audit.tenant,
-                    audit.action,
-                    audit.target,
-                    audit.before,
-                    audit.after
-                ],
-            )?;
+            insert_audit(&tx, &audit)?;
             let version: i64 = tx.query_row(
                 "UPDATE control_version SET version = version + 1 WHERE id = 1 RETURNING version",
                 [],
@@ -702,6 +690,27 @@ impl SqliteStore {
         })
         .await
     }
+}
+
+/// Appends `audit` to the audit log within `tx`: with the change it records.
+pub(crate) fn insert_audit(
+    tx: &rusqlite::Transaction<'_>,
+    audit: &NewAuditEntry,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO audit_log (at_ms, actor, tenant, action, target, before, after)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            super::now_ms(),
+            audit.actor,
+            audit.tenant,
+            audit.action,
+            audit.target,
+            audit.before,
+            audit.after
+        ],
+    )?;
+    Ok(())
 }
 
 /// One write of a control change, inside its transaction.

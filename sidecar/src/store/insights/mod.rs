@@ -144,10 +144,12 @@ impl Store {
     /// days they counted in stale and rebuilds them; returns how many tickets.
     /// Once the tickets are deleted the erasure is done: a day that cannot be
     /// rebuilt now is logged and keeps its mark, so that the insights' next sweep
-    /// rebuilds it, on whichever replica, and the erasure still answers, so that
-    /// it is audited.
+    /// rebuilds it, on whichever replica, and the erasure still answers: it is
+    /// done, and audited.
     ///
-    /// In the same transaction, when the tenant is stored, it marks the
+    /// In the same transaction, it writes the audit entry (nothing is erased
+    /// unaudited, and no entry tells of an erasure that did not happen) and,
+    /// when the tenant is stored, marks the
     /// customer and their tickets erased now, named by `marks`: facts of theirs
     /// that a replica gathered before that and writes after (its batch waits a
     /// second, longer while the store is down) are dropped, while those of
@@ -161,9 +163,10 @@ impl Store {
         tenant: &str,
         customer: &str,
         marks: &ErasureMarks,
+        audit: &ErasureAudit,
         aggregate: Aggregate,
     ) -> Result<usize, StoreError> {
-        let erased = dispatch!(self.erase_customer_tickets(tenant, customer, marks))?;
+        let erased = dispatch!(self.erase_customer_tickets(tenant, customer, marks, audit))?;
         let days: BTreeSet<i64> = erased.iter().map(|&(_, at)| day_of(at)).collect();
         for day in days {
             if let Err(e) = self.rebuild_day(tenant, day, aggregate).await {
@@ -189,6 +192,28 @@ impl Store {
             after = tenant;
         }
         Ok(())
+    }
+}
+
+/// Who erased a customer's data, and how the audit log names the customer.
+#[derive(Debug, Clone)]
+pub struct ErasureAudit {
+    pub actor: String,
+    /// Not the id: the log is read by more people than may know it.
+    pub customer: String,
+}
+
+impl ErasureAudit {
+    /// The entry of an erasure of `tickets_erased` tickets of `tenant`.
+    fn entry(&self, tenant: &str, tickets_erased: usize) -> crate::store::NewAuditEntry {
+        crate::store::NewAuditEntry {
+            actor: self.actor.clone(),
+            tenant: Some(tenant.to_owned()),
+            action: "customer.erase".into(),
+            target: self.customer.clone(),
+            before: None,
+            after: Some(format!("{{\"tickets_erased\":{tickets_erased}}}")),
+        }
     }
 }
 

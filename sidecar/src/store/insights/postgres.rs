@@ -3,13 +3,14 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{
-    Aggregate, CellCount, ErasureMarks, MARK_STALE, NEXT_INSIGHT_TENANT, PURGE_TENANT, STALE_DAYS,
-    STALE_GENERATION, TICKET_COLUMNS, UNMARK_STALE, decode, decode_histogram, encode,
-    encode_histogram, erased_since, marks_of, marks_of_fact, to_hour, to_u32,
+    Aggregate, CellCount, ErasureAudit, ErasureMarks, MARK_STALE, NEXT_INSIGHT_TENANT,
+    PURGE_TENANT, STALE_DAYS, STALE_GENERATION, TICKET_COLUMNS, UNMARK_STALE, decode,
+    decode_histogram, encode, encode_histogram, erased_since, marks_of, marks_of_fact, to_hour,
+    to_u32,
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
-use crate::store::postgres::{PostgresStore, check_data_of, data_transaction};
+use crate::store::postgres::{PostgresStore, check_data_of, data_transaction, insert_audit};
 use crate::store::{DataOf, StoreError};
 
 /// The merge of a ticket's facts (see `sqlite.rs`) in PostgreSQL's dialect.
@@ -440,6 +441,7 @@ impl PostgresStore {
         tenant: &str,
         customer: &str,
         marks: &ErasureMarks,
+        audit: &ErasureAudit,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         let mut c = self.pool.get().await?;
         let tx = data_transaction(&mut c).await?;
@@ -469,6 +471,7 @@ impl PostgresStore {
         }
         let days: BTreeSet<i64> = erased.iter().map(|&(_, at)| day_of(at)).collect();
         mark_stale(&tx, tenant, &days).await?;
+        insert_audit(&tx, &audit.entry(tenant, erased.len())).await?;
         tx.commit().await?;
         Ok(erased)
     }

@@ -5,13 +5,14 @@ use std::collections::BTreeSet;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Aggregate, CellCount, ErasureMarks, MARK_STALE, NEXT_INSIGHT_TENANT, PURGE_TENANT, STALE_DAYS,
-    STALE_GENERATION, TICKET_COLUMNS, UNMARK_STALE, decode, decode_histogram, encode,
-    encode_histogram, erased_since, for_sqlite, marks_of, marks_of_fact, to_hour, to_u32,
+    Aggregate, CellCount, ErasureAudit, ErasureMarks, MARK_STALE, NEXT_INSIGHT_TENANT,
+    PURGE_TENANT, STALE_DAYS, STALE_GENERATION, TICKET_COLUMNS, UNMARK_STALE, decode,
+    decode_histogram, encode, encode_histogram, erased_since, for_sqlite, marks_of, marks_of_fact,
+    to_hour, to_u32,
 };
 use crate::insights::figures::{Cell, HourCell, Slice, TicketRow};
 use crate::insights::{TicketFacts, TranslationFact, day_of};
-use crate::store::sqlite::{SqliteStore, check_data_of};
+use crate::store::sqlite::{SqliteStore, check_data_of, insert_audit};
 use crate::store::{DataOf, StoreError};
 
 /// The merge of a ticket's facts, in SQLite's dialect (`t` the row, `excluded`
@@ -425,8 +426,10 @@ impl SqliteStore {
         tenant: &str,
         customer: &str,
         marks: &ErasureMarks,
+        audit: &ErasureAudit,
     ) -> Result<Vec<(String, i64)>, StoreError> {
         let (tenant, customer, marks) = (tenant.to_owned(), customer.to_owned(), marks.clone());
+        let audit = audit.clone();
         self.with_conn(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let stored = tx
@@ -458,6 +461,7 @@ impl SqliteStore {
             }
             let days: BTreeSet<i64> = erased.iter().map(|&(_, at)| day_of(at)).collect();
             mark_stale(&tx, &tenant, &days)?;
+            insert_audit(&tx, &audit.entry(&tenant, erased.len()))?;
             tx.commit()?;
             Ok::<_, StoreError>(erased)
         })
