@@ -215,6 +215,121 @@ async fn a_tenant_whose_document_cannot_be_read_holds_no_other_back() {
         .await
         .expect("acme changes");
     assert_eq!(ran(&send(&server, "acme", "b-1").await), ["plugin-tagger"]);
+    // Its events are to come again (a replica that can read it may be next).
+    let refused = server
+        .client()
+        .await
+        .handle_event(request(customer_message("broken", "b-2", "hello")))
+        .await
+        .expect_err("not served");
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+}
+
+/// A plugin version this replica cannot load (one a newer replica installed
+/// during a rolling upgrade; here, bytes that are no component) leaves out
+/// only what needs it: the tenant granted it keeps the pipeline it had, and
+/// the other tenants' changes still apply.
+#[tokio::test]
+async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
+    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, PluginBlob, Store};
+    use sha2::Digest;
+    let server = TestServer::start(&two_tenants()).await;
+    let store = Store::connect(None, None, server.data_dir.path())
+        .await
+        .expect("the store");
+    let bytes = b"\0asm\x0e\0\x01\0 from a newer wasm".to_vec();
+    let digest = hex::encode(sha2::Sha256::digest(&bytes));
+    let acme = store
+        .control_state()
+        .await
+        .expect("state")
+        .tenants
+        .into_iter()
+        .find(|t| t.id == "acme")
+        .expect("acme");
+    let mut doc: serde_json::Value = serde_json::from_str(&acme.doc).expect("json");
+    doc["plugins"]
+        .as_array_mut()
+        .expect("plugins")
+        .push(serde_json::json!({ "name": "plugin-from-a-newer-replica" }));
+    store
+        .apply(
+            vec![
+                ControlWrite::PutPluginBlob(PluginBlob {
+                    digest: digest.clone(),
+                    name: "plugin-from-a-newer-replica".into(),
+                    version: "2.0.0".into(),
+                    bytes,
+                    signature: None,
+                    installed_at_ms: 0,
+                }),
+                ControlWrite::SetPlugin {
+                    name: "plugin-from-a-newer-replica".into(),
+                    active: Some(digest),
+                    previous: None,
+                    expected_active: None,
+                },
+                ControlWrite::PutTenant {
+                    id: "acme".into(),
+                    doc: doc.to_string(),
+                    expected: Some(acme.revision),
+                },
+            ],
+            NewAuditEntry {
+                actor: "newer-replica".into(),
+                tenant: Some("acme".into()),
+                action: "plugin.install".into(),
+                target: "plugin-from-a-newer-replica".into(),
+                before: None,
+                after: None,
+            },
+        )
+        .await
+        .expect("written by a newer replica");
+    server.sidecar.refresh().await.expect("reloaded");
+    assert_eq!(
+        ran(&send(&server, "acme", "n-1").await),
+        ["plugin-tagger", "plugin-noop"],
+        "acme as it was"
+    );
+    // A tenant new to this replica that needs it has no pipeline here yet:
+    // its events are to come again, not refused for good.
+    let mut newer = doc.clone();
+    newer["incarnation"] = serde_json::json!("0123456789abcdef0123456789abcdef");
+    store
+        .apply(
+            vec![ControlWrite::PutTenant {
+                id: "initech".into(),
+                doc: newer.to_string(),
+                expected: None,
+            }],
+            NewAuditEntry {
+                actor: "newer-replica".into(),
+                tenant: Some("initech".into()),
+                action: "tenant.create".into(),
+                target: "initech".into(),
+                before: None,
+                after: None,
+            },
+        )
+        .await
+        .expect("created by a newer replica");
+    server.sidecar.refresh().await.expect("reloaded");
+    let refused = server
+        .client()
+        .await
+        .handle_event(request(customer_message("initech", "n-3", "hello")))
+        .await
+        .expect_err("not served here");
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    let mut admin = server.admin().await;
+    let mut off = configure("globex", "plugin-noop");
+    off.enabled = Some(false);
+    admin
+        .configure_plugin(as_admin(OPS, off))
+        .await
+        .expect("globex changes");
+    assert!(ran(&send(&server, "globex", "n-2").await).is_empty());
 }
 
 /// A newer replica stored fields this version does not know (a rolling
@@ -1648,14 +1763,23 @@ async fn a_component_changed_in_the_store_is_not_run() {
     }
     let file = std::fs::read_to_string(data.path().join(CONFIG_FILE)).expect("config");
     let config = crossdesk_sidecar::Config::parse(&file).expect("config");
-    let refused = match crossdesk_sidecar::Sidecar::build(&config).await {
-        Ok(_) => panic!("started on a changed component"),
-        Err(e) => e.to_string(),
-    };
-    assert!(
-        refused.contains("the stored component is another one"),
-        "{refused}"
-    );
+    // It starts (one damaged component holds no other plugin back), without
+    // the tenants that need it: both run plugin-noop.
+    let sidecar = crossdesk_sidecar::Sidecar::build(&config)
+        .await
+        .expect("started");
+    for tenant in ["acme", "globex"] {
+        let refused = sidecar
+            .handle(customer_message(tenant, "c-1", "hello"))
+            .await
+            .expect_err("not run");
+        assert!(
+            refused
+                .to_string()
+                .contains("cannot be served by this replica"),
+            "{refused}"
+        );
+    }
 }
 
 #[tokio::test]

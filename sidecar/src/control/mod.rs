@@ -56,6 +56,8 @@ pub struct Desired {
     /// The store's control version this was read at (0 from a configuration file).
     pub version: u64,
     pub tenants: Vec<(String, TenantDoc)>,
+    /// Stored tenants whose document this replica cannot read (logged).
+    pub unreadable: Vec<String>,
     pub plugins: HashMap<String, Arc<LoadedPlugin>>,
     /// Secrets by (tenant, plugin).
     pub secrets: HashMap<(String, String), Vec<SecretValue>>,
@@ -394,17 +396,17 @@ impl ControlPlane {
             version: state.version,
             ..Desired::default()
         };
-        for row in &state.plugins {
-            let plugin = self.plugin_version(&row.active).await?;
-            desired.plugins.insert(row.name.clone(), plugin);
-        }
+        desired.plugins = self.plugins_of(&state).await?;
         for row in state.tenants {
             // A document that cannot be read leaves its tenant without a
-            // pipeline (its events: unknown tenant), not every other tenant
+            // pipeline (its events: UNAVAILABLE), not every other tenant
             // without their changes, nor the server without a start.
             match parse_doc(&row.id, &row.doc) {
                 Ok(doc) => desired.tenants.push((row.id, doc)),
-                Err(e) => tracing::error!(tenant = %row.id, "left out: {e}"),
+                Err(e) => {
+                    tracing::error!(tenant = %row.id, "left out: {e}");
+                    desired.unreadable.push(row.id);
+                }
             }
         }
         for row in state.secrets {
@@ -488,13 +490,25 @@ impl ControlPlane {
         self.plugins_of(&self.store.control_state().await?).await
     }
 
+    /// The active versions this replica can load. One it cannot (a newer
+    /// replica's, installed during a rolling upgrade; a component damaged in
+    /// the store) is logged and left out, with the tenants that need it, not
+    /// every change of every tenant. A store that does not answer fails it all.
     async fn plugins_of(
         &self,
         state: &ControlState,
     ) -> Result<HashMap<String, Arc<LoadedPlugin>>, ControlError> {
         let mut plugins = HashMap::new();
         for row in &state.plugins {
-            plugins.insert(row.name.clone(), self.plugin_version(&row.active).await?);
+            match self.plugin_version(&row.active).await {
+                Ok(plugin) => {
+                    plugins.insert(row.name.clone(), plugin);
+                }
+                Err(
+                    e @ (ControlError::Plugin(_) | ControlError::Store(StoreError::Corrupt(_))),
+                ) => tracing::error!(plugin = %row.name, "left out: {e}"),
+                Err(e) => return Err(e),
+            }
         }
         Ok(plugins)
     }

@@ -199,17 +199,22 @@ impl ControlPlane {
         version: &Arc<LoadedPlugin>,
         change: &str,
     ) -> Result<(), ControlError> {
-        let mut plugins = self.plugins_of(state).await?;
+        let before = self.plugins_of(state).await?;
+        let mut plugins = before.clone();
         plugins.insert(name.to_owned(), version.clone());
         for tenant in tenants_of(state)? {
-            validate_tenant(&tenant.doc, &plugins, &self.bounds, Granter::Operator).map_err(
-                |e| {
-                    ControlError::FailedPrecondition(format!(
+            let valid =
+                |plugins| validate_tenant(&tenant.doc, plugins, &self.bounds, Granter::Operator);
+            if let Err(e) = valid(&plugins) {
+                // Not if it was so before (it needs a plugin this replica
+                // cannot load): this change did not do it.
+                if valid(&before).is_ok() {
+                    return Err(ControlError::FailedPrecondition(format!(
                         "cannot {change}: tenant '{}' {e}",
                         tenant.id
-                    ))
-                },
-            )?;
+                    )));
+                }
+            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! never sees half of a change. A tenant whose inputs did not change keeps its
 //! built steps, and with them its warm instances and its admission state.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -56,6 +56,10 @@ pub(super) struct Pipelines {
     /// The installed plugins, by name.
     pub(super) plugins: HashMap<String, Arc<LoadedPlugin>>,
     pub(super) tenants: HashMap<String, Arc<Tenant>>,
+    /// Stored tenants without a pipeline here: their document, or a plugin
+    /// they need, cannot be loaded by this replica (an older one, during a
+    /// rolling upgrade). Their events are answered UNAVAILABLE, to come again.
+    pub(super) unserved: HashSet<String>,
 }
 
 impl Sidecar {
@@ -77,11 +81,37 @@ impl Sidecar {
     pub(super) fn install(&self, desired: Desired) -> Result<(), BuildError> {
         let current = self.pipelines.load_full();
         let mut tenants = HashMap::new();
+        let mut unserved: HashSet<String> = desired.unreadable.iter().cloned().collect();
         for (id, doc) in &desired.tenants {
             let fingerprint = fingerprint(id, doc, &desired);
-            let tenant = match current.tenants.get(id) {
+            let existing = current.tenants.get(id);
+            let tenant = match existing {
                 Some(existing) if existing.fingerprint == fingerprint => existing.clone(),
-                _ => Arc::new(self.build_tenant(id, doc, &desired, fingerprint)?),
+                _ => match self.build_tenant(id, doc, &desired, fingerprint) {
+                    Ok(built) => Arc::new(built),
+                    // A configuration file is checked whole, at the start.
+                    Err(e) if self.control.is_none() => return Err(e),
+                    // In the store, one tenant's pipeline that cannot be built
+                    // (a plugin this replica cannot load) holds no other
+                    // tenant's change back: it keeps the one it has (the same
+                    // incarnation's), or has none here. The next change of any
+                    // tenant tries it again.
+                    Err(e) => {
+                        let kept = existing.filter(|t| t.incarnation == doc.incarnation);
+                        tracing::error!(
+                            tenant = %id,
+                            kept = kept.is_some(),
+                            "its pipeline cannot be built: {e}"
+                        );
+                        match kept {
+                            Some(kept) => kept.clone(),
+                            None => {
+                                unserved.insert(id.clone());
+                                continue;
+                            }
+                        }
+                    }
+                },
             };
             tenants.insert(id.clone(), tenant);
         }
@@ -112,6 +142,7 @@ impl Sidecar {
             version: desired.version,
             plugins: desired.plugins.clone(),
             tenants,
+            unserved,
         }));
         Ok(())
     }

@@ -553,15 +553,23 @@ impl Sidecar {
     ) -> Result<pb::HandleEventResponse, PipelineError> {
         self.validate(&event)?;
         // The event keeps this snapshot to the end, whatever changes meanwhile.
-        let tenant = self
-            .pipelines
-            .load()
+        let pipelines = self.pipelines.load();
+        let tenant = pipelines
             .tenants
             .get(&event.tenant_id)
             .cloned()
             .ok_or_else(|| {
-                PipelineError::UnknownTenant(crate::grant::shown_id(&event.tenant_id))
+                let id = crate::grant::shown_id(&event.tenant_id);
+                match pipelines.unserved.contains(&event.tenant_id) {
+                    // Not the reason: the log has it, for the operator.
+                    true => PipelineError::Unavailable(format!(
+                        "tenant '{id}' cannot be served by this replica: its settings, or \
+                         a plugin they need, cannot be loaded here (the sidecar's log says why)"
+                    )),
+                    false => PipelineError::UnknownTenant(id),
+                }
             })?;
+        drop(pipelines);
         if tenant.suspended {
             return Err(PipelineError::Suspended(event.tenant_id.clone()));
         }
