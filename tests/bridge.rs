@@ -775,17 +775,20 @@ async fn an_agents_prefixed_note_goes_out_as_the_public_reply() {
 /// agent told so in a note.
 #[tokio::test]
 async fn a_reply_a_plugin_failed_on_is_held_back_and_the_agent_told() {
-    let (calls, _bridge) = agent_reply_with_hello_plugin("").await;
+    let (calls, _bridge) = agent_reply_with_hello_plugin("", &[]).await;
     assert_held_back(&calls, "hello-plugin failed");
 }
 
 /// A fail-closed plugin that fails on an agent's reply fails the event (the
 /// sidecar refuses it for good): the reply is held back and the agent told all
 /// the same, not left in the dead letters, where no agent looks and whose
-/// replay would send the reply after they wrote it again.
+/// replay would send the reply after they wrote it again. The helpdesk is down
+/// for the first write: the next attempt, its calls begun, holds the reply
+/// back as the first did, without asking the sidecar again.
 #[tokio::test]
 async fn a_reply_a_fail_closed_plugin_failed_on_is_held_back_and_the_agent_told() {
-    let (calls, bridge) = agent_reply_with_hello_plugin("fail_closed = true").await;
+    let (calls, bridge) =
+        agent_reply_with_hello_plugin("fail_closed = true", &[Answer::Down]).await;
     assert_held_back(&calls, "'hello-plugin' is fail-closed and did not succeed");
     let queue = crossdesk_bridge::open_queue(&bridge.config)
         .await
@@ -797,10 +800,27 @@ async fn a_reply_a_fail_closed_plugin_failed_on_is_held_back_and_the_agent_told(
     assert!(dead.is_empty(), "{dead:#?}");
 }
 
+/// An agent's reply the sidecar does not answer through all the bridge's
+/// tries (here 2; other events wait out an outage for a day) is held back and
+/// the agent told, not sent to the customer hours after they moved on.
+#[tokio::test]
+async fn a_reply_the_sidecar_does_not_answer_is_held_back_after_its_tries() {
+    let helpdesk = Helpdesk::start().await;
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let sidecar = format!("http://{}", nobody.local_addr().expect("address"));
+    drop(nobody);
+    let bridge = bridge_at(&sidecar, &helpdesk.url(), 0, "max_attempts = 2", "").await;
+    let (status, text) = zendesk(&bridge, "comment_added_agent_reply_note.json").await;
+    assert_eq!((status, text.trim()), (200, "queued"));
+    drained(&bridge).await;
+    assert_held_back(&helpdesk.calls(), "the sidecar did not answer it");
+}
+
 /// An agent's `#reply` note through a bridge to a sidecar whose `acme` runs
 /// the hello plugin with too little room for its output, and `grant` more:
-/// the helpdesk's calls once the queue is drained.
-async fn agent_reply_with_hello_plugin(grant: &str) -> (Vec<Call>, Bridge) {
+/// the helpdesk's calls once the queue is drained, its writes answered
+/// `script` first.
+async fn agent_reply_with_hello_plugin(grant: &str, script: &[Answer]) -> (Vec<Call>, Bridge) {
     let sidecar = TestServer::start(&format!(
         r#"{}
 [[tenants]]
@@ -815,6 +835,7 @@ limits = {{ max_output_bytes = 1 }}
     ))
     .await;
     let helpdesk = Helpdesk::start().await;
+    helpdesk.script(script);
     let bridge = bridge(&sidecar, &helpdesk.url()).await;
     let (status, text) = zendesk(&bridge, "comment_added_agent_reply_note.json").await;
     assert_eq!((status, text.trim()), (200, "queued"));

@@ -36,7 +36,8 @@ pub struct BridgeConfig {
     /// certificate, and the bridge's own certificate when it requires one.
     #[serde(default)]
     pub sidecar_tls: Option<SidecarTls>,
-    /// Attempts of one job before it goes to the dead-letter list.
+    /// Attempts of one job before it goes to the dead-letter list (an agent's
+    /// reply the sidecar has not answered by then is held back, with a note).
     #[serde(default = "default_max_attempts")]
     pub max_attempts: u32,
     /// How long after a job came it is still tried while the helpdesk or the

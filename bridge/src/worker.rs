@@ -299,6 +299,18 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
             // on its own schedule, and those before it go back now. One failing
             // event then holds back neither the ticket's earlier jobs nor, for
             // its whole retry schedule, its later ones.
+            // An agent's reply the sidecar has not answered through all its
+            // tries (`max_attempts`; the outage bound is for other events):
+            // held back and the agent told, rather than sent to the customer
+            // hours after the agent has moved on.
+            Err(Failure::Retry(_, error) | Failure::Away(_, error))
+                if !begun
+                    && job.job.agent_reply
+                    && job.attempts.saturating_add(1) >= bridge.config.max_attempts =>
+            {
+                let why = format!("the sidecar did not answer it ({})", first_line(&error));
+                not_run(bridge, &batch.claim, job, why).await?
+            }
             Err(failure @ (Failure::Retry(..) | Failure::Away(..))) if !begun => {
                 let (kept, leaving) = batch.members.split_at(index.saturating_sub(1));
                 for member in leaving {
@@ -324,9 +336,8 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
             // plugin fails on it. A dead letter would leave them believing it
             // sent, and its replay would send it after they wrote it again.
             Err(Failure::Permanent(error)) if !begun && job.job.agent_reply => {
-                tracing::error!(job = job.id, "an agent's reply is held back: {error}");
-                hold_reply(&mut actions, held_reply_note(&first_line(&error)));
-                continue;
+                let why = format!("the sidecar refused it ({})", first_line(&error));
+                not_run(bridge, &batch.claim, job, why).await?
             }
             // An event the sidecar refuses for good, before any call of the
             // batch is made: the others need not share its fate.
@@ -479,6 +490,35 @@ async fn with_customer(
     Ok(Some(enriched))
 }
 
+/// The response recorded for an event the bridge gives up running, `why`: an
+/// outcome of no plugin, failed. Stored like the sidecar's, so that every
+/// later attempt of the batch makes the same calls, whatever the sidecar
+/// would answer by then.
+async fn not_run(
+    bridge: &Bridge,
+    claim: &Claim,
+    job: &queue::QueuedJob,
+    why: String,
+) -> Result<pb::HandleEventResponse, Failure> {
+    tracing::error!(job = job.id, "not run: {why}");
+    let response = pb::HandleEventResponse {
+        outcomes: vec![pb::PluginOutcome {
+            status: pb::plugin_outcome::Status::Failed.into(),
+            error: why,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
+        .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
+    bridge
+        .queue
+        .set_response(claim, job.id, &json)
+        .await
+        .map_err(queue_failure)?;
+    Ok(response)
+}
+
 /// Why an agent's reply is not sent, if a plugin of the pipeline failed on it:
 /// the customer would get the draft untranslated, or not adjusted to them, in
 /// the agent's words. The note tells the agent, who sends it again (a later
@@ -500,7 +540,11 @@ fn held_back(response: &pb::HandleEventResponse) -> Option<String> {
                 Status::Denied => "was refused a capability".to_owned(),
                 _ => format!("failed ({})", first_line(&o.error)),
             };
-            format!("{} {why}", o.plugin)
+            match o.plugin.is_empty() {
+                // The bridge's own outcome: the event was not run (`not_run`).
+                true => o.error.clone(),
+                false => format!("{} {why}", o.plugin),
+            }
         })
         .collect();
     (!failed.is_empty()).then(|| held_reply_note(&failed.join("; ")))
