@@ -111,9 +111,10 @@ async fn signed_in_before_body(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if request.uri().path().starts_with("/crossdesk.") {
+    let path = request.uri().path();
+    if path.starts_with("/crossdesk.") {
         let from = remote_address(request.extensions());
-        if let Err(status) = api.admits_headers(request.headers(), from) {
+        if let Err(status) = api.admits_headers(request.headers(), from, path) {
             return status.into_http();
         }
     }

@@ -176,21 +176,32 @@ impl AdminApi {
     /// body is read, which may announce a component's size (`max_component_bytes`)
     /// and arrive as slowly as its sender likes. Its handler identifies the
     /// admin in full; with client certificates, the handshake already asked for one.
+    /// A plugin's component, the one body of that size, is for an admin of
+    /// every tenant: an admin of some is refused here too.
     pub(super) fn admits_headers(
         &self,
         headers: &http::HeaderMap,
         from: Option<std::net::IpAddr>,
+        path: &str,
     ) -> Result<(), Status> {
         if !headers.contains_key(http::header::AUTHORIZATION) && self.client_certificates {
             return Ok(());
         }
         let metadata = tonic::metadata::MetadataMap::from_headers(headers.clone());
-        self.caller_of_token(&metadata, from).map(drop)
+        let caller = self.caller_of_token(&metadata, from)?;
+        if path.ends_with("/InstallPlugin") {
+            let admin = Admin {
+                name: caller.name.clone(),
+                scope: Some(caller.clone()),
+            };
+            admin.require_global("install plugins")?;
+        }
+        Ok(())
     }
 
     /// Makes the change visible to the next event here (other replicas follow by
-    /// polling the store).
-    async fn applied<T>(&self, value: T) -> Result<Response<T>, Status> {
+    /// polling the store); `tenant`, the tenant changed, if one was.
+    async fn applied<T>(&self, tenant: Option<String>, value: T) -> Result<Response<T>, Status> {
         self.sidecar.refresh().await.map_err(|e| {
             // The cause may be any tenant's (the pipelines are rebuilt whole):
             // the log has it, the caller, perhaps an admin of another, does not.
