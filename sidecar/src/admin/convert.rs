@@ -20,7 +20,9 @@ impl From<ControlError> for Status {
             ControlError::FailedPrecondition(_) => Status::failed_precondition(message),
             ControlError::Conflict(_) => Status::aborted(message),
             ControlError::Signature(_) => Status::permission_denied(message),
-            ControlError::Plugin(_) => Status::invalid_argument(message),
+            ControlError::Plugin(_) | ControlError::Unloadable(_) => {
+                Status::invalid_argument(message)
+            }
             ControlError::Secret(_) | ControlError::Store(_) | ControlError::Randomness(_) => {
                 tracing::error!("admin change failed: {message}");
                 Status::internal(message)

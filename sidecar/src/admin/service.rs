@@ -210,6 +210,14 @@ impl AdminApi {
                 "the change was stored but could not be applied; the sidecar's log says why",
             )
         })?;
+        if let Some(tenant) = tenant
+            && self.sidecar.is_unserved(&tenant)
+        {
+            return Err(Status::internal(format!(
+                "the change was stored, but this replica cannot serve tenant '{tenant}' with \
+                 it (a plugin it needs cannot be loaded here); the sidecar's log says why"
+            )));
+        }
         Ok(Response::new(value))
     }
 
@@ -242,7 +250,8 @@ impl AdminApi {
             .control
             .edit_tenant(change, action, target, edit, Vec::new())
             .await?;
-        self.applied(tenant_to_pb(state)).await
+        self.applied(Some(state.id.clone()), tenant_to_pb(state))
+            .await
     }
 }
 
@@ -259,7 +268,8 @@ impl AdminService for AdminApi {
             .control
             .create_tenant(&admin.name, &id, !admin.is_global())
             .await?;
-        self.applied(tenant_to_pb(state)).await
+        self.applied(Some(state.id.clone()), tenant_to_pb(state))
+            .await
     }
 
     async fn list_tenants(
@@ -333,7 +343,7 @@ impl AdminService for AdminApi {
         // tenant created again under its id to see: written first, then deleted.
         self.write_pending_facts("deleted").await?;
         self.control.delete_tenant(&admin.name, &id).await?;
-        self.applied(pb::DeleteTenantResponse {}).await
+        self.applied(None, pb::DeleteTenantResponse {}).await
     }
 
     async fn set_quota(
@@ -451,7 +461,8 @@ impl AdminService for AdminApi {
         let r = request.into_inner();
         let change = admin.change_of(&r.tenant_id, r.expected_revision)?;
         let state = self.control.detach_plugin(change, &r.plugin).await?;
-        self.applied(tenant_to_pb(state)).await
+        self.applied(Some(state.id.clone()), tenant_to_pb(state))
+            .await
     }
 
     async fn set_categories(
@@ -672,7 +683,8 @@ impl AdminService for AdminApi {
             .control
             .set_secret(change, &r.plugin, &r.host, &r.header, &r.value)
             .await?;
-        self.applied(tenant_to_pb(state)).await
+        self.applied(Some(state.id.clone()), tenant_to_pb(state))
+            .await
     }
 
     async fn delete_secret(
@@ -686,7 +698,8 @@ impl AdminService for AdminApi {
             .control
             .delete_secret(change, &r.plugin, &r.host, &r.header)
             .await?;
-        self.applied(tenant_to_pb(state)).await
+        self.applied(Some(state.id.clone()), tenant_to_pb(state))
+            .await
     }
 
     async fn install_plugin(
@@ -708,7 +721,7 @@ impl AdminService for AdminApi {
             .control
             .install_plugin(&admin.name, Some(&r.name), r.component, signature)
             .await?;
-        self.applied(plugin_to_pb(installed)).await
+        self.applied(None, plugin_to_pb(installed)).await
     }
 
     async fn list_plugins(
@@ -740,7 +753,7 @@ impl AdminService for AdminApi {
         admin.require_global("roll back plugins")?;
         let name = request.into_inner().name;
         let installed = self.control.rollback_plugin(&admin.name, &name).await?;
-        self.applied(plugin_to_pb(installed)).await
+        self.applied(None, plugin_to_pb(installed)).await
     }
 
     async fn remove_plugin(
@@ -751,7 +764,7 @@ impl AdminService for AdminApi {
         admin.require_global("remove plugins")?;
         let name = request.into_inner().name;
         self.control.remove_plugin(&admin.name, &name).await?;
-        self.applied(pb::RemovePluginResponse {}).await
+        self.applied(None, pb::RemovePluginResponse {}).await
     }
 
     async fn list_audit_log(

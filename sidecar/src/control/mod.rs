@@ -82,12 +82,29 @@ pub enum ControlError {
     Signature(#[from] SigningError),
     #[error("plugin refused: {0}")]
     Plugin(#[from] LoadError),
+    /// A stored version this process refused to load before, and why.
+    #[error("plugin refused: {0}")]
+    Unloadable(String),
     #[error("secrets: {0}")]
     Secret(#[from] SecretError),
     #[error(transparent)]
     Store(StoreError),
     #[error("no randomness for a new tenant's incarnation: {0}")]
     Randomness(getrandom::Error),
+}
+
+impl ControlError {
+    /// Whether a stored plugin version cannot be loaded by this replica (what
+    /// it is, not a store that did not answer): built for a newer contract,
+    /// or damaged in the store.
+    fn is_unloadable(&self) -> bool {
+        matches!(
+            self,
+            ControlError::Plugin(_)
+                | ControlError::Unloadable(_)
+                | ControlError::Store(StoreError::Corrupt(_))
+        )
+    }
 }
 
 /// A new tenant's [`TenantDoc::incarnation`]: 128 random bits, in hex.
@@ -236,6 +253,9 @@ pub struct ControlPlane {
     bounds: Bounds,
     /// Loaded plugin versions by digest: a version is compiled once per process.
     loaded: Mutex<HashMap<String, Arc<LoadedPlugin>>>,
+    /// Why each stored version this process cannot load was refused (by
+    /// digest, which names its bytes): not compiled again on every change.
+    unloadable: Mutex<HashMap<String, String>>,
     /// The trusted key that signed each version (by digest), verified once per
     /// process rather than on every listing.
     signers: Mutex<HashMap<String, Option<String>>>,
@@ -284,6 +304,7 @@ impl ControlPlane {
             trusted,
             bounds,
             loaded: Mutex::new(HashMap::new()),
+            unloadable: Mutex::new(HashMap::new()),
             signers: Mutex::new(HashMap::new()),
         }
     }
@@ -429,6 +450,9 @@ impl ControlPlane {
         if let Some(plugin) = self.cached(digest) {
             return Ok(plugin);
         }
+        if let Some(why) = self.unloadable.lock().get(digest) {
+            return Err(ControlError::Unloadable(why.clone()));
+        }
         let blob = self.store.plugin_blob(digest).await?.ok_or_else(|| {
             ControlError::Store(StoreError::Corrupt(format!(
                 "plugin version {digest} is named but not stored"
@@ -446,7 +470,16 @@ impl ControlPlane {
         }
         let path =
             std::path::PathBuf::from(format!("{} {} (sha256:{digest})", blob.name, blob.version));
-        self.load_bytes(&blob.bytes, &path).await
+        match self.load_bytes(&blob.bytes, &path).await {
+            // Not a file that could not be read: the bytes themselves.
+            Err(ControlError::Plugin(e)) if !matches!(e, LoadError::Read { .. }) => {
+                self.unloadable
+                    .lock()
+                    .insert(digest.to_owned(), e.to_string());
+                Err(ControlError::Plugin(e))
+            }
+            loaded => loaded,
+        }
     }
 
     fn cached(&self, digest: &str) -> Option<Arc<LoadedPlugin>> {
@@ -504,9 +537,9 @@ impl ControlPlane {
                 Ok(plugin) => {
                     plugins.insert(row.name.clone(), plugin);
                 }
-                Err(
-                    e @ (ControlError::Plugin(_) | ControlError::Store(StoreError::Corrupt(_))),
-                ) => tracing::error!(plugin = %row.name, "left out: {e}"),
+                Err(e) if e.is_unloadable() => {
+                    tracing::error!(plugin = %row.name, "left out: {e}");
+                }
                 Err(e) => return Err(e),
             }
         }

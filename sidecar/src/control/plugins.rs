@@ -46,10 +46,15 @@ impl ControlPlane {
             )));
         }
         let before = match current {
-            Some(row) => Some(self.plugin_version(&row.active).await?),
+            Some(row) => match self.plugin_version(&row.active).await {
+                Ok(active) => Some(active),
+                // One this replica cannot load (damaged in the store): replaced.
+                Err(e) if e.is_unloadable() => None,
+                Err(e) => return Err(e),
+            },
             None => None,
         };
-        if before.is_some() {
+        if current.is_some() {
             let change = format!("upgrade '{name}' to {}", loaded.manifest.version);
             self.check_tenants_with(&state, &name, &loaded, &change)
                 .await?;
@@ -175,7 +180,12 @@ impl ControlPlane {
         let state = self.store.control_state().await?;
         let mut out = Vec::new();
         for row in &state.plugins {
-            out.push(self.describe(row, &state).await?);
+            match self.describe(row, &state).await {
+                Ok(plugin) => out.push(plugin),
+                // Logged when it was left out of the pipelines.
+                Err(e) if e.is_unloadable() => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(out)
     }
@@ -199,22 +209,26 @@ impl ControlPlane {
         version: &Arc<LoadedPlugin>,
         change: &str,
     ) -> Result<(), ControlError> {
-        let before = self.plugins_of(state).await?;
-        let mut plugins = before.clone();
+        let mut plugins = self.plugins_of(state).await?;
         plugins.insert(name.to_owned(), version.clone());
+        // Grants of stored plugins this replica cannot load are checked by the
+        // replicas that can: here they would fail every change.
+        let unloadable: std::collections::HashSet<&str> = state
+            .plugins
+            .iter()
+            .map(|row| row.name.as_str())
+            .filter(|name| !plugins.contains_key(*name))
+            .collect();
         for tenant in tenants_of(state)? {
-            let valid =
-                |plugins| validate_tenant(&tenant.doc, plugins, &self.bounds, Granter::Operator);
-            if let Err(e) = valid(&plugins) {
-                // Not if it was so before (it needs a plugin this replica
-                // cannot load): this change did not do it.
-                if valid(&before).is_ok() {
-                    return Err(ControlError::FailedPrecondition(format!(
-                        "cannot {change}: tenant '{}' {e}",
-                        tenant.id
-                    )));
-                }
-            }
+            let mut doc = tenant.doc.clone();
+            doc.plugins
+                .retain(|grant| !unloadable.contains(grant.name.as_str()));
+            validate_tenant(&doc, &plugins, &self.bounds, Granter::Operator).map_err(|e| {
+                ControlError::FailedPrecondition(format!(
+                    "cannot {change}: tenant '{}' {e}",
+                    tenant.id
+                ))
+            })?;
         }
         Ok(())
     }
@@ -243,20 +257,20 @@ impl ControlPlane {
     ) -> Result<InstalledPlugin, ControlError> {
         let plugin = self.plugin_version(&row.active).await?;
         let previous = match &row.previous {
-            Some(digest) => Some((
-                self.plugin_version(digest).await?.manifest.version.clone(),
-                digest.clone(),
-            )),
+            Some(digest) => match self.plugin_version(digest).await {
+                Ok(version) => Some((version.manifest.version.clone(), digest.clone())),
+                // Not one to roll back to here.
+                Err(e) if e.is_unloadable() => None,
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         let signed_by = self.signer(&row.active).await?;
-        let mut used_by = Vec::new();
-        for tenant in &state.tenants {
-            let doc = parse_doc(&tenant.id, &tenant.doc)?;
-            if doc.plugins.iter().any(|g| g.name == row.name) {
-                used_by.push(tenant.id.clone());
-            }
-        }
+        let used_by = tenants_of(state)?
+            .into_iter()
+            .filter(|tenant| tenant.doc.plugins.iter().any(|g| g.name == row.name))
+            .map(|tenant| tenant.id)
+            .collect();
         Ok(InstalledPlugin {
             name: row.name.clone(),
             plugin,

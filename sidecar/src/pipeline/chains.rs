@@ -58,7 +58,8 @@ pub(super) struct Pipelines {
     pub(super) tenants: HashMap<String, Arc<Tenant>>,
     /// Stored tenants without a pipeline here: their document, or a plugin
     /// they need, cannot be loaded by this replica (an older one, during a
-    /// rolling upgrade). Their events are answered UNAVAILABLE, to come again.
+    /// rolling upgrade). Their events are answered UNAVAILABLE, to come again,
+    /// and what is remembered of them stays.
     pub(super) unserved: HashSet<String>,
 }
 
@@ -76,6 +77,11 @@ impl Sidecar {
         Ok(())
     }
 
+    /// Whether `tenant` is stored but not served here (see [`Pipelines::unserved`]).
+    pub fn is_unserved(&self, tenant: &str) -> bool {
+        self.pipelines.load().unserved.contains(tenant)
+    }
+
     /// Builds pipelines for `desired` and makes them current. Tenants whose inputs
     /// did not change keep their built steps.
     pub(super) fn install(&self, desired: Desired) -> Result<(), BuildError> {
@@ -84,8 +90,7 @@ impl Sidecar {
         let mut unserved: HashSet<String> = desired.unreadable.iter().cloned().collect();
         for (id, doc) in &desired.tenants {
             let fingerprint = fingerprint(id, doc, &desired);
-            let existing = current.tenants.get(id);
-            let tenant = match existing {
+            let tenant = match current.tenants.get(id) {
                 Some(existing) if existing.fingerprint == fingerprint => existing.clone(),
                 _ => match self.build_tenant(id, doc, &desired, fingerprint) {
                     Ok(built) => Arc::new(built),
@@ -93,23 +98,14 @@ impl Sidecar {
                     Err(e) if self.control.is_none() => return Err(e),
                     // In the store, one tenant's pipeline that cannot be built
                     // (a plugin this replica cannot load) holds no other
-                    // tenant's change back: it keeps the one it has (the same
-                    // incarnation's), or has none here. The next change of any
-                    // tenant tries it again.
+                    // tenant's change back. Nor does it keep the pipeline it
+                    // had: that may run what the change revoked (a host, a
+                    // secret, the tenant itself, suspended). The next change
+                    // of any tenant tries it again.
                     Err(e) => {
-                        let kept = existing.filter(|t| t.incarnation == doc.incarnation);
-                        tracing::error!(
-                            tenant = %id,
-                            kept = kept.is_some(),
-                            "its pipeline cannot be built: {e}"
-                        );
-                        match kept {
-                            Some(kept) => kept.clone(),
-                            None => {
-                                unserved.insert(id.clone());
-                                continue;
-                            }
-                        }
+                        tracing::error!(tenant = %id, "not served here: {e}");
+                        unserved.insert(id.clone());
+                        continue;
                     }
                 },
             };
@@ -119,10 +115,11 @@ impl Sidecar {
             .lock()
             .retain(|id, _| tenants.contains_key(id));
         // Gone: deleted, or deleted and created again (another incarnation), even
-        // if this process missed the moment it was not there.
+        // if this process missed the moment it was not there. A tenant still
+        // stored but not served here is not gone: its data stays remembered.
         let gone = |id: &str| match (current.tenants.get(id), tenants.get(id)) {
             (Some(was), Some(is)) => was.incarnation != is.incarnation,
-            (Some(_), None) => true,
+            (Some(_), None) => !unserved.contains(id),
             (None, _) => false,
         };
         if current.tenants.keys().any(|id| gone(id)) {
