@@ -228,6 +228,62 @@ async fn a_tenant_whose_document_cannot_be_read_holds_no_other_back() {
         .await
         .expect_err("not served");
     assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    // The way out: it can be deleted, its document recorded as stored.
+    admin
+        .delete_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "broken".into(),
+            },
+        ))
+        .await
+        .expect("deleted");
+    let deleted = audit(&mut admin, "broken").await;
+    assert_eq!(deleted[0].action, "tenant.delete");
+    assert!(deleted[0].before_json.contains("none"), "{deleted:?}");
+}
+
+/// A secret this replica cannot open (sealed under another master key, or
+/// changed in the store) leaves its tenant unserved here, not every tenant.
+#[tokio::test]
+async fn a_secret_that_cannot_be_opened_holds_no_other_tenant_back() {
+    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, SecretRow, Store};
+    let server = TestServer::start(&two_tenants()).await;
+    let store = Store::connect(None, None, server.data_dir.path())
+        .await
+        .expect("the store");
+    store
+        .apply(
+            vec![ControlWrite::PutSecret(SecretRow {
+                tenant: "globex".into(),
+                plugin: "plugin-noop".into(),
+                host: "api.example.com".into(),
+                header: "authorization".into(),
+                sealed: b"sealed under another key".to_vec(),
+            })],
+            NewAuditEntry {
+                actor: "ops".into(),
+                tenant: Some("globex".into()),
+                action: "secret.set".into(),
+                target: "plugin-noop".into(),
+                before: None,
+                after: None,
+            },
+        )
+        .await
+        .expect("written behind the API's back");
+    server.sidecar.refresh().await.expect("reloaded");
+    assert_eq!(
+        ran(&send(&server, "acme", "s-1").await),
+        ["plugin-tagger", "plugin-noop"]
+    );
+    let refused = server
+        .client()
+        .await
+        .handle_event(request(customer_message("globex", "s-2", "hello")))
+        .await
+        .expect_err("not served here");
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
 }
 
 /// A plugin version this replica cannot load (one a newer replica installed
@@ -335,7 +391,23 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
         .await
         .expect_err("not served here");
     assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    // Nor are its plugins' imports and commands run here.
     let mut admin = server.admin().await;
+    let refused = admin
+        .import_plugin_data(as_admin(
+            OPS,
+            pb::ImportPluginDataRequest {
+                tenant_id: "acme".into(),
+                plugin: "plugin-noop".into(),
+                dataset: "any".into(),
+                format: "json".into(),
+                content: b"{}".to_vec(),
+            },
+        ))
+        .await
+        .expect_err("not served here");
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    // The other tenants' changes still apply.
     let mut off = configure("globex", "plugin-noop");
     off.enabled = Some(false);
     admin
@@ -343,6 +415,26 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
         .await
         .expect("globex changes");
     assert!(ran(&send(&server, "globex", "n-2").await).is_empty());
+    // A version this replica can load replaces it, and acme is served again.
+    admin
+        .install_plugin(as_admin(
+            OPS,
+            pb::InstallPluginRequest {
+                name: "plugin-from-a-newer-replica".into(),
+                component: std::fs::read(plugin("plugin-noop")).expect("read"),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("replaced");
+    assert_eq!(
+        ran(&send(&server, "acme", "n-4").await),
+        [
+            "plugin-tagger",
+            "plugin-noop",
+            "plugin-from-a-newer-replica"
+        ]
+    );
 }
 
 /// A newer replica stored fields this version does not know (a rolling

@@ -39,6 +39,11 @@ pub struct Imported {
 pub enum ToolError {
     #[error("no tenant '{0}'")]
     UnknownTenant(String),
+    #[error(
+        "tenant '{0}' cannot be served by this replica (a plugin it needs cannot be loaded \
+         here; the sidecar's log says why)"
+    )]
+    Unserved(String),
     #[error("no installed plugin is named '{0}'")]
     UnknownPlugin(String),
     #[error("plugin '{plugin}' is not in the pipeline of tenant '{tenant}' (or is disabled there)")]
@@ -309,6 +314,7 @@ impl Sidecar {
     ) -> Result<(Arc<LoadedPlugin>, Arc<Grant>), ToolError> {
         match self.step_of(tenant, plugin) {
             Some(found) => Ok(found),
+            None if self.is_unserved(tenant) => Err(ToolError::Unserved(tenant.to_owned())),
             None if !self.has_tenant(tenant) => Err(ToolError::UnknownTenant(tenant.to_owned())),
             None => Err(ToolError::NotInPipeline {
                 tenant: tenant.to_owned(),

@@ -202,7 +202,7 @@ pub(super) fn tool_status(error: crate::tools::ToolError) -> Status {
             "tenant '{tenant}' was deleted, or created again, while this ran; its data was not written"
         )),
         E::Store(e) => Status::internal(format!("store: {e}")),
-        E::ShuttingDown => Status::unavailable(error.to_string()),
+        E::ShuttingDown | E::Unserved(_) => Status::unavailable(error.to_string()),
         E::OverQuota { .. } => Status::resource_exhausted(error.to_string()),
         E::NotInPipeline { .. }
         | E::NotOffered { .. }

@@ -56,7 +56,8 @@ pub struct Desired {
     /// The store's control version this was read at (0 from a configuration file).
     pub version: u64,
     pub tenants: Vec<(String, TenantDoc)>,
-    /// Stored tenants whose document this replica cannot read (logged).
+    /// Stored tenants whose document, or one of whose secrets, this replica
+    /// cannot read (logged).
     pub unreadable: Vec<String>,
     pub plugins: HashMap<String, Arc<LoadedPlugin>>,
     /// Secrets by (tenant, plugin).
@@ -431,7 +432,17 @@ impl ControlPlane {
             }
         }
         for row in state.secrets {
-            let value = self.key.open(&row.sealed, &secret_context(&row))?;
+            let value = match self.key.open(&row.sealed, &secret_context(&row)) {
+                Ok(value) => value,
+                // Its tenant is left out like one whose document cannot be
+                // read (this replica's master key is not the one that sealed
+                // it, or the value was changed in the store), not every tenant.
+                Err(e) => {
+                    tracing::error!(tenant = %row.tenant, plugin = %row.plugin, "left out: {e}");
+                    desired.unreadable.push(row.tenant);
+                    continue;
+                }
+            };
             desired
                 .secrets
                 .entry((row.tenant.clone(), row.plugin.clone()))
@@ -442,6 +453,8 @@ impl ControlPlane {
                     value,
                 });
         }
+        let unreadable = &desired.unreadable;
+        desired.tenants.retain(|(id, _)| !unreadable.contains(id));
         Ok(desired)
     }
 

@@ -80,13 +80,24 @@ impl ControlPlane {
 
     /// Deletes a tenant with its secrets and plugin data.
     pub async fn delete_tenant(&self, actor: &str, id: &str) -> Result<(), ControlError> {
-        let current = self.tenant(id).await?;
+        let state = self.store.control_state().await?;
+        let current = state
+            .tenants
+            .iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| ControlError::NotFound(format!("unknown tenant '{id}'")))?;
+        // One whose document cannot be read is deleted all the same (the way
+        // out of a document damaged in the store), recorded as stored.
+        let before = match parse_doc(id, &current.doc) {
+            Ok(doc) => to_json(&doc),
+            Err(_) => current.doc.clone(),
+        };
         let audit = NewAuditEntry {
             actor: actor.to_owned(),
             tenant: Some(id.to_owned()),
             action: "tenant.delete".into(),
             target: id.to_owned(),
-            before: Some(to_json(&current.doc)),
+            before: Some(before),
             after: None,
         };
         self.store
