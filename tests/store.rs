@@ -353,6 +353,48 @@ fn facts(seen_s: i64) -> crossdesk_sidecar::insights::TicketFacts {
     }
 }
 
+/// A replica whose clock is a minute ahead of the database server's, or
+/// behind it, reads the server's time once it has measured it: the times
+/// replicas write to a shared store (leases, claims, heartbeats, due times)
+/// agree, however far apart their own clocks are.
+#[tokio::test]
+async fn on_postgres_a_replica_reads_the_servers_clock_whatever_its_own() {
+    use crossdesk_database::{ServerClock, local_now_ms};
+    fn ahead() -> i64 {
+        local_now_ms() + 60_000
+    }
+    fn behind() -> i64 {
+        local_now_ms() - 60_000
+    }
+    let url = TestPostgres::fresh_database().await;
+    let pool = crossdesk_database::pool(&crossdesk_database::Target {
+        url: &url,
+        ca_file: None,
+        application_name: "clock test",
+        max_connections: 1,
+    })
+    .expect("pool");
+    let client = pool.get().await.expect("connection");
+    let server_now = async || -> i64 {
+        client
+            .query_one(
+                "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT",
+                &[],
+            )
+            .await
+            .expect("the server's time")
+            .get(0)
+    };
+    for local in [ahead as fn() -> i64, behind] {
+        let clock = ServerClock::reading(local);
+        let off = clock.now_ms() - server_now().await;
+        assert!(off.abs() > 59_000, "not corrected yet: {off} ms");
+        clock.measure(&client).await.expect("measured");
+        let off = clock.now_ms() - server_now().await;
+        assert!(off.abs() < 1_000, "corrected: {off} ms");
+    }
+}
+
 /// On PostgreSQL the health check has a connection of its own: with every
 /// connection of the pool held by requests waiting on a lock (a replica busy
 /// with events), the database still answers it.

@@ -13,6 +13,10 @@
 //! Without `sslmode`, or with `prefer` or `disable`, connections are plain TCP,
 //! for a database on a trusted network.
 
+mod clock;
+
+pub use clock::{ServerClock, local_now_ms};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;

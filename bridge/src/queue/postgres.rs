@@ -78,6 +78,9 @@ CREATE TABLE bridge_ticket_leases (
 #[derive(Clone)]
 pub struct PostgresQueue {
     pool: Pool,
+    /// The server's clock, which every replica's times in the queue follow
+    /// (due times, claims on tickets, when jobs came and finished).
+    clock: std::sync::Arc<crossdesk_database::ServerClock>,
 }
 
 impl std::fmt::Debug for PostgresQueue {
@@ -226,7 +229,9 @@ impl PostgresQueue {
     pub async fn connect(url: &str, ca_file: Option<&Path>) -> Result<PostgresQueue, QueueError> {
         let pool = pool(url, ca_file)?;
         migrate(&pool).await?;
-        Ok(PostgresQueue { pool })
+        let clock = std::sync::Arc::new(crossdesk_database::ServerClock::default());
+        clock.measure(&pool.get().await?).await?;
+        Ok(PostgresQueue { pool, clock })
     }
 
     pub(super) async fn enqueue(
@@ -237,7 +242,7 @@ impl PostgresQueue {
     ) -> Result<bool, QueueError> {
         let text = serde_json::to_string(job)?;
         let ticket = ticket_key(endpoint, job);
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let client = self.pool.get().await?;
         let added = client
             .execute(
@@ -271,7 +276,7 @@ impl PostgresQueue {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK])
             .await?;
         // Read after the lock: every earlier claim is committed and seen.
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let found = tx
             .query_opt(
                 &format!(
@@ -367,7 +372,7 @@ impl PostgresQueue {
                 &[
                     &claim.ticket,
                     &claim.owner,
-                    &now_ms().saturating_add(to_i64(lease_ms)),
+                    &self.clock.now_ms().saturating_add(to_i64(lease_ms)),
                 ],
             )
             .await?;
@@ -405,7 +410,7 @@ impl PostgresQueue {
             )
             .await?
             .try_get(0)?;
-        Ok(next.map(|at| at.saturating_sub(now_ms()).max(0)))
+        Ok(next.map(|at| at.saturating_sub(self.clock.now_ms()).max(0)))
     }
 
     pub(super) async fn update(
@@ -489,7 +494,7 @@ impl PostgresQueue {
             retry_in_ms,
             wrote_note,
         } = how;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         holds(&tx, &batch.claim).await?;
@@ -579,7 +584,7 @@ impl PostgresQueue {
                  RETURNING id",
             )
             .await?;
-        let now = now_ms();
+        let now = self.clock.now_ms();
         let named: Vec<Option<u64>> = match ids {
             None => vec![None],
             Some(ids) => ids.into_iter().map(Some).collect(),
@@ -601,6 +606,14 @@ impl PostgresQueue {
         }
         tx.commit().await?;
         Ok(replayed.len())
+    }
+
+    pub(super) fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub(super) async fn measure_clock(&self) -> Result<(), QueueError> {
+        Ok(self.clock.measure(&self.pool.get().await?).await?)
     }
 
     pub(super) async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {

@@ -103,8 +103,8 @@ pub struct TicketFacts {
     /// A rating, as a share of its scale.
     pub rating: Option<f64>,
     pub slice: figures::Slice,
-    /// When the replica that gathered them received their event (its clock,
-    /// milliseconds since the epoch; 0 when unknown): facts of a customer or
+    /// When the replica that gathered them received their event (the store's
+    /// clock, `Store::now_ms`, milliseconds since the epoch; 0 when unknown): facts of a customer or
     /// ticket erased at or after that time, or after the event happened, are
     /// not written (see `Store::erase_customer`).
     pub gathered_ms: i64,
@@ -169,7 +169,7 @@ impl Insights {
     }
 
     /// Records one event (handled for the first time) of the tenant `of`,
-    /// received at `received_ms` (this replica's clock), with the plugins'
+    /// received at `received_ms` (the store's clock), with the plugins'
     /// actions; the tenant's own rules name the category nothing else did and
     /// tell replies after hours.
     pub fn record(
@@ -466,7 +466,7 @@ impl Stale {
     /// Takes the days marked stale in the store at least `age` ago.
     async fn sweep(&mut self, store: &Store, age: Duration) {
         let age_ms = i64::try_from(age.as_millis()).unwrap_or(i64::MAX);
-        let marked_before = crate::store::now_ms().saturating_sub(age_ms);
+        let marked_before = store.now_ms().saturating_sub(age_ms);
         match store.stale_insight_days(marked_before, SWEEP_LIMIT).await {
             Ok(days) => self.days.extend(days),
             Err(e) => tracing::warn!("days of insight figures to rebuild not read: {e}"),

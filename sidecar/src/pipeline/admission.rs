@@ -53,7 +53,7 @@ impl Replicas {
         every: Duration,
     ) -> Result<u32, StoreError> {
         let alive_for = every.saturating_mul(SILENCE);
-        let now = crate::store::now_ms();
+        let now = store.now_ms();
         let since = now.saturating_sub(i64::try_from(alive_for.as_millis()).unwrap_or(i64::MAX));
         let alive = store.heartbeat(owner, now, since).await?.max(1);
         let before = self.0.swap(alive, Ordering::Relaxed);

@@ -178,7 +178,7 @@ where
 }
 
 /// Keeps this replica counted among those sharing the store, and the count
-/// current, every `every`.
+/// current, and its reading of the store's clock, every `every`.
 async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
     every_tick(sidecar, every, |sidecar| async move {
         if let Err(e) = sidecar
@@ -187,6 +187,10 @@ async fn heartbeat(sidecar: Weak<Sidecar>, every: Duration) {
             .await
         {
             tracing::warn!("cannot count the replicas: {e}");
+        }
+        // This process's clock drifts from the store's: measured again.
+        if let Err(e) = sidecar.store.measure_clock().await {
+            tracing::warn!("cannot read the store's clock: {e}");
         }
     })
     .await;
@@ -593,8 +597,9 @@ impl Sidecar {
             kind = ?event.kind(),
         );
         // What the reports record of the event dates from its arrival: an event
-        // that arrived before an erasure of its customer is of before it.
-        let received_ms = crate::store::now_ms();
+        // that arrived before an erasure of its customer is of before it (both
+        // on the store's clock).
+        let received_ms = self.store.now_ms();
         // Boxed, as the steps below: an event's future nests idempotency's, the
         // pipeline's and each call's, and unboxed it weighed 72 KB,
         // copied on every move (a tenth of the chain bench's CPU was `memmove`).

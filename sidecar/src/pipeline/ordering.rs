@@ -61,7 +61,7 @@ async fn purge_ended_leases(store: Store) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        if let Err(e) = store.purge_leases(crate::store::now_ms()).await {
+        if let Err(e) = store.purge_leases(store.now_ms()).await {
             tracing::warn!("customers' ended leases not purged: {e}");
         }
     }
@@ -189,7 +189,7 @@ impl CustomerOrder {
         let lease_ms = i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX);
         let mut wait = FIRST_WAIT;
         loop {
-            let now = crate::store::now_ms();
+            let now = store.now_ms();
             let until = now.saturating_add(lease_ms);
             let acquired = tokio::time::timeout(
                 STORE_WAIT,

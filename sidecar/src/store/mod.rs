@@ -454,6 +454,26 @@ impl Store {
         }
     }
 
+    /// Now, in milliseconds since the epoch, on the clock every process sharing
+    /// this store follows for the times it writes there (leases, claims,
+    /// heartbeats, expiries): the database server's, as this process last
+    /// measured it ([`Store::measure_clock`]); SQLite's is this process's own.
+    pub fn now_ms(&self) -> i64 {
+        match &self.backend {
+            Backend::Postgres(store) => store.clock.now_ms(),
+            Backend::Sqlite(_) => now_ms(),
+        }
+    }
+
+    /// Measures again how far this process's clock is from the database
+    /// server's (nothing to do on SQLite).
+    pub async fn measure_clock(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Postgres(store) => Ok(store.clock.measure(&store.pool.get().await?).await?),
+            Backend::Sqlite(_) => Ok(()),
+        }
+    }
+
     /// Whether other processes may share this store (PostgreSQL), rather than it
     /// being this process's own (SQLite).
     pub fn is_shared(&self) -> bool {

@@ -148,6 +148,8 @@ pub struct PostgresStore {
     /// One connection of its own for [`PostgresStore::health`]: behind the
     /// event traffic's pool, a busy replica would read as a database away.
     health: Pool,
+    /// The server's clock, which every replica's times in the store follow.
+    pub(super) clock: std::sync::Arc<crossdesk_database::ServerClock>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -303,7 +305,13 @@ impl PostgresStore {
         let pool = pool_of("crossdesk", MAX_CONNECTIONS)?;
         let health = pool_of("crossdesk health", 1)?;
         migrate(&pool).await?;
-        Ok(PostgresStore { pool, health })
+        let clock = std::sync::Arc::new(crossdesk_database::ServerClock::default());
+        clock.measure(&pool.get().await?).await?;
+        Ok(PostgresStore {
+            pool,
+            health,
+            clock,
+        })
     }
 
     /// How many changes this tenant's data of this plugin has seen (0 for none).

@@ -97,7 +97,7 @@ async fn commit(
             _ => None,
         })
         .collect();
-    match store.write_responses(writes, crate::store::now_ms()).await {
+    match store.write_responses(writes, store.now_ms()).await {
         Ok(outcomes) => {
             let mut kept_another = 0usize;
             let mut of_gone_tenants = 0usize;
@@ -138,9 +138,7 @@ async fn commit(
                 .map(|(_, release)| release)
                 .collect();
             if !abandoned.is_empty()
-                && let Err(e) = store
-                    .write_responses(abandoned, crate::store::now_ms())
-                    .await
+                && let Err(e) = store.write_responses(abandoned, store.now_ms()).await
             {
                 tracing::warn!("claims of dropped deliveries stay until their leases end: {e}");
             }
@@ -166,10 +164,7 @@ pub(super) async fn purge(store: Store, max_bytes: u64) {
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        match store
-            .purge_responses(crate::store::now_ms(), max_bytes)
-            .await
-        {
+        match store.purge_responses(store.now_ms(), max_bytes).await {
             Ok(purged) if purged.over_bound > 0 => tracing::info!(
                 expired = purged.expired,
                 over_bound = purged.over_bound,

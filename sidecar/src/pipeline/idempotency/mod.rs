@@ -283,7 +283,11 @@ impl Claim<'_> {
             event_hash: self.event_hash.to_vec(),
             owner: self.durable.owner.clone(),
             response: response.encode_to_vec(),
-            expires_at_ms: crate::store::now_ms().saturating_add(millis(self.durable.ttl)),
+            expires_at_ms: self
+                .durable
+                .store
+                .now_ms()
+                .saturating_add(millis(self.durable.ttl)),
         };
         let job = Job::Write { write, done: None };
         // A queue still full after this wait means the store is down or far
@@ -340,7 +344,7 @@ impl Durable {
         if !self.store.is_shared() {
             let found = self
                 .store
-                .response(key, crate::store::now_ms())
+                .response(key, self.store.now_ms())
                 .await
                 .map_err(|e| {
                     // The store's own words (a file, a statement) stay in the log.
@@ -354,7 +358,7 @@ impl Durable {
         }
         let mut wait = FIRST_WAIT;
         loop {
-            let lease_until_ms = crate::store::now_ms().saturating_add(millis(self.lease));
+            let lease_until_ms = self.store.now_ms().saturating_add(millis(self.lease));
             let claim = ResponseWrite::Claim {
                 key: key.clone(),
                 event_hash: event_hash.to_vec(),

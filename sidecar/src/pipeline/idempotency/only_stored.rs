@@ -21,7 +21,7 @@ const MAX_ONLY_STORED: usize = 1 << 20;
 impl OnlyStored {
     pub(super) async fn load(store: &Store) -> Result<OnlyStored, StoreError> {
         let limit = MAX_ONLY_STORED.saturating_add(1);
-        let keys = store.response_keys(crate::store::now_ms(), limit).await?;
+        let keys = store.response_keys(store.now_ms(), limit).await?;
         let hashes = (keys.len() <= MAX_ONLY_STORED).then(|| keys.iter().map(hash).collect());
         Ok(OnlyStored {
             hashes: parking_lot::Mutex::new(hashes),

@@ -153,9 +153,8 @@ impl Store {
     /// customer and their tickets erased now, named by `marks`: facts of theirs
     /// that a replica gathered before that and writes after (its batch waits a
     /// second, longer while the store is down) are dropped, while those of
-    /// their later messages count ([`TicketFacts::gathered_ms`]). Replicas'
-    /// clocks are compared with the store's, so a skew between them moves that
-    /// line by as much. On PostgreSQL the erasure first waits for the tenant's
+    /// their later messages count ([`TicketFacts::gathered_ms`], on the
+    /// store's clock: [`Store::now_ms`]). On PostgreSQL the erasure first waits for the tenant's
     /// batches being written (which hold its row `FOR SHARE`, see
     /// `check_data_of`).
     pub async fn erase_customer(

@@ -225,7 +225,7 @@ impl PostgresStore {
             days.insert(day_of(created));
             days.extend(before.map(day_of));
         }
-        mark_stale(&tx, tenant, &days).await?;
+        mark_stale(&tx, tenant, &days, self.clock.now_ms()).await?;
         tx.commit().await?;
         Ok(days)
     }
@@ -470,7 +470,7 @@ impl PostgresStore {
             .await?;
         }
         let days: BTreeSet<i64> = erased.iter().map(|&(_, at)| day_of(at)).collect();
-        mark_stale(&tx, tenant, &days).await?;
+        mark_stale(&tx, tenant, &days, self.clock.now_ms()).await?;
         insert_audit(&tx, &audit.entry(tenant, erased.len())).await?;
         tx.commit().await?;
         Ok(erased)
@@ -511,14 +511,15 @@ impl PostgresStore {
     }
 }
 
-/// Marks `days` of the tenant stale (see `Store::rebuild_day`), in ascending
-/// order, so that two transactions marking the same days lock them alike.
+/// Marks `days` of the tenant stale (see `Store::rebuild_day`) `now`, in
+/// ascending order, so that two transactions marking the same days lock them
+/// alike.
 async fn mark_stale(
     tx: &deadpool_postgres::Transaction<'_>,
     tenant: &str,
     days: &BTreeSet<i64>,
+    now: i64,
 ) -> Result<(), StoreError> {
-    let now = crate::store::now_ms();
     let mark = tx.prepare_cached(MARK_STALE).await?;
     for day in days {
         tx.execute(&mark, &[&tenant, day, &now]).await?;
