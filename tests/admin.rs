@@ -158,29 +158,25 @@ async fn a_call_that_cannot_sign_in_is_turned_away_before_its_body() {
     }
 }
 
-/// A tenant whose stored document cannot be read (a hand edit of the database,
-/// a bug) keeps no one else from their tenants: the others are listed, served
-/// and changed, and asking for that one says why it cannot be shown.
-#[tokio::test]
-async fn a_tenant_whose_document_cannot_be_read_holds_no_other_back() {
-    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, Store};
-    let server = TestServer::start(&two_tenants()).await;
-    let store = Store::connect(None, None, server.data_dir.path())
+/// Writes `writes` into the server's store as another process would (a
+/// newer replica, a hand edit): past the admin API's checks, audited as
+/// `action` of `tenant` by `actor`; then the server reloads.
+async fn behind_the_apis_back(
+    server: &TestServer,
+    writes: Vec<crossdesk_sidecar::store::ControlWrite>,
+    (actor, tenant, action): (&str, &str, &str),
+) {
+    let store = crossdesk_sidecar::store::Store::connect(None, None, server.data_dir.path())
         .await
         .expect("the store");
     store
         .apply(
-            vec![ControlWrite::PutTenant {
-                id: "broken".into(),
-                // JSON (the store checks that), not a tenant's document.
-                doc: r#"{"plugins": "none"}"#.into(),
-                expected: None,
-            }],
-            NewAuditEntry {
-                actor: "ops".into(),
-                tenant: Some("broken".into()),
-                action: "tenant.create".into(),
-                target: "broken".into(),
+            writes,
+            crossdesk_sidecar::store::NewAuditEntry {
+                actor: actor.into(),
+                tenant: Some(tenant.into()),
+                action: action.into(),
+                target: tenant.into(),
                 before: None,
                 after: None,
             },
@@ -188,6 +184,40 @@ async fn a_tenant_whose_document_cannot_be_read_holds_no_other_back() {
         .await
         .expect("written behind the API's back");
     server.sidecar.refresh().await.expect("reloaded");
+}
+
+/// Sends an event of `tenant` that this replica does not serve: UNAVAILABLE
+/// (to come again, perhaps to a replica that can), saying so.
+async fn not_served_here(server: &TestServer, tenant: &str, id: &str) {
+    let refused = server
+        .client()
+        .await
+        .handle_event(request(customer_message(tenant, id, "hello")))
+        .await
+        .expect_err("not served here");
+    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    assert!(
+        refused
+            .message()
+            .contains("cannot be served by this replica"),
+        "{refused:?}"
+    );
+}
+
+/// A tenant whose stored document cannot be read (a hand edit of the database,
+/// a bug) keeps no one else from their tenants: the others are listed, served
+/// and changed, and asking for that one says why it cannot be shown.
+#[tokio::test]
+async fn a_tenant_whose_document_cannot_be_read_holds_no_other_back() {
+    use crossdesk_sidecar::store::ControlWrite;
+    let server = TestServer::start(&two_tenants()).await;
+    let broken = ControlWrite::PutTenant {
+        id: "broken".into(),
+        // JSON (the store checks that), not a tenant's document.
+        doc: r#"{"plugins": "none"}"#.into(),
+        expected: None,
+    };
+    behind_the_apis_back(&server, vec![broken], ("ops", "broken", "tenant.create")).await;
     let mut admin = server.admin().await;
     let listed: Vec<String> = admin
         .list_tenants(as_admin(OPS, pb::ListTenantsRequest {}))
@@ -221,13 +251,7 @@ async fn a_tenant_whose_document_cannot_be_read_holds_no_other_back() {
         .expect("acme changes");
     assert_eq!(ran(&send(&server, "acme", "b-1").await), ["plugin-tagger"]);
     // Its events are to come again (a replica that can read it may be next).
-    let refused = server
-        .client()
-        .await
-        .handle_event(request(customer_message("broken", "b-2", "hello")))
-        .await
-        .expect_err("not served");
-    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    not_served_here(&server, "broken", "b-2").await;
     // The way out: it can be deleted, its document recorded as stored.
     admin
         .delete_tenant(as_admin(
@@ -247,43 +271,41 @@ async fn a_tenant_whose_document_cannot_be_read_holds_no_other_back() {
 /// changed in the store) leaves its tenant unserved here, not every tenant.
 #[tokio::test]
 async fn a_secret_that_cannot_be_opened_holds_no_other_tenant_back() {
-    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, SecretRow, Store};
+    use crossdesk_sidecar::store::{ControlWrite, SecretRow};
     let server = TestServer::start(&two_tenants()).await;
-    let store = Store::connect(None, None, server.data_dir.path())
-        .await
-        .expect("the store");
-    store
-        .apply(
-            vec![ControlWrite::PutSecret(SecretRow {
-                tenant: "globex".into(),
-                plugin: "plugin-noop".into(),
-                host: "api.example.com".into(),
-                header: "authorization".into(),
-                sealed: b"sealed under another key".to_vec(),
-            })],
-            NewAuditEntry {
-                actor: "ops".into(),
-                tenant: Some("globex".into()),
-                action: "secret.set".into(),
-                target: "plugin-noop".into(),
-                before: None,
-                after: None,
-            },
-        )
-        .await
-        .expect("written behind the API's back");
-    server.sidecar.refresh().await.expect("reloaded");
+    let secret = ControlWrite::PutSecret(SecretRow {
+        tenant: "globex".into(),
+        plugin: "plugin-noop".into(),
+        host: "api.example.com".into(),
+        header: "authorization".into(),
+        sealed: b"sealed under another key".to_vec(),
+    });
+    behind_the_apis_back(&server, vec![secret], ("ops", "globex", "secret.set")).await;
     assert_eq!(
         ran(&send(&server, "acme", "s-1").await),
         ["plugin-tagger", "plugin-noop"]
     );
+    not_served_here(&server, "globex", "s-2").await;
+    // Suspended, it answers as suspended, whatever this replica can load.
+    let mut admin = server.admin().await;
+    admin
+        .set_tenant_suspended(as_admin(
+            OPS,
+            pb::SetTenantSuspendedRequest {
+                tenant_id: "globex".into(),
+                suspended: true,
+                expected_revision: 0,
+            },
+        ))
+        .await
+        .expect("suspended");
     let refused = server
         .client()
         .await
-        .handle_event(request(customer_message("globex", "s-2", "hello")))
+        .handle_event(request(customer_message("globex", "s-3", "hello")))
         .await
-        .expect_err("not served here");
-    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+        .expect_err("suspended");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
 }
 
 /// A plugin version this replica cannot load (one a newer replica installed
@@ -293,15 +315,14 @@ async fn a_secret_that_cannot_be_opened_holds_no_other_tenant_back() {
 /// run what the change revoked; the other tenants' changes still apply.
 #[tokio::test]
 async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
-    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, PluginBlob, Store};
+    use crossdesk_sidecar::store::{ControlWrite, PluginBlob, Store};
     use sha2::Digest;
     let server = TestServer::start(&two_tenants()).await;
-    let store = Store::connect(None, None, server.data_dir.path())
-        .await
-        .expect("the store");
     let bytes = b"\0asm\x0e\0\x01\0 from a newer wasm".to_vec();
     let digest = hex::encode(sha2::Sha256::digest(&bytes));
-    let acme = store
+    let acme = Store::connect(None, None, server.data_dir.path())
+        .await
+        .expect("the store")
         .control_state()
         .await
         .expect("state")
@@ -314,83 +335,40 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
         .as_array_mut()
         .expect("plugins")
         .push(serde_json::json!({ "name": "plugin-from-a-newer-replica" }));
-    store
-        .apply(
-            vec![
-                ControlWrite::PutPluginBlob(PluginBlob {
-                    digest: digest.clone(),
-                    name: "plugin-from-a-newer-replica".into(),
-                    version: "2.0.0".into(),
-                    bytes,
-                    signature: None,
-                    installed_at_ms: 0,
-                }),
-                ControlWrite::SetPlugin {
-                    name: "plugin-from-a-newer-replica".into(),
-                    active: Some(digest),
-                    previous: None,
-                    expected_active: None,
-                },
-                ControlWrite::PutTenant {
-                    id: "acme".into(),
-                    doc: doc.to_string(),
-                    expected: Some(acme.revision),
-                },
-            ],
-            NewAuditEntry {
-                actor: "newer-replica".into(),
-                tenant: Some("acme".into()),
-                action: "plugin.install".into(),
-                target: "plugin-from-a-newer-replica".into(),
-                before: None,
-                after: None,
-            },
-        )
-        .await
-        .expect("written by a newer replica");
-    server.sidecar.refresh().await.expect("reloaded");
-    let refused = server
-        .client()
-        .await
-        .handle_event(request(customer_message("acme", "n-1", "hello")))
-        .await
-        .expect_err("not served here");
-    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
-    assert!(
-        refused
-            .message()
-            .contains("cannot be served by this replica"),
-        "{refused:?}"
-    );
+    let installed = vec![
+        ControlWrite::PutPluginBlob(PluginBlob {
+            digest: digest.clone(),
+            name: "plugin-from-a-newer-replica".into(),
+            version: "2.0.0".into(),
+            bytes,
+            signature: None,
+            installed_at_ms: 0,
+        }),
+        ControlWrite::SetPlugin {
+            name: "plugin-from-a-newer-replica".into(),
+            active: Some(digest),
+            previous: None,
+            expected_active: None,
+        },
+        ControlWrite::PutTenant {
+            id: "acme".into(),
+            doc: doc.to_string(),
+            expected: Some(acme.revision),
+        },
+    ];
+    let by_newer = |tenant, action| ("newer-replica", tenant, action);
+    behind_the_apis_back(&server, installed, by_newer("acme", "plugin.install")).await;
+    not_served_here(&server, "acme", "n-1").await;
     // Nor a tenant new to this replica that needs it.
     let mut newer = doc.clone();
     newer["incarnation"] = serde_json::json!("0123456789abcdef0123456789abcdef");
-    store
-        .apply(
-            vec![ControlWrite::PutTenant {
-                id: "initech".into(),
-                doc: newer.to_string(),
-                expected: None,
-            }],
-            NewAuditEntry {
-                actor: "newer-replica".into(),
-                tenant: Some("initech".into()),
-                action: "tenant.create".into(),
-                target: "initech".into(),
-                before: None,
-                after: None,
-            },
-        )
-        .await
-        .expect("created by a newer replica");
-    server.sidecar.refresh().await.expect("reloaded");
-    let refused = server
-        .client()
-        .await
-        .handle_event(request(customer_message("initech", "n-3", "hello")))
-        .await
-        .expect_err("not served here");
-    assert_eq!(refused.code(), Code::Unavailable, "{refused:?}");
+    let created = ControlWrite::PutTenant {
+        id: "initech".into(),
+        doc: newer.to_string(),
+        expected: None,
+    };
+    behind_the_apis_back(&server, vec![created], by_newer("initech", "tenant.create")).await;
+    not_served_here(&server, "initech", "n-3").await;
     // Nor are its plugins' imports and commands run here.
     let mut admin = server.admin().await;
     let refused = admin
@@ -415,6 +393,19 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
         .await
         .expect("globex changes");
     assert!(ran(&send(&server, "globex", "n-2").await).is_empty());
+    // Another plugin's upgrade is not refused for acme, whose grant of the
+    // plugin this replica cannot load is checked by the replicas that can.
+    admin
+        .install_plugin(as_admin(
+            OPS,
+            pb::InstallPluginRequest {
+                name: "plugin-noop".into(),
+                component: std::fs::read(plugin("plugin-call-counter")).expect("read"),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("upgraded");
     // A version this replica can load replaces it, and acme is served again.
     admin
         .install_plugin(as_admin(

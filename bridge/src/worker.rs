@@ -228,6 +228,17 @@ async fn response_of(
     }
     let looked_up = with_customer(bridge, endpoint, claim, job).await?;
     let response = run_event(bridge, looked_up.as_ref().unwrap_or(&job.job)).await?;
+    recorded(bridge, claim, job, response).await
+}
+
+/// `response`, once recorded as the job's: every later attempt of its batch
+/// reads it rather than asking again.
+async fn recorded(
+    bridge: &Bridge,
+    claim: &Claim,
+    job: &queue::QueuedJob,
+    response: pb::HandleEventResponse,
+) -> Result<pb::HandleEventResponse, Failure> {
     let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
         .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
     bridge
@@ -311,7 +322,7 @@ async fn attempt(bridge: &Bridge, batch: &Batch) -> Result<bool, Failure> {
                     && job.job.agent_reply
                     && job.attempts.saturating_add(1) >= bridge.config.max_attempts =>
             {
-                let why = format!("the sidecar did not answer it ({})", first_line(&error));
+                let why = format!("it could not be run ({})", first_line(&error));
                 not_run(bridge, &batch.claim, job, why).await?
             }
             Err(failure @ (Failure::Retry(..) | Failure::Away(..))) if !begun => {
@@ -494,7 +505,7 @@ async fn with_customer(
 }
 
 /// The response recorded for an event the bridge gives up running, `why`: an
-/// outcome of no plugin, failed. Stored like the sidecar's, so that every
+/// outcome of no plugin, failed. Recorded like the sidecar's, so that every
 /// later attempt of the batch makes the same calls, whatever the sidecar
 /// would answer by then.
 async fn not_run(
@@ -512,14 +523,7 @@ async fn not_run(
         }],
         ..Default::default()
     };
-    let json = crate::json::to_json("crossdesk.v1.HandleEventResponse", &response)
-        .map_err(|e| Failure::Permanent(format!("cannot encode the response: {e}")))?;
-    bridge
-        .queue
-        .set_response(claim, job.id, &json)
-        .await
-        .map_err(queue_failure)?;
-    Ok(response)
+    recorded(bridge, claim, job, response).await
 }
 
 /// Why an agent's reply is not sent, if a plugin of the pipeline failed on it:

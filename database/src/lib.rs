@@ -15,7 +15,7 @@
 
 mod clock;
 
-pub use clock::{ServerClock, local_now_ms};
+pub use clock::{MAX_ROUND_TRIP, ServerClock, local_now_ms};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

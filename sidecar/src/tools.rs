@@ -40,8 +40,8 @@ pub enum ToolError {
     #[error("no tenant '{0}'")]
     UnknownTenant(String),
     #[error(
-        "tenant '{0}' cannot be served by this replica (a plugin it needs cannot be loaded \
-         here; the sidecar's log says why)"
+        "tenant '{0}' cannot be served by this replica (its settings, a secret or a plugin \
+         it needs cannot be loaded here; the sidecar's log says why)"
     )]
     Unserved(String),
     #[error("no installed plugin is named '{0}'")]
@@ -314,7 +314,7 @@ impl Sidecar {
     ) -> Result<(Arc<LoadedPlugin>, Arc<Grant>), ToolError> {
         match self.step_of(tenant, plugin) {
             Some(found) => Ok(found),
-            None if self.is_unserved(tenant) => Err(ToolError::Unserved(tenant.to_owned())),
+            None if self.unserved(tenant).is_some() => Err(ToolError::Unserved(tenant.to_owned())),
             None if !self.has_tenant(tenant) => Err(ToolError::UnknownTenant(tenant.to_owned())),
             None => Err(ToolError::NotInPipeline {
                 tenant: tenant.to_owned(),

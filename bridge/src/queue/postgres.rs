@@ -613,7 +613,8 @@ impl PostgresQueue {
     }
 
     pub(super) async fn measure_clock(&self) -> Result<(), QueueError> {
-        Ok(self.clock.measure(&self.pool.get().await?).await?)
+        self.clock.measure(&self.pool.get().await?).await?;
+        Ok(())
     }
 
     pub(super) async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {

@@ -210,12 +210,14 @@ impl AdminApi {
                 "the change was stored but could not be applied; the sidecar's log says why",
             )
         })?;
+        // A suspended tenant is served as suspended.
         if let Some(tenant) = tenant
-            && self.sidecar.is_unserved(&tenant)
+            && self.sidecar.unserved(&tenant) == Some(false)
         {
             return Err(Status::internal(format!(
                 "the change was stored, but this replica cannot serve tenant '{tenant}' with \
-                 it (a plugin it needs cannot be loaded here); the sidecar's log says why"
+                 it (a secret or a plugin it needs cannot be loaded here); the sidecar's log \
+                 says why"
             )));
         }
         Ok(Response::new(value))

@@ -12,7 +12,7 @@
 //! What the pipeline runs is a [`Desired`] state: built from the configuration file
 //! when there is no admin API, or from the store (seeded once from the file).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -145,12 +145,41 @@ pub fn validate_tenant(
     bounds: &Bounds,
     granter: Granter<'_>,
 ) -> Result<(), ControlError> {
-    let installed = |name: &str| {
-        plugins
-            .get(name)
-            .map(|p| grant::Installed::Settings(p.manifest.settings.as_slice()))
+    validate_tenant_here(doc, plugins, &HashSet::new(), bounds, granter)
+}
+
+/// [`validate_tenant`] on a replica that cannot load the stored plugins named
+/// `unloadable`: grants of them are checked as far as can be without their
+/// manifests (the replicas that can load them check the rest), rather than
+/// refused as of plugins not installed.
+fn validate_tenant_here(
+    doc: &TenantDoc,
+    plugins: &HashMap<String, Arc<LoadedPlugin>>,
+    unloadable: &HashSet<String>,
+    bounds: &Bounds,
+    granter: Granter<'_>,
+) -> Result<(), ControlError> {
+    let installed = |name: &str| match plugins.get(name) {
+        Some(p) => Some(grant::Installed::Settings(p.manifest.settings.as_slice())),
+        None => unloadable
+            .contains(name)
+            .then_some(grant::Installed::NotLoaded),
     };
     grant::validate(doc, &installed, bounds, granter).map_err(|e| invalid(e.field, e.message))
+}
+
+/// The stored plugins of `state` that are not among `loaded`: those this
+/// replica cannot load ([`ControlPlane::plugins_of`]).
+fn unloadable_of(
+    state: &ControlState,
+    loaded: &HashMap<String, Arc<LoadedPlugin>>,
+) -> HashSet<String> {
+    state
+        .plugins
+        .iter()
+        .filter(|row| !loaded.contains_key(&row.name))
+        .map(|row| row.name.clone())
+        .collect()
 }
 
 /// The document a configuration file's tenant amounts to, and its secrets' values
@@ -439,7 +468,14 @@ impl ControlPlane {
                 // it, or the value was changed in the store), not every tenant.
                 Err(e) => {
                     tracing::error!(tenant = %row.tenant, plugin = %row.plugin, "left out: {e}");
-                    desired.unreadable.push(row.tenant);
+                    // A suspended tenant runs nothing: served as such without it.
+                    let suspended = desired
+                        .tenants
+                        .iter()
+                        .any(|(id, doc)| *id == row.tenant && doc.suspended);
+                    if !suspended {
+                        desired.unreadable.push(row.tenant);
+                    }
                     continue;
                 }
             };
@@ -484,8 +520,18 @@ impl ControlPlane {
         let path =
             std::path::PathBuf::from(format!("{} {} (sha256:{digest})", blob.name, blob.version));
         match self.load_bytes(&blob.bytes, &path).await {
-            // Not a file that could not be read: the bytes themselves.
-            Err(ControlError::Plugin(e)) if !matches!(e, LoadError::Read { .. }) => {
+            // What the bytes alone decide; not a file that could not be read,
+            // nor a manifest() call that may have run out of time on a busy
+            // replica: those are tried again at the next change.
+            Err(ControlError::Plugin(e))
+                if matches!(
+                    e,
+                    LoadError::NotComponent { .. }
+                        | LoadError::Contract(..)
+                        | LoadError::Link { .. }
+                        | LoadError::Settings { .. }
+                ) =>
+            {
                 self.unloadable
                     .lock()
                     .insert(digest.to_owned(), e.to_string());

@@ -211,24 +211,16 @@ impl ControlPlane {
     ) -> Result<(), ControlError> {
         let mut plugins = self.plugins_of(state).await?;
         plugins.insert(name.to_owned(), version.clone());
-        // Grants of stored plugins this replica cannot load are checked by the
-        // replicas that can: here they would fail every change.
-        let unloadable: std::collections::HashSet<&str> = state
-            .plugins
-            .iter()
-            .map(|row| row.name.as_str())
-            .filter(|name| !plugins.contains_key(*name))
-            .collect();
+        let unloadable = unloadable_of(state, &plugins);
         for tenant in tenants_of(state)? {
-            let mut doc = tenant.doc.clone();
-            doc.plugins
-                .retain(|grant| !unloadable.contains(grant.name.as_str()));
-            validate_tenant(&doc, &plugins, &self.bounds, Granter::Operator).map_err(|e| {
-                ControlError::FailedPrecondition(format!(
-                    "cannot {change}: tenant '{}' {e}",
-                    tenant.id
-                ))
-            })?;
+            let granter = Granter::Operator;
+            validate_tenant_here(&tenant.doc, &plugins, &unloadable, &self.bounds, granter)
+                .map_err(|e| {
+                    ControlError::FailedPrecondition(format!(
+                        "cannot {change}: tenant '{}' {e}",
+                        tenant.id
+                    ))
+                })?;
         }
         Ok(())
     }

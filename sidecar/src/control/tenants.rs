@@ -154,7 +154,9 @@ impl ControlPlane {
         } else {
             Granter::Operator
         };
-        validate_tenant(&doc, &self.plugins_of(&state).await?, &self.bounds, granter)?;
+        let plugins = self.plugins_of(&state).await?;
+        let unloadable = unloadable_of(&state, &plugins);
+        validate_tenant_here(&doc, &plugins, &unloadable, &self.bounds, granter)?;
         let audit = NewAuditEntry {
             actor: actor.to_owned(),
             tenant: Some(id.to_owned()),

@@ -3,7 +3,7 @@
 //! never sees half of a change. A tenant whose inputs did not change keeps its
 //! built steps, and with them its warm instances and its admission state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -56,11 +56,12 @@ pub(super) struct Pipelines {
     /// The installed plugins, by name.
     pub(super) plugins: HashMap<String, Arc<LoadedPlugin>>,
     pub(super) tenants: HashMap<String, Arc<Tenant>>,
-    /// Stored tenants without a pipeline here: their document, or a plugin
-    /// they need, cannot be loaded by this replica (an older one, during a
-    /// rolling upgrade). Their events are answered UNAVAILABLE, to come again,
+    /// Stored tenants without a pipeline here, and whether each is suspended:
+    /// their document, a secret or a plugin they need cannot be loaded by
+    /// this replica (an older one, during a rolling upgrade). Their events are
+    /// answered UNAVAILABLE, to come again (a suspended one's as suspended),
     /// and what is remembered of them stays.
-    pub(super) unserved: HashSet<String>,
+    pub(super) unserved: HashMap<String, bool>,
 }
 
 impl Sidecar {
@@ -77,9 +78,10 @@ impl Sidecar {
         Ok(())
     }
 
-    /// Whether `tenant` is stored but not served here (see [`Pipelines::unserved`]).
-    pub fn is_unserved(&self, tenant: &str) -> bool {
-        self.pipelines.load().unserved.contains(tenant)
+    /// Whether `tenant` is stored but not served here (see
+    /// [`Pipelines::unserved`]): `Some(suspended)`.
+    pub fn unserved(&self, tenant: &str) -> Option<bool> {
+        self.pipelines.load().unserved.get(tenant).copied()
     }
 
     /// Builds pipelines for `desired` and makes them current. Tenants whose inputs
@@ -87,7 +89,11 @@ impl Sidecar {
     pub(super) fn install(&self, desired: Desired) -> Result<(), BuildError> {
         let current = self.pipelines.load_full();
         let mut tenants = HashMap::new();
-        let mut unserved: HashSet<String> = desired.unreadable.iter().cloned().collect();
+        let mut unserved: HashMap<String, bool> = desired
+            .unreadable
+            .iter()
+            .map(|id| (id.clone(), false))
+            .collect();
         for (id, doc) in &desired.tenants {
             let fingerprint = fingerprint(id, doc, &desired);
             let tenant = match current.tenants.get(id) {
@@ -104,7 +110,7 @@ impl Sidecar {
                     // of any tenant tries it again.
                     Err(e) => {
                         tracing::error!(tenant = %id, "not served here: {e}");
-                        unserved.insert(id.clone());
+                        unserved.insert(id.clone(), doc.suspended);
                         continue;
                     }
                 },
@@ -119,7 +125,7 @@ impl Sidecar {
         // stored but not served here is not gone: its data stays remembered.
         let gone = |id: &str| match (current.tenants.get(id), tenants.get(id)) {
             (Some(was), Some(is)) => was.incarnation != is.incarnation,
-            (Some(_), None) => !unserved.contains(id),
+            (Some(_), None) => !unserved.contains_key(id),
             (None, _) => false,
         };
         if current.tenants.keys().any(|id| gone(id)) {

@@ -564,13 +564,15 @@ impl Sidecar {
             .cloned()
             .ok_or_else(|| {
                 let id = crate::grant::shown_id(&event.tenant_id);
-                match pipelines.unserved.contains(&event.tenant_id) {
+                match pipelines.unserved.get(&event.tenant_id) {
+                    Some(true) => PipelineError::Suspended(id),
                     // Not the reason: the log has it, for the operator.
-                    true => PipelineError::Unavailable(format!(
-                        "tenant '{id}' cannot be served by this replica: its settings, or \
-                         a plugin they need, cannot be loaded here (the sidecar's log says why)"
+                    Some(false) => PipelineError::Unavailable(format!(
+                        "tenant '{id}' cannot be served by this replica: its settings, a \
+                         secret or a plugin they need cannot be loaded here (the sidecar's \
+                         log says why)"
                     )),
-                    false => PipelineError::UnknownTenant(id),
+                    None => PipelineError::UnknownTenant(id),
                 }
             })?;
         drop(pipelines);
