@@ -393,29 +393,22 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
         .await
         .expect("globex changes");
     assert!(ran(&send(&server, "globex", "n-2").await).is_empty());
+    let install_as = |name: &str, file: &str| pb::InstallPluginRequest {
+        name: name.into(),
+        component: std::fs::read(plugin(file)).expect("read"),
+        ..Default::default()
+    };
     // Another plugin's upgrade is not refused for acme, whose grant of the
     // plugin this replica cannot load is checked by the replicas that can.
+    let upgrade = install_as("plugin-noop", "plugin-call-counter");
     admin
-        .install_plugin(as_admin(
-            OPS,
-            pb::InstallPluginRequest {
-                name: "plugin-noop".into(),
-                component: std::fs::read(plugin("plugin-call-counter")).expect("read"),
-                ..Default::default()
-            },
-        ))
+        .install_plugin(as_admin(OPS, upgrade))
         .await
         .expect("upgraded");
     // A version this replica can load replaces it, and acme is served again.
+    let replacement = install_as("plugin-from-a-newer-replica", "plugin-noop");
     admin
-        .install_plugin(as_admin(
-            OPS,
-            pb::InstallPluginRequest {
-                name: "plugin-from-a-newer-replica".into(),
-                component: std::fs::read(plugin("plugin-noop")).expect("read"),
-                ..Default::default()
-            },
-        ))
+        .install_plugin(as_admin(OPS, replacement))
         .await
         .expect("replaced");
     assert_eq!(

@@ -87,6 +87,17 @@ async fn wait_for_queue(
     }
 }
 
+/// Asserts that no job of the bridge's queue went to the dead letters.
+async fn no_dead_letters(bridge: &Bridge) {
+    let dead = crossdesk_bridge::open_queue(&bridge.config)
+        .await
+        .expect("queue")
+        .list(crossdesk_bridge::queue::JobState::Dead)
+        .await
+        .expect("dead letters");
+    assert!(dead.is_empty(), "{dead:#?}");
+}
+
 /// Waits until no job is pending: every delivery has been written back or given
 /// up, so no further call to the helpdesk can come.
 async fn drained(bridge: &Bridge) {
@@ -790,14 +801,7 @@ async fn a_reply_a_fail_closed_plugin_failed_on_is_held_back_and_the_agent_told(
     let (calls, bridge) =
         agent_reply_with_hello_plugin("fail_closed = true", &[Answer::Down]).await;
     assert_held_back(&calls, "'hello-plugin' is fail-closed and did not succeed");
-    let queue = crossdesk_bridge::open_queue(&bridge.config)
-        .await
-        .expect("queue");
-    let dead = queue
-        .list(crossdesk_bridge::queue::JobState::Dead)
-        .await
-        .expect("dead letters");
-    assert!(dead.is_empty(), "{dead:#?}");
+    no_dead_letters(&bridge).await;
 }
 
 /// An agent's reply the sidecar does not answer through all the bridge's
@@ -1075,14 +1079,7 @@ name = "plugin-tagger"
         },
     )
     .await;
-    let queue = crossdesk_bridge::open_queue(&bridge.config)
-        .await
-        .expect("queue");
-    let dead = queue
-        .list(crossdesk_bridge::queue::JobState::Dead)
-        .await
-        .expect("dead");
-    assert!(dead.is_empty(), "{dead:?}");
+    no_dead_letters(&bridge).await;
     assert!(helpdesk.calls().is_empty());
 }
 
@@ -1144,11 +1141,7 @@ async fn a_shared_queue_leaves_an_unknown_endpoints_jobs_to_another_replica() {
         ("acme-helpscout", 0),
         "never claimed here"
     );
-    let dead = queue
-        .list(crossdesk_bridge::queue::JobState::Dead)
-        .await
-        .expect("dead");
-    assert!(dead.is_empty(), "{dead:?}");
+    no_dead_letters(&bridge).await;
 }
 
 /// A sidecar that speaks TLS and requires client certificates: the bridge,
