@@ -965,11 +965,14 @@ async fn a_tenants_own_categories_and_business_hours_shape_its_report() {
         .expect("hours set")
         .into_inner();
     assert_eq!(tenant.business_hours.expect("hours").open, "09:00");
-    let today = std::time::SystemTime::now()
+    // Yesterday's: every hour of it is past, whatever the hour the test runs
+    // at (an event's time ahead of the sidecar's clock counts as received).
+    let yesterday = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64
-        / 86_400;
+        / 86_400
+        - 1;
     for (n, (locale, text)) in [
         ("es-MX", "Quiero devolver las botas"),
         ("es-MX", "¿Dónde está mi pedido?"),
@@ -983,7 +986,7 @@ async fn a_tenants_own_categories_and_business_hours_shape_its_report() {
         let mut event = customer_message("acme", &format!("m-{n}"), text);
         event.ticket_id = format!("t-{n}");
         event.occurred_at = Some(prost_types::Timestamp {
-            seconds: today * 86_400 + 60,
+            seconds: yesterday * 86_400 + 60,
             nanos: 0,
         });
         if let Some(customer) = event.customer.as_mut() {
@@ -1003,7 +1006,7 @@ async fn a_tenants_own_categories_and_business_hours_shape_its_report() {
         reply.kind = pb::EventKind::AgentReplyDrafted as i32;
         reply.ticket_id = format!("t-{n}");
         reply.occurred_at = Some(prost_types::Timestamp {
-            seconds: today * 86_400 + hour * 3_600,
+            seconds: yesterday * 86_400 + hour * 3_600,
             nanos: 0,
         });
         server.handle(reply).await;
@@ -1015,8 +1018,8 @@ async fn a_tenants_own_categories_and_business_hours_shape_its_report() {
                 OPS,
                 pb::GetReportRequest {
                     tenant_id: "acme".into(),
-                    since: day(today, 0),
-                    until: day(today, 1),
+                    since: day(yesterday, 0),
+                    until: day(yesterday, 1),
                     by: vec!["category".into()],
                 },
             ))
