@@ -218,20 +218,16 @@ fn replica_name() -> String {
     format!("bridge-{random:016x}")
 }
 
-/// Deletes finished jobs older than the retention period, and measures the
-/// queue's clock again, every minute.
+/// Deletes finished jobs older than the retention period, every minute.
 async fn purge(bridge: Arc<Bridge>) {
     let retention_ms =
         i64::try_from(bridge.config.queue.retention_secs.saturating_mul(1_000)).unwrap_or(i64::MAX);
     let mut every = tokio::time::interval(Duration::from_secs(60));
     loop {
         every.tick().await;
-        if let Err(e) = bridge.queue.measure_clock().await {
-            tracing::warn!("cannot read the queue's clock: {e}");
-        }
         match bridge
             .queue
-            .purge(bridge.queue.now_ms().saturating_sub(retention_ms))
+            .purge(queue::now_ms().saturating_sub(retention_ms))
             .await
         {
             Ok(0) => {}
@@ -497,8 +493,7 @@ async fn metrics(
     let stats = bridge
         .queue_stats
         .get(|_| async move {
-            match tokio::time::timeout(PROBE_WAIT, reader.queue.stats(reader.queue.now_ms())).await
-            {
+            match tokio::time::timeout(PROBE_WAIT, reader.queue.stats(queue::now_ms())).await {
                 Ok(Ok(stats)) => Some(stats),
                 // The listener faces the helpdesk: the cause goes to the log only.
                 Ok(Err(e)) => {

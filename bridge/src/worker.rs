@@ -172,10 +172,7 @@ async fn process(bridge: &Bridge, batch: Batch) {
     };
     held(bridge, &batch.claim, false);
     // An outage keeps a job retried past its attempts, up to its bound.
-    let age_ms = bridge
-        .queue
-        .now_ms()
-        .saturating_sub(batch.lead.created_at_ms);
+    let age_ms = queue::now_ms().saturating_sub(batch.lead.created_at_ms);
     let outage_ms = bridge.config.max_outage_secs.saturating_mul(1_000);
     let away = matches!(outcome, Err(Failure::Away(..)));
     let tried_again = attempts.saturating_add(1) < bridge.config.max_attempts

@@ -497,26 +497,6 @@ impl Queue {
         on_backend!(self, q => q.replay(ids).await)
     }
 
-    /// Now, in milliseconds since the epoch, on the clock the queue's times
-    /// follow: on PostgreSQL the server's, as this process last measured it
-    /// ([`Queue::measure_clock`]), so that replicas whose clocks disagree agree
-    /// on due times and claims; on SQLite this process's own.
-    pub fn now_ms(&self) -> i64 {
-        match self {
-            Queue::Sqlite(_) => now_ms(),
-            Queue::Postgres(q) => q.now_ms(),
-        }
-    }
-
-    /// Measures again how far this process's clock is from the database
-    /// server's (nothing to do on SQLite).
-    pub async fn measure_clock(&self) -> Result<(), QueueError> {
-        match self {
-            Queue::Sqlite(_) => Ok(()),
-            Queue::Postgres(q) => q.measure_clock().await,
-        }
-    }
-
     /// Deletes jobs finished before `before_ms`, and the claims that ran out then;
     /// returns how many jobs.
     pub async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {

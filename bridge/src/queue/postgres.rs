@@ -78,9 +78,6 @@ CREATE TABLE bridge_ticket_leases (
 #[derive(Clone)]
 pub struct PostgresQueue {
     pool: Pool,
-    /// The server's clock, which every replica's times in the queue follow
-    /// (due times, claims on tickets, when jobs came and finished).
-    clock: std::sync::Arc<crossdesk_database::ServerClock>,
 }
 
 impl std::fmt::Debug for PostgresQueue {
@@ -229,9 +226,7 @@ impl PostgresQueue {
     pub async fn connect(url: &str, ca_file: Option<&Path>) -> Result<PostgresQueue, QueueError> {
         let pool = pool(url, ca_file)?;
         migrate(&pool).await?;
-        let clock = std::sync::Arc::new(crossdesk_database::ServerClock::default());
-        clock.measure(&pool.get().await?).await?;
-        Ok(PostgresQueue { pool, clock })
+        Ok(PostgresQueue { pool })
     }
 
     pub(super) async fn enqueue(
@@ -242,7 +237,7 @@ impl PostgresQueue {
     ) -> Result<bool, QueueError> {
         let text = serde_json::to_string(job)?;
         let ticket = ticket_key(endpoint, job);
-        let now = self.clock.now_ms();
+        let now = now_ms();
         let client = self.pool.get().await?;
         let added = client
             .execute(
@@ -276,7 +271,7 @@ impl PostgresQueue {
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK])
             .await?;
         // Read after the lock: every earlier claim is committed and seen.
-        let now = self.clock.now_ms();
+        let now = now_ms();
         let found = tx
             .query_opt(
                 &format!(
@@ -372,7 +367,7 @@ impl PostgresQueue {
                 &[
                     &claim.ticket,
                     &claim.owner,
-                    &self.clock.now_ms().saturating_add(to_i64(lease_ms)),
+                    &now_ms().saturating_add(to_i64(lease_ms)),
                 ],
             )
             .await?;
@@ -410,7 +405,7 @@ impl PostgresQueue {
             )
             .await?
             .try_get(0)?;
-        Ok(next.map(|at| at.saturating_sub(self.clock.now_ms()).max(0)))
+        Ok(next.map(|at| at.saturating_sub(now_ms()).max(0)))
     }
 
     pub(super) async fn update(
@@ -494,7 +489,7 @@ impl PostgresQueue {
             retry_in_ms,
             wrote_note,
         } = how;
-        let now = self.clock.now_ms();
+        let now = now_ms();
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         holds(&tx, &batch.claim).await?;
@@ -584,7 +579,7 @@ impl PostgresQueue {
                  RETURNING id",
             )
             .await?;
-        let now = self.clock.now_ms();
+        let now = now_ms();
         let named: Vec<Option<u64>> = match ids {
             None => vec![None],
             Some(ids) => ids.into_iter().map(Some).collect(),
@@ -606,15 +601,6 @@ impl PostgresQueue {
         }
         tx.commit().await?;
         Ok(replayed.len())
-    }
-
-    pub(super) fn now_ms(&self) -> i64 {
-        self.clock.now_ms()
-    }
-
-    pub(super) async fn measure_clock(&self) -> Result<(), QueueError> {
-        self.clock.measure(&self.pool.get().await?).await?;
-        Ok(())
     }
 
     pub(super) async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {
