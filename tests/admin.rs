@@ -1871,6 +1871,94 @@ async fn a_component_changed_in_the_store_is_not_run() {
     }
 }
 
+/// The operator can still act on a plugin whose component was damaged in the
+/// store (a disk, a hand edit), which no replica started since can load: roll
+/// it back, remove it when no tenant uses it, or install the same component
+/// again, which mends the stored copy (the store writes a digest's bytes once
+/// otherwise).
+#[tokio::test]
+async fn a_plugin_damaged_in_the_store_is_rolled_back_removed_or_installed_again() {
+    use sha2::Digest;
+    let config = two_tenants();
+    let server = TestServer::start(&config).await;
+    let mut admin = server.admin().await;
+    let install_as = |name: &str, file: &str| pb::InstallPluginRequest {
+        name: name.into(),
+        component: std::fs::read(plugin(file)).expect("read"),
+        ..Default::default()
+    };
+    let named = |name: &str| pb::PluginRef { name: name.into() };
+    // plugin-noop upgraded (its first version kept to roll back to), and a
+    // spare no tenant uses.
+    for (name, file) in [
+        ("plugin-noop", "plugin-call-counter"),
+        ("spare", "plugin-panics"),
+    ] {
+        admin
+            .install_plugin(as_admin(OPS, install_as(name, file)))
+            .await
+            .expect("installed");
+    }
+    let data = server.stop().await;
+    {
+        let db = rusqlite::Connection::open(data.path().join("crossdesk.db")).expect("open");
+        for damaged in ["plugin-call-counter", "plugin-panics", "plugin-tagger"] {
+            let digest = hex::encode(sha2::Sha256::digest(
+                std::fs::read(plugin(damaged)).expect("read"),
+            ));
+            let changed = db
+                .execute(
+                    "UPDATE plugin_blobs SET bytes = ?1 WHERE digest = ?2",
+                    rusqlite::params![b"no longer the component".to_vec(), digest],
+                )
+                .expect("update");
+            assert_eq!(changed, 1, "{damaged}");
+        }
+    }
+    let server = TestServer::start_in(&config, data).await;
+    not_served_here(&server, "globex", "d-1").await;
+    let mut admin = server.admin().await;
+    admin
+        .remove_plugin(as_admin(OPS, named("spare")))
+        .await
+        .expect("removed");
+    admin
+        .rollback_plugin(as_admin(OPS, named("plugin-noop")))
+        .await
+        .expect("rolled back");
+    assert_eq!(ran(&send(&server, "globex", "d-2").await), ["plugin-noop"]);
+    // acme's tagger is still damaged, until its component is installed again.
+    not_served_here(&server, "acme", "d-3").await;
+    admin
+        .install_plugin(as_admin(OPS, install_as("plugin-tagger", "plugin-tagger")))
+        .await
+        .expect("mended");
+    assert_eq!(
+        ran(&send(&server, "acme", "d-4").await),
+        ["plugin-tagger", "plugin-noop"]
+    );
+    let again = admin
+        .install_plugin(as_admin(OPS, install_as("plugin-tagger", "plugin-tagger")))
+        .await
+        .expect_err("mended already");
+    assert_eq!(again.code(), Code::AlreadyExists, "{again:?}");
+    let audited: Vec<(String, String, String)> = audit(&mut admin, "")
+        .await
+        .into_iter()
+        .take(3)
+        .map(|e| (e.action, e.target, e.before_json))
+        .collect();
+    let actions: Vec<&str> = audited.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["plugin.repair", "plugin.rollback", "plugin.remove"],
+        "{audited:?}"
+    );
+    for (action, _, before) in &audited {
+        assert!(before.contains("unloadable"), "{action}: {before}");
+    }
+}
+
 #[tokio::test]
 async fn plugin_data_is_imported_checked_scoped_and_audited() {
     let server = TestServer::start(&managed(

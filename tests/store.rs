@@ -2199,7 +2199,35 @@ async fn plugin_blobs_and_versions(db: &Db) {
         )
         .await
         .expect("upload again");
-    assert_eq!(store.plugin_blob("d1").await.expect("blob"), Some(first));
+    assert_eq!(
+        store.plugin_blob("d1").await.expect("blob"),
+        Some(first.clone())
+    );
+    assert_eq!(store.plugin_blob("missing").await.expect("blob"), None);
+    // A repair writes the bytes over, and only over a stored version.
+    let repair = |digest: &str, bytes: &[u8]| ControlWrite::RepairPluginBlob {
+        digest: digest.into(),
+        bytes: bytes.to_vec(),
+    };
+    store
+        .apply(vec![repair("d1", b"\0asm-ONE")], audit("plugin.repair", None))
+        .await
+        .expect("repair");
+    let repaired = store
+        .plugin_blob("d1")
+        .await
+        .expect("blob")
+        .expect("stored");
+    assert_eq!(repaired.bytes, b"\0asm-ONE");
+    assert_eq!(
+        (repaired.name, repaired.signature),
+        ("tone".into(), first.signature)
+    );
+    let missing = store
+        .apply(vec![repair("missing", b"x")], audit("plugin.repair", None))
+        .await
+        .expect_err("nothing to repair");
+    assert!(matches!(missing, StoreError::Conflict(_)), "{missing:?}");
     assert_eq!(store.plugin_blob("missing").await.expect("blob"), None);
     store
         .apply(

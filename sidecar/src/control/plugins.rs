@@ -39,11 +39,17 @@ impl ControlPlane {
         }
         let state = self.store.control_state().await?;
         let current = state.plugins.iter().find(|p| p.name == name);
-        if current.is_some_and(|p| p.active == loaded.digest) {
-            return Err(ControlError::AlreadyExists(format!(
-                "plugin '{name}' already runs this component (sha256:{})",
-                loaded.digest
-            )));
+        if let Some(row) = current.filter(|p| p.active == loaded.digest) {
+            if self.stored_intact(&row.active).await? {
+                return Err(ControlError::AlreadyExists(format!(
+                    "plugin '{name}' already runs this component (sha256:{})",
+                    loaded.digest
+                )));
+            }
+            self.repair_plugin(actor, row, &loaded, bytes, signature)
+                .await?;
+            self.remember_signer(&loaded.digest, signer);
+            return self.installed_plugin(&name).await;
         }
         let before = match current {
             Some(row) => match self.plugin_version(&row.active).await {
@@ -88,10 +94,15 @@ impl ControlPlane {
             },
         ];
         self.store.apply(writes, audit).await?;
-        if let Some(key) = signer {
-            self.signers.lock().insert(loaded.digest.clone(), Some(key));
-        }
+        self.remember_signer(&loaded.digest, signer);
         self.installed_plugin(&name).await
+    }
+
+    /// Notes the trusted key that signed a version just installed.
+    fn remember_signer(&self, digest: &str, signer: Option<String>) {
+        if let Some(key) = signer {
+            self.signers.lock().insert(digest.to_owned(), Some(key));
+        }
     }
 
     /// Returns a plugin to the version its last upgrade replaced.
@@ -111,7 +122,9 @@ impl ControlPlane {
                 "plugin '{name}' has no earlier version to roll back to"
             ))
         })?;
-        let from = self.plugin_version(&row.active).await?;
+        // The active version need not load here: rolling back from one damaged
+        // in the store, or one this replica is too old for, is what it is for.
+        let from = self.audited_version(&row.active).await?;
         let to = self.plugin_version(&previous).await?;
         let change = format!("roll back '{name}' to {}", to.manifest.version);
         // With trusted keys, no code runs that none of them signed: the version
@@ -127,7 +140,7 @@ impl ControlPlane {
             tenant: None,
             action: "plugin.rollback".into(),
             target: name.to_owned(),
-            before: Some(version_json(&from)),
+            before: Some(from),
             after: Some(version_json(&to)),
         };
         self.store
@@ -144,13 +157,20 @@ impl ControlPlane {
         self.installed_plugin(name).await
     }
 
-    /// Uninstalls a plugin no tenant names any more.
+    /// Uninstalls a plugin no tenant names any more, whether or not its active
+    /// version loads here.
     pub async fn remove_plugin(&self, actor: &str, name: &str) -> Result<(), ControlError> {
-        let installed = self.installed_plugin(name).await?;
-        if !installed.used_by.is_empty() {
+        let state = self.store.control_state().await?;
+        let row = state
+            .plugins
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))?;
+        let used_by = tenants_using(&state, name)?;
+        if !used_by.is_empty() {
             return Err(ControlError::FailedPrecondition(format!(
                 "plugin '{name}' is still in the pipeline of tenant(s) {}: detach it first",
-                installed.used_by.join(", ")
+                used_by.join(", ")
             )));
         }
         let audit = NewAuditEntry {
@@ -158,7 +178,7 @@ impl ControlPlane {
             tenant: None,
             action: "plugin.remove".into(),
             target: name.to_owned(),
-            before: Some(version_json(&installed.plugin)),
+            before: Some(self.audited_version(&row.active).await?),
             after: None,
         };
         self.store
@@ -167,7 +187,7 @@ impl ControlPlane {
                     name: name.to_owned(),
                     active: None,
                     previous: None,
-                    expected_active: Some(installed.plugin.digest.clone()),
+                    expected_active: Some(row.active.clone()),
                 }],
                 audit,
             )
@@ -258,17 +278,95 @@ impl ControlPlane {
             None => None,
         };
         let signed_by = self.signer(&row.active).await?;
-        let used_by = tenants_of(state)?
-            .into_iter()
-            .filter(|tenant| tenant.doc.plugins.iter().any(|g| g.name == row.name))
-            .map(|tenant| tenant.id)
-            .collect();
         Ok(InstalledPlugin {
             name: row.name.clone(),
             plugin,
             previous,
             signed_by,
-            used_by,
+            used_by: tenants_using(state, &row.name)?,
         })
     }
+
+    /// Installs `loaded`, whose digest `row` names, again: its stored bytes were
+    /// damaged. The same version stays active, with the same one to roll back to.
+    async fn repair_plugin(
+        &self,
+        actor: &str,
+        row: &crate::store::PluginRow,
+        loaded: &Arc<LoadedPlugin>,
+        bytes: Vec<u8>,
+        signature: Option<&str>,
+    ) -> Result<(), ControlError> {
+        let audit = NewAuditEntry {
+            actor: actor.to_owned(),
+            tenant: None,
+            action: "plugin.repair".into(),
+            target: row.name.clone(),
+            // Not `audited_version`: the bytes just uploaded are loaded by now.
+            before: Some(
+                serde_json::json!({
+                    "digest": row.active,
+                    "unloadable": "the stored component is not the one installed",
+                })
+                .to_string(),
+            ),
+            after: Some(version_json(loaded)),
+        };
+        let writes = vec![
+            // For a signature the stored version lacked; its bytes are the next write's.
+            ControlWrite::PutPluginBlob(PluginBlob {
+                digest: loaded.digest.clone(),
+                name: row.name.clone(),
+                version: loaded.manifest.version.clone(),
+                bytes: bytes.clone(),
+                signature: signature.map(str::to_owned),
+                installed_at_ms: crate::store::now_ms(),
+            }),
+            ControlWrite::RepairPluginBlob {
+                digest: loaded.digest.clone(),
+                bytes,
+            },
+            ControlWrite::SetPlugin {
+                name: row.name.clone(),
+                active: Some(row.active.clone()),
+                previous: row.previous.clone(),
+                expected_active: Some(row.active.clone()),
+            },
+        ];
+        self.store.apply(writes, audit).await?;
+        tracing::info!(plugin = %row.name, "damaged component installed again");
+        Ok(())
+    }
+
+    /// Whether the store holds the very bytes `digest` names.
+    async fn stored_intact(&self, digest: &str) -> Result<bool, ControlError> {
+        Ok(self
+            .store
+            .plugin_blob(digest)
+            .await?
+            .is_some_and(|blob| hex::encode(Sha256::digest(&blob.bytes)) == digest))
+    }
+
+    /// What the audit log says of a version: its number and digest, or, when it
+    /// cannot be loaded here, its digest and why.
+    async fn audited_version(&self, digest: &str) -> Result<String, ControlError> {
+        match self.plugin_version(digest).await {
+            Ok(version) => Ok(version_json(&version)),
+            Err(e) if e.is_unloadable() => Ok(serde_json::json!({
+                "digest": digest,
+                "unloadable": e.to_string(),
+            })
+            .to_string()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The tenants whose pipelines name plugin `name`.
+fn tenants_using(state: &ControlState, name: &str) -> Result<Vec<String>, ControlError> {
+    Ok(tenants_of(state)?
+        .into_iter()
+        .filter(|tenant| tenant.doc.plugins.iter().any(|g| g.name == name))
+        .map(|tenant| tenant.id)
+        .collect())
 }

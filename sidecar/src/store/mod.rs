@@ -196,6 +196,13 @@ pub enum ControlWrite {
     /// Stores a plugin version; storing a digest already present only adds a
     /// signature it lacked.
     PutPluginBlob(PluginBlob),
+    /// Writes `bytes` over those of the stored version `digest` (damaged in the
+    /// store); the caller has checked that they hash to `digest`. Fails the
+    /// change with [`StoreError::Conflict`] when no such version is stored.
+    RepairPluginBlob {
+        digest: String,
+        bytes: Vec<u8>,
+    },
     /// Points plugin `name` at a version (creating it), or removes it (`active:
     /// None`), provided its active digest is still `expected_active`.
     SetPlugin {
@@ -712,6 +719,11 @@ pub(crate) fn now_ms() -> i64 {
 /// A tenant's document names a plugin another change removed.
 fn removed_meanwhile(plugin: &str) -> StoreError {
     StoreError::Conflict(format!("plugin '{plugin}' was removed meanwhile"))
+}
+
+/// A plugin version to repair is not stored (removed meanwhile).
+fn not_stored(digest: &str) -> StoreError {
+    StoreError::Conflict(format!("plugin version {digest} is not stored"))
 }
 
 /// A plugin being removed was put in a tenant's pipeline by another change.

@@ -1026,6 +1026,17 @@ async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(),
             )
             .await?;
         }
+        ControlWrite::RepairPluginBlob { digest, bytes } => {
+            let changed = tx
+                .execute(
+                    "UPDATE plugin_blobs SET bytes = $1 WHERE digest = $2",
+                    &[&bytes, &digest],
+                )
+                .await?;
+            if changed == 0 {
+                return Err(super::not_stored(&digest));
+            }
+        }
         ControlWrite::SetPlugin {
             name,
             active,

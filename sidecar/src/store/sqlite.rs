@@ -807,6 +807,15 @@ fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<()
                 ],
             )?;
         }
+        ControlWrite::RepairPluginBlob { digest, bytes } => {
+            let changed = tx.execute(
+                "UPDATE plugin_blobs SET bytes = ?1 WHERE digest = ?2",
+                params![bytes, digest],
+            )?;
+            if changed == 0 {
+                return Err(super::not_stored(&digest));
+            }
+        }
         ControlWrite::SetPlugin {
             name,
             active,
