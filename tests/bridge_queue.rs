@@ -125,6 +125,7 @@ on_both_backends!(
     a_refused_event_leaves_its_batch_alone,
     a_claim_leaves_the_endpoints_it_is_told_to_skip,
     a_shared_queues_replica_claims_only_its_own_endpoints_jobs,
+    dead_letters_are_discarded_a_batch_whole_and_only_they,
 );
 
 const LEASE: u64 = 60_000;
@@ -479,6 +480,58 @@ async fn a_retry_far_in_the_future_neither_panics_nor_blocks_the_queue(backend: 
     assert_eq!(queue.replay(None).await.expect("replay"), 1);
     let again = claim(&queue, "w").await.expect("job");
     assert_eq!((again.lead.attempts, again.lead.calls_done), (0, 1));
+}
+
+/// A dead letter that will not be replayed is discarded with its batch,
+/// whichever of its jobs is named; a name that is no dead letter discards
+/// nothing, and a waiting job is never discarded.
+async fn dead_letters_are_discarded_a_batch_whole_and_only_they(backend: &Backend) {
+    let queue = backend.open().await;
+    for key in ["a", "b"] {
+        queue.enqueue("zd", &job(key), 0).await.expect("enqueue");
+    }
+    let batch = claim(&queue, "w").await.expect("due");
+    assert_eq!(keys(&batch), ["a", "b"]);
+    queue
+        .fail(&batch, "404", None)
+        .await
+        .expect("dead together");
+    queue
+        .enqueue("zd", &on_ticket("c", "2", false), 0)
+        .await
+        .expect("enqueue");
+    let lone = claim(&queue, "w").await.expect("due");
+    queue.fail(&lone, "404", None).await.expect("dead");
+    queue
+        .enqueue("zd", &on_ticket("waiting", "3", false), 60_000)
+        .await
+        .expect("enqueue");
+    let dead = |queue: &Queue| {
+        let queue = queue.clone();
+        async move {
+            let dead = queue.list(JobState::Dead).await.expect("dead letters");
+            dead.into_iter()
+                .map(|j| j.job.delivery_key)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(dead(&queue).await, ["a", "b", "c"]);
+    let member = batch.members[0].id;
+    let pending = queue.list(JobState::Pending).await.expect("pending")[0].id;
+    for named in [vec![member, 9_999], vec![pending]] {
+        let refused = queue.discard(Some(named.clone())).await;
+        assert!(
+            matches!(&refused, Err(QueueError::NotDead(ids)) if *ids == named[named.len() - 1..]),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(dead(&queue).await, ["a", "b", "c"], "nothing discarded");
+    assert_eq!(queue.discard(Some(vec![member])).await.expect("discard"), 2);
+    assert_eq!(dead(&queue).await, ["c"]);
+    assert_eq!(queue.discard(None).await.expect("discard"), 1);
+    assert!(dead(&queue).await.is_empty());
+    let stats = queue.stats(0).await.expect("stats");
+    assert_eq!((stats.pending, stats.dead), (1, 0));
 }
 
 async fn a_ticket_has_one_worker_at_a_time_and_the_others_go_on(backend: &Backend) {

@@ -2210,7 +2210,10 @@ async fn plugin_blobs_and_versions(db: &Db) {
         bytes: bytes.to_vec(),
     };
     store
-        .apply(vec![repair("d1", b"\0asm-ONE")], audit("plugin.repair", None))
+        .apply(
+            vec![repair("d1", b"\0asm-ONE")],
+            audit("plugin.repair", None),
+        )
         .await
         .expect("repair");
     let repaired = store

@@ -161,6 +161,16 @@ enum BridgeCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Delete dead jobs that will not be replayed (a ticket deleted in the
+    /// helpdesk, say): the given ids, or all with --all.
+    Discard {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(required_unless_present = "all")]
+        ids: Vec<u64>,
+        #[arg(long)]
+        all: bool,
+    },
     /// Check a bridge configuration as `bridge serve` reads it (the environment
     /// variables it names must be set), without starting anything.
     CheckConfig {
@@ -566,6 +576,11 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
             let queue = open_queue(&BridgeConfig::load(&config)?).await?;
             let replayed = queue.replay(if all { None } else { Some(ids) }).await?;
             println!("{replayed} job(s) queued again");
+        }
+        BridgeCommand::Discard { config, ids, all } => {
+            let queue = open_queue(&BridgeConfig::load(&config)?).await?;
+            let discarded = queue.discard(if all { None } else { Some(ids) }).await?;
+            println!("{discarded} dead job(s) discarded");
         }
         BridgeCommand::CheckConfig { config: path } => {
             let config = BridgeConfig::load(&path)?;

@@ -65,8 +65,9 @@ pub enum QueueError {
     LeaseLost(String),
     #[error("bridge queue: {0}")]
     Corrupt(String),
-    /// A replay named jobs that are not dead letters: nothing was replayed.
-    #[error("no dead letter has the id {}: nothing replayed (`crossdesk bridge dead-letters` lists them)", join_ids(.0))]
+    /// A replay or a discard named jobs that are not dead letters: nothing was
+    /// done.
+    #[error("no dead letter has the id {}: nothing done (`crossdesk bridge dead-letters` lists them)", join_ids(.0))]
     NotDead(Vec<u64>),
 }
 
@@ -264,6 +265,44 @@ fn ticket_key(endpoint: &str, job: &Job) -> String {
         "{endpoint}\u{1f}{}\u{1f}{}",
         job.target.account_id, job.target.ticket_id
     )
+}
+
+/// What a replay or a discard did to the dead letters it named: each
+/// statement runs once per named id (once with `None` for all of them) and
+/// acts on that job's batch whole.
+#[derive(Default)]
+struct DeadLetterTally {
+    acted_on: std::collections::BTreeSet<i64>,
+    not_dead: Vec<u64>,
+}
+
+impl DeadLetterTally {
+    /// The ids to run the statement with: each named one, or `None` for all.
+    fn named(ids: Option<Vec<u64>>) -> Vec<Option<u64>> {
+        match ids {
+            None => vec![None],
+            Some(ids) => ids.into_iter().map(Some).collect(),
+        }
+    }
+
+    /// Records the jobs the statement run with `id` acted on.
+    fn record(&mut self, id: Option<u64>, acted_on: impl IntoIterator<Item = i64>) {
+        self.acted_on.extend(acted_on);
+        // Named twice, or with another job of its batch: acted on once.
+        if let Some(id) = id.filter(|id| !self.acted_on.contains(&to_i64(*id))) {
+            self.not_dead.push(id);
+        }
+    }
+
+    /// How many jobs were acted on, or the named ids that were no dead letter
+    /// (the caller then rolls back).
+    fn total(self) -> Result<usize, QueueError> {
+        if self.not_dead.is_empty() {
+            Ok(self.acted_on.len())
+        } else {
+            Err(QueueError::NotDead(self.not_dead))
+        }
+    }
 }
 
 /// Milliseconds since the Unix epoch (0 before it, saturating far after).
@@ -495,6 +534,13 @@ impl Queue {
     /// [`QueueError::NotDead`].
     pub async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
         on_backend!(self, q => q.replay(ids).await)
+    }
+
+    /// Deletes dead jobs an operator will not replay (all of them, or those
+    /// with these ids, a batch whole); returns how many. Named ids that are not
+    /// dead letters discard nothing: [`QueueError::NotDead`].
+    pub async fn discard(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
+        on_backend!(self, q => q.discard(ids).await)
     }
 
     /// Deletes jobs finished before `before_ms`, and the claims that ran out then;

@@ -23,10 +23,17 @@ use deadpool_postgres::{Pool, PoolError};
 use tokio_postgres::types::ToSql;
 
 use super::{
-    Batch, Claim, Finish, JobState, MAX_BATCH, QueueError, QueueStats, QueuedJob, Update, now_ms,
-    ticket_key, to_i64, to_u32,
+    Batch, Claim, DeadLetterTally, Finish, JobState, MAX_BATCH, QueueError, QueueStats, QueuedJob,
+    Update, now_ms, ticket_key, to_i64, to_u32,
 };
 use crate::types::Job;
+
+/// The dead letters a replay or a discard acts on: all of them (`$1` NULL), or
+/// the batch of job `$1` whole, whichever of its jobs it is.
+const DEAD_LETTERS_NAMED: &str = "state = 'dead' AND ($1::BIGINT IS NULL OR id = $1
+    OR batch_of = $1
+    OR id = (SELECT batch_of FROM bridge_jobs WHERE id = $1)
+    OR batch_of = (SELECT batch_of FROM bridge_jobs WHERE id = $1))";
 
 /// Connections per bridge process; a call holds one only while it runs.
 const MAX_CONNECTIONS: usize = 8;
@@ -567,40 +574,48 @@ impl PostgresQueue {
     }
 
     pub(super) async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
+        let now = now_ms();
+        self.on_dead_letters(
+            ids,
+            &format!(
+                "UPDATE bridge_jobs SET state = 'pending', attempts = 0, next_at_ms = {now}
+                 WHERE {DEAD_LETTERS_NAMED} RETURNING id"
+            ),
+        )
+        .await
+    }
+
+    pub(super) async fn discard(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
+        self.on_dead_letters(
+            ids,
+            &format!("DELETE FROM bridge_jobs WHERE {DEAD_LETTERS_NAMED} RETURNING id"),
+        )
+        .await
+    }
+
+    /// Runs `statement` (one parameter, a job id or NULL) on the dead letters
+    /// `ids` names, all in one transaction.
+    async fn on_dead_letters(
+        &self,
+        ids: Option<Vec<u64>>,
+        statement: &str,
+    ) -> Result<usize, QueueError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        // A batch is replayed whole, whichever of its jobs is named.
-        let update = tx
-            .prepare(
-                "UPDATE bridge_jobs SET state = 'pending', attempts = 0, next_at_ms = $2
-                 WHERE state = 'dead' AND ($1::BIGINT IS NULL OR id = $1 OR batch_of = $1
-                       OR id = (SELECT batch_of FROM bridge_jobs WHERE id = $1)
-                       OR batch_of = (SELECT batch_of FROM bridge_jobs WHERE id = $1))
-                 RETURNING id",
-            )
-            .await?;
-        let now = now_ms();
-        let named: Vec<Option<u64>> = match ids {
-            None => vec![None],
-            Some(ids) => ids.into_iter().map(Some).collect(),
-        };
-        let mut replayed = std::collections::BTreeSet::new();
-        let mut not_dead = Vec::new();
-        for id in named {
-            for row in tx.query(&update, &[&id.map(to_i64), &now]).await? {
-                replayed.insert(row.try_get::<_, i64>(0)?);
-            }
-            // Named twice, or with another job of its batch: replayed once.
-            if let Some(id) = id.filter(|id| !replayed.contains(&to_i64(*id))) {
-                not_dead.push(id);
-            }
+        let statement = tx.prepare(statement).await?;
+        let mut tally = DeadLetterTally::default();
+        for id in DeadLetterTally::named(ids) {
+            let rows = tx.query(&statement, &[&id.map(to_i64)]).await?;
+            let acted_on = rows
+                .iter()
+                .map(|row| row.try_get::<_, i64>(0))
+                .collect::<Result<Vec<_>, _>>()?;
+            tally.record(id, acted_on);
         }
-        if !not_dead.is_empty() {
-            // Dropping the transaction rolls it back.
-            return Err(QueueError::NotDead(not_dead));
-        }
+        // Dropping the transaction rolls it back.
+        let total = tally.total()?;
         tx.commit().await?;
-        Ok(replayed.len())
+        Ok(total)
     }
 
     pub(super) async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {

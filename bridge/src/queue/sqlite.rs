@@ -9,10 +9,16 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    Batch, Claim, Finish, JobState, MAX_BATCH, QueueError, QueueStats, QueuedJob, Update, now_ms,
-    ticket_key, to_i64, to_u32,
+    Batch, Claim, DeadLetterTally, Finish, JobState, MAX_BATCH, QueueError, QueueStats, QueuedJob,
+    Update, now_ms, ticket_key, to_i64, to_u32,
 };
 use crate::types::Job;
+
+/// The dead letters a replay or a discard acts on: all of them (`?1` NULL), or
+/// the batch of job `?1` whole, whichever of its jobs it is.
+const DEAD_LETTERS_NAMED: &str = "state = 'dead' AND (?1 IS NULL OR id = ?1 OR batch_of = ?1
+    OR id = (SELECT batch_of FROM jobs WHERE id = ?1)
+    OR batch_of = (SELECT batch_of FROM jobs WHERE id = ?1))";
 
 /// The queue in `bridge.db`. Cloning shares the connection.
 #[derive(Clone)]
@@ -568,38 +574,41 @@ impl SqliteQueue {
     pub(super) async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
         self.with(move |c| {
             let tx = c.transaction()?;
-            let mut replayed = std::collections::BTreeSet::new();
-            let mut not_dead = Vec::new();
-            {
-                // A batch is replayed whole, whichever of its jobs is named.
-                let sql = "UPDATE jobs SET state = 'pending', attempts = 0, next_at_ms = ?2
-                           WHERE state = 'dead' AND (?1 IS NULL OR id = ?1 OR batch_of = ?1
-                                 OR id = (SELECT batch_of FROM jobs WHERE id = ?1)
-                                 OR batch_of = (SELECT batch_of FROM jobs WHERE id = ?1))
-                           RETURNING id";
-                let mut update = tx.prepare(sql)?;
+            let replayed = {
+                let mut update = tx.prepare(&format!(
+                    "UPDATE jobs SET state = 'pending', attempts = 0, next_at_ms = ?2
+                     WHERE {DEAD_LETTERS_NAMED} RETURNING id"
+                ))?;
                 let now = now_ms();
-                let named: Vec<Option<u64>> = match ids {
-                    None => vec![None],
-                    Some(ids) => ids.into_iter().map(Some).collect(),
-                };
-                for id in named {
-                    let rows = update
-                        .query_map(params![id.map(to_i64), now], |row| row.get::<_, i64>(0))?;
-                    for row in rows {
-                        replayed.insert(row?);
-                    }
-                    // Named twice, or with another job of its batch: replayed once.
-                    if let Some(id) = id.filter(|id| !replayed.contains(&to_i64(*id))) {
-                        not_dead.push(id);
-                    }
+                let mut tally = DeadLetterTally::default();
+                for id in DeadLetterTally::named(ids) {
+                    let rows = update.query_map(params![id.map(to_i64), now], |row| row.get(0))?;
+                    tally.record(id, rows.collect::<Result<Vec<_>, _>>()?);
                 }
-            }
-            if !not_dead.is_empty() {
-                return Err(QueueError::NotDead(not_dead));
-            }
+                tally.total()?
+            };
             tx.commit()?;
-            Ok(replayed.len())
+            Ok(replayed)
+        })
+        .await
+    }
+
+    pub(super) async fn discard(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let discarded = {
+                let mut delete = tx.prepare(&format!(
+                    "DELETE FROM jobs WHERE {DEAD_LETTERS_NAMED} RETURNING id"
+                ))?;
+                let mut tally = DeadLetterTally::default();
+                for id in DeadLetterTally::named(ids) {
+                    let rows = delete.query_map(params![id.map(to_i64)], |row| row.get(0))?;
+                    tally.record(id, rows.collect::<Result<Vec<_>, _>>()?);
+                }
+                tally.total()?
+            };
+            tx.commit()?;
+            Ok(discarded)
         })
         .await
     }
