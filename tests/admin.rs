@@ -186,6 +186,20 @@ async fn behind_the_apis_back(
     server.sidecar.refresh().await.expect("reloaded");
 }
 
+/// Tenant `id` as the server's store holds it.
+async fn stored_tenant(server: &TestServer, id: &str) -> crossdesk_sidecar::store::TenantRow {
+    crossdesk_sidecar::store::Store::connect(None, None, server.data_dir.path())
+        .await
+        .expect("the store")
+        .control_state()
+        .await
+        .expect("state")
+        .tenants
+        .into_iter()
+        .find(|t| t.id == id)
+        .expect("stored")
+}
+
 /// Sends an event of `tenant` that this replica does not serve: UNAVAILABLE
 /// (to come again, perhaps to a replica that can), saying so.
 async fn not_served_here(server: &TestServer, tenant: &str, id: &str) {
@@ -315,21 +329,12 @@ async fn a_secret_that_cannot_be_opened_holds_no_other_tenant_back() {
 /// run what the change revoked; the other tenants' changes still apply.
 #[tokio::test]
 async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
-    use crossdesk_sidecar::store::{ControlWrite, PluginBlob, Store};
+    use crossdesk_sidecar::store::{ControlWrite, PluginBlob};
     use sha2::Digest;
     let server = TestServer::start(&two_tenants()).await;
     let bytes = b"\0asm\x0e\0\x01\0 from a newer wasm".to_vec();
     let digest = hex::encode(sha2::Sha256::digest(&bytes));
-    let acme = Store::connect(None, None, server.data_dir.path())
-        .await
-        .expect("the store")
-        .control_state()
-        .await
-        .expect("state")
-        .tenants
-        .into_iter()
-        .find(|t| t.id == "acme")
-        .expect("acme");
+    let acme = stored_tenant(&server, "acme").await;
     let mut doc: serde_json::Value = serde_json::from_str(&acme.doc).expect("json");
     doc["plugins"]
         .as_array_mut()
@@ -426,42 +431,19 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
 /// change it, which would write the document back without them.
 #[tokio::test]
 async fn a_tenant_a_newer_version_stored_is_served_but_not_rewritten() {
-    use crossdesk_sidecar::store::{ControlWrite, NewAuditEntry, Store};
+    use crossdesk_sidecar::store::ControlWrite;
     let server = TestServer::start(&two_tenants()).await;
-    let newer = Store::connect(None, None, server.data_dir.path())
-        .await
-        .expect("the newer replica's store");
-    let row = newer
-        .control_state()
-        .await
-        .expect("state")
-        .tenants
-        .into_iter()
-        .find(|t| t.id == "acme")
-        .expect("acme");
+    let row = stored_tenant(&server, "acme").await;
     let mut doc: serde_json::Value = serde_json::from_str(&row.doc).expect("json");
     doc["plugins"][0]["canary"] = serde_json::json!(0.5);
     doc["plugins"][0]["limits"]["cpu_ms"] = serde_json::json!(5);
     doc["region"] = serde_json::json!("eu");
-    newer
-        .apply(
-            vec![ControlWrite::PutTenant {
-                id: "acme".into(),
-                doc: doc.to_string(),
-                expected: Some(row.revision),
-            }],
-            NewAuditEntry {
-                actor: "ops".into(),
-                tenant: Some("acme".into()),
-                action: "plugin.configure".into(),
-                target: "plugin-tagger".into(),
-                before: None,
-                after: None,
-            },
-        )
-        .await
-        .expect("the newer replica's change");
-    server.sidecar.refresh().await.expect("reloaded");
+    let changed = ControlWrite::PutTenant {
+        id: "acme".into(),
+        doc: doc.to_string(),
+        expected: Some(row.revision),
+    };
+    behind_the_apis_back(&server, vec![changed], ("ops", "acme", "plugin.configure")).await;
     assert_eq!(
         ran(&send(&server, "acme", "t-1").await),
         ["plugin-tagger", "plugin-noop"]
