@@ -186,6 +186,60 @@ async fn behind_the_apis_back(
     server.sidecar.refresh().await.expect("reloaded");
 }
 
+/// Installs, as a newer replica would, a plugin this replica cannot load (a
+/// future wasm's bytes), and grants it to `tenant`; the tenant's new document.
+async fn a_newer_replicas_plugin_for(server: &TestServer, tenant: &str) -> serde_json::Value {
+    use crossdesk_sidecar::store::{ControlWrite, PluginBlob};
+    use sha2::Digest;
+    let bytes = b"\0asm\x0e\0\x01\0 from a newer wasm".to_vec();
+    let digest = hex::encode(sha2::Sha256::digest(&bytes));
+    let row = stored_tenant(server, tenant).await;
+    let mut doc: serde_json::Value = serde_json::from_str(&row.doc).expect("json");
+    doc["plugins"]
+        .as_array_mut()
+        .expect("plugins")
+        .push(serde_json::json!({ "name": "plugin-from-a-newer-replica" }));
+    let installed = vec![
+        ControlWrite::PutPluginBlob(PluginBlob {
+            digest: digest.clone(),
+            name: "plugin-from-a-newer-replica".into(),
+            version: "2.0.0".into(),
+            bytes,
+            signature: None,
+            installed_at_ms: 0,
+        }),
+        ControlWrite::SetPlugin {
+            name: "plugin-from-a-newer-replica".into(),
+            active: Some(digest.clone()),
+            previous: None,
+            // Installed once, granted to the next tenant as it is.
+            expected_active: stored_plugin(server, "plugin-from-a-newer-replica").await,
+        },
+        ControlWrite::PutTenant {
+            id: tenant.into(),
+            doc: doc.to_string(),
+            expected: Some(row.revision),
+        },
+    ];
+    let by_newer = ("newer-replica", tenant, "plugin.install");
+    behind_the_apis_back(server, installed, by_newer).await;
+    doc
+}
+
+/// The active version of plugin `name` in the server's store, if installed.
+async fn stored_plugin(server: &TestServer, name: &str) -> Option<String> {
+    crossdesk_sidecar::store::Store::connect(None, None, server.data_dir.path())
+        .await
+        .expect("the store")
+        .control_state()
+        .await
+        .expect("state")
+        .plugins
+        .into_iter()
+        .find(|p| p.name == name)
+        .map(|p| p.active)
+}
+
 /// Tenant `id` as the server's store holds it.
 async fn stored_tenant(server: &TestServer, id: &str) -> crossdesk_sidecar::store::TenantRow {
     crossdesk_sidecar::store::Store::connect(None, None, server.data_dir.path())
@@ -329,40 +383,9 @@ async fn a_secret_that_cannot_be_opened_holds_no_other_tenant_back() {
 /// run what the change revoked; the other tenants' changes still apply.
 #[tokio::test]
 async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
-    use crossdesk_sidecar::store::{ControlWrite, PluginBlob};
-    use sha2::Digest;
+    use crossdesk_sidecar::store::ControlWrite;
     let server = TestServer::start(&two_tenants()).await;
-    let bytes = b"\0asm\x0e\0\x01\0 from a newer wasm".to_vec();
-    let digest = hex::encode(sha2::Sha256::digest(&bytes));
-    let acme = stored_tenant(&server, "acme").await;
-    let mut doc: serde_json::Value = serde_json::from_str(&acme.doc).expect("json");
-    doc["plugins"]
-        .as_array_mut()
-        .expect("plugins")
-        .push(serde_json::json!({ "name": "plugin-from-a-newer-replica" }));
-    let installed = vec![
-        ControlWrite::PutPluginBlob(PluginBlob {
-            digest: digest.clone(),
-            name: "plugin-from-a-newer-replica".into(),
-            version: "2.0.0".into(),
-            bytes,
-            signature: None,
-            installed_at_ms: 0,
-        }),
-        ControlWrite::SetPlugin {
-            name: "plugin-from-a-newer-replica".into(),
-            active: Some(digest),
-            previous: None,
-            expected_active: None,
-        },
-        ControlWrite::PutTenant {
-            id: "acme".into(),
-            doc: doc.to_string(),
-            expected: Some(acme.revision),
-        },
-    ];
-    let by_newer = |tenant, action| ("newer-replica", tenant, action);
-    behind_the_apis_back(&server, installed, by_newer("acme", "plugin.install")).await;
+    let doc = a_newer_replicas_plugin_for(&server, "acme").await;
     not_served_here(&server, "acme", "n-1").await;
     // Nor a tenant new to this replica that needs it.
     let mut newer = doc.clone();
@@ -372,7 +395,8 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
         doc: newer.to_string(),
         expected: None,
     };
-    behind_the_apis_back(&server, vec![created], by_newer("initech", "tenant.create")).await;
+    let by_newer = ("newer-replica", "initech", "tenant.create");
+    behind_the_apis_back(&server, vec![created], by_newer).await;
     not_served_here(&server, "initech", "n-3").await;
     // Nor are its plugins' imports and commands run here.
     let mut admin = server.admin().await;
@@ -424,6 +448,36 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
             "plugin-from-a-newer-replica"
         ]
     );
+}
+
+/// A tenant deleted while this replica could not serve it is forgotten here as
+/// one deleted while served: its event counts leave `/metrics`.
+#[tokio::test]
+async fn a_tenant_deleted_while_not_served_here_leaves_metrics_too() {
+    let server = TestServer::start(&two_tenants()).await;
+    let acme_series = async || {
+        let metrics = server.sidecar.render_metrics().await;
+        metrics
+            .lines()
+            .filter(|line| line.contains("tenant=\"acme\""))
+            .count()
+    };
+    send(&server, "acme", "u-1").await;
+    assert!(acme_series().await > 0);
+    a_newer_replicas_plugin_for(&server, "acme").await;
+    not_served_here(&server, "acme", "u-2").await;
+    assert!(acme_series().await > 0, "kept while it is stored");
+    let mut admin = server.admin().await;
+    admin
+        .delete_tenant(as_admin(
+            OPS,
+            pb::TenantRef {
+                tenant_id: "acme".into(),
+            },
+        ))
+        .await
+        .expect("deleted");
+    assert_eq!(acme_series().await, 0);
 }
 
 /// A newer replica stored fields this version does not know (a rolling

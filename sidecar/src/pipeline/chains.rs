@@ -56,12 +56,32 @@ pub(super) struct Pipelines {
     /// The installed plugins, by name.
     pub(super) plugins: HashMap<String, Arc<LoadedPlugin>>,
     pub(super) tenants: HashMap<String, Arc<Tenant>>,
-    /// Stored tenants without a pipeline here, and whether each is suspended:
-    /// their document, a secret or a plugin they need cannot be loaded by
-    /// this replica (an older one, during a rolling upgrade). Their events are
-    /// answered UNAVAILABLE, to come again (a suspended one's as suspended),
-    /// and what is remembered of them stays.
-    pub(super) unserved: HashMap<String, bool>,
+    /// Stored tenants without a pipeline here: their document, a secret or a
+    /// plugin they need cannot be loaded by this replica (an older one, during
+    /// a rolling upgrade). Their events are answered UNAVAILABLE, to come again
+    /// (a suspended one's as suspended), and what is remembered of them stays.
+    pub(super) unserved: HashMap<String, Unserved>,
+}
+
+/// A stored tenant this replica does not serve (see [`Pipelines::unserved`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Unserved {
+    pub(super) suspended: bool,
+    /// The incarnation this process last knew of it, served or not; `None`
+    /// when it never could read the tenant's document.
+    pub(super) incarnation: Option<String>,
+}
+
+/// Whether a tenant this process knew as `was` is gone as of `is` (both its
+/// incarnation, `None` when unknown): deleted, or deleted and created again.
+/// Not knowing either incarnation of a tenant still stored, it is not: what is
+/// remembered of it stays.
+fn gone_between(was: Option<&str>, is: Option<Option<&str>>) -> bool {
+    match (was, is) {
+        (_, None) => true,
+        (Some(was), Some(Some(is))) => was != is,
+        (None, Some(_)) | (Some(_), Some(None)) => false,
+    }
 }
 
 impl Sidecar {
@@ -81,7 +101,11 @@ impl Sidecar {
     /// Whether `tenant` is stored but not served here (see
     /// [`Pipelines::unserved`]): `Some(suspended)`.
     pub fn unserved(&self, tenant: &str) -> Option<bool> {
-        self.pipelines.load().unserved.get(tenant).copied()
+        self.pipelines
+            .load()
+            .unserved
+            .get(tenant)
+            .map(|unserved| unserved.suspended)
     }
 
     /// Builds pipelines for `desired` and makes them current. Tenants whose inputs
@@ -89,10 +113,23 @@ impl Sidecar {
     pub(super) fn install(&self, desired: Desired) -> Result<(), BuildError> {
         let current = self.pipelines.load_full();
         let mut tenants = HashMap::new();
-        let mut unserved: HashMap<String, bool> = desired
+        // The incarnation this process knew of a tenant before this change.
+        let known = |id: &str| -> Option<String> {
+            match current.tenants.get(id) {
+                Some(was) => Some(was.incarnation.clone()),
+                None => current.unserved.get(id)?.incarnation.clone(),
+            }
+        };
+        let mut unserved: HashMap<String, Unserved> = desired
             .unreadable
             .iter()
-            .map(|id| (id.clone(), false))
+            .map(|id| {
+                let still = Unserved {
+                    suspended: false,
+                    incarnation: known(id),
+                };
+                (id.clone(), still)
+            })
             .collect();
         for (id, doc) in &desired.tenants {
             let fingerprint = fingerprint(id, doc, &desired);
@@ -110,7 +147,11 @@ impl Sidecar {
                     // of any tenant tries it again.
                     Err(e) => {
                         tracing::error!(tenant = %id, "not served here: {e}");
-                        unserved.insert(id.clone(), doc.suspended);
+                        let this = Unserved {
+                            suspended: doc.suspended,
+                            incarnation: Some(doc.incarnation.clone()),
+                        };
+                        unserved.insert(id.clone(), this);
                         continue;
                     }
                 },
@@ -121,19 +162,25 @@ impl Sidecar {
             .lock()
             .retain(|id, _| tenants.contains_key(id));
         // Gone: deleted, or deleted and created again (another incarnation), even
-        // if this process missed the moment it was not there. A tenant still
-        // stored but not served here is not gone: its data stays remembered.
-        let gone = |id: &str| match (current.tenants.get(id), tenants.get(id)) {
-            (Some(was), Some(is)) => was.incarnation != is.incarnation,
-            (Some(_), None) => !unserved.contains_key(id),
-            (None, _) => false,
+        // if this process missed the moment it was not there, and whether it
+        // served the tenant then or not. A tenant still stored but not served
+        // here is not gone: its data stays remembered.
+        let is = |id: &str| match (tenants.get(id), unserved.get(id)) {
+            (Some(is), _) => Some(Some(is.incarnation.as_str())),
+            (None, Some(this)) => Some(this.incarnation.as_deref()),
+            (None, None) => None,
         };
-        if current.tenants.keys().any(|id| gone(id)) {
+        let gone = |id: &str| {
+            let knew = current.tenants.contains_key(id) || current.unserved.contains_key(id);
+            knew && gone_between(known(id).as_deref(), is(id))
+        };
+        let were = || current.tenants.keys().chain(current.unserved.keys());
+        if were().any(|id| gone(id)) {
             self.responses.forget_tenants(&gone);
         }
         // A deleted tenant's event counts leave `/metrics` (one created again
         // counts from zero, as its other data starts again).
-        for id in current.tenants.keys().filter(|id| gone(id)) {
+        for id in were().filter(|id| gone(id)) {
             self.runtime.metrics().forget_tenant(id);
         }
         tracing::info!(
@@ -391,6 +438,19 @@ pub(super) async fn watch(sidecar: Weak<Sidecar>, every: Duration) {
 mod tests {
     use super::*;
     use crate::grant::SecretRef;
+
+    #[test]
+    fn a_tenant_is_gone_when_no_longer_stored_or_stored_as_another() {
+        // No longer stored, whether its incarnation was known.
+        assert!(gone_between(Some("a"), None));
+        assert!(gone_between(None, None));
+        // Stored as another incarnation: deleted and created again.
+        assert!(gone_between(Some("a"), Some(Some("b"))));
+        // The same, or one side unknown (a document that cannot be read).
+        assert!(!gone_between(Some("a"), Some(Some("a"))));
+        assert!(!gone_between(Some("a"), Some(None)));
+        assert!(!gone_between(None, Some(Some("b"))));
+    }
 
     #[test]
     fn only_the_secrets_the_grant_names_are_sent() {

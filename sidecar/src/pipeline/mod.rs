@@ -564,7 +564,11 @@ impl Sidecar {
             .cloned()
             .ok_or_else(|| {
                 let id = crate::grant::shown_id(&event.tenant_id);
-                match pipelines.unserved.get(&event.tenant_id) {
+                match pipelines
+                    .unserved
+                    .get(&event.tenant_id)
+                    .map(|u| u.suspended)
+                {
                     Some(true) => PipelineError::Suspended(id),
                     // Not the reason: the log has it, for the operator.
                     Some(false) => PipelineError::Unavailable(format!(
