@@ -489,3 +489,89 @@ fn translation_memory_goes_in_as_tmx_and_comes_back_out() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("in.tmx") && err.contains("unit 1"), "{err}");
 }
+
+/// An operator's dead-letter commands on the bridge's own queue file: the list,
+/// a discard of one that will not be replayed, a replay of the rest; an id that
+/// is no dead letter fails and says so.
+#[tokio::test]
+async fn bridge_dead_letters_are_listed_discarded_and_replayed() {
+    use crossdesk_bridge::queue::JobState;
+    use crossdesk_bridge::types::{Job, Target};
+    let data = tempfile::tempdir().expect("temp dir");
+    let file = data.path().join("bridge.toml");
+    let config = format!(
+        r#"
+data_dir = {data:?}
+sidecar = "http://127.0.0.1:1"
+
+[[endpoints]]
+name = "acme-zendesk"
+helpdesk = "zendesk"
+tenant = "acme"
+base_url = "http://127.0.0.1:1"
+signing_secret = "whsec-not-a-secret"
+api_user = "bot@acme.example"
+api_token = "token-not-a-secret"
+"#,
+        data = data.path().display().to_string()
+    );
+    std::fs::write(&file, config).expect("write the configuration");
+    let config = crossdesk_bridge::BridgeConfig::load(&file).expect("valid");
+    let queue = crossdesk_bridge::open_queue(&config).await.expect("queue");
+    for ticket in ["1", "2"] {
+        let job = Job {
+            delivery_key: format!("d-{ticket}"),
+            event_json: "{}".into(),
+            target: Target {
+                ticket_id: ticket.into(),
+                ..Default::default()
+            },
+            ..Job::default()
+        };
+        queue
+            .enqueue("acme-zendesk", &job, 0)
+            .await
+            .expect("queued");
+        let batch = queue
+            .claim("worker", 60_000, &[], None)
+            .await
+            .expect("claim")
+            .expect("due");
+        queue
+            .fail(&batch, "404: the ticket was deleted", None)
+            .await
+            .expect("dead");
+    }
+    let dead = queue.list(JobState::Dead).await.expect("dead letters");
+    let run = |args: &[&str]| {
+        let output = bin()
+            .arg("bridge")
+            .args(args)
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .expect("crossdesk bridge");
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stdout + &stderr)
+    };
+    let (ok, listed) = run(&["dead-letters"]);
+    assert!(ok, "{listed}");
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(listed.contains("the ticket was deleted"), "{listed}");
+    let first = dead[0].id.to_string();
+    let (ok, out) = run(&["discard", &first]);
+    assert!(ok && out.contains("1 dead job(s) discarded"), "{out}");
+    let (ok, out) = run(&["discard", &first]);
+    assert!(!ok && out.contains("no dead letter has the id"), "{out}");
+    let (ok, out) = run(&["replay", "--all"]);
+    assert!(ok && out.contains("1 job(s) queued again"), "{out}");
+    let (ok, listed) = run(&["dead-letters"]);
+    assert!(ok && listed.contains("no dead letters"), "{listed}");
+    let pending = queue.list(JobState::Pending).await.expect("pending");
+    let keys: Vec<&str> = pending
+        .iter()
+        .map(|j| j.job.delivery_key.as_str())
+        .collect();
+    assert_eq!(keys, ["d-2"]);
+}
