@@ -99,6 +99,7 @@ const ACCEPT_AUDIT_ENTRIES: (&str, &str) = (
 
 on_both_backends!(
     an_erasure_and_its_audit_entry_are_one,
+    an_import_and_its_audit_entry_are_one,
     kv_is_scoped_and_survives_reopen,
     only_real_changes_bump_the_generation,
     tenants_have_revisions_and_conflicts,
@@ -278,7 +279,7 @@ async fn plugin_storage_of_a_deleted_tenant_is_not_written(db: &Db) {
             store.kv_put(&of, "p", "a", b"v".to_vec()).await,
             store.kv_put_many(&of, "p", one("b")).await.map(drop),
             store
-                .kv_replace_prefix(&of, "p", "c/", one("c/1"))
+                .kv_replace_prefix(&of, "p", "c/", one("c/1"), None)
                 .await
                 .map(drop),
             store
@@ -837,6 +838,7 @@ async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
             "p",
             "cat/",
             pairs(&["cat/b", "cat/d"]),
+            None,
         )
         .await
         .expect("replace");
@@ -852,7 +854,7 @@ async fn replacing_a_prefix_swaps_its_keys_in_one_go(db: &Db) {
     assert_eq!(keys, ["cat%/x", "cat/b", "cat/d", "other/c"]);
     assert!(store.generation("t", "p").await.expect("generation") > before);
     let refused = store
-        .kv_replace_prefix(&DataOf::tenant("t"), "p", "cat/", pairs(&["dog/z"]))
+        .kv_replace_prefix(&DataOf::tenant("t"), "p", "cat/", pairs(&["dog/z"]), None)
         .await
         .expect_err("a key outside the prefix");
     assert!(refused.to_string().contains("dog/z"), "{refused}");
@@ -1075,12 +1077,19 @@ async fn a_plugins_storage_is_weighed_by_its_writes(db: &Db) {
             "p",
             "d/",
             vec![pair("d/2", 5), pair("d/3", 40), pair("d/3", 4)],
+            None,
         )
         .await
         .expect("replace");
     check("a replacement").await;
     store
-        .kv_replace_prefix(&acme, "p", "日", vec![pair("日本", 3), pair("日曜", 4)])
+        .kv_replace_prefix(
+            &acme,
+            "p",
+            "日",
+            vec![pair("日本", 3), pair("日曜", 4)],
+            None,
+        )
         .await
         .expect("replace");
     check("a replacement of keys of several bytes a character").await;
@@ -1163,7 +1172,7 @@ async fn writes_past_the_storage_quota_are_refused_whole(db: &Db) {
         .await
         .expect("exactly 400");
     store
-        .kv_replace_prefix(&acme, "p", "c", vec![pair("c", 35), pair("c2", 0)])
+        .kv_replace_prefix(&acme, "p", "c", vec![pair("c", 35), pair("c2", 0)], None)
         .await
         .expect_err("a replacement adding 66 bytes");
     assert_eq!(
@@ -1228,7 +1237,7 @@ async fn storage_keys_holding_a_nul_character_are_refused(db: &Db) {
     refused(store.kv_delete(&acme, "p", "a\0b").await);
     refused(
         store
-            .kv_replace_prefix(&acme, "p", "a", vec![("a\0".into(), vec![1])])
+            .kv_replace_prefix(&acme, "p", "a", vec![("a\0".into(), vec![1])], None)
             .await
             .map(drop),
     );
@@ -1254,7 +1263,7 @@ async fn replicas_writing_at_once_hold_the_quota_exactly(db: &Db) {
                     .await
                     .map(drop),
                 _ => store
-                    .kv_replace_prefix(acme, "p", "k1", vec![(format!("k1{r}"), value)])
+                    .kv_replace_prefix(acme, "p", "k1", vec![(format!("k1{r}"), value)], None)
                     .await
                     .map(drop),
             }
@@ -1912,6 +1921,54 @@ async fn an_erasure_and_its_audit_entry_are_one(db: &Db) {
             "customer.erase".to_owned(),
             "ops".to_owned(),
             Some(r#"{"tickets_erased":1}"#.to_owned())
+        )]
+    );
+}
+
+async fn an_import_and_its_audit_entry_are_one(db: &Db) {
+    use crossdesk_sidecar::store::ImportAudit;
+    let store = db.open().await;
+    let of = DataOf::tenant("acme");
+    let entry = |key: &str| (key.to_owned(), b"v".to_vec());
+    store
+        .kv_replace_prefix(&of, "faq", "q/", vec![entry("q/old")], None)
+        .await
+        .expect("first import");
+    let audit = ImportAudit {
+        actor: "ops".into(),
+        target: "faq/questions".into(),
+        after: r#"{"records":1}"#.into(),
+    };
+    let import = || store.kv_replace_prefix(&of, "faq", "q/", vec![entry("q/new")], Some(&audit));
+    let kept = async |key: &str| store.kv_get("acme", "faq", key).await.expect("read");
+    // The audit log refuses new entries (a full disk, a revoked grant…).
+    db.execute(REFUSE_AUDIT_ENTRIES).await;
+    import().await.expect_err("not audited, not imported");
+    assert!(kept("q/old").await.is_some() && kept("q/new").await.is_none());
+    db.execute(ACCEPT_AUDIT_ENTRIES).await;
+    assert_eq!(import().await.expect("imported"), 1);
+    assert!(kept("q/old").await.is_none() && kept("q/new").await.is_some());
+    let audited: Vec<_> = store
+        .audit_log(Some("acme"), None, 10)
+        .await
+        .expect("audit log")
+        .into_iter()
+        .map(|e| {
+            (
+                e.entry.action,
+                e.entry.target,
+                e.entry.before,
+                e.entry.after,
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        [(
+            "plugin.data.import".to_owned(),
+            "faq/questions".to_owned(),
+            Some(r#"{"entries":1}"#.to_owned()),
+            Some(r#"{"records":1}"#.to_owned())
         )]
     );
 }

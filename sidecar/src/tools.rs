@@ -4,7 +4,7 @@
 //! The host knows no plugin. It reads what a plugin offers from its manifest,
 //! runs the plugin's code in the sandbox, and applies the result: a dataset's
 //! entries replace the dataset in the plugin's own storage of the tenant in one
-//! transaction (audited when the admin API is on); a command's text and files go
+//! transaction, with its audit entry when the admin API is on; a command's text and files go
 //! back to the caller (the CLI writes the files). Dataset parsing gets the
 //! plugin's settings and nothing else; a command run for a tenant gets that
 //! tenant's grant, plus read access to its contact history.
@@ -17,7 +17,7 @@ use crate::runtime::{
     CommandInput, CommandOutput, CommandSpec, Grant, LoadedPlugin, MAX_KV_KEY, MAX_KV_VALUE,
     Runtime,
 };
-use crate::store::{ControlWrite, DataOf, NewAuditEntry, StoreError};
+use crate::store::{ControlWrite, DataOf, ImportAudit, NewAuditEntry, StoreError};
 
 /// Deadline of a dataset import or a command: admins' work on whole datasets (a
 /// week's staffing plan, a catalog) takes longer than an event's plugin call.
@@ -141,9 +141,26 @@ impl Sidecar {
             })?;
         drop(slot);
         check_entries(plugin, &entries.prefix, &entries.entries)?;
+        // Audited where tenants live in the store (the admin API is on), in the
+        // import's own transaction: an import is never left unaudited.
+        let audit = self.control().is_some().then(|| ImportAudit {
+            actor: actor.to_owned(),
+            target: format!("{plugin}/{dataset}"),
+            after: serde_json::json!({
+                "records": entries.records,
+                "summary": entries.summary,
+            })
+            .to_string(),
+        });
         let replaced = self
             .store()
-            .kv_replace_prefix(&grant.of, plugin, &entries.prefix, entries.entries)
+            .kv_replace_prefix(
+                &grant.of,
+                plugin,
+                &entries.prefix,
+                entries.entries,
+                audit.as_ref(),
+            )
             .await
             .map_err(|e| match e {
                 StoreError::OverQuota { weight, quota } => ToolError::OverQuota {
@@ -158,30 +175,11 @@ impl Sidecar {
                 },
                 e => e.into(),
             })?;
-        let imported = Imported {
+        Ok(Imported {
             records: u64::from(entries.records),
             replaced: replaced as u64,
             summary: entries.summary,
-        };
-        if self.control().is_some() {
-            let audit = NewAuditEntry {
-                actor: actor.to_owned(),
-                tenant: Some(tenant.to_owned()),
-                action: "plugin.data.import".into(),
-                target: format!("{plugin}/{dataset}"),
-                before: Some(serde_json::json!({ "entries": imported.replaced }).to_string()),
-                after: Some(
-                    serde_json::json!({
-                        "records": imported.records,
-                        "summary": imported.summary,
-                    })
-                    .to_string(),
-                ),
-            };
-            let expected = ControlWrite::ExpectTenant(DataOf::clone(&grant.of));
-            self.store().apply(vec![expected], audit).await?;
-        }
-        Ok(imported)
+        })
     }
 
     /// Runs `command` of `plugin` for `tenant` as [`Sidecar::run_command`] does, and

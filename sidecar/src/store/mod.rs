@@ -233,6 +233,31 @@ pub struct NewAuditEntry {
     pub after: Option<String>,
 }
 
+/// Who imported a plugin's dataset, recorded in the transaction that writes it
+/// (see [`Store::kv_replace_prefix`]).
+#[derive(Debug, Clone)]
+pub struct ImportAudit {
+    pub actor: String,
+    /// `plugin/dataset`.
+    pub target: String,
+    /// JSON of what was imported.
+    pub after: String,
+}
+
+impl ImportAudit {
+    /// The entry of an import into `tenant` that replaced `replaced` entries.
+    fn entry(&self, tenant: &str, replaced: usize) -> NewAuditEntry {
+        NewAuditEntry {
+            actor: self.actor.clone(),
+            tenant: Some(tenant.to_owned()),
+            action: "plugin.data.import".into(),
+            target: self.target.clone(),
+            before: Some(format!("{{\"entries\":{replaced}}}")),
+            after: Some(self.after.clone()),
+        }
+    }
+}
+
 /// A recorded change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -546,13 +571,15 @@ impl Store {
 
     /// Replaces every key under `prefix` with `pairs`, atomically: a reader sees
     /// the old set or the new one, never a mix. Every key of `pairs` must start with
-    /// `prefix`. Returns how many keys were there before.
+    /// `prefix`. Returns how many keys were there before. With `audit`, the
+    /// import's audit entry commits with it, or neither does.
     pub async fn kv_replace_prefix(
         &self,
         of: &DataOf,
         plugin: &str,
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
+        audit: Option<&ImportAudit>,
     ) -> Result<usize, StoreError> {
         if let Some((key, _)) = pairs.iter().find(|(k, _)| !k.starts_with(prefix)) {
             return Err(StoreError::BadRequest(format!(
@@ -562,7 +589,8 @@ impl Store {
         plain_key(prefix)?;
         pairs.iter().try_for_each(|(key, _)| plain_key(key))?;
         let quota = self.kv_quota;
-        dispatch!(self.kv_replace_prefix(of, plugin, prefix, pairs, quota))
+        let audit = audit.cloned();
+        dispatch!(self.kv_replace_prefix(of, plugin, prefix, pairs, quota, audit))
     }
 
     /// Sets `key` to `new` (`None`: deletes it) only if its value is `expected`

@@ -422,6 +422,7 @@ impl PostgresStore {
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
         quota: u64,
+        audit: Option<super::ImportAudit>,
     ) -> Result<usize, StoreError> {
         let mut c = self.pool.get().await?;
         let tx = data_transaction(&mut c).await?;
@@ -461,8 +462,12 @@ impl PostgresStore {
         if removed > 0 || !pairs.is_empty() {
             count_change(&tx, (tenant, plugin), delta, quota).await?;
         }
+        let removed = usize::try_from(removed).unwrap_or(usize::MAX);
+        if let Some(audit) = &audit {
+            insert_audit(&tx, &audit.entry(tenant, removed)).await?;
+        }
         tx.commit().await?;
-        Ok(usize::try_from(removed).unwrap_or(usize::MAX))
+        Ok(removed)
     }
 
     /// Sets `key` to `new` (None: deletes it) if it holds `expected` (None:

@@ -286,6 +286,7 @@ impl SqliteStore {
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
         quota: u64,
+        audit: Option<super::ImportAudit>,
     ) -> Result<usize, StoreError> {
         let (of, p, prefix) = (of.clone(), plugin.to_owned(), prefix.to_owned());
         self.with_conn(move |c| {
@@ -325,6 +326,9 @@ impl SqliteStore {
             }
             if removed > 0 || !pairs.is_empty() {
                 count_change(&tx, (t, &p), delta, quota)?;
+            }
+            if let Some(audit) = &audit {
+                insert_audit(&tx, &audit.entry(t, removed))?;
             }
             tx.commit()?;
             Ok::<_, StoreError>(removed)
