@@ -1993,6 +1993,23 @@ async fn a_plugin_damaged_in_the_store_is_rolled_back_removed_or_installed_again
     for (action, _, before) in &audited {
         assert!(before.contains("unloadable"), "{action}: {before}");
     }
+    // The version rolled back from, installed again, is mended too: a replica
+    // started since runs it.
+    admin
+        .install_plugin(as_admin(
+            OPS,
+            install_as("plugin-noop", "plugin-call-counter"),
+        ))
+        .await
+        .expect("upgraded again");
+    let data = server.stop().await;
+    let server = TestServer::start_in(&config, data).await;
+    let response = send(&server, "globex", "d-5").await;
+    assert_eq!(ran(&response), ["plugin-noop"]);
+    assert!(
+        notes(&response).iter().any(|n| n.starts_with("call")),
+        "{response:?}"
+    );
 }
 
 #[tokio::test]

@@ -2261,34 +2261,6 @@ async fn plugin_blobs_and_versions(db: &Db) {
         Some(first.clone())
     );
     assert_eq!(store.plugin_blob("missing").await.expect("blob"), None);
-    // A repair writes the bytes over, and only over a stored version.
-    let repair = |digest: &str, bytes: &[u8]| ControlWrite::RepairPluginBlob {
-        digest: digest.into(),
-        bytes: bytes.to_vec(),
-    };
-    store
-        .apply(
-            vec![repair("d1", b"\0asm-ONE")],
-            audit("plugin.repair", None),
-        )
-        .await
-        .expect("repair");
-    let repaired = store
-        .plugin_blob("d1")
-        .await
-        .expect("blob")
-        .expect("stored");
-    assert_eq!(repaired.bytes, b"\0asm-ONE");
-    assert_eq!(
-        (repaired.name, repaired.signature),
-        ("tone".into(), first.signature)
-    );
-    let missing = store
-        .apply(vec![repair("missing", b"x")], audit("plugin.repair", None))
-        .await
-        .expect_err("nothing to repair");
-    assert!(matches!(missing, StoreError::Conflict(_)), "{missing:?}");
-    assert_eq!(store.plugin_blob("missing").await.expect("blob"), None);
     store
         .apply(
             vec![
@@ -2332,6 +2304,57 @@ async fn plugin_blobs_and_versions(db: &Db) {
         ]
     );
     assert!(versions.iter().all(|v| v.version == "1.0.0"));
+    // A repair writes the bytes its digest names over a stored version's, and
+    // nothing else.
+    let sha256 = |bytes: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+    let real = sha256(b"\0asm-real");
+    let damaged = blob(&real, "tone", b"\0asm-damaged", true, 3_000);
+    store
+        .apply(
+            vec![ControlWrite::PutPluginBlob(damaged.clone())],
+            audit("plugin.upload", None),
+        )
+        .await
+        .expect("upload");
+    let repair = |digest: &str, bytes: &[u8]| ControlWrite::RepairPluginBlob {
+        digest: digest.into(),
+        bytes: bytes.to_vec(),
+    };
+    let other = store
+        .apply(
+            vec![repair(&real, b"\0asm-other")],
+            audit("plugin.repair", None),
+        )
+        .await
+        .expect_err("not the bytes the digest names");
+    assert!(matches!(other, StoreError::BadRequest(_)), "{other:?}");
+    store
+        .apply(
+            vec![repair(&real, b"\0asm-real")],
+            audit("plugin.repair", None),
+        )
+        .await
+        .expect("repair");
+    let repaired = store
+        .plugin_blob(&real)
+        .await
+        .expect("blob")
+        .expect("stored");
+    assert_eq!(repaired.bytes, b"\0asm-real");
+    assert_eq!(
+        (repaired.name, repaired.signature),
+        ("tone".into(), damaged.signature)
+    );
+    let unknown = sha256(b"never stored");
+    let missing = store
+        .apply(
+            vec![repair(&unknown, b"never stored")],
+            audit("plugin.repair", None),
+        )
+        .await
+        .expect_err("nothing to repair");
+    assert!(matches!(missing, StoreError::Conflict(_)), "{missing:?}");
+    assert_eq!(store.plugin_blob(&unknown).await.expect("blob"), None);
 }
 
 /// A removal and a tenant's change validated against the same state: whichever

@@ -39,14 +39,15 @@ impl ControlPlane {
         }
         let state = self.store.control_state().await?;
         let current = state.plugins.iter().find(|p| p.name == name);
+        let stored = self.stored(&loaded.digest).await?;
         if let Some(row) = current.filter(|p| p.active == loaded.digest) {
-            if self.stored_intact(&row.active).await? {
+            if stored == Stored::Intact {
                 return Err(ControlError::AlreadyExists(format!(
                     "plugin '{name}' already runs this component (sha256:{})",
                     loaded.digest
                 )));
             }
-            self.repair_plugin(actor, row, &loaded, bytes, signature)
+            self.repair_plugin(actor, row, &loaded, bytes, signature, stored)
                 .await?;
             self.remember_signer(&loaded.digest, signer);
             return self.installed_plugin(&name).await;
@@ -77,22 +78,27 @@ impl ControlPlane {
             before: before.as_ref().map(|p| version_json(p)),
             after: Some(version_json(&loaded)),
         };
-        let writes = vec![
-            ControlWrite::PutPluginBlob(PluginBlob {
-                digest: loaded.digest.clone(),
-                name: name.clone(),
-                version: loaded.manifest.version.clone(),
-                bytes,
-                signature: signature.map(str::to_owned),
-                installed_at_ms: crate::store::now_ms(),
-            }),
-            ControlWrite::SetPlugin {
-                name: name.clone(),
-                active: Some(loaded.digest.clone()),
-                previous: current.map(|p| p.active.clone()),
-                expected_active: current.map(|p| p.active.clone()),
-            },
-        ];
+        // A version stored before and damaged since (one rolled back from)
+        // gets its bytes back.
+        let repair = (stored == Stored::Damaged).then(|| ControlWrite::RepairPluginBlob {
+            digest: loaded.digest.clone(),
+            bytes: bytes.clone(),
+        });
+        let mut writes = vec![ControlWrite::PutPluginBlob(PluginBlob {
+            digest: loaded.digest.clone(),
+            name: name.clone(),
+            version: loaded.manifest.version.clone(),
+            bytes,
+            signature: signature.map(str::to_owned),
+            installed_at_ms: crate::store::now_ms(),
+        })];
+        writes.extend(repair);
+        writes.push(ControlWrite::SetPlugin {
+            name: name.clone(),
+            active: Some(loaded.digest.clone()),
+            previous: current.map(|p| p.active.clone()),
+            expected_active: current.map(|p| p.active.clone()),
+        });
         self.store.apply(writes, audit).await?;
         self.remember_signer(&loaded.digest, signer);
         self.installed_plugin(&name).await
@@ -254,8 +260,18 @@ impl ControlPlane {
         if let Some(signer) = known {
             return Ok(signer);
         }
-        let blob = self.store.plugin_blob(digest).await?;
-        let signer = blob.and_then(|b| self.trusted.verify(&b.bytes, b.signature.as_deref()).ok());
+        let Some(blob) = self.store.plugin_blob(digest).await? else {
+            return Ok(None);
+        };
+        // Bytes damaged in the store are signed by no one, until repaired: not
+        // a verdict to keep.
+        if hex::encode(Sha256::digest(&blob.bytes)) != digest {
+            return Ok(None);
+        }
+        let signer = self
+            .trusted
+            .verify(&blob.bytes, blob.signature.as_deref())
+            .ok();
         self.signers
             .lock()
             .insert(digest.to_owned(), signer.clone());
@@ -296,7 +312,12 @@ impl ControlPlane {
         loaded: &Arc<LoadedPlugin>,
         bytes: Vec<u8>,
         signature: Option<&str>,
+        stored: Stored,
     ) -> Result<(), ControlError> {
+        let why = match stored {
+            Stored::Absent => "the component installed is not stored",
+            Stored::Damaged | Stored::Intact => "the stored component is not the one installed",
+        };
         let audit = NewAuditEntry {
             actor: actor.to_owned(),
             tenant: None,
@@ -304,11 +325,7 @@ impl ControlPlane {
             target: row.name.clone(),
             // Not `audited_version`: the bytes just uploaded are loaded by now.
             before: Some(
-                serde_json::json!({
-                    "digest": row.active,
-                    "unloadable": "the stored component is not the one installed",
-                })
-                .to_string(),
+                serde_json::json!({ "digest": row.active, "unloadable": why }).to_string(),
             ),
             after: Some(version_json(loaded)),
         };
@@ -338,13 +355,13 @@ impl ControlPlane {
         Ok(())
     }
 
-    /// Whether the store holds the very bytes `digest` names.
-    async fn stored_intact(&self, digest: &str) -> Result<bool, ControlError> {
-        Ok(self
-            .store
-            .plugin_blob(digest)
-            .await?
-            .is_some_and(|blob| hex::encode(Sha256::digest(&blob.bytes)) == digest))
+    /// How the store holds version `digest`.
+    async fn stored(&self, digest: &str) -> Result<Stored, ControlError> {
+        Ok(match self.store.plugin_blob(digest).await? {
+            None => Stored::Absent,
+            Some(blob) if hex::encode(Sha256::digest(&blob.bytes)) == digest => Stored::Intact,
+            Some(_) => Stored::Damaged,
+        })
     }
 
     /// What the audit log says of a version: its number and digest, or, when it
@@ -360,6 +377,16 @@ impl ControlPlane {
             Err(e) => Err(e),
         }
     }
+}
+
+/// How the store holds a plugin version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    Absent,
+    /// The very bytes its digest names.
+    Intact,
+    /// Other bytes under its digest (a disk, a hand edit).
+    Damaged,
 }
 
 /// The tenants whose pipelines name plugin `name`.

@@ -197,8 +197,9 @@ pub enum ControlWrite {
     /// signature it lacked.
     PutPluginBlob(PluginBlob),
     /// Writes `bytes` over those of the stored version `digest` (damaged in the
-    /// store); the caller has checked that they hash to `digest`. Fails the
-    /// change with [`StoreError::Conflict`] when no such version is stored.
+    /// store). Fails the change with [`StoreError::BadRequest`] unless they
+    /// hash to `digest`, with [`StoreError::Conflict`] when no such version is
+    /// stored.
     RepairPluginBlob {
         digest: String,
         bytes: Vec<u8>,
@@ -712,6 +713,17 @@ impl Store {
         writes: Vec<ControlWrite>,
         audit: NewAuditEntry,
     ) -> Result<u64, StoreError> {
+        for write in &writes {
+            if let ControlWrite::RepairPluginBlob { digest, bytes } = write {
+                let named = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+                if named != *digest {
+                    return Err(StoreError::BadRequest(format!(
+                        "plugin version {digest} cannot be repaired with other bytes \
+                         (sha256:{named})"
+                    )));
+                }
+            }
+        }
         dispatch!(self.apply(writes, audit))
     }
 
