@@ -483,8 +483,9 @@ async fn a_retry_far_in_the_future_neither_panics_nor_blocks_the_queue(backend: 
 }
 
 /// A dead letter that will not be replayed is discarded with its batch,
-/// whichever of its jobs is named; a name that is no dead letter discards
-/// nothing, and a waiting job is never discarded.
+/// whichever of its jobs is named, and its delivery is still known; a name
+/// that is no dead letter discards nothing, and a waiting job is never
+/// discarded.
 async fn dead_letters_are_discarded_a_batch_whole_and_only_they(backend: &Backend) {
     let queue = backend.open().await;
     for key in ["a", "b"] {
@@ -528,6 +529,8 @@ async fn dead_letters_are_discarded_a_batch_whole_and_only_they(backend: &Backen
     assert_eq!(dead(&queue).await, ["a", "b", "c"], "nothing discarded");
     assert_eq!(queue.discard(Some(vec![member])).await.expect("discard"), 2);
     assert_eq!(dead(&queue).await, ["c"]);
+    // Finished, not forgotten: the delivery, sent again, is a duplicate.
+    assert!(!queue.enqueue("zd", &job("a"), 0).await.expect("enqueue"));
     assert_eq!(queue.discard(None).await.expect("discard"), 1);
     assert!(dead(&queue).await.is_empty());
     let stats = queue.stats(0).await.expect("stats");

@@ -156,17 +156,17 @@ enum BridgeCommand {
     Replay {
         #[arg(long)]
         config: PathBuf,
-        #[arg(required_unless_present = "all")]
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
         ids: Vec<u64>,
         #[arg(long)]
         all: bool,
     },
-    /// Delete dead jobs that will not be replayed (a ticket deleted in the
-    /// helpdesk, say): the given ids, or all with --all.
+    /// Take dead jobs that will not be replayed (a ticket deleted in the
+    /// helpdesk, say) off the list: the given ids, or all with --all.
     Discard {
         #[arg(long)]
         config: PathBuf,
-        #[arg(required_unless_present = "all")]
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
         ids: Vec<u64>,
         #[arg(long)]
         all: bool,

@@ -536,9 +536,11 @@ impl Queue {
         on_backend!(self, q => q.replay(ids).await)
     }
 
-    /// Deletes dead jobs an operator will not replay (all of them, or those
-    /// with these ids, a batch whole); returns how many. Named ids that are not
-    /// dead letters discard nothing: [`QueueError::NotDead`].
+    /// Finishes dead jobs an operator will not replay (all of them, or those
+    /// with these ids, a batch whole): off the dead-letter list, purged with the
+    /// other finished jobs, their deliveries still known as duplicates until
+    /// then. Returns how many. Named ids that are not dead letters discard
+    /// nothing: [`QueueError::NotDead`].
     pub async fn discard(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
         on_backend!(self, q => q.discard(ids).await)
     }

@@ -586,9 +586,16 @@ impl PostgresQueue {
     }
 
     pub(super) async fn discard(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
+        // Finished, not deleted: the row stays until the purge, so that its
+        // delivery, sent again, is still known as a duplicate.
+        let now = now_ms();
         self.on_dead_letters(
             ids,
-            &format!("DELETE FROM bridge_jobs WHERE {DEAD_LETTERS_NAMED} RETURNING id"),
+            &format!(
+                "UPDATE bridge_jobs SET state = 'done', finished_at_ms = {now},
+                        last_error = COALESCE(last_error, '') || ' (discarded)'
+                 WHERE {DEAD_LETTERS_NAMED} RETURNING id"
+            ),
         )
         .await
     }

@@ -20,6 +20,11 @@ const DEAD_LETTERS_NAMED: &str = "state = 'dead' AND (?1 IS NULL OR id = ?1 OR b
     OR id = (SELECT batch_of FROM jobs WHERE id = ?1)
     OR batch_of = (SELECT batch_of FROM jobs WHERE id = ?1))";
 
+/// A discarded dead letter: finished at `?2`, its row kept until the purge so
+/// that its delivery, sent again, is still known as a duplicate.
+const DISCARDED: &str = "state = 'done', finished_at_ms = ?2,
+    last_error = COALESCE(last_error, '') || ' (discarded)'";
+
 /// The queue in `bridge.db`. Cloning shares the connection.
 #[derive(Clone)]
 pub struct SqliteQueue {
@@ -597,12 +602,13 @@ impl SqliteQueue {
         self.with(move |c| {
             let tx = c.transaction()?;
             let discarded = {
-                let mut delete = tx.prepare(&format!(
-                    "DELETE FROM jobs WHERE {DEAD_LETTERS_NAMED} RETURNING id"
+                let mut finish = tx.prepare(&format!(
+                    "UPDATE jobs SET {DISCARDED} WHERE {DEAD_LETTERS_NAMED} RETURNING id"
                 ))?;
+                let now = now_ms();
                 let mut tally = DeadLetterTally::default();
                 for id in DeadLetterTally::named(ids) {
-                    let rows = delete.query_map(params![id.map(to_i64)], |row| row.get(0))?;
+                    let rows = finish.query_map(params![id.map(to_i64), now], |row| row.get(0))?;
                     tally.record(id, rows.collect::<Result<Vec<_>, _>>()?);
                 }
                 tally.total()?
