@@ -560,6 +560,9 @@ api_token = "token-not-a-secret"
     assert_eq!(listed.lines().count(), 2, "{listed}");
     assert!(listed.contains("the ticket was deleted"), "{listed}");
     let first = dead[0].id.to_string();
+    // Ids and --all together are a mistake, not "all".
+    let (ok, out) = run(&["discard", &first, "--all"]);
+    assert!(!ok && out.contains("cannot be used with"), "{out}");
     let (ok, out) = run(&["discard", &first]);
     assert!(ok && out.contains("1 dead job(s) discarded"), "{out}");
     let (ok, out) = run(&["discard", &first]);
