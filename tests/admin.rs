@@ -1535,6 +1535,53 @@ async fn plugins_are_installed_upgraded_rolled_back_and_removed_at_runtime() {
     );
 }
 
+/// With trusted keys, a version this replica found signed by none of them is
+/// listed as signed once another replica adds a signature (the same component
+/// installed signed): that no key signed is not a verdict kept.
+#[tokio::test]
+async fn a_signature_another_replica_adds_is_seen_here() {
+    use crossdesk_sidecar::signing;
+    use crossdesk_sidecar::store::{ControlWrite, PluginBlob};
+    use sha2::Digest;
+    let publisher = signing::generate_secret_key().expect("key");
+    let trusted = signing::public_key_of(&publisher).expect("public key");
+    let server = TestServer::start(&managed(
+        &format!("trusted_keys = [\"{trusted}\"]"),
+        &["plugin-noop"],
+        "",
+    ))
+    .await;
+    let admin = server.admin().await;
+    let signed_by = async || {
+        let mut admin = admin.clone();
+        let listed = admin
+            .list_plugins(as_admin(OPS, pb::ListPluginsRequest {}))
+            .await
+            .expect("list")
+            .into_inner()
+            .plugins;
+        listed
+            .into_iter()
+            .find(|p| p.name == "plugin-noop")
+            .expect("installed")
+            .signed_by
+    };
+    // The configuration file installed it unsigned.
+    assert_eq!(signed_by().await, "");
+    let bytes = std::fs::read(plugin("plugin-noop")).expect("read");
+    let signature = signing::sign(&publisher, &bytes).expect("sign");
+    let signed = ControlWrite::PutPluginBlob(PluginBlob {
+        digest: hex::encode(sha2::Sha256::digest(&bytes)),
+        name: "plugin-noop".into(),
+        version: "0.1.0".into(),
+        bytes,
+        signature: Some(signature),
+        installed_at_ms: 0,
+    });
+    behind_the_apis_back(&server, vec![signed], ("ops", "-", "plugin.install")).await;
+    assert_eq!(signed_by().await, signing::key_id(&trusted).expect("id"));
+}
+
 #[tokio::test]
 async fn with_trusted_keys_only_a_component_they_signed_is_installed() {
     let publisher = crossdesk_sidecar::signing::generate_secret_key().expect("key");
@@ -2002,6 +2049,9 @@ async fn a_plugin_damaged_in_the_store_is_rolled_back_removed_or_installed_again
         ))
         .await
         .expect("upgraded again");
+    let upgrade = audit(&mut admin, "").await.remove(0);
+    assert_eq!(upgrade.action, "plugin.upgrade");
+    assert!(upgrade.after_json.contains("repaired"), "{upgrade:?}");
     let data = server.stop().await;
     let server = TestServer::start_in(&config, data).await;
     let response = send(&server, "globex", "d-5").await;

@@ -287,8 +287,9 @@ pub struct ControlPlane {
     /// digest, which names its bytes): not compiled again on every change.
     unloadable: Mutex<HashMap<String, String>>,
     /// The trusted key that signed each version (by digest), verified once per
-    /// process rather than on every listing.
-    signers: Mutex<HashMap<String, Option<String>>>,
+    /// process rather than on every listing. Not that none did: another
+    /// replica may add a signature, or repair the bytes, later.
+    signers: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for ControlPlane {
@@ -699,9 +700,13 @@ fn to_json<T: Serialize>(value: &T) -> String {
 }
 
 fn version_json(plugin: &LoadedPlugin) -> String {
+    version_value(plugin).to_string()
+}
+
+/// [`version_json`], to add to.
+fn version_value(plugin: &LoadedPlugin) -> serde_json::Value {
     serde_json::json!({
         "version": plugin.manifest.version,
         "digest": plugin.digest,
     })
-    .to_string()
 }

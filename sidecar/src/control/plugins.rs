@@ -76,7 +76,13 @@ impl ControlPlane {
             },
             target: name.clone(),
             before: before.as_ref().map(|p| version_json(p)),
-            after: Some(version_json(&loaded)),
+            after: Some({
+                let mut after = version_value(&loaded);
+                if stored == Stored::Damaged {
+                    after["repaired"] = "the stored component was damaged".into();
+                }
+                after.to_string()
+            }),
         };
         // A version stored before and damaged since (one rolled back from)
         // gets its bytes back.
@@ -107,7 +113,7 @@ impl ControlPlane {
     /// Notes the trusted key that signed a version just installed.
     fn remember_signer(&self, digest: &str, signer: Option<String>) {
         if let Some(key) = signer {
-            self.signers.lock().insert(digest.to_owned(), Some(key));
+            self.signers.lock().insert(digest.to_owned(), key);
         }
     }
 
@@ -257,14 +263,13 @@ impl ControlPlane {
             return Ok(None);
         }
         let known = self.signers.lock().get(digest).cloned();
-        if let Some(signer) = known {
-            return Ok(signer);
+        if known.is_some() {
+            return Ok(known);
         }
         let Some(blob) = self.store.plugin_blob(digest).await? else {
             return Ok(None);
         };
-        // Bytes damaged in the store are signed by no one, until repaired: not
-        // a verdict to keep.
+        // Bytes damaged in the store are signed by no one, until repaired.
         if hex::encode(Sha256::digest(&blob.bytes)) != digest {
             return Ok(None);
         }
@@ -272,9 +277,9 @@ impl ControlPlane {
             .trusted
             .verify(&blob.bytes, blob.signature.as_deref())
             .ok();
-        self.signers
-            .lock()
-            .insert(digest.to_owned(), signer.clone());
+        if let Some(key) = &signer {
+            self.signers.lock().insert(digest.to_owned(), key.clone());
+        }
         Ok(signer)
     }
 
@@ -304,7 +309,7 @@ impl ControlPlane {
     }
 
     /// Installs `loaded`, whose digest `row` names, again: its stored bytes were
-    /// damaged. The same version stays active, with the same one to roll back to.
+    /// damaged or missing. The plugin's versions are left as they are.
     async fn repair_plugin(
         &self,
         actor: &str,
@@ -339,15 +344,12 @@ impl ControlPlane {
                 signature: signature.map(str::to_owned),
                 installed_at_ms: crate::store::now_ms(),
             }),
+            // The version's bytes only: right whatever another change did to
+            // the plugin meanwhile (its versions are not rewritten from what
+            // was read before this transaction).
             ControlWrite::RepairPluginBlob {
                 digest: loaded.digest.clone(),
                 bytes,
-            },
-            ControlWrite::SetPlugin {
-                name: row.name.clone(),
-                active: Some(row.active.clone()),
-                previous: row.previous.clone(),
-                expected_active: Some(row.active.clone()),
             },
         ];
         self.store.apply(writes, audit).await?;
