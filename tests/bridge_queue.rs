@@ -535,6 +535,9 @@ async fn dead_letters_are_discarded_a_batch_whole_and_only_they(backend: &Backen
     assert!(dead(&queue).await.is_empty());
     let stats = queue.stats(0).await.expect("stats");
     assert_eq!((stats.pending, stats.dead), (1, 0));
+    // Purged with the finished jobs; then a delivery is new again.
+    assert_eq!(queue.purge(i64::MAX).await.expect("purge"), 3);
+    assert!(queue.enqueue("zd", &job("a"), 0).await.expect("enqueue"));
 }
 
 async fn a_ticket_has_one_worker_at_a_time_and_the_others_go_on(backend: &Backend) {

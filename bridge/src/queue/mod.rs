@@ -103,7 +103,8 @@ pub struct QueueSettings {
     #[serde(default = "default_lease_ms")]
     pub lease_ms: u64,
     /// How long finished jobs are kept (and a redelivery of them recognised)
-    /// before they are purged. Dead-lettered jobs are kept until replayed.
+    /// before they are purged. Dead-lettered jobs are kept until replayed, or
+    /// discarded (which finishes them).
     #[serde(default = "default_retention_secs")]
     pub retention_secs: u64,
 }
