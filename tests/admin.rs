@@ -226,32 +226,36 @@ async fn a_newer_replicas_plugin_for(server: &TestServer, tenant: &str) -> serde
     doc
 }
 
-/// The active version of plugin `name` in the server's store, if installed.
-async fn stored_plugin(server: &TestServer, name: &str) -> Option<String> {
+/// What the server's store holds of tenants and plugins.
+async fn stored_state(server: &TestServer) -> crossdesk_sidecar::store::ControlState {
     crossdesk_sidecar::store::Store::connect(None, None, server.data_dir.path())
         .await
         .expect("the store")
         .control_state()
         .await
         .expect("state")
-        .plugins
+}
+
+/// The active version of plugin `name` in the server's store, if installed.
+async fn stored_plugin(server: &TestServer, name: &str) -> Option<String> {
+    let plugins = stored_state(server).await.plugins;
+    plugins
         .into_iter()
         .find(|p| p.name == name)
         .map(|p| p.active)
 }
 
+/// How many `/metrics` series name `tenant`.
+async fn series_of(server: &TestServer, tenant: &str) -> usize {
+    let metrics = server.sidecar.render_metrics().await;
+    let label = format!("tenant=\"{tenant}\"");
+    metrics.lines().filter(|line| line.contains(&label)).count()
+}
+
 /// Tenant `id` as the server's store holds it.
 async fn stored_tenant(server: &TestServer, id: &str) -> crossdesk_sidecar::store::TenantRow {
-    crossdesk_sidecar::store::Store::connect(None, None, server.data_dir.path())
-        .await
-        .expect("the store")
-        .control_state()
-        .await
-        .expect("state")
-        .tenants
-        .into_iter()
-        .find(|t| t.id == id)
-        .expect("stored")
+    let tenants = stored_state(server).await.tenants;
+    tenants.into_iter().find(|t| t.id == id).expect("stored")
 }
 
 /// Sends an event of `tenant` that this replica does not serve: UNAVAILABLE
@@ -455,13 +459,7 @@ async fn a_plugin_this_replica_cannot_load_holds_no_other_tenant_back() {
 #[tokio::test]
 async fn a_tenant_deleted_while_not_served_here_leaves_metrics_too() {
     let server = TestServer::start(&two_tenants()).await;
-    let acme_series = async || {
-        let metrics = server.sidecar.render_metrics().await;
-        metrics
-            .lines()
-            .filter(|line| line.contains("tenant=\"acme\""))
-            .count()
-    };
+    let acme_series = async || series_of(&server, "acme").await;
     send(&server, "acme", "u-1").await;
     assert!(acme_series().await > 0);
     a_newer_replicas_plugin_for(&server, "acme").await;
@@ -1281,13 +1279,7 @@ async fn a_suspended_tenant_is_refused_and_a_deleted_one_loses_its_data() {
         .await
         .expect("resume");
     assert_eq!(notes(&send(&server, "acme", "k-3").await), ["count: 2"]);
-    let acme_series = async || {
-        let metrics = server.sidecar.render_metrics().await;
-        metrics
-            .lines()
-            .filter(|line| line.contains("tenant=\"acme\""))
-            .count()
-    };
+    let acme_series = async || series_of(&server, "acme").await;
     assert!(acme_series().await > 0);
 
     admin

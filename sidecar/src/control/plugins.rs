@@ -124,11 +124,7 @@ impl ControlPlane {
         name: &str,
     ) -> Result<InstalledPlugin, ControlError> {
         let state = self.store.control_state().await?;
-        let row = state
-            .plugins
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))?;
+        let row = installed_row(&state, name)?;
         let previous = row.previous.clone().ok_or_else(|| {
             ControlError::FailedPrecondition(format!(
                 "plugin '{name}' has no earlier version to roll back to"
@@ -173,11 +169,7 @@ impl ControlPlane {
     /// version loads here.
     pub async fn remove_plugin(&self, actor: &str, name: &str) -> Result<(), ControlError> {
         let state = self.store.control_state().await?;
-        let row = state
-            .plugins
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))?;
+        let row = installed_row(&state, name)?;
         let used_by = tenants_using(&state, name)?;
         if !used_by.is_empty() {
             return Err(ControlError::FailedPrecondition(format!(
@@ -224,11 +216,7 @@ impl ControlPlane {
 
     async fn installed_plugin(&self, name: &str) -> Result<InstalledPlugin, ControlError> {
         let state = self.store.control_state().await?;
-        let row = state
-            .plugins
-            .iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))?;
+        let row = installed_row(&state, name)?;
         self.describe(row, &state).await
     }
 
@@ -389,6 +377,18 @@ enum Stored {
     Intact,
     /// Other bytes under its digest (a disk, a hand edit).
     Damaged,
+}
+
+/// Plugin `name`'s row in `state`, or NOT_FOUND.
+fn installed_row<'a>(
+    state: &'a ControlState,
+    name: &str,
+) -> Result<&'a crate::store::PluginRow, ControlError> {
+    state
+        .plugins
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| ControlError::NotFound(format!("no installed plugin '{name}'")))
 }
 
 /// The tenants whose pipelines name plugin `name`.
