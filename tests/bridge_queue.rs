@@ -255,6 +255,26 @@ async fn an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on(backen
         .collect();
     buried.sort_unstable();
     assert_eq!(buried, [("zd", true), ("zd", true)], "{dead:?}");
+
+    // A batch's lead that can no longer be read (after a retry) lets its
+    // members go on alone.
+    for key in ["lead", "follower"] {
+        queue
+            .enqueue("zd", &on_ticket(key, "3", false), 0)
+            .await
+            .expect("enqueue");
+    }
+    let batch = claim(&queue, "w").await.expect("due");
+    assert_eq!(keys(&batch), ["lead", "follower"]);
+    queue.fail(&batch, "503", Some(0)).await.expect("retry");
+    backend.spoil("lead", "{not json").await;
+    let mut claimed = Vec::new();
+    for _ in 0..3 {
+        if let Some(batch) = claim(&queue, "w").await {
+            claimed.extend(keys(&batch));
+        }
+    }
+    assert_eq!(claimed, ["follower"]);
 }
 
 async fn a_delivery_key_is_a_redelivery_only_at_the_same_endpoint(backend: &Backend) {

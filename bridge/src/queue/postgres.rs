@@ -152,6 +152,12 @@ async fn bury(
     );
     tx.execute(DEAD_ALONE, &[&id, &format!("unreadable job: {error}")])
         .await?;
+    // A lead's members go on alone, as a refused lead's do.
+    tx.execute(
+        "UPDATE bridge_jobs SET batch_of = NULL WHERE batch_of = $1",
+        &[&id],
+    )
+    .await?;
     Ok(())
 }
 

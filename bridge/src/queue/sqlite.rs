@@ -193,6 +193,11 @@ fn bury(tx: &rusqlite::Transaction<'_>, id: u64, error: &QueueError) -> Result<(
         DEAD_ALONE,
         params![to_i64(id), format!("unreadable job: {error}")],
     )?;
+    // A lead's members go on alone, as a refused lead's do.
+    tx.execute(
+        "UPDATE jobs SET batch_of = NULL WHERE batch_of = ?1",
+        params![to_i64(id)],
+    )?;
     Ok(())
 }
 
