@@ -3,7 +3,7 @@
 //! never sees half of a change. A tenant whose inputs did not change keeps its
 //! built steps, and with them its warm instances and its admission state.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -114,10 +114,10 @@ impl Sidecar {
         let current = self.pipelines.load_full();
         let mut tenants = HashMap::new();
         // The incarnation this process knew of a tenant before this change.
-        let known = |id: &str| -> Option<String> {
+        let known = |id: &str| -> Option<&str> {
             match current.tenants.get(id) {
-                Some(was) => Some(was.incarnation.clone()),
-                None => current.unserved.get(id)?.incarnation.clone(),
+                Some(was) => Some(was.incarnation.as_str()),
+                None => current.unserved.get(id)?.incarnation.as_deref(),
             }
         };
         let mut unserved: HashMap<String, Unserved> = desired
@@ -126,7 +126,7 @@ impl Sidecar {
             .map(|id| {
                 let still = Unserved {
                     suspended: false,
-                    incarnation: known(id),
+                    incarnation: known(id).map(str::to_owned),
                 };
                 (id.clone(), still)
             })
@@ -170,17 +170,18 @@ impl Sidecar {
             (None, Some(this)) => Some(this.incarnation.as_deref()),
             (None, None) => None,
         };
-        let gone = |id: &str| {
-            let knew = current.tenants.contains_key(id) || current.unserved.contains_key(id);
-            knew && gone_between(known(id).as_deref(), is(id))
-        };
-        let were = || current.tenants.keys().chain(current.unserved.keys());
-        if were().any(|id| gone(id)) {
-            self.responses.forget_tenants(&gone);
+        // Decided once per tenant, not per remembered response.
+        let gone: HashSet<&str> = (current.tenants.keys())
+            .chain(current.unserved.keys())
+            .map(String::as_str)
+            .filter(|id| gone_between(known(id), is(id)))
+            .collect();
+        if !gone.is_empty() {
+            self.responses.forget_tenants(&|id| gone.contains(id));
         }
         // A deleted tenant's event counts leave `/metrics` (one created again
         // counts from zero, as its other data starts again).
-        for id in were().filter(|id| gone(id)) {
+        for id in &gone {
             self.runtime.metrics().forget_tenant(id);
         }
         tracing::info!(
