@@ -28,6 +28,14 @@ use super::{
 };
 use crate::types::Job;
 
+/// A replayed dead letter: due at `$2`, its attempts counted afresh.
+const REPLAYED: &str = "state = 'pending', attempts = 0, next_at_ms = $2::BIGINT";
+
+/// A discarded dead letter: finished at `$2`, its row kept until the purge so
+/// that its delivery, sent again, is still known as a duplicate.
+const DISCARDED: &str = "state = 'done', finished_at_ms = $2::BIGINT,
+    last_error = COALESCE(last_error, '') || ' (discarded)'";
+
 /// The dead letters a replay or a discard acts on: all of them (`$1` NULL), or
 /// the batch of job `$1` whole, whichever of its jobs it is.
 const DEAD_LETTERS_NAMED: &str = "state = 'dead' AND ($1::BIGINT IS NULL OR id = $1
@@ -580,45 +588,31 @@ impl PostgresQueue {
     }
 
     pub(super) async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
-        let now = now_ms();
-        self.on_dead_letters(
-            ids,
-            &format!(
-                "UPDATE bridge_jobs SET state = 'pending', attempts = 0, next_at_ms = {now}
-                 WHERE {DEAD_LETTERS_NAMED} RETURNING id"
-            ),
-        )
-        .await
+        self.on_dead_letters(ids, REPLAYED).await
     }
 
     pub(super) async fn discard(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
-        // Finished, not deleted: the row stays until the purge, so that its
-        // delivery, sent again, is still known as a duplicate.
-        let now = now_ms();
-        self.on_dead_letters(
-            ids,
-            &format!(
-                "UPDATE bridge_jobs SET state = 'done', finished_at_ms = {now},
-                        last_error = COALESCE(last_error, '') || ' (discarded)'
-                 WHERE {DEAD_LETTERS_NAMED} RETURNING id"
-            ),
-        )
-        .await
+        self.on_dead_letters(ids, DISCARDED).await
     }
 
-    /// Runs `statement` (one parameter, a job id or NULL) on the dead letters
-    /// `ids` names, all in one transaction.
+    /// Sets `changes` (which may use `$2`, now) on the dead letters `ids`
+    /// names, all in one transaction.
     async fn on_dead_letters(
         &self,
         ids: Option<Vec<u64>>,
-        statement: &str,
+        changes: &str,
     ) -> Result<usize, QueueError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let statement = tx.prepare(statement).await?;
+        let statement = tx
+            .prepare(&format!(
+                "UPDATE bridge_jobs SET {changes} WHERE {DEAD_LETTERS_NAMED} RETURNING id"
+            ))
+            .await?;
+        let now = now_ms();
         let mut tally = DeadLetterTally::default();
         for id in DeadLetterTally::named(ids) {
-            let rows = tx.query(&statement, &[&id.map(to_i64)]).await?;
+            let rows = tx.query(&statement, &[&id.map(to_i64), &now]).await?;
             let acted_on = rows
                 .iter()
                 .map(|row| row.try_get::<_, i64>(0))

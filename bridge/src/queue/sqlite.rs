@@ -20,6 +20,9 @@ const DEAD_LETTERS_NAMED: &str = "state = 'dead' AND (?1 IS NULL OR id = ?1 OR b
     OR id = (SELECT batch_of FROM jobs WHERE id = ?1)
     OR batch_of = (SELECT batch_of FROM jobs WHERE id = ?1))";
 
+/// A replayed dead letter: due at `?2`, its attempts counted afresh.
+const REPLAYED: &str = "state = 'pending', attempts = 0, next_at_ms = ?2";
+
 /// A discarded dead letter: finished at `?2`, its row kept until the purge so
 /// that its delivery, sent again, is still known as a duplicate.
 const DISCARDED: &str = "state = 'done', finished_at_ms = ?2,
@@ -582,12 +585,25 @@ impl SqliteQueue {
     }
 
     pub(super) async fn replay(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
+        self.on_dead_letters(ids, REPLAYED).await
+    }
+
+    pub(super) async fn discard(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
+        self.on_dead_letters(ids, DISCARDED).await
+    }
+
+    /// Sets `changes` (which may use `?2`, now) on the dead letters `ids`
+    /// names, all in one transaction.
+    async fn on_dead_letters(
+        &self,
+        ids: Option<Vec<u64>>,
+        changes: &'static str,
+    ) -> Result<usize, QueueError> {
         self.with(move |c| {
             let tx = c.transaction()?;
-            let replayed = {
+            let total = {
                 let mut update = tx.prepare(&format!(
-                    "UPDATE jobs SET state = 'pending', attempts = 0, next_at_ms = ?2
-                     WHERE {DEAD_LETTERS_NAMED} RETURNING id"
+                    "UPDATE jobs SET {changes} WHERE {DEAD_LETTERS_NAMED} RETURNING id"
                 ))?;
                 let now = now_ms();
                 let mut tally = DeadLetterTally::default();
@@ -598,28 +614,7 @@ impl SqliteQueue {
                 tally.total()?
             };
             tx.commit()?;
-            Ok(replayed)
-        })
-        .await
-    }
-
-    pub(super) async fn discard(&self, ids: Option<Vec<u64>>) -> Result<usize, QueueError> {
-        self.with(move |c| {
-            let tx = c.transaction()?;
-            let discarded = {
-                let mut finish = tx.prepare(&format!(
-                    "UPDATE jobs SET {DISCARDED} WHERE {DEAD_LETTERS_NAMED} RETURNING id"
-                ))?;
-                let now = now_ms();
-                let mut tally = DeadLetterTally::default();
-                for id in DeadLetterTally::named(ids) {
-                    let rows = finish.query_map(params![id.map(to_i64), now], |row| row.get(0))?;
-                    tally.record(id, rows.collect::<Result<Vec<_>, _>>()?);
-                }
-                tally.total()?
-            };
-            tx.commit()?;
-            Ok(discarded)
+            Ok(total)
         })
         .await
     }
