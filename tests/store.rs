@@ -1939,7 +1939,8 @@ async fn an_import_and_its_audit_entry_are_one(db: &Db) {
         target: "faq/questions".into(),
         after: r#"{"records":1}"#.into(),
     };
-    let import = || store.kv_replace_prefix(&of, "faq", "q/", vec![entry("q/new")], Some(&audit));
+    let import =
+        || store.kv_replace_prefix(&of, "faq", "q/", vec![entry("q/new")], Some(audit.clone()));
     let kept = async |key: &str| store.kv_get("acme", "faq", key).await.expect("read");
     // The audit log refuses new entries (a full disk, a revoked grant…).
     db.execute(REFUSE_AUDIT_ENTRIES).await;

@@ -154,13 +154,7 @@ impl Sidecar {
         });
         let replaced = self
             .store()
-            .kv_replace_prefix(
-                &grant.of,
-                plugin,
-                &entries.prefix,
-                entries.entries,
-                audit.as_ref(),
-            )
+            .kv_replace_prefix(&grant.of, plugin, &entries.prefix, entries.entries, audit)
             .await
             .map_err(|e| match e {
                 StoreError::OverQuota { weight, quota } => ToolError::OverQuota {

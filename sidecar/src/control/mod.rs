@@ -18,7 +18,6 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::config::{Config, TenantConfig};
 use crate::grant;
@@ -510,7 +509,7 @@ impl ControlPlane {
         })?;
         // The digest names what was installed (and signed, when keys are
         // trusted): bytes changed in the store since are not run.
-        let stored = hex::encode(Sha256::digest(&blob.bytes));
+        let stored = crate::store::plugin_digest(&blob.bytes);
         if stored != digest {
             return Err(ControlError::Store(StoreError::Corrupt(format!(
                 "plugin version {digest} ('{}'): the stored component is another one \
@@ -551,7 +550,7 @@ impl ControlPlane {
         bytes: &[u8],
         origin: &std::path::Path,
     ) -> Result<Arc<LoadedPlugin>, ControlError> {
-        let digest = hex::encode(Sha256::digest(bytes));
+        let digest = crate::store::plugin_digest(bytes);
         if let Some(plugin) = self.cached(&digest) {
             return Ok(plugin);
         }

@@ -258,7 +258,7 @@ impl ControlPlane {
             return Ok(None);
         };
         // Bytes damaged in the store are signed by no one, until repaired.
-        if hex::encode(Sha256::digest(&blob.bytes)) != digest {
+        if !blob.is_intact() {
             return Ok(None);
         }
         let signer = self
@@ -349,7 +349,7 @@ impl ControlPlane {
     async fn stored(&self, digest: &str) -> Result<Stored, ControlError> {
         Ok(match self.store.plugin_blob(digest).await? {
             None => Stored::Absent,
-            Some(blob) if hex::encode(Sha256::digest(&blob.bytes)) == digest => Stored::Intact,
+            Some(blob) if blob.is_intact() => Stored::Intact,
             Some(_) => Stored::Damaged,
         })
     }

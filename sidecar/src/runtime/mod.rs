@@ -29,7 +29,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{
     Config as EngineConfig, Engine, InstanceAllocationStrategy, PoolingAllocationConfig,
@@ -539,7 +538,7 @@ impl Runtime {
     /// Like [`Runtime::load`] for a component in memory; `origin` names it in errors.
     pub async fn load_bytes(&self, bytes: &[u8], origin: &Path) -> Result<LoadedPlugin, LoadError> {
         let path = origin;
-        let digest = hex::encode(Sha256::digest(bytes));
+        let digest = crate::store::plugin_digest(bytes);
         let component = self.compile(bytes, &digest, path)?;
         let images = with_retries(&MEMORY_IMAGE_RETRIES, || {
             component.initialize_copy_on_write_image()

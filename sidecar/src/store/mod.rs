@@ -161,6 +161,19 @@ pub struct PluginBlob {
     pub installed_at_ms: i64,
 }
 
+impl PluginBlob {
+    /// Whether the stored bytes are the ones its digest names (not damaged in
+    /// the store since).
+    pub fn is_intact(&self) -> bool {
+        plugin_digest(&self.bytes) == self.digest
+    }
+}
+
+/// The digest that names a plugin version: hex SHA-256 of its component.
+pub fn plugin_digest(component: &[u8]) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(component))
+}
+
 /// Everything the control plane holds, read in one transaction.
 #[derive(Debug, Clone, Default)]
 pub struct ControlState {
@@ -580,7 +593,7 @@ impl Store {
         plugin: &str,
         prefix: &str,
         pairs: Vec<(String, Vec<u8>)>,
-        audit: Option<&ImportAudit>,
+        audit: Option<ImportAudit>,
     ) -> Result<usize, StoreError> {
         if let Some((key, _)) = pairs.iter().find(|(k, _)| !k.starts_with(prefix)) {
             return Err(StoreError::BadRequest(format!(
@@ -590,7 +603,6 @@ impl Store {
         plain_key(prefix)?;
         pairs.iter().try_for_each(|(key, _)| plain_key(key))?;
         let quota = self.kv_quota;
-        let audit = audit.cloned();
         dispatch!(self.kv_replace_prefix(of, plugin, prefix, pairs, quota, audit))
     }
 
@@ -715,7 +727,7 @@ impl Store {
     ) -> Result<u64, StoreError> {
         for write in &writes {
             if let ControlWrite::RepairPluginBlob { digest, bytes } = write {
-                let named = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+                let named = plugin_digest(bytes);
                 if named != *digest {
                     return Err(StoreError::BadRequest(format!(
                         "plugin version {digest} cannot be repaired with other bytes \
