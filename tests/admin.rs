@@ -2200,7 +2200,7 @@ name = "plugin-noop"
 }
 
 /// A tenant admin's commands are audited, failed ones too (a command may have
-/// written before it failed); while the operator suspends the tenant its admin
+/// written before it failed), and no replica reloads for one; while the operator suspends the tenant its admin
 /// runs no command and imports nothing (they run under the tenant's grants),
 /// the operator does; and a tenant its admin creates gets no more quota than
 /// they may give.
@@ -2235,6 +2235,7 @@ kv = true
             .collect(),
         files: Vec::new(),
     };
+    let version = stored_state(&server).await.version;
     admin
         .run_plugin_command(as_admin(ACME_ADMIN, command("echo", &[("times", "2")])))
         .await
@@ -2243,6 +2244,11 @@ kv = true
         .run_plugin_command(as_admin(ACME_ADMIN, command("echo", &[("times", "many")])))
         .await
         .expect_err("a command that fails");
+    assert_eq!(
+        stored_state(&server).await.version,
+        version,
+        "no replica reloads its pipelines for a command"
+    );
     let commands: Vec<pb::AuditEntry> = audit(&mut admin, "acme")
         .await
         .into_iter()

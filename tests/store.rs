@@ -297,10 +297,7 @@ async fn plugin_storage_of_a_deleted_tenant_is_not_written(db: &Db) {
     let stored = move || async move { store.kv_scan("t1", "p", "").await.expect("scan") };
     let command_audited = move |of: DataOf| async move {
         store
-            .apply(
-                vec![ControlWrite::ExpectTenant(of)],
-                audit("plugin.command", Some("t1")),
-            )
+            .record_audit(&of, audit("plugin.command", Some("t1")))
             .await
     };
     let entries = move || async move { store.audit_log(None, None, 100).await.expect("log").len() };
@@ -309,7 +306,13 @@ async fn plugin_storage_of_a_deleted_tenant_is_not_written(db: &Db) {
     assert!(stored().await.is_empty());
     assert!(write_all(of("aa")).await.iter().all(Result::is_ok));
     assert_eq!(stored().await.len(), 3, "a, b and c/1");
+    let version = store.control_version().await.expect("version");
     command_audited(of("aa")).await.expect("the tenant's own");
+    assert_eq!(
+        store.control_version().await.expect("version"),
+        version,
+        "a command changes nothing replicas load"
+    );
     delete_tenant(store, "t1").await;
     let logged = entries().await;
     assert!(gone(write_all(of("aa")).await), "after the deletion");

@@ -17,7 +17,7 @@ use crate::runtime::{
     CommandInput, CommandOutput, CommandSpec, Grant, LoadedPlugin, MAX_KV_KEY, MAX_KV_VALUE,
     Runtime,
 };
-use crate::store::{ControlWrite, DataOf, ImportAudit, NewAuditEntry, StoreError};
+use crate::store::{DataOf, ImportAudit, NewAuditEntry, StoreError};
 
 /// Deadline of a dataset import or a command: admins' work on whole datasets (a
 /// week's staffing plan, a catalog) takes longer than an event's plugin call.
@@ -218,8 +218,7 @@ impl Sidecar {
                 before: None,
                 after: Some(after.to_string()),
             };
-            let expected = ControlWrite::ExpectTenant(DataOf::clone(&of));
-            let audited = self.store().apply(vec![expected], audit).await;
+            let audited = self.store().record_audit(&of, audit).await;
             match (&result, audited) {
                 (_, Ok(_)) => {}
                 // The command's own error says more than the audit's.

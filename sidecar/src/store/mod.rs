@@ -225,11 +225,6 @@ pub enum ControlWrite {
         previous: Option<String>,
         expected_active: Option<String>,
     },
-    /// Changes nothing; fails the whole change with [`StoreError::TenantGone`]
-    /// unless the tenant is still stored with that incarnation: an audit entry
-    /// of what was done to a tenant that has been deleted meanwhile would show
-    /// in the history of one created again under its id.
-    ExpectTenant(DataOf),
 }
 
 /// What the audit log records about a change.
@@ -737,6 +732,15 @@ impl Store {
             }
         }
         dispatch!(self.apply(writes, audit))
+    }
+
+    /// Appends `audit`, of work an admin had a plugin do on the data of tenant
+    /// `of` (a command), if that tenant is still stored as `of` says: an entry of
+    /// one deleted meanwhile would show in the history of one created again
+    /// under its id ([`StoreError::TenantGone`]). The control version stays:
+    /// nothing a replica loads has changed.
+    pub async fn record_audit(&self, of: &DataOf, audit: NewAuditEntry) -> Result<(), StoreError> {
+        dispatch!(self.record_audit(of, audit))
     }
 
     /// Audit entries, newest first: those of `tenant` when given, with an id below

@@ -846,6 +846,15 @@ impl PostgresStore {
         Ok(to_u64(version))
     }
 
+    pub async fn record_audit(&self, of: &DataOf, audit: NewAuditEntry) -> Result<(), StoreError> {
+        let mut c = self.pool.get().await?;
+        let tx = data_transaction(&mut c).await?;
+        check_data_of(&tx, of).await?;
+        insert_audit(&tx, &audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn last_audit_id(
         &self,
         tenant: &str,
@@ -921,7 +930,6 @@ pub(crate) async fn insert_audit(
 /// One write of a control change, inside its transaction.
 async fn apply_write(tx: &impl GenericClient, write: ControlWrite) -> Result<(), StoreError> {
     match write {
-        ControlWrite::ExpectTenant(of) => check_data_of(tx, &of).await?,
         ControlWrite::PutTenant { id, doc, expected } => {
             let changed = match expected {
                 None => {

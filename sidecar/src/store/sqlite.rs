@@ -647,6 +647,18 @@ impl SqliteStore {
         .await
     }
 
+    pub async fn record_audit(&self, of: &DataOf, audit: NewAuditEntry) -> Result<(), StoreError> {
+        let of = of.clone();
+        self.with_conn(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            check_data_of(&tx, &of)?;
+            insert_audit(&tx, &audit)?;
+            tx.commit()?;
+            Ok::<_, StoreError>(())
+        })
+        .await
+    }
+
     pub async fn last_audit_id(
         &self,
         tenant: &str,
@@ -720,7 +732,6 @@ pub(crate) fn insert_audit(
 /// One write of a control change, inside its transaction.
 fn apply_write(tx: &rusqlite::Transaction<'_>, write: ControlWrite) -> Result<(), StoreError> {
     match write {
-        ControlWrite::ExpectTenant(of) => check_data_of(tx, &of)?,
         ControlWrite::PutTenant { id, doc, expected } => {
             let changed = match expected {
                 None => tx.execute(
