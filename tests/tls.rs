@@ -33,12 +33,21 @@ pub(crate) async fn tls_server(
     (TestServer::start(&config).await, files)
 }
 
-/// Sends one event over TLS trusting `ca`, presenting `identity` if given.
+/// Sends one event on a new connection trusting `ca`, presenting `identity` if given.
 async fn call(
     server: &TestServer,
     ca: &Authority,
     identity: Option<(String, String)>,
 ) -> Result<pb::HandleEventResponse, String> {
+    send(connect(server, ca, identity).await?).await
+}
+
+/// A new TLS connection to `server`, trusting `ca`, presenting `identity` if given.
+async fn connect(
+    server: &TestServer,
+    ca: &Authority,
+    identity: Option<(String, String)>,
+) -> Result<Channel, String> {
     let mut tls = ClientTlsConfig::new()
         .ca_certificate(Certificate::from_pem(ca.cert.pem()))
         .domain_name("localhost");
@@ -52,6 +61,11 @@ async fn call(
         .connect()
         .await
         .map_err(|e| format!("{e:?}"))?;
+    Ok(channel)
+}
+
+/// Sends one event on `channel`.
+async fn send(channel: Channel) -> Result<pb::HandleEventResponse, String> {
     pb::event_service_client::EventServiceClient::new(channel)
         .handle_event(request(customer_message("acme", "tls-1", "hi")))
         .await
@@ -90,6 +104,75 @@ async fn mutual_tls_requires_a_client_certificate_from_the_configured_ca() {
     let stranger = Authority::new("Some other CA");
     let foreign = call(&server, &ca, Some(stranger.issue("intruder", true))).await;
     assert!(foreign.is_err(), "served a certificate from another CA");
+}
+
+/// Writes `text` to `path` as a renewal does (certbot renames, Kubernetes swaps a
+/// symbolic link): a reader sees the old file or the new one, never a part.
+fn renew(path: &std::path::Path, text: &str) {
+    let new = path.with_extension("new");
+    std::fs::write(&new, text).expect("write");
+    std::fs::rename(&new, path).expect("rename");
+}
+
+/// A renewed certificate is served to the next connection without a restart,
+/// and a connection made before goes on. A renewal half done (the key of a new
+/// certificate written first, or a file that holds no certificate) is not
+/// loaded: the last good pair serves until the set is whole again.
+#[tokio::test]
+async fn a_renewed_certificate_is_served_without_a_restart() {
+    let first = Authority::new("Crossdesk test CA");
+    let (server, files) = tls_server(&first, false, "").await;
+    let before = connect(&server, &first, None).await.expect("connects");
+    let (cert_file, key_file) = (
+        files.path().join("server.pem"),
+        files.path().join("server.key"),
+    );
+
+    let second = Authority::new("The CA renewed from");
+    let (cert, key) = second.issue("localhost", false);
+    // The new key beside the old certificate: they do not match.
+    renew(&key_file, &key);
+    call(&server, &first, None)
+        .await
+        .expect("the last good pair serves");
+    renew(&cert_file, &cert);
+    call(&server, &second, None)
+        .await
+        .expect("the renewed certificate serves");
+    let old = call(&server, &first, None).await;
+    assert!(old.is_err(), "the old certificate served: {old:?}");
+    send(before)
+        .await
+        .expect("a connection made before goes on");
+
+    // A key file that holds none: the renewed pair still serves, its bytes
+    // never quoted (the leak check reads the logs for the mark).
+    renew(&key_file, &format!("not a key {}\n", logs::SECRET_MARK));
+    call(&server, &second, None)
+        .await
+        .expect("the last good pair serves");
+    let (cert, key) = first.issue("localhost", false);
+    renew(&key_file, &key);
+    renew(&cert_file, &cert);
+    call(&server, &first, None)
+        .await
+        .expect("whole again, the new set serves");
+}
+
+/// A client CA renewed in its file is required from the next connection on.
+#[tokio::test]
+async fn a_renewed_client_ca_is_required_without_a_restart() {
+    let server_ca = Authority::new("Crossdesk test CA");
+    let (server, files) = tls_server(&server_ca, true, "").await;
+    let clients = Authority::new("The callers' new CA");
+    let refused = call(&server, &server_ca, Some(clients.issue("bridge", true))).await;
+    assert!(refused.is_err(), "a stranger's client served: {refused:?}");
+    renew(&files.path().join("ca.pem"), &clients.cert.pem());
+    call(&server, &server_ca, Some(clients.issue("bridge", true)))
+        .await
+        .expect("a client of the new CA is served");
+    let old = call(&server, &server_ca, Some(server_ca.issue("bridge", true))).await;
+    assert!(old.is_err(), "a client of the replaced CA served: {old:?}");
 }
 
 /// `crossdesk send` reaches an event API that speaks TLS and wants a caller's

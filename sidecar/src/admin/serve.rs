@@ -45,11 +45,11 @@ pub async fn serve_admin(
         // Components travel in InstallPlugin; the server's own limit applies after.
         .max_decoding_message_size(settings.max_component_bytes.saturating_add(64 << 10))
         .max_encoding_message_size(64 << 20);
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    let mut server = tonic::transport::Server::builder();
-    if let Some(tls) = &settings.tls {
-        server = server.tls_config(crate::api::tls_config(tls)?)?;
-    }
+    let tls = settings
+        .tls
+        .as_ref()
+        .map(crate::api::TlsFiles::load)
+        .transpose()?;
     // The admin web page shares the listener: browsers speak HTTP/1.1.
     let routes = tonic::service::Routes::from(page)
         .add_service(service)
@@ -60,7 +60,7 @@ pub async fn serve_admin(
         ))
         .layer(axum::middleware::from_fn(grpc_clients_only));
     let routes = tonic::service::Routes::from(routes);
-    server
+    let router = tonic::transport::Server::builder()
         .accept_http1(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -69,9 +69,21 @@ pub async fn serve_admin(
         .max_concurrent_streams(Some(STREAMS_PER_CONNECTION))
         .timeout(Duration::from_secs(120))
         .trace_fn(|request| tracing::info_span!("admin", path = %request.uri().path()))
-        .add_routes(routes)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await?;
+        .add_routes(routes);
+    match tls {
+        Some(tls) => {
+            let incoming = crate::api::tls_incoming(listener, Arc::new(tls));
+            router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+        None => {
+            let incoming = crate::api::plain_incoming(listener);
+            router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+    }?;
     Ok(())
 }
 

@@ -3,6 +3,10 @@
 //! `deadline` reads the caller's deadline.
 
 mod deadline;
+mod tls;
+
+pub use tls::TlsFiles;
+pub(crate) use tls::incoming as tls_incoming;
 
 use deadline::Arrived;
 
@@ -226,6 +230,11 @@ pub enum ServeError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("TLS: {path}: {message}")]
+    TlsInvalid {
+        path: std::path::PathBuf,
+        message: String,
+    },
     #[error(transparent)]
     Transport(#[from] tonic::transport::Error),
 }
@@ -234,29 +243,15 @@ pub enum ServeError {
 /// as serving will: a missing file or a bad certificate or key is found before
 /// anything listens (and by `check-config`), not after the process says it serves.
 pub fn check_tls(tls: &crate::config::TlsSettings) -> Result<(), ServeError> {
-    tonic::transport::Server::builder().tls_config(tls_config(tls)?)?;
-    Ok(())
+    TlsFiles::load(tls).map(drop)
 }
 
-/// The listener's TLS configuration (rustls), read from the configured files.
-pub(crate) fn tls_config(
-    tls: &crate::config::TlsSettings,
-) -> Result<tonic::transport::ServerTlsConfig, ServeError> {
-    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
-    let read = |path: &std::path::Path| {
-        std::fs::read(path).map_err(|source| ServeError::TlsFile {
-            path: path.to_owned(),
-            source,
-        })
-    };
-    let mut config = ServerTlsConfig::new().identity(Identity::from_pem(
-        read(&tls.cert_file)?,
-        read(&tls.key_file)?,
-    ));
-    if let Some(ca) = &tls.client_ca_file {
-        config = config.client_ca_root(Certificate::from_pem(read(ca)?));
-    }
-    Ok(config)
+/// The connections of a listener without TLS.
+pub(crate) fn plain_incoming(listener: TcpListener) -> tonic::transport::server::TcpIncoming {
+    // Latency matters more than packet count for small RPCs: without TCP_NODELAY
+    // a response split over several writes waits for the client's delayed ACK
+    // (~40 ms).
+    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 /// Makes `span` a child of the caller's span when the request carries a W3C
@@ -318,16 +313,10 @@ pub async fn serve(
         .max_decoding_message_size(settings.max_request_bytes)
         .max_encoding_message_size(64 << 20);
 
-    // Latency matters more than packet count for small RPCs: without TCP_NODELAY a
-    // response split over several writes waits for the client's delayed ACK (~40 ms).
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    let mut server = tonic::transport::Server::builder();
-    if let Some(tls) = &settings.tls {
-        // rustls; with a client CA, a client without a certificate it signed is
-        // turned away during the handshake.
-        server = server.tls_config(tls_config(tls)?)?;
-    }
-    let served = server
+    // rustls; with a client CA, a client without a certificate it signed is
+    // turned away during the handshake.
+    let tls = settings.tls.as_ref().map(TlsFiles::load).transpose()?;
+    let router = tonic::transport::Server::builder()
         // Dead clients are noticed and their connections released.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -351,9 +340,20 @@ pub async fn serve(
         .add_service(health_service)
         .add_optional_service(reflection_v1)
         .add_optional_service(reflection_v1alpha)
-        .add_service(events)
-        .serve_with_incoming_shutdown(incoming, shutdown)
-        .await;
-    served?;
+        .add_service(events);
+    match tls {
+        Some(tls) => {
+            let incoming = tls_incoming(listener, Arc::new(tls));
+            router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+        None => {
+            let incoming = plain_incoming(listener);
+            router
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+    }?;
     Ok(())
 }
