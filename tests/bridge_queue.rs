@@ -121,6 +121,7 @@ on_both_backends!(
     a_claim_that_ran_out_is_taken_over_with_its_progress_and_fences_its_old_owner,
     many_workers_take_every_job_once_and_each_tickets_in_order,
     finished_jobs_are_purged_after_their_retention_and_dead_ones_kept,
+    a_ticket_stays_counted_while_its_batches_go_on,
     an_unreadable_job_goes_to_the_dead_letters_and_the_queue_goes_on,
     a_refused_event_leaves_its_batch_alone,
     a_claim_leaves_the_endpoints_it_is_told_to_skip,
@@ -800,6 +801,44 @@ async fn many_workers_take_every_job_once_and_each_tickets_in_order(backend: &Ba
     }
 }
 
+/// A ticket past its share of notes gets none, and stays counted while its
+/// batches go on: its count is purged only once none has finished for the
+/// retention, or it would get a share of notes again each retention.
+async fn a_ticket_stays_counted_while_its_batches_go_on(backend: &Backend) {
+    let queue = backend.open().await;
+    let now_ms = || {
+        let since = std::time::UNIX_EPOCH.elapsed().expect("after 1970");
+        i64::try_from(since.as_millis()).expect("in range")
+    };
+    queue
+        .enqueue("zd", &on_ticket("noted", "1", false), 0)
+        .await
+        .expect("enqueue");
+    let noted = claim(&queue, "w").await.expect("1");
+    queue
+        .complete(&noted, true)
+        .await
+        .expect("done, with a note");
+    // A cut-off after the note, and before the next batch finishes.
+    let noted_by = now_ms();
+    let cutoff = loop {
+        match now_ms() {
+            now if now > noted_by => break now,
+            _ => std::hint::spin_loop(),
+        }
+    };
+    queue
+        .enqueue("zd", &on_ticket("past its share", "1", false), 0)
+        .await
+        .expect("enqueue");
+    let quiet = claim(&queue, "w").await.expect("1 again");
+    queue.complete(&quiet, false).await.expect("done, no note");
+    queue.purge(cutoff).await.expect("purge");
+    assert_eq!(queue.notes_written("zd", "", "1").await.expect("notes"), 1);
+}
+
+/// Finished jobs and the note counts of quiet tickets are purged after the
+/// retention; dead letters are kept.
 async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept(backend: &Backend) {
     let queue = backend.open().await;
     for (key, ticket) in [("done", "1"), ("dead", "2"), ("waiting", "3")] {
@@ -809,19 +848,26 @@ async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept(backe
             .expect("enqueue");
     }
     let done = claim(&queue, "w").await.expect("1");
-    queue.complete(&done, false).await.expect("done");
+    queue
+        .complete(&done, true)
+        .await
+        .expect("done, with a note");
     let dead = claim(&queue, "w").await.expect("2");
     queue.fail(&dead, "gone", None).await.expect("dead");
-    // Finished within the retention: kept.
+    let notes = || queue.notes_written("zd", "", "1");
+    // Finished within the retention: kept, and the ticket's note count.
     assert_eq!(queue.purge(0).await.expect("purge"), 0);
+    assert_eq!(notes().await.expect("notes"), 1);
     assert!(
         !queue
             .enqueue("zd", &on_ticket("done", "1", false), 0)
             .await
             .expect("again")
     );
-    // Past it: the finished job goes, and its delivery key with it.
+    // Past it: the finished job goes, and its delivery key with it; the ticket,
+    // quiet since, counts its notes from 0 again.
     assert_eq!(queue.purge(i64::MAX).await.expect("purge"), 1);
+    assert_eq!(notes().await.expect("notes"), 0);
     assert!(queue.list(JobState::Done).await.expect("done").is_empty());
     assert_eq!(queue.list(JobState::Dead).await.expect("dead").len(), 1);
     assert_eq!(

@@ -546,8 +546,9 @@ impl Queue {
         on_backend!(self, q => q.discard(ids).await)
     }
 
-    /// Deletes jobs finished before `before_ms`, and the claims that ran out then;
-    /// returns how many jobs.
+    /// Deletes jobs finished before `before_ms`, the claims that ran out then,
+    /// and the note counts of tickets no batch has finished on since; returns
+    /// how many jobs.
     pub async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {
         on_backend!(self, q => q.purge(before_ms).await)
     }

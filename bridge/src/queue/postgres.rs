@@ -51,7 +51,8 @@ const MIGRATION_LOCK: i64 = 0x7864_6272_6964_6765;
 const CLAIM_LOCK: i64 = 0x7864_636c_6169_6d73;
 
 /// The schema, one step per version; a step never changes once released.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE bridge_jobs (
     id             BIGSERIAL PRIMARY KEY,
     endpoint       TEXT NOT NULL,
@@ -87,7 +88,17 @@ CREATE TABLE bridge_ticket_leases (
     owner    TEXT NOT NULL,
     until_ms BIGINT NOT NULL
 );
-"];
+",
+    "
+-- When a batch of each noted ticket last finished: the counts of tickets quiet
+-- for the retention are purged. Those counted before are taken as active now;
+-- the default stays for bridges of the version before, still inserting without
+-- it during a rolling upgrade.
+ALTER TABLE bridge_ticket_notes ADD COLUMN batch_at_ms BIGINT NOT NULL
+    DEFAULT (extract(epoch FROM now()) * 1000)::BIGINT;
+CREATE INDEX bridge_ticket_notes_batch_at ON bridge_ticket_notes (batch_at_ms);
+",
+];
 
 /// The queue in PostgreSQL. Cloning shares the connection pool.
 #[derive(Clone)]
@@ -531,17 +542,32 @@ impl PostgresQueue {
             &params,
         )
         .await?;
-        if wrote_note {
-            let target = &batch.lead.job.target;
-            tx.execute(
-                "INSERT INTO bridge_ticket_notes (endpoint, account, ticket, notes)
-                 VALUES ($1, $2, $3, 1)
+        let counted = match wrote_note {
+            true => {
+                "INSERT INTO bridge_ticket_notes (endpoint, account, ticket, notes, batch_at_ms)
+                 VALUES ($1, $2, $3, 1, $4)
                  ON CONFLICT (endpoint, account, ticket)
-                 DO UPDATE SET notes = bridge_ticket_notes.notes + 1",
-                &[&batch.lead.endpoint, &target.account_id, &target.ticket_id],
-            )
-            .await?;
-        }
+                 DO UPDATE SET notes = bridge_ticket_notes.notes + 1,
+                               batch_at_ms = excluded.batch_at_ms"
+            }
+            // A ticket past its share gets no note and stays counted, for as
+            // long as its batches go on.
+            false => {
+                "UPDATE bridge_ticket_notes SET batch_at_ms = $4
+                 WHERE endpoint = $1 AND account = $2 AND ticket = $3"
+            }
+        };
+        let target = &batch.lead.job.target;
+        tx.execute(
+            counted,
+            &[
+                &batch.lead.endpoint,
+                &target.account_id,
+                &target.ticket_id,
+                &now,
+            ],
+        )
+        .await?;
         tx.execute(
             "DELETE FROM bridge_ticket_leases WHERE ticket = $1 AND owner = $2",
             &[&batch.claim.ticket, &batch.claim.owner],
@@ -636,6 +662,12 @@ impl PostgresQueue {
         client
             .execute(
                 "DELETE FROM bridge_ticket_leases WHERE until_ms < $1",
+                &[&before_ms],
+            )
+            .await?;
+        client
+            .execute(
+                "DELETE FROM bridge_ticket_notes WHERE batch_at_ms < $1",
                 &[&before_ms],
             )
             .await?;

@@ -88,9 +88,17 @@ CREATE TABLE IF NOT EXISTS ticket_leases (
 );
 ";
 
+/// Version 3: when a batch of each noted ticket last finished (the note counts
+/// of quiet tickets are purged).
+const SCHEMA_V3: &str = "
+ALTER TABLE ticket_notes ADD COLUMN batch_at_ms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS ticket_notes_batch_at ON ticket_notes (batch_at_ms);
+";
+
 /// The schema's version (`PRAGMA user_version`). Version 0 had delivery keys
-/// unique across endpoints; 1 made them unique per endpoint; 2 added claims.
-const SCHEMA_VERSION: i64 = 2;
+/// unique across endpoints; 1 made them unique per endpoint; 2 added claims;
+/// 3 the time of a noted ticket's last batch.
+const SCHEMA_VERSION: i64 = 3;
 
 /// Brings a queue written by an earlier version to the current schema, in one
 /// transaction, keeping every job. A queue at this version is only read: the
@@ -138,6 +146,14 @@ fn migrate(conn: &mut Connection) -> Result<(), QueueError> {
         // Jobs finished before version 2 are purged from now on.
         tx.execute(
             "UPDATE jobs SET finished_at_ms = ?1 WHERE state = 'done'",
+            params![now_ms()],
+        )?;
+    }
+    if found < 3 {
+        tx.execute_batch(SCHEMA_V3)?;
+        // Tickets counted before version 3 are taken as active now.
+        tx.execute(
+            "UPDATE ticket_notes SET batch_at_ms = ?1",
             params![now_ms()],
         )?;
     }
@@ -531,14 +547,24 @@ impl SqliteQueue {
                     now
                 ],
             )?;
-            if wrote_note {
-                tx.execute(
-                    "INSERT INTO ticket_notes (endpoint, account, ticket, notes)
-                     VALUES (?1, ?2, ?3, 1)
-                     ON CONFLICT (endpoint, account, ticket) DO UPDATE SET notes = notes + 1",
-                    params![endpoint, target.account_id, target.ticket_id],
-                )?;
-            }
+            let counted = match wrote_note {
+                true => {
+                    "INSERT INTO ticket_notes (endpoint, account, ticket, notes, batch_at_ms)
+                     VALUES (?1, ?2, ?3, 1, ?4)
+                     ON CONFLICT (endpoint, account, ticket)
+                     DO UPDATE SET notes = notes + 1, batch_at_ms = excluded.batch_at_ms"
+                }
+                // A ticket past its share gets no note and stays counted, for as
+                // long as its batches go on.
+                false => {
+                    "UPDATE ticket_notes SET batch_at_ms = ?4
+                     WHERE endpoint = ?1 AND account = ?2 AND ticket = ?3"
+                }
+            };
+            tx.execute(
+                counted,
+                params![endpoint, target.account_id, target.ticket_id, now],
+            )?;
             tx.execute(
                 "DELETE FROM ticket_leases WHERE ticket = ?1 AND owner = ?2",
                 params![claim.ticket, claim.owner],
@@ -629,6 +655,10 @@ impl SqliteQueue {
                 "DELETE FROM ticket_leases WHERE until_ms < ?1",
                 params![before_ms],
             )?;
+            c.execute(
+                "DELETE FROM ticket_notes WHERE batch_at_ms < ?1",
+                params![before_ms],
+            )?;
             Ok(u64::try_from(purged).unwrap_or(u64::MAX))
         })
         .await
@@ -655,7 +685,8 @@ mod tests {
     }
 
     /// A queue written before delivery keys were per endpoint keeps its jobs and
-    /// gets the new rule, and the claims of version 2.
+    /// gets the new rule, the claims of version 2, and its tickets' note counts,
+    /// taken as written at the upgrade (version 3).
     #[tokio::test]
     async fn a_queue_of_the_earliest_schema_is_migrated_with_its_jobs() {
         let dir = tempfile::tempdir().expect("dir");
@@ -680,8 +711,21 @@ mod tests {
                 [serde_json::to_string(&job("42")).expect("json")],
             )
             .expect("a job");
+            conn.execute(
+                "INSERT INTO ticket_notes (endpoint, account, ticket, notes)
+                 VALUES ('shop-a', '', 't', 7)",
+                [],
+            )
+            .expect("a note count");
         }
         let queue = SqliteQueue::open(dir.path()).expect("open migrates");
+        let an_hour_ago = now_ms().saturating_sub(3_600_000);
+        queue.purge(an_hour_ago).await.expect("purge");
+        assert_eq!(
+            queue.notes_written("shop-a", "", "t").await.expect("notes"),
+            7,
+            "counted before the upgrade, kept for the retention"
+        );
         let batch = queue
             .claim("w", 1_000, &[])
             .await
