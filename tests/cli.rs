@@ -560,6 +560,32 @@ api_token = "token-not-a-secret"
     assert_eq!(listed.lines().count(), 2, "{listed}");
     assert!(listed.contains("the ticket was deleted"), "{listed}");
     let first = dead[0].id.to_string();
+    // A page at a time: the next one named on standard error, which scripts
+    // reading the listing do not see.
+    let page = |args: &[&str]| {
+        let output = bin()
+            .args(["bridge", "dead-letters"])
+            .args(args)
+            .arg("--config")
+            .arg(&file)
+            .output()
+            .expect("crossdesk bridge dead-letters");
+        assert!(output.status.success(), "{output:?}");
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (text(&output.stdout), text(&output.stderr))
+    };
+    let (listed, next) = page(&["--limit", "1"]);
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.starts_with(&format!("{first}\t")), "{listed}");
+    assert!(
+        next.trim_end()
+            .ends_with(&format!("dead-letters --after {first}")),
+        "{next}"
+    );
+    let (listed, next) = page(&["--limit", "1", "--after", &first]);
+    assert!(listed.starts_with(&format!("{}\t", dead[1].id)), "{listed}");
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(next.is_empty(), "the last page names none after it: {next}");
     // Ids and --all together are a mistake, not "all".
     let (ok, out) = run(&["discard", &first, "--all"]);
     assert!(!ok && out.contains("cannot be used with"), "{out}");

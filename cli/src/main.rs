@@ -147,10 +147,18 @@ enum BridgeCommand {
         #[arg(long, value_name = "HOST:PORT")]
         listen: Option<std::net::SocketAddr>,
     },
-    /// List the jobs that gave up (the dead-letter list), with their last error.
+    /// List the jobs that gave up (the dead-letter list), oldest first, with
+    /// their last error.
     DeadLetters {
         #[arg(long)]
         config: PathBuf,
+        /// Start after this id (the last one a listing with --limit showed).
+        #[arg(long, value_name = "ID")]
+        after: Option<u64>,
+        /// List at most this many (all without it); standard error then names
+        /// the next page.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
     },
     /// Put dead jobs back in the queue: the given ids, or all with --all.
     Replay {
@@ -541,7 +549,7 @@ async fn send(
 }
 
 async fn bridge(command: BridgeCommand) -> Result<()> {
-    use crossdesk_bridge::{BridgeConfig, open_queue, queue::JobState};
+    use crossdesk_bridge::{BridgeConfig, open_queue};
     match command {
         BridgeCommand::Serve { config, listen } => {
             let mut config = BridgeConfig::load(&config)?;
@@ -555,22 +563,24 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
             println!("crossdesk bridge listening on {}", listener.local_addr()?);
             crossdesk_bridge::run(config, listener, shutdown_signal()).await?;
         }
-        BridgeCommand::DeadLetters { config } => {
+        BridgeCommand::DeadLetters {
+            config,
+            after,
+            limit,
+        } => {
             let queue = open_queue(&BridgeConfig::load(&config)?).await?;
-            let dead = queue.list(JobState::Dead).await?;
-            if dead.is_empty() {
-                println!("no dead letters");
-            }
-            for job in dead {
-                println!(
-                    "{}\t{}\t{}\tattempts {}\t{}",
-                    job.id,
-                    one_line(&job.endpoint),
-                    one_line(&job.job.delivery_key),
-                    job.attempts,
-                    one_line(job.last_error.as_deref().unwrap_or_default())
-                );
-            }
+            let pages = Pages {
+                after,
+                limit,
+                size: DEAD_LETTERS_PAGE,
+            };
+            list_dead_letters(
+                &queue,
+                pages,
+                &mut std::io::stdout(),
+                &mut std::io::stderr(),
+            )
+            .await?;
         }
         BridgeCommand::Replay { config, ids, all } => {
             let queue = open_queue(&BridgeConfig::load(&config)?).await?;
@@ -591,6 +601,72 @@ async fn bridge(command: BridgeCommand) -> Result<()> {
                 config.endpoints.len()
             );
         }
+    }
+    Ok(())
+}
+
+/// Dead letters read from the queue at once by `bridge dead-letters`: a long
+/// list is never held whole.
+const DEAD_LETTERS_PAGE: u32 = 1_000;
+
+/// Which dead letters a listing shows, and how many it reads at once.
+struct Pages {
+    /// Those after this id.
+    after: Option<u64>,
+    /// At most this many (all without it).
+    limit: Option<u32>,
+    size: u32,
+}
+
+/// Writes the dead letters `pages` asks for to `out`, a line each; when a
+/// limit leaves some out, `notes` says how to list the next ones.
+async fn list_dead_letters(
+    queue: &crossdesk_bridge::queue::Queue,
+    pages: Pages,
+    out: &mut dyn std::io::Write,
+    notes: &mut dyn std::io::Write,
+) -> Result<()> {
+    let Pages {
+        mut after,
+        limit,
+        size,
+    } = pages;
+    let mut listed: u32 = 0;
+    loop {
+        let room = limit.map_or(size, |limit| limit.saturating_sub(listed).min(size));
+        // One more than there is room for tells whether more follow.
+        let page = queue
+            .page(
+                crossdesk_bridge::queue::JobState::Dead,
+                after,
+                room.saturating_add(1),
+            )
+            .await?;
+        let more = page.len() > room as usize;
+        for job in page.into_iter().take(room as usize) {
+            writeln!(
+                out,
+                "{}\t{}\t{}\tattempts {}\t{}",
+                job.id,
+                one_line(&job.endpoint),
+                one_line(&job.job.delivery_key),
+                job.attempts,
+                one_line(job.last_error.as_deref().unwrap_or_default())
+            )?;
+            listed = listed.saturating_add(1);
+            after = Some(job.id);
+        }
+        match (more, after) {
+            (true, Some(last)) if limit.is_some_and(|limit| listed >= limit) => {
+                writeln!(notes, "more: crossdesk bridge dead-letters --after {last}")?;
+                break;
+            }
+            (true, _) => continue,
+            (false, _) => break,
+        }
+    }
+    if listed == 0 {
+        writeln!(out, "no dead letters")?;
     }
     Ok(())
 }
@@ -627,6 +703,79 @@ async fn plugin(command: PluginCommand) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every dead letter is listed however many pages they take, and a limit
+    /// names where the next page starts.
+    #[tokio::test]
+    async fn dead_letters_are_listed_a_page_at_a_time() {
+        use crossdesk_bridge::queue::{JobState, Queue, QueueSettings};
+        use crossdesk_bridge::types::{Job, Target};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let queue = Queue::open(&QueueSettings::default(), dir.path())
+            .await
+            .expect("queue");
+        for ticket in ["1", "2", "3"] {
+            let job = Job {
+                delivery_key: format!("d-{ticket}"),
+                target: Target {
+                    ticket_id: ticket.into(),
+                    ..Default::default()
+                },
+                ..Job::default()
+            };
+            queue.enqueue("zd", &job, 0).await.expect("queued");
+            let batch = queue
+                .claim("worker", 60_000, &[], None)
+                .await
+                .expect("claim")
+                .expect("due");
+            queue.fail(&batch, "404", None).await.expect("dead");
+        }
+        let ids: Vec<u64> = queue
+            .list(JobState::Dead)
+            .await
+            .expect("dead")
+            .iter()
+            .map(|job| job.id)
+            .collect();
+        let listing = async |after, limit| {
+            let (mut out, mut notes) = (Vec::new(), Vec::new());
+            let pages = Pages {
+                after,
+                limit,
+                size: 2,
+            };
+            list_dead_letters(&queue, pages, &mut out, &mut notes)
+                .await
+                .expect("listed");
+            let first_fields = |text: Vec<u8>| -> Vec<String> {
+                String::from_utf8(text)
+                    .expect("utf-8")
+                    .lines()
+                    .map(|line| line.split('\t').next().unwrap_or_default().to_owned())
+                    .collect()
+            };
+            (first_fields(out), String::from_utf8(notes).expect("utf-8"))
+        };
+        let id = |n: usize| ids[n].to_string();
+        let (all, notes) = listing(None, None).await;
+        assert_eq!(all, [id(0), id(1), id(2)], "over two pages");
+        assert!(notes.is_empty(), "{notes}");
+        let (two, notes) = listing(None, Some(2)).await;
+        assert_eq!(two, [id(0), id(1)]);
+        assert_eq!(
+            notes.trim_end(),
+            format!("more: crossdesk bridge dead-letters --after {}", id(1))
+        );
+        let (rest, notes) = listing(Some(ids[1]), Some(2)).await;
+        assert_eq!(rest, [id(2)]);
+        assert!(
+            notes.is_empty(),
+            "the last page names none after it: {notes}"
+        );
+        let (none, _) = listing(Some(ids[2]), None).await;
+        assert_eq!(none, ["no dead letters"]);
+    }
 
     #[test]
     fn a_dead_letter_error_stays_on_its_line() {

@@ -524,9 +524,22 @@ impl Queue {
         on_backend!(self, q => q.stats(now_ms).await)
     }
 
-    /// Jobs in a state, oldest first.
+    /// Every job in a state, oldest first (for tests and small queues; see
+    /// [`Queue::page`]).
     pub async fn list(&self, state: JobState) -> Result<Vec<QueuedJob>, QueueError> {
-        on_backend!(self, q => q.list(state).await)
+        self.page(state, None, u32::MAX).await
+    }
+
+    /// At most `limit` jobs in a state, oldest first, from the one after the id
+    /// `after` when given: a listing of a long dead-letter list a page at a time.
+    pub async fn page(
+        &self,
+        state: JobState,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<QueuedJob>, QueueError> {
+        let after = after.map_or(0, to_i64);
+        on_backend!(self, q => q.page(state, after, i64::from(limit)).await)
     }
 
     /// Puts dead jobs back in the queue (all of them, or those with these ids, a

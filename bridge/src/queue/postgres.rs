@@ -597,12 +597,20 @@ impl PostgresQueue {
         })
     }
 
-    pub(super) async fn list(&self, state: JobState) -> Result<Vec<QueuedJob>, QueueError> {
+    pub(super) async fn page(
+        &self,
+        state: JobState,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<QueuedJob>, QueueError> {
         let client = self.pool.get().await?;
         client
             .query(
-                &format!("SELECT {COLUMNS} FROM bridge_jobs WHERE state = $1 ORDER BY id"),
-                &[&state.as_str()],
+                &format!(
+                    "SELECT {COLUMNS} FROM bridge_jobs WHERE state = $1 AND id > $2
+                     ORDER BY id LIMIT $3"
+                ),
+                &[&state.as_str(), &after, &limit],
             )
             .await?
             .iter()

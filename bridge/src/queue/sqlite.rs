@@ -594,13 +594,18 @@ impl SqliteQueue {
         .await
     }
 
-    pub(super) async fn list(&self, state: JobState) -> Result<Vec<QueuedJob>, QueueError> {
+    pub(super) async fn page(
+        &self,
+        state: JobState,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<QueuedJob>, QueueError> {
         self.with(move |c| {
             let rows = c
                 .prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM jobs WHERE state = ?1 ORDER BY id"
+                    "SELECT {COLUMNS} FROM jobs WHERE state = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
                 ))?
-                .query_map(params![state.as_str()], row_to_job)?
+                .query_map(params![state.as_str(), after, limit], row_to_job)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows
                 .into_iter()
