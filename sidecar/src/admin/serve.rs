@@ -27,6 +27,15 @@ pub enum AdminServeError {
 /// Admin API calls one connection may have open at once.
 const STREAMS_PER_CONNECTION: u32 = 16;
 
+/// How long an admin's connection lasts: a client certificate of a CA the
+/// operator has since replaced in `client_ca_file` (or a token since revoked,
+/// checked per call anyway) keeps no connection open for longer. Its calls
+/// under way get [`CALL_TIMEOUT`] to finish.
+const CONNECTION_AGE: Duration = Duration::from_secs(3600);
+
+/// The longest an admin API call runs.
+const CALL_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Serves the admin API on `listener` until `shutdown` completes.
 pub async fn serve_admin(
     sidecar: Arc<Sidecar>,
@@ -67,7 +76,9 @@ pub async fn serve_admin(
         // Admins make a few calls at a time; a connection holding more streams
         // (each may carry a component) waits on HTTP/2 rather than here.
         .max_concurrent_streams(Some(STREAMS_PER_CONNECTION))
-        .timeout(Duration::from_secs(120))
+        .timeout(CALL_TIMEOUT)
+        .max_connection_age(CONNECTION_AGE)
+        .max_connection_age_grace(CALL_TIMEOUT)
         .trace_fn(|request| tracing::info_span!("admin", path = %request.uri().path()))
         .add_routes(routes);
     match tls {

@@ -3,14 +3,16 @@
 //! certbot, a rotated client CA) is served without a restart; and the accepted
 //! connections, whose handshakes run beside the accept loop.
 //!
-//! The files are read again for every new connection and compared with those last
-//! loaded (connections are long-lived HTTP/2; a handshake costs far more than
-//! reading three small files). A set that does not load — a certificate renewed
-//! before its key, a file half-written — is logged and the last good configuration
+//! The files are read again for every new connection (one at a time: others
+//! meanwhile take the configuration as it is) and compared with those last loaded
+//! (connections are long-lived HTTP/2; a handshake costs far more than reading
+//! three small files). A set that does not load — a certificate renewed before its
+//! key, a file half-written — is logged once and the last good configuration
 //! kept, so a renewal in progress never turns clients away.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rustls::ServerConfig;
@@ -35,64 +37,99 @@ const ACCEPTED_QUEUE: usize = 64;
 /// A listener's TLS files and the configuration last built from them.
 pub struct TlsFiles {
     settings: TlsSettings,
-    current: parking_lot::Mutex<Loaded>,
+    /// What new connections are handshaken with.
+    current: arc_swap::ArcSwap<ServerConfig>,
+    /// Whether a connection is reading the files now: the others meanwhile take
+    /// `current` as it is, so that a flood of connections reads them once at a
+    /// time, on one blocking thread, and a hung disk holds no worker.
+    checking: AtomicBool,
+    /// What the files held, as the one checker last found them.
+    seen: parking_lot::Mutex<Seen>,
 }
 
-/// The configuration in use, and digests of the files it and a refused set came from.
-struct Loaded {
-    files: [u8; 32],
-    config: Arc<ServerConfig>,
-    /// The files last refused, so that one bad set is reported once.
+struct Seen {
+    /// Digest of the files `current` was built from.
+    loaded: [u8; 32],
+    /// Digest of the files last refused, not built again while they stay.
     refused: Option<[u8; 32]>,
+    /// The last warning, so that a problem that lasts is logged once.
+    warned: Option<String>,
 }
 
 impl TlsFiles {
     /// Reads the files and builds the configuration: a missing file, or a
     /// certificate or key that does not load, is an error before anything listens.
     pub fn load(settings: &TlsSettings) -> Result<TlsFiles, ServeError> {
-        let (files, contents) = read(settings)?;
-        let config = Arc::new(build(settings, &contents)?);
+        let (loaded, contents) = read(settings)?;
+        let config = build(settings, &contents)?;
         Ok(TlsFiles {
             settings: settings.clone(),
-            current: parking_lot::Mutex::new(Loaded {
-                files,
-                config,
+            current: arc_swap::ArcSwap::from_pointee(config),
+            checking: AtomicBool::new(false),
+            seen: parking_lot::Mutex::new(Seen {
+                loaded,
                 refused: None,
+                warned: None,
             }),
         })
     }
 
-    /// The configuration for a new connection: from the files as they are now,
-    /// or the last good one while they do not load.
-    fn config(&self) -> Arc<ServerConfig> {
-        let read = read(&self.settings);
-        let mut current = self.current.lock();
-        let (files, contents) = match read {
-            Ok((files, _)) if files == current.files || Some(files) == current.refused => {
-                return current.config.clone();
-            }
-            Ok(read) => read,
-            Err(e) => {
-                // Read errors are not remembered: a file being replaced comes back.
-                tracing::warn!("TLS files not reloaded, the last good ones serve: {e}");
-                return current.config.clone();
-            }
-        };
-        match build(&self.settings, &contents) {
-            Ok(config) => {
-                tracing::info!(cert_file = %self.settings.cert_file.display(), "TLS files reloaded");
-                *current = Loaded {
-                    files,
-                    config: Arc::new(config),
-                    refused: None,
-                };
-            }
-            Err(e) => {
-                tracing::warn!("TLS files not reloaded, the last good ones serve: {e}");
-                current.refused = Some(files);
-            }
+    /// The configuration for a new connection: from the files as they are now
+    /// (unless another connection is reading them), or the last good one while
+    /// they do not load.
+    async fn config(self: &Arc<Self>) -> Arc<ServerConfig> {
+        if !self.checking.swap(true, Ordering::AcqRel) {
+            let files = Arc::clone(self);
+            // Off the runtime's workers: the files may be on a slow disk.
+            let _ = tokio::task::spawn_blocking(move || {
+                // Cleared however the check ends, or no file would be read again.
+                struct Done<'a>(&'a AtomicBool);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(false, Ordering::Release);
+                    }
+                }
+                let _done = Done(&files.checking);
+                files.check();
+            })
+            .await;
         }
-        current.config.clone()
+        self.current.load_full()
+    }
+
+    /// Builds `current` again if the files changed and load.
+    fn check(&self) {
+        let mut seen = self.seen.lock();
+        let problem = match read(&self.settings) {
+            Ok((files, _)) if files == seen.loaded || Some(files) == seen.refused => None,
+            Ok((files, contents)) => match build(&self.settings, &contents) {
+                Ok(config) => {
+                    self.current.store(Arc::new(config));
+                    *seen = Seen {
+                        loaded: files,
+                        refused: None,
+                        warned: None,
+                    };
+                    tracing::info!(
+                        cert_file = %self.settings.cert_file.display(),
+                        "TLS files changed: new connections get the new ones"
+                    );
+                    None
+                }
+                Err(e) => {
+                    seen.refused = Some(files);
+                    Some(e.to_string())
+                }
+            },
+            // Not remembered as refused: a file being replaced comes back.
+            Err(e) => Some(e.to_string()),
+        };
+        if let Some(problem) = problem
+            && seen.warned.as_ref() != Some(&problem)
+        {
+            tracing::warn!("TLS files not loaded, the last good ones serve: {problem}");
+            seen.warned = Some(problem);
+        }
     }
 }
 
@@ -161,10 +198,12 @@ fn build(settings: &TlsSettings, contents: &Contents) -> Result<ServerConfig, Se
         None => builder.with_no_client_auth(),
         Some(path) => {
             let mut roots = rustls::RootCertStore::empty();
-            for certificate in certificates(path, &contents.client_ca)? {
-                roots
-                    .add(certificate)
-                    .map_err(|e| invalid(path, e.to_string()))?;
+            // A bundle's certificates that rustls cannot take are skipped, as
+            // tonic's own listener did; one it can take is needed.
+            let (added, _) =
+                roots.add_parsable_certificates(certificates(path, &contents.client_ca)?);
+            if added == 0 {
+                return Err(invalid(path, "no CA certificate in it can be used".into()));
             }
             let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()
@@ -205,11 +244,7 @@ pub(crate) fn incoming(
             let _ = socket.set_nodelay(true);
             let (files, accepted) = (files.clone(), accepted.clone());
             tokio::spawn(async move {
-                // Off the runtime's workers: the files may be on a slow disk.
-                let Ok(config) = tokio::task::spawn_blocking(move || files.config()).await else {
-                    return;
-                };
-                let handshake = TlsAcceptor::from(config).accept(socket);
+                let handshake = TlsAcceptor::from(files.config().await).accept(socket);
                 match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
                     Ok(Ok(connection)) => {
                         let _ = accepted.send(Ok(connection)).await;
