@@ -209,6 +209,41 @@ fn an_unreadable_tls_file_stops_serve_before_it_listens() {
     }
 }
 
+/// An event API that would take events from anyone beyond loopback is refused
+/// by `check-config` and `serve` (its `--listen` included), saying how to guard
+/// it; the operator may allow it.
+#[test]
+fn an_event_api_open_to_anyone_is_refused_unless_allowed() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let config = data.path().join("crossdesk.toml");
+    let write = |listen: &str, extra: &str| {
+        let text = format!(
+            "listen = {listen:?}\ndata_dir = {:?}\n{extra}",
+            data.path().join("data")
+        );
+        std::fs::write(&config, text).expect("write config");
+    };
+    let run = |args: &[&str]| bin().args(args).arg(&config).logged_output().expect("run");
+    let refused = |out: std::process::Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{out:?}");
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("listening"));
+        assert!(
+            stderr.contains("0.0.0.0:0") && stderr.contains("[[callers]]"),
+            "{stderr}"
+        );
+    };
+    write("127.0.0.1:0", "");
+    let ok = run(&["check-config", "--config"]);
+    assert!(ok.status.success(), "loopback: {ok:?}");
+    refused(run(&["serve", "--listen", "0.0.0.0:0", "--config"]));
+    write("0.0.0.0:0", "");
+    refused(run(&["check-config", "--config"]));
+    write("0.0.0.0:0", "[server]\nallow_unauthenticated = true\n");
+    let ok = run(&["check-config", "--config"]);
+    assert!(ok.status.success(), "allowed: {ok:?}");
+}
+
 /// The README's reference block for plugins and tenants loads as written (with
 /// the plugin folder of this build and the secret it names).
 #[test]

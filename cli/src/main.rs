@@ -283,6 +283,7 @@ fn main() -> Result<()> {
             Command::CheckConfig { config } => {
                 let checked = Config::load(Some(&config))?;
                 checked.bounds()?;
+                checked.check_event_api_access()?;
                 let url = checked.storage.resolve_url()?;
                 check_listeners_tls(&checked)?;
                 // The URL parsed and its TLS's CA file read, as a start would,
@@ -338,9 +339,7 @@ async fn serve(
     if let Some(dir) = plugin_dir {
         config.plugin_dir = dir;
     }
-    if let Some(warning) = config.open_api_warning() {
-        tracing::warn!("{warning}");
-    }
+    config.check_event_api_access()?;
     check_listeners_tls(&config)?;
     let sidecar = crossdesk_sidecar::Sidecar::build(&config)
         .await

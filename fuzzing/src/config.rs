@@ -39,7 +39,7 @@ fn check_sidecar(config: &Config) {
             .any(|p| p.name == name)
             .then_some(Installed::NotLoaded)
     };
-    let _ = config.open_api_warning();
+    let _ = config.check_event_api_access();
     for tenant in &config.tenants {
         assert!(
             check_tenant_id(&tenant.id).is_ok(),

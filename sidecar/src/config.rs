@@ -341,6 +341,10 @@ pub struct ServerSettings {
     pub drain_ms: u64,
     /// TLS for the event API; without it the listener speaks plaintext HTTP/2.
     pub tls: Option<TlsSettings>,
+    /// Serve events from anyone who reaches a listener beyond loopback, with no
+    /// `[[callers]]` and no client certificates: for a network only trusted
+    /// callers reach. Without it such a configuration is refused.
+    pub allow_unauthenticated: bool,
 }
 
 /// The event listener's certificate, and the CA whose client certificates it
@@ -368,6 +372,7 @@ impl Default for ServerSettings {
             max_concurrent_calls: 512,
             drain_ms: 30_000,
             tls: None,
+            allow_unauthenticated: false,
         }
     }
 }
@@ -782,17 +787,27 @@ impl Config {
         }
     }
 
-    /// A warning when the event API would be open to anyone who reaches a
-    /// listener beyond loopback (no `[[callers]]` declared), else `None`.
-    pub fn open_api_warning(&self) -> Option<String> {
-        (self.callers.is_empty() && !self.listen.ip().is_loopback()).then(|| {
-            format!(
-                "the event API on {} accepts events from anyone who reaches it: no \
-                 [[callers]] are declared (declare callers with tokens, or listen on \
-                 loopback)",
-                self.listen
-            )
-        })
+    /// Refuses an event API open to anyone who reaches a listener beyond
+    /// loopback (no `[[callers]]`, no client certificates), unless the operator
+    /// says so (`server.allow_unauthenticated`). Checked with the listener
+    /// `serve --listen` may have set.
+    pub fn check_event_api_access(&self) -> Result<(), ConfigError> {
+        let client_certificates = self
+            .server
+            .tls
+            .as_ref()
+            .is_some_and(|tls| tls.client_ca_file.is_some());
+        let open = self.callers.is_empty() && !client_certificates;
+        if !open || self.listen.ip().is_loopback() || self.server.allow_unauthenticated {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid(format!(
+            "the event API on {} would accept events from anyone who reaches it: declare \
+             [[callers]] with tokens, require client certificates (server.tls.client_ca_file), \
+             listen on loopback, or set server.allow_unauthenticated = true if only trusted \
+             callers can reach it",
+            self.listen
+        )))
     }
 
     /// What every tenant's grants must stay within: the default limits, the
@@ -1339,18 +1354,30 @@ mod tests {
     }
 
     #[test]
-    fn an_open_event_api_beyond_loopback_is_warned_about() {
-        let open = Config::parse("listen = \"0.0.0.0:50051\"\n").expect("valid");
-        assert!(
-            open.open_api_warning()
-                .is_some_and(|w| w.contains("0.0.0.0:50051"))
+    fn an_event_api_open_beyond_loopback_is_refused_unless_allowed() {
+        let check = |text: &str| {
+            Config::parse(text)
+                .expect("valid")
+                .check_event_api_access()
+                .map_err(|e| e.to_string())
+        };
+        let open = "listen = \"0.0.0.0:50051\"\n";
+        assert!(check(open).is_err_and(
+            |e| e.contains("0.0.0.0:50051") && e.contains("server.allow_unauthenticated")
+        ),);
+        assert_eq!(check(""), Ok(()), "loopback");
+        let callers =
+            "[[callers]]\nname = \"b\"\ntoken = \"0123456789abcdef\"\ntenants = [\"*\"]\n";
+        assert_eq!(check(&format!("{open}{callers}")), Ok(()));
+        let mutual = "[server.tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n";
+        assert!(check(&format!("{open}{mutual}")).is_err(), "TLS alone");
+        assert_eq!(
+            check(&format!("{open}{mutual}client_ca_file = \"ca.pem\"\n")),
+            Ok(())
         );
-        assert_eq!(Config::parse("").expect("valid").open_api_warning(), None);
-        let guarded = Config::parse(
-            "listen = \"0.0.0.0:50051\"\n[[callers]]\nname = \"b\"\n\
-             token = \"0123456789abcdef\"\ntenants = [\"*\"]\n",
-        )
-        .expect("valid");
-        assert_eq!(guarded.open_api_warning(), None);
+        assert_eq!(
+            check(&format!("{open}[server]\nallow_unauthenticated = true\n")),
+            Ok(())
+        );
     }
 }
