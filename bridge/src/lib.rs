@@ -222,12 +222,21 @@ fn replica_name() -> String {
 async fn purge(bridge: Arc<Bridge>) {
     let retention_ms =
         i64::try_from(bridge.config.queue.retention_secs.saturating_mul(1_000)).unwrap_or(i64::MAX);
+    // Counts of tickets at the smallest share of the endpoints are kept (each
+    // endpoint's own is at least that).
+    let full_share = bridge
+        .config
+        .endpoints
+        .iter()
+        .map(|endpoint| endpoint.max_notes_per_ticket)
+        .min()
+        .unwrap_or(u32::MAX);
     let mut every = tokio::time::interval(Duration::from_secs(60));
     loop {
         every.tick().await;
         match bridge
             .queue
-            .purge(queue::now_ms().saturating_sub(retention_ms))
+            .purge(queue::now_ms().saturating_sub(retention_ms), full_share)
             .await
         {
             Ok(0) => {}

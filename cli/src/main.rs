@@ -630,6 +630,7 @@ async fn list_dead_letters(
         limit,
         size,
     } = pages;
+    let from = after;
     let mut listed: u32 = 0;
     loop {
         let room = limit.map_or(size, |limit| limit.saturating_sub(listed).min(size));
@@ -657,15 +658,17 @@ async fn list_dead_letters(
         }
         match (more, after) {
             (true, Some(last)) if limit.is_some_and(|limit| listed >= limit) => {
-                writeln!(notes, "more: crossdesk bridge dead-letters --after {last}")?;
+                writeln!(notes, "more: list them with --after {last}")?;
                 break;
             }
             (true, _) => continue,
             (false, _) => break,
         }
     }
-    if listed == 0 {
-        writeln!(out, "no dead letters")?;
+    match (listed, from) {
+        (0, None) => writeln!(out, "no dead letters")?,
+        (0, Some(id)) => writeln!(out, "no dead letters after {id}")?,
+        _ => {}
     }
     Ok(())
 }
@@ -764,7 +767,7 @@ mod tests {
         assert_eq!(two, [id(0), id(1)]);
         assert_eq!(
             notes.trim_end(),
-            format!("more: crossdesk bridge dead-letters --after {}", id(1))
+            format!("more: list them with --after {}", id(1))
         );
         let (rest, notes) = listing(Some(ids[1]), Some(2)).await;
         assert_eq!(rest, [id(2)]);
@@ -773,7 +776,7 @@ mod tests {
             "the last page names none after it: {notes}"
         );
         let (none, _) = listing(Some(ids[2]), None).await;
-        assert_eq!(none, ["no dead letters"]);
+        assert_eq!(none, [format!("no dead letters after {}", id(2))]);
     }
 
     #[test]

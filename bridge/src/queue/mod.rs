@@ -560,10 +560,13 @@ impl Queue {
     }
 
     /// Deletes jobs finished before `before_ms`, the claims that ran out then,
-    /// and the note counts of tickets no batch has finished on since; returns
-    /// how many jobs.
-    pub async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {
-        on_backend!(self, q => q.purge(before_ms).await)
+    /// and the note counts below `full_share` of tickets no batch has finished
+    /// on since; returns how many jobs. A ticket that had its full share of
+    /// notes stays counted: counted from 0 again, it would get another share,
+    /// and its comments could pass the helpdesk's cap.
+    pub async fn purge(&self, before_ms: i64, full_share: u32) -> Result<u64, QueueError> {
+        let full_share = i64::from(full_share);
+        on_backend!(self, q => q.purge(before_ms, full_share).await)
     }
 }
 

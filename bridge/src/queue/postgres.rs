@@ -659,7 +659,7 @@ impl PostgresQueue {
         Ok(total)
     }
 
-    pub(super) async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {
+    pub(super) async fn purge(&self, before_ms: i64, full_share: i64) -> Result<u64, QueueError> {
         let client = self.pool.get().await?;
         let purged = client
             .execute(
@@ -675,8 +675,8 @@ impl PostgresQueue {
             .await?;
         client
             .execute(
-                "DELETE FROM bridge_ticket_notes WHERE batch_at_ms < $1",
-                &[&before_ms],
+                "DELETE FROM bridge_ticket_notes WHERE batch_at_ms < $1 AND notes < $2::BIGINT",
+                &[&before_ms, &full_share],
             )
             .await?;
         Ok(purged)

@@ -650,7 +650,7 @@ impl SqliteQueue {
         .await
     }
 
-    pub(super) async fn purge(&self, before_ms: i64) -> Result<u64, QueueError> {
+    pub(super) async fn purge(&self, before_ms: i64, full_share: i64) -> Result<u64, QueueError> {
         self.with(move |c| {
             let purged = c.execute(
                 "DELETE FROM jobs WHERE state = 'done' AND finished_at_ms < ?1",
@@ -661,8 +661,8 @@ impl SqliteQueue {
                 params![before_ms],
             )?;
             c.execute(
-                "DELETE FROM ticket_notes WHERE batch_at_ms < ?1",
-                params![before_ms],
+                "DELETE FROM ticket_notes WHERE batch_at_ms < ?1 AND notes < ?2",
+                params![before_ms, full_share],
             )?;
             Ok(u64::try_from(purged).unwrap_or(u64::MAX))
         })
@@ -725,7 +725,7 @@ mod tests {
         }
         let queue = SqliteQueue::open(dir.path()).expect("open migrates");
         let an_hour_ago = now_ms().saturating_sub(3_600_000);
-        queue.purge(an_hour_ago).await.expect("purge");
+        queue.purge(an_hour_ago, i64::MAX).await.expect("purge");
         assert_eq!(
             queue.notes_written("shop-a", "", "t").await.expect("notes"),
             7,

@@ -282,6 +282,10 @@ fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
 /// backstop, for the pipeline's timer counts from the same moment.
 const BACKSTOP: Duration = Duration::from_secs(1);
 
+/// How long a connection authenticated by a client certificate lasts (callers
+/// reconnect, as after any replica's restart).
+const CERTIFIED_CONNECTION_AGE: Duration = Duration::from_secs(3600);
+
 /// Serves the event API, health and reflection on `listener` until `shutdown`
 /// completes, then drains in-flight requests.
 pub async fn serve(
@@ -316,7 +320,22 @@ pub async fn serve(
     // rustls; with a client CA, a client without a certificate it signed is
     // turned away during the handshake.
     let tls = settings.tls.as_ref().map(TlsFiles::load).transpose()?;
-    let router = tonic::transport::Server::builder()
+    let mut server = tonic::transport::Server::builder();
+    if settings
+        .tls
+        .as_ref()
+        .is_some_and(|tls| tls.client_ca_file.is_some())
+    {
+        // A caller's certificate is its credential, checked once per
+        // connection: one of a CA since replaced in the file keeps no
+        // connection for longer; its requests under way get their deadline.
+        server = server
+            .max_connection_age(CERTIFIED_CONNECTION_AGE)
+            .max_connection_age_grace(
+                Duration::from_millis(settings.request_timeout_ms).saturating_add(BACKSTOP),
+            );
+    }
+    let router = server
         // Dead clients are noticed and their connections released.
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))

@@ -101,7 +101,14 @@ impl TlsFiles {
     fn check(&self) {
         let mut seen = self.seen.lock();
         let problem = match read(&self.settings) {
-            Ok((files, _)) if files == seen.loaded || Some(files) == seen.refused => None,
+            Ok((files, _)) if files == seen.loaded => {
+                // Back to the set in use: a problem seen before is over, and
+                // one seen again is logged again.
+                seen.refused = None;
+                seen.warned = None;
+                None
+            }
+            Ok((files, _)) if Some(files) == seen.refused => None,
             Ok((files, contents)) => match build(&self.settings, &contents) {
                 Ok(config) => {
                     self.current.store(Arc::new(config));
@@ -244,7 +251,12 @@ pub(crate) fn incoming(
             let _ = socket.set_nodelay(true);
             let (files, accepted) = (files.clone(), accepted.clone());
             tokio::spawn(async move {
-                let handshake = TlsAcceptor::from(files.config().await).accept(socket);
+                // The check of the files within the deadline: a hung disk
+                // holds no connection for longer.
+                let handshake = async {
+                    let config = files.config().await;
+                    TlsAcceptor::from(config).accept(socket).await
+                };
                 match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
                     Ok(Ok(connection)) => {
                         let _ = accepted.send(Ok(connection)).await;
