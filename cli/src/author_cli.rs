@@ -80,6 +80,8 @@ pub(crate) struct RunArgs {
     /// Deadline of the call in milliseconds.
     #[arg(long, default_value_t = Limits::default().timeout_ms)]
     pub(crate) timeout_ms: u64,
+    /// Where compiled components and the plugin's storage are kept (the
+    /// `plugin new` templates ignore it in git).
     #[arg(long, default_value = ".crossdesk")]
     pub(crate) data_dir: PathBuf,
 }
@@ -111,6 +113,8 @@ pub(crate) struct CheckArgs {
     /// Print the report as JSON (for CI).
     #[arg(long)]
     pub(crate) json: bool,
+    /// Where compiled components and the plugin's storage are kept (the
+    /// `plugin new` templates ignore it in git).
     #[arg(long, default_value = ".crossdesk")]
     pub(crate) data_dir: PathBuf,
 }
@@ -119,6 +123,8 @@ pub(crate) struct CheckArgs {
 #[derive(clap::Args)]
 pub(crate) struct InspectArgs {
     pub(crate) file: PathBuf,
+    /// Where compiled components and the plugin's storage are kept (the
+    /// `plugin new` templates ignore it in git).
     #[arg(long, default_value = ".crossdesk")]
     pub(crate) data_dir: PathBuf,
 }

@@ -162,16 +162,14 @@ fn remember_unknown_words(
         .filter(|r| !r.is_empty())
         .map_or_else(|| "-".to_owned(), |r| r.to_ascii_uppercase());
     let now = clock::now_ms();
+    let message = vocabulary::Message {
+        event_id: &event.event_id,
+        region: &region,
+        source: &prose,
+        output: &translated.text,
+    };
     for word in vocabulary::worth_recording(&words) {
-        if let Err(e) = vocabulary::record(
-            src,
-            &region,
-            word,
-            &prose,
-            &translated.text,
-            settings.unknown_words,
-            now,
-        ) {
+        if let Err(e) = vocabulary::record(src, word, &message, settings.unknown_words, now) {
             log::warn(&format!("unknown word not kept: {e}"));
         }
     }

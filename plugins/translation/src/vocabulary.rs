@@ -112,6 +112,23 @@ pub struct Unknown {
     /// Translations the agents' corrections suggest, as `target language:text`,
     /// with how many corrections suggested each.
     pub suggestions: BTreeMap<String, u32>,
+    /// The event it was last seen in: the same event run again (delivered again
+    /// after a failure) is not another message.
+    #[serde(default)]
+    pub last_event: String,
+}
+
+/// A customer's message an unknown word was seen in.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    /// Its event's id.
+    pub event_id: &'a str,
+    /// The customer's country, or `-`.
+    pub region: &'a str,
+    /// What the customer wrote.
+    pub source: &'a str,
+    /// What the engine made of it.
+    pub output: &'a str,
 }
 
 impl Unknown {
@@ -247,20 +264,25 @@ pub fn untranslated(source: &str, output: &str, target: &str) -> Vec<String> {
     found
 }
 
-/// Records that `word` (of `language`) was not known in a message from `region`,
-/// with its context in `source` and the engine's `output`.
+/// Records that `word` (of `language`) was not known in `message`, with its
+/// context. The event it was last recorded for counts once, however often it
+/// runs.
 pub fn record(
     language: &str,
-    region: &str,
     word: &str,
-    source: &str,
-    output: &str,
+    message: &Message<'_>,
     keep: Keep,
     now_ms: i64,
 ) -> Result<(), KvError> {
     if keep == Keep::Off {
         return Ok(());
     }
+    let Message {
+        event_id,
+        region,
+        source,
+        output,
+    } = *message;
     let word = word.to_lowercase();
     let example = Example {
         source: match keep {
@@ -283,25 +305,36 @@ pub fn record(
         let in_region = unknown.regions.entry(region.to_owned()).or_default();
         *in_region = in_region.saturating_add(1);
         unknown.last_seen_ms = now_ms;
+        unknown.last_event = event_id.to_owned();
         if unknown.examples.len() < MAX_EXAMPLES && !unknown.examples.contains(&example) {
             unknown.examples.push(example.clone());
         }
         serde_json::to_vec(&unknown).ok()
     };
+    let this_event = |old: Option<&[u8]>| decode(old).is_some_and(|u| u.last_event == event_id);
+    // A record of this very event stays as it is.
+    let seen_unless_again = |old: Option<&[u8]>| match this_event(old) {
+        true => old.map(<[u8]>::to_vec),
+        false => seen(decode(old)),
+    };
     let [again, once, once_before] = places(language, &word, now_ms);
     if kv::get(&again)?.is_some() {
-        kv::update(&again, |old| seen(decode(old)))?;
+        kv::update(&again, seen_unless_again)?;
         return Ok(());
     }
     for earlier in [&once, &once_before] {
         let Some(bytes) = kv::get(earlier)? else {
             continue;
         };
+        if this_event(Some(&bytes)) {
+            // Not seen again: the same message, run again.
+            return Ok(());
+        }
         // Seen again: kept from now on. Another event may have moved it first;
         // then this sighting is added to what that one wrote.
         let promoted = seen(decode(Some(&bytes)));
         if !kv::compare_and_swap(&again, None, promoted.as_deref())? {
-            kv::update(&again, |old| seen(decode(old)))?;
+            kv::update(&again, seen_unless_again)?;
         }
         kv::delete(earlier)?;
         return Ok(());
@@ -309,7 +342,7 @@ pub fn record(
     let mut new = false;
     kv::update(&once, |old| {
         new = old.is_none();
-        seen(decode(old))
+        seen_unless_again(old)
     })?;
     if new {
         let period = period_of(now_ms);
@@ -456,16 +489,9 @@ mod tests {
         let _host = MockHost::new().grant_kv().install();
         let message = "Hola, buenas tardes, se me rompió el celu ayer y no sé qué hacer con él";
         for (region, at) in [("MX", 1), ("MX", 2), ("AR", 3)] {
-            record(
-                "es",
-                region,
-                "celu",
-                message,
-                "my celu broke",
-                Keep::Contexts,
-                at,
-            )
-            .unwrap();
+            let id = format!("e-{at}");
+            let seen_in = in_message(&id, region, message, "my celu broke");
+            record("es", "celu", &seen_in, Keep::Contexts, at).unwrap();
         }
         let top = top(Some("es"), 10, 3).unwrap();
         assert_eq!(top.len(), 1);
@@ -486,23 +512,16 @@ mod tests {
     #[test]
     fn nothing_is_kept_when_the_tenant_says_off() {
         let host = MockHost::new().grant_kv().install();
-        record("es", "MX", "celu", "el celu", "the celu", Keep::Off, 1).unwrap();
+        let seen_in = in_message("e-1", "MX", "el celu", "the celu");
+        record("es", "celu", &seen_in, Keep::Off, 1).unwrap();
         assert_eq!(host.kv_value("unknown/es/celu"), None);
     }
 
     #[test]
     fn a_correction_suggests_and_accepting_makes_a_glossary_term() {
         let host = MockHost::new().grant_kv().install();
-        record(
-            "es",
-            "MX",
-            "celu",
-            "mi celu no prende",
-            "my celu does not turn on",
-            Keep::Contexts,
-            1,
-        )
-        .unwrap();
+        let seen_in = in_message("e-1", "MX", "mi celu no prende", "my celu does not turn on");
+        record("es", "celu", &seen_in, Keep::Contexts, 1).unwrap();
         let learned = learn_from_correction(
             "es",
             "en",
@@ -527,7 +546,53 @@ mod tests {
 
     fn seen(word: &str, at: i64) {
         let text = format!("mi {word} no prende");
-        record("es", "MX", word, &text, &text, Keep::Contexts, at).unwrap();
+        let id = format!("e-{word}-{at}");
+        record(
+            "es",
+            word,
+            &in_message(&id, "MX", &text, &text),
+            Keep::Contexts,
+            at,
+        )
+        .unwrap();
+    }
+
+    /// A message from `region`, of event `event_id`.
+    fn in_message<'a>(
+        event_id: &'a str,
+        region: &'a str,
+        source: &'a str,
+        output: &'a str,
+    ) -> Message<'a> {
+        Message {
+            event_id,
+            region,
+            source,
+            output,
+        }
+    }
+
+    /// An event run again (delivered again after a failure) is one message: a
+    /// word seen once is not taken as seen again, one kept is not counted twice.
+    #[test]
+    fn an_event_run_again_counts_once() {
+        let host = MockHost::new().grant_kv().install();
+        let message = in_message("e-1", "MX", "mi celu no prende", "my celu does not turn on");
+        for _ in 0..2 {
+            record("es", "celu", &message, Keep::Contexts, 10 * PERIOD_MS).unwrap();
+        }
+        assert!(
+            host.kv_value(&once_key(10, "es", "celu")).is_some(),
+            "seen once"
+        );
+        assert_eq!(host.kv_value("unknown/es/celu"), None);
+        let other = in_message("e-2", "MX", "mi celu no prende", "my celu does not turn on");
+        for _ in 0..2 {
+            record("es", "celu", &other, Keep::Contexts, 10 * PERIOD_MS + 1).unwrap();
+        }
+        let kept: Unknown =
+            serde_json::from_slice(&host.kv_value("unknown/es/celu").expect("kept")).unwrap();
+        assert_eq!((kept.count, kept.regions["MX"]), (2, 2), "e-1 and e-2");
     }
 
     #[test]
@@ -578,16 +643,8 @@ mod tests {
     #[test]
     fn a_correction_finds_a_word_seen_once_in_the_last_period() {
         let _host = MockHost::new().grant_kv().install();
-        record(
-            "es",
-            "MX",
-            "celu",
-            "mi celu no prende",
-            "my celu does not turn on",
-            Keep::Contexts,
-            10 * PERIOD_MS,
-        )
-        .unwrap();
+        let seen_in = in_message("e-1", "MX", "mi celu no prende", "my celu does not turn on");
+        record("es", "celu", &seen_in, Keep::Contexts, 10 * PERIOD_MS).unwrap();
         let learned = learn_from_correction(
             "es",
             "en",
