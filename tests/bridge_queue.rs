@@ -557,7 +557,13 @@ async fn dead_letters_are_discarded_a_batch_whole_and_only_they(backend: &Backen
     let stats = queue.stats(0).await.expect("stats");
     assert_eq!((stats.pending, stats.dead), (1, 0));
     // Purged with the finished jobs; then a delivery is new again.
-    assert_eq!(queue.purge(i64::MAX, u32::MAX).await.expect("purge"), 3);
+    assert_eq!(
+        queue
+            .purge(i64::MAX, &[("zd", u32::MAX)])
+            .await
+            .expect("purge"),
+        3
+    );
     assert!(queue.enqueue("zd", &job("a"), 0).await.expect("enqueue"));
 }
 
@@ -833,7 +839,10 @@ async fn a_ticket_stays_counted_while_its_batches_go_on(backend: &Backend) {
         .expect("enqueue");
     let quiet = claim(&queue, "w").await.expect("1 again");
     queue.complete(&quiet, false).await.expect("done, no note");
-    queue.purge(cutoff, u32::MAX).await.expect("purge");
+    queue
+        .purge(cutoff, &[("zd", u32::MAX)])
+        .await
+        .expect("purge");
     assert_eq!(queue.notes_written("zd", "", "1").await.expect("notes"), 1);
 }
 
@@ -856,7 +865,7 @@ async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept(backe
     queue.fail(&dead, "gone", None).await.expect("dead");
     let notes = || queue.notes_written("zd", "", "1");
     // Finished within the retention: kept, and the ticket's note count.
-    assert_eq!(queue.purge(0, u32::MAX).await.expect("purge"), 0);
+    assert_eq!(queue.purge(0, &[("zd", u32::MAX)]).await.expect("purge"), 0);
     assert_eq!(notes().await.expect("notes"), 1);
     assert!(
         !queue
@@ -865,10 +874,17 @@ async fn finished_jobs_are_purged_after_their_retention_and_dead_ones_kept(backe
             .expect("again")
     );
     // Past it: the finished job goes, and its delivery key with it; the ticket,
-    // quiet since, counts its notes from 0 again, unless it had its full share.
-    assert_eq!(queue.purge(i64::MAX, 1).await.expect("purge"), 1);
+    // quiet since, counts its notes from 0 again, unless it had its full share
+    // (or its endpoint is another bridge's).
+    assert_eq!(queue.purge(i64::MAX, &[("zd", 1)]).await.expect("purge"), 1);
     assert_eq!(notes().await.expect("notes"), 1, "a full share of 1");
-    queue.purge(i64::MAX, 2).await.expect("purge");
+    queue.purge(i64::MAX, &[("other", 2)]).await.expect("purge");
+    assert_eq!(
+        notes().await.expect("notes"),
+        1,
+        "not this bridge's endpoint"
+    );
+    queue.purge(i64::MAX, &[("zd", 2)]).await.expect("purge");
     assert_eq!(notes().await.expect("notes"), 0);
     assert!(queue.list(JobState::Done).await.expect("done").is_empty());
     assert_eq!(queue.list(JobState::Dead).await.expect("dead").len(), 1);

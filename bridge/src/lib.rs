@@ -222,21 +222,18 @@ fn replica_name() -> String {
 async fn purge(bridge: Arc<Bridge>) {
     let retention_ms =
         i64::try_from(bridge.config.queue.retention_secs.saturating_mul(1_000)).unwrap_or(i64::MAX);
-    // Counts of tickets at the smallest share of the endpoints are kept (each
-    // endpoint's own is at least that).
-    let full_share = bridge
+    let shares: Vec<(&str, u32)> = bridge
         .config
         .endpoints
         .iter()
-        .map(|endpoint| endpoint.max_notes_per_ticket)
-        .min()
-        .unwrap_or(u32::MAX);
+        .map(|endpoint| (endpoint.name.as_str(), endpoint.max_notes_per_ticket))
+        .collect();
     let mut every = tokio::time::interval(Duration::from_secs(60));
     loop {
         every.tick().await;
         match bridge
             .queue
-            .purge(queue::now_ms().saturating_sub(retention_ms), full_share)
+            .purge(queue::now_ms().saturating_sub(retention_ms), &shares)
             .await
         {
             Ok(0) => {}

@@ -560,13 +560,18 @@ impl Queue {
     }
 
     /// Deletes jobs finished before `before_ms`, the claims that ran out then,
-    /// and the note counts below `full_share` of tickets no batch has finished
-    /// on since; returns how many jobs. A ticket that had its full share of
-    /// notes stays counted: counted from 0 again, it would get another share,
-    /// and its comments could pass the helpdesk's cap.
-    pub async fn purge(&self, before_ms: i64, full_share: u32) -> Result<u64, QueueError> {
-        let full_share = i64::from(full_share);
-        on_backend!(self, q => q.purge(before_ms, full_share).await)
+    /// and, of the endpoints in `shares` (each with its full share of notes
+    /// per ticket), the note counts below that share of tickets no batch has
+    /// finished on since; returns how many jobs. A ticket that had its full
+    /// share stays counted: counted from 0 again, it would get another share,
+    /// and its comments could pass the helpdesk's cap. Counts of endpoints not
+    /// in `shares` (another bridge's, on a shared queue) are left alone.
+    pub async fn purge(&self, before_ms: i64, shares: &[(&str, u32)]) -> Result<u64, QueueError> {
+        let shares: Vec<(String, i64)> = shares
+            .iter()
+            .map(|(endpoint, full)| ((*endpoint).to_owned(), i64::from(*full)))
+            .collect();
+        on_backend!(self, q => q.purge(before_ms, shares).await)
     }
 }
 

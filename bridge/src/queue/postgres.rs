@@ -659,7 +659,11 @@ impl PostgresQueue {
         Ok(total)
     }
 
-    pub(super) async fn purge(&self, before_ms: i64, full_share: i64) -> Result<u64, QueueError> {
+    pub(super) async fn purge(
+        &self,
+        before_ms: i64,
+        shares: Vec<(String, i64)>,
+    ) -> Result<u64, QueueError> {
         let client = self.pool.get().await?;
         let purged = client
             .execute(
@@ -673,12 +677,15 @@ impl PostgresQueue {
                 &[&before_ms],
             )
             .await?;
-        client
-            .execute(
-                "DELETE FROM bridge_ticket_notes WHERE batch_at_ms < $1 AND notes < $2::BIGINT",
-                &[&before_ms, &full_share],
-            )
-            .await?;
+        for (endpoint, full) in &shares {
+            client
+                .execute(
+                    "DELETE FROM bridge_ticket_notes
+                     WHERE endpoint = $1 AND batch_at_ms < $2 AND notes < $3::BIGINT",
+                    &[endpoint, &before_ms, full],
+                )
+                .await?;
+        }
         Ok(purged)
     }
 }

@@ -650,7 +650,11 @@ impl SqliteQueue {
         .await
     }
 
-    pub(super) async fn purge(&self, before_ms: i64, full_share: i64) -> Result<u64, QueueError> {
+    pub(super) async fn purge(
+        &self,
+        before_ms: i64,
+        shares: Vec<(String, i64)>,
+    ) -> Result<u64, QueueError> {
         self.with(move |c| {
             let purged = c.execute(
                 "DELETE FROM jobs WHERE state = 'done' AND finished_at_ms < ?1",
@@ -660,10 +664,13 @@ impl SqliteQueue {
                 "DELETE FROM ticket_leases WHERE until_ms < ?1",
                 params![before_ms],
             )?;
-            c.execute(
-                "DELETE FROM ticket_notes WHERE batch_at_ms < ?1 AND notes < ?2",
-                params![before_ms, full_share],
-            )?;
+            for (endpoint, full) in &shares {
+                c.prepare_cached(
+                    "DELETE FROM ticket_notes
+                     WHERE endpoint = ?1 AND batch_at_ms < ?2 AND notes < ?3",
+                )?
+                .execute(params![endpoint, before_ms, full])?;
+            }
             Ok(u64::try_from(purged).unwrap_or(u64::MAX))
         })
         .await
@@ -725,7 +732,8 @@ mod tests {
         }
         let queue = SqliteQueue::open(dir.path()).expect("open migrates");
         let an_hour_ago = now_ms().saturating_sub(3_600_000);
-        queue.purge(an_hour_ago, i64::MAX).await.expect("purge");
+        let shares = vec![("shop-a".to_owned(), i64::MAX)];
+        queue.purge(an_hour_ago, shares).await.expect("purge");
         assert_eq!(
             queue.notes_written("shop-a", "", "t").await.expect("notes"),
             7,

@@ -112,10 +112,12 @@ pub struct Unknown {
     /// Translations the agents' corrections suggest, as `target language:text`,
     /// with how many corrections suggested each.
     pub suggestions: BTreeMap<String, u32>,
-    /// The event it was last seen in: the same event run again (delivered again
-    /// after a failure) is not another message.
+    /// A hash of the event it was last seen in ([`crate::periods::hash`] of its
+    /// id; not the id, which names the customer's comment): the same event run
+    /// again right after (delivered again after a failure) is not another
+    /// message.
     #[serde(default)]
-    pub last_event: String,
+    pub last_event: u32,
 }
 
 /// A customer's message an unknown word was seen in.
@@ -266,7 +268,8 @@ pub fn untranslated(source: &str, output: &str, target: &str) -> Vec<String> {
 
 /// Records that `word` (of `language`) was not known in `message`, with its
 /// context. The event it was last recorded for counts once, however often it
-/// runs.
+/// runs in a row (an event run again after another one saw the word counts
+/// again: a record remembers one event).
 pub fn record(
     language: &str,
     word: &str,
@@ -283,6 +286,7 @@ pub fn record(
         source,
         output,
     } = *message;
+    let event = crate::periods::hash(event_id);
     let word = word.to_lowercase();
     let example = Example {
         source: match keep {
@@ -305,13 +309,13 @@ pub fn record(
         let in_region = unknown.regions.entry(region.to_owned()).or_default();
         *in_region = in_region.saturating_add(1);
         unknown.last_seen_ms = now_ms;
-        unknown.last_event = event_id.to_owned();
+        unknown.last_event = event;
         if unknown.examples.len() < MAX_EXAMPLES && !unknown.examples.contains(&example) {
             unknown.examples.push(example.clone());
         }
         serde_json::to_vec(&unknown).ok()
     };
-    let this_event = |old: Option<&[u8]>| decode(old).is_some_and(|u| u.last_event == event_id);
+    let this_event = |old: Option<&[u8]>| decode(old).is_some_and(|u| u.last_event == event);
     // A record of this very event stays as it is.
     let seen_unless_again = |old: Option<&[u8]>| match this_event(old) {
         true => old.map(<[u8]>::to_vec),

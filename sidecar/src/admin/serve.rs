@@ -27,10 +27,12 @@ pub enum AdminServeError {
 /// Admin API calls one connection may have open at once.
 const STREAMS_PER_CONNECTION: u32 = 16;
 
-/// How long an admin's connection lasts: a client certificate of a CA the
-/// operator has since replaced in `client_ca_file` (or a token since revoked,
-/// checked per call anyway) keeps no connection open for longer. Its calls
-/// under way get [`CALL_TIMEOUT`] to finish.
+/// How long an admin's connection takes new calls: a client certificate of a
+/// CA the operator has since replaced in `client_ca_file` keeps no connection
+/// for longer. The connection is then closed gracefully (HTTP/2 GOAWAY): its
+/// calls under way finish, within [`CALL_TIMEOUT`]. (With tonic's
+/// `max_connection_age_grace` set too, it would be cut instead, at age plus
+/// grace, without a GOAWAY.)
 const CONNECTION_AGE: Duration = Duration::from_secs(3600);
 
 /// The longest an admin API call runs.
@@ -78,7 +80,6 @@ pub async fn serve_admin(
         .max_concurrent_streams(Some(STREAMS_PER_CONNECTION))
         .timeout(CALL_TIMEOUT)
         .max_connection_age(CONNECTION_AGE)
-        .max_connection_age_grace(CALL_TIMEOUT)
         .trace_fn(|request| tracing::info_span!("admin", path = %request.uri().path()))
         .add_routes(routes);
     match tls {

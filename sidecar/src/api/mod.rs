@@ -282,8 +282,8 @@ fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
 /// backstop, for the pipeline's timer counts from the same moment.
 const BACKSTOP: Duration = Duration::from_secs(1);
 
-/// How long a connection authenticated by a client certificate lasts (callers
-/// reconnect, as after any replica's restart).
+/// How long a connection authenticated by a client certificate takes new
+/// requests (callers then reconnect, as after any replica's restart).
 const CERTIFIED_CONNECTION_AGE: Duration = Duration::from_secs(3600);
 
 /// Serves the event API, health and reflection on `listener` until `shutdown`
@@ -327,13 +327,11 @@ pub async fn serve(
         .is_some_and(|tls| tls.client_ca_file.is_some())
     {
         // A caller's certificate is its credential, checked once per
-        // connection: one of a CA since replaced in the file keeps no
-        // connection for longer; its requests under way get their deadline.
-        server = server
-            .max_connection_age(CERTIFIED_CONNECTION_AGE)
-            .max_connection_age_grace(
-                Duration::from_millis(settings.request_timeout_ms).saturating_add(BACKSTOP),
-            );
+        // connection: one of a CA since replaced in the file gets no new
+        // requests on it after the age. The connection is closed gracefully
+        // (GOAWAY; its requests and streams under way finish): tonic's
+        // `max_connection_age_grace` would cut them instead, with no GOAWAY.
+        server = server.max_connection_age(CERTIFIED_CONNECTION_AGE);
     }
     let router = server
         // Dead clients are noticed and their connections released.
