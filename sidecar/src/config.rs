@@ -185,10 +185,7 @@ impl AdminSettings {
                 self.listen
             ));
         }
-        let client_certificates = self
-            .tls
-            .as_ref()
-            .is_some_and(|t| t.client_ca_file.is_some());
+        let client_certificates = TlsSettings::requires_client_certificates(self.tls.as_ref());
         if self.users.is_empty() && !client_certificates {
             return invalid(
                 "the admin API requires authentication: add [[admin.users]] or \
@@ -359,6 +356,15 @@ pub struct TlsSettings {
     /// PEM CA certificates; clients must present a certificate they signed.
     #[serde(default)]
     pub client_ca_file: Option<PathBuf>,
+}
+
+impl TlsSettings {
+    /// Whether a listener with `tls` takes only clients presenting a
+    /// certificate its `client_ca_file` signed (mutual TLS): then a client's
+    /// certificate is its credential.
+    pub fn requires_client_certificates(tls: Option<&TlsSettings>) -> bool {
+        tls.is_some_and(|tls| tls.client_ca_file.is_some())
+    }
 }
 
 impl Default for ServerSettings {
@@ -792,11 +798,8 @@ impl Config {
     /// says so (`server.allow_unauthenticated`). Checked with the listener
     /// `serve --listen` may have set.
     pub fn check_event_api_access(&self) -> Result<(), ConfigError> {
-        let client_certificates = self
-            .server
-            .tls
-            .as_ref()
-            .is_some_and(|tls| tls.client_ca_file.is_some());
+        let client_certificates =
+            TlsSettings::requires_client_certificates(self.server.tls.as_ref());
         let open = self.callers.is_empty() && !client_certificates;
         if !open || self.listen.ip().is_loopback() || self.server.allow_unauthenticated {
             return Ok(());

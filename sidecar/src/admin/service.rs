@@ -11,7 +11,7 @@ use super::convert::{
     isolation_from_pb, limits_from_pb, plugin_to_pb, quota_from_pb, tenant_to_pb, tool_status,
 };
 use crate::auth::{Caller, Callers, FailedSignIns};
-use crate::config::AdminSettings;
+use crate::config::{AdminSettings, TlsSettings};
 use crate::control::{ControlError, ControlPlane, GrantDoc, TenantRequest, grant_mut};
 use crate::limits::{LimitOverrides, QuotaOverrides};
 use crate::pb;
@@ -96,10 +96,7 @@ impl AdminApi {
             sidecar,
             control,
             users: Arc::new(Callers::from_config(&settings.users)?),
-            client_certificates: settings
-                .tls
-                .as_ref()
-                .is_some_and(|t| t.client_ca_file.is_some()),
+            client_certificates: TlsSettings::requires_client_certificates(settings.tls.as_ref()),
             max_component_bytes: settings.max_component_bytes,
             reports: Arc::new(Semaphore::new(crate::insights::api::MAX_REPORTS_AT_ONCE)),
             failed_sign_ins: Arc::default(),

@@ -321,11 +321,7 @@ pub async fn serve(
     // turned away during the handshake.
     let tls = settings.tls.as_ref().map(TlsFiles::load).transpose()?;
     let mut server = tonic::transport::Server::builder();
-    if settings
-        .tls
-        .as_ref()
-        .is_some_and(|tls| tls.client_ca_file.is_some())
-    {
+    if crate::config::TlsSettings::requires_client_certificates(settings.tls.as_ref()) {
         // A caller's certificate is its credential, checked once per
         // connection: one of a CA since replaced in the file gets no new
         // requests on it after the age. The connection is closed gracefully
